@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeAck } from './ack.js';
+import { decodeAlert } from './alert.js';
+import { decodeBatch, encodeBatch, type BatchEnvelopeInput } from './batch.js';
+
+const window = {
+  device: 'dev 1,a=b',
+  metric: 'temperature',
+  start: 1_700_000_000_000,
+  end: 1_700_000_060_000,
+  count: 3,
+  sum: 63,
+  min: 20,
+  max: 22,
+  mean: 21,
+  m2: 2,
+  first: 20,
+  last: 22,
+  firstTs: 1_700_000_000_500,
+  lastTs: 1_700_000_059_000,
+};
+const batch: BatchEnvelopeInput = { v: 1, agent: 'gw-01', seq: 7, sentAt: 1_700_000_061_000, windows: [window], counters: { received: 3 } };
+
+test('a batch round-trips and gets rev 0 by default', () => {
+  const r = decodeBatch(encodeBatch(batch));
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.windows[0]?.rev, 0);
+  assert.equal(r.value.windows[0]?.device, 'dev 1,a=b');
+});
+
+const badBatches: Array<{ name: string; change: (b: Record<string, unknown>) => void; says: RegExp }> = [
+  { name: 'unknown version', change: (b) => (b.v = 2), says: /^v:/ },
+  { name: 'agent id with a slash', change: (b) => (b.agent = 'a/b'), says: /agent/ },
+  { name: 'negative seq', change: (b) => (b.seq = -1), says: /seq/ },
+  { name: 'window end before start', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.end = 1_600_000_000_000), says: /windows\[0\]\.end/ },
+  { name: 'zero count', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = 0), says: /windows\[0\]\.count/ },
+  { name: 'control character in device', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.device = 'x\ny'), says: /windows\[0\]\.device.*U\+000A/ },
+  { name: 'min above max', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.min = 99), says: /min must not exceed max/ },
+  { name: 'counter with a bad name', change: (b) => (b.counters = { 'Bad Name': 1 }), says: /counters/ },
+];
+
+for (const c of badBatches) {
+  test(`batch rejects: ${c.name}`, () => {
+    const copy = structuredClone(batch) as unknown as Record<string, unknown>;
+    c.change(copy);
+    const r = decodeBatch(JSON.stringify(copy));
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error.message, c.says);
+  });
+}
+
+test('ack: valid and invalid', () => {
+  assert.ok(decodeAck('{"v":1,"agent":"gw-01","seq":3,"status":"ok"}').ok);
+  const bad = decodeAck('{"v":1,"agent":"gw-01","seq":3,"status":"maybe"}');
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.match(bad.error.message, /status/);
+});
+
+test('alert: valid and invalid', () => {
+  const alert = { v: 1, id: 'a1', state: 'opened', device: 'd', metric: 'x', detector: 'robust-zscore', severity: 'warning', score: 0.9, value: 3, openedAt: 1_700_000_000_000, at: 1_700_000_000_000, message: 'm' };
+  assert.ok(decodeAlert(JSON.stringify(alert)).ok);
+  const bad = decodeAlert(JSON.stringify({ ...alert, score: 2 }));
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.match(bad.error.message, /score/);
+});

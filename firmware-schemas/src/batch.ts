@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { AgentId, DeviceId, EpochMs, MetricName, Seq } from './ids.js';
+import { decodeJson } from './json.js';
+import { parseWith, type Result } from './result.js';
+
+export const BATCH_FORMAT_VERSION = 1;
+export const MAX_WINDOWS_PER_BATCH = 10_000;
+/** Default bound on one batch payload at the cloud. */
+export const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+const Finite = z.number();
+
+/** Quantiles estimated by the agent's mergeable sketch for one window. */
+export const QuantilesSchema = z.object({ p50: Finite, p90: Finite, p99: Finite });
+
+/**
+ * One window's aggregate for one series (device + metric). The variance terms are Welford's
+ * running mean and `m2` (sum of squared deviations from the mean), so windows can be merged
+ * exactly with Chan's formula. `rev` is 0 for the first emission of a window and counts up for
+ * corrections re-emitted after late readings; a correction carries the whole window, not a delta.
+ */
+export const WindowResultSchema = z
+  .object({
+    device: DeviceId,
+    metric: MetricName,
+    start: EpochMs,
+    end: EpochMs,
+    count: z.number().int().min(1),
+    sum: Finite,
+    min: Finite,
+    max: Finite,
+    mean: Finite,
+    m2: Finite.min(0),
+    first: Finite,
+    last: Finite,
+    firstTs: EpochMs,
+    lastTs: EpochMs,
+    rev: z.number().int().min(0).default(0),
+    quantiles: QuantilesSchema.optional(),
+  })
+  .refine((w) => w.end > w.start, { message: 'window end must be after its start', path: ['end'] })
+  .refine((w) => w.min <= w.max, { message: 'min must not exceed max', path: ['min'] });
+
+export type WindowResult = z.output<typeof WindowResultSchema>;
+
+/** Agent counters ride along with every batch so the cloud can report them. */
+export const CountersSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number().int().min(0));
+
+/** The edge→cloud micro-batch, published on `tributary/v1/agents/{agent}/batches` at QoS 1. */
+export const BatchEnvelopeSchema = z.object({
+  v: z.literal(BATCH_FORMAT_VERSION),
+  agent: AgentId,
+  site: z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f\\]*$/, 'site must not contain control characters or "\\"').optional(),
+  seq: Seq,
+  sentAt: EpochMs,
+  windows: z.array(WindowResultSchema).max(MAX_WINDOWS_PER_BATCH),
+  counters: CountersSchema,
+});
+
+export type BatchEnvelope = z.output<typeof BatchEnvelopeSchema>;
+export type BatchEnvelopeInput = z.input<typeof BatchEnvelopeSchema>;
+
+export function validateBatch(value: unknown): Result<BatchEnvelope> {
+  return parseWith(BatchEnvelopeSchema, value);
+}
+
+export function decodeBatch(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_BATCH_BYTES): Result<BatchEnvelope> {
+  const json = decodeJson(payload, maxBytes, 'batch');
+  return json.ok ? validateBatch(json.value) : json;
+}
+
+export function encodeBatch(batch: BatchEnvelopeInput): string {
+  return JSON.stringify(batch);
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AgentConfigSchema } from './agent.js';
+import { AGENT_ENV_PREFIX, parseConfig, PROCESSOR_ENV_PREFIX } from './parse.js';
+import { ProcessorConfigSchema } from './processor.js';
+
+const minimalAgent = { agentId: 'gw-01', sources: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883' }], uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1883' } };
+
+test('a minimal agent config gets its defaults', () => {
+  const r = parseConfig(AgentConfigSchema, minimalAgent);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.windows.lengthMs, 60_000);
+  assert.deepEqual(r.value.sources[0]?.topics, ['sensors/+/telemetry']);
+  assert.equal(r.value.uplink.onFull, 'drop-oldest');
+});
+
+test('a bad agent config names the key and the value', () => {
+  const r = parseConfig(AgentConfigSchema, { ...minimalAgent, windows: { lengthMs: -5, onSeriesLimit: 'sometimes' } });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.match(r.error.message, /windows\.lengthMs: .*\(got -5\)/);
+  assert.match(r.error.message, /windows\.onSeriesLimit: .*\(got "sometimes"\)/);
+});
+
+test('window length must be a multiple of the slide', () => {
+  const r = parseConfig(AgentConfigSchema, { ...minimalAgent, windows: { lengthMs: 60_000, slideMs: 7_000 } });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /windows\.lengthMs: lengthMs must be a multiple of slideMs/);
+});
+
+test('environment overrides are matched to keys without regard to case', () => {
+  const env = { TRIBUTARY_AGENT_UPLINK__URL: 'mqtt://127.0.0.1:1999', TRIBUTARY_AGENT_WINDOWS__MAXSERIES: '42', TRIBUTARY_AGENT_SOURCES__0__URL: 'mqtt://127.0.0.1:2000', OTHER: 'x' };
+  const r = parseConfig(AgentConfigSchema, minimalAgent, env, AGENT_ENV_PREFIX);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.uplink.url, 'mqtt://127.0.0.1:1999');
+  assert.equal(r.value.windows.maxSeries, 42);
+  assert.equal(r.value.sources[0]?.url, 'mqtt://127.0.0.1:2000');
+});
+
+test('an empty processor config is the embedded-broker default', () => {
+  const r = parseConfig(ProcessorConfigSchema, {}, { TRIBUTARY_CLOUD_INFLUX__DATABASE: 'demo' }, PROCESSOR_ENV_PREFIX);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.broker.type, 'embedded');
+  assert.equal(r.value.influx.database, 'demo');
+});
+
+test('a bad processor config names the key and the value', () => {
+  const r = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'http://x' } });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /broker\.url: must be an MQTT URL.*\(got "http:\/\/x"\)/);
+});

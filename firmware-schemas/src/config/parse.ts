@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { describeZodError, fail, ok, type Result } from '../result.js';
+
+/** Keys an object schema accepts, looking through defaults, optionals, pipes and unions. */
+function keysOf(schema: z.ZodType | undefined): Map<string, z.ZodType> {
+  const keys = new Map<string, z.ZodType>();
+  const visit = (s: z.ZodType | undefined): void => {
+    if (!s) return;
+    if (s instanceof z.ZodObject) {
+      for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) keys.set(k, v);
+    } else if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodPrefault) {
+      visit(s.def.innerType as z.ZodType);
+    } else if (s instanceof z.ZodPipe) {
+      visit(s.def.in as z.ZodType);
+    } else if (s instanceof z.ZodUnion || s instanceof z.ZodDiscriminatedUnion) {
+      for (const o of s.def.options as z.ZodType[]) visit(o);
+    } else if (s instanceof z.ZodArray) {
+      visit(s.def.element as z.ZodType);
+    }
+  };
+  visit(schema);
+  return keys;
+}
+
+function parseEnvValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Applies environment overrides to a raw config: `PREFIX` + path segments joined by `__`, matched
+ * to the schema's keys without regard to case. `TRIBUTARY_AGENT_UPLINK__URL=mqtt://h:1883` sets
+ * `uplink.url`; a numeric segment indexes an array (`SOURCES__0__URL`). Values are read as JSON
+ * when they parse (numbers, booleans, arrays), as strings otherwise. Returns a new object.
+ */
+export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly<Record<string, string | undefined>>, prefix: string): unknown {
+  const root: Record<string, unknown> = typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
+  for (const [name, text] of Object.entries(env)) {
+    if (text === undefined || !name.startsWith(prefix) || name.length === prefix.length) continue;
+    const segments = name.slice(prefix.length).split('__');
+    let node: Record<string, unknown> | unknown[] = root;
+    let nodeSchema: z.ZodType | undefined = schema;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      const last = i === segments.length - 1;
+      let key: string | number;
+      let childSchema: z.ZodType | undefined;
+      if (Array.isArray(node) && /^\d+$/.test(segment)) {
+        key = Number(segment);
+        childSchema = nodeSchema;
+      } else {
+        const known = keysOf(nodeSchema);
+        const match = [...known.keys()].find((k) => k.toLowerCase() === segment.toLowerCase());
+        key = match ?? segment;
+        childSchema = match === undefined ? undefined : known.get(match);
+      }
+      const container = node as Record<string | number, unknown>;
+      if (last) {
+        container[key] = parseEnvValue(text);
+      } else {
+        const next: unknown = container[key];
+        const nextIsArray = /^\d+$/.test(segments[i + 1]!);
+        if (typeof next !== 'object' || next === null) container[key] = nextIsArray ? [] : {};
+        node = container[key] as Record<string, unknown> | unknown[];
+        nodeSchema = childSchema;
+      }
+    }
+  }
+  return root;
+}
+
+/**
+ * Validates a config (already read from YAML or JSON) after environment overrides. On failure the
+ * message names every bad key and its value, e.g. `windows.lengthMs: Too small: expected number to be >=1 (got -5)`.
+ */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+  envPrefix = '',
+): Result<z.output<S>> {
+  const merged = envPrefix === '' ? raw : applyEnvOverrides(raw, schema, env, envPrefix);
+  const parsed = schema.safeParse(merged, { reportInput: true });
+  if (parsed.success) return ok(parsed.data);
+  return fail('schema', describeZodError(parsed.error, 20));
+}
+
+export const AGENT_ENV_PREFIX = 'TRIBUTARY_AGENT_';
+export const PROCESSOR_ENV_PREFIX = 'TRIBUTARY_CLOUD_';

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Characters a device id may not hold. Control characters (C0, DEL, C1) would break a log line or
+ * inject a point into InfluxDB line protocol (a newline ends a point); `/ + #` are MQTT topic
+ * separators and wildcards (MQTT 3.1.1 §4.7); a backslash escapes the next byte in line protocol,
+ * so a trailing one would swallow the separator that follows the tag value.
+ * Commas, spaces and `=` are allowed: the InfluxDB encoder escapes them.
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_IN_DEVICE_ID = /[\u0000-\u001f\u007f-\u009f/+#\\]/;
+
+export const DEVICE_ID_MAX_LENGTH = 64;
+
+/** Why a device id is not acceptable, in words, or undefined when it is fine. Shared by the fast paths. */
+export function deviceIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return `device id must be a string, got ${typeof id}`;
+  if (id.length === 0) return 'device id is empty';
+  if (id.length > DEVICE_ID_MAX_LENGTH) return `device id is ${id.length} characters long, at most ${DEVICE_ID_MAX_LENGTH} are allowed`;
+  const bad = FORBIDDEN_IN_DEVICE_ID.exec(id);
+  if (bad) {
+    const code = bad[0].charCodeAt(0).toString(16).padStart(4, '0');
+    return `device id contains a forbidden character U+${code.toUpperCase()} (control characters, '/', '+', '#' and '\\' are not allowed)`;
+  }
+  return undefined;
+}
+
+export const DeviceId = z
+  .string()
+  .superRefine((id, ctx) => {
+    const problem = deviceIdProblem(id);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: id });
+  })
+  // The same rule for JSON Schema readers (the refinement above is what the decoders run).
+  .meta({
+    description: "Device id: 1-64 characters; no control characters, '/', '+', '#' or '\\'",
+    minLength: 1,
+    maxLength: DEVICE_ID_MAX_LENGTH,
+    pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f/+#\\\\]+$',
+  });
+
+/** Metric names become InfluxDB measurement names, so they are kept to a plain identifier. */
+export const METRIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const MetricName = z.string().regex(METRIC_NAME_PATTERN, 'metric name must be a letter followed by up to 63 letters, digits or underscores');
+
+/** Agent ids appear in MQTT topics and as a tag. */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const AgentId = z.string().regex(AGENT_ID_PATTERN, 'agent id must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+
+/** Milliseconds since the Unix epoch, within years 2000-2200 so a seconds-vs-ms mix-up is caught. */
+export const MIN_TIMESTAMP_MS = 946_684_800_000;
+export const MAX_TIMESTAMP_MS = 7_258_118_400_000;
+export const EpochMs = z
+  .number()
+  .int()
+  .min(MIN_TIMESTAMP_MS, 'timestamp must be milliseconds since the epoch (after 2000-01-01)')
+  .max(MAX_TIMESTAMP_MS, 'timestamp must be milliseconds since the epoch (before 2200-01-01)');
+
+export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,15 @@
+export * from './result.js';
+export * from './ids.js';
+export * from './json.js';
+export * from './telemetry.js';
+export * from './serial-line.js';
+export * from './batch.js';
+export * from './ack.js';
+export * from './alert.js';
+export * from './topics.js';
+export * from './clock.js';
+export * from './config/common.js';
+export * from './config/agent.js';
+export * from './config/processor.js';
+export * from './config/parse.js';
+export { contracts, jsonSchemaOf } from './json-schema.js';

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { DeviceId, EpochMs, METRIC_NAME_PATTERN, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
+import { decodeJson } from './json.js';
+import { fail, ok, parseWith, type Result } from './result.js';
+
+export const MAX_VALUES_PER_MESSAGE = 64;
+/** Default bound on one telemetry payload; sources may configure a smaller one. */
+export const DEFAULT_MAX_TELEMETRY_BYTES = 4096;
+
+/**
+ * Device telemetry, published on `sensors/{device}/telemetry`, e.g.
+ * `{"device":"th-0042","ts":1700000000123,"seq":42,"values":{"temperature":21.5,"humidity":40.2}}`.
+ * `ts` and `seq` are optional: many devices have no clock. Unknown top-level keys are ignored so
+ * newer firmware can add fields.
+ */
+export const TelemetrySchema = z.object({
+  device: DeviceId,
+  ts: EpochMs.optional(),
+  seq: Seq.optional(),
+  values: z
+    .record(MetricName, z.number())
+    .refine((v) => Object.keys(v).length > 0, 'values must hold at least one reading')
+    .refine((v) => Object.keys(v).length <= MAX_VALUES_PER_MESSAGE, `values may hold at most ${MAX_VALUES_PER_MESSAGE} readings`),
+});
+
+export type Telemetry = z.output<typeof TelemetrySchema>;
+
+/**
+ * The same rules as TelemetrySchema, written out by hand because this runs for every message on a
+ * Raspberry Pi. It only answers "valid or not"; on "not", zod produces the worded reason. The test
+ * suite checks that both agree.
+ */
+function isValidTelemetry(v: unknown): v is Telemetry {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  if (deviceIdProblem(o.device) !== undefined) return false;
+  const ts = o.ts;
+  if (ts !== undefined && !(Number.isInteger(ts) && (ts as number) >= MIN_TIMESTAMP_MS && (ts as number) <= MAX_TIMESTAMP_MS)) return false;
+  const seq = o.seq;
+  if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) return false;
+  const values = o.values;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return false;
+  let n = 0;
+  for (const key in values) {
+    const x = (values as Record<string, unknown>)[key];
+    if (typeof x !== 'number' || !Number.isFinite(x) || !METRIC_NAME_PATTERN.test(key)) return false;
+    n++;
+  }
+  return n > 0 && n <= MAX_VALUES_PER_MESSAGE;
+}
+
+/** Validates an already-parsed JSON value as telemetry. */
+export function validateTelemetry(value: unknown): Result<Telemetry> {
+  if (isValidTelemetry(value)) return ok(value);
+  const parsed = parseWith(TelemetrySchema, value);
+  if (parsed.ok) return parsed;
+  // A hostile or broken device id gets its own code so it can be counted apart from other schema errors.
+  const device = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).device : undefined;
+  return device !== undefined && deviceIdProblem(device) !== undefined ? fail('bad_id', parsed.error.message) : parsed;
+}
+
+/** Decodes one MQTT telemetry payload. Never throws. */
+export function decodeTelemetry(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_TELEMETRY_BYTES): Result<Telemetry> {
+  const json = decodeJson(payload, maxBytes, 'payload');
+  return json.ok ? validateTelemetry(json.value) : json;
+}
+
+export function encodeTelemetry(t: Telemetry): string {
+  return JSON.stringify(t);
+}
