@@ -3,7 +3,7 @@ import { AgentId, DeviceId, EpochMs, MetricName, Seq } from './ids.js';
 import { decodeJson } from './json.js';
 import { parseWith, type Result } from './result.js';
 
-export const BATCH_FORMAT_VERSION = 1;
+export const BATCH_FORMAT_VERSION = 1 as const;
 export const MAX_WINDOWS_PER_BATCH = 10_000;
 /** Default bound on one batch payload at the cloud. */
 export const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024;

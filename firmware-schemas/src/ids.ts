@@ -39,9 +39,15 @@ export const DeviceId = z
     pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f/+#\\\\]+$',
   });
 
-/** Metric names become InfluxDB measurement names, so they are kept to a plain identifier. */
-export const METRIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-export const MetricName = z.string().regex(METRIC_NAME_PATTERN, 'metric name must be a letter followed by up to 63 letters, digits or underscores');
+/**
+ * Metric names become InfluxDB measurement names, so they are kept to a plain identifier, and may
+ * not be one of the measurements the cloud writes itself (`anomaly`, `agent_stats`).
+ */
+export const RESERVED_MEASUREMENTS = ['anomaly', 'agent_stats'] as const;
+export const METRIC_NAME_PATTERN = /^(?!(?:anomaly|agent_stats)$)[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const MetricName = z
+  .string()
+  .regex(METRIC_NAME_PATTERN, 'metric name must be a letter followed by up to 63 letters, digits or underscores, and not "anomaly" or "agent_stats"');
 
 /** Agent ids appear in MQTT topics and as a tag. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

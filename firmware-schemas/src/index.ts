@@ -13,3 +13,7 @@ export * from './config/agent.js';
 export * from './config/processor.js';
 export * from './config/parse.js';
 export { contracts, jsonSchemaOf } from './json-schema.js';
+export * from './runtime/counters.js';
+export * from './runtime/backoff.js';
+export * from './runtime/problem-report.js';
+export * from './runtime/logger.js';

@@ -21,6 +21,7 @@ const invalid: Array<{ name: string; input: string; code: string; says: RegExp }
   { name: 'value is a string', input: '{"device":"d","values":{"temperature":"hot"}}', code: 'schema', says: /values\.temperature.*expected number/ },
   { name: 'no values', input: '{"device":"d","values":{}}', code: 'schema', says: /at least one reading/ },
   { name: 'bad metric name', input: '{"device":"d","values":{"1x":1}}', code: 'schema', says: /metric name/ },
+  { name: 'reserved metric name', input: '{"device":"d","values":{"anomaly":1}}', code: 'schema', says: /not "anomaly"/ },
   { name: 'timestamp in seconds', input: '{"device":"d","ts":1700000000,"values":{"x":1}}', code: 'schema', says: /milliseconds since the epoch/ },
   { name: 'negative seq', input: '{"device":"d","seq":-1,"values":{"x":1}}', code: 'schema', says: /seq/ },
   { name: 'fractional timestamp', input: '{"device":"d","ts":1700000000123.5,"values":{"x":1}}', code: 'schema', says: /ts/ },

@@ -10,35 +10,54 @@ export type RobustZScoreConfig = z.output<typeof DetectionConfig>;
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 const MAD_TO_SIGMA = 1.4826;
 
+type Feature = 'rise' | 'drop' | 'step';
+
+/** What each feature measures, for the verdict's reason. */
+const FEATURE_TEXT: Record<Feature, string> = {
+  rise: 'max above the window mean',
+  drop: 'min below the window mean',
+  step: 'change of the mean from the previous window',
+};
+
 /**
- * Robust z-score: how many robust standard deviations a point's mean, max and min each lie from
- * the median of the same field over the last `historyWindows` points. Looking at max and min as
- * well as the mean catches a single-reading spike inside a window, which barely moves the mean.
- * A slow trend (a daily cycle) stays near z ≈ 1.35 however steep, because the MAD grows with it.
+ * Robust z-score over three features of each point, each against its own median and MAD over the
+ * last `historyWindows` points:
+ * - rise = max − mean and drop = mean − min: a single-reading spike or dip inside a window moves
+ *   these a lot and the mean hardly at all;
+ * - step = mean − previous mean: a level shift.
+ * None of them follows the level itself, so a daily cycle (a slow trend) is not an anomaly; for
+ * raw rows (min = max = mean) only `step` carries information.
  */
 class RobustZScore implements Detector {
-  private readonly fields: Record<'value' | 'max' | 'min', RollingWindow>;
+  private readonly history: Record<Feature, RollingWindow>;
+  private previous: number | undefined;
 
   constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown) {
-    const s = snapshot as Record<'value' | 'max' | 'min', ReturnType<RollingWindow['snapshot']>> | undefined;
+    const s = snapshot as { history?: Record<Feature, ReturnType<RollingWindow['snapshot']>>; previous?: number } | undefined;
     const n = config.historyWindows;
-    this.fields = { value: new RollingWindow(n, s?.value), max: new RollingWindow(n, s?.max), min: new RollingWindow(n, s?.min) };
+    this.history = { rise: new RollingWindow(n, s?.history?.rise), drop: new RollingWindow(n, s?.history?.drop), step: new RollingWindow(n, s?.history?.step) };
+    this.previous = s?.previous;
   }
 
   update(point: SeriesPoint): Verdict {
+    const features: Partial<Record<Feature, number>> = { rise: point.max - point.value, drop: point.value - point.min };
+    if (this.previous !== undefined) features.step = point.value - this.previous;
+    this.previous = point.value;
     let best: Verdict = { score: 0, value: point.value, reason: 'warming up' };
-    for (const field of ['value', 'max', 'min'] as const) {
-      const history = this.fields[field];
-      const x = point[field];
+    for (const feature of ['rise', 'drop', 'step'] as const) {
+      const x = features[feature];
+      if (x === undefined) continue;
+      const history = this.history[feature];
       if (history.length >= this.config.warmupWindows) {
         const { median, mad } = medianAndMad(history.toArray());
-        // A perfectly flat history has MAD 0: floor the scale so quantisation steps are not infinite z.
-        const scale = Math.max(MAD_TO_SIGMA * mad, 1e-6 * Math.max(1, Math.abs(median)));
-        const z = Math.abs(x - median) / scale;
+        const deviation = Math.abs(x - median);
+        // A flat history has MAD 0; a tiny floor keeps identical values at z = 0, not 0/0.
+        const scale = Math.max(MAD_TO_SIGMA * mad, 1e-9 * Math.max(1, Math.abs(median)));
+        const z = deviation === 0 ? 0 : deviation / scale;
         const score = scoreFromRatio(z / this.config.zThreshold);
         if (score > best.score) {
-          const name = field === 'value' ? 'mean' : field;
-          best = { score, value: x, reason: `${name} ${x.toPrecision(4)} is ${z.toFixed(1)} robust σ from the median ${median.toPrecision(4)}` };
+          const value = feature === 'rise' ? point.max : feature === 'drop' ? point.min : point.value;
+          best = { score, value, reason: `${FEATURE_TEXT[feature]} is ${x.toPrecision(3)}, ${z.toFixed(1)} robust σ from its median ${median.toPrecision(3)}` };
         }
       }
       history.push(x);
@@ -47,7 +66,7 @@ class RobustZScore implements Detector {
   }
 
   snapshot(): unknown {
-    return { value: this.fields.value.snapshot(), max: this.fields.max.snapshot(), min: this.fields.min.snapshot() };
+    return { history: { rise: this.history.rise.snapshot(), drop: this.history.drop.snapshot(), step: this.history.step.snapshot() }, previous: this.previous };
   }
 }
 

@@ -38,6 +38,10 @@ export const WindowsConfig = z
     maxSeries: z.number().int().min(1).default(10_000),
     onSeriesLimit: z.enum(['reject-new', 'evict-lru']).default('reject-new'),
     lateReadings: z.enum(['drop', 're-emit']).default('drop'),
+    /** With `re-emit`, closed windows stay correctable this long behind the watermark. */
+    lateHorizonMs: z.number().int().min(0).default(600_000),
+    /** Bound on panes held per series (a pane is one slide interval). */
+    maxPanesPerSeries: z.number().int().min(1).default(64),
   })
   .refine((w) => w.slideMs === undefined || w.lengthMs % w.slideMs === 0, {
     message: 'lengthMs must be a multiple of slideMs',

@@ -1,3 +1,4 @@
+import YAML from 'yaml';
 import { z } from 'zod';
 import { describeZodError, fail, ok, type Result } from '../result.js';
 
@@ -90,3 +91,23 @@ export function parseConfig<S extends z.ZodType>(
 
 export const AGENT_ENV_PREFIX = 'TRIBUTARY_AGENT_';
 export const PROCESSOR_ENV_PREFIX = 'TRIBUTARY_CLOUD_';
+
+/**
+ * Parses a config file's text (JSON when the name ends in `.json`, YAML otherwise), applies the
+ * environment overrides and validates it. The caller reads the file; this does no I/O.
+ */
+export function parseConfigText<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  fileName: string,
+  env: Readonly<Record<string, string | undefined>>,
+  envPrefix: string,
+): Result<z.output<S>> {
+  let raw: unknown;
+  try {
+    raw = fileName.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    return fail('schema', `${fileName} is not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return parseConfig(schema, raw ?? {}, env, envPrefix);
+}

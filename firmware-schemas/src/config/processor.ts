@@ -32,7 +32,9 @@ export const DetectionConfig = z.object({
   /** Windows a series must have before it is scored. */
   warmupWindows: z.number().int().min(4).default(12),
   /** Robust z-score at which a window is anomalous. */
-  zThreshold: z.number().positive().default(8),
+  zThreshold: z.number().positive().default(10),
+  /** Bound on series with detector state; the least recently updated is evicted beyond it. */
+  maxSeries: z.number().int().min(1).default(100_000),
 });
 
 export const AlertsConfig = z.object({

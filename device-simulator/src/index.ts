@@ -1,0 +1,10 @@
+export { Fleet, type FleetOptions, type SimDevice } from './fleet.js';
+export { Simulator, type RunStats } from './simulator.js';
+export { SimClock } from './clock.js';
+export { Rng } from './rng.js';
+export { sensorKinds, expectedValue, type SensorKind, type Signal } from './signals.js';
+export { anomalyKinds, planAnomalies, type AnomalyKind, type AnomalyPlan, type GroundTruth } from './anomalies.js';
+export { scoreAlerts, type Score, type ScoredAlert, type KindScore } from './score.js';
+export { MqttTransport, type MqttTransportOptions } from './transports/mqtt.js';
+export type { Transport } from './transports/transport.js';
+export { parseDuration } from './duration.js';

@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import {
+  BATCH_FORMAT_VERSION,
+  Counters,
+  encodeBatch,
+  ProblemReport,
+  systemClock,
+  type AgentConfig,
+  type Clock,
+  type Logger,
+  type WindowResult,
+} from '@tributary/firmware-schemas';
+import { Batcher } from './core/batcher.js';
+import { FilterChains } from './core/filters/registry.js';
+import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
+import { WindowEngine } from './core/window-engine.js';
+import { SeqStore } from './seq-store.js';
+import { MqttSource } from './sources/mqtt.js';
+import type { Source } from './sources/source.js';
+import { MemoryBatchQueue } from './uplink/queue.js';
+import { MqttUplink } from './uplink/mqtt.js';
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  /** Directory for the agent's durable state (batch seq). */
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+/** How often batches are sealed by age, resends are checked and problems are reported. */
+const TICK_MS = 100;
+
+/**
+ * The edge agent: sources → pipeline (decode, validate, filter, window) → batcher → uplink.
+ * Lifecycle: construct (validates, opens nothing) → start → stop (flushes open windows and waits
+ * for the cloud to ack what it can before closing).
+ */
+export class EdgeAgent {
+  readonly counters = new Counters<AgentCounter>(agentCounterHelp);
+  readonly windows: WindowEngine;
+  readonly pipeline: IngestPipeline;
+  readonly uplink: MqttUplink;
+  readonly sources: Source[];
+  private readonly batcher: Batcher;
+  private readonly problems = new ProblemReport();
+  private readonly seqs: SeqStore;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AgentOptions) {
+    const { config } = options;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log;
+    const w = config.windows;
+    this.windows = new WindowEngine({ ...w, slideMs: w.slideMs ?? w.lengthMs }, (window) => this.onWindow(window), () =>
+      this.counters.inc('series_evicted'),
+    );
+    this.pipeline = new IngestPipeline({
+      filters: new FilterChains(config.filters),
+      windows: this.windows,
+      clock: this.clock,
+      maxFutureMs: w.maxFutureMs,
+      counters: this.counters,
+      problems: this.problems,
+    });
+    this.batcher = new Batcher(config.batch.maxWindows, config.batch.maxDelayMs, (windows) => this.seal(windows));
+    this.seqs = new SeqStore(join(options.stateDir, 'seq.json'));
+    const queue = new MemoryBatchQueue(config.uplink.maxQueuedBatches, config.uplink.onFull);
+    this.uplink = new MqttUplink(config.uplink, config.agentId, queue, this.counters, this.clock, this.log.child({ unit: 'uplink' }));
+    this.sources = config.sources.map(
+      (s, i) => new MqttSource(s, this.pipeline, this.log.child({ unit: 'source', source: s.name }), `tributary-agent-${config.agentId}-src${i}`),
+    );
+    this.counters.gauge('active_series', () => this.windows.activeSeries);
+    this.counters.gauge('queued_batches', () => this.uplink.queued);
+    this.counters.gauge('inflight_batches', () => this.uplink.inFlight);
+  }
+
+  async start(): Promise<void> {
+    this.uplink.start();
+    for (const source of this.sources) await source.start();
+    this.tickTimer = setInterval(() => this.batcher.tick(this.clock.now()), TICK_MS);
+    this.reportTimer = setInterval(() => this.reportProblems(), this.options.config.reportIntervalMs);
+    this.log.info({ agent: this.options.config.agentId, sources: this.sources.map((s) => s.name) }, 'agent started');
+  }
+
+  /** Resolves when every MQTT source has subscribed. */
+  async ready(): Promise<void> {
+    await Promise.all(this.sources.map((s) => (s instanceof MqttSource ? s.ready() : undefined)));
+  }
+
+  /**
+   * Stops reading, flushes every open window into a last batch and waits up to `drainTimeoutMs`
+   * for the cloud to ack everything queued. Nothing is emitted after this resolves.
+   */
+  async stop(drainTimeoutMs = 10_000): Promise<{ drained: boolean }> {
+    for (const source of this.sources) await source.stop();
+    clearInterval(this.tickTimer);
+    clearInterval(this.reportTimer);
+    this.windows.flush();
+    this.batcher.flush();
+    const drained = await this.uplink.drain(drainTimeoutMs);
+    if (!drained) this.log.warn({ queued: this.uplink.queued }, 'stopping with batches the cloud has not acked');
+    await this.uplink.stop();
+    this.reportProblems();
+    return { drained };
+  }
+
+  private onWindow(window: WindowResult): void {
+    this.counters.inc('windows_emitted');
+    this.batcher.add(window, this.clock.now());
+  }
+
+  private seal(windows: WindowResult[]): void {
+    const { agentId, site } = this.options.config;
+    const seq = this.seqs.take();
+    const envelope = { v: BATCH_FORMAT_VERSION, agent: agentId, ...(site === undefined ? {} : { site }), seq, sentAt: this.clock.now(), windows, counters: this.counters.snapshot() };
+    let readings = 0;
+    for (const w of windows) if (w.rev === 0) readings += w.count;
+    this.counters.inc('batches_sealed');
+    this.uplink.enqueue({ seq, payload: encodeBatch(envelope), windows: windows.length, readings });
+  }
+
+  /** One log line per reason of skipped input per interval, with an example. */
+  private reportProblems(): void {
+    for (const p of this.problems.drain()) this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+  }
+}

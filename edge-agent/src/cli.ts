@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * tributary-agent --config agent.yaml [--state-dir DIR]
+ *
+ * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
+ * cloud's acks. A bad config prints every bad key with its value and exits with status 2.
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { EdgeAgent } from './agent.js';
+import { loadAgentConfig } from './config.js';
+import { serveStatus } from './http.js';
+
+const { values } = parseArgs({
+  options: { config: { type: 'string', short: 'c' }, 'state-dir': { type: 'string' } },
+});
+if (values.config === undefined) {
+  process.stderr.write('usage: tributary-agent --config agent.yaml [--state-dir DIR]\n');
+  process.exit(2);
+}
+const loaded = loadAgentConfig(values.config);
+if (!loaded.ok) {
+  process.stderr.write(`tributary-agent: invalid config ${values.config}: ${loaded.error.message}\n`);
+  process.exit(2);
+}
+const config = loaded.value;
+const log = pino({ level: config.log.level, base: { agent: config.agentId } });
+const agent = new EdgeAgent({ config, stateDir: values['state-dir'] ?? `.tributary/agent-${config.agentId}`, log });
+await agent.start();
+const http = config.http
+  ? await serveStatus(
+      config.http.host,
+      config.http.port,
+      () => agent.counters.toPrometheus('tributary_agent', { agent: config.agentId }),
+      () => ({ ok: true, uplinkConnected: agent.uplink.isConnected, queuedBatches: agent.uplink.queued, activeSeries: agent.windows.activeSeries }),
+    )
+  : undefined;
+if (http) log.info({ port: http.port }, 'status server listening');
+
+let stopping = false;
+const shutdown = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: flushing open windows');
+  const { drained } = await agent.stop();
+  http?.server.close();
+  log.info({ drained, counters: agent.counters.snapshot() }, 'agent stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

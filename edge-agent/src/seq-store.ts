@@ -1,0 +1,45 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Hands out the agent's batch `seq`, monotonically increasing across restarts. The cloud drops a
+ * batch whose (agent, seq) it has already written, so reusing a seq after a crash would lose data.
+ * Seqs are reserved in blocks: the end of the current block is persisted (write, fsync, rename)
+ * before any seq in it is used, so after a crash the agent resumes at the next block. The skipped
+ * seqs show up at the cloud as a gap, which is harmless.
+ */
+export class SeqStore {
+  private next: number;
+  private reservedEnd: number;
+
+  constructor(
+    private readonly file: string,
+    private readonly blockSize = 1000,
+  ) {
+    let start = 0;
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { nextBlock?: unknown };
+      if (typeof saved.nextBlock === 'number' && Number.isSafeInteger(saved.nextBlock) && saved.nextBlock >= 0) start = saved.nextBlock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read seq state ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    this.next = start;
+    this.reservedEnd = start;
+  }
+
+  take(): number {
+    if (this.next >= this.reservedEnd) this.reserve(this.next + this.blockSize);
+    return this.next++;
+  }
+
+  private reserve(end: number): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ nextBlock: end }));
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.file);
+    this.reservedEnd = end;
+  }
+}

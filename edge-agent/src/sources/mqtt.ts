@@ -1,0 +1,61 @@
+import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { IngestPipeline } from '../core/pipeline.js';
+import type { Source } from './source.js';
+
+type MqttSourceConfig = Extract<SourceConfig, { type: 'mqtt' }>;
+
+/**
+ * Subscribes to device telemetry on a broker (topic patterns from config) and feeds every payload
+ * to the pipeline. mqtt.js reconnects and re-subscribes by itself; the source never stops the agent.
+ */
+export class MqttSource implements Source {
+  readonly name: string;
+  private client: MqttClient | undefined;
+  private subscribed: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: MqttSourceConfig,
+    private readonly pipeline: IngestPipeline,
+    private readonly log: Logger,
+    private readonly clientId: string,
+  ) {
+    this.name = config.name;
+  }
+
+  async start(): Promise<void> {
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, reconnectPeriod: 1000, connectTimeout: 10_000, clean: true });
+    this.client = client;
+    let wasDown = false;
+    this.subscribed = new Promise<void>((resolve) => {
+      client.on('connect', () => {
+        if (wasDown) this.log.info({ url: this.config.url }, 'telemetry broker reconnected');
+        wasDown = false;
+        client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {
+          if (err) this.log.error({ err }, 'subscribe to telemetry failed');
+          else resolve();
+        });
+      });
+    });
+    client.on('close', () => {
+      if (!wasDown) this.log.warn({ url: this.config.url }, 'telemetry broker connection lost; reconnecting');
+      wasDown = true;
+    });
+    client.on('error', (err) => this.log.debug({ err: err.message }, 'telemetry broker error'));
+    client.on('message', (topic, payload) => this.pipeline.ingestJson(payload, this.config.maxPayloadBytes, `mqtt ${topic}`));
+  }
+
+  /** Resolves once the first subscription is in place (for tests and the demo). */
+  ready(): Promise<void> {
+    return this.subscribed ?? Promise.reject(new Error('source not started'));
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('message');
+      await client.endAsync();
+    }
+  }
+}

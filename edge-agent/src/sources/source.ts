@@ -1,0 +1,7 @@
+/** A source of telemetry. `start` begins delivery (and keeps reconnecting); `stop` ends it. */
+export interface Source {
+  readonly name: string;
+  start(): Promise<void>;
+  /** After this resolves nothing more is delivered. */
+  stop(): Promise<void>;
+}

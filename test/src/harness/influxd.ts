@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { ServerProcess } from './server-process.js';
+import { waitFor } from './wait.js';
+import { which } from './which.js';
+
+export const INFLUXD_MISSING = 'influxd was not found. Install InfluxDB 1.x: sudo apt-get install -y influxdb (Debian, Raspberry Pi OS), or set INFLUX_URL to a running InfluxDB.';
+
+/** A private InfluxDB 1.x on free loopback ports with its data in a temporary directory. */
+export interface Influxd {
+  readonly url: string;
+  readonly dir: string;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  restart(): Promise<void>;
+  /** Stops it and deletes its data. */
+  stop(): Promise<void>;
+}
+
+export async function startInfluxd(): Promise<Influxd> {
+  const binary = which('influxd');
+  if (binary === undefined) throw new Error(INFLUXD_MISSING);
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
+  const [httpPort, rpcPort] = [await freePort(), await freePort()];
+  // Every listener on loopback: the RPC port (8088 by default) too, so parallel instances coexist.
+  writeFileSync(
+    join(dir, 'influxdb.conf'),
+    `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+  trace-logging-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+[logging]
+  level = "warn"
+[continuous_queries]
+  enabled = false
+[subscriber]
+  enabled = false
+`,
+  );
+  const url = `http://127.0.0.1:${httpPort}`;
+  const proc = new ServerProcess('influxd', binary, ['-config', join(dir, 'influxdb.conf')]);
+  const up = async (): Promise<void> => {
+    proc.start();
+    await waitFor(
+      'influxd to answer /ping',
+      async () => {
+        if (!proc.running) throw new Error(`influxd exited: ${proc.recentOutput}`);
+        const res = await fetch(`${url}/ping`);
+        return res.status === 204;
+      },
+      30_000,
+    );
+  };
+  await up();
+  return {
+    url,
+    dir,
+    kill: () => proc.kill(),
+    restart: up,
+    stop: async () => {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs an InfluxQL query and returns the first statement's series (InfluxDB 1.x /query). */
+export async function influxQuery(url: string, database: string, q: string): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>> {
+  const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+  if (!res.ok) throw new Error(`query failed with HTTP ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { results: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }> };
+  const first = body.results[0];
+  if (first?.error) throw new Error(`query error: ${first.error}`);
+  return first?.series ?? [];
+}

@@ -1,0 +1,144 @@
+import { CloudProcessor } from '@tributary/cloud-processor';
+import { Fleet, MqttTransport, SimClock, Simulator, anomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
+import { EdgeAgent } from '@tributary/edge-agent';
+import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
+import { influxQuery } from './influxd.js';
+import { waitFor } from './wait.js';
+
+export interface PipelineOptions {
+  readonly influxUrl: string;
+  readonly database: string;
+  /** The embedded aedes broker of the cloud processor, or an external broker's URL. */
+  readonly brokerUrl?: string;
+  readonly stateDir: string;
+  readonly devices: number;
+  readonly seed: number | string;
+  readonly durationMs: number;
+  /** Simulated ms per wall-clock ms. */
+  readonly speed: number;
+  readonly samplePeriodMs: number;
+  readonly windowMs: number;
+  readonly anomalyRatePerDay: number;
+  readonly anomalyKinds?: readonly AnomalyKind[];
+  readonly log?: Logger;
+}
+
+export interface PipelineSummary {
+  readonly readingsSent: number;
+  readonly messagesSent: number;
+  readonly readingsAccepted: number;
+  readonly windowsWritten: number;
+  readonly alertsOpened: number;
+  readonly anomaliesInjected: number;
+  readonly score: Score;
+  readonly drained: boolean;
+}
+
+/**
+ * The whole path in one process, as the demo and the end-to-end tests run it:
+ * simulated fleet → MQTT → edge agent → MQTT → cloud processor → InfluxDB, alerts.
+ */
+export class Pipeline {
+  readonly alerts: AlertEvent[] = [];
+  private sim: Simulator | undefined;
+  private transport: MqttTransport | undefined;
+  private extraMessages = 0;
+
+  private constructor(
+    readonly options: PipelineOptions,
+    readonly cloud: CloudProcessor,
+    readonly agent: EdgeAgent,
+    readonly fleet: Fleet,
+  ) {
+    cloud.onAlert((alert) => this.alerts.push(alert));
+  }
+
+  static async start(options: PipelineOptions): Promise<Pipeline> {
+    const log = options.log ?? silentLogger;
+    const cloudConfig = ProcessorConfigSchema.parse({
+      broker: options.brokerUrl === undefined ? { type: 'embedded', host: '127.0.0.1', port: 0 } : { type: 'external', url: options.brokerUrl },
+      influx: { url: options.influxUrl, database: options.database },
+    });
+    const cloud = new CloudProcessor({ config: cloudConfig, log: log.child({ process: 'cloud' }) });
+    await cloud.start();
+    const url = cloud.brokerUrl;
+    const agentConfig = AgentConfigSchema.parse({
+      agentId: 'demo-gw',
+      site: 'demo-site',
+      sources: [{ type: 'mqtt', url }],
+      filters: Object.fromEntries(Object.values(sensorKinds).map((k) => [k.metric, [{ type: 'range', min: k.range.min, max: k.range.max }]])),
+      windows: { lengthMs: options.windowMs, allowedLatenessMs: options.samplePeriodMs * 2 },
+      batch: { maxWindows: 500, maxDelayMs: 300 },
+      uplink: { type: 'mqtt', url, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } },
+    });
+    const agent = new EdgeAgent({ config: agentConfig, stateDir: options.stateDir, log: log.child({ process: 'agent' }) });
+    await agent.start();
+    await agent.ready();
+    // Accelerated runs play the time span that just ended, so no timestamp lies in the agent's future.
+    const startMs = Math.floor((Date.now() - (options.speed > 1 ? options.durationMs : 0)) / options.windowMs) * options.windowMs;
+    const fleet = new Fleet({
+      devices: options.devices,
+      seed: options.seed,
+      startMs,
+      durationMs: options.durationMs,
+      samplePeriodMs: options.samplePeriodMs,
+      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? anomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+    });
+    return new Pipeline(options, cloud, agent, fleet);
+  }
+
+  /** Plays the fleet to the end of its duration (or until `stopPlaying`). */
+  async play(onProgress?: (sim: { readings: number; simTime: number }) => void): Promise<void> {
+    this.transport = await MqttTransport.connect({ url: this.cloud.brokerUrl, qos: 1 });
+    this.sim = new Simulator(this.fleet, new SimClock(this.fleet.options.startMs, this.options.speed), this.transport);
+    await this.sim.run(onProgress);
+    await this.transport.close();
+  }
+
+  stopPlaying(): void {
+    this.sim?.stop();
+  }
+
+  /** Publishes raw payloads as a device would (for hostile-input tests), counted as sent messages. */
+  async publishRaw(topic: string, payloads: readonly string[]): Promise<void> {
+    const t = this.transport ?? (await MqttTransport.connect({ url: this.cloud.brokerUrl, qos: 1 }));
+    await t.publishRaw(topic, payloads);
+    if (t !== this.transport) await t.close();
+    this.extraMessages += payloads.length;
+  }
+
+  /**
+   * Waits until the agent has received every message sent, stops it (flushing open windows) and
+   * waits for the cloud to ack everything; then scores the alerts against the ground truth.
+   */
+  async finish(): Promise<PipelineSummary> {
+    const stats = this.sim?.stats ?? { messages: 0, readings: 0, simTime: 0 };
+    const expected = stats.messages + this.extraMessages;
+    await waitFor('the agent to receive every message', () => this.agent.counters.get('messages_received') >= expected, 30_000);
+    const { drained } = await this.agent.stop(30_000);
+    const simEnd = this.fleet.options.startMs + this.fleet.options.durationMs;
+    const labels = this.fleet.labels.filter((l) => l.start < Math.min(simEnd, stats.simTime + 1));
+    const opened = this.alerts.filter((a) => a.state === 'opened');
+    return {
+      readingsSent: stats.readings,
+      messagesSent: expected,
+      readingsAccepted: this.agent.counters.get('readings_accepted'),
+      windowsWritten: this.cloud.counters.get('windows_written'),
+      alertsOpened: opened.length,
+      anomaliesInjected: labels.length,
+      score: scoreAlerts(labels, opened, { earlyMs: this.options.windowMs, lateMs: 2 * this.options.windowMs }),
+      drained,
+    };
+  }
+
+  /** Σ count over every window of every metric in InfluxDB. */
+  async countInInflux(): Promise<number> {
+    const metrics = Object.keys(sensorKinds).map((m) => `"${m}"`).join(',');
+    const series = await influxQuery(this.options.influxUrl, this.options.database, `SELECT sum("count") FROM ${metrics}`);
+    return series.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
+  }
+
+  async close(): Promise<void> {
+    await this.cloud.stop();
+  }
+}
