@@ -21,8 +21,8 @@ export function formatSummary(s: PipelineSummary, readingsInInflux: number, wind
     `  windows written      ${s.windowsWritten}`,
     `  anomalies injected   ${s.anomaliesInjected}`,
     `  alerts raised        ${s.alertsOpened}`,
-    `  detection precision  ${pct(s.score.precision)} (${s.score.truePositiveAlerts} of ${s.score.alerts} alerts match an injected anomaly)`,
-    `  detection recall     ${pct(s.score.recall)}`,
+    `  detection precision  ${s.score.alerts === 0 ? '- (no alerts)' : `${pct(s.score.precision)} (${s.score.truePositiveAlerts} of ${s.score.alerts} alerts match an injected anomaly)`}`,
+    `  detection recall     ${s.anomaliesInjected === 0 ? '- (nothing injected)' : pct(s.score.recall)}`,
   ];
   for (const [kind, k] of Object.entries(s.score.byKind)) {
     const delay = k.medianDelayMs === undefined ? '-' : `${(k.medianDelayMs / windowMs).toFixed(1)} windows`;

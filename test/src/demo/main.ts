@@ -7,7 +7,7 @@
  * just ended in about a minute and prints a summary; `--realtime` keeps it running in real time
  * until Ctrl-C. InfluxDB: INFLUX_URL when set, else a private influxd on a free loopback port.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -69,7 +69,17 @@ const pipeline = await Pipeline.start({
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 out(`Tributary demo: ${devices} simulated devices → edge agent → cloud processor (embedded MQTT broker ${pipeline.cloud.brokerUrl}) → InfluxDB ${influxUrl}, database "tributary"`);
 out(values.realtime ? 'Running in real time; Ctrl-C stops and prints the summary.' : `Playing ${values.duration} of sensor data in about ${seconds} s (${Math.round(speed)}× real time); Ctrl-C stops early.`);
-pipeline.cloud.onAlert((alert) => out(formatAlert(alert)));
+// Ground truth and alerts as JSON lines, so a run can be scored again: tributary-sim score --labels … --alerts …
+const resultsDir = join('.tributary', 'demo');
+mkdirSync(resultsDir, { recursive: true });
+const labelsFile = join(resultsDir, 'labels.jsonl');
+const alertsFile = join(resultsDir, 'alerts.jsonl');
+writeFileSync(labelsFile, pipeline.fleet.labels.map((l) => `${JSON.stringify(l)}\n`).join(''));
+writeFileSync(alertsFile, '');
+pipeline.cloud.onAlert((alert) => {
+  out(formatAlert(alert));
+  appendFileSync(alertsFile, `${JSON.stringify(alert)}\n`);
+});
 
 let interrupted = false;
 process.on('SIGINT', () => {
@@ -89,6 +99,7 @@ await pipeline.play((sim) => {
 const summary = await pipeline.finish();
 const inInflux = await pipeline.countInInflux();
 out(formatSummary(summary, inInflux, windowMs));
+out(`  ground truth and alerts: ${labelsFile}, ${alertsFile}`);
 await pipeline.close();
 await influxd?.stop();
 rmSync(stateDir, { recursive: true, force: true });
