@@ -1,13 +1,18 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { Counters, ProblemReport, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
 import { Dedupe } from './dedupe.js';
 import { detectors } from './detect/registry.js';
+import { startCloudHttp } from './http.js';
+import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
-import { InfluxWriter } from './influx/writer.js';
+import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
 import { BatchProcessor } from './processor.js';
 import { SeriesDetectors } from './series-detectors.js';
+import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
   readonly config: ProcessorConfig;
@@ -17,30 +22,36 @@ export interface CloudOptions {
 const DETECTOR = 'robust-zscore';
 
 /**
- * The cloud processor: broker (embedded aedes by default) → ingest → BatchProcessor → InfluxDB,
- * alerts to MQTT, the log and listeners. Lifecycle: construct → start → stop.
+ * The cloud processor: broker (embedded aedes by default) and HTTP → bounded intake →
+ * BatchProcessor → InfluxDB; alerts to MQTT, the log and listeners. Lifecycle: construct → start → stop.
  */
 export class CloudProcessor {
   readonly counters = new Counters<CloudCounter>(cloudCounterHelp);
   readonly alerts: AlertLifecycle;
   readonly writer: InfluxWriter;
+  readonly dedupe: Dedupe;
+  readonly intake: Intake;
   private readonly problems = new ProblemReport();
-  private readonly processor: BatchProcessor;
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
+  private readonly dedupeFile: string;
   private broker: EmbeddedBroker | undefined;
   private ingest: MqttIngest | undefined;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private http: { server: Server; port: number } | undefined;
+  private timers: NodeJS.Timeout[] = [];
   private url: string | undefined;
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.alerts = new AlertLifecycle(config.alerts);
     this.writer = new InfluxWriter(config.influx, log.child({ unit: 'influx' }), () => this.counters.inc('write_retries'));
+    this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
+    this.dedupeFile = join(config.stateDir, 'dedupe.json');
+    this.dedupe.restore(readState(this.dedupeFile));
     const detection = config.detection;
     const series = new SeriesDetectors(detection.maxSeries, () => detectors[DETECTOR].create(detection), () => this.counters.inc('series_evicted'));
-    this.processor = new BatchProcessor({
+    const processor = new BatchProcessor({
       maxBatchBytes: config.maxBatchBytes,
-      dedupe: new Dedupe(config.dedupe.windowSize),
+      dedupe: this.dedupe,
       detectors: series,
       detectorName: DETECTOR,
       alerts: this.alerts,
@@ -49,14 +60,23 @@ export class CloudProcessor {
       problems: this.problems,
       onAlert: (alert) => this.publish(alert),
     });
+    this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => processor.process(payload, agent));
     this.counters.gauge('open_alerts', () => this.alerts.openCount);
     this.counters.gauge('detector_series', () => series.size);
+    this.counters.gauge('backlog_batches', () => this.intake.backlog);
+    this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
+    this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
   }
 
   /** The broker URL agents publish to (the embedded broker's, or the external one). */
   get brokerUrl(): string {
     if (this.url === undefined) throw new Error('cloud processor not started');
     return this.url;
+  }
+
+  /** The HTTP port (batch uplink, /metrics, /health), when the HTTP server is enabled. */
+  get httpPort(): number | undefined {
+    return this.http?.port;
   }
 
   /** Calls `listener` for every alert transition, after its batch is durable. */
@@ -75,20 +95,54 @@ export class CloudProcessor {
       this.url = config.broker.url;
     }
     await this.writer.ensureDatabase();
-    this.ingest = new MqttIngest(this.url, this.processor, log.child({ unit: 'ingest' }));
-    this.ingest.onAckSent = () => this.counters.inc('acks_sent');
+    const onAckSent = (): void => this.counters.inc('acks_sent');
+    this.ingest = new MqttIngest(this.url, this.intake, log.child({ unit: 'ingest' }), onAckSent, config.ingest.mqttClientId);
     await this.ingest.start();
-    this.reportTimer = setInterval(() => this.reportProblems(), config.reportIntervalMs);
+    if (config.http) {
+      this.http = await startCloudHttp({
+        ...config.http,
+        maxBatchBytes: config.maxBatchBytes,
+        intake: this.intake,
+        metrics: () => this.metrics(),
+        health: () => ({ ok: true, backlog: this.intake.backlog, openAlerts: this.alerts.openCount }),
+        routes: { '/api/agents': () => this.dedupe.stats() },
+        onAckSent,
+      });
+      log.info({ port: this.http.port }, 'HTTP listening');
+    }
+    this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
+    this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
     log.info({ broker: this.url, influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
   }
 
   /** Stops taking batches; a write still retrying is abandoned (its batch stays unacked). */
   async stop(): Promise<void> {
-    clearInterval(this.reportTimer);
+    for (const t of this.timers) clearInterval(t);
     this.writer.abort();
+    this.intake.stop(new WriteAbortedError('stopping'));
     await this.ingest?.stop();
+    await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
+    this.saveDedupe();
     this.reportProblems();
+  }
+
+  /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */
+  metrics(): string {
+    const lines = [this.counters.toPrometheus('tributary_cloud'), '# TYPE tributary_cloud_agent_duplicate_batches_total counter', '# TYPE tributary_cloud_agent_missing_seqs gauge'];
+    for (const a of this.dedupe.stats()) {
+      lines.push(`tributary_cloud_agent_duplicate_batches_total{agent="${a.agent}"} ${a.duplicates}`, `tributary_cloud_agent_missing_seqs{agent="${a.agent}"} ${a.gaps}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private saveDedupe(): void {
+    if (!this.dedupe.dirty) return;
+    try {
+      writeState(this.dedupeFile, this.dedupe.snapshot());
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message, file: this.dedupeFile }, 'cannot save dedupe state');
+    }
   }
 
   private publish(alert: AlertEvent): void {

@@ -48,7 +48,7 @@ export class BatchProcessor {
     if (!decoded.ok) return this.reject(payload, topicAgent, decoded.error.message);
     const batch = decoded.value;
     if (topicAgent !== undefined && batch.agent !== topicAgent) return this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`);
-    if (this.o.dedupe.has(batch.agent, batch.seq)) {
+    if (this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) {
       counters.inc('batches_duplicate');
       return { v: 1, agent: batch.agent, seq: batch.seq, status: 'duplicate' };
     }
@@ -67,7 +67,7 @@ export class BatchProcessor {
       this.o.problems.note('influx_refused', `agent ${batch.agent} seq ${batch.seq}: ${err.message}`);
       return { v: 1, agent: batch.agent, seq: batch.seq, status: 'rejected', reason: err.message.slice(0, 500) };
     }
-    this.o.dedupe.add(batch.agent, batch.seq);
+    this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
     counters.inc('batches_written');
     counters.inc('windows_written', batch.windows.length);
     counters.inc('points_written', points.length);

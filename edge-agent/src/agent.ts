@@ -14,16 +14,21 @@ import { Batcher } from './core/batcher.js';
 import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine } from './core/window-engine.js';
-import { SeqStore } from './seq-store.js';
 import { MqttSource } from './sources/mqtt.js';
 import type { Source } from './sources/source.js';
-import { MemoryBatchQueue } from './uplink/queue.js';
-import { MqttUplink } from './uplink/mqtt.js';
+import type { BatchQueue } from './spool/batch-queue.js';
+import { DiskSpool } from './spool/disk-spool.js';
+import { MemoryBatchQueue } from './spool/memory-queue.js';
+import { SeqStore } from './spool/seq-store.js';
+import { Delivery } from './uplink/delivery.js';
+import { HttpUplinkTransport } from './uplink/http.js';
+import { MqttUplinkTransport } from './uplink/mqtt.js';
+import type { UplinkTransport } from './uplink/transport.js';
 
 export interface AgentOptions {
   readonly config: AgentConfig;
-  /** Directory for the agent's durable state (batch seq). */
-  readonly stateDir: string;
+  /** Directory for the agent's durable state (spool, seq); config.stateDir when omitted. */
+  readonly stateDir?: string;
   readonly log: Logger;
   readonly clock?: Clock;
 }
@@ -40,11 +45,10 @@ export class EdgeAgent {
   readonly counters = new Counters<AgentCounter>(agentCounterHelp);
   readonly windows: WindowEngine;
   readonly pipeline: IngestPipeline;
-  readonly uplink: MqttUplink;
+  readonly uplink: Delivery;
   readonly sources: Source[];
   private readonly batcher: Batcher;
   private readonly problems = new ProblemReport();
-  private readonly seqs: SeqStore;
   private readonly clock: Clock;
   private readonly log: Logger;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -67,14 +71,19 @@ export class EdgeAgent {
       problems: this.problems,
     });
     this.batcher = new Batcher(config.batch.maxWindows, config.batch.maxDelayMs, (windows) => this.seal(windows));
-    this.seqs = new SeqStore(join(options.stateDir, 'seq.json'));
-    const queue = new MemoryBatchQueue(config.uplink.maxQueuedBatches, config.uplink.onFull);
-    this.uplink = new MqttUplink(config.uplink, config.agentId, queue, this.counters, this.clock, this.log.child({ unit: 'uplink' }));
+    const stateDir = options.stateDir ?? config.stateDir;
+    const queue = this.openQueue(stateDir);
+    const uplinkLog = this.log.child({ unit: 'uplink' });
+    const transport: UplinkTransport =
+      config.uplink.type === 'mqtt' ? new MqttUplinkTransport(config.uplink, config.agentId, this.clock, uplinkLog) : new HttpUplinkTransport(config.uplink, config.agentId, uplinkLog);
+    this.uplink = new Delivery(queue, transport, config.uplink, this.counters, this.problems, this.clock, uplinkLog);
     this.sources = config.sources.map(
       (s, i) => new MqttSource(s, this.pipeline, this.log.child({ unit: 'source', source: s.name }), `tributary-agent-${config.agentId}-src${i}`),
     );
     this.counters.gauge('active_series', () => this.windows.activeSeries);
     this.counters.gauge('queued_batches', () => this.uplink.queued);
+    this.counters.gauge('spool_bytes', () => queue.bytes);
+    this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
     this.counters.gauge('inflight_batches', () => this.uplink.inFlight);
   }
 
@@ -115,12 +124,27 @@ export class EdgeAgent {
 
   private seal(windows: WindowResult[]): void {
     const { agentId, site } = this.options.config;
-    const seq = this.seqs.take();
-    const envelope = { v: BATCH_FORMAT_VERSION, agent: agentId, ...(site === undefined ? {} : { site }), seq, sentAt: this.clock.now(), windows, counters: this.counters.snapshot() };
+    const seq = this.uplink.nextSeq();
+    const envelope = { v: BATCH_FORMAT_VERSION, agent: agentId, ...(site === undefined ? {} : { site }), epoch: this.uplink.epoch, seq, sentAt: this.clock.now(), windows, counters: this.counters.snapshot() };
     let readings = 0;
     for (const w of windows) if (w.rev === 0) readings += w.count;
     this.counters.inc('batches_sealed');
-    this.uplink.enqueue({ seq, payload: encodeBatch(envelope), windows: windows.length, readings });
+    this.uplink.enqueue({ seq, windows: windows.length, readings }, encodeBatch(envelope));
+  }
+
+  /** The disk spool (reporting what it recovered) or the in-memory queue. */
+  private openQueue(stateDir: string): BatchQueue {
+    const spool = this.options.config.spool;
+    if (spool.type === 'memory') return new MemoryBatchQueue(spool.maxBatches, spool.onFull, new SeqStore(join(stateDir, 'seq.json')));
+    const disk = new DiskSpool({ ...spool, dir: spool.dir ?? join(stateDir, 'spool') });
+    const r = disk.recovery;
+    if (r.tornRecords > 0) {
+      this.counters.inc('spool_torn_records', r.tornRecords);
+      this.log.warn({ tornRecords: r.tornRecords, tornBytes: r.tornBytes, problems: r.problems }, 'spool: skipped damaged records (torn writes)');
+    }
+    if (r.seqsSkipped > 0) this.log.warn({ seqsSkipped: r.seqsSkipped }, 'spool: unclean stop with interval fsync; skipping seqs that may have been sent');
+    if (r.unacked > 0) this.log.info({ batches: r.unacked }, 'spool: re-sending batches the cloud had not acked');
+    return disk;
   }
 
   /** One log line per reason of skipped input per interval, with an example. */

@@ -25,14 +25,14 @@ if (!loaded.ok) {
 }
 const config = loaded.value;
 const log = pino({ level: config.log.level, base: { agent: config.agentId } });
-const agent = new EdgeAgent({ config, stateDir: values['state-dir'] ?? `.tributary/agent-${config.agentId}`, log });
+const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
 await agent.start();
 const http = config.http
   ? await serveStatus(
       config.http.host,
       config.http.port,
       () => agent.counters.toPrometheus('tributary_agent', { agent: config.agentId }),
-      () => ({ ok: true, uplinkConnected: agent.uplink.isConnected, queuedBatches: agent.uplink.queued, activeSeries: agent.windows.activeSeries }),
+      () => ({ ok: true, uplinkConnected: agent.uplink.isConnected, spooledBatches: agent.uplink.queued, activeSeries: agent.windows.activeSeries }),
     )
   : undefined;
 if (http) log.info({ port: http.port }, 'status server listening');

@@ -51,6 +51,12 @@ export const BatchEnvelopeSchema = z.object({
   v: z.literal(BATCH_FORMAT_VERSION),
   agent: AgentId,
   site: z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f\\]*$/, 'site must not contain control characters or "\\"').optional(),
+  /**
+   * When this agent's durable state (its spool) was created. `seq` counts within an epoch: a
+   * gateway whose state was wiped starts again at seq 0 with a new epoch, and the cloud must not
+   * take its batches for duplicates of the old ones.
+   */
+  epoch: z.number().int().min(0).default(0),
   seq: Seq,
   sentAt: EpochMs,
   windows: z.array(WindowResultSchema).max(MAX_WINDOWS_PER_BATCH),

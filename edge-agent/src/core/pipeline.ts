@@ -37,8 +37,9 @@ export const agentCounterHelp = {
   batches_acked: 'batches acknowledged by the cloud as written',
   batches_duplicate: 'batches the cloud reported as already written',
   batches_rejected: 'batches the cloud rejected as invalid',
-  batches_dropped: 'batches dropped at the queue bound',
-  readings_dropped: 'readings inside batches dropped at the queue bound',
+  batches_dropped: 'batches dropped at the spool bound',
+  readings_dropped: 'readings inside batches dropped at the spool bound',
+  spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
 } as const;
 
 export type AgentCounter = keyof typeof agentCounterHelp;

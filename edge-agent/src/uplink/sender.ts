@@ -1,53 +1,78 @@
-import type { BatchQueue, QueuedBatch } from './queue.js';
+import type { BatchQueue, SpooledBatch } from '../spool/batch-queue.js';
+
+interface InFlight {
+  attempts: number;
+  /** When it is sent again if no ack has come. */
+  dueAt: number;
+}
 
 /**
- * Which queued batches to (re)send, independent of the transport: at most `maxInFlight` batches
- * published and unacked at once, oldest first; a batch unacked after `ackTimeoutMs` is sent again;
- * after a reconnect everything unacked is sent again. Duplicates are fine: the cloud dedupes by
- * (agent, seq). Pure: the transport calls these methods and does the I/O.
+ * Which queued batches to (re)send, whatever the transport: at most `maxInFlight` unacked batches
+ * out at once, always the queue's oldest, so acks free slots in order and an old batch is never
+ * starved by newer ones. A batch without an ack is sent again after `ackTimeoutMs`, doubling per
+ * attempt with full jitter up to `maxBackoffMs`; a failed send (HTTP error) is retried after the
+ * backoff. After a reconnect everything unacked goes again at once. Duplicates are harmless: the
+ * cloud dedupes by (agent, seq). Pure: the caller passes the time and does the I/O.
  */
 export class Sender {
-  /** seq → time of the last send. */
-  private readonly inFlight = new Map<number, number>();
+  private readonly inFlight = new Map<number, InFlight>();
 
   constructor(
     private readonly queue: BatchQueue,
     private readonly maxInFlight: number,
     private readonly ackTimeoutMs: number,
+    private readonly initialBackoffMs: number,
+    private readonly maxBackoffMs: number,
+    private readonly random: () => number = Math.random,
   ) {}
 
   get inFlightCount(): number {
     return this.inFlight.size;
   }
 
-  /** The batches to publish now, each marked as sent at `now`; `resend` tells which were sent before. */
-  due(now: number): Array<{ batch: QueuedBatch; resend: boolean }> {
-    const out: Array<{ batch: QueuedBatch; resend: boolean }> = [];
-    // The queue's oldest `maxInFlight` batches are the only ones ever in flight, so acks free
-    // slots in order and a stuck old batch cannot be starved by newer ones.
+  /** The batches to send now, each marked as sent at `now`; `resend` tells which went before. */
+  due(now: number): Array<{ batch: SpooledBatch; resend: boolean }> {
+    const out: Array<{ batch: SpooledBatch; resend: boolean }> = [];
     for (const batch of this.queue.oldest(this.maxInFlight)) {
-      const sentAt = this.inFlight.get(batch.seq);
-      if (sentAt === undefined || now - sentAt >= this.ackTimeoutMs) {
-        out.push({ batch, resend: sentAt !== undefined });
-        this.inFlight.set(batch.seq, now);
-      }
+      const f = this.inFlight.get(batch.seq);
+      if (f !== undefined && now < f.dueAt) continue;
+      const attempts = (f?.attempts ?? 0) + 1;
+      const wait = Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20));
+      // Jitter in [wait/2, wait]: spread out, but never resend sooner than half the timeout.
+      this.inFlight.set(batch.seq, { attempts, dueAt: now + wait * (0.5 + 0.5 * this.random()) });
+      out.push({ batch, resend: f !== undefined });
     }
     return out;
   }
 
-  /** The cloud answered for `seq`: forget it. Returns false if it was no longer queued. */
+  /** The send itself failed (e.g. HTTP 503 or a refused connection): retry after the backoff. */
+  failed(seq: number, now: number, retryAfterMs = 0): void {
+    const f = this.inFlight.get(seq);
+    if (!f) return;
+    const ceiling = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(f.attempts - 1, 20));
+    f.dueAt = now + Math.max(retryAfterMs, this.random() * ceiling);
+  }
+
+  /** The cloud answered for `seq`: forget it. False if it was no longer queued (answer to a resend). */
   acked(seq: number): boolean {
     this.inFlight.delete(seq);
     return this.queue.remove(seq);
   }
 
-  /** The connection dropped: nothing is in flight any more, all of it goes again on reconnect. */
+  /** The connection dropped: nothing is in flight any more; all of it goes again on reconnect. */
   disconnected(): void {
     this.inFlight.clear();
   }
 
-  /** Forget in-flight marks of batches the queue no longer holds (dropped at its bound). */
+  /** The queue dropped `seq` at its bound. */
   forget(seq: number): void {
     this.inFlight.delete(seq);
+  }
+
+  /** The earliest time a send or resend is due, for scheduling the next pump. */
+  nextDueAt(): number | undefined {
+    let min: number | undefined;
+    for (const f of this.inFlight.values()) if (min === undefined || f.dueAt < min) min = f.dueAt;
+    return min;
   }
 }

@@ -3,7 +3,7 @@ import { MAX_WINDOWS_PER_BATCH } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, LogLevel, MqttUrl, PositiveMs } from './common.js';
+import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttUrl, PositiveMs } from './common.js';
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
@@ -53,21 +53,62 @@ export const BatchConfig = z.object({
   maxDelayMs: PositiveMs.default(1_000),
 });
 
+/** Settings every uplink shares: how many batches are in flight and how resends back off. */
+const UplinkCommon = {
+  /** Batches sent and not yet acked at any time. */
+  maxInFlight: z.number().int().min(1).default(8),
+  /** A batch not acked this long after it was sent is sent again (the wait doubles per attempt, with jitter, up to backoff.maxMs). */
+  ackTimeoutMs: PositiveMs.default(15_000),
+  /** Reconnects and retries: exponential backoff with full jitter. */
+  backoff: BackoffConfig.prefault({}),
+};
+
 export const MqttUplinkConfig = z.object({
   type: z.literal('mqtt'),
   url: MqttUrl,
-  /** Bound on batches kept until the cloud acks them. */
-  maxQueuedBatches: z.number().int().min(1).default(1_000),
-  onFull: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
-  /** Batches published and not yet acked at any time. */
-  maxInFlight: z.number().int().min(1).default(8),
-  /** A batch not acked this long after publishing is sent again. */
-  ackTimeoutMs: PositiveMs.default(15_000),
-  backoff: BackoffConfig.prefault({}),
+  ...UplinkCommon,
 });
 
-export const UplinkConfig = z.discriminatedUnion('type', [MqttUplinkConfig]);
+/** POST each batch to `{url}/api/v1/batches`; the cloud answers 200 with the ack only after the write. */
+export const HttpUplinkConfig = z.object({
+  type: z.literal('http'),
+  url: HttpUrl,
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token: z.string().min(1).optional(),
+  requestTimeoutMs: PositiveMs.default(30_000),
+  ...UplinkCommon,
+});
+
+export const UplinkConfig = z.discriminatedUnion('type', [MqttUplinkConfig, HttpUplinkConfig]);
 export type UplinkConfig = z.output<typeof UplinkConfig>;
+
+export const DiskSpoolConfig = z
+  .object({
+    type: z.literal('disk'),
+    /** Directory of the segment files; `<stateDir>/spool` when omitted. */
+    dir: z.string().min(1).optional(),
+    maxSpoolBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
+    segmentBytes: z.number().int().min(1024).default(1024 * 1024),
+    onFull: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
+    /**
+     * `per-batch`: fsync every batch before it is sent (one flash write per batch; nothing that
+     * left the gateway can be lost). `interval`: fsync every fsyncIntervalMs (fewer writes for
+     * SD-card wear; a power cut loses up to that much, and the next start skips seqs to stay safe).
+     */
+    fsync: z.enum(['per-batch', 'interval']).default('per-batch'),
+    fsyncIntervalMs: PositiveMs.default(1_000),
+  })
+  .refine((s) => s.segmentBytes * 4 <= s.maxSpoolBytes, { message: 'segmentBytes must be at most a quarter of maxSpoolBytes', path: ['segmentBytes'] });
+
+/** Batches in memory only: lost on restart; for gateways whose storage must not be written. */
+export const MemorySpoolConfig = z.object({
+  type: z.literal('memory'),
+  maxBatches: z.number().int().min(1).default(1_000),
+  onFull: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
+});
+
+export const SpoolConfig = z.discriminatedUnion('type', [DiskSpoolConfig, MemorySpoolConfig]);
+export type SpoolConfig = z.output<typeof SpoolConfig>;
 
 export const AgentConfigSchema = z.object({
   agentId: AgentId,
@@ -78,6 +119,9 @@ export const AgentConfigSchema = z.object({
   windows: WindowsConfig.prefault({}),
   batch: BatchConfig.prefault({}),
   uplink: UplinkConfig,
+  spool: SpoolConfig.default({ type: 'disk', maxSpoolBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, onFull: 'drop-oldest', fsync: 'per-batch', fsyncIntervalMs: 1_000 }),
+  /** Durable state (spool, seq); the CLI's --state-dir overrides it. */
+  stateDir: z.string().min(1).default('.tributary/agent'),
   http: HttpServerConfig.optional(),
   /** How often counters of skipped input are logged (one line per reason per interval). */
   reportIntervalMs: PositiveMs.default(10_000),

@@ -11,7 +11,8 @@ test('a minimal agent config gets its defaults', () => {
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.windows.lengthMs, 60_000);
   assert.deepEqual(r.value.sources[0]?.topics, ['sensors/+/telemetry']);
-  assert.equal(r.value.uplink.onFull, 'drop-oldest');
+  assert.equal(r.value.spool.type, 'disk');
+  assert.equal(r.value.spool.type === 'disk' && r.value.spool.fsync, 'per-batch');
 });
 
 test('a bad agent config names the key and the value', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
-import { HttpServerConfig, HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
+import { HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
 
 export const EmbeddedBrokerConfig = z.object({
   type: z.literal('embedded'),
@@ -46,14 +46,41 @@ export const AlertsConfig = z.object({
   maxOpen: z.number().int().min(1).default(10_000),
 });
 
+/** The bounded backlog between the transports and the writer (see Intake). */
+export const IngestConfig = z.object({
+  maxBacklogBatches: z.number().int().min(1).default(64),
+  maxBacklogBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** MQTT client id of the processor's persistent session on the broker. */
+  mqttClientId: z.string().min(1).max(128).default('tributary-cloud'),
+});
+
+/** The HTTP server: batch uplink, /metrics, /health, the API. Omit to disable. */
+export const CloudHttpConfig = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: Port.default(8080),
+  /** Bearer token agents must present on POST /api/v1/batches. */
+  token: z.string().min(1).optional(),
+});
+
 export const ProcessorConfigSchema = z.object({
   broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883 }),
+  ingest: IngestConfig.prefault({}),
+  /** Durable state: dedupe high-water marks (and detector checkpoints). */
+  stateDir: z.string().min(1).default('.tributary/cloud'),
   influx: InfluxConfig.prefault({}),
   maxBatchBytes: z.number().int().min(1024).default(DEFAULT_MAX_BATCH_BYTES),
-  dedupe: z.object({ windowSize: z.number().int().min(16).max(1 << 20).default(4096) }).prefault({}),
+  dedupe: z
+    .object({
+      /** Seqs below each agent's high-water mark remembered one by one (a bitmap of this many bits). */
+      windowSize: z.number().int().min(64).max(1 << 20).default(1024),
+      maxAgents: z.number().int().min(1).default(100_000),
+      /** How often the dedupe state is written to stateDir (it is also written on stop). */
+      persistIntervalMs: PositiveMs.default(1_000),
+    })
+    .prefault({}),
   detection: DetectionConfig.prefault({}),
   alerts: AlertsConfig.prefault({}),
-  http: HttpServerConfig.optional(),
+  http: CloudHttpConfig.optional(),
   reportIntervalMs: PositiveMs.default(10_000),
   log: z.object({ level: LogLevel.default('info') }).prefault({}),
 });

@@ -11,20 +11,25 @@ import { dirname } from 'node:path';
 export class SeqStore {
   private next: number;
   private reservedEnd: number;
+  /** When this store was first created. */
+  readonly epoch: number;
 
   constructor(
     private readonly file: string,
     private readonly blockSize = 1000,
   ) {
     let start = 0;
+    let epoch = 0;
     try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { nextBlock?: unknown };
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { nextBlock?: unknown; epoch?: unknown };
       if (typeof saved.nextBlock === 'number' && Number.isSafeInteger(saved.nextBlock) && saved.nextBlock >= 0) start = saved.nextBlock;
+      if (typeof saved.epoch === 'number' && Number.isSafeInteger(saved.epoch)) epoch = saved.epoch;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read seq state ${file}: ${(err as Error).message}`, { cause: err });
     }
     this.next = start;
     this.reservedEnd = start;
+    this.epoch = epoch || Date.now();
   }
 
   take(): number {
@@ -35,7 +40,7 @@ export class SeqStore {
   private reserve(end: number): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ nextBlock: end }));
+    writeFileSync(tmp, JSON.stringify({ nextBlock: end, epoch: this.epoch }));
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);

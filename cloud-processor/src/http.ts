@@ -1,0 +1,87 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
+import type { Intake } from './ingest/intake.js';
+
+export interface CloudHttpOptions {
+  readonly host: string;
+  readonly port: number;
+  /** When set, POST /api/v1/batches needs `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+  readonly maxBatchBytes: number;
+  readonly intake: Intake;
+  readonly metrics: () => string;
+  readonly health: () => { ok: boolean } & Record<string, unknown>;
+  /** Extra read-only routes (GET path → JSON body). */
+  readonly routes?: Readonly<Record<string, () => unknown>>;
+  readonly onAckSent: () => void;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** Reads a request body up to `max` bytes; undefined when it is larger. */
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The cloud's HTTP side: the batch uplink for sites where MQTT is blocked (POST /api/v1/batches,
+ * answered with the ack only after the write; 503 + Retry-After while the backlog is full),
+ * `/metrics`, `/health` and read-only JSON routes.
+ */
+export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    void handle(o, req, res).catch(() => {
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'POST' && path === '/api/v1/batches') {
+    if (o.token !== undefined && req.headers.authorization !== `Bearer ${o.token}`) return json(res, 401, { error: 'missing or wrong bearer token' });
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > o.maxBatchBytes) return json(res, 413, { error: `batch over ${o.maxBatchBytes} bytes` });
+    const body = await readBody(req, o.maxBatchBytes);
+    if (body === undefined) return json(res, 413, { error: `batch over ${o.maxBatchBytes} bytes` });
+    const agentHeader = req.headers['x-tributary-agent'];
+    const agent = typeof agentHeader === 'string' && AGENT_ID_PATTERN.test(agentHeader) ? agentHeader : undefined;
+    const pending = o.intake.tryAdmit(body, agent);
+    if (pending === undefined) return json(res, 503, { error: 'backlog full, try again later' }, { 'retry-after': '1' });
+    let ack;
+    try {
+      ack = await pending;
+    } catch {
+      return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });
+    }
+    if (ack === undefined) return json(res, 400, { error: 'not a valid batch' });
+    o.onAckSent();
+    return json(res, ack.status === 'rejected' ? 422 : 200, ack);
+  }
+  if (req.method === 'GET' && path === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(o.metrics());
+    return;
+  }
+  if (req.method === 'GET' && path === '/health') {
+    const h = o.health();
+    return json(res, h.ok ? 200 : 503, h);
+  }
+  const route = req.method === 'GET' && path !== undefined ? o.routes?.[path] : undefined;
+  if (route) return json(res, 200, route());
+  json(res, 404, { error: 'not found' });
+}

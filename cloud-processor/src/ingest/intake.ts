@@ -1,0 +1,97 @@
+import type { Ack } from '@tributary/firmware-schemas';
+
+interface Pending {
+  readonly payload: Uint8Array;
+  readonly topicAgent: string | undefined;
+  readonly resolve: (ack: Ack | undefined) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * The bounded backlog between the transports and the batch processor. Batches wait here, in
+ * arrival order, while one is processed; when `maxBatches` or `maxBytes` is reached, `admit`
+ * waits for room (MQTT: the client stops reading from the socket, so the broker holds the rest)
+ * or `tryAdmit` refuses (HTTP: 503 and Retry-After). Memory stays flat however slow InfluxDB is.
+ */
+export class Intake {
+  private readonly queue: Pending[] = [];
+  private queuedBytes = 0;
+  private busy = false;
+  private stopped = false;
+  private readonly roomWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly maxBatches: number,
+    private readonly maxBytes: number,
+    private readonly process: (payload: Uint8Array, topicAgent: string | undefined) => Promise<Ack | undefined>,
+  ) {}
+
+  get backlog(): number {
+    return this.queue.length + (this.busy ? 1 : 0);
+  }
+
+  get backlogBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** True when a batch of `bytes` fits now. */
+  hasRoom(bytes: number): boolean {
+    return this.queue.length < this.maxBatches && (this.queue.length === 0 || this.queuedBytes + bytes <= this.maxBytes);
+  }
+
+  /**
+   * Waits until the batch fits in the backlog and queues it. `admitted` resolves when it is queued;
+   * `ack` when it has been processed (or rejects if the processor stopped first).
+   */
+  admit(payload: Uint8Array, topicAgent: string | undefined): { admitted: Promise<void>; ack: Promise<Ack | undefined> } {
+    let queueIt!: () => void;
+    const ack = new Promise<Ack | undefined>((resolve, reject) => {
+      queueIt = () => this.enqueue({ payload, topicAgent, resolve, reject });
+    });
+    const admitted = (async () => {
+      while (!this.hasRoom(payload.byteLength) && !this.stopped) await new Promise<void>((r) => this.roomWaiters.push(r));
+      queueIt();
+    })();
+    return { admitted, ack };
+  }
+
+  /** Queues the batch if it fits now; undefined when the backlog is full. */
+  tryAdmit(payload: Uint8Array, topicAgent: string | undefined): Promise<Ack | undefined> | undefined {
+    if (!this.hasRoom(payload.byteLength) || this.stopped) return undefined;
+    return new Promise<Ack | undefined>((resolve, reject) => this.enqueue({ payload, topicAgent, resolve, reject }));
+  }
+
+  /** Refuses everything still queued (their batches stay unacked; the agents send them again). */
+  stop(reason: Error): void {
+    this.stopped = true;
+    for (const p of this.queue.splice(0)) p.reject(reason);
+    this.queuedBytes = 0;
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  private enqueue(p: Pending): void {
+    if (this.stopped) {
+      p.reject(new Error('intake stopped'));
+      return;
+    }
+    this.queue.push(p);
+    this.queuedBytes += p.payload.byteLength;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const p = this.queue.shift()!;
+      this.queuedBytes -= p.payload.byteLength;
+      for (const w of this.roomWaiters.splice(0)) w();
+      try {
+        p.resolve(await this.process(p.payload, p.topicAgent));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    this.busy = false;
+  }
+}

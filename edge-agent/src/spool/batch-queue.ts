@@ -1,0 +1,31 @@
+/** A sealed batch held until the cloud acks it: its seq and what it holds (for drop accounting). */
+export interface SpooledBatch {
+  readonly seq: number;
+  readonly windows: number;
+  readonly readings: number;
+}
+
+/**
+ * Where sealed batches wait until the cloud acks them, bounded, with a named policy at the bound.
+ * `append` returns what the policy dropped (the new batch itself under reject-new) so the caller
+ * counts it. Implementations: the disk spool (default) and an in-memory queue.
+ */
+export interface BatchQueue {
+  /** When this queue's durable state was created (ms); goes in every batch (see the envelope's `epoch`). */
+  readonly epoch: number;
+  /** The seq for the next batch: one more than the last appended, across restarts when durable. */
+  nextSeq(): number;
+  append(batch: SpooledBatch, payload: string): SpooledBatch[];
+  /** Up to `max` unacked batches in seq order, oldest first. */
+  oldest(max: number): SpooledBatch[];
+  /** The encoded envelope of a held batch (read from disk for the spool). */
+  payload(seq: number): string | undefined;
+  /** Forgets an acked batch; false when it was not held. */
+  remove(seq: number): boolean;
+  /** Unacked batches held. */
+  readonly size: number;
+  /** Bytes the queue occupies against its bound. */
+  readonly bytes: number;
+  /** Makes everything appended durable (fsync) and releases files. */
+  close(): void;
+}

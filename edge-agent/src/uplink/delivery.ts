@@ -1,0 +1,134 @@
+import type { Ack, Clock, Counters, Logger, ProblemReport } from '@tributary/firmware-schemas';
+import type { AgentCounter } from '../core/pipeline.js';
+import type { BatchQueue, SpooledBatch } from '../spool/batch-queue.js';
+import { Sender } from './sender.js';
+import type { TransportEvents, UplinkTransport } from './transport.js';
+
+export interface DeliveryOptions {
+  readonly maxInFlight: number;
+  readonly ackTimeoutMs: number;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** How often due resends are looked for. */
+const PUMP_MS = 200;
+
+/**
+ * Gets spooled batches to the cloud: appends each sealed batch to the queue (spool) before it is
+ * sent, sends the oldest unacked ones through the transport, and deletes a batch only when the
+ * cloud's ack for it arrives. Counts what is sent, resent, acked, rejected and dropped at the
+ * spool's bound (logged once per interval through the problem report).
+ */
+export class Delivery implements TransportEvents {
+  private readonly sender: Sender;
+  private readonly drainWaiters = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: BatchQueue,
+    private readonly transport: UplinkTransport,
+    options: DeliveryOptions,
+    private readonly counters: Counters<AgentCounter>,
+    private readonly problems: ProblemReport,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.sender = new Sender(queue, options.maxInFlight, options.ackTimeoutMs, options.backoff.initialMs, options.backoff.maxMs);
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  get inFlight(): number {
+    return this.sender.inFlightCount;
+  }
+
+  get isConnected(): boolean {
+    return this.transport.connected;
+  }
+
+  start(): void {
+    this.transport.start(this);
+    this.timer = setInterval(() => this.pump(), PUMP_MS);
+  }
+
+  get epoch(): number {
+    return this.queue.epoch;
+  }
+
+  /** The seq the next sealed batch gets. */
+  nextSeq(): number {
+    return this.queue.nextSeq();
+  }
+
+  /** Spools a sealed batch (counting what the bound drops), then sends what is due. */
+  enqueue(batch: SpooledBatch, payload: string): void {
+    const dropped = this.queue.append(batch, payload);
+    for (const d of dropped) {
+      this.sender.forget(d.seq);
+      this.counters.inc('batches_dropped');
+      this.counters.inc('readings_dropped', d.readings);
+    }
+    if (dropped.length > 0) {
+      const seqs = dropped.map((d) => d.seq);
+      this.problems.note('spool_full', `spool full: dropped ${dropped.length} batch(es), seq ${Math.min(...seqs)}..${Math.max(...seqs)}, ${dropped.reduce((n, d) => n + d.readings, 0)} readings`);
+    }
+    this.pump();
+  }
+
+  /** Resolves when every spooled batch is acked, or after `timeoutMs`; true if all were. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.queue.size === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.drainWaiters.delete(done);
+        resolve(this.queue.size === 0);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.drainWaiters.add(done);
+    });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.transport.stop();
+    this.queue.close();
+  }
+
+  connected(): void {
+    this.pump();
+  }
+
+  disconnected(): void {
+    this.sender.disconnected();
+  }
+
+  answered(ack: Ack): void {
+    if (!this.sender.acked(ack.seq)) return; // the answer to a resend of a batch already acked
+    if (ack.status === 'ok') this.counters.inc('batches_acked');
+    else if (ack.status === 'duplicate') this.counters.inc('batches_duplicate');
+    else {
+      this.counters.inc('batches_rejected');
+      this.log.error({ seq: ack.seq, reason: ack.reason }, 'cloud rejected a batch; it is dropped');
+    }
+    this.pump();
+    if (this.queue.size === 0) for (const done of [...this.drainWaiters]) done();
+  }
+
+  failed(seq: number, retryAfterMs?: number): void {
+    this.sender.failed(seq, this.clock.now(), retryAfterMs);
+  }
+
+  private pump(): void {
+    if (!this.transport.connected) return;
+    for (const { batch, resend } of this.sender.due(this.clock.now())) {
+      const payload = this.queue.payload(batch.seq);
+      if (payload === undefined) continue;
+      this.counters.inc('batches_sent');
+      if (resend) this.counters.inc('batches_resent');
+      this.transport.send(batch.seq, payload);
+    }
+  }
+}

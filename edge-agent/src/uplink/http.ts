@@ -1,0 +1,80 @@
+import { decodeAck, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import type { TransportEvents, UplinkTransport } from './transport.js';
+
+type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;
+
+/** Seconds or an HTTP date (RFC 9110 §10.2.3) to milliseconds from now; 0 when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number {
+  if (header === null) return 0;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+}
+
+/**
+ * POSTs each batch to `{url}/api/v1/batches`, for sites where MQTT is blocked. The cloud answers
+ * 200 with the ack only after the batch is written (or 4xx with a `rejected` ack for a batch that
+ * can never be written); 429 and 5xx mean "try again later" and honour Retry-After.
+ */
+export class HttpUplinkTransport implements UplinkTransport {
+  private events: TransportEvents | undefined;
+  private readonly inFlight = new Set<AbortController>();
+  private lastAuthWarning = 0;
+
+  constructor(
+    private readonly config: HttpUplinkConfig,
+    private readonly agentId: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** HTTP has no connection to keep: failures are handled per batch, with backoff. */
+  get connected(): boolean {
+    return this.events !== undefined;
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    events.connected();
+  }
+
+  send(seq: number, payload: string): void {
+    void this.post(seq, payload);
+  }
+
+  async stop(): Promise<void> {
+    this.events = undefined;
+    for (const c of this.inFlight) c.abort();
+  }
+
+  private async post(seq: number, payload: string): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timer = setTimeout(() => controller.abort(), this.config.requestTimeoutMs);
+    try {
+      // The agent header lets the cloud answer "rejected" even for a batch it cannot parse.
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-tributary-agent': this.agentId };
+      if (this.config.token !== undefined) headers.authorization = `Bearer ${this.config.token}`;
+      const res = await fetch(new URL('/api/v1/batches', this.config.url), { method: 'POST', body: payload, headers, signal: controller.signal });
+      const body = await res.text();
+      const ack = decodeAck(body);
+      if (ack.ok && ack.value.seq === seq && (res.ok || ack.value.status === 'rejected')) {
+        this.events?.answered(ack.value);
+        return;
+      }
+      if (res.status === 401 || res.status === 403) {
+        if (Date.now() - this.lastAuthWarning > 10_000) this.log.error({ status: res.status }, 'the cloud refused the uplink credentials; batches stay spooled');
+        this.lastAuthWarning = Date.now();
+      } else {
+        this.log.debug({ seq, status: res.status, body: body.slice(0, 200) }, 'batch not accepted; retrying later');
+      }
+      this.events?.failed(seq, retryAfterMs(res.headers.get('retry-after'), Date.now()));
+    } catch (err) {
+      this.log.debug({ seq, err: (err as Error).message }, 'batch POST failed; retrying later');
+      this.events?.failed(seq);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+}
