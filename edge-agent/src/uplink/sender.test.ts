@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MemoryBatchQueue } from '../spool/memory-queue.js';
+import { SeqStore } from '../spool/seq-store.js';
+import { Sender } from './sender.js';
+
+function setup(n: number, maxInFlight = 2) {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-sender-'));
+  const queue = new MemoryBatchQueue(100, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  for (let i = 0; i < n; i++) {
+    const seq = queue.nextSeq();
+    queue.append({ seq, windows: 1, readings: 1 }, `batch ${seq}`);
+  }
+  // random() = 1: the jittered wait is the full wait, so times are exact.
+  const sender = new Sender(queue, maxInFlight, 1000, 100, 8000, () => 1);
+  return { queue, sender, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('at most maxInFlight batches are out, always the oldest', () => {
+  const { sender, cleanup } = setup(5);
+  assert.deepEqual(sender.due(0).map((d) => d.batch.seq), [0, 1]);
+  assert.deepEqual(sender.due(10), [], 'nothing more until an ack frees a slot');
+  sender.acked(0);
+  assert.deepEqual(sender.due(20).map((d) => d.batch.seq), [2]);
+  cleanup();
+});
+
+test('an unacked batch is resent after the ack timeout, doubling each attempt up to the maximum', () => {
+  const { sender, cleanup } = setup(1, 1);
+  const sends: number[] = [];
+  for (let t = 0; t <= 40_000; t += 100) if (sender.due(t).length > 0) sends.push(t);
+  assert.deepEqual(sends, [0, 1000, 3000, 7000, 15000, 23000, 31000, 39000]);
+  cleanup();
+});
+
+test('a failed send waits for Retry-After when it is longer than the backoff', () => {
+  const { sender, cleanup } = setup(1, 1);
+  sender.due(0);
+  sender.failed(0, 50, 5000);
+  assert.deepEqual(sender.due(4000), []);
+  assert.equal(sender.due(5050)[0]?.resend, true);
+  cleanup();
+});
+
+test('after a disconnect everything unacked goes again at once', () => {
+  const { sender, cleanup } = setup(3, 3);
+  sender.due(0);
+  sender.disconnected();
+  assert.deepEqual(sender.due(1).map((d) => [d.batch.seq, d.resend]), [[0, false], [1, false], [2, false]]);
+  cleanup();
+});
