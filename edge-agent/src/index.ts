@@ -5,3 +5,5 @@ export { IngestPipeline, agentCounterHelp, type AgentCounter } from './core/pipe
 export { FilterChains, createFilter } from './core/filters/registry.js';
 export { Batcher } from './core/batcher.js';
 export { loadAgentConfig } from './config.js';
+export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
+export { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './spool/record.js';

@@ -39,6 +39,8 @@ export const agentCounterHelp = {
   batches_rejected: 'batches the cloud rejected as invalid',
   batches_dropped: 'batches dropped at the spool bound',
   readings_dropped: 'readings inside batches dropped at the spool bound',
+  batches_dropped_unsent: 'of the dropped batches, those never sent: certainly lost',
+  readings_dropped_unsent: 'readings inside dropped batches that were never sent: certainly lost',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
 } as const;
 

@@ -23,6 +23,13 @@ export class Delivery implements TransportEvents {
   private readonly sender: Sender;
   private readonly drainWaiters = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Seqs of held batches sent at least once. A batch dropped at the bound after it was sent may
+   * still have been written by the cloud (its ack lost), so drops are counted apart by this.
+   * Batches recovered from the spool at start may have been sent before the restart.
+   */
+  private readonly sentOnce = new Set<number>();
+  private readonly recoveredBelow: number;
 
   constructor(
     private readonly queue: BatchQueue,
@@ -34,6 +41,7 @@ export class Delivery implements TransportEvents {
     private readonly log: Logger,
   ) {
     this.sender = new Sender(queue, options.maxInFlight, options.ackTimeoutMs, options.backoff.initialMs, options.backoff.maxMs);
+    this.recoveredBelow = queue.nextSeq();
   }
 
   get queued(): number {
@@ -69,6 +77,10 @@ export class Delivery implements TransportEvents {
       this.sender.forget(d.seq);
       this.counters.inc('batches_dropped');
       this.counters.inc('readings_dropped', d.readings);
+      if (!this.sentOnce.delete(d.seq) && d.seq >= this.recoveredBelow) {
+        this.counters.inc('batches_dropped_unsent');
+        this.counters.inc('readings_dropped_unsent', d.readings);
+      }
     }
     if (dropped.length > 0) {
       const seqs = dropped.map((d) => d.seq);
@@ -107,6 +119,7 @@ export class Delivery implements TransportEvents {
 
   answered(ack: Ack): void {
     if (!this.sender.acked(ack.seq)) return; // the answer to a resend of a batch already acked
+    this.sentOnce.delete(ack.seq);
     if (ack.status === 'ok') this.counters.inc('batches_acked');
     else if (ack.status === 'duplicate') this.counters.inc('batches_duplicate');
     else {
@@ -127,6 +140,7 @@ export class Delivery implements TransportEvents {
       const payload = this.queue.payload(batch.seq);
       if (payload === undefined) continue;
       this.counters.inc('batches_sent');
+      this.sentOnce.add(batch.seq);
       if (resend) this.counters.inc('batches_resent');
       this.transport.send(batch.seq, payload);
     }

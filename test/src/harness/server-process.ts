@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** Bytes of output kept per process: enough for the log lines tests read back. */
+const OUTPUT_KEPT = 256 * 1024;
+
 /**
  * A server started as a child process, with the tail of its output kept for error messages.
  * `kill` sends SIGKILL (a crash); `stop` sends SIGTERM and waits for the exit.
@@ -13,14 +16,15 @@ export class ServerProcess {
     readonly name: string,
     private readonly command: string,
     private readonly args: readonly string[],
+    private readonly env: Readonly<Record<string, string>> = {},
   ) {}
 
   start(): void {
     this.output = '';
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-4000);
+      this.output = (this.output + chunk.toString()).slice(-OUTPUT_KEPT);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -37,7 +41,26 @@ export class ServerProcess {
 
   /** The last few kB the process printed, for error messages. */
   get recentOutput(): string {
-    return this.output;
+    return this.output.slice(-4000);
+  }
+
+  /** JSON log lines printed since the last start (pino's format), parsed. */
+  logLines(): Array<Record<string, unknown>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (const line of this.output.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a line cut at the start of the kept output
+      }
+    }
+    return out;
+  }
+
+  /** Resolves when the process has exited. */
+  exitedPromise(): Promise<void> {
+    return this.exited;
   }
 
   async kill(): Promise<void> {
