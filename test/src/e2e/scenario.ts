@@ -14,7 +14,7 @@ const WINDOW_MS = 5 * 60_000;
  * make: every accepted reading is in InfluxDB exactly once, every injected spike raised an alert,
  * and no alert is left open on a device that had no anomaly.
  */
-export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosquitto'): Promise<void> {
+export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosquitto', uplink: 'mqtt' | 'http' = 'mqtt'): Promise<void> {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;
@@ -27,6 +27,7 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
     database: 'e2e',
     ...(mosquitto ? { brokerUrl: mosquitto.url } : {}),
     stateDir,
+    uplink,
     devices: 20,
     seed: 7,
     durationMs: 8 * 3_600_000,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { Fleet, MqttTransport, SimClock, Simulator, anomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   readonly windowMs: number;
   readonly anomalyRatePerDay: number;
   readonly anomalyKinds?: readonly AnomalyKind[];
+  /** How the agent reaches the cloud: MQTT (default) or HTTP POST. */
+  readonly uplink?: 'mqtt' | 'http';
   readonly log?: Logger;
 }
 
@@ -58,6 +61,8 @@ export class Pipeline {
     const cloudConfig = ProcessorConfigSchema.parse({
       broker: options.brokerUrl === undefined ? { type: 'embedded', host: '127.0.0.1', port: 0 } : { type: 'external', url: options.brokerUrl },
       influx: { url: options.influxUrl, database: options.database },
+      stateDir: join(options.stateDir, 'cloud'),
+      ...(options.uplink === 'http' ? { http: { host: '127.0.0.1', port: 0 } } : {}),
     });
     const cloud = new CloudProcessor({ config: cloudConfig, log: log.child({ process: 'cloud' }) });
     await cloud.start();
@@ -69,9 +74,12 @@ export class Pipeline {
       filters: Object.fromEntries(Object.values(sensorKinds).map((k) => [k.metric, [{ type: 'range', min: k.range.min, max: k.range.max }]])),
       windows: { lengthMs: options.windowMs, allowedLatenessMs: options.samplePeriodMs * 2 },
       batch: { maxWindows: 500, maxDelayMs: 300 },
-      uplink: { type: 'mqtt', url, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } },
+      uplink:
+        options.uplink === 'http'
+          ? { type: 'http', url: `http://127.0.0.1:${cloud.httpPort}`, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } }
+          : { type: 'mqtt', url, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } },
     });
-    const agent = new EdgeAgent({ config: agentConfig, stateDir: options.stateDir, log: log.child({ process: 'agent' }) });
+    const agent = new EdgeAgent({ config: agentConfig, stateDir: join(options.stateDir, 'agent'), log: log.child({ process: 'agent' }) });
     await agent.start();
     await agent.ready();
     // Accelerated runs play the time span that just ended, so no timestamp lies in the agent's future.
