@@ -1,53 +1,78 @@
-import { DetectionConfig } from '@tributary/firmware-schemas';
-import type { z } from 'zod';
-import { scoreFromRatio, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { medianAndMad, RollingWindow } from './rolling-window.js';
+import { z } from 'zod';
+import { quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { SortedWindow } from './sorted-window.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
 
-/** Its settings live in the processor config (`detection`), owned by firmware-schemas. */
-export const RobustZScoreConfig = DetectionConfig;
-export type RobustZScoreConfig = z.output<typeof DetectionConfig>;
+/** The first three keys are the processor config's `detection` keys (firmware-schemas). */
+export const RobustZScoreConfig = z.object({
+  /** Recent points per field (mean, max, min) that the median and MAD are taken over. */
+  historyWindows: z.number().int().min(8).max(1_000).default(48),
+  /** Points a series must have before it is scored. */
+  warmupWindows: z.number().int().min(4).default(12),
+  /** Robust z-score below which a point is never anomalous, however rare for its series. */
+  zThreshold: z.number().positive().default(8),
+  calibration: CalibrationConfig.prefault({}),
+});
+export type RobustZScoreConfig = z.output<typeof RobustZScoreConfig>;
 
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 const MAD_TO_SIGMA = 1.4826;
+const FIELDS = ['value', 'max', 'min'] as const;
+type Field = (typeof FIELDS)[number];
+
+interface State {
+  history: Record<Field, number[]>;
+  meter: SurpriseMeterState;
+}
 
 /**
  * Robust z-score: how many robust standard deviations a point's mean, max and min each lie from
  * the median of the same field over the last `historyWindows` points. Looking at max and min as
  * well as the mean catches a single-reading spike inside a window, which barely moves the mean.
- * A slow trend (a daily cycle) stays near z ≈ 1.35 however steep, because the MAD grows with it.
+ * The largest of the three is then calibrated against this series' own past z-scores (a series
+ * with heavy tails produces large z routinely), and a point must be both rare for its series and
+ * at least `zThreshold` away to score 0.5.
  */
 class RobustZScore implements Detector {
-  private readonly fields: Record<'value' | 'max' | 'min', RollingWindow>;
+  private readonly fields: Record<Field, SortedWindow>;
+  private readonly meter: SurpriseMeter;
 
   constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown) {
-    const s = snapshot as Record<'value' | 'max' | 'min', ReturnType<RollingWindow['snapshot']>> | undefined;
+    const s = snapshot as State | undefined;
     const n = config.historyWindows;
-    this.fields = { value: new RollingWindow(n, s?.value), max: new RollingWindow(n, s?.max), min: new RollingWindow(n, s?.min) };
+    this.fields = { value: new SortedWindow(n, s?.history.value), max: new SortedWindow(n, s?.history.max), min: new SortedWindow(n, s?.history.min) };
+    this.meter = new SurpriseMeter(config.calibration, s?.meter);
   }
 
   update(point: SeriesPoint): Verdict {
-    let best: Verdict = { score: 0, value: point.value, reason: 'warming up' };
-    for (const field of ['value', 'max', 'min'] as const) {
-      const history = this.fields[field];
-      const x = point[field];
-      if (history.length >= this.config.warmupWindows) {
-        const { median, mad } = medianAndMad(history.toArray());
-        // A perfectly flat history has MAD 0: floor the scale so quantisation steps are not infinite z.
-        const scale = Math.max(MAD_TO_SIGMA * mad, 1e-6 * Math.max(1, Math.abs(median)));
-        const z = Math.abs(x - median) / scale;
-        const score = scoreFromRatio(z / this.config.zThreshold);
-        if (score > best.score) {
-          const name = field === 'value' ? 'mean' : field;
-          best = { score, value: x, reason: `${name} ${x.toPrecision(4)} is ${z.toFixed(1)} robust σ from the median ${median.toPrecision(4)}` };
-        }
+    let zBest = 0;
+    let field: Field = 'value';
+    let center = 0;
+    const raw = point.count <= 1;
+    if (this.fields.value.length >= this.config.warmupWindows) {
+      for (const f of FIELDS) {
+        if (raw && f !== 'value') break; // a raw row's max and min are its value
+        const h = this.fields[f];
+        const median = h.median();
+        // A flat history has MAD 0: fall back to the spread of the middle 80%, then to a
+        // relative epsilon, so a change after a flat stretch is large but finite.
+        const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631);
+        const scale = Math.max(spread, 1e-9 * Math.max(1, Math.abs(median)));
+        const zf = Math.abs(point[f] - median) / scale;
+        if (zf > zBest) { zBest = zf; field = f; center = median; }
       }
-      history.push(x);
     }
-    return best;
+    const surprise = this.fields.value.length >= this.config.warmupWindows ? this.meter.judge(zBest) : 0;
+    for (const f of FIELDS) this.fields[f].push(point[f]);
+    const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
+    if (score < 0.3) return { ...quiet(point.value), surprise };
+    const name = field === 'value' ? 'mean' : field;
+    const x = point[field];
+    return { score, value: x, surprise, reason: `${name} ${x.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}` };
   }
 
-  snapshot(): unknown {
-    return { value: this.fields.value.snapshot(), max: this.fields.max.snapshot(), min: this.fields.min.snapshot() };
+  snapshot(): State {
+    return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot() };
   }
 }
 

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { createEwma, EwmaConfig } from './ewma.js';
+import { createNovelty, NoveltyConfig } from './novelty.js';
+import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
+import { createSeasonal, SeasonalConfig } from './seasonal.js';
+
+export const EnsembleConfig = z.object({
+  alarmSurprise: z.number().positive().default(4),
+  refractoryPoints: z.number().int().min(0).default(100),
+  level: RobustZScoreConfig.optional(),
+  ewma: EwmaConfig.optional(),
+  daily: SeasonalConfig.optional(),
+  weekly: SeasonalConfig.optional(),
+  novelty: NoveltyConfig.optional(),
+  weights: z.record(z.string(), z.number()).default({}),
+});
+export type EnsembleConfig = z.output<typeof EnsembleConfig>;
+
+interface Member { name: string; det: Detector; weight: number }
+
+class Ensemble implements Detector {
+  private readonly members: Member[] = [];
+  private n = 0;
+  private quietUntil = 0;
+
+  constructor(private readonly config: EnsembleConfig, snapshot?: unknown) {
+    const s = snapshot as { members: Record<string, unknown>; n: number; quietUntil: number } | undefined;
+    const add = (name: string, det: Detector) => this.members.push({ name, det, weight: config.weights[name] ?? 1 });
+    if (config.level) add('level', createRobustZScore(config.level, s?.members['level']));
+    if (config.ewma) add('ewma', createEwma(config.ewma, s?.members['ewma']));
+    if (config.daily) add('daily', createSeasonal(config.daily, s?.members['daily']));
+    if (config.weekly) add('weekly', createSeasonal(config.weekly, s?.members['weekly']));
+    if (config.novelty) add('novelty', createNovelty(config.novelty, s?.members['novelty']));
+    if (s) { this.n = s.n; this.quietUntil = s.quietUntil; }
+  }
+
+  update(point: SeriesPoint): Verdict {
+    let best = 0;
+    let why: Verdict | undefined;
+    for (const m of this.members) {
+      const v = m.det.update(point);
+      const s = (v.surprise ?? 0) * m.weight;
+      if (s > best) { best = s; why = v; }
+    }
+    const i = this.n++;
+    let s = best;
+    if (i < this.quietUntil) s = 0;
+    else if (s >= this.config.alarmSurprise) this.quietUntil = i + 1 + this.config.refractoryPoints;
+    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: point.value, reason: why?.reason ?? 'normal', surprise: s };
+  }
+
+  snapshot(): unknown {
+    const members: Record<string, unknown> = {};
+    for (const m of this.members) members[m.name] = m.det.snapshot();
+    return { members, n: this.n, quietUntil: this.quietUntil };
+  }
+}
+
+export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot) => new Ensemble(config, snapshot);
