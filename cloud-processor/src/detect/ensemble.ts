@@ -8,6 +8,7 @@ import { createSeasonal, SeasonalConfig } from './seasonal.js';
 export const EnsembleConfig = z.object({
   alarmSurprise: z.number().positive().default(4),
   refractoryPoints: z.number().int().min(0).default(100),
+  refractorySurprise: z.number().positive().default(2.5),
   level: RobustZScoreConfig.optional(),
   ewma: EwmaConfig.optional(),
   daily: SeasonalConfig.optional(),
@@ -38,16 +39,17 @@ class Ensemble implements Detector {
   update(point: SeriesPoint): Verdict {
     let best = 0;
     let why: Verdict | undefined;
+    let whyName = "";
     for (const m of this.members) {
       const v = m.det.update(point);
       const s = (v.surprise ?? 0) * m.weight;
-      if (s > best) { best = s; why = v; }
+      if (s > best) { best = s; why = v; whyName = m.name; }
     }
     const i = this.n++;
     let s = best;
     if (i < this.quietUntil) s = 0;
-    else if (s >= this.config.alarmSurprise) this.quietUntil = i + 1 + this.config.refractoryPoints;
-    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: point.value, reason: why?.reason ?? 'normal', surprise: s };
+    else if (s >= this.config.refractorySurprise) this.quietUntil = i + 1 + this.config.refractoryPoints;
+    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: point.value, reason: why ? `${whyName}: ${why.reason}` : "normal", surprise: s };
   }
 
   snapshot(): unknown {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { JitterScale } from './jitter-scale.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
 
 export const EwmaConfig = z.object({
@@ -16,7 +17,12 @@ interface State {
   mean: number;
   variance: number;
   meter: SurpriseMeterState;
+  jitter: ReturnType<JitterScale['snapshot']>;
 }
+
+/** σ never drops below this fraction of the series' long-run typical step (see JitterScale). */
+const JITTER_FLOOR = 0.5;
+const JITTER_SPAN = 1_000;
 
 /**
  * Exponentially weighted mean and variance. The deviation is how many σ the point's mean, max or
@@ -26,14 +32,16 @@ interface State {
  */
 class Ewma implements Detector {
   private readonly alpha: number;
-  private readonly s: State;
+  private readonly s: Pick<State, 'n' | 'mean' | 'variance'>;
   private readonly meter: SurpriseMeter;
+  private readonly jitter: JitterScale;
 
   constructor(private readonly config: EwmaConfig, snapshot?: unknown) {
     this.alpha = 2 / (config.spanPoints + 1);
     const s = snapshot as State | undefined;
-    this.s = s ? { n: s.n, mean: s.mean, variance: s.variance, meter: s.meter } : { n: 0, mean: 0, variance: 0, meter: undefined as unknown as SurpriseMeterState };
+    this.s = { n: s?.n ?? 0, mean: s?.mean ?? 0, variance: s?.variance ?? 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -42,11 +50,12 @@ class Ewma implements Detector {
     if (s.n === 0) {
       s.n = 1;
       s.mean = x;
+      this.jitter.push(x);
       return quiet(x, 'warming up');
     }
     const sigma = Math.sqrt(s.variance);
     const floor = 1e-9 * Math.max(1, Math.abs(s.mean));
-    const sd = Math.max(sigma, floor);
+    const sd = Math.max(sigma, JITTER_FLOOR * this.jitter.value, floor);
     const dev = Math.max(Math.abs(x - s.mean), Math.abs(point.max - s.mean), Math.abs(point.min - s.mean));
     const z = dev / sd;
     // Warm-up of the statistics themselves: a few spans before σ means anything.
@@ -58,13 +67,14 @@ class Ewma implements Detector {
     s.mean += a * rc;
     s.variance = (1 - a) * (s.variance + a * rc * rc);
     s.n++;
+    this.jitter.push(x);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: x, reason: 'normal', surprise };
     return { score, value: x, surprise, reason: `${r > 0 ? 'above' : 'below'} the recent average ${(s.mean - a * rc).toPrecision(4)} by ${z.toFixed(1)} σ` };
   }
 
   snapshot(): State {
-    return { n: this.s.n, mean: this.s.mean, variance: this.s.variance, meter: this.meter.snapshot() };
+    return { n: this.s.n, mean: this.s.mean, variance: this.s.variance, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { JitterScale } from './jitter-scale.js';
 import { SortedWindow } from './sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
 
@@ -23,7 +24,12 @@ type Field = (typeof FIELDS)[number];
 interface State {
   history: Record<Field, number[]>;
   meter: SurpriseMeterState;
+  jitter: ReturnType<JitterScale['snapshot']>;
 }
+
+/** The local scale never drops below this fraction of the series' long-run typical step. */
+const JITTER_FLOOR = 0.5;
+const JITTER_SPAN = 1_000;
 
 /**
  * Robust z-score: how many robust standard deviations a point's mean, max and min each lie from
@@ -36,12 +42,14 @@ interface State {
 class RobustZScore implements Detector {
   private readonly fields: Record<Field, SortedWindow>;
   private readonly meter: SurpriseMeter;
+  private readonly jitter: JitterScale;
 
   constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
     const n = config.historyWindows;
     this.fields = { value: new SortedWindow(n, s?.history.value), max: new SortedWindow(n, s?.history.max), min: new SortedWindow(n, s?.history.min) };
     this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -54,16 +62,18 @@ class RobustZScore implements Detector {
         if (raw && f !== 'value') break; // a raw row's max and min are its value
         const h = this.fields[f];
         const median = h.median();
-        // A flat history has MAD 0: fall back to the spread of the middle 80%, then to a
-        // relative epsilon, so a change after a flat stretch is large but finite.
+        // A flat history has MAD 0: fall back to the spread of the middle 80%, and never below
+        // half the series' long-run typical step, so a change after a flat stretch is large but
+        // measured against what this series usually does.
         const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631);
-        const scale = Math.max(spread, 1e-9 * Math.max(1, Math.abs(median)));
+        const scale = Math.max(spread, JITTER_FLOOR * this.jitter.value, 1e-9 * Math.max(1, Math.abs(median)));
         const zf = Math.abs(point[f] - median) / scale;
         if (zf > zBest) { zBest = zf; field = f; center = median; }
       }
     }
     const surprise = this.fields.value.length >= this.config.warmupWindows ? this.meter.judge(zBest) : 0;
     for (const f of FIELDS) this.fields[f].push(point[f]);
+    this.jitter.push(point.value);
     const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
     if (score < 0.3) return { ...quiet(point.value), surprise };
     const name = field === 'value' ? 'mean' : field;
@@ -72,7 +82,7 @@ class RobustZScore implements Detector {
   }
 
   snapshot(): State {
-    return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot() };
+    return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
   }
 }
 

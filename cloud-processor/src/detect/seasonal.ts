@@ -98,7 +98,10 @@ class Seasonal implements Detector {
       s.season[b] = s.season[b]! + this.config.seasonalGamma * (1 - this.config.levelAlpha) * rc;
       const a = Math.abs(rc);
       s.scale[b] = s.visits[b] === 1 ? a : s.scale[b]! + BIN_SCALE_BETA * (a - s.scale[b]!);
-      s.globalScale = s.n < 1 / GLOBAL_SCALE_BETA ? s.globalScale + (a - s.globalScale) / (s.n + 1) : s.globalScale + GLOBAL_SCALE_BETA * (a - s.globalScale);
+      // The global scale takes the unclipped residual: a series whose surprises are routine
+      // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
+      const g = Math.abs(r);
+      s.globalScale = s.n < 1 / GLOBAL_SCALE_BETA ? s.globalScale + (g - s.globalScale) / (s.n + 1) : s.globalScale + GLOBAL_SCALE_BETA * (g - s.globalScale);
     }
     s.visits[b] = s.visits[b]! + 1;
     s.n++;

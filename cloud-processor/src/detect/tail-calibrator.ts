@@ -29,15 +29,13 @@ function binOf(d: number): number {
   return b < 1 ? 1 : b >= BINS ? BINS - 1 : b;
 }
 
-/** Lower edge of a log bin. */
-function binLow(b: number): number {
-  return b === 0 ? 0 : 2 ** ((b - 1) / BINS_PER_OCTAVE + MIN_LOG2);
+/** log2 of the geometric middle of a log bin. */
+function binMidLog2(b: number): number {
+  return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
 }
 
-/** Geometric middle of a log bin. */
-function binMid(b: number): number {
-  return b === 0 ? 0 : 2 ** ((b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2);
-}
+/** Samples this many octaves below d add at most 2^(−α·gap) each: stop there. */
+const MAX_GAP_OCTAVES = 12;
 
 export interface TailCalibratorState {
   counts: [number, number][];
@@ -59,8 +57,11 @@ export class TailCalibrator {
 
   constructor(
     halfLifePoints: number,
-    private readonly tailFraction: number,
+    /** α: how fast probability falls beyond the samples (per octave, a factor 2^α). */
+    private readonly tailIndex: number,
     state?: TailCalibratorState,
+    /** Past this tail probability the walk stops: body points need no precision. */
+    private readonly stopAt = 0.2,
   ) {
     this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
     if (state) {
@@ -89,40 +90,32 @@ export class TailCalibrator {
 
   /**
    * −log10 P(D ≥ d) under the deviations seen so far (d itself not yet added); 0 before any
-   * sample. Inside the body of the distribution it is read from the histogram; in the tail it is
-   * the larger of the histogram's tail and the fitted exponential tail (the fit never claims a
-   * deviation is rarer than the data shows it to be).
+   * sample. Each remembered deviation x counts fully when x ≥ d and as (x / d)^α when it is
+   * smaller: the tail of a mixture of Pareto laws, one starting at each sample. Within the data
+   * this is the empirical tail, slightly smoothed; beyond the largest deviations seen it falls
+   * off as a power of how far beyond them d lies, so "twice anything this series has done"
+   * means the same on every series.
    */
   surprise(d: number): number {
     if (this.total <= 0 || !(d > 0)) return 0;
     const db = binOf(d);
-    const top = this.tailFraction * this.total;
-    let above = 0;
-    let excess = 0;
-    let tailAtD = 0;
+    const stop = this.stopAt * this.total;
+    let tail = 0;
     let b = this.maxBin;
-    for (; b >= 1; b--) {
-      const c = this.counts[b]!;
-      if (b === db) tailAtD = above + c / 2;
-      above += c;
-      excess += c * binMid(b);
-      if (above >= top) break;
+    for (; b > db && b >= 1; b--) tail += this.counts[b]!;
+    if (tail < stop) {
+      // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
+      const logd = Math.log2(d);
+      for (; b >= 1; b--) {
+        const c = this.counts[b]!;
+        if (c === 0) continue;
+        const gap = logd - binMidLog2(b);
+        if (gap > MAX_GAP_OCTAVES) break;
+        tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
+        if (tail >= stop) break;
+      }
     }
-    if (b < 1) {
-      if (above <= 0) return Math.log10(this.total / this.weight + 1) + 1; // only zeros seen so far
-      b = 1;
-    }
-    if (db > b) {
-      const u = binLow(b);
-      const meanExcess = Math.max(excess / above - u, u * 0.02, 1e-300);
-      const pExp = (above / this.total) * Math.exp(-(d - u) / meanExcess);
-      return -Math.log10(Math.max(pExp, tailAtD / this.total, 1e-300));
-    }
-    // In the body: keep walking down to d's bin.
-    let tail = above - (db === b ? this.counts[b]! / 2 : 0);
-    for (let k = b - 1; k > db; k--) tail += this.counts[k]!;
-    if (db < b && db > 0) tail += this.counts[db]! / 2;
-    return -Math.log10(Math.min(1, tail / this.total));
+    return -Math.log10(Math.max(tail / this.total, 1e-300));
   }
 
   snapshot(): TailCalibratorState {
@@ -138,8 +131,8 @@ export const CalibrationConfig = z.object({
   warmupPoints: z.number().int().min(0).default(150),
   /** Half-life of the remembered deviations, in points: how fast a new noise level is accepted. */
   halfLifePoints: z.number().positive().default(5_000),
-  /** Fraction of the deviations the exponential tail is fitted to. */
-  tailFraction: z.number().min(0.001).max(0.5).default(0.05),
+  /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
+  tailIndex: z.number().positive().default(2),
   /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
   alarmSurprise: z.number().positive().default(4),
 });
@@ -160,7 +153,7 @@ export class SurpriseMeter {
   private seen: number;
 
   constructor(private readonly config: CalibrationConfig, state?: SurpriseMeterState) {
-    this.calib = new TailCalibrator(config.halfLifePoints, config.tailFraction, state?.calib);
+    this.calib = new TailCalibrator(config.halfLifePoints, config.tailIndex, state?.calib);
     this.seen = state?.seen ?? 0;
   }
 
