@@ -8,7 +8,8 @@ import { createSeasonal, SeasonalConfig } from './seasonal.js';
 export const EnsembleConfig = z.object({
   alarmSurprise: z.number().positive().default(4),
   refractoryPoints: z.number().int().min(0).default(100),
-  refractorySurprise: z.number().positive().default(2.5),
+  refractorySurprise: z.number().positive().default(1.5),
+  refractoryMargin: z.number().min(0).default(0.5),
   level: RobustZScoreConfig.optional(),
   ewma: EwmaConfig.optional(),
   daily: SeasonalConfig.optional(),
@@ -24,16 +25,17 @@ class Ensemble implements Detector {
   private readonly members: Member[] = [];
   private n = 0;
   private quietUntil = 0;
+  private quietLevel = 0;
 
   constructor(private readonly config: EnsembleConfig, snapshot?: unknown) {
-    const s = snapshot as { members: Record<string, unknown>; n: number; quietUntil: number } | undefined;
+    const s = snapshot as { members: Record<string, unknown>; n: number; quietUntil: number; quietLevel: number } | undefined;
     const add = (name: string, det: Detector) => this.members.push({ name, det, weight: config.weights[name] ?? 1 });
     if (config.level) add('level', createRobustZScore(config.level, s?.members['level']));
     if (config.ewma) add('ewma', createEwma(config.ewma, s?.members['ewma']));
     if (config.daily) add('daily', createSeasonal(config.daily, s?.members['daily']));
     if (config.weekly) add('weekly', createSeasonal(config.weekly, s?.members['weekly']));
     if (config.novelty) add('novelty', createNovelty(config.novelty, s?.members['novelty']));
-    if (s) { this.n = s.n; this.quietUntil = s.quietUntil; }
+    if (s) { this.n = s.n; this.quietUntil = s.quietUntil; this.quietLevel = s.quietLevel; }
   }
 
   update(point: SeriesPoint): Verdict {
@@ -47,15 +49,15 @@ class Ensemble implements Detector {
     }
     const i = this.n++;
     let s = best;
-    if (i < this.quietUntil) s = 0;
-    else if (s >= this.config.refractorySurprise) this.quietUntil = i + 1 + this.config.refractoryPoints;
+    if (i < this.quietUntil && s <= this.quietLevel + this.config.refractoryMargin) s = 0;
+    else if (s >= this.config.refractorySurprise) { this.quietUntil = i + 1 + this.config.refractoryPoints; this.quietLevel = s; }
     return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: point.value, reason: why ? `${whyName}: ${why.reason}` : "normal", surprise: s };
   }
 
   snapshot(): unknown {
     const members: Record<string, unknown> = {};
     for (const m of this.members) members[m.name] = m.det.snapshot();
-    return { members, n: this.n, quietUntil: this.quietUntil };
+    return { members, n: this.n, quietUntil: this.quietUntil, quietLevel: this.quietLevel };
   }
 }
 

@@ -22,7 +22,7 @@ export type SeasonalConfig = z.output<typeof SeasonalConfig>;
 const CADENCE_SAMPLES = 15;
 /** Smoothing of the residual scale, per bin visit and per point. */
 const BIN_SCALE_BETA = 0.2;
-const GLOBAL_SCALE_BETA = 0.01;
+const GLOBAL_SCALE_BETA = 0.001;
 
 interface State {
   firstTs: number | null;
