@@ -10,12 +10,17 @@ export const EnsembleConfig = z.object({
   refractoryPoints: z.number().int().min(0).default(100),
   refractorySurprise: z.number().positive().default(1.5),
   refractoryMargin: z.number().min(0).default(0.5),
+  mode: z.enum(['trigger', 'decay']).default('trigger'),
+  decayPerPoint: z.number().min(0).default(0.02),
+  emitExcess: z.boolean().default(false),
   level: RobustZScoreConfig.optional(),
   ewma: EwmaConfig.optional(),
   daily: SeasonalConfig.optional(),
   weekly: SeasonalConfig.optional(),
   novelty: NoveltyConfig.optional(),
   weights: z.record(z.string(), z.number()).default({}),
+  secondWeight: z.number().min(0).default(0),
+  meanWeight: z.number().min(0).default(0),
 });
 export type EnsembleConfig = z.output<typeof EnsembleConfig>;
 
@@ -40,16 +45,23 @@ class Ensemble implements Detector {
 
   update(point: SeriesPoint): Verdict {
     let best = 0;
+    let second = 0;
+    let sum = 0;
     let why: Verdict | undefined;
     let whyName = "";
     for (const m of this.members) {
       const v = m.det.update(point);
       const s = (v.surprise ?? 0) * m.weight;
-      if (s > best) { best = s; why = v; whyName = m.name; }
+      sum += s;
+      if (s > best) { second = best; best = s; why = v; whyName = m.name; } else if (s > second) second = s;
     }
     const i = this.n++;
-    let s = best;
-    if (i < this.quietUntil && s <= this.quietLevel + this.config.refractoryMargin) s = 0;
+    let s = best + this.config.secondWeight * second + this.config.meanWeight * (sum / this.members.length);
+    if (this.config.mode === 'decay') {
+      const m = this.quietLevel;
+      this.quietLevel = Math.max(m - this.config.decayPerPoint, s);
+      s = s > m + this.config.refractoryMargin ? (this.config.emitExcess ? s - m : s) : 0;
+    } else if (i < this.quietUntil && s <= this.quietLevel + this.config.refractoryMargin) s = 0;
     else if (s >= this.config.refractorySurprise) { this.quietUntil = i + 1 + this.config.refractoryPoints; this.quietLevel = s; }
     return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: point.value, reason: why ? `${whyName}: ${why.reason}` : "normal", surprise: s };
   }

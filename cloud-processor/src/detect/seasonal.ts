@@ -14,6 +14,9 @@ export const SeasonalConfig = z.object({
   seasonalGamma: z.number().gt(0).lt(1).default(0.25),
   /** Residuals beyond this many scales update the model as if they were this far. */
   clipScales: z.number().positive().default(4),
+  globalFloor: z.number().min(0).default(0.5),
+  unclippedBinScale: z.boolean().default(false),
+  smoothBins: z.number().int().min(0).default(0),
   calibration: CalibrationConfig.prefault({}),
 });
 export type SeasonalConfig = z.output<typeof SeasonalConfig>;
@@ -79,8 +82,18 @@ class Seasonal implements Detector {
     const visited = s.visits[b]! > 0;
     const pred = s.level + (visited ? s.season[b]! : 0);
     const r = x - pred;
-    const binScale = visited ? s.scale[b]! : s.globalScale;
-    const scale = Math.max(binScale, 0.5 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+    let binScale = visited ? s.scale[b]! : s.globalScale;
+    const k = this.config.smoothBins;
+    if (k > 0 && visited) {
+      let sum = 0;
+      let cnt = 0;
+      for (let j = -k; j <= k; j++) {
+        const bb = (b + j + s.bins) % s.bins;
+        if (s.visits[bb]! > 1) { sum += s.scale[bb]!; cnt++; }
+      }
+      if (cnt > 0) binScale = Math.max(binScale, sum / cnt);
+    }
+    const scale = Math.max(binScale, this.config.globalFloor * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
     const trusted = visited && s.visits[b]! >= 2 && point.ts - s.firstTs >= this.config.minPeriods * period;
     let surprise = 0;
     let dev = 0;
@@ -96,7 +109,7 @@ class Seasonal implements Detector {
     } else {
       s.level += this.config.levelAlpha * rc;
       s.season[b] = s.season[b]! + this.config.seasonalGamma * (1 - this.config.levelAlpha) * rc;
-      const a = Math.abs(rc);
+      const a = this.config.unclippedBinScale ? Math.abs(r) : Math.abs(rc);
       s.scale[b] = s.visits[b] === 1 ? a : s.scale[b]! + BIN_SCALE_BETA * (a - s.scale[b]!);
       // The global scale takes the unclipped residual: a series whose surprises are routine
       // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
