@@ -98,6 +98,11 @@ export class TailCalibrator {
    */
   surprise(d: number): number {
     if (this.total <= 0 || !(d > 0)) return 0;
+    return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+  }
+
+  /** The (decayed) weight of deviations "at least d" under the Pareto-smoothed count above. */
+  tailWeight(d: number): number {
     const db = binOf(d);
     const stop = this.stopAt * this.total;
     let tail = 0;
@@ -115,7 +120,17 @@ export class TailCalibrator {
         if (tail >= stop) break;
       }
     }
-    return -Math.log10(Math.max(tail / this.total, 1e-300));
+    return tail;
+  }
+
+  /** Total (decayed) weight of the deviations seen, in units of the newest sample's weight. */
+  get effectiveCount(): number {
+    return this.total / this.weight;
+  }
+
+  /** The newest sample's weight, to turn tailWeight into a count of samples. */
+  get unitWeight(): number {
+    return this.weight;
   }
 
   snapshot(): TailCalibratorState {
@@ -130,9 +145,11 @@ export const CalibrationConfig = z.object({
   /** Points a series must have before the detector scores it (it learns silently before). */
   warmupPoints: z.number().int().min(0).default(150),
   /** Half-life of the remembered deviations, in points: how fast a new noise level is accepted. */
-  halfLifePoints: z.number().positive().default(5_000),
+  halfLifePoints: z.number().positive().default(1_500),
   /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
-  tailIndex: z.number().positive().default(2),
+  tailIndex: z.number().positive().default(6),
+  /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this many points. */
+  rampPoints: z.number().int().min(0).default(200),
   /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
   alarmSurprise: z.number().positive().default(4),
 });
@@ -158,7 +175,9 @@ export class SurpriseMeter {
   }
 
   judge(d: number): number {
-    const s = this.seen >= this.config.warmupPoints ? this.calib.surprise(d) : 0;
+    const w = this.seen - this.config.warmupPoints;
+    let s = w >= 0 ? this.calib.surprise(d) : 0;
+    if (w >= 0 && w < this.config.rampPoints) s *= (w + 1) / (this.config.rampPoints + 1);
     this.calib.add(d);
     this.seen++;
     return s;
