@@ -10,11 +10,16 @@ import { createSeasonal, SeasonalConfig } from './seasonal.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
 
-/** A member's config, or `false` to leave it out. */
-const member = <T extends z.ZodType>(schema: T, defaults: z.input<T> | false = {} as z.input<T>) =>
-  z.union([z.literal(false), schema]).prefault(defaults as never);
+/** A member's config, or `false` to leave it out; `on` says whether it is in by default. */
+const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') => z.union([z.literal(false), schema]).prefault((on === 'on' ? {} : false) as never);
 
 const WEEK_MS = 7 * 86_400_000;
+
+/** The members' own defaults where they differ from the standalone detector's. */
+const DailyConfig = SeasonalConfig.extend({ maxBins: SeasonalConfig.shape.maxBins.default(288), drift: SeasonalConfig.shape.drift.default('off') });
+const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.periodMs.default(WEEK_MS), maxBins: SeasonalConfig.shape.maxBins.default(168), drift: SeasonalConfig.shape.drift.default('off') });
+/** Silence is the clock's business (`tick`); the point that ends it is not itself anomalous. */
+const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 
 export const EnsembleConfig = z.object({
   /** Surprise at which the ensemble's score is 0.5 (an alarm at the configured sensitivity). */
@@ -29,16 +34,15 @@ export const EnsembleConfig = z.object({
   weights: z.record(z.string(), z.number().min(0)).default({}),
   level: member(RobustZScoreConfig),
   ewma: member(EwmaConfig),
-  daily: member(SeasonalConfig, { maxBins: 48 }),
-  weekly: member(SeasonalConfig, { periodMs: WEEK_MS, maxBins: 168 }),
+  daily: member(DailyConfig),
+  weekly: member(WeeklyConfig),
   novelty: member(NoveltyConfig),
   rate: member(RateOfChangeConfig),
   flatline: member(FlatlineConfig),
-  /** Silence is the clock's business (`tick`); the point that ends it is not itself anomalous. */
-  missing: member(MissingConfig, { reportOn: 'tick' }),
+  missing: member(EnsembleMissingConfig),
   volatility: member(VolatilityConfig),
   /** Configured limits; off unless given. */
-  limits: member(StaticThresholdConfig, false),
+  limits: member(StaticThresholdConfig, 'off'),
 });
 export type EnsembleConfig = z.output<typeof EnsembleConfig>;
 export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;

@@ -14,9 +14,16 @@ export const SeasonalConfig = z.object({
   seasonalGamma: z.number().gt(0).lt(1).default(0.25),
   /** Residuals beyond this many scales update the model as if they were this far. */
   clipScales: z.number().positive().default(4),
+  /** The local scale never drops below this fraction of the long-run residual scale. */
   globalFloor: z.number().min(0).default(0.5),
-  unclippedBinScale: z.boolean().default(false),
-  smoothBins: z.number().int().min(0).default(0),
+  /**
+   * Slow drift: a two-sided CUSUM of the standardised residuals (slack `cusumSlack` scales per
+   * point), calibrated like the residual itself. Catches a drift or a small lasting shift that
+   * no single point shows.
+   */
+  drift: z.enum(['cusum', 'off']).default('cusum'),
+  cusumSlack: z.number().positive().default(0.5),
+  interpolate: z.boolean().default(false),
   calibration: CalibrationConfig.prefault({}),
 });
 export type SeasonalConfig = z.output<typeof SeasonalConfig>;
@@ -38,27 +45,33 @@ interface State {
   scale: number[];
   visits: number[];
   globalScale: number;
-  meter: SurpriseMeterState | undefined;
+  cusumUp: number;
+  cusumDown: number;
+  meter?: SurpriseMeterState;
+  driftMeter?: SurpriseMeterState;
 }
 
 /**
  * Seasonal baseline: additive Holt-Winters without trend. The cycle's phase comes from the
  * timestamp (ts mod period), split into as many bins as the series has points per cycle (learnt
- * from its first intervals, capped at `maxBins`). The prediction is level + profile[phase]; the
- * deviation is the residual in units of the usual residual at that phase, so a clean daily cycle
- * predicts itself and scores near zero, while a day that breaks the pattern stands out even when
- * every value lies inside the normal range.
+ * from its first intervals, capped at `maxBins`); the profile is read between bin centres by
+ * linear interpolation, so coarse bins still follow a steep daily ramp. The prediction is
+ * level + profile(phase); the deviation is the residual in units of the usual residual at that
+ * phase. A clean daily cycle predicts itself and scores near zero, while a day that breaks the
+ * pattern stands out even when every value lies inside the normal range.
  */
 class Seasonal implements Detector {
   private readonly s: State;
   private readonly meter: SurpriseMeter;
+  private readonly driftMeter: SurpriseMeter;
 
   constructor(private readonly config: SeasonalConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
     this.s = s
       ? { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits] }
-      : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, meter: undefined };
+      : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, cusumUp: 0, cusumDown: 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.driftMeter = new SurpriseMeter(config.calibration, s?.driftMeter);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -68,64 +81,84 @@ class Seasonal implements Detector {
     if (s.lastTs !== null && point.ts > s.lastTs && s.bins === 0) s.deltas.push(point.ts - s.lastTs);
     s.lastTs = point.ts;
     if (s.bins === 0) {
-      if (s.deltas.length < CADENCE_SAMPLES) { s.level = s.n === 0 ? x : s.level + (x - s.level) / (s.n + 1); s.n++; return quiet(x, 'learning the cadence'); }
+      s.level = s.n === 0 ? x : s.level + (x - s.level) / (s.n + 1);
+      s.n++;
+      if (s.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
       const sorted = [...s.deltas].sort((a, b) => a - b);
       const cadence = sorted[sorted.length >> 1]!;
       s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
       s.season = new Array<number>(s.bins).fill(0);
       s.scale = new Array<number>(s.bins).fill(0);
       s.visits = new Array<number>(s.bins).fill(0);
+      return quiet(x, 'learning the cycle');
     }
     const period = this.config.periodMs;
-    const phase = (((point.ts % period) + period) % period) / period;
-    const b = Math.min(s.bins - 1, Math.floor(phase * s.bins));
-    const visited = s.visits[b]! > 0;
-    const pred = s.level + (visited ? s.season[b]! : 0);
+    // Bin centres sit at (b + 0.5) / bins of the cycle; the point lies between b0 and b1.
+    const pos = ((((point.ts % period) + period) % period) / period) * s.bins - (this.config.interpolate ? 0.5 : 0);
+    const fl = Math.floor(pos);
+    const f = this.config.interpolate ? pos - fl : 0;
+    const b0 = (fl + s.bins) % s.bins;
+    const b1 = (b0 + 1) % s.bins;
+    const v0 = s.visits[b0]!;
+    const v1 = s.visits[b1]!;
+    const w1 = v0 === 0 ? 1 : v1 === 0 ? 0 : f;
+    const visited = v0 > 0 || v1 > 0;
+    const profile = visited ? (1 - w1) * s.season[b0]! + w1 * s.season[b1]! : 0;
+    const binScale = visited ? (1 - w1) * s.scale[b0]! + w1 * s.scale[b1]! : s.globalScale;
+    const pred = s.level + profile;
     const r = x - pred;
-    let binScale = visited ? s.scale[b]! : s.globalScale;
-    const k = this.config.smoothBins;
-    if (k > 0 && visited) {
-      let sum = 0;
-      let cnt = 0;
-      for (let j = -k; j <= k; j++) {
-        const bb = (b + j + s.bins) % s.bins;
-        if (s.visits[bb]! > 1) { sum += s.scale[bb]!; cnt++; }
-      }
-      if (cnt > 0) binScale = Math.max(binScale, sum / cnt);
-    }
     const scale = Math.max(binScale, this.config.globalFloor * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
-    const trusted = visited && s.visits[b]! >= 2 && point.ts - s.firstTs >= this.config.minPeriods * period;
+    const trusted = v0 >= 2 && v1 >= 2 && point.ts - s.firstTs >= this.config.minPeriods * period;
     let surprise = 0;
     let dev = 0;
+    let drifting = false;
+    const lim = this.config.clipScales * scale;
+    const rc = trusted ? Math.max(-lim, Math.min(lim, r)) : r;
     if (trusted) {
       dev = Math.max(Math.abs(r), Math.abs(point.max - pred), Math.abs(point.min - pred)) / scale;
       surprise = this.meter.judge(dev);
+      if (this.config.drift === 'cusum') {
+        const z = rc / scale;
+        s.cusumUp = Math.max(0, s.cusumUp + z - this.config.cusumSlack);
+        s.cusumDown = Math.max(0, s.cusumDown - z - this.config.cusumSlack);
+        const ds = this.driftMeter.judge(Math.max(s.cusumUp, s.cusumDown));
+        if (ds > surprise) { surprise = ds; drifting = true; }
+      }
     }
-    // Learn: clipped residual, so an anomaly bends the profile only a little.
-    const lim = this.config.clipScales * scale;
-    const rc = trusted ? Math.max(-lim, Math.min(lim, r)) : r;
-    if (!visited) {
-      s.season[b] = x - s.level;
-    } else {
-      s.level += this.config.levelAlpha * rc;
-      s.season[b] = s.season[b]! + this.config.seasonalGamma * (1 - this.config.levelAlpha) * rc;
-      const a = this.config.unclippedBinScale ? Math.abs(r) : Math.abs(rc);
-      s.scale[b] = s.visits[b] === 1 ? a : s.scale[b]! + BIN_SCALE_BETA * (a - s.scale[b]!);
-      // The global scale takes the unclipped residual: a series whose surprises are routine
-      // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
-      const g = Math.abs(r);
-      s.globalScale = s.n < 1 / GLOBAL_SCALE_BETA ? s.globalScale + (g - s.globalScale) / (s.n + 1) : s.globalScale + GLOBAL_SCALE_BETA * (g - s.globalScale);
+    // Learn, from the clipped residual so an anomaly bends the profile only a little.
+    s.level += (visited ? this.config.levelAlpha : 0) * rc;
+    const g = this.config.seasonalGamma * (1 - this.config.levelAlpha);
+    const a = Math.abs(rc);
+    for (const [b, w] of [[b0, 1 - f], [b1, f]] as const) {
+      if (s.visits[b] === 0) {
+        s.season[b] = x - s.level;
+        s.scale[b] = visited ? a : s.globalScale;
+      } else {
+        s.season[b] = s.season[b]! + g * w * rc;
+        // The second visit replaces the first guess; later ones smooth.
+        s.scale[b] = s.visits[b] === 1 ? a : s.scale[b]! + BIN_SCALE_BETA * w * (a - s.scale[b]!);
+      }
+      s.visits[b] = s.visits[b]! + 1;
     }
-    s.visits[b] = s.visits[b]! + 1;
+    // The long-run scale takes the unclipped residual: a series whose surprises are routine
+    // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
+    if (visited) {
+      const m = s.n - CADENCE_SAMPLES;
+      s.globalScale += (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - s.globalScale);
+    }
     s.n++;
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the daily cycle', surprise };
-    return { score, value: x, surprise, reason: `${r > 0 ? 'above' : 'below'} the usual ${pred.toPrecision(4)} for this time of the cycle by ${dev.toFixed(1)}× the usual deviation` };
+    if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the cycle', surprise };
+    const where = `the usual ${pred.toPrecision(4)} for this time of the cycle`;
+    const reason = drifting
+      ? `drifting ${s.cusumUp > s.cusumDown ? 'above' : 'below'} ${where} (cumulative ${Math.max(s.cusumUp, s.cusumDown).toFixed(1)} scales)`
+      : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
+    return { score, value: x, surprise, reason };
   }
 
   snapshot(): State {
     const s = this.s;
-    return { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits], meter: this.meter.snapshot() };
+    return { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits], meter: this.meter.snapshot(), driftMeter: this.driftMeter.snapshot() };
   }
 }
 
