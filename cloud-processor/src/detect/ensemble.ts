@@ -16,8 +16,8 @@ const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') => z.un
 const WEEK_MS = 7 * 86_400_000;
 
 /** The members' own defaults where they differ from the standalone detector's. */
-const DailyConfig = SeasonalConfig.extend({ maxBins: SeasonalConfig.shape.maxBins.default(288), drift: SeasonalConfig.shape.drift.default('off') });
-const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.periodMs.default(WEEK_MS), maxBins: SeasonalConfig.shape.maxBins.default(168), drift: SeasonalConfig.shape.drift.default('off') });
+const DailyConfig = SeasonalConfig.extend({ maxBins: SeasonalConfig.shape.maxBins.default(288) });
+const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.periodMs.default(WEEK_MS), maxBins: SeasonalConfig.shape.maxBins.default(168) });
 /** Silence is the clock's business (`tick`); the point that ends it is not itself anomalous. */
 const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 

@@ -25,8 +25,8 @@ const JITTER_FLOOR = 0.5;
 const JITTER_SPAN = 1_000;
 
 /**
- * Exponentially weighted mean and variance. The deviation is how many σ the point's mean, max or
- * min lies from the running mean; it reacts within a span to a level shift or a drift and then
+ * Exponentially weighted mean and variance. The deviation is how many σ the point's mean lies
+ * from the running mean; it reacts within a span to a level shift or a drift and then
  * accepts the new level. Residuals are clipped before they update the statistics, so one spike
  * does not inflate σ and hide the next.
  */
@@ -56,8 +56,8 @@ class Ewma implements Detector {
     const sigma = Math.sqrt(s.variance);
     const floor = 1e-9 * Math.max(1, Math.abs(s.mean));
     const sd = Math.max(sigma, JITTER_FLOOR * this.jitter.value, floor);
-    const dev = Math.max(Math.abs(x - s.mean), Math.abs(point.max - s.mean), Math.abs(point.min - s.mean));
-    const z = dev / sd;
+    // The mean only: max and min are the robust z-score's (each against its own history).
+    const z = Math.abs(x - s.mean) / sd;
     // Warm-up of the statistics themselves: a few spans before σ means anything.
     const surprise = s.n > 2 ? this.meter.judge(z) : 0;
     const r = x - s.mean;

@@ -10,21 +10,23 @@ export const SeasonalConfig = z.object({
   /** Cycles that must have passed before the profile is trusted. */
   minPeriods: z.number().min(1).default(2),
   /** Holt-Winters smoothing: level (per point) and seasonal profile (per visit of a bin). */
-  levelAlpha: z.number().gt(0).lt(1).default(0.05),
+  levelAlpha: z.number().gt(0).lt(1).default(0.02),
   seasonalGamma: z.number().gt(0).lt(1).default(0.25),
   /** Residuals beyond this many scales update the model as if they were this far. */
   clipScales: z.number().positive().default(4),
   /** The local scale never drops below this fraction of the long-run residual scale. */
   globalFloor: z.number().min(0).default(0.5),
   /**
-   * Slow drift: a two-sided CUSUM of the standardised residuals (slack `cusumSlack` scales per
-   * point), calibrated like the residual itself. Catches a drift or a small lasting shift that
-   * no single point shows.
+   * Drift and small lasting shifts, which no single point shows and the adapting level absorbs:
+   * the exponentially weighted mean of the last ~`driftSpanPoints` residuals, in units of its
+   * standard error (residuals scaled by the long-run residual scale), calibrated like the rest.
    */
-  drift: z.enum(['cusum', 'off']).default('cusum'),
-  cusumSlack: z.number().positive().default(0.5),
+  drift: z.enum(['mean-residual', 'off']).default('off'),
+  driftSpanPoints: z.number().int().min(2).default(12),
   interpolate: z.boolean().default(false),
   calibration: CalibrationConfig.prefault({}),
+  /** The drift statistic averages noise away, so its tail is lighter: a steeper Pareto index. */
+  driftCalibration: CalibrationConfig.prefault({}),
 });
 export type SeasonalConfig = z.output<typeof SeasonalConfig>;
 
@@ -45,8 +47,8 @@ interface State {
   scale: number[];
   visits: number[];
   globalScale: number;
-  cusumUp: number;
-  cusumDown: number;
+  /** EWMA of the standardised residuals (drift). */
+  driftMean: number;
   meter?: SurpriseMeterState;
   driftMeter?: SurpriseMeterState;
 }
@@ -69,9 +71,9 @@ class Seasonal implements Detector {
     const s = snapshot as State | undefined;
     this.s = s
       ? { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits] }
-      : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, cusumUp: 0, cusumDown: 0 };
+      : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, driftMean: 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter);
-    this.driftMeter = new SurpriseMeter(config.calibration, s?.driftMeter);
+    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -115,13 +117,17 @@ class Seasonal implements Detector {
     const lim = this.config.clipScales * scale;
     const rc = trusted ? Math.max(-lim, Math.min(lim, r)) : r;
     if (trusted) {
-      dev = Math.max(Math.abs(r), Math.abs(point.max - pred), Math.abs(point.min - pred)) / scale;
+      // The mean only: a window's max and min wander further than its mean by nature, and the
+      // robust z-score judges them against their own history.
+      dev = Math.abs(r) / scale;
       surprise = this.meter.judge(dev);
-      if (this.config.drift === 'cusum') {
-        const z = rc / scale;
-        s.cusumUp = Math.max(0, s.cusumUp + z - this.config.cusumSlack);
-        s.cusumDown = Math.max(0, s.cusumDown - z - this.config.cusumSlack);
-        const ds = this.driftMeter.judge(Math.max(s.cusumUp, s.cusumDown));
+      if (this.config.drift === 'mean-residual') {
+        // Standardised by the long-run scale: per-bin scales from a few visits are too noisy to
+        // average over. √((2 − a) / a) turns the EWMA of unit-variance noise back to unit variance.
+        const a = 2 / (this.config.driftSpanPoints + 1);
+        const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+        s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
+        const ds = this.driftMeter.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
         if (ds > surprise) { surprise = ds; drifting = true; }
       }
     }
@@ -151,7 +157,7 @@ class Seasonal implements Detector {
     if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the cycle', surprise };
     const where = `the usual ${pred.toPrecision(4)} for this time of the cycle`;
     const reason = drifting
-      ? `drifting ${s.cusumUp > s.cusumDown ? 'above' : 'below'} ${where} (cumulative ${Math.max(s.cusumUp, s.cusumDown).toFixed(1)} scales)`
+      ? `drifting ${s.driftMean > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(s.driftMean).toFixed(1)} scales`
       : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
     return { score, value: x, surprise, reason };
   }

@@ -6,7 +6,8 @@ import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tai
 export const VolatilityConfig = z.object({
   /** Recent windows whose median spread is the series' usual noise level. */
   historyWindows: z.number().int().min(8).max(1_000).default(96),
-  calibration: CalibrationConfig.prefault({ warmupPoints: 24 }),
+  /** Spread ratios of windows of several readings are light-tailed: a steep Pareto index. */
+  calibration: CalibrationConfig.prefault({ warmupPoints: 24, tailIndex: 12 }),
 });
 export type VolatilityConfig = z.output<typeof VolatilityConfig>;
 
