@@ -9,6 +9,12 @@ export const NoveltyConfig = z.object({
   memorySize: z.number().int().min(16).max(8_192).default(512),
   /** A shape joins the memory only this many points after it ends, so it is not its own neighbour. */
   exclusionPoints: z.number().int().min(0).default(8),
+  /**
+   * Shapes remembered before distances are calibrated at all: while the memory first fills,
+   * nearly every shape is new, and those distances would teach the calibration that large
+   * distances are normal.
+   */
+  minMemory: z.number().int().min(1).default(64),
   calibration: CalibrationConfig.prefault({}),
 });
 export type NoveltyConfig = z.output<typeof NoveltyConfig>;
@@ -91,7 +97,7 @@ class Novelty implements Detector {
     for (let j = 0; j < L; j++) cur[j] = this.recent[(this.recentHead + j) % L]!;
     let surprise = 0;
     let d = 0;
-    if (this.memSize > 0) {
+    if (this.memSize >= this.config.minMemory) {
       let best = Infinity;
       const mem = this.memory;
       for (let k = 0; k < this.memSize; k++) {

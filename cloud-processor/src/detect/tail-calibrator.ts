@@ -34,8 +34,11 @@ function binMidLog2(b: number): number {
   return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
 }
 
-/** Samples this many octaves below d add at most 2^(−α·gap) each: stop there. */
-const MAX_GAP_OCTAVES = 12;
+/**
+ * Samples more than this many octaves below d are left out of its tail (the body of the data
+ * says little about its extremes), unless nothing nearer exists.
+ */
+const MAX_GAP_OCTAVES = 4;
 
 export interface TailCalibratorState {
   counts: [number, number][];
@@ -110,12 +113,14 @@ export class TailCalibrator {
     for (; b > db && b >= 1; b--) tail += this.counts[b]!;
     if (tail < stop) {
       // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
+      // Beyond every sample the largest one always counts, so the surprise keeps growing
+      // smoothly with d instead of jumping once d leaves the last sample's reach.
       const logd = Math.log2(d);
       for (; b >= 1; b--) {
         const c = this.counts[b]!;
         if (c === 0) continue;
         const gap = logd - binMidLog2(b);
-        if (gap > MAX_GAP_OCTAVES) break;
+        if (gap > MAX_GAP_OCTAVES && tail > 0) break;
         tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
         if (tail >= stop) break;
       }
