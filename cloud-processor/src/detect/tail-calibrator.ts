@@ -7,12 +7,15 @@ import { z } from 'zod';
  * across series with one global threshold: "one in ten thousand for this sensor" means the same
  * on a noisy traffic counter and on a smooth thermometer.
  *
- * Deviations are kept in a log-binned histogram (bounded: a fixed number of bins), so the state is
- * O(1) whatever the length of the series. Within the observed range the tail probability is read
- * from the histogram; beyond the largest deviations seen, it is extrapolated with an exponential
- * tail fitted to the top `tailFraction` of the data (peaks over threshold, as in Siffer et al.,
- * "Anomaly detection in streams with extreme value theory", KDD 2017, with the shape fixed at 0).
- * Old deviations fade with a half-life, so a series whose noise level changes is re-learnt.
+ * Deviations are kept in a log-binned histogram (a fixed number of bins: O(1) state whatever the
+ * length of the series). The tail probability at d counts every remembered deviation x ≥ d fully
+ * and every smaller one as (x / d)^α: the tail of a mixture of Pareto laws, one starting at each
+ * sample. Within the data this is the empirical tail, smoothed and slightly conservative; beyond
+ * the largest deviations seen it falls as a power of how far beyond them d lies, so "twice
+ * anything this series has done" means the same on every series. It is deliberately cautious on
+ * light (Gaussian) tails: real series are rarely that kind, and a calibrator fooled by one heavy
+ * tail would flood a fleet with alarms. Old deviations fade with a half-life, so a series whose
+ * noise level changes is re-learnt.
  */
 
 const BINS_PER_OCTAVE = 8;
