@@ -115,6 +115,8 @@ class Ensemble implements Detector {
   }
 
   update(point: SeriesPoint): Verdict {
+    // Ingest validates values; should a non-finite one get through, it must not poison the state.
+    if (!Number.isFinite(point.value) || !Number.isFinite(point.ts)) return { score: 0, value: point.value, surprise: 0, reason: 'not a finite value: ignored' };
     let best = 0;
     let why: Verdict | undefined;
     let who = '';

@@ -27,6 +27,19 @@ export const InfluxConfig = z.object({
 });
 
 export const DetectionConfig = z.object({
+  /**
+   * The detector that judges every series, by its name in the cloud processor's registry
+   * (`ensemble`, `robust-zscore`, `seasonal`, …). The default ensemble needs no tuning.
+   */
+  detector: z.string().min(1).default('ensemble'),
+  /**
+   * That detector's settings, checked by its own schema when the processor starts (every issue
+   * names the key). Omitted keys take the detector's defaults.
+   */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** Series with detector state kept in memory; past it the least recently seen is dropped. */
+  maxSeries: z.number().int().min(1).default(100_000),
+  // The keys below predate `detector`; they configure `robust-zscore` and stay valid.
   /** Recent windows per series and field that the robust z-score compares against. */
   historyWindows: z.number().int().min(8).max(1_000).default(48),
   /** Windows a series must have before it is scored. */
@@ -34,6 +47,7 @@ export const DetectionConfig = z.object({
   /** Robust z-score at which a window is anomalous. */
   zThreshold: z.number().positive().default(8),
 });
+export type DetectionConfig = z.output<typeof DetectionConfig>;
 
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */
