@@ -62,6 +62,20 @@ const MEMBERS = {
 } as const;
 type MemberName = keyof typeof MEMBERS;
 
+/** How a member is named in a verdict's reason ("daily cycle: above the usual …"). */
+const LABELS: Record<MemberName, string> = {
+  limits: 'limit',
+  flatline: 'stuck sensor',
+  missing: 'dropout',
+  level: 'outlier',
+  ewma: 'level change',
+  rate: 'sudden step',
+  volatility: 'noise burst',
+  daily: 'daily cycle',
+  weekly: 'weekly cycle',
+  novelty: 'new pattern',
+};
+
 /**
  * Members whose surprise counts for less by default. Runs of equal values and single large steps
  * are common in healthy integer-valued or idle series (a key logger at 0, a speed sensor at its
@@ -120,10 +134,15 @@ class Ensemble implements Detector {
     let best = 0;
     let why: Verdict | undefined;
     let who = '';
+    let second = 0;
+    let also = '';
     for (const m of this.members) {
       const v = m.detector.update(point);
       const s = (v.surprise ?? 0) * m.weight;
-      if (s > best) { best = s; why = v; who = m.name; }
+      if (s > best) {
+        if (why) { second = best; also = `${who}: ${why.reason}`; }
+        best = s; why = v; who = LABELS[m.name];
+      } else if (s > second) { second = s; also = `${LABELS[m.name]}: ${v.reason}`; }
     }
     const i = this.n++;
     let s = best;
@@ -134,7 +153,9 @@ class Ensemble implements Detector {
       this.quietLevel = s;
     }
     if (s === 0 || !why) return best > 0 && why ? { score: 0, value: why.value, surprise: 0, reason: `${who}: ${why.reason} (already reported)` } : quiet(point.value);
-    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: why.value, surprise: s, reason: `${who}: ${why.reason}` };
+    // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
+    const reason = second >= this.config.refractorySurprise ? `${who}: ${why.reason}; also ${also}` : `${who}: ${why.reason}`;
+    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: why.value, surprise: s, reason };
   }
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
@@ -143,7 +164,7 @@ class Ensemble implements Detector {
     let who = '';
     for (const m of this.members) {
       const v = m.detector.tick?.(now);
-      if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) { best = v; who = m.name; }
+      if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) { best = v; who = LABELS[m.name]; }
     }
     const s = best.surprise ?? 0;
     return s > 0 ? { ...best, score: scoreFromSurprise(s, this.config.alarmSurprise), reason: `${who}: ${best.reason}` } : best;

@@ -18,6 +18,11 @@ export type RobustZScoreConfig = z.output<typeof RobustZScoreConfig>;
 
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 const MAD_TO_SIGMA = 1.4826;
+/**
+ * Per point: the mean, and for windows of several readings the upward excursion (max − mean) and
+ * downward one (mean − min). Excursions, unlike max and min themselves, do not follow a daily
+ * cycle, so a one-reading spike stands out against them at any hour.
+ */
 const FIELDS = ['value', 'max', 'min'] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -32,9 +37,10 @@ const JITTER_FLOOR = 0.5;
 const JITTER_SPAN = 1_000;
 
 /**
- * Robust z-score: how many robust standard deviations a point's mean, max and min each lie from
- * the median of the same field over the last `historyWindows` points. Looking at max and min as
- * well as the mean catches a single-reading spike inside a window, which barely moves the mean.
+ * Robust z-score: how many robust standard deviations a point's mean lies from the median of the
+ * last `historyWindows` means, and (for windows of several readings) how far its max and min
+ * stick out of the window beyond the usual excursion. The excursions catch a single-reading spike
+ * inside a window, which barely moves the mean.
  * The largest of the three is then calibrated against this series' own past z-scores (a series
  * with heavy tails produces large z routinely), and a point must be both rare for its series and
  * at least `zThreshold` away to score 0.5.
@@ -61,29 +67,39 @@ class RobustZScore implements Detector {
       for (const f of FIELDS) {
         if (raw && f !== 'value') break; // a raw row's max and min are its value
         const h = this.fields[f];
+        const x = fieldOf(point, f);
         const median = h.median();
         // A flat history has MAD 0: fall back to the spread of the middle 80%, and never below
         // half the series' long-run typical step, so a change after a flat stretch is large but
         // measured against what this series usually does.
         const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631);
         const scale = Math.max(spread, JITTER_FLOOR * this.jitter.value, 1e-9 * Math.max(1, Math.abs(median)));
-        const zf = Math.abs(point[f] - median) / scale;
+        // Excursions count in one direction only: a window calmer than usual is no spike.
+        const zf = (f === 'value' ? Math.abs(x - median) : x - median) / scale;
         if (zf > zBest) { zBest = zf; field = f; center = median; }
       }
     }
     const surprise = this.fields.value.length >= this.config.warmupWindows ? this.meter.judge(zBest) : 0;
-    for (const f of FIELDS) this.fields[f].push(point[f]);
+    for (const f of FIELDS) this.fields[f].push(fieldOf(point, f));
     this.jitter.push(point.value);
     const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
     if (score < 0.3) return { ...quiet(point.value), surprise };
-    const name = field === 'value' ? 'mean' : field;
+    if (field === 'value') {
+      return { score, value: point.value, surprise, reason: `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}` };
+    }
     const x = point[field];
-    return { score, value: x, surprise, reason: `${name} ${x.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}` };
+    const dir = field === 'max' ? 'above' : 'below';
+    return { score, value: x, surprise, reason: `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}` };
   }
 
   snapshot(): State {
     return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
   }
+}
+
+/** The value a field tracks: the mean, or the window's excursion above / below its mean. */
+function fieldOf(p: SeriesPoint, f: Field): number {
+  return f === 'value' ? p.value : f === 'max' ? p.max - p.value : p.value - p.min;
 }
 
 export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot) => new RobustZScore(config, snapshot);

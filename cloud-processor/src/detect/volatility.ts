@@ -42,7 +42,7 @@ class Volatility implements Detector {
     this.history.push(point.stddev);
     const score = point.stddev > usual ? scoreFromSurprise(surprise, this.config.calibration.alarmSurprise) : 0;
     if (score < 0.3) return { score, value: point.stddev, reason: 'normal', surprise: point.stddev > usual ? surprise : 0 };
-    return { score, value: point.stddev, surprise, reason: `noise burst: spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}` };
+    return { score, value: point.stddev, surprise, reason: `spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}` };
   }
 
   snapshot(): State {
