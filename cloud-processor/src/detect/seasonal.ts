@@ -23,6 +23,11 @@ export const SeasonalConfig = z.object({
    */
   drift: z.enum(['mean-residual', 'off']).default('off'),
   driftSpanPoints: z.number().int().min(2).default(12),
+  /**
+   * Read the profile between bin centres (linear interpolation) rather than per bin: smoother
+   * when there are fewer bins than points per cycle. Off by default: with one bin per point it
+   * adds nothing, and on irregularly spaced series it blurs the phase.
+   */
   interpolate: z.boolean().default(false),
   calibration: CalibrationConfig.prefault({}),
   /** The drift statistic averages noise away, so its tail is lighter: a steeper Pareto index. */
@@ -56,8 +61,7 @@ interface State {
 /**
  * Seasonal baseline: additive Holt-Winters without trend. The cycle's phase comes from the
  * timestamp (ts mod period), split into as many bins as the series has points per cycle (learnt
- * from its first intervals, capped at `maxBins`); the profile is read between bin centres by
- * linear interpolation, so coarse bins still follow a steep daily ramp. The prediction is
+ * from its first intervals, capped at `maxBins`; optionally interpolated between bin centres). The prediction is
  * level + profile(phase); the deviation is the residual in units of the usual residual at that
  * phase. A clean daily cycle predicts itself and scores near zero, while a day that breaks the
  * pattern stands out even when every value lies inside the normal range.
