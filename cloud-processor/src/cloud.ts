@@ -5,7 +5,7 @@ import { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
 import { Dedupe } from './dedupe.js';
-import { detectors } from './detect/registry.js';
+import { detectorPlans } from './detect/registry.js';
 import { startCloudHttp } from './http.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
@@ -18,8 +18,6 @@ export interface CloudOptions {
   readonly config: ProcessorConfig;
   readonly log: Logger;
 }
-
-const DETECTOR = 'robust-zscore';
 
 /**
  * The cloud processor: broker (embedded aedes by default) and HTTP → bounded intake →
@@ -47,13 +45,13 @@ export class CloudProcessor {
     this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     this.dedupe.restore(readState(this.dedupeFile));
-    const detection = config.detection;
-    const series = new SeriesDetectors(detection.maxSeries, () => detectors[DETECTOR].create(detection), () => this.counters.inc('series_evicted'));
+    const plans = detectorPlans(config.detection);
+    const series = new SeriesDetectors(config.detection.maxSeries, (_device, metric) => plans(metric).create(), () => this.counters.inc('series_evicted'));
     const processor = new BatchProcessor({
       maxBatchBytes: config.maxBatchBytes,
       dedupe: this.dedupe,
       detectors: series,
-      detectorName: DETECTOR,
+      detectorName: (metric) => plans(metric).name,
       alerts: this.alerts,
       writer: this.writer,
       counters: this.counters,

@@ -19,7 +19,7 @@ export interface BatchProcessorOptions {
   readonly maxBatchBytes: number;
   readonly dedupe: Dedupe;
   readonly detectors: SeriesDetectors;
-  readonly detectorName: string;
+  readonly detectorName: (metric: string) => string;
   readonly alerts: AlertLifecycle;
   readonly writer: InfluxWriter;
   readonly counters: Counters<CloudCounter>;
@@ -83,7 +83,7 @@ export class BatchProcessor {
       const point = { ts: w.end, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count };
       const verdict = this.o.detectors.score(w.device, w.metric, point);
       if (verdict === undefined) continue;
-      const alert = this.o.alerts.observe(w.device, w.metric, this.o.detectorName, verdict, w.end);
+      const alert = this.o.alerts.observe(w.device, w.metric, this.o.detectorName(w.metric), verdict, w.end);
       if (alert === undefined) continue;
       alerts.push(alert);
       this.o.counters.inc(alert.state === 'opened' ? 'alerts_opened' : alert.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');

@@ -45,7 +45,8 @@ export class AlertLifecycle {
   observe(device: string, metric: string, detector: string, verdict: Verdict, ts: number): AlertEvent | undefined {
     const key = `${device}\u0000${metric}\u0000${detector}`;
     const current = this.open.get(key);
-    const anomalous = verdict.score >= 0.5;
+    // Alerting follows the level before the detector's own de-duplication (see Verdict.level).
+    const anomalous = (verdict.level ?? verdict.score) >= 0.5;
     if (current === undefined) {
       if (!anomalous) return undefined;
       const until = this.cooldownUntil.get(key);
@@ -63,7 +64,7 @@ export class AlertLifecycle {
     }
     if (anomalous) {
       current.normalStreak = 0;
-      const severity = severityOf(verdict.score);
+      const severity = severityOf(verdict.level ?? verdict.score);
       const worse = SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity];
       // Only a clearly worse anomaly is news; a steady one does not repeat itself every window.
       if (!worse && verdict.score <= current.peak + 0.05) return undefined;

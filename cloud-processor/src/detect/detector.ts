@@ -27,6 +27,19 @@ export interface Verdict {
   readonly value: number;
   /** A few words on why, for alert messages. */
   readonly reason: string;
+  /**
+   * How surprising the point is for this series: −log10 of the estimated probability of a
+   * deviation at least this large, judged against the series' own past (4 means one in 10,000).
+   * Set by calibrated detectors; comparable across detectors and series, so an ensemble can
+   * combine them and one threshold fits a whole fleet.
+   */
+  readonly surprise?: number;
+  /**
+   * The score before the detector's own de-duplication of one event's repeated reports (the
+   * ensemble's refractory period). Alerting follows this, since the alert lifecycle does its own
+   * de-duplication and must see that an anomaly persists; scoring (NAB) follows `score`.
+   */
+  readonly level?: number;
 }
 
 /**
@@ -38,10 +51,35 @@ export interface Detector {
   update(point: SeriesPoint): Verdict;
   /** JSON-serialisable state; a detector created from it continues exactly as this one would. */
   snapshot(): unknown;
+  /**
+   * Optional: "is anything overdue at time `now`?" Called by the processor's clock between
+   * points (never with a `now` before the last point's `ts`) for detectors that judge silence,
+   * such as missing data. Does not change the state that `update` depends on, so calling it or
+   * not leaves later verdicts identical. Returns a verdict on the silence so far.
+   */
+  tick?(now: number): Verdict;
 }
 
 /** How the registry builds a detector: from its config and, optionally, a snapshot to resume. */
 export type DetectorFactory<C> = (config: C, snapshot?: unknown) => Detector;
+
+/**
+ * Maps a surprise (−log10 p) to a score: 0.5 exactly at `alarmSurprise`, monotone, below 1.
+ * NAB-style scoring only sees the order of scores, so the shape matters only for alerting.
+ */
+export function scoreFromSurprise(surprise: number, alarmSurprise: number): number {
+  return surprise > 0 ? surprise / (surprise + alarmSurprise) : 0;
+}
+
+/** The surprise a score stands for (inverse of scoreFromSurprise). */
+export function surpriseFromScore(score: number, alarmSurprise: number): number {
+  return score > 0 ? (alarmSurprise * score) / (1 - Math.min(score, 1 - 1e-12)) : 0;
+}
+
+/** A verdict saying nothing is wrong (shared constant strings: no allocation per point). */
+export function quiet(value: number, reason = 'normal'): Verdict {
+  return { score: 0, value, reason, surprise: 0 };
+}
 
 /** Maps a distance in units of "threshold" to a score: 0.5 exactly at the threshold. */
 export function scoreFromRatio(ratio: number): number {

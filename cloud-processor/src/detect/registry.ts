@@ -1,9 +1,90 @@
-import type { DetectorFactory } from './detector.js';
+import type { DetectionConfig } from '@tributary/firmware-schemas';
+import type { Detector, DetectorFactory } from './detector.js';
+import { createEnsemble, EnsembleConfig } from './ensemble.js';
+import { createEwma, EwmaConfig } from './ewma.js';
+import { createFlatline, FlatlineConfig } from './flatline.js';
+import { createMissing, MissingConfig } from './missing.js';
+import { createNovelty, NoveltyConfig } from './novelty.js';
+import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
 import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
+import { createSeasonal, SeasonalConfig } from './seasonal.js';
+import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
+import { createVolatility, VolatilityConfig } from './volatility.js';
 
 /** Every detector by name: its config schema (with defaults) and its factory. */
 export const detectors = {
+  ensemble: { config: EnsembleConfig, create: createEnsemble as DetectorFactory<EnsembleConfig> },
   'robust-zscore': { config: RobustZScoreConfig, create: createRobustZScore as DetectorFactory<RobustZScoreConfig> },
+  ewma: { config: EwmaConfig, create: createEwma as DetectorFactory<EwmaConfig> },
+  seasonal: { config: SeasonalConfig, create: createSeasonal as DetectorFactory<SeasonalConfig> },
+  'rate-of-change': { config: RateOfChangeConfig, create: createRateOfChange as DetectorFactory<RateOfChangeConfig> },
+  flatline: { config: FlatlineConfig, create: createFlatline as DetectorFactory<FlatlineConfig> },
+  missing: { config: MissingConfig, create: createMissing as DetectorFactory<MissingConfig> },
+  volatility: { config: VolatilityConfig, create: createVolatility as DetectorFactory<VolatilityConfig> },
+  'static-threshold': { config: StaticThresholdConfig, create: createStaticThreshold as DetectorFactory<StaticThresholdConfig> },
+  novelty: { config: NoveltyConfig, create: createNovelty as DetectorFactory<NoveltyConfig> },
 } as const;
 
 export type DetectorName = keyof typeof detectors;
+
+/** The default detector for a series: the ensemble with its defaults. */
+export const DEFAULT_DETECTOR: DetectorName = 'ensemble';
+
+/** Builds a detector by name from a raw config object (validated, defaults filled in). */
+export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown): Detector {
+  const entry = detectors[name] as { config: { parse(x: unknown): unknown }; create: DetectorFactory<unknown> };
+  return entry.create(entry.config.parse(config), snapshot);
+}
+
+/** Thrown when the processor config names an unknown detector or gives it bad settings. */
+export class DetectorConfigError extends Error {
+  readonly code = 'DETECTOR_CONFIG';
+}
+
+/** A validated detector choice for one metric: how to build its detectors and how readily to alert. */
+export interface DetectorPlan {
+  readonly name: DetectorName;
+  readonly sensitivity: number;
+  create(snapshot?: unknown): Detector;
+}
+
+function plan(choice: { detector: string; settings: Record<string, unknown>; sensitivity: number }, key: string): DetectorPlan {
+  const name = choice.detector;
+  if (!Object.hasOwn(detectors, name)) {
+    throw new DetectorConfigError(`${key}.detector: unknown detector ${JSON.stringify(name)} (known: ${Object.keys(detectors).join(', ')})`);
+  }
+  const entry = detectors[name as DetectorName] as { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: DetectorFactory<unknown> };
+  const parsed = entry.config.safeParse(choice.settings);
+  if (!parsed.success) {
+    const issues = (parsed.error?.issues ?? []).map((i) => `${key}.settings.${i.path.map(String).join('.')}: ${i.message}`);
+    throw new DetectorConfigError(issues.join('; '));
+  }
+  const config = parsed.data;
+  return { name: name as DetectorName, sensitivity: choice.sensitivity, create: (snapshot) => entry.create(config, snapshot) };
+}
+
+/**
+ * The detector plan of every metric from the processor config's `detection` section, validated
+ * once at start (before any point arrives): the default choice, and each metric's overrides on top
+ * of it. A bad name or setting is a DetectorConfigError naming the key.
+ */
+export function detectorPlans(detection: DetectionConfig): (metric: string) => DetectorPlan {
+  const fallback = plan(detection, 'detection');
+  const byMetric = new Map<string, DetectorPlan>();
+  for (const [metric, override] of Object.entries(detection.metrics)) {
+    const sameDetector = override.detector === undefined || override.detector === detection.detector;
+    byMetric.set(
+      metric,
+      plan(
+        {
+          detector: override.detector ?? detection.detector,
+          // Settings are inherited only when the detector is the same one.
+          settings: override.settings ?? (sameDetector ? detection.settings : {}),
+          sensitivity: override.sensitivity ?? detection.sensitivity,
+        },
+        `detection.metrics.${metric}`,
+      ),
+    );
+  }
+  return (metric) => byMetric.get(metric) ?? fallback;
+}

@@ -1,73 +1,105 @@
-import { DetectionConfig } from '@tributary/firmware-schemas';
-import type { z } from 'zod';
-import { scoreFromRatio, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { medianAndMad, RollingWindow } from './rolling-window.js';
+import { z } from 'zod';
+import { quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { JitterScale } from './jitter-scale.js';
+import { SortedWindow } from './sorted-window.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
 
-/** Its settings live in the processor config (`detection`), owned by firmware-schemas. */
-export const RobustZScoreConfig = DetectionConfig;
-export type RobustZScoreConfig = z.output<typeof DetectionConfig>;
+/** The first three keys are the processor config's `detection` keys (firmware-schemas). */
+export const RobustZScoreConfig = z.object({
+  /** Recent points per field (mean, max, min) that the median and MAD are taken over. */
+  historyWindows: z.number().int().min(8).max(1_000).default(48),
+  /** Points a series must have before it is scored. */
+  warmupWindows: z.number().int().min(4).default(12),
+  /** Robust z-score below which a point is never anomalous, however rare for its series. */
+  zThreshold: z.number().positive().default(8),
+  calibration: CalibrationConfig.prefault({}),
+});
+export type RobustZScoreConfig = z.output<typeof RobustZScoreConfig>;
 
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 const MAD_TO_SIGMA = 1.4826;
+/**
+ * Per point: the mean, and for windows of several readings the upward excursion (max − mean) and
+ * downward one (mean − min). Excursions, unlike max and min themselves, do not follow a daily
+ * cycle, so a one-reading spike stands out against them at any hour.
+ */
+const FIELDS = ['value', 'max', 'min'] as const;
+type Field = (typeof FIELDS)[number];
 
-type Feature = 'rise' | 'drop' | 'step';
+interface State {
+  history: Record<Field, number[]>;
+  meter: SurpriseMeterState;
+  jitter: ReturnType<JitterScale['snapshot']>;
+}
 
-/** What each feature measures, for the verdict's reason. */
-const FEATURE_TEXT: Record<Feature, string> = {
-  rise: 'max above the window mean',
-  drop: 'min below the window mean',
-  step: 'change of the mean from the previous window',
-};
+/** The local scale never drops below this fraction of the series' long-run typical step. */
+const JITTER_FLOOR = 0.5;
+const JITTER_SPAN = 1_000;
 
 /**
- * Robust z-score over three features of each point, each against its own median and MAD over the
- * last `historyWindows` points:
- * - rise = max − mean and drop = mean − min: a single-reading spike or dip inside a window moves
- *   these a lot and the mean hardly at all;
- * - step = mean − previous mean: a level shift.
- * None of them follows the level itself, so a daily cycle (a slow trend) is not an anomaly; for
- * raw rows (min = max = mean) only `step` carries information.
+ * Robust z-score: how many robust standard deviations a point's mean lies from the median of the
+ * last `historyWindows` means, and (for windows of several readings) how far its max and min
+ * stick out of the window beyond the usual excursion. The excursions catch a single-reading spike
+ * inside a window, which barely moves the mean.
+ * The largest of the three is then calibrated against this series' own past z-scores (a series
+ * with heavy tails produces large z routinely), and a point must be both rare for its series and
+ * at least `zThreshold` away to score 0.5.
  */
 class RobustZScore implements Detector {
-  private readonly history: Record<Feature, RollingWindow>;
-  private previous: number | undefined;
+  private readonly fields: Record<Field, SortedWindow>;
+  private readonly meter: SurpriseMeter;
+  private readonly jitter: JitterScale;
 
   constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown) {
-    const s = snapshot as { history?: Record<Feature, ReturnType<RollingWindow['snapshot']>>; previous?: number } | undefined;
+    const s = snapshot as State | undefined;
     const n = config.historyWindows;
-    this.history = { rise: new RollingWindow(n, s?.history?.rise), drop: new RollingWindow(n, s?.history?.drop), step: new RollingWindow(n, s?.history?.step) };
-    this.previous = s?.previous;
+    this.fields = { value: new SortedWindow(n, s?.history.value), max: new SortedWindow(n, s?.history.max), min: new SortedWindow(n, s?.history.min) };
+    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 
   update(point: SeriesPoint): Verdict {
-    const features: Partial<Record<Feature, number>> = { rise: point.max - point.value, drop: point.value - point.min };
-    if (this.previous !== undefined) features.step = point.value - this.previous;
-    this.previous = point.value;
-    let best: Verdict = { score: 0, value: point.value, reason: 'warming up' };
-    for (const feature of ['rise', 'drop', 'step'] as const) {
-      const x = features[feature];
-      if (x === undefined) continue;
-      const history = this.history[feature];
-      if (history.length >= this.config.warmupWindows) {
-        const { median, mad } = medianAndMad(history.toArray());
-        const deviation = Math.abs(x - median);
-        // A flat history has MAD 0; a tiny floor keeps identical values at z = 0, not 0/0.
-        const scale = Math.max(MAD_TO_SIGMA * mad, 1e-9 * Math.max(1, Math.abs(median)));
-        const z = deviation === 0 ? 0 : deviation / scale;
-        const score = scoreFromRatio(z / this.config.zThreshold);
-        if (score > best.score) {
-          const value = feature === 'rise' ? point.max : feature === 'drop' ? point.min : point.value;
-          best = { score, value, reason: `${FEATURE_TEXT[feature]} is ${x.toPrecision(3)}, ${z.toFixed(1)} robust σ from its median ${median.toPrecision(3)}` };
-        }
+    let zBest = 0;
+    let field: Field = 'value';
+    let center = 0;
+    const raw = point.count <= 1;
+    if (this.fields.value.length >= this.config.warmupWindows) {
+      for (const f of FIELDS) {
+        if (raw && f !== 'value') break; // a raw row's max and min are its value
+        const h = this.fields[f];
+        const x = fieldOf(point, f);
+        const median = h.median();
+        // A flat history has MAD 0: fall back to the spread of the middle 80%, and never below
+        // half the series' long-run typical step, so a change after a flat stretch is large but
+        // measured against what this series usually does.
+        const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631);
+        const scale = Math.max(spread, JITTER_FLOOR * this.jitter.value, 1e-9 * Math.max(1, Math.abs(median)));
+        // Excursions count in one direction only: a window calmer than usual is no spike.
+        const zf = (f === 'value' ? Math.abs(x - median) : x - median) / scale;
+        if (zf > zBest) { zBest = zf; field = f; center = median; }
       }
-      history.push(x);
     }
-    return best;
+    const surprise = this.fields.value.length >= this.config.warmupWindows ? this.meter.judge(zBest) : 0;
+    for (const f of FIELDS) this.fields[f].push(fieldOf(point, f));
+    this.jitter.push(point.value);
+    const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
+    if (score < 0.3) return { ...quiet(point.value), surprise };
+    if (field === 'value') {
+      return { score, value: point.value, surprise, reason: `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}` };
+    }
+    const x = point[field];
+    const dir = field === 'max' ? 'above' : 'below';
+    return { score, value: x, surprise, reason: `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}` };
   }
 
-  snapshot(): unknown {
-    return { history: { rise: this.history.rise.snapshot(), drop: this.history.drop.snapshot(), step: this.history.step.snapshot() }, previous: this.previous };
+  snapshot(): State {
+    return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
   }
+}
+
+/** The value a field tracks: the mean, or the window's excursion above / below its mean. */
+function fieldOf(p: SeriesPoint, f: Field): number {
+  return f === 'value' ? p.value : f === 'max' ? p.max - p.value : p.value - p.min;
 }
 
 export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot) => new RobustZScore(config, snapshot);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
+import { MetricName } from '../ids.js';
 import { HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
 
 export const EmbeddedBrokerConfig = z.object({
@@ -26,16 +27,36 @@ export const InfluxConfig = z.object({
   timeoutMs: PositiveMs.default(10_000),
 });
 
-export const DetectionConfig = z.object({
-  /** Recent windows per series and field that the robust z-score compares against. */
-  historyWindows: z.number().int().min(8).max(1_000).default(48),
-  /** Windows a series must have before it is scored. */
-  warmupWindows: z.number().int().min(4).default(12),
-  /** Robust z-score at which a window is anomalous. */
-  zThreshold: z.number().positive().default(10),
-  /** Bound on series with detector state; the least recently updated is evicted beyond it. */
-  maxSeries: z.number().int().min(1).default(100_000),
+/** Which detector judges a series, with what settings and how readily it alerts. */
+export const DetectorChoice = z.object({
+  /** A detector of the cloud processor's registry (`ensemble`, `robust-zscore`, `seasonal`, …). */
+  detector: z.string().min(1).default('ensemble'),
+  /** That detector's settings, checked by its own schema at start (every issue names the key). */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * How readily an anomaly becomes an alert: 1 is the default; 2 alerts on points half as
+   * surprising, 0.5 only on points twice as surprising.
+   */
+  sensitivity: z.number().positive().max(100).default(1),
 });
+
+/**
+ * The processor's default settings for the default detector. The ensemble's own defaults are tuned
+ * for long series (NAB: thousands of rows, the first 15% unscored); a sensor's 5-minute windows
+ * make only 288 points a day, so the calibration warm-up is shortened to 24 points (2 hours).
+ */
+export const DEFAULT_DETECTION_SETTINGS = { calibration: { warmupPoints: 24, rampPoints: 24 } };
+
+export const DetectionConfig = DetectorChoice.extend({
+  settings: z.record(z.string(), z.unknown()).default(DEFAULT_DETECTION_SETTINGS),
+  /** Per metric name: a different detector, settings or sensitivity (unset keys: the defaults above). */
+  metrics: z.record(MetricName, DetectorChoice.partial()).default({}),
+  /** Series with detector state kept in memory; past it the least recently seen is dropped. */
+  maxSeries: z.number().int().min(1).default(100_000),
+  /** How often detector state is checkpointed to stateDir (also on stop), so baselines survive a redeploy. */
+  checkpointIntervalMs: PositiveMs.default(60_000),
+});
+export type DetectionConfig = z.output<typeof DetectionConfig>;
 
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */

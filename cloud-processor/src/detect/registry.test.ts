@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
+import { rawPoint } from './detector.js';
+import { detectorPlans, DetectorConfigError } from './registry.js';
+
+test('the processor config defaults to the ensemble, which needs no settings', () => {
+  const config = ProcessorConfigSchema.parse({});
+  assert.equal(config.detection.detector, 'ensemble');
+  const d = detectorPlans(config.detection)('temperature').create();
+  assert.equal(d.update(rawPoint(0, 1)).score, 0);
+});
+
+test('a metric can have its own detector, settings and sensitivity', () => {
+  const config = ProcessorConfigSchema.parse({ detection: { sensitivity: 2, metrics: { vibration: { detector: 'robust-zscore', settings: { historyWindows: 20 } }, humidity: { sensitivity: 0.5 } } } });
+  const plans = detectorPlans(config.detection);
+  assert.deepEqual([plans('vibration').name, plans('vibration').sensitivity], ['robust-zscore', 2]);
+  assert.deepEqual([plans('humidity').name, plans('humidity').sensitivity], ['ensemble', 0.5]);
+  assert.deepEqual([plans('temperature').name, plans('temperature').sensitivity], ['ensemble', 2]);
+  const snapshot = plans('vibration').create().snapshot() as { history: { value: number[] } };
+  assert.deepEqual(snapshot.history.value, []);
+});
+
+test('an unknown detector or a bad setting is a typed error naming the key', () => {
+  assert.throws(() => detectorPlans(ProcessorConfigSchema.parse({ detection: { detector: 'magic' } }).detection), DetectorConfigError);
+  assert.throws(
+    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { settings: { refractoryPoints: -1 } } }).detection),
+    (e: unknown) => e instanceof DetectorConfigError && /detection\.settings\.refractoryPoints/.test(e.message),
+  );
+  assert.throws(
+    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'nope' } } } }).detection),
+    (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.detector/.test(e.message),
+  );
+});

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+
+/**
+ * Turns a detector's raw deviation (any non-negative number whose size grows with strangeness)
+ * into a surprise: −log10 of the estimated probability of a deviation at least that large, judged
+ * against the deviations this same series produced before. This is what makes scores comparable
+ * across series with one global threshold: "one in ten thousand for this sensor" means the same
+ * on a noisy traffic counter and on a smooth thermometer.
+ *
+ * Deviations are kept in a log-binned histogram (a fixed number of bins: O(1) state whatever the
+ * length of the series). The tail probability at d counts every remembered deviation x ≥ d fully
+ * and every smaller one as (x / d)^α: the tail of a mixture of Pareto laws, one starting at each
+ * sample. Within the data this is the empirical tail, smoothed and slightly conservative; beyond
+ * the largest deviations seen it falls as a power of how far beyond them d lies, so "twice
+ * anything this series has done" means the same on every series. It is deliberately cautious on
+ * light (Gaussian) tails: real series are rarely that kind, and a calibrator fooled by one heavy
+ * tail would flood a fleet with alarms. Old deviations fade with a half-life, so a series whose
+ * noise level changes is re-learnt.
+ */
+
+const BINS_PER_OCTAVE = 8;
+const MIN_LOG2 = -40;
+const MAX_LOG2 = 60;
+/** Bin 0 holds exact zeros (flat series produce many); bins 1.. are log-spaced. */
+const BINS = 1 + (MAX_LOG2 - MIN_LOG2) * BINS_PER_OCTAVE;
+/** Weights grow instead of old counts shrinking (O(1) decay); rescale before they overflow. */
+const RESCALE_AT = 1e200;
+
+function binOf(d: number): number {
+  if (!(d > 0)) return 0;
+  const b = Math.floor((Math.log2(d) - MIN_LOG2) * BINS_PER_OCTAVE) + 1;
+  return b < 1 ? 1 : b >= BINS ? BINS - 1 : b;
+}
+
+/** log2 of the geometric middle of a log bin. */
+function binMidLog2(b: number): number {
+  return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
+}
+
+/**
+ * Samples more than this many octaves below d are left out of its tail (the body of the data
+ * says little about its extremes), unless nothing nearer exists.
+ */
+const MAX_GAP_OCTAVES = 4;
+
+export interface TailCalibratorState {
+  counts: [number, number][];
+  total: number;
+  weight: number;
+  seen: number;
+}
+
+export class TailCalibrator {
+  private readonly counts = new Float64Array(BINS);
+  private total = 0;
+  /** Weight of the next sample; grows by 1/decay each step, which fades the old ones. */
+  private weight = 1;
+  private readonly growth: number;
+  /** Samples added, for the confidence of the estimate. */
+  seen = 0;
+  /** Highest bin ever used: tail walks start here. */
+  private maxBin = 0;
+
+  constructor(
+    halfLifePoints: number,
+    /** α: how fast probability falls beyond the samples (per octave, a factor 2^α). */
+    private readonly tailIndex: number,
+    state?: TailCalibratorState,
+    /** Past this tail probability the walk stops: body points need no precision. */
+    private readonly stopAt = 0.2,
+  ) {
+    this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
+    if (state) {
+      for (const [b, c] of state.counts) this.counts[b] = c;
+      this.total = state.total;
+      this.weight = state.weight;
+      this.seen = state.seen;
+      for (const [b] of state.counts) if (b > this.maxBin) this.maxBin = b;
+    }
+  }
+
+  add(d: number): void {
+    const b = binOf(d);
+    this.counts[b]! += this.weight;
+    if (b > this.maxBin) this.maxBin = b;
+    this.total += this.weight;
+    this.seen++;
+    this.weight *= this.growth;
+    if (this.weight > RESCALE_AT) {
+      const k = 1 / this.weight;
+      for (let b = 0; b < BINS; b++) this.counts[b]! *= k;
+      this.total *= k;
+      this.weight = 1;
+    }
+  }
+
+  /**
+   * −log10 P(D ≥ d) under the deviations seen so far (d itself not yet added); 0 before any
+   * sample. Each remembered deviation x counts fully when x ≥ d and as (x / d)^α when it is
+   * smaller: the tail of a mixture of Pareto laws, one starting at each sample. Within the data
+   * this is the empirical tail, slightly smoothed; beyond the largest deviations seen it falls
+   * off as a power of how far beyond them d lies, so "twice anything this series has done"
+   * means the same on every series.
+   */
+  surprise(d: number): number {
+    if (this.total <= 0 || !(d > 0)) return 0;
+    return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+  }
+
+  /** The (decayed) weight of deviations "at least d" under the Pareto-smoothed count above. */
+  tailWeight(d: number): number {
+    const db = binOf(d);
+    const stop = this.stopAt * this.total;
+    let tail = 0;
+    let b = this.maxBin;
+    for (; b > db && b >= 1; b--) tail += this.counts[b]!;
+    if (tail < stop) {
+      // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
+      // Beyond every sample the largest one always counts, so the surprise keeps growing
+      // smoothly with d instead of jumping once d leaves the last sample's reach.
+      const logd = Math.log2(d);
+      for (; b >= 1; b--) {
+        const c = this.counts[b]!;
+        if (c === 0) continue;
+        const gap = logd - binMidLog2(b);
+        if (gap > MAX_GAP_OCTAVES && tail > 0) break;
+        tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
+        if (tail >= stop) break;
+      }
+    }
+    return tail;
+  }
+
+  /** Total (decayed) weight of the deviations seen, in units of the newest sample's weight. */
+  get effectiveCount(): number {
+    return this.total / this.weight;
+  }
+
+  /** The newest sample's weight, to turn tailWeight into a count of samples. */
+  get unitWeight(): number {
+    return this.weight;
+  }
+
+  snapshot(): TailCalibratorState {
+    const counts: [number, number][] = [];
+    for (let b = 0; b < BINS; b++) if (this.counts[b]! !== 0) counts.push([b, this.counts[b]!]);
+    return { counts, total: this.total, weight: this.weight, seen: this.seen };
+  }
+}
+
+/** How a detector calibrates its deviations into surprise; shared by the calibrated detectors. */
+export const CalibrationConfig = z.object({
+  /** Points a series must have before the detector scores it (it learns silently before). */
+  warmupPoints: z.number().int().min(0).default(150),
+  /** Half-life of the remembered deviations, in points: how fast a new noise level is accepted. */
+  halfLifePoints: z.number().positive().default(1_500),
+  /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
+  tailIndex: z.number().positive().default(6),
+  /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this many points. */
+  rampPoints: z.number().int().min(0).default(200),
+  /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
+  alarmSurprise: z.number().positive().default(4),
+});
+export type CalibrationConfig = z.output<typeof CalibrationConfig>;
+
+export interface SurpriseMeterState {
+  calib: TailCalibratorState;
+  seen: number;
+}
+
+/**
+ * A calibrator with its warm-up: `judge(d)` rates a deviation against the earlier ones, then
+ * learns it. Silent (0) until `warmupPoints` deviations have been judged: a fixed count, never
+ * the series' length, which a streaming detector cannot know.
+ */
+export class SurpriseMeter {
+  private readonly calib: TailCalibrator;
+  private seen: number;
+
+  constructor(private readonly config: CalibrationConfig, state?: SurpriseMeterState) {
+    this.calib = new TailCalibrator(config.halfLifePoints, config.tailIndex, state?.calib);
+    this.seen = state?.seen ?? 0;
+  }
+
+  judge(d: number): number {
+    const w = this.seen - this.config.warmupPoints;
+    let s = w >= 0 ? this.calib.surprise(d) : 0;
+    if (w >= 0 && w < this.config.rampPoints) s *= (w + 1) / (this.config.rampPoints + 1);
+    this.calib.add(d);
+    this.seen++;
+    return s;
+  }
+
+  /** Rates a deviation without learning it (for `tick`, which must not change state). */
+  peek(d: number): number {
+    return this.seen >= this.config.warmupPoints ? this.calib.surprise(d) : 0;
+  }
+
+  get warm(): boolean {
+    return this.seen >= this.config.warmupPoints;
+  }
+
+  snapshot(): SurpriseMeterState {
+    return { calib: this.calib.snapshot(), seen: this.seen };
+  }
+}
