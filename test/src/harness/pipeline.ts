@@ -1,5 +1,5 @@
 import { CloudProcessor } from '@tributary/cloud-processor';
-import { Fleet, MqttTransport, SimClock, Simulator, anomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
+import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
 import { influxQuery } from './influxd.js';
@@ -82,7 +82,7 @@ export class Pipeline {
       startMs,
       durationMs: options.durationMs,
       samplePeriodMs: options.samplePeriodMs,
-      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? anomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
     });
     return new Pipeline(options, cloud, agent, fleet);
   }
