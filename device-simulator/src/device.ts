@@ -108,8 +108,8 @@ export class SimDevice {
       const a = s.anomalies[s.cursor];
       const active = a !== undefined && a.start <= ts ? a : undefined;
       if (active) v = anomalyModels[active.kind].apply(v, ts, active, s.anomalyNoise);
-      if (active?.kind !== 'out-of-range') v = clampToRange(v, kind);
-      v = quantise(v, kind.quantum);
+      // A glitch is sent exactly as the broken sensor reports it; anything else saturates and is quantised.
+      if (active?.kind !== 'out-of-range') v = quantise(clampToRange(v, kind), kind.quantum);
       if (active?.kind === 'stuck') v = active.held ??= v;
       if (v < kind.range.min || v > kind.range.max) outOfRange++;
       values[kind.metric] = v;

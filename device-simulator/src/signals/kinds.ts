@@ -7,7 +7,8 @@ import type { SensorKindName } from '@tributary/firmware-schemas';
  *   (+ machine or occupancy level) + measurement noise, clamped to the range, quantised (ADC).
  *
  * Anomaly sizes are here too, in the kind's unit: big enough to be a real fault, small enough to
- * stay physically plausible (a humidity spike stays under 100 %RH).
+ * stay physically plausible (a humidity spike stays under 100 %RH; a dip, negative shift or drift of
+ * a machine's vibration or current, injected only while it runs, stays above zero).
  */
 export interface SensorKind {
   readonly metric: SensorKindName;
@@ -67,7 +68,7 @@ export const sensorKinds: Readonly<Record<SensorKindName, SensorKind>> = {
     metric: 'vibration', unit: 'mm/s', range: { min: 0, max: 50 }, baseline: [0.08, 0.15], dailyAmplitude: 0, peakHour: 12,
     weatherStd: 0, weatherTauMs: HOUR, maxDriftPerDay: 0, noise: 0.25, quantum: 0.01,
     driver: { type: 'machine', activeLevel: [2.8, 5.5], idleNoise: 0.03 },
-    spike: 8, dip: 2, shift: 2.5, drift: 3, burst: 1.5, glitches: [-1, 99.99, 655.35],
+    spike: 8, dip: 1.5, shift: 1.5, drift: 1.5, burst: 1.2, glitches: [-1, 99.99, 655.35],
   },
   current: {
     metric: 'current', unit: 'A', range: { min: 0, max: 100 }, baseline: [0.2, 0.5], dailyAmplitude: 0, peakHour: 12,
@@ -79,7 +80,7 @@ export const sensorKinds: Readonly<Record<SensorKindName, SensorKind>> = {
     metric: 'co2', unit: 'ppm', range: { min: 0, max: 10_000 }, baseline: [410, 440], dailyAmplitude: 0, peakHour: 12,
     weatherStd: 5, weatherTauMs: 2 * HOUR, maxDriftPerDay: 2, noise: 6, quantum: 1,
     driver: { type: 'occupancy', activeLevel: [350, 800], idleNoise: 6 },
-    spike: 450, dip: 150, shift: 150, drift: 300, burst: 60, glitches: [-1, 32_767, 65_535],
+    spike: 450, dip: 150, shift: 150, drift: 200, burst: 60, glitches: [-1, 32_767, 65_535],
   },
 };
 
