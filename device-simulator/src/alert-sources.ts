@@ -51,10 +51,10 @@ export function readAlertsFile(path: string): ScoredAlert[] {
 }
 
 /**
- * Alert openings published on `tributary/v1/alerts/#` while listening: until `stop` resolves
- * (e.g. after a duration, or on Ctrl-C). Retained alerts already on the broker count too.
+ * Alert openings published on `tributary/v1/alerts/#` while listening: from the subscription
+ * (`onSubscribed` is called then) until `stop` resolves (after a duration, or on Ctrl-C).
  */
-export async function collectAlertsFromMqtt(url: string, stop: Promise<void>): Promise<ScoredAlert[]> {
+export async function collectAlertsFromMqtt(url: string, stop: Promise<void>, onSubscribed: () => void = () => undefined): Promise<ScoredAlert[]> {
   const client = await mqtt.connectAsync(url, { clientId: `tributary-score-${process.pid}-${Date.now().toString(36)}`, clean: true, reconnectPeriod: 1000 });
   const out: ScoredAlert[] = [];
   client.on('message', (_topic, payload) => {
@@ -62,6 +62,7 @@ export async function collectAlertsFromMqtt(url: string, stop: Promise<void>): P
     if (r.ok && r.value.state === 'opened') out.push({ device: r.value.device, metric: r.value.metric, openedAt: r.value.openedAt });
   });
   await client.subscribeAsync(topics.alertsPattern, { qos: 1 });
+  onSubscribed();
   await stop;
   await client.endAsync();
   return out;

@@ -42,12 +42,15 @@ export async function scoreCommand(args: string[]): Promise<number> {
     else if (v.influx !== undefined) alerts = await queryAlertsFromInflux(v.influx, v.database, labels.length ? Math.min(...labels.map((l) => l.start)) - 86_400_000 : undefined);
     else {
       const listenMs = v.listen === undefined ? undefined : duration('listen', v.listen);
-      process.stderr.write(`listening for alerts on ${v.mqtt}${listenMs === undefined ? ' until Ctrl-C' : ` for ${v.listen}`}…\n`);
+      let subscribed: () => void = () => undefined;
       const stop = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
-        if (listenMs !== undefined) setTimeout(resolve, listenMs).unref();
+        subscribed = () => {
+          process.stderr.write(`listening for alerts on ${v.mqtt}${listenMs === undefined ? ' until Ctrl-C' : ` for ${v.listen}`}\n`);
+          if (listenMs !== undefined) setTimeout(resolve, listenMs);
+        };
       });
-      alerts = await collectAlertsFromMqtt(v.mqtt!, stop);
+      alerts = await collectAlertsFromMqtt(v.mqtt!, stop, () => subscribed());
     }
     const score = scoreAlerts(labels, alerts, { earlyMs: duration('early', v.early), lateMs: duration('late', v.late) });
     process.stdout.write(v.json ? `${JSON.stringify(score)}\n` : `${formatScore(score)}\n${JSON.stringify(score)}\n`);
