@@ -13,6 +13,8 @@ export interface RunStats {
   /** Readings sent outside their sensor's physical range (glitch anomalies, malformed values). */
   outOfRange: number;
   malformed: number;
+  /** Payloads that do not decode at all (bad JSON, bad checksum, truncated line; resent ones too). */
+  undecodable: number;
   duplicates: number;
   /** Messages sent late, in a burst after an outage. */
   bursts: number;
@@ -42,7 +44,7 @@ const isTransport = (t: Transports): t is Transport => typeof (t as Transport).s
  * instead of filling memory; the timestamps stay those of the simulated clock.
  */
 export class Simulator {
-  readonly stats: RunStats = { messages: 0, readings: 0, outOfRange: 0, malformed: 0, duplicates: 0, bursts: 0, silenced: 0, lost: 0, bytes: 0, simTime: 0 };
+  readonly stats: RunStats = { messages: 0, readings: 0, outOfRange: 0, malformed: 0, undecodable: 0, duplicates: 0, bursts: 0, silenced: 0, lost: 0, bytes: 0, simTime: 0 };
   private stopped = false;
   private readonly route: (format: FirmwareFormat) => Transport;
 
@@ -96,6 +98,7 @@ export class Simulator {
         stats.readings += f.readings;
         stats.outOfRange += f.outOfRange;
         stats.bytes += f.payload.length;
+        if (f.readings === 0) stats.undecodable++;
         if (f.role === 'malformed') stats.malformed++;
         else if (f.role === 'duplicate') stats.duplicates++;
         else if (f.role === 'burst') stats.bursts++;

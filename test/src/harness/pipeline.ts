@@ -1,5 +1,5 @@
 import { CloudProcessor } from '@tributary/cloud-processor';
-import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
+import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type FleetOptions, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
 import { influxQuery } from './influxd.js';
@@ -20,6 +20,8 @@ export interface PipelineOptions {
   readonly windowMs: number;
   readonly anomalyRatePerDay: number;
   readonly anomalyKinds?: readonly AnomalyKind[];
+  /** Device models and wire misbehaviour (malformed payloads, duplicates, …); by default none. */
+  readonly fleet?: Pick<FleetOptions, 'models' | 'behaviour'>;
   readonly log?: Logger;
 }
 
@@ -83,6 +85,7 @@ export class Pipeline {
       durationMs: options.durationMs,
       samplePeriodMs: options.samplePeriodMs,
       anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+      ...options.fleet,
     });
     return new Pipeline(options, cloud, agent, fleet);
   }
