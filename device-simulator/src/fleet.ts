@@ -6,6 +6,7 @@ import { noClock, planOutages, skewedClock, syncedClock, type DeviceClock } from
 import { SimDevice, type Frame, type SeriesRuntime } from './device.js';
 import { cumulative, pickWeighted, Rng } from './rng.js';
 import { TickQueue } from './scheduler.js';
+import { countAtMost } from './sorted.js';
 import { sensorKinds } from './signals/kinds.js';
 import { MachineSchedule } from './signals/machine.js';
 import { Signal } from './signals/signal.js';
@@ -124,14 +125,7 @@ export class Fleet {
 
   /** Anomalies (a dropout counted once) that have started by simulated time `simTime`. */
   anomaliesStartedBy(simTime: number): number {
-    let lo = 0;
-    let hi = this.anomalyStarts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.anomalyStarts[mid]! <= simTime) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return countAtMost(this.anomalyStarts, simTime);
   }
 
   private clockOf(model: DeviceModelConfig, rng: Rng, behaviour: Behaviour): DeviceClock {

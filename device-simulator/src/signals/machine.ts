@@ -1,4 +1,5 @@
 import type { Rng } from '../rng.js';
+import { countAtMost } from '../sorted.js';
 
 /**
  * When a device's machine runs: alternating on and off periods of exponentially distributed
@@ -47,13 +48,7 @@ export class MachineSchedule {
 
   /** Whether the machine runs during the whole of [start, end]; any order of calls. */
   runsThroughout(start: number, end: number): boolean {
-    let lo = 0;
-    let hi = this.flips.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.flips[mid]! <= start) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = countAtMost(this.flips, start);
     const onAtStart = this.initiallyOn === (lo % 2 === 0);
     const nextFlip = this.flips[lo];
     return onAtStart && (nextFlip === undefined || nextFlip > end);
