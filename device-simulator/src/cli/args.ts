@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDuration } from '../duration.js';
 
 /** A bad flag: the CLI prints the message and exits with status 2. */
@@ -32,4 +33,14 @@ export function weights(name: string, text: string, allowed: readonly string[]):
     out[key] = number(name, w, 0);
   }
   return out;
+}
+
+/** node:util parseArgs, with its errors (unknown flag, missing value) turned into a CliError. */
+export function parseFlags<T extends ParseArgsConfig['options']>(args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T }>>['values'] {
+  try {
+    return parseArgs({ args, options }).values;
+  } catch (err) {
+    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS')) throw new CliError((err as Error).message);
+    throw err;
+  }
 }

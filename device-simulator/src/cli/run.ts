@@ -8,7 +8,7 @@ import { fleetOptionsFromConfig, loadFleetFile } from '../fleet-file.js';
 import { formatProgress, ProgressDisplay } from '../progress.js';
 import { Simulator, SimulatorConfigError } from '../simulator.js';
 import { transportRegistry, type OpenedTransport, type TransportName } from '../transports/registry.js';
-import { CliError, duration, list, number, weights } from './args.js';
+import { CliError, duration, list, number, parseFlags, weights } from './args.js';
 
 const HELP = `tributary-sim run [--fleet fleet.yaml] [flags]   (flags override the fleet file)
 
@@ -90,7 +90,7 @@ function overridesOf(v: Values): Record<string, unknown> {
 export async function runCommand(args: string[]): Promise<number> {
   let opened: OpenedTransport[] = [];
   try {
-    const { values: v } = parseArgs({ args, options });
+    const v = parseFlags(args, options);
     if (v.help) {
       process.stdout.write(HELP);
       return 0;

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { BadInputError, collectAlertsFromMqtt, queryAlertsFromInflux, readAlertsFile, readLabels } from '../alert-sources.js';
 import { formatScore, scoreAlerts, type ScoredAlert } from '../score.js';
-import { CliError, duration } from './args.js';
+import { CliError, duration, parseFlags } from './args.js';
 
 const HELP = `tributary-sim score --labels labels.jsonl  ALERTS  [--early 5m] [--late 10m] [--json]
 
@@ -14,9 +13,7 @@ An alert matches a label on the same device and metric that it opened within [st
 
 export async function scoreCommand(args: string[]): Promise<number> {
   try {
-    const { values: v } = parseArgs({
-      args,
-      options: {
+    const v = parseFlags(args, {
         help: { type: 'boolean' },
         labels: { type: 'string' },
         alerts: { type: 'string' },
@@ -27,7 +24,6 @@ export async function scoreCommand(args: string[]): Promise<number> {
         early: { type: 'string', default: '5m' },
         late: { type: 'string', default: '10m' },
         json: { type: 'boolean', default: false },
-      },
     });
     if (v.help) {
       process.stdout.write(HELP);
