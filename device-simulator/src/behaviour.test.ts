@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BehaviourConfig, decodeSerialLine, decodeTelemetry, type FirmwareFormat, type Telemetry } from '@tributary/firmware-schemas';
+import { BehaviourConfig, decodeSerialLine, decodeTelemetry, encodeTelemetry, type FirmwareFormat, type Telemetry } from '@tributary/firmware-schemas';
 import type { Frame } from './device.js';
 import { Fleet, type FleetOptions } from './fleet.js';
 import { sensorKinds } from './signals/kinds.js';
@@ -55,6 +55,18 @@ test('the same seed gives the same frames and labels; another seed does not', ()
 test('frames leave in event-time order across the fleet', () => {
   const all = frames(fleet({}));
   for (let i = 1; i < all.length; i++) assert.ok(all[i]!.ts >= all[i - 1]!.ts);
+});
+
+test('the JSON written by hand on the hot path is exactly what the contract encoder writes', () => {
+  const options = { ...fleet({ clock: 'skewed', hours: 2 }), models: [...fleet({ clock: 'none' }).models!, ...fleet({ clock: 'skewed' }).models!].map((m, i) => ({ ...m, prefix: `m${i}`, share: 1 })) };
+  let n = 0;
+  new Fleet({ ...options, devices: 40 }).play((f) => {
+    const r = decodeTelemetry(f.payload);
+    assert.ok(r.ok);
+    assert.equal(f.payload, encodeTelemetry(r.value));
+    n++;
+  });
+  assert.ok(n > 1000);
 });
 
 for (const format of ['json', 'serial'] as const) {

@@ -51,6 +51,19 @@ export class Signal {
 
   /** The noiseless level at `ts` given the current weather state. Same call-order rule as `sample`. */
   level(ts: number): number {
+    return this.levelAt(ts, this.active(ts));
+  }
+
+  /** The next reading (before anomalies, range clamp and quantisation); advances weather and noise. */
+  sample(ts: number): number {
+    const on = this.active(ts);
+    const level = this.levelAt(ts, on);
+    if (this.weatherStep !== 0) this.weather = this.weatherKeep * this.weather + this.weatherStep * this.weatherRng.normal();
+    const sigma = this.kind.driver && !on ? this.kind.driver.idleNoise : this.kind.noise;
+    return level + sigma * this.noiseRng.normal();
+  }
+
+  private levelAt(ts: number, on: boolean): number {
     const { kind } = this;
     let v = this.baseline + this.weather + this.driftPerMs * (ts - this.startMs);
     if (kind.dailyAmplitude !== 0) {
@@ -58,19 +71,11 @@ export class Signal {
       v += kind.dailyAmplitude * Math.cos(2 * Math.PI * dayFraction);
     }
     if (kind.driver?.type === 'machine') {
-      if (this.active(ts)) v += this.activeLevel;
+      if (on) v += this.activeLevel;
     } else if (kind.driver?.type === 'occupancy') {
       v += this.activeLevel * occupancy(ts, this.officeHours);
     }
     return v;
-  }
-
-  /** The next reading (before anomalies, range clamp and quantisation); advances weather and noise. */
-  sample(ts: number): number {
-    const level = this.level(ts);
-    this.weather = this.weatherKeep * this.weather + this.weatherStep * this.weatherRng.normal();
-    const sigma = this.kind.driver && !this.active(ts) ? this.kind.driver.idleNoise : this.kind.noise;
-    return level + sigma * this.noiseRng.normal();
   }
 }
 
@@ -95,8 +100,13 @@ export function clampToRange(value: number, kind: SensorKind): number {
   return Math.min(kind.range.max, Math.max(kind.range.min, value));
 }
 
-/** Rounds to the ADC's resolution; toFixed keeps float noise out of the wire format (21.349999 → 21.35). */
+/**
+ * Rounds to the ADC's resolution. With a quantum of 1/k (0.01, 0.1, 1) it is round(v·k)/k, which is
+ * the double nearest the decimal (21.349999 → 21.35, printed as such); other quanta go through toFixed.
+ */
 export function quantise(value: number, quantum: number): number {
+  const k = Math.round(1 / quantum);
+  if (Math.abs(k * quantum - 1) < 1e-12) return Math.round(value * k) / k;
   const decimals = Math.max(0, Math.ceil(-Math.log10(quantum) - 1e-9));
   return Number((Math.round(value / quantum) * quantum).toFixed(decimals));
 }
