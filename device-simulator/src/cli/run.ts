@@ -142,7 +142,7 @@ export async function runCommand(args: string[]): Promise<number> {
     writeLabelsUpTo(stats.simTime);
     for (const t of opened) await t.close();
     opened = [];
-    log(JSON.stringify({ devices: fleet.devices.length, ...stats, anomalies: written, labels: v.labels }));
+    log(JSON.stringify({ devices: fleet.devices.length, ...stats, labelsWritten: written, labelsFile: v.labels }));
     return 0;
   } catch (err) {
     for (const t of opened) await t.close().catch(() => undefined);
