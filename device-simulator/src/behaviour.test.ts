@@ -143,3 +143,19 @@ test('after an outage a device sends what it kept, in a burst, with the original
     newest = Math.max(newest, f.ts);
   }
 });
+
+test("a frame's outOfRange count is exactly its readings outside their range, glitches and malformed values together", () => {
+  const options = { ...fleet({ hours: 24, behaviour: { malformedRate: 0.2, malformedMix: { 'out-of-range': 1 } } }), anomalies: { ratePerDay: 48, mix: { 'out-of-range': 1 }, warmupMs: 0, gapMs: 0 } };
+  let both = 0;
+  for (const f of frames(options)) {
+    const r = decodeTelemetry(f.payload);
+    assert.ok(r.ok);
+    const outside = Object.entries(r.value.values).filter(([m, v]) => {
+      const { range } = sensorKinds[m as keyof typeof sensorKinds];
+      return v < range.min || v > range.max;
+    }).length;
+    assert.equal(f.outOfRange, outside, f.payload);
+    if (outside > 1) both++;
+  }
+  assert.ok(both > 0, 'some frames carry a glitch and a malformed value at once');
+});

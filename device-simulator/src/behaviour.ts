@@ -28,8 +28,12 @@ export function encodeFrame(format: FirmwareFormat, t: Telemetry): string {
  */
 export function corruptFrame(kind: MalformedKindName, format: FirmwareFormat, t: Telemetry, rng: Rng): string {
   if (kind === 'out-of-range') {
-    const metrics = Object.keys(t.values);
-    const metric = rng.pick(metrics);
+    // A metric still in range, so exactly one more reading is out of range (unless none is left).
+    const inRange = Object.keys(t.values).filter((m) => {
+      const range = sensorKinds[m as keyof typeof sensorKinds]?.range;
+      return range !== undefined && t.values[m]! >= range.min && t.values[m]! <= range.max;
+    });
+    const metric = rng.pick(inRange.length > 0 ? inRange : Object.keys(t.values));
     const glitches = sensorKinds[metric as keyof typeof sensorKinds]?.glitches ?? [-1e9];
     return encodeFrame(format, { ...t, values: { ...t.values, [metric]: rng.pick(glitches) } });
   }

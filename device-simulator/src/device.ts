@@ -140,7 +140,8 @@ export class SimDevice {
     if (b.malformedRate > 0 && rng.chance(b.malformedRate)) {
       const kind = pickWeighted(rng, b.malformedKinds);
       const payload = corruptFrame(kind, spec.format, t, rng);
-      frame = kind === 'out-of-range' ? this.frame(payload, ts, 'malformed', n, outOfRange + 1) : this.frame(payload, ts, 'malformed', 0, 0);
+      // An out-of-range value goes to a reading still in range (see corruptFrame): one more, unless none was left.
+      frame = kind === 'out-of-range' ? this.frame(payload, ts, 'malformed', n, Math.min(n, outOfRange + 1)) : this.frame(payload, ts, 'malformed', 0, 0);
     } else {
       // The hot path: JSON.stringify's output, written out (a test checks they agree).
       const payload = spec.format === 'json' ? `${this.jsonPrefix}${stamp === undefined ? '' : `,"ts":${stamp}`},"seq":${t.seq},"values":{${json}}}` : encodeFrame(spec.format, t);
