@@ -75,6 +75,21 @@ export class Rng {
   }
 }
 
+/** Cumulative weights of a mix, for `pickWeighted`; entries with weight 0 (or not `allowed`) are left out. */
+export function cumulative<K extends string>(mix: Partial<Record<K, number>>, allowed: (k: K) => boolean = () => true): Array<[K, number]> {
+  const entries = (Object.entries(mix) as Array<[K, number]>).filter(([k, w]) => w > 0 && allowed(k));
+  const total = entries.reduce((n, [, w]) => n + w, 0);
+  let c = 0;
+  return entries.map(([k, w]) => [k, (c += w) / total]);
+}
+
+/** Draws from cumulative weights made by `cumulative`. */
+export function pickWeighted<K>(rng: Rng, weights: ReadonlyArray<readonly [K, number]>): K {
+  const x = rng.next();
+  for (const [k, c] of weights) if (x < c) return k;
+  return weights[weights.length - 1]![0];
+}
+
 export function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);

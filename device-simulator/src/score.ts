@@ -1,4 +1,4 @@
-import type { GroundTruth } from './anomalies.js';
+import type { GroundTruth } from './anomalies/plan.js';
 
 /** The part of an alert the scorer needs: which series, and when it opened (event time, ms). */
 export interface ScoredAlert {
@@ -18,20 +18,24 @@ export interface KindScore {
   readonly labels: number;
   readonly detected: number;
   readonly recall: number;
-  /** Alerts that matched a label of this kind over those plus the false alerts, shared by kind. */
+  /** Alerts attributed to this kind over those plus this kind's share of the false alerts. */
   readonly precision: number;
   readonly f1: number;
-  /** Median of (first matching alert's openedAt − label start), ms; undefined with no detection. */
+  /** Detection delay (first matching alert's openedAt − label start, at least 0), ms; undefined with no detection. */
   readonly medianDelayMs: number | undefined;
+  readonly maxDelayMs: number | undefined;
 }
 
 export interface Score {
+  readonly labels: number;
+  readonly detected: number;
   readonly alerts: number;
   readonly truePositiveAlerts: number;
   readonly falsePositiveAlerts: number;
   readonly precision: number;
   readonly recall: number;
   readonly f1: number;
+  readonly medianDelayMs: number | undefined;
   readonly byKind: Readonly<Record<string, KindScore>>;
 }
 
@@ -39,49 +43,86 @@ function f1Of(precision: number, recall: number): number {
   return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
 }
 
-function median(xs: number[]): number | undefined {
+function median(xs: readonly number[]): number | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+const seriesKey = (device: string, metric: string): string => `${device}\u0000${metric}`;
+
 /**
- * Scores alert openings against ground truth. A label is detected when an alert on the same
- * device and metric opened within [start − earlyMs, end + lateMs]; an alert is a true positive when
- * it falls in such an interval of some label, a false positive otherwise. False positives cannot
- * be told apart by kind, so each kind's precision charges them in proportion to its true positives.
+ * Scores alert openings against ground truth. Matching rules:
+ * - an alert matches a label when it is on the same device and metric and opened within
+ *   [start − earlyMs, end + lateMs] (windowed detectors report at a window's edge);
+ * - a label is detected when at least one alert matches it; its delay is the first matching
+ *   alert's openedAt − start, at least 0;
+ * - an alert is a true positive when it matches some label, a false positive otherwise; several
+ *   alerts on one label are all true positives (re-opened alerts are not punished twice), but the
+ *   label counts once for recall;
+ * - a true positive is attributed to the earliest label it matches, for per-kind precision; false
+ *   positives cannot be told apart by kind, so each kind is charged a share of them in proportion
+ *   to its true positives.
  */
 export function scoreAlerts(labels: readonly GroundTruth[], alerts: readonly ScoredAlert[], options: ScoreOptions): Score {
-  const bySeries = new Map<string, ScoredAlert[]>();
-  for (const a of alerts) {
-    const key = `${a.device}\u0000${a.metric}`;
-    (bySeries.get(key) ?? bySeries.set(key, []).get(key)!).push(a);
+  const bySeries = new Map<string, GroundTruth[]>();
+  for (const l of labels) {
+    const key = seriesKey(l.device, l.metric);
+    (bySeries.get(key) ?? bySeries.set(key, []).get(key)!).push(l);
   }
-  const matched = new Set<ScoredAlert>();
-  const kinds = new Map<string, { labels: number; detected: number; delays: number[]; tpAlerts: Set<ScoredAlert> }>();
-  for (const label of labels) {
-    const k = kinds.get(label.kind) ?? kinds.set(label.kind, { labels: 0, detected: 0, delays: [], tpAlerts: new Set() }).get(label.kind)!;
-    k.labels++;
-    const candidates = (bySeries.get(`${label.device}\u0000${label.metric}`) ?? []).filter((a) => a.openedAt >= label.start - options.earlyMs && a.openedAt <= label.end + options.lateMs);
-    if (candidates.length === 0) continue;
-    k.detected++;
-    k.delays.push(Math.max(0, Math.min(...candidates.map((a) => a.openedAt)) - label.start));
-    for (const a of candidates) {
-      matched.add(a);
-      k.tpAlerts.add(a);
+  for (const list of bySeries.values()) list.sort((a, b) => a.start - b.start);
+  const firstHit = new Map<GroundTruth, number>();
+  const tpByKind = new Map<string, number>();
+  let tp = 0;
+  for (const a of alerts) {
+    const candidates = bySeries.get(seriesKey(a.device, a.metric)) ?? [];
+    let attributed = false;
+    for (const l of candidates) {
+      if (a.openedAt < l.start - options.earlyMs || a.openedAt > l.end + options.lateMs) continue;
+      const prev = firstHit.get(l);
+      if (prev === undefined || a.openedAt < prev) firstHit.set(l, a.openedAt);
+      if (!attributed) {
+        attributed = true;
+        tp++;
+        tpByKind.set(l.kind, (tpByKind.get(l.kind) ?? 0) + 1);
+      }
     }
   }
-  const fp = alerts.length - matched.size;
-  const precision = alerts.length === 0 ? (labels.length === 0 ? 1 : 0) : matched.size / alerts.length;
-  const recall = labels.length === 0 ? 1 : [...kinds.values()].reduce((n, k) => n + k.detected, 0) / labels.length;
+  const fp = alerts.length - tp;
+  const kinds = new Map<string, { labels: number; detected: number; delays: number[] }>();
+  for (const l of labels) {
+    const k = kinds.get(l.kind) ?? kinds.set(l.kind, { labels: 0, detected: 0, delays: [] }).get(l.kind)!;
+    k.labels++;
+    const hit = firstHit.get(l);
+    if (hit === undefined) continue;
+    k.detected++;
+    k.delays.push(Math.max(0, hit - l.start));
+  }
+  const detected = firstHit.size;
+  const precision = alerts.length === 0 ? (labels.length === 0 ? 1 : 0) : tp / alerts.length;
+  const recall = labels.length === 0 ? 1 : detected / labels.length;
   const byKind: Record<string, KindScore> = {};
   for (const [kind, k] of kinds) {
-    const tp = k.tpAlerts.size;
-    const share = matched.size === 0 ? 0 : (fp * tp) / matched.size;
-    const kp = tp + share === 0 ? 0 : tp / (tp + share);
-    const kr = k.labels === 0 ? 1 : k.detected / k.labels;
-    byKind[kind] = { labels: k.labels, detected: k.detected, recall: kr, precision: kp, f1: f1Of(kp, kr), medianDelayMs: median(k.delays) };
+    const ktp = tpByKind.get(kind) ?? 0;
+    const share = tp === 0 ? 0 : (fp * ktp) / tp;
+    const kp = ktp + share === 0 ? 0 : ktp / (ktp + share);
+    const kr = k.detected / k.labels;
+    byKind[kind] = { labels: k.labels, detected: k.detected, recall: kr, precision: kp, f1: f1Of(kp, kr), medianDelayMs: median(k.delays), maxDelayMs: k.delays.length ? Math.max(...k.delays) : undefined };
   }
-  return { alerts: alerts.length, truePositiveAlerts: matched.size, falsePositiveAlerts: fp, precision, recall, f1: f1Of(precision, recall), byKind };
+  const allDelays = [...kinds.values()].flatMap((k) => k.delays);
+  return { labels: labels.length, detected, alerts: alerts.length, truePositiveAlerts: tp, falsePositiveAlerts: fp, precision, recall, f1: f1Of(precision, recall), medianDelayMs: median(allDelays), byKind };
+}
+
+/** A score as a table for people: one line per kind, then the totals. */
+export function formatScore(score: Score): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7);
+  const delay = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(0)} s`).padStart(9);
+  const lines = [`${'kind'.padEnd(14)}${'labels'.padStart(7)}${'found'.padStart(7)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'median delay'.padStart(14)}${'max delay'.padStart(11)}`];
+  for (const [kind, k] of Object.entries(score.byKind).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`${kind.padEnd(14)}${String(k.labels).padStart(7)}${String(k.detected).padStart(7)}${pct(k.precision).padStart(10)}${pct(k.recall).padStart(8)}${pct(k.f1).padStart(8)}${delay(k.medianDelayMs).padStart(14)}${delay(k.maxDelayMs).padStart(11)}`);
+  }
+  lines.push(`${'all'.padEnd(14)}${String(score.labels).padStart(7)}${String(score.detected).padStart(7)}${pct(score.precision).padStart(10)}${pct(score.recall).padStart(8)}${pct(score.f1).padStart(8)}${delay(score.medianDelayMs).padStart(14)}`);
+  lines.push(`alerts: ${score.alerts} (${score.truePositiveAlerts} match a label, ${score.falsePositiveAlerts} false)`);
+  return lines.join('\n');
 }

@@ -3,6 +3,7 @@ import { AckSchema } from './ack.js';
 import { AlertEventSchema } from './alert.js';
 import { BatchEnvelopeSchema } from './batch.js';
 import { AgentConfigSchema } from './config/agent.js';
+import { FleetConfigSchema } from './config/fleet.js';
 import { ProcessorConfigSchema } from './config/processor.js';
 import { TelemetrySchema } from './telemetry.js';
 
@@ -14,6 +15,7 @@ export const contracts: ReadonlyArray<{ name: string; title: string; schema: z.Z
   { name: 'alert', title: 'Alert event on tributary/v1/alerts/{device}/{metric}', schema: AlertEventSchema, io: 'output' },
   { name: 'agent-config', title: 'Edge agent config file', schema: AgentConfigSchema, io: 'input' },
   { name: 'processor-config', title: 'Cloud processor config file', schema: ProcessorConfigSchema, io: 'input' },
+  { name: 'fleet', title: 'Device simulator fleet file', schema: FleetConfigSchema, io: 'input' },
 ];
 
 /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CloudProcessor } from '@tributary/cloud-processor';
-import { Fleet, MqttTransport, SimClock, Simulator, anomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type Score } from '@tributary/device-simulator';
+import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type FleetOptions, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
 import { influxQuery } from './influxd.js';
@@ -23,6 +23,8 @@ export interface PipelineOptions {
   readonly anomalyKinds?: readonly AnomalyKind[];
   /** How the agent reaches the cloud: MQTT (default) or HTTP POST. */
   readonly uplink?: 'mqtt' | 'http';
+  /** Device models and wire misbehaviour (malformed payloads, duplicates, …); by default none. */
+  readonly fleet?: Pick<FleetOptions, 'models' | 'behaviour'>;
   readonly log?: Logger;
 }
 
@@ -90,7 +92,8 @@ export class Pipeline {
       startMs,
       durationMs: options.durationMs,
       samplePeriodMs: options.samplePeriodMs,
-      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? anomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+      ...options.fleet,
     });
     return new Pipeline(options, cloud, agent, fleet);
   }
