@@ -11,7 +11,8 @@ import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
 import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
 import { BatchProcessor } from './processor.js';
-import { SeriesDetectors } from './series-detectors.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { Detection, type DetectionSnapshot } from './detection.js';
 import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
@@ -29,9 +30,11 @@ export class CloudProcessor {
   readonly writer: InfluxWriter;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
+  readonly detection: Detection;
   private readonly problems = new ProblemReport();
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
   private readonly dedupeFile: string;
+  private readonly checkpointFile: string;
   private broker: EmbeddedBroker | undefined;
   private ingest: MqttIngest | undefined;
   private http: { server: Server; port: number } | undefined;
@@ -45,14 +48,17 @@ export class CloudProcessor {
     this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     this.dedupe.restore(readState(this.dedupeFile));
-    const plans = detectorPlans(config.detection);
-    const series = new SeriesDetectors(config.detection.maxSeries, (_device, metric) => plans(metric).create(), () => this.counters.inc('series_evicted'));
+    this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => this.counters.inc('series_evicted'));
+    this.checkpointFile = join(config.stateDir, 'detection.json.gz');
+    const saved = readCheckpoint(this.checkpointFile) as DetectionSnapshot | undefined;
+    if (saved?.v === 1) {
+      this.detection.restore(saved);
+      log.info({ series: this.detection.size, openAlerts: this.alerts.openCount }, 'detector state restored from checkpoint');
+    }
     const processor = new BatchProcessor({
       maxBatchBytes: config.maxBatchBytes,
       dedupe: this.dedupe,
-      detectors: series,
-      detectorName: (metric) => plans(metric).name,
-      alerts: this.alerts,
+      detection: this.detection,
       writer: this.writer,
       counters: this.counters,
       problems: this.problems,
@@ -60,7 +66,7 @@ export class CloudProcessor {
     });
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => processor.process(payload, agent));
     this.counters.gauge('open_alerts', () => this.alerts.openCount);
-    this.counters.gauge('detector_series', () => series.size);
+    this.counters.gauge('detector_series', () => this.detection.size);
     this.counters.gauge('backlog_batches', () => this.intake.backlog);
     this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
     this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
@@ -110,6 +116,7 @@ export class CloudProcessor {
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
     this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
+    this.timers.push(setInterval(() => this.checkpoint(), config.detection.checkpointIntervalMs));
     log.info({ broker: this.url, influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
   }
 
@@ -122,7 +129,18 @@ export class CloudProcessor {
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
     this.saveDedupe();
+    this.checkpoint();
     this.reportProblems();
+  }
+
+  /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */
+  checkpoint(): void {
+    try {
+      const bytes = writeCheckpoint(this.checkpointFile, this.detection.snapshot());
+      this.options.log.debug({ bytes, series: this.detection.size }, 'detector checkpoint written');
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint');
+    }
   }
 
   /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */

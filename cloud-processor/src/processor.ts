@@ -8,19 +8,16 @@ import {
   type ProblemReport,
 } from '@tributary/firmware-schemas';
 import type { IPoint } from 'influx';
-import type { AlertLifecycle } from './alerts/lifecycle.js';
 import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
 import { agentStatsPoint, anomalyPoint, windowPoint, windowStddev } from './influx/points.js';
 import { PermanentWriteError, type InfluxWriter } from './influx/writer.js';
-import type { SeriesDetectors } from './series-detectors.js';
+import type { Detection, SeriesInput } from './detection.js';
 
 export interface BatchProcessorOptions {
   readonly maxBatchBytes: number;
   readonly dedupe: Dedupe;
-  readonly detectors: SeriesDetectors;
-  readonly detectorName: (metric: string) => string;
-  readonly alerts: AlertLifecycle;
+  readonly detection: Detection;
   readonly writer: InfluxWriter;
   readonly counters: Counters<CloudCounter>;
   readonly problems: ProblemReport;
@@ -75,19 +72,15 @@ export class BatchProcessor {
     return { v: 1, agent: batch.agent, seq: batch.seq, status: 'ok' };
   }
 
-  /** Runs every first-emission window through its series' detector, in window order. */
+  /** Runs every first emission of a window through detection (corrections are not news). */
   private detect(batch: BatchEnvelope): AlertEvent[] {
-    const alerts: AlertEvent[] = [];
-    const windows = batch.windows.filter((w) => w.rev === 0).sort((a, b) => a.end - b.end);
-    for (const w of windows) {
-      const point = { ts: w.end, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count };
-      const verdict = this.o.detectors.score(w.device, w.metric, point);
-      if (verdict === undefined) continue;
-      const alert = this.o.alerts.observe(w.device, w.metric, this.o.detectorName(w.metric), verdict, w.end);
-      if (alert === undefined) continue;
-      alerts.push(alert);
-      this.o.counters.inc(alert.state === 'opened' ? 'alerts_opened' : alert.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
+    const points: SeriesInput[] = [];
+    for (const w of batch.windows) {
+      if (w.rev !== 0) continue;
+      points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
     }
+    const alerts = this.o.detection.ingest(batch.agent, points);
+    for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
     return alerts;
   }
 

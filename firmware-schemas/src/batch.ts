@@ -37,6 +37,8 @@ export const WindowResultSchema = z
     lastTs: EpochMs,
     rev: z.number().int().min(0).default(0),
     quantiles: QuantilesSchema.optional(),
+    /** Readings of this series in this window's span that the agent's range filter removed. */
+    outOfRange: z.number().int().min(0).optional(),
   })
   .refine((w) => w.end > w.start, { message: 'window end must be after its start', path: ['end'] })
   .refine((w) => w.min <= w.max, { message: 'min must not exceed max', path: ['min'] });

@@ -13,6 +13,9 @@ export interface SeriesPoint {
   readonly stddev: number;
   /** Readings in the window; 1 for raw rows. */
   readonly count: number;
+  /** The window's first and last readings (by time), when known: they show a trend inside it. */
+  readonly first?: number;
+  readonly last?: number;
 }
 
 export function rawPoint(ts: number, value: number): SeriesPoint {

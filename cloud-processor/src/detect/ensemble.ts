@@ -10,6 +10,7 @@ import { createSeasonal, SeasonalConfig } from './seasonal.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
 import { CalibrationConfig } from './tail-calibrator.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
+import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** A member's config, or `false` to leave it out; `on` says whether it is in by default. */
 const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') => z.union([z.literal(false), schema]).prefault((on === 'on' ? {} : false) as never);
@@ -47,6 +48,8 @@ export const EnsembleConfig = z.object({
   flatline: member(FlatlineConfig),
   missing: member(EnsembleMissingConfig),
   volatility: member(VolatilityConfig),
+  /** Plain rules for window aggregates (spikes, steps, bursts, stuck, dropouts); silent on raw rows. */
+  shape: member(WindowRulesConfig),
   /** Configured limits; off unless given. */
   limits: member(StaticThresholdConfig, 'off'),
 });
@@ -55,6 +58,7 @@ export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 
 /** The members, in the order their verdicts are read (the first of equal surprises names the reason). */
 const MEMBERS = {
+  shape: (c: WindowRulesConfig, s?: unknown) => createWindowRules(c, s),
   limits: (c: StaticThresholdConfig, s?: unknown) => createStaticThreshold(c, s),
   flatline: (c: FlatlineConfig, s?: unknown) => createFlatline(c, s),
   missing: (c: MissingConfig, s?: unknown) => createMissing(c, s),
@@ -70,6 +74,7 @@ type MemberName = keyof typeof MEMBERS;
 
 /** How a member is named in a verdict's reason ("daily cycle: above the usual …"). */
 const LABELS: Record<MemberName, string> = {
+  shape: 'sensor fault',
   limits: 'limit',
   flatline: 'stuck sensor',
   missing: 'dropout',

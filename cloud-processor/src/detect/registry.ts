@@ -10,6 +10,7 @@ import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
 import { createSeasonal, SeasonalConfig } from './seasonal.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
+import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** Every detector by name: its config schema (with defaults) and its factory. */
 export const detectors = {
@@ -23,6 +24,7 @@ export const detectors = {
   volatility: { config: VolatilityConfig, create: createVolatility as DetectorFactory<VolatilityConfig> },
   'static-threshold': { config: StaticThresholdConfig, create: createStaticThreshold as DetectorFactory<StaticThresholdConfig> },
   novelty: { config: NoveltyConfig, create: createNovelty as DetectorFactory<NoveltyConfig> },
+  'window-rules': { config: WindowRulesConfig, create: createWindowRules as DetectorFactory<WindowRulesConfig> },
 } as const;
 
 export type DetectorName = keyof typeof detectors;

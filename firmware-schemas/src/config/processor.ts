@@ -40,17 +40,28 @@ export const DetectorChoice = z.object({
   sensitivity: z.number().positive().max(100).default(1),
 });
 
+/** A metric's own choice; every key unset inherits (no defaults here, unlike DetectorChoice). */
+export const DetectorOverride = z.object({
+  detector: z.string().min(1).optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+  sensitivity: z.number().positive().max(100).optional(),
+});
+
 /**
  * The processor's default settings for the default detector. The ensemble's own defaults are tuned
  * for long series (NAB: thousands of rows, the first 15% unscored); a sensor's 5-minute windows
- * make only 288 points a day, so the calibration warm-up is shortened to 24 points (2 hours).
+ * make only 288 points a day, so the calibration warm-up is shortened to 24 points (2 hours), and
+ * the novelty member remembers 128 shapes (10 hours of windows) instead of 512, which keeps a
+ * series' state near 20 kB for fleets of many thousands of series. The calibrated `volatility`
+ * member is left out: the window rules judge a window's spread against the noise of the level it
+ * is at, which a machine switching on and off needs, and volatility sees nothing in raw rows.
  */
-export const DEFAULT_DETECTION_SETTINGS = { calibration: { warmupPoints: 24, rampPoints: 24 } };
+export const DEFAULT_DETECTION_SETTINGS = { calibration: { warmupPoints: 24, rampPoints: 24 }, novelty: { memorySize: 128 }, volatility: false };
 
 export const DetectionConfig = DetectorChoice.extend({
   settings: z.record(z.string(), z.unknown()).default(DEFAULT_DETECTION_SETTINGS),
-  /** Per metric name: a different detector, settings or sensitivity (unset keys: the defaults above). */
-  metrics: z.record(MetricName, DetectorChoice.partial()).default({}),
+  /** Per metric name: a different detector, settings or sensitivity (unset keys: the choice above). */
+  metrics: z.record(MetricName, DetectorOverride).default({}),
   /** Series with detector state kept in memory; past it the least recently seen is dropped. */
   maxSeries: z.number().int().min(1).default(100_000),
   /** How often detector state is checkpointed to stateDir (also on stop), so baselines survive a redeploy. */
@@ -58,13 +69,30 @@ export const DetectionConfig = DetectorChoice.extend({
 });
 export type DetectionConfig = z.output<typeof DetectionConfig>;
 
+/** An HTTP endpoint that receives every alert transition as JSON (POST). */
+export const WebhookConfig = z.object({
+  url: HttpUrl,
+  headers: z.record(z.string(), z.string()).default({}),
+  timeoutMs: PositiveMs.default(10_000),
+  /** Transitions waiting to be delivered; beyond it the oldest is dropped and counted. */
+  maxQueue: z.number().int().min(1).default(1_000),
+  /** Attempts per transition (429 and 5xx and network errors are retried with backoff and jitter). */
+  maxAttempts: z.number().int().min(1).default(8),
+  backoff: z.object({ initialMs: PositiveMs.default(500), maxMs: PositiveMs.default(60_000) }).prefault({}),
+});
+
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */
   resolveAfterWindows: z.number().int().min(1).default(3),
+  /** An alert stays open at least this long (event time), so a flicker is one alert. */
+  minOpenMs: z.number().int().min(0).default(600_000),
   /** After a resolve, the same series and detector does not re-open for this long (event time). */
-  cooldownMs: z.number().int().min(0).default(0),
+  cooldownMs: z.number().int().min(0).default(900_000),
   /** Bound on open alerts kept in memory. */
   maxOpen: z.number().int().min(1).default(10_000),
+  /** Recent transitions kept for GET /api/alerts. */
+  recent: z.number().int().min(0).max(100_000).default(1_000),
+  webhooks: z.array(WebhookConfig).default([]),
 });
 
 /** The bounded backlog between the transports and the writer (see Intake). */

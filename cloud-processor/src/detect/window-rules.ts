@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { Regimes, type Regime } from './regimes.js';
+import { SortedWindow } from './sorted-window.js';
+
+export const WindowRulesConfig = z.object({
+  /** Recent windows (25 h of 5-minute windows, so yesterday's same hour is in) that define the usual excursion, step and spread. */
+  historyWindows: z.number().int().min(8).max(1_000).default(300),
+  /** Windows a series must have before a rule may fire. */
+  warmupWindows: z.number().int().min(4).default(12),
+  /**
+   * How far beyond the upper envelope (the 99th percentile) of its own recent values an excursion
+   * (max − mean, mean − min) or a step of the mean must lie to be a fault, in robust standard
+   * deviations of those values. Judging against the envelope, not the median, lets patterns that
+   * recur (a morning ramp) stay normal.
+   */
+  zThreshold: z.number().positive().default(8),
+  /** A window's standard deviation this many times the usual one at its level is a noise burst. */
+  burstRatio: z.number().min(1).default(3.5),
+  /** Consecutive windows of identical readings (min = max) that make a stuck sensor. */
+  stuckWindows: z.number().int().min(1).default(1),
+  /** Readings a window needs for "all identical" to mean stuck. */
+  stuckMinReadings: z.number().int().min(2).default(4),
+  /** Missing windows (in the series' own cadence) that make a dropout, judged by `tick`. */
+  gapCadences: z.number().min(1).default(2),
+  /** Surprise a rule reports exactly at its threshold (the ensemble's alarm level). */
+  alarmSurprise: z.number().positive().default(4),
+});
+export type WindowRulesConfig = z.output<typeof WindowRulesConfig>;
+
+/** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
+const MAD_TO_SIGMA = 1.4826;
+
+interface State {
+  regimes: Regime[];
+  previousLevel: number | null;
+  rise: number[];
+  drop: number[];
+  step: number[];
+  spread: number[];
+  intervals: number[];
+  prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
+  lastTs: number | null;
+  flatRun: number;
+  n: number;
+}
+
+/**
+ * Plain rules for window aggregates of a noisy sensor (points with count > 1), the faults a
+ * calibrated detector can learn to shrug off when they recur: a single-reading spike or dip (the
+ * window's max or min far outside its usual excursion from the mean), a sudden step of the mean,
+ * a noise burst (the spread many times its usual), a stuck sensor (identical readings over whole
+ * windows, from a series that used to vary) and, through `tick`, a dropout (whole windows missing
+ * against the series' own cadence). Each rule is relative to the series' own recent behaviour, so
+ * no sensor needs tuning. The series' known levels (Regimes) keep a machine's on/off cycle from
+ * looking like steps and bursts: a window whose readings all lie at known levels, or a step that
+ * lands on another known level, is the series' normal life. Raw rows (count 1, as in NAB files)
+ * get no verdict from these rules.
+ */
+class WindowRules implements Detector {
+  private readonly rise: SortedWindow;
+  private readonly drop: SortedWindow;
+  private readonly step: SortedWindow;
+  private readonly spread: SortedWindow;
+  private readonly intervals: SortedWindow;
+  private readonly regimes: Regimes;
+  /** Index of the known level the previous calm window was at, or null. */
+  private previousLevel: number | null;
+  /** The previous window: its mean and spread, and the noise it was measured against. */
+  private prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
+  private lastTs: number | null;
+  private flatRun: number;
+  private n: number;
+
+  constructor(private readonly config: WindowRulesConfig, snapshot?: unknown) {
+    const s = snapshot as State | undefined;
+    const h = config.historyWindows;
+    this.rise = new SortedWindow(h, s?.rise);
+    this.drop = new SortedWindow(h, s?.drop);
+    this.step = new SortedWindow(h, s?.step);
+    this.spread = new SortedWindow(h, s?.spread);
+    this.intervals = new SortedWindow(16, s?.intervals);
+    this.regimes = new Regimes(4, s?.regimes);
+    this.previousLevel = s?.previousLevel ?? null;
+    this.prevWindow = s?.prevWindow ?? null;
+    this.lastTs = s?.lastTs ?? null;
+    this.flatRun = s?.flatRun ?? 0;
+    this.n = s?.n ?? 0;
+  }
+
+  update(p: SeriesPoint): Verdict {
+    if (this.lastTs !== null && p.ts > this.lastTs) this.intervals.push(p.ts - this.lastTs);
+    this.lastTs = p.ts;
+    if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
+    const floor = 1e-6 * Math.max(1, Math.abs(p.value));
+    const flat = p.max === p.min;
+    this.flatRun = flat && p.count >= this.config.stuckMinReadings ? this.flatRun + 1 : 0;
+    const level = this.regimes.knownLevelOf(p.value, floor);
+    const explained = this.regimes.explains(p.min, p.max, floor);
+    // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
+    // or arriving at a known level from elsewhere, is a switch between levels, not a step.
+    const low = this.regimes.knownLevelOf(p.min, floor);
+    const high = this.regimes.knownLevelOf(p.max, floor);
+    const straddles = explained && low !== undefined && high !== undefined && distinct(low, high);
+    const before = this.previousLevel === null ? undefined : this.regimes.levels[this.previousLevel];
+    const switched = straddles || (level !== undefined && before !== undefined && before !== level && distinct(level, before));
+    // The noise to measure against: the known level's, else the median spread of the series' recent
+    // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
+    // few readings, would be too noisy a yardstick).
+    const prev = this.prevWindow;
+    const sigma = level?.sigma ?? (this.spread.length > 0 ? this.spread.median() : p.stddev > 0 ? p.stddev : undefined);
+    const sqrtN = Math.sqrt(p.count);
+    let best: { ratio: number; value: number; reason: string } | undefined;
+    const consider = (ratio: number, value: number, reason: () => string): void => {
+      if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
+    };
+    // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
+    // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion.
+    const ramp = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
+    const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
+    // Features in units of the level's noise: a machine running and at rest share one history.
+    const rise = sigma ? (p.max - p.value - ramp / 2) / sigma : undefined;
+    const drop = sigma ? (p.value - p.min - ramp / 2) / sigma : undefined;
+    const scatter = sigma ? noise / sigma : undefined;
+    const prevSigma = prev?.sigma;
+    // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
+    const step = prev !== null && prevSigma ? ((p.value - prev.mean) / prevSigma) * sqrtN : undefined;
+    if (this.n >= this.config.warmupWindows) {
+      if (!explained && rise !== undefined && drop !== undefined && scatter !== undefined) {
+        const zRise = beyondEnvelope(this.rise, rise);
+        consider(zRise / this.config.zThreshold, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        const zDrop = beyondEnvelope(this.drop, drop);
+        consider(zDrop / this.config.zThreshold, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        consider(scatter / this.config.burstRatio, p.value, () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`);
+      }
+      if (step !== undefined && !switched) {
+        const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
+        consider(zStep / this.config.zThreshold, p.value, () => `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`);
+      }
+      if (this.flatRun >= this.config.stuckWindows && this.spread.length > 0 && this.spread.median() > 0) {
+        consider(1 + (this.flatRun - this.config.stuckWindows) / Math.max(1, this.config.stuckWindows), p.value, () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${this.flatRun} window(s) in a row`);
+      }
+    }
+    // Levels are learnt from windows whose readings look like one level (an alarm included: a
+    // machine's first start is new once, not forever); the usual excursions, spreads and steps
+    // only from ordinary windows, so one fault does not teach the series that faults are usual.
+    const oneLevel = !flat && !straddles && looksLikeOneLevel(p);
+    const ordinary = best === undefined && oneLevel && sigma !== undefined;
+    if (oneLevel) {
+      const joined = this.regimes.learn(p.value, p.stddev, this.n, floor);
+      this.previousLevel = this.regimes.levels.indexOf(joined);
+      this.prevWindow = { mean: p.value, sd: p.stddev, sigma: level?.sigma ?? p.stddev };
+    } else if (!explained) {
+      this.previousLevel = null;
+    }
+    if (ordinary) {
+      this.rise.push(rise!);
+      this.drop.push(drop!);
+      this.spread.push(p.stddev);
+      if (step !== undefined && !switched) this.step.push(step);
+    }
+    this.n++;
+    if (!best) return quiet(p.value);
+    return this.verdict(best.ratio, best.value, best.reason);
+  }
+
+  /** Whole windows missing at `now` (the earliest time the next window could still arrive). */
+  tick(now: number): Verdict {
+    if (this.lastTs === null || this.intervals.length < 4 || this.n < this.config.warmupWindows) return quiet(Number.NaN);
+    const cadence = this.intervals.median();
+    // Only a regular series can be judged by its cadence: a sporadic one has no "overdue".
+    if (!(cadence > 0) || this.intervals.quantile(0.9) > 1.5 * cadence) return quiet(Number.NaN);
+    const gap = now - this.lastTs;
+    const ratio = gap / cadence / this.config.gapCadences;
+    if (ratio < 1) return quiet(Number.NaN);
+    return this.verdict(ratio, Number.NaN, `no data for ${Math.round(gap / 60_000)} min (a window usually every ${Math.round(cadence / 60_000)} min)`);
+  }
+
+  snapshot(): State {
+    return {
+      regimes: this.regimes.levels.map((r) => ({ ...r })),
+      previousLevel: this.previousLevel,
+      rise: this.rise.toArray(),
+      drop: this.drop.toArray(),
+      step: this.step.toArray(),
+      spread: this.spread.toArray(),
+      intervals: this.intervals.toArray(),
+      prevWindow: this.prevWindow,
+      lastTs: this.lastTs,
+      flatRun: this.flatRun,
+      n: this.n,
+    };
+  }
+
+  private verdict(ratio: number, value: number, reason: string): Verdict {
+    const surprise = this.config.alarmSurprise * ratio;
+    return { score: surprise / (surprise + this.config.alarmSurprise), surprise, value, reason };
+  }
+}
+
+/**
+ * Whether a window's readings look like noise around one level: both its excursions, in units of
+ * its own spread, are about what the largest of `count` Gaussian readings gives (≈ √(2 ln n)).
+ * A spike makes one side far larger; readings split between two levels make both sides small.
+ */
+function looksLikeOneLevel(p: SeriesPoint): boolean {
+  if (p.count < 4 || !(p.stddev > 0)) return false;
+  const lnN = Math.log(p.count);
+  const expected = Math.sqrt(2 * lnN) - (Math.log(lnN) + Math.log(4 * Math.PI)) / (2 * Math.sqrt(2 * lnN));
+  const up = (p.max - p.value) / p.stddev;
+  const down = (p.value - p.min) / p.stddev;
+  const lo = 0.45 * Math.max(expected, 0.8);
+  const hi = 2.5 * Math.max(expected, 1);
+  return up >= lo && up <= hi && down >= lo && down <= hi;
+}
+
+/**
+ * Two levels a series switches between (a machine at rest and running), as opposed to the
+ * neighbouring bands a slowly trending series passes through: their bands do not overlap.
+ */
+function distinct(a: Regime, b: Regime): boolean {
+  return Math.abs(a.center - b.center) > BAND * (a.sigma + b.sigma);
+}
+
+const BAND = 6;
+
+/**
+ * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
+ * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
+ * `mirror`, the lower envelope of the negated values (for steps down).
+ */
+function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
+  if (h.length === 0) return 0;
+  const median = h.median();
+  const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631, 1e-9 * Math.max(1, Math.abs(median)));
+  const edge = mirror ? -h.quantile(0) : h.quantile(1);
+  return Math.max(0, (x - edge) / spread);
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(3);
+}
+
+export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot) => new WindowRules(config, snapshot);

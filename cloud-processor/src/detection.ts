@@ -1,0 +1,173 @@
+import type { AlertEvent } from '@tributary/firmware-schemas';
+import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
+import { quiet, type Detector, type SeriesPoint, type Verdict } from './detect/detector.js';
+import type { DetectorPlan } from './detect/registry.js';
+
+/** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
+export interface SeriesInput extends SeriesPoint {
+  readonly device: string;
+  readonly metric: string;
+  /** Window length (end − start); for raw rows, the series' usual spacing or 0. */
+  readonly lengthMs: number;
+  /** Readings the agent's range filter removed in this window (out-of-range glitches). */
+  readonly outOfRange?: number;
+}
+
+/** Alert detector names besides the plan's own (`ensemble`, …). */
+export const MISSING_DATA = 'missing-data';
+export const OUT_OF_RANGE = 'out-of-range';
+
+interface Series {
+  readonly device: string;
+  readonly metric: string;
+  readonly plan: DetectorPlan;
+  readonly detector: Detector;
+  lastTs: number;
+  lengthMs: number;
+  agent: string;
+}
+
+interface AgentClock {
+  /** Newest window end seen from this agent: its event time. */
+  now: number;
+  lastSweep: number;
+  readonly series: Set<Series>;
+}
+
+export interface DetectionSnapshot {
+  v: 1;
+  series: Array<{ device: string; metric: string; detector: string; agent: string; lastTs: number; lengthMs: number; state: unknown }>;
+  agents: Array<[string, number]>;
+  alerts: LifecycleSnapshot;
+}
+
+/**
+ * Streaming detection for a fleet: one detector per series (device + metric, built from its
+ * metric's plan), bounded by `maxSeries` (the least recently updated is evicted), fed each point
+ * once and in order, its verdicts turned into alert transitions by the lifecycle. Also judges
+ * silence: each agent's newest window end is its event-time clock; when it has moved a window on,
+ * every series of that agent is asked (`tick`) whether it is overdue. And out-of-range readings
+ * the agent filtered are alerted on from their count. Pure: the live processor, replay and the
+ * benchmark all run exactly this.
+ */
+export class Detection {
+  private readonly series = new Map<string, Series>();
+  private readonly agents = new Map<string, AgentClock>();
+
+  constructor(
+    private readonly plans: (metric: string) => DetectorPlan,
+    private readonly lifecycle: AlertLifecycle,
+    private readonly maxSeries: number,
+    private readonly onEvicted: () => void = () => undefined,
+  ) {}
+
+  get size(): number {
+    return this.series.size;
+  }
+
+  /** Feeds one agent's points (any order; each series' points older than its last are skipped). */
+  ingest(agent: string, points: readonly SeriesInput[]): AlertEvent[] {
+    const alerts: AlertEvent[] = [];
+    const clock = this.clockOf(agent);
+    for (const p of [...points].sort((a, b) => a.ts - b.ts)) {
+      const s = this.seriesFor(p, agent, clock);
+      if (p.ts <= s.lastTs) continue;
+      s.lastTs = p.ts;
+      if (p.lengthMs > 0) s.lengthMs = p.lengthMs;
+      const threshold = openThreshold(s.plan.sensitivity);
+      this.observe(alerts, s, s.plan.name, s.detector.update(p), p.ts, threshold);
+      const glitches = p.outOfRange ?? 0;
+      if (glitches > 0 || this.lifecycle.isOpen(s.device, s.metric, OUT_OF_RANGE)) {
+        const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);
+        this.observe(alerts, s, OUT_OF_RANGE, verdict, p.ts, threshold);
+      }
+      if (p.ts > clock.now) clock.now = p.ts;
+    }
+    this.sweep(clock, alerts);
+    return alerts;
+  }
+
+  snapshot(): DetectionSnapshot {
+    return {
+      v: 1,
+      series: [...this.series.values()].map((s) => ({ device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() })),
+      agents: [...this.agents].map(([agent, c]) => [agent, c.now]),
+      alerts: this.lifecycle.snapshot(),
+    };
+  }
+
+  /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
+  restore(snapshot: DetectionSnapshot): void {
+    for (const [agent, now] of snapshot.agents) this.clockOf(agent).now = now;
+    for (const r of snapshot.series) {
+      const plan = this.plans(r.metric);
+      if (plan.name !== r.detector || this.series.size >= this.maxSeries) continue;
+      const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
+      this.series.set(`${r.device}\u0000${r.metric}`, s);
+      this.clockOf(r.agent).series.add(s);
+    }
+    this.lifecycle.restore(snapshot.alerts);
+  }
+
+  private observe(alerts: AlertEvent[], s: Series, detector: string, verdict: Verdict, ts: number, threshold: number): void {
+    const alert = this.lifecycle.observe(s.device, s.metric, detector, verdict, ts, threshold);
+    if (alert) alerts.push(alert);
+  }
+
+  /**
+   * Once the agent's clock has moved a window on, asks each of its series about silence. `tick`
+   * gets the earliest time the series' next window could still arrive (the clock plus a window):
+   * a healthy series is then one cadence behind, one missing window makes it two.
+   */
+  private sweep(clock: AgentClock, alerts: AlertEvent[]): void {
+    let step = Infinity;
+    for (const s of clock.series) if (s.lengthMs > 0 && s.lengthMs < step) step = s.lengthMs;
+    if (!(clock.now - clock.lastSweep >= step)) return;
+    clock.lastSweep = clock.now;
+    for (const s of clock.series) {
+      const silent = s.lastTs < clock.now;
+      if (!silent && !this.lifecycle.isOpen(s.device, s.metric, MISSING_DATA)) continue;
+      const verdict = silent && s.detector.tick ? s.detector.tick(clock.now + s.lengthMs) : quiet(Number.NaN);
+      this.observe(alerts, s, MISSING_DATA, verdict, clock.now, openThreshold(s.plan.sensitivity));
+    }
+  }
+
+  private clockOf(agent: string): AgentClock {
+    let c = this.agents.get(agent);
+    if (!c) {
+      c = { now: -Infinity, lastSweep: -Infinity, series: new Set() };
+      this.agents.set(agent, c);
+    }
+    return c;
+  }
+
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock): Series {
+    const key = `${p.device}\u0000${p.metric}`;
+    let s = this.series.get(key);
+    if (s) {
+      this.series.delete(key); // re-insert below: Map order is recency order
+    } else {
+      if (this.series.size >= this.maxSeries) this.evictOldest();
+      const plan = this.plans(p.metric);
+      s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
+      clock.series.add(s);
+    }
+    if (s.agent !== agent) {
+      // A device that moved to another gateway follows that gateway's clock.
+      this.agents.get(s.agent)?.series.delete(s);
+      s.agent = agent;
+      clock.series.add(s);
+    }
+    this.series.set(key, s);
+    return s;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.series.values().next();
+    if (oldest.done) return;
+    const s = oldest.value;
+    this.series.delete(`${s.device}\u0000${s.metric}`);
+    this.agents.get(s.agent)?.series.delete(s);
+    this.onEvicted();
+  }
+}
