@@ -1,0 +1,68 @@
+import type { FilterEvents, ReadingFilter } from './filter.js';
+import { SeriesState } from './series-state.js';
+
+interface Seen {
+  /** Highest seq seen, −1 before the first. */
+  highest: number;
+  /** Event time of the reading with the highest seq. */
+  highestTs: number;
+  /** Bit (seq mod windowSize) is set when that seq, within the window below `highest`, was seen. */
+  bits: Uint32Array;
+}
+
+/**
+ * Drops a reading whose (device, seq) its series has already seen, remembering the last
+ * `windowSize` seqs below the highest in a sliding bitmap, as IPsec's anti-replay window does
+ * (RFC 4303 §3.4.3). Readings without a seq pass.
+ *
+ * A seq more than `windowSize` below the highest, or lower than the highest with a newer device
+ * timestamp, means the device restarted its counter: the window starts again from it. (A device
+ * without a clock cannot be told apart from a redelivery that way; its restart is recognised once
+ * its seq falls out of the window.) State: windowSize bits and two numbers per series.
+ */
+export function dedupeFilter(config: { windowSize: number; maxSeries: number }, events: FilterEvents): ReadingFilter {
+  const w = config.windowSize;
+  const words = Math.ceil(w / 32);
+  const state = new SeriesState<Seen>(config.maxSeries, () => ({ highest: -1, highestTs: -Infinity, bits: new Uint32Array(words) }), () => events.stateEvicted());
+  const test = (s: Seen, seq: number): boolean => {
+    const i = seq % w;
+    return (s.bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+  };
+  const set = (s: Seen, seq: number): void => {
+    const i = seq % w;
+    s.bits[i >>> 5]! |= 1 << (i & 31);
+  };
+  const clear = (s: Seen, seq: number): void => {
+    const i = seq % w;
+    s.bits[i >>> 5]! &= ~(1 << (i & 31));
+  };
+  const restart = (s: Seen, seq: number, ts: number): void => {
+    s.bits.fill(0);
+    s.highest = seq;
+    s.highestTs = ts;
+    set(s, seq);
+  };
+  return {
+    kind: 'dedupe',
+    keep(device, metric, ts, _value, seq, stamped) {
+      if (seq === undefined) return true;
+      const s = state.get(device, metric);
+      if (s.highest < 0 || seq <= s.highest - w || (seq < s.highest && stamped && ts > s.highestTs)) {
+        restart(s, seq, ts);
+        return true;
+      }
+      if (seq > s.highest) {
+        if (seq - s.highest >= w) s.bits.fill(0);
+        else for (let q = s.highest + 1; q < seq; q++) clear(s, q);
+        clear(s, seq);
+        set(s, seq);
+        s.highest = seq;
+        s.highestTs = ts;
+        return true;
+      }
+      if (test(s, seq)) return false;
+      set(s, seq);
+      return true;
+    },
+  };
+}
