@@ -43,8 +43,9 @@ export type AddOutcome = 'accepted' | 'corrected' | 'late' | 'too-late' | 'serie
  * The watermark is the newest event time accepted minus the allowed lateness (one watermark for
  * the agent). A window [s, e) is emitted once the watermark reaches e. A reading is late when a
  * window holding it has been emitted (ts < closed boundary). Late readings are dropped or, in
- * `re-emit` mode, added to their retained pane, and every emitted window holding it that is still
- * within `lateHorizonMs` of the boundary is emitted again whole with `rev` + 1.
+ * `re-emit` mode, added to their retained pane when every window holding them ends less than
+ * `lateHorizonMs` before the boundary (otherwise they are too late), and each of those windows
+ * already emitted is emitted again whole with `rev` + 1.
  *
  * Memory: at most `maxSeries` series × `maxPanesPerSeries` panes, each pane O(1) plus its
  * sketch; a series with no pane left is forgotten. At `maxSeries`, `reject-new` refuses new
@@ -89,7 +90,8 @@ export class WindowEngine {
     const late = ts < this.closedBoundary;
     if (late) {
       if (!this.reEmit) return 'late';
-      if (paneStart + lengthMs <= this.closedBoundary - this.options.lateHorizonMs) return 'too-late';
+      // Accepted only if every window holding it can still be corrected, so it counts everywhere it belongs.
+      if (paneStart + slideMs <= this.closedBoundary - this.options.lateHorizonMs) return 'too-late';
     }
     const s = this.seriesFor(device, metric);
     if (typeof s === 'string') return s;
@@ -99,11 +101,8 @@ export class WindowEngine {
     pane.add(ts, value, this.options.sketchK);
 
     if (late) {
-      // Re-emit every emitted window holding this pane that is still within the horizon.
-      const oldest = this.closedBoundary - this.options.lateHorizonMs;
-      for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= this.closedBoundary; end += slideMs) {
-        if (end > oldest) this.emitWindow(s, end);
-      }
+      // Re-emit every emitted window holding this pane (all within the horizon, see above).
+      for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= this.closedBoundary; end += slideMs) this.emitWindow(s, end);
       return 'corrected';
     }
     if (ts > this.maxEventTs) {
@@ -192,7 +191,7 @@ export class WindowEngine {
    * expired (O(1) amortised, on the eviction path).
    */
   private purgeTombstones(full: boolean): void {
-    const horizon = this.reEmit ? this.options.lateHorizonMs + this.options.lengthMs : 0;
+    const horizon = this.reEmit ? this.options.lateHorizonMs : 0;
     for (const [key, until] of this.tombstones) {
       if (until + horizon <= this.closedBoundary) this.tombstones.delete(key);
       else if (!full) return;
@@ -200,19 +199,17 @@ export class WindowEngine {
   }
 
   private close(boundary: number): void {
-    const { lengthMs, slideMs, lateHorizonMs } = this.options;
+    const { lengthMs, lateHorizonMs } = this.options;
     const previous = this.closedBoundary;
     this.closedBoundary = boundary;
-    // A pane is needed until the last window holding it (ending at start + length) is emitted; in
-    // re-emit mode until the last window holding it that could still be corrected, ending at
-    // start + length, is beyond the horizon, and every pane of it with it: start + 2·length − slide.
+    // A pane is needed until the last window holding it (ending at start + length) is emitted, and
+    // in re-emit mode until that window is beyond the correction horizon.
     const retainAfter = this.reEmit ? boundary - lateHorizonMs : boundary;
-    const span = this.reEmit ? 2 * lengthMs - slideMs : lengthMs;
     this.table.forEach((s) => {
       this.emitRange(s, previous, boundary);
       const panes = s.panes;
       let drop = 0;
-      while (drop < panes.length && panes[drop]!.start + span <= retainAfter) drop++;
+      while (drop < panes.length && panes[drop]!.start + lengthMs <= retainAfter) drop++;
       if (drop > 0) panes.splice(0, drop);
       if (s.revs !== undefined) for (const end of s.revs.keys()) if (end <= retainAfter) s.revs.delete(end);
       if (panes.length === 0) this.table.delete(s);
