@@ -9,5 +9,6 @@ export { LineFramer, type Framed } from './sources/line-framer.js';
 export { SerialSource } from './sources/serial.js';
 export { FileSource } from './sources/file.js';
 export { MqttBrokerSource } from './sources/mqtt-broker.js';
+export { MqttSource } from './sources/mqtt.js';
 export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
