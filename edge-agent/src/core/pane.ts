@@ -22,7 +22,15 @@ export class Pane implements Aggregate {
   outOfRange = 0;
   sketch: QuantileSketch | undefined = undefined;
 
-  constructor(readonly start: number) {}
+  constructor(public start: number) {}
+
+  /** Empties the pane for reuse at another start (keeps the sketch's buffers). */
+  reset(start: number): void {
+    resetAggregate(this);
+    this.start = start;
+    this.outOfRange = 0;
+    this.sketch?.clear();
+  }
 
   /** Welford's update (the same as aggregate.ts addReading, inlined for the hot path) plus the sketch. */
   add(ts: number, x: number, sketchK: number): void {
@@ -74,7 +82,7 @@ export class WindowScratch extends Pane {
     this.merged = new QuantileSketch(sketchK);
   }
 
-  reset(): void {
+  clearAll(): void {
     resetAggregate(this);
     this.outOfRange = 0;
     this.merged.clear();

@@ -24,8 +24,16 @@ export class SeriesTable<N extends SeriesNode> {
     return this.count;
   }
 
+  /** The metrics map of the device looked up last: the readings of one message share a device. */
+  private lastDevice: string | undefined;
+  private lastMetrics: Map<string, N> | undefined;
+
   get(device: string, metric: string): N | undefined {
-    return this.devices.get(device)?.get(metric);
+    if (device !== this.lastDevice) {
+      this.lastDevice = device;
+      this.lastMetrics = this.devices.get(device);
+    }
+    return this.lastMetrics?.get(metric);
   }
 
   /** The least recently inserted or touched node. */
@@ -39,6 +47,7 @@ export class SeriesTable<N extends SeriesNode> {
     if (metrics === undefined) {
       metrics = new Map();
       this.devices.set(node.device, metrics);
+      if (node.device === this.lastDevice) this.lastMetrics = metrics;
     }
     metrics.set(node.metric, node);
     this.count++;
@@ -56,13 +65,17 @@ export class SeriesTable<N extends SeriesNode> {
     const metrics = this.devices.get(node.device);
     if (metrics?.get(node.metric) !== node) return;
     metrics.delete(node.metric);
-    if (metrics.size === 0) this.devices.delete(node.device);
+    if (metrics.size === 0) {
+      this.devices.delete(node.device);
+      if (node.device === this.lastDevice) this.lastMetrics = undefined;
+    }
     this.count--;
     this.unlink(node);
   }
 
   clear(): void {
     this.devices.clear();
+    this.lastDevice = this.lastMetrics = undefined;
     this.oldestNode = this.newestNode = undefined;
     this.count = 0;
   }

@@ -50,7 +50,7 @@ export class QuantileSketch {
     let buf = this.levels[0];
     const size = this.sizes[0] ?? 0;
     if (buf === undefined) {
-      buf = new Float64Array(Math.min(8, this.k));
+      buf = new Float64Array(Math.min(INITIAL, this.k));
       this.levels[0] = buf;
       this.sizes[0] = 0;
     } else if (size === buf.length) {
@@ -143,7 +143,7 @@ export class QuantileSketch {
   /** Level h's buffer, with room for `n` more items. */
   private reserve(h: number, n: number): Float64Array {
     while (this.levels.length <= h) {
-      this.levels.push(new Float64Array(Math.min(8, this.k)));
+      this.levels.push(new Float64Array(Math.min(INITIAL, this.k)));
       this.sizes.push(0);
     }
     let buf = this.levels[h]!;
@@ -186,6 +186,9 @@ export class QuantileSketch {
     }
   }
 }
+
+/** First buffer size of a level: a minute of readings every few seconds fits without growing. */
+const INITIAL = 16;
 
 function grow(buf: Float64Array, capacity: number): Float64Array {
   const next = new Float64Array(capacity);

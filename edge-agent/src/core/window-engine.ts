@@ -59,6 +59,13 @@ export class WindowEngine {
   /** Series key → end of the last window emitted at its eviction. */
   private readonly tombstones = new Map<string, number>();
   private readonly scratch: WindowScratch;
+  /**
+   * Panes of emitted windows, kept for reuse (with their sketch buffers) so steady state allocates
+   * no panes: they would otherwise live a window's length, get promoted and cost major GCs.
+   * Bounded by min(maxSeries, POOL_MAX).
+   */
+  private readonly pool: Pane[] = [];
+  private readonly poolMax: number;
   private readonly reEmit: boolean;
   private readonly lru: boolean;
   private maxEventTs = -Infinity;
@@ -71,6 +78,7 @@ export class WindowEngine {
   ) {
     if (options.lengthMs % options.slideMs !== 0) throw new RangeError('lengthMs must be a multiple of slideMs');
     this.scratch = new WindowScratch(options.sketchK);
+    this.poolMax = Math.min(options.maxSeries, POOL_MAX);
     this.reEmit = options.lateReadings === 're-emit';
     this.lru = options.onSeriesLimit === 'evict-lru';
   }
@@ -86,7 +94,7 @@ export class WindowEngine {
   /** Adds one reading, emitting any windows the advanced watermark closes. */
   add(device: string, metric: string, ts: number, value: number): AddOutcome {
     const { slideMs, lengthMs } = this.options;
-    const paneStart = ts - (((ts % slideMs) + slideMs) % slideMs);
+    const paneStart = Math.floor(ts / slideMs) * slideMs;
     const late = ts < this.closedBoundary;
     if (late) {
       if (!this.reEmit) return 'late';
@@ -107,8 +115,8 @@ export class WindowEngine {
     }
     if (ts > this.maxEventTs) {
       this.maxEventTs = ts;
-      const w = this.watermark;
-      const boundary = w - (((w % slideMs) + slideMs) % slideMs);
+      // Floor division rather than %: timestamps exceed 2^31, where % is a slow floating-point fmod.
+      const boundary = Math.floor((ts - this.options.allowedLatenessMs) / slideMs) * slideMs;
       if (boundary > this.closedBoundary) this.close(boundary);
     }
     return 'accepted';
@@ -124,7 +132,7 @@ export class WindowEngine {
     const slideMs = this.options.slideMs;
     const s = this.seriesFor(device, metric);
     if (typeof s === 'string') return false;
-    const paneStart = ts - (((ts % slideMs) + slideMs) % slideMs);
+    const paneStart = Math.floor(ts / slideMs) * slideMs;
     if (paneStart < s.minPaneStart) return false;
     const pane = this.paneFor(s, paneStart);
     if (pane === undefined) return false;
@@ -157,12 +165,20 @@ export class WindowEngine {
 
   private paneFor(s: Series, start: number): Pane | undefined {
     const panes = s.panes;
+    const newest = panes[panes.length - 1];
+    if (newest !== undefined && newest.start === start) return newest;
     // Newest panes are at the end and most readings are recent: search backwards.
     let i = panes.length - 1;
     while (i >= 0 && panes[i]!.start > start) i--;
     if (i >= 0 && panes[i]!.start === start) return panes[i];
     if (panes.length >= this.options.maxPanesPerSeries) return undefined;
-    const pane = new Pane(start);
+    const pooled = this.pool.pop();
+    let pane: Pane;
+    if (pooled === undefined) pane = new Pane(start);
+    else {
+      pooled.reset(start);
+      pane = pooled;
+    }
     if (i === panes.length - 1) panes.push(pane);
     else panes.splice(i + 1, 0, pane);
     return pane;
@@ -208,9 +224,10 @@ export class WindowEngine {
     this.table.forEach((s) => {
       this.emitRange(s, previous, boundary);
       const panes = s.panes;
-      let drop = 0;
-      while (drop < panes.length && panes[drop]!.start + lengthMs <= retainAfter) drop++;
-      if (drop > 0) panes.splice(0, drop);
+      while (panes.length > 0 && panes[0]!.start + lengthMs <= retainAfter) {
+        const done = panes.shift()!;
+        if (this.pool.length < this.poolMax) this.pool.push(done);
+      }
       if (s.revs !== undefined) for (const end of s.revs.keys()) if (end <= retainAfter) s.revs.delete(end);
       if (panes.length === 0) this.table.delete(s);
     });
@@ -237,7 +254,7 @@ export class WindowEngine {
     if (lengthMs === slideMs) {
       for (const pane of s.panes) if (pane.start === start) agg = pane;
     } else {
-      scratch.reset();
+      scratch.clearAll();
       for (const pane of s.panes) {
         if (pane.start < start || pane.start >= end) continue;
         mergeInto(scratch, pane);
@@ -260,6 +277,9 @@ export class WindowEngine {
     else if (agg.outOfRange > 0) this.sink.outOfRangeOnly();
   }
 }
+
+/** Panes kept for reuse at most: the smaller of maxSeries and this (each ≈ 0.2-1.2 KB with its sketch). */
+const POOL_MAX = 16_384;
 
 function seriesKey(device: string, metric: string): string {
   return `${device}\u0000${metric}`;

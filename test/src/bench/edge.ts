@@ -18,7 +18,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const figures: Record<string, number | string> = {};
 
 if (parts.includes('core')) {
-  log('core pipeline in process (decode + validate + filter + window + batch), one core:');
+  log('core pipeline in process (decode + validate + filter + window), one core:');
   Object.assign(figures, benchCore(log));
 }
 if (parts.includes('mqtt')) {

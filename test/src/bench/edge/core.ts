@@ -20,6 +20,8 @@ export interface CoreOptions {
   /** Stateful filters as well as the range filter (their state is part of the memory figures). */
   readonly statefulFilters?: boolean;
   readonly clock?: Clock;
+  /** Encode sealed batches as the uplink would (JSON), default true. */
+  readonly encodeBatches?: boolean;
 }
 
 export function makeCore(o: CoreOptions): Core {
@@ -40,6 +42,7 @@ export function makeCore(o: CoreOptions): Core {
   let seq = 0;
   const batcher = new Batcher(config.batch.maxWindows, config.batch.maxDelayMs, (ws: WindowResult[]) => {
     out.batches++;
+    if (o.encodeBatches === false) return;
     out.bytes += encodeBatch({ v: 1, agent: 'bench', seq: seq++, sentAt: clock.now(), windows: ws, counters: counters.snapshot() }).length;
   });
   const w = config.windows;
