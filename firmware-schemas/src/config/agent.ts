@@ -12,6 +12,8 @@ export const MqttSourceConfig = z.object({
   url: MqttUrl,
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
+  session: z.enum(['clean', 'persistent']).default('clean'),
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
