@@ -20,15 +20,16 @@
  * step whether its items came from `add` or `merge`).
  *
  * Memory: fewer than k items per level and ⌊log2(n / k)⌋ + 2 levels, i.e. at most
- * k · (⌊log2(n / k)⌋ + 2) doubles; a pane of 60 readings holds 60. Buffers start small and grow.
+ * k · (⌊log2(n / k)⌋ + 2) doubles; a pane of 60 readings holds 60. Levels are plain arrays of
+ * doubles (8 bytes an item, no per-buffer overhead of a typed array); sorting goes through one
+ * shared Float64Array scratch.
  *
  * Quantiles use the nearest-rank definition: the q-quantile of n readings is the smallest value
  * whose rank is at least ⌈q·n⌉ (at least 1).
  */
 export class QuantileSketch {
-  /** levels[h]: items of weight 2^h in [0, sizes[h]). */
-  private levels: Float64Array[] = [];
-  private sizes: number[] = [];
+  /** levels[h]: items of weight 2^h. */
+  private levels: number[][] = [];
   /** Bit h: which half level h keeps at its next compaction. */
   private flips = 0;
   /** Readings summarised. */
@@ -47,35 +48,31 @@ export class QuantileSketch {
   /** Adds one reading: amortised O(log k). */
   add(x: number): void {
     this.count++;
-    let buf = this.levels[0];
-    const size = this.sizes[0] ?? 0;
-    if (buf === undefined) {
-      buf = new Float64Array(Math.min(INITIAL, this.k));
-      this.levels[0] = buf;
-      this.sizes[0] = 0;
-    } else if (size === buf.length) {
-      buf = grow(buf, Math.min(buf.length * 2, this.k));
-      this.levels[0] = buf;
+    let level = this.levels[0];
+    if (level === undefined) {
+      level = [];
+      this.levels.push(level);
     }
-    buf[size] = x;
-    this.sizes[0] = size + 1;
-    if (size + 1 >= this.k) this.compactFrom(0);
+    level.push(x);
+    if (level.length >= this.k) this.compactFrom(0);
   }
 
   /** Adds everything `other` summarises; `other` is unchanged. Both must have the same k. */
   merge(other: QuantileSketch): void {
     if (other.k !== this.k) throw new RangeError('cannot merge sketches of different k');
     for (let h = 0; h < other.levels.length; h++) {
-      const n = other.sizes[h] ?? 0;
-      if (n > 0) this.append(h, other.levels[h]!, n);
+      const from = other.levels[h]!;
+      if (from.length === 0) continue;
+      const to = this.level(h);
+      for (let i = 0; i < from.length; i++) to.push(from[i]!);
     }
     this.count += other.count;
     this.compactFrom(0);
   }
 
-  /** Forgets everything but keeps the buffers, so a scratch sketch can be reused without allocating. */
+  /** Forgets everything (keeps the arrays), so a sketch can be reused. */
   clear(): void {
-    for (let h = 0; h < this.sizes.length; h++) this.sizes[h] = 0;
+    for (const level of this.levels) level.length = 0;
     this.count = 0;
     this.flips = 0;
   }
@@ -83,7 +80,7 @@ export class QuantileSketch {
   /** Retained items (the memory actually held). */
   get retained(): number {
     let n = 0;
-    for (const s of this.sizes) n += s;
+    for (const level of this.levels) n += level.length;
     return n;
   }
 
@@ -91,10 +88,8 @@ export class QuantileSketch {
   rank(x: number): number {
     let r = 0;
     for (let h = 0; h < this.levels.length; h++) {
-      const buf = this.levels[h]!;
-      const n = this.sizes[h] ?? 0;
       let c = 0;
-      for (let i = 0; i < n; i++) if (buf[i]! <= x) c++;
+      for (const v of this.levels[h]!) if (v <= x) c++;
       r += c * 2 ** h;
     }
     return r;
@@ -110,8 +105,8 @@ export class QuantileSketch {
       for (let j = 0; j < qs.length; j++) out[j] = NaN;
       return;
     }
+    for (const level of this.levels) sortInPlace(level);
     const pos = new Array<number>(L).fill(0);
-    for (let h = 0; h < L; h++) this.levels[h]!.subarray(0, this.sizes[h] ?? 0).sort();
     // Compaction keeps the total weight exactly (an odd item stays behind at its level).
     const total = this.count;
     let cumulative = 0;
@@ -122,13 +117,11 @@ export class QuantileSketch {
       let best = -1;
       let bestValue = Infinity;
       for (let h = 0; h < L; h++) {
+        const level = this.levels[h]!;
         const p = pos[h]!;
-        if (p < (this.sizes[h] ?? 0)) {
-          const v = this.levels[h]![p]!;
-          if (best < 0 || v < bestValue) {
-            best = h;
-            bestValue = v;
-          }
+        if (p < level.length && (best < 0 || level[p]! < bestValue)) {
+          best = h;
+          bestValue = level[p]!;
         }
       }
       if (best < 0) break;
@@ -140,58 +133,41 @@ export class QuantileSketch {
     while (j < qs.length) out[j++] = last;
   }
 
-  /** Level h's buffer, with room for `n` more items. */
-  private reserve(h: number, n: number): Float64Array {
-    while (this.levels.length <= h) {
-      this.levels.push(new Float64Array(Math.min(INITIAL, this.k)));
-      this.sizes.push(0);
-    }
-    let buf = this.levels[h]!;
-    const size = this.sizes[h]!;
-    if (size + n > buf.length) {
-      let cap = buf.length;
-      while (cap < size + n) cap *= 2;
-      buf = grow(buf, cap);
-      this.levels[h] = buf;
-    }
-    return buf;
-  }
-
-  private append(h: number, items: Float64Array, n: number): void {
-    const buf = this.reserve(h, n);
-    buf.set(items.subarray(0, n), this.sizes[h]!);
-    this.sizes[h]! += n;
+  private level(h: number): number[] {
+    while (this.levels.length <= h) this.levels.push([]);
+    return this.levels[h]!;
   }
 
   /** Compacts every level from `h` up that holds k items or more. */
   private compactFrom(h: number): void {
     for (; h < this.levels.length; h++) {
-      const size = this.sizes[h]!;
+      const level = this.levels[h]!;
+      const size = level.length;
       if (size < this.k) continue;
-      const buf = this.levels[h]!;
-      const view = buf.subarray(0, size);
-      view.sort();
-      // An odd item out stays behind at this level (the largest, moved to the front).
+      sortInPlace(level);
+      // An odd item out stays behind at this level (the largest).
       const odd = size % 2;
       const bit = 1 << (h & 31);
       const offset = this.flips & bit ? 1 : 0;
       this.flips ^= bit;
-      const half = (size - odd) / 2;
-      const upper = this.reserve(h + 1, half);
-      let at = this.sizes[h + 1]!;
-      for (let j = offset; j < size - odd; j += 2) upper[at++] = view[j]!;
-      this.sizes[h + 1] = at;
-      if (odd === 1) buf[0] = view[size - 1]!;
-      this.sizes[h] = odd;
+      const upper = this.level(h + 1);
+      for (let j = offset; j < size - odd; j += 2) upper.push(level[j]!);
+      const keep = odd === 1 ? level[size - 1]! : 0;
+      level.length = 0;
+      if (odd === 1) level.push(keep);
     }
   }
 }
 
-/** First buffer size of a level: a minute of readings every few seconds fits without growing. */
-const INITIAL = 16;
+/** Shared scratch for numeric sorts (Float64Array sorts numerically, natively). */
+let scratch = new Float64Array(256);
 
-function grow(buf: Float64Array, capacity: number): Float64Array {
-  const next = new Float64Array(capacity);
-  next.set(buf);
-  return next;
+function sortInPlace(a: number[]): void {
+  const n = a.length;
+  if (n < 2) return;
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
+  for (let i = 0; i < n; i++) scratch[i] = a[i]!;
+  const view = scratch.subarray(0, n);
+  view.sort();
+  for (let i = 0; i < n; i++) a[i] = view[i]!;
 }

@@ -279,7 +279,7 @@ export class WindowEngine {
 }
 
 /** Panes kept for reuse at most: the smaller of maxSeries and this (each ≈ 0.2-1.2 KB with its sketch). */
-const POOL_MAX = 16_384;
+const POOL_MAX = 1_024;
 
 function seriesKey(device: string, metric: string): string {
   return `${device}\u0000${metric}`;

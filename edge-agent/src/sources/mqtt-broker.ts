@@ -1,5 +1,5 @@
 import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
-import { Aedes, type AedesPublishPacket } from 'aedes';
+import type { AedesPublishPacket, Aedes } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
@@ -35,7 +35,9 @@ export class MqttBrokerSource implements Source {
   }
 
   async start(): Promise<void> {
-    const broker = await Aedes.createBroker();
+    // Loaded here, not at import: an agent without an embedded broker does not load aedes.
+    const { Aedes: AedesClass } = await import('aedes');
+    const broker = await AedesClass.createBroker();
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
     const server = createServer(broker.handle);

@@ -1,5 +1,4 @@
 import type { Logger } from '@tributary/firmware-schemas';
-import { SerialPort } from 'serialport';
 
 export interface PortInfo {
   readonly path: string;
@@ -12,7 +11,7 @@ export interface PortInfo {
  * missing (containers, minimal images) or fails, this says so once and returns no ports: listing
  * is a convenience, reading a configured path does not need it.
  */
-export async function listSerialPorts(log: Logger, list: () => Promise<PortInfo[]> = () => SerialPort.list()): Promise<PortInfo[]> {
+export async function listSerialPorts(log: Logger, list: () => Promise<PortInfo[]> = async () => (await import('serialport')).SerialPort.list()): Promise<PortInfo[]> {
   try {
     return (await list()).map((p) => ({ path: p.path, manufacturer: p.manufacturer, serialNumber: p.serialNumber }));
   } catch (err) {

@@ -1,6 +1,6 @@
 import { Backoff, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import { pipeline } from 'node:stream';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { IngestPipeline } from '../core/pipeline.js';
 import { LineFramer } from './line-framer.js';
 import { lineSink } from './sink.js';
@@ -26,6 +26,7 @@ export class SerialSource implements Source {
   private down = false;
   private readonly backoff: Backoff;
   private opened = 0;
+  private SerialPortClass: typeof SerialPort | undefined;
 
   constructor(
     private readonly config: SerialSourceConfig,
@@ -48,6 +49,8 @@ export class SerialSource implements Source {
 
   /** Starts reading; resolves at once even when the port is absent (it is retried in the background). */
   async start(): Promise<void> {
+    // Loaded here, not at import: an agent without serial sources does not pay for the native binding.
+    this.SerialPortClass ??= (await import('serialport')).SerialPort;
     this.stopped = false;
     this.open();
   }
@@ -63,7 +66,7 @@ export class SerialSource implements Source {
 
   private open(): void {
     const { path, baudRate, dataBits, parity, stopBits, maxLineBytes } = this.config;
-    const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
+    const port = new this.SerialPortClass!({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
     this.port = port;
     port.open((err) => {
       if (this.stopped || this.port !== port) {

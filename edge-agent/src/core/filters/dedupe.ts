@@ -7,7 +7,7 @@ interface Seen {
   /** Event time of the reading with the highest seq. */
   highestTs: number;
   /** Bit (seq mod windowSize) is set when that seq, within the window below `highest`, was seen. */
-  bits: Uint32Array;
+  bits: number[];
 }
 
 /**
@@ -22,19 +22,21 @@ interface Seen {
  */
 export function dedupeFilter(config: { windowSize: number; maxSeries: number }, events: FilterEvents): ReadingFilter {
   const w = config.windowSize;
-  const words = Math.ceil(w / 32);
-  const state = new SeriesState<Seen>(config.maxSeries, () => ({ highest: -1, highestTs: -Infinity, bits: new Uint32Array(words) }), () => events.stateEvicted());
+  // 30 bits a word keeps every word a small integer (no boxed number), in a plain array: a typed
+  // array would cost a few hundred bytes of overhead per series.
+  const words = Math.ceil(w / 30);
+  const state = new SeriesState<Seen>(config.maxSeries, () => ({ highest: -1, highestTs: -Infinity, bits: new Array<number>(words).fill(0) }), () => events.stateEvicted());
   const test = (s: Seen, seq: number): boolean => {
     const i = seq % w;
-    return (s.bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+    return (s.bits[Math.floor(i / 30)]! & (1 << (i % 30))) !== 0;
   };
   const set = (s: Seen, seq: number): void => {
     const i = seq % w;
-    s.bits[i >>> 5]! |= 1 << (i & 31);
+    s.bits[Math.floor(i / 30)]! |= 1 << (i % 30);
   };
   const clear = (s: Seen, seq: number): void => {
     const i = seq % w;
-    s.bits[i >>> 5]! &= ~(1 << (i & 31));
+    s.bits[Math.floor(i / 30)]! &= ~(1 << (i % 30));
   };
   const restart = (s: Seen, seq: number, ts: number): void => {
     s.bits.fill(0);
