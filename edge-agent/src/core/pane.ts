@@ -1,5 +1,5 @@
 import type { WindowResult } from '@tributary/firmware-schemas';
-import { resetAggregate, type Aggregate } from './aggregate.js';
+import { addReading, resetAggregate, type Aggregate } from './aggregate.js';
 import type { SeriesNode } from './series-table.js';
 import { QuantileSketch } from './sketch.js';
 
@@ -32,23 +32,9 @@ export class Pane implements Aggregate {
     this.sketch?.clear();
   }
 
-  /** Welford's update (the same as aggregate.ts addReading, inlined for the hot path) plus the sketch. */
+  /** One reading: Welford's update of the aggregate, and the sketch (made on the first reading). */
   add(ts: number, x: number, sketchK: number): void {
-    const n = ++this.count;
-    this.sum += x;
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-    const d = x - this.mean;
-    this.mean += d / n;
-    this.m2 += d * (x - this.mean);
-    if (ts < this.firstTs) {
-      this.firstTs = ts;
-      this.first = x;
-    }
-    if (ts >= this.lastTs) {
-      this.lastTs = ts;
-      this.last = x;
-    }
+    addReading(this, ts, x);
     (this.sketch ??= new QuantileSketch(sketchK)).add(x);
   }
 }

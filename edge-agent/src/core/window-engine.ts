@@ -124,12 +124,14 @@ export class WindowEngine {
 
   /**
    * Counts a reading the range filter removed against its pane, so the windows holding it carry
-   * `outOfRange`. Only for open windows of series that exist or can be made; it does not move the
+   * `outOfRange`. Only for open windows, and for series that exist or fit under maxSeries without
+   * evicting one (a device sending garbage must not push good series out). It does not move the
    * watermark. Returns whether it was counted.
    */
   noteOutOfRange(device: string, metric: string, ts: number): boolean {
     if (ts < this.closedBoundary) return false;
     const slideMs = this.options.slideMs;
+    if (this.table.size >= this.options.maxSeries && this.table.get(device, metric) === undefined) return false;
     const s = this.seriesFor(device, metric);
     if (typeof s === 'string') return false;
     const paneStart = Math.floor(ts / slideMs) * slideMs;
