@@ -45,6 +45,8 @@ export class Series implements SeriesNode {
   newer: SeriesNode | undefined = undefined;
   /** Sorted by start; few (about (length + lateness) / slide), so an array beats a map. */
   panes: Pane[] = [];
+  /** The last of `panes` (the one most readings go to), or undefined. */
+  newest: Pane | undefined = undefined;
   /** Revision last emitted per window end (re-emit mode only). */
   revs: Map<number, number> | undefined = undefined;
   /** Readings in panes before this were in windows emitted when an earlier instance of this series was evicted. */

@@ -28,8 +28,10 @@
  * whose rank is at least ⌈q·n⌉ (at least 1).
  */
 export class QuantileSketch {
+  /** Level 0 (items of weight 1), also levels[0]: held directly for the hot path of `add`. */
+  private readonly level0: number[] = [];
   /** levels[h]: items of weight 2^h. */
-  private levels: number[][] = [];
+  private readonly levels: number[][] = [this.level0];
   /** Bit h: which half level h keeps at its next compaction. */
   private flips = 0;
   /** Readings summarised. */
@@ -48,11 +50,7 @@ export class QuantileSketch {
   /** Adds one reading: amortised O(log k). */
   add(x: number): void {
     this.count++;
-    let level = this.levels[0];
-    if (level === undefined) {
-      level = [];
-      this.levels.push(level);
-    }
+    const level = this.level0;
     level.push(x);
     if (level.length >= this.k) this.compactFrom(0);
   }

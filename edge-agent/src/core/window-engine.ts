@@ -166,9 +166,9 @@ export class WindowEngine {
   }
 
   private paneFor(s: Series, start: number): Pane | undefined {
-    const panes = s.panes;
-    const newest = panes[panes.length - 1];
+    const newest = s.newest;
     if (newest !== undefined && newest.start === start) return newest;
+    const panes = s.panes;
     // Newest panes are at the end and most readings are recent: search backwards.
     let i = panes.length - 1;
     while (i >= 0 && panes[i]!.start > start) i--;
@@ -181,8 +181,10 @@ export class WindowEngine {
       pooled.reset(start);
       pane = pooled;
     }
-    if (i === panes.length - 1) panes.push(pane);
-    else panes.splice(i + 1, 0, pane);
+    if (i === panes.length - 1) {
+      panes.push(pane);
+      s.newest = pane;
+    } else panes.splice(i + 1, 0, pane);
     return pane;
   }
 
@@ -228,6 +230,7 @@ export class WindowEngine {
       const panes = s.panes;
       while (panes.length > 0 && panes[0]!.start + lengthMs <= retainAfter) {
         const done = panes.shift()!;
+        if (done === s.newest) s.newest = undefined;
         if (this.pool.length < this.poolMax) this.pool.push(done);
       }
       if (s.revs !== undefined) for (const end of s.revs.keys()) if (end <= retainAfter) s.revs.delete(end);
