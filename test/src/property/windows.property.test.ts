@@ -143,7 +143,7 @@ test('emitted windows (latest revision) equal a brute-force recomputation over t
         assert.equal(sum, accepted.length, 'Σ count over the latest revisions equals the readings accepted');
       }
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
 });
 
@@ -173,7 +173,7 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
       for (const w of latest.values()) sum += w.count;
       assert.equal(sum, accepted);
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
 });
 
@@ -205,6 +205,6 @@ test('merging aggregates is associative (up to rounding) and agrees with adding 
         assert.equal(g.lastTs, all.lastTs);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
 });
