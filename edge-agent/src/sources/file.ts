@@ -57,9 +57,11 @@ export class FileSource implements Source {
     return this.finished;
   }
 
+  /** Nothing is delivered after this. A file is closed; stdin is left open (it may never end), only ignored. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.input !== this.stdin) this.input?.destroy();
+    if (this.input === this.stdin) return;
+    this.input?.destroy();
     await this.finished;
   }
 }
