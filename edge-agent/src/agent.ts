@@ -15,6 +15,7 @@ import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine } from './core/window-engine.js';
 import { MqttSource } from './sources/mqtt.js';
+import { createSource } from './sources/registry.js';
 import type { Source } from './sources/source.js';
 import type { BatchQueue } from './spool/batch-queue.js';
 import { DiskSpool } from './spool/disk-spool.js';
@@ -59,14 +60,21 @@ export class EdgeAgent {
     this.clock = options.clock ?? systemClock;
     this.log = options.log;
     const w = config.windows;
-    this.windows = new WindowEngine({ ...w, slideMs: w.slideMs ?? w.lengthMs }, (window) => this.onWindow(window), () =>
-      this.counters.inc('series_evicted'),
+    this.windows = new WindowEngine(
+      { ...w, slideMs: w.slideMs ?? w.lengthMs },
+      {
+        window: (window) => this.onWindow(window),
+        evicted: () => this.counters.inc('series_evicted'),
+        outOfRangeOnly: () => this.counters.inc('windows_out_of_range_only'),
+      },
     );
     this.pipeline = new IngestPipeline({
-      filters: new FilterChains(config.filters),
+      filters: new FilterChains(config.filters, { stateEvicted: () => this.counters.inc('filter_state_evicted') }),
       windows: this.windows,
       clock: this.clock,
       maxFutureMs: w.maxFutureMs,
+      maxMessagesPerS: config.intake.maxMessagesPerS,
+      burstMessages: config.intake.burstMessages,
       counters: this.counters,
       problems: this.problems,
     });
@@ -77,8 +85,13 @@ export class EdgeAgent {
     const transport: UplinkTransport =
       config.uplink.type === 'mqtt' ? new MqttUplinkTransport(config.uplink, config.agentId, this.clock, uplinkLog) : new HttpUplinkTransport(config.uplink, config.agentId, uplinkLog);
     this.uplink = new Delivery(queue, transport, config.uplink, this.counters, this.problems, this.clock, uplinkLog);
-    this.sources = config.sources.map(
-      (s, i) => new MqttSource(s, this.pipeline, this.log.child({ unit: 'source', source: s.name }), `tributary-agent-${config.agentId}-src${i}`),
+    this.sources = config.sources.map((s, i) =>
+      createSource(s, {
+        pipeline: this.pipeline,
+        log: this.log.child({ unit: 'source', source: s.name ?? s.type }),
+        instanceId: `tributary-agent-${config.agentId}-src${i}`,
+        serialPortLost: () => this.counters.inc('serial_port_lost'),
+      }),
     );
     this.counters.gauge('active_series', () => this.windows.activeSeries);
     this.counters.gauge('queued_batches', () => this.uplink.queued);

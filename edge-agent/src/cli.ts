@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * tributary-agent --config agent.yaml [--state-dir DIR]
+ * tributary-agent --list-ports
  *
  * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
  * cloud's acks. A bad config prints every bad key with its value and exits with status 2.
@@ -10,12 +11,19 @@ import { pino } from 'pino';
 import { EdgeAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { serveStatus } from './http.js';
+import { listSerialPorts } from './sources/serial-ports.js';
 
 const { values } = parseArgs({
-  options: { config: { type: 'string', short: 'c' }, 'state-dir': { type: 'string' } },
+  options: { config: { type: 'string', short: 'c' }, 'state-dir': { type: 'string' }, 'list-ports': { type: 'boolean', default: false } },
 });
+if (values['list-ports']) {
+  // Without udevadm (containers, minimal images) this warns and lists nothing; it never fails.
+  const ports = await listSerialPorts(pino({ level: 'warn' }));
+  for (const p of ports) process.stdout.write(`${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`);
+  process.exit(0);
+}
 if (values.config === undefined) {
-  process.stderr.write('usage: tributary-agent --config agent.yaml [--state-dir DIR]\n');
+  process.stderr.write('usage: tributary-agent --config agent.yaml [--state-dir DIR] | --list-ports\n');
   process.exit(2);
 }
 const loaded = loadAgentConfig(values.config);

@@ -1,9 +1,16 @@
 export { EdgeAgent, type AgentOptions } from './agent.js';
-export { WindowEngine, type AddOutcome, type WindowEngineOptions } from './core/window-engine.js';
+export { WindowEngine, type AddOutcome, type WindowEngineOptions, type WindowSink } from './core/window-engine.js';
 export { addReading, emptyAggregate, mergeInto, variance, type Aggregate } from './core/aggregate.js';
+export { QuantileSketch } from './core/sketch.js';
 export { IngestPipeline, agentCounterHelp, type AgentCounter } from './core/pipeline.js';
 export { FilterChains, createFilter } from './core/filters/registry.js';
 export { Batcher } from './core/batcher.js';
+export { LineFramer, type Framed } from './sources/line-framer.js';
+export { SerialSource } from './sources/serial.js';
+export { FileSource } from './sources/file.js';
+export { MqttBrokerSource } from './sources/mqtt-broker.js';
+export { MqttSource } from './sources/mqtt.js';
+export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
 export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
 export { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './spool/record.js';

@@ -36,8 +36,12 @@ export const WindowResultSchema = z
     firstTs: EpochMs,
     lastTs: EpochMs,
     rev: z.number().int().min(0).default(0),
+    /** p50/p90/p99 from the agent's bounded quantile sketch (rank error documented in edge-agent core/sketch.ts). */
     quantiles: QuantilesSchema.optional(),
-    /** Readings of this series in this window's span that the agent's range filter removed. */
+    /**
+     * Readings of this series within this window's span that the agent's range filter removed
+     * (sent only when > 0), so the cloud can alert on out-of-range glitches the agent filtered out.
+     */
     outOfRange: z.number().int().min(0).optional(),
   })
   .refine((w) => w.end > w.start, { message: 'window end must be after its start', path: ['end'] })

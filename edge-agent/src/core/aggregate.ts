@@ -45,7 +45,7 @@ export function addReading(a: Aggregate, ts: number, x: number): void {
 export function mergeInto(a: Aggregate, b: Aggregate): void {
   if (b.count === 0) return;
   if (a.count === 0) {
-    Object.assign(a, b);
+    copyAggregate(a, b);
     return;
   }
   const n = a.count + b.count;
@@ -69,4 +69,32 @@ export function mergeInto(a: Aggregate, b: Aggregate): void {
 /** Sample variance (n − 1), 0 for a single reading. */
 export function variance(a: Aggregate): number {
   return a.count > 1 ? a.m2 / (a.count - 1) : 0;
+}
+
+/** Copies the aggregate fields of `b` into `a` (and nothing else `b` may carry). */
+export function copyAggregate(a: Aggregate, b: Aggregate): void {
+  a.count = b.count;
+  a.sum = b.sum;
+  a.min = b.min;
+  a.max = b.max;
+  a.mean = b.mean;
+  a.m2 = b.m2;
+  a.first = b.first;
+  a.firstTs = b.firstTs;
+  a.last = b.last;
+  a.lastTs = b.lastTs;
+}
+
+/** Empties `a` in place. */
+export function resetAggregate(a: Aggregate): void {
+  a.count = 0;
+  a.sum = 0;
+  a.min = Infinity;
+  a.max = -Infinity;
+  a.mean = 0;
+  a.m2 = 0;
+  a.first = NaN;
+  a.firstTs = Infinity;
+  a.last = NaN;
+  a.lastTs = -Infinity;
 }

@@ -1,5 +1,7 @@
 import type { WindowResult } from '@tributary/firmware-schemas';
-import { addReading, emptyAggregate, mergeInto, type Aggregate } from './aggregate.js';
+import { mergeInto } from './aggregate.js';
+import { Pane, Series, WindowScratch } from './pane.js';
+import { SeriesTable } from './series-table.js';
 
 export interface WindowEngineOptions {
   readonly lengthMs: number;
@@ -11,60 +13,78 @@ export interface WindowEngineOptions {
   readonly lateReadings: 'drop' | 're-emit';
   readonly lateHorizonMs: number;
   readonly maxPanesPerSeries: number;
+  /** Items per level of each pane's quantile sketch (see sketch.ts). */
+  readonly sketchK: number;
 }
 
-/** What happened to one reading. Every value but `accepted` and `corrected` means it was not kept. */
-export type AddOutcome = 'accepted' | 'corrected' | 'late' | 'too-late' | 'series-limit' | 'pane-limit';
-
-/** A pane is one slide interval of one series; windows are unions of `lengthMs / slideMs` panes. */
-interface Pane {
-  readonly start: number;
-  readonly agg: Aggregate;
+/** Where the engine's output and events go. Called synchronously from `add`, `noteOutOfRange` and `flush`. */
+export interface WindowSink {
+  /** One window result; a correction (`rev` > 0) carries the whole window. */
+  window(w: WindowResult): void;
+  /** A series was evicted (evict-lru) after its windows were emitted. */
+  evicted(): void;
+  /** A window held only readings the range filter removed: there is no result to carry its `outOfRange`. */
+  outOfRangeOnly(): void;
 }
 
-interface Series {
-  readonly device: string;
-  readonly metric: string;
-  /** Sorted by start; few (about (length + lateness) / slide), so arrays beat maps here. */
-  panes: Pane[];
-  /** Window ends already emitted once whose content changed since (re-emit mode). */
-  dirtyEnds: Set<number> | undefined;
-  /** Revision last emitted per window end, for corrections (re-emit mode only). */
-  revs: Map<number, number> | undefined;
-}
+/**
+ * What happened to one reading. Every value but `accepted` and `corrected` means it was not kept:
+ * `late` (its window was emitted; drop mode), `too-late` (beyond the correction horizon),
+ * `series-limit` (a new series over maxSeries), `pane-limit` (over maxPanesPerSeries),
+ * `evicted-window` (its window was emitted when its series was evicted: accepting it would emit
+ * the window again with part of its readings, overwriting the first emission downstream).
+ */
+export type AddOutcome = 'accepted' | 'corrected' | 'late' | 'too-late' | 'series-limit' | 'pane-limit' | 'evicted-window';
 
 /**
  * Event-time windows aligned to the epoch (`start = floor(ts / slide) · slide`), tumbling or
  * sliding, built from panes so a reading costs O(1) and a window costs O(length / slide) once.
  *
- * The watermark is the newest event time seen minus the allowed lateness. A window [s, e) is
- * emitted once the watermark reaches e. A reading is late when the earliest window holding it has
- * already been emitted (ts < closed boundary); late readings are dropped or, in `re-emit` mode,
- * added to the retained pane and the affected windows are emitted again with `rev` + 1 (the whole
- * window, so a store that overwrites by series and time ends up right).
+ * The watermark is the newest event time accepted minus the allowed lateness (one watermark for
+ * the agent). A window [s, e) is emitted once the watermark reaches e. A reading is late when a
+ * window holding it has been emitted (ts < closed boundary). Late readings are dropped or, in
+ * `re-emit` mode, added to their retained pane when every window holding them ends less than
+ * `lateHorizonMs` before the boundary (otherwise they are too late), and each of those windows
+ * already emitted is emitted again whole with `rev` + 1.
  *
- * Memory is bounded by `maxSeries` × `maxPanesPerSeries` aggregates. A series with no panes left
- * is forgotten, so `maxSeries` bounds series active within the lateness horizon.
+ * Memory: at most `maxSeries` series × `maxPanesPerSeries` panes, each pane O(1) plus its
+ * sketch; a series with no pane left is forgotten. At `maxSeries`, `reject-new` refuses new
+ * series and `evict-lru` emits the least recently updated series' windows and forgets it,
+ * keeping a tombstone (at most `maxSeries` of them, until its windows could no longer change) so
+ * that readings for windows it already emitted are refused (`evicted-window`) instead of
+ * producing a second, partial emission of the same window.
  */
 export class WindowEngine {
-  private readonly series = new Map<string, Series>();
-  private readonly dirtySeries = new Set<Series>();
+  private readonly table = new SeriesTable<Series>();
+  /** Series key → end of the last window emitted at its eviction. */
+  private readonly tombstones = new Map<string, number>();
+  private readonly scratch: WindowScratch;
+  /**
+   * Panes of emitted windows, kept for reuse (with their sketch buffers) so steady state allocates
+   * no panes: they would otherwise live a window's length, get promoted and cost major GCs.
+   * Bounded by min(maxSeries, POOL_MAX).
+   */
+  private readonly pool: Pane[] = [];
+  private readonly poolMax: number;
+  private readonly reEmit: boolean;
+  private readonly lru: boolean;
   private maxEventTs = -Infinity;
   /** Every window ending at or before this has been emitted. A multiple of slideMs. */
   private closedBoundary = -Infinity;
-  private lastTouched: Series | undefined;
 
   constructor(
     private readonly options: WindowEngineOptions,
-    private readonly emit: (window: WindowResult) => void,
-    /** Called after a series was evicted (evict-lru), its windows emitted first. */
-    private readonly onEvicted: () => void = () => undefined,
+    private readonly sink: WindowSink,
   ) {
     if (options.lengthMs % options.slideMs !== 0) throw new RangeError('lengthMs must be a multiple of slideMs');
+    this.scratch = new WindowScratch(options.sketchK);
+    this.poolMax = Math.min(options.maxSeries, POOL_MAX);
+    this.reEmit = options.lateReadings === 're-emit';
+    this.lru = options.onSeriesLimit === 'evict-lru';
   }
 
   get activeSeries(): number {
-    return this.series.size;
+    return this.table.size;
   }
 
   get watermark(): number {
@@ -77,145 +97,195 @@ export class WindowEngine {
     const paneStart = Math.floor(ts / slideMs) * slideMs;
     const late = ts < this.closedBoundary;
     if (late) {
-      if (this.options.lateReadings === 'drop') return 'late';
-      if (paneStart + lengthMs <= this.closedBoundary - this.options.lateHorizonMs) return 'too-late';
+      if (!this.reEmit) return 'late';
+      // Accepted only if every window holding it can still be corrected, so it counts everywhere it belongs.
+      if (paneStart + slideMs <= this.closedBoundary - this.options.lateHorizonMs) return 'too-late';
     }
-
-    const key = `${device}\u0000${metric}`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      if (this.series.size >= this.options.maxSeries && !this.makeRoom()) return 'series-limit';
-      s = { device, metric, panes: [], dirtyEnds: undefined, revs: undefined };
-      this.series.set(key, s);
-    } else if (this.options.onSeriesLimit === 'evict-lru' && s !== this.lastTouched) {
-      // Re-inserting moves the series to the end of the map's order: the first entry is the LRU.
-      this.series.delete(key);
-      this.series.set(key, s);
-    }
-    this.lastTouched = s;
-
+    const s = this.seriesFor(device, metric);
+    if (typeof s === 'string') return s;
+    if (paneStart < s.minPaneStart) return 'evicted-window';
     const pane = this.paneFor(s, paneStart);
     if (pane === undefined) return 'pane-limit';
-    addReading(pane.agg, ts, value);
+    pane.add(ts, value, this.options.sketchK);
 
     if (late) {
-      // Every already-emitted window that holds this pane gets a corrected revision.
-      for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= this.closedBoundary; end += slideMs) {
-        (s.dirtyEnds ??= new Set()).add(end);
-      }
-      this.dirtySeries.add(s);
-      this.flushCorrections();
+      // Re-emit every emitted window holding this pane (all within the horizon, see above).
+      for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= this.closedBoundary; end += slideMs) this.emitWindow(s, end);
       return 'corrected';
     }
     if (ts > this.maxEventTs) {
       this.maxEventTs = ts;
-      const boundary = Math.floor(this.watermark / slideMs) * slideMs;
+      // Floor division rather than %: timestamps exceed 2^31, where % is a slow floating-point fmod.
+      const boundary = Math.floor((ts - this.options.allowedLatenessMs) / slideMs) * slideMs;
       if (boundary > this.closedBoundary) this.close(boundary);
     }
     return 'accepted';
   }
 
-  /** Emits every window that holds data and forgets all state: for shutdown and eviction. */
+  /**
+   * Counts a reading the range filter removed against its pane, so the windows holding it carry
+   * `outOfRange`. Only for open windows, and for series that exist or fit under maxSeries without
+   * evicting one (a device sending garbage must not push good series out). It does not move the
+   * watermark. Returns whether it was counted.
+   */
+  noteOutOfRange(device: string, metric: string, ts: number): boolean {
+    if (ts < this.closedBoundary) return false;
+    const slideMs = this.options.slideMs;
+    if (this.table.size >= this.options.maxSeries && this.table.get(device, metric) === undefined) return false;
+    const s = this.seriesFor(device, metric);
+    if (typeof s === 'string') return false;
+    const paneStart = Math.floor(ts / slideMs) * slideMs;
+    if (paneStart < s.minPaneStart) return false;
+    const pane = this.paneFor(s, paneStart);
+    if (pane === undefined) return false;
+    pane.outOfRange++;
+    return true;
+  }
+
+  /** Emits every window that holds data and forgets all state: for shutdown. */
   flush(): void {
-    this.flushCorrections();
-    for (const s of this.series.values()) this.emitRange(s, this.closedBoundary, Infinity);
-    this.series.clear();
-    this.lastTouched = undefined;
+    this.table.forEach((s) => this.emitRange(s, this.closedBoundary, Infinity));
+    this.table.clear();
+    this.tombstones.clear();
+  }
+
+  private seriesFor(device: string, metric: string): Series | 'series-limit' {
+    let s = this.table.get(device, metric);
+    if (s !== undefined) {
+      if (this.lru) this.table.touch(s);
+      return s;
+    }
+    if (this.table.size >= this.options.maxSeries && !this.evictOldest()) return 'series-limit';
+    s = new Series(device, metric);
+    if (this.tombstones.size > 0) {
+      const until = this.tombstones.get(seriesKey(device, metric));
+      if (until !== undefined) s.minPaneStart = until;
+    }
+    this.table.insert(s);
+    return s;
   }
 
   private paneFor(s: Series, start: number): Pane | undefined {
+    const newest = s.newest;
+    if (newest !== undefined && newest.start === start) return newest;
     const panes = s.panes;
     // Newest panes are at the end and most readings are recent: search backwards.
     let i = panes.length - 1;
     while (i >= 0 && panes[i]!.start > start) i--;
     if (i >= 0 && panes[i]!.start === start) return panes[i];
     if (panes.length >= this.options.maxPanesPerSeries) return undefined;
-    const pane = { start, agg: emptyAggregate() };
-    panes.splice(i + 1, 0, pane);
+    const pooled = this.pool.pop();
+    let pane: Pane;
+    if (pooled === undefined) pane = new Pane(start);
+    else {
+      pooled.reset(start);
+      pane = pooled;
+    }
+    if (i === panes.length - 1) {
+      panes.push(pane);
+      s.newest = pane;
+    } else panes.splice(i + 1, 0, pane);
     return pane;
   }
 
   /** Evicts the least recently updated series after emitting its windows, if the policy allows. */
-  private makeRoom(): boolean {
-    if (this.options.onSeriesLimit !== 'evict-lru') return false;
-    const oldest = this.series.entries().next();
-    if (oldest.done) return false;
-    const [key, s] = oldest.value;
+  private evictOldest(): boolean {
+    if (!this.lru) return false;
+    const s = this.table.oldest();
+    if (s === undefined) return false;
+    if (this.tombstones.size >= this.options.maxSeries) {
+      this.purgeTombstones(false);
+      if (this.tombstones.size >= this.options.maxSeries) return false;
+    }
     this.emitRange(s, this.closedBoundary, Infinity);
-    this.series.delete(key);
-    this.dirtySeries.delete(s);
-    this.onEvicted();
+    const last = s.panes[s.panes.length - 1];
+    if (last !== undefined) this.tombstones.set(seriesKey(s.device, s.metric), Math.max(last.start + this.options.lengthMs, s.minPaneStart));
+    this.table.delete(s);
+    this.sink.evicted();
     return true;
   }
 
-  private close(boundary: number): void {
-    const { lengthMs, lateReadings, lateHorizonMs } = this.options;
-    const previous = this.closedBoundary;
-    this.closedBoundary = boundary;
-    // A pane is needed until the last window holding it (ending at start + length) is emitted,
-    // and in re-emit mode for the late horizon after that.
-    const retainAfter = boundary - (lateReadings === 're-emit' ? lateHorizonMs : 0);
-    for (const [key, s] of this.series) {
-      this.emitRange(s, previous, boundary);
-      let drop = 0;
-      while (drop < s.panes.length && s.panes[drop]!.start + lengthMs <= retainAfter) drop++;
-      if (drop > 0) s.panes.splice(0, drop);
-      if (s.revs) for (const end of s.revs.keys()) if (end <= retainAfter - lengthMs) s.revs.delete(end);
-      if (s.panes.length === 0) {
-        this.series.delete(key);
-        if (this.lastTouched === s) this.lastTouched = undefined;
-      }
+  /**
+   * Drops tombstones whose windows can no longer receive readings (they would be late or too
+   * late): all of them (`full`, once per closed slide), or only from the oldest while they are
+   * expired (O(1) amortised, on the eviction path).
+   */
+  private purgeTombstones(full: boolean): void {
+    const horizon = this.reEmit ? this.options.lateHorizonMs : 0;
+    for (const [key, until] of this.tombstones) {
+      if (until + horizon <= this.closedBoundary) this.tombstones.delete(key);
+      else if (!full) return;
     }
   }
 
-  /** Emits, in order of end, each window of `s` with data whose end is in (after, upTo]. */
+  private close(boundary: number): void {
+    const { lengthMs, lateHorizonMs } = this.options;
+    const previous = this.closedBoundary;
+    this.closedBoundary = boundary;
+    // A pane is needed until the last window holding it (ending at start + length) is emitted, and
+    // in re-emit mode until that window is beyond the correction horizon.
+    const retainAfter = this.reEmit ? boundary - lateHorizonMs : boundary;
+    this.table.forEach((s) => {
+      this.emitRange(s, previous, boundary);
+      const panes = s.panes;
+      while (panes.length > 0 && panes[0]!.start + lengthMs <= retainAfter) {
+        const done = panes.shift()!;
+        if (done === s.newest) s.newest = undefined;
+        if (this.pool.length < this.poolMax) this.pool.push(done);
+      }
+      if (s.revs !== undefined) for (const end of s.revs.keys()) if (end <= retainAfter) s.revs.delete(end);
+      if (panes.length === 0) this.table.delete(s);
+    });
+    if (this.tombstones.size > 0) this.purgeTombstones(true);
+  }
+
+  /** Emits, in order of end, each window of `s` holding data whose end is in (after, upTo]. */
   private emitRange(s: Series, after: number, upTo: number): void {
     const { slideMs, lengthMs } = this.options;
-    const ends = new Set<number>();
+    let next = after + slideMs;
     for (const pane of s.panes) {
-      for (let end = pane.start + slideMs; end <= pane.start + lengthMs; end += slideMs) {
-        if (end > after && end <= upTo) ends.add(end);
-      }
+      let end = Math.max(next, pane.start + slideMs);
+      const last = Math.min(pane.start + lengthMs, upTo);
+      for (; end <= last; end += slideMs) this.emitWindow(s, end);
+      if (last + slideMs > next) next = last + slideMs;
     }
-    for (const end of [...ends].sort((a, b) => a - b)) this.emitWindow(s, end);
   }
 
   private emitWindow(s: Series, end: number): void {
-    const start = end - this.options.lengthMs;
-    const agg = emptyAggregate();
-    for (const pane of s.panes) if (pane.start >= start && pane.start < end) mergeInto(agg, pane.agg);
-    if (agg.count === 0) return;
+    const { lengthMs, slideMs } = this.options;
+    const start = end - lengthMs;
+    const scratch = this.scratch;
+    let agg: Pane | undefined;
+    if (lengthMs === slideMs) {
+      for (const pane of s.panes) if (pane.start === start) agg = pane;
+    } else {
+      scratch.clearAll();
+      for (const pane of s.panes) {
+        if (pane.start < start || pane.start >= end) continue;
+        mergeInto(scratch, pane);
+        scratch.outOfRange += pane.outOfRange;
+        if (pane.sketch !== undefined) scratch.merged.merge(pane.sketch);
+      }
+      agg = scratch;
+    }
+    if (agg === undefined) return;
+    const sketch = agg === scratch ? scratch.merged : agg.sketch;
     let rev = 0;
-    if (this.options.lateReadings === 're-emit') {
+    if (this.reEmit && agg.count > 0) {
       const revs = (s.revs ??= new Map());
       const previous = revs.get(end);
       rev = previous === undefined ? 0 : previous + 1;
       revs.set(end, rev);
     }
-    this.emit({
-      device: s.device,
-      metric: s.metric,
-      start,
-      end,
-      count: agg.count,
-      sum: agg.sum,
-      min: agg.min,
-      max: agg.max,
-      mean: agg.mean,
-      m2: agg.m2,
-      first: agg.first,
-      last: agg.last,
-      firstTs: agg.firstTs,
-      lastTs: agg.lastTs,
-      rev,
-    });
+    const w = scratch.result(s, start, end, rev, agg, sketch);
+    if (w !== undefined) this.sink.window(w);
+    else if (agg.outOfRange > 0) this.sink.outOfRangeOnly();
   }
+}
 
-  private flushCorrections(): void {
-    for (const s of this.dirtySeries) {
-      if (s.dirtyEnds) for (const end of [...s.dirtyEnds].sort((a, b) => a - b)) this.emitWindow(s, end);
-      s.dirtyEnds = undefined;
-    }
-    this.dirtySeries.clear();
-  }
+/** Panes kept for reuse at most: the smaller of maxSeries and this (each ≈ 0.2-1.2 KB with its sketch). */
+const POOL_MAX = 1_024;
+
+function seriesKey(device: string, metric: string): string {
+  return `${device}\u0000${metric}`;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { MAX_WINDOWS_PER_BATCH } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
+import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttUrl, PositiveMs } from './common.js';
+import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
@@ -11,17 +12,95 @@ export const MqttSourceConfig = z.object({
   url: MqttUrl,
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
+  session: z.enum(['clean', 'persistent']).default('clean'),
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
-export const SourceConfig = z.discriminatedUnion('type', [MqttSourceConfig]);
+/** An MQTT broker run inside the agent, for sensors that publish to the gateway directly. */
+export const MqttBrokerSourceConfig = z.object({
+  type: z.literal('mqtt-broker'),
+  name: z.string().min(1).default('mqtt-broker'),
+  host: z.string().min(1).default('0.0.0.0'),
+  port: Port.default(1883),
+  topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
+  maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+});
+
+/** A serial port carrying the firmware line format (serial-line.ts), e.g. /dev/ttyUSB0. */
+export const SerialSourceConfig = z.object({
+  type: z.literal('serial'),
+  /** Defaults to the port's path. */
+  name: z.string().min(1).optional(),
+  path: z.string().min(1),
+  baudRate: z.number().int().min(50).max(4_000_000).default(115_200),
+  dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+  parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+  /** Bound on one line (without CR LF); a longer line is a framing error and is skipped. */
+  maxLineBytes: z.number().int().min(16).max(65_536).default(SERIAL_MAX_LINE_BYTES),
+  /** Delay between attempts to reopen a port that vanished or failed to open. */
+  reopen: BackoffConfig.prefault({ initialMs: 250, maxMs: 5_000 }),
+});
+
+/** Telemetry lines from a file or from standard input (`path: '-'`), for replay and tests. */
+export const FileSourceConfig = z.object({
+  type: z.literal('file'),
+  name: z.string().min(1).default('file'),
+  path: z.string().min(1),
+  /** `json`: one telemetry JSON object per line; `serial`: the firmware serial line format. */
+  format: z.enum(['json', 'serial']).default('json'),
+  maxLineBytes: z.number().int().min(16).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+});
+
+export const SourceConfig = z.discriminatedUnion('type', [MqttSourceConfig, MqttBrokerSourceConfig, SerialSourceConfig, FileSourceConfig]);
 export type SourceConfig = z.output<typeof SourceConfig>;
+
+/**
+ * Per-series state of a stateful filter is bounded by `maxSeries`; at the bound the least recently
+ * updated series' state is forgotten (counted as `filter_state_evicted`).
+ */
+const FilterMaxSeries = z.number().int().min(1).default(10_000);
 
 export const RangeFilterConfig = z
   .object({ type: z.literal('range'), min: z.number(), max: z.number() })
   .refine((f) => f.min <= f.max, { message: 'min must not exceed max', path: ['min'] });
 
-export const FilterConfig = z.discriminatedUnion('type', [RangeFilterConfig]);
+/**
+ * Report by exception: a reading passes when it differs from the last passed one by more than
+ * `delta` (in the metric's unit), or when the last passed one is `heartbeatMs` old or older.
+ */
+export const DeadbandFilterConfig = z.object({
+  type: z.literal('deadband'),
+  delta: z.number().min(0),
+  heartbeatMs: PositiveMs.default(300_000),
+  maxSeries: FilterMaxSeries,
+});
+
+/** A token bucket per series on event time: `readingsPerS` sustained, `burst` at once. */
+export const RateLimitFilterConfig = z.object({
+  type: z.literal('rate-limit'),
+  readingsPerS: z.number().positive(),
+  burst: z.number().int().min(1).default(1),
+  maxSeries: FilterMaxSeries,
+});
+
+/** Drops a reading whose (device, seq) was already seen among the last `windowSize` seqs of its series. */
+export const DedupeFilterConfig = z.object({
+  type: z.literal('dedupe'),
+  windowSize: z.number().int().min(1).max(4_096).default(256),
+  maxSeries: FilterMaxSeries,
+});
+
+/** Drops a reading further than `maxDeviation` from the median of the series' previous `windowSize` readings. */
+export const SpikeFilterConfig = z.object({
+  type: z.literal('spike'),
+  windowSize: z.number().int().min(3).max(31).default(5),
+  maxDeviation: z.number().positive(),
+  maxSeries: FilterMaxSeries,
+});
+
+export const FilterConfig = z.discriminatedUnion('type', [RangeFilterConfig, DeadbandFilterConfig, RateLimitFilterConfig, DedupeFilterConfig, SpikeFilterConfig]);
 export type FilterConfig = z.output<typeof FilterConfig>;
 
 export const WindowsConfig = z
@@ -40,13 +119,37 @@ export const WindowsConfig = z
     lateReadings: z.enum(['drop', 're-emit']).default('drop'),
     /** With `re-emit`, closed windows stay correctable this long behind the watermark. */
     lateHorizonMs: z.number().int().min(0).default(600_000),
-    /** Bound on panes held per series (a pane is one slide interval). */
+    /** Bound on panes held per series (a pane is one slide interval): the open windows of a series. */
     maxPanesPerSeries: z.number().int().min(1).default(64),
+    /**
+     * Items kept per level of each pane's quantile sketch (even). Exact up to this many readings
+     * per window; beyond, rank error ≤ (⌊log2(n/k)⌋ + 1) · n / k (see edge-agent core/sketch.ts).
+     */
+    sketchK: z.number().int().min(8).max(4_096).multipleOf(2).default(128),
   })
   .refine((w) => w.slideMs === undefined || w.lengthMs % w.slideMs === 0, {
     message: 'lengthMs must be a multiple of slideMs',
     path: ['lengthMs'],
+  })
+  .refine((w) => w.maxPanesPerSeries >= panesNeeded(w), {
+    message: 'maxPanesPerSeries is too small to hold a window plus the lateness (and, with re-emit, the late horizon)',
+    path: ['maxPanesPerSeries'],
   });
+
+/** Panes a series holds in steady state: one window, the lateness, the correction horizon, and one being filled. */
+export function panesNeeded(w: { lengthMs: number; slideMs?: number | undefined; allowedLatenessMs: number; lateReadings: 're-emit' | 'drop'; lateHorizonMs: number }): number {
+  const slide = w.slideMs ?? w.lengthMs;
+  const horizon = w.lateReadings === 're-emit' ? w.lateHorizonMs : 0;
+  return Math.ceil((w.lengthMs + w.allowedLatenessMs + horizon) / slide) + 1;
+}
+
+/** Load shedding at the door: messages over the rate are dropped before decoding (counted as `messages_shed`). */
+export const IntakeConfig = z.object({
+  /** Omit for no limit. */
+  maxMessagesPerS: z.number().positive().optional(),
+  /** Messages let through at once above the rate. */
+  burstMessages: z.number().int().min(1).default(1_000),
+});
 
 export const BatchConfig = z.object({
   maxWindows: z.number().int().min(1).max(MAX_WINDOWS_PER_BATCH).default(500),
@@ -117,6 +220,7 @@ export const AgentConfigSchema = z.object({
   /** Filter chain per metric name; `default` applies to metrics without their own chain. */
   filters: z.record(z.union([z.literal('default'), MetricName]), z.array(FilterConfig)).default({}),
   windows: WindowsConfig.prefault({}),
+  intake: IntakeConfig.prefault({}),
   batch: BatchConfig.prefault({}),
   uplink: UplinkConfig,
   spool: SpoolConfig.default({ type: 'disk', maxSpoolBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, onFull: 'drop-oldest', fsync: 'per-batch', fsyncIntervalMs: 1_000 }),

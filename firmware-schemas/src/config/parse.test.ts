@@ -10,7 +10,9 @@ test('a minimal agent config gets its defaults', () => {
   const r = parseConfig(AgentConfigSchema, minimalAgent);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.windows.lengthMs, 60_000);
-  assert.deepEqual(r.value.sources[0]?.topics, ['sensors/+/telemetry']);
+  const source = r.value.sources[0];
+  assert.equal(source?.type, 'mqtt');
+  if (source?.type === 'mqtt') assert.deepEqual(source.topics, ['sensors/+/telemetry']);
   assert.equal(r.value.spool.type, 'disk');
   assert.equal(r.value.spool.type === 'disk' && r.value.spool.fsync, 'per-batch');
 });
@@ -35,7 +37,8 @@ test('environment overrides are matched to keys without regard to case', () => {
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.uplink.url, 'mqtt://127.0.0.1:1999');
   assert.equal(r.value.windows.maxSeries, 42);
-  assert.equal(r.value.sources[0]?.url, 'mqtt://127.0.0.1:2000');
+  const source = r.value.sources[0];
+  assert.equal(source?.type === 'mqtt' ? source.url : undefined, 'mqtt://127.0.0.1:2000');
 });
 
 test('an empty processor config is the embedded-broker default', () => {

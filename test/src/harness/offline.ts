@@ -32,10 +32,17 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   const alerts: AlertEvent[] = [];
   let pending: WindowResult[] = [];
   let windows = 0;
-  const engine = new WindowEngine({ ...agentConfig.windows, slideMs: options.windowMs }, (w) => {
-    windows++;
-    pending.push(w);
-  });
+  const engine = new WindowEngine(
+    { ...agentConfig.windows, slideMs: options.windowMs },
+    {
+      window: (w) => {
+        windows++;
+        pending.push(w);
+      },
+      evicted: () => undefined,
+      outOfRangeOnly: () => undefined,
+    },
+  );
   const clock = new ManualClock(fleetOptions.startMs);
   const pipeline = new IngestPipeline({ filters: new FilterChains(agentConfig.filters), windows: engine, clock, maxFutureMs: 60_000, counters: new Counters<AgentCounter>(agentCounterHelp), problems: new ProblemReport() });
   const toCloud = (): void => {

@@ -1,7 +1,7 @@
-import type { Reading, ReadingFilter } from './filter.js';
+import type { ReadingFilter } from './filter.js';
 
-/** Keeps readings within [min, max], both inclusive: the sensor's physical or plausible range. */
+/** Keeps readings within [min, max], both inclusive: the sensor's physical or plausible range. Stateless. */
 export function rangeFilter(config: { min: number; max: number }): ReadingFilter {
   const { min, max } = config;
-  return { name: 'range', keep: (r: Reading) => r.value >= min && r.value <= max };
+  return { kind: 'range', keep: (_device, _metric, _ts, value) => value >= min && value <= max };
 }

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { WindowResult } from '@tributary/firmware-schemas';
+import { WindowEngine, type AddOutcome, type WindowEngineOptions } from './window-engine.js';
+
+const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+const base: WindowEngineOptions = {
+  lengthMs: 60_000,
+  slideMs: 60_000,
+  allowedLatenessMs: 5_000,
+  maxSeries: 100,
+  onSeriesLimit: 'reject-new',
+  lateReadings: 'drop',
+  lateHorizonMs: 600_000,
+  maxPanesPerSeries: 64,
+  sketchK: 16,
+};
+
+/** [device, ts offset from T0, value]; the metric is always `t`. */
+type Input = readonly [string, number, number];
+
+function run(options: Partial<WindowEngineOptions>, inputs: readonly Input[], flush = true) {
+  const windows: WindowResult[] = [];
+  const events = { evicted: 0, outOfRangeOnly: 0 };
+  const engine = new WindowEngine(
+    { ...base, ...options },
+    { window: (w) => windows.push(w), evicted: () => events.evicted++, outOfRangeOnly: () => events.outOfRangeOnly++ },
+  );
+  const outcomes: AddOutcome[] = inputs.map(([d, dt, v]) => engine.add(d, 't', T0 + dt, v));
+  if (flush) engine.flush();
+  const brief = windows.map((w) => `${w.device} ${(w.start - T0) / 1000}-${(w.end - T0) / 1000} n${w.count} sum${w.sum} r${w.rev}`);
+  return { windows, outcomes, brief, events, engine };
+}
+
+const cases: { name: string; options?: Partial<WindowEngineOptions>; inputs: Input[]; outcomes?: AddOutcome[]; brief: string[]; flush?: boolean }[] = [
+  {
+    name: 'tumbling: the watermark closes a window, flush emits the open one',
+    inputs: [['a', 1_000, 1], ['a', 59_000, 2], ['a', 66_000, 4]],
+    brief: ['a 0-60 n2 sum3 r0', 'a 60-120 n1 sum4 r0'],
+  },
+  {
+    name: 'tumbling: nothing is emitted before the watermark passes the end',
+    inputs: [['a', 1_000, 1], ['a', 64_999, 2]],
+    flush: false,
+    brief: [],
+  },
+  {
+    name: 'a reading within the lateness is accepted into its still-open window',
+    inputs: [['a', 61_000, 1], ['b', 59_000, 2], ['a', 66_000, 1]],
+    brief: ['b 0-60 n1 sum2 r0', 'a 60-120 n2 sum2 r0'],
+  },
+  {
+    name: 'drop: a reading for an emitted window is late and dropped',
+    inputs: [['a', 1_000, 1], ['a', 70_000, 2], ['a', 2_000, 5]],
+    outcomes: ['accepted', 'accepted', 'late'],
+    brief: ['a 0-60 n1 sum1 r0', 'a 60-120 n1 sum2 r0'],
+  },
+  {
+    name: 're-emit: a late reading re-emits the whole window with rev 1',
+    options: { lateReadings: 're-emit' },
+    inputs: [['a', 1_000, 1], ['a', 70_000, 2], ['a', 2_000, 5]],
+    outcomes: ['accepted', 'accepted', 'corrected'],
+    brief: ['a 0-60 n1 sum1 r0', 'a 0-60 n2 sum6 r1', 'a 60-120 n1 sum2 r0'],
+  },
+  {
+    name: 're-emit: beyond the horizon a reading is too late',
+    options: { lateReadings: 're-emit', lateHorizonMs: 60_000 },
+    inputs: [['a', 1_000, 1], ['a', 200_000, 2], ['a', 2_000, 5]],
+    outcomes: ['accepted', 'accepted', 'too-late'],
+    brief: ['a 0-60 n1 sum1 r0', 'a 180-240 n1 sum2 r0'],
+  },
+  {
+    name: 'sliding: each reading lands in length/slide windows, built from panes',
+    options: { lengthMs: 60_000, slideMs: 20_000, allowedLatenessMs: 0 },
+    inputs: [['a', 5_000, 1], ['a', 25_000, 2], ['a', 45_000, 4]],
+    brief: ['a -40-20 n1 sum1 r0', 'a -20-40 n2 sum3 r0', 'a 0-60 n3 sum7 r0', 'a 20-80 n2 sum6 r0', 'a 40-100 n1 sum4 r0'],
+  },
+  {
+    name: 'sliding re-emit: a late reading corrects only the emitted windows that hold it',
+    options: { lengthMs: 60_000, slideMs: 20_000, allowedLatenessMs: 0, lateReadings: 're-emit' },
+    inputs: [['a', 5_000, 1], ['a', 45_000, 4], ['a', 21_000, 2]],
+    outcomes: ['accepted', 'accepted', 'corrected'],
+    brief: ['a -40-20 n1 sum1 r0', 'a -20-40 n1 sum1 r0', 'a -20-40 n2 sum3 r1', 'a 0-60 n3 sum7 r0', 'a 20-80 n2 sum6 r0', 'a 40-100 n1 sum4 r0'],
+  },
+  {
+    name: 'reject-new: a new series over maxSeries is refused',
+    options: { maxSeries: 1 },
+    inputs: [['a', 1_000, 1], ['b', 2_000, 1]],
+    outcomes: ['accepted', 'series-limit'],
+    brief: ['a 0-60 n1 sum1 r0'],
+  },
+  {
+    name: 'evict-lru: the least recently updated series is emitted and forgotten; its emitted window refuses it',
+    options: { maxSeries: 2, onSeriesLimit: 'evict-lru' },
+    inputs: [['a', 1_000, 1], ['b', 2_000, 1], ['a', 3_000, 1], ['c', 4_000, 1], ['b', 5_000, 7], ['b', 61_000, 9]],
+    outcomes: ['accepted', 'accepted', 'accepted', 'accepted', 'evicted-window', 'accepted'],
+    brief: ['b 0-60 n1 sum1 r0', 'a 0-60 n2 sum2 r0', 'c 0-60 n1 sum1 r0', 'b 60-120 n1 sum9 r0'],
+  },
+  {
+    name: 'pane limit: a series cannot open more panes than maxPanesPerSeries',
+    options: { maxPanesPerSeries: 2, allowedLatenessMs: 600_000 },
+    inputs: [['a', 1_000, 1], ['a', 61_000, 1], ['a', 121_000, 1]],
+    outcomes: ['accepted', 'accepted', 'pane-limit'],
+    brief: ['a 0-60 n1 sum1 r0', 'a 60-120 n1 sum1 r0'],
+  },
+  {
+    name: 'negative remainders: windows stay aligned for any timestamp',
+    options: { lengthMs: 7_000, slideMs: 7_000, allowedLatenessMs: 0 },
+    inputs: [['a', 0, 1]],
+    brief: [`a ${-(T0 % 7_000) / 1000}-${(7_000 - (T0 % 7_000)) / 1000} n1 sum1 r0`],
+  },
+];
+
+for (const c of cases) {
+  test(`window engine: ${c.name}`, () => {
+    const r = run(c.options ?? {}, c.inputs, c.flush ?? true);
+    if (c.outcomes) assert.deepEqual(r.outcomes, c.outcomes);
+    assert.deepEqual(r.brief, c.brief);
+  });
+}
+
+test('window results carry first/last by event time, Welford terms and quantiles', () => {
+  const { windows } = run({}, [['a', 3_000, 5], ['a', 1_000, 1], ['a', 2_000, 3]]);
+  const [w] = windows;
+  assert.ok(w);
+  assert.equal(w.first, 1);
+  assert.equal(w.last, 5);
+  assert.equal(w.lastTs, T0 + 3_000);
+  assert.equal(w.firstTs, T0 + 1_000);
+  assert.equal(w.mean, 3);
+  assert.ok(Math.abs(w.m2 - 8) < 1e-12);
+  assert.deepEqual(w.quantiles, { p50: 3, p90: 5, p99: 5 });
+  assert.equal(w.outOfRange, undefined);
+});
+
+test('out-of-range readings are counted against their window, and a window holding only those is reported', () => {
+  const windows: WindowResult[] = [];
+  let only = 0;
+  const engine = new WindowEngine(base, { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => only++ });
+  engine.add('a', 't', T0 + 1_000, 1);
+  assert.equal(engine.noteOutOfRange('a', 't', T0 + 2_000), true);
+  assert.equal(engine.noteOutOfRange('a', 't', T0 + 3_000), true);
+  assert.equal(engine.noteOutOfRange('a', 't', T0 + 61_000), true);
+  engine.add('a', 't', T0 + 200_000, 1);
+  assert.deepEqual(
+    windows.map((w) => [w.start - T0, w.count, w.outOfRange]),
+    [[0, 1, 2]],
+  );
+  assert.equal(only, 1);
+  assert.equal(engine.noteOutOfRange('a', 't', T0 + 1_000), false, 'a closed window is not changed');
+});
+
+test('a series with nothing open is forgotten once its windows are emitted', () => {
+  const { engine } = run({}, [['a', 1_000, 1], ['b', 200_000, 1]], false);
+  assert.equal(engine.activeSeries, 1);
+});

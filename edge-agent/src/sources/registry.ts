@@ -1,0 +1,29 @@
+import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
+import type { IngestPipeline } from '../core/pipeline.js';
+import { FileSource } from './file.js';
+import { MqttBrokerSource } from './mqtt-broker.js';
+import { MqttSource } from './mqtt.js';
+import { SerialSource } from './serial.js';
+import type { Source } from './source.js';
+
+/** What a source factory gets besides its own config. */
+export interface SourceContext {
+  readonly pipeline: IngestPipeline;
+  readonly log: Logger;
+  /** Unique per source instance, e.g. for an MQTT client id. */
+  readonly instanceId: string;
+  /** A serial port was lost or would not open. */
+  readonly serialPortLost: () => void;
+}
+
+/** Every source by its config `type`. */
+const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
+  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId),
+  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log),
+  serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
+  file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),
+};
+
+export function createSource(config: SourceConfig, ctx: SourceContext): Source {
+  return (factories[config.type] as (c: SourceConfig, x: SourceContext) => Source)(config, ctx);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:edge [-- --only core|mqtt|memory|overload]
+ *
+ * The edge agent's figures, each beside a reference measured in the same run (the machine is
+ * shared, so absolute numbers are noisy): core pipeline readings/s in process; readings/s through
+ * MQTT from a local Mosquitto beside a bare mqtt client; resident memory at 1k/10k/100k active
+ * series; memory growth under overload. Ends with one line of JSON with every figure.
+ */
+import { parseArgs } from 'node:util';
+import { benchCore } from './edge/throughput.js';
+import { benchMemory, benchOverload } from './edge/memory.js';
+import { benchMqtt } from './edge/mqtt.js';
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const parts = values.only === undefined ? ['core', 'mqtt', 'memory', 'overload'] : values.only.split(',');
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const figures: Record<string, number | string> = {};
+
+if (parts.includes('core')) {
+  log('core pipeline in process (decode + validate + filter + window), one core:');
+  Object.assign(figures, benchCore(log));
+}
+if (parts.includes('mqtt')) {
+  log('through MQTT from a local Mosquitto:');
+  Object.assign(figures, await benchMqtt(log));
+}
+if (parts.includes('memory')) {
+  log('resident memory by active series (a child process each, after GC):');
+  Object.assign(figures, await benchMemory(log));
+}
+if (parts.includes('overload')) {
+  log('overload: twice the sustainable rate, memory at simulated minute 2 and 20:');
+  Object.assign(figures, await benchOverload(log));
+}
+process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { WindowEngine, addReading, emptyAggregate, mergeInto, type Aggregate, type WindowEngineOptions } from '@tributary/edge-agent';
+import type { WindowResult } from '@tributary/firmware-schemas';
+import fc from 'fast-check';
+
+const T0 = 1_700_000_000_000;
+const K = 16;
+
+interface Reading {
+  readonly device: string;
+  readonly metric: string;
+  readonly ts: number;
+  readonly value: number;
+}
+
+/**
+ * Random streams: a few series, timestamps that mostly move forward with jitter (out of order
+ * within the lateness), exact duplicates, and now and then a reading far behind (late data).
+ */
+const streamArb = fc
+  .array(
+    fc.record({
+      device: fc.constantFrom('d1', 'd2', 'd,3'),
+      metric: fc.constantFrom('t', 'h'),
+      step: fc.integer({ min: 0, max: 4_000 }),
+      jitter: fc.integer({ min: -9_000, max: 2_000 }),
+      back: fc.option(fc.integer({ min: 10_000, max: 120_000 }), { freq: 8 }),
+      value: fc.integer({ min: -50, max: 50 }),
+      dup: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 250 },
+  )
+  .map((steps) => {
+    const out: Reading[] = [];
+    let clock = T0;
+    for (const s of steps) {
+      clock += s.step;
+      const r = { device: s.device, metric: s.metric, ts: clock + s.jitter - (s.back ?? 0), value: s.value / 4 };
+      out.push(r);
+      if (s.dup) out.push(r);
+    }
+    return out;
+  });
+
+const optionsArb = fc
+  .record({
+    slideMs: fc.constantFrom(5_000, 10_000, 20_000),
+    panes: fc.constantFrom(1, 2, 3),
+    allowedLatenessMs: fc.constantFrom(0, 3_000, 10_000),
+    lateReadings: fc.constantFrom('drop' as const, 're-emit' as const),
+    lateHorizonMs: fc.constantFrom(0, 20_000, 60_000),
+  })
+  .map(
+    (o): WindowEngineOptions => ({
+      lengthMs: o.slideMs * o.panes,
+      slideMs: o.slideMs,
+      allowedLatenessMs: o.allowedLatenessMs,
+      lateReadings: o.lateReadings,
+      lateHorizonMs: o.lateHorizonMs,
+      maxSeries: 1_000,
+      onSeriesLimit: 'reject-new',
+      maxPanesPerSeries: 1_000,
+      sketchK: K,
+    }),
+  );
+
+/** Which readings the watermark rules accept, decided one reading at a time without panes or windows. */
+function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Reading[] {
+  let maxTs = -Infinity;
+  let closed = -Infinity;
+  const out: Reading[] = [];
+  for (const r of stream) {
+    const late = r.ts < closed;
+    const paneStart = Math.floor(r.ts / o.slideMs) * o.slideMs;
+    if (late && (o.lateReadings === 'drop' || paneStart + o.slideMs <= closed - o.lateHorizonMs)) continue;
+    out.push(r);
+    if (!late && r.ts > maxTs) {
+      maxTs = r.ts;
+      closed = Math.max(closed, Math.floor((maxTs - o.allowedLatenessMs) / o.slideMs) * o.slideMs);
+    }
+  }
+  return out;
+}
+
+/** Every window recomputed from scratch over the accepted readings, keyed by series and end. */
+function bruteForce(o: WindowEngineOptions, accepted: readonly Reading[]): Map<string, { agg: Aggregate; values: number[] }> {
+  const windows = new Map<string, { agg: Aggregate; values: number[] }>();
+  for (const r of accepted) {
+    const paneStart = Math.floor(r.ts / o.slideMs) * o.slideMs;
+    for (let end = paneStart + o.slideMs; end <= paneStart + o.lengthMs; end += o.slideMs) {
+      const key = `${r.device}|${r.metric}|${end}`;
+      let w = windows.get(key);
+      if (w === undefined) windows.set(key, (w = { agg: emptyAggregate(), values: [] }));
+      addReading(w.agg, r.ts, r.value);
+      w.values.push(r.value);
+    }
+  }
+  return windows;
+}
+
+const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+test('emitted windows (latest revision) equal a brute-force recomputation over the same input', () => {
+  fc.assert(
+    fc.property(optionsArb, streamArb, (o, stream) => {
+      const emitted: WindowResult[] = [];
+      const engine = new WindowEngine(o, { window: (w) => emitted.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+      let acceptedCount = 0;
+      for (const r of stream) {
+        const outcome = engine.add(r.device, r.metric, r.ts, r.value);
+        if (outcome === 'accepted' || outcome === 'corrected') acceptedCount++;
+      }
+      engine.flush();
+      const accepted = acceptedByRules(o, stream);
+      assert.equal(acceptedCount, accepted.length, 'the engine accepts exactly the readings the watermark rules accept');
+
+      const latest = new Map<string, WindowResult>();
+      for (const w of emitted) {
+        const key = `${w.device}|${w.metric}|${w.end}`;
+        const previous = latest.get(key);
+        if (o.lateReadings === 'drop') assert.equal(previous, undefined, `window ${key} is emitted once in drop mode`);
+        else assert.equal(w.rev, previous === undefined ? 0 : previous.rev + 1, `revisions of ${key} count up from 0`);
+        latest.set(key, w);
+      }
+      const expected = bruteForce(o, accepted);
+      assert.deepEqual([...latest.keys()].sort(), [...expected.keys()].sort(), 'the same windows');
+      for (const [key, { agg, values }] of expected) {
+        const w = latest.get(key)!;
+        assert.equal(w.start, w.end - o.lengthMs);
+        assert.equal(w.count, agg.count, `${key} count`);
+        assert.ok(close(w.sum, agg.sum) && close(w.mean, agg.mean) && close(w.m2, agg.m2), `${key} sum/mean/m2`);
+        assert.deepEqual([w.min, w.max, w.first, w.last, w.firstTs, w.lastTs], [agg.min, agg.max, agg.first, agg.last, agg.firstTs, agg.lastTs], `${key} min/max/first/last`);
+        if (values.length < K) {
+          const sorted = [...values].sort((a, b) => a - b);
+          const q = (p: number): number => sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1]!;
+          assert.deepEqual(w.quantiles, { p50: q(0.5), p90: q(0.9), p99: q(0.99) }, `${key} quantiles`);
+        }
+      }
+      if (o.lengthMs === o.slideMs) {
+        let sum = 0;
+        for (const w of latest.values()) sum += w.count;
+        assert.equal(sum, accepted.length, 'Σ count over the latest revisions equals the readings accepted');
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('with evict-lru at a small maxSeries, every window is emitted once per revision and Σ count equals the readings accepted', () => {
+  fc.assert(
+    fc.property(optionsArb, streamArb, fc.integer({ min: 1, max: 4 }), (o, stream, maxSeries) => {
+      const tumbling = { ...o, lengthMs: o.slideMs, maxSeries, onSeriesLimit: 'evict-lru' as const };
+      const emitted: WindowResult[] = [];
+      let evicted = 0;
+      const engine = new WindowEngine(tumbling, { window: (w) => emitted.push(w), evicted: () => evicted++, outOfRangeOnly: () => undefined });
+      let accepted = 0;
+      for (const r of stream) {
+        const outcome = engine.add(r.device, r.metric, r.ts, r.value);
+        if (outcome === 'accepted' || outcome === 'corrected') accepted++;
+        assert.ok(engine.activeSeries <= maxSeries);
+      }
+      engine.flush();
+      const latest = new Map<string, WindowResult>();
+      for (const w of emitted) {
+        const key = `${w.device}|${w.metric}|${w.end}`;
+        const previous = latest.get(key);
+        assert.equal(w.rev, previous === undefined ? 0 : previous.rev + 1, `${key}: no second rev-0 emission after an eviction`);
+        if (previous) assert.ok(w.count > previous.count, `${key}: a correction carries the whole window`);
+        latest.set(key, w);
+      }
+      let sum = 0;
+      for (const w of latest.values()) sum += w.count;
+      assert.equal(sum, accepted);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('merging aggregates is associative (up to rounding) and agrees with adding every reading', () => {
+  const part = fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), { maxLength: 30 });
+  fc.assert(
+    fc.property(part, part, part, (a, b, c) => {
+      const of = (rs: [number, number][]): Aggregate => {
+        const g = emptyAggregate();
+        for (const [ts, x] of rs) addReading(g, ts, x);
+        return g;
+      };
+      const left = of(a);
+      mergeInto(left, of(b));
+      mergeInto(left, of(c));
+      const bc = of(b);
+      mergeInto(bc, of(c));
+      const right = of(a);
+      mergeInto(right, bc);
+      const all = of([...a, ...b, ...c]);
+      for (const g of [left, right]) {
+        assert.equal(g.count, all.count);
+        assert.equal(g.min, all.min);
+        assert.equal(g.max, all.max);
+        assert.ok(Math.abs(g.sum - all.sum) <= 1e-9 * Math.max(1, Math.abs(all.sum)) + 1e-6);
+        assert.ok(Math.abs(g.mean - all.mean) <= 1e-9 * Math.max(1, Math.abs(all.mean)) + 1e-9);
+        assert.ok(Math.abs(g.m2 - all.m2) <= 1e-9 * Math.max(1, all.m2));
+        assert.equal(g.firstTs, all.firstTs);
+        assert.equal(g.lastTs, all.lastTs);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
