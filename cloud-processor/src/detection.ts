@@ -28,11 +28,13 @@ interface Series {
 }
 
 interface AgentClock {
-  /** Newest window end seen from this agent: its event time. */
-  now: number;
-  lastSweep: number;
+  /** The last window boundary at which this agent's series were asked about silence. */
+  swept: number;
   readonly series: Set<Series>;
 }
+
+/** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
+const MAX_SWEEPS = 1_000;
 
 export interface DetectionSnapshot {
   v: 1;
@@ -65,11 +67,21 @@ export class Detection {
     return this.series.size;
   }
 
-  /** Feeds one agent's points (any order; each series' points older than its last are skipped). */
-  ingest(agent: string, points: readonly SeriesInput[]): AlertEvent[] {
+  /**
+   * Feeds one agent's points (any order; each series' points older than its last are skipped).
+   * `complete`: every window of the agent ending at or before it has now been fed (the batch's
+   * watermark); without it, the newest end is not trusted to be complete. Silence is judged at
+   * every window boundary up to there, interleaved with the points in time order, so the alerts
+   * depend on the points alone, never on how they were cut into batches (replay gives the same).
+   */
+  ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
     const alerts: AlertEvent[] = [];
     const clock = this.clockOf(agent);
-    for (const p of [...points].sort((a, b) => a.ts - b.ts)) {
+    const sorted = [...points].sort((a, b) => a.ts - b.ts);
+    const newest = sorted.at(-1);
+    const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
+    for (const p of sorted) {
+      this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock);
       if (p.ts <= s.lastTs) continue;
       s.lastTs = p.ts;
@@ -81,9 +93,8 @@ export class Detection {
         const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);
         this.observe(alerts, s, OUT_OF_RANGE, verdict, p.ts, threshold);
       }
-      if (p.ts > clock.now) clock.now = p.ts;
     }
-    this.sweep(clock, alerts);
+    this.sweep(clock, horizon, alerts);
     return alerts;
   }
 
@@ -91,14 +102,14 @@ export class Detection {
     return {
       v: 1,
       series: [...this.series.values()].map((s) => ({ device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() })),
-      agents: [...this.agents].map(([agent, c]) => [agent, c.now]),
+      agents: [...this.agents].map(([agent, c]) => [agent, c.swept]),
       alerts: this.lifecycle.snapshot(),
     };
   }
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
   restore(snapshot: DetectionSnapshot): void {
-    for (const [agent, now] of snapshot.agents) this.clockOf(agent).now = now;
+    for (const [agent, swept] of snapshot.agents) this.clockOf(agent).swept = swept;
     for (const r of snapshot.series) {
       const plan = this.plans(r.metric);
       if (plan.name !== r.detector || this.series.size >= this.maxSeries) continue;
@@ -115,27 +126,33 @@ export class Detection {
   }
 
   /**
-   * Once the agent's clock has moved a window on, asks each of its series about silence. `tick`
-   * gets the earliest time the series' next window could still arrive (the clock plus a window):
-   * a healthy series is then one cadence behind, one missing window makes it two.
+   * Asks the agent's series about silence at each window boundary t after the last one swept and
+   * up to `upTo`. `tick` gets t plus a window, the earliest time the next window could still come:
+   * a series that reported at t is then one cadence behind, one that missed t two.
    */
-  private sweep(clock: AgentClock, alerts: AlertEvent[]): void {
+  private sweep(clock: AgentClock, upTo: number, alerts: AlertEvent[]): void {
     let step = Infinity;
     for (const s of clock.series) if (s.lengthMs > 0 && s.lengthMs < step) step = s.lengthMs;
-    if (!(clock.now - clock.lastSweep >= step)) return;
-    clock.lastSweep = clock.now;
-    for (const s of clock.series) {
-      const silent = s.lastTs < clock.now;
-      if (!silent && !this.lifecycle.isOpen(s.device, s.metric, MISSING_DATA)) continue;
-      const verdict = silent && s.detector.tick ? s.detector.tick(clock.now + s.lengthMs) : quiet(Number.NaN);
-      this.observe(alerts, s, MISSING_DATA, verdict, clock.now, openThreshold(s.plan.sensitivity));
+    if (!Number.isFinite(step) || !Number.isFinite(upTo)) return;
+    const last = Math.floor(upTo / step) * step;
+    let t = Number.isFinite(clock.swept) ? clock.swept + step : last;
+    if ((last - t) / step > MAX_SWEEPS) t = last - MAX_SWEEPS * step;
+    for (; t <= last; t += step) {
+      clock.swept = t;
+      for (const s of clock.series) {
+        if (s.lastTs === -Infinity) continue;
+        const silent = s.lastTs < t;
+        if (!silent && !this.lifecycle.isOpen(s.device, s.metric, MISSING_DATA)) continue;
+        const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
+        this.observe(alerts, s, MISSING_DATA, verdict, t, openThreshold(s.plan.sensitivity));
+      }
     }
   }
 
   private clockOf(agent: string): AgentClock {
     let c = this.agents.get(agent);
     if (!c) {
-      c = { now: -Infinity, lastSweep: -Infinity, series: new Set() };
+      c = { swept: -Infinity, series: new Set() };
       this.agents.set(agent, c);
     }
     return c;

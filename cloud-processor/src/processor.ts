@@ -79,7 +79,7 @@ export class BatchProcessor {
       if (w.rev !== 0) continue;
       points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
     }
-    const alerts = this.o.detection.ingest(batch.agent, points);
+    const alerts = this.o.detection.ingest(batch.agent, points, batch.watermark);
     for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
     return alerts;
   }

@@ -138,7 +138,7 @@ export class EdgeAgent {
   private seal(windows: WindowResult[]): void {
     const { agentId, site } = this.options.config;
     const seq = this.uplink.nextSeq();
-    const envelope = { v: BATCH_FORMAT_VERSION, agent: agentId, ...(site === undefined ? {} : { site }), epoch: this.uplink.epoch, seq, sentAt: this.clock.now(), windows, counters: this.counters.snapshot() };
+    const envelope = { v: BATCH_FORMAT_VERSION, agent: agentId, ...(site === undefined ? {} : { site }), epoch: this.uplink.epoch, seq, sentAt: this.clock.now(), ...(Number.isFinite(this.windows.complete) ? { watermark: this.windows.complete } : {}), windows, counters: this.counters.snapshot() };
     let readings = 0;
     for (const w of windows) if (w.rev === 0) readings += w.count;
     this.counters.inc('batches_sealed');

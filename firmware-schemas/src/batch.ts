@@ -65,6 +65,12 @@ export const BatchEnvelopeSchema = z.object({
   epoch: z.number().int().min(0).default(0),
   seq: Seq,
   sentAt: EpochMs,
+  /**
+   * Every window of this agent ending at or before this time is in this batch or an earlier one.
+   * The cloud judges a series silent (missing data) only up to here, so a close split over two
+   * batches does not look like a dropout.
+   */
+  watermark: EpochMs.optional(),
   windows: z.array(WindowResultSchema).max(MAX_WINDOWS_PER_BATCH),
   counters: CountersSchema,
 });

@@ -71,6 +71,8 @@ export class WindowEngine {
   private maxEventTs = -Infinity;
   /** Every window ending at or before this has been emitted. A multiple of slideMs. */
   private closedBoundary = -Infinity;
+  /** Every window ending at or before this has been handed to the sink (unlike closedBoundary, set only once a close has finished emitting). */
+  private emittedUpTo = -Infinity;
 
   constructor(
     private readonly options: WindowEngineOptions,
@@ -142,9 +144,23 @@ export class WindowEngine {
     return true;
   }
 
+  /**
+   * Every window ending at or before this time has been emitted (so a batch sealed now, with the
+   * batches before it, holds all of them): the cloud judges silence against it. -Infinity at first.
+   */
+  get complete(): number {
+    return this.emittedUpTo;
+  }
+
   /** Emits every window that holds data and forgets all state: for shutdown. */
   flush(): void {
+    let last = this.emittedUpTo;
+    this.table.forEach((s) => {
+      const newest = s.panes.at(-1);
+      if (newest) last = Math.max(last, newest.start + this.options.lengthMs);
+    });
     this.table.forEach((s) => this.emitRange(s, this.closedBoundary, Infinity));
+    this.emittedUpTo = last;
     this.table.clear();
     this.tombstones.clear();
   }
@@ -237,6 +253,7 @@ export class WindowEngine {
       if (panes.length === 0) this.table.delete(s);
     });
     if (this.tombstones.size > 0) this.purgeTombstones(true);
+    this.emittedUpTo = boundary;
   }
 
   /** Emits, in order of end, each window of `s` holding data whose end is in (after, upTo]. */

@@ -49,7 +49,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
     if (pending.length === 0) return;
     const points: SeriesInput[] = pending.map((w) => ({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0, count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 }));
     pending = [];
-    alerts.push(...detection.ingest('offline', points));
+    alerts.push(...detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));
   };
   const transport: Transport = {
     send: (frame) => {
