@@ -11,6 +11,10 @@ import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
 import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
 import { BatchProcessor } from './processor.js';
+import { LogSink } from './alerts/sinks/log.js';
+import { MqttAlertSink } from './alerts/sinks/mqtt.js';
+import type { AlertSink } from './alerts/sinks/sink.js';
+import { WebhookSink } from './alerts/sinks/webhook.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { Detection, type DetectionSnapshot } from './detection.js';
 import { readState, writeState } from './state-file.js';
@@ -33,6 +37,8 @@ export class CloudProcessor {
   readonly detection: Detection;
   private readonly problems = new ProblemReport();
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
+  private readonly sinks: AlertSink[] = [];
+  private readonly webhooks: WebhookSink[];
   private readonly dedupeFile: string;
   private readonly checkpointFile: string;
   private broker: EmbeddedBroker | undefined;
@@ -65,7 +71,13 @@ export class CloudProcessor {
       onAlert: (alert) => this.publish(alert),
     });
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => processor.process(payload, agent));
+    this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
+    this.sinks.push(new LogSink(log.child({ unit: 'alerts' })), ...this.webhooks);
     this.counters.gauge('open_alerts', () => this.alerts.openCount);
+    this.counters.gauge('webhook_alerts_sent', () => this.webhooks.reduce((n, w) => n + w.counts.sent, 0));
+    this.counters.gauge('webhook_alerts_failed', () => this.webhooks.reduce((n, w) => n + w.counts.failed, 0));
+    this.counters.gauge('webhook_alerts_dropped', () => this.webhooks.reduce((n, w) => n + w.counts.dropped, 0));
+    this.counters.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
     this.counters.gauge('detector_series', () => this.detection.size);
     this.counters.gauge('backlog_batches', () => this.intake.backlog);
     this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
@@ -102,6 +114,8 @@ export class CloudProcessor {
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(this.url, this.intake, log.child({ unit: 'ingest' }), onAckSent, config.ingest.mqttClientId);
     await this.ingest.start();
+    const ingest = this.ingest;
+    this.sinks.push(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
     if (config.http) {
       this.http = await startCloudHttp({
         ...config.http,
@@ -109,7 +123,10 @@ export class CloudProcessor {
         intake: this.intake,
         metrics: () => this.metrics(),
         health: () => ({ ok: true, backlog: this.intake.backlog, openAlerts: this.alerts.openCount }),
-        routes: { '/api/agents': () => this.dedupe.stats() },
+        routes: {
+          '/api/agents': () => this.dedupe.stats(),
+          '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
+        },
         onAckSent,
       });
       log.info({ port: this.http.port }, 'HTTP listening');
@@ -125,6 +142,7 @@ export class CloudProcessor {
     for (const t of this.timers) clearInterval(t);
     this.writer.abort();
     this.intake.stop(new WriteAbortedError('stopping'));
+    for (const sink of this.sinks) await sink.stop(2_000);
     await this.ingest?.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
@@ -162,9 +180,7 @@ export class CloudProcessor {
   }
 
   private publish(alert: AlertEvent): void {
-    this.ingest?.publishAlert(alert);
-    const level = alert.state === 'resolved' ? 'info' : 'warn';
-    this.options.log[level]({ alert: { id: alert.id, state: alert.state, severity: alert.severity, device: alert.device, metric: alert.metric } }, alert.message);
+    for (const sink of this.sinks) sink.send(alert);
     for (const listener of this.listeners) listener(alert);
   }
 

@@ -61,6 +61,8 @@ export class Detection {
     private readonly lifecycle: AlertLifecycle,
     private readonly maxSeries: number,
     private readonly onEvicted: () => void = () => undefined,
+    /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
+    private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
   ) {}
 
   get size(): number {
@@ -87,7 +89,9 @@ export class Detection {
       s.lastTs = p.ts;
       if (p.lengthMs > 0) s.lengthMs = p.lengthMs;
       const threshold = openThreshold(s.plan.sensitivity);
-      this.observe(alerts, s, s.plan.name, s.detector.update(p), p.ts, threshold);
+      const verdict = s.detector.update(p);
+      this.onVerdict?.(p, verdict);
+      this.observe(alerts, s, s.plan.name, verdict, p.ts, threshold);
       const glitches = p.outOfRange ?? 0;
       if (glitches > 0 || this.lifecycle.isOpen(s.device, s.metric, OUT_OF_RANGE)) {
         const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);

@@ -13,3 +13,5 @@ export * from './nab/csv.js';
 export * from './nab/score.js';
 export * from './nab/corpus.js';
 export * from './nab/run.js';
+export { replay, type ReplayResult } from './replay/replay.js';
+export { fromCsv, fromInflux, type InfluxSelection, type ReplayInput } from './replay/sources.js';

@@ -18,3 +18,5 @@ export * from './runtime/counters.js';
 export * from './runtime/backoff.js';
 export * from './runtime/problem-report.js';
 export * from './runtime/logger.js';
+export * from './scoring/ground-truth.js';
+export * from './scoring/alerts.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { Regimes, type Regime } from './regimes.js';
+import { Regimes, type Regime, type RegimesState } from './regimes.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -32,7 +32,7 @@ export type WindowRulesConfig = z.output<typeof WindowRulesConfig>;
 const MAD_TO_SIGMA = 1.4826;
 
 interface State {
-  regimes: Regime[];
+  regimes: RegimesState;
   previousLevel: number | null;
   rise: number[];
   drop: number[];
@@ -64,11 +64,13 @@ class WindowRules implements Detector {
   private readonly spread: SortedWindow;
   private readonly intervals: SortedWindow;
   private readonly regimes: Regimes;
-  /** Index of the known level the previous calm window was at, or null. */
+  /** Id of the known level the previous one-level window was at, or null. */
   private previousLevel: number | null;
   /** The previous window: its mean and spread, and the noise it was measured against. */
   private prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
   private lastTs: number | null;
+  /** Time since the previous point (not state: set by each update before it is read). */
+  private lastInterval: number | undefined;
   private flatRun: number;
   private n: number;
 
@@ -89,21 +91,28 @@ class WindowRules implements Detector {
   }
 
   update(p: SeriesPoint): Verdict {
-    if (this.lastTs !== null && p.ts > this.lastTs) this.intervals.push(p.ts - this.lastTs);
+    this.lastInterval = this.lastTs !== null && p.ts > this.lastTs ? p.ts - this.lastTs : undefined;
+    if (this.lastInterval !== undefined) this.intervals.push(this.lastInterval);
     this.lastTs = p.ts;
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
     this.flatRun = flat && p.count >= this.config.stuckMinReadings ? this.flatRun + 1 : 0;
     const level = this.regimes.knownLevelOf(p.value, floor);
-    const explained = this.regimes.explains(p.min, p.max, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
     // or arriving at a known level from elsewhere, is a switch between levels, not a step.
+    // Readings all at known levels: an ordinary window, or one straddling a switch the series
+    // has made before (a machine starting mid-window); a first switch is news once.
     const low = this.regimes.knownLevelOf(p.min, floor);
     const high = this.regimes.knownLevelOf(p.max, floor);
-    const straddles = explained && low !== undefined && high !== undefined && distinct(low, high);
-    const before = this.previousLevel === null ? undefined : this.regimes.levels[this.previousLevel];
-    const switched = straddles || (level !== undefined && before !== undefined && before !== level && distinct(level, before));
+    const twoLevels = low !== undefined && high !== undefined && low !== high && distinct(low, high);
+    const straddles = twoLevels && this.regimes.knownSwitch(low, high);
+    const explained = low !== undefined && high !== undefined && (low === high || straddles);
+    const before = this.previousLevel === null ? undefined : this.regimes.levels.find((r) => r.id === this.previousLevel);
+    const jumped = level !== undefined && before !== undefined && before !== level && distinct(level, before);
+    const switched = straddles || (jumped && this.regimes.knownSwitch(before, level));
+    // A step across missing windows spans their trend too: only consecutive windows are compared.
+    const consecutive = this.lastInterval !== undefined && this.intervals.length > 0 && this.lastInterval <= 1.5 * this.intervals.median();
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).
@@ -133,7 +142,7 @@ class WindowRules implements Detector {
         consider(zDrop / this.config.zThreshold, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
         consider(scatter / this.config.burstRatio, p.value, () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`);
       }
-      if (step !== undefined && !switched) {
+      if (step !== undefined && !switched && consecutive) {
         const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
         consider(zStep / this.config.zThreshold, p.value, () => `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`);
       }
@@ -146,18 +155,21 @@ class WindowRules implements Detector {
     // only from ordinary windows, so one fault does not teach the series that faults are usual.
     const oneLevel = !flat && !straddles && looksLikeOneLevel(p);
     const ordinary = best === undefined && oneLevel && sigma !== undefined;
+    if (jumped) this.regimes.learnSwitch(before, level);
     if (oneLevel) {
       const joined = this.regimes.learn(p.value, p.stddev, this.n, floor);
-      this.previousLevel = this.regimes.levels.indexOf(joined);
+      this.previousLevel = joined.id;
       this.prevWindow = { mean: p.value, sd: p.stddev, sigma: level?.sigma ?? p.stddev };
-    } else if (!explained) {
+    } else if (!explained && !twoLevels) {
+      // A window between two known levels keeps where the series came from, so the next one can
+      // learn the switch; anything else breaks the thread.
       this.previousLevel = null;
     }
     if (ordinary) {
       this.rise.push(rise!);
       this.drop.push(drop!);
       this.spread.push(p.stddev);
-      if (step !== undefined && !switched) this.step.push(step);
+      if (step !== undefined && !switched && consecutive) this.step.push(step);
     }
     this.n++;
     if (!best) return quiet(p.value);
@@ -178,7 +190,7 @@ class WindowRules implements Detector {
 
   snapshot(): State {
     return {
-      regimes: this.regimes.levels.map((r) => ({ ...r })),
+      regimes: this.regimes.snapshot(),
       previousLevel: this.previousLevel,
       rise: this.rise.toArray(),
       drop: this.drop.toArray(),

@@ -1,4 +1,7 @@
-import { agentOfTopic, topics, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
+import { agentOfTopic, topics, type Logger } from '@tributary/firmware-schemas';
+
+/** Alert publishes allowed to wait for the broker at once. */
+const MAX_UNACKED = 1_000;
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Intake } from './intake.js';
 
@@ -53,9 +56,23 @@ export class MqttIngest {
     await subscribed;
   }
 
-  /** Publishes an alert transition on `tributary/v1/alerts/{device}/{metric}` at QoS 1. */
-  publishAlert(alert: AlertEvent): void {
-    this.client?.publish(topics.alert(alert.device, alert.metric), JSON.stringify(alert), { qos: 1 });
+  /** Messages published at QoS 1 and not yet acknowledged by the broker (kept by mqtt.js while offline). */
+  private unacked = 0;
+  /** Publishes dropped because too many were waiting for the broker. */
+  dropped = 0;
+
+  /**
+   * Publishes at QoS 1 (alerts). mqtt.js keeps unacknowledged messages while offline; beyond
+   * MAX_UNACKED waiting ones a new one is dropped and counted, so an absent broker cannot fill memory.
+   */
+  publish(topic: string, payload: string): void {
+    const client = this.client;
+    if (!client || this.unacked >= MAX_UNACKED) {
+      this.dropped++;
+      return;
+    }
+    this.unacked++;
+    client.publish(topic, payload, { qos: 1 }, () => this.unacked--);
   }
 
   async stop(): Promise<void> {

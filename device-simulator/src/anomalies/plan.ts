@@ -3,19 +3,8 @@ import type { SensorKind } from '../signals/kinds.js';
 import type { MachineSchedule } from '../signals/machine.js';
 import { anomalyModels, type ActiveAnomaly, type AnomalyKind } from './kinds.js';
 
-/**
- * One injected anomaly, as written to the ground-truth file (one JSON line each): which series,
- * what kind, from `start` to `end` (event time as the device stamps it, ms since the epoch, both
- * inclusive; a spike has start = end) and its size in the metric's unit (see `anomalyModels`).
- */
-export interface GroundTruth {
-  readonly device: string;
-  readonly metric: string;
-  readonly kind: AnomalyKind;
-  readonly start: number;
-  readonly end: number;
-  readonly magnitude: number;
-}
+/** One injected anomaly as written to the ground-truth file (the contract is in firmware-schemas). */
+export type { GroundTruth } from '@tributary/firmware-schemas';
 
 export interface AnomalyPlan {
   /** Expected anomalies per series (device + metric) per simulated day. */

@@ -1,4 +1,4 @@
-import type { GroundTruth } from './anomalies/plan.js';
+import type { GroundTruth } from './ground-truth.js';
 
 /** The part of an alert the scorer needs: which series, and when it opened (event time, ms). */
 export interface ScoredAlert {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GroundTruth } from './anomalies/plan.js';
-import { formatScore, scoreAlerts, type ScoredAlert } from './score.js';
+import type { GroundTruth } from './ground-truth.js';
+import { formatScore, scoreAlerts, type ScoredAlert } from './alerts.js';
 
 const MIN = 60_000;
 const label = (device: string, metric: string, kind: GroundTruth['kind'], startMin: number, endMin: number): GroundTruth => ({ device, metric, kind, start: startMin * MIN, end: endMin * MIN, magnitude: 1 });

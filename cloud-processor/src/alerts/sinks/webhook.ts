@@ -1,0 +1,111 @@
+import { Backoff, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
+import type { z } from 'zod';
+import type { AlertSink } from './sink.js';
+
+type Settings = z.output<typeof WebhookConfig>;
+
+export interface WebhookCounts {
+  sent: number;
+  failed: number;
+  dropped: number;
+}
+
+/** Seconds or an HTTP date (RFC 9110 §10.2.3) to milliseconds; 0 when absent or unreadable. */
+function retryAfterMs(header: string | null): number {
+  if (header === null) return 0;
+  const s = Number(header);
+  if (Number.isFinite(s)) return Math.max(0, s * 1000);
+  const d = Date.parse(header);
+  return Number.isNaN(d) ? 0 : Math.max(0, d - Date.now());
+}
+
+/**
+ * POSTs each alert transition as JSON to a URL, in order, one at a time. 2xx is delivered; 429,
+ * 5xx, timeouts and refused connections are retried after max(Retry-After, backoff with jitter)
+ * up to `maxAttempts`; another 4xx is the receiver refusing this alert, which is counted as failed.
+ * The queue is bounded: beyond `maxQueue` the oldest waiting transition is dropped and counted.
+ */
+export class WebhookSink implements AlertSink {
+  readonly name: string;
+  readonly counts: WebhookCounts = { sent: 0, failed: 0, dropped: 0 };
+  private readonly queue: AlertEvent[] = [];
+  private running = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: Settings,
+    private readonly log: Logger,
+  ) {
+    this.name = `webhook ${new URL(config.url).host}`;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  send(alert: AlertEvent): void {
+    if (this.stopped) return;
+    if (this.queue.length >= this.config.maxQueue) {
+      this.queue.shift();
+      this.counts.dropped++;
+    }
+    this.queue.push(alert);
+    if (!this.running) this.idle = this.drain();
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
+    await Promise.race([this.idle, deadline]);
+    this.stopped = true;
+    this.wake?.();
+    this.counts.dropped += this.queue.splice(0).length;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const alert = this.queue[0]!;
+      const delivered = await this.deliver(alert);
+      if (this.queue[0] === alert) this.queue.shift();
+      if (delivered) this.counts.sent++;
+      else this.counts.failed++;
+    }
+    this.running = false;
+  }
+
+  private async deliver(alert: AlertEvent): Promise<boolean> {
+    const backoff = new Backoff(this.config.backoff.initialMs, this.config.backoff.maxMs);
+    const body = JSON.stringify(alert);
+    for (let attempt = 1; attempt <= this.config.maxAttempts && !this.stopped; attempt++) {
+      let wait: number;
+      try {
+        const res = await fetch(this.config.url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...this.config.headers },
+          signal: AbortSignal.timeout(this.config.timeoutMs),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) return true;
+        if (res.status !== 429 && res.status < 500) {
+          this.log.warn({ status: res.status, alert: alert.id }, 'webhook refused an alert');
+          return false;
+        }
+        wait = Math.max(retryAfterMs(res.headers.get('retry-after')), backoff.next());
+      } catch (err) {
+        wait = backoff.next();
+        if (attempt === 1) this.log.warn({ err: (err as Error).message, url: this.config.url }, 'webhook unreachable; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return false;
+  }
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
+import { AlertLifecycle } from './alerts/lifecycle.js';
+import { detectorPlans } from './detect/registry.js';
+import { sensorWindows } from './detect/synthetic.js';
+import { Detection, MISSING_DATA, OUT_OF_RANGE, type SeriesInput } from './detection.js';
+
+const config = ProcessorConfigSchema.parse({});
+const W = 300_000;
+
+function detection(): Detection {
+  return new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 1000);
+}
+
+/** Eight temperature series over a day; series 3 spikes at window 200, series 5 goes silent at 150–160. */
+function fleet(): SeriesInput[] {
+  const out: SeriesInput[] = [];
+  for (let s = 0; s < 8; s++) {
+    const windows = sensorWindows({ seed: 10 + s, windows: 288, dailyAmplitude: 3, noise: 0.1, readingsPerWindow: 20, fault: (w, r, x) => (s === 3 && w === 200 && r === 4 ? x + 6 : x), missing: (w) => s === 5 && w >= 150 && w < 160 });
+    for (const p of windows) out.push({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W, outOfRange: s === 6 && p.ts === windows[240]!.ts ? 2 : 0 });
+  }
+  return out;
+}
+
+const brief = (alerts: AlertEvent[]): string[] => alerts.map((a) => `${a.state} ${a.device} ${a.detector} ${a.at}`);
+
+/** Feeds the points cut into batches of `size`, each with the watermark an agent would send. */
+function inBatches(d: Detection, points: SeriesInput[], size: number): AlertEvent[] {
+  const sorted = [...points].sort((a, b) => a.ts - b.ts);
+  const alerts: AlertEvent[] = [];
+  for (let i = 0; i < sorted.length; i += size) {
+    const batch = sorted.slice(i, i + size);
+    const next = sorted[i + size];
+    // Complete up to the last end all of whose windows are in: before the next batch's first end.
+    const complete = next === undefined ? batch.at(-1)!.ts : next.ts - W;
+    alerts.push(...d.ingest('gw', batch, complete));
+  }
+  return alerts;
+}
+
+test('detection finds the spike, the silence and the out-of-range readings, and nothing else', () => {
+  const alerts = inBatches(detection(), fleet(), 50);
+  const opened = alerts.filter((a) => a.state === 'opened').map((a) => `${a.device} ${a.detector}`);
+  assert.deepEqual(opened.sort(), ['dev-3 ensemble', `dev-5 ${MISSING_DATA}`, `dev-6 ${OUT_OF_RANGE}`]);
+});
+
+test('alerts do not depend on how the points were cut into batches', () => {
+  const whole = inBatches(detection(), fleet(), 100_000);
+  for (const size of [7, 8, 13, 500]) assert.deepEqual(brief(inBatches(detection(), fleet(), size)), brief(whole), `batches of ${size}`);
+});
+
+test('checkpoint and restore give the same alerts as an uninterrupted run', () => {
+  const points = fleet().sort((a, b) => a.ts - b.ts);
+  // Stop between two window ends, as a processor does: what came before is complete.
+  const middle = points[Math.floor(points.length / 2)]!.ts;
+  const half = points.findIndex((p) => p.ts === middle);
+  const uninterrupted = inBatches(detection(), points, 40);
+  const first = detection();
+  const before = inBatches(first, points.slice(0, half), 40);
+  const resumed = detection();
+  resumed.restore(JSON.parse(JSON.stringify(first.snapshot())));
+  const after = inBatches(resumed, points.slice(half), 40);
+  assert.deepEqual(brief([...before, ...after]), brief(uninterrupted));
+});
+
+test('series beyond maxSeries evict the least recently updated', () => {
+  let evicted = 0;
+  const d = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 3, () => evicted++);
+  const p = (device: string, ts: number): SeriesInput => ({ device, metric: 'x', ts, lengthMs: W, value: 1, min: 1, max: 1, stddev: 0, count: 2 });
+  d.ingest('gw', [p('a', W), p('b', W), p('c', W), p('a', 2 * W), p('d', 2 * W)]);
+  assert.equal(d.size, 3);
+  assert.equal(evicted, 1);
+  assert.deepEqual(d.snapshot().series.map((s) => s.device).sort(), ['a', 'c', 'd']);
+});

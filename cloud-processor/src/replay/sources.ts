@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
+import type { SeriesInput } from '../detection.js';
+import { parseSeriesCsv } from '../nab/csv.js';
+
+/** Points to replay, per agent (the live path keeps one event-time clock per agent). */
+export type ReplayInput = Map<string, SeriesInput[]>;
+
+export interface InfluxSelection {
+  readonly url: string;
+  readonly database: string;
+  /** Metrics (measurements); every metric in the database when empty. */
+  readonly metrics: readonly string[];
+  readonly device?: string | undefined;
+  /** Time range, ms since the epoch; [from, to). */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+type Series = { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] };
+
+async function query(url: string, database: string, q: string): Promise<Series[]> {
+  const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+  if (!res.ok) throw new Error(`InfluxDB query failed with HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  const body = (await res.json()) as { results: Array<{ error?: string; series?: Series[] }> };
+  const first = body.results[0];
+  if (first?.error) throw new Error(`InfluxDB query error: ${first.error}`);
+  return first?.series ?? [];
+}
+
+/** An InfluxQL string literal (the single quote escaped, InfluxQL's only special character there). */
+const literal = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The median spacing of a series' points: its window length when not stored. */
+function typicalSpacing(ts: readonly number[]): number {
+  const diffs = ts.slice(1).map((t, i) => t - ts[i]!).filter((d) => d > 0).sort((a, b) => a - b);
+  return diffs.length === 0 ? 0 : diffs[diffs.length >> 1]!;
+}
+
+/**
+ * Window points stored by the processor (see the README's schema), read back exactly as they
+ * were written, per agent. The window length is the series' usual spacing.
+ */
+export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
+  let metrics = [...sel.metrics];
+  if (metrics.length === 0) {
+    const shown = await query(sel.url, sel.database, 'SHOW MEASUREMENTS');
+    metrics = (shown[0]?.values ?? []).map((v) => String(v[0])).filter((m) => !(RESERVED_MEASUREMENTS as readonly string[]).includes(m));
+  }
+  const where = [
+    ...(sel.from === undefined ? [] : [`time >= ${sel.from}ms`]),
+    ...(sel.to === undefined ? [] : [`time < ${sel.to}ms`]),
+    ...(sel.device === undefined ? [] : [`"device" = ${literal(sel.device)}`]),
+  ];
+  const out: ReplayInput = new Map();
+  for (const metric of metrics) {
+    const q = `SELECT * FROM "${metric.replace(/"/g, '\\"')}"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "device", "agent"`;
+    for (const s of await query(sel.url, sel.database, q)) {
+      const col = (name: string): number => s.columns.indexOf(name);
+      const [t, count, mean, min, max, stddev, first, last, oor] = ['time', 'count', 'mean', 'min', 'max', 'stddev', 'first', 'last', 'out_of_range'].map(col) as number[];
+      const lengthMs = typicalSpacing(s.values.map((v) => Number(v[t!])));
+      const agent = s.tags?.agent ?? '';
+      const list = out.get(agent) ?? out.set(agent, []).get(agent)!;
+      for (const v of s.values) {
+        const num = (i: number | undefined): number | undefined => (i === undefined || i < 0 || v[i] === null ? undefined : Number(v[i]));
+        list.push({
+          device: s.tags?.device ?? '',
+          metric,
+          ts: Number(v[t!]),
+          lengthMs,
+          value: num(mean)!,
+          min: num(min)!,
+          max: num(max)!,
+          stddev: num(stddev) ?? 0,
+          count: num(count) ?? 1,
+          ...(num(first) === undefined ? {} : { first: num(first)! }),
+          ...(num(last) === undefined ? {} : { last: num(last)! }),
+          outOfRange: num(oor) ?? 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A CSV of `timestamp,value` rows (the NAB format) as one raw series named after the file. */
+export function fromCsv(path: string): { name: string; points: SeriesInput[] } {
+  const name = basename(path).replace(/\.csv$/i, '');
+  const points = parseSeriesCsv(readFileSync(path, 'utf8'), name).map((r) => ({ device: name, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
+  return { name, points };
+}
