@@ -64,7 +64,7 @@ export class Pipeline {
       broker: options.brokerUrl === undefined ? { type: 'embedded', host: '127.0.0.1', port: 0 } : { type: 'external', url: options.brokerUrl },
       influx: { url: options.influxUrl, database: options.database },
       stateDir: join(options.stateDir, 'cloud'),
-      ...(options.uplink === 'http' ? { http: { host: '127.0.0.1', port: 0 } } : {}),
+      http: { host: '127.0.0.1', port: 0 },
     });
     const cloud = new CloudProcessor({ config: cloudConfig, log: log.child({ process: 'cloud' }) });
     await cloud.start();

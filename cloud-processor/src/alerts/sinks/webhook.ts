@@ -23,7 +23,7 @@ function retryAfterMs(header: string | null): number {
  * POSTs each alert transition as JSON to a URL, in order, one at a time. 2xx is delivered; 429,
  * 5xx, timeouts and refused connections are retried after max(Retry-After, backoff with jitter)
  * up to `maxAttempts`; another 4xx is the receiver refusing this alert, which is counted as failed.
- * The queue is bounded: beyond `maxQueue` the oldest waiting transition is dropped and counted.
+ * The queue of waiting transitions is bounded: beyond `maxQueue` the oldest is dropped and counted.
  */
 export class WebhookSink implements AlertSink {
   readonly name: string;
@@ -66,9 +66,9 @@ export class WebhookSink implements AlertSink {
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0 && !this.stopped) {
-      const alert = this.queue[0]!;
+      // Out of the queue while on the wire: the bound applies to transitions still waiting.
+      const alert = this.queue.shift()!;
       const delivered = await this.deliver(alert);
-      if (this.queue[0] === alert) this.queue.shift();
       if (delivered) this.counts.sent++;
       else this.counts.failed++;
     }

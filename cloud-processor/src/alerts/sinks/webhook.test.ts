@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { silentLogger, WebhookConfig, type AlertEvent } from '@tributary/firmware-schemas';
+import { WebhookSink } from './webhook.js';
+
+const alert = (n: number): AlertEvent => ({ v: 1, id: `a${n}`, state: 'opened', device: 'd', metric: 'm', detector: 'e', severity: 'warning', score: 0.6, value: n, openedAt: 1_700_000_000_000, at: 1_700_000_000_000, message: `alert ${n}` });
+
+/** A webhook receiver: answers each POST with the next status of `script` (then 204), records bodies. */
+async function receiver(t: TestContext, script: Array<{ status: number; headers?: Record<string, string> }>) {
+  const received: Array<{ id: string; at: number }> = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const next = script.shift() ?? { status: 204 };
+      if (next.status < 300) received.push({ id: (JSON.parse(body) as AlertEvent).id, at: Date.now() });
+      res.writeHead(next.status, next.headers ?? {}).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('webhook: alerts are POSTed in order; 503 and 429 are retried (Retry-After honoured)', async (t) => {
+  const r = await receiver(t, [{ status: 503 }, { status: 429, headers: { 'retry-after': '1' } }]);
+  const sink = new WebhookSink(WebhookConfig.parse({ url: r.url, backoff: { initialMs: 10, maxMs: 50 } }), silentLogger);
+  const t0 = Date.now();
+  for (let i = 0; i < 3; i++) sink.send(alert(i));
+  await until(() => r.received.length === 3);
+  assert.deepEqual(r.received.map((x) => x.id), ['a0', 'a1', 'a2']);
+  assert.ok(r.received[0]!.at - t0 >= 1000, 'waited for Retry-After: 1');
+  assert.deepEqual(sink.counts, { sent: 3, failed: 0, dropped: 0 });
+  await sink.stop(100);
+});
+
+test('webhook: a refusing receiver (4xx) fails that alert and moves on; a full queue drops the oldest', async (t) => {
+  const r = await receiver(t, [{ status: 400 }]);
+  const sink = new WebhookSink(WebhookConfig.parse({ url: r.url, maxQueue: 2 }), silentLogger);
+  for (let i = 0; i < 5; i++) sink.send(alert(i));
+  await until(() => sink.counts.sent + sink.counts.failed + sink.counts.dropped === 5);
+  // a0 went out at once and was refused; of a1…a4 waiting behind it, only the newest two fit.
+  assert.deepEqual(sink.counts, { sent: 2, failed: 1, dropped: 2 });
+  assert.deepEqual(r.received.map((x) => x.id), ['a3', 'a4']);
+  await sink.stop(100);
+});
