@@ -165,7 +165,7 @@ class Ensemble implements Detector {
       this.quietLevel = s;
     }
     if (s === 0 || !why) {
-      return best > 0 && why ? { score: 0, level: scoreFromSurprise(best, this.config.alarmSurprise), value: why.value, surprise: 0, reason: `${who}: ${why.reason} (already reported)` } : quiet(point.value);
+      return best > 0 && why ? { score: 0, level: scoreFromSurprise(best, this.config.alarmSurprise), value: why.value, surprise: 0, reason: `${who}: ${why.reason}` } : quiet(point.value);
     }
     // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
     const reason = second >= this.config.refractorySurprise ? `${who}: ${why.reason}; also ${also}` : `${who}: ${why.reason}`;

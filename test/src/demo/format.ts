@@ -16,7 +16,7 @@ export function formatSummary(s: PipelineSummary, readingsInInflux: number, wind
     '',
     'Summary',
     `  readings sent        ${s.readingsSent} (${s.messagesSent} messages)`,
-    `  readings accepted    ${s.readingsAccepted}`,
+    `  readings accepted    ${s.readingsAccepted}${s.readingsFiltered > 0 ? ` (${s.readingsFiltered} filtered out by the agent: outside the sensor's range)` : ''}`,
     `  readings in InfluxDB ${readingsInInflux} (Σ count over all windows${readingsInInflux === s.readingsAccepted ? ', equal to accepted' : ', DIFFERENT from accepted'})`,
     `  windows written      ${s.windowsWritten}`,
     `  anomalies injected   ${s.anomaliesInjected}`,

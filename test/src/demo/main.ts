@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '@tributary/device-simulator';
+import { anomalyKinds, parseDuration, type AnomalyKind } from '@tributary/device-simulator';
 import { pino } from 'pino';
 import { INFLUXD_MISSING, startInfluxd, type Influxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '1d' },
     seconds: { type: 'string', default: '60' },
     seed: { type: 'string', default: '1' },
+    anomalies: { type: 'string', default: anomalyKinds.join(',') },
     'log-level': { type: 'string', default: 'error' },
   },
 });
@@ -40,6 +41,9 @@ const seconds = Number(values.seconds);
 if (!Number.isInteger(devices) || devices < 1) die(`--devices ${values.devices} must be a positive integer`);
 if (durationMs === undefined) die(`--duration ${values.duration} is not a duration such as 6h or 1d`);
 if (!(seconds > 0)) die(`--seconds ${values.seconds} must be positive`);
+const kinds = values.anomalies.split(',').filter((k) => k !== '');
+const unknown = kinds.filter((k) => !(anomalyKinds as readonly string[]).includes(k));
+if (unknown.length > 0) die(`--anomalies: unknown kind(s) ${unknown.join(', ')} (known: ${anomalyKinds.join(', ')})`);
 
 let influxd: Influxd | undefined;
 let influxUrl = process.env.INFLUX_URL;
@@ -64,6 +68,7 @@ const pipeline = await Pipeline.start({
   samplePeriodMs: 15_000,
   windowMs,
   anomalyRatePerDay: 0.5,
+  anomalyKinds: kinds as AnomalyKind[],
   log,
 });
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);

@@ -32,6 +32,8 @@ export interface PipelineSummary {
   readonly readingsSent: number;
   readonly messagesSent: number;
   readonly readingsAccepted: number;
+  /** Removed by the agent's pre-filters (out-of-range glitches, for the demo's fleet). */
+  readonly readingsFiltered: number;
   readonly windowsWritten: number;
   readonly alertsOpened: number;
   readonly anomaliesInjected: number;
@@ -134,6 +136,7 @@ export class Pipeline {
       readingsSent: stats.readings,
       messagesSent: expected,
       readingsAccepted: this.agent.counters.get('readings_accepted'),
+      readingsFiltered: this.agent.counters.get('readings_filtered'),
       windowsWritten: this.cloud.counters.get('windows_written'),
       alertsOpened: opened.length,
       anomaliesInjected: labels.length,
