@@ -53,3 +53,16 @@ test('a bad processor config names the key and the value', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /broker\.url: must be an MQTT URL.*\(got "http:\/\/x"\)/);
 });
+
+test('an unknown key is an error naming it (a typo must not be silently ignored)', () => {
+  const r = parseConfig(AgentConfigSchema, { ...minimalAgent, windows: { lenghtMs: 5000 }, uplink: { ...minimalAgent.uplink, maxQueuedBatches: 10 } });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.match(r.error.message, /windows\.lenghtMs: unknown key \(expected one of lengthMs/);
+  assert.match(r.error.message, /uplink\.maxQueuedBatches: unknown key/);
+});
+
+test('keys inside records (per-metric settings) are free', () => {
+  const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { vibration: { settings: { anything: 1 } } } } });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+});

@@ -73,6 +73,43 @@ export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly
   return root;
 }
 
+/** Whether a schema (through defaults, optionals and pipes) is a record: any key goes there. */
+function isRecord(schema: z.ZodType): boolean {
+  if (schema instanceof z.ZodRecord) return true;
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodPrefault) return isRecord(schema.def.innerType as z.ZodType);
+  if (schema instanceof z.ZodPipe) return isRecord(schema.def.in as z.ZodType);
+  return false;
+}
+
+function elementOf(schema: z.ZodType): z.ZodType | undefined {
+  if (schema instanceof z.ZodArray) return schema.def.element as z.ZodType;
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodPrefault) return elementOf(schema.def.innerType as z.ZodType);
+  if (schema instanceof z.ZodPipe) return elementOf(schema.def.in as z.ZodType);
+  return undefined;
+}
+
+/**
+ * Keys of a raw config that no schema object has (a typo, or a key from an older version), as
+ * `path: unknown key …` sentences. zod would silently drop them; a user would silently lose them.
+ */
+export function unknownKeys(schema: z.ZodType, raw: unknown, path = ''): string[] {
+  if (typeof raw !== 'object' || raw === null || isRecord(schema)) return [];
+  if (Array.isArray(raw)) {
+    const element = elementOf(schema);
+    return element ? raw.flatMap((item, i) => unknownKeys(element, item, `${path}[${i}]`)) : [];
+  }
+  const known = keysOf(schema);
+  if (known.size === 0) return [];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    const child = known.get(key);
+    if (child === undefined) out.push(`${at}: unknown key (expected one of ${[...known.keys()].join(', ')})`);
+    else out.push(...unknownKeys(child, value, at));
+  }
+  return out;
+}
+
 /**
  * Validates a config (already read from YAML or JSON) after environment overrides. On failure the
  * message names every bad key and its value, e.g. `windows.lengthMs: Too small: expected number to be >=1 (got -5)`.
@@ -85,8 +122,10 @@ export function parseConfig<S extends z.ZodType>(
 ): Result<z.output<S>> {
   const merged = envPrefix === '' ? raw : applyEnvOverrides(raw, schema, env, envPrefix);
   const parsed = schema.safeParse(merged, { reportInput: true });
-  if (parsed.success) return ok(parsed.data);
-  return fail('schema', describeZodError(parsed.error, 20));
+  const unknown = unknownKeys(schema, merged);
+  if (parsed.success && unknown.length === 0) return ok(parsed.data);
+  const problems = [...(parsed.success ? [] : [describeZodError(parsed.error, 20)]), ...unknown];
+  return fail('schema', problems.join('; '));
 }
 
 export const AGENT_ENV_PREFIX = 'TRIBUTARY_AGENT_';
