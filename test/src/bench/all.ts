@@ -9,13 +9,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = readdirSync(here)
-  .filter((f) => f.endsWith('.js') && f !== 'all.js')
-  .sort();
+// The NAB half of bench:detect lives with the detectors, in the cloud processor package.
+const nab = fileURLToPath(new URL('./nab/bench.js', import.meta.resolve('@tributary/cloud-processor')));
+const benches = [
+  nab,
+  ...readdirSync(here)
+    .filter((f) => f.endsWith('.js') && f !== 'all.js')
+    .sort()
+    .map((f) => join(here, f)),
+];
 let failed = 0;
 for (const bench of benches) {
   process.stderr.write(`== ${bench}\n`);
-  const r = spawnSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [bench, ...process.argv.slice(2)], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);
