@@ -15,6 +15,8 @@ export const WindowRulesConfig = z.object({
    * recur (a morning ramp) stay normal.
    */
   zThreshold: z.number().positive().default(8),
+  /** The same for a single reading's excursion (max − mean, mean − min), whose natural spread is tighter. */
+  excursionZ: z.number().positive().default(8),
   /** A window's standard deviation this many times the usual one at its level is a noise burst. */
   burstRatio: z.number().min(1).default(3.5),
   /** Consecutive windows of identical readings (min = max) that make a stuck sensor. */
@@ -135,11 +137,11 @@ class WindowRules implements Detector {
     // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
     const step = prev !== null && prevSigma ? ((p.value - prev.mean) / prevSigma) * sqrtN : undefined;
     if (this.n >= this.config.warmupWindows) {
-      if (!explained && rise !== undefined && drop !== undefined && scatter !== undefined) {
+      if (!straddles && rise !== undefined && drop !== undefined && scatter !== undefined) {
         const zRise = beyondEnvelope(this.rise, rise);
-        consider(zRise / this.config.zThreshold, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        consider(zRise / this.config.excursionZ, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
         const zDrop = beyondEnvelope(this.drop, drop);
-        consider(zDrop / this.config.zThreshold, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        consider(zDrop / this.config.excursionZ, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
         consider(scatter / this.config.burstRatio, p.value, () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`);
       }
       if (step !== undefined && !switched && consecutive) {
