@@ -63,6 +63,8 @@ export function quoteString(value: string): string {
   return `"${STRING_SPECIAL.test(value) ? value.replace(STRING_SPECIAL_ALL, escapeChar) : value}"`;
 }
 
+const MAX_REMEMBERED_KEYS = 1024;
+
 /** Thrown for a point line protocol cannot carry (a programming error, not bad input). */
 export class LineProtocolError extends Error {
   readonly code = 'LINE_PROTOCOL';
@@ -74,14 +76,14 @@ export class LineProtocolError extends Error {
  * Timestamps are milliseconds (writes use `precision=ms`). Reusable: `start` resets it.
  */
 export class LineBuilder {
+  private readonly keys = new Map<string, string>();
+  private readonly names = new Map<string, string>();
   private head = '';
   private body = '';
   private lastTagKey = '';
 
   start(measurement: string): this {
-    const name = escapeMeasurement(measurement);
-    if (name === '') throw new LineProtocolError('a measurement name must not be empty');
-    this.head = name;
+    this.head = this.keyOf(measurement, escapeMeasurement, this.names);
     this.body = '';
     this.lastTagKey = '';
     return this;
@@ -93,7 +95,7 @@ export class LineBuilder {
     this.lastTagKey = key;
     if (value === undefined) return this;
     const v = escapeKey(value);
-    if (v !== '') this.head += `,${escapeKey(key)}=${v}`;
+    if (v !== '') this.head += `,${this.keyOf(key)}=${v}`;
     return this;
   }
 
@@ -126,8 +128,17 @@ export class LineBuilder {
   }
 
   private field(key: string, encoded: string): void {
-    const k = escapeKey(key);
-    if (k === '') throw new LineProtocolError('a field key must not be empty');
-    this.body += this.body === '' ? `${k}=${encoded}` : `,${k}=${encoded}`;
+    this.body += this.body === '' ? `${this.keyOf(key)}=${encoded}` : `,${this.keyOf(key)}=${encoded}`;
+  }
+
+  /** Measurements, tag keys and field keys repeat on every point: escaped once and remembered (a bounded memo). */
+  private keyOf(key: string, escape: (s: string) => string = escapeKey, memo: Map<string, string> = this.keys): string {
+    let k = memo.get(key);
+    if (k === undefined) {
+      k = escape(key);
+      if (k === '') throw new LineProtocolError('a measurement name, tag key or field key must not be empty');
+      if (memo.size < MAX_REMEMBERED_KEYS) memo.set(key, k);
+    }
+    return k;
   }
 }

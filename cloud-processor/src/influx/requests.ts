@@ -53,7 +53,9 @@ export class WriteRequest {
 
   /** The line protocol text: lines joined by newlines. */
   text(): string {
-    return this.allLines().join('\n');
+    const parts: string[] = [];
+    for (const s of this.segments) parts.push(s.from === 0 && s.to === s.job.lines.length ? s.job.lines.join('\n') : s.job.lines.slice(s.from, s.to).join('\n'));
+    return parts.join('\n');
   }
 
   /** Every line, in order. */

@@ -270,6 +270,7 @@ export class InfluxWriter {
       await this.o.target.ensure();
       this.retries.unshift(req);
     } catch (e) {
+      if (e instanceof AuthError) return this.block(req, err); // may not create it: a person has to
       this.retry(req, e instanceof RetryableError ? e : new RetryableError(`creating the database failed: ${(e as Error).message}`, (e as InfluxWriteError).status));
     }
   }
