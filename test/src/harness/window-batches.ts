@@ -79,7 +79,14 @@ export class WindowBatches {
       seq: this.seqs[a]!++,
       sentAt: end + 500,
       windows: series.map((s) => this.window(s, end, day)),
-      counters: { readings_accepted: this.round * series.length * this.o.readingsPerWindow, batches_sent: this.round },
+      counters: {
+        messages_received: this.round * series.length * this.o.readingsPerWindow,
+        messages_invalid: Math.floor(this.round / 10),
+        readings_accepted: this.round * series.length * this.o.readingsPerWindow,
+        readings_late: this.round,
+        readings_dropped: 0,
+        batches_sent: this.round,
+      },
     }));
   }
 
