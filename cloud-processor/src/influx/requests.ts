@@ -1,3 +1,8 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+const gzip = promisify(gzipCallback);
+
 /** What became of a submitted group of lines (one batch's points) once none is pending. */
 export interface WriteReport {
   /** Lines InfluxDB refused, now in the dead-letter file. */
@@ -49,6 +54,13 @@ export class WriteRequest {
     let n = 0;
     for (const s of segments) n += s.to - s.from;
     this.lines = n;
+  }
+
+  /** Makes the body once (kept for retries): gzipped (level 1, off the main thread) from `gzipFromBytes` on. */
+  async prepare(gzipFromBytes: number): Promise<void> {
+    const text = Buffer.from(this.text());
+    this.gzipped = text.byteLength >= gzipFromBytes;
+    this.body = this.gzipped ? await gzip(text, { level: 1 }) : text;
   }
 
   /** The line protocol text: lines joined by newlines. */

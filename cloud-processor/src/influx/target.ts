@@ -37,6 +37,13 @@ export async function postLines(client: HttpClient, url: URL, headers: Record<st
   if (err) throw err;
 }
 
+/** Whether compressing request bodies pays: `always`, `never`, or `auto` — not when InfluxDB is on this host (it would only cost CPU on both ends). */
+export function gzipPays(config: InfluxConfig): boolean {
+  if (config.gzip !== 'auto') return config.gzip === 'always';
+  const host = new URL(config.url).hostname;
+  return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
+}
+
 /** The client for a target: one keep-alive connection per request in flight, and one for setup. */
 export function clientFor(config: InfluxConfig): HttpClient {
   return new HttpClient(new URL(config.url), config.maxInFlightRequests + 1, config.timeoutMs);

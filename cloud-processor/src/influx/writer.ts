@@ -1,15 +1,11 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import { Backoff, type InfluxConfig, type Logger } from '@tributary/firmware-schemas';
 import type { DeadLetterFile } from './dead-letter.js';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, WriteAbortedError, type InfluxWriteError } from './errors.js';
 import { Job, LineQueue, type WriteReport, WriteRequest } from './requests.js';
-import type { WriteTarget } from './target.js';
+import { gzipPays, type WriteTarget } from './target.js';
 
 export { WriteAbortedError } from './errors.js';
 export type { WriteReport } from './requests.js';
-
-const gzip = promisify(gzipCallback);
 
 /** The writer's counters (a subset of the processor's). */
 export type WriterCounter = 'write_requests' | 'write_bytes' | 'write_retries' | 'write_splits' | 'write_refusals' | 'points_dead_lettered' | 'points_dead_letter_dropped';
@@ -72,7 +68,7 @@ export class InfluxWriter {
     const c = o.config;
     this.backoff = new Backoff(c.retry.initialMs, c.retry.maxMs);
     this.maxLines = c.batch.maxLines;
-    this.gzipAllowed = c.gzip === 'always' || (c.gzip === 'auto' && !isLoopback(new URL(c.url).hostname));
+    this.gzipAllowed = gzipPays(c);
   }
 
   /** Lines accepted and not yet durable (buffered, in flight or waiting to be retried). */
@@ -90,7 +86,8 @@ export class InfluxWriter {
 
   /**
    * Creates the database and retention policy when allowed; retries until InfluxDB answers or
-   * `abort()`. Without the privilege to check (401/403) it goes on: writes will tell.
+   * `abort()`. When they are missing and may not be created, or the credentials may not check
+   * (401/403), it goes on: writes then block loudly (`status()`, /health) until that is fixed.
    */
   async ensureDatabase(): Promise<void> {
     const backoff = new Backoff(this.o.config.retry.initialMs, this.o.config.retry.maxMs);
@@ -100,13 +97,12 @@ export class InfluxWriter {
         await this.o.target.ensure();
         return;
       } catch (err) {
-        if (err instanceof AuthError) {
-          this.o.log.warn({ err: err.message, target: this.o.target.description }, 'cannot check or create the database with these credentials; writing without it');
+        if (err instanceof AuthError || err instanceof NotFoundError) {
+          this.o.log.error({ err: err.message, target: this.o.target.description }, 'cannot check or create the InfluxDB database; writes will wait until it is there and writable');
           return;
         }
-        const blocked = err instanceof NotFoundError;
-        const delay = blocked ? this.o.config.blockedRetryMs : backoff.next();
-        this.o.log[blocked ? 'error' : 'warn']({ err: (err as Error).message, target: this.o.target.description, retryInMs: delay }, 'InfluxDB setup failed; retrying');
+        const delay = backoff.next();
+        this.o.log.warn({ err: (err as Error).message, target: this.o.target.description, retryInMs: delay }, 'InfluxDB setup failed; retrying');
         await this.sleep(delay);
       }
     }
@@ -197,7 +193,7 @@ export class InfluxWriter {
   private async send(req: WriteRequest): Promise<void> {
     this.inFlight++;
     try {
-      if (req.body === undefined) await this.encode(req);
+      if (req.body === undefined) await req.prepare(this.gzipAllowed ? this.o.config.gzipMinBytes : Infinity);
       this.o.count('write_requests');
       this.o.count('write_bytes', req.body!.byteLength);
       await this.o.target.write(req.body!, req.gzipped);
@@ -209,16 +205,6 @@ export class InfluxWriter {
     } finally {
       this.inFlight--;
       this.schedulePump();
-    }
-  }
-
-  private async encode(req: WriteRequest): Promise<void> {
-    const text = Buffer.from(req.text());
-    if (this.gzipAllowed && text.byteLength >= this.o.config.gzipMinBytes) {
-      req.body = await gzip(text, { level: 1 });
-      req.gzipped = true;
-    } else {
-      req.body = text;
     }
   }
 
@@ -318,9 +304,4 @@ export class InfluxWriter {
       this.sleepers.add(done);
     });
   }
-}
-
-/** Gzip over loopback costs CPU on both ends and saves nothing. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
 }

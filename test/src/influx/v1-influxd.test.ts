@@ -76,6 +76,7 @@ test('v1: a database dropped while running is created again (createDatabase true
 
 test('v1: a missing database that may not be created blocks writes, loudly, until someone creates it', async (t) => {
   const { writer, count: counted } = writerFor(t, { url: influxd.url, database: 'absent', createDatabase: false });
+  await writer.ensureDatabase(); // says so and returns: the processor starts, /health shows why nothing is acked
   let written = false;
   const pending = writer.write(lines('temperature', 'a', 2)).then(() => (written = true));
   await waitFor('writes to be refused', () => counted('write_refusals') >= 2, 10_000, 20);
