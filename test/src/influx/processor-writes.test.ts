@@ -91,3 +91,25 @@ test('backpressure: with InfluxDB failing, the write backlog fills, intake stops
   assert.ok(done.every((a) => a?.status === 'ok'));
   assert.equal(server.lines.filter((l) => !l.startsWith('anomaly,')).length, 40 * 101, 'every window and agent-stats point written once');
 });
+
+test('401 from InfluxDB: /health is 503 with the reason, influx_blocked is 1, nothing is acked; a fixed token recovers without a restart', { timeout: 30_000 }, async (t) => {
+  const server = await Influx2Server.start();
+  t.after(() => server.close());
+  const { cloud } = await cloudWith(t, { http: { host: '127.0.0.1', port: 0 }, influx: { api: 'v2', url: server.url, org: server.org, bucket: server.bucket, token: server.token, blockedRetryMs: 300 } });
+  server.token = 'rotated-by-the-admin';
+  const gen = new WindowBatches({ series: 10, agents: 1, windowMs: 60_000, readingsPerWindow: 60, startMs: T0 });
+  const b = gen.nextPayloads()[0]!;
+  let acked = false;
+  const ack = cloud.intake.admit(b.payload, b.agent).ack.then((a) => ((acked = true), a));
+  const health = await waitFor('/health to say why', async () => {
+    const res = await fetch(`http://127.0.0.1:${cloud.httpPort}/health`);
+    return res.status === 503 ? ((await res.json()) as { influx: { state: string; status: number; reason: string } }) : undefined;
+  }, 10_000);
+  assert.deepEqual([health.influx.state, health.influx.status], ['blocked', 401]);
+  assert.match(health.influx.reason, /unauthorized/);
+  assert.match(cloud.metrics(), /^tributary_cloud_influx_blocked 1$/m);
+  assert.equal(acked, false);
+  server.token = 'secret-token';
+  assert.equal((await ack)?.status, 'ok');
+  assert.equal((await fetch(`http://127.0.0.1:${cloud.httpPort}/health`)).status, 200);
+});
