@@ -9,6 +9,8 @@ import { detectorPlans } from './detect/registry.js';
 import { startCloudHttp } from './http.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
+import { DeadLetterFile } from './influx/dead-letter.js';
+import { createTarget } from './influx/targets.js';
 import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
 import { BatchProcessor } from './processor.js';
 import { LogSink } from './alerts/sinks/log.js';
@@ -32,6 +34,7 @@ export class CloudProcessor {
   readonly counters = new Counters<CloudCounter>(cloudCounterHelp);
   readonly alerts: AlertLifecycle;
   readonly writer: InfluxWriter;
+  readonly deadLetter: DeadLetterFile;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
   readonly detection: Detection;
@@ -50,7 +53,15 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.alerts = new AlertLifecycle(config.alerts);
-    this.writer = new InfluxWriter(config.influx, log.child({ unit: 'influx' }), () => this.counters.inc('write_retries'));
+    this.deadLetter = new DeadLetterFile(config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'), config.influx.deadLetter.maxBytes);
+    this.writer = new InfluxWriter({
+      target: createTarget(config.influx),
+      config: config.influx,
+      deadLetter: this.deadLetter,
+      log: log.child({ unit: 'influx' }),
+      count: (name, by) => this.counters.inc(name, by),
+      onRefused: (example) => this.problems.note('influx_refused', example),
+    });
     this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     this.dedupe.restore(readState(this.dedupeFile));
@@ -66,6 +77,7 @@ export class CloudProcessor {
       dedupe: this.dedupe,
       detection: this.detection,
       writer: this.writer,
+      units: config.influx.units,
       counters: this.counters,
       problems: this.problems,
       onAlert: (alert) => this.publish(alert),
@@ -81,6 +93,14 @@ export class CloudProcessor {
     this.counters.gauge('detector_series', () => this.detection.size);
     this.counters.gauge('backlog_batches', () => this.intake.backlog);
     this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
+    this.counters.gauge('batches_in_flight', () => this.intake.inFlight);
+    this.counters.gauge('write_buffered_lines', () => this.writer.bufferedLines);
+    this.counters.gauge('write_requests_in_flight', () => this.writer.inFlightRequests);
+    this.counters.gauge('influx_blocked', () => (this.writer.status().state === 'blocked' ? 1 : 0));
+    this.counters.gauge('process_cpu_seconds', () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    });
     this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
   }
 
@@ -122,7 +142,7 @@ export class CloudProcessor {
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,
         metrics: () => this.metrics(),
-        health: () => ({ ok: true, backlog: this.intake.backlog, openAlerts: this.alerts.openCount }),
+        health: () => this.health(),
         routes: {
           '/api/agents': () => this.dedupe.stats(),
           '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
@@ -146,9 +166,19 @@ export class CloudProcessor {
     await this.ingest?.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
+    await this.deadLetter.close();
     this.saveDedupe();
     this.checkpoint();
     this.reportProblems();
+  }
+
+  /**
+   * For /health: not ok while InfluxDB writes are blocked (credentials refused, database or bucket
+   * missing): nothing is acked then, and it needs a person. Retrying after an outage is still ok.
+   */
+  health(): { ok: boolean; backlog: number; inFlight: number; openAlerts: number; influx: ReturnType<InfluxWriter['status']> } {
+    const influx = this.writer.status();
+    return { ok: influx.state !== 'blocked', backlog: this.intake.backlog, inFlight: this.intake.inFlight, openAlerts: this.alerts.openCount, influx };
   }
 
   /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */

@@ -7,20 +7,30 @@ import {
   type Counters,
   type ProblemReport,
 } from '@tributary/firmware-schemas';
-import type { IPoint } from 'influx';
 import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
-import { agentStatsPoint, anomalyPoint, windowPoint, windowStddev } from './influx/points.js';
-import { PermanentWriteError, type InfluxWriter } from './influx/writer.js';
+import { PointEncoder, windowStddev } from './influx/points.js';
+import type { WriteReport } from './influx/requests.js';
+import { Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detection.js';
+
+/** The writer as the processor uses it (InfluxWriter). */
+export interface PointSink {
+  /** Resolves when every line is durable (or dead-lettered); rejects with WriteAbortedError on stop. */
+  write(lines: readonly string[]): Promise<WriteReport>;
+  /** Resolves when the write backlog has room for more. */
+  room(): Promise<void>;
+}
 
 export interface BatchProcessorOptions {
   readonly maxBatchBytes: number;
   readonly dedupe: Dedupe;
   readonly detection: Detection;
-  readonly writer: InfluxWriter;
+  readonly writer: PointSink;
   readonly counters: Counters<CloudCounter>;
   readonly problems: ProblemReport;
+  /** Metric → unit tag value, for metrics whose unit is known. */
+  readonly units?: Readonly<Record<string, string>>;
   /** Called for every alert transition once its batch is durable (MQTT, log, API). */
   readonly onAlert: (alert: AlertEvent) => void;
 }
@@ -28,48 +38,77 @@ export interface BatchProcessorOptions {
 /**
  * validate → dedupe (agent, seq) → detect → write (windows, agent stats, anomalies) → ack.
  * Transport-independent: MQTT ingest publishes the returned ack, HTTP ingest answers with it.
- * The ack `ok` is returned only after InfluxDB accepted every point of the batch.
+ *
+ * Pipelined: validation, dedupe and detection run for one batch at a time in arrival order (so
+ * every series sees its windows in order); the batch's points then go to the writer, which
+ * coalesces several batches into each request and keeps several requests in flight, and the next
+ * batch starts at once unless the write backlog is full. Batches finish in arrival order: dedupe
+ * records a batch, its alerts go out and its ack `ok` is returned only after every point of it is
+ * durable (in InfluxDB, or refused by InfluxDB and in the dead-letter file) and every earlier
+ * batch has finished.
  */
 export class BatchProcessor {
-  constructor(private readonly o: BatchProcessorOptions) {}
+  private readonly encoder: PointEncoder;
+  /** Batches being written, by (agent, epoch, seq): a re-sent copy waits for the original. */
+  private readonly writing = new Map<string, Promise<boolean>>();
+  /** Settles when the latest batch has finished; each batch finishes after the one before. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: BatchProcessorOptions) {
+    this.encoder = new PointEncoder(o.units);
+  }
 
   /**
-   * Handles one batch payload. `topicAgent` is the agent the transport says it came from.
-   * Returns the ack to send, or undefined when there is no one to ack (agent unknown).
-   * Rejects only with WriteAbortedError, when the processor stops before the write succeeded.
+   * Handles one batch payload. `topicAgent` is the agent the transport says it came from. The ack
+   * is undefined when there is no one to ack (agent unknown); it rejects only with
+   * WriteAbortedError, when the processor stops before the batch was durable.
    */
-  async process(payload: Uint8Array, topicAgent: string | undefined): Promise<Ack | undefined> {
+  process(payload: Uint8Array, topicAgent: string | undefined): Pipelined {
     const { counters } = this.o;
     counters.inc('batches_received');
     const decoded = decodeBatch(payload, this.o.maxBatchBytes);
-    if (!decoded.ok) return this.reject(payload, topicAgent, decoded.error.message);
+    if (!decoded.ok) return Pipelined.answered(this.reject(payload, topicAgent, decoded.error.message));
     const batch = decoded.value;
-    if (topicAgent !== undefined && batch.agent !== topicAgent) return this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`);
+    if (topicAgent !== undefined && batch.agent !== topicAgent) return Pipelined.answered(this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`));
+    const duplicate: Ack = { v: 1, agent: batch.agent, seq: batch.seq, status: 'duplicate' };
     if (this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) {
       counters.inc('batches_duplicate');
-      return { v: 1, agent: batch.agent, seq: batch.seq, status: 'duplicate' };
+      return Pipelined.answered(duplicate);
     }
+    const key = `${batch.agent}\u0000${batch.epoch}\u0000${batch.seq}`;
+    const original = this.writing.get(key);
+    if (original) return new Pipelined(Promise.resolve(), original.then(() => this.duplicateOf(batch, duplicate)));
+
     const alerts = this.detect(batch);
-    const points: IPoint[] = batch.windows.map((w) => {
-      this.o.writer.registerMetric(w.metric);
-      return windowPoint(batch, w);
-    });
-    points.push(agentStatsPoint(batch));
-    for (const alert of alerts) points.push(anomalyPoint(alert));
-    try {
-      await this.o.writer.writeDurably(points);
-    } catch (err) {
-      if (!(err instanceof PermanentWriteError)) throw err;
-      counters.inc('batches_refused');
-      this.o.problems.note('influx_refused', `agent ${batch.agent} seq ${batch.seq}: ${err.message}`);
-      return { v: 1, agent: batch.agent, seq: batch.seq, status: 'rejected', reason: err.message.slice(0, 500) };
-    }
-    this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
-    counters.inc('batches_written');
-    counters.inc('windows_written', batch.windows.length);
-    counters.inc('points_written', points.length);
-    for (const alert of alerts) this.o.onAlert(alert);
-    return { v: 1, agent: batch.agent, seq: batch.seq, status: 'ok' };
+    const lines = this.encoder.batch(batch, alerts);
+    const written = this.o.writer.write(lines);
+    void written.catch(() => undefined); // awaited below, after the batches before this one
+    const previous = this.tail;
+    const ack = (async (): Promise<Ack> => {
+      await previous;
+      const report = await written;
+      this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
+      counters.inc('batches_written');
+      counters.inc('windows_written', batch.windows.length);
+      counters.inc('points_written', lines.length - report.deadLettered - report.dropped);
+      for (const alert of alerts) this.o.onAlert(alert);
+      return { v: 1, agent: batch.agent, seq: batch.seq, status: 'ok' };
+    })();
+    const done = ack.then(
+      () => true,
+      () => false,
+    );
+    this.tail = done;
+    this.writing.set(key, done);
+    void done.then(() => this.writing.delete(key));
+    return new Pipelined(this.o.writer.room(), ack);
+  }
+
+  /** The answer to a copy that arrived while its original was being written. */
+  private duplicateOf(batch: BatchEnvelope, duplicate: Ack): Ack {
+    if (!this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) throw new Error(`batch ${batch.agent}/${batch.seq} was not written: stopping`);
+    this.o.counters.inc('batches_duplicate');
+    return duplicate;
   }
 
   /** Runs every first emission of a window through detection (corrections are not news). */

@@ -1,5 +1,27 @@
 import type { Ack } from '@tributary/firmware-schemas';
 
+/**
+ * A batch handed on before its ack: `next` settles when the intake may start the following batch
+ * (the ordered part is done and the write backlog has room); `ack` when this batch is durable.
+ */
+export class Pipelined {
+  constructor(
+    readonly next: Promise<void>,
+    readonly ack: Promise<Ack | undefined>,
+  ) {}
+
+  /** A batch that was answered at once (invalid, duplicate): nothing to wait for. */
+  static answered(ack: Ack | undefined): Pipelined {
+    return new Pipelined(Promise.resolve(), Promise.resolve(ack));
+  }
+}
+
+/**
+ * Takes one batch: either the whole processing (a promise of the ack; the next batch starts when
+ * it settles) or a `Pipelined`, which lets the next batch start before this one's ack.
+ */
+export type BatchHandler = (payload: Uint8Array, topicAgent: string | undefined) => Promise<Ack | undefined> | Pipelined;
+
 interface Pending {
   readonly payload: Uint8Array;
   readonly topicAgent: string | undefined;
@@ -8,30 +30,39 @@ interface Pending {
 }
 
 /**
- * The bounded backlog between the transports and the batch processor. Batches wait here, in
- * arrival order, while one is processed; when `maxBatches` or `maxBytes` is reached, `admit`
- * waits for room (MQTT: the client stops reading from the socket, so the broker holds the rest)
- * or `tryAdmit` refuses (HTTP: 503 and Retry-After). Memory stays flat however slow InfluxDB is.
+ * The bounded backlog between the transports and the batch processor. Batches are handed to the
+ * processor one at a time in arrival order (so detection sees them in order); with a pipelining
+ * handler the next one starts while earlier ones are still being written, until the writer's own
+ * bounded backlog is full. When `maxBatches` or `maxBytes` is reached here, `admit` waits for room
+ * (MQTT: the client stops reading from the socket, so the broker holds the rest) or `tryAdmit`
+ * refuses (HTTP: 503 and Retry-After). Memory stays flat however slow InfluxDB is.
  */
 export class Intake {
   private readonly queue: Pending[] = [];
   private queuedBytes = 0;
   private busy = false;
   private stopped = false;
+  private unacked = 0;
   private readonly roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly maxBatches: number,
     private readonly maxBytes: number,
-    private readonly process: (payload: Uint8Array, topicAgent: string | undefined) => Promise<Ack | undefined>,
+    private readonly process: BatchHandler,
   ) {}
 
+  /** Batches waiting plus the one being handed on. */
   get backlog(): number {
     return this.queue.length + (this.busy ? 1 : 0);
   }
 
   get backlogBytes(): number {
     return this.queuedBytes;
+  }
+
+  /** Batches handed on whose ack is not settled yet (being written). */
+  get inFlight(): number {
+    return this.unacked;
   }
 
   /** True when a batch of `bytes` fits now. */
@@ -87,7 +118,14 @@ export class Intake {
       this.queuedBytes -= p.payload.byteLength;
       for (const w of this.roomWaiters.splice(0)) w();
       try {
-        p.resolve(await this.process(p.payload, p.topicAgent));
+        const handled = this.process(p.payload, p.topicAgent);
+        if (handled instanceof Pipelined) {
+          this.unacked++;
+          handled.ack.then(p.resolve, p.reject).finally(() => this.unacked--);
+          await handled.next;
+        } else {
+          p.resolve(await handled);
+        }
       } catch (err) {
         p.reject(err);
       }

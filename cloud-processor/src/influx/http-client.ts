@@ -1,0 +1,65 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { RetryableError } from './errors.js';
+import type { HttpAnswer } from './response.js';
+
+/** Bytes of an answer body kept (error texts); the rest is read and discarded. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+export interface HttpCall {
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+}
+
+/**
+ * A small HTTP client for InfluxDB: keep-alive connections (at most `maxSockets`), a timeout per
+ * request. Network failures and timeouts reject with RetryableError (the write may or may not
+ * have happened; resending is safe because a point with the same identity overwrites itself).
+ */
+export class HttpClient {
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly secure: boolean;
+
+  constructor(
+    base: URL,
+    maxSockets: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.secure = base.protocol === 'https:';
+    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+    this.agent = this.secure ? new HttpsAgent(options) : new HttpAgent(options);
+  }
+
+  call(c: HttpCall): Promise<HttpAnswer> {
+    const send = this.secure ? httpsRequest : httpRequest;
+    const headers: Record<string, string | number> = { ...c.headers };
+    if (c.body) headers['content-length'] = c.body.byteLength;
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const req = send(c.url, { method: c.method, headers, agent: this.agent }, (res) => {
+        readAnswer(res).then(resolve, (err: Error) => reject(new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, { cause: err })));
+      });
+      req.setTimeout(this.timeoutMs, () => req.destroy(new RetryableError(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (err: Error & { code?: string }) => {
+        reject(err instanceof RetryableError ? err : new RetryableError(`${c.method} ${c.url.origin}${c.url.pathname} failed: ${err.code ?? err.message}`, undefined, undefined, { cause: err }));
+      });
+      req.end(c.body);
+    });
+  }
+
+  /** Closes idle connections; requests in flight finish or fail. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function readAnswer(res: IncomingMessage): Promise<HttpAnswer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    if (size < MAX_ANSWER_BYTES) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') };
+}

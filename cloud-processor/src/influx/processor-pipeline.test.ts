@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Counters, encodeBatch, ProblemReport, ProcessorConfigSchema, type Ack } from '@tributary/firmware-schemas';
+import { AlertLifecycle } from '../alerts/lifecycle.js';
+import { cloudCounterHelp } from '../counters.js';
+import { Dedupe } from '../dedupe.js';
+import { detectorPlans } from '../detect/registry.js';
+import { Detection } from '../detection.js';
+import type { WriteReport } from './requests.js';
+import { WriteAbortedError } from './errors.js';
+import { BatchProcessor, type PointSink } from '../processor.js';
+
+/** A sink whose writes the test settles by hand, in any order. */
+class HeldSink implements PointSink {
+  readonly writes: Array<{ lines: readonly string[]; settle: (r: WriteReport) => void; fail: (err: Error) => void }> = [];
+  write(lines: readonly string[]): Promise<WriteReport> {
+    return new Promise((settle, fail) => this.writes.push({ lines, settle, fail }));
+  }
+  room(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function setup() {
+  const config = ProcessorConfigSchema.parse({});
+  const sink = new HeldSink();
+  const dedupe = new Dedupe(1024);
+  const counters = new Counters(cloudCounterHelp);
+  const processor = new BatchProcessor({
+    maxBatchBytes: 1 << 20,
+    dedupe,
+    detection: new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 1000),
+    writer: sink,
+    counters,
+    problems: new ProblemReport(),
+    onAlert: () => undefined,
+  });
+  return { sink, dedupe, counters, processor };
+}
+
+const batch = (seq: number): Uint8Array =>
+  Buffer.from(
+    encodeBatch({
+      v: 1,
+      agent: 'gw',
+      seq,
+      sentAt: 1_700_000_000_000 + seq * 60_000,
+      counters: { readings_accepted: seq },
+      windows: [{ device: 'd 1', metric: 'temperature', start: 1_700_000_000_000 + (seq - 1) * 60_000, end: 1_700_000_000_000 + seq * 60_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001 }],
+    }),
+  );
+
+test('batches are written in flight together, but finish (dedupe, counters, ack) in arrival order', async () => {
+  const { sink, dedupe, counters, processor } = setup();
+  const order: number[] = [];
+  const acks = [1, 2, 3].map((seq) => processor.process(batch(seq), 'gw').ack.then((a) => (order.push(a!.seq), a)));
+  assert.equal(sink.writes.length, 3, 'all three handed to the writer at once');
+  assert.match(sink.writes[0]!.lines[0]!, /^temperature,agent=gw,device=d\\ 1 count=3i,/);
+  sink.writes[2]!.settle({ deadLettered: 0, dropped: 0 });
+  sink.writes[1]!.settle({ deadLettered: 0, dropped: 0 });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, [], 'nothing acked before the first batch is durable');
+  assert.equal(dedupe.seen('gw', 0, 3), false, 'dedupe records a batch only after it is written and finished');
+  sink.writes[0]!.settle({ deadLettered: 1, dropped: 0 });
+  const done = (await Promise.all(acks)) as Ack[];
+  assert.deepEqual(order, [1, 2, 3]);
+  assert.ok(done.every((a) => a.status === 'ok'));
+  assert.equal(counters.get('batches_written'), 3);
+  assert.equal(counters.get('points_written'), 5, 'two points each (window, agent stats), one dead-lettered');
+  assert.equal(dedupe.seen('gw', 0, 3), true);
+});
+
+test('a batch whose write is abandoned is not acked and not recorded; later batches still finish', async () => {
+  const { sink, dedupe, processor } = setup();
+  const first = processor.process(batch(1), 'gw').ack;
+  const second = processor.process(batch(2), 'gw').ack;
+  sink.writes[0]!.fail(new WriteAbortedError('stopping'));
+  sink.writes[1]!.settle({ deadLettered: 0, dropped: 0 });
+  await assert.rejects(first, WriteAbortedError);
+  assert.equal((await second)?.status, 'ok');
+  assert.equal(dedupe.seen('gw', 0, 1), false);
+});

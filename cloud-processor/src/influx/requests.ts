@@ -1,0 +1,171 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+const gzip = promisify(gzipCallback);
+
+/** What became of a submitted group of lines (one batch's points) once none is pending. */
+export interface WriteReport {
+  /** Lines InfluxDB refused, now in the dead-letter file. */
+  readonly deadLettered: number;
+  /** Lines InfluxDB refused that the full dead-letter file could not take (counted, dropped). */
+  readonly dropped: number;
+}
+
+/** One submitted group of lines, settled when every line is durable or dead-lettered. */
+export class Job {
+  /** Lines neither written nor dead-lettered yet. */
+  remaining: number;
+  deadLettered = 0;
+  dropped = 0;
+
+  constructor(
+    readonly lines: readonly string[],
+    private readonly onDone: (report: WriteReport) => void,
+    /** Rejects the job's promise (the writer is stopping). */
+    readonly abort: (err: Error) => void,
+  ) {
+    this.remaining = lines.length;
+  }
+
+  /** Marks `n` lines settled; calls back once all are. */
+  settle(n: number, deadLettered = 0, dropped = 0): void {
+    this.remaining -= n;
+    this.deadLettered += deadLettered;
+    this.dropped += dropped;
+    if (this.remaining === 0) this.onDone({ deadLettered: this.deadLettered, dropped: this.dropped });
+  }
+}
+
+/** Lines [from, to) of a job; `at` is when they were submitted. */
+export interface Segment {
+  readonly job: Job;
+  readonly from: number;
+  readonly to: number;
+  readonly at: number;
+}
+
+/** One write request: consecutive segments, possibly of several jobs. The body is made once and kept for retries. */
+export class WriteRequest {
+  readonly lines: number;
+  body: Buffer | undefined;
+  gzipped = false;
+
+  constructor(readonly segments: readonly Segment[]) {
+    let n = 0;
+    for (const s of segments) n += s.to - s.from;
+    this.lines = n;
+  }
+
+  /** Makes the body once (kept for retries): gzipped (level 1, off the main thread) from `gzipFromBytes` on. */
+  async prepare(gzipFromBytes: number): Promise<void> {
+    const text = Buffer.from(this.text());
+    this.gzipped = text.byteLength >= gzipFromBytes;
+    this.body = this.gzipped ? await gzip(text, { level: 1 }) : text;
+  }
+
+  /** The line protocol text: lines joined by newlines. */
+  text(): string {
+    const parts: string[] = [];
+    for (const s of this.segments) parts.push(s.from === 0 && s.to === s.job.lines.length ? s.job.lines.join('\n') : s.job.lines.slice(s.from, s.to).join('\n'));
+    return parts.join('\n');
+  }
+
+  /** Every line, in order. */
+  allLines(): string[] {
+    const lines: string[] = [];
+    for (const s of this.segments) for (let i = s.from; i < s.to; i++) lines.push(s.job.lines[i]!);
+    return lines;
+  }
+
+  /** Two requests holding the first and the second half of the lines (for 413, and to find refused points). */
+  halves(): [WriteRequest, WriteRequest] {
+    const first: Segment[] = [];
+    const second: Segment[] = [];
+    let need = Math.ceil(this.lines / 2);
+    for (const s of this.segments) {
+      const n = s.to - s.from;
+      if (need >= n) {
+        first.push(s);
+        need -= n;
+      } else if (need > 0) {
+        first.push({ ...s, to: s.from + need });
+        second.push({ ...s, from: s.from + need });
+        need = 0;
+      } else {
+        second.push(s);
+      }
+    }
+    return [new WriteRequest(first), new WriteRequest(second)];
+  }
+
+  /** Marks every line of the request settled in its job. */
+  settle(deadLettered: boolean, dropped = 0): void {
+    let droppedLeft = dropped;
+    for (const s of this.segments) {
+      const n = s.to - s.from;
+      const d = Math.min(n, droppedLeft);
+      droppedLeft -= d;
+      s.job.settle(n, deadLettered ? n - d : 0, d);
+    }
+  }
+}
+
+/**
+ * The lines waiting for a request, in submission order. `take(max)` cuts the next request,
+ * splitting a job's lines across requests where needed.
+ */
+export class LineQueue {
+  private segments: Segment[] = [];
+  private head = 0;
+  private count = 0;
+
+  get lines(): number {
+    return this.count;
+  }
+
+  /** When the oldest waiting line was submitted (undefined when empty). */
+  get oldestAt(): number | undefined {
+    return this.segments[this.head]?.at;
+  }
+
+  push(job: Job, at: number): void {
+    if (job.lines.length === 0) return;
+    this.segments.push({ job, from: 0, to: job.lines.length, at });
+    this.count += job.lines.length;
+  }
+
+  take(max: number): WriteRequest | undefined {
+    if (this.count === 0) return undefined;
+    const out: Segment[] = [];
+    let room = max;
+    while (room > 0 && this.head < this.segments.length) {
+      const s = this.segments[this.head]!;
+      const n = s.to - s.from;
+      if (n <= room) {
+        out.push(s);
+        room -= n;
+        this.head++;
+      } else {
+        out.push({ ...s, to: s.from + room });
+        this.segments[this.head] = { ...s, from: s.from + room };
+        room = 0;
+      }
+    }
+    const req = new WriteRequest(out);
+    this.count -= req.lines;
+    if (this.head > 1024 && this.head * 2 > this.segments.length) {
+      this.segments = this.segments.slice(this.head);
+      this.head = 0;
+    }
+    return req;
+  }
+
+  /** Empties the queue, returning the jobs that had lines in it. */
+  clear(): Job[] {
+    const jobs = this.segments.slice(this.head).map((s) => s.job);
+    this.segments = [];
+    this.head = 0;
+    this.count = 0;
+    return jobs;
+  }
+}
