@@ -18,7 +18,7 @@ import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
 import { WebhookSink } from './alerts/sinks/webhook.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { Detection, type DetectionSnapshot } from './detection.js';
+import { Detection } from './detection.js';
 import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
@@ -67,9 +67,9 @@ export class CloudProcessor {
     this.dedupe.restore(readState(this.dedupeFile));
     this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => this.counters.inc('series_evicted'));
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
-    const saved = readCheckpoint(this.checkpointFile) as DetectionSnapshot | undefined;
-    if (saved?.v === 1) {
-      this.detection.restore(saved);
+    const saved = readCheckpoint(this.checkpointFile);
+    if (saved !== undefined) {
+      this.detection.restoreParts(saved);
       log.info({ series: this.detection.size, openAlerts: this.alerts.openCount }, 'detector state restored from checkpoint');
     }
     const processor = new BatchProcessor({
@@ -153,7 +153,7 @@ export class CloudProcessor {
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
     this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
-    this.timers.push(setInterval(() => this.checkpoint(), config.detection.checkpointIntervalMs));
+    this.timers.push(setInterval(() => void this.checkpoint(), config.detection.checkpointIntervalMs));
     log.info({ broker: this.url, influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
   }
 
@@ -168,7 +168,8 @@ export class CloudProcessor {
     await this.broker?.close();
     await this.deadLetter.close();
     this.saveDedupe();
-    this.checkpoint();
+    await this.checkpointing;
+    await this.checkpoint();
     this.reportProblems();
   }
 
@@ -182,14 +183,20 @@ export class CloudProcessor {
   }
 
   /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */
-  checkpoint(): void {
-    try {
-      const bytes = writeCheckpoint(this.checkpointFile, this.detection.snapshot());
-      this.options.log.debug({ bytes, series: this.detection.size }, 'detector checkpoint written');
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint');
-    }
+  async checkpoint(): Promise<void> {
+    if (this.checkpointRunning) return; // one at a time: a slow disk must not pile them up
+    this.checkpointRunning = true;
+    const t0 = Date.now();
+    this.checkpointing = writeCheckpoint(this.checkpointFile, this.detection.snapshotParts()).then(
+      (bytes) => this.options.log.debug({ bytes, series: this.detection.size, ms: Date.now() - t0 }, 'detector checkpoint written'),
+      (err: unknown) => this.options.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint'),
+    );
+    await this.checkpointing;
+    this.checkpointRunning = false;
   }
+
+  private checkpointRunning = false;
+  private checkpointing: Promise<void> = Promise.resolve();
 
   /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */
   metrics(): string {

@@ -73,3 +73,23 @@ test('series beyond maxSeries evict the least recently updated', () => {
   assert.equal(evicted, 1);
   assert.deepEqual(d.snapshot().series.map((s) => s.device).sort(), ['a', 'c', 'd']);
 });
+
+test('a checkpoint file written while running restores the same detection', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { readCheckpoint, writeCheckpoint } = await import('./checkpoint.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-checkpoint-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const points = fleet().sort((a, b) => a.ts - b.ts);
+  const middle = points[Math.floor(points.length / 2)]!.ts;
+  const half = points.findIndex((p) => p.ts === middle);
+  const first = detection();
+  const before = inBatches(first, points.slice(0, half), 40);
+  const file = join(dir, 'detection.json.gz');
+  assert.ok((await writeCheckpoint(file, first.snapshotParts())) > 0);
+  const resumed = detection();
+  resumed.restoreParts(readCheckpoint(file)!);
+  const after = inBatches(resumed, points.slice(half), 40);
+  assert.deepEqual(brief([...before, ...after]), brief(inBatches(detection(), points, 40)));
+});

@@ -36,9 +36,19 @@ interface AgentClock {
 /** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
 const MAX_SWEEPS = 1_000;
 
+export interface SeriesSnapshot {
+  device: string;
+  metric: string;
+  detector: string;
+  agent: string;
+  lastTs: number;
+  lengthMs: number;
+  state: unknown;
+}
+
 export interface DetectionSnapshot {
   v: 1;
-  series: Array<{ device: string; metric: string; detector: string; agent: string; lastTs: number; lengthMs: number; state: unknown }>;
+  series: SeriesSnapshot[];
   agents: Array<[string, number]>;
   alerts: LifecycleSnapshot;
 }
@@ -103,12 +113,28 @@ export class Detection {
   }
 
   snapshot(): DetectionSnapshot {
-    return {
-      v: 1,
-      series: [...this.series.values()].map((s) => ({ device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() })),
-      agents: [...this.agents].map(([agent, c]) => [agent, c.swept]),
-      alerts: this.lifecycle.snapshot(),
-    };
+    const [header, ...series] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...SeriesSnapshot[]];
+    return { ...header, series };
+  }
+
+  /**
+   * The snapshot in parts, for streaming to disk: a header (agents' clocks, alerts), then one
+   * entry per series, each taken when it is read. Each entry is consistent on its own; entries
+   * read while batches are still processed may be from slightly different moments, which restore
+   * tolerates (a series only ever resumes from its own last point).
+   */
+  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot> {
+    yield { v: 1, agents: [...this.agents].map(([agent, c]) => [agent, c.swept]), alerts: this.lifecycle.snapshot() };
+    for (const s of [...this.series.values()]) {
+      yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
+    }
+  }
+
+  /** Restores from the parts `snapshotParts` gave (as read back from a checkpoint). */
+  restoreParts(parts: readonly unknown[]): void {
+    const [header, ...series] = parts as [Omit<DetectionSnapshot, 'series'>, ...SeriesSnapshot[]];
+    if (header?.v !== 1) return;
+    this.restore({ ...header, series });
   }
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */

@@ -4,14 +4,18 @@
  * O(capacity) for the shift in the sorted array, the median O(1), the MAD O(capacity).
  */
 export class SortedWindow {
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
+  private readonly ring: Float64Array | Float32Array;
+  private readonly sorted: Float64Array | Float32Array;
   private head = 0;
   private size = 0;
 
-  constructor(readonly capacity: number, init?: readonly number[]) {
-    this.ring = new Float64Array(capacity);
-    this.sorted = new Float64Array(capacity);
+  /**
+   * `precision` 32 halves the memory for values that need no more (normalised scores); a value
+   * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
+   */
+  constructor(readonly capacity: number, init?: readonly number[], precision: 32 | 64 = 64) {
+    this.ring = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
+    this.sorted = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
     for (const x of init ?? []) this.push(x);
   }
 

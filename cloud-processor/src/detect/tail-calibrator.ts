@@ -51,7 +51,14 @@ export interface TailCalibratorState {
 }
 
 export class TailCalibrator {
-  private readonly counts = new Float64Array(BINS);
+  /**
+   * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
+   * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
+   * bins outside it are zero. Bin 0 (exact zeros) is kept apart.
+   */
+  private counts = new Float64Array(0);
+  private lo = 1;
+  private zeros = 0;
   private total = 0;
   /** Weight of the next sample; grows by 1/decay each step, which fades the old ones. */
   private weight = 1;
@@ -71,7 +78,7 @@ export class TailCalibrator {
   ) {
     this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
     if (state) {
-      for (const [b, c] of state.counts) this.counts[b] = c;
+      for (const [b, c] of state.counts) this.put(b, c);
       this.total = state.total;
       this.weight = state.weight;
       this.seen = state.seen;
@@ -79,16 +86,36 @@ export class TailCalibrator {
     }
   }
 
+  /** Adds `w` to bin b, growing the allocated range to hold it. */
+  private put(b: number, w: number): void {
+    if (b === 0) {
+      this.zeros += w;
+      return;
+    }
+    const n = this.counts.length;
+    if (n === 0 || b < this.lo || b >= this.lo + n) {
+      // Grow with an octave of slack on the side that grew, so neighbours do not reallocate.
+      const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
+      const hi = n === 0 ? Math.min(BINS - 1, b + BINS_PER_OCTAVE) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
+      const grown = new Float64Array(hi - lo + 1);
+      if (n > 0) grown.set(this.counts, this.lo - lo);
+      this.counts = grown;
+      this.lo = lo;
+    }
+    this.counts[b - this.lo]! += w;
+  }
+
   add(d: number): void {
     const b = binOf(d);
-    this.counts[b]! += this.weight;
+    this.put(b, this.weight);
     if (b > this.maxBin) this.maxBin = b;
     this.total += this.weight;
     this.seen++;
     this.weight *= this.growth;
     if (this.weight > RESCALE_AT) {
       const k = 1 / this.weight;
-      for (let b = 0; b < BINS; b++) this.counts[b]! *= k;
+      this.zeros *= k;
+      for (let i = 0; i < this.counts.length; i++) this.counts[i]! *= k;
       this.total *= k;
       this.weight = 1;
     }
@@ -111,16 +138,19 @@ export class TailCalibrator {
   tailWeight(d: number): number {
     const db = binOf(d);
     const stop = this.stopAt * this.total;
+    const counts = this.counts;
+    const lo = this.lo;
+    const hi = lo + counts.length - 1;
     let tail = 0;
-    let b = this.maxBin;
-    for (; b > db && b >= 1; b--) tail += this.counts[b]!;
+    // Bins above d's, highest first (only the allocated ones can be non-zero).
+    for (let b = Math.min(this.maxBin, hi); b > db && b >= lo; b--) tail += counts[b - lo]!;
     if (tail < stop) {
       // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
       // Beyond every sample the largest one always counts, so the surprise keeps growing
       // smoothly with d instead of jumping once d leaves the last sample's reach.
       const logd = Math.log2(d);
-      for (; b >= 1; b--) {
-        const c = this.counts[b]!;
+      for (let b = Math.min(this.maxBin, db, hi); b >= lo && b >= 1; b--) {
+        const c = counts[b - lo]!;
         if (c === 0) continue;
         const gap = logd - binMidLog2(b);
         if (gap > MAX_GAP_OCTAVES && tail > 0) break;
@@ -143,7 +173,8 @@ export class TailCalibrator {
 
   snapshot(): TailCalibratorState {
     const counts: [number, number][] = [];
-    for (let b = 0; b < BINS; b++) if (this.counts[b]! !== 0) counts.push([b, this.counts[b]!]);
+    if (this.zeros !== 0) counts.push([0, this.zeros]);
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! !== 0) counts.push([this.lo + i, this.counts[i]!]);
     return { counts, total: this.total, weight: this.weight, seen: this.seen };
   }
 }

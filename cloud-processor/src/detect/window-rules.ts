@@ -79,10 +79,11 @@ class WindowRules implements Detector {
   constructor(private readonly config: WindowRulesConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
     const h = config.historyWindows;
-    this.rise = new SortedWindow(h, s?.rise);
-    this.drop = new SortedWindow(h, s?.drop);
-    this.step = new SortedWindow(h, s?.step);
-    this.spread = new SortedWindow(h, s?.spread);
+    // Float32: these are normalised scores and spreads, and a fleet has many thousands of series.
+    this.rise = new SortedWindow(h, s?.rise, 32);
+    this.drop = new SortedWindow(h, s?.drop, 32);
+    this.step = new SortedWindow(h, s?.step, 32);
+    this.spread = new SortedWindow(h, s?.spread, 32);
     this.intervals = new SortedWindow(16, s?.intervals);
     this.regimes = new Regimes(4, s?.regimes);
     this.previousLevel = s?.previousLevel ?? null;

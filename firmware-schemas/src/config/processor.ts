@@ -126,8 +126,11 @@ export const DetectionConfig = DetectorChoice.extend({
   metrics: z.record(MetricName, DetectorOverride).default({}),
   /** Series with detector state kept in memory; past it the least recently seen is dropped. */
   maxSeries: z.number().int().min(1).default(100_000),
-  /** How often detector state is checkpointed to stateDir (also on stop), so baselines survive a redeploy. */
-  checkpointIntervalMs: PositiveMs.default(60_000),
+  /**
+   * How often detector state is checkpointed to stateDir, so baselines survive a crash; it is also
+   * written on every stop (a redeploy). Streamed in slices, but it costs CPU with many series.
+   */
+  checkpointIntervalMs: PositiveMs.default(600_000),
 });
 export type DetectionConfig = z.output<typeof DetectionConfig>;
 
