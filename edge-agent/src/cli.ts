@@ -1,5 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
+ * (The shebang caps V8's young generation at 4 MB a semi-space: on a Pi it keeps the agent near
+ * 100 MB resident with 10,000 series instead of about 130 MB; `npm run bench:edge` shows both.)
+ *
  * tributary-agent --config agent.yaml [--state-dir DIR]
  * tributary-agent --list-ports
  *
