@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, trimFraction, type NabRow } from './csv.js';
@@ -65,8 +66,16 @@ export function loadCorpus(dir: string): NabCorpus {
 }
 
 /** The NAB folder: `$NAB_DIR`, else `../shared/nab` beside the repository root. */
+/**
+ * Where the NAB subset is: NAB_DIR when set, else the shared folder beside the repository
+ * (`../shared/nab`) when it is there, else the copy vendored in `cloud-processor/nab` (the same
+ * files, MIT-licensed, so the scorer's golden test and the benchmark run on any clone).
+ */
 export function defaultNabDir(repoRoot: string): string {
-  return process.env['NAB_DIR'] ?? path.resolve(repoRoot, '..', 'shared', 'nab');
+  const env = process.env['NAB_DIR'];
+  if (env !== undefined) return env;
+  const shared = path.resolve(repoRoot, '..', 'shared', 'nab');
+  return existsSync(path.join(shared, 'data')) ? shared : path.resolve(repoRoot, 'cloud-processor', 'nab');
 }
 
 /** Per-row scores for every file of the corpus from a parsed results file (unlisted rows 0). */
