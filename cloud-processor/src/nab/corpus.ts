@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, trimFraction, type NabRow } from './csv.js';
 import type { Profile } from './score.js';
