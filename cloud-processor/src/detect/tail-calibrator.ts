@@ -88,6 +88,11 @@ export class TailCalibrator {
 
   /** Adds `w` to bin b, growing the allocated range to hold it. */
   private put(b: number, w: number): void {
+    const i = b - this.lo;
+    if (b !== 0 && i >= 0 && i < this.counts.length) {
+      this.counts[i]! += w; // the common case: a bin already in range
+      return;
+    }
     if (b === 0) {
       this.zeros += w;
       return;
