@@ -30,6 +30,11 @@ interface Series {
 interface AgentClock {
   /** The last window boundary at which this agent's series were asked about silence. */
   swept: number;
+  /**
+   * After a restore from a checkpoint, the points between it and the crash will not come again
+   * (their batches were acked): the first batch resets the clock instead of judging that gap.
+   */
+  resync: boolean;
   readonly series: Set<Series>;
 }
 
@@ -92,6 +97,11 @@ export class Detection {
     const sorted = [...points].sort((a, b) => a.ts - b.ts);
     const newest = sorted.at(-1);
     const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
+    if (clock.resync && newest && newest.lengthMs > 0 && Number.isFinite(horizon)) {
+      // Forget the gap since the checkpoint: judge silence only after this batch's horizon.
+      clock.swept = Math.floor(horizon / newest.lengthMs) * newest.lengthMs;
+      clock.resync = false;
+    }
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock);
@@ -139,7 +149,11 @@ export class Detection {
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
   restore(snapshot: DetectionSnapshot): void {
-    for (const [agent, swept] of snapshot.agents) this.clockOf(agent).swept = swept;
+    for (const [agent, swept] of snapshot.agents) {
+      const clock = this.clockOf(agent);
+      clock.swept = swept;
+      clock.resync = true;
+    }
     for (const r of snapshot.series) {
       const plan = this.plans(r.metric);
       if (plan.name !== r.detector || this.series.size >= this.maxSeries) continue;
@@ -182,7 +196,7 @@ export class Detection {
   private clockOf(agent: string): AgentClock {
     let c = this.agents.get(agent);
     if (!c) {
-      c = { swept: -Infinity, series: new Set() };
+      c = { swept: -Infinity, resync: false, series: new Set() };
       this.agents.set(agent, c);
     }
     return c;

@@ -13,6 +13,7 @@ import { PointEncoder, windowStddev } from './influx/points.js';
 import type { WriteReport } from './influx/requests.js';
 import { Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detection.js';
+import { SeqOrder } from './seq-order.js';
 
 /** The writer as the processor uses it (InfluxWriter). */
 export interface PointSink {
@@ -53,6 +54,7 @@ export class BatchProcessor {
   private readonly writing = new Map<string, Promise<boolean>>();
   /** Settles when the latest batch has finished; each batch finishes after the one before. */
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly order = new SeqOrder();
 
   constructor(private readonly o: BatchProcessorOptions) {
     this.encoder = new PointEncoder(o.units);
@@ -118,7 +120,9 @@ export class BatchProcessor {
       if (w.rev !== 0) continue;
       points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
     }
-    const alerts = this.o.detection.ingest(batch.agent, points, batch.watermark);
+    // Silence is judged up to the watermark only when no earlier batch is still missing.
+    const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
+    const alerts = this.o.detection.ingest(batch.agent, points, inOrder ? batch.watermark : -Infinity);
     for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
     return alerts;
   }
