@@ -5,7 +5,8 @@ import { LineBuilder } from './line-protocol.js';
  * The InfluxDB schema (README, "InfluxDB schema"), as line protocol through the one encoder:
  * - one measurement per metric (`temperature`, `humidity`, ...); tags `agent`, `device`, `site`
  *   (when the agent has one) and `unit` (when configured for the metric); fields count (integer),
- *   sum, min, max, mean, stddev, first, last and p50/p90/p99 when the agent sent them; the
+ *   sum, min, max, mean, stddev, first, last, p50/p90/p99 when the agent sent them, and
+ *   out_of_range (integer, readings the agent's range filter removed) when above 0; the
  *   timestamp is the window's end.
  * - `anomaly`: one point per alert transition; tags detector, device, metric, severity, state.
  * - `agent_stats`: the agent's counters as integer fields, tags agent and site, at the batch's sentAt.
@@ -39,6 +40,8 @@ export class PointEncoder {
     const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units[w.metric]);
     b.int('count', w.count).float('sum', w.sum).float('min', w.min).float('max', w.max).float('mean', w.mean).float('stddev', windowStddev(w)).float('first', w.first).float('last', w.last);
     if (w.quantiles) b.float('p50', w.quantiles.p50).float('p90', w.quantiles.p90).float('p99', w.quantiles.p99);
+    // Readings the agent's range filter removed: replay needs them to alert as live did.
+    if (w.outOfRange) b.int('out_of_range', w.outOfRange);
     return b.end(w.end);
   }
 

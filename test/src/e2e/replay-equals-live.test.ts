@@ -28,6 +28,9 @@ test('replaying the stored windows gives exactly the alerts the live run raised;
     samplePeriodMs: 15_000,
     windowMs: 300_000,
     anomalyRatePerDay: 4,
+    // Out-of-range glitches too: the agent filters them and counts them per window, and replay must
+    // see those counts in InfluxDB to alert as the live run did.
+    anomalyKinds: ['spike', 'level-shift', 'out-of-range', 'dropout'],
   });
   t.after(() => pipeline.close());
   await pipeline.play();
@@ -35,6 +38,9 @@ test('replaying the stored windows gives exactly the alerts the live run raised;
 
   const live = pipeline.alerts;
   assert.ok(live.filter((a) => a.state === 'opened').length >= 3, `the run raised alerts (${live.length} transitions)`);
+  for (const detector of ['out-of-range', 'missing-data']) {
+    assert.ok(live.some((a) => a.detector === detector && a.state === 'opened'), `the live run raised a ${detector} alert, which replay must reproduce`);
+  }
   const api = (await (await fetch(`http://127.0.0.1:${pipeline.cloud.httpPort}/api/alerts`)).json()) as { open: unknown[]; recent: AlertEvent[] };
   assert.deepEqual(api.recent.map(brief), live.map(brief), 'the API lists the transitions as they happened, in order');
   assert.equal(api.open.length, pipeline.cloud.alerts.openCount);
