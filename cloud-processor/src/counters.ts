@@ -1,7 +1,9 @@
 /** Every counter of the cloud processor, with its help text. */
 export const cloudCounterHelp = {
   batches_received: 'batch messages received',
-  batches_invalid: 'batches rejected: not decodable or not valid',
+  batches_invalid: 'batches rejected: not decodable, or an invalid envelope',
+  batches_unsupported_version: 'batches of a format version this build does not read (left unacked)',
+  windows_invalid: 'windows skipped inside otherwise valid batches',
   batches_duplicate: 'batches already written (same agent and seq), acked without writing',
   batches_written: 'batches whose points are durable (written, or refused by InfluxDB and dead-lettered), then acked',
   windows_written: 'window results written',

@@ -1,6 +1,6 @@
 import {
   AGENT_ID_PATTERN,
-  decodeBatch,
+  decodeBatchTolerant,
   type Ack,
   type AlertEvent,
   type BatchEnvelope,
@@ -68,9 +68,19 @@ export class BatchProcessor {
   process(payload: Uint8Array, topicAgent: string | undefined): Pipelined {
     const { counters } = this.o;
     counters.inc('batches_received');
-    const decoded = decodeBatch(payload, this.o.maxBatchBytes);
+    const decoded = decodeBatchTolerant(payload, this.o.maxBatchBytes);
+    if (!decoded.ok && decoded.error.code === 'version') {
+      // A newer agent: no ack, so it keeps the batch until a cloud that reads it is deployed.
+      counters.inc('batches_unsupported_version');
+      this.o.problems.note('unsupported_version', `${topicAgent ?? 'unknown agent'}: ${decoded.error.message}`);
+      return Pipelined.answered(undefined);
+    }
     if (!decoded.ok) return Pipelined.answered(this.reject(payload, topicAgent, decoded.error.message));
-    const batch = decoded.value;
+    const { batch, skipped } = decoded.value;
+    if (skipped.length > 0) {
+      counters.inc('windows_invalid', skipped.length);
+      this.o.problems.note('invalid_window', `agent ${batch.agent} seq ${batch.seq}: ${skipped.length} window(s) skipped, e.g. windows[${skipped[0]!.index}]: ${skipped[0]!.reason}`);
+    }
     if (topicAgent !== undefined && batch.agent !== topicAgent) return Pipelined.answered(this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`));
     const duplicate: Ack = { v: 1, agent: batch.agent, seq: batch.seq, status: 'duplicate' };
     if (this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) {

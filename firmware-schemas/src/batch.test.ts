@@ -64,3 +64,20 @@ test('alert: valid and invalid', () => {
   assert.equal(bad.ok, false);
   if (!bad.ok) assert.match(bad.error.message, /score/);
 });
+
+test('tolerant decoding keeps the good windows of a batch with a bad one, and reports it', async () => {
+  const { decodeBatchTolerant } = await import('./batch.js');
+  const bad = { ...window, m2: null };
+  const r = decodeBatchTolerant(JSON.stringify({ ...batch, windows: [window, bad, { ...window, device: 'other' }] }));
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.deepEqual(r.value.batch.windows.map((w) => w.device), ['dev 1,a=b', 'other']);
+  assert.equal(r.value.skipped.length, 1);
+  assert.match(r.value.skipped[0]!.reason, /m2/);
+});
+
+test('a batch of an unknown format version is a version error, not a rejection', async () => {
+  const { decodeBatchTolerant } = await import('./batch.js');
+  const r = decodeBatchTolerant(JSON.stringify({ ...batch, v: 2 }));
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.equal(r.error.code, 'version');
+});

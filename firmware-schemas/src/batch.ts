@@ -87,6 +87,39 @@ export function decodeBatch(payload: string | Uint8Array, maxBytes = DEFAULT_MAX
   return json.ok ? validateBatch(json.value) : json;
 }
 
+/** A batch as the cloud takes it: its valid windows, and the ones it had to skip (with reasons). */
+export interface TolerantBatch {
+  readonly batch: BatchEnvelope;
+  readonly skipped: ReadonlyArray<{ readonly index: number; readonly reason: string }>;
+}
+
+const EnvelopeShell = BatchEnvelopeSchema.extend({ windows: z.array(z.unknown()).max(MAX_WINDOWS_PER_BATCH) });
+
+/**
+ * Decodes a batch window by window: one bad window (a value no JSON number can hold, say) is
+ * skipped and reported, and the other windows of the batch — often hundreds of other devices' —
+ * are kept. A broken envelope (agent, seq, counters) fails the whole batch. A format version this
+ * build does not know fails with code `version`: the sender is newer, not wrong, and must keep it.
+ */
+export function decodeBatchTolerant(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_BATCH_BYTES): Result<TolerantBatch> {
+  const json = decodeJson(payload, maxBytes, 'batch');
+  if (!json.ok) return json;
+  const value = json.value as { v?: unknown } | null;
+  if (typeof value === 'object' && value !== null && typeof value.v === 'number' && value.v !== BATCH_FORMAT_VERSION) {
+    return { ok: false, error: { code: 'version', message: `batch format version ${value.v}; this build reads version ${BATCH_FORMAT_VERSION}` } };
+  }
+  const shell = parseWith(EnvelopeShell, value);
+  if (!shell.ok) return shell;
+  const windows: WindowResult[] = [];
+  const skipped: Array<{ index: number; reason: string }> = [];
+  shell.value.windows.forEach((w, index) => {
+    const r = parseWith(WindowResultSchema, w);
+    if (r.ok) windows.push(r.value);
+    else skipped.push({ index, reason: r.error.message });
+  });
+  return { ok: true, value: { batch: { ...shell.value, windows }, skipped } };
+}
+
 export function encodeBatch(batch: BatchEnvelopeInput): string {
   return JSON.stringify(batch);
 }

@@ -10,7 +10,9 @@ export type DecodeErrorCode =
   | 'schema'
   | 'framing'
   | 'checksum'
-  | 'bad_id';
+  | 'bad_id'
+  /** A format version this build does not know (a newer agent or cloud): not the sender's fault. */
+  | 'version';
 
 export interface DecodeError {
   readonly code: DecodeErrorCode;

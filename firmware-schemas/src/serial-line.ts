@@ -1,6 +1,6 @@
 import { deviceIdProblem, MAX_TIMESTAMP_MS, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS } from './ids.js';
 import { fail, ok, type Result } from './result.js';
-import { MAX_VALUES_PER_MESSAGE, type Telemetry } from './telemetry.js';
+import { MAX_READING_MAGNITUDE, MAX_VALUES_PER_MESSAGE, type Telemetry } from './telemetry.js';
 
 /**
  * The serial line format, NMEA-style:
@@ -79,7 +79,7 @@ export function decodeSerialLine(raw: string): Result<Telemetry> {
     if (!METRIC_NAME_PATTERN.test(metric)) return fail('schema', `field "${pair.slice(0, 40)}" is not metric=value with a valid metric name`);
     if (!NUMBER.test(valueText)) return fail('schema', `value of ${metric} "${valueText.slice(0, 40)}" is not a number`);
     const value = Number(valueText);
-    if (!Number.isFinite(value)) return fail('schema', `value of ${metric} is not finite`);
+    if (!(Math.abs(value) <= MAX_READING_MAGNITUDE)) return fail('schema', `value of ${metric} is beyond ±${MAX_READING_MAGNITUDE}`);
     if (Object.hasOwn(out.values, metric)) return fail('schema', `metric ${metric} appears twice`);
     out.values[metric] = value;
   }

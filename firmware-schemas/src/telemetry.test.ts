@@ -18,6 +18,7 @@ const invalid: Array<{ name: string; input: string; code: string; says: RegExp }
   { name: 'NUL in device id', input: '{"device":"a\\u0000b","values":{"x":1}}', code: 'bad_id', says: /U\+0000/ },
   { name: 'topic wildcard in device id', input: '{"device":"a/#","values":{"x":1}}', code: 'bad_id', says: /forbidden character/ },
   { name: 'device id too long', input: JSON.stringify({ device: 'x'.repeat(65), values: { x: 1 } }), code: 'bad_id', says: /65 characters/ },
+  { name: 'a value too large to aggregate', input: '{"device":"d","values":{"x":1e200}}', code: 'schema', says: /values\.x: readings beyond/ },
   { name: 'value is a string', input: '{"device":"d","values":{"temperature":"hot"}}', code: 'schema', says: /values\.temperature.*expected number/ },
   { name: 'no values', input: '{"device":"d","values":{}}', code: 'schema', says: /at least one reading/ },
   { name: 'bad metric name', input: '{"device":"d","values":{"1x":1}}', code: 'schema', says: /metric name/ },

@@ -4,6 +4,16 @@ import { decodeJson } from './json.js';
 import { fail, ok, parseWith, type Result } from './result.js';
 
 export const MAX_VALUES_PER_MESSAGE = 64;
+/**
+ * Largest reading magnitude accepted. Far beyond any sensor, and small enough that no window's
+ * sum or sum of squared deviations can overflow to Infinity (which JSON would turn into null,
+ * making the whole batch unreadable).
+ */
+export const MAX_READING_MAGNITUDE = 1e100;
+export const Reading = z
+  .number()
+  .min(-MAX_READING_MAGNITUDE, `readings beyond ±${MAX_READING_MAGNITUDE} are not plausible`)
+  .max(MAX_READING_MAGNITUDE, `readings beyond ±${MAX_READING_MAGNITUDE} are not plausible`);
 /** Default bound on one telemetry payload; sources may configure a smaller one. */
 export const DEFAULT_MAX_TELEMETRY_BYTES = 4096;
 
@@ -18,7 +28,7 @@ export const TelemetrySchema = z.object({
   ts: EpochMs.optional(),
   seq: Seq.optional(),
   values: z
-    .record(MetricName, z.number())
+    .record(MetricName, Reading)
     .refine((v) => Object.keys(v).length > 0, 'values must hold at least one reading')
     .refine((v) => Object.keys(v).length <= MAX_VALUES_PER_MESSAGE, `values may hold at most ${MAX_VALUES_PER_MESSAGE} readings`),
 });
@@ -66,7 +76,7 @@ function isValidTelemetry(v: unknown): v is Telemetry {
   let n = 0;
   for (const key in values) {
     const x = (values as Record<string, unknown>)[key];
-    if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+    if (typeof x !== 'number' || !(x >= -MAX_READING_MAGNITUDE && x <= MAX_READING_MAGNITUDE)) return false;
     if (!validMetrics.has(key)) {
       if (!METRIC_NAME_PATTERN.test(key)) return false;
       validMetrics.add(key);

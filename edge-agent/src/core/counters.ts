@@ -9,6 +9,7 @@ export const agentCounterHelp = {
   invalid_bad_id: 'messages skipped: device id with forbidden characters',
   invalid_framing: 'serial lines skipped: framing error (truncated, garbage, over-long)',
   invalid_checksum: 'serial lines skipped: checksum mismatch',
+  invalid_version: 'messages skipped: a format version this agent does not read',
   readings_received: 'readings in valid messages (one per metric value)',
   readings_filtered: 'readings removed by pre-filters (all kinds)',
   filtered_range: 'readings removed by the range filter (out of range)',
