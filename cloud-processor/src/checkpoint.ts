@@ -1,7 +1,8 @@
-import { createWriteStream, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { gunzipSync, createGzip } from 'node:zlib';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzipSync } from 'node:zlib';
 
 /** Parts written between two yields to the event loop, so ingest goes on while a checkpoint is written. */
 const PARTS_PER_SLICE = 200;
@@ -16,16 +17,22 @@ const PARTS_PER_SLICE = 200;
 export async function writeCheckpoint(path: string, parts: Iterable<unknown>): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  const gzip = createGzip({ level: 6 });
-  const file = createWriteStream(tmp);
-  gzip.pipe(file);
-  let n = 0;
-  for (const part of parts) {
-    if (!gzip.write(`${JSON.stringify(part)}\n`)) await once(gzip, 'drain');
-    if (++n % PARTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  async function* lines(): AsyncGenerator<string> {
+    let n = 0;
+    for (const part of parts) {
+      yield `${JSON.stringify(part)}\n`;
+      if (++n % PARTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
-  gzip.end();
-  await once(file, 'close');
+  const file = createWriteStream(tmp);
+  // pipeline() tears the chain down on any error (ENOSPC, EACCES) and rejects: no stray 'error' event.
+  await pipeline(Readable.from(lines()), createGzip({ level: 6 }), file);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
   return file.bytesWritten;
 }

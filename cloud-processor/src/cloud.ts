@@ -157,11 +157,16 @@ export class CloudProcessor {
     log.info({ broker: this.url, influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
   }
 
-  /** Stops taking batches; a write still retrying is abandoned (its batch stays unacked). */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking batches; batches already being written get up to `drainMs` to finish, so their
+   * alerts and acks go out (a write still failing then is abandoned: its batch stays unacked and
+   * the agent sends it again).
+   */
+  async stop(drainMs = 10_000): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    this.writer.abort();
     this.intake.stop(new WriteAbortedError('stopping'));
+    if (!(await this.intake.settled(drainMs))) this.options.log.warn({ inFlight: this.intake.inFlight }, 'stopping with batches still being written; they stay unacked');
+    this.writer.abort();
     for (const sink of this.sinks) await sink.stop(2_000);
     await this.ingest?.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));

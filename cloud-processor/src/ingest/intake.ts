@@ -92,6 +92,16 @@ export class Intake {
     return new Promise<Ack | undefined>((resolve, reject) => this.enqueue({ payload, topicAgent, resolve, reject }));
   }
 
+  /**
+   * Resolves once every batch handed on has settled (written and acked, or failed), or after
+   * `timeoutMs`; true when all settled. For a stop that lets in-flight writes finish.
+   */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.unacked > 0 || this.busy) && Date.now() < deadline) await new Promise<void>((r) => setTimeout(r, 20));
+    return this.unacked === 0 && !this.busy;
+  }
+
   /** Refuses everything still queued (their batches stay unacked; the agents send them again). */
   stop(reason: Error): void {
     this.stopped = true;
