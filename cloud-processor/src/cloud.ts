@@ -52,7 +52,10 @@ export class CloudProcessor {
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
-    this.alerts = new AlertLifecycle(config.alerts);
+    this.alerts = new AlertLifecycle(config.alerts, (device, metric, detector) => {
+      this.counters.inc('alerts_dropped');
+      this.problems.note('alerts_dropped', `${config.alerts.maxOpen} alerts open: opening for ${device} ${metric} (${detector}) dropped`);
+    });
     this.deadLetter = new DeadLetterFile(config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'), config.influx.deadLetter.maxBytes);
     this.writer = new InfluxWriter({
       target: createTarget(config.influx),
@@ -70,7 +73,7 @@ export class CloudProcessor {
     const saved = readCheckpoint(this.checkpointFile);
     if (saved !== undefined) {
       this.detection.restoreParts(saved);
-      log.info({ series: this.detection.size, openAlerts: this.alerts.openCount }, 'detector state restored from checkpoint');
+      log.info({ series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore }, 'detector state restored from checkpoint');
     }
     const processor = new BatchProcessor({
       maxBatchBytes: config.maxBatchBytes,

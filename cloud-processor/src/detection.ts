@@ -70,6 +70,8 @@ export interface DetectionSnapshot {
 export class Detection {
   private readonly series = new Map<string, Series>();
   private readonly agents = new Map<string, AgentClock>();
+  /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
+  skippedOnRestore = 0;
 
   constructor(
     private readonly plans: (metric: string) => DetectorPlan,
@@ -156,7 +158,10 @@ export class Detection {
     }
     for (const r of snapshot.series) {
       const plan = this.plans(r.metric);
-      if (plan.name !== r.detector || this.series.size >= this.maxSeries) continue;
+      if (plan.name !== r.detector || this.series.size >= this.maxSeries) {
+        this.skippedOnRestore++;
+        continue;
+      }
       const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
       this.series.set(`${r.device}\u0000${r.metric}`, s);
       this.clockOf(r.agent).series.add(s);
@@ -215,7 +220,7 @@ export class Detection {
     }
     if (s.agent !== agent) {
       // A device that moved to another gateway follows that gateway's clock.
-      this.agents.get(s.agent)?.series.delete(s);
+      this.leave(s);
       s.agent = agent;
       clock.series.add(s);
     }
@@ -223,12 +228,20 @@ export class Detection {
     return s;
   }
 
+  /** Takes a series off its agent's clock; an agent with no series left is forgotten. */
+  private leave(s: Series): void {
+    const clock = this.agents.get(s.agent);
+    if (!clock) return;
+    clock.series.delete(s);
+    if (clock.series.size === 0) this.agents.delete(s.agent);
+  }
+
   private evictOldest(): void {
     const oldest = this.series.values().next();
     if (oldest.done) return;
     const s = oldest.value;
     this.series.delete(`${s.device}\u0000${s.metric}`);
-    this.agents.get(s.agent)?.series.delete(s);
+    this.leave(s);
     this.onEvicted();
   }
 }

@@ -82,7 +82,7 @@ export class BatchProcessor {
       this.o.problems.note('invalid_window', `agent ${batch.agent} seq ${batch.seq}: ${skipped.length} window(s) skipped, e.g. windows[${skipped[0]!.index}]: ${skipped[0]!.reason}`);
     }
     if (topicAgent !== undefined && batch.agent !== topicAgent) return Pipelined.answered(this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`));
-    const duplicate: Ack = { v: 1, agent: batch.agent, seq: batch.seq, status: 'duplicate' };
+    const duplicate: Ack = { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'duplicate' };
     if (this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) {
       counters.inc('batches_duplicate');
       return Pipelined.answered(duplicate);
@@ -104,7 +104,7 @@ export class BatchProcessor {
       counters.inc('windows_written', batch.windows.length);
       counters.inc('points_written', lines.length - report.deadLettered - report.dropped);
       for (const alert of alerts) this.o.onAlert(alert);
-      return { v: 1, agent: batch.agent, seq: batch.seq, status: 'ok' };
+      return { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'ok' };
     })();
     const done = ack.then(
       () => true,
@@ -142,17 +142,25 @@ export class BatchProcessor {
     this.o.counters.inc('batches_invalid');
     this.o.problems.note('invalid_batch', `${topicAgent ?? 'unknown agent'}: ${reason}`);
     if (topicAgent === undefined || !AGENT_ID_PATTERN.test(topicAgent)) return undefined;
-    const seq = payload.byteLength <= this.o.maxBatchBytes ? seqOf(payload) : undefined;
-    return seq === undefined ? undefined : { v: 1, agent: topicAgent, seq, status: 'rejected', reason: reason.slice(0, 500) };
+    const ids = envelopeIds(payload);
+    if (ids === undefined) return undefined;
+    return { v: 1, agent: topicAgent, ...(ids.epoch === undefined ? {} : { epoch: ids.epoch }), seq: ids.seq, status: 'rejected', reason: reason.slice(0, 500) };
   }
 }
 
-/** The `seq` of a payload that failed validation, if it is there and sane, so it can be acked. */
-function seqOf(payload: Uint8Array): number | undefined {
-  try {
-    const seq = (JSON.parse(Buffer.from(payload).toString('utf8')) as { seq?: unknown }).seq;
-    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
-  } catch {
-    return undefined;
-  }
+/** Bytes of a payload searched for its envelope's seq and epoch: they come before the windows. */
+const ENVELOPE_PREFIX_BYTES = 4096;
+
+/**
+ * The `seq` and `epoch` of a batch that failed validation (or is too large to parse), read from
+ * the start of its envelope — before `"windows"`, so no window's content can pose as them — so it
+ * can be acked as rejected instead of being sent again forever.
+ */
+export function envelopeIds(payload: Uint8Array): { seq: number; epoch: number | undefined } | undefined {
+  const head = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, ENVELOPE_PREFIX_BYTES)).toString('utf8');
+  const envelope = head.split('"windows"')[0]!;
+  const seq = /"seq"\s*:\s*(\d{1,16})\b/.exec(envelope);
+  const epoch = /"epoch"\s*:\s*(\d{1,16})\b/.exec(envelope);
+  const n = seq ? Number(seq[1]) : NaN;
+  return Number.isSafeInteger(n) ? { seq: n, epoch: epoch ? Number(epoch[1]) : undefined } : undefined;
 }

@@ -13,6 +13,8 @@ import { parseWith, type Result } from './result.js';
 export const AckSchema = z.object({
   v: z.literal(1),
   agent: AgentId,
+  /** The batch's epoch: an agent ignores acks of another epoch (of its state before a wipe). */
+  epoch: z.number().int().min(0).optional(),
   seq: Seq,
   status: z.enum(['ok', 'duplicate', 'rejected']),
   reason: z.string().max(500).optional(),

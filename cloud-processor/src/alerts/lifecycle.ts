@@ -65,7 +65,11 @@ export class AlertLifecycle {
   /** Openings dropped because `maxOpen` alerts were open. */
   dropped = 0;
 
-  constructor(private readonly options: LifecycleOptions) {}
+  constructor(
+    private readonly options: LifecycleOptions,
+    /** Called for each opening dropped at `maxOpen`, so it is counted and reported. */
+    private readonly onDropped: (device: string, metric: string, detector: string) => void = () => undefined,
+  ) {}
 
   get openCount(): number {
     return this.open.size;
@@ -89,6 +93,7 @@ export class AlertLifecycle {
       }
       if (this.open.size >= this.options.maxOpen) {
         this.dropped++;
+        this.onDropped(device, metric, detector);
         return undefined;
       }
       const alert: OpenAlert = { id: `${device}/${metric}/${detector}/${ts}`, device, metric, detector, openedAt: ts, severity: severityOf(level, threshold), peak: level, normalStreak: 0 };

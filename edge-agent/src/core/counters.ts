@@ -40,6 +40,8 @@ export const agentCounterHelp = {
   readings_dropped: 'readings inside batches dropped at the spool bound',
   batches_dropped_unsent: 'of the dropped batches, those never sent: certainly lost',
   readings_dropped_unsent: 'readings inside dropped batches that were never sent: certainly lost',
+  batches_abandoned: 'batches dropped: never answered while 10,000 later ones were acked',
+  readings_abandoned: 'readings inside abandoned batches',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
 } as const;
 

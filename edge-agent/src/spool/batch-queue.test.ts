@@ -40,6 +40,11 @@ function describeBatchQueueContract(name: string, make: (dir: string) => BatchQu
       assert.deepEqual(q.oldest(3).map((b) => b.seq), seqs.slice(0, 3));
       assert.equal(q.size, 5);
     }));
+    test('asking for the next seq does not use it up; appending does', withQueue((q) => {
+      assert.equal(q.nextSeq(), q.nextSeq());
+      const [seq] = append(q, 1);
+      assert.equal(q.nextSeq(), seq! + 1);
+    }));
     test('a payload comes back as it went in', withQueue((q) => {
       const [seq] = append(q, 1);
       assert.equal(q.payload(seq!), payloadOf(seq!));

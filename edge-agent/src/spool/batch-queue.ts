@@ -13,7 +13,7 @@ export interface SpooledBatch {
 export interface BatchQueue {
   /** When this queue's durable state was created (ms); goes in every batch (see the envelope's `epoch`). */
   readonly epoch: number;
-  /** The seq for the next batch: one more than the last appended, across restarts when durable. */
+  /** The seq for the next batch (asking does not use it up: appending does), across restarts when durable. */
   nextSeq(): number;
   append(batch: SpooledBatch, payload: string): SpooledBatch[];
   /** Up to `max` unacked batches in seq order, oldest first. */

@@ -29,10 +29,11 @@ export class MemoryBatchQueue implements BatchQueue {
   }
 
   nextSeq(): number {
-    return this.seqs.take();
+    return this.seqs.peek();
   }
 
   append(batch: SpooledBatch, payload: string): SpooledBatch[] {
+    this.seqs.advancePast(batch.seq);
     const dropped: SpooledBatch[] = [];
     if (this.batches.size >= this.maxBatches) {
       if (this.onFull === 'reject-new') return [batch];

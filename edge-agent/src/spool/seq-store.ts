@@ -37,6 +37,16 @@ export class SeqStore {
     return this.next++;
   }
 
+  /** The seq `take` would give next, without giving it. */
+  peek(): number {
+    return this.next;
+  }
+
+  /** Marks every seq up to `seq` as given (a batch with it was appended). */
+  advancePast(seq: number): void {
+    while (this.next <= seq) this.take();
+  }
+
   private reserve(end: number): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;

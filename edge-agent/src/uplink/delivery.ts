@@ -12,6 +12,12 @@ export interface DeliveryOptions {
 
 /** How often due resends are looked for. */
 const PUMP_MS = 200;
+/**
+ * A batch still unanswered after the cloud acked this many later ones will never be answered (the
+ * cloud cannot read it, say): it is dropped and counted, so it cannot hold a send slot and grow the
+ * ack cursor forever.
+ */
+const MAX_ACK_LAG = 10_000;
 
 /**
  * Gets spooled batches to the cloud: appends each sealed batch to the queue (spool) before it is
@@ -118,6 +124,8 @@ export class Delivery implements TransportEvents {
   }
 
   answered(ack: Ack): void {
+    // An ack for the same seq of another epoch answers a batch of this gateway's state before a wipe.
+    if (ack.epoch !== undefined && ack.epoch !== this.queue.epoch) return;
     if (!this.sender.acked(ack.seq)) return; // the answer to a resend of a batch already acked
     this.sentOnce.delete(ack.seq);
     if (ack.status === 'ok') this.counters.inc('batches_acked');
@@ -126,8 +134,22 @@ export class Delivery implements TransportEvents {
       this.counters.inc('batches_rejected');
       this.log.error({ seq: ack.seq, reason: ack.reason }, 'cloud rejected a batch; it is dropped');
     }
+    this.abandonStuck(ack.seq);
     this.pump();
     if (this.queue.size === 0) for (const done of [...this.drainWaiters]) done();
+  }
+
+  private abandonStuck(ackedSeq: number): void {
+    for (;;) {
+      const oldest = this.queue.oldest(1)[0];
+      if (oldest === undefined || oldest.seq >= ackedSeq - MAX_ACK_LAG) return;
+      this.queue.remove(oldest.seq);
+      this.sender.forget(oldest.seq);
+      this.sentOnce.delete(oldest.seq);
+      this.counters.inc('batches_abandoned');
+      this.counters.inc('readings_abandoned', oldest.readings);
+      this.problems.note('batch_abandoned', `batch ${oldest.seq} never answered while ${MAX_ACK_LAG} later ones were acked; dropped with ${oldest.readings} readings`);
+    }
   }
 
   failed(seq: number, retryAfterMs?: number): void {

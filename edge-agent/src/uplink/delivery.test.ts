@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Counters, ManualClock, ProblemReport, silentLogger } from '@tributary/firmware-schemas';
+import { agentCounterHelp, type AgentCounter } from '../core/counters.js';
+import { MemoryBatchQueue } from '../spool/memory-queue.js';
+import { SeqStore } from '../spool/seq-store.js';
+import { Delivery } from './delivery.js';
+import type { TransportEvents, UplinkTransport } from './transport.js';
+
+/** A transport that records what it was asked to send (the delivery core is what is tested). */
+class RecordingTransport implements UplinkTransport {
+  readonly sent: number[] = [];
+  events: TransportEvents | undefined;
+  get connected(): boolean {
+    return true;
+  }
+  start(events: TransportEvents): void {
+    this.events = events;
+  }
+  send(seq: number): void {
+    this.sent.push(seq);
+  }
+  async stop(): Promise<void> {}
+}
+
+function setup(t: import('node:test').TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-delivery-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const queue = new MemoryBatchQueue(20_000, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  const transport = new RecordingTransport();
+  const counters = new Counters<AgentCounter>(agentCounterHelp);
+  const delivery = new Delivery(queue, transport, { maxInFlight: 4, ackTimeoutMs: 1000, backoff: { initialMs: 100, maxMs: 1000 } }, counters, new ProblemReport(), new ManualClock(0), silentLogger);
+  delivery.start();
+  t.after(() => delivery.stop());
+  const add = (): number => {
+    const seq = delivery.nextSeq();
+    delivery.enqueue({ seq, windows: 1, readings: 5 }, `batch ${seq}`);
+    return seq;
+  };
+  return { queue, delivery, counters, transport, add };
+}
+
+test('acks of another epoch (the gateway’s state before a wipe) do not delete batches', (t) => {
+  const { delivery, queue, add } = setup(t);
+  const seq = add();
+  delivery.answered({ v: 1, agent: 'a', epoch: queue.epoch + 1, seq, status: 'ok' });
+  assert.equal(queue.size, 1);
+  delivery.answered({ v: 1, agent: 'a', epoch: queue.epoch, seq, status: 'ok' });
+  assert.equal(queue.size, 0);
+});
+
+test('a batch the cloud never answers while it acks 10,000 later ones is dropped and counted', (t) => {
+  const { delivery, queue, counters, add } = setup(t);
+  const stuck = add();
+  for (let i = 0; i < 10_002; i++) {
+    const seq = add();
+    delivery.answered({ v: 1, agent: 'a', seq, status: 'ok' });
+  }
+  assert.equal(queue.size, 0);
+  assert.equal(counters.get('batches_abandoned'), 1);
+  assert.equal(counters.get('readings_abandoned'), 5);
+  assert.ok(stuck < 10_000);
+});
