@@ -1,8 +1,10 @@
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   BATCH_FORMAT_VERSION,
   Counters,
   encodeBatch,
+  WindowResultSchema,
   ProblemReport,
   systemClock,
   type AgentConfig,
@@ -101,6 +103,7 @@ export class EdgeAgent {
   }
 
   async start(): Promise<void> {
+    this.restoreOpenWindows();
     this.uplink.start();
     for (const source of this.sources) await source.start();
     this.tickTimer = setInterval(() => this.batcher.tick(this.clock.now()), TICK_MS);
@@ -121,7 +124,10 @@ export class EdgeAgent {
     for (const source of this.sources) await source.stop();
     clearInterval(this.tickTimer);
     clearInterval(this.reportTimer);
+    this.flushed = [];
     this.windows.flush();
+    this.saveOpenWindows(this.flushed);
+    this.flushed = undefined;
     this.batcher.flush();
     const drained = await this.uplink.drain(drainTimeoutMs);
     if (!drained) this.log.warn({ queued: this.uplink.queued }, 'stopping with batches the cloud has not acked');
@@ -132,7 +138,44 @@ export class EdgeAgent {
 
   private onWindow(window: WindowResult): void {
     this.counters.inc('windows_emitted');
+    this.flushed?.push(window);
     this.batcher.add(window, this.clock.now());
+  }
+
+  /** Windows the final flush emits while still open: saved at stop, restored at the next start. */
+  private flushed: WindowResult[] | undefined;
+  /** Windows restored at start from the previous run's flush. */
+  restoredWindows = 0;
+
+  private get openWindowsFile(): string {
+    return join(this.options.stateDir ?? this.options.config.stateDir, 'open-windows.json');
+  }
+
+  /** Takes back the windows the previous run flushed while open (see WindowEngine.restore). */
+  private restoreOpenWindows(): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(this.openWindowsFile, 'utf8'));
+    } catch {
+      return; // none saved (first start, or a crash: open windows are lost then, and not spooled)
+    }
+    rmSync(this.openWindowsFile, { force: true });
+    const windows = (Array.isArray(saved) ? saved : []).filter((w) => WindowResultSchema.safeParse(w).success) as WindowResult[];
+    // Windows older than a day are history: a new point would not complete them but replace them.
+    const recent = windows.filter((w) => w.end > this.clock.now() - 86_400_000);
+    this.restoredWindows = this.windows.restore(recent);
+    if (this.restoredWindows > 0) this.log.info({ windows: this.restoredWindows }, 'took back the windows the last stop flushed while open');
+  }
+
+  private saveOpenWindows(windows: readonly WindowResult[]): void {
+    if (windows.length === 0) return;
+    try {
+      mkdirSync(dirname(this.openWindowsFile), { recursive: true });
+      writeFileSync(`${this.openWindowsFile}.tmp`, JSON.stringify(windows));
+      renameSync(`${this.openWindowsFile}.tmp`, this.openWindowsFile);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot save the open windows; after the restart they will be sent again partial');
+    }
   }
 
   private seal(windows: WindowResult[]): void {

@@ -21,6 +21,11 @@ export class Pane implements Aggregate {
   lastTs = -Infinity;
   outOfRange = 0;
   sketch: QuantileSketch | undefined = undefined;
+  /**
+   * Holds readings restored from a window flushed before the agent restarted: the aggregate is
+   * whole, but the sketch misses them, so the window is sent without quantiles.
+   */
+  partial = false;
 
   constructor(public start: number) {}
 
@@ -29,6 +34,7 @@ export class Pane implements Aggregate {
     resetAggregate(this);
     this.start = start;
     this.outOfRange = 0;
+    this.partial = false;
     this.sketch?.clear();
   }
 

@@ -152,6 +152,39 @@ export class WindowEngine {
     return this.emittedUpTo;
   }
 
+  /**
+   * Takes back windows that a previous run flushed while they were still open (tumbling windows
+   * only), so readings arriving for them after a restart are added to what was sent, and the
+   * window is sent again whole — instead of a second, partial point overwriting the first in
+   * InfluxDB. Returns how many were restored.
+   */
+  restore(windows: readonly WindowResult[]): number {
+    const { lengthMs, slideMs } = this.options;
+    if (lengthMs !== slideMs) return 0;
+    let restored = 0;
+    for (const w of windows) {
+      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0) continue;
+      const s = this.seriesFor(w.device, w.metric);
+      if (s === 'series-limit') continue;
+      const pane = this.paneFor(s, w.start);
+      if (pane === undefined || pane.count > 0) continue;
+      pane.count = w.count;
+      pane.sum = w.sum;
+      pane.min = w.min;
+      pane.max = w.max;
+      pane.mean = w.mean;
+      pane.m2 = w.m2;
+      pane.first = w.first;
+      pane.firstTs = w.firstTs;
+      pane.last = w.last;
+      pane.lastTs = w.lastTs;
+      pane.outOfRange = w.outOfRange ?? 0;
+      pane.partial = true;
+      restored++;
+    }
+    return restored;
+  }
+
   /** Emits every window that holds data and forgets all state: for shutdown. */
   flush(): void {
     let last = this.emittedUpTo;
@@ -286,7 +319,7 @@ export class WindowEngine {
       agg = scratch;
     }
     if (agg === undefined) return;
-    const sketch = agg === scratch ? scratch.merged : agg.sketch;
+    const sketch = agg === scratch ? scratch.merged : agg.partial ? undefined : agg.sketch;
     let rev = 0;
     if (this.reEmit && agg.count > 0) {
       const revs = (s.revs ??= new Map());

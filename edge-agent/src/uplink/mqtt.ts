@@ -4,6 +4,9 @@ import type { TransportEvents, UplinkTransport } from './transport.js';
 
 type MqttUplinkConfig = Extract<UplinkConfig, { type: 'mqtt' }>;
 
+/** How long stop() waits for the "offline" status to be acknowledged. */
+const STOP_STATUS_MS = 1_000;
+
 /**
  * Batches to `tributary/v1/agents/{agent}/batches` at QoS 1, acks from `.../acks`. A persistent
  * session (clean: false, a fixed client id) keeps the ack subscription across reconnects, so acks
@@ -77,9 +80,14 @@ export class MqttUplinkTransport implements UplinkTransport {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    if (this.isUp) await client.publishAsync(topics.status(this.agentId), JSON.stringify({ online: false, at: this.clock.now() }), { qos: 1, retain: true }).catch(() => undefined);
+    if (this.isUp) {
+      const status = client.publishAsync(topics.status(this.agentId), JSON.stringify({ online: false, at: this.clock.now() }), { qos: 1, retain: true }).catch(() => undefined);
+      await Promise.race([status, new Promise<void>((resolve) => setTimeout(resolve, STOP_STATUS_MS).unref())]);
+    }
     this.isUp = false;
-    await client.endAsync();
+    // Forced: with a persistent session mqtt.js would wait for every unacked publish forever, and
+    // the spool keeps each of those batches anyway (they go again at the next start).
+    await client.endAsync(true);
   }
 
   private scheduleReconnect(): void {
