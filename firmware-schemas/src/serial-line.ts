@@ -12,7 +12,7 @@ import { MAX_READING_MAGNITUDE, MAX_VALUES_PER_MESSAGE, type Telemetry } from '.
  * A device id on the serial line may not contain `,`, `*` or `$`, which frame the line.
  */
 export const SERIAL_TALKER = 'TRB';
-/** Longest line (without CR LF) a reader must accept; longer lines are framing errors. */
+/** Longest line (without CR LF) a reader must accept by default; a reader may allow longer ones. */
 export const SERIAL_MAX_LINE_BYTES = 512;
 
 export function xorChecksum(body: string): number {
@@ -39,9 +39,10 @@ const UNSIGNED = /^\d+$/;
 /**
  * Decodes one line (with or without its CR LF). Never throws; every failure says what was wrong.
  */
-export function decodeSerialLine(raw: string): Result<Telemetry> {
+export function decodeSerialLine(raw: string, maxBytes = SERIAL_MAX_LINE_BYTES): Result<Telemetry> {
   const line = raw.endsWith('\r\n') ? raw.slice(0, -2) : raw.endsWith('\n') ? raw.slice(0, -1) : raw;
-  if (line.length > SERIAL_MAX_LINE_BYTES) return fail('framing', `line is ${line.length} bytes, at most ${SERIAL_MAX_LINE_BYTES} are allowed`);
+  const bytes = Buffer.byteLength(line);
+  if (bytes > maxBytes) return fail('framing', `line is ${bytes} bytes, at most ${maxBytes} are allowed`);
   if (!line.startsWith('$')) return fail('framing', 'line does not start with "$"');
   const star = line.lastIndexOf('*');
   if (star < 0 || star !== line.length - 3) return fail('framing', 'line does not end with "*" and two checksum digits (truncated?)');

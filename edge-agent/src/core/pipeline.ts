@@ -68,9 +68,9 @@ export class IngestPipeline {
   }
 
   /** One serial line (CR LF optional). */
-  ingestSerialLine(line: string, source: string): void {
+  ingestSerialLine(line: string, source: string, maxBytes?: number): void {
     if (!this.admit()) return;
-    const r = decodeSerialLine(line);
+    const r = decodeSerialLine(line, maxBytes);
     if (r.ok) this.ingestTelemetry(r.value);
     else this.invalid(r.error, source);
   }

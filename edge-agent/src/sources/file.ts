@@ -40,7 +40,7 @@ export class FileSource implements Source {
         const where = `${path === '-' ? 'stdin' : path}:${line}`;
         if (f.line === undefined) this.pipeline.framingError(f.error, where);
         else if (format === 'json') this.pipeline.ingestJson(f.line, maxLineBytes, where);
-        else this.pipeline.ingestSerialLine(f.line, where);
+        else this.pipeline.ingestSerialLine(f.line, where, maxLineBytes);
       },
       () => this.stopped,
     );

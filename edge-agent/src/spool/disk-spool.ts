@@ -142,6 +142,8 @@ export class DiskSpool implements BatchQueue {
   append(batch: SpooledBatch, payload: string): SpooledBatch[] {
     const record = encodeRecord(batch, payload);
     const dropped: SpooledBatch[] = [];
+    // A record that can never fit is refused before anything else is dropped for it.
+    if (record.length > this.options.maxSpoolBytes) return [batch];
     if (this.totalBytes + record.length > this.options.maxSpoolBytes) {
       if (this.options.onFull === 'reject-new') return [batch];
       while (this.totalBytes + record.length > this.options.maxSpoolBytes && this.segments.length > 0) {
@@ -149,7 +151,6 @@ export class DiskSpool implements BatchQueue {
         if (this.segments.length === 1) this.roll(batch.seq);
         dropped.push(...this.dropSegment(this.segments[0]!));
       }
-      if (record.length > this.options.maxSpoolBytes) return [...dropped, batch];
     }
     let active = this.segments.at(-1);
     if (active === undefined || this.activeFd === undefined || active.size >= this.options.segmentBytes) active = this.roll(batch.seq);

@@ -39,8 +39,14 @@ export class HttpUplinkTransport implements UplinkTransport {
   }
 
   send(seq: number, payload: string): void {
-    void this.post(seq, payload);
+    // A POST still waiting is the send: another copy would only add load to a cloud that is slow.
+    if (this.posting.has(seq)) return;
+    this.posting.add(seq);
+    void this.post(seq, payload).finally(() => this.posting.delete(seq));
   }
+
+  /** Seqs with a POST in progress (bounded by the uplink's maxInFlight). */
+  private readonly posting = new Set<number>();
 
   async stop(): Promise<void> {
     this.events = undefined;
