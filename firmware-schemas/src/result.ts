@@ -54,10 +54,15 @@ export function showPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
+/** Config keys whose values are secrets: never echoed in an error. */
+const SECRET_KEY = /password|token|secret|credential/i;
+
 /** Turns zod issues into one sentence per issue: `values.temperature: expected number, got "abc"`. */
 export function describeZodError(error: z.ZodError, maxIssues = 3): string {
   const parts = error.issues.slice(0, maxIssues).map((issue) => {
-    const input = 'input' in issue ? ` (got ${showValue(issue.input)})` : '';
+    // A secret's value is never printed, even when it is the bad one.
+    const secret = issue.path.some((k) => typeof k === 'string' && SECRET_KEY.test(k));
+    const input = !('input' in issue) ? '' : secret ? ' (value hidden)' : ` (got ${showValue(issue.input)})`;
     // A bad record key ("Invalid key in record") carries the key schema's own, clearer message.
     const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
     return `${showPath(issue.path)}: ${message}${input}`;

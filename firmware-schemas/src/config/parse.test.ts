@@ -66,3 +66,22 @@ test('keys inside records (per-metric settings) are free', () => {
   const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { vibration: { settings: { anything: 1 } } } } });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
 });
+
+test('an environment value for a string key stays a string, and a secret is never printed', () => {
+  const ok = parseConfig(ProcessorConfigSchema, {}, { TRIBUTARY_CLOUD_INFLUX__PASSWORD: '20240917' }, PROCESSOR_ENV_PREFIX);
+  assert.ok(ok.ok, ok.ok ? '' : ok.error.message);
+  assert.equal(ok.value.influx.password, '20240917');
+  const bad = parseConfig(ProcessorConfigSchema, { influx: { password: 12345678 } });
+  assert.equal(bad.ok, false);
+  if (!bad.ok) {
+    assert.match(bad.error.message, /influx\.password: .*\(value hidden\)/);
+    assert.doesNotMatch(bad.error.message, /12345678/);
+  }
+});
+
+test('an environment override of a record key matches the key already there, whatever its case', () => {
+  const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { temperature: { sensitivity: 1 } } } }, { TRIBUTARY_CLOUD_DETECTION__METRICS__TEMPERATURE__SENSITIVITY: '2' }, PROCESSOR_ENV_PREFIX);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.deepEqual(Object.keys(r.value.detection.metrics), ['temperature']);
+  assert.equal(r.value.detection.metrics.temperature?.sensitivity, 2);
+});

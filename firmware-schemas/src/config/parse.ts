@@ -23,7 +23,24 @@ function keysOf(schema: z.ZodType | undefined): Map<string, z.ZodType> {
   return keys;
 }
 
-function parseEnvValue(text: string): unknown {
+/** The innermost schema under defaults, optionals and pipes. */
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodPrefault) s = s.def.innerType as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.def.in as z.ZodType;
+    else return s;
+  }
+}
+
+/**
+ * An environment value for a key of `schema`: the raw text where the key takes a string (a
+ * password of digits stays a string), JSON for numbers, booleans, arrays and objects, and for keys
+ * of unknown type JSON when it parses, else the text.
+ */
+function parseEnvValue(text: string, schema: z.ZodType | undefined): unknown {
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodString || inner instanceof z.ZodEnum || inner instanceof z.ZodLiteral) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -55,12 +72,14 @@ export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly
       } else {
         const known = keysOf(nodeSchema);
         const match = [...known.keys()].find((k) => k.toLowerCase() === segment.toLowerCase());
-        key = match ?? segment;
-        childSchema = match === undefined ? undefined : known.get(match);
+        // Keys of a record (per-metric settings) are the config's own: match those present.
+        const present = match === undefined ? Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) : undefined;
+        key = match ?? present ?? segment;
+        childSchema = match === undefined ? recordValueOf(nodeSchema) : known.get(match);
       }
       const container = node as Record<string | number, unknown>;
       if (last) {
-        container[key] = parseEnvValue(text);
+        container[key] = parseEnvValue(text, childSchema);
       } else {
         const next: unknown = container[key];
         const nextIsArray = /^\d+$/.test(segments[i + 1]!);
@@ -71,6 +90,12 @@ export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly
     }
   }
   return root;
+}
+
+/** The value schema of a record (through defaults, optionals and pipes), if `schema` is one. */
+function recordValueOf(schema: z.ZodType | undefined): z.ZodType | undefined {
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodRecord ? (inner.def.valueType as z.ZodType) : undefined;
 }
 
 /** Whether a schema (through defaults, optionals and pipes) is a record: any key goes there. */
