@@ -11,7 +11,7 @@ export { DeadLetterFile, type DeadLetterRecord } from './influx/dead-letter.js';
 export { createTarget, targets } from './influx/targets.js';
 export type { WriteTarget } from './influx/target.js';
 export * from './influx/errors.js';
-export { classifyWrite, retryAfterMs } from './influx/response.js';
+export { classifyWrite } from './influx/response.js';
 export { Intake, Pipelined } from './ingest/intake.js';
 export { loadProcessorConfig } from './config.js';
 export * from './detect/detector.js';

@@ -20,3 +20,4 @@ export * from './runtime/problem-report.js';
 export * from './runtime/logger.js';
 export * from './scoring/ground-truth.js';
 export * from './scoring/alerts.js';
+export * from './runtime/retry-after.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError } from './errors.js';
-import { classifyWrite, retryAfterMs } from './response.js';
+import { retryAfterMs } from '@tributary/firmware-schemas';
+import { classifyWrite } from './response.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const v1Conflict = '{"error":"partial write: field type conflict: input field \\"count\\" on measurement \\"m\\" is type float, already exists as type integer dropped=2"}';

@@ -1,3 +1,4 @@
+import { retryAfterMs } from '@tributary/firmware-schemas';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, type InfluxWriteError } from './errors.js';
 
 /** An HTTP answer as the targets read it (header names in lower case). */
@@ -7,8 +8,6 @@ export interface HttpAnswer {
   readonly body: string;
 }
 
-/** Longest Retry-After honoured, so a confused proxy cannot park the writer for a day. */
-export const MAX_RETRY_AFTER_MS = 600_000;
 
 /**
  * What a write answer means, mapped as Telegraf's InfluxDB outputs do (plugins/outputs/influxdb
@@ -54,19 +53,6 @@ export function errorText(body: string): string {
   return text === '' ? '(no body)' : clip(text);
 }
 
-/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(v)) ms = Number(v) * 1000;
-  else {
-    const at = Date.parse(v);
-    if (Number.isNaN(at)) return undefined;
-    ms = at - nowMs;
-  }
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
-}
 
 function header(answer: HttpAnswer, name: string): string | undefined {
   const v = answer.headers[name];

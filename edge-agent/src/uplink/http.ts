@@ -1,16 +1,8 @@
-import { decodeAck, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { decodeAck, retryAfterMs, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
 type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;
 
-/** Seconds or an HTTP date (RFC 9110 §10.2.3) to milliseconds from now; 0 when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number {
-  if (header === null) return 0;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
-}
 
 /**
  * POSTs each batch to `{url}/api/v1/batches`, for sites where MQTT is blocked. The cloud answers
@@ -74,7 +66,7 @@ export class HttpUplinkTransport implements UplinkTransport {
       } else {
         this.log.debug({ seq, status: res.status, body: body.slice(0, 200) }, 'batch not accepted; retrying later');
       }
-      this.events?.failed(seq, retryAfterMs(res.headers.get('retry-after'), Date.now()));
+      this.events?.failed(seq, retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0);
     } catch (err) {
       this.log.debug({ seq, err: (err as Error).message }, 'batch POST failed; retrying later');
       this.events?.failed(seq);

@@ -1,4 +1,4 @@
-import { Backoff, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
+import { Backoff, retryAfterMs, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { AlertSink } from './sink.js';
 
@@ -10,14 +10,6 @@ export interface WebhookCounts {
   dropped: number;
 }
 
-/** Seconds or an HTTP date (RFC 9110 §10.2.3) to milliseconds; 0 when absent or unreadable. */
-function retryAfterMs(header: string | null): number {
-  if (header === null) return 0;
-  const s = Number(header);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const d = Date.parse(header);
-  return Number.isNaN(d) ? 0 : Math.max(0, d - Date.now());
-}
 
 /**
  * POSTs each alert transition as JSON to a URL, in order, one at a time. 2xx is delivered; 429,
@@ -93,7 +85,7 @@ export class WebhookSink implements AlertSink {
           this.log.warn({ status: res.status, alert: alert.id }, 'webhook refused an alert');
           return false;
         }
-        wait = Math.max(retryAfterMs(res.headers.get('retry-after')), backoff.next());
+        wait = Math.max(retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0, backoff.next());
       } catch (err) {
         wait = backoff.next();
         if (attempt === 1) this.log.warn({ err: (err as Error).message, url: this.config.url }, 'webhook unreachable; retrying');
