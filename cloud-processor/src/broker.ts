@@ -1,17 +1,67 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from '@tributary/firmware-schemas';
+import { BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
+  /** What the processor's own client logs in with, when the broker requires users. */
+  readonly processorLogin: { username: string; password: string } | undefined;
   close(): Promise<void>;
 }
 
-/** Starts aedes on host:port (port 0 picks a free one). */
-export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+export interface EmbeddedBrokerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** When non-empty, every client must log in as one of these (broker-acl.ts says what each role may do). */
+  readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
+  readonly processorClientId: string;
+  readonly log: Logger;
+}
+
+/** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** Starts aedes on host:port, open to anyone, or with users and per-role topic rights when `users` are given. */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { host, port, users = [], log } = options;
+  let processorLogin: EmbeddedBroker['processorLogin'];
+  let broker: Aedes;
+  if (users.length === 0) broker = await Aedes.createBroker();
+  else {
+    processorLogin = { username: `tributary-processor-${randomBytes(6).toString('hex')}`, password: randomBytes(24).toString('base64') };
+    const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
+    const who = new WeakMap<Client, BrokerUser>();
+    broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        const user = acl.authenticate(client.id, username, password);
+        if (user) {
+          who.set(client, user);
+          return done(null, true);
+        }
+        log.warn({ clientId: client.id, username }, 'MQTT login refused');
+        const err = Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError;
+        done(err, false);
+      },
+      authorizePublish: (client, packet, done) => {
+        const user = client ? who.get(client) : undefined;
+        if (user && acl.mayPublish(user, packet.topic)) return done(null);
+        log.warn({ clientId: client?.id, username: user?.username, topic: packet.topic }, 'MQTT publish refused');
+        done(new Error(`not allowed to publish to ${packet.topic}`));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const user = who.get(client);
+        if (user && acl.maySubscribe(user, sub.topic)) return done(null, sub);
+        log.warn({ clientId: client.id, username: user?.username, topic: sub.topic }, 'MQTT subscription refused');
+        done(null, null); // refused in the SUBACK (0x80), the connection stays up
+      },
+    });
+  }
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -21,6 +71,7 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
   return {
     url: `mqtt://${host}:${actual}`,
     port: actual,
+    processorLogin,
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

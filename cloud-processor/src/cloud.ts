@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Counters, ProblemReport, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
@@ -93,6 +93,7 @@ export class CloudProcessor {
     this.counters.gauge('webhook_alerts_failed', () => this.webhooks.reduce((n, w) => n + w.counts.failed, 0));
     this.counters.gauge('webhook_alerts_dropped', () => this.webhooks.reduce((n, w) => n + w.counts.dropped, 0));
     this.counters.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
+    this.counters.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
     this.counters.gauge('detector_series', () => this.detection.size);
     this.counters.gauge('backlog_batches', () => this.intake.backlog);
     this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
@@ -127,15 +128,22 @@ export class CloudProcessor {
   async start(): Promise<void> {
     const { config, log } = this.options;
     if (config.broker.type === 'embedded') {
-      this.broker = await startEmbeddedBroker(config.broker.host, config.broker.port);
+      const { host, port, users } = config.broker;
+      this.broker = await startEmbeddedBroker({ host, port, users, processorClientId: config.ingest.mqttClientId, log: log.child({ unit: 'broker' }) });
       this.url = this.broker.url;
-      log.info({ url: this.url }, 'embedded MQTT broker listening');
+      log.info({ url: this.url, users: users.length }, users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
     } else {
       this.url = config.broker.url;
     }
+    const login = config.broker.type === 'embedded' ? this.broker?.processorLogin : config.broker;
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
-    this.ingest = new MqttIngest(this.url, this.intake, log.child({ unit: 'ingest' }), onAckSent, config.ingest.mqttClientId);
+    this.ingest = new MqttIngest(
+      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs },
+      this.intake,
+      log.child({ unit: 'ingest' }),
+      onAckSent,
+    );
     await this.ingest.start();
     const ingest = this.ingest;
     this.sinks.push(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
@@ -157,7 +165,7 @@ export class CloudProcessor {
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
     this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
     this.timers.push(setInterval(() => void this.checkpoint(), config.detection.checkpointIntervalMs));
-    log.info({ broker: this.url, influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
+    log.info({ broker: redactUrl(this.url), influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
   }
 
   /**

@@ -5,6 +5,7 @@ export const cloudCounterHelp = {
   batches_unsupported_version: 'batches of a format version this build does not read (left unacked)',
   windows_invalid: 'windows skipped inside otherwise valid batches',
   batches_duplicate: 'batches already written (same agent and seq), acked without writing',
+  batches_untracked: 'batches written but not recorded for dedupe: an epoch far in the future or a huge seq jump (a broken or hostile agent)',
   batches_written: 'batches whose points are durable (written, or refused by InfluxDB and dead-lettered), then acked',
   windows_written: 'window results written',
   points_written: 'points written (windows, agent stats, anomalies)',

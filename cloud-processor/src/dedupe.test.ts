@@ -51,3 +51,14 @@ test('at most maxAgents agents are kept; the least recently active goes first', 
   d.add('c', 1, 0);
   assert.deepEqual(d.stats().map((s) => s.agent).sort(), ['a', 'c']);
 });
+
+test('an epoch far ahead of our clock or a huge seq jump is not trackable', () => {
+  const now = 1_700_000_000_000;
+  const d = new Dedupe(64, 100, 1000, 86_400_000);
+  assert.equal(d.untrackable('a', now, 0, now), undefined);
+  assert.match(d.untrackable('a', now + 2 * 86_400_000, 0, now) ?? '', /ahead of our clock/);
+  d.add('a', now, 500);
+  assert.equal(d.untrackable('a', now, 1500, now), undefined, 'exactly the largest jump allowed');
+  assert.match(d.untrackable('a', now, 1501, now) ?? '', /jumps more than 1000 past the highest seen \(500\)/);
+  assert.match(d.untrackable('b', now, 5000, now) ?? '', /past the highest seen \(-1\)/, 'a first batch is measured from nothing');
+});

@@ -24,6 +24,12 @@ export interface AgentDedupeStats {
  * written long ago). At most `maxAgents` agents; the least recently active is forgotten beyond it.
  * A batch with a newer `epoch` (the agent's state was wiped and its seqs restarted) resets the
  * agent's state. Counts duplicates and gaps per agent.
+ *
+ * A batch that would move the state somewhere no honest agent can be (an epoch more than
+ * `maxEpochAheadMs` ahead of our clock, a seq more than `maxSeqJump` past the high-water mark) is
+ * written but not tracked: tracking it would make every later batch of the real agent look old,
+ * i.e. already written, and be dropped. A re-send of an untracked batch is written again, which
+ * InfluxDB absorbs (same series and time).
  */
 export class Dedupe {
   private readonly agents = new Map<string, AgentState>();
@@ -33,6 +39,8 @@ export class Dedupe {
   constructor(
     private readonly window: number,
     private readonly maxAgents = 100_000,
+    private readonly maxSeqJump = 100_000_000,
+    private readonly maxEpochAheadMs = 86_400_000,
   ) {
     this.bytes = Math.ceil(window / 8);
   }
@@ -50,7 +58,19 @@ export class Dedupe {
     return dup;
   }
 
-  /** Records a written batch. Call only once its points are durable. */
+  /**
+   * Why this batch cannot be tracked (see the class comment), or undefined when it can.
+   * `now` is our clock in ms, which an epoch (the agent's clock when its spool was made) must not pass by much.
+   */
+  untrackable(agent: string, epoch: number, seq: number, now: number): string | undefined {
+    if (epoch > now + this.maxEpochAheadMs) return `epoch ${epoch} is ahead of our clock (${now}) by more than ${this.maxEpochAheadMs} ms`;
+    const a = this.agents.get(agent);
+    const max = a && a.epoch === epoch ? a.max : -1;
+    if (seq - max > this.maxSeqJump) return `seq ${seq} jumps more than ${this.maxSeqJump} past the highest seen (${max})`;
+    return undefined;
+  }
+
+  /** Records a written batch. Call only once its points are durable, and only when it is not `untrackable`. */
   add(agent: string, epoch: number, seq: number): void {
     let a = this.agents.get(agent);
     if (a) this.agents.delete(agent); // re-insert below: Map order is recency order

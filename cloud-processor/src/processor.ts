@@ -89,7 +89,7 @@ export class BatchProcessor {
     }
     const key = `${batch.agent}\u0000${batch.epoch}\u0000${batch.seq}`;
     const original = this.writing.get(key);
-    if (original) return new Pipelined(Promise.resolve(), original.then(() => this.duplicateOf(batch, duplicate)));
+    if (original) return new Pipelined(Promise.resolve(), original.then((wasWritten) => this.duplicateOf(batch, duplicate, wasWritten)));
 
     const alerts = this.detect(batch);
     const lines = this.encoder.batch(batch, alerts);
@@ -99,7 +99,12 @@ export class BatchProcessor {
     const ack = (async (): Promise<Ack> => {
       await previous;
       const report = await written;
-      this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
+      const untrackable = this.o.dedupe.untrackable(batch.agent, batch.epoch, batch.seq, Date.now());
+      if (untrackable === undefined) this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
+      else {
+        counters.inc('batches_untracked');
+        this.o.problems.note('batch_untracked', `agent ${batch.agent}: ${untrackable}; written, not tracked for duplicates`);
+      }
       counters.inc('batches_written');
       counters.inc('windows_written', batch.windows.length);
       counters.inc('points_written', lines.length - report.deadLettered - report.dropped);
@@ -117,8 +122,8 @@ export class BatchProcessor {
   }
 
   /** The answer to a copy that arrived while its original was being written. */
-  private duplicateOf(batch: BatchEnvelope, duplicate: Ack): Ack {
-    if (!this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) throw new Error(`batch ${batch.agent}/${batch.seq} was not written: stopping`);
+  private duplicateOf(batch: BatchEnvelope, duplicate: Ack, wasWritten: boolean): Ack {
+    if (!wasWritten) throw new Error(`batch ${batch.agent}/${batch.seq} was not written: stopping`);
     this.o.counters.inc('batches_duplicate');
     return duplicate;
   }

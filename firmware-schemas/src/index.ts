@@ -21,3 +21,4 @@ export * from './runtime/logger.js';
 export * from './scoring/ground-truth.js';
 export * from './scoring/alerts.js';
 export * from './runtime/retry-after.js';
+export * from './runtime/redact-url.js';

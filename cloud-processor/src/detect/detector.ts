@@ -74,11 +74,6 @@ export function scoreFromSurprise(surprise: number, alarmSurprise: number): numb
   return surprise > 0 ? surprise / (surprise + alarmSurprise) : 0;
 }
 
-/** The surprise a score stands for (inverse of scoreFromSurprise). */
-export function surpriseFromScore(score: number, alarmSurprise: number): number {
-  return score > 0 ? (alarmSurprise * score) / (1 - Math.min(score, 1 - 1e-12)) : 0;
-}
-
 /** A verdict saying nothing is wrong (shared constant strings: no allocation per point). */
 export function quiet(value: number, reason = 'normal'): Verdict {
   return { score: 0, value, reason, surprise: 0 };

@@ -78,11 +78,6 @@ export class Regimes {
     return best;
   }
 
-  /** Whether every reading of a window (its min and max) lies at known levels. */
-  explains(min: number, max: number, floor: number): boolean {
-    return this.knownLevelOf(min, floor) !== undefined && this.knownLevelOf(max, floor) !== undefined;
-  }
-
   /**
    * Learns from a calm window (its spread no larger than usual somewhere): joins the nearest level
    * when within its band, else starts a new one. Returns the level it joined or started.

@@ -38,15 +38,16 @@ function setup() {
   return { sink, dedupe, counters, processor };
 }
 
-const batch = (seq: number): Uint8Array =>
+/** Batch `seq`, holding minute `minute` (by default the seq-th). */
+const batch = (seq: number, minute = seq): Uint8Array =>
   Buffer.from(
     encodeBatch({
       v: 1,
       agent: 'gw',
       seq,
-      sentAt: 1_700_000_000_000 + seq * 60_000,
-      counters: { readings_accepted: seq },
-      windows: [{ device: 'd 1', metric: 'temperature', start: 1_700_000_000_000 + (seq - 1) * 60_000, end: 1_700_000_000_000 + seq * 60_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001 }],
+      sentAt: 1_700_000_000_000 + minute * 60_000,
+      counters: { readings_accepted: minute },
+      windows: [{ device: 'd 1', metric: 'temperature', start: 1_700_000_000_000 + (minute - 1) * 60_000, end: 1_700_000_000_000 + minute * 60_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001 }],
     }),
   );
 
@@ -79,4 +80,23 @@ test('a batch whose write is abandoned is not acked and not recorded; later batc
   await assert.rejects(first, WriteAbortedError);
   assert.equal((await second)?.status, 'ok');
   assert.equal(dedupe.seen('gw', 0, 1), false);
+});
+
+test('a batch with an impossible seq is written but cannot make the real agent’s later batches look old', async () => {
+  const { sink, dedupe, counters, processor } = setup();
+  const settleAll = (): void => {
+    for (const w of sink.writes.splice(0)) w.settle({ deadLettered: 0, dropped: 0 });
+  };
+  const first = processor.process(batch(1), 'gw').ack;
+  settleAll();
+  await first;
+  const hostile = processor.process(batch(2 ** 40, 2), 'gw').ack;
+  settleAll();
+  assert.equal((await hostile)?.status, 'ok', 'its points are written and acked');
+  assert.equal(counters.get('batches_untracked'), 1);
+  const next = processor.process(batch(2, 3), 'gw');
+  assert.equal(sink.writes.length, 1, 'seq 2 of the real agent is written, not taken for a duplicate');
+  settleAll();
+  assert.equal((await next.ack)?.status, 'ok');
+  assert.equal(dedupe.stats()[0]?.maxSeq, 2);
 });

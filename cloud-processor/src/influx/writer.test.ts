@@ -40,6 +40,15 @@ class ScriptedTarget implements WriteTarget {
   }
 }
 
+/** Resolves once `check` holds; fails the test after `timeoutMs`. */
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function setup(t: TestContext, config: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-writer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -148,7 +157,7 @@ test('401 blocks: nothing resolves, the status says why, and it recovers once th
   target.answer = () => (authorized ? undefined : new AuthError('HTTP 401: unauthorized access', 401));
   let done = false;
   const written = writer.write(lines('a', 2)).then(() => (done = true));
-  while ((counts.get('write_refusals') ?? 0) < 2) await new Promise((r) => setTimeout(r, 10));
+  await until('two refusals', () => (counts.get('write_refusals') ?? 0) >= 2);
   assert.equal(done, false);
   assert.deepEqual([writer.status().state, writer.status().status], ['blocked', 401]);
   authorized = true;
@@ -164,7 +173,8 @@ test('the backlog is bounded: room() waits until lines are durable', async (t) =
   const first = writer.write(lines('a', 10));
   let roomy = false;
   const room = writer.room().then(() => (roomy = true));
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the request to be on the wire', () => target.inFlight === 1);
+  await new Promise((r) => setImmediate(r)); // room() would have resolved by now if it were going to
   assert.equal(roomy, false, 'full: the processor takes no more batches');
   assert.equal(writer.bufferedLines, 10);
   release();

@@ -1,9 +1,18 @@
-import { agentOfTopic, topics, type Logger } from '@tributary/firmware-schemas';
+import { agentOfTopic, mqttLogin, redactUrl, topics, type Logger } from '@tributary/firmware-schemas';
+import mqtt, { type MqttClient } from 'mqtt';
 
 /** Alert publishes allowed to wait for the broker at once. */
 const MAX_UNACKED = 1_000;
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Intake } from './intake.js';
+
+export interface MqttIngestOptions {
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** MQTT client id of the processor's persistent session. */
+  readonly clientId: string;
+  readonly startTimeoutMs: number;
+}
 
 /**
  * Receives batches from the broker (embedded or external), hands them to the bounded intake and
@@ -18,17 +27,24 @@ import type { Intake } from './intake.js';
  */
 export class MqttIngest {
   private client: MqttClient | undefined;
+  /** Acks the broker did not take (connection lost meanwhile): the agent re-sends those batches. */
+  ackPublishFailures = 0;
 
   constructor(
-    private readonly url: string,
+    private readonly o: MqttIngestOptions,
     private readonly intake: Intake,
     private readonly log: Logger,
     private readonly onAckSent: () => void,
-    private readonly clientId = 'tributary-cloud',
   ) {}
 
+  /**
+   * Connects and subscribes to every agent's batches. Rejects, naming the broker and the last
+   * error, when that has not succeeded within `startTimeoutMs` or the broker refuses the
+   * subscription (its ACL), instead of waiting forever for a broker that is not there.
+   */
   async start(): Promise<void> {
-    const client = mqtt.connect(this.url, { clientId: this.clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const { url, clientId, startTimeoutMs } = this.o;
+    const client = mqtt.connect(url, { clientId, ...mqttLogin(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const { admitted, ack } = this.intake.admit(packet.payload as Buffer, agentOfTopic(packet.topic));
@@ -37,23 +53,41 @@ export class MqttIngest {
         (a) => {
           if (a === undefined) return;
           client.publish(topics.acks(a.agent), JSON.stringify(a), { qos: 1 }, (err) => {
-            if (err) this.log.debug({ err: err.message, seq: a.seq }, 'ack publish failed; the agent will send the batch again');
+            if (!err) return;
+            this.ackPublishFailures++;
+            this.log.debug({ err: err.message, seq: a.seq }, 'ack publish failed; the agent will send the batch again');
           });
           this.onAckSent();
         },
         (err: unknown) => this.log.debug({ err: (err as Error).message }, 'batch not written; left unacked'),
       );
     };
-    const subscribed = new Promise<void>((resolve) => {
-      client.on('connect', () => {
-        client.subscribe(topics.batchesPattern, { qos: 1 }, (err) => {
-          if (err) this.log.error({ err: err.message }, 'subscribe to batches failed');
-          else resolve();
+    let lastError = 'no answer';
+    let warned = false;
+    client.on('error', (err) => {
+      lastError = err.message;
+      // The first failure is worth a line (a wrong URL or login); mqtt.js retries every second after it.
+      if (!warned) this.log.warn({ url: redactUrl(url), err: err.message }, 'cannot reach the broker yet; retrying');
+      else this.log.debug({ err: err.message }, 'ingest broker error');
+      warned = true;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no subscription at ${redactUrl(url)} within ${startTimeoutMs} ms (last error: ${lastError})`)), startTimeoutMs);
+        client.on('connect', () => {
+          client.subscribe(topics.batchesPattern, { qos: 1 }, (err) => {
+            if (err) reject(new Error(`the broker at ${redactUrl(url)} refused the subscription to ${topics.batchesPattern}: ${err.message}`));
+            else resolve();
+          });
         });
       });
-    });
-    client.on('error', (err) => this.log.debug({ err: err.message }, 'ingest broker error'));
-    await subscribed;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Messages published at QoS 1 and not yet acknowledged by the broker (kept by mqtt.js while offline). */

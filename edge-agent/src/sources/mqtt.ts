@@ -1,4 +1,4 @@
-import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
+import { mqttLogin, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';

@@ -32,7 +32,8 @@ function setup(t: import('node:test').TestContext) {
   const queue = new MemoryBatchQueue(20_000, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
   const transport = new RecordingTransport();
   const counters = new Counters<AgentCounter>(agentCounterHelp);
-  const delivery = new Delivery(queue, transport, { maxInFlight: 4, ackTimeoutMs: 1000, backoff: { initialMs: 100, maxMs: 1000 } }, counters, new ProblemReport(), new ManualClock(0), silentLogger);
+  const clock = new ManualClock(0);
+  const delivery = new Delivery(queue, transport, { maxInFlight: 4, ackTimeoutMs: 1000, backoff: { initialMs: 100, maxMs: 1000 } }, counters, new ProblemReport(), clock, silentLogger);
   delivery.start();
   t.after(() => delivery.stop());
   const add = (): number => {
@@ -40,7 +41,7 @@ function setup(t: import('node:test').TestContext) {
     delivery.enqueue({ seq, windows: 1, readings: 5 }, `batch ${seq}`);
     return seq;
   };
-  return { queue, delivery, counters, transport, add };
+  return { queue, delivery, counters, transport, add, clock };
 }
 
 test('acks of another epoch (the gateway’s state before a wipe) do not delete batches', (t) => {
@@ -63,4 +64,19 @@ test('a batch the cloud never answers while it acks 10,000 later ones is dropped
   assert.equal(counters.get('batches_abandoned'), 1);
   assert.equal(counters.get('readings_abandoned'), 5);
   assert.ok(stuck < 10_000);
+});
+
+test('a batch sent again, after its ack timeout or after a reconnect, counts as a resend', (t) => {
+  const { delivery, counters, transport, add, clock } = setup(t);
+  add();
+  add();
+  assert.deepEqual(transport.sent, [0, 1]);
+  delivery.disconnected();
+  delivery.connected();
+  assert.deepEqual(transport.sent, [0, 1, 0, 1], 'everything unacked goes again at once on reconnect');
+  delivery.answered({ v: 1, agent: 'a', seq: 0, status: 'ok' });
+  clock.advance(1_001); // past the ack timeout (jittered within [500, 1000] ms)
+  add();
+  assert.deepEqual(transport.sent, [0, 1, 0, 1, 1, 2]);
+  assert.deepEqual([counters.get('batches_sent'), counters.get('batches_resent')], [6, 3]);
 });

@@ -158,12 +158,13 @@ export class Delivery implements TransportEvents {
 
   private pump(): void {
     if (!this.transport.connected) return;
-    for (const { batch, resend } of this.sender.due(this.clock.now())) {
+    for (const batch of this.sender.due(this.clock.now())) {
       const payload = this.queue.payload(batch.seq);
       if (payload === undefined) continue;
       this.counters.inc('batches_sent');
+      // Went out before, in this run: after an ack timeout, or again after a reconnect.
+      if (this.sentOnce.has(batch.seq)) this.counters.inc('batches_resent');
       this.sentOnce.add(batch.seq);
-      if (resend) this.counters.inc('batches_resent');
       this.transport.send(batch.seq, payload);
     }
   }

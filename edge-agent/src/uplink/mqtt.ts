@@ -1,4 +1,4 @@
-import { Backoff, decodeAck, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { Backoff, decodeAck, mqttLogin, redactUrl, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -37,6 +37,7 @@ export class MqttUplinkTransport implements UplinkTransport {
     const status = topics.status(this.agentId);
     const client = mqtt.connect(this.config.url, {
       clientId: `tributary-agent-${this.agentId}`,
+      ...mqttLogin(this.config),
       clean: false,
       // Reconnects are ours (below), with backoff and jitter instead of a fixed period.
       reconnectPeriod: 0,
@@ -46,7 +47,7 @@ export class MqttUplinkTransport implements UplinkTransport {
     this.client = client;
     client.on('connect', () => {
       this.backoff.reset();
-      this.log.info({ url: this.config.url }, 'uplink connected');
+      this.log.info({ url: redactUrl(this.config.url) }, 'uplink connected');
       client.subscribe(topics.acks(this.agentId), { qos: 1 }, (err) => {
         if (err) this.log.error({ err: err.message }, 'subscribe to acks failed');
         client.publish(status, JSON.stringify({ online: true, at: this.clock.now() }), { qos: 1, retain: true });
@@ -60,7 +61,7 @@ export class MqttUplinkTransport implements UplinkTransport {
       else if (r.value.agent === this.agentId) events.answered(r.value);
     });
     client.on('close', () => {
-      if (this.isUp) this.log.warn({ url: this.config.url }, 'uplink connection lost');
+      if (this.isUp) this.log.warn({ url: redactUrl(this.config.url) }, 'uplink connection lost');
       this.isUp = false;
       events.disconnected();
       this.scheduleReconnect();

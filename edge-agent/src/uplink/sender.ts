@@ -30,9 +30,9 @@ export class Sender {
     return this.inFlight.size;
   }
 
-  /** The batches to send now, each marked as sent at `now`; `resend` tells which went before. */
-  due(now: number): Array<{ batch: SpooledBatch; resend: boolean }> {
-    const out: Array<{ batch: SpooledBatch; resend: boolean }> = [];
+  /** The batches to send now, each marked as sent at `now`. */
+  due(now: number): SpooledBatch[] {
+    const out: SpooledBatch[] = [];
     for (const batch of this.queue.oldest(this.maxInFlight)) {
       const f = this.inFlight.get(batch.seq);
       if (f !== undefined && now < f.dueAt) continue;
@@ -40,7 +40,7 @@ export class Sender {
       const wait = Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20));
       // Jitter in [wait/2, wait]: spread out, but never resend sooner than half the timeout.
       this.inFlight.set(batch.seq, { attempts, dueAt: now + wait * (0.5 + 0.5 * this.random()) });
-      out.push({ batch, resend: f !== undefined });
+      out.push(batch);
     }
     return out;
   }
@@ -67,12 +67,5 @@ export class Sender {
   /** The queue dropped `seq` at its bound. */
   forget(seq: number): void {
     this.inFlight.delete(seq);
-  }
-
-  /** The earliest time a send or resend is due, for scheduling the next pump. */
-  nextDueAt(): number | undefined {
-    let min: number | undefined;
-    for (const f of this.inFlight.values()) if (min === undefined || f.dueAt < min) min = f.dueAt;
-    return min;
   }
 }

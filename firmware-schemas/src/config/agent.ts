@@ -4,12 +4,13 @@ import { AgentId, MetricName } from '../ids.js';
 import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
+import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
   name: z.string().min(1).default('mqtt'),
   url: MqttUrl,
+  ...MqttLogin,
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
@@ -169,6 +170,8 @@ const UplinkCommon = {
 export const MqttUplinkConfig = z.object({
   type: z.literal('mqtt'),
   url: MqttUrl,
+  /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
+  ...MqttLogin,
   ...UplinkCommon,
 });
 

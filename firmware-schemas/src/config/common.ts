@@ -1,6 +1,15 @@
 import { z } from 'zod';
 
 export const MqttUrl = z.string().regex(/^(mqtt|mqtts|tcp|ws|wss):\/\/[^\s]+$/, 'must be an MQTT URL such as mqtt://127.0.0.1:1883');
+/**
+ * MQTT login, for brokers that require one (credentials in the URL work too, but end up in logs).
+ * Use an mqtts:// URL so the password does not cross the network in clear; a private CA is
+ * trusted through NODE_EXTRA_CA_CERTS.
+ */
+export const MqttLogin = {
+  username: z.string().min(1).max(256).optional(),
+  password: z.string().min(1).max(256).optional(),
+};
 export const HttpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL');
 export const Port = z.number().int().min(0).max(65535);
 export const PositiveMs = z.number().int().min(1);

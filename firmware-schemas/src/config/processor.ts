@@ -1,17 +1,34 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
-import { MetricName } from '../ids.js';
-import { HttpUrl, LogLevel, MqttUrl, Port, PositiveMs } from './common.js';
+import { AgentId, MetricName } from '../ids.js';
+import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
+
+/**
+ * A login on the embedded broker. `agent`: an edge agent, whose username is its agent id; it may
+ * publish only its own batches and status and read only its own acks. `reader`: dashboards and
+ * scorers; it may read alerts and agent status and publish nothing.
+ */
+export const BrokerUserConfig = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('agent'), username: AgentId, password: z.string().min(8).max(256) }),
+  z.object({ role: z.literal('reader'), username: z.string().min(1).max(256), password: z.string().min(8).max(256) }),
+]);
 
 export const EmbeddedBrokerConfig = z.object({
   type: z.literal('embedded'),
   host: z.string().default('127.0.0.1'),
   port: Port.default(1883),
+  /** Omit (or leave empty) for a broker open to every client on the network it listens on. */
+  users: z
+    .array(BrokerUserConfig)
+    .max(100_000)
+    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
+    .default([]),
 });
 
 export const ExternalBrokerConfig = z.object({
   type: z.literal('external'),
   url: MqttUrl,
+  ...MqttLogin,
 });
 
 export const BrokerConfig = z.discriminatedUnion('type', [EmbeddedBrokerConfig, ExternalBrokerConfig]);
@@ -166,6 +183,8 @@ export const IngestConfig = z.object({
   maxBacklogBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   /** MQTT client id of the processor's persistent session on the broker. */
   mqttClientId: z.string().min(1).max(128).default('tributary-cloud'),
+  /** Start fails, naming the broker and its error, when batches cannot be subscribed to within this long. */
+  startTimeoutMs: PositiveMs.default(30_000),
 });
 
 /** The HTTP server: batch uplink, /metrics, /health, the API. Omit to disable. */
@@ -177,7 +196,7 @@ export const CloudHttpConfig = z.object({
 });
 
 export const ProcessorConfigSchema = z.object({
-  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883 }),
+  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [] }),
   ingest: IngestConfig.prefault({}),
   /** Durable state: dedupe high-water marks (and detector checkpoints). */
   stateDir: z.string().min(1).default('.tributary/cloud'),

@@ -31,7 +31,7 @@ test('processor + real influxd: a batch with points influxd refuses is acked ok;
   assert.equal((await fetch(`${influxd.url}/write?db=refused&precision=ms`, { method: 'POST', body: seed })).status, 204);
   const batch = gen.nextPayloads()[0]!;
   const ack = await cloud.intake.admit(batch.payload, batch.agent).ack;
-  assert.deepEqual(ack, { v: 1, agent: batch.agent, seq: 0, status: 'ok' });
+  assert.deepEqual(ack, { v: 1, agent: batch.agent, epoch: 0, seq: 0, status: 'ok' });
   const humidity = (JSON.parse(batch.payload.toString()) as { windows: Array<{ metric: string }> }).windows.filter((w) => w.metric === 'humidity').length;
   assert.ok(humidity > 0);
   assert.equal(cloud.counters.get('points_dead_lettered'), humidity);

@@ -10,18 +10,19 @@ const alert = (n: number): AlertEvent => ({ v: 1, id: `a${n}`, state: 'opened', 
 /** A webhook receiver: answers each POST with the next status of `script` (then 204), records bodies. */
 async function receiver(t: TestContext, script: Array<{ status: number; headers?: Record<string, string> }>) {
   const received: Array<{ id: string; at: number }> = [];
+  const answered = { count: 0 };
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const next = script.shift() ?? { status: 204 };
       if (next.status < 300) received.push({ id: (JSON.parse(body) as AlertEvent).id, at: Date.now() });
-      res.writeHead(next.status, next.headers ?? {}).end();
+      res.writeHead(next.status, next.headers ?? {}).end(() => answered.count++);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, answered };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -53,4 +54,26 @@ test('webhook: a refusing receiver (4xx) fails that alert and moves on; a full q
   assert.deepEqual(sink.counts, { sent: 2, failed: 1, dropped: 2 });
   assert.deepEqual(r.received.map((x) => x.id), ['a3', 'a4']);
   await sink.stop(100);
+});
+
+test('webhook: stop does not wait out a hung receiver or a long Retry-After; what is cut off is counted dropped', async (t) => {
+  const hung = createServer(() => undefined); // reads the request, never answers
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => (hung.closeAllConnections(), hung.close(() => r()))));
+  const hungSink = new WebhookSink(WebhookConfig.parse({ url: `http://127.0.0.1:${(hung.address() as AddressInfo).port}/`, timeoutMs: 60_000 }), silentLogger);
+  hungSink.send(alert(1));
+  hungSink.send(alert(2));
+  let t0 = Date.now();
+  await hungSink.stop(100);
+  assert.ok(Date.now() - t0 < 2_000, `stopped in ${Date.now() - t0} ms`);
+  assert.deepEqual(hungSink.counts, { sent: 0, failed: 0, dropped: 2 });
+
+  const r = await receiver(t, [{ status: 503, headers: { 'retry-after': '60' } }]);
+  const waiting = new WebhookSink(WebhookConfig.parse({ url: r.url }), silentLogger);
+  waiting.send(alert(3));
+  await until(() => r.answered.count === 1); // the 503 went out; the sink now waits 60 s to retry
+  t0 = Date.now();
+  await waiting.stop(100);
+  assert.ok(Date.now() - t0 < 2_000, `stopped in ${Date.now() - t0} ms`);
+  assert.deepEqual(waiting.counts, { sent: 0, failed: 0, dropped: 1 });
 });

@@ -23,7 +23,8 @@ export class WebhookSink implements AlertSink {
   private readonly queue: AlertEvent[] = [];
   private running = false;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  /** Cut short what the delivery in progress is waiting for (its request, or its wait before a retry), at stop. */
+  private readonly halt = new AbortController();
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -51,7 +52,8 @@ export class WebhookSink implements AlertSink {
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
     await Promise.race([this.idle, deadline]);
     this.stopped = true;
-    this.wake?.();
+    this.halt.abort();
+    await this.idle;
     this.counts.dropped += this.queue.splice(0).length;
   }
 
@@ -62,6 +64,7 @@ export class WebhookSink implements AlertSink {
       const alert = this.queue.shift()!;
       const delivered = await this.deliver(alert);
       if (delivered) this.counts.sent++;
+      else if (this.stopped) this.counts.dropped++; // cut off by stop, not refused by the receiver
       else this.counts.failed++;
     }
     this.running = false;
@@ -77,7 +80,7 @@ export class WebhookSink implements AlertSink {
           method: 'POST',
           body,
           headers: { 'content-type': 'application/json', ...this.config.headers },
-          signal: AbortSignal.timeout(this.config.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.halt.signal]),
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return true;
@@ -90,14 +93,23 @@ export class WebhookSink implements AlertSink {
         wait = backoff.next();
         if (attempt === 1) this.log.warn({ err: (err as Error).message, url: this.config.url }, 'webhook unreachable; retrying');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      if (this.stopped) break;
+      await sleep(wait, this.halt.signal);
     }
     return false;
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,0 +1,73 @@
+import { timingSafeEqual } from 'node:crypto';
+import { topics } from '@tributary/firmware-schemas';
+
+/**
+ * Who may do what on the embedded broker once users are configured (pure; broker.ts wires it to aedes).
+ *
+ * - `agent`: an edge agent whose username is its agent id. It may publish only its own batches and
+ *   status, subscribe only to its own acks, and connect only as its own client id, so one gateway
+ *   can neither pass batches off as another's (and spoil that agent's dedupe) nor take over its session.
+ * - `reader`: dashboards and scorers: subscribe to alerts and agent status, publish nothing.
+ * - `processor`: the cloud processor's own client, with a password made up at each start.
+ */
+export type BrokerRole = 'agent' | 'reader' | 'processor';
+
+export interface BrokerUser {
+  readonly username: string;
+  readonly password: string;
+  readonly role: BrokerRole;
+}
+
+/** The client id an agent connects with (edge-agent's MQTT uplink). */
+export const agentClientId = (agent: string): string => `tributary-agent-${agent}`;
+
+export class BrokerAcl {
+  private readonly users = new Map<string, BrokerUser>();
+
+  constructor(
+    users: readonly BrokerUser[],
+    /** The processor's MQTT client id: no one else may take it (and so its persistent session). */
+    private readonly processorClientId: string,
+  ) {
+    for (const u of users) this.users.set(u.username, u);
+  }
+
+  /** The user these credentials name and prove, or undefined. */
+  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): BrokerUser | undefined {
+    const user = username === undefined ? undefined : this.users.get(username);
+    if (!user || !password || !sameBytes(password, Buffer.from(user.password))) return undefined;
+    if (user.role === 'agent' && clientId !== agentClientId(user.username)) return undefined;
+    if (user.role !== 'processor' && (clientId === this.processorClientId || (user.role !== 'agent' && clientId.startsWith(agentClientId('')))))
+      return undefined;
+    return user;
+  }
+
+  mayPublish(user: BrokerUser, topic: string): boolean {
+    if (user.role === 'processor') return true;
+    if (user.role === 'agent') return topic === topics.batches(user.username) || topic === topics.status(user.username);
+    return false;
+  }
+
+  maySubscribe(user: BrokerUser, filter: string): boolean {
+    if (user.role === 'processor') return true;
+    const allowed = user.role === 'agent' ? [topics.acks(user.username)] : [topics.alertsPattern, topics.status('+')];
+    return allowed.some((a) => covers(a, filter));
+  }
+}
+
+/** True when every topic `filter` matches is also matched by `allowed` (both MQTT topic filters). */
+export function covers(allowed: string, filter: string): boolean {
+  const a = allowed.split('/');
+  const f = filter.split('/');
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '#') return true;
+    if (i >= f.length || f[i] === '#') return false;
+    if (a[i] === '+') continue;
+    if (f[i] !== a[i]) return false; // includes a requested "+" where a fixed level is required
+  }
+  return f.length === a.length;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
