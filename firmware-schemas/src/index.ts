@@ -22,3 +22,4 @@ export * from './scoring/ground-truth.js';
 export * from './scoring/alerts.js';
 export * from './runtime/retry-after.js';
 export * from './runtime/redact-url.js';
+export * from './runtime/mqtt-options.js';

@@ -1,4 +1,4 @@
-import { agentOfTopic, mqttLogin, redactUrl, topics, type Logger } from '@tributary/firmware-schemas';
+import { agentOfTopic, mqttOptions, redactUrl, topics, type Logger } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 
 /** Alert publishes allowed to wait for the broker at once. */
@@ -44,7 +44,7 @@ export class MqttIngest {
    */
   async start(): Promise<void> {
     const { url, clientId, startTimeoutMs } = this.o;
-    const client = mqtt.connect(url, { clientId, ...mqttLogin(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const client = mqtt.connect(url, { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const { admitted, ack } = this.intake.admit(packet.payload as Buffer, agentOfTopic(packet.topic));

@@ -1,4 +1,4 @@
-import { Backoff, decodeAck, mqttLogin, redactUrl, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { Backoff, decodeAck, mqttOptions, redactUrl, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -37,7 +37,7 @@ export class MqttUplinkTransport implements UplinkTransport {
     const status = topics.status(this.agentId);
     const client = mqtt.connect(this.config.url, {
       clientId: `tributary-agent-${this.agentId}`,
-      ...mqttLogin(this.config),
+      ...mqttOptions(this.config),
       clean: false,
       // Reconnects are ours (below), with backoff and jitter instead of a fixed period.
       reconnectPeriod: 0,

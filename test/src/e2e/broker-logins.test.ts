@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloudProcessor } from '@tributary/cloud-processor';
@@ -10,6 +9,7 @@ import mqtt from 'mqtt';
 import { freePort } from '../harness/ports.js';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { waitFor } from '../harness/wait.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const users = [
   { role: 'agent', username: 'gw-a', password: 'password-of-a' },
@@ -37,8 +37,7 @@ async function refusal(url: string, options: mqtt.IClientOptions, subscribeTo?: 
 test('with broker users, an agent delivers under its own name and no one can pass batches off as another agent', { timeout: 60_000 }, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-logins-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('logins');
   const cloud = new CloudProcessor({
     config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0, users }, influx: { url: influxd.url, database: 'logins' }, stateDir: join(dir, 'cloud') }),
     log: silentLogger,
@@ -98,8 +97,7 @@ test('with broker users, an agent delivers under its own name and no one can pas
 test('a broker that cannot be reached fails the start within its timeout, naming the broker but not the password', { timeout: 30_000 }, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-nobroker-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('nobroker');
   const port = await freePort();
   const cloud = new CloudProcessor({
     config: ProcessorConfigSchema.parse({

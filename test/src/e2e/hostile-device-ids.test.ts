@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
+import { scratchDir } from '../harness/scratch.js';
 
 test('hostile device ids: escaped into one point, or rejected at the agent with a reason, and nothing else lost', { timeout: 60_000 }, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-hostile-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const stateDir = scratchDir('hostile');
   const pipeline = await Pipeline.start({
     influxUrl: influxd.url,
     database: 'hostile',

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fromInflux, replay } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const brief = (a: AlertEvent): string => `${a.at} ${a.id} ${a.state} ${a.severity} ${a.score.toFixed(9)} ${a.message}`;
 /** Transitions in event-time order; several series at one instant come in no particular order. */
@@ -15,8 +14,7 @@ const sorted = (alerts: readonly AlertEvent[]): string[] => alerts.map(brief).so
 test('replaying the stored windows gives exactly the alerts the live run raised; GET /api/alerts lists them', { timeout: 120_000 }, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-replay-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const stateDir = scratchDir('replay');
   const pipeline = await Pipeline.start({
     influxUrl: influxd.url,
     database: 'replay',

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startInfluxd } from '../harness/influxd.js';
 import { startMosquitto } from '../harness/mosquitto.js';
 import { Pipeline } from '../harness/pipeline.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const WINDOW_MS = 5 * 60_000;
 
@@ -19,8 +18,7 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
   t.after(() => influxd.stop());
   const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;
   if (mosquitto) t.after(() => mosquitto.stop());
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const stateDir = scratchDir('e2e');
 
   const pipeline = await Pipeline.start({
     influxUrl: influxd.url,

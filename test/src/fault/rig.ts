@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Fleet, MqttTransport, SimClock, Simulator, sensorKinds } from '@tributary/device-simulator';
@@ -10,6 +9,7 @@ import { influxQuery, startInfluxd, type Influxd } from '../harness/influxd.js';
 import { startMosquitto, type Mosquitto } from '../harness/mosquitto.js';
 import { NodeService } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const METRICS = Object.keys(sensorKinds);
 const DATABASE = 'fault';
@@ -54,8 +54,7 @@ export class FaultRig {
   ) {}
 
   static async start(t: TestContext, options: RigOptions = {}): Promise<FaultRig> {
-    const dir = mkdtempSync(join(tmpdir(), 'tributary-fault-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir('fault');
     const influxd = await startInfluxd();
     t.after(() => influxd.stop());
     const deviceBroker = await startMosquitto();

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CloudProcessor, LineBuilder } from '@tributary/cloud-processor';
@@ -9,10 +8,10 @@ import { Influx2Server } from '../harness/influx2.js';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { waitFor } from '../harness/wait.js';
 import { WindowBatches } from '../harness/window-batches.js';
+import { scratchDir } from '../harness/scratch.js';
 
 async function cloudWith(t: TestContext, config: ProcessorConfigInput): Promise<{ cloud: CloudProcessor; stateDir: string }> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-cloud-writes-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const stateDir = scratchDir('cloud-writes');
   const cloud = new CloudProcessor({ config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, stateDir, ...config }), log: silentLogger });
   await cloud.start();
   t.after(() => cloud.stop());

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BehaviourConfig } from '@tributary/firmware-schemas';
 import { Fleet } from '@tributary/device-simulator';
 import { startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
+import { scratchDir } from '../harness/scratch.js';
 
 /**
  * The simulator tells the truth about what it sent: with malformed payloads, duplicates, seq gaps
@@ -16,8 +15,7 @@ import { Pipeline } from '../harness/pipeline.js';
 test('a misbehaving fleet through the real agent and cloud: every counter matches the simulator', { timeout: 90_000 }, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-sim-truth-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const stateDir = scratchDir('sim-truth');
   const durationMs = 4 * 3_600_000;
   const pipeline = await Pipeline.start({
     influxUrl: influxd.url,
