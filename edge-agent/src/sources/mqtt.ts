@@ -24,12 +24,12 @@ export class MqttSource implements Source {
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean' });
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean' });
     this.client = client;
     let wasDown = false;
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
-        if (wasDown) this.log.info({ url: this.config.url }, 'telemetry broker reconnected');
+        if (wasDown) this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
         wasDown = false;
         client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {
           if (err) this.log.error({ err }, 'subscribe to telemetry failed');
@@ -38,10 +38,18 @@ export class MqttSource implements Source {
       });
     });
     client.on('close', () => {
-      if (!wasDown) this.log.warn({ url: this.config.url }, 'telemetry broker connection lost; reconnecting');
+      if (!wasDown) this.log.warn({ url: redactUrl(this.config.url) }, 'telemetry broker connection lost; reconnecting');
       wasDown = true;
     });
-    client.on('error', (err) => this.log.debug({ err: err.message }, 'telemetry broker error'));
+    // The first error after a connect is a warning with its reason (a refused login says so
+    // here); repeats while mqtt.js keeps retrying are debug, so a long outage does not flood.
+    let errorWarned = false;
+    client.on('connect', () => (errorWarned = false));
+    client.on('error', (err) => {
+      if (errorWarned) return this.log.debug({ err: err.message }, 'telemetry broker error');
+      errorWarned = true;
+      this.log.warn({ url: redactUrl(this.config.url), err: err.message }, 'telemetry broker error; retrying');
+    });
     // The topic names the input in the problem report (no string built per message).
     client.on('message', (topic, payload) => {
       this.holdAcks(client);

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, silentLogger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, silentLogger, type Logger } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { freePort } from '../harness/ports.js';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
+import { startMosquitto } from '../harness/mosquitto.js';
 import { waitFor } from '../harness/wait.js';
 import { scratchDir } from '../harness/scratch.js';
 
@@ -117,3 +118,51 @@ test('a broker that cannot be reached fails the start within its timeout, naming
   assert.ok(Date.now() - started < 10_000);
   await cloud.stop();
 });
+
+test('the agent reads telemetry from a broker that wants a login, and says why when the login is refused', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto({ users: [{ username: 'gateway', password: 'gateway-secret' }, { username: 'sensor', password: 'sensor-secret' }] });
+  t.after(() => broker.stop());
+  const dir = scratchDir('source-login');
+  const agentWith = (password: string, warnings: string[]): EdgeAgent =>
+    new EdgeAgent({
+      config: AgentConfigSchema.parse({
+        agentId: `gw-${password.length}`,
+        sources: [{ type: 'mqtt', url: broker.url, username: 'gateway', password, topics: ['sensors/+/telemetry'] }],
+        windows: { lengthMs: 60_000 },
+        uplink: { type: 'mqtt', url: broker.url, username: 'gateway', password },
+      }),
+      stateDir: join(dir, `agent-${password.length}`),
+      log: recordWarnings(warnings),
+    });
+
+  const refusedWarnings: string[] = [];
+  const refused = agentWith('wrong', refusedWarnings);
+  t.after(() => refused.stop(500));
+  await refused.start();
+  await waitFor('the refused login to be reported', () => refusedWarnings.some((w) => w.startsWith('telemetry broker error')));
+  const warning = refusedWarnings.find((w) => w.startsWith('telemetry broker error'))!;
+  assert.match(warning, /Bad username or password|Not authorized/i, 'the warning gives the broker’s reason');
+  assert.ok(!warning.includes('wrong'), 'and not the password');
+  await refused.stop();
+
+  const agent = agentWith('gateway-secret', []);
+  t.after(() => agent.stop(500)); // no cloud here acks its batches
+  await agent.start();
+  const sensor = await mqtt.connectAsync(broker.url, { username: 'sensor', password: 'sensor-secret' });
+  t.after(() => sensor.endAsync());
+  const ts = Date.now();
+  // The subscription may still be on its way: publish until readings arrive, then count exactly.
+  await waitFor('the first reading through the logged-in source', async () => {
+    await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts, values: { temperature: 21 } }), { qos: 1 });
+    return agent.counters.get('readings_accepted') > 0;
+  });
+  const before = agent.counters.get('readings_accepted');
+  for (let i = 1; i <= 50; i++) await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: ts + i, values: { temperature: 21 } }), { qos: 1 });
+  await waitFor('50 more readings', () => agent.counters.get('readings_accepted') === before + 50);
+});
+
+/** A logger (and its children) that keeps each warning as its message and fields. */
+function recordWarnings(warnings: string[]): Logger {
+  const log: Logger = { ...silentLogger, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), child: () => log };
+  return log;
+}

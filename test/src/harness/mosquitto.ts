@@ -1,11 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort } from './ports.js';
 import { ServerProcess } from './server-process.js';
 import { waitFor } from './wait.js';
 import { which } from './which.js';
+
+/** A login Mosquitto checks against its password file (with any users, anonymous clients are refused). */
+export interface MosquittoUser {
+  readonly username: string;
+  readonly password: string;
+}
 
 export interface Mosquitto {
   readonly url: string;
@@ -17,17 +24,22 @@ export interface Mosquitto {
 /**
  * A private Mosquitto on a free loopback port. Its defaults would drop QoS 1 messages queued for
  * a slow subscriber (max_queued_messages 1000) and slow QoS 1 publishers (set_tcp_nodelay false);
- * both are set deliberately here (DESIGN.md, "Real parts").
+ * both are set deliberately here (DESIGN.md, "Real parts"). Run as root, it stays the current user
+ * rather than dropping to `mosquitto`, so it can read the password file in the private temp dir.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+export async function startMosquitto(options: { users?: readonly MosquittoUser[] } = {}): Promise<Mosquitto> {
   const binary = which('mosquitto');
   if (binary === undefined) throw new Error('mosquitto was not found: sudo apt-get install -y mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-mosquitto-'));
   const port = await freePort();
+  const users = options.users ?? [];
+  const passwords = join(dir, 'passwords');
+  for (const [i, u] of users.entries()) execFileSync(which('mosquitto_passwd') ?? 'mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwords, u.username, u.password]);
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     `listener ${port} 127.0.0.1
-allow_anonymous true
+user ${userInfo().username}
+${users.length === 0 ? 'allow_anonymous true' : `allow_anonymous false\npassword_file ${passwords}`}
 persistence false
 max_queued_messages 1000000
 max_inflight_messages 100
@@ -42,7 +54,8 @@ log_type error
     proc.start();
     await waitFor('mosquitto to accept a connection', async () => {
       if (!proc.running) throw new Error(`mosquitto exited: ${proc.recentOutput}`);
-      const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 1000 });
+      const login = users[0] === undefined ? {} : { username: users[0].username, password: users[0].password };
+      const client = await mqtt.connectAsync(url, { ...login, reconnectPeriod: 0, connectTimeout: 1000 });
       await client.endAsync();
       return true;
     });
