@@ -105,3 +105,24 @@ test('measured error is well inside the bound on a large stream (k = 128, n = 10
   assert.ok(worst / values.length < 0.02, `measured rank error ${(100 * worst / values.length).toFixed(2)} % of n`);
   assert.ok(s.retained <= 128 * 12);
 });
+
+test('a sketch cleared and reused (as a pane is, window after window) answers exactly as a new one', () => {
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { maxLength: 400 }), { minLength: 2, maxLength: 4 }), fc.constantFrom(8, 16, 128), (windows, k) => {
+      const reused = new QuantileSketch(k);
+      for (const values of windows) {
+        reused.clear();
+        for (const v of values) reused.add(v);
+        const fresh = sketchOf(values, k);
+        const a: number[] = [];
+        const b: number[] = [];
+        reused.quantiles(QS, a);
+        fresh.quantiles(QS, b);
+        assert.deepEqual(a, b);
+        assert.equal(reused.retained, fresh.retained);
+        assert.equal(reused.count, values.length);
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
