@@ -165,7 +165,7 @@ export class CloudProcessor {
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
     this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
     this.timers.push(setInterval(() => void this.checkpoint(), config.detection.checkpointIntervalMs));
-    log.info({ broker: redactUrl(this.url), influx: config.influx.url, database: config.influx.database }, 'cloud processor started');
+    log.info({ broker: redactUrl(this.url), influx: redactUrl(config.influx.url), database: config.influx.database }, 'cloud processor started');
   }
 
   /**

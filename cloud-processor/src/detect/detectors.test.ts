@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from './detector.js';
+import { EnsembleConfig } from './ensemble.js';
 import { createDetector, type DetectorName } from './registry.js';
 import { rawSeries, sensorWindows } from './synthetic.js';
 
@@ -118,4 +119,12 @@ test('the ensemble names what it saw', () => {
   let reason = '';
   points.forEach((p, i) => { const v = d.update(p); if (i === AT) reason = v.reason; });
   assert.match(reason, /spread|max|above/);
+});
+
+test('ensemble calibration overrides only the keys it gives: a member keeps its own for the rest', () => {
+  const config = EnsembleConfig.parse({ calibration: { warmupPoints: 24, rampPoints: 24 }, volatility: {} });
+  // What the ensemble spreads over each member's calibration: the given keys, no filled-in defaults
+  // (which replaced, for one, volatility's tail index 12 with 6).
+  assert.deepEqual(config.calibration, { warmupPoints: 24, rampPoints: 24 });
+  assert.throws(() => EnsembleConfig.parse({ calibration: { warmupPoints: -1 } }), /warmupPoints/);
 });

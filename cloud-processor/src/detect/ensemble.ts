@@ -23,6 +23,19 @@ const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.peri
 /** Silence is the clock's business (`tick`); the point that ends it is not itself anomalous. */
 const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 
+/**
+ * Calibration keys without their defaults: only the keys a config gives may override a member's
+ * own (`partial()` would fill the missing ones with the defaults and undo, say, volatility's
+ * steeper tail).
+ */
+const CalibrationOverride = z.object({
+  warmupPoints: CalibrationConfig.shape.warmupPoints.unwrap().optional(),
+  halfLifePoints: CalibrationConfig.shape.halfLifePoints.unwrap().optional(),
+  tailIndex: CalibrationConfig.shape.tailIndex.unwrap().optional(),
+  rampPoints: CalibrationConfig.shape.rampPoints.unwrap().optional(),
+  alarmSurprise: CalibrationConfig.shape.alarmSurprise.unwrap().optional(),
+});
+
 export const EnsembleConfig = z.object({
   /** Surprise at which the ensemble's score is 0.5 (an alarm at the configured sensitivity). */
   alarmSurprise: z.number().positive().default(4),
@@ -36,7 +49,7 @@ export const EnsembleConfig = z.object({
    * Calibration keys applied to every member over its own (for example a shorter warm-up for
    * sensor windows, where a day is only 288 points).
    */
-  calibration: CalibrationConfig.partial().default({}),
+  calibration: CalibrationOverride.default({}),
   /** Multiplies each member's surprise; merged over DEFAULT_WEIGHTS. */
   weights: z.record(z.string(), z.number().min(0)).default({}),
   level: member(RobustZScoreConfig),

@@ -31,4 +31,9 @@ test('an unknown detector or a bad setting is a typed error naming the key', () 
     () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'nope' } } } }).detection),
     (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.detector/.test(e.message),
   );
+  // A misspelt setting, at the top or inside a member's settings, is named instead of ignored.
+  assert.throws(
+    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyWindow: 96 } } } } }).detection),
+    (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.settings\.historyWindow: unknown key \(expected one of .*historyWindows/.test(e.message),
+  );
 });

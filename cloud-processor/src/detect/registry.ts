@@ -1,4 +1,5 @@
-import type { DetectionConfig } from '@tributary/firmware-schemas';
+import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
+import type { z } from 'zod';
 import type { Detector, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
 import { createEwma, EwmaConfig } from './ewma.js';
@@ -57,9 +58,11 @@ function plan(choice: { detector: string; settings: Record<string, unknown>; sen
   }
   const entry = detectors[name as DetectorName] as { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: DetectorFactory<unknown> };
   const parsed = entry.config.safeParse(choice.settings);
-  if (!parsed.success) {
+  // zod drops keys it does not know; a misspelt setting must not silently fall back to its default.
+  const unknown = unknownKeys(entry.config as unknown as z.ZodType, choice.settings, `${key}.settings`);
+  if (!parsed.success || unknown.length > 0) {
     const issues = (parsed.error?.issues ?? []).map((i) => `${key}.settings.${i.path.map(String).join('.')}: ${i.message}`);
-    throw new DetectorConfigError(issues.join('; '));
+    throw new DetectorConfigError([...issues, ...unknown].join('; '));
   }
   const config = parsed.data;
   return { name: name as DetectorName, sensitivity: choice.sensitivity, create: (snapshot) => entry.create(config, snapshot) };

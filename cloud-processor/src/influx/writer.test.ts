@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { InfluxConfig, silentLogger, type InfluxConfig as Config } from '@tributary/firmware-schemas';
@@ -18,6 +19,8 @@ class ScriptedTarget implements WriteTarget {
   readonly description = 'scripted';
   readonly canCreate = false;
   readonly requests: string[][] = [];
+  /** Whether each request's body was gzipped. */
+  readonly gzipped: boolean[] = [];
   inFlight = 0;
   maxInFlight = 0;
   /** Answers a request: undefined is a 204, an error is thrown. */
@@ -26,8 +29,9 @@ class ScriptedTarget implements WriteTarget {
   async ensure(): Promise<void> {}
   close(): void {}
 
-  async write(body: Buffer): Promise<void> {
-    const lines = body.toString().split('\n');
+  async write(body: Buffer, gzipped: boolean): Promise<void> {
+    const lines = (gzipped ? gunzipSync(body) : body).toString().split('\n');
+    this.gzipped.push(gzipped);
     this.requests.push(lines);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -78,6 +82,16 @@ test('lines of several batches submitted together go out in one request', async 
   await Promise.all([writer.write(lines('a', 3)), writer.write(lines('b', 2)), writer.write(lines('c', 1))]);
   assert.equal(target.requests.length, 1);
   assert.equal(target.requests[0]!.length, 6);
+});
+
+test('gzip always compresses every body, however small; never compresses none', async (t) => {
+  const always = setup(t, { gzip: 'always' });
+  await always.writer.write(lines('a', 2));
+  assert.deepEqual(always.target.gzipped, [true]);
+  assert.deepEqual(always.target.requests[0], lines('a', 2));
+  const never = setup(t, { gzip: 'never', gzipMinBytes: 0 });
+  await never.writer.write(lines('b', 2));
+  assert.deepEqual(never.target.gzipped, [false]);
 });
 
 test('requests hold at most batch.maxLines lines, and at most maxInFlightRequests are in flight', async (t) => {

@@ -193,7 +193,7 @@ export class InfluxWriter {
   private async send(req: WriteRequest): Promise<void> {
     this.inFlight++;
     try {
-      if (req.body === undefined) await req.prepare(this.gzipAllowed ? this.o.config.gzipMinBytes : Infinity);
+      if (req.body === undefined) await req.prepare(!this.gzipAllowed ? Infinity : this.o.config.gzip === 'always' ? 0 : this.o.config.gzipMinBytes);
       this.o.count('write_requests');
       this.o.count('write_bytes', req.body!.byteLength);
       await this.o.target.write(req.body!, req.gzipped);

@@ -53,7 +53,7 @@ export class HttpUplinkTransport implements UplinkTransport {
       // The agent header lets the cloud answer "rejected" even for a batch it cannot parse.
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-tributary-agent': this.agentId };
       if (this.config.token !== undefined) headers.authorization = `Bearer ${this.config.token}`;
-      const res = await fetch(new URL('/api/v1/batches', this.config.url), { method: 'POST', body: payload, headers, signal: controller.signal });
+      const res = await fetch(batchesUrl(this.config.url), { method: 'POST', body: payload, headers, signal: controller.signal });
       const body = await res.text();
       const ack = decodeAck(body);
       if (ack.ok && ack.value.seq === seq && (res.ok || ack.value.status === 'rejected')) {
@@ -75,4 +75,11 @@ export class HttpUplinkTransport implements UplinkTransport {
       this.inFlight.delete(controller);
     }
   }
+}
+
+/** `{url}/api/v1/batches`, keeping a path the URL has (a cloud behind a reverse proxy at /tributary). */
+export function batchesUrl(url: string): URL {
+  const u = new URL(url);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/v1/batches`;
+  return u;
 }

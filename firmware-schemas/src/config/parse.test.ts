@@ -62,6 +62,21 @@ test('an unknown key is an error naming it (a typo must not be silently ignored)
   assert.match(r.error.message, /uplink\.maxQueuedBatches: unknown key/);
 });
 
+test('a key of another variant is unknown for the one chosen (a login list on an external broker is not silently dropped)', () => {
+  const broker = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', users: [{ role: 'reader', username: 'r', password: 'password-r' }] } });
+  assert.equal(broker.ok, false);
+  if (!broker.ok) assert.match(broker.error.message, /broker\.users: unknown key for type "external" \(expected one of type, url, username, password\)/);
+  const gateway = parseConfig(AgentConfigSchema, { ...minimalAgent, sources: [{ type: 'mqtt-broker', port: 1883, username: 'u', password: 'p' }] });
+  assert.equal(gateway.ok, false);
+  if (!gateway.ok) assert.match(gateway.error.message, /sources\[0\]\.username: unknown key for type "mqtt-broker"/);
+  const spool = parseConfig(AgentConfigSchema, { ...minimalAgent, spool: { type: 'memory', fsync: 'interval' } });
+  assert.equal(spool.ok, false);
+  if (!spool.ok) assert.match(spool.error.message, /spool\.fsync: unknown key for type "memory"/);
+  // The keys of the chosen variant still pass.
+  const fine = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', username: 'p', password: 'secret-p' } });
+  assert.ok(fine.ok, fine.ok ? '' : fine.error.message);
+});
+
 test('keys inside records (per-metric settings) are free', () => {
   const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { vibration: { settings: { anything: 1 } } } } });
   assert.ok(r.ok, r.ok ? '' : r.error.message);

@@ -114,6 +114,24 @@ function elementOf(schema: z.ZodType): z.ZodType | undefined {
 }
 
 /**
+ * The option of a discriminated union (through defaults, optionals and pipes) that `raw` selects
+ * by its discriminator, so its keys are checked against that option alone: `users` on an external
+ * broker, or a login on the gateway's own broker, would otherwise pass as keys of a sibling option
+ * and then be dropped.
+ */
+function variantOf(schema: z.ZodType, raw: Record<string, unknown>): { schema: z.ZodType; discriminator: string; value: unknown } | undefined {
+  const union = unwrap(schema);
+  if (!(union instanceof z.ZodDiscriminatedUnion)) return undefined;
+  const discriminator = union.def.discriminator as string;
+  const value = raw[discriminator];
+  for (const option of union.def.options as z.ZodType[]) {
+    const tag = unwrap(option instanceof z.ZodObject ? (option.shape as Record<string, z.ZodType>)[discriminator] : undefined);
+    if (tag instanceof z.ZodLiteral && (tag.def.values as unknown[]).includes(value)) return { schema: option, discriminator, value };
+  }
+  return undefined;
+}
+
+/**
  * Keys of a raw config that no schema object has (a typo, or a key from an older version), as
  * `path: unknown key …` sentences. zod would silently drop them; a user would silently lose them.
  */
@@ -123,13 +141,15 @@ export function unknownKeys(schema: z.ZodType, raw: unknown, path = ''): string[
     const element = elementOf(schema);
     return element ? raw.flatMap((item, i) => unknownKeys(element, item, `${path}[${i}]`)) : [];
   }
-  const known = keysOf(schema);
+  const variant = variantOf(schema, raw as Record<string, unknown>);
+  const known = keysOf(variant?.schema ?? schema);
   if (known.size === 0) return [];
   const out: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const at = path === '' ? key : `${path}.${key}`;
     const child = known.get(key);
-    if (child === undefined) out.push(`${at}: unknown key (expected one of ${[...known.keys()].join(', ')})`);
+    const kind = variant === undefined ? '' : ` for ${variant.discriminator} ${JSON.stringify(variant.value)}`;
+    if (child === undefined) out.push(`${at}: unknown key${kind} (expected one of ${[...known.keys()].join(', ')})`);
     else out.push(...unknownKeys(child, value, at));
   }
   return out;

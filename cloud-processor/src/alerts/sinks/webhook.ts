@@ -91,7 +91,7 @@ export class WebhookSink implements AlertSink {
         wait = Math.max(retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0, backoff.next());
       } catch (err) {
         wait = backoff.next();
-        if (attempt === 1) this.log.warn({ err: (err as Error).message, url: this.config.url }, 'webhook unreachable; retrying');
+        if (attempt === 1) this.log.warn({ err: (err as Error).message, url: new URL(this.config.url).origin }, 'webhook unreachable; retrying');
       }
       if (this.stopped) break;
       await sleep(wait, this.halt.signal);
