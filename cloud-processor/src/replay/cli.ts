@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
- * tributary-replay influx --url http://127.0.0.1:8086 --database tributary [--metric temperature]...
+ * tributary-replay influx [--url http://127.0.0.1:8086] [--database tributary] [--metric temperature]...
  *                  [--device th-0042] [--from 2026-11-20T00:00Z] [--to …] [--labels labels.jsonl]
  * tributary-replay csv FILE.csv... [--nab DIR]
  *   common: [--config processor.yaml] [--json]
+ *   influx reads where the processor config writes (its url, database or bucket, and credentials)
+ *   unless --url or --database say otherwise.
  *
  * Backtest: feeds stored windows (from InfluxDB) or `timestamp,value` rows (CSV, the NAB format)
  * through the processor's own detection and alert code, and prints the alert transitions that
@@ -13,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeGroundTruth, formatScore, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
+import { decodeGroundTruth, formatScore, redactUrl, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
 import { loadProcessorConfig } from '../config.js';
 import { detectorPlans } from '../detect/registry.js';
 import { loadCorpus } from '../nab/corpus.js';
@@ -21,7 +23,7 @@ import { formatProfiles } from '../nab/report.js';
 import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
-import { fromCsv, fromInflux, type ReplayInput } from './sources.js';
+import { fromCsv, fromInflux, influxAuthHeaders, type ReplayInput } from './sources.js';
 
 function die(message: string): never {
   process.stderr.write(`tributary-replay: ${message}\n`);
@@ -45,8 +47,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: mode === 'csv',
   options: {
     config: { type: 'string' },
-    url: { type: 'string', default: 'http://127.0.0.1:8086' },
-    database: { type: 'string', default: 'tributary' },
+    // Unset: the processor config's (whose defaults are http://127.0.0.1:8086 and tributary).
+    url: { type: 'string' },
+    database: { type: 'string' },
     metric: { type: 'string', multiple: true, default: [] },
     device: { type: 'string' },
     from: { type: 'string' },
@@ -63,7 +66,10 @@ const config = loaded.value;
 let input: ReplayInput;
 const csvFiles = positionals;
 if (mode === 'influx') {
-  input = await fromInflux({ url: values.url, database: values.database, metrics: values.metric, device: values.device, from: time('from', values.from), to: time('to', values.to) });
+  const url = values.url ?? config.influx.url;
+  const database = values.database ?? (config.influx.api === 'v2' ? (config.influx.bucket ?? config.influx.database) : config.influx.database);
+  const selection = { url, database, headers: influxAuthHeaders(config.influx), metrics: values.metric, device: values.device, from: time('from', values.from), to: time('to', values.to) };
+  input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');
   input = new Map(csvFiles.map((f) => [fromCsv(f).name, fromCsv(f).points]));

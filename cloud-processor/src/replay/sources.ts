@@ -10,6 +10,8 @@ export type ReplayInput = Map<string, SeriesInput[]>;
 export interface InfluxSelection {
   readonly url: string;
   readonly database: string;
+  /** Sent with every query (the processor config's InfluxDB credentials). */
+  readonly headers?: Record<string, string>;
   /** Metrics (measurements); every metric in the database when empty. */
   readonly metrics: readonly string[];
   readonly device?: string | undefined;
@@ -20,8 +22,8 @@ export interface InfluxSelection {
 
 type Series = { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] };
 
-async function query(url: string, database: string, q: string): Promise<Series[]> {
-  const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+async function query(sel: InfluxSelection, q: string): Promise<Series[]> {
+  const res = await fetch(`${sel.url.replace(/\/+$/, '')}/query?${new URLSearchParams({ db: sel.database, q, epoch: 'ms' })}`, { headers: sel.headers ?? {} });
   if (!res.ok) throw new Error(`InfluxDB query failed with HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
   const body = (await res.json()) as { results: Array<{ error?: string; series?: Series[] }> };
   const first = body.results[0];
@@ -45,7 +47,7 @@ function typicalSpacing(ts: readonly number[]): number {
 export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
   let metrics = [...sel.metrics];
   if (metrics.length === 0) {
-    const shown = await query(sel.url, sel.database, 'SHOW MEASUREMENTS');
+    const shown = await query(sel, 'SHOW MEASUREMENTS');
     metrics = (shown[0]?.values ?? []).map((v) => String(v[0])).filter((m) => !(RESERVED_MEASUREMENTS as readonly string[]).includes(m));
   }
   const where = [
@@ -56,7 +58,7 @@ export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
   const out: ReplayInput = new Map();
   for (const metric of metrics) {
     const q = `SELECT * FROM "${metric.replace(/"/g, '\\"')}"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "device", "agent"`;
-    for (const s of await query(sel.url, sel.database, q)) {
+    for (const s of await query(sel, q)) {
       const col = (name: string): number => s.columns.indexOf(name);
       const [t, count, mean, min, max, stddev, first, last, oor] = ['time', 'count', 'mean', 'min', 'max', 'stddev', 'first', 'last', 'out_of_range'].map(col) as number[];
       const lengthMs = typicalSpacing(s.values.map((v) => Number(v[t!])));
@@ -89,4 +91,10 @@ export function fromCsv(path: string): { name: string; points: SeriesInput[] } {
   const name = basename(path).replace(/\.csv$/i, '');
   const points = parseSeriesCsv(readFileSync(path, 'utf8'), name).map((r) => ({ device: name, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
   return { name, points };
+}
+
+/** The credentials the processor writes with, for reading back: v1 basic auth, v2 token. */
+export function influxAuthHeaders(influx: { api: 'v1' | 'v2'; username?: string | undefined; password?: string | undefined; token?: string | undefined }): Record<string, string> {
+  if (influx.api === 'v2') return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
+  return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
 }

@@ -7,15 +7,15 @@ import { MemoryBatchQueue } from '../spool/memory-queue.js';
 import { SeqStore } from '../spool/seq-store.js';
 import { Sender } from './sender.js';
 
-function setup(n: number, maxInFlight = 2) {
+function setup(n: number, maxInFlight = 2, random = () => 0) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-sender-'));
   const queue = new MemoryBatchQueue(100, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
   for (let i = 0; i < n; i++) {
     const seq = queue.nextSeq();
     queue.append({ seq, windows: 1, readings: 1 }, `batch ${seq}`);
   }
-  // random() = 1: the jittered wait is the full wait, so times are exact.
-  const sender = new Sender(queue, maxInFlight, 1000, 100, 8000, () => 1);
+  // random() = 0: no jitter on resends, so times are exact.
+  const sender = new Sender(queue, maxInFlight, 1000, 100, 8000, random);
   return { queue, sender, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -34,6 +34,25 @@ test('an unacked batch is resent after the ack timeout, doubling each attempt up
   for (let t = 0; t <= 40_000; t += 100) if (sender.due(t).length > 0) sends.push(t);
   assert.deepEqual(sends, [0, 1000, 3000, 7000, 15000, 23000, 31000, 39000]);
   cleanup();
+});
+
+test('no resend comes sooner than the ack timeout, whatever the jitter and however low backoff.maxMs is', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-sender-'));
+  const queue = new MemoryBatchQueue(100, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  queue.append({ seq: queue.nextSeq(), windows: 1, readings: 1 }, 'batch');
+  for (const random of [() => 0, () => 0.999]) {
+    const sender = new Sender(queue, 1, 20_000, 100, 8_000, random);
+    let last = 0;
+    sender.due(0);
+    for (let t = 100; t <= 200_000; t += 100) {
+      if (sender.due(t).length === 0) continue;
+      assert.ok(t - last >= 20_000, `resent after ${t - last} ms`);
+      assert.ok(t - last <= 25_000 + 100, `resent after ${t - last} ms`);
+      last = t;
+    }
+    assert.ok(last > 0);
+  }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a failed send waits for Retry-After when it is longer than the backoff', () => {

@@ -10,7 +10,7 @@ interface InFlight {
  * Which queued batches to (re)send, whatever the transport: at most `maxInFlight` unacked batches
  * out at once, always the queue's oldest, so acks free slots in order and an old batch is never
  * starved by newer ones. A batch without an ack is sent again after `ackTimeoutMs`, doubling per
- * attempt with full jitter up to `maxBackoffMs`; a failed send (HTTP error) is retried after the
+ * attempt up to `maxBackoffMs` (or the timeout, if longer), plus up to 25 % jitter; a failed send (HTTP error) is retried after the
  * backoff. After a reconnect everything unacked goes again at once. Duplicates are harmless: the
  * cloud dedupes by (agent, seq). Pure: the caller passes the time and does the I/O.
  */
@@ -37,9 +37,10 @@ export class Sender {
       const f = this.inFlight.get(batch.seq);
       if (f !== undefined && now < f.dueAt) continue;
       const attempts = (f?.attempts ?? 0) + 1;
-      const wait = Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20));
-      // Jitter in [wait/2, wait]: spread out, but never resend sooner than half the timeout.
-      this.inFlight.set(batch.seq, { attempts, dueAt: now + wait * (0.5 + 0.5 * this.random()) });
+      // The ack timeout is a floor (a batch is never resent sooner, even past maxBackoffMs); the
+      // jitter, up to a quarter more, spreads the resends of many batches out.
+      const wait = Math.max(this.ackTimeoutMs, Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20)));
+      this.inFlight.set(batch.seq, { attempts, dueAt: now + wait * (1 + 0.25 * this.random()) });
       out.push(batch);
     }
     return out;

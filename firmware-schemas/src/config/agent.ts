@@ -161,7 +161,7 @@ export const BatchConfig = z.object({
 const UplinkCommon = {
   /** Batches sent and not yet acked at any time. */
   maxInFlight: z.number().int().min(1).default(8),
-  /** A batch not acked this long after it was sent is sent again (the wait doubles per attempt, with jitter, up to backoff.maxMs). */
+  /** A batch not acked this long after it was sent is sent again; each further wait doubles, up to backoff.maxMs (or this, if longer), plus up to 25 % jitter. */
   ackTimeoutMs: PositiveMs.default(15_000),
   /** Reconnects and retries: exponential backoff with full jitter. */
   backoff: BackoffConfig.prefault({}),

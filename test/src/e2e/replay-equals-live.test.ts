@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fromInflux, replay } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
 import { scratchDir } from '../harness/scratch.js';
+
+/** The replay CLI as installed with the cloud processor package. */
+const replayCli = join(dirname(createRequire(import.meta.url).resolve('@tributary/cloud-processor')), 'replay', 'cli.js');
 
 const brief = (a: AlertEvent): string => `${a.at} ${a.id} ${a.state} ${a.severity} ${a.score.toFixed(9)} ${a.message}`;
 /** Transitions in event-time order; several series at one instant come in no particular order. */
@@ -46,4 +52,30 @@ test('replaying the stored windows gives exactly the alerts the live run raised;
   const stored = await fromInflux({ url: influxd.url, database: 'replay', metrics: [] });
   const replayed = replay(ProcessorConfigSchema.parse({}), stored);
   assert.deepEqual(sorted(replayed.alerts), sorted(live), 'replay through the same code raises the same alerts, at the same times, with the same scores and words');
+});
+
+test('tributary-replay influx --config reads where the processor writes, with its credentials', { timeout: 60_000 }, async (t) => {
+  const admin = { username: 'admin', password: 'replay-secret' };
+  const influxd = await startInfluxd({ admin });
+  t.after(() => influxd.stop());
+  const auth = { authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
+  const created = await fetch(`${influxd.url}/query`, { method: 'POST', headers: auth, body: new URLSearchParams({ q: 'CREATE DATABASE "guarded"' }) });
+  assert.equal(created.status, 200);
+  // 48 five-minute windows of one series, as the processor stores them.
+  const t0 = Date.UTC(2026, 10, 20);
+  const lines = Array.from({ length: 48 }, (_, i) => `temperature,device=d1,agent=gw count=60i,mean=${20 + (i % 3) / 10},min=19.5,max=21,stddev=0.1 ${t0 + (i + 1) * 300_000}000000`);
+  const written = await fetch(`${influxd.url}/write?db=guarded`, { method: 'POST', headers: auth, body: lines.join('\n') });
+  assert.equal(written.status, 204);
+
+  const dir = scratchDir('replay-auth');
+  const configFile = join(dir, 'processor.json');
+  writeFileSync(configFile, JSON.stringify({ influx: { url: influxd.url, database: 'guarded', ...admin } }));
+  const { status, stderr } = spawnSync(process.execPath, [replayCli, 'influx', '--config', configFile], { encoding: 'utf8' });
+  assert.equal(status, 0, stderr);
+  assert.match(stderr, /replayed 48 points of 1 series/);
+  // Without the credentials influxd refuses, and the replay says so.
+  writeFileSync(configFile, JSON.stringify({ influx: { url: influxd.url, database: 'guarded' } }));
+  const refused = spawnSync(process.execPath, [replayCli, 'influx', '--config', configFile], { encoding: 'utf8' });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /HTTP 401/);
 });

@@ -20,7 +20,11 @@ export interface Influxd {
   stop(): Promise<void>;
 }
 
-export async function startInfluxd(): Promise<Influxd> {
+/**
+ * With `admin`, influxd requires authentication and the admin user is created at start (influxd
+ * allows that one unauthenticated statement while it has no users).
+ */
+export async function startInfluxd(options: { admin?: { username: string; password: string } } = {}): Promise<Influxd> {
   const binary = which('influxd');
   if (binary === undefined) throw new Error(INFLUXD_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
@@ -43,6 +47,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
+  auth-enabled = ${options.admin !== undefined}
 [logging]
   level = "warn"
 [continuous_queries]
@@ -66,6 +71,11 @@ bind-address = "127.0.0.1:${rpcPort}"
     );
   };
   await up();
+  if (options.admin) {
+    const q = `CREATE USER "${options.admin.username}" WITH PASSWORD '${options.admin.password}' WITH ALL PRIVILEGES`;
+    const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
+    if (!res.ok) throw new Error(`creating the influxd admin failed with HTTP ${res.status}: ${await res.text()}`);
+  }
   return {
     url,
     dir,
