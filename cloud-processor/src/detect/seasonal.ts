@@ -30,7 +30,10 @@ export const SeasonalConfig = z.object({
    */
   interpolate: z.boolean().default(false),
   calibration: CalibrationConfig.prefault({}),
-  /** The drift statistic averages noise away, so its tail is lighter: a steeper Pareto index. */
+  /**
+   * The drift statistic's own calibration (a separate meter: it averages noise away, so a lighter
+   * tail, a larger tailIndex, can be set here). The defaults are the same as `calibration`'s.
+   */
   driftCalibration: CalibrationConfig.prefault({}),
 });
 export type SeasonalConfig = z.output<typeof SeasonalConfig>;

@@ -37,11 +37,29 @@ export class HttpClient {
     const headers: Record<string, string | number> = { ...c.headers };
     if (c.body) headers['content-length'] = c.body.byteLength;
     return new Promise<HttpAnswer>((resolve, reject) => {
+      let response: IncomingMessage | undefined;
       const req = send(c.url, { method: c.method, headers, agent: this.agent }, (res) => {
-        readAnswer(res).then(resolve, (err: Error) => reject(new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, { cause: err })));
+        response = res;
+        readAnswer(res).then(
+          (answer) => {
+            clearTimeout(deadline);
+            resolve(answer);
+          },
+          (err: Error) => {
+            clearTimeout(deadline);
+            reject(err instanceof RetryableError ? err : new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, { cause: err }));
+          },
+        );
       });
-      req.setTimeout(this.timeoutMs, () => req.destroy(new RetryableError(`no answer within ${this.timeoutMs} ms`)));
+      // A deadline for the whole exchange, not an idle timer: an answer that trickles in byte by
+      // byte must not hold a request slot (and its lines) forever.
+      const deadline = setTimeout(() => {
+        const err = new RetryableError(`no complete answer within ${this.timeoutMs} ms`);
+        response?.destroy(err);
+        req.destroy(err);
+      }, this.timeoutMs);
       req.on('error', (err: Error & { code?: string }) => {
+        clearTimeout(deadline);
         reject(err instanceof RetryableError ? err : new RetryableError(`${c.method} ${c.url.origin}${c.url.pathname} failed: ${err.code ?? err.message}`, undefined, undefined, { cause: err }));
       });
       req.end(c.body);
