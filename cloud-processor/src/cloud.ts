@@ -71,9 +71,15 @@ export class CloudProcessor {
     this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => this.counters.inc('series_evicted'));
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
     const saved = readCheckpoint(this.checkpointFile);
-    if (saved !== undefined) {
-      this.detection.restoreParts(saved);
-      log.info({ series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore }, 'detector state restored from checkpoint');
+    if (saved?.ok === false) {
+      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
+    } else if (saved !== undefined) {
+      this.detection.restoreParts(saved.parts);
+      const damaged = saved.badLines();
+      (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
+        { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, damagedLines: damaged },
+        'detector state restored from checkpoint',
+      );
     }
     const processor = new BatchProcessor({
       maxBatchBytes: config.maxBatchBytes,

@@ -89,7 +89,9 @@ test('a checkpoint file written while running restores the same detection', asyn
   const file = join(dir, 'detection.json.gz');
   assert.ok((await writeCheckpoint(file, first.snapshotParts())) > 0);
   const resumed = detection();
-  resumed.restoreParts(readCheckpoint(file)!);
+  const saved = readCheckpoint(file);
+  assert.ok(saved?.ok);
+  resumed.restoreParts(saved.parts);
   const after = inBatches(resumed, points.slice(half), 40);
   assert.deepEqual(brief([...before, ...after]), brief(inBatches(detection(), points, 40)));
 });

@@ -143,30 +143,41 @@ export class Detection {
   }
 
   /** Restores from the parts `snapshotParts` gave (as read back from a checkpoint). */
-  restoreParts(parts: readonly unknown[]): void {
-    const [header, ...series] = parts as [Omit<DetectionSnapshot, 'series'>, ...SeriesSnapshot[]];
-    if (header?.v !== 1) return;
-    this.restore({ ...header, series });
+  restoreParts(parts: Iterable<unknown>): void {
+    const it = parts[Symbol.iterator]();
+    const first = it.next();
+    const header = first.value as Omit<DetectionSnapshot, 'series'> | undefined;
+    if (first.done === true || header?.v !== 1) return;
+    this.restoreAgents(header.agents);
+    // One series at a time: its parsed state is garbage as soon as its detector is built.
+    for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
+    this.lifecycle.restore(header.alerts);
   }
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
   restore(snapshot: DetectionSnapshot): void {
-    for (const [agent, swept] of snapshot.agents) {
+    this.restoreAgents(snapshot.agents);
+    for (const r of snapshot.series) this.restoreSeries(r);
+    this.lifecycle.restore(snapshot.alerts);
+  }
+
+  private restoreAgents(agents: DetectionSnapshot['agents']): void {
+    for (const [agent, swept] of agents) {
       const clock = this.clockOf(agent);
       clock.swept = swept;
       clock.resync = true;
     }
-    for (const r of snapshot.series) {
-      const plan = this.plans(r.metric);
-      if (plan.name !== r.detector || this.series.size >= this.maxSeries) {
-        this.skippedOnRestore++;
-        continue;
-      }
-      const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
-      this.series.set(`${r.device}\u0000${r.metric}`, s);
-      this.clockOf(r.agent).series.add(s);
+  }
+
+  private restoreSeries(r: SeriesSnapshot): void {
+    const plan = this.plans(r.metric);
+    if (plan.name !== r.detector || this.series.size >= this.maxSeries) {
+      this.skippedOnRestore++;
+      return;
     }
-    this.lifecycle.restore(snapshot.alerts);
+    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
+    this.series.set(`${r.device}\u0000${r.metric}`, s);
+    this.clockOf(r.agent).series.add(s);
   }
 
   private observe(alerts: AlertEvent[], s: Series, detector: string, verdict: Verdict, ts: number, threshold: number): void {
