@@ -69,7 +69,8 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
     } catch {
       return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });
     }
-    if (ack === undefined) return json(res, 400, { error: 'not a valid batch' });
+    // No ack: a batch of a newer version, or a copy of one still being written; the agent sends it again later.
+    if (ack === undefined) return json(res, 400, { error: 'no ack for this batch now (a newer batch version, or a copy of a batch still being written)' });
     o.onAckSent();
     return json(res, ack.status === 'rejected' ? 422 : 200, ack);
   }

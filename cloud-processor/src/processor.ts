@@ -51,7 +51,8 @@ export interface BatchProcessorOptions {
 export class BatchProcessor {
   private readonly encoder: PointEncoder;
   /** Batches being written, by (agent, epoch, seq): a re-sent copy waits for the original. */
-  private readonly writing = new Map<string, Promise<boolean>>();
+  /** Batches being written, by agent, epoch and seq: whether they were written, and whether a copy waits for that. */
+  private readonly writing = new Map<string, { readonly done: Promise<boolean>; copyWaiting: boolean }>();
   /** Settles when the latest batch has finished; each batch finishes after the one before. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly order = new SeqOrder();
@@ -89,7 +90,23 @@ export class BatchProcessor {
     }
     const key = `${batch.agent}\u0000${batch.epoch}\u0000${batch.seq}`;
     const original = this.writing.get(key);
-    if (original) return new Pipelined(Promise.resolve(), original.then((wasWritten) => this.duplicateOf(batch, duplicate, wasWritten)));
+    if (original) {
+      counters.inc('batches_duplicate');
+      // One copy waits for the original's outcome (an HTTP resend needs the ack as its answer);
+      // further copies get none and are sent again later, so resends during a long write
+      // cannot pile up waiters. A waiter holds the ack, not the decoded batch.
+      if (original.copyWaiting) return Pipelined.answered(undefined);
+      original.copyWaiting = true;
+      const { agent, seq } = batch;
+      return new Pipelined(
+        Promise.resolve(),
+        original.done.then((wasWritten) => {
+          original.copyWaiting = false;
+          if (!wasWritten) throw new Error(`batch ${agent}/${seq} was not written: stopping`);
+          return duplicate;
+        }),
+      );
+    }
 
     const alerts = this.detect(batch);
     const lines = this.encoder.batch(batch, alerts);
@@ -116,16 +133,9 @@ export class BatchProcessor {
       () => false,
     );
     this.tail = done;
-    this.writing.set(key, done);
+    this.writing.set(key, { done, copyWaiting: false });
     void done.then(() => this.writing.delete(key));
     return new Pipelined(this.o.writer.room(), ack);
-  }
-
-  /** The answer to a copy that arrived while its original was being written. */
-  private duplicateOf(batch: BatchEnvelope, duplicate: Ack, wasWritten: boolean): Ack {
-    if (!wasWritten) throw new Error(`batch ${batch.agent}/${batch.seq} was not written: stopping`);
-    this.o.counters.inc('batches_duplicate');
-    return duplicate;
   }
 
   /** Runs every first emission of a window through detection (corrections are not news). */

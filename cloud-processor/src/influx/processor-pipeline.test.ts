@@ -100,3 +100,18 @@ test('a batch with an impossible seq is written but cannot make the real agentâ€
   assert.equal((await next.ack)?.status, 'ok');
   assert.equal(dedupe.stats()[0]?.maxSeq, 2);
 });
+
+test('copies of a batch still being written: one waits for its outcome, the rest get no answer and hold nothing', async () => {
+  const { sink, counters, processor } = setup();
+  const original = processor.process(batch(1), 'gw').ack;
+  const copies = [1, 2, 3, 4].map(() => processor.process(batch(1), 'gw').ack);
+  assert.equal(sink.writes.length, 1, 'a copy is never written again');
+  const unanswered = await Promise.all(copies.slice(1));
+  assert.deepEqual(unanswered, [undefined, undefined, undefined], 'answered at once, without an ack: the agent sends again later');
+  sink.writes[0]!.settle({ deadLettered: 0, dropped: 0 });
+  assert.equal((await original)?.status, 'ok');
+  assert.equal((await copies[0])?.status, 'duplicate');
+  assert.equal(counters.get('batches_duplicate'), 4);
+  // Once written, a further copy is a plain duplicate.
+  assert.equal((await processor.process(batch(1), 'gw').ack)?.status, 'duplicate');
+});
