@@ -19,7 +19,8 @@ export interface BrokerUser {
 }
 
 /** The client id an agent connects with (edge-agent's MQTT uplink). */
-export const agentClientId = (agent: string): string => `tributary-agent-${agent}`;
+export const AGENT_CLIENT_PREFIX = 'tributary-agent-';
+export const agentClientId = (agent: string): string => `${AGENT_CLIENT_PREFIX}${agent}`;
 
 export class BrokerAcl {
   private readonly users = new Map<string, BrokerUser>();

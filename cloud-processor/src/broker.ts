@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '@tributary/firmware-schemas';
-import { BrokerAcl, type BrokerUser } from './broker-acl.js';
+import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {
@@ -21,24 +21,48 @@ export interface EmbeddedBrokerOptions {
   /** When non-empty, every client must log in as one of these (broker-acl.ts says what each role may do). */
   readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
   readonly processorClientId: string;
+  /** Connections at most; further ones are closed at once. */
+  readonly maxClients: number;
   readonly log: Logger;
 }
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
 
 /** Starts aedes on host:port, open to anyone, or with users and per-role topic rights when `users` are given. */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { host, port, users = [], log } = options;
   let processorLogin: EmbeddedBroker['processorLogin'];
   let broker: Aedes;
-  if (users.length === 0) broker = await Aedes.createBroker();
-  else {
+  // The broker keeps every message for an offline persistent session, without bound: only the
+  // processor and agents (whose acks are few) may have one; anyone else must connect clean.
+  let refusedSessions = 0;
+  let lastSessionWarning = 0;
+  const sessionRefused = (client: Client): AuthenticateError | undefined => {
+    if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
+    refusedSessions++;
+    if (Date.now() - lastSessionWarning > 10_000) {
+      lastSessionWarning = Date.now();
+      log.warn({ clientId: client.id, refusedSinceStart: refusedSessions }, 'persistent MQTT session refused: only agents and the processor may have one');
+    }
+    return Object.assign(new Error('persistent sessions are for agents and the processor'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+  };
+  if (users.length === 0) {
+    broker = await Aedes.createBroker({
+      authenticate: (client, _username, _password, done) => {
+        const refused = sessionRefused(client);
+        done(refused ?? null, refused === undefined);
+      },
+    });
+  } else {
     processorLogin = { username: `tributary-processor-${randomBytes(6).toString('hex')}`, password: randomBytes(24).toString('base64') };
     const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
+        const refused = sessionRefused(client);
+        if (refused) return done(refused, false);
         const user = acl.authenticate(client.id, username, password);
         if (user) {
           who.set(client, user);
@@ -63,6 +87,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     });
   }
   const server: Server = createServer(broker.handle);
+  server.maxConnections = options.maxClients;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -135,7 +135,7 @@ export class CloudProcessor {
     const { config, log } = this.options;
     if (config.broker.type === 'embedded') {
       const { host, port, users } = config.broker;
-      this.broker = await startEmbeddedBroker({ host, port, users, processorClientId: config.ingest.mqttClientId, log: log.child({ unit: 'broker' }) });
+      this.broker = await startEmbeddedBroker({ host, port, users, processorClientId: config.ingest.mqttClientId, maxClients: config.broker.maxClients, log: log.child({ unit: 'broker' }) });
       this.url = this.broker.url;
       log.info({ url: this.url, users: users.length }, users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
     } else {
@@ -165,6 +165,10 @@ export class CloudProcessor {
           '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
         },
         onAckSent,
+        onRefused: (status, reason) => {
+          this.counters.inc('http_uploads_refused');
+          this.problems.note(status === 413 ? 'http_upload_too_large' : 'http_upload_busy', reason);
+        },
       });
       log.info({ port: this.http.port }, 'HTTP listening');
     }

@@ -17,6 +17,7 @@ export const cloudCounterHelp = {
   write_splits: 'write requests split in two (413, or to single out points InfluxDB refused)',
   write_refusals: 'write requests refused for credentials (401/403) or a missing database or bucket (404); nothing is acked meanwhile',
   acks_sent: 'acks published',
+  http_uploads_refused: 'batch uploads over HTTP answered 413 (too large) or 503 (backlog full, too many uploads at once) before reaching the intake',
   alerts_opened: 'alerts opened',
   alerts_updated: 'alert updates',
   alerts_resolved: 'alerts resolved',

@@ -117,3 +117,18 @@ test('a batch overtaken by the next one does not make its series look silent', a
   assert.deepEqual([1, 2, 4, 3, 5].map((seq) => order.see('gw', 1, seq)), [true, true, false, true, true]);
   assert.equal(order.see('gw', 2, 0), true, 'a new epoch starts afresh');
 });
+
+test('an evicted series has its open alerts closed, so they cannot fill maxOpen for good', () => {
+  const lifecycle = new AlertLifecycle(config.alerts);
+  const d = new Detection(detectorPlans(config.detection), lifecycle, 2);
+  const p = (device: string, ts: number, outOfRange = 0): SeriesInput => ({ device, metric: 'x', ts, lengthMs: W, value: 1, min: 1, max: 1.2, stddev: 0.1, count: 5, outOfRange });
+  const opened = d.ingest('gw', [p('a', W, 3)]);
+  assert.deepEqual(opened.map((a) => `${a.state} ${a.device} ${a.detector}`), [`opened a ${OUT_OF_RANGE}`]);
+  assert.equal(lifecycle.openCount, 1);
+  const later = d.ingest('gw', [p('b', 2 * W), p('c', 2 * W)]);
+  const closed = later.filter((a) => a.state === 'resolved');
+  assert.equal(closed.length, 1);
+  assert.equal(closed[0]!.device, 'a');
+  assert.match(closed[0]!.message, /no longer watched.*maxSeries 2/);
+  assert.equal(lifecycle.openCount, 0);
+});

@@ -106,7 +106,7 @@ export class Detection {
     }
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
-      const s = this.seriesFor(p, agent, clock);
+      const s = this.seriesFor(p, agent, clock, alerts);
       if (p.ts <= s.lastTs) continue;
       s.lastTs = p.ts;
       if (p.lengthMs > 0) s.lengthMs = p.lengthMs;
@@ -218,13 +218,13 @@ export class Detection {
     return c;
   }
 
-  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock): Series {
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
     const key = `${p.device}\u0000${p.metric}`;
     let s = this.series.get(key);
     if (s) {
       this.series.delete(key); // re-insert below: Map order is recency order
     } else {
-      if (this.series.size >= this.maxSeries) this.evictOldest();
+      if (this.series.size >= this.maxSeries) this.evictOldest(alerts);
       const plan = this.plans(p.metric);
       s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
@@ -247,12 +247,18 @@ export class Detection {
     if (clock.series.size === 0) this.agents.delete(s.agent);
   }
 
-  private evictOldest(): void {
+  /** Forgets the least recently seen series, closing its open alerts (nothing would resolve them). */
+  private evictOldest(alerts: AlertEvent[]): void {
     const oldest = this.series.values().next();
     if (oldest.done) return;
     const s = oldest.value;
     this.series.delete(`${s.device}\u0000${s.metric}`);
     this.leave(s);
+    const why = `closed unresolved: the series is no longer watched (detection.maxSeries ${this.maxSeries} reached, it was the least recently seen)`;
+    for (const detector of [s.plan.name, OUT_OF_RANGE, MISSING_DATA]) {
+      const closed = this.lifecycle.close(s.device, s.metric, detector, s.lastTs, why);
+      if (closed) alerts.push(closed);
+    }
     this.onEvicted();
   }
 }

@@ -9,12 +9,17 @@ export interface CloudHttpOptions {
   /** When set, POST /api/v1/batches needs `Authorization: Bearer <token>`. */
   readonly token?: string | undefined;
   readonly maxBatchBytes: number;
+  readonly maxConcurrentUploads: number;
+  readonly maxConnections: number;
+  readonly requestTimeoutMs: number;
   readonly intake: Intake;
   readonly metrics: () => string;
   readonly health: () => { ok: boolean } & Record<string, unknown>;
   /** Extra read-only routes (GET path → JSON body). */
   readonly routes?: Readonly<Record<string, () => unknown>>;
   readonly onAckSent: () => void;
+  /** A batch upload answered 413 or 503 before it reached the intake, and why (counted and reported). */
+  readonly onRefused: (status: 413 | 503, reason: string) => void;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -39,11 +44,13 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | und
  * `/metrics`, `/health` and read-only JSON routes.
  */
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    void handle(o, req, res).catch(() => {
+  const uploads = { reading: 0 };
+  const server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) }, (req, res) => {
+    void handle(o, req, res, uploads).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
   });
+  server.maxConnections = o.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -51,18 +58,26 @@ export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Ser
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, uploads: { reading: number }): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'POST' && path === '/api/v1/batches') {
     if (o.token !== undefined && req.headers.authorization !== `Bearer ${o.token}`) return json(res, 401, { error: 'missing or wrong bearer token' });
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > o.maxBatchBytes) return json(res, 413, { error: `batch over ${o.maxBatchBytes} bytes` });
-    const body = await readBody(req, o.maxBatchBytes);
-    if (body === undefined) return json(res, 413, { error: `batch over ${o.maxBatchBytes} bytes` });
+    const tooLarge = `batch over ${o.maxBatchBytes} bytes`;
+    if (declared > o.maxBatchBytes) return refuse(o, res, 413, tooLarge);
+    if (uploads.reading >= o.maxConcurrentUploads) return refuse(o, res, 503, `${o.maxConcurrentUploads} uploads already being read (http.maxConcurrentUploads)`);
+    uploads.reading++;
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req, o.maxBatchBytes);
+    } finally {
+      uploads.reading--;
+    }
+    if (body === undefined) return refuse(o, res, 413, tooLarge);
     const agentHeader = req.headers['x-tributary-agent'];
     const agent = typeof agentHeader === 'string' && AGENT_ID_PATTERN.test(agentHeader) ? agentHeader : undefined;
     const pending = o.intake.tryAdmit(body, agent);
-    if (pending === undefined) return json(res, 503, { error: 'backlog full, try again later' }, { 'retry-after': '1' });
+    if (pending === undefined) return refuse(o, res, 503, 'write backlog full');
     let ack;
     try {
       ack = await pending;
@@ -85,4 +100,12 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
   const route = req.method === 'GET' && path !== undefined ? o.routes?.[path] : undefined;
   if (route) return json(res, 200, route());
   json(res, 404, { error: 'not found' });
+}
+
+/** Answers a batch upload 413, or 503 with Retry-After, and reports it. */
+function refuse(o: CloudHttpOptions, res: ServerResponse, status: 413 | 503, reason: string): void {
+  o.onRefused(status, reason);
+  if (status === 413) return json(res, 413, { error: reason });
+  // The connection is closed too: the body may not have been read.
+  json(res, 503, { error: `${reason}; try again later` }, { 'retry-after': '1', connection: 'close' });
 }

@@ -117,6 +117,18 @@ export class AlertLifecycle {
     return { ...this.event(current, 'resolved', verdict, ts), resolvedAt: ts };
   }
 
+  /**
+   * Closes the open alert of (device, metric, detector), if any, as resolved at `ts` with `why`:
+   * for a series no longer watched (evicted), whose alert would otherwise stay open for good.
+   */
+  close(device: string, metric: string, detector: string, ts: number, why: string): AlertEvent | undefined {
+    const key = `${device}\u0000${metric}\u0000${detector}`;
+    const current = this.open.get(key);
+    if (current === undefined) return undefined;
+    this.open.delete(key);
+    return { ...this.event(current, 'resolved', { score: 0, value: Number.NaN, reason: why }, Math.max(ts, current.openedAt)), message: why, resolvedAt: Math.max(ts, current.openedAt) };
+  }
+
   /** Open alerts, oldest first. */
   openAlerts(): Array<{ id: string; device: string; metric: string; detector: string; openedAt: number; severity: Severity }> {
     return [...this.open.values()].map(({ id, device, metric, detector, openedAt, severity }) => ({ id, device, metric, detector, openedAt, severity }));

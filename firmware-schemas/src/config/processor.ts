@@ -23,6 +23,8 @@ export const EmbeddedBrokerConfig = z.object({
     .max(100_000)
     .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
     .default([]),
+  /** Connections at most; further ones are closed at once. */
+  maxClients: z.number().int().min(2).default(10_000),
 });
 
 export const ExternalBrokerConfig = z.object({
@@ -193,10 +195,19 @@ export const CloudHttpConfig = z.object({
   port: Port.default(8080),
   /** Bearer token agents must present on POST /api/v1/batches. */
   token: z.string().min(1).optional(),
+  /**
+   * Batch uploads read at once; more are answered 503 + Retry-After before their body is read, so
+   * bodies in memory stay under this × maxBatchBytes however many agents post (or stall).
+   */
+  maxConcurrentUploads: z.number().int().min(1).max(10_000).default(32),
+  /** Open connections at most; further ones are closed at once. */
+  maxConnections: z.number().int().min(1).default(1_024),
+  /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
+  requestTimeoutMs: PositiveMs.default(60_000),
 });
 
 export const ProcessorConfigSchema = z.object({
-  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [] }),
+  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [], maxClients: 10_000 }),
   ingest: IngestConfig.prefault({}),
   /** Durable state: dedupe high-water marks (and detector checkpoints). */
   stateDir: z.string().min(1).default('.tributary/cloud'),
