@@ -68,7 +68,10 @@ export class CloudProcessor {
     this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     this.dedupe.restore(readState(this.dedupeFile));
-    this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => this.counters.inc('series_evicted'));
+    this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => {
+      this.counters.inc('series_evicted');
+      this.problems.note('series_evicted', `detection.maxSeries ${config.detection.maxSeries} reached: the least recently seen series' baseline was dropped`);
+    });
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
     const saved = readCheckpoint(this.checkpointFile);
     if (saved?.ok === false) {

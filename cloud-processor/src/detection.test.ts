@@ -132,3 +132,9 @@ test('an evicted series has its open alerts closed, so they cannot fill maxOpen 
   assert.match(closed[0]!.message, /no longer watched.*maxSeries 2/);
   assert.equal(lifecycle.openCount, 0);
 });
+
+test('batches without windows from ever new agent ids leave no state behind', () => {
+  const d = detection();
+  for (let i = 0; i < 1000; i++) d.ingest(`agent-${i}`, [], Date.now());
+  assert.deepEqual(d.snapshot().agents, []);
+});

@@ -95,6 +95,9 @@ export class Detection {
    */
   ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
     const alerts: AlertEvent[] = [];
+    // An agent with no series has nothing to judge: batches without windows from ever new agent
+    // ids must not grow the table of clocks (an agent's clock goes with its last series).
+    if (points.length === 0 && !this.agents.has(agent)) return alerts;
     const clock = this.clockOf(agent);
     const sorted = [...points].sort((a, b) => a.ts - b.ts);
     const newest = sorted.at(-1);

@@ -76,3 +76,15 @@ test('intake sheds messages over maxMessagesPerS before decoding, and counts the
   assert.equal(counters.get('messages_received'), 100);
   assert.equal(counters.get('readings_received'), 20);
 });
+
+test('at maxSeries (reject-new), readings of new series are refused before the filters, so tracked series keep their filter state', () => {
+  const { pipeline, counters } = setup();
+  const msg = (device: string, seq: number) => JSON.stringify({ device, ts: NOW - 1_000, seq, values: { h: 1 } });
+  for (let d = 0; d < 10; d++) pipeline.ingestJson(msg(`real-${d}`, 1), 4096, 'test');
+  // A flood of new device ids: refused at the window engine's bound...
+  for (let d = 0; d < 100; d++) pipeline.ingestJson(msg(`flood-${d}`, 1), 4096, 'test');
+  assert.equal(counters.get('readings_series_limit'), 100);
+  // ...without evicting the dedupe state of the tracked series (its maxSeries is 10 too): a repeat is still caught.
+  for (let d = 0; d < 10; d++) pipeline.ingestJson(msg(`real-${d}`, 1), 4096, 'test');
+  assert.equal(counters.get('filtered_dedupe'), 10);
+});

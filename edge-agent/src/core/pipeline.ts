@@ -120,7 +120,13 @@ export class IngestPipeline {
       }
       const value = values[metric]!;
       const chain = this.o.filters.forMetric(metric);
-      if (chain.length > 0 && !this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
+      if (chain.length > 0) {
+        if (!windows.admits(device, metric)) {
+          counters.inc('readings_series_limit');
+          continue;
+        }
+        if (!this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
+      }
       const outcome = windows.add(device, metric, ts, value);
       if (outcome === 'accepted') accepted++;
       else {

@@ -89,6 +89,15 @@ export class WindowEngine {
     return this.table.size;
   }
 
+  /**
+   * Whether a reading of (device, metric) can get a series: it has one, there is room, or the
+   * least recently updated is evicted for it. Asked before the filters, so readings refused at
+   * `maxSeries` (reject-new) cannot push the filter state of series that are tracked out.
+   */
+  admits(device: string, metric: string): boolean {
+    return this.lru || this.table.size < this.options.maxSeries || this.table.get(device, metric) !== undefined;
+  }
+
   get watermark(): number {
     return this.maxEventTs - this.options.allowedLatenessMs;
   }

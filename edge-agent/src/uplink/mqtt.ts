@@ -17,6 +17,8 @@ export class MqttUplinkTransport implements UplinkTransport {
   private client: MqttClient | undefined;
   private readonly backoff: Backoff;
   private isUp = false;
+  private invalidAcks = 0;
+  private invalidAckWarnedAt = 0;
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -57,7 +59,14 @@ export class MqttUplinkTransport implements UplinkTransport {
     });
     client.on('message', (_topic, payload) => {
       const r = decodeAck(payload);
-      if (!r.ok) this.log.warn({ reason: r.error.message }, 'ignored an invalid ack');
+      if (!r.ok) {
+        // Once per 10 s at most: a broken or hostile publisher must not flood the log.
+        this.invalidAcks++;
+        if (Date.now() - this.invalidAckWarnedAt > 10_000) {
+          this.invalidAckWarnedAt = Date.now();
+          this.log.warn({ reason: r.error.message, invalidSinceStart: this.invalidAcks }, 'ignored an invalid ack');
+        }
+      }
       else if (r.value.agent === this.agentId) events.answered(r.value);
     });
     client.on('close', () => {
