@@ -252,5 +252,14 @@ export class CloudProcessor {
 
   private reportProblems(): void {
     for (const p of this.problems.drain()) this.options.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+    // Alert transitions the sinks dropped at their bounds since the last report (the totals are in /metrics).
+    const webhook = this.webhooks.reduce((n, w) => n + w.counts.dropped, 0);
+    const mqtt = this.ingest?.dropped ?? 0;
+    if (webhook > this.reportedDrops.webhook || mqtt > this.reportedDrops.mqtt) {
+      this.options.log.warn({ webhook: webhook - this.reportedDrops.webhook, mqtt: mqtt - this.reportedDrops.mqtt }, 'alert transitions dropped by their sinks (queue full or receiver down)');
+    }
+    this.reportedDrops = { webhook, mqtt };
   }
+
+  private reportedDrops = { webhook: 0, mqtt: 0 };
 }
