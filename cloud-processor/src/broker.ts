@@ -61,10 +61,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
-        const refused = sessionRefused(client);
-        if (refused) return done(refused, false);
         const user = acl.authenticate(client.id, username, password);
         if (user) {
+          const refused = sessionRefused(client);
+          if (refused) return done(refused, false);
           who.set(client, user);
           return done(null, true);
         }

@@ -76,8 +76,9 @@ export class CloudProcessor {
     const saved = readCheckpoint(this.checkpointFile);
     if (saved?.ok === false) {
       log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
+    } else if (saved !== undefined && !this.detection.restoreParts(saved.parts)) {
+      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
     } else if (saved !== undefined) {
-      this.detection.restoreParts(saved.parts);
       const damaged = saved.badLines();
       (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
         { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, damagedLines: damaged },

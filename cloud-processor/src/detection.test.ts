@@ -130,6 +130,9 @@ test('an evicted series has its open alerts closed, so they cannot fill maxOpen 
   assert.equal(closed.length, 1);
   assert.equal(closed[0]!.device, 'a');
   assert.match(closed[0]!.message, /no longer watched.*maxSeries 2/);
+  assert.equal(closed[0]!.at, 2 * W, 'closed when it was evicted, not back at its last point');
+  assert.equal(closed[0]!.resolvedAt, 2 * W);
+  assert.deepEqual(lifecycle.recent().at(-1), closed[0], '/api/alerts lists the same transition');
   assert.equal(lifecycle.openCount, 0);
 });
 

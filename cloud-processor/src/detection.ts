@@ -146,15 +146,17 @@ export class Detection {
   }
 
   /** Restores from the parts `snapshotParts` gave (as read back from a checkpoint). */
-  restoreParts(parts: Iterable<unknown>): void {
+  /** False when the parts do not start with a header this version reads (nothing is restored then). */
+  restoreParts(parts: Iterable<unknown>): boolean {
     const it = parts[Symbol.iterator]();
     const first = it.next();
     const header = first.value as Omit<DetectionSnapshot, 'series'> | undefined;
-    if (first.done === true || header?.v !== 1) return;
+    if (first.done === true || header?.v !== 1) return false;
     this.restoreAgents(header.agents);
     // One series at a time: its parsed state is garbage as soon as its detector is built.
     for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
     this.lifecycle.restore(header.alerts);
+    return true;
   }
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
@@ -227,7 +229,7 @@ export class Detection {
     if (s) {
       this.series.delete(key); // re-insert below: Map order is recency order
     } else {
-      if (this.series.size >= this.maxSeries) this.evictOldest(alerts);
+      if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
       s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
@@ -250,8 +252,8 @@ export class Detection {
     if (clock.series.size === 0) this.agents.delete(s.agent);
   }
 
-  /** Forgets the least recently seen series, closing its open alerts (nothing would resolve them). */
-  private evictOldest(alerts: AlertEvent[]): void {
+  /** Forgets the least recently seen series, closing its open alerts at `now` (nothing else would resolve them). */
+  private evictOldest(alerts: AlertEvent[], now: number): void {
     const oldest = this.series.values().next();
     if (oldest.done) return;
     const s = oldest.value;
@@ -259,7 +261,7 @@ export class Detection {
     this.leave(s);
     const why = `closed unresolved: the series is no longer watched (detection.maxSeries ${this.maxSeries} reached, it was the least recently seen)`;
     for (const detector of [s.plan.name, OUT_OF_RANGE, MISSING_DATA]) {
-      const closed = this.lifecycle.close(s.device, s.metric, detector, s.lastTs, why);
+      const closed = this.lifecycle.close(s.device, s.metric, detector, now, why);
       if (closed) alerts.push(closed);
     }
     this.onEvicted();

@@ -114,7 +114,7 @@ export class AlertLifecycle {
     if (current.normalStreak < this.options.resolveAfterWindows || ts < current.openedAt + this.options.minOpenMs) return undefined;
     this.open.delete(key);
     if (this.options.cooldownMs > 0) this.startCooldown(key, ts + this.options.cooldownMs, ts);
-    return { ...this.event(current, 'resolved', verdict, ts), resolvedAt: ts };
+    return this.event(current, 'resolved', verdict, ts);
   }
 
   /**
@@ -126,7 +126,7 @@ export class AlertLifecycle {
     const current = this.open.get(key);
     if (current === undefined) return undefined;
     this.open.delete(key);
-    return { ...this.event(current, 'resolved', { score: 0, value: Number.NaN, reason: why }, Math.max(ts, current.openedAt)), message: why, resolvedAt: Math.max(ts, current.openedAt) };
+    return this.event(current, 'resolved', { score: 0, value: Number.NaN, reason: why }, Math.max(ts, current.openedAt), why);
   }
 
   /** Open alerts, oldest first. */
@@ -157,7 +157,8 @@ export class AlertLifecycle {
     this.cooldownUntil.set(key, until);
   }
 
-  private event(alert: OpenAlert, state: AlertEvent['state'], verdict: Verdict, ts: number): AlertEvent {
+  /** The transition, as returned and as kept for `recent()` (one object); `message` overrides the default words. */
+  private event(alert: OpenAlert, state: AlertEvent['state'], verdict: Verdict, ts: number, message?: string): AlertEvent {
     const event: AlertEvent = {
       v: 1,
       id: alert.id,
@@ -170,7 +171,8 @@ export class AlertLifecycle {
       value: Number.isFinite(verdict.value) ? verdict.value : 0,
       openedAt: alert.openedAt,
       at: ts,
-      message: (state === 'resolved' ? `back to normal after ${formatSpan(ts - alert.openedAt)}` : verdict.reason).slice(0, 500),
+      message: (message ?? (state === 'resolved' ? `back to normal after ${formatSpan(ts - alert.openedAt)}` : verdict.reason)).slice(0, 500),
+      ...(state === 'resolved' && { resolvedAt: ts }),
     };
     this.recentEvents.push(event);
     if (this.recentEvents.length > this.options.recent) this.recentEvents.splice(0, this.recentEvents.length - this.options.recent);

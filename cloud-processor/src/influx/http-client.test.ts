@@ -8,7 +8,8 @@ import { HttpClient } from './http-client.js';
 // A local server, because no real InfluxDB can be made to trickle its answer.
 test('timeoutMs bounds the whole exchange: an answer that trickles in is cut off and retryable', async (t) => {
   const server = createServer((_req, res) => {
-    res.writeHead(204);
+    res.writeHead(200, { 'content-length': '1000' });
+    res.flushHeaders();
     const drip = setInterval(() => res.write('.'), 50);
     res.on('close', () => clearInterval(drip));
   });

@@ -95,7 +95,14 @@ export class WindowEngine {
    * `maxSeries` (reject-new) cannot push the filter state of series that are tracked out.
    */
   admits(device: string, metric: string): boolean {
-    return this.lru || this.table.size < this.options.maxSeries || this.table.get(device, metric) !== undefined;
+    return this.table.size < this.options.maxSeries || this.table.get(device, metric) !== undefined || this.canEvict();
+  }
+
+  /** Whether evict-lru may evict now: not while the tombstones of recent evictions are at their bound. */
+  private canEvict(): boolean {
+    if (!this.lru || this.table.size === 0) return false;
+    if (this.tombstones.size >= this.options.maxSeries) this.purgeTombstones(false);
+    return this.tombstones.size < this.options.maxSeries;
   }
 
   get watermark(): number {
@@ -248,13 +255,8 @@ export class WindowEngine {
 
   /** Evicts the least recently updated series after emitting its windows, if the policy allows. */
   private evictOldest(): boolean {
-    if (!this.lru) return false;
-    const s = this.table.oldest();
-    if (s === undefined) return false;
-    if (this.tombstones.size >= this.options.maxSeries) {
-      this.purgeTombstones(false);
-      if (this.tombstones.size >= this.options.maxSeries) return false;
-    }
+    if (!this.canEvict()) return false;
+    const s = this.table.oldest()!;
     this.emitRange(s, this.closedBoundary, Infinity);
     const last = s.panes[s.panes.length - 1];
     if (last !== undefined) this.tombstones.set(seriesKey(s.device, s.metric), Math.max(last.start + this.options.lengthMs, s.minPaneStart));
