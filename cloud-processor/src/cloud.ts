@@ -103,6 +103,7 @@ export class CloudProcessor {
     this.counters.gauge('webhook_alerts_failed', () => this.webhooks.reduce((n, w) => n + w.counts.failed, 0));
     this.counters.gauge('webhook_alerts_dropped', () => this.webhooks.reduce((n, w) => n + w.counts.dropped, 0));
     this.counters.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
+    this.counters.gauge('batches_shed', () => this.ingest?.shed ?? 0);
     this.counters.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
     this.counters.gauge('detector_series', () => this.detection.size);
     this.counters.gauge('backlog_batches', () => this.intake.backlog);
@@ -149,7 +150,7 @@ export class CloudProcessor {
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(
-      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs },
+      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs },
       this.intake,
       log.child({ unit: 'ingest' }),
       onAckSent,
@@ -259,8 +260,12 @@ export class CloudProcessor {
     if (webhook > this.reportedDrops.webhook || mqtt > this.reportedDrops.mqtt) {
       this.options.log.warn({ webhook: webhook - this.reportedDrops.webhook, mqtt: mqtt - this.reportedDrops.mqtt }, 'alert transitions dropped by their sinks (queue full or receiver down)');
     }
-    this.reportedDrops = { webhook, mqtt };
+    const shed = this.ingest?.shed ?? 0;
+    if (shed > this.reportedDrops.shed) {
+      this.options.log.warn({ batches: shed - this.reportedDrops.shed, maxStallMs: this.options.config.ingest.maxStallMs }, 'backlog full for longer than ingest.maxStallMs: batches left unacked, the agents send them again');
+    }
+    this.reportedDrops = { webhook, mqtt, shed };
   }
 
-  private reportedDrops = { webhook: 0, mqtt: 0 };
+  private reportedDrops = { webhook: 0, mqtt: 0, shed: 0 };
 }

@@ -71,17 +71,35 @@ export class Intake {
   }
 
   /**
-   * Waits until the batch fits in the backlog and queues it. `admitted` resolves when it is queued;
-   * `ack` when it has been processed (or rejects if the processor stopped first).
+   * Waits until the batch fits in the backlog, at most `maxWaitMs`, and queues it. `admitted`
+   * resolves true when it is queued, false when the wait ran out (then `ack` resolves undefined:
+   * the batch is left unacked); `ack` when it has been processed (or rejects if the processor
+   * stopped first).
    */
-  admit(payload: Uint8Array, topicAgent: string | undefined): { admitted: Promise<void>; ack: Promise<Ack | undefined> } {
+  admit(payload: Uint8Array, topicAgent: string | undefined, maxWaitMs = Infinity): { admitted: Promise<boolean>; ack: Promise<Ack | undefined> } {
     let queueIt!: () => void;
+    let leave!: () => void;
     const ack = new Promise<Ack | undefined>((resolve, reject) => {
       queueIt = () => this.enqueue({ payload, topicAgent, resolve, reject });
+      leave = () => resolve(undefined);
     });
     const admitted = (async () => {
-      while (!this.hasRoom(payload.byteLength) && !this.stopped) await new Promise<void>((r) => this.roomWaiters.push(r));
+      const deadline = Date.now() + maxWaitMs;
+      while (!this.hasRoom(payload.byteLength) && !this.stopped) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          leave();
+          return false;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((r) => {
+          this.roomWaiters.push(r);
+          if (Number.isFinite(left)) timer = setTimeout(r, left);
+        });
+        clearTimeout(timer);
+      }
       queueIt();
+      return true;
     })();
     return { admitted, ack };
   }

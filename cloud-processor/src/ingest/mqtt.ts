@@ -12,6 +12,8 @@ export interface MqttIngestOptions {
   /** MQTT client id of the processor's persistent session. */
   readonly clientId: string;
   readonly startTimeoutMs: number;
+  /** How long the backlog may hold up reading before batches that do not fit are left unacked (ingest.maxStallMs). */
+  readonly maxStallMs: number;
 }
 
 /**
@@ -21,7 +23,9 @@ export interface MqttIngestOptions {
  * Backpressure: mqtt.js hands over one packet at a time and sends the PUBACK (and reads further
  * packets) only when `handleMessage` calls back, which happens when the batch got a place in the
  * intake's backlog. When the backlog is full nothing more is read from the socket and the broker
- * holds the rest. The PUBACK is transport-level; what lets the agent delete a batch is the ack
+ * holds the rest, for up to `maxStallMs`; after that (InfluxDB down) batches that do not fit are
+ * read and left unacked (`shed`), so the broker's queue for this session stays bounded by what the
+ * agents have in flight instead of growing with every resend. The PUBACK is transport-level; what lets the agent delete a batch is the ack
  * published here after the write (so a batch lost from the backlog by a crash is sent again).
  * A persistent session (clean: false) makes the broker keep batches published while we are down.
  */
@@ -29,6 +33,10 @@ export class MqttIngest {
   private client: MqttClient | undefined;
   /** Acks the broker did not take (connection lost meanwhile): the agent re-sends those batches. */
   ackPublishFailures = 0;
+  /** Batches left unacked because the backlog stayed full past maxStallMs (the agents send them again). */
+  shed = 0;
+  /** Since when the backlog has been full, as seen by arriving batches; undefined while it has room. */
+  private fullSince: number | undefined;
 
   constructor(
     private readonly o: MqttIngestOptions,
@@ -47,8 +55,23 @@ export class MqttIngest {
     const client = mqtt.connect(url, { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
     this.client = client;
     client.handleMessage = (packet, done) => {
-      const { admitted, ack } = this.intake.admit(packet.payload as Buffer, agentOfTopic(packet.topic));
-      void admitted.then(() => done());
+      const payload = packet.payload as Buffer;
+      // Backpressure for up to maxStallMs; past it, read on and leave what does not fit unacked.
+      let wait = this.o.maxStallMs;
+      if (this.intake.hasRoom(payload.byteLength)) this.fullSince = undefined;
+      else {
+        this.fullSince ??= Date.now();
+        wait -= Date.now() - this.fullSince;
+        if (wait <= 0) {
+          this.shed++;
+          return done();
+        }
+      }
+      const { admitted, ack } = this.intake.admit(payload, agentOfTopic(packet.topic), wait);
+      void admitted.then((queued) => {
+        if (!queued) this.shed++;
+        done();
+      });
       ack.then(
         (a) => {
           if (a === undefined) return;

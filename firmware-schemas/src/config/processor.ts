@@ -187,6 +187,14 @@ export const IngestConfig = z.object({
   mqttClientId: z.string().min(1).max(128).default('tributary-cloud'),
   /** Start fails, naming the broker and its error, when batches cannot be subscribed to within this long. */
   startTimeoutMs: PositiveMs.default(30_000),
+  /**
+   * MQTT backpressure lasts this long at most: while the backlog is full the processor stops
+   * reading, so the broker holds the batches; once it has been full this long (InfluxDB down), it
+   * reads on and leaves what does not fit unacked (`batches_shed`), as HTTP answers 503, so the
+   * broker's queue for the processor cannot grow without bound. Agents keep every batch until it
+   * is acked and send it again.
+   */
+  maxStallMs: PositiveMs.default(10_000),
 });
 
 /** The HTTP server: batch uplink, /metrics, /health, the API. Omit to disable. */

@@ -124,9 +124,18 @@ export class FaultRig {
     const perSeriesSpooled = this.observer.countsBySeries();
     let perSeriesInflux = new Map<string, number>();
     const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+    // A batch the spool dropped after sending it may never have reached the cloud (sent just as the
+    // broker died): those readings may be missing. Everything else was acked before the agent
+    // stopped, so it is durable; wait for that, then for the count to settle (a late copy of a
+    // dropped batch may still be arriving).
+    const mayBeMissing = (agentCounters.readings_dropped ?? 0) - (agentCounters.readings_dropped_unsent ?? 0);
+    let settled = { total: -1, since: 0 };
     await waitFor('InfluxDB to hold every window the agent sent', async () => {
       perSeriesInflux = await influxCountsBySeries((q) => influxQuery(this.influxd.url, DATABASE, q), METRICS);
-      return total(perSeriesInflux) >= this.observer.total();
+      const now = total(perSeriesInflux);
+      if (now >= this.observer.total()) return true;
+      if (now !== settled.total) settled = { total: now, since: Date.now() };
+      return now >= this.observer.total() - mayBeMissing && Date.now() - settled.since >= 2_000;
     }, 60_000, 250);
     return { sent: this.sent, spooled: this.observer.total(), inInflux: total(perSeriesInflux), perSeriesSpooled, perSeriesInflux, agentCounters };
   }
