@@ -35,7 +35,7 @@ export class MqttIngest {
   ackPublishFailures = 0;
   /** Batches left unacked because the backlog stayed full past maxStallMs (the agents send them again). */
   shed = 0;
-  /** Since when the backlog has been full, as seen by arriving batches; undefined while it has room. */
+  /** Since when arriving batches have found the backlog full with none taken in; undefined after progress. */
   private fullSince: number | undefined;
 
   constructor(
@@ -69,7 +69,9 @@ export class MqttIngest {
       }
       const { admitted, ack } = this.intake.admit(payload, agentOfTopic(packet.topic), wait);
       void admitted.then((queued) => {
-        if (!queued) this.shed++;
+        // A batch taken in is progress: only a backlog that admits nothing for maxStallMs sheds.
+        if (queued) this.fullSince = undefined;
+        else this.shed++;
         done();
       });
       ack.then(
