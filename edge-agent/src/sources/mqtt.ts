@@ -27,10 +27,14 @@ export class MqttSource implements Source {
     const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean' });
     this.client = client;
     let wasDown = false;
+    // The first error after a connect is a warning with its reason (a refused login says so
+    // here); repeats while mqtt.js keeps retrying are debug, so a long outage does not flood.
+    let errorWarned = false;
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
         if (wasDown) this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
         wasDown = false;
+        errorWarned = false;
         client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {
           if (err) this.log.error({ err }, 'subscribe to telemetry failed');
           else resolve();
@@ -41,10 +45,6 @@ export class MqttSource implements Source {
       if (!wasDown) this.log.warn({ url: redactUrl(this.config.url) }, 'telemetry broker connection lost; reconnecting');
       wasDown = true;
     });
-    // The first error after a connect is a warning with its reason (a refused login says so
-    // here); repeats while mqtt.js keeps retrying are debug, so a long outage does not flood.
-    let errorWarned = false;
-    client.on('connect', () => (errorWarned = false));
     client.on('error', (err) => {
       if (errorWarned) return this.log.debug({ err: err.message }, 'telemetry broker error');
       errorWarned = true;
