@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Logger } from '@tributary/firmware-schemas';
+import { limitMqttPackets, type Logger } from '@tributary/firmware-schemas';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
@@ -23,6 +23,10 @@ export interface EmbeddedBrokerOptions {
   readonly processorClientId: string;
   /** Connections at most; further ones are closed at once. */
   readonly maxClients: number;
+  /** A connection that starts a larger packet is closed at the packet's header (limitMqttPackets). */
+  readonly maxPacketBytes: number;
+  /** Called for each connection closed for an oversized or malformed packet. */
+  readonly packetRefused: () => void;
   readonly log: Logger;
 }
 
@@ -86,7 +90,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   }
-  const server: Server = createServer(broker.handle);
+  let lastPacketWarning = 0;
+  const server: Server = createServer((socket) => {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    limitMqttPackets(socket, options.maxPacketBytes, (reason) => {
+      options.packetRefused();
+      if (Date.now() - lastPacketWarning < 10_000) return;
+      lastPacketWarning = Date.now();
+      log.warn({ peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered (further ones for 10 s are only counted)');
+    });
+    broker.handle(socket);
+  });
   server.maxConnections = options.maxClients;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Counters, ProblemReport, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, MQTT_PACKET_OVERHEAD_BYTES, ProblemReport, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
@@ -140,7 +140,16 @@ export class CloudProcessor {
     const { config, log } = this.options;
     if (config.broker.type === 'embedded') {
       const { host, port, users } = config.broker;
-      this.broker = await startEmbeddedBroker({ host, port, users, processorClientId: config.ingest.mqttClientId, maxClients: config.broker.maxClients, log: log.child({ unit: 'broker' }) });
+      this.broker = await startEmbeddedBroker({
+        host,
+        port,
+        users,
+        processorClientId: config.ingest.mqttClientId,
+        maxClients: config.broker.maxClients,
+        maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
+        packetRefused: () => this.counters.inc('mqtt_packets_refused'),
+        log: log.child({ unit: 'broker' }),
+      });
       this.url = this.broker.url;
       log.info({ url: this.url, users: users.length }, users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
     } else {

@@ -18,6 +18,7 @@ export const cloudCounterHelp = {
   write_refusals: 'write requests refused for credentials (401/403) or a missing database or bucket (404); nothing is acked meanwhile',
   acks_sent: 'acks published',
   http_uploads_refused: 'batch uploads over HTTP answered 413 (too large) or 503 (backlog full, too many uploads at once) before reaching the intake',
+  mqtt_packets_refused: 'connections to the embedded broker closed for a packet over maxBatchBytes + 64 KiB (or a malformed packet header), before its body was buffered',
   alerts_opened: 'alerts opened',
   alerts_updated: 'alert updates',
   alerts_resolved: 'alerts resolved',

@@ -17,6 +17,7 @@ import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine } from './core/window-engine.js';
 import { MqttSource } from './sources/mqtt.js';
+import type { BrokerRefusal } from './sources/mqtt-broker.js';
 import { createSource } from './sources/registry.js';
 import type { Source } from './sources/source.js';
 import type { BatchQueue } from './spool/batch-queue.js';
@@ -35,6 +36,12 @@ export interface AgentOptions {
   readonly log: Logger;
   readonly clock?: Clock;
 }
+
+const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
+  packet: 'broker_packets_refused',
+  login: 'broker_logins_refused',
+  subscription: 'broker_subscriptions_refused',
+};
 
 /** How often batches are sealed by age, resends are checked and problems are reported. */
 const TICK_MS = 100;
@@ -93,6 +100,10 @@ export class EdgeAgent {
         log: this.log.child({ unit: 'source', source: s.name ?? s.type }),
         instanceId: `tributary-agent-${config.agentId}-src${i}`,
         serialPortLost: () => this.counters.inc('serial_port_lost'),
+        brokerRefused: (what, example) => {
+          this.counters.inc(brokerRefusalCounter[what]);
+          this.problems.note(brokerRefusalCounter[what], example);
+        },
       }),
     );
     this.counters.gauge('active_series', () => this.windows.activeSeries);

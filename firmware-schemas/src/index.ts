@@ -23,3 +23,4 @@ export * from './scoring/alerts.js';
 export * from './runtime/retry-after.js';
 export * from './runtime/redact-url.js';
 export * from './runtime/mqtt-options.js';
+export * from './runtime/mqtt-packet-limit.js';

@@ -1,15 +1,27 @@
-import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
-import type { AedesPublishPacket, Aedes } from 'aedes';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { limitMqttPackets, MQTT_PACKET_OVERHEAD_BYTES, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
 
 type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
+/** What the gateway's broker turned away: a connection for an oversized packet, a login, a subscription. */
+export type BrokerRefusal = 'packet' | 'login' | 'subscription';
+
+/** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
 /**
  * An MQTT broker (aedes) on the gateway for sensors that publish to it directly. The agent
  * subscribes inside the process, so telemetry takes no extra network hop; other clients may
  * subscribe as to any broker.
+ *
+ * Bounded: at most `maxClients` connections; a packet over maxPayloadBytes + 64 KiB closes its
+ * connection at the header; nothing is stored for later (aedes keeps retained messages and the
+ * messages of offline persistent sessions without bound), so the retain flag is dropped and
+ * clients with a persistent session (`clean: false`) may publish but not subscribe.
  */
 export class MqttBrokerSource implements Source {
   readonly name: string;
@@ -25,6 +37,8 @@ export class MqttBrokerSource implements Source {
     private readonly config: MqttBrokerSourceConfig,
     private readonly pipeline: IngestPipeline,
     private readonly log: Logger,
+    /** Counts and reports each refusal (the agent logs them once per report interval). */
+    private readonly refused: (what: BrokerRefusal, example: string) => void = () => undefined,
   ) {
     this.name = config.name;
   }
@@ -37,16 +51,45 @@ export class MqttBrokerSource implements Source {
   async start(): Promise<void> {
     // Loaded here, not at import: an agent without an embedded broker does not load aedes.
     const { Aedes: AedesClass } = await import('aedes');
-    const broker = await AedesClass.createBroker();
+    const broker = await AedesClass.createBroker(this.policy());
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
-    const server = createServer(broker.handle);
+    const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
+    const server = createServer((socket) => {
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      limitMqttPackets(socket, maxPacketBytes, (reason) => this.refused('packet', `${peer}: ${reason}`));
+      broker.handle(socket);
+    });
+    server.maxConnections = this.config.maxClients;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.host, () => resolve());
     });
-    this.log.info({ host: this.config.host, port: this.port }, 'embedded MQTT broker listening');
+    this.log.info({ host: this.config.host, port: this.port, users: this.config.users.length }, this.config.users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
+  }
+
+  /** Logins (when users are configured), no retained messages, no subscriptions kept for offline clients. */
+  private policy(): Partial<AedesOptions> {
+    const users = new Map(this.config.users.map((u) => [u.username, Buffer.from(u.password)]));
+    return {
+      authenticate: (client, username, password, done) => {
+        if (users.size === 0) return done(null, true);
+        const expected = username === undefined ? undefined : users.get(username);
+        if (expected !== undefined && password !== undefined && password.length === expected.length && timingSafeEqual(password, expected)) return done(null, true);
+        this.refused('login', `client ${JSON.stringify(client.id)} as ${JSON.stringify(username ?? '(no username)')}`);
+        done(Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError, false);
+      },
+      authorizePublish: (_client, packet, done) => {
+        packet.retain = false;
+        done(null);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        if (client.clean) return done(null, subscription);
+        this.refused('subscription', `client ${JSON.stringify(client.id)} (persistent session) to ${subscription.topic}`);
+        done(null, null); // refused in the SUBACK (0x80); the connection stays up
+      },
+    };
   }
 
   async stop(): Promise<void> {

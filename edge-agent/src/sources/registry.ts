@@ -1,7 +1,7 @@
 import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
 import type { IngestPipeline } from '../core/pipeline.js';
 import { FileSource } from './file.js';
-import { MqttBrokerSource } from './mqtt-broker.js';
+import { MqttBrokerSource, type BrokerRefusal } from './mqtt-broker.js';
 import { MqttSource } from './mqtt.js';
 import { SerialSource } from './serial.js';
 import type { Source } from './source.js';
@@ -14,12 +14,14 @@ export interface SourceContext {
   readonly instanceId: string;
   /** A serial port was lost or would not open. */
   readonly serialPortLost: () => void;
+  /** The gateway's own broker turned something away (`example` says who and why). */
+  readonly brokerRefused: (what: BrokerRefusal, example: string) => void;
 }
 
 /** Every source by its config `type`. */
 const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
   mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId),
-  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log),
+  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused),
   serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
   file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),
 };

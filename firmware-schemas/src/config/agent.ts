@@ -18,7 +18,11 @@ export const MqttSourceConfig = z.object({
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
-/** An MQTT broker run inside the agent, for sensors that publish to the gateway directly. */
+/**
+ * An MQTT broker run inside the agent, for sensors that publish to the gateway directly. A packet
+ * may be at most maxPayloadBytes + 64 KiB: a connection starting a larger one is closed at its
+ * header, before the body is buffered.
+ */
 export const MqttBrokerSourceConfig = z.object({
   type: z.literal('mqtt-broker'),
   name: z.string().min(1).default('mqtt-broker'),
@@ -26,6 +30,14 @@ export const MqttBrokerSourceConfig = z.object({
   port: Port.default(1883),
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+  /** Connections at most; further ones are closed at once. */
+  maxClients: z.number().int().min(1).default(1_000),
+  /** When non-empty, every client must log in as one of these; anonymous ones are refused. */
+  users: z
+    .array(z.object({ username: z.string().min(1).max(256), password: z.string().min(8).max(256) }))
+    .max(10_000)
+    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
+    .default([]),
 });
 
 /** A serial port carrying the firmware line format (serial-line.ts), e.g. /dev/ttyUSB0. */
