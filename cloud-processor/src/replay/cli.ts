@@ -5,7 +5,7 @@
  * tributary-replay csv FILE.csv... [--nab DIR]
  *   common: [--config processor.yaml] [--json]
  *   influx reads where the processor config writes (its url, database or bucket, and credentials)
- *   unless --url or --database say otherwise.
+ *   unless --url or --database say otherwise; the credentials go only to the server of influx.url.
  *
  * Backtest: feeds stored windows (from InfluxDB) or `timestamp,value` rows (CSV, the NAB format)
  * through the processor's own detection and alert code, and prints the alert transitions that
@@ -23,7 +23,7 @@ import { formatProfiles } from '../nab/report.js';
 import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
-import { fromCsv, fromInflux, influxAuthHeaders, type ReplayInput } from './sources.js';
+import { fromCsv, fromInflux, influxAuthHeaders, influxAuthHeadersFor, type ReplayInput } from './sources.js';
 
 function die(message: string): never {
   process.stderr.write(`tributary-replay: ${message}\n`);
@@ -67,8 +67,12 @@ let input: ReplayInput;
 const csvFiles = positionals;
 if (mode === 'influx') {
   const url = values.url ?? config.influx.url;
+  if (!URL.canParse(url)) die(`--url ${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:8086)`);
   const database = values.database ?? (config.influx.api === 'v2' ? (config.influx.bucket ?? config.influx.database) : config.influx.database);
-  const selection = { url, database, headers: influxAuthHeaders(config.influx), metrics: values.metric, device: values.device, from: time('from', values.from), to: time('to', values.to) };
+  const headers = influxAuthHeadersFor(url, config.influx);
+  if (Object.keys(headers).length === 0 && Object.keys(influxAuthHeaders(config.influx)).length > 0)
+    process.stderr.write(`tributary-replay: ${redactUrl(url)} is not the server of influx.url: the config's credentials are not sent to it\n`);
+  const selection = { url, database, headers, metrics: values.metric, device: values.device, from: time('from', values.from), to: time('to', values.to) };
   input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');

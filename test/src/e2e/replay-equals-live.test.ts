@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -79,3 +81,31 @@ test('tributary-replay influx --config reads where the processor writes, with it
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /HTTP 401/);
 });
+
+test('tributary-replay --url on another server does not send it the config\'s credentials', { timeout: 30_000 }, async (t) => {
+  // Stands in for "some other InfluxDB": a real one cannot report which headers reached it.
+  const seen: (string | undefined)[] = [];
+  const other = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ results: [{ statement_id: 0 }] }));
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.after(() => other.close());
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+
+  const dir = scratchDir('replay-other-url');
+  const configFile = join(dir, 'processor.json');
+  writeFileSync(configFile, JSON.stringify({ influx: { url: 'http://127.0.0.1:8086', database: 'guarded', username: 'admin', password: 'replay-secret' } }));
+  // Not spawnSync: the server above answers from this process's event loop.
+  const child = spawn(process.execPath, [replayCli, 'influx', '--config', configFile, '--url', otherUrl], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const run = { status, stderr };
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(seen.length > 0, 'the replay queried the --url server');
+  assert.deepEqual(seen, seen.map(() => undefined), 'no Authorization header reached the other server');
+  assert.match(run.stderr, /is not the server of influx\.url: the config's credentials are not sent to it/);
+});
+
