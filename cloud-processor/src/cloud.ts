@@ -81,7 +81,7 @@ export class CloudProcessor {
     } else if (saved !== undefined) {
       const damaged = saved.badLines();
       (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-        { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, damagedLines: damaged },
+        { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, alertsClosed: this.detection.alertsClosedOnRestore, damagedLines: damaged },
         'detector state restored from checkpoint',
       );
     }

@@ -141,3 +141,49 @@ test('batches without windows from ever new agent ids leave no state behind', ()
   for (let i = 0; i < 1000; i++) d.ingest(`agent-${i}`, [], Date.now());
   assert.deepEqual(d.snapshot().agents, []);
 });
+
+test('open alerts of series a restore leaves out are closed, and go out with the next batch', () => {
+  const points = fleet().sort((a, b) => a.ts - b.ts);
+  // Checkpoint while dev-5 is silent (windows 150-159): its missing-data alert is open.
+  const ends = points.filter((p) => p.device === 'dev-0').map((p) => p.ts);
+  const cut = points.findIndex((p) => p.ts > ends[156]!);
+  const lifecycle = new AlertLifecycle(config.alerts);
+  const first = new Detection(detectorPlans(config.detection), lifecycle, 1000);
+  inBatches(first, points.slice(0, cut), 40);
+  assert.deepEqual(lifecycle.openAlerts().map((a) => `${a.device} ${a.detector}`), [`dev-5 ${MISSING_DATA}`]);
+  const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
+
+  // Every series restored: the alert stays open, to be resolved when dev-5 reports again.
+  const whole = new AlertLifecycle(config.alerts);
+  const all = new Detection(detectorPlans(config.detection), whole, 1000);
+  all.restore(snapshot);
+  assert.equal(all.alertsClosedOnRestore, 0);
+  assert.equal(whole.openCount, 1);
+
+  // Temperature has another detector now: no series comes back, and nothing could ever resolve dev-5's alert.
+  const changed = ProcessorConfigSchema.parse({ detection: { metrics: { temperature: { detector: 'robust-zscore' } } } });
+  const small = new AlertLifecycle(changed.alerts);
+  const resumed = new Detection(detectorPlans(changed.detection), small, 1000);
+  resumed.restore(snapshot);
+  assert.equal(resumed.skippedOnRestore, 8);
+  assert.equal(resumed.alertsClosedOnRestore, 1);
+  assert.equal(small.openCount, 0);
+  // Room for 2 of the 8 series: the 2 most recently seen are kept; silent dev-5 is the least, and is left out.
+  const fewer = new AlertLifecycle(config.alerts);
+  const two = new Detection(detectorPlans(config.detection), fewer, 2);
+  two.restore(snapshot);
+  assert.equal(two.size, 2);
+  assert.equal(two.skippedOnRestore, 6);
+  assert.deepEqual(snapshot.series.slice(-2).map((r: { device: string }) => r.device).includes('dev-5'), false);
+  assert.equal(two.alertsClosedOnRestore, 1);
+  assert.equal(fewer.openCount, 0);
+
+  const next = resumed.ingest('gw', []);
+  assert.deepEqual(
+    next.map((a) => `${a.state} ${a.device} ${a.detector}`),
+    [`resolved dev-5 ${MISSING_DATA}`],
+  );
+  assert.match(next[0]!.message, /no longer watched/);
+  assert.ok(next[0]!.at >= ends[150]!, 'closed at the event time the checkpoint had reached');
+  assert.deepEqual(resumed.ingest('gw', []), [], 'sent once');
+});

@@ -72,6 +72,8 @@ export class Detection {
   private readonly agents = new Map<string, AgentClock>();
   /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
   skippedOnRestore = 0;
+  /** Open alerts of the last restore that no restored series watches, closed; sent with the next ingest. */
+  private readonly closedOnRestore: AlertEvent[] = [];
 
   constructor(
     private readonly plans: (metric: string) => DetectorPlan,
@@ -94,7 +96,8 @@ export class Detection {
    * depend on the points alone, never on how they were cut into batches (replay gives the same).
    */
   ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
-    const alerts: AlertEvent[] = [];
+    // Alerts the last restore closed go out with the first batch after it, as every transition does.
+    const alerts: AlertEvent[] = this.closedOnRestore.splice(0);
     // An agent with no series has nothing to judge: batches without windows from ever new agent
     // ids must not grow the table of clocks (an agent's clock goes with its last series).
     if (points.length === 0 && !this.agents.has(agent)) return alerts;
@@ -155,7 +158,7 @@ export class Detection {
     this.restoreAgents(header.agents);
     // One series at a time: its parsed state is garbage as soon as its detector is built.
     for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
-    this.lifecycle.restore(header.alerts);
+    this.restoreAlerts(header);
     return true;
   }
 
@@ -163,7 +166,31 @@ export class Detection {
   restore(snapshot: DetectionSnapshot): void {
     this.restoreAgents(snapshot.agents);
     for (const r of snapshot.series) this.restoreSeries(r);
-    this.lifecycle.restore(snapshot.alerts);
+    this.restoreAlerts(snapshot);
+  }
+
+  /** Open alerts closed by the last restore (they go out with the next ingest). */
+  get alertsClosedOnRestore(): number {
+    return this.closedOnRestore.length;
+  }
+
+  /**
+   * Restores the open alerts, then closes those no restored series watches (its series was left
+   * out or damaged, or its metric has another detector now): nothing could ever resolve them, and
+   * they would hold places under alerts.maxOpen for good.
+   */
+  private restoreAlerts(header: Omit<DetectionSnapshot, 'series'>): void {
+    this.lifecycle.restore(header.alerts);
+    // Event time, as every transition: the newest any agent's clock had reached (close() takes the opening time if later).
+    let now = -Infinity;
+    for (const [, swept] of header.agents) if (Number.isFinite(swept) && swept > now) now = swept;
+    const why = 'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
+    for (const a of this.lifecycle.openAlerts()) {
+      const s = this.series.get(`${a.device}\u0000${a.metric}`);
+      if (s !== undefined && (a.detector === s.plan.name || a.detector === OUT_OF_RANGE || a.detector === MISSING_DATA)) continue;
+      const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
+      if (closed) this.closedOnRestore.push(closed);
+    }
   }
 
   private restoreAgents(agents: DetectionSnapshot['agents']): void {
@@ -176,9 +203,16 @@ export class Detection {
 
   private restoreSeries(r: SeriesSnapshot): void {
     const plan = this.plans(r.metric);
-    if (plan.name !== r.detector || this.series.size >= this.maxSeries) {
+    if (plan.name !== r.detector) {
       this.skippedOnRestore++;
       return;
+    }
+    if (this.series.size >= this.maxSeries) {
+      // Snapshots list series from the least to the most recently seen: keep the newest maxSeries.
+      const oldest = this.series.values().next().value!;
+      this.series.delete(`${oldest.device}\u0000${oldest.metric}`);
+      this.leave(oldest);
+      this.skippedOnRestore++;
     }
     const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
     this.series.set(`${r.device}\u0000${r.metric}`, s);
