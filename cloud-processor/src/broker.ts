@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { limitMqttPackets, type Logger } from '@tributary/firmware-schemas';
+import { limitMqttPackets, Throttle, type Logger } from '@tributary/firmware-schemas';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
@@ -42,12 +42,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   // The broker keeps every message for an offline persistent session, without bound: only the
   // processor and agents (whose acks are few) may have one; anyone else must connect clean.
   let refusedSessions = 0;
-  let lastSessionWarning = 0;
+  const sessionWarning = new Throttle(10_000);
   const sessionRefused = (client: Client): AuthenticateError | undefined => {
     if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
     refusedSessions++;
-    if (Date.now() - lastSessionWarning > 10_000) {
-      lastSessionWarning = Date.now();
+    if (sessionWarning.ready()) {
       log.warn({ clientId: client.id, refusedSinceStart: refusedSessions }, 'persistent MQTT session refused: only agents and the processor may have one');
     }
     return Object.assign(new Error('persistent sessions are for agents and the processor'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
@@ -90,14 +89,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   }
-  let lastPacketWarning = 0;
+  const packetWarning = new Throttle(10_000);
   const server: Server = createServer((socket) => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     limitMqttPackets(socket, options.maxPacketBytes, (reason) => {
       options.packetRefused();
-      if (Date.now() - lastPacketWarning < 10_000) return;
-      lastPacketWarning = Date.now();
-      log.warn({ peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered (further ones for 10 s are only counted)');
+      if (packetWarning.ready())
+        log.warn({ peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered (further ones for 10 s are only counted)');
     });
     broker.handle(socket);
   });

@@ -16,7 +16,7 @@ import { BatchProcessor } from './processor.js';
 import { LogSink } from './alerts/sinks/log.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
-import { WebhookSink } from './alerts/sinks/webhook.js';
+import { WebhookSink, type WebhookCounts } from './alerts/sinks/webhook.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { Detection } from './detection.js';
 import { readState, writeState } from './state-file.js';
@@ -99,9 +99,9 @@ export class CloudProcessor {
     this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
     this.sinks.push(new LogSink(log.child({ unit: 'alerts' })), ...this.webhooks);
     this.counters.gauge('open_alerts', () => this.alerts.openCount);
-    this.counters.gauge('webhook_alerts_sent', () => this.webhooks.reduce((n, w) => n + w.counts.sent, 0));
-    this.counters.gauge('webhook_alerts_failed', () => this.webhooks.reduce((n, w) => n + w.counts.failed, 0));
-    this.counters.gauge('webhook_alerts_dropped', () => this.webhooks.reduce((n, w) => n + w.counts.dropped, 0));
+    this.counters.gauge('webhook_alerts_sent', () => this.webhookTotal('sent'));
+    this.counters.gauge('webhook_alerts_failed', () => this.webhookTotal('failed'));
+    this.counters.gauge('webhook_alerts_dropped', () => this.webhookTotal('dropped'));
     this.counters.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
     this.counters.gauge('batches_shed', () => this.ingest?.shed ?? 0);
     this.counters.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
@@ -224,19 +224,18 @@ export class CloudProcessor {
 
   /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */
   async checkpoint(): Promise<void> {
-    if (this.checkpointRunning) return; // one at a time: a slow disk must not pile them up
-    this.checkpointRunning = true;
+    if (this.checkpointing) return; // one at a time: a slow disk must not pile them up
     const t0 = Date.now();
     this.checkpointing = writeCheckpoint(this.checkpointFile, this.detection.snapshotParts()).then(
       (bytes) => this.options.log.debug({ bytes, series: this.detection.size, ms: Date.now() - t0 }, 'detector checkpoint written'),
       (err: unknown) => this.options.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint'),
     );
     await this.checkpointing;
-    this.checkpointRunning = false;
+    this.checkpointing = undefined;
   }
 
-  private checkpointRunning = false;
-  private checkpointing: Promise<void> = Promise.resolve();
+  /** The checkpoint being written, if one is. */
+  private checkpointing: Promise<void> | undefined;
 
   /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */
   metrics(): string {
@@ -264,7 +263,7 @@ export class CloudProcessor {
   private reportProblems(): void {
     for (const p of this.problems.drain()) this.options.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
     // Alert transitions the sinks dropped at their bounds since the last report (the totals are in /metrics).
-    const webhook = this.webhooks.reduce((n, w) => n + w.counts.dropped, 0);
+    const webhook = this.webhookTotal('dropped');
     const mqtt = this.ingest?.dropped ?? 0;
     if (webhook > this.reportedDrops.webhook || mqtt > this.reportedDrops.mqtt) {
       this.options.log.warn({ webhook: webhook - this.reportedDrops.webhook, mqtt: mqtt - this.reportedDrops.mqtt }, 'alert transitions dropped by their sinks (queue full or receiver down)');
@@ -277,4 +276,9 @@ export class CloudProcessor {
   }
 
   private reportedDrops = { webhook: 0, mqtt: 0, shed: 0 };
+
+  /** A count summed over every webhook sink. */
+  private webhookTotal(count: keyof WebhookCounts): number {
+    return this.webhooks.reduce((n, w) => n + w.counts[count], 0);
+  }
 }

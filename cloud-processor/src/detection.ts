@@ -41,6 +41,9 @@ interface AgentClock {
 /** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
 const MAX_SWEEPS = 1_000;
 
+/** Every detector a series' alerts can come from: its own, and the out-of-range and silence judgements. */
+const detectorsOf = (s: Series): string[] => [s.plan.name, OUT_OF_RANGE, MISSING_DATA];
+
 export interface SeriesSnapshot {
   device: string;
   metric: string;
@@ -148,8 +151,10 @@ export class Detection {
     }
   }
 
-  /** Restores from the parts `snapshotParts` gave (as read back from a checkpoint). */
-  /** False when the parts do not start with a header this version reads (nothing is restored then). */
+  /**
+   * Restores from the parts `snapshotParts` gave (as read back from a checkpoint). False when the
+   * parts do not start with a header this version reads (nothing is restored then).
+   */
   restoreParts(parts: Iterable<unknown>): boolean {
     const it = parts[Symbol.iterator]();
     const first = it.next();
@@ -187,7 +192,7 @@ export class Detection {
     const why = 'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
     for (const a of this.lifecycle.openAlerts()) {
       const s = this.series.get(`${a.device}\u0000${a.metric}`);
-      if (s !== undefined && (a.detector === s.plan.name || a.detector === OUT_OF_RANGE || a.detector === MISSING_DATA)) continue;
+      if (s !== undefined && detectorsOf(s).includes(a.detector)) continue;
       const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
       if (closed) this.closedOnRestore.push(closed);
     }
@@ -209,9 +214,7 @@ export class Detection {
     }
     if (this.series.size >= this.maxSeries) {
       // Snapshots list series from the least to the most recently seen: keep the newest maxSeries.
-      const oldest = this.series.values().next().value!;
-      this.series.delete(`${oldest.device}\u0000${oldest.metric}`);
-      this.leave(oldest);
+      this.forgetOldest();
       this.skippedOnRestore++;
     }
     const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
@@ -286,15 +289,22 @@ export class Detection {
     if (clock.series.size === 0) this.agents.delete(s.agent);
   }
 
-  /** Forgets the least recently seen series, closing its open alerts at `now` (nothing else would resolve them). */
-  private evictOldest(alerts: AlertEvent[], now: number): void {
+  /** Takes the least recently seen series out of the table and off its agent's clock. */
+  private forgetOldest(): Series | undefined {
     const oldest = this.series.values().next();
-    if (oldest.done) return;
+    if (oldest.done) return undefined;
     const s = oldest.value;
     this.series.delete(`${s.device}\u0000${s.metric}`);
     this.leave(s);
+    return s;
+  }
+
+  /** Forgets the least recently seen series, closing its open alerts at `now` (nothing else would resolve them). */
+  private evictOldest(alerts: AlertEvent[], now: number): void {
+    const s = this.forgetOldest();
+    if (s === undefined) return;
     const why = `closed unresolved: the series is no longer watched (detection.maxSeries ${this.maxSeries} reached, it was the least recently seen)`;
-    for (const detector of [s.plan.name, OUT_OF_RANGE, MISSING_DATA]) {
+    for (const detector of detectorsOf(s)) {
       const closed = this.lifecycle.close(s.device, s.metric, detector, now, why);
       if (closed) alerts.push(closed);
     }

@@ -50,7 +50,6 @@ export interface BatchProcessorOptions {
  */
 export class BatchProcessor {
   private readonly encoder: PointEncoder;
-  /** Batches being written, by (agent, epoch, seq): a re-sent copy waits for the original. */
   /** Batches being written, by agent, epoch and seq: whether they were written, and whether a copy waits for that. */
   private readonly writing = new Map<string, { readonly done: Promise<boolean>; copyWaiting: boolean }>();
   /** Settles when the latest batch has finished; each batch finishes after the one before. */

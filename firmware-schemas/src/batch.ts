@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentId, DeviceId, EpochMs, MetricName, Seq } from './ids.js';
 import { decodeJson } from './json.js';
-import { parseWith, type Result } from './result.js';
+import { fail, parseWith, type Result } from './result.js';
 
 export const BATCH_FORMAT_VERSION = 1 as const;
 export const MAX_WINDOWS_PER_BATCH = 10_000;
@@ -106,7 +106,7 @@ export function decodeBatchTolerant(payload: string | Uint8Array, maxBytes = DEF
   if (!json.ok) return json;
   const value = json.value as { v?: unknown } | null;
   if (typeof value === 'object' && value !== null && typeof value.v === 'number' && value.v !== BATCH_FORMAT_VERSION) {
-    return { ok: false, error: { code: 'version', message: `batch format version ${value.v}; this build reads version ${BATCH_FORMAT_VERSION}` } };
+    return fail('version', `batch format version ${value.v}; this build reads version ${BATCH_FORMAT_VERSION}`);
   }
   const shell = parseWith(EnvelopeShell, value);
   if (!shell.ok) return shell;

@@ -24,3 +24,4 @@ export * from './runtime/retry-after.js';
 export * from './runtime/redact-url.js';
 export * from './runtime/mqtt-options.js';
 export * from './runtime/mqtt-packet-limit.js';
+export * from './runtime/throttle.js';

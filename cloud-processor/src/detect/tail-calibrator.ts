@@ -97,16 +97,14 @@ export class TailCalibrator {
       this.zeros += w;
       return;
     }
+    // Outside the allocated range: grow with an octave of slack on the side that grew, so neighbours do not reallocate.
     const n = this.counts.length;
-    if (n === 0 || b < this.lo || b >= this.lo + n) {
-      // Grow with an octave of slack on the side that grew, so neighbours do not reallocate.
-      const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
-      const hi = n === 0 ? Math.min(BINS - 1, b + BINS_PER_OCTAVE) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
-      const grown = new Float64Array(hi - lo + 1);
-      if (n > 0) grown.set(this.counts, this.lo - lo);
-      this.counts = grown;
-      this.lo = lo;
-    }
+    const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
+    const hi = n === 0 ? Math.min(BINS - 1, b + BINS_PER_OCTAVE) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
+    const grown = new Float64Array(hi - lo + 1);
+    if (n > 0) grown.set(this.counts, this.lo - lo);
+    this.counts = grown;
+    this.lo = lo;
     this.counts[b - this.lo]! += w;
   }
 

@@ -1,9 +1,9 @@
 import { agentOfTopic, mqttOptions, redactUrl, topics, type Logger } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Intake } from './intake.js';
 
 /** Alert publishes allowed to wait for the broker at once. */
 const MAX_UNACKED = 1_000;
-import type { Intake } from './intake.js';
 
 export interface MqttIngestOptions {
   readonly url: string;

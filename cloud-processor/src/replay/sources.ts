@@ -93,7 +93,6 @@ export function fromCsv(path: string): { name: string; points: SeriesInput[] } {
   return { name, points };
 }
 
-/** The credentials the processor writes with, for reading back: v1 basic auth, v2 token. */
 /**
  * The config's InfluxDB credentials for a request to `url`: only when `url` is on the server the
  * config names (same scheme, host and port), so `--url` pointing elsewhere never receives them.
@@ -102,6 +101,7 @@ export function influxAuthHeadersFor(url: string, influx: Parameters<typeof infl
   return new URL(url).origin === new URL(influx.url).origin ? influxAuthHeaders(influx) : {};
 }
 
+/** The credentials the processor writes with, for reading back: v1 basic auth, v2 token. */
 export function influxAuthHeaders(influx: { api: 'v1' | 'v2'; username?: string | undefined; password?: string | undefined; token?: string | undefined }): Record<string, string> {
   if (influx.api === 'v2') return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
   return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };

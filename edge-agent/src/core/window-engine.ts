@@ -1,5 +1,5 @@
 import type { WindowResult } from '@tributary/firmware-schemas';
-import { mergeInto } from './aggregate.js';
+import { copyAggregate, mergeInto } from './aggregate.js';
 import { Pane, Series, WindowScratch } from './pane.js';
 import { SeriesTable } from './series-table.js';
 
@@ -184,16 +184,7 @@ export class WindowEngine {
       if (s === 'series-limit') continue;
       const pane = this.paneFor(s, w.start);
       if (pane === undefined || pane.count > 0) continue;
-      pane.count = w.count;
-      pane.sum = w.sum;
-      pane.min = w.min;
-      pane.max = w.max;
-      pane.mean = w.mean;
-      pane.m2 = w.m2;
-      pane.first = w.first;
-      pane.firstTs = w.firstTs;
-      pane.last = w.last;
-      pane.lastTs = w.lastTs;
+      copyAggregate(pane, w);
       pane.outOfRange = w.outOfRange ?? 0;
       pane.partial = true;
       restored++;

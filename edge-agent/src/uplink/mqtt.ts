@@ -1,4 +1,4 @@
-import { Backoff, decodeAck, mqttOptions, redactUrl, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { Backoff, decodeAck, mqttOptions, redactUrl, Throttle, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -18,7 +18,7 @@ export class MqttUplinkTransport implements UplinkTransport {
   private readonly backoff: Backoff;
   private isUp = false;
   private invalidAcks = 0;
-  private invalidAckWarnedAt = 0;
+  private readonly invalidAckWarning = new Throttle(10_000);
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -62,8 +62,7 @@ export class MqttUplinkTransport implements UplinkTransport {
       if (!r.ok) {
         // Once per 10 s at most: a broken or hostile publisher must not flood the log.
         this.invalidAcks++;
-        if (Date.now() - this.invalidAckWarnedAt > 10_000) {
-          this.invalidAckWarnedAt = Date.now();
+        if (this.invalidAckWarning.ready()) {
           this.log.warn({ reason: r.error.message, invalidSinceStart: this.invalidAcks }, 'ignored an invalid ack');
         }
       }

@@ -5,14 +5,10 @@ import { describeZodError, fail, ok, type Result } from '../result.js';
 /** Keys an object schema accepts, looking through defaults, optionals, pipes and unions. */
 function keysOf(schema: z.ZodType | undefined): Map<string, z.ZodType> {
   const keys = new Map<string, z.ZodType>();
-  const visit = (s: z.ZodType | undefined): void => {
-    if (!s) return;
+  const visit = (wrapped: z.ZodType | undefined): void => {
+    const s = unwrap(wrapped);
     if (s instanceof z.ZodObject) {
       for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) keys.set(k, v);
-    } else if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodPrefault) {
-      visit(s.def.innerType as z.ZodType);
-    } else if (s instanceof z.ZodPipe) {
-      visit(s.def.in as z.ZodType);
     } else if (s instanceof z.ZodUnion || s instanceof z.ZodDiscriminatedUnion) {
       for (const o of s.def.options as z.ZodType[]) visit(o);
     } else if (s instanceof z.ZodArray) {
@@ -99,18 +95,12 @@ function recordValueOf(schema: z.ZodType | undefined): z.ZodType | undefined {
 }
 
 /** Whether a schema (through defaults, optionals and pipes) is a record: any key goes there. */
-function isRecord(schema: z.ZodType): boolean {
-  if (schema instanceof z.ZodRecord) return true;
-  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodPrefault) return isRecord(schema.def.innerType as z.ZodType);
-  if (schema instanceof z.ZodPipe) return isRecord(schema.def.in as z.ZodType);
-  return false;
-}
+const isRecord = (schema: z.ZodType): boolean => unwrap(schema) instanceof z.ZodRecord;
 
+/** The element schema of an array (through defaults, optionals and pipes), if `schema` is one. */
 function elementOf(schema: z.ZodType): z.ZodType | undefined {
-  if (schema instanceof z.ZodArray) return schema.def.element as z.ZodType;
-  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodPrefault) return elementOf(schema.def.innerType as z.ZodType);
-  if (schema instanceof z.ZodPipe) return elementOf(schema.def.in as z.ZodType);
-  return undefined;
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodArray ? (inner.def.element as z.ZodType) : undefined;
 }
 
 /**

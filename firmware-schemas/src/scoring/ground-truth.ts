@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ANOMALY_KINDS } from '../config/fleet.js';
 import { DeviceId, EpochMs, MetricName } from '../ids.js';
 import { decodeJson } from '../json.js';
-import { parseWith, type Result } from '../result.js';
+import { fail, parseWith, type Result } from '../result.js';
 
 /**
  * One injected anomaly, one JSON line of a ground-truth file: which series, what kind, from
@@ -27,7 +27,7 @@ export function decodeGroundTruth(text: string): Result<GroundTruth[]> {
     if (line.trim() === '') continue;
     const json = decodeJson(line, 64 * 1024, `line ${i + 1}`);
     const r = json.ok ? parseWith(GroundTruthSchema, json.value) : json;
-    if (!r.ok) return { ok: false, error: { code: r.error.code, message: `line ${i + 1}: ${r.error.message}` } };
+    if (!r.ok) return fail(r.error.code, `line ${i + 1}: ${r.error.message}`);
     out.push(r.value);
   }
   return { ok: true, value: out };

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, silentLogger, topics, type Logger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, topics } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { freePort } from '../harness/ports.js';
 import { scratchDir } from '../harness/scratch.js';
 import { waitFor } from '../harness/wait.js';
+import { recordWarnings } from '../harness/warnings.js';
 
 /** MQTT 3.1.1 remaining length (1-4 bytes of 7 bits). */
 function remainingLength(n: number): number[] {
@@ -42,12 +43,6 @@ async function startHugePublish(port: number, declaredBytes: number): Promise<{ 
   const topic = Buffer.from('sensors/x/telemetry');
   socket.write(Buffer.concat([Buffer.from([0x30, ...remainingLength(declaredBytes), 0, topic.length]), topic, Buffer.alloc(1024, 0x7b)]));
   return { closed, socket };
-}
-
-/** A logger (and its children) that keeps each warning as its message and fields. */
-function recordWarnings(warnings: string[]): Logger {
-  const log: Logger = { ...silentLogger, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), child: () => log };
-  return log;
 }
 
 test("the cloud's embedded broker closes a connection at the header of a packet over maxBatchBytes + 64 KiB, and goes on acking batches", { timeout: 60_000 }, async (t) => {

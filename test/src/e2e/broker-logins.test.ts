@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, silentLogger, type Logger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, silentLogger } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { freePort } from '../harness/ports.js';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { startMosquitto } from '../harness/mosquitto.js';
 import { waitFor } from '../harness/wait.js';
+import { recordWarnings } from '../harness/warnings.js';
 import { scratchDir } from '../harness/scratch.js';
 
 const users = [
@@ -162,9 +163,3 @@ test('the agent reads telemetry from a broker that wants a login, and says why w
   for (let i = 1; i <= 50; i++) await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: ts + i, values: { temperature: 21 } }), { qos: 1 });
   await waitFor('50 more readings', () => agent.counters.get('readings_accepted') === before + 50);
 });
-
-/** A logger (and its children) that keeps each warning as its message and fields. */
-function recordWarnings(warnings: string[]): Logger {
-  const log: Logger = { ...silentLogger, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), child: () => log };
-  return log;
-}

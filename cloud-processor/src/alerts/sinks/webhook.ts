@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Backoff, retryAfterMs, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { AlertSink } from './sink.js';
@@ -9,7 +10,6 @@ export interface WebhookCounts {
   failed: number;
   dropped: number;
 }
-
 
 /**
  * POSTs each alert transition as JSON to a URL, in order, one at a time. 2xx is delivered; 429,
@@ -94,22 +94,9 @@ export class WebhookSink implements AlertSink {
         if (attempt === 1) this.log.warn({ err: (err as Error).message, url: new URL(this.config.url).origin }, 'webhook unreachable; retrying');
       }
       if (this.stopped) break;
-      await sleep(wait, this.halt.signal);
+      // Cut short at stop (the abort rejects the timer; that is the end of the wait, not an error).
+      await delay(wait, undefined, { signal: this.halt.signal }).catch(() => undefined);
     }
     return false;
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
