@@ -1,9 +1,16 @@
 import { mqttOptions, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../core/pipeline.js';
+import { batchPubacks } from './puback-batcher.js';
 import type { Source } from './source.js';
 
 type MqttSourceConfig = Extract<SourceConfig, { type: 'mqtt' }>;
+
+/**
+ * mqtt.js calls its debug logger a dozen times per message, each call a few percent of the
+ * message's cost when nobody listens; a no-op logger costs nothing. DEBUG=mqttjs* still shows them.
+ */
+const quietUnlessDebugged: { log?: () => void } = /mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined };
 
 /**
  * Subscribes to device telemetry on a broker (topic patterns from config) and feeds every payload
@@ -24,7 +31,8 @@ export class MqttSource implements Source {
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean' });
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean', ...quietUnlessDebugged });
+    batchPubacks(client);
     this.client = client;
     let wasDown = false;
     // The first error after a connect is a warning with its reason (a refused login says so
@@ -52,26 +60,7 @@ export class MqttSource implements Source {
     });
     // The topic names the input in the problem report (no string built per message).
     client.on('message', (topic, payload) => {
-      this.holdAcks(client);
       this.pipeline.ingestJson(payload, this.config.maxPayloadBytes, topic);
-    });
-  }
-
-  private holding = false;
-
-  /**
-   * Holds the socket's writes (the PUBACKs of QoS 1 telemetry) until the messages that arrived
-   * together are handled, so they leave in one write instead of a system call each; under load
-   * that syscall cost more than decoding and windowing the message.
-   */
-  private holdAcks(client: MqttClient): void {
-    if (this.holding) return;
-    const stream = client.stream;
-    this.holding = true;
-    stream.cork();
-    setImmediate(() => {
-      this.holding = false;
-      stream.uncork();
     });
   }
 
