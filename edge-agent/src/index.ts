@@ -10,6 +10,7 @@ export { SerialSource } from './sources/serial.js';
 export { FileSource } from './sources/file.js';
 export { MqttBrokerSource } from './sources/mqtt-broker.js';
 export { MqttSource } from './sources/mqtt.js';
+export { batchPubacks } from './sources/puback-batcher.js';
 export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
 export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
