@@ -25,10 +25,12 @@ export interface EmbeddedBrokerOptions {
   readonly maxClients: number;
   /** A connection that starts a larger packet is closed at the packet's header (limitMqttPackets). */
   readonly maxPacketBytes: number;
-  /** Called for each connection closed for an oversized or malformed packet. */
-  readonly packetRefused: () => void;
+  /** Called for each refusal: an oversized or malformed packet (its connection closed), a login, a publish, a subscription, a persistent session. */
+  readonly refused: (kind: BrokerRefusal) => void;
   readonly log: Logger;
 }
+
+export type BrokerRefusal = 'packet' | 'login' | 'publish' | 'subscription' | 'session';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -39,16 +41,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const { host, port, users = [], log } = options;
   let processorLogin: EmbeddedBroker['processorLogin'];
   let broker: Aedes;
+  // Every refusal is counted; each kind is logged at most once per 10 s, so a client retrying in a
+  // loop (or a scan) cannot flood the log.
+  const warnings = new Map<BrokerRefusal, Throttle>();
+  const refuse = (kind: BrokerRefusal, fields: object, message: string): void => {
+    options.refused(kind);
+    const throttle = warnings.get(kind) ?? warnings.set(kind, new Throttle(10_000)).get(kind)!;
+    if (throttle.ready()) log.warn(fields, `${message} (further ones for 10 s are only counted)`);
+  };
   // The broker keeps every message for an offline persistent session, without bound: only the
   // processor and agents (whose acks are few) may have one; anyone else must connect clean.
-  let refusedSessions = 0;
-  const sessionWarning = new Throttle(10_000);
   const sessionRefused = (client: Client): AuthenticateError | undefined => {
     if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
-    refusedSessions++;
-    if (sessionWarning.ready()) {
-      log.warn({ clientId: client.id, refusedSinceStart: refusedSessions }, 'persistent MQTT session refused: only agents and the processor may have one');
-    }
+    refuse('session', { clientId: client.id }, 'persistent MQTT session refused: only agents and the processor may have one');
     return Object.assign(new Error('persistent sessions are for agents and the processor'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
   };
   if (users.length === 0) {
@@ -71,32 +76,27 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           who.set(client, user);
           return done(null, true);
         }
-        log.warn({ clientId: client.id, username }, 'MQTT login refused');
+        refuse('login', { clientId: client.id, username }, 'MQTT login refused');
         const err = Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError;
         done(err, false);
       },
       authorizePublish: (client, packet, done) => {
         const user = client ? who.get(client) : undefined;
         if (user && acl.mayPublish(user, packet.topic)) return done(null);
-        log.warn({ clientId: client?.id, username: user?.username, topic: packet.topic }, 'MQTT publish refused');
+        refuse('publish', { clientId: client?.id, username: user?.username, topic: packet.topic }, 'MQTT publish refused');
         done(new Error(`not allowed to publish to ${packet.topic}`));
       },
       authorizeSubscribe: (client, sub, done) => {
         const user = who.get(client);
         if (user && acl.maySubscribe(user, sub.topic)) return done(null, sub);
-        log.warn({ clientId: client.id, username: user?.username, topic: sub.topic }, 'MQTT subscription refused');
+        refuse('subscription', { clientId: client.id, username: user?.username, topic: sub.topic }, 'MQTT subscription refused');
         done(null, null); // refused in the SUBACK (0x80), the connection stays up
       },
     });
   }
-  const packetWarning = new Throttle(10_000);
   const server: Server = createServer((socket) => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    limitMqttPackets(socket, options.maxPacketBytes, (reason) => {
-      options.packetRefused();
-      if (packetWarning.ready())
-        log.warn({ peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered (further ones for 10 s are only counted)');
-    });
+    limitMqttPackets(socket, options.maxPacketBytes, (reason) => refuse('packet', { peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered'));
     broker.handle(socket);
   });
   server.maxConnections = options.maxClients;

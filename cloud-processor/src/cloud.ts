@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Counters, MQTT_PACKET_OVERHEAD_BYTES, ProblemReport, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { cloudCounterHelp, type CloudCounter } from './counters.js';
+import { brokerRefusalCounter, cloudCounterHelp, type CloudCounter } from './counters.js';
 import { Dedupe } from './dedupe.js';
 import { detectorPlans } from './detect/registry.js';
 import { startCloudHttp } from './http.js';
@@ -147,7 +147,7 @@ export class CloudProcessor {
         processorClientId: config.ingest.mqttClientId,
         maxClients: config.broker.maxClients,
         maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
-        packetRefused: () => this.counters.inc('mqtt_packets_refused'),
+        refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]),
         log: log.child({ unit: 'broker' }),
       });
       this.url = this.broker.url;

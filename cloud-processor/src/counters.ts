@@ -1,3 +1,5 @@
+import type { BrokerRefusal } from './broker.js';
+
 /** Every counter of the cloud processor, with its help text. */
 export const cloudCounterHelp = {
   batches_received: 'batch messages received',
@@ -19,6 +21,10 @@ export const cloudCounterHelp = {
   acks_sent: 'acks published',
   http_uploads_refused: 'batch uploads over HTTP answered 413 (too large) or 503 (backlog full, too many uploads at once) before reaching the intake',
   mqtt_packets_refused: 'connections to the embedded broker closed for a packet over maxBatchBytes + 64 KiB (or a malformed packet header), before its body was buffered',
+  mqtt_logins_refused: 'logins the embedded broker refused (broker.users set: anonymous, a wrong password, or a client id the user may not take)',
+  mqtt_publishes_refused: 'publishes the embedded broker refused by role (the connection is closed)',
+  mqtt_subscriptions_refused: 'subscriptions the embedded broker refused by role (0x80 in the SUBACK)',
+  mqtt_sessions_refused: 'persistent sessions the embedded broker refused (only agents and the processor may keep one)',
   alerts_opened: 'alerts opened',
   alerts_updated: 'alert updates',
   alerts_resolved: 'alerts resolved',
@@ -27,3 +33,12 @@ export const cloudCounterHelp = {
 } as const;
 
 export type CloudCounter = keyof typeof cloudCounterHelp;
+
+/** The counter of each kind of refusal by the embedded broker. */
+export const brokerRefusalCounter: Record<BrokerRefusal, CloudCounter> = {
+  packet: 'mqtt_packets_refused',
+  login: 'mqtt_logins_refused',
+  publish: 'mqtt_publishes_refused',
+  subscription: 'mqtt_subscriptions_refused',
+  session: 'mqtt_sessions_refused',
+};

@@ -1,8 +1,7 @@
-import { decodeAck, retryAfterMs, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { decodeAck, retryAfterMs, Throttle, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
 type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;
-
 
 /**
  * POSTs each batch to `{url}/api/v1/batches`, for sites where MQTT is blocked. The cloud answers
@@ -12,7 +11,8 @@ type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;
 export class HttpUplinkTransport implements UplinkTransport {
   private events: TransportEvents | undefined;
   private readonly inFlight = new Set<AbortController>();
-  private lastAuthWarning = 0;
+  /** Refused credentials are logged once per 10 s while refusals go on (every retry is refused). */
+  private readonly authWarning = new Throttle(10_000);
 
   constructor(
     private readonly config: HttpUplinkConfig,
@@ -61,8 +61,7 @@ export class HttpUplinkTransport implements UplinkTransport {
         return;
       }
       if (res.status === 401 || res.status === 403) {
-        if (Date.now() - this.lastAuthWarning > 10_000) this.log.error({ status: res.status }, 'the cloud refused the uplink credentials; batches stay spooled');
-        this.lastAuthWarning = Date.now();
+        if (this.authWarning.ready()) this.log.error({ status: res.status }, 'the cloud refused the uplink credentials; batches stay spooled');
       } else {
         this.log.debug({ seq, status: res.status, body: body.slice(0, 200) }, 'batch not accepted; retrying later');
       }

@@ -40,9 +40,10 @@ test('with broker users, an agent delivers under its own name and no one can pas
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('logins');
+  const cloudWarnings: string[] = [];
   const cloud = new CloudProcessor({
     config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0, users }, influx: { url: influxd.url, database: 'logins' }, stateDir: join(dir, 'cloud') }),
-    log: silentLogger,
+    log: recordWarnings(cloudWarnings),
   });
   await cloud.start();
   t.after(() => cloud.stop());
@@ -96,6 +97,16 @@ test('with broker users, an agent delivers under its own name and no one can pas
   assert.ok(cutOff, 'the broker closed the forging connection');
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(cloud.counters.get('batches_received'), received, 'the forged batch never reached the processor');
+
+  // Every refusal is counted; each kind is logged once, however many there were in 10 s.
+  const counted = ['logins', 'sessions', 'subscriptions', 'publishes'].map((k) => cloud.counters.get(`mqtt_${k}_refused` as 'mqtt_logins_refused'));
+  assert.deepEqual(counted, [4, 1, 2, 1], 'logins, persistent sessions, subscriptions and publishes refused');
+  const logged = (what: string): number => cloudWarnings.filter((w) => w.startsWith(what)).length;
+  assert.deepEqual(
+    ['MQTT login refused', 'persistent MQTT session refused', 'MQTT subscription refused', 'MQTT publish refused'].map(logged),
+    [1, 1, 1, 1],
+    cloudWarnings.join('\n'),
+  );
 });
 
 test('a broker that cannot be reached fails the start within its timeout, naming the broker but not the password', { timeout: 30_000 }, async (t) => {

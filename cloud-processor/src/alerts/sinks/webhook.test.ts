@@ -56,6 +56,19 @@ test('webhook: a refusing receiver (4xx) fails that alert and moves on; a full q
   await sink.stop(100);
 });
 
+test('webhook: a receiver refusing every alert of a storm is logged once, not once per alert; the counts hold every one', async (t) => {
+  const r = await receiver(t, Array.from({ length: 30 }, () => ({ status: 401 })));
+  const warnings: Array<{ fields: object; message: string | undefined }> = [];
+  const log = { ...silentLogger, warn: (fields: object, message?: string) => void warnings.push({ fields, message }) };
+  const sink = new WebhookSink(WebhookConfig.parse({ url: r.url }), log);
+  for (let i = 0; i < 30; i++) sink.send(alert(i));
+  await until(() => sink.counts.failed === 30);
+  assert.deepEqual(sink.counts, { sent: 0, failed: 30, dropped: 0 });
+  assert.deepEqual(warnings.map((w) => w.message), ['webhook refused an alert']);
+  assert.deepEqual(warnings[0]!.fields, { status: 401, alert: 'a0' });
+  await sink.stop(100);
+});
+
 test('webhook: stop does not wait out a hung receiver or a long Retry-After; what is cut off is counted dropped', async (t) => {
   const hung = createServer(() => undefined); // reads the request, never answers
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Backoff, retryAfterMs, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
+import { Backoff, retryAfterMs, Throttle, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { AlertSink } from './sink.js';
 
@@ -16,6 +16,9 @@ export interface WebhookCounts {
  * 5xx, timeouts and refused connections are retried after max(Retry-After, backoff with jitter)
  * up to `maxAttempts`; another 4xx is the receiver refusing this alert, which is counted as failed.
  * The queue of waiting transitions is bounded: beyond `maxQueue` the oldest is dropped and counted.
+ * A receiver that is down or refuses everything is logged once per 10 s (with how many alerts it
+ * refused or made retry since the last line), not once per alert: an alert storm must not become
+ * a log storm. The counts say the rest.
  */
 export class WebhookSink implements AlertSink {
   readonly name: string;
@@ -26,6 +29,9 @@ export class WebhookSink implements AlertSink {
   /** Cut short what the delivery in progress is waiting for (its request, or its wait before a retry), at stop. */
   private readonly halt = new AbortController();
   private idle: Promise<void> = Promise.resolve();
+  private readonly warning = new Throttle(10_000);
+  /** Refusals and unreachable first attempts since the last warning line. */
+  private unlogged = 0;
 
   constructor(
     private readonly config: Settings,
@@ -85,18 +91,25 @@ export class WebhookSink implements AlertSink {
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return true;
         if (res.status !== 429 && res.status < 500) {
-          this.log.warn({ status: res.status, alert: alert.id }, 'webhook refused an alert');
+          this.warn({ status: res.status, alert: alert.id }, 'webhook refused an alert');
           return false;
         }
         wait = Math.max(retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0, backoff.next());
       } catch (err) {
         wait = backoff.next();
-        if (attempt === 1) this.log.warn({ err: (err as Error).message, url: new URL(this.config.url).origin }, 'webhook unreachable; retrying');
+        if (attempt === 1) this.warn({ err: (err as Error).message, url: new URL(this.config.url).origin }, 'webhook unreachable; retrying');
       }
       if (this.stopped) break;
       // Cut short at stop (the abort rejects the timer; that is the end of the wait, not an error).
       await delay(wait, undefined, { signal: this.halt.signal }).catch(() => undefined);
     }
     return false;
+  }
+
+  private warn(fields: object, message: string): void {
+    this.unlogged++;
+    if (!this.warning.ready()) return;
+    this.log.warn({ ...fields, ...(this.unlogged > 1 ? { sinceLastWarning: this.unlogged } : {}) }, message);
+    this.unlogged = 0;
   }
 }
