@@ -44,6 +44,12 @@ export function gzipPays(config: InfluxConfig): boolean {
   return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
 }
 
+/** The credentials a target sends (and replay reads back with): v1 basic auth when a username is set, v2 `Token`. */
+export function influxAuthHeaders(influx: Pick<InfluxConfig, 'api' | 'username' | 'password' | 'token'>): Record<string, string> {
+  if (influx.api === 'v2') return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
+  return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
+}
+
 /** The client for a target: one keep-alive connection per request in flight, and one for setup. */
 export function clientFor(config: InfluxConfig): HttpClient {
   return new HttpClient(new URL(config.url), config.maxInFlightRequests + 1, config.timeoutMs);

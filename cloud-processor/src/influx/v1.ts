@@ -2,7 +2,7 @@ import type { InfluxConfig } from '@tributary/firmware-schemas';
 import { NotFoundError, PermanentError } from './errors.js';
 import type { HttpClient } from './http-client.js';
 import { classifyWrite } from './response.js';
-import { clientFor, endpoint, postLines, type WriteTarget } from './target.js';
+import { clientFor, endpoint, influxAuthHeaders, postLines, type WriteTarget } from './target.js';
 
 /** An InfluxQL identifier in double quotes (InfluxQL spec, "Identifiers"). */
 export function quoteIdentifier(name: string): string {
@@ -23,13 +23,13 @@ export class InfluxV1Target implements WriteTarget {
   readonly canCreate: boolean;
   private readonly client: HttpClient;
   private readonly writeUrl: URL;
-  private readonly headers: Record<string, string> = {};
+  private readonly headers: Record<string, string>;
 
   constructor(private readonly config: InfluxConfig) {
     this.client = clientFor(config);
     this.canCreate = config.createDatabase;
     this.writeUrl = endpoint(config.url, '/write', { db: config.database, rp: config.retentionPolicy?.name, precision: 'ms' });
-    if (config.username !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
+    this.headers = influxAuthHeaders(config);
     this.description = `InfluxDB 1.x ${new URL(config.url).origin} database ${config.database}${config.retentionPolicy ? ` retention policy ${config.retentionPolicy.name}` : ''}`;
   }
 

@@ -1,6 +1,6 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
 import type { HttpClient } from './http-client.js';
-import { clientFor, endpoint, postLines, type WriteTarget } from './target.js';
+import { clientFor, endpoint, influxAuthHeaders, postLines, type WriteTarget } from './target.js';
 
 /**
  * The InfluxDB 2.x / 3.x / Cloud write API: POST `/api/v2/write?org=&bucket=&precision=ms` with
@@ -17,7 +17,7 @@ export class InfluxV2Target implements WriteTarget {
   constructor(config: InfluxConfig) {
     this.client = clientFor(config);
     this.writeUrl = endpoint(config.url, '/api/v2/write', { org: config.org, bucket: config.bucket, precision: 'ms' });
-    this.headers = { authorization: `Token ${config.token ?? ''}` };
+    this.headers = influxAuthHeaders(config);
     this.description = `InfluxDB v2 API ${new URL(config.url).origin} org ${config.org ?? ''} bucket ${config.bucket ?? ''}`;
   }
 

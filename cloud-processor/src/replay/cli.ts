@@ -18,12 +18,13 @@ import { parseArgs } from 'node:util';
 import { decodeGroundTruth, formatScore, redactUrl, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
 import { loadProcessorConfig } from '../config.js';
 import { detectorPlans } from '../detect/registry.js';
+import { influxAuthHeaders } from '../influx/target.js';
 import { loadCorpus } from '../nab/corpus.js';
 import { formatProfiles } from '../nab/report.js';
 import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
-import { fromCsv, fromInflux, influxAuthHeaders, influxAuthHeadersFor, type ReplayInput } from './sources.js';
+import { fromCsv, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
 
 function die(message: string): never {
   process.stderr.write(`tributary-replay: ${message}\n`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
 import type { SeriesInput } from '../detection.js';
+import { influxAuthHeaders } from '../influx/target.js';
 import { parseSeriesCsv } from '../nab/csv.js';
 
 /** Points to replay, per agent (the live path keeps one event-time clock per agent). */
@@ -101,8 +102,3 @@ export function influxAuthHeadersFor(url: string, influx: Parameters<typeof infl
   return new URL(url).origin === new URL(influx.url).origin ? influxAuthHeaders(influx) : {};
 }
 
-/** The credentials the processor writes with, for reading back: v1 basic auth, v2 token. */
-export function influxAuthHeaders(influx: { api: 'v1' | 'v2'; username?: string | undefined; password?: string | undefined; token?: string | undefined }): Record<string, string> {
-  if (influx.api === 'v2') return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
-  return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
-}
