@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
 import { createMissing, MissingConfig } from './missing.js';
@@ -63,6 +64,8 @@ export const EnsembleConfig = z.object({
   volatility: member(VolatilityConfig),
   /** Plain rules for window aggregates (spikes, steps, bursts, stuck, dropouts); silent on raw rows. */
   shape: member(WindowRulesConfig),
+  /** Slow steady drift of a window mean beyond the series' usual wander; silent on raw rows. */
+  drift: member(DriftConfig),
   /** Configured limits; off unless given. */
   limits: member(StaticThresholdConfig, 'off'),
 });
@@ -72,6 +75,7 @@ export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 /** The members, in the order their verdicts are read (the first of equal surprises names the reason). */
 const MEMBERS = {
   shape: (c: WindowRulesConfig, s?: unknown) => createWindowRules(c, s),
+  drift: (c: DriftConfig, s?: unknown) => createDrift(c, s),
   limits: (c: StaticThresholdConfig, s?: unknown) => createStaticThreshold(c, s),
   flatline: (c: FlatlineConfig, s?: unknown) => createFlatline(c, s),
   missing: (c: MissingConfig, s?: unknown) => createMissing(c, s),
@@ -88,6 +92,7 @@ type MemberName = keyof typeof MEMBERS;
 /** How a member is named in a verdict's reason ("daily cycle: above the usual …"). */
 const LABELS: Record<MemberName, string> = {
   shape: 'sensor fault',
+  drift: 'drift',
   limits: 'limit',
   flatline: 'stuck sensor',
   missing: 'dropout',

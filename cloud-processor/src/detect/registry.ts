@@ -2,6 +2,7 @@ import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { Detector, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
+import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
 import { createMissing, MissingConfig } from './missing.js';
@@ -26,6 +27,7 @@ export const detectors = {
   'static-threshold': { config: StaticThresholdConfig, create: createStaticThreshold as DetectorFactory<StaticThresholdConfig> },
   novelty: { config: NoveltyConfig, create: createNovelty as DetectorFactory<NoveltyConfig> },
   'window-rules': { config: WindowRulesConfig, create: createWindowRules as DetectorFactory<WindowRulesConfig> },
+  drift: { config: DriftConfig, create: createDrift as DetectorFactory<DriftConfig> },
 } as const;
 
 export type DetectorName = keyof typeof detectors;

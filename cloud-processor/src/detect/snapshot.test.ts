@@ -16,6 +16,8 @@ const configs: Partial<Record<DetectorName, unknown[]>> = {
   'static-threshold': [{ min: 10, max: 30 }],
   seasonal: [{}, { drift: 'mean-residual', interpolate: true }],
   missing: [{}, { reportOn: 'tick' }],
+  // Judging early, with a ring that wraps several times before the split points.
+  drift: [{}, { warmupWindows: 48, historyWindows: 96, slack: 0.25, threshold: 3 }],
 };
 
 function series(seed: number): SeriesPoint[] {

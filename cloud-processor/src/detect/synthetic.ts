@@ -36,6 +36,8 @@ export interface SensorSpec {
   dailyAmplitude?: number;
   /** Noise σ of each reading. */
   noise?: number;
+  /** Weather: a mean-reverting random walk (Ornstein-Uhlenbeck) of this stationary σ and correlation time, stepped per reading. */
+  weather?: { std: number; tauMs: number };
   /** Changes one reading: (window index, reading index, clean value) → value. */
   fault?: (w: number, r: number, x: number) => number;
   /** Windows left out entirely (a dropout). */
@@ -50,6 +52,9 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
   const windowMs = spec.windowMs ?? 300_000;
   const k = spec.readingsPerWindow ?? 10;
   const noise = gaussian(prng(spec.seed));
+  const walk = gaussian(prng(spec.seed + 7919));
+  const keep = spec.weather ? Math.exp(-windowMs / k / spec.weather.tauMs) : 0;
+  let weather = 0;
   const out: SeriesPoint[] = [];
   for (let w = 0; w < spec.windows; w++) {
     if (spec.missing?.(w)) continue;
@@ -59,7 +64,8 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
     let max = -Infinity;
     for (let r = 0; r < k; r++) {
       const t = T0 + w * windowMs + (r * windowMs) / k;
-      const clean = (spec.base ?? 20) + (spec.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * t) / DAY_MS) + (spec.noise ?? 0.2) * noise();
+      if (spec.weather) weather = keep * weather + spec.weather.std * Math.sqrt(1 - keep * keep) * walk();
+      const clean = (spec.base ?? 20) + weather + (spec.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * t) / DAY_MS) + (spec.noise ?? 0.2) * noise();
       const x = spec.fault ? spec.fault(w, r, clean) : clean;
       sum += x;
       sq += x * x;
