@@ -79,6 +79,14 @@ export function quiet(value: number, reason = 'normal'): Verdict {
   return { score: 0, value, reason, surprise: 0 };
 }
 
+/** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
+export const MAD_TO_SIGMA = 1.4826;
+
+/** A value for a verdict's words: integers as they are, anything else to 3 significant digits. */
+export function formatValue(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(3);
+}
+
 /** Maps a distance in units of "threshold" to a score: 0.5 exactly at the threshold. */
 export function scoreFromRatio(ratio: number): number {
   if (!(ratio > 0)) return 0;

@@ -56,7 +56,7 @@ test('drift: the default ensemble reports the creeping sensor through this membe
   assert.ok(flagged.every(({ i }) => i >= START), `nothing before it: ${flagged.filter(({ i }) => i < START).map(({ i }) => i)}`);
 });
 
-test('drift: a step is not a drift (the step members judge it), and the sums start afresh after it', () => {
+test('drift: a step is not a drift (the step members judge it)', () => {
   const stepped = room(9, { fault: (w, _r, x) => (w >= START ? x + 3 : x) });
   assert.deepEqual(alarms(stepped).at, []);
 });

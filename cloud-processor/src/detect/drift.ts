@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const DriftConfig = z.object({
@@ -23,14 +23,13 @@ export const DriftConfig = z.object({
    * steep still adds up.
    */
   stepRatio: z.number().gt(1).default(5),
-  /** Hours of the cycle whose expected change exceeds this many units (a machine starting, a room filling) add nothing. */
+  /** Bins of the cycle whose expected change exceeds this many units (a machine starting, a room filling) add nothing. */
   systematicRatio: z.number().positive().default(1.5),
   /** Surprise reported exactly at the threshold (the ensemble's alarm level). */
   alarmSurprise: z.number().positive().default(4),
 });
 export type DriftConfig = z.output<typeof DriftConfig>;
 
-const MAD_TO_SIGMA = 1.4826;
 /** Windows summed to measure how the wander adds up over time (its long-run scale). */
 const SPAN = 12;
 /** Scales are re-measured every this many points (4 hours of 5-minute windows: they move slowly, and measuring sorts the history). */
@@ -59,10 +58,10 @@ interface State {
  * it: a slow ramp shows no single large step, so the step and level members miss it until it ends.
  * What sets it apart is persistence: window after window the mean moves the same way by more than
  * the series' usual wander. So this member takes each window-to-window change of the mean, removes
- * the change expected at this hour of the cycle (a daily warm-up is not a drift), divides by the
+ * the change expected at this time of the cycle (a daily warm-up is not a drift), divides by the
  * series' own long-run wander (how far its changes add up over an hour, so a series whose changes
  * alternate is not mistaken for one that walks), and sums the excess both ways in a CUSUM. A step
- * starts the sums afresh; hours whose expected change is large (a machine starting, a room filling
+ * starts the sums afresh; times of the cycle whose expected change is large (a machine starting, a room filling
  * on weekdays only) add nothing, since a day off would look like a drift there. Window aggregates
  * only (count > 1); raw rows get no verdict.
  */
@@ -176,7 +175,7 @@ class Drift implements Detector {
       expected: [...this.expected],
       seen: [...this.seen],
       today: { ...this.today },
-      excesses: Buffer.from(Float32Array.from(this.ordered()).buffer).toString('base64'),
+      excesses: Buffer.from(this.ordered().buffer).toString('base64'),
       scale: this.scale,
       wander: this.wander,
       up: this.up,
@@ -193,10 +192,12 @@ class Drift implements Detector {
   }
 
   /** The ring's values, oldest first. */
-  private ordered(): number[] {
-    const h = this.config.historyWindows;
-    const start = this.size < h ? 0 : this.head;
-    return Array.from({ length: this.size }, (_, i) => this.excesses[(start + i) % h]!);
+  private ordered(): Float32Array {
+    if (this.size < this.config.historyWindows) return this.excesses.slice(0, this.size);
+    const out = new Float32Array(this.size);
+    out.set(this.excesses.subarray(this.head));
+    out.set(this.excesses.subarray(0, this.head), this.size - this.head);
+    return out;
   }
 
   private binOf(ts: number): number {
@@ -259,9 +260,5 @@ function robustSigma(xs: Float64Array): number {
 }
 
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
-
-function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(3);
-}
 
 export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot) => new Drift(config, snapshot);

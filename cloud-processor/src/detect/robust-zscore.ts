@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { JitterScale } from './jitter-scale.js';
 import { SortedWindow } from './sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
@@ -16,8 +16,6 @@ export const RobustZScoreConfig = z.object({
 });
 export type RobustZScoreConfig = z.output<typeof RobustZScoreConfig>;
 
-/** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
-const MAD_TO_SIGMA = 1.4826;
 /**
  * Per point: the mean, and for windows of several readings the upward excursion (max − mean) and
  * downward one (mean − min). Excursions, unlike max and min themselves, do not follow a daily

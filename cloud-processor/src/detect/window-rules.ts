@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { Regimes, type Regime, type RegimesState } from './regimes.js';
 import { SortedWindow } from './sorted-window.js';
 
@@ -29,9 +29,6 @@ export const WindowRulesConfig = z.object({
   alarmSurprise: z.number().positive().default(4),
 });
 export type WindowRulesConfig = z.output<typeof WindowRulesConfig>;
-
-/** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
-const MAD_TO_SIGMA = 1.4826;
 
 interface State {
   regimes: RegimesState;
@@ -250,10 +247,6 @@ function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
   const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631, 1e-9 * Math.max(1, Math.abs(median)));
   const edge = mirror ? -h.quantile(0) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
-}
-
-function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(3);
 }
 
 export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot) => new WindowRules(config, snapshot);
