@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DeviceId, EpochMs, METRIC_NAME_PATTERN, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
 import { decodeJson } from './json.js';
 import { fail, ok, parseWith, type Result } from './result.js';
+import { scanTelemetry } from './telemetry-scan.js';
 
 export const MAX_VALUES_PER_MESSAGE = 64;
 /**
@@ -98,6 +99,10 @@ export function validateTelemetry(value: unknown): Result<Telemetry> {
 
 /** Decodes one MQTT telemetry payload. Never throws. */
 export function decodeTelemetry(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_TELEMETRY_BYTES): Result<Telemetry> {
+  if (typeof payload !== 'string' && payload.byteLength <= maxBytes) {
+    const scanned = scanTelemetry(payload);
+    if (scanned !== undefined) return ok(scanned);
+  }
   const json = decodeJson(payload, maxBytes, 'payload');
   return json.ok ? validateTelemetry(json.value) : json;
 }
