@@ -62,6 +62,8 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
     let sq = 0;
     let min = Infinity;
     let max = -Infinity;
+    let first = Number.NaN;
+    let last = Number.NaN;
     for (let r = 0; r < k; r++) {
       const t = T0 + w * windowMs + (r * windowMs) / k;
       if (spec.weather) weather = keep * weather + spec.weather.std * Math.sqrt(1 - keep * keep) * walk();
@@ -71,10 +73,12 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
       sq += x * x;
       if (x < min) min = x;
       if (x > max) max = x;
+      if (r === 0) first = x;
+      last = x;
     }
     const mean = sum / k;
     const variance = Math.max(0, (sq - k * mean * mean) / (k - 1));
-    out.push({ ts: T0 + (w + 1) * windowMs, value: mean, min, max, stddev: Math.sqrt(variance), count: k });
+    out.push({ ts: T0 + (w + 1) * windowMs, value: mean, min, max, stddev: Math.sqrt(variance), count: k, first, last });
   }
   return out;
 }

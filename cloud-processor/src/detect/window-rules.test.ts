@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from './detector.js';
-import { sensorWindows } from './synthetic.js';
+import { gaussian, prng, sensorWindows } from './synthetic.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
-function alarms(points: SeriesPoint[]): number[] {
-  const d = createWindowRules(WindowRulesConfig.parse({}));
+function alarms(points: SeriesPoint[], config: object = {}): number[] {
+  const d = createWindowRules(WindowRulesConfig.parse(config));
   const out: number[] = [];
   points.forEach((p, i) => {
     if (d.update(p).score >= 0.5) out.push(i);
@@ -23,6 +23,41 @@ test('window rules: a clean daily cycle with noise is not an anomaly', () => {
 test('window rules: a one-reading spike and a one-reading dip are caught in their window', () => {
   const spike = sensorWindows({ seed: 2, windows: DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20, fault: (w, r, x) => (w === 150 && r === 7 ? x + 3 : w === 200 && r === 3 ? x - 3 : x) });
   assert.deepEqual(alarms(spike), [150, 200]);
+});
+
+test('window rules: a dip in a window of five readings is caught, and so is the next one hours later', () => {
+  // One reading in five, 75σ down: its window's spread is that reading's, and a level that learnt
+  // it as noise would hide the next dip for hours.
+  const points = sensorWindows({ seed: 6, windows: DAY, dailyAmplitude: 2, noise: 0.08, readingsPerWindow: 5, fault: (w, r, x) => ((w === 150 || w === 190) && r === 0 ? x - 6 : x) });
+  assert.deepEqual(alarms(points), [150, 190]);
+});
+
+/** A running machine's level: 60 readings a window of `noise()` around 4.2, for a week. */
+function runningLevel(seed: number, noise: () => number, fault?: (w: number, r: number, x: number) => number): SeriesPoint[] {
+  return sensorWindows({ seed, windows: 7 * DAY, base: 4.2, noise: 0, readingsPerWindow: 60, fault: (w, r, x) => (fault ? fault(w, r, x + noise()) : x + noise()) });
+}
+
+test('window rules: at a level with Gaussian noise, one reading 6.5σ down among 60 is caught; a week without faults raises nothing', () => {
+  for (const seed of [7, 8, 9]) {
+    const g = gaussian(prng(seed * 31));
+    assert.deepEqual(alarms(runningLevel(seed, () => 0.25 * g())), [], `seed ${seed}, no fault`);
+    const h = gaussian(prng(seed * 31));
+    const dipped = runningLevel(seed, () => 0.25 * h(), (w, r, x) => (w === 1500 && r === 30 ? 4.2 - 6.5 * 0.25 : x));
+    assert.deepEqual(alarms(dipped), [1500], `seed ${seed}`);
+    // The envelope alone (the history's largest excursion and 8 robust σ beyond it) needs about 7.5σ.
+    assert.deepEqual(alarms(dipped, { lightTailAlarmRate: 0 }), [], `seed ${seed}, envelope only`);
+  }
+});
+
+test('window rules: at a level with heavy-tailed noise, excursions are judged by the envelope alone', () => {
+  // Student's t with 3 degrees of freedom, scaled to σ 0.25: a reading 5.5σ out is about one in
+  // 500, so the Gaussian law would alarm several times a day; the tails fail its check.
+  for (const seed of [10, 11, 12]) {
+    const g = gaussian(prng(seed * 17));
+    const t3 = (): number => g() / Math.sqrt((g() ** 2 + g() ** 2 + g() ** 2) / 3);
+    const points = runningLevel(seed, () => (0.25 / Math.sqrt(3)) * t3());
+    assert.deepEqual(alarms(points), alarms(points, { lightTailAlarmRate: 0 }), `seed ${seed}`);
+  }
 });
 
 test('window rules: a level shift is caught where it starts', () => {

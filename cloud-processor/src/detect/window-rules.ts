@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { excursionLaw, type ExcursionLaw } from './gaussian-tail.js';
 import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { Regimes, type Regime, type RegimesState } from './regimes.js';
+import { looksLikeOneLevel } from './window-shape.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -17,6 +19,11 @@ export const WindowRulesConfig = z.object({
   zThreshold: z.number().positive().default(8),
   /** The same for a single reading's excursion (max − mean, mean − min), whose natural spread is tighter. */
   excursionZ: z.number().positive().default(8),
+  /**
+   * For a series whose excursions have been as narrow as Gaussian noise gives: the rate, per window
+   * and side, at which such noise would pass the alarm. 0 judges every series by its envelope alone.
+   */
+  lightTailAlarmRate: z.number().min(0).max(0.01).default(1e-6),
   /** A window's standard deviation this many times the usual one at its level is a noise burst. */
   burstRatio: z.number().min(1).default(3.5),
   /** Consecutive windows of identical readings (min = max) that make a stuck sensor. */
@@ -124,8 +131,11 @@ class WindowRules implements Detector {
       if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
     };
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
-    // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion.
-    const ramp = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
+    // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion. Two readings
+    // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
+    // that much of every spike and dip).
+    const rise1 = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
+    const ramp = sigma !== undefined && rise1 <= RAMP_NOISE * sigma ? 0 : rise1;
     const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
     // Features in units of the level's noise: a machine running and at rest share one history.
     const rise = sigma ? (p.max - p.value - ramp / 2) / sigma : undefined;
@@ -140,6 +150,12 @@ class WindowRules implements Detector {
         consider(zRise / this.config.excursionZ, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
         const zDrop = beyondEnvelope(this.drop, drop);
         consider(zDrop / this.config.excursionZ, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        const rate = this.config.lightTailAlarmRate;
+        if (rate > 0 && this.drop.length >= LIGHT_TAIL_HISTORY) {
+          const law = excursionLaw(p.count, rate);
+          if (lightTailed(this.rise, law)) consider(rise / law.alarm, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`);
+          if (lightTailed(this.drop, law)) consider(drop / law.alarm, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`);
+        }
         consider(scatter / this.config.burstRatio, p.value, () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`);
       }
       if (step !== undefined && !switched && consecutive) {
@@ -211,22 +227,6 @@ class WindowRules implements Detector {
 }
 
 /**
- * Whether a window's readings look like noise around one level: both its excursions, in units of
- * its own spread, are about what the largest of `count` Gaussian readings gives (≈ √(2 ln n)).
- * A spike makes one side far larger; readings split between two levels make both sides small.
- */
-function looksLikeOneLevel(p: SeriesPoint): boolean {
-  if (p.count < 4 || !(p.stddev > 0)) return false;
-  const lnN = Math.log(p.count);
-  const expected = Math.sqrt(2 * lnN) - (Math.log(lnN) + Math.log(4 * Math.PI)) / (2 * Math.sqrt(2 * lnN));
-  const up = (p.max - p.value) / p.stddev;
-  const down = (p.value - p.min) / p.stddev;
-  const lo = 0.45 * Math.max(expected, 0.8);
-  const hi = 2.5 * Math.max(expected, 1);
-  return up >= lo && up <= hi && down >= lo && down <= hi;
-}
-
-/**
  * Two levels a series switches between (a machine at rest and running), as opposed to the
  * neighbouring bands a slowly trending series passes through: their bands do not overlap.
  */
@@ -235,6 +235,22 @@ function distinct(a: Regime, b: Regime): boolean {
 }
 
 const BAND = 6;
+
+/** The difference of two readings that noise alone gives (3 σ of a difference of two). */
+const RAMP_NOISE = 3 * Math.SQRT2;
+
+/** Ordinary windows seen before a series' tails are judged. */
+const LIGHT_TAIL_HISTORY = 100;
+
+/**
+ * Whether the held excursions are no wider than Gaussian noise gives (their 90th and 99th
+ * percentiles no further out than the law's, give or take what 100-300 windows tell), so that the
+ * law may judge how rare the next one is. Heavier tails (a sensor whose noise has bursts, a level
+ * that wanders within windows) fail, and are judged by their own envelope only.
+ */
+function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
+  return h.quantile(0.9) <= law.p90 + 0.25 && h.quantile(0.99) <= law.p99 + 0.35;
+}
 
 /**
  * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
