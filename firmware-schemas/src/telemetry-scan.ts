@@ -27,6 +27,8 @@ const MAX_MAGNITUDE = 1e100;
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 /** Digits whose value always fits a double exactly (10^15 < 2^53). */
 const MAX_EXACT_DIGITS = 15;
+/** Longest number read here (a double's shortest form is at most 24 characters). */
+const MAX_NUMBER_CHARS = 64;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -88,10 +90,8 @@ class Scanner {
   message(b: Uint8Array): ScannedTelemetry | undefined {
     this.b = b;
     this.i = 0;
-    let device: string | undefined;
-    let ts: number | undefined;
-    let seq: number | undefined;
-    let values: Record<string, number> | undefined;
+    // Keys are set in the order they are read, as JSON.parse does.
+    const t: Partial<ScannedTelemetry> = {};
     if (!this.expect(0x7b /* { */)) return undefined;
     for (;;) {
       if (!this.string()) return undefined;
@@ -99,31 +99,30 @@ class Scanner {
       const k = this.b[this.strStart];
       if (!this.expect(0x3a /* : */)) return undefined;
       if (keyLength === 6 && k === 0x64 && this.keyIs('device')) {
-        if (device !== undefined || !this.string()) return undefined;
-        device = this.deviceId();
+        if (t.device !== undefined || !this.string()) return undefined;
+        const device = this.deviceId();
         if (device === undefined) return undefined;
+        t.device = device;
       } else if (keyLength === 2 && k === 0x74 && this.keyIs('ts')) {
-        if (ts !== undefined || !this.number() || !this.isInteger || this.num < MIN_TIMESTAMP_MS || this.num > MAX_TIMESTAMP_MS) return undefined;
-        ts = this.num;
+        if (t.ts !== undefined || !this.number() || !this.isInteger || this.num < MIN_TIMESTAMP_MS || this.num > MAX_TIMESTAMP_MS) return undefined;
+        t.ts = this.num;
       } else if (keyLength === 3 && k === 0x73 && this.keyIs('seq')) {
         // -0 is a valid seq; it is left to the general path so that this one needs no case for it.
-        if (seq !== undefined || !this.number() || !Number.isSafeInteger(this.num) || this.num < 0 || Object.is(this.num, -0)) return undefined;
-        seq = this.num;
+        if (t.seq !== undefined || !this.number() || !Number.isSafeInteger(this.num) || this.num < 0 || Object.is(this.num, -0)) return undefined;
+        t.seq = this.num;
       } else if (keyLength === 6 && k === 0x76 && this.keyIs('values')) {
-        if (values !== undefined) return undefined;
-        values = this.values();
+        if (t.values !== undefined) return undefined;
+        const values = this.values();
         if (values === undefined) return undefined;
+        t.values = values;
       } else return undefined;
       const c = this.next();
       if (c === 0x7d /* } */) break;
       if (c !== 0x2c /* , */) return undefined;
     }
     this.skipSpace();
-    if (this.i !== this.b.length || device === undefined || values === undefined) return undefined;
-    const t: ScannedTelemetry = { device, values };
-    if (ts !== undefined) t.ts = ts;
-    if (seq !== undefined) t.seq = seq;
-    return t;
+    if (this.i !== this.b.length || t.device === undefined || t.values === undefined) return undefined;
+    return t as ScannedTelemetry;
   }
 
   private values(): Record<string, number> | undefined {
@@ -250,6 +249,8 @@ class Scanner {
       if (i === before) return false;
     }
     this.i = i;
+    // No double needs more characters; a longer number is the general path's to judge.
+    if (i - start > MAX_NUMBER_CHARS) return false;
     if (!exponent && digits <= MAX_EXACT_DIGITS) {
       const magnitude = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
       this.num = negative ? -magnitude : magnitude;
