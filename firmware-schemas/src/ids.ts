@@ -44,6 +44,8 @@ export const DeviceId = z
  * not be one of the measurements the cloud writes itself (`anomaly`, `agent_stats`).
  */
 export const RESERVED_MEASUREMENTS = ['anomaly', 'agent_stats'] as const;
+/** Longest metric name; the pattern below says the same ({0,63} after the first letter). */
+export const METRIC_NAME_MAX_LENGTH = 64;
 export const METRIC_NAME_PATTERN = /^(?!(?:anomaly|agent_stats)$)[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export const MetricName = z
   .string()
@@ -63,3 +65,12 @@ export const EpochMs = z
   .max(MAX_TIMESTAMP_MS, 'timestamp must be milliseconds since the epoch (before 2200-01-01)');
 
 export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Readings one telemetry message or serial line may carry. */
+export const MAX_VALUES_PER_MESSAGE = 64;
+/**
+ * Largest reading magnitude accepted. Far beyond any sensor, and small enough that no window's
+ * sum or sum of squared deviations can overflow to Infinity (which JSON would turn into null,
+ * making the whole batch unreadable).
+ */
+export const MAX_READING_MAGNITUDE = 1e100;

@@ -1,6 +1,6 @@
-import { deviceIdProblem, MAX_TIMESTAMP_MS, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS } from './ids.js';
+import { deviceIdProblem, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS } from './ids.js';
 import { fail, ok, type Result } from './result.js';
-import { MAX_READING_MAGNITUDE, MAX_VALUES_PER_MESSAGE, type Telemetry } from './telemetry.js';
+import type { Telemetry } from './telemetry.js';
 
 /**
  * The serial line format, NMEA-style:

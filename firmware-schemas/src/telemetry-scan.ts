@@ -1,4 +1,4 @@
-import { DEVICE_ID_MAX_LENGTH, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, RESERVED_MEASUREMENTS } from './ids.js';
+import { DEVICE_ID_MAX_LENGTH, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, RESERVED_MEASUREMENTS } from './ids.js';
 
 /**
  * The telemetry decoder's fast path: reads the message shape firmware sends
@@ -21,8 +21,6 @@ export interface ScannedTelemetry {
   values: Record<string, number>;
 }
 
-const MAX_VALUES = 64;
-const MAX_MAGNITUDE = 1e100;
 /** 10^0 … 10^22: every one is a double exactly, which the exact division below relies on. */
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 /** Digits whose value always fits a double exactly (10^15 < 2^53). */
@@ -85,7 +83,6 @@ class Scanner {
   private strEnd = 0;
   private strHash = 0;
   private num = 0;
-  private isInteger = false;
 
   message(b: Uint8Array): ScannedTelemetry | undefined {
     this.b = b;
@@ -104,7 +101,7 @@ class Scanner {
         if (device === undefined) return undefined;
         t.device = device;
       } else if (keyLength === 2 && k === 0x74 && this.keyIs('ts')) {
-        if (t.ts !== undefined || !this.number() || !this.isInteger || this.num < MIN_TIMESTAMP_MS || this.num > MAX_TIMESTAMP_MS) return undefined;
+        if (t.ts !== undefined || !this.number() || !Number.isInteger(this.num) || this.num < MIN_TIMESTAMP_MS || this.num > MAX_TIMESTAMP_MS) return undefined;
         t.ts = this.num;
       } else if (keyLength === 3 && k === 0x73 && this.keyIs('seq')) {
         // -0 is a valid seq; it is left to the general path so that this one needs no case for it.
@@ -133,11 +130,11 @@ class Scanner {
       if (!this.string()) return undefined;
       const metric = this.metricName();
       if (metric === undefined || !this.expect(0x3a /* : */) || !this.number()) return undefined;
-      if (!(this.num >= -MAX_MAGNITUDE && this.num <= MAX_MAGNITUDE)) return undefined;
+      if (!(this.num >= -MAX_READING_MAGNITUDE && this.num <= MAX_READING_MAGNITUDE)) return undefined;
       // A repeated name: JSON.parse keeps the last one; leave that to it.
       if (Object.prototype.hasOwnProperty.call(out, metric)) return undefined;
       out[metric] = this.num;
-      if (++n > MAX_VALUES) return undefined;
+      if (++n > MAX_VALUES_PER_MESSAGE) return undefined;
       const c = this.next();
       if (c === 0x7d /* } */) return out;
       if (c !== 0x2c /* , */) return undefined;
@@ -164,7 +161,7 @@ class Scanner {
     const known = metrics.find(b, strStart, strEnd, this.strHash);
     if (known !== undefined) return known;
     const length = strEnd - strStart;
-    if (length === 0 || length > 64 || !isLetter(b[strStart]!)) return undefined;
+    if (length === 0 || length > METRIC_NAME_MAX_LENGTH || !isLetter(b[strStart]!)) return undefined;
     for (let i = strStart + 1; i < strEnd; i++) {
       const c = b[i]!;
       if (!isLetter(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x5f /* _ */) return undefined;
@@ -255,7 +252,6 @@ class Scanner {
       const magnitude = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
       this.num = negative ? -magnitude : magnitude;
     } else this.num = Number(ascii(b, start, i));
-    this.isInteger = Number.isInteger(this.num);
     return true;
   }
 

@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import { DeviceId, EpochMs, METRIC_NAME_PATTERN, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
+import { DeviceId, EpochMs, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
 import { decodeJson } from './json.js';
 import { fail, ok, parseWith, type Result } from './result.js';
 import { scanTelemetry } from './telemetry-scan.js';
 
-export const MAX_VALUES_PER_MESSAGE = 64;
-/**
- * Largest reading magnitude accepted. Far beyond any sensor, and small enough that no window's
- * sum or sum of squared deviations can overflow to Infinity (which JSON would turn into null,
- * making the whole batch unreadable).
- */
-export const MAX_READING_MAGNITUDE = 1e100;
 export const Reading = z
   .number()
   .min(-MAX_READING_MAGNITUDE, `readings beyond ±${MAX_READING_MAGNITUDE} are not plausible`)

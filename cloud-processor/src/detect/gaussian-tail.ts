@@ -46,17 +46,22 @@ export interface ExcursionLaw {
   readonly alarm: number;
 }
 
-const laws = new Map<string, ExcursionLaw>();
-/** Window sizes held; a fleet has few (readings per window at each cadence). */
+/** Laws by alarm rate, then by window size: a fleet has few of either. Bounded: cleared when full. */
+const laws = new Map<number, Map<number, ExcursionLaw>>();
 const MAX_LAWS = 256;
 
 export function excursionLaw(n: number, alarmP: number): ExcursionLaw {
-  const key = `${n} ${alarmP}`;
-  let law = laws.get(key);
-  if (law === undefined) {
+  let bySize = laws.get(alarmP);
+  if (bySize === undefined) {
     if (laws.size >= MAX_LAWS) laws.clear();
+    bySize = new Map();
+    laws.set(alarmP, bySize);
+  }
+  let law = bySize.get(n);
+  if (law === undefined) {
+    if (bySize.size >= MAX_LAWS) bySize.clear();
     law = { p90: excursionQuantile(n, 0.1), p99: excursionQuantile(n, 0.01), alarm: excursionQuantile(n, alarmP) };
-    laws.set(key, law);
+    bySize.set(n, law);
   }
   return law;
 }

@@ -134,8 +134,8 @@ class WindowRules implements Detector {
     // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion. Two readings
     // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
     // that much of every spike and dip).
-    const rise1 = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
-    const ramp = sigma !== undefined && rise1 <= RAMP_NOISE * sigma ? 0 : rise1;
+    const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
+    const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
     const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
     // Features in units of the level's noise: a machine running and at rest share one history.
     const rise = sigma ? (p.max - p.value - ramp / 2) / sigma : undefined;

@@ -52,6 +52,11 @@ function median(xs: readonly number[]): number | undefined {
 
 const seriesKey = (device: string, metric: string): string => `${device}\u0000${metric}`;
 
+/** Whether an alert is about this label: same series, opened from `earlyMs` before its start to `lateMs` after its end. */
+export function alertMatches(a: ScoredAlert, l: GroundTruth, options: ScoreOptions): boolean {
+  return a.device === l.device && a.metric === l.metric && a.openedAt >= l.start - options.earlyMs && a.openedAt <= l.end + options.lateMs;
+}
+
 /**
  * Scores alert openings against ground truth. Matching rules:
  * - an alert matches a label when it is on the same device and metric and opened within
@@ -79,7 +84,7 @@ export function scoreAlerts(labels: readonly GroundTruth[], alerts: readonly Sco
     const candidates = bySeries.get(seriesKey(a.device, a.metric)) ?? [];
     let attributed = false;
     for (const l of candidates) {
-      if (a.openedAt < l.start - options.earlyMs || a.openedAt > l.end + options.lateMs) continue;
+      if (!alertMatches(a, l, options)) continue;
       const prev = firstHit.get(l);
       if (prev === undefined || a.openedAt < prev) firstHit.set(l, a.openedAt);
       if (!attributed) {

@@ -8,7 +8,7 @@
  * probationary rows), since a new series' levels and rhythms are unknown on its first day. Ends with one line of JSON.
  */
 import { fleetOptionsFromConfig } from '@tributary/device-simulator';
-import { FleetConfigSchema, scoreAlerts, type Score } from '@tributary/firmware-schemas';
+import { alertMatches, FleetConfigSchema, scoreAlerts, type Score } from '@tributary/firmware-schemas';
 import { runOffline } from '../harness/offline.js';
 
 const WINDOW_MS = 300_000;
@@ -26,11 +26,9 @@ const all = scoreAlerts(run.fleet.labels, opened, options);
 const learnt = startMs + DAY_MS;
 // An alert raised after the first day about an anomaly that began in it is left out with that
 // anomaly: it is neither false nor a find.
-const matches = (a: (typeof opened)[number], l: (typeof run.fleet.labels)[number]): boolean =>
-  a.device === l.device && a.metric === l.metric && a.openedAt >= l.start - options.earlyMs && a.openedAt <= l.end + options.lateMs;
 const labelsAfter = run.fleet.labels.filter((l) => l.start >= learnt);
 const labelsOfDay1 = run.fleet.labels.filter((l) => l.start < learnt);
-const alertsAfter = opened.filter((a) => a.openedAt >= learnt && !(labelsOfDay1.some((l) => matches(a, l)) && !labelsAfter.some((l) => matches(a, l))));
+const alertsAfter = opened.filter((a) => a.openedAt >= learnt && !(labelsOfDay1.some((l) => alertMatches(a, l, options)) && !labelsAfter.some((l) => alertMatches(a, l, options))));
 const afterDay1 = scoreAlerts(labelsAfter, alertsAfter, options);
 
 function table(title: string, s: Score): string {
