@@ -60,6 +60,37 @@ test('window rules: at a level with heavy-tailed noise, excursions are judged by
   }
 });
 
+/** A thermometer read through an ADC that rounds to `step` (a DS18B20: 0.0625 °C), for a week. */
+function quantised(seed: number, noise: number, step: number, readingsPerWindow: number, fault?: (w: number, r: number, x: number) => number): SeriesPoint[] {
+  const round = (x: number): number => Math.round(x / step) * step;
+  return sensorWindows({ seed, windows: 7 * DAY, dailyAmplitude: 2, noise, readingsPerWindow, fault: (w, r, x) => round(fault ? fault(w, r, x) : x) });
+}
+
+test('window rules: a coarsely quantised thermometer is normal life, runs of identical windows included; its dips are caught', () => {
+  // With steps a few times its noise, most windows hold one or two values, and whole runs of
+  // identical windows come while the level stays inside a step (a cycle's peak or trough).
+  for (const [noise, step, readings] of [[0.02, 0.0625, 5], [0.03, 0.0625, 5], [0.05, 0.0625, 5], [0.02, 0.0625, 20], [0.1, 0.1, 5], [0.03, 0.1, 5]] as const) {
+    for (const seed of [1, 2]) {
+      const what = `σ ${noise}, step ${step}, ${readings} readings, seed ${seed}`;
+      assert.deepEqual(alarms(quantised(seed, noise, step, readings)), [], what);
+      assert.deepEqual(alarms(quantised(seed, noise, step, readings, (w, r, x) => ((w === 1500 || w === 1550) && r === 2 ? x - 1 : x))), [1500, 1550], `${what}, 1 °C dips`);
+    }
+  }
+});
+
+test('window rules: a stuck quantised thermometer is caught once its run is longer than the level staying put explains', () => {
+  for (const [noise, step, readings, within] of [[0.02, 0.0625, 5, 12], [0.05, 0.0625, 5, 8], [0.1, 0.1, 5, 4], [0.08, 0.01, 5, 1]] as const) {
+    for (const seed of [1, 2]) {
+      let held: number | undefined;
+      const points = quantised(seed, noise, step, readings, (w, _r, x) => (w >= 1500 && w < 1524 ? (held ??= x) : x));
+      const found = alarms(points);
+      assert.ok(found.length > 0 && found[0]! >= 1500 && found[0]! < 1500 + within, `σ ${noise}, step ${step}, seed ${seed}: first alarm at ${found[0]}`);
+      // The window after the run may alarm too: the reading comes back from where it was held.
+      assert.ok(found.every((i) => i >= 1500 && i <= 1524), `σ ${noise}, step ${step}, seed ${seed}: alarms only while stuck, ${JSON.stringify(found)}`);
+    }
+  }
+});
+
 test('window rules: a level shift is caught where it starts', () => {
   const shifted = sensorWindows({ seed: 3, windows: DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20, fault: (w, _r, x) => (w >= 180 && w < 200 ? x + 2 : x) });
   assert.ok(alarms(shifted).includes(180));

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { excursionLaw, type ExcursionLaw } from './gaussian-tail.js';
 import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { IdenticalRuns, type IdenticalRunsState } from './identical-runs.js';
 import { Regimes, type Regime, type RegimesState } from './regimes.js';
-import { looksLikeOneLevel } from './window-shape.js';
+import { chanceOfIdenticalWindow, looksLikeOneLevel, QuantumEstimate, type QuantumState } from './window-shape.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -26,7 +27,12 @@ export const WindowRulesConfig = z.object({
   lightTailAlarmRate: z.number().min(0).max(0.01).default(1e-6),
   /** A window's standard deviation this many times the usual one at its level is a noise burst. */
   burstRatio: z.number().min(1).default(3.5),
-  /** Consecutive windows of identical readings (min = max) that make a stuck sensor. */
+  /**
+   * Consecutive windows of identical readings (min = max) that make a stuck sensor, for a series
+   * whose windows are never all identical otherwise. One whose readings are coarsely quantised (a
+   * DS18B20's 0.0625 °C steps) has such runs in its normal life: it needs more than twice its
+   * longest recent one.
+   */
   stuckWindows: z.number().int().min(1).default(1),
   /** Readings a window needs for "all identical" to mean stuck. */
   stuckMinReadings: z.number().int().min(2).default(4),
@@ -47,7 +53,11 @@ interface State {
   intervals: number[];
   prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
   lastTs: number | null;
-  flatRun: number;
+  /** Of older snapshots (the run alone); newer ones keep `identical`. */
+  flatRun?: number;
+  identical?: IdenticalRunsState;
+  /** A quantised sensor's step, as learnt so far (absent in older snapshots). */
+  quantum?: QuantumState;
   n: number;
 }
 
@@ -77,7 +87,10 @@ class WindowRules implements Detector {
   private lastTs: number | null;
   /** Time since the previous point (not state: set by each update before it is read). */
   private lastInterval: number | undefined;
-  private flatRun: number;
+  /** Runs of windows of identical readings: a stuck sensor, or a coarsely quantised one's normal life. */
+  private readonly identical: IdenticalRuns;
+  /** A coarsely quantised sensor's step (0 while unknown). */
+  private readonly quantum: QuantumEstimate;
   private n: number;
 
   constructor(private readonly config: WindowRulesConfig, snapshot?: unknown) {
@@ -93,7 +106,8 @@ class WindowRules implements Detector {
     this.previousLevel = s?.previousLevel ?? null;
     this.prevWindow = s?.prevWindow ?? null;
     this.lastTs = s?.lastTs ?? null;
-    this.flatRun = s?.flatRun ?? 0;
+    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 });
+    this.quantum = new QuantumEstimate(s?.quantum);
     this.n = s?.n ?? 0;
   }
 
@@ -104,7 +118,8 @@ class WindowRules implements Detector {
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
-    this.flatRun = flat && p.count >= this.config.stuckMinReadings ? this.flatRun + 1 : 0;
+    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.config.historyWindows), () => this.stuckAfter(p.count));
+    this.quantum.see(p);
     const level = this.regimes.knownLevelOf(p.value, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
     // or arriving at a known level from elsewhere, is a switch between levels, not a step.
@@ -162,14 +177,18 @@ class WindowRules implements Detector {
         const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
         consider(zStep / this.config.zThreshold, p.value, () => `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`);
       }
-      if (this.flatRun >= this.config.stuckWindows && this.spread.length > 0 && this.spread.median() > 0) {
-        consider(1 + (this.flatRun - this.config.stuckWindows) / Math.max(1, this.config.stuckWindows), p.value, () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${this.flatRun} window(s) in a row`);
+      const run = this.identical.run;
+      const stuckAfter = run > 0 ? this.stuckAfter(p.count) : Infinity;
+      if (run >= stuckAfter && this.spread.length > 0 && this.spread.median() > 0) {
+        const longest = this.identical.longest();
+        const usual = longest !== undefined ? ` (its longest such run of late: ${longest})` : '';
+        consider(1 + (run - stuckAfter) / stuckAfter, p.value, () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`);
       }
     }
     // Levels are learnt from windows whose readings look like one level (an alarm included: a
     // machine's first start is new once, not forever); the usual excursions, spreads and steps
     // only from ordinary windows, so one fault does not teach the series that faults are usual.
-    const oneLevel = !flat && !straddles && looksLikeOneLevel(p);
+    const oneLevel = !flat && !straddles && looksLikeOneLevel(p, this.quantum.step);
     const ordinary = best === undefined && oneLevel && sigma !== undefined;
     if (jumped) this.regimes.learnSwitch(before, level);
     if (oneLevel) {
@@ -215,9 +234,16 @@ class WindowRules implements Detector {
       intervals: this.intervals.toArray(),
       prevWindow: this.prevWindow,
       lastTs: this.lastTs,
-      flatRun: this.flatRun,
+      identical: this.identical.snapshot(),
+      quantum: this.quantum.snapshot(),
       n: this.n,
     };
+  }
+
+  /** Identical windows in a row that make a stuck sensor, given what the sensor's step and noise make of a window of `count` readings. */
+  private stuckAfter(count: number): number {
+    const sigma = this.spread.length > 0 ? this.spread.median() : 0;
+    return this.identical.stuckAfter(this.config.stuckWindows, chanceOfIdenticalWindow(count, sigma, this.quantum.step));
   }
 
   private verdict(ratio: number, value: number, reason: string): Verdict {
@@ -235,6 +261,7 @@ function distinct(a: Regime, b: Regime): boolean {
 }
 
 const BAND = 6;
+
 
 /** The difference of two readings that noise alone gives (3 σ of a difference of two). */
 const RAMP_NOISE = 3 * Math.SQRT2;

@@ -133,7 +133,7 @@ export const DetectorOverride = z.object({
  * for long series (NAB: thousands of rows, the first 15% unscored); a sensor's 5-minute windows
  * make only 288 points a day, so the calibration warm-up is shortened to 24 points (2 hours), and
  * the novelty member remembers 128 shapes (10 hours of windows) instead of 512, which keeps a
- * series' state near 20 kB for fleets of many thousands of series. The calibrated `volatility`
+ * series' state near 55 kB in memory (70 kB as a JSON checkpoint) for fleets of many thousands of series. The calibrated `volatility`
  * member is left out: the window rules judge a window's spread against the noise of the level it
  * is at, which a machine switching on and off needs, and volatility sees nothing in raw rows.
  */
@@ -143,8 +143,12 @@ export const DetectionConfig = DetectorChoice.extend({
   settings: z.record(z.string(), z.unknown()).default(DEFAULT_DETECTION_SETTINGS),
   /** Per metric name: a different detector, settings or sensitivity (unset keys: the choice above). */
   metrics: z.record(MetricName, DetectorOverride).default({}),
-  /** Series with detector state kept in memory; past it the least recently seen is dropped. */
-  maxSeries: z.number().int().min(1).default(100_000),
+  /**
+   * Series with detector state kept in memory; past it the least recently seen is dropped. The
+   * default ensemble holds about 55 kB per series (27 kB of heap, 28 kB of typed arrays; about
+   * 100 kB resident), so the default of 20,000 needs about 2 GB: raise it with the memory to match.
+   */
+  maxSeries: z.number().int().min(1).default(20_000),
   /**
    * How often detector state is checkpointed to stateDir, so baselines survive a crash; it is also
    * written on every stop (a redeploy). Streamed in slices, but it costs CPU with many series.

@@ -1,0 +1,79 @@
+import { SortedWindow } from './sorted-window.js';
+
+export interface IdenticalRunsState {
+  run: number;
+  runs: number[];
+  rate: number;
+  rateBeforeRun: number;
+}
+
+/**
+ * Runs of windows whose readings are all identical, and how long one must be to be a stuck sensor.
+ * A sensor whose readings always vary is stuck at its first such window. One that rounds to steps
+ * coarse beside its noise (a DS18B20's 0.0625 °C) has them in its normal life, in runs while the
+ * level stays inside a step: for it, a run is stuck only when it would come by chance once in a
+ * million windows at its rate of them, and is more than twice as long as its longest of late.
+ */
+export class IdenticalRuns {
+  /** Identical windows in a row up to now. */
+  run: number;
+  /** Recent runs that were the series' normal life. */
+  private readonly runs: SortedWindow;
+  /** Share of the recent windows that were identical, and that share when the current run began. */
+  private rate: number;
+  private rateBeforeRun: number;
+
+  constructor(state?: Partial<IdenticalRunsState>) {
+    this.run = state?.run ?? 0;
+    this.runs = new SortedWindow(RUNS_HELD, state?.runs);
+    this.rate = state?.rate ?? 0;
+    this.rateBeforeRun = state?.rateBeforeRun ?? 0;
+  }
+
+  /**
+   * The next window: identical or not, the rate's horizon in windows, and what makes a run stuck
+   * (asked only when a run ends).
+   */
+  see(identical: boolean, horizon: number, stuckAfter: () => number): void {
+    if (identical) {
+      if (this.run++ === 0) this.rateBeforeRun = this.rate;
+    } else if (this.run > 0) {
+      // A run that ended before it was called stuck was the series' normal life; so was one that
+      // was called stuck in a series whose windows are often identical, but not in one whose
+      // readings always varied (there it was a fault, and must not become usual).
+      if (this.run < stuckAfter() || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
+      this.run = 0;
+    }
+    this.rate += ((identical ? 1 : 0) - this.rate) / horizon;
+  }
+
+  /**
+   * Identical windows in a row that make a stuck sensor: at least `minimum`; as many as come by
+   * chance once in STUCK_CHANCE windows at the rate seen before this run, or at `chance` (what the
+   * sensor's step and noise give a window), whichever is higher; and more than twice the longest
+   * recent run (they are not independent: a level that stays put repeats for as long as it does).
+   */
+  stuckAfter(minimum: number, chance: number): number {
+    const f = Math.min(Math.max(this.rateBeforeRun, chance), 0.99);
+    const byChance = f > 0 ? Math.ceil(Math.log(STUCK_CHANCE) / Math.log(f)) : 0;
+    const longest = this.longest();
+    return Math.max(minimum, byChance, longest === undefined ? 0 : 2 * longest + 1);
+  }
+
+  longest(): number | undefined {
+    return this.runs.length > 0 ? this.runs.quantile(1) : undefined;
+  }
+
+  snapshot(): IdenticalRunsState {
+    return { run: this.run, runs: this.runs.toArray(), rate: this.rate, rateBeforeRun: this.rateBeforeRun };
+  }
+}
+
+/** Runs remembered: about a day of them for a sensor whose windows are identical half the time, weeks where they are rare. */
+const RUNS_HELD = 64;
+
+/** A share of identical windows at which they are part of a series' normal life (1 in 100). */
+const COMMON = 0.01;
+
+/** How rare a run must be, at the series' rate of identical windows, to be a stuck sensor. */
+const STUCK_CHANCE = 1e-6;
