@@ -42,10 +42,12 @@ const cases: Case[] = [
   { name: 'flatline: a series that never varies is constant, not stuck', detector: 'flatline', series: () => rawSeries(15, N, { noise: 0 }), expect: 'quiet' },
   // A DS18B20 (0.0625 °C steps) and a sensor with steps of its noise, 5 readings a window: windows
   // of one or two values and runs of identical windows are their normal life.
-  ...[
-    [0.02, 0.0625],
-    [0.1, 0.1],
-  ].map(([noise, step]): Case => ({ name: `ensemble stays quiet on a quantised thermometer, σ ${noise}, step ${step}`, detector: 'ensemble', series: windows(17, (_w, _r, x) => Math.round(x / step!) * step!, { noise, readingsPerWindow: 5 }), expect: 'quiet' })),
+  ...(
+    [
+      [0.02, 0.0625],
+      [0.1, 0.1],
+    ] as const
+  ).map(([noise, step]): Case => ({ name: `ensemble stays quiet on a quantised thermometer, σ ${noise}, step ${step}`, detector: 'ensemble', series: windows(17, (_w, _r, x) => Math.round(x / step) * step, { noise, readingsPerWindow: 5 }), expect: 'quiet' })),
   { name: 'static-threshold: inside the limits', detector: 'static-threshold', config: { min: 0, max: 40 }, series: windows(16), expect: 'quiet' },
 
   // The ensemble on window aggregates: each kind of fault.

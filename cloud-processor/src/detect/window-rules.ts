@@ -30,8 +30,8 @@ export const WindowRulesConfig = z.object({
   /**
    * Consecutive windows of identical readings (min = max) that make a stuck sensor, for a series
    * whose windows are never all identical otherwise. One whose readings are coarsely quantised (a
-   * DS18B20's 0.0625 °C steps) has such runs in its normal life: it needs more than twice its
-   * longest recent one.
+   * DS18B20's 0.0625 °C steps) has such runs in its normal life: it needs a run rarer than one in a
+   * million windows at its rate of them, and more than twice its longest recent one (identical-runs.ts).
    */
   stuckWindows: z.number().int().min(1).default(1),
   /** Readings a window needs for "all identical" to mean stuck. */
@@ -261,7 +261,6 @@ function distinct(a: Regime, b: Regime): boolean {
 }
 
 const BAND = 6;
-
 
 /** The difference of two readings that noise alone gives (3 σ of a difference of two). */
 const RAMP_NOISE = 3 * Math.SQRT2;

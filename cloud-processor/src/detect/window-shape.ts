@@ -7,7 +7,7 @@ import { normalTail } from './gaussian-tail.js';
  * Whether a window's readings look like noise around one level: both its excursions, in units of
  * its own spread, are about what the largest of `count` Gaussian readings gives (≈ √(2 ln n)).
  * A spike makes one side far larger; readings split between two levels make both sides small.
- * `step` is a quantised sensor's step, when known (quantisationStep).
+ * `step` is a quantised sensor's step, when known (QuantumEstimate).
  */
 export function looksLikeOneLevel(p: SeriesPoint, step = 0): boolean {
   if (p.count < 4 || !(p.stddev > 0)) return false;
@@ -112,9 +112,9 @@ const MIN_SPREAD_KEPT = 0.1;
 /**
  * The chance that all `count` readings of a window are identical, for Gaussian noise of σ `noise`
  * read by a sensor that rounds to multiples of `step`, at a level in the middle of a step, where it
- * is highest (a level that stays there makes such windows come in runs). About 0.6 for 5 readings
- * of a DS18B20 (step 0.0625 °C) with σ 0.02 °C; 0.01 with σ one step; under 1e-6 once σ is a step
- * or more with 20 readings, or three steps with 5.
+ * is highest (a level that stays there makes such windows come in runs). For 5 readings: about 0.5
+ * for a DS18B20 (step 0.0625 °C) with σ 0.02 °C, 0.01 with σ one step, 1e-4 with three, 3e-6 with
+ * eight; for 20 readings with σ one step, 5e-9.
  */
 export function chanceOfIdenticalWindow(count: number, noise: number, step: number): number {
   if (!(step > 0) || !(noise > 0)) return 0;

@@ -39,7 +39,7 @@ test('the GLR step is the largest log-likelihood ratio over every start within t
 test('the threshold gives a false alarm on the share of clean series-days asked for', () => {
   const profile = new Float64Array(40).fill(0.4);
   for (const share of [0.5, 1 / 30]) {
-    const threshold = falseAlarmThreshold(profile, new Rng(`calibrate-${share}`), share);
+    const threshold = falseAlarmThreshold(profile, new Rng(`calibrate-${share}`), share, 288);
     const rng = new Rng(`check-${share}`);
     const llr = new Float64Array(profile.length);
     let alarmedDays = 0;
@@ -57,7 +57,7 @@ test('the threshold gives a false alarm on the share of clean series-days asked 
 test('a shift of one noise σ per window is found in the time the CUSUM law gives', () => {
   const profile = new Float64Array(200).fill(1);
   const rng = new Rng('shift');
-  const threshold = falseAlarmThreshold(profile, rng, 0.5);
+  const threshold = falseAlarmThreshold(profile, rng, 0.5, 288);
   const delays = Array.from({ length: 300 }, () => firstAlarm(profile, threshold, rng));
   const mean = delays.reduce((s, d) => s + d, 0) / delays.length;
   // Lorden/Siegmund: about (h + 1.166·μ − 1)/(μ²/2) steps, here with μ = 1.

@@ -14,8 +14,9 @@
  *   the window's mean.
  *
  * Removing a source of noise cannot make the best detector slower, so the later of the two is
- * still no later than the best detector on the real readings. Its threshold is the median of the
- * statistic's largest value per clean series-day: a false alarm on half of all series-days.
+ * still no later than the best detector on the real readings. Its threshold is the quantile of the
+ * statistic's largest value per clean series-day that gives a false alarm on the share of
+ * series-days asked for.
  */
 import type { Rng, SensorKind } from '@tributary/device-simulator';
 
@@ -29,7 +30,7 @@ export interface OracleDrift {
   readonly startInWindow: number;
 }
 
-const WINDOWS_PER_DAY = 288;
+const DAY_MS = 86_400_000;
 const CALIBRATION_DAYS = 40;
 const DRAWS = 9;
 
@@ -38,7 +39,7 @@ export function oracleDriftDelay(drift: OracleDrift, windowMs: number, rng: Rng,
   const delays = (['weather', 'noise'] as const).map((observed) => {
     const profile = expectedShift(drift, windowMs, observed);
     if (profile === undefined) return 0;
-    const threshold = falseAlarmThreshold(profile, rng, falseAlarmsPerSeriesDay);
+    const threshold = falseAlarmThreshold(profile, rng, falseAlarmsPerSeriesDay, Math.round(DAY_MS / windowMs));
     return median(Array.from({ length: DRAWS }, () => firstAlarm(profile, threshold, rng)));
   });
   return Math.max(...delays) + 1 - drift.startInWindow;
@@ -84,13 +85,13 @@ export function glrStep(profile: Float64Array, llr: Float64Array, age: number, y
   return best;
 }
 
-export function falseAlarmThreshold(profile: Float64Array, rng: Rng, share: number): number {
+export function falseAlarmThreshold(profile: Float64Array, rng: Rng, share: number, windowsPerDay: number): number {
   const llr = new Float64Array(profile.length);
   const dayMaxima: number[] = [];
   const days = Math.max(CALIBRATION_DAYS, Math.ceil(20 / share));
   for (let day = 0, age = 0; day < days; day++) {
     let max = -Infinity;
-    for (let w = 0; w < WINDOWS_PER_DAY; w++, age++) max = Math.max(max, glrStep(profile, llr, age, rng.normal()));
+    for (let w = 0; w < windowsPerDay; w++, age++) max = Math.max(max, glrStep(profile, llr, age, rng.normal()));
     dayMaxima.push(max);
   }
   dayMaxima.sort((a, b) => a - b);
