@@ -4,7 +4,7 @@
  * config file every default applies. A bad command line or config names what is wrong and exits
  * with 2.
  */
-import { parseCommandLine } from '@tributary/firmware-schemas';
+import { journalAware, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { CloudProcessor } from './cloud.js';
 import { loadProcessorConfig } from './config.js';
@@ -27,7 +27,8 @@ if (!loaded.ok) {
   process.stderr.write(`tributary-cloud: invalid config ${values.config ?? '(defaults)'}: ${loaded.error.message}\n`);
   process.exit(2);
 }
-const log = pino({ level: loaded.value.log.level });
+// Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
+const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
 const cloud = new CloudProcessor({ config: loaded.value, log });
 await cloud.start();
 

@@ -6,7 +6,7 @@
  * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
  * cloud's acks. A bad command line or config prints what is wrong and exits with status 2.
  */
-import { commandLineError, parseCommandLine } from '@tributary/firmware-schemas';
+import { commandLineError, journalAware, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { EdgeAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';
@@ -44,7 +44,8 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const config = loaded.value;
-const log = pino({ level: config.log.level, base: { agent: config.agentId } });
+// Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
+const log = pino({ level: config.log.level, base: { agent: config.agentId } }, journalAware(pino.destination(1)));
 const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
 await agent.start();
 const http = config.http
