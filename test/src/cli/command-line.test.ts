@@ -18,6 +18,7 @@ const clis = [
   { name: 'tributary-sim', argv: [dist('@tributary/device-simulator', './cli.js')] },
   { name: 'tributary-sim run', argv: [dist('@tributary/device-simulator', './cli.js'), 'run'] },
   { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },
+  { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../demo/main.js', import.meta.url))] },
 ];
 
 const run = (argv: string[]) => spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: 30_000 });
