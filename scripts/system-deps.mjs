@@ -5,7 +5,8 @@ import { delimiter, join } from 'node:path';
 
 /**
  * `check` is an executable looked up on PATH (and the sbin directories Debian puts daemons in) or
- * an absolute path that must exist. Optional needs serve tests that skip, saying so, without them.
+ * an absolute path that must exist. Optional needs serve tests that skip, saying so, without them;
+ * `arch` limits a need to hosts of that architecture (ARM is emulated on x86-64 only).
  */
 export const NEEDS = {
   start: [{ pkg: 'influxdb', check: 'influxd', why: 'InfluxDB 1.x for the demo (not needed when INFLUX_URL is set)', unless: 'INFLUX_URL' }],
@@ -14,12 +15,12 @@ export const NEEDS = {
     { pkg: 'mosquitto', check: 'mosquitto', why: 'an external MQTT broker' },
     { pkg: 'socat', check: 'socat', why: 'serial pseudo-terminal pairs' },
     { pkg: 'systemd', check: 'systemd-analyze', why: 'checking the systemd units', optional: true },
-    { pkg: 'qemu-user-static', check: 'qemu-aarch64-static', why: 'running the agent on emulated ARM', optional: true },
-    { pkg: 'libc6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1', why: 'the C library of 64-bit ARM', optional: true },
-    { pkg: 'libstdc++6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', why: 'the C++ library of 64-bit ARM', optional: true },
-    { pkg: 'libc6-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3', why: 'the C library of 32-bit ARM', optional: true },
-    { pkg: 'libstdc++6-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/libstdc++.so.6', why: 'the C++ library of 32-bit ARM', optional: true },
-    { pkg: 'libatomic1-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/libatomic.so.1', why: 'the atomics library Node needs on 32-bit ARM', optional: true },
+    { pkg: 'qemu-user-static', check: 'qemu-aarch64-static', why: 'running the agent on emulated ARM', optional: true, arch: 'x64' },
+    { pkg: 'libc6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1', why: 'the C library of 64-bit ARM', optional: true, arch: 'x64' },
+    { pkg: 'libstdc++6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', why: 'the C++ library of 64-bit ARM', optional: true, arch: 'x64' },
+    { pkg: 'libc6-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3', why: 'the C library of 32-bit ARM', optional: true, arch: 'x64' },
+    { pkg: 'libstdc++6-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/libstdc++.so.6', why: 'the C++ library of 32-bit ARM', optional: true, arch: 'x64' },
+    { pkg: 'libatomic1-armhf-cross', check: '/usr/arm-linux-gnueabihf/lib/libatomic.so.1', why: 'the atomics library Node needs on 32-bit ARM', optional: true, arch: 'x64' },
   ],
 };
 
@@ -40,8 +41,8 @@ export function present(check, env = process.env) {
 }
 
 /** The needs of `command` ('start' or 'test') that are missing, in the table's order. */
-export function missingNeeds(command, env = process.env, isPresent = (check) => present(check, env)) {
+export function missingNeeds(command, env = process.env, isPresent = (check) => present(check, env), arch = process.arch) {
   const needs = NEEDS[command];
   if (needs === undefined) throw new Error(`unknown command ${JSON.stringify(command)} (one of ${Object.keys(NEEDS).join(', ')})`);
-  return needs.filter((n) => !(n.unless !== undefined && env[n.unless]) && !isPresent(n.check));
+  return needs.filter((n) => (n.arch === undefined || n.arch === arch) && !(n.unless !== undefined && env[n.unless]) && !isPresent(n.check));
 }

@@ -10,7 +10,7 @@ interface Need {
 }
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const { missingNeeds } = (await import(new URL('../../../scripts/system-deps.mjs', import.meta.url).href)) as {
-  missingNeeds(command: string, env: Record<string, string | undefined>, isPresent: (check: string) => boolean): Need[];
+  missingNeeds(command: string, env: Record<string, string | undefined>, isPresent: (check: string) => boolean, arch?: string): Need[];
 };
 const nothingInstalled = (): boolean => false;
 
@@ -21,9 +21,11 @@ test('npm start needs influxd unless INFLUX_URL points at an InfluxDB', () => {
 });
 
 test('npm test needs influxd, mosquitto and socat, and would like systemd-analyze and ARM emulation', () => {
-  const missing = missingNeeds('test', {}, nothingInstalled);
+  const missing = missingNeeds('test', {}, nothingInstalled, 'x64');
   assert.deepEqual(missing.filter((n) => !n.optional).map((n) => n.pkg), ['influxdb', 'mosquitto', 'socat']);
   for (const pkg of ['systemd', 'qemu-user-static', 'libc6-arm64-cross', 'libc6-armhf-cross']) assert.ok(missing.some((n) => n.pkg === pkg && n.optional), pkg);
+  // On a Pi the agent runs natively: no emulator to install.
+  assert.deepEqual(missingNeeds('test', {}, nothingInstalled, 'arm64').filter((n) => n.optional).map((n) => n.pkg), ['systemd']);
 });
 
 test('npm start and npm test run the check first, each for its own needs', () => {
