@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSerialLine, type AgentConfigInput, type ProcessorConfigInput } from '@tributary/firmware-schemas';
@@ -50,7 +51,7 @@ export interface AgentRun {
   readonly inInflux: number;
   /** Resident memory of the agent's process (the emulator's, under emulation) once every reading is in. */
   readonly agentRssMb: number;
-  /** Readings the agent took per second, from the first one seen to the last (MQTT backlog and serial lines at once). */
+  /** Readings the agent took per second once up: the MQTT backlog and the serial lines at once, until the last is counted. */
   readonly readingsPerS: number;
 }
 
@@ -78,6 +79,10 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
     const session = await mqtt.connectAsync(mosquitto.url, { clientId, clean: false });
     await session.subscribeAsync('sensors/+/telemetry', { qos: 1 });
     await session.endAsync();
+    // The agent reaches Mosquitto through a gate held shut until it is up, so the backlog drains
+    // on the clock, after start-up (seconds under emulation).
+    const gate = await gatedRelay(new URL(mosquitto.url));
+    stopping.unshift(() => gate.close());
     const publisher = await mqtt.connectAsync(mosquitto.url, { clean: true });
     const start = Date.now();
     const sends: Array<Promise<unknown>> = [];
@@ -92,7 +97,7 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
       agentId: 'rig',
       sources: [
         { type: 'serial', path: pty.agentEnd },
-        { type: 'mqtt', url: mosquitto.url, qos: 1, session: 'persistent' },
+        { type: 'mqtt', url: gate.url, qos: 1, session: 'persistent' },
       ],
       windows: { lengthMs: 60_000, allowedLatenessMs: 60_000, maxSeries: options.series + 100 },
       uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${brokerPort}` },
@@ -104,23 +109,18 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
     const agent = await startService('agent', options.agent, cliOf('@tributary/edge-agent'), agentConfig, dir, agentHttp, options.startTimeoutMs, ['--max-semi-space-size=4']);
     stopping.unshift(() => agent.stop(60_000));
     const accepted = async (): Promise<number> => metric(await scrape(`http://127.0.0.1:${agentHttp}/metrics`), 'tributary_agent_readings_accepted_total');
-    // Timed from the first reading seen to the last, so start-up (seconds under emulation) is left out.
-    let first: { at: number; readings: number } | undefined;
-    const progress = async (): Promise<number> => {
-      const n = await accepted();
-      if (first === undefined && n > 0) first = { at: Date.now(), readings: n };
-      return n;
-    };
     await waitFor('the serial port to be open', () => agent.logLines().some((l) => l.msg === 'serial port open'), options.startTimeoutMs);
+    const began = Date.now();
+    gate.open();
     const serial = await open(pty.deviceEnd, 'w');
     const written = (async () => {
       for (let i = 0; i < options.serialReadings; i++) await serial.write(encodeSerialLine({ device: `s-${i % 20}`, seq: i, ts: start + Math.floor(i / 20), values: { temperature: 21.5 } }));
       await serial.close();
     })();
     const sent = options.mqttReadings + options.serialReadings;
-    await waitFor(`the agent (${options.agent.label}) to take all ${sent} readings`, async () => (await progress()) >= sent, 300_000, 20);
+    await waitFor(`the agent (${options.agent.label}) to take all ${sent} readings`, async () => (await accepted()) >= sent, 300_000, 20);
     await written;
-    const readingsPerS = (sent - first!.readings) / Math.max(0.001, (Date.now() - first!.at) / 1000);
+    const readingsPerS = sent / ((Date.now() - began) / 1000);
     const agentRssMb = rssMb(agent.pid);
     const took = await accepted();
     await agent.stop(60_000);
@@ -138,6 +138,46 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
   } finally {
     for (const stop of stopping) await stop();
   }
+}
+
+/**
+ * A loopback TCP relay to `to` that takes connections at once but passes no byte either way until
+ * `open()` (then everything held, and on).
+ */
+async function gatedRelay(to: URL): Promise<{ url: string; open(): void; close(): Promise<void> }> {
+  let opened = false;
+  const waiting: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    client.pause();
+    const link = (): void => {
+      const broker = createConnection({ host: to.hostname, port: Number(to.port) });
+      for (const s of [client, broker]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      client.pipe(broker).on('close', () => client.destroy());
+      broker.pipe(client).on('close', () => broker.destroy());
+      client.resume();
+    };
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (opened) link();
+    else waiting.push(link);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    open: () => {
+      opened = true;
+      for (const link of waiting.splice(0)) link();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** VmRSS of a process, in MB (Linux /proc). */
