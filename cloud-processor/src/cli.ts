@@ -1,22 +1,34 @@
 #!/usr/bin/env node
 /**
- * tributary-cloud [--config processor.yaml]
- *
  * Runs the cloud processor (embedded MQTT broker by default) until SIGINT or SIGTERM. Without a
- * config file every default applies. A bad config names each bad key and value and exits with 2.
+ * config file every default applies. A bad command line or config names what is wrong and exits
+ * with 2.
  */
-import { parseArgs } from 'node:util';
+import { journalAware, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { CloudProcessor } from './cloud.js';
 import { loadProcessorConfig } from './config.js';
 
-const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+const USAGE = `usage: tributary-cloud [--config processor.yaml]
+
+Receives the agents' batches (embedded MQTT broker by default, or an external one; HTTP), detects
+anomalies, raises alerts and writes to InfluxDB, until SIGINT or SIGTERM.
+
+  -c, --config FILE   the config, YAML or JSON (README, "Configuration"); without it every
+                      default applies; keys can be overridden by TRIBUTARY_CLOUD_<KEY>__<KEY>=value
+  -h, --help          prints this and exits
+
+Exit status: 0 after a clean stop, 2 for a bad command line or config.
+`;
+
+const { values } = parseCommandLine('tributary-cloud', USAGE, { options: { config: { type: 'string', short: 'c' } } });
 const loaded = loadProcessorConfig(values.config);
 if (!loaded.ok) {
   process.stderr.write(`tributary-cloud: invalid config ${values.config ?? '(defaults)'}: ${loaded.error.message}\n`);
   process.exit(2);
 }
-const log = pino({ level: loaded.value.log.level });
+// Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
+const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
 const cloud = new CloudProcessor({ config: loaded.value, log });
 await cloud.start();
 

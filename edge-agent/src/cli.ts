@@ -3,20 +3,32 @@
  * (The shebang caps V8's young generation at 4 MB a semi-space: on a Pi it keeps the agent near
  * 100 MB resident with 10,000 series instead of about 130 MB; `npm run bench:edge` shows both.)
  *
- * tributary-agent --config agent.yaml [--state-dir DIR]
- * tributary-agent --list-ports
- *
  * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
- * cloud's acks. A bad config prints every bad key with its value and exits with status 2.
+ * cloud's acks. A bad command line or config prints what is wrong and exits with status 2.
  */
-import { parseArgs } from 'node:util';
+import { commandLineError, journalAware, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { EdgeAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { serveStatus } from './http.js';
 import { listSerialPorts } from './sources/serial-ports.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: tributary-agent --config agent.yaml [--state-dir DIR]
+       tributary-agent --list-ports
+
+Reads sensors (serial ports, MQTT), aggregates their readings into windows and forwards them to
+the cloud processor, until SIGINT or SIGTERM (which flush the open windows).
+
+  -c, --config FILE     the config, YAML or JSON (README, "Configuration"); keys can be
+                        overridden by TRIBUTARY_AGENT_<KEY>__<KEY>=value
+      --state-dir DIR   where the spool and seq live (overrides stateDir)
+      --list-ports      lists the serial ports and exits
+  -h, --help            prints this and exits
+
+Exit status: 0 after a clean stop, 2 for a bad command line or config.
+`;
+
+const { values } = parseCommandLine('tributary-agent', USAGE, {
   options: { config: { type: 'string', short: 'c' }, 'state-dir': { type: 'string' }, 'list-ports': { type: 'boolean', default: false } },
 });
 if (values['list-ports']) {
@@ -25,17 +37,15 @@ if (values['list-ports']) {
   for (const p of ports) process.stdout.write(`${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`);
   process.exit(0);
 }
-if (values.config === undefined) {
-  process.stderr.write('usage: tributary-agent --config agent.yaml [--state-dir DIR] | --list-ports\n');
-  process.exit(2);
-}
+if (values.config === undefined) commandLineError('tributary-agent', USAGE, '--config is required');
 const loaded = loadAgentConfig(values.config);
 if (!loaded.ok) {
   process.stderr.write(`tributary-agent: invalid config ${values.config}: ${loaded.error.message}\n`);
   process.exit(2);
 }
 const config = loaded.value;
-const log = pino({ level: config.log.level, base: { agent: config.agentId } });
+// Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
+const log = pino({ level: config.log.level, base: { agent: config.agentId } }, journalAware(pino.destination(1)));
 const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
 await agent.start();
 const http = config.http

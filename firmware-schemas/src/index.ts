@@ -25,3 +25,5 @@ export * from './runtime/redact-url.js';
 export * from './runtime/mqtt-options.js';
 export * from './runtime/mqtt-packet-limit.js';
 export * from './runtime/throttle.js';
+export * from './runtime/command-line.js';
+export * from './runtime/journal.js';

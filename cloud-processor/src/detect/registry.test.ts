@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { rawPoint } from './detector.js';
-import { detectorPlans, DetectorConfigError } from './registry.js';
+import { createDetector, detectorPlans, DetectorConfigError, type DetectorPlan } from './registry.js';
 
 test('the processor config defaults to the ensemble, which needs no settings', () => {
   const config = ProcessorConfigSchema.parse({});
@@ -36,4 +36,15 @@ test('an unknown detector or a bad setting is a typed error naming the key', () 
     () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyWindow: 96 } } } } }).detection),
     (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.settings\.historyWindow: unknown key \(expected one of .*historyWindows/.test(e.message),
   );
+});
+
+test('another default detector starts from its own settings, not the ensemble defaults the processor gives', () => {
+  const plans = detectorPlans(ProcessorConfigSchema.parse({ detection: { detector: 'robust-zscore', metrics: { co2: { detector: 'ensemble' }, humidity: { sensitivity: 2 } } } }).detection);
+  assert.equal(plans('temperature').name, 'robust-zscore');
+  assert.equal(plans('humidity').name, 'robust-zscore');
+  // A metric back on the ensemble gets the processor's ensemble settings, not the ensemble's NAB defaults.
+  assert.equal(plans('co2').name, 'ensemble');
+  const state = (plan: DetectorPlan): string => JSON.stringify(plan.create().snapshot());
+  assert.equal(state(plans('co2')), state(detectorPlans(ProcessorConfigSchema.parse({}).detection)('co2')));
+  assert.notEqual(state(plans('co2')), JSON.stringify(createDetector('ensemble', {}).snapshot()));
 });

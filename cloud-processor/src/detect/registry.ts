@@ -1,4 +1,4 @@
-import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
+import { DEFAULT_DETECTION_SETTINGS, unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { Detector, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
@@ -76,17 +76,20 @@ function plan(choice: { detector: string; settings: Record<string, unknown>; sen
  * of it. A bad name or setting is a DetectorConfigError naming the key.
  */
 export function detectorPlans(detection: DetectionConfig): (metric: string) => DetectorPlan {
-  const fallback = plan(detection, 'detection');
+  // The processor's default settings are the ensemble's; any other detector starts from its own.
+  const defaultSettings = (name: string): Record<string, unknown> => (name === DEFAULT_DETECTOR ? DEFAULT_DETECTION_SETTINGS : {});
+  const settings = detection.settings ?? defaultSettings(detection.detector);
+  const fallback = plan({ ...detection, settings }, 'detection');
   const byMetric = new Map<string, DetectorPlan>();
   for (const [metric, override] of Object.entries(detection.metrics)) {
-    const sameDetector = override.detector === undefined || override.detector === detection.detector;
+    const detector = override.detector ?? detection.detector;
     byMetric.set(
       metric,
       plan(
         {
-          detector: override.detector ?? detection.detector,
+          detector,
           // Settings are inherited only when the detector is the same one.
-          settings: override.settings ?? (sameDetector ? detection.settings : {}),
+          settings: override.settings ?? (detector === detection.detector ? settings : defaultSettings(detector)),
           sensitivity: override.sensitivity ?? detection.sensitivity,
         },
         `detection.metrics.${metric}`,

@@ -1,17 +1,9 @@
 #!/usr/bin/env node
-/**
- * Scores anomaly detectors the NAB way.
- *
- *   node dist/nab/cli.js --results results.csv       score a results file (file,row,score)
- *   node dist/nab/cli.js --detector ensemble         run a registered detector, strict streaming
- *        [--config '{"refractoryPoints":50}']        its config (JSON; defaults fill the rest)
- *        [--write results.csv]                       also write its scores as a results file
- *   --nab-dir DIR                                    the NAB folder (default $NAB_DIR or ../shared/nab)
- */
+/** Scores anomaly detectors the NAB way (usage below). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLineError, parseCommandLine } from '@tributary/firmware-schemas';
 import { detectors, type DetectorName } from '../detect/registry.js';
 import { defaultNabDir, loadCorpus, scoresFromResults } from './corpus.js';
 import { parseResultsCsv } from './csv.js';
@@ -21,9 +13,23 @@ import { scoreAll, type ScoredFile } from './score.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-function main(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
+const USAGE = `usage: node cloud-processor/dist/nab/cli.js --results results.csv [--nab-dir DIR]
+       node cloud-processor/dist/nab/cli.js --detector NAME [--config JSON] [--write results.csv] [--nab-dir DIR]
+
+Scores anomaly detectors the NAB way (standard, low FP and low FN profiles).
+
+  --results FILE     scores a results file (file,row,score)
+  --detector NAME    runs a registered detector over the corpus, strict streaming
+  --config JSON      its settings (JSON; defaults fill the rest), e.g. '{"refractoryPoints":50}'
+  --write FILE       also writes its scores as a results file
+  --nab-dir DIR      the NAB folder (default $NAB_DIR or ../shared/nab)
+  -h, --help         prints this and exits
+
+Exit status: 0 when scored, 2 for a bad command line.
+`;
+
+function main(): number {
+  const { values } = parseCommandLine('nab', USAGE, {
     options: {
       results: { type: 'string' },
       detector: { type: 'string' },
@@ -32,10 +38,7 @@ function main(argv: string[]): number {
       'nab-dir': { type: 'string' },
     },
   });
-  if (!values.results === !values.detector) {
-    process.stderr.write('usage: nab --results FILE | --detector NAME [--config JSON] [--write FILE] [--nab-dir DIR]\n');
-    return 2;
-  }
+  if (!values.results === !values.detector) commandLineError('nab', USAGE, 'give either --results or --detector');
   const corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
   let files: ScoredFile[];
   let label: string;
@@ -49,7 +52,13 @@ function main(argv: string[]): number {
       process.stderr.write(`unknown detector ${JSON.stringify(name)}; known: ${Object.keys(detectors).join(', ')}\n`);
       return 2;
     }
-    const parsed = entry.config.safeParse(JSON.parse(values.config));
+    let settings: unknown;
+    try {
+      settings = JSON.parse(values.config);
+    } catch (err) {
+      commandLineError('nab', USAGE, `--config is not JSON: ${(err as Error).message}`);
+    }
+    const parsed = entry.config.safeParse(settings);
     if (!parsed.success) {
       process.stderr.write(`bad --config for ${name}: ${parsed.error?.message}\n`);
       return 2;
@@ -67,4 +76,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = main();

@@ -1,12 +1,5 @@
 #!/usr/bin/env node
 /**
- * tributary-replay influx [--url http://127.0.0.1:8086] [--database tributary] [--metric temperature]...
- *                  [--device th-0042] [--from 2026-11-20T00:00Z] [--to …] [--labels labels.jsonl]
- * tributary-replay csv FILE.csv... [--nab DIR]
- *   common: [--config processor.yaml] [--json]
- *   influx reads where the processor config writes (its url, database or bucket, and credentials)
- *   unless --url or --database say otherwise; the credentials go only to the server of influx.url.
- *
  * Backtest: feeds stored windows (from InfluxDB) or `timestamp,value` rows (CSV, the NAB format)
  * through the processor's own detection and alert code, and prints the alert transitions that
  * would have fired. Given simulator ground truth (--labels), prints precision, recall, F1 and
@@ -14,8 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { decodeGroundTruth, formatScore, redactUrl, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
+import { commandLineError, decodeGroundTruth, formatScore, parseCommandLine, redactUrl, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
 import { loadProcessorConfig } from '../config.js';
 import { detectorPlans } from '../detect/registry.js';
 import { influxAuthHeaders } from '../influx/target.js';
@@ -25,6 +17,25 @@ import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
 import { fromCsv, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
+
+const USAGE = `usage: tributary-replay influx [--url http://127.0.0.1:8086] [--database tributary] [--metric NAME]...
+                        [--device ID] [--from 2026-11-20T00:00Z] [--to TIME] [--labels labels.jsonl]
+       tributary-replay csv FILE.csv... [--nab DIR]
+  common: [--config processor.yaml] [--json]
+
+Replays stored windows (influx) or timestamp,value rows (csv, the NAB format) through the
+processor's detection and alert code and prints the alerts that would have fired.
+
+  influx           reads where the processor config writes (its url, database or bucket and
+                   credentials) unless --url or --database say otherwise; the credentials go only
+                   to the server of influx.url
+  --labels FILE    simulator ground truth: prints precision, recall, F1 and delay per kind
+  --nab DIR        the NAB folder: prints the NAB scores of the CSV files
+  --json           alerts as JSON lines
+  -h, --help       prints this and exits
+
+Exit status: 0 when the replay ran, 2 for a bad command line, config or input.
+`;
 
 function die(message: string): never {
   process.stderr.write(`tributary-replay: ${message}\n`);
@@ -41,11 +52,8 @@ function time(name: string, text: string | undefined): number | undefined {
 const stamp = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const line = (a: AlertEvent): string => `${stamp(a.at)}  ${a.state.toUpperCase().padEnd(8)} ${a.severity.padEnd(8)} ${a.device} ${a.metric} [${a.detector}]  ${a.message}`;
 
-const [mode, ...rest] = process.argv.slice(2);
-if (mode !== 'influx' && mode !== 'csv') die('usage: tributary-replay influx|csv [options] (see the comment at the top of replay/cli.ts)');
-const { values, positionals } = parseArgs({
-  args: rest,
-  allowPositionals: mode === 'csv',
+const { values, positionals } = parseCommandLine('tributary-replay', USAGE, {
+  allowPositionals: true,
   options: {
     config: { type: 'string' },
     // Unset: the processor config's (whose defaults are http://127.0.0.1:8086 and tributary).
@@ -60,12 +68,14 @@ const { values, positionals } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
+const [mode, ...csvFiles] = positionals;
+if (mode !== 'influx' && mode !== 'csv') commandLineError('tributary-replay', USAGE, mode === undefined ? 'say influx or csv' : `unknown command ${JSON.stringify(mode)} (influx or csv)`);
+if (mode === 'influx' && csvFiles.length > 0) commandLineError('tributary-replay', USAGE, `influx takes no files (got ${JSON.stringify(csvFiles[0])})`);
 const loaded = loadProcessorConfig(values.config);
 if (!loaded.ok) die(`invalid config ${values.config ?? '(defaults)'}: ${loaded.error.message}`);
 const config = loaded.value;
 
 let input: ReplayInput;
-const csvFiles = positionals;
 if (mode === 'influx') {
   const url = values.url ?? config.influx.url;
   if (!URL.canParse(url)) die(`--url ${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:8086)`);
@@ -77,7 +87,7 @@ if (mode === 'influx') {
   input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');
-  input = new Map(csvFiles.map((f) => [fromCsv(f).name, fromCsv(f).points]));
+  input = new Map(csvFiles.map((f) => fromCsv(f)).map((c) => [c.name, c.points]));
 }
 
 const result = replay(config, input);

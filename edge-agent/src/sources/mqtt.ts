@@ -50,6 +50,8 @@ export class MqttSource implements Source {
       });
     });
     client.on('close', () => {
+      // stop() forgets the client before ending it: a close it asked for is no loss.
+      if (this.client !== client) return;
       if (!wasDown) this.log.warn({ url: redactUrl(this.config.url) }, 'telemetry broker connection lost; reconnecting');
       wasDown = true;
     });

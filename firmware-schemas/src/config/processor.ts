@@ -140,7 +140,11 @@ export const DetectorOverride = z.object({
 export const DEFAULT_DETECTION_SETTINGS = { calibration: { warmupPoints: 24, rampPoints: 24 }, novelty: { memorySize: 128 }, volatility: false };
 
 export const DetectionConfig = DetectorChoice.extend({
-  settings: z.record(z.string(), z.unknown()).default(DEFAULT_DETECTION_SETTINGS),
+  /**
+   * Unset: DEFAULT_DETECTION_SETTINGS when the detector is the ensemble, else the detector's own
+   * defaults (the ensemble's members' settings mean nothing to another detector).
+   */
+  settings: z.record(z.string(), z.unknown()).optional(),
   /** Per metric name: a different detector, settings or sensitivity (unset keys: the choice above). */
   metrics: z.record(MetricName, DetectorOverride).default({}),
   /**

@@ -10,15 +10,31 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { anomalyKinds, parseDuration, type AnomalyKind } from '@tributary/device-simulator';
+import { parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { INFLUXD_MISSING, startInfluxd, type Influxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
 import { which } from '../harness/which.js';
 import { formatAlert, formatSummary } from './format.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm start [-- --realtime] [-- --devices 50 --duration 1d --seconds 60 --seed 1]
+
+The whole pipeline on this machine: a simulated fleet, an edge agent, the cloud processor and
+InfluxDB (INFLUX_URL, or a private influxd). Plays the simulated day that just ended in about a
+minute and prints a summary.
+
+  --realtime          runs in real time until Ctrl-C instead
+  --devices N         simulated devices (50)
+  --duration 1d       simulated time to play (1d)
+  --seconds 60        wall-clock seconds to play it in (60)
+  --seed N            the fleet's random seed (1)
+  --anomalies a,b     anomaly kinds to inject (all: ${anomalyKinds.join(',')})
+  --log-level LEVEL   the pipeline's log level (error)
+  -h, --help          prints this and exits
+`;
+
+const { values } = parseCommandLine('npm start', USAGE, {
   options: {
     realtime: { type: 'boolean', default: false },
     devices: { type: 'string', default: '50' },

@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { startMosquitto } from '../harness/mosquitto.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
+import { recordWarnings } from '../harness/warnings.js';
 
 const MESSAGES = 3_000;
 
@@ -143,4 +144,23 @@ test('the MQTT source acks every QoS 1 message once, in the order received, and 
   await new Promise((resolve) => setTimeout(resolve, 500));
   await again.stop();
   assert.equal(counters.get('messages_received'), 2 * MESSAGES, 'no message was redelivered after the stop');
+});
+
+test('the MQTT source warns when its broker goes away, and not when it is stopped', { timeout: 30_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const config = MqttSourceConfig.parse({ type: 'mqtt', url: broker.url });
+  const warnings: string[] = [];
+  const source = new MqttSource(config, pipeline().pipeline, recordWarnings(warnings), 'stop-agent');
+  await source.start();
+  await source.ready();
+  await source.stop();
+  assert.deepEqual([...warnings], [], 'a clean stop is not a lost connection');
+
+  const lost = new MqttSource(config, pipeline().pipeline, recordWarnings(warnings), 'lost-agent');
+  await lost.start();
+  await lost.ready();
+  await broker.kill();
+  await waitFor('the lost connection to be reported', () => warnings.some((w) => w.startsWith('telemetry broker connection lost')));
+  await lost.stop();
 });

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const dist = (pkg: string, file: string): string => fileURLToPath(new URL(file, import.meta.resolve(pkg)));
+
+/** Every command a user runs, by the name the README gives it, and how it is started. */
+const clis = [
+  { name: 'tributary-agent', argv: [dist('@tributary/edge-agent', './cli.js')] },
+  { name: 'tributary-cloud', argv: [dist('@tributary/cloud-processor', './cli.js')] },
+  { name: 'tributary-replay', argv: [dist('@tributary/cloud-processor', './replay/cli.js')] },
+  { name: 'tributary-replay csv', argv: [dist('@tributary/cloud-processor', './replay/cli.js'), 'csv'] },
+  { name: 'nab runner', argv: [dist('@tributary/cloud-processor', './nab/cli.js')] },
+  { name: 'tributary-sim', argv: [dist('@tributary/device-simulator', './cli.js')] },
+  { name: 'tributary-sim run', argv: [dist('@tributary/device-simulator', './cli.js'), 'run'] },
+  { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },
+  { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../demo/main.js', import.meta.url))] },
+];
+
+const run = (argv: string[]) => spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: 30_000 });
+
+for (const cli of clis) {
+  test(`${cli.name} --help prints its usage and exits 0`, () => {
+    const r = run([...cli.argv, '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /usage:|^tributary-sim (run|score)/);
+    assert.match(r.stdout, /--help|--\w+/);
+    assert.equal(r.stderr, '');
+  });
+
+  test(`${cli.name} with an unknown flag names it and exits 2`, () => {
+    const r = run([...cli.argv, '--frobnicate']);
+    assert.equal(r.status, 2, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /--frobnicate/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('tributary-cloud with a detector setting it cannot use exits 2 naming the key, without a stack trace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+  const config = join(dir, 'processor.yaml');
+  writeFileSync(config, 'detection: { detector: robust-zscore, metrics: { co2: { detector: magic } } }\n');
+  const r = run([dist('@tributary/cloud-processor', './cli.js'), '--config', config]);
+  assert.equal(r.status, 2, `${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, /invalid config .*detection\.metrics\.co2\.detector: unknown detector "magic"/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
