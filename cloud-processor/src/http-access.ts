@@ -68,7 +68,9 @@ export class HttpAccess {
       return { ok: true, uploader: { agent: bound, proven: true } };
     }
     if (this.shared === undefined || !timingSafeEqual(presented, this.shared)) return { ok: false, status: 401, reason: `unknown bearer token${claimed === undefined ? '' : ` (as ${claimed})`}` };
-    if (claimed !== undefined && this.withOwnToken.has(claimed)) return { ok: false, status: 403, reason: `the shared token may not post as ${claimed}, which has a token of its own` };
+    // The named agent is then held to its batch's (ForeignAgentError), so it must be named.
+    if (claimed === undefined) return { ok: false, status: 403, reason: 'the shared token must name its agent (x-tributary-agent)' };
+    if (this.withOwnToken.has(claimed)) return { ok: false, status: 403, reason: `the shared token may not post as ${claimed}, which has a token of its own` };
     return { ok: true, uploader: { agent: claimed, proven: false } };
   }
 

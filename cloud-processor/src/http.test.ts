@@ -72,7 +72,7 @@ test('over the size limit: 413; backlog full: 503 with Retry-After; wrong token:
     await gate;
     return { v: 1, agent: 'a', seq: 1, status: 'ok' };
   }, { token: 'secret' });
-  const auth = { authorization: 'Bearer secret' };
+  const auth = { authorization: 'Bearer secret', 'x-tributary-agent': 'a' };
   assert.equal((await post('x'.repeat(2000), auth)).status, 413);
   assert.equal((await post('{}')).status, 401);
   const first = post('{}', auth); // being processed
@@ -112,12 +112,14 @@ test('a token per agent: the batch goes in as that agent; another agent’s name
   assert.equal((await post('{}', as('token-of-gw-a-123456', 'gw-b'))).status, 403);
   assert.equal((await post('{}', as('shared', 'gw-a'))).status, 403, 'the shared token may not post as an agent with its own');
   assert.equal((await post('{}', as('shared', 'gw-b'))).status, 200, 'but as one without');
+  assert.equal((await post('{}', as('shared'))).status, 403, 'naming it: the batch is held to the agent named');
   assert.equal((await post('{}', as('read-token-123456789', 'gw-b'))).status, 401, 'the read token does not upload');
   assert.equal((await post('{}', as('token-of-gw-a-12345', 'gw-a'))).status, 401);
   assert.equal((await post('{}')).status, 401);
   assert.deepEqual(forbidden, [
     '403 the token of gw-a may not post as gw-b',
     '403 the shared token may not post as gw-a, which has a token of its own',
+    '403 the shared token must name its agent (x-tributary-agent)',
     '401 unknown bearer token (as gw-b)',
     '401 unknown bearer token (as gw-a)',
     '401 no bearer token',

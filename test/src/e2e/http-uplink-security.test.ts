@@ -159,6 +159,7 @@ test('a token bound to one agent cannot post as another: 403, counted, nothing w
     { as: 'token of gw-a, header of gw-a, batch of gw-b', token: TOKEN_A, header: 'gw-a', agent: 'gw-b', status: 403 },
     { as: 'token of gw-a, no header, batch of gw-b', token: TOKEN_A, header: undefined, agent: 'gw-b', status: 403 },
     { as: 'shared token, as gw-b (which has its own)', token: SHARED, header: 'gw-b', agent: 'gw-b', status: 403 },
+    { as: 'shared token, no header, batch of gw-b', token: SHARED, header: undefined, agent: 'gw-b', status: 403 },
     { as: 'an unknown token', token: 'not-a-token-of-anyone', header: 'gw-b', agent: 'gw-b', status: 401 },
     { as: 'no token', token: undefined, header: 'gw-b', agent: 'gw-b', status: 401 },
   ];
