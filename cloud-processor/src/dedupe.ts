@@ -54,14 +54,16 @@ export interface DedupeSnapshot {
  */
 export class Dedupe {
   private readonly agents = new Map<string, AgentState>();
+  private readonly maxSeqGap: number;
   private changed = false;
 
   constructor(
     private readonly window: number,
     private readonly maxAgents = 100_000,
-    private readonly maxSeqGap = Math.floor(window / 2),
+    maxSeqGap?: number,
   ) {
-    if (maxSeqGap > window / 2) throw new RangeError(`maxSeqGap ${maxSeqGap} is over half the window (${window})`);
+    this.maxSeqGap = maxSeqGap ?? Math.floor(window / 2);
+    if (this.maxSeqGap > window / 2) throw new RangeError(`maxSeqGap ${this.maxSeqGap} is over half the window (${window})`);
   }
 
   /** True when this batch was written before; counts it as a duplicate. */

@@ -125,4 +125,5 @@ test('dedupe.maxSeqGap may be at most half the window', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /dedupe\.maxSeqGap: must be at most half of dedupe\.windowSize/);
   assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256, maxSeqGap: 128 } }).ok);
+  assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256 } }).ok, 'unset, it is half the window');
 });

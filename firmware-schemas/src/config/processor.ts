@@ -263,15 +263,15 @@ export const ProcessorConfigSchema = z.object({
       windowSize: z.number().int().min(64).max(1 << 20).default(1024),
       /**
        * A batch more than this past its agent's highest seq (or a window below it) is tracked apart,
-       * counted (`batches_tracked_apart`) and logged as an error; at most windowSize / 2, so no one
-       * batch can push an agent's recent seqs out of its window.
+       * counted (`batches_tracked_apart`) and logged as an error; at most (and by default) half of
+       * windowSize, so no one batch can push an agent's recent seqs out of its window.
        */
-      maxSeqGap: z.number().int().min(1).default(512),
+      maxSeqGap: z.number().int().min(1).optional(),
       maxAgents: z.number().int().min(1).default(100_000),
       /** How often the dedupe state is written to stateDir (it is also written on stop). */
       persistIntervalMs: PositiveMs.default(1_000),
     })
-    .refine((d) => d.maxSeqGap <= d.windowSize / 2, { path: ['maxSeqGap'], message: 'must be at most half of dedupe.windowSize' })
+    .refine((d) => d.maxSeqGap === undefined || d.maxSeqGap <= d.windowSize / 2, { path: ['maxSeqGap'], message: 'must be at most half of dedupe.windowSize' })
     .prefault({}),
   detection: DetectionConfig.prefault({}),
   alerts: AlertsConfig.prefault({}),
