@@ -39,6 +39,8 @@ export class CloudProcessor {
   readonly intake: Intake;
   readonly detection: Detection;
   private readonly problems = new ProblemReport();
+  /** Like `problems`, logged as errors: they may mean lost batches or someone posting as an agent. */
+  private readonly alarms = new ProblemReport();
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
   private readonly sinks: AlertSink[] = [];
   private readonly webhooks: WebhookSink[];
@@ -65,9 +67,12 @@ export class CloudProcessor {
       count: (name, by) => this.counters.inc(name, by),
       onRefused: (example) => this.problems.note('influx_refused', example),
     });
-    this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents);
+    this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
-    this.dedupe.restore(readState(this.dedupeFile));
+    const dedupeState = readState(this.dedupeFile);
+    const version = this.dedupe.restore(dedupeState);
+    if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
+    else if (version !== undefined) log.info({ file: this.dedupeFile, agents: this.dedupe.stats().length, version }, 'dedupe state restored');
     this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => {
       this.counters.inc('series_evicted');
       this.problems.note('series_evicted', `detection.maxSeries ${config.detection.maxSeries} reached: the least recently seen series' baseline was dropped`);
@@ -94,6 +99,7 @@ export class CloudProcessor {
       counters: this.counters,
       problems: this.problems,
       onAlert: (alert) => this.publish(alert),
+      onTrackedApart: (what) => this.alarms.note('batch_tracked_apart', what),
     });
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => processor.process(payload, agent));
     this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
@@ -181,10 +187,20 @@ export class CloudProcessor {
         onAckSent,
         onRefused: (status, reason) => {
           this.counters.inc('http_uploads_refused');
-          this.problems.note(status === 413 ? 'http_upload_too_large' : 'http_upload_busy', reason);
+          this.problems.note(status === 413 ? 'http_upload_too_large' : status === 429 ? 'http_upload_agent_busy' : 'http_upload_busy', reason);
+        },
+        onForbidden: (_status, reason) => {
+          this.counters.inc('http_uploads_forbidden');
+          this.problems.note('http_upload_forbidden', reason);
+        },
+        onReadRefused: (path) => {
+          this.counters.inc('http_reads_refused');
+          this.problems.note('http_read_refused', `GET ${path} without the read token`);
         },
       });
-      log.info({ port: this.http.port }, 'HTTP listening');
+      const { agents, token } = config.http;
+      log.info({ port: this.http.port, agentTokens: agents.length }, 'HTTP listening');
+      if (token !== undefined) log.warn({ agentsWithOwnToken: agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
     this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
@@ -239,9 +255,10 @@ export class CloudProcessor {
 
   /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */
   metrics(): string {
-    const lines = [this.counters.toPrometheus('tributary_cloud'), '# TYPE tributary_cloud_agent_duplicate_batches_total counter', '# TYPE tributary_cloud_agent_missing_seqs gauge'];
+    const lines = [this.counters.toPrometheus('tributary_cloud'), '# TYPE tributary_cloud_agent_duplicate_batches_total counter', '# TYPE tributary_cloud_agent_missing_seqs gauge', '# TYPE tributary_cloud_agent_seq_streams gauge'];
     for (const a of this.dedupe.stats()) {
-      lines.push(`tributary_cloud_agent_duplicate_batches_total{agent="${a.agent}"} ${a.duplicates}`, `tributary_cloud_agent_missing_seqs{agent="${a.agent}"} ${a.gaps}`);
+      const agent = `{agent="${a.agent}"}`;
+      lines.push(`tributary_cloud_agent_duplicate_batches_total${agent} ${a.duplicates}`, `tributary_cloud_agent_missing_seqs${agent} ${a.gaps}`, `tributary_cloud_agent_seq_streams${agent} ${a.streams}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -262,6 +279,7 @@ export class CloudProcessor {
 
   private reportProblems(): void {
     for (const p of this.problems.drain()) this.options.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+    for (const p of this.alarms.drain()) this.options.log.error({ reason: p.reason, count: p.count, example: p.example }, 'batches tracked apart from their agent’s seqs');
     // Alert transitions the sinks dropped at their bounds since the last report (the totals are in /metrics).
     const webhook = this.webhookTotal('dropped');
     const mqtt = this.ingest?.dropped ?? 0;

@@ -1,15 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
-import type { Intake } from './ingest/intake.js';
+import { HttpAccess, type HttpCredentials } from './http-access.js';
+import { ForeignAgentError, type Intake } from './ingest/intake.js';
+import { UploadSlots } from './upload-slots.js';
 
-export interface CloudHttpOptions {
+export interface CloudHttpOptions extends HttpCredentials {
   readonly host: string;
   readonly port: number;
-  /** When set, POST /api/v1/batches needs `Authorization: Bearer <token>`. */
-  readonly token?: string | undefined;
   readonly maxBatchBytes: number;
   readonly maxConcurrentUploads: number;
+  readonly maxUploadsPerAgent: number;
   readonly maxConnections: number;
   readonly requestTimeoutMs: number;
   readonly intake: Intake;
@@ -18,8 +19,12 @@ export interface CloudHttpOptions {
   /** Extra read-only routes (GET path → JSON body). */
   readonly routes?: Readonly<Record<string, () => unknown>>;
   readonly onAckSent: () => void;
-  /** A batch upload answered 413 or 503 before it reached the intake, and why (counted and reported). */
-  readonly onRefused: (status: 413 | 503, reason: string) => void;
+  /** A batch upload answered 413, 429 or 503 before it reached the intake, and why (counted and reported). */
+  readonly onRefused: (status: 413 | 429 | 503, reason: string) => void;
+  /** A batch upload refused for its credentials: 401 (no or unknown token) or 403 (posting as another agent), and why. */
+  readonly onForbidden: (status: 401 | 403, reason: string) => void;
+  /** A GET of /metrics or /api/* without the read token. */
+  readonly onReadRefused: (path: string) => void;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -38,15 +43,23 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | und
   return Buffer.concat(chunks);
 }
 
+interface State {
+  readonly access: HttpAccess;
+  readonly slots: UploadSlots;
+  /** GET path → JSON body; a Map, since the path is the client's. */
+  readonly routes: ReadonlyMap<string, () => unknown>;
+}
+
 /**
  * The cloud's HTTP side: the batch uplink for sites where MQTT is blocked (POST /api/v1/batches,
  * answered with the ack only after the write; 503 + Retry-After while the backlog is full),
- * `/metrics`, `/health` and read-only JSON routes.
+ * `/metrics`, `/health` and read-only JSON routes. With credentials (see HttpAccess) an upload
+ * needs a token, and /metrics and /api/* the read token; /health is always open.
  */
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
-  const uploads = { reading: 0 };
+  const state: State = { access: new HttpAccess(o), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})) };
   const server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) }, (req, res) => {
-    void handle(o, req, res, uploads).catch(() => {
+    void handle(o, req, res, state).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
   });
@@ -58,54 +71,74 @@ export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Ser
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, uploads: { reading: number }): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'POST' && path === '/api/v1/batches') {
-    if (o.token !== undefined && req.headers.authorization !== `Bearer ${o.token}`) return json(res, 401, { error: 'missing or wrong bearer token' });
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = `batch over ${o.maxBatchBytes} bytes`;
-    if (declared > o.maxBatchBytes) return refuse(o, res, 413, tooLarge);
-    if (uploads.reading >= o.maxConcurrentUploads) return refuse(o, res, 503, `${o.maxConcurrentUploads} uploads already being read (http.maxConcurrentUploads)`);
-    uploads.reading++;
-    let body: Buffer | undefined;
-    try {
-      body = await readBody(req, o.maxBatchBytes);
-    } finally {
-      uploads.reading--;
-    }
-    if (body === undefined) return refuse(o, res, 413, tooLarge);
-    const agentHeader = req.headers['x-tributary-agent'];
-    const agent = typeof agentHeader === 'string' && AGENT_ID_PATTERN.test(agentHeader) ? agentHeader : undefined;
-    const pending = o.intake.tryAdmit(body, agent);
-    if (pending === undefined) return refuse(o, res, 503, 'write backlog full');
-    let ack;
-    try {
-      ack = await pending;
-    } catch {
-      return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });
-    }
-    // No ack: a batch of a newer version, or a copy of one still being written; the agent sends it again later.
-    if (ack === undefined) return json(res, 400, { error: 'no ack for this batch now (a newer batch version, or a copy of a batch still being written)' });
-    o.onAckSent();
-    return json(res, ack.status === 'rejected' ? 422 : 200, ack);
-  }
-  if (req.method === 'GET' && path === '/metrics') {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(o.metrics());
-    return;
-  }
+async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, state: State): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (req.method === 'POST' && path === '/api/v1/batches') return upload(o, req, res, state);
   if (req.method === 'GET' && path === '/health') {
     const h = o.health();
     return json(res, h.ok ? 200 : 503, h);
   }
-  const route = req.method === 'GET' && path !== undefined ? o.routes?.[path] : undefined;
-  if (route) return json(res, 200, route());
-  json(res, 404, { error: 'not found' });
+  const route = req.method !== 'GET' ? undefined : path === '/metrics' ? o.metrics : state.routes.get(path);
+  if (route === undefined) return json(res, 404, { error: 'not found' });
+  if (!state.access.mayRead(req.headers.authorization)) {
+    o.onReadRefused(path);
+    return json(res, 401, { error: 'missing or wrong bearer token (http.readToken)' }, { 'www-authenticate': 'Bearer' });
+  }
+  if (path === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(o.metrics());
+    return;
+  }
+  json(res, 200, route());
 }
 
-/** Answers a batch upload 413, or 503 with Retry-After, and reports it. */
-function refuse(o: CloudHttpOptions, res: ServerResponse, status: 413 | 503, reason: string): void {
+/** POST /api/v1/batches: who posts, a slot to read the body in, the intake, and the ack as the answer. */
+async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, { access, slots }: State): Promise<void> {
+  const header = req.headers['x-tributary-agent'];
+  const claimed = typeof header === 'string' && AGENT_ID_PATTERN.test(header) ? header : undefined;
+  const allowed = access.upload(req.headers.authorization, claimed);
+  if (!allowed.ok) return forbid(o, res, allowed.status, allowed.reason);
+  const { uploader } = allowed;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = `batch over ${o.maxBatchBytes} bytes`;
+  if (declared > o.maxBatchBytes) return refuse(o, res, 413, tooLarge);
+  const slotOf = uploader.agent ?? '';
+  const noSlot = slots.take(slotOf);
+  if (noSlot) return refuse(o, res, noSlot.status, noSlot.reason);
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req, o.maxBatchBytes);
+  } finally {
+    slots.release(slotOf);
+  }
+  if (body === undefined) return refuse(o, res, 413, tooLarge);
+  const pending = o.intake.tryAdmit(body, uploader.agent);
+  if (pending === undefined) return refuse(o, res, 503, 'write backlog full');
+  let ack;
+  try {
+    ack = await pending;
+  } catch (err) {
+    if (err instanceof ForeignAgentError) {
+      const who = uploader.proven ? `the token of ${uploader.agent}` : `a request as ${uploader.agent}`;
+      return forbid(o, res, 403, `${who} may not post as ${err.batchAgent} (its batch says so)`);
+    }
+    return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });
+  }
+  // No ack: a batch of a newer version, or a copy of one still being written; the agent sends it again later.
+  if (ack === undefined) return json(res, 400, { error: 'no ack for this batch now (a newer batch version, or a copy of a batch still being written)' });
+  o.onAckSent();
+  return json(res, ack.status === 'rejected' ? 422 : 200, ack);
+}
+
+/** Answers a batch upload 401 or 403 and reports it; the body is left unread, so the connection is closed. */
+function forbid(o: CloudHttpOptions, res: ServerResponse, status: 401 | 403, reason: string): void {
+  o.onForbidden(status, reason);
+  json(res, status, { error: reason }, { connection: 'close', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+}
+
+/** Answers a batch upload 413, or 429/503 with Retry-After, and reports it. */
+function refuse(o: CloudHttpOptions, res: ServerResponse, status: 413 | 429 | 503, reason: string): void {
   o.onRefused(status, reason);
   if (status === 413) return json(res, 413, { error: reason });
   // The connection is closed too: the body may not have been read.
-  json(res, 503, { error: `${reason}; try again later` }, { 'retry-after': '1', connection: 'close' });
+  json(res, status, { error: `${reason}; try again later` }, { 'retry-after': '1', connection: 'close' });
 }

@@ -11,7 +11,7 @@ import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
 import { PointEncoder, windowStddev } from './influx/points.js';
 import type { WriteReport } from './influx/requests.js';
-import { Pipelined } from './ingest/intake.js';
+import { ForeignAgentError, Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detection.js';
 import { SeqOrder } from './seq-order.js';
 
@@ -34,6 +34,12 @@ export interface BatchProcessorOptions {
   readonly units?: Readonly<Record<string, string>>;
   /** Called for every alert transition once its batch is durable (MQTT, log, API). */
   readonly onAlert: (alert: AlertEvent) => void;
+  /**
+   * Called when a written batch starts a dedupe stream apart from its agent's others (a seq far
+   * from them, or a new epoch), with what happened, naming the agent and seqs: lost batches, or
+   * someone posting as the agent. Logged as an error.
+   */
+  readonly onTrackedApart: (what: string) => void;
 }
 
 /**
@@ -62,8 +68,9 @@ export class BatchProcessor {
 
   /**
    * Handles one batch payload. `topicAgent` is the agent the transport says it came from. The ack
-   * is undefined when there is no one to ack (agent unknown); it rejects only with
-   * WriteAbortedError, when the processor stops before the batch was durable.
+   * is undefined when there is no one to ack (agent unknown); it rejects with ForeignAgentError
+   * when the batch names another agent than `topicAgent`, and with WriteAbortedError when the
+   * processor stops before the batch was durable.
    */
   process(payload: Uint8Array, topicAgent: string | undefined): Pipelined {
     const { counters } = this.o;
@@ -81,7 +88,10 @@ export class BatchProcessor {
       counters.inc('windows_invalid', skipped.length);
       this.o.problems.note('invalid_window', `agent ${batch.agent} seq ${batch.seq}: ${skipped.length} window(s) skipped, e.g. windows[${skipped[0]!.index}]: ${skipped[0]!.reason}`);
     }
-    if (topicAgent !== undefined && batch.agent !== topicAgent) return Pipelined.answered(this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came on the topic of ${topicAgent}`));
+    if (topicAgent !== undefined && batch.agent !== topicAgent) {
+      const ack = this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came as ${topicAgent}`);
+      return new Pipelined(Promise.resolve(), Promise.reject(new ForeignAgentError(batch.agent, topicAgent, ack)));
+    }
     const duplicate: Ack = { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'duplicate' };
     if (this.o.dedupe.seen(batch.agent, batch.epoch, batch.seq)) {
       counters.inc('batches_duplicate');
@@ -115,11 +125,10 @@ export class BatchProcessor {
     const ack = (async (): Promise<Ack> => {
       await previous;
       const report = await written;
-      const untrackable = this.o.dedupe.untrackable(batch.agent, batch.epoch, batch.seq, Date.now());
-      if (untrackable === undefined) this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
-      else {
-        counters.inc('batches_untracked');
-        this.o.problems.note('batch_untracked', `agent ${batch.agent}: ${untrackable}; written, not tracked for duplicates`);
+      const apart = this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
+      if (apart !== undefined) {
+        counters.inc('batches_tracked_apart');
+        this.o.onTrackedApart(`agent ${batch.agent}: ${apart}; written, and tracked apart from its other seqs`);
       }
       counters.inc('batches_written');
       counters.inc('windows_written', batch.windows.length);

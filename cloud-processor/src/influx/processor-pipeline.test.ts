@@ -8,6 +8,7 @@ import { detectorPlans } from '../detect/registry.js';
 import { Detection } from '../detection.js';
 import type { WriteReport } from './requests.js';
 import { WriteAbortedError } from './errors.js';
+import { ForeignAgentError } from '../ingest/intake.js';
 import { BatchProcessor, type PointSink } from '../processor.js';
 
 /** A sink whose writes the test settles by hand, in any order. */
@@ -26,6 +27,7 @@ function setup() {
   const sink = new HeldSink();
   const dedupe = new Dedupe(1024);
   const counters = new Counters(cloudCounterHelp);
+  const apart: string[] = [];
   const processor = new BatchProcessor({
     maxBatchBytes: 1 << 20,
     dedupe,
@@ -34,8 +36,9 @@ function setup() {
     counters,
     problems: new ProblemReport(),
     onAlert: () => undefined,
+    onTrackedApart: (what) => void apart.push(what),
   });
-  return { sink, dedupe, counters, processor };
+  return { sink, dedupe, counters, processor, apart };
 }
 
 /** Batch `seq`, holding minute `minute` (by default the seq-th). */
@@ -82,8 +85,8 @@ test('a batch whose write is abandoned is not acked and not recorded; later batc
   assert.equal(dedupe.seen('gw', 0, 1), false);
 });
 
-test('a batch with an impossible seq is written but cannot make the real agent’s later batches look old', async () => {
-  const { sink, dedupe, counters, processor } = setup();
+test('a batch far ahead in seq is written and tracked apart: the real agent’s later batches are not taken for duplicates', async () => {
+  const { sink, dedupe, counters, processor, apart } = setup();
   const settleAll = (): void => {
     for (const w of sink.writes.splice(0)) w.settle({ deadLettered: 0, dropped: 0 });
   };
@@ -93,12 +96,26 @@ test('a batch with an impossible seq is written but cannot make the real agent�
   const hostile = processor.process(batch(2 ** 40, 2), 'gw').ack;
   settleAll();
   assert.equal((await hostile)?.status, 'ok', 'its points are written and acked');
-  assert.equal(counters.get('batches_untracked'), 1);
+  assert.equal(counters.get('batches_tracked_apart'), 1);
+  assert.deepEqual(apart, [`agent gw: seq ${2 ** 40} is ${2 ** 40 - 1} past the highest seq 1 of its stream in epoch 0 (dedupe.maxSeqGap 512, windowSize 1024): lost batches, or someone else posts as it; written, and tracked apart from its other seqs`]);
   const next = processor.process(batch(2, 3), 'gw');
   assert.equal(sink.writes.length, 1, 'seq 2 of the real agent is written, not taken for a duplicate');
   settleAll();
   assert.equal((await next.ack)?.status, 'ok');
   assert.equal(dedupe.stats()[0]?.maxSeq, 2);
+  assert.equal(counters.get('batches_tracked_apart'), 1);
+});
+
+test('a batch naming another agent than the one it came as is not processed: ForeignAgentError, with the rejected ack', async () => {
+  const { sink, counters, processor } = setup();
+  await assert.rejects(processor.process(batch(7), 'gw-b').ack, (err: ForeignAgentError) => {
+    assert.equal(err.code, 'FOREIGN_AGENT');
+    assert.deepEqual([err.batchAgent, err.cameAs], ['gw', 'gw-b']);
+    assert.deepEqual(err.ack, { v: 1, agent: 'gw-b', seq: 7, status: 'rejected', reason: 'batch says agent gw but came as gw-b' });
+    return true;
+  });
+  assert.equal(sink.writes.length, 0);
+  assert.equal(counters.get('batches_invalid'), 1);
 });
 
 test('copies of a batch still being written: one waits for its outcome, the rest get no answer and hold nothing', async () => {

@@ -17,6 +17,22 @@ export class Pipelined {
 }
 
 /**
+ * A batch naming another agent than the one it came as (its topic's, or its HTTP token's): not
+ * processed. `ack` is the rejected ack for the agent it came as, when its seq could be read.
+ */
+export class ForeignAgentError extends Error {
+  readonly code = 'FOREIGN_AGENT';
+
+  constructor(
+    readonly batchAgent: string,
+    readonly cameAs: string,
+    readonly ack: Ack | undefined,
+  ) {
+    super(`batch says agent ${batchAgent} but came as ${cameAs}`);
+  }
+}
+
+/**
  * Takes one batch: either the whole processing (a promise of the ack; the next batch starts when
  * it settles) or a `Pipelined`, which lets the next batch start before this one's ack.
  */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { silentLogger, topics } from '@tributary/firmware-schemas';
+import { silentLogger, topics, type Ack } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../broker.js';
-import { Intake, type BatchHandler } from './intake.js';
+import { ForeignAgentError, Intake, Pipelined, type BatchHandler } from './intake.js';
 import { MqttIngest } from './mqtt.js';
 
 /** A real aedes broker, the processor's ingest with a backlog of one batch in front of `handle`, and an agent client. */
@@ -39,4 +39,13 @@ test('a backlog that is full but keeps taking batches in (a busy, working writer
   while (intake.backlog > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(intake.backlog, 0, 'every batch was handled');
   assert.equal(ingest.shed, 0);
+});
+
+test('a batch naming another agent than its topic’s is answered as rejected on the topic’s acks', { timeout: 30_000 }, async (t) => {
+  const rejected: Ack = { v: 1, agent: 'gw', seq: 7, status: 'rejected', reason: 'batch says agent other but came as gw' };
+  const { agent } = await rig(t, (_p, topicAgent) => new Pipelined(Promise.resolve(), Promise.reject(new ForeignAgentError('other', topicAgent!, rejected))), 1_000);
+  await agent.subscribeAsync(topics.acks('gw'), { qos: 1 });
+  const answer = new Promise<string>((resolve) => agent.once('message', (_topic, payload) => resolve(payload.toString())));
+  await agent.publishAsync(topics.batches('gw'), '{"agent":"other","seq":7}', { qos: 1 });
+  assert.deepEqual(JSON.parse(await answer), rejected);
 });

@@ -1,6 +1,6 @@
-import { agentOfTopic, mqttOptions, redactUrl, topics, type Logger } from '@tributary/firmware-schemas';
+import { agentOfTopic, mqttOptions, redactUrl, topics, type Ack, type Logger } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Intake } from './intake.js';
+import { ForeignAgentError, type Intake } from './intake.js';
 
 /** Alert publishes allowed to wait for the broker at once. */
 const MAX_UNACKED = 1_000;
@@ -74,18 +74,20 @@ export class MqttIngest {
         else this.shed++;
         done();
       });
-      ack.then(
-        (a) => {
-          if (a === undefined) return;
-          client.publish(topics.acks(a.agent), JSON.stringify(a), { qos: 1 }, (err) => {
-            if (!err) return;
-            this.ackPublishFailures++;
-            this.log.debug({ err: err.message, seq: a.seq }, 'ack publish failed; the agent will send the batch again');
-          });
-          this.onAckSent();
-        },
-        (err: unknown) => this.log.debug({ err: (err as Error).message }, 'batch not written; left unacked'),
-      );
+      const sendAck = (a: Ack | undefined): void => {
+        if (a === undefined) return;
+        client.publish(topics.acks(a.agent), JSON.stringify(a), { qos: 1 }, (err) => {
+          if (!err) return;
+          this.ackPublishFailures++;
+          this.log.debug({ err: err.message, seq: a.seq }, 'ack publish failed; the agent will send the batch again');
+        });
+        this.onAckSent();
+      };
+      ack.then(sendAck, (err: unknown) => {
+        // A batch naming another agent than its topic's is answered as rejected on the topic's acks.
+        if (err instanceof ForeignAgentError) sendAck(err.ack);
+        else this.log.debug({ err: (err as Error).message }, 'batch not written; left unacked');
+      });
     };
     let lastError = 'no answer';
     let warned = false;

@@ -100,3 +100,30 @@ test('an environment override of a record key matches the key already there, wha
   assert.deepEqual(Object.keys(r.value.detection.metrics), ['temperature']);
   assert.equal(r.value.detection.metrics.temperature?.sensitivity, 2);
 });
+
+test('HTTP credentials: agents without a read token, a token used twice, or a short one are named (never printed)', () => {
+  const agents = [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }];
+  const cases = [
+    { http: { agents }, error: /http\.readToken: required when http\.agents is set without http\.token/ },
+    { http: { agents, readToken: 'token-of-gw-a-123456' }, error: /http\.readToken: must differ from the upload tokens/ },
+    { http: { agents, token: 'token-of-gw-a-123456' }, error: /http\.token: must differ from every agent’s token/ },
+    { http: { agents: [...agents, { agentId: 'gw-b', token: 'token-of-gw-a-123456' }], readToken: 'read-token-123456789' }, error: /http\.agents: tokens must be unique/ },
+    { http: { agents: [{ agentId: 'gw-a', token: 'short-secret' }], readToken: 'read-token-123456789' }, error: /http\.agents\[0\]\.token: Too small/ },
+  ];
+  for (const c of cases) {
+    const r = parseConfig(ProcessorConfigSchema, { http: c.http });
+    assert.equal(r.ok, false, JSON.stringify(c.http));
+    if (r.ok) continue;
+    assert.match(r.error.message, c.error);
+    assert.doesNotMatch(r.error.message, /token-of-gw-a|short-secret/, 'no token in the message');
+  }
+  assert.ok(parseConfig(ProcessorConfigSchema, { http: { agents, readToken: 'read-token-123456789' } }).ok);
+});
+
+test('dedupe.maxSeqGap may be at most half the window', () => {
+  const r = parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256, maxSeqGap: 129 } });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /dedupe\.maxSeqGap: must be at most half of dedupe\.windowSize/);
+  assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256, maxSeqGap: 128 } }).ok);
+  assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256 } }).ok, 'unset, it is half the window');
+});

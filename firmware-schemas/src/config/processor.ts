@@ -3,6 +3,9 @@ import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
 import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
 
+/** For `.refine` of a list: true when no two items have the same `key`. */
+const uniqueBy = <T>(key: (item: T) => string) => (items: readonly T[]): boolean => new Set(items.map(key)).size === items.length;
+
 /**
  * A login on the embedded broker. `agent`: an edge agent, whose username is its agent id; it may
  * publish only its own batches and status and read only its own acks. `reader`: dashboards and
@@ -21,7 +24,7 @@ export const EmbeddedBrokerConfig = z.object({
   users: z
     .array(BrokerUserConfig)
     .max(100_000)
-    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
+    .refine(uniqueBy((u: { username: string }) => u.username), 'usernames must be unique')
     .default([]),
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(2).default(10_000),
@@ -205,22 +208,51 @@ export const IngestConfig = z.object({
   maxStallMs: PositiveMs.default(10_000),
 });
 
+/** An agent's own HTTP credential: a batch posted with this token is proven to be this agent's. */
+export const HttpAgentConfig = z.object({ agentId: AgentId, token: z.string().min(16).max(256) });
+
 /** The HTTP server: batch uplink, /metrics, /health, the API. Omit to disable. */
-export const CloudHttpConfig = z.object({
-  host: z.string().default('127.0.0.1'),
-  port: Port.default(8080),
-  /** Bearer token agents must present on POST /api/v1/batches. */
-  token: z.string().min(1).optional(),
-  /**
-   * Batch uploads read at once; more are answered 503 + Retry-After before their body is read, so
-   * bodies in memory stay under this × maxBatchBytes however many agents post (or stall).
-   */
-  maxConcurrentUploads: z.number().int().min(1).max(10_000).default(32),
-  /** Open connections at most; further ones are closed at once. */
-  maxConnections: z.number().int().min(1).default(1_024),
-  /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
-  requestTimeoutMs: PositiveMs.default(60_000),
-});
+export const CloudHttpConfig = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: Port.default(8080),
+    /**
+     * A token per agent, as `broker.users` are MQTT logins per agent: a batch posted with an
+     * agent's token must be that agent's (403 otherwise), so its agent is proven, not claimed.
+     */
+    agents: z
+      .array(HttpAgentConfig)
+      .max(100_000)
+      .refine(uniqueBy((a: { agentId: string }) => a.agentId), 'agentIds must be unique')
+      .refine(uniqueBy((a: { token: string }) => a.token), 'tokens must be unique')
+      .default([]),
+    /**
+     * A shared bearer token: whoever holds it may post batches as any agent that has no token in
+     * `agents` (the agent is claimed, not proven), and read /metrics and /api/*.
+     */
+    token: z.string().min(1).optional(),
+    /** Bearer token for GET /metrics and /api/* (not for uploads); /health is always open. */
+    readToken: z.string().min(16).max(256).optional(),
+    /**
+     * Batch uploads read at once; more are answered 503 + Retry-After before their body is read, so
+     * bodies in memory stay under this × maxBatchBytes however many agents post (or stall).
+     */
+    maxConcurrentUploads: z.number().int().min(1).max(10_000).default(32),
+    /** Batch uploads of one agent read at once; more get 429 + Retry-After, so one agent's slow uploads cannot take every slot. */
+    maxUploadsPerAgent: z.number().int().min(1).max(10_000).default(4),
+    /** Open connections at most; further ones are closed at once. */
+    maxConnections: z.number().int().min(1).default(1_024),
+    /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
+    requestTimeoutMs: PositiveMs.default(60_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.agents.length > 0 && c.token === undefined && c.readToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'required when http.agents is set without http.token: it guards GET /metrics and /api/* (/health stays open)' });
+    }
+    const tokens = [...c.agents.map((a) => a.token), ...(c.token === undefined ? [] : [c.token])];
+    if (c.token !== undefined && c.agents.some((a) => a.token === c.token)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'must differ from every agent’s token' });
+    if (c.readToken !== undefined && tokens.includes(c.readToken)) ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'must differ from the upload tokens' });
+  });
 
 export const ProcessorConfigSchema = z.object({
   broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [], maxClients: 10_000 }),
@@ -231,12 +263,19 @@ export const ProcessorConfigSchema = z.object({
   maxBatchBytes: z.number().int().min(1024).default(DEFAULT_MAX_BATCH_BYTES),
   dedupe: z
     .object({
-      /** Seqs below each agent's high-water mark remembered one by one (a bitmap of this many bits). */
+      /** Seqs below each high-water mark remembered one by one (a bitmap of this many bits per stream of an agent's seqs). */
       windowSize: z.number().int().min(64).max(1 << 20).default(1024),
+      /**
+       * A batch more than this past its agent's highest seq (or a window below it) is tracked apart,
+       * counted (`batches_tracked_apart`) and logged as an error; at most (and by default) half of
+       * windowSize, so no one batch can push an agent's recent seqs out of its window.
+       */
+      maxSeqGap: z.number().int().min(1).optional(),
       maxAgents: z.number().int().min(1).default(100_000),
       /** How often the dedupe state is written to stateDir (it is also written on stop). */
       persistIntervalMs: PositiveMs.default(1_000),
     })
+    .refine((d) => d.maxSeqGap === undefined || d.maxSeqGap <= d.windowSize / 2, { path: ['maxSeqGap'], message: 'must be at most half of dedupe.windowSize' })
     .prefault({}),
   detection: DetectionConfig.prefault({}),
   alerts: AlertsConfig.prefault({}),
