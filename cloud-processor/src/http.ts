@@ -97,7 +97,8 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
     const h = o.health();
     return json(res, h.ok ? 200 : 503, h);
   }
-  const route = req.method === 'GET' && path !== undefined ? o.routes?.[path] : undefined;
+  // The path is a stranger's: only the routes' own keys, never an Object method (`constructor`).
+  const route = req.method === 'GET' && path !== undefined && o.routes !== undefined && Object.hasOwn(o.routes, path) ? o.routes[path] : undefined;
   if (route) return json(res, 200, route());
   json(res, 404, { error: 'not found' });
 }

@@ -59,7 +59,8 @@ export function decodeSerialLine(raw: string, maxBytes = SERIAL_MAX_LINE_BYTES):
   const idProblem = deviceIdProblem(device);
   if (idProblem !== undefined) return fail('bad_id', idProblem);
 
-  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = { device, values: {} };
+  // `values` has no prototype, as every decoder returns it (telemetry.ts, withOwnValues).
+  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = { device, values: Object.create(null) as Record<string, number> };
   if (seqText !== '') {
     const seq = Number(seqText);
     if (!UNSIGNED.test(seqText) || !Number.isSafeInteger(seq)) return fail('schema', `seq "${seqText}" is not a non-negative integer`);

@@ -164,7 +164,8 @@ test('the byte scanner answers for the messages firmware sends, exactly as JSON.
   for (const text of cases) {
     const scanned = scanTelemetry(Buffer.from(text));
     assert.notEqual(scanned, undefined, `the fast path should read ${text}`);
-    assert.deepStrictEqual(scanned, JSON.parse(text));
+    const parsed = JSON.parse(text) as { values: Record<string, number> };
+    assert.deepStrictEqual(scanned, { ...parsed, values: Object.assign(Object.create(null) as object, parsed.values) });
     assert.deepEqual(Object.keys(scanned!), Object.keys(JSON.parse(text) as object), 'keys in the order read');
   }
 });

@@ -124,7 +124,8 @@ class Scanner {
 
   private values(): Record<string, number> | undefined {
     if (!this.expect(0x7b /* { */)) return undefined;
-    const out: Record<string, number> = {};
+    // No prototype: a metric name is data, never a way to an Object method (telemetry.ts, withOwnValues).
+    const out = Object.create(null) as Record<string, number>;
     let n = 0;
     for (;;) {
       if (!this.string()) return undefined;
@@ -132,7 +133,7 @@ class Scanner {
       if (metric === undefined || !this.expect(0x3a /* : */) || !this.number()) return undefined;
       if (!(this.num >= -MAX_READING_MAGNITUDE && this.num <= MAX_READING_MAGNITUDE)) return undefined;
       // A repeated name: JSON.parse keeps the last one; leave that to it.
-      if (Object.prototype.hasOwnProperty.call(out, metric)) return undefined;
+      if (Object.hasOwn(out, metric)) return undefined;
       out[metric] = this.num;
       if (++n > MAX_VALUES_PER_MESSAGE) return undefined;
       const c = this.next();
