@@ -1,3 +1,4 @@
+import { emptyReadings } from './readings.js';
 import { DEVICE_ID_MAX_LENGTH, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, RESERVED_MEASUREMENTS } from './ids.js';
 
 /**
@@ -124,8 +125,7 @@ class Scanner {
 
   private values(): Record<string, number> | undefined {
     if (!this.expect(0x7b /* { */)) return undefined;
-    // No prototype: a metric name is data, never a way to an Object method (telemetry.ts, withOwnValues).
-    const out = Object.create(null) as Record<string, number>;
+    const out = emptyReadings();
     let n = 0;
     for (;;) {
       if (!this.string()) return undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeviceId, EpochMs, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
 import { decodeJson } from './json.js';
+import { readingsOf } from './readings.js';
 import { fail, ok, parseWith, type Result } from './result.js';
 import { scanTelemetry } from './telemetry-scan.js';
 
@@ -80,17 +81,12 @@ function isValidTelemetry(v: unknown): v is Telemetry {
   return n > 0 && n <= MAX_VALUES_PER_MESSAGE;
 }
 
-/**
- * The message with its readings in a null-prototype object, as every decoder returns them. Metric
- * names are a stranger's: in a plain object, looking up a name the message did not hold
- * (`constructor`, `toString`) would find an Object method, and a `for…in` would also walk
- * whatever was added to Object.prototype.
- */
+/** The message with its readings in a readings object (readings.ts), as every decoder returns them. */
 function withOwnValues(t: Telemetry): Telemetry {
-  return { ...t, values: Object.assign(Object.create(null) as Record<string, number>, t.values) };
+  return { ...t, values: readingsOf(t.values) };
 }
 
-/** Validates an already-parsed JSON value as telemetry. The result's `values` has no prototype. */
+/** Validates an already-parsed JSON value as telemetry. The result's `values` is a readings object (readings.ts). */
 export function validateTelemetry(value: unknown): Result<Telemetry> {
   if (isValidTelemetry(value)) return ok(withOwnValues(value));
   const parsed = parseWith(TelemetrySchema, value);
@@ -103,7 +99,7 @@ export function validateTelemetry(value: unknown): Result<Telemetry> {
   return parsed.ok ? ok(withOwnValues(parsed.value)) : parsed;
 }
 
-/** Decodes one MQTT telemetry payload; `values` has no prototype. Never throws. */
+/** Decodes one MQTT telemetry payload; `values` is a readings object (readings.ts). Never throws. */
 export function decodeTelemetry(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_TELEMETRY_BYTES): Result<Telemetry> {
   if (typeof payload !== 'string' && payload.byteLength <= maxBytes) {
     const scanned = scanTelemetry(payload);
