@@ -11,6 +11,7 @@ import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
 import { DeadLetterFile } from './influx/dead-letter.js';
 import { createTarget } from './influx/targets.js';
+import { PointEncoder } from './influx/points.js';
 import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
 import { BatchProcessor } from './processor.js';
 import { LogSink } from './alerts/sinks/log.js';
@@ -95,7 +96,8 @@ export class CloudProcessor {
       dedupe: this.dedupe,
       detection: this.detection,
       writer: this.writer,
-      units: config.influx.units,
+      encoder: new PointEncoder(config.influx.units),
+      deadLetter: this.deadLetter,
       counters: this.counters,
       problems: this.problems,
       onAlert: (alert) => this.publish(alert),

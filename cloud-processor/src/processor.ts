@@ -9,7 +9,9 @@ import {
 } from '@tributary/firmware-schemas';
 import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
-import { PointEncoder, windowStddev } from './influx/points.js';
+import type { DeadLetterFile } from './influx/dead-letter.js';
+import { WriteAbortedError } from './influx/errors.js';
+import { PointEncoder, windowStddev, type UnencodablePoint } from './influx/points.js';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detection.js';
@@ -30,8 +32,10 @@ export interface BatchProcessorOptions {
   readonly writer: PointSink;
   readonly counters: Counters<CloudCounter>;
   readonly problems: ProblemReport;
-  /** Metric → unit tag value, for metrics whose unit is known. */
-  readonly units?: Readonly<Record<string, string>>;
+  /** Encodes the points (with the unit tags of `influx.units`); one without units by default. */
+  readonly encoder?: PointEncoder;
+  /** Keeps the points that cannot be encoded, and the batches whose processing failed. */
+  readonly deadLetter: Pick<DeadLetterFile, 'appendEntries' | 'path'>;
   /** Called for every alert transition once its batch is durable (MQTT, log, API). */
   readonly onAlert: (alert: AlertEvent) => void;
   /**
@@ -53,6 +57,12 @@ export interface BatchProcessorOptions {
  * records a batch, its alerts go out and its ack `ok` is returned only after every point of it is
  * durable (in InfluxDB, or refused by InfluxDB and in the dead-letter file) and every earlier
  * batch has finished.
+ *
+ * Nothing a batch holds can make it a silent, endless resend: a point that cannot be encoded goes
+ * to the dead-letter file with the reason (`points_unencodable`) and the rest of the batch is
+ * written and acked; when detection throws, the points are written without its alerts
+ * (`batches_detection_failed`); any other exception dead-letters the batch as it arrived and acks
+ * it `rejected` (`batches_failed`). Each is reported once per interval at warning level.
  */
 export class BatchProcessor {
   private readonly encoder: PointEncoder;
@@ -63,7 +73,7 @@ export class BatchProcessor {
   private readonly order = new SeqOrder();
 
   constructor(private readonly o: BatchProcessorOptions) {
-    this.encoder = new PointEncoder(o.units);
+    this.encoder = o.encoder ?? new PointEncoder();
   }
 
   /**
@@ -73,6 +83,14 @@ export class BatchProcessor {
    * processor stops before the batch was durable.
    */
   process(payload: Uint8Array, topicAgent: string | undefined): Pipelined {
+    try {
+      return this.take(payload, topicAgent);
+    } catch (err) {
+      return this.failed(payload, topicAgent, err);
+    }
+  }
+
+  private take(payload: Uint8Array, topicAgent: string | undefined): Pipelined {
     const { counters } = this.o;
     counters.inc('batches_received');
     const decoded = decodeBatchTolerant(payload, this.o.maxBatchBytes);
@@ -117,14 +135,16 @@ export class BatchProcessor {
       );
     }
 
-    const alerts = this.detect(batch);
-    const lines = this.encoder.batch(batch, alerts);
+    const alerts = this.detectOrSkip(batch);
+    const { lines, unencodable } = this.encoder.batch(batch, alerts);
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
+    const parked = this.park(unencodable);
     const previous = this.tail;
     const ack = (async (): Promise<Ack> => {
       await previous;
       const report = await written;
+      await parked;
       const apart = this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
       if (apart !== undefined) {
         counters.inc('batches_tracked_apart');
@@ -135,7 +155,14 @@ export class BatchProcessor {
       counters.inc('points_written', lines.length - report.deadLettered - report.dropped);
       for (const alert of alerts) this.o.onAlert(alert);
       return { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'ok' };
-    })();
+    })().catch((err: unknown) => {
+      // Stopping leaves the batch unacked on purpose; anything else is a bug, and must be heard.
+      if (!(err instanceof WriteAbortedError)) {
+        counters.inc('batches_failed');
+        this.o.problems.note('batch_failed', `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; left unacked, the agent sends it again`);
+      }
+      throw err;
+    });
     const done = ack.then(
       () => true,
       () => false,
@@ -144,6 +171,65 @@ export class BatchProcessor {
     this.writing.set(key, { done, copyWaiting: false });
     void done.then(() => this.writing.delete(key));
     return new Pipelined(this.o.writer.room(), ack);
+  }
+
+  /** Detection's alerts for the batch; none when it throws (a bug), and its points are written all the same. */
+  private detectOrSkip(batch: BatchEnvelope): AlertEvent[] {
+    try {
+      return this.detect(batch);
+    } catch (err) {
+      this.o.counters.inc('batches_detection_failed');
+      this.o.problems.note('detection_failed', `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; its points are written without alerts`);
+      return [];
+    }
+  }
+
+  /**
+   * Puts the points that could not be encoded in the dead-letter file, counted and reported with
+   * whose they are. Resolves once they are durable, or counted as dropped when the file is full or
+   * cannot be written: either way their batch is acked, so one odd point never holds up the rest.
+   */
+  private park(unencodable: readonly UnencodablePoint[]): Promise<void> {
+    if (unencodable.length === 0) return Promise.resolve();
+    const { counters, problems, deadLetter } = this.o;
+    counters.inc('points_unencodable', unencodable.length);
+    for (const u of unencodable) problems.note('point_unencodable', `${u.series}: ${u.reason}; in the dead-letter file`);
+    const lost = (n: number, why: string): void => {
+      counters.inc('points_dead_letter_dropped', n);
+      problems.note('dead_letter_dropped', `${n} unencodable point(s) not kept (${why}), e.g. ${unencodable[0]!.series}`);
+    };
+    return deadLetter.appendEntries(unencodable.map((u) => ({ reason: u.reason, point: u.point }))).then(
+      ({ dropped }) => {
+        if (dropped > 0) lost(dropped, `${deadLetter.path} is full`);
+      },
+      (err: unknown) => lost(unencodable.length, `${deadLetter.path}: ${messageOf(err)}`),
+    );
+  }
+
+  /**
+   * A batch whose processing threw (a bug: decoders return errors and encoding fails point by
+   * point): counted and reported, kept as it arrived in the dead-letter file, then acked
+   * `rejected` so the agent stops sending it. Left unacked only when the file cannot take it.
+   */
+  private failed(payload: Uint8Array, topicAgent: string | undefined, err: unknown): Pipelined {
+    const reason = `processing failed: ${messageOf(err)}`;
+    const who = `${topicAgent ?? 'unknown agent'} seq ${envelopeIds(payload)?.seq ?? 'unknown'}`;
+    this.o.counters.inc('batches_failed');
+    this.o.problems.note('batch_failed', `${who}: ${reason}`);
+    const { deadLetter } = this.o;
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    const ack = deadLetter.appendEntries([{ reason, batch: text }]).then(
+      ({ kept }) => {
+        if (kept > 0) return rejectedAck(payload, topicAgent, `${reason}; kept in the processor's dead-letter file`);
+        this.o.problems.note('dead_letter_dropped', `${who}: ${deadLetter.path} is full; the failed batch stays unacked`);
+        return undefined;
+      },
+      (e: unknown) => {
+        this.o.problems.note('dead_letter_dropped', `${who}: ${deadLetter.path}: ${messageOf(e)}; the failed batch stays unacked`);
+        return undefined;
+      },
+    );
+    return new Pipelined(Promise.resolve(), ack);
   }
 
   /** Runs every first emission of a window through detection (corrections are not news). */
@@ -164,11 +250,20 @@ export class BatchProcessor {
   private reject(payload: Uint8Array, topicAgent: string | undefined, reason: string): Ack | undefined {
     this.o.counters.inc('batches_invalid');
     this.o.problems.note('invalid_batch', `${topicAgent ?? 'unknown agent'}: ${reason}`);
-    if (topicAgent === undefined || !AGENT_ID_PATTERN.test(topicAgent)) return undefined;
-    const ids = envelopeIds(payload);
-    if (ids === undefined) return undefined;
-    return { v: 1, agent: topicAgent, ...(ids.epoch === undefined ? {} : { epoch: ids.epoch }), seq: ids.seq, status: 'rejected', reason: reason.slice(0, 500) };
+    return rejectedAck(payload, topicAgent, reason);
   }
+}
+
+/** A `rejected` ack for a batch, when its agent (as the transport says) and its envelope's seq are known. */
+function rejectedAck(payload: Uint8Array, topicAgent: string | undefined, reason: string): Ack | undefined {
+  if (topicAgent === undefined || !AGENT_ID_PATTERN.test(topicAgent)) return undefined;
+  const ids = envelopeIds(payload);
+  if (ids === undefined) return undefined;
+  return { v: 1, agent: topicAgent, ...(ids.epoch === undefined ? {} : { epoch: ids.epoch }), seq: ids.seq, status: 'rejected', reason: reason.slice(0, 500) };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Bytes of a payload searched for its envelope's seq and epoch: they come before the windows. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentId, DeviceId, EpochMs, MetricName, Seq } from './ids.js';
+import { AgentId, DeviceId, EpochMs, MetricName, Seq, Site } from './ids.js';
 import { decodeJson } from './json.js';
 import { fail, parseWith, type Result } from './result.js';
 
@@ -56,7 +56,7 @@ export const CountersSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/
 export const BatchEnvelopeSchema = z.object({
   v: z.literal(BATCH_FORMAT_VERSION),
   agent: AgentId,
-  site: z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f\\]*$/, 'site must not contain control characters or "\\"').optional(),
+  site: Site.optional(),
   /**
    * When this agent's durable state (its spool) was created. `seq` counts within an epoch: a
    * gateway whose state was wiped starts again at seq 0 with a new epoch, and the cloud must not

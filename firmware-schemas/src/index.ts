@@ -2,6 +2,7 @@ export * from './result.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './telemetry.js';
+export * from './readings.js';
 export * from './serial-line.js';
 export * from './batch.js';
 export * from './ack.js';

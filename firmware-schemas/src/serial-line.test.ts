@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readingsOf as readings } from './readings.js';
 import { decodeSerialLine, encodeSerialLine, xorChecksum } from './serial-line.js';
 
 test('checksum is the XOR of the bytes between $ and *, as in NMEA', () => {
@@ -13,13 +14,20 @@ test('a line encodes and decodes back to the same reading', () => {
   assert.match(line, /^\$TRB,th-0042,42,1700000000123,temperature=21\.5,humidity=40\.2\*[0-9A-F]{2}\r\n$/);
   const r = decodeSerialLine(line);
   assert.ok(r.ok);
-  assert.deepEqual(r.value, t);
+  assert.deepEqual(r.value, { ...t, values: readings(t.values) });
 });
 
 test('seq and ts may be empty', () => {
   const r = decodeSerialLine(encodeSerialLine({ device: 'd1', values: { x: -1.5e-3 } }));
   assert.ok(r.ok);
-  assert.deepEqual(r.value, { device: 'd1', values: { x: -0.0015 } });
+  assert.deepEqual(r.value, { device: 'd1', values: readings({ x: -0.0015 }) });
+});
+
+test('a metric named like an Object method is a reading like any other', () => {
+  const r = decodeSerialLine(encodeSerialLine({ device: 'p', values: { constructor: 1, toString: 2, valueOf: 3, hasOwnProperty: 4 } }));
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.deepEqual(r.value.values, readings({ constructor: 1, toString: 2, valueOf: 3, hasOwnProperty: 4 }));
+  assert.equal(r.value.values.isPrototypeOf, undefined, 'a name the line did not hold finds nothing');
 });
 
 const withChecksum = (body: string) => `$${body}*${xorChecksum(body).toString(16).toUpperCase().padStart(2, '0')}`;

@@ -1,4 +1,5 @@
 import { deviceIdProblem, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS } from './ids.js';
+import { emptyReadings } from './readings.js';
 import { fail, ok, type Result } from './result.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -59,7 +60,7 @@ export function decodeSerialLine(raw: string, maxBytes = SERIAL_MAX_LINE_BYTES):
   const idProblem = deviceIdProblem(device);
   if (idProblem !== undefined) return fail('bad_id', idProblem);
 
-  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = { device, values: {} };
+  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = { device, values: emptyReadings() };
   if (seqText !== '') {
     const seq = Number(seqText);
     if (!UNSIGNED.test(seqText) || !Number.isSafeInteger(seq)) return fail('schema', `seq "${seqText}" is not a non-negative integer`);

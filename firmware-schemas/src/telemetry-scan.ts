@@ -1,3 +1,4 @@
+import { emptyReadings } from './readings.js';
 import { DEVICE_ID_MAX_LENGTH, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, RESERVED_MEASUREMENTS } from './ids.js';
 
 /**
@@ -124,7 +125,7 @@ class Scanner {
 
   private values(): Record<string, number> | undefined {
     if (!this.expect(0x7b /* { */)) return undefined;
-    const out: Record<string, number> = {};
+    const out = emptyReadings();
     let n = 0;
     for (;;) {
       if (!this.string()) return undefined;
@@ -132,7 +133,7 @@ class Scanner {
       if (metric === undefined || !this.expect(0x3a /* : */) || !this.number()) return undefined;
       if (!(this.num >= -MAX_READING_MAGNITUDE && this.num <= MAX_READING_MAGNITUDE)) return undefined;
       // A repeated name: JSON.parse keeps the last one; leave that to it.
-      if (Object.prototype.hasOwnProperty.call(out, metric)) return undefined;
+      if (Object.hasOwn(out, metric)) return undefined;
       out[metric] = this.num;
       if (++n > MAX_VALUES_PER_MESSAGE) return undefined;
       const c = this.next();

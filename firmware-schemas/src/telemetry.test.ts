@@ -45,6 +45,24 @@ for (const c of invalid) {
   });
 }
 
+test('a metric named like an Object method is a reading like any other, on both decoder paths', () => {
+  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+  const text = JSON.stringify({ device: 'p', values: Object.fromEntries(names.map((n, i) => [n, i])) });
+  // A Buffer takes the byte scanner; a string the general path (JSON.parse and the schema).
+  for (const payload of [Buffer.from(text), text]) {
+    const r = decodeTelemetry(payload);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(r.value.values)), null, 'no Object.prototype behind the readings');
+    assert.deepEqual(Object.entries(r.value.values), names.map((n, i) => [n, i]));
+    assert.equal(r.value.values.isPrototypeOf, undefined, 'a name the message did not hold finds nothing');
+  }
+  for (const payload of [Buffer.from('{"device":"p","values":{"__proto__":1}}'), '{"device":"p","values":{"__proto__":1}}']) {
+    const r = decodeTelemetry(payload);
+    assert.equal(r.ok, false, '__proto__ is no metric name');
+    if (!r.ok) assert.match(r.error.message, /metric name/);
+  }
+});
+
 test('telemetry rejects an oversized payload before parsing it', () => {
   const r = decodeTelemetry(JSON.stringify({ device: 'd', values: { x: 1 }, pad: 'x'.repeat(5000) }), 4096);
   assert.equal(r.ok, false);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { DeviceId, EpochMs, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
+import { DeviceId, EpochMs, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
 import { decodeJson } from './json.js';
+import { readingsOf } from './readings.js';
 import { fail, ok, parseWith, type Result } from './result.js';
 import { scanTelemetry } from './telemetry-scan.js';
 
@@ -80,17 +81,25 @@ function isValidTelemetry(v: unknown): v is Telemetry {
   return n > 0 && n <= MAX_VALUES_PER_MESSAGE;
 }
 
-/** Validates an already-parsed JSON value as telemetry. */
-export function validateTelemetry(value: unknown): Result<Telemetry> {
-  if (isValidTelemetry(value)) return ok(value);
-  const parsed = parseWith(TelemetrySchema, value);
-  if (parsed.ok) return parsed;
-  // A hostile or broken device id gets its own code so it can be counted apart from other schema errors.
-  const device = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).device : undefined;
-  return device !== undefined && deviceIdProblem(device) !== undefined ? fail('bad_id', parsed.error.message) : parsed;
+/** The message with its readings in a readings object (readings.ts), as every decoder returns them. */
+function withOwnValues(t: Telemetry): Telemetry {
+  return { ...t, values: readingsOf(t.values) };
 }
 
-/** Decodes one MQTT telemetry payload. Never throws. */
+/** Validates an already-parsed JSON value as telemetry. The result's `values` is a readings object (readings.ts). */
+export function validateTelemetry(value: unknown): Result<Telemetry> {
+  if (isValidTelemetry(value)) return ok(withOwnValues(value));
+  const parsed = parseWith(TelemetrySchema, value);
+  const o = typeof value === 'object' && value !== null ? (value as { device?: unknown; values?: unknown }) : {};
+  // A hostile or broken device id gets its own code so it can be counted apart from other schema errors.
+  if (!parsed.ok && o.device !== undefined && deviceIdProblem(o.device) !== undefined) return fail('bad_id', parsed.error.message);
+  // zod skips a record's `__proto__` key without a word (zod v4 $ZodRecord), so that reading would
+  // vanish uncounted. JSON.parse makes it an own key like any other; it is no metric name.
+  if (typeof o.values === 'object' && o.values !== null && Object.hasOwn(o.values, '__proto__')) return fail('schema', `values.__proto__: ${METRIC_NAME_MESSAGE}`);
+  return parsed.ok ? ok(withOwnValues(parsed.value)) : parsed;
+}
+
+/** Decodes one MQTT telemetry payload; `values` is a readings object (readings.ts). Never throws. */
 export function decodeTelemetry(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_TELEMETRY_BYTES): Result<Telemetry> {
   if (typeof payload !== 'string' && payload.byteLength <= maxBytes) {
     const scanned = scanTelemetry(payload);

@@ -20,24 +20,64 @@ export function windowStddev(w: WindowResult): number {
   return w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0;
 }
 
+/** A point the encoder could not turn into line protocol: it goes to the dead-letter file, not its batch. */
+export interface UnencodablePoint {
+  /** Why, in words (the encoder's error). */
+  readonly reason: string;
+  /** Whose point it is, for the log: the agent, and the device and metric of a window or an alert. */
+  readonly series: string;
+  /** The point as the processor had it (the window, the agent's counters or the alert), as JSON for the dead-letter file. */
+  readonly point: unknown;
+}
+
+/** A batch's points: the lines to write, and the points that could not be encoded (each costs only itself). */
+export interface EncodedBatch {
+  readonly lines: string[];
+  readonly unencodable: UnencodablePoint[];
+}
+
 /** Encodes a batch's points: its windows, its agent's counters and the alerts it raised. */
 export class PointEncoder {
   private readonly b = new LineBuilder();
+  /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
+  private readonly units: ReadonlyMap<string, string>;
 
-  /** `units`: metric → unit tag value, for the metrics whose unit is known. */
-  constructor(private readonly units: Readonly<Record<string, string>> = {}) {}
+  /** `units`: metric → unit tag value, for the metrics whose unit is known (`influx.units`); only its own keys count. */
+  constructor(units: Readonly<Record<string, string>> = {}) {
+    this.units = new Map(Object.entries(units));
+  }
 
-  /** Every line of a batch, in order: windows, agent stats, anomalies. */
-  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[]): string[] {
+  /**
+   * Every line of a batch, in order: windows, agent stats, anomalies. A point that throws while
+   * being encoded is set aside with the reason and the others are encoded as usual.
+   */
+  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
     const lines: string[] = [];
-    for (const w of batch.windows) push(lines, this.window(batch, w));
-    push(lines, this.agentStats(batch));
-    for (const a of alerts) push(lines, this.anomaly(a));
-    return lines;
+    const unencodable: UnencodablePoint[] = [];
+    for (const w of batch.windows) {
+      try {
+        push(lines, this.window(batch, w));
+      } catch (err) {
+        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`, point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w } });
+      }
+    }
+    try {
+      push(lines, this.agentStats(batch));
+    } catch (err) {
+      unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} counters`, point: { measurement: AGENT_STATS_MEASUREMENT, agent: batch.agent, site: batch.site, sentAt: batch.sentAt, counters: batch.counters } });
+    }
+    for (const a of alerts) {
+      try {
+        push(lines, this.anomaly(a));
+      } catch (err) {
+        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`, point: { measurement: ANOMALY_MEASUREMENT, alert: a } });
+      }
+    }
+    return { lines, unencodable };
   }
 
   window(batch: BatchEnvelope, w: WindowResult): string | undefined {
-    const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units[w.metric]);
+    const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
     b.int('count', w.count).float('sum', w.sum).float('min', w.min).float('max', w.max).float('mean', w.mean).float('stddev', windowStddev(w)).float('first', w.first).float('last', w.last);
     if (w.quantiles) b.float('p50', w.quantiles.p50).float('p90', w.quantiles.p90).float('p99', w.quantiles.p99);
     // Readings the agent's range filter removed: replay needs them to alert as live did.
@@ -70,4 +110,8 @@ export class PointEncoder {
 
 function push(lines: string[], line: string | undefined): void {
   if (line !== undefined) lines.push(line);
+}
+
+function reasonOf(err: unknown): string {
+  return `cannot encode as line protocol: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -1,61 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Counters, encodeBatch, ProblemReport, ProcessorConfigSchema, type Ack } from '@tributary/firmware-schemas';
-import { AlertLifecycle } from '../alerts/lifecycle.js';
-import { cloudCounterHelp } from '../counters.js';
-import { Dedupe } from '../dedupe.js';
-import { detectorPlans } from '../detect/registry.js';
-import { Detection } from '../detection.js';
-import type { WriteReport } from './requests.js';
+import type { Ack } from '@tributary/firmware-schemas';
 import { WriteAbortedError } from './errors.js';
 import { ForeignAgentError } from '../ingest/intake.js';
-import { BatchProcessor, type PointSink } from '../processor.js';
+import { batch, processorRig } from './processor-rig.js';
 
-/** A sink whose writes the test settles by hand, in any order. */
-class HeldSink implements PointSink {
-  readonly writes: Array<{ lines: readonly string[]; settle: (r: WriteReport) => void; fail: (err: Error) => void }> = [];
-  write(lines: readonly string[]): Promise<WriteReport> {
-    return new Promise((settle, fail) => this.writes.push({ lines, settle, fail }));
-  }
-  room(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function setup() {
-  const config = ProcessorConfigSchema.parse({});
-  const sink = new HeldSink();
-  const dedupe = new Dedupe(1024);
-  const counters = new Counters(cloudCounterHelp);
-  const apart: string[] = [];
-  const processor = new BatchProcessor({
-    maxBatchBytes: 1 << 20,
-    dedupe,
-    detection: new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 1000),
-    writer: sink,
-    counters,
-    problems: new ProblemReport(),
-    onAlert: () => undefined,
-    onTrackedApart: (what) => void apart.push(what),
-  });
-  return { sink, dedupe, counters, processor, apart };
-}
-
-/** Batch `seq`, holding minute `minute` (by default the seq-th). */
-const batch = (seq: number, minute = seq): Uint8Array =>
-  Buffer.from(
-    encodeBatch({
-      v: 1,
-      agent: 'gw',
-      seq,
-      sentAt: 1_700_000_000_000 + minute * 60_000,
-      counters: { readings_accepted: minute },
-      windows: [{ device: 'd 1', metric: 'temperature', start: 1_700_000_000_000 + (minute - 1) * 60_000, end: 1_700_000_000_000 + minute * 60_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001 }],
-    }),
-  );
-
-test('batches are written in flight together, but finish (dedupe, counters, ack) in arrival order', async () => {
-  const { sink, dedupe, counters, processor } = setup();
+test('batches are written in flight together, but finish (dedupe, counters, ack) in arrival order', async (t) => {
+  const { sink, dedupe, counters, processor } = processorRig(t);
   const order: number[] = [];
   const acks = [1, 2, 3].map((seq) => processor.process(batch(seq), 'gw').ack.then((a) => (order.push(a!.seq), a)));
   assert.equal(sink.writes.length, 3, 'all three handed to the writer at once');
@@ -74,8 +25,8 @@ test('batches are written in flight together, but finish (dedupe, counters, ack)
   assert.equal(dedupe.seen('gw', 0, 3), true);
 });
 
-test('a batch whose write is abandoned is not acked and not recorded; later batches still finish', async () => {
-  const { sink, dedupe, processor } = setup();
+test('a batch whose write is abandoned is not acked and not recorded; later batches still finish', async (t) => {
+  const { sink, dedupe, processor } = processorRig(t);
   const first = processor.process(batch(1), 'gw').ack;
   const second = processor.process(batch(2), 'gw').ack;
   sink.writes[0]!.fail(new WriteAbortedError('stopping'));
@@ -85,8 +36,8 @@ test('a batch whose write is abandoned is not acked and not recorded; later batc
   assert.equal(dedupe.seen('gw', 0, 1), false);
 });
 
-test('a batch far ahead in seq is written and tracked apart: the real agent’s later batches are not taken for duplicates', async () => {
-  const { sink, dedupe, counters, processor, apart } = setup();
+test('a batch far ahead in seq is written and tracked apart: the real agent’s later batches are not taken for duplicates', async (t) => {
+  const { sink, dedupe, counters, processor, apart } = processorRig(t);
   const settleAll = (): void => {
     for (const w of sink.writes.splice(0)) w.settle({ deadLettered: 0, dropped: 0 });
   };
@@ -106,8 +57,8 @@ test('a batch far ahead in seq is written and tracked apart: the real agent’s 
   assert.equal(counters.get('batches_tracked_apart'), 1);
 });
 
-test('a batch naming another agent than the one it came as is not processed: ForeignAgentError, with the rejected ack', async () => {
-  const { sink, counters, processor } = setup();
+test('a batch naming another agent than the one it came as is not processed: ForeignAgentError, with the rejected ack', async (t) => {
+  const { sink, counters, processor } = processorRig(t);
   await assert.rejects(processor.process(batch(7), 'gw-b').ack, (err: ForeignAgentError) => {
     assert.equal(err.code, 'FOREIGN_AGENT');
     assert.deepEqual([err.batchAgent, err.cameAs], ['gw', 'gw-b']);
@@ -118,8 +69,8 @@ test('a batch naming another agent than the one it came as is not processed: For
   assert.equal(counters.get('batches_invalid'), 1);
 });
 
-test('copies of a batch still being written: one waits for its outcome, the rest get no answer and hold nothing', async () => {
-  const { sink, counters, processor } = setup();
+test('copies of a batch still being written: one waits for its outcome, the rest get no answer and hold nothing', async (t) => {
+  const { sink, counters, processor } = processorRig(t);
   const original = processor.process(batch(1), 'gw').ack;
   const copies = [1, 2, 3, 4].map(() => processor.process(batch(1), 'gw').ack);
   assert.equal(sink.writes.length, 1, 'a copy is never written again');

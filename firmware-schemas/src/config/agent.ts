@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_WINDOWS_PER_BATCH } from '../batch.js';
-import { AgentId, MetricName } from '../ids.js';
+import { AgentId, MetricName, Site } from '../ids.js';
 import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
@@ -230,7 +230,7 @@ export type SpoolConfig = z.output<typeof SpoolConfig>;
 
 export const AgentConfigSchema = z.object({
   agentId: AgentId,
-  site: z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f\\]*$/, 'site must not contain control characters or "\\"').optional(),
+  site: Site.optional(),
   sources: z.array(SourceConfig).min(1),
   /** Filter chain per metric name; `default` applies to metrics without their own chain. */
   filters: z.record(z.union([z.literal('default'), MetricName]), z.array(FilterConfig)).default({}),

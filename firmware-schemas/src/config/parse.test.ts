@@ -127,3 +127,13 @@ test('dedupe.maxSeqGap may be at most half the window', () => {
   assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256, maxSeqGap: 128 } }).ok);
   assert.ok(parseConfig(ProcessorConfigSchema, { dedupe: { windowSize: 256 } }).ok, 'unset, it is half the window');
 });
+
+test('record keys named like Object methods are names like any other; __proto__, which zod would drop, is an error', () => {
+  const units = parseConfig(ProcessorConfigSchema, JSON.parse('{"influx":{"units":{"constructor":"°C","toString":"%"}},"detection":{"metrics":{"constructor":{"sensitivity":1}}}}'), { TRIBUTARY_CLOUD_DETECTION__METRICS__CONSTRUCTOR__SENSITIVITY: '2' }, PROCESSOR_ENV_PREFIX);
+  assert.ok(units.ok, units.ok ? '' : units.error.message);
+  assert.deepEqual({ ...units.value.influx.units }, { constructor: '°C', toString: '%' });
+  assert.equal(new Map(Object.entries(units.value.detection.metrics)).get('constructor')?.sensitivity, 2, 'an environment override reaches the record key `constructor`');
+  const proto = parseConfig(AgentConfigSchema, { ...minimalAgent, filters: JSON.parse('{"__proto__":[{"type":"range","min":0,"max":1}]}') as object });
+  assert.equal(proto.ok, false);
+  if (!proto.ok) assert.match(proto.error.message, /filters\.__proto__: not a valid name/);
+});

@@ -77,7 +77,8 @@ export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly
       if (last) {
         container[key] = parseEnvValue(text, childSchema);
       } else {
-        const next: unknown = container[key];
+        // Own keys only: a record key such as `constructor` must not find an Object method.
+        const next: unknown = Object.hasOwn(container, key) ? container[key] : undefined;
         const nextIsArray = /^\d+$/.test(segments[i + 1]!);
         if (typeof next !== 'object' || next === null) container[key] = nextIsArray ? [] : {};
         node = container[key] as Record<string, unknown> | unknown[];
@@ -126,7 +127,9 @@ function variantOf(schema: z.ZodType, raw: Record<string, unknown>): { schema: z
  * `path: unknown key …` sentences. zod would silently drop them; a user would silently lose them.
  */
 export function unknownKeys(schema: z.ZodType, raw: unknown, path = ''): string[] {
-  if (typeof raw !== 'object' || raw === null || isRecord(schema)) return [];
+  if (typeof raw !== 'object' || raw === null) return [];
+  // Any name is a record's key, except `__proto__`: zod drops it from a record without a word.
+  if (isRecord(schema)) return Object.hasOwn(raw, '__proto__') ? [`${path === '' ? '' : `${path}.`}__proto__: not a valid name (it would be ignored)`] : [];
   if (Array.isArray(raw)) {
     const element = elementOf(schema);
     return element ? raw.flatMap((item, i) => unknownKeys(element, item, `${path}[${i}]`)) : [];

@@ -54,3 +54,30 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
   const strayOpen = pipeline.cloud.alerts.openAlerts().filter((a) => !anomalous.has(a.device));
   assert.deepEqual(strayOpen, [], 'no alert is open for a device without an injected anomaly');
 }
+
+/**
+ * A small quiet fleet (3 devices, one simulated hour played in about 2 s, one-minute windows, no
+ * anomalies) through the real parts, for tests that add hostile input of their own. Everything
+ * started is stopped after the test.
+ */
+export async function quietHour(t: TestContext, database: string, broker: 'embedded aedes' | 'mosquitto', seed: number): Promise<{ pipeline: Pipeline; influxUrl: string }> {
+  const influxd = await startInfluxd();
+  t.after(() => influxd.stop());
+  const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;
+  if (mosquitto) t.after(() => mosquitto.stop());
+  const pipeline = await Pipeline.start({
+    influxUrl: influxd.url,
+    database,
+    ...(mosquitto ? { brokerUrl: mosquitto.url } : {}),
+    stateDir: scratchDir(database),
+    devices: 3,
+    seed,
+    durationMs: 3_600_000,
+    speed: 3_600_000 / 2_000,
+    samplePeriodMs: 15_000,
+    windowMs: 60_000,
+    anomalyRatePerDay: 0,
+  });
+  t.after(() => pipeline.close());
+  return { pipeline, influxUrl: influxd.url };
+}

@@ -50,6 +50,7 @@ export class Pipeline {
   private sim: Simulator | undefined;
   private transport: MqttTransport | undefined;
   private extraMessages = 0;
+  private agentStopped = false;
 
   private constructor(
     readonly options: PipelineOptions,
@@ -106,6 +107,7 @@ export class Pipeline {
     this.sim = new Simulator(this.fleet, new SimClock(this.fleet.options.startMs, this.options.speed), this.transport);
     await this.sim.run(onProgress);
     await this.transport.close();
+    this.transport = undefined;
   }
 
   stopPlaying(): void {
@@ -120,14 +122,21 @@ export class Pipeline {
     this.extraMessages += payloads.length;
   }
 
+  /** Waits until the agent has received every message sent so far (the fleet's and raw ones); returns how many that is. */
+  async received(): Promise<number> {
+    const expected = (this.sim?.stats.messages ?? 0) + this.extraMessages;
+    await waitFor('the agent to receive every message', () => this.agent.counters.get('messages_received') >= expected, 30_000);
+    return expected;
+  }
+
   /**
    * Waits until the agent has received every message sent, stops it (flushing open windows) and
    * waits for the cloud to ack everything; then scores the alerts against the ground truth.
    */
   async finish(): Promise<PipelineSummary> {
     const stats = this.sim?.stats ?? { messages: 0, readings: 0, simTime: 0 };
-    const expected = stats.messages + this.extraMessages;
-    await waitFor('the agent to receive every message', () => this.agent.counters.get('messages_received') >= expected, 30_000);
+    const expected = await this.received();
+    this.agentStopped = true;
     const { drained } = await this.agent.stop(30_000);
     const simEnd = this.fleet.options.startMs + this.fleet.options.durationMs;
     const labels = this.fleet.labels.filter((l) => l.start < Math.min(simEnd, stats.simTime + 1));
@@ -152,7 +161,12 @@ export class Pipeline {
     return series.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
   }
 
+  /** Stops the cloud, and the agent if `finish` did not (a test that failed before it must still end). */
   async close(): Promise<void> {
+    if (!this.agentStopped) {
+      this.agentStopped = true;
+      await this.agent.stop(0);
+    }
     await this.cloud.stop();
   }
 }

@@ -28,7 +28,7 @@ test('the Grafana dashboard’s every query runs against the schema in the real 
   for (let round = 0; round < 5; round++) {
     for (const input of gen.next()) {
       const batch = (decodeBatch(JSON.stringify(input)) as { ok: true; value: BatchEnvelope }).value;
-      await writer.write(encoder.batch(batch, round === 0 && input.agent === first.agent ? [alert] : []));
+      await writer.write(encoder.batch(batch, round === 0 && input.agent === first.agent ? [alert] : []).lines);
     }
   }
   const device = first.windows.find((w) => w.metric === 'temperature')!.device;

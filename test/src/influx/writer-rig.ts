@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createTarget, DeadLetterFile, InfluxWriter, LineBuilder, type DeadLetterRecord } from '@tributary/cloud-processor';
+import { createTarget, DeadLetterFile, InfluxWriter, LineBuilder, type RefusedPointRecord } from '@tributary/cloud-processor';
 import { InfluxConfig, silentLogger } from '@tributary/firmware-schemas';
 
 /** An InfluxWriter for a real server, with its counters and dead-letter file, stopped after the test. */
@@ -14,9 +14,9 @@ export function writerFor(t: TestContext, config: Record<string, unknown>) {
   const deadLetter = new DeadLetterFile(join(dir, 'dead-letter.jsonl'), parsed.deadLetter.maxBytes);
   const writer = new InfluxWriter({ target: createTarget(parsed), config: parsed, deadLetter, log: silentLogger, count: (name, by = 1) => counts.set(name, (counts.get(name) ?? 0) + by) });
   t.after(() => writer.abort());
-  const dead = (): DeadLetterRecord[] => {
+  const dead = (): RefusedPointRecord[] => {
     try {
-      return readFileSync(deadLetter.path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as DeadLetterRecord);
+      return readFileSync(deadLetter.path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RefusedPointRecord);
     } catch {
       return [];
     }

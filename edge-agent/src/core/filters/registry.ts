@@ -21,7 +21,7 @@ export function createFilter(config: FilterConfig, events: FilterEvents): Readin
 
 const noEvents: FilterEvents = { stateEvicted: () => undefined };
 
-/** The chain for each configured metric, plus `default` for metrics without their own chain. */
+/** The chain for each configured metric (by name, in a Map: names are the devices'), plus `default` for metrics without their own chain. */
 export class FilterChains {
   private readonly chains = new Map<string, ReadingFilter[]>();
   private readonly fallback: ReadingFilter[];
@@ -30,7 +30,7 @@ export class FilterChains {
     for (const [metric, filters] of Object.entries(config)) {
       if (metric !== 'default') this.chains.set(metric, filters.map((f) => createFilter(f, events)));
     }
-    this.fallback = (config.default ?? []).map((f) => createFilter(f, events));
+    this.fallback = (Object.hasOwn(config, 'default') ? config.default! : []).map((f) => createFilter(f, events));
   }
 
   forMetric(metric: string): readonly ReadingFilter[] {

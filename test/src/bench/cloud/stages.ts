@@ -25,7 +25,7 @@ for (let r = 0; r < warmup + rounds; r++) {
     const points: SeriesInput[] = batch.windows.map((w) => ({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 }));
     const alerts = detection.ingest(batch.agent, points);
     const t2 = performance.now();
-    const lines = encoder.batch(batch, alerts);
+    const { lines } = encoder.batch(batch, alerts);
     const t3 = performance.now();
     Buffer.from(lines.join('\n'));
     const t4 = performance.now();
