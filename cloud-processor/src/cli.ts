@@ -2,12 +2,14 @@
 /**
  * tributary-cloud [--config processor.yaml]
  *
- * Runs the cloud processor (embedded MQTT broker by default) until SIGINT or SIGTERM. Without a
- * config file every default applies. A bad config names each bad key and value and exits with 2.
+ * Runs the cloud processor (embedded MQTT broker by default; a member of a NATS JetStream cluster
+ * when the config has `cluster:`) until SIGINT or SIGTERM. Without a config file every default
+ * applies. A bad config names each bad key and value and exits with 2.
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CloudProcessor } from './cloud.js';
+import { ClusterProcessor } from './cluster/cluster-processor.js';
 import { loadProcessorConfig } from './config.js';
 
 const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
@@ -17,7 +19,7 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const log = pino({ level: loaded.value.log.level });
-const cloud = new CloudProcessor({ config: loaded.value, log });
+const cloud = loaded.value.cluster === undefined ? new CloudProcessor({ config: loaded.value, log }) : new ClusterProcessor({ config: loaded.value, log });
 await cloud.start();
 
 let stopping = false;
