@@ -112,10 +112,8 @@ export class PartitionWorker {
 
   private async startReading(): Promise<void> {
     const from = this.position + 1;
-    const consumer = await this.o.js.consumers.get(STREAM, {
-      filterSubjects: partitionFilter(this.o.partition),
-      ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
-    });
+    // Start sequence only (nats.js adds opt_start_seq to any policy, and the server refuses it with `all`).
+    const consumer = await this.o.js.consumers.get(STREAM, { filterSubjects: partitionFilter(this.o.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
     const messages = await consumer.consume({ max_messages: 32 });
     this.messages = messages;
     this.reading = (async () => {
