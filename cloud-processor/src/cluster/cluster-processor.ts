@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { Counters, redactUrl, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import { connect, type NatsConnection } from 'nats';
+import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
 import { startCloudHttp } from '../http.js';
@@ -35,6 +35,8 @@ export class ClusterProcessor {
   private intake: Intake | undefined;
   private http: { server: Server; port: number } | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** False from a disconnect until the reconnect (the client retries on its own). */
+  private natsUp = false;
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
@@ -63,6 +65,14 @@ export class ClusterProcessor {
     const login = { ...(c.user === undefined ? {} : { user: c.user }), ...(c.pass === undefined ? {} : { pass: c.pass }), ...(c.token === undefined ? {} : { token: c.token }) };
     const nc = await connect({ servers: c.servers, name: this.member, ...login, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     this.nc = nc;
+    this.natsUp = true;
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === Events.Disconnect) this.natsUp = false;
+        else if (s.type === Events.Reconnect) this.natsUp = true;
+        if (s.type === Events.Disconnect || s.type === Events.Reconnect) log.warn({ nats: s.data }, s.type === Events.Disconnect ? 'NATS connection lost; reconnecting' : 'NATS reconnected');
+      }
+    })();
     if (nc.info !== undefined && nc.info.max_payload < config.maxBatchBytes) {
       log.warn({ maxPayload: nc.info.max_payload, maxBatchBytes: config.maxBatchBytes }, 'nats-server max_payload is below maxBatchBytes: larger batches are refused by the server (raise max_payload)');
     }
@@ -142,7 +152,7 @@ export class ClusterProcessor {
 
   health(): { ok: boolean; nats: string; owned: number; influx: ReturnType<Outputs['writer']['status']> } {
     const influx = this.outputs.writer.status();
-    const nats = this.nc === undefined ? 'not connected' : this.nc.isClosed() ? 'closed' : 'connected';
+    const nats = this.nc === undefined || this.nc.isClosed() ? 'closed' : this.natsUp ? 'connected' : 'reconnecting';
     return { ok: influx.state !== 'blocked' && nats === 'connected', nats, owned: this.owned().length, influx };
   }
 

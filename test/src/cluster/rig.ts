@@ -118,7 +118,7 @@ export class ClusterRig {
    * Starts `count` edge agents in this process, each reading `hours` of telemetry of `devices`
    * devices from its own file and sending batches to nats-server's MQTT listener.
    */
-  async startAgents(count: number, o: { devices: number; hours: number; maxInFlight?: number }): Promise<void> {
+  async startAgents(count: number, o: { devices: number; hours: number; maxInFlight?: number; httpVia?: { member: string; agents: number } }): Promise<void> {
     const durationMs = o.hours * 3_600_000;
     const startMs = Math.floor((Date.now() - durationMs - 3_600_000) / 3_600_000) * 3_600_000;
     for (let i = 0; i < count; i++) {
@@ -136,7 +136,13 @@ export class ClusterRig {
         sources: [{ type: 'file', path: file }],
         windows: { lengthMs: 60_000, allowedLatenessMs: 20_000 },
         batch: { maxWindows: 12, maxDelayMs: 100 },
-        uplink: { type: 'mqtt', url: this.nats.mqttUrl, maxInFlight: o.maxInFlight ?? 2, ackTimeoutMs: 4_000, backoff: { initialMs: 100, maxMs: 1_000 } },
+        uplink: {
+          // The last `httpVia.agents` agents post their batches to that member's HTTP relay.
+          ...(o.httpVia !== undefined && i >= count - o.httpVia.agents ? { type: 'http', url: this.processor(o.httpVia.member).url } : { type: 'mqtt', url: this.nats.mqttUrl }),
+          maxInFlight: o.maxInFlight ?? 2,
+          ackTimeoutMs: 4_000,
+          backoff: { initialMs: 100, maxMs: 1_000 },
+        },
         spool: { type: 'disk' },
         stateDir: join(dir, 'state'),
       });
