@@ -1,6 +1,6 @@
 import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 
@@ -37,9 +37,14 @@ export async function writeCheckpoint(path: string, parts: Iterable<unknown>): P
  */
 export async function encodeCheckpoint(parts: Iterable<unknown>, level = 6): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const gzip = createGzip({ level });
-  gzip.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await pipeline(Readable.from(checkpointLines(parts)), gzip);
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  // The collector ends the pipeline: it resolves once gzip's last bytes are in (with gzip last, it resolved before).
+  await pipeline(Readable.from(checkpointLines(parts)), createGzip({ level }), collect);
   return Buffer.concat(chunks);
 }
 

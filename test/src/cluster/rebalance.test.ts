@@ -26,6 +26,7 @@ test('a fourth processor joins and one leaves gracefully: partitions move with n
   const views = await Promise.all(['p2', 'p3', 'p4'].map((m) => rig.view(m)));
   const sum = (name: string): number => views.reduce((n, v) => n + (v.counters[name] ?? 0), 0);
   t.diagnostic(`acquired ${sum('partitions_acquired')}, released ${sum('partitions_released')}, taken over ${sum('partitions_taken_over')}, replayed ${sum('batches_replayed')}, snapshots ${sum('snapshots_written')}`);
+  assert.equal(sum('snapshots_unreadable'), 0, 'every snapshot was restored');
   assert.equal(sum('partitions_taken_over'), 0, 'every move was a graceful hand-over');
   assert.equal(sum('batches_replayed'), 0, 'a graceful hand-over replays nothing (its final snapshot is at the last acked batch)');
   assert.deepEqual([...rig.openingsById()].filter(([, n]) => n > 1), [], 'no alert was opened twice');

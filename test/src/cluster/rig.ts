@@ -176,6 +176,15 @@ export class ClusterRig {
     return { accepted, perSeriesInflux };
   }
 
+  /** Stops every process of the rig now (the after-hooks then have nothing left to do). */
+  async stop(): Promise<void> {
+    for (const [agent] of this.agents) await agent.stop(1_000);
+    await Promise.all([...this.processors.values()].map((p) => p.kill()));
+    await this.watcher.close();
+    await this.nats.stop();
+    await this.influxd.stop();
+  }
+
   /** Alert openings per alert id, as the NATS sink published them. */
   openingsById(): Map<string, number> {
     const out = new Map<string, number>();

@@ -24,6 +24,7 @@ test('one of three processors is killed with SIGKILL mid-run: its partitions are
   const takenOver = views.reduce((n, v) => n + (v.counters.partitions_taken_over ?? 0), 0);
   const replayed = views.reduce((n, v) => n + (v.counters.batches_replayed ?? 0), 0);
   t.diagnostic(`partitions taken over ${takenOver}, batches replayed ${replayed}, alert transitions seen ${rig.alerts.length}`);
+  assert.equal(views.reduce((n, v) => n + (v.counters.snapshots_unreadable ?? 0), 0), 0, 'every snapshot was restored');
   assert.equal(takenOver, victimShare, 'the survivors took over exactly the partitions of p2');
   const openings = rig.openingsById();
   assert.ok(openings.size > 0, 'the run opened alerts');
