@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Makes sure the Debian packages the tests need are installed: influxdb (influxd), mosquitto and
-// socat. Installs the missing ones with apt-get when running as root or with password-less sudo;
+// Makes sure the Debian packages the tests need are installed: influxdb (influxd), mosquitto,
+// socat and nats-server (the scale-out tests). Installs the missing ones with apt-get when running as root or with password-less sudo;
 // otherwise prints the exact command to run and exits non-zero.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -10,6 +10,7 @@ const needed = [
   { binary: 'influxd', pkg: 'influxdb' },
   { binary: 'mosquitto', pkg: 'mosquitto' },
   { binary: 'socat', pkg: 'socat' },
+  { binary: 'nats-server', pkg: 'nats-server' },
 ];
 
 function onPath(binary) {
