@@ -102,11 +102,15 @@ export class ClusterNode {
     const mine = new Set([...this.held].flatMap(([n, h]) => (h.leaving ? [] : [n])));
     const plan = planLeases({ partitions, me: leases.me, members: view.members, leased: view.leased, owned: mine });
     for (const n of plan.release) if (this.held.get(n)?.worker !== undefined) void this.handOver(n, 10_000);
-    for (const n of plan.acquire) {
-      if (this.stopping) return;
-      const revision = await leases.acquire(n);
-      if (revision !== undefined) this.begin(n, revision);
-    }
+    // All at once: after a takeover every round trip saved is ownership sooner.
+    await Promise.all(
+      plan.acquire.map(async (n) => {
+        const revision = await leases.acquire(n);
+        if (revision === undefined) return;
+        if (this.stopping) await leases.release(n, revision);
+        else this.begin(n, revision);
+      }),
+    );
   }
 
   private async renewAll(): Promise<void> {

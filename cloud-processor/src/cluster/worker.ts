@@ -114,7 +114,9 @@ export class PartitionWorker {
     const from = this.position + 1;
     // Start sequence only (nats.js adds opt_start_seq to any policy, and the server refuses it with `all`).
     const consumer = await this.o.js.consumers.get(STREAM, { filterSubjects: partitionFilter(this.o.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-    const messages = await consumer.consume({ max_messages: 32 });
+    // Pulls expire after 5 s (nats.js's default is 30 s, which is also its wait before it retries
+    // a consumer it could not create: a busy server would hold a takeover that long).
+    const messages = await consumer.consume({ max_messages: 32, expires: 5_000 });
     this.messages = messages;
     this.reading = (async () => {
       for await (const m of messages) {

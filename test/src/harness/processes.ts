@@ -53,6 +53,10 @@ export class NodeService {
     return this.proc.running;
   }
 
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   async start(): Promise<void> {
     this.proc.start();
     await waitFor(

@@ -1,9 +1,9 @@
 /**
  * The load side of bench:cloud, in its own process so its work is not counted as the processor's.
  *
- *   feeder.js mqtt BROKER_URL SERIES AGENTS WARMUP ROUNDS START_MS
+ *   feeder.js mqtt BROKER_URL SERIES AGENTS WARMUP ROUNDS START_MS [AGENT_PREFIX]
  *     Plays edge agents: publishes each agent's batches (QoS 1) with at most 8 unacked per agent,
- *     as the agent's uplink does, until every batch is acked.
+ *     as the agent's uplink does, until every batch is acked. Agents are AGENT_PREFIX-000… (default bench-gw).
  *   feeder.js raw INFLUX_URL DATABASE SERIES AGENTS WARMUP ROUNDS START_MS
  *     The reference: the same windows as line protocol (the same encoder), POSTed straight to
  *     /write in requests of 5,000 lines, 4 in flight.
@@ -25,12 +25,12 @@ const MAX_IN_FLIGHT_PER_AGENT = 8;
 const LINES_PER_REQUEST = 5_000;
 const REQUESTS_IN_FLIGHT = 4;
 
-function generator(series: string, agents: string, startMs: string): WindowBatches {
-  return new WindowBatches({ series: Number(series), agents: Number(agents), windowMs: 60_000, readingsPerWindow: 60, startMs: Number(startMs), seed: 7 });
+function generator(series: string, agents: string, startMs: string, agentPrefix?: string): WindowBatches {
+  return new WindowBatches({ series: Number(series), agents: Number(agents), windowMs: 60_000, readingsPerWindow: 60, startMs: Number(startMs), seed: 7, ...(agentPrefix === undefined ? {} : { agentPrefix }) });
 }
 
-async function playAgents(brokerUrl: string, series: string, agents: string, warmup: string, roundsText: string, startMs: string): Promise<object> {
-  const gen = generator(series, agents, startMs);
+async function playAgents(brokerUrl: string, series: string, agents: string, warmup: string, roundsText: string, startMs: string, agentPrefix?: string): Promise<object> {
+  const gen = generator(series, agents, startMs, agentPrefix);
   const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-feeder-${process.pid}`, clean: true });
   await client.subscribeAsync('tributary/v1/agents/+/acks', { qos: 1 });
   await publishAll(client, batchQueues(gen, Number(warmup)), MAX_IN_FLIGHT_PER_AGENT);
@@ -107,5 +107,5 @@ function post(base: string, path: string, body: Buffer, agent?: Agent): Promise<
   });
 }
 
-const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!) : await writeRaw(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]) : await writeRaw(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
 process.stdout.write(`${JSON.stringify(result)}\n`);
