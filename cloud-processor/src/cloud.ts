@@ -143,10 +143,7 @@ export class CloudProcessor {
           '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
         },
         onAckSent,
-        onRefused: (status, reason) => {
-          this.counters.inc('http_uploads_refused');
-          this.outputs.problems.note(status === 413 ? 'http_upload_too_large' : 'http_upload_busy', reason);
-        },
+        onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
       });
       log.info({ port: this.http.port }, 'HTTP listening');
     }

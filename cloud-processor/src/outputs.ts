@@ -87,6 +87,12 @@ export class Outputs {
     this.problems.note('series_evicted', `${key} ${maxSeries} reached: the least recently seen series' baseline was dropped`);
   }
 
+  /** A batch upload answered 413 or 503 before it reached the intake: counted and reported. */
+  uploadRefused(status: 413 | 503, reason: string): void {
+    this.counters.inc('http_uploads_refused');
+    this.problems.note(status === 413 ? 'http_upload_too_large' : 'http_upload_busy', reason);
+  }
+
   /** Logs what was skipped or dropped since the last report (once per reportIntervalMs). */
   report(drops: TransportDrops): void {
     for (const p of this.problems.drain()) this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');

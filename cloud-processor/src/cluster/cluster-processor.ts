@@ -98,10 +98,7 @@ export class ClusterProcessor {
         health: () => this.health(),
         routes: { '/api/cluster': () => this.describe() },
         onAckSent: () => this.counters.inc('acks_sent'),
-        onRefused: (status, reason) => {
-          this.counters.inc('http_uploads_refused');
-          this.outputs.problems.note(status === 413 ? 'http_upload_too_large' : 'http_upload_busy', reason);
-        },
+        onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
       });
     }
     const deliver = (acks: readonly Ack[], alerts: readonly AlertEvent[]): void => {

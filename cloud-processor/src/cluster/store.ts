@@ -57,11 +57,10 @@ export class CheckpointStore {
     return { object: name, bytes: bytes.byteLength };
   }
 
-  async loadSnapshot(ref: SnapshotRef): Promise<Uint8Array> {
+  /** The snapshot's bytes, or undefined when its object is gone (deleted by hand, or lost); NATS errors reject. */
+  async loadSnapshot(ref: SnapshotRef): Promise<Uint8Array | undefined> {
     if ('inline' in ref) return Buffer.from(ref.inline, 'base64');
-    const bytes = await this.snapshots.getBlob(ref.object);
-    if (bytes === null) throw new Error(`snapshot object ${ref.object} is missing`);
-    return bytes;
+    return (await this.snapshots.getBlob(ref.object)) ?? undefined;
   }
 
   /** Deletes a snapshot no record points to any more (best effort: a leftover only costs space). */

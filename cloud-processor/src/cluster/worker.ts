@@ -96,7 +96,8 @@ export class PartitionWorker {
     const fresh = (): PartitionState => o.createState((a) => collect.push(a));
     if (record.snapshot !== null) {
       state = fresh();
-      const restored = restoreSnapshot(n, await store.loadSnapshot(record.snapshot), state);
+      const bytes = await store.loadSnapshot(record.snapshot);
+      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : restoreSnapshot(n, bytes, state);
       if (!restored.ok || restored.seq !== record.seq) {
         o.counters.inc('snapshots_unreadable');
         log.error({ partition: n, reason: restored.ok ? `it reflects seq ${restored.seq}, the record says ${record.seq}` : restored.reason }, 'partition snapshot unreadable: detector state starts afresh at its position');

@@ -12,6 +12,7 @@
  * the time until every partition is owned again (median, worst) and the batches replayed.
  * Ends with one line of JSON.
  */
+import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ const influxdPid = pidOf(influxd.dir)!;
 const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-cluster-'));
 let nats: NatsServer | undefined;
 const started: NodeService[] = [];
+/** Feeders running in the background, stopped in the end whatever happens. */
+const feeders: ChildProcess[] = [];
 
 /** A processor from the CLI: the single one (embedded broker on `brokerPort`) or a cluster member. */
 async function processor(name: string, config: ProcessorConfigInput): Promise<NodeService> {
@@ -124,6 +127,7 @@ try {
     else {
       // Takeovers under load: a long feeder run, one member killed and restarted each time.
       const load = runFeeder(['mqtt', nats!.mqttUrl, String(LOAD_SERIES), values.agents!, '1', '400', String(Date.UTC(2020, 0, 1)), 'load-gw'], []);
+      feeders.push(load.child);
       load.done.catch((err: unknown) => log(`  (the load feeder stopped: ${(err as Error).message})`));
       await waitFor('load on the cluster', async () => (await procs[0]!.metric('tributary_cloud_batches_written_total')) > 200, 60_000, 100);
       const times: number[] = [];
@@ -178,6 +182,7 @@ try {
     }
   }
 } finally {
+  for (const f of feeders) f.kill();
   for (const s of started) await s.kill();
   await nats?.stop();
   await influxd.stop();
