@@ -21,8 +21,10 @@ test('a paused owner resumed after its leases expired cannot overwrite the new o
   for (const n of paused) fenced.set(n, await record(n));
   assert.ok([...fenced.values()].every((r) => r.owner !== 'p2'), 'the new owners fenced every partition of p2');
   rig.processor('p2').signal('SIGCONT');
-  await waitFor('p2 to have its writes refused', async () => (await rig.processor('p2').metric('tributary_cloud_cluster_checkpoint_writes_refused_total')) >= 1, 10_000, 100);
+  // One refusal per partition: its next commit, or the last snapshot it tries when it finds its lease gone.
+  await waitFor('p2 to have a write refused for each of its partitions', async () => (await rig.processor('p2').metric('tributary_cloud_cluster_checkpoint_writes_refused_total')) >= paused.length, 10_000, 100);
   const refused = await rig.processor('p2').metric('tributary_cloud_cluster_checkpoint_writes_refused_total');
+  assert.equal(refused, paused.length, 'each partition stopped at its first refused write');
   for (const n of paused) {
     const now = await record(n);
     const then = fenced.get(n)!;
