@@ -153,10 +153,19 @@ export class PartitionWorker {
     await handled.next;
   }
 
-  /** Advances the position record over the batches written since the last commit, then acks them. */
+  /**
+   * Advances the position record over the batches written since the last commit, then acks them.
+   * At most one waits at a time: while NATS is slow or away, the timer's calls join it instead of queueing up.
+   */
   commit(): Promise<void> {
-    return this.exclusive(() => this.commitNow());
+    this.nextCommit ??= this.exclusive(() => {
+      this.nextCommit = undefined;
+      return this.commitNow();
+    });
+    return this.nextCommit;
   }
+
+  private nextCommit: Promise<void> | undefined;
 
   private async commitNow(): Promise<void> {
     let k = 0;
