@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 
 const parts = (n: number): unknown[] => Array.from({ length: n }, (_, i) => ({ i, state: [i, i * 2] }));
 
@@ -17,6 +17,16 @@ test('a checkpoint of many parts round-trips', async (t) => {
   assert.ok(read?.ok);
   assert.deepEqual([...read.parts], parts(5000));
   assert.equal(read.badLines(), 0);
+});
+
+test('a checkpoint encoded in memory round-trips whole, at every size and gzip level', async () => {
+  for (const n of [0, 1, 199, 5000]) {
+    for (const level of [1, 6]) {
+      const read = decodeCheckpoint(await encodeCheckpoint(parts(n), level));
+      assert.ok(read.ok, `${n} parts, level ${level}: ${read.ok ? '' : read.reason}`);
+      assert.deepEqual([...read.parts], parts(n));
+    }
+  }
 });
 
 test('a damaged line is skipped and counted, the rest restored; a file that is not gzip says why; no file is undefined', (t) => {

@@ -1,6 +1,6 @@
 import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 
@@ -17,16 +17,9 @@ const PARTS_PER_SLICE = 200;
 export async function writeCheckpoint(path: string, parts: Iterable<unknown>): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  async function* lines(): AsyncGenerator<string> {
-    let n = 0;
-    for (const part of parts) {
-      yield `${JSON.stringify(part)}\n`;
-      if (++n % PARTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
   const file = createWriteStream(tmp);
   // pipeline() tears the chain down on any error (ENOSPC, EACCES) and rejects: no stray 'error' event.
-  await pipeline(Readable.from(lines()), createGzip({ level: 6 }), file);
+  await pipeline(Readable.from(checkpointLines(parts)), createGzip({ level: 6 }), file);
   const fd = openSync(tmp, 'r');
   try {
     fsyncSync(fd);
@@ -35,6 +28,33 @@ export async function writeCheckpoint(path: string, parts: Iterable<unknown>): P
   }
   renameSync(tmp, path);
   return file.bytesWritten;
+}
+
+/**
+ * A checkpoint in memory, in the same format as the file (gzip-compressed JSON lines), built
+ * while yielding to the event loop as `writeCheckpoint` does: for snapshots stored elsewhere
+ * (the cluster's object store). `level` trades CPU for size.
+ */
+export async function encodeCheckpoint(parts: Iterable<unknown>, level = 6): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  // The collector ends the pipeline: it resolves once gzip's last bytes are in (with gzip last, it resolved before).
+  await pipeline(Readable.from(checkpointLines(parts)), createGzip({ level }), collect);
+  return Buffer.concat(chunks);
+}
+
+/** One JSON line per part, yielding to the event loop every PARTS_PER_SLICE parts. */
+async function* checkpointLines(parts: Iterable<unknown>): AsyncGenerator<string> {
+  let n = 0;
+  for (const part of parts) {
+    yield `${JSON.stringify(part)}\n`;
+    if (++n % PARTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A checkpoint read back: its parts, parsed lazily one line at a time, and how many lines were not JSON. */
@@ -47,11 +67,22 @@ export type CheckpointRead = { readonly ok: true; readonly parts: Iterable<unkno
  * that is not JSON is skipped and counted; a file that is not gzip is `ok: false` with the reason.
  */
 export function readCheckpoint(path: string): CheckpointRead | undefined {
-  let data: Buffer;
+  let gz: Buffer;
   try {
-    data = gunzipSync(readFileSync(path));
+    gz = readFileSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { ok: false, reason: (err as Error).message };
+  }
+  return decodeCheckpoint(gz);
+}
+
+/** A checkpoint's bytes (as `writeCheckpoint` or `encodeCheckpoint` made them) read back: see `readCheckpoint`. */
+export function decodeCheckpoint(gz: Uint8Array): CheckpointRead {
+  let data: Buffer;
+  try {
+    data = gunzipSync(gz);
+  } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
   let bad = 0;

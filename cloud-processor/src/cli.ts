@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * Runs the cloud processor (embedded MQTT broker by default) until SIGINT or SIGTERM. Without a
- * config file every default applies. A bad command line or config names what is wrong and exits
- * with 2.
+ * Runs the cloud processor (embedded MQTT broker by default; a member of a NATS JetStream cluster
+ * when the config has `cluster:`) until SIGINT or SIGTERM. Without a config file every default
+ * applies. A bad command line or config names what is wrong and exits with 2.
  */
 import { journalAware, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { CloudProcessor } from './cloud.js';
+import { ClusterProcessor } from './cluster/cluster-processor.js';
 import { loadProcessorConfig } from './config.js';
 
 const USAGE = `usage: tributary-cloud [--config processor.yaml]
@@ -29,7 +30,7 @@ if (!loaded.ok) {
 }
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
-const cloud = new CloudProcessor({ config: loaded.value, log });
+const cloud = loaded.value.cluster === undefined ? new CloudProcessor({ config: loaded.value, log }) : new ClusterProcessor({ config: loaded.value, log });
 await cloud.start();
 
 let stopping = false;

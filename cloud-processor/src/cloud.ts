@@ -1,25 +1,19 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Counters, MQTT_PACKET_OVERHEAD_BYTES, ProblemReport, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import { AlertLifecycle } from './alerts/lifecycle.js';
+import { MQTT_PACKET_OVERHEAD_BYTES, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { brokerRefusalCounter, cloudCounterHelp, type CloudCounter } from './counters.js';
-import { Dedupe } from './dedupe.js';
-import { detectorPlans } from './detect/registry.js';
+import { brokerRefusalCounter } from './counters.js';
+import type { Dedupe } from './dedupe.js';
 import { startCloudHttp } from './http.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
-import { DeadLetterFile } from './influx/dead-letter.js';
-import { createTarget } from './influx/targets.js';
-import { PointEncoder } from './influx/points.js';
-import { InfluxWriter, WriteAbortedError } from './influx/writer.js';
-import { BatchProcessor } from './processor.js';
-import { LogSink } from './alerts/sinks/log.js';
+import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
-import type { AlertSink } from './alerts/sinks/sink.js';
-import { WebhookSink, type WebhookCounts } from './alerts/sinks/webhook.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { Detection } from './detection.js';
+import type { Detection } from './detection.js';
+import { Outputs } from './outputs.js';
+import { createPartition } from './partition.js';
 import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
@@ -30,21 +24,14 @@ export interface CloudOptions {
 /**
  * The cloud processor: broker (embedded aedes by default) and HTTP → bounded intake →
  * BatchProcessor → InfluxDB; alerts to MQTT, the log and listeners. Lifecycle: construct → start → stop.
+ * One partition of state, kept in stateDir (a cluster member, cluster/cluster-processor.ts, keeps many in JetStream).
  */
 export class CloudProcessor {
-  readonly counters = new Counters<CloudCounter>(cloudCounterHelp);
   readonly alerts: AlertLifecycle;
-  readonly writer: InfluxWriter;
-  readonly deadLetter: DeadLetterFile;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
   readonly detection: Detection;
-  private readonly problems = new ProblemReport();
-  /** Like `problems`, logged as errors: they may mean lost batches or someone posting as an agent. */
-  private readonly alarms = new ProblemReport();
-  private readonly listeners = new Set<(alert: AlertEvent) => void>();
-  private readonly sinks: AlertSink[] = [];
-  private readonly webhooks: WebhookSink[];
+  private readonly outputs: Outputs;
   private readonly dedupeFile: string;
   private readonly checkpointFile: string;
   private broker: EmbeddedBroker | undefined;
@@ -55,29 +42,14 @@ export class CloudProcessor {
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
-    this.alerts = new AlertLifecycle(config.alerts, (device, metric, detector) => {
-      this.counters.inc('alerts_dropped');
-      this.problems.note('alerts_dropped', `${config.alerts.maxOpen} alerts open: opening for ${device} ${metric} (${detector}) dropped`);
-    });
-    this.deadLetter = new DeadLetterFile(config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'), config.influx.deadLetter.maxBytes);
-    this.writer = new InfluxWriter({
-      target: createTarget(config.influx),
-      config: config.influx,
-      deadLetter: this.deadLetter,
-      log: log.child({ unit: 'influx' }),
-      count: (name, by) => this.counters.inc(name, by),
-      onRefused: (example) => this.problems.note('influx_refused', example),
-    });
-    this.dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
+    this.outputs = new Outputs(config, log);
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert));
+    ({ alerts: this.alerts, dedupe: this.dedupe, detection: this.detection } = partition);
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     const dedupeState = readState(this.dedupeFile);
     const version = this.dedupe.restore(dedupeState);
     if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
     else if (version !== undefined) log.info({ file: this.dedupeFile, agents: this.dedupe.stats().length, version }, 'dedupe state restored');
-    this.detection = new Detection(detectorPlans(config.detection), this.alerts, config.detection.maxSeries, () => {
-      this.counters.inc('series_evicted');
-      this.problems.note('series_evicted', `detection.maxSeries ${config.detection.maxSeries} reached: the least recently seen series' baseline was dropped`);
-    });
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
     const saved = readCheckpoint(this.checkpointFile);
     if (saved?.ok === false) {
@@ -91,40 +63,28 @@ export class CloudProcessor {
         'detector state restored from checkpoint',
       );
     }
-    const processor = new BatchProcessor({
-      maxBatchBytes: config.maxBatchBytes,
-      dedupe: this.dedupe,
-      detection: this.detection,
-      writer: this.writer,
-      encoder: new PointEncoder(config.influx.units),
-      deadLetter: this.deadLetter,
-      counters: this.counters,
-      problems: this.problems,
-      onAlert: (alert) => this.publish(alert),
-      onTrackedApart: (what) => this.alarms.note('batch_tracked_apart', what),
-    });
-    this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => processor.process(payload, agent));
-    this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
-    this.sinks.push(new LogSink(log.child({ unit: 'alerts' })), ...this.webhooks);
-    this.counters.gauge('open_alerts', () => this.alerts.openCount);
-    this.counters.gauge('webhook_alerts_sent', () => this.webhookTotal('sent'));
-    this.counters.gauge('webhook_alerts_failed', () => this.webhookTotal('failed'));
-    this.counters.gauge('webhook_alerts_dropped', () => this.webhookTotal('dropped'));
-    this.counters.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
-    this.counters.gauge('batches_shed', () => this.ingest?.shed ?? 0);
-    this.counters.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
-    this.counters.gauge('detector_series', () => this.detection.size);
-    this.counters.gauge('backlog_batches', () => this.intake.backlog);
-    this.counters.gauge('backlog_bytes', () => this.intake.backlogBytes);
-    this.counters.gauge('batches_in_flight', () => this.intake.inFlight);
-    this.counters.gauge('write_buffered_lines', () => this.writer.bufferedLines);
-    this.counters.gauge('write_requests_in_flight', () => this.writer.inFlightRequests);
-    this.counters.gauge('influx_blocked', () => (this.writer.status().state === 'blocked' ? 1 : 0));
-    this.counters.gauge('process_cpu_seconds', () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) / 1e6;
-    });
-    this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
+    this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
+    const c = this.counters;
+    c.gauge('open_alerts', () => this.alerts.openCount);
+    c.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
+    c.gauge('batches_shed', () => this.ingest?.shed ?? 0);
+    c.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
+    c.gauge('detector_series', () => this.detection.size);
+    c.gauge('backlog_batches', () => this.intake.backlog);
+    c.gauge('backlog_bytes', () => this.intake.backlogBytes);
+    c.gauge('batches_in_flight', () => this.intake.inFlight);
+  }
+
+  get counters(): Outputs['counters'] {
+    return this.outputs.counters;
+  }
+
+  get writer(): InfluxWriter {
+    return this.outputs.writer;
+  }
+
+  get deadLetter(): Outputs['deadLetter'] {
+    return this.outputs.deadLetter;
   }
 
   /** The broker URL agents publish to (the embedded broker's, or the external one). */
@@ -140,8 +100,7 @@ export class CloudProcessor {
 
   /** Calls `listener` for every alert transition, after its batch is durable. */
   onAlert(listener: (alert: AlertEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.outputs.onAlert(listener);
   }
 
   async start(): Promise<void> {
@@ -174,7 +133,7 @@ export class CloudProcessor {
     );
     await this.ingest.start();
     const ingest = this.ingest;
-    this.sinks.push(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
+    this.outputs.addSink(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
     if (config.http) {
       this.http = await startCloudHttp({
         ...config.http,
@@ -187,18 +146,9 @@ export class CloudProcessor {
           '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
         },
         onAckSent,
-        onRefused: (status, reason) => {
-          this.counters.inc('http_uploads_refused');
-          this.problems.note(status === 413 ? 'http_upload_too_large' : status === 429 ? 'http_upload_agent_busy' : 'http_upload_busy', reason);
-        },
-        onForbidden: (_status, reason) => {
-          this.counters.inc('http_uploads_forbidden');
-          this.problems.note('http_upload_forbidden', reason);
-        },
-        onReadRefused: (path) => {
-          this.counters.inc('http_reads_refused');
-          this.problems.note('http_read_refused', `GET ${path} without the read token`);
-        },
+        onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
+        onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
+        onReadRefused: (path) => this.outputs.readRefused(path),
       });
       const { agents, token } = config.http;
       log.info({ port: this.http.port, agentTokens: agents.length }, 'HTTP listening');
@@ -220,11 +170,10 @@ export class CloudProcessor {
     this.intake.stop(new WriteAbortedError('stopping'));
     if (!(await this.intake.settled(drainMs))) this.options.log.warn({ inFlight: this.intake.inFlight }, 'stopping with batches still being written; they stay unacked');
     this.writer.abort();
-    for (const sink of this.sinks) await sink.stop(2_000);
+    await this.outputs.stop();
     await this.ingest?.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
-    await this.deadLetter.close();
     this.saveDedupe();
     await this.checkpointing;
     await this.checkpoint();
@@ -274,31 +223,7 @@ export class CloudProcessor {
     }
   }
 
-  private publish(alert: AlertEvent): void {
-    for (const sink of this.sinks) sink.send(alert);
-    for (const listener of this.listeners) listener(alert);
-  }
-
   private reportProblems(): void {
-    for (const p of this.problems.drain()) this.options.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
-    for (const p of this.alarms.drain()) this.options.log.error({ reason: p.reason, count: p.count, example: p.example }, 'batches tracked apart from their agent’s seqs');
-    // Alert transitions the sinks dropped at their bounds since the last report (the totals are in /metrics).
-    const webhook = this.webhookTotal('dropped');
-    const mqtt = this.ingest?.dropped ?? 0;
-    if (webhook > this.reportedDrops.webhook || mqtt > this.reportedDrops.mqtt) {
-      this.options.log.warn({ webhook: webhook - this.reportedDrops.webhook, mqtt: mqtt - this.reportedDrops.mqtt }, 'alert transitions dropped by their sinks (queue full or receiver down)');
-    }
-    const shed = this.ingest?.shed ?? 0;
-    if (shed > this.reportedDrops.shed) {
-      this.options.log.warn({ batches: shed - this.reportedDrops.shed, maxStallMs: this.options.config.ingest.maxStallMs }, 'backlog full for longer than ingest.maxStallMs: batches left unacked, the agents send them again');
-    }
-    this.reportedDrops = { webhook, mqtt, shed };
-  }
-
-  private reportedDrops = { webhook: 0, mqtt: 0, shed: 0 };
-
-  /** A count summed over every webhook sink. */
-  private webhookTotal(count: keyof WebhookCounts): number {
-    return this.webhooks.reduce((n, w) => n + w.counts[count], 0);
+    this.outputs.report({ alerts: this.ingest?.dropped ?? 0, shed: this.ingest?.shed ?? 0 });
   }
 }

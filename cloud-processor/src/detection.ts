@@ -154,13 +154,16 @@ export class Detection {
   /**
    * Restores from the parts `snapshotParts` gave (as read back from a checkpoint). False when the
    * parts do not start with a header this version reads (nothing is restored then).
+   * `replayFollows`: every batch after the checkpoint will come again, in order (a cluster
+   * partition replays its stream from the checkpoint's position), so the gap since the checkpoint
+   * is judged as live was, instead of being skipped (see AgentClock.resync).
    */
-  restoreParts(parts: Iterable<unknown>): boolean {
+  restoreParts(parts: Iterable<unknown>, replayFollows = false): boolean {
     const it = parts[Symbol.iterator]();
     const first = it.next();
     const header = first.value as Omit<DetectionSnapshot, 'series'> | undefined;
     if (first.done === true || header?.v !== 1) return false;
-    this.restoreAgents(header.agents);
+    this.restoreAgents(header.agents, !replayFollows);
     // One series at a time: its parsed state is garbage as soon as its detector is built.
     for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
     this.restoreAlerts(header);
@@ -169,7 +172,7 @@ export class Detection {
 
   /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
   restore(snapshot: DetectionSnapshot): void {
-    this.restoreAgents(snapshot.agents);
+    this.restoreAgents(snapshot.agents, true);
     for (const r of snapshot.series) this.restoreSeries(r);
     this.restoreAlerts(snapshot);
   }
@@ -198,11 +201,11 @@ export class Detection {
     }
   }
 
-  private restoreAgents(agents: DetectionSnapshot['agents']): void {
+  private restoreAgents(agents: DetectionSnapshot['agents'], resync: boolean): void {
     for (const [agent, swept] of agents) {
       const clock = this.clockOf(agent);
       clock.swept = swept;
-      clock.resync = true;
+      clock.resync = resync;
     }
   }
 

@@ -1,4 +1,10 @@
 export { CloudProcessor, type CloudOptions } from './cloud.js';
+export { ClusterProcessor } from './cluster/cluster-processor.js';
+export { natsServerConfig, batchMapping, STREAM, LEASES_BUCKET, CHECKPOINTS_BUCKET, SNAPSHOTS_BUCKET } from './cluster/subjects.js';
+export { planLeases, targetShare } from './cluster/assignment.js';
+export { CheckpointStore, FencedError } from './cluster/store.js';
+export { LeaseTable } from './cluster/leases.js';
+export { ensureStores } from './cluster/streams.js';
 export { BatchProcessor } from './processor.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 export { Dedupe } from './dedupe.js';

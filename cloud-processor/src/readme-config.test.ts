@@ -13,3 +13,16 @@ test("the README's sample processor config parses, and its detector choices are 
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(detectorPlans(r.value.detection)('pressure').name, 'robust-zscore');
 });
+
+test("the README's cluster member config parses", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const match = /```yaml\n(# processor\.yaml of a member[\s\S]*?)```/.exec(readme);
+  assert.ok(match, 'the README has a cluster member sample');
+  const r = parseConfigText(ProcessorConfigSchema, match[1]!, 'processor.yaml', {}, PROCESSOR_ENV_PREFIX);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.cluster?.replicas, 3);
+  const bad = parseConfigText(ProcessorConfigSchema, 'cluster: { member: "cloud.a", renewIntervalMs: 2000 }', 'processor.yaml', {}, PROCESSOR_ENV_PREFIX);
+  assert.ok(!bad.ok);
+  assert.match(bad.error.message, /cluster\.member/);
+  assert.match(bad.error.message, /cluster\.renewIntervalMs/);
+});

@@ -12,6 +12,7 @@ export * from './clock.js';
 export * from './config/common.js';
 export * from './config/agent.js';
 export * from './config/processor.js';
+export * from './config/cluster.js';
 export * from './config/fleet.js';
 export * from './config/parse.js';
 export { contracts, jsonSchemaOf } from './json-schema.js';

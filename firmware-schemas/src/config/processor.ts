@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
+import { ClusterConfig } from './cluster.js';
 import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
 
 /** For `.refine` of a list: true when no two items have the same `key`. */
@@ -280,6 +281,8 @@ export const ProcessorConfigSchema = z.object({
   detection: DetectionConfig.prefault({}),
   alerts: AlertsConfig.prefault({}),
   http: CloudHttpConfig.optional(),
+  /** Scale-out on NATS JetStream (several processors share the fleet). Omit for one processor with its embedded broker. */
+  cluster: ClusterConfig.optional(),
   reportIntervalMs: PositiveMs.default(10_000),
   log: z.object({ level: LogLevel.default('info') }).prefault({}),
 });

@@ -12,7 +12,7 @@
  * (process.cpuUsage), event-loop utilisation and RSS; influxd's and the feeder's CPU from /proc,
  * to show how the machine's cores were shared. Ends with one line of JSON.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema, silentLogger } from '@tributary/firmware-schemas';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
-import { pidOf, processCpuSeconds } from './cloud/cpu.js';
+import { pidOf } from './cloud/cpu.js';
+import { runFeeder } from './cloud/run-feeder.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,39 +37,13 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const feeder = fileURLToPath(new URL('./cloud/feeder.js', import.meta.url));
 const MB = 1024 * 1024;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-interface Fed {
-  readonly windows: number;
-  readonly seconds: number;
-  /** CPU seconds of influxd and of the feeder over the timed part. */
-  readonly influxdCpu: number;
-  readonly feederCpu: number;
-}
-
-/** Runs the feeder; `onTimed` is called when its clock starts, `onDone` when it has finished. */
-function runFeeder(args: string[], influxdPid: number, onTimed: () => void = () => undefined): Promise<Fed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [feeder, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    let influxd0 = 0;
-    let feeder0 = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('timed\n') && influxd0 === 0) {
-        influxd0 = processCpuSeconds(influxdPid);
-        feeder0 = processCpuSeconds(child.pid!);
-        onTimed();
-      }
-      if (/\n\{.*\}\n$/.test(out)) {
-        const r = JSON.parse(out.trim().split('\n').pop()!) as { windows: number; seconds: number };
-        resolve({ ...r, influxdCpu: processCpuSeconds(influxdPid) - influxd0, feederCpu: processCpuSeconds(child.pid!) - feeder0 });
-      }
-    });
-    child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`feeder ${args[0]} exited with ${code}`))));
-  });
+/** Runs the feeder, watching influxd's CPU. */
+async function feed(args: string[], influxdPid: number, onTimed?: () => void): Promise<{ windows: number; seconds: number; influxdCpu: number; feederCpu: number }> {
+  const fed = await runFeeder(args, [influxdPid], onTimed).done;
+  return { windows: fed.windows, seconds: fed.seconds, influxdCpu: fed.cpu[0]!, feederCpu: fed.feederCpu };
 }
 
 /** The stage costs, measured in a process of their own. */
@@ -85,10 +60,10 @@ const influxd = await startInfluxd();
 const influxdPid = pidOf(influxd.dir);
 if (influxdPid === undefined) throw new Error('cannot find the influxd process');
 const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-cloud-'));
-const rateOf = (f: Fed): number => f.windows / f.seconds;
+const rateOf = (f: { windows: number; seconds: number }): number => f.windows / f.seconds;
 try {
   log(`${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${values.warmup} untimed rounds, into influxd 1.x on this host (${(await import('node:os')).cpus().length} cores, shared)`);
-  const raw1 = await runFeeder(['raw', influxd.url, 'raw_before', ...shape], influxdPid);
+  const raw1 = await feed(['raw', influxd.url, 'raw_before', ...shape], influxdPid);
   log(`  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1(raw1.influxdCpu / raw1.seconds)} cores)`);
 
   const cloud = new CloudProcessor({
@@ -105,7 +80,7 @@ try {
   const profiler = values.profile === undefined ? undefined : new Session();
   profiler?.connect();
   await profiler?.post('Profiler.enable');
-  const fed = await runFeeder(['mqtt', cloud.brokerUrl, ...shape], influxdPid, () => {
+  const fed = await feed(['mqtt', cloud.brokerUrl, ...shape], influxdPid, () => {
     void profiler?.post('Profiler.start');
     cpu0 = process.cpuUsage();
     elu0 = performance.eventLoopUtilization();
@@ -132,7 +107,7 @@ try {
   log(`    ${requests} write requests (${Math.round((c.get('points_written') - lines0) / Math.max(1, requests))} lines each), ${c.get('write_retries')} retried, ${c.get('alerts_opened')} alerts opened`);
   await cloud.stop();
 
-  const raw2 = await runFeeder(['raw', influxd.url, 'raw_after', ...shape], influxdPid);
+  const raw2 = await feed(['raw', influxd.url, 'raw_after', ...shape], influxdPid);
   log(`  reference again, after: ${Math.round(rateOf(raw2))} windows/s (influxd ${round1(raw2.influxdCpu / raw2.seconds)} cores)`);
   const stored = await influxQuery(influxd.url, 'bench', 'SELECT count("count") FROM "temperature","humidity","pressure","vibration","current","co2"');
   const inInflux = stored.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);

@@ -36,11 +36,11 @@ export class NodeService {
   }
 
   /** Starts `tributary-cloud` with this config (http server on a free port). */
-  static async cloud(dir: string, config: ProcessorConfigInput): Promise<NodeService> {
+  static async cloud(dir: string, config: ProcessorConfigInput, name = 'cloud'): Promise<NodeService> {
     const port = await freePort();
     const file = join(dir, 'processor.json');
     writeFileSync(file, JSON.stringify({ ...config, http: { host: '127.0.0.1', port }, log: { level: 'info' } }));
-    const service = new NodeService('cloud', port, cliOf('@tributary/cloud-processor'), ['--config', file]);
+    const service = new NodeService(name, port, cliOf('@tributary/cloud-processor'), ['--config', file]);
     await service.start();
     return service;
   }
@@ -53,6 +53,10 @@ export class NodeService {
     return this.proc.running;
   }
 
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   async start(): Promise<void> {
     this.proc.start();
     await waitFor(
@@ -63,6 +67,11 @@ export class NodeService {
       },
       20_000,
     );
+  }
+
+  /** SIGSTOP pauses it (timers, sockets and all), SIGCONT resumes it. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.proc.signal(signal);
   }
 
   /** SIGKILL: no flush, no goodbye. */

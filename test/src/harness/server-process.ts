@@ -63,6 +63,11 @@ export class ServerProcess {
     return this.exited;
   }
 
+  /** Sends a signal (SIGSTOP pauses it, SIGCONT resumes it). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
+  }
+
   async kill(): Promise<void> {
     if (this.running) this.child?.kill('SIGKILL');
     await this.exited;

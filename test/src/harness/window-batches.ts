@@ -26,6 +26,8 @@ export interface WindowBatchOptions {
   readonly readingsPerWindow: number;
   readonly startMs: number;
   readonly seed?: number | string;
+  /** Agent ids are `{agentPrefix}-000`…; another prefix is another fleet of agents (their seqs start afresh). */
+  readonly agentPrefix?: string;
   /** Chance per window of a spike (4-8 σ), so detectors alert now and then. */
   readonly spikeChance?: number;
 }
@@ -64,7 +66,7 @@ export class WindowBatches {
   }
 
   agentId(a: number): string {
-    return `bench-gw-${String(a).padStart(3, '0')}`;
+    return `${this.o.agentPrefix ?? 'bench-gw'}-${String(a).padStart(3, '0')}`;
   }
 
   /** The batches of the next window period, one per agent. */

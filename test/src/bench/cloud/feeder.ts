@@ -1,9 +1,9 @@
 /**
  * The load side of bench:cloud, in its own process so its work is not counted as the processor's.
  *
- *   feeder.js mqtt BROKER_URL SERIES AGENTS WARMUP ROUNDS START_MS
+ *   feeder.js mqtt BROKER_URL SERIES AGENTS WARMUP ROUNDS START_MS [AGENT_PREFIX]
  *     Plays edge agents: publishes each agent's batches (QoS 1) with at most 8 unacked per agent,
- *     as the agent's uplink does, until every batch is acked.
+ *     as the agent's uplink does, until every batch is acked. Agents are AGENT_PREFIX-000… (default bench-gw).
  *   feeder.js raw INFLUX_URL DATABASE SERIES AGENTS WARMUP ROUNDS START_MS
  *     The reference: the same windows as line protocol (the same encoder), POSTed straight to
  *     /write in requests of 5,000 lines, 4 in flight.
@@ -17,6 +17,7 @@ import { Agent, request } from 'node:http';
 import { PointEncoder } from '@tributary/cloud-processor';
 import { decodeBatch, type BatchEnvelope } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
+import { batchQueues, publishAll } from '../../harness/batch-player.js';
 import { WindowBatches } from '../../harness/window-batches.js';
 
 const [mode, url, ...rest] = process.argv.slice(2);
@@ -24,62 +25,24 @@ const MAX_IN_FLIGHT_PER_AGENT = 8;
 const LINES_PER_REQUEST = 5_000;
 const REQUESTS_IN_FLIGHT = 4;
 
-function generator(series: string, agents: string, startMs: string): WindowBatches {
-  return new WindowBatches({ series: Number(series), agents: Number(agents), windowMs: 60_000, readingsPerWindow: 60, startMs: Number(startMs), seed: 7 });
+function generator(series: string, agents: string, startMs: string, agentPrefix?: string): WindowBatches {
+  return new WindowBatches({ series: Number(series), agents: Number(agents), windowMs: 60_000, readingsPerWindow: 60, startMs: Number(startMs), seed: 7, ...(agentPrefix === undefined ? {} : { agentPrefix }) });
 }
 
-async function playAgents(brokerUrl: string, series: string, agents: string, warmup: string, roundsText: string, startMs: string): Promise<object> {
-  const gen = generator(series, agents, startMs);
+async function playAgents(brokerUrl: string, series: string, agents: string, warmup: string, roundsText: string, startMs: string, agentPrefix?: string): Promise<object> {
+  const gen = generator(series, agents, startMs, agentPrefix);
   const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-feeder-${process.pid}`, clean: true });
   await client.subscribeAsync('tributary/v1/agents/+/acks', { qos: 1 });
-  const rounds = (n: number): Map<string, Buffer[]> => {
-    const queues = new Map<string, Buffer[]>();
-    for (let r = 0; r < n; r++) {
-      for (const b of gen.nextPayloads()) {
-        let q = queues.get(b.agent);
-        if (!q) queues.set(b.agent, (q = []));
-        q.push(b.payload);
-      }
-    }
-    return queues;
-  };
-  await publishAll(client, rounds(Number(warmup)));
-  const timed = rounds(Number(roundsText));
+  await publishAll(client, batchQueues(gen, Number(warmup)), MAX_IN_FLIGHT_PER_AGENT);
+  const timed = batchQueues(gen, Number(roundsText));
   const batches = [...timed.values()].reduce((n, q) => n + q.length, 0);
   const windows = batches * (Number(series) / Number(agents));
   process.stdout.write('timed\n');
   const started = performance.now();
-  await publishAll(client, timed);
+  await publishAll(client, timed, MAX_IN_FLIGHT_PER_AGENT);
   const seconds = (performance.now() - started) / 1000;
   await client.endAsync();
   return { windows: Math.round(windows), batches, seconds };
-}
-
-/** Publishes every agent's batches in order, at most 8 unacked per agent; resolves when all are acked ok. */
-function publishAll(client: mqtt.MqttClient, queues: Map<string, Buffer[]>): Promise<void> {
-  const batches = [...queues.values()].reduce((n, q) => n + q.length, 0);
-  const unacked = new Map<string, number>();
-  let acked = 0;
-  return new Promise<void>((resolve) => {
-    const publishNext = (agent: string): void => {
-      const q = queues.get(agent)!;
-      while ((unacked.get(agent) ?? 0) < MAX_IN_FLIGHT_PER_AGENT && q.length > 0) {
-        unacked.set(agent, (unacked.get(agent) ?? 0) + 1);
-        client.publish(`tributary/v1/agents/${agent}/batches`, q.shift()!, { qos: 1 });
-      }
-    };
-    const onAck = (_topic: string, payload: Buffer): void => {
-      const ack = JSON.parse(payload.toString()) as { agent: string; status: string };
-      if (ack.status !== 'ok') throw new Error(`batch not acked ok: ${payload.toString()}`);
-      unacked.set(ack.agent, unacked.get(ack.agent)! - 1);
-      if (++acked === batches) {
-        client.off('message', onAck);
-        resolve();
-      } else publishNext(ack.agent);
-    };
-    client.on('message', onAck);
-    for (const agent of queues.keys()) publishNext(agent);
-  });
 }
 
 async function writeRaw(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
@@ -144,5 +107,5 @@ function post(base: string, path: string, body: Buffer, agent?: Agent): Promise<
   });
 }
 
-const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!) : await writeRaw(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]) : await writeRaw(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
 process.stdout.write(`${JSON.stringify(result)}\n`);
