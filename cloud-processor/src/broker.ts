@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { limitMqttPackets, Throttle, type Logger } from '@tributary/firmware-schemas';
+import { guardMqttConnection, Throttle, UnauthenticatedBudget, type Logger, type MqttConnectionGuard, type UnauthenticatedLimits } from '@tributary/firmware-schemas';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
@@ -23,14 +23,20 @@ export interface EmbeddedBrokerOptions {
   readonly processorClientId: string;
   /** Connections at most; further ones are closed at once. */
   readonly maxClients: number;
-  /** A connection that starts a larger packet is closed at the packet's header (limitMqttPackets). */
+  /** A connection that starts a larger packet is closed at the packet's header (guardMqttConnection). */
   readonly maxPacketBytes: number;
-  /** Called for each refusal: an oversized or malformed packet (its connection closed), a login, a publish, a subscription, a persistent session. */
+  /** What a connection may send and hold before its client has logged in (guardMqttConnection). */
+  readonly unauthenticated: UnauthenticatedLimits;
+  /**
+   * Called for each refusal: an oversized or malformed packet, an oversized CONNECT, the budget
+   * of clients not logged in, a login not finished in time (each closes its connection), a login,
+   * a publish, a subscription, a persistent session.
+   */
   readonly refused: (kind: BrokerRefusal) => void;
   readonly log: Logger;
 }
 
-export type BrokerRefusal = 'packet' | 'login' | 'publish' | 'subscription' | 'session';
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'login' | 'publish' | 'subscription' | 'session';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -94,10 +100,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   }
+  // Anyone may open a connection and start a CONNECT: until aedes has accepted the login, a
+  // connection may hold only a small CONNECT, for a short time, within a budget shared by all.
+  const budget = new UnauthenticatedBudget(options.unauthenticated.maxBufferedBytes);
+  const { maxConnectBytes, connectTimeoutMs } = options.unauthenticated;
+  const guards = new WeakMap<Client, MqttConnectionGuard>();
+  broker.on('clientReady', (client) => guards.get(client)?.loggedIn());
   const server: Server = createServer((socket) => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    limitMqttPackets(socket, options.maxPacketBytes, (reason) => refuse('packet', { peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered'));
-    broker.handle(socket);
+    const guard = guardMqttConnection(socket, { maxPacketBytes: options.maxPacketBytes, beforeLogin: { maxConnectBytes, connectTimeoutMs, budget } }, (kind, reason) =>
+      refuse(kind, { peer, reason }, kind === 'packet' ? 'MQTT connection closed before a packet over the size limit was buffered' : 'MQTT connection closed before login'),
+    );
+    guards.set(broker.handle(socket), guard);
   });
   server.maxConnections = options.maxClients;
   await new Promise<void>((resolve, reject) => {

@@ -21,6 +21,9 @@ export const cloudCounterHelp = {
   acks_sent: 'acks published',
   http_uploads_refused: 'batch uploads over HTTP answered 413 (too large) or 503 (backlog full, too many uploads at once) before reaching the intake',
   mqtt_packets_refused: 'connections to the embedded broker closed for a packet over maxBatchBytes + 64 KiB (or a malformed packet header), before its body was buffered',
+  mqtt_connects_refused: 'connections the embedded broker closed before login: a CONNECT over broker.unauthenticated.maxConnectBytes, or a first packet that is not a CONNECT',
+  mqtt_unauthenticated_over_budget: 'connections the embedded broker closed before login because clients not logged in held broker.unauthenticated.maxBufferedBytes',
+  mqtt_connect_timeouts: 'connections the embedded broker closed for not logging in within broker.unauthenticated.connectTimeoutMs',
   mqtt_logins_refused: 'logins the embedded broker refused (broker.users set: anonymous, a wrong password, or a client id the user may not take)',
   mqtt_publishes_refused: 'publishes the embedded broker refused by role (the connection is closed)',
   mqtt_subscriptions_refused: 'subscriptions the embedded broker refused by role (0x80 in the SUBACK)',
@@ -37,6 +40,9 @@ export type CloudCounter = keyof typeof cloudCounterHelp;
 /** The counter of each kind of refusal by the embedded broker. */
 export const brokerRefusalCounter: Record<BrokerRefusal, CloudCounter> = {
   packet: 'mqtt_packets_refused',
+  connect: 'mqtt_connects_refused',
+  budget: 'mqtt_unauthenticated_over_budget',
+  timeout: 'mqtt_connect_timeouts',
   login: 'mqtt_logins_refused',
   publish: 'mqtt_publishes_refused',
   subscription: 'mqtt_subscriptions_refused',

@@ -39,6 +39,9 @@ export interface AgentOptions {
 
 const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
   packet: 'broker_packets_refused',
+  connect: 'broker_connects_refused',
+  budget: 'broker_unauthenticated_over_budget',
+  timeout: 'broker_connect_timeouts',
   login: 'broker_logins_refused',
   subscription: 'broker_subscriptions_refused',
 };

@@ -23,5 +23,5 @@ export * from './scoring/alerts.js';
 export * from './runtime/retry-after.js';
 export * from './runtime/redact-url.js';
 export * from './runtime/mqtt-options.js';
-export * from './runtime/mqtt-packet-limit.js';
+export * from './runtime/mqtt-connection-guard.js';
 export * from './runtime/throttle.js';

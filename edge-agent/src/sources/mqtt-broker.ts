@@ -1,14 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { limitMqttPackets, MQTT_PACKET_OVERHEAD_BYTES, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
-import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
+import { guardMqttConnection, MQTT_PACKET_OVERHEAD_BYTES, UnauthenticatedBudget, type Logger, type MqttConnectionGuard, type SourceConfig } from '@tributary/firmware-schemas';
+import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError, Client } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
 
 type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
-/** What the gateway's broker turned away: a connection for an oversized packet, a login, a subscription. */
-export type BrokerRefusal = 'packet' | 'login' | 'subscription';
+/**
+ * What the gateway's broker turned away: a connection for an oversized packet, for an oversized
+ * CONNECT, for the budget of clients not logged in, for a login not finished in time; a login; a
+ * subscription.
+ */
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'login' | 'subscription';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -19,7 +23,8 @@ const BAD_USERNAME_OR_PASSWORD = 4;
  * subscribe as to any broker.
  *
  * Bounded: at most `maxClients` connections; a packet over maxPayloadBytes + 64 KiB closes its
- * connection at the header; nothing is stored for later (aedes keeps retained messages and the
+ * connection at the header, and before login so does a CONNECT over `unauthenticated`'s limits
+ * (size, shared budget, deadline); nothing is stored for later (aedes keeps retained messages and the
  * messages of offline persistent sessions without bound), so the retain flag is dropped and
  * clients with a persistent session (`clean: false`) may publish but not subscribe.
  */
@@ -55,10 +60,14 @@ export class MqttBrokerSource implements Source {
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
     const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
+    const { maxConnectBytes, maxBufferedBytes, connectTimeoutMs } = this.config.unauthenticated;
+    const beforeLogin = { maxConnectBytes, connectTimeoutMs, budget: new UnauthenticatedBudget(maxBufferedBytes) };
+    const guards = new WeakMap<Client, MqttConnectionGuard>();
+    broker.on('clientReady', (client) => guards.get(client)?.loggedIn());
     const server = createServer((socket) => {
       const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      limitMqttPackets(socket, maxPacketBytes, (reason) => this.refused('packet', `${peer}: ${reason}`));
-      broker.handle(socket);
+      const guard = guardMqttConnection(socket, { maxPacketBytes, beforeLogin }, (kind, reason) => this.refused(kind, `${peer}: ${reason}`));
+      guards.set(broker.handle(socket), guard);
     });
     server.maxConnections = this.config.maxClients;
     this.server = server;

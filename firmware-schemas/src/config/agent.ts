@@ -4,7 +4,7 @@ import { AgentId, MetricName } from '../ids.js';
 import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
+import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
@@ -38,6 +38,7 @@ export const MqttBrokerSourceConfig = z.object({
     .max(10_000)
     .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
     .default([]),
+  unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
 });
 
 /** A serial port carrying the firmware line format (serial-line.ts), e.g. /dev/ttyUSB0. */

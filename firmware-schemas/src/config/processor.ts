@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
-import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
+import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
 
 /**
  * A login on the embedded broker. `agent`: an edge agent, whose username is its agent id; it may
@@ -25,6 +25,7 @@ export const EmbeddedBrokerConfig = z.object({
     .default([]),
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(2).default(10_000),
+  unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
 });
 
 export const ExternalBrokerConfig = z.object({
@@ -219,7 +220,7 @@ export const CloudHttpConfig = z.object({
 });
 
 export const ProcessorConfigSchema = z.object({
-  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [], maxClients: 10_000 }),
+  broker: BrokerConfig.prefault({ type: 'embedded' }),
   ingest: IngestConfig.prefault({}),
   /** Durable state: dedupe high-water marks (and detector checkpoints). */
   stateDir: z.string().min(1).default('.tributary/cloud'),

@@ -53,6 +53,11 @@ export class NodeService {
     return this.proc.running;
   }
 
+  /** The process id while it runs (for its resident memory). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   async start(): Promise<void> {
     this.proc.start();
     await waitFor(
