@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { guardMqttConnection, Throttle, UnauthenticatedBudget, type Logger, type MqttConnectionGuard, type UnauthenticatedLimits } from '@tributary/firmware-schemas';
+import { listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/firmware-schemas';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
@@ -14,19 +13,11 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export interface EmbeddedBrokerOptions {
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+/** host, port, maxClients, maxPacketBytes and the limits before login: see listenMqtt. */
+export interface EmbeddedBrokerOptions extends MqttListenerOptions {
   /** When non-empty, every client must log in as one of these (broker-acl.ts says what each role may do). */
   readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
   readonly processorClientId: string;
-  /** Connections at most; further ones are closed at once. */
-  readonly maxClients: number;
-  /** A connection that starts a larger packet is closed at the packet's header (guardMqttConnection). */
-  readonly maxPacketBytes: number;
-  /** What a connection may send and hold before its client has logged in (guardMqttConnection). */
-  readonly unauthenticated: UnauthenticatedLimits;
   /**
    * Called for each refusal: an oversized or malformed packet, an oversized CONNECT, the budget
    * of clients not logged in, a login not finished in time (each closes its connection), a login,
@@ -100,24 +91,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   }
-  // Anyone may open a connection and start a CONNECT: until aedes has accepted the login, a
-  // connection may hold only a small CONNECT, for a short time, within a budget shared by all.
-  const budget = new UnauthenticatedBudget(options.unauthenticated.maxBufferedBytes);
-  const { maxConnectBytes, connectTimeoutMs } = options.unauthenticated;
-  const guards = new WeakMap<Client, MqttConnectionGuard>();
-  broker.on('clientReady', (client) => guards.get(client)?.loggedIn());
-  const server: Server = createServer((socket) => {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    const guard = guardMqttConnection(socket, { maxPacketBytes: options.maxPacketBytes, beforeLogin: { maxConnectBytes, connectTimeoutMs, budget } }, (kind, reason) =>
-      refuse(kind, { peer, reason }, kind === 'packet' ? 'MQTT connection closed before a packet over the size limit was buffered' : 'MQTT connection closed before login'),
-    );
-    guards.set(broker.handle(socket), guard);
-  });
-  server.maxConnections = options.maxClients;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const server = await listenMqtt(broker, options, (kind, peer, reason) =>
+    refuse(kind, { peer, reason }, kind === 'packet' ? 'MQTT connection closed before a packet over the size limit was buffered' : 'MQTT connection closed before login'),
+  );
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `mqtt://${host}:${actual}`,

@@ -44,6 +44,7 @@ const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
   timeout: 'broker_connect_timeouts',
   login: 'broker_logins_refused',
   subscription: 'broker_subscriptions_refused',
+  'subscriber-queue': 'broker_subscriber_drops',
 };
 
 /** How often batches are sealed by age, resends are checked and problems are reported. */

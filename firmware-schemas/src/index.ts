@@ -24,4 +24,5 @@ export * from './runtime/retry-after.js';
 export * from './runtime/redact-url.js';
 export * from './runtime/mqtt-options.js';
 export * from './runtime/mqtt-connection-guard.js';
+export * from './runtime/mqtt-listener.js';
 export * from './runtime/throttle.js';

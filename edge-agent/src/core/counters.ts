@@ -35,6 +35,7 @@ export const agentCounterHelp = {
   broker_connect_timeouts: "connections to the gateway's mqtt-broker source closed for not logging in within unauthenticated.connectTimeoutMs",
   broker_logins_refused: "connections to the gateway's mqtt-broker source refused for a bad or missing login",
   broker_subscriptions_refused: "subscriptions to the gateway's mqtt-broker source refused: persistent sessions may publish but not subscribe",
+  broker_subscriber_drops: "messages the gateway's mqtt-broker source dropped for a subscriber that did not take them (maxSubscriberQueueBytes queued for it already)",
   serial_port_lost: 'times a serial port closed or failed to open (it is reopened with backoff)',
   batches_sealed: 'batches sealed and queued for the uplink',
   batches_sent: 'batch publishes, resends included',

@@ -1,18 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { guardMqttConnection, MQTT_PACKET_OVERHEAD_BYTES, UnauthenticatedBudget, type Logger, type MqttConnectionGuard, type SourceConfig } from '@tributary/firmware-schemas';
-import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError, Client } from 'aedes';
+import type { AddressInfo, Server } from 'node:net';
+import { listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
+import { boundSubscriberQueue } from './subscriber-queue.js';
 
 type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
 /**
  * What the gateway's broker turned away: a connection for an oversized packet, for an oversized
  * CONNECT, for the budget of clients not logged in, for a login not finished in time; a login; a
- * subscription.
+ * subscription; a message for a subscriber with maxSubscriberQueueBytes queued already.
  */
-export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'login' | 'subscription';
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'login' | 'subscription' | 'subscriber-queue';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -24,7 +25,8 @@ const BAD_USERNAME_OR_PASSWORD = 4;
  *
  * Bounded: at most `maxClients` connections; a packet over maxPayloadBytes + 64 KiB closes its
  * connection at the header, and before login so does a CONNECT over `unauthenticated`'s limits
- * (size, shared budget, deadline); nothing is stored for later (aedes keeps retained messages and the
+ * (size, shared budget, deadline); a subscriber that does not keep up has messages dropped for it
+ * beyond maxSubscriberQueueBytes, so it never slows the sensors (subscriber-queue.ts); nothing is stored for later (aedes keeps retained messages and the
  * messages of offline persistent sessions without bound), so the retain flag is dropped and
  * clients with a persistent session (`clean: false`) may publish but not subscribe.
  */
@@ -59,22 +61,15 @@ export class MqttBrokerSource implements Source {
     const broker = await AedesClass.createBroker(this.policy());
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
+    const { host, port, maxClients, unauthenticated, maxSubscriberQueueBytes } = this.config;
     const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
-    const { maxConnectBytes, maxBufferedBytes, connectTimeoutMs } = this.config.unauthenticated;
-    const beforeLogin = { maxConnectBytes, connectTimeoutMs, budget: new UnauthenticatedBudget(maxBufferedBytes) };
-    const guards = new WeakMap<Client, MqttConnectionGuard>();
-    broker.on('clientReady', (client) => guards.get(client)?.loggedIn());
-    const server = createServer((socket) => {
-      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      const guard = guardMqttConnection(socket, { maxPacketBytes, beforeLogin }, (kind, reason) => this.refused(kind, `${peer}: ${reason}`));
-      guards.set(broker.handle(socket), guard);
-    });
-    server.maxConnections = this.config.maxClients;
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => resolve());
-    });
+    this.server = await listenMqtt(
+      broker,
+      { host, port, maxClients, maxPacketBytes, unauthenticated },
+      (kind, peer, reason) => this.refused(kind, `${peer}: ${reason}`),
+      (client) =>
+        boundSubscriberQueue(client, maxSubscriberQueueBytes, (c, queued) => this.refused('subscriber-queue', `client ${JSON.stringify(c.id)} with ${queued} bytes queued`)),
+    );
     this.log.info({ host: this.config.host, port: this.port, users: this.config.users.length }, this.config.users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
   }
 

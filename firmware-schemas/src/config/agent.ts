@@ -39,6 +39,11 @@ export const MqttBrokerSourceConfig = z.object({
     .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
     .default([]),
   unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
+  /**
+   * Bytes queued for one subscriber (a dashboard, a logger) that it has not taken yet; beyond,
+   * messages are dropped for it (counted), so a subscriber that stops reading never slows the sensors.
+   */
+  maxSubscriberQueueBytes: z.number().int().min(1024).max(64 << 20).default(64 * 1024),
 });
 
 /** A serial port carrying the firmware line format (serial-line.ts), e.g. /dev/ttyUSB0. */

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { which } from './which.js';
 
 /** MQTT remaining length: 1-4 bytes of 7 bits, least significant first (MQTT 3.1.1 section 2.2.3). */
 export function remainingLength(n: number): number[] {
@@ -91,4 +93,42 @@ export async function residentBytes(pid: number): Promise<number> {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
   if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
   return Number(kb) * 1024;
+}
+
+/** A subscriber that reads nothing after its SUBACK: see slowSubscriber. */
+export interface SlowSubscriber {
+  stop(): void;
+}
+
+/**
+ * A client that connects to 127.0.0.1:port with a 4 KiB socket receive buffer, subscribes to
+ * `filter` and then never reads again, as a dashboard on a stalled laptop would. It is socat's TCP
+ * socket (Node cannot set SO_RCVBUF on TCP) whose output goes to a pipe this process stops
+ * reading once the CONNACK and SUBACK have come, so the broker's writes to it back up within a
+ * few hundred KiB.
+ */
+export async function slowSubscriber(port: number, filter: string, qos: 0 | 1): Promise<SlowSubscriber> {
+  const binary = which('socat');
+  if (binary === undefined) throw new Error('socat was not found: sudo apt-get install -y socat');
+  const child = spawn(binary, ['-b', '1024', 'STDIO', `TCP:127.0.0.1:${port},rcvbuf=4096`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const stop = (): void => void child.kill('SIGKILL');
+  child.stdin.write(Buffer.concat([connectPacket(`slow-subscriber-${port}`), subscribePacket(filter, qos)]));
+  let received = Buffer.alloc(0);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no SUBACK from 127.0.0.1:${port}`)), 10_000);
+    child.stdout.on('data', function onData(chunk: Buffer) {
+      received = Buffer.concat([received, chunk]);
+      // CONNACK (4 bytes) then SUBACK (5 bytes) with the granted QoS.
+      if (received.length < 9) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stdout.pause();
+      if (received[0] !== 0x20 || received[3] !== 0 || received[4] !== 0x90 || received[8] !== qos) reject(new Error(`not subscribed: ${received.toString('hex')}`));
+      else resolve();
+    });
+  }).catch((err: unknown) => {
+    stop();
+    throw err;
+  });
+  return { stop };
 }
