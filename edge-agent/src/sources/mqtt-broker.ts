@@ -10,10 +10,11 @@ type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
 /**
  * What the gateway's broker turned away: a connection for an oversized packet, for an oversized
- * CONNECT, for the budget of clients not logged in, for a login not finished in time; a login; a
+ * CONNECT, for the budget of clients not logged in, for a login not finished in time, for an MQTT
+ * version aedes does not speak (MQTT 5); a login; a
  * subscription; a message for a subscriber with maxSubscriberQueueBytes queued already.
  */
-export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'login' | 'subscription' | 'subscriber-queue';
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'protocol' | 'login' | 'subscription' | 'subscriber-queue';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -77,6 +78,15 @@ export class MqttBrokerSource implements Source {
   private policy(): Partial<AedesOptions> {
     const users = new Map(this.config.users.map((u) => [u.username, Buffer.from(u.password)]));
     return {
+      // aedes speaks MQTT 3.1 and 3.1.1 and answers any other version with CONNACK 1, "unacceptable
+      // protocol version" (MQTT-3.1.2-2): that sensor's readings never arrive, so say so.
+      preConnect: (_client, packet, done) => {
+        if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+          const spoke = packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
+          this.refused('protocol', `client ${JSON.stringify(packet.clientId)} spoke ${spoke}; this broker (type mqtt-broker) takes MQTT 3.1.1 and 3.1 only: set the sensor to MQTT 3.1.1, or use a source of type mosquitto, which takes MQTT 5 too`);
+        }
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
         if (users.size === 0) return done(null, true);
         const expected = username === undefined ? undefined : users.get(username);

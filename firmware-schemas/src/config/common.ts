@@ -10,6 +10,8 @@ export const MqttLogin = {
   username: z.string().min(1).max(256).optional(),
   password: z.string().min(1).max(256).optional(),
 };
+/** The MQTT version a client speaks: 4 is MQTT 3.1.1 (every broker), 5 is MQTT 5.0 (Mosquitto 2 and most others; not aedes). */
+export const MqttProtocolVersion = z.union([z.literal(4), z.literal(5)]).default(4);
 export const HttpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL');
 export const Port = z.number().int().min(0).max(65535);
 export const PositiveMs = z.number().int().min(1);

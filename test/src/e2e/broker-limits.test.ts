@@ -127,3 +127,40 @@ test("the gateway's mqtt-broker source: packet limit, logins, nothing kept for l
   await waitFor('the refusals in the problem report', () => ['broker_packets_refused', 'broker_logins_refused', 'broker_subscriptions_refused'].every((r) => warnings.some((w) => w.includes(r))));
   assert.ok(warnings.some((w) => w.includes('broker_logins_refused') && w.includes('anonymous-sensor')), warnings.join('\n'));
 });
+
+test("an MQTT 5 client is refused by the aedes brokers (gateway mqtt-broker source, cloud embedded broker), counted, and told what to do in the log", { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const warnings: string[] = [];
+  const agent = new EdgeAgent({
+    config: AgentConfigSchema.parse({
+      agentId: 'gw-v5',
+      sources: [{ type: 'mqtt-broker', host: '127.0.0.1', port }],
+      uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}` },
+      stateDir: join(scratchDir('gateway-v5'), 'agent'),
+      reportIntervalMs: 200,
+    }),
+    log: recordWarnings(warnings),
+  });
+  t.after(() => agent.stop(500));
+  await agent.start();
+  // aedes answers CONNACK 1, "unacceptable protocol version" (mosquitto_pub -V mqttv5 says "Unsupported Protocol Version").
+  await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'v5-sensor', protocolVersion: 5, reconnectPeriod: 0 }), /Unacceptable protocol version/i);
+  assert.equal(agent.counters.get('broker_protocol_refused'), 1);
+  await waitFor('the refusal in the problem report', () => warnings.some((w) => w.includes('broker_protocol_refused') && w.includes('\\"v5-sensor\\" spoke MQTT 5') && w.includes('use a source of type mosquitto')));
+  const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'v311-sensor', protocolVersion: 4, reconnectPeriod: 0 });
+  await sensor.endAsync();
+  assert.equal(agent.counters.get('broker_protocol_refused'), 1, 'MQTT 3.1.1 is welcome');
+
+  const influxd = await startInfluxd();
+  t.after(() => influxd.stop());
+  const cloudWarnings: string[] = [];
+  const cloud = new CloudProcessor({
+    config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, influx: { url: influxd.url, database: 'v5' }, stateDir: join(scratchDir('cloud-v5'), 'cloud') }),
+    log: recordWarnings(cloudWarnings),
+  });
+  await cloud.start();
+  t.after(() => cloud.stop());
+  await assert.rejects(mqtt.connectAsync(cloud.brokerUrl, { clientId: 'tributary-agent-gw-v5', protocolVersion: 5, reconnectPeriod: 0 }), /Unacceptable protocol version/i);
+  assert.equal(cloud.counters.get('mqtt_protocol_refused'), 1);
+  assert.ok(cloudWarnings.some((w) => w.includes('uplink.protocolVersion') && w.includes('tributary-agent-gw-v5')), cloudWarnings.join('\n'));
+});
