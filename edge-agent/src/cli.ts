@@ -37,7 +37,14 @@ if (!loaded.ok) {
 const config = loaded.value;
 const log = pino({ level: config.log.level, base: { agent: config.agentId } });
 const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
-await agent.start();
+try {
+  await agent.start();
+} catch (err) {
+  // A source that cannot start (a missing program, a port taken): say which and why, without a stack.
+  const code = (err as { code?: unknown }).code;
+  process.stderr.write(`tributary-agent: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  process.exit(1);
+}
 const http = config.http
   ? await serveStatus(
       config.http.host,

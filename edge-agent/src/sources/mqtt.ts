@@ -45,7 +45,9 @@ export class MqttSource implements Source {
         if (wasDown) this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
         wasDown = false;
         errorWarned = false;
-        client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {
+        // MQTT 5 §3.8.3.1, Retain Handling 2: no retained messages at subscribe. They are readings
+        // already sent, which each resubscription would deliver again.
+        client.subscribe(this.config.topics, { qos: this.config.qos, ...(this.config.protocolVersion === 5 && { rh: 2 }) }, (err) => {
           if (err) this.log.error({ err }, 'subscribe to telemetry failed');
           else {
             resolve();

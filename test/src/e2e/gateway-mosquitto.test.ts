@@ -105,6 +105,35 @@ test("a killed Mosquitto is started again, and QoS 1 readings sensors publish wh
   assert.equal(agent.counters.get('readings_accepted'), 400);
 });
 
+test("readings a sensor publishes retained reach the agent once, across a restart of the agent and its Mosquitto", { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const stateDir = join(scratchDir('mosquitto-retained'), 'agent');
+  const config = AgentConfigSchema.parse({
+    agentId: 'gw-retained',
+    sources: [{ type: 'mosquitto', host: '127.0.0.1', port, users: [{ username: 'th-r', password: 'password-of-th-r' }] }],
+    uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}` },
+    windows: { lengthMs: 60_000, allowedLatenessMs: 600_000 },
+  });
+  const login = { username: 'th-r', password: 'password-of-th-r', protocolVersion: 4 as const, reconnectPeriod: 0 };
+  const first = new EdgeAgent({ config, stateDir, log: silentLogger });
+  await first.start();
+  const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, login);
+  const t0 = Date.now() - 120_000;
+  for (let i = 0; i < 10; i++) await sensor.publishAsync('sensors/th-r/telemetry', JSON.stringify({ device: 'th-r', ts: t0 + i * 1_000, values: { temperature: 20 } }), { qos: 1, retain: true });
+  await waitFor('the retained readings', () => first.counters.get('readings_accepted') === 10);
+  await sensor.endAsync();
+  await first.stop(200); // Mosquitto saves the retained message as it stops, and loads it at the next start
+
+  const second = new EdgeAgent({ config, stateDir, log: silentLogger });
+  await second.start();
+  t.after(() => second.stop(200));
+  const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, login);
+  t.after(() => again.endAsync());
+  await again.publishAsync('sensors/th-r/telemetry', JSON.stringify({ device: 'th-r', ts: t0 + 10_000, values: { temperature: 21 } }), { qos: 1 });
+  await waitFor('the new reading', () => second.counters.get('readings_accepted') >= 1);
+  assert.equal(second.counters.get('messages_received'), 1, 'the stored retained reading was not delivered again on subscribing');
+});
+
 test('the mqtt source with protocolVersion 5 keeps its persistent session: what is published while the agent is away arrives when it is back', { timeout: 60_000 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());

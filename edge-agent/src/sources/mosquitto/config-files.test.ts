@@ -24,12 +24,14 @@ const cases = [
     source: {},
     acl: ['topic write sensors/+/telemetry', '', 'user tributary-agent', 'topic read sensors/+/telemetry', 'topic read $SYS/broker/publish/messages/dropped'],
     anonymous: 'allow_anonymous true',
+    retain: 'retain_available false',
   },
   {
     name: 'with users each may publish only its devices (by default the one named as the username)',
     source: { users: [{ username: 'th-1', password: 'password-1' }, { username: 'hub', password: 'password-2', devices: ['a b', 'c'] }] },
     acl: ['', 'user tributary-agent', 'topic read sensors/+/telemetry', 'topic read $SYS/broker/publish/messages/dropped', '', 'user th-1', 'topic write sensors/th-1/telemetry', '', 'user hub', 'topic write sensors/a b/telemetry', 'topic write sensors/c/telemetry'],
     anonymous: 'allow_anonymous false',
+    retain: 'retain_available true',
   },
 ];
 for (const c of cases) {
@@ -37,11 +39,12 @@ for (const c of cases) {
     const files = mosquittoFiles(sourceOf(c.source), '/var/lib/tributary/mosquitto/m', agent, 'tributary');
     assert.deepEqual(files.acl.split('\n').slice(1, -1), c.acl);
     assert.ok(files['mosquitto.conf'].split('\n').includes(c.anonymous));
+    assert.ok(files['mosquitto.conf'].split('\n').includes(c.retain));
     assert.equal(files.passwd.split('\n').filter((l) => l !== '').length, 1 + ((c.source as { users?: unknown[] }).users?.length ?? 0));
   });
 }
 
-test('the bounds reach the config: packet size, connections, queue, no retained messages, saves only on request', () => {
+test('the bounds reach the config: packet size, connections, queue, no retained messages when open, saves only on request', () => {
   const lines = mosquittoFiles(sourceOf({ port: 1884, maxPayloadBytes: 1000, maxClients: 7, maxQueuedMessages: 500, maxQueuedBytes: 100_000 }), '/d', agent, 'u')['mosquitto.conf'].split('\n');
   for (const expected of ['listener 1884 0.0.0.0', 'max_connections 7', `max_packet_size ${1000 + 65536}`, 'max_queued_messages 500', 'max_queued_bytes 100000', 'retain_available false', 'autosave_interval 0', 'persistence_location /d/', 'user u']) {
     assert.ok(lines.includes(expected), `${expected} in\n${lines.join('\n')}`);

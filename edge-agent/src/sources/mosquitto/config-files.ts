@@ -44,8 +44,8 @@ export function passwordLine(username: string, password: string, salt: Buffer = 
  * device's telemetry. Nobody else reads anything, so no stranger makes Mosquitto queue messages.
  *
  * Bounded state: the agent's queue by maxQueuedMessages and maxQueuedBytes (Mosquitto drops
- * beyond, counted in $SYS); no retained messages (`retain_available false`); sessions forgotten a
- * day after their client left. Persistence keeps the agent's session and its queue across a
+ * beyond, counted in $SYS); retained messages one per device topic a login may write, none when
+ * the broker is open (`retain_available false`); sessions forgotten a day after their client left. Persistence keeps the agent's session and its queue across a
  * restart of Mosquitto: it is saved only at the agent's request (SIGUSR1, sent once the agent has
  * subscribed) and when Mosquitto stops (`autosave_interval 0`), so a kill restores the agent's
  * subscription and messages sensors send before the agent is back wait for it.
@@ -61,7 +61,9 @@ export function mosquittoFiles(config: MosquittoSourceConfig, dir: string, agent
     `password_file ${join(dir, 'passwd')}`,
     `acl_file ${join(dir, 'acl')}`,
     `max_packet_size ${config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES}`,
-    'retain_available false',
+    // Retained messages are kept per topic: with users, topics are the listed devices' (bounded);
+    // open to anyone, any device name would be one more, so retained publishes are refused.
+    `retain_available ${config.users.length > 0}`,
     `max_queued_messages ${config.maxQueuedMessages}`,
     `max_queued_bytes ${config.maxQueuedBytes}`,
     'max_inflight_messages 1000',

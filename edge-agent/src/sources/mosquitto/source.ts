@@ -50,6 +50,9 @@ export class MosquittoSource implements Source {
   private subscriber: MqttSource | undefined;
   private dropWatcher: MqttClient | undefined;
   private droppedSeen = 0;
+  /** Set when Mosquitto exits before the agent has first subscribed: start() fails with its output. */
+  private exitedAtStart: string | undefined;
+  private subscribedOnce = false;
 
   constructor(
     private readonly config: MosquittoSourceConfig,
@@ -84,6 +87,7 @@ export class MosquittoSource implements Source {
       restart: this.config.restart,
       line: (line) => log.debug({ line }, 'mosquitto'),
       exited: ({ code, signal, output, restartInMs }) => {
+        if (!this.subscribedOnce) this.exitedAtStart = output.trim();
         const why = signal === null ? `exit code ${String(code)}` : signal;
         log.warn({ code, signal, output: output.slice(-1000), restartInMs }, 'mosquitto exited; starting it again');
         this.droppedSeen = 0; // its $SYS count of dropped messages starts from 0 again
@@ -102,7 +106,7 @@ export class MosquittoSource implements Source {
 
   private async connect(supervisor: ChildSupervisor, login: { username: string; password: string }, log: Logger): Promise<void> {
     const deadline = Date.now() + this.config.startTimeoutMs;
-    await this.listening(supervisor, deadline);
+    await this.until(deadline, async () => (await accepts(connectHost(this.config.host), this.config.port)) && supervisor.running, () => `mosquitto did not listen on port ${this.config.port} within ${this.config.startTimeoutMs} ms`);
 
     const url = `mqtt://${connectHost(this.config.host)}:${this.config.port}`;
     const subscriber = new MqttSource(
@@ -115,7 +119,8 @@ export class MosquittoSource implements Source {
     );
     this.subscriber = subscriber;
     await subscriber.start();
-    await withDeadline(subscriber.ready(), deadline, () => `the agent could not subscribe to its Mosquitto within ${this.config.startTimeoutMs} ms: ${supervisor.recentOutput}`);
+    void subscriber.ready().then(() => (this.subscribedOnce = true));
+    await this.until(deadline, () => this.subscribedOnce, () => `the agent could not subscribe to its Mosquitto within ${this.config.startTimeoutMs} ms: ${supervisor.recentOutput.trim()}`);
     this.watchDrops(url, login);
     log.info({ host: this.config.host, port: this.config.port, users: this.config.users.length, pid: supervisor.pid }, this.config.users.length > 0 ? 'mosquitto listening; logins required' : 'mosquitto listening; open to any client');
   }
@@ -132,12 +137,15 @@ export class MosquittoSource implements Source {
     this.subscriber = this.dropWatcher = this.supervisor = undefined;
   }
 
-  /** Waits until Mosquitto accepts a TCP connection, failing when it exits or the deadline passes. */
-  private async listening(supervisor: ChildSupervisor, deadline: number): Promise<void> {
+  /**
+   * Polls `done` until it holds; fails when Mosquitto exits meanwhile (a taken port, a bad
+   * config: a probe may even have reached another server on the port) or at the deadline.
+   */
+  private async until(deadline: number, done: () => boolean | Promise<boolean>, late: () => string): Promise<void> {
     for (;;) {
-      if (!supervisor.running) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', `mosquitto exited at start: ${supervisor.recentOutput.trim()}`);
-      if (await accepts(connectHost(this.config.host), this.config.port)) return;
-      if (Date.now() > deadline) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', `mosquitto did not listen on port ${this.config.port} within ${this.config.startTimeoutMs} ms: ${supervisor.recentOutput.trim()}`);
+      if (this.exitedAtStart !== undefined) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', `mosquitto exited at start: ${this.exitedAtStart}`);
+      if (await done()) return;
+      if (Date.now() > deadline) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', late());
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -207,18 +215,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function withDeadline<T>(promise: Promise<T>, deadline: number, why: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MosquittoStartError('MOSQUITTO_NOT_STARTED', why())), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
