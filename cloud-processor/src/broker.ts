@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { limitMqttPackets, Throttle, type Logger } from '@tributary/firmware-schemas';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
+import { listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/firmware-schemas';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
@@ -14,23 +13,22 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export interface EmbeddedBrokerOptions {
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+/** host, port, maxClients, maxPacketBytes and the limits before login: see listenMqtt. */
+export interface EmbeddedBrokerOptions extends MqttListenerOptions {
   /** When non-empty, every client must log in as one of these (broker-acl.ts says what each role may do). */
   readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
   readonly processorClientId: string;
-  /** Connections at most; further ones are closed at once. */
-  readonly maxClients: number;
-  /** A connection that starts a larger packet is closed at the packet's header (limitMqttPackets). */
-  readonly maxPacketBytes: number;
-  /** Called for each refusal: an oversized or malformed packet (its connection closed), a login, a publish, a subscription, a persistent session. */
+  /**
+   * Called for each refusal: an oversized or malformed packet, an oversized CONNECT, the budget
+   * of clients not logged in, a login not finished in time (each closes its connection), an MQTT
+   * version aedes does not speak, a login,
+   * a publish, a subscription, a persistent session.
+   */
   readonly refused: (kind: BrokerRefusal) => void;
   readonly log: Logger;
 }
 
-export type BrokerRefusal = 'packet' | 'login' | 'publish' | 'subscription' | 'session';
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'protocol' | 'login' | 'publish' | 'subscription' | 'session';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -56,8 +54,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     refuse('session', { clientId: client.id }, 'persistent MQTT session refused: only agents and the processor may have one');
     return Object.assign(new Error('persistent sessions are for agents and the processor'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
   };
+  // aedes speaks MQTT 3.1 and 3.1.1 and answers any other version with CONNACK 1 (MQTT-3.1.2-2).
+  const preConnect: AedesOptions['preConnect'] = (_client, packet, done) => {
+    if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+      const spoke = packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
+      refuse('protocol', { clientId: packet.clientId, spoke }, 'MQTT client refused for its version: the embedded broker takes MQTT 3.1.1 and 3.1; set the agent\'s uplink.protocolVersion to 4, or use an external broker that speaks MQTT 5');
+    }
+    done(null, true);
+  };
   if (users.length === 0) {
     broker = await Aedes.createBroker({
+      preConnect,
       authenticate: (client, _username, _password, done) => {
         const refused = sessionRefused(client);
         done(refused ?? null, refused === undefined);
@@ -68,6 +75,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
+      preConnect,
       authenticate: (client, username, password, done) => {
         const user = acl.authenticate(client.id, username, password);
         if (user) {
@@ -94,16 +102,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   }
-  const server: Server = createServer((socket) => {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    limitMqttPackets(socket, options.maxPacketBytes, (reason) => refuse('packet', { peer, reason }, 'MQTT connection closed before a packet over the size limit was buffered'));
-    broker.handle(socket);
-  });
-  server.maxConnections = options.maxClients;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const server = await listenMqtt(broker, options, (kind, peer, reason) =>
+    refuse(kind, { peer, reason }, kind === 'packet' ? 'MQTT connection closed before a packet over the size limit was buffered' : 'MQTT connection closed before login'),
+  );
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `mqtt://${host}:${actual}`,

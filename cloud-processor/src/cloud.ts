@@ -114,6 +114,7 @@ export class CloudProcessor {
         processorClientId: config.ingest.mqttClientId,
         maxClients: config.broker.maxClients,
         maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
+        unauthenticated: config.broker.unauthenticated,
         refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]),
         log: log.child({ unit: 'broker' }),
       });

@@ -26,6 +26,10 @@ export const cloudCounterHelp = {
   http_uploads_forbidden: 'batch uploads over HTTP refused for their credentials: 401 (no or unknown token) or 403 (a token posting as another agent, or the shared token as an agent with its own)',
   http_reads_refused: 'GETs of /metrics or /api/* answered 401 (no or wrong read token)',
   mqtt_packets_refused: 'connections to the embedded broker closed for a packet over maxBatchBytes + 64 KiB (or a malformed packet header), before its body was buffered',
+  mqtt_connects_refused: 'connections the embedded broker closed before login: a CONNECT over broker.unauthenticated.maxConnectBytes, or a first packet that is not a CONNECT',
+  mqtt_unauthenticated_over_budget: 'connections the embedded broker closed before login because clients not logged in held broker.unauthenticated.maxBufferedBytes',
+  mqtt_connect_timeouts: 'connections the embedded broker closed for not logging in within broker.unauthenticated.connectTimeoutMs',
+  mqtt_protocol_refused: 'connections the embedded broker refused for their MQTT version (aedes takes 3.1.1 and 3.1, not 5)',
   mqtt_logins_refused: 'logins the embedded broker refused (broker.users set: anonymous, a wrong password, or a client id the user may not take)',
   mqtt_publishes_refused: 'publishes the embedded broker refused by role (the connection is closed)',
   mqtt_subscriptions_refused: 'subscriptions the embedded broker refused by role (0x80 in the SUBACK)',
@@ -42,6 +46,10 @@ export type CloudCounter = keyof typeof cloudCounterHelp;
 /** The counter of each kind of refusal by the embedded broker. */
 export const brokerRefusalCounter: Record<BrokerRefusal, CloudCounter> = {
   packet: 'mqtt_packets_refused',
+  connect: 'mqtt_connects_refused',
+  budget: 'mqtt_unauthenticated_over_budget',
+  timeout: 'mqtt_connect_timeouts',
+  protocol: 'mqtt_protocol_refused',
   login: 'mqtt_logins_refused',
   publish: 'mqtt_publishes_refused',
   subscription: 'mqtt_subscriptions_refused',

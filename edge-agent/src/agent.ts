@@ -16,7 +16,6 @@ import { Batcher } from './core/batcher.js';
 import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine } from './core/window-engine.js';
-import { MqttSource } from './sources/mqtt.js';
 import type { BrokerRefusal } from './sources/mqtt-broker.js';
 import { createSource } from './sources/registry.js';
 import type { Source } from './sources/source.js';
@@ -39,8 +38,13 @@ export interface AgentOptions {
 
 const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
   packet: 'broker_packets_refused',
+  connect: 'broker_connects_refused',
+  budget: 'broker_unauthenticated_over_budget',
+  timeout: 'broker_connect_timeouts',
+  protocol: 'broker_protocol_refused',
   login: 'broker_logins_refused',
   subscription: 'broker_subscriptions_refused',
+  'subscriber-queue': 'broker_subscriber_drops',
 };
 
 /** How often batches are sealed by age, resends are checked and problems are reported. */
@@ -104,6 +108,11 @@ export class EdgeAgent {
           this.counters.inc(brokerRefusalCounter[what]);
           this.problems.note(brokerRefusalCounter[what], example);
         },
+        stateDir,
+        report: (counter, example, by = 1) => {
+          this.counters.inc(counter, by);
+          this.problems.note(counter, example);
+        },
       }),
     );
     this.counters.gauge('active_series', () => this.windows.activeSeries);
@@ -122,9 +131,9 @@ export class EdgeAgent {
     this.log.info({ agent: this.options.config.agentId, sources: this.sources.map((s) => s.name) }, 'agent started');
   }
 
-  /** Resolves when every MQTT source has subscribed. */
+  /** Resolves when every source can receive (each MQTT source has subscribed). */
   async ready(): Promise<void> {
-    await Promise.all(this.sources.map((s) => (s instanceof MqttSource ? s.ready() : undefined)));
+    await Promise.all(this.sources.map((s) => s.ready?.()));
   }
 
   /**

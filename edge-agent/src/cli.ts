@@ -47,7 +47,14 @@ const config = loaded.value;
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: config.log.level, base: { agent: config.agentId } }, journalAware(pino.destination(1)));
 const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
-await agent.start();
+try {
+  await agent.start();
+} catch (err) {
+  // A source that cannot start (a missing program, a port taken): say which and why, without a stack.
+  const code = (err as { code?: unknown }).code;
+  process.stderr.write(`tributary-agent: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  process.exit(1);
+}
 const http = config.http
   ? await serveStatus(
       config.http.host,

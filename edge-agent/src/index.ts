@@ -9,6 +9,7 @@ export { LineFramer, type Framed } from './sources/line-framer.js';
 export { SerialSource } from './sources/serial.js';
 export { FileSource } from './sources/file.js';
 export { MqttBrokerSource } from './sources/mqtt-broker.js';
+export { MosquittoSource, MosquittoStartError } from './sources/mosquitto/source.js';
 export { MqttSource } from './sources/mqtt.js';
 export { batchPubacks } from './sources/puback-batcher.js';
 export { listSerialPorts } from './sources/serial-ports.js';

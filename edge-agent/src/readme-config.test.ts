@@ -12,7 +12,7 @@ test("the README's sample agent config parses", () => {
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.deepEqual(
     r.value.sources.map((s) => s.type),
-    ['mqtt', 'mqtt-broker', 'serial', 'file'],
+    ['mqtt', 'mqtt-broker', 'mosquitto', 'serial', 'file'],
   );
 });
 

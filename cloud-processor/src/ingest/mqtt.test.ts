@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { silentLogger, topics, type Ack } from '@tributary/firmware-schemas';
+import { silentLogger, topics, UnauthenticatedLimitsConfig, type Ack } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../broker.js';
 import { ForeignAgentError, Intake, Pipelined, type BatchHandler } from './intake.js';
@@ -8,7 +8,7 @@ import { MqttIngest } from './mqtt.js';
 
 /** A real aedes broker, the processor's ingest with a backlog of one batch in front of `handle`, and an agent client. */
 async function rig(t: TestContext, handle: BatchHandler, maxStallMs: number) {
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, processorClientId: 'tributary-cloud', maxClients: 100, maxPacketBytes: 1 << 20, refused: () => undefined, log: silentLogger });
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, processorClientId: 'tributary-cloud', maxClients: 100, maxPacketBytes: 1 << 20, unauthenticated: UnauthenticatedLimitsConfig.parse({}), refused: () => undefined, log: silentLogger });
   t.after(() => broker.close());
   const intake = new Intake(1, 1 << 20, handle);
   t.after(() => intake.stop(new Error('test over')));

@@ -1,14 +1,20 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { limitMqttPackets, MQTT_PACKET_OVERHEAD_BYTES, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { AddressInfo, Server } from 'node:net';
+import { listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
+import { boundSubscriberQueue } from './subscriber-queue.js';
 
 type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
-/** What the gateway's broker turned away: a connection for an oversized packet, a login, a subscription. */
-export type BrokerRefusal = 'packet' | 'login' | 'subscription';
+/**
+ * What the gateway's broker turned away: a connection for an oversized packet, for an oversized
+ * CONNECT, for the budget of clients not logged in, for a login not finished in time, for an MQTT
+ * version aedes does not speak (MQTT 5); a login; a
+ * subscription; a message for a subscriber with maxSubscriberQueueBytes queued already.
+ */
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'protocol' | 'login' | 'subscription' | 'subscriber-queue';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -19,7 +25,9 @@ const BAD_USERNAME_OR_PASSWORD = 4;
  * subscribe as to any broker.
  *
  * Bounded: at most `maxClients` connections; a packet over maxPayloadBytes + 64 KiB closes its
- * connection at the header; nothing is stored for later (aedes keeps retained messages and the
+ * connection at the header, and before login so does a CONNECT over `unauthenticated`'s limits
+ * (size, shared budget, deadline); a subscriber that does not keep up has messages dropped for it
+ * beyond maxSubscriberQueueBytes, so it never slows the sensors (subscriber-queue.ts); nothing is stored for later (aedes keeps retained messages and the
  * messages of offline persistent sessions without bound), so the retain flag is dropped and
  * clients with a persistent session (`clean: false`) may publish but not subscribe.
  */
@@ -54,18 +62,15 @@ export class MqttBrokerSource implements Source {
     const broker = await AedesClass.createBroker(this.policy());
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
+    const { host, port, maxClients, unauthenticated, maxSubscriberQueueBytes } = this.config;
     const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
-    const server = createServer((socket) => {
-      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      limitMqttPackets(socket, maxPacketBytes, (reason) => this.refused('packet', `${peer}: ${reason}`));
-      broker.handle(socket);
-    });
-    server.maxConnections = this.config.maxClients;
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => resolve());
-    });
+    this.server = await listenMqtt(
+      broker,
+      { host, port, maxClients, maxPacketBytes, unauthenticated },
+      (kind, peer, reason) => this.refused(kind, `${peer}: ${reason}`),
+      (client) =>
+        boundSubscriberQueue(client, maxSubscriberQueueBytes, (c, queued) => this.refused('subscriber-queue', `client ${JSON.stringify(c.id)} with ${queued} bytes queued`)),
+    );
     this.log.info({ host: this.config.host, port: this.port, users: this.config.users.length }, this.config.users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
   }
 
@@ -73,6 +78,15 @@ export class MqttBrokerSource implements Source {
   private policy(): Partial<AedesOptions> {
     const users = new Map(this.config.users.map((u) => [u.username, Buffer.from(u.password)]));
     return {
+      // aedes speaks MQTT 3.1 and 3.1.1 and answers any other version with CONNACK 1, "unacceptable
+      // protocol version" (MQTT-3.1.2-2): that sensor's readings never arrive, so say so.
+      preConnect: (_client, packet, done) => {
+        if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+          const spoke = packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
+          this.refused('protocol', `client ${JSON.stringify(packet.clientId)} spoke ${spoke}; this broker (type mqtt-broker) takes MQTT 3.1.1 and 3.1 only: set the sensor to MQTT 3.1.1, or use a source of type mosquitto, which takes MQTT 5 too`);
+        }
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
         if (users.size === 0) return done(null, true);
         const expected = username === undefined ? undefined : users.get(username);

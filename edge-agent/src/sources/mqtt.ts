@@ -1,4 +1,4 @@
-import { mqttOptions, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import { mqttOptions, mqttSessionOptions, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../core/pipeline.js';
 import { batchPubacks } from './puback-batcher.js';
@@ -26,12 +26,14 @@ export class MqttSource implements Source {
     private readonly pipeline: IngestPipeline,
     private readonly log: Logger,
     private readonly clientId: string,
+    /** Called each time the subscription is in place, after every (re)connect. */
+    private readonly onSubscribed: () => void = () => undefined,
   ) {
     this.name = config.name;
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), reconnectPeriod: 1000, connectTimeout: 10_000, clean: this.config.session === 'clean', ...quietUnlessDebugged });
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), reconnectPeriod: 1000, connectTimeout: 10_000, ...quietUnlessDebugged });
     batchPubacks(client);
     this.client = client;
     let wasDown = false;
@@ -43,9 +45,14 @@ export class MqttSource implements Source {
         if (wasDown) this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
         wasDown = false;
         errorWarned = false;
-        client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {
+        // MQTT 5 §3.8.3.1, Retain Handling 2: no retained messages at subscribe. They are readings
+        // already sent, which each resubscription would deliver again.
+        client.subscribe(this.config.topics, { qos: this.config.qos, ...(this.config.protocolVersion === 5 && { rh: 2 }) }, (err) => {
           if (err) this.log.error({ err }, 'subscribe to telemetry failed');
-          else resolve();
+          else {
+            resolve();
+            this.onSubscribed();
+          }
         });
       });
     });

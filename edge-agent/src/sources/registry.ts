@@ -1,6 +1,7 @@
 import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
-import type { IngestPipeline } from '../core/pipeline.js';
+import type { AgentCounter, IngestPipeline } from '../core/pipeline.js';
 import { FileSource } from './file.js';
+import { MosquittoSource } from './mosquitto/source.js';
 import { MqttBrokerSource, type BrokerRefusal } from './mqtt-broker.js';
 import { MqttSource } from './mqtt.js';
 import { SerialSource } from './serial.js';
@@ -16,12 +17,21 @@ export interface SourceContext {
   readonly serialPortLost: () => void;
   /** The gateway's own broker turned something away (`example` says who and why). */
   readonly brokerRefused: (what: BrokerRefusal, example: string) => void;
+  /** The agent's state directory (a source that keeps state keeps it below). */
+  readonly stateDir: string;
+  /** Counts `by` of `counter` and notes `example` for the periodic problem report. */
+  readonly report: (counter: AgentCounter, example: string, by?: number) => void;
 }
 
 /** Every source by its config `type`. */
 const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
   mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId),
   'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused),
+  mosquitto: (c, ctx) =>
+    new MosquittoSource(c, ctx.pipeline, ctx.log, ctx.stateDir, {
+      restarted: (example) => ctx.report('mosquitto_restarts', example),
+      dropped: (count, example) => ctx.report('mosquitto_messages_dropped', example, count),
+    }),
   serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
   file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),
 };

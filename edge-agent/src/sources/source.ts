@@ -2,6 +2,8 @@
 export interface Source {
   readonly name: string;
   start(): Promise<void>;
+  /** Resolves once the source can receive (an MQTT source has subscribed); sources that can at once have none. */
+  ready?(): Promise<void>;
   /** After this resolves nothing more is delivered. */
   stop(): Promise<void>;
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { MAX_WINDOWS_PER_BATCH } from '../batch.js';
-import { AgentId, MetricName, Site } from '../ids.js';
+import { AgentId, DeviceId, MetricName, Site } from '../ids.js';
 import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
+import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttProtocolVersion, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
@@ -15,6 +15,7 @@ export const MqttSourceConfig = z.object({
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
   session: z.enum(['clean', 'persistent']).default('clean'),
+  protocolVersion: MqttProtocolVersion,
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
@@ -38,6 +39,59 @@ export const MqttBrokerSourceConfig = z.object({
     .max(10_000)
     .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
     .default([]),
+  unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
+  /**
+   * Bytes queued for one subscriber (a dashboard, a logger) that it has not taken yet; beyond,
+   * messages are dropped for it (counted), so a subscriber that stops reading never slows the sensors.
+   */
+  maxSubscriberQueueBytes: z.number().int().min(1024).max(64 << 20).default(64 * 1024),
+});
+
+/** The login the agent reads its Mosquitto with (source type mosquitto); no sensor may take it. */
+export const MOSQUITTO_AGENT_USERNAME = 'tributary-agent';
+
+/** A name Mosquitto's password and ACL files can hold: no whitespace (it ends a field there) and no ':' (the password file's separator). */
+const MosquittoName = z.string().min(1).max(256).regex(/^[^\s:]+$/, 'must not contain whitespace or ":" (Mosquitto\'s password and ACL files)');
+
+/**
+ * A Mosquitto run by the agent, for sensors that publish to the gateway over MQTT 5, 3.1.1 or 3.1.
+ * The agent writes its config (listener, logins, per-device topic rights, queue bounds), starts it,
+ * restarts it when it exits, and reads `sensors/+/telemetry` from it with a persistent session.
+ */
+export const MosquittoSourceConfig = z.object({
+  type: z.literal('mosquitto'),
+  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-" (it names a state directory)').default('mosquitto'),
+  host: z.string().min(1).default('0.0.0.0'),
+  port: Port.refine((p) => p > 0, 'must be a port number (Mosquitto reads 0 as a Unix socket)').default(1883),
+  /** The mosquitto executable: a path, or a name looked up on PATH and in /usr/sbin. */
+  binary: z.string().min(1).default('mosquitto'),
+  maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+  /** Connections at most (Mosquitto's max_connections). */
+  maxClients: z.number().int().min(1).default(1_000),
+  /**
+   * When non-empty, every sensor logs in as one of these, and may publish only the telemetry of
+   * its `devices` (`sensors/{device}/telemetry`; by default the device named as the username).
+   * Empty: any client may publish any device's telemetry.
+   */
+  users: z
+    .array(
+      z.object({
+        username: MosquittoName,
+        password: z.string().min(8).max(256).regex(/^[^\n\r]*$/, 'must be one line'),
+        devices: z.array(DeviceId.refine((d) => d.trim() === d, 'must not start or end with a space (Mosquitto\'s ACL file trims them)')).min(1).max(10_000).optional(),
+      }),
+    )
+    .max(10_000)
+    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
+    .refine((users) => users.every((u) => u.username !== MOSQUITTO_AGENT_USERNAME), `the username ${MOSQUITTO_AGENT_USERNAME} is the agent's own`)
+    .default([]),
+  /** Messages Mosquitto keeps for the agent while it is behind or reconnecting; beyond, it drops them (mosquitto_messages_dropped). */
+  maxQueuedMessages: z.number().int().min(100).max(10_000_000).default(100_000),
+  maxQueuedBytes: z.number().int().min(64 * 1024).max(1 << 30).default(32 * 1024 * 1024),
+  /** Waits before starting Mosquitto again after it exited: exponential backoff with full jitter. */
+  restart: BackoffConfig.prefault({ initialMs: 250, maxMs: 5_000 }),
+  /** How long start() waits for Mosquitto to listen and the agent to subscribe. */
+  startTimeoutMs: PositiveMs.default(10_000),
 });
 
 /** A serial port carrying the firmware line format (serial-line.ts), e.g. /dev/ttyUSB0. */
@@ -66,7 +120,7 @@ export const FileSourceConfig = z.object({
   maxLineBytes: z.number().int().min(16).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
-export const SourceConfig = z.discriminatedUnion('type', [MqttSourceConfig, MqttBrokerSourceConfig, SerialSourceConfig, FileSourceConfig]);
+export const SourceConfig = z.discriminatedUnion('type', [MqttSourceConfig, MqttBrokerSourceConfig, MosquittoSourceConfig, SerialSourceConfig, FileSourceConfig]);
 export type SourceConfig = z.output<typeof SourceConfig>;
 
 /**
@@ -184,6 +238,8 @@ export const MqttUplinkConfig = z.object({
   url: MqttUrl,
   /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
   ...MqttLogin,
+  /** 5 only where the cloud's broker speaks MQTT 5 (an external Mosquitto; the embedded aedes broker does not). */
+  protocolVersion: MqttProtocolVersion,
   ...UplinkCommon,
 });
 

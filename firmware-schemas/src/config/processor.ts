@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
 import { ClusterConfig } from './cluster.js';
-import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs } from './common.js';
+import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
 
 /** For `.refine` of a list: true when no two items have the same `key`. */
 const uniqueBy = <T>(key: (item: T) => string) => (items: readonly T[]): boolean => new Set(items.map(key)).size === items.length;
@@ -29,6 +29,7 @@ export const EmbeddedBrokerConfig = z.object({
     .default([]),
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(2).default(10_000),
+  unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
 });
 
 export const ExternalBrokerConfig = z.object({
@@ -256,7 +257,7 @@ export const CloudHttpConfig = z
   });
 
 export const ProcessorConfigSchema = z.object({
-  broker: BrokerConfig.default({ type: 'embedded', host: '127.0.0.1', port: 1883, users: [], maxClients: 10_000 }),
+  broker: BrokerConfig.prefault({ type: 'embedded' }),
   ingest: IngestConfig.prefault({}),
   /** Durable state: dedupe high-water marks (and detector checkpoints). */
   stateDir: z.string().min(1).default('.tributary/cloud'),

@@ -16,3 +16,20 @@ export function mqttOptions(config: { readonly username?: string | undefined; re
 }
 
 function noLog(): void {}
+
+/**
+ * MQTT 5 §3.1.2.11.2: a session whose expiry interval is 0xFFFFFFFF never expires. MQTT 5 ends a
+ * session with its connection unless the client asks for an interval, so a persistent session
+ * (what `clean: false` gives in 3.1.1) needs one.
+ */
+const SESSION_NEVER_EXPIRES = 0xffffffff;
+
+/**
+ * The protocol and session options of an MQTT client: `protocolVersion` 4 (MQTT 3.1.1) or 5, and
+ * a clean or persistent session, the latter kept by the broker across disconnections in either
+ * version.
+ */
+export function mqttSessionOptions(protocolVersion: 4 | 5, session: 'clean' | 'persistent'): { protocolVersion: 4 | 5; clean: boolean; properties?: { sessionExpiryInterval: number } } {
+  const clean = session === 'clean';
+  return { protocolVersion, clean, ...(protocolVersion === 5 && !clean && { properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES } }) };
+}

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloudProcessor } from '@tributary/cloud-processor';
@@ -7,42 +6,23 @@ import { EdgeAgent } from '@tributary/edge-agent';
 import { AgentConfigSchema, encodeBatch, ProcessorConfigSchema, topics } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
+import { connectPacket, rawConnection, remainingLength, type RawConnection } from '../harness/mqtt-raw.js';
 import { freePort } from '../harness/ports.js';
 import { scratchDir } from '../harness/scratch.js';
 import { waitFor } from '../harness/wait.js';
 import { recordWarnings } from '../harness/warnings.js';
-
-/** MQTT 3.1.1 remaining length (1-4 bytes of 7 bits). */
-function remainingLength(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-}
 
 /**
  * Connects a raw TCP client, sends a clean CONNECT, then only the fixed header and the first KiB
  * of a PUBLISH that says it is `declaredBytes` long, and resolves once the broker closes the
  * connection (a broker that buffered the body instead would wait for the rest).
  */
-async function startHugePublish(port: number, declaredBytes: number): Promise<{ closed: Promise<void>; socket: Socket }> {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const id = Buffer.from('huge-publisher');
-  const variable = Buffer.from([0, 4, ...Buffer.from('MQTT'), 4, 0x02, 0, 60, 0, id.length, ...id]);
-  socket.write(Buffer.from([0x10, ...remainingLength(variable.length), ...variable]));
+async function startHugePublish(port: number, declaredBytes: number): Promise<RawConnection> {
+  const conn = await rawConnection(port);
+  conn.socket.write(connectPacket('huge-publisher'));
   const topic = Buffer.from('sensors/x/telemetry');
-  socket.write(Buffer.concat([Buffer.from([0x30, ...remainingLength(declaredBytes), 0, topic.length]), topic, Buffer.alloc(1024, 0x7b)]));
-  return { closed, socket };
+  conn.socket.write(Buffer.concat([Buffer.from([0x30, ...remainingLength(declaredBytes), 0, topic.length]), topic, Buffer.alloc(1024, 0x7b)]));
+  return conn;
 }
 
 test("the cloud's embedded broker closes a connection at the header of a packet over maxBatchBytes + 64 KiB, and goes on acking batches", { timeout: 60_000 }, async (t) => {
@@ -146,4 +126,41 @@ test("the gateway's mqtt-broker source: packet limit, logins, nothing kept for l
 
   await waitFor('the refusals in the problem report', () => ['broker_packets_refused', 'broker_logins_refused', 'broker_subscriptions_refused'].every((r) => warnings.some((w) => w.includes(r))));
   assert.ok(warnings.some((w) => w.includes('broker_logins_refused') && w.includes('anonymous-sensor')), warnings.join('\n'));
+});
+
+test("an MQTT 5 client is refused by the aedes brokers (gateway mqtt-broker source, cloud embedded broker), counted, and told what to do in the log", { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const warnings: string[] = [];
+  const agent = new EdgeAgent({
+    config: AgentConfigSchema.parse({
+      agentId: 'gw-v5',
+      sources: [{ type: 'mqtt-broker', host: '127.0.0.1', port }],
+      uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}` },
+      stateDir: join(scratchDir('gateway-v5'), 'agent'),
+      reportIntervalMs: 200,
+    }),
+    log: recordWarnings(warnings),
+  });
+  t.after(() => agent.stop(500));
+  await agent.start();
+  // aedes answers CONNACK 1, "unacceptable protocol version" (mosquitto_pub -V mqttv5 says "Unsupported Protocol Version").
+  await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'v5-sensor', protocolVersion: 5, reconnectPeriod: 0 }), /Unacceptable protocol version/i);
+  assert.equal(agent.counters.get('broker_protocol_refused'), 1);
+  await waitFor('the refusal in the problem report', () => warnings.some((w) => w.includes('broker_protocol_refused') && w.includes('\\"v5-sensor\\" spoke MQTT 5') && w.includes('use a source of type mosquitto')));
+  const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'v311-sensor', protocolVersion: 4, reconnectPeriod: 0 });
+  await sensor.endAsync();
+  assert.equal(agent.counters.get('broker_protocol_refused'), 1, 'MQTT 3.1.1 is welcome');
+
+  const influxd = await startInfluxd();
+  t.after(() => influxd.stop());
+  const cloudWarnings: string[] = [];
+  const cloud = new CloudProcessor({
+    config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, influx: { url: influxd.url, database: 'v5' }, stateDir: join(scratchDir('cloud-v5'), 'cloud') }),
+    log: recordWarnings(cloudWarnings),
+  });
+  await cloud.start();
+  t.after(() => cloud.stop());
+  await assert.rejects(mqtt.connectAsync(cloud.brokerUrl, { clientId: 'tributary-agent-gw-v5', protocolVersion: 5, reconnectPeriod: 0 }), /Unacceptable protocol version/i);
+  assert.equal(cloud.counters.get('mqtt_protocol_refused'), 1);
+  assert.ok(cloudWarnings.some((w) => w.includes('uplink.protocolVersion') && w.includes('tributary-agent-gw-v5')), cloudWarnings.join('\n'));
 });

@@ -53,6 +53,7 @@ export class NodeService {
     return this.proc.running;
   }
 
+  /** The process id while it runs (for its resident memory). */
   get pid(): number | undefined {
     return this.proc.pid;
   }
