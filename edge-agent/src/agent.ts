@@ -212,7 +212,7 @@ export class EdgeAgent {
   private openQueue(stateDir: string): BatchQueue {
     const spool = this.options.config.spool;
     if (spool.type === 'memory') return new MemoryBatchQueue(spool.maxBatches, spool.onFull, new SeqStore(join(stateDir, 'seq.json')));
-    const disk = new DiskSpool({ ...spool, dir: spool.dir ?? join(stateDir, 'spool') });
+    const disk = new DiskSpool({ ...spool, dir: spool.dir ?? join(stateDir, 'spool'), onBackgroundError: (err) => this.problems.note('spool_io_error', `spool ${spool.dir ?? join(stateDir, 'spool')}: ${err.message}`) });
     const r = disk.recovery;
     if (r.tornRecords > 0) {
       this.counters.inc('spool_torn_records', r.tornRecords);

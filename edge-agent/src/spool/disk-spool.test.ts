@@ -57,6 +57,19 @@ test('a crash without close still recovers (the cursor may be stale: acked batch
   b.close();
 });
 
+test('a cursor save that fails in the background (directory gone, disk full) is reported, not thrown from the timer', async (t) => {
+  const dir = tempDir(t);
+  const errors: Error[] = [];
+  const spool = new DiskSpool(options(dir, { fsyncIntervalMs: 20, onBackgroundError: (err) => errors.push(err) }));
+  fill(spool, 3);
+  spool.remove(0);
+  rmSync(dir, { recursive: true, force: true });
+  const deadline = Date.now() + 5_000;
+  while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.match(errors[0]?.message ?? '', /ENOENT/);
+  spool.remove(1); // it goes on taking acks
+});
+
 test('a torn last record is detected by its checksum, reported, cut off, and everything before it is kept', (t) => {
   const dir = tempDir(t);
   const a = new DiskSpool(options(dir, { segmentBytes: 1 << 16 }));

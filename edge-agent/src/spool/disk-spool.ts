@@ -18,6 +18,11 @@ export interface DiskSpoolOptions {
    */
   readonly fsync: 'per-batch' | 'interval';
   readonly fsyncIntervalMs: number;
+  /**
+   * Called when the periodic fsync or cursor save fails (disk full, directory gone): the spool
+   * goes on, since a stale cursor only re-sends acked batches, but someone should hear of it.
+   */
+  readonly onBackgroundError?: (err: Error) => void;
 }
 
 /** What the spool found when it opened: batches to send again, and damage it skipped. */
@@ -117,8 +122,13 @@ export class DiskSpool implements BatchQueue {
     this.cursor.save(this.next, this.firstUnacked(), false);
     // Acks move the cursor often; writing it at most once a second spares the flash.
     this.syncTimer = setInterval(() => {
-      if (options.fsync === 'interval') this.sync();
-      this.cursor.saveIfChanged(this.next, this.firstUnacked());
+      try {
+        if (options.fsync === 'interval') this.sync();
+        this.cursor.saveIfChanged(this.next, this.firstUnacked());
+      } catch (err) {
+        // Thrown from a timer it would end the agent; the next tick (or close) tries again.
+        options.onBackgroundError?.(err as Error);
+      }
     }, Math.min(options.fsyncIntervalMs, CURSOR_SAVE_MS));
     this.syncTimer.unref();
   }
