@@ -4,7 +4,8 @@
  *
  *   node dist/nab/cli.js --results results.csv       score a results file (file,row,score)
  *   node dist/nab/cli.js --detector ensemble         run a registered detector, strict streaming
- *        [--config '{"refractoryPoints":50}']        its config (JSON; defaults fill the rest)
+ *        [--config '{"refractoryPoints":50}']        its config (JSON; defaults fill the rest: for the
+ *                                                    ensemble, the processor's default detection)
  *        [--write results.csv]                       also write its scores as a results file
  *   --nab-dir DIR                                    the NAB folder (default $NAB_DIR or ../shared/nab)
  */
@@ -21,22 +22,41 @@ import { scoreAll, type ScoredFile } from './score.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+const USAGE = 'usage: nab --results FILE | --detector NAME [--config JSON] [--write FILE] [--nab-dir DIR]\n';
+
 function main(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      results: { type: 'string' },
-      detector: { type: 'string' },
-      config: { type: 'string', default: '{}' },
-      write: { type: 'string' },
-      'nab-dir': { type: 'string' },
-    },
-  });
-  if (!values.results === !values.detector) {
-    process.stderr.write('usage: nab --results FILE | --detector NAME [--config JSON] [--write FILE] [--nab-dir DIR]\n');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        results: { type: 'string' },
+        detector: { type: 'string' },
+        config: { type: 'string', default: '{}' },
+        write: { type: 'string' },
+        'nab-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`nab: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.results === !values.detector) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let corpus;
+  try {
+    corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
+  } catch (err) {
+    process.stderr.write(`nab: ${(err as Error).message}\n`);
+    return 2;
+  }
   let files: ScoredFile[];
   let label: string;
   if (values.results) {
@@ -49,7 +69,14 @@ function main(argv: string[]): number {
       process.stderr.write(`unknown detector ${JSON.stringify(name)}; known: ${Object.keys(detectors).join(', ')}\n`);
       return 2;
     }
-    const parsed = entry.config.safeParse(JSON.parse(values.config));
+    let settings: unknown;
+    try {
+      settings = JSON.parse(values.config);
+    } catch (err) {
+      process.stderr.write(`bad --config for ${name}: not JSON (${(err as Error).message})\n`);
+      return 2;
+    }
+    const parsed = entry.config.safeParse(settings);
     if (!parsed.success) {
       process.stderr.write(`bad --config for ${name}: ${parsed.error?.message}\n`);
       return 2;

@@ -24,7 +24,7 @@ import { formatProfiles } from '../nab/report.js';
 import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
-import { fromCsv, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
+import { fromCsvFiles, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
 
 function die(message: string): never {
   process.stderr.write(`tributary-replay: ${message}\n`);
@@ -77,7 +77,11 @@ if (mode === 'influx') {
   input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');
-  input = new Map(csvFiles.map((f) => [fromCsv(f).name, fromCsv(f).points]));
+  try {
+    input = fromCsvFiles(csvFiles);
+  } catch (err) {
+    die((err as Error).message);
+  }
 }
 
 const result = replay(config, input);
