@@ -43,6 +43,16 @@ export interface Verdict {
    * de-duplication and must see that an anomaly persists; scoring (NAB) follows `score`.
    */
   readonly level?: number;
+  /**
+   * The surprise of the state the series is in, not of this point's news: how far it still is
+   * from the level it left when it last alarmed (a fault that persists). Holds an alert open.
+   */
+  readonly hold?: number;
+  /**
+   * The point is the series' normal life by this detector's knowledge (a switch between levels it
+   * has switched between before): other detectors' surprise at its level or shape is explained.
+   */
+  readonly known?: boolean;
 }
 
 /**

@@ -207,7 +207,9 @@ class WindowRules implements Detector {
       if (step !== undefined && !switched && consecutive) this.step.push(step);
     }
     this.n++;
-    if (!best) return quiet(p.value);
+    // A switch between levels the series has switched between before (a machine starting or
+    // stopping) is its normal life: say so, so that level and pattern detectors' surprise is explained.
+    if (!best) return switched && this.n > this.config.warmupWindows ? { ...quiet(p.value, 'a known switch between levels'), known: true } : quiet(p.value);
     return this.verdict(best.ratio, best.value, best.reason);
   }
 

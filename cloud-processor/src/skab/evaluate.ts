@@ -35,10 +35,10 @@ export function playGrid(runs: readonly SkabRun[], config: ProcessorConfig = Pro
 }
 
 /** The grid index that fits the given runs best (by `better`), and its figures. */
-function fit(grid: readonly LiveRun[][], pick: (k: number) => boolean): { index: number; figures: SkabFigures } {
+function fit(grid: readonly LiveRun[][], pick: (k: number) => boolean, metrics?: readonly string[]): { index: number; figures: SkabFigures } {
   let best: { index: number; figures: SkabFigures } | undefined;
   grid.forEach((played, index) => {
-    const figures = figuresOf(played.filter((_, k) => pick(k)).map((l) => scoredRun(l)));
+    const figures = figuresOf(played.filter((_, k) => pick(k)).map((l) => scoredRun(l, metrics)));
     if (!best || better(figures, best.figures)) best = { index, figures };
   });
   return best!;
@@ -54,13 +54,14 @@ export interface SplitHalf {
 /**
  * Split-half validation of the live decision's one fitted constant: the runs are split in two
  * halves (even and odd positions in file order), the sensitivity is fitted on one half and applied
- * to the other, both ways, and the predictions pooled.
+ * to the other, both ways, and the predictions pooled. `metrics`: which alerts make the prediction
+ * (scoredRun).
  */
-export function splitHalf(grid: readonly LiveRun[][]): SplitHalf {
-  const all = fit(grid, () => true);
-  const even = fit(grid, (k) => k % 2 === 0);
-  const odd = fit(grid, (k) => k % 2 === 1);
-  const pooled = grid[0]!.map((_, k) => scoredRun(grid[k % 2 === 0 ? odd.index : even.index]![k]!));
+export function splitHalf(grid: readonly LiveRun[][], metrics?: readonly string[]): SplitHalf {
+  const all = fit(grid, () => true, metrics);
+  const even = fit(grid, (k) => k % 2 === 0, metrics);
+  const odd = fit(grid, (k) => k % 2 === 1, metrics);
+  const pooled = grid[0]!.map((_, k) => scoredRun(grid[k % 2 === 0 ? odd.index : even.index]![k]!, metrics));
   return {
     inSample: { sensitivity: SENSITIVITY_GRID[all.index]!, figures: all.figures },
     crossValidated: { sensitivities: [SENSITIVITY_GRID[odd.index]!, SENSITIVITY_GRID[even.index]!], figures: figuresOf(pooled) },

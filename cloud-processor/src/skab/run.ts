@@ -1,6 +1,6 @@
 import type { ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from '../alerts/lifecycle.js';
-import { Detection, type SeriesInput } from '../detection.js';
+import { Detection, MACHINE, type SeriesInput } from '../detection.js';
 import { detectorPlans } from '../detect/registry.js';
 import { SKAB_TRAINING_ROWS, type SkabRun } from './data.js';
 import type { SkabScoredRun } from './score.js';
@@ -8,7 +8,7 @@ import type { SkabScoredRun } from './score.js';
 /** What one run gave through the live path: per row, which of the device's series had an alert open. */
 export interface LiveRun {
   readonly run: SkabRun;
-  /** open[k][i]: 1 when series k (a channel, or the device itself for a joint detector) had an alert open after row i. */
+  /** open[k][i]: 1 when channel k had an alert open after row i (k = MACHINE: the device's joint detector). */
   readonly open: Map<string, Uint8Array>;
   readonly points: number;
 }
@@ -35,12 +35,14 @@ export function playRun(run: SkabRun, config: ProcessorConfig): LiveRun {
     });
     points += batch.length;
     for (const a of detection.ingest('skab', batch)) {
-      const key = `${a.metric}\u0000${a.detector}`;
+      const key = `${a.detector === MACHINE ? MACHINE : a.metric}\u0000${a.detector}`;
       state.set(key, (state.get(key) ?? 0) + (a.state === 'opened' ? 1 : a.state === 'resolved' ? -1 : 0));
-      if (!open.has(a.metric)) open.set(a.metric, new Uint8Array(n));
     }
     for (const [key, count] of state) {
-      if (count > 0) open.get(key.slice(0, key.indexOf('\u0000')))![i] = 1;
+      if (count <= 0) continue;
+      const k = key.slice(0, key.indexOf('\u0000'));
+      if (!open.has(k)) open.set(k, new Uint8Array(n));
+      open.get(k)![i] = 1;
     }
   }
   return { run, open, points };
@@ -51,7 +53,7 @@ export const changepointsOf = (run: SkabRun): number[] => run.ts.filter((_, i) =
 
 /**
  * A run's scored rows (from row 400) with a 0/1 prediction: a row is anomalous when any of the
- * given series had an alert open (`metrics` undefined: any series of the device).
+ * given channels (or MACHINE) had an alert open (`metrics` undefined: any alert of the device).
  */
 export function scoredRun(live: LiveRun, metrics?: readonly string[]): SkabScoredRun {
   const { run } = live;
