@@ -294,7 +294,7 @@ export class Detection {
       this.forgetOldest();
       this.skippedOnRestore++;
     }
-    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
+    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state, { windowMs: r.lengthMs }), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
     this.series.set(`${r.device}\u0000${r.metric}`, s);
     this.clockOf(r.agent).series.add(s);
   }
@@ -345,7 +345,7 @@ export class Detection {
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
+      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
     }
     if (s.agent !== agent) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
@@ -67,9 +67,12 @@ export const EnsembleConfig = z.object({
    */
   rawWindowMs: z.number().int().min(0).default(60_000),
   /**
-   * Points after an alarm, and after the last point at half the alarm or more since (the event
-   * goes on while its points stay surprising), during which it is not reported again…
+   * Event time after an alarm, and after the last point since at half the alarm or more or still
+   * away from the level it left (the event goes on while it does), during which it is not
+   * reported again… (2 hours: 24 of the 5-minute windows NAB was fitted on)…
    */
+  refractoryMs: z.number().int().min(0).default(7_200_000),
+  /** …and at least this many points (a series of a point an hour spans a day: NAB's events span points, whatever their spacing)… */
   refractoryPoints: z.number().int().min(0).default(24),
   /** …unless it becomes this much more surprising (log10 units: 1 = ten times rarer). */
   refractoryMargin: z.number().min(0).default(1),
@@ -107,8 +110,8 @@ export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 
 /** The members, in the order their verdicts are read (the first of equal surprises names the reason). */
 const MEMBERS = {
-  shape: (c: WindowRulesConfig, s?: unknown) => createWindowRules(c, s),
-  drift: (c: DriftConfig, s?: unknown) => createDrift(c, s),
+  shape: (c: WindowRulesConfig, s?: unknown, context?: DetectorContext) => createWindowRules(c, s, context),
+  drift: (c: DriftConfig, s?: unknown, context?: DetectorContext) => createDrift(c, s, context),
   limits: (c: StaticThresholdConfig, s?: unknown) => createStaticThreshold(c, s),
   flatline: (c: FlatlineConfig, s?: unknown) => createFlatline(c, s),
   missing: (c: MissingConfig, s?: unknown) => createMissing(c, s),
@@ -173,6 +176,7 @@ interface State {
   members: Partial<Record<MemberName, unknown>>;
   n: number;
   quietUntil: number;
+  quietPoints?: number;
   quietLevel: number;
   knownUntil?: number;
   raw?: RawWindowsState;
@@ -185,15 +189,17 @@ interface State {
  * series and lets unlike members be compared at all.
  *
  * One event makes several consecutive points surprising; reporting each would be one alarm
- * repeated. So a point at `alarmSurprise` or above opens a refractory period of
- * `refractoryPoints`, during which points are reported as 0 unless they are `refractoryMargin`
- * more surprising than the one that opened it (which then opens a new period). The period is
- * counted in points, not time, and never depends on the series' length.
+ * repeated. So a point at `alarmSurprise` or above opens a refractory period of `refractoryMs`
+ * (event time, running on while the event goes on), during which points are reported as 0 unless
+ * they are `refractoryMargin` more surprising than the one that opened it (which then opens a new
+ * period). It never depends on the series' length.
  */
 class Ensemble implements Detector {
   private readonly members: Member[] = [];
   private n: number;
+  /** The refractory period lasts until this time and this point (see refractoryMs, refractoryPoints). */
   private quietUntil: number;
+  private quietPoints: number;
   private quietLevel: number;
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
@@ -203,8 +209,11 @@ class Ensemble implements Detector {
   /** The member that holds a series to the level it left when the ensemble alarms. */
   private shift: (Detector & { alarmed(ts: number): void }) | undefined;
 
-  constructor(private readonly config: EnsembleConfig, snapshot?: unknown) {
+  constructor(private readonly config: EnsembleConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
+    // Members that judge windows see this series' windows, or (raw rows) those its fast rows are
+    // gathered into; with no context at all, the default window length.
+    const windows: DetectorContext = { windowMs: context === undefined ? 0 : context.windowMs || config.rawWindowMs };
     for (const name of Object.keys(MEMBERS) as MemberName[]) {
       const own = config[name];
       if (own === false) continue;
@@ -213,14 +222,15 @@ class Ensemble implements Detector {
       if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
       // A member that holds a state away from normal leaves it at half the ensemble's alarm.
       if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
-      const create = MEMBERS[name] as (c: unknown, s?: unknown) => Detector;
-      const detector = create(c, s?.members[name]);
+      const create = MEMBERS[name] as (c: unknown, s?: unknown, context?: DetectorContext) => Detector;
+      const detector = create(c, s?.members[name], windows);
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
       this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
     }
     this.raw = new RawWindows(config.rawWindowMs, s?.raw);
     this.n = s?.n ?? 0;
-    this.quietUntil = s?.quietUntil ?? 0;
+    this.quietUntil = s?.quietUntil ?? -Infinity;
+    this.quietPoints = s?.quietPoints ?? -Infinity;
     this.quietLevel = s?.quietLevel ?? 0;
     this.knownUntil = s?.knownUntil ?? 0;
   }
@@ -253,14 +263,17 @@ class Ensemble implements Detector {
         } else if (s > second) { second = s; alsoWhy = v; alsoWho = m.label; }
       }
     }
-    const i = this.n++;
+    this.n++;
     let s = best;
-    if (i < this.quietUntil && s <= this.quietLevel + this.config.refractoryMargin) {
-      // The event lasts while the series stays at half the alarm or more: its period runs on from there.
-      if (best >= this.config.alarmSurprise / 2) this.quietUntil = Math.max(this.quietUntil, i + 1 + this.config.refractoryPoints);
+    const t = point.ts;
+    if ((t < this.quietUntil || this.n <= this.quietPoints) && s <= this.quietLevel + this.config.refractoryMargin) {
+      // The event lasts while the series stays at half the alarm or more, or away from where it
+      // was: its period runs on from there.
+      if (Math.max(best, hold) >= this.config.alarmSurprise / 2) this.quiet(t);
       s = 0;
     } else if (s >= this.config.alarmSurprise) {
-      this.quietUntil = i + 1 + this.config.refractoryPoints;
+      this.quietUntil = this.quietPoints = -Infinity;
+      this.quiet(t);
       this.quietLevel = s;
       this.shift?.alarmed(point.ts);
     }
@@ -275,6 +288,12 @@ class Ensemble implements Detector {
     // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
     const reason = second >= this.config.alarmSurprise && alsoWhy ? `${who}: ${why.reason}; also ${alsoWho}: ${alsoWhy.reason}` : `${who}: ${why.reason}`;
     return { score: scoreFromSurprise(s, this.config.alarmSurprise), level, value: why.value, surprise: s, hold, reason };
+  }
+
+  /** Runs the refractory period on from the point at `t` (the n-th). */
+  private quiet(t: number): void {
+    this.quietUntil = Math.max(this.quietUntil, t + this.config.refractoryMs);
+    this.quietPoints = Math.max(this.quietPoints, this.n + this.config.refractoryPoints);
   }
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
@@ -292,8 +311,8 @@ class Ensemble implements Detector {
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
     for (const m of this.members) members[m.name] = m.detector.snapshot();
-    return { members, n: this.n, quietUntil: this.quietUntil, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
+    return { members, n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
 }
 
-export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot) => new Ensemble(config, snapshot);
+export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot, context) => new Ensemble(config, snapshot, context);

@@ -1,6 +1,6 @@
 import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
-import type { Detector, DetectorFactory } from './detector.js';
+import type { Detector, DetectorContext, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
@@ -55,9 +55,9 @@ export type DetectionPlans = ((metric: string) => DetectorPlan) & { readonly dev
 export const DEFAULT_DETECTOR: DetectorName = 'ensemble';
 
 /** Builds a detector by name from a raw config object (validated, defaults filled in). */
-export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown): Detector {
+export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown, context?: DetectorContext): Detector {
   const entry = detectors[name] as { config: { parse(x: unknown): unknown }; create: DetectorFactory<unknown> };
-  return entry.create(entry.config.parse(config), snapshot);
+  return entry.create(entry.config.parse(config), snapshot, context);
 }
 
 /** Thrown when the processor config names an unknown detector or gives it bad settings. */
@@ -69,10 +69,11 @@ export class DetectorConfigError extends Error {
 export interface DetectorPlan {
   readonly name: DetectorName;
   readonly sensitivity: number;
-  create(snapshot?: unknown): Detector;
+  /** A series' detector, resumed from `snapshot` if given, its horizons converted with the series' window length. */
+  create(snapshot?: unknown, context?: DetectorContext): Detector;
 }
 
-type Entry = { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: (config: unknown, snapshot?: unknown) => unknown };
+type Entry = { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: (config: unknown, snapshot?: unknown, context?: DetectorContext) => unknown };
 
 /** A table's entry for a configured name with its settings validated; a DetectorConfigError naming the key otherwise. */
 function validated(table: Record<string, unknown>, choice: { detector: string; settings: Record<string, unknown> }, key: string): { entry: Entry; config: unknown } {
@@ -93,7 +94,7 @@ function validated(table: Record<string, unknown>, choice: { detector: string; s
 
 function plan(choice: { detector: string; settings: Record<string, unknown>; sensitivity: number }, key: string): DetectorPlan {
   const { entry, config } = validated(detectors, choice, key);
-  return { name: choice.detector as DetectorName, sensitivity: choice.sensitivity, create: (snapshot) => entry.create(config, snapshot) as Detector };
+  return { name: choice.detector as DetectorName, sensitivity: choice.sensitivity, create: (snapshot, context) => entry.create(config, snapshot, context) as Detector };
 }
 
 function devicePlan(choice: DetectionConfig['devices']): DevicePlan | undefined {
