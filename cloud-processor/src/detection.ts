@@ -1,7 +1,8 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
 import { quiet, type Detector, type SeriesPoint, type Verdict } from './detect/detector.js';
-import type { DetectorPlan } from './detect/registry.js';
+import type { DeviceDetector } from './detect/machine.js';
+import type { DetectionPlans, DetectorPlan } from './detect/registry.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
 export interface SeriesInput extends SeriesPoint {
@@ -16,6 +17,23 @@ export interface SeriesInput extends SeriesPoint {
 /** Alert detector names besides the plan's own (`ensemble`, …). */
 export const MISSING_DATA = 'missing-data';
 export const OUT_OF_RANGE = 'out-of-range';
+/** The device detector's alerts: filed under the metric that moved most when it opened. */
+export const MACHINE = 'machine';
+
+/** One device's joint detector, and the metric its open alert is filed under. */
+interface Device {
+  readonly device: string;
+  readonly detector: DeviceDetector;
+  lastTs: number;
+  filedUnder: string | null;
+}
+
+export interface DeviceSnapshot {
+  machine: string;
+  lastTs: number;
+  filedUnder: string | null;
+  state: unknown;
+}
 
 interface Series {
   readonly device: string;
@@ -57,6 +75,8 @@ export interface SeriesSnapshot {
 export interface DetectionSnapshot {
   v: 1;
   series: SeriesSnapshot[];
+  /** Devices' joint detectors (absent in older snapshots). */
+  devices?: DeviceSnapshot[];
   agents: Array<[string, number]>;
   alerts: LifecycleSnapshot;
 }
@@ -72,6 +92,8 @@ export interface DetectionSnapshot {
  */
 export class Detection {
   private readonly series = new Map<string, Series>();
+  /** Devices judged as a whole (bounded by maxSeries, least recently seen first out). */
+  private readonly devices = new Map<string, Device>();
   private readonly agents = new Map<string, AgentClock>();
   /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
   skippedOnRestore = 0;
@@ -79,7 +101,7 @@ export class Detection {
   private readonly closedOnRestore: AlertEvent[] = [];
 
   constructor(
-    private readonly plans: (metric: string) => DetectorPlan,
+    private readonly plans: DetectionPlans,
     private readonly lifecycle: AlertLifecycle,
     private readonly maxSeries: number,
     private readonly onEvicted: () => void = () => undefined,
@@ -113,10 +135,18 @@ export class Detection {
       clock.swept = Math.floor(horizon / newest.lengthMs) * newest.lengthMs;
       clock.resync = false;
     }
+    // A device's points of one time, gathered for its joint detector (judged when its time moves on).
+    const rows = new Map<string, { ts: number; values: Map<string, number> }>();
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock, alerts);
       if (p.ts <= s.lastTs) continue;
+      if (this.plans.device) {
+        const row = rows.get(p.device);
+        if (row !== undefined && row.ts !== p.ts) this.judgeDevice(p.device, row.ts, row.values, alerts);
+        if (row === undefined || row.ts !== p.ts) rows.set(p.device, { ts: p.ts, values: new Map([[p.metric, p.value]]) });
+        else row.values.set(p.metric, p.value);
+      }
       s.lastTs = p.ts;
       if (p.lengthMs > 0) s.lengthMs = p.lengthMs;
       const threshold = openThreshold(s.plan.sensitivity);
@@ -129,13 +159,46 @@ export class Detection {
         this.observe(alerts, s, OUT_OF_RANGE, verdict, p.ts, threshold);
       }
     }
+    for (const [device, row] of rows) this.judgeDevice(device, row.ts, row.values, alerts);
     this.sweep(clock, horizon, alerts);
     return alerts;
   }
 
+  /** The device's metrics at one time through its joint detector, into the alert lifecycle. */
+  private judgeDevice(device: string, ts: number, values: Map<string, number>, alerts: AlertEvent[]): void {
+    const plan = this.plans.device;
+    if (!plan || values.size < 2) return;
+    let d = this.devices.get(device);
+    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
+    else {
+      if (this.devices.size >= this.maxSeries) this.evictOldestDevice(alerts, ts);
+      d = { device, detector: plan.create(), lastTs: -Infinity, filedUnder: null };
+    }
+    this.devices.set(device, d);
+    if (ts <= d.lastTs) return;
+    d.lastTs = ts;
+    const verdict = d.detector.update(ts, values);
+    const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
+    const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, openThreshold(this.plans('').sensitivity));
+    if (!alert) return;
+    alerts.push(alert);
+    d.filedUnder = alert.state === 'resolved' ? null : metric;
+  }
+
+  private evictOldestDevice(alerts: AlertEvent[], now: number): void {
+    const oldest = this.devices.values().next();
+    if (oldest.done) return;
+    const d = oldest.value;
+    this.devices.delete(d.device);
+    if (d.filedUnder === null) return;
+    const closed = this.lifecycle.close(d.device, d.filedUnder, MACHINE, now, `closed unresolved: the device is no longer watched (detection.maxSeries ${this.maxSeries} reached, it was the least recently seen)`);
+    if (closed) alerts.push(closed);
+  }
+
   snapshot(): DetectionSnapshot {
-    const [header, ...series] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...SeriesSnapshot[]];
-    return { ...header, series };
+    const [header, ...parts] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...(SeriesSnapshot | DeviceSnapshot)[]];
+    const devices = parts.filter((p): p is DeviceSnapshot => 'machine' in p);
+    return { ...header, series: parts.filter((p): p is SeriesSnapshot => !('machine' in p)), ...(devices.length > 0 ? { devices } : {}) };
   }
 
   /**
@@ -144,11 +207,12 @@ export class Detection {
    * read while batches are still processed may be from slightly different moments, which restore
    * tolerates (a series only ever resumes from its own last point).
    */
-  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot> {
+  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot | DeviceSnapshot> {
     yield { v: 1, agents: [...this.agents].map(([agent, c]) => [agent, c.swept]), alerts: this.lifecycle.snapshot() };
     for (const s of [...this.series.values()]) {
       yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
     }
+    for (const d of [...this.devices.values()]) yield { machine: d.device, lastTs: d.lastTs, filedUnder: d.filedUnder, state: d.detector.snapshot() };
   }
 
   /**
@@ -165,7 +229,11 @@ export class Detection {
     if (first.done === true || header?.v !== 1) return false;
     this.restoreAgents(header.agents, !replayFollows);
     // One series at a time: its parsed state is garbage as soon as its detector is built.
-    for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
+    for (let next = it.next(); next.done !== true; next = it.next()) {
+      const part = next.value as SeriesSnapshot | DeviceSnapshot;
+      if ('machine' in part) this.restoreDevice(part);
+      else this.restoreSeries(part);
+    }
     this.restoreAlerts(header);
     return true;
   }
@@ -174,6 +242,7 @@ export class Detection {
   restore(snapshot: DetectionSnapshot): void {
     this.restoreAgents(snapshot.agents, true);
     for (const r of snapshot.series) this.restoreSeries(r);
+    for (const d of snapshot.devices ?? []) this.restoreDevice(d);
     this.restoreAlerts(snapshot);
   }
 
@@ -196,6 +265,7 @@ export class Detection {
     for (const a of this.lifecycle.openAlerts()) {
       const s = this.series.get(`${a.device}\u0000${a.metric}`);
       if (s !== undefined && detectorsOf(s).includes(a.detector)) continue;
+      if (a.detector === MACHINE && this.devices.get(a.device)?.filedUnder === a.metric) continue;
       const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
       if (closed) this.closedOnRestore.push(closed);
     }
@@ -209,6 +279,13 @@ export class Detection {
     }
   }
 
+  private restoreDevice(r: DeviceSnapshot): void {
+    const plan = this.plans.device;
+    if (!plan) return;
+    if (this.devices.size >= this.maxSeries) this.devices.delete(this.devices.keys().next().value as string);
+    this.devices.set(r.machine, { device: r.machine, detector: plan.create(r.state), lastTs: r.lastTs, filedUnder: r.filedUnder });
+  }
+
   private restoreSeries(r: SeriesSnapshot): void {
     const plan = this.plans(r.metric);
     if (plan.name !== r.detector) {
@@ -220,7 +297,7 @@ export class Detection {
       this.forgetOldest();
       this.skippedOnRestore++;
     }
-    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
+    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state, { windowMs: r.lengthMs }), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
     this.series.set(`${r.device}\u0000${r.metric}`, s);
     this.clockOf(r.agent).series.add(s);
   }
@@ -271,7 +348,7 @@ export class Detection {
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
+      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
     }
     if (s.agent !== agent) {

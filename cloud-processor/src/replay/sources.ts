@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
 import type { SeriesInput } from '../detection.js';
 import { influxAuthHeaders } from '../influx/target.js';
@@ -87,11 +87,37 @@ export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
   return out;
 }
 
-/** A CSV of `timestamp,value` rows (the NAB format) as one raw series named after the file. */
-export function fromCsv(path: string): { name: string; points: SeriesInput[] } {
-  const name = basename(path).replace(/\.csv$/i, '');
-  const points = parseSeriesCsv(readFileSync(path, 'utf8'), name).map((r) => ({ device: name, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
-  return { name, points };
+/** Raw rows of one series as detection takes them (count 1: each row is one reading). */
+export function csvPoints(device: string, rows: readonly { ts: number; value: number }[]): SeriesInput[] {
+  return rows.map((r) => ({ device, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
+}
+
+/**
+ * The series name of each CSV path: its file name without `.csv`, with as many parent folders as
+ * it takes to tell it from every other path given (`realTraffic/1` and `realKnownCause/1`), so two
+ * files never become one series. The same file given twice is an error.
+ */
+export function csvSeriesNames(paths: readonly string[]): string[] {
+  const parts = paths.map((p) => resolve(p).replace(/\.csv$/i, '').split(sep));
+  const seen = new Map<string, string>();
+  for (const [i, p] of paths.entries()) {
+    const key = parts[i]!.join(sep);
+    if (seen.has(key)) throw new Error(`${p}: given twice (also as ${seen.get(key)})`);
+    seen.set(key, p);
+  }
+  return parts.map((segments) => {
+    for (let k = 1; ; k++) {
+      const name = segments.slice(-k).join('/');
+      const clash = parts.some((other) => other !== segments && other.slice(-k).join('/') === name);
+      if (!clash || k >= segments.length) return name;
+    }
+  });
+}
+
+/** CSV files of `timestamp,value` rows (the NAB format), each one raw series of its own agent, named by csvSeriesNames. */
+export function fromCsvFiles(paths: readonly string[]): ReplayInput {
+  const names = csvSeriesNames(paths);
+  return new Map(paths.map((p, i) => [names[i]!, csvPoints(names[i]!, parseSeriesCsv(readFileSync(p, 'utf8'), p))]));
 }
 
 /**
