@@ -106,7 +106,7 @@ test('401 from InfluxDB: /health is 503 with the reason, influx_blocked is 1, no
   }, 10_000);
   assert.deepEqual([health.influx.state, health.influx.status], ['blocked', 401]);
   assert.match(health.influx.reason, /unauthorized/);
-  assert.match(cloud.metrics(), /^tributary_cloud_influx_blocked 1$/m);
+  assert.match(await cloud.metrics(), /^tributary_cloud_influx_blocked 1$/m);
   assert.equal(acked, false);
   server.token = 'secret-token';
   assert.equal((await ack)?.status, 'ok');
