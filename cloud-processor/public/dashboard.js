@@ -213,6 +213,7 @@ async function signIn(event) {
   const res = await fetch('/dashboard/session', { method: 'POST', body });
   if (!res.ok) {
     $('#sign-in-error').textContent = 'That token does not read this processor.';
+    form.token.select(); // typing again replaces it
     return;
   }
   form.reset();

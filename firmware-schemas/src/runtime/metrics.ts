@@ -66,6 +66,13 @@ export class ProcessMetrics {
     else new Gauge({ name: `${this.prefix}_${name}`, help, labelNames: [label], registers: [this.registry], collect() { fill(this); } });
   }
 
+  /** The q-quantile of the latency histogram `name` (as given to `latency`), or undefined without observations. */
+  quantile(name: string, q: number): Promise<number | undefined> {
+    const h = this.registry.getSingleMetric(`${this.prefix}_${name}_seconds`);
+    if (!(h instanceof Histogram)) throw new Error(`no latency histogram ${name}`);
+    return histogramQuantile(h, q);
+  }
+
   /** Prometheus text exposition format 0.0.4. */
   text(): Promise<string> {
     return this.registry.metrics();

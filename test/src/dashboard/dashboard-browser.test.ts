@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CloudProcessor } from '@tributary/cloud-processor';
+import { ProcessorConfigSchema, silentLogger } from '@tributary/firmware-schemas';
 import { CHROMIUM_MISSING, startBrowser } from '../harness/browser.js';
 import { startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
@@ -95,4 +97,36 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   pipeline.stopPlaying();
   await playing;
   await pipeline.finish();
+});
+
+test('behind a read token the page asks for it once, and the session cookie keeps the board open across reloads', { timeout: 60_000 }, async (t) => {
+  const influxd = await startInfluxd();
+  t.after(() => influxd.stop());
+  const browser = await startBrowser(t);
+  if (browser === undefined) return t.skip(CHROMIUM_MISSING);
+  const readToken = 'dashboard-read-token-0123';
+  const config = ProcessorConfigSchema.parse({
+    broker: { type: 'embedded', host: '127.0.0.1', port: 0 },
+    influx: { url: influxd.url, database: 'signin' },
+    stateDir: scratchDir('dashboard-signin'),
+    http: { host: '127.0.0.1', port: 0, readToken },
+  });
+  const cloud = new CloudProcessor({ config, log: silentLogger });
+  await cloud.start();
+  t.after(() => cloud.stop());
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${cloud.httpPort}/dashboard/`, { waitUntil: 'load' });
+  await page.waitForSelector('#sign-in:not([hidden])', { timeout: 5_000 });
+  assert.equal(await page.$eval('#board', (e) => (e as HTMLElement).hidden), true, 'no data shown before signing in');
+  await page.type('#sign-in [name=token]', 'a-wrong-token-000000');
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForFunction(() => (document.querySelector('#sign-in-error')?.textContent ?? '') !== '', { timeout: 5_000 });
+  await page.type('#sign-in [name=token]', readToken);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: 5_000 });
+  const cookies = await page.cookies();
+  assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['tributary_read', true, 'Strict']]);
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: 5_000 });
+  assert.equal(await page.$eval('#sign-in', (e) => (e as HTMLElement).hidden), true, 'signed in after a reload');
 });
