@@ -19,6 +19,11 @@ const MAX_STREAM_BUFFER_BYTES = 1 << 20;
 /** How often the fleet is pushed to open dashboards (when it changed) and idle streams get a heartbeat. */
 const FLEET_PUSH_MS = 2_000;
 const HEARTBEAT_MS = 15_000;
+/**
+ * The page may load scripts and data only from this server (no inline script: a device id that
+ * slipped into markup could not run), and may not be framed by another site (clickjacking).
+ */
+const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
 /** A sign-in form's body at most. */
 const MAX_SIGN_IN_BYTES = 4_096;
 
@@ -93,7 +98,7 @@ export class Dashboard {
     }
     const file = req.method === 'GET' ? this.files.get(path) : undefined;
     if (file) {
-      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).end(file.body);
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'content-security-policy': CONTENT_SECURITY_POLICY }).end(file.body);
       return true;
     }
     if (path !== '/dashboard/session') return false;

@@ -2,10 +2,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Counters } from './counters.js';
 
 /**
- * Latency buckets in seconds, 5 ms to one hour at about ×2–2.5 a step: an ack over loopback takes
- * milliseconds, a window waits its allowed lateness (seconds to minutes) before it closes.
+ * Latency buckets in seconds, 5 ms to one hour: an ack over loopback takes milliseconds; a window
+ * waits its allowed lateness (seconds to minutes) before it closes, so 10 s to 2 min is finer.
  */
-export const LATENCY_BUCKETS_S: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300, 600, 1800, 3600];
+export const LATENCY_BUCKETS_S: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800, 3600];
 
 /** What a latency histogram is given: seconds, one observation at a time. */
 export interface LatencyObserver {

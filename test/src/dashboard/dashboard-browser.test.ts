@@ -46,6 +46,7 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text()))); // CSP refusals among them
   const url = `http://127.0.0.1:${pipeline.cloud.httpPort}/`;
   const t0 = Date.now();
   await page.goto(url, { waitUntil: 'load' });
@@ -92,7 +93,7 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   t.diagnostic(`screenshot: ${screenshot}`);
   const sorted = [...lags].sort((a, b) => a - b);
   t.diagnostic(`first contentful paint ${firstPaintMs.toFixed(0)} ms; live (snapshot drawn) ${liveMs} ms after navigation; alert opened → on screen: median ${sorted[sorted.length >> 1]} ms, worst ${worst} ms over ${lags.length} alerts; ${caption}`);
-  assert.deepEqual(errors, [], 'no script error on the page');
+  assert.deepEqual(errors, [], 'no script error on the page, nothing refused by its content security policy');
 
   pipeline.stopPlaying();
   await playing;

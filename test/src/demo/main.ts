@@ -65,8 +65,11 @@ let influxd: Influxd | undefined;
 let influxUrl = process.env.INFLUX_URL;
 if (influxUrl === undefined) {
   if (which('influxd') === undefined) die(`tributary demo: ${INFLUXD_MISSING}`);
-  influxd = await startInfluxd();
+  // Out of reach of Ctrl-C, which stops the demo: it still reads InfluxDB for the summary, then stops it.
+  influxd = await startInfluxd({ ownProcessGroup: true });
   influxUrl = influxd.url;
+  const orphan = influxd;
+  process.once('exit', () => void orphan.kill()); // a second Ctrl-C exits at once: take influxd along
 }
 const stateDir = mkdtempSync(join(tmpdir(), 'tributary-demo-'));
 const log = pino({ level: values['log-level'] }, pino.destination(2));
