@@ -37,7 +37,10 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
     windowMs: WINDOW_MS,
     anomalyRatePerDay: 6,
   });
-  t.after(() => pipeline.close());
+  t.after(async () => {
+    pipeline.stopPlaying(); // a failed assertion leaves it playing
+    await pipeline.close();
+  });
   const opened = new Map<string, number>();
   pipeline.cloud.onAlert((a) => {
     if (a.state === 'opened') opened.set(a.id, Date.now());
