@@ -5,7 +5,7 @@ import { detectorPlans } from './detect/registry.js';
 import { Detection } from './detection.js';
 import { PointEncoder } from './influx/points.js';
 import type { Outputs } from './outputs.js';
-import { BatchProcessor } from './processor.js';
+import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
 
 /**
  * The state one stream of batches is judged with, and the processor that runs it: dedupe per
@@ -27,7 +27,13 @@ export interface PartitionBounds {
 }
 
 /** Fresh state for one partition; its alert transitions go to `onAlert` once their batch is durable. */
-export function createPartition(config: ProcessorConfig, outputs: Outputs, bounds: PartitionBounds, onAlert: (alert: AlertEvent) => void): PartitionState {
+export function createPartition(
+  config: ProcessorConfig,
+  outputs: Outputs,
+  bounds: PartitionBounds,
+  onAlert: (alert: AlertEvent) => void,
+  observers: Pick<BatchProcessorOptions, 'onWritten' | 'latency'> = {},
+): PartitionState {
   const alerts = new AlertLifecycle(config.alerts, (device, metric, detector) => outputs.alertDropped(device, metric, detector));
   const dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
   const detection = new Detection(detectorPlans(config.detection), alerts, bounds.maxSeries, () => outputs.seriesEvicted(bounds.maxSeries, bounds.maxSeriesKey));
@@ -42,6 +48,7 @@ export function createPartition(config: ProcessorConfig, outputs: Outputs, bound
     problems: outputs.problems,
     onAlert,
     onTrackedApart: (what) => outputs.trackedApart(what),
+    ...observers,
   });
   return { alerts, dedupe, detection, processor };
 }

@@ -240,6 +240,15 @@ export const CloudHttpConfig = z
     maxConcurrentUploads: z.number().int().min(1).max(10_000).default(32),
     /** Batch uploads of one agent read at once; more get 429 + Retry-After, so one agent's slow uploads cannot take every slot. */
     maxUploadsPerAgent: z.number().int().min(1).max(10_000).default(4),
+    /**
+     * The live dashboard at /dashboard/ (its data under /api/dashboard/, behind the read token like
+     * the rest of /api/*). `auto`: served when `host` is a loopback address, or when a read token
+     * (`readToken`, or the shared `token`) guards it; off on a network address without one.
+     * `on`: served whatever the address (open to whoever reaches it when no token is set). `off`: never.
+     */
+    dashboard: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Dashboards open at once (each holds one server-sent event stream); more are answered 503. */
+    maxEventStreams: z.number().int().min(1).max(10_000).default(32),
     /** Open connections at most; further ones are closed at once. */
     maxConnections: z.number().int().min(1).default(1_024),
     /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
