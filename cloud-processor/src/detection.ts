@@ -139,7 +139,7 @@ export class Detection {
     const rows = new Map<string, { ts: number; values: Map<string, number> }>();
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
-      const s = this.seriesFor(p, agent, clock, alerts);
+      const s = this.seriesFor(p, agent, clock, alerts, sorted);
       if (p.ts <= s.lastTs) continue;
       if (this.plans.device) {
         const row = rows.get(p.device);
@@ -340,7 +340,7 @@ export class Detection {
     return c;
   }
 
-  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {
     const key = `${p.device}\u0000${p.metric}`;
     let s = this.series.get(key);
     if (s) {
@@ -348,7 +348,10 @@ export class Detection {
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
+      // The device detector judges a device's metrics of one time together: where this series'
+      // point comes with another metric of its device at its time, the device's level shifts are its.
+      const levels = this.plans.device && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric) ? 'device' : 'series';
+      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs, levels }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
     }
     if (s.agent !== agent) {

@@ -55,6 +55,14 @@ export class DelayedCalibrator {
     if (dt > 0) p.push(ts, d, Math.min(1, dt / this.spanMs));
   }
 
+  /**
+   * Learns a deviation at once, as one observation: a move the series (or machine) made and then
+   * kept until it was accepted as its new normal is part of its life, though it alarmed.
+   */
+  learn(d: number): void {
+    this.calib.add(d);
+  }
+
   /** Forgets what is waiting (it led up to an alarm). */
   forget(): void {
     this.pending.length = 0;

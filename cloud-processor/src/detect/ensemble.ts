@@ -174,6 +174,8 @@ interface Member {
 
 interface State {
   members: Partial<Record<MemberName, unknown>>;
+  /** Level shifts left to the device's detector (DetectorContext.levels); absent: the series' own. */
+  levels?: 'device';
   n: number;
   quietUntil: number;
   quietPoints?: number;
@@ -206,6 +208,7 @@ class Ensemble implements Detector {
   private readonly raw: RawWindows;
   /** The current row as a one-point list, reused (no allocation per point). */
   private readonly row: SeriesPoint[] = [];
+  private readonly levels: 'series' | 'device';
   /** The member that holds a series to the level it left when the ensemble alarms. */
   private shift: (Detector & { alarmed(ts: number): void }) | undefined;
 
@@ -214,9 +217,13 @@ class Ensemble implements Detector {
     // Members that judge windows see this series' windows, or (raw rows) those its fast rows are
     // gathered into; with no context at all, the default window length.
     const windows: DetectorContext = { windowMs: context === undefined ? 0 : context.windowMs || config.rawWindowMs };
+    // A state resumes as it was taken, whatever the context now says.
+    this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
     for (const name of Object.keys(MEMBERS) as MemberName[]) {
       const own = config[name];
       if (own === false) continue;
+      // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
+      if (name === 'shift' && this.levels === 'device') continue;
       let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
       // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
       if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
@@ -311,7 +318,7 @@ class Ensemble implements Detector {
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
     for (const m of this.members) members[m.name] = m.detector.snapshot();
-    return { members, n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
+    return { members, ...(this.levels === 'device' ? { levels: 'device' as const } : {}), n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
 }
 

@@ -3,8 +3,14 @@ import { DelayedCalibrator, type DelayedCalibratorState } from './delayed-calibr
 import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from './detector.js';
 import { LevelTracker, type LevelTrackerState } from './level-tracker.js';
 import { LEARN_DELAY, LevelConfig } from './shift.js';
+import { CalibrationConfig } from './tail-calibrator.js';
 
 export const MachineConfig = LevelConfig.extend({
+  /**
+   * The machine's calibration: judged once its distances were learnt from `warmupPoints`
+   * observations (recent spans); alarms at the ensemble's surprise (one decision for series and machines).
+   */
+  calibration: CalibrationConfig.prefault({ warmupPoints: 24, alarmSurprise: 2.5 }),
   /** Metrics of one device judged together at most; further ones are left out (counted in `ignored`). */
   maxMetrics: z.number().int().min(2).max(32).default(16),
 });
@@ -47,11 +53,14 @@ interface State {
 /** Observations (recent spans) of a metric's residual before it counts in the distance. */
 const MIN_OBSERVATIONS = 3;
 
-/** The metrics with the largest shares of the distance (at most three, each over 5 %). */
+/** A metric with at least this share of the distance moved (it is named, and held to where it was). */
+const MOVED_SHARE = 0.05;
+
+/** The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE). */
 const moved = (shares: number[], names: string[], z: number[]): MachineVerdict['moved'] =>
   shares
     .map((share, i) => ({ metric: names[i]!, share, up: z[i]! > 0 }))
-    .filter((m) => m.share > 0.05)
+    .filter((m) => m.share > MOVED_SHARE)
     .sort((a, b) => b.share - a.share)
     .slice(0, 3);
 
@@ -78,6 +87,8 @@ export class Machine implements DeviceDetector {
   ignored: number;
   private frozenSince: number | null = null;
   private peak: number;
+  /** The metric the latest `surprise` found rarest on its own (-1: none); not state. */
+  private rarest = -1;
 
   constructor(private readonly config: MachineConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
@@ -110,34 +121,56 @@ export class Machine implements DeviceDetector {
     const alarm = this.config.calibration.alarmSurprise;
     const { distance, z, shares } = this.measure(residuals, present);
     if (this.frozenSince !== null) {
-      const hold = this.surprise(distance, residuals, present);
+      // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
+      const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
+      const hold = held.length === 0 ? 0 : this.surprise(this.measure(residuals, held).distance, residuals, held);
       if (hold >= alarm / 2 && ts - this.frozenSince < this.config.acceptAfterMs) {
         // Further from its usual state than ever since it left is news; staying away is not (as `shift`).
         const news = hold > this.peak ? hold : 0;
         this.peak = Math.max(this.peak, hold);
+        this.follow(ts, residuals);
         return this.verdict(news, hold, present, z, shares);
+      }
+      if (hold >= alarm / 2) {
+        // Accepted: a move this large, kept this long, is part of this machine's life (a machine
+        // switching on, a new set point); learnt as one observation, so the next one is no news.
+        this.distances.learn(distance);
+        for (const i of present) this.metrics[i]!.own.learn(Math.abs(residuals[i]!));
       }
       for (const m of this.metrics) m.level.release(hold >= alarm / 2 ? 'accept' : 'return', ts);
       this.frozenSince = null;
     }
-    const first = this.metrics[0]?.level;
-    const warm = first !== undefined && first.age(ts) >= this.config.warmupMs && first.n >= this.config.calibration.warmupPoints && present.length >= 2;
+    // Judged once the device has been seen for the warm-up and its distances were learnt from enough
+    // observations (a sample size: recent spans, whatever the rows' cadence).
+    const age = this.metrics[0]?.level.age(ts) ?? 0;
+    const warm = age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.warmupPoints && present.length >= 2;
     const surprise = warm ? this.surprise(distance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
-    if (first !== undefined && first.age(ts) >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
+    if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
       this.frozenSince = ts;
       this.peak = surprise;
-      for (const m of this.metrics) m.level.freeze(ts);
+      // The machine is held to the state it left in the metrics that left it (those away on their
+      // own by the hold's measure, and the rarest one): the others go on following their own level,
+      // so a temperature that creeps on neither holds the alert nor is news for it.
+      for (const i of present) {
+        const m = this.metrics[i]!;
+        if (i === this.rarest || m.own.surprise(Math.abs(residuals[i]!)) >= alarm / 2) m.level.freeze(ts);
+      }
       this.pending.length = 0;
       this.distances.forget();
       for (const m of this.metrics) m.own.forget();
       return this.verdict(surprise, surprise, present, z, shares);
     }
+    this.follow(ts, residuals);
+    return this.verdict(surprise, 0, present, z, shares);
+  }
+
+  /** Every metric seen at this time that is not held to the state the machine left follows its level. */
+  private follow(ts: number, residuals: number[]): void {
     residuals.forEach((r, i) => {
       if (!Number.isNaN(r)) this.metrics[i]!.level.follow(ts);
     });
-    return this.verdict(surprise, 0, present, z, shares);
   }
 
   snapshot(): State {
@@ -205,7 +238,11 @@ export class Machine implements DeviceDetector {
    */
   private surprise(distance: number, residuals: number[], present: number[]): number {
     let single = 0;
-    for (const i of present) single = Math.max(single, this.metrics[i]!.own.surprise(Math.abs(residuals[i]!)));
+    this.rarest = -1;
+    for (const i of present) {
+      const own = this.metrics[i]!.own.surprise(Math.abs(residuals[i]!));
+      if (own > single) { single = own; this.rarest = i; }
+    }
     single -= Math.log10(Math.max(1, present.length));
     return Math.max(0, Math.max(this.distances.surprise(distance), single) - Math.LOG10E * Math.LN2);
   }

@@ -128,6 +128,10 @@ class Seasonal implements Detector {
       // robust z-score judges them against their own history.
       dev = Math.abs(r) / scale;
       surprise = this.meter.judge(dev);
+      // The deviations are learnt over a whole cycle before they are judged: how far a day strays
+      // from the profile differs by the hour (an office's CO2 at nine, not at three), and a
+      // calibration that has seen only some hours takes the others' usual strays for rare.
+      if (point.ts - s.firstTs < (this.config.minPeriods + 1) * period) surprise = 0;
       if (this.config.drift === 'mean-residual') {
         // Standardised by the long-run scale: per-bin scales from a few visits are too noisy to
         // average over. √((2 − a) / a) turns the EWMA of unit-variance noise back to unit variance.
