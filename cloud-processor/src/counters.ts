@@ -39,6 +39,7 @@ export const cloudCounterHelp = {
   alerts_resolved: 'alerts resolved',
   alerts_dropped: 'alert openings dropped at the open-alert bound',
   series_evicted: 'series whose detector state was evicted at the bound',
+  machine_metrics_left_out: "readings of a device's metrics beyond detection.devices.settings.maxMetrics, left out of its machine detector (each metric is still judged on its own)",
 } as const;
 
 export type CloudCounter = keyof typeof cloudCounterHelp;

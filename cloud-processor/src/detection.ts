@@ -107,6 +107,8 @@ export class Detection {
     private readonly onEvicted: () => void = () => undefined,
     /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
+    /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
+    private readonly onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -178,6 +180,7 @@ export class Detection {
     if (ts <= d.lastTs) return;
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
+    if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
     const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
     const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, openThreshold(this.plans('').sensitivity));
     if (!alert) return;

@@ -19,6 +19,8 @@ export type MachineConfig = z.output<typeof MachineConfig>;
 /** A device's verdict, with the metrics that moved most (name, share of the distance, up or down). */
 export interface MachineVerdict extends Verdict {
   readonly moved: readonly { metric: string; share: number; up: boolean }[];
+  /** Metrics of this time left out, beyond `maxMetrics` (the first one named), when there were any. */
+  readonly leftOut?: { readonly count: number; readonly first: string };
 }
 
 /** A device's several metrics at one time (window end or row timestamp). */
@@ -89,6 +91,8 @@ export class Machine implements DeviceDetector {
   private peak: number;
   /** The metric the latest `surprise` found rarest on its own (-1: none); not state. */
   private rarest = -1;
+  /** Metrics of the time being judged left out beyond maxMetrics; not state. */
+  private leftOut: { count: number; first: string } | undefined;
 
   constructor(private readonly config: MachineConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
@@ -106,12 +110,23 @@ export class Machine implements DeviceDetector {
   }
 
   update(ts: number, values: MachineInput): MachineVerdict {
+    const verdict = this.judge(ts, values);
+    if (this.leftOut === undefined) return verdict;
+    const leftOut = this.leftOut;
+    this.leftOut = undefined;
+    return { ...verdict, leftOut };
+  }
+
+  private judge(ts: number, values: MachineInput): MachineVerdict {
     const residuals = new Array<number>(this.metrics.length).fill(Number.NaN);
     let dt = 0;
     for (const [name, x] of values) {
       if (!Number.isFinite(x)) continue;
       const i = this.indexOf(name);
-      if (i < 0) continue;
+      if (i < 0) {
+        this.leftOut = { count: (this.leftOut?.count ?? 0) + 1, first: this.leftOut?.first ?? name };
+        continue;
+      }
       const m = this.metrics[i]!;
       residuals[i] = m.level.observe(ts, x);
       dt = Math.max(dt, m.level.sinceLast);
