@@ -2,15 +2,11 @@ import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from './delayed-calibrator.js';
 import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from './detector.js';
 import { LevelTracker, type LevelTrackerState } from './level-tracker.js';
-import { LEARN_DELAY, LevelConfig } from './shift.js';
-import { CalibrationConfig } from './tail-calibrator.js';
+import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
 
 export const MachineConfig = LevelConfig.extend({
-  /**
-   * The machine's calibration: judged once its distances were learnt from `warmupPoints`
-   * observations (recent spans); alarms at the ensemble's surprise (one decision for series and machines).
-   */
-  calibration: CalibrationConfig.prefault({ warmupPoints: 24, alarmSurprise: 2.5 }),
+  /** Alarms at the ensemble's surprise: one decision for series and machines. */
+  calibration: LevelCalibration.prefault({ alarmSurprise: 2.5 }),
   /** Metrics of one device judged together at most; further ones are left out (counted in `ignored`). */
   maxMetrics: z.number().int().min(2).max(32).default(16),
 });
@@ -83,7 +79,7 @@ export class Machine implements DeviceDetector {
   private readonly metrics: { level: LevelTracker; own: DelayedCalibrator; meanSquare: number; weight: number }[] = [];
   private cov: number[];
   private readonly distances: DelayedCalibrator;
-  /** Residual vectors waiting to be learnt (see DelayedCalibrator): [ts, residuals, share]. */
+  /** Residual vectors waiting to be learnt (see DelayedCalibrator): [ts, residuals, time since the previous in recent spans]. */
   private readonly pending: [number, number[], number][];
   /** Metrics left out beyond maxMetrics (values offered, not judged). */
   ignored: number;
@@ -103,7 +99,7 @@ export class Machine implements DeviceDetector {
     }
     this.cov = s?.cov ? [...s.cov] : [];
     const c = config.calibration;
-    this.distances = new DelayedCalibrator(c.halfLifePoints, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
+    this.distances = new DelayedCalibrator(c.halfLifeMs, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
     this.pending = s?.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]) ?? [];
     this.ignored = s?.ignored ?? 0;
     this.peak = s?.peak ?? 0;
@@ -158,7 +154,7 @@ export class Machine implements DeviceDetector {
     // Judged once the device has been seen for the warm-up and its distances were learnt from enough
     // observations (a sample size: recent spans, whatever the rows' cadence).
     const age = this.metrics[0]?.level.age(ts) ?? 0;
-    const warm = age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.warmupPoints && present.length >= 2;
+    const warm = age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations && present.length >= 2;
     const surprise = warm ? this.surprise(distance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
@@ -241,7 +237,7 @@ export class Machine implements DeviceDetector {
   /** Queues the residuals for learning; learns those that have waited long enough (see DelayedCalibrator). */
   private calibrator(state?: DelayedCalibratorState): DelayedCalibrator {
     const c = this.config.calibration;
-    return new DelayedCalibrator(c.halfLifePoints, c.tailIndex, this.config.recentMs, LEARN_DELAY * this.config.recentMs, state);
+    return new DelayedCalibrator(c.halfLifeMs, c.tailIndex, this.config.recentMs, LEARN_DELAY * this.config.recentMs, state);
   }
 
   /**
@@ -265,19 +261,24 @@ export class Machine implements DeviceDetector {
   private queue(ts: number, residuals: number[], distance: number, dt: number): void {
     const delay = LEARN_DELAY * this.config.recentMs;
     while (this.pending.length > 0 && (ts - this.pending[0]![0] >= delay || this.pending.length >= 64)) {
-      const [, r, share] = this.pending.shift()!;
-      this.learn(r, share);
+      const [, r, spans] = this.pending.shift()!;
+      this.learn(r, spans);
     }
-    if (dt > 0) this.pending.push([ts, [...residuals], Math.min(1, dt / this.config.recentMs)]);
+    if (dt > 0) this.pending.push([ts, [...residuals], dt / this.config.recentMs]);
     if (distance > 0) this.distances.queue(ts, distance, dt);
     residuals.forEach((r, i) => {
       if (!Number.isNaN(r)) this.metrics[i]!.own.queue(ts, Math.abs(r), dt);
     });
   }
 
-  /** Learns one (delayed) residual vector: each metric's usual residual size, then their correlation. */
-  private learn(residuals: number[], share: number): void {
-    const fade = 2 ** (-share / this.config.calibration.halfLifePoints);
+  /**
+   * Learns one (delayed) residual vector, taken `spans` recent spans after the one before: each
+   * metric's usual residual size, then their correlation. It counts as that share of an observation
+   * (at most one), and the older ones fade for its time.
+   */
+  private learn(residuals: number[], spans: number): void {
+    const share = Math.min(1, spans);
+    const fade = 2 ** ((-spans * this.config.recentMs) / this.config.calibration.halfLifeMs);
     const d = this.names.length;
     const present: number[] = [];
     residuals.forEach((r, i) => {

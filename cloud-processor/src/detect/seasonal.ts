@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
 
 export const SeasonalConfig = z.object({
@@ -74,13 +74,13 @@ class Seasonal implements Detector {
   private readonly meter: SurpriseMeter;
   private readonly driftMeter: SurpriseMeter;
 
-  constructor(private readonly config: SeasonalConfig, snapshot?: unknown) {
+  constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
     this.s = s
       ? { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits] }
       : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, driftMean: 0 };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
-    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -179,4 +179,4 @@ class Seasonal implements Detector {
   }
 }
 
-export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot) => new Seasonal(config, snapshot);
+export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot, context) => new Seasonal(config, snapshot, context);
