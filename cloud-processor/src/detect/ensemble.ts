@@ -91,7 +91,12 @@ export const EnsembleConfig = z.object({
   daily: member(DailyConfig),
   weekly: member(WeeklyConfig),
   novelty: member(EnsembleNoveltyConfig),
-  rate: member(RateOfChangeConfig),
+  /**
+   * Off by default: at half weight (steps are common in healthy series) it never decided a verdict
+   * on NAB, SKAB or the simulated fleet, and at full weight it cost 11 NAB points; the level and
+   * window rules judge steps.
+   */
+  rate: member(RateOfChangeConfig, 'off'),
   flatline: member(FlatlineConfig),
   missing: member(EnsembleMissingConfig),
   /**
