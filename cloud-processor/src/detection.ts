@@ -168,16 +168,9 @@ export class Detection {
 
   /** The device's metrics at one time through its joint detector, into the alert lifecycle. */
   private judgeDevice(device: string, ts: number, values: Map<string, number>, alerts: AlertEvent[]): void {
-    const plan = this.plans.device;
-    if (!plan || values.size < 2) return;
-    let d = this.devices.get(device);
-    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
-    else {
-      if (this.devices.size >= this.maxSeries) this.evictOldestDevice(alerts, ts);
-      d = { device, detector: plan.create(), lastTs: -Infinity, filedUnder: null };
-    }
-    this.devices.set(device, d);
-    if (ts <= d.lastTs) return;
+    if (values.size < 2) return;
+    const d = this.deviceFor(device, ts, alerts);
+    if (d === undefined || ts <= d.lastTs) return;
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
     if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
@@ -186,6 +179,20 @@ export class Detection {
     if (!alert) return;
     alerts.push(alert);
     d.filedUnder = alert.state === 'resolved' ? null : metric;
+  }
+
+  /** The device's joint detector (built if new, the least recently seen evicted at the bound), or undefined with none configured. */
+  private deviceFor(device: string, now: number, alerts: AlertEvent[]): Device | undefined {
+    const plan = this.plans.device;
+    if (!plan) return undefined;
+    let d = this.devices.get(device);
+    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
+    else {
+      if (this.devices.size >= this.maxSeries) this.evictOldestDevice(alerts, now);
+      d = { device, detector: plan.create(), lastTs: -Infinity, filedUnder: null };
+    }
+    this.devices.set(device, d);
+    return d;
   }
 
   private evictOldestDevice(alerts: AlertEvent[], now: number): void {
@@ -352,8 +359,10 @@ export class Detection {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
       // The device detector judges a device's metrics of one time together: where this series'
-      // point comes with another metric of its device at its time, the device's level shifts are its.
-      const levels = this.plans.device && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric) ? 'device' : 'series';
+      // point comes with another metric of its device at its time, and the device detector takes
+      // this metric in (within its bound), the series' level shifts are the device's.
+      const together = this.plans.device !== undefined && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
+      const levels = together && this.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true ? 'device' : 'series';
       s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs, levels }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
     }

@@ -29,4 +29,10 @@ test('metrics beyond the machine detector\'s bound are counted per reading and r
   assert.equal(reported[0]!.count, rows);
   assert.match(reported[0]!.example, /device "rig 7" .*maxMetrics: 2 \("m4", …\)/);
   assert.doesNotMatch(reported[0]!.example, /pump-1/);
+  // The metrics the machine judges leave their level shifts to it; the two left out keep their own.
+  const shiftOf = (metric: string): boolean => {
+    const series = detection.snapshot().series.find((s) => s.device === 'rig 7' && s.metric === metric)!;
+    return 'shift' in (series.state as { members: object }).members;
+  };
+  assert.deepEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5'].map(shiftOf), [false, false, false, false, true, true]);
 });

@@ -25,6 +25,8 @@ export type MachineInput = ReadonlyMap<string, number>;
 /** A device detector: judges a device's metrics together, one time step at a time. */
 export interface DeviceDetector {
   update(ts: number, values: MachineInput): MachineVerdict;
+  /** Takes a metric in before its first value, if within the bound: whether it judges (and holds) the metric's level. */
+  claim(metric: string): boolean;
   snapshot(): unknown;
 }
 
@@ -193,6 +195,10 @@ export class Machine implements DeviceDetector {
       ignored: this.ignored,
       peak: this.peak,
     };
+  }
+
+  claim(metric: string): boolean {
+    return this.names.includes(metric) || (this.names.length < this.config.maxMetrics && this.indexOf(metric) >= 0);
   }
 
   private indexOf(name: string): number {
