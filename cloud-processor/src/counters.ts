@@ -42,6 +42,7 @@ export const cloudCounterHelp = {
   dashboard_streams_refused: 'dashboard event streams refused: http.maxEventStreams already open',
   dashboard_streams_dropped: 'dashboard event streams cut off: the browser read too slowly (it reconnects)',
   dashboard_agents_evicted: "agents the dashboard's fleet view forgot at dedupe.maxAgents (the least recently heard from)",
+  machine_metrics_left_out: "readings of a device's metrics beyond detection.devices.settings.maxMetrics, left out of its machine detector (each metric is still judged on its own)",
 } as const;
 
 export type CloudCounter = keyof typeof cloudCounterHelp;

@@ -1,4 +1,4 @@
-import { AlertLifecycle, Detection, detectorPlans, type SeriesInput } from '@tributary/cloud-processor';
+import { AlertLifecycle, Detection, detectorPlans, type SeriesInput, type Verdict } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
 import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, Counters, ManualClock, ProblemReport, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
@@ -19,11 +19,11 @@ export interface OfflineRun {
  * process and as fast as the CPU allows: no broker, no database. For benchmarks and for checking
  * detection against the simulator's ground truth.
  */
-export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput }): Promise<OfflineRun> {
+export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput; onVerdict?: (point: SeriesInput, verdict: Verdict) => void }): Promise<OfflineRun> {
   const fleet = new Fleet(fleetOptions);
   const config = ProcessorConfigSchema.parse(options.processor ?? {});
   const lifecycle = new AlertLifecycle(config.alerts);
-  const detection = new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries);
+  const detection = new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries, undefined, options.onVerdict);
   const agentConfig = AgentConfigSchema.parse({
     agentId: 'offline',
     sources: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1' }],
