@@ -15,7 +15,7 @@ import {
 import { Batcher } from './core/batcher.js';
 import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
-import { WindowEngine } from './core/window-engine.js';
+import { WindowEngine, windowEngineOptions } from './core/window-engine.js';
 import { MqttSource } from './sources/mqtt.js';
 import type { BrokerRefusal } from './sources/mqtt-broker.js';
 import { createSource } from './sources/registry.js';
@@ -43,7 +43,7 @@ const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
   subscription: 'broker_subscriptions_refused',
 };
 
-/** How often batches are sealed by age, resends are checked and problems are reported. */
+/** How often device clocks are moved on, batches are sealed by age and `complete` advances. */
 const TICK_MS = 100;
 
 /**
@@ -70,11 +70,12 @@ export class EdgeAgent {
     this.log = options.log;
     const w = config.windows;
     this.windows = new WindowEngine(
-      { ...w, slideMs: w.slideMs ?? w.lengthMs },
+      windowEngineOptions(w),
       {
         window: (window) => this.onWindow(window),
         evicted: () => this.counters.inc('series_evicted'),
         outOfRangeOnly: () => this.counters.inc('windows_out_of_range_only'),
+        deviceForgotten: () => this.counters.inc('device_clocks_forgotten'),
       },
     );
     this.pipeline = new IngestPipeline({
@@ -107,6 +108,7 @@ export class EdgeAgent {
       }),
     );
     this.counters.gauge('active_series', () => this.windows.activeSeries);
+    this.counters.gauge('device_clocks', () => this.windows.devices);
     this.counters.gauge('queued_batches', () => this.uplink.queued);
     this.counters.gauge('spool_bytes', () => queue.bytes);
     this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
@@ -117,7 +119,11 @@ export class EdgeAgent {
     this.restoreOpenWindows();
     this.uplink.start();
     for (const source of this.sources) await source.start();
-    this.tickTimer = setInterval(() => this.batcher.tick(this.clock.now()), TICK_MS);
+    this.tickTimer = setInterval(() => {
+      const now = this.clock.now();
+      this.windows.tick(now);
+      this.batcher.tick(now);
+    }, TICK_MS);
     this.reportTimer = setInterval(() => this.reportProblems(), this.options.config.reportIntervalMs);
     this.log.info({ agent: this.options.config.agentId, sources: this.sources.map((s) => s.name) }, 'agent started');
   }
@@ -216,6 +222,9 @@ export class EdgeAgent {
 
   /** One log line per reason of skipped input per interval, with an example. */
   private reportProblems(): void {
-    for (const p of this.problems.drain()) this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+    for (const p of this.problems.drain()) {
+      if (p.reason === 'clock_ahead') this.log.warn({ readings: p.count, example: p.example }, 'device clock ahead of the agent clock (its windows close by its own clock)');
+      else this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+    }
   }
 }

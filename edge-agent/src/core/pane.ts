@@ -1,5 +1,6 @@
 import type { WindowResult } from '@tributary/firmware-schemas';
 import { addReading, resetAggregate, type Aggregate } from './aggregate.js';
+import type { DeviceClock } from './event-time.js';
 import type { SeriesNode } from './series-table.js';
 import { QuantileSketch } from './sketch.js';
 
@@ -61,6 +62,8 @@ export class Series implements SeriesNode {
   constructor(
     readonly device: string,
     readonly metric: string,
+    /** Its device's event-time progress, shared by the device's series. */
+    readonly clock: DeviceClock,
   ) {}
 }
 

@@ -113,7 +113,7 @@ export class IngestPipeline {
     for (const metric in values) {
       received++;
       if (ts > now + this.o.maxFutureMs) {
-        // Must not reach the windows: it would push the watermark and make everyone else late.
+        // Must not reach the windows: it would move its device's event time far ahead and make its later readings late.
         counters.inc('readings_future');
         this.o.problems.note('future_timestamp', `device ${JSON.stringify(device)} ts ${ts} is ${ts - now} ms ahead of the agent clock`);
         continue;
@@ -127,15 +127,24 @@ export class IngestPipeline {
         }
         if (!this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
       }
-      const outcome = windows.add(device, metric, ts, value);
+      const outcome = windows.add(device, metric, ts, value, now);
       if (outcome === 'accepted') accepted++;
       else {
         if (outcome === 'corrected') accepted++;
+        else if (outcome === 'late' || outcome === 'too-late') this.late(device, ts);
         counters.inc(outcomeCounter[outcome]);
       }
     }
+    // Not an error (its windows close by its own clock), but worth a word: its data is stamped in the future.
+    if (stamped && ts - now > windows.allowedLatenessMs && ts <= now + this.o.maxFutureMs) this.o.problems.note('clock_ahead', `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`);
     counters.inc('readings_received', received);
     if (accepted > 0) counters.inc('readings_accepted', accepted);
+  }
+
+  /** Names the device of a late reading (the counter alone does not say whose clock or link is behind). */
+  private late(device: string, ts: number): void {
+    const behind = this.o.windows.closedOf(device) - ts;
+    this.o.problems.note('late', `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`);
   }
 
   private passes(chain: readonly ReadingFilter[], device: string, metric: string, ts: number, value: number, seq: number | undefined, stamped: boolean): boolean {

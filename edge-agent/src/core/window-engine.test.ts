@@ -8,6 +8,7 @@ const base: WindowEngineOptions = {
   lengthMs: 60_000,
   slideMs: 60_000,
   allowedLatenessMs: 5_000,
+  idleAfterMs: 3_600_000,
   maxSeries: 100,
   onSeriesLimit: 'reject-new',
   lateReadings: 'drop',
@@ -16,8 +17,11 @@ const base: WindowEngineOptions = {
   sketchK: 16,
 };
 
-/** [device, ts offset from T0, value]; the metric is always `t`. */
-type Input = readonly [string, number, number];
+/** The agent clock, unless an input says otherwise: after every timestamp, so none is capped by it. */
+const LATER = 3_600_000;
+
+/** [device, ts offset from T0, value, agent clock offset from T0 (LATER if omitted)]; the metric is always `t`. */
+type Input = readonly [string, number, number, number?];
 
 function run(options: Partial<WindowEngineOptions>, inputs: readonly Input[], flush = true) {
   const windows: WindowResult[] = [];
@@ -26,7 +30,7 @@ function run(options: Partial<WindowEngineOptions>, inputs: readonly Input[], fl
     { ...base, ...options },
     { window: (w) => windows.push(w), evicted: () => events.evicted++, outOfRangeOnly: () => events.outOfRangeOnly++ },
   );
-  const outcomes: AddOutcome[] = inputs.map(([d, dt, v]) => engine.add(d, 't', T0 + dt, v));
+  const outcomes: AddOutcome[] = inputs.map(([d, dt, v, now]) => engine.add(d, 't', T0 + dt, v, T0 + (now ?? LATER)));
   if (flush) engine.flush();
   const brief = windows.map((w) => `${w.device} ${(w.start - T0) / 1000}-${(w.end - T0) / 1000} n${w.count} sum${w.sum} r${w.rev}`);
   return { windows, outcomes, brief, events, engine };
@@ -46,8 +50,35 @@ const cases: { name: string; options?: Partial<WindowEngineOptions>; inputs: Inp
   },
   {
     name: 'a reading within the lateness is accepted into its still-open window',
-    inputs: [['a', 61_000, 1], ['b', 59_000, 2], ['a', 66_000, 1]],
-    brief: ['b 0-60 n1 sum2 r0', 'a 60-120 n2 sum2 r0'],
+    inputs: [['a', 61_000, 1], ['a', 59_000, 2], ['a', 66_000, 1]],
+    brief: ['a 0-60 n1 sum2 r0', 'a 60-120 n2 sum2 r0'],
+  },
+  {
+    name: "per device: one device's newer readings close only its own windows",
+    inputs: [['a', 1_000, 1], ['b', 2_000, 2], ['a', 130_000, 4], ['b', 3_000, 8], ['b', 70_000, 16]],
+    outcomes: ['accepted', 'accepted', 'accepted', 'accepted', 'accepted'],
+    brief: ['a 0-60 n1 sum1 r0', 'b 0-60 n2 sum10 r0', 'a 120-180 n1 sum4 r0', 'b 60-120 n1 sum16 r0'],
+  },
+  {
+    name: 'per device: a device stamping 55 s ahead of the agent clock makes no other device late',
+    options: { idleAfterMs: 65_000 },
+    inputs: [['a', 50_000, 1, 50_000], ['f', 105_000, 2, 50_000], ['a', 51_000, 4, 51_000], ['f', 180_000, 8, 125_000], ['a', 59_000, 16, 59_000]],
+    outcomes: ['accepted', 'accepted', 'accepted', 'accepted', 'accepted'],
+    brief: ['f 60-120 n1 sum2 r0', 'a 0-60 n3 sum21 r0', 'f 180-240 n1 sum8 r0'],
+  },
+  {
+    name: "a device's readings stamped further behind the agent's event time than idleAfterMs + lateness are late",
+    options: { idleAfterMs: 10_000 },
+    inputs: [['a', 100_000, 1], ['b', 1_000, 2], ['b', 59_000, 4], ['b', 61_000, 8]],
+    outcomes: ['accepted', 'late', 'late', 'accepted'],
+    brief: ['a 60-120 n1 sum1 r0', 'b 60-120 n1 sum8 r0'],
+  },
+  {
+    name: "the agent's event time never passes the agent clock: a fast device cannot make the others trail it",
+    options: { idleAfterMs: 10_000 },
+    inputs: [['f', 100_000, 1, 45_000], ['a', 40_000, 2, 45_000]],
+    outcomes: ['accepted', 'accepted'],
+    brief: ['f 60-120 n1 sum1 r0', 'a 0-60 n1 sum2 r0'],
   },
   {
     name: 'drop: a reading for an emitted window is late and dropped',
@@ -137,11 +168,11 @@ test('out-of-range readings are counted against their window, and a window holdi
   const windows: WindowResult[] = [];
   let only = 0;
   const engine = new WindowEngine(base, { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => only++ });
-  engine.add('a', 't', T0 + 1_000, 1);
+  engine.add('a', 't', T0 + 1_000, 1, T0 + LATER);
   assert.equal(engine.noteOutOfRange('a', 't', T0 + 2_000), true);
   assert.equal(engine.noteOutOfRange('a', 't', T0 + 3_000), true);
   assert.equal(engine.noteOutOfRange('a', 't', T0 + 61_000), true);
-  engine.add('a', 't', T0 + 200_000, 1);
+  engine.add('a', 't', T0 + 200_000, 1, T0 + LATER);
   assert.deepEqual(
     windows.map((w) => [w.start - T0, w.count, w.outOfRange]),
     [[0, 1, 2]],
@@ -151,6 +182,23 @@ test('out-of-range readings are counted against their window, and a window holdi
 });
 
 test('a series with nothing open is forgotten once its windows are emitted', () => {
-  const { engine } = run({}, [['a', 1_000, 1], ['b', 200_000, 1]], false);
+  const { engine } = run({}, [['a', 1_000, 1]], false);
+  engine.add('a', 'h', T0 + 200_000, 1, T0 + LATER);
   assert.equal(engine.activeSeries, 1);
+});
+
+test('complete: the lowest device boundary as of the last tick, never past the agent clock minus the lateness', () => {
+  const { engine } = run({ idleAfterMs: 3_600_000 }, [['a', 70_000, 1, 70_000], ['b', 130_000, 1, 130_000]], false);
+  assert.equal(engine.complete, -Infinity, 'nothing is claimed before a tick');
+  engine.tick(T0 + 130_000);
+  assert.equal(engine.complete, T0 + 60_000, "a's boundary: its windows up to 60 s are emitted, b's up to 120 s");
+  engine.add('a', 't', T0 + 190_000, 1, T0 + 190_000);
+  engine.add('b', 't', T0 + 400_000, 1, T0 + 190_000); // b runs 210 s fast
+  engine.tick(T0 + 190_000);
+  assert.equal(engine.complete, T0 + 180_000, "a's boundary, not b's at 360 s");
+  engine.add('a', 't', T0 + 250_000, 1, T0 + 250_000);
+  engine.tick(T0 + 250_000);
+  assert.equal(engine.complete, T0 + 240_000);
+  // a's window [240, 300) is still open: a device seen for the first time must not be judged against b's clock.
+  assert.equal(engine.add('c', 't', T0 + 246_000, 1, T0 + 250_000), 'accepted');
 });

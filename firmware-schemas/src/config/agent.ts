@@ -122,8 +122,14 @@ export const WindowsConfig = z
     lengthMs: PositiveMs.default(60_000),
     /** Slide interval; equal to lengthMs (tumbling) when omitted. */
     slideMs: PositiveMs.optional(),
-    /** The watermark trails the newest event time by this much; later readings are late. */
+    /** A device's watermark trails its newest event time by this much; later readings are late. */
     allowedLatenessMs: z.number().int().min(0).default(5_000),
+    /**
+     * Event time progresses per device. A device's event time is kept within this of the agent's
+     * (the newest timestamp seen, never past the agent clock): readings stamped further behind are
+     * late. lengthMs + allowedLatenessMs when omitted.
+     */
+    idleAfterMs: PositiveMs.optional(),
     /** A reading stamped further than this ahead of the agent's clock is rejected. */
     maxFutureMs: z.number().int().min(0).default(60_000),
     /** Bound on active series (device + metric). */

@@ -1,4 +1,4 @@
-import { Batcher, FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { Batcher, FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, Counters, ManualClock, ProblemReport, encodeBatch, type Clock, type WindowResult } from '@tributary/firmware-schemas';
 
 export const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
@@ -47,7 +47,7 @@ export function makeCore(o: CoreOptions): Core {
   });
   const w = config.windows;
   const windows = new WindowEngine(
-    { ...w, slideMs: w.slideMs ?? w.lengthMs },
+    windowEngineOptions(w),
     {
       window: (r) => {
         out.windows++;
