@@ -1,23 +1,48 @@
+import type { Series } from './pane.js';
+
 /**
  * Event-time progress of one device (DESIGN.md, "Event time": one watermark per input, as stream
  * processors keep one per partition). Every window of the device ending at or before `closed` has
  * been emitted; a reading of the device stamped before it is late.
+ *
+ * Its two numbers a reading reads and writes live side by side in one Float64Array shared by all
+ * devices (at `at` and `at + 1`): read per reading, they cost one cache line, where number fields
+ * would each be a boxed double of their own.
  */
 export class DeviceClock {
-  /** The newest event time: the newest timestamp accepted, or where the agent's clocks moved it on. */
-  eventTs = -Infinity;
-  /** Agent clock when a reading last advanced `eventTs`: idle progress counts from here. */
-  lastAdvanceAt: number;
-  /** Series of this device that hold panes. */
-  series = 0;
+  /** Agent clock at the first tick that saw its event time advanced (or when it was made); idle progress counts from here. */
+  lastAdvanceAt = -Infinity;
+  /** Its event time as the last tick saw it. */
+  seenEventTs = -Infinity;
+  /** Series of this device that hold panes, in the order they were made (the engine adds and removes them). */
+  readonly series: Series[] = [];
 
   constructor(
     readonly name: string,
-    /** A multiple of the slide; only increases. */
-    public closed: number,
+    /** EventTime's array (replaced when it grows). */
+    public times: Float64Array,
+    /** Index of its event time in `times`; its boundary is at `at + 1`. */
+    readonly at: number,
+    closed: number,
     now: number,
   ) {
+    times[at] = -Infinity;
+    times[at + 1] = closed;
     this.lastAdvanceAt = now;
+  }
+
+  /** The newest timestamp accepted from the device. */
+  get eventTs(): number {
+    return this.times[this.at]!;
+  }
+
+  /** A multiple of the slide; only increases. */
+  get closed(): number {
+    return this.times[this.at + 1]!;
+  }
+
+  set closed(boundary: number) {
+    this.times[this.at + 1] = boundary;
   }
 }
 
@@ -34,10 +59,17 @@ export interface EventTimeOptions {
  *
  * The agent's event time is the newest timestamp accepted from any device, never past the agent
  * clock at its arrival (a fast device cannot move it). No device's boundary trails it by more than
- * idleAfterMs + allowedLatenessMs (`lowest`): readings stamped further behind are late, and a
- * device that stays silent is moved on at a tick. `complete`, the lowest device boundary as of the
- * last tick and never past the agent clock minus the lateness, is where devices the engine does
- * not know start.
+ * idleAfterMs + allowedLatenessMs (`lowest`): readings stamped further behind are late.
+ *
+ * Idle progress (as Flink's idle sources and Kafka Streams' wall-clock punctuation): when no
+ * reading has advanced a device's event time for idleAfterMs of agent clock (as seen at the ticks,
+ * so up to one tick more), its boundary follows
+ * the agent clock at each tick as if a reading stamped `now` had arrived (now − allowedLatenessMs),
+ * so its last windows close on time when readings stop. A reading that advances its event time
+ * again ends that; it is judged by the normal rules meanwhile (a reading for a closed window is late).
+ *
+ * `complete`, the lowest device boundary as of the last tick and never past the agent clock minus
+ * the lateness, is where devices the engine does not know start; forgotten devices count as idle.
  *
  * Bounded by maxDevices. A device with nothing open is forgotten at a tick once `complete` covers
  * it. Policy at the bound, `forget-emptiest`: the device that lost its last series longest ago is
@@ -46,17 +78,24 @@ export interface EventTimeOptions {
  */
 export class EventTime {
   private readonly byName = new Map<string, DeviceClock>();
+  /** Event time and boundary of every device, two numbers each (see DeviceClock). Grows by doubling. */
+  times = new Float64Array(2 * 256);
+  /** Indexes in `times` of forgotten devices, for reuse. */
+  private readonly free: number[] = [];
+  private used = 0;
   /** Devices without series, in the order they lost their last one. */
   private readonly empty = new Set<DeviceClock>();
   /** Readings at or past this (lateness + one slide after a device's boundary) move its boundary. */
   private readonly closeAfterMs: number;
   private forgottenFloor = -Infinity;
   private agentTs = -Infinity;
-  /** No device's boundary is below this. */
-  private lowestClosed = -Infinity;
-  /** The agent's event time at which `lowestClosed` moves next. */
+  /** No device's boundary may be below this: idleAfterMs + lateness behind the agent's event time. Read-only outside. */
+  lowest = -Infinity;
+  /** The agent's event time at which `lowest` moves next. */
   private lowestMovesAt = -Infinity;
   private floor = -Infinity;
+  /** Idle progress counts from here at the earliest (see `resume`). */
+  private resumedAt = -Infinity;
   /** The newest agent clock seen. */
   now = -Infinity;
 
@@ -80,20 +119,15 @@ export class EventTime {
     return this.floor;
   }
 
-  /** No device's boundary may be below this: idleAfterMs + lateness behind the agent's event time. */
-  get lowest(): number {
-    return this.lowestClosed;
-  }
-
   /** Where a device the engine does not know starts. */
   unknownFloor(): number {
-    return Math.max(this.floor, this.forgottenFloor, this.lowestClosed);
+    return Math.max(this.floor, this.forgottenFloor, this.lowest);
   }
 
   /** Before this a reading of `name` is late (without moving anything). */
   closedOf(name: string): number {
     const d = this.byName.get(name);
-    return d === undefined ? this.unknownFloor() : Math.max(d.closed, this.lowestClosed);
+    return d === undefined ? this.unknownFloor() : Math.max(d.closed, this.lowest);
   }
 
   /** The clock of `name`; a new one starts at `closed` (making room at the bound first). */
@@ -109,59 +143,102 @@ export class EventTime {
         this.onForgotten();
       }
     }
-    d = new DeviceClock(name, closed, this.now);
+    d = new DeviceClock(name, this.times, this.slot(), closed, this.now);
     this.byName.set(name, d);
     this.empty.add(d);
     return d;
   }
 
-  seriesAdded(d: DeviceClock): void {
-    if (d.series++ === 0) this.empty.delete(d);
+  /** A free place in `times` (growing it when full). */
+  private slot(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
+      for (const d of this.byName.values()) d.times = grown;
+    }
+    this.used += 2;
+    return this.used - 2;
   }
 
+  /** The engine made a series of `d`. */
+  seriesAdded(d: DeviceClock, s: Series): void {
+    if (d.series.push(s) === 1) this.empty.delete(d);
+  }
+
+  /** The engine took series out of `d.series`. */
   seriesRemoved(d: DeviceClock): void {
-    if (--d.series === 0) this.empty.add(d);
+    if (d.series.length === 0) this.empty.add(d);
   }
 
   /**
-   * A reading stamped `ts` arrived at agent time `now` and was accepted on time. Returns the
-   * boundary its device's windows must now be closed to, or undefined when they need not move.
+   * A reading stamped `ts` of the device at `at` (DeviceClock.at) arrived at agent time `now` and
+   * was accepted on time. True when its device's windows must now be closed (to `boundaryFor(ts)`).
+   * Per reading, so kept small: it touches only the device's numbers in `times`.
    */
-  advance(d: DeviceClock, ts: number, now: number): number | undefined {
-    if (ts <= d.eventTs) return undefined;
-    d.eventTs = ts;
-    d.lastAdvanceAt = now;
-    const agentTs = ts < now ? ts : now;
-    if (agentTs > this.agentTs) {
-      this.agentTs = agentTs;
-      if (agentTs >= this.lowestMovesAt) this.moveLowest();
-    }
+  advance(at: number, ts: number, now: number): boolean {
+    const times = this.times;
+    if (ts <= times[at]!) return false;
+    times[at] = ts;
+    if ((ts < now ? ts : now) > this.agentTs) this.moveAgent(ts < now ? ts : now);
+    return ts >= times[at + 1]! + this.closeAfterMs;
+  }
+
+  /** The boundary a reading stamped `ts` moves its device's windows to. */
+  boundaryFor(ts: number): number {
     // Floor division rather than %: timestamps exceed 2^31, where % is a slow floating-point fmod.
-    return ts >= d.closed + this.closeAfterMs ? Math.floor((ts - this.o.allowedLatenessMs) / this.o.slideMs) * this.o.slideMs : undefined;
+    return Math.floor((ts - this.o.allowedLatenessMs) / this.o.slideMs) * this.o.slideMs;
+  }
+
+  private moveAgent(agentTs: number): void {
+    this.agentTs = agentTs;
+    if (agentTs >= this.lowestMovesAt) this.moveLowest();
   }
 
   private moveLowest(): void {
     const { slideMs, allowedLatenessMs, idleAfterMs } = this.o;
-    this.lowestClosed = Math.floor((this.agentTs - idleAfterMs - allowedLatenessMs) / slideMs) * slideMs;
-    this.lowestMovesAt = this.lowestClosed + slideMs + idleAfterMs + allowedLatenessMs;
+    this.lowest = Math.floor((this.agentTs - idleAfterMs - allowedLatenessMs) / slideMs) * slideMs;
+    this.lowestMovesAt = this.lowest + slideMs + idleAfterMs + allowedLatenessMs;
   }
 
   /**
-   * The agent's timer: asks `close` to move every device that trails the lowest boundary on,
-   * forgets devices with nothing open that `complete` covers, and advances `complete`. O(devices).
+   * Readings may have been held up until now (the agent restarted, a source reconnected and its
+   * broker's backlog follows): idle progress waits another idleAfterMs from here.
+   */
+  resume(now: number): void {
+    if (now > this.now) this.now = now;
+    this.resumedAt = this.now;
+  }
+
+  /**
+   * The agent's timer: asks `close` to move on every device that trails the lowest boundary or is
+   * idle, forgets devices with nothing open that `complete` covers, and advances `complete`.
+   * O(devices).
    */
   tick(now: number, close: (d: DeviceClock, boundary: number) => void): void {
     if (now > this.now) this.now = now;
+    const { slideMs, allowedLatenessMs, idleAfterMs } = this.o;
+    // As a reading stamped `now` would put it; never past the agent clock, so a fast device alone
+    // cannot make the next new device late.
+    const clockBound = Math.floor((this.now - allowedLatenessMs) / slideMs) * slideMs;
+    // Idle: no advance for idleAfterMs, nor a resume.
+    const idleSince = this.resumedAt <= this.now - idleAfterMs ? this.now - idleAfterMs : -Infinity;
     let lowest = Infinity;
     for (const d of this.byName.values()) {
-      if (d.closed < this.lowestClosed) close(d, this.lowestClosed);
-      if (d.series === 0 && d.closed <= this.floor) this.forget(d);
+      // Whether a reading advanced it is seen here, at the tick, so no reading writes the time.
+      if (d.eventTs !== d.seenEventTs) {
+        d.seenEventTs = d.eventTs;
+        d.lastAdvanceAt = this.now;
+      }
+      const target = d.lastAdvanceAt <= idleSince && clockBound > this.lowest ? clockBound : this.lowest;
+      if (d.closed < target) close(d, target);
+      if (d.series.length === 0 && d.closed <= this.floor) this.forget(d);
       else if (d.closed < lowest) lowest = d.closed;
     }
-    if (this.byName.size === 0) return;
-    // Never past the agent clock: a fast device alone must not make the next new device late.
-    const bound = Math.floor((this.now - this.o.allowedLatenessMs) / this.o.slideMs) * this.o.slideMs;
-    const complete = lowest < bound ? lowest : bound;
+    if (this.floor === -Infinity && lowest === Infinity) return; // no device seen yet: nothing to claim
+    const complete = lowest < clockBound ? lowest : clockBound;
     if (complete > this.floor) this.floor = complete;
   }
 
@@ -171,10 +248,13 @@ export class EventTime {
     this.floor = Math.max(this.floor, Math.min(lastEnd, bound));
     this.byName.clear();
     this.empty.clear();
+    this.free.length = 0;
+    this.used = 0;
   }
 
   private forget(d: DeviceClock): void {
     this.byName.delete(d.name);
     this.empty.delete(d);
+    this.free.push(d.at);
   }
 }

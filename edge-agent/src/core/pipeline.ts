@@ -52,11 +52,14 @@ export class IngestPipeline {
   private tokensAt = -Infinity;
   private readonly perMs: number;
   private readonly burst: number;
+  /** A device stamping readings further ahead of the agent clock than this is named in the log. */
+  private readonly aheadMs: number;
 
   constructor(private readonly o: PipelineOptions) {
     this.perMs = o.maxMessagesPerS === undefined ? Infinity : o.maxMessagesPerS / 1000;
     this.burst = o.burstMessages ?? 1_000;
     this.tokens = this.burst;
+    this.aheadMs = o.windows.allowedLatenessMs;
   }
 
   /** One MQTT telemetry payload (or JSON line). `source` names where it came from, for the problem report. */
@@ -129,22 +132,29 @@ export class IngestPipeline {
       }
       const outcome = windows.add(device, metric, ts, value, now);
       if (outcome === 'accepted') accepted++;
-      else {
-        if (outcome === 'corrected') accepted++;
-        else if (outcome === 'late' || outcome === 'too-late') this.late(device, ts);
-        counters.inc(outcomeCounter[outcome]);
-      }
+      else if (this.notAccepted(outcome, device, ts)) accepted++;
     }
-    // Not an error (its windows close by its own clock), but worth a word: its data is stamped in the future.
-    if (stamped && ts - now > windows.allowedLatenessMs && ts <= now + this.o.maxFutureMs) this.o.problems.note('clock_ahead', `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`);
+    if (ts - now > this.aheadMs) this.ahead(device, ts, now);
     counters.inc('readings_received', received);
     if (accepted > 0) counters.inc('readings_accepted', accepted);
   }
 
-  /** Names the device of a late reading (the counter alone does not say whose clock or link is behind). */
-  private late(device: string, ts: number): void {
-    const behind = this.o.windows.closedOf(device) - ts;
-    this.o.problems.note('late', `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`);
+  // The two below are out of ingestTelemetry's way: rare, and the hot path must stay small enough for V8 to inline the window engine's `add` into it.
+
+  /** Counts what `add` did with a reading it did not simply accept; true when it was kept after all (a correction). */
+  private notAccepted(outcome: Exclude<AddOutcome, 'accepted'>, device: string, ts: number): boolean {
+    this.o.counters.inc(outcomeCounter[outcome]);
+    if (outcome === 'late' || outcome === 'too-late') {
+      // Named: the counter alone does not say whose clock or link is behind.
+      const behind = this.o.windows.closedOf(device) - ts;
+      this.o.problems.note('late', `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`);
+    }
+    return outcome === 'corrected';
+  }
+
+  /** Not an error (its windows close by its own clock), but worth a word: its data is stamped in the future. */
+  private ahead(device: string, ts: number, now: number): void {
+    if (ts <= now + this.o.maxFutureMs) this.o.problems.note('clock_ahead', `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`);
   }
 
   private passes(chain: readonly ReadingFilter[], device: string, metric: string, ts: number, value: number, seq: number | undefined, stamped: boolean): boolean {

@@ -202,3 +202,41 @@ test('complete: the lowest device boundary as of the last tick, never past the a
   // a's window [240, 300) is still open: a device seen for the first time must not be judged against b's clock.
   assert.equal(engine.add('c', 't', T0 + 246_000, 1, T0 + 250_000), 'accepted');
 });
+
+test('idle progress: when readings stop, a device\'s windows close by the agent clock after idleAfterMs; a reading after it is judged by the normal rules', () => {
+  const windows: WindowResult[] = [];
+  const engine = new WindowEngine({ ...base, lengthMs: 10_000, slideMs: 10_000, allowedLatenessMs: 2_000, idleAfterMs: 12_000 }, { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+  const ends = (): number[] => windows.map((w) => (w.end - T0) / 1000);
+  // The agent's timer ticks every 100 ms: an advance is seen at the tick after the reading.
+  const at = (t: number, value: number): void => {
+    engine.add('a', 't', T0 + t, value, T0 + t);
+    engine.tick(T0 + t);
+  };
+  at(1_000, 1);
+  at(9_000, 1); // its window [0, 10 s) is due when the watermark passes 10 s
+  engine.tick(T0 + 20_999);
+  assert.deepEqual(ends(), [], 'not idle yet: 12 s without a reading have not passed');
+  engine.tick(T0 + 21_000);
+  assert.deepEqual(ends(), [10], 'idle: closed as a reading stamped now would (now − lateness = 19 s)');
+  assert.equal(engine.complete, T0 + 10_000);
+  engine.tick(T0 + 42_000);
+  assert.equal(engine.complete, T0 + 40_000, "the watermark follows the agent clock while nothing comes");
+  assert.equal(engine.add('a', 't', T0 + 39_000, 1, T0 + 42_000), 'late', 'a reading for a window the clock closed is late');
+  assert.equal(engine.add('a', 't', T0 + 41_000, 2, T0 + 42_000), 'accepted', 'one for an open window is taken');
+  at(52_000, 4);
+  assert.deepEqual(ends(), [10, 50], 'its own clock closes its windows again');
+  engine.flush();
+  assert.deepEqual(windows.map((w) => w.count), [2, 1, 1], 'each reading counted once');
+});
+
+test('idle progress waits idleAfterMs from a resume (a restart or reconnect: a backlog may follow)', () => {
+  const windows: WindowResult[] = [];
+  const engine = new WindowEngine({ ...base, lengthMs: 10_000, slideMs: 10_000, allowedLatenessMs: 2_000, idleAfterMs: 12_000 }, { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+  engine.add('a', 't', T0 + 9_000, 1, T0 + 9_000);
+  engine.tick(T0 + 9_000);
+  engine.resume(T0 + 15_000);
+  engine.tick(T0 + 26_999);
+  assert.equal(windows.length, 0);
+  engine.tick(T0 + 27_000);
+  assert.equal(windows.length, 1);
+});

@@ -26,6 +26,8 @@ export class MqttSource implements Source {
     private readonly pipeline: IngestPipeline,
     private readonly log: Logger,
     private readonly clientId: string,
+    /** Called when the connection is back after a loss: the broker's backlog (a persistent session's) may follow. */
+    private readonly reconnected: () => void = () => undefined,
   ) {
     this.name = config.name;
   }
@@ -40,7 +42,10 @@ export class MqttSource implements Source {
     let errorWarned = false;
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
-        if (wasDown) this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
+        if (wasDown) {
+          this.log.info({ url: redactUrl(this.config.url) }, 'telemetry broker reconnected');
+          this.reconnected();
+        }
         wasDown = false;
         errorWarned = false;
         client.subscribe(this.config.topics, { qos: this.config.qos }, (err) => {

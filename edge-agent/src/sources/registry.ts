@@ -16,11 +16,13 @@ export interface SourceContext {
   readonly serialPortLost: () => void;
   /** The gateway's own broker turned something away (`example` says who and why). */
   readonly brokerRefused: (what: BrokerRefusal, example: string) => void;
+  /** A source's connection is back: readings held up meanwhile may follow. */
+  readonly reconnected: () => void;
 }
 
 /** Every source by its config `type`. */
 const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
-  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId),
+  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId, ctx.reconnected),
   'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused),
   serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
   file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),

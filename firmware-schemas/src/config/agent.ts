@@ -125,9 +125,12 @@ export const WindowsConfig = z
     /** A device's watermark trails its newest event time by this much; later readings are late. */
     allowedLatenessMs: z.number().int().min(0).default(5_000),
     /**
-     * Event time progresses per device. A device's event time is kept within this of the agent's
-     * (the newest timestamp seen, never past the agent clock): readings stamped further behind are
-     * late. lengthMs + allowedLatenessMs when omitted.
+     * Event time progresses per device. When no reading has advanced a device's event time for
+     * this long (agent clock), its windows close by the agent clock (as if a reading stamped now had
+     * arrived), so the last windows close on time when readings stop; and readings stamped further
+     * behind the agent's event time (the newest timestamp seen, never past the agent clock) are
+     * late. lengthMs + allowedLatenessMs when omitted, so a device reporting at least once a window
+     * never sees a difference.
      */
     idleAfterMs: PositiveMs.optional(),
     /** A reading stamped further than this ahead of the agent's clock is rejected. */

@@ -35,15 +35,21 @@ export class EventTimeRig {
   ) {}
 
   static async start(t: TestContext, agentConfig: Partial<AgentConfigInput> = {}): Promise<EventTimeRig> {
+    // One hook, stopping in the order data flows (after-hooks run in the order they are registered):
+    // a cloud stopped after its database would retry its writes.
+    const parts: Array<() => Promise<unknown>> = [];
+    t.after(async () => {
+      for (const stop of parts.reverse()) await stop();
+    });
     const influxd = await startInfluxd();
-    t.after(() => influxd.stop());
+    parts.push(() => influxd.stop());
     const dir = scratchDir('eventtime');
     const cloud = new CloudProcessor({
       config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, influx: { url: influxd.url, database: DATABASE }, stateDir: join(dir, 'cloud'), http: { host: '127.0.0.1', port: 0 } }),
       log: silentLogger,
     });
     await cloud.start();
-    t.after(() => cloud.stop());
+    parts.push(() => cloud.stop());
     const warnings: string[] = [];
     const log: Logger = { ...silentLogger, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), child: () => log };
     const config = AgentConfigSchema.parse({
@@ -59,9 +65,8 @@ export class EventTimeRig {
     await agent.start();
     await agent.ready();
     const devices = await mqtt.connectAsync(cloud.brokerUrl, { clientId: `devices-${process.pid}`, clean: true });
-    t.after(() => devices.endAsync());
     const rig = new EventTimeRig(warnings, influxd, cloud, agent, devices);
-    t.after(() => rig.stopAgent());
+    parts.push(() => rig.stopAgent(), () => devices.endAsync());
     return rig;
   }
 

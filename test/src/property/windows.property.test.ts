@@ -91,17 +91,18 @@ function feed(engine: WindowEngine, stream: readonly Reading[]): number {
  * Which readings the event-time rules accept, decided one reading at a time without panes or
  * windows (DESIGN.md, "Event time"): each device has its own boundary (its newest event time minus
  * the lateness, floored to the slide), never below the agent's event time (newest timestamp, capped
- * at the agent clock) minus idleAfterMs and the lateness; a device seen for the first time, or
- * again after it was forgotten, starts at `complete` (the lowest device boundary as of the last
- * tick, never past the agent clock minus the lateness). A device is forgotten at a tick when it
- * has nothing open and `complete` covers it.
+ * at the agent clock) minus idleAfterMs and the lateness; at a tick, a device whose event time no
+ * reading advanced for idleAfterMs of agent clock (an advance is seen at the tick after it) has its
+ * boundary follow the clock (now minus the lateness); a device seen for the first time, or again after it was forgotten, starts at
+ * `complete` (the lowest device boundary as of the last tick, never past the agent clock minus the
+ * lateness). A device is forgotten at a tick when it has nothing open and `complete` covers it.
  */
 function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Reading[] {
   const { slideMs, lengthMs, allowedLatenessMs, idleAfterMs } = o;
   const horizon = o.lateReadings === 're-emit' ? o.lateHorizonMs : 0;
   const floorTo = (t: number): number => Math.floor(t / slideMs) * slideMs;
   /** Per device: its boundary, newest event time, and the newest pane of each series that still holds one. */
-  const devices = new Map<string, { closed: number; maxTs: number; newestPane: Map<string, number> }>();
+  const devices = new Map<string, { closed: number; maxTs: number; seenTs: number; advancedAt: number; newestPane: Map<string, number> }>();
   let agentTs = -Infinity;
   let complete = -Infinity;
   let clock = -Infinity;
@@ -121,7 +122,7 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
     const paneStart = floorTo(r.ts);
     if (!(late && (o.lateReadings === 'drop' || paneStart + slideMs <= closed - o.lateHorizonMs))) {
       out.push(r);
-      if (!d) devices.set(r.device, (d = { closed, maxTs: -Infinity, newestPane: new Map() }));
+      if (!d) devices.set(r.device, (d = { closed, maxTs: -Infinity, seenTs: -Infinity, advancedAt: clock, newestPane: new Map() }));
       d.newestPane.set(r.metric, Math.max(d.newestPane.get(r.metric) ?? -Infinity, paneStart));
       if (!late && r.ts > d.maxTs) {
         d.maxTs = r.ts;
@@ -132,11 +133,17 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
     if (!r.tick) continue;
     let lowest = Infinity;
     for (const [name, dev] of devices) {
+      // An advance is seen at the tick after it.
+      if (dev.maxTs !== dev.seenTs) {
+        dev.seenTs = dev.maxTs;
+        dev.advancedAt = clock;
+      }
       close(dev, lag());
+      if (dev.advancedAt <= clock - idleAfterMs) close(dev, floorTo(clock - allowedLatenessMs));
       if (dev.newestPane.size === 0 && dev.closed <= complete) devices.delete(name);
       else lowest = Math.min(lowest, dev.closed);
     }
-    if (devices.size > 0) complete = Math.max(complete, Math.min(lowest, floorTo(clock - allowedLatenessMs)));
+    if (complete > -Infinity || lowest < Infinity) complete = Math.max(complete, Math.min(lowest, floorTo(clock - allowedLatenessMs)));
   }
   return out;
 }
