@@ -47,6 +47,11 @@ export const agentCounterHelp = {
   batches_abandoned: 'batches dropped: never answered while 10,000 later ones were acked',
   readings_abandoned: 'readings inside abandoned batches',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
+  readings_recovered: 'readings of windows not yet spooled at a crash, put back into their windows from the write-ahead log at start',
+  readings_lost_at_crash: 'readings the write-ahead log holds but could not put back at start (corrections of windows already sent: re-emit mode)',
+  messages_redelivered_logged: 'messages a broker delivered again after a crash that the write-ahead log already held (not counted twice)',
+  wal_readings_unprotected: 'readings accepted but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
+  wal_torn_records: 'damaged write-ahead log records found and cut off at start (torn writes: not acknowledged, so re-delivered)',
 } as const;
 
 export type AgentCounter = keyof typeof agentCounterHelp;

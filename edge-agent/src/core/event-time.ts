@@ -1,5 +1,14 @@
 import type { Series } from './pane.js';
 
+/** Where event time stood: enough to take a restarted engine back to it (see the write-ahead log). */
+export interface EventTimeState {
+  readonly complete: number;
+  readonly agentTs: number;
+  readonly forgottenFloor: number;
+  /** Device boundaries, as [device, closed]. */
+  readonly clocks: Array<[string, number]>;
+}
+
 /**
  * Event-time progress of one device (DESIGN.md, "Event time": one watermark per input, as stream
  * processors keep one per partition). Every window of the device ending at or before `closed` has
@@ -96,6 +105,8 @@ export class EventTime {
   private floor = -Infinity;
   /** Idle progress counts from here at the earliest (see `resume`). */
   private resumedAt = -Infinity;
+  /** Devices whose boundary moved since the last `state(false)`, when asked to keep them. */
+  private moved: Set<DeviceClock> | undefined;
   /** The newest agent clock seen. */
   now = -Infinity;
 
@@ -252,9 +263,36 @@ export class EventTime {
     this.used = 0;
   }
 
+  /** From now on, remember which devices' boundaries move (for `state(false)`). */
+  trackMoves(): void {
+    this.moved ??= new Set();
+  }
+
+  /** A device's boundary moved. */
+  closedMoved(d: DeviceClock): void {
+    this.moved?.add(d);
+  }
+
+  /** Where event time stands: with every device above `complete` (`all`), or only those whose boundary moved since the last call. */
+  state(all: boolean): EventTimeState {
+    const clocks: Array<[string, number]> = [];
+    for (const d of all ? this.byName.values() : (this.moved ?? [])) if (!all || d.closed > this.floor) clocks.push([d.name, d.closed]);
+    if (!all) this.moved?.clear();
+    return { complete: this.floor, agentTs: this.agentTs, forgottenFloor: this.forgottenFloor, clocks };
+  }
+
+  /** Takes a fresh engine back to `state` (its devices hold no series yet). */
+  restoreState(state: EventTimeState): void {
+    this.floor = state.complete;
+    this.forgottenFloor = state.forgottenFloor;
+    if (state.agentTs > this.agentTs) this.moveAgent(state.agentTs);
+    for (const [name, closed] of state.clocks) this.obtain(name, Math.max(closed, this.unknownFloor()));
+  }
+
   private forget(d: DeviceClock): void {
     this.byName.delete(d.name);
     this.empty.delete(d);
+    this.moved?.delete(d);
     this.free.push(d.at);
   }
 }

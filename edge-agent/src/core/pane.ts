@@ -27,6 +27,8 @@ export class Pane implements Aggregate {
    * whole, but the sketch misses them, so the window is sent without quantiles.
    */
   partial = false;
+  /** The write-ahead log's segment when its first reading came (see WindowEngine.walTag). */
+  tag = 0;
 
   /** Where its slide interval starts. A number field from the start: one first `undefined` would box every double written to it. */
   start = 0;

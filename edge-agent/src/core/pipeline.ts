@@ -31,6 +31,17 @@ const filterCounter: Record<ReadingFilter['kind'], AgentCounter> = {
   spike: 'filtered_spike',
 };
 
+/** Where accepted readings are recorded before their source is acknowledged: the receiver write-ahead log (wal/). */
+export interface ReadingLog {
+  /** One reading the windows took (accepted or corrected). `origin` is the message's (see `ingestJson`). */
+  accepted(device: string, metric: string, ts: number, value: number, now: number, origin: number): void;
+}
+
+/** Messages the log already holds: a broker's redelivery of one after a crash must not count twice. */
+export interface LoggedMessages {
+  has(origin: number, t: Telemetry): boolean;
+}
+
 export interface PipelineOptions {
   readonly filters: FilterChains;
   readonly windows: WindowEngine;
@@ -41,6 +52,13 @@ export interface PipelineOptions {
   readonly burstMessages?: number;
   readonly counters: Counters<AgentCounter>;
   readonly problems: ProblemReport;
+  readonly log?: ReadingLog | undefined;
+  readonly logged?: LoggedMessages | undefined;
+}
+
+/** A message's identity for its broker: which MQTT source (its index) and its packet id. */
+export function messageOrigin(sourceIndex: number, packetId: number): number {
+  return (sourceIndex + 1) * 65_536 + packetId;
 }
 
 /**
@@ -62,12 +80,21 @@ export class IngestPipeline {
     this.aheadMs = o.windows.allowedLatenessMs;
   }
 
-  /** One MQTT telemetry payload (or JSON line). `source` names where it came from, for the problem report. */
-  ingestJson(payload: string | Uint8Array, maxBytes: number, source: string): void {
+  /**
+   * One MQTT telemetry payload (or JSON line). `source` names where it came from, for the problem
+   * report. `origin` identifies a message its broker re-delivers until acknowledged (an MQTT QoS 1
+   * source's index and packet id, see `messageOrigin`), else 0; `redelivered` is MQTT's DUP flag.
+   */
+  ingestJson(payload: string | Uint8Array, maxBytes: number, source: string, origin = 0, redelivered = false): void {
     if (!this.admit()) return;
     const r = decodeTelemetry(payload, maxBytes);
-    if (r.ok) this.ingestTelemetry(r.value);
-    else this.invalid(r.error, source);
+    if (!r.ok) return this.invalid(r.error, source);
+    if (redelivered && this.o.logged?.has(origin, r.value)) {
+      // Logged before a crash and re-delivered because its ack did not get out: its readings are back in their windows already.
+      this.o.counters.inc('messages_redelivered_logged');
+      return;
+    }
+    this.ingestTelemetry(r.value, origin);
   }
 
   /** One serial line (CR LF optional). */
@@ -103,8 +130,8 @@ export class IngestPipeline {
   }
 
   /** One decoded message: each of its values is one reading. */
-  ingestTelemetry(t: Telemetry): void {
-    const { counters, clock, windows } = this.o;
+  ingestTelemetry(t: Telemetry, origin = 0): void {
+    const { counters, clock, windows, log } = this.o;
     const now = clock.now();
     const stamped = t.ts !== undefined;
     // Devices without a clock get arrival time (DESIGN.md, "Event time").
@@ -131,8 +158,10 @@ export class IngestPipeline {
         if (!this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
       }
       const outcome = windows.add(device, metric, ts, value, now);
-      if (outcome === 'accepted') accepted++;
-      else if (this.notAccepted(outcome, device, ts)) accepted++;
+      if (outcome === 'accepted' || this.notAccepted(outcome, device, ts)) {
+        accepted++;
+        if (log !== undefined) log.accepted(device, metric, ts, value, now, origin);
+      }
     }
     if (ts - now > this.aheadMs) this.ahead(device, ts, now);
     counters.inc('readings_received', received);

@@ -2,7 +2,7 @@ import type { AgentConfig, WindowResult } from '@tributary/firmware-schemas';
 import { copyAggregate } from './aggregate.js';
 import { Pane, Series } from './pane.js';
 import { WindowEmitter } from './window-emitter.js';
-import { EventTime, type DeviceClock } from './event-time.js';
+import { EventTime, type DeviceClock, type EventTimeState } from './event-time.js';
 import { SeriesTable } from './series-table.js';
 import { Tombstones } from './tombstones.js';
 
@@ -86,6 +86,8 @@ export class WindowEngine {
   private readonly poolMax: number;
   private readonly reEmit: boolean;
   private readonly lru: boolean;
+  /** Given to panes made from now on (the write-ahead log's segment, see `oldestOpenTag`). */
+  walTag = 0;
 
   constructor(
     private readonly options: WindowEngineOptions,
@@ -242,6 +244,55 @@ export class WindowEngine {
     return this.time.complete;
   }
 
+  /**
+   * For the write-ahead log: where event time stands (every device above `complete` with `all`,
+   * else the devices whose boundary moved since the last call). Asked between two calls of the
+   * engine, when every window it closed has been handed to the sink.
+   */
+  timeState(all: boolean): EventTimeState {
+    this.time.trackMoves();
+    return this.time.state(all);
+  }
+
+  /** Takes a fresh engine back to where event time stood (see `timeState`), before `rebuild` and `add`. */
+  restoreTime(state: EventTimeState): void {
+    this.time.trackMoves();
+    this.time.restoreState(state);
+  }
+
+  /**
+   * Puts a logged reading back into its pane without moving any window (after `restoreTime`, for
+   * the readings logged before the state's batch was sealed): one whose window was emitted is
+   * left out. Returns whether it was put back.
+   */
+  rebuild(device: string, metric: string, ts: number, value: number, now: number): boolean {
+    const time = this.time;
+    if (now > time.now) time.now = now;
+    const closed = this.closedOf(device);
+    if (ts < closed) return false;
+    const s = this.seriesFor(device, metric, closed);
+    if (typeof s === 'string' || ts < s.minPaneStart) return false;
+    const pane = this.paneAt(s, ts);
+    if (pane === undefined) return false;
+    pane.add(ts, value, this.options.sketchK);
+    if (ts > time.times[s.at]!) time.times[s.at] = ts;
+    return true;
+  }
+
+  /**
+   * The oldest `walTag` of a pane holding a window not yet emitted (Infinity if none): the
+   * write-ahead log's segments before it hold no reading a crash would need. O(panes).
+   */
+  oldestOpenTag(): number {
+    let oldest = Infinity;
+    const lengthMs = this.options.lengthMs;
+    this.table.forEach((s) => {
+      const closed = s.clock.closed;
+      for (const pane of s.panes) if (pane.start + lengthMs > closed && pane.tag < oldest) oldest = pane.tag;
+    });
+    return oldest;
+  }
+
   /** Readings may have been held up until `now` (restart, reconnect): idle progress waits idleAfterMs from here. */
   resume(now: number): void {
     this.time.resume(now);
@@ -258,7 +309,7 @@ export class WindowEngine {
     if (lengthMs !== slideMs) return 0;
     let restored = 0;
     for (const w of windows) {
-      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0) continue;
+      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0 || w.end <= this.closedOf(w.device)) continue;
       const s = this.seriesFor(w.device, w.metric, this.closedOf(w.device));
       if (s === 'series-limit') continue;
       const pane = this.paneFor(s, w.start);
@@ -329,6 +380,7 @@ export class WindowEngine {
       pooled.reset(start);
       pane = pooled;
     }
+    pane.tag = this.walTag;
     if (i === panes.length - 1) {
       panes.push(pane);
       s.newest = pane;
@@ -387,6 +439,7 @@ export class WindowEngine {
     }
     // Set once its windows are out: `complete` must never count a boundary whose windows are still being emitted.
     d.closed = boundary;
+    this.time.closedMoved(d);
   }
 }
 

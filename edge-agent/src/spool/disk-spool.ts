@@ -28,6 +28,8 @@ export interface SpoolRecovery {
   readonly problems: readonly string[];
   /** Seqs skipped because an unclean stop may have lost batches that were already sent. */
   readonly seqsSkipped: number;
+  /** Every batch with a seq below this was appended (and is held, acked or dropped); none above. */
+  readonly appendedBelow: number;
 }
 
 interface Segment {
@@ -111,8 +113,9 @@ export class DiskSpool implements BatchQueue {
     // With interval fsync an unclean stop may have lost batches that had already been sent; their
     // seqs must not be used again, or the cloud would take new batches for duplicates.
     const skip = !saved.clean && options.fsync === 'interval' ? SEQ_SKIP_AFTER_UNCLEAN_STOP : 0;
-    this.next = Math.max(saved.nextSeq, lastSeq + 1) + skip;
-    this.recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip };
+    const appendedBelow = Math.max(saved.nextSeq, lastSeq + 1);
+    this.next = appendedBelow + skip;
+    this.recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip, appendedBelow };
     this.deleteFinishedSegments(true);
     this.cursor.save(this.next, this.firstUnacked(), false);
     // Acks move the cursor often; writing it at most once a second spares the flash.
