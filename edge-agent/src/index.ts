@@ -15,3 +15,4 @@ export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
 export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
 export { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './spool/record.js';
+export { WriteAheadLog, type WalOptions } from './wal/write-ahead-log.js';

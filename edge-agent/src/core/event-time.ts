@@ -105,8 +105,8 @@ export class EventTime {
   private floor = -Infinity;
   /** Idle progress counts from here at the earliest (see `resume`). */
   private resumedAt = -Infinity;
-  /** Devices whose boundary moved since the last `state(false)`, when asked to keep them. */
-  private moved: Set<DeviceClock> | undefined;
+  /** Devices whose boundary moved since the last `state(false)` (at most every device). */
+  private readonly moved = new Set<DeviceClock>();
   /** The newest agent clock seen. */
   now = -Infinity;
 
@@ -259,25 +259,21 @@ export class EventTime {
     this.floor = Math.max(this.floor, Math.min(lastEnd, bound));
     this.byName.clear();
     this.empty.clear();
+    this.moved.clear();
     this.free.length = 0;
     this.used = 0;
   }
 
-  /** From now on, remember which devices' boundaries move (for `state(false)`). */
-  trackMoves(): void {
-    this.moved ??= new Set();
-  }
-
   /** A device's boundary moved. */
   closedMoved(d: DeviceClock): void {
-    this.moved?.add(d);
+    this.moved.add(d);
   }
 
   /** Where event time stands: with every device above `complete` (`all`), or only those whose boundary moved since the last call. */
   state(all: boolean): EventTimeState {
     const clocks: Array<[string, number]> = [];
-    for (const d of all ? this.byName.values() : (this.moved ?? [])) if (!all || d.closed > this.floor) clocks.push([d.name, d.closed]);
-    if (!all) this.moved?.clear();
+    for (const d of all ? this.byName.values() : this.moved) if (!all || d.closed > this.floor) clocks.push([d.name, d.closed]);
+    if (!all) this.moved.clear();
     return { complete: this.floor, agentTs: this.agentTs, forgottenFloor: this.forgottenFloor, clocks };
   }
 
@@ -292,7 +288,7 @@ export class EventTime {
   private forget(d: DeviceClock): void {
     this.byName.delete(d.name);
     this.empty.delete(d);
-    this.moved?.delete(d);
+    this.moved.delete(d);
     this.free.push(d.at);
   }
 }

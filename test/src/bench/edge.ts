@@ -1,21 +1,22 @@
 #!/usr/bin/env node
 /**
- * npm run bench:edge [-- --only core|mqtt|memory|overload|close]
+ * npm run bench:edge [-- --only core|mqtt|memory|overload|close|wal]
  *
  * The edge agent's figures, each beside a reference measured in the same run (the machine is
  * shared, so absolute numbers are noisy): core pipeline readings/s in process; readings/s through
  * MQTT from a local Mosquitto beside a bare mqtt client; resident memory at 1k/10k/100k active
  * series; memory growth under overload; when the load stops, the time from the last reading to the
- * last window in InfluxDB. Ends with one line of JSON with every figure.
+ * last window in InfluxDB; the write-ahead log's cost. Ends with one line of JSON with every figure.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './edge/throughput.js';
 import { benchMemory, benchOverload } from './edge/memory.js';
 import { benchMqtt } from './edge/mqtt.js';
 import { benchClose } from './edge/close.js';
+import { benchWal } from './edge/wal.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
-const parts = values.only === undefined ? ['core', 'mqtt', 'memory', 'overload', 'close'] : values.only.split(',');
+const parts = values.only === undefined ? ['core', 'mqtt', 'memory', 'overload', 'close', 'wal'] : values.only.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const figures: Record<string, number | string> = {};
 
@@ -38,5 +39,9 @@ if (parts.includes('overload')) {
 if (parts.includes('close')) {
   log('when the load stops (idle progress), through aedes and the cloud into influxd:');
   Object.assign(figures, await benchClose(log));
+}
+if (parts.includes('wal')) {
+  log('the write-ahead log (10 ms group commit) beside none:');
+  Object.assign(figures, await benchWal(log));
 }
 process.stdout.write(`${JSON.stringify(figures)}\n`);
