@@ -277,12 +277,21 @@ export class EventTime {
     return { complete: this.floor, agentTs: this.agentTs, forgottenFloor: this.forgottenFloor, clocks };
   }
 
-  /** Takes a fresh engine back to `state` (its devices hold no series yet). */
+  /**
+   * Takes a fresh engine back to `state` (its devices hold no series yet). The boundaries are
+   * taken as they were, not raised to `lowest`: a device may trail it until its next reading or
+   * tick, and its windows up to `lowest` were not emitted yet.
+   */
   restoreState(state: EventTimeState): void {
     this.floor = state.complete;
     this.forgottenFloor = state.forgottenFloor;
     if (state.agentTs > this.agentTs) this.moveAgent(state.agentTs);
-    for (const [name, closed] of state.clocks) this.obtain(name, Math.max(closed, this.unknownFloor()));
+    for (const [name, closed] of state.clocks) this.obtain(name, Math.max(closed, this.floor, this.forgottenFloor));
+  }
+
+  /** Every window of `name` ending at or before this was emitted: its boundary as it stands, not raised to `lowest` (see `restoreState`). */
+  emittedUpTo(name: string): number {
+    return this.byName.get(name)?.closed ?? Math.max(this.floor, this.forgottenFloor);
   }
 
   private forget(d: DeviceClock): void {

@@ -85,6 +85,11 @@ export class WindowEngine extends SeriesPanes {
     return this.time.closedOf(device);
   }
 
+  /** Every window of `device` ending at or before this has been emitted (its boundary, not yet moved to the agent's event time). */
+  emittedUpTo(device: string): number {
+    return this.time.emittedUpTo(device);
+  }
+
   /**
    * Adds one reading that arrived at agent time `now`, emitting any windows of its device that
    * its advanced event time closes. The common case (a known series, on time) is kept as small as
@@ -211,7 +216,7 @@ export class WindowEngine extends SeriesPanes {
   rebuild(device: string, metric: string, ts: number, value: number, now: number): boolean {
     const time = this.time;
     if (now > time.now) time.now = now;
-    const closed = this.closedOf(device);
+    const closed = time.emittedUpTo(device);
     if (ts < closed) return false;
     const s = this.seriesFor(device, metric, closed);
     if (typeof s === 'string' || ts < s.minPaneStart) return false;
@@ -238,7 +243,7 @@ export class WindowEngine extends SeriesPanes {
     if (lengthMs !== slideMs) return 0;
     let restored = 0;
     for (const w of windows) {
-      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0 || w.end <= this.closedOf(w.device)) continue;
+      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0 || w.end <= this.emittedUpTo(w.device)) continue;
       const s = this.seriesFor(w.device, w.metric, this.closedOf(w.device));
       if (s === 'series-limit') continue;
       const pane = this.paneFor(s, w.start);

@@ -66,7 +66,7 @@ export function recover(wal: WriteAheadLog, engine: WindowEngine, spooledBelow: 
         for (const [metric, value] of m.readings) {
           if (index < resumeAt) {
             if (engine.rebuild(m.device, metric, m.ts, value, m.now)) readings++;
-          } else if (m.ts < engine.closedOf(m.device)) lost++;
+          } else if (m.ts < engine.emittedUpTo(m.device)) lost++;
           else {
             const outcome = engine.add(m.device, metric, m.ts, value, m.now);
             if (outcome === 'accepted') readings++;

@@ -17,7 +17,8 @@ const marker = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infin
 const committed = (wal: WriteAheadLog): Promise<void> => new Promise((resolve) => wal.afterCommit(resolve));
 
 test('group commit: acknowledgements wait for the fdatasync of what came before them, in order; one line per message', async (t) => {
-  const wal = new WriteAheadLog(options(dirFor(t)), () => assert.fail('nothing unprotected'));
+  const dir = dirFor(t);
+  const wal = new WriteAheadLog(options(dir), () => assert.fail('nothing unprotected'));
   const released: number[] = [];
   wal.afterCommit(() => released.push(0));
   assert.deepEqual(released, [0], 'nothing logged: released at once');
@@ -30,7 +31,7 @@ test('group commit: acknowledgements wait for the fdatasync of what came before 
   await committed(wal);
   assert.deepEqual(released, [0, 1, 2]);
   wal.close();
-  const reopened = new WriteAheadLog(options(wal.opening === undefined ? '' : (wal as unknown as { o: WalOptions }).o.dir), () => undefined);
+  const reopened = new WriteAheadLog(options(dir), () => undefined);
   const entries = [...reopened.entries()];
   assert.deepEqual(entries.map((e) => e.kind), [EntryKind.readings]);
   assert.deepEqual(decodeMessages(entries[0]!.text), [
