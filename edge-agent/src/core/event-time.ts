@@ -154,7 +154,8 @@ export class EventTime {
         this.onForgotten();
       }
     }
-    d = new DeviceClock(name, this.times, this.slot(), closed, this.now);
+    const at = this.slot(); // first: it may grow `times`
+    d = new DeviceClock(name, this.times, at, closed, this.now);
     this.byName.set(name, d);
     this.empty.add(d);
     return d;

@@ -240,3 +240,14 @@ test('idle progress waits idleAfterMs from a resume (a restart or reconnect: a b
   engine.tick(T0 + 27_000);
   assert.equal(windows.length, 1);
 });
+
+test('hundreds of devices (their clocks outgrow the first array): every reading is emitted once, by idle progress', () => {
+  const windows: WindowResult[] = [];
+  const engine = new WindowEngine({ ...base, maxSeries: 10_000, idleAfterMs: 65_000 }, { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+  for (let d = 0; d < 700; d++) assert.equal(engine.add(`d${d}`, 't', T0 + 1_000 + d, d, T0 + 1_000 + d), 'accepted');
+  engine.tick(T0 + 2_000);
+  engine.tick(T0 + 100_000);
+  assert.equal(windows.length, 700, 'each device’s window closed');
+  assert.equal(windows.reduce((n, w) => n + w.count, 0), 700);
+  assert.equal(engine.activeSeries, 0);
+});

@@ -70,7 +70,10 @@ export async function benchClose(log: (line: string) => void): Promise<Record<st
         const series = await influxQuery(influxd.url, 'close', `SELECT sum("count") FROM "temperature" WHERE "device" =~ /^r${round}-/`);
         const stored = Number(series[0]?.values[0]?.[1] ?? 0);
         if (stored === sent) break;
-        if (Date.now() - lastReading > 60_000) throw new Error(`round ${round}: ${stored} of ${sent} readings in InfluxDB after 60 s`);
+        if (Date.now() - lastReading > 60_000) {
+          const c = agent.counters.snapshot();
+          throw new Error(`round ${round}: ${stored} of ${sent} readings in InfluxDB after 60 s (agent: received ${c.messages_received}, accepted ${c.readings_accepted}, late ${c.readings_late}, shed ${c.messages_shed}, invalid ${c.messages_invalid})`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       total += sent;
