@@ -19,7 +19,7 @@ export const agentCounterHelp = {
   filtered_spike: 'readings removed by the spike filter (far from the median)',
   filter_state_evicted: 'series whose filter state was forgotten at a filter maxSeries',
   readings_future: 'readings rejected: timestamp too far ahead of the agent clock',
-  readings_late: 'readings dropped: later than the watermark',
+  readings_late: "readings dropped: their window was already emitted (later than their device's watermark)",
   readings_too_late: 'readings dropped: later than the correction horizon',
   readings_corrected: 'late readings added to an emitted window, which was re-emitted',
   readings_series_limit: 'readings dropped: new series over maxSeries',
@@ -27,6 +27,7 @@ export const agentCounterHelp = {
   readings_evicted_window: 'readings dropped: their window was emitted when their series was evicted',
   readings_accepted: 'readings accepted into windows',
   series_evicted: 'series evicted (least recently updated) to make room',
+  device_clocks_forgotten: 'device clocks forgotten at the bound (maxSeries) while ahead of the agent: devices it does not know start no lower than them',
   windows_emitted: 'window results emitted (including corrections)',
   windows_out_of_range_only: 'windows whose every reading was out of range (no result carries their outOfRange)',
   broker_packets_refused: "connections to the gateway's mqtt-broker source closed for a packet over maxPayloadBytes + 64 KiB (or a malformed header)",
@@ -53,6 +54,11 @@ export const agentCounterHelp = {
   batches_abandoned: 'batches dropped: never answered while 10,000 later ones were acked',
   readings_abandoned: 'readings inside abandoned batches',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
+  readings_recovered: 'readings of windows not yet spooled at a crash, put back into their windows from the write-ahead log at start',
+  readings_lost_at_crash: 'readings the write-ahead log holds but could not put back at start (corrections of windows already sent: re-emit mode)',
+  messages_redelivered_logged: 'messages a broker delivered again after a crash that the write-ahead log already held (not counted twice)',
+  wal_readings_unprotected: 'readings accepted but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
+  wal_torn_records: 'damaged write-ahead log records found and cut off at start (torn writes: not acknowledged, so re-delivered)',
 } as const;
 
 export type AgentCounter = keyof typeof agentCounterHelp;

@@ -37,9 +37,14 @@ export class MqttBrokerSource implements Source {
   private server: Server | undefined;
   private stopped = false;
   private readonly deliver = (packet: AedesPublishPacket, done: () => void): void => {
-    if (!this.stopped) this.pipeline.ingestJson(packet.payload as Buffer, this.config.maxPayloadBytes, `mqtt-broker ${packet.topic}`);
+    // With a write-ahead log the message was taken when it was authorised (see `policy`).
+    if (!this.stopped && this.ackAfterLog === undefined) this.ingest(packet);
     done();
   };
+
+  private ingest(packet: { readonly payload: string | Buffer; readonly topic: string }): void {
+    this.pipeline.ingestJson(packet.payload as Buffer, this.config.maxPayloadBytes, `mqtt-broker ${packet.topic}`);
+  }
 
   constructor(
     private readonly config: MqttBrokerSourceConfig,
@@ -47,6 +52,7 @@ export class MqttBrokerSource implements Source {
     private readonly log: Logger,
     /** Counts and reports each refusal (the agent logs them once per report interval). */
     private readonly refused: (what: BrokerRefusal, example: string) => void = () => undefined,
+    private readonly ackAfterLog?: (release: () => void) => void,
   ) {
     this.name = config.name;
   }
@@ -96,7 +102,12 @@ export class MqttBrokerSource implements Source {
       },
       authorizePublish: (_client, packet, done) => {
         packet.retain = false;
-        done(null);
+        const ackAfterLog = this.ackAfterLog;
+        if (ackAfterLog === undefined || this.stopped || !this.config.topics.some((filter) => topicMatches(filter, packet.topic))) return done(null);
+        // aedes sends a QoS 1 PUBACK before its subscribers see the message, but only after this
+        // callback: taken here, it is acknowledged once the write-ahead log holds it.
+        this.ingest(packet);
+        ackAfterLog(() => done(null));
       },
       authorizeSubscribe: (client, subscription, done) => {
         if (client.clean) return done(null, subscription);
@@ -113,4 +124,16 @@ export class MqttBrokerSource implements Source {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** Whether an MQTT topic filter matches a topic (MQTT 3.1.1 §4.7: `+` one level, `#` the rest; wildcards never match a leading `$`). */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

@@ -176,8 +176,17 @@ export const WindowsConfig = z
     lengthMs: PositiveMs.default(60_000),
     /** Slide interval; equal to lengthMs (tumbling) when omitted. */
     slideMs: PositiveMs.optional(),
-    /** The watermark trails the newest event time by this much; later readings are late. */
+    /** A device's watermark trails its newest event time by this much; later readings are late. */
     allowedLatenessMs: z.number().int().min(0).default(5_000),
+    /**
+     * Event time progresses per device. When no reading has advanced a device's event time for
+     * this long (agent clock), its windows close by the agent clock (as if a reading stamped now had
+     * arrived), so the last windows close on time when readings stop; and readings stamped further
+     * behind the agent's event time (the newest timestamp seen, never past the agent clock) are
+     * late. lengthMs + allowedLatenessMs when omitted, so a device reporting at least once a window
+     * never sees a difference.
+     */
+    idleAfterMs: PositiveMs.optional(),
     /** A reading stamped further than this ahead of the agent's clock is rejected. */
     maxFutureMs: z.number().int().min(0).default(60_000),
     /** Bound on active series (device + metric). */
@@ -284,6 +293,29 @@ export const MemorySpoolConfig = z.object({
 export const SpoolConfig = z.discriminatedUnion('type', [DiskSpoolConfig, MemorySpoolConfig]);
 export type SpoolConfig = z.output<typeof SpoolConfig>;
 
+/**
+ * The receiver write-ahead log: readings the agent accepted, appended (and group-committed) before
+ * an MQTT QoS 1 source acknowledges them, so a crash loses no reading of a window still open.
+ */
+export const DiskWalConfig = z
+  .object({
+    type: z.literal('disk'),
+    /** Directory of the log's segment files; `<stateDir>/wal` when omitted. */
+    dir: z.string().min(1).optional(),
+    /** Bound on the log's files. At the bound new readings are still accepted but not logged (counted as wal_readings_unprotected). */
+    maxWalBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
+    segmentBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    /** Group commit: what was appended is written and fsynced at most this often (one flash write each; acks wait for it). */
+    commitIntervalMs: PositiveMs.default(10),
+  })
+  .refine((w) => w.segmentBytes * 4 <= w.maxWalBytes, { message: 'segmentBytes must be at most a quarter of maxWalBytes', path: ['segmentBytes'] });
+
+/** No log: the readings of open windows die with the process (for gateways whose storage must not be written). */
+export const NoWalConfig = z.object({ type: z.literal('none') });
+
+export const WalConfig = z.discriminatedUnion('type', [DiskWalConfig, NoWalConfig]);
+export type WalConfig = z.output<typeof WalConfig>;
+
 export const AgentConfigSchema = z.object({
   agentId: AgentId,
   site: Site.optional(),
@@ -295,12 +327,17 @@ export const AgentConfigSchema = z.object({
   batch: BatchConfig.prefault({}),
   uplink: UplinkConfig,
   spool: SpoolConfig.default({ type: 'disk', maxSpoolBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, onFull: 'drop-oldest', fsync: 'per-batch', fsyncIntervalMs: 1_000 }),
+  /** When omitted: a disk log with the defaults if the spool is on disk, none with a memory spool (its batches die with the process too). */
+  wal: WalConfig.optional(),
   /** Durable state (spool, seq); the CLI's --state-dir overrides it. */
   stateDir: z.string().min(1).default('.tributary/agent'),
   http: HttpServerConfig.optional(),
   /** How often counters of skipped input are logged (one line per reason per interval). */
   reportIntervalMs: PositiveMs.default(10_000),
   log: z.object({ level: LogLevel.default('info') }).prefault({}),
+}).refine((c) => c.wal?.type !== 'disk' || c.spool.type === 'disk', {
+  message: 'a disk wal needs a disk spool: it records which spooled batches hold the windows it may forget',
+  path: ['wal', 'type'],
 });
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;

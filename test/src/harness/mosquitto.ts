@@ -27,7 +27,7 @@ export interface Mosquitto {
  * both are set deliberately here (DESIGN.md, "Real parts"). Run as root, it stays the current user
  * rather than dropping to `mosquitto`, so it can read the password file in the private temp dir.
  */
-export async function startMosquitto(options: { users?: readonly MosquittoUser[] } = {}): Promise<Mosquitto> {
+export async function startMosquitto(options: { users?: readonly MosquittoUser[]; maxInflightMessages?: number } = {}): Promise<Mosquitto> {
   const binary = which('mosquitto');
   if (binary === undefined) throw new Error('mosquitto was not found: sudo apt-get install -y mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-mosquitto-'));
@@ -42,7 +42,7 @@ user ${userInfo().username}
 ${users.length === 0 ? 'allow_anonymous true' : `allow_anonymous false\npassword_file ${passwords}`}
 persistence false
 max_queued_messages 1000000
-max_inflight_messages 100
+max_inflight_messages ${options.maxInflightMessages ?? 100}
 set_tcp_nodelay true
 log_dest stderr
 log_type error

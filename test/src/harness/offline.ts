@@ -1,6 +1,6 @@
 import { AlertLifecycle, Detection, detectorPlans, type SeriesInput, type Verdict } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
-import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, Counters, ManualClock, ProblemReport, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
 
 export interface OfflineRun {
@@ -36,7 +36,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   let windows = 0;
   let detectionNs = 0n;
   const engine = new WindowEngine(
-    { ...agentConfig.windows, slideMs: options.windowMs },
+    windowEngineOptions(agentConfig.windows),
     {
       window: (w) => {
         windows++;
@@ -56,11 +56,17 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
     alerts.push(...detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));
     detectionNs += process.hrtime.bigint() - t;
   };
+  let tickedAt = -Infinity;
   const transport: Transport = {
     send: (frame) => {
       clock.set(Math.max(clock.now(), frame.ts));
       if (frame.format === 'serial') pipeline.ingestSerialLine(frame.payload, 'offline');
       else pipeline.ingestJson(frame.payload, 4096, 'offline');
+      // The agent's timer, once a simulated second: moves silent devices on and advances `complete`.
+      if (clock.now() - tickedAt >= 1_000) {
+        tickedAt = clock.now();
+        engine.tick(tickedAt);
+      }
       toCloud();
     },
     flush: async () => undefined,
