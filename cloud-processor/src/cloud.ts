@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { MQTT_PACKET_OVERHEAD_BYTES, redactUrl, tlsClientOptions, tlsListenerOptions, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';
@@ -106,11 +106,12 @@ export class CloudProcessor {
   async start(): Promise<void> {
     const { config, log } = this.options;
     if (config.broker.type === 'embedded') {
-      const { host, port, users } = config.broker;
+      const { host, port, users, tls } = config.broker;
       this.broker = await startEmbeddedBroker({
         host,
         port,
         users,
+        tls: tls === undefined ? undefined : tlsListenerOptions(tls, 'broker.tls'),
         processorClientId: config.ingest.mqttClientId,
         maxClients: config.broker.maxClients,
         maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
@@ -119,15 +120,19 @@ export class CloudProcessor {
         log: log.child({ unit: 'broker' }),
       });
       this.url = this.broker.url;
-      log.info({ url: this.url, users: users.length }, users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
+      const identities = [...(users.length > 0 ? ['logins'] : []), ...(tls !== undefined && tls.clientCertificates !== 'none' ? [`client certificates (${tls.clientCertificates})`] : [])];
+      log.info({ url: this.url, users: users.length }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
     } else {
       this.url = config.broker.url;
     }
     const login = config.broker.type === 'embedded' ? this.broker?.processorLogin : config.broker;
+    const broker = this.broker;
+    // The embedded broker is reached in-process; an external one over its URL (with TLS files when set).
+    const connection = broker !== undefined ? { inProcess: () => broker.connectInProcess() } : { tls: tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls') };
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(
-      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs },
+      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs, ...connection },
       this.intake,
       log.child({ unit: 'ingest' }),
       onAckSent,
@@ -138,6 +143,7 @@ export class CloudProcessor {
     if (config.http) {
       this.http = await startCloudHttp({
         ...config.http,
+        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,
         metrics: () => this.metrics(),

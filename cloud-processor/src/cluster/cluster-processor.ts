@@ -101,6 +101,7 @@ export class ClusterProcessor {
         onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
         onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
         onReadRefused: (path) => this.outputs.readRefused(path),
+        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
       });
     }
     const deliver = (acks: readonly Ack[], alerts: readonly AlertEvent[]): void => {
@@ -112,7 +113,7 @@ export class ClusterProcessor {
     this.node = new ClusterNode({
       ...c,
       leases,
-      http: this.http === undefined ? undefined : `http://${config.http?.host}:${this.http.port}`,
+      http: this.http === undefined ? undefined : `${config.http?.tls === undefined ? 'http' : 'https'}://${config.http?.host}:${this.http.port}`,
       counters: this.clusterCounters,
       log: log.child({ unit: 'cluster' }),
       startWorker: (partition, onFenced) =>
