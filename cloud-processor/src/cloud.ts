@@ -103,15 +103,19 @@ export class CloudProcessor {
     return this.outputs.onAlert(listener);
   }
 
+  /** Reads the TLS files first: one that cannot be used fails the start (TlsConfigError) before anything listens. */
   async start(): Promise<void> {
     const { config, log } = this.options;
+    const brokerTls = config.broker.type === 'embedded' && config.broker.tls !== undefined ? tlsListenerOptions(config.broker.tls, 'broker.tls') : undefined;
+    const externalTls = tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls');
+    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
     if (config.broker.type === 'embedded') {
       const { host, port, users, tls } = config.broker;
       this.broker = await startEmbeddedBroker({
         host,
         port,
         users,
-        tls: tls === undefined ? undefined : tlsListenerOptions(tls, 'broker.tls'),
+        tls: brokerTls,
         processorClientId: config.ingest.mqttClientId,
         maxClients: config.broker.maxClients,
         maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
@@ -128,7 +132,7 @@ export class CloudProcessor {
     const login = config.broker.type === 'embedded' ? this.broker?.processorLogin : config.broker;
     const broker = this.broker;
     // The embedded broker is reached in-process; an external one over its URL (with TLS files when set).
-    const connection = broker !== undefined ? { inProcess: () => broker.connectInProcess() } : { tls: tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls') };
+    const connection = broker !== undefined ? { inProcess: () => broker.connectInProcess() } : { tls: externalTls };
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(
@@ -143,6 +147,7 @@ export class CloudProcessor {
     if (config.http) {
       this.http = await startCloudHttp({
         ...config.http,
+        tls: httpTls,
         onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { admitTlsClients, AGENT_ID_PATTERN, certifiedName, tlsListenerOptions, type TlsListenerConfig } from '@tributary/firmware-schemas';
+import { admitTlsClients, AGENT_ID_PATTERN, certifiedName, type TlsListenerOptions } from '@tributary/firmware-schemas';
 import { HttpAccess, type HttpCredentials } from './http-access.js';
 import { ForeignAgentError, type Intake } from './ingest/intake.js';
 import { UploadSlots } from './upload-slots.js';
@@ -26,8 +26,8 @@ export interface CloudHttpOptions extends HttpCredentials {
   readonly onForbidden: (status: 401 | 403, reason: string) => void;
   /** A GET of /metrics or /api/* without the read token. */
   readonly onReadRefused: (path: string) => void;
-  /** HTTPS with these files (read at start, errors name `http.tls.*`); plain HTTP when omitted. */
-  readonly tls?: TlsListenerConfig | undefined;
+  /** HTTPS with these files and client certificate policy (tlsListenerOptions of `http.tls`); plain HTTP when omitted. */
+  readonly tls?: TlsListenerOptions | undefined;
   /** An HTTPS connection refused: a failed or unfinished handshake, a refused client certificate. */
   readonly onTlsRefused: (peer: string, reason: string) => void;
 }
@@ -73,7 +73,7 @@ export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Ser
   let server: Server;
   if (o.tls === undefined) server = createServer(timeouts, onRequest);
   else {
-    const https = createHttpsServer({ ...tlsListenerOptions(o.tls, 'http.tls'), ...timeouts, handshakeTimeout: timeouts.headersTimeout }, onRequest);
+    const https = createHttpsServer({ ...o.tls, ...timeouts, handshakeTimeout: timeouts.headersTimeout }, onRequest);
     admitTlsClients(https, clientCertificates, (_kind, peer, reason) => o.onTlsRefused(peer, reason));
     server = https;
   }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { Counters, redactUrl, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, redactUrl, tlsListenerOptions, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
@@ -62,6 +62,8 @@ export class ClusterProcessor {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const c = this.cluster;
+    // First, so a TLS file that cannot be used fails the start before anything connects.
+    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
     const login = { ...(c.user === undefined ? {} : { user: c.user }), ...(c.pass === undefined ? {} : { pass: c.pass }), ...(c.token === undefined ? {} : { token: c.token }) };
     const nc = await connect({ servers: c.servers, name: this.member, ...login, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     this.nc = nc;
@@ -92,6 +94,7 @@ export class ClusterProcessor {
       this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, relay.handle);
       this.http = await startCloudHttp({
         ...config.http,
+        tls: httpTls,
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,
         metrics: () => this.metrics(),

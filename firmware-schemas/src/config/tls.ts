@@ -48,5 +48,6 @@ export type TlsClientConfig = z.output<typeof TlsClientConfig>;
  * would be ignored without a word, so they are an error.
  */
 export function tlsNeedsSecureUrl(c: { url: string; tls?: unknown }, ctx: z.RefinementCtx): void {
-  if (c.tls !== undefined && !/^(mqtts|wss|https):/.test(c.url)) ctx.addIssue({ code: 'custom', path: ['tls'], message: `set for a plain URL (${c.url.split(':')[0]}://): use mqtts:// or https://` });
+  // The input shown is the tls setting, not the object: its URL may hold a password.
+  if (c.tls !== undefined && !/^(mqtts|wss|https):/.test(c.url)) ctx.addIssue({ code: 'custom', path: ['tls'], input: c.tls, message: `set for a plain URL (${c.url.split(':')[0]}://): use mqtts:// or https://` });
 }

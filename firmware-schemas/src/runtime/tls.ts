@@ -43,19 +43,24 @@ export interface TlsFiles {
   key?: Buffer;
 }
 
+/** The config key of each file of a TLS setting: `uplink.tls.ca`, or a command line's `--ca`. */
+type KeyOf = (field: 'ca' | 'cert' | 'key') => string;
+const keysUnder = (at: string | KeyOf): KeyOf => (typeof at === 'string' ? (field) => `${at}.${field}` : at);
+
 /** Certificate, key and CA read and checked together (the key must be the certificate's). */
-function secureFiles(at: string, files: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined }, now: number): TlsFiles {
+function secureFiles(keyOf: KeyOf, files: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined }, now: number): TlsFiles {
   const out: TlsFiles = {};
-  if (files.ca !== undefined) out.ca = readPem(`${at}.ca`, files.ca, 'CERTIFICATE');
+  if (files.ca !== undefined) out.ca = readPem(keyOf('ca'), files.ca, 'CERTIFICATE');
   if (files.cert !== undefined && files.key !== undefined) {
-    out.cert = readPem(`${at}.cert`, files.cert, 'CERTIFICATE');
-    out.key = readPem(`${at}.key`, files.key, 'PRIVATE KEY');
-    checkInDate(`${at}.cert`, files.cert, out.cert, now);
+    out.cert = readPem(keyOf('cert'), files.cert, 'CERTIFICATE');
+    out.key = readPem(keyOf('key'), files.key, 'PRIVATE KEY');
+    checkInDate(keyOf('cert'), files.cert, out.cert, now);
   }
   try {
     createSecureContext(out);
   } catch (err) {
-    throw new TlsConfigError(`${at}: ${[files.cert, files.key, files.ca].filter((f) => f !== undefined).join(', ')} cannot be used together: ${(err as Error).message}`);
+    const used = (['cert', 'key', 'ca'] as const).filter((f) => files[f] !== undefined);
+    throw new TlsConfigError(`${used.map(keyOf).join(', ')}: ${used.map((f) => files[f]).join(', ')} cannot be used together: ${(err as Error).message}`);
   }
   return out;
 }
@@ -70,13 +75,13 @@ export interface TlsListenerOptions extends TlsFiles {
 
 /** Reads a listener's PEM files (config key `at`, e.g. `broker.tls`); throws TlsConfigError naming the key and the file. */
 export function tlsListenerOptions(config: TlsListenerConfig, at: string, now = Date.now()): TlsListenerOptions {
-  const files = secureFiles(at, { cert: config.cert, key: config.key, ...(config.clientCertificates === 'none' ? {} : { ca: config.ca }) }, now);
+  const files = secureFiles(keysUnder(at), { cert: config.cert, key: config.key, ...(config.clientCertificates === 'none' ? {} : { ca: config.ca }) }, now);
   return { ...files, requestCert: config.clientCertificates !== 'none', rejectUnauthorized: false, clientCertificates: config.clientCertificates };
 }
 
 /** Reads a client's PEM files (config key `at`, e.g. `uplink.tls`) into the options of tls.connect; none without config. */
-export function tlsClientOptions(config: TlsClientConfig | undefined, at: string, now = Date.now()): TlsFiles {
-  return config === undefined ? {} : secureFiles(at, config, now);
+export function tlsClientOptions(config: TlsClientConfig | undefined, at: string | KeyOf, now = Date.now()): TlsFiles {
+  return config === undefined ? {} : secureFiles(keysUnder(at), config, now);
 }
 
 /**
@@ -106,8 +111,10 @@ const HUNG_UP = new Set(['ECONNRESET', 'EPIPE']);
  */
 export function admitTlsClients(server: TlsServer, mode: ClientCertificates, refused: (kind: TlsRefusal, peer: string, reason: string) => void): void {
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    if (HUNG_UP.has(err.code ?? '')) return;
     const peer = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? '?'}`;
+    // Node leaves the connection open after a handshake timeout: it would hold a slot (and the server's close) forever.
+    socket.destroy();
+    if (HUNG_UP.has(err.code ?? '')) return;
     if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') refused('timeout', peer, 'no TLS handshake within the connect timeout');
     else refused('tls', peer, `TLS handshake failed: ${err.code ?? err.message}`);
   });
