@@ -64,7 +64,9 @@ interface State {
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
   const clientCertificates = o.tls?.clientCertificates ?? 'none';
   const state: State = { access: new HttpAccess(o, clientCertificates !== 'none'), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})) };
-  const timeouts = { requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) };
+  // Node checks these timeouts every connectionsCheckingInterval, 30 s by default: a trickling
+  // request (slowloris) held its connection, and its upload slot, up to 30 s past requestTimeoutMs.
+  const timeouts = { requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.min(o.requestTimeoutMs, 1_000) };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(o, req, res, state).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });

@@ -35,11 +35,11 @@ export class NodeService {
     return service;
   }
 
-  /** Starts `tributary-cloud` with this config (http server on a free port). */
+  /** Starts `tributary-cloud` with this config (http server on a free port, with the config's other http settings). */
   static async cloud(dir: string, config: ProcessorConfigInput, name = 'cloud'): Promise<NodeService> {
     const port = await freePort();
     const file = join(dir, 'processor.json');
-    writeFileSync(file, JSON.stringify({ ...config, http: { host: '127.0.0.1', port }, log: { level: 'info' } }));
+    writeFileSync(file, JSON.stringify({ ...config, http: { ...config.http, host: '127.0.0.1', port }, log: { level: 'info' } }));
     const service = new NodeService(name, port, cliOf('@tributary/cloud-processor'), ['--config', file]);
     await service.start();
     return service;
