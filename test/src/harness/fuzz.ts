@@ -1,4 +1,6 @@
 import type { TestContext } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 
 /**
@@ -56,4 +58,23 @@ export async function fuzzProperty<T>(t: TestContext, name: string, defaults: Fu
  */
 export function fuzzCases<T>(arbitrary: fc.Arbitrary<T>, runs: number, salt = 0): T[] {
   return fc.sample(arbitrary, { numRuns: runs, seed: fuzzSeed + salt });
+}
+
+/** V8's collector, made callable in this process (node --expose-gc, set at run time). */
+let collect: (() => void) | undefined;
+
+/**
+ * Bytes held after a full collection: the heap and the ArrayBuffers (Buffers) it keeps. Unlike
+ * resident memory, which the allocator does not give back at once, this falls back when garbage
+ * is collected, so growth across a fuzz run is what the process holds on to.
+ */
+export function heldBytes(): number {
+  if (collect === undefined) {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+  }
+  collect();
+  collect();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
