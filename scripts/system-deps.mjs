@@ -15,6 +15,7 @@ export const NEEDS = {
     { pkg: 'mosquitto', check: 'mosquitto', why: 'an external MQTT broker' },
     { pkg: 'socat', check: 'socat', why: 'serial pseudo-terminal pairs' },
     { pkg: 'nats-server', check: 'nats-server', why: 'NATS JetStream for the scale-out tests' },
+    { pkg: 'openssl', check: 'openssl', why: 'a private CA and certificates for the TLS tests' },
     { pkg: 'systemd', check: 'systemd-analyze', why: 'checking the systemd units', optional: true },
     { pkg: 'qemu-user-static', check: 'qemu-aarch64-static', why: 'running the agent on emulated ARM', optional: true, arch: 'x64' },
     { pkg: 'libc6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1', why: 'the C library of 64-bit ARM', optional: true, arch: 'x64' },

@@ -255,7 +255,7 @@ export const CloudHttpConfig = z
     maxUploadsPerAgent: z.number().int().min(1).max(10_000).default(4),
     /** Open connections at most; further ones are closed at once. */
     maxConnections: z.number().int().min(1).default(1_024),
-    /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
+    /** A request (headers and body) must arrive within this long (checked every second), so a stalled upload cannot hold its slot. */
     requestTimeoutMs: PositiveMs.default(60_000),
     /**
      * HTTPS with this certificate and key; with `clientCertificates`, a client's certificate signed

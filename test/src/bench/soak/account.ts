@@ -1,3 +1,6 @@
+/** The metric names of a soak message of `n` readings (the load generator sends them, the soak sums them in InfluxDB). */
+export const soakMetrics = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`);
+
 /** Where every reading offered to the agent went, from its counters (pure). */
 export interface ReadingAccount {
   readonly offered: number;
@@ -26,25 +29,41 @@ export function accountReadings(offered: number, readingsPerMessage: number, cou
   return { offered, accepted, shed, dropped, unaccounted: offered - accepted - shed - dropped };
 }
 
-export interface Flatness {
-  /** Mean resident memory over the first minute after the warm-up, and over the last minute, in MB. */
-  readonly firstMb: number;
-  readonly lastMb: number;
-  /** (last − first) / first, in %, one decimal. */
-  readonly growthPct: number;
+/** Resident memory over one stretch of the run, in MB. */
+export interface MemoryBucket {
+  readonly fromS: number;
   readonly minMb: number;
+  readonly meanMb: number;
   readonly maxMb: number;
 }
 
-/** How flat resident memory stayed after `warmupS`: the first minute after it against the last (a minute at most, a fifth of what is left at least). */
+export interface Flatness {
+  /** The stretches after the warm-up, in order (two minutes each, or a fifth of what is left if less). */
+  readonly buckets: readonly MemoryBucket[];
+  /** Last stretch against the first, in %: of the means, and of the minima (the floors V8's major collections come down to). */
+  readonly meanGrowthPct: number;
+  readonly floorGrowthPct: number;
+  readonly maxMb: number;
+}
+
+/**
+ * How flat resident memory stayed after `warmupS`. V8 collects its old generation lazily, so
+ * resident memory is a sawtooth whose period can be minutes: the means of two stretches depend on
+ * where in it they fall, while the floors (what a major collection comes down to) rise only with
+ * memory actually kept. Both are given.
+ */
 export function flatness(samples: ReadonlyArray<{ s: number; bytes: number }>, warmupS: number): Flatness {
   const after = samples.filter((x) => x.s >= warmupS);
   const spanS = (after.at(-1)?.s ?? warmupS) - warmupS;
-  const windowS = Math.min(60, spanS / 5);
-  const mean = (xs: ReadonlyArray<{ bytes: number }>): number => xs.reduce((n, x) => n + x.bytes, 0) / Math.max(1, xs.length);
-  const first = mean(after.filter((x) => x.s < warmupS + windowS));
-  const last = mean(after.filter((x) => x.s > warmupS + spanS - windowS));
+  const bucketS = Math.min(120, Math.max(1, spanS / 5));
   const mb = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
-  const bytes = after.map((x) => x.bytes);
-  return { firstMb: mb(first), lastMb: mb(last), growthPct: Math.round(((last - first) / first) * 1000) / 10, minMb: mb(Math.min(...bytes)), maxMb: mb(Math.max(...bytes)) };
+  const buckets: MemoryBucket[] = [];
+  for (let from = warmupS; from < warmupS + spanS; from += bucketS) {
+    const xs = after.filter((x) => x.s >= from && x.s < from + bucketS).map((x) => x.bytes);
+    if (xs.length > 0) buckets.push({ fromS: Math.round(from), minMb: mb(Math.min(...xs)), meanMb: mb(xs.reduce((n, x) => n + x, 0) / xs.length), maxMb: mb(Math.max(...xs)) });
+  }
+  const first = buckets[0]!;
+  const last = buckets.at(-1)!;
+  const pct = (a: number, b: number): number => Math.round(((b - a) / a) * 1000) / 10;
+  return { buckets, meanGrowthPct: pct(first.meanMb, last.meanMb), floorGrowthPct: pct(first.minMb, last.minMb), maxMb: Math.max(...buckets.map((b) => b.maxMb)) };
 }

@@ -1,9 +1,9 @@
 /**
- * load.js PORT RATE DURATION_MS DEVICES CONNECTIONS — offers telemetry to an MQTT broker (the
- * agent's mqtt-broker source) at RATE messages/s (0: as fast as the broker takes them), QoS 0,
+ * load.js PORT RATE DURATION_MS DEVICES CONNECTIONS METRICS — offers telemetry to an MQTT broker
+ * (the agent's mqtt-broker source) at RATE messages/s (0: as fast as the broker takes them), QoS 0,
  * for DURATION_MS, over CONNECTIONS raw TCP connections; then exits.
  *
- * Each message is one device's four readings without a timestamp (the agent stamps arrival time),
+ * Each message is one device's METRICS readings without a timestamp (the agent stamps arrival time),
  * so every packet is built once and written again and again: the generator costs little CPU.
  * Pacing: every 10 ms, what is due by then. A connection whose socket is full is waited for
  * ('drain'): what could not be written then is not offered, and the generator says how far
@@ -12,13 +12,13 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connectPacket, remainingLength } from '../../harness/mqtt-raw.js';
+import { soakMetrics } from './account.js';
 
-const [port, rate, durationMs, devices, connections] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
-const READINGS_PER_MESSAGE = 4;
+const [port, rate, durationMs, devices, connections, metrics] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
 
 function publish(device: string): Buffer {
   const topic = Buffer.from(`sensors/${device}/telemetry`);
-  const payload = Buffer.from(JSON.stringify({ device, values: { temperature: 21.5, humidity: 40.25, pressure: 1013.2, co2: 415 } }));
+  const payload = Buffer.from(JSON.stringify({ device, values: Object.fromEntries(soakMetrics(metrics).map((m, i) => [m, 20 + i / 4])) }));
   const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, payload]);
   return Buffer.concat([Buffer.from([0x30, ...remainingLength(body.length)]), body]);
 }
@@ -32,6 +32,12 @@ async function open(i: number): Promise<Socket> {
     socket.once('error', reject);
   });
   socket.write(connectPacket(`soak-load-${process.pid}-${i}`));
+  // A client publishes once its login is accepted (CONNACK 0x20 0x02 _ 0x00): the broker holds
+  // what arrives before it to a small budget.
+  await new Promise<void>((resolve, reject) =>
+    socket.once('data', (d: Buffer) => (d[0] === 0x20 && d[3] === 0 ? resolve() : reject(new Error(`connection ${i} refused: ${d.toString('hex')}`)))),
+  );
+  socket.on('data', () => undefined);
   socket.on('error', (err) => {
     process.stderr.write(`load: connection ${i}: ${err.message}\n`);
     process.exit(1);
@@ -78,4 +84,4 @@ while (Date.now() - started < durationMs) {
 }
 // Every message written reaches the broker before the connections close.
 await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.end(resolve))));
-process.stdout.write(`${JSON.stringify({ done: true, messages, readingsPerMessage: READINGS_PER_MESSAGE, behindMs, seconds: (Date.now() - started) / 1000 })}\n`);
+process.stdout.write(`${JSON.stringify({ done: true, messages, readingsPerMessage: metrics, behindMs, seconds: (Date.now() - started) / 1000 })}\n`);
