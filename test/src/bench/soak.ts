@@ -66,8 +66,9 @@ const MiB = 1024 * 1024;
 const loadScript = fileURLToPath(new URL('./soak/load.js', import.meta.url));
 
 /** Runs the load generator; `onSecond` hears of its progress; resolves with its final line. */
-function runLoad(port: number, rate: number, ms: number, onSecond: (messages: number) => void = () => undefined): Promise<{ messages: number; behindMs: number; seconds: number }> {
-  const child = spawn(process.execPath, [loadScript, String(port), String(Math.round(rate)), String(ms), String(devices), String(CONNECTIONS), String(READINGS_PER_MESSAGE)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runLoad(port: number, rate: number, ms: number, onSecond: (messages: number) => void = () => undefined, signal?: AbortSignal): Promise<{ messages: number; behindMs: number; seconds: number }> {
+  const child = spawn(process.execPath, [loadScript, String(port), String(Math.round(rate)), String(ms), String(devices), String(CONNECTIONS), String(READINGS_PER_MESSAGE)], { stdio: ['ignore', 'pipe', 'inherit'], ...(signal && { signal }) });
+  child.on('error', () => undefined); // an abort: the exit below says so
   let last: { messages: number; behindMs: number; seconds: number } | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     const o = JSON.parse(line) as { done?: boolean; messages: number; behindMs: number; seconds: number };
@@ -143,17 +144,32 @@ try {
   log(`soak: ${factor}× = ${Math.round(offeredRate * READINGS_PER_MESSAGE)} readings/s offered for ${durationMs / 1000} s`);
   const samples: Array<{ s: number; agent: number; cloud: number }> = [];
   const t0 = Date.now();
+  let died: string | undefined;
+  const stopLoad = new AbortController();
   const sampler = setInterval(() => {
+    // A process that died ends the soak with its last words (resident memory of the living is not a figure then).
+    for (const [name, p] of [['agent', agent.service], ['processor', cloud]] as const) if (!p.running && died === undefined) died = `the ${name} died: ${p.output.slice(-3000)}`;
+    if (died !== undefined) return stopLoad.abort();
     void Promise.all([residentBytes(agent.service.pid!), residentBytes(cloud.pid!)]).then(([a, c]) => samples.push({ s: (Date.now() - t0) / 1000, agent: a, cloud: c }), () => undefined);
   }, 1_000);
   let lastLog = Date.now();
-  const load = await runLoad(agent.port, offeredRate, durationMs, (messages) => {
-    if (Date.now() - lastLog < 60_000) return;
-    lastLog = Date.now();
-    const s = samples.at(-1);
-    log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${messages} messages offered; resident memory agent ${s ? (s.agent / MiB).toFixed(0) : '?'} MB, processor ${s ? (s.cloud / MiB).toFixed(0) : '?'} MB`);
+  const load = await runLoad(
+    agent.port,
+    offeredRate,
+    durationMs,
+    (messages) => {
+      if (Date.now() - lastLog < 60_000) return;
+      lastLog = Date.now();
+      const s = samples.at(-1);
+      log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${messages} messages offered; resident memory agent ${s ? (s.agent / MiB).toFixed(0) : '?'} MB, processor ${s ? (s.cloud / MiB).toFixed(0) : '?'} MB`);
+    },
+    stopLoad.signal,
+  ).catch((err: unknown) => {
+    clearInterval(sampler);
+    throw new Error(died ?? (err as Error).message);
   });
   clearInterval(sampler);
+  if (died !== undefined) throw new Error(died);
   await waitFor('the agent to have read every message offered', async () => (await counters(agent.service))('messages_received_total') === load.messages, 120_000, 250);
   const c = await counters(agent.service);
   await agent.service.stop(120_000); // flushes the open windows and waits for the cloud's acks
