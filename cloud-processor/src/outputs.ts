@@ -107,6 +107,12 @@ export class Outputs {
     this.problems.note('http_upload_forbidden', reason);
   }
 
+  /** An HTTPS connection refused for its TLS handshake or client certificate: counted and reported with its peer. */
+  httpTlsRefused(peer: string, reason: string): void {
+    this.counters.inc('http_tls_refused');
+    this.problems.note('http_tls_refused', `${peer}: ${reason}`);
+  }
+
   /** A read (/metrics, /api/…) without the read token: counted and reported. */
   readRefused(path: string): void {
     this.counters.inc('http_reads_refused');

@@ -35,6 +35,7 @@ const brokerRefusalCounter: Record<BrokerRefusal, AgentCounter> = {
   connect: 'broker_connects_refused',
   budget: 'broker_unauthenticated_over_budget',
   timeout: 'broker_connect_timeouts',
+  tls: 'broker_tls_refused',
   protocol: 'broker_protocol_refused',
   login: 'broker_logins_refused',
   subscription: 'broker_subscriptions_refused',
@@ -118,6 +119,7 @@ export class EdgeAgent {
         pipeline: this.pipeline,
         log: this.log.child({ unit: 'source', source: s.name ?? s.type }),
         instanceId: `tributary-agent-${config.agentId}-src${i}`,
+        at: `sources[${i}]`,
         serialPortLost: () => this.counters.inc('serial_port_lost'),
         brokerRefused: (what, example) => {
           this.counters.inc(brokerRefusalCounter[what]);

@@ -1,4 +1,4 @@
-import { mqttOptions, mqttSessionOptions, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import { mqttOptions, mqttSessionOptions, redactUrl, tlsClientOptions, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import { messageOrigin, type IngestPipeline } from '../core/pipeline.js';
 import { batchPubacks } from './puback-batcher.js';
@@ -39,12 +39,15 @@ export class MqttSource implements Source {
     private readonly log: Logger,
     private readonly clientId: string,
     private readonly hooks: MqttSourceHooks = {},
+    /** Where its config is, for errors about its TLS files (`sources[0]`). */
+    private readonly at = 'source',
   ) {
     this.name = config.name;
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), reconnectPeriod: 1000, connectTimeout: 10_000, ...quietUnlessDebugged });
+    const tls = tlsClientOptions(this.config.tls, `${this.at}.tls`);
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), ...tls, reconnectPeriod: 1000, connectTimeout: 10_000, ...quietUnlessDebugged });
     batchPubacks(client, this.hooks.ackAfterLog);
     this.client = client;
     let wasDown = false;

@@ -13,6 +13,8 @@ export interface SourceContext {
   readonly log: Logger;
   /** Unique per source instance, e.g. for an MQTT client id. */
   readonly instanceId: string;
+  /** The source's config key (`sources[0]`), for errors about the files it names. */
+  readonly at: string;
   /** A serial port was lost or would not open. */
   readonly serialPortLost: () => void;
   /** The gateway's own broker turned something away (`example` says who and why). */
@@ -31,8 +33,8 @@ export interface SourceContext {
 
 /** Every source by its config `type`. */
 const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
-  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }),
-  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused, ctx.ackAfterLog),
+  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }, ctx.at),
+  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused, ctx.ackAfterLog, ctx.at),
   mosquitto: (c, ctx) =>
     new MosquittoSource(c, ctx.pipeline, ctx.log, ctx.stateDir, {
       restarted: (example) => ctx.report('mosquitto_restarts', example),

@@ -5,19 +5,24 @@ import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
 import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttProtocolVersion, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
+import { TlsClientConfig, TlsListenerConfig, tlsNeedsSecureUrl } from './tls.js';
+
+/** For an `mqtts://` or `https://` URL: a private CA to trust (instead of the system's), and a client certificate to present (its CN the agent id). */
+const ClientTls = { tls: TlsClientConfig.optional() };
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
   name: z.string().min(1).default('mqtt'),
   url: MqttUrl,
   ...MqttLogin,
+  ...ClientTls,
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
   session: z.enum(['clean', 'persistent']).default('clean'),
   protocolVersion: MqttProtocolVersion,
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
-});
+}).superRefine(tlsNeedsSecureUrl);
 
 /**
  * An MQTT broker run inside the agent, for sensors that publish to the gateway directly. A packet
@@ -45,6 +50,11 @@ export const MqttBrokerSourceConfig = z.object({
    * messages are dropped for it (counted), so a subscriber that stops reading never slows the sensors.
    */
   maxSubscriberQueueBytes: z.number().int().min(1024).max(64 << 20).default(64 * 1024),
+  /**
+   * MQTT over TLS (`mqtts`) with this certificate and key; with `clientCertificates`, a sensor's
+   * certificate signed by `ca` admits it without a login. Omit for plain MQTT.
+   */
+  tls: TlsListenerConfig.optional(),
 });
 
 /** The login the agent reads its Mosquitto with (source type mosquitto); no sensor may take it. */
@@ -242,25 +252,31 @@ const UplinkCommon = {
   backoff: BackoffConfig.prefault({}),
 };
 
-export const MqttUplinkConfig = z.object({
-  type: z.literal('mqtt'),
-  url: MqttUrl,
-  /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
-  ...MqttLogin,
-  /** 5 only where the cloud's broker speaks MQTT 5 (an external Mosquitto; the embedded aedes broker does not). */
-  protocolVersion: MqttProtocolVersion,
-  ...UplinkCommon,
-});
+export const MqttUplinkConfig = z
+  .object({
+    type: z.literal('mqtt'),
+    url: MqttUrl,
+    /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
+    ...MqttLogin,
+    ...ClientTls,
+    /** 5 only where the cloud's broker speaks MQTT 5 (an external Mosquitto; the embedded aedes broker does not). */
+    protocolVersion: MqttProtocolVersion,
+    ...UplinkCommon,
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 /** POST each batch to `{url}/api/v1/batches`; the cloud answers 200 with the ack only after the write. */
-export const HttpUplinkConfig = z.object({
-  type: z.literal('http'),
-  url: HttpUrl,
-  /** Sent as `Authorization: Bearer <token>` when set. */
-  token: z.string().min(1).optional(),
-  requestTimeoutMs: PositiveMs.default(30_000),
-  ...UplinkCommon,
-});
+export const HttpUplinkConfig = z
+  .object({
+    type: z.literal('http'),
+    url: HttpUrl,
+    /** Sent as `Authorization: Bearer <token>` when set. */
+    token: z.string().min(1).optional(),
+    ...ClientTls,
+    requestTimeoutMs: PositiveMs.default(30_000),
+    ...UplinkCommon,
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 export const UplinkConfig = z.discriminatedUnion('type', [MqttUplinkConfig, HttpUplinkConfig]);
 export type UplinkConfig = z.output<typeof UplinkConfig>;
