@@ -79,6 +79,11 @@ export class CloudProcessor {
     return this.outputs.counters;
   }
 
+  /** Worker threads detection runs on (0: in the event loop's thread). */
+  get detectionWorkers(): number {
+    return 0;
+  }
+
   get writer(): InfluxWriter {
     return this.outputs.writer;
   }

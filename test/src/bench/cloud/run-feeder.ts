@@ -15,10 +15,12 @@ export interface Fed {
 
 /**
  * Runs feeder.js with `args` (see there) in its own process; `onTimed` is called when its clock
- * starts. `done` resolves with its report when it has finished; `child` can be killed to stop it early.
+ * starts; `cpus` pins it to those cores (taskset's list). `done` resolves with its report when it has finished; `child` can be killed to stop it early.
  */
-export function runFeeder(args: readonly string[], pids: readonly number[], onTimed: () => void = () => undefined): { done: Promise<Fed>; child: ChildProcess } {
-  const child = spawn(process.execPath, [feeder, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function runFeeder(args: readonly string[], pids: readonly number[], onTimed: () => void = () => undefined, cpus?: string): { done: Promise<Fed>; child: ChildProcess } {
+  const command = [process.execPath, feeder, ...args];
+  // `taskset -c CPUS` execs node in place: the child's pid is the feeder's.
+  const child = cpus === undefined ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpus, ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
   const cpuOf = (pid: number, last: number): number => {
     try {
       return processCpuSeconds(pid);
