@@ -1,7 +1,8 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
-import { quiet, type Detector, type SeriesPoint, type Verdict } from './detect/detector.js';
+import { quiet, type SeriesPoint, type Verdict } from './detect/detector.js';
 import type { DetectorPlan } from './detect/registry.js';
+import { OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, SeriesTable, seriesKey, type Series } from './series-table.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
 export interface SeriesInput extends SeriesPoint {
@@ -17,16 +18,6 @@ export interface SeriesInput extends SeriesPoint {
 export const MISSING_DATA = 'missing-data';
 export const OUT_OF_RANGE = 'out-of-range';
 
-interface Series {
-  readonly device: string;
-  readonly metric: string;
-  readonly plan: DetectorPlan;
-  readonly detector: Detector;
-  lastTs: number;
-  lengthMs: number;
-  agent: string;
-}
-
 interface AgentClock {
   /** The last window boundary at which this agent's series were asked about silence. */
   swept: number;
@@ -36,6 +27,8 @@ interface AgentClock {
    */
   resync: boolean;
   readonly series: Set<Series>;
+  /** The shortest window of its series (the sweep's step); undefined when it must be found again. */
+  step: number | undefined;
 }
 
 /** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
@@ -43,6 +36,15 @@ const MAX_SWEEPS = 1_000;
 
 /** Every detector a series' alerts can come from: its own, and the out-of-range and silence judgements. */
 const detectorsOf = (s: Series): string[] => [s.plan.name, OUT_OF_RANGE, MISSING_DATA];
+
+/** The Series.open bit of one of a series' detectors (see detectorsOf). */
+const openBit = (s: Series, detector: string): number => (detector === s.plan.name ? OPEN_PLAN : detector === OUT_OF_RANGE ? OPEN_OUT_OF_RANGE : OPEN_MISSING);
+
+/** The points by event time, oldest first (a stable sort: equal times keep their order); the array itself when it already is. */
+function byTime(points: readonly SeriesInput[]): readonly SeriesInput[] {
+  for (let i = 1; i < points.length; i++) if (points[i]!.ts < points[i - 1]!.ts) return [...points].sort((a, b) => a.ts - b.ts);
+  return points;
+}
 
 export interface SeriesSnapshot {
   device: string;
@@ -71,7 +73,7 @@ export interface DetectionSnapshot {
  * benchmark all run exactly this.
  */
 export class Detection {
-  private readonly series = new Map<string, Series>();
+  private readonly series = new SeriesTable();
   private readonly agents = new Map<string, AgentClock>();
   /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
   skippedOnRestore = 0;
@@ -99,34 +101,49 @@ export class Detection {
    * depend on the points alone, never on how they were cut into batches (replay gives the same).
    */
   ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
+    // The newest point: the last of those with the latest time (the one a stable sort puts last).
+    let newest: SeriesInput | undefined;
+    for (const p of points) if (newest === undefined || p.ts >= newest.ts) newest = p;
+    const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
+    return this.ingestPart(agent, points, horizon, newest?.lengthMs);
+  }
+
+  /**
+   * Feeds one agent's points as `ingest` does, given what only the whole batch knows: `horizon`,
+   * up to which silence is judged, and the window length of its newest point (for a resync after
+   * a restore; undefined when the batch had no points). A Detection holding some of the series
+   * (a worker's share) gets its part of every batch this way, with no points when none of the
+   * batch's series is its: its clocks then judge silence exactly as one Detection of every
+   * series would.
+   */
+  ingestPart(agent: string, points: readonly SeriesInput[], horizon: number, newestLengthMs: number | undefined): AlertEvent[] {
     // Alerts the last restore closed go out with the first batch after it, as every transition does.
     const alerts: AlertEvent[] = this.closedOnRestore.splice(0);
     // An agent with no series has nothing to judge: batches without windows from ever new agent
     // ids must not grow the table of clocks (an agent's clock goes with its last series).
     if (points.length === 0 && !this.agents.has(agent)) return alerts;
     const clock = this.clockOf(agent);
-    const sorted = [...points].sort((a, b) => a.ts - b.ts);
-    const newest = sorted.at(-1);
-    const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
-    if (clock.resync && newest && newest.lengthMs > 0 && Number.isFinite(horizon)) {
+    if (clock.resync && newestLengthMs !== undefined && newestLengthMs > 0 && Number.isFinite(horizon)) {
       // Forget the gap since the checkpoint: judge silence only after this batch's horizon.
-      clock.swept = Math.floor(horizon / newest.lengthMs) * newest.lengthMs;
+      clock.swept = Math.floor(horizon / newestLengthMs) * newestLengthMs;
       clock.resync = false;
     }
-    for (const p of sorted) {
+    for (const p of byTime(points)) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock, alerts);
       if (p.ts <= s.lastTs) continue;
       s.lastTs = p.ts;
-      if (p.lengthMs > 0) s.lengthMs = p.lengthMs;
-      const threshold = openThreshold(s.plan.sensitivity);
+      if (p.lengthMs > 0 && p.lengthMs !== s.lengthMs) {
+        s.lengthMs = p.lengthMs;
+        clock.step = undefined;
+      }
       const verdict = s.detector.update(p);
       this.onVerdict?.(p, verdict);
-      this.observe(alerts, s, s.plan.name, verdict, p.ts, threshold);
+      this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
       const glitches = p.outOfRange ?? 0;
-      if (glitches > 0 || this.lifecycle.isOpen(s.device, s.metric, OUT_OF_RANGE)) {
+      if (glitches > 0 || (s.open & OPEN_OUT_OF_RANGE) !== 0) {
         const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);
-        this.observe(alerts, s, OUT_OF_RANGE, verdict, p.ts, threshold);
+        this.observe(alerts, s, OPEN_OUT_OF_RANGE, OUT_OF_RANGE, verdict, p.ts);
       }
     }
     this.sweep(clock, horizon, alerts);
@@ -194,8 +211,11 @@ export class Detection {
     for (const [, swept] of header.agents) if (Number.isFinite(swept) && swept > now) now = swept;
     const why = 'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
     for (const a of this.lifecycle.openAlerts()) {
-      const s = this.series.get(`${a.device}\u0000${a.metric}`);
-      if (s !== undefined && detectorsOf(s).includes(a.detector)) continue;
+      const s = this.series.get(seriesKey(a.device, a.metric));
+      if (s !== undefined && detectorsOf(s).includes(a.detector)) {
+        s.open |= openBit(s, a.detector);
+        continue;
+      }
       const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
       if (closed) this.closedOnRestore.push(closed);
     }
@@ -220,14 +240,23 @@ export class Detection {
       this.forgetOldest();
       this.skippedOnRestore++;
     }
-    const s: Series = { device: r.device, metric: r.metric, plan, detector: plan.create(r.state), lastTs: r.lastTs, lengthMs: r.lengthMs, agent: r.agent };
-    this.series.set(`${r.device}\u0000${r.metric}`, s);
-    this.clockOf(r.agent).series.add(s);
+    const s = newSeries(r.device, r.metric, plan, plan.create(r.state), r.lastTs, r.lengthMs, r.agent);
+    this.series.add(s);
+    this.join(this.clockOf(r.agent), s);
   }
 
-  private observe(alerts: AlertEvent[], s: Series, detector: string, verdict: Verdict, ts: number, threshold: number): void {
-    const alert = this.lifecycle.observe(s.device, s.metric, detector, verdict, ts, threshold);
-    if (alert) alerts.push(alert);
+  /**
+   * Hands a verdict to the lifecycle, and notes whether the alert of (series, `bit`'s detector)
+   * is now open. A quiet verdict on a series without that alert open changes nothing there, so
+   * it is not handed over.
+   */
+  private observe(alerts: AlertEvent[], s: Series, bit: number, detector: string, verdict: Verdict, ts: number): void {
+    if ((s.open & bit) === 0 && (verdict.level ?? verdict.score) < s.threshold) return;
+    const alert = this.lifecycle.observe(s.device, s.metric, detector, verdict, ts, s.threshold);
+    if (alert === undefined) return;
+    if (alert.state === 'opened') s.open |= bit;
+    else if (alert.state === 'resolved') s.open &= ~bit;
+    alerts.push(alert);
   }
 
   /**
@@ -236,8 +265,7 @@ export class Detection {
    * a series that reported at t is then one cadence behind, one that missed t two.
    */
   private sweep(clock: AgentClock, upTo: number, alerts: AlertEvent[]): void {
-    let step = Infinity;
-    for (const s of clock.series) if (s.lengthMs > 0 && s.lengthMs < step) step = s.lengthMs;
+    const step = (clock.step ??= stepOf(clock));
     if (!Number.isFinite(step) || !Number.isFinite(upTo)) return;
     const last = Math.floor(upTo / step) * step;
     let t = Number.isFinite(clock.swept) ? clock.swept + step : last;
@@ -247,9 +275,9 @@ export class Detection {
       for (const s of clock.series) {
         if (s.lastTs === -Infinity) continue;
         const silent = s.lastTs < t;
-        if (!silent && !this.lifecycle.isOpen(s.device, s.metric, MISSING_DATA)) continue;
+        if (!silent && (s.open & OPEN_MISSING) === 0) continue;
         const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
-        this.observe(alerts, s, MISSING_DATA, verdict, t, openThreshold(s.plan.sensitivity));
+        this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
       }
     }
   }
@@ -257,31 +285,35 @@ export class Detection {
   private clockOf(agent: string): AgentClock {
     let c = this.agents.get(agent);
     if (!c) {
-      c = { swept: -Infinity, resync: false, series: new Set() };
+      c = { swept: -Infinity, resync: false, series: new Set(), step: undefined };
       this.agents.set(agent, c);
     }
     return c;
   }
 
   private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
-    const key = `${p.device}\u0000${p.metric}`;
-    let s = this.series.get(key);
+    let s = this.series.get(seriesKey(p.device, p.metric));
     if (s) {
-      this.series.delete(key); // re-insert below: Map order is recency order
+      this.series.touch(s);
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = { device: p.device, metric: p.metric, plan, detector: plan.create(), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
-      clock.series.add(s);
+      s = newSeries(p.device, p.metric, plan, plan.create(), -Infinity, p.lengthMs, agent);
+      this.series.add(s);
+      this.join(clock, s);
     }
     if (s.agent !== agent) {
       // A device that moved to another gateway follows that gateway's clock.
       this.leave(s);
       s.agent = agent;
-      clock.series.add(s);
+      this.join(clock, s);
     }
-    this.series.set(key, s);
     return s;
+  }
+
+  private join(clock: AgentClock, s: Series): void {
+    clock.series.add(s);
+    clock.step = undefined;
   }
 
   /** Takes a series off its agent's clock; an agent with no series left is forgotten. */
@@ -289,16 +321,14 @@ export class Detection {
     const clock = this.agents.get(s.agent);
     if (!clock) return;
     clock.series.delete(s);
+    clock.step = undefined;
     if (clock.series.size === 0) this.agents.delete(s.agent);
   }
 
   /** Takes the least recently seen series out of the table and off its agent's clock. */
   private forgetOldest(): Series | undefined {
-    const oldest = this.series.values().next();
-    if (oldest.done) return undefined;
-    const s = oldest.value;
-    this.series.delete(`${s.device}\u0000${s.metric}`);
-    this.leave(s);
+    const s = this.series.removeOldest();
+    if (s !== undefined) this.leave(s);
     return s;
   }
 
@@ -313,4 +343,15 @@ export class Detection {
     }
     this.onEvicted();
   }
+}
+
+function newSeries(device: string, metric: string, plan: DetectorPlan, detector: Series['detector'], lastTs: number, lengthMs: number, agent: string): Series {
+  return { key: seriesKey(device, metric), device, metric, plan, detector, threshold: openThreshold(plan.sensitivity), lastTs, lengthMs, agent, open: 0, older: undefined, newer: undefined };
+}
+
+/** The shortest window among a clock's series (Infinity when none has one). */
+function stepOf(clock: AgentClock): number {
+  let step = Infinity;
+  for (const s of clock.series) if (s.lengthMs > 0 && s.lengthMs < step) step = s.lengthMs;
+  return step;
 }
