@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { MQTT_PACKET_OVERHEAD_BYTES, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
@@ -11,9 +10,10 @@ import { MqttIngest } from './ingest/mqtt.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import type { Detection } from './detection.js';
+import type { AlertsView, DetectionRunner } from './detection-runner.js';
 import { Outputs } from './outputs.js';
-import { createPartition } from './partition.js';
+import { createPartition, detectionPool } from './partition.js';
+import type { DetectionPool } from './shards/pool.js';
 import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
@@ -27,10 +27,11 @@ export interface CloudOptions {
  * One partition of state, kept in stateDir (a cluster member, cluster/cluster-processor.ts, keeps many in JetStream).
  */
 export class CloudProcessor {
-  readonly alerts: AlertLifecycle;
+  readonly alerts: AlertsView;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
-  readonly detection: Detection;
+  readonly detection: DetectionRunner;
+  private readonly pool: DetectionPool | undefined;
   private readonly outputs: Outputs;
   private readonly dedupeFile: string;
   private readonly checkpointFile: string;
@@ -43,26 +44,16 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert));
-    ({ alerts: this.alerts, dedupe: this.dedupe, detection: this.detection } = partition);
+    this.pool = detectionPool(config, this.outputs, log);
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool);
+    ({ dedupe: this.dedupe, detection: this.detection } = partition);
+    this.alerts = this.detection.alerts;
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     const dedupeState = readState(this.dedupeFile);
     const version = this.dedupe.restore(dedupeState);
     if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
     else if (version !== undefined) log.info({ file: this.dedupeFile, agents: this.dedupe.stats().length, version }, 'dedupe state restored');
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
-    const saved = readCheckpoint(this.checkpointFile);
-    if (saved?.ok === false) {
-      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
-    } else if (saved !== undefined && !this.detection.restoreParts(saved.parts)) {
-      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
-    } else if (saved !== undefined) {
-      const damaged = saved.badLines();
-      (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-        { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, alertsClosed: this.detection.alertsClosedOnRestore, damagedLines: damaged },
-        'detector state restored from checkpoint',
-      );
-    }
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
     const c = this.counters;
     c.gauge('open_alerts', () => this.alerts.openCount);
@@ -81,7 +72,7 @@ export class CloudProcessor {
 
   /** Worker threads detection runs on (0: in the event loop's thread). */
   get detectionWorkers(): number {
-    return 0;
+    return this.detection.workers;
   }
 
   get writer(): InfluxWriter {
@@ -109,7 +100,17 @@ export class CloudProcessor {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.pool?.close(); // threads of a processor that did not start must not keep the process alive
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config, log } = this.options;
+    await this.restoreDetection();
     if (config.broker.type === 'embedded') {
       const { host, port, users } = config.broker;
       this.broker = await startEmbeddedBroker({
@@ -183,7 +184,30 @@ export class CloudProcessor {
     this.saveDedupe();
     await this.checkpointing;
     await this.checkpoint();
+    await this.detection.close();
+    await this.pool?.close();
     this.reportProblems();
+  }
+
+  /** Detector state and open alerts from the last checkpoint, before any batch is taken. */
+  private async restoreDetection(): Promise<void> {
+    const log = this.options.log;
+    const saved = readCheckpoint(this.checkpointFile);
+    if (saved === undefined) return;
+    if (!saved.ok) {
+      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
+      return;
+    }
+    const restored = await this.detection.restoreParts(saved.parts);
+    if (restored === undefined) {
+      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
+      return;
+    }
+    const damaged = saved.badLines();
+    (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
+      { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: restored.skipped, alertsClosed: restored.alertsClosed, damagedLines: damaged, workers: this.detection.workers },
+      'detector state restored from checkpoint',
+    );
   }
 
   /**

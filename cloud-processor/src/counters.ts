@@ -39,6 +39,7 @@ export const cloudCounterHelp = {
   alerts_resolved: 'alerts resolved',
   alerts_dropped: 'alert openings dropped at the open-alert bound',
   series_evicted: 'series whose detector state was evicted at the bound',
+  detection_workers_restarted: 'detection worker threads that died (a bug, or out of memory) and were started again; the series they held started afresh',
 } as const;
 
 export type CloudCounter = keyof typeof cloudCounterHelp;

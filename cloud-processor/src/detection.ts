@@ -200,11 +200,12 @@ export class Detection {
   }
 
   /**
-   * Restores the open alerts, then closes those no restored series watches (its series was left
-   * out or damaged, or its metric has another detector now): nothing could ever resolve them, and
-   * they would hold places under alerts.maxOpen for good.
+   * The last step of a restore (after the agents' clocks and the series): restores the open
+   * alerts, then closes those no restored series watches (its series was left out or damaged, or
+   * its metric has another detector now): nothing could ever resolve them, and they would hold
+   * places under alerts.maxOpen for good.
    */
-  private restoreAlerts(header: Omit<DetectionSnapshot, 'series'>): void {
+  restoreAlerts(header: Omit<DetectionSnapshot, 'series'>): void {
     this.lifecycle.restore(header.alerts);
     // Event time, as every transition: the newest any agent's clock had reached (close() takes the opening time if later).
     let now = -Infinity;
@@ -221,7 +222,8 @@ export class Detection {
     }
   }
 
-  private restoreAgents(agents: DetectionSnapshot['agents'], resync: boolean): void {
+  /** The first step of a restore: the agents' clocks; `resync` unless every batch after the checkpoint comes again. */
+  restoreAgents(agents: DetectionSnapshot['agents'], resync: boolean): void {
     for (const [agent, swept] of agents) {
       const clock = this.clockOf(agent);
       clock.swept = swept;
@@ -229,7 +231,8 @@ export class Detection {
     }
   }
 
-  private restoreSeries(r: SeriesSnapshot): void {
+  /** A restore's second step, once per series part (oldest first); left out, and counted, when its detector changed or at maxSeries. */
+  restoreSeries(r: SeriesSnapshot): void {
     const plan = this.plans(r.metric);
     if (plan.name !== r.detector) {
       this.skippedOnRestore++;

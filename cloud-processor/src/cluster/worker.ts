@@ -97,7 +97,7 @@ export class PartitionWorker {
     if (record.snapshot !== null) {
       state = fresh();
       const bytes = await store.loadSnapshot(record.snapshot);
-      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : restoreSnapshot(n, bytes, state);
+      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : await restoreSnapshot(n, bytes, state);
       if (!restored.ok || restored.seq !== record.seq) {
         o.counters.inc('snapshots_unreadable');
         log.error({ partition: n, reason: restored.ok ? `it reflects seq ${restored.seq}, the record says ${record.seq}` : restored.reason }, 'partition snapshot unreadable: detector state starts afresh at its position');

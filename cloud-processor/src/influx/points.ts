@@ -73,6 +73,19 @@ export class PointEncoder {
     } catch (err) {
       unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} counters`, point: { measurement: AGENT_STATS_MEASUREMENT, agent: batch.agent, site: batch.site, sentAt: batch.sentAt, counters: batch.counters } });
     }
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  /** The anomaly points of the alert transitions a batch raised (written once detection has judged it). */
+  anomalies(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
+    const lines: string[] = [];
+    const unencodable: UnencodablePoint[] = [];
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  private anomalyLines(batch: BatchEnvelope, alerts: readonly AlertEvent[], lines: string[], unencodable: UnencodablePoint[]): void {
     for (const a of alerts) {
       try {
         push(lines, this.anomaly(a));
@@ -80,7 +93,6 @@ export class PointEncoder {
         unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`, point: { measurement: ANOMALY_MEASUREMENT, alert: a } });
       }
     }
-    return { lines, unencodable };
   }
 
   /**

@@ -31,10 +31,13 @@ export interface ProcessorRunOptions {
   readonly agentPrefix: string;
   /** detection.workers; unset: the processor's default. */
   readonly workers?: number;
+  /** detection.maxSeries; unset: the processor's default. */
+  readonly maxSeries?: number;
 }
 
 export interface ProcessorRunResult {
   readonly windows: number;
+  readonly warmupWindows: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly eventLoopBusy: number;
@@ -59,7 +62,7 @@ try {
       broker: { type: 'embedded', host: '127.0.0.1', port: 0 },
       influx: { url: o.influxUrl, database: o.database },
       stateDir,
-      ...(o.workers === undefined ? {} : { detection: { workers: o.workers } }),
+      detection: { ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.maxSeries === undefined ? {} : { maxSeries: o.maxSeries }) },
     }),
     log: silentLogger,
   });
@@ -85,6 +88,7 @@ try {
   const c = cloud.counters;
   const result: ProcessorRunResult = {
     windows: fed.windows,
+    warmupWindows: fed.warmupWindows,
     seconds: fed.seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     eventLoopBusy: elu,

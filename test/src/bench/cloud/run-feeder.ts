@@ -7,6 +7,8 @@ const feeder = fileURLToPath(new URL('./feeder.js', import.meta.url));
 /** What a feeder run reports, with the CPU the watched processes used over its timed part. */
 export interface Fed {
   readonly windows: number;
+  /** Windows of the untimed warm-up rounds. */
+  readonly warmupWindows: number;
   readonly seconds: number;
   /** CPU seconds of each watched pid over the timed part (a pid gone meanwhile counts to its last reading). */
   readonly cpu: readonly number[];
@@ -40,7 +42,7 @@ export function runFeeder(args: readonly string[], pids: readonly number[], onTi
         onTimed();
       }
       if (/\n\{.*\}\n$/.test(out)) {
-        const r = JSON.parse(out.trim().split('\n').pop()!) as { windows: number; seconds: number };
+        const r = JSON.parse(out.trim().split('\n').pop()!) as { windows: number; warmupWindows: number; seconds: number };
         resolve({ ...r, cpu: pids.map((p, i) => cpuOf(p, start![i]!) - start![i]!), feederCpu: processCpuSeconds(child.pid!) - feeder0 });
       }
     });

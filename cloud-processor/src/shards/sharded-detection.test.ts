@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ProcessorConfigSchema, silentLogger, type AlertEvent } from '@tributary/firmware-schemas';
+import { AlertLifecycle } from '../alerts/lifecycle.js';
+import { JsonText } from '../checkpoint.js';
+import { detectorPlans } from '../detect/registry.js';
+import { sensorWindows } from '../detect/synthetic.js';
+import { LocalDetection, type DetectionRunner } from '../detection-runner.js';
+import { Detection, type SeriesInput } from '../detection.js';
+import { DetectionPool } from './pool.js';
+import { ShardedDetection } from './sharded-detection.js';
+
+const config = ProcessorConfigSchema.parse({ detection: { metrics: { pressure: { detector: 'robust-zscore' } } } });
+const W = 300_000;
+const AGENTS = ['gw-a', 'gw-b', 'gw-c'];
+
+/**
+ * Three agents' batches, period by period: 30 series (two metrics, one with its own detector)
+ * with spikes, readings out of range, series silent for a while and one that stops for good;
+ * some batches come shuffled, some without a watermark (an agent that sends none).
+ */
+function batches(): Array<{ agent: string; points: SeriesInput[]; complete: number | undefined }> {
+  const series = Array.from({ length: 30 }, (_, s) => {
+    const windows = sensorWindows({
+      seed: 100 + s,
+      windows: 260,
+      dailyAmplitude: 3,
+      noise: 0.1,
+      readingsPerWindow: 20,
+      fault: (w, r, x) => (s % 7 === 2 && w % 61 === 40 && r === 3 ? x + 8 : x),
+      missing: (w) => (s === 4 && w >= 150 && w < 165) || (s === 7 && w >= 96 && w < 118) || (s === 11 && w >= 200),
+    });
+    return windows.map((p): SeriesInput => ({ ...p, device: `dev-${s % 15}`, metric: s < 15 ? 'temperature' : 'pressure', lengthMs: W, outOfRange: s === 9 && p.ts % (37 * W) === 0 ? 2 : 0 }));
+  });
+  const t0 = Math.min(...series.map((s) => s[0]!.ts));
+  const out: Array<{ agent: string; points: SeriesInput[]; complete: number | undefined }> = [];
+  for (let w = 0; w < 260; w++) {
+    const end = t0 + w * W;
+    for (const [a, agent] of AGENTS.entries()) {
+      const points = series.flatMap((s, i) => (i % 3 === a ? s.filter((p) => p.ts === end) : []));
+      if (w % 9 === 4) points.reverse();
+      // Batches without a watermark now and then, and for a while in a row (horizon: the newest point's start).
+      out.push({ agent, points, complete: w % 13 === 6 || (w >= 100 && w < 112) ? undefined : end });
+    }
+  }
+  return out;
+}
+
+const pool = (n: number): DetectionPool => new DetectionPool(n, silentLogger);
+
+function local(): LocalDetection {
+  const lifecycle = new AlertLifecycle(config.alerts);
+  return new LocalDetection(new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries), lifecycle);
+}
+
+function sharded(p: DetectionPool): ShardedDetection {
+  return new ShardedDetection(p, { detection: config.detection, alerts: config.alerts, maxSeries: config.detection.maxSeries, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined });
+}
+
+/** Each batch's alerts through `first`; at `restartAt` its state goes through a checkpoint (JSON lines) into `then()`. */
+async function run(first: DetectionRunner, then?: { restartAt: number; next: () => DetectionRunner }): Promise<AlertEvent[][]> {
+  const alerts: AlertEvent[][] = [];
+  let d = first;
+  for (const [i, b] of batches().entries()) {
+    if (i === then?.restartAt) {
+      const lines: string[] = [];
+      for await (const part of d.snapshotParts()) lines.push(...(part instanceof JsonText ? part.text.split('\n').filter(Boolean) : [JSON.stringify(part)]));
+      await d.close();
+      d = then.next();
+      assert.ok(await d.restoreParts(lines.map((l) => JSON.parse(l) as unknown)));
+    }
+    // Several batches in flight at once, as the processor hands them on.
+    await d.room();
+    alerts.push(await d.ingest(b.agent, b.points, b.complete));
+  }
+  await d.close();
+  return alerts;
+}
+
+/** Each batch's alerts in a canonical order (the order within a batch is the runner's), and each alert's transitions in the order they came. */
+const canonical = (batches: AlertEvent[][]): string[][] => batches.map((alerts) => alerts.map((a) => JSON.stringify(a)).sort());
+function transitions(batches: AlertEvent[][]): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const a of batches.flat()) by.set(a.id, [...(by.get(a.id) ?? []), `${a.state}@${a.at}`]);
+  return by;
+}
+
+test('one worker raises exactly the alerts detection in this thread raises, in the same order', async (t) => {
+  const one = pool(1);
+  t.after(() => one.close());
+  const inThread = await run(local());
+  assert.ok(inThread.flat().filter((a) => a.state === 'opened').length >= 5, 'the fleet raises alerts');
+  assert.ok(new Set(inThread.flat().map((a) => a.detector)).size >= 3, 'of several kinds (detector, silence, out of range)');
+  assert.deepEqual(await run(sharded(one)), inThread);
+});
+
+test('N workers raise the same alerts as one, each alert’s transitions in order, the same on every run', async (t) => {
+  const three = pool(3);
+  t.after(() => three.close());
+  const inThread = await run(local());
+  const first = await run(sharded(three));
+  assert.deepEqual(canonical(first), canonical(inThread));
+  assert.deepEqual(transitions(first), transitions(inThread));
+  assert.deepEqual(await run(sharded(three)), first, 'deterministic for a worker count');
+});
+
+test('a checkpoint restores into another number of workers with the same alerts after it', async (t) => {
+  const [one, three] = [pool(1), pool(3)];
+  t.after(() => Promise.all([one.close(), three.close()]));
+  const restartAt = 3 * 155; // while dev-4 is silent, with alerts open
+  const straight = await run(local());
+  const threeToOne = await run(sharded(three), { restartAt, next: () => sharded(one) });
+  const oneToThree = await run(local(), { restartAt, next: () => sharded(three) });
+  assert.deepEqual(canonical(threeToOne), canonical(straight));
+  assert.deepEqual(canonical(oneToThree), canonical(straight));
+});
