@@ -45,3 +45,36 @@ test('a job reports once all its lines are settled, with what was dead-lettered 
   second.settle(true, 1);
   assert.deepEqual(reports, [{ deadLettered: 1, dropped: 1 }]);
 });
+
+test('lines of any UTF-8 width come out of requests exactly as they went in, however a job is cut', () => {
+  const lines = ['t,device=é v=1 1', 'τ,device=🍭 v=2 2', 'plain v=3 3', 'x,device=a\\ b v=4 4', '€ v=5 5'];
+  for (let cut = 1; cut <= lines.length; cut++) {
+    const q = new LineQueue();
+    q.push(new Job(lines, () => undefined, () => undefined), 1);
+    const first = q.take(cut)!;
+    const rest = q.take(100);
+    assert.deepEqual([...first.allLines(), ...(rest?.allLines() ?? [])], lines);
+    assert.equal(first.text(), lines.slice(0, cut).join('\n'));
+    assert.deepEqual(first.bytes(), Buffer.from(lines.slice(0, cut).join('\n')));
+  }
+});
+
+test('the queue lets go of a job once its lines are taken (the request keeps it until written)', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = new LineQueue();
+  let taken: WeakRef<Job> | undefined;
+  (() => {
+    const j = job('a', 3);
+    taken = new WeakRef(j);
+    q.push(j, 1);
+    q.take(100);
+  })();
+  q.push(job('b', 2), 2);
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(taken.deref(), undefined, 'the taken job is garbage');
+  assert.deepEqual(q.take(100)!.allLines(), ['b0', 'b1']);
+});

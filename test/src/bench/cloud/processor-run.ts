@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema, silentLogger } from '@tributary/firmware-schemas';
 import { runFeeder } from './run-feeder.js';
@@ -33,6 +34,8 @@ export interface ProcessorRunOptions {
   readonly workers?: number;
   /** detection.maxSeries; unset: the processor's default. */
   readonly maxSeries?: number;
+  /** Write a heap snapshot of the event loop's thread here after the timed part (run node with --expose-gc to collect garbage first). */
+  readonly heapSnapshot?: string;
 }
 
 export interface ProcessorRunResult {
@@ -84,6 +87,10 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
+  if (o.heapSnapshot !== undefined) {
+    (globalThis as { gc?: () => void }).gc?.();
+    writeHeapSnapshot(o.heapSnapshot);
+  }
   const mem = process.memoryUsage();
   const c = cloud.counters;
   const result: ProcessorRunResult = {

@@ -42,17 +42,16 @@ interface MemberSlot {
   detector: unknown;
 }
 /** Every series' detector, wherever Detection keeps them (private: see the file comment). */
-function detectorsOf(d: Detection): Array<{ members?: MemberSlot[] }> {
-  const inner = d as unknown as { detectorList?: () => unknown[]; series?: Map<string, { detector: unknown }> };
-  if (typeof inner.detectorList === 'function') return inner.detectorList() as Array<{ members?: MemberSlot[] }>;
-  if (inner.series instanceof Map) return [...inner.series.values()].map((s) => s.detector as { members?: MemberSlot[] });
-  throw new Error('state-size: cannot find the detectors inside Detection (its private layout changed)');
+function seriesOf(d: Detection): Array<{ detector: unknown }> {
+  const table = (d as unknown as { series?: { values?: () => Iterable<{ detector: unknown }> } }).series;
+  if (typeof table?.values !== 'function') throw new Error('state-size: cannot find the series inside Detection (its private layout changed)');
+  return [...table.values()];
 }
 
 const kb = (bytes: number): number => Math.round((bytes / series / 1024) * 100) / 100;
 const members: Record<string, { heap_kb: number; array_buffers_kb: number }> = {};
 let before = full;
-const dets = detectorsOf(detection);
+const dets = seriesOf(detection).map((s) => s.detector as { members?: MemberSlot[] });
 const names = dets[0]?.members?.map((m) => m.name) ?? [];
 for (const [i, name] of names.entries()) {
   for (const d of dets) d.members![i] = { ...d.members![i]!, detector: null };
@@ -61,7 +60,7 @@ for (const [i, name] of names.entries()) {
   before = after;
 }
 dets.length = 0;
-for (const s of (detection as unknown as { series?: Map<string, { detector: unknown }> }).series?.values() ?? []) s.detector = null;
+for (const s of seriesOf(detection)) s.detector = null;
 let after = measure();
 const shells = { heap_kb: kb(before.heap - after.heap), array_buffers_kb: kb(before.buffers - after.buffers) };
 before = after;
