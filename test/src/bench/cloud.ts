@@ -92,7 +92,7 @@ async function checkStored(database: string, expected: number): Promise<void> {
 }
 
 const describe = (r: ProcessorRunResult): string =>
-  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
+  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
 
 const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
@@ -177,6 +177,7 @@ try {
       processor_vs_raw_percent: round1((100 * rateOf(shared)) / reference),
       processor_cpu_cores: Math.round((shared.cpuSeconds / shared.seconds) * 100) / 100,
       processor_cpu_us_per_window: us(shared.cpuSeconds, shared.windows),
+      processor_main_thread_cpu_us_per_window: us(shared.mainThreadCpuSeconds, shared.windows),
       processor_event_loop_busy_percent: Math.round(100 * shared.eventLoopBusy),
       influxd_cpu_us_per_window_during_processor: us(shared.influxdCpuSeconds, shared.windows),
       influxd_cpu_us_per_window_reference: round1(influxdRawUs),
@@ -191,6 +192,7 @@ try {
         pinned_processor_windows_per_s: Math.round(rateOf(pinned.run)),
         pinned_processor_vs_raw_percent: round1((100 * rateOf(pinned.run)) / rateOf(pinned.raw)),
         pinned_processor_cpu_us_per_window: us(pinned.run.cpuSeconds, pinned.run.windows),
+        pinned_processor_main_thread_cpu_us_per_window: us(pinned.run.mainThreadCpuSeconds, pinned.run.windows),
         pinned_detection_workers: pinned.run.workers,
         pinned_influxd_cpu_us_per_window: us(pinned.run.influxdCpuSeconds, pinned.run.windows),
       }),
