@@ -2,6 +2,7 @@ import type { AlertEvent } from '@tributary/firmware-schemas';
 import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
 import { quiet, type SeriesPoint, type Verdict } from './detect/detector.js';
 import type { DetectorPlan } from './detect/registry.js';
+import { AgentClocks, type AgentClock } from './agent-clocks.js';
 import { OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, SeriesTable, seriesKey, type Series } from './series-table.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
@@ -17,19 +18,6 @@ export interface SeriesInput extends SeriesPoint {
 /** Alert detector names besides the plan's own (`ensemble`, …). */
 export const MISSING_DATA = 'missing-data';
 export const OUT_OF_RANGE = 'out-of-range';
-
-interface AgentClock {
-  /** The last window boundary at which this agent's series were asked about silence. */
-  swept: number;
-  /**
-   * After a restore from a checkpoint, the points between it and the crash will not come again
-   * (their batches were acked): the first batch resets the clock instead of judging that gap.
-   */
-  resync: boolean;
-  readonly series: Set<Series>;
-  /** The shortest window of its series (the sweep's step); undefined when it must be found again. */
-  step: number | undefined;
-}
 
 /** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
 const MAX_SWEEPS = 1_000;
@@ -74,7 +62,7 @@ export interface DetectionSnapshot {
  */
 export class Detection {
   private readonly series = new SeriesTable();
-  private readonly agents = new Map<string, AgentClock>();
+  private readonly agents = new AgentClocks();
   /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
   skippedOnRestore = 0;
   /** Open alerts of the last restore that no restored series watches, closed; sent with the next ingest. */
@@ -122,7 +110,7 @@ export class Detection {
     // An agent with no series has nothing to judge: batches without windows from ever new agent
     // ids must not grow the table of clocks (an agent's clock goes with its last series).
     if (points.length === 0 && !this.agents.has(agent)) return alerts;
-    const clock = this.clockOf(agent);
+    const clock = this.agents.of(agent);
     if (clock.resync && newestLengthMs !== undefined && newestLengthMs > 0 && Number.isFinite(horizon)) {
       // Forget the gap since the checkpoint: judge silence only after this batch's horizon.
       clock.swept = Math.floor(horizon / newestLengthMs) * newestLengthMs;
@@ -162,7 +150,7 @@ export class Detection {
    * tolerates (a series only ever resumes from its own last point).
    */
   *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot> {
-    yield { v: 1, agents: [...this.agents].map(([agent, c]) => [agent, c.swept]), alerts: this.lifecycle.snapshot() };
+    yield { v: 1, agents: this.agents.swept(), alerts: this.lifecycle.snapshot() };
     for (const s of [...this.series.values()]) {
       yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
     }
@@ -224,11 +212,7 @@ export class Detection {
 
   /** The first step of a restore: the agents' clocks; `resync` unless every batch after the checkpoint comes again. */
   restoreAgents(agents: DetectionSnapshot['agents'], resync: boolean): void {
-    for (const [agent, swept] of agents) {
-      const clock = this.clockOf(agent);
-      clock.swept = swept;
-      clock.resync = resync;
-    }
+    this.agents.restore(agents, resync);
   }
 
   /** A restore's second step, once per series part (oldest first); left out, and counted, when its detector changed or at maxSeries. */
@@ -245,7 +229,7 @@ export class Detection {
     }
     const s = newSeries(r.device, r.metric, plan, plan.create(r.state), r.lastTs, r.lengthMs, r.agent);
     this.series.add(s);
-    this.join(this.clockOf(r.agent), s);
+    this.agents.join(this.agents.of(r.agent), s);
   }
 
   /**
@@ -268,7 +252,7 @@ export class Detection {
    * a series that reported at t is then one cadence behind, one that missed t two.
    */
   private sweep(clock: AgentClock, upTo: number, alerts: AlertEvent[]): void {
-    const step = (clock.step ??= stepOf(clock));
+    const step = this.agents.step(clock);
     if (!Number.isFinite(step) || !Number.isFinite(upTo)) return;
     const last = Math.floor(upTo / step) * step;
     let t = Number.isFinite(clock.swept) ? clock.swept + step : last;
@@ -285,15 +269,6 @@ export class Detection {
     }
   }
 
-  private clockOf(agent: string): AgentClock {
-    let c = this.agents.get(agent);
-    if (!c) {
-      c = { swept: -Infinity, resync: false, series: new Set(), step: undefined };
-      this.agents.set(agent, c);
-    }
-    return c;
-  }
-
   private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
     let s = this.series.get(seriesKey(p.device, p.metric));
     if (s) {
@@ -303,35 +278,21 @@ export class Detection {
       const plan = this.plans(p.metric);
       s = newSeries(p.device, p.metric, plan, plan.create(), -Infinity, p.lengthMs, agent);
       this.series.add(s);
-      this.join(clock, s);
+      this.agents.join(clock, s);
     }
     if (s.agent !== agent) {
       // A device that moved to another gateway follows that gateway's clock.
-      this.leave(s);
+      this.agents.leave(s);
       s.agent = agent;
-      this.join(clock, s);
+      this.agents.join(clock, s);
     }
     return s;
-  }
-
-  private join(clock: AgentClock, s: Series): void {
-    clock.series.add(s);
-    clock.step = undefined;
-  }
-
-  /** Takes a series off its agent's clock; an agent with no series left is forgotten. */
-  private leave(s: Series): void {
-    const clock = this.agents.get(s.agent);
-    if (!clock) return;
-    clock.series.delete(s);
-    clock.step = undefined;
-    if (clock.series.size === 0) this.agents.delete(s.agent);
   }
 
   /** Takes the least recently seen series out of the table and off its agent's clock. */
   private forgetOldest(): Series | undefined {
     const s = this.series.removeOldest();
-    if (s !== undefined) this.leave(s);
+    if (s !== undefined) this.agents.leave(s);
     return s;
   }
 
@@ -350,11 +311,4 @@ export class Detection {
 
 function newSeries(device: string, metric: string, plan: DetectorPlan, detector: Series['detector'], lastTs: number, lengthMs: number, agent: string): Series {
   return { key: seriesKey(device, metric), device, metric, plan, detector, threshold: openThreshold(plan.sensitivity), lastTs, lengthMs, agent, open: 0, older: undefined, newer: undefined };
-}
-
-/** The shortest window among a clock's series (Infinity when none has one). */
-function stepOf(clock: AgentClock): number {
-  let step = Infinity;
-  for (const s of clock.series) if (s.lengthMs > 0 && s.lengthMs < step) step = s.lengthMs;
-  return step;
 }
