@@ -88,6 +88,8 @@ mkdir -p "$root/opt"
 rm -rf "$root$app.new" "$root$app.old"
 mkdir "$root$app.new"
 cp -R "$here/package.json" "$here/dist" "$here/node_modules" "$root$app.new/"
+# The cloud processor's dashboard files (plain HTML and ES modules).
+if [ -d "$here/public" ]; then cp -R "$here/public" "$root$app.new/"; fi
 chmod -R u=rwX,go=rX "$root$app.new"
 if [ -e "$root$app" ]; then mv "$root$app" "$root$app.old"; fi
 mv "$root$app.new" "$root$app"

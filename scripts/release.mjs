@@ -9,7 +9,7 @@
 // serial binding ships prebuilt binaries for x64, arm64, armv7 and armv6 and loads the one that
 // fits at run time (its install script is not run; package.json's allowScripts says so).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,11 +27,12 @@ for (const w of wanted) if (!(w in services)) throw new Error(`unknown release $
 /** Compiled code without tests, declarations or source maps: what runs. */
 const runtimeFile = (path) => !/\.test\.(js|d\.ts)$|\.d\.ts$|\.map$|\.tsbuildinfo$/.test(path);
 
-/** Copies a workspace package (package.json and dist) as npm would install it. */
+/** Copies a workspace package (package.json, dist, and public: the dashboard's files) as npm would install it. */
 function copyWorkspace(dir, to) {
   mkdirSync(to, { recursive: true });
   cpSync(join(dir, 'package.json'), join(to, 'package.json'));
   cpSync(join(dir, 'dist'), join(to, 'dist'), { recursive: true, filter: runtimeFile });
+  if (existsSync(join(dir, 'public'))) cpSync(join(dir, 'public'), join(to, 'public'), { recursive: true });
 }
 
 /** The installed production dependencies of a workspace: paths under node_modules, nested ones included. */

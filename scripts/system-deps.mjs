@@ -16,6 +16,8 @@ export const NEEDS = {
     { pkg: 'socat', check: 'socat', why: 'serial pseudo-terminal pairs' },
     { pkg: 'nats-server', check: 'nats-server', why: 'NATS JetStream for the scale-out tests' },
     { pkg: 'systemd', check: 'systemd-analyze', why: 'checking the systemd units', optional: true },
+    { pkg: 'chromium', check: 'chromium', why: 'a headless browser for the dashboard tests', optional: true },
+    { pkg: 'prometheus', check: 'prometheus', why: "running the Grafana dashboard's Prometheus panels", optional: true },
     { pkg: 'qemu-user-static', check: 'qemu-aarch64-static', why: 'running the agent on emulated ARM', optional: true, arch: 'x64' },
     { pkg: 'libc6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1', why: 'the C library of 64-bit ARM', optional: true, arch: 'x64' },
     { pkg: 'libstdc++6-arm64-cross', check: '/usr/aarch64-linux-gnu/lib/libstdc++.so.6', why: 'the C++ library of 64-bit ARM', optional: true, arch: 'x64' },

@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';
+import { Dashboard } from './dashboard/dashboard.js';
+import { FleetView } from './dashboard/fleet-view.js';
+import { dashboardServed } from './dashboard/session.js';
 import type { Dedupe } from './dedupe.js';
+import { cloudHealthReasons } from './health.js';
 import { startCloudHttp } from './http.js';
+import { influxAuthHeaders } from './influx/target.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest } from './ingest/mqtt.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
@@ -32,6 +37,11 @@ export class CloudProcessor {
   readonly intake: Intake;
   readonly detection: DetectionRunner;
   private readonly pool: DetectionPool | undefined;
+  /** /metrics: the counters and gauges, per-agent dedupe figures and the latency histograms. */
+  readonly prometheus = new ProcessMetrics('tributary_cloud');
+  /** Every agent's presence, last batch and counters, for the dashboard. */
+  readonly fleet: FleetView;
+  private dashboard: Dashboard | undefined;
   private readonly outputs: Outputs;
   private readonly dedupeFile: string;
   private readonly checkpointFile: string;
@@ -45,7 +55,21 @@ export class CloudProcessor {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
     this.pool = detectionPool(config, this.outputs, log);
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool);
+    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => {
+      this.counters.inc('dashboard_agents_evicted');
+      this.outputs.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
+    });
+    this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, {
+      onWritten: (batch) => {
+        this.fleet.written(batch, Date.now());
+        this.dashboard?.fleetChanged();
+      },
+      latency: {
+        windowDurable: this.prometheus.latency('window_end_to_durable', 'from the end of a window (event time; first emissions) to the moment its batch is durable in InfluxDB'),
+        alertOpened: this.prometheus.latency('window_end_to_alert', 'from the end of the window that opened an alert to the alert going out (its batch durable)'),
+      },
+    });
     ({ dedupe: this.dedupe, detection: this.detection } = partition);
     this.alerts = this.detection.alerts;
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
@@ -64,6 +88,12 @@ export class CloudProcessor {
     c.gauge('backlog_batches', () => this.intake.backlog);
     c.gauge('backlog_bytes', () => this.intake.backlogBytes);
     c.gauge('batches_in_flight', () => this.intake.inFlight);
+    c.gauge('dashboard_streams_open', () => this.dashboard?.openStreams ?? 0);
+    this.prometheus.expose(this.counters);
+    const perAgent = (read: (a: ReturnType<Dedupe['stats']>[number]) => number) => () => this.dedupe.stats().map((a) => [a.agent, read(a)] as const);
+    this.prometheus.family('counter', 'agent_duplicate_batches', 'batches of this agent already written, acked without writing', 'agent', perAgent((a) => a.duplicates));
+    this.prometheus.family('gauge', 'agent_missing_seqs', 'seqs of this agent below its highest not received yet', 'agent', perAgent((a) => a.gaps));
+    this.prometheus.family('gauge', 'agent_seq_streams', 'dedupe streams of this agent (more than one: a seq jump or a new epoch)', 'agent', perAgent((a) => a.streams));
   }
 
   get counters(): Outputs['counters'] {
@@ -133,7 +163,12 @@ export class CloudProcessor {
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(
-      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs },
+      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs,
+        onPresence: (agent, online) => {
+          this.fleet.presence(agent, online);
+          this.dashboard?.fleetChanged();
+        },
+      },
       this.intake,
       log.child({ unit: 'ingest' }),
       onAckSent,
@@ -142,6 +177,8 @@ export class CloudProcessor {
     const ingest = this.ingest;
     this.outputs.addSink(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
     if (config.http) {
+      const dashboard = dashboardServed(config.http);
+      if (dashboard.served) this.dashboard = this.startDashboard();
       this.http = await startCloudHttp({
         ...config.http,
         maxBatchBytes: config.maxBatchBytes,
@@ -151,7 +188,9 @@ export class CloudProcessor {
         routes: {
           '/api/agents': () => this.dedupe.stats(),
           '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
+          ...this.dashboard?.routes,
         },
+        ...(this.dashboard ? { streams: this.dashboard.eventStreams, pages: this.dashboard.pages } : {}),
         onAckSent,
         onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
         onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
@@ -159,6 +198,7 @@ export class CloudProcessor {
       });
       const { agents, token } = config.http;
       log.info({ port: this.http.port, agentTokens: agents.length }, 'HTTP listening');
+      log.info({ url: dashboard.served ? `http://${config.http.host}:${this.http.port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
       if (token !== undefined) log.warn({ agentsWithOwnToken: agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
@@ -179,6 +219,7 @@ export class CloudProcessor {
     this.writer.abort();
     await this.outputs.stop();
     await this.ingest?.stop();
+    this.dashboard?.stop(); // ends its event streams, which would hold the server open
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
     this.saveDedupe();
@@ -211,12 +252,16 @@ export class CloudProcessor {
   }
 
   /**
-   * For /health: not ok while InfluxDB writes are blocked (credentials refused, database or bucket
-   * missing): nothing is acked then, and it needs a person. Retrying after an outage is still ok.
+   * For /health: ok, or each reason it is not (see cloudHealthReasons): InfluxDB refusing writes,
+   * or InfluxDB failing, the broker lost or the backlog full for longer than ingest.maxStallMs.
    */
-  health(): { ok: boolean; backlog: number; inFlight: number; openAlerts: number; influx: ReturnType<InfluxWriter['status']> } {
+  health(): { ok: boolean; reasons: string[]; backlog: number; inFlight: number; openAlerts: number; influx: ReturnType<InfluxWriter['status']> } {
     const influx = this.writer.status();
-    return { ok: influx.state !== 'blocked', backlog: this.intake.backlog, inFlight: this.intake.inFlight, openAlerts: this.alerts.openCount, influx };
+    const reasons = cloudHealthReasons(
+      { influx, broker: this.ingest?.connection ?? { connected: false, downSinceMs: undefined }, backlogFullSinceMs: this.ingest?.backlogFullSinceMs, maxStallMs: this.options.config.ingest.maxStallMs },
+      Date.now(),
+    );
+    return { ok: reasons.length === 0, reasons, backlog: this.intake.backlog, inFlight: this.intake.inFlight, openAlerts: this.alerts.openCount, influx };
   }
 
   /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */
@@ -234,14 +279,25 @@ export class CloudProcessor {
   /** The checkpoint being written, if one is. */
   private checkpointing: Promise<void> | undefined;
 
-  /** Prometheus text: the processor's counters and each agent's duplicates and gaps. */
-  metrics(): string {
-    const lines = [this.counters.toPrometheus('tributary_cloud'), '# TYPE tributary_cloud_agent_duplicate_batches_total counter', '# TYPE tributary_cloud_agent_missing_seqs gauge', '# TYPE tributary_cloud_agent_seq_streams gauge'];
-    for (const a of this.dedupe.stats()) {
-      const agent = `{agent="${a.agent}"}`;
-      lines.push(`tributary_cloud_agent_duplicate_batches_total${agent} ${a.duplicates}`, `tributary_cloud_agent_missing_seqs${agent} ${a.gaps}`, `tributary_cloud_agent_seq_streams${agent} ${a.streams}`);
-    }
-    return `${lines.join('\n')}\n`;
+  /** Prometheus text: the processor's counters, each agent's duplicates and gaps, the latency histograms. */
+  metrics(): Promise<string> {
+    return this.prometheus.text();
+  }
+
+  /** The dashboard, reading windows back from the InfluxDB the processor writes to. */
+  private startDashboard(): Dashboard {
+    const { config } = this.options;
+    const influx = config.influx;
+    return new Dashboard({
+      fleet: this.fleet,
+      alerts: () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
+      influx: { url: influx.url, database: influx.api === 'v2' ? (influx.bucket ?? influx.database) : influx.database, headers: influxAuthHeaders(influx), timeoutMs: influx.timeoutMs },
+      maxEventStreams: config.http?.maxEventStreams ?? 1,
+      lost: (why) => {
+        this.counters.inc(why === 'full' ? 'dashboard_streams_refused' : 'dashboard_streams_dropped');
+        this.outputs.problems.note(`dashboard_stream_${why}`, why === 'full' ? `http.maxEventStreams ${config.http?.maxEventStreams} dashboards open: another was refused` : 'a dashboard read its events too slowly and was cut off');
+      },
+    });
   }
 
   private saveDedupe(): void {

@@ -1,9 +1,10 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
 import { quiet, type SeriesPoint, type Verdict } from './detect/detector.js';
-import type { DetectorPlan } from './detect/registry.js';
+import type { DetectionPlans } from './detect/registry.js';
 import { AgentClocks, type AgentClock } from './agent-clocks.js';
-import { OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, SeriesTable, seriesKey, type Series } from './series-table.js';
+import { DeviceDetection, MACHINE, type DeviceSnapshot } from './device-detection.js';
+import { MISSING_DATA, OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, OUT_OF_RANGE, SeriesTable, detectorsOf, newSeries, openBit, seriesKey, type Series } from './series-table.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
 export interface SeriesInput extends SeriesPoint {
@@ -15,18 +16,10 @@ export interface SeriesInput extends SeriesPoint {
   readonly outOfRange?: number;
 }
 
-/** Alert detector names besides the plan's own (`ensemble`, …). */
-export const MISSING_DATA = 'missing-data';
-export const OUT_OF_RANGE = 'out-of-range';
+export { MACHINE, MISSING_DATA, OUT_OF_RANGE, type DeviceSnapshot };
 
 /** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
 const MAX_SWEEPS = 1_000;
-
-/** Every detector a series' alerts can come from: its own, and the out-of-range and silence judgements. */
-const detectorsOf = (s: Series): string[] => [s.plan.name, OUT_OF_RANGE, MISSING_DATA];
-
-/** The Series.open bit of one of a series' detectors (see detectorsOf). */
-const openBit = (s: Series, detector: string): number => (detector === s.plan.name ? OPEN_PLAN : detector === OUT_OF_RANGE ? OPEN_OUT_OF_RANGE : OPEN_MISSING);
 
 /** The points by event time, oldest first (a stable sort: equal times keep their order); the array itself when it already is. */
 function byTime(points: readonly SeriesInput[]): readonly SeriesInput[] {
@@ -49,6 +42,8 @@ export interface DetectionSnapshot {
   series: SeriesSnapshot[];
   agents: Array<[string, number]>;
   alerts: LifecycleSnapshot;
+  /** Devices' joint detectors (absent in older snapshots). */
+  devices?: DeviceSnapshot[];
 }
 
 /**
@@ -57,25 +52,30 @@ export interface DetectionSnapshot {
  * once and in order, its verdicts turned into alert transitions by the lifecycle. Also judges
  * silence: each agent's newest window end is its event-time clock; when it has moved a window on,
  * every series of that agent is asked (`tick`) whether it is overdue. And out-of-range readings
- * the agent filtered are alerted on from their count. Pure: the live processor, replay and the
- * benchmark all run exactly this.
+ * the agent filtered are alerted on from their count. With a device plan, each device's metrics
+ * of one time are also judged together (DeviceDetection). Pure: the live processor, replay and
+ * the benchmark all run exactly this.
  */
 export class Detection {
   private readonly series = new SeriesTable();
   private readonly agents = new AgentClocks();
+  /** Devices judged as a whole (bounded by maxSeries too); absent when `devices.detector` is `none`. */
+  private readonly devices: DeviceDetection | undefined;
   /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
   skippedOnRestore = 0;
   /** Open alerts of the last restore that no restored series watches, closed; sent with the next ingest. */
   private readonly closedOnRestore: AlertEvent[] = [];
 
   constructor(
-    private readonly plans: (metric: string) => DetectorPlan,
+    private readonly plans: DetectionPlans,
     private readonly lifecycle: AlertLifecycle,
     private readonly maxSeries: number,
     private readonly onEvicted: () => void = () => undefined,
     /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
-  ) {}
+  ) {
+    if (plans.device) this.devices = new DeviceDetection(plans.device, lifecycle, maxSeries, openThreshold(plans('').sensitivity));
+  }
 
   get size(): number {
     return this.series.size;
@@ -99,10 +99,10 @@ export class Detection {
   /**
    * Feeds one agent's points as `ingest` does, given what only the whole batch knows: `horizon`,
    * up to which silence is judged, and the window length of its newest point (for a resync after
-   * a restore; undefined when the batch had no points). A Detection holding some of the series
-   * (a worker's share) gets its part of every batch this way, with no points when none of the
-   * batch's series is its: its clocks then judge silence exactly as one Detection of every
-   * series would.
+   * a restore; undefined when the batch had no points). A Detection holding some of the devices
+   * (a worker's share: every series of each) gets its part of every batch this way, with no
+   * points when none of the batch's devices is its: its clocks then judge silence, and its
+   * devices their rows, exactly as one Detection of every series would.
    */
   ingestPart(agent: string, points: readonly SeriesInput[], horizon: number, newestLengthMs: number | undefined): AlertEvent[] {
     // Alerts the last restore closed go out with the first batch after it, as every transition does.
@@ -120,6 +120,7 @@ export class Detection {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock, alerts);
       if (p.ts <= s.lastTs) continue;
+      this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
       s.lastTs = p.ts;
       if (p.lengthMs > 0 && p.lengthMs !== s.lengthMs) {
         s.lengthMs = p.lengthMs;
@@ -134,26 +135,29 @@ export class Detection {
         this.observe(alerts, s, OPEN_OUT_OF_RANGE, OUT_OF_RANGE, verdict, p.ts);
       }
     }
+    this.devices?.flush(alerts);
     this.sweep(clock, horizon, alerts);
     return alerts;
   }
 
   snapshot(): DetectionSnapshot {
-    const [header, ...series] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...SeriesSnapshot[]];
-    return { ...header, series };
+    const [header, ...parts] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...(SeriesSnapshot | DeviceSnapshot)[]];
+    const devices = parts.filter(isDevicePart);
+    return { ...header, series: parts.filter((p): p is SeriesSnapshot => !isDevicePart(p)), ...(devices.length > 0 ? { devices } : {}) };
   }
 
   /**
    * The snapshot in parts, for streaming to disk: a header (agents' clocks, alerts), then one
-   * entry per series, each taken when it is read. Each entry is consistent on its own; entries
-   * read while batches are still processed may be from slightly different moments, which restore
-   * tolerates (a series only ever resumes from its own last point).
+   * entry per series and one per device, each taken when it is read. Each entry is consistent on
+   * its own; entries read while batches are still processed may be from slightly different
+   * moments, which restore tolerates (a series only ever resumes from its own last point).
    */
-  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot> {
+  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot | DeviceSnapshot> {
     yield { v: 1, agents: this.agents.swept(), alerts: this.lifecycle.snapshot() };
     for (const s of [...this.series.values()]) {
       yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
     }
+    if (this.devices) yield* this.devices.snapshotParts();
   }
 
   /**
@@ -169,17 +173,16 @@ export class Detection {
     const header = first.value as Omit<DetectionSnapshot, 'series'> | undefined;
     if (first.done === true || header?.v !== 1) return false;
     this.restoreAgents(header.agents, !replayFollows);
-    // One series at a time: its parsed state is garbage as soon as its detector is built.
-    for (let next = it.next(); next.done !== true; next = it.next()) this.restoreSeries(next.value as SeriesSnapshot);
+    // One part at a time: its parsed state is garbage as soon as its detector is built.
+    for (let next = it.next(); next.done !== true; next = it.next()) this.restorePart(next.value as SeriesSnapshot | DeviceSnapshot);
     this.restoreAlerts(header);
     return true;
   }
 
-  /** Restores state saved by `snapshot`; series whose metric now has another detector start afresh. */
+  /** Restores state saved by `snapshot` (as restoreParts); series whose metric now has another detector start afresh. */
   restore(snapshot: DetectionSnapshot): void {
-    this.restoreAgents(snapshot.agents, true);
-    for (const r of snapshot.series) this.restoreSeries(r);
-    this.restoreAlerts(snapshot);
+    const { series, devices = [], ...header } = snapshot;
+    this.restoreParts([header, ...series, ...devices]);
   }
 
   /** Open alerts closed by the last restore (they go out with the next ingest). */
@@ -205,6 +208,7 @@ export class Detection {
         s.open |= openBit(s, a.detector);
         continue;
       }
+      if (a.detector === MACHINE && this.devices?.watches(a.device, a.metric) === true) continue;
       const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
       if (closed) this.closedOnRestore.push(closed);
     }
@@ -215,8 +219,14 @@ export class Detection {
     this.agents.restore(agents, resync);
   }
 
-  /** A restore's second step, once per series part (oldest first); left out, and counted, when its detector changed or at maxSeries. */
-  restoreSeries(r: SeriesSnapshot): void {
+  /** A restore's second step, once per part (oldest first): a series' or a device's (left out when devices are not judged now). */
+  restorePart(part: SeriesSnapshot | DeviceSnapshot): void {
+    if (isDevicePart(part)) this.devices?.restore(part);
+    else this.restoreSeries(part);
+  }
+
+  /** A series' part; left out, and counted, when its detector changed or at maxSeries. */
+  private restoreSeries(r: SeriesSnapshot): void {
     const plan = this.plans(r.metric);
     if (plan.name !== r.detector) {
       this.skippedOnRestore++;
@@ -227,18 +237,18 @@ export class Detection {
       this.forgetOldest();
       this.skippedOnRestore++;
     }
-    const s = newSeries(r.device, r.metric, plan, plan.create(r.state), r.lastTs, r.lengthMs, r.agent);
+    const s = newSeries(r.device, r.metric, plan, plan.create(r.state, { windowMs: r.lengthMs }), r.lastTs, r.lengthMs, r.agent);
     this.series.add(s);
     this.agents.join(this.agents.of(r.agent), s);
   }
 
   /**
    * Hands a verdict to the lifecycle, and notes whether the alert of (series, `bit`'s detector)
-   * is now open. A quiet verdict on a series without that alert open changes nothing there, so
-   * it is not handed over.
+   * is now open. A verdict that cannot open an alert (the lifecycle opens on the score) on a
+   * series without that alert open changes nothing there, so it is not handed over.
    */
   private observe(alerts: AlertEvent[], s: Series, bit: number, detector: string, verdict: Verdict, ts: number): void {
-    if ((s.open & bit) === 0 && (verdict.level ?? verdict.score) < s.threshold) return;
+    if ((s.open & bit) === 0 && verdict.score < s.threshold) return;
     const alert = this.lifecycle.observe(s.device, s.metric, detector, verdict, ts, s.threshold);
     if (alert === undefined) return;
     if (alert.state === 'opened') s.open |= bit;
@@ -276,7 +286,7 @@ export class Detection {
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = newSeries(p.device, p.metric, plan, plan.create(), -Infinity, p.lengthMs, agent);
+      s = newSeries(p.device, p.metric, plan, plan.create(undefined, { windowMs: p.lengthMs }), -Infinity, p.lengthMs, agent);
       this.series.add(s);
       this.agents.join(clock, s);
     }
@@ -309,6 +319,5 @@ export class Detection {
   }
 }
 
-function newSeries(device: string, metric: string, plan: DetectorPlan, detector: Series['detector'], lastTs: number, lengthMs: number, agent: string): Series {
-  return { key: seriesKey(device, metric), device, metric, plan, detector, threshold: openThreshold(plan.sensitivity), lastTs, lengthMs, agent, open: 0, older: undefined, newer: undefined };
-}
+/** A device's snapshot entry (`machine` names it) rather than a series'. */
+const isDevicePart = (p: SeriesSnapshot | DeviceSnapshot): p is DeviceSnapshot => 'machine' in p;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
+import { authorizationFromCookie } from './dashboard/session.js';
 import { HttpAccess, type HttpCredentials } from './http-access.js';
 import { ForeignAgentError, type Intake } from './ingest/intake.js';
 import { UploadSlots } from './upload-slots.js';
@@ -14,10 +15,14 @@ export interface CloudHttpOptions extends HttpCredentials {
   readonly maxConnections: number;
   readonly requestTimeoutMs: number;
   readonly intake: Intake;
-  readonly metrics: () => string;
+  readonly metrics: () => string | Promise<string>;
   readonly health: () => { ok: boolean } & Record<string, unknown>;
-  /** Extra read-only routes (GET path → JSON body). */
-  readonly routes?: Readonly<Record<string, () => unknown>>;
+  /** Extra read-only routes (GET path → JSON body, given the query string), under the read token. */
+  readonly routes?: Readonly<Record<string, (query: URLSearchParams) => unknown>>;
+  /** Long-lived GET responses (server-sent events) by path, under the read token like `routes`. */
+  readonly streams?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
+  /** Public pages (the dashboard's files and its sign-in); true when it answered the request. */
+  readonly pages?: (req: IncomingMessage, res: ServerResponse, path: string, mayRead: (authorization: string | undefined) => boolean) => boolean | Promise<boolean>;
   readonly onAckSent: () => void;
   /** A batch upload answered 413, 429 or 503 before it reached the intake, and why (counted and reported). */
   readonly onRefused: (status: 413 | 429 | 503, reason: string) => void;
@@ -47,7 +52,8 @@ interface State {
   readonly access: HttpAccess;
   readonly slots: UploadSlots;
   /** GET path → JSON body; a Map, since the path is the client's. */
-  readonly routes: ReadonlyMap<string, () => unknown>;
+  readonly routes: ReadonlyMap<string, (query: URLSearchParams) => unknown>;
+  readonly streams: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /**
@@ -57,7 +63,7 @@ interface State {
  * needs a token, and /metrics and /api/* the read token; /health is always open.
  */
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
-  const state: State = { access: new HttpAccess(o), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})) };
+  const state: State = { access: new HttpAccess(o), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})), streams: new Map(Object.entries(o.streams ?? {})) };
   const server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) }, (req, res) => {
     void handle(o, req, res, state).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
@@ -78,17 +84,21 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
     const h = o.health();
     return json(res, h.ok ? 200 : 503, h);
   }
+  if (o.pages && (await o.pages(req, res, path, (authorization) => state.access.mayRead(authorization)))) return;
+  const stream = req.method === 'GET' ? state.streams.get(path) : undefined;
   const route = req.method !== 'GET' ? undefined : path === '/metrics' ? o.metrics : state.routes.get(path);
-  if (route === undefined) return json(res, 404, { error: 'not found' });
-  if (!state.access.mayRead(req.headers.authorization)) {
+  if (route === undefined && stream === undefined) return json(res, 404, { error: 'not found' });
+  // A browser cannot set a header on an EventSource: the dashboard's sign-in keeps the token in a cookie.
+  if (!state.access.mayRead(req.headers.authorization ?? authorizationFromCookie(req.headers.cookie))) {
     o.onReadRefused(path);
     return json(res, 401, { error: 'missing or wrong bearer token (http.readToken)' }, { 'www-authenticate': 'Bearer' });
   }
+  if (stream) return stream(req, res);
   if (path === '/metrics') {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(o.metrics());
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(await o.metrics());
     return;
   }
-  json(res, 200, route());
+  json(res, 200, await route!(new URLSearchParams((req.url ?? '').split('?')[1] ?? '')));
 }
 
 /** POST /api/v1/batches: who posts, a slot to read the body in, the intake, and the ack as the answer. */

@@ -28,4 +28,4 @@ export * from './nab/score.js';
 export * from './nab/corpus.js';
 export * from './nab/run.js';
 export { replay, type ReplayResult } from './replay/replay.js';
-export { fromCsv, fromInflux, type InfluxSelection, type ReplayInput } from './replay/sources.js';
+export { csvPoints, csvSeriesNames, fromCsvFiles, fromInflux, type InfluxSelection, type ReplayInput } from './replay/sources.js';

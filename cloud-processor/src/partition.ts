@@ -7,15 +7,15 @@ import { LocalDetection, type DetectionRunner } from './detection-runner.js';
 import { Detection } from './detection.js';
 import { PointEncoder } from './influx/points.js';
 import type { Outputs } from './outputs.js';
-import { BatchProcessor } from './processor.js';
+import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
 import { DetectionPool } from './shards/pool.js';
 import { ShardedDetection } from './shards/sharded-detection.js';
 
 /**
  * The state one stream of batches is judged with, and the processor that runs it: dedupe per
- * agent, detection per series with its alert lifecycle. The single processor has one; a cluster
- * member has one per partition it owns, snapshotted and restored through these classes' own
- * snapshot/restore.
+ * agent, detection per series (and device) with its alert lifecycle. The single processor has
+ * one; a cluster member has one per partition it owns, snapshotted and restored through these
+ * classes' own snapshot/restore.
  */
 export interface PartitionState {
   readonly dedupe: Dedupe;
@@ -32,9 +32,17 @@ export interface PartitionBounds {
 
 /**
  * Fresh state for one partition; its alert transitions go to `onAlert` once their batch is
- * durable. With a `pool`, its series are spread over the pool's worker threads.
+ * durable. With a `pool`, its series are spread over the pool's worker threads. `observers` see
+ * each batch once it is durable (the dashboard's fleet view, the latency histograms).
  */
-export function createPartition(config: ProcessorConfig, outputs: Outputs, bounds: PartitionBounds, onAlert: (alert: AlertEvent) => void, pool?: DetectionPool): PartitionState {
+export function createPartition(
+  config: ProcessorConfig,
+  outputs: Outputs,
+  bounds: PartitionBounds,
+  onAlert: (alert: AlertEvent) => void,
+  pool?: DetectionPool,
+  observers: Pick<BatchProcessorOptions, 'onWritten' | 'latency'> = {},
+): PartitionState {
   const onDropped = (device: string, metric: string, detector: string): void => outputs.alertDropped(device, metric, detector);
   const onEvicted = (): void => outputs.seriesEvicted(bounds.maxSeries, bounds.maxSeriesKey);
   const dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
@@ -58,6 +66,7 @@ export function createPartition(config: ProcessorConfig, outputs: Outputs, bound
     problems: outputs.problems,
     onAlert,
     onTrackedApart: (what) => outputs.trackedApart(what),
+    ...observers,
   });
   return { dedupe, detection, processor };
 }

@@ -5,6 +5,7 @@ import {
   type AlertEvent,
   type BatchEnvelope,
   type Counters,
+  type LatencyObserver,
   type ProblemReport,
 } from '@tributary/firmware-schemas';
 import type { CloudCounter } from './counters.js';
@@ -45,6 +46,22 @@ export interface BatchProcessorOptions {
    * someone posting as the agent. Logged as an error.
    */
   readonly onTrackedApart: (what: string) => void;
+  /** Called with every batch once it is durable, before its alerts (the dashboard's fleet view). */
+  readonly onWritten?: (batch: BatchEnvelope) => void;
+  /** Latency as users see it, measured on the processor's wall clock (`now`, Date.now by default). */
+  readonly latency?: ProcessorLatency;
+  readonly now?: () => number;
+}
+
+/**
+ * Seconds from event time to what a user sees. Event time is the agent's clock: a window ending
+ * "in the future" (an agent clock ahead of ours) counts as 0.
+ */
+export interface ProcessorLatency {
+  /** Per first emission of a window: from its end to the moment its batch is durable. */
+  readonly windowDurable: LatencyObserver;
+  /** Per alert opened: from the end of the window that opened it to the alert going out. */
+  readonly alertOpened: LatencyObserver;
 }
 
 /**
@@ -165,7 +182,15 @@ export class BatchProcessor {
       counters.inc('batches_written');
       counters.inc('windows_written', batch.windows.length);
       counters.inc('points_written', lines.length + raised.lines - report.deadLettered - report.dropped - anomalyReport.deadLettered - anomalyReport.dropped);
-      for (const alert of raised.alerts) this.o.onAlert(alert);
+      // The batch is durable now: its windows, its anomaly points, and every batch before it.
+      const now = (this.o.now ?? Date.now)();
+      const latency = this.o.latency;
+      if (latency) for (const w of batch.windows) if (w.rev === 0) latency.windowDurable.observe(Math.max(0, now - w.end) / 1000);
+      this.o.onWritten?.(batch);
+      for (const alert of raised.alerts) {
+        if (latency && alert.state === 'opened') latency.alertOpened.observe(Math.max(0, now - alert.at) / 1000);
+        this.o.onAlert(alert);
+      }
       return { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'ok' };
     })().catch((err: unknown) => {
       // Stopping leaves the batch unacked on purpose; anything else is a bug, and must be heard.

@@ -1,5 +1,10 @@
+import { openThreshold } from './alerts/lifecycle.js';
 import type { Detector } from './detect/detector.js';
 import type { DetectorPlan } from './detect/registry.js';
+
+/** Alert detector names besides the plan's own (`ensemble`, …). */
+export const MISSING_DATA = 'missing-data';
+export const OUT_OF_RANGE = 'out-of-range';
 
 /** Bits of `Series.open`: which of a series' detectors has an alert open. */
 export const OPEN_PLAN = 1;
@@ -27,6 +32,16 @@ export interface Series {
 }
 
 export const seriesKey = (device: string, metric: string): string => `${device}\u0000${metric}`;
+
+export function newSeries(device: string, metric: string, plan: DetectorPlan, detector: Detector, lastTs: number, lengthMs: number, agent: string): Series {
+  return { key: seriesKey(device, metric), device, metric, plan, detector, threshold: openThreshold(plan.sensitivity), lastTs, lengthMs, agent, open: 0, older: undefined, newer: undefined };
+}
+
+/** Every detector a series' alerts can come from: its own, and the out-of-range and silence judgements. */
+export const detectorsOf = (s: Series): string[] => [s.plan.name, OUT_OF_RANGE, MISSING_DATA];
+
+/** The Series.open bit of one of a series' detectors (see detectorsOf). */
+export const openBit = (s: Series, detector: string): number => (detector === s.plan.name ? OPEN_PLAN : detector === OUT_OF_RANGE ? OPEN_OUT_OF_RANGE : OPEN_MISSING);
 
 /**
  * The series with detector state, by key, in recency order: a map for lookups and a doubly linked

@@ -6,6 +6,7 @@ import {
   encodeBatch,
   WindowResultSchema,
   ProblemReport,
+  ProcessMetrics,
   systemClock,
   type AgentConfig,
   type Clock,
@@ -13,6 +14,7 @@ import {
   type WindowResult,
 } from '@tributary/firmware-schemas';
 import { Batcher } from './core/batcher.js';
+import { agentHealthReasons } from './health.js';
 import { FilterChains } from './core/filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine } from './core/window-engine.js';
@@ -61,6 +63,9 @@ export class EdgeAgent {
   readonly pipeline: IngestPipeline;
   readonly uplink: Delivery;
   readonly sources: Source[];
+  /** /metrics: the counters and gauges (labelled with the agent id) and the sealed → acked latency. */
+  readonly prometheus: ProcessMetrics;
+  private readonly queue: BatchQueue;
   private readonly batcher: Batcher;
   private readonly problems = new ProblemReport();
   private readonly clock: Clock;
@@ -94,10 +99,13 @@ export class EdgeAgent {
     this.batcher = new Batcher(config.batch.maxWindows, config.batch.maxDelayMs, (windows) => this.seal(windows));
     const stateDir = options.stateDir ?? config.stateDir;
     const queue = this.openQueue(stateDir);
+    this.queue = queue;
+    this.prometheus = new ProcessMetrics('tributary_agent', { agent: config.agentId });
+    const ackLatency = this.prometheus.latency('batch_sealed_to_acked', "from a batch's append to the spool to the cloud's ack (ok or duplicate), batches of this run");
     const uplinkLog = this.log.child({ unit: 'uplink' });
     const transport: UplinkTransport =
       config.uplink.type === 'mqtt' ? new MqttUplinkTransport(config.uplink, config.agentId, this.clock, uplinkLog) : new HttpUplinkTransport(config.uplink, config.agentId, uplinkLog);
-    this.uplink = new Delivery(queue, transport, config.uplink, this.counters, this.problems, this.clock, uplinkLog);
+    this.uplink = new Delivery(queue, transport, config.uplink, this.counters, this.problems, this.clock, uplinkLog, ackLatency);
     this.sources = config.sources.map((s, i) =>
       createSource(s, {
         pipeline: this.pipeline,
@@ -120,6 +128,17 @@ export class EdgeAgent {
     this.counters.gauge('spool_bytes', () => queue.bytes);
     this.counters.gauge('process_resident_memory_bytes', () => process.memoryUsage.rss());
     this.counters.gauge('inflight_batches', () => this.uplink.inFlight);
+    this.prometheus.expose(this.counters);
+  }
+
+  /** For /health: ok, or each reason it is not (see agentHealthReasons), and the figures behind them. */
+  health(): { ok: boolean; reasons: string[]; uplinkConnected: boolean; spooledBatches: number; activeSeries: number } {
+    const { uplink, spool } = this.options.config;
+    const now = this.clock.now();
+    const waiting = this.uplink.waiting(now);
+    const spoolFill = spool.type === 'memory' ? this.queue.size / spool.maxBatches : this.queue.bytes / spool.maxSpoolBytes;
+    const reasons = agentHealthReasons({ uplinkDownSinceMs: waiting.downSinceMs, oldestUnackedMs: waiting.oldestUnackedMs, ackTimeoutMs: uplink.ackTimeoutMs, spoolFill, spoolOnFull: spool.onFull }, now);
+    return { ok: reasons.length === 0, reasons, uplinkConnected: this.uplink.isConnected, spooledBatches: this.uplink.queued, activeSeries: this.windows.activeSeries };
   }
 
   async start(): Promise<void> {

@@ -59,8 +59,8 @@ const http = config.http
   ? await serveStatus(
       config.http.host,
       config.http.port,
-      () => agent.counters.toPrometheus('tributary_agent', { agent: config.agentId }),
-      () => ({ ok: true, uplinkConnected: agent.uplink.isConnected, spooledBatches: agent.uplink.queued, activeSeries: agent.windows.activeSeries }),
+      () => agent.prometheus.text(),
+      () => agent.health(),
     )
   : undefined;
 if (http) log.info({ port: http.port }, 'status server listening');

@@ -1,4 +1,5 @@
 export { EdgeAgent, type AgentOptions } from './agent.js';
+export { serveStatus } from './http.js';
 export { WindowEngine, type AddOutcome, type WindowEngineOptions, type WindowSink } from './core/window-engine.js';
 export { addReading, emptyAggregate, mergeInto, variance, type Aggregate } from './core/aggregate.js';
 export { QuantileSketch } from './core/sketch.js';

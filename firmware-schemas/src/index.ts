@@ -17,6 +17,7 @@ export * from './config/fleet.js';
 export * from './config/parse.js';
 export { contracts, jsonSchemaOf } from './json-schema.js';
 export * from './runtime/counters.js';
+export * from './runtime/metrics.js';
 export * from './runtime/backoff.js';
 export * from './runtime/problem-report.js';
 export * from './runtime/logger.js';

@@ -58,3 +58,15 @@ test('lifecycle: a snapshot restores open alerts and cooldowns', () => {
   assert.equal(b.observe('d', 'm2', 'e', v(0.9), 5 * W), undefined, 'still cooling down');
   assert.equal(b.observe('d', 'm', 'e', v(0), 4 * W), undefined);
 });
+
+test('an alert opens on the score (the decision NAB scores), not on a level the detector did not report, and is held by the level', () => {
+  const lc = new AlertLifecycle(options);
+  // A repeat of one event the detector de-duplicated: score 0, level high. No alert.
+  assert.equal(lc.observe('d', 'm', 'ensemble', { score: 0, level: 0.7, value: 1, reason: 'repeat' }, 0, 0.5), undefined);
+  const opened = lc.observe('d', 'm', 'ensemble', { score: 0.6, level: 0.6, value: 1, reason: 'news' }, W, 0.5);
+  assert.equal(opened?.state, 'opened');
+  // Persisting (level above the hold, nothing new to report): held through three windows, then resolved.
+  for (let i = 2; i < 5; i++) assert.equal(lc.observe('d', 'm', 'ensemble', { score: 0, level: 0.45, value: 1, reason: 'still away' }, i * W, 0.5), undefined);
+  const states = [5, 6, 7].map((i) => lc.observe('d', 'm', 'ensemble', { score: 0, level: 0, value: 1, reason: 'back' }, i * W, 0.5)?.state);
+  assert.deepEqual(states, [undefined, undefined, 'resolved']);
+});

@@ -52,9 +52,10 @@ export interface LifecycleSnapshot {
 }
 
 /**
- * Turns verdicts per (series, detector) into alert transitions: opened once when a point's level
- * (the score before the detector's own de-duplication) reaches the open threshold; updated when
- * the anomaly grows clearly worse (a higher severity or peak); held while the level stays above
+ * Turns verdicts per (series, detector) into alert transitions: opened once when a point's score
+ * reaches the open threshold (the same decision NAB scores); updated when the anomaly grows
+ * clearly worse (a higher severity or peak of its level, the score before the detector's own
+ * de-duplication); held while the level stays above
  * half the opening surprise; resolved after `resolveAfterWindows` points below that in a row, and
  * not before `minOpenMs`; then a cooldown. Pure; state is one entry per open alert or cooldown.
  */
@@ -85,7 +86,9 @@ export class AlertLifecycle {
     const level = verdict.level ?? verdict.score;
     const current = this.open.get(key);
     if (current === undefined) {
-      if (level < threshold) return undefined;
+      // Opened by the score, the decision a benchmark scores (after the detector's own
+      // de-duplication of one event's repeated reports); held by the level, which sees it persist.
+      if (verdict.score < threshold) return undefined;
       const until = this.cooldownUntil.get(key);
       if (until !== undefined) {
         if (ts < until) return undefined;

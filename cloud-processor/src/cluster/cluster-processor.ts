@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { Counters, redactUrl, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProcessMetrics, redactUrl, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
@@ -172,13 +172,21 @@ export class ClusterProcessor {
   }
 
   /** Prometheus text: the processor's counters, the cluster's, and lag per owned partition. */
-  metrics(): string {
-    const lines = [this.counters.toPrometheus('tributary_cloud'), this.clusterCounters.toPrometheus('tributary_cloud_cluster')];
-    lines.push('# TYPE tributary_cloud_cluster_members gauge', `tributary_cloud_cluster_members ${this.node?.members.length ?? 0}`);
-    lines.push('# TYPE tributary_cloud_cluster_partitions_owned gauge', `tributary_cloud_cluster_partitions_owned ${this.owned().length}`);
-    lines.push('# TYPE tributary_cloud_cluster_partition_lag_batches gauge');
-    for (const [n, w] of this.owned()) lines.push(`tributary_cloud_cluster_partition_lag_batches{partition="${n}"} ${w.lag}`);
-    return `${lines.join('\n')}\n`;
+  metrics(): Promise<string> {
+    this.prometheus ??= this.exposeMetrics();
+    return this.prometheus.text();
+  }
+
+  private prometheus: ProcessMetrics | undefined;
+
+  /** The registry of /metrics, built at the first scrape (every counter and gauge is known by then). */
+  private exposeMetrics(): ProcessMetrics {
+    this.clusterCounters.gauge('members', () => this.node?.members.length ?? 0);
+    this.clusterCounters.gauge('partitions_owned', () => this.owned().length);
+    const m = new ProcessMetrics('tributary_cloud').expose(this.counters);
+    const cluster = new ProcessMetrics('tributary_cloud_cluster', {}, m.registry).expose(this.clusterCounters);
+    cluster.family('gauge', 'partition_lag_batches', 'batches in the stream of an owned partition not yet processed', 'partition', () => this.owned().map(([n, w]) => [String(n), w.lag] as const));
+    return m;
   }
 
   private owned(): Array<[number, PartitionWorker]> {

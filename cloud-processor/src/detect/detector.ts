@@ -43,6 +43,16 @@ export interface Verdict {
    * de-duplication and must see that an anomaly persists; scoring (NAB) follows `score`.
    */
   readonly level?: number;
+  /**
+   * The surprise of the state the series is in, not of this point's news: how far it still is
+   * from the level it left when it last alarmed (a fault that persists). Holds an alert open.
+   */
+  readonly hold?: number;
+  /**
+   * The point is the series' normal life by this detector's knowledge (a switch between levels it
+   * has switched between before): other detectors' surprise at its level or shape is explained.
+   */
+  readonly known?: boolean;
 }
 
 /**
@@ -63,8 +73,27 @@ export interface Detector {
   tick?(now: number): Verdict;
 }
 
-/** How the registry builds a detector: from its config and, optionally, a snapshot to resume. */
-export type DetectorFactory<C> = (config: C, snapshot?: unknown) => Detector;
+/** What the processor knows of a series when it builds its detector. */
+export interface DetectorContext {
+  /** The series' window length (ms): a window's end minus its start; 0 for raw rows. */
+  readonly windowMs: number;
+}
+
+/** How the registry builds a detector: from its config, optionally a snapshot to resume, and the series' context. */
+export type DetectorFactory<C> = (config: C, snapshot?: unknown, context?: DetectorContext) => Detector;
+
+/** The window length horizons are converted with when a series' own is unknown (the 5-minute windows the defaults were first set for). */
+export const DEFAULT_WINDOW_MS = 300_000;
+
+/**
+ * A horizon given as a duration, in windows of `windowMs` (DEFAULT_WINDOW_MS when 0): so "two
+ * days" is two days whatever the window length. At least `min` (what the statistic needs) and at
+ * most `max` (the bound on the state).
+ */
+export function windowsIn(durationMs: number, windowMs: number, min: number, max = Infinity): number {
+  const w = windowMs > 0 ? windowMs : DEFAULT_WINDOW_MS;
+  return Math.min(max, Math.max(min, Math.round(durationMs / w)));
+}
 
 /**
  * Maps a surprise (−log10 p) to a score: 0.5 exactly at `alarmSurprise`, monotone, below 1.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const DriftConfig = z.object({
@@ -9,10 +9,13 @@ export const DriftConfig = z.object({
   bins: z.number().int().min(1).max(288).default(96),
   /** Weight of a new day in a bin's expected change, once the bin has seen 1/dayWeight days (plain mean before). */
   dayWeight: z.number().gt(0).max(1).default(0.3),
-  /** Recent changes (three days of 5-minute windows) from which the usual wander is measured: a day holds only 24 independent hours, too few to trust. */
-  historyWindows: z.number().int().min(48).max(2_000).default(864),
-  /** Windows a series must have before it is judged (two days: one day's slope by hour is mostly that day's weather). */
-  warmupWindows: z.number().int().min(24).default(576),
+  /**
+   * How far back the changes reach from which the usual wander is measured (three days: a day holds
+   * only 24 independent hours, too few to trust; 48 to 5,000 windows of the series' own length).
+   */
+  historyMs: z.number().int().positive().default(259_200_000),
+  /** History a series must have before it is judged (two days: one day's slope by hour is mostly that day's weather). */
+  warmupMs: z.number().int().min(0).default(172_800_000),
   /** Steady change per window, in units of the usual wander, that the sum lets pass (CUSUM slack). */
   slack: z.number().min(0).default(0.75),
   /** Accumulated steady change, in the same units, that makes a drift (CUSUM threshold). */
@@ -30,10 +33,12 @@ export const DriftConfig = z.object({
 });
 export type DriftConfig = z.output<typeof DriftConfig>;
 
-/** Windows summed to measure how the wander adds up over time (its long-run scale). */
-const SPAN = 12;
-/** Scales are re-measured every this many points (4 hours of 5-minute windows: they move slowly, and measuring sorts the history). */
-const RESCALE_EVERY = 48;
+/** The time over which changes are summed to measure how the wander adds up (its long-run scale). */
+const SPAN_MS = 3_600_000;
+/** Scales are re-measured this often (they move slowly, and measuring sorts the history). */
+const RESCALE_MS = 4 * 3_600_000;
+/** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
+const MAX_HISTORY = 5_000;
 
 interface State {
   lastMean: number | null;
@@ -78,7 +83,7 @@ class Drift implements Detector {
   /** Cycles each bin has joined; and the bin being filled now. */
   private readonly seen: number[];
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
-  /** The last `historyWindows` changes less what was expected of them when they came (a ring; float32, as a fleet has many series). */
+  /** The last `history` changes less what was expected of them when they came (a ring; float32, as a fleet has many series). */
   private readonly excesses: Float32Array;
   private size: number;
   /** Where the next change goes once the ring is full (its oldest). */
@@ -92,9 +97,19 @@ class Drift implements Detector {
   private runFrom: number | null;
   private runMean: number;
   private n: number;
+  /** The horizons in windows of this series' length (see DriftConfig and SPAN_MS, RESCALE_MS). */
+  private readonly history: number;
+  private readonly warmup: number;
+  private readonly span: number;
+  private readonly rescaleEvery: number;
 
-  constructor(private readonly config: DriftConfig, snapshot?: unknown) {
+  constructor(private readonly config: DriftConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
+    const w = context?.windowMs ?? 0;
+    this.history = windowsIn(config.historyMs, w, 48, MAX_HISTORY);
+    this.warmup = windowsIn(config.warmupMs, w, 24);
+    this.span = windowsIn(SPAN_MS, w, 2, this.history >> 1);
+    this.rescaleEvery = windowsIn(RESCALE_MS, w, 1);
     this.lastMean = s?.lastMean ?? null;
     this.lastTs = s?.lastTs ?? null;
     this.intervals = new SortedWindow(16, s?.intervals);
@@ -103,11 +118,11 @@ class Drift implements Detector {
     this.expected = profile?.expected ?? new Array<number>(config.bins).fill(0);
     this.seen = profile?.seen ?? new Array<number>(config.bins).fill(0);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    this.excesses = new Float32Array(config.historyWindows);
-    const saved = s ? decodeFloats(s.excesses).slice(-config.historyWindows) : new Float32Array(0);
+    this.excesses = new Float32Array(this.history);
+    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : new Float32Array(0);
     this.excesses.set(saved);
     this.size = saved.length;
-    this.head = this.size % config.historyWindows;
+    this.head = this.size % this.history;
     this.scale = s?.scale ?? 0;
     this.wander = s?.wander ?? 0;
     this.up = s?.up ?? 0;
@@ -135,7 +150,7 @@ class Drift implements Detector {
     const change = p.value - previous;
     const bin = this.binOf(p.ts);
     const excess = change - this.expected[bin]!;
-    const judged = this.n > this.config.warmupWindows && this.seen[bin]! > 0 && this.scale > 0 && this.wander > 0;
+    const judged = this.n > this.warmup && this.seen[bin]! > 0 && this.scale > 0 && this.wander > 0;
     const step = this.scale > 0 && Math.abs(excess) > this.config.stepRatio * this.scale;
     let ratio = 0;
     if (judged) {
@@ -193,7 +208,7 @@ class Drift implements Detector {
 
   /** The ring's values, oldest first. */
   private ordered(): Float32Array {
-    if (this.size < this.config.historyWindows) return this.excesses.slice(0, this.size);
+    if (this.size < this.history) return this.excesses.slice(0, this.size);
     const out = new Float32Array(this.size);
     out.set(this.excesses.subarray(this.head));
     out.set(this.excesses.subarray(0, this.head), this.size - this.head);
@@ -219,14 +234,14 @@ class Drift implements Detector {
     t.sum += change;
     t.count++;
     this.excesses[this.head] = excess;
-    this.head = (this.head + 1) % this.config.historyWindows;
-    if (this.size < this.config.historyWindows) this.size++;
-    if (this.n % RESCALE_EVERY === 0 && this.size >= 2 * SPAN) this.rescale();
+    this.head = (this.head + 1) % this.history;
+    if (this.size < this.history) this.size++;
+    if (this.n % this.rescaleEvery === 0 && this.size >= 2 * this.span) this.rescale();
   }
 
   /**
    * The spread of one change beyond what was expected of it (to tell a step), and the long-run
-   * wander: the spread of the sum of SPAN such changes over √SPAN. A random walk (the weather)
+   * wander: the spread of the sum of an hour's (SPAN_MS) such changes over its root. A random walk (the weather)
    * adds up, so its wander is about its change's spread; a level with noise on it does not (each
    * change undoes the last), so there it is floored at the noise of one window's mean.
    */
@@ -236,6 +251,7 @@ class Drift implements Detector {
     this.scale = robustSigma(excess);
     if (!(this.scale > 0)) return;
     const limit = this.config.stepRatio * this.scale;
+    const SPAN = this.span;
     const sums = new Float64Array(h - SPAN + 1);
     let sum = 0;
     for (let i = 0; i < h; i++) {
@@ -261,4 +277,4 @@ function robustSigma(xs: Float64Array): number {
 
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
 
-export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot) => new Drift(config, snapshot);
+export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot, context) => new Drift(config, snapshot, context);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
@@ -8,6 +8,8 @@ import { createNovelty, NoveltyConfig } from './novelty.js';
 import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
 import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
 import { createSeasonal, SeasonalConfig } from './seasonal.js';
+import { RawWindows, type RawWindowsState } from './raw-windows.js';
+import { createShift, ShiftConfig } from './shift.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
 import { CalibrationConfig } from './tail-calibrator.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
@@ -25,43 +27,77 @@ const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.peri
 const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 
 /**
- * Calibration keys without their defaults: only the keys a config gives may override a member's
- * own (`partial()` would fill the missing ones with the defaults and undo, say, volatility's
- * steeper tail).
+ * Calibration keys applied over every member's own. Only the keys a config gives, and the warm-up,
+ * override a member's (`partial()` would fill the rest with the defaults and undo, say, volatility's
+ * steeper tail). The warm-up is short by default: a sensor's 5-minute windows make only 288 points
+ * a day, so 24 points (2 hours of them) before a member speaks.
  */
 const CalibrationOverride = z.object({
-  warmupPoints: CalibrationConfig.shape.warmupPoints.unwrap().optional(),
+  warmupPoints: CalibrationConfig.shape.warmupPoints.unwrap().default(24),
   halfLifePoints: CalibrationConfig.shape.halfLifePoints.unwrap().optional(),
   tailIndex: CalibrationConfig.shape.tailIndex.unwrap().optional(),
-  rampPoints: CalibrationConfig.shape.rampPoints.unwrap().optional(),
+  rampPoints: CalibrationConfig.shape.rampPoints.unwrap().default(24),
   alarmSurprise: CalibrationConfig.shape.alarmSurprise.unwrap().optional(),
 });
 
+/**
+ * The novelty member remembers 128 shapes (10 hours of 5-minute windows) instead of the standalone
+ * detector's 512: it keeps a series' state small for fleets of many thousands of series.
+ */
+const EnsembleNoveltyConfig = NoveltyConfig.extend({ memorySize: NoveltyConfig.shape.memorySize.default(128) });
+/** The level member judges a window's mean; its readings' excursions are the window rules' (one test, not two). */
+const EnsembleLevelConfig = RobustZScoreConfig.extend({ excursions: RobustZScoreConfig.shape.excursions.default('off') });
+
+/**
+ * The ensemble's defaults are the processor's (an empty `detection` config): every benchmark
+ * scores what users run.
+ */
 export const EnsembleConfig = z.object({
-  /** Surprise at which the ensemble's score is 0.5 (an alarm at the configured sensitivity). */
-  alarmSurprise: z.number().positive().default(4),
-  /** Surprise from which a point opens a refractory period. */
-  refractorySurprise: z.number().positive().default(2.5),
-  /** Points after such a point during which the same event is not reported again… */
-  refractoryPoints: z.number().int().min(0).default(100),
+  /**
+   * Surprise at which the ensemble's score is 0.5: an alarm, and an alert at sensitivity 1. One in
+   * about 300 of a series' points for one member; the most surprised of about ten members (each
+   * calibrated on its own, each conservative on light tails) reaches it far less often. Fitted
+   * where NAB's best threshold lies when each category is held out (see the README's figures).
+   */
+  alarmSurprise: z.number().positive().default(2.5),
+  /**
+   * Raw rows that come faster than every half of this are gathered into windows of this length
+   * (aligned as the agent aligns its own) and judged once a window; the shift member still sees
+   * every row. 60 s is the agent's default window.
+   */
+  rawWindowMs: z.number().int().min(0).default(60_000),
+  /**
+   * Event time after an alarm, and after the last point since at half the alarm or more or still
+   * away from the level it left (the event goes on while it does), during which it is not
+   * reported again… (2 hours: 24 of the 5-minute windows NAB was fitted on)…
+   */
+  refractoryMs: z.number().int().min(0).default(7_200_000),
+  /** …and at least this many points (a series of a point an hour spans a day: NAB's events span points, whatever their spacing)… */
+  refractoryPoints: z.number().int().min(0).default(24),
   /** …unless it becomes this much more surprising (log10 units: 1 = ten times rarer). */
   refractoryMargin: z.number().min(0).default(1),
   /**
    * Calibration keys applied to every member over its own (for example a shorter warm-up for
    * sensor windows, where a day is only 288 points).
    */
-  calibration: CalibrationOverride.default({}),
+  calibration: CalibrationOverride.prefault({}),
   /** Multiplies each member's surprise; merged over DEFAULT_WEIGHTS. */
   weights: z.record(z.string(), z.number().min(0)).default({}),
-  level: member(RobustZScoreConfig),
+  level: member(EnsembleLevelConfig),
   ewma: member(EwmaConfig),
+  /** A level that moves and stays (averaged over time: fast and coarsely quantised sensors), held while it stays away. */
+  shift: member(ShiftConfig),
   daily: member(DailyConfig),
   weekly: member(WeeklyConfig),
-  novelty: member(NoveltyConfig),
+  novelty: member(EnsembleNoveltyConfig),
   rate: member(RateOfChangeConfig),
   flatline: member(FlatlineConfig),
   missing: member(EnsembleMissingConfig),
-  volatility: member(VolatilityConfig),
+  /**
+   * Off by default: the window rules judge a window's spread against the noise of the level it is
+   * at, which a machine switching on and off needs.
+   */
+  volatility: member(VolatilityConfig, 'off'),
   /** Plain rules for window aggregates (spikes, steps, bursts, stuck, dropouts); silent on raw rows. */
   shape: member(WindowRulesConfig),
   /** Slow steady drift of a window mean beyond the series' usual wander; silent on raw rows. */
@@ -74,13 +110,14 @@ export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 
 /** The members, in the order their verdicts are read (the first of equal surprises names the reason). */
 const MEMBERS = {
-  shape: (c: WindowRulesConfig, s?: unknown) => createWindowRules(c, s),
-  drift: (c: DriftConfig, s?: unknown) => createDrift(c, s),
+  shape: (c: WindowRulesConfig, s?: unknown, context?: DetectorContext) => createWindowRules(c, s, context),
+  drift: (c: DriftConfig, s?: unknown, context?: DetectorContext) => createDrift(c, s, context),
   limits: (c: StaticThresholdConfig, s?: unknown) => createStaticThreshold(c, s),
   flatline: (c: FlatlineConfig, s?: unknown) => createFlatline(c, s),
   missing: (c: MissingConfig, s?: unknown) => createMissing(c, s),
   level: (c: RobustZScoreConfig, s?: unknown) => createRobustZScore(c, s),
   ewma: (c: EwmaConfig, s?: unknown) => createEwma(c, s),
+  shift: (c: ShiftConfig, s?: unknown) => createShift(c, s),
   rate: (c: RateOfChangeConfig, s?: unknown) => createRateOfChange(c, s),
   volatility: (c: VolatilityConfig, s?: unknown) => createVolatility(c, s),
   daily: (c: SeasonalConfig, s?: unknown) => createSeasonal(c, s),
@@ -88,6 +125,16 @@ const MEMBERS = {
   novelty: (c: NoveltyConfig, s?: unknown) => createNovelty(c, s),
 } as const;
 type MemberName = keyof typeof MEMBERS;
+
+/**
+ * Members whose surprise at a point's level or shape is explained when another member knows the
+ * point is the series' normal life (the window rules: a switch between known levels). They are
+ * read after the window rules (MEMBERS' order).
+ */
+const EXPLAINED: ReadonlySet<MemberName> = new Set(['level', 'ewma', 'shift', 'rate', 'daily', 'weekly']);
+
+/** Members that report `alarmSurprise × (how far past their threshold)`, not a calibrated surprise. */
+const RULES: ReadonlySet<MemberName> = new Set(['shape', 'drift']);
 
 /** How a member is named in a verdict's reason ("daily cycle: above the usual …"). */
 const LABELS: Record<MemberName, string> = {
@@ -98,6 +145,7 @@ const LABELS: Record<MemberName, string> = {
   missing: 'dropout',
   level: 'outlier',
   ewma: 'level change',
+  shift: 'level shift',
   rate: 'sudden step',
   volatility: 'noise burst',
   daily: 'daily cycle',
@@ -115,15 +163,23 @@ const DEFAULT_WEIGHTS: Partial<Record<MemberName, number>> = { flatline: 0.5, ra
 
 interface Member {
   readonly name: MemberName;
+  readonly label: string;
   readonly detector: Detector;
   readonly weight: number;
+  /** Judges every row (the shift member), not the windows fast rows are gathered into. */
+  readonly everyRow: boolean;
+  /** Its surprise is explained while a known switch is in view (EXPLAINED, and novelty). */
+  readonly explainable: boolean;
 }
 
 interface State {
   members: Partial<Record<MemberName, unknown>>;
   n: number;
   quietUntil: number;
+  quietPoints?: number;
   quietLevel: number;
+  knownUntil?: number;
+  raw?: RawWindowsState;
 }
 
 /**
@@ -133,29 +189,50 @@ interface State {
  * series and lets unlike members be compared at all.
  *
  * One event makes several consecutive points surprising; reporting each would be one alarm
- * repeated. So a point at `refractorySurprise` or above opens a refractory period of
- * `refractoryPoints`, during which points are reported as 0 unless they are `refractoryMargin`
- * more surprising than the one that opened it (which then opens a new period). The period is
- * counted in points, not time, and never depends on the series' length.
+ * repeated. So a point at `alarmSurprise` or above opens a refractory period of `refractoryMs`
+ * (event time, running on while the event goes on), during which points are reported as 0 unless
+ * they are `refractoryMargin` more surprising than the one that opened it (which then opens a new
+ * period). It never depends on the series' length.
  */
 class Ensemble implements Detector {
   private readonly members: Member[] = [];
   private n: number;
+  /** The refractory period lasts until this time and this point (see refractoryMs, refractoryPoints). */
   private quietUntil: number;
+  private quietPoints: number;
   private quietLevel: number;
+  /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
+  private knownUntil: number;
+  private readonly raw: RawWindows;
+  /** The current row as a one-point list, reused (no allocation per point). */
+  private readonly row: SeriesPoint[] = [];
+  /** The member that holds a series to the level it left when the ensemble alarms. */
+  private shift: (Detector & { alarmed(ts: number): void }) | undefined;
 
-  constructor(private readonly config: EnsembleConfig, snapshot?: unknown) {
+  constructor(private readonly config: EnsembleConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
+    // Members that judge windows see this series' windows, or (raw rows) those its fast rows are
+    // gathered into; with no context at all, the default window length.
+    const windows: DetectorContext = { windowMs: context === undefined ? 0 : context.windowMs || config.rawWindowMs };
     for (const name of Object.keys(MEMBERS) as MemberName[]) {
       const own = config[name];
       if (own === false) continue;
-      const c = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
-      const create = MEMBERS[name] as (c: unknown, s?: unknown) => Detector;
-      this.members.push({ name, detector: create(c, s?.members[name]), weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1 });
+      let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
+      // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
+      if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
+      // A member that holds a state away from normal leaves it at half the ensemble's alarm.
+      if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
+      const create = MEMBERS[name] as (c: unknown, s?: unknown, context?: DetectorContext) => Detector;
+      const detector = create(c, s?.members[name], windows);
+      if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
+      this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
     }
+    this.raw = new RawWindows(config.rawWindowMs, s?.raw);
     this.n = s?.n ?? 0;
-    this.quietUntil = s?.quietUntil ?? 0;
+    this.quietUntil = s?.quietUntil ?? -Infinity;
+    this.quietPoints = s?.quietPoints ?? -Infinity;
     this.quietLevel = s?.quietLevel ?? 0;
+    this.knownUntil = s?.knownUntil ?? 0;
   }
 
   update(point: SeriesPoint): Verdict {
@@ -165,29 +242,58 @@ class Ensemble implements Detector {
     let why: Verdict | undefined;
     let who = '';
     let second = 0;
-    let also = '';
+    let alsoWhy: Verdict | undefined;
+    let alsoWho = '';
+    let hold = 0;
+    let held: Verdict | undefined;
+    // The shift member judges every row; the others, the windows fast rows are gathered into.
+    const windows = this.raw.push(point);
+    this.row[0] = point;
     for (const m of this.members) {
-      const v = m.detector.update(point);
-      const s = (v.surprise ?? 0) * m.weight;
-      if (s > best) {
-        if (why) { second = best; also = `${who}: ${why.reason}`; }
-        best = s; why = v; who = LABELS[m.name];
-      } else if (s > second) { second = s; also = `${LABELS[m.name]}: ${v.reason}`; }
+      const points = m.everyRow ? this.row : windows;
+      for (let k = 0; k < points.length; k++) {
+        const v = m.detector.update(points[k]!);
+        // A shape holds the switch for as many points as it is long.
+        if (v.known === true) this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
+        const s = m.explainable && this.n < this.knownUntil ? 0 : (v.surprise ?? 0) * m.weight;
+        if (v.hold !== undefined && v.hold * m.weight > hold) { hold = v.hold * m.weight; held = v; }
+        if (s > best) {
+          if (why) { second = best; alsoWhy = why; alsoWho = who; }
+          best = s; why = v; who = m.label;
+        } else if (s > second) { second = s; alsoWhy = v; alsoWho = m.label; }
+      }
     }
-    const i = this.n++;
+    this.n++;
     let s = best;
-    if (i < this.quietUntil && s <= this.quietLevel + this.config.refractoryMargin) {
+    const t = point.ts;
+    if ((t < this.quietUntil || this.n <= this.quietPoints) && s <= this.quietLevel + this.config.refractoryMargin) {
+      // The event lasts while the series stays at half the alarm or more, or away from where it
+      // was: its period runs on from there.
+      if (Math.max(best, hold) >= this.config.alarmSurprise / 2) this.quiet(t);
       s = 0;
-    } else if (s >= this.config.refractorySurprise) {
-      this.quietUntil = i + 1 + this.config.refractoryPoints;
+    } else if (s >= this.config.alarmSurprise) {
+      this.quietUntil = this.quietPoints = -Infinity;
+      this.quiet(t);
       this.quietLevel = s;
+      this.shift?.alarmed(point.ts);
     }
+    // The level an alert is held by: a point alarming in its own right (repeats of one event
+    // included, which the refractory period leaves unreported), or a fault that persists.
+    const alarming = best >= this.config.alarmSurprise ? best : 0;
+    const level = scoreFromSurprise(Math.max(alarming, hold), this.config.alarmSurprise);
     if (s === 0 || !why) {
-      return best > 0 && why ? { score: 0, level: scoreFromSurprise(best, this.config.alarmSurprise), value: why.value, surprise: 0, reason: `${who}: ${why.reason}` } : quiet(point.value);
+      if (hold > alarming && held) return { score: 0, level, value: held.value, surprise: 0, hold, reason: `${LABELS.shift}: ${held.reason}` };
+      return alarming > 0 && why ? { score: 0, level, value: why.value, surprise: 0, reason: `${who}: ${why.reason}` } : quiet(point.value);
     }
     // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
-    const reason = second >= this.config.refractorySurprise ? `${who}: ${why.reason}; also ${also}` : `${who}: ${why.reason}`;
-    return { score: scoreFromSurprise(s, this.config.alarmSurprise), value: why.value, surprise: s, reason };
+    const reason = second >= this.config.alarmSurprise && alsoWhy ? `${who}: ${why.reason}; also ${alsoWho}: ${alsoWhy.reason}` : `${who}: ${why.reason}`;
+    return { score: scoreFromSurprise(s, this.config.alarmSurprise), level, value: why.value, surprise: s, hold, reason };
+  }
+
+  /** Runs the refractory period on from the point at `t` (the n-th). */
+  private quiet(t: number): void {
+    this.quietUntil = Math.max(this.quietUntil, t + this.config.refractoryMs);
+    this.quietPoints = Math.max(this.quietPoints, this.n + this.config.refractoryPoints);
   }
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
@@ -205,8 +311,8 @@ class Ensemble implements Detector {
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
     for (const m of this.members) members[m.name] = m.detector.snapshot();
-    return { members, n: this.n, quietUntil: this.quietUntil, quietLevel: this.quietLevel };
+    return { members, n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
 }
 
-export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot) => new Ensemble(config, snapshot);
+export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot, context) => new Ensemble(config, snapshot, context);

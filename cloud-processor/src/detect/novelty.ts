@@ -49,6 +49,8 @@ class Novelty implements Detector {
   private pendSize = 0;
   private readonly meter: SurpriseMeter;
   private readonly cur: Float64Array;
+  /** Where the last nearest shape was (not state: only where the next search starts). */
+  private nearest = -1;
 
   constructor(private readonly config: NoveltyConfig, snapshot?: unknown) {
     const L = (this.L = config.embedLength);
@@ -98,17 +100,24 @@ class Novelty implements Detector {
     let surprise = 0;
     let d = 0;
     if (this.memSize >= this.config.minMemory) {
-      let best = Infinity;
       const mem = this.memory;
-      for (let k = 0; k < this.memSize; k++) {
+      const n = this.memSize;
+      // Start from the shape after the last nearest one (a series that repeats itself tends to
+      // repeat the next shape too): a close first bound abandons most others early. Exact all the same.
+      const first = (this.nearest + 1) % n;
+      let best = Infinity;
+      let at = first;
+      for (let c = 0; c < n; c++) {
+        const k = c === 0 ? first : c <= first ? c - 1 : c;
         let s = 0;
         const o = k * L;
         for (let j = 0; j < L && s < best; j++) {
           const e = cur[j]! - mem[o + j]!;
           s += e * e;
         }
-        if (s < best) best = s;
+        if (s < best) { best = s; at = k; }
       }
+      this.nearest = at;
       d = Math.sqrt(best / L);
       surprise = this.meter.judge(d);
     }

@@ -1,15 +1,17 @@
-import { DEFAULT_DETECTION_SETTINGS, unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
+import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
-import type { Detector, DetectorFactory } from './detector.js';
+import type { Detector, DetectorContext, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
+import { createMachine, MachineConfig, type DeviceDetector } from './machine.js';
 import { createMissing, MissingConfig } from './missing.js';
 import { createNovelty, NoveltyConfig } from './novelty.js';
 import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
 import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
 import { createSeasonal, SeasonalConfig } from './seasonal.js';
+import { createShift, ShiftConfig } from './shift.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
@@ -19,6 +21,7 @@ export const detectors = {
   ensemble: { config: EnsembleConfig, create: createEnsemble as DetectorFactory<EnsembleConfig> },
   'robust-zscore': { config: RobustZScoreConfig, create: createRobustZScore as DetectorFactory<RobustZScoreConfig> },
   ewma: { config: EwmaConfig, create: createEwma as DetectorFactory<EwmaConfig> },
+  shift: { config: ShiftConfig, create: createShift as DetectorFactory<ShiftConfig> },
   seasonal: { config: SeasonalConfig, create: createSeasonal as DetectorFactory<SeasonalConfig> },
   'rate-of-change': { config: RateOfChangeConfig, create: createRateOfChange as DetectorFactory<RateOfChangeConfig> },
   flatline: { config: FlatlineConfig, create: createFlatline as DetectorFactory<FlatlineConfig> },
@@ -32,13 +35,29 @@ export const detectors = {
 
 export type DetectorName = keyof typeof detectors;
 
+/** Every device detector by name (a device's metrics judged together): config schema and factory. */
+export const deviceDetectors = {
+  machine: { config: MachineConfig, create: createMachine as (config: MachineConfig, snapshot?: unknown) => DeviceDetector },
+} as const;
+
+export type DeviceDetectorName = keyof typeof deviceDetectors;
+
+/** A validated device detector: how to build one per device. */
+export interface DevicePlan {
+  readonly name: DeviceDetectorName;
+  create(snapshot?: unknown): DeviceDetector;
+}
+
+/** Every metric's plan (called with the metric's name), and the devices' plan unless `devices.detector` is `none`. */
+export type DetectionPlans = ((metric: string) => DetectorPlan) & { readonly device?: DevicePlan };
+
 /** The default detector for a series: the ensemble with its defaults. */
 export const DEFAULT_DETECTOR: DetectorName = 'ensemble';
 
 /** Builds a detector by name from a raw config object (validated, defaults filled in). */
-export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown): Detector {
+export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown, context?: DetectorContext): Detector {
   const entry = detectors[name] as { config: { parse(x: unknown): unknown }; create: DetectorFactory<unknown> };
-  return entry.create(entry.config.parse(config), snapshot);
+  return entry.create(entry.config.parse(config), snapshot, context);
 }
 
 /** Thrown when the processor config names an unknown detector or gives it bad settings. */
@@ -50,15 +69,19 @@ export class DetectorConfigError extends Error {
 export interface DetectorPlan {
   readonly name: DetectorName;
   readonly sensitivity: number;
-  create(snapshot?: unknown): Detector;
+  /** A series' detector, resumed from `snapshot` if given, its horizons converted with the series' window length. */
+  create(snapshot?: unknown, context?: DetectorContext): Detector;
 }
 
-function plan(choice: { detector: string; settings: Record<string, unknown>; sensitivity: number }, key: string): DetectorPlan {
+type Entry = { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: (config: unknown, snapshot?: unknown, context?: DetectorContext) => unknown };
+
+/** A table's entry for a configured name with its settings validated; a DetectorConfigError naming the key otherwise. */
+function validated(table: Record<string, unknown>, choice: { detector: string; settings: Record<string, unknown> }, key: string): { entry: Entry; config: unknown } {
   const name = choice.detector;
-  if (!Object.hasOwn(detectors, name)) {
-    throw new DetectorConfigError(`${key}.detector: unknown detector ${JSON.stringify(name)} (known: ${Object.keys(detectors).join(', ')})`);
+  if (!Object.hasOwn(table, name)) {
+    throw new DetectorConfigError(`${key}.detector: unknown detector ${JSON.stringify(name)} (known: ${Object.keys(table).join(', ')})`);
   }
-  const entry = detectors[name as DetectorName] as { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: DetectorFactory<unknown> };
+  const entry = table[name] as Entry;
   const parsed = entry.config.safeParse(choice.settings);
   // zod drops keys it does not know; a misspelt setting must not silently fall back to its default.
   const unknown = unknownKeys(entry.config as unknown as z.ZodType, choice.settings, `${key}.settings`);
@@ -66,8 +89,18 @@ function plan(choice: { detector: string; settings: Record<string, unknown>; sen
     const issues = (parsed.error?.issues ?? []).map((i) => `${key}.settings.${i.path.map(String).join('.')}: ${i.message}`);
     throw new DetectorConfigError([...issues, ...unknown].join('; '));
   }
-  const config = parsed.data;
-  return { name: name as DetectorName, sensitivity: choice.sensitivity, create: (snapshot) => entry.create(config, snapshot) };
+  return { entry, config: parsed.data };
+}
+
+function plan(choice: { detector: string; settings: Record<string, unknown>; sensitivity: number }, key: string): DetectorPlan {
+  const { entry, config } = validated(detectors, choice, key);
+  return { name: choice.detector as DetectorName, sensitivity: choice.sensitivity, create: (snapshot, context) => entry.create(config, snapshot, context) as Detector };
+}
+
+function devicePlan(choice: DetectionConfig['devices']): DevicePlan | undefined {
+  if (choice.detector === 'none') return undefined;
+  const { entry, config } = validated(deviceDetectors, choice, 'detection.devices');
+  return { name: choice.detector as DeviceDetectorName, create: (snapshot) => entry.create(config, snapshot) as DeviceDetector };
 }
 
 /**
@@ -75,11 +108,8 @@ function plan(choice: { detector: string; settings: Record<string, unknown>; sen
  * once at start (before any point arrives): the default choice, and each metric's overrides on top
  * of it. A bad name or setting is a DetectorConfigError naming the key.
  */
-export function detectorPlans(detection: DetectionConfig): (metric: string) => DetectorPlan {
-  // The processor's default settings are the ensemble's; any other detector starts from its own.
-  const defaultSettings = (name: string): Record<string, unknown> => (name === DEFAULT_DETECTOR ? DEFAULT_DETECTION_SETTINGS : {});
-  const settings = detection.settings ?? defaultSettings(detection.detector);
-  const fallback = plan({ ...detection, settings }, 'detection');
+export function detectorPlans(detection: DetectionConfig): DetectionPlans {
+  const fallback = plan(detection, 'detection');
   const byMetric = new Map<string, DetectorPlan>();
   for (const [metric, override] of Object.entries(detection.metrics)) {
     const detector = override.detector ?? detection.detector;
@@ -89,12 +119,13 @@ export function detectorPlans(detection: DetectionConfig): (metric: string) => D
         {
           detector,
           // Settings are inherited only when the detector is the same one.
-          settings: override.settings ?? (detector === detection.detector ? settings : defaultSettings(detector)),
+          settings: override.settings ?? (detector === detection.detector ? detection.settings : {}),
           sensitivity: override.sensitivity ?? detection.sensitivity,
         },
         `detection.metrics.${metric}`,
       ),
     );
   }
-  return (metric) => byMetric.get(metric) ?? fallback;
+  const device = devicePlan(detection.devices);
+  return Object.assign((metric: string) => byMetric.get(metric) ?? fallback, device ? { device } : {});
 }

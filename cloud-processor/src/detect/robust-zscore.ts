@@ -12,6 +12,11 @@ export const RobustZScoreConfig = z.object({
   warmupWindows: z.number().int().min(4).default(12),
   /** Robust z-score below which a point is never anomalous, however rare for its series. */
   zThreshold: z.number().positive().default(8),
+  /**
+   * Whether a window's max and min excursions are judged besides its mean. `off` in the ensemble,
+   * whose window rules judge each reading's excursion against the noise of the level it is at.
+   */
+  excursions: z.enum(['judged', 'off']).default('judged'),
   calibration: CalibrationConfig.prefault({}),
 });
 export type RobustZScoreConfig = z.output<typeof RobustZScoreConfig>;
@@ -63,7 +68,8 @@ class RobustZScore implements Detector {
     const raw = point.count <= 1;
     if (this.fields.value.length >= this.config.warmupWindows) {
       for (const f of FIELDS) {
-        if (raw && f !== 'value') break; // a raw row's max and min are its value
+        // A raw row's max and min are its value; the ensemble leaves excursions to its window rules.
+        if ((raw || this.config.excursions === 'off') && f !== 'value') break;
         const h = this.fields[f];
         const x = fieldOf(point, f);
         const median = h.median();

@@ -17,7 +17,7 @@ const configs: Partial<Record<DetectorName, unknown[]>> = {
   seasonal: [{}, { drift: 'mean-residual', interpolate: true }],
   missing: [{}, { reportOn: 'tick' }],
   // Judging early, with a ring that wraps several times before the split points.
-  drift: [{}, { warmupWindows: 48, historyWindows: 96, slack: 0.25, threshold: 3 }],
+  drift: [{}, { warmupMs: 48 * 300_000, historyMs: 96 * 300_000, slack: 0.25, threshold: 3 }],
 };
 
 function series(seed: number): SeriesPoint[] {

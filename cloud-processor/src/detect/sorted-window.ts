@@ -78,13 +78,14 @@ export class SortedWindow {
 
   /**
    * Median absolute deviation from `center`: the distances to it, read outward from the center
-   * of the sorted array, form two sorted runs; merging them for n/2 steps finds the median.
+   * of the sorted array, form two sorted runs (down from j − 1, up from j); the median of their
+   * union is found by bisection on how many to take from each, O(log n).
    */
   mad(center: number): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
     const s = this.sorted;
-    // j: first index with s[j] >= center; left run goes down from j-1, right run up from j.
+    // j: first index with s[j] >= center.
     let lo = 0;
     let hi = n;
     while (lo < hi) {
@@ -92,20 +93,9 @@ export class SortedWindow {
       if (s[mid]! < center) lo = mid + 1;
       else hi = mid;
     }
-    let l = lo - 1;
-    let r = lo;
-    const take = (): number => {
-      const dl = l >= 0 ? center - s[l]! : Infinity;
-      const dr = r < n ? s[r]! - center : Infinity;
-      if (dl <= dr) { l--; return dl; }
-      r++;
-      return dr;
-    };
     const k = n >> 1; // 0-based rank of the upper middle
-    let prev = 0;
-    let cur = 0;
-    for (let i = 0; i <= k; i++) { prev = cur; cur = take(); }
-    return n % 2 === 1 ? cur : (prev + cur) / 2;
+    const upper = kthDistance(s, center, lo, n, k);
+    return n % 2 === 1 ? upper : (kthDistance(s, center, lo, n, k - 1) + upper) / 2;
   }
 
   /** Values in arrival order, oldest first (for snapshots). */
@@ -115,4 +105,28 @@ export class SortedWindow {
     for (let i = 0; i < this.size; i++) out.push(this.ring[(start + i) % this.capacity]!);
     return out;
   }
+}
+
+/**
+ * The k-th smallest (0-based) of the distances |s[i] − center| over the sorted s[0..n), where
+ * s[0..j) < center ≤ s[j..n): the left run A(i) = center − s[j − 1 − i] (i < j) and the right run
+ * B(i) = s[j + i] − center (i < n − j) are ascending, so take a of the k + 1 from A and k + 1 − a
+ * from B, bisecting on a.
+ */
+function kthDistance(s: Float64Array | Float32Array, center: number, j: number, n: number, k: number): number {
+  const nA = j;
+  const nB = n - j;
+  const A = (i: number): number => (i < 0 ? -Infinity : i >= nA ? Infinity : center - s[j - 1 - i]!);
+  const B = (i: number): number => (i < 0 ? -Infinity : i >= nB ? Infinity : s[j + i]! - center);
+  const want = k + 1;
+  let lo = Math.max(0, want - nB);
+  let hi = Math.min(want, nA);
+  while (lo <= hi) {
+    const a = (lo + hi) >> 1;
+    const b = want - a;
+    if (a < hi && B(b - 1) > A(a)) lo = a + 1;
+    else if (a > lo && A(a - 1) > B(b)) hi = a - 1;
+    else return Math.max(A(a - 1), B(b - 1));
+  }
+  return Number.NaN;
 }

@@ -108,13 +108,19 @@ export class TailCalibrator {
     this.counts[b - this.lo]! += w;
   }
 
-  add(d: number): void {
+  /**
+   * Learns a deviation. `share` < 1 counts it as part of one observation: a statistic sampled
+   * faster than it changes (an average over a minute read every second) is one observation per
+   * minute, however many times it is read, for its weight and for how fast the old ones fade.
+   */
+  add(d: number, share = 1): void {
     const b = binOf(d);
-    this.put(b, this.weight);
+    const w = share === 1 ? this.weight : this.weight * share;
+    this.put(b, w);
     if (b > this.maxBin) this.maxBin = b;
-    this.total += this.weight;
+    this.total += w;
     this.seen++;
-    this.weight *= this.growth;
+    this.weight *= share === 1 ? this.growth : this.growth ** share;
     if (this.weight > RESCALE_AT) {
       const k = 1 / this.weight;
       this.zeros *= k;
@@ -135,6 +141,21 @@ export class TailCalibrator {
   surprise(d: number): number {
     if (this.total <= 0 || !(d > 0)) return 0;
     return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+  }
+
+  /**
+   * The deviation whose surprise is `surprise` (to within 1 %), searched below `above` (whose
+   * surprise is higher): surprise grows with the deviation, so a bisection on its logarithm.
+   */
+  distanceAt(surprise: number, above: number): number {
+    let lo = Math.log2(above) - MAX_LOG2 + MIN_LOG2;
+    let hi = Math.log2(above);
+    while (hi - lo > 0.015) {
+      const mid = (lo + hi) / 2;
+      if (this.surprise(2 ** mid) >= surprise) hi = mid;
+      else lo = mid;
+    }
+    return 2 ** hi;
   }
 
   /** The (decayed) weight of deviations "at least d" under the Pareto-smoothed count above. */

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { excursionLaw, type ExcursionLaw } from './gaussian-tail.js';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
 import { IdenticalRuns, type IdenticalRunsState } from './identical-runs.js';
 import { Regimes, type Regime, type RegimesState } from './regimes.js';
 import { chanceOfIdenticalWindow, looksLikeOneLevel, QuantumEstimate, type QuantumState } from './window-shape.js';
 import { SortedWindow } from './sorted-window.js';
 
 export const WindowRulesConfig = z.object({
-  /** Recent windows (25 h of 5-minute windows, so yesterday's same hour is in) that define the usual excursion, step and spread. */
-  historyWindows: z.number().int().min(8).max(1_000).default(300),
-  /** Windows a series must have before a rule may fire. */
-  warmupWindows: z.number().int().min(4).default(12),
+  /**
+   * How far back the windows that define the usual excursion, step and spread reach (25 h, so
+   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them).
+   */
+  historyMs: z.number().int().positive().default(90_000_000),
+  /** History a series must have before a rule may fire (an hour; at least 4 windows). */
+  warmupMs: z.number().int().min(0).default(3_600_000),
   /**
    * How far beyond the upper envelope (the 99th percentile) of its own recent values an excursion
    * (max − mean, mean − min) or a step of the mean must lie to be a fault, in robust standard
@@ -92,10 +95,14 @@ class WindowRules implements Detector {
   /** A coarsely quantised sensor's step (0 while unknown). */
   private readonly quantum: QuantumEstimate;
   private n: number;
+  /** The horizons in windows of this series' length. */
+  private readonly history: number;
+  private readonly warmup: number;
 
-  constructor(private readonly config: WindowRulesConfig, snapshot?: unknown) {
+  constructor(private readonly config: WindowRulesConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
-    const h = config.historyWindows;
+    const h = (this.history = windowsIn(config.historyMs, context?.windowMs ?? 0, 8, MAX_HISTORY));
+    this.warmup = windowsIn(config.warmupMs, context?.windowMs ?? 0, 4);
     // Float32: these are normalised scores and spreads, and a fleet has many thousands of series.
     this.rise = new SortedWindow(h, s?.rise, 32);
     this.drop = new SortedWindow(h, s?.drop, 32);
@@ -118,7 +125,7 @@ class WindowRules implements Detector {
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
-    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.config.historyWindows), () => this.stuckAfter(p.count));
+    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.history), () => this.stuckAfter(p.count));
     this.quantum.see(p);
     const level = this.regimes.knownLevelOf(p.value, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
@@ -159,7 +166,7 @@ class WindowRules implements Detector {
     const prevSigma = prev?.sigma;
     // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
     const step = prev !== null && prevSigma ? ((p.value - prev.mean) / prevSigma) * sqrtN : undefined;
-    if (this.n >= this.config.warmupWindows) {
+    if (this.n >= this.warmup) {
       if (!straddles && rise !== undefined && drop !== undefined && scatter !== undefined) {
         const zRise = beyondEnvelope(this.rise, rise);
         consider(zRise / this.config.excursionZ, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
@@ -207,13 +214,15 @@ class WindowRules implements Detector {
       if (step !== undefined && !switched && consecutive) this.step.push(step);
     }
     this.n++;
-    if (!best) return quiet(p.value);
+    // A switch between levels the series has switched between before (a machine starting or
+    // stopping) is its normal life: say so, so that level and pattern detectors' surprise is explained.
+    if (!best) return switched && this.n > this.warmup ? { ...quiet(p.value, 'a known switch between levels'), known: true } : quiet(p.value);
     return this.verdict(best.ratio, best.value, best.reason);
   }
 
   /** Whole windows missing at `now` (the earliest time the next window could still arrive). */
   tick(now: number): Verdict {
-    if (this.lastTs === null || this.intervals.length < 4 || this.n < this.config.warmupWindows) return quiet(Number.NaN);
+    if (this.lastTs === null || this.intervals.length < 4 || this.n < this.warmup) return quiet(Number.NaN);
     const cadence = this.intervals.median();
     // Only a regular series can be judged by its cadence: a sporadic one has no "overdue".
     if (!(cadence > 0) || this.intervals.quantile(0.9) > 1.5 * cadence) return quiet(Number.NaN);
@@ -262,6 +271,9 @@ function distinct(a: Regime, b: Regime): boolean {
 
 const BAND = 6;
 
+/** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
+const MAX_HISTORY = 1_500;
+
 /** The difference of two readings that noise alone gives (3 σ of a difference of two). */
 const RAMP_NOISE = 3 * Math.SQRT2;
 
@@ -291,4 +303,4 @@ function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
   return Math.max(0, (x - edge) / spread);
 }
 
-export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot) => new WindowRules(config, snapshot);
+export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot, context) => new WindowRules(config, snapshot, context);

@@ -15,6 +15,36 @@ import { escapeKey, escapeMeasurement, LineBuilder } from './line-protocol.js';
 export const ANOMALY_MEASUREMENT = 'anomaly';
 export const AGENT_STATS_MEASUREMENT = 'agent_stats';
 
+/** The field names of a window point, as written here and read back by stored-rows.ts. */
+export const WINDOW_FIELD = {
+  count: 'count',
+  sum: 'sum',
+  min: 'min',
+  max: 'max',
+  mean: 'mean',
+  stddev: 'stddev',
+  first: 'first',
+  last: 'last',
+  p50: 'p50',
+  p90: 'p90',
+  p99: 'p99',
+  outOfRange: 'out_of_range',
+} as const;
+
+/** The tag and field names of an anomaly point (one per alert transition). */
+export const ANOMALY_FIELD = {
+  detector: 'detector',
+  device: 'device',
+  metric: 'metric',
+  severity: 'severity',
+  state: 'state',
+  alertId: 'alert_id',
+  score: 'score',
+  value: 'value',
+  openedAt: 'opened_at',
+  message: 'message',
+} as const;
+
 /** Sample standard deviation of a window, from Welford's m2. */
 export function windowStddev(w: WindowResult): number {
   return w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0;
@@ -138,10 +168,11 @@ export class PointEncoder {
   /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
   windowByBuilder(batch: BatchEnvelope, w: WindowResult): string | undefined {
     const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
-    b.int('count', w.count).float('sum', w.sum).float('min', w.min).float('max', w.max).float('mean', w.mean).float('stddev', windowStddev(w)).float('first', w.first).float('last', w.last);
-    if (w.quantiles) b.float('p50', w.quantiles.p50).float('p90', w.quantiles.p90).float('p99', w.quantiles.p99);
+    const f = WINDOW_FIELD;
+    b.int(f.count, w.count).float(f.sum, w.sum).float(f.min, w.min).float(f.max, w.max).float(f.mean, w.mean).float(f.stddev, windowStddev(w)).float(f.first, w.first).float(f.last, w.last);
+    if (w.quantiles) b.float(f.p50, w.quantiles.p50).float(f.p90, w.quantiles.p90).float(f.p99, w.quantiles.p99);
     // Readings the agent's range filter removed: replay needs them to alert as live did.
-    if (w.outOfRange) b.int('out_of_range', w.outOfRange);
+    if (w.outOfRange) b.int(f.outOfRange, w.outOfRange);
     return b.end(w.end);
   }
 
@@ -152,18 +183,19 @@ export class PointEncoder {
   }
 
   anomaly(a: AlertEvent): string | undefined {
+    const f = ANOMALY_FIELD;
     return this.b
       .start(ANOMALY_MEASUREMENT)
-      .tag('detector', a.detector)
-      .tag('device', a.device)
-      .tag('metric', a.metric)
-      .tag('severity', a.severity)
-      .tag('state', a.state)
-      .string('alert_id', a.id)
-      .float('score', a.score)
-      .float('value', a.value)
-      .int('opened_at', a.openedAt)
-      .string('message', a.message)
+      .tag(f.detector, a.detector)
+      .tag(f.device, a.device)
+      .tag(f.metric, a.metric)
+      .tag(f.severity, a.severity)
+      .tag(f.state, a.state)
+      .string(f.alertId, a.id)
+      .float(f.score, a.score)
+      .float(f.value, a.value)
+      .int(f.openedAt, a.openedAt)
+      .string(f.message, a.message)
       .end(a.at);
   }
 }

@@ -14,6 +14,23 @@ export interface MqttIngestOptions {
   readonly startTimeoutMs: number;
   /** How long the backlog may hold up reading before batches that do not fit are left unacked (ingest.maxStallMs). */
   readonly maxStallMs: number;
+  /** An agent's presence (its retained status message, or its last will), when the broker lets us read them. */
+  readonly onPresence?: (agent: string, online: boolean) => void;
+}
+
+/** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */
+const MAX_STATUS_BYTES = 256;
+
+/** `{"online": boolean}` of an agent's status message, or undefined when it is not one. */
+export function parsePresence(payload: Buffer): boolean | undefined {
+  if (payload.byteLength > MAX_STATUS_BYTES) return undefined;
+  try {
+    const status = JSON.parse(payload.toString('utf8')) as unknown;
+    const online = typeof status === 'object' && status !== null ? (status as { online?: unknown }).online : undefined;
+    return typeof online === 'boolean' ? online : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -37,6 +54,8 @@ export class MqttIngest {
   shed = 0;
   /** Since when arriving batches have found the backlog full with none taken in; undefined after progress. */
   private fullSince: number | undefined;
+  /** Since when the broker connection is down (ms since the epoch); undefined while connected. */
+  private downSince: number | undefined = Date.now();
 
   constructor(
     private readonly o: MqttIngestOptions,
@@ -56,6 +75,12 @@ export class MqttIngest {
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = packet.payload as Buffer;
+      if (packet.topic.endsWith('/status')) {
+        const agent = agentOfTopic(packet.topic);
+        const online = parsePresence(payload);
+        if (agent !== undefined && online !== undefined) this.o.onPresence?.(agent, online);
+        return done();
+      }
       // Backpressure for up to maxStallMs; past it, read on and leave what does not fit unacked.
       let wait = this.o.maxStallMs;
       if (this.intake.hasRoom(payload.byteLength)) this.fullSince = undefined;
@@ -103,11 +128,17 @@ export class MqttIngest {
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no subscription at ${redactUrl(url)} within ${startTimeoutMs} ms (last error: ${lastError})`)), startTimeoutMs);
         client.on('connect', () => {
+          this.downSince = undefined;
           client.subscribe(topics.batchesPattern, { qos: 1 }, (err) => {
             if (err) reject(new Error(`the broker at ${redactUrl(url)} refused the subscription to ${topics.batchesPattern}: ${err.message}`));
             else resolve();
           });
+          // Presence is for the dashboard: QoS 0, and a broker whose ACL refuses it costs only that.
+          if (this.o.onPresence) client.subscribe(topics.status('+'), { qos: 0 }, (err, granted) => {
+            if (err || granted?.some((g) => g.qos === 128)) this.log.info({ topic: topics.status('+') }, 'the broker does not let the processor read agent presence; the dashboard shows agents by their last batch');
+          });
         });
+        client.on('close', () => (this.downSince ??= Date.now()));
       });
     } catch (err) {
       await this.stop();
@@ -115,6 +146,16 @@ export class MqttIngest {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The broker connection, and since when it is down. */
+  get connection(): { connected: boolean; downSinceMs: number | undefined } {
+    return { connected: this.client?.connected === true, downSinceMs: this.downSince };
+  }
+
+  /** Since when the backlog has admitted no batch (ms since the epoch), or undefined. */
+  get backlogFullSinceMs(): number | undefined {
+    return this.fullSince;
   }
 
   /** Messages published at QoS 1 and not yet acknowledged by the broker (kept by mqtt.js while offline). */

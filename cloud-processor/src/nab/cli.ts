@@ -39,7 +39,14 @@ function main(): number {
     },
   });
   if (!values.results === !values.detector) commandLineError('nab', USAGE, 'give either --results or --detector');
-  const corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
+  let corpus;
+  try {
+    corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
+  } catch (err) {
+    // A folder without NAB's data is the user's to fix, not a stack trace (and never a score of 0).
+    process.stderr.write(`nab: ${(err as Error).message}\n`);
+    return 2;
+  }
   let files: ScoredFile[];
   let label: string;
   if (values.results) {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, trimFraction, type NabRow } from './csv.js';
 import type { Profile } from './score.js';
@@ -54,17 +54,23 @@ export function loadCorpus(dir: string): NabCorpus {
   const profiles = parseProfiles(readFileSync(path.join(dir, 'config', 'profiles.json'), 'utf8'));
   const files: NabFile[] = [];
   const dataDir = path.join(dir, 'data');
-  for (const category of readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  // statSync follows symlinks: a category folder may be a link to where the data lives.
+  for (const category of readdirSync(dataDir).filter((d) => statSync(path.join(dataDir, d)).isDirectory()).sort()) {
     for (const file of readdirSync(path.join(dataDir, category)).filter((f) => f.endsWith('.csv')).sort()) {
       const name = `${category}/${file}`;
       const rows = parseSeriesCsv(readFileSync(path.join(dataDir, category, file), 'utf8'), name);
       files.push({ name, rows, windows: windowsToRows(name, rows, labels[name] ?? []) });
     }
   }
+  if (files.length === 0) throw new NabCorpusError(`no NAB data files (data/<category>/*.csv) under ${dataDir}`);
   return { dir, files, profiles };
 }
 
-/** The NAB folder: `$NAB_DIR`, else `../shared/nab` beside the repository root. */
+/** A NAB folder that cannot be scored (no data files): a benchmark over it would print 0.00 and mean nothing. */
+export class NabCorpusError extends Error {
+  readonly code = 'NAB_CORPUS';
+}
+
 /**
  * Where the NAB subset is: NAB_DIR when set, else the shared folder beside the repository
  * (`../shared/nab`) when it is there, else the copy vendored in `cloud-processor/nab` (the same

@@ -106,15 +106,38 @@ function fileAt(f: Prepared, t: number, prof: Profile): FileResult {
   return { raw, windows: best.length, windowsDetected, tpRows, fpRows };
 }
 
+function prepare(files: readonly ScoredFile[], prof: Profile): Prepared[] {
+  return files.map((file) => {
+    const n = file.scores.length;
+    return { file, p: probationaryRows(n), ...rowWeights(n, file.windows, prof) };
+  });
+}
+
+/**
+ * The files' figures at a given threshold, file by file and summed, normalised over their windows
+ * (clause 9): a threshold fitted elsewhere (cross-validation), or a fixed decision such as opened
+ * alerts (score 1 at the rows where an alert opened, threshold 1).
+ */
+export function scoreAtThreshold(files: readonly ScoredFile[], prof: Profile, threshold: number): ProfileResult {
+  const perFile: Record<string, FileResult> = {};
+  const sum: FileResult = { raw: 0, windows: 0, windowsDetected: 0, tpRows: 0, fpRows: 0 };
+  for (const f of prepare(files, prof)) {
+    const r = fileAt(f, threshold, prof);
+    perFile[f.file.name] = r;
+    sum.raw += r.raw; sum.windows += r.windows; sum.windowsDetected += r.windowsDetected; sum.tpRows += r.tpRows; sum.fpRows += r.fpRows;
+  }
+  const nullRaw = -prof.fnWeight * sum.windows;
+  const perfectRaw = prof.tpWeight * sum.windows;
+  const normalized = sum.windows === 0 ? 0 : (100 * (sum.raw - nullRaw)) / (perfectRaw - nullRaw);
+  return { threshold, ...sum, normalized, nullRaw, perfectRaw, perFile };
+}
+
 /**
  * Scores the files under one profile: the exact search for the best global threshold (clause 8)
  * and the normalised score over the windows of these files (clause 9).
  */
 export function scoreProfile(files: readonly ScoredFile[], prof: Profile): ProfileResult {
-  const prepared: Prepared[] = files.map((file) => {
-    const n = file.scores.length;
-    return { file, p: probationaryRows(n), ...rowWeights(n, file.windows, prof) };
-  });
+  const prepared = prepare(files, prof);
   let windowCount = 0;
   const base: number[] = [];
   for (const f of prepared) { base.push(windowCount); windowCount += f.file.windows.length; }
@@ -155,15 +178,7 @@ export function scoreProfile(files: readonly ScoredFile[], prof: Profile): Profi
   }
 
   // Recompute at the chosen threshold file by file, for exact per-file figures.
-  const perFile: Record<string, FileResult> = {};
-  const sum: FileResult = { raw: 0, windows: 0, windowsDetected: 0, tpRows: 0, fpRows: 0 };
-  for (const f of prepared) {
-    const r = fileAt(f, threshold, prof);
-    perFile[f.file.name] = r;
-    sum.raw += r.raw; sum.windows += r.windows; sum.windowsDetected += r.windowsDetected; sum.tpRows += r.tpRows; sum.fpRows += r.fpRows;
-  }
-  const normalized = windowCount === 0 ? 0 : (100 * (sum.raw - nullRaw)) / (perfectRaw - nullRaw);
-  return { threshold, ...sum, normalized, nullRaw, perfectRaw, perFile };
+  return scoreAtThreshold(files, prof, threshold);
 }
 
 /** Scores the files under every profile. */

@@ -16,7 +16,7 @@ import { formatProfiles } from '../nab/report.js';
 import { streamScores } from '../nab/run.js';
 import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
-import { fromCsv, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
+import { fromCsvFiles, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
 
 const USAGE = `usage: tributary-replay influx [--url http://127.0.0.1:8086] [--database tributary] [--metric NAME]...
                         [--device ID] [--from 2026-11-20T00:00Z] [--to TIME] [--labels labels.jsonl]
@@ -87,7 +87,11 @@ if (mode === 'influx') {
   input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');
-  input = new Map(csvFiles.map((f) => fromCsv(f)).map((c) => [c.name, c.points]));
+  try {
+    input = fromCsvFiles(csvFiles);
+  } catch (err) {
+    die((err as Error).message);
+  }
 }
 
 const result = replay(config, input);

@@ -1,18 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
 import type { SeriesInput } from '../detection.js';
+import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '../influx/query.js';
+import { seriesNames, windowsOf } from '../influx/stored-rows.js';
 import { influxAuthHeaders } from '../influx/target.js';
 import { parseSeriesCsv } from '../nab/csv.js';
 
 /** Points to replay, per agent (the live path keeps one event-time clock per agent). */
 export type ReplayInput = Map<string, SeriesInput[]>;
 
-export interface InfluxSelection {
-  readonly url: string;
-  readonly database: string;
-  /** Sent with every query (the processor config's InfluxDB credentials). */
-  readonly headers?: Record<string, string>;
+export interface InfluxSelection extends InfluxReadTarget {
   /** Metrics (measurements); every metric in the database when empty. */
   readonly metrics: readonly string[];
   readonly device?: string | undefined;
@@ -20,20 +18,6 @@ export interface InfluxSelection {
   readonly from?: number | undefined;
   readonly to?: number | undefined;
 }
-
-type Series = { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] };
-
-async function query(sel: InfluxSelection, q: string): Promise<Series[]> {
-  const res = await fetch(`${sel.url.replace(/\/+$/, '')}/query?${new URLSearchParams({ db: sel.database, q, epoch: 'ms' })}`, { headers: sel.headers ?? {} });
-  if (!res.ok) throw new Error(`InfluxDB query failed with HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  const body = (await res.json()) as { results: Array<{ error?: string; series?: Series[] }> };
-  const first = body.results[0];
-  if (first?.error) throw new Error(`InfluxDB query error: ${first.error}`);
-  return first?.series ?? [];
-}
-
-/** An InfluxQL string literal (the single quote escaped, InfluxQL's only special character there). */
-const literal = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The median spacing of a series' points: its window length when not stored. */
 function typicalSpacing(ts: readonly number[]): number {
@@ -46,40 +30,34 @@ function typicalSpacing(ts: readonly number[]): number {
  * were written, per agent. The window length is the series' usual spacing.
  */
 export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
-  let metrics = [...sel.metrics];
-  if (metrics.length === 0) {
-    const shown = await query(sel, 'SHOW MEASUREMENTS');
-    metrics = (shown[0]?.values ?? []).map((v) => String(v[0])).filter((m) => !(RESERVED_MEASUREMENTS as readonly string[]).includes(m));
-  }
+  const metrics = sel.metrics.length > 0 ? [...sel.metrics] : (await seriesNames(sel, RESERVED_MEASUREMENTS, undefined, 0)).metrics;
   const where = [
     ...(sel.from === undefined ? [] : [`time >= ${sel.from}ms`]),
     ...(sel.to === undefined ? [] : [`time < ${sel.to}ms`]),
-    ...(sel.device === undefined ? [] : [`"device" = ${literal(sel.device)}`]),
+    ...(sel.device === undefined ? [] : [`${quoteIdentifier('device')} = ${stringLiteral(sel.device)}`]),
   ];
   const out: ReplayInput = new Map();
   for (const metric of metrics) {
-    const q = `SELECT * FROM "${metric.replace(/"/g, '\\"')}"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "device", "agent"`;
-    for (const s of await query(sel, q)) {
-      const col = (name: string): number => s.columns.indexOf(name);
-      const [t, count, mean, min, max, stddev, first, last, oor] = ['time', 'count', 'mean', 'min', 'max', 'stddev', 'first', 'last', 'out_of_range'].map(col) as number[];
-      const lengthMs = typicalSpacing(s.values.map((v) => Number(v[t!])));
+    const q = `SELECT * FROM ${quoteIdentifier(metric)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "device", "agent"`;
+    for (const s of await influxQuery(sel, q)) {
+      const windows = windowsOf(s);
+      const lengthMs = typicalSpacing(windows.map((w) => w.ts));
       const agent = s.tags?.agent ?? '';
       const list = out.get(agent) ?? out.set(agent, []).get(agent)!;
-      for (const v of s.values) {
-        const num = (i: number | undefined): number | undefined => (i === undefined || i < 0 || v[i] === null ? undefined : Number(v[i]));
+      for (const w of windows) {
         list.push({
           device: s.tags?.device ?? '',
           metric,
-          ts: Number(v[t!]),
+          ts: w.ts,
           lengthMs,
-          value: num(mean)!,
-          min: num(min)!,
-          max: num(max)!,
-          stddev: num(stddev) ?? 0,
-          count: num(count) ?? 1,
-          ...(num(first) === undefined ? {} : { first: num(first)! }),
-          ...(num(last) === undefined ? {} : { last: num(last)! }),
-          outOfRange: num(oor) ?? 0,
+          value: w.mean,
+          min: w.min,
+          max: w.max,
+          stddev: w.stddev,
+          count: w.count,
+          ...(w.first === undefined ? {} : { first: w.first }),
+          ...(w.last === undefined ? {} : { last: w.last }),
+          outOfRange: w.outOfRange,
         });
       }
     }
@@ -87,11 +65,37 @@ export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
   return out;
 }
 
-/** A CSV of `timestamp,value` rows (the NAB format) as one raw series named after the file. */
-export function fromCsv(path: string): { name: string; points: SeriesInput[] } {
-  const name = basename(path).replace(/\.csv$/i, '');
-  const points = parseSeriesCsv(readFileSync(path, 'utf8'), name).map((r) => ({ device: name, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
-  return { name, points };
+/** Raw rows of one series as detection takes them (count 1: each row is one reading). */
+export function csvPoints(device: string, rows: readonly { ts: number; value: number }[]): SeriesInput[] {
+  return rows.map((r) => ({ device, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
+}
+
+/**
+ * The series name of each CSV path: its file name without `.csv`, with as many parent folders as
+ * it takes to tell it from every other path given (`realTraffic/1` and `realKnownCause/1`), so two
+ * files never become one series. The same file given twice is an error.
+ */
+export function csvSeriesNames(paths: readonly string[]): string[] {
+  const parts = paths.map((p) => resolve(p).replace(/\.csv$/i, '').split(sep));
+  const seen = new Map<string, string>();
+  for (const [i, p] of paths.entries()) {
+    const key = parts[i]!.join(sep);
+    if (seen.has(key)) throw new Error(`${p}: given twice (also as ${seen.get(key)})`);
+    seen.set(key, p);
+  }
+  return parts.map((segments) => {
+    for (let k = 1; ; k++) {
+      const name = segments.slice(-k).join('/');
+      const clash = parts.some((other) => other !== segments && other.slice(-k).join('/') === name);
+      if (!clash || k >= segments.length) return name;
+    }
+  });
+}
+
+/** CSV files of `timestamp,value` rows (the NAB format), each one raw series of its own agent, named by csvSeriesNames. */
+export function fromCsvFiles(paths: readonly string[]): ReplayInput {
+  const names = csvSeriesNames(paths);
+  return new Map(paths.map((p, i) => [names[i]!, csvPoints(names[i]!, parseSeriesCsv(readFileSync(p, 'utf8'), p))]));
 }
 
 /**

@@ -65,14 +65,13 @@ export function unpackPoints({ numbers, names }: PointColumns): SeriesInput[] {
 }
 
 /**
- * Which of `shards` a series belongs to: FNV-1a over its device and metric. The same in every
- * process and run, so a series stays on its worker for the life of the processor.
+ * Which of `shards` a device belongs to, with every series of it: FNV-1a over its id. By device,
+ * not by series, because the device detector judges all of a device's metrics together. The same
+ * in every process and run, so a device stays on its worker for the life of the processor.
  */
-export function shardOf(device: string, metric: string, shards: number): number {
+export function shardOf(device: string, shards: number): number {
   if (shards === 1) return 0;
   let h = 0x811c9dc5;
   for (let i = 0; i < device.length; i++) h = Math.imul(h ^ device.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0, 0x01000193);
-  for (let i = 0; i < metric.length; i++) h = Math.imul(h ^ metric.charCodeAt(i), 0x01000193);
   return (h >>> 0) % shards;
 }

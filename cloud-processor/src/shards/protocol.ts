@@ -1,6 +1,6 @@
 import type { AlertEvent, DetectionConfig } from '@tributary/firmware-schemas';
 import type { LifecycleOptions, LifecycleSnapshot } from '../alerts/lifecycle.js';
-import type { DetectionSnapshot, SeriesSnapshot } from '../detection.js';
+import type { DetectionSnapshot, DeviceSnapshot, SeriesSnapshot } from '../detection.js';
 import type { PointColumns } from './columns.js';
 
 /**
@@ -17,7 +17,7 @@ export type ShardRequest =
   | { op: 'snapshot-next'; id: number; cursor: number; parts: number }
   | { op: 'snapshot-end'; id: number; cursor: number }
   | { op: 'restore-begin'; id: number; agents: DetectionSnapshot['agents']; resync: boolean }
-  | { op: 'restore-series'; id: number; parts: SeriesSnapshot[] }
+  | { op: 'restore-parts'; id: number; parts: Array<SeriesSnapshot | DeviceSnapshot> }
   | { op: 'restore-end'; id: number; header: { v: 1; agents: DetectionSnapshot['agents']; alerts: LifecycleSnapshot } }
   | { op: 'drop'; id: number };
 
@@ -42,7 +42,7 @@ export interface SnapshotBegun {
 }
 
 export interface SnapshotSlice {
-  /** Up to `parts` series entries as JSON lines joined by newlines ('' when none were left). */
+  /** Up to `parts` series or device entries as JSON lines joined by newlines ('' when none were left). */
   readonly lines: string;
   readonly done: boolean;
 }

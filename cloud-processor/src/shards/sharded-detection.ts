@@ -2,13 +2,13 @@ import type { AlertEvent, DetectionConfig } from '@tributary/firmware-schemas';
 import type { LifecycleOptions, LifecycleSnapshot } from '../alerts/lifecycle.js';
 import { JsonText } from '../checkpoint.js';
 import type { DetectionRunner, RestoreReport } from '../detection-runner.js';
-import type { DetectionSnapshot, SeriesInput, SeriesSnapshot } from '../detection.js';
+import type { DetectionSnapshot, DeviceSnapshot, SeriesInput, SeriesSnapshot } from '../detection.js';
 import { AlertsMirror } from './alerts-mirror.js';
 import { packPoints, shardOf } from './columns.js';
 import type { DetectionPool } from './pool.js';
 import type { Dropped, IngestAnswer, RestoreEnded, SnapshotBegun, SnapshotSlice } from './protocol.js';
 
-/** Series entries a snapshot or a restore moves per message. */
+/** Series or device entries a snapshot or a restore moves per message. */
 const PARTS_PER_MESSAGE = 100;
 
 export interface ShardedOptions {
@@ -23,14 +23,16 @@ export interface ShardedOptions {
 }
 
 /**
- * Detection spread over the pool's worker threads by series (shardOf: a hash of device and
- * metric), one shard per worker. Every batch goes to every worker — each gets its series' points
- * (often none) and the batch's horizon — so each worker's agent clocks judge silence at the same
- * boundaries one Detection of all series would. The batch's alerts are worker 0's, then worker
- * 1's, …: deterministic for a worker count, each alert's transitions in order, and with one worker
- * exactly the in-thread order. Bounds: maxSeries and
- * alerts.maxOpen are split evenly over the workers, so at a bound which series or alert goes
- * first can differ from one Detection's choice.
+ * Detection spread over the pool's worker threads by device (shardOf: a hash of the device id),
+ * one shard per worker: a worker holds every series of its devices, so their device detector
+ * (which judges a device's metrics of one time together) sees the same rows as in one Detection.
+ * Every batch goes to every worker — each gets its devices' points (often none) and the batch's
+ * horizon — so each worker's agent clocks judge silence at the same boundaries one Detection of
+ * all series would. The batch's alerts are worker 0's, then worker 1's, …: deterministic for a
+ * worker count, each alert's transitions in order, and with one worker exactly the in-thread
+ * order. Bounds: maxSeries (series, and devices) and alerts.maxOpen are split evenly over the
+ * workers, so at a bound which series, device or alert goes first can differ from one
+ * Detection's choice.
  */
 export class ShardedDetection implements DetectionRunner {
   readonly alerts: AlertsMirror;
@@ -56,7 +58,7 @@ export class ShardedDetection implements DetectionRunner {
     this.createRequest = { op: 'create', id: this.id, detection: o.detection, alerts, maxSeries: share(o.maxSeries) };
     this.unlisten = pool.onWorkerRestart((w) => {
       this.sizes[w] = 0;
-      this.alerts.forget((a) => shardOf(a.device, a.metric, pool.size) === w);
+      this.alerts.forget((a) => shardOf(a.device, pool.size) === w);
     });
   }
 
@@ -73,7 +75,7 @@ export class ShardedDetection implements DetectionRunner {
     // The newest point decides the horizon when the batch has no watermark (as Detection.ingest).
     let newest: SeriesInput | undefined;
     for (const p of points) {
-      shares[shardOf(p.device, p.metric, shares.length)]!.push(p);
+      shares[shardOf(p.device, shares.length)]!.push(p);
       if (newest === undefined || p.ts >= newest.ts) newest = p;
     }
     const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
@@ -134,11 +136,13 @@ export class ShardedDetection implements DetectionRunner {
     await this.create();
     const ws = this.sizes.map((_, w) => w);
     await Promise.all(ws.map((w) => this.pool.request(w, { op: 'restore-begin', id: this.id, agents: header.agents, resync: !replayFollows })));
-    const batches: SeriesSnapshot[][] = ws.map(() => []);
-    const flush = (w: number): Promise<unknown> => this.pool.request(w, { op: 'restore-series', id: this.id, parts: batches[w]!.splice(0) });
+    const batches: Array<Array<SeriesSnapshot | DeviceSnapshot>> = ws.map(() => []);
+    const flush = (w: number): Promise<unknown> => this.pool.request(w, { op: 'restore-parts', id: this.id, parts: batches[w]!.splice(0) });
     for (let next = it.next(); next.done !== true; next = it.next()) {
-      const part = next.value as SeriesSnapshot;
-      const w = typeof part?.device === 'string' && typeof part.metric === 'string' ? shardOf(part.device, part.metric, ws.length) : 0;
+      const part = next.value as SeriesSnapshot | DeviceSnapshot;
+      // A series' part goes to the worker of its device, a device's (`machine`) to the same one.
+      const device = typeof part === 'object' && part !== null ? ('machine' in part ? part.machine : part.device) : undefined;
+      const w = typeof device === 'string' ? shardOf(device, ws.length) : 0;
       // One message at a time per worker: parsed parts are garbage as soon as they are sent.
       if (batches[w]!.push(part) >= PARTS_PER_MESSAGE) await flush(w);
     }
@@ -185,13 +189,10 @@ function mergeHeaders(headers: Array<Omit<DetectionSnapshot, 'series'>>): Omit<D
   return { v: 1, agents: [...agents], alerts: { open: headers.flatMap((h) => h.alerts.open), cooldowns: headers.flatMap((h) => h.alerts.cooldowns) } };
 }
 
-/** The open alerts and cooldowns of a checkpoint whose series are worker `w`'s. */
+/** The open alerts and cooldowns of a checkpoint whose devices are worker `w`'s. */
 function alertsOf(alerts: LifecycleSnapshot, w: number, workers: number): LifecycleSnapshot {
   if (workers === 1) return alerts;
   // A cooldown's key is device \0 metric \0 detector.
-  const mine = (key: string): boolean => {
-    const [device = '', metric = ''] = key.split('\u0000');
-    return shardOf(device, metric, workers) === w;
-  };
-  return { open: alerts.open.filter((a) => shardOf(a.device, a.metric, workers) === w), cooldowns: alerts.cooldowns.filter(([key]) => mine(key)) };
+  const mine = (key: string): boolean => shardOf(key.split('\u0000')[0] ?? '', workers) === w;
+  return { open: alerts.open.filter((a) => shardOf(a.device, workers) === w), cooldowns: alerts.cooldowns.filter(([key]) => mine(key)) };
 }

@@ -1,12 +1,13 @@
 /**
  * A detection worker thread (started by DetectionPool): hosts shards — each a Detection over the
- * series the processor routes to this worker, with its own alert lifecycle — and answers the
+ * devices the processor routes to this worker (every series of each, and its device detector),
+ * with its own alert lifecycle — and answers the
  * requests of protocol.ts in the order they come, so every series sees its points in order.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from '../alerts/lifecycle.js';
-import { Detection, type SeriesSnapshot } from '../detection.js';
+import { Detection } from '../detection.js';
 import { detectorPlans } from '../detect/registry.js';
 import { unpackPoints } from './columns.js';
 import type { Dropped, IngestAnswer, RestoreEnded, ShardReply, ShardRequest, SnapshotBegun, SnapshotSlice } from './protocol.js';
@@ -92,9 +93,9 @@ function handle(r: ShardRequest): unknown {
     case 'restore-begin':
       shardOf(r.id).detection.restoreAgents(r.agents, r.resync);
       return undefined;
-    case 'restore-series': {
+    case 'restore-parts': {
       const { detection } = shardOf(r.id);
-      for (const part of r.parts) detection.restoreSeries(part as SeriesSnapshot);
+      for (const part of r.parts) detection.restorePart(part);
       return undefined;
     }
     case 'restore-end':

@@ -55,6 +55,9 @@ test('a crash without close still recovers (the cursor may be stale: acked batch
   assert.deepEqual(back.filter((s) => s !== 0), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal(b.nextSeq(), 10);
   b.close();
+  // The crashed instance's cursor timer still runs in this process: stop it before the directory
+  // is removed, or it fails the next test file's run with ENOENT (seen under load).
+  a.close();
 });
 
 test('a cursor save that fails in the background (directory gone, disk full) is reported, not thrown from the timer', async (t) => {

@@ -1,4 +1,4 @@
-import type { Ack, Clock, Counters, Logger, ProblemReport } from '@tributary/firmware-schemas';
+import type { Ack, Clock, Counters, LatencyObserver, Logger, ProblemReport } from '@tributary/firmware-schemas';
 import type { AgentCounter } from '../core/pipeline.js';
 import type { BatchQueue, SpooledBatch } from '../spool/batch-queue.js';
 import { Sender } from './sender.js';
@@ -36,6 +36,14 @@ export class Delivery implements TransportEvents {
    */
   private readonly sentOnce = new Set<number>();
   private readonly recoveredBelow: number;
+  /**
+   * When each held batch of this run was appended to the spool (clock ms), oldest first: for the
+   * sealed → acked latency and /health. As bounded as the spool: a batch leaves it when it leaves
+   * the spool. Batches recovered from the spool at start have no entry.
+   */
+  private readonly appendedAt = new Map<number, number>();
+  /** Since when the transport is down (clock ms); undefined while connected. */
+  private downSince: number | undefined;
 
   constructor(
     private readonly queue: BatchQueue,
@@ -45,7 +53,10 @@ export class Delivery implements TransportEvents {
     private readonly problems: ProblemReport,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Seconds from a batch's append to the spool to the cloud's ack (ok or duplicate). */
+    private readonly ackLatency?: LatencyObserver,
   ) {
+    this.downSince = clock.now();
     this.sender = new Sender(queue, options.maxInFlight, options.ackTimeoutMs, options.backoff.initialMs, options.backoff.maxMs);
     this.recoveredBelow = queue.nextSeq();
   }
@@ -78,8 +89,10 @@ export class Delivery implements TransportEvents {
 
   /** Spools a sealed batch (counting what the bound drops), then sends what is due. */
   enqueue(batch: SpooledBatch, payload: string): void {
+    this.appendedAt.set(batch.seq, this.clock.now());
     const dropped = this.queue.append(batch, payload);
     for (const d of dropped) {
+      this.appendedAt.delete(d.seq);
       this.sender.forget(d.seq);
       this.counters.inc('batches_dropped');
       this.counters.inc('readings_dropped', d.readings);
@@ -116,11 +129,19 @@ export class Delivery implements TransportEvents {
   }
 
   connected(): void {
+    this.downSince = undefined;
     this.pump();
   }
 
   disconnected(): void {
+    this.downSince ??= this.clock.now();
     this.sender.disconnected();
+  }
+
+  /** For /health: since when the uplink is down, and how long the oldest batch of this run has waited for its ack (ms). */
+  waiting(now: number): { downSinceMs: number | undefined; oldestUnackedMs: number } {
+    const oldest = this.appendedAt.values().next();
+    return { downSinceMs: this.transport.connected ? undefined : this.downSince, oldestUnackedMs: oldest.done ? 0 : now - oldest.value };
   }
 
   answered(ack: Ack): void {
@@ -128,6 +149,9 @@ export class Delivery implements TransportEvents {
     if (ack.epoch !== undefined && ack.epoch !== this.queue.epoch) return;
     if (!this.sender.acked(ack.seq)) return; // the answer to a resend of a batch already acked
     this.sentOnce.delete(ack.seq);
+    const appended = this.appendedAt.get(ack.seq);
+    this.appendedAt.delete(ack.seq);
+    if (appended !== undefined && ack.status !== 'rejected') this.ackLatency?.observe(Math.max(0, this.clock.now() - appended) / 1000);
     if (ack.status === 'ok') this.counters.inc('batches_acked');
     else if (ack.status === 'duplicate') this.counters.inc('batches_duplicate');
     else {
@@ -144,6 +168,7 @@ export class Delivery implements TransportEvents {
       const oldest = this.queue.oldest(1)[0];
       if (oldest === undefined || oldest.seq >= ackedSeq - MAX_ACK_LAG) return;
       this.queue.remove(oldest.seq);
+      this.appendedAt.delete(oldest.seq);
       this.sender.forget(oldest.seq);
       this.sentOnce.delete(oldest.seq);
       this.counters.inc('batches_abandoned');

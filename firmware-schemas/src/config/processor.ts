@@ -133,23 +133,16 @@ export const DetectorOverride = z.object({
   sensitivity: z.number().positive().max(100).optional(),
 });
 
-/**
- * The processor's default settings for the default detector. The ensemble's own defaults are tuned
- * for long series (NAB: thousands of rows, the first 15% unscored); a sensor's 5-minute windows
- * make only 288 points a day, so the calibration warm-up is shortened to 24 points (2 hours), and
- * the novelty member remembers 128 shapes (10 hours of windows) instead of 512, which keeps a
- * series' state near 55 kB in memory (70 kB as a JSON checkpoint) for fleets of many thousands of series. The calibrated `volatility`
- * member is left out: the window rules judge a window's spread against the noise of the level it
- * is at, which a machine switching on and off needs, and volatility sees nothing in raw rows.
- */
-export const DEFAULT_DETECTION_SETTINGS = { calibration: { warmupPoints: 24, rampPoints: 24 }, novelty: { memorySize: 128 }, volatility: false };
+/** A device's metrics judged together: a machine (vibration, current, pressure, flow, …). */
+export const DeviceDetectorChoice = z.object({
+  /** A device detector of the cloud processor's registry (`machine`), or `none` to judge series one by one only. */
+  detector: z.string().min(1).default('machine'),
+  /** Its settings, checked by its own schema at start. */
+  settings: z.record(z.string(), z.unknown()).default({}),
+});
 
 export const DetectionConfig = DetectorChoice.extend({
-  /**
-   * Unset: DEFAULT_DETECTION_SETTINGS when the detector is the ensemble, else the detector's own
-   * defaults (the ensemble's members' settings mean nothing to another detector).
-   */
-  settings: z.record(z.string(), z.unknown()).optional(),
+  devices: DeviceDetectorChoice.prefault({}),
   /** Per metric name: a different detector, settings or sensitivity (unset keys: the choice above). */
   metrics: z.record(MetricName, DetectorOverride).default({}),
   /**
@@ -164,8 +157,9 @@ export const DetectionConfig = DetectorChoice.extend({
    */
   checkpointIntervalMs: PositiveMs.default(600_000),
   /**
-   * Worker threads detection runs on, its series spread over them by a hash of device and metric
-   * (in cluster mode, every owned partition's series over the same threads). Unset: the cores this
+   * Worker threads detection runs on, its devices spread over them by a hash of the device id,
+   * each with every series of it (the device detector judges them together; in cluster mode,
+   * every owned partition's devices over the same threads). Unset: the cores this
    * process may use (os.availableParallelism()); 0: in the event loop's own thread, as before
    * workers. The alerts are the same whatever the number (below maxSeries and alerts.maxOpen,
    * which are split evenly over the workers).
@@ -191,10 +185,15 @@ export const WebhookConfig = z.object({
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */
   resolveAfterWindows: z.number().int().min(1).default(3),
-  /** An alert stays open at least this long (event time), so a flicker is one alert. */
-  minOpenMs: z.number().int().min(0).default(600_000),
-  /** After a resolve, the same series and detector does not re-open for this long (event time). */
-  cooldownMs: z.number().int().min(0).default(900_000),
+  /**
+   * An alert stays open at least this long (event time), so a flicker is one alert. 0 by default:
+   * the detectors hold an alert while its fault persists and do not report one event twice (the
+   * ensemble's refractory period), and a fault can be shorter than any fixed hold (a valve closing
+   * for five minutes).
+   */
+  minOpenMs: z.number().int().min(0).default(0),
+  /** After a resolve, the same series and detector does not re-open for this long (event time); 0 by default, as minOpenMs. */
+  cooldownMs: z.number().int().min(0).default(0),
   /** Bound on open alerts kept in memory. */
   maxOpen: z.number().int().min(1).default(10_000),
   /** Recent transitions kept for GET /api/alerts. */
@@ -252,6 +251,15 @@ export const CloudHttpConfig = z
     maxConcurrentUploads: z.number().int().min(1).max(10_000).default(32),
     /** Batch uploads of one agent read at once; more get 429 + Retry-After, so one agent's slow uploads cannot take every slot. */
     maxUploadsPerAgent: z.number().int().min(1).max(10_000).default(4),
+    /**
+     * The live dashboard at /dashboard/ (its data under /api/dashboard/, behind the read token like
+     * the rest of /api/*). `auto`: served when `host` is a loopback address, or when a read token
+     * (`readToken`, or the shared `token`) guards it; off on a network address without one.
+     * `on`: served whatever the address (open to whoever reaches it when no token is set). `off`: never.
+     */
+    dashboard: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Dashboards open at once (each holds one server-sent event stream); more are answered 503. */
+    maxEventStreams: z.number().int().min(1).max(10_000).default(32),
     /** Open connections at most; further ones are closed at once. */
     maxConnections: z.number().int().min(1).default(1_024),
     /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */

@@ -1,6 +1,8 @@
 /**
- * Named monotonic counters and gauges of one process, exposed as Prometheus text and carried in
- * batch envelopes. Names are snake_case; a counter only goes up.
+ * Named monotonic counters and gauges of one process, carried in batch envelopes and exposed on
+ * `/metrics` through prom-client (runtime/metrics.ts). Names are snake_case; a counter only goes
+ * up. Incrementing is a Map update: the agent counts every reading, so the hot path stays cheap and
+ * prom-client reads the values when scraped.
  */
 export class Counters<Name extends string = string> {
   private readonly values = new Map<string, number>();
@@ -28,20 +30,12 @@ export class Counters<Name extends string = string> {
     return Object.fromEntries(this.values);
   }
 
-  /** Prometheus text exposition format 0.0.4. */
-  toPrometheus(prefix: string, labels: Readonly<Record<string, string>> = {}): string {
-    const labelText = Object.entries(labels)
-      .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-      .join(',');
-    const suffix = labelText === '' ? '' : `{${labelText}}`;
-    const lines: string[] = [];
-    for (const [name, value] of this.values) {
-      const help = (this.help as Record<string, string>)[name] ?? name;
-      lines.push(`# HELP ${prefix}_${name}_total ${help}`, `# TYPE ${prefix}_${name}_total counter`, `${prefix}_${name}_total${suffix} ${value}`);
-    }
-    for (const [name, read] of this.gauges) {
-      lines.push(`# TYPE ${prefix}_${name} gauge`, `${prefix}_${name}${suffix} ${read()}`);
-    }
-    return `${lines.join('\n')}\n`;
+  /** Every counter with its help text, then every gauge, for an exporter. */
+  describe(): Array<{ readonly name: string; readonly help: string; readonly kind: 'counter' | 'gauge'; readonly read: () => number }> {
+    const help = this.help as Readonly<Record<string, string>>;
+    return [
+      ...[...this.values.keys()].map((name) => ({ name, help: help[name] ?? name, kind: 'counter' as const, read: () => this.values.get(name) ?? 0 })),
+      ...[...this.gauges].map(([name, read]) => ({ name, help: name.replace(/_/g, ' '), kind: 'gauge' as const, read })),
+    ];
   }
 }

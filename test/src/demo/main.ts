@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anomalyKinds, parseDuration, type AnomalyKind } from '@tributary/device-simulator';
-import { parseCommandLine } from '@tributary/firmware-schemas';
+import { LATENCY_BUCKETS_S, parseCommandLine } from '@tributary/firmware-schemas';
 import { pino } from 'pino';
 import { INFLUXD_MISSING, startInfluxd, type Influxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
@@ -65,8 +65,11 @@ let influxd: Influxd | undefined;
 let influxUrl = process.env.INFLUX_URL;
 if (influxUrl === undefined) {
   if (which('influxd') === undefined) die(`tributary demo: ${INFLUXD_MISSING}`);
-  influxd = await startInfluxd();
+  // Out of reach of Ctrl-C, which stops the demo: it still reads InfluxDB for the summary, then stops it.
+  influxd = await startInfluxd({ ownProcessGroup: true });
   influxUrl = influxd.url;
+  const orphan = influxd;
+  process.once('exit', () => void orphan.kill()); // a second Ctrl-C exits at once: take influxd along
 }
 const stateDir = mkdtempSync(join(tmpdir(), 'tributary-demo-'));
 const log = pino({ level: values['log-level'] }, pino.destination(2));
@@ -89,6 +92,7 @@ const pipeline = await Pipeline.start({
 });
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 out(`Tributary demo: ${devices} simulated devices → edge agent → cloud processor (embedded MQTT broker ${pipeline.cloud.brokerUrl}) → InfluxDB ${influxUrl}, database "tributary"`);
+out(`Dashboard: http://127.0.0.1:${pipeline.cloud.httpPort}/dashboard/   metrics: http://127.0.0.1:${pipeline.cloud.httpPort}/metrics`);
 out(values.realtime ? 'Running in real time; Ctrl-C stops and prints the summary.' : `Playing ${values.duration} of sensor data in about ${seconds} s (${Math.round(speed)}× real time); Ctrl-C stops early.`);
 // Ground truth and alerts as JSON lines, so a run can be scored again: tributary-sim score --labels … --alerts …
 const resultsDir = join('.tributary', 'demo');
@@ -101,6 +105,23 @@ pipeline.cloud.onAlert((alert) => {
   out(formatAlert(alert));
   appendFileSync(alertsFile, `${JSON.stringify(alert)}\n`);
 });
+
+/** The latency histograms' p50 / p99, as /metrics has them. */
+async function latencySummary(): Promise<string> {
+  const q = async (metrics: typeof pipeline.cloud.prometheus, name: string): Promise<string> => {
+    const [p50, p99] = await Promise.all([metrics.quantile(name, 0.5), metrics.quantile(name, 0.99)]);
+    const top = LATENCY_BUCKETS_S.at(-1)!;
+    const s = (v: number | undefined): string => (v === undefined ? '–' : v >= top ? `> ${top} s` : v < 1 ? `${Math.round(v * 1000)} ms` : `${v.toFixed(1)} s`);
+    return `${s(p50)} / ${s(p99)}`;
+  };
+  const replayed = speed > 1 ? ` (event time ran ${Math.round(speed)}× faster than the clock here, so the first two measure how far the replayed span lagged the clock; --realtime for real figures)` : '';
+  return [
+    '  latency, p50 / p99 (from the histograms on /metrics):',
+    `    window end → durable in InfluxDB   ${await q(pipeline.cloud.prometheus, 'window_end_to_durable')}`,
+    `    window end → alert out             ${await q(pipeline.cloud.prometheus, 'window_end_to_alert')}${replayed}`,
+    `    batch spooled → acked (agent)      ${await q(pipeline.agent.prometheus, 'batch_sealed_to_acked')}`,
+  ].join('\n');
+}
 
 let interrupted = false;
 process.on('SIGINT', () => {
@@ -120,6 +141,7 @@ await pipeline.play((sim) => {
 const summary = await pipeline.finish();
 const inInflux = await pipeline.countInInflux();
 out(formatSummary(summary, inInflux, windowMs));
+out(await latencySummary());
 out(`  ground truth and alerts: ${labelsFile}, ${alertsFile}`);
 await pipeline.close();
 await influxd?.stop();

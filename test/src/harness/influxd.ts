@@ -22,9 +22,11 @@ export interface Influxd {
 
 /**
  * With `admin`, influxd requires authentication and the admin user is created at start (influxd
- * allows that one unauthenticated statement while it has no users).
+ * allows that one unauthenticated statement while it has no users). With `ownProcessGroup`, a
+ * terminal's Ctrl-C (sent to the whole foreground process group) does not reach it, so the demo
+ * can still read InfluxDB for its summary after Ctrl-C; whoever starts it must stop it.
  */
-export async function startInfluxd(options: { admin?: { username: string; password: string } } = {}): Promise<Influxd> {
+export async function startInfluxd(options: { admin?: { username: string; password: string }; ownProcessGroup?: boolean } = {}): Promise<Influxd> {
   const binary = which('influxd');
   if (binary === undefined) throw new Error(INFLUXD_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
@@ -57,7 +59,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 `,
   );
   const url = `http://127.0.0.1:${httpPort}`;
-  const proc = new ServerProcess('influxd', binary, ['-config', join(dir, 'influxdb.conf')]);
+  const proc = new ServerProcess('influxd', binary, ['-config', join(dir, 'influxdb.conf')], {}, options.ownProcessGroup === true);
   const up = async (): Promise<void> => {
     proc.start();
     await waitFor(

@@ -87,8 +87,10 @@ export class Pipeline {
     const agent = new EdgeAgent({ config: agentConfig, stateDir: join(options.stateDir, 'agent'), log: log.child({ process: 'agent' }) });
     await agent.start();
     await agent.ready();
-    // Accelerated runs play the time span that just ended, so no timestamp lies in the agent's future.
-    const startMs = Math.floor((Date.now() - (options.speed > 1 ? options.durationMs : 0)) / options.windowMs) * options.windowMs;
+    // Accelerated runs play the time span that just ended (from a window boundary), so no timestamp
+    // lies in the agent's future; real-time runs start now, so event time is the clock's (aligned to
+    // the last boundary, readings would be stamped up to a window behind it for the whole run).
+    const startMs = options.speed > 1 ? Math.floor((Date.now() - options.durationMs) / options.windowMs) * options.windowMs : Date.now();
     const fleet = new Fleet({
       devices: options.devices,
       seed: options.seed,

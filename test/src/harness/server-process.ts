@@ -17,11 +17,13 @@ export class ServerProcess {
     private readonly command: string,
     private readonly args: readonly string[],
     private readonly env: Readonly<Record<string, string>> = {},
+    /** In a process group of its own (signals to ours, such as a terminal's Ctrl-C, do not reach it). */
+    private readonly ownProcessGroup = false,
   ) {}
 
   start(): void {
     this.output = '';
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env }, detached: this.ownProcessGroup });
     this.child = child;
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_KEPT);

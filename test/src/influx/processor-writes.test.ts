@@ -102,11 +102,13 @@ test('401 from InfluxDB: /health is 503 with the reason, influx_blocked is 1, no
   const ack = cloud.intake.admit(b.payload, b.agent).ack.then((a) => ((acked = true), a));
   const health = await waitFor('/health to say why', async () => {
     const res = await fetch(`http://127.0.0.1:${cloud.httpPort}/health`);
-    return res.status === 503 ? ((await res.json()) as { influx: { state: string; status: number; reason: string } }) : undefined;
+    return res.status === 503 ? ((await res.json()) as { reasons: string[]; influx: { state: string; status: number; reason: string } }) : undefined;
   }, 10_000);
   assert.deepEqual([health.influx.state, health.influx.status], ['blocked', 401]);
+  assert.equal(health.reasons.length, 1);
+  assert.match(health.reasons[0]!, /^InfluxDB refuses the writes \(.*unauthorized.*\); nothing is acked until that is fixed$/);
   assert.match(health.influx.reason, /unauthorized/);
-  assert.match(cloud.metrics(), /^tributary_cloud_influx_blocked 1$/m);
+  assert.match(await cloud.metrics(), /^tributary_cloud_influx_blocked 1$/m);
   assert.equal(acked, false);
   server.token = 'secret-token';
   assert.equal((await ack)?.status, 'ok');

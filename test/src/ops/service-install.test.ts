@@ -135,6 +135,11 @@ test('the installed agent and cloud processor run with the example configs as in
     const series = await influxQuery(influxd.url, 'tributary', 'SELECT sum("count") FROM "temperature"');
     return Number(series[0]?.values[0]?.[1] ?? 0) === readings;
   }, 30_000);
+  // The installed processor serves its dashboard (its files come with the release) on its loopback address.
+  const page = await fetch(`http://127.0.0.1:${cloudHttp}/dashboard/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>Tributary<\/title>/);
+  assert.equal((await fetch(`http://127.0.0.1:${cloudHttp}/dashboard/vendor/uPlot.esm.js`)).status, 200, 'uPlot from the release\'s node_modules');
 
   // Each line starts with the journal priority of its pino level: info as <6>, and so on.
   for (const file of [agent.log, cloud.log]) {

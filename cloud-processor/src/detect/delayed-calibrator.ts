@@ -1,0 +1,68 @@
+import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
+
+export interface DelayedCalibratorState {
+  calib: TailCalibratorState;
+  /** Deviations waiting to be learnt: [ts, deviation, share of an observation], oldest first. */
+  pending: [number, number, number][];
+}
+
+/** Deviations waiting at most (a bound on the state of a fast series). */
+const MAX_PENDING = 64;
+
+/**
+ * A TailCalibrator for a statistic read faster than it changes (an average over `spanMs`, read at
+ * every point): each reading counts as the share of one observation that the time since the last
+ * is of `spanMs` (its values second by second are not separate events; a window longer than the
+ * span is one), and is learnt only `delayMs` later, unless `forget` was called meanwhile: what led
+ * up to an alarm (a level sliding away over a minute) must not teach, reading by reading, that it
+ * is normal. At most MAX_PENDING wait (the oldest is learnt first).
+ */
+export class DelayedCalibrator {
+  private readonly calib: TailCalibrator;
+  /** Readings waiting, as flat triples (ts, deviation, share), oldest first: no allocation per reading. */
+  private readonly pending: number[];
+
+  constructor(
+    halfLifePoints: number,
+    tailIndex: number,
+    private readonly spanMs: number,
+    private readonly delayMs: number,
+    state?: DelayedCalibratorState,
+  ) {
+    this.calib = new TailCalibrator(halfLifePoints, tailIndex, state?.calib);
+    this.pending = state?.pending.flat() ?? [];
+  }
+
+  /** −log10 P(D ≥ d) under what was learnt (see TailCalibrator.surprise). */
+  surprise(d: number): number {
+    return this.calib.surprise(d);
+  }
+
+  /** Observations learnt so far (shares summed, before fading). */
+  get observations(): number {
+    return this.calib.effectiveCount;
+  }
+
+  /** Queues a reading taken `dt` after the previous one; learns those that have waited long enough. */
+  queue(ts: number, d: number, dt: number): void {
+    const p = this.pending;
+    let learnt = 0;
+    while (learnt < p.length && (ts - p[learnt]! >= this.delayMs || p.length - learnt >= 3 * MAX_PENDING)) {
+      this.calib.add(p[learnt + 1]!, p[learnt + 2]!);
+      learnt += 3;
+    }
+    if (learnt > 0) p.splice(0, learnt);
+    if (dt > 0) p.push(ts, d, Math.min(1, dt / this.spanMs));
+  }
+
+  /** Forgets what is waiting (it led up to an alarm). */
+  forget(): void {
+    this.pending.length = 0;
+  }
+
+  snapshot(): DelayedCalibratorState {
+    const pending: [number, number, number][] = [];
+    for (let i = 0; i < this.pending.length; i += 3) pending.push([this.pending[i]!, this.pending[i + 1]!, this.pending[i + 2]!]);
+    return { calib: this.calib.snapshot(), pending };
+  }
+}

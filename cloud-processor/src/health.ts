@@ -1,0 +1,33 @@
+import type { WriterStatus } from './influx/writer.js';
+
+/** What /health judges the processor by, read at the moment of the request. */
+export interface CloudHealthInputs {
+  readonly influx: WriterStatus;
+  /** The MQTT ingest's connection to the broker, and since when it is down (ms since the epoch). */
+  readonly broker: { readonly connected: boolean; readonly downSinceMs: number | undefined };
+  /** Since when the write backlog has admitted nothing (ms since the epoch), or undefined. */
+  readonly backlogFullSinceMs: number | undefined;
+  /** ingest.maxStallMs: how long a full backlog or failing writes are waited out before they are news. */
+  readonly maxStallMs: number;
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
+
+/**
+ * Why the processor is unhealthy, one sentence per reason (empty when healthy). Each reason is a
+ * state in which batches are not being acked and that outlasts what the processor waits out by
+ * itself: InfluxDB refusing writes (needs a person), InfluxDB failing or the backlog full for
+ * longer than ingest.maxStallMs (agents are spooling), the broker connection lost for as long.
+ */
+export function cloudHealthReasons(h: CloudHealthInputs, now: number): string[] {
+  const reasons: string[] = [];
+  const { influx } = h;
+  if (influx.state === 'blocked') reasons.push(`InfluxDB refuses the writes (${influx.reason ?? `HTTP ${influx.status}`}); nothing is acked until that is fixed`);
+  const retryingFor = influx.state === 'retrying' && influx.sinceMs !== undefined ? now - influx.sinceMs : 0;
+  if (retryingFor > h.maxStallMs) reasons.push(`InfluxDB writes failing for ${seconds(retryingFor)} (${influx.reason ?? 'no answer'}); batches wait unacked in the agents' spools`);
+  const downFor = !h.broker.connected && h.broker.downSinceMs !== undefined ? now - h.broker.downSinceMs : 0;
+  if (downFor > h.maxStallMs) reasons.push(`not connected to the MQTT broker for ${seconds(downFor)}; no batch arrives over MQTT`);
+  const fullFor = h.backlogFullSinceMs === undefined ? 0 : now - h.backlogFullSinceMs;
+  if (fullFor > h.maxStallMs) reasons.push(`write backlog full for ${seconds(fullFor)} (longer than ingest.maxStallMs): batches are left unacked`);
+  return reasons;
+}
