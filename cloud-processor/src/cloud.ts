@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, tlsClientOptions, tlsListenerOptions, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';
 import { Dashboard } from './dashboard/dashboard.js';
@@ -129,6 +129,7 @@ export class CloudProcessor {
     return this.outputs.onAlert(listener);
   }
 
+  /** Reads the TLS files first: one that cannot be used fails the start (TlsConfigError) before anything listens. */
   async start(): Promise<void> {
     try {
       await this.startParts();
@@ -140,13 +141,17 @@ export class CloudProcessor {
 
   private async startParts(): Promise<void> {
     const { config, log } = this.options;
+    const brokerTls = config.broker.type === 'embedded' && config.broker.tls !== undefined ? tlsListenerOptions(config.broker.tls, 'broker.tls') : undefined;
+    const externalTls = tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls');
+    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
     await this.restoreDetection();
     if (config.broker.type === 'embedded') {
-      const { host, port, users } = config.broker;
+      const { host, port, users, tls } = config.broker;
       this.broker = await startEmbeddedBroker({
         host,
         port,
         users,
+        tls: brokerTls,
         processorClientId: config.ingest.mqttClientId,
         maxClients: config.broker.maxClients,
         maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
@@ -155,15 +160,19 @@ export class CloudProcessor {
         log: log.child({ unit: 'broker' }),
       });
       this.url = this.broker.url;
-      log.info({ url: this.url, users: users.length }, users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
+      const identities = [...(users.length > 0 ? ['logins'] : []), ...(tls !== undefined && tls.clientCertificates !== 'none' ? [`client certificates (${tls.clientCertificates})`] : [])];
+      log.info({ url: this.url, users: users.length }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
     } else {
       this.url = config.broker.url;
     }
     const login = config.broker.type === 'embedded' ? this.broker?.processorLogin : config.broker;
+    const broker = this.broker;
+    // The embedded broker is reached in-process; an external one over its URL (with TLS files when set).
+    const connection = broker !== undefined ? { inProcess: () => broker.connectInProcess() } : { tls: externalTls };
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     this.ingest = new MqttIngest(
-      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs,
+      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs, ...connection,
         onPresence: (agent, online) => {
           this.fleet.presence(agent, online);
           this.dashboard?.fleetChanged();
@@ -181,6 +190,8 @@ export class CloudProcessor {
       if (dashboard.served) this.dashboard = this.startDashboard();
       this.http = await startCloudHttp({
         ...config.http,
+        tls: httpTls,
+        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,
         metrics: () => this.metrics(),

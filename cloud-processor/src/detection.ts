@@ -73,8 +73,10 @@ export class Detection {
     private readonly onEvicted: () => void = () => undefined,
     /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
+    /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
+    onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
   ) {
-    if (plans.device) this.devices = new DeviceDetection(plans.device, lifecycle, maxSeries, openThreshold(plans('').sensitivity));
+    if (plans.device) this.devices = new DeviceDetection(plans.device, lifecycle, maxSeries, openThreshold(plans('').sensitivity), onMetricsLeftOut);
   }
 
   get size(): number {
@@ -116,9 +118,10 @@ export class Detection {
       clock.swept = Math.floor(horizon / newestLengthMs) * newestLengthMs;
       clock.resync = false;
     }
-    for (const p of byTime(points)) {
+    const sorted = byTime(points);
+    for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
-      const s = this.seriesFor(p, agent, clock, alerts);
+      const s = this.seriesFor(p, agent, clock, alerts, sorted);
       if (p.ts <= s.lastTs) continue;
       this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
       s.lastTs = p.ts;
@@ -279,14 +282,19 @@ export class Detection {
     }
   }
 
-  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {
     let s = this.series.get(seriesKey(p.device, p.metric));
     if (s) {
       this.series.touch(s);
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = newSeries(p.device, p.metric, plan, plan.create(undefined, { windowMs: p.lengthMs }), -Infinity, p.lengthMs, agent);
+      // The device detector judges a device's metrics of one time together: where this series'
+      // point comes with another metric of its device at its time, and the device detector takes
+      // this metric in (within its bound), the series' level shifts are the device's.
+      const together = this.devices !== undefined && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
+      const levels = together && this.devices?.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true ? 'device' : 'series';
+      s = newSeries(p.device, p.metric, plan, plan.create(undefined, { windowMs: p.lengthMs, levels }), -Infinity, p.lengthMs, agent);
       this.series.add(s);
       this.agents.join(clock, s);
     }

@@ -14,7 +14,7 @@ export interface DeviceSnapshot {
 }
 
 /** One device's joint detector, and the metric its open alert is filed under. */
-interface Device {
+export interface Device {
   readonly device: string;
   readonly detector: DeviceDetector;
   lastTs: number;
@@ -41,6 +41,8 @@ export class DeviceDetection {
     private readonly lifecycle: AlertLifecycle,
     private readonly maxDevices: number,
     private readonly threshold: number,
+    /** A device's metrics of one time beyond what its detector judges (`count` left out, the first named). */
+    private readonly onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
   ) {}
 
   /** One point its series took (newer than the series' last): gathered into its device's row; the device's previous row is judged first if its time differs. */
@@ -76,21 +78,28 @@ export class DeviceDetection {
   /** The device's metrics at one time through its joint detector, into the alert lifecycle. */
   private judge(device: string, ts: number, values: Map<string, number>, alerts: AlertEvent[]): void {
     if (values.size < 2) return;
-    let d = this.devices.get(device);
-    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
-    else {
-      if (this.devices.size >= this.maxDevices) this.evictOldest(alerts, ts);
-      d = { device, detector: this.plan.create(), lastTs: -Infinity, filedUnder: null };
-    }
-    this.devices.set(device, d);
+    const d = this.deviceFor(device, ts, alerts);
     if (ts <= d.lastTs) return;
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
+    if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
     const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
     const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, this.threshold);
     if (!alert) return;
     alerts.push(alert);
     d.filedUnder = alert.state === 'resolved' ? null : metric;
+  }
+
+  /** The device's joint detector (built if new, the least recently seen evicted at the bound). */
+  deviceFor(device: string, now: number, alerts: AlertEvent[]): Device {
+    let d = this.devices.get(device);
+    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
+    else {
+      if (this.devices.size >= this.maxDevices) this.evictOldest(alerts, now);
+      d = { device, detector: this.plan.create(), lastTs: -Infinity, filedUnder: null };
+    }
+    this.devices.set(device, d);
+    return d;
   }
 
   private evictOldest(alerts: AlertEvent[], now: number): void {

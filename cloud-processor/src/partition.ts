@@ -48,12 +48,13 @@ export function createPartition(
   const dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
   // Validated here in any case: a bad detector setting stops the start, naming the key.
   const plans = detectorPlans(config.detection);
+  const onMetricsLeftOut = (device: string, count: number, first: string): void => outputs.machineMetricsLeftOut(device, count, first);
   let detection: DetectionRunner;
   if (pool === undefined) {
     const alerts = new AlertLifecycle(config.alerts, onDropped);
-    detection = new LocalDetection(new Detection(plans, alerts, bounds.maxSeries, onEvicted), alerts);
+    detection = new LocalDetection(new Detection(plans, alerts, bounds.maxSeries, onEvicted, undefined, onMetricsLeftOut), alerts);
   } else {
-    detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: bounds.maxSeries, maxQueuedBatches: config.detection.maxQueuedBatches, onEvicted, onDropped });
+    detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: bounds.maxSeries, maxQueuedBatches: config.detection.maxQueuedBatches, onEvicted, onDropped, onMetricsLeftOut });
   }
   const processor = new BatchProcessor({
     maxBatchBytes: config.maxBatchBytes,

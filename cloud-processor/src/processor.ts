@@ -288,9 +288,12 @@ export class BatchProcessor {
       if (w.rev !== 0) continue;
       points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
     }
-    // Silence is judged up to the watermark only when no earlier batch is still missing.
+    // Silence is judged up to the watermark only when no earlier batch is still missing. A batch
+    // without one says nothing about completeness: the agent keeps event time per device, so its
+    // newest window end (detection's guess without a watermark) may be a fast device's, ahead of
+    // the other devices' windows still to come.
     const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
-    return this.o.detection.ingest(batch.agent, points, inOrder ? batch.watermark : -Infinity);
+    return this.o.detection.ingest(batch.agent, points, inOrder ? (batch.watermark ?? -Infinity) : -Infinity);
   }
 
   /** Counts and reports an invalid batch; acks it as rejected when its agent and seq are known. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Job, LineQueue, type WriteReport } from './requests.js';
 
 function job(prefix: string, n: number, reports: WriteReport[] = []): Job {
@@ -59,22 +61,28 @@ test('lines of any UTF-8 width come out of requests exactly as they went in, how
   }
 });
 
-test('the queue lets go of a job once its lines are taken (the request keeps it until written)', async () => {
-  const { setFlagsFromString } = await import('node:v8');
-  const { runInNewContext } = await import('node:vm');
+test('the queue lets go of a job once its lines are taken (it held the last 1,024 jobs, and every line of each, until then)', async () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const q = new LineQueue();
-  let taken: WeakRef<Job> | undefined;
-  (() => {
-    const j = job('a', 3);
-    taken = new WeakRef(j);
-    q.push(j, 1);
-    q.take(100);
+  // 200 batches' points, each taken into its request and written: nothing should stay behind.
+  const taken = ((): WeakRef<Job>[] => {
+    const refs: WeakRef<Job>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const j = job(`batch${i}-`, 500);
+      refs.push(new WeakRef(j));
+      q.push(j, i);
+      q.take(5_000)!.settle(false);
+    }
+    return refs;
   })();
-  q.push(job('b', 2), 2);
   await new Promise((resolve) => setImmediate(resolve));
   gc();
-  assert.equal(taken.deref(), undefined, 'the taken job is garbage');
-  assert.deepEqual(q.take(100)!.allLines(), ['b0', 'b1']);
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(taken.filter((r) => r.deref() !== undefined).length, 0, 'jobs (and their lines) still held by the queue');
+  // Lines waiting are kept, of course, and come out in order.
+  q.push(job('w', 3), 1);
+  assert.deepEqual(q.take(5)!.allLines(), ['w0', 'w1', 'w2']);
 });

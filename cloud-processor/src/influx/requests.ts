@@ -162,7 +162,8 @@ const TAKEN: Segment = { job: new Job([], () => undefined, () => undefined), fro
  * splitting a job's lines across requests where needed.
  */
 export class LineQueue {
-  private segments: Segment[] = [];
+  /** Taken segments are cleared (undefined) at once: a job's lines belong to its request from then on. */
+  private segments: Array<Segment | undefined> = [];
   private head = 0;
   private count = 0;
 
@@ -201,7 +202,10 @@ export class LineQueue {
     }
     const req = new WriteRequest(out);
     this.count -= req.lines;
-    if (this.head > 1024 && this.head * 2 > this.segments.length) {
+    if (this.head === this.segments.length) {
+      this.segments = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.segments.length) {
       this.segments = this.segments.slice(this.head);
       this.head = 0;
     }
@@ -210,7 +214,7 @@ export class LineQueue {
 
   /** Empties the queue, returning the jobs that had lines in it. */
   clear(): Job[] {
-    const jobs = this.segments.slice(this.head).map((s) => s.job);
+    const jobs = this.segments.slice(this.head).map((s) => s!.job);
     this.segments = [];
     this.head = 0;
     this.count = 0;

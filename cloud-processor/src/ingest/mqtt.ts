@@ -1,5 +1,6 @@
-import { agentOfTopic, mqttOptions, redactUrl, topics, type Ack, type Logger } from '@tributary/firmware-schemas';
-import mqtt, { type MqttClient } from 'mqtt';
+import { agentOfTopic, mqttOptions, redactUrl, topics, type Ack, type Logger, type TlsFiles } from '@tributary/firmware-schemas';
+import type { Duplex } from 'node:stream';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { ForeignAgentError, type Intake } from './intake.js';
 
 /** Alert publishes allowed to wait for the broker at once. */
@@ -16,6 +17,10 @@ export interface MqttIngestOptions {
   readonly maxStallMs: number;
   /** An agent's presence (its retained status message, or its last will), when the broker lets us read them. */
   readonly onPresence?: (agent: string, online: boolean) => void;
+  /** Connects inside this process (the embedded broker) instead of over `url`. */
+  readonly inProcess?: () => Duplex;
+  /** For an `mqtts://` URL: CA, certificate and key (tlsClientOptions). */
+  readonly tls?: TlsFiles;
 }
 
 /** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */
@@ -71,7 +76,9 @@ export class MqttIngest {
    */
   async start(): Promise<void> {
     const { url, clientId, startTimeoutMs } = this.o;
-    const client = mqtt.connect(url, { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const options: IClientOptions = { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 };
+    const inProcess = this.o.inProcess;
+    const client = inProcess !== undefined ? new MqttClient(() => inProcess(), options) : mqtt.connect(url, { ...options, ...this.o.tls });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = packet.payload as Buffer;

@@ -18,7 +18,7 @@ test('a detection worker that dies fails its batches in flight, is started again
   const restarts: Array<[number, string]> = [];
   const pool = new DetectionPool(2, silentLogger, (worker, reason) => restarts.push([worker, reason]));
   t.after(() => pool.close());
-  const detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: 1000, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined });
+  const detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: 1000, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined });
   await detection.ingest('gw', devices.map((d) => point(d, W)), W);
   assert.equal(detection.size, 20);
 

@@ -34,7 +34,12 @@ export interface IngestAnswer {
   /** Series evicted at the shard's maxSeries by this batch. */
   readonly evicted: number;
   readonly dropped: Dropped;
+  /** A device's metrics of one time beyond what its device detector judges, since the last answer: [device, count, first metric]. */
+  readonly leftOut: LeftOut;
 }
+
+/** Metrics left out by device detectors: every count, the first few devices by name (the rest added to the last named). */
+export type LeftOut = ReadonlyArray<readonly [device: string, count: number, first: string]>;
 
 export interface SnapshotBegun {
   readonly header: Omit<DetectionSnapshot, 'series'>;

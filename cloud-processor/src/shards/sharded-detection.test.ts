@@ -66,7 +66,7 @@ function local(): LocalDetection {
 }
 
 function sharded(p: DetectionPool): ShardedDetection {
-  return new ShardedDetection(p, { detection: config.detection, alerts: config.alerts, maxSeries: config.detection.maxSeries, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined });
+  return new ShardedDetection(p, { detection: config.detection, alerts: config.alerts, maxSeries: config.detection.maxSeries, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined });
 }
 
 /** Each batch's alerts through `first`; at `restartAt` its state goes through a checkpoint (JSON lines) into `then()`. */

@@ -20,6 +20,8 @@ export interface ShardedOptions {
   readonly maxQueuedBatches: number;
   readonly onEvicted: () => void;
   readonly onDropped: (device: string, metric: string, detector: string) => void;
+  /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
+  readonly onMetricsLeftOut: (device: string, count: number, first: string) => void;
 }
 
 /**
@@ -166,6 +168,7 @@ export class ShardedDetection implements DetectionRunner {
       this.sizes[w] = a.size;
       for (let i = 0; i < a.evicted; i++) this.o.onEvicted();
       report(a.dropped, this.o.onDropped);
+      for (const [device, count, first] of a.leftOut) this.o.onMetricsLeftOut(device, count, first);
       alerts = alerts.length === 0 ? a.alerts : alerts.concat(a.alerts);
     }
     this.alerts.apply(alerts);

@@ -10,7 +10,7 @@ import { AlertLifecycle } from '../alerts/lifecycle.js';
 import { Detection } from '../detection.js';
 import { detectorPlans } from '../detect/registry.js';
 import { unpackPoints } from './columns.js';
-import type { Dropped, IngestAnswer, RestoreEnded, ShardReply, ShardRequest, SnapshotBegun, SnapshotSlice } from './protocol.js';
+import type { Dropped, IngestAnswer, LeftOut, RestoreEnded, ShardReply, ShardRequest, SnapshotBegun, SnapshotSlice } from './protocol.js';
 
 /** Openings dropped at maxOpen are named in the answer up to this many at a time (all are counted). */
 const DROPPED_EXAMPLES = 4;
@@ -20,6 +20,7 @@ class Shard {
   readonly detection: Detection;
   evicted = 0;
   dropped: { count: number; examples: Array<[string, string, string]> } = { count: 0, examples: [] };
+  leftOut: Array<[string, number, string]> = [];
   /** Snapshots being read, by cursor: the rest of their series parts. */
   readonly snapshots = new Map<number, Iterator<unknown>>();
   nextCursor = 1;
@@ -29,13 +30,18 @@ class Shard {
       this.dropped.count++;
       if (this.dropped.examples.length < DROPPED_EXAMPLES) this.dropped.examples.push([device, metric, detector]);
     });
-    this.detection = new Detection(detectorPlans(r.detection), this.lifecycle, r.maxSeries, () => this.evicted++);
+    this.detection = new Detection(detectorPlans(r.detection), this.lifecycle, r.maxSeries, () => this.evicted++, undefined, (device, count, first) => {
+      const last = this.leftOut.at(-1);
+      if (this.leftOut.length < DROPPED_EXAMPLES) this.leftOut.push([device, count, first]);
+      else if (last !== undefined) last[1] += count;
+    });
   }
 
   ingest(r: Extract<ShardRequest, { op: 'ingest' }>): IngestAnswer {
     const alerts: AlertEvent[] = this.detection.ingestPart(r.agent, unpackPoints(r.points), r.horizon, r.newestLengthMs);
-    const answer: IngestAnswer = { alerts, size: this.detection.size, evicted: this.evicted, dropped: this.dropped as Dropped };
+    const answer: IngestAnswer = { alerts, size: this.detection.size, evicted: this.evicted, dropped: this.dropped as Dropped, leftOut: this.leftOut as LeftOut };
     this.evicted = 0;
+    this.leftOut = [];
     this.dropped = { count: 0, examples: [] };
     return answer;
   }

@@ -1,4 +1,4 @@
-import { Backoff, decodeAck, mqttOptions, mqttSessionOptions, redactUrl, Throttle, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { Backoff, decodeAck, mqttOptions, mqttSessionOptions, redactUrl, Throttle, tlsClientOptions, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -40,6 +40,7 @@ export class MqttUplinkTransport implements UplinkTransport {
     const client = mqtt.connect(this.config.url, {
       clientId: `tributary-agent-${this.agentId}`,
       ...mqttOptions(this.config),
+      ...tlsClientOptions(this.config.tls, 'uplink.tls'),
       ...mqttSessionOptions(this.config.protocolVersion, 'persistent'),
       // Reconnects are ours (below), with backoff and jitter instead of a fixed period.
       reconnectPeriod: 0,

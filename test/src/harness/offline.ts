@@ -1,6 +1,6 @@
-import { AlertLifecycle, Detection, DetectionPool, detectorPlans, LocalDetection, ShardedDetection, type DetectionRunner, type SeriesInput } from '@tributary/cloud-processor';
+import { AlertLifecycle, Detection, DetectionPool, detectorPlans, LocalDetection, ShardedDetection, type DetectionRunner, type SeriesInput, type Verdict } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
-import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, Counters, ManualClock, ProblemReport, ProcessorConfigSchema, silentLogger, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
 
 export interface OfflineRun {
@@ -23,16 +23,18 @@ export interface OfflineRun {
  * processor config sets `detection.workers` (then over that many worker threads, as the
  * processor runs it; the alerts are the same).
  */
-export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput }): Promise<OfflineRun> {
+export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput; onVerdict?: (point: SeriesInput, verdict: Verdict) => void }): Promise<OfflineRun> {
   const fleet = new Fleet(fleetOptions);
   const config = ProcessorConfigSchema.parse(options.processor ?? {});
   const workers = config.detection.workers ?? 0;
   const pool = workers > 0 ? new DetectionPool(workers, silentLogger) : undefined;
   const lifecycle = new AlertLifecycle(config.alerts);
   const { maxSeries } = config.detection;
+  // A verdict per point is seen in the thread that judges it: only detection in this thread can show them.
+  if (pool && options.onVerdict) throw new Error('runOffline: onVerdict needs detection in this thread (detection.workers 0)');
   const detection: DetectionRunner = pool
-    ? new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries, maxQueuedBatches: config.detection.maxQueuedBatches, onEvicted: () => undefined, onDropped: () => undefined })
-    : new LocalDetection(new Detection(detectorPlans(config.detection), lifecycle, maxSeries), lifecycle);
+    ? new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries, maxQueuedBatches: config.detection.maxQueuedBatches, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined })
+    : new LocalDetection(new Detection(detectorPlans(config.detection), lifecycle, maxSeries, undefined, options.onVerdict), lifecycle);
   // Each batch's alerts, in batch order (with workers, answered while the simulator plays on).
   const answers: Array<Promise<AlertEvent[]>> = [];
   const agentConfig = AgentConfigSchema.parse({
@@ -46,7 +48,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   let windows = 0;
   let detectionNs = 0n;
   const engine = new WindowEngine(
-    { ...agentConfig.windows, slideMs: options.windowMs },
+    windowEngineOptions(agentConfig.windows),
     {
       window: (w) => {
         windows++;
@@ -66,11 +68,17 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
     answers.push(detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));
     detectionNs += process.hrtime.bigint() - t;
   };
+  let tickedAt = -Infinity;
   const transport: Transport = {
     send: (frame) => {
       clock.set(Math.max(clock.now(), frame.ts));
       if (frame.format === 'serial') pipeline.ingestSerialLine(frame.payload, 'offline');
       else pipeline.ingestJson(frame.payload, 4096, 'offline');
+      // The agent's timer, once a simulated second: moves silent devices on and advances `complete`.
+      if (clock.now() - tickedAt >= 1_000) {
+        tickedAt = clock.now();
+        engine.tick(tickedAt);
+      }
       toCloud();
     },
     flush: async () => undefined,

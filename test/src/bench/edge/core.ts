@@ -1,4 +1,4 @@
-import { Batcher, FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { Batcher, FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter, type WriteAheadLog } from '@tributary/edge-agent';
 import { AgentConfigSchema, Counters, ManualClock, ProblemReport, encodeBatch, type Clock, type WindowResult } from '@tributary/firmware-schemas';
 
 export const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
@@ -22,6 +22,8 @@ export interface CoreOptions {
   readonly clock?: Clock;
   /** Encode sealed batches as the uplink would (JSON), default true. */
   readonly encodeBatches?: boolean;
+  /** Log every accepted reading here, as the agent does with its write-ahead log. */
+  readonly wal?: WriteAheadLog;
 }
 
 export function makeCore(o: CoreOptions): Core {
@@ -47,7 +49,7 @@ export function makeCore(o: CoreOptions): Core {
   });
   const w = config.windows;
   const windows = new WindowEngine(
-    { ...w, slideMs: w.slideMs ?? w.lengthMs },
+    windowEngineOptions(w),
     {
       window: (r) => {
         out.windows++;
@@ -66,6 +68,7 @@ export function makeCore(o: CoreOptions): Core {
     burstMessages: config.intake.burstMessages,
     counters,
     problems: new ProblemReport(),
+    log: o.wal,
   });
   return {
     pipeline,
