@@ -2,10 +2,13 @@
  * The last `capacity` values of a series, kept both in arrival order (a ring, to know which value
  * leaves) and sorted (to read the median and MAD without sorting per point). Each push costs
  * O(capacity) for the shift in the sorted array, the median O(1), the MAD O(capacity).
+ *
+ * The arrays grow with the values held (by half again each time, up to `capacity`): a series holds
+ * what it has seen, not the bound it may reach (a day of a young series' windows, not 1,500).
  */
 export class SortedWindow {
-  private readonly ring: Float64Array | Float32Array;
-  private readonly sorted: Float64Array | Float32Array;
+  private ring: Float64Array | Float32Array;
+  private sorted: Float64Array | Float32Array;
   private head = 0;
   private size = 0;
 
@@ -13,10 +16,26 @@ export class SortedWindow {
    * `precision` 32 halves the memory for values that need no more (normalised scores); a value
    * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
    */
-  constructor(readonly capacity: number, init?: readonly number[], precision: 32 | 64 = 64) {
-    this.ring = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
-    this.sorted = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
+  constructor(readonly capacity: number, init?: readonly number[], private readonly precision: 32 | 64 = 64) {
+    const n = Math.min(capacity, init?.length ?? 0);
+    this.ring = this.array(n);
+    this.sorted = this.array(n);
     for (const x of init ?? []) this.push(x);
+  }
+
+  private array(n: number): Float64Array | Float32Array {
+    return this.precision === 32 ? new Float32Array(n) : new Float64Array(n);
+  }
+
+  /** Room for one more value while the window is not yet full (the ring is then in order, head = size). */
+  private grow(): void {
+    const n = Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1)));
+    const ring = this.array(n);
+    const sorted = this.array(n);
+    ring.set(this.ring);
+    sorted.set(this.sorted);
+    this.ring = ring;
+    this.sorted = sorted;
   }
 
   get length(): number {
@@ -37,6 +56,7 @@ export class SortedWindow {
       }
       s[i] = x;
     } else {
+      if (n === this.sorted.length) this.grow();
       const s = this.sorted;
       let i = n;
       while (i > 0 && s[i - 1]! > x) { s[i] = s[i - 1]!; i--; }
@@ -106,6 +126,9 @@ export class SortedWindow {
     return out;
   }
 }
+
+/** Values a window first makes room for. */
+const MIN_ROOM = 8;
 
 /**
  * The k-th smallest (0-based) of the distances |s[i] − center| over the sorted s[0..n), where
