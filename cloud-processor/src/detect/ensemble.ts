@@ -188,12 +188,7 @@ class Ensemble implements Detector {
       if (own === false) continue;
       // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
       if (name === 'shift' && this.levels === 'device') continue;
-      let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
-      // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
-      if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
-      // A member that holds a state away from normal leaves it at half the ensemble's alarm.
-      if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
-      const detector = (MEMBERS[name] as MemberFactory)(c, states?.[name], { windowMs });
+      const detector = (MEMBERS[name] as MemberFactory)(memberConfig(config, name), states?.[name], { windowMs });
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
       this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
     }
@@ -295,6 +290,24 @@ class Ensemble implements Detector {
     for (const m of this.members) members[m.name] = m.detector.snapshot();
     return { members, windowMs: this.windowMs ?? null, ...(this.pending ? { pending: { ...this.pending } } : {}), ...(this.levels === 'device' ? { levels: 'device' as const } : {}), n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
+}
+
+/** Each member's config as the ensemble gives it, made once per ensemble config: its series share them. */
+const memberConfigs = new WeakMap<EnsembleConfig, Map<MemberName, object>>();
+
+function memberConfig(config: EnsembleConfig, name: MemberName): object {
+  let byName = memberConfigs.get(config);
+  if (byName === undefined) memberConfigs.set(config, (byName = new Map()));
+  let c = byName.get(name);
+  if (c !== undefined) return c;
+  const own = config[name] as object;
+  c = 'calibration' in own ? { ...own, calibration: { ...(own as ShiftConfig).calibration, ...config.calibration } } : own;
+  // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
+  if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
+  // A member that holds a state away from normal leaves it at half the ensemble's alarm.
+  if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
+  byName.set(name, c);
+  return c;
 }
 
 export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot, context) => new Ensemble(config, snapshot, context);

@@ -3,12 +3,14 @@
  * leaves) and sorted (to read the median and MAD without sorting per point). Each push costs
  * O(capacity) for the shift in the sorted array, the median O(1), the MAD O(capacity).
  *
- * The arrays grow with the values held (by half again each time, up to `capacity`): a series holds
- * what it has seen, not the bound it may reach (a day of a young series' windows, not 1,500).
+ * Both in one typed array, the sorted values first and the ring after them, which grows with the
+ * values held (by half again each time, up to `capacity`): a series holds what it has seen, not the
+ * bound it may reach (a day of a young series' windows, not 1,500).
  */
 export class SortedWindow {
-  private ring: Float64Array | Float32Array;
-  private sorted: Float64Array | Float32Array;
+  /** values[0 … room) sorted, values[room … 2 room) the ring. */
+  private values: Float64Array | Float32Array;
+  private room: number;
   private head = 0;
   private size = 0;
 
@@ -17,9 +19,8 @@ export class SortedWindow {
    * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
    */
   constructor(readonly capacity: number, init?: readonly number[], private readonly precision: 32 | 64 = 64) {
-    const n = Math.min(capacity, init?.length ?? 0);
-    this.ring = this.array(n);
-    this.sorted = this.array(n);
+    this.room = Math.min(capacity, init?.length ?? 0);
+    this.values = this.array(2 * this.room);
     for (const x of init ?? []) this.push(x);
   }
 
@@ -29,13 +30,12 @@ export class SortedWindow {
 
   /** Room for one more value while the window is not yet full (the ring is then in order, head = size). */
   private grow(): void {
-    const n = Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1)));
-    const ring = this.array(n);
-    const sorted = this.array(n);
-    ring.set(this.ring);
-    sorted.set(this.sorted);
-    this.ring = ring;
-    this.sorted = sorted;
+    const room = Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1)));
+    const values = this.array(2 * room);
+    values.set(this.values.subarray(0, this.size));
+    values.set(this.values.subarray(this.room, this.room + this.size), room);
+    this.values = values;
+    this.room = room;
   }
 
   get length(): number {
@@ -45,10 +45,10 @@ export class SortedWindow {
   push(x: number): void {
     const n = this.size;
     if (n === this.capacity) {
-      const old = this.ring[this.head]!;
+      const old = this.values[this.room + this.head]!;
       // Remove `old` from the sorted array, then insert x, shifting only the span between them.
       let i = this.indexOf(old);
-      const s = this.sorted;
+      const s = this.values;
       if (x >= old) {
         while (i + 1 < n && s[i + 1]! < x) { s[i] = s[i + 1]!; i++; }
       } else {
@@ -56,14 +56,14 @@ export class SortedWindow {
       }
       s[i] = x;
     } else {
-      if (n === this.sorted.length) this.grow();
-      const s = this.sorted;
+      if (n === this.room) this.grow();
+      const s = this.values;
       let i = n;
       while (i > 0 && s[i - 1]! > x) { s[i] = s[i - 1]!; i--; }
       s[i] = x;
       this.size++;
     }
-    this.ring[this.head] = x;
+    this.values[this.room + this.head] = x;
     this.head = (this.head + 1) % this.capacity;
   }
 
@@ -73,7 +73,7 @@ export class SortedWindow {
     let hi = this.size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]! < x) lo = mid + 1;
+      if (this.values[mid]! < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -85,15 +85,15 @@ export class SortedWindow {
     const pos = q * (this.size - 1);
     const i = Math.floor(pos);
     const f = pos - i;
-    const a = this.sorted[i]!;
-    return f === 0 ? a : a + f * (this.sorted[i + 1]! - a);
+    const a = this.values[i]!;
+    return f === 0 ? a : a + f * (this.values[i + 1]! - a);
   }
 
   median(): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
     const mid = n >> 1;
-    return n % 2 === 1 ? this.sorted[mid]! : (this.sorted[mid - 1]! + this.sorted[mid]!) / 2;
+    return n % 2 === 1 ? this.values[mid]! : (this.values[mid - 1]! + this.values[mid]!) / 2;
   }
 
   /**
@@ -104,7 +104,7 @@ export class SortedWindow {
   mad(center: number): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
-    const s = this.sorted;
+    const s = this.values;
     // j: first index with s[j] >= center.
     let lo = 0;
     let hi = n;
@@ -122,7 +122,7 @@ export class SortedWindow {
   toArray(): number[] {
     const out: number[] = [];
     const start = this.size === this.capacity ? this.head : 0;
-    for (let i = 0; i < this.size; i++) out.push(this.ring[(start + i) % this.capacity]!);
+    for (let i = 0; i < this.size; i++) out.push(this.values[this.room + ((start + i) % this.capacity)]!);
     return out;
   }
 }
