@@ -39,6 +39,8 @@ const SPAN_MS = 3_600_000;
 const RESCALE_MS = 4 * 3_600_000;
 /** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
 const MAX_HISTORY = 5_000;
+/** The empty ring every new series starts with (shared: the first excess grows its own). */
+const NO_EXCESSES = new Float32Array(0);
 /** Excesses the ring first makes room for. */
 const MIN_ROOM = 48;
 
@@ -81,9 +83,9 @@ class Drift implements Detector {
    * cycles only (a bin's changes of today join it when the bin is over): expecting today's own
    * changes would take a drift under way for the normal slope of the hour.
    */
-  private readonly expected: number[];
+  private readonly expected: Float64Array;
   /** Cycles each bin has joined; and the bin being filled now. */
-  private readonly seen: number[];
+  private readonly seen: Uint32Array;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
    * The last `history` changes less what was expected of them when they came (a ring; float32, as a
@@ -120,10 +122,10 @@ class Drift implements Detector {
     this.intervals = new SortedWindow(16, s?.intervals);
     // A profile saved with another number of bins is relearnt, not misread.
     const profile = s?.expected.length === config.bins ? s : undefined;
-    this.expected = profile?.expected ?? new Array<number>(config.bins).fill(0);
-    this.seen = profile?.seen ?? new Array<number>(config.bins).fill(0);
+    this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
+    this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : new Float32Array(0);
+    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : NO_EXCESSES;
     this.excesses = saved;
     this.size = saved.length;
     this.head = this.size % this.history;

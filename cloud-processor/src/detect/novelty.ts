@@ -28,6 +28,9 @@ interface State {
   meter: SurpriseMeterState;
 }
 
+/** The empty memory every detector starts with (shared: the first shape allocates its own). */
+const NO_VALUES = new Float64Array(0);
+
 /**
  * Shape novelty: the distance from the last `embedLength` values, as one vector, to the nearest
  * shape in a bounded memory of past shapes, calibrated against the distances this series usually
@@ -48,7 +51,7 @@ class Novelty implements Detector {
    * memorySize × embedLength. Room for twice that (the oldest are moved to the front when the end is
    * reached), grown as the memory fills.
    */
-  private values = new Float64Array(0);
+  private values = NO_VALUES;
   private start = 0;
   private end = 0;
   /** Slot of the next shape in the ring the snapshot lists (a shape's slot is its number mod memorySize). */

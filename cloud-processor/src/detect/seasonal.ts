@@ -75,7 +75,8 @@ class Seasonal implements Detector {
   /** The profile and its scales by phase bin, once the cadence fixed their number. */
   private phases: PhaseBins | undefined;
   private readonly meter: SurpriseMeter;
-  private readonly driftMeter: SurpriseMeter;
+  /** The drift statistic's calibration, when the drift statistic is on. */
+  private readonly driftMeter: SurpriseMeter | undefined;
 
   constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
@@ -85,7 +86,7 @@ class Seasonal implements Detector {
       if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits });
     } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
-    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
+    if (config.drift === 'mean-residual') this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -99,6 +100,8 @@ class Seasonal implements Detector {
       s.n++;
       if (s.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
       const sorted = [...s.deltas].sort((a, b) => a - b);
+      // The cadence is learnt: its samples are no longer needed.
+      s.deltas = [];
       const cadence = sorted[sorted.length >> 1]!;
       s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
       this.phases = new PhaseBins(s.bins);
@@ -142,7 +145,7 @@ class Seasonal implements Detector {
         const a = 2 / (this.config.driftSpanPoints + 1);
         const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
         s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
-        const ds = this.driftMeter.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
+        const ds = this.driftMeter!.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
         if (ds > surprise) { surprise = ds; drifting = true; }
       }
     }
@@ -177,7 +180,7 @@ class Seasonal implements Detector {
   snapshot(): State {
     const s = this.s;
     const profile = this.phases?.snapshot() ?? { season: [], scale: [], visits: [] };
-    return { ...s, deltas: [...s.deltas], ...profile, meter: this.meter.snapshot(), driftMeter: this.driftMeter.snapshot() };
+    return { ...s, deltas: [...s.deltas], ...profile, meter: this.meter.snapshot(), ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}) };
   }
 }
 

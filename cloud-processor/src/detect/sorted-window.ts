@@ -25,6 +25,8 @@ export class SortedWindow {
   }
 
   private array(n: number): Float64Array | Float32Array {
+    // An empty window shares one empty array (the first value grows it).
+    if (n === 0) return this.precision === 32 ? EMPTY32 : EMPTY64;
     return this.precision === 32 ? new Float32Array(n) : new Float64Array(n);
   }
 
@@ -126,6 +128,9 @@ export class SortedWindow {
     return out;
   }
 }
+
+const EMPTY32 = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
 
 /** Values a window first makes room for. */
 const MIN_ROOM = 8;
