@@ -5,27 +5,30 @@ export interface PhaseBinsState {
   visits: number[];
 }
 
-/** Bins allocated together: a block is one typed array (its profile values, then its scales). */
-const BLOCK = 24;
+/** Bins the profile first makes room for. */
+const MIN_ROOM = 8;
 /** Visits are told apart as 0, 1 and 2 or more: counting stops here (a byte a bin). */
 const MAX_VISITS = 255;
 
 /**
  * A seasonal profile's state per phase bin: the profile's value, the usual residual there (its
- * scale) and how often the bin was visited. In typed arrays, and a block of bins allocated only
- * when the cycle first reaches it: a series seen for an hour holds an hour's bins of its week, not
- * the week's. A bin never visited reads 0, as a profile filled with zeros did.
+ * scale) and how often the bin was visited, in typed arrays. Values and scales are kept for the
+ * bins from the first one visited onwards (round the cycle), as far as the cycle has reached:
+ * time moves forward, so a series seen for an hour holds an hour's bins of its week, not the
+ * week's; the room grows by half again as the cycle goes on. A bin never visited reads 0, as a
+ * profile filled with zeros did.
  */
 export class PhaseBins {
   private readonly visitCounts: Uint8Array;
-  private readonly blocks: (Float64Array | undefined)[];
+  /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale). */
+  private values = NO_VALUES;
+  private first = 0;
 
   constructor(
     readonly count: number,
     init?: PhaseBinsState,
   ) {
     this.visitCounts = new Uint8Array(count);
-    this.blocks = new Array<Float64Array | undefined>(Math.ceil(count / BLOCK)).fill(undefined);
     if (init) {
       for (let b = 0; b < count; b++) {
         const visits = init.visits[b] ?? 0;
@@ -39,13 +42,13 @@ export class PhaseBins {
   }
 
   season(b: number): number {
-    const block = this.blocks[(b / BLOCK) | 0];
-    return block === undefined ? 0 : block[b % BLOCK]!;
+    const i = this.offset(b);
+    return 2 * i < this.values.length ? this.values[2 * i]! : 0;
   }
 
   scale(b: number): number {
-    const block = this.blocks[(b / BLOCK) | 0];
-    return block === undefined ? 0 : block[BLOCK + (b % BLOCK)]!;
+    const i = this.offset(b);
+    return 2 * i < this.values.length ? this.values[2 * i + 1]! : 0;
   }
 
   /** Bin b's new profile value and scale, after one more visit. */
@@ -53,11 +56,22 @@ export class PhaseBins {
     this.set(b, season, scale, this.visitCounts[b]! + 1);
   }
 
+  /** Bins from the first one held up to b, round the cycle. */
+  private offset(b: number): number {
+    return b >= this.first ? b - this.first : b - this.first + this.count;
+  }
+
   private set(b: number, season: number, scale: number, visits: number): void {
-    const k = (b / BLOCK) | 0;
-    const block = (this.blocks[k] ??= new Float64Array(2 * BLOCK));
-    block[b % BLOCK] = season;
-    block[BLOCK + (b % BLOCK)] = scale;
+    if (this.values.length === 0) this.first = b;
+    const i = this.offset(b);
+    if (2 * i >= this.values.length) {
+      const room = this.values.length >> 1;
+      const grown = new Float64Array(2 * Math.min(this.count, Math.max(MIN_ROOM, i + 1, room + (room >> 1))));
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[2 * i] = season;
+    this.values[2 * i + 1] = scale;
     this.visitCounts[b] = Math.min(MAX_VISITS, visits);
   }
 
@@ -71,3 +85,6 @@ export class PhaseBins {
     return state;
   }
 }
+
+/** The empty profile every series starts with (shared: the first visit allocates its own). */
+const NO_VALUES = new Float64Array(0);
