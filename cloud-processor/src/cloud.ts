@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, tlsClientOptions, tlsListenerOptions, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';
 import { Dashboard } from './dashboard/dashboard.js';
@@ -16,9 +15,10 @@ import { MqttIngest } from './ingest/mqtt.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import type { Detection } from './detection.js';
+import type { AlertsView, DetectionRunner } from './detection-runner.js';
 import { Outputs } from './outputs.js';
-import { createPartition } from './partition.js';
+import { createPartition, detectionPool } from './partition.js';
+import type { DetectionPool } from './shards/pool.js';
 import { readState, writeState } from './state-file.js';
 
 export interface CloudOptions {
@@ -32,10 +32,11 @@ export interface CloudOptions {
  * One partition of state, kept in stateDir (a cluster member, cluster/cluster-processor.ts, keeps many in JetStream).
  */
 export class CloudProcessor {
-  readonly alerts: AlertLifecycle;
+  readonly alerts: AlertsView;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
-  readonly detection: Detection;
+  readonly detection: DetectionRunner;
+  private readonly pool: DetectionPool | undefined;
   /** /metrics: the counters and gauges, per-agent dedupe figures and the latency histograms. */
   readonly prometheus = new ProcessMetrics('tributary_cloud');
   /** Every agent's presence, last batch and counters, for the dashboard. */
@@ -53,12 +54,13 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
+    this.pool = detectionPool(config, this.outputs, log);
     this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => {
       this.counters.inc('dashboard_agents_evicted');
       this.outputs.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
     });
     this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), {
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, {
       onWritten: (batch) => {
         this.fleet.written(batch, Date.now());
         this.dashboard?.fleetChanged();
@@ -68,25 +70,14 @@ export class CloudProcessor {
         alertOpened: this.prometheus.latency('window_end_to_alert', 'from the end of the window that opened an alert to the alert going out (its batch durable)'),
       },
     });
-    ({ alerts: this.alerts, dedupe: this.dedupe, detection: this.detection } = partition);
+    ({ dedupe: this.dedupe, detection: this.detection } = partition);
+    this.alerts = this.detection.alerts;
     this.dedupeFile = join(config.stateDir, 'dedupe.json');
     const dedupeState = readState(this.dedupeFile);
     const version = this.dedupe.restore(dedupeState);
     if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
     else if (version !== undefined) log.info({ file: this.dedupeFile, agents: this.dedupe.stats().length, version }, 'dedupe state restored');
     this.checkpointFile = join(config.stateDir, 'detection.json.gz');
-    const saved = readCheckpoint(this.checkpointFile);
-    if (saved?.ok === false) {
-      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
-    } else if (saved !== undefined && !this.detection.restoreParts(saved.parts)) {
-      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
-    } else if (saved !== undefined) {
-      const damaged = saved.badLines();
-      (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-        { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: this.detection.skippedOnRestore, alertsClosed: this.detection.alertsClosedOnRestore, damagedLines: damaged },
-        'detector state restored from checkpoint',
-      );
-    }
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
     const c = this.counters;
     c.gauge('open_alerts', () => this.alerts.openCount);
@@ -107,6 +98,11 @@ export class CloudProcessor {
 
   get counters(): Outputs['counters'] {
     return this.outputs.counters;
+  }
+
+  /** Worker threads detection runs on (0: in the event loop's thread). */
+  get detectionWorkers(): number {
+    return this.detection.workers;
   }
 
   get writer(): InfluxWriter {
@@ -135,10 +131,20 @@ export class CloudProcessor {
 
   /** Reads the TLS files first: one that cannot be used fails the start (TlsConfigError) before anything listens. */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.pool?.close(); // threads of a processor that did not start must not keep the process alive
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config, log } = this.options;
     const brokerTls = config.broker.type === 'embedded' && config.broker.tls !== undefined ? tlsListenerOptions(config.broker.tls, 'broker.tls') : undefined;
     const externalTls = tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls');
     const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
+    await this.restoreDetection();
     if (config.broker.type === 'embedded') {
       const { host, port, users, tls } = config.broker;
       this.broker = await startEmbeddedBroker({
@@ -230,7 +236,30 @@ export class CloudProcessor {
     this.saveDedupe();
     await this.checkpointing;
     await this.checkpoint();
+    await this.detection.close();
+    await this.pool?.close();
     this.reportProblems();
+  }
+
+  /** Detector state and open alerts from the last checkpoint, before any batch is taken. */
+  private async restoreDetection(): Promise<void> {
+    const log = this.options.log;
+    const saved = readCheckpoint(this.checkpointFile);
+    if (saved === undefined) return;
+    if (!saved.ok) {
+      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
+      return;
+    }
+    const restored = await this.detection.restoreParts(saved.parts);
+    if (restored === undefined) {
+      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
+      return;
+    }
+    const damaged = saved.badLines();
+    (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
+      { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: restored.skipped, alertsClosed: restored.alertsClosed, damagedLines: damaged, workers: this.detection.workers },
+      'detector state restored from checkpoint',
+    );
   }
 
   /**
