@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLineError, parseCommandLine } from '@tributary/firmware-schemas';
-import { detectors, type DetectorName } from '../detect/registry.js';
+import { loadProcessorConfig } from '../config.js';
+import { detectorPlans, detectors, type DetectorName } from '../detect/registry.js';
 import { defaultNabDir, loadCorpus, scoresFromResults } from './corpus.js';
 import { parseResultsCsv } from './csv.js';
 import { formatProfiles } from './report.js';
@@ -15,6 +16,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 const USAGE = `usage: node cloud-processor/dist/nab/cli.js --results results.csv [--nab-dir DIR]
        node cloud-processor/dist/nab/cli.js --detector NAME [--config JSON] [--write results.csv] [--nab-dir DIR]
+       node cloud-processor/dist/nab/cli.js --processor-config processor.yaml [--nab-dir DIR] [data/CATEGORY/FILE.csv]...
 
 Scores anomaly detectors the NAB way (standard, low FP and low FN profiles).
 
@@ -22,6 +24,9 @@ Scores anomaly detectors the NAB way (standard, low FP and low FN profiles).
   --detector NAME    runs a registered detector over the corpus, strict streaming
   --config JSON      its settings (JSON; defaults fill the rest), e.g. '{"refractoryPoints":50}'
   --write FILE       also writes its scores as a results file
+  --processor-config FILE
+                     runs the detector a processor config gives a metric named "value" (what
+                     tributary-replay csv runs), over the files named (all when none)
   --nab-dir DIR      the NAB folder (default $NAB_DIR or ../shared/nab)
   -h, --help         prints this and exits
 
@@ -29,16 +34,20 @@ Exit status: 0 when scored, 2 for a bad command line.
 `;
 
 function main(): number {
-  const { values } = parseCommandLine('nab', USAGE, {
+  const { values, positionals } = parseCommandLine('nab', USAGE, {
+    allowPositionals: true,
     options: {
       results: { type: 'string' },
       detector: { type: 'string' },
       config: { type: 'string', default: '{}' },
       write: { type: 'string' },
       'nab-dir': { type: 'string' },
+      'processor-config': { type: 'string' },
     },
   });
-  if (!values.results === !values.detector) commandLineError('nab', USAGE, 'give either --results or --detector');
+  const modes = [values.results, values.detector, values['processor-config']].filter((m) => m !== undefined).length;
+  if (modes !== 1) commandLineError('nab', USAGE, 'give one of --results, --detector or --processor-config');
+  if (positionals.length > 0 && values['processor-config'] === undefined) commandLineError('nab', USAGE, 'files are named only with --processor-config');
   let corpus;
   try {
     corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
@@ -49,7 +58,23 @@ function main(): number {
   }
   let files: ScoredFile[];
   let label: string;
-  if (values.results) {
+  if (values['processor-config'] !== undefined) {
+    const loaded = loadProcessorConfig(values['processor-config']);
+    if (!loaded.ok) {
+      process.stderr.write(`nab: invalid config ${values['processor-config']}: ${loaded.error.message}\n`);
+      return 2;
+    }
+    // NAB scores every row, not alerts: the same detector the live path builds for this metric.
+    const plan = detectorPlans(loaded.value.detection)('value');
+    const wanted = new Set(positionals.map((f) => f.split('/').slice(-2).join('/')));
+    const chosen = wanted.size === 0 ? corpus.files : corpus.files.filter((f) => wanted.has(f.name));
+    if (chosen.length < wanted.size) {
+      process.stderr.write(`nab: not every file is in the NAB corpus at ${corpus.dir} (name them as data/<category>/<file>.csv)\n`);
+      return 2;
+    }
+    files = runCorpus({ ...corpus, files: chosen }, () => plan.create()).files;
+    label = `${plan.name} on ${chosen.length} NAB file(s)`;
+  } else if (values.results) {
     files = scoresFromResults(corpus, parseResultsCsv(readFileSync(values.results, 'utf8')));
     label = path.basename(values.results);
   } else {
