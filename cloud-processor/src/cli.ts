@@ -4,7 +4,7 @@
  * when the config has `cluster:`) until SIGINT or SIGTERM. Without a config file every default
  * applies. A bad command line or config names what is wrong and exits with 2.
  */
-import { journalAware, parseCommandLine } from '@tributary/firmware-schemas';
+import { journalAware, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
 import { CloudProcessor } from './cloud.js';
 import { ClusterProcessor } from './cluster/cluster-processor.js';

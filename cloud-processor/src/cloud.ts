@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
+import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, type Logger } from '@tributary/runtime';
 import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { brokerRefusalCounter } from './counters.js';

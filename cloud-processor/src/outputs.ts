@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Counters, ProblemReport, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, type Logger } from '@tributary/runtime';
 import { LogSink } from './alerts/sinks/log.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
 import { WebhookSink, type WebhookCounts } from './alerts/sinks/webhook.js';

@@ -1,13 +1,5 @@
-import {
-  AGENT_ID_PATTERN,
-  decodeBatchTolerant,
-  type Ack,
-  type AlertEvent,
-  type BatchEnvelope,
-  type Counters,
-  type LatencyObserver,
-  type ProblemReport,
-} from '@tributary/firmware-schemas';
+import { AGENT_ID_PATTERN, decodeBatchTolerant, type Ack, type AlertEvent, type BatchEnvelope } from '@tributary/firmware-schemas';
+import type { Counters, LatencyObserver, ProblemReport } from '@tributary/runtime';
 import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { decodeAlert, topics } from '@tributary/firmware-schemas';
 import mqtt from 'mqtt';
 import type { GroundTruth } from './anomalies/plan.js';
-import type { ScoredAlert } from '@tributary/firmware-schemas';
+import type { ScoredAlert } from './scoring/alerts.js';
 
 /**
  * Where the scorer gets alert openings from: a JSON-lines file (alert events as the cloud

@@ -1,18 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  BATCH_FORMAT_VERSION,
-  Counters,
-  encodeBatch,
-  WindowResultSchema,
-  ProblemReport,
-  ProcessMetrics,
-  systemClock,
-  type AgentConfig,
-  type Clock,
-  type Logger,
-  type WindowResult,
-} from '@tributary/firmware-schemas';
+import { BATCH_FORMAT_VERSION, encodeBatch, WindowResultSchema, type AgentConfig, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, ProcessMetrics, systemClock, type Clock, type Logger } from '@tributary/runtime';
 import { Batcher } from './core/batcher.js';
 import { agentHealthReasons } from './health.js';
 import { FilterChains } from './core/filters/registry.js';

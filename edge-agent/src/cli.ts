@@ -6,7 +6,7 @@
  * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
  * cloud's acks. A bad command line or config prints what is wrong and exits with status 2.
  */
-import { commandLineError, journalAware, parseCommandLine } from '@tributary/firmware-schemas';
+import { commandLineError, journalAware, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
 import { EdgeAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { Counters, ProcessMetrics, redactUrl, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { Ack, AlertEvent, ClusterConfig, ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProcessMetrics, redactUrl, type Logger } from '@tributary/runtime';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';

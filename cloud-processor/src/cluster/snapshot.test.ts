@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProcessorConfigSchema, silentLogger, type AlertEvent } from '@tributary/firmware-schemas';
+import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 import { sensorWindows } from '../detect/synthetic.js';
 import type { SeriesInput } from '../detection.js';
 import { Outputs } from '../outputs.js';

@@ -1,4 +1,5 @@
-import { agentOfTopic, mqttOptions, redactUrl, topics, type Ack, type Logger } from '@tributary/firmware-schemas';
+import { agentOfTopic, topics, type Ack } from '@tributary/firmware-schemas';
+import { mqttOptions, redactUrl, type Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ForeignAgentError, type Intake } from './intake.js';
 

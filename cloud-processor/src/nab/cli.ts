@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandLineError, parseCommandLine } from '@tributary/firmware-schemas';
+import { commandLineError, parseCommandLine } from '@tributary/runtime';
 import { loadProcessorConfig } from '../config.js';
 import { detectorPlans, detectors, type DetectorName } from '../detect/registry.js';
 import { defaultNabDir, loadCorpus, scoresFromResults } from './corpus.js';

@@ -6,7 +6,8 @@
  * --labels … --alerts` scores the alerts printed with --json against simulator labels, and the NAB
  * benchmark's CLI (bench/, `--processor-config`) scores CSV files of the NAB corpus.
  */
-import { commandLineError, parseCommandLine, redactUrl, type AlertEvent } from '@tributary/firmware-schemas';
+import type { AlertEvent } from '@tributary/firmware-schemas';
+import { commandLineError, parseCommandLine, redactUrl } from '@tributary/runtime';
 import { loadProcessorConfig } from '../config.js';
 import { influxAuthHeaders } from '../influx/target.js';
 import { replay } from './replay.js';

@@ -1,4 +1,5 @@
-import { mqttOptions, mqttSessionOptions, redactUrl, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { SourceConfig } from '@tributary/firmware-schemas';
+import { mqttOptions, mqttSessionOptions, redactUrl, type Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../core/pipeline.js';
 import { batchPubacks } from './puback-batcher.js';

@@ -1,4 +1,5 @@
-import { decodeAck, retryAfterMs, Throttle, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { decodeAck, type UplinkConfig } from '@tributary/firmware-schemas';
+import { retryAfterMs, Throttle, type Logger } from '@tributary/runtime';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
 type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;

@@ -8,7 +8,8 @@
  * probationary rows), since a new series' levels and rhythms are unknown on its first day. Ends with one line of JSON.
  */
 import { fleetOptionsFromConfig, Rng } from '@tributary/device-simulator';
-import { alertMatches, FleetConfigSchema, scoreAlerts, type Score } from '@tributary/firmware-schemas';
+import { FleetConfigSchema } from '@tributary/firmware-schemas';
+import { alertMatches, scoreAlerts, type Score } from '@tributary/device-simulator';
 import { runOffline } from '../harness/offline.js';
 import { median, oracleDriftDelay } from './drift-oracle.js';
 

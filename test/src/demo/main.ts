@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anomalyKinds, parseDuration, type AnomalyKind } from '@tributary/device-simulator';
-import { LATENCY_BUCKETS_S, parseCommandLine } from '@tributary/firmware-schemas';
+import { LATENCY_BUCKETS_S, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
 import { INFLUXD_MISSING, startInfluxd, type Influxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';

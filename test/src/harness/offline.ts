@@ -1,7 +1,8 @@
 import { AlertLifecycle, Detection, detectorPlans, type SeriesInput } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
 import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
-import { AgentConfigSchema, Counters, ManualClock, ProblemReport, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 
 export interface OfflineRun {
   readonly fleet: Fleet;

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type FleetOptions, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
+import { silentLogger, type Logger } from '@tributary/runtime';
 import { influxQuery } from './influxd.js';
 import { waitFor } from './wait.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { journalPriority } from '@tributary/firmware-schemas';
+import { journalPriority } from '@tributary/runtime';
 import mqtt from 'mqtt';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { metric, scrape } from '../harness/metrics.js';

@@ -1,5 +1,6 @@
 import { Batcher, FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
-import { AgentConfigSchema, Counters, ManualClock, ProblemReport, encodeBatch, type Clock, type WindowResult } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, encodeBatch, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ManualClock, ProblemReport, type Clock } from '@tributary/runtime';
 
 export const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { batchPubacks, MqttSource } from '@tributary/edge-agent';
-import { MqttSourceConfig, silentLogger, systemClock } from '@tributary/firmware-schemas';
+import { MqttSourceConfig } from '@tributary/firmware-schemas';
+import { silentLogger, systemClock } from '@tributary/runtime';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../harness/mosquitto.js';
 import { waitFor } from '../../harness/wait.js';

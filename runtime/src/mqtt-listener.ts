@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { UnauthenticatedLimits } from '../config/common.js';
+import type { UnauthenticatedLimits } from '@tributary/firmware-schemas';
 import { guardMqttConnection, UnauthenticatedBudget, type MqttConnectionGuard, type MqttConnectionRefusal } from './mqtt-connection-guard.js';
 
 /** An embedded broker as the listener sees it: aedes' Aedes, named by shape (this package does not load aedes). */

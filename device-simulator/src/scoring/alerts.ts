@@ -1,4 +1,4 @@
-import type { GroundTruth } from './ground-truth.js';
+import type { GroundTruth } from '@tributary/firmware-schemas';
 
 /** The part of an alert the scorer needs: which series, and when it opened (event time, ms). */
 export interface ScoredAlert {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GroundTruth } from './ground-truth.js';
+import type { GroundTruth } from '@tributary/firmware-schemas';
 import { formatScore, scoreAlerts, type ScoredAlert } from './alerts.js';
 
 const MIN = 60_000;

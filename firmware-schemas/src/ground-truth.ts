@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ANOMALY_KINDS } from '../config/fleet.js';
-import { DeviceId, EpochMs, MetricName } from '../ids.js';
-import { decodeJson } from '../json.js';
-import { fail, parseWith, type Result } from '../result.js';
+import { ANOMALY_KINDS } from './config/fleet.js';
+import { DeviceId, EpochMs, MetricName } from './ids.js';
+import { decodeJson } from './json.js';
+import { fail, parseWith, type Result } from './result.js';
 
 /**
  * One injected anomaly, one JSON line of a ground-truth file: which series, what kind, from
