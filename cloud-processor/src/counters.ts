@@ -1,4 +1,4 @@
-import type { BrokerRefusal } from './broker.js';
+import type { BrokerRefusal } from './broker/embedded.js';
 
 /** Every counter of the cloud processor, with its help text. */
 export const cloudCounterHelp = {

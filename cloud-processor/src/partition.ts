@@ -1,8 +1,8 @@
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from './alerts/lifecycle.js';
-import { Dedupe } from './dedupe.js';
+import { Dedupe } from './state/dedupe.js';
 import { detectorPlans } from './detect/registry.js';
-import { Detection } from './detection.js';
+import { Detection } from './detect/detection.js';
 import { PointEncoder } from './influx/points.js';
 import type { Outputs } from './outputs.js';
 import { BatchProcessor, type BatchProcessorOptions } from './processor.js';

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent, type BatchEnvelope, type WindowResult } from '@tributary/firmware-schemas';
 import { batch, processorRig } from './influx/processor-rig.js';
 import { PointEncoder } from './influx/points.js';
-import { Detection } from './detection.js';
+import { Detection } from './detect/detection.js';
 import { AlertLifecycle } from './alerts/lifecycle.js';
-import type { SeriesInput } from './detection.js';
+import type { SeriesInput } from './detect/detection.js';
 import { detectorPlans } from './detect/registry.js';
 
 const config = ProcessorConfigSchema.parse({});

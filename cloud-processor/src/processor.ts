@@ -1,14 +1,14 @@
 import { AGENT_ID_PATTERN, decodeBatchTolerant, type Ack, type AlertEvent, type BatchEnvelope } from '@tributary/firmware-schemas';
 import type { Counters, LatencyObserver, ProblemReport } from '@tributary/runtime';
 import type { CloudCounter } from './counters.js';
-import type { Dedupe } from './dedupe.js';
+import type { Dedupe } from './state/dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';
 import { WriteAbortedError } from './influx/errors.js';
 import { PointEncoder, windowStddev, type UnencodablePoint } from './influx/points.js';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
-import type { Detection, SeriesInput } from './detection.js';
-import { SeqOrder } from './seq-order.js';
+import type { Detection, SeriesInput } from './detect/detection.js';
+import { SeqOrder } from './state/seq-order.js';
 
 /** The writer as the processor uses it (InfluxWriter). */
 export interface PointSink {

@@ -5,7 +5,7 @@ import { Counters, ProcessMetrics, redactUrl, type Logger } from '@tributary/run
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
-import { startCloudHttp } from '../http.js';
+import { startCloudHttp } from '../ingest/http.js';
 import { Intake } from '../ingest/intake.js';
 import { WriteAbortedError } from '../influx/writer.js';
 import { Outputs } from '../outputs.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import { sensorWindows } from '../detect/synthetic.js';
-import type { SeriesInput } from '../detection.js';
+import type { SeriesInput } from '../detect/detection.js';
 import { Outputs } from '../outputs.js';
 import { createPartition, type PartitionState } from '../partition.js';
 import { encodeSnapshot, restoreSnapshot } from './snapshot.js';

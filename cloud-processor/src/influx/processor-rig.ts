@@ -6,9 +6,9 @@ import { encodeBatch, ProcessorConfigSchema, type BatchEnvelopeInput } from '@tr
 import { Counters, ProblemReport } from '@tributary/runtime';
 import { AlertLifecycle } from '../alerts/lifecycle.js';
 import { cloudCounterHelp } from '../counters.js';
-import { Dedupe } from '../dedupe.js';
+import { Dedupe } from '../state/dedupe.js';
 import { detectorPlans } from '../detect/registry.js';
-import { Detection } from '../detection.js';
+import { Detection } from '../detect/detection.js';
 import { BatchProcessor, type BatchProcessorOptions, type PointSink } from '../processor.js';
 import { DeadLetterFile, type DeadLetterRecord } from './dead-letter.js';
 import type { WriteReport } from './requests.js';

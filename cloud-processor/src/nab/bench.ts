@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { detectorPlans } from '../detect/registry.js';
-import { MACHINE } from '../detection.js';
+import { MACHINE } from '../detect/detection.js';
 import { defaultSkabDir, loadSkab } from '../skab/data.js';
 import { figuresOf, playGrid, SENSITIVITY_GRID, splitHalf, type SkabFigures } from '../skab/evaluate.js';
 import { playRun, scoredRun } from '../skab/run.js';

@@ -1,6 +1,6 @@
 import type { ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from '../alerts/lifecycle.js';
-import { Detection, MACHINE, type SeriesInput } from '../detection.js';
+import { Detection, MACHINE, type SeriesInput } from '../detect/detection.js';
 import { detectorPlans } from '../detect/registry.js';
 import { SKAB_TRAINING_ROWS, type SkabRun } from './data.js';
 import type { SkabScoredRun } from './score.js';

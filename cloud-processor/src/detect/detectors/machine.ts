@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DelayedCalibrator, type DelayedCalibratorState } from './delayed-calibrator.js';
-import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from './detector.js';
-import { LevelTracker, type LevelTrackerState } from './level-tracker.js';
+import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
+import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from '../detector.js';
+import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
 import { LEARN_DELAY, LevelConfig } from './shift.js';
 
 export const MachineConfig = LevelConfig.extend({

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rawPoint, type SeriesPoint } from './detector.js';
+import { rawPoint, type SeriesPoint } from '../detector.js';
 import { RawWindows } from './raw-windows.js';
-import { gaussian, prng } from './synthetic.js';
+import { gaussian, prng } from '../synthetic.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -1,4 +1,4 @@
-import type { SeriesPoint } from './detector.js';
+import type { SeriesPoint } from '../detector.js';
 import { normalTail } from './gaussian-tail.js';
 
 /** What a window's aggregate (count, mean, spread, min, max) tells about the readings in it. */

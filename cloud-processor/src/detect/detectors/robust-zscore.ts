@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { JitterScale } from './jitter-scale.js';
-import { SortedWindow } from './sorted-window.js';
-import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
+import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { JitterScale } from '../stats/jitter-scale.js';
+import { SortedWindow } from '../stats/sorted-window.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 /** The first three keys are the processor config's `detection` keys (firmware-schemas). */
 export const RobustZScoreConfig = z.object({

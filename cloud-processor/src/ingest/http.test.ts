@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { Ack } from '@tributary/firmware-schemas';
 import type { HttpCredentials } from './http-access.js';
 import { startCloudHttp } from './http.js';
-import { ForeignAgentError, Intake } from './ingest/intake.js';
+import { ForeignAgentError, Intake } from './intake.js';
 
 async function serve(t: import('node:test').TestContext, process: (p: Uint8Array, agent: string | undefined) => Promise<Ack | undefined>, credentials: Partial<HttpCredentials> = {}, maxConcurrentUploads = 32, maxUploadsPerAgent = 32) {
   const intake = new Intake(1, 1 << 20, process);

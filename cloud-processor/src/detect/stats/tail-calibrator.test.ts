@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { gaussian, prng } from './synthetic.js';
+import { gaussian, prng } from '../synthetic.js';
 import { TailCalibrator } from './tail-calibrator.js';
 
 const deviation = fc.double({ min: 1e-6, max: 1e6, noNaN: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SeriesPoint } from './detector.js';
-import { gaussian, prng } from './synthetic.js';
+import type { SeriesPoint } from '../detector.js';
+import { gaussian, prng } from '../synthetic.js';
 import { chanceOfIdenticalWindow, QuantumEstimate, twoValuedSpread } from './window-shape.js';
 
 /** The aggregate of some readings, as the agent's window gives it (sample standard deviation). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { TailCalibrator, type TailCalibratorState } from '../stats/tail-calibrator.js';
 
 export const FlatlineConfig = z.object({
   /** Flat points in a row before the run is judged at all. */

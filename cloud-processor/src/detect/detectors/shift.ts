@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DelayedCalibrator, type DelayedCalibratorState } from './delayed-calibrator.js';
-import { formatValue as fmt, quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { LevelTracker, type LevelTrackerState } from './level-tracker.js';
-import { CalibrationConfig } from './tail-calibrator.js';
+import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
+import { formatValue as fmt, quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
+import { CalibrationConfig } from '../stats/tail-calibrator.js';
 
 /** How a level is tracked and held; shared by `shift` (one series) and `machine` (a device's series together). */
 export const LevelConfig = z.object({

@@ -1,8 +1,8 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
-import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from './alerts/lifecycle.js';
-import { quiet, type Detector, type SeriesPoint, type Verdict } from './detect/detector.js';
-import type { DeviceDetector } from './detect/machine.js';
-import type { DetectionPlans, DetectorPlan } from './detect/registry.js';
+import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from '../alerts/lifecycle.js';
+import { quiet, type Detector, type SeriesPoint, type Verdict } from './detector.js';
+import type { DeviceDetector } from './detectors/machine.js';
+import type { DetectionPlans, DetectorPlan } from './registry.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
 export interface SeriesInput extends SeriesPoint {

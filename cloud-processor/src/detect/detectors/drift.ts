@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { SortedWindow } from './sorted-window.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { SortedWindow } from '../stats/sorted-window.js';
 
 export const DriftConfig = z.object({
   /** The cycle whose slope is expected (a day); its phase comes from the timestamp. */

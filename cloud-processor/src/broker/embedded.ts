@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import { listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/runtime';
-import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './broker-acl.js';
+import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './acl.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { JitterScale } from './jitter-scale.js';
-import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { JitterScale } from '../stats/jitter-scale.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const RateOfChangeConfig = z.object({
   /** Points over which the typical step and the cadence are learnt. */

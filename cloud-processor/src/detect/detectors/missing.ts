@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { SortedWindow } from './sorted-window.js';
-import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { SortedWindow } from '../stats/sorted-window.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const MissingConfig = z.object({
   /** Recent intervals whose median is the series' usual cadence. */

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
-import { AlertLifecycle } from './alerts/lifecycle.js';
-import { detectorPlans } from './detect/registry.js';
-import { gaussian, prng } from './detect/synthetic.js';
+import { AlertLifecycle } from '../alerts/lifecycle.js';
+import { detectorPlans } from './registry.js';
+import { gaussian, prng } from './synthetic.js';
 import { Detection, MACHINE, type SeriesInput } from './detection.js';
 
 const T0 = Date.UTC(2026, 2, 9, 10);

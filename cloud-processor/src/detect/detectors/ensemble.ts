@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEwma, EwmaConfig } from './ewma.js';
 import { createFlatline, FlatlineConfig } from './flatline.js';
@@ -8,10 +8,10 @@ import { createNovelty, NoveltyConfig } from './novelty.js';
 import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
 import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
 import { createSeasonal, SeasonalConfig } from './seasonal.js';
-import { RawWindows, type RawWindowsState } from './raw-windows.js';
+import { RawWindows, type RawWindowsState } from '../stats/raw-windows.js';
 import { createShift, ShiftConfig } from './shift.js';
 import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
-import { CalibrationConfig } from './tail-calibrator.js';
+import { CalibrationConfig } from '../stats/tail-calibrator.js';
 import { createVolatility, VolatilityConfig } from './volatility.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from './tail-calibrator.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const SeasonalConfig = z.object({
   /** Length of the cycle in event time; a day by default. */

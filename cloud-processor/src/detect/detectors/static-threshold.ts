@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 
 export const StaticThresholdConfig = z
   .object({

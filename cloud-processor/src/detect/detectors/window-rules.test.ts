@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SeriesPoint } from './detector.js';
-import { gaussian, prng, sensorWindows } from './synthetic.js';
+import type { SeriesPoint } from '../detector.js';
+import { gaussian, prng, sensorWindows } from '../synthetic.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */

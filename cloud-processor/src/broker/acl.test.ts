@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BrokerAcl, covers } from './broker-acl.js';
+import { BrokerAcl, covers } from './acl.js';
 
 test('a subscription is allowed only when an allowed filter covers every topic it can match', () => {
   assert.equal(covers('tributary/v1/alerts/#', 'tributary/v1/alerts/#'), true);

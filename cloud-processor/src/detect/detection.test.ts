@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
-import { AlertLifecycle } from './alerts/lifecycle.js';
-import { detectorPlans } from './detect/registry.js';
-import { sensorWindows } from './detect/synthetic.js';
+import { AlertLifecycle } from '../alerts/lifecycle.js';
+import { detectorPlans } from './registry.js';
+import { sensorWindows } from './synthetic.js';
 import { Detection, MISSING_DATA, OUT_OF_RANGE, type SeriesInput } from './detection.js';
 
 const config = ProcessorConfigSchema.parse({});
@@ -78,7 +78,7 @@ test('a checkpoint file written while running restores the same detection', asyn
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { readCheckpoint, writeCheckpoint } = await import('./checkpoint.js');
+  const { readCheckpoint, writeCheckpoint } = await import('../state/checkpoint.js');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-checkpoint-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const points = fleet().sort((a, b) => a.ts - b.ts);
@@ -112,7 +112,7 @@ test('a restore from a stale checkpoint does not take the points since then for 
 });
 
 test('a batch overtaken by the next one does not make its series look silent', async () => {
-  const { SeqOrder } = await import('./seq-order.js');
+  const { SeqOrder } = await import('../state/seq-order.js');
   const order = new SeqOrder();
   assert.deepEqual([1, 2, 4, 3, 5].map((seq) => order.see('gw', 1, seq)), [true, true, false, true, true]);
   assert.equal(order.see('gw', 2, 0), true, 'a new epoch starts afresh');

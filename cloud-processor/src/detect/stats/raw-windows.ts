@@ -1,4 +1,4 @@
-import type { SeriesPoint } from './detector.js';
+import type { SeriesPoint } from '../detector.js';
 
 export interface RawWindowsState {
   /** The usual spacing of raw rows (ms), 0 until two were seen. */

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
-import { authorizationFromCookie } from './dashboard/session.js';
+import { authorizationFromCookie } from '../dashboard/session.js';
 import { HttpAccess, type HttpCredentials } from './http-access.js';
-import { ForeignAgentError, type Intake } from './ingest/intake.js';
+import { ForeignAgentError, type Intake } from './intake.js';
 import { UploadSlots } from './upload-slots.js';
 
 export interface CloudHttpOptions extends HttpCredentials {

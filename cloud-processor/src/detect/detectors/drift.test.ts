@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SeriesPoint } from './detector.js';
+import type { SeriesPoint } from '../detector.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
-import { rawSeries, sensorWindows, type SensorSpec } from './synthetic.js';
+import { rawSeries, sensorWindows, type SensorSpec } from '../synthetic.js';
 
 const DAY = 288;
 const HOUR_MS = 3_600_000;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { excursionLaw, type ExcursionLaw } from './gaussian-tail.js';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from './detector.js';
-import { IdenticalRuns, type IdenticalRunsState } from './identical-runs.js';
-import { Regimes, type Regime, type RegimesState } from './regimes.js';
-import { chanceOfIdenticalWindow, looksLikeOneLevel, QuantumEstimate, type QuantumState } from './window-shape.js';
-import { SortedWindow } from './sorted-window.js';
+import { excursionLaw, type ExcursionLaw } from '../stats/gaussian-tail.js';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { IdenticalRuns, type IdenticalRunsState } from '../stats/identical-runs.js';
+import { Regimes, type Regime, type RegimesState } from '../stats/regimes.js';
+import { chanceOfIdenticalWindow, looksLikeOneLevel, QuantumEstimate, type QuantumState } from '../stats/window-shape.js';
+import { SortedWindow } from '../stats/sorted-window.js';
 
 export const WindowRulesConfig = z.object({
   /**
