@@ -5,7 +5,7 @@ import type { SeriesInput } from '../detect/detection.js';
 import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '../influx/query.js';
 import { seriesNames, windowsOf } from '../influx/stored-rows.js';
 import { influxAuthHeaders } from '../influx/target.js';
-import { parseSeriesCsv } from '../nab/csv.js';
+import { parseSeriesCsv } from './csv.js';
 
 /** Points to replay, per agent (the live path keeps one event-time clock per agent). */
 export type ReplayInput = Map<string, SeriesInput[]>;
