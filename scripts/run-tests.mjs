@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const packages = ['firmware-schemas', 'runtime', 'device-simulator', 'edge-agent', 'cloud-processor', 'test', 'bench', 'demo'];
+const packages = ['firmware-schemas', 'runtime', 'storage', 'device-simulator', 'edge-agent', 'cloud-processor', 'test', 'bench', 'demo'];
 
 function testFiles(dir) {
   let out = [];

@@ -3,7 +3,7 @@ import { AlertLifecycle } from './alerts/lifecycle.js';
 import { Dedupe } from './state/dedupe.js';
 import { detectorPlans } from './detect/registry.js';
 import { Detection } from './detect/detection.js';
-import { PointEncoder } from './influx/points.js';
+import { PointEncoder } from '@tributary/storage';
 import type { Outputs } from './outputs.js';
 import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent, type BatchEnvelope, type WindowResult } from '@tributary/firmware-schemas';
 import { batch, processorRig } from './influx/processor-rig.js';
-import { PointEncoder } from './influx/points.js';
+import { PointEncoder } from '@tributary/storage';
 import { Detection } from './detect/detection.js';
 import { AlertLifecycle } from './alerts/lifecycle.js';
 import type { SeriesInput } from './detect/detection.js';

@@ -4,7 +4,7 @@ import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './state/dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';
 import { WriteAbortedError } from './influx/errors.js';
-import { PointEncoder, windowStddev, type UnencodablePoint } from './influx/points.js';
+import { PointEncoder, windowStddev, type UnencodablePoint } from '@tributary/storage';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detect/detection.js';

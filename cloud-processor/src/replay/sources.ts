@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
 import type { SeriesInput } from '../detect/detection.js';
-import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '../influx/query.js';
-import { seriesNames, windowsOf } from '../influx/stored-rows.js';
+import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '@tributary/storage';
+import { seriesNames, windowsOf } from '@tributary/storage';
 import { influxAuthHeaders } from '../influx/target.js';
 import { parseSeriesCsv } from './csv.js';
 

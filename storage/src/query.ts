@@ -33,4 +33,7 @@ export async function influxQuery(target: InfluxReadTarget, q: string): Promise<
 /** An InfluxQL string literal (backslash and single quote escaped: InfluxQL spec, "Strings"). */
 export const stringLiteral = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-export { quoteIdentifier } from './v1.js';
+/** An InfluxQL identifier in double quotes (InfluxQL spec, "Identifiers"). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

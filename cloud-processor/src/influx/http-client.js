@@ -1,0 +1,67 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { RetryableError } from './errors.js';
+/** Bytes of an answer body kept (error texts); the rest is read and discarded. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/**
+ * A small HTTP client for InfluxDB: keep-alive connections (at most `maxSockets`), a timeout per
+ * request. Network failures and timeouts reject with RetryableError (the write may or may not
+ * have happened; resending is safe because a point with the same identity overwrites itself).
+ */
+export class HttpClient {
+    timeoutMs;
+    agent;
+    secure;
+    constructor(base, maxSockets, timeoutMs) {
+        this.timeoutMs = timeoutMs;
+        this.secure = base.protocol === 'https:';
+        const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+        this.agent = this.secure ? new HttpsAgent(options) : new HttpAgent(options);
+    }
+    call(c) {
+        const send = this.secure ? httpsRequest : httpRequest;
+        const headers = { ...c.headers };
+        if (c.body)
+            headers['content-length'] = c.body.byteLength;
+        return new Promise((resolve, reject) => {
+            let response;
+            const req = send(c.url, { method: c.method, headers, agent: this.agent }, (res) => {
+                response = res;
+                readAnswer(res).then((answer) => {
+                    clearTimeout(deadline);
+                    resolve(answer);
+                }, (err) => {
+                    clearTimeout(deadline);
+                    reject(err instanceof RetryableError ? err : new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, { cause: err }));
+                });
+            });
+            // A deadline for the whole exchange, not an idle timer: an answer that trickles in byte by
+            // byte must not hold a request slot (and its lines) forever.
+            const deadline = setTimeout(() => {
+                const err = new RetryableError(`no complete answer within ${this.timeoutMs} ms`);
+                response?.destroy(err);
+                req.destroy(err);
+            }, this.timeoutMs);
+            req.on('error', (err) => {
+                clearTimeout(deadline);
+                reject(err instanceof RetryableError ? err : new RetryableError(`${c.method} ${c.url.origin}${c.url.pathname} failed: ${err.code ?? err.message}`, undefined, undefined, { cause: err }));
+            });
+            req.end(c.body);
+        });
+    }
+    /** Closes idle connections; requests in flight finish or fail. */
+    close() {
+        this.agent.destroy();
+    }
+}
+async function readAnswer(res) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of res) {
+        if (size < MAX_ANSWER_BYTES)
+            chunks.push(chunk);
+        size += chunk.length;
+    }
+    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') };
+}
+//# sourceMappingURL=http-client.js.map

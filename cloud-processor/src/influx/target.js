@@ -1,0 +1,40 @@
+import { HttpClient } from './http-client.js';
+import { classifyWrite } from './response.js';
+/** Joins `/write` or `/api/v2/write` to the URL's own path, so InfluxDB behind a path prefix works. */
+export function endpoint(base, path, query) {
+    const url = new URL(base);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+    url.search = '';
+    for (const [k, v] of Object.entries(query))
+        if (v !== undefined)
+            url.searchParams.set(k, v);
+    return url;
+}
+/** POSTs a body of line protocol and throws the typed error its answer maps to. */
+export async function postLines(client, url, headers, body, gzipped) {
+    const h = { 'content-type': 'text/plain; charset=utf-8', ...headers };
+    if (gzipped)
+        h['content-encoding'] = 'gzip';
+    const answer = await client.call({ method: 'POST', url, headers: h, body });
+    const err = classifyWrite(answer);
+    if (err)
+        throw err;
+}
+/** Whether compressing request bodies pays: `always`, `never`, or `auto` — not when InfluxDB is on this host (it would only cost CPU on both ends). */
+export function gzipPays(config) {
+    if (config.gzip !== 'auto')
+        return config.gzip === 'always';
+    const host = new URL(config.url).hostname;
+    return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
+}
+/** The credentials a target sends (and replay reads back with): v1 basic auth when a username is set, v2 `Token`. */
+export function influxAuthHeaders(influx) {
+    if (influx.api === 'v2')
+        return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
+    return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
+}
+/** The client for a target: one keep-alive connection per request in flight, and one for setup. */
+export function clientFor(config) {
+    return new HttpClient(new URL(config.url), config.maxInFlightRequests + 1, config.timeoutMs);
+}
+//# sourceMappingURL=target.js.map
