@@ -4,6 +4,7 @@ import { Dedupe } from './state/dedupe.js';
 import { detectorPlans } from './detect/registry.js';
 import { Detection } from './detect/detection.js';
 import { PointEncoder } from '@tributary/storage';
+import { JudgedWindows } from './state/judged-windows.js';
 import type { Outputs } from './outputs.js';
 import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
 
@@ -43,6 +44,7 @@ export function createPartition(
     detection,
     writer: outputs.writer,
     encoder: new PointEncoder(config.influx.units),
+    judged: new JudgedWindows(config.detection.maxJudgedWindows),
     deadLetter: outputs.deadLetter,
     counters: outputs.counters,
     problems: outputs.problems,

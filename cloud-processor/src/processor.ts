@@ -4,10 +4,11 @@ import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './state/dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';
 import { WriteAbortedError } from './influx/errors.js';
-import { PointEncoder, windowStddev, type UnencodablePoint } from '@tributary/storage';
+import { PointEncoder, windowInput, type UnencodablePoint } from '@tributary/storage';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
 import type { Detection, SeriesInput } from './detect/detection.js';
+import type { JudgedWindows } from './state/judged-windows.js';
 import { SeqOrder } from './state/seq-order.js';
 
 /** The writer as the processor uses it (InfluxWriter). */
@@ -27,6 +28,8 @@ export interface BatchProcessorOptions {
   readonly problems: ProblemReport;
   /** Encodes the points (with the unit tags of `influx.units`); one without units by default. */
   readonly encoder?: PointEncoder;
+  /** The first emissions detection judged, for their corrections' points (storage's JUDGED_FIELD). */
+  readonly judged?: JudgedWindows;
   /** Keeps the points that cannot be encoded, and the batches whose processing failed. */
   readonly deadLetter: Pick<DeadLetterFile, 'appendEntries' | 'path'>;
   /** Called for every alert transition once its batch is durable (MQTT, log, API). */
@@ -145,7 +148,7 @@ export class BatchProcessor {
     }
 
     const alerts = this.detectOrSkip(batch);
-    const { lines, unencodable } = this.encoder.batch(batch, alerts);
+    const { lines, unencodable } = this.encoder.batch(batch, alerts, (w) => this.judgedOf(batch.agent, w));
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);
@@ -248,18 +251,33 @@ export class BatchProcessor {
     return new Pipelined(Promise.resolve(), ack);
   }
 
-  /** Runs every first emission of a window through detection (corrections are not news). */
+  /**
+   * Runs every first emission of a window through detection. Corrections are not news: by the time
+   * one arrives its series has been judged past it; its point keeps what was judged (judgedOf).
+   */
   private detect(batch: BatchEnvelope): AlertEvent[] {
     const points: SeriesInput[] = [];
     for (const w of batch.windows) {
       if (w.rev !== 0) continue;
-      points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
+      const input = windowInput(w);
+      points.push(input);
+      this.o.judged?.remember(batch.agent, input);
     }
     // Silence is judged up to the watermark only when no earlier batch is still missing.
     const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
     const alerts = this.o.detection.ingest(batch.agent, points, inOrder ? batch.watermark : -Infinity);
     for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
     return alerts;
+  }
+
+  /** For a correction: the input detection judged at the window's first emission, if still remembered. */
+  private judgedOf(agent: string, w: BatchEnvelope['windows'][number]): SeriesInput | undefined {
+    const judged = this.o.judged?.judged(agent, w.device, w.metric, w.end);
+    if (judged === undefined && w.rev === 1) {
+      this.o.counters.inc('corrections_unjudged');
+      this.o.problems.note('correction_unjudged', `agent ${agent} device ${JSON.stringify(w.device)} metric ${w.metric} window ending ${new Date(w.end).toISOString()}: its first emission is no longer remembered (detection.maxJudgedWindows); stored without the judged values`);
+    }
+    return judged;
   }
 
   /** Counts and reports an invalid batch; acks it as rejected when its agent and seq are known. */

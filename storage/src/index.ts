@@ -2,3 +2,4 @@ export * from './line-protocol.js';
 export * from './points.js';
 export * from './query.js';
 export * from './stored-rows.js';
+export * from './window-input.js';

@@ -1,13 +1,17 @@
 import type { AlertEvent, BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
 import { LineBuilder } from './line-protocol.js';
+import { windowStddev, type WindowInput } from './window-input.js';
 
 /**
  * The InfluxDB schema (README, "InfluxDB schema"), as line protocol through the one encoder:
  * - one measurement per metric (`temperature`, `humidity`, ...); tags `agent`, `device`, `site`
  *   (when the agent has one) and `unit` (when configured for the metric); fields count (integer),
  *   sum, min, max, mean, stddev, first, last, p50/p90/p99 when the agent sent them, and
- *   out_of_range (integer, readings the agent's range filter removed) when above 0; the
- *   timestamp is the window's end.
+ *   out_of_range (integer, readings the agent's range filter removed) when above 0, length_ms
+ *   (integer, the window's length: with sliding windows the spacing of points is the slide, not
+ *   the length); the timestamp is the window's end. A correction (`rev` > 0) overwrites the
+ *   aggregates and adds `rev` and, once, the values detection judged at the first emission
+ *   (`judged_*`), so replay judges what the live path judged (see JUDGED_FIELD).
  * - `anomaly`: one point per alert transition; tags detector, device, metric, severity, state.
  * - `agent_stats`: the agent's counters as integer fields, tags agent and site, at the batch's sentAt.
  * Point identity is (measurement, tags, time): a re-sent or corrected window overwrites itself.
@@ -29,6 +33,27 @@ export const WINDOW_FIELD = {
   p90: 'p90',
   p99: 'p99',
   outOfRange: 'out_of_range',
+  lengthMs: 'length_ms',
+  rev: 'rev',
+} as const;
+
+/**
+ * Live detection judges a window at its first emission; a correction re-emitted after late
+ * readings is written over the point (InfluxDB keeps the last revision, so queries see the
+ * corrected aggregates) and is not judged again: it is history by the time it arrives. A
+ * correction's point therefore also carries the detector input judged at the first emission under
+ * these names (InfluxDB merges the field sets of points with one series and time, so they survive
+ * later revisions), and replay reads them in place of the corrected values.
+ */
+export const JUDGED_FIELD = {
+  count: 'judged_count',
+  mean: 'judged_mean',
+  min: 'judged_min',
+  max: 'judged_max',
+  stddev: 'judged_stddev',
+  first: 'judged_first',
+  last: 'judged_last',
+  outOfRange: 'judged_out_of_range',
 } as const;
 
 /** The tag and field names of an anomaly point (one per alert transition). */
@@ -44,11 +69,6 @@ export const ANOMALY_FIELD = {
   openedAt: 'opened_at',
   message: 'message',
 } as const;
-
-/** Sample standard deviation of a window, from Welford's m2. */
-export function windowStddev(w: WindowResult): number {
-  return w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0;
-}
 
 /** A point the encoder could not turn into line protocol: it goes to the dead-letter file, not its batch. */
 export interface UnencodablePoint {
@@ -79,14 +99,15 @@ export class PointEncoder {
 
   /**
    * Every line of a batch, in order: windows, agent stats, anomalies. A point that throws while
-   * being encoded is set aside with the reason and the others are encoded as usual.
+   * being encoded is set aside with the reason and the others are encoded as usual. `judged`
+   * gives, for a correction, the input detection judged at the window's first emission.
    */
-  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
+  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[], judged?: (w: WindowResult) => WindowInput | undefined): EncodedBatch {
     const lines: string[] = [];
     const unencodable: UnencodablePoint[] = [];
     for (const w of batch.windows) {
       try {
-        push(lines, this.window(batch, w));
+        push(lines, this.window(batch, w, w.rev > 0 ? judged?.(w) : undefined));
       } catch (err) {
         unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`, point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w } });
       }
@@ -106,13 +127,16 @@ export class PointEncoder {
     return { lines, unencodable };
   }
 
-  window(batch: BatchEnvelope, w: WindowResult): string | undefined {
+  window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
     const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
     const f = WINDOW_FIELD;
     b.int(f.count, w.count).float(f.sum, w.sum).float(f.min, w.min).float(f.max, w.max).float(f.mean, w.mean).float(f.stddev, windowStddev(w)).float(f.first, w.first).float(f.last, w.last);
     if (w.quantiles) b.float(f.p50, w.quantiles.p50).float(f.p90, w.quantiles.p90).float(f.p99, w.quantiles.p99);
     // Readings the agent's range filter removed: replay needs them to alert as live did.
     if (w.outOfRange) b.int(f.outOfRange, w.outOfRange);
+    b.int(f.lengthMs, w.end - w.start);
+    if (w.rev > 0) b.int(f.rev, w.rev);
+    if (judged) judgedFields(b, judged);
     return b.end(w.end);
   }
 
@@ -138,6 +162,11 @@ export class PointEncoder {
       .string(f.message, a.message)
       .end(a.at);
   }
+}
+
+function judgedFields(b: LineBuilder, j: WindowInput): void {
+  const f = JUDGED_FIELD;
+  b.int(f.count, j.count).float(f.mean, j.value).float(f.min, j.min).float(f.max, j.max).float(f.stddev, j.stddev).float(f.first, j.first ?? Number.NaN).float(f.last, j.last ?? Number.NaN).int(f.outOfRange, j.outOfRange ?? 0);
 }
 
 function push(lines: string[], line: string | undefined): void {

@@ -1,5 +1,6 @@
-import { ANOMALY_FIELD, ANOMALY_MEASUREMENT, WINDOW_FIELD } from './points.js';
+import { ANOMALY_FIELD, ANOMALY_MEASUREMENT, JUDGED_FIELD, WINDOW_FIELD } from './points.js';
 import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget, type QuerySeries } from './query.js';
+import type { WindowInput } from './window-input.js';
 
 /**
  * Rows of the InfluxDB schema (points.ts) read back as values: the reading side of the one module
@@ -20,11 +21,19 @@ export interface StoredWindow {
   readonly p90: number | undefined;
   readonly p99: number | undefined;
   readonly outOfRange: number;
+  /** The window's length, when stored (points written before length_ms was: undefined). */
+  readonly lengthMs: number | undefined;
+  /** 0 for a first emission, the revision of the last correction otherwise. */
+  readonly rev: number;
+  /** For a correction: what detection judged at the first emission (see JUDGED_FIELD). */
+  readonly judged: Omit<WindowInput, 'device' | 'metric' | 'ts' | 'lengthMs'> | undefined;
 }
 
 /** An anomaly point: one alert transition. */
 export interface StoredAlert {
   readonly at: number;
+  readonly device: string;
+  readonly metric: string;
   readonly id: string;
   readonly state: string;
   readonly severity: string;
@@ -65,8 +74,53 @@ export function windowsOf(series: QuerySeries): StoredWindow[] {
       p90: num(col(row, f.p90)),
       p99: num(col(row, f.p99)),
       outOfRange: num(col(row, f.outOfRange)) ?? 0,
+      lengthMs: num(col(row, f.lengthMs)),
+      rev: num(col(row, f.rev)) ?? 0,
+      judged: judgedOf(row, col),
     };
   });
+}
+
+function judgedOf(row: readonly unknown[], col: (row: readonly unknown[], name: string) => unknown): StoredWindow['judged'] {
+  const j = JUDGED_FIELD;
+  const value = num(col(row, j.mean));
+  if (value === undefined) return undefined;
+  return {
+    value,
+    count: num(col(row, j.count)) ?? 1,
+    min: num(col(row, j.min)) ?? value,
+    max: num(col(row, j.max)) ?? value,
+    stddev: num(col(row, j.stddev)) ?? 0,
+    ...optional('first', num(col(row, j.first))),
+    ...optional('last', num(col(row, j.last))),
+    outOfRange: num(col(row, j.outOfRange)) ?? 0,
+  };
+}
+
+const optional = <K extends string>(key: K, v: number | undefined): { [P in K]?: number } => (v === undefined ? {} : ({ [key]: v } as { [P in K]: number }));
+
+/**
+ * A stored window as detection takes it: the values detection judged live, so replay judges the
+ * same: the first emission's (judged_*) for a corrected window, the stored aggregates otherwise.
+ * `fallbackLengthMs` stands in for a length not stored (points written before length_ms was).
+ */
+export function storedInput(device: string, metric: string, w: StoredWindow, fallbackLengthMs: number): WindowInput {
+  const lengthMs = w.lengthMs ?? fallbackLengthMs;
+  if (w.judged !== undefined) return { device, metric, ts: w.ts, lengthMs, ...w.judged };
+  return {
+    device,
+    metric,
+    ts: w.ts,
+    lengthMs,
+    value: w.mean,
+    min: w.min,
+    max: w.max,
+    stddev: w.stddev,
+    count: w.count,
+    ...optional('first', w.first),
+    ...optional('last', w.last),
+    outOfRange: w.outOfRange,
+  };
 }
 
 /** Every row of an anomaly series. */
@@ -76,6 +130,8 @@ export function alertsOf(series: QuerySeries): StoredAlert[] {
   const text = (v: unknown): string => (v === undefined ? '' : String(v));
   return series.values.map((row) => ({
     at: Number(col(row, 'time')),
+    device: text(col(row, f.device)),
+    metric: text(col(row, f.metric)),
     id: text(col(row, f.alertId)),
     state: text(col(row, f.state)),
     severity: text(col(row, f.severity)),
@@ -107,4 +163,19 @@ export async function seriesNames(target: InfluxReadTarget, reserved: readonly s
   if (metric === undefined || !metrics.includes(metric)) return { metrics, devices: [] };
   const tags = await influxQuery(target, `SHOW TAG VALUES FROM ${quoteIdentifier(metric)} WITH KEY = ${quoteIdentifier('device')} LIMIT ${limit}`);
   return { metrics, devices: (tags[0]?.values ?? []).map((v) => String(v[1])) };
+}
+
+/** Alert openings (`anomaly` points in state `opened`), from `sinceMs` on when given: what a scorer counts. */
+export async function openedAlerts(target: InfluxReadTarget, sinceMs?: number): Promise<StoredAlert[]> {
+  const f = ANOMALY_FIELD;
+  const since = sinceMs === undefined ? '' : ` AND time >= ${Math.floor(sinceMs)}ms`;
+  const q = `SELECT * FROM ${quoteIdentifier(ANOMALY_MEASUREMENT)} WHERE ${quoteIdentifier(f.state)} = ${stringLiteral('opened')}${since}`;
+  return (await influxQuery(target, q)).flatMap(alertsOf);
+}
+
+/** Σ count over every window of the given metrics: the readings stored (tumbling windows). */
+export async function readingsStored(target: InfluxReadTarget, metrics: readonly string[]): Promise<number> {
+  if (metrics.length === 0) return 0;
+  const series = await influxQuery(target, `SELECT sum(${quoteIdentifier(WINDOW_FIELD.count)}) FROM ${metrics.map(quoteIdentifier).join(',')}`);
+  return series.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
 }
