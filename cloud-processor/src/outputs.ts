@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { Counters, ProblemReport, type Logger } from '@tributary/runtime';
-import { LogSink } from './alerts/sinks/log.js';
+import { configuredAlertSinks, createAlertSink } from './alerts/sinks/registry.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
-import { WebhookSink, type WebhookCounts } from './alerts/sinks/webhook.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
 import { DeadLetterFile } from './influx/dead-letter.js';
 import { createTarget } from './influx/targets.js';
@@ -28,8 +27,7 @@ export class Outputs {
   readonly deadLetter: DeadLetterFile;
   readonly writer: InfluxWriter;
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
-  private readonly sinks: AlertSink[] = [];
-  private readonly webhooks: WebhookSink[];
+  private readonly sinks: AlertSink[];
   private reported = { webhook: 0, alerts: 0, shed: 0 };
 
   constructor(
@@ -45,8 +43,7 @@ export class Outputs {
       count: (name, by) => this.counters.inc(name, by),
       onRefused: (example) => this.problems.note('influx_refused', example),
     });
-    this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
-    this.sinks.push(new LogSink(log.child({ unit: 'alerts' })), ...this.webhooks);
+    this.sinks = configuredAlertSinks(config.alerts).map((sink) => createAlertSink(sink, log));
     const c = this.counters;
     c.gauge('webhook_alerts_sent', () => this.webhookTotal('sent'));
     c.gauge('webhook_alerts_failed', () => this.webhookTotal('failed'));
@@ -135,8 +132,8 @@ export class Outputs {
     await this.deadLetter.close();
   }
 
-  /** A count summed over every webhook sink. */
-  private webhookTotal(count: keyof WebhookCounts): number {
-    return this.webhooks.reduce((n, w) => n + w.counts[count], 0);
+  /** A count summed over every sink that delivers over a network (the webhooks). */
+  private webhookTotal(count: 'sent' | 'failed' | 'dropped'): number {
+    return this.sinks.reduce((n, s) => n + (s.counts?.[count] ?? 0), 0);
   }
 }

@@ -178,6 +178,14 @@ export const WebhookConfig = z.object({
   backoff: z.object({ initialMs: PositiveMs.default(500), maxMs: PositiveMs.default(60_000) }).prefault({}),
 });
 
+/** One line per transition in the processor's log (warn when an alert opens or worsens, info when it resolves). */
+export const LogAlertSinkConfig = z.object({ type: z.literal('log') });
+export const WebhookAlertSinkConfig = WebhookConfig.extend({ type: z.literal('webhook') });
+
+/** Where alert transitions go, by `type` (cloud-processor alerts/sinks/registry.ts builds each). */
+export const AlertSinkConfig = z.discriminatedUnion('type', [LogAlertSinkConfig, WebhookAlertSinkConfig]);
+export type AlertSinkConfig = z.output<typeof AlertSinkConfig>;
+
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */
   resolveAfterWindows: z.number().int().min(1).default(3),
@@ -194,6 +202,12 @@ export const AlertsConfig = z.object({
   maxOpen: z.number().int().min(1).default(10_000),
   /** Recent transitions kept for GET /api/alerts. */
   recent: z.number().int().min(0).max(100_000).default(1_000),
+  /**
+   * The alert sinks; the log by default. Besides these, transitions go to MQTT (the alert topics,
+   * or their NATS subjects in a cluster) and to InfluxDB's `anomaly` measurement.
+   */
+  sinks: z.array(AlertSinkConfig).max(100).default([{ type: 'log' }]),
+  /** Webhooks: each is also a sink of type `webhook` (the form from before `sinks`). */
   webhooks: z.array(WebhookConfig).default([]),
 });
 
