@@ -10,7 +10,10 @@
  * (5,000 lines a request, 4 in flight), once before and once after. The first `warmup` rounds
  * (new series) are not timed. Reports windows/s of both and their ratio; the processor's CPU
  * (process.cpuUsage), event-loop utilisation and RSS; influxd's and the feeder's CPU from /proc,
- * to show how the machine's cores were shared. Ends with one line of JSON.
+ * to show how the machine's cores were shared. Then the writer alone, two ways, twice each in
+ * turn: the processor's own (PointEncoder + InfluxWriter) and the `influx` npm package
+ * (node-influx, writePoints of IPoint objects), the same windows from decoded batches to durable:
+ * windows/s and the writing process's CPU per window. Ends with one line of JSON.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,6 +119,17 @@ try {
   if (inInflux !== expected) throw new Error(`InfluxDB holds ${inInflux} windows, ${expected} were acked`);
   const reference = (rateOf(raw1) + rateOf(raw2)) / 2;
   log(`  processor / reference: ${((100 * rate) / reference).toFixed(0)} % (target: at least 90 %); every acked window is in InfluxDB (${inInflux})`);
+  // The writer alone: ours against node-influx's, alternated so drift on the machine hits both.
+  const writers: Record<'writer' | 'node-influx', Array<Awaited<ReturnType<typeof feed>>>> = { writer: [], 'node-influx': [] };
+  for (const pass of [1, 2]) {
+    for (const mode of ['writer', 'node-influx'] as const) writers[mode].push(await feed([mode, influxd.url, `${mode.replace('-', '_')}_${pass}`, ...shape], influxdPid));
+  }
+  const sum = (runs: ReadonlyArray<{ windows: number; seconds: number; feederCpu: number }>) => runs.reduce((a, r) => ({ windows: a.windows + r.windows, seconds: a.seconds + r.seconds, cpu: a.cpu + r.feederCpu }), { windows: 0, seconds: 0, cpu: 0 });
+  const own = sum(writers.writer);
+  const nodeInflux = sum(writers['node-influx']);
+  const ownRate = own.windows / own.seconds;
+  const nodeInfluxRate = nodeInflux.windows / nodeInflux.seconds;
+  log(`  writer alone, decoded batches → durable: own (PointEncoder + InfluxWriter) ${Math.round(ownRate)} windows/s, ${Math.round((own.cpu * 1e6) / own.windows)} µs CPU per window; node-influx writePoints ${Math.round(nodeInfluxRate)} windows/s, ${Math.round((nodeInflux.cpu * 1e6) / nodeInflux.windows)} µs CPU per window`);
   const stages = runStages();
   const staged = stages.decode_validate_us + stages.detect_us + stages.encode_us + stages.request_body_us;
   log(`  where a window's processor CPU goes (same batches, one thread, no I/O): decode+validate ${stages.decode_validate_us} µs, detection ${stages.detect_us} µs, line protocol ${stages.encode_us} µs, request body ${stages.request_body_us} µs; the rest of the ${Math.round((cpu.user + cpu.system) / fed.windows)} µs is MQTT, intake, HTTP and GC of the live run`);
@@ -144,6 +158,10 @@ try {
       stage_encode_us_per_window: stages.encode_us,
       stage_request_body_us_per_window: stages.request_body_us,
       stages_total_us_per_window: Math.round(staged * 10) / 10,
+      own_writer_windows_per_s: Math.round(ownRate),
+      own_writer_cpu_us_per_window: Math.round((own.cpu * 1e6) / own.windows),
+      node_influx_writer_windows_per_s: Math.round(nodeInfluxRate),
+      node_influx_writer_cpu_us_per_window: Math.round((nodeInflux.cpu * 1e6) / nodeInflux.windows),
     })}\n`,
   );
 } finally {

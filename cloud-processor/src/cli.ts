@@ -6,9 +6,8 @@
  */
 import { journalAware, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
-import { CloudProcessor } from './cloud.js';
-import { ClusterProcessor } from './cluster/cluster-processor.js';
 import { loadProcessorConfig } from './config.js';
+import { createProcessor } from './modes.js';
 
 const USAGE = `usage: tributary-cloud [--config processor.yaml]
 
@@ -30,7 +29,7 @@ if (!loaded.ok) {
 }
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
-const cloud = loaded.value.cluster === undefined ? new CloudProcessor({ config: loaded.value, log }) : new ClusterProcessor({ config: loaded.value, log });
+const cloud = createProcessor({ config: loaded.value, log });
 await cloud.start();
 
 let stopping = false;

@@ -1,5 +1,6 @@
 export { CloudProcessor, type CloudOptions } from './cloud.js';
 export { ClusterProcessor } from './cluster/cluster-processor.js';
+export { createProcessor, processorModes, processorModeOf, type ProcessorMode } from './modes.js';
 export { natsServerConfig, batchMapping, STREAM, LEASES_BUCKET, CHECKPOINTS_BUCKET, SNAPSHOTS_BUCKET } from './cluster/subjects.js';
 export { planLeases, targetShare } from './cluster/assignment.js';
 export { CheckpointStore, FencedError } from './cluster/store.js';

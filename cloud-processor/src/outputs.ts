@@ -105,6 +105,25 @@ export class Outputs {
     this.problems.note('http_read_refused', `GET ${path} without the read token`);
   }
 
+  /** The dashboard's fleet view forgot an agent at dedupe.maxAgents: counted and reported. */
+  dashboardForgot(agent: string): void {
+    this.counters.inc('dashboard_agents_evicted');
+    this.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${this.config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
+  }
+
+  /** A dashboard's event stream refused (http.maxEventStreams open) or cut off (too slow a reader): counted and reported. */
+  dashboardStreamLost(why: 'full' | 'slow'): void {
+    this.counters.inc(why === 'full' ? 'dashboard_streams_refused' : 'dashboard_streams_dropped');
+    this.problems.note(`dashboard_stream_${why}`, why === 'full' ? `http.maxEventStreams ${this.config.http?.maxEventStreams} dashboards open: another was refused` : 'a dashboard read its events too slowly and was cut off');
+  }
+
+  /** What the HTTP server reports refusals to (uploads refused or forbidden, reads without the token). */
+  readonly httpRefusals = {
+    onRefused: (status: 413 | 429 | 503, reason: string): void => this.uploadRefused(status, reason),
+    onForbidden: (_status: 401 | 403, reason: string): void => this.uploadForbidden(reason),
+    onReadRefused: (path: string): void => this.readRefused(path),
+  };
+
   /** A written batch tracked apart from its agent's other seqs (see Dedupe): logged as an error. */
   trackedApart(what: string): void {
     this.alarms.note('batch_tracked_apart', what);

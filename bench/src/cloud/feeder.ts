@@ -7,6 +7,12 @@
  *   feeder.js raw INFLUX_URL DATABASE SERIES AGENTS WARMUP ROUNDS START_MS
  *     The reference: the same windows as line protocol (the same encoder), POSTed straight to
  *     /write in requests of 5,000 lines, 4 in flight.
+ *   feeder.js writer INFLUX_URL DATABASE SERIES AGENTS WARMUP ROUNDS START_MS
+ *     The processor's own writer (PointEncoder + InfluxWriter, its default settings: 5,000 lines a
+ *     request, 4 in flight) writing each batch's windows, from decoded batches to durable.
+ *   feeder.js node-influx INFLUX_URL DATABASE SERIES AGENTS WARMUP ROUNDS START_MS
+ *     The `influx` npm package (node-influx) writing the same windows as IPoint objects (its
+ *     writePoints builds the line protocol), 5,000 points a call, 4 calls in flight.
  *
  * Everything is generated before the clock starts. The first WARMUP rounds (new series: InfluxDB
  * indexes them, the processor builds their detectors) are sent and written before it starts, so
@@ -14,8 +20,13 @@
  * windows, lines, seconds.
  */
 import { Agent, request } from 'node:http';
-import { PointEncoder } from '@tributary/cloud-processor';
-import { decodeBatch, type BatchEnvelope } from '@tributary/firmware-schemas';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTarget, DeadLetterFile, InfluxWriter, PointEncoder, windowStddev } from '@tributary/cloud-processor';
+import { decodeBatch, InfluxConfig, type BatchEnvelope } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
+import { InfluxDB, type IPoint } from 'influx';
 import mqtt from 'mqtt';
 import { batchQueues, publishAll } from '@tributary/test/harness/batch-player.js';
 import { WindowBatches } from '@tributary/test/harness/window-batches.js';
@@ -96,6 +107,81 @@ async function writeRaw(influxUrl: string, database: string, series: string, age
   return { windows: lines, lines, requests: bodies.length - warmupBodies, seconds };
 }
 
+/** The batches of the warmup rounds and of the timed rounds, decoded (as the processor has them before writing). */
+function decodedRounds(series: string, agents: string, warmup: string, rounds: string, startMs: string): { warm: BatchEnvelope[]; timed: BatchEnvelope[] } {
+  const gen = generator(series, agents, startMs);
+  const decode = (payload: Buffer): BatchEnvelope => (decodeBatch(payload) as { ok: true; value: BatchEnvelope }).value;
+  const take = (n: number): BatchEnvelope[] => Array.from({ length: n }, () => gen.nextPayloads().map((b) => decode(b.payload))).flat();
+  return { warm: take(Number(warmup)), timed: take(Number(rounds)) };
+}
+
+/** The processor's own writer: each batch encoded and handed to InfluxWriter, which coalesces and pipelines. */
+async function writeWithOwnWriter(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
+  const { warm, timed } = decodedRounds(series, agents, warmup, rounds, startMs);
+  const config = InfluxConfig.parse({ url: influxUrl, database });
+  const writer = new InfluxWriter({
+    target: createTarget(config),
+    config,
+    deadLetter: new DeadLetterFile(join(mkdtempSync(join(tmpdir(), 'bench-writer-')), 'dead-letter.jsonl'), config.deadLetter.maxBytes),
+    log: silentLogger,
+    count: () => undefined,
+  });
+  await writer.ensureDatabase();
+  const encoder = new PointEncoder();
+  const writeAll = async (batches: readonly BatchEnvelope[]): Promise<number> => {
+    const pending: Promise<unknown>[] = [];
+    let lines = 0;
+    for (const batch of batches) {
+      await writer.room();
+      const encoded = batch.windows.map((w) => encoder.window(batch, w)!);
+      lines += encoded.length;
+      pending.push(writer.write(encoded));
+    }
+    await Promise.all(pending);
+    return lines;
+  };
+  await writeAll(warm);
+  process.stdout.write('timed\n');
+  const started = performance.now();
+  const lines = await writeAll(timed);
+  const seconds = (performance.now() - started) / 1000;
+  writer.abort();
+  return { windows: lines, lines, seconds };
+}
+
+/** node-influx: the same windows, fields and tags as objects; writePoints makes the line protocol. */
+async function writeWithNodeInflux(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
+  const { warm, timed } = decodedRounds(series, agents, warmup, rounds, startMs);
+  const url = new URL(influxUrl);
+  const influx = new InfluxDB({ host: url.hostname, port: Number(url.port), database });
+  await influx.createDatabase(database);
+  const pointsOf = (batch: BatchEnvelope): IPoint[] =>
+    batch.windows.map((w) => ({
+      measurement: w.metric,
+      tags: { agent: batch.agent, device: w.device, ...(batch.site === undefined ? {} : { site: batch.site }) },
+      fields: { count: w.count, sum: w.sum, min: w.min, max: w.max, mean: w.mean, stddev: windowStddev(w), first: w.first, last: w.last, ...(w.quantiles ?? {}), length_ms: w.end - w.start },
+      timestamp: w.end,
+    }));
+  const writeAll = async (batches: readonly BatchEnvelope[]): Promise<number> => {
+    const all = batches.flatMap(pointsOf);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const part = all.slice(next, (next += LINES_PER_REQUEST));
+        await influx.writePoints(part, { precision: 'ms' });
+      }
+    };
+    await Promise.all(Array.from({ length: REQUESTS_IN_FLIGHT }, worker));
+    return all.length;
+  };
+  await writeAll(warm);
+  process.stdout.write('timed\n');
+  const started = performance.now();
+  const lines = await writeAll(timed);
+  const seconds = (performance.now() - started) / 1000;
+  return { windows: lines, lines, seconds };
+}
+
 function post(base: string, path: string, body: Buffer, agent?: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, base), { method: 'POST', headers: { 'content-length': body.byteLength }, ...(agent ? { agent } : {}) }, (res) => {
@@ -107,5 +193,6 @@ function post(base: string, path: string, body: Buffer, agent?: Agent): Promise<
   });
 }
 
-const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]) : await writeRaw(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+const writers = { raw: writeRaw, writer: writeWithOwnWriter, 'node-influx': writeWithNodeInflux } as const;
+const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]) : await writers[mode as keyof typeof writers](url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,3 +1,4 @@
+import type { Logger } from '@tributary/runtime';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
@@ -62,6 +63,13 @@ interface State {
  * `/metrics`, `/health` and read-only JSON routes. With credentials (see HttpAccess) an upload
  * needs a token, and /metrics and /api/* the read token; /health is always open.
  */
+/** The log lines of a started processor's HTTP server: its port, the dashboard (served or why not), a shared token's risk. */
+export function logHttpStarted(log: Logger, http: { host: string; agents: readonly unknown[]; token?: string | undefined }, port: number, dashboard: { served: boolean; why: string }): void {
+  log.info({ port, agentTokens: http.agents.length }, 'HTTP listening');
+  log.info({ url: dashboard.served ? `http://${http.host}:${port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
+  if (http.token !== undefined) log.warn({ agentsWithOwnToken: http.agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
+}
+
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
   const state: State = { access: new HttpAccess(o), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})), streams: new Map(Object.entries(o.streams ?? {})) };
   const server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) }, (req, res) => {

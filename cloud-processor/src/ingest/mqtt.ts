@@ -19,6 +19,16 @@ export interface MqttIngestOptions {
   readonly onPresence?: (agent: string, online: boolean) => void;
 }
 
+/** The ingest's options from the config's `ingest` section and the broker it connects to. */
+export function mqttIngestOptions(
+  ingest: { readonly mqttClientId: string; readonly startTimeoutMs: number; readonly maxStallMs: number },
+  broker: { readonly url: string; readonly login: { readonly username?: string | undefined; readonly password?: string | undefined } | undefined },
+  onPresence: (agent: string, online: boolean) => void,
+): MqttIngestOptions {
+  const { mqttClientId: clientId, startTimeoutMs, maxStallMs } = ingest;
+  return { url: broker.url, username: broker.login?.username, password: broker.login?.password, clientId, startTimeoutMs, maxStallMs, onPresence };
+}
+
 /** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */
 const MAX_STATUS_BYTES = 256;
 
