@@ -23,6 +23,7 @@ export interface AgentOptions {
   readonly config: AgentConfig;
   /** Directory for the agent's durable state (spool, seq); config.stateDir when omitted. */
   readonly stateDir?: string;
+  /** Every line of the agent and its units goes here, with what the caller bound (the CLI binds `agent`, once). */
   readonly log: Logger;
   readonly clock?: Clock;
 }
@@ -136,7 +137,7 @@ export class EdgeAgent {
     for (const source of this.sources) await source.start();
     this.tickTimer = setInterval(() => this.batcher.tick(this.clock.now()), TICK_MS);
     this.reportTimer = setInterval(() => this.reportProblems(), this.options.config.reportIntervalMs);
-    this.log.info({ agent: this.options.config.agentId, sources: this.sources.map((s) => s.name) }, 'agent started');
+    this.log.info({ sources: this.sources.map((s) => s.name) }, 'agent started');
   }
 
   /** Resolves when every source can receive (each MQTT source has subscribed). */

@@ -8,12 +8,6 @@ import type { Source } from './source.js';
 type MqttSourceConfig = Extract<SourceConfig, { type: 'mqtt' }>;
 
 /**
- * mqtt.js calls its debug logger a dozen times per message, each call a few percent of the
- * message's cost when nobody listens; a no-op logger costs nothing. DEBUG=mqttjs* still shows them.
- */
-const quietUnlessDebugged: { log?: () => void } = /mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined };
-
-/**
  * Subscribes to device telemetry on a broker (topic patterns from config) and feeds every payload
  * to the pipeline. mqtt.js reconnects and re-subscribes by itself; the source never stops the agent.
  */
@@ -34,7 +28,7 @@ export class MqttSource implements Source {
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), reconnectPeriod: 1000, connectTimeout: 10_000, ...quietUnlessDebugged });
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), reconnectPeriod: 1000, connectTimeout: 10_000 });
     batchPubacks(client);
     this.client = client;
     let wasDown = false;
