@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 // Runs every compiled test file of every workspace with the built-in node:test runner:
 // unit tests beside the code in each package, integration and end-to-end tests under test/.
-// Extra arguments are passed to `node --test` (e.g. --test-name-pattern).
+//
+//   node scripts/run-tests.mjs [--unit] [node --test options]
+//
+// --unit (npm run test:unit) runs only the tests beside the code of the product and library
+// packages: pure core tests and components on loopback in-process (aedes, an HTTP server), none
+// of the real servers test/ starts (influxd, Mosquitto, socat, nats-server). About 40 s of CPU.
+// Other arguments are passed to `node --test` (e.g. --test-name-pattern).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const packages = ['firmware-schemas', 'runtime', 'storage', 'device-simulator', 'edge-agent', 'cloud-processor', 'test', 'bench', 'demo'];
+const unitPackages = ['firmware-schemas', 'runtime', 'storage', 'device-simulator', 'edge-agent', 'cloud-processor'];
+const allPackages = [...unitPackages, 'test', 'bench', 'demo'];
+const args = process.argv.slice(2);
+const unit = args.includes('--unit');
+const packages = unit ? unitPackages : allPackages;
 
 function testFiles(dir) {
   let out = [];
@@ -29,5 +39,8 @@ if (files.length === 0) {
   process.stderr.write('no compiled tests found: run `npm run build` first\n');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+const options = args.filter((a) => a !== '--unit');
+// Unit tests mostly wait on nothing: more at once than cores keeps both cores busy.
+const concurrency = unit ? ['--test-concurrency=4'] : [];
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...concurrency, ...options, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

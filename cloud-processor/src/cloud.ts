@@ -51,10 +51,10 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
-    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent));
+    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.dashboard?.fleetChanged());
     this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
     const latency = processorLatency(this.prometheus);
-    const onWritten = (batch: Parameters<FleetView['written']>[0]): void => void (this.fleet.written(batch, Date.now()), this.dashboard?.fleetChanged());
+    const onWritten = (batch: Parameters<FleetView['written']>[0]): void => this.fleet.written(batch, Date.now());
     const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), { onWritten, latency });
     ({ alerts: this.alerts, dedupe: this.dedupe, detection: this.detection } = partition);
     this.state = new LocalState(config.stateDir, partition, log);
@@ -92,7 +92,7 @@ export class CloudProcessor {
     this.broker = await startBroker({ config, refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]), log });
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
-    const onPresence = (agent: string, online: boolean): void => void (this.fleet.presence(agent, online), this.dashboard?.fleetChanged());
+    const onPresence = (agent: string, online: boolean): void => this.fleet.presence(agent, online);
     const ingest = new MqttIngest(mqttIngestOptions(config.ingest, this.broker, onPresence), this.intake, log.child({ unit: 'ingest' }), onAckSent);
     this.ingest = ingest;
     await ingest.start();
