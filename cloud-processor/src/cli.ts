@@ -14,7 +14,7 @@ const USAGE = `usage: tributary-cloud [--config processor.yaml]
 Receives the agents' batches (embedded MQTT broker by default, or an external one; HTTP), detects
 anomalies, raises alerts and writes to InfluxDB, until SIGINT or SIGTERM.
 
-  -c, --config FILE   the config, YAML or JSON (README, "Configuration"); without it every
+  -c, --config FILE   the config, YAML or JSON (docs/configuration.md); without it every
                       default applies; keys can be overridden by TRIBUTARY_CLOUD_<KEY>__<KEY>=value
   -h, --help          prints this and exits
 

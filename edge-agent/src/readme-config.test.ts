@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AgentConfigSchema, parseConfigText } from '@tributary/firmware-schemas';
 
-test("the README's sample agent config parses", () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+test("docs/configuration.md's sample agent config parses", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
   const match = /Edge agent \(`agent\.yaml`\):\s*```yaml\n([\s\S]*?)```/.exec(readme);
   assert.ok(match, 'the README has an agent.yaml sample');
   const r = parseConfigText(AgentConfigSchema, match[1]!, 'agent.yaml', {}, 'TRIBUTARY_AGENT_');

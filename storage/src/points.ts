@@ -3,7 +3,7 @@ import { LineBuilder } from './line-protocol.js';
 import { windowStddev, type WindowInput } from './window-input.js';
 
 /**
- * The InfluxDB schema (README, "InfluxDB schema"), as line protocol through the one encoder:
+ * The InfluxDB schema (docs/influxdb.md), as line protocol through the one encoder:
  * - one measurement per metric (`temperature`, `humidity`, ...); tags `agent`, `device`, `site`
  *   (when the agent has one) and `unit` (when configured for the metric); fields count (integer),
  *   sum, min, max, mean, stddev, first, last, p50/p90/p99 when the agent sent them, and

@@ -20,7 +20,7 @@ import { ackSubject, subjectOfTopic } from './subjects.js';
 import { PartitionWorker } from './worker.js';
 
 /**
- * A cloud processor as one member of a cluster on NATS JetStream (README "Scale-out"): agents'
+ * A cloud processor as one member of a cluster on NATS JetStream (docs/scale-out.md): agents'
  * batches arrive in the partitioned stream (MQTT through nats-server's listener, or HTTP through
  * any member's relay); this member owns the partitions its leases give it, each with its own
  * state (partition.ts) restored from its snapshot, and writes to InfluxDB as the single processor
