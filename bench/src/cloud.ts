@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench:cloud [-- --series 10000 --agents 20 --warmup 3 --rounds 30]
+ * npm run bench:cloud [-- --series 10000 --agents 20 --warmup 3 --rounds 30 --writer-passes 2]
  *
  * The cloud processor at InfluxDB's speed. A feeder process plays `agents` edge agents with a
  * realistic mix of `series` series (one window per series per round, 500-window batches, 8 in
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '30' },
+    /** Passes of the writer comparison (each writes every timed window once with each writer, alternated). */
+    'writer-passes': { type: 'string', default: '2' },
     /** Write a CPU profile of the processor's timed part to this file (.cpuprofile, for Chrome DevTools). */
     profile: { type: 'string' },
   },
@@ -121,7 +123,7 @@ try {
   log(`  processor / reference: ${((100 * rate) / reference).toFixed(0)} % (target: at least 90 %); every acked window is in InfluxDB (${inInflux})`);
   // The writer alone: ours against node-influx's, alternated so drift on the machine hits both.
   const writers: Record<'writer' | 'node-influx', Array<Awaited<ReturnType<typeof feed>>>> = { writer: [], 'node-influx': [] };
-  for (const pass of [1, 2]) {
+  for (let pass = 1; pass <= Number(values['writer-passes']); pass++) {
     for (const mode of ['writer', 'node-influx'] as const) writers[mode].push(await feed([mode, influxd.url, `${mode.replace('-', '_')}_${pass}`, ...shape], influxdPid));
   }
   const sum = (runs: ReadonlyArray<{ windows: number; seconds: number; feederCpu: number }>) => runs.reduce((a, r) => ({ windows: a.windows + r.windows, seconds: a.seconds + r.seconds, cpu: a.cpu + r.feederCpu }), { windows: 0, seconds: 0, cpu: 0 });

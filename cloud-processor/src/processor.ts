@@ -272,7 +272,7 @@ export class BatchProcessor {
 
   /** For a correction: the input detection judged at the window's first emission, if still remembered. */
   private judgedOf(agent: string, w: BatchEnvelope['windows'][number]): SeriesInput | undefined {
-    const judged = this.o.judged?.judged(agent, w.device, w.metric, w.end);
+    const judged = this.o.judged?.judged(agent, w);
     if (judged === undefined && w.rev === 1) {
       this.o.counters.inc('corrections_unjudged');
       this.o.problems.note('correction_unjudged', `agent ${agent} device ${JSON.stringify(w.device)} metric ${w.metric} window ending ${new Date(w.end).toISOString()}: its first emission is no longer remembered (detection.maxJudgedWindows); stored without the judged values`);

@@ -10,8 +10,9 @@ import type { WindowInput } from '@tributary/storage';
  * remembered. A correction of a window forgotten is stored without them (counted by the caller).
  */
 export class JudgedWindows {
-  private current = new Map<string, WindowInput>();
-  private previous = new Map<string, WindowInput>();
+  /** Key → the judged numbers (see pack): about 200 bytes an entry, the input object would take 480. */
+  private current = new Map<string, number[]>();
+  private previous = new Map<string, number[]>();
   private readonly generation: number;
 
   constructor(maxWindows: number) {
@@ -21,22 +22,33 @@ export class JudgedWindows {
   /** Called with every first emission detection judges. */
   remember(agent: string, input: WindowInput): void {
     if (this.generation === 0) return;
-    this.current.set(keyOf(agent, input.device, input.metric, input.ts), input);
+    this.current.set(keyOf(agent, input.device, input.metric, input.ts), pack(input));
     if (this.current.size >= this.generation) {
       this.previous = this.current;
       this.current = new Map();
     }
   }
 
-  /** What was judged of a window at its first emission, while it is remembered. */
-  judged(agent: string, device: string, metric: string, end: number): WindowInput | undefined {
-    const key = keyOf(agent, device, metric, end);
-    return this.current.get(key) ?? this.previous.get(key);
+  /** What was judged of a window (its series, start and end) at its first emission, while it is remembered. */
+  judged(agent: string, w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number }): WindowInput | undefined {
+    const key = keyOf(agent, w.device, w.metric, w.end);
+    const packed = this.current.get(key) ?? this.previous.get(key);
+    return packed === undefined ? undefined : unpack(packed, w);
   }
 
   get size(): number {
     return this.current.size + this.previous.size;
   }
+}
+
+/** The numbers of a window input, in a packed array of doubles (a missing first or last as NaN). */
+function pack(i: WindowInput): number[] {
+  return [i.count, i.value, i.min, i.max, i.stddev, i.first ?? Number.NaN, i.last ?? Number.NaN, i.outOfRange ?? 0];
+}
+
+function unpack(p: readonly number[], w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number }): WindowInput {
+  const [count, value, min, max, stddev, first, last, outOfRange] = p as [number, number, number, number, number, number, number, number];
+  return { device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value, min, max, stddev, count, ...(Number.isNaN(first) ? {} : { first }), ...(Number.isNaN(last) ? {} : { last }), outOfRange };
 }
 
 const keyOf = (agent: string, device: string, metric: string, end: number): string => `${agent}\u0000${device}\u0000${metric}\u0000${end}`;
