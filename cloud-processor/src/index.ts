@@ -9,6 +9,7 @@ export { ensureStores } from './cluster/streams.js';
 export { BatchProcessor } from './processor.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 export { Dedupe } from './state/dedupe.js';
+export { JudgedWindows } from './state/judged-windows.js';
 export { AlertLifecycle, severityOf, openThreshold } from './alerts/lifecycle.js';
 export { Detection, MACHINE, MISSING_DATA, OUT_OF_RANGE, type SeriesInput, type DetectionSnapshot } from './detect/detection.js';
 export { InfluxWriter, WriteAbortedError, type WriteReport, type WriterStatus } from './influx/writer.js';

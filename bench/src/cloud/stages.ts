@@ -5,7 +5,8 @@
  * line-protocol encoding and request bodies (the writer's encoder). Prints one JSON line of µs per
  * window for each stage, after the warm-up rounds.
  */
-import { AlertLifecycle, Detection, detectorPlans, PointEncoder, windowStddev, type SeriesInput } from '@tributary/cloud-processor';
+import { AlertLifecycle, Detection, detectorPlans, JudgedWindows, PointEncoder, type SeriesInput } from '@tributary/cloud-processor';
+import { windowInput } from '@tributary/storage';
 import { decodeBatch, ProcessorConfigSchema, type BatchEnvelope } from '@tributary/firmware-schemas';
 import { WindowBatches } from '@tributary/test/harness/window-batches.js';
 
@@ -14,6 +15,8 @@ const gen = new WindowBatches({ series, agents, windowMs: 60_000, readingsPerWin
 const config = ProcessorConfigSchema.parse({});
 const detection = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), config.detection.maxSeries);
 const encoder = new PointEncoder();
+// As BatchProcessor.detect: each first emission judged is also remembered for its corrections.
+const judged = new JudgedWindows(config.detection.maxJudgedWindows);
 const us = { decode: 0, detect: 0, encode: 0, body: 0 };
 let windows = 0;
 for (let r = 0; r < warmup + rounds; r++) {
@@ -22,7 +25,8 @@ for (let r = 0; r < warmup + rounds; r++) {
     let t = performance.now();
     const batch = (decodeBatch(payload) as { ok: true; value: BatchEnvelope }).value;
     const t1 = performance.now();
-    const points: SeriesInput[] = batch.windows.map((w) => ({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 }));
+    const points: SeriesInput[] = batch.windows.map(windowInput);
+    for (const p of points) judged.remember(batch.agent, p);
     const alerts = detection.ingest(batch.agent, points);
     const t2 = performance.now();
     const { lines } = encoder.batch(batch, alerts);

@@ -3,6 +3,7 @@ import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transp
 import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
+import { windowInput } from '@tributary/storage';
 
 export interface OfflineRun {
   readonly fleet: Fleet;
@@ -51,7 +52,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   const pipeline = new IngestPipeline({ filters: new FilterChains(agentConfig.filters), windows: engine, clock, maxFutureMs: 60_000, counters: new Counters<AgentCounter>(agentCounterHelp), problems: new ProblemReport() });
   const toCloud = (): void => {
     if (pending.length === 0) return;
-    const points: SeriesInput[] = pending.map((w) => ({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0, count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 }));
+    const points: SeriesInput[] = pending.map(windowInput);
     pending = [];
     const t = process.hrtime.bigint();
     alerts.push(...detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));
