@@ -3,7 +3,7 @@
 //
 // Makes sure the Debian packages an npm command needs are installed (scripts/system-deps.mjs
 // lists them): `npm start` needs influxd unless INFLUX_URL is set; `npm test` needs influxd,
-// mosquitto and socat, and would like systemd-analyze and the ARM emulation. Installs the missing
+// mosquitto, socat, nats-server and openssl, and would like systemd-analyze and the ARM emulation. Installs the missing
 // ones with apt-get, saying which and why, when running as root or with password-less sudo;
 // otherwise prints the exact command to run. A missing required package is an error (exit 1); an
 // optional one that cannot be installed is a warning, and the tests needing it skip, saying so.

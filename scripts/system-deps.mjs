@@ -15,6 +15,7 @@ export const NEEDS = {
     { pkg: 'mosquitto', check: 'mosquitto', why: 'an external MQTT broker' },
     { pkg: 'socat', check: 'socat', why: 'serial pseudo-terminal pairs' },
     { pkg: 'nats-server', check: 'nats-server', why: 'NATS JetStream for the scale-out tests' },
+    { pkg: 'openssl', check: 'openssl', why: 'a private CA and certificates for the TLS tests' },
     { pkg: 'systemd', check: 'systemd-analyze', why: 'checking the systemd units', optional: true },
     { pkg: 'chromium', check: 'chromium', why: 'a headless browser for the dashboard tests', optional: true },
     { pkg: 'prometheus', check: 'prometheus', why: "running the Grafana dashboard's Prometheus panels", optional: true },

@@ -17,9 +17,13 @@ const WINDOW_MS = 300_000;
 const DAY_MS = 86_400_000;
 const days = Number(process.env.BENCH_DAYS ?? 4);
 const devices = Number(process.env.BENCH_DEVICES ?? 60);
+const seed = Number(process.env.BENCH_SEED ?? 21);
 const durationMs = days * DAY_MS;
-const startMs = Math.floor((Date.now() - durationMs) / WINDOW_MS) * WINDOW_MS;
-const fleetConfig = FleetConfigSchema.parse({ seed: 21, devices, anomalies: { ratePerSeriesPerDay: 1, warmupMs: 4 * 3_600_000, gapMs: 3 * 3_600_000 } });
+// A fixed start (a Thursday: the four days hold a weekend, when offices' CO2 stays low), so that
+// runs on different days compare; BENCH_START (an ISO time) moves it to see the spread.
+const startMs = Math.floor(Date.parse(process.env.BENCH_START ?? '2026-12-03T06:00:00Z') / WINDOW_MS) * WINDOW_MS;
+if (!Number.isFinite(startMs) || !Number.isInteger(seed)) throw new Error(`BENCH_START must be an ISO time and BENCH_SEED an integer (got ${process.env.BENCH_START}, ${process.env.BENCH_SEED})`);
+const fleetConfig = FleetConfigSchema.parse({ seed, devices, anomalies: { ratePerSeriesPerDay: 1, warmupMs: 4 * 3_600_000, gapMs: 3 * 3_600_000 } });
 
 const run = await runOffline(fleetOptionsFromConfig(fleetConfig, startMs, durationMs), { windowMs: WINDOW_MS });
 const opened = run.alerts.filter((a) => a.state === 'opened');
@@ -32,6 +36,19 @@ const labelsAfter = run.fleet.labels.filter((l) => l.start >= learnt);
 const labelsOfDay1 = run.fleet.labels.filter((l) => l.start < learnt);
 const alertsAfter = opened.filter((a) => a.openedAt >= learnt && !(labelsOfDay1.some((l) => alertMatches(a, l, options)) && !labelsAfter.some((l) => alertMatches(a, l, options))));
 const afterDay1 = scoreAlerts(labelsAfter, alertsAfter, options);
+
+/** Where the false alerts after day 1 come from: detector, the member that spoke (its reason's first words) and metric. */
+function falseAlertSources(): string {
+  const counts = new Map<string, number>();
+  for (const a of alertsAfter) {
+    if (labelsAfter.some((l) => alertMatches(a, l, options))) continue;
+    const member = a.detector === 'ensemble' ? a.message.slice(0, Math.max(0, a.message.indexOf(':'))) : '';
+    const key = `${a.detector}${member ? ` (${member})` : ''}, ${a.metric}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const rows = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return ['False alerts after day 1 by source', ...rows.map(([k, n]) => `  ${String(n).padStart(4)}  ${k}`)].join('\n');
+}
 
 function table(title: string, s: Score): string {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(8);
@@ -77,10 +94,10 @@ process.stdout.write(
 
 const windowsPerS = run.windows / run.detectionSeconds;
 process.stdout.write(`Simulated fleet: ${devices} devices, ${days} days, ${run.readings} readings → ${run.windows} five-minute windows, ${run.fleet.labels.length} anomalies injected\n\n`);
-process.stdout.write(`${table('All alerts', all)}\n\n${table('After the first (learning) day', afterDay1)}\n\n`);
+process.stdout.write(`${table('All alerts', all)}\n\n${table('After the first (learning) day', afterDay1)}\n\n${falseAlertSources()}\n\n`);
 process.stdout.write(`detection throughput: ${Math.round(windowsPerS).toLocaleString('en')} windows/s on one core (${run.detectionSeconds.toFixed(2)} s of ${run.seconds.toFixed(2)} s in detection; the rest is the simulator and the agent's ingest)\n`);
 
-const figures: Record<string, number> = { fleet_devices: devices, fleet_days: days, fleet_labels: all.labels, windows_per_s_detection: Math.round(windowsPerS), precision_all: round(all.precision), recall_all: round(all.recall), f1_all: round(all.f1), precision_after_day1: round(afterDay1.precision), recall_after_day1: round(afterDay1.recall), f1_after_day1: round(afterDay1.f1) };
+const figures: Record<string, number> = { fleet_seed: seed, fleet_start_ms: startMs, fleet_devices: devices, fleet_days: days, fleet_labels: all.labels, windows_per_s_detection: Math.round(windowsPerS), precision_all: round(all.precision), recall_all: round(all.recall), f1_all: round(all.f1), precision_after_day1: round(afterDay1.precision), recall_after_day1: round(afterDay1.recall), f1_after_day1: round(afterDay1.f1) };
 for (const [kind, k] of Object.entries(afterDay1.byKind)) {
   const key = kind.replace(/-/g, '_');
   figures[`f1_after_day1_${key}`] = round(k.f1);

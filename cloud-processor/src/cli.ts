@@ -18,7 +18,8 @@ anomalies, raises alerts and writes to InfluxDB, until SIGINT or SIGTERM.
                       default applies; keys can be overridden by TRIBUTARY_CLOUD_<KEY>__<KEY>=value
   -h, --help          prints this and exits
 
-Exit status: 0 after a clean stop, 2 for a bad command line or config.
+Exit status: 0 after a clean stop, 2 for a bad command line or config (TLS files
+included), 1 when it cannot start otherwise.
 `;
 
 const { values } = parseCommandLine('tributary-cloud', USAGE, { options: { config: { type: 'string', short: 'c' } } });
@@ -30,7 +31,18 @@ if (!loaded.ok) {
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
 const cloud = createProcessor({ config: loaded.value, log });
-await cloud.start();
+try {
+  await cloud.start();
+} catch (err) {
+  // A TLS file of the config that cannot be used is a bad config (2); anything else cannot start (1).
+  const code = (err as { code?: unknown }).code;
+  if (code === 'tls_config') {
+    process.stderr.write(`tributary-cloud: invalid config ${values.config ?? '(defaults)'}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tributary-cloud: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  process.exit(1);
+}
 
 let stopping = false;
 const shutdown = async (signal: string): Promise<void> => {

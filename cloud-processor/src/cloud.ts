@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
-import { ProcessMetrics, redactUrl, type Logger } from '@tributary/runtime';
+import { ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { startBroker, type BrokerLink } from './broker/registry.js';
@@ -86,8 +86,11 @@ export class CloudProcessor {
     return this.outputs.onAlert(listener);
   }
 
+  /** Reads the TLS files first: one that cannot be used fails the start (TlsConfigError) before anything listens. */
   async start(): Promise<void> {
     const { config, log } = this.options;
+    // TLS files are read before anything listens: one that cannot be used fails the start (the broker's in broker/registry.ts).
+    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
     this.state.restore();
     this.broker = await startBroker({ config, refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]), log });
     await this.writer.ensureDatabase();
@@ -103,7 +106,7 @@ export class CloudProcessor {
       if (served.served) this.dashboard = processorDashboard(config, { fleet: this.fleet, alerts, lost: (why) => this.outputs.dashboardStreamLost(why) });
       const routes = { '/api/agents': () => this.dedupe.stats(), '/api/alerts': alerts, ...this.dashboard?.routes };
       const streams = this.dashboard ? { streams: this.dashboard.eventStreams, pages: this.dashboard.pages } : {};
-      this.http = await startCloudHttp({ ...config.http, maxBatchBytes: config.maxBatchBytes, intake: this.intake, metrics: () => this.metrics(), health: () => this.health(), routes, ...streams, onAckSent, ...this.outputs.httpRefusals });
+      this.http = await startCloudHttp({ ...config.http, tls: httpTls, maxBatchBytes: config.maxBatchBytes, intake: this.intake, metrics: () => this.metrics(), health: () => this.health(), routes, ...streams, onAckSent, ...this.outputs.httpRefusals });
       logHttpStarted(log, config.http, this.http.port, served);
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));

@@ -26,10 +26,12 @@ export const cloudCounterHelp = {
   http_uploads_refused: 'batch uploads over HTTP answered 413 (too large), 429 (its agent has http.maxUploadsPerAgent being read) or 503 (backlog full, http.maxConcurrentUploads being read) before reaching the intake',
   http_uploads_forbidden: 'batch uploads over HTTP refused for their credentials: 401 (no or unknown token) or 403 (a token posting as another agent, or the shared token as an agent with its own)',
   http_reads_refused: 'GETs of /metrics or /api/* answered 401 (no or wrong read token)',
+  http_tls_refused: 'HTTPS connections refused: a failed TLS handshake (plain HTTP on the HTTPS port, no common protocol) or not finished within http.requestTimeoutMs, a client certificate not signed by http.tls.ca or out of date, or none where http.tls.clientCertificates is required',
   mqtt_packets_refused: 'connections to the embedded broker closed for a packet over maxBatchBytes + 64 KiB (or a malformed packet header), before its body was buffered',
   mqtt_connects_refused: 'connections the embedded broker closed before login: a CONNECT over broker.unauthenticated.maxConnectBytes, or a first packet that is not a CONNECT',
   mqtt_unauthenticated_over_budget: 'connections the embedded broker closed before login because clients not logged in held broker.unauthenticated.maxBufferedBytes',
-  mqtt_connect_timeouts: 'connections the embedded broker closed for not logging in within broker.unauthenticated.connectTimeoutMs',
+  mqtt_connect_timeouts: 'connections the embedded broker closed for not logging in within broker.unauthenticated.connectTimeoutMs (with TLS: or not finishing the handshake within it)',
+  mqtt_tls_refused: 'connections the embedded broker refused on TLS: a failed handshake (plain MQTT on the mqtts port, no common protocol), a client certificate not signed by broker.tls.ca or out of date, or none where broker.tls.clientCertificates is required',
   mqtt_protocol_refused: 'connections the embedded broker refused for their MQTT version (aedes takes 3.1.1 and 3.1, not 5)',
   mqtt_logins_refused: 'logins the embedded broker refused (broker.users set: anonymous, a wrong password, or a client id the user may not take)',
   mqtt_publishes_refused: 'publishes the embedded broker refused by role (the connection is closed)',
@@ -43,6 +45,7 @@ export const cloudCounterHelp = {
   dashboard_streams_refused: 'dashboard event streams refused: http.maxEventStreams already open',
   dashboard_streams_dropped: 'dashboard event streams cut off: the browser read too slowly (it reconnects)',
   dashboard_agents_evicted: "agents the dashboard's fleet view forgot at dedupe.maxAgents (the least recently heard from)",
+  machine_metrics_left_out: "readings of a device's metrics beyond detection.devices.settings.maxMetrics, left out of its machine detector (each metric is still judged on its own)",
 } as const;
 
 export type CloudCounter = keyof typeof cloudCounterHelp;
@@ -53,6 +56,7 @@ export const brokerRefusalCounter: Record<BrokerRefusal, CloudCounter> = {
   connect: 'mqtt_connects_refused',
   budget: 'mqtt_unauthenticated_over_budget',
   timeout: 'mqtt_connect_timeouts',
+  tls: 'mqtt_tls_refused',
   protocol: 'mqtt_protocol_refused',
   login: 'mqtt_logins_refused',
   publish: 'mqtt_publishes_refused',

@@ -87,6 +87,12 @@ export class Outputs {
     this.problems.note('series_evicted', `${key} ${maxSeries} reached: the least recently seen series' baseline was dropped`);
   }
 
+  /** A device's metrics beyond what its machine detector judges together: counted and reported, naming the device. */
+  machineMetricsLeftOut(device: string, count: number, first: string): void {
+    this.counters.inc('machine_metrics_left_out', count);
+    this.problems.note('machine_metrics_left_out', `device ${JSON.stringify(device)} reports more metrics at once than detection.devices.settings.maxMetrics: ${count} (${JSON.stringify(first)}${count > 1 ? ', …' : ''}) not judged together with the others (each is still judged on its own)`);
+  }
+
   /** A batch upload answered 413, 429 (its agent's slots are taken) or 503 before it reached the intake: counted and reported. */
   uploadRefused(status: 413 | 429 | 503, reason: string): void {
     this.counters.inc('http_uploads_refused');
@@ -97,6 +103,12 @@ export class Outputs {
   uploadForbidden(reason: string): void {
     this.counters.inc('http_uploads_forbidden');
     this.problems.note('http_upload_forbidden', reason);
+  }
+
+  /** An HTTPS connection refused for its TLS handshake or client certificate: counted and reported with its peer. */
+  httpTlsRefused(peer: string, reason: string): void {
+    this.counters.inc('http_tls_refused');
+    this.problems.note('http_tls_refused', `${peer}: ${reason}`);
   }
 
   /** A read (/metrics, /api/…) without the read token: counted and reported. */
@@ -122,6 +134,7 @@ export class Outputs {
     onRefused: (status: 413 | 429 | 503, reason: string): void => this.uploadRefused(status, reason),
     onForbidden: (_status: 401 | 403, reason: string): void => this.uploadForbidden(reason),
     onReadRefused: (path: string): void => this.readRefused(path),
+    onTlsRefused: (peer: string, reason: string): void => this.httpTlsRefused(peer, reason),
   };
 
   /** A written batch tracked apart from its agent's other seqs (see Dedupe): logged as an error. */

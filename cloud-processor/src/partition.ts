@@ -37,7 +37,14 @@ export function createPartition(
 ): PartitionState {
   const alerts = new AlertLifecycle(config.alerts, (device, metric, detector) => outputs.alertDropped(device, metric, detector));
   const dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
-  const detection = new Detection(detectorPlans(config.detection), alerts, bounds.maxSeries, () => outputs.seriesEvicted(bounds.maxSeries, bounds.maxSeriesKey));
+  const detection = new Detection(
+    detectorPlans(config.detection),
+    alerts,
+    bounds.maxSeries,
+    () => outputs.seriesEvicted(bounds.maxSeries, bounds.maxSeriesKey),
+    undefined,
+    (device, count, first) => outputs.machineMetricsLeftOut(device, count, first),
+  );
   const processor = new BatchProcessor({
     maxBatchBytes: config.maxBatchBytes,
     dedupe,

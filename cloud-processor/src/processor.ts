@@ -263,9 +263,12 @@ export class BatchProcessor {
       points.push(input);
       this.o.judged?.remember(batch.agent, input);
     }
-    // Silence is judged up to the watermark only when no earlier batch is still missing.
+    // Silence is judged up to the watermark only when no earlier batch is still missing. A batch
+    // without one says nothing about completeness: the agent keeps event time per device, so its
+    // newest window end (detection's guess without a watermark) may be a fast device's, ahead of
+    // the other devices' windows still to come.
     const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
-    const alerts = this.o.detection.ingest(batch.agent, points, inOrder ? batch.watermark : -Infinity);
+    const alerts = this.o.detection.ingest(batch.agent, points, inOrder ? (batch.watermark ?? -Infinity) : -Infinity);
     for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
     return alerts;
   }

@@ -26,3 +26,13 @@ test("docs/scale-out.md's cluster member config parses", () => {
   assert.match(bad.error.message, /cluster\.member/);
   assert.match(bad.error.message, /cluster\.renewIntervalMs/);
 });
+
+test("docs/brokers.md's TLS sample for the processor parses: mqtts and HTTPS with client certificates", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../docs/brokers.md', import.meta.url)), 'utf8');
+  const match = /```yaml\n(# processor\.yaml with TLS[\s\S]*?)```/.exec(readme);
+  assert.ok(match, 'docs/brokers.md has a TLS sample for the processor');
+  const r = parseConfigText(ProcessorConfigSchema, match[1]!, 'processor.yaml', {}, PROCESSOR_ENV_PREFIX);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.broker.type === 'embedded' && r.value.broker.tls?.clientCertificates, 'required');
+  assert.equal(r.value.http?.tls?.clientCertificates, 'required');
+});

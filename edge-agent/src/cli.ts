@@ -25,7 +25,8 @@ the cloud processor, until SIGINT or SIGTERM (which flush the open windows).
       --list-ports      lists the serial ports and exits
   -h, --help            prints this and exits
 
-Exit status: 0 after a clean stop, 2 for a bad command line or config.
+Exit status: 0 after a clean stop, 2 for a bad command line or config (TLS files
+included), 1 when it cannot start otherwise.
 `;
 
 const { values } = parseCommandLine('tributary-agent', USAGE, {
@@ -50,8 +51,13 @@ const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {}
 try {
   await agent.start();
 } catch (err) {
-  // A source that cannot start (a missing program, a port taken): say which and why, without a stack.
+  // A source that cannot start (a missing program, a port taken): say which and why, without a
+  // stack. A TLS file of the config that cannot be used is a bad config (exit 2).
   const code = (err as { code?: unknown }).code;
+  if (code === 'tls_config') {
+    process.stderr.write(`tributary-agent: invalid config ${values.config}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`tributary-agent: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
   process.exit(1);
 }

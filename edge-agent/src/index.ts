@@ -1,6 +1,6 @@
 export { EdgeAgent, type AgentOptions } from './agent.js';
 export { serveStatus } from './http.js';
-export { WindowEngine, type AddOutcome, type WindowEngineOptions, type WindowSink } from './core/window-engine.js';
+export { WindowEngine, windowEngineOptions, type AddOutcome, type WindowEngineOptions, type WindowSink } from './core/window-engine.js';
 export { addReading, emptyAggregate, mergeInto, variance, type Aggregate } from './core/aggregate.js';
 export { QuantileSketch } from './core/sketch.js';
 export { IngestPipeline, agentCounterHelp, type AgentCounter } from './core/pipeline.js';
@@ -17,3 +17,4 @@ export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
 export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
 export { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './spool/record.js';
+export { WriteAheadLog, type WalOptions } from './wal/write-ahead-log.js';

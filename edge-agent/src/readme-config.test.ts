@@ -35,3 +35,12 @@ test('maxPanesPerSeries must hold a window plus the lateness', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /windows\.maxPanesPerSeries: maxPanesPerSeries is too small/);
 });
+
+test("docs/brokers.md's TLS sample for an agent parses: a private CA and the agent's certificate on its MQTT source and uplink", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../docs/brokers.md', import.meta.url)), 'utf8');
+  const match = /```yaml\n(# agent\.yaml of gw-01 with TLS[\s\S]*?)```/.exec(readme);
+  assert.ok(match, 'docs/brokers.md has a TLS sample for the agent');
+  const r = parseConfigText(AgentConfigSchema, match[1]!, 'agent.yaml', {}, 'TRIBUTARY_AGENT_');
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.uplink.tls?.cert, '/etc/tributary/gw-01.pem');
+});

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeAck } from './ack.js';
 import { decodeAlert } from './alert.js';
-import { decodeBatch, encodeBatch, type BatchEnvelopeInput } from './batch.js';
+import { decodeBatch, decodeBatchTolerant, encodeBatch, type BatchEnvelopeInput } from './batch.js';
+import { decodeTelemetry } from './telemetry.js';
 
 const window = {
   device: 'dev 1,a=b',
@@ -80,4 +81,22 @@ test('a batch of an unknown format version is a version error, not a rejection',
   const r = decodeBatchTolerant(JSON.stringify({ ...batch, v: 2 }));
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.error.code, 'version');
+});
+
+test('a payload nested deeper than the stack is an error with its reason, never a throw (it ended the agent and failed the batch)', () => {
+  // 20,000 levels: 40 KB, within a telemetry limit of 64 KiB and any batch limit.
+  const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
+  const inValues = `{"device":"d1","values":{"t":${deep}}}`;
+  for (const [name, decode] of [
+    ['telemetry', () => decodeTelemetry(deep, 1 << 20)],
+    ['telemetry with deep values', () => decodeTelemetry(inValues, 1 << 20)],
+    ['telemetry bytes', () => decodeTelemetry(Buffer.from(deep), 1 << 20)],
+    ['batch', () => decodeBatch(deep)],
+    ['batch, window by window', () => decodeBatchTolerant(deep)],
+    ['batch with a deep window', () => decodeBatchTolerant(`{"v":1,"agent":"gw","seq":1,"sentAt":1700000000000,"counters":{},"windows":[${deep}]}`)],
+  ] as const) {
+    const r = decode();
+    assert.equal(r.ok, name === 'batch with a deep window', name);
+    if (!r.ok) assert.equal(r.error.code, 'schema', name);
+  }
 });

@@ -67,8 +67,11 @@ export const BatchEnvelopeSchema = z.object({
   sentAt: EpochMs,
   /**
    * Every window of this agent ending at or before this time is in this batch or an earlier one.
-   * The cloud judges a series silent (missing data) only up to here, so a close split over two
-   * batches does not look like a dropout.
+   * The agent keeps event time per device, so this is the lowest boundary over its devices (a
+   * device that stays silent is moved on after an idle interval, one stamped far behind has its
+   * readings judged late). The cloud judges a series silent (missing data) only up to here, so a
+   * close split over two batches, or a device with a slower clock, does not look like a dropout;
+   * a batch without it lets the cloud judge no silence.
    */
   watermark: EpochMs.optional(),
   windows: z.array(WindowResultSchema).max(MAX_WINDOWS_PER_BATCH),

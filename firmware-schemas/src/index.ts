@@ -9,6 +9,7 @@ export * from './ack.js';
 export * from './alert.js';
 export * from './topics.js';
 export * from './config/common.js';
+export * from './config/tls.js';
 export * from './config/agent.js';
 export * from './config/processor.js';
 export * from './config/cluster.js';

@@ -8,6 +8,17 @@ test('checksum is the XOR of the bytes between $ and *, as in NMEA', () => {
   assert.equal(xorChecksum('GPGLL,5057.970,N,00146.110,E,142451,A'), 0x27);
 });
 
+test('the checksum of a device id beyond ASCII is the XOR of its UTF-8 bytes, as firmware computes it over what it sends', () => {
+  // "café-1" is 63 61 66 c3 a9 2d 31 on the wire: XOR 0x12. Its UTF-16 code units gave 0x91 instead.
+  assert.equal(xorChecksum('café-1'), 0x12);
+  const body = 'TRB,café-1,,,temperature=21.5';
+  const bytes = Buffer.from(body);
+  let x = 0;
+  for (const b of bytes) x ^= b;
+  const line = `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
+  assert.deepEqual(decodeSerialLine(line), { ok: true, value: { device: 'café-1', values: readings({ temperature: 21.5 }) } });
+});
+
 test('a line encodes and decodes back to the same reading', () => {
   const t = { device: 'th-0042', seq: 42, ts: 1_700_000_000_123, values: { temperature: 21.5, humidity: 40.2 } };
   const line = encodeSerialLine(t);

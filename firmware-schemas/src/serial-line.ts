@@ -16,9 +16,21 @@ export const SERIAL_TALKER = 'TRB';
 /** Longest line (without CR LF) a reader must accept by default; a reader may allow longer ones. */
 export const SERIAL_MAX_LINE_BYTES = 512;
 
+/** XOR of the line's bytes as sent: its UTF-8 bytes, which for ASCII are its characters. */
 export function xorChecksum(body: string): number {
   let x = 0;
-  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i) & 0xff;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    // A character beyond ASCII is 2-4 bytes on the wire: XOR those, not its UTF-16 code unit.
+    if (c > 0x7f) return xorBytes(Buffer.from(body, 'utf8'));
+    x ^= c;
+  }
+  return x;
+}
+
+function xorBytes(bytes: Uint8Array): number {
+  let x = 0;
+  for (const b of bytes) x ^= b;
   return x;
 }
 

@@ -10,5 +10,6 @@ export * from './redact-url.js';
 export * from './mqtt-options.js';
 export * from './mqtt-connection-guard.js';
 export * from './mqtt-listener.js';
+export * from './tls.js';
 export * from './command-line.js';
 export * from './journal.js';

@@ -1,4 +1,4 @@
-import { Batcher, FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { Batcher, FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter, type WriteAheadLog } from '@tributary/edge-agent';
 import { AgentConfigSchema, encodeBatch, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport, type Clock } from '@tributary/runtime';
 
@@ -23,6 +23,8 @@ export interface CoreOptions {
   readonly clock?: Clock;
   /** Encode sealed batches as the uplink would (JSON), default true. */
   readonly encodeBatches?: boolean;
+  /** Log every accepted reading here, as the agent does with its write-ahead log. */
+  readonly wal?: WriteAheadLog;
 }
 
 export function makeCore(o: CoreOptions): Core {
@@ -48,7 +50,7 @@ export function makeCore(o: CoreOptions): Core {
   });
   const w = config.windows;
   const windows = new WindowEngine(
-    { ...w, slideMs: w.slideMs ?? w.lengthMs },
+    windowEngineOptions(w),
     {
       window: (r) => {
         out.windows++;
@@ -67,6 +69,7 @@ export function makeCore(o: CoreOptions): Core {
     burstMessages: config.intake.burstMessages,
     counters,
     problems: new ProblemReport(),
+    log: o.wal,
   });
   return {
     pipeline,

@@ -14,7 +14,7 @@ const DEVICES = 5_000;
 const ROUNDS = 5;
 
 /** A subscriber under test: connects with a persistent session, counts what it has received. */
-interface Subscriber {
+export interface Subscriber {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   count(): number;
@@ -33,7 +33,7 @@ function publish(url: string): Promise<void> {
  * arrived before the subscription was confirmed and the clock could be read, which flattered
  * whichever subscriber took longer to confirm by up to a sixth.)
  */
-async function trial(url: string, sub: Subscriber): Promise<number> {
+export async function trial(url: string, sub: Subscriber): Promise<number> {
   await sub.connect();
   await sub.disconnect();
   await publish(url);

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { topics } from '@tributary/firmware-schemas';
+import { AGENT_ID_PATTERN, topics } from '@tributary/firmware-schemas';
 
 /**
  * Who may do what on the embedded broker once users are configured (pure; broker.ts wires it to aedes).
@@ -9,6 +9,9 @@ import { topics } from '@tributary/firmware-schemas';
  *   can neither pass batches off as another's (and spoil that agent's dedupe) nor take over its session.
  * - `reader`: dashboards and scorers: subscribe to alerts and agent status, publish nothing.
  * - `processor`: the cloud processor's own client, with a password made up at each start.
+ *
+ * A client may prove who it is with a password (`authenticate`) or, on a TLS listener that asks
+ * for client certificates, with a certificate whose CN names it (`certified`).
  */
 export type BrokerRole = 'agent' | 'reader' | 'processor';
 
@@ -37,10 +40,26 @@ export class BrokerAcl {
   authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): BrokerUser | undefined {
     const user = username === undefined ? undefined : this.users.get(username);
     if (!user || !password || !sameBytes(password, Buffer.from(user.password))) return undefined;
-    if (user.role === 'agent' && clientId !== agentClientId(user.username)) return undefined;
-    if (user.role !== 'processor' && (clientId === this.processorClientId || (user.role !== 'agent' && clientId.startsWith(agentClientId('')))))
-      return undefined;
-    return user;
+    return this.mayTake(user, clientId) ? user : undefined;
+  }
+
+  /**
+   * The user a verified client certificate names by its CN: the `reader` of that name in the
+   * users, else the agent of that id (the CA that signed it vouches; no password is needed). A
+   * username sent as well must be that name.
+   */
+  certified(clientId: string, name: string, username: string | undefined): BrokerUser | undefined {
+    if (username !== undefined && username !== name) return undefined;
+    const listed = this.users.get(name);
+    const user: BrokerUser | undefined = listed?.role === 'reader' ? listed : AGENT_ID_PATTERN.test(name) ? { username: name, password: '', role: 'agent' } : undefined;
+    return user !== undefined && this.mayTake(user, clientId) ? user : undefined;
+  }
+
+  /** An agent connects only as its own client id; no one else takes an agent's, nor the processor's. */
+  private mayTake(user: BrokerUser, clientId: string): boolean {
+    if (user.role === 'processor') return true;
+    if (clientId === this.processorClientId) return false;
+    return user.role === 'agent' ? clientId === agentClientId(user.username) : !clientId.startsWith(agentClientId(''));
   }
 
   mayPublish(user: BrokerUser, topic: string): boolean {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Ack, AlertEvent, ClusterConfig, ProcessorConfig } from '@tributary/firmware-schemas';
-import { Counters, ProcessMetrics, redactUrl, type Logger } from '@tributary/runtime';
+import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
@@ -63,6 +63,8 @@ export class ClusterProcessor {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const c = this.cluster;
+    // First, so a TLS file that cannot be used fails the start before anything connects.
+    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
     const login = { ...(c.user === undefined ? {} : { user: c.user }), ...(c.pass === undefined ? {} : { pass: c.pass }), ...(c.token === undefined ? {} : { token: c.token }) };
     const nc = await connect({ servers: c.servers, name: this.member, ...login, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     this.nc = nc;
@@ -93,6 +95,7 @@ export class ClusterProcessor {
       this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, relay.handle);
       this.http = await startCloudHttp({
         ...config.http,
+        tls: httpTls,
         maxBatchBytes: config.maxBatchBytes,
         intake: this.intake,
         metrics: () => this.metrics(),
@@ -102,6 +105,7 @@ export class ClusterProcessor {
         onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
         onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
         onReadRefused: (path) => this.outputs.readRefused(path),
+        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
       });
     }
     const deliver = (acks: readonly Ack[], alerts: readonly AlertEvent[]): void => {
@@ -113,7 +117,7 @@ export class ClusterProcessor {
     this.node = new ClusterNode({
       ...c,
       leases,
-      http: this.http === undefined ? undefined : `http://${config.http?.host}:${this.http.port}`,
+      http: this.http === undefined ? undefined : `${config.http?.tls === undefined ? 'http' : 'https'}://${config.http?.host}:${this.http.port}`,
       counters: this.clusterCounters,
       log: log.child({ unit: 'cluster' }),
       startWorker: (partition, onFenced) =>

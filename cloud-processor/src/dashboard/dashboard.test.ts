@@ -22,7 +22,7 @@ async function serve(t: TestContext, credentials: { readToken?: string } = {}, m
     routes: dashboard.routes,
     streams: dashboard.eventStreams,
     pages: dashboard.pages,
-    onAckSent: () => undefined, onRefused: () => undefined, onForbidden: () => undefined, onReadRefused: () => undefined,
+    onAckSent: () => undefined, onRefused: () => undefined, onForbidden: () => undefined, onReadRefused: () => undefined, onTlsRefused: () => undefined,
   });
   t.after(() => new Promise<void>((r) => {
     dashboard.stop();

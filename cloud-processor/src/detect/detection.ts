@@ -107,6 +107,8 @@ export class Detection {
     private readonly onEvicted: () => void = () => undefined,
     /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
+    /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
+    private readonly onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -139,7 +141,7 @@ export class Detection {
     const rows = new Map<string, { ts: number; values: Map<string, number> }>();
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
-      const s = this.seriesFor(p, agent, clock, alerts);
+      const s = this.seriesFor(p, agent, clock, alerts, sorted);
       if (p.ts <= s.lastTs) continue;
       if (this.plans.device) {
         const row = rows.get(p.device);
@@ -166,23 +168,31 @@ export class Detection {
 
   /** The device's metrics at one time through its joint detector, into the alert lifecycle. */
   private judgeDevice(device: string, ts: number, values: Map<string, number>, alerts: AlertEvent[]): void {
-    const plan = this.plans.device;
-    if (!plan || values.size < 2) return;
-    let d = this.devices.get(device);
-    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
-    else {
-      if (this.devices.size >= this.maxSeries) this.evictOldestDevice(alerts, ts);
-      d = { device, detector: plan.create(), lastTs: -Infinity, filedUnder: null };
-    }
-    this.devices.set(device, d);
-    if (ts <= d.lastTs) return;
+    if (values.size < 2) return;
+    const d = this.deviceFor(device, ts, alerts);
+    if (d === undefined || ts <= d.lastTs) return;
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
+    if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
     const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
     const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, openThreshold(this.plans('').sensitivity));
     if (!alert) return;
     alerts.push(alert);
     d.filedUnder = alert.state === 'resolved' ? null : metric;
+  }
+
+  /** The device's joint detector (built if new, the least recently seen evicted at the bound), or undefined with none configured. */
+  private deviceFor(device: string, now: number, alerts: AlertEvent[]): Device | undefined {
+    const plan = this.plans.device;
+    if (!plan) return undefined;
+    let d = this.devices.get(device);
+    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
+    else {
+      if (this.devices.size >= this.maxSeries) this.evictOldestDevice(alerts, now);
+      d = { device, detector: plan.create(), lastTs: -Infinity, filedUnder: null };
+    }
+    this.devices.set(device, d);
+    return d;
   }
 
   private evictOldestDevice(alerts: AlertEvent[], now: number): void {
@@ -340,7 +350,7 @@ export class Detection {
     return c;
   }
 
-  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[]): Series {
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {
     const key = `${p.device}\u0000${p.metric}`;
     let s = this.series.get(key);
     if (s) {
@@ -348,7 +358,12 @@ export class Detection {
     } else {
       if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
       const plan = this.plans(p.metric);
-      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
+      // The device detector judges a device's metrics of one time together: where this series'
+      // point comes with another metric of its device at its time, and the device detector takes
+      // this metric in (within its bound), the series' level shifts are the device's.
+      const together = this.plans.device !== undefined && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
+      const levels = together && this.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true ? 'device' : 'series';
+      s = { device: p.device, metric: p.metric, plan, detector: plan.create(undefined, { windowMs: p.lengthMs, levels }), lastTs: -Infinity, lengthMs: p.lengthMs, agent };
       clock.series.add(s);
     }
     if (s.agent !== agent) {

@@ -77,6 +77,13 @@ export interface Detector {
 export interface DetectorContext {
   /** The series' window length (ms): a window's end minus its start; 0 for raw rows. */
   readonly windowMs: number;
+  /**
+   * `device`: the series' device reports several metrics at once and a device detector judges them
+   * together (`machine`), which also holds the state the device left: the series' own detector
+   * leaves level shifts and their holding to it (one decision per machine). `series` (the default):
+   * the series is on its own.
+   */
+  readonly levels?: 'series' | 'device';
 }
 
 /** How the registry builds a detector: from its config, optionally a snapshot to resume, and the series' context. */

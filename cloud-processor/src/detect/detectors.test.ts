@@ -137,9 +137,9 @@ test('the ensemble names what it saw', () => {
 });
 
 test('ensemble calibration overrides only the keys it gives: a member keeps its own for the rest', () => {
-  const config = EnsembleConfig.parse({ calibration: { warmupPoints: 24, rampPoints: 24 }, volatility: {} });
+  const config = EnsembleConfig.parse({ calibration: { warmupMs: 7_200_000, rampMs: 7_200_000 }, volatility: {} });
   // What the ensemble spreads over each member's calibration: the given keys, no filled-in defaults
   // (which replaced, for one, volatility's tail index 12 with 6).
-  assert.deepEqual(config.calibration, { warmupPoints: 24, rampPoints: 24 });
-  assert.throws(() => EnsembleConfig.parse({ calibration: { warmupPoints: -1 } }), /warmupPoints/);
+  assert.deepEqual(config.calibration, { warmupMs: 7_200_000, rampMs: 7_200_000 });
+  assert.throws(() => EnsembleConfig.parse({ calibration: { warmupMs: -1 } }), /warmupMs/);
 });

@@ -12,7 +12,7 @@ test('the processor config defaults to the ensemble, which needs no settings', (
 });
 
 test('a metric can have its own detector, settings and sensitivity', () => {
-  const config = ProcessorConfigSchema.parse({ detection: { sensitivity: 2, metrics: { vibration: { detector: 'robust-zscore', settings: { historyWindows: 20 } }, humidity: { sensitivity: 0.5 } } } });
+  const config = ProcessorConfigSchema.parse({ detection: { sensitivity: 2, metrics: { vibration: { detector: 'robust-zscore', settings: { historyMs: 6_000_000 } }, humidity: { sensitivity: 0.5 } } } });
   const plans = detectorPlans(config.detection);
   assert.deepEqual([plans('vibration').name, plans('vibration').sensitivity], ['robust-zscore', 2]);
   assert.deepEqual([plans('humidity').name, plans('humidity').sensitivity], ['ensemble', 0.5]);
@@ -33,8 +33,8 @@ test('an unknown detector or a bad setting is a typed error naming the key', () 
   );
   // A misspelt setting, at the top or inside a member's settings, is named instead of ignored.
   assert.throws(
-    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyWindow: 96 } } } } }).detection),
-    (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.settings\.historyWindow: unknown key \(expected one of .*historyWindows/.test(e.message),
+    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyMsec: 96 } } } } }).detection),
+    (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.settings\.historyMsec: unknown key \(expected one of .*historyMs/.test(e.message),
   );
 });
 

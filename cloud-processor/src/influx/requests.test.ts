@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Job, LineQueue, type WriteReport } from './requests.js';
 
 function job(prefix: string, n: number, reports: WriteReport[] = []): Job {
@@ -44,4 +46,30 @@ test('a job reports once all its lines are settled, with what was dead-lettered 
   assert.equal(reports.length, 0);
   second.settle(true, 1);
   assert.deepEqual(reports, [{ deadLettered: 1, dropped: 1 }]);
+});
+
+test('the queue lets go of a job once its lines are taken (it held the last 1,024 jobs, and every line of each, until then)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = new LineQueue();
+  // 200 batches' points, each taken into its request and written: nothing should stay behind.
+  const taken = ((): WeakRef<Job>[] => {
+    const refs: WeakRef<Job>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const j = job(`batch${i}-`, 500);
+      refs.push(new WeakRef(j));
+      q.push(j, i);
+      q.take(5_000)!.settle(false);
+    }
+    return refs;
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(taken.filter((r) => r.deref() !== undefined).length, 0, 'jobs (and their lines) still held by the queue');
+  // Lines waiting are kept, of course, and come out in order.
+  q.push(job('w', 3), 1);
+  assert.deepEqual(q.take(5)!.allLines(), ['w0', 'w1', 'w2']);
 });

@@ -115,7 +115,8 @@ export class WriteRequest {
  * splitting a job's lines across requests where needed.
  */
 export class LineQueue {
-  private segments: Segment[] = [];
+  /** Taken segments are cleared (undefined) at once: a job's lines belong to its request from then on. */
+  private segments: Array<Segment | undefined> = [];
   private head = 0;
   private count = 0;
 
@@ -144,7 +145,7 @@ export class LineQueue {
       if (n <= room) {
         out.push(s);
         room -= n;
-        this.head++;
+        this.segments[this.head++] = undefined;
       } else {
         out.push({ ...s, to: s.from + room });
         this.segments[this.head] = { ...s, from: s.from + room };
@@ -153,7 +154,10 @@ export class LineQueue {
     }
     const req = new WriteRequest(out);
     this.count -= req.lines;
-    if (this.head > 1024 && this.head * 2 > this.segments.length) {
+    if (this.head === this.segments.length) {
+      this.segments = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.segments.length) {
       this.segments = this.segments.slice(this.head);
       this.head = 0;
     }
@@ -162,7 +166,7 @@ export class LineQueue {
 
   /** Empties the queue, returning the jobs that had lines in it. */
   clear(): Job[] {
-    const jobs = this.segments.slice(this.head).map((s) => s.job);
+    const jobs = this.segments.slice(this.head).map((s) => s!.job);
     this.segments = [];
     this.head = 0;
     this.count = 0;

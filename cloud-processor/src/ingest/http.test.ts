@@ -28,6 +28,7 @@ async function serve(t: import('node:test').TestContext, process: (p: Uint8Array
     onRefused: (status, reason) => void refused.push(`${status} ${reason}`),
     onForbidden: (status, reason) => void forbidden.push(`${status} ${reason}`),
     onReadRefused: (path) => void forbidden.push(`read ${path}`),
+    onTlsRefused: (peer, reason) => void refused.push(`tls ${peer} ${reason}`),
   });
   t.after(() => new Promise<void>((r) => {
     http.server.closeAllConnections();

@@ -1,7 +1,8 @@
-import type { Logger } from '@tributary/runtime';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AGENT_ID_PATTERN } from '@tributary/firmware-schemas';
+import { admitTlsClients, certifiedName, type Logger, type TlsListenerOptions } from '@tributary/runtime';
 import { authorizationFromCookie } from '../dashboard/session.js';
 import { HttpAccess, type HttpCredentials } from './http-access.js';
 import { ForeignAgentError, type Intake } from './intake.js';
@@ -31,6 +32,10 @@ export interface CloudHttpOptions extends HttpCredentials {
   readonly onForbidden: (status: 401 | 403, reason: string) => void;
   /** A GET of /metrics or /api/* without the read token. */
   readonly onReadRefused: (path: string) => void;
+  /** HTTPS with these files and client certificate policy (tlsListenerOptions of `http.tls`); plain HTTP when omitted. */
+  readonly tls?: TlsListenerOptions | undefined;
+  /** An HTTPS connection refused: a failed or unfinished handshake, a refused client certificate. */
+  readonly onTlsRefused: (peer: string, reason: string) => void;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -57,26 +62,38 @@ interface State {
   readonly streams: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
+/** The log lines of a started processor's HTTP server: its port, the dashboard (served or why not), a shared token's risk. */
+export function logHttpStarted(log: Logger, http: { host: string; agents: readonly unknown[]; token?: string | undefined; tls?: unknown }, port: number, dashboard: { served: boolean; why: string }): void {
+  log.info({ port, agentTokens: http.agents.length }, 'HTTP listening');
+  const scheme = http.tls === undefined ? 'http' : 'https';
+  log.info({ url: dashboard.served ? `${scheme}://${http.host}:${port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
+  if (http.token !== undefined) log.warn({ agentsWithOwnToken: http.agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
+}
+
 /**
  * The cloud's HTTP side: the batch uplink for sites where MQTT is blocked (POST /api/v1/batches,
  * answered with the ack only after the write; 503 + Retry-After while the backlog is full),
  * `/metrics`, `/health` and read-only JSON routes. With credentials (see HttpAccess) an upload
  * needs a token, and /metrics and /api/* the read token; /health is always open.
  */
-/** The log lines of a started processor's HTTP server: its port, the dashboard (served or why not), a shared token's risk. */
-export function logHttpStarted(log: Logger, http: { host: string; agents: readonly unknown[]; token?: string | undefined }, port: number, dashboard: { served: boolean; why: string }): void {
-  log.info({ port, agentTokens: http.agents.length }, 'HTTP listening');
-  log.info({ url: dashboard.served ? `http://${http.host}:${port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
-  if (http.token !== undefined) log.warn({ agentsWithOwnToken: http.agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
-}
-
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
-  const state: State = { access: new HttpAccess(o), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})), streams: new Map(Object.entries(o.streams ?? {})) };
-  const server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000) }, (req, res) => {
+  const clientCertificates = o.tls?.clientCertificates ?? 'none';
+  const state: State = { access: new HttpAccess(o, clientCertificates !== 'none'), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})), streams: new Map(Object.entries(o.streams ?? {})) };
+  // Node checks these timeouts every connectionsCheckingInterval, 30 s by default: a trickling
+  // request (slowloris) held its connection, and its upload slot, up to 30 s past requestTimeoutMs.
+  const timeouts = { requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.min(o.requestTimeoutMs, 1_000) };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(o, req, res, state).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
-  });
+  };
+  let server: Server;
+  if (o.tls === undefined) server = createServer(timeouts, onRequest);
+  else {
+    const https = createHttpsServer({ ...o.tls, ...timeouts, handshakeTimeout: timeouts.headersTimeout }, onRequest);
+    admitTlsClients(https, clientCertificates, (_kind, peer, reason) => o.onTlsRefused(peer, reason));
+    server = https;
+  }
   server.maxConnections = o.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -113,7 +130,7 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
 async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, { access, slots }: State): Promise<void> {
   const header = req.headers['x-tributary-agent'];
   const claimed = typeof header === 'string' && AGENT_ID_PATTERN.test(header) ? header : undefined;
-  const allowed = access.upload(req.headers.authorization, claimed);
+  const allowed = access.upload(req.headers.authorization, claimed, certifiedName(req.socket));
   if (!allowed.ok) return forbid(o, res, allowed.status, allowed.reason);
   const { uploader } = allowed;
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -136,7 +153,7 @@ async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
     ack = await pending;
   } catch (err) {
     if (err instanceof ForeignAgentError) {
-      const who = uploader.proven ? `the token of ${uploader.agent}` : `a request as ${uploader.agent}`;
+      const who = uploader.proof === 'claimed' ? `a request as ${uploader.agent}` : `the ${uploader.proof} of ${uploader.agent}`;
       return forbid(o, res, 403, `${who} may not post as ${err.batchAgent} (its batch says so)`);
     }
     return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });

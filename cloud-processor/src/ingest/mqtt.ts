@@ -1,6 +1,7 @@
+import type { Duplex } from 'node:stream';
 import { agentOfTopic, topics, type Ack } from '@tributary/firmware-schemas';
-import { mqttOptions, redactUrl, type Logger } from '@tributary/runtime';
-import mqtt, { type MqttClient } from 'mqtt';
+import { mqttOptions, redactUrl, type Logger, type TlsFiles } from '@tributary/runtime';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { ForeignAgentError, type Intake } from './intake.js';
 
 /** Alert publishes allowed to wait for the broker at once. */
@@ -17,16 +18,24 @@ export interface MqttIngestOptions {
   readonly maxStallMs: number;
   /** An agent's presence (its retained status message, or its last will), when the broker lets us read them. */
   readonly onPresence?: (agent: string, online: boolean) => void;
+  /** Connects inside this process (the embedded broker) instead of over `url`. */
+  readonly inProcess?: () => Duplex;
+  /** For an `mqtts://` URL: CA, certificate and key (tlsClientOptions). */
+  readonly tls?: TlsFiles;
 }
 
 /** The ingest's options from the config's `ingest` section and the broker it connects to. */
 export function mqttIngestOptions(
   ingest: { readonly mqttClientId: string; readonly startTimeoutMs: number; readonly maxStallMs: number },
-  broker: { readonly url: string; readonly login: { readonly username?: string | undefined; readonly password?: string | undefined } | undefined },
+  broker: {
+    readonly url: string;
+    readonly login: { readonly username?: string | undefined; readonly password?: string | undefined } | undefined;
+    readonly connection: { readonly inProcess: () => Duplex } | { readonly tls: TlsFiles };
+  },
   onPresence: (agent: string, online: boolean) => void,
 ): MqttIngestOptions {
   const { mqttClientId: clientId, startTimeoutMs, maxStallMs } = ingest;
-  return { url: broker.url, username: broker.login?.username, password: broker.login?.password, clientId, startTimeoutMs, maxStallMs, onPresence };
+  return { url: broker.url, username: broker.login?.username, password: broker.login?.password, clientId, startTimeoutMs, maxStallMs, onPresence, ...broker.connection };
 }
 
 /** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */
@@ -82,7 +91,9 @@ export class MqttIngest {
    */
   async start(): Promise<void> {
     const { url, clientId, startTimeoutMs } = this.o;
-    const client = mqtt.connect(url, { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const options: IClientOptions = { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 };
+    const inProcess = this.o.inProcess;
+    const client = inProcess !== undefined ? new MqttClient(() => inProcess(), options) : mqtt.connect(url, { ...options, ...this.o.tls });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = packet.payload as Buffer;

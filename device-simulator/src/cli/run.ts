@@ -1,6 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, FIRMWARE_FORMATS, SENSOR_KINDS, type FirmwareFormat } from '@tributary/firmware-schemas';
+import { TlsConfigError, tlsClientOptions } from '@tributary/runtime';
 import { SimClock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { Fleet } from '../fleet.js';
@@ -20,6 +21,7 @@ anomalies:  --anomaly-rate R (per series per day)  --anomaly-mix spike=2,dip=1,.
 time:       --duration 1d  --speed 1440 | --realtime   (accelerated runs play the span that just ended)
 output:     --labels labels.jsonl  --progress auto|on|off
 JSON devices:   --transport mqtt|stdout|file (mqtt)  --url mqtt://127.0.0.1:1883  --qos 0|1  --connections N|per-device  --out FILE
+MQTT over TLS:  --url mqtts://…  --ca ca.pem (a private CA to trust)  --cert client.pem --key client.key (to present)
 serial devices: --serial-transport pty|serial|stdout|file (pty)  --serial-port PATH  --baud 115200
 `;
 
@@ -50,6 +52,9 @@ const options = {
   url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
   qos: { type: 'string', default: '1' },
   connections: { type: 'string', default: '1' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   out: { type: 'string' },
   'serial-transport': { type: 'string', default: 'pty' },
   'serial-port': { type: 'string' },
@@ -146,7 +151,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     for (const t of opened) await t.close().catch(() => undefined);
-    if (err instanceof CliError || err instanceof SimulatorConfigError) {
+    if (err instanceof CliError || err instanceof SimulatorConfigError || err instanceof TlsConfigError) {
       process.stderr.write(`tributary-sim: ${err.message}\n`);
       return 2;
     }
@@ -162,5 +167,7 @@ function pick<T extends string>(flag: string, value: string, allowed: readonly T
 function open(name: TransportName, v: Values, devices: string[], path: string | undefined): Promise<OpenedTransport> {
   const connections = v.connections === 'per-device' ? 'per-device' : number('connections', v.connections, 1);
   const qos = pick('qos', v.qos, ['0', '1'] as const) === '0' ? 0 : 1;
-  return transportRegistry[name]({ url: v.url, qos, connections, baudRate: number('baud', v.baud, 50), devices, ...(path === undefined ? {} : { path }) });
+  if ((v.cert === undefined) !== (v.key === undefined)) throw new CliError('--cert and --key go together');
+  const tls = tlsClientOptions({ ca: v.ca, cert: v.cert, key: v.key }, (flag) => `--${flag}`);
+  return transportRegistry[name]({ url: v.url, qos, connections, baudRate: number('baud', v.baud, 50), devices, tls, ...(path === undefined ? {} : { path }) });
 }

@@ -1,3 +1,4 @@
+import type { TlsFiles } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Frame } from '../device.js';
 import type { Transport } from './transport.js';
@@ -17,6 +18,8 @@ export interface MqttTransportOptions {
   readonly maxInFlight?: number;
   /** Client id prefix; connection n is `<prefix>-<n>`, a per-device one `<prefix>-<device>`. */
   readonly clientId?: string;
+  /** For an `mqtts://` URL: a private CA to trust, a client certificate and key (tlsClientOptions). */
+  readonly tls?: TlsFiles;
 }
 
 /** Opening thousands of connections at once would stall the broker's accept queue. */
@@ -48,7 +51,7 @@ export class MqttTransport implements Transport {
     try {
       for (let i = 0; i < ids.length; i += CONNECT_CONCURRENCY) {
         const batch = ids.slice(i, i + CONNECT_CONCURRENCY);
-        clients.push(...(await Promise.all(batch.map((clientId) => mqtt.connectAsync(options.url, { clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000 })))));
+        clients.push(...(await Promise.all(batch.map((clientId) => mqtt.connectAsync(options.url, { clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000, ...options.tls })))));
       }
     } catch (err) {
       await Promise.all(clients.map((c) => c.endAsync(true)));

@@ -1,3 +1,4 @@
+import type { TlsFiles } from '@tributary/runtime';
 import { MqttTransport } from './mqtt.js';
 import { PtyPair } from './pty.js';
 import { SerialTransport } from './serial.js';
@@ -9,6 +10,8 @@ export interface TransportSettings {
   readonly url?: string;
   readonly qos?: 0 | 1;
   readonly connections?: number | 'per-device';
+  /** MQTT over TLS: the CA to trust, a client certificate and key. */
+  readonly tls?: TlsFiles;
   readonly path?: string;
   readonly baudRate?: number;
   /** Ids of the devices that will use the transport (MQTT per-device connections). */
@@ -27,7 +30,7 @@ export interface OpenedTransport {
 export const transportRegistry: Readonly<Record<'mqtt' | 'serial' | 'pty' | 'stdout' | 'file', (s: TransportSettings) => Promise<OpenedTransport>>> = {
   mqtt: async (s) => {
     const url = s.url ?? 'mqtt://127.0.0.1:1883';
-    const t = await MqttTransport.connect({ url, qos: s.qos ?? 1, connections: s.connections ?? 1, devices: s.devices });
+    const t = await MqttTransport.connect({ url, qos: s.qos ?? 1, connections: s.connections ?? 1, devices: s.devices, ...(s.tls && { tls: s.tls }) });
     return { transport: t, description: `MQTT ${url} (QoS ${s.qos ?? 1}, ${t.connections} connection${t.connections === 1 ? '' : 's'})`, close: () => t.close() };
   },
   serial: async (s) => {

@@ -1,5 +1,6 @@
 import type { WindowResult } from '@tributary/firmware-schemas';
 import { addReading, resetAggregate, type Aggregate } from './aggregate.js';
+import type { DeviceClock } from './event-time.js';
 import type { SeriesNode } from './series-table.js';
 import { QuantileSketch } from './sketch.js';
 
@@ -26,8 +27,15 @@ export class Pane implements Aggregate {
    * whole, but the sketch misses them, so the window is sent without quantiles.
    */
   partial = false;
+  /** The write-ahead log's segment when its first reading came (see WindowEngine.walTag). */
+  tag = 0;
 
-  constructor(public start: number) {}
+  /** Where its slide interval starts. A number field from the start: one first `undefined` would box every double written to it. */
+  start = 0;
+
+  constructor(start: number) {
+    this.start = start;
+  }
 
   /** Empties the pane for reuse at another start (keeps the sketch's buffers). */
   reset(start: number): void {
@@ -58,10 +66,17 @@ export class Series implements SeriesNode {
   /** Readings in panes before this were in windows emitted when an earlier instance of this series was evicted. */
   minPaneStart = -Infinity;
 
+  /** Its device's place in EventTime's array (DeviceClock.at), read per reading. */
+  readonly at: number;
+
   constructor(
     readonly device: string,
     readonly metric: string,
-  ) {}
+    /** Its device's event-time progress, shared by the device's series. */
+    readonly clock: DeviceClock,
+  ) {
+    this.at = clock.at;
+  }
 }
 
 const QS = [0.5, 0.9, 0.99] as const;

@@ -14,7 +14,7 @@ function setup(extra: { maxMessagesPerS?: number; burstMessages?: number } = {})
   const problems = new ProblemReport();
   const windows: WindowResult[] = [];
   const engine = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, maxSeries: 10, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, idleAfterMs: 65_000, maxSeries: 10, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
     { window: (w) => windows.push(w), evicted: () => counters.inc('series_evicted'), outOfRangeOnly: () => counters.inc('windows_out_of_range_only') },
   );
   const filters = new FilterChains({ t: [{ type: 'range', min: 0, max: 50 }], default: [{ type: 'dedupe', windowSize: 16, maxSeries: 10 }] });
@@ -50,9 +50,9 @@ test('a JSON message with two values is two readings; filters and windows count 
 test('a device without a clock gets arrival time; a future timestamp does not move the watermark', () => {
   const { pipeline, engine, problems } = setup();
   pipeline.ingestJson(JSON.stringify({ device: 'd1', values: { h: 1 } }), 4096, 'test');
-  assert.equal(engine.watermark, NOW - 5_000);
+  assert.equal(engine.watermarkOf('d1'), NOW - 5_000);
   pipeline.ingestJson(JSON.stringify({ device: 'd1', ts: NOW + 3_600_000, values: { h: 1 } }), 4096, 'test');
-  assert.equal(engine.watermark, NOW - 5_000);
+  assert.equal(engine.watermarkOf('d1'), NOW - 5_000);
   assert.equal(problems.drain().find((p) => p.reason === 'future_timestamp')?.count, 1);
 });
 

@@ -24,6 +24,17 @@ const filterCounter: Record<ReadingFilter['kind'], AgentCounter> = {
   spike: 'filtered_spike',
 };
 
+/** Where accepted readings are recorded before their source is acknowledged: the receiver write-ahead log (wal/). */
+export interface ReadingLog {
+  /** One reading the windows took (accepted or corrected). `origin` is the message's (see `ingestJson`). */
+  accepted(device: string, metric: string, ts: number, value: number, now: number, origin: number): void;
+}
+
+/** Messages the log already holds: a broker's redelivery of one after a crash must not count twice. */
+export interface LoggedMessages {
+  has(origin: number, t: Telemetry): boolean;
+}
+
 export interface PipelineOptions {
   readonly filters: FilterChains;
   readonly windows: WindowEngine;
@@ -34,6 +45,13 @@ export interface PipelineOptions {
   readonly burstMessages?: number;
   readonly counters: Counters<AgentCounter>;
   readonly problems: ProblemReport;
+  readonly log?: ReadingLog | undefined;
+  readonly logged?: LoggedMessages | undefined;
+}
+
+/** A message's identity for its broker: which MQTT source (its index) and its packet id. */
+export function messageOrigin(sourceIndex: number, packetId: number): number {
+  return (sourceIndex + 1) * 65_536 + packetId;
 }
 
 /**
@@ -45,19 +63,31 @@ export class IngestPipeline {
   private tokensAt = -Infinity;
   private readonly perMs: number;
   private readonly burst: number;
+  /** A device stamping readings further ahead of the agent clock than this is named in the log. */
+  private readonly aheadMs: number;
 
   constructor(private readonly o: PipelineOptions) {
     this.perMs = o.maxMessagesPerS === undefined ? Infinity : o.maxMessagesPerS / 1000;
     this.burst = o.burstMessages ?? 1_000;
     this.tokens = this.burst;
+    this.aheadMs = o.windows.allowedLatenessMs;
   }
 
-  /** One MQTT telemetry payload (or JSON line). `source` names where it came from, for the problem report. */
-  ingestJson(payload: string | Uint8Array, maxBytes: number, source: string): void {
+  /**
+   * One MQTT telemetry payload (or JSON line). `source` names where it came from, for the problem
+   * report. `origin` identifies a message its broker re-delivers until acknowledged (an MQTT QoS 1
+   * source's index and packet id, see `messageOrigin`), else 0; `redelivered` is MQTT's DUP flag.
+   */
+  ingestJson(payload: string | Uint8Array, maxBytes: number, source: string, origin = 0, redelivered = false): void {
     if (!this.admit()) return;
     const r = decodeTelemetry(payload, maxBytes);
-    if (r.ok) this.ingestTelemetry(r.value);
-    else this.invalid(r.error, source);
+    if (!r.ok) return this.invalid(r.error, source);
+    if (redelivered && this.o.logged?.has(origin, r.value)) {
+      // Logged before a crash and re-delivered because its ack did not get out: its readings are back in their windows already.
+      this.o.counters.inc('messages_redelivered_logged');
+      return;
+    }
+    this.ingestTelemetry(r.value, origin);
   }
 
   /** One serial line (CR LF optional). */
@@ -93,8 +123,8 @@ export class IngestPipeline {
   }
 
   /** One decoded message: each of its values is one reading. */
-  ingestTelemetry(t: Telemetry): void {
-    const { counters, clock, windows } = this.o;
+  ingestTelemetry(t: Telemetry, origin = 0): void {
+    const { counters, clock, windows, log } = this.o;
     const now = clock.now();
     const stamped = t.ts !== undefined;
     // Devices without a clock get arrival time (DESIGN.md, "Event time").
@@ -106,7 +136,7 @@ export class IngestPipeline {
     for (const metric in values) {
       received++;
       if (ts > now + this.o.maxFutureMs) {
-        // Must not reach the windows: it would push the watermark and make everyone else late.
+        // Must not reach the windows: it would move its device's event time far ahead and make its later readings late.
         counters.inc('readings_future');
         this.o.problems.note('future_timestamp', `device ${JSON.stringify(device)} ts ${ts} is ${ts - now} ms ahead of the agent clock`);
         continue;
@@ -120,15 +150,33 @@ export class IngestPipeline {
         }
         if (!this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
       }
-      const outcome = windows.add(device, metric, ts, value);
-      if (outcome === 'accepted') accepted++;
-      else {
-        if (outcome === 'corrected') accepted++;
-        counters.inc(outcomeCounter[outcome]);
+      const outcome = windows.add(device, metric, ts, value, now);
+      if (outcome === 'accepted' || this.notAccepted(outcome, device, ts)) {
+        accepted++;
+        if (log !== undefined) log.accepted(device, metric, ts, value, now, origin);
       }
     }
+    if (ts - now > this.aheadMs) this.ahead(device, ts, now);
     counters.inc('readings_received', received);
     if (accepted > 0) counters.inc('readings_accepted', accepted);
+  }
+
+  // The two below are out of ingestTelemetry's way: rare, and the hot path must stay small enough for V8 to inline the window engine's `add` into it.
+
+  /** Counts what `add` did with a reading it did not simply accept; true when it was kept after all (a correction). */
+  private notAccepted(outcome: Exclude<AddOutcome, 'accepted'>, device: string, ts: number): boolean {
+    this.o.counters.inc(outcomeCounter[outcome]);
+    if (outcome === 'late' || outcome === 'too-late') {
+      // Named: the counter alone does not say whose clock or link is behind.
+      const behind = this.o.windows.closedOf(device) - ts;
+      this.o.problems.note('late', `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`);
+    }
+    return outcome === 'corrected';
+  }
+
+  /** Not an error (its windows close by its own clock), but worth a word: its data is stamped in the future. */
+  private ahead(device: string, ts: number, now: number): void {
+    if (ts <= now + this.o.maxFutureMs) this.o.problems.note('clock_ahead', `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`);
   }
 
   private passes(chain: readonly ReadingFilter[], device: string, metric: string, ts: number, value: number, seq: number | undefined, stamped: boolean): boolean {

@@ -90,6 +90,12 @@ export class SeriesTable<N extends SeriesNode> {
     }
   }
 
+  /** Calls `fn` for every node of one device; `fn` may delete the node it is given. */
+  forEachOf(device: string, fn: (node: N) => void): void {
+    const metrics = this.devices.get(device);
+    if (metrics !== undefined) for (const node of metrics.values()) fn(node);
+  }
+
   private link(node: N): void {
     node.newer = undefined;
     node.older = this.newestNode;

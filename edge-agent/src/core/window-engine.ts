@@ -1,13 +1,19 @@
-import type { WindowResult } from '@tributary/firmware-schemas';
-import { copyAggregate, mergeInto } from './aggregate.js';
-import { Pane, Series, WindowScratch } from './pane.js';
-import { SeriesTable } from './series-table.js';
+import type { AgentConfig, WindowResult } from '@tributary/firmware-schemas';
+import { copyAggregate } from './aggregate.js';
+import type { DeviceClock, EventTimeState } from './event-time.js';
+import type { Series } from './pane.js';
+import { SeriesPanes } from './series-panes.js';
 
 export interface WindowEngineOptions {
   readonly lengthMs: number;
   /** Equal to lengthMs for tumbling windows; lengthMs must be a multiple of it. */
   readonly slideMs: number;
   readonly allowedLatenessMs: number;
+  /**
+   * How far a device's event time may trail the agent's (readings stamped further behind are
+   * late), and how long no reading may advance it before its windows close by the agent clock.
+   */
+  readonly idleAfterMs: number;
   readonly maxSeries: number;
   readonly onSeriesLimit: 'reject-new' | 'evict-lru';
   readonly lateReadings: 'drop' | 're-emit';
@@ -17,7 +23,7 @@ export interface WindowEngineOptions {
   readonly sketchK: number;
 }
 
-/** Where the engine's output and events go. Called synchronously from `add`, `noteOutOfRange` and `flush`. */
+/** Where the engine's output and events go. Called synchronously from `add`, `tick`, `noteOutOfRange` and `flush`. */
 export interface WindowSink {
   /** One window result; a correction (`rev` > 0) carries the whole window. */
   window(w: WindowResult): void;
@@ -25,6 +31,8 @@ export interface WindowSink {
   evicted(): void;
   /** A window held only readings the range filter removed: there is no result to carry its `outOfRange`. */
   outOfRangeOnly(): void;
+  /** A device clock was forgotten at the bound (see DeviceClocks). */
+  deviceForgotten?(): void;
 }
 
 /**
@@ -40,104 +48,120 @@ export type AddOutcome = 'accepted' | 'corrected' | 'late' | 'too-late' | 'serie
  * Event-time windows aligned to the epoch (`start = floor(ts / slide) · slide`), tumbling or
  * sliding, built from panes so a reading costs O(1) and a window costs O(length / slide) once.
  *
- * The watermark is the newest event time accepted minus the allowed lateness (one watermark for
- * the agent). A window [s, e) is emitted once the watermark reaches e. A reading is late when a
- * window holding it has been emitted (ts < closed boundary). Late readings are dropped or, in
- * `re-emit` mode, added to their retained pane when every window holding them ends less than
- * `lateHorizonMs` before the boundary (otherwise they are too late), and each of those windows
- * already emitted is emitted again whole with `rev` + 1.
+ * Event time progresses per device (DESIGN.md, "Event time"), so one device's clock never makes
+ * another's readings late. A device's watermark is its newest event time minus the allowed
+ * lateness; once it reaches a window's end, the device's windows up to there are emitted (its
+ * `closed` boundary). A reading is late when a window holding it has been emitted (ts < closed).
+ * Late readings are dropped or, in `re-emit` mode, added to their retained pane when every window
+ * holding them ends less than `lateHorizonMs` before the boundary (otherwise they are too late),
+ * and each of those windows already emitted is emitted again whole with `rev` + 1.
+ *
+ * Devices are moved on by the agent's clocks (see EventTime): one whose readings trail the agent's
+ * event time by more than `idleAfterMs` has them judged late, and one whose event time no reading
+ * advanced for `idleAfterMs` of agent clock has its boundary follow that clock at each `tick`, so
+ * its last windows close on time when readings stop. The agent's `complete` (the lowest device
+ * boundary, which the cloud judges silence against) trails the agent clock by a bounded amount.
  *
  * Memory: at most `maxSeries` series × `maxPanesPerSeries` panes, each pane O(1) plus its
- * sketch; a series with no pane left is forgotten. At `maxSeries`, `reject-new` refuses new
- * series and `evict-lru` emits the least recently updated series' windows and forgets it,
- * keeping a tombstone (at most `maxSeries` of them, until its windows could no longer change) so
- * that readings for windows it already emitted are refused (`evicted-window`) instead of
- * producing a second, partial emission of the same window.
+ * sketch; a series with no pane left is forgotten; at most `maxSeries` device clocks (see
+ * EventTime for the policy). At `maxSeries`, `reject-new` refuses new series and `evict-lru`
+ * emits the least recently updated series' windows and forgets it, keeping a tombstone (at most
+ * `maxSeries` of them, until its windows could no longer change) so that readings for windows it
+ * already emitted are refused (`evicted-window`) instead of producing a second, partial emission
+ * of the same window.
  */
-export class WindowEngine {
-  private readonly table = new SeriesTable<Series>();
-  /** Series key → end of the last window emitted at its eviction. */
-  private readonly tombstones = new Map<string, number>();
-  private readonly scratch: WindowScratch;
-  /**
-   * Panes of emitted windows, kept for reuse (with their sketch buffers) so steady state allocates
-   * no panes: they would otherwise live a window's length, get promoted and cost major GCs.
-   * Bounded by min(maxSeries, POOL_MAX).
-   */
-  private readonly pool: Pane[] = [];
-  private readonly poolMax: number;
-  private readonly reEmit: boolean;
-  private readonly lru: boolean;
-  private maxEventTs = -Infinity;
-  /** Every window ending at or before this has been emitted. A multiple of slideMs. */
-  private closedBoundary = -Infinity;
-  /** Every window ending at or before this has been handed to the sink (unlike closedBoundary, set only once a close has finished emitting). */
-  private emittedUpTo = -Infinity;
-
-  constructor(
-    private readonly options: WindowEngineOptions,
-    private readonly sink: WindowSink,
-  ) {
-    if (options.lengthMs % options.slideMs !== 0) throw new RangeError('lengthMs must be a multiple of slideMs');
-    this.scratch = new WindowScratch(options.sketchK);
-    this.poolMax = Math.min(options.maxSeries, POOL_MAX);
-    this.reEmit = options.lateReadings === 're-emit';
-    this.lru = options.onSeriesLimit === 'evict-lru';
+export class WindowEngine extends SeriesPanes {
+  get allowedLatenessMs(): number {
+    return this.options.allowedLatenessMs;
   }
 
-  get activeSeries(): number {
-    return this.table.size;
+  /** A device's own watermark (its newest timestamp minus the allowed lateness); -Infinity for a device it does not know. */
+  watermarkOf(device: string): number {
+    return (this.time.get(device)?.eventTs ?? -Infinity) - this.options.allowedLatenessMs;
+  }
+
+  /** Before this a reading of `device` is late: its boundary, or for a device not known, where unknown devices start. */
+  closedOf(device: string): number {
+    return this.time.closedOf(device);
+  }
+
+  /** Every window of `device` ending at or before this has been emitted (its boundary, not yet moved to the agent's event time). */
+  emittedUpTo(device: string): number {
+    return this.time.emittedUpTo(device);
   }
 
   /**
-   * Whether a reading of (device, metric) can get a series: it has one, there is room, or the
-   * least recently updated is evicted for it. Asked before the filters, so readings refused at
-   * `maxSeries` (reject-new) cannot push the filter state of series that are tracked out.
+   * Adds one reading that arrived at agent time `now`, emitting any windows of its device that
+   * its advanced event time closes. The common case (a known series, on time) is kept as small as
+   * the single-watermark engine's was, so V8 still inlines it into the pipeline: everything else
+   * is in `addSlow` and `advanced` (measured: a larger `add` cost the core bench 20 %).
    */
-  admits(device: string, metric: string): boolean {
-    return this.table.size < this.options.maxSeries || this.table.get(device, metric) !== undefined || this.canEvict();
+  add(device: string, metric: string, ts: number, value: number, now: number): AddOutcome {
+    const s = this.table.get(device, metric);
+    const time = this.time;
+    const times = time.times;
+    if (s === undefined || ts < times[s.at + 1]! || times[s.at + 1]! < time.lowest) return this.addSlow(device, metric, ts, value, now);
+    if (this.lru) this.table.touch(s);
+    // No double computed here is passed to a call: if V8 does not inline the callee, it boxes it (an allocation per reading).
+    if (ts < s.minPaneStart) return 'evicted-window'; // minPaneStart is a multiple of the slide
+    const pane = this.paneAt(s, ts);
+    if (pane === undefined) return 'pane-limit';
+    pane.add(ts, value, this.options.sketchK);
+    if (ts > times[s.at]!) this.advanced(s, ts, now);
+    return 'accepted';
   }
 
-  /** Whether evict-lru may evict now: not while the tombstones of recent evictions are at their bound. */
-  private canEvict(): boolean {
-    if (!this.lru || this.table.size === 0) return false;
-    if (this.tombstones.size >= this.options.maxSeries) this.purgeTombstones(false);
-    return this.tombstones.size < this.options.maxSeries;
+  /** A reading accepted on time advanced its device's event time: move the agent's, close what is due. */
+  private advanced(s: Series, ts: number, now: number): void {
+    const time = this.time;
+    if (now > time.now) time.now = now;
+    if (time.advance(s.at, ts, now)) this.closeDevice(s.clock, time.boundaryFor(ts));
   }
 
-  get watermark(): number {
-    return this.maxEventTs - this.options.allowedLatenessMs;
-  }
-
-  /** Adds one reading, emitting any windows the advanced watermark closes. */
-  add(device: string, metric: string, ts: number, value: number): AddOutcome {
+  /** `add` for a new series, a device the agent's event time moves on first, or a late reading. */
+  private addSlow(device: string, metric: string, ts: number, value: number, now: number): AddOutcome {
     const { slideMs, lengthMs } = this.options;
+    const time = this.time;
+    if (now > time.now) time.now = now;
+    let s = this.table.get(device, metric);
+    const d = s !== undefined ? s.clock : time.get(device);
+    if (d !== undefined && d.closed < time.lowest) {
+      this.closeDevice(d, time.lowest);
+      s = this.table.get(device, metric); // the close may have retired the series
+    }
+    const closed = d !== undefined ? d.closed : time.unknownFloor();
     const paneStart = Math.floor(ts / slideMs) * slideMs;
-    const late = ts < this.closedBoundary;
+    const late = ts < closed;
     if (late) {
       if (!this.reEmit) return 'late';
       // Accepted only if every window holding it can still be corrected, so it counts everywhere it belongs.
-      if (paneStart + slideMs <= this.closedBoundary - this.options.lateHorizonMs) return 'too-late';
+      if (paneStart + slideMs <= closed - this.options.lateHorizonMs) return 'too-late';
     }
-    const s = this.seriesFor(device, metric);
-    if (typeof s === 'string') return s;
+    if (s === undefined) {
+      const made = this.seriesFor(device, metric, closed);
+      if (typeof made === 'string') return made;
+      s = made;
+    } else if (this.lru) this.table.touch(s);
     if (paneStart < s.minPaneStart) return 'evicted-window';
     const pane = this.paneFor(s, paneStart);
     if (pane === undefined) return 'pane-limit';
     pane.add(ts, value, this.options.sketchK);
+    if (!late) {
+      this.advanced(s, ts, now);
+      return 'accepted';
+    }
+    // Re-emit every emitted window holding this pane (all within the horizon, see above).
+    for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= closed; end += slideMs) this.emitter.window(s, end);
+    return 'corrected';
+  }
 
-    if (late) {
-      // Re-emit every emitted window holding this pane (all within the horizon, see above).
-      for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= this.closedBoundary; end += slideMs) this.emitWindow(s, end);
-      return 'corrected';
-    }
-    if (ts > this.maxEventTs) {
-      this.maxEventTs = ts;
-      // Floor division rather than %: timestamps exceed 2^31, where % is a slow floating-point fmod.
-      const boundary = Math.floor((ts - this.options.allowedLatenessMs) / slideMs) * slideMs;
-      if (boundary > this.closedBoundary) this.close(boundary);
-    }
-    return 'accepted';
+  /**
+   * Called on a timer with the agent clock: moves devices that trail the agent's event time or are
+   * idle on (emitting what that closes) and advances `complete` (see EventTime.tick). O(devices).
+   */
+  tick(now: number): void {
+    this.time.tick(now, (d, boundary) => this.closeDevice(d, boundary));
+    if (this.tombstones.size > 0) this.purgeTombstones(true);
   }
 
   /**
@@ -147,10 +171,11 @@ export class WindowEngine {
    * watermark. Returns whether it was counted.
    */
   noteOutOfRange(device: string, metric: string, ts: number): boolean {
-    if (ts < this.closedBoundary) return false;
+    const closed = this.closedOf(device);
+    if (ts < closed) return false;
     const slideMs = this.options.slideMs;
     if (this.table.size >= this.options.maxSeries && this.table.get(device, metric) === undefined) return false;
-    const s = this.seriesFor(device, metric);
+    const s = this.seriesFor(device, metric, closed);
     if (typeof s === 'string') return false;
     const paneStart = Math.floor(ts / slideMs) * slideMs;
     if (paneStart < s.minPaneStart) return false;
@@ -162,10 +187,49 @@ export class WindowEngine {
 
   /**
    * Every window ending at or before this time has been emitted (so a batch sealed now, with the
-   * batches before it, holds all of them): the cloud judges silence against it. -Infinity at first.
+   * batches before it, holds all of them): the cloud judges silence against it. The lowest device
+   * boundary as of the last `tick`, never past the agent clock minus the lateness; -Infinity at first.
    */
   get complete(): number {
-    return this.emittedUpTo;
+    return this.time.complete;
+  }
+
+  /**
+   * For the write-ahead log: where event time stands (every device above `complete` with `all`,
+   * else the devices whose boundary moved since the last call). Asked between two calls of the
+   * engine, when every window it closed has been handed to the sink.
+   */
+  timeState(all: boolean): EventTimeState {
+    return this.time.state(all);
+  }
+
+  /** Takes a fresh engine back to where event time stood (see `timeState`), before `rebuild` and `add`. */
+  restoreTime(state: EventTimeState): void {
+    this.time.restoreState(state);
+  }
+
+  /**
+   * Puts a logged reading back into its pane without moving any window (after `restoreTime`, for
+   * the readings logged before the state's batch was sealed): one whose window was emitted is
+   * left out. Returns whether it was put back.
+   */
+  rebuild(device: string, metric: string, ts: number, value: number, now: number): boolean {
+    const time = this.time;
+    if (now > time.now) time.now = now;
+    const closed = time.emittedUpTo(device);
+    if (ts < closed) return false;
+    const s = this.seriesFor(device, metric, closed);
+    if (typeof s === 'string' || ts < s.minPaneStart) return false;
+    const pane = this.paneAt(s, ts);
+    if (pane === undefined) return false;
+    pane.add(ts, value, this.options.sketchK);
+    if (ts > time.times[s.at]!) time.times[s.at] = ts;
+    return true;
+  }
+
+  /** Readings may have been held up until `now` (restart, reconnect): idle progress waits idleAfterMs from here. */
+  resume(now: number): void {
+    this.time.resume(now);
   }
 
   /**
@@ -179,8 +243,8 @@ export class WindowEngine {
     if (lengthMs !== slideMs) return 0;
     let restored = 0;
     for (const w of windows) {
-      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0) continue;
-      const s = this.seriesFor(w.device, w.metric);
+      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0 || w.end <= this.emittedUpTo(w.device)) continue;
+      const s = this.seriesFor(w.device, w.metric, this.closedOf(w.device));
       if (s === 'series-limit') continue;
       const pane = this.paneFor(s, w.start);
       if (pane === undefined || pane.count > 0) continue;
@@ -192,92 +256,35 @@ export class WindowEngine {
     return restored;
   }
 
-  /** Emits every window that holds data and forgets all state: for shutdown. */
+  /**
+   * Emits every window that holds data and forgets all state: for shutdown. `complete` then
+   * covers the windows emitted, up to the end of the window holding the agent clock.
+   */
   flush(): void {
-    let last = this.emittedUpTo;
+    const lengthMs = this.options.lengthMs;
+    let last = -Infinity;
     this.table.forEach((s) => {
       const newest = s.panes.at(-1);
-      if (newest) last = Math.max(last, newest.start + this.options.lengthMs);
+      if (newest) last = Math.max(last, newest.start + lengthMs);
+      this.emitter.range(s, s.clock.closed, Infinity);
     });
-    this.table.forEach((s) => this.emitRange(s, this.closedBoundary, Infinity));
-    this.emittedUpTo = last;
+    this.time.flushed(last, lengthMs);
     this.table.clear();
     this.tombstones.clear();
   }
 
-  private seriesFor(device: string, metric: string): Series | 'series-limit' {
-    let s = this.table.get(device, metric);
-    if (s !== undefined) {
-      if (this.lru) this.table.touch(s);
-      return s;
-    }
-    if (this.table.size >= this.options.maxSeries && !this.evictOldest()) return 'series-limit';
-    s = new Series(device, metric);
-    if (this.tombstones.size > 0) {
-      const until = this.tombstones.get(seriesKey(device, metric));
-      if (until !== undefined) s.minPaneStart = until;
-    }
-    this.table.insert(s);
-    return s;
-  }
-
-  private paneFor(s: Series, start: number): Pane | undefined {
-    const newest = s.newest;
-    if (newest !== undefined && newest.start === start) return newest;
-    const panes = s.panes;
-    // Newest panes are at the end and most readings are recent: search backwards.
-    let i = panes.length - 1;
-    while (i >= 0 && panes[i]!.start > start) i--;
-    if (i >= 0 && panes[i]!.start === start) return panes[i];
-    if (panes.length >= this.options.maxPanesPerSeries) return undefined;
-    const pooled = this.pool.pop();
-    let pane: Pane;
-    if (pooled === undefined) pane = new Pane(start);
-    else {
-      pooled.reset(start);
-      pane = pooled;
-    }
-    if (i === panes.length - 1) {
-      panes.push(pane);
-      s.newest = pane;
-    } else panes.splice(i + 1, 0, pane);
-    return pane;
-  }
-
-  /** Evicts the least recently updated series after emitting its windows, if the policy allows. */
-  private evictOldest(): boolean {
-    if (!this.canEvict()) return false;
-    const s = this.table.oldest()!;
-    this.emitRange(s, this.closedBoundary, Infinity);
-    const last = s.panes[s.panes.length - 1];
-    if (last !== undefined) this.tombstones.set(seriesKey(s.device, s.metric), Math.max(last.start + this.options.lengthMs, s.minPaneStart));
-    this.table.delete(s);
-    this.sink.evicted();
-    return true;
-  }
-
-  /**
-   * Drops tombstones whose windows can no longer receive readings (they would be late or too
-   * late): all of them (`full`, once per closed slide), or only from the oldest while they are
-   * expired (O(1) amortised, on the eviction path).
-   */
-  private purgeTombstones(full: boolean): void {
-    const horizon = this.reEmit ? this.options.lateHorizonMs : 0;
-    for (const [key, until] of this.tombstones) {
-      if (until + horizon <= this.closedBoundary) this.tombstones.delete(key);
-      else if (!full) return;
-    }
-  }
-
-  private close(boundary: number): void {
+  /** Moves a device's boundary to `boundary` (later than its own), emitting the windows of its series that end up to there. */
+  private closeDevice(d: DeviceClock, boundary: number): void {
     const { lengthMs, lateHorizonMs } = this.options;
-    const previous = this.closedBoundary;
-    this.closedBoundary = boundary;
+    const previous = d.closed;
     // A pane is needed until the last window holding it (ending at start + length) is emitted, and
     // in re-emit mode until that window is beyond the correction horizon.
     const retainAfter = this.reEmit ? boundary - lateHorizonMs : boundary;
-    this.table.forEach((s) => {
-      this.emitRange(s, previous, boundary);
+    const all = d.series;
+    let kept = 0;
+    for (let i = 0; i < all.length; i++) {
+      const s = all[i]!;
+      this.emitter.range(s, previous, boundary);
       const panes = s.panes;
       while (panes.length > 0 && panes[0]!.start + lengthMs <= retainAfter) {
         const done = panes.shift()!;
@@ -286,58 +293,20 @@ export class WindowEngine {
       }
       if (s.revs !== undefined) for (const end of s.revs.keys()) if (end <= retainAfter) s.revs.delete(end);
       if (panes.length === 0) this.table.delete(s);
-    });
-    if (this.tombstones.size > 0) this.purgeTombstones(true);
-    this.emittedUpTo = boundary;
-  }
-
-  /** Emits, in order of end, each window of `s` holding data whose end is in (after, upTo]. */
-  private emitRange(s: Series, after: number, upTo: number): void {
-    const { slideMs, lengthMs } = this.options;
-    let next = after + slideMs;
-    for (const pane of s.panes) {
-      let end = Math.max(next, pane.start + slideMs);
-      const last = Math.min(pane.start + lengthMs, upTo);
-      for (; end <= last; end += slideMs) this.emitWindow(s, end);
-      if (last + slideMs > next) next = last + slideMs;
+      else all[kept++] = s;
     }
-  }
-
-  private emitWindow(s: Series, end: number): void {
-    const { lengthMs, slideMs } = this.options;
-    const start = end - lengthMs;
-    const scratch = this.scratch;
-    let agg: Pane | undefined;
-    if (lengthMs === slideMs) {
-      for (const pane of s.panes) if (pane.start === start) agg = pane;
-    } else {
-      scratch.clearAll();
-      for (const pane of s.panes) {
-        if (pane.start < start || pane.start >= end) continue;
-        mergeInto(scratch, pane);
-        scratch.outOfRange += pane.outOfRange;
-        if (pane.sketch !== undefined) scratch.merged.merge(pane.sketch);
-      }
-      agg = scratch;
+    if (kept < all.length) {
+      all.length = kept;
+      this.time.seriesRemoved(d);
     }
-    if (agg === undefined) return;
-    const sketch = agg === scratch ? scratch.merged : agg.partial ? undefined : agg.sketch;
-    let rev = 0;
-    if (this.reEmit && agg.count > 0) {
-      const revs = (s.revs ??= new Map());
-      const previous = revs.get(end);
-      rev = previous === undefined ? 0 : previous + 1;
-      revs.set(end, rev);
-    }
-    const w = scratch.result(s, start, end, rev, agg, sketch);
-    if (w !== undefined) this.sink.window(w);
-    else if (agg.outOfRange > 0) this.sink.outOfRangeOnly();
+    // Set once its windows are out: `complete` must never count a boundary whose windows are still being emitted.
+    d.closed = boundary;
+    this.time.closedMoved(d);
   }
 }
 
-/** Panes kept for reuse at most: the smaller of maxSeries and this (each ≈ 0.2-1.2 KB with its sketch). */
-const POOL_MAX = 1_024;
-
-function seriesKey(device: string, metric: string): string {
-  return `${device}\u0000${metric}`;
+/** The engine's options from the agent config's `windows`, with the defaults that depend on other keys filled in. */
+export function windowEngineOptions(w: AgentConfig['windows']): WindowEngineOptions {
+  return { ...w, slideMs: w.slideMs ?? w.lengthMs, idleAfterMs: w.idleAfterMs ?? w.lengthMs + w.allowedLatenessMs };
 }
+

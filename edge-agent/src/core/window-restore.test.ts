@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { WindowResult } from '@tributary/firmware-schemas';
 import { WindowEngine, type WindowEngineOptions } from './window-engine.js';
 
-const options: WindowEngineOptions = { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 1_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 };
+const options: WindowEngineOptions = { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 1_000, idleAfterMs: 65_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 };
 const T = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
 
 function engine(out: WindowResult[]): WindowEngine {
@@ -13,15 +13,15 @@ function engine(out: WindowResult[]): WindowEngine {
 test('a window open at a clean stop is sent again whole after the restart, not overwritten by its second half', () => {
   const first: WindowResult[] = [];
   const a = engine(first);
-  for (let i = 0; i < 30; i++) a.add('d', 'x', T + i * 1000, i);
+  for (let i = 0; i < 30; i++) a.add('d', 'x', T + i * 1000, i, T + i * 1000);
   a.flush();
   assert.deepEqual(first.map((w) => w.count), [30], 'the stop flushes the open window with its first 30 readings');
 
   const second: WindowResult[] = [];
   const b = engine(second);
   assert.equal(b.restore(first), 1);
-  for (let i = 30; i < 60; i++) b.add('d', 'x', T + i * 1000, i);
-  b.add('d', 'x', T + 62_000, 0); // the next window starts; the watermark closes the restored one
+  for (let i = 30; i < 60; i++) b.add('d', 'x', T + i * 1000, i, T + i * 1000);
+  b.add('d', 'x', T + 62_000, 0, T + 62_000); // the next window starts; the watermark closes the restored one
   const sent = second.find((w) => w.end === T + 60_000)!;
   assert.equal(sent.count, 60, 'the point InfluxDB keeps holds all 60 readings');
   assert.equal(sent.sum, (59 * 60) / 2);

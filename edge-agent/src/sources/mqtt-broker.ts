@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
 import type { SourceConfig } from '@tributary/firmware-schemas';
-import { listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, type Logger } from '@tributary/runtime';
+import { certifiedName, listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
@@ -11,11 +11,12 @@ type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
 
 /**
  * What the gateway's broker turned away: a connection for an oversized packet, for an oversized
- * CONNECT, for the budget of clients not logged in, for a login not finished in time, for an MQTT
- * version aedes does not speak (MQTT 5); a login; a
- * subscription; a message for a subscriber with maxSubscriberQueueBytes queued already.
+ * CONNECT, for the budget of clients not logged in, for a login (or TLS handshake) not finished in
+ * time, for a failed TLS handshake or a refused client certificate, for an MQTT version aedes does
+ * not speak (MQTT 5); a login; a subscription; a message for a subscriber with
+ * maxSubscriberQueueBytes queued already.
  */
-export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'protocol' | 'login' | 'subscription' | 'subscriber-queue';
+export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'tls' | 'protocol' | 'login' | 'subscription' | 'subscriber-queue';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -38,9 +39,14 @@ export class MqttBrokerSource implements Source {
   private server: Server | undefined;
   private stopped = false;
   private readonly deliver = (packet: AedesPublishPacket, done: () => void): void => {
-    if (!this.stopped) this.pipeline.ingestJson(packet.payload as Buffer, this.config.maxPayloadBytes, `mqtt-broker ${packet.topic}`);
+    // With a write-ahead log the message was taken when it was authorised (see `policy`).
+    if (!this.stopped && this.ackAfterLog === undefined) this.ingest(packet);
     done();
   };
+
+  private ingest(packet: { readonly payload: string | Buffer; readonly topic: string }): void {
+    this.pipeline.ingestJson(packet.payload as Buffer, this.config.maxPayloadBytes, `mqtt-broker ${packet.topic}`);
+  }
 
   constructor(
     private readonly config: MqttBrokerSourceConfig,
@@ -48,6 +54,9 @@ export class MqttBrokerSource implements Source {
     private readonly log: Logger,
     /** Counts and reports each refusal (the agent logs them once per report interval). */
     private readonly refused: (what: BrokerRefusal, example: string) => void = () => undefined,
+    private readonly ackAfterLog?: (release: () => void) => void,
+    /** Where its config is, for errors about its files (`sources[0]`). */
+    private readonly at = 'source',
   ) {
     this.name = config.name;
   }
@@ -63,16 +72,22 @@ export class MqttBrokerSource implements Source {
     const broker = await AedesClass.createBroker(this.policy());
     this.broker = broker;
     for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
-    const { host, port, maxClients, unauthenticated, maxSubscriberQueueBytes } = this.config;
+    const { host, port, maxClients, unauthenticated, maxSubscriberQueueBytes, tls } = this.config;
     const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
     this.server = await listenMqtt(
       broker,
-      { host, port, maxClients, maxPacketBytes, unauthenticated },
+      { host, port, maxClients, maxPacketBytes, unauthenticated, tls: tls === undefined ? undefined : tlsListenerOptions(tls, `${this.at}.tls`) },
       (kind, peer, reason) => this.refused(kind, `${peer}: ${reason}`),
       (client) =>
         boundSubscriberQueue(client, maxSubscriberQueueBytes, (c, queued) => this.refused('subscriber-queue', `client ${JSON.stringify(c.id)} with ${queued} bytes queued`)),
     );
-    this.log.info({ host: this.config.host, port: this.port, users: this.config.users.length }, this.config.users.length > 0 ? 'embedded MQTT broker listening; logins required' : 'embedded MQTT broker listening; open to any client');
+    const identities = [...(this.config.users.length > 0 ? ['logins'] : []), ...(this.certificates ? [`client certificates (${tls?.clientCertificates})`] : [])];
+    this.log.info({ host, port: this.port, users: this.config.users.length, tls: tls !== undefined }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
+  }
+
+  /** Clients may prove who they are with a certificate: every client must then have one, or a login. */
+  private get certificates(): boolean {
+    return this.config.tls !== undefined && this.config.tls.clientCertificates !== 'none';
   }
 
   /** Logins (when users are configured), no retained messages, no subscriptions kept for offline clients. */
@@ -89,7 +104,8 @@ export class MqttBrokerSource implements Source {
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
-        if (users.size === 0) return done(null, true);
+        // A certificate the sensors' CA signed admits its client (the source has no per-device rights).
+        if (certifiedName(client.conn) !== undefined || (users.size === 0 && !this.certificates)) return done(null, true);
         const expected = username === undefined ? undefined : users.get(username);
         if (expected !== undefined && password !== undefined && password.length === expected.length && timingSafeEqual(password, expected)) return done(null, true);
         this.refused('login', `client ${JSON.stringify(client.id)} as ${JSON.stringify(username ?? '(no username)')}`);
@@ -97,7 +113,12 @@ export class MqttBrokerSource implements Source {
       },
       authorizePublish: (_client, packet, done) => {
         packet.retain = false;
-        done(null);
+        const ackAfterLog = this.ackAfterLog;
+        if (ackAfterLog === undefined || this.stopped || !this.config.topics.some((filter) => topicMatches(filter, packet.topic))) return done(null);
+        // aedes sends a QoS 1 PUBACK before its subscribers see the message, but only after this
+        // callback: taken here, it is acknowledged once the write-ahead log holds it.
+        this.ingest(packet);
+        ackAfterLog(() => done(null));
       },
       authorizeSubscribe: (client, subscription, done) => {
         if (client.clean) return done(null, subscription);
@@ -114,4 +135,16 @@ export class MqttBrokerSource implements Source {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** Whether an MQTT topic filter matches a topic (MQTT 3.1.1 §4.7: `+` one level, `#` the rest; wildcards never match a leading `$`). */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

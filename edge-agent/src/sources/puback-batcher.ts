@@ -25,8 +25,13 @@ const MAX_PENDING_ACKS = 4_096;
  * a connection that has since closed are dropped, never written to the next one: the broker
  * redelivers those messages (at least once), as it would have with mqtt.js's own acks in flight.
  * Acks with a reason code or properties (not sent by this agent) take mqtt.js's own path.
+ *
+ * With `ackAfterLog` (the agent's write-ahead log), the acks gathered wait until everything logged
+ * before them is durable: the broker forgets a message only once the log has it (DESIGN.md,
+ * "Delivery"). A packet mqtt.js sends meanwhile may then overtake them; the ones still held when
+ * their connection closed are dropped, and the broker re-delivers those messages.
  */
-export function batchPubacks(client: MqttClient): void {
+export function batchPubacks(client: MqttClient, ackAfterLog?: (release: () => void) => void): void {
   const target = client as unknown as SendsPackets;
   const send = target._sendPacket;
   if (typeof send !== 'function') throw new Error('mqtt.js no longer has _sendPacket: the PUBACK batcher must be updated with the mqtt version');
@@ -40,7 +45,13 @@ export function batchPubacks(client: MqttClient): void {
     if (bytes === 0) return;
     const out = Buffer.from(pending.subarray(0, bytes));
     bytes = 0;
-    if (client.connected && client.stream === gatheredOn && !client.stream.destroyed) client.stream.write(out);
+    const stream = gatheredOn;
+    const write = (): void => {
+      if (client.connected && client.stream === stream && stream !== undefined && !stream.destroyed) stream.write(out);
+    };
+    // With a write-ahead log, after the commit that holds their messages (in order: commits are).
+    if (ackAfterLog === undefined) write();
+    else ackAfterLog(write);
   };
 
   target._sendPacket = function (this: MqttClient, packet, cb, ...rest) {

@@ -14,6 +14,8 @@ export interface SourceContext {
   readonly log: Logger;
   /** Unique per source instance, e.g. for an MQTT client id. */
   readonly instanceId: string;
+  /** The source's config key (`sources[0]`), for errors about the files it names. */
+  readonly at: string;
   /** A serial port was lost or would not open. */
   readonly serialPortLost: () => void;
   /** The gateway's own broker turned something away (`example` says who and why). */
@@ -22,17 +24,23 @@ export interface SourceContext {
   readonly stateDir: string;
   /** Counts `by` of `counter` and notes `example` for the periodic problem report. */
   readonly report: (counter: AgentCounter, example: string, by?: number) => void;
+  /** A source's connection is back: readings held up meanwhile may follow. */
+  readonly reconnected: () => void;
+  /** Its place in the config's sources. */
+  readonly index: number;
+  /** With a write-ahead log: holds a source's acknowledgements until what was logged before is durable. */
+  readonly ackAfterLog?: ((release: () => void) => void) | undefined;
 }
 
 /** Every source by its config `type`. */
 const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
-  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId),
-  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused),
+  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }, ctx.at),
+  'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused, ctx.ackAfterLog, ctx.at),
   mosquitto: (c, ctx) =>
     new MosquittoSource(c, ctx.pipeline, ctx.log, ctx.stateDir, {
       restarted: (example) => ctx.report('mosquitto_restarts', example),
       dropped: (count, example) => ctx.report('mosquitto_messages_dropped', example, count),
-    }),
+    }, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }),
   serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
   file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),
 };

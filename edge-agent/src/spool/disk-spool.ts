@@ -33,6 +33,8 @@ export interface SpoolRecovery {
   readonly problems: readonly string[];
   /** Seqs skipped because an unclean stop may have lost batches that were already sent. */
   readonly seqsSkipped: number;
+  /** Every batch with a seq below this was appended (and is held, acked or dropped); none above. */
+  readonly appendedBelow: number;
 }
 
 interface Segment {
@@ -82,6 +84,8 @@ export class DiskSpool implements BatchQueue {
     let tornRecords = 0;
     let tornBytes = 0;
     let lastSeq = -1;
+    /** The seq of a torn last record: the one a power cut kept from being appended. */
+    let tornSeq: number | undefined;
     const files = readdirSync(options.dir).filter((f) => /^\d{16}\.seg$/.test(f)).sort();
     for (const [i, file] of files.entries()) {
       const segment: Segment = { firstSeq: Number(file.slice(0, 16)), path: join(options.dir, file), size: 0, live: 0 };
@@ -95,6 +99,7 @@ export class DiskSpool implements BatchQueue {
           problems.push(`${file} at byte ${offset}: ${r.reason}; ${bytes.length - offset} bytes skipped`);
           // Only the last segment is ever appended to: cut the damage off so appends continue cleanly.
           if (i === files.length - 1) {
+            tornSeq = offset === 0 ? segment.firstSeq : lastSeq + 1;
             const fd = openSync(segment.path, 'r+');
             ftruncateSync(fd, offset);
             fsyncSync(fd);
@@ -116,8 +121,10 @@ export class DiskSpool implements BatchQueue {
     // With interval fsync an unclean stop may have lost batches that had already been sent; their
     // seqs must not be used again, or the cloud would take new batches for duplicates.
     const skip = !saved.clean && options.fsync === 'interval' ? SEQ_SKIP_AFTER_UNCLEAN_STOP : 0;
+    // The cursor may have counted the torn batch as appended already: it was not.
+    const appendedBelow = tornSeq ?? Math.max(saved.nextSeq, lastSeq + 1);
     this.next = Math.max(saved.nextSeq, lastSeq + 1) + skip;
-    this.recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip };
+    this.recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip, appendedBelow };
     this.deleteFinishedSegments(true);
     this.cursor.save(this.next, this.firstUnacked(), false);
     // Acks move the cursor often; writing it at most once a second spares the flash.

@@ -3,7 +3,10 @@ import { crc32 } from './crc32.js';
 /**
  * One spool record, little-endian:
  *
- *   u32 payloadLength | u32 crc32 | f64 seq | u32 readings | u32 windows | payload (UTF-8 JSON)
+ *   u32 payloadLength | u32 crc32 | f64 seq | u32 readings | u32 windows | payload
+ *
+ * The spool's payload is a batch (UTF-8 JSON); the receiver write-ahead log (wal/) uses the same
+ * records, with `windows` holding the kind of its entry.
  *
  * The CRC-32 covers everything after itself (seq, counts, payload), so a torn write — a record
  * cut short or half-overwritten by a power cut — is detected and the record skipped.
@@ -18,14 +21,14 @@ export interface RecordMeta {
   readonly windows: number;
 }
 
-export function encodeRecord(meta: RecordMeta, payload: string): Buffer {
-  const body = Buffer.from(payload, 'utf8');
+export function encodeRecord(meta: RecordMeta, payload: string | Uint8Array): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + body.length);
   record.writeUInt32LE(body.length, 0);
   record.writeDoubleLE(meta.seq, 8);
   record.writeUInt32LE(meta.readings, 16);
   record.writeUInt32LE(meta.windows, 20);
-  body.copy(record, RECORD_HEADER_BYTES);
+  record.set(body, RECORD_HEADER_BYTES);
   record.writeUInt32LE(crc32(record.subarray(8)), 4);
   return record;
 }

@@ -1,5 +1,5 @@
 import { decodeAck, topics, type UplinkConfig } from '@tributary/firmware-schemas';
-import { Backoff, mqttOptions, mqttSessionOptions, redactUrl, Throttle, type Clock, type Logger } from '@tributary/runtime';
+import { Backoff, mqttOptions, mqttSessionOptions, redactUrl, Throttle, tlsClientOptions, type Clock, type Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -41,6 +41,7 @@ export class MqttUplinkTransport implements UplinkTransport {
     const client = mqtt.connect(this.config.url, {
       clientId: `tributary-agent-${this.agentId}`,
       ...mqttOptions(this.config),
+      ...tlsClientOptions(this.config.tls, 'uplink.tls'),
       ...mqttSessionOptions(this.config.protocolVersion, 'persistent'),
       // Reconnects are ours (below), with backoff and jitter instead of a fixed period.
       reconnectPeriod: 0,

@@ -5,19 +5,24 @@ import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
 import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttProtocolVersion, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
+import { TlsClientConfig, TlsListenerConfig, tlsNeedsSecureUrl } from './tls.js';
+
+/** For an `mqtts://` or `https://` URL: a private CA to trust (instead of the system's), and a client certificate to present (its CN the agent id). */
+const ClientTls = { tls: TlsClientConfig.optional() };
 
 export const MqttSourceConfig = z.object({
   type: z.literal('mqtt'),
   name: z.string().min(1).default('mqtt'),
   url: MqttUrl,
   ...MqttLogin,
+  ...ClientTls,
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
   session: z.enum(['clean', 'persistent']).default('clean'),
   protocolVersion: MqttProtocolVersion,
   maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
-});
+}).superRefine(tlsNeedsSecureUrl);
 
 /**
  * An MQTT broker run inside the agent, for sensors that publish to the gateway directly. A packet
@@ -45,6 +50,11 @@ export const MqttBrokerSourceConfig = z.object({
    * messages are dropped for it (counted), so a subscriber that stops reading never slows the sensors.
    */
   maxSubscriberQueueBytes: z.number().int().min(1024).max(64 << 20).default(64 * 1024),
+  /**
+   * MQTT over TLS (`mqtts`) with this certificate and key; with `clientCertificates`, a sensor's
+   * certificate signed by `ca` admits it without a login. Omit for plain MQTT.
+   */
+  tls: TlsListenerConfig.optional(),
 });
 
 /** The login the agent reads its Mosquitto with (source type mosquitto); no sensor may take it. */
@@ -176,8 +186,17 @@ export const WindowsConfig = z
     lengthMs: PositiveMs.default(60_000),
     /** Slide interval; equal to lengthMs (tumbling) when omitted. */
     slideMs: PositiveMs.optional(),
-    /** The watermark trails the newest event time by this much; later readings are late. */
+    /** A device's watermark trails its newest event time by this much; later readings are late. */
     allowedLatenessMs: z.number().int().min(0).default(5_000),
+    /**
+     * Event time progresses per device. When no reading has advanced a device's event time for
+     * this long (agent clock), its windows close by the agent clock (as if a reading stamped now had
+     * arrived), so the last windows close on time when readings stop; and readings stamped further
+     * behind the agent's event time (the newest timestamp seen, never past the agent clock) are
+     * late. lengthMs + allowedLatenessMs when omitted, so a device reporting at least once a window
+     * never sees a difference.
+     */
+    idleAfterMs: PositiveMs.optional(),
     /** A reading stamped further than this ahead of the agent's clock is rejected. */
     maxFutureMs: z.number().int().min(0).default(60_000),
     /** Bound on active series (device + metric). */
@@ -233,25 +252,31 @@ const UplinkCommon = {
   backoff: BackoffConfig.prefault({}),
 };
 
-export const MqttUplinkConfig = z.object({
-  type: z.literal('mqtt'),
-  url: MqttUrl,
-  /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
-  ...MqttLogin,
-  /** 5 only where the cloud's broker speaks MQTT 5 (an external Mosquitto; the embedded aedes broker does not). */
-  protocolVersion: MqttProtocolVersion,
-  ...UplinkCommon,
-});
+export const MqttUplinkConfig = z
+  .object({
+    type: z.literal('mqtt'),
+    url: MqttUrl,
+    /** The cloud's embedded broker with users wants the agent id as username (see the processor's broker.users). */
+    ...MqttLogin,
+    ...ClientTls,
+    /** 5 only where the cloud's broker speaks MQTT 5 (an external Mosquitto; the embedded aedes broker does not). */
+    protocolVersion: MqttProtocolVersion,
+    ...UplinkCommon,
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 /** POST each batch to `{url}/api/v1/batches`; the cloud answers 200 with the ack only after the write. */
-export const HttpUplinkConfig = z.object({
-  type: z.literal('http'),
-  url: HttpUrl,
-  /** Sent as `Authorization: Bearer <token>` when set. */
-  token: z.string().min(1).optional(),
-  requestTimeoutMs: PositiveMs.default(30_000),
-  ...UplinkCommon,
-});
+export const HttpUplinkConfig = z
+  .object({
+    type: z.literal('http'),
+    url: HttpUrl,
+    /** Sent as `Authorization: Bearer <token>` when set. */
+    token: z.string().min(1).optional(),
+    ...ClientTls,
+    requestTimeoutMs: PositiveMs.default(30_000),
+    ...UplinkCommon,
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 export const UplinkConfig = z.discriminatedUnion('type', [MqttUplinkConfig, HttpUplinkConfig]);
 export type UplinkConfig = z.output<typeof UplinkConfig>;
@@ -284,6 +309,29 @@ export const MemorySpoolConfig = z.object({
 export const SpoolConfig = z.discriminatedUnion('type', [DiskSpoolConfig, MemorySpoolConfig]);
 export type SpoolConfig = z.output<typeof SpoolConfig>;
 
+/**
+ * The receiver write-ahead log: readings the agent accepted, appended (and group-committed) before
+ * an MQTT QoS 1 source acknowledges them, so a crash loses no reading of a window still open.
+ */
+export const DiskWalConfig = z
+  .object({
+    type: z.literal('disk'),
+    /** Directory of the log's segment files; `<stateDir>/wal` when omitted. */
+    dir: z.string().min(1).optional(),
+    /** Bound on the log's files. At the bound new readings are still accepted but not logged (counted as wal_readings_unprotected). */
+    maxWalBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
+    segmentBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    /** Group commit: what was appended is written and fsynced at most this often (one flash write each; acks wait for it). */
+    commitIntervalMs: PositiveMs.default(10),
+  })
+  .refine((w) => w.segmentBytes * 4 <= w.maxWalBytes, { message: 'segmentBytes must be at most a quarter of maxWalBytes', path: ['segmentBytes'] });
+
+/** No log: the readings of open windows die with the process (for gateways whose storage must not be written). */
+export const NoWalConfig = z.object({ type: z.literal('none') });
+
+export const WalConfig = z.discriminatedUnion('type', [DiskWalConfig, NoWalConfig]);
+export type WalConfig = z.output<typeof WalConfig>;
+
 export const AgentConfigSchema = z.object({
   agentId: AgentId,
   site: Site.optional(),
@@ -295,12 +343,17 @@ export const AgentConfigSchema = z.object({
   batch: BatchConfig.prefault({}),
   uplink: UplinkConfig,
   spool: SpoolConfig.default({ type: 'disk', maxSpoolBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, onFull: 'drop-oldest', fsync: 'per-batch', fsyncIntervalMs: 1_000 }),
+  /** When omitted: a disk log with the defaults if the spool is on disk, none with a memory spool (its batches die with the process too). */
+  wal: WalConfig.optional(),
   /** Durable state (spool, seq); the CLI's --state-dir overrides it. */
   stateDir: z.string().min(1).default('.tributary/agent'),
   http: HttpServerConfig.optional(),
   /** How often counters of skipped input are logged (one line per reason per interval). */
   reportIntervalMs: PositiveMs.default(10_000),
   log: z.object({ level: LogLevel.default('info') }).prefault({}),
+}).refine((c) => c.wal?.type !== 'disk' || c.spool.type === 'disk', {
+  message: 'a disk wal needs a disk spool: it records which spooled batches hold the windows it may forget',
+  path: ['wal', 'type'],
 });
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;

@@ -65,7 +65,7 @@ test('an unknown key is an error naming it (a typo must not be silently ignored)
 test('a key of another variant is unknown for the one chosen (a login list on an external broker is not silently dropped)', () => {
   const broker = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', users: [{ role: 'reader', username: 'r', password: 'password-r' }] } });
   assert.equal(broker.ok, false);
-  if (!broker.ok) assert.match(broker.error.message, /broker\.users: unknown key for type "external" \(expected one of type, url, username, password\)/);
+  if (!broker.ok) assert.match(broker.error.message, /broker\.users: unknown key for type "external" \(expected one of type, url, username, password, tls\)/);
   const gateway = parseConfig(AgentConfigSchema, { ...minimalAgent, sources: [{ type: 'mqtt-broker', port: 1883, username: 'u', password: 'p' }] });
   assert.equal(gateway.ok, false);
   if (!gateway.ok) assert.match(gateway.error.message, /sources\[0\]\.username: unknown key for type "mqtt-broker"/);

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_BATCH_BYTES } from '../batch.js';
 import { AgentId, MetricName } from '../ids.js';
 import { ClusterConfig } from './cluster.js';
 import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
+import { TlsClientConfig, TlsListenerConfig, tlsNeedsSecureUrl } from './tls.js';
 
 /** For `.refine` of a list: true when no two items have the same `key`. */
 const uniqueBy = <T>(key: (item: T) => string) => (items: readonly T[]): boolean => new Set(items.map(key)).size === items.length;
@@ -30,13 +31,23 @@ export const EmbeddedBrokerConfig = z.object({
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(2).default(10_000),
   unauthenticated: UnauthenticatedLimitsConfig.prefault({}),
+  /**
+   * MQTT over TLS (`mqtts://`) with this certificate and key; with `clientCertificates`, a
+   * client's certificate signed by `ca` proves who it is (its CN: an agent id, or a reader of
+   * `users`), so agents need no password. Omit for plain MQTT.
+   */
+  tls: TlsListenerConfig.optional(),
 });
 
-export const ExternalBrokerConfig = z.object({
-  type: z.literal('external'),
-  url: MqttUrl,
-  ...MqttLogin,
-});
+export const ExternalBrokerConfig = z
+  .object({
+    type: z.literal('external'),
+    url: MqttUrl,
+    ...MqttLogin,
+    /** For an `mqtts://` URL: a private CA to trust, and a client certificate to present. */
+    tls: TlsClientConfig.optional(),
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 export const BrokerConfig = z.discriminatedUnion('type', [EmbeddedBrokerConfig, ExternalBrokerConfig]);
 export type BrokerConfig = z.output<typeof BrokerConfig>;
@@ -273,12 +284,20 @@ export const CloudHttpConfig = z
     maxEventStreams: z.number().int().min(1).max(10_000).default(32),
     /** Open connections at most; further ones are closed at once. */
     maxConnections: z.number().int().min(1).default(1_024),
-    /** A request (headers and body) must arrive within this long, so a stalled upload cannot hold its slot. */
+    /** A request (headers and body) must arrive within this long (checked every second), so a stalled upload cannot hold its slot. */
     requestTimeoutMs: PositiveMs.default(60_000),
+    /**
+     * HTTPS with this certificate and key; with `clientCertificates`, a client's certificate signed
+     * by `ca` proves which agent posts (its CN), as an agent's own token does. Omit for plain HTTP.
+     */
+    tls: TlsListenerConfig.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.agents.length > 0 && c.token === undefined && c.readToken === undefined) {
       ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'required when http.agents is set without http.token: it guards GET /metrics and /api/* (/health stays open)' });
+    }
+    if (c.tls !== undefined && c.tls.clientCertificates !== 'none' && c.token === undefined && c.readToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'required with http.tls.clientCertificates: agents’ certificates do not read, so it guards GET /metrics and /api/* (/health stays open)' });
     }
     const tokens = [...c.agents.map((a) => a.token), ...(c.token === undefined ? [] : [c.token])];
     if (c.token !== undefined && c.agents.some((a) => a.token === c.token)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'must differ from every agent’s token' });

@@ -83,7 +83,7 @@ class ObservedPipeline extends IngestPipeline {
 function pipeline(): { pipeline: ObservedPipeline; counters: Counters<AgentCounter> } {
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const windows = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, maxSeries: 1_000, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, idleAfterMs: 65_000, maxSeries: 1_000, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
     { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined },
   );
   return { counters, pipeline: new ObservedPipeline({ filters: new FilterChains({}), windows, clock: systemClock, maxFutureMs: 60_000, counters, problems: new ProblemReport() }) };

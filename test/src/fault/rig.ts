@@ -72,7 +72,9 @@ export class FaultRig {
     t.after(() => observer.stop());
     const agentConfig: AgentConfigInput = {
       agentId: 'gw-fault',
-      sources: [{ type: 'mqtt', url: deviceBroker.url }],
+      // A persistent session: Mosquitto keeps what the agent has not acknowledged (the write-ahead
+      // log acknowledges only what it holds) and what comes while the agent is down.
+      sources: [{ type: 'mqtt', url: deviceBroker.url, session: 'persistent' }],
       windows: { lengthMs: 10_000, allowedLatenessMs: 2_000 },
       batch: { maxWindows: 40, maxDelayMs: 300 },
       uplink: { type: 'mqtt', url: uplinkBroker.url, maxInFlight: 4, ackTimeoutMs: 3_000, backoff: { initialMs: 100, maxMs: 4_000 } },

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { which } from './which.js';
 
 /** MQTT remaining length: 1-4 bytes of 7 bits, least significant first (MQTT 3.1.1 section 2.2.3). */
@@ -46,6 +47,20 @@ export async function rawConnection(port: number): Promise<RawConnection> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  return watched(socket);
+}
+
+/** A TLS connection to 127.0.0.1:port once its handshake is done (a client certificate in `options`, if any). */
+export async function tlsConnection(port: number, options: ConnectionOptions): Promise<RawConnection> {
+  const socket = connectTls({ port, host: '127.0.0.1', ...options });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  return watched(socket);
+}
+
+function watched(socket: Socket): RawConnection {
   socket.on('error', () => undefined); // a reset by the broker is an outcome the test reads from `closed`
   let isClosed = false;
   const closed = new Promise<void>((resolve) =>

@@ -1,6 +1,6 @@
-import { AlertLifecycle, Detection, detectorPlans, type SeriesInput } from '@tributary/cloud-processor';
+import { AlertLifecycle, Detection, detectorPlans, type SeriesInput, type Verdict } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
-import { FilterChains, IngestPipeline, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
+import { FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 import { windowInput } from '@tributary/storage';
@@ -21,11 +21,11 @@ export interface OfflineRun {
  * process and as fast as the CPU allows: no broker, no database. For benchmarks and for checking
  * detection against the simulator's ground truth.
  */
-export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput }): Promise<OfflineRun> {
+export async function runOffline(fleetOptions: FleetOptions, options: { windowMs: number; processor?: ProcessorConfigInput; onVerdict?: (point: SeriesInput, verdict: Verdict) => void }): Promise<OfflineRun> {
   const fleet = new Fleet(fleetOptions);
   const config = ProcessorConfigSchema.parse(options.processor ?? {});
   const lifecycle = new AlertLifecycle(config.alerts);
-  const detection = new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries);
+  const detection = new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries, undefined, options.onVerdict);
   const agentConfig = AgentConfigSchema.parse({
     agentId: 'offline',
     sources: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1' }],
@@ -38,7 +38,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   let windows = 0;
   let detectionNs = 0n;
   const engine = new WindowEngine(
-    { ...agentConfig.windows, slideMs: options.windowMs },
+    windowEngineOptions(agentConfig.windows),
     {
       window: (w) => {
         windows++;
@@ -58,11 +58,17 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
     alerts.push(...detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));
     detectionNs += process.hrtime.bigint() - t;
   };
+  let tickedAt = -Infinity;
   const transport: Transport = {
     send: (frame) => {
       clock.set(Math.max(clock.now(), frame.ts));
       if (frame.format === 'serial') pipeline.ingestSerialLine(frame.payload, 'offline');
       else pipeline.ingestJson(frame.payload, 4096, 'offline');
+      // The agent's timer, once a simulated second: moves silent devices on and advances `complete`.
+      if (clock.now() - tickedAt >= 1_000) {
+        tickedAt = clock.now();
+        engine.tick(tickedAt);
+      }
       toCloud();
     },
     flush: async () => undefined,

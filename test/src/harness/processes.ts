@@ -21,26 +21,27 @@ export class NodeService {
     readonly httpPort: number,
     cli: string,
     args: string[],
+    nodeFlags: readonly string[] = [],
   ) {
-    this.proc = new ServerProcess(name, process.execPath, [cli, ...args]);
+    this.proc = new ServerProcess(name, process.execPath, [...nodeFlags, cli, ...args]);
   }
 
-  /** Starts `tributary-agent` with this config (http status server on a free port). */
-  static async agent(dir: string, config: AgentConfigInput): Promise<NodeService> {
+  /** Starts `tributary-agent` with this config (http status server on a free port), and Node flags if given. */
+  static async agent(dir: string, config: AgentConfigInput, nodeFlags: readonly string[] = []): Promise<NodeService> {
     const port = await freePort();
     const file = join(dir, 'agent.json');
     writeFileSync(file, JSON.stringify({ ...config, http: { host: '127.0.0.1', port }, log: { level: 'info' } }));
-    const service = new NodeService('agent', port, cliOf('@tributary/edge-agent'), ['--config', file]);
+    const service = new NodeService('agent', port, cliOf('@tributary/edge-agent'), ['--config', file], nodeFlags);
     await service.start();
     return service;
   }
 
-  /** Starts `tributary-cloud` with this config (http server on a free port). */
-  static async cloud(dir: string, config: ProcessorConfigInput, name = 'cloud'): Promise<NodeService> {
+  /** Starts `tributary-cloud` with this config (http server on a free port, with the config's other http settings), and Node flags if given. */
+  static async cloud(dir: string, config: ProcessorConfigInput, name = 'cloud', nodeFlags: readonly string[] = []): Promise<NodeService> {
     const port = await freePort();
     const file = join(dir, 'processor.json');
-    writeFileSync(file, JSON.stringify({ ...config, http: { host: '127.0.0.1', port }, log: { level: 'info' } }));
-    const service = new NodeService(name, port, cliOf('@tributary/cloud-processor'), ['--config', file]);
+    writeFileSync(file, JSON.stringify({ ...config, http: { ...config.http, host: '127.0.0.1', port }, log: { level: 'info' } }));
+    const service = new NodeService(name, port, cliOf('@tributary/cloud-processor'), ['--config', file], nodeFlags);
     await service.start();
     return service;
   }

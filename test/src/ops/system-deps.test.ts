@@ -20,9 +20,9 @@ test('npm start needs influxd unless INFLUX_URL points at an InfluxDB', () => {
   assert.deepEqual(missingNeeds('start', {}, () => true), []);
 });
 
-test('npm test needs influxd, mosquitto, socat and nats-server, and would like systemd-analyze, chromium, prometheus and ARM emulation', () => {
+test('npm test needs influxd, mosquitto, socat, nats-server and openssl, and would like systemd-analyze, chromium, prometheus and ARM emulation', () => {
   const missing = missingNeeds('test', {}, nothingInstalled, 'x64');
-  assert.deepEqual(missing.filter((n) => !n.optional).map((n) => n.pkg), ['influxdb', 'mosquitto', 'socat', 'nats-server']);
+  assert.deepEqual(missing.filter((n) => !n.optional).map((n) => n.pkg), ['influxdb', 'mosquitto', 'socat', 'nats-server', 'openssl']);
   for (const pkg of ['systemd', 'chromium', 'prometheus', 'qemu-user-static', 'libc6-arm64-cross', 'libc6-armhf-cross']) assert.ok(missing.some((n) => n.pkg === pkg && n.optional), pkg);
   // On a Pi the agent runs natively: no emulator to install.
   assert.deepEqual(missingNeeds('test', {}, nothingInstalled, 'arm64').filter((n) => n.optional).map((n) => n.pkg), ['systemd', 'chromium', 'prometheus']);

@@ -12,22 +12,31 @@ interface Reading {
   readonly metric: string;
   readonly ts: number;
   readonly value: number;
+  /** The agent clock when it arrived. */
+  readonly now: number;
+  /** Call `tick(now)` after it (the agent's timer). */
+  readonly tick: boolean;
 }
 
+/** How far each device's clock is off the agent's: one runs 55 s fast (inside maxFutureMs), one 20 s slow. */
+const OFFSETS: Record<string, number> = { d1: 0, d2: 0, 'd,3': -20_000, fast: 55_000 };
+
 /**
- * Random streams: a few series, timestamps that mostly move forward with jitter (out of order
- * within the lateness), exact duplicates, and now and then a reading far behind (late data).
+ * Random streams: a few series of devices whose clocks are off by different amounts, timestamps
+ * that mostly move forward with jitter (out of order within the lateness), exact duplicates, now
+ * and then a reading far behind (late data), and the agent's timer ticking now and then.
  */
 const streamArb = fc
   .array(
     fc.record({
-      device: fc.constantFrom('d1', 'd2', 'd,3'),
+      device: fc.constantFrom('d1', 'd2', 'd,3', 'fast'),
       metric: fc.constantFrom('t', 'h'),
       step: fc.integer({ min: 0, max: 4_000 }),
       jitter: fc.integer({ min: -9_000, max: 2_000 }),
       back: fc.option(fc.integer({ min: 10_000, max: 120_000 }), { freq: 8 }),
       value: fc.integer({ min: -50, max: 50 }),
       dup: fc.boolean(),
+      tick: fc.boolean(),
     }),
     { minLength: 1, maxLength: 250 },
   )
@@ -36,7 +45,7 @@ const streamArb = fc
     let clock = T0;
     for (const s of steps) {
       clock += s.step;
-      const r = { device: s.device, metric: s.metric, ts: clock + s.jitter - (s.back ?? 0), value: s.value / 4 };
+      const r = { device: s.device, metric: s.metric, ts: clock + OFFSETS[s.device]! + s.jitter - (s.back ?? 0), value: s.value / 4, now: clock, tick: s.tick };
       out.push(r);
       if (s.dup) out.push(r);
     }
@@ -48,6 +57,7 @@ const optionsArb = fc
     slideMs: fc.constantFrom(5_000, 10_000, 20_000),
     panes: fc.constantFrom(1, 2, 3),
     allowedLatenessMs: fc.constantFrom(0, 3_000, 10_000),
+    idleAfterMs: fc.constantFrom(5_000, 30_000, 65_000),
     lateReadings: fc.constantFrom('drop' as const, 're-emit' as const),
     lateHorizonMs: fc.constantFrom(0, 20_000, 60_000),
   })
@@ -56,6 +66,7 @@ const optionsArb = fc
       lengthMs: o.slideMs * o.panes,
       slideMs: o.slideMs,
       allowedLatenessMs: o.allowedLatenessMs,
+      idleAfterMs: o.idleAfterMs,
       lateReadings: o.lateReadings,
       lateHorizonMs: o.lateHorizonMs,
       maxSeries: 1_000,
@@ -65,20 +76,74 @@ const optionsArb = fc
     }),
   );
 
-/** Which readings the watermark rules accept, decided one reading at a time without panes or windows. */
+/** Feeds the stream to the engine as the agent does (each reading with its arrival time, ticks between). */
+function feed(engine: WindowEngine, stream: readonly Reading[]): number {
+  let accepted = 0;
+  for (const r of stream) {
+    const outcome = engine.add(r.device, r.metric, r.ts, r.value, r.now);
+    if (outcome === 'accepted' || outcome === 'corrected') accepted++;
+    if (r.tick) engine.tick(r.now);
+  }
+  return accepted;
+}
+
+/**
+ * Which readings the event-time rules accept, decided one reading at a time without panes or
+ * windows (DESIGN.md, "Event time"): each device has its own boundary (its newest event time minus
+ * the lateness, floored to the slide), never below the agent's event time (newest timestamp, capped
+ * at the agent clock) minus idleAfterMs and the lateness; at a tick, a device whose event time no
+ * reading advanced for idleAfterMs of agent clock (an advance is seen at the tick after it) has its
+ * boundary follow the clock (now minus the lateness); a device seen for the first time, or again after it was forgotten, starts at
+ * `complete` (the lowest device boundary as of the last tick, never past the agent clock minus the
+ * lateness). A device is forgotten at a tick when it has nothing open and `complete` covers it.
+ */
 function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Reading[] {
-  let maxTs = -Infinity;
-  let closed = -Infinity;
+  const { slideMs, lengthMs, allowedLatenessMs, idleAfterMs } = o;
+  const horizon = o.lateReadings === 're-emit' ? o.lateHorizonMs : 0;
+  const floorTo = (t: number): number => Math.floor(t / slideMs) * slideMs;
+  /** Per device: its boundary, newest event time, and the newest pane of each series that still holds one. */
+  const devices = new Map<string, { closed: number; maxTs: number; seenTs: number; advancedAt: number; newestPane: Map<string, number> }>();
+  let agentTs = -Infinity;
+  let complete = -Infinity;
+  let clock = -Infinity;
+  const lag = (): number => floorTo(agentTs - idleAfterMs - allowedLatenessMs);
+  const close = (d: { closed: number; newestPane: Map<string, number> }, boundary: number): void => {
+    if (boundary <= d.closed) return;
+    d.closed = boundary;
+    for (const [metric, newest] of d.newestPane) if (newest + lengthMs <= boundary - horizon) d.newestPane.delete(metric);
+  };
   const out: Reading[] = [];
   for (const r of stream) {
+    clock = Math.max(clock, r.now);
+    let d = devices.get(r.device);
+    if (d) close(d, lag());
+    const closed = d ? d.closed : Math.max(complete, lag());
     const late = r.ts < closed;
-    const paneStart = Math.floor(r.ts / o.slideMs) * o.slideMs;
-    if (late && (o.lateReadings === 'drop' || paneStart + o.slideMs <= closed - o.lateHorizonMs)) continue;
-    out.push(r);
-    if (!late && r.ts > maxTs) {
-      maxTs = r.ts;
-      closed = Math.max(closed, Math.floor((maxTs - o.allowedLatenessMs) / o.slideMs) * o.slideMs);
+    const paneStart = floorTo(r.ts);
+    if (!(late && (o.lateReadings === 'drop' || paneStart + slideMs <= closed - o.lateHorizonMs))) {
+      out.push(r);
+      if (!d) devices.set(r.device, (d = { closed, maxTs: -Infinity, seenTs: -Infinity, advancedAt: clock, newestPane: new Map() }));
+      d.newestPane.set(r.metric, Math.max(d.newestPane.get(r.metric) ?? -Infinity, paneStart));
+      if (!late && r.ts > d.maxTs) {
+        d.maxTs = r.ts;
+        agentTs = Math.max(agentTs, Math.min(r.ts, r.now));
+        close(d, floorTo(r.ts - allowedLatenessMs));
+      }
     }
+    if (!r.tick) continue;
+    let lowest = Infinity;
+    for (const [name, dev] of devices) {
+      // An advance is seen at the tick after it.
+      if (dev.maxTs !== dev.seenTs) {
+        dev.seenTs = dev.maxTs;
+        dev.advancedAt = clock;
+      }
+      close(dev, lag());
+      if (dev.advancedAt <= clock - idleAfterMs) close(dev, floorTo(clock - allowedLatenessMs));
+      if (dev.newestPane.size === 0 && dev.closed <= complete) devices.delete(name);
+      else lowest = Math.min(lowest, dev.closed);
+    }
+    if (complete > -Infinity || lowest < Infinity) complete = Math.max(complete, Math.min(lowest, floorTo(clock - allowedLatenessMs)));
   }
   return out;
 }
@@ -106,14 +171,10 @@ test('emitted windows (latest revision) equal a brute-force recomputation over t
     fc.property(optionsArb, streamArb, (o, stream) => {
       const emitted: WindowResult[] = [];
       const engine = new WindowEngine(o, { window: (w) => emitted.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
-      let acceptedCount = 0;
-      for (const r of stream) {
-        const outcome = engine.add(r.device, r.metric, r.ts, r.value);
-        if (outcome === 'accepted' || outcome === 'corrected') acceptedCount++;
-      }
+      const acceptedCount = feed(engine, stream);
       engine.flush();
       const accepted = acceptedByRules(o, stream);
-      assert.equal(acceptedCount, accepted.length, 'the engine accepts exactly the readings the watermark rules accept');
+      assert.equal(acceptedCount, accepted.length, 'the engine accepts exactly the readings the event-time rules accept');
 
       const latest = new Map<string, WindowResult>();
       for (const w of emitted) {
@@ -156,9 +217,9 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
       const engine = new WindowEngine(tumbling, { window: (w) => emitted.push(w), evicted: () => evicted++, outOfRangeOnly: () => undefined });
       let accepted = 0;
       for (const r of stream) {
-        const outcome = engine.add(r.device, r.metric, r.ts, r.value);
-        if (outcome === 'accepted' || outcome === 'corrected') accepted++;
+        accepted += feed(engine, [r]);
         assert.ok(engine.activeSeries <= maxSeries);
+        assert.ok(engine.devices <= maxSeries, 'device clocks are bounded by maxSeries');
       }
       engine.flush();
       const latest = new Map<string, WindowResult>();
@@ -172,6 +233,26 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
       let sum = 0;
       for (const w of latest.values()) sum += w.count;
       assert.equal(sum, accepted);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test("an honest device's in-order readings are never late, whatever another device stamps within maxFutureMs", () => {
+  const steps = fc.array(
+    fc.record({ fast: fc.boolean(), step: fc.integer({ min: 0, max: 6_000 }), ahead: fc.integer({ min: 0, max: 55_000 }), tick: fc.boolean() }),
+    { minLength: 1, maxLength: 300 },
+  );
+  fc.assert(
+    fc.property(optionsArb, steps, (o, steps) => {
+      const engine = new WindowEngine(o, { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined });
+      let clock = T0;
+      for (const [i, s] of steps.entries()) {
+        clock += s.step;
+        if (s.fast) engine.add('fast', 't', clock + s.ahead, 1, clock);
+        else assert.equal(engine.add(i % 2 === 0 ? 'd1' : 'd2', 't', clock, 1, clock), 'accepted', `reading ${i} of an honest device`);
+        if (s.tick) engine.tick(clock);
+      }
     }),
     { numRuns: 1000 },
   );

@@ -27,7 +27,7 @@ test('serial through a real socat pty pair: noise, bad checksums and split write
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const windows: WindowResult[] = [];
   const engine = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 60_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 60_000, idleAfterMs: 65_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
     { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined },
   );
   const pipeline = new IngestPipeline({ filters: new FilterChains({}), windows: engine, clock: systemClock, maxFutureMs: 60_000, counters, problems: new ProblemReport() });

@@ -13,7 +13,7 @@ import { waitFor } from '../harness/wait.js';
 function core() {
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const engine = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 60_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 60_000, idleAfterMs: 65_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
     { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined },
   );
   const pipeline = new IngestPipeline({ filters: new FilterChains({}), windows: engine, clock: systemClock, maxFutureMs: 60_000, counters, problems: new ProblemReport() });

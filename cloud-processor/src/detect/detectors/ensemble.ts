@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
-import { createDrift, DriftConfig } from './drift.js';
-import { createEwma, EwmaConfig } from './ewma.js';
-import { createFlatline, FlatlineConfig } from './flatline.js';
-import { createMissing, MissingConfig } from './missing.js';
-import { createNovelty, NoveltyConfig } from './novelty.js';
-import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
-import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
-import { createSeasonal, SeasonalConfig } from './seasonal.js';
+import { DriftConfig } from './drift.js';
+import { EwmaConfig } from './ewma.js';
+import { FlatlineConfig } from './flatline.js';
+import { DEFAULT_WEIGHTS, EXPLAINED, LABELS, MEMBERS, RULES, type Member, type MemberFactory, type MemberName } from './members.js';
+import { MissingConfig } from './missing.js';
+import { NoveltyConfig } from './novelty.js';
+import { RateOfChangeConfig } from './rate-of-change.js';
+import { RobustZScoreConfig } from './robust-zscore.js';
+import { SeasonalConfig } from './seasonal.js';
 import { RawWindows, type RawWindowsState } from '../stats/raw-windows.js';
-import { createShift, ShiftConfig } from './shift.js';
-import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
+import { ShiftConfig } from './shift.js';
+import { StaticThresholdConfig } from './static-threshold.js';
 import { CalibrationConfig } from '../stats/tail-calibrator.js';
-import { createVolatility, VolatilityConfig } from './volatility.js';
-import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+import { VolatilityConfig } from './volatility.js';
+import { WindowRulesConfig } from './window-rules.js';
 
 /** A member's config, or `false` to leave it out; `on` says whether it is in by default. */
 const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') => z.union([z.literal(false), schema]).prefault((on === 'on' ? {} : false) as never);
@@ -27,16 +28,16 @@ const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.peri
 const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 
 /**
- * Calibration keys applied over every member's own. Only the keys a config gives, and the warm-up,
- * override a member's (`partial()` would fill the rest with the defaults and undo, say, volatility's
- * steeper tail). The warm-up is short by default: a sensor's 5-minute windows make only 288 points
- * a day, so 24 points (2 hours of them) before a member speaks.
+ * Calibration keys applied over every member's own. Only the keys a config gives, and the warm-up
+ * and ramp, override a member's (`partial()` would fill the rest with the defaults and undo, say,
+ * volatility's steeper tail). The warm-up is short by default: two hours (24 of a sensor's
+ * 5-minute windows, and at least 24 of any series' points) before a member speaks.
  */
 const CalibrationOverride = z.object({
-  warmupPoints: CalibrationConfig.shape.warmupPoints.unwrap().default(24),
-  halfLifePoints: CalibrationConfig.shape.halfLifePoints.unwrap().optional(),
+  warmupMs: CalibrationConfig.shape.warmupMs.unwrap().default(7_200_000),
+  halfLifeMs: CalibrationConfig.shape.halfLifeMs.unwrap().optional(),
   tailIndex: CalibrationConfig.shape.tailIndex.unwrap().optional(),
-  rampPoints: CalibrationConfig.shape.rampPoints.unwrap().default(24),
+  rampMs: CalibrationConfig.shape.rampMs.unwrap().default(7_200_000),
   alarmSurprise: CalibrationConfig.shape.alarmSurprise.unwrap().optional(),
 });
 
@@ -90,7 +91,12 @@ export const EnsembleConfig = z.object({
   daily: member(DailyConfig),
   weekly: member(WeeklyConfig),
   novelty: member(EnsembleNoveltyConfig),
-  rate: member(RateOfChangeConfig),
+  /**
+   * Off by default: at half weight (steps are common in healthy series) it never decided a verdict
+   * on NAB, SKAB or the simulated fleet, and at full weight it cost 11 NAB points; the level and
+   * window rules judge steps.
+   */
+  rate: member(RateOfChangeConfig, 'off'),
   flatline: member(FlatlineConfig),
   missing: member(EnsembleMissingConfig),
   /**
@@ -108,72 +114,14 @@ export const EnsembleConfig = z.object({
 export type EnsembleConfig = z.output<typeof EnsembleConfig>;
 export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 
-/** The members, in the order their verdicts are read (the first of equal surprises names the reason). */
-const MEMBERS = {
-  shape: (c: WindowRulesConfig, s?: unknown, context?: DetectorContext) => createWindowRules(c, s, context),
-  drift: (c: DriftConfig, s?: unknown, context?: DetectorContext) => createDrift(c, s, context),
-  limits: (c: StaticThresholdConfig, s?: unknown) => createStaticThreshold(c, s),
-  flatline: (c: FlatlineConfig, s?: unknown) => createFlatline(c, s),
-  missing: (c: MissingConfig, s?: unknown) => createMissing(c, s),
-  level: (c: RobustZScoreConfig, s?: unknown) => createRobustZScore(c, s),
-  ewma: (c: EwmaConfig, s?: unknown) => createEwma(c, s),
-  shift: (c: ShiftConfig, s?: unknown) => createShift(c, s),
-  rate: (c: RateOfChangeConfig, s?: unknown) => createRateOfChange(c, s),
-  volatility: (c: VolatilityConfig, s?: unknown) => createVolatility(c, s),
-  daily: (c: SeasonalConfig, s?: unknown) => createSeasonal(c, s),
-  weekly: (c: SeasonalConfig, s?: unknown) => createSeasonal(c, s),
-  novelty: (c: NoveltyConfig, s?: unknown) => createNovelty(c, s),
-} as const;
-type MemberName = keyof typeof MEMBERS;
-
-/**
- * Members whose surprise at a point's level or shape is explained when another member knows the
- * point is the series' normal life (the window rules: a switch between known levels). They are
- * read after the window rules (MEMBERS' order).
- */
-const EXPLAINED: ReadonlySet<MemberName> = new Set(['level', 'ewma', 'shift', 'rate', 'daily', 'weekly']);
-
-/** Members that report `alarmSurprise × (how far past their threshold)`, not a calibrated surprise. */
-const RULES: ReadonlySet<MemberName> = new Set(['shape', 'drift']);
-
-/** How a member is named in a verdict's reason ("daily cycle: above the usual …"). */
-const LABELS: Record<MemberName, string> = {
-  shape: 'sensor fault',
-  drift: 'drift',
-  limits: 'limit',
-  flatline: 'stuck sensor',
-  missing: 'dropout',
-  level: 'outlier',
-  ewma: 'level change',
-  shift: 'level shift',
-  rate: 'sudden step',
-  volatility: 'noise burst',
-  daily: 'daily cycle',
-  weekly: 'weekly cycle',
-  novelty: 'new pattern',
-};
-
-/**
- * Members whose surprise counts for less by default. Runs of equal values and single large steps
- * are common in healthy integer-valued or idle series (a key logger at 0, a speed sensor at its
- * speed limit); they stand for a fault only when far longer or larger than the series has shown,
- * so half their surprise is taken. Everything else counts at 1.
- */
-const DEFAULT_WEIGHTS: Partial<Record<MemberName, number>> = { flatline: 0.5, rate: 0.5 };
-
-interface Member {
-  readonly name: MemberName;
-  readonly label: string;
-  readonly detector: Detector;
-  readonly weight: number;
-  /** Judges every row (the shift member), not the windows fast rows are gathered into. */
-  readonly everyRow: boolean;
-  /** Its surprise is explained while a known switch is in view (EXPLAINED, and novelty). */
-  readonly explainable: boolean;
-}
-
 interface State {
   members: Partial<Record<MemberName, unknown>>;
+  /** The window length the members' horizons were converted with; null before they are built (absent in older snapshots). */
+  windowMs?: number | null;
+  /** The first row, held until the second tells the series' cadence (the members are built then). */
+  pending?: SeriesPoint;
+  /** Level shifts left to the device's detector (DetectorContext.levels); absent: the series' own. */
+  levels?: 'device';
   n: number;
   quietUntil: number;
   quietPoints?: number;
@@ -206,38 +154,72 @@ class Ensemble implements Detector {
   private readonly raw: RawWindows;
   /** The current row as a one-point list, reused (no allocation per point). */
   private readonly row: SeriesPoint[] = [];
+  private readonly levels: 'series' | 'device';
+  /** The window length the members were built for; undefined until the series' cadence is known. */
+  private windowMs: number | undefined;
+  private pending: SeriesPoint | undefined;
   /** The member that holds a series to the level it left when the ensemble alarms. */
   private shift: (Detector & { alarmed(ts: number): void }) | undefined;
 
   constructor(private readonly config: EnsembleConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
-    // Members that judge windows see this series' windows, or (raw rows) those its fast rows are
-    // gathered into; with no context at all, the default window length.
-    const windows: DetectorContext = { windowMs: context === undefined ? 0 : context.windowMs || config.rawWindowMs };
-    for (const name of Object.keys(MEMBERS) as MemberName[]) {
-      const own = config[name];
-      if (own === false) continue;
-      let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
-      // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
-      if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
-      // A member that holds a state away from normal leaves it at half the ensemble's alarm.
-      if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
-      const create = MEMBERS[name] as (c: unknown, s?: unknown, context?: DetectorContext) => Detector;
-      const detector = create(c, s?.members[name], windows);
-      if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
-      this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
-    }
+    // A state resumes as it was taken, whatever the context now says.
+    this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
     this.raw = new RawWindows(config.rawWindowMs, s?.raw);
     this.n = s?.n ?? 0;
     this.quietUntil = s?.quietUntil ?? -Infinity;
     this.quietPoints = s?.quietPoints ?? -Infinity;
     this.quietLevel = s?.quietLevel ?? 0;
     this.knownUntil = s?.knownUntil ?? 0;
+    this.pending = s?.pending;
+    // The members judge this series' windows, whose length converts their horizons (durations) into
+    // points. Raw rows (or a series of unknown length) tell it by their cadence: the members are
+    // built at the second row. Older snapshots' members were built with the raw window length.
+    const windowMs = s ? (s.windowMs === undefined ? (context === undefined ? 0 : context.windowMs || config.rawWindowMs) : (s.windowMs ?? undefined)) : context?.windowMs || undefined;
+    if (windowMs !== undefined) this.build(windowMs, s?.members);
+  }
+
+  /** Builds the members for points `windowMs` apart (0: unknown, 5 minutes), resuming their state if given. */
+  private build(windowMs: number, states?: State['members']): void {
+    const config = this.config;
+    this.windowMs = windowMs;
+    for (const name of Object.keys(MEMBERS) as MemberName[]) {
+      const own = config[name];
+      if (own === false) continue;
+      // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
+      if (name === 'shift' && this.levels === 'device') continue;
+      let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
+      // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
+      if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
+      // A member that holds a state away from normal leaves it at half the ensemble's alarm.
+      if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
+      const detector = (MEMBERS[name] as MemberFactory)(c, states?.[name], { windowMs });
+      if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
+      this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
+    }
   }
 
   update(point: SeriesPoint): Verdict {
     // Ingest validates values; should a non-finite one get through, it must not poison the state.
     if (!Number.isFinite(point.value) || !Number.isFinite(point.ts)) return { score: 0, value: point.value, surprise: 0, reason: 'not a finite value: ignored' };
+    if (this.windowMs === undefined) {
+      const first = this.pending;
+      if (first === undefined || !(point.ts > first.ts)) {
+        this.pending ??= point;
+        return quiet(point.value, 'learning the cadence');
+      }
+      // Rows faster than every half raw window are judged in the windows they are gathered into
+      // (RawWindows); slower ones, and windows, one by one at their spacing.
+      const spacing = point.ts - first.ts;
+      this.build(point.count > 1 || !(2 * spacing <= this.config.rawWindowMs) ? spacing : this.config.rawWindowMs);
+      this.pending = undefined;
+      this.judge(first);
+    }
+    return this.judge(point);
+  }
+
+  /** The ensemble's verdict on a point, once its members are built. */
+  private judge(point: SeriesPoint): Verdict {
     let best = 0;
     let why: Verdict | undefined;
     let who = '';
@@ -311,7 +293,7 @@ class Ensemble implements Detector {
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
     for (const m of this.members) members[m.name] = m.detector.snapshot();
-    return { members, n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
+    return { members, windowMs: this.windowMs ?? null, ...(this.pending ? { pending: { ...this.pending } } : {}), ...(this.levels === 'device' ? { levels: 'device' as const } : {}), n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
 }
 

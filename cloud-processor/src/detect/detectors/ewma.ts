@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -36,11 +36,11 @@ class Ewma implements Detector {
   private readonly meter: SurpriseMeter;
   private readonly jitter: JitterScale;
 
-  constructor(private readonly config: EwmaConfig, snapshot?: unknown) {
+  constructor(private readonly config: EwmaConfig, snapshot?: unknown, context?: DetectorContext) {
     this.alpha = 2 / (config.spanPoints + 1);
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, mean: s?.mean ?? 0, variance: s?.variance ?? 0 };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 
@@ -78,4 +78,4 @@ class Ewma implements Detector {
   }
 }
 
-export const createEwma: DetectorFactory<EwmaConfig> = (config, snapshot) => new Ewma(config, snapshot);
+export const createEwma: DetectorFactory<EwmaConfig> = (config, snapshot, context) => new Ewma(config, snapshot, context);

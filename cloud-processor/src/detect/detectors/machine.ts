@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
 import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
-import { LEARN_DELAY, LevelConfig } from './shift.js';
+import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
 
 export const MachineConfig = LevelConfig.extend({
+  /** Alarms at the ensemble's surprise: one decision for series and machines. */
+  calibration: LevelCalibration.prefault({ alarmSurprise: 2.5 }),
   /** Metrics of one device judged together at most; further ones are left out (counted in `ignored`). */
   maxMetrics: z.number().int().min(2).max(32).default(16),
 });
@@ -13,6 +15,8 @@ export type MachineConfig = z.output<typeof MachineConfig>;
 /** A device's verdict, with the metrics that moved most (name, share of the distance, up or down). */
 export interface MachineVerdict extends Verdict {
   readonly moved: readonly { metric: string; share: number; up: boolean }[];
+  /** Metrics of this time left out, beyond `maxMetrics` (the first one named), when there were any. */
+  readonly leftOut?: { readonly count: number; readonly first: string };
 }
 
 /** A device's several metrics at one time (window end or row timestamp). */
@@ -21,6 +25,8 @@ export type MachineInput = ReadonlyMap<string, number>;
 /** A device detector: judges a device's metrics together, one time step at a time. */
 export interface DeviceDetector {
   update(ts: number, values: MachineInput): MachineVerdict;
+  /** Takes a metric in before its first value, if within the bound: whether it judges (and holds) the metric's level. */
+  claim(metric: string): boolean;
   snapshot(): unknown;
 }
 
@@ -47,11 +53,14 @@ interface State {
 /** Observations (recent spans) of a metric's residual before it counts in the distance. */
 const MIN_OBSERVATIONS = 3;
 
-/** The metrics with the largest shares of the distance (at most three, each over 5 %). */
+/** A metric with at least this share of the distance moved (it is named, and held to where it was). */
+const MOVED_SHARE = 0.05;
+
+/** The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE). */
 const moved = (shares: number[], names: string[], z: number[]): MachineVerdict['moved'] =>
   shares
     .map((share, i) => ({ metric: names[i]!, share, up: z[i]! > 0 }))
-    .filter((m) => m.share > 0.05)
+    .filter((m) => m.share > MOVED_SHARE)
     .sort((a, b) => b.share - a.share)
     .slice(0, 3);
 
@@ -72,12 +81,16 @@ export class Machine implements DeviceDetector {
   private readonly metrics: { level: LevelTracker; own: DelayedCalibrator; meanSquare: number; weight: number }[] = [];
   private cov: number[];
   private readonly distances: DelayedCalibrator;
-  /** Residual vectors waiting to be learnt (see DelayedCalibrator): [ts, residuals, share]. */
+  /** Residual vectors waiting to be learnt (see DelayedCalibrator): [ts, residuals, time since the previous in recent spans]. */
   private readonly pending: [number, number[], number][];
   /** Metrics left out beyond maxMetrics (values offered, not judged). */
   ignored: number;
   private frozenSince: number | null = null;
   private peak: number;
+  /** The metric the latest `surprise` found rarest on its own (-1: none); not state. */
+  private rarest = -1;
+  /** Metrics of the time being judged left out beyond maxMetrics; not state. */
+  private leftOut: { count: number; first: string } | undefined;
 
   constructor(private readonly config: MachineConfig, snapshot?: unknown) {
     const s = snapshot as State | undefined;
@@ -88,19 +101,30 @@ export class Machine implements DeviceDetector {
     }
     this.cov = s?.cov ? [...s.cov] : [];
     const c = config.calibration;
-    this.distances = new DelayedCalibrator(c.halfLifePoints, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
+    this.distances = new DelayedCalibrator(c.halfLifeMs, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
     this.pending = s?.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]) ?? [];
     this.ignored = s?.ignored ?? 0;
     this.peak = s?.peak ?? 0;
   }
 
   update(ts: number, values: MachineInput): MachineVerdict {
+    const verdict = this.judge(ts, values);
+    if (this.leftOut === undefined) return verdict;
+    const leftOut = this.leftOut;
+    this.leftOut = undefined;
+    return { ...verdict, leftOut };
+  }
+
+  private judge(ts: number, values: MachineInput): MachineVerdict {
     const residuals = new Array<number>(this.metrics.length).fill(Number.NaN);
     let dt = 0;
     for (const [name, x] of values) {
       if (!Number.isFinite(x)) continue;
       const i = this.indexOf(name);
-      if (i < 0) continue;
+      if (i < 0) {
+        this.leftOut = { count: (this.leftOut?.count ?? 0) + 1, first: this.leftOut?.first ?? name };
+        continue;
+      }
       const m = this.metrics[i]!;
       residuals[i] = m.level.observe(ts, x);
       dt = Math.max(dt, m.level.sinceLast);
@@ -110,34 +134,56 @@ export class Machine implements DeviceDetector {
     const alarm = this.config.calibration.alarmSurprise;
     const { distance, z, shares } = this.measure(residuals, present);
     if (this.frozenSince !== null) {
-      const hold = this.surprise(distance, residuals, present);
+      // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
+      const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
+      const hold = held.length === 0 ? 0 : this.surprise(this.measure(residuals, held).distance, residuals, held);
       if (hold >= alarm / 2 && ts - this.frozenSince < this.config.acceptAfterMs) {
         // Further from its usual state than ever since it left is news; staying away is not (as `shift`).
         const news = hold > this.peak ? hold : 0;
         this.peak = Math.max(this.peak, hold);
+        this.follow(ts, residuals);
         return this.verdict(news, hold, present, z, shares);
+      }
+      if (hold >= alarm / 2) {
+        // Accepted: a move this large, kept this long, is part of this machine's life (a machine
+        // switching on, a new set point); learnt as one observation, so the next one is no news.
+        this.distances.learn(distance);
+        for (const i of present) this.metrics[i]!.own.learn(Math.abs(residuals[i]!));
       }
       for (const m of this.metrics) m.level.release(hold >= alarm / 2 ? 'accept' : 'return', ts);
       this.frozenSince = null;
     }
-    const first = this.metrics[0]?.level;
-    const warm = first !== undefined && first.age(ts) >= this.config.warmupMs && first.n >= this.config.calibration.warmupPoints && present.length >= 2;
+    // Judged once the device has been seen for the warm-up and its distances were learnt from enough
+    // observations (a sample size: recent spans, whatever the rows' cadence).
+    const age = this.metrics[0]?.level.age(ts) ?? 0;
+    const warm = age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations && present.length >= 2;
     const surprise = warm ? this.surprise(distance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
-    if (first !== undefined && first.age(ts) >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
+    if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
       this.frozenSince = ts;
       this.peak = surprise;
-      for (const m of this.metrics) m.level.freeze(ts);
+      // The machine is held to the state it left in the metrics that left it (those away on their
+      // own by the hold's measure, and the rarest one): the others go on following their own level,
+      // so a temperature that creeps on neither holds the alert nor is news for it.
+      for (const i of present) {
+        const m = this.metrics[i]!;
+        if (i === this.rarest || m.own.surprise(Math.abs(residuals[i]!)) >= alarm / 2) m.level.freeze(ts);
+      }
       this.pending.length = 0;
       this.distances.forget();
       for (const m of this.metrics) m.own.forget();
       return this.verdict(surprise, surprise, present, z, shares);
     }
+    this.follow(ts, residuals);
+    return this.verdict(surprise, 0, present, z, shares);
+  }
+
+  /** Every metric seen at this time that is not held to the state the machine left follows its level. */
+  private follow(ts: number, residuals: number[]): void {
     residuals.forEach((r, i) => {
       if (!Number.isNaN(r)) this.metrics[i]!.level.follow(ts);
     });
-    return this.verdict(surprise, 0, present, z, shares);
   }
 
   snapshot(): State {
@@ -149,6 +195,10 @@ export class Machine implements DeviceDetector {
       ignored: this.ignored,
       peak: this.peak,
     };
+  }
+
+  claim(metric: string): boolean {
+    return this.names.includes(metric) || (this.names.length < this.config.maxMetrics && this.indexOf(metric) >= 0);
   }
 
   private indexOf(name: string): number {
@@ -193,7 +243,7 @@ export class Machine implements DeviceDetector {
   /** Queues the residuals for learning; learns those that have waited long enough (see DelayedCalibrator). */
   private calibrator(state?: DelayedCalibratorState): DelayedCalibrator {
     const c = this.config.calibration;
-    return new DelayedCalibrator(c.halfLifePoints, c.tailIndex, this.config.recentMs, LEARN_DELAY * this.config.recentMs, state);
+    return new DelayedCalibrator(c.halfLifeMs, c.tailIndex, this.config.recentMs, LEARN_DELAY * this.config.recentMs, state);
   }
 
   /**
@@ -205,7 +255,11 @@ export class Machine implements DeviceDetector {
    */
   private surprise(distance: number, residuals: number[], present: number[]): number {
     let single = 0;
-    for (const i of present) single = Math.max(single, this.metrics[i]!.own.surprise(Math.abs(residuals[i]!)));
+    this.rarest = -1;
+    for (const i of present) {
+      const own = this.metrics[i]!.own.surprise(Math.abs(residuals[i]!));
+      if (own > single) { single = own; this.rarest = i; }
+    }
     single -= Math.log10(Math.max(1, present.length));
     return Math.max(0, Math.max(this.distances.surprise(distance), single) - Math.LOG10E * Math.LN2);
   }
@@ -213,19 +267,24 @@ export class Machine implements DeviceDetector {
   private queue(ts: number, residuals: number[], distance: number, dt: number): void {
     const delay = LEARN_DELAY * this.config.recentMs;
     while (this.pending.length > 0 && (ts - this.pending[0]![0] >= delay || this.pending.length >= 64)) {
-      const [, r, share] = this.pending.shift()!;
-      this.learn(r, share);
+      const [, r, spans] = this.pending.shift()!;
+      this.learn(r, spans);
     }
-    if (dt > 0) this.pending.push([ts, [...residuals], Math.min(1, dt / this.config.recentMs)]);
+    if (dt > 0) this.pending.push([ts, [...residuals], dt / this.config.recentMs]);
     if (distance > 0) this.distances.queue(ts, distance, dt);
     residuals.forEach((r, i) => {
       if (!Number.isNaN(r)) this.metrics[i]!.own.queue(ts, Math.abs(r), dt);
     });
   }
 
-  /** Learns one (delayed) residual vector: each metric's usual residual size, then their correlation. */
-  private learn(residuals: number[], share: number): void {
-    const fade = 2 ** (-share / this.config.calibration.halfLifePoints);
+  /**
+   * Learns one (delayed) residual vector, taken `spans` recent spans after the one before: each
+   * metric's usual residual size, then their correlation. It counts as that share of an observation
+   * (at most one), and the older ones fade for its time.
+   */
+  private learn(residuals: number[], spans: number): void {
+    const share = Math.min(1, spans);
+    const fade = 2 ** ((-spans * this.config.recentMs) / this.config.calibration.halfLifeMs);
     const d = this.names.length;
     const present: number[] = [];
     residuals.forEach((r, i) => {

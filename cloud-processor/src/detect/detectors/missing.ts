@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -14,7 +14,7 @@ export const MissingConfig = z.object({
    * that feed points without a clock).
    */
   reportOn: z.enum(['tick', 'tick-and-update']).default('tick-and-update'),
-  calibration: CalibrationConfig.prefault({ warmupPoints: 20 }),
+  calibration: CalibrationConfig.prefault({ warmupMs: 7_200_000 }),
 });
 export type MissingConfig = z.output<typeof MissingConfig>;
 
@@ -43,11 +43,11 @@ class Missing implements Detector {
   private readonly intervals: SortedWindow;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: MissingConfig, snapshot?: unknown) {
+  constructor(private readonly config: MissingConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
     this.lastTs = s?.lastTs ?? null;
     this.intervals = new SortedWindow(config.cadenceSamples, s?.intervals);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
   }
 
   private judge(gapMs: number, learn: boolean): { surprise: number; cadence: number; ratio: number } {
@@ -85,4 +85,4 @@ class Missing implements Detector {
   }
 }
 
-export const createMissing: DetectorFactory<MissingConfig> = (config, snapshot) => new Missing(config, snapshot);
+export const createMissing: DetectorFactory<MissingConfig> = (config, snapshot, context) => new Missing(config, snapshot, context);

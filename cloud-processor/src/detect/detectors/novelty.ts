@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const NoveltyConfig = z.object({
@@ -52,14 +52,14 @@ class Novelty implements Detector {
   /** Where the last nearest shape was (not state: only where the next search starts). */
   private nearest = -1;
 
-  constructor(private readonly config: NoveltyConfig, snapshot?: unknown) {
+  constructor(private readonly config: NoveltyConfig, snapshot?: unknown, context?: DetectorContext) {
     const L = (this.L = config.embedLength);
     this.recent = new Float64Array(L);
     this.memory = new Float64Array(config.memorySize * L);
     this.pending = new Float64Array((config.exclusionPoints + 1) * L);
     this.cur = new Float64Array(L);
     const s = snapshot as State | undefined;
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
     if (s) {
       for (const x of s.recent) this.pushRecent(x);
       this.seen = s.seen;
@@ -144,4 +144,4 @@ class Novelty implements Detector {
   }
 }
 
-export const createNovelty: DetectorFactory<NoveltyConfig> = (config, snapshot) => new Novelty(config, snapshot);
+export const createNovelty: DetectorFactory<NoveltyConfig> = (config, snapshot, context) => new Novelty(config, snapshot, context);

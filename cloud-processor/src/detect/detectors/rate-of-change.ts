@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -30,11 +30,11 @@ class RateOfChange implements Detector {
   private readonly jitter: JitterScale;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: RateOfChangeConfig, snapshot?: unknown) {
+  constructor(private readonly config: RateOfChangeConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
     this.s = { lastTs: s?.lastTs ?? null, last: s?.last ?? 0, cadence: s?.cadence ?? 0, n: s?.n ?? 0 };
     this.jitter = new JitterScale(config.spanPoints, s?.jitter);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -72,4 +72,4 @@ class RateOfChange implements Detector {
   }
 }
 
-export const createRateOfChange: DetectorFactory<RateOfChangeConfig> = (config, snapshot) => new RateOfChange(config, snapshot);
+export const createRateOfChange: DetectorFactory<RateOfChangeConfig> = (config, snapshot, context) => new RateOfChange(config, snapshot, context);

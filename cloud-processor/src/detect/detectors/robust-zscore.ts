@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
-/** The first three keys are the processor config's `detection` keys (firmware-schemas). */
 export const RobustZScoreConfig = z.object({
-  /** Recent points per field (mean, max, min) that the median and MAD are taken over. */
-  historyWindows: z.number().int().min(8).max(1_000).default(48),
-  /** Points a series must have before it is scored. */
-  warmupWindows: z.number().int().min(4).default(12),
+  /** How far back the points per field (mean, max, min) that the median and MAD are taken over reach (4 hours; 48 to 1,000 points). */
+  historyMs: z.number().int().positive().default(14_400_000),
+  /** History a series must have before it is scored (an hour; at least 12 points). */
+  warmupMs: z.number().int().min(0).default(3_600_000),
   /** Robust z-score below which a point is never anomalous, however rare for its series. */
   zThreshold: z.number().positive().default(8),
   /**
@@ -35,13 +34,17 @@ interface State {
   jitter: ReturnType<JitterScale['snapshot']>;
 }
 
+/** Values a median and MAD are taken over at least, and points judged after at least, whatever the horizons' durations. */
+const MIN_HISTORY = 48;
+const MIN_WARMUP = 12;
+
 /** The local scale never drops below this fraction of the series' long-run typical step. */
 const JITTER_FLOOR = 0.5;
 const JITTER_SPAN = 1_000;
 
 /**
  * Robust z-score: how many robust standard deviations a point's mean lies from the median of the
- * last `historyWindows` means, and (for windows of several readings) how far its max and min
+ * means of the last `historyMs`, and (for windows of several readings) how far its max and min
  * stick out of the window beyond the usual excursion. The excursions catch a single-reading spike
  * inside a window, which barely moves the mean.
  * The largest of the three is then calibrated against this series' own past z-scores (a series
@@ -53,11 +56,17 @@ class RobustZScore implements Detector {
   private readonly meter: SurpriseMeter;
   private readonly jitter: JitterScale;
 
-  constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown) {
+  /** The horizons in points of this series (see the config). */
+  private readonly warmup: number;
+
+  constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
-    const n = config.historyWindows;
+    const w = context?.windowMs ?? 0;
+    // At least the sample a median and MAD need (what the defaults are at 5-minute windows).
+    const n = windowsIn(config.historyMs, w, MIN_HISTORY, 1_000);
+    this.warmup = windowsIn(config.warmupMs, w, MIN_WARMUP);
     this.fields = { value: new SortedWindow(n, s?.history.value), max: new SortedWindow(n, s?.history.max), min: new SortedWindow(n, s?.history.min) };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 
@@ -66,7 +75,7 @@ class RobustZScore implements Detector {
     let field: Field = 'value';
     let center = 0;
     const raw = point.count <= 1;
-    if (this.fields.value.length >= this.config.warmupWindows) {
+    if (this.fields.value.length >= this.warmup) {
       for (const f of FIELDS) {
         // A raw row's max and min are its value; the ensemble leaves excursions to its window rules.
         if ((raw || this.config.excursions === 'off') && f !== 'value') break;
@@ -83,7 +92,7 @@ class RobustZScore implements Detector {
         if (zf > zBest) { zBest = zf; field = f; center = median; }
       }
     }
-    const surprise = this.fields.value.length >= this.config.warmupWindows ? this.meter.judge(zBest) : 0;
+    const surprise = this.fields.value.length >= this.warmup ? this.meter.judge(zBest) : 0;
     for (const f of FIELDS) this.fields[f].push(fieldOf(point, f));
     this.jitter.push(point.value);
     const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
@@ -106,4 +115,4 @@ function fieldOf(p: SeriesPoint, f: Field): number {
   return f === 'value' ? p.value : f === 'max' ? p.max - p.value : p.value - p.min;
 }
 
-export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot) => new RobustZScore(config, snapshot);
+export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot, context) => new RobustZScore(config, snapshot, context);

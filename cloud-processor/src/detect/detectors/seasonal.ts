@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const SeasonalConfig = z.object({
@@ -74,13 +74,13 @@ class Seasonal implements Detector {
   private readonly meter: SurpriseMeter;
   private readonly driftMeter: SurpriseMeter;
 
-  constructor(private readonly config: SeasonalConfig, snapshot?: unknown) {
+  constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
     this.s = s
       ? { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits] }
       : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, driftMean: 0 };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
-    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -128,6 +128,10 @@ class Seasonal implements Detector {
       // robust z-score judges them against their own history.
       dev = Math.abs(r) / scale;
       surprise = this.meter.judge(dev);
+      // The deviations are learnt over a whole cycle before they are judged: how far a day strays
+      // from the profile differs by the hour (an office's CO2 at nine, not at three), and a
+      // calibration that has seen only some hours takes the others' usual strays for rare.
+      if (point.ts - s.firstTs < (this.config.minPeriods + 1) * period) surprise = 0;
       if (this.config.drift === 'mean-residual') {
         // Standardised by the long-run scale: per-bin scales from a few visits are too noisy to
         // average over. √((2 − a) / a) turns the EWMA of unit-variance noise back to unit variance.
@@ -175,4 +179,4 @@ class Seasonal implements Detector {
   }
 }
 
-export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot) => new Seasonal(config, snapshot);
+export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot, context) => new Seasonal(config, snapshot, context);

@@ -2,7 +2,21 @@ import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
 import { formatValue as fmt, quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
-import { CalibrationConfig } from '../stats/tail-calibrator.js';
+import { CalibrationConfig, MIN_SAMPLE } from '../stats/tail-calibrator.js';
+
+/**
+ * How a level member calibrates its distances: the deviations are observations of a recent span
+ * each (DelayedCalibrator), so its warm-up is a number of them (a sample size); the time a series
+ * must have been seen is LevelConfig's `warmupMs`.
+ */
+export const LevelCalibration = z.object({
+  /** Observations (recent spans) learnt before a distance is judged. */
+  observations: z.number().int().min(1).default(MIN_SAMPLE),
+  halfLifeMs: CalibrationConfig.shape.halfLifeMs,
+  tailIndex: CalibrationConfig.shape.tailIndex,
+  alarmSurprise: CalibrationConfig.shape.alarmSurprise,
+});
+export type LevelCalibration = z.output<typeof LevelCalibration>;
 
 /** How a level is tracked and held; shared by `shift` (one series) and `machine` (a device's series together). */
 export const LevelConfig = z.object({
@@ -10,14 +24,14 @@ export const LevelConfig = z.object({
   recentMs: z.number().positive().default(10_000),
   /** The baseline it is compared with: an average over about this long (and at least 8 points), frozen while the series is away from it. */
   baselineMs: z.number().positive().default(120_000),
-  /** History a series needs (and at least `calibration.warmupPoints` points) before a shift is judged. */
+  /** History a series needs (and `calibration.observations` of its distances learnt) before a shift is judged. */
   warmupMs: z.number().min(0).default(300_000),
   /**
    * How long a series may stay away from the level it left before the new level is accepted as
    * normal (the alert then resolves, and the baseline restarts from there).
    */
   acceptAfterMs: z.number().positive().default(600_000),
-  calibration: CalibrationConfig.prefault({}),
+  calibration: LevelCalibration.prefault({}),
 });
 export const ShiftConfig = LevelConfig;
 export type ShiftConfig = z.output<typeof ShiftConfig>;
@@ -54,7 +68,7 @@ class Shift implements Detector {
     this.peak = s?.peak ?? 0;
     this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level);
     const c = config.calibration;
-    this.distances = new DelayedCalibrator(c.halfLifePoints, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
+    this.distances = new DelayedCalibrator(c.halfLifeMs, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -98,7 +112,7 @@ class Shift implements Detector {
   }
 
   private warm(ts: number): boolean {
-    return this.level.age(ts) >= this.config.warmupMs && this.level.n >= this.config.calibration.warmupPoints;
+    return this.level.age(ts) >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations;
   }
 
   private leave(ts: number): void {

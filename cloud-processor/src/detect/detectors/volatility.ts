@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, scoreFromSurprise, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const VolatilityConfig = z.object({
-  /** Recent windows whose median spread is the series' usual noise level. */
-  historyWindows: z.number().int().min(8).max(1_000).default(96),
+  /** How far back the windows whose median spread is the series' usual noise level reach (8 hours; 96 to 1,000 windows). */
+  historyMs: z.number().int().positive().default(28_800_000),
   /** Spread ratios of windows of several readings are light-tailed: a steep Pareto index. */
-  calibration: CalibrationConfig.prefault({ warmupPoints: 24, tailIndex: 12 }),
+  calibration: CalibrationConfig.prefault({ warmupMs: 7_200_000, tailIndex: 12 }),
 });
 export type VolatilityConfig = z.output<typeof VolatilityConfig>;
 
@@ -26,10 +26,11 @@ class Volatility implements Detector {
   private readonly history: SortedWindow;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: VolatilityConfig, snapshot?: unknown) {
+  constructor(private readonly config: VolatilityConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
-    this.history = new SortedWindow(config.historyWindows, s?.history);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter);
+    const w = context?.windowMs ?? 0;
+    this.history = new SortedWindow(windowsIn(config.historyMs, w, 96, 1_000), s?.history);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -50,4 +51,4 @@ class Volatility implements Detector {
   }
 }
 
-export const createVolatility: DetectorFactory<VolatilityConfig> = (config, snapshot) => new Volatility(config, snapshot);
+export const createVolatility: DetectorFactory<VolatilityConfig> = (config, snapshot, context) => new Volatility(config, snapshot, context);

@@ -2,7 +2,7 @@ import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
 
 export interface DelayedCalibratorState {
   calib: TailCalibratorState;
-  /** Deviations waiting to be learnt: [ts, deviation, share of an observation], oldest first. */
+  /** Deviations waiting to be learnt: [ts, deviation, time since the previous in spans], oldest first. */
   pending: [number, number, number][];
 }
 
@@ -13,23 +13,24 @@ const MAX_PENDING = 64;
  * A TailCalibrator for a statistic read faster than it changes (an average over `spanMs`, read at
  * every point): each reading counts as the share of one observation that the time since the last
  * is of `spanMs` (its values second by second are not separate events; a window longer than the
- * span is one), and is learnt only `delayMs` later, unless `forget` was called meanwhile: what led
+ * span is one), old ones fade with a half-life in time (`halfLifeMs`), and each is learnt only
+ * `delayMs` later, unless `forget` was called meanwhile: what led
  * up to an alarm (a level sliding away over a minute) must not teach, reading by reading, that it
  * is normal. At most MAX_PENDING wait (the oldest is learnt first).
  */
 export class DelayedCalibrator {
   private readonly calib: TailCalibrator;
-  /** Readings waiting, as flat triples (ts, deviation, share), oldest first: no allocation per reading. */
+  /** Readings waiting, as flat triples (ts, deviation, time since the previous in spans), oldest first: no allocation per reading. */
   private readonly pending: number[];
 
   constructor(
-    halfLifePoints: number,
+    halfLifeMs: number,
     tailIndex: number,
     private readonly spanMs: number,
     private readonly delayMs: number,
     state?: DelayedCalibratorState,
   ) {
-    this.calib = new TailCalibrator(halfLifePoints, tailIndex, state?.calib);
+    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib);
     this.pending = state?.pending.flat() ?? [];
   }
 
@@ -48,11 +49,20 @@ export class DelayedCalibrator {
     const p = this.pending;
     let learnt = 0;
     while (learnt < p.length && (ts - p[learnt]! >= this.delayMs || p.length - learnt >= 3 * MAX_PENDING)) {
-      this.calib.add(p[learnt + 1]!, p[learnt + 2]!);
+      const spans = p[learnt + 2]!;
+      this.calib.add(p[learnt + 1]!, Math.min(1, spans), spans);
       learnt += 3;
     }
     if (learnt > 0) p.splice(0, learnt);
-    if (dt > 0) p.push(ts, d, Math.min(1, dt / this.spanMs));
+    if (dt > 0) p.push(ts, d, dt / this.spanMs);
+  }
+
+  /**
+   * Learns a deviation at once, as one observation: a move the series (or machine) made and then
+   * kept until it was accepted as its new normal is part of its life, though it alarmed.
+   */
+  learn(d: number): void {
+    this.calib.add(d);
   }
 
   /** Forgets what is waiting (it led up to an alarm). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { windowsIn } from '../detector.js';
 
 /**
  * Turns a detector's raw deviation (any non-negative number whose size grows with strangeness)
@@ -112,15 +113,17 @@ export class TailCalibrator {
    * Learns a deviation. `share` < 1 counts it as part of one observation: a statistic sampled
    * faster than it changes (an average over a minute read every second) is one observation per
    * minute, however many times it is read, for its weight and for how fast the old ones fade.
+   * `fade` (the share by default): how many half-life units of time it stands for, when that
+   * differs (a window longer than the span is one observation, but the old ones fade for its length).
    */
-  add(d: number, share = 1): void {
+  add(d: number, share = 1, fade = share): void {
     const b = binOf(d);
     const w = share === 1 ? this.weight : this.weight * share;
     this.put(b, w);
     if (b > this.maxBin) this.maxBin = b;
     this.total += w;
     this.seen++;
-    this.weight *= share === 1 ? this.growth : this.growth ** share;
+    this.weight *= fade === 1 ? this.growth : this.growth ** fade;
     if (this.weight > RESCALE_AT) {
       const k = 1 / this.weight;
       this.zeros *= k;
@@ -203,20 +206,36 @@ export class TailCalibrator {
   }
 }
 
-/** How a detector calibrates its deviations into surprise; shared by the calibrated detectors. */
+/** Five minutes: the window length the calibration's defaults were first set in points for. */
+const FIVE_MINUTES = 300_000;
+
+/**
+ * How a detector calibrates its deviations into surprise; shared by the calibrated detectors.
+ * Horizons are durations, converted with the series' window length (or its rows' cadence): the
+ * defaults are the points they were at 5-minute windows.
+ */
 export const CalibrationConfig = z.object({
-  /** Points a series must have before the detector scores it (it learns silently before). */
-  warmupPoints: z.number().int().min(0).default(150),
-  /** Half-life of the remembered deviations, in points: how fast a new noise level is accepted. */
-  halfLifePoints: z.number().positive().default(1_500),
+  /** History a series must have before the detector scores it (it learns silently before); and at least MIN_SAMPLE deviations. */
+  warmupMs: z.number().int().min(0).default(150 * FIVE_MINUTES),
+  /** Half-life of the remembered deviations: how fast a new noise level is accepted. */
+  halfLifeMs: z.number().positive().default(1_500 * FIVE_MINUTES),
   /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
   tailIndex: z.number().positive().default(6),
-  /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this many points. */
-  rampPoints: z.number().int().min(0).default(200),
+  /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this long. */
+  rampMs: z.number().int().min(0).default(200 * FIVE_MINUTES),
   /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
   alarmSurprise: z.number().positive().default(4),
 });
 export type CalibrationConfig = z.output<typeof CalibrationConfig>;
+
+/**
+ * Sample sizes, whatever the durations: deviations a calibration learns before it judges (and over
+ * which its confidence ramps up), and the half-life of its memory in deviations (a tail of one in
+ * a few hundred needs some thousands remembered). They are the ensemble's defaults at 5-minute
+ * windows, so durations lengthen a faster series' horizons and leave a slower one's counts as they were.
+ */
+export const MIN_SAMPLE = 24;
+const MIN_MEMORY = 1_500;
 
 export interface SurpriseMeterState {
   calib: TailCalibratorState;
@@ -225,22 +244,30 @@ export interface SurpriseMeterState {
 
 /**
  * A calibrator with its warm-up: `judge(d)` rates a deviation against the earlier ones, then
- * learns it. Silent (0) until `warmupPoints` deviations have been judged: a fixed count, never
- * the series' length, which a streaming detector cannot know.
+ * learns it. Silent (0) until the warm-up's deviations have been judged: a fixed count (the
+ * warm-up in the series' points, at least MIN_SAMPLE), never the series' length, which a
+ * streaming detector cannot know.
  */
 export class SurpriseMeter {
   private readonly calib: TailCalibrator;
   private seen: number;
+  /** The horizons in points of the series (see CalibrationConfig). */
+  private readonly warmup: number;
+  private readonly ramp: number;
 
-  constructor(private readonly config: CalibrationConfig, state?: SurpriseMeterState) {
-    this.calib = new TailCalibrator(config.halfLifePoints, config.tailIndex, state?.calib);
+  /** `windowMs`: the series' window length or cadence (0: unknown, 5 minutes). */
+  constructor(config: CalibrationConfig, state?: SurpriseMeterState, windowMs = 0) {
+    const w = windowMs > 0 ? windowMs : FIVE_MINUTES;
+    this.warmup = windowsIn(config.warmupMs, w, MIN_SAMPLE);
+    this.ramp = windowsIn(config.rampMs, w, MIN_SAMPLE);
+    this.calib = new TailCalibrator(Math.max(MIN_MEMORY, config.halfLifeMs / w), config.tailIndex, state?.calib);
     this.seen = state?.seen ?? 0;
   }
 
   judge(d: number): number {
-    const w = this.seen - this.config.warmupPoints;
+    const w = this.seen - this.warmup;
     let s = w >= 0 ? this.calib.surprise(d) : 0;
-    if (w >= 0 && w < this.config.rampPoints) s *= (w + 1) / (this.config.rampPoints + 1);
+    if (w >= 0 && w < this.ramp) s *= (w + 1) / (this.ramp + 1);
     this.calib.add(d);
     this.seen++;
     return s;
@@ -248,11 +275,11 @@ export class SurpriseMeter {
 
   /** Rates a deviation without learning it (for `tick`, which must not change state). */
   peek(d: number): number {
-    return this.seen >= this.config.warmupPoints ? this.calib.surprise(d) : 0;
+    return this.seen >= this.warmup ? this.calib.surprise(d) : 0;
   }
 
   get warm(): boolean {
-    return this.seen >= this.config.warmupPoints;
+    return this.seen >= this.warmup;
   }
 
   snapshot(): SurpriseMeterState {

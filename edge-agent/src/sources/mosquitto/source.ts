@@ -7,7 +7,7 @@ import { MOSQUITTO_AGENT_USERNAME, topics } from '@tributary/firmware-schemas';
 import type { Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../../core/pipeline.js';
-import { MqttSource } from '../mqtt.js';
+import { MqttSource, type MqttSourceHooks } from '../mqtt.js';
 import type { Source } from '../source.js';
 import { DROPPED_TOPIC, mosquittoFiles, type MosquittoSourceConfig } from './config-files.js';
 import { ChildSupervisor } from './supervisor.js';
@@ -61,6 +61,8 @@ export class MosquittoSource implements Source {
     private readonly log: Logger,
     stateDir: string,
     private readonly events: MosquittoEvents,
+    /** How the agent's subscriber to Mosquitto reports reconnects and holds its PUBACKs for the write-ahead log. */
+    private readonly subscriberHooks: Omit<MqttSourceHooks, 'subscribed'> = {},
   ) {
     this.name = config.name;
     this.dir = join(stateDir, 'mosquitto', config.name);
@@ -116,7 +118,7 @@ export class MosquittoSource implements Source {
       log,
       `${AGENT_USERNAME}-${this.config.name}`,
       // Saves the session with its subscription now, so a Mosquitto killed later restarts with it.
-      () => supervisor.signal('SIGUSR1'),
+      { ...this.subscriberHooks, subscribed: () => supervisor.signal('SIGUSR1') },
     );
     this.subscriber = subscriber;
     await subscriber.start();

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { decodeMessages, EntryKind } from './entries.js';
+import { WriteAheadLog, type WalOptions } from './write-ahead-log.js';
+
+function dirFor(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-wal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const options = (dir: string, extra: Partial<WalOptions> = {}): WalOptions => ({ dir, maxWalBytes: 1 << 20, segmentBytes: 1 << 16, commitIntervalMs: 5, ...extra });
+const marker = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infinity, clocks: [] as Array<[string, number]> };
+const committed = (wal: WriteAheadLog): Promise<void> => new Promise((resolve) => wal.afterCommit(resolve));
+
+test('group commit: acknowledgements wait for the fdatasync of what came before them, in order; one line per message', async (t) => {
+  const dir = dirFor(t);
+  const wal = new WriteAheadLog(options(dir), () => assert.fail('nothing unprotected'));
+  const released: number[] = [];
+  wal.afterCommit(() => released.push(0));
+  assert.deepEqual(released, [0], 'nothing logged: released at once');
+  wal.accepted('d,1 x', 'temperature', 1_700_000_000_123, 21.5, 1_700_000_000_200, 65_537);
+  wal.accepted('d,1 x', 'humidity', 1_700_000_000_123, 40.25, 1_700_000_000_200, 65_537);
+  wal.accepted('d2', 'temperature', 1_700_000_000_124, -3e-7, 1_700_000_000_201, 0);
+  wal.afterCommit(() => released.push(1));
+  wal.afterCommit(() => released.push(2));
+  assert.deepEqual(released, [0], 'not before the commit');
+  await committed(wal);
+  assert.deepEqual(released, [0, 1, 2]);
+  wal.close();
+  const reopened = new WriteAheadLog(options(dir), () => undefined);
+  const entries = [...reopened.entries()];
+  assert.deepEqual(entries.map((e) => e.kind), [EntryKind.readings]);
+  assert.deepEqual(decodeMessages(entries[0]!.text), [
+    { device: 'd,1 x', ts: 1_700_000_000_123, now: 1_700_000_000_200, origin: 65_537, readings: [['temperature', 21.5], ['humidity', 40.25]] },
+    { device: 'd2', ts: 1_700_000_000_124, now: 1_700_000_000_201, origin: 0, readings: [['temperature', -3e-7]] },
+  ]);
+  reopened.close();
+});
+
+test('a torn last record is cut off at open (its readings were never acknowledged); the records before it are read back', async (t) => {
+  const dir = dirFor(t);
+  const wal = new WriteAheadLog(options(dir), () => undefined);
+  for (let i = 0; i < 3; i++) {
+    wal.accepted('d', 't', 1_700_000_000_000 + i, i, 1_700_000_000_000 + i, 0);
+    await committed(wal);
+  }
+  wal.close();
+  const [file] = readdirSync(dir);
+  truncateSync(join(dir, file!), statSync(join(dir, file!)).size - 3);
+  const reopened = new WriteAheadLog(options(dir), () => undefined);
+  assert.equal(reopened.opening.tornRecords, 1);
+  assert.match(reopened.opening.problems[0]!, /torn write/);
+  assert.equal([...reopened.entries()].length, 2);
+  reopened.accepted('d', 't', 1_700_000_000_009, 9, 1_700_000_000_009, 0);
+  reopened.close();
+  assert.equal([...new WriteAheadLog(options(dir), () => undefined).entries()].length, 3, 'appends continue cleanly after the cut');
+});
+
+test('at maxWalBytes readings are accepted but not logged, and counted', async (t) => {
+  let unprotected = 0;
+  const wal = new WriteAheadLog(options(dirFor(t), { maxWalBytes: 65_536, segmentBytes: 16_384 }), (n) => (unprotected += n));
+  for (let i = 0; i < 4_000; i++) {
+    wal.accepted(`device-${i % 50}`, 'temperature', 1_700_000_000_000 + i, i, 1_700_000_000_000 + i, 0);
+    if (i % 100 === 99) await committed(wal);
+  }
+  await committed(wal);
+  assert.ok(unprotected > 0, `some readings were not logged (${unprotected})`);
+  assert.ok(wal.bytes <= 65_536, `the log stays within its bound (${wal.bytes} bytes)`);
+  wal.close();
+});
+
+test('segments roll at markers, each new one headed by a full marker; trim deletes those no open window needs', async (t) => {
+  const dir = dirFor(t);
+  const wal = new WriteAheadLog(options(dir, { segmentBytes: 4_096, maxWalBytes: 1 << 20 }), () => undefined);
+  for (let seq = 0; seq < 20; seq++) {
+    for (let i = 0; i < 30; i++) wal.accepted(`d${i}`, 't', 1_700_000_000_000 + seq, i, 1_700_000_000_000 + seq, 0);
+    wal.marker({ seq, ...marker }, () => ({ ...marker, clocks: [['d1', 1_700_000_000_000]] }));
+  }
+  const segments = readdirSync(dir).length;
+  assert.ok(segments > 3, `rolled (${segments} segments)`);
+  wal.trim(wal.gen - 1);
+  assert.equal(readdirSync(dir).length, 2, 'kept from the segment still needed');
+  assert.equal(wal.segmentCount, 2);
+  wal.trim(Infinity);
+  assert.equal(wal.segmentCount, 1, 'never past the last full marker');
+  const first = [...wal.entries()][0]!;
+  assert.equal(first.kind, EntryKind.marker);
+  assert.match(first.text, /"full":true/);
+  wal.close();
+});
