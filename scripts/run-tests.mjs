@@ -40,7 +40,14 @@ if (files.length === 0) {
   process.exit(1);
 }
 const options = args.filter((a) => a !== '--unit');
-// Unit tests mostly wait on nothing: more at once than cores keeps both cores busy.
-const concurrency = unit ? ['--test-concurrency=4'] : [];
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...concurrency, ...options, ...files], { stdio: 'inherit' });
+// Test files at a time: unit tests mostly wait on nothing, so four keep two cores busy; the rest
+// spend most of their time waiting on the servers they started (influxd, Mosquitto, nats-server)
+// and on polling deadlines, so even two cores keep three busy (the whole suite in about 5 minutes
+// instead of 10). TRIBUTARY_TEST_CONCURRENCY=1 runs one at a time.
+const concurrency = Number(process.env.TRIBUTARY_TEST_CONCURRENCY ?? (unit ? 4 : 3));
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`TRIBUTARY_TEST_CONCURRENCY must be a whole number ≥ 1 (got ${process.env.TRIBUTARY_TEST_CONCURRENCY})\n`);
+  process.exit(2);
+}
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...options, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,14 +1,13 @@
 import type { Counters, ProcessMetrics } from '@tributary/runtime';
 import type { ProcessorLatency } from './processor.js';
-import type { AlertLifecycle } from './alerts/lifecycle.js';
-import type { Detection } from './detect/detection.js';
+import type { AlertsView, DetectionRunner } from './detect/detection-runner.js';
 import type { Intake } from './ingest/intake.js';
 import type { Dedupe } from './state/dedupe.js';
 
 /** What the single processor's gauges read, at each scrape (the ingest and dashboard exist only once started). */
 export interface CloudMetricSources {
-  readonly alerts: AlertLifecycle;
-  readonly detection: Detection;
+  readonly alerts: AlertsView;
+  readonly detection: DetectionRunner;
   readonly intake: Intake;
   readonly dedupe: Dedupe;
   readonly ingest: () => { readonly dropped: number; readonly shed: number; readonly ackPublishFailures: number } | undefined;

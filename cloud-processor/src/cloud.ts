@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
-import type { AlertLifecycle } from './alerts/lifecycle.js';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { startBroker, type BrokerLink } from './broker/registry.js';
 import { exposeCloudMetrics, processorLatency } from './cloud-metrics.js';
@@ -9,14 +8,15 @@ import { brokerRefusalCounter } from './counters.js';
 import { processorDashboard, type Dashboard } from './dashboard/dashboard.js';
 import { FleetView } from './dashboard/fleet-view.js';
 import { dashboardServed } from './dashboard/session.js';
-import type { Detection } from './detect/detection.js';
+import type { AlertsView, DetectionRunner } from './detect/detection-runner.js';
+import type { DetectionPool } from './detect/shards/pool.js';
 import { cloudHealth, type CloudHealth } from './health.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
 import { logHttpStarted, startCloudHttp } from './ingest/http.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest, mqttIngestOptions } from './ingest/mqtt.js';
 import { Outputs } from './outputs.js';
-import { createPartition } from './partition.js';
+import { createPartition, detectionPool } from './partition.js';
 import type { Dedupe } from './state/dedupe.js';
 import { LocalState } from './state/local-state.js';
 
@@ -32,10 +32,12 @@ export interface CloudOptions {
  * Lifecycle: construct (opens and reads nothing) → start → stop. This file only wires the units.
  */
 export class CloudProcessor {
-  readonly alerts: AlertLifecycle;
+  readonly alerts: AlertsView;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
-  readonly detection: Detection;
+  /** In this thread, or over the worker threads of `pool` (detection.workers). */
+  readonly detection: DetectionRunner;
+  private readonly pool: DetectionPool | undefined;
   /** /metrics: the counters and gauges, per-agent dedupe figures and the latency histograms. */
   readonly prometheus = new ProcessMetrics('tributary_cloud');
   /** Every agent's presence, last batch and counters, for the dashboard. */
@@ -51,19 +53,26 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
+    this.pool = detectionPool(config, this.outputs, log);
     this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.dashboard?.fleetChanged());
     this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
     const latency = processorLatency(this.prometheus);
     const onWritten = (batch: Parameters<FleetView['written']>[0]): void => this.fleet.written(batch, Date.now());
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), { onWritten, latency });
-    ({ alerts: this.alerts, dedupe: this.dedupe, detection: this.detection } = partition);
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, { onWritten, latency });
+    ({ dedupe: this.dedupe, detection: this.detection } = partition);
+    this.alerts = this.detection.alerts;
     this.state = new LocalState(config.stateDir, partition, log);
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
-    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.dashboard?.openStreams ?? 0 });
+    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, alerts: this.alerts, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.dashboard?.openStreams ?? 0 });
   }
 
   get counters(): Outputs['counters'] {
     return this.outputs.counters;
+  }
+
+  /** Worker threads detection runs on (0: in the event loop's thread). */
+  get detectionWorkers(): number {
+    return this.detection.workers;
   }
 
   get writer(): InfluxWriter {
@@ -88,10 +97,19 @@ export class CloudProcessor {
 
   /** Reads the TLS files first: one that cannot be used fails the start (TlsConfigError) before anything listens. */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.pool?.close(); // threads of a processor that did not start must not keep the process alive
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config, log } = this.options;
     // TLS files are read before anything listens: one that cannot be used fails the start (the broker's in broker/registry.ts).
     const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
-    this.state.restore();
+    await this.state.restore();
     this.broker = await startBroker({ config, refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]), log });
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
@@ -131,6 +149,8 @@ export class CloudProcessor {
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
     await this.state.save();
+    await this.detection.close();
+    await this.pool?.close();
     this.reportProblems();
   }
 

@@ -42,6 +42,7 @@ export const cloudCounterHelp = {
   alerts_resolved: 'alerts resolved',
   alerts_dropped: 'alert openings dropped at the open-alert bound',
   series_evicted: 'series whose detector state was evicted at the bound',
+  detection_workers_restarted: 'detection worker threads that died (a bug, or out of memory) and were started again; the series they held started afresh',
   dashboard_streams_refused: 'dashboard event streams refused: http.maxEventStreams already open',
   dashboard_streams_dropped: 'dashboard event streams cut off: the browser read too slowly (it reconnects)',
   dashboard_agents_evicted: "agents the dashboard's fleet view forgot at dedupe.maxAgents (the least recently heard from)",

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent, type BatchEnvelope, type WindowResult } from '@tributary/firmware-schemas';
-import { batch, processorRig } from './influx/processor-rig.js';
+import { batch, localDetection, processorRig } from './influx/processor-rig.js';
 import { PointEncoder } from '@tributary/storage';
 import { Detection } from './detect/detection.js';
-import { AlertLifecycle } from './alerts/lifecycle.js';
 import type { SeriesInput } from './detect/detection.js';
 import { detectorPlans } from './detect/registry.js';
 
@@ -74,11 +73,14 @@ test('when the dead-letter file cannot be written, the unencodable point is coun
 });
 
 test('when detection throws, the batch’s points are written and acked without its alerts, and that is counted and reported', async (t) => {
-  const broken = new (class extends Detection {
-    override ingest(_agent: string, _points: readonly SeriesInput[]): AlertEvent[] {
-      throw new RangeError('detector state corrupt');
-    }
-  })(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 10);
+  const broken = localDetection(
+    (lifecycle) =>
+      new (class extends Detection {
+        override ingest(_agent: string, _points: readonly SeriesInput[]): AlertEvent[] {
+          throw new RangeError('detector state corrupt');
+        }
+      })(detectorPlans(config.detection), lifecycle, 10),
+  );
   const { sink, counters, problems, processor } = processorRig(t, { detection: broken });
   const handled = processor.process(batch(1), 'gw');
   assert.equal(sink.writes[0]!.lines.length, 2);

@@ -7,7 +7,8 @@ import { WriteAbortedError } from './influx/errors.js';
 import { PointEncoder, windowInput, type UnencodablePoint } from '@tributary/storage';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
-import type { Detection, SeriesInput } from './detect/detection.js';
+import type { DetectionRunner } from './detect/detection-runner.js';
+import type { SeriesInput } from './detect/detection.js';
 import type { JudgedWindows } from './state/judged-windows.js';
 import { SeqOrder } from './state/seq-order.js';
 
@@ -22,7 +23,7 @@ export interface PointSink {
 export interface BatchProcessorOptions {
   readonly maxBatchBytes: number;
   readonly dedupe: Dedupe;
-  readonly detection: Detection;
+  readonly detection: DetectionRunner;
   readonly writer: PointSink;
   readonly counters: Counters<CloudCounter>;
   readonly problems: ProblemReport;
@@ -147,16 +148,27 @@ export class BatchProcessor {
       );
     }
 
-    const alerts = this.detectOrSkip(batch);
-    const { lines, unencodable } = this.encoder.batch(batch, alerts, (w) => this.judgedOf(batch.agent, w));
+    // Detection runs beside the write (in worker threads, or done already): the windows are
+    // written at once, the anomaly points the batch raises when its alerts are known.
+    const detected = this.detectOrSkip(batch);
+    const { lines, unencodable } = this.encoder.batch(batch, [], (w) => this.judgedOf(batch.agent, w));
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);
+    const anomalies = detected.then((alerts) => {
+      const encoded = this.encoder.anomalies(batch, alerts);
+      const write = encoded.lines.length === 0 ? NOTHING_WRITTEN : this.o.writer.write(encoded.lines);
+      void write.catch(() => undefined);
+      return { alerts, lines: encoded.lines.length, written: write, parked: this.park(encoded.unencodable) };
+    });
     const previous = this.tail;
     const ack = (async (): Promise<Ack> => {
       await previous;
       const report = await written;
       await parked;
+      const raised = await anomalies;
+      const anomalyReport = await raised.written;
+      await raised.parked;
       const apart = this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
       if (apart !== undefined) {
         counters.inc('batches_tracked_apart');
@@ -164,12 +176,13 @@ export class BatchProcessor {
       }
       counters.inc('batches_written');
       counters.inc('windows_written', batch.windows.length);
-      counters.inc('points_written', lines.length - report.deadLettered - report.dropped);
+      counters.inc('points_written', lines.length + raised.lines - report.deadLettered - report.dropped - anomalyReport.deadLettered - anomalyReport.dropped);
+      // The batch is durable now: its windows, its anomaly points, and every batch before it.
       const now = (this.o.now ?? Date.now)();
       const latency = this.o.latency;
       if (latency) for (const w of batch.windows) if (w.rev === 0) latency.windowDurable.observe(Math.max(0, now - w.end) / 1000);
       this.o.onWritten?.(batch);
-      for (const alert of alerts) {
+      for (const alert of raised.alerts) {
         if (latency && alert.state === 'opened') latency.alertOpened.observe(Math.max(0, now - alert.at) / 1000);
         this.o.onAlert(alert);
       }
@@ -189,17 +202,29 @@ export class BatchProcessor {
     this.tail = done;
     this.writing.set(key, { done, copyWaiting: false });
     void done.then(() => this.writing.delete(key));
-    return new Pipelined(this.o.writer.room(), ack);
+    // The next batch starts when the writer's backlog and detection's queue both have room.
+    const roomForDetection = this.o.detection.room();
+    const roomForLines = this.o.writer.room();
+    return new Pipelined(roomForDetection === roomForLines ? roomForLines : Promise.all([roomForLines, roomForDetection]).then(() => undefined), ack);
   }
 
-  /** Detection's alerts for the batch; none when it throws (a bug), and its points are written all the same. */
-  private detectOrSkip(batch: BatchEnvelope): AlertEvent[] {
-    try {
-      return this.detect(batch);
-    } catch (err) {
+  /**
+   * Detection's alerts for the batch; none when it fails (a bug, or a detection worker that
+   * died), and its points are written all the same.
+   */
+  private detectOrSkip(batch: BatchEnvelope): Promise<AlertEvent[]> {
+    const failed = (err: unknown): AlertEvent[] => {
       this.o.counters.inc('batches_detection_failed');
       this.o.problems.note('detection_failed', `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; its points are written without alerts`);
       return [];
+    };
+    try {
+      return this.detect(batch).then((alerts) => {
+        for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
+        return alerts;
+      }, failed);
+    } catch (err) {
+      return Promise.resolve(failed(err));
     }
   }
 
@@ -255,7 +280,7 @@ export class BatchProcessor {
    * Runs every first emission of a window through detection. Corrections are not news: by the time
    * one arrives its series has been judged past it; its point keeps what was judged (judgedOf).
    */
-  private detect(batch: BatchEnvelope): AlertEvent[] {
+  private detect(batch: BatchEnvelope): Promise<AlertEvent[]> {
     const points: SeriesInput[] = [];
     for (const w of batch.windows) {
       if (w.rev !== 0) continue;
@@ -268,9 +293,7 @@ export class BatchProcessor {
     // newest window end (detection's guess without a watermark) may be a fast device's, ahead of
     // the other devices' windows still to come.
     const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
-    const alerts = this.o.detection.ingest(batch.agent, points, inOrder ? (batch.watermark ?? -Infinity) : -Infinity);
-    for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
-    return alerts;
+    return this.o.detection.ingest(batch.agent, points, inOrder ? (batch.watermark ?? -Infinity) : -Infinity);
   }
 
   /** For a correction: the input detection judged at the window's first emission, if still remembered. */
@@ -302,6 +325,9 @@ function rejectedAck(payload: Uint8Array, topicAgent: string | undefined, reason
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** What an empty write reports. */
+const NOTHING_WRITTEN: Promise<WriteReport> = Promise.resolve({ deadLettered: 0, dropped: 0 });
 
 /** Bytes of a payload searched for its envelope's seq and epoch: they come before the windows. */
 const ENVELOPE_PREFIX_BYTES = 4096;

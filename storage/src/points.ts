@@ -1,5 +1,5 @@
 import type { AlertEvent, BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
-import { LineBuilder } from './line-protocol.js';
+import { escapeKey, escapeMeasurement, LineBuilder } from './line-protocol.js';
 import { windowStddev, type WindowInput } from './window-input.js';
 
 /**
@@ -86,11 +86,18 @@ export interface EncodedBatch {
   readonly unencodable: UnencodablePoint[];
 }
 
+/** Metrics whose escaped measurement and unit tag are remembered (a bounded memo; metric names are few). */
+const MAX_REMEMBERED_METRICS = 1024;
+
 /** Encodes a batch's points: its windows, its agent's counters and the alerts it raised. */
 export class PointEncoder {
   private readonly b = new LineBuilder();
   /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
   private readonly units: ReadonlyMap<string, string>;
+  /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
+  private readonly metricHeads = new Map<string, { readonly measurement: string; readonly unit: string }>();
+  /** The batch whose agent and site tags were escaped last, and those tags (`,agent=…`, `,site=…` or ''). */
+  private tagsOf: { batch: BatchEnvelope; agent: string; site: string } | undefined;
 
   /** `units`: metric → unit tag value, for the metrics whose unit is known (`influx.units`); only its own keys count. */
   constructor(units: Readonly<Record<string, string>> = {}) {
@@ -117,6 +124,19 @@ export class PointEncoder {
     } catch (err) {
       unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} counters`, point: { measurement: AGENT_STATS_MEASUREMENT, agent: batch.agent, site: batch.site, sentAt: batch.sentAt, counters: batch.counters } });
     }
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  /** The anomaly points of the alert transitions a batch raised (written once detection has judged it). */
+  anomalies(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
+    const lines: string[] = [];
+    const unencodable: UnencodablePoint[] = [];
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  private anomalyLines(batch: BatchEnvelope, alerts: readonly AlertEvent[], lines: string[], unencodable: UnencodablePoint[]): void {
     for (const a of alerts) {
       try {
         push(lines, this.anomaly(a));
@@ -124,10 +144,58 @@ export class PointEncoder {
         unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`, point: { measurement: ANOMALY_MEASUREMENT, alert: a } });
       }
     }
-    return { lines, unencodable };
   }
 
+  /**
+   * A window's line. A first emission as the batch schema admits it (finite numbers, an integer
+   * count, ids that escape to something) is written in one piece; anything else (a correction with
+   * its `rev` and judged values among them) goes through the LineBuilder, which is the reference:
+   * both give the same line (points.test.ts checks it).
+   */
   window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
+    const { count, sum, min, max, mean, first, last, quantiles: q } = w;
+    const stddev = windowStddev(w);
+    const lengthMs = w.end - w.start;
+    const plain =
+      w.rev === 0 &&
+      judged === undefined &&
+      Number.isSafeInteger(count) &&
+      Number.isFinite(sum + min + max + mean + stddev + first + last + lengthMs) &&
+      (q === undefined || Number.isFinite(q.p50 + q.p90 + q.p99)) &&
+      (w.outOfRange === undefined || Number.isFinite(w.outOfRange));
+    const head = plain ? this.windowHead(batch, w) : undefined;
+    if (head === undefined) return this.windowByBuilder(batch, w, judged);
+    const quantiles = q === undefined ? '' : `,p50=${q.p50},p90=${q.p90},p99=${q.p99}`;
+    // Readings the agent's range filter removed: replay needs them to alert as live did.
+    const outOfRange = w.outOfRange ? `,out_of_range=${Math.trunc(w.outOfRange)}i` : '';
+    return `${head} count=${count}i,sum=${sum},min=${min},max=${max},mean=${mean},stddev=${stddev},first=${first},last=${last}${quantiles}${outOfRange},length_ms=${Math.trunc(lengthMs)}i ${Math.trunc(w.end)}`;
+  }
+
+  /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
+  private windowHead(batch: BatchEnvelope, w: WindowResult): string | undefined {
+    let tags = this.tagsOf;
+    if (tags?.batch !== batch) {
+      const agent = escapeKey(batch.agent);
+      const site = batch.site === undefined ? '' : escapeKey(batch.site);
+      if (agent === '') return undefined;
+      tags = this.tagsOf = { batch, agent: `,agent=${agent}`, site: site === '' ? '' : `,site=${site}` };
+    }
+    let metric = this.metricHeads.get(w.metric);
+    if (metric === undefined) {
+      const measurement = w.metric === '' ? '' : escapeMeasurement(w.metric);
+      const unitValue = this.units.get(w.metric);
+      const unit = unitValue === undefined ? '' : escapeKey(unitValue);
+      if (measurement === '') return undefined;
+      metric = { measurement, unit: unit === '' ? '' : `,unit=${unit}` };
+      if (this.metricHeads.size < MAX_REMEMBERED_METRICS) this.metricHeads.set(w.metric, metric);
+    }
+    const device = escapeKey(w.device);
+    if (device === '') return undefined;
+    return `${metric.measurement}${tags.agent},device=${device}${tags.site}${metric.unit}`;
+  }
+
+  /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
+  windowByBuilder(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
     const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
     const f = WINDOW_FIELD;
     b.int(f.count, w.count).float(f.sum, w.sum).float(f.min, w.min).float(f.max, w.max).float(f.mean, w.mean).float(f.stddev, windowStddev(w)).float(f.first, w.first).float(f.last, w.last);

@@ -2,9 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (Linux). */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+function statCpuSeconds(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** CPU seconds the calling thread has used so far, from /proc/thread-self/stat (Linux): the event loop's own, without worker or helper threads. */
+export function threadCpuSeconds(): number {
+  return statCpuSeconds(readFileSync('/proc/thread-self/stat', 'utf8'));
 }
 
 /** The pid of the process whose command line mentions `needle` (e.g. a private influxd's config path). */

@@ -17,7 +17,7 @@
  * Everything is generated before the clock starts. The first WARMUP rounds (new series: InfluxDB
  * indexes them, the processor builds their detectors) are sent and written before it starts, so
  * the figures are the steady state. Prints `timed` when the clock starts, then one JSON line:
- * windows, lines, seconds.
+ * windows (timed), warmupWindows, lines, seconds.
  */
 import { Agent, request } from 'node:http';
 import { mkdtempSync } from 'node:fs';
@@ -47,13 +47,14 @@ async function playAgents(brokerUrl: string, series: string, agents: string, war
   await publishAll(client, batchQueues(gen, Number(warmup)), MAX_IN_FLIGHT_PER_AGENT);
   const timed = batchQueues(gen, Number(roundsText));
   const batches = [...timed.values()].reduce((n, q) => n + q.length, 0);
-  const windows = batches * (Number(series) / Number(agents));
+  // One window per series a round.
+  const windows = Number(roundsText) * gen.seriesCount;
   process.stdout.write('timed\n');
   const started = performance.now();
   await publishAll(client, timed, MAX_IN_FLIGHT_PER_AGENT);
   const seconds = (performance.now() - started) / 1000;
   await client.endAsync();
-  return { windows: Math.round(windows), batches, seconds };
+  return { windows, warmupWindows: Number(warmup) * gen.seriesCount, batches, seconds };
 }
 
 async function writeRaw(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
@@ -104,7 +105,7 @@ async function writeRaw(influxUrl: string, database: string, series: string, age
   await writeAll(bodies.slice(warmupBodies));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return { windows: lines, lines, requests: bodies.length - warmupBodies, seconds };
+  return { windows: lines, warmupWindows: Number(warmup) * gen.seriesCount, lines, requests: bodies.length - warmupBodies, seconds };
 }
 
 /** The batches of the warmup rounds and of the timed rounds, decoded (as the processor has them before writing). */

@@ -9,7 +9,8 @@ import { startCloudHttp } from '../ingest/http.js';
 import { Intake } from '../ingest/intake.js';
 import { WriteAbortedError } from '../influx/writer.js';
 import { Outputs } from '../outputs.js';
-import { createPartition } from '../partition.js';
+import { createPartition, detectionPool } from '../partition.js';
+import type { DetectionPool } from '../detect/shards/pool.js';
 import { clusterCounterHelp, type ClusterCounter } from './counters.js';
 import { HttpRelay } from './ingress.js';
 import { LeaseTable } from './leases.js';
@@ -31,6 +32,8 @@ export class ClusterProcessor {
   readonly member: string;
   private readonly outputs: Outputs;
   private readonly cluster: ClusterConfig;
+  /** Detection worker threads shared by every owned partition (each spreads its series over all of them). */
+  private readonly pool: DetectionPool | undefined;
   private nc: NatsConnection | undefined;
   private node: ClusterNode | undefined;
   private intake: Intake | undefined;
@@ -45,6 +48,7 @@ export class ClusterProcessor {
     this.cluster = config.cluster;
     this.member = config.cluster.member ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
     this.outputs = new Outputs(config, log);
+    this.pool = detectionPool(config, this.outputs, log);
     this.counters.gauge('detector_series', () => this.owned().reduce((n, [, w]) => n + w.series, 0));
   }
 
@@ -126,7 +130,7 @@ export class ClusterProcessor {
           member: this.member,
           store,
           js: stores.js,
-          createState: (onAlert) => createPartition(config, this.outputs, { maxSeries: c.maxSeriesPerPartition, maxSeriesKey: 'cluster.maxSeriesPerPartition' }, onAlert),
+          createState: (onAlert) => createPartition(config, this.outputs, { maxSeries: c.maxSeriesPerPartition, maxSeriesKey: 'cluster.maxSeriesPerPartition' }, onAlert, this.pool),
           deliver,
           onFenced,
           maxUncommitted: c.maxUncommittedBatches,
@@ -151,6 +155,7 @@ export class ClusterProcessor {
     await this.outputs.stop();
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.nc?.drain().catch(() => undefined);
+    await this.pool?.close();
     this.outputs.report({ alerts: this.clusterCounters.get('alerts_unpublishable'), shed: 0 });
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
+import { DetectionPool } from '../detect/shards/pool.js';
 import { sensorWindows } from '../detect/synthetic.js';
 import type { SeriesInput } from '../detect/detection.js';
 import { Outputs } from '../outputs.js';
@@ -11,9 +12,13 @@ import { encodeSnapshot, restoreSnapshot } from './snapshot.js';
 const config = ProcessorConfigSchema.parse({ stateDir: '/nonexistent/tributary-test' });
 const W = 300_000;
 
-function partition(): { state: PartitionState; alerts: AlertEvent[] } {
+/** Detection worker threads for the partitions of the tests that use them (as a cluster member shares them). */
+const pool = new DetectionPool(2, silentLogger);
+test.after(() => pool.close());
+
+function partition(workers: DetectionPool | undefined): { state: PartitionState; alerts: AlertEvent[] } {
   const alerts: AlertEvent[] = [];
-  return { state: createPartition(config, new Outputs(config, silentLogger), { maxSeries: 100, maxSeriesKey: 'test' }, (a) => alerts.push(a)), alerts };
+  return { state: createPartition(config, new Outputs(config, silentLogger), { maxSeries: 100, maxSeriesKey: 'test' }, (a) => alerts.push(a), workers), alerts };
 }
 
 /** Two agents' windows by period: six series, one spiking, one going silent for a while. */
@@ -28,33 +33,42 @@ const all = periods();
 const start = all[0]![0]!.ts - W;
 
 /** One period's windows, each agent's with its watermark (every window ending by then is in). */
-const ingest = (state: PartitionState, points: SeriesInput[], period: number): AlertEvent[] =>
-  ['gw-a', 'gw-b'].flatMap((agent, i) => state.detection.ingest(agent, points.filter((p) => Number(p.device.slice(4)) % 2 === i), start + (period + 1) * W));
-
-test('a partition handed over in a snapshot goes on exactly as if it had not moved: same alerts, same dedupe', async () => {
-  const straight = partition();
-  const seen: AlertEvent[] = [];
-  all.forEach((points, w) => seen.push(...ingest(straight.state, points, w)));
-  for (const split of [50, 183, 186, 191, 192, 193, 205, 212]) {
-    const before = partition();
-    const moved: AlertEvent[] = [];
-    all.slice(0, split).forEach((points, w) => moved.push(...ingest(before.state, points, w)));
-    for (let seq = 0; seq < 40; seq++) before.state.dedupe.add('gw-a', 1, seq);
-    const bytes = await encodeSnapshot(7, 1234, before.state);
-    const after = partition();
-    const restored = restoreSnapshot(7, bytes, after.state);
-    assert.deepEqual(restored, { ok: true, seq: 1234, damagedLines: 0 });
-    all.slice(split).forEach((points, w) => moved.push(...ingest(after.state, points, split + w)));
-    assert.deepEqual(moved, seen, `moved after period ${split}`);
-    assert.ok(after.state.dedupe.seen('gw-a', 1, 39) && !after.state.dedupe.seen('gw-a', 1, 40), 'the dedupe state came along');
+async function ingest(state: PartitionState, periods: SeriesInput[][], first: number): Promise<AlertEvent[]> {
+  const alerts: AlertEvent[] = [];
+  for (const [i, points] of periods.entries()) {
+    for (const [k, agent] of ['gw-a', 'gw-b'].entries()) alerts.push(...(await state.detection.ingest(agent, points.filter((p) => Number(p.device.slice(4)) % 2 === k), start + (first + i + 1) * W)));
   }
-  assert.ok(seen.some((a) => a.state === 'opened'), 'the series raise alerts');
-});
+  return alerts;
+}
+
+for (const workers of [undefined, pool]) {
+  const where = workers === undefined ? 'in this thread' : 'over 2 worker threads';
+  test(`a partition handed over in a snapshot goes on exactly as if it had not moved: same alerts, same dedupe (detection ${where})`, async () => {
+    const straight = partition(workers);
+    const seen = await ingest(straight.state, all, 0);
+    await straight.state.detection.close();
+    for (const split of [50, 183, 186, 191, 192, 193, 205, 212]) {
+      const before = partition(workers);
+      const moved = await ingest(before.state, all.slice(0, split), 0);
+      for (let seq = 0; seq < 40; seq++) before.state.dedupe.add('gw-a', 1, seq);
+      const bytes = await encodeSnapshot(7, 1234, before.state);
+      await before.state.detection.close();
+      const after = partition(workers);
+      const restored = await restoreSnapshot(7, bytes, after.state);
+      assert.deepEqual(restored, { ok: true, seq: 1234, damagedLines: 0 });
+      moved.push(...(await ingest(after.state, all.slice(split), split)));
+      await after.state.detection.close();
+      assert.deepEqual(moved, seen, `moved after period ${split}`);
+      assert.ok(after.state.dedupe.seen('gw-a', 1, 39) && !after.state.dedupe.seen('gw-a', 1, 40), 'the dedupe state came along');
+    }
+    assert.ok(seen.some((a) => a.state === 'opened'), 'the series raise alerts');
+  });
+}
 
 test('a snapshot of another partition, or damaged bytes, is refused with the reason', async () => {
-  const { state } = partition();
+  const { state } = partition(undefined);
   const bytes = await encodeSnapshot(3, 10, state);
-  assert.deepEqual(restoreSnapshot(4, bytes, partition().state), { ok: false, reason: 'no header of partition 4' });
-  const cut = restoreSnapshot(3, bytes.subarray(0, bytes.length - 4), partition().state);
+  assert.deepEqual(await restoreSnapshot(4, bytes, partition(undefined).state), { ok: false, reason: 'no header of partition 4' });
+  const cut = await restoreSnapshot(3, bytes.subarray(0, bytes.length - 4), partition(undefined).state);
   assert.equal(cut.ok, false);
 });

@@ -98,16 +98,22 @@ export class PartitionWorker {
     if (record.snapshot !== null) {
       state = fresh();
       const bytes = await store.loadSnapshot(record.snapshot);
-      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : restoreSnapshot(n, bytes, state);
+      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : await restoreSnapshot(n, bytes, state);
       if (!restored.ok || restored.seq !== record.seq) {
         o.counters.inc('snapshots_unreadable');
         log.error({ partition: n, reason: restored.ok ? `it reflects seq ${restored.seq}, the record says ${record.seq}` : restored.reason }, 'partition snapshot unreadable: detector state starts afresh at its position');
+        await state.detection.close();
         state = undefined;
       }
     }
     const worker = new PartitionWorker(o, state ?? fresh(), record, revision, record.done);
     worker.pendingAlerts = collect; // the array the state's onAlert pushes into
-    await worker.startReading();
+    try {
+      await worker.startReading();
+    } catch (err) {
+      await worker.state.detection.close();
+      throw err;
+    }
     // A record not handed over gracefully: its owner died (or this member, restarted under its name).
     return { worker, takeover: prev !== undefined && !prev.released };
   }
@@ -231,8 +237,13 @@ export class PartitionWorker {
     await this.reading;
     const settled = Promise.all(this.entries.map((e) => e.settled));
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
-    if (this.entries.every((e) => e.done)) await this.snapshot({ released });
-    else await this.commit();
+    try {
+      if (this.entries.every((e) => e.done)) await this.snapshot({ released });
+      else await this.commit();
+    } finally {
+      // The partition's detector state (in this thread or the detection workers) goes with it.
+      await this.state.detection.close();
+    }
   }
 
   /** Nothing more is taken from the stream (a batch waiting for the gate or for room returns unprocessed). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
-import { AlertLifecycle } from '../alerts/lifecycle.js';
+import { AlertLifecycle, openThreshold } from '../alerts/lifecycle.js';
 import { detectorPlans } from './registry.js';
 import { sensorWindows } from './synthetic.js';
 import { Detection, MISSING_DATA, OUT_OF_RANGE, type SeriesInput } from './detection.js';
@@ -186,4 +186,20 @@ test('open alerts of series a restore leaves out are closed, and go out with the
   assert.match(next[0]!.message, /no longer watched/);
   assert.ok(next[0]!.at >= ends[150]!, 'closed at the event time the checkpoint had reached');
   assert.deepEqual(resumed.ingest('gw', []), [], 'sent once');
+});
+
+test("a series' alerts are the lifecycle's decisions on every verdict of its detector, at any sensitivity (skipping quiet points skips no opening)", () => {
+  for (const sensitivity of [1, 3, 9]) {
+    const tuned = ProcessorConfigSchema.parse({ detection: { sensitivity } });
+    const reference = new AlertLifecycle(tuned.alerts);
+    const expected: AlertEvent[] = [];
+    const threshold = openThreshold(sensitivity);
+    const d = new Detection(detectorPlans(tuned.detection), new AlertLifecycle(tuned.alerts), 1000, undefined, (p, verdict) => {
+      const a = reference.observe(p.device, p.metric, 'ensemble', verdict, p.ts, threshold);
+      if (a) expected.push(a);
+    });
+    const alerts = inBatches(d, fleet(), 50).filter((a) => a.detector === 'ensemble');
+    assert.ok(alerts.length > 0, `sensitivity ${sensitivity}: the fleet raises alerts`);
+    assert.deepEqual(brief(alerts), brief(expected), `sensitivity ${sensitivity}`);
+  }
 });

@@ -8,6 +8,7 @@ import { AlertLifecycle } from '../alerts/lifecycle.js';
 import { cloudCounterHelp } from '../counters.js';
 import { Dedupe } from '../state/dedupe.js';
 import { detectorPlans } from '../detect/registry.js';
+import { LocalDetection } from '../detect/detection-runner.js';
 import { Detection } from '../detect/detection.js';
 import { BatchProcessor, type BatchProcessorOptions, type PointSink } from '../processor.js';
 import { DeadLetterFile, type DeadLetterRecord } from './dead-letter.js';
@@ -24,7 +25,15 @@ export class HeldSink implements PointSink {
   }
 }
 
+/** Detection in this thread with the default plans (a `detection` built from `d` when given). */
+export function localDetection(d?: (lifecycle: AlertLifecycle) => Detection): LocalDetection {
+  const config = ProcessorConfigSchema.parse({});
+  const lifecycle = new AlertLifecycle(config.alerts);
+  return new LocalDetection(d?.(lifecycle) ?? new Detection(detectorPlans(config.detection), lifecycle, 1000), lifecycle);
+}
+
 /** A BatchProcessor over a held sink and a real dead-letter file in a temporary directory (removed after the test). */
+
 export function processorRig(t: TestContext, options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {}) {
   const config = ProcessorConfigSchema.parse({});
   const dir = mkdtempSync(join(tmpdir(), 'tributary-processor-'));
@@ -41,7 +50,7 @@ export function processorRig(t: TestContext, options: Partial<Pick<BatchProcesso
   const processor = new BatchProcessor({
     maxBatchBytes: 1 << 20,
     dedupe,
-    detection: new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 1000),
+    detection: localDetection(),
     writer: sink,
     deadLetter,
     counters,

@@ -48,6 +48,19 @@ test('a job reports once all its lines are settled, with what was dead-lettered 
   assert.deepEqual(reports, [{ deadLettered: 1, dropped: 1 }]);
 });
 
+test('lines of any UTF-8 width come out of requests exactly as they went in, however a job is cut', () => {
+  const lines = ['t,device=é v=1 1', 'τ,device=🍭 v=2 2', 'plain v=3 3', 'x,device=a\\ b v=4 4', '€ v=5 5'];
+  for (let cut = 1; cut <= lines.length; cut++) {
+    const q = new LineQueue();
+    q.push(new Job(lines, () => undefined, () => undefined), 1);
+    const first = q.take(cut)!;
+    const rest = q.take(100);
+    assert.deepEqual([...first.allLines(), ...(rest?.allLines() ?? [])], lines);
+    assert.equal(first.text(), lines.slice(0, cut).join('\n'));
+    assert.deepEqual(first.bytes(), Buffer.from(lines.slice(0, cut).join('\n')));
+  }
+});
+
 test('the queue lets go of a job once its lines are taken (it held the last 1,024 jobs, and every line of each, until then)', async () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;

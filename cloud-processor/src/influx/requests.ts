@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 
 const gzip = promisify(gzipCallback);
+const NEWLINE_BYTES = Buffer.from('\n');
 
 /** What became of a submitted group of lines (one batch's points) once none is pending. */
 export interface WriteReport {
@@ -11,20 +12,55 @@ export interface WriteReport {
   readonly dropped: number;
 }
 
-/** One submitted group of lines, settled when every line is durable or dead-lettered. */
+const NEWLINE = 0x0a;
+
+/**
+ * One submitted group of lines, settled when every line is durable or dead-lettered. The lines are
+ * kept as one UTF-8 buffer, made when the job is submitted, with the offset of each line: a
+ * batch's points are a few hundred bytes a line this way (as strings built piece by piece they
+ * are several times that), the strings are garbage at once instead of living until the write,
+ * and request bodies are cut from the buffer by copying. A line never holds a raw newline (the
+ * encoder escapes it), so the newlines between them are where lines start.
+ */
 export class Job {
   /** Lines neither written nor dead-lettered yet. */
   remaining: number;
   deadLettered = 0;
   dropped = 0;
+  /** The lines joined by newlines, UTF-8. */
+  readonly bytes: Buffer;
+  /** Where line i starts in `bytes`; starts[count] is one past the end (where a next line would start). */
+  private readonly starts: Uint32Array;
 
   constructor(
-    readonly lines: readonly string[],
+    lines: readonly string[],
     private readonly onDone: (report: WriteReport) => void,
     /** Rejects the job's promise (the writer is stopping). */
     readonly abort: (err: Error) => void,
   ) {
     this.remaining = lines.length;
+    this.bytes = Buffer.from(lines.join('\n'));
+    this.starts = new Uint32Array(lines.length + 1);
+    for (let i = 1, at = 0; i < lines.length; i++) {
+      at = this.bytes.indexOf(NEWLINE, at) + 1;
+      this.starts[i] = at;
+    }
+    this.starts[lines.length] = this.bytes.length + 1;
+  }
+
+  /** Lines in the job. */
+  get count(): number {
+    return this.starts.length - 1;
+  }
+
+  /** Lines [from, to) as bytes joined by newlines (no newline at the end). */
+  range(from: number, to: number): Buffer {
+    return this.bytes.subarray(this.starts[from], this.starts[to]! - 1);
+  }
+
+  /** Line i as text. */
+  line(i: number): string {
+    return this.bytes.toString('utf8', this.starts[i], this.starts[i + 1]! - 1);
   }
 
   /** Marks `n` lines settled; calls back once all are. */
@@ -58,22 +94,30 @@ export class WriteRequest {
 
   /** Makes the body once (kept for retries): gzipped (level 1, off the main thread) from `gzipFromBytes` on. */
   async prepare(gzipFromBytes: number): Promise<void> {
-    const text = Buffer.from(this.text());
+    const text = this.bytes();
     this.gzipped = text.byteLength >= gzipFromBytes;
     this.body = this.gzipped ? await gzip(text, { level: 1 }) : text;
   }
 
+  /** The line protocol: lines joined by newlines, UTF-8 (copied from the jobs' buffers). */
+  bytes(): Buffer {
+    const parts: Buffer[] = [];
+    for (const s of this.segments) {
+      if (parts.length > 0) parts.push(NEWLINE_BYTES);
+      parts.push(s.job.range(s.from, s.to));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
   /** The line protocol text: lines joined by newlines. */
   text(): string {
-    const parts: string[] = [];
-    for (const s of this.segments) parts.push(s.from === 0 && s.to === s.job.lines.length ? s.job.lines.join('\n') : s.job.lines.slice(s.from, s.to).join('\n'));
-    return parts.join('\n');
+    return this.bytes().toString('utf8');
   }
 
   /** Every line, in order. */
   allLines(): string[] {
     const lines: string[] = [];
-    for (const s of this.segments) for (let i = s.from; i < s.to; i++) lines.push(s.job.lines[i]!);
+    for (const s of this.segments) for (let i = s.from; i < s.to; i++) lines.push(s.job.line(i));
     return lines;
   }
 
@@ -110,6 +154,9 @@ export class WriteRequest {
   }
 }
 
+/** What a queue slot holds once its segment was taken. */
+const TAKEN: Segment = { job: new Job([], () => undefined, () => undefined), from: 0, to: 0, at: 0 };
+
 /**
  * The lines waiting for a request, in submission order. `take(max)` cuts the next request,
  * splitting a job's lines across requests where needed.
@@ -130,9 +177,9 @@ export class LineQueue {
   }
 
   push(job: Job, at: number): void {
-    if (job.lines.length === 0) return;
-    this.segments.push({ job, from: 0, to: job.lines.length, at });
-    this.count += job.lines.length;
+    if (job.count === 0) return;
+    this.segments.push({ job, from: 0, to: job.count, at });
+    this.count += job.count;
   }
 
   take(max: number): WriteRequest | undefined {
@@ -145,7 +192,8 @@ export class LineQueue {
       if (n <= room) {
         out.push(s);
         room -= n;
-        this.segments[this.head++] = undefined;
+        // Let go of it here: a taken job is the request's to keep (until it is written), not the queue's.
+        this.segments[this.head++] = TAKEN;
       } else {
         out.push({ ...s, to: s.from + room });
         this.segments[this.head] = { ...s, from: s.from + room };

@@ -7,6 +7,14 @@ import { createGzip, gunzipSync } from 'node:zlib';
 /** Parts written between two yields to the event loop, so ingest goes on while a checkpoint is written. */
 const PARTS_PER_SLICE = 200;
 
+/** A part already serialised: one or more JSON lines (no newline at the end), written as they are. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** What a checkpoint is written from: parts (objects, or JsonText), taken one at a time. */
+export type CheckpointParts = Iterable<unknown> | AsyncIterable<unknown>;
+
 /**
  * Writes a checkpoint as gzip-compressed JSON lines (one part per line: a header, then one entry
  * per series), streaming and yielding to the event loop every few hundred parts, so a fleet of
@@ -14,7 +22,7 @@ const PARTS_PER_SLICE = 200;
  * written. The file appears atomically (a temporary file renamed over the old one): a crash while
  * writing leaves the previous checkpoint. Resolves with the bytes written.
  */
-export async function writeCheckpoint(path: string, parts: Iterable<unknown>): Promise<number> {
+export async function writeCheckpoint(path: string, parts: CheckpointParts): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
   const file = createWriteStream(tmp);
@@ -35,7 +43,7 @@ export async function writeCheckpoint(path: string, parts: Iterable<unknown>): P
  * while yielding to the event loop as `writeCheckpoint` does: for snapshots stored elsewhere
  * (the cluster's object store). `level` trades CPU for size.
  */
-export async function encodeCheckpoint(parts: Iterable<unknown>, level = 6): Promise<Buffer> {
+export async function encodeCheckpoint(parts: CheckpointParts, level = 6): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const collect = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -49,10 +57,11 @@ export async function encodeCheckpoint(parts: Iterable<unknown>, level = 6): Pro
 }
 
 /** One JSON line per part, yielding to the event loop every PARTS_PER_SLICE parts. */
-async function* checkpointLines(parts: Iterable<unknown>): AsyncGenerator<string> {
+async function* checkpointLines(parts: CheckpointParts): AsyncGenerator<string> {
   let n = 0;
-  for (const part of parts) {
-    yield `${JSON.stringify(part)}\n`;
+  for await (const part of parts) {
+    if (!(part instanceof JsonText)) yield `${JSON.stringify(part)}\n`;
+    else if (part.text !== '') yield `${part.text}\n`;
     if (++n % PARTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

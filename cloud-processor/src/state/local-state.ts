@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '@tributary/runtime';
-import type { AlertLifecycle } from '../alerts/lifecycle.js';
-import type { Detection } from '../detect/detection.js';
+import type { DetectionRunner } from '../detect/detection-runner.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { Dedupe } from './dedupe.js';
 import { readState, writeState } from './state-file.js';
@@ -20,33 +19,40 @@ export class LocalState {
 
   constructor(
     stateDir: string,
-    private readonly parts: { readonly dedupe: Dedupe; readonly detection: Detection; readonly alerts: AlertLifecycle },
+    private readonly parts: { readonly dedupe: Dedupe; readonly detection: DetectionRunner },
     private readonly log: Logger,
   ) {
     this.dedupeFile = join(stateDir, 'dedupe.json');
     this.checkpointFile = join(stateDir, 'detection.json.gz');
   }
 
-  /** Reads both files; an unreadable one is logged and its state starts afresh. */
-  restore(): void {
-    const { dedupe, detection, alerts } = this.parts;
+  /**
+   * Reads both files, before any batch is taken; an unreadable one is logged and its state starts
+   * afresh. Detector state goes to wherever detection runs (its worker threads, with workers).
+   */
+  async restore(): Promise<void> {
+    const { dedupe, detection } = this.parts;
     const log = this.log;
     const dedupeState = readState(this.dedupeFile);
     const version = dedupe.restore(dedupeState);
     if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
     else if (version !== undefined) log.info({ file: this.dedupeFile, agents: dedupe.stats().length, version }, 'dedupe state restored');
     const saved = readCheckpoint(this.checkpointFile);
-    if (saved?.ok === false) {
+    if (saved === undefined) return;
+    if (!saved.ok) {
       log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
-    } else if (saved !== undefined && !detection.restoreParts(saved.parts)) {
-      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
-    } else if (saved !== undefined) {
-      const damaged = saved.badLines();
-      (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-        { series: detection.size, openAlerts: alerts.openCount, skipped: detection.skippedOnRestore, alertsClosed: detection.alertsClosedOnRestore, damagedLines: damaged },
-        'detector state restored from checkpoint',
-      );
+      return;
     }
+    const restored = await detection.restoreParts(saved.parts);
+    if (restored === undefined) {
+      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
+      return;
+    }
+    const damaged = saved.badLines();
+    (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
+      { series: detection.size, openAlerts: detection.alerts.openCount, skipped: restored.skipped, alertsClosed: restored.alertsClosed, damagedLines: damaged, workers: detection.workers },
+      'detector state restored from checkpoint',
+    );
   }
 
   /** Writes the dedupe state when it changed. */

@@ -175,6 +175,17 @@ export const DetectionConfig = DetectorChoice.extend({
    * written on every stop (a redeploy). Streamed in slices, but it costs CPU with many series.
    */
   checkpointIntervalMs: PositiveMs.default(600_000),
+  /**
+   * Worker threads detection runs on, its devices spread over them by a hash of the device id,
+   * each with every series of it (the device detector judges them together; in cluster mode,
+   * every owned partition's devices over the same threads). Unset: the cores this
+   * process may use (os.availableParallelism()); 0: in the event loop's own thread, as before
+   * workers. The alerts are the same whatever the number (below maxSeries and alerts.maxOpen,
+   * which are split evenly over the workers).
+   */
+  workers: z.number().int().min(0).max(256).optional(),
+  /** Batches handed to the detection workers and not answered yet; beyond it the intake waits (backpressure). */
+  maxQueuedBatches: z.number().int().min(1).max(10_000).default(16),
 });
 export type DetectionConfig = z.output<typeof DetectionConfig>;
 

@@ -1,0 +1,74 @@
+import { MAX_TIMESTAMP_MS, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, DEVICE_ID_MAX_LENGTH } from './ids.js';
+import type { WindowResult } from './batch.js';
+
+/**
+ * The window validator's fast path: the checks of `WindowResultSchema` written out by hand for a
+ * window as an agent sends it (a decoded JSON or CBOR object), answering only for windows that are
+ * plainly valid. Anything it is not sure of — a device id with a character beyond U+00FF, a wrong
+ * type, a value out of range, a reserved metric name — returns undefined, and the caller asks the
+ * schema, which decides and words the error. So this file can make a window faster, never change
+ * its outcome: a property test checks that both give the same result on arbitrary input.
+ *
+ * The result is a new object with the schema's keys only (unknown keys are dropped, as the schema
+ * drops them), `rev` defaulting to 0, optional keys present only when given.
+ */
+export function fastWindow(input: unknown): WindowResult | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const w = input as Record<string, unknown>;
+  const { device, metric, start, end, count, sum, min, max, mean, m2, first, last, firstTs, lastTs } = w;
+  if (!plainDevice(device) || !plainMetric(metric)) return undefined;
+  if (!epochMs(start) || !epochMs(end) || !epochMs(firstTs) || !epochMs(lastTs) || end <= start) return undefined;
+  if (!Number.isSafeInteger(count) || (count as number) < 1) return undefined;
+  if (!finite(sum) || !finite(min) || !finite(max) || !finite(mean) || !finite(m2) || !finite(first) || !finite(last)) return undefined;
+  if (m2 < 0 || min > max) return undefined;
+  const rev = w.rev === undefined ? 0 : w.rev;
+  if (!Number.isSafeInteger(rev) || (rev as number) < 0) return undefined;
+  const window: WindowResult = { device, metric, start, end, count: count as number, sum, min, max, mean, m2, first, last, firstTs, lastTs, rev: rev as number };
+  const { quantiles, outOfRange } = w;
+  // A key present with the value undefined (CBOR can say so) is kept by the schema: its call.
+  if ((quantiles === undefined && 'quantiles' in w) || (outOfRange === undefined && 'outOfRange' in w)) return undefined;
+  if (quantiles !== undefined) {
+    if (typeof quantiles !== 'object' || quantiles === null || Array.isArray(quantiles)) return undefined;
+    const { p50, p90, p99 } = quantiles as Record<string, unknown>;
+    if (!finite(p50) || !finite(p90) || !finite(p99)) return undefined;
+    window.quantiles = { p50, p90, p99 };
+  }
+  if (outOfRange !== undefined) {
+    if (!Number.isSafeInteger(outOfRange) || (outOfRange as number) < 0) return undefined;
+    window.outOfRange = outOfRange as number;
+  }
+  return window;
+}
+
+function finite(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function epochMs(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= MIN_TIMESTAMP_MS && (x as number) <= MAX_TIMESTAMP_MS;
+}
+
+/**
+ * A device id `deviceIdProblem` (ids.ts) would accept, judged only for characters up to U+00FF:
+ * 1-64 of them, none a control character (C0, DEL, C1) or one of `/ + # \`. Anything beyond
+ * U+00FF (a surrogate among them) is left to the schema.
+ */
+function plainDevice(id: unknown): id is string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > DEVICE_ID_MAX_LENGTH) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c > 0xff || c === 0x2f || c === 0x2b || c === 0x23 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** A metric name METRIC_NAME_PATTERN accepts: a letter, then up to 63 letters, digits or `_`; not `anomaly` or `agent_stats`. */
+function plainMetric(name: unknown): name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > METRIC_NAME_MAX_LENGTH) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!letter && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x5f))) return false;
+  }
+  return name !== 'anomaly' && name !== 'agent_stats';
+}
