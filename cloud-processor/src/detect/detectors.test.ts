@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from './detector.js';
-import { EnsembleConfig } from './ensemble.js';
+import { EnsembleConfig } from './detectors/ensemble.js';
 import { createDetector, type DetectorName } from './registry.js';
 import { rawSeries, sensorWindows } from './synthetic.js';
 
