@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scoreFromSurprise, type SeriesPoint } from './detector.js';
-import { EnsembleConfig, reportedSurprise } from './ensemble.js';
+import { EnsembleConfig, reportedSurprise } from './detectors/ensemble.js';
 import { createDetector, type DetectorName } from './registry.js';
 import { rawSeries, sensorWindows } from './synthetic.js';
 
