@@ -17,6 +17,9 @@ import { alertMatches, scoreAlerts, type Score } from '@tributary/device-simulat
 import { runOffline } from '@tributary/test/harness/offline.js';
 import { median, oracleDriftDelay } from './drift-oracle.js';
 
+// BENCH_ONLY (nab, skab, fleet; see nab/bench.ts) may leave the fleet out.
+if (!(process.env.BENCH_ONLY ?? 'fleet').split(',').map((x) => x.trim()).includes('fleet')) process.exit(0);
+
 const WINDOW_MS = 300_000;
 const DAY_MS = 86_400_000;
 const days = Number(process.env.BENCH_DAYS ?? 4);
