@@ -4,18 +4,17 @@
  * when the config has `cluster:`) until SIGINT or SIGTERM. Without a config file every default
  * applies. A bad command line or config names what is wrong and exits with 2.
  */
-import { journalAware, parseCommandLine } from '@tributary/firmware-schemas';
+import { journalAware, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
-import { CloudProcessor } from './cloud.js';
-import { ClusterProcessor } from './cluster/cluster-processor.js';
 import { loadProcessorConfig } from './config.js';
+import { createProcessor } from './modes.js';
 
 const USAGE = `usage: tributary-cloud [--config processor.yaml]
 
 Receives the agents' batches (embedded MQTT broker by default, or an external one; HTTP), detects
 anomalies, raises alerts and writes to InfluxDB, until SIGINT or SIGTERM.
 
-  -c, --config FILE   the config, YAML or JSON (README, "Configuration"); without it every
+  -c, --config FILE   the config, YAML or JSON (docs/configuration.md); without it every
                       default applies; keys can be overridden by TRIBUTARY_CLOUD_<KEY>__<KEY>=value
   -h, --help          prints this and exits
 
@@ -31,7 +30,7 @@ if (!loaded.ok) {
 }
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: loaded.value.log.level }, journalAware(pino.destination(1)));
-const cloud = loaded.value.cluster === undefined ? new CloudProcessor({ config: loaded.value, log }) : new ClusterProcessor({ config: loaded.value, log });
+const cloud = createProcessor({ config: loaded.value, log });
 try {
   await cloud.start();
 } catch (err) {

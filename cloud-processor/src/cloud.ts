@@ -1,25 +1,24 @@
 import type { Server } from 'node:http';
-import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, ProcessMetrics, redactUrl, tlsClientOptions, tlsListenerOptions, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
+import { ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
+import { MqttAlertSink } from './alerts/sinks/mqtt.js';
+import { startBroker, type BrokerLink } from './broker/registry.js';
+import { exposeCloudMetrics, processorLatency } from './cloud-metrics.js';
 import { brokerRefusalCounter } from './counters.js';
-import { Dashboard } from './dashboard/dashboard.js';
+import { processorDashboard, type Dashboard } from './dashboard/dashboard.js';
 import { FleetView } from './dashboard/fleet-view.js';
 import { dashboardServed } from './dashboard/session.js';
-import type { Dedupe } from './dedupe.js';
-import { cloudHealthReasons } from './health.js';
-import { startCloudHttp } from './http.js';
-import { influxAuthHeaders } from './influx/target.js';
-import { Intake } from './ingest/intake.js';
-import { MqttIngest } from './ingest/mqtt.js';
+import type { AlertsView, DetectionRunner } from './detect/detection-runner.js';
+import type { DetectionPool } from './detect/shards/pool.js';
+import { cloudHealth, type CloudHealth } from './health.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
-import { MqttAlertSink } from './alerts/sinks/mqtt.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import type { AlertsView, DetectionRunner } from './detection-runner.js';
+import { logHttpStarted, startCloudHttp } from './ingest/http.js';
+import { Intake } from './ingest/intake.js';
+import { MqttIngest, mqttIngestOptions } from './ingest/mqtt.js';
 import { Outputs } from './outputs.js';
 import { createPartition, detectionPool } from './partition.js';
-import type { DetectionPool } from './shards/pool.js';
-import { readState, writeState } from './state-file.js';
+import type { Dedupe } from './state/dedupe.js';
+import { LocalState } from './state/local-state.js';
 
 export interface CloudOptions {
   readonly config: ProcessorConfig;
@@ -27,73 +26,44 @@ export interface CloudOptions {
 }
 
 /**
- * The cloud processor: broker (embedded aedes by default) and HTTP → bounded intake →
- * BatchProcessor → InfluxDB; alerts to MQTT, the log and listeners. Lifecycle: construct → start → stop.
- * One partition of state, kept in stateDir (a cluster member, cluster/cluster-processor.ts, keeps many in JetStream).
+ * The cloud processor: broker (broker/registry.ts: embedded aedes by default) and HTTP → bounded
+ * intake → BatchProcessor → InfluxDB; alerts to the sinks, MQTT and listeners. One partition of
+ * state, kept in stateDir (a cluster member keeps many in JetStream: cluster/cluster-processor.ts).
+ * Lifecycle: construct (opens and reads nothing) → start → stop. This file only wires the units.
  */
 export class CloudProcessor {
   readonly alerts: AlertsView;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
+  /** In this thread, or over the worker threads of `pool` (detection.workers). */
   readonly detection: DetectionRunner;
   private readonly pool: DetectionPool | undefined;
   /** /metrics: the counters and gauges, per-agent dedupe figures and the latency histograms. */
   readonly prometheus = new ProcessMetrics('tributary_cloud');
   /** Every agent's presence, last batch and counters, for the dashboard. */
   readonly fleet: FleetView;
-  private dashboard: Dashboard | undefined;
   private readonly outputs: Outputs;
-  private readonly dedupeFile: string;
-  private readonly checkpointFile: string;
-  private broker: EmbeddedBroker | undefined;
+  private readonly state: LocalState;
+  private dashboard: Dashboard | undefined;
+  private broker: BrokerLink | undefined;
   private ingest: MqttIngest | undefined;
   private http: { server: Server; port: number } | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private url: string | undefined;
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
     this.pool = detectionPool(config, this.outputs, log);
-    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => {
-      this.counters.inc('dashboard_agents_evicted');
-      this.outputs.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
-    });
+    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.dashboard?.fleetChanged());
     this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, {
-      onWritten: (batch) => {
-        this.fleet.written(batch, Date.now());
-        this.dashboard?.fleetChanged();
-      },
-      latency: {
-        windowDurable: this.prometheus.latency('window_end_to_durable', 'from the end of a window (event time; first emissions) to the moment its batch is durable in InfluxDB'),
-        alertOpened: this.prometheus.latency('window_end_to_alert', 'from the end of the window that opened an alert to the alert going out (its batch durable)'),
-      },
-    });
+    const latency = processorLatency(this.prometheus);
+    const onWritten = (batch: Parameters<FleetView['written']>[0]): void => this.fleet.written(batch, Date.now());
+    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, { onWritten, latency });
     ({ dedupe: this.dedupe, detection: this.detection } = partition);
     this.alerts = this.detection.alerts;
-    this.dedupeFile = join(config.stateDir, 'dedupe.json');
-    const dedupeState = readState(this.dedupeFile);
-    const version = this.dedupe.restore(dedupeState);
-    if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
-    else if (version !== undefined) log.info({ file: this.dedupeFile, agents: this.dedupe.stats().length, version }, 'dedupe state restored');
-    this.checkpointFile = join(config.stateDir, 'detection.json.gz');
+    this.state = new LocalState(config.stateDir, partition, log);
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
-    const c = this.counters;
-    c.gauge('open_alerts', () => this.alerts.openCount);
-    c.gauge('mqtt_alerts_dropped', () => this.ingest?.dropped ?? 0);
-    c.gauge('batches_shed', () => this.ingest?.shed ?? 0);
-    c.gauge('ack_publish_failures', () => this.ingest?.ackPublishFailures ?? 0);
-    c.gauge('detector_series', () => this.detection.size);
-    c.gauge('backlog_batches', () => this.intake.backlog);
-    c.gauge('backlog_bytes', () => this.intake.backlogBytes);
-    c.gauge('batches_in_flight', () => this.intake.inFlight);
-    c.gauge('dashboard_streams_open', () => this.dashboard?.openStreams ?? 0);
-    this.prometheus.expose(this.counters);
-    const perAgent = (read: (a: ReturnType<Dedupe['stats']>[number]) => number) => () => this.dedupe.stats().map((a) => [a.agent, read(a)] as const);
-    this.prometheus.family('counter', 'agent_duplicate_batches', 'batches of this agent already written, acked without writing', 'agent', perAgent((a) => a.duplicates));
-    this.prometheus.family('gauge', 'agent_missing_seqs', 'seqs of this agent below its highest not received yet', 'agent', perAgent((a) => a.gaps));
-    this.prometheus.family('gauge', 'agent_seq_streams', 'dedupe streams of this agent (more than one: a seq jump or a new epoch)', 'agent', perAgent((a) => a.streams));
+    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, alerts: this.alerts, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.dashboard?.openStreams ?? 0 });
   }
 
   get counters(): Outputs['counters'] {
@@ -109,14 +79,10 @@ export class CloudProcessor {
     return this.outputs.writer;
   }
 
-  get deadLetter(): Outputs['deadLetter'] {
-    return this.outputs.deadLetter;
-  }
-
   /** The broker URL agents publish to (the embedded broker's, or the external one). */
   get brokerUrl(): string {
-    if (this.url === undefined) throw new Error('cloud processor not started');
-    return this.url;
+    if (this.broker === undefined) throw new Error('cloud processor not started');
+    return this.broker.url;
   }
 
   /** The HTTP port (batch uplink, /metrics, /health), when the HTTP server is enabled. */
@@ -141,81 +107,30 @@ export class CloudProcessor {
 
   private async startParts(): Promise<void> {
     const { config, log } = this.options;
-    const brokerTls = config.broker.type === 'embedded' && config.broker.tls !== undefined ? tlsListenerOptions(config.broker.tls, 'broker.tls') : undefined;
-    const externalTls = tlsClientOptions(config.broker.type === 'external' ? config.broker.tls : undefined, 'broker.tls');
+    // TLS files are read before anything listens: one that cannot be used fails the start (the broker's in broker/registry.ts).
     const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
-    await this.restoreDetection();
-    if (config.broker.type === 'embedded') {
-      const { host, port, users, tls } = config.broker;
-      this.broker = await startEmbeddedBroker({
-        host,
-        port,
-        users,
-        tls: brokerTls,
-        processorClientId: config.ingest.mqttClientId,
-        maxClients: config.broker.maxClients,
-        maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
-        unauthenticated: config.broker.unauthenticated,
-        refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]),
-        log: log.child({ unit: 'broker' }),
-      });
-      this.url = this.broker.url;
-      const identities = [...(users.length > 0 ? ['logins'] : []), ...(tls !== undefined && tls.clientCertificates !== 'none' ? [`client certificates (${tls.clientCertificates})`] : [])];
-      log.info({ url: this.url, users: users.length }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
-    } else {
-      this.url = config.broker.url;
-    }
-    const login = config.broker.type === 'embedded' ? this.broker?.processorLogin : config.broker;
-    const broker = this.broker;
-    // The embedded broker is reached in-process; an external one over its URL (with TLS files when set).
-    const connection = broker !== undefined ? { inProcess: () => broker.connectInProcess() } : { tls: externalTls };
+    await this.state.restore();
+    this.broker = await startBroker({ config, refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]), log });
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
-    this.ingest = new MqttIngest(
-      { url: this.url, username: login?.username, password: login?.password, clientId: config.ingest.mqttClientId, startTimeoutMs: config.ingest.startTimeoutMs, maxStallMs: config.ingest.maxStallMs, ...connection,
-        onPresence: (agent, online) => {
-          this.fleet.presence(agent, online);
-          this.dashboard?.fleetChanged();
-        },
-      },
-      this.intake,
-      log.child({ unit: 'ingest' }),
-      onAckSent,
-    );
-    await this.ingest.start();
-    const ingest = this.ingest;
+    const onPresence = (agent: string, online: boolean): void => this.fleet.presence(agent, online);
+    const ingest = new MqttIngest(mqttIngestOptions(config.ingest, this.broker, onPresence), this.intake, log.child({ unit: 'ingest' }), onAckSent);
+    this.ingest = ingest;
+    await ingest.start();
     this.outputs.addSink(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
     if (config.http) {
-      const dashboard = dashboardServed(config.http);
-      if (dashboard.served) this.dashboard = this.startDashboard();
-      this.http = await startCloudHttp({
-        ...config.http,
-        tls: httpTls,
-        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
-        maxBatchBytes: config.maxBatchBytes,
-        intake: this.intake,
-        metrics: () => this.metrics(),
-        health: () => this.health(),
-        routes: {
-          '/api/agents': () => this.dedupe.stats(),
-          '/api/alerts': () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
-          ...this.dashboard?.routes,
-        },
-        ...(this.dashboard ? { streams: this.dashboard.eventStreams, pages: this.dashboard.pages } : {}),
-        onAckSent,
-        onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
-        onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
-        onReadRefused: (path) => this.outputs.readRefused(path),
-      });
-      const { agents, token } = config.http;
-      log.info({ port: this.http.port, agentTokens: agents.length }, 'HTTP listening');
-      log.info({ url: dashboard.served ? `http://${config.http.host}:${this.http.port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
-      if (token !== undefined) log.warn({ agentsWithOwnToken: agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
+      const served = dashboardServed(config.http);
+      const alerts = (): { open: readonly unknown[]; recent: readonly unknown[] } => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() });
+      if (served.served) this.dashboard = processorDashboard(config, { fleet: this.fleet, alerts, lost: (why) => this.outputs.dashboardStreamLost(why) });
+      const routes = { '/api/agents': () => this.dedupe.stats(), '/api/alerts': alerts, ...this.dashboard?.routes };
+      const streams = this.dashboard ? { streams: this.dashboard.eventStreams, pages: this.dashboard.pages } : {};
+      this.http = await startCloudHttp({ ...config.http, tls: httpTls, maxBatchBytes: config.maxBatchBytes, intake: this.intake, metrics: () => this.metrics(), health: () => this.health(), routes, ...streams, onAckSent, ...this.outputs.httpRefusals });
+      logHttpStarted(log, config.http, this.http.port, served);
     }
     this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
-    this.timers.push(setInterval(() => this.saveDedupe(), config.dedupe.persistIntervalMs));
-    this.timers.push(setInterval(() => void this.checkpoint(), config.detection.checkpointIntervalMs));
-    log.info({ broker: redactUrl(this.url), influx: redactUrl(config.influx.url), database: config.influx.database }, 'cloud processor started');
+    this.timers.push(setInterval(() => this.state.saveDedupe(), config.dedupe.persistIntervalMs));
+    this.timers.push(setInterval(() => void this.state.checkpoint(), config.detection.checkpointIntervalMs));
+    log.info({ broker: redactUrl(this.broker.url), influx: redactUrl(config.influx.url), database: config.influx.database }, 'cloud processor started');
   }
 
   /**
@@ -233,91 +148,20 @@ export class CloudProcessor {
     this.dashboard?.stop(); // ends its event streams, which would hold the server open
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.broker?.close();
-    this.saveDedupe();
-    await this.checkpointing;
-    await this.checkpoint();
+    await this.state.save();
     await this.detection.close();
     await this.pool?.close();
     this.reportProblems();
   }
 
-  /** Detector state and open alerts from the last checkpoint, before any batch is taken. */
-  private async restoreDetection(): Promise<void> {
-    const log = this.options.log;
-    const saved = readCheckpoint(this.checkpointFile);
-    if (saved === undefined) return;
-    if (!saved.ok) {
-      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
-      return;
-    }
-    const restored = await this.detection.restoreParts(saved.parts);
-    if (restored === undefined) {
-      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
-      return;
-    }
-    const damaged = saved.badLines();
-    (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-      { series: this.detection.size, openAlerts: this.alerts.openCount, skipped: restored.skipped, alertsClosed: restored.alertsClosed, damagedLines: damaged, workers: this.detection.workers },
-      'detector state restored from checkpoint',
-    );
+  /** For /health: ok, or each reason it is not (health.ts). */
+  health(): CloudHealth {
+    return cloudHealth({ writer: this.writer, ingest: this.ingest, intake: this.intake, alerts: this.alerts }, this.options.config.ingest.maxStallMs);
   }
-
-  /**
-   * For /health: ok, or each reason it is not (see cloudHealthReasons): InfluxDB refusing writes,
-   * or InfluxDB failing, the broker lost or the backlog full for longer than ingest.maxStallMs.
-   */
-  health(): { ok: boolean; reasons: string[]; backlog: number; inFlight: number; openAlerts: number; influx: ReturnType<InfluxWriter['status']> } {
-    const influx = this.writer.status();
-    const reasons = cloudHealthReasons(
-      { influx, broker: this.ingest?.connection ?? { connected: false, downSinceMs: undefined }, backlogFullSinceMs: this.ingest?.backlogFullSinceMs, maxStallMs: this.options.config.ingest.maxStallMs },
-      Date.now(),
-    );
-    return { ok: reasons.length === 0, reasons, backlog: this.intake.backlog, inFlight: this.intake.inFlight, openAlerts: this.alerts.openCount, influx };
-  }
-
-  /** Writes detector state and open alerts to stateDir, so baselines survive a restart. */
-  async checkpoint(): Promise<void> {
-    if (this.checkpointing) return; // one at a time: a slow disk must not pile them up
-    const t0 = Date.now();
-    this.checkpointing = writeCheckpoint(this.checkpointFile, this.detection.snapshotParts()).then(
-      (bytes) => this.options.log.debug({ bytes, series: this.detection.size, ms: Date.now() - t0 }, 'detector checkpoint written'),
-      (err: unknown) => this.options.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint'),
-    );
-    await this.checkpointing;
-    this.checkpointing = undefined;
-  }
-
-  /** The checkpoint being written, if one is. */
-  private checkpointing: Promise<void> | undefined;
 
   /** Prometheus text: the processor's counters, each agent's duplicates and gaps, the latency histograms. */
   metrics(): Promise<string> {
     return this.prometheus.text();
-  }
-
-  /** The dashboard, reading windows back from the InfluxDB the processor writes to. */
-  private startDashboard(): Dashboard {
-    const { config } = this.options;
-    const influx = config.influx;
-    return new Dashboard({
-      fleet: this.fleet,
-      alerts: () => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() }),
-      influx: { url: influx.url, database: influx.api === 'v2' ? (influx.bucket ?? influx.database) : influx.database, headers: influxAuthHeaders(influx), timeoutMs: influx.timeoutMs },
-      maxEventStreams: config.http?.maxEventStreams ?? 1,
-      lost: (why) => {
-        this.counters.inc(why === 'full' ? 'dashboard_streams_refused' : 'dashboard_streams_dropped');
-        this.outputs.problems.note(`dashboard_stream_${why}`, why === 'full' ? `http.maxEventStreams ${config.http?.maxEventStreams} dashboards open: another was refused` : 'a dashboard read its events too slowly and was cut off');
-      },
-    });
-  }
-
-  private saveDedupe(): void {
-    if (!this.dedupe.dirty) return;
-    try {
-      writeState(this.dedupeFile, this.dedupe.snapshot());
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message, file: this.dedupeFile }, 'cannot save dedupe state');
-    }
   }
 
   private reportProblems(): void {

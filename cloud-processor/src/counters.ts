@@ -1,4 +1,4 @@
-import type { BrokerRefusal } from './broker.js';
+import type { BrokerRefusal } from './broker/embedded.js';
 
 /** Every counter of the cloud processor, with its help text. */
 export const cloudCounterHelp = {
@@ -14,6 +14,7 @@ export const cloudCounterHelp = {
   points_dead_lettered: 'points InfluxDB refused (field type conflict, beyond retention, ...), written to the dead-letter file with its reason',
   points_dead_letter_dropped: 'refused or unencodable points dropped because the dead-letter file was full (or could not be written)',
   points_unencodable: 'points the processor could not encode as line protocol: written to the dead-letter file with the reason; the rest of their batch is written and acked',
+  corrections_unjudged: 'corrections (rev > 0) of windows whose first emission was no longer remembered (detection.maxJudgedWindows, or a restart): stored without the judged values, so replay judges the corrected ones',
   batches_detection_failed: 'batches whose anomaly detection threw: their points are written and acked, without alerts from them',
   batches_failed: 'batches whose processing threw otherwise: dead-lettered as they arrived and acked rejected (left unacked if the dead-letter file cannot take them)',
   write_requests: 'write requests sent to InfluxDB (several batches each)',

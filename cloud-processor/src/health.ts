@@ -1,4 +1,4 @@
-import type { WriterStatus } from './influx/writer.js';
+import type { InfluxWriter, WriterStatus } from './influx/writer.js';
 
 /** What /health judges the processor by, read at the moment of the request. */
 export interface CloudHealthInputs {
@@ -30,4 +30,24 @@ export function cloudHealthReasons(h: CloudHealthInputs, now: number): string[] 
   const fullFor = h.backlogFullSinceMs === undefined ? 0 : now - h.backlogFullSinceMs;
   if (fullFor > h.maxStallMs) reasons.push(`write backlog full for ${seconds(fullFor)} (longer than ingest.maxStallMs): batches are left unacked`);
   return reasons;
+}
+
+/** What /health answers for the single processor. */
+export type CloudHealth = { ok: boolean; reasons: string[]; backlog: number; inFlight: number; openAlerts: number; influx: WriterStatus };
+
+/** /health of the single processor from its parts (the ingest exists once started). */
+export function cloudHealth(
+  parts: {
+    readonly writer: Pick<InfluxWriter, 'status'>;
+    readonly ingest: { readonly connection: CloudHealthInputs['broker']; readonly backlogFullSinceMs: number | undefined } | undefined;
+    readonly intake: { readonly backlog: number; readonly inFlight: number };
+    readonly alerts: { readonly openCount: number };
+  },
+  maxStallMs: number,
+  now = Date.now(),
+): CloudHealth {
+  const influx = parts.writer.status();
+  const broker = parts.ingest?.connection ?? { connected: false, downSinceMs: undefined };
+  const reasons = cloudHealthReasons({ influx, broker, backlogFullSinceMs: parts.ingest?.backlogFullSinceMs, maxStallMs }, now);
+  return { ok: reasons.length === 0, reasons, backlog: parts.intake.backlog, inFlight: parts.intake.inFlight, openAlerts: parts.alerts.openCount, influx };
 }

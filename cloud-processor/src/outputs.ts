@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { Counters, ProblemReport, type AlertEvent, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
-import { LogSink } from './alerts/sinks/log.js';
+import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, type Logger } from '@tributary/runtime';
+import { configuredAlertSinks, createAlertSink } from './alerts/sinks/registry.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
-import { WebhookSink, type WebhookCounts } from './alerts/sinks/webhook.js';
 import { cloudCounterHelp, type CloudCounter } from './counters.js';
 import { DeadLetterFile } from './influx/dead-letter.js';
 import { createTarget } from './influx/targets.js';
@@ -27,8 +27,7 @@ export class Outputs {
   readonly deadLetter: DeadLetterFile;
   readonly writer: InfluxWriter;
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
-  private readonly sinks: AlertSink[] = [];
-  private readonly webhooks: WebhookSink[];
+  private readonly sinks: AlertSink[];
   private reported = { webhook: 0, alerts: 0, shed: 0 };
 
   constructor(
@@ -44,8 +43,7 @@ export class Outputs {
       count: (name, by) => this.counters.inc(name, by),
       onRefused: (example) => this.problems.note('influx_refused', example),
     });
-    this.webhooks = config.alerts.webhooks.map((w) => new WebhookSink(w, log.child({ unit: 'webhook' })));
-    this.sinks.push(new LogSink(log.child({ unit: 'alerts' })), ...this.webhooks);
+    this.sinks = configuredAlertSinks(config.alerts).map((sink) => createAlertSink(sink, log));
     const c = this.counters;
     c.gauge('webhook_alerts_sent', () => this.webhookTotal('sent'));
     c.gauge('webhook_alerts_failed', () => this.webhookTotal('failed'));
@@ -119,6 +117,26 @@ export class Outputs {
     this.problems.note('http_read_refused', `GET ${path} without the read token`);
   }
 
+  /** The dashboard's fleet view forgot an agent at dedupe.maxAgents: counted and reported. */
+  dashboardForgot(agent: string): void {
+    this.counters.inc('dashboard_agents_evicted');
+    this.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${this.config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
+  }
+
+  /** A dashboard's event stream refused (http.maxEventStreams open) or cut off (too slow a reader): counted and reported. */
+  dashboardStreamLost(why: 'full' | 'slow'): void {
+    this.counters.inc(why === 'full' ? 'dashboard_streams_refused' : 'dashboard_streams_dropped');
+    this.problems.note(`dashboard_stream_${why}`, why === 'full' ? `http.maxEventStreams ${this.config.http?.maxEventStreams} dashboards open: another was refused` : 'a dashboard read its events too slowly and was cut off');
+  }
+
+  /** What the HTTP server reports refusals to (uploads refused or forbidden, reads without the token). */
+  readonly httpRefusals = {
+    onRefused: (status: 413 | 429 | 503, reason: string): void => this.uploadRefused(status, reason),
+    onForbidden: (_status: 401 | 403, reason: string): void => this.uploadForbidden(reason),
+    onReadRefused: (path: string): void => this.readRefused(path),
+    onTlsRefused: (peer: string, reason: string): void => this.httpTlsRefused(peer, reason),
+  };
+
   /** A written batch tracked apart from its agent's other seqs (see Dedupe): logged as an error. */
   trackedApart(what: string): void {
     this.alarms.note('batch_tracked_apart', what);
@@ -146,8 +164,8 @@ export class Outputs {
     await this.deadLetter.close();
   }
 
-  /** A count summed over every webhook sink. */
-  private webhookTotal(count: keyof WebhookCounts): number {
-    return this.webhooks.reduce((n, w) => n + w.counts[count], 0);
+  /** A count summed over every sink that delivers over a network (the webhooks). */
+  private webhookTotal(count: 'sent' | 'failed' | 'dropped'): number {
+    return this.sinks.reduce((n, s) => n + (s.counts?.[count] ?? 0), 0);
   }
 }

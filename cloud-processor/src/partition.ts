@@ -1,15 +1,17 @@
 import { availableParallelism } from 'node:os';
-import type { AlertEvent, Logger, ProcessorConfig } from '@tributary/firmware-schemas';
+import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
+import type { Logger } from '@tributary/runtime';
 import { AlertLifecycle } from './alerts/lifecycle.js';
-import { Dedupe } from './dedupe.js';
+import { Dedupe } from './state/dedupe.js';
 import { detectorPlans } from './detect/registry.js';
-import { LocalDetection, type DetectionRunner } from './detection-runner.js';
-import { Detection } from './detection.js';
-import { PointEncoder } from './influx/points.js';
+import { LocalDetection, type DetectionRunner } from './detect/detection-runner.js';
+import { Detection } from './detect/detection.js';
+import { PointEncoder } from '@tributary/storage';
+import { JudgedWindows } from './state/judged-windows.js';
 import type { Outputs } from './outputs.js';
 import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
-import { DetectionPool } from './shards/pool.js';
-import { ShardedDetection } from './shards/sharded-detection.js';
+import { DetectionPool } from './detect/shards/pool.js';
+import { ShardedDetection } from './detect/shards/sharded-detection.js';
 
 /**
  * The state one stream of batches is judged with, and the processor that runs it: dedupe per
@@ -62,6 +64,7 @@ export function createPartition(
     detection,
     writer: outputs.writer,
     encoder: new PointEncoder(config.influx.units),
+    judged: new JudgedWindows(config.detection.maxJudgedWindows),
     deadLetter: outputs.deadLetter,
     counters: outputs.counters,
     problems: outputs.problems,

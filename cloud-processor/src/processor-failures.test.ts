@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessorConfigSchema, type AlertEvent, type BatchEnvelope, type WindowResult } from '@tributary/firmware-schemas';
 import { batch, localDetection, processorRig } from './influx/processor-rig.js';
-import { PointEncoder } from './influx/points.js';
-import { Detection } from './detection.js';
-import type { SeriesInput } from './detection.js';
+import { PointEncoder } from '@tributary/storage';
+import { Detection } from './detect/detection.js';
+import type { SeriesInput } from './detect/detection.js';
 import { detectorPlans } from './detect/registry.js';
 
 const config = ProcessorConfigSchema.parse({});

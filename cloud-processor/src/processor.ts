@@ -1,23 +1,16 @@
-import {
-  AGENT_ID_PATTERN,
-  decodeBatchTolerant,
-  type Ack,
-  type AlertEvent,
-  type BatchEnvelope,
-  type Counters,
-  type LatencyObserver,
-  type ProblemReport,
-} from '@tributary/firmware-schemas';
+import { AGENT_ID_PATTERN, decodeBatchTolerant, type Ack, type AlertEvent, type BatchEnvelope } from '@tributary/firmware-schemas';
+import type { Counters, LatencyObserver, ProblemReport } from '@tributary/runtime';
 import type { CloudCounter } from './counters.js';
-import type { Dedupe } from './dedupe.js';
+import type { Dedupe } from './state/dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';
 import { WriteAbortedError } from './influx/errors.js';
-import { PointEncoder, windowStddev, type UnencodablePoint } from './influx/points.js';
+import { PointEncoder, windowInput, type UnencodablePoint } from '@tributary/storage';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
-import type { DetectionRunner } from './detection-runner.js';
-import type { SeriesInput } from './detection.js';
-import { SeqOrder } from './seq-order.js';
+import type { DetectionRunner } from './detect/detection-runner.js';
+import type { SeriesInput } from './detect/detection.js';
+import type { JudgedWindows } from './state/judged-windows.js';
+import { SeqOrder } from './state/seq-order.js';
 
 /** The writer as the processor uses it (InfluxWriter). */
 export interface PointSink {
@@ -36,6 +29,8 @@ export interface BatchProcessorOptions {
   readonly problems: ProblemReport;
   /** Encodes the points (with the unit tags of `influx.units`); one without units by default. */
   readonly encoder?: PointEncoder;
+  /** The first emissions detection judged, for their corrections' points (storage's JUDGED_FIELD). */
+  readonly judged?: JudgedWindows;
   /** Keeps the points that cannot be encoded, and the batches whose processing failed. */
   readonly deadLetter: Pick<DeadLetterFile, 'appendEntries' | 'path'>;
   /** Called for every alert transition once its batch is durable (MQTT, log, API). */
@@ -156,7 +151,7 @@ export class BatchProcessor {
     // Detection runs beside the write (in worker threads, or done already): the windows are
     // written at once, the anomaly points the batch raises when its alerts are known.
     const detected = this.detectOrSkip(batch);
-    const { lines, unencodable } = this.encoder.batch(batch, []);
+    const { lines, unencodable } = this.encoder.batch(batch, [], (w) => this.judgedOf(batch.agent, w));
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);
@@ -281,12 +276,17 @@ export class BatchProcessor {
     return new Pipelined(Promise.resolve(), ack);
   }
 
-  /** Runs every first emission of a window through detection (corrections are not news). */
+  /**
+   * Runs every first emission of a window through detection. Corrections are not news: by the time
+   * one arrives its series has been judged past it; its point keeps what was judged (judgedOf).
+   */
   private detect(batch: BatchEnvelope): Promise<AlertEvent[]> {
     const points: SeriesInput[] = [];
     for (const w of batch.windows) {
       if (w.rev !== 0) continue;
-      points.push({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 });
+      const input = windowInput(w);
+      points.push(input);
+      this.o.judged?.remember(batch.agent, input);
     }
     // Silence is judged up to the watermark only when no earlier batch is still missing. A batch
     // without one says nothing about completeness: the agent keeps event time per device, so its
@@ -294,6 +294,16 @@ export class BatchProcessor {
     // the other devices' windows still to come.
     const inOrder = this.order.see(batch.agent, batch.epoch, batch.seq);
     return this.o.detection.ingest(batch.agent, points, inOrder ? (batch.watermark ?? -Infinity) : -Infinity);
+  }
+
+  /** For a correction: the input detection judged at the window's first emission, if still remembered. */
+  private judgedOf(agent: string, w: BatchEnvelope['windows'][number]): SeriesInput | undefined {
+    const judged = this.o.judged?.judged(agent, w);
+    if (judged === undefined && w.rev === 1) {
+      this.o.counters.inc('corrections_unjudged');
+      this.o.problems.note('correction_unjudged', `agent ${agent} device ${JSON.stringify(w.device)} metric ${w.metric} window ending ${new Date(w.end).toISOString()}: its first emission is no longer remembered (detection.maxJudgedWindows); stored without the judged values`);
+    }
+    return judged;
   }
 
   /** Counts and reports an invalid batch; acks it as rejected when its agent and seq are known. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { decodeAlert, topics } from '@tributary/firmware-schemas';
+import { openedAlerts } from '@tributary/storage';
 import mqtt from 'mqtt';
 import type { GroundTruth } from './anomalies/plan.js';
-import type { ScoredAlert } from '@tributary/firmware-schemas';
+import type { ScoredAlert } from './scoring/alerts.js';
 
 /**
  * Where the scorer gets alert openings from: a JSON-lines file (alert events as the cloud
@@ -68,20 +69,11 @@ export async function collectAlertsFromMqtt(url: string, stop: Promise<void>, on
   return out;
 }
 
-/** Alert openings in InfluxDB 1.x (`anomaly` measurement, `state` = 'opened'), optionally from a time on. */
+/**
+ * Alert openings in InfluxDB (the processor's `anomaly` measurement, state `opened`), optionally
+ * from a time on, read through the storage schema the processor writes with.
+ */
 export async function queryAlertsFromInflux(url: string, database: string, sinceMs?: number): Promise<ScoredAlert[]> {
-  const where = `"state" = 'opened'${sinceMs === undefined ? '' : ` AND time >= ${Math.floor(sinceMs)}ms`}`;
-  const q = `SELECT "opened_at", "device", "metric" FROM "anomaly" WHERE ${where}`;
-  const res = await fetch(`${url.replace(/\/$/, '')}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
-  if (!res.ok) throw new Error(`InfluxDB query failed with HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  const body = (await res.json()) as { results?: Array<{ error?: string; series?: Array<{ columns: string[]; values: unknown[][] }> }> };
-  const first = body.results?.[0];
-  if (first?.error) throw new Error(`InfluxDB query error: ${first.error}`);
-  const out: ScoredAlert[] = [];
-  for (const s of first?.series ?? []) {
-    const col = (name: string): number => s.columns.indexOf(name);
-    const [opened, device, metric] = [col('opened_at'), col('device'), col('metric')];
-    for (const row of s.values) out.push({ device: String(row[device]), metric: String(row[metric]), openedAt: Number(row[opened]) });
-  }
-  return out;
+  const alerts = await openedAlerts({ url, database }, sinceMs);
+  return alerts.map((a) => ({ device: a.device, metric: a.metric, openedAt: a.openedAt ?? a.at }));
 }

@@ -5,7 +5,7 @@
  *
  * `tributary-sim run --help` and `tributary-sim score --help` list the flags.
  */
-import { commandLineError, parseCommandLine } from '@tributary/firmware-schemas';
+import { commandLineError, parseCommandLine } from '@tributary/runtime';
 import { runCommand } from './cli/run.js';
 import { scoreCommand } from './cli/score.js';
 

@@ -8,7 +8,7 @@ export { sensorKinds, type SensorKind } from './signals/kinds.js';
 export { Signal } from './signals/signal.js';
 export { anomalyKinds, defaultAnomalyKinds, anomalyModels, type AnomalyKind } from './anomalies/kinds.js';
 export { planDeviceAnomalies, type AnomalyPlan, type GroundTruth } from './anomalies/plan.js';
-export { scoreAlerts, formatScore, type Score, type ScoredAlert, type KindScore, type ScoreOptions } from '@tributary/firmware-schemas';
+export { alertMatches, scoreAlerts, formatScore, type Score, type ScoredAlert, type KindScore, type ScoreOptions } from './scoring/alerts.js';
 export { MqttTransport, type MqttTransportOptions } from './transports/mqtt.js';
 export { SerialTransport, type SerialTransportOptions } from './transports/serial.js';
 export { PtyPair } from './transports/pty.js';

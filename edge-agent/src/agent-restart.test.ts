@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AgentConfigSchema, silentLogger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 import { EdgeAgent } from './agent.js';
 
 test('a clean stop saves the windows it flushed while open, and the next start takes them back', async (t) => {

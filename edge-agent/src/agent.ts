@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Counters, DiskWalConfig, ProblemReport, ProcessMetrics, systemClock, type AgentConfig, type Clock, type Logger, type WindowResult } from '@tributary/firmware-schemas';
+import { DiskWalConfig, type AgentConfig, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, ProcessMetrics, systemClock, type Clock, type Logger } from '@tributary/runtime';
 import { Batcher } from './core/batcher.js';
 import { agentHealthReasons } from './health.js';
 import { FilterChains } from './core/filters/registry.js';
@@ -26,6 +27,7 @@ export interface AgentOptions {
   readonly config: AgentConfig;
   /** Directory for the agent's durable state (spool, seq); config.stateDir when omitted. */
   readonly stateDir?: string;
+  /** Every line of the agent and its units goes here, with what the caller bound (the CLI binds `agent`, once). */
   readonly log: Logger;
   readonly clock?: Clock;
 }
@@ -165,7 +167,7 @@ export class EdgeAgent {
     for (const source of this.sources) await source.start();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.reportTimer = setInterval(() => this.reportProblems(), this.options.config.reportIntervalMs);
-    this.log.info({ agent: this.options.config.agentId, sources: this.sources.map((s) => s.name) }, 'agent started');
+    this.log.info({ sources: this.sources.map((s) => s.name) }, 'agent started');
   }
 
   private lastTick = { messages: 0, windows: 0 };

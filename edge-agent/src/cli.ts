@@ -6,7 +6,7 @@
  * Runs the edge agent until SIGINT or SIGTERM, then flushes open windows and waits briefly for the
  * cloud's acks. A bad command line or config prints what is wrong and exits with status 2.
  */
-import { commandLineError, journalAware, parseCommandLine } from '@tributary/firmware-schemas';
+import { commandLineError, journalAware, parseCommandLine } from '@tributary/runtime';
 import { pino } from 'pino';
 import { EdgeAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';
@@ -19,7 +19,7 @@ const USAGE = `usage: tributary-agent --config agent.yaml [--state-dir DIR]
 Reads sensors (serial ports, MQTT), aggregates their readings into windows and forwards them to
 the cloud processor, until SIGINT or SIGTERM (which flush the open windows).
 
-  -c, --config FILE     the config, YAML or JSON (README, "Configuration"); keys can be
+  -c, --config FILE     the config, YAML or JSON (docs/configuration.md); keys can be
                         overridden by TRIBUTARY_AGENT_<KEY>__<KEY>=value
       --state-dir DIR   where the spool and seq live (overrides stateDir)
       --list-ports      lists the serial ports and exits

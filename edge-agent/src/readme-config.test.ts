@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AgentConfigSchema, parseConfigText } from '@tributary/firmware-schemas';
 
-test("the README's sample agent config parses", () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+test("docs/configuration.md's sample agent config parses", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
   const match = /Edge agent \(`agent\.yaml`\):\s*```yaml\n([\s\S]*?)```/.exec(readme);
   assert.ok(match, 'the README has an agent.yaml sample');
   const r = parseConfigText(AgentConfigSchema, match[1]!, 'agent.yaml', {}, 'TRIBUTARY_AGENT_');
@@ -36,10 +36,10 @@ test('maxPanesPerSeries must hold a window plus the lateness', () => {
   if (!r.ok) assert.match(r.error.message, /windows\.maxPanesPerSeries: maxPanesPerSeries is too small/);
 });
 
-test("the README's TLS sample for an agent parses: a private CA and the agent's certificate on its MQTT source and uplink", () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+test("docs/brokers.md's TLS sample for an agent parses: a private CA and the agent's certificate on its MQTT source and uplink", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../docs/brokers.md', import.meta.url)), 'utf8');
   const match = /```yaml\n(# agent\.yaml of gw-01 with TLS[\s\S]*?)```/.exec(readme);
-  assert.ok(match, 'the README has a TLS sample for the agent');
+  assert.ok(match, 'docs/brokers.md has a TLS sample for the agent');
   const r = parseConfigText(AgentConfigSchema, match[1]!, 'agent.yaml', {}, 'TRIBUTARY_AGENT_');
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.uplink.tls?.cert, '/etc/tributary/gw-01.pem');

@@ -1,4 +1,5 @@
-import { BATCH_FORMAT_VERSION, encodeBatch, type AgentConfig, type Clock, type Counters, type WindowResult } from '@tributary/firmware-schemas';
+import { BATCH_FORMAT_VERSION, encodeBatch, type AgentConfig, type WindowResult } from '@tributary/firmware-schemas';
+import { type Clock, type Counters } from '@tributary/runtime';
 import type { AgentCounter } from './core/counters.js';
 import type { EventTimeState } from './core/event-time.js';
 import type { WindowEngine } from './core/window-engine.js';

@@ -1,15 +1,16 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions, type Ack, type AlertEvent, type ClusterConfig, type Logger, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { Ack, AlertEvent, ClusterConfig, ProcessorConfig } from '@tributary/firmware-schemas';
+import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
-import { startCloudHttp } from '../http.js';
+import { startCloudHttp } from '../ingest/http.js';
 import { Intake } from '../ingest/intake.js';
 import { WriteAbortedError } from '../influx/writer.js';
 import { Outputs } from '../outputs.js';
 import { createPartition, detectionPool } from '../partition.js';
-import type { DetectionPool } from '../shards/pool.js';
+import type { DetectionPool } from '../detect/shards/pool.js';
 import { clusterCounterHelp, type ClusterCounter } from './counters.js';
 import { HttpRelay } from './ingress.js';
 import { LeaseTable } from './leases.js';
@@ -20,7 +21,7 @@ import { ackSubject, subjectOfTopic } from './subjects.js';
 import { PartitionWorker } from './worker.js';
 
 /**
- * A cloud processor as one member of a cluster on NATS JetStream (README "Scale-out"): agents'
+ * A cloud processor as one member of a cluster on NATS JetStream (docs/scale-out.md): agents'
  * batches arrive in the partitioned stream (MQTT through nats-server's listener, or HTTP through
  * any member's relay); this member owns the partitions its leases give it, each with its own
  * state (partition.ts) restored from its snapshot, and writes to InfluxDB as the single processor

@@ -32,7 +32,7 @@ export class HttpRelay {
   /** The Intake handler: stored → next batch; the owner's ack → the answer. */
   readonly handle: BatchHandler = (payload, agent) => {
     const ids = envelopeIds(payload);
-    // An agent id that is no subject token cannot be partitioned (README "Scale-out"); no ack, no loop.
+    // An agent id that is no subject token cannot be partitioned (docs/scale-out.md); no ack, no loop.
     if (agent === undefined || !isSubjectToken(agent) || ids === undefined) return Pipelined.answered(undefined);
     const key = `${ids.epoch ?? 0}:${ids.seq}`;
     const acks = this.acksOf(agent);

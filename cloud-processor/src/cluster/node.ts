@@ -1,4 +1,4 @@
-import type { Counters, Logger } from '@tributary/firmware-schemas';
+import type { Counters, Logger } from '@tributary/runtime';
 import { planLeases } from './assignment.js';
 import type { ClusterCounter } from './counters.js';
 import type { LeaseTable } from './leases.js';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProcessorConfigSchema, silentLogger, type AlertEvent } from '@tributary/firmware-schemas';
-import { DetectionPool } from '../shards/pool.js';
+import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
+import { DetectionPool } from '../detect/shards/pool.js';
 import { sensorWindows } from '../detect/synthetic.js';
-import type { SeriesInput } from '../detection.js';
+import type { SeriesInput } from '../detect/detection.js';
 import { Outputs } from '../outputs.js';
 import { createPartition, type PartitionState } from '../partition.js';
 import { encodeSnapshot, restoreSnapshot } from './snapshot.js';

@@ -1,4 +1,4 @@
-import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import type { PartitionState } from '../partition.js';
 
 /** The first line of a partition snapshot; the detection checkpoint's own lines follow. */

@@ -1,4 +1,5 @@
-import type { Ack, AlertEvent, Counters, Logger } from '@tributary/firmware-schemas';
+import type { Ack, AlertEvent } from '@tributary/firmware-schemas';
+import type { Counters, Logger } from '@tributary/runtime';
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from 'nats';
 import type { PartitionState } from '../partition.js';
 import type { ClusterCounter } from './counters.js';

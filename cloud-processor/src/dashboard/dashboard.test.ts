@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { BatchEnvelope } from '@tributary/firmware-schemas';
-import { startCloudHttp } from '../http.js';
+import { startCloudHttp } from '../ingest/http.js';
 import { Intake } from '../ingest/intake.js';
 import { Dashboard } from './dashboard.js';
 import { FleetView } from './fleet-view.js';

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { RESERVED_MEASUREMENTS, type AlertEvent } from '@tributary/firmware-schemas';
-import type { InfluxReadTarget } from '../influx/query.js';
-import { recentWindows, seriesNames } from '../influx/stored-rows.js';
+import { RESERVED_MEASUREMENTS, type AlertEvent, type ProcessorConfig } from '@tributary/firmware-schemas';
+import type { InfluxReadTarget } from '@tributary/storage';
+import { recentWindows, seriesNames } from '@tributary/storage';
+import { influxAuthHeaders } from '../influx/target.js';
 import { EventStreams, type StreamLoss } from './event-stream.js';
 import type { FleetView } from './fleet-view.js';
 import { CLEARED_SESSION_COOKIE, sessionCookie } from './session.js';
@@ -50,6 +51,16 @@ function staticFiles(): Map<string, { body: Buffer; type: string }> {
     ['/dashboard/vendor/uPlot.min.css', uplot('uPlot.min.css'), 'text/css; charset=utf-8'],
   ];
   return new Map(files.map(([path, file, type]) => [path, { body: readFileSync(file), type }]));
+}
+
+/** The dashboard of a processor: windows read back from the InfluxDB it writes to, with its credentials; lost streams counted by `lost`. */
+export function processorDashboard(config: ProcessorConfig, parts: Pick<DashboardOptions, 'fleet' | 'alerts' | 'lost'>): Dashboard {
+  const influx = config.influx;
+  return new Dashboard({
+    ...parts,
+    influx: { url: influx.url, database: influx.api === 'v2' ? (influx.bucket ?? influx.database) : influx.database, headers: influxAuthHeaders(influx), timeoutMs: influx.timeoutMs },
+    maxEventStreams: config.http?.maxEventStreams ?? 1,
+  });
 }
 
 /**

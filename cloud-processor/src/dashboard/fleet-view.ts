@@ -51,9 +51,11 @@ export class FleetView {
   /** Agent → view, least recently heard from first (a Map keeps insertion order; an update re-inserts). */
   private readonly agents = new Map<string, Mutable<AgentView>>();
 
+  /** `onChanged` hears of every change (the dashboard pushes the fleet to its pages). */
   constructor(
     private readonly maxAgents: number,
     private readonly onEvicted: (agent: string) => void,
+    private readonly onChanged: () => void = () => undefined,
   ) {}
 
   /** A batch of `batch.agent` is durable, at `now`. */
@@ -74,11 +76,13 @@ export class FleetView {
       messagesInvalid: counter(c, 'messages_invalid') + counter(c, 'messages_shed'),
       droppedBy,
     });
+    this.onChanged();
   }
 
   /** An agent's presence message: online, or offline (said on a clean stop, or its last will). */
   presence(agent: string, online: boolean): void {
     this.touch(agent).online = online;
+    this.onChanged();
   }
 
   /** The first `limit` agents by name, and how many there are. */

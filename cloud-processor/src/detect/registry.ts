@@ -1,20 +1,20 @@
 import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import type { Detector, DetectorContext, DetectorFactory } from './detector.js';
-import { createEnsemble, EnsembleConfig } from './ensemble.js';
-import { createDrift, DriftConfig } from './drift.js';
-import { createEwma, EwmaConfig } from './ewma.js';
-import { createFlatline, FlatlineConfig } from './flatline.js';
-import { createMachine, MachineConfig, type DeviceDetector } from './machine.js';
-import { createMissing, MissingConfig } from './missing.js';
-import { createNovelty, NoveltyConfig } from './novelty.js';
-import { createRateOfChange, RateOfChangeConfig } from './rate-of-change.js';
-import { createRobustZScore, RobustZScoreConfig } from './robust-zscore.js';
-import { createSeasonal, SeasonalConfig } from './seasonal.js';
-import { createShift, ShiftConfig } from './shift.js';
-import { createStaticThreshold, StaticThresholdConfig } from './static-threshold.js';
-import { createVolatility, VolatilityConfig } from './volatility.js';
-import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+import { createEnsemble, EnsembleConfig } from './detectors/ensemble.js';
+import { createDrift, DriftConfig } from './detectors/drift.js';
+import { createEwma, EwmaConfig } from './detectors/ewma.js';
+import { createFlatline, FlatlineConfig } from './detectors/flatline.js';
+import { createMachine, MachineConfig, type DeviceDetector } from './detectors/machine.js';
+import { createMissing, MissingConfig } from './detectors/missing.js';
+import { createNovelty, NoveltyConfig } from './detectors/novelty.js';
+import { createRateOfChange, RateOfChangeConfig } from './detectors/rate-of-change.js';
+import { createRobustZScore, RobustZScoreConfig } from './detectors/robust-zscore.js';
+import { createSeasonal, SeasonalConfig } from './detectors/seasonal.js';
+import { createShift, ShiftConfig } from './detectors/shift.js';
+import { createStaticThreshold, StaticThresholdConfig } from './detectors/static-threshold.js';
+import { createVolatility, VolatilityConfig } from './detectors/volatility.js';
+import { createWindowRules, WindowRulesConfig } from './detectors/window-rules.js';
 
 /** Every detector by name: its config schema (with defaults) and its factory. */
 export const detectors = {

@@ -6,8 +6,8 @@ import { parseConfigText, PROCESSOR_ENV_PREFIX, ProcessorConfigSchema } from '@t
 
 const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(ProcessorConfigSchema, text, 'processor.yaml', env, PROCESSOR_ENV_PREFIX);
 
-test("the README's sample processor config parses, writer settings included", () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+test("docs/configuration.md's sample processor config parses, writer settings included", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)), 'utf8');
   const match = /Cloud processor \(`processor\.yaml`[^\n]*\n\s*```yaml\n([\s\S]*?)```/.exec(readme);
   assert.ok(match, 'the README has a processor.yaml sample');
   const r = parse(match[1]!);

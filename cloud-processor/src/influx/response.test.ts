@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError } from './errors.js';
-import { retryAfterMs } from '@tributary/firmware-schemas';
+import { retryAfterMs } from '@tributary/runtime';
 import { classifyWrite } from './response.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');

@@ -1,4 +1,4 @@
-import { retryAfterMs } from '@tributary/firmware-schemas';
+import { retryAfterMs } from '@tributary/runtime';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, type InfluxWriteError } from './errors.js';
 
 /** An HTTP answer as the targets read it (header names in lower case). */

@@ -1,13 +1,9 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
+import { quoteIdentifier } from '@tributary/storage';
 import { NotFoundError, PermanentError } from './errors.js';
 import type { HttpClient } from './http-client.js';
 import { classifyWrite } from './response.js';
 import { clientFor, endpoint, influxAuthHeaders, postLines, type WriteTarget } from './target.js';
-
-/** An InfluxQL identifier in double quotes (InfluxQL spec, "Identifiers"). */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
 
 interface QuerySeries {
   readonly columns?: string[];

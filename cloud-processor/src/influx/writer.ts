@@ -1,4 +1,5 @@
-import { Backoff, type InfluxConfig, type Logger } from '@tributary/firmware-schemas';
+import type { InfluxConfig } from '@tributary/firmware-schemas';
+import { Backoff, type Logger } from '@tributary/runtime';
 import type { DeadLetterFile } from './dead-letter.js';
 import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, WriteAbortedError, type InfluxWriteError } from './errors.js';
 import { Job, LineQueue, type WriteReport, WriteRequest } from './requests.js';

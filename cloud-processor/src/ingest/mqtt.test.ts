@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { silentLogger, topics, UnauthenticatedLimitsConfig, type Ack } from '@tributary/firmware-schemas';
+import { topics, UnauthenticatedLimitsConfig, type Ack } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 import mqtt from 'mqtt';
-import { startEmbeddedBroker } from '../broker.js';
+import { startEmbeddedBroker } from '../broker/embedded.js';
 import { ForeignAgentError, Intake, Pipelined, type BatchHandler } from './intake.js';
 import { MqttIngest } from './mqtt.js';
 

@@ -1,5 +1,6 @@
-import { agentOfTopic, mqttOptions, redactUrl, topics, type Ack, type Logger, type TlsFiles } from '@tributary/firmware-schemas';
 import type { Duplex } from 'node:stream';
+import { agentOfTopic, topics, type Ack } from '@tributary/firmware-schemas';
+import { mqttOptions, redactUrl, type Logger, type TlsFiles } from '@tributary/runtime';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { ForeignAgentError, type Intake } from './intake.js';
 
@@ -21,6 +22,20 @@ export interface MqttIngestOptions {
   readonly inProcess?: () => Duplex;
   /** For an `mqtts://` URL: CA, certificate and key (tlsClientOptions). */
   readonly tls?: TlsFiles;
+}
+
+/** The ingest's options from the config's `ingest` section and the broker it connects to. */
+export function mqttIngestOptions(
+  ingest: { readonly mqttClientId: string; readonly startTimeoutMs: number; readonly maxStallMs: number },
+  broker: {
+    readonly url: string;
+    readonly login: { readonly username?: string | undefined; readonly password?: string | undefined } | undefined;
+    readonly connection: { readonly inProcess: () => Duplex } | { readonly tls: TlsFiles };
+  },
+  onPresence: (agent: string, online: boolean) => void,
+): MqttIngestOptions {
+  const { mqttClientId: clientId, startTimeoutMs, maxStallMs } = ingest;
+  return { url: broker.url, username: broker.login?.username, password: broker.login?.password, clientId, startTimeoutMs, maxStallMs, onPresence, ...broker.connection };
 }
 
 /** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */

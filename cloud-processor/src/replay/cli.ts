@@ -2,25 +2,20 @@
 /**
  * Backtest: feeds stored windows (from InfluxDB) or `timestamp,value` rows (CSV, the NAB format)
  * through the processor's own detection and alert code, and prints the alert transitions that
- * would have fired. Given simulator ground truth (--labels), prints precision, recall, F1 and
- * delay per anomaly kind; given a NAB folder (--nab), prints the NAB scores of the CSV files.
+ * would have fired. Scoring is done by the tools that own the ground truth: `tributary-sim score
+ * --labels … --alerts` scores the alerts printed with --json against simulator labels, and the NAB
+ * benchmark's CLI (bench/, `--processor-config`) scores CSV files of the NAB corpus.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { commandLineError, decodeGroundTruth, formatScore, parseCommandLine, redactUrl, scoreAlerts, type AlertEvent } from '@tributary/firmware-schemas';
+import type { AlertEvent } from '@tributary/firmware-schemas';
+import { commandLineError, parseCommandLine, redactUrl } from '@tributary/runtime';
 import { loadProcessorConfig } from '../config.js';
-import { detectorPlans } from '../detect/registry.js';
 import { influxAuthHeaders } from '../influx/target.js';
-import { loadCorpus } from '../nab/corpus.js';
-import { formatProfiles } from '../nab/report.js';
-import { streamScores } from '../nab/run.js';
-import { scoreAll } from '../nab/score.js';
 import { replay } from './replay.js';
 import { fromCsvFiles, fromInflux, influxAuthHeadersFor, type ReplayInput } from './sources.js';
 
 const USAGE = `usage: tributary-replay influx [--url http://127.0.0.1:8086] [--database tributary] [--metric NAME]...
-                        [--device ID] [--from 2026-11-20T00:00Z] [--to TIME] [--labels labels.jsonl]
-       tributary-replay csv FILE.csv... [--nab DIR]
+                        [--device ID] [--from 2026-11-20T00:00Z] [--to TIME]
+       tributary-replay csv FILE.csv...
   common: [--config processor.yaml] [--json]
 
 Replays stored windows (influx) or timestamp,value rows (csv, the NAB format) through the
@@ -29,9 +24,8 @@ processor's detection and alert code and prints the alerts that would have fired
   influx           reads where the processor config writes (its url, database or bucket and
                    credentials) unless --url or --database say otherwise; the credentials go only
                    to the server of influx.url
-  --labels FILE    simulator ground truth: prints precision, recall, F1 and delay per kind
-  --nab DIR        the NAB folder: prints the NAB scores of the CSV files
-  --json           alerts as JSON lines
+  --json           alerts as JSON lines (score them against simulator ground truth with
+                   tributary-sim score --labels labels.jsonl --alerts FILE)
   -h, --help       prints this and exits
 
 Exit status: 0 when the replay ran, 2 for a bad command line, config or input.
@@ -63,8 +57,6 @@ const { values, positionals } = parseCommandLine('tributary-replay', USAGE, {
     device: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
-    labels: { type: 'string' },
-    nab: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -99,21 +91,3 @@ for (const a of result.alerts) process.stdout.write(`${values.json ? JSON.string
 const opened = result.alerts.filter((a) => a.state === 'opened');
 process.stderr.write(`replayed ${result.points} points of ${result.series} series in ${result.seconds.toFixed(2)} s: ${opened.length} alerts opened\n`);
 
-if (values.labels !== undefined) {
-  const labels = decodeGroundTruth(readFileSync(values.labels, 'utf8'));
-  if (!labels.ok) die(`${values.labels}: ${labels.error.message}`);
-  const lengths = [...input.values()].flat().map((p) => p.lengthMs).filter((l) => l > 0);
-  const windowMs = lengths.length ? Math.min(...lengths) : 0;
-  process.stderr.write(`${formatScore(scoreAlerts(labels.value, opened, { earlyMs: windowMs, lateMs: 2 * windowMs }))}\n`);
-}
-
-if (values.nab !== undefined && mode === 'csv') {
-  // NAB scores every row, not alerts: the same detector the live path builds for this metric.
-  const corpus = loadCorpus(values.nab);
-  const wanted = new Set(csvFiles.map((f) => f.split('/').slice(-2).join('/')));
-  const files = corpus.files.filter((f) => wanted.has(f.name));
-  if (files.length === 0) die(`none of the files is in the NAB corpus at ${values.nab} (name them as ${join('data', '<category>', '<file>.csv')})`);
-  const plan = detectorPlans(config.detection)('value');
-  const scored = files.map((f) => ({ name: f.name, windows: f.windows, scores: streamScores(f.rows, () => plan.create()) }));
-  process.stderr.write(`${formatProfiles(`${plan.name} on ${files.length} NAB file(s)`, scoreAll(scored, corpus.profiles))}\n`);
-}

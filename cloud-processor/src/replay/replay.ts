@@ -1,6 +1,6 @@
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from '../alerts/lifecycle.js';
-import { Detection } from '../detection.js';
+import { Detection } from '../detect/detection.js';
 import { detectorPlans } from '../detect/registry.js';
 import type { ReplayInput } from './sources.js';
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { RESERVED_MEASUREMENTS } from '@tributary/firmware-schemas';
-import type { SeriesInput } from '../detection.js';
-import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '../influx/query.js';
-import { seriesNames, windowsOf } from '../influx/stored-rows.js';
+import type { SeriesInput } from '../detect/detection.js';
+import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget } from '@tributary/storage';
+import { seriesNames, storedInput, windowsOf } from '@tributary/storage';
 import { influxAuthHeaders } from '../influx/target.js';
-import { parseSeriesCsv } from '../nab/csv.js';
+import { parseSeriesCsv } from './csv.js';
 
 /** Points to replay, per agent (the live path keeps one event-time clock per agent). */
 export type ReplayInput = Map<string, SeriesInput[]>;
@@ -19,15 +19,16 @@ export interface InfluxSelection extends InfluxReadTarget {
   readonly to?: number | undefined;
 }
 
-/** The median spacing of a series' points: its window length when not stored. */
+/** The median spacing of a series' points: its window length for points stored without length_ms. */
 function typicalSpacing(ts: readonly number[]): number {
   const diffs = ts.slice(1).map((t, i) => t - ts[i]!).filter((d) => d > 0).sort((a, b) => a - b);
   return diffs.length === 0 ? 0 : diffs[diffs.length >> 1]!;
 }
 
 /**
- * Window points stored by the processor (see the README's schema), read back exactly as they
- * were written, per agent. The window length is the series' usual spacing.
+ * Window points stored by the processor (storage's schema), read back per agent as detection
+ * judged them live: each window's stored length (sliding windows are spaced by their slide, not
+ * their length), and for a corrected window the values judged at its first emission.
  */
 export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
   const metrics = sel.metrics.length > 0 ? [...sel.metrics] : (await seriesNames(sel, RESERVED_MEASUREMENTS, undefined, 0)).metrics;
@@ -41,25 +42,10 @@ export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
     const q = `SELECT * FROM ${quoteIdentifier(metric)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY "device", "agent"`;
     for (const s of await influxQuery(sel, q)) {
       const windows = windowsOf(s);
-      const lengthMs = typicalSpacing(windows.map((w) => w.ts));
+      const fallbackLengthMs = typicalSpacing(windows.map((w) => w.ts));
       const agent = s.tags?.agent ?? '';
       const list = out.get(agent) ?? out.set(agent, []).get(agent)!;
-      for (const w of windows) {
-        list.push({
-          device: s.tags?.device ?? '',
-          metric,
-          ts: w.ts,
-          lengthMs,
-          value: w.mean,
-          min: w.min,
-          max: w.max,
-          stddev: w.stddev,
-          count: w.count,
-          ...(w.first === undefined ? {} : { first: w.first }),
-          ...(w.last === undefined ? {} : { last: w.last }),
-          outOfRange: w.outOfRange,
-        });
-      }
+      for (const w of windows) list.push(storedInput(s.tags?.device ?? '', metric, w, fallbackLengthMs));
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ANOMALY_KINDS, FIRMWARE_FORMATS, SENSOR_KINDS, TlsConfigError, tlsClientOptions, type FirmwareFormat } from '@tributary/firmware-schemas';
+import { ANOMALY_KINDS, FIRMWARE_FORMATS, SENSOR_KINDS, type FirmwareFormat } from '@tributary/firmware-schemas';
+import { TlsConfigError, tlsClientOptions } from '@tributary/runtime';
 import { SimClock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { Fleet } from '../fleet.js';

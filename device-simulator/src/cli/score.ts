@@ -1,5 +1,5 @@
 import { BadInputError, collectAlertsFromMqtt, queryAlertsFromInflux, readAlertsFile, readLabels } from '../alert-sources.js';
-import { formatScore, scoreAlerts, type ScoredAlert } from '@tributary/firmware-schemas';
+import { formatScore, scoreAlerts, type ScoredAlert } from '../scoring/alerts.js';
 import { CliError, duration, parseFlags } from './args.js';
 
 const HELP = `tributary-sim score --labels labels.jsonl  ALERTS  [--early 5m] [--late 10m] [--json]

@@ -1,4 +1,4 @@
-import type { TlsFiles } from '@tributary/firmware-schemas';
+import type { TlsFiles } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Frame } from '../device.js';
 import type { Transport } from './transport.js';

@@ -1,4 +1,4 @@
-import type { TlsFiles } from '@tributary/firmware-schemas';
+import type { TlsFiles } from '@tributary/runtime';
 import { MqttTransport } from './mqtt.js';
 import { PtyPair } from './pty.js';
 import { SerialTransport } from './serial.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Counters, ManualClock, ProblemReport, encodeSerialLine, type WindowResult } from '@tributary/firmware-schemas';
+import { encodeSerialLine, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 import { FilterChains } from './filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './pipeline.js';
 import { WindowEngine } from './window-engine.js';

@@ -1,12 +1,5 @@
-import {
-  decodeSerialLine,
-  decodeTelemetry,
-  type Clock,
-  type Counters,
-  type DecodeError,
-  type ProblemReport,
-  type Telemetry,
-} from '@tributary/firmware-schemas';
+import { decodeSerialLine, decodeTelemetry, type DecodeError, type Telemetry } from '@tributary/firmware-schemas';
+import type { Clock, Counters, ProblemReport } from '@tributary/runtime';
 import type { AgentCounter } from './counters.js';
 import type { ReadingFilter } from './filters/filter.js';
 import type { FilterChains } from './filters/registry.js';

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
-import { certifiedName, listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, tlsListenerOptions, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { SourceConfig } from '@tributary/firmware-schemas';
+import { certifiedName, listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';

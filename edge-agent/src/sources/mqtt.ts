@@ -1,4 +1,5 @@
-import { mqttOptions, mqttSessionOptions, redactUrl, tlsClientOptions, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { SourceConfig } from '@tributary/firmware-schemas';
+import { mqttOptions, mqttSessionOptions, redactUrl, tlsClientOptions, type Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import { messageOrigin, type IngestPipeline } from '../core/pipeline.js';
 import { batchPubacks } from './puback-batcher.js';
@@ -17,12 +18,6 @@ export interface MqttSourceHooks {
   /** Called each time the subscription is in place, after every (re)connect. */
   readonly subscribed?: () => void;
 }
-
-/**
- * mqtt.js calls its debug logger a dozen times per message, each call a few percent of the
- * message's cost when nobody listens; a no-op logger costs nothing. DEBUG=mqttjs* still shows them.
- */
-const quietUnlessDebugged: { log?: () => void } = /mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined };
 
 /**
  * Subscribes to device telemetry on a broker (topic patterns from config) and feeds every payload
@@ -47,7 +42,7 @@ export class MqttSource implements Source {
 
   async start(): Promise<void> {
     const tls = tlsClientOptions(this.config.tls, `${this.at}.tls`);
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), ...tls, reconnectPeriod: 1000, connectTimeout: 10_000, ...quietUnlessDebugged });
+    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), ...tls, reconnectPeriod: 1000, connectTimeout: 10_000 });
     batchPubacks(client, this.hooks.ackAfterLog);
     this.client = client;
     let wasDown = false;

@@ -1,4 +1,5 @@
-import type { Logger, SourceConfig } from '@tributary/firmware-schemas';
+import type { SourceConfig } from '@tributary/firmware-schemas';
+import type { Logger } from '@tributary/runtime';
 import type { AgentCounter, IngestPipeline } from '../core/pipeline.js';
 import { FileSource } from './file.js';
 import { MosquittoSource } from './mosquitto/source.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@tributary/firmware-schemas';
+import type { Logger } from '@tributary/runtime';
 
 export interface PortInfo {
   readonly path: string;

@@ -1,4 +1,5 @@
-import { Backoff, type Logger, type SourceConfig } from '@tributary/firmware-schemas';
+import type { SourceConfig } from '@tributary/firmware-schemas';
+import { Backoff, type Logger } from '@tributary/runtime';
 import { pipeline } from 'node:stream';
 import type { SerialPort } from 'serialport';
 import type { IngestPipeline } from '../core/pipeline.js';

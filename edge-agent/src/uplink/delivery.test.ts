@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Counters, ManualClock, ProblemReport, silentLogger } from '@tributary/firmware-schemas';
+import { Counters, ManualClock, ProblemReport, silentLogger } from '@tributary/runtime';
 import { agentCounterHelp, type AgentCounter } from '../core/counters.js';
 import { MemoryBatchQueue } from '../spool/memory-queue.js';
 import { SeqStore } from '../spool/seq-store.js';

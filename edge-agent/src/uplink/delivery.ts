@@ -1,4 +1,5 @@
-import type { Ack, Clock, Counters, LatencyObserver, Logger, ProblemReport } from '@tributary/firmware-schemas';
+import type { Ack } from '@tributary/firmware-schemas';
+import type { Clock, Counters, LatencyObserver, Logger, ProblemReport } from '@tributary/runtime';
 import type { AgentCounter } from '../core/pipeline.js';
 import type { BatchQueue, SpooledBatch } from '../spool/batch-queue.js';
 import { Sender } from './sender.js';

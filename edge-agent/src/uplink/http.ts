@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { decodeAck, retryAfterMs, Throttle, tlsClientOptions, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { decodeAck, type UplinkConfig } from '@tributary/firmware-schemas';
+import { retryAfterMs, Throttle, tlsClientOptions, type Logger } from '@tributary/runtime';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
 type HttpUplinkConfig = Extract<UplinkConfig, { type: 'http' }>;

@@ -1,4 +1,5 @@
-import { Backoff, decodeAck, mqttOptions, mqttSessionOptions, redactUrl, Throttle, tlsClientOptions, topics, type Clock, type Logger, type UplinkConfig } from '@tributary/firmware-schemas';
+import { decodeAck, topics, type UplinkConfig } from '@tributary/firmware-schemas';
+import { Backoff, mqttOptions, mqttSessionOptions, redactUrl, Throttle, tlsClientOptions, type Clock, type Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 

@@ -8,7 +8,7 @@ import { PositiveMs } from './common.js';
 export const NATS_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Scale-out on NATS JetStream (README "Scale-out"). Several processors share the fleet: agents'
+ * Scale-out on NATS JetStream (docs/scale-out.md). Several processors share the fleet: agents'
  * batches land in one stream partitioned by agent by the server's own subject mapping (which must
  * use the same `partitions`), each partition is owned by one processor through a lease, and its
  * state is checkpointed with the stream position it reflects.

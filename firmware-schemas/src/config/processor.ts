@@ -163,6 +163,14 @@ export const DetectionConfig = DetectorChoice.extend({
    */
   maxSeries: z.number().int().min(1).default(20_000),
   /**
+   * First emissions remembered (the latest half to all of this many, about 350 bytes each) so that
+   * a correction of one (`rev` > 0, re-emitted by an agent with `lateReadings: re-emit`) is stored
+   * with the values detection judged, which replay then judges too. A correction of a window
+   * forgotten (past this bound, or from before a restart) is stored without them and counted
+   * (`corrections_unjudged`). 0 remembers none.
+   */
+  maxJudgedWindows: z.number().int().min(0).default(100_000),
+  /**
    * How often detector state is checkpointed to stateDir, so baselines survive a crash; it is also
    * written on every stop (a redeploy). Streamed in slices, but it costs CPU with many series.
    */
@@ -193,6 +201,14 @@ export const WebhookConfig = z.object({
   backoff: z.object({ initialMs: PositiveMs.default(500), maxMs: PositiveMs.default(60_000) }).prefault({}),
 });
 
+/** One line per transition in the processor's log (warn when an alert opens or worsens, info when it resolves). */
+export const LogAlertSinkConfig = z.object({ type: z.literal('log') });
+export const WebhookAlertSinkConfig = WebhookConfig.extend({ type: z.literal('webhook') });
+
+/** Where alert transitions go, by `type` (cloud-processor alerts/sinks/registry.ts builds each). */
+export const AlertSinkConfig = z.discriminatedUnion('type', [LogAlertSinkConfig, WebhookAlertSinkConfig]);
+export type AlertSinkConfig = z.output<typeof AlertSinkConfig>;
+
 export const AlertsConfig = z.object({
   /** Consecutive normal windows before an open alert resolves (hysteresis). */
   resolveAfterWindows: z.number().int().min(1).default(3),
@@ -209,6 +225,12 @@ export const AlertsConfig = z.object({
   maxOpen: z.number().int().min(1).default(10_000),
   /** Recent transitions kept for GET /api/alerts. */
   recent: z.number().int().min(0).max(100_000).default(1_000),
+  /**
+   * The alert sinks; the log by default. Besides these, transitions go to MQTT (the alert topics,
+   * or their NATS subjects in a cluster) and to InfluxDB's `anomaly` measurement.
+   */
+  sinks: z.array(AlertSinkConfig).max(100).default([{ type: 'log' }]),
+  /** Webhooks: each is also a sink of type `webhook` (the form from before `sinks`). */
   webhooks: z.array(WebhookConfig).default([]),
 });
 

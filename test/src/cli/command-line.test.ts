@@ -14,11 +14,11 @@ const clis = [
   { name: 'tributary-cloud', argv: [dist('@tributary/cloud-processor', './cli.js')] },
   { name: 'tributary-replay', argv: [dist('@tributary/cloud-processor', './replay/cli.js')] },
   { name: 'tributary-replay csv', argv: [dist('@tributary/cloud-processor', './replay/cli.js'), 'csv'] },
-  { name: 'nab runner', argv: [dist('@tributary/cloud-processor', './nab/cli.js')] },
+  { name: 'nab runner', argv: [fileURLToPath(new URL('../../../bench/dist/nab/cli.js', import.meta.url))] },
   { name: 'tributary-sim', argv: [dist('@tributary/device-simulator', './cli.js')] },
   { name: 'tributary-sim run', argv: [dist('@tributary/device-simulator', './cli.js'), 'run'] },
   { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },
-  { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../demo/main.js', import.meta.url))] },
+  { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../../../demo/dist/main.js', import.meta.url))] },
 ];
 
 const run = (argv: string[]) => spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: 30_000 });

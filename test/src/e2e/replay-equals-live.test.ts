@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fromInflux, replay } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
-import { startInfluxd } from '../harness/influxd.js';
+import { Rng } from '@tributary/device-simulator';
+import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { Pipeline } from '../harness/pipeline.js';
 import { scratchDir } from '../harness/scratch.js';
 
@@ -54,6 +55,65 @@ test('replaying the stored windows gives exactly the alerts the live run raised;
   const stored = await fromInflux({ url: influxd.url, database: 'replay', metrics: [] });
   const replayed = replay(ProcessorConfigSchema.parse({}), stored);
   assert.deepEqual(sorted(replayed.alerts), sorted(live), 'replay through the same code raises the same alerts, at the same times, with the same scores and words');
+});
+
+test('sliding windows and late corrections: replay judges what the live run judged (the window length stored, a correction keeping the first emission\'s values)', { timeout: 180_000 }, async (t) => {
+  const influxd = await startInfluxd();
+  t.after(() => influxd.stop());
+  const hours = 8;
+  const periodMs = 30_000;
+  const pipeline = await Pipeline.start({
+    influxUrl: influxd.url,
+    database: 'replay_sliding',
+    stateDir: scratchDir('replay-sliding'),
+    devices: 1,
+    seed: 7,
+    durationMs: 60_000,
+    speed: 1,
+    samplePeriodMs: periodMs,
+    // Five-minute windows every minute: points are a minute apart, a window is five long.
+    windowMs: 300_000,
+    slideMs: 60_000,
+    allowedLatenessMs: 30_000,
+    lateReadings: 're-emit',
+    anomalyRatePerDay: 0,
+  });
+  t.after(() => pipeline.close());
+  // Readings of six devices in event-time order, every 30 s for eight hours that just ended: a level
+  // shift on one, a spike on another; and every 20 minutes, for each device, a late reading 7
+  // minutes behind, far from its level: every window holding it was emitted already (the newest
+  // ends 2 minutes behind, past the lateness) and is within the correction horizon (10 minutes), so
+  // the agent re-emits them with values detection never saw live.
+  const start = Math.floor((Date.now() - hours * 3_600_000) / 300_000) * 300_000;
+  const rng = new Rng(11);
+  const messages: Array<{ topic: string; payload: string }> = [];
+  const reading = (device: string, ts: number, value: number): void => {
+    messages.push({ topic: `sensors/${device}/telemetry`, payload: JSON.stringify({ device, ts, values: { temperature: Math.round(value * 100) / 100 } }) });
+  };
+  const devices = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'];
+  for (let ts = start; ts < start + hours * 3_600_000; ts += periodMs) {
+    const hour = (ts - start) / 3_600_000;
+    for (const [i, device] of devices.entries()) {
+      const level = 20 + i + Math.sin((2 * Math.PI * hour) / 24) + (device === 'd0' && hour >= 5 ? 4 : 0);
+      reading(device, ts, level + rng.normal() * 0.2 + (device === 'd1' && ts === start + 6 * 3_600_000 ? 9 : 0));
+      if (hour >= 1 && (ts - start) % 1_200_000 === 0) reading(device, ts - 420_000, level + 6);
+    }
+  }
+  await pipeline.publishInOrder(messages);
+  await pipeline.finish();
+
+  assert.ok(pipeline.agent.counters.get('readings_corrected') >= 6 * 20, `late readings corrected emitted windows (${pipeline.agent.counters.get('readings_corrected')})`);
+  assert.equal(pipeline.cloud.counters.get('corrections_unjudged'), 0, 'every correction was stored with what was judged');
+  const revised = await influxQuery(influxd.url, 'replay_sliding', 'SELECT count("rev") FROM "temperature"');
+  assert.ok(Number(revised[0]?.values[0]?.[1] ?? 0) > 0, 'InfluxDB holds the corrected revisions');
+  const live = pipeline.alerts;
+  assert.ok(live.filter((a) => a.state === 'opened').length >= 2, `the run raised alerts (${live.length} transitions)`);
+
+  const stored = await fromInflux({ url: influxd.url, database: 'replay_sliding', metrics: [] });
+  const lengths = new Set([...stored.values()].flat().map((p) => p.lengthMs));
+  assert.deepEqual([...lengths], [300_000], 'each point knows its window is five minutes long, though they are a minute apart');
+  const replayed = replay(ProcessorConfigSchema.parse({}), stored);
+  assert.deepEqual(sorted(replayed.alerts), sorted(live), 'replay raises the live run\'s alerts exactly');
 });
 
 test('tributary-replay influx --config reads where the processor writes, with its credentials', { timeout: 60_000 }, async (t) => {

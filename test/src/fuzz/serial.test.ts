@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EdgeAgent, LineFramer, type Framed } from '@tributary/edge-agent';
-import { AgentConfigSchema, decodeSerialLine, silentLogger } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, decodeSerialLine } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 import fc from 'fast-check';
 import { fuzzProperty, fuzzTimeout, type FuzzBounds } from '../harness/fuzz.js';
 import { scratchDir } from '../harness/scratch.js';

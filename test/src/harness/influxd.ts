@@ -1,3 +1,4 @@
+import { influxQuery as storageQuery, type QuerySeries } from '@tributary/storage';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,12 +91,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   };
 }
 
-/** Runs an InfluxQL query and returns the first statement's series (InfluxDB 1.x /query). */
-export async function influxQuery(url: string, database: string, q: string): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>> {
-  const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
-  if (!res.ok) throw new Error(`query failed with HTTP ${res.status}: ${await res.text()}`);
-  const body = (await res.json()) as { results: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }> };
-  const first = body.results[0];
-  if (first?.error) throw new Error(`query error: ${first.error}`);
-  return first?.series ?? [];
+/** Runs an InfluxQL query and returns the first statement's series (through storage's InfluxQL reader). */
+export function influxQuery(url: string, database: string, q: string): Promise<QuerySeries[]> {
+  return storageQuery({ url, database }, q);
 }

@@ -1,7 +1,9 @@
 import { AlertLifecycle, Detection, DetectionPool, detectorPlans, LocalDetection, ShardedDetection, type DetectionRunner, type SeriesInput, type Verdict } from '@tributary/cloud-processor';
 import { Fleet, SimClock, Simulator, sensorKinds, type FleetOptions, type Transport } from '@tributary/device-simulator';
 import { FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
-import { AgentConfigSchema, Counters, ManualClock, ProblemReport, ProcessorConfigSchema, silentLogger, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent, type ProcessorConfigInput, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ManualClock, ProblemReport, silentLogger } from '@tributary/runtime';
+import { windowInput } from '@tributary/storage';
 
 export interface OfflineRun {
   readonly fleet: Fleet;
@@ -62,7 +64,7 @@ export async function runOffline(fleetOptions: FleetOptions, options: { windowMs
   const pipeline = new IngestPipeline({ filters: new FilterChains(agentConfig.filters), windows: engine, clock, maxFutureMs: 60_000, counters: new Counters<AgentCounter>(agentCounterHelp), problems: new ProblemReport() });
   const toCloud = (): void => {
     if (pending.length === 0) return;
-    const points: SeriesInput[] = pending.map((w) => ({ device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0, count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 }));
+    const points: SeriesInput[] = pending.map(windowInput);
     pending = [];
     const t = process.hrtime.bigint();
     answers.push(detection.ingest('offline', points, Number.isFinite(engine.complete) ? engine.complete : undefined));

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type FleetOptions, type Score } from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { AgentConfigSchema, ProcessorConfigSchema, silentLogger, type AlertEvent, type Logger } from '@tributary/firmware-schemas';
-import { influxQuery } from './influxd.js';
+import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
+import { silentLogger, type Logger } from '@tributary/runtime';
+import { readingsStored } from '@tributary/storage';
 import { waitFor } from './wait.js';
 
 export interface PipelineOptions {
@@ -19,6 +20,11 @@ export interface PipelineOptions {
   readonly speed: number;
   readonly samplePeriodMs: number;
   readonly windowMs: number;
+  /** Sliding windows: the agent's windows.slideMs (tumbling, the default, when omitted). */
+  readonly slideMs?: number;
+  /** The agent's windows.lateReadings (and allowed lateness, the default: two sample periods). */
+  readonly lateReadings?: 'drop' | 're-emit';
+  readonly allowedLatenessMs?: number;
   readonly anomalyRatePerDay: number;
   readonly anomalyKinds?: readonly AnomalyKind[];
   /** How the agent reaches the cloud: MQTT (default) or HTTP POST. */
@@ -77,7 +83,12 @@ export class Pipeline {
       site: 'demo-site',
       sources: [{ type: 'mqtt', url }],
       filters: Object.fromEntries(Object.values(sensorKinds).map((k) => [k.metric, [{ type: 'range', min: k.range.min, max: k.range.max }]])),
-      windows: { lengthMs: options.windowMs, allowedLatenessMs: options.samplePeriodMs * 2 },
+      windows: {
+        lengthMs: options.windowMs,
+        allowedLatenessMs: options.allowedLatenessMs ?? options.samplePeriodMs * 2,
+        ...(options.slideMs === undefined ? {} : { slideMs: options.slideMs }),
+        ...(options.lateReadings === undefined ? {} : { lateReadings: options.lateReadings }),
+      },
       batch: { maxWindows: 500, maxDelayMs: 300 },
       uplink:
         options.uplink === 'http'
@@ -124,6 +135,15 @@ export class Pipeline {
     this.extraMessages += payloads.length;
   }
 
+  /** Publishes messages as devices would, in the order given (QoS 1, one connection), counted as sent messages. */
+  async publishInOrder(messages: ReadonlyArray<{ readonly topic: string; readonly payload: string }>): Promise<void> {
+    const t = this.transport ?? (await MqttTransport.connect({ url: this.cloud.brokerUrl, qos: 1 }));
+    // One topic at a time keeps the order across devices (each call publishes its payloads in order).
+    for (const m of messages) await t.publishRaw(m.topic, [m.payload]);
+    if (t !== this.transport) await t.close();
+    this.extraMessages += messages.length;
+  }
+
   /** Waits until the agent has received every message sent so far (the fleet's and raw ones); returns how many that is. */
   async received(): Promise<number> {
     const expected = (this.sim?.stats.messages ?? 0) + this.extraMessages;
@@ -157,10 +177,8 @@ export class Pipeline {
   }
 
   /** Σ count over every window of every metric in InfluxDB. */
-  async countInInflux(): Promise<number> {
-    const metrics = Object.keys(sensorKinds).map((m) => `"${m}"`).join(',');
-    const series = await influxQuery(this.options.influxUrl, this.options.database, `SELECT sum("count") FROM ${metrics}`);
-    return series.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
+  countInInflux(): Promise<number> {
+    return readingsStored({ url: this.options.influxUrl, database: this.options.database }, Object.keys(sensorKinds));
   }
 
   /** Stops the cloud, and the agent if `finish` did not (a test that failed before it must still end). */

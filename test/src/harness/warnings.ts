@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@tributary/firmware-schemas';
+import { silentLogger, type Logger } from '@tributary/runtime';
 
 /** A logger (and its children) that keeps each warning as its message and fields. */
 export function recordWarnings(warnings: string[]): Logger {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createTarget, DeadLetterFile, InfluxWriter, LineBuilder, type RefusedPointRecord } from '@tributary/cloud-processor';
-import { InfluxConfig, silentLogger } from '@tributary/firmware-schemas';
+import { InfluxConfig } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 
 /** An InfluxWriter for a real server, with its counters and dead-letter file, stopped after the test. */
 export function writerFor(t: TestContext, config: Record<string, unknown>) {

@@ -25,7 +25,7 @@ function testFiles(dir: string): string[] {
 }
 
 test(`the agent's and the schemas' own tests pass on Node ${floor}, the oldest engines allows`, { skip, timeout: 300_000 }, async () => {
-  const files = ['edge-agent', 'firmware-schemas'].flatMap((p) => testFiles(join(repoRoot, p, 'dist')));
+  const files = ['edge-agent', 'firmware-schemas', 'runtime'].flatMap((p) => testFiles(join(repoRoot, p, 'dist')));
   const { stdout } = await run(oldest.command, ['--version']);
   assert.equal(stdout.trim(), `v${floor}`);
   // Without NODE_TEST_CONTEXT, which would make the inner runner report to this one instead of printing TAP.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { journalPriority } from '@tributary/firmware-schemas';
+import { journalPriority } from '@tributary/runtime';
 import mqtt from 'mqtt';
 import { influxQuery, startInfluxd } from '../harness/influxd.js';
 import { metric, scrape } from '../harness/metrics.js';
@@ -153,8 +153,8 @@ test('the installed agent and cloud processor run with the example configs as in
   }
 });
 
-test("the README's Pi guide shows the example agent config install.sh puts in place", () => {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+test("the Pi guide (docs/raspberry-pi.md) shows the example agent config install.sh puts in place", () => {
+  const readme = readFileSync(join(repoRoot, 'docs', 'raspberry-pi.md'), 'utf8');
   const block = /`\/etc\/tributary\/agent\.yaml`[^\n]*\n+```yaml\n([\s\S]*?)```/.exec(readme);
   assert.ok(block, 'the README shows /etc/tributary/agent.yaml');
   assert.equal(block[1], readFileSync(join(repoRoot, 'edge-agent/service/agent.example.yaml'), 'utf8'));

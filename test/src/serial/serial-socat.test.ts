@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { test } from 'node:test';
 import { FilterChains, IngestPipeline, SerialSource, WindowEngine, agentCounterHelp, listSerialPorts, type AgentCounter } from '@tributary/edge-agent';
-import { Counters, ProblemReport, SerialSourceConfig, encodeSerialLine, silentLogger, systemClock, type WindowResult } from '@tributary/firmware-schemas';
+import { SerialSourceConfig, encodeSerialLine, type WindowResult } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, silentLogger, systemClock } from '@tributary/runtime';
 import { startPtyPair } from '../harness/socat.js';
 import { waitFor } from '../harness/wait.js';
 

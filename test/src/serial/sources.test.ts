@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { FileSource, FilterChains, IngestPipeline, MqttBrokerSource, WindowEngine, agentCounterHelp, type AgentCounter } from '@tributary/edge-agent';
-import { Counters, FileSourceConfig, MqttBrokerSourceConfig, ProblemReport, encodeSerialLine, silentLogger, systemClock } from '@tributary/firmware-schemas';
+import { FileSourceConfig, MqttBrokerSourceConfig, encodeSerialLine } from '@tributary/firmware-schemas';
+import { Counters, ProblemReport, silentLogger, systemClock } from '@tributary/runtime';
 import mqtt from 'mqtt';
 import { waitFor } from '../harness/wait.js';
 

@@ -1,4 +1,5 @@
-import type { AlertEvent, Logger } from '@tributary/firmware-schemas';
+import type { AlertEvent } from '@tributary/firmware-schemas';
+import type { Logger } from '@tributary/runtime';
 import type { AlertSink } from './sink.js';
 
 /** One structured log line per transition: warn when an alert opens or worsens, info when it resolves. */

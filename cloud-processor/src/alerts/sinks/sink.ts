@@ -7,6 +7,8 @@ import type { AlertEvent } from '@tributary/firmware-schemas';
  */
 export interface AlertSink {
   readonly name: string;
+  /** Deliveries so far, for a sink that delivers over a network (webhooks: `webhook_alerts_*` on /metrics). */
+  readonly counts?: { readonly sent: number; readonly failed: number; readonly dropped: number };
   send(alert: AlertEvent): void;
   /** Delivers what it can within `timeoutMs`, then stops; nothing is sent after it resolves. */
   stop(timeoutMs: number): Promise<void>;

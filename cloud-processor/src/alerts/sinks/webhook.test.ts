@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { silentLogger, WebhookConfig, type AlertEvent } from '@tributary/firmware-schemas';
+import { WebhookConfig, type AlertEvent } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
 import { WebhookSink } from './webhook.js';
 
 const alert = (n: number): AlertEvent => ({ v: 1, id: `a${n}`, state: 'opened', device: 'd', metric: 'm', detector: 'e', severity: 'warning', score: 0.6, value: n, openedAt: 1_700_000_000_000, at: 1_700_000_000_000, message: `alert ${n}` });

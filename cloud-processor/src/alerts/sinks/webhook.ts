@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Backoff, retryAfterMs, Throttle, type AlertEvent, type Logger, type WebhookConfig } from '@tributary/firmware-schemas';
+import type { AlertEvent, WebhookConfig } from '@tributary/firmware-schemas';
+import { Backoff, retryAfterMs, Throttle, type Logger } from '@tributary/runtime';
 import type { z } from 'zod';
 import type { AlertSink } from './sink.js';
 

@@ -1,6 +1,7 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MQTT_PACKET_OVERHEAD_BYTES, topics, type SourceConfig } from '@tributary/firmware-schemas';
+import { topics, type SourceConfig } from '@tributary/firmware-schemas';
+import { MQTT_PACKET_OVERHEAD_BYTES } from '@tributary/runtime';
 
 export type MosquittoSourceConfig = Extract<SourceConfig, { type: 'mosquitto' }>;
 

@@ -3,7 +3,8 @@ import { accessSync, constants, chmodSync, mkdirSync, readFileSync, writeFileSyn
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { MOSQUITTO_AGENT_USERNAME, topics, type Logger } from '@tributary/firmware-schemas';
+import { MOSQUITTO_AGENT_USERNAME, topics } from '@tributary/firmware-schemas';
+import type { Logger } from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestPipeline } from '../../core/pipeline.js';
 import { MqttSource, type MqttSourceHooks } from '../mqtt.js';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Backoff } from '@tributary/firmware-schemas';
+import { Backoff } from '@tributary/runtime';
 
 /** Output kept for the reasons of an exit (the last lines a server printed). */
 const OUTPUT_KEPT = 4 * 1024;

@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:cloud [-- --series 10000 --agents 20 --warmup 3 --rounds 30 --big-series 100000
+ *                        --big-rounds 3 --workers N --profile DIR --writer-passes 2 --skip pinned,big]
+ *
+ * The cloud processor at InfluxDB's speed. A feeder process plays `agents` edge agents with a
+ * realistic mix of `series` series (one window per series per round, 500-window batches, 8 in
+ * flight per agent over MQTT) through a cloud processor in a process of its own (embedded broker
+ * → intake → validate → dedupe → detectors → writer) into a private influxd. The reference, in
+ * the same run against the same influxd: the same windows as line protocol POSTed straight to
+ * /write (5,000 lines a request, 4 in flight). The first `warmup` rounds (new series) are not
+ * timed.
+ *
+ * Runs, each into a database of its own (every acked window is checked to be in it):
+ * - shared: processor, influxd and feeders on whatever cores the machine gives them, with a raw
+ *   reference before and after;
+ * - pinned (`taskset`): influxd alone on the last core, the processor (and the feeder) on the
+ *   others, beside a raw reference pinned the same way — what each costs when they do not take
+ *   each other's cores (on this 2-core machine: one core each);
+ * - big: `big-series` series for `big-rounds` timed rounds, for the resident memory of a large fleet.
+ * - writer: the writer alone, two ways, `writer-passes` times each in turn: the processor's own
+ *   (PointEncoder + InfluxWriter) and the `influx` npm package (node-influx, writePoints of IPoint
+ *   objects), the same windows from decoded batches to durable: windows/s and the writing
+ *   process's CPU per window (docs/influxdb.md says why the writer stays ours).
+ * Then the cost of each stage on one thread without I/O (stages.js) and the heap each series costs,
+ * by detector member (state-size.js). Reports windows/s, CPU per window of the processor (all its
+ * threads) and of influxd over the same windows, RSS, worker count; ends with one line of JSON.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
+import { pidOf } from './cloud/cpu.js';
+import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
+import { runFeeder, type Fed } from './cloud/run-feeder.js';
+
+const { values } = parseArgs({
+  options: {
+    series: { type: 'string', default: '10000' },
+    agents: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '30' },
+    'big-series': { type: 'string', default: '100000' },
+    'big-rounds': { type: 'string', default: '3' },
+    /** detection.workers for the processor runs; unset: its default (the cores available to it). */
+    workers: { type: 'string' },
+    /** Write CPU profiles (.cpuprofile, one per thread) of the shared processor run into this directory. */
+    profile: { type: 'string' },
+    /** Passes of the writer comparison (each writes every timed window once with each writer, alternated). */
+    'writer-passes': { type: 'string', default: '2' },
+    /** Runs to leave out: pinned, big, writer, stages, state. */
+    skip: { type: 'string', default: '' },
+  },
+});
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const MB = 1024 * 1024;
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const skip = new Set(values.skip.split(',').filter(Boolean));
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+interface Rate {
+  readonly windows: number;
+  readonly seconds: number;
+}
+const rateOf = (f: Rate): number => f.windows / f.seconds;
+
+/** The raw reference: the same windows straight to /write; influxd's CPU over its timed part. */
+async function raw(database: string, shape: string[], influxdPid: number, cpus?: string): Promise<Rate & { influxdCpu: number }> {
+  const fed = await runFeeder(['raw', influxUrl, database, ...shape], [influxdPid], undefined, cpus).done;
+  return { windows: fed.windows, seconds: fed.seconds, influxdCpu: fed.cpu[0]! };
+}
+
+/** A processor run in its own process (pinned to `cpus` when given). */
+function processorRun(o: Omit<ProcessorRunOptions, 'influxUrl' | 'influxdPid' | 'agents' | 'startMs'>, cpus?: string, profileDir?: string): Promise<ProcessorRunResult> {
+  const full: ProcessorRunOptions = { ...o, influxUrl, influxdPid, agents: Number(values.agents), startMs, ...(values.workers === undefined ? {} : { workers: Number(values.workers) }) };
+  const node = [process.execPath, ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), here('./cloud/processor-run.js'), JSON.stringify(full)];
+  const child = cpus === undefined ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpus, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ProcessorRunResult) : reject(new Error(`processor run exited with ${code}`))));
+  });
+}
+
+/** The last JSON line of a script run in a process of its own. */
+function script<T>(file: string, args: string[], node: string[] = []): T {
+  const r = spawnSync(process.execPath, [...node, here(file), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${file} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+/** Checks that InfluxDB holds every window the run acked (and its untimed warm-up). */
+async function checkStored(database: string, expected: number): Promise<void> {
+  const stored = await influxQuery(influxUrl, database, 'SELECT count("count") FROM "temperature","humidity","pressure","vibration","current","co2"');
+  const n = stored.reduce((sum, s) => sum + Number(s.values[0]?.[1] ?? 0), 0);
+  if (n !== expected) throw new Error(`InfluxDB database ${database} holds ${n} windows, ${expected} were acked`);
+}
+
+const describe = (r: ProcessorRunResult): string =>
+  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
+
+const warmup = Number(values.warmup);
+const rounds = Number(values.rounds);
+const bigRounds = Number(values['big-rounds']);
+const startMs = Math.floor((Date.now() - (warmup + Math.max(rounds, bigRounds) + 5) * 60_000) / 60_000) * 60_000;
+const shape = (series: string, r: number): string[] => [series, values.agents, values.warmup, String(r), String(startMs)];
+const influxd = await startInfluxd();
+const influxUrl = influxd.url;
+const foundPid = pidOf(influxd.dir);
+if (foundPid === undefined) {
+  await influxd.stop();
+  throw new Error('cannot find the influxd process');
+}
+const influxdPid: number = foundPid;
+const cores = availableParallelism();
+const lastCore = String(cores - 1);
+const otherCores = cores > 2 ? `0-${cores - 2}` : '0';
+try {
+  log(`${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${warmup} untimed rounds, into influxd 1.x on this host (${cores} cores, shared with whatever else runs)`);
+  const raw1 = await raw('raw_before', shape(values.series, rounds), influxdPid);
+  log(`  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`);
+  const shared = await processorRun({ database: 'shared', series: Number(values.series), warmup, rounds, agentPrefix: 'shared' }, undefined, values.profile);
+  await checkStored('shared', shared.windows + shared.warmupWindows);
+  log(`  cloud processor, detectors on (MQTT → InfluxDB, acked): ${describe(shared)}`);
+  const raw2 = await raw('raw_after', shape(values.series, rounds), influxdPid);
+  log(`  reference again, after: ${Math.round(rateOf(raw2))} windows/s`);
+  const reference = (rateOf(raw1) + rateOf(raw2)) / 2;
+  const influxdRawUs = ((raw1.influxdCpu + raw2.influxdCpu) * 1e6) / (raw1.windows + raw2.windows);
+  log(`  processor / reference, sharing the cores: ${((100 * rateOf(shared)) / reference).toFixed(0)} % (target: at least 70 %)`);
+
+  let pinned: { raw: Rate & { influxdCpu: number }; run: ProcessorRunResult } | undefined;
+  if (!skip.has('pinned') && cores > 1) {
+    const pin = (cpus: string): void => void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(influxdPid)], { stdio: 'ignore' });
+    pin(lastCore);
+    try {
+      const rawPinned = await raw('raw_pinned', shape(values.series, rounds), influxdPid, otherCores);
+      const run = await processorRun({ database: 'pinned', series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' }, otherCores);
+      await checkStored('pinned', run.windows + run.warmupWindows);
+      pinned = { raw: rawPinned, run };
+    } finally {
+      pin(`0-${cores - 1}`);
+    }
+    log(`  pinned (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(pinned.raw))} windows/s; processor ${describe(pinned.run)}`);
+    log(`  processor / reference, pinned: ${((100 * rateOf(pinned.run)) / rateOf(pinned.raw)).toFixed(0)} % (target: at least 90 %)`);
+  }
+
+  let big: ProcessorRunResult | undefined;
+  if (!skip.has('big')) {
+    // detection.maxSeries (20,000 by default) raised, so every series keeps its state.
+    big = await processorRun({ database: 'big', series: Number(values['big-series']), warmup, rounds: bigRounds, agentPrefix: 'big', maxSeries: 2 * Number(values['big-series']) });
+    await checkStored('big', big.windows + big.warmupWindows);
+    log(`  ${values['big-series']} series, ${bigRounds} timed rounds: ${describe(big)}`);
+  }
+
+  let writers: { own: { rate: number; cpuUs: number }; nodeInflux: { rate: number; cpuUs: number } } | undefined;
+  if (!skip.has('writer')) {
+    // The writer alone: ours against node-influx's, alternated so drift on the machine hits both.
+    const runs: Record<'writer' | 'node-influx', Fed[]> = { writer: [], 'node-influx': [] };
+    for (let pass = 1; pass <= Number(values['writer-passes']); pass++) {
+      for (const mode of ['writer', 'node-influx'] as const) runs[mode].push(await runFeeder([mode, influxUrl, `${mode.replace('-', '_')}_${pass}`, ...shape(values.series, rounds)], [influxdPid]).done);
+    }
+    const sum = (fed: readonly Fed[]): { rate: number; cpuUs: number } => {
+      const t = fed.reduce((a, r) => ({ windows: a.windows + r.windows, seconds: a.seconds + r.seconds, cpu: a.cpu + r.feederCpu }), { windows: 0, seconds: 0, cpu: 0 });
+      return { rate: t.windows / t.seconds, cpuUs: (t.cpu * 1e6) / t.windows };
+    };
+    writers = { own: sum(runs.writer), nodeInflux: sum(runs['node-influx']) };
+    log(`  writer alone, decoded batches → durable: own (PointEncoder + InfluxWriter) ${Math.round(writers.own.rate)} windows/s, ${Math.round(writers.own.cpuUs)} µs CPU per window; node-influx writePoints ${Math.round(writers.nodeInflux.rate)} windows/s, ${Math.round(writers.nodeInflux.cpuUs)} µs CPU per window`);
+  }
+
+  type Stages = { decode_validate_us: number; detect_us: number; encode_us: number; request_body_us: number };
+  const stages = skip.has('stages') ? undefined : script<Stages>('./cloud/stages.js', [values.series, values.agents, values.warmup, values.rounds]);
+  if (stages) {
+    const cpuUs = (shared.cpuSeconds * 1e6) / shared.windows;
+    const staged = stages.decode_validate_us + stages.detect_us + stages.encode_us + stages.request_body_us;
+    log(`  where a window's processor CPU goes (same batches, one thread, no I/O, CPU time): decode+validate ${stages.decode_validate_us} µs, detection ${stages.detect_us} µs, line protocol ${stages.encode_us} µs, request body ${stages.request_body_us} µs; the other ${round1(cpuUs - staged)} µs of the live run's ${round1(cpuUs)} are MQTT, intake, worker messages, HTTP, gzip and GC`);
+  }
+  type State = { series: number; heap_kb_per_series: number; array_buffers_kb_per_series: number; members: Record<string, { heap_kb: number; array_buffers_kb: number }> };
+  const state = skip.has('state') ? undefined : script<State>('./cloud/state-size.js', ['2000', '150'], ['--expose-gc']);
+  if (state) {
+    const members = Object.entries(state.members)
+      .sort((a, b) => b[1].heap_kb + b[1].array_buffers_kb - (a[1].heap_kb + a[1].array_buffers_kb))
+      .map(([name, m]) => `${name} ${round1(m.heap_kb + m.array_buffers_kb)}`)
+      .join(', ');
+    log(`  state per series (${state.series} series after 150 windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`);
+  }
+  const us = (cpuSeconds: number, windows: number): number => round1((cpuSeconds * 1e6) / windows);
+  process.stdout.write(
+    `${JSON.stringify({
+      series: Number(values.series),
+      cores,
+      detection_workers: shared.workers,
+      windows_timed: shared.windows,
+      processor_windows_per_s: Math.round(rateOf(shared)),
+      reference_raw_windows_per_s: Math.round(reference),
+      reference_raw_before_windows_per_s: Math.round(rateOf(raw1)),
+      reference_raw_after_windows_per_s: Math.round(rateOf(raw2)),
+      processor_vs_raw_percent: round1((100 * rateOf(shared)) / reference),
+      processor_cpu_cores: Math.round((shared.cpuSeconds / shared.seconds) * 100) / 100,
+      processor_cpu_us_per_window: us(shared.cpuSeconds, shared.windows),
+      processor_main_thread_cpu_us_per_window: us(shared.mainThreadCpuSeconds, shared.windows),
+      processor_event_loop_busy_percent: Math.round(100 * shared.eventLoopBusy),
+      influxd_cpu_us_per_window_during_processor: us(shared.influxdCpuSeconds, shared.windows),
+      influxd_cpu_us_per_window_reference: round1(influxdRawUs),
+      feeder_cpu_cores: Math.round((shared.feederCpuSeconds / shared.seconds) * 100) / 100,
+      processor_rss_max_mb: Math.round(shared.rssMaxBytes / MB),
+      processor_heap_used_mb: Math.round(shared.heapUsedBytes / MB),
+      processor_array_buffers_mb: Math.round(shared.arrayBuffersBytes / MB),
+      write_requests: shared.writeRequests,
+      alerts_opened: shared.alertsOpened,
+      ...(pinned && {
+        pinned_reference_raw_windows_per_s: Math.round(rateOf(pinned.raw)),
+        pinned_processor_windows_per_s: Math.round(rateOf(pinned.run)),
+        pinned_processor_vs_raw_percent: round1((100 * rateOf(pinned.run)) / rateOf(pinned.raw)),
+        pinned_processor_cpu_us_per_window: us(pinned.run.cpuSeconds, pinned.run.windows),
+        pinned_processor_main_thread_cpu_us_per_window: us(pinned.run.mainThreadCpuSeconds, pinned.run.windows),
+        pinned_detection_workers: pinned.run.workers,
+        pinned_influxd_cpu_us_per_window: us(pinned.run.influxdCpuSeconds, pinned.run.windows),
+      }),
+      ...(big && {
+        big_series: Number(values['big-series']),
+        big_processor_rss_max_mb: Math.round(big.rssMaxBytes / MB),
+        big_processor_heap_used_mb: Math.round(big.heapUsedBytes / MB),
+        big_processor_array_buffers_mb: Math.round(big.arrayBuffersBytes / MB),
+        big_processor_cpu_us_per_window: us(big.cpuSeconds, big.windows),
+        big_processor_windows_per_s: Math.round(rateOf(big)),
+      }),
+      ...(writers && {
+        own_writer_windows_per_s: Math.round(writers.own.rate),
+        own_writer_cpu_us_per_window: Math.round(writers.own.cpuUs),
+        node_influx_writer_windows_per_s: Math.round(writers.nodeInflux.rate),
+        node_influx_writer_cpu_us_per_window: Math.round(writers.nodeInflux.cpuUs),
+      }),
+      ...(stages && {
+        stage_decode_validate_us_per_window: stages.decode_validate_us,
+        stage_detect_us_per_window: stages.detect_us,
+        stage_encode_us_per_window: stages.encode_us,
+        stage_request_body_us_per_window: stages.request_body_us,
+      }),
+      ...(state && { state_heap_kb_per_series: state.heap_kb_per_series, state_array_buffers_kb_per_series: state.array_buffers_kb_per_series }),
+    })}\n`,
+  );
+} finally {
+  await influxd.stop();
+}

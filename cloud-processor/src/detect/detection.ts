@@ -1,0 +1,331 @@
+import type { AlertEvent } from '@tributary/firmware-schemas';
+import { openThreshold, type AlertLifecycle, type LifecycleSnapshot } from '../alerts/lifecycle.js';
+import { quiet, type SeriesPoint, type Verdict } from './detector.js';
+import type { DetectionPlans } from './registry.js';
+import { AgentClocks, type AgentClock } from './agent-clocks.js';
+import { DeviceDetection, MACHINE, type DeviceSnapshot } from './device-detection.js';
+import { MISSING_DATA, OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, OUT_OF_RANGE, SeriesTable, detectorsOf, newSeries, openBit, seriesKey, type Series } from './series-table.js';
+
+/** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
+export interface SeriesInput extends SeriesPoint {
+  readonly device: string;
+  readonly metric: string;
+  /** Window length (end − start); for raw rows, the series' usual spacing or 0. */
+  readonly lengthMs: number;
+  /** Readings the agent's range filter removed in this window (out-of-range glitches). */
+  readonly outOfRange?: number;
+}
+
+export { MACHINE, MISSING_DATA, OUT_OF_RANGE, type DeviceSnapshot };
+
+/** At most this many boundaries are swept in one go (after a long outage the older ones are skipped). */
+const MAX_SWEEPS = 1_000;
+
+/** The points by event time, oldest first (a stable sort: equal times keep their order); the array itself when it already is. */
+function byTime(points: readonly SeriesInput[]): readonly SeriesInput[] {
+  for (let i = 1; i < points.length; i++) if (points[i]!.ts < points[i - 1]!.ts) return [...points].sort((a, b) => a.ts - b.ts);
+  return points;
+}
+
+export interface SeriesSnapshot {
+  device: string;
+  metric: string;
+  detector: string;
+  agent: string;
+  lastTs: number;
+  lengthMs: number;
+  state: unknown;
+}
+
+export interface DetectionSnapshot {
+  v: 1;
+  series: SeriesSnapshot[];
+  agents: Array<[string, number]>;
+  alerts: LifecycleSnapshot;
+  /** Devices' joint detectors (absent in older snapshots). */
+  devices?: DeviceSnapshot[];
+}
+
+/**
+ * Streaming detection for a fleet: one detector per series (device + metric, built from its
+ * metric's plan), bounded by `maxSeries` (the least recently updated is evicted), fed each point
+ * once and in order, its verdicts turned into alert transitions by the lifecycle. Also judges
+ * silence: each agent's newest window end is its event-time clock; when it has moved a window on,
+ * every series of that agent is asked (`tick`) whether it is overdue. And out-of-range readings
+ * the agent filtered are alerted on from their count. With a device plan, each device's metrics
+ * of one time are also judged together (DeviceDetection). Pure: the live processor, replay and
+ * the benchmark all run exactly this.
+ */
+export class Detection {
+  private readonly series = new SeriesTable();
+  private readonly agents = new AgentClocks();
+  /** Devices judged as a whole (bounded by maxSeries too); absent when `devices.detector` is `none`. */
+  private readonly devices: DeviceDetection | undefined;
+  /** Series of the last restore left out: over maxSeries, or their metric has another detector now. */
+  skippedOnRestore = 0;
+  /** Open alerts of the last restore that no restored series watches, closed; sent with the next ingest. */
+  private readonly closedOnRestore: AlertEvent[] = [];
+
+  constructor(
+    private readonly plans: DetectionPlans,
+    private readonly lifecycle: AlertLifecycle,
+    private readonly maxSeries: number,
+    private readonly onEvicted: () => void = () => undefined,
+    /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
+    private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
+    /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
+    onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
+  ) {
+    if (plans.device) this.devices = new DeviceDetection(plans.device, lifecycle, maxSeries, openThreshold(plans('').sensitivity), onMetricsLeftOut);
+  }
+
+  get size(): number {
+    return this.series.size;
+  }
+
+  /**
+   * Feeds one agent's points (any order; each series' points older than its last are skipped).
+   * `complete`: every window of the agent ending at or before it has now been fed (the batch's
+   * watermark); without it, the newest end is not trusted to be complete. Silence is judged at
+   * every window boundary up to there, interleaved with the points in time order, so the alerts
+   * depend on the points alone, never on how they were cut into batches (replay gives the same).
+   */
+  ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
+    // The newest point: the last of those with the latest time (the one a stable sort puts last).
+    let newest: SeriesInput | undefined;
+    for (const p of points) if (newest === undefined || p.ts >= newest.ts) newest = p;
+    const horizon = complete ?? (newest ? newest.ts - newest.lengthMs : -Infinity);
+    return this.ingestPart(agent, points, horizon, newest?.lengthMs);
+  }
+
+  /**
+   * Feeds one agent's points as `ingest` does, given what only the whole batch knows: `horizon`,
+   * up to which silence is judged, and the window length of its newest point (for a resync after
+   * a restore; undefined when the batch had no points). A Detection holding some of the devices
+   * (a worker's share: every series of each) gets its part of every batch this way, with no
+   * points when none of the batch's devices is its: its clocks then judge silence, and its
+   * devices their rows, exactly as one Detection of every series would.
+   */
+  ingestPart(agent: string, points: readonly SeriesInput[], horizon: number, newestLengthMs: number | undefined): AlertEvent[] {
+    // Alerts the last restore closed go out with the first batch after it, as every transition does.
+    const alerts: AlertEvent[] = this.closedOnRestore.splice(0);
+    // An agent with no series has nothing to judge: batches without windows from ever new agent
+    // ids must not grow the table of clocks (an agent's clock goes with its last series).
+    if (points.length === 0 && !this.agents.has(agent)) return alerts;
+    const clock = this.agents.of(agent);
+    if (clock.resync && newestLengthMs !== undefined && newestLengthMs > 0 && Number.isFinite(horizon)) {
+      // Forget the gap since the checkpoint: judge silence only after this batch's horizon.
+      clock.swept = Math.floor(horizon / newestLengthMs) * newestLengthMs;
+      clock.resync = false;
+    }
+    const sorted = byTime(points);
+    for (const p of sorted) {
+      this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
+      const s = this.seriesFor(p, agent, clock, alerts, sorted);
+      if (p.ts <= s.lastTs) continue;
+      this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
+      s.lastTs = p.ts;
+      if (p.lengthMs > 0 && p.lengthMs !== s.lengthMs) {
+        s.lengthMs = p.lengthMs;
+        clock.step = undefined;
+      }
+      const verdict = s.detector.update(p);
+      this.onVerdict?.(p, verdict);
+      this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
+      const glitches = p.outOfRange ?? 0;
+      if (glitches > 0 || (s.open & OPEN_OUT_OF_RANGE) !== 0) {
+        const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);
+        this.observe(alerts, s, OPEN_OUT_OF_RANGE, OUT_OF_RANGE, verdict, p.ts);
+      }
+    }
+    this.devices?.flush(alerts);
+    this.sweep(clock, horizon, alerts);
+    return alerts;
+  }
+
+  snapshot(): DetectionSnapshot {
+    const [header, ...parts] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...(SeriesSnapshot | DeviceSnapshot)[]];
+    const devices = parts.filter(isDevicePart);
+    return { ...header, series: parts.filter((p): p is SeriesSnapshot => !isDevicePart(p)), ...(devices.length > 0 ? { devices } : {}) };
+  }
+
+  /**
+   * The snapshot in parts, for streaming to disk: a header (agents' clocks, alerts), then one
+   * entry per series and one per device, each taken when it is read. Each entry is consistent on
+   * its own; entries read while batches are still processed may be from slightly different
+   * moments, which restore tolerates (a series only ever resumes from its own last point).
+   */
+  *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot | DeviceSnapshot> {
+    yield { v: 1, agents: this.agents.swept(), alerts: this.lifecycle.snapshot() };
+    for (const s of [...this.series.values()]) {
+      yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
+    }
+    if (this.devices) yield* this.devices.snapshotParts();
+  }
+
+  /**
+   * Restores from the parts `snapshotParts` gave (as read back from a checkpoint). False when the
+   * parts do not start with a header this version reads (nothing is restored then).
+   * `replayFollows`: every batch after the checkpoint will come again, in order (a cluster
+   * partition replays its stream from the checkpoint's position), so the gap since the checkpoint
+   * is judged as live was, instead of being skipped (see AgentClock.resync).
+   */
+  restoreParts(parts: Iterable<unknown>, replayFollows = false): boolean {
+    const it = parts[Symbol.iterator]();
+    const first = it.next();
+    const header = first.value as Omit<DetectionSnapshot, 'series'> | undefined;
+    if (first.done === true || header?.v !== 1) return false;
+    this.restoreAgents(header.agents, !replayFollows);
+    // One part at a time: its parsed state is garbage as soon as its detector is built.
+    for (let next = it.next(); next.done !== true; next = it.next()) this.restorePart(next.value as SeriesSnapshot | DeviceSnapshot);
+    this.restoreAlerts(header);
+    return true;
+  }
+
+  /** Restores state saved by `snapshot` (as restoreParts); series whose metric now has another detector start afresh. */
+  restore(snapshot: DetectionSnapshot): void {
+    const { series, devices = [], ...header } = snapshot;
+    this.restoreParts([header, ...series, ...devices]);
+  }
+
+  /** Open alerts closed by the last restore (they go out with the next ingest). */
+  get alertsClosedOnRestore(): number {
+    return this.closedOnRestore.length;
+  }
+
+  /**
+   * The last step of a restore (after the agents' clocks and the series): restores the open
+   * alerts, then closes those no restored series watches (its series was left out or damaged, or
+   * its metric has another detector now): nothing could ever resolve them, and they would hold
+   * places under alerts.maxOpen for good.
+   */
+  restoreAlerts(header: Omit<DetectionSnapshot, 'series'>): void {
+    this.lifecycle.restore(header.alerts);
+    // Event time, as every transition: the newest any agent's clock had reached (close() takes the opening time if later).
+    let now = -Infinity;
+    for (const [, swept] of header.agents) if (Number.isFinite(swept) && swept > now) now = swept;
+    const why = 'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
+    for (const a of this.lifecycle.openAlerts()) {
+      const s = this.series.get(seriesKey(a.device, a.metric));
+      if (s !== undefined && detectorsOf(s).includes(a.detector)) {
+        s.open |= openBit(s, a.detector);
+        continue;
+      }
+      if (a.detector === MACHINE && this.devices?.watches(a.device, a.metric) === true) continue;
+      const closed = this.lifecycle.close(a.device, a.metric, a.detector, now, why);
+      if (closed) this.closedOnRestore.push(closed);
+    }
+  }
+
+  /** The first step of a restore: the agents' clocks; `resync` unless every batch after the checkpoint comes again. */
+  restoreAgents(agents: DetectionSnapshot['agents'], resync: boolean): void {
+    this.agents.restore(agents, resync);
+  }
+
+  /** A restore's second step, once per part (oldest first): a series' or a device's (left out when devices are not judged now). */
+  restorePart(part: SeriesSnapshot | DeviceSnapshot): void {
+    if (isDevicePart(part)) this.devices?.restore(part);
+    else this.restoreSeries(part);
+  }
+
+  /** A series' part; left out, and counted, when its detector changed or at maxSeries. */
+  private restoreSeries(r: SeriesSnapshot): void {
+    const plan = this.plans(r.metric);
+    if (plan.name !== r.detector) {
+      this.skippedOnRestore++;
+      return;
+    }
+    if (this.series.size >= this.maxSeries) {
+      // Snapshots list series from the least to the most recently seen: keep the newest maxSeries.
+      this.forgetOldest();
+      this.skippedOnRestore++;
+    }
+    const s = newSeries(r.device, r.metric, plan, plan.create(r.state, { windowMs: r.lengthMs }), r.lastTs, r.lengthMs, r.agent);
+    this.series.add(s);
+    this.agents.join(this.agents.of(r.agent), s);
+  }
+
+  /**
+   * Hands a verdict to the lifecycle, and notes whether the alert of (series, `bit`'s detector)
+   * is now open. A verdict that cannot open an alert (the lifecycle opens on the score) on a
+   * series without that alert open changes nothing there, so it is not handed over.
+   */
+  private observe(alerts: AlertEvent[], s: Series, bit: number, detector: string, verdict: Verdict, ts: number): void {
+    if ((s.open & bit) === 0 && verdict.score < s.threshold) return;
+    const alert = this.lifecycle.observe(s.device, s.metric, detector, verdict, ts, s.threshold);
+    if (alert === undefined) return;
+    if (alert.state === 'opened') s.open |= bit;
+    else if (alert.state === 'resolved') s.open &= ~bit;
+    alerts.push(alert);
+  }
+
+  /**
+   * Asks the agent's series about silence at each window boundary t after the last one swept and
+   * up to `upTo`. `tick` gets t plus a window, the earliest time the next window could still come:
+   * a series that reported at t is then one cadence behind, one that missed t two.
+   */
+  private sweep(clock: AgentClock, upTo: number, alerts: AlertEvent[]): void {
+    const step = this.agents.step(clock);
+    if (!Number.isFinite(step) || !Number.isFinite(upTo)) return;
+    const last = Math.floor(upTo / step) * step;
+    let t = Number.isFinite(clock.swept) ? clock.swept + step : last;
+    if ((last - t) / step > MAX_SWEEPS) t = last - MAX_SWEEPS * step;
+    for (; t <= last; t += step) {
+      clock.swept = t;
+      for (const s of clock.series) {
+        if (s.lastTs === -Infinity) continue;
+        const silent = s.lastTs < t;
+        if (!silent && (s.open & OPEN_MISSING) === 0) continue;
+        const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
+        this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
+      }
+    }
+  }
+
+  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {
+    let s = this.series.get(seriesKey(p.device, p.metric));
+    if (s) {
+      this.series.touch(s);
+    } else {
+      if (this.series.size >= this.maxSeries) this.evictOldest(alerts, p.ts);
+      const plan = this.plans(p.metric);
+      // The device detector judges a device's metrics of one time together: where this series'
+      // point comes with another metric of its device at its time, and the device detector takes
+      // this metric in (within its bound), the series' level shifts are the device's.
+      const together = this.devices !== undefined && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
+      const levels = together && this.devices?.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true ? 'device' : 'series';
+      s = newSeries(p.device, p.metric, plan, plan.create(undefined, { windowMs: p.lengthMs, levels }), -Infinity, p.lengthMs, agent);
+      this.series.add(s);
+      this.agents.join(clock, s);
+    }
+    if (s.agent !== agent) {
+      // A device that moved to another gateway follows that gateway's clock.
+      this.agents.leave(s);
+      s.agent = agent;
+      this.agents.join(clock, s);
+    }
+    return s;
+  }
+
+  /** Takes the least recently seen series out of the table and off its agent's clock. */
+  private forgetOldest(): Series | undefined {
+    const s = this.series.removeOldest();
+    if (s !== undefined) this.agents.leave(s);
+    return s;
+  }
+
+  /** Forgets the least recently seen series, closing its open alerts at `now` (nothing else would resolve them). */
+  private evictOldest(alerts: AlertEvent[], now: number): void {
+    const s = this.forgetOldest();
+    if (s === undefined) return;
+    const why = `closed unresolved: the series is no longer watched (detection.maxSeries ${this.maxSeries} reached, it was the least recently seen)`;
+    for (const detector of detectorsOf(s)) {
+      const closed = this.lifecycle.close(s.device, s.metric, detector, now, why);
+      if (closed) alerts.push(closed);
+    }
+    this.onEvicted();
+  }
+}
+
+/** A device's snapshot entry (`machine` names it) rather than a series'. */
+const isDevicePart = (p: SeriesSnapshot | DeviceSnapshot): p is DeviceSnapshot => 'machine' in p;

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SeriesPoint } from '../detector.js';
+import { createDrift, DriftConfig } from './drift.js';
+import { createEnsemble, EnsembleConfig } from './ensemble.js';
+import { rawSeries, sensorWindows, type SensorSpec } from '../synthetic.js';
+
+const DAY = 288;
+const HOUR_MS = 3_600_000;
+/** A room thermometer: 5-minute windows of 60 readings, a daily cycle, weather that wanders for hours. */
+const room = (seed: number, extra: Partial<SensorSpec> = {}): SeriesPoint[] =>
+  sensorWindows({ seed, windows: 7 * DAY, readingsPerWindow: 60, dailyAmplitude: 3, noise: 0.08, weather: { std: 0.6, tauMs: 6 * HOUR_MS }, ...extra });
+
+/** Indexes of the windows at which the drift member alarms (score ≥ 0.5), with the first reason. */
+function alarms(points: SeriesPoint[]): { at: number[]; reason: string | undefined } {
+  const d = createDrift(DriftConfig.parse({}));
+  const at: number[] = [];
+  let reason: string | undefined;
+  points.forEach((p, i) => {
+    const v = d.update(p);
+    if (v.score >= 0.5) {
+      at.push(i);
+      reason ??= v.reason;
+    }
+  });
+  return { at, reason };
+}
+
+const START = 4 * DAY;
+/** A sensor fouling: from day 4 on its readings creep away, 0.25 °C per window, and never come back. */
+const fouling = (w: number, _r: number, x: number): number => (w >= START ? x + 0.25 * (w - START + _r / 60) : x);
+
+test('drift: weather wandering over a daily cycle for a week is not a drift', () => {
+  for (const seed of [1, 2, 3]) assert.deepEqual(alarms(room(seed)).at, [], `seed ${seed}`);
+});
+
+test('drift: a level with noise on it and no walk (a machine running) is not a drift', () => {
+  const machine = sensorWindows({ seed: 4, windows: 7 * DAY, readingsPerWindow: 60, base: 4.2, noise: 0.25 });
+  assert.deepEqual(alarms(machine).at, []);
+});
+
+test('drift: a sensor creeping away is caught while it creeps, long before it stops', () => {
+  for (const seed of [5, 6, 7]) {
+    const { at, reason } = alarms(room(seed, { fault: fouling }));
+    assert.ok(at.length > 0 && at[0]! >= START && at[0]! < START + 12, `seed ${seed}: first alarm ${at[0]} within an hour of ${START}`);
+    assert.match(reason!, /^drifting up by [\d.]+ to [\d.]+ over \d+ min/);
+  }
+});
+
+test('drift: the default ensemble reports the creeping sensor through this member', () => {
+  const e = createEnsemble(EnsembleConfig.parse({}));
+  const flagged = room(8, { fault: fouling }).map((p, i) => ({ i, v: e.update(p) })).filter(({ v }) => (v.level ?? v.score) >= 0.5);
+  const first = flagged.find(({ i }) => i >= START);
+  assert.ok(first && first.i < START + 12, `the ensemble flags it within an hour (first at ${first?.i})`);
+  assert.match(first.v.reason, /drifting up/);
+  assert.ok(flagged.every(({ i }) => i >= START), `nothing before it: ${flagged.filter(({ i }) => i < START).map(({ i }) => i)}`);
+});
+
+test('drift: a step is not a drift (the step members judge it)', () => {
+  const stepped = room(9, { fault: (w, _r, x) => (w >= START ? x + 3 : x) });
+  assert.deepEqual(alarms(stepped).at, []);
+});
+
+test('drift: raw rows (count 1) get no verdict', () => {
+  const rows = rawSeries(10, 3 * DAY, { dailyAmplitude: 3 }).map((p, i) => (i >= DAY ? { ...p, value: p.value + 0.5 * (i - DAY), min: p.value + 0.5 * (i - DAY), max: p.value + 0.5 * (i - DAY) } : p));
+  assert.deepEqual(alarms(rows).at, []);
+});

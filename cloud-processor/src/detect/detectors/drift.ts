@@ -1,0 +1,294 @@
+import { z } from 'zod';
+import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { SortedWindow } from '../stats/sorted-window.js';
+
+export const DriftConfig = z.object({
+  /** The cycle whose slope is expected (a day); its phase comes from the timestamp. */
+  periodMs: z.number().int().positive().default(86_400_000),
+  /** Bins of the cycle, each with its own expected window-to-window change (15 minutes by default: a room filling at 8:50 is not the hour's average). */
+  bins: z.number().int().min(1).max(288).default(96),
+  /** Weight of a new day in a bin's expected change, once the bin has seen 1/dayWeight days (plain mean before). */
+  dayWeight: z.number().gt(0).max(1).default(0.3),
+  /**
+   * How far back the changes reach from which the usual wander is measured (three days: a day holds
+   * only 24 independent hours, too few to trust; 48 to 5,000 windows of the series' own length).
+   */
+  historyMs: z.number().int().positive().default(259_200_000),
+  /** History a series must have before it is judged (two days: one day's slope by hour is mostly that day's weather). */
+  warmupMs: z.number().int().min(0).default(172_800_000),
+  /** Steady change per window, in units of the usual wander, that the sum lets pass (CUSUM slack). */
+  slack: z.number().min(0).default(0.75),
+  /** Accumulated steady change, in the same units, that makes a drift (CUSUM threshold). */
+  threshold: z.number().positive().default(10),
+  /**
+   * A change this many times the usual one is a step (another member's business, or a machine
+   * switching between levels): it starts the sums afresh and is not learnt. A ramp up to this
+   * steep still adds up.
+   */
+  stepRatio: z.number().gt(1).default(5),
+  /** Bins of the cycle whose expected change exceeds this many units (a machine starting, a room filling) add nothing. */
+  systematicRatio: z.number().positive().default(1.5),
+  /** Surprise reported exactly at the threshold (the ensemble's alarm level). */
+  alarmSurprise: z.number().positive().default(4),
+});
+export type DriftConfig = z.output<typeof DriftConfig>;
+
+/** The time over which changes are summed to measure how the wander adds up (its long-run scale). */
+const SPAN_MS = 3_600_000;
+/** Scales are re-measured this often (they move slowly, and measuring sorts the history). */
+const RESCALE_MS = 4 * 3_600_000;
+/** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
+const MAX_HISTORY = 5_000;
+/** The empty ring every new series starts with (shared: the first excess grows its own). */
+const NO_EXCESSES = new Float32Array(0);
+/** Excesses the ring first makes room for. */
+const MIN_ROOM = 48;
+
+interface State {
+  lastMean: number | null;
+  lastTs: number | null;
+  intervals: number[];
+  expected: number[];
+  seen: number[];
+  today: { bin: number; cycle: number; sum: number; count: number };
+  /** The ring's float32 values, oldest first, as base64 (a fifth of their size as JSON numbers). */
+  excesses: string;
+  scale: number;
+  wander: number;
+  up: number;
+  down: number;
+  runFrom: number | null;
+  runMean: number;
+  n: number;
+}
+
+/**
+ * A sensor drifting away (fouling, ageing, a failing reference) as opposed to the weather moving
+ * it: a slow ramp shows no single large step, so the step and level members miss it until it ends.
+ * What sets it apart is persistence: window after window the mean moves the same way by more than
+ * the series' usual wander. So this member takes each window-to-window change of the mean, removes
+ * the change expected at this time of the cycle (a daily warm-up is not a drift), divides by the
+ * series' own long-run wander (how far its changes add up over an hour, so a series whose changes
+ * alternate is not mistaken for one that walks), and sums the excess both ways in a CUSUM. A step
+ * starts the sums afresh; times of the cycle whose expected change is large (a machine starting, a room filling
+ * on weekdays only) add nothing, since a day off would look like a drift there. Window aggregates
+ * only (count > 1); raw rows get no verdict.
+ */
+class Drift implements Detector {
+  private lastMean: number | null;
+  private lastTs: number | null;
+  private readonly intervals: SortedWindow;
+  /**
+   * Expected change of the mean from one window to the next, per bin of the cycle, from earlier
+   * cycles only (a bin's changes of today join it when the bin is over): expecting today's own
+   * changes would take a drift under way for the normal slope of the hour.
+   */
+  private readonly expected: Float64Array;
+  /** Cycles each bin has joined; and the bin being filled now. */
+  private readonly seen: Uint32Array;
+  private readonly today: { bin: number; cycle: number; sum: number; count: number };
+  /**
+   * The last `history` changes less what was expected of them when they came (a ring; float32, as a
+   * fleet has many series), grown as it fills: a young series holds what it has seen.
+   */
+  private excesses: Float32Array;
+  private size: number;
+  /** Where the next change goes once the ring is full (its oldest). */
+  private head: number;
+  /** Robust σ of one change after its expected part, and the long-run wander per window. */
+  private scale: number;
+  private wander: number;
+  private up: number;
+  private down: number;
+  /** Where the current run of steady change started, for the alert's words. */
+  private runFrom: number | null;
+  private runMean: number;
+  private n: number;
+  /** The horizons in windows of this series' length (see DriftConfig and SPAN_MS, RESCALE_MS). */
+  private readonly history: number;
+  private readonly warmup: number;
+  private readonly span: number;
+  private readonly rescaleEvery: number;
+
+  constructor(private readonly config: DriftConfig, snapshot?: unknown, context?: DetectorContext) {
+    const s = snapshot as State | undefined;
+    const w = context?.windowMs ?? 0;
+    this.history = windowsIn(config.historyMs, w, 48, MAX_HISTORY);
+    this.warmup = windowsIn(config.warmupMs, w, 24);
+    this.span = windowsIn(SPAN_MS, w, 2, this.history >> 1);
+    this.rescaleEvery = windowsIn(RESCALE_MS, w, 1);
+    this.lastMean = s?.lastMean ?? null;
+    this.lastTs = s?.lastTs ?? null;
+    this.intervals = new SortedWindow(16, s?.intervals);
+    // A profile saved with another number of bins is relearnt, not misread.
+    const profile = s?.expected.length === config.bins ? s : undefined;
+    this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
+    this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
+    this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
+    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : NO_EXCESSES;
+    this.excesses = saved;
+    this.size = saved.length;
+    this.head = this.size % this.history;
+    this.scale = s?.scale ?? 0;
+    this.wander = s?.wander ?? 0;
+    this.up = s?.up ?? 0;
+    this.down = s?.down ?? 0;
+    this.runFrom = s?.runFrom ?? null;
+    this.runMean = s?.runMean ?? 0;
+    this.n = s?.n ?? 0;
+  }
+
+  update(p: SeriesPoint): Verdict {
+    if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
+    const interval = this.lastTs !== null && p.ts > this.lastTs ? p.ts - this.lastTs : undefined;
+    if (interval !== undefined) this.intervals.push(interval);
+    const previous = this.lastMean;
+    const previousTs = this.lastTs;
+    this.lastMean = p.value;
+    this.lastTs = p.ts;
+    this.n++;
+    // Only consecutive windows: across missing ones the change spans their wander too.
+    const consecutive = interval !== undefined && this.intervals.length >= 4 && interval <= 1.5 * this.intervals.median();
+    if (!consecutive || previous === null) {
+      this.restart();
+      return quiet(p.value);
+    }
+    const change = p.value - previous;
+    const bin = this.binOf(p.ts);
+    const excess = change - this.expected[bin]!;
+    const judged = this.n > this.warmup && this.seen[bin]! > 0 && this.scale > 0 && this.wander > 0;
+    const step = this.scale > 0 && Math.abs(excess) > this.config.stepRatio * this.scale;
+    let ratio = 0;
+    if (judged) {
+      if (step) this.restart();
+      else if (Math.abs(this.expected[bin]!) <= this.config.systematicRatio * this.wander) {
+        if (this.up === 0 && this.down === 0) {
+          this.runFrom = previousTs;
+          this.runMean = previous;
+        }
+        const z = excess / this.wander;
+        const cap = 2 * this.config.threshold;
+        this.up = Math.min(cap, Math.max(0, this.up + z - this.config.slack));
+        this.down = Math.min(cap, Math.max(0, this.down - z - this.config.slack));
+        if (this.up === 0 && this.down === 0) this.runFrom = null;
+      }
+      ratio = Math.max(this.up, this.down) / this.config.threshold;
+    }
+    // A drift under way must not teach the series that drifting is usual, nor a step that steps are.
+    if (ratio < 1 && !step) this.learn(change, excess, p.ts, bin);
+    if (ratio < 1) return quiet(p.value);
+    const moved = p.value - this.runMean;
+    const minutes = this.runFrom === null ? 0 : Math.round((p.ts - this.runFrom) / 60_000);
+    const surprise = this.config.alarmSurprise * ratio;
+    return {
+      score: surprise / (surprise + this.config.alarmSurprise),
+      surprise,
+      value: p.value,
+      reason: `drifting ${moved >= 0 ? 'up' : 'down'} by ${fmt(Math.abs(moved))} to ${fmt(p.value)} over ${minutes} min, steadier than its usual wander (${fmt(this.wander)} per window)`,
+    };
+  }
+
+  snapshot(): State {
+    return {
+      lastMean: this.lastMean,
+      lastTs: this.lastTs,
+      intervals: this.intervals.toArray(),
+      expected: [...this.expected],
+      seen: [...this.seen],
+      today: { ...this.today },
+      excesses: Buffer.from(this.ordered().buffer).toString('base64'),
+      scale: this.scale,
+      wander: this.wander,
+      up: this.up,
+      down: this.down,
+      runFrom: this.runFrom,
+      runMean: this.runMean,
+      n: this.n,
+    };
+  }
+
+  private restart(): void {
+    this.up = this.down = 0;
+    this.runFrom = null;
+  }
+
+  /** The ring's values, oldest first. */
+  private ordered(): Float32Array {
+    if (this.size < this.history) return this.excesses.slice(0, this.size);
+    const out = new Float32Array(this.size);
+    out.set(this.excesses.subarray(this.head));
+    out.set(this.excesses.subarray(0, this.head), this.size - this.head);
+    return out;
+  }
+
+  /** Room for more excesses while the ring is not yet full (its values are then in order, head = size). */
+  private grow(): void {
+    const grown = new Float32Array(Math.min(this.history, Math.max(MIN_ROOM, this.size + (this.size >> 1))));
+    grown.set(this.excesses);
+    this.excesses = grown;
+  }
+
+  private binOf(ts: number): number {
+    const { periodMs, bins } = this.config;
+    const phase = ((ts % periodMs) + periodMs) % periodMs;
+    return Math.min(bins - 1, Math.floor((phase / periodMs) * bins));
+  }
+
+  private learn(change: number, excess: number, ts: number, bin: number): void {
+    const cycle = Math.floor(ts / this.config.periodMs);
+    const t = this.today;
+    if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
+      const days = ++this.seen[t.bin]!;
+      this.expected[t.bin]! += (t.sum / t.count - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
+      t.sum = t.count = 0;
+    }
+    t.bin = bin;
+    t.cycle = cycle;
+    t.sum += change;
+    t.count++;
+    if (this.size === this.excesses.length && this.size < this.history) this.grow();
+    this.excesses[this.head] = excess;
+    this.head = (this.head + 1) % this.history;
+    if (this.size < this.history) this.size++;
+    if (this.n % this.rescaleEvery === 0 && this.size >= 2 * this.span) this.rescale();
+  }
+
+  /**
+   * The spread of one change beyond what was expected of it (to tell a step), and the long-run
+   * wander: the spread of the sum of an hour's (SPAN_MS) such changes over its root. A random walk (the weather)
+   * adds up, so its wander is about its change's spread; a level with noise on it does not (each
+   * change undoes the last), so there it is floored at the noise of one window's mean.
+   */
+  private rescale(): void {
+    const excess = Float64Array.from(this.ordered());
+    const h = excess.length;
+    this.scale = robustSigma(excess);
+    if (!(this.scale > 0)) return;
+    const limit = this.config.stepRatio * this.scale;
+    const SPAN = this.span;
+    const sums = new Float64Array(h - SPAN + 1);
+    let sum = 0;
+    for (let i = 0; i < h; i++) {
+      sum += clamp(excess[i]!, limit);
+      if (i >= SPAN) sum -= clamp(excess[i - SPAN]!, limit);
+      if (i >= SPAN - 1) sums[i - SPAN + 1] = sum;
+    }
+    this.wander = Math.max(robustSigma(sums) / Math.sqrt(SPAN), this.scale / Math.SQRT2);
+  }
+}
+
+function decodeFloats(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)));
+}
+
+function robustSigma(xs: Float64Array): number {
+  const sorted = Float64Array.from(xs).sort();
+  const median = sorted[sorted.length >> 1]!;
+  const deviations = sorted.map((x) => Math.abs(x - median)).sort();
+  return MAD_TO_SIGMA * deviations[deviations.length >> 1]!;
+}
+
+const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
+
+export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot, context) => new Drift(config, snapshot, context);

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { SortedWindow } from '../stats/sorted-window.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
+
+export const MissingConfig = z.object({
+  /** Recent intervals whose median is the series' usual cadence. */
+  cadenceSamples: z.number().int().min(3).max(1_000).default(32),
+  /** A silence shorter than this many cadences is never reported, however regular the series. */
+  minGapCadences: z.number().min(1).default(3),
+  /**
+   * When a gap is reported: by `tick` only (a clock asks while the series is silent; the point
+   * that ends the silence is then old news), or also by the `update` that ends it (for replays
+   * that feed points without a clock).
+   */
+  reportOn: z.enum(['tick', 'tick-and-update']).default('tick-and-update'),
+  calibration: CalibrationConfig.prefault({ warmupMs: 7_200_000 }),
+});
+export type MissingConfig = z.output<typeof MissingConfig>;
+
+interface State {
+  lastTs: number | null;
+  intervals: number[];
+  meter: SurpriseMeterState;
+}
+
+function formatMs(ms: number): string {
+  if (ms < 120_000) return `${(ms / 1000).toFixed(0)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(0)} min`;
+  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/**
+ * Missing data: a series that goes silent, judged by its own cadence (the median of its recent
+ * intervals). Each interval, in cadences, is calibrated against the intervals the series had
+ * before, so a sensor that reports every minute is flagged after a few silent minutes while an
+ * irregular one is given the slack it usually takes. `update` reports a gap when data resumes;
+ * `tick(now)` answers "is this series overdue at `now`?" without changing any state.
+ */
+class Missing implements Detector {
+  private lastTs: number | null;
+  private readonly intervals: SortedWindow;
+  private readonly meter: SurpriseMeter;
+
+  constructor(private readonly config: MissingConfig, snapshot?: unknown, context?: DetectorContext) {
+    const s = snapshot as State | undefined;
+    this.lastTs = s?.lastTs ?? null;
+    this.intervals = new SortedWindow(config.cadenceSamples, s?.intervals);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+  }
+
+  private judge(gapMs: number, learn: boolean): { surprise: number; cadence: number; ratio: number } {
+    const cadence = this.intervals.median();
+    if (!(cadence > 0)) return { surprise: 0, cadence: 0, ratio: 0 };
+    const ratio = gapMs / cadence;
+    const s = learn ? this.meter.judge(ratio) : this.meter.peek(ratio);
+    return { surprise: ratio >= this.config.minGapCadences ? s : 0, cadence, ratio };
+  }
+
+  update(point: SeriesPoint): Verdict {
+    const last = this.lastTs;
+    this.lastTs = last === null ? point.ts : Math.max(last, point.ts);
+    if (last === null || point.ts <= last) return quiet(point.value); // repeated or late timestamps are no gap
+    const gap = point.ts - last;
+    const { surprise, cadence } = this.intervals.length >= 3 ? this.judge(gap, true) : { surprise: 0, cadence: 0 };
+    this.intervals.push(gap);
+    if (this.config.reportOn === 'tick') return { score: 0, value: point.value, reason: 'normal', surprise: 0 };
+    const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
+    if (score < 0.3) return { score, value: point.value, reason: 'normal', surprise };
+    return { score, value: point.value, surprise, reason: `data resumed after ${formatMs(gap)} of silence (usually every ${formatMs(cadence)})` };
+  }
+
+  tick(now: number): Verdict {
+    if (this.lastTs === null || now <= this.lastTs || this.intervals.length < 3) return quiet(Number.NaN);
+    const gap = now - this.lastTs;
+    const { surprise, cadence } = this.judge(gap, false);
+    const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
+    if (score < 0.3) return { score, value: Number.NaN, reason: 'normal', surprise };
+    return { score, value: Number.NaN, surprise, reason: `no data for ${formatMs(gap)} (usually every ${formatMs(cadence)})` };
+  }
+
+  snapshot(): State {
+    return { lastTs: this.lastTs, intervals: this.intervals.toArray(), meter: this.meter.snapshot() };
+  }
+}
+
+export const createMissing: DetectorFactory<MissingConfig> = (config, snapshot, context) => new Missing(config, snapshot, context);

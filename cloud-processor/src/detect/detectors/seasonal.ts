@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { PhaseBins } from '../stats/phase-bins.js';
+import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
+
+export const SeasonalConfig = z.object({
+  /** Length of the cycle in event time; a day by default. */
+  periodMs: z.number().int().min(1_000).default(86_400_000),
+  /** Upper bound on phase bins per cycle; the count itself follows the series' cadence. */
+  maxBins: z.number().int().min(4).max(2_048).default(288),
+  /** Cycles that must have passed before the profile is trusted. */
+  minPeriods: z.number().min(1).default(2),
+  /** Holt-Winters smoothing: level (per point) and seasonal profile (per visit of a bin). */
+  levelAlpha: z.number().gt(0).lt(1).default(0.02),
+  seasonalGamma: z.number().gt(0).lt(1).default(0.25),
+  /** Residuals beyond this many scales update the model as if they were this far. */
+  clipScales: z.number().positive().default(4),
+  /** The local scale never drops below this fraction of the long-run residual scale. */
+  globalFloor: z.number().min(0).default(0.5),
+  /**
+   * Drift and small lasting shifts, which no single point shows and the adapting level absorbs:
+   * the exponentially weighted mean of the last ~`driftSpanPoints` residuals, in units of its
+   * standard error (residuals scaled by the long-run residual scale), calibrated like the rest.
+   */
+  drift: z.enum(['mean-residual', 'off']).default('off'),
+  driftSpanPoints: z.number().int().min(2).default(12),
+  /**
+   * Read the profile between bin centres (linear interpolation) rather than per bin: smoother
+   * when there are fewer bins than points per cycle. Off by default: with one bin per point it
+   * adds nothing, and on irregularly spaced series it blurs the phase.
+   */
+  interpolate: z.boolean().default(false),
+  calibration: CalibrationConfig.prefault({}),
+  /**
+   * The drift statistic's own calibration (a separate meter: it averages noise away, so a lighter
+   * tail, a larger tailIndex, can be set here). The defaults are the same as `calibration`'s.
+   */
+  driftCalibration: CalibrationConfig.prefault({}),
+});
+export type SeasonalConfig = z.output<typeof SeasonalConfig>;
+
+/** Δt samples used to learn the cadence, which fixes the number of bins. */
+const CADENCE_SAMPLES = 15;
+/** Smoothing of the residual scale, per bin visit and per point. */
+const BIN_SCALE_BETA = 0.2;
+const GLOBAL_SCALE_BETA = 0.001;
+
+interface State {
+  firstTs: number | null;
+  lastTs: number | null;
+  deltas: number[];
+  bins: number;
+  level: number;
+  n: number;
+  season: number[];
+  scale: number[];
+  visits: number[];
+  globalScale: number;
+  /** EWMA of the standardised residuals (drift). */
+  driftMean: number;
+  meter?: SurpriseMeterState;
+  driftMeter?: SurpriseMeterState;
+}
+
+/**
+ * Seasonal baseline: additive Holt-Winters without trend. The cycle's phase comes from the
+ * timestamp (ts mod period), split into as many bins as the series has points per cycle (learnt
+ * from its first intervals, capped at `maxBins`; optionally interpolated between bin centres). The prediction is
+ * level + profile(phase); the deviation is the residual in units of the usual residual at that
+ * phase. A clean daily cycle predicts itself and scores near zero, while a day that breaks the
+ * pattern stands out even when every value lies inside the normal range.
+ */
+class Seasonal implements Detector {
+  private readonly s: Omit<State, 'season' | 'scale' | 'visits' | 'meter' | 'driftMeter'>;
+  /** The profile and its scales by phase bin, once the cadence fixed their number. */
+  private phases: PhaseBins | undefined;
+  private readonly meter: SurpriseMeter;
+  /** The drift statistic's calibration, when the drift statistic is on. */
+  private readonly driftMeter: SurpriseMeter | undefined;
+
+  constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
+    const s = snapshot as State | undefined;
+    if (s) {
+      const { season, scale, visits, meter: _meter, driftMeter: _driftMeter, ...scalars } = s;
+      this.s = { ...scalars, deltas: [...s.deltas] };
+      if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits });
+    } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    if (config.drift === 'mean-residual') this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
+  }
+
+  update(point: SeriesPoint): Verdict {
+    const s = this.s;
+    const x = point.value;
+    if (s.firstTs === null) s.firstTs = point.ts;
+    if (s.lastTs !== null && point.ts > s.lastTs && s.bins === 0) s.deltas.push(point.ts - s.lastTs);
+    s.lastTs = point.ts;
+    if (s.bins === 0) {
+      s.level = s.n === 0 ? x : s.level + (x - s.level) / (s.n + 1);
+      s.n++;
+      if (s.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
+      const sorted = [...s.deltas].sort((a, b) => a - b);
+      // The cadence is learnt: its samples are no longer needed.
+      s.deltas = [];
+      const cadence = sorted[sorted.length >> 1]!;
+      s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
+      this.phases = new PhaseBins(s.bins);
+      return quiet(x, 'learning the cycle');
+    }
+    const bins = this.phases!;
+    const period = this.config.periodMs;
+    // Bin centres sit at (b + 0.5) / bins of the cycle; the point lies between b0 and b1.
+    const pos = ((((point.ts % period) + period) % period) / period) * s.bins - (this.config.interpolate ? 0.5 : 0);
+    const fl = Math.floor(pos);
+    const f = this.config.interpolate ? pos - fl : 0;
+    const b0 = (fl + s.bins) % s.bins;
+    const b1 = (b0 + 1) % s.bins;
+    const v0 = bins.visits(b0);
+    const v1 = bins.visits(b1);
+    const w1 = v0 === 0 ? 1 : v1 === 0 ? 0 : f;
+    const visited = v0 > 0 || v1 > 0;
+    const profile = visited ? (1 - w1) * bins.season(b0) + w1 * bins.season(b1) : 0;
+    const binScale = visited ? (1 - w1) * bins.scale(b0) + w1 * bins.scale(b1) : s.globalScale;
+    const pred = s.level + profile;
+    const r = x - pred;
+    const scale = Math.max(binScale, this.config.globalFloor * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+    const trusted = v0 >= 2 && v1 >= 2 && point.ts - s.firstTs >= this.config.minPeriods * period;
+    let surprise = 0;
+    let dev = 0;
+    let drifting = false;
+    const lim = this.config.clipScales * scale;
+    const rc = trusted ? Math.max(-lim, Math.min(lim, r)) : r;
+    if (trusted) {
+      // The mean only: a window's max and min wander further than its mean by nature, and the
+      // robust z-score judges them against their own history.
+      dev = Math.abs(r) / scale;
+      surprise = this.meter.judge(dev);
+      // The deviations are learnt over a whole cycle before they are judged: how far a day strays
+      // from the profile differs by the hour (an office's CO2 at nine, not at three), and a
+      // calibration that has seen only some hours takes the others' usual strays for rare.
+      if (point.ts - s.firstTs < (this.config.minPeriods + 1) * period) surprise = 0;
+      if (this.config.drift === 'mean-residual') {
+        // Standardised by the long-run scale: per-bin scales from a few visits are too noisy to
+        // average over. √((2 − a) / a) turns the EWMA of unit-variance noise back to unit variance.
+        const a = 2 / (this.config.driftSpanPoints + 1);
+        const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+        s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
+        const ds = this.driftMeter!.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
+        if (ds > surprise) { surprise = ds; drifting = true; }
+      }
+    }
+    // Learn, from the clipped residual so an anomaly bends the profile only a little.
+    s.level += (visited ? this.config.levelAlpha : 0) * rc;
+    const g = this.config.seasonalGamma * (1 - this.config.levelAlpha);
+    const a = Math.abs(rc);
+    for (let k = 0; k < 2; k++) {
+      const b = k === 0 ? b0 : b1;
+      const w = k === 0 ? 1 - f : f;
+      const visits = bins.visits(b);
+      if (visits === 0) bins.visit(b, x - s.level, visited ? a : s.globalScale);
+      // The second visit replaces the first guess; later ones smooth.
+      else bins.visit(b, bins.season(b) + g * w * rc, visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * w * (a - bins.scale(b)));
+    }
+    // The long-run scale takes the unclipped residual: a series whose surprises are routine
+    // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
+    if (visited) {
+      const m = s.n - CADENCE_SAMPLES;
+      s.globalScale += (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - s.globalScale);
+    }
+    s.n++;
+    const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
+    if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the cycle', surprise };
+    const where = `the usual ${pred.toPrecision(4)} for this time of the cycle`;
+    const reason = drifting
+      ? `drifting ${s.driftMean > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(s.driftMean).toFixed(1)} scales`
+      : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
+    return { score, value: x, surprise, reason };
+  }
+
+  snapshot(): State {
+    const s = this.s;
+    const profile = this.phases?.snapshot() ?? { season: [], scale: [], visits: [] };
+    return { ...s, deltas: [...s.deltas], ...profile, meter: this.meter.snapshot(), ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}) };
+  }
+}
+
+export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot, context) => new Seasonal(config, snapshot, context);

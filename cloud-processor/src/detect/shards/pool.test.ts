@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
+import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
+import { silentLogger } from '@tributary/runtime';
+import type { SeriesInput } from '../detection.js';
+import { DetectionPool, WorkerGoneError } from './pool.js';
+import { ShardedDetection } from './sharded-detection.js';
+
+const config = ProcessorConfigSchema.parse({});
+const W = 60_000;
+const point = (device: string, ts: number): SeriesInput => ({ device, metric: 'temperature', ts, lengthMs: W, value: 20, min: 19, max: 21, stddev: 0.5, count: 60, first: 20, last: 20, outOfRange: 0 });
+const devices = Array.from({ length: 20 }, (_, i) => `dev-${i}`);
+
+/** The thread behind worker `i` (private: this test kills it, as a crash would). */
+const threadOf = (pool: DetectionPool, i: number): Worker => (pool as unknown as { slots: Array<{ worker: Worker } | undefined> }).slots[i]!.worker;
+
+test('a detection worker that dies fails its batches in flight, is started again, and detection goes on', async (t) => {
+  const restarts: Array<[number, string]> = [];
+  const pool = new DetectionPool(2, silentLogger, (worker, reason) => restarts.push([worker, reason]));
+  t.after(() => pool.close());
+  const detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: 1000, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined });
+  await detection.ingest('gw', devices.map((d) => point(d, W)), W);
+  assert.equal(detection.size, 20);
+
+  // Killed before it can read the batch: the batch is in flight when the thread ends.
+  const dying = threadOf(pool, 0).terminate();
+  const inFlight = detection.ingest('gw', devices.map((d) => point(d, 2 * W)), 2 * W);
+  await dying;
+  await assert.rejects(inFlight, WorkerGoneError);
+  assert.deepEqual(
+    restarts.map(([w]) => w),
+    [0],
+  );
+
+  // Worker 0 holds nothing now (its series start afresh); both answer again.
+  await detection.ingest('gw', devices.map((d) => point(d, 3 * W)), 3 * W);
+  assert.equal(detection.size, 20);
+  await detection.close();
+});
+
+test('a pool that is never asked starts no threads, and a closed one refuses requests', async () => {
+  const pool = new DetectionPool(3, silentLogger);
+  assert.equal((pool as unknown as { slots: unknown[] }).slots.filter(Boolean).length, 0);
+  await pool.close();
+  await assert.rejects(pool.request(0, { op: 'drop', id: 1 }), WorkerGoneError);
+});

@@ -1,0 +1,114 @@
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Logger } from '@tributary/runtime';
+import type { ShardReply, ShardRequest } from './protocol.js';
+
+/** Thrown (as a rejection) for requests a worker thread could not answer: it died, or the pool closed. */
+export class WorkerGoneError extends Error {
+  readonly code = 'DETECTION_WORKER_GONE';
+}
+
+/** Thrown for a request the worker answered with an error (a bug in detection, as when it throws in this thread). */
+export class ShardError extends Error {
+  readonly code = 'DETECTION_SHARD';
+}
+
+interface Slot {
+  worker: Worker;
+  readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
+}
+
+const WORKER_FILE = new URL('./worker-thread.js', import.meta.url);
+
+/**
+ * The detection worker threads of one processor, shared by all its partitions' ShardedDetection:
+ * requests to worker i are answered in the order they were sent. A worker that dies (an uncaught
+ * error, out of memory) fails its pending requests, is started again at once and gets its shards
+ * created afresh (their series start over; `onRestart` counts and logs it); `close` ends them all.
+ */
+export class DetectionPool {
+  /** Started on first use: a processor constructed and never started has no threads. */
+  private readonly slots: Array<Slot | undefined> = [];
+  /** Every shard's create request, to make it again in a restarted worker. */
+  private readonly creates = new Map<number, Extract<ShardRequest, { op: 'create' }>>();
+  private nextReq = 1;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    readonly size: number,
+    private readonly log: Logger,
+    private readonly onRestart: (worker: number, reason: string) => void = () => undefined,
+    private readonly resourceLimits: ResourceLimits = {},
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(undefined);
+  }
+
+  private readonly restartListeners = new Set<(worker: number) => void>();
+
+  /** Calls `listener` with a worker's index after it was started again (its shards hold nothing now). */
+  onWorkerRestart(listener: (worker: number) => void): () => void {
+    this.restartListeners.add(listener);
+    return () => this.restartListeners.delete(listener);
+  }
+
+  /** A new shard id (unique in this pool). */
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Creates shard `id` in every worker. */
+  create(r: Extract<ShardRequest, { op: 'create' }>): Promise<unknown> {
+    this.creates.set(r.id, r);
+    return Promise.all(this.slots.map((_, i) => this.request(i, r)));
+  }
+
+  /** Drops shard `id` from every worker. */
+  drop(id: number): Promise<unknown> {
+    this.creates.delete(id);
+    return Promise.all(this.slots.map((_, i) => this.request(i, { op: 'drop', id }).catch(() => undefined)));
+  }
+
+  /** Sends a request to worker `i`; resolves with its answer. */
+  request(i: number, r: ShardRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) return Promise.reject(new WorkerGoneError('detection workers closed'));
+    const slot = (this.slots[i] ??= this.start(i));
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(req, { resolve, reject });
+      slot.worker.postMessage({ ...r, req }, transfer);
+    });
+  }
+
+  /** Ends every worker; pending requests fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s?.worker.terminate()));
+  }
+
+  private start(i: number): Slot {
+    const worker = new Worker(WORKER_FILE, { resourceLimits: this.resourceLimits, name: `tributary-detection-${i}` });
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (reply: ShardReply) => {
+      const p = slot.pending.get(reply.req);
+      if (p === undefined) return;
+      slot.pending.delete(reply.req);
+      if (reply.ok) p.resolve(reply.value);
+      else p.reject(new ShardError(reply.error));
+    });
+    let reason = 'exited';
+    worker.on('error', (err) => (reason = err.message));
+    worker.on('exit', (code) => {
+      const gone = new WorkerGoneError(`detection worker ${i} ${reason} (exit code ${code})`);
+      for (const p of slot.pending.values()) p.reject(gone);
+      slot.pending.clear();
+      if (this.closed) return;
+      this.log.error({ worker: i, reason, code }, 'detection worker died: started again, its series start afresh');
+      this.onRestart(i, reason);
+      const next = this.start(i);
+      this.slots[i] = next;
+      for (const r of this.creates.values()) void this.request(i, r).catch(() => undefined);
+      for (const listener of this.restartListeners) listener(i);
+    });
+    return slot;
+  }
+}

@@ -1,0 +1,291 @@
+import { z } from 'zod';
+import { windowsIn } from '../detector.js';
+
+/**
+ * Turns a detector's raw deviation (any non-negative number whose size grows with strangeness)
+ * into a surprise: −log10 of the estimated probability of a deviation at least that large, judged
+ * against the deviations this same series produced before. This is what makes scores comparable
+ * across series with one global threshold: "one in ten thousand for this sensor" means the same
+ * on a noisy traffic counter and on a smooth thermometer.
+ *
+ * Deviations are kept in a log-binned histogram (a fixed number of bins: O(1) state whatever the
+ * length of the series). The tail probability at d counts every remembered deviation x ≥ d fully
+ * and every smaller one as (x / d)^α: the tail of a mixture of Pareto laws, one starting at each
+ * sample. Within the data this is the empirical tail, smoothed and slightly conservative; beyond
+ * the largest deviations seen it falls as a power of how far beyond them d lies, so "twice
+ * anything this series has done" means the same on every series. It is deliberately cautious on
+ * light (Gaussian) tails: real series are rarely that kind, and a calibrator fooled by one heavy
+ * tail would flood a fleet with alarms. Old deviations fade with a half-life, so a series whose
+ * noise level changes is re-learnt.
+ */
+
+const BINS_PER_OCTAVE = 8;
+const MIN_LOG2 = -40;
+const MAX_LOG2 = 60;
+/** Bin 0 holds exact zeros (flat series produce many); bins 1.. are log-spaced. */
+const BINS = 1 + (MAX_LOG2 - MIN_LOG2) * BINS_PER_OCTAVE;
+/** Weights grow instead of old counts shrinking (O(1) decay); rescale before they overflow. */
+const RESCALE_AT = 1e200;
+
+function binOf(d: number): number {
+  if (!(d > 0)) return 0;
+  const b = Math.floor((Math.log2(d) - MIN_LOG2) * BINS_PER_OCTAVE) + 1;
+  return b < 1 ? 1 : b >= BINS ? BINS - 1 : b;
+}
+
+/** log2 of the geometric middle of a log bin. */
+function binMidLog2(b: number): number {
+  return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
+}
+
+/** The empty range every calibrator starts with (shared: the first sample allocates its own). */
+const NO_BINS = new Float64Array(0);
+
+/**
+ * Samples more than this many octaves below d are left out of its tail (the body of the data
+ * says little about its extremes), unless nothing nearer exists.
+ */
+const MAX_GAP_OCTAVES = 4;
+
+export interface TailCalibratorState {
+  counts: [number, number][];
+  total: number;
+  weight: number;
+  seen: number;
+}
+
+export class TailCalibrator {
+  /**
+   * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
+   * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
+   * bins outside it are zero. Bin 0 (exact zeros) is kept apart.
+   */
+  private counts = NO_BINS;
+  private lo = 1;
+  private zeros = 0;
+  private total = 0;
+  /** Weight of the next sample; grows by 1/decay each step, which fades the old ones. */
+  private weight = 1;
+  private readonly growth: number;
+  /** Samples added, for the confidence of the estimate. */
+  seen = 0;
+  /** Highest bin ever used: tail walks start here. */
+  private maxBin = 0;
+
+  constructor(
+    halfLifePoints: number,
+    /** α: how fast probability falls beyond the samples (per octave, a factor 2^α). */
+    private readonly tailIndex: number,
+    state?: TailCalibratorState,
+    /** Past this tail probability the walk stops: body points need no precision. */
+    private readonly stopAt = 0.2,
+  ) {
+    this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
+    if (state) {
+      for (const [b, c] of state.counts) this.put(b, c);
+      this.total = state.total;
+      this.weight = state.weight;
+      this.seen = state.seen;
+      for (const [b] of state.counts) if (b > this.maxBin) this.maxBin = b;
+    }
+  }
+
+  /** Adds `w` to bin b, growing the allocated range to hold it. */
+  private put(b: number, w: number): void {
+    const i = b - this.lo;
+    if (b !== 0 && i >= 0 && i < this.counts.length) {
+      this.counts[i]! += w; // the common case: a bin already in range
+      return;
+    }
+    if (b === 0) {
+      this.zeros += w;
+      return;
+    }
+    // Outside the allocated range: grow with an octave of slack on the side that grew, so neighbours do not reallocate.
+    const n = this.counts.length;
+    const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
+    const hi = n === 0 ? Math.min(BINS - 1, b + BINS_PER_OCTAVE) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
+    const grown = new Float64Array(hi - lo + 1);
+    if (n > 0) grown.set(this.counts, this.lo - lo);
+    this.counts = grown;
+    this.lo = lo;
+    this.counts[b - this.lo]! += w;
+  }
+
+  /**
+   * Learns a deviation. `share` < 1 counts it as part of one observation: a statistic sampled
+   * faster than it changes (an average over a minute read every second) is one observation per
+   * minute, however many times it is read, for its weight and for how fast the old ones fade.
+   * `fade` (the share by default): how many half-life units of time it stands for, when that
+   * differs (a window longer than the span is one observation, but the old ones fade for its length).
+   */
+  add(d: number, share = 1, fade = share): void {
+    const b = binOf(d);
+    const w = share === 1 ? this.weight : this.weight * share;
+    this.put(b, w);
+    if (b > this.maxBin) this.maxBin = b;
+    this.total += w;
+    this.seen++;
+    this.weight *= fade === 1 ? this.growth : this.growth ** fade;
+    if (this.weight > RESCALE_AT) {
+      const k = 1 / this.weight;
+      this.zeros *= k;
+      for (let i = 0; i < this.counts.length; i++) this.counts[i]! *= k;
+      this.total *= k;
+      this.weight = 1;
+    }
+  }
+
+  /**
+   * −log10 P(D ≥ d) under the deviations seen so far (d itself not yet added); 0 before any
+   * sample. Each remembered deviation x counts fully when x ≥ d and as (x / d)^α when it is
+   * smaller: the tail of a mixture of Pareto laws, one starting at each sample. Within the data
+   * this is the empirical tail, slightly smoothed; beyond the largest deviations seen it falls
+   * off as a power of how far beyond them d lies, so "twice anything this series has done"
+   * means the same on every series.
+   */
+  surprise(d: number): number {
+    if (this.total <= 0 || !(d > 0)) return 0;
+    return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+  }
+
+  /**
+   * The deviation whose surprise is `surprise` (to within 1 %), searched below `above` (whose
+   * surprise is higher): surprise grows with the deviation, so a bisection on its logarithm.
+   */
+  distanceAt(surprise: number, above: number): number {
+    let lo = Math.log2(above) - MAX_LOG2 + MIN_LOG2;
+    let hi = Math.log2(above);
+    while (hi - lo > 0.015) {
+      const mid = (lo + hi) / 2;
+      if (this.surprise(2 ** mid) >= surprise) hi = mid;
+      else lo = mid;
+    }
+    return 2 ** hi;
+  }
+
+  /** The (decayed) weight of deviations "at least d" under the Pareto-smoothed count above. */
+  tailWeight(d: number): number {
+    const db = binOf(d);
+    const stop = this.stopAt * this.total;
+    const counts = this.counts;
+    const lo = this.lo;
+    const hi = lo + counts.length - 1;
+    let tail = 0;
+    // Bins above d's, highest first (only the allocated ones can be non-zero).
+    for (let b = Math.min(this.maxBin, hi); b > db && b >= lo; b--) tail += counts[b - lo]!;
+    if (tail < stop) {
+      // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
+      // Beyond every sample the largest one always counts, so the surprise keeps growing
+      // smoothly with d instead of jumping once d leaves the last sample's reach.
+      const logd = Math.log2(d);
+      for (let b = Math.min(this.maxBin, db, hi); b >= lo && b >= 1; b--) {
+        const c = counts[b - lo]!;
+        if (c === 0) continue;
+        const gap = logd - binMidLog2(b);
+        if (gap > MAX_GAP_OCTAVES && tail > 0) break;
+        tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
+        if (tail >= stop) break;
+      }
+    }
+    return tail;
+  }
+
+  /** Total (decayed) weight of the deviations seen, in units of the newest sample's weight. */
+  get effectiveCount(): number {
+    return this.total / this.weight;
+  }
+
+  /** The newest sample's weight, to turn tailWeight into a count of samples. */
+  get unitWeight(): number {
+    return this.weight;
+  }
+
+  snapshot(): TailCalibratorState {
+    const counts: [number, number][] = [];
+    if (this.zeros !== 0) counts.push([0, this.zeros]);
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! !== 0) counts.push([this.lo + i, this.counts[i]!]);
+    return { counts, total: this.total, weight: this.weight, seen: this.seen };
+  }
+}
+
+/** Five minutes: the window length the calibration's defaults were first set in points for. */
+const FIVE_MINUTES = 300_000;
+
+/**
+ * How a detector calibrates its deviations into surprise; shared by the calibrated detectors.
+ * Horizons are durations, converted with the series' window length (or its rows' cadence): the
+ * defaults are the points they were at 5-minute windows.
+ */
+export const CalibrationConfig = z.object({
+  /** History a series must have before the detector scores it (it learns silently before); and at least MIN_SAMPLE deviations. */
+  warmupMs: z.number().int().min(0).default(150 * FIVE_MINUTES),
+  /** Half-life of the remembered deviations: how fast a new noise level is accepted. */
+  halfLifeMs: z.number().positive().default(1_500 * FIVE_MINUTES),
+  /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
+  tailIndex: z.number().positive().default(6),
+  /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this long. */
+  rampMs: z.number().int().min(0).default(200 * FIVE_MINUTES),
+  /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
+  alarmSurprise: z.number().positive().default(4),
+});
+export type CalibrationConfig = z.output<typeof CalibrationConfig>;
+
+/**
+ * Sample sizes, whatever the durations: deviations a calibration learns before it judges (and over
+ * which its confidence ramps up), and the half-life of its memory in deviations (a tail of one in
+ * a few hundred needs some thousands remembered). They are the ensemble's defaults at 5-minute
+ * windows, so durations lengthen a faster series' horizons and leave a slower one's counts as they were.
+ */
+export const MIN_SAMPLE = 24;
+const MIN_MEMORY = 1_500;
+
+export interface SurpriseMeterState {
+  calib: TailCalibratorState;
+  seen: number;
+}
+
+/**
+ * A calibrator with its warm-up: `judge(d)` rates a deviation against the earlier ones, then
+ * learns it. Silent (0) until the warm-up's deviations have been judged: a fixed count (the
+ * warm-up in the series' points, at least MIN_SAMPLE), never the series' length, which a
+ * streaming detector cannot know.
+ */
+export class SurpriseMeter {
+  private readonly calib: TailCalibrator;
+  private seen: number;
+  /** The horizons in points of the series (see CalibrationConfig). */
+  private readonly warmup: number;
+  private readonly ramp: number;
+
+  /** `windowMs`: the series' window length or cadence (0: unknown, 5 minutes). */
+  constructor(config: CalibrationConfig, state?: SurpriseMeterState, windowMs = 0) {
+    const w = windowMs > 0 ? windowMs : FIVE_MINUTES;
+    this.warmup = windowsIn(config.warmupMs, w, MIN_SAMPLE);
+    this.ramp = windowsIn(config.rampMs, w, MIN_SAMPLE);
+    this.calib = new TailCalibrator(Math.max(MIN_MEMORY, config.halfLifeMs / w), config.tailIndex, state?.calib);
+    this.seen = state?.seen ?? 0;
+  }
+
+  judge(d: number): number {
+    const w = this.seen - this.warmup;
+    let s = w >= 0 ? this.calib.surprise(d) : 0;
+    if (w >= 0 && w < this.ramp) s *= (w + 1) / (this.ramp + 1);
+    this.calib.add(d);
+    this.seen++;
+    return s;
+  }
+
+  /** Rates a deviation without learning it (for `tick`, which must not change state). */
+  peek(d: number): number {
+    return this.seen >= this.warmup ? this.calib.surprise(d) : 0;
+  }
+
+  get warm(): boolean {
+    return this.seen >= this.warmup;
+  }
+
+  snapshot(): SurpriseMeterState {
+    return { calib: this.calib.snapshot(), seen: this.seen };
+  }
+}

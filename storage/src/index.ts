@@ -1,0 +1,5 @@
+export * from './line-protocol.js';
+export * from './points.js';
+export * from './query.js';
+export * from './stored-rows.js';
+export * from './window-input.js';

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
+import fc from 'fast-check';
+import { PointEncoder } from './points.js';
+import { windowInput } from './window-input.js';
+
+const window = (device: string, metric: string): WindowResult => ({ device, metric, start: 1_700_000_000_000, end: 1_700_000_060_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001, rev: 0 });
+const envelope = (windows: WindowResult[]): BatchEnvelope => ({ v: 1, agent: 'gw', site: 'plant-a', epoch: 0, seq: 1, sentAt: 1_700_000_061_000, windows, counters: { readings_accepted: 9 } });
+
+test('metrics named like Object methods are measurements like any other, and take no unit they were not given', () => {
+  const encoder = new PointEncoder({ temperature: '°C' });
+  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'temperature'];
+  const { lines, unencodable } = encoder.batch(envelope(names.map((m) => window('p', m))), []);
+  assert.deepEqual(unencodable, []);
+  assert.deepEqual(
+    lines.slice(0, names.length).map((l) => l.split(/(?<!\\) /)[0]),
+    [...names.slice(0, -1).map((m) => `${m},agent=gw,device=p,site=plant-a`), 'temperature,agent=gw,device=p,site=plant-a,unit=°C'],
+  );
+  assert.match(lines.at(-1)!, /^agent_stats,agent=gw,site=plant-a readings_accepted=9i /);
+});
+
+test('a point that throws while encoded is set aside with its reason and whose it is; the others are encoded', () => {
+  // An empty metric name cannot pass the batch schema; here it stands for any point the encoder cannot carry.
+  const bad = window('dev 2', '');
+  const { lines, unencodable } = new PointEncoder().batch(envelope([window('dev 1', 'temperature'), bad, window('dev 3', 'humidity')]), []);
+  assert.deepEqual(
+    lines.map((l) => l.split(/(?<!\\) /)[0]),
+    ['temperature,agent=gw,device=dev\\ 1,site=plant-a', 'humidity,agent=gw,device=dev\\ 3,site=plant-a', 'agent_stats,agent=gw,site=plant-a'],
+  );
+  assert.equal(unencodable.length, 1);
+  assert.match(unencodable[0]!.reason, /^cannot encode as line protocol: .*must not be empty/);
+  assert.equal(unencodable[0]!.series, 'agent gw device "dev 2" metric ');
+  assert.deepEqual(unencodable[0]!.point, { measurement: '', agent: 'gw', site: 'plant-a', window: bad });
+});
+
+test('a window is written in one piece exactly as the LineBuilder writes it (its length included; corrections by the builder)', () => {
+  const names = fc.oneof(fc.constantFrom('dev 1', 'a,b=c', '#x', 'x\\', '\\', 'é', 'a\nb', 'temperature', ''), fc.string({ maxLength: 12 }));
+  const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1e21, 5e-324, NaN, Infinity), fc.integer());
+  const arbitrary = fc.record({
+    device: names,
+    metric: names,
+    agent: names,
+    site: fc.option(names, { nil: undefined }),
+    unit: fc.option(names, { nil: undefined }),
+    numbers: fc.array(number, { minLength: 13, maxLength: 13 }),
+    count: fc.oneof(fc.integer({ min: 1, max: 1e6 }), number),
+    outOfRange: fc.option(fc.oneof(fc.integer({ min: 0, max: 99 }), number), { nil: undefined }),
+    quantiles: fc.boolean(),
+    rev: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })),
+    judged: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(arbitrary, (x) => {
+      const [start, end, sum, min, max, mean, m2, first, last, p50, p90, p99] = x.numbers as [number, number, number, number, number, number, number, number, number, number, number, number];
+      const w: WindowResult = { device: x.device, metric: x.metric, start, end, count: x.count, sum, min, max, mean, m2, first, last, firstTs: start, lastTs: end, rev: x.rev, ...(x.quantiles && { quantiles: { p50, p90, p99 } }), ...(x.outOfRange !== undefined && { outOfRange: x.outOfRange }) };
+      const batch = { ...envelope([w]), agent: x.agent, ...(x.site === undefined ? { site: undefined } : { site: x.site }) } as BatchEnvelope;
+      const encoder = new PointEncoder(x.unit === undefined ? {} : { [x.metric]: x.unit });
+      const reference = new PointEncoder(x.unit === undefined ? {} : { [x.metric]: x.unit });
+      const judged = x.judged && x.rev > 0 ? windowInput(w) : undefined;
+      let want: string | undefined | Error;
+      try {
+        want = reference.windowByBuilder(batch, w, judged);
+      } catch (err) {
+        want = err as Error;
+      }
+      if (want instanceof Error) assert.throws(() => encoder.window(batch, w, judged));
+      else assert.equal(encoder.window(batch, w, judged), want);
+    }),
+    { numRuns: 5_000 },
+  );
+});

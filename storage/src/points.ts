@@ -1,0 +1,246 @@
+import type { AlertEvent, BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
+import { escapeKey, escapeMeasurement, LineBuilder } from './line-protocol.js';
+import { windowStddev, type WindowInput } from './window-input.js';
+
+/**
+ * The InfluxDB schema (docs/influxdb.md), as line protocol through the one encoder:
+ * - one measurement per metric (`temperature`, `humidity`, ...); tags `agent`, `device`, `site`
+ *   (when the agent has one) and `unit` (when configured for the metric); fields count (integer),
+ *   sum, min, max, mean, stddev, first, last, p50/p90/p99 when the agent sent them, and
+ *   out_of_range (integer, readings the agent's range filter removed) when above 0, length_ms
+ *   (integer, the window's length: with sliding windows the spacing of points is the slide, not
+ *   the length); the timestamp is the window's end. A correction (`rev` > 0) overwrites the
+ *   aggregates and adds `rev` and, once, the values detection judged at the first emission
+ *   (`judged_*`), so replay judges what the live path judged (see JUDGED_FIELD).
+ * - `anomaly`: one point per alert transition; tags detector, device, metric, severity, state.
+ * - `agent_stats`: the agent's counters as integer fields, tags agent and site, at the batch's sentAt.
+ * Point identity is (measurement, tags, time): a re-sent or corrected window overwrites itself.
+ */
+export const ANOMALY_MEASUREMENT = 'anomaly';
+export const AGENT_STATS_MEASUREMENT = 'agent_stats';
+
+/** The field names of a window point, as written here and read back by stored-rows.ts. */
+export const WINDOW_FIELD = {
+  count: 'count',
+  sum: 'sum',
+  min: 'min',
+  max: 'max',
+  mean: 'mean',
+  stddev: 'stddev',
+  first: 'first',
+  last: 'last',
+  p50: 'p50',
+  p90: 'p90',
+  p99: 'p99',
+  outOfRange: 'out_of_range',
+  lengthMs: 'length_ms',
+  rev: 'rev',
+} as const;
+
+/**
+ * Live detection judges a window at its first emission; a correction re-emitted after late
+ * readings is written over the point (InfluxDB keeps the last revision, so queries see the
+ * corrected aggregates) and is not judged again: it is history by the time it arrives. A
+ * correction's point therefore also carries the detector input judged at the first emission under
+ * these names (InfluxDB merges the field sets of points with one series and time, so they survive
+ * later revisions), and replay reads them in place of the corrected values.
+ */
+export const JUDGED_FIELD = {
+  count: 'judged_count',
+  mean: 'judged_mean',
+  min: 'judged_min',
+  max: 'judged_max',
+  stddev: 'judged_stddev',
+  first: 'judged_first',
+  last: 'judged_last',
+  outOfRange: 'judged_out_of_range',
+} as const;
+
+/** The tag and field names of an anomaly point (one per alert transition). */
+export const ANOMALY_FIELD = {
+  detector: 'detector',
+  device: 'device',
+  metric: 'metric',
+  severity: 'severity',
+  state: 'state',
+  alertId: 'alert_id',
+  score: 'score',
+  value: 'value',
+  openedAt: 'opened_at',
+  message: 'message',
+} as const;
+
+/** A point the encoder could not turn into line protocol: it goes to the dead-letter file, not its batch. */
+export interface UnencodablePoint {
+  /** Why, in words (the encoder's error). */
+  readonly reason: string;
+  /** Whose point it is, for the log: the agent, and the device and metric of a window or an alert. */
+  readonly series: string;
+  /** The point as the processor had it (the window, the agent's counters or the alert), as JSON for the dead-letter file. */
+  readonly point: unknown;
+}
+
+/** A batch's points: the lines to write, and the points that could not be encoded (each costs only itself). */
+export interface EncodedBatch {
+  readonly lines: string[];
+  readonly unencodable: UnencodablePoint[];
+}
+
+/** Metrics whose escaped measurement and unit tag are remembered (a bounded memo; metric names are few). */
+const MAX_REMEMBERED_METRICS = 1024;
+
+/** Encodes a batch's points: its windows, its agent's counters and the alerts it raised. */
+export class PointEncoder {
+  private readonly b = new LineBuilder();
+  /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
+  private readonly units: ReadonlyMap<string, string>;
+  /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
+  private readonly metricHeads = new Map<string, { readonly measurement: string; readonly unit: string }>();
+  /** The batch whose agent and site tags were escaped last, and those tags (`,agent=…`, `,site=…` or ''). */
+  private tagsOf: { batch: BatchEnvelope; agent: string; site: string } | undefined;
+
+  /** `units`: metric → unit tag value, for the metrics whose unit is known (`influx.units`); only its own keys count. */
+  constructor(units: Readonly<Record<string, string>> = {}) {
+    this.units = new Map(Object.entries(units));
+  }
+
+  /**
+   * Every line of a batch, in order: windows, agent stats, anomalies. A point that throws while
+   * being encoded is set aside with the reason and the others are encoded as usual. `judged`
+   * gives, for a correction, the input detection judged at the window's first emission.
+   */
+  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[], judged?: (w: WindowResult) => WindowInput | undefined): EncodedBatch {
+    const lines: string[] = [];
+    const unencodable: UnencodablePoint[] = [];
+    for (const w of batch.windows) {
+      try {
+        push(lines, this.window(batch, w, w.rev > 0 ? judged?.(w) : undefined));
+      } catch (err) {
+        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`, point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w } });
+      }
+    }
+    try {
+      push(lines, this.agentStats(batch));
+    } catch (err) {
+      unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} counters`, point: { measurement: AGENT_STATS_MEASUREMENT, agent: batch.agent, site: batch.site, sentAt: batch.sentAt, counters: batch.counters } });
+    }
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  /** The anomaly points of the alert transitions a batch raised (written once detection has judged it). */
+  anomalies(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
+    const lines: string[] = [];
+    const unencodable: UnencodablePoint[] = [];
+    this.anomalyLines(batch, alerts, lines, unencodable);
+    return { lines, unencodable };
+  }
+
+  private anomalyLines(batch: BatchEnvelope, alerts: readonly AlertEvent[], lines: string[], unencodable: UnencodablePoint[]): void {
+    for (const a of alerts) {
+      try {
+        push(lines, this.anomaly(a));
+      } catch (err) {
+        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`, point: { measurement: ANOMALY_MEASUREMENT, alert: a } });
+      }
+    }
+  }
+
+  /**
+   * A window's line. A first emission as the batch schema admits it (finite numbers, an integer
+   * count, ids that escape to something) is written in one piece; anything else (a correction with
+   * its `rev` and judged values among them) goes through the LineBuilder, which is the reference:
+   * both give the same line (points.test.ts checks it).
+   */
+  window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
+    const { count, sum, min, max, mean, first, last, quantiles: q } = w;
+    const stddev = windowStddev(w);
+    const lengthMs = w.end - w.start;
+    const plain =
+      w.rev === 0 &&
+      judged === undefined &&
+      Number.isSafeInteger(count) &&
+      Number.isFinite(sum + min + max + mean + stddev + first + last + lengthMs) &&
+      (q === undefined || Number.isFinite(q.p50 + q.p90 + q.p99)) &&
+      (w.outOfRange === undefined || Number.isFinite(w.outOfRange));
+    const head = plain ? this.windowHead(batch, w) : undefined;
+    if (head === undefined) return this.windowByBuilder(batch, w, judged);
+    const quantiles = q === undefined ? '' : `,p50=${q.p50},p90=${q.p90},p99=${q.p99}`;
+    // Readings the agent's range filter removed: replay needs them to alert as live did.
+    const outOfRange = w.outOfRange ? `,out_of_range=${Math.trunc(w.outOfRange)}i` : '';
+    return `${head} count=${count}i,sum=${sum},min=${min},max=${max},mean=${mean},stddev=${stddev},first=${first},last=${last}${quantiles}${outOfRange},length_ms=${Math.trunc(lengthMs)}i ${Math.trunc(w.end)}`;
+  }
+
+  /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
+  private windowHead(batch: BatchEnvelope, w: WindowResult): string | undefined {
+    let tags = this.tagsOf;
+    if (tags?.batch !== batch) {
+      const agent = escapeKey(batch.agent);
+      const site = batch.site === undefined ? '' : escapeKey(batch.site);
+      if (agent === '') return undefined;
+      tags = this.tagsOf = { batch, agent: `,agent=${agent}`, site: site === '' ? '' : `,site=${site}` };
+    }
+    let metric = this.metricHeads.get(w.metric);
+    if (metric === undefined) {
+      const measurement = w.metric === '' ? '' : escapeMeasurement(w.metric);
+      const unitValue = this.units.get(w.metric);
+      const unit = unitValue === undefined ? '' : escapeKey(unitValue);
+      if (measurement === '') return undefined;
+      metric = { measurement, unit: unit === '' ? '' : `,unit=${unit}` };
+      if (this.metricHeads.size < MAX_REMEMBERED_METRICS) this.metricHeads.set(w.metric, metric);
+    }
+    const device = escapeKey(w.device);
+    if (device === '') return undefined;
+    return `${metric.measurement}${tags.agent},device=${device}${tags.site}${metric.unit}`;
+  }
+
+  /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
+  windowByBuilder(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
+    const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
+    const f = WINDOW_FIELD;
+    b.int(f.count, w.count).float(f.sum, w.sum).float(f.min, w.min).float(f.max, w.max).float(f.mean, w.mean).float(f.stddev, windowStddev(w)).float(f.first, w.first).float(f.last, w.last);
+    if (w.quantiles) b.float(f.p50, w.quantiles.p50).float(f.p90, w.quantiles.p90).float(f.p99, w.quantiles.p99);
+    // Readings the agent's range filter removed: replay needs them to alert as live did.
+    if (w.outOfRange) b.int(f.outOfRange, w.outOfRange);
+    b.int(f.lengthMs, w.end - w.start);
+    if (w.rev > 0) b.int(f.rev, w.rev);
+    if (judged) judgedFields(b, judged);
+    return b.end(w.end);
+  }
+
+  agentStats(batch: BatchEnvelope): string | undefined {
+    const b = this.b.start(AGENT_STATS_MEASUREMENT).tag('agent', batch.agent).tag('site', batch.site);
+    for (const [name, value] of Object.entries(batch.counters)) b.int(name, value);
+    return b.end(batch.sentAt);
+  }
+
+  anomaly(a: AlertEvent): string | undefined {
+    const f = ANOMALY_FIELD;
+    return this.b
+      .start(ANOMALY_MEASUREMENT)
+      .tag(f.detector, a.detector)
+      .tag(f.device, a.device)
+      .tag(f.metric, a.metric)
+      .tag(f.severity, a.severity)
+      .tag(f.state, a.state)
+      .string(f.alertId, a.id)
+      .float(f.score, a.score)
+      .float(f.value, a.value)
+      .int(f.openedAt, a.openedAt)
+      .string(f.message, a.message)
+      .end(a.at);
+  }
+}
+
+function judgedFields(b: LineBuilder, j: WindowInput): void {
+  const f = JUDGED_FIELD;
+  b.int(f.count, j.count).float(f.mean, j.value).float(f.min, j.min).float(f.max, j.max).float(f.stddev, j.stddev).float(f.first, j.first ?? Number.NaN).float(f.last, j.last ?? Number.NaN).int(f.outOfRange, j.outOfRange ?? 0);
+}
+
+function push(lines: string[], line: string | undefined): void {
+  if (line !== undefined) lines.push(line);
+}
+
+function reasonOf(err: unknown): string {
+  return `cannot encode as line protocol: ${err instanceof Error ? err.message : String(err)}`;
+}
