@@ -24,12 +24,16 @@ A simulated fleet with every anomaly kind through the agent's ingest and the clo
 scored per kind against the ground truth. Ends with one line of JSON.
 
 Environment: BENCH_DAYS (4), BENCH_DEVICES (60), BENCH_SEED (21), BENCH_START (an ISO time,
-2026-12-03T06:00Z), BENCH_WORKERS (detection worker threads, 0).
+2026-12-03T06:00Z), BENCH_WORKERS (detection worker threads, 0); BENCH_ONLY without fleet (a
+comma list of nab, skab, fleet) leaves it out.
 
   -h, --help   prints this and exits
 `;
 
 parseCommandLine('bench:detect (fleet)', USAGE, { options: {} });
+// BENCH_ONLY (nab, skab, fleet; see nab/bench.ts) may leave the fleet out.
+if (!(process.env.BENCH_ONLY ?? 'fleet').split(',').map((x) => x.trim()).includes('fleet')) process.exit(0);
+
 const WINDOW_MS = 300_000;
 const DAY_MS = 86_400_000;
 const days = Number(process.env.BENCH_DAYS ?? 4);

@@ -17,7 +17,8 @@ throughput; the digest of every alert transition. Each half ends with one line o
 
 Environment: SKAB_DIR (the SKAB runs; else a shared/skab folder beside the clone); the fleet's
 BENCH_DAYS (4), BENCH_DEVICES (60), BENCH_SEED (21), BENCH_START (an ISO time, 2026-12-03T06:00Z),
-BENCH_WORKERS (detection worker threads, 0).
+BENCH_WORKERS (detection worker threads, 0). BENCH_ONLY (a comma list of nab, skab, fleet) runs
+only those parts.
 
   -h, --help   prints this and exits
 `;
