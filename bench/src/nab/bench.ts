@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
+import { parseCommandLine } from '@tributary/runtime';
 import { detectorPlans } from '@tributary/cloud-processor';
 import { MACHINE } from '@tributary/cloud-processor';
 import { defaultSkabDir, loadSkab } from '../skab/data.js';
@@ -28,6 +29,17 @@ import { PROFILE_KEYS } from './report.js';
 import { runCorpus } from './run.js';
 import { scoreAll, scoreAtThreshold, type ScoredFile } from './score.js';
 
+const USAGE = `usage: node bench/dist/nab/bench.js   (the first half of npm run bench:detect)
+
+The processor's default detection scored on NAB (in-sample, leave one category out, live alerts)
+and on the SKAB pump runs (SKAB_DIR, else a shared/skab folder beside the clone), then its
+throughput on one core. Ends with one line of JSON. BENCH_ONLY (a comma list of nab, skab,
+fleet) runs only those parts.
+
+  -h, --help   prints this and exits
+`;
+
+parseCommandLine('bench:detect (NAB and SKAB)', USAGE, { options: {} });
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const figures: Record<string, number | string> = { mode: 'strict-streaming', config: 'processor defaults' };
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
