@@ -38,9 +38,10 @@ for (let r = 0; r < windows; r++) {
 }
 const full = measure();
 
-interface MemberSlot {
-  name: string;
-  detector: unknown;
+/** An ensemble as this script sees it: its members' names (the roster its series share) and their detectors, in that order. */
+interface EnsembleParts {
+  roster?: ReadonlyArray<{ name: string }>;
+  detectors?: unknown[];
 }
 /** Every series' detector, wherever Detection keeps them (private: see the file comment). */
 function seriesOf(d: Detection): Array<{ detector: unknown }> {
@@ -52,10 +53,15 @@ function seriesOf(d: Detection): Array<{ detector: unknown }> {
 const kb = (bytes: number): number => Math.round((bytes / series / 1024) * 100) / 100;
 const members: Record<string, { heap_kb: number; array_buffers_kb: number }> = {};
 let before = full;
-const dets = seriesOf(detection).map((s) => s.detector as { members?: MemberSlot[] });
-const names = dets[0]?.members?.map((m) => m.name) ?? [];
-for (const [i, name] of names.entries()) {
-  for (const d of dets) d.members![i] = { ...d.members![i]!, detector: null };
+const dets = seriesOf(detection).map((s) => s.detector as EnsembleParts);
+if (dets.some((d) => d.roster === undefined || d.detectors === undefined)) throw new Error('state-size: cannot find the ensemble\'s roster and detectors (its private layout changed)');
+// By name: a series whose device's detector holds its level shifts has no shift member.
+const names = [...new Set(dets.flatMap((d) => d.roster!.map((m) => m.name)))];
+for (const name of names) {
+  for (const d of dets) {
+    const i = d.roster!.findIndex((m) => m.name === name);
+    if (i >= 0) d.detectors![i] = null;
+  }
   const after = measure();
   members[name] = { heap_kb: kb(before.heap - after.heap), array_buffers_kb: kb(before.buffers - after.buffers) };
   before = after;

@@ -77,3 +77,27 @@ test('a snapshot of a snapshot is the same snapshot, and survives JSON unchanged
   const b = createDetector('ensemble', {}, JSON.parse(s1));
   assert.equal(JSON.stringify(b.snapshot()), s1);
 });
+
+test('snapshots of before the compact state restore as they did: what they held and newer ones leave out is read or ignored', () => {
+  const points = series(5);
+  const split = 700;
+  const a = createDetector('ensemble');
+  const straight = points.map((p) => a.update(p));
+  const b = createDetector('ensemble');
+  for (const p of points.slice(0, split)) b.update(p);
+  const s = JSON.parse(JSON.stringify(b.snapshot())) as { members: Record<string, Record<string, unknown>> };
+  const level = s.members.level as { history: Record<'value' | 'max' | 'min', number[]> };
+  const daily = s.members.daily as { deltas: number[]; visits: number[]; driftMeter?: unknown; meter: unknown };
+  // Older snapshots: the level member's max and min histories (never read without excursions), the
+  // daily cycle's cadence samples and its idle drift calibration, and visits counted past 255.
+  assert.deepEqual([level.history.max, level.history.min], [[], []]);
+  level.history.max = level.history.value.map((x) => x + 1);
+  level.history.min = level.history.value.map((x) => x - 1);
+  assert.equal(daily.driftMeter, undefined);
+  daily.driftMeter = daily.meter;
+  daily.deltas = Array.from({ length: 15 }, () => 300_000);
+  daily.visits = daily.visits.map((v) => (v >= 2 ? v + 1_000 : v)); // 0, 1 and more are what count
+  const c = createDetector('ensemble', {}, s);
+  const resumed = points.slice(split).map((p) => c.update(p));
+  assert.deepEqual(resumed, straight.slice(split));
+});

@@ -39,6 +39,10 @@ const SPAN_MS = 3_600_000;
 const RESCALE_MS = 4 * 3_600_000;
 /** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
 const MAX_HISTORY = 5_000;
+/** The empty ring every new series starts with (shared: the first excess grows its own). */
+const NO_EXCESSES = new Float32Array(0);
+/** Excesses the ring first makes room for. */
+const MIN_ROOM = 48;
 
 interface State {
   lastMean: number | null;
@@ -79,12 +83,15 @@ class Drift implements Detector {
    * cycles only (a bin's changes of today join it when the bin is over): expecting today's own
    * changes would take a drift under way for the normal slope of the hour.
    */
-  private readonly expected: number[];
+  private readonly expected: Float64Array;
   /** Cycles each bin has joined; and the bin being filled now. */
-  private readonly seen: number[];
+  private readonly seen: Uint32Array;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
-  /** The last `history` changes less what was expected of them when they came (a ring; float32, as a fleet has many series). */
-  private readonly excesses: Float32Array;
+  /**
+   * The last `history` changes less what was expected of them when they came (a ring; float32, as a
+   * fleet has many series), grown as it fills: a young series holds what it has seen.
+   */
+  private excesses: Float32Array;
   private size: number;
   /** Where the next change goes once the ring is full (its oldest). */
   private head: number;
@@ -115,12 +122,11 @@ class Drift implements Detector {
     this.intervals = new SortedWindow(16, s?.intervals);
     // A profile saved with another number of bins is relearnt, not misread.
     const profile = s?.expected.length === config.bins ? s : undefined;
-    this.expected = profile?.expected ?? new Array<number>(config.bins).fill(0);
-    this.seen = profile?.seen ?? new Array<number>(config.bins).fill(0);
+    this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
+    this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    this.excesses = new Float32Array(this.history);
-    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : new Float32Array(0);
-    this.excesses.set(saved);
+    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : NO_EXCESSES;
+    this.excesses = saved;
     this.size = saved.length;
     this.head = this.size % this.history;
     this.scale = s?.scale ?? 0;
@@ -215,6 +221,13 @@ class Drift implements Detector {
     return out;
   }
 
+  /** Room for more excesses while the ring is not yet full (its values are then in order, head = size). */
+  private grow(): void {
+    const grown = new Float32Array(Math.min(this.history, Math.max(MIN_ROOM, this.size + (this.size >> 1))));
+    grown.set(this.excesses);
+    this.excesses = grown;
+  }
+
   private binOf(ts: number): number {
     const { periodMs, bins } = this.config;
     const phase = ((ts % periodMs) + periodMs) % periodMs;
@@ -233,6 +246,7 @@ class Drift implements Detector {
     t.cycle = cycle;
     t.sum += change;
     t.count++;
+    if (this.size === this.excesses.length && this.size < this.history) this.grow();
     this.excesses[this.head] = excess;
     this.head = (this.head + 1) % this.history;
     if (this.size < this.history) this.size++;

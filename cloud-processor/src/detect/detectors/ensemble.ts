@@ -143,7 +143,9 @@ interface State {
  * period), scored by the step of that margin it reached. It never depends on the series' length.
  */
 class Ensemble implements Detector {
-  private readonly members: Member[] = [];
+  /** Who the members are (shared by the series of one config), and each one's detector for this series, in that order. */
+  private roster: readonly Member[] = NO_MEMBERS;
+  private readonly detectors: Detector[] = [];
   private n: number;
   /** The refractory period lasts until this time and this point (see refractoryMs, refractoryPoints). */
   private quietUntil: number;
@@ -183,19 +185,11 @@ class Ensemble implements Detector {
   private build(windowMs: number, states?: State['members']): void {
     const config = this.config;
     this.windowMs = windowMs;
-    for (const name of Object.keys(MEMBERS) as MemberName[]) {
-      const own = config[name];
-      if (own === false) continue;
-      // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
-      if (name === 'shift' && this.levels === 'device') continue;
-      let c: object = 'calibration' in own ? { ...own, calibration: { ...own.calibration, ...config.calibration } } : own;
-      // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
-      if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
-      // A member that holds a state away from normal leaves it at half the ensemble's alarm.
-      if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
-      const detector = (MEMBERS[name] as MemberFactory)(c, states?.[name], { windowMs });
+    this.roster = sharedBy(config).roster(this.levels);
+    for (const { name } of this.roster) {
+      const detector = (MEMBERS[name] as MemberFactory)(sharedBy(config).config(name), states?.[name], { windowMs });
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
-      this.members.push({ name, label: LABELS[name], detector, weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
+      this.detectors.push(detector);
     }
   }
 
@@ -231,10 +225,11 @@ class Ensemble implements Detector {
     // The shift member judges every row; the others, the windows fast rows are gathered into.
     const windows = this.raw.push(point);
     this.row[0] = point;
-    for (const m of this.members) {
+    for (let i = 0; i < this.roster.length; i++) {
+      const m = this.roster[i]!;
       const points = m.everyRow ? this.row : windows;
       for (let k = 0; k < points.length; k++) {
-        const v = m.detector.update(points[k]!);
+        const v = this.detectors[i]!.update(points[k]!);
         // A shape holds the switch for as many points as it is long.
         if (v.known === true) this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
         const s = m.explainable && this.n < this.knownUntil ? 0 : (v.surprise ?? 0) * m.weight;
@@ -282,8 +277,9 @@ class Ensemble implements Detector {
   tick(now: number): Verdict {
     let best: Verdict = quiet(Number.NaN);
     let who = '';
-    for (const m of this.members) {
-      const v = m.detector.tick?.(now);
+    for (let i = 0; i < this.roster.length; i++) {
+      const m = this.roster[i]!;
+      const v = this.detectors[i]!.tick?.(now);
       if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) { best = v; who = LABELS[m.name]; }
     }
     const s = best.surprise ?? 0;
@@ -292,9 +288,59 @@ class Ensemble implements Detector {
 
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
-    for (const m of this.members) members[m.name] = m.detector.snapshot();
+    for (let i = 0; i < this.roster.length; i++) members[this.roster[i]!.name] = this.detectors[i]!.snapshot();
     return { members, windowMs: this.windowMs ?? null, ...(this.pending ? { pending: { ...this.pending } } : {}), ...(this.levels === 'device' ? { levels: 'device' as const } : {}), n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
   }
+}
+
+/**
+ * What the series of one ensemble config share, made once: the roster of its members (with the
+ * device's level shifts left to it, or not) and each member's config as the ensemble gives it.
+ */
+class Shared {
+  private readonly rosters = new Map<'series' | 'device', readonly Member[]>();
+  private readonly configs = new Map<MemberName, object>();
+
+  constructor(private readonly ensemble: EnsembleConfig) {}
+
+  roster(levels: 'series' | 'device'): readonly Member[] {
+    let roster = this.rosters.get(levels);
+    if (roster !== undefined) return roster;
+    const config = this.ensemble;
+    const members: Member[] = [];
+    for (const name of Object.keys(MEMBERS) as MemberName[]) {
+      if (config[name] === false) continue;
+      // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
+      if (name === 'shift' && levels === 'device') continue;
+      members.push({ name, label: LABELS[name], weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
+    }
+    this.rosters.set(levels, (roster = members));
+    return roster;
+  }
+
+  config(name: MemberName): object {
+    let c = this.configs.get(name);
+    if (c !== undefined) return c;
+    const config = this.ensemble;
+    const own = config[name] as object;
+    c = 'calibration' in own ? { ...own, calibration: { ...(own as ShiftConfig).calibration, ...config.calibration } } : own;
+    // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
+    if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
+    // A member that holds a state away from normal leaves it at half the ensemble's alarm.
+    if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
+    this.configs.set(name, c);
+    return c;
+  }
+}
+
+const shared = new WeakMap<EnsembleConfig, Shared>();
+/** The roster of an ensemble whose members are not built yet (the series' cadence is not known). */
+const NO_MEMBERS: readonly Member[] = [];
+
+function sharedBy(config: EnsembleConfig): Shared {
+  let s = shared.get(config);
+  if (s === undefined) shared.set(config, (s = new Shared(config)));
+  return s;
 }
 
 /**

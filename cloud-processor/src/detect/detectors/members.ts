@@ -70,10 +70,10 @@ export const LABELS: Record<MemberName, string> = {
  */
 export const DEFAULT_WEIGHTS: Partial<Record<MemberName, number>> = { flatline: 0.5, rate: 0.5 };
 
+/** Who a member is in an ensemble (shared by its series; each series has the member's detector of its own). */
 export interface Member {
   readonly name: MemberName;
   readonly label: string;
-  readonly detector: Detector;
   readonly weight: number;
   /** Judges every row (the shift member), not the windows fast rows are gathered into. */
   readonly everyRow: boolean;

@@ -28,6 +28,9 @@ interface State {
   meter: SurpriseMeterState;
 }
 
+/** The empty memory every detector starts with (shared: the first shape allocates its own). */
+const NO_VALUES = new Float64Array(0);
+
 /**
  * Shape novelty: the distance from the last `embedLength` values, as one vector, to the nearest
  * shape in a bounded memory of past shapes, calibrated against the distances this series usually
@@ -41,21 +44,31 @@ class Novelty implements Detector {
   private readonly recent: Float64Array;
   private recentHead = 0;
   private seen = 0;
-  private readonly memory: Float64Array;
+  /**
+   * The remembered shapes, as the values they are made of: shapes join the memory one point apart
+   * (each the last `embedLength` values at a point), so the i-th oldest is values[start + i …
+   * start + i + embedLength), and memorySize shapes take memorySize + embedLength − 1 values, not
+   * memorySize × embedLength. Room for twice that (the oldest are moved to the front when the end is
+   * reached), grown as the memory fills.
+   */
+  private values = NO_VALUES;
+  private start = 0;
+  private end = 0;
+  /** Slot of the next shape in the ring the snapshot lists (a shape's slot is its number mod memorySize). */
   private memHead = 0;
-  private memSize = 0;
+  /** Shapes that have joined the memory (the newest is number joined − 1). */
+  private joined = 0;
   private readonly pending: Float64Array;
   private pendHead = 0;
   private pendSize = 0;
   private readonly meter: SurpriseMeter;
   private readonly cur: Float64Array;
-  /** Where the last nearest shape was (not state: only where the next search starts). */
+  /** Number of the last nearest shape (not state: only where the next search starts). */
   private nearest = -1;
 
   constructor(private readonly config: NoveltyConfig, snapshot?: unknown, context?: DetectorContext) {
     const L = (this.L = config.embedLength);
     this.recent = new Float64Array(L);
-    this.memory = new Float64Array(config.memorySize * L);
     this.pending = new Float64Array((config.exclusionPoints + 1) * L);
     this.cur = new Float64Array(L);
     const s = snapshot as State | undefined;
@@ -64,10 +77,38 @@ class Novelty implements Detector {
       for (const x of s.recent) this.pushRecent(x);
       this.seen = s.seen;
       for (const v of s.pending) this.pushPending(Float64Array.from(v));
-      s.memory.forEach((v, k) => this.memory.set(v, k * L));
-      this.memSize = s.memory.length;
-      this.memHead = s.memHead;
+      // The snapshot lists the ring's slots; oldest first from memHead once it is full.
+      const n = s.memory.length;
+      for (let i = Math.max(0, n - config.memorySize); i < n; i++) this.remember(s.memory[n < config.memorySize ? i : (s.memHead + i) % n]!);
+      this.memHead = s.memHead % config.memorySize;
     }
+  }
+
+  /** Shapes remembered. */
+  private get memSize(): number {
+    return Math.min(this.config.memorySize, Math.max(0, this.end - this.start - this.L + 1));
+  }
+
+  /** A shape joins the memory: the next point's, so only its last value is new (all of it for the first). */
+  private remember(shape: ArrayLike<number>): void {
+    const L = this.L;
+    for (let j = this.joined === 0 ? 0 : L - 1; j < L; j++) {
+      if (this.end === this.values.length) this.makeRoom();
+      this.values[this.end++] = shape[j]!;
+    }
+    if (this.end - this.start > this.config.memorySize + L - 1) this.start++;
+    this.joined++;
+  }
+
+  /** At the end of the values: grown while the memory fills, else the held ones moved to the front. */
+  private makeRoom(): void {
+    const held = this.end - this.start;
+    const most = 2 * (this.config.memorySize + this.L - 1);
+    const values = this.values.length < most && 2 * held >= this.values.length ? new Float64Array(Math.min(most, Math.max(4 * this.L, 2 * this.values.length))) : this.values;
+    values.set(this.values.subarray(this.start, this.end));
+    this.values = values;
+    this.start = 0;
+    this.end = held;
   }
 
   private pushRecent(x: number): void {
@@ -81,9 +122,8 @@ class Novelty implements Detector {
     const E = this.config.exclusionPoints + 1;
     if (this.pendSize === E) {
       // The oldest queued shape (the slot about to be overwritten) joins the memory.
-      this.memory.set(this.pending.subarray(this.pendHead * L, this.pendHead * L + L), this.memHead * L);
+      this.remember(this.pending.subarray(this.pendHead * L, this.pendHead * L + L));
       this.memHead = (this.memHead + 1) % this.config.memorySize;
-      if (this.memSize < this.config.memorySize) this.memSize++;
     }
     this.pending.set(v, this.pendHead * L);
     this.pendHead = (this.pendHead + 1) % E;
@@ -99,25 +139,27 @@ class Novelty implements Detector {
     for (let j = 0; j < L; j++) cur[j] = this.recent[(this.recentHead + j) % L]!;
     let surprise = 0;
     let d = 0;
-    if (this.memSize >= this.config.minMemory) {
-      const mem = this.memory;
-      const n = this.memSize;
+    const n = this.memSize;
+    if (n >= this.config.minMemory) {
+      const mem = this.values;
+      const oldest = this.joined - n;
       // Start from the shape after the last nearest one (a series that repeats itself tends to
       // repeat the next shape too): a close first bound abandons most others early. Exact all the same.
-      const first = (this.nearest + 1) % n;
+      const next = this.nearest + 1 - oldest;
+      const first = next >= 0 && next < n ? next : 0;
       let best = Infinity;
       let at = first;
       for (let c = 0; c < n; c++) {
         const k = c === 0 ? first : c <= first ? c - 1 : c;
         let s = 0;
-        const o = k * L;
+        const o = this.start + k;
         for (let j = 0; j < L && s < best; j++) {
           const e = cur[j]! - mem[o + j]!;
           s += e * e;
         }
         if (s < best) { best = s; at = k; }
       }
-      this.nearest = at;
+      this.nearest = oldest + at;
       d = Math.sqrt(best / L);
       surprise = this.meter.judge(d);
     }
@@ -138,8 +180,14 @@ class Novelty implements Detector {
       const k = (start + i) % E;
       pending.push(Array.from(this.pending.subarray(k * L, k * L + L)));
     }
+    // The ring of slots it was: the shape in slot k is the one numbered k mod memorySize.
     const memory: number[][] = [];
-    for (let k = 0; k < this.memSize; k++) memory.push(Array.from(this.memory.subarray(k * L, k * L + L)));
+    const n = this.memSize;
+    const M = this.config.memorySize;
+    for (let k = 0; k < n; k++) {
+      const i = n < M ? k : (k - this.memHead + M) % M;
+      memory.push(Array.from(this.values.subarray(this.start + i, this.start + i + L)));
+    }
     return { seen: this.seen, recent: this.seen >= L ? recent : recent.slice(L - this.seen), pending, memory, memHead: this.memHead, meter: this.meter.snapshot() };
   }
 }

@@ -53,6 +53,8 @@ const JITTER_SPAN = 1_000;
  */
 class RobustZScore implements Detector {
   private readonly fields: Record<Field, SortedWindow>;
+  /** The fields whose history is kept (and judged). */
+  private readonly kept: readonly Field[];
   private readonly meter: SurpriseMeter;
   private readonly jitter: JitterScale;
 
@@ -65,7 +67,10 @@ class RobustZScore implements Detector {
     // At least the sample a median and MAD need (what the defaults are at 5-minute windows).
     const n = windowsIn(config.historyMs, w, MIN_HISTORY, 1_000);
     this.warmup = windowsIn(config.warmupMs, w, MIN_WARMUP);
-    this.fields = { value: new SortedWindow(n, s?.history.value), max: new SortedWindow(n, s?.history.max), min: new SortedWindow(n, s?.history.min) };
+    // Without excursions a window's max and min are never judged: their histories are not kept.
+    this.kept = config.excursions === 'off' ? ['value'] : FIELDS;
+    const saved = (f: Field): number[] | undefined => (this.kept.includes(f) ? s?.history[f] : undefined);
+    this.fields = { value: new SortedWindow(n, saved('value')), max: new SortedWindow(n, saved('max')), min: new SortedWindow(n, saved('min')) };
     this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
@@ -93,7 +98,7 @@ class RobustZScore implements Detector {
       }
     }
     const surprise = this.fields.value.length >= this.warmup ? this.meter.judge(zBest) : 0;
-    for (const f of FIELDS) this.fields[f].push(fieldOf(point, f));
+    for (const f of this.kept) this.fields[f].push(fieldOf(point, f));
     this.jitter.push(point.value);
     const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
     if (score < 0.3) return { ...quiet(point.value), surprise };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { PhaseBins } from '../stats/phase-bins.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const SeasonalConfig = z.object({
@@ -70,17 +71,22 @@ interface State {
  * pattern stands out even when every value lies inside the normal range.
  */
 class Seasonal implements Detector {
-  private readonly s: State;
+  private readonly s: Omit<State, 'season' | 'scale' | 'visits' | 'meter' | 'driftMeter'>;
+  /** The profile and its scales by phase bin, once the cadence fixed their number. */
+  private phases: PhaseBins | undefined;
   private readonly meter: SurpriseMeter;
-  private readonly driftMeter: SurpriseMeter;
+  /** The drift statistic's calibration, when the drift statistic is on. */
+  private readonly driftMeter: SurpriseMeter | undefined;
 
   constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
     const s = snapshot as State | undefined;
-    this.s = s
-      ? { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits] }
-      : { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, season: [], scale: [], visits: [], globalScale: 0, driftMean: 0 };
+    if (s) {
+      const { season, scale, visits, meter: _meter, driftMeter: _driftMeter, ...scalars } = s;
+      this.s = { ...scalars, deltas: [...s.deltas] };
+      if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits });
+    } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
-    this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
+    if (config.drift === 'mean-residual') this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -94,13 +100,14 @@ class Seasonal implements Detector {
       s.n++;
       if (s.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
       const sorted = [...s.deltas].sort((a, b) => a - b);
+      // The cadence is learnt: its samples are no longer needed.
+      s.deltas = [];
       const cadence = sorted[sorted.length >> 1]!;
       s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
-      s.season = new Array<number>(s.bins).fill(0);
-      s.scale = new Array<number>(s.bins).fill(0);
-      s.visits = new Array<number>(s.bins).fill(0);
+      this.phases = new PhaseBins(s.bins);
       return quiet(x, 'learning the cycle');
     }
+    const bins = this.phases!;
     const period = this.config.periodMs;
     // Bin centres sit at (b + 0.5) / bins of the cycle; the point lies between b0 and b1.
     const pos = ((((point.ts % period) + period) % period) / period) * s.bins - (this.config.interpolate ? 0.5 : 0);
@@ -108,12 +115,12 @@ class Seasonal implements Detector {
     const f = this.config.interpolate ? pos - fl : 0;
     const b0 = (fl + s.bins) % s.bins;
     const b1 = (b0 + 1) % s.bins;
-    const v0 = s.visits[b0]!;
-    const v1 = s.visits[b1]!;
+    const v0 = bins.visits(b0);
+    const v1 = bins.visits(b1);
     const w1 = v0 === 0 ? 1 : v1 === 0 ? 0 : f;
     const visited = v0 > 0 || v1 > 0;
-    const profile = visited ? (1 - w1) * s.season[b0]! + w1 * s.season[b1]! : 0;
-    const binScale = visited ? (1 - w1) * s.scale[b0]! + w1 * s.scale[b1]! : s.globalScale;
+    const profile = visited ? (1 - w1) * bins.season(b0) + w1 * bins.season(b1) : 0;
+    const binScale = visited ? (1 - w1) * bins.scale(b0) + w1 * bins.scale(b1) : s.globalScale;
     const pred = s.level + profile;
     const r = x - pred;
     const scale = Math.max(binScale, this.config.globalFloor * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
@@ -138,7 +145,7 @@ class Seasonal implements Detector {
         const a = 2 / (this.config.driftSpanPoints + 1);
         const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
         s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
-        const ds = this.driftMeter.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
+        const ds = this.driftMeter!.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
         if (ds > surprise) { surprise = ds; drifting = true; }
       }
     }
@@ -146,16 +153,13 @@ class Seasonal implements Detector {
     s.level += (visited ? this.config.levelAlpha : 0) * rc;
     const g = this.config.seasonalGamma * (1 - this.config.levelAlpha);
     const a = Math.abs(rc);
-    for (const [b, w] of [[b0, 1 - f], [b1, f]] as const) {
-      if (s.visits[b] === 0) {
-        s.season[b] = x - s.level;
-        s.scale[b] = visited ? a : s.globalScale;
-      } else {
-        s.season[b] = s.season[b]! + g * w * rc;
-        // The second visit replaces the first guess; later ones smooth.
-        s.scale[b] = s.visits[b] === 1 ? a : s.scale[b]! + BIN_SCALE_BETA * w * (a - s.scale[b]!);
-      }
-      s.visits[b] = s.visits[b]! + 1;
+    for (let k = 0; k < 2; k++) {
+      const b = k === 0 ? b0 : b1;
+      const w = k === 0 ? 1 - f : f;
+      const visits = bins.visits(b);
+      if (visits === 0) bins.visit(b, x - s.level, visited ? a : s.globalScale);
+      // The second visit replaces the first guess; later ones smooth.
+      else bins.visit(b, bins.season(b) + g * w * rc, visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * w * (a - bins.scale(b)));
     }
     // The long-run scale takes the unclipped residual: a series whose surprises are routine
     // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
@@ -175,7 +179,8 @@ class Seasonal implements Detector {
 
   snapshot(): State {
     const s = this.s;
-    return { ...s, deltas: [...s.deltas], season: [...s.season], scale: [...s.scale], visits: [...s.visits], meter: this.meter.snapshot(), driftMeter: this.driftMeter.snapshot() };
+    const profile = this.phases?.snapshot() ?? { season: [], scale: [], visits: [] };
+    return { ...s, deltas: [...s.deltas], ...profile, meter: this.meter.snapshot(), ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}) };
   }
 }
 

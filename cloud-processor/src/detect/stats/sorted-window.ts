@@ -2,10 +2,15 @@
  * The last `capacity` values of a series, kept both in arrival order (a ring, to know which value
  * leaves) and sorted (to read the median and MAD without sorting per point). Each push costs
  * O(capacity) for the shift in the sorted array, the median O(1), the MAD O(capacity).
+ *
+ * Both in one typed array, the sorted values first and the ring after them, which grows with the
+ * values held (by half again each time, up to `capacity`): a series holds what it has seen, not the
+ * bound it may reach (a day of a young series' windows, not 1,500).
  */
 export class SortedWindow {
-  private readonly ring: Float64Array | Float32Array;
-  private readonly sorted: Float64Array | Float32Array;
+  /** values[0 … room) sorted, values[room … 2 room) the ring. */
+  private values: Float64Array | Float32Array;
+  private room: number;
   private head = 0;
   private size = 0;
 
@@ -13,10 +18,26 @@ export class SortedWindow {
    * `precision` 32 halves the memory for values that need no more (normalised scores); a value
    * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
    */
-  constructor(readonly capacity: number, init?: readonly number[], precision: 32 | 64 = 64) {
-    this.ring = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
-    this.sorted = precision === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
+  constructor(readonly capacity: number, init?: readonly number[], private readonly precision: 32 | 64 = 64) {
+    this.room = Math.min(capacity, init?.length ?? 0);
+    this.values = this.array(2 * this.room);
     for (const x of init ?? []) this.push(x);
+  }
+
+  private array(n: number): Float64Array | Float32Array {
+    // An empty window shares one empty array (the first value grows it).
+    if (n === 0) return this.precision === 32 ? EMPTY32 : EMPTY64;
+    return this.precision === 32 ? new Float32Array(n) : new Float64Array(n);
+  }
+
+  /** Room for one more value while the window is not yet full (the ring is then in order, head = size). */
+  private grow(): void {
+    const room = Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1)));
+    const values = this.array(2 * room);
+    values.set(this.values.subarray(0, this.size));
+    values.set(this.values.subarray(this.room, this.room + this.size), room);
+    this.values = values;
+    this.room = room;
   }
 
   get length(): number {
@@ -26,10 +47,10 @@ export class SortedWindow {
   push(x: number): void {
     const n = this.size;
     if (n === this.capacity) {
-      const old = this.ring[this.head]!;
+      const old = this.values[this.room + this.head]!;
       // Remove `old` from the sorted array, then insert x, shifting only the span between them.
       let i = this.indexOf(old);
-      const s = this.sorted;
+      const s = this.values;
       if (x >= old) {
         while (i + 1 < n && s[i + 1]! < x) { s[i] = s[i + 1]!; i++; }
       } else {
@@ -37,13 +58,14 @@ export class SortedWindow {
       }
       s[i] = x;
     } else {
-      const s = this.sorted;
+      if (n === this.room) this.grow();
+      const s = this.values;
       let i = n;
       while (i > 0 && s[i - 1]! > x) { s[i] = s[i - 1]!; i--; }
       s[i] = x;
       this.size++;
     }
-    this.ring[this.head] = x;
+    this.values[this.room + this.head] = x;
     this.head = (this.head + 1) % this.capacity;
   }
 
@@ -53,7 +75,7 @@ export class SortedWindow {
     let hi = this.size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]! < x) lo = mid + 1;
+      if (this.values[mid]! < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -65,15 +87,15 @@ export class SortedWindow {
     const pos = q * (this.size - 1);
     const i = Math.floor(pos);
     const f = pos - i;
-    const a = this.sorted[i]!;
-    return f === 0 ? a : a + f * (this.sorted[i + 1]! - a);
+    const a = this.values[i]!;
+    return f === 0 ? a : a + f * (this.values[i + 1]! - a);
   }
 
   median(): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
     const mid = n >> 1;
-    return n % 2 === 1 ? this.sorted[mid]! : (this.sorted[mid - 1]! + this.sorted[mid]!) / 2;
+    return n % 2 === 1 ? this.values[mid]! : (this.values[mid - 1]! + this.values[mid]!) / 2;
   }
 
   /**
@@ -84,7 +106,7 @@ export class SortedWindow {
   mad(center: number): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
-    const s = this.sorted;
+    const s = this.values;
     // j: first index with s[j] >= center.
     let lo = 0;
     let hi = n;
@@ -102,10 +124,16 @@ export class SortedWindow {
   toArray(): number[] {
     const out: number[] = [];
     const start = this.size === this.capacity ? this.head : 0;
-    for (let i = 0; i < this.size; i++) out.push(this.ring[(start + i) % this.capacity]!);
+    for (let i = 0; i < this.size; i++) out.push(this.values[this.room + ((start + i) % this.capacity)]!);
     return out;
   }
 }
+
+const EMPTY32 = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
+
+/** Values a window first makes room for. */
+const MIN_ROOM = 8;
 
 /**
  * The k-th smallest (0-based) of the distances |s[i] − center| over the sorted s[0..n), where

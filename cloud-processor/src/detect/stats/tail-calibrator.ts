@@ -38,6 +38,9 @@ function binMidLog2(b: number): number {
   return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
 }
 
+/** The empty range every calibrator starts with (shared: the first sample allocates its own). */
+const NO_BINS = new Float64Array(0);
+
 /**
  * Samples more than this many octaves below d are left out of its tail (the body of the data
  * says little about its extremes), unless nothing nearer exists.
@@ -57,7 +60,7 @@ export class TailCalibrator {
    * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
    * bins outside it are zero. Bin 0 (exact zeros) is kept apart.
    */
-  private counts = new Float64Array(0);
+  private counts = NO_BINS;
   private lo = 1;
   private zeros = 0;
   private total = 0;

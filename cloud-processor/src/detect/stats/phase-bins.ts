@@ -1,0 +1,90 @@
+/** A seasonal profile's bins as a snapshot holds them: one entry per bin. */
+export interface PhaseBinsState {
+  season: number[];
+  scale: number[];
+  visits: number[];
+}
+
+/** Bins the profile first makes room for. */
+const MIN_ROOM = 8;
+/** Visits are told apart as 0, 1 and 2 or more: counting stops here (a byte a bin). */
+const MAX_VISITS = 255;
+
+/**
+ * A seasonal profile's state per phase bin: the profile's value, the usual residual there (its
+ * scale) and how often the bin was visited, in typed arrays. Values and scales are kept for the
+ * bins from the first one visited onwards (round the cycle), as far as the cycle has reached:
+ * time moves forward, so a series seen for an hour holds an hour's bins of its week, not the
+ * week's; the room grows by half again as the cycle goes on. A bin never visited reads 0, as a
+ * profile filled with zeros did.
+ */
+export class PhaseBins {
+  private readonly visitCounts: Uint8Array;
+  /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale). */
+  private values = NO_VALUES;
+  private first = 0;
+
+  constructor(
+    readonly count: number,
+    init?: PhaseBinsState,
+  ) {
+    this.visitCounts = new Uint8Array(count);
+    if (init) {
+      for (let b = 0; b < count; b++) {
+        const visits = init.visits[b] ?? 0;
+        if (visits > 0) this.set(b, init.season[b] ?? 0, init.scale[b] ?? 0, visits);
+      }
+    }
+  }
+
+  visits(b: number): number {
+    return this.visitCounts[b]!;
+  }
+
+  season(b: number): number {
+    const i = this.offset(b);
+    return 2 * i < this.values.length ? this.values[2 * i]! : 0;
+  }
+
+  scale(b: number): number {
+    const i = this.offset(b);
+    return 2 * i < this.values.length ? this.values[2 * i + 1]! : 0;
+  }
+
+  /** Bin b's new profile value and scale, after one more visit. */
+  visit(b: number, season: number, scale: number): void {
+    this.set(b, season, scale, this.visitCounts[b]! + 1);
+  }
+
+  /** Bins from the first one held up to b, round the cycle. */
+  private offset(b: number): number {
+    return b >= this.first ? b - this.first : b - this.first + this.count;
+  }
+
+  private set(b: number, season: number, scale: number, visits: number): void {
+    if (this.values.length === 0) this.first = b;
+    const i = this.offset(b);
+    if (2 * i >= this.values.length) {
+      const room = this.values.length >> 1;
+      const grown = new Float64Array(2 * Math.min(this.count, Math.max(MIN_ROOM, i + 1, room + (room >> 1))));
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[2 * i] = season;
+    this.values[2 * i + 1] = scale;
+    this.visitCounts[b] = Math.min(MAX_VISITS, visits);
+  }
+
+  snapshot(): PhaseBinsState {
+    const state: PhaseBinsState = { season: [], scale: [], visits: [] };
+    for (let b = 0; b < this.count; b++) {
+      state.season.push(this.season(b));
+      state.scale.push(this.scale(b));
+      state.visits.push(this.visits(b));
+    }
+    return state;
+  }
+}
+
+/** The empty profile every series starts with (shared: the first visit allocates its own). */
+const NO_VALUES = new Float64Array(0);
