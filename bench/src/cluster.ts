@@ -17,8 +17,8 @@ import { cpus } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ProcessorConfigInput } from '@tributary/firmware-schemas';
+import { parseCommandLine } from '@tributary/runtime';
 import { startInfluxd } from '@tributary/test/harness/influxd.js';
 import { startNatsServer, type NatsServer } from '@tributary/test/harness/nats-server.js';
 import { freePort } from '@tributary/test/harness/ports.js';
@@ -27,7 +27,22 @@ import { waitFor } from '@tributary/test/harness/wait.js';
 import { pidOf } from './cloud/cpu.js';
 import { runFeeder, type Fed } from './cloud/run-feeder.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:cluster [-- OPTIONS]
+
+The same fleet through the single processor and through 1, 2 and 3 cluster members on
+nats-server, each into its own database of one private influxd: windows/s and CPU per window;
+then the takeover time after a SIGKILL of one of three members under load. Ends with one line of
+JSON (docs/benchmarks.md).
+
+      --series N      series of the fleet (5000)
+      --agents N      agents sending them (48)
+      --warmup N      rounds not timed (3)
+      --rounds N      rounds timed (20)
+      --takeovers N   SIGKILLs of a member, each timed until its partitions are owned again (5)
+  -h, --help          prints this and exits
+`;
+
+const { values } = parseCommandLine('bench:cluster', USAGE, {
   options: {
     series: { type: 'string', default: '5000' },
     agents: { type: 'string', default: '48' },

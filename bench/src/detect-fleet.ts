@@ -13,9 +13,26 @@ import { createHash } from 'node:crypto';
 import { MACHINE } from '@tributary/cloud-processor';
 import { fleetOptionsFromConfig, Rng } from '@tributary/device-simulator';
 import { FleetConfigSchema } from '@tributary/firmware-schemas';
+import { parseCommandLine } from '@tributary/runtime';
 import { alertMatches, scoreAlerts, type Score } from '@tributary/device-simulator';
 import { runOffline } from '@tributary/test/harness/offline.js';
 import { median, oracleDriftDelay } from './drift-oracle.js';
+
+const USAGE = `usage: node bench/dist/detect-fleet.js   (the second half of npm run bench:detect)
+
+A simulated fleet with every anomaly kind through the agent's ingest and the cloud's detection,
+scored per kind against the ground truth. Ends with one line of JSON.
+
+Environment: BENCH_DAYS (4), BENCH_DEVICES (60), BENCH_SEED (21), BENCH_START (an ISO time,
+2026-12-03T06:00Z), BENCH_WORKERS (detection worker threads, 0); BENCH_ONLY without fleet (a
+comma list of nab, skab, fleet) leaves it out.
+
+  -h, --help   prints this and exits
+`;
+
+parseCommandLine('bench:detect (fleet)', USAGE, { options: {} });
+// BENCH_ONLY (nab, skab, fleet; see nab/bench.ts) may leave the fleet out.
+if (!(process.env.BENCH_ONLY ?? 'fleet').split(',').map((x) => x.trim()).includes('fleet')) process.exit(0);
 
 const WINDOW_MS = 300_000;
 const DAY_MS = 86_400_000;

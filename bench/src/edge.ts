@@ -8,14 +8,25 @@
  * series; memory growth under overload; when the load stops, the time from the last reading to the
  * last window in InfluxDB; the write-ahead log's cost. Ends with one line of JSON with every figure.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@tributary/runtime';
 import { benchCore } from './edge/throughput.js';
 import { benchMemory, benchOverload } from './edge/memory.js';
 import { benchMqtt } from './edge/mqtt.js';
 import { benchClose } from './edge/close.js';
 import { benchWal } from './edge/wal.js';
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const USAGE = `usage: npm run bench:edge [-- --only PARTS]
+
+The edge agent's figures, each beside a reference measured in the same run: the core pipeline in
+process, through MQTT from a local Mosquitto, resident memory by active series, memory under
+overload, the time from the last reading to the last window in InfluxDB when the load stops, and
+the write-ahead log's cost. Ends with one line of JSON (docs/benchmarks.md).
+
+      --only PARTS   these parts only, comma-separated: core, mqtt, memory, overload, close, wal
+  -h, --help         prints this and exits
+`;
+
+const { values } = parseCommandLine('bench:edge', USAGE, { options: { only: { type: 'string' } } });
 const parts = values.only === undefined ? ['core', 'mqtt', 'memory', 'overload', 'close', 'wal'] : values.only.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const figures: Record<string, number | string> = {};

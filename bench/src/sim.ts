@@ -11,12 +11,25 @@
  *   3. ceiling: the same fleet accelerated, as fast as it goes.
  * Ends with one line of JSON (units in the key names).
  */
-import { parseArgs } from 'node:util';
 import { Fleet, MqttTransport, SimClock, Simulator, type Frame } from '@tributary/device-simulator';
 import mqtt from 'mqtt';
+import { parseCommandLine } from '@tributary/runtime';
 import { startMosquitto } from '@tributary/test/harness/mosquitto.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:sim [-- OPTIONS]
+
+Readings/s the device simulator publishes to a local Mosquitto, beside a bare mqtt.js publisher
+of the same payloads: the fleet in real time (does it keep up?), then accelerated. Ends with one
+line of JSON (docs/benchmarks.md).
+
+      --devices N       devices of the fleet, each at 10 readings/s (10000)
+      --seconds N       seconds of each run (15)
+      --connections N   MQTT connections (4)
+      --qos 0|1         QoS of the publishes (0)
+  -h, --help            prints this and exits
+`;
+
+const { values } = parseCommandLine('bench:sim', USAGE, {
   options: {
     devices: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '15' },

@@ -17,8 +17,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '@tributary/device-simulator';
+import { commandLineError, parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
 import { residentBytes } from '@tributary/test/harness/mqtt-raw.js';
 import { metric, scrape } from '@tributary/test/harness/metrics.js';
@@ -28,7 +28,25 @@ import { scratchDir } from '@tributary/test/harness/scratch.js';
 import { waitFor } from '@tributary/test/harness/wait.js';
 import { accountReadings, flatness, soakMetrics, type Flatness } from './soak/account.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:soak [-- OPTIONS]
+
+Soak under overload: the agent's sustainable rate measured first, then FACTOR times it offered for
+DURATION through its mqtt-broker source (load shedding at the door), into a cloud processor and
+InfluxDB: resident memory of both each second, flat or not, and every reading offered accounted
+for. Ends with one line of JSON (docs/benchmarks.md). Not in npm run bench.
+
+      --duration D           how long the overload lasts (10m)
+      --short                a one-minute smoke run (and a 10 s calibration)
+      --factor X             times the sustainable rate offered (3)
+      --devices N            devices publishing (500)
+      --metrics N            readings per message, 1-64 (32)
+      --limit X              intake.maxMessagesPerS as a fraction of the sustainable rate, 0-1 (0.33)
+      --calibrate D          how long the sustainable rate is measured (20s)
+      --max-old-space-mb N   caps V8's old generation of both processes
+  -h, --help                 prints this and exits
+`;
+
+const { values } = parseCommandLine('bench:soak', USAGE, {
   options: {
     duration: { type: 'string', default: '10m' },
     short: { type: 'boolean', default: false },
@@ -52,10 +70,15 @@ const READINGS_PER_MESSAGE = Number(values.metrics);
  * and windowing, not its MQTT parsing); the door's own figure below says how much it needs.
  */
 const limit = Number(values.limit);
-if (durationMs === undefined || calibrateMs === undefined || !(factor > 0) || !(devices >= 1) || !(READINGS_PER_MESSAGE >= 1 && READINGS_PER_MESSAGE <= 64) || !(limit > 0 && limit <= 1)) {
-  process.stderr.write('usage: soak.js [--duration 10m] [--short] [--factor 3] [--devices 500] [--metrics 32] [--limit 0.33] [--calibrate 20s]\n');
-  process.exit(2);
-}
+if (durationMs === undefined) commandLineError('bench:soak', USAGE, `--duration ${values.duration} is not a duration (e.g. 10m)`);
+if (calibrateMs === undefined) commandLineError('bench:soak', USAGE, `--calibrate ${values.calibrate} is not a duration (e.g. 20s)`);
+const outOfRange = [
+  ...(factor > 0 ? [] : [`--factor ${values.factor} (more than 0)`]),
+  ...(devices >= 1 ? [] : [`--devices ${values.devices} (at least 1)`]),
+  ...(READINGS_PER_MESSAGE >= 1 && READINGS_PER_MESSAGE <= 64 ? [] : [`--metrics ${values.metrics} (1 to 64)`]),
+  ...(limit > 0 && limit <= 1 ? [] : [`--limit ${values.limit} (more than 0, at most 1)`]),
+];
+if (outOfRange.length > 0) commandLineError('bench:soak', USAGE, `out of range: ${outOfRange.join(', ')}`);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 /** Node flags of both processes besides their units' own: a cap on V8's old generation, when given (it then collects before it grows). */
 const heapCap = values['max-old-space-mb'] === undefined ? [] : [`--max-old-space-size=${Number(values['max-old-space-mb'])}`];

@@ -1,24 +1,18 @@
-import type { Server } from 'node:http';
 import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
 import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { startBroker, type BrokerLink } from './broker/registry.js';
+import { serveProcessorHttp, type ProcessorHttp } from './cloud-http.js';
 import { exposeCloudMetrics, processorLatency } from './cloud-metrics.js';
-import { brokerRefusalCounter } from './counters.js';
-import { processorDashboard, type Dashboard } from './dashboard/dashboard.js';
 import { FleetView } from './dashboard/fleet-view.js';
-import { dashboardServed } from './dashboard/session.js';
 import type { AlertsView, DetectionRunner } from './detect/detection-runner.js';
-import type { DetectionPool } from './detect/shards/pool.js';
 import { cloudHealth, type CloudHealth } from './health.js';
 import { WriteAbortedError, type InfluxWriter } from './influx/writer.js';
-import { logHttpStarted, startCloudHttp } from './ingest/http.js';
 import { Intake } from './ingest/intake.js';
 import { MqttIngest, mqttIngestOptions } from './ingest/mqtt.js';
 import { Outputs } from './outputs.js';
-import { createPartition, detectionPool } from './partition.js';
+import { SinglePartition } from './single-partition.js';
 import type { Dedupe } from './state/dedupe.js';
-import { LocalState } from './state/local-state.js';
 
 export interface CloudOptions {
   readonly config: ProcessorConfig;
@@ -35,35 +29,32 @@ export class CloudProcessor {
   readonly alerts: AlertsView;
   readonly dedupe: Dedupe;
   readonly intake: Intake;
-  /** In this thread, or over the worker threads of `pool` (detection.workers). */
+  /** In this thread, or over the detection worker threads (detection.workers). */
   readonly detection: DetectionRunner;
-  private readonly pool: DetectionPool | undefined;
   /** /metrics: the counters and gauges, per-agent dedupe figures and the latency histograms. */
   readonly prometheus = new ProcessMetrics('tributary_cloud');
   /** Every agent's presence, last batch and counters, for the dashboard. */
   readonly fleet: FleetView;
   private readonly outputs: Outputs;
-  private readonly state: LocalState;
-  private dashboard: Dashboard | undefined;
+  /** Its one partition of state, kept in stateDir, and the detection worker threads. */
+  private readonly partition: SinglePartition;
   private broker: BrokerLink | undefined;
   private ingest: MqttIngest | undefined;
-  private http: { server: Server; port: number } | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  /** The HTTP server (batch uploads, /metrics, /health, the API and the dashboard), when config.http asks for one. */
+  private http: ProcessorHttp | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
-    this.pool = detectionPool(config, this.outputs, log);
-    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.dashboard?.fleetChanged());
-    this.outputs.onAlert((alert) => this.dashboard?.alert(alert));
-    const latency = processorLatency(this.prometheus);
+    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.http?.dashboard?.fleetChanged());
+    this.outputs.onAlert((alert) => this.http?.dashboard?.alert(alert));
     const onWritten = (batch: Parameters<FleetView['written']>[0]): void => this.fleet.written(batch, Date.now());
-    const partition = createPartition(config, this.outputs, { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' }, (alert) => this.outputs.publish(alert), this.pool, { onWritten, latency });
+    const partition = (this.partition = new SinglePartition(config, this.outputs, log, { onWritten, latency: processorLatency(this.prometheus) }));
     ({ dedupe: this.dedupe, detection: this.detection } = partition);
     this.alerts = this.detection.alerts;
-    this.state = new LocalState(config.stateDir, partition, log);
     this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
-    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, alerts: this.alerts, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.dashboard?.openStreams ?? 0 });
+    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, alerts: this.alerts, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.http?.dashboard?.openStreams ?? 0 });
   }
 
   get counters(): Outputs['counters'] {
@@ -100,7 +91,7 @@ export class CloudProcessor {
     try {
       await this.startParts();
     } catch (err) {
-      await this.pool?.close(); // threads of a processor that did not start must not keep the process alive
+      await this.partition.endThreads(); // threads of a processor that did not start must not keep the process alive
       throw err;
     }
   }
@@ -109,27 +100,18 @@ export class CloudProcessor {
     const { config, log } = this.options;
     // TLS files are read before anything listens: one that cannot be used fails the start (the broker's in broker/registry.ts).
     const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
-    await this.state.restore();
-    this.broker = await startBroker({ config, refused: (kind) => this.counters.inc(brokerRefusalCounter[kind]), log });
+    await this.partition.restore();
+    this.broker = await startBroker({ config, refused: (kind) => this.outputs.brokerRefused(kind), log });
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     const onPresence = (agent: string, online: boolean): void => this.fleet.presence(agent, online);
-    const ingest = new MqttIngest(mqttIngestOptions(config.ingest, this.broker, onPresence), this.intake, log.child({ unit: 'ingest' }), onAckSent);
-    this.ingest = ingest;
+    const ingest = (this.ingest = new MqttIngest(mqttIngestOptions(config.ingest, this.broker, onPresence), this.intake, log.child({ unit: 'ingest' }), onAckSent));
     await ingest.start();
     this.outputs.addSink(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
-    if (config.http) {
-      const served = dashboardServed(config.http);
-      const alerts = (): { open: readonly unknown[]; recent: readonly unknown[] } => ({ open: this.alerts.openAlerts(), recent: this.alerts.recent() });
-      if (served.served) this.dashboard = processorDashboard(config, { fleet: this.fleet, alerts, lost: (why) => this.outputs.dashboardStreamLost(why) });
-      const routes = { '/api/agents': () => this.dedupe.stats(), '/api/alerts': alerts, ...this.dashboard?.routes };
-      const streams = this.dashboard ? { streams: this.dashboard.eventStreams, pages: this.dashboard.pages } : {};
-      this.http = await startCloudHttp({ ...config.http, tls: httpTls, maxBatchBytes: config.maxBatchBytes, intake: this.intake, metrics: () => this.metrics(), health: () => this.health(), routes, ...streams, onAckSent, ...this.outputs.httpRefusals });
-      logHttpStarted(log, config.http, this.http.port, served);
-    }
-    this.timers.push(setInterval(() => this.reportProblems(), config.reportIntervalMs));
-    this.timers.push(setInterval(() => this.state.saveDedupe(), config.dedupe.persistIntervalMs));
-    this.timers.push(setInterval(() => void this.state.checkpoint(), config.detection.checkpointIntervalMs));
+    const parts = { tls: httpTls, intake: this.intake, fleet: this.fleet, alerts: this.alerts, dedupe: this.dedupe, outputs: this.outputs, metrics: () => this.metrics(), health: () => this.health(), onAckSent, log };
+    if (config.http) this.http = await serveProcessorHttp({ ...config, http: config.http }, parts);
+    this.reportTimer = setInterval(() => this.reportProblems(), config.reportIntervalMs);
+    this.partition.startSaving();
     log.info({ broker: redactUrl(this.broker.url), influx: redactUrl(config.influx.url), database: config.influx.database }, 'cloud processor started');
   }
 
@@ -139,18 +121,16 @@ export class CloudProcessor {
    * the agent sends it again).
    */
   async stop(drainMs = 10_000): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    clearInterval(this.reportTimer);
+    this.partition.stopSaving();
     this.intake.stop(new WriteAbortedError('stopping'));
     if (!(await this.intake.settled(drainMs))) this.options.log.warn({ inFlight: this.intake.inFlight }, 'stopping with batches still being written; they stay unacked');
     this.writer.abort();
     await this.outputs.stop();
     await this.ingest?.stop();
-    this.dashboard?.stop(); // ends its event streams, which would hold the server open
-    await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
+    await this.http?.close();
     await this.broker?.close();
-    await this.state.save();
-    await this.detection.close();
-    await this.pool?.close();
+    await this.partition.close();
     this.reportProblems();
   }
 

@@ -3,7 +3,8 @@ import type { AlertEvent, ProcessorConfig } from '@tributary/firmware-schemas';
 import { Counters, ProblemReport, type Logger } from '@tributary/runtime';
 import { configuredAlertSinks, createAlertSink } from './alerts/sinks/registry.js';
 import type { AlertSink } from './alerts/sinks/sink.js';
-import { cloudCounterHelp, type CloudCounter } from './counters.js';
+import type { BrokerRefusal } from './broker/embedded.js';
+import { brokerRefusalCounter, cloudCounterHelp, type CloudCounter } from './counters.js';
 import { DeadLetterFile } from './influx/dead-letter.js';
 import { createTarget } from './influx/targets.js';
 import { InfluxWriter } from './influx/writer.js';
@@ -97,6 +98,11 @@ export class Outputs {
   uploadRefused(status: 413 | 429 | 503, reason: string): void {
     this.counters.inc('http_uploads_refused');
     this.problems.note(status === 413 ? 'http_upload_too_large' : status === 429 ? 'http_upload_agent_busy' : 'http_upload_busy', reason);
+  }
+
+  /** The embedded broker refused a connection, a login, a publish, …: counted by kind. */
+  brokerRefused(kind: BrokerRefusal): void {
+    this.counters.inc(brokerRefusalCounter[kind]);
   }
 
   /** A batch upload refused for its credentials (401) or for posting as another agent (403): counted and reported. */

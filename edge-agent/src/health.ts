@@ -1,3 +1,7 @@
+import type { AgentConfig } from '@tributary/firmware-schemas';
+import type { BatchQueue } from './spool/batch-queue.js';
+import type { Delivery } from './uplink/delivery.js';
+
 /** What the agent's /health judges it by, read at the moment of the request. */
 export interface AgentHealthInputs {
   /** Since when the uplink is down (ms, the agent's clock), or undefined while connected. */
@@ -31,4 +35,22 @@ export function agentHealthReasons(h: AgentHealthInputs, now: number): string[] 
     reasons.push(`spool ${Math.round(h.spoolFill * 100)}% full; at its bound ${h.spoolOnFull === 'drop-oldest' ? 'the oldest batches are dropped' : 'new batches are dropped'}`);
   }
   return reasons;
+}
+
+/** The agent's /health answer: ok, or each reason it is not, and the figures behind them. */
+export type AgentHealth = {
+  readonly ok: boolean;
+  readonly reasons: string[];
+  readonly uplinkConnected: boolean;
+  readonly spooledBatches: number;
+  readonly activeSeries: number;
+};
+
+/** Judges the agent as it stands at `now` (agentHealthReasons), with the figures /health shows. */
+export function agentHealth(config: Pick<AgentConfig, 'uplink' | 'spool'>, parts: { readonly uplink: Delivery; readonly queue: BatchQueue; readonly activeSeries: number }, now: number): AgentHealth {
+  const { uplink, spool } = config;
+  const waiting = parts.uplink.waiting(now);
+  const spoolFill = spool.type === 'memory' ? parts.queue.size / spool.maxBatches : parts.queue.bytes / spool.maxSpoolBytes;
+  const reasons = agentHealthReasons({ uplinkDownSinceMs: waiting.downSinceMs, oldestUnackedMs: waiting.oldestUnackedMs, ackTimeoutMs: uplink.ackTimeoutMs, spoolFill, spoolOnFull: spool.onFull }, now);
+  return { ok: reasons.length === 0, reasons, uplinkConnected: parts.uplink.isConnected, spooledBatches: parts.uplink.queued, activeSeries: parts.activeSeries };
 }

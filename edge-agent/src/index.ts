@@ -15,6 +15,7 @@ export { MqttSource } from './sources/mqtt.js';
 export { batchPubacks } from './sources/puback-batcher.js';
 export { listSerialPorts } from './sources/serial-ports.js';
 export { loadAgentConfig } from './config.js';
-export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions, type SpoolRecovery } from './spool/disk-spool.js';
+export { DiskSpool, spoolBytesOnDisk, type DiskSpoolOptions } from './spool/disk-spool.js';
+export type { BatchQueue, SpoolRecovery } from './spool/batch-queue.js';
 export { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './spool/record.js';
 export { WriteAheadLog, type WalOptions } from './wal/write-ahead-log.js';

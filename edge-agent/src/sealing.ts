@@ -6,6 +6,17 @@ import type { WindowEngine } from './core/window-engine.js';
 import type { Delivery } from './uplink/delivery.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
 
+export interface SealerOptions {
+  readonly config: AgentConfig;
+  readonly windows: WindowEngine;
+  readonly uplink: Delivery;
+  readonly wal: WriteAheadLog | undefined;
+  readonly counters: Counters<AgentCounter>;
+  readonly clock: Clock;
+  /** Seals what the batcher holds (before a marker: it must not claim a window still gathered). */
+  readonly sealGathered: () => void;
+}
+
 /**
  * Turns the batcher's batches into envelopes and spools them — and, with a write-ahead log, writes
  * a marker before each (what the batch makes safe to forget), then trims the log.
@@ -24,18 +35,7 @@ export class Sealer {
   private sealedWatermark = -Infinity;
   private sealedState: Omit<EventTimeState, 'clocks'> = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infinity };
 
-  constructor(
-    private readonly o: {
-      readonly config: AgentConfig;
-      readonly windows: WindowEngine;
-      readonly uplink: Delivery;
-      readonly wal: WriteAheadLog | undefined;
-      readonly counters: Counters<AgentCounter>;
-      readonly clock: Clock;
-      /** Seals what the batcher holds (before a marker: it must not claim a window still gathered). */
-      readonly sealGathered: () => void;
-    },
-  ) {}
+  constructor(private readonly o: SealerOptions) {}
 
   /** The batcher's seal: kept until the engine call that filled it has returned. */
   sealed(windows: WindowResult[]): void {

@@ -18,9 +18,11 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 /** A write-ahead log with the defaults (10 ms group commit) in a fresh directory. */
 function freshWal(): WriteAheadLog {
   const c = DiskWalConfig.parse({ type: 'disk' });
-  return new WriteAheadLog({ ...c, dir: scratchDir('bench-wal') }, () => {
+  const wal = new WriteAheadLog({ ...c, dir: scratchDir('bench-wal') }, () => {
     throw new Error('the bench must not reach maxWalBytes');
   });
+  wal.open();
+  return wal;
 }
 
 /** The core in process, `PER_TURN` messages a turn, with or without the log; readings/s (CPU of this thread and the fsyncs in the pool). */

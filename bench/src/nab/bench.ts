@@ -9,11 +9,13 @@
  *
  * Every run is strict streaming (fresh state per series, rows in order, never a series' length or
  * range). Then throughput on one core. Ends with one line of JSON holding the figures.
+ * BENCH_ONLY (a comma list of nab, skab, fleet) runs only those parts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
+import { parseCommandLine } from '@tributary/runtime';
 import { detectorPlans } from '@tributary/cloud-processor';
 import { MACHINE } from '@tributary/cloud-processor';
 import { defaultSkabDir, loadSkab } from '../skab/data.js';
@@ -27,6 +29,17 @@ import { PROFILE_KEYS } from './report.js';
 import { runCorpus } from './run.js';
 import { scoreAll, scoreAtThreshold, type ScoredFile } from './score.js';
 
+const USAGE = `usage: node bench/dist/nab/bench.js   (the first half of npm run bench:detect)
+
+The processor's default detection scored on NAB (in-sample, leave one category out, live alerts)
+and on the SKAB pump runs (SKAB_DIR, else a shared/skab folder beside the clone), then its
+throughput on one core. Ends with one line of JSON. BENCH_ONLY (a comma list of nab, skab,
+fleet) runs only those parts.
+
+  -h, --help   prints this and exits
+`;
+
+parseCommandLine('bench:detect (NAB and SKAB)', USAGE, { options: {} });
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const figures: Record<string, number | string> = { mode: 'strict-streaming', config: 'processor defaults' };
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -34,6 +47,8 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 const f2 = (x: number): string => x.toFixed(2).padStart(8);
 
 const config = ProcessorConfigSchema.parse({});
+const only = new Set((process.env.BENCH_ONLY ?? 'nab,skab,fleet').split(',').map((x) => x.trim()));
+for (const part of only) if (!['nab', 'skab', 'fleet'].includes(part)) throw new Error(`BENCH_ONLY names nab, skab or fleet (got ${part})`);
 const plan = detectorPlans(config.detection)('value');
 
 // NAB --------------------------------------------------------------------------------------------
@@ -58,24 +73,29 @@ function nabRows(label: string, key: string, files: ScoredFile[]): void {
   });
 }
 
-out(`  ${''.padEnd(10)} ${''.padEnd(34)}${'standard'.padStart(8)}${'low FP'.padStart(8)}${'low FN'.padStart(8)}`);
-const run = runCorpus(corpus, () => plan.create());
-nabRows('ours', 'ours', run.files);
-const liveFiles = liveDetections(corpus, config);
-const liveScores = PROFILE_KEYS.map(([p]) => scoreAtThreshold(liveFiles, corpus.profiles[p]!, OPENED));
-out(`  ${'ours'.padEnd(10)} ${'live alerts (opened = detection)'.padEnd(34)}${liveScores.map((r) => f2(r.normalized)).join('')}   windows ${liveScores[0]!.windowsDetected}/${windows}, alerts outside windows ${liveScores[0]!.fpRows}`);
-PROFILE_KEYS.forEach(([, k], i) => (figures[`nab_ours_live_${k}`] = round(liveScores[i]!.normalized)));
+let run: ReturnType<typeof runCorpus> | undefined;
+if (only.has('nab')) {
+  out(`  ${''.padEnd(10)} ${''.padEnd(34)}${'standard'.padStart(8)}${'low FP'.padStart(8)}${'low FN'.padStart(8)}`);
+  run = runCorpus(corpus, () => plan.create());
+  nabRows('ours', 'ours', run.files);
+  const liveFiles = liveDetections(corpus, config);
+  const liveScores = PROFILE_KEYS.map(([p]) => scoreAtThreshold(liveFiles, corpus.profiles[p]!, OPENED));
+  out(`  ${'ours'.padEnd(10)} ${'live alerts (opened = detection)'.padEnd(34)}${liveScores.map((r) => f2(r.normalized)).join('')}   windows ${liveScores[0]!.windowsDetected}/${windows}, alerts outside windows ${liveScores[0]!.fpRows}`);
+  PROFILE_KEYS.forEach(([, k], i) => (figures[`nab_ours_live_${k}`] = round(liveScores[i]!.normalized)));
 
-// The fixture detectors, scored by the same scorer from their published outputs (NAB protocol:
-// they had each file's min, max and length in hand).
-for (const [label, file, key] of [['ARTime', 'ARTime_nonzero_scores.csv', 'artime'], ['CAD OSE', 'contextOSE_scores_ge_0.70.csv', 'cad_ose']] as const) {
-  const f = path.join(nabDir, 'fixtures', file);
-  if (existsSync(f)) nabRows(label, key, scoresFromResults(corpus, parseResultsCsv(readFileSync(f, 'utf8'))));
+  // The fixture detectors, scored by the same scorer from their published outputs (NAB protocol:
+  // they had each file's min, max and length in hand).
+  for (const [label, file, key] of [['ARTime', 'ARTime_nonzero_scores.csv', 'artime'], ['CAD OSE', 'contextOSE_scores_ge_0.70.csv', 'cad_ose']] as const) {
+    const f = path.join(nabDir, 'fixtures', file);
+    if (existsSync(f)) nabRows(label, key, scoresFromResults(corpus, parseResultsCsv(readFileSync(f, 'utf8'))));
+  }
 }
 
 // SKAB -------------------------------------------------------------------------------------------
 const skabDir = defaultSkabDir(repoRoot);
-if (skabDir === undefined) {
+if (!only.has('skab')) {
+  out('\nSKAB: left out (BENCH_ONLY)');
+} else if (skabDir === undefined) {
   out('\nSKAB: no folder found (set SKAB_DIR to the SKAB slice): skipped');
 } else {
   const runs = loadSkab(skabDir, ['valve1']);
@@ -108,7 +128,7 @@ if (skabDir === undefined) {
 }
 
 // Throughput -------------------------------------------------------------------------------------
-const seconds = Math.min(run.seconds, runCorpus(corpus, () => plan.create()).seconds, runCorpus(corpus, () => plan.create()).seconds);
+const seconds = Math.min(run?.seconds ?? Infinity, runCorpus(corpus, () => plan.create()).seconds, runCorpus(corpus, () => plan.create()).seconds);
 out(`\nthroughput: ${Math.round(rows / seconds).toLocaleString('en')} points/s on one core (NAB, ${rows} points in ${seconds.toFixed(2)} s, best of 3)`);
 figures['points_per_s'] = Math.round(rows / seconds);
 out(JSON.stringify(figures));

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SeriesPoint } from './detector.js';
-import { EnsembleConfig } from './detectors/ensemble.js';
+import { scoreFromSurprise, type SeriesPoint } from './detector.js';
+import { EnsembleConfig, reportedSurprise } from './detectors/ensemble.js';
 import { createDetector, type DetectorName } from './registry.js';
 import { rawSeries, sensorWindows } from './synthetic.js';
 
@@ -142,4 +142,19 @@ test('ensemble calibration overrides only the keys it gives: a member keeps its 
   // (which replaced, for one, volatility's tail index 12 with 6).
   assert.deepEqual(config.calibration, { warmupMs: 7_200_000, rampMs: 7_200_000 });
   assert.throws(() => EnsembleConfig.parse({ calibration: { warmupMs: -1 } }), /warmupMs/);
+});
+
+test('the ensemble scores a reported event by the step past the alarm it reached, so a threshold a hair above the alarm loses none', () => {
+  assert.deepEqual([0, 1, 2.49, 2.5, 2.51, 3.49, 3.5, 5.2].map((s) => reportedSurprise(s, 2.5, 1)), [0, 1, 2.49, 2.5, 2.5, 2.5, 3.5, 4.5]);
+  assert.equal(reportedSurprise(2.7, 2.5, 0), 2.7, 'no margin, no steps');
+  // Level shifts creeping in over an hour each: events that cross the alarm gradually.
+  const series = rawSeries(51, N).map((p, i) => {
+    const by = i >= AT ? Math.min(12, (i - AT) * 1) : i >= 1500 ? Math.min(8, (i - 1500) * 0.7) : 0;
+    return { ...p, value: p.value + by, min: p.min + by, max: p.max + by };
+  });
+  const d = createDetector('ensemble');
+  const steps = [0, 1, 2, 3, 4, 5].map((k) => scoreFromSurprise(2.5 + k, 2.5));
+  const reported = series.map((p) => d.update(p).score).filter((x) => x >= 0.5);
+  assert.ok(reported.length >= 2, `both shifts reported: ${reported.join(', ')}`);
+  for (const x of reported) assert.ok(steps.some((y) => Math.abs(x - y) < 1e-12), `${x} is one of the steps ${steps.map((y) => y.toFixed(3)).join(', ')}`);
 });

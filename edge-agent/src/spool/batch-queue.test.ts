@@ -26,6 +26,7 @@ function describeBatchQueueContract(name: string, make: (dir: string) => BatchQu
     const withQueue = (fn: (q: BatchQueue) => void) => () => {
       const dir = mkdtempSync(join(tmpdir(), 'tributary-queue-'));
       const q = make(dir);
+      q.open();
       try {
         fn(q);
       } finally {

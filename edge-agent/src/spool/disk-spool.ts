@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchQueue, SpooledBatch } from './batch-queue.js';
+import type { BatchQueue, SpooledBatch, SpoolRecovery } from './batch-queue.js';
 import { AckCursor } from './cursor.js';
 import { decodeRecordAt, encodeRecord, RECORD_HEADER_BYTES } from './record.js';
 
@@ -23,18 +23,6 @@ export interface DiskSpoolOptions {
    * goes on, since a stale cursor only re-sends acked batches, but someone should hear of it.
    */
   readonly onBackgroundError?: (err: Error) => void;
-}
-
-/** What the spool found when it opened: batches to send again, and damage it skipped. */
-export interface SpoolRecovery {
-  readonly unacked: number;
-  readonly tornRecords: number;
-  readonly tornBytes: number;
-  readonly problems: readonly string[];
-  /** Seqs skipped because an unclean stop may have lost batches that were already sent. */
-  readonly seqsSkipped: number;
-  /** Every batch with a seq below this was appended (and is held, acked or dropped); none above. */
-  readonly appendedBelow: number;
 }
 
 interface Segment {
@@ -62,7 +50,7 @@ const segmentName = (firstSeq: number): string => `${String(firstSeq).padStart(1
  * An append-only spool of sealed batches on disk: segment files of checksummed records (see
  * record.ts), bounded in bytes, with an ack cursor. A batch is appended before it is sent and
  * forgotten only when the cloud acks it; a segment file is deleted once all its batches are acked
- * or dropped. On open it recovers: torn records are detected by their checksum, counted, reported
+ * or dropped. `open` recovers: torn records are detected by their checksum, counted, reported
  * and cut off, and every unacked batch is offered again, in seq order.
  */
 export class DiskSpool implements BatchQueue {
@@ -74,11 +62,19 @@ export class DiskSpool implements BatchQueue {
   private unsynced = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly cursor: AckCursor;
-  readonly recovery: SpoolRecovery;
 
+  /** Opens nothing: the directory is made and read by `open`. */
   constructor(private readonly options: DiskSpoolOptions) {
-    mkdirSync(options.dir, { recursive: true });
     this.cursor = new AckCursor(join(options.dir, 'cursor.json'));
+  }
+
+  /**
+   * Makes the directory if need be and reads what is there: every unacked batch is offered again,
+   * torn records are cut off, and what was found is returned. Once, before anything else.
+   */
+  open(): SpoolRecovery {
+    const options = this.options;
+    mkdirSync(options.dir, { recursive: true });
     const saved = this.cursor.load();
     const problems: string[] = [];
     let tornRecords = 0;
@@ -124,7 +120,7 @@ export class DiskSpool implements BatchQueue {
     // The cursor may have counted the torn batch as appended already: it was not.
     const appendedBelow = tornSeq ?? Math.max(saved.nextSeq, lastSeq + 1);
     this.next = Math.max(saved.nextSeq, lastSeq + 1) + skip;
-    this.recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip, appendedBelow };
+    const recovery = { unacked: this.unacked.size, tornRecords, tornBytes, problems, seqsSkipped: skip, appendedBelow };
     this.deleteFinishedSegments(true);
     this.cursor.save(this.next, this.firstUnacked(), false);
     // Acks move the cursor often; writing it at most once a second spares the flash.
@@ -138,6 +134,7 @@ export class DiskSpool implements BatchQueue {
       }
     }, Math.min(options.fsyncIntervalMs, CURSOR_SAVE_MS));
     this.syncTimer.unref();
+    return recovery;
   }
 
   get size(): number {
@@ -217,6 +214,7 @@ export class DiskSpool implements BatchQueue {
   }
 
   close(): void {
+    if (this.syncTimer === undefined) return; // never opened: nothing to release
     clearInterval(this.syncTimer);
     this.sync();
     if (this.activeFd !== undefined) closeSync(this.activeFd);

@@ -1,5 +1,5 @@
 import { SeqStore } from './seq-store.js';
-import type { BatchQueue, SpooledBatch } from './batch-queue.js';
+import type { BatchQueue, SpooledBatch, SpoolRecovery } from './batch-queue.js';
 
 /**
  * A BatchQueue in memory, bounded by batch count: for gateways whose storage must not be written.
@@ -15,6 +15,12 @@ export class MemoryBatchQueue implements BatchQueue {
     private readonly onFull: 'drop-oldest' | 'reject-new',
     private readonly seqs: SeqStore,
   ) {}
+
+  /** Reads the seq to go on from; no batch survives a restart, so none is offered again. */
+  open(): SpoolRecovery {
+    this.seqs.open();
+    return { unacked: 0, tornRecords: 0, tornBytes: 0, problems: [], seqsSkipped: 0, appendedBelow: 0 };
+  }
 
   get epoch(): number {
     return this.seqs.epoch;

@@ -9,27 +9,35 @@ import { dirname } from 'node:path';
  * seqs show up at the cloud as a gap, which is harmless.
  */
 export class SeqStore {
-  private next: number;
-  private reservedEnd: number;
-  /** When this store was first created. */
-  readonly epoch: number;
+  private next = 0;
+  private reservedEnd = 0;
+  private createdAt = 0;
 
+  /** Reads nothing: the file is read by `open`. */
   constructor(
     private readonly file: string,
     private readonly blockSize = 1000,
-  ) {
+  ) {}
+
+  /** Reads where the last run stopped (a missing file is a first start). Once, before `take`. */
+  open(): void {
     let start = 0;
     let epoch = 0;
     try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { nextBlock?: unknown; epoch?: unknown };
+      const saved = JSON.parse(readFileSync(this.file, 'utf8')) as { nextBlock?: unknown; epoch?: unknown };
       if (typeof saved.nextBlock === 'number' && Number.isSafeInteger(saved.nextBlock) && saved.nextBlock >= 0) start = saved.nextBlock;
       if (typeof saved.epoch === 'number' && Number.isSafeInteger(saved.epoch)) epoch = saved.epoch;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read seq state ${file}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read seq state ${this.file}: ${(err as Error).message}`, { cause: err });
     }
     this.next = start;
     this.reservedEnd = start;
-    this.epoch = epoch || Date.now();
+    this.createdAt = epoch || Date.now();
+  }
+
+  /** When this store was first created (known once opened). */
+  get epoch(): number {
+    return this.createdAt;
   }
 
   take(): number {

@@ -1,7 +1,7 @@
 import type { Ack } from '@tributary/firmware-schemas';
 import type { Clock, Counters, LatencyObserver, Logger, ProblemReport } from '@tributary/runtime';
 import type { AgentCounter } from '../core/pipeline.js';
-import type { BatchQueue, SpooledBatch } from '../spool/batch-queue.js';
+import type { BatchQueue, SpooledBatch, SpoolRecovery } from '../spool/batch-queue.js';
 import { Sender } from './sender.js';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -36,7 +36,8 @@ export class Delivery implements TransportEvents {
    * Batches recovered from the spool at start may have been sent before the restart.
    */
   private readonly sentOnce = new Set<number>();
-  private readonly recoveredBelow: number;
+  /** Batches below this seq were in the spool when it opened (see `open`). */
+  private recoveredBelow = 0;
   /**
    * When each held batch of this run was appended to the spool (clock ms), oldest first: for the
    * sealed → acked latency and /health. As bounded as the spool: a batch leaves it when it leaves
@@ -59,7 +60,13 @@ export class Delivery implements TransportEvents {
   ) {
     this.downSince = clock.now();
     this.sender = new Sender(queue, options.maxInFlight, options.ackTimeoutMs, options.backoff.initialMs, options.backoff.maxMs);
-    this.recoveredBelow = queue.nextSeq();
+  }
+
+  /** Opens the queue (the spool reads what the last run left): before anything is enqueued or `start`. */
+  open(): SpoolRecovery {
+    const recovery = this.queue.open();
+    this.recoveredBelow = this.queue.nextSeq();
+    return recovery;
   }
 
   get queued(): number {

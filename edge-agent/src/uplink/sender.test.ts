@@ -10,6 +10,7 @@ import { Sender } from './sender.js';
 function setup(n: number, maxInFlight = 2, random = () => 0) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-sender-'));
   const queue = new MemoryBatchQueue(100, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  queue.open();
   for (let i = 0; i < n; i++) {
     const seq = queue.nextSeq();
     queue.append({ seq, windows: 1, readings: 1 }, `batch ${seq}`);
@@ -39,6 +40,7 @@ test('an unacked batch is resent after the ack timeout, doubling each attempt up
 test('no resend comes sooner than the ack timeout, whatever the jitter and however low backoff.maxMs is', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-sender-'));
   const queue = new MemoryBatchQueue(100, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  queue.open();
   queue.append({ seq: queue.nextSeq(), windows: 1, readings: 1 }, 'batch');
   for (const random of [() => 0, () => 0.999]) {
     const sender = new Sender(queue, 1, 20_000, 100, 8_000, random);

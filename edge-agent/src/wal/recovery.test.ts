@@ -41,6 +41,7 @@ function parts(dir: string, spool: WindowResult[][]) {
   const clock = new ManualClock(T0);
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const wal = new WriteAheadLog({ dir, maxWalBytes: 1 << 20, segmentBytes: 4_096, commitIntervalMs: 1 }, () => assert.fail('nothing unprotected'));
+  wal.open();
   const uplink = { nextSeq: () => spool.length, epoch: 1, enqueue: (_meta: unknown, payload: string) => spool.push((JSON.parse(payload) as { windows: WindowResult[] }).windows) } as unknown as Delivery;
   // Small batches: seals of several batches at once, and segments that roll and are trimmed.
   let batcher: Batcher | undefined;

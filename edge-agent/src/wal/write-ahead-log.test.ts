@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -14,11 +14,26 @@ function dirFor(t: TestContext): string {
 
 const options = (dir: string, extra: Partial<WalOptions> = {}): WalOptions => ({ dir, maxWalBytes: 1 << 20, segmentBytes: 1 << 16, commitIntervalMs: 5, ...extra });
 const marker = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infinity, clocks: [] as Array<[string, number]> };
+/** A log, opened. */
+function opened(o: WalOptions, onUnprotected: (readings: number, reason: string) => void): WriteAheadLog {
+  const wal = new WriteAheadLog(o, onUnprotected);
+  wal.open();
+  return wal;
+}
 const committed = (wal: WriteAheadLog): Promise<void> => new Promise((resolve) => wal.afterCommit(resolve));
+
+test('constructing a log makes and reads nothing: open() makes its directory and reads its segments', (t) => {
+  const dir = join(dirFor(t), 'wal');
+  const wal = new WriteAheadLog(options(dir), () => undefined);
+  assert.equal(existsSync(dir), false);
+  assert.deepEqual(wal.open(), { segments: 0, bytes: 0, tornRecords: 0, problems: [] });
+  assert.deepEqual(readdirSync(dir), ['0000000000000000.wal']);
+  wal.close();
+});
 
 test('group commit: acknowledgements wait for the fdatasync of what came before them, in order; one line per message', async (t) => {
   const dir = dirFor(t);
-  const wal = new WriteAheadLog(options(dir), () => assert.fail('nothing unprotected'));
+  const wal = opened(options(dir), () => assert.fail('nothing unprotected'));
   const released: number[] = [];
   wal.afterCommit(() => released.push(0));
   assert.deepEqual(released, [0], 'nothing logged: released at once');
@@ -31,7 +46,7 @@ test('group commit: acknowledgements wait for the fdatasync of what came before 
   await committed(wal);
   assert.deepEqual(released, [0, 1, 2]);
   wal.close();
-  const reopened = new WriteAheadLog(options(dir), () => undefined);
+  const reopened = opened(options(dir), () => undefined);
   const entries = [...reopened.entries()];
   assert.deepEqual(entries.map((e) => e.kind), [EntryKind.readings]);
   assert.deepEqual(decodeMessages(entries[0]!.text), [
@@ -43,7 +58,7 @@ test('group commit: acknowledgements wait for the fdatasync of what came before 
 
 test('a torn last record is cut off at open (its readings were never acknowledged); the records before it are read back', async (t) => {
   const dir = dirFor(t);
-  const wal = new WriteAheadLog(options(dir), () => undefined);
+  const wal = opened(options(dir), () => undefined);
   for (let i = 0; i < 3; i++) {
     wal.accepted('d', 't', 1_700_000_000_000 + i, i, 1_700_000_000_000 + i, 0);
     await committed(wal);
@@ -51,18 +66,18 @@ test('a torn last record is cut off at open (its readings were never acknowledge
   wal.close();
   const [file] = readdirSync(dir);
   truncateSync(join(dir, file!), statSync(join(dir, file!)).size - 3);
-  const reopened = new WriteAheadLog(options(dir), () => undefined);
+  const reopened = opened(options(dir), () => undefined);
   assert.equal(reopened.opening.tornRecords, 1);
   assert.match(reopened.opening.problems[0]!, /torn write/);
   assert.equal([...reopened.entries()].length, 2);
   reopened.accepted('d', 't', 1_700_000_000_009, 9, 1_700_000_000_009, 0);
   reopened.close();
-  assert.equal([...new WriteAheadLog(options(dir), () => undefined).entries()].length, 3, 'appends continue cleanly after the cut');
+  assert.equal([...opened(options(dir), () => undefined).entries()].length, 3, 'appends continue cleanly after the cut');
 });
 
 test('at maxWalBytes readings are accepted but not logged, and counted', async (t) => {
   let unprotected = 0;
-  const wal = new WriteAheadLog(options(dirFor(t), { maxWalBytes: 65_536, segmentBytes: 16_384 }), (n) => (unprotected += n));
+  const wal = opened(options(dirFor(t), { maxWalBytes: 65_536, segmentBytes: 16_384 }), (n) => (unprotected += n));
   for (let i = 0; i < 4_000; i++) {
     wal.accepted(`device-${i % 50}`, 'temperature', 1_700_000_000_000 + i, i, 1_700_000_000_000 + i, 0);
     if (i % 100 === 99) await committed(wal);
@@ -75,7 +90,7 @@ test('at maxWalBytes readings are accepted but not logged, and counted', async (
 
 test('segments roll at markers, each new one headed by a full marker; trim deletes those no open window needs', async (t) => {
   const dir = dirFor(t);
-  const wal = new WriteAheadLog(options(dir, { segmentBytes: 4_096, maxWalBytes: 1 << 20 }), () => undefined);
+  const wal = opened(options(dir, { segmentBytes: 4_096, maxWalBytes: 1 << 20 }), () => undefined);
   for (let seq = 0; seq < 20; seq++) {
     for (let i = 0; i < 30; i++) wal.accepted(`d${i}`, 't', 1_700_000_000_000 + seq, i, 1_700_000_000_000 + seq, 0);
     wal.marker({ seq, ...marker }, () => ({ ...marker, clocks: [['d1', 1_700_000_000_000]] }));

@@ -70,13 +70,21 @@ export class WriteAheadLog implements ReadingLog {
   private readonly waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSyncAt = 0;
-  readonly opening: WalOpening;
+  private found: WalOpening = { segments: 0, bytes: 0, tornRecords: 0, problems: [] };
 
+  /** Opens nothing: the directory is made and read by `open`. */
   constructor(
     private readonly o: WalOptions,
     /** Readings not logged: at the bound (their count), or after a write failed. */
     private readonly onUnprotected: (readings: number, reason: string) => void,
-  ) {
+  ) {}
+
+  /**
+   * Makes the directory if need be and reads the segments there (a torn tail is cut off), then
+   * opens the last one for appending. Once, before anything is logged; returns what it found.
+   */
+  open(): WalOpening {
+    const o = this.o;
     mkdirSync(o.dir, { recursive: true });
     const problems: string[] = [];
     let torn = 0;
@@ -108,10 +116,16 @@ export class WriteAheadLog implements ReadingLog {
       this.segments.push(segment);
       this.total += offset;
     }
-    this.opening = { segments: this.segments.length, bytes: this.total, tornRecords: torn, problems };
+    this.found = { segments: this.segments.length, bytes: this.total, tornRecords: torn, problems };
     const last = this.segments.at(-1);
     if (last === undefined || last.size >= o.segmentBytes) this.roll();
     else this.fd = openSync(last.path, 'a');
+    return this.found;
+  }
+
+  /** What `open` found (nothing before it). */
+  get opening(): WalOpening {
+    return this.found;
   }
 
   /** The segment being appended to; panes remember it for `trim` (WindowEngine.walTag). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +20,22 @@ const clis = [
   { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },
   { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../../../demo/dist/main.js', import.meta.url))] },
 ];
+
+const repo = (file: string): string => fileURLToPath(new URL(`../../../${file}`, import.meta.url));
+
+/**
+ * Every `npm run bench*` of the root package.json. Each must be one node command after the build,
+ * so that what follows `--` reaches it (npm appends it to the last command of a script).
+ */
+const scripts = (JSON.parse(readFileSync(repo('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const benches = Object.entries(scripts).filter(([name]) => name === 'bench' || name.startsWith('bench:'));
+
+test('every npm run bench* is one node command after the build, so its arguments reach it', () => {
+  assert.ok(benches.length >= 8, `${benches.length} bench scripts`);
+  for (const [name, script] of benches) assert.match(script, /^npm run build --silent && node bench\/dist\/[\w/-]+\.js$/, `npm run ${name}: ${script}`);
+});
+
+for (const [name, script] of benches) clis.push({ name: `npm run ${name}`, argv: [repo(script.split(' ').at(-1)!)] });
 
 const run = (argv: string[]) => spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: 30_000 });
 

@@ -49,6 +49,22 @@ test('window rules: at a level with Gaussian noise, one reading 6.5σ down among
   }
 });
 
+test('window rules: a dip that is the first or last reading of its window is a dip, not the end of a ramp', () => {
+  // A ramp inside a window is read from its ends; a dip at either end made it look like half a
+  // ramp and forgave it half its depth (0 of 20 caught; the simulated fleet's vibration dips at a
+  // window's edge went unseen). The other end's noise still lends a little ramp now and then.
+  for (const r of [0, 59]) {
+    let caught = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const g = gaussian(prng(seed * 31));
+      const found = alarms(runningLevel(seed, () => 0.25 * g(), (w, k, x) => (w === 1500 && k === r ? 4.2 - 6.5 * 0.25 : x)));
+      assert.ok(found.every((i) => i === 1500), `seed ${seed}, reading ${r}: false alarms ${JSON.stringify(found)}`);
+      if (found.includes(1500)) caught++;
+    }
+    assert.ok(caught >= 15, `reading ${r} of 60: ${caught} of 20 caught`);
+  }
+});
+
 test('window rules: at a level with heavy-tailed noise, excursions are judged by the envelope alone', () => {
   // Student's t with 3 degrees of freedom, scaled to σ 0.25: a reading 5.5σ out is about one in
   // 500, so the Gaussian law would alarm several times a day; the tails fail its check.

@@ -155,13 +155,17 @@ class WindowRules implements Detector {
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
     // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion. Two readings
     // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
-    // that much of every spike and dip).
+    // that much of every spike and dip). The ramp takes one side's extreme as far beyond the mean
+    // as the other end lies this side of it: a dip that is the last reading, the first at the mean,
+    // is a dip, not the end of a ramp.
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
     const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
+    const above = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, Math.max(p.first!, p.last!) - p.value));
+    const below = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, p.value - Math.min(p.first!, p.last!)));
     // Features in units of the level's noise: a machine running and at rest share one history.
-    const rise = sigma ? (p.max - p.value - ramp / 2) / sigma : undefined;
-    const drop = sigma ? (p.value - p.min - ramp / 2) / sigma : undefined;
+    const rise = sigma ? (p.max - p.value - below) / sigma : undefined;
+    const drop = sigma ? (p.value - p.min - above) / sigma : undefined;
     const scatter = sigma ? noise / sigma : undefined;
     const prevSigma = prev?.sigma;
     // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
