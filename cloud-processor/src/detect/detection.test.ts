@@ -50,6 +50,34 @@ test('alerts do not depend on how the points were cut into batches', () => {
   for (const size of [7, 8, 13, 500]) assert.deepEqual(brief(inBatches(detection(), fleet(), size)), brief(whole), `batches of ${size}`);
 });
 
+test('alerts do not depend on how far the watermark lags behind the batch\'s points', () => {
+  // An agent's watermark is its slowest device's boundary as of its last tick, while its windows
+  // close as readings come: a batch's points may run windows ahead of its watermark, the more so
+  // the later the agent's timer runs. Silences of 2 to 10 windows, on three series.
+  const gaps: Record<number, [number, number][]> = { 1: [[60, 62], [200, 204]], 4: [[90, 93], [230, 236]], 5: [[150, 160]] };
+  const points: SeriesInput[] = [];
+  for (let s = 0; s < 8; s++) {
+    const windows = sensorWindows({ seed: 10 + s, windows: 288, dailyAmplitude: 3, noise: 0.1, readingsPerWindow: 20, missing: (w) => (gaps[s] ?? []).some(([from, to]) => w >= from && w < to) });
+    for (const p of windows) points.push({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W });
+  }
+  points.sort((a, b) => a.ts - b.ts);
+  const lagging = (size: number, lagWindows: number): AlertEvent[] => {
+    const d = detection();
+    const alerts: AlertEvent[] = [];
+    for (let i = 0; i < points.length; i += size) {
+      const batch = points.slice(i, i + size);
+      const complete = i + size >= points.length ? batch.at(-1)!.ts : batch.at(-1)!.ts - lagWindows * W;
+      alerts.push(...d.ingest('gw', batch, complete));
+    }
+    return alerts;
+  };
+  const whole = brief(lagging(points.length, 0));
+  assert.ok(whole.filter((a) => a.startsWith(`opened dev-`) && a.includes(MISSING_DATA)).length >= 3, `the silences are found: ${whole.join('; ')}`);
+  for (const size of [16, 40, 80, 200]) {
+    for (const lag of [1, 3, 6, 9]) assert.deepEqual(brief(lagging(size, lag)), whole, `batches of ${size}, the watermark ${lag} window(s) behind their last point`);
+  }
+});
+
 test('checkpoint and restore give the same alerts as an uninterrupted run', () => {
   const points = fleet().sort((a, b) => a.ts - b.ts);
   // Stop between two window ends, as a processor does: what came before is complete.

@@ -87,8 +87,10 @@ export class Detection {
    * Feeds one agent's points (any order; each series' points older than its last are skipped).
    * `complete`: every window of the agent ending at or before it has now been fed (the batch's
    * watermark); without it, the newest end is not trusted to be complete. Silence is judged at
-   * every window boundary up to there, interleaved with the points in time order, so the alerts
-   * depend on the points alone, never on how they were cut into batches (replay gives the same).
+   * every window boundary up to there, interleaved with the points in time order, and at each
+   * boundary a series' own later point passes (sweepSeries), so the alerts depend on the points
+   * alone, never on how they were cut into batches nor on how far the watermark lagged behind
+   * them (replay gives the same).
    */
   ingest(agent: string, points: readonly SeriesInput[], complete?: number): AlertEvent[] {
     // The newest point: the last of those with the latest time (the one a stable sort puts last).
@@ -118,11 +120,16 @@ export class Detection {
       clock.swept = Math.floor(horizon / newestLengthMs) * newestLengthMs;
       clock.resync = false;
     }
+    // A batch in order (every earlier one fed: the processor passes no horizon otherwise) holds
+    // each series' points after all its earlier ones, so a point also settles its own series'
+    // silence at the boundaries before it that the horizon has not reached (see sweepSeries).
+    const inOrder = Number.isFinite(horizon) && !clock.resync;
     const sorted = byTime(points);
     for (const p of sorted) {
       this.sweep(clock, Math.min(horizon, p.ts - 1), alerts);
       const s = this.seriesFor(p, agent, clock, alerts, sorted);
       if (p.ts <= s.lastTs) continue;
+      if (inOrder) this.sweepSeries(clock, s, p.ts - 1, alerts);
       this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
       s.lastTs = p.ts;
       if (p.lengthMs > 0 && p.lengthMs !== s.lengthMs) {
@@ -261,8 +268,8 @@ export class Detection {
 
   /**
    * Asks the agent's series about silence at each window boundary t after the last one swept and
-   * up to `upTo`. `tick` gets t plus a window, the earliest time the next window could still come:
-   * a series that reported at t is then one cadence behind, one that missed t two.
+   * up to `upTo`. A series with a point after t was asked at t before that point was fed
+   * (sweepSeries), or, fed out of order, is not asked.
    */
   private sweep(clock: AgentClock, upTo: number, alerts: AlertEvent[]): void {
     const step = this.agents.step(clock);
@@ -272,14 +279,42 @@ export class Detection {
     if ((last - t) / step > MAX_SWEEPS) t = last - MAX_SWEEPS * step;
     for (; t <= last; t += step) {
       clock.swept = t;
-      for (const s of clock.series) {
-        if (s.lastTs === -Infinity) continue;
-        const silent = s.lastTs < t;
-        if (!silent && (s.open & OPEN_MISSING) === 0) continue;
-        const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
-        this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
-      }
+      for (const s of clock.series) if (s.lastTs <= t) this.judgeSilence(s, t, alerts);
     }
+  }
+
+  /**
+   * Before a point at `upTo` + 1 is fed to `s`: asks `s` about silence at each boundary up to
+   * `upTo` that neither the agent's clock (sweep) nor an earlier point of `s` has reached. An
+   * agent's watermark moves at its own ticks and with its slowest device, so a batch's points may
+   * run windows ahead of it; judged only when the watermark passed them, those boundaries would
+   * see the series' later points, and whether a silence is found would depend on how far the
+   * watermark lagged when the batch was sealed (a loaded gateway's timer runs late). Judged here,
+   * each boundary sees exactly the points up to it, as replay (points and boundaries interleaved
+   * in time order) does.
+   */
+  private sweepSeries(clock: AgentClock, s: Series, upTo: number, alerts: AlertEvent[]): void {
+    if (s.lastTs === -Infinity) return;
+    const step = this.agents.step(clock);
+    if (!Number.isFinite(step)) return;
+    const last = Math.floor(upTo / step) * step;
+    // Asked already: every boundary before its last point, and every one the clock swept.
+    let t = Math.max(clock.swept, Math.floor((s.lastTs - 1) / step) * step) + step;
+    if ((last - t) / step > MAX_SWEEPS) t = last - MAX_SWEEPS * step;
+    for (; t <= last; t += step) this.judgeSilence(s, t, alerts);
+  }
+
+  /**
+   * Whether `s`, whose newest point is at or before boundary t, is silent there. `tick` gets t plus
+   * a window, the earliest time the next window could still come: a series that reported at t is
+   * then one cadence behind, one that missed t two.
+   */
+  private judgeSilence(s: Series, t: number, alerts: AlertEvent[]): void {
+    if (s.lastTs === -Infinity) return;
+    const silent = s.lastTs < t;
+    if (!silent && (s.open & OPEN_MISSING) === 0) return;
+    const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
+    this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
   }
 
   private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {

@@ -20,6 +20,8 @@ export class MqttUplinkTransport implements UplinkTransport {
   private isUp = false;
   private invalidAcks = 0;
   private readonly invalidAckWarning = new Throttle(10_000);
+  private subscribeFailures = 0;
+  private readonly subscribeWarning = new Throttle(10_000);
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -53,7 +55,16 @@ export class MqttUplinkTransport implements UplinkTransport {
       this.backoff.reset();
       this.log.info({ url: redactUrl(this.config.url) }, 'uplink connected');
       client.subscribe(topics.acks(this.agentId), { qos: 1 }, (err) => {
-        if (err) this.log.error({ err: err.message }, 'subscribe to acks failed');
+        if (err) {
+          // Refused (a SUBACK failure: nats-server answers so when it cannot make the session's
+          // consumer, as just after a restart or under load) or cut off. Without the subscription
+          // no ack can arrive: batches sent on this connection would be resent for ever. So the
+          // connection is dropped, and the next one, after the backoff, subscribes again.
+          this.subscribeFailures++;
+          if (this.subscribeWarning.ready()) this.log.warn({ err: err.message, failuresSinceStart: this.subscribeFailures }, 'subscribe to acks failed: reconnecting to subscribe again');
+          client.stream.destroy();
+          return;
+        }
         client.publish(status, JSON.stringify({ online: true, at: this.clock.now() }), { qos: 1, retain: true });
         this.isUp = true;
         events.connected();

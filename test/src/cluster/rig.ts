@@ -42,8 +42,8 @@ export class ClusterRig {
   readonly processors = new Map<string, NodeService>();
   /** Every alert transition published on NATS, in arrival order. */
   readonly alerts: AlertEvent[] = [];
-  /** Each agent, with the readings in its file. */
-  private readonly agents = new Map<EdgeAgent, number>();
+  /** Each agent, with its id and the readings in its file. */
+  private readonly agents = new Map<EdgeAgent, { id: string; readings: number }>();
   /** Readings per series `metric/device` in the agents' files: what they accept. */
   readonly expected = new Map<string, number>();
 
@@ -116,6 +116,21 @@ export class ClusterRig {
   }
 
   /**
+   * Waits until `members` own every partition and none more than its share, ceil(P / members):
+   * the assignment they settle on. Members that started at different moments first own every
+   * partition unevenly (the first up takes them all) and then hand partitions over until each is
+   * within its share; only from then on does a member's share stay put.
+   */
+  async waitBalanced(members: readonly string[], timeoutMs: number): Promise<Map<number, string>> {
+    const share = Math.ceil(PARTITIONS / members.length);
+    return waitFor(`every partition owned by ${members.join(', ')}, none with more than ${share}`, async () => {
+      const owners = await this.ownership(members);
+      const counts = members.map((m) => [...owners.values()].filter((o) => o === m).length);
+      return owners.size === PARTITIONS && counts.every((n) => n <= share) ? owners : undefined;
+    }, timeoutMs, 100);
+  }
+
+  /**
    * Starts `count` edge agents in this process, each reading `hours` of telemetry of `devices`
    * devices from its own file and sending batches to nats-server's MQTT listener.
    */
@@ -150,7 +165,7 @@ export class ClusterRig {
       const agent = new EdgeAgent({ config, stateDir: join(dir, 'state'), log: silentLogger });
       this.t.after(() => agent.stop(1_000));
       await agent.start();
-      this.agents.set(agent, readings);
+      this.agents.set(agent, { id: agentId, readings });
     }
   }
 
@@ -165,9 +180,14 @@ export class ClusterRig {
    */
   async finish(): Promise<{ accepted: number; perSeriesInflux: Map<string, number> }> {
     const agents = [...this.agents];
-    await waitFor('the agents to read their files', () => agents.every(([a, readings]) => a.counters.get('readings_received') >= readings), 30_000, 200);
+    await waitFor('the agents to read their files', () => agents.every(([a, { readings }]) => a.counters.get('readings_received') >= readings), 30_000, 200);
     const stopped = await Promise.all(agents.map(([a]) => a.stop(60_000)));
-    assert.ok(stopped.every((s) => s.drained), 'every agent had every batch acked');
+    // Which agent still holds batches, and what its uplink went through: a lost ack, a stuck partition or a slow machine.
+    const undrained = agents.filter((_, i) => !stopped[i]!.drained).map(([a, { id }]) => {
+      const batches = (['sealed', 'sent', 'resent', 'acked', 'duplicate', 'rejected'] as const).map((n) => `${n} ${a.counters.get(`batches_${n}`)}`);
+      return `${id}: ${a.uplink.queued} queued, ${a.uplink.inFlight} in flight, uplink ${a.uplink.isConnected ? 'connected' : 'down'}; batches ${batches.join(', ')}`;
+    });
+    assert.deepEqual(undrained, [], 'every agent had every batch acked');
     const accepted = agents.reduce((n, [a]) => n + a.counters.get('readings_accepted'), 0);
     let perSeriesInflux = new Map<string, number>();
     await waitFor('InfluxDB to hold every accepted reading', async () => {

@@ -5,9 +5,11 @@ import { ClusterRig, LEASE_TTL_MS } from './rig.js';
 
 test('one of three processors is killed with SIGKILL mid-run: its partitions are owned again within the lease TTL + 2 s, nothing lost or doubled, no alert opened twice', { timeout: 120_000 }, async (t) => {
   const rig = await ClusterRig.start(t, { processors: 3 });
-  const all = await rig.waitAllOwned(['p1', 'p2', 'p3'], 20_000);
+  // Its share once the members have settled: the first member up takes every partition, then hands
+  // over the excess; counted before that, p2's share could be all 64 (under load it was).
+  const all = await rig.waitBalanced(['p1', 'p2', 'p3'], 30_000);
   const victimShare = [...all.values()].filter((m) => m === 'p2').length;
-  assert.ok(victimShare >= 16, `p2 owned its share before the kill (${victimShare})`);
+  assert.ok(victimShare >= 20, `p2 owned its share before the kill (${victimShare})`);
   await rig.startAgents(6, { devices: 3, hours: 3 });
   await waitFor('batches acked before the kill', () => rig.acked >= 60, 30_000, 100);
   await rig.processor('p2').kill();

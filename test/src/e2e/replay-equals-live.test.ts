@@ -123,11 +123,12 @@ test('tributary-replay influx --config reads where the processor writes, with it
   const auth = { authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
   const created = await fetch(`${influxd.url}/query`, { method: 'POST', headers: auth, body: new URLSearchParams({ q: 'CREATE DATABASE "guarded"' }) });
   assert.equal(created.status, 200);
+  assert.deepEqual(((await created.json()) as { results: Array<{ error?: string }> }).results.map((r) => r.error), [undefined], 'the database was created');
   // 48 five-minute windows of one series, as the processor stores them.
   const t0 = Date.UTC(2026, 10, 20);
   const lines = Array.from({ length: 48 }, (_, i) => `temperature,device=d1,agent=gw count=60i,mean=${20 + (i % 3) / 10},min=19.5,max=21,stddev=0.1 ${t0 + (i + 1) * 300_000}000000`);
   const written = await fetch(`${influxd.url}/write?db=guarded`, { method: 'POST', headers: auth, body: lines.join('\n') });
-  assert.equal(written.status, 204);
+  assert.equal(written.status, 204, await written.text());
 
   const dir = scratchDir('replay-auth');
   const configFile = join(dir, 'processor.json');

@@ -6,7 +6,9 @@ import { assertSeriesEqual, describeRun, FaultRig } from './rig.js';
 
 test('the edge agent is killed with SIGKILL at several points and restarted: nothing it accepted is lost, nothing doubled', { timeout: 120_000 }, async (t) => {
   const rig = await FaultRig.start(t);
-  await rig.play(25);
+  // The fleet plays until the last kill (stopped below): the kills wait for batches sealed after
+  // each restart, which take longer to come on a loaded machine.
+  await rig.play(120);
   const rng = new Rng('agent-kill');
   // Kill points chosen at random among the batches the agent seals (seeded, so a failure replays).
   for (let kill = 1; kill <= 3; kill++) {
@@ -24,6 +26,7 @@ test('the edge agent is killed with SIGKILL at several points and restarted: not
       await rig.cloud.start();
     }
   }
+  rig.stopPlaying();
   const r = await rig.finish();
   t.diagnostic(describeRun('agent killed 3 times', r, r.spooled, 0));
   t.diagnostic(`readings lost in windows still open at the kills (never spooled) or sent while the agent was down: ${r.sent - r.spooled}`);

@@ -97,6 +97,11 @@ export class FaultRig {
     this.simDone = this.sim.run().then(() => transport.close());
   }
 
+  /** Ends the fleet's play now (what it sent so far is all it sends). */
+  stopPlaying(): void {
+    this.sim?.stop();
+  }
+
   get sent(): number {
     return this.sim?.stats.readings ?? 0;
   }

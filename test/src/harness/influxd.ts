@@ -33,8 +33,9 @@ export async function startInfluxd(options: { admin?: { username: string; passwo
   const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   // Every listener on loopback: the RPC port (8088 by default) too, so parallel instances coexist.
+  const configFile = join(dir, 'influxdb.conf');
   writeFileSync(
-    join(dir, 'influxdb.conf'),
+    configFile,
     `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -60,7 +61,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 `,
   );
   const url = `http://127.0.0.1:${httpPort}`;
-  const proc = new ServerProcess('influxd', binary, ['-config', join(dir, 'influxdb.conf')], {}, options.ownProcessGroup === true);
+  const proc = new ServerProcess('influxd', binary, ['-config', configFile], {}, options.ownProcessGroup === true);
   const up = async (): Promise<void> => {
     proc.start();
     await waitFor(
@@ -72,6 +73,11 @@ bind-address = "127.0.0.1:${rpcPort}"
       },
       30_000,
     );
+    // The port is chosen free, then bound by influxd: another test's server may take it in between,
+    // and answer in its place (a test would then write to someone else's InfluxDB). Its command
+    // line (expvar `cmdline`) names the config file, which is this one's alone.
+    const vars = (await (await fetch(`${url}/debug/vars`)).json()) as { cmdline?: string[] };
+    if (!vars.cmdline?.includes(configFile)) throw new Error(`port ${httpPort} is answered by another influxd (${JSON.stringify(vars.cmdline)}), not the one started with ${configFile}: ${proc.recentOutput}`);
   };
   await up();
   if (options.admin) {
