@@ -50,6 +50,8 @@ interface State {
   intervals: number[];
   expected: number[];
   seen: number[];
+  /** Absent in older snapshots (then the expected change's size). */
+  peak?: number[];
   today: { bin: number; cycle: number; sum: number; count: number };
   /** The ring's float32 values, oldest first, as base64 (a fifth of their size as JSON numbers). */
   excesses: string;
@@ -86,6 +88,11 @@ class Drift implements Detector {
   private readonly expected: Float64Array;
   /** Cycles each bin has joined; and the bin being filled now. */
   private readonly seen: Uint32Array;
+  /**
+   * The largest change a bin has made on one day of late (fading by 1 − dayWeight a day): a room
+   * that fills on weekdays only has a small mean change at 8:50 after a weekend, but it has filled.
+   */
+  private readonly peak: Float32Array;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
    * The last `history` changes less what was expected of them when they came (a ring; float32, as a
@@ -124,6 +131,7 @@ class Drift implements Detector {
     const profile = s?.expected.length === config.bins ? s : undefined;
     this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
     this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
+    this.peak = profile ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs)) : new Float32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
     const saved = s ? decodeFloats(s.excesses).slice(-this.history) : NO_EXCESSES;
     this.excesses = saved;
@@ -161,7 +169,7 @@ class Drift implements Detector {
     let ratio = 0;
     if (judged) {
       if (step) this.restart();
-      else if (Math.abs(this.expected[bin]!) <= this.config.systematicRatio * this.wander) {
+      else if (this.peak[bin]! <= this.config.systematicRatio * this.wander) {
         if (this.up === 0 && this.down === 0) {
           this.runFrom = previousTs;
           this.runMean = previous;
@@ -174,8 +182,11 @@ class Drift implements Detector {
       }
       ratio = Math.max(this.up, this.down) / this.config.threshold;
     }
-    // A drift under way must not teach the series that drifting is usual, nor a step that steps are.
-    if (ratio < 1 && !step) this.learn(change, excess, p.ts, bin);
+    // A drift under way must not teach the series that drifting is usual, nor a step that steps are;
+    // but what this time of the cycle does is learnt even when it alarmed: a room's first weekday
+    // filling is news once, and its second is that hour's usual change, not news again.
+    if (!step) this.learnCycle(change, p.ts, bin);
+    if (ratio < 1 && !step) this.learn(excess);
     if (ratio < 1) return quiet(p.value);
     const moved = p.value - this.runMean;
     const minutes = this.runFrom === null ? 0 : Math.round((p.ts - this.runFrom) / 60_000);
@@ -195,6 +206,7 @@ class Drift implements Detector {
       intervals: this.intervals.toArray(),
       expected: [...this.expected],
       seen: [...this.seen],
+      peak: [...this.peak],
       today: { ...this.today },
       excesses: Buffer.from(this.ordered().buffer).toString('base64'),
       scale: this.scale,
@@ -234,18 +246,24 @@ class Drift implements Detector {
     return Math.min(bins - 1, Math.floor((phase / periodMs) * bins));
   }
 
-  private learn(change: number, excess: number, ts: number, bin: number): void {
+  /** The bin's change of today joins its expected change when the bin is over. */
+  private learnCycle(change: number, ts: number, bin: number): void {
     const cycle = Math.floor(ts / this.config.periodMs);
     const t = this.today;
     if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
       const days = ++this.seen[t.bin]!;
-      this.expected[t.bin]! += (t.sum / t.count - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
+      const mean = t.sum / t.count;
+      this.expected[t.bin]! += (mean - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
+      this.peak[t.bin] = Math.max(Math.abs(mean), (1 - this.config.dayWeight) * this.peak[t.bin]!);
       t.sum = t.count = 0;
     }
     t.bin = bin;
     t.cycle = cycle;
     t.sum += change;
     t.count++;
+  }
+
+  private learn(excess: number): void {
     if (this.size === this.excesses.length && this.size < this.history) this.grow();
     this.excesses[this.head] = excess;
     this.head = (this.head + 1) % this.history;
