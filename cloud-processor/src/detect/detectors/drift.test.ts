@@ -65,3 +65,28 @@ test('drift: raw rows (count 1) get no verdict', () => {
   const rows = rawSeries(10, 3 * DAY, { dailyAmplitude: 3 }).map((p, i) => (i >= DAY ? { ...p, value: p.value + 0.5 * (i - DAY), min: p.value + 0.5 * (i - DAY), max: p.value + 0.5 * (i - DAY) } : p));
   assert.deepEqual(alarms(rows).at, []);
 });
+
+/** Three flat days (a weekend and the day the series started), then two weekdays on which an office fills from 08:00 and empties from 18:00 with ventilation's 45-minute time constant (400 ppm of CO2). */
+function office(seed: number): SeriesPoint[] {
+  const TAU = 9; // windows of 5 minutes
+  const occupancy = (w: number, r: number): number => {
+    if (w < 3 * DAY) return 0;
+    const t = (w % DAY) + r / 60;
+    const [tIn, tOut] = [8 * 12, 18 * 12];
+    if (t < tIn) return 0;
+    if (t <= tOut) return 1 - Math.exp(-(t - tIn) / TAU);
+    return (1 - Math.exp(-(tOut - tIn) / TAU)) * Math.exp(-(t - tOut) / TAU);
+  };
+  return sensorWindows({ seed, windows: 5 * DAY, readingsPerWindow: 60, base: 420, noise: 6, weather: { std: 5, tauMs: 2 * HOUR_MS }, fault: (w, r, x) => Math.round(x + 400 * occupancy(w, r)) });
+}
+
+test("drift: an office's CO2 first seen filling on a Monday is news at most once; the Tuesday's same filling is that hour's usual change", () => {
+  for (const seed of [11, 12, 13]) {
+    const { at } = alarms(office(seed));
+    assert.deepEqual(at.filter((i) => i >= 4 * DAY), [], `seed ${seed}: the second weekday alarms at ${at.filter((i) => i >= 4 * DAY)}`);
+  }
+});
+
+test("drift: a level that steps and settles (an office's CO2 filling and emptying, first seen) is not a drift: its tail follows its steps", () => {
+  for (const seed of [11, 12, 13]) assert.deepEqual(alarms(office(seed)).at, [], `seed ${seed}`);
+});

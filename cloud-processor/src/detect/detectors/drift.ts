@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { FloatRing } from '../stats/float-ring.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const DriftConfig = z.object({
@@ -39,10 +40,6 @@ const SPAN_MS = 3_600_000;
 const RESCALE_MS = 4 * 3_600_000;
 /** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
 const MAX_HISTORY = 5_000;
-/** The empty ring every new series starts with (shared: the first excess grows its own). */
-const NO_EXCESSES = new Float32Array(0);
-/** Excesses the ring first makes room for. */
-const MIN_ROOM = 48;
 
 interface State {
   lastMean: number | null;
@@ -50,6 +47,8 @@ interface State {
   intervals: number[];
   expected: number[];
   seen: number[];
+  /** Absent in older snapshots (then the expected change's size). */
+  peak?: number[];
   today: { bin: number; cycle: number; sum: number; count: number };
   /** The ring's float32 values, oldest first, as base64 (a fifth of their size as JSON numbers). */
   excesses: string;
@@ -59,6 +58,8 @@ interface State {
   down: number;
   runFrom: number | null;
   runMean: number;
+  /** Absent in older snapshots (0). */
+  settle?: number;
   n: number;
 }
 
@@ -86,15 +87,17 @@ class Drift implements Detector {
   private readonly expected: Float64Array;
   /** Cycles each bin has joined; and the bin being filled now. */
   private readonly seen: Uint32Array;
+  /**
+   * The largest change a bin has made on one day of late (fading by 1 − dayWeight a day): a room
+   * that fills on weekdays only has a small mean change at 8:50 after a weekend, but it has filled.
+   */
+  private readonly peak: Float32Array;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
    * The last `history` changes less what was expected of them when they came (a ring; float32, as a
    * fleet has many series), grown as it fills: a young series holds what it has seen.
    */
-  private excesses: Float32Array;
-  private size: number;
-  /** Where the next change goes once the ring is full (its oldest). */
-  private head: number;
+  private readonly excesses: FloatRing;
   /** Robust σ of one change after its expected part, and the long-run wander per window. */
   private scale: number;
   private wander: number;
@@ -103,6 +106,12 @@ class Drift implements Detector {
   /** Where the current run of steady change started, for the alert's words. */
   private runFrom: number | null;
   private runMean: number;
+  /**
+   * What the last run of steps moved the mean (signed), fading over an hour once they stop: a level
+   * that steps and settles (a room filling with ventilation's time constant: steps, then a tail of
+   * ever smaller changes the same way) draws its tail on it, and its tail is not a drift.
+   */
+  private settle: number;
   private n: number;
   /** The horizons in windows of this series' length (see DriftConfig and SPAN_MS, RESCALE_MS). */
   private readonly history: number;
@@ -124,17 +133,16 @@ class Drift implements Detector {
     const profile = s?.expected.length === config.bins ? s : undefined;
     this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
     this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
+    this.peak = profile ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs)) : new Float32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    const saved = s ? decodeFloats(s.excesses).slice(-this.history) : NO_EXCESSES;
-    this.excesses = saved;
-    this.size = saved.length;
-    this.head = this.size % this.history;
+    this.excesses = new FloatRing(this.history, s?.excesses);
     this.scale = s?.scale ?? 0;
     this.wander = s?.wander ?? 0;
     this.up = s?.up ?? 0;
     this.down = s?.down ?? 0;
     this.runFrom = s?.runFrom ?? null;
     this.runMean = s?.runMean ?? 0;
+    this.settle = s?.settle ?? 0;
     this.n = s?.n ?? 0;
   }
 
@@ -151,6 +159,7 @@ class Drift implements Detector {
     const consecutive = interval !== undefined && this.intervals.length >= 4 && interval <= 1.5 * this.intervals.median();
     if (!consecutive || previous === null) {
       this.restart();
+      this.settle = 0;
       return quiet(p.value);
     }
     const change = p.value - previous;
@@ -158,24 +167,29 @@ class Drift implements Detector {
     const excess = change - this.expected[bin]!;
     const judged = this.n > this.warmup && this.seen[bin]! > 0 && this.scale > 0 && this.wander > 0;
     const step = this.scale > 0 && Math.abs(excess) > this.config.stepRatio * this.scale;
+    const settling = this.settleBy(excess, step, interval);
     let ratio = 0;
     if (judged) {
       if (step) this.restart();
-      else if (Math.abs(this.expected[bin]!) <= this.config.systematicRatio * this.wander) {
+      else if (this.peak[bin]! <= this.config.systematicRatio * this.wander) {
         if (this.up === 0 && this.down === 0) {
           this.runFrom = previousTs;
           this.runMean = previous;
         }
         const z = excess / this.wander;
+        const slack = this.config.slack + settling / this.wander;
         const cap = 2 * this.config.threshold;
-        this.up = Math.min(cap, Math.max(0, this.up + z - this.config.slack));
-        this.down = Math.min(cap, Math.max(0, this.down - z - this.config.slack));
+        this.up = Math.min(cap, Math.max(0, this.up + z - slack));
+        this.down = Math.min(cap, Math.max(0, this.down - z - slack));
         if (this.up === 0 && this.down === 0) this.runFrom = null;
       }
       ratio = Math.max(this.up, this.down) / this.config.threshold;
     }
-    // A drift under way must not teach the series that drifting is usual, nor a step that steps are.
-    if (ratio < 1 && !step) this.learn(change, excess, p.ts, bin);
+    // A drift under way must not teach the series that drifting is usual, nor a step that steps are;
+    // but what this time of the cycle does is learnt even when it alarmed: a room's first weekday
+    // filling is news once, and its second is that hour's usual change, not news again.
+    if (!step) this.learnCycle(change, p.ts, bin);
+    if (ratio < 1 && !step) this.learn(excess);
     if (ratio < 1) return quiet(p.value);
     const moved = p.value - this.runMean;
     const minutes = this.runFrom === null ? 0 : Math.round((p.ts - this.runFrom) / 60_000);
@@ -195,37 +209,40 @@ class Drift implements Detector {
       intervals: this.intervals.toArray(),
       expected: [...this.expected],
       seen: [...this.seen],
+      peak: [...this.peak],
       today: { ...this.today },
-      excesses: Buffer.from(this.ordered().buffer).toString('base64'),
+      excesses: this.excesses.snapshot(),
       scale: this.scale,
       wander: this.wander,
       up: this.up,
       down: this.down,
       runFrom: this.runFrom,
       runMean: this.runMean,
+      settle: this.settle,
       n: this.n,
     };
+  }
+
+  /**
+   * How much of the last steps' settling this window releases (as it fades: a step settling with a
+   * time constant of an hour or less is mostly done in one); a step adds to them. The release widens
+   * the slack both ways, so the sums stay unbiased while a level settles.
+   */
+  private settleBy(excess: number, step: boolean, interval: number): number {
+    if (step) {
+      // Only what lies beyond a step's size: a steep creep, its changes about a step each, does not settle.
+      const beyond = excess - Math.sign(excess) * this.config.stepRatio * this.scale;
+      this.settle = (Math.sign(excess) === Math.sign(this.settle) ? this.settle : 0) + beyond;
+      return 0;
+    }
+    const release = Math.abs(this.settle) * (1 - Math.exp(-interval / SPAN_MS));
+    this.settle -= Math.sign(this.settle) * release;
+    return release;
   }
 
   private restart(): void {
     this.up = this.down = 0;
     this.runFrom = null;
-  }
-
-  /** The ring's values, oldest first. */
-  private ordered(): Float32Array {
-    if (this.size < this.history) return this.excesses.slice(0, this.size);
-    const out = new Float32Array(this.size);
-    out.set(this.excesses.subarray(this.head));
-    out.set(this.excesses.subarray(0, this.head), this.size - this.head);
-    return out;
-  }
-
-  /** Room for more excesses while the ring is not yet full (its values are then in order, head = size). */
-  private grow(): void {
-    const grown = new Float32Array(Math.min(this.history, Math.max(MIN_ROOM, this.size + (this.size >> 1))));
-    grown.set(this.excesses);
-    this.excesses = grown;
   }
 
   private binOf(ts: number): number {
@@ -234,23 +251,26 @@ class Drift implements Detector {
     return Math.min(bins - 1, Math.floor((phase / periodMs) * bins));
   }
 
-  private learn(change: number, excess: number, ts: number, bin: number): void {
+  /** The bin's change of today joins its expected change when the bin is over. */
+  private learnCycle(change: number, ts: number, bin: number): void {
     const cycle = Math.floor(ts / this.config.periodMs);
     const t = this.today;
     if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
       const days = ++this.seen[t.bin]!;
-      this.expected[t.bin]! += (t.sum / t.count - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
+      const mean = t.sum / t.count;
+      this.expected[t.bin]! += (mean - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
+      this.peak[t.bin] = Math.max(Math.abs(mean), (1 - this.config.dayWeight) * this.peak[t.bin]!);
       t.sum = t.count = 0;
     }
     t.bin = bin;
     t.cycle = cycle;
     t.sum += change;
     t.count++;
-    if (this.size === this.excesses.length && this.size < this.history) this.grow();
-    this.excesses[this.head] = excess;
-    this.head = (this.head + 1) % this.history;
-    if (this.size < this.history) this.size++;
-    if (this.n % this.rescaleEvery === 0 && this.size >= 2 * this.span) this.rescale();
+  }
+
+  private learn(excess: number): void {
+    this.excesses.push(excess);
+    if (this.n % this.rescaleEvery === 0 && this.excesses.length >= 2 * this.span) this.rescale();
   }
 
   /**
@@ -260,7 +280,7 @@ class Drift implements Detector {
    * change undoes the last), so there it is floored at the noise of one window's mean.
    */
   private rescale(): void {
-    const excess = Float64Array.from(this.ordered());
+    const excess = Float64Array.from(this.excesses.ordered());
     const h = excess.length;
     this.scale = robustSigma(excess);
     if (!(this.scale > 0)) return;
@@ -275,11 +295,6 @@ class Drift implements Detector {
     }
     this.wander = Math.max(robustSigma(sums) / Math.sqrt(SPAN), this.scale / Math.SQRT2);
   }
-}
-
-function decodeFloats(base64: string): Float32Array {
-  const bytes = Buffer.from(base64, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)));
 }
 
 function robustSigma(xs: Float64Array): number {
