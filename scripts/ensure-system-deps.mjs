@@ -20,10 +20,13 @@ const required = missing.filter((n) => !n.optional);
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
 const canSudo = !isRoot && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-const describe = (needs) => needs.map((n) => `  ${n.pkg.padEnd(24)} ${n.why}${n.optional ? ' (optional)' : ''}`).join('\n');
+const describe = (needs) =>
+  needs.map((n) => `  ${n.pkg.padEnd(24)} ${n.why}${n.optional ? ' (optional)' : ''}`).join('\n');
 
 function giveUp(reason, needs) {
-  process.stderr.write(`${reason}\n${describe(needs)}\nInstall them with:\n\n  sudo sh -c 'apt-get update && apt-get install -y ${needs.map((n) => n.pkg).join(' ')}'\n\n`);
+  process.stderr.write(
+    `${reason}\n${describe(needs)}\nInstall them with:\n\n  sudo sh -c 'apt-get update && apt-get install -y ${needs.map((n) => n.pkg).join(' ')}'\n\n`,
+  );
   if (needs.some((n) => !n.optional)) {
     process.stderr.write(`then run npm ${command} again.\n`);
     process.exit(1);
@@ -33,18 +36,27 @@ function giveUp(reason, needs) {
 }
 
 if (!hasApt || (!isRoot && !canSudo)) {
-  giveUp(`npm ${command} needs these Debian packages, which are not installed${hasApt ? ' (installing them needs root or password-less sudo)' : ' (apt-get is not here: not Debian?)'}:`, missing);
+  giveUp(
+    `npm ${command} needs these Debian packages, which are not installed${hasApt ? ' (installing them needs root or password-less sudo)' : ' (apt-get is not here: not Debian?)'}:`,
+    missing,
+  );
 }
 
 process.stderr.write(`npm ${command}: installing the Debian packages it needs with apt-get:\n${describe(missing)}\n`);
 const argv = isRoot ? ['sh', '-c', aptCommand] : ['sudo', '-n', 'sh', '-c', aptCommand];
 try {
-  execFileSync(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync(argv[0], argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 } catch {
   // One package apt cannot find fails the whole install: try the required ones alone.
   if (required.length > 0 && required.length < missing.length) {
     const requiredOnly = `apt-get install -y ${required.map((n) => n.pkg).join(' ')}`;
-    spawnSync(argv[0], [...argv.slice(1, -1), requiredOnly], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync(argv[0], [...argv.slice(1, -1), requiredOnly], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
 }
 const still = missingNeeds(command);

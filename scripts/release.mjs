@@ -20,9 +20,14 @@ const services = {
   agent: { name: 'tributary-agent', workspace: 'edge-agent' },
   cloud: { name: 'tributary-cloud', workspace: 'cloud-processor' },
 };
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string', default: join(root, 'release') } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: 'string', default: join(root, 'release') } },
+});
 const wanted = positionals.length > 0 ? positionals : Object.keys(services);
-for (const w of wanted) if (!(w in services)) throw new Error(`unknown release ${JSON.stringify(w)} (one of ${Object.keys(services).join(', ')})`);
+for (const w of wanted)
+  if (!(w in services))
+    throw new Error(`unknown release ${JSON.stringify(w)} (one of ${Object.keys(services).join(', ')})`);
 
 /** Compiled code without tests, declarations or source maps: what runs. */
 const runtimeFile = (path) => !/\.test\.(js|d\.ts)$|\.d\.ts$|\.map$|\.tsbuildinfo$/.test(path);
@@ -38,7 +43,10 @@ function copyWorkspace(dir, to) {
 /** The installed production dependencies of a workspace: paths under node_modules, nested ones included. */
 function productionDependencies(workspace) {
   const pkg = JSON.parse(readFileSync(join(root, workspace, 'package.json'), 'utf8')).name;
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '-w', pkg], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '-w', pkg], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return out
     .split('\n')
     .filter((p) => p.startsWith(join(root, 'node_modules') + '/'))
@@ -59,9 +67,15 @@ for (const key of wanted) {
     // Workspace packages are links to their folder; the others are copied without their nested
     // node_modules, whose production packages npm ls lists on their own.
     if (dep.startsWith(join('node_modules', '@tributary') + '/')) copyWorkspace(realpathSync(from), to);
-    else cpSync(from, to, { recursive: true, dereference: true, filter: (p) => relative(from, p).split('/')[0] !== 'node_modules' });
+    else
+      cpSync(from, to, {
+        recursive: true,
+        dereference: true,
+        filter: (p) => relative(from, p).split('/')[0] !== 'node_modules',
+      });
   }
-  for (const file of readdirSync(join(root, workspace, 'service'))) cpSync(join(root, workspace, 'service', file), join(top, 'service', file));
+  for (const file of readdirSync(join(root, workspace, 'service')))
+    cpSync(join(root, workspace, 'service', file), join(top, 'service', file));
   cpSync(join(root, 'scripts', 'install-service.sh'), join(top, 'install.sh'));
   const tarball = join(values.out, `${name}-${version}.tar.gz`);
   execFileSync('tar', ['-czf', tarball, '--owner=0', '--group=0', '-C', staging, `${name}-${version}`]);

@@ -36,7 +36,8 @@ function testFiles(dir) {
 
 // Only tests whose source is still there: tsc -b leaves behind what it compiled from a file since
 // moved or deleted, and such a stale test would run old code against the new tree.
-const hasSource = (pkg, file) => existsSync(join(pkg, 'src', file.slice(join(pkg, 'dist').length + 1).replace(/\.js$/, '.ts')));
+const hasSource = (pkg, file) =>
+  existsSync(join(pkg, 'src', file.slice(join(pkg, 'dist').length + 1).replace(/\.js$/, '.ts')));
 const files = packages.flatMap((p) => testFiles(join(p, 'dist')).filter((f) => hasSource(p, f)));
 if (files.length === 0) {
   process.stderr.write('no compiled tests found: run `npm run build` first\n');
@@ -49,8 +50,14 @@ const options = args.filter((a) => a !== '--unit');
 // instead of 10). TRIBUTARY_TEST_CONCURRENCY=1 runs one at a time.
 const concurrency = Number(process.env.TRIBUTARY_TEST_CONCURRENCY ?? (unit ? 4 : 3));
 if (!Number.isInteger(concurrency) || concurrency < 1) {
-  process.stderr.write(`TRIBUTARY_TEST_CONCURRENCY must be a whole number ≥ 1 (got ${process.env.TRIBUTARY_TEST_CONCURRENCY})\n`);
+  process.stderr.write(
+    `TRIBUTARY_TEST_CONCURRENCY must be a whole number ≥ 1 (got ${process.env.TRIBUTARY_TEST_CONCURRENCY})\n`,
+  );
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...options, ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...options, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

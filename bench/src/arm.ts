@@ -32,7 +32,9 @@ const say = (line: string): boolean => process.stderr.write(`${line}\n`);
 const influxd = await startInfluxd();
 const results: Record<string, AgentRun & { runtime: string }> = {};
 try {
-  say(`bench:arm — ${MQTT_READINGS.toLocaleString('en')} MQTT readings over ${SERIES.toLocaleString('en')} series + ${SERIAL_READINGS} serial lines, agent → cloud processor → InfluxDB`);
+  say(
+    `bench:arm — ${MQTT_READINGS.toLocaleString('en')} MQTT readings over ${SERIES.toLocaleString('en')} series + ${SERIAL_READINGS} serial lines, agent → cloud processor → InfluxDB`,
+  );
   const runtimes: Array<[string, NodeRuntime]> = [['native', thisNode]];
   for (const target of armTargets) {
     const runtime = await armRuntime(target);
@@ -40,14 +42,28 @@ try {
     else runtimes.push([target.arch, runtime]);
   }
   for (const [key, runtime] of runtimes) {
-    const r = await runAgentToInflux({ agent: runtime, influxUrl: influxd.url, database: `bench_arm_${key}`, series: SERIES, mqttReadings: MQTT_READINGS, serialReadings: SERIAL_READINGS, startTimeoutMs: 120_000 });
+    const r = await runAgentToInflux({
+      agent: runtime,
+      influxUrl: influxd.url,
+      database: `bench_arm_${key}`,
+      series: SERIES,
+      mqttReadings: MQTT_READINGS,
+      serialReadings: SERIAL_READINGS,
+      startTimeoutMs: 120_000,
+    });
     results[key] = { ...r, runtime: runtime.label };
-    say(`  ${key.padEnd(7)} ${Math.round(r.readingsPerS).toLocaleString('en').padStart(7)} readings/s   RSS ${r.agentRssMb.toFixed(0).padStart(4)} MB   ${r.inInflux} of ${r.sent} in InfluxDB   (${runtime.label})`);
+    say(
+      `  ${key.padEnd(7)} ${Math.round(r.readingsPerS).toLocaleString('en').padStart(7)} readings/s   RSS ${r.agentRssMb.toFixed(0).padStart(4)} MB   ${r.inInflux} of ${r.sent} in InfluxDB   (${runtime.label})`,
+    );
   }
 } finally {
   await influxd.stop();
 }
-const figures: Record<string, number | string | boolean> = { bench: 'arm', series: SERIES, readings: MQTT_READINGS + SERIAL_READINGS };
+const figures: Record<string, number | string | boolean> = {
+  bench: 'arm',
+  series: SERIES,
+  readings: MQTT_READINGS + SERIAL_READINGS,
+};
 for (const [key, r] of Object.entries(results)) {
   figures[`${key}ReadingsPerS`] = Math.round(r.readingsPerS);
   figures[`${key}RssMb`] = Math.round(r.agentRssMb);

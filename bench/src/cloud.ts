@@ -86,20 +86,48 @@ interface Rate {
 const rateOf = (f: Rate): number => f.windows / f.seconds;
 
 /** The raw reference: the same windows straight to /write; influxd's CPU over its timed part. */
-async function raw(database: string, shape: string[], influxdPid: number, cpus?: string): Promise<Rate & { influxdCpu: number }> {
+async function raw(
+  database: string,
+  shape: string[],
+  influxdPid: number,
+  cpus?: string,
+): Promise<Rate & { influxdCpu: number }> {
   const fed = await runFeeder(['raw', influxUrl, database, ...shape], [influxdPid], undefined, cpus).done;
   return { windows: fed.windows, seconds: fed.seconds, influxdCpu: fed.cpu[0]! };
 }
 
 /** A processor run in its own process (pinned to `cpus` when given). */
-function processorRun(o: Omit<ProcessorRunOptions, 'influxUrl' | 'influxdPid' | 'agents' | 'startMs'>, cpus?: string, profileDir?: string): Promise<ProcessorRunResult> {
-  const full: ProcessorRunOptions = { ...o, influxUrl, influxdPid, agents: Number(values.agents), startMs, ...(values.workers === undefined ? {} : { workers: Number(values.workers) }) };
-  const node = [process.execPath, ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), here('./cloud/processor-run.js'), JSON.stringify(full)];
-  const child = cpus === undefined ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpus, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+function processorRun(
+  o: Omit<ProcessorRunOptions, 'influxUrl' | 'influxdPid' | 'agents' | 'startMs'>,
+  cpus?: string,
+  profileDir?: string,
+): Promise<ProcessorRunResult> {
+  const full: ProcessorRunOptions = {
+    ...o,
+    influxUrl,
+    influxdPid,
+    agents: Number(values.agents),
+    startMs,
+    ...(values.workers === undefined ? {} : { workers: Number(values.workers) }),
+  };
+  const node = [
+    process.execPath,
+    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+    here('./cloud/processor-run.js'),
+    JSON.stringify(full),
+  ];
+  const child =
+    cpus === undefined
+      ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('taskset', ['-c', cpus, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ProcessorRunResult) : reject(new Error(`processor run exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ProcessorRunResult)
+        : reject(new Error(`processor run exited with ${code}`)),
+    );
   });
 }
 
@@ -112,7 +140,11 @@ function script<T>(file: string, args: string[], node: string[] = []): T {
 
 /** Checks that InfluxDB holds every window the run acked (and its untimed warm-up). */
 async function checkStored(database: string, expected: number): Promise<void> {
-  const stored = await influxQuery(influxUrl, database, 'SELECT count("count") FROM "temperature","humidity","pressure","vibration","current","co2"');
+  const stored = await influxQuery(
+    influxUrl,
+    database,
+    'SELECT count("count") FROM "temperature","humidity","pressure","vibration","current","co2"',
+  );
   const n = stored.reduce((sum, s) => sum + Number(s.values[0]?.[1] ?? 0), 0);
   if (n !== expected) throw new Error(`InfluxDB database ${database} holds ${n} windows, ${expected} were acked`);
 }
@@ -124,7 +156,13 @@ const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
 const bigRounds = Number(values['big-rounds']);
 const startMs = Math.floor((Date.now() - (warmup + Math.max(rounds, bigRounds) + 5) * 60_000) / 60_000) * 60_000;
-const shape = (series: string, r: number): string[] => [series, values.agents, values.warmup, String(r), String(startMs)];
+const shape = (series: string, r: number): string[] => [
+  series,
+  values.agents,
+  values.warmup,
+  String(r),
+  String(startMs),
+];
 const influxd = await startInfluxd();
 const influxUrl = influxd.url;
 const foundPid = pidOf(influxd.dir);
@@ -137,38 +175,63 @@ const cores = availableParallelism();
 const lastCore = String(cores - 1);
 const otherCores = cores > 2 ? `0-${cores - 2}` : '0';
 try {
-  log(`${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${warmup} untimed rounds, into influxd 1.x on this host (${cores} cores, shared with whatever else runs)`);
+  log(
+    `${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${warmup} untimed rounds, into influxd 1.x on this host (${cores} cores, shared with whatever else runs)`,
+  );
   const raw1 = await raw('raw_before', shape(values.series, rounds), influxdPid);
-  log(`  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`);
-  const shared = await processorRun({ database: 'shared', series: Number(values.series), warmup, rounds, agentPrefix: 'shared' }, undefined, values.profile);
+  log(
+    `  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`,
+  );
+  const shared = await processorRun(
+    { database: 'shared', series: Number(values.series), warmup, rounds, agentPrefix: 'shared' },
+    undefined,
+    values.profile,
+  );
   await checkStored('shared', shared.windows + shared.warmupWindows);
   log(`  cloud processor, detectors on (MQTT → InfluxDB, acked): ${describe(shared)}`);
   const raw2 = await raw('raw_after', shape(values.series, rounds), influxdPid);
   log(`  reference again, after: ${Math.round(rateOf(raw2))} windows/s`);
   const reference = (rateOf(raw1) + rateOf(raw2)) / 2;
   const influxdRawUs = ((raw1.influxdCpu + raw2.influxdCpu) * 1e6) / (raw1.windows + raw2.windows);
-  log(`  processor / reference, sharing the cores: ${((100 * rateOf(shared)) / reference).toFixed(0)} % (target: at least 70 %)`);
+  log(
+    `  processor / reference, sharing the cores: ${((100 * rateOf(shared)) / reference).toFixed(0)} % (target: at least 70 %)`,
+  );
 
   let pinned: { raw: Rate & { influxdCpu: number }; run: ProcessorRunResult } | undefined;
   if (!skip.has('pinned') && cores > 1) {
-    const pin = (cpus: string): void => void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(influxdPid)], { stdio: 'ignore' });
+    const pin = (cpus: string): void =>
+      void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(influxdPid)], { stdio: 'ignore' });
     pin(lastCore);
     try {
       const rawPinned = await raw('raw_pinned', shape(values.series, rounds), influxdPid, otherCores);
-      const run = await processorRun({ database: 'pinned', series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' }, otherCores);
+      const run = await processorRun(
+        { database: 'pinned', series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
+        otherCores,
+      );
       await checkStored('pinned', run.windows + run.warmupWindows);
       pinned = { raw: rawPinned, run };
     } finally {
       pin(`0-${cores - 1}`);
     }
-    log(`  pinned (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(pinned.raw))} windows/s; processor ${describe(pinned.run)}`);
-    log(`  processor / reference, pinned: ${((100 * rateOf(pinned.run)) / rateOf(pinned.raw)).toFixed(0)} % (target: at least 90 %)`);
+    log(
+      `  pinned (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(pinned.raw))} windows/s; processor ${describe(pinned.run)}`,
+    );
+    log(
+      `  processor / reference, pinned: ${((100 * rateOf(pinned.run)) / rateOf(pinned.raw)).toFixed(0)} % (target: at least 90 %)`,
+    );
   }
 
   let big: ProcessorRunResult | undefined;
   if (!skip.has('big')) {
     // detection.maxSeries (20,000 by default) raised, so every series keeps its state.
-    big = await processorRun({ database: 'big', series: Number(values['big-series']), warmup, rounds: bigRounds, agentPrefix: 'big', maxSeries: 2 * Number(values['big-series']) });
+    big = await processorRun({
+      database: 'big',
+      series: Number(values['big-series']),
+      warmup,
+      rounds: bigRounds,
+      agentPrefix: 'big',
+      maxSeries: 2 * Number(values['big-series']),
+    });
     await checkStored('big', big.windows + big.warmupWindows);
     log(`  ${values['big-series']} series, ${bigRounds} timed rounds: ${describe(big)}`);
   }
@@ -178,31 +241,55 @@ try {
     // The writer alone: ours against node-influx's, alternated so drift on the machine hits both.
     const runs: Record<'writer' | 'node-influx', Fed[]> = { writer: [], 'node-influx': [] };
     for (let pass = 1; pass <= Number(values['writer-passes']); pass++) {
-      for (const mode of ['writer', 'node-influx'] as const) runs[mode].push(await runFeeder([mode, influxUrl, `${mode.replace('-', '_')}_${pass}`, ...shape(values.series, rounds)], [influxdPid]).done);
+      for (const mode of ['writer', 'node-influx'] as const)
+        runs[mode].push(
+          await runFeeder(
+            [mode, influxUrl, `${mode.replace('-', '_')}_${pass}`, ...shape(values.series, rounds)],
+            [influxdPid],
+          ).done,
+        );
     }
     const sum = (fed: readonly Fed[]): { rate: number; cpuUs: number } => {
-      const t = fed.reduce((a, r) => ({ windows: a.windows + r.windows, seconds: a.seconds + r.seconds, cpu: a.cpu + r.feederCpu }), { windows: 0, seconds: 0, cpu: 0 });
+      const t = fed.reduce(
+        (a, r) => ({ windows: a.windows + r.windows, seconds: a.seconds + r.seconds, cpu: a.cpu + r.feederCpu }),
+        { windows: 0, seconds: 0, cpu: 0 },
+      );
       return { rate: t.windows / t.seconds, cpuUs: (t.cpu * 1e6) / t.windows };
     };
     writers = { own: sum(runs.writer), nodeInflux: sum(runs['node-influx']) };
-    log(`  writer alone, decoded batches → durable: own (PointEncoder + InfluxWriter) ${Math.round(writers.own.rate)} windows/s, ${Math.round(writers.own.cpuUs)} µs CPU per window; node-influx writePoints ${Math.round(writers.nodeInflux.rate)} windows/s, ${Math.round(writers.nodeInflux.cpuUs)} µs CPU per window`);
+    log(
+      `  writer alone, decoded batches → durable: own (PointEncoder + InfluxWriter) ${Math.round(writers.own.rate)} windows/s, ${Math.round(writers.own.cpuUs)} µs CPU per window; node-influx writePoints ${Math.round(writers.nodeInflux.rate)} windows/s, ${Math.round(writers.nodeInflux.cpuUs)} µs CPU per window`,
+    );
   }
 
   type Stages = { decode_validate_us: number; detect_us: number; encode_us: number; request_body_us: number };
-  const stages = skip.has('stages') ? undefined : script<Stages>('./cloud/stages.js', [values.series, values.agents, values.warmup, values.rounds]);
+  const stages = skip.has('stages')
+    ? undefined
+    : script<Stages>('./cloud/stages.js', [values.series, values.agents, values.warmup, values.rounds]);
   if (stages) {
     const cpuUs = (shared.cpuSeconds * 1e6) / shared.windows;
     const staged = stages.decode_validate_us + stages.detect_us + stages.encode_us + stages.request_body_us;
-    log(`  where a window's processor CPU goes (same batches, one thread, no I/O, CPU time): decode+validate ${stages.decode_validate_us} µs, detection ${stages.detect_us} µs, line protocol ${stages.encode_us} µs, request body ${stages.request_body_us} µs; the other ${round1(cpuUs - staged)} µs of the live run's ${round1(cpuUs)} are MQTT, intake, worker messages, HTTP, gzip and GC`);
+    log(
+      `  where a window's processor CPU goes (same batches, one thread, no I/O, CPU time): decode+validate ${stages.decode_validate_us} µs, detection ${stages.detect_us} µs, line protocol ${stages.encode_us} µs, request body ${stages.request_body_us} µs; the other ${round1(cpuUs - staged)} µs of the live run's ${round1(cpuUs)} are MQTT, intake, worker messages, HTTP, gzip and GC`,
+    );
   }
-  type State = { series: number; heap_kb_per_series: number; array_buffers_kb_per_series: number; members: Record<string, { heap_kb: number; array_buffers_kb: number }> };
-  const state = skip.has('state') ? undefined : script<State>('./cloud/state-size.js', ['2000', '150'], ['--expose-gc']);
+  type State = {
+    series: number;
+    heap_kb_per_series: number;
+    array_buffers_kb_per_series: number;
+    members: Record<string, { heap_kb: number; array_buffers_kb: number }>;
+  };
+  const state = skip.has('state')
+    ? undefined
+    : script<State>('./cloud/state-size.js', ['2000', '150'], ['--expose-gc']);
   if (state) {
     const members = Object.entries(state.members)
       .sort((a, b) => b[1].heap_kb + b[1].array_buffers_kb - (a[1].heap_kb + a[1].array_buffers_kb))
       .map(([name, m]) => `${name} ${round1(m.heap_kb + m.array_buffers_kb)}`)
       .join(', ');
-    log(`  state per series (${state.series} series after 150 windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`);
+    log(
+      `  state per series (${state.series} series after 150 windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,
+    );
   }
   const us = (cpuSeconds: number, windows: number): number => round1((cpuSeconds * 1e6) / windows);
   process.stdout.write(
@@ -257,7 +344,10 @@ try {
         stage_encode_us_per_window: stages.encode_us,
         stage_request_body_us_per_window: stages.request_body_us,
       }),
-      ...(state && { state_heap_kb_per_series: state.heap_kb_per_series, state_array_buffers_kb_per_series: state.array_buffers_kb_per_series }),
+      ...(state && {
+        state_heap_kb_per_series: state.heap_kb_per_series,
+        state_array_buffers_kb_per_series: state.array_buffers_kb_per_series,
+      }),
     })}\n`,
   );
 } finally {

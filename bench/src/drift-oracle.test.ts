@@ -15,8 +15,15 @@ test('the oracle sees what the drift adds, in units of the weather step or of th
   assert.ok(Math.abs(weather[0]! - 4 / 48 / weatherStep) < 1e-12);
   assert.ok(Math.abs(weather[10]! * weatherStep - ((4 * 11) / 48 - (a * 4 * 10) / 48)) < 1e-12);
   const noise = expectedShift(drift, WINDOW_MS, 'noise')!;
-  assert.ok(Math.abs(noise[5]! * (temperature.noise / Math.sqrt(20)) - (4 * 5.5) / 48) < 1e-12, 'the mean of window 5 is the ramp at 5.5 windows');
-  assert.equal(expectedShift({ ...drift, kind: sensorKinds.vibration }, WINDOW_MS, 'weather'), undefined, 'no weather, nothing to relax');
+  assert.ok(
+    Math.abs(noise[5]! * (temperature.noise / Math.sqrt(20)) - (4 * 5.5) / 48) < 1e-12,
+    'the mean of window 5 is the ramp at 5.5 windows',
+  );
+  assert.equal(
+    expectedShift({ ...drift, kind: sensorKinds.vibration }, WINDOW_MS, 'weather'),
+    undefined,
+    'no weather, nothing to relax',
+  );
 });
 
 test('the GLR step is the largest log-likelihood ratio over every start within the ramp, computed directly', () => {
@@ -50,7 +57,10 @@ test('the threshold gives a false alarm on the share of clean series-days asked 
       if (alarmed) alarmedDays++;
     }
     const seen = alarmedDays / days;
-    assert.ok(seen > share * 0.6 && seen < share * 1.5, `share ${share.toFixed(3)}: alarms on ${(100 * seen).toFixed(1)}% of clean days`);
+    assert.ok(
+      seen > share * 0.6 && seen < share * 1.5,
+      `share ${share.toFixed(3)}: alarms on ${(100 * seen).toFixed(1)}% of clean days`,
+    );
   }
 });
 
@@ -62,7 +72,10 @@ test('a shift of one noise σ per window is found in the time the CUSUM law give
   const mean = delays.reduce((s, d) => s + d, 0) / delays.length;
   // Lorden/Siegmund: about (h + 1.166·μ − 1)/(μ²/2) steps, here with μ = 1.
   const expected = (threshold + 1.166 - 1) / 0.5;
-  assert.ok(mean > expected * 0.75 && mean < expected * 1.25, `mean delay ${mean.toFixed(2)} windows, law ${expected.toFixed(2)}`);
+  assert.ok(
+    mean > expected * 0.75 && mean < expected * 1.25,
+    `mean delay ${mean.toFixed(2)} windows, law ${expected.toFixed(2)}`,
+  );
 });
 
 test('a bigger drift is found sooner; one far beyond the weather in its first window', () => {

@@ -35,7 +35,12 @@ const CALIBRATION_DAYS = 40;
 const DRAWS = 9;
 
 /** Median delay in windows (alert at a window's end, counted from the drift's start) over `DRAWS` draws of the noise. */
-export function oracleDriftDelay(drift: OracleDrift, windowMs: number, rng: Rng, falseAlarmsPerSeriesDay = 0.5): number {
+export function oracleDriftDelay(
+  drift: OracleDrift,
+  windowMs: number,
+  rng: Rng,
+  falseAlarmsPerSeriesDay = 0.5,
+): number {
   const delays = (['weather', 'noise'] as const).map((observed) => {
     const profile = expectedShift(drift, windowMs, observed);
     if (profile === undefined) return 0;
@@ -51,7 +56,11 @@ export function oracleDriftDelay(drift: OracleDrift, windowMs: number, rng: Rng,
  * decides). `weather`: the innovation x_j − a·x_{j−1} of the level at window ends; `noise`: the
  * window's mean.
  */
-export function expectedShift(d: OracleDrift, windowMs: number, observed: 'weather' | 'noise'): Float64Array | undefined {
+export function expectedShift(
+  d: OracleDrift,
+  windowMs: number,
+  observed: 'weather' | 'noise',
+): Float64Array | undefined {
   const L = d.rampWindows;
   const f = d.startInWindow;
   // The offset t windows after the start of the drift's first window (the ramp's length is L).

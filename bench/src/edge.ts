@@ -27,7 +27,8 @@ the write-ahead log's cost. Ends with one line of JSON (docs/benchmarks.md).
 `;
 
 const { values } = parseCommandLine('bench:edge', USAGE, { options: { only: { type: 'string' } } });
-const parts = values.only === undefined ? ['core', 'mqtt', 'memory', 'overload', 'close', 'wal'] : values.only.split(',');
+const parts =
+  values.only === undefined ? ['core', 'mqtt', 'memory', 'overload', 'close', 'wal'] : values.only.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const figures: Record<string, number | string> = {};
 

@@ -52,8 +52,25 @@ function fleet(startMs: number, durationMs: number): Fleet {
     seed: 1,
     startMs,
     durationMs,
-    models: [{ prefix: 'mach', share: 1, format: 'json', clock: 'synced', sensors: [{ kind: 'vibration', samplePeriodMs: PERIOD_MS }, { kind: 'current', samplePeriodMs: PERIOD_MS }], machine: { meanOnMs: 4 * 3_600_000, meanOffMs: 3_600_000 } }],
-    anomalies: { ratePerDay: 2, kinds: ['spike', 'dip', 'level-shift', 'stuck', 'noise-burst'], warmupMs: 0, gapMs: 60_000 },
+    models: [
+      {
+        prefix: 'mach',
+        share: 1,
+        format: 'json',
+        clock: 'synced',
+        sensors: [
+          { kind: 'vibration', samplePeriodMs: PERIOD_MS },
+          { kind: 'current', samplePeriodMs: PERIOD_MS },
+        ],
+        machine: { meanOnMs: 4 * 3_600_000, meanOffMs: 3_600_000 },
+      },
+    ],
+    anomalies: {
+      ratePerDay: 2,
+      kinds: ['spike', 'dip', 'level-shift', 'stuck', 'noise-burst'],
+      warmupMs: 0,
+      gapMs: 60_000,
+    },
   });
 }
 
@@ -67,7 +84,9 @@ function sampleFrames(): Frame[] {
 
 async function bareMqtt(url: string): Promise<{ messagesPerS: number; readingsPerS: number }> {
   const frames = sampleFrames();
-  const clients = await Promise.all(Array.from({ length: connections }, (_, i) => mqtt.connectAsync(url, { clientId: `bench-bare-${i}`, clean: true })));
+  const clients = await Promise.all(
+    Array.from({ length: connections }, (_, i) => mqtt.connectAsync(url, { clientId: `bench-bare-${i}`, clean: true })),
+  );
   const maxInFlight = 1000;
   let inFlight = 0;
   let sent = 0;
@@ -101,7 +120,10 @@ async function bareMqtt(url: string): Promise<{ messagesPerS: number; readingsPe
   return { messagesPerS: sent / s, readingsPerS: readings / s };
 }
 
-async function simulator(url: string, speed: number): Promise<{ readingsPerS: number; messagesPerS: number; lagMs: number; simSeconds: number }> {
+async function simulator(
+  url: string,
+  speed: number,
+): Promise<{ readingsPerS: number; messagesPerS: number; lagMs: number; simSeconds: number }> {
   const transport = await MqttTransport.connect({ url, qos, connections });
   // Real time plays from now; accelerated runs play the span that just ended.
   const durationMs = seconds * 1000 * speed;
@@ -118,18 +140,31 @@ async function simulator(url: string, speed: number): Promise<{ readingsPerS: nu
   clearTimeout(timer);
   const wall = (performance.now() - wallStart) / 1000;
   await transport.close();
-  return { readingsPerS: stats.readings / wall, messagesPerS: stats.messages / wall, lagMs: worstLagMs, simSeconds: (stats.simTime - startMs) / 1000 };
+  return {
+    readingsPerS: stats.readings / wall,
+    messagesPerS: stats.messages / wall,
+    lagMs: worstLagMs,
+    simSeconds: (stats.simTime - startMs) / 1000,
+  };
 }
 
 const broker = await startMosquitto();
 try {
-  say(`bench:sim — ${devices} devices × ${SENSORS} sensors at ${1000 / PERIOD_MS} Hz = ${targetReadingsPerS} readings/s target; Mosquitto ${broker.url}, ${connections} connections, QoS ${qos}, ${seconds} s per phase`);
+  say(
+    `bench:sim — ${devices} devices × ${SENSORS} sensors at ${1000 / PERIOD_MS} Hz = ${targetReadingsPerS} readings/s target; Mosquitto ${broker.url}, ${connections} connections, QoS ${qos}, ${seconds} s per phase`,
+  );
   const bare = await bareMqtt(broker.url);
-  say(`  bare mqtt.js publisher     ${Math.round(bare.messagesPerS).toLocaleString('en')} messages/s = ${Math.round(bare.readingsPerS).toLocaleString('en')} readings/s`);
+  say(
+    `  bare mqtt.js publisher     ${Math.round(bare.messagesPerS).toLocaleString('en')} messages/s = ${Math.round(bare.readingsPerS).toLocaleString('en')} readings/s`,
+  );
   const real = await simulator(broker.url, 1);
-  say(`  simulator, real time       ${Math.round(real.readingsPerS).toLocaleString('en')} readings/s (${Math.round(real.messagesPerS).toLocaleString('en')} messages/s), worst lag behind the clock ${Math.round(real.lagMs)} ms`);
+  say(
+    `  simulator, real time       ${Math.round(real.readingsPerS).toLocaleString('en')} readings/s (${Math.round(real.messagesPerS).toLocaleString('en')} messages/s), worst lag behind the clock ${Math.round(real.lagMs)} ms`,
+  );
   const max = await simulator(broker.url, 1000);
-  say(`  simulator, accelerated     ${Math.round(max.readingsPerS).toLocaleString('en')} readings/s (${Math.round(max.messagesPerS).toLocaleString('en')} messages/s), ${Math.round(max.simSeconds)} simulated s`);
+  say(
+    `  simulator, accelerated     ${Math.round(max.readingsPerS).toLocaleString('en')} readings/s (${Math.round(max.messagesPerS).toLocaleString('en')} messages/s), ${Math.round(max.simSeconds)} simulated s`,
+  );
   const sustained = real.readingsPerS >= 0.98 * targetReadingsPerS && real.lagMs < 2000;
   process.stdout.write(
     `${JSON.stringify({

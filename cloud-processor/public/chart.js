@@ -34,7 +34,12 @@ function alertMarkers(alerts) {
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
       ctx.stroke();
-      if (a.state !== 'updated') ctx.fillText(a.state === 'opened' ? `▼ ${a.detector}` : '▲ resolved', x + 3 * uPlot.pxRatio, top + 12 * uPlot.pxRatio);
+      if (a.state !== 'updated')
+        ctx.fillText(
+          a.state === 'opened' ? `▼ ${a.detector}` : '▲ resolved',
+          x + 3 * uPlot.pxRatio,
+          top + 12 * uPlot.pxRatio,
+        );
     }
     ctx.restore();
   };

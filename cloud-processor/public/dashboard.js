@@ -51,13 +51,26 @@ function renderFleet() {
   body.replaceChildren(
     ...state.agents.map((a) => {
       const row = el('tr', undefined, { 'data-agent': a.agent });
-      const presence = a.online === true ? ['online', 'online'] : a.online === false ? ['offline', 'offline'] : ['unknown', 'no presence (HTTP uplink?)'];
-      const dropped = el('td', number(a.readingsDropped), { class: a.readingsDropped > 0 ? 'num dropped' : 'num', title: Object.entries(a.droppedBy).map(([k, v]) => `${k}: ${v}`).join('\n') || 'none' });
+      const presence =
+        a.online === true
+          ? ['online', 'online']
+          : a.online === false
+            ? ['offline', 'offline']
+            : ['unknown', 'no presence (HTTP uplink?)'];
+      const dropped = el('td', number(a.readingsDropped), {
+        class: a.readingsDropped > 0 ? 'num dropped' : 'num',
+        title:
+          Object.entries(a.droppedBy)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n') || 'none',
+      });
       row.append(
         el('td', a.agent),
         el('td', a.site ?? ''),
         el('td', presence[1], { class: presence[0] }),
-        el('td', a.lastBatchAt === undefined ? '—' : `${age(a.lastBatchAt)} (seq ${a.lastSeq})`, { 'data-at': a.lastBatchAt ?? '' }),
+        el('td', a.lastBatchAt === undefined ? '—' : `${age(a.lastBatchAt)} (seq ${a.lastSeq})`, {
+          'data-at': a.lastBatchAt ?? '',
+        }),
         el('td', number(a.batches), { class: 'num' }),
         el('td', number(a.readingsAccepted), { class: 'num' }),
         el('td', number(a.readingsFiltered), { class: 'num' }),
@@ -67,7 +80,12 @@ function renderFleet() {
       return row;
     }),
   );
-  const note = state.agents.length === 0 ? 'No agent heard from yet.' : state.agentsTotal > state.agents.length ? `… and ${number(state.agentsTotal - state.agents.length)} more agents.` : undefined;
+  const note =
+    state.agents.length === 0
+      ? 'No agent heard from yet.'
+      : state.agentsTotal > state.agents.length
+        ? `… and ${number(state.agentsTotal - state.agents.length)} more agents.`
+        : undefined;
   if (note !== undefined) {
     const row = el('tr');
     row.append(el('td', note, { colspan: '9' }));
@@ -78,8 +96,15 @@ function renderFleet() {
 // ---- alerts
 
 function alertItem(a) {
-  const item = el('li', undefined, { 'data-alert-id': a.id, class: `${a.severity} ${a.state ?? 'opened'}`, title: 'Show this series' });
-  item.append(el('span', `${a.device} · ${a.metric}`, { class: 'what' }), el('span', ` ${a.state ?? 'open'} · ${a.severity} · ${a.detector}`));
+  const item = el('li', undefined, {
+    'data-alert-id': a.id,
+    class: `${a.severity} ${a.state ?? 'opened'}`,
+    title: 'Show this series',
+  });
+  item.append(
+    el('span', `${a.device} · ${a.metric}`, { class: 'what' }),
+    el('span', ` ${a.state ?? 'open'} · ${a.severity} · ${a.detector}`),
+  );
   const at = a.at ?? a.openedAt;
   item.append(el('span', `${time(at)}${at === a.openedAt ? '' : ` (opened ${time(a.openedAt)})`}`, { class: 'when' }));
   if (a.message) item.append(el('span', a.message, { class: 'message' }));
@@ -173,7 +198,8 @@ async function pickFirstSeries() {
 async function showSeries(metric, device) {
   state.shown = { metric, device };
   const form = $('#series-picker');
-  if (![...form.metric.options].some((o) => o.value === metric)) form.metric.append(el('option', metric, { value: metric }));
+  if (![...form.metric.options].some((o) => o.value === metric))
+    form.metric.append(el('option', metric, { value: metric }));
   form.metric.value = metric;
   form.device.value = device;
   void loadDevices(metric);
@@ -253,5 +279,7 @@ setInterval(() => {
 setInterval(() => {
   if (!$('#board').hidden && document.visibilityState === 'visible') void refreshChart();
 }, CHART_REFRESH_MS);
-window.addEventListener('resize', () => state.chart?.setSize({ width: Math.max($('#chart').clientWidth, 320), height: 320 }));
+window.addEventListener('resize', () =>
+  state.chart?.setSize({ width: Math.max($('#chart').clientWidth, 320), height: 320 }),
+);
 void start();

@@ -37,10 +37,14 @@ try {
   // A TLS file of the config that cannot be used is a bad config (2); anything else cannot start (1).
   const code = (err as { code?: unknown }).code;
   if (code === 'tls_config') {
-    process.stderr.write(`tributary-cloud: invalid config ${values.config ?? '(defaults)'}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `tributary-cloud: invalid config ${values.config ?? '(defaults)'}: ${(err as Error).message}\n`,
+    );
     process.exit(2);
   }
-  process.stderr.write(`tributary-cloud: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  process.stderr.write(
+    `tributary-cloud: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`,
+  );
   process.exit(1);
 }
 

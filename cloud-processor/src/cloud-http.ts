@@ -37,13 +37,32 @@ export interface ProcessorHttp {
  * The single processor's HTTP(S) server (config.http): batch uploads into the intake, /metrics,
  * /health, /api/agents and /api/alerts, and the dashboard where it is served (dashboardServed).
  */
-export async function serveProcessorHttp(config: ProcessorConfig & { http: NonNullable<ProcessorConfig['http']> }, p: ProcessorHttpParts): Promise<ProcessorHttp> {
+export async function serveProcessorHttp(
+  config: ProcessorConfig & { http: NonNullable<ProcessorConfig['http']> },
+  p: ProcessorHttpParts,
+): Promise<ProcessorHttp> {
   const served = dashboardServed(config.http);
-  const alerts = (): { open: readonly unknown[]; recent: readonly unknown[] } => ({ open: p.alerts.openAlerts(), recent: p.alerts.recent() });
-  const dashboard = served.served ? processorDashboard(config, { fleet: p.fleet, alerts, lost: (why) => p.outputs.dashboardStreamLost(why) }) : undefined;
+  const alerts = (): { open: readonly unknown[]; recent: readonly unknown[] } => ({
+    open: p.alerts.openAlerts(),
+    recent: p.alerts.recent(),
+  });
+  const dashboard = served.served
+    ? processorDashboard(config, { fleet: p.fleet, alerts, lost: (why) => p.outputs.dashboardStreamLost(why) })
+    : undefined;
   const routes = { '/api/agents': () => p.dedupe.stats(), '/api/alerts': alerts, ...dashboard?.routes };
   const streams = dashboard ? { streams: dashboard.eventStreams, pages: dashboard.pages } : {};
-  const http = await startCloudHttp({ ...config.http, tls: p.tls, maxBatchBytes: config.maxBatchBytes, intake: p.intake, metrics: p.metrics, health: p.health, routes, ...streams, onAckSent: p.onAckSent, ...p.outputs.httpRefusals }).catch((err: unknown) => {
+  const http = await startCloudHttp({
+    ...config.http,
+    tls: p.tls,
+    maxBatchBytes: config.maxBatchBytes,
+    intake: p.intake,
+    metrics: p.metrics,
+    health: p.health,
+    routes,
+    ...streams,
+    onAckSent: p.onAckSent,
+    ...p.outputs.httpRefusals,
+  }).catch((err: unknown) => {
     dashboard?.stop(); // its timers
     throw err;
   });

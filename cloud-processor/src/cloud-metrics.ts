@@ -10,7 +10,9 @@ export interface CloudMetricSources {
   readonly detection: DetectionRunner;
   readonly intake: Intake;
   readonly dedupe: Dedupe;
-  readonly ingest: () => { readonly dropped: number; readonly shed: number; readonly ackPublishFailures: number } | undefined;
+  readonly ingest: () =>
+    | { readonly dropped: number; readonly shed: number; readonly ackPublishFailures: number }
+    | undefined;
   readonly dashboardStreams: () => number;
 }
 
@@ -26,16 +28,41 @@ export function exposeCloudMetrics(prometheus: ProcessMetrics, c: Counters, s: C
   c.gauge('batches_in_flight', () => s.intake.inFlight);
   c.gauge('dashboard_streams_open', s.dashboardStreams);
   prometheus.expose(c);
-  const perAgent = (read: (a: ReturnType<Dedupe['stats']>[number]) => number) => () => s.dedupe.stats().map((a) => [a.agent, read(a)] as const);
-  prometheus.family('counter', 'agent_duplicate_batches', 'batches of this agent already written, acked without writing', 'agent', perAgent((a) => a.duplicates));
-  prometheus.family('gauge', 'agent_missing_seqs', 'seqs of this agent below its highest not received yet', 'agent', perAgent((a) => a.gaps));
-  prometheus.family('gauge', 'agent_seq_streams', 'dedupe streams of this agent (more than one: a seq jump or a new epoch)', 'agent', perAgent((a) => a.streams));
+  const perAgent = (read: (a: ReturnType<Dedupe['stats']>[number]) => number) => () =>
+    s.dedupe.stats().map((a) => [a.agent, read(a)] as const);
+  prometheus.family(
+    'counter',
+    'agent_duplicate_batches',
+    'batches of this agent already written, acked without writing',
+    'agent',
+    perAgent((a) => a.duplicates),
+  );
+  prometheus.family(
+    'gauge',
+    'agent_missing_seqs',
+    'seqs of this agent below its highest not received yet',
+    'agent',
+    perAgent((a) => a.gaps),
+  );
+  prometheus.family(
+    'gauge',
+    'agent_seq_streams',
+    'dedupe streams of this agent (more than one: a seq jump or a new epoch)',
+    'agent',
+    perAgent((a) => a.streams),
+  );
 }
 
 /** The latency histograms a processor observes (processor.ts ProcessorLatency), on its /metrics. */
 export function processorLatency(prometheus: ProcessMetrics): ProcessorLatency {
   return {
-    windowDurable: prometheus.latency('window_end_to_durable', 'from the end of a window (event time; first emissions) to the moment its batch is durable in InfluxDB'),
-    alertOpened: prometheus.latency('window_end_to_alert', 'from the end of the window that opened an alert to the alert going out (its batch durable)'),
+    windowDurable: prometheus.latency(
+      'window_end_to_durable',
+      'from the end of a window (event time; first emissions) to the moment its batch is durable in InfluxDB',
+    ),
+    alertOpened: prometheus.latency(
+      'window_end_to_alert',
+      'from the end of the window that opened an alert to the alert going out (its batch durable)',
+    ),
   };
 }

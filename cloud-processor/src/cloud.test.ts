@@ -10,8 +10,16 @@ import { createProcessor } from './modes.js';
 /** A logger that keeps every line. */
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const log = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-  const logger = { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug'), child: () => logger };
+  const log = (level: string) => (obj: object, msg?: string) =>
+    void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  const logger = {
+    lines,
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    child: () => logger,
+  };
   return logger;
 }
 

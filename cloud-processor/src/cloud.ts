@@ -47,14 +47,29 @@ export class CloudProcessor {
   constructor(private readonly options: CloudOptions) {
     const { config, log } = options;
     this.outputs = new Outputs(config, log);
-    this.fleet = new FleetView(config.dedupe.maxAgents, (agent) => this.outputs.dashboardForgot(agent), () => this.http?.dashboard?.fleetChanged());
+    this.fleet = new FleetView(
+      config.dedupe.maxAgents,
+      (agent) => this.outputs.dashboardForgot(agent),
+      () => this.http?.dashboard?.fleetChanged(),
+    );
     this.outputs.onAlert((alert) => this.http?.dashboard?.alert(alert));
     const onWritten = (batch: Parameters<FleetView['written']>[0]): void => this.fleet.written(batch, Date.now());
-    const partition = (this.partition = new SinglePartition(config, this.outputs, log, { onWritten, latency: processorLatency(this.prometheus) }));
+    const partition = (this.partition = new SinglePartition(config, this.outputs, log, {
+      onWritten,
+      latency: processorLatency(this.prometheus),
+    }));
     ({ dedupe: this.dedupe, detection: this.detection } = partition);
     this.alerts = this.detection.alerts;
-    this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) => partition.processor.process(payload, agent));
-    exposeCloudMetrics(this.prometheus, this.counters, { ...partition, alerts: this.alerts, intake: this.intake, ingest: () => this.ingest, dashboardStreams: () => this.http?.dashboard?.openStreams ?? 0 });
+    this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, (payload, agent) =>
+      partition.processor.process(payload, agent),
+    );
+    exposeCloudMetrics(this.prometheus, this.counters, {
+      ...partition,
+      alerts: this.alerts,
+      intake: this.intake,
+      ingest: () => this.ingest,
+      dashboardStreams: () => this.http?.dashboard?.openStreams ?? 0,
+    });
   }
 
   get counters(): Outputs['counters'] {
@@ -105,14 +120,33 @@ export class CloudProcessor {
     await this.writer.ensureDatabase();
     const onAckSent = (): void => this.counters.inc('acks_sent');
     const onPresence = (agent: string, online: boolean): void => this.fleet.presence(agent, online);
-    const ingest = (this.ingest = new MqttIngest(mqttIngestOptions(config.ingest, this.broker, onPresence), this.intake, log.child({ unit: 'ingest' }), onAckSent));
+    const ingest = (this.ingest = new MqttIngest(
+      mqttIngestOptions(config.ingest, this.broker, onPresence),
+      this.intake,
+      log.child({ unit: 'ingest' }),
+      onAckSent,
+    ));
     await ingest.start();
     this.outputs.addSink(new MqttAlertSink((topic, payload) => ingest.publish(topic, payload)));
-    const parts = { tls: httpTls, intake: this.intake, fleet: this.fleet, alerts: this.alerts, dedupe: this.dedupe, outputs: this.outputs, metrics: () => this.metrics(), health: () => this.health(), onAckSent, log };
+    const parts = {
+      tls: httpTls,
+      intake: this.intake,
+      fleet: this.fleet,
+      alerts: this.alerts,
+      dedupe: this.dedupe,
+      outputs: this.outputs,
+      metrics: () => this.metrics(),
+      health: () => this.health(),
+      onAckSent,
+      log,
+    };
     if (config.http) this.http = await serveProcessorHttp({ ...config, http: config.http }, parts);
     this.reportTimer = setInterval(() => this.reportProblems(), config.reportIntervalMs);
     this.partition.startSaving();
-    log.info({ broker: redactUrl(this.broker.url), influx: redactUrl(config.influx.url), database: config.influx.database }, 'cloud processor started');
+    log.info(
+      { broker: redactUrl(this.broker.url), influx: redactUrl(config.influx.url), database: config.influx.database },
+      'cloud processor started',
+    );
   }
 
   /**
@@ -124,7 +158,11 @@ export class CloudProcessor {
     clearInterval(this.reportTimer);
     this.partition.stopSaving();
     this.intake.stop(new WriteAbortedError('stopping'));
-    if (!(await this.intake.settled(drainMs))) this.options.log.warn({ inFlight: this.intake.inFlight }, 'stopping with batches still being written; they stay unacked');
+    if (!(await this.intake.settled(drainMs)))
+      this.options.log.warn(
+        { inFlight: this.intake.inFlight },
+        'stopping with batches still being written; they stay unacked',
+      );
     this.writer.abort();
     await this.outputs.stop();
     await this.ingest?.stop();
@@ -136,7 +174,10 @@ export class CloudProcessor {
 
   /** For /health: ok, or each reason it is not (health.ts). */
   health(): CloudHealth {
-    return cloudHealth({ writer: this.writer, ingest: this.ingest, intake: this.intake, alerts: this.alerts }, this.options.config.ingest.maxStallMs);
+    return cloudHealth(
+      { writer: this.writer, ingest: this.ingest, intake: this.intake, alerts: this.alerts },
+      this.options.config.ingest.maxStallMs,
+    );
   }
 
   /** Prometheus text: the processor's counters, each agent's duplicates and gaps, the latency histograms. */

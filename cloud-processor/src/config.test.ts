@@ -17,9 +17,21 @@ test('detection: { detector: robust-zscore } is a working config', () => {
 });
 
 const bad = [
-  { name: 'an unknown detector', yaml: 'detection: { detector: magic }\n', key: /detection\.detector: unknown detector "magic"/ },
-  { name: 'a misspelt setting of a metric', yaml: 'detection: { metrics: { co2: { detector: robust-zscore, settings: { historyMsec: 96 } } } }\n', key: /detection\.metrics\.co2\.settings\.historyMsec/ },
-  { name: 'a bad value of a setting', yaml: 'detection: { settings: { refractoryPoints: -1 } }\n', key: /detection\.settings\.refractoryPoints/ },
+  {
+    name: 'an unknown detector',
+    yaml: 'detection: { detector: magic }\n',
+    key: /detection\.detector: unknown detector "magic"/,
+  },
+  {
+    name: 'a misspelt setting of a metric',
+    yaml: 'detection: { metrics: { co2: { detector: robust-zscore, settings: { historyMsec: 96 } } } }\n',
+    key: /detection\.metrics\.co2\.settings\.historyMsec/,
+  },
+  {
+    name: 'a bad value of a setting',
+    yaml: 'detection: { settings: { refractoryPoints: -1 } }\n',
+    key: /detection\.settings\.refractoryPoints/,
+  },
 ];
 for (const c of bad) {
   test(`a config with ${c.name} is a config error naming the key`, () => {

@@ -22,24 +22,43 @@ const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
 export function cloudHealthReasons(h: CloudHealthInputs, now: number): string[] {
   const reasons: string[] = [];
   const { influx } = h;
-  if (influx.state === 'blocked') reasons.push(`InfluxDB refuses the writes (${influx.reason ?? `HTTP ${influx.status}`}); nothing is acked until that is fixed`);
+  if (influx.state === 'blocked')
+    reasons.push(
+      `InfluxDB refuses the writes (${influx.reason ?? `HTTP ${influx.status}`}); nothing is acked until that is fixed`,
+    );
   const retryingFor = influx.state === 'retrying' && influx.sinceMs !== undefined ? now - influx.sinceMs : 0;
-  if (retryingFor > h.maxStallMs) reasons.push(`InfluxDB writes failing for ${seconds(retryingFor)} (${influx.reason ?? 'no answer'}); batches wait unacked in the agents' spools`);
+  if (retryingFor > h.maxStallMs)
+    reasons.push(
+      `InfluxDB writes failing for ${seconds(retryingFor)} (${influx.reason ?? 'no answer'}); batches wait unacked in the agents' spools`,
+    );
   const downFor = !h.broker.connected && h.broker.downSinceMs !== undefined ? now - h.broker.downSinceMs : 0;
-  if (downFor > h.maxStallMs) reasons.push(`not connected to the MQTT broker for ${seconds(downFor)}; no batch arrives over MQTT`);
+  if (downFor > h.maxStallMs)
+    reasons.push(`not connected to the MQTT broker for ${seconds(downFor)}; no batch arrives over MQTT`);
   const fullFor = h.backlogFullSinceMs === undefined ? 0 : now - h.backlogFullSinceMs;
-  if (fullFor > h.maxStallMs) reasons.push(`write backlog full for ${seconds(fullFor)} (longer than ingest.maxStallMs): batches are left unacked`);
+  if (fullFor > h.maxStallMs)
+    reasons.push(
+      `write backlog full for ${seconds(fullFor)} (longer than ingest.maxStallMs): batches are left unacked`,
+    );
   return reasons;
 }
 
 /** What /health answers for the single processor. */
-export type CloudHealth = { ok: boolean; reasons: string[]; backlog: number; inFlight: number; openAlerts: number; influx: WriterStatus };
+export type CloudHealth = {
+  ok: boolean;
+  reasons: string[];
+  backlog: number;
+  inFlight: number;
+  openAlerts: number;
+  influx: WriterStatus;
+};
 
 /** /health of the single processor from its parts (the ingest exists once started). */
 export function cloudHealth(
   parts: {
     readonly writer: Pick<InfluxWriter, 'status'>;
-    readonly ingest: { readonly connection: CloudHealthInputs['broker']; readonly backlogFullSinceMs: number | undefined } | undefined;
+    readonly ingest:
+      | { readonly connection: CloudHealthInputs['broker']; readonly backlogFullSinceMs: number | undefined }
+      | undefined;
     readonly intake: { readonly backlog: number; readonly inFlight: number };
     readonly alerts: { readonly openCount: number };
   },
@@ -48,6 +67,16 @@ export function cloudHealth(
 ): CloudHealth {
   const influx = parts.writer.status();
   const broker = parts.ingest?.connection ?? { connected: false, downSinceMs: undefined };
-  const reasons = cloudHealthReasons({ influx, broker, backlogFullSinceMs: parts.ingest?.backlogFullSinceMs, maxStallMs }, now);
-  return { ok: reasons.length === 0, reasons, backlog: parts.intake.backlog, inFlight: parts.intake.inFlight, openAlerts: parts.alerts.openCount, influx };
+  const reasons = cloudHealthReasons(
+    { influx, broker, backlogFullSinceMs: parts.ingest?.backlogFullSinceMs, maxStallMs },
+    now,
+  );
+  return {
+    ok: reasons.length === 0,
+    reasons,
+    backlog: parts.intake.backlog,
+    inFlight: parts.intake.inFlight,
+    openAlerts: parts.alerts.openCount,
+    influx,
+  };
 }

@@ -1,7 +1,14 @@
 export { CloudProcessor, type CloudOptions } from './cloud.js';
 export { ClusterProcessor } from './cluster/cluster-processor.js';
 export { createProcessor, processorModes, processorModeOf, type ProcessorMode } from './modes.js';
-export { natsServerConfig, batchMapping, STREAM, LEASES_BUCKET, CHECKPOINTS_BUCKET, SNAPSHOTS_BUCKET } from './cluster/subjects.js';
+export {
+  natsServerConfig,
+  batchMapping,
+  STREAM,
+  LEASES_BUCKET,
+  CHECKPOINTS_BUCKET,
+  SNAPSHOTS_BUCKET,
+} from './cluster/subjects.js';
 export { planLeases, targetShare } from './cluster/assignment.js';
 export { CheckpointStore, FencedError } from './cluster/store.js';
 export { LeaseTable } from './cluster/leases.js';
@@ -11,14 +18,28 @@ export { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 export { Dedupe } from './state/dedupe.js';
 export { JudgedWindows } from './state/judged-windows.js';
 export { AlertLifecycle, severityOf, openThreshold } from './alerts/lifecycle.js';
-export { Detection, MACHINE, MISSING_DATA, OUT_OF_RANGE, type SeriesInput, type DetectionSnapshot } from './detect/detection.js';
+export {
+  Detection,
+  MACHINE,
+  MISSING_DATA,
+  OUT_OF_RANGE,
+  type SeriesInput,
+  type DetectionSnapshot,
+} from './detect/detection.js';
 export { LocalDetection, type DetectionRunner } from './detect/detection-runner.js';
 export { DetectionPool } from './detect/shards/pool.js';
 export { ShardedDetection } from './detect/shards/sharded-detection.js';
 export { InfluxWriter, WriteAbortedError, type WriteReport, type WriterStatus } from './influx/writer.js';
 export { PointEncoder, windowStddev, type EncodedBatch, type UnencodablePoint } from '@tributary/storage';
 export { LineBuilder, escapeKey, escapeMeasurement, quoteString } from '@tributary/storage';
-export { DeadLetterFile, type DeadLetterRecord, type DeadLetterEntry, type RefusedPointRecord, type UnencodablePointRecord, type FailedBatchRecord } from './influx/dead-letter.js';
+export {
+  DeadLetterFile,
+  type DeadLetterRecord,
+  type DeadLetterEntry,
+  type RefusedPointRecord,
+  type UnencodablePointRecord,
+  type FailedBatchRecord,
+} from './influx/dead-letter.js';
 export { createTarget, targets } from './influx/targets.js';
 export type { WriteTarget } from './influx/target.js';
 export * from './influx/errors.js';
@@ -30,4 +51,11 @@ export * from './detect/registry.js';
 export { TailCalibrator, SurpriseMeter, CalibrationConfig } from './detect/stats/tail-calibrator.js';
 export * from './replay/csv.js';
 export { replay, type ReplayResult } from './replay/replay.js';
-export { csvPoints, csvSeriesNames, fromCsvFiles, fromInflux, type InfluxSelection, type ReplayInput } from './replay/sources.js';
+export {
+  csvPoints,
+  csvSeriesNames,
+  fromCsvFiles,
+  fromInflux,
+  type InfluxSelection,
+  type ReplayInput,
+} from './replay/sources.js';

@@ -35,7 +35,10 @@ export class Outputs {
     private readonly config: ProcessorConfig,
     private readonly log: Logger,
   ) {
-    this.deadLetter = new DeadLetterFile(config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'), config.influx.deadLetter.maxBytes);
+    this.deadLetter = new DeadLetterFile(
+      config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'),
+      config.influx.deadLetter.maxBytes,
+    );
     this.writer = new InfluxWriter({
       target: createTarget(config.influx),
       config: config.influx,
@@ -79,25 +82,37 @@ export class Outputs {
   /** An alert opening dropped at alerts.maxOpen: counted and reported. */
   alertDropped(device: string, metric: string, detector: string): void {
     this.counters.inc('alerts_dropped');
-    this.problems.note('alerts_dropped', `${this.config.alerts.maxOpen} alerts open: opening for ${device} ${metric} (${detector}) dropped`);
+    this.problems.note(
+      'alerts_dropped',
+      `${this.config.alerts.maxOpen} alerts open: opening for ${device} ${metric} (${detector}) dropped`,
+    );
   }
 
   /** A series' detector state evicted at `maxSeries`: counted and reported. */
   seriesEvicted(maxSeries: number, key: string): void {
     this.counters.inc('series_evicted');
-    this.problems.note('series_evicted', `${key} ${maxSeries} reached: the least recently seen series' baseline was dropped`);
+    this.problems.note(
+      'series_evicted',
+      `${key} ${maxSeries} reached: the least recently seen series' baseline was dropped`,
+    );
   }
 
   /** A device's metrics beyond what its machine detector judges together: counted and reported, naming the device. */
   machineMetricsLeftOut(device: string, count: number, first: string): void {
     this.counters.inc('machine_metrics_left_out', count);
-    this.problems.note('machine_metrics_left_out', `device ${JSON.stringify(device)} reports more metrics at once than detection.devices.settings.maxMetrics: ${count} (${JSON.stringify(first)}${count > 1 ? ', …' : ''}) not judged together with the others (each is still judged on its own)`);
+    this.problems.note(
+      'machine_metrics_left_out',
+      `device ${JSON.stringify(device)} reports more metrics at once than detection.devices.settings.maxMetrics: ${count} (${JSON.stringify(first)}${count > 1 ? ', …' : ''}) not judged together with the others (each is still judged on its own)`,
+    );
   }
 
   /** A batch upload answered 413, 429 (its agent's slots are taken) or 503 before it reached the intake: counted and reported. */
   uploadRefused(status: 413 | 429 | 503, reason: string): void {
     this.counters.inc('http_uploads_refused');
-    this.problems.note(status === 413 ? 'http_upload_too_large' : status === 429 ? 'http_upload_agent_busy' : 'http_upload_busy', reason);
+    this.problems.note(
+      status === 413 ? 'http_upload_too_large' : status === 429 ? 'http_upload_agent_busy' : 'http_upload_busy',
+      reason,
+    );
   }
 
   /** The embedded broker refused a connection, a login, a publish, …: counted by kind. */
@@ -126,13 +141,21 @@ export class Outputs {
   /** The dashboard's fleet view forgot an agent at dedupe.maxAgents: counted and reported. */
   dashboardForgot(agent: string): void {
     this.counters.inc('dashboard_agents_evicted');
-    this.problems.note('dashboard_agents_evicted', `dedupe.maxAgents ${this.config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`);
+    this.problems.note(
+      'dashboard_agents_evicted',
+      `dedupe.maxAgents ${this.config.dedupe.maxAgents} agents known: the dashboard forgot ${agent}, heard from least recently`,
+    );
   }
 
   /** A dashboard's event stream refused (http.maxEventStreams open) or cut off (too slow a reader): counted and reported. */
   dashboardStreamLost(why: 'full' | 'slow'): void {
     this.counters.inc(why === 'full' ? 'dashboard_streams_refused' : 'dashboard_streams_dropped');
-    this.problems.note(`dashboard_stream_${why}`, why === 'full' ? `http.maxEventStreams ${this.config.http?.maxEventStreams} dashboards open: another was refused` : 'a dashboard read its events too slowly and was cut off');
+    this.problems.note(
+      `dashboard_stream_${why}`,
+      why === 'full'
+        ? `http.maxEventStreams ${this.config.http?.maxEventStreams} dashboards open: another was refused`
+        : 'a dashboard read its events too slowly and was cut off',
+    );
   }
 
   /** What the HTTP server reports refusals to (uploads refused or forbidden, reads without the token). */
@@ -150,16 +173,27 @@ export class Outputs {
 
   /** Logs what was skipped or dropped since the last report (once per reportIntervalMs). */
   report(drops: TransportDrops): void {
-    for (const p of this.problems.drain()) this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
-    for (const p of this.alarms.drain()) this.log.error({ reason: p.reason, count: p.count, example: p.example }, 'batches tracked apart from their agent’s seqs');
+    for (const p of this.problems.drain())
+      this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
+    for (const p of this.alarms.drain())
+      this.log.error(
+        { reason: p.reason, count: p.count, example: p.example },
+        'batches tracked apart from their agent’s seqs',
+      );
     // Alert transitions the sinks dropped at their bounds since the last report (the totals are in /metrics).
     const webhook = this.webhookTotal('dropped');
     const last = this.reported;
     if (webhook > last.webhook || drops.alerts > last.alerts) {
-      this.log.warn({ webhook: webhook - last.webhook, mqtt: drops.alerts - last.alerts }, 'alert transitions dropped by their sinks (queue full or receiver down)');
+      this.log.warn(
+        { webhook: webhook - last.webhook, mqtt: drops.alerts - last.alerts },
+        'alert transitions dropped by their sinks (queue full or receiver down)',
+      );
     }
     if (drops.shed > last.shed) {
-      this.log.warn({ batches: drops.shed - last.shed, maxStallMs: this.config.ingest.maxStallMs }, 'backlog full for longer than ingest.maxStallMs: batches left unacked, the agents send them again');
+      this.log.warn(
+        { batches: drops.shed - last.shed, maxStallMs: this.config.ingest.maxStallMs },
+        'backlog full for longer than ingest.maxStallMs: batches left unacked, the agents send them again',
+      );
     }
     this.reported = { webhook, alerts: drops.alerts, shed: drops.shed };
   }

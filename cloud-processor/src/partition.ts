@@ -45,18 +45,31 @@ export function createPartition(
   pool?: DetectionPool,
   observers: Pick<BatchProcessorOptions, 'onWritten' | 'latency'> = {},
 ): PartitionState {
-  const onDropped = (device: string, metric: string, detector: string): void => outputs.alertDropped(device, metric, detector);
+  const onDropped = (device: string, metric: string, detector: string): void =>
+    outputs.alertDropped(device, metric, detector);
   const onEvicted = (): void => outputs.seriesEvicted(bounds.maxSeries, bounds.maxSeriesKey);
   const dedupe = new Dedupe(config.dedupe.windowSize, config.dedupe.maxAgents, config.dedupe.maxSeqGap);
   // Validated here in any case: a bad detector setting stops the start, naming the key.
   const plans = detectorPlans(config.detection);
-  const onMetricsLeftOut = (device: string, count: number, first: string): void => outputs.machineMetricsLeftOut(device, count, first);
+  const onMetricsLeftOut = (device: string, count: number, first: string): void =>
+    outputs.machineMetricsLeftOut(device, count, first);
   let detection: DetectionRunner;
   if (pool === undefined) {
     const alerts = new AlertLifecycle(config.alerts, onDropped);
-    detection = new LocalDetection(new Detection(plans, alerts, bounds.maxSeries, onEvicted, undefined, onMetricsLeftOut), alerts);
+    detection = new LocalDetection(
+      new Detection(plans, alerts, bounds.maxSeries, onEvicted, undefined, onMetricsLeftOut),
+      alerts,
+    );
   } else {
-    detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: bounds.maxSeries, maxQueuedBatches: config.detection.maxQueuedBatches, onEvicted, onDropped, onMetricsLeftOut });
+    detection = new ShardedDetection(pool, {
+      detection: config.detection,
+      alerts: config.alerts,
+      maxSeries: bounds.maxSeries,
+      maxQueuedBatches: config.detection.maxQueuedBatches,
+      onEvicted,
+      onDropped,
+      onMetricsLeftOut,
+    });
   }
   const processor = new BatchProcessor({
     maxBatchBytes: config.maxBatchBytes,
@@ -84,6 +97,9 @@ export function detectionPool(config: ProcessorConfig, outputs: Outputs, log: Lo
   if (workers === 0) return undefined;
   return new DetectionPool(workers, log.child({ unit: 'detection' }), (worker, reason) => {
     outputs.counters.inc('detection_workers_restarted');
-    outputs.problems.note('detection_worker_restarted', `detection worker ${worker}: ${reason}; started again, its series start afresh`);
+    outputs.problems.note(
+      'detection_worker_restarted',
+      `detection worker ${worker}: ${reason}; started again, its series start afresh`,
+    );
   });
 }

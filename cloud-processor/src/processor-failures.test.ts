@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProcessorConfigSchema, type AlertEvent, type BatchEnvelope, type WindowResult } from '@tributary/firmware-schemas';
+import {
+  ProcessorConfigSchema,
+  type AlertEvent,
+  type BatchEnvelope,
+  type WindowResult,
+} from '@tributary/firmware-schemas';
 import { batch, localDetection, processorRig } from './influx/processor-rig.js';
 import { PointEncoder } from '@tributary/storage';
 import { Detection } from './detect/detection.js';
@@ -25,7 +30,10 @@ class FailsOn extends PointEncoder {
 test('a batch holding metrics named constructor, toString, valueOf and hasOwnProperty is written and acked like any other', async (t) => {
   const { sink, counters, processor } = processorRig(t);
   const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
-  const handled = processor.process(batch(1, 1, [['p', 'temperature'], ...names.map((m) => ['p', m] as const), ['q', 'humidity']]), 'gw');
+  const handled = processor.process(
+    batch(1, 1, [['p', 'temperature'], ...names.map((m) => ['p', m] as const), ['q', 'humidity']]),
+    'gw',
+  );
   assert.equal(sink.writes.length, 1);
   assert.deepEqual(
     sink.writes[0]!.lines.map((l) => l.split(',')[0]),
@@ -39,7 +47,14 @@ test('a batch holding metrics named constructor, toString, valueOf and hasOwnPro
 
 test('a point that cannot be encoded is dead-lettered with its reason and reported by name; the rest of its batch is written and acked', async (t) => {
   const { sink, counters, problems, processor, deadLetters } = processorRig(t, { encoder: new FailsOn('bad') });
-  const handled = processor.process(batch(1, 1, [['good', 'temperature'], ['bad', 'temperature'], ['also good', 'humidity']]), 'gw');
+  const handled = processor.process(
+    batch(1, 1, [
+      ['good', 'temperature'],
+      ['bad', 'temperature'],
+      ['also good', 'humidity'],
+    ]),
+    'gw',
+  );
   assert.deepEqual(
     sink.writes[0]!.lines.map((l) => l.split(/(?<!\\) /)[0]),
     ['temperature,agent=gw,device=good', 'humidity,agent=gw,device=also\\ good', 'agent_stats,agent=gw'],
@@ -63,8 +78,20 @@ test('a point that cannot be encoded is dead-lettered with its reason and report
 });
 
 test('when the dead-letter file cannot be written, the unencodable point is counted as dropped and its batch still acked', async (t) => {
-  const { sink, counters, problems, processor } = processorRig(t, { encoder: new FailsOn('bad'), deadLetter: { path: '/nonexistent/dead-letter.jsonl', appendEntries: () => Promise.reject(new Error('EROFS: read-only file system')) } });
-  const handled = processor.process(batch(1, 1, [['good', 'temperature'], ['bad', 'temperature']]), 'gw');
+  const { sink, counters, problems, processor } = processorRig(t, {
+    encoder: new FailsOn('bad'),
+    deadLetter: {
+      path: '/nonexistent/dead-letter.jsonl',
+      appendEntries: () => Promise.reject(new Error('EROFS: read-only file system')),
+    },
+  });
+  const handled = processor.process(
+    batch(1, 1, [
+      ['good', 'temperature'],
+      ['bad', 'temperature'],
+    ]),
+    'gw',
+  );
   sink.writes[0]!.settle(written);
   assert.equal((await handled.ack)?.status, 'ok');
   assert.equal(counters.get('points_unencodable'), 1);
@@ -87,7 +114,10 @@ test('when detection throws, the batch’s points are written and acked without 
   sink.writes[0]!.settle(written);
   assert.equal((await handled.ack)?.status, 'ok');
   assert.equal(counters.get('batches_detection_failed'), 1);
-  assert.match(problems.drain().find((p) => p.reason === 'detection_failed')?.example ?? '', /agent gw seq 1: detector state corrupt/);
+  assert.match(
+    problems.drain().find((p) => p.reason === 'detection_failed')?.example ?? '',
+    /agent gw seq 1: detector state corrupt/,
+  );
 });
 
 test('any other exception dead-letters the batch as it arrived and acks it rejected, counted and reported', async (t) => {
@@ -107,5 +137,8 @@ test('any other exception dead-letters the batch as it arrived and acks it rejec
   const [record] = deadLetters();
   assert.ok(record && 'batch' in record);
   assert.equal(record.batch, Buffer.from(payload).toString('utf8'));
-  assert.match(problems.drain().find((p) => p.reason === 'batch_failed')?.example ?? '', /gw seq 7: processing failed: a bug/);
+  assert.match(
+    problems.drain().find((p) => p.reason === 'batch_failed')?.example ?? '',
+    /gw seq 7: processing failed: a bug/,
+  );
 });

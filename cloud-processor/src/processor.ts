@@ -1,4 +1,10 @@
-import { AGENT_ID_PATTERN, decodeBatchTolerant, type Ack, type AlertEvent, type BatchEnvelope } from '@tributary/firmware-schemas';
+import {
+  AGENT_ID_PATTERN,
+  decodeBatchTolerant,
+  type Ack,
+  type AlertEvent,
+  type BatchEnvelope,
+} from '@tributary/firmware-schemas';
 import type { Counters, LatencyObserver, ProblemReport } from '@tributary/runtime';
 import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './state/dedupe.js';
@@ -117,7 +123,10 @@ export class BatchProcessor {
     const { batch, skipped } = decoded.value;
     if (skipped.length > 0) {
       counters.inc('windows_invalid', skipped.length);
-      this.o.problems.note('invalid_window', `agent ${batch.agent} seq ${batch.seq}: ${skipped.length} window(s) skipped, e.g. windows[${skipped[0]!.index}]: ${skipped[0]!.reason}`);
+      this.o.problems.note(
+        'invalid_window',
+        `agent ${batch.agent} seq ${batch.seq}: ${skipped.length} window(s) skipped, e.g. windows[${skipped[0]!.index}]: ${skipped[0]!.reason}`,
+      );
     }
     if (topicAgent !== undefined && batch.agent !== topicAgent) {
       const ack = this.reject(payload, topicAgent, `batch says agent ${batch.agent} but came as ${topicAgent}`);
@@ -176,11 +185,20 @@ export class BatchProcessor {
       }
       counters.inc('batches_written');
       counters.inc('windows_written', batch.windows.length);
-      counters.inc('points_written', lines.length + raised.lines - report.deadLettered - report.dropped - anomalyReport.deadLettered - anomalyReport.dropped);
+      counters.inc(
+        'points_written',
+        lines.length +
+          raised.lines -
+          report.deadLettered -
+          report.dropped -
+          anomalyReport.deadLettered -
+          anomalyReport.dropped,
+      );
       // The batch is durable now: its windows, its anomaly points, and every batch before it.
       const now = (this.o.now ?? Date.now)();
       const latency = this.o.latency;
-      if (latency) for (const w of batch.windows) if (w.rev === 0) latency.windowDurable.observe(Math.max(0, now - w.end) / 1000);
+      if (latency)
+        for (const w of batch.windows) if (w.rev === 0) latency.windowDurable.observe(Math.max(0, now - w.end) / 1000);
       this.o.onWritten?.(batch);
       for (const alert of raised.alerts) {
         if (latency && alert.state === 'opened') latency.alertOpened.observe(Math.max(0, now - alert.at) / 1000);
@@ -191,7 +209,10 @@ export class BatchProcessor {
       // Stopping leaves the batch unacked on purpose; anything else is a bug, and must be heard.
       if (!(err instanceof WriteAbortedError)) {
         counters.inc('batches_failed');
-        this.o.problems.note('batch_failed', `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; left unacked, the agent sends it again`);
+        this.o.problems.note(
+          'batch_failed',
+          `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; left unacked, the agent sends it again`,
+        );
       }
       throw err;
     });
@@ -205,7 +226,12 @@ export class BatchProcessor {
     // The next batch starts when the writer's backlog and detection's queue both have room.
     const roomForDetection = this.o.detection.room();
     const roomForLines = this.o.writer.room();
-    return new Pipelined(roomForDetection === roomForLines ? roomForLines : Promise.all([roomForLines, roomForDetection]).then(() => undefined), ack);
+    return new Pipelined(
+      roomForDetection === roomForLines
+        ? roomForLines
+        : Promise.all([roomForLines, roomForDetection]).then(() => undefined),
+      ack,
+    );
   }
 
   /**
@@ -215,12 +241,18 @@ export class BatchProcessor {
   private detectOrSkip(batch: BatchEnvelope): Promise<AlertEvent[]> {
     const failed = (err: unknown): AlertEvent[] => {
       this.o.counters.inc('batches_detection_failed');
-      this.o.problems.note('detection_failed', `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; its points are written without alerts`);
+      this.o.problems.note(
+        'detection_failed',
+        `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; its points are written without alerts`,
+      );
       return [];
     };
     try {
       return this.detect(batch).then((alerts) => {
-        for (const a of alerts) this.o.counters.inc(a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved');
+        for (const a of alerts)
+          this.o.counters.inc(
+            a.state === 'opened' ? 'alerts_opened' : a.state === 'updated' ? 'alerts_updated' : 'alerts_resolved',
+          );
         return alerts;
       }, failed);
     } catch (err) {
@@ -237,10 +269,14 @@ export class BatchProcessor {
     if (unencodable.length === 0) return Promise.resolve();
     const { counters, problems, deadLetter } = this.o;
     counters.inc('points_unencodable', unencodable.length);
-    for (const u of unencodable) problems.note('point_unencodable', `${u.series}: ${u.reason}; in the dead-letter file`);
+    for (const u of unencodable)
+      problems.note('point_unencodable', `${u.series}: ${u.reason}; in the dead-letter file`);
     const lost = (n: number, why: string): void => {
       counters.inc('points_dead_letter_dropped', n);
-      problems.note('dead_letter_dropped', `${n} unencodable point(s) not kept (${why}), e.g. ${unencodable[0]!.series}`);
+      problems.note(
+        'dead_letter_dropped',
+        `${n} unencodable point(s) not kept (${why}), e.g. ${unencodable[0]!.series}`,
+      );
     };
     return deadLetter.appendEntries(unencodable.map((u) => ({ reason: u.reason, point: u.point }))).then(
       ({ dropped }) => {
@@ -265,11 +301,17 @@ export class BatchProcessor {
     const ack = deadLetter.appendEntries([{ reason, batch: text }]).then(
       ({ kept }) => {
         if (kept > 0) return rejectedAck(payload, topicAgent, `${reason}; kept in the processor's dead-letter file`);
-        this.o.problems.note('dead_letter_dropped', `${who}: ${deadLetter.path} is full; the failed batch stays unacked`);
+        this.o.problems.note(
+          'dead_letter_dropped',
+          `${who}: ${deadLetter.path} is full; the failed batch stays unacked`,
+        );
         return undefined;
       },
       (e: unknown) => {
-        this.o.problems.note('dead_letter_dropped', `${who}: ${deadLetter.path}: ${messageOf(e)}; the failed batch stays unacked`);
+        this.o.problems.note(
+          'dead_letter_dropped',
+          `${who}: ${deadLetter.path}: ${messageOf(e)}; the failed batch stays unacked`,
+        );
         return undefined;
       },
     );
@@ -301,7 +343,10 @@ export class BatchProcessor {
     const judged = this.o.judged?.judged(agent, w);
     if (judged === undefined && w.rev === 1) {
       this.o.counters.inc('corrections_unjudged');
-      this.o.problems.note('correction_unjudged', `agent ${agent} device ${JSON.stringify(w.device)} metric ${w.metric} window ending ${new Date(w.end).toISOString()}: its first emission is no longer remembered (detection.maxJudgedWindows); stored without the judged values`);
+      this.o.problems.note(
+        'correction_unjudged',
+        `agent ${agent} device ${JSON.stringify(w.device)} metric ${w.metric} window ending ${new Date(w.end).toISOString()}: its first emission is no longer remembered (detection.maxJudgedWindows); stored without the judged values`,
+      );
     }
     return judged;
   }
@@ -319,7 +364,14 @@ function rejectedAck(payload: Uint8Array, topicAgent: string | undefined, reason
   if (topicAgent === undefined || !AGENT_ID_PATTERN.test(topicAgent)) return undefined;
   const ids = envelopeIds(payload);
   if (ids === undefined) return undefined;
-  return { v: 1, agent: topicAgent, ...(ids.epoch === undefined ? {} : { epoch: ids.epoch }), seq: ids.seq, status: 'rejected', reason: reason.slice(0, 500) };
+  return {
+    v: 1,
+    agent: topicAgent,
+    ...(ids.epoch === undefined ? {} : { epoch: ids.epoch }),
+    seq: ids.seq,
+    status: 'rejected',
+    reason: reason.slice(0, 500),
+  };
 }
 
 function messageOf(err: unknown): string {
@@ -338,7 +390,11 @@ const ENVELOPE_PREFIX_BYTES = 4096;
  * can be acked as rejected instead of being sent again forever.
  */
 export function envelopeIds(payload: Uint8Array): { seq: number; epoch: number | undefined } | undefined {
-  const head = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, ENVELOPE_PREFIX_BYTES)).toString('utf8');
+  const head = Buffer.from(
+    payload.buffer,
+    payload.byteOffset,
+    Math.min(payload.byteLength, ENVELOPE_PREFIX_BYTES),
+  ).toString('utf8');
   const envelope = head.split('"windows"')[0]!;
   const seq = /"seq"\s*:\s*(\d{1,16})\b/.exec(envelope);
   const epoch = /"epoch"\s*:\s*(\d{1,16})\b/.exec(envelope);

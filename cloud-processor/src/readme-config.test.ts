@@ -21,7 +21,13 @@ test("docs/scale-out.md's cluster member config parses", () => {
   const r = parseConfigText(ProcessorConfigSchema, match[1]!, 'processor.yaml', {}, PROCESSOR_ENV_PREFIX);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.cluster?.replicas, 3);
-  const bad = parseConfigText(ProcessorConfigSchema, 'cluster: { member: "cloud.a", renewIntervalMs: 2000 }', 'processor.yaml', {}, PROCESSOR_ENV_PREFIX);
+  const bad = parseConfigText(
+    ProcessorConfigSchema,
+    'cluster: { member: "cloud.a", renewIntervalMs: 2000 }',
+    'processor.yaml',
+    {},
+    PROCESSOR_ENV_PREFIX,
+  );
   assert.ok(!bad.ok);
   assert.match(bad.error.message, /cluster\.member/);
   assert.match(bad.error.message, /cluster\.renewIntervalMs/);

@@ -29,7 +29,11 @@ export class SinglePartition implements PartitionState {
   ) {
     this.pool = detectionPool(config, outputs, log);
     const bounds = { maxSeries: config.detection.maxSeries, maxSeriesKey: 'detection.maxSeries' };
-    ({ dedupe: this.dedupe, detection: this.detection, processor: this.processor } = createPartition(config, outputs, bounds, (alert) => outputs.publish(alert), this.pool, observers));
+    ({
+      dedupe: this.dedupe,
+      detection: this.detection,
+      processor: this.processor,
+    } = createPartition(config, outputs, bounds, (alert) => outputs.publish(alert), this.pool, observers));
     this.state = new LocalState(config.stateDir, this, log);
   }
 

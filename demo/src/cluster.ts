@@ -14,7 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EdgeAgent } from '@tributary/edge-agent';
-import { Fleet, MqttTransport, parseDuration, SimClock, Simulator, defaultAnomalyKinds } from '@tributary/device-simulator';
+import {
+  Fleet,
+  MqttTransport,
+  parseDuration,
+  SimClock,
+  Simulator,
+  defaultAnomalyKinds,
+} from '@tributary/device-simulator';
 import { AgentConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import { connect } from 'nats';
@@ -41,10 +48,14 @@ function die(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
 }
-const [processors, agents, devices, seconds] = [values.processors, values.agents, values.devices, values.seconds].map(Number) as [number, number, number, number];
+const [processors, agents, devices, seconds] = [values.processors, values.agents, values.devices, values.seconds].map(
+  Number,
+) as [number, number, number, number];
 const durationMs = parseDuration(values.duration);
-if (![processors, agents, devices].every((n) => Number.isInteger(n) && n >= 1)) die('--processors, --agents and --devices must be positive integers');
-if (durationMs === undefined || !(seconds > 0)) die('--duration must be a duration such as 6h or 1d, --seconds positive');
+if (![processors, agents, devices].every((n) => Number.isInteger(n) && n >= 1))
+  die('--processors, --agents and --devices must be positive integers');
+if (durationMs === undefined || !(seconds > 0))
+  die('--duration must be a duration such as 6h or 1d, --seconds positive');
 if (which('nats-server') === undefined) die(`tributary cluster demo: ${NATS_SERVER_MISSING}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-cluster-demo-'));
@@ -60,15 +71,24 @@ const members = new Map<string, NodeService>();
 for (let i = 1; i <= processors; i++) {
   const member = `p${i}`;
   mkdirSync(join(dir, member));
-  const config = { influx: { url: influxUrl, database: 'tributary' }, stateDir: join(dir, member, 'state'), cluster: { servers: [nats.url], member } };
+  const config = {
+    influx: { url: influxUrl, database: 'tributary' },
+    stateDir: join(dir, member, 'state'),
+    cluster: { servers: [nats.url], member },
+  };
   members.set(member, await NodeService.cloud(join(dir, member), config, member));
 }
-out(`Tributary cluster demo: ${devices} devices at ${agents} sites → ${agents} edge agents → nats-server ${nats.url} (MQTT ${nats.mqttUrl}, JetStream in ${nats.dir}) → ${processors} processors → InfluxDB ${influxUrl}`);
+out(
+  `Tributary cluster demo: ${devices} devices at ${agents} sites → ${agents} edge agents → nats-server ${nats.url} (MQTT ${nats.mqttUrl}, JetStream in ${nats.dir}) → ${processors} processors → InfluxDB ${influxUrl}`,
+);
 for (const [m, s] of members) out(`  ${m}: ${s.url}/api/cluster  ${s.url}/metrics`);
 
 const alerts: AlertEvent[] = [];
 const watcher = await connect({ servers: nats.url });
-watcher.subscribe('tributary.v1.alerts.>', { callback: (err, msg) => err === null && (alerts.push(msg.json<AlertEvent>()), out(formatAlert(msg.json<AlertEvent>()))) });
+watcher.subscribe('tributary.v1.alerts.>', {
+  callback: (err, msg) =>
+    err === null && (alerts.push(msg.json<AlertEvent>()), out(formatAlert(msg.json<AlertEvent>()))),
+});
 
 // One agent per site, each with its gateway broker; the site's devices publish to it.
 const windowMs = 5 * 60_000;
@@ -89,7 +109,16 @@ for (const site of sites) {
   });
   const agent = new EdgeAgent({ config, stateDir: join(dir, site), log: silentLogger });
   await agent.start();
-  const fleet = new Fleet({ devices, seed: values.seed, startMs, durationMs, samplePeriodMs: 15_000, sites, site, anomalies: { ratePerDay: 0.5, kinds: defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 } });
+  const fleet = new Fleet({
+    devices,
+    seed: values.seed,
+    startMs,
+    durationMs,
+    samplePeriodMs: 15_000,
+    sites,
+    site,
+    anomalies: { ratePerDay: 0.5, kinds: defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+  });
   const transport = await MqttTransport.connect({ url: `mqtt://127.0.0.1:${port}`, qos: 1 });
   const sim = new Simulator(fleet, new SimClock(startMs, speed), transport);
   running.push({ agent, sim, done: sim.run().then(() => transport.close()) });
@@ -100,11 +129,18 @@ const report = async (): Promise<void> => {
   const parts: string[] = [];
   for (const [m, s] of members) {
     if (!s.running) continue;
-    const view = (await (await fetch(`${s.url}/api/cluster`)).json()) as { owned: Array<{ lag: number }>; counters: Record<string, number> };
-    parts.push(`${m} owns ${view.owned.length} (lag ${view.owned.reduce((n, p) => n + p.lag, 0)}, taken over ${view.counters.partitions_taken_over ?? 0})`);
+    const view = (await (await fetch(`${s.url}/api/cluster`)).json()) as {
+      owned: Array<{ lag: number }>;
+      counters: Record<string, number>;
+    };
+    parts.push(
+      `${m} owns ${view.owned.length} (lag ${view.owned.reduce((n, p) => n + p.lag, 0)}, taken over ${view.counters.partitions_taken_over ?? 0})`,
+    );
   }
   const accepted = running.reduce((n, r) => n + r.agent.counters.get('readings_accepted'), 0);
-  out(`  … accepted ${accepted} readings, ${alerts.filter((a) => a.state === 'opened').length} alerts opened; ${parts.join('; ')}`);
+  out(
+    `  … accepted ${accepted} readings, ${alerts.filter((a) => a.state === 'opened').length} alerts opened; ${parts.join('; ')}`,
+  );
 };
 const timer = setInterval(() => void report().catch(() => undefined), 5_000);
 await Promise.all(running.map((r) => r.done));
@@ -112,8 +148,14 @@ clearInterval(timer);
 const stopped = await Promise.all(running.map((r) => r.agent.stop(30_000)));
 await report();
 const accepted = running.reduce((n, r) => n + r.agent.counters.get('readings_accepted'), 0);
-const inInflux = await readingsStored({ url: influxUrl, database: 'tributary' }, ['temperature', 'humidity', 'vibration']);
-out(`\nSummary\n  readings accepted    ${accepted}\n  readings in InfluxDB ${inInflux}${inInflux === accepted ? ' (equal)' : ' (DIFFERENT)'}\n  alerts opened        ${alerts.filter((a) => a.state === 'opened').length}${stopped.every((s) => s.drained) ? '' : '\n  warning: an agent stopped before every batch was acked'}`);
+const inInflux = await readingsStored({ url: influxUrl, database: 'tributary' }, [
+  'temperature',
+  'humidity',
+  'vibration',
+]);
+out(
+  `\nSummary\n  readings accepted    ${accepted}\n  readings in InfluxDB ${inInflux}${inInflux === accepted ? ' (equal)' : ' (DIFFERENT)'}\n  alerts opened        ${alerts.filter((a) => a.state === 'opened').length}${stopped.every((s) => s.drained) ? '' : '\n  warning: an agent stopped before every batch was acked'}`,
+);
 writeFileSync(join(dir, 'alerts.jsonl'), alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
 await watcher.close();
 for (const s of members.values()) await s.stop();

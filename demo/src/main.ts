@@ -91,9 +91,17 @@ const pipeline = await Pipeline.start({
   log,
 });
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-out(`Tributary demo: ${devices} simulated devices → edge agent → cloud processor (embedded MQTT broker ${pipeline.cloud.brokerUrl}) → InfluxDB ${influxUrl}, database "tributary"`);
-out(`Dashboard: http://127.0.0.1:${pipeline.cloud.httpPort}/dashboard/   metrics: http://127.0.0.1:${pipeline.cloud.httpPort}/metrics`);
-out(values.realtime ? 'Running in real time; Ctrl-C stops and prints the summary.' : `Playing ${values.duration} of sensor data in about ${seconds} s (${Math.round(speed)}× real time); Ctrl-C stops early.`);
+out(
+  `Tributary demo: ${devices} simulated devices → edge agent → cloud processor (embedded MQTT broker ${pipeline.cloud.brokerUrl}) → InfluxDB ${influxUrl}, database "tributary"`,
+);
+out(
+  `Dashboard: http://127.0.0.1:${pipeline.cloud.httpPort}/dashboard/   metrics: http://127.0.0.1:${pipeline.cloud.httpPort}/metrics`,
+);
+out(
+  values.realtime
+    ? 'Running in real time; Ctrl-C stops and prints the summary.'
+    : `Playing ${values.duration} of sensor data in about ${seconds} s (${Math.round(speed)}× real time); Ctrl-C stops early.`,
+);
 // Ground truth and alerts as JSON lines, so a run can be scored again: tributary-sim score --labels … --alerts …
 const resultsDir = join('.tributary', 'demo');
 mkdirSync(resultsDir, { recursive: true });
@@ -111,10 +119,14 @@ async function latencySummary(): Promise<string> {
   const q = async (metrics: typeof pipeline.cloud.prometheus, name: string): Promise<string> => {
     const [p50, p99] = await Promise.all([metrics.quantile(name, 0.5), metrics.quantile(name, 0.99)]);
     const top = LATENCY_BUCKETS_S.at(-1)!;
-    const s = (v: number | undefined): string => (v === undefined ? '–' : v >= top ? `> ${top} s` : v < 1 ? `${Math.round(v * 1000)} ms` : `${v.toFixed(1)} s`);
+    const s = (v: number | undefined): string =>
+      v === undefined ? '–' : v >= top ? `> ${top} s` : v < 1 ? `${Math.round(v * 1000)} ms` : `${v.toFixed(1)} s`;
     return `${s(p50)} / ${s(p99)}`;
   };
-  const replayed = speed > 1 ? ` (event time ran ${Math.round(speed)}× faster than the clock here, so the first two measure how far the replayed span lagged the clock; --realtime for real figures)` : '';
+  const replayed =
+    speed > 1
+      ? ` (event time ran ${Math.round(speed)}× faster than the clock here, so the first two measure how far the replayed span lagged the clock; --realtime for real figures)`
+      : '';
   return [
     '  latency, p50 / p99 (from the histograms on /metrics):',
     `    window end → durable in InfluxDB   ${await q(pipeline.cloud.prometheus, 'window_end_to_durable')}`,
@@ -136,7 +148,9 @@ await pipeline.play((sim) => {
   if (Date.now() - lastProgress < 5000) return;
   lastProgress = Date.now();
   const c = pipeline.agent.counters;
-  out(`  … ${new Date(sim.simTime).toISOString().slice(0, 16).replace('T', ' ')}  readings sent ${sim.readings}  accepted ${c.get('readings_accepted')}  windows written ${pipeline.cloud.counters.get('windows_written')}  alerts open ${pipeline.cloud.alerts.openCount}`);
+  out(
+    `  … ${new Date(sim.simTime).toISOString().slice(0, 16).replace('T', ' ')}  readings sent ${sim.readings}  accepted ${c.get('readings_accepted')}  windows written ${pipeline.cloud.counters.get('windows_written')}  alerts open ${pipeline.cloud.alerts.openCount}`,
+  );
 });
 const summary = await pipeline.finish();
 const inInflux = await pipeline.countInInflux();

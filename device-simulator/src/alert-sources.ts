@@ -33,7 +33,13 @@ function jsonLines(path: string): unknown[] {
 export function readLabels(path: string): GroundTruth[] {
   const labels = jsonLines(path) as GroundTruth[];
   for (const [i, l] of labels.entries()) {
-    if (typeof l.device !== 'string' || typeof l.metric !== 'string' || typeof l.kind !== 'string' || typeof l.start !== 'number' || typeof l.end !== 'number') {
+    if (
+      typeof l.device !== 'string' ||
+      typeof l.metric !== 'string' ||
+      typeof l.kind !== 'string' ||
+      typeof l.start !== 'number' ||
+      typeof l.end !== 'number'
+    ) {
       throw new BadInputError(`${path}: line ${i + 1} is not a label (device, metric, kind, start, end, magnitude)`);
     }
   }
@@ -45,8 +51,10 @@ export function readAlertsFile(path: string): ScoredAlert[] {
   const out: ScoredAlert[] = [];
   for (const [i, v] of jsonLines(path).entries()) {
     const a = v as Partial<ScoredAlert> & { state?: string };
-    if (typeof a.device !== 'string' || typeof a.metric !== 'string' || typeof a.openedAt !== 'number') throw new BadInputError(`${path}: line ${i + 1} has no device, metric and openedAt`);
-    if (a.state === undefined || a.state === 'opened') out.push({ device: a.device, metric: a.metric, openedAt: a.openedAt });
+    if (typeof a.device !== 'string' || typeof a.metric !== 'string' || typeof a.openedAt !== 'number')
+      throw new BadInputError(`${path}: line ${i + 1} has no device, metric and openedAt`);
+    if (a.state === undefined || a.state === 'opened')
+      out.push({ device: a.device, metric: a.metric, openedAt: a.openedAt });
   }
   return out;
 }
@@ -55,12 +63,21 @@ export function readAlertsFile(path: string): ScoredAlert[] {
  * Alert openings published on `tributary/v1/alerts/#` while listening: from the subscription
  * (`onSubscribed` is called then) until `stop` resolves (after a duration, or on Ctrl-C).
  */
-export async function collectAlertsFromMqtt(url: string, stop: Promise<void>, onSubscribed: () => void = () => undefined): Promise<ScoredAlert[]> {
-  const client = await mqtt.connectAsync(url, { clientId: `tributary-score-${process.pid}-${Date.now().toString(36)}`, clean: true, reconnectPeriod: 1000 });
+export async function collectAlertsFromMqtt(
+  url: string,
+  stop: Promise<void>,
+  onSubscribed: () => void = () => undefined,
+): Promise<ScoredAlert[]> {
+  const client = await mqtt.connectAsync(url, {
+    clientId: `tributary-score-${process.pid}-${Date.now().toString(36)}`,
+    clean: true,
+    reconnectPeriod: 1000,
+  });
   const out: ScoredAlert[] = [];
   client.on('message', (_topic, payload) => {
     const r = decodeAlert(payload);
-    if (r.ok && r.value.state === 'opened') out.push({ device: r.value.device, metric: r.value.metric, openedAt: r.value.openedAt });
+    if (r.ok && r.value.state === 'opened')
+      out.push({ device: r.value.device, metric: r.value.metric, openedAt: r.value.openedAt });
   });
   await client.subscribeAsync(topics.alertsPattern, { qos: 1 });
   onSubscribed();

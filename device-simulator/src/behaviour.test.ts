@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BehaviourConfig, decodeSerialLine, decodeTelemetry, encodeTelemetry, type FirmwareFormat, type Telemetry } from '@tributary/firmware-schemas';
+import {
+  BehaviourConfig,
+  decodeSerialLine,
+  decodeTelemetry,
+  encodeTelemetry,
+  type FirmwareFormat,
+  type Telemetry,
+} from '@tributary/firmware-schemas';
 import type { Frame } from './device.js';
 import { Fleet, type FleetOptions } from './fleet.js';
 import { sensorKinds } from './signals/kinds.js';
@@ -8,13 +15,31 @@ import { sensorKinds } from './signals/kinds.js';
 const START = Date.UTC(2025, 4, 1);
 const HOUR = 3_600_000;
 
-function fleet(options: { format?: FirmwareFormat; clock?: 'synced' | 'skewed' | 'none'; behaviour?: unknown; seed?: string; devices?: number; hours?: number }): FleetOptions {
+function fleet(options: {
+  format?: FirmwareFormat;
+  clock?: 'synced' | 'skewed' | 'none';
+  behaviour?: unknown;
+  seed?: string;
+  devices?: number;
+  hours?: number;
+}): FleetOptions {
   return {
     devices: options.devices ?? 20,
     seed: options.seed ?? 'behaviour',
     startMs: START,
     durationMs: (options.hours ?? 6) * HOUR,
-    models: [{ prefix: 'th', share: 1, format: options.format ?? 'json', clock: options.clock ?? 'synced', sensors: [{ kind: 'temperature', samplePeriodMs: 10_000 }, { kind: 'humidity', samplePeriodMs: 10_000 }] }],
+    models: [
+      {
+        prefix: 'th',
+        share: 1,
+        format: options.format ?? 'json',
+        clock: options.clock ?? 'synced',
+        sensors: [
+          { kind: 'temperature', samplePeriodMs: 10_000 },
+          { kind: 'humidity', samplePeriodMs: 10_000 },
+        ],
+      },
+    ],
     behaviour: BehaviourConfig.parse(options.behaviour ?? {}),
     anomalies: { ratePerDay: 0, warmupMs: 0, gapMs: 0 },
   };
@@ -36,7 +61,10 @@ function outOfRange(t: Telemetry): boolean {
 }
 
 test('the same seed gives the same frames and labels; another seed does not', () => {
-  const options = { ...fleet({ behaviour: { malformedRate: 0.02, duplicateRate: 0.02, seqGapRate: 0.02 } }), anomalies: { ratePerDay: 6, mix: { spike: 1, stuck: 1, dropout: 1 }, warmupMs: HOUR, gapMs: HOUR } };
+  const options = {
+    ...fleet({ behaviour: { malformedRate: 0.02, duplicateRate: 0.02, seqGapRate: 0.02 } }),
+    anomalies: { ratePerDay: 6, mix: { spike: 1, stuck: 1, dropout: 1 }, warmupMs: HOUR, gapMs: HOUR },
+  };
   const a = new Fleet(options);
   const b = new Fleet(options);
   const c = new Fleet({ ...options, seed: 'other' });
@@ -49,7 +77,10 @@ test('the same seed gives the same frames and labels; another seed does not', ()
   assert.ok(fa.length > 10_000 && a.labels.length > 5);
   assert.deepEqual(fb, fa);
   assert.deepEqual(b.labels, a.labels);
-  assert.notDeepEqual(fc.map((f) => f.payload), fa.map((f) => f.payload));
+  assert.notDeepEqual(
+    fc.map((f) => f.payload),
+    fa.map((f) => f.payload),
+  );
 });
 
 test('frames leave in event-time order across the fleet', () => {
@@ -58,7 +89,14 @@ test('frames leave in event-time order across the fleet', () => {
 });
 
 test('the JSON written by hand on the hot path is exactly what the contract encoder writes', () => {
-  const options = { ...fleet({ clock: 'skewed', hours: 2 }), models: [...fleet({ clock: 'none' }).models!, ...fleet({ clock: 'skewed' }).models!].map((m, i) => ({ ...m, prefix: `m${i}`, share: 1 })) };
+  const options = {
+    ...fleet({ clock: 'skewed', hours: 2 }),
+    models: [...fleet({ clock: 'none' }).models!, ...fleet({ clock: 'skewed' }).models!].map((m, i) => ({
+      ...m,
+      prefix: `m${i}`,
+      share: 1,
+    })),
+  };
   let n = 0;
   new Fleet({ ...options, devices: 40 }).play((f) => {
     const r = decodeTelemetry(f.payload);
@@ -85,7 +123,10 @@ for (const format of ['json', 'serial'] as const) {
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
     const sigma = Math.sqrt(all.length * rate * (1 - rate));
-    assert.ok(Math.abs(malformed - all.length * rate) < 4 * sigma, `${malformed} malformed of ${all.length}, expected about ${Math.round(all.length * rate)}`);
+    assert.ok(
+      Math.abs(malformed - all.length * rate) < 4 * sigma,
+      `${malformed} malformed of ${all.length}, expected about ${Math.round(all.length * rate)}`,
+    );
     const expected = format === 'json' ? ['bad_json', 'out-of-range'] : ['checksum', 'framing', 'out-of-range'];
     assert.deepEqual([...reasons.keys()].sort(), expected, `reasons ${JSON.stringify([...reasons])}`);
   });
@@ -118,18 +159,30 @@ test('duplicates repeat a message with its seq; seq gaps skip numbers; both near
 });
 
 test('skewed clocks stay within their bounds; clockless devices send no ts', () => {
-  for (const f of frames(fleet({ clock: 'skewed', behaviour: { clockSkew: { maxOffsetMs: 5000, maxDriftPpm: 100 } } }))) {
+  for (const f of frames(
+    fleet({ clock: 'skewed', behaviour: { clockSkew: { maxOffsetMs: 5000, maxDriftPpm: 100 } } }),
+  )) {
     const r = decodeTelemetry(f.payload);
     assert.ok(r.ok);
     assert.ok(Math.abs(r.value.ts! - f.ts) <= 5000 + 6 * HOUR * 100e-6 + 1, `skew ${r.value.ts! - f.ts}`);
   }
-  const skews = new Set(frames(fleet({ clock: 'skewed', hours: 1 })).map((f) => (decodeTelemetry(f.payload) as { value: Telemetry }).value.ts! - f.ts));
+  const skews = new Set(
+    frames(fleet({ clock: 'skewed', hours: 1 })).map(
+      (f) => (decodeTelemetry(f.payload) as { value: Telemetry }).value.ts! - f.ts,
+    ),
+  );
   assert.ok(skews.size > 20, 'devices differ in skew');
-  for (const f of frames(fleet({ clock: 'none', hours: 1 }))) assert.equal((decodeTelemetry(f.payload) as { value: Telemetry }).value.ts, undefined);
+  for (const f of frames(fleet({ clock: 'none', hours: 1 })))
+    assert.equal((decodeTelemetry(f.payload) as { value: Telemetry }).value.ts, undefined);
 });
 
 test('after an outage a device sends what it kept, in a burst, with the original timestamps', () => {
-  const all = frames(fleet({ hours: 24, behaviour: { reconnects: { ratePerDevicePerDay: 4, meanOutageMs: 10 * 60_000, maxBufferedMessages: 30 } } }));
+  const all = frames(
+    fleet({
+      hours: 24,
+      behaviour: { reconnects: { ratePerDevicePerDay: 4, meanOutageMs: 10 * 60_000, maxBufferedMessages: 30 } },
+    }),
+  );
   const bursts = all.filter((f) => f.role === 'burst');
   assert.ok(bursts.length > 100, `${bursts.length} burst frames`);
   // Sent at the reconnect tick, so other devices' newer readings went before them: they arrive late.
@@ -145,7 +198,10 @@ test('after an outage a device sends what it kept, in a burst, with the original
 });
 
 test("a frame's outOfRange count is exactly its readings outside their range, glitches and malformed values together", () => {
-  const options = { ...fleet({ hours: 24, behaviour: { malformedRate: 0.2, malformedMix: { 'out-of-range': 1 } } }), anomalies: { ratePerDay: 48, mix: { 'out-of-range': 1 }, warmupMs: 0, gapMs: 0 } };
+  const options = {
+    ...fleet({ hours: 24, behaviour: { malformedRate: 0.2, malformedMix: { 'out-of-range': 1 } } }),
+    anomalies: { ratePerDay: 48, mix: { 'out-of-range': 1 }, warmupMs: 0, gapMs: 0 },
+  };
   let both = 0;
   for (const f of frames(options)) {
     const r = decodeTelemetry(f.payload);

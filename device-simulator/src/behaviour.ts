@@ -1,4 +1,10 @@
-import { encodeSerialLine, encodeTelemetry, type FirmwareFormat, type MalformedKindName, type Telemetry } from '@tributary/firmware-schemas';
+import {
+  encodeSerialLine,
+  encodeTelemetry,
+  type FirmwareFormat,
+  type MalformedKindName,
+  type Telemetry,
+} from '@tributary/firmware-schemas';
 import type { Rng } from './rng.js';
 import { sensorKinds } from './signals/kinds.js';
 
@@ -56,7 +62,13 @@ export function corruptFrame(kind: MalformedKindName, format: FirmwareFormat, t:
 }
 
 /** Offline periods of a device (simulated time), a Poisson process of `ratePerDay`. */
-export function planOutages(rng: Rng, startMs: number, endMs: number, ratePerDay: number, meanOutageMs: number): Array<readonly [number, number]> {
+export function planOutages(
+  rng: Rng,
+  startMs: number,
+  endMs: number,
+  ratePerDay: number,
+  meanOutageMs: number,
+): Array<readonly [number, number]> {
   const out: Array<readonly [number, number]> = [];
   if (ratePerDay <= 0) return out;
   let t = startMs;

@@ -23,4 +23,8 @@ if (command === 'run') process.exit(await runCommand(rest));
 if (command === 'score') process.exit(await scoreCommand(rest));
 // Anything else: --help prints the usage; an unknown command or flag is named.
 parseCommandLine('tributary-sim', USAGE, { args: command === undefined ? [] : [command], options: {} });
-commandLineError('tributary-sim', USAGE, command === undefined ? 'say run or score' : `unknown command ${JSON.stringify(command)} (run or score)`);
+commandLineError(
+  'tributary-sim',
+  USAGE,
+  command === undefined ? 'say run or score' : `unknown command ${JSON.stringify(command)} (run or score)`,
+);

@@ -129,7 +129,10 @@ export class SimDevice {
       return;
     }
     const stamp = spec.clock(ts);
-    const t: Telemetry = stamp === undefined ? { device: spec.id, seq: this.seq++, values } : { device: spec.id, ts: stamp, seq: this.seq++, values };
+    const t: Telemetry =
+      stamp === undefined
+        ? { device: spec.id, seq: this.seq++, values }
+        : { device: spec.id, ts: stamp, seq: this.seq++, values };
     const b = spec.behaviour;
     const rng = spec.rng;
     if (b.seqGapRate > 0 && rng.chance(b.seqGapRate)) {
@@ -141,10 +144,16 @@ export class SimDevice {
       const kind = pickWeighted(rng, b.malformedKinds);
       const payload = corruptFrame(kind, spec.format, t, rng);
       // An out-of-range value goes to a reading still in range (see corruptFrame): one more, unless none was left.
-      frame = kind === 'out-of-range' ? this.frame(payload, ts, 'malformed', n, Math.min(n, outOfRange + 1)) : this.frame(payload, ts, 'malformed', 0, 0);
+      frame =
+        kind === 'out-of-range'
+          ? this.frame(payload, ts, 'malformed', n, Math.min(n, outOfRange + 1))
+          : this.frame(payload, ts, 'malformed', 0, 0);
     } else {
       // The hot path: JSON.stringify's output, written out (a test checks they agree).
-      const payload = spec.format === 'json' ? `${this.jsonPrefix}${stamp === undefined ? '' : `,"ts":${stamp}`},"seq":${t.seq},"values":{${json}}}` : encodeFrame(spec.format, t);
+      const payload =
+        spec.format === 'json'
+          ? `${this.jsonPrefix}${stamp === undefined ? '' : `,"ts":${stamp}`},"seq":${t.seq},"values":{${json}}}`
+          : encodeFrame(spec.format, t);
       frame = this.frame(payload, ts, 'reading', n, outOfRange);
     }
     if (this.offline(ts)) {
@@ -162,7 +171,16 @@ export class SimDevice {
   }
 
   private frame(payload: string, ts: number, role: Frame['role'], readings: number, outOfRange: number): Frame {
-    return { device: this.spec.id, topic: this.topic, format: this.spec.format, payload, readings, outOfRange, role, ts };
+    return {
+      device: this.spec.id,
+      topic: this.topic,
+      format: this.spec.format,
+      payload,
+      readings,
+      outOfRange,
+      role,
+      ts,
+    };
   }
 
   private inDropout(ts: number): boolean {

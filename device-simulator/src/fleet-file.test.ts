@@ -16,7 +16,10 @@ const file = (name: string, text: string): string => {
 test('no file and no flags is the default fleet: three models, every anomaly kind, no misbehaviour', () => {
   const r = loadFleetFile(undefined, {});
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  assert.deepEqual(r.value.models.map((m) => m.prefix), ['th', 'env', 'mach']);
+  assert.deepEqual(
+    r.value.models.map((m) => m.prefix),
+    ['th', 'env', 'mach'],
+  );
   assert.equal(Object.keys(r.value.anomalies.mix).length, 8);
   assert.equal(r.value.behaviour.malformedRate, 0);
 });
@@ -42,9 +45,21 @@ test('flags override the file; a mix from a flag replaces the whole mix', () => 
 });
 
 const bad = [
-  { name: 'a negative rate', text: 'behaviour:\n  malformedRate: -0.1\n', message: /behaviour\.malformedRate: .*\(got -0\.1\)/ },
-  { name: 'an unknown sensor kind', text: 'models:\n  - prefix: x\n    sensors: [{ kind: radon }]\n', message: /models\[0\]\.sensors\[0\]\.kind/ },
-  { name: 'a sensor kind twice', text: 'models:\n  - prefix: x\n    sensors: [{ kind: co2 }, { kind: co2 }]\n', message: /a sensor kind appears twice/ },
+  {
+    name: 'a negative rate',
+    text: 'behaviour:\n  malformedRate: -0.1\n',
+    message: /behaviour\.malformedRate: .*\(got -0\.1\)/,
+  },
+  {
+    name: 'an unknown sensor kind',
+    text: 'models:\n  - prefix: x\n    sensors: [{ kind: radon }]\n',
+    message: /models\[0\]\.sensors\[0\]\.kind/,
+  },
+  {
+    name: 'a sensor kind twice',
+    text: 'models:\n  - prefix: x\n    sensors: [{ kind: co2 }, { kind: co2 }]\n',
+    message: /a sensor kind appears twice/,
+  },
   { name: 'an unknown anomaly kind', text: 'anomalies:\n  mix: { meteor: 1 }\n', message: /anomalies\.mix/ },
   { name: 'not YAML', text: 'devices: [1,\n', message: /is not valid YAML/ },
 ];
@@ -57,7 +72,11 @@ for (const c of bad) {
 }
 
 test('environment overrides reach the fleet', () => {
-  const r = loadFleetFile(undefined, {}, { TRIBUTARY_SIM_DEVICES: '12', TRIBUTARY_SIM_BEHAVIOUR__DUPLICATERATE: '0.5' });
+  const r = loadFleetFile(
+    undefined,
+    {},
+    { TRIBUTARY_SIM_DEVICES: '12', TRIBUTARY_SIM_BEHAVIOUR__DUPLICATERATE: '0.5' },
+  );
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.devices, 12);
   assert.equal(r.value.behaviour.duplicateRate, 0.5);

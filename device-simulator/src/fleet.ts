@@ -34,7 +34,8 @@ export interface FleetOptions {
 
 /** The models of a fleet built from options alone: calm, always-running machines, one sample period. */
 function builtInModels(samplePeriodMs: number): DeviceModelConfig[] {
-  const sensors = (...kinds: Array<'temperature' | 'humidity' | 'vibration'>): DeviceModelConfig['sensors'] => kinds.map((kind) => ({ kind, samplePeriodMs }));
+  const sensors = (...kinds: Array<'temperature' | 'humidity' | 'vibration'>): DeviceModelConfig['sensors'] =>
+    kinds.map((kind) => ({ kind, samplePeriodMs }));
   return [
     { prefix: 'th', share: 0.6, sensors: sensors('temperature', 'humidity'), format: 'json', clock: 'synced' },
     { prefix: 'vib', share: 0.4, sensors: sensors('vibration', 'temperature'), format: 'json', clock: 'synced' },
@@ -71,19 +72,53 @@ export class Fleet {
       const id = `${model.prefix}-${String(i + 1).padStart(4, '0')}`;
       const periodMs = model.sensors.map((s) => s.samplePeriodMs).reduce(gcd);
       const offsetMs = rng.int(0, periodMs - 1);
-      const machine = model.machine ? MachineSchedule.draw(rng.fork('machine'), options.startMs, end, model.machine.meanOnMs, model.machine.meanOffMs) : undefined;
-      const planned = model.sensors.map((s) => ({ kind: sensorKinds[s.kind], offsetMs, periodMs: s.samplePeriodMs, machine }));
-      const anomalies = planDeviceAnomalies(rng.fork('anomalies'), planned, { start: options.startMs, end, deviceOffsetMs: offsetMs, devicePeriodMs: periodMs }, options.anomalies);
+      const machine = model.machine
+        ? MachineSchedule.draw(
+            rng.fork('machine'),
+            options.startMs,
+            end,
+            model.machine.meanOnMs,
+            model.machine.meanOffMs,
+          )
+        : undefined;
+      const planned = model.sensors.map((s) => ({
+        kind: sensorKinds[s.kind],
+        offsetMs,
+        periodMs: s.samplePeriodMs,
+        machine,
+      }));
+      const anomalies = planDeviceAnomalies(
+        rng.fork('anomalies'),
+        planned,
+        { start: options.startMs, end, deviceOffsetMs: offsetMs, devicePeriodMs: periodMs },
+        options.anomalies,
+      );
       const clock = this.clockOf(model, rng.fork('clock'), behaviour);
       const series: SeriesRuntime[] = model.sensors.map((s, k) => ({
-        signal: new Signal(sensorKinds[s.kind], rng.fork(`signal-${s.kind}`), rng.fork(`weather-${s.kind}`), rng.fork(`noise-${s.kind}`), options.startMs, s.samplePeriodMs, machine),
+        signal: new Signal(
+          sensorKinds[s.kind],
+          rng.fork(`signal-${s.kind}`),
+          rng.fork(`weather-${s.kind}`),
+          rng.fork(`noise-${s.kind}`),
+          options.startMs,
+          s.samplePeriodMs,
+          machine,
+        ),
         every: s.samplePeriodMs / periodMs,
-        anomalies: anomalies.filter((a) => a.series === k && !anomalyModels[a.kind].deviceWide).sort((a, b) => a.start - b.start),
+        anomalies: anomalies
+          .filter((a) => a.series === k && !anomalyModels[a.kind].deviceWide)
+          .sort((a, b) => a.start - b.start),
         cursor: 0,
         anomalyNoise: rng.fork(`anomaly-noise-${s.kind}`),
       }));
       const dropouts = anomalies.filter((a) => anomalyModels[a.kind].deviceWide).sort((a, b) => a.start - b.start);
-      const outages = planOutages(rng.fork('outages'), options.startMs, end, behaviour.reconnects.ratePerDevicePerDay, behaviour.reconnects.meanOutageMs);
+      const outages = planOutages(
+        rng.fork('outages'),
+        options.startMs,
+        end,
+        behaviour.reconnects.ratePerDevicePerDay,
+        behaviour.reconnects.meanOutageMs,
+      );
       const wire = {
         seqGapRate: behaviour.seqGapRate,
         duplicateRate: behaviour.duplicateRate,
@@ -92,13 +127,29 @@ export class Fleet {
         maxBufferedMessages: behaviour.reconnects.maxBufferedMessages,
       };
       const device = new SimDevice(
-        { id, site, model: model.prefix, format: model.format, clock, clockless: model.clock === 'none', periodMs, offsetMs, series, dropouts, outages, behaviour: wire, rng: rng.fork('wire') },
+        {
+          id,
+          site,
+          model: model.prefix,
+          format: model.format,
+          clock,
+          clockless: model.clock === 'none',
+          periodMs,
+          offsetMs,
+          series,
+          dropouts,
+          outages,
+          behaviour: wire,
+          rng: rng.fork('wire'),
+        },
         options.startMs,
       );
       this.devices.push(device);
       this.addLabels(device, anomalies, clock);
     }
-    this.labels.sort((a, b) => a.start - b.start || a.device.localeCompare(b.device) || a.metric.localeCompare(b.metric));
+    this.labels.sort(
+      (a, b) => a.start - b.start || a.device.localeCompare(b.device) || a.metric.localeCompare(b.metric),
+    );
     this.anomalyStarts.sort((a, b) => a - b);
   }
 
@@ -132,7 +183,11 @@ export class Fleet {
     if (model.clock === 'none') return noClock;
     if (model.clock === 'synced') return syncedClock;
     const { maxOffsetMs, maxDriftPpm } = behaviour.clockSkew;
-    return skewedClock(this.options.startMs, Math.round(rng.uniform(-maxOffsetMs, maxOffsetMs)), rng.uniform(-maxDriftPpm, maxDriftPpm));
+    return skewedClock(
+      this.options.startMs,
+      Math.round(rng.uniform(-maxOffsetMs, maxOffsetMs)),
+      rng.uniform(-maxDriftPpm, maxDriftPpm),
+    );
   }
 
   /** Labels in the time the device stamps (a skewed clock's time; simulated time for clockless devices). */
@@ -141,7 +196,15 @@ export class Fleet {
     for (const a of anomalies) {
       this.anomalyStarts.push(a.start);
       const series = anomalyModels[a.kind].deviceWide ? device.spec.series : [device.spec.series[a.series]!];
-      for (const s of series) this.labels.push({ device: device.id, metric: s.signal.kind.metric, kind: a.kind, start: time(a.start), end: time(a.end), magnitude: a.magnitude });
+      for (const s of series)
+        this.labels.push({
+          device: device.id,
+          metric: s.signal.kind.metric,
+          kind: a.kind,
+          start: time(a.start),
+          end: time(a.end),
+          magnitude: a.magnitude,
+        });
     }
   }
 }

@@ -76,7 +76,10 @@ export class Rng {
 }
 
 /** Cumulative weights of a mix, for `pickWeighted`; entries with weight 0 (or not `allowed`) are left out. */
-export function cumulative<K extends string>(mix: Partial<Record<K, number>>, allowed: (k: K) => boolean = () => true): Array<[K, number]> {
+export function cumulative<K extends string>(
+  mix: Partial<Record<K, number>>,
+  allowed: (k: K) => boolean = () => true,
+): Array<[K, number]> {
   const entries = (Object.entries(mix) as Array<[K, number]>).filter(([k, w]) => w > 0 && allowed(k));
   const total = entries.reduce((n, [, w]) => n + w, 0);
   let c = 0;

@@ -46,7 +46,10 @@ export class TickQueue {
     }
   }
 
-  private before(a: { readonly device: SimDevice; readonly rank: number }, b: { readonly device: SimDevice; readonly rank: number }): boolean {
+  private before(
+    a: { readonly device: SimDevice; readonly rank: number },
+    b: { readonly device: SimDevice; readonly rank: number },
+  ): boolean {
     return a.device.nextTs < b.device.nextTs || (a.device.nextTs === b.device.nextTs && a.rank < b.rank);
   }
 

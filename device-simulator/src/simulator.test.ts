@@ -29,7 +29,9 @@ const options = (clock: 'synced' | 'none', startMs: number, durationMs: number):
   seed: 5,
   startMs,
   durationMs,
-  models: [{ prefix: 'th', share: 1, format: 'json', clock, sensors: [{ kind: 'temperature', samplePeriodMs: 15_000 }] }],
+  models: [
+    { prefix: 'th', share: 1, format: 'json', clock, sensors: [{ kind: 'temperature', samplePeriodMs: 15_000 }] },
+  ],
   behaviour: BehaviourConfig.parse({}),
   anomalies: { ratePerDay: 0, warmupMs: 0, gapMs: 0 },
 });
@@ -52,19 +54,31 @@ test('an accelerated run plays every tick of the span that just ended, never ahe
 
 test('clockless devices are refused in an accelerated run, accepted in real time', () => {
   const startMs = Date.now();
-  assert.throws(() => new Simulator(new Fleet(options('none', startMs, HOUR)), new SimClock(startMs, 60), new MemoryTransport()), SimulatorConfigError);
-  assert.doesNotThrow(() => new Simulator(new Fleet(options('none', startMs, HOUR)), new SimClock(startMs, 1), new MemoryTransport()));
+  assert.throws(
+    () => new Simulator(new Fleet(options('none', startMs, HOUR)), new SimClock(startMs, 60), new MemoryTransport()),
+    SimulatorConfigError,
+  );
+  assert.doesNotThrow(
+    () => new Simulator(new Fleet(options('none', startMs, HOUR)), new SimClock(startMs, 1), new MemoryTransport()),
+  );
 });
 
 test('a serial device without a serial transport is refused', () => {
   const o = options('synced', Date.now(), HOUR);
   const fleet = new Fleet({ ...o, models: [{ ...o.models![0]!, format: 'serial' }] });
-  assert.throws(() => new Simulator(fleet, new SimClock(Date.now(), 1), { json: new MemoryTransport() }), /serial transport/);
+  assert.throws(
+    () => new Simulator(fleet, new SimClock(Date.now(), 1), { json: new MemoryTransport() }),
+    /serial transport/,
+  );
 });
 
 test('stop() ends a real-time run promptly', async () => {
   const startMs = Date.now();
-  const sim = new Simulator(new Fleet(options('synced', startMs, HOUR)), new SimClock(startMs, 1), new MemoryTransport());
+  const sim = new Simulator(
+    new Fleet(options('synced', startMs, HOUR)),
+    new SimClock(startMs, 1),
+    new MemoryTransport(),
+  );
   const running = sim.run();
   setImmediate(() => sim.stop());
   const t0 = Date.now();

@@ -44,7 +44,19 @@ const isTransport = (t: Transports): t is Transport => typeof (t as Transport).s
  * instead of filling memory; the timestamps stay those of the simulated clock.
  */
 export class Simulator {
-  readonly stats: RunStats = { messages: 0, readings: 0, outOfRange: 0, malformed: 0, undecodable: 0, duplicates: 0, bursts: 0, silenced: 0, lost: 0, bytes: 0, simTime: 0 };
+  readonly stats: RunStats = {
+    messages: 0,
+    readings: 0,
+    outOfRange: 0,
+    malformed: 0,
+    undecodable: 0,
+    duplicates: 0,
+    bursts: 0,
+    silenced: 0,
+    lost: 0,
+    bytes: 0,
+    simTime: 0,
+  };
   private stopped = false;
   private readonly route: (format: FirmwareFormat) => Transport;
 
@@ -55,7 +67,10 @@ export class Simulator {
   ) {
     const byFormat = isTransport(transports) ? { json: transports, serial: transports } : transports;
     for (const d of fleet.devices) {
-      if (byFormat[d.spec.format] === undefined) throw new SimulatorConfigError(`device ${d.id} speaks the ${d.spec.format} format, and no ${d.spec.format} transport was given`);
+      if (byFormat[d.spec.format] === undefined)
+        throw new SimulatorConfigError(
+          `device ${d.id} speaks the ${d.spec.format} format, and no ${d.spec.format} transport was given`,
+        );
     }
     if (clock.speed !== 1 && fleet.hasClocklessDevices) {
       throw new SimulatorConfigError(

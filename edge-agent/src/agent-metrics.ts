@@ -27,5 +27,8 @@ export function exposeAgentMetrics(prometheus: ProcessMetrics, c: Counters, s: A
 
 /** The sealed → acked latency histogram, on /metrics. */
 export function ackLatency(prometheus: ProcessMetrics): LatencyObserver {
-  return prometheus.latency('batch_sealed_to_acked', "from a batch's append to the spool to the cloud's ack (ok or duplicate), batches of this run");
+  return prometheus.latency(
+    'batch_sealed_to_acked',
+    "from a batch's append to the spool to the cloud's ack (ok or duplicate), batches of this run",
+  );
 }

@@ -26,8 +26,16 @@ export class AgentReport {
   /** One log line per reason of skipped input since the last call, with an example. */
   logProblems(): void {
     for (const p of this.problems.drain()) {
-      if (p.reason === 'clock_ahead') this.log.warn({ messages: p.count, example: p.example }, 'device clock ahead of the agent clock (its windows close by its own clock)');
-      else if (p.reason === 'wal_unprotected') this.log.warn({ times: p.count, example: p.example }, 'readings accepted but not in the write-ahead log: a crash before they are spooled loses them');
+      if (p.reason === 'clock_ahead')
+        this.log.warn(
+          { messages: p.count, example: p.example },
+          'device clock ahead of the agent clock (its windows close by its own clock)',
+        );
+      else if (p.reason === 'wal_unprotected')
+        this.log.warn(
+          { times: p.count, example: p.example },
+          'readings accepted but not in the write-ahead log: a crash before they are spooled loses them',
+        );
       else this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
     }
   }

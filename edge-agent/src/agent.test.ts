@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -10,8 +19,16 @@ import { EdgeAgent } from './agent.js';
 /** A logger that keeps every line. */
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const log = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-  const logger = { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug'), child: () => logger };
+  const log = (level: string) => (obj: object, msg?: string) =>
+    void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  const logger = {
+    lines,
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -48,7 +65,11 @@ test('constructing an agent creates nothing: a state directory that does not exi
   assert.equal(log.lines.length, 0, log.lines.join('\n'));
   await agent.start();
   await agent.stop(50);
-  assert.deepEqual(readdirSync(stateDir).sort(), ['spool', 'wal'], 'start makes the spool and the write-ahead log there');
+  assert.deepEqual(
+    readdirSync(stateDir).sort(),
+    ['spool', 'wal'],
+    'start makes the spool and the write-ahead log there',
+  );
 });
 
 test('constructing an agent reads nothing: a torn spool and write-ahead log are found (and cut) in start()', async (t) => {
@@ -66,8 +87,14 @@ test('constructing an agent reads nothing: a torn spool and write-ahead log are 
   assert.equal(log.lines.length, 0, `no damage found, so nothing was read: ${log.lines.join('\n')}`);
   await agent.start();
   await agent.stop(50);
-  assert.ok(log.lines.some((l) => l.startsWith('warn spool: skipped damaged records')), log.lines.join('\n'));
-  assert.ok(log.lines.some((l) => l.startsWith('warn write-ahead log: cut off damaged records')), log.lines.join('\n'));
+  assert.ok(
+    log.lines.some((l) => l.startsWith('warn spool: skipped damaged records')),
+    log.lines.join('\n'),
+  );
+  assert.ok(
+    log.lines.some((l) => l.startsWith('warn write-ahead log: cut off damaged records')),
+    log.lines.join('\n'),
+  );
   assert.equal(agent.counters.get('spool_torn_records'), 1);
   assert.equal(agent.counters.get('wal_torn_records'), 1);
 });

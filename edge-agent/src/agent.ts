@@ -59,7 +59,10 @@ export class EdgeAgent {
       outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
       deviceForgotten: () => counters.inc('device_clocks_forgotten'),
     });
-    const wal = createWal(config, { stateDir, unprotected: (readings, reason) => report.walUnprotected(readings, reason) });
+    const wal = createWal(config, {
+      stateDir,
+      unprotected: (readings, reason) => report.walUnprotected(readings, reason),
+    });
     this.pipeline = new IngestPipeline({
       filters: new FilterChains(config.filters, { stateEvicted: () => counters.inc('filter_state_evicted') }),
       windows: this.windows,
@@ -72,13 +75,34 @@ export class EdgeAgent {
       log: wal,
       logged: { has: (origin, t) => this.state.logged.has(origin, t) },
     });
-    this.queue = createSpool(config.spool, { stateDir, backgroundError: (example) => report.problems.note('spool_io_error', example) });
+    this.queue = createSpool(config.spool, {
+      stateDir,
+      backgroundError: (example) => report.problems.note('spool_io_error', example),
+    });
     this.prometheus = new ProcessMetrics('tributary_agent', { agent: config.agentId });
     const uplinkLog = log.child({ unit: 'uplink' });
     const transport = createUplinkTransport(config.uplink, { agentId: config.agentId, clock, log: uplinkLog });
-    this.uplink = new Delivery(this.queue, transport, config.uplink, counters, report.problems, clock, uplinkLog, ackLatency(this.prometheus));
+    this.uplink = new Delivery(
+      this.queue,
+      transport,
+      config.uplink,
+      counters,
+      report.problems,
+      clock,
+      uplinkLog,
+      ackLatency(this.prometheus),
+    );
     this.batching = new Batching({ config, windows: this.windows, uplink: this.uplink, wal, counters, clock });
-    this.state = new DurableState({ stateDir, wal, uplink: this.uplink, windows: this.windows, batching: this.batching, report, clock, log });
+    this.state = new DurableState({
+      stateDir,
+      wal,
+      uplink: this.uplink,
+      windows: this.windows,
+      batching: this.batching,
+      report,
+      clock,
+      log,
+    });
     this.sources = createSources({
       config,
       pipeline: this.pipeline,
@@ -90,7 +114,12 @@ export class EdgeAgent {
       reconnected: () => this.windows.resume(clock.now()),
       ackAfterLog: wal === undefined ? undefined : (release) => wal.afterCommit(release),
     });
-    exposeAgentMetrics(this.prometheus, counters, { windows: this.windows, uplink: this.uplink, queue: this.queue, wal });
+    exposeAgentMetrics(this.prometheus, counters, {
+      windows: this.windows,
+      uplink: this.uplink,
+      queue: this.queue,
+      wal,
+    });
   }
 
   get counters(): Counters<AgentCounter> {
@@ -104,7 +133,11 @@ export class EdgeAgent {
 
   /** For /health: ok, or each reason it is not (see agentHealthReasons), and the figures behind them. */
   health(): AgentHealth {
-    return agentHealth(this.options.config, { uplink: this.uplink, queue: this.queue, activeSeries: this.windows.activeSeries }, this.clock.now());
+    return agentHealth(
+      this.options.config,
+      { uplink: this.uplink, queue: this.queue, activeSeries: this.windows.activeSeries },
+      this.clock.now(),
+    );
   }
 
   /** Opens the durable state (recovering what a crash left) before any source starts. */

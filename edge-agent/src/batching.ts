@@ -23,7 +23,9 @@ export class Batching {
 
   constructor(private readonly o: BatchingOptions) {
     this.sealer = new Sealer({ ...o, sealGathered: () => this.batcher.flush() });
-    this.batcher = new Batcher(o.config.batch.maxWindows, o.config.batch.maxDelayMs, (windows) => this.sealer.sealed(windows));
+    this.batcher = new Batcher(o.config.batch.maxWindows, o.config.batch.maxDelayMs, (windows) =>
+      this.sealer.sealed(windows),
+    );
   }
 
   /** The window engine's sink for each window it emits: counted and gathered into a batch. */

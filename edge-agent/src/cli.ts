@@ -30,12 +30,19 @@ included), 1 when it cannot start otherwise.
 `;
 
 const { values } = parseCommandLine('tributary-agent', USAGE, {
-  options: { config: { type: 'string', short: 'c' }, 'state-dir': { type: 'string' }, 'list-ports': { type: 'boolean', default: false } },
+  options: {
+    config: { type: 'string', short: 'c' },
+    'state-dir': { type: 'string' },
+    'list-ports': { type: 'boolean', default: false },
+  },
 });
 if (values['list-ports']) {
   // Without udevadm (containers, minimal images) this warns and lists nothing; it never fails.
   const ports = await listSerialPorts(pino({ level: 'warn' }));
-  for (const p of ports) process.stdout.write(`${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`);
+  for (const p of ports)
+    process.stdout.write(
+      `${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}${p.serialNumber ? `  ${p.serialNumber}` : ''}\n`,
+    );
   process.exit(0);
 }
 if (values.config === undefined) commandLineError('tributary-agent', USAGE, '--config is required');
@@ -47,7 +54,11 @@ if (!loaded.ok) {
 const config = loaded.value;
 // Under systemd each line carries its journal priority (journalctl -p warning shows warnings).
 const log = pino({ level: config.log.level, base: { agent: config.agentId } }, journalAware(pino.destination(1)));
-const agent = new EdgeAgent({ config, ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }), log });
+const agent = new EdgeAgent({
+  config,
+  ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
+  log,
+});
 try {
   await agent.start();
 } catch (err) {
@@ -58,7 +69,9 @@ try {
     process.stderr.write(`tributary-agent: invalid config ${values.config}: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`tributary-agent: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  process.stderr.write(
+    `tributary-agent: cannot start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`,
+  );
   process.exit(1);
 }
 const http = config.http

@@ -1,8 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { AGENT_ENV_PREFIX, AgentConfigSchema, fail, parseConfigText, type AgentConfig, type Result } from '@tributary/firmware-schemas';
+import {
+  AGENT_ENV_PREFIX,
+  AgentConfigSchema,
+  fail,
+  parseConfigText,
+  type AgentConfig,
+  type Result,
+} from '@tributary/firmware-schemas';
 
 /** Reads a YAML or JSON config file, applies `TRIBUTARY_AGENT_*` overrides and validates it. */
-export function loadAgentConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): Result<AgentConfig> {
+export function loadAgentConfig(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Result<AgentConfig> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -75,16 +75,26 @@ export class DurableState {
     const o = wal?.open();
     if (o === undefined || o.tornRecords === 0) return;
     report.counters.inc('wal_torn_records', o.tornRecords);
-    log.warn({ tornRecords: o.tornRecords, problems: o.problems }, 'write-ahead log: cut off damaged records (torn writes; not acknowledged, so sent again)');
+    log.warn(
+      { tornRecords: o.tornRecords, problems: o.problems },
+      'write-ahead log: cut off damaged records (torn writes; not acknowledged, so sent again)',
+    );
   }
 
   private reportSpool(r: SpoolRecovery): void {
     const { report, log } = this.o;
     if (r.tornRecords > 0) {
       report.counters.inc('spool_torn_records', r.tornRecords);
-      log.warn({ tornRecords: r.tornRecords, tornBytes: r.tornBytes, problems: r.problems }, 'spool: skipped damaged records (torn writes)');
+      log.warn(
+        { tornRecords: r.tornRecords, tornBytes: r.tornBytes, problems: r.problems },
+        'spool: skipped damaged records (torn writes)',
+      );
     }
-    if (r.seqsSkipped > 0) log.warn({ seqsSkipped: r.seqsSkipped }, 'spool: unclean stop with interval fsync; skipping seqs that may have been sent');
+    if (r.seqsSkipped > 0)
+      log.warn(
+        { seqsSkipped: r.seqsSkipped },
+        'spool: unclean stop with interval fsync; skipping seqs that may have been sent',
+      );
     if (r.unacked > 0) log.info({ batches: r.unacked }, 'spool: re-sending batches the cloud had not acked');
   }
 
@@ -100,8 +110,15 @@ export class DurableState {
     batching.sealAll();
     if (r.readings > 0) report.counters.inc('readings_recovered', r.readings);
     if (r.lost > 0) report.counters.inc('readings_lost_at_crash', r.lost);
-    log.info({ readings: r.readings, lost: r.lost, afterBatch: r.resumedAfter ?? null, walBytes: wal.opening.bytes }, 'write-ahead log: put back the readings of windows not yet spooled');
-    if (r.lost > 0) log.warn({ readings: r.lost }, 'write-ahead log: readings that corrected windows already spooled could not be put back (lost at the crash)');
+    log.info(
+      { readings: r.readings, lost: r.lost, afterBatch: r.resumedAfter ?? null, walBytes: wal.opening.bytes },
+      'write-ahead log: put back the readings of windows not yet spooled',
+    );
+    if (r.lost > 0)
+      log.warn(
+        { readings: r.lost },
+        'write-ahead log: readings that corrected windows already spooled could not be put back (lost at the crash)',
+      );
   }
 
   /** Takes back the windows the previous run flushed while open (see WindowEngine.restore), logging them. */
@@ -110,14 +127,18 @@ export class DurableState {
     if (windows.length === 0) return;
     this.o.wal?.restored(JSON.stringify(windows));
     this.restoredWindows = this.o.windows.restore(windows);
-    if (this.restoredWindows > 0) this.o.log.info({ windows: this.restoredWindows }, 'took back the windows the last stop flushed while open');
+    if (this.restoredWindows > 0)
+      this.o.log.info({ windows: this.restoredWindows }, 'took back the windows the last stop flushed while open');
   }
 
   private saveOpenWindows(windows: readonly WindowResult[]): void {
     try {
       this.openWindows.save(windows);
     } catch (err) {
-      this.o.log.error({ err: (err as Error).message }, 'cannot save the open windows; after the restart they will be sent again partial');
+      this.o.log.error(
+        { err: (err as Error).message },
+        'cannot save the open windows; after the restart they will be sent again partial',
+      );
     }
   }
 }

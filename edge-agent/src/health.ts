@@ -29,10 +29,16 @@ const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
 export function agentHealthReasons(h: AgentHealthInputs, now: number): string[] {
   const reasons: string[] = [];
   const downFor = h.uplinkDownSinceMs === undefined ? 0 : now - h.uplinkDownSinceMs;
-  if (downFor > h.ackTimeoutMs) reasons.push(`not connected to the cloud for ${seconds(downFor)}; batches wait in the spool`);
-  if (h.oldestUnackedMs > UNANSWERED_SENDS * h.ackTimeoutMs) reasons.push(`the oldest unacked batch has waited ${seconds(h.oldestUnackedMs)} for the cloud's ack (uplink.ackTimeoutMs ${h.ackTimeoutMs})`);
+  if (downFor > h.ackTimeoutMs)
+    reasons.push(`not connected to the cloud for ${seconds(downFor)}; batches wait in the spool`);
+  if (h.oldestUnackedMs > UNANSWERED_SENDS * h.ackTimeoutMs)
+    reasons.push(
+      `the oldest unacked batch has waited ${seconds(h.oldestUnackedMs)} for the cloud's ack (uplink.ackTimeoutMs ${h.ackTimeoutMs})`,
+    );
   if (h.spoolFill >= SPOOL_FILL_UNHEALTHY) {
-    reasons.push(`spool ${Math.round(h.spoolFill * 100)}% full; at its bound ${h.spoolOnFull === 'drop-oldest' ? 'the oldest batches are dropped' : 'new batches are dropped'}`);
+    reasons.push(
+      `spool ${Math.round(h.spoolFill * 100)}% full; at its bound ${h.spoolOnFull === 'drop-oldest' ? 'the oldest batches are dropped' : 'new batches are dropped'}`,
+    );
   }
   return reasons;
 }
@@ -47,10 +53,30 @@ export type AgentHealth = {
 };
 
 /** Judges the agent as it stands at `now` (agentHealthReasons), with the figures /health shows. */
-export function agentHealth(config: Pick<AgentConfig, 'uplink' | 'spool'>, parts: { readonly uplink: Delivery; readonly queue: BatchQueue; readonly activeSeries: number }, now: number): AgentHealth {
+export function agentHealth(
+  config: Pick<AgentConfig, 'uplink' | 'spool'>,
+  parts: { readonly uplink: Delivery; readonly queue: BatchQueue; readonly activeSeries: number },
+  now: number,
+): AgentHealth {
   const { uplink, spool } = config;
   const waiting = parts.uplink.waiting(now);
-  const spoolFill = spool.type === 'memory' ? parts.queue.size / spool.maxBatches : parts.queue.bytes / spool.maxSpoolBytes;
-  const reasons = agentHealthReasons({ uplinkDownSinceMs: waiting.downSinceMs, oldestUnackedMs: waiting.oldestUnackedMs, ackTimeoutMs: uplink.ackTimeoutMs, spoolFill, spoolOnFull: spool.onFull }, now);
-  return { ok: reasons.length === 0, reasons, uplinkConnected: parts.uplink.isConnected, spooledBatches: parts.uplink.queued, activeSeries: parts.activeSeries };
+  const spoolFill =
+    spool.type === 'memory' ? parts.queue.size / spool.maxBatches : parts.queue.bytes / spool.maxSpoolBytes;
+  const reasons = agentHealthReasons(
+    {
+      uplinkDownSinceMs: waiting.downSinceMs,
+      oldestUnackedMs: waiting.oldestUnackedMs,
+      ackTimeoutMs: uplink.ackTimeoutMs,
+      spoolFill,
+      spoolOnFull: spool.onFull,
+    },
+    now,
+  );
+  return {
+    ok: reasons.length === 0,
+    reasons,
+    uplinkConnected: parts.uplink.isConnected,
+    spooledBatches: parts.uplink.queued,
+    activeSeries: parts.activeSeries,
+  };
 }

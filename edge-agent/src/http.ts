@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
  * `/metrics` (Prometheus text) and `/health` (JSON) of a long-running process. Read-only, bound to
  * the configured host (loopback by default).
  */
-export async function serveStatus(host: string, port: number, metrics: () => Promise<string>, health: () => { ok: boolean } & Record<string, unknown>): Promise<{ server: Server; port: number }> {
+export async function serveStatus(
+  host: string,
+  port: number,
+  metrics: () => Promise<string>,
+  health: () => { ok: boolean } & Record<string, unknown>,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       metrics().then(

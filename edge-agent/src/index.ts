@@ -1,6 +1,12 @@
 export { EdgeAgent, type AgentOptions } from './agent.js';
 export { serveStatus } from './http.js';
-export { WindowEngine, windowEngineOptions, type AddOutcome, type WindowEngineOptions, type WindowSink } from './core/window-engine.js';
+export {
+  WindowEngine,
+  windowEngineOptions,
+  type AddOutcome,
+  type WindowEngineOptions,
+  type WindowSink,
+} from './core/window-engine.js';
 export { addReading, emptyAggregate, mergeInto, variance, type Aggregate } from './core/aggregate.js';
 export { QuantileSketch } from './core/sketch.js';
 export { IngestPipeline, agentCounterHelp, type AgentCounter } from './core/pipeline.js';

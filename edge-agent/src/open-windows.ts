@@ -22,7 +22,9 @@ export class OpenWindowsFile {
       return []; // none saved: a first start, or a crash (the write-ahead log holds the open windows then)
     }
     rmSync(this.path, { force: true });
-    const windows = (Array.isArray(saved) ? saved : []).filter((w) => WindowResultSchema.safeParse(w).success) as WindowResult[];
+    const windows = (Array.isArray(saved) ? saved : []).filter(
+      (w) => WindowResultSchema.safeParse(w).success,
+    ) as WindowResult[];
     return windows.filter((w) => w.end > now - MAX_AGE_MS);
   }
 

@@ -31,7 +31,13 @@ test('a bad filter config names the key and the value', () => {
 });
 
 test('maxPanesPerSeries must hold a window plus the lateness', () => {
-  const r = parseConfigText(AgentConfigSchema, 'agentId: gw\nsources: [{ type: file, path: "-" }]\nwindows: { lengthMs: 60000, slideMs: 1000, maxPanesPerSeries: 10 }\nuplink: { type: mqtt, url: "mqtt://h:1883" }\n', 'agent.yaml', {}, 'TRIBUTARY_AGENT_');
+  const r = parseConfigText(
+    AgentConfigSchema,
+    'agentId: gw\nsources: [{ type: file, path: "-" }]\nwindows: { lengthMs: 60000, slideMs: 1000, maxPanesPerSeries: 10 }\nuplink: { type: mqtt, url: "mqtt://h:1883" }\n',
+    'agent.yaml',
+    {},
+    'TRIBUTARY_AGENT_',
+  );
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /windows\.maxPanesPerSeries: maxPanesPerSeries is too small/);
 });

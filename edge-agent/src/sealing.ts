@@ -33,7 +33,11 @@ export class Sealer {
   private scheduled = false;
   /** The watermark and event-time state of the last batch sealed (what earlier batches of a seal repeat). */
   private sealedWatermark = -Infinity;
-  private sealedState: Omit<EventTimeState, 'clocks'> = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infinity };
+  private sealedState: Omit<EventTimeState, 'clocks'> = {
+    complete: -Infinity,
+    agentTs: -Infinity,
+    forgottenFloor: -Infinity,
+  };
 
   constructor(private readonly o: SealerOptions) {}
 
@@ -65,7 +69,16 @@ export class Sealer {
         const from = claimed;
         while (claimed < claims.length && (lastBatchOf.get(claims[claimed]![0]) ?? -1) <= k) claimed++;
         const at = last ? state : this.sealedState;
-        wal.marker({ seq, complete: at.complete, agentTs: at.agentTs, forgottenFloor: at.forgottenFloor, clocks: claims.slice(from, claimed) }, last ? () => windows.timeState(true) : undefined);
+        wal.marker(
+          {
+            seq,
+            complete: at.complete,
+            agentTs: at.agentTs,
+            forgottenFloor: at.forgottenFloor,
+            clocks: claims.slice(from, claimed),
+          },
+          last ? () => windows.timeState(true) : undefined,
+        );
       }
       this.spool(seq, batch, last ? windows.complete : this.sealedWatermark);
     }

@@ -21,7 +21,14 @@ const window = {
   firstTs: 1_700_000_000_500,
   lastTs: 1_700_000_059_000,
 };
-const batch: BatchEnvelopeInput = { v: 1, agent: 'gw-01', seq: 7, sentAt: 1_700_000_061_000, windows: [window], counters: { received: 3 } };
+const batch: BatchEnvelopeInput = {
+  v: 1,
+  agent: 'gw-01',
+  seq: 7,
+  sentAt: 1_700_000_061_000,
+  windows: [window],
+  counters: { received: 3 },
+};
 
 test('a batch round-trips and gets rev 0 by default', () => {
   const r = decodeBatch(encodeBatch(batch));
@@ -34,10 +41,26 @@ const badBatches: Array<{ name: string; change: (b: Record<string, unknown>) => 
   { name: 'unknown version', change: (b) => (b.v = 2), says: /^v:/ },
   { name: 'agent id with a slash', change: (b) => (b.agent = 'a/b'), says: /agent/ },
   { name: 'negative seq', change: (b) => (b.seq = -1), says: /seq/ },
-  { name: 'window end before start', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.end = 1_600_000_000_000), says: /windows\[0\]\.end/ },
-  { name: 'zero count', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = 0), says: /windows\[0\]\.count/ },
-  { name: 'control character in device', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.device = 'x\ny'), says: /windows\[0\]\.device.*U\+000A/ },
-  { name: 'min above max', change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.min = 99), says: /min must not exceed max/ },
+  {
+    name: 'window end before start',
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.end = 1_600_000_000_000),
+    says: /windows\[0\]\.end/,
+  },
+  {
+    name: 'zero count',
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = 0),
+    says: /windows\[0\]\.count/,
+  },
+  {
+    name: 'control character in device',
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.device = 'x\ny'),
+    says: /windows\[0\]\.device.*U\+000A/,
+  },
+  {
+    name: 'min above max',
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.min = 99),
+    says: /min must not exceed max/,
+  },
   { name: 'counter with a bad name', change: (b) => (b.counters = { 'Bad Name': 1 }), says: /counters/ },
 ];
 
@@ -59,7 +82,20 @@ test('ack: valid and invalid', () => {
 });
 
 test('alert: valid and invalid', () => {
-  const alert = { v: 1, id: 'a1', state: 'opened', device: 'd', metric: 'x', detector: 'robust-zscore', severity: 'warning', score: 0.9, value: 3, openedAt: 1_700_000_000_000, at: 1_700_000_000_000, message: 'm' };
+  const alert = {
+    v: 1,
+    id: 'a1',
+    state: 'opened',
+    device: 'd',
+    metric: 'x',
+    detector: 'robust-zscore',
+    severity: 'warning',
+    score: 0.9,
+    value: 3,
+    openedAt: 1_700_000_000_000,
+    at: 1_700_000_000_000,
+    message: 'm',
+  };
   assert.ok(decodeAlert(JSON.stringify(alert)).ok);
   const bad = decodeAlert(JSON.stringify({ ...alert, score: 2 }));
   assert.equal(bad.ok, false);
@@ -71,7 +107,10 @@ test('tolerant decoding keeps the good windows of a batch with a bad one, and re
   const bad = { ...window, m2: null };
   const r = decodeBatchTolerant(JSON.stringify({ ...batch, windows: [window, bad, { ...window, device: 'other' }] }));
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  assert.deepEqual(r.value.batch.windows.map((w) => w.device), ['dev 1,a=b', 'other']);
+  assert.deepEqual(
+    r.value.batch.windows.map((w) => w.device),
+    ['dev 1,a=b', 'other'],
+  );
   assert.equal(r.value.skipped.length, 1);
   assert.match(r.value.skipped[0]!.reason, /m2/);
 });
@@ -93,7 +132,11 @@ test('a payload nested deeper than the stack is an error with its reason, never 
     ['telemetry bytes', () => decodeTelemetry(Buffer.from(deep), 1 << 20)],
     ['batch', () => decodeBatch(deep)],
     ['batch, window by window', () => decodeBatchTolerant(deep)],
-    ['batch with a deep window', () => decodeBatchTolerant(`{"v":1,"agent":"gw","seq":1,"sentAt":1700000000000,"counters":{},"windows":[${deep}]}`)],
+    [
+      'batch with a deep window',
+      () =>
+        decodeBatchTolerant(`{"v":1,"agent":"gw","seq":1,"sentAt":1700000000000,"counters":{},"windows":[${deep}]}`),
+    ],
   ] as const) {
     const r = decode();
     assert.equal(r.ok, name === 'batch with a deep window', name);

@@ -105,7 +105,10 @@ const EnvelopeShell = BatchEnvelopeSchema.extend({ windows: z.array(z.unknown())
  * are kept. A broken envelope (agent, seq, counters) fails the whole batch. A format version this
  * build does not know fails with code `version`: the sender is newer, not wrong, and must keep it.
  */
-export function decodeBatchTolerant(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_BATCH_BYTES): Result<TolerantBatch> {
+export function decodeBatchTolerant(
+  payload: string | Uint8Array,
+  maxBytes = DEFAULT_MAX_BATCH_BYTES,
+): Result<TolerantBatch> {
   const json = decodeJson(payload, maxBytes, 'batch');
   if (!json.ok) return json;
   const value = json.value as { v?: unknown } | null;

@@ -27,7 +27,9 @@ test('firmware-schemas source imports only zod, yaml and its own files', () => {
   const foreign: string[] = [];
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    )) {
       const spec = m[1] ?? m[2]!;
       if (!spec.startsWith('.') && !ALLOWED.has(spec)) foreign.push(`${relative(root, file)}: ${spec}`);
     }

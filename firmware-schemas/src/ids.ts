@@ -32,7 +32,8 @@ export function loneSurrogateProblem(what: string, s: string): string | undefine
 export function deviceIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') return `device id must be a string, got ${typeof id}`;
   if (id.length === 0) return 'device id is empty';
-  if (id.length > DEVICE_ID_MAX_LENGTH) return `device id is ${id.length} characters long, at most ${DEVICE_ID_MAX_LENGTH} are allowed`;
+  if (id.length > DEVICE_ID_MAX_LENGTH)
+    return `device id is ${id.length} characters long, at most ${DEVICE_ID_MAX_LENGTH} are allowed`;
   const bad = FORBIDDEN_IN_DEVICE_ID.exec(id);
   if (bad) {
     const code = bad[0].charCodeAt(0).toString(16).padStart(4, '0');
@@ -49,7 +50,8 @@ export const DeviceId = z
   })
   // The same rule for JSON Schema readers (the refinement above is what the decoders run).
   .meta({
-    description: "Device id: 1-64 characters (UTF-16 code units) of well-formed Unicode (no lone surrogate); no control characters, '/', '+', '#' or '\\'",
+    description:
+      "Device id: 1-64 characters (UTF-16 code units) of well-formed Unicode (no lone surrogate); no control characters, '/', '+', '#' or '\\'",
     minLength: 1,
     maxLength: DEVICE_ID_MAX_LENGTH,
     pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f/+#\\\\]+$',
@@ -63,12 +65,15 @@ export const RESERVED_MEASUREMENTS = ['anomaly', 'agent_stats'] as const;
 /** Longest metric name; the pattern below says the same ({0,63} after the first letter). */
 export const METRIC_NAME_MAX_LENGTH = 64;
 export const METRIC_NAME_PATTERN = /^(?!(?:anomaly|agent_stats)$)[A-Za-z][A-Za-z0-9_]{0,63}$/;
-export const METRIC_NAME_MESSAGE = 'metric name must be a letter followed by up to 63 letters, digits or underscores, and not "anomaly" or "agent_stats"';
+export const METRIC_NAME_MESSAGE =
+  'metric name must be a letter followed by up to 63 letters, digits or underscores, and not "anomaly" or "agent_stats"';
 export const MetricName = z.string().regex(METRIC_NAME_PATTERN, METRIC_NAME_MESSAGE);
 
 /** Agent ids appear in MQTT topics and as a tag. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-export const AgentId = z.string().regex(AGENT_ID_PATTERN, 'agent id must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+export const AgentId = z
+  .string()
+  .regex(AGENT_ID_PATTERN, 'agent id must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 
 /**
  * A site name: a tag value on every point of the agent's batches. Well-formed Unicode for the same

@@ -10,9 +10,19 @@ import { TelemetrySchema } from './telemetry.js';
 /** Every contract that has a JSON Schema for firmware authors and tooling, by file name. */
 export const contracts: ReadonlyArray<{ name: string; title: string; schema: z.ZodType; io: 'input' | 'output' }> = [
   { name: 'telemetry', title: 'Device telemetry on sensors/{device}/telemetry', schema: TelemetrySchema, io: 'input' },
-  { name: 'batch', title: 'Edge-to-cloud batch on tributary/v1/agents/{agent}/batches', schema: BatchEnvelopeSchema, io: 'input' },
+  {
+    name: 'batch',
+    title: 'Edge-to-cloud batch on tributary/v1/agents/{agent}/batches',
+    schema: BatchEnvelopeSchema,
+    io: 'input',
+  },
   { name: 'ack', title: 'Cloud ack on tributary/v1/agents/{agent}/acks', schema: AckSchema, io: 'output' },
-  { name: 'alert', title: 'Alert event on tributary/v1/alerts/{device}/{metric}', schema: AlertEventSchema, io: 'output' },
+  {
+    name: 'alert',
+    title: 'Alert event on tributary/v1/alerts/{device}/{metric}',
+    schema: AlertEventSchema,
+    io: 'output',
+  },
   { name: 'agent-config', title: 'Edge agent config file', schema: AgentConfigSchema, io: 'input' },
   { name: 'processor-config', title: 'Cloud processor config file', schema: ProcessorConfigSchema, io: 'input' },
   { name: 'fleet', title: 'Device simulator fleet file', schema: FleetConfigSchema, io: 'input' },
@@ -23,6 +33,9 @@ export const contracts: ReadonlyArray<{ name: string; title: string; schema: z.Z
  * (device id characters, end > start) are described in the zod schema and enforced by the decoders.
  */
 export function jsonSchemaOf(contract: (typeof contracts)[number]): Record<string, unknown> {
-  const schema = z.toJSONSchema(contract.schema, { io: contract.io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(contract.schema, { io: contract.io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return { ...schema, $id: `https://tributary.dev/schemas/${contract.name}.json`, title: contract.title };
 }

@@ -6,7 +6,11 @@ export function decodeJson(payload: string | Uint8Array, maxBytes: number, what:
   if (size > maxBytes) return fail('too_large', `${what} is ${size} bytes, the limit is ${maxBytes}`);
   // A Buffer (what MQTT hands over) is decoded as it is; a plain Uint8Array gets a Buffer view first.
   const text =
-    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    typeof payload === 'string'
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString('utf8')
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   try {
     return ok(JSON.parse(text) as unknown);
   } catch (err) {

@@ -36,11 +36,15 @@ export function showValue(value: unknown): string {
   let text: string;
   if (value === undefined) return 'nothing';
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     // Nested deeper than the stack (a hostile payload), or a BigInt: String() of a nested array or
     // object recurses as deep and would throw too, so only its kind is named.
-    text = Array.isArray(value) ? '[… nested too deeply to show]' : typeof value === 'object' && value !== null ? '{… nested too deeply to show}' : String(value);
+    text = Array.isArray(value)
+      ? '[… nested too deeply to show]'
+      : typeof value === 'object' && value !== null
+        ? '{… nested too deeply to show}'
+        : String(value);
   }
   return text.length > MAX_SHOWN_INPUT ? `${text.slice(0, MAX_SHOWN_INPUT)}…` : text;
 }

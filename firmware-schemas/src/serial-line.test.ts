@@ -16,7 +16,10 @@ test('the checksum of a device id beyond ASCII is the XOR of its UTF-8 bytes, as
   let x = 0;
   for (const b of bytes) x ^= b;
   const line = `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
-  assert.deepEqual(decodeSerialLine(line), { ok: true, value: { device: 'café-1', values: readings({ temperature: 21.5 }) } });
+  assert.deepEqual(decodeSerialLine(line), {
+    ok: true,
+    value: { device: 'café-1', values: readings({ temperature: 21.5 }) },
+  });
 });
 
 test('a line encodes and decodes back to the same reading', () => {
@@ -35,7 +38,9 @@ test('seq and ts may be empty', () => {
 });
 
 test('a metric named like an Object method is a reading like any other', () => {
-  const r = decodeSerialLine(encodeSerialLine({ device: 'p', values: { constructor: 1, toString: 2, valueOf: 3, hasOwnProperty: 4 } }));
+  const r = decodeSerialLine(
+    encodeSerialLine({ device: 'p', values: { constructor: 1, toString: 2, valueOf: 3, hasOwnProperty: 4 } }),
+  );
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.deepEqual(r.value.values, readings({ constructor: 1, toString: 2, valueOf: 3, hasOwnProperty: 4 }));
   assert.equal(r.value.values.isPrototypeOf, undefined, 'a name the line did not hold finds nothing');
@@ -45,7 +50,12 @@ const withChecksum = (body: string) => `$${body}*${xorChecksum(body).toString(16
 
 const invalid: Array<{ name: string; line: string; code: string; says: RegExp }> = [
   { name: 'bad checksum', line: '$TRB,d1,1,,x=1*00', code: 'checksum', says: /checksum is 00/ },
-  { name: 'one flipped byte', line: withChecksum('TRB,d1,1,,x=1').replace('x=1', 'x=2'), code: 'checksum', says: /checksum/ },
+  {
+    name: 'one flipped byte',
+    line: withChecksum('TRB,d1,1,,x=1').replace('x=1', 'x=2'),
+    code: 'checksum',
+    says: /checksum/,
+  },
   { name: 'truncated line', line: '$TRB,d1,1,,x=1', code: 'framing', says: /truncated/ },
   { name: 'garbage before $', line: 'zz$TRB,d1,1,,x=1*00', code: 'framing', says: /start with "\$"/ },
   { name: 'other talker', line: withChecksum('GPGLL,1,2,3,x=1'), code: 'framing', says: /expected "\$TRB"/ },
@@ -54,9 +64,19 @@ const invalid: Array<{ name: string; line: string; code: string; says: RegExp }>
   { name: 'field without =', line: withChecksum('TRB,d1,1,,xyz'), code: 'schema', says: /metric=value/ },
   { name: 'seq not an integer', line: withChecksum('TRB,d1,1.5,,x=1'), code: 'schema', says: /seq/ },
   { name: 'ts in seconds', line: withChecksum('TRB,d1,1,1700000000,x=1'), code: 'schema', says: /ts/ },
-  { name: 'control character in device id', line: withChecksum('TRB,d\u00071,1,,x=1'), code: 'bad_id', says: /U\+0007/ },
+  {
+    name: 'control character in device id',
+    line: withChecksum('TRB,d\u00071,1,,x=1'),
+    code: 'bad_id',
+    says: /U\+0007/,
+  },
   { name: 'duplicate metric', line: withChecksum('TRB,d1,1,,x=1,x=2'), code: 'schema', says: /twice/ },
-  { name: 'over-long line', line: withChecksum(`TRB,d1,1,,${'x=1,'.repeat(200)}x=1`), code: 'framing', says: /at most 512/ },
+  {
+    name: 'over-long line',
+    line: withChecksum(`TRB,d1,1,,${'x=1,'.repeat(200)}x=1`),
+    code: 'framing',
+    says: /at most 512/,
+  },
 ];
 
 for (const c of invalid) {

@@ -1,4 +1,11 @@
-import { deviceIdProblem, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS } from './ids.js';
+import {
+  deviceIdProblem,
+  MAX_READING_MAGNITUDE,
+  MAX_TIMESTAMP_MS,
+  MAX_VALUES_PER_MESSAGE,
+  METRIC_NAME_PATTERN,
+  MIN_TIMESTAMP_MS,
+} from './ids.js';
 import { emptyReadings } from './readings.js';
 import { fail, ok, type Result } from './result.js';
 import type { Telemetry } from './telemetry.js';
@@ -40,7 +47,12 @@ function hex2(n: number): string {
 
 /** Encodes telemetry as one serial line, CR LF included. */
 export function encodeSerialLine(t: Telemetry): string {
-  const fields = [SERIAL_TALKER, t.device, t.seq === undefined ? '' : String(t.seq), t.ts === undefined ? '' : String(t.ts)];
+  const fields = [
+    SERIAL_TALKER,
+    t.device,
+    t.seq === undefined ? '' : String(t.seq),
+    t.ts === undefined ? '' : String(t.ts),
+  ];
   for (const [metric, value] of Object.entries(t.values)) fields.push(`${metric}=${value}`);
   const body = fields.join(',');
   return `$${body}*${hex2(xorChecksum(body))}\r\n`;
@@ -58,42 +70,58 @@ export function decodeSerialLine(raw: string, maxBytes = SERIAL_MAX_LINE_BYTES):
   if (bytes > maxBytes) return fail('framing', `line is ${bytes} bytes, at most ${maxBytes} are allowed`);
   if (!line.startsWith('$')) return fail('framing', 'line does not start with "$"');
   const star = line.lastIndexOf('*');
-  if (star < 0 || star !== line.length - 3) return fail('framing', 'line does not end with "*" and two checksum digits (truncated?)');
+  if (star < 0 || star !== line.length - 3)
+    return fail('framing', 'line does not end with "*" and two checksum digits (truncated?)');
   const body = line.slice(1, star);
   const given = line.slice(star + 1);
   if (!/^[0-9A-Fa-f]{2}$/.test(given)) return fail('framing', `checksum "${given}" is not two hex digits`);
   const expected = xorChecksum(body);
-  if (parseInt(given, 16) !== expected) return fail('checksum', `checksum is ${given.toUpperCase()}, the line's bytes give ${hex2(expected)}`);
+  if (parseInt(given, 16) !== expected)
+    return fail('checksum', `checksum is ${given.toUpperCase()}, the line's bytes give ${hex2(expected)}`);
 
   const fields = body.split(',');
-  if (fields[0] !== SERIAL_TALKER) return fail('framing', `line starts with "$${fields[0] ?? ''}", expected "$${SERIAL_TALKER}"`);
-  if (fields.length < 5) return fail('schema', `line has ${fields.length} fields, expected talker, device, seq, ts and at least one metric=value`);
+  if (fields[0] !== SERIAL_TALKER)
+    return fail('framing', `line starts with "$${fields[0] ?? ''}", expected "$${SERIAL_TALKER}"`);
+  if (fields.length < 5)
+    return fail(
+      'schema',
+      `line has ${fields.length} fields, expected talker, device, seq, ts and at least one metric=value`,
+    );
   const [, device = '', seqText = '', tsText = ''] = fields;
   const idProblem = deviceIdProblem(device);
   if (idProblem !== undefined) return fail('bad_id', idProblem);
 
-  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = { device, values: emptyReadings() };
+  const out: { device: string; seq?: number; ts?: number; values: Record<string, number> } = {
+    device,
+    values: emptyReadings(),
+  };
   if (seqText !== '') {
     const seq = Number(seqText);
-    if (!UNSIGNED.test(seqText) || !Number.isSafeInteger(seq)) return fail('schema', `seq "${seqText}" is not a non-negative integer`);
+    if (!UNSIGNED.test(seqText) || !Number.isSafeInteger(seq))
+      return fail('schema', `seq "${seqText}" is not a non-negative integer`);
     out.seq = seq;
   }
   if (tsText !== '') {
     const ts = Number(tsText);
-    if (!UNSIGNED.test(tsText) || ts < MIN_TIMESTAMP_MS || ts > MAX_TIMESTAMP_MS) return fail('schema', `ts "${tsText}" is not milliseconds since the epoch`);
+    if (!UNSIGNED.test(tsText) || ts < MIN_TIMESTAMP_MS || ts > MAX_TIMESTAMP_MS)
+      return fail('schema', `ts "${tsText}" is not milliseconds since the epoch`);
     out.ts = ts;
   }
   const pairs = fields.slice(4);
-  if (pairs.length > MAX_VALUES_PER_MESSAGE) return fail('schema', `line has ${pairs.length} readings, at most ${MAX_VALUES_PER_MESSAGE} are allowed`);
+  if (pairs.length > MAX_VALUES_PER_MESSAGE)
+    return fail('schema', `line has ${pairs.length} readings, at most ${MAX_VALUES_PER_MESSAGE} are allowed`);
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq < 0) return fail('schema', `field "${pair.slice(0, 40)}" is not metric=value`);
     const metric = pair.slice(0, eq);
     const valueText = pair.slice(eq + 1);
-    if (!METRIC_NAME_PATTERN.test(metric)) return fail('schema', `field "${pair.slice(0, 40)}" is not metric=value with a valid metric name`);
-    if (!NUMBER.test(valueText)) return fail('schema', `value of ${metric} "${valueText.slice(0, 40)}" is not a number`);
+    if (!METRIC_NAME_PATTERN.test(metric))
+      return fail('schema', `field "${pair.slice(0, 40)}" is not metric=value with a valid metric name`);
+    if (!NUMBER.test(valueText))
+      return fail('schema', `value of ${metric} "${valueText.slice(0, 40)}" is not a number`);
     const value = Number(valueText);
-    if (!(Math.abs(value) <= MAX_READING_MAGNITUDE)) return fail('schema', `value of ${metric} is beyond ±${MAX_READING_MAGNITUDE}`);
+    if (!(Math.abs(value) <= MAX_READING_MAGNITUDE))
+      return fail('schema', `value of ${metric} is beyond ±${MAX_READING_MAGNITUDE}`);
     if (Object.hasOwn(out.values, metric)) return fail('schema', `metric ${metric} appears twice`);
     out.values[metric] = value;
   }

@@ -1,5 +1,13 @@
 import { emptyReadings } from './readings.js';
-import { DEVICE_ID_MAX_LENGTH, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, RESERVED_MEASUREMENTS } from './ids.js';
+import {
+  DEVICE_ID_MAX_LENGTH,
+  MAX_READING_MAGNITUDE,
+  MAX_TIMESTAMP_MS,
+  MAX_VALUES_PER_MESSAGE,
+  METRIC_NAME_MAX_LENGTH,
+  MIN_TIMESTAMP_MS,
+  RESERVED_MEASUREMENTS,
+} from './ids.js';
 
 /**
  * The telemetry decoder's fast path: reads the message shape firmware sends
@@ -102,11 +110,25 @@ class Scanner {
         if (device === undefined) return undefined;
         t.device = device;
       } else if (keyLength === 2 && k === 0x74 && this.keyIs('ts')) {
-        if (t.ts !== undefined || !this.number() || !Number.isInteger(this.num) || this.num < MIN_TIMESTAMP_MS || this.num > MAX_TIMESTAMP_MS) return undefined;
+        if (
+          t.ts !== undefined ||
+          !this.number() ||
+          !Number.isInteger(this.num) ||
+          this.num < MIN_TIMESTAMP_MS ||
+          this.num > MAX_TIMESTAMP_MS
+        )
+          return undefined;
         t.ts = this.num;
       } else if (keyLength === 3 && k === 0x73 && this.keyIs('seq')) {
         // -0 is a valid seq; it is left to the general path so that this one needs no case for it.
-        if (t.seq !== undefined || !this.number() || !Number.isSafeInteger(this.num) || this.num < 0 || Object.is(this.num, -0)) return undefined;
+        if (
+          t.seq !== undefined ||
+          !this.number() ||
+          !Number.isSafeInteger(this.num) ||
+          this.num < 0 ||
+          Object.is(this.num, -0)
+        )
+          return undefined;
         t.seq = this.num;
       } else if (keyLength === 6 && k === 0x76 && this.keyIs('values')) {
         if (t.values !== undefined) return undefined;

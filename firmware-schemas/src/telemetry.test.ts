@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { decodeTelemetry, TelemetrySchema, validateTelemetry } from './telemetry.js';
 
 const valid = [
-  { name: 'full message', input: '{"device":"th-0042","ts":1700000000123,"seq":42,"values":{"temperature":21.5,"humidity":40.2}}' },
+  {
+    name: 'full message',
+    input: '{"device":"th-0042","ts":1700000000123,"seq":42,"values":{"temperature":21.5,"humidity":40.2}}',
+  },
   { name: 'device without clock or counter', input: '{"device":"th-1","values":{"temperature":-3}}' },
   { name: 'device id with comma, space and equals', input: '{"device":"a b,c=d","values":{"x":1}}' },
   { name: 'unknown top-level keys are ignored', input: '{"device":"d","fw":"1.2","values":{"x":1}}' },
@@ -16,16 +19,51 @@ const invalid: Array<{ name: string; input: string; code: string; says: RegExp }
   { name: 'missing device', input: '{"values":{"x":1}}', code: 'schema', says: /device/ },
   { name: 'newline in device id', input: '{"device":"a\\nb","values":{"x":1}}', code: 'bad_id', says: /U\+000A/ },
   { name: 'NUL in device id', input: '{"device":"a\\u0000b","values":{"x":1}}', code: 'bad_id', says: /U\+0000/ },
-  { name: 'topic wildcard in device id', input: '{"device":"a/#","values":{"x":1}}', code: 'bad_id', says: /forbidden character/ },
-  { name: 'device id too long', input: JSON.stringify({ device: 'x'.repeat(65), values: { x: 1 } }), code: 'bad_id', says: /65 characters/ },
-  { name: 'a value too large to aggregate', input: '{"device":"d","values":{"x":1e200}}', code: 'schema', says: /values\.x: readings beyond/ },
-  { name: 'value is a string', input: '{"device":"d","values":{"temperature":"hot"}}', code: 'schema', says: /values\.temperature.*expected number/ },
+  {
+    name: 'topic wildcard in device id',
+    input: '{"device":"a/#","values":{"x":1}}',
+    code: 'bad_id',
+    says: /forbidden character/,
+  },
+  {
+    name: 'device id too long',
+    input: JSON.stringify({ device: 'x'.repeat(65), values: { x: 1 } }),
+    code: 'bad_id',
+    says: /65 characters/,
+  },
+  {
+    name: 'a value too large to aggregate',
+    input: '{"device":"d","values":{"x":1e200}}',
+    code: 'schema',
+    says: /values\.x: readings beyond/,
+  },
+  {
+    name: 'value is a string',
+    input: '{"device":"d","values":{"temperature":"hot"}}',
+    code: 'schema',
+    says: /values\.temperature.*expected number/,
+  },
   { name: 'no values', input: '{"device":"d","values":{}}', code: 'schema', says: /at least one reading/ },
   { name: 'bad metric name', input: '{"device":"d","values":{"1x":1}}', code: 'schema', says: /metric name/ },
-  { name: 'reserved metric name', input: '{"device":"d","values":{"anomaly":1}}', code: 'schema', says: /not "anomaly"/ },
-  { name: 'timestamp in seconds', input: '{"device":"d","ts":1700000000,"values":{"x":1}}', code: 'schema', says: /milliseconds since the epoch/ },
+  {
+    name: 'reserved metric name',
+    input: '{"device":"d","values":{"anomaly":1}}',
+    code: 'schema',
+    says: /not "anomaly"/,
+  },
+  {
+    name: 'timestamp in seconds',
+    input: '{"device":"d","ts":1700000000,"values":{"x":1}}',
+    code: 'schema',
+    says: /milliseconds since the epoch/,
+  },
   { name: 'negative seq', input: '{"device":"d","seq":-1,"values":{"x":1}}', code: 'schema', says: /seq/ },
-  { name: 'fractional timestamp', input: '{"device":"d","ts":1700000000123.5,"values":{"x":1}}', code: 'schema', says: /ts/ },
+  {
+    name: 'fractional timestamp',
+    input: '{"device":"d","ts":1700000000123.5,"values":{"x":1}}',
+    code: 'schema',
+    says: /ts/,
+  },
 ];
 
 for (const c of valid) {
@@ -52,11 +90,21 @@ test('a metric named like an Object method is a reading like any other, on both 
   for (const payload of [Buffer.from(text), text]) {
     const r = decodeTelemetry(payload);
     assert.ok(r.ok, r.ok ? '' : r.error.message);
-    assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(r.value.values)), null, 'no Object.prototype behind the readings');
-    assert.deepEqual(Object.entries(r.value.values), names.map((n, i) => [n, i]));
+    assert.equal(
+      Object.getPrototypeOf(Object.getPrototypeOf(r.value.values)),
+      null,
+      'no Object.prototype behind the readings',
+    );
+    assert.deepEqual(
+      Object.entries(r.value.values),
+      names.map((n, i) => [n, i]),
+    );
     assert.equal(r.value.values.isPrototypeOf, undefined, 'a name the message did not hold finds nothing');
   }
-  for (const payload of [Buffer.from('{"device":"p","values":{"__proto__":1}}'), '{"device":"p","values":{"__proto__":1}}']) {
+  for (const payload of [
+    Buffer.from('{"device":"p","values":{"__proto__":1}}'),
+    '{"device":"p","values":{"__proto__":1}}',
+  ]) {
     const r = decodeTelemetry(payload);
     assert.equal(r.ok, false, '__proto__ is no metric name');
     if (!r.ok) assert.match(r.error.message, /metric name/);

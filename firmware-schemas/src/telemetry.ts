@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { DeviceId, EpochMs, MAX_READING_MAGNITUDE, MAX_TIMESTAMP_MS, MAX_VALUES_PER_MESSAGE, METRIC_NAME_MESSAGE, METRIC_NAME_PATTERN, MIN_TIMESTAMP_MS, MetricName, Seq, deviceIdProblem } from './ids.js';
+import {
+  DeviceId,
+  EpochMs,
+  MAX_READING_MAGNITUDE,
+  MAX_TIMESTAMP_MS,
+  MAX_VALUES_PER_MESSAGE,
+  METRIC_NAME_MESSAGE,
+  METRIC_NAME_PATTERN,
+  MIN_TIMESTAMP_MS,
+  MetricName,
+  Seq,
+  deviceIdProblem,
+} from './ids.js';
 import { decodeJson } from './json.js';
 import { readingsOf } from './readings.js';
 import { fail, ok, parseWith, type Result } from './result.js';
@@ -25,7 +37,10 @@ export const TelemetrySchema = z.object({
   values: z
     .record(MetricName, Reading)
     .refine((v) => Object.keys(v).length > 0, 'values must hold at least one reading')
-    .refine((v) => Object.keys(v).length <= MAX_VALUES_PER_MESSAGE, `values may hold at most ${MAX_VALUES_PER_MESSAGE} readings`),
+    .refine(
+      (v) => Object.keys(v).length <= MAX_VALUES_PER_MESSAGE,
+      `values may hold at most ${MAX_VALUES_PER_MESSAGE} readings`,
+    ),
 });
 
 export type Telemetry = z.output<typeof TelemetrySchema>;
@@ -63,7 +78,11 @@ function isValidTelemetry(v: unknown): v is Telemetry {
     validDevices.add(device as string);
   }
   const ts = o.ts;
-  if (ts !== undefined && !(Number.isInteger(ts) && (ts as number) >= MIN_TIMESTAMP_MS && (ts as number) <= MAX_TIMESTAMP_MS)) return false;
+  if (
+    ts !== undefined &&
+    !(Number.isInteger(ts) && (ts as number) >= MIN_TIMESTAMP_MS && (ts as number) <= MAX_TIMESTAMP_MS)
+  )
+    return false;
   const seq = o.seq;
   if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) return false;
   const values = o.values;
@@ -92,15 +111,20 @@ export function validateTelemetry(value: unknown): Result<Telemetry> {
   const parsed = parseWith(TelemetrySchema, value);
   const o = typeof value === 'object' && value !== null ? (value as { device?: unknown; values?: unknown }) : {};
   // A hostile or broken device id gets its own code so it can be counted apart from other schema errors.
-  if (!parsed.ok && o.device !== undefined && deviceIdProblem(o.device) !== undefined) return fail('bad_id', parsed.error.message);
+  if (!parsed.ok && o.device !== undefined && deviceIdProblem(o.device) !== undefined)
+    return fail('bad_id', parsed.error.message);
   // zod skips a record's `__proto__` key without a word (zod v4 $ZodRecord), so that reading would
   // vanish uncounted. JSON.parse makes it an own key like any other; it is no metric name.
-  if (typeof o.values === 'object' && o.values !== null && Object.hasOwn(o.values, '__proto__')) return fail('schema', `values.__proto__: ${METRIC_NAME_MESSAGE}`);
+  if (typeof o.values === 'object' && o.values !== null && Object.hasOwn(o.values, '__proto__'))
+    return fail('schema', `values.__proto__: ${METRIC_NAME_MESSAGE}`);
   return parsed.ok ? ok(withOwnValues(parsed.value)) : parsed;
 }
 
 /** Decodes one MQTT telemetry payload; `values` is a readings object (readings.ts). Never throws. */
-export function decodeTelemetry(payload: string | Uint8Array, maxBytes = DEFAULT_MAX_TELEMETRY_BYTES): Result<Telemetry> {
+export function decodeTelemetry(
+  payload: string | Uint8Array,
+  maxBytes = DEFAULT_MAX_TELEMETRY_BYTES,
+): Result<Telemetry> {
   if (typeof payload !== 'string' && payload.byteLength <= maxBytes) {
     const scanned = scanTelemetry(payload);
     if (scanned !== undefined) return ok(scanned);

@@ -13,5 +13,7 @@ export const topics = {
 /** The `{agent}` segment of `tributary/v1/agents/{agent}/...`, or undefined. */
 export function agentOfTopic(topic: string): string | undefined {
   const parts = topic.split('/');
-  return parts.length === 5 && parts[0] === 'tributary' && parts[1] === 'v1' && parts[2] === 'agents' ? parts[3] : undefined;
+  return parts.length === 5 && parts[0] === 'tributary' && parts[1] === 'v1' && parts[2] === 'agents'
+    ? parts[3]
+    : undefined;
 }

@@ -12,7 +12,10 @@ function agrees(input: unknown): boolean {
   const fast = fastWindow(input);
   const schema = WindowResultSchema.safeParse(input);
   if (fast === undefined) return true;
-  assert.ok(schema.success, `fast path accepted what the schema refuses: ${JSON.stringify(input)}: ${schema.error?.message}`);
+  assert.ok(
+    schema.success,
+    `fast path accepted what the schema refuses: ${JSON.stringify(input)}: ${schema.error?.message}`,
+  );
   assert.deepStrictEqual(fast, schema.data, `input ${JSON.stringify(input)}`);
   return true;
 }
@@ -39,7 +42,29 @@ const valid = {
 
 /** Odd values for any field: wrong types, edges of every range, values JSON cannot carry (CBOR can). */
 const oddValue = fc.oneof(
-  fc.constantFrom(undefined, null, true, '', '20', [], {}, NaN, Infinity, -Infinity, -0, 0, -1, 1, 0.5, 2 ** 53, -(2 ** 53), 946_684_799_999, 946_684_800_000, 7_258_118_400_000, 7_258_118_400_001),
+  fc.constantFrom(
+    undefined,
+    null,
+    true,
+    '',
+    '20',
+    [],
+    {},
+    NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0,
+    -1,
+    1,
+    0.5,
+    2 ** 53,
+    -(2 ** 53),
+    946_684_799_999,
+    946_684_800_000,
+    7_258_118_400_000,
+    7_258_118_400_001,
+  ),
   fc.double(),
   fc.integer({ min: -10, max: 10 }),
   fc.integer({ min: 946_684_700_000, max: 7_258_118_500_000 }),
@@ -48,14 +73,48 @@ const oddValue = fc.oneof(
 
 const deviceText = fc.oneof(
   fc.stringMatching(/^[a-z]{1,4}-[0-9]{1,5}$/),
-  fc.constantFrom('a b,c=d', 'x'.repeat(64), 'x'.repeat(65), '', 'a/b', 'a+b', 'a#b', 'a\\b', 'a\nb', 'café', '\u00ff', '\u0100', '\u{1f600}', 'a\u007fb', 'a\u009fb', 'a\u00a0b', '\ud800', '\udc00x'),
+  fc.constantFrom(
+    'a b,c=d',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    '',
+    'a/b',
+    'a+b',
+    'a#b',
+    'a\\b',
+    'a\nb',
+    'café',
+    '\u00ff',
+    '\u0100',
+    '\u{1f600}',
+    'a\u007fb',
+    'a\u009fb',
+    'a\u00a0b',
+    '\ud800',
+    '\udc00x',
+  ),
   fc.string({ maxLength: 70, unit: 'binary' }),
   fc.string({ maxLength: 70, unit: 'grapheme-ascii' }),
 );
 
 const metricText = fc.oneof(
   fc.stringMatching(/^[A-Za-z][A-Za-z_0-9]{0,8}$/),
-  fc.constantFrom('anomaly', 'agent_stats', 'anomalyx', 'Anomaly', '__proto__', 'constructor', '1x', '_x', 'a b', '', 'a'.repeat(64), 'a'.repeat(65), 'hé', 'x-y'),
+  fc.constantFrom(
+    'anomaly',
+    'agent_stats',
+    'anomalyx',
+    'Anomaly',
+    '__proto__',
+    'constructor',
+    '1x',
+    '_x',
+    'a b',
+    '',
+    'a'.repeat(64),
+    'a'.repeat(65),
+    'hé',
+    'x-y',
+  ),
   fc.string({ maxLength: 70, unit: 'grapheme-ascii' }),
 );
 
@@ -68,14 +127,21 @@ const window = fc
     metric: metricText,
     changes: fc.array(fc.tuple(fc.constantFrom(...fields), oddValue), { maxLength: 3 }),
     drop: fc.array(fc.constantFrom(...fields), { maxLength: 2 }),
-    quantiles: fc.option(fc.oneof(fc.record({ p50: oddValue, p90: oddValue, p99: oddValue }), fc.record({ p50: fc.double(), p90: fc.double(), p99: fc.double(), more: fc.integer() }), oddValue)),
+    quantiles: fc.option(
+      fc.oneof(
+        fc.record({ p50: oddValue, p90: oddValue, p99: oddValue }),
+        fc.record({ p50: fc.double(), p90: fc.double(), p99: fc.double(), more: fc.integer() }),
+        oddValue,
+      ),
+    ),
     outOfRange: fc.option(fc.oneof(fc.integer({ min: 0, max: 100 }), oddValue)),
   })
   .map(({ device, metric, changes, drop, quantiles, outOfRange }) => {
     const w: Record<string, unknown> = { ...valid, device, metric };
     if (quantiles !== null) w.quantiles = quantiles;
     if (outOfRange !== null) w.outOfRange = outOfRange;
-    for (const [k, v] of changes) Object.defineProperty(w, k, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of changes)
+      Object.defineProperty(w, k, { value: v, enumerable: true, writable: true, configurable: true });
     for (const k of drop) delete w[k];
     return w;
   });
@@ -90,7 +156,12 @@ test('fast window path: not a window at all', () => {
 
 test('fast window path: answers for the windows agents send (or it speeds nothing up)', () => {
   const { rev, quantiles, ...bare } = valid;
-  const windows = [valid, { ...valid, rev: undefined }, { ...bare, outOfRange: 3 }, JSON.parse(JSON.stringify({ ...valid, device: 'a b,c=dé', metric: 'co2_ppm' })) as unknown];
+  const windows = [
+    valid,
+    { ...valid, rev: undefined },
+    { ...bare, outOfRange: 3 },
+    JSON.parse(JSON.stringify({ ...valid, device: 'a b,c=dé', metric: 'co2_ppm' })) as unknown,
+  ];
   for (const w of windows) {
     assert.notEqual(fastWindow(w), undefined, JSON.stringify(w));
     agrees(w);

@@ -19,14 +19,32 @@ export function fastWindow(input: unknown): WindowResult | undefined {
   if (!plainDevice(device) || !plainMetric(metric)) return undefined;
   if (!epochMs(start) || !epochMs(end) || !epochMs(firstTs) || !epochMs(lastTs) || end <= start) return undefined;
   if (!Number.isSafeInteger(count) || (count as number) < 1) return undefined;
-  if (!finite(sum) || !finite(min) || !finite(max) || !finite(mean) || !finite(m2) || !finite(first) || !finite(last)) return undefined;
+  if (!finite(sum) || !finite(min) || !finite(max) || !finite(mean) || !finite(m2) || !finite(first) || !finite(last))
+    return undefined;
   if (m2 < 0 || min > max) return undefined;
   const rev = w.rev === undefined ? 0 : w.rev;
   if (!Number.isSafeInteger(rev) || (rev as number) < 0) return undefined;
-  const window: WindowResult = { device, metric, start, end, count: count as number, sum, min, max, mean, m2, first, last, firstTs, lastTs, rev: rev as number };
+  const window: WindowResult = {
+    device,
+    metric,
+    start,
+    end,
+    count: count as number,
+    sum,
+    min,
+    max,
+    mean,
+    m2,
+    first,
+    last,
+    firstTs,
+    lastTs,
+    rev: rev as number,
+  };
   const { quantiles, outOfRange } = w;
   // A key present with the value undefined (CBOR can say so) is kept by the schema: its call.
-  if ((quantiles === undefined && 'quantiles' in w) || (outOfRange === undefined && 'outOfRange' in w)) return undefined;
+  if ((quantiles === undefined && 'quantiles' in w) || (outOfRange === undefined && 'outOfRange' in w))
+    return undefined;
   if (quantiles !== undefined) {
     if (typeof quantiles !== 'object' || quantiles === null || Array.isArray(quantiles)) return undefined;
     const { p50, p90, p99 } = quantiles as Record<string, unknown>;
@@ -57,7 +75,8 @@ function plainDevice(id: unknown): id is string {
   if (typeof id !== 'string' || id.length === 0 || id.length > DEVICE_ID_MAX_LENGTH) return false;
   for (let i = 0; i < id.length; i++) {
     const c = id.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c > 0xff || c === 0x2f || c === 0x2b || c === 0x23 || c === 0x5c) return false;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c > 0xff || c === 0x2f || c === 0x2b || c === 0x23 || c === 0x5c)
+      return false;
   }
   return true;
 }

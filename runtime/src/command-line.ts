@@ -7,7 +7,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
  * 2, the status every CLI uses for "you asked for something wrong" (systemd units do not restart
  * on it). Parsing is node:util's, strict.
  */
-export function parseCommandLine<T extends ParseArgsConfig>(program: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> {
+export function parseCommandLine<T extends ParseArgsConfig>(
+  program: string,
+  usage: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
   const args = config.args ?? process.argv.slice(2);
   const end = args.indexOf('--');
   if ((end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')) {
@@ -18,7 +22,8 @@ export function parseCommandLine<T extends ParseArgsConfig>(program: string, usa
     return parseArgs({ ...config, args }) as ReturnType<typeof parseArgs<T>>;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) commandLineError(program, usage, (err as Error).message);
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      commandLineError(program, usage, (err as Error).message);
     throw err;
   }
 }

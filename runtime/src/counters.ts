@@ -31,11 +31,26 @@ export class Counters<Name extends string = string> {
   }
 
   /** Every counter with its help text, then every gauge, for an exporter. */
-  describe(): Array<{ readonly name: string; readonly help: string; readonly kind: 'counter' | 'gauge'; readonly read: () => number }> {
+  describe(): Array<{
+    readonly name: string;
+    readonly help: string;
+    readonly kind: 'counter' | 'gauge';
+    readonly read: () => number;
+  }> {
     const help = this.help as Readonly<Record<string, string>>;
     return [
-      ...[...this.values.keys()].map((name) => ({ name, help: help[name] ?? name, kind: 'counter' as const, read: () => this.values.get(name) ?? 0 })),
-      ...[...this.gauges].map(([name, read]) => ({ name, help: name.replace(/_/g, ' '), kind: 'gauge' as const, read })),
+      ...[...this.values.keys()].map((name) => ({
+        name,
+        help: help[name] ?? name,
+        kind: 'counter' as const,
+        read: () => this.values.get(name) ?? 0,
+      })),
+      ...[...this.gauges].map(([name, read]) => ({
+        name,
+        help: name.replace(/_/g, ' '),
+        kind: 'gauge' as const,
+        read,
+      })),
     ];
   }
 }

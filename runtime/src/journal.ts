@@ -40,7 +40,10 @@ export interface LogDestination {
  * `<N>` (sd-daemon(3); journald's SyslogLevelPrefix=yes, the default, strips it and files the line
  * at that priority). pino tells a stream that asks for metadata the level of the line it writes.
  */
-export function journalAware(destination: LogDestination, env: Readonly<Record<string, string | undefined>> = process.env): LogDestination {
+export function journalAware(
+  destination: LogDestination,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LogDestination {
   if (!isJournalStream(1, env)) return destination;
   return {
     [Symbol.for('pino.metadata')]: true,

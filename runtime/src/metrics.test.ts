@@ -18,13 +18,20 @@ test('counters and gauges keep their names and help on /metrics; values are read
   counters.inc('batches_written', 2);
   depth = 7;
   const again = await metrics.text();
-  assert.match(again, /^tributary_cloud_batches_written_total\{[^}]*\} 7$/m, 'a second scrape sees the increments since the first');
+  assert.match(
+    again,
+    /^tributary_cloud_batches_written_total\{[^}]*\} 7$/m,
+    'a second scrape sees the increments since the first',
+  );
   assert.match(again, /^tributary_cloud_backlog_batches\{[^}]*\} 7$/m);
 });
 
 test('a family by label is read afresh at each scrape (agents come and go)', async () => {
   const metrics = new ProcessMetrics('tributary_cloud');
-  let agents: Array<[string, number]> = [['a', 1], ['b', 2]];
+  let agents: Array<[string, number]> = [
+    ['a', 1],
+    ['b', 2],
+  ];
   metrics.family('counter', 'agent_duplicate_batches', 'duplicates per agent', 'agent', () => agents);
   assert.match(await metrics.text(), /^tributary_cloud_agent_duplicate_batches_total\{agent="b"\} 2$/m);
   agents = [['a', 4]];

@@ -84,7 +84,10 @@ export class MqttPacketSizeGuard {
     const limits = this.beforeLogin;
     if (limits === undefined) return undefined;
     if (!limits.budget.take(chunk.length)) {
-      return { kind: 'budget', reason: `clients not logged in hold ${limits.budget.bytes} bytes; ${chunk.length} more would pass the budget of ${limits.budget.maxBytes}` };
+      return {
+        kind: 'budget',
+        reason: `clients not logged in hold ${limits.budget.bytes} bytes; ${chunk.length} more would pass the budget of ${limits.budget.maxBytes}`,
+      };
     }
     this.held += chunk.length;
     return undefined;
@@ -121,14 +124,24 @@ export class MqttPacketSizeGuard {
         this.length += (byte & 0x7f) * 128 ** this.lengthBytes;
         this.lengthBytes++;
         if (byte & 0x80) {
-          if (this.lengthBytes === 4) return { kind: 'packet', reason: 'malformed packet: remaining length longer than 4 bytes' };
+          if (this.lengthBytes === 4)
+            return { kind: 'packet', reason: 'malformed packet: remaining length longer than 4 bytes' };
           continue;
         }
         const size = 1 + this.lengthBytes + this.length;
         const first = this.beforeLogin !== undefined && this.packets === 1;
-        if (first && this.type !== CONNECT) return { kind: 'connect', reason: `the first packet must be a CONNECT (MQTT-3.1.0-1), not one of type ${this.type}` };
-        if (first && size > this.beforeLogin!.maxConnectBytes) return { kind: 'connect', reason: `CONNECT of ${size} bytes, over the limit of ${this.beforeLogin!.maxConnectBytes} before login` };
-        if (size > this.maxPacketBytes) return { kind: 'packet', reason: `packet of ${size} bytes, over the limit of ${this.maxPacketBytes}` };
+        if (first && this.type !== CONNECT)
+          return {
+            kind: 'connect',
+            reason: `the first packet must be a CONNECT (MQTT-3.1.0-1), not one of type ${this.type}`,
+          };
+        if (first && size > this.beforeLogin!.maxConnectBytes)
+          return {
+            kind: 'connect',
+            reason: `CONNECT of ${size} bytes, over the limit of ${this.beforeLogin!.maxConnectBytes} before login`,
+          };
+        if (size > this.maxPacketBytes)
+          return { kind: 'packet', reason: `packet of ${size} bytes, over the limit of ${this.maxPacketBytes}` };
         this.remaining = this.length;
         this.state = this.length === 0 ? 'type' : 'body';
       }
@@ -159,14 +172,21 @@ export interface MqttConnectionGuard {
  * checking what `read` returns sees every byte before aedes' parser buffers it, without a second
  * stream in the path of every packet.
  */
-export function guardMqttConnection(socket: Socket, limits: MqttConnectionLimits, refused: (kind: MqttConnectionRefusal, reason: string) => void): MqttConnectionGuard {
+export function guardMqttConnection(
+  socket: Socket,
+  limits: MqttConnectionLimits,
+  refused: (kind: MqttConnectionRefusal, reason: string) => void,
+): MqttConnectionGuard {
   const guard = new MqttPacketSizeGuard(limits.maxPacketBytes, limits.beforeLogin);
   const refuse = (kind: MqttConnectionRefusal, reason: string): void => {
     socket.destroy();
     refused(kind, reason);
   };
   const timeoutMs = limits.beforeLogin?.connectTimeoutMs;
-  let deadline = timeoutMs === undefined ? undefined : setTimeout(() => refuse('timeout', `no login within ${timeoutMs} ms`), timeoutMs);
+  let deadline =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => refuse('timeout', `no login within ${timeoutMs} ms`), timeoutMs);
   socket.once('close', () => {
     clearTimeout(deadline);
     guard.release();

@@ -1,7 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { UnauthenticatedLimits } from '@tributary/firmware-schemas';
-import { guardMqttConnection, UnauthenticatedBudget, type MqttConnectionGuard, type MqttConnectionRefusal } from './mqtt-connection-guard.js';
+import {
+  guardMqttConnection,
+  UnauthenticatedBudget,
+  type MqttConnectionGuard,
+  type MqttConnectionRefusal,
+} from './mqtt-connection-guard.js';
 import { admitTlsClients, type TlsListenerOptions } from './tls.js';
 
 /** An embedded broker as the listener sees it: aedes' Aedes, named by shape (this package does not load aedes). */
@@ -54,7 +59,9 @@ export async function listenMqtt<Client extends object>(
   const accept = (socket: Socket): void => {
     if (socket.destroyed) return; // refused by admitTlsClients
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    const guard = guardMqttConnection(socket, { maxPacketBytes: options.maxPacketBytes, beforeLogin }, (kind, reason) => refused(kind, peer, reason));
+    const guard = guardMqttConnection(socket, { maxPacketBytes: options.maxPacketBytes, beforeLogin }, (kind, reason) =>
+      refused(kind, peer, reason),
+    );
     const client = broker.handle(socket);
     guards.set(client, guard);
     connected(client);

@@ -5,7 +5,9 @@
  * times per message, and left on, those disabled calls cost about 7 % of the CPU of a busy
  * telemetry subscriber; a no-op logger costs nothing. The one place this switch is made.
  */
-export function mqttOptions(config: { readonly username?: string | undefined; readonly password?: string | undefined } = {}): {
+export function mqttOptions(
+  config: { readonly username?: string | undefined; readonly password?: string | undefined } = {},
+): {
   username?: string;
   password?: string;
   log?: (...args: unknown[]) => void;
@@ -31,7 +33,14 @@ const SESSION_NEVER_EXPIRES = 0xffffffff;
  * a clean or persistent session, the latter kept by the broker across disconnections in either
  * version.
  */
-export function mqttSessionOptions(protocolVersion: 4 | 5, session: 'clean' | 'persistent'): { protocolVersion: 4 | 5; clean: boolean; properties?: { sessionExpiryInterval: number } } {
+export function mqttSessionOptions(
+  protocolVersion: 4 | 5,
+  session: 'clean' | 'persistent',
+): { protocolVersion: 4 | 5; clean: boolean; properties?: { sessionExpiryInterval: number } } {
   const clean = session === 'clean';
-  return { protocolVersion, clean, ...(protocolVersion === 5 && !clean && { properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES } }) };
+  return {
+    protocolVersion,
+    clean,
+    ...(protocolVersion === 5 && !clean && { properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES } }),
+  };
 }

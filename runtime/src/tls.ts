@@ -16,11 +16,14 @@ function readPem(key: string, path: string, kind: PemKind): Buffer {
   try {
     data = readFileSync(path);
   } catch (err) {
-    throw new TlsConfigError(`${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TlsConfigError(
+      `${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   // RFC 7468 §2: "-----BEGIN CERTIFICATE-----"; keys come as PRIVATE KEY, EC PRIVATE KEY, RSA PRIVATE KEY.
   const begin = kind === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/;
-  if (!begin.test(data.toString('latin1'))) throw new TlsConfigError(`${key}: ${path} holds no PEM ${kind.toLowerCase()} (-----BEGIN ${kind}-----)`);
+  if (!begin.test(data.toString('latin1')))
+    throw new TlsConfigError(`${key}: ${path} holds no PEM ${kind.toLowerCase()} (-----BEGIN ${kind}-----)`);
   return data;
 }
 
@@ -32,8 +35,14 @@ function checkInDate(key: string, path: string, pem: Buffer, now: number): void 
   } catch (err) {
     throw new TlsConfigError(`${key}: ${path} is not a readable certificate: ${(err as Error).message}`);
   }
-  if (Date.parse(cert.validTo) < now) throw new TlsConfigError(`${key}: the certificate in ${path} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`);
-  if (Date.parse(cert.validFrom) > now) throw new TlsConfigError(`${key}: the certificate in ${path} (${cert.subject.replace(/\n/g, ', ')}) is valid only from ${cert.validFrom}`);
+  if (Date.parse(cert.validTo) < now)
+    throw new TlsConfigError(
+      `${key}: the certificate in ${path} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`,
+    );
+  if (Date.parse(cert.validFrom) > now)
+    throw new TlsConfigError(
+      `${key}: the certificate in ${path} (${cert.subject.replace(/\n/g, ', ')}) is valid only from ${cert.validFrom}`,
+    );
 }
 
 /** The contents of the PEM files of a TLS setting, as tls.connect and tls.createServer take them. */
@@ -48,7 +57,11 @@ type KeyOf = (field: 'ca' | 'cert' | 'key') => string;
 const keysUnder = (at: string | KeyOf): KeyOf => (typeof at === 'string' ? (field) => `${at}.${field}` : at);
 
 /** Certificate, key and CA read and checked together (the key must be the certificate's). */
-function secureFiles(keyOf: KeyOf, files: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined }, now: number): TlsFiles {
+function secureFiles(
+  keyOf: KeyOf,
+  files: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined },
+  now: number,
+): TlsFiles {
   const out: TlsFiles = {};
   if (files.ca !== undefined) out.ca = readPem(keyOf('ca'), files.ca, 'CERTIFICATE');
   if (files.cert !== undefined && files.key !== undefined) {
@@ -60,7 +73,9 @@ function secureFiles(keyOf: KeyOf, files: { cert?: string | undefined; key?: str
     createSecureContext(out);
   } catch (err) {
     const used = (['cert', 'key', 'ca'] as const).filter((f) => files[f] !== undefined);
-    throw new TlsConfigError(`${used.map(keyOf).join(', ')}: ${used.map((f) => files[f]).join(', ')} cannot be used together: ${(err as Error).message}`);
+    throw new TlsConfigError(
+      `${used.map(keyOf).join(', ')}: ${used.map((f) => files[f]).join(', ')} cannot be used together: ${(err as Error).message}`,
+    );
   }
   return out;
 }
@@ -75,8 +90,17 @@ export interface TlsListenerOptions extends TlsFiles {
 
 /** Reads a listener's PEM files (config key `at`, e.g. `broker.tls`); throws TlsConfigError naming the key and the file. */
 export function tlsListenerOptions(config: TlsListenerConfig, at: string, now = Date.now()): TlsListenerOptions {
-  const files = secureFiles(keysUnder(at), { cert: config.cert, key: config.key, ...(config.clientCertificates === 'none' ? {} : { ca: config.ca }) }, now);
-  return { ...files, requestCert: config.clientCertificates !== 'none', rejectUnauthorized: false, clientCertificates: config.clientCertificates };
+  const files = secureFiles(
+    keysUnder(at),
+    { cert: config.cert, key: config.key, ...(config.clientCertificates === 'none' ? {} : { ca: config.ca }) },
+    now,
+  );
+  return {
+    ...files,
+    requestCert: config.clientCertificates !== 'none',
+    rejectUnauthorized: false,
+    clientCertificates: config.clientCertificates,
+  };
 }
 
 /** Reads a client's PEM files (config key `at`, e.g. `uplink.tls`) into the options of tls.connect; none without config. */
@@ -109,19 +133,30 @@ const HUNG_UP = new Set(['ECONNRESET', 'EPIPE']);
  * which would drop the connection without a reason), and, when `required`, no certificate.
  * Register before the server's own 'secureConnection' listeners (it prepends itself).
  */
-export function admitTlsClients(server: TlsServer, mode: ClientCertificates, refused: (kind: TlsRefusal, peer: string, reason: string) => void): void {
+export function admitTlsClients(
+  server: TlsServer,
+  mode: ClientCertificates,
+  refused: (kind: TlsRefusal, peer: string, reason: string) => void,
+): void {
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const peer = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? '?'}`;
     // Node leaves the connection open after a handshake timeout: it would hold a slot (and the server's close) forever.
     socket.destroy();
     if (HUNG_UP.has(err.code ?? '')) return;
-    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') refused('timeout', peer, 'no TLS handshake within the connect timeout');
+    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT')
+      refused('timeout', peer, 'no TLS handshake within the connect timeout');
     else refused('tls', peer, `TLS handshake failed: ${err.code ?? err.message}`);
   });
   if (mode === 'none') return;
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     const presented = Object.keys(socket.getPeerCertificate()).length > 0;
-    const reason = !presented ? (mode === 'required' ? 'no client certificate' : undefined) : socket.authorized ? undefined : `client certificate refused: ${String(socket.authorizationError)}`;
+    const reason = !presented
+      ? mode === 'required'
+        ? 'no client certificate'
+        : undefined
+      : socket.authorized
+        ? undefined
+        : `client certificate refused: ${String(socket.authorizationError)}`;
     if (reason === undefined) return;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.destroy();

@@ -91,7 +91,8 @@ export class LineBuilder {
 
   /** Adds a tag; an empty or missing value leaves it out (reference: "Tag values cannot be empty"). */
   tag(key: string, value: string | undefined): this {
-    if (key <= this.lastTagKey) throw new LineProtocolError(`tag keys must be added in ascending order: ${key} after ${this.lastTagKey}`);
+    if (key <= this.lastTagKey)
+      throw new LineProtocolError(`tag keys must be added in ascending order: ${key} after ${this.lastTagKey}`);
     this.lastTagKey = key;
     if (value === undefined) return this;
     const v = escapeKey(value);

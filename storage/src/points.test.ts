@@ -5,8 +5,33 @@ import fc from 'fast-check';
 import { PointEncoder } from './points.js';
 import { windowInput } from './window-input.js';
 
-const window = (device: string, metric: string): WindowResult => ({ device, metric, start: 1_700_000_000_000, end: 1_700_000_060_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: 1_700_000_000_000, lastTs: 1_700_000_000_001, rev: 0 });
-const envelope = (windows: WindowResult[]): BatchEnvelope => ({ v: 1, agent: 'gw', site: 'plant-a', epoch: 0, seq: 1, sentAt: 1_700_000_061_000, windows, counters: { readings_accepted: 9 } });
+const window = (device: string, metric: string): WindowResult => ({
+  device,
+  metric,
+  start: 1_700_000_000_000,
+  end: 1_700_000_060_000,
+  count: 3,
+  sum: 63,
+  min: 20,
+  max: 22,
+  mean: 21,
+  m2: 2,
+  first: 20,
+  last: 22,
+  firstTs: 1_700_000_000_000,
+  lastTs: 1_700_000_000_001,
+  rev: 0,
+});
+const envelope = (windows: WindowResult[]): BatchEnvelope => ({
+  v: 1,
+  agent: 'gw',
+  site: 'plant-a',
+  epoch: 0,
+  seq: 1,
+  sentAt: 1_700_000_061_000,
+  windows,
+  counters: { readings_accepted: 9 },
+});
 
 test('metrics named like Object methods are measurements like any other, and take no unit they were not given', () => {
   const encoder = new PointEncoder({ temperature: '°C' });
@@ -15,7 +40,10 @@ test('metrics named like Object methods are measurements like any other, and tak
   assert.deepEqual(unencodable, []);
   assert.deepEqual(
     lines.slice(0, names.length).map((l) => l.split(/(?<!\\) /)[0]),
-    [...names.slice(0, -1).map((m) => `${m},agent=gw,device=p,site=plant-a`), 'temperature,agent=gw,device=p,site=plant-a,unit=°C'],
+    [
+      ...names.slice(0, -1).map((m) => `${m},agent=gw,device=p,site=plant-a`),
+      'temperature,agent=gw,device=p,site=plant-a,unit=°C',
+    ],
   );
   assert.match(lines.at(-1)!, /^agent_stats,agent=gw,site=plant-a readings_accepted=9i /);
 });
@@ -23,10 +51,17 @@ test('metrics named like Object methods are measurements like any other, and tak
 test('a point that throws while encoded is set aside with its reason and whose it is; the others are encoded', () => {
   // An empty metric name cannot pass the batch schema; here it stands for any point the encoder cannot carry.
   const bad = window('dev 2', '');
-  const { lines, unencodable } = new PointEncoder().batch(envelope([window('dev 1', 'temperature'), bad, window('dev 3', 'humidity')]), []);
+  const { lines, unencodable } = new PointEncoder().batch(
+    envelope([window('dev 1', 'temperature'), bad, window('dev 3', 'humidity')]),
+    [],
+  );
   assert.deepEqual(
     lines.map((l) => l.split(/(?<!\\) /)[0]),
-    ['temperature,agent=gw,device=dev\\ 1,site=plant-a', 'humidity,agent=gw,device=dev\\ 3,site=plant-a', 'agent_stats,agent=gw,site=plant-a'],
+    [
+      'temperature,agent=gw,device=dev\\ 1,site=plant-a',
+      'humidity,agent=gw,device=dev\\ 3,site=plant-a',
+      'agent_stats,agent=gw,site=plant-a',
+    ],
   );
   assert.equal(unencodable.length, 1);
   assert.match(unencodable[0]!.reason, /^cannot encode as line protocol: .*must not be empty/);
@@ -35,7 +70,10 @@ test('a point that throws while encoded is set aside with its reason and whose i
 });
 
 test('a window is written in one piece exactly as the LineBuilder writes it (its length included; corrections by the builder)', () => {
-  const names = fc.oneof(fc.constantFrom('dev 1', 'a,b=c', '#x', 'x\\', '\\', 'é', 'a\nb', 'temperature', ''), fc.string({ maxLength: 12 }));
+  const names = fc.oneof(
+    fc.constantFrom('dev 1', 'a,b=c', '#x', 'x\\', '\\', 'é', 'a\nb', 'temperature', ''),
+    fc.string({ maxLength: 12 }),
+  );
   const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1e21, 5e-324, NaN, Infinity), fc.integer());
   const arbitrary = fc.record({
     device: names,
@@ -52,9 +90,44 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
   });
   fc.assert(
     fc.property(arbitrary, (x) => {
-      const [start, end, sum, min, max, mean, m2, first, last, p50, p90, p99] = x.numbers as [number, number, number, number, number, number, number, number, number, number, number, number];
-      const w: WindowResult = { device: x.device, metric: x.metric, start, end, count: x.count, sum, min, max, mean, m2, first, last, firstTs: start, lastTs: end, rev: x.rev, ...(x.quantiles && { quantiles: { p50, p90, p99 } }), ...(x.outOfRange !== undefined && { outOfRange: x.outOfRange }) };
-      const batch = { ...envelope([w]), agent: x.agent, ...(x.site === undefined ? { site: undefined } : { site: x.site }) } as BatchEnvelope;
+      const [start, end, sum, min, max, mean, m2, first, last, p50, p90, p99] = x.numbers as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      const w: WindowResult = {
+        device: x.device,
+        metric: x.metric,
+        start,
+        end,
+        count: x.count,
+        sum,
+        min,
+        max,
+        mean,
+        m2,
+        first,
+        last,
+        firstTs: start,
+        lastTs: end,
+        rev: x.rev,
+        ...(x.quantiles && { quantiles: { p50, p90, p99 } }),
+        ...(x.outOfRange !== undefined && { outOfRange: x.outOfRange }),
+      };
+      const batch = {
+        ...envelope([w]),
+        agent: x.agent,
+        ...(x.site === undefined ? { site: undefined } : { site: x.site }),
+      } as BatchEnvelope;
       const encoder = new PointEncoder(x.unit === undefined ? {} : { [x.metric]: x.unit });
       const reference = new PointEncoder(x.unit === undefined ? {} : { [x.metric]: x.unit });
       const judged = x.judged && x.rev > 0 ? windowInput(w) : undefined;

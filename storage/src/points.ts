@@ -109,20 +109,38 @@ export class PointEncoder {
    * being encoded is set aside with the reason and the others are encoded as usual. `judged`
    * gives, for a correction, the input detection judged at the window's first emission.
    */
-  batch(batch: BatchEnvelope, alerts: readonly AlertEvent[], judged?: (w: WindowResult) => WindowInput | undefined): EncodedBatch {
+  batch(
+    batch: BatchEnvelope,
+    alerts: readonly AlertEvent[],
+    judged?: (w: WindowResult) => WindowInput | undefined,
+  ): EncodedBatch {
     const lines: string[] = [];
     const unencodable: UnencodablePoint[] = [];
     for (const w of batch.windows) {
       try {
         push(lines, this.window(batch, w, w.rev > 0 ? judged?.(w) : undefined));
       } catch (err) {
-        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`, point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w } });
+        unencodable.push({
+          reason: reasonOf(err),
+          series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`,
+          point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w },
+        });
       }
     }
     try {
       push(lines, this.agentStats(batch));
     } catch (err) {
-      unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} counters`, point: { measurement: AGENT_STATS_MEASUREMENT, agent: batch.agent, site: batch.site, sentAt: batch.sentAt, counters: batch.counters } });
+      unencodable.push({
+        reason: reasonOf(err),
+        series: `agent ${batch.agent} counters`,
+        point: {
+          measurement: AGENT_STATS_MEASUREMENT,
+          agent: batch.agent,
+          site: batch.site,
+          sentAt: batch.sentAt,
+          counters: batch.counters,
+        },
+      });
     }
     this.anomalyLines(batch, alerts, lines, unencodable);
     return { lines, unencodable };
@@ -136,12 +154,21 @@ export class PointEncoder {
     return { lines, unencodable };
   }
 
-  private anomalyLines(batch: BatchEnvelope, alerts: readonly AlertEvent[], lines: string[], unencodable: UnencodablePoint[]): void {
+  private anomalyLines(
+    batch: BatchEnvelope,
+    alerts: readonly AlertEvent[],
+    lines: string[],
+    unencodable: UnencodablePoint[],
+  ): void {
     for (const a of alerts) {
       try {
         push(lines, this.anomaly(a));
       } catch (err) {
-        unencodable.push({ reason: reasonOf(err), series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`, point: { measurement: ANOMALY_MEASUREMENT, alert: a } });
+        unencodable.push({
+          reason: reasonOf(err),
+          series: `agent ${batch.agent} device ${JSON.stringify(a.device)} metric ${a.metric} alert ${a.id}`,
+          point: { measurement: ANOMALY_MEASUREMENT, alert: a },
+        });
       }
     }
   }
@@ -196,9 +223,21 @@ export class PointEncoder {
 
   /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
   windowByBuilder(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
-    const b = this.b.start(w.metric).tag('agent', batch.agent).tag('device', w.device).tag('site', batch.site).tag('unit', this.units.get(w.metric));
+    const b = this.b
+      .start(w.metric)
+      .tag('agent', batch.agent)
+      .tag('device', w.device)
+      .tag('site', batch.site)
+      .tag('unit', this.units.get(w.metric));
     const f = WINDOW_FIELD;
-    b.int(f.count, w.count).float(f.sum, w.sum).float(f.min, w.min).float(f.max, w.max).float(f.mean, w.mean).float(f.stddev, windowStddev(w)).float(f.first, w.first).float(f.last, w.last);
+    b.int(f.count, w.count)
+      .float(f.sum, w.sum)
+      .float(f.min, w.min)
+      .float(f.max, w.max)
+      .float(f.mean, w.mean)
+      .float(f.stddev, windowStddev(w))
+      .float(f.first, w.first)
+      .float(f.last, w.last);
     if (w.quantiles) b.float(f.p50, w.quantiles.p50).float(f.p90, w.quantiles.p90).float(f.p99, w.quantiles.p99);
     // Readings the agent's range filter removed: replay needs them to alert as live did.
     if (w.outOfRange) b.int(f.outOfRange, w.outOfRange);
@@ -234,7 +273,14 @@ export class PointEncoder {
 
 function judgedFields(b: LineBuilder, j: WindowInput): void {
   const f = JUDGED_FIELD;
-  b.int(f.count, j.count).float(f.mean, j.value).float(f.min, j.min).float(f.max, j.max).float(f.stddev, j.stddev).float(f.first, j.first ?? Number.NaN).float(f.last, j.last ?? Number.NaN).int(f.outOfRange, j.outOfRange ?? 0);
+  b.int(f.count, j.count)
+    .float(f.mean, j.value)
+    .float(f.min, j.min)
+    .float(f.max, j.max)
+    .float(f.stddev, j.stddev)
+    .float(f.first, j.first ?? Number.NaN)
+    .float(f.last, j.last ?? Number.NaN)
+    .int(f.outOfRange, j.outOfRange ?? 0);
 }
 
 function push(lines: string[], line: string | undefined): void {

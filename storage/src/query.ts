@@ -22,7 +22,10 @@ export interface QuerySeries {
 /** The series of one InfluxQL statement's answer; throws naming InfluxDB's error. */
 export async function influxQuery(target: InfluxReadTarget, q: string): Promise<QuerySeries[]> {
   const url = `${target.url.replace(/\/+$/, '')}/query?${new URLSearchParams({ db: target.database, q, epoch: 'ms' })}`;
-  const res = await fetch(url, { headers: target.headers ?? {}, ...(target.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(target.timeoutMs) }) });
+  const res = await fetch(url, {
+    headers: target.headers ?? {},
+    ...(target.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(target.timeoutMs) }),
+  });
   if (!res.ok) throw new Error(`InfluxDB query failed with HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
   const body = (await res.json()) as { results: Array<{ error?: string; series?: QuerySeries[] }> };
   const first = body.results[0];

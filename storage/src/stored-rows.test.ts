@@ -5,9 +5,33 @@ import { PointEncoder } from './points.js';
 import { storedInput, windowsOf } from './stored-rows.js';
 import { windowInput } from './window-input.js';
 
-const first: WindowResult = { device: 'd1', metric: 'temperature', start: 1_700_000_000_000, end: 1_700_000_300_000, count: 10, sum: 200, min: 19, max: 21, mean: 20, m2: 1.8, first: 19.5, last: 20.5, firstTs: 1_700_000_000_000, lastTs: 1_700_000_290_000, rev: 0 };
+const first: WindowResult = {
+  device: 'd1',
+  metric: 'temperature',
+  start: 1_700_000_000_000,
+  end: 1_700_000_300_000,
+  count: 10,
+  sum: 200,
+  min: 19,
+  max: 21,
+  mean: 20,
+  m2: 1.8,
+  first: 19.5,
+  last: 20.5,
+  firstTs: 1_700_000_000_000,
+  lastTs: 1_700_000_290_000,
+  rev: 0,
+};
 const corrected: WindowResult = { ...first, count: 11, sum: 226, max: 26, mean: 226 / 11, m2: 30, rev: 1 };
-const batch = (w: WindowResult): BatchEnvelope => ({ v: 1, agent: 'gw', epoch: 0, seq: 1, sentAt: first.end, windows: [w], counters: {} });
+const batch = (w: WindowResult): BatchEnvelope => ({
+  v: 1,
+  agent: 'gw',
+  epoch: 0,
+  seq: 1,
+  sentAt: first.end,
+  windows: [w],
+  counters: {},
+});
 
 /** A line's fields as InfluxDB would hand them back (one row of a SELECT *), later lines merged over earlier ones. */
 function stored(...lines: string[]): { columns: string[]; values: unknown[][]; name: string } {
@@ -37,7 +61,11 @@ test('a correction keeps the aggregates of the last revision and what detection 
   const [w] = windowsOf(stored(line0, line1));
   assert.equal(w!.rev, 1);
   assert.equal(w!.max, 26, 'queries see the corrected window');
-  assert.deepEqual(storedInput('d1', 'temperature', w!, 0), windowInput(first), 'replay judges the first emission, as the live path did');
+  assert.deepEqual(
+    storedInput('d1', 'temperature', w!, 0),
+    windowInput(first),
+    'replay judges the first emission, as the live path did',
+  );
   // A first emission never carries judged values, whatever the lookup says.
   assert.doesNotMatch(encoder.batch(batch(first), [], () => windowInput(first)).lines[0]!, /judged_/);
 });

@@ -81,7 +81,10 @@ export function windowsOf(series: QuerySeries): StoredWindow[] {
   });
 }
 
-function judgedOf(row: readonly unknown[], col: (row: readonly unknown[], name: string) => unknown): StoredWindow['judged'] {
+function judgedOf(
+  row: readonly unknown[],
+  col: (row: readonly unknown[], name: string) => unknown,
+): StoredWindow['judged'] {
   const j = JUDGED_FIELD;
   const value = num(col(row, j.mean));
   if (value === undefined) return undefined;
@@ -97,7 +100,8 @@ function judgedOf(row: readonly unknown[], col: (row: readonly unknown[], name: 
   };
 }
 
-const optional = <K extends string>(key: K, v: number | undefined): { [P in K]?: number } => (v === undefined ? {} : ({ [key]: v } as { [P in K]: number }));
+const optional = <K extends string>(key: K, v: number | undefined): { [P in K]?: number } =>
+  v === undefined ? {} : ({ [key]: v } as { [P in K]: number });
 
 /**
  * A stored window as detection takes it: the values detection judged live, so replay judges the
@@ -144,10 +148,20 @@ export function alertsOf(series: QuerySeries): StoredAlert[] {
 }
 
 /** The last `limit` windows of one series (device and metric), oldest first, and its alert transitions over them. */
-export async function recentWindows(target: InfluxReadTarget, metric: string, device: string, limit: number): Promise<{ windows: StoredWindow[]; alerts: StoredAlert[] }> {
+export async function recentWindows(
+  target: InfluxReadTarget,
+  metric: string,
+  device: string,
+  limit: number,
+): Promise<{ windows: StoredWindow[]; alerts: StoredAlert[] }> {
   const where = `${quoteIdentifier('device')} = ${stringLiteral(device)}`;
-  const columns = [WINDOW_FIELD.count, WINDOW_FIELD.mean, WINDOW_FIELD.min, WINDOW_FIELD.max, WINDOW_FIELD.p99].map(quoteIdentifier).join(', ');
-  const series = await influxQuery(target, `SELECT ${columns} FROM ${quoteIdentifier(metric)} WHERE ${where} ORDER BY time DESC LIMIT ${limit}`);
+  const columns = [WINDOW_FIELD.count, WINDOW_FIELD.mean, WINDOW_FIELD.min, WINDOW_FIELD.max, WINDOW_FIELD.p99]
+    .map(quoteIdentifier)
+    .join(', ');
+  const series = await influxQuery(
+    target,
+    `SELECT ${columns} FROM ${quoteIdentifier(metric)} WHERE ${where} ORDER BY time DESC LIMIT ${limit}`,
+  );
   const windows = series.flatMap(windowsOf).sort((a, b) => a.ts - b.ts);
   if (windows.length === 0) return { windows, alerts: [] };
   // Alerts from the first window's start (a window's length before its end, at most) to now.
@@ -157,11 +171,19 @@ export async function recentWindows(target: InfluxReadTarget, metric: string, de
 }
 
 /** Metrics (measurements) with windows, and for one of them up to `limit` device names. */
-export async function seriesNames(target: InfluxReadTarget, reserved: readonly string[], metric: string | undefined, limit: number): Promise<{ metrics: string[]; devices: string[] }> {
+export async function seriesNames(
+  target: InfluxReadTarget,
+  reserved: readonly string[],
+  metric: string | undefined,
+  limit: number,
+): Promise<{ metrics: string[]; devices: string[] }> {
   const shown = await influxQuery(target, 'SHOW MEASUREMENTS');
   const metrics = (shown[0]?.values ?? []).map((v) => String(v[0])).filter((m) => !reserved.includes(m));
   if (metric === undefined || !metrics.includes(metric)) return { metrics, devices: [] };
-  const tags = await influxQuery(target, `SHOW TAG VALUES FROM ${quoteIdentifier(metric)} WITH KEY = ${quoteIdentifier('device')} LIMIT ${limit}`);
+  const tags = await influxQuery(
+    target,
+    `SHOW TAG VALUES FROM ${quoteIdentifier(metric)} WITH KEY = ${quoteIdentifier('device')} LIMIT ${limit}`,
+  );
   return { metrics, devices: (tags[0]?.values ?? []).map((v) => String(v[1])) };
 }
 
@@ -176,6 +198,9 @@ export async function openedAlerts(target: InfluxReadTarget, sinceMs?: number): 
 /** Σ count over every window of the given metrics: the readings stored (tumbling windows). */
 export async function readingsStored(target: InfluxReadTarget, metrics: readonly string[]): Promise<number> {
   if (metrics.length === 0) return 0;
-  const series = await influxQuery(target, `SELECT sum(${quoteIdentifier(WINDOW_FIELD.count)}) FROM ${metrics.map(quoteIdentifier).join(',')}`);
+  const series = await influxQuery(
+    target,
+    `SELECT sum(${quoteIdentifier(WINDOW_FIELD.count)}) FROM ${metrics.map(quoteIdentifier).join(',')}`,
+  );
   return series.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
 }

@@ -32,5 +32,18 @@ export function windowStddev(w: WindowResult): number {
 
 /** A window result of a batch as detection judges it. */
 export function windowInput(w: WindowResult): WindowInput {
-  return { device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value: w.mean, min: w.min, max: w.max, stddev: windowStddev(w), count: w.count, first: w.first, last: w.last, outOfRange: w.outOfRange ?? 0 };
+  return {
+    device: w.device,
+    metric: w.metric,
+    ts: w.end,
+    lengthMs: w.end - w.start,
+    value: w.mean,
+    min: w.min,
+    max: w.max,
+    stddev: windowStddev(w),
+    count: w.count,
+    first: w.first,
+    last: w.last,
+    outOfRange: w.outOfRange ?? 0,
+  };
 }

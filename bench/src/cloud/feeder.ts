@@ -37,10 +37,26 @@ const LINES_PER_REQUEST = 5_000;
 const REQUESTS_IN_FLIGHT = 4;
 
 function generator(series: string, agents: string, startMs: string, agentPrefix?: string): WindowBatches {
-  return new WindowBatches({ series: Number(series), agents: Number(agents), windowMs: 60_000, readingsPerWindow: 60, startMs: Number(startMs), seed: 7, ...(agentPrefix === undefined ? {} : { agentPrefix }) });
+  return new WindowBatches({
+    series: Number(series),
+    agents: Number(agents),
+    windowMs: 60_000,
+    readingsPerWindow: 60,
+    startMs: Number(startMs),
+    seed: 7,
+    ...(agentPrefix === undefined ? {} : { agentPrefix }),
+  });
 }
 
-async function playAgents(brokerUrl: string, series: string, agents: string, warmup: string, roundsText: string, startMs: string, agentPrefix?: string): Promise<object> {
+async function playAgents(
+  brokerUrl: string,
+  series: string,
+  agents: string,
+  warmup: string,
+  roundsText: string,
+  startMs: string,
+  agentPrefix?: string,
+): Promise<object> {
   const gen = generator(series, agents, startMs, agentPrefix);
   const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-feeder-${process.pid}`, clean: true });
   await client.subscribeAsync('tributary/v1/agents/+/acks', { qos: 1 });
@@ -57,7 +73,15 @@ async function playAgents(brokerUrl: string, series: string, agents: string, war
   return { windows, warmupWindows: Number(warmup) * gen.seriesCount, batches, seconds };
 }
 
-async function writeRaw(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
+async function writeRaw(
+  influxUrl: string,
+  database: string,
+  series: string,
+  agents: string,
+  warmup: string,
+  rounds: string,
+  startMs: string,
+): Promise<object> {
   const gen = generator(series, agents, startMs);
   const encoder = new PointEncoder();
   const bodies: Buffer[] = [];
@@ -105,25 +129,49 @@ async function writeRaw(influxUrl: string, database: string, series: string, age
   await writeAll(bodies.slice(warmupBodies));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return { windows: lines, warmupWindows: Number(warmup) * gen.seriesCount, lines, requests: bodies.length - warmupBodies, seconds };
+  return {
+    windows: lines,
+    warmupWindows: Number(warmup) * gen.seriesCount,
+    lines,
+    requests: bodies.length - warmupBodies,
+    seconds,
+  };
 }
 
 /** The batches of the warmup rounds and of the timed rounds, decoded (as the processor has them before writing). */
-function decodedRounds(series: string, agents: string, warmup: string, rounds: string, startMs: string): { warm: BatchEnvelope[]; timed: BatchEnvelope[] } {
+function decodedRounds(
+  series: string,
+  agents: string,
+  warmup: string,
+  rounds: string,
+  startMs: string,
+): { warm: BatchEnvelope[]; timed: BatchEnvelope[] } {
   const gen = generator(series, agents, startMs);
   const decode = (payload: Buffer): BatchEnvelope => (decodeBatch(payload) as { ok: true; value: BatchEnvelope }).value;
-  const take = (n: number): BatchEnvelope[] => Array.from({ length: n }, () => gen.nextPayloads().map((b) => decode(b.payload))).flat();
+  const take = (n: number): BatchEnvelope[] =>
+    Array.from({ length: n }, () => gen.nextPayloads().map((b) => decode(b.payload))).flat();
   return { warm: take(Number(warmup)), timed: take(Number(rounds)) };
 }
 
 /** The processor's own writer: each batch encoded and handed to InfluxWriter, which coalesces and pipelines. */
-async function writeWithOwnWriter(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
+async function writeWithOwnWriter(
+  influxUrl: string,
+  database: string,
+  series: string,
+  agents: string,
+  warmup: string,
+  rounds: string,
+  startMs: string,
+): Promise<object> {
   const { warm, timed } = decodedRounds(series, agents, warmup, rounds, startMs);
   const config = InfluxConfig.parse({ url: influxUrl, database });
   const writer = new InfluxWriter({
     target: createTarget(config),
     config,
-    deadLetter: new DeadLetterFile(join(mkdtempSync(join(tmpdir(), 'bench-writer-')), 'dead-letter.jsonl'), config.deadLetter.maxBytes),
+    deadLetter: new DeadLetterFile(
+      join(mkdtempSync(join(tmpdir(), 'bench-writer-')), 'dead-letter.jsonl'),
+      config.deadLetter.maxBytes,
+    ),
     log: silentLogger,
     count: () => undefined,
   });
@@ -151,7 +199,15 @@ async function writeWithOwnWriter(influxUrl: string, database: string, series: s
 }
 
 /** node-influx: the same windows, fields and tags as objects; writePoints makes the line protocol. */
-async function writeWithNodeInflux(influxUrl: string, database: string, series: string, agents: string, warmup: string, rounds: string, startMs: string): Promise<object> {
+async function writeWithNodeInflux(
+  influxUrl: string,
+  database: string,
+  series: string,
+  agents: string,
+  warmup: string,
+  rounds: string,
+  startMs: string,
+): Promise<object> {
   const { warm, timed } = decodedRounds(series, agents, warmup, rounds, startMs);
   const url = new URL(influxUrl);
   const influx = new InfluxDB({ host: url.hostname, port: Number(url.port), database });
@@ -160,7 +216,18 @@ async function writeWithNodeInflux(influxUrl: string, database: string, series: 
     batch.windows.map((w) => ({
       measurement: w.metric,
       tags: { agent: batch.agent, device: w.device, ...(batch.site === undefined ? {} : { site: batch.site }) },
-      fields: { count: w.count, sum: w.sum, min: w.min, max: w.max, mean: w.mean, stddev: windowStddev(w), first: w.first, last: w.last, ...(w.quantiles ?? {}), length_ms: w.end - w.start },
+      fields: {
+        count: w.count,
+        sum: w.sum,
+        min: w.min,
+        max: w.max,
+        mean: w.mean,
+        stddev: windowStddev(w),
+        first: w.first,
+        last: w.last,
+        ...(w.quantiles ?? {}),
+        length_ms: w.end - w.start,
+      },
       timestamp: w.end,
     }));
   const writeAll = async (batches: readonly BatchEnvelope[]): Promise<number> => {
@@ -185,15 +252,22 @@ async function writeWithNodeInflux(influxUrl: string, database: string, series: 
 
 function post(base: string, path: string, body: Buffer, agent?: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method: 'POST', headers: { 'content-length': body.byteLength }, ...(agent ? { agent } : {}) }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      new URL(path, base),
+      { method: 'POST', headers: { 'content-length': body.byteLength }, ...(agent ? { agent } : {}) },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 const writers = { raw: writeRaw, writer: writeWithOwnWriter, 'node-influx': writeWithNodeInflux } as const;
-const result = mode === 'mqtt' ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]) : await writers[mode as keyof typeof writers](url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
+const result =
+  mode === 'mqtt'
+    ? await playAgents(url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5])
+    : await writers[mode as keyof typeof writers](url!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, rest[5]!);
 process.stdout.write(`${JSON.stringify(result)}\n`);

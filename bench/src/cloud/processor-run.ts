@@ -69,7 +69,10 @@ try {
       broker: { type: 'embedded', host: '127.0.0.1', port: 0 },
       influx: { url: o.influxUrl, database: o.database },
       stateDir,
-      detection: { ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.maxSeries === undefined ? {} : { maxSeries: o.maxSeries }) },
+      detection: {
+        ...(o.workers === undefined ? {} : { workers: o.workers }),
+        ...(o.maxSeries === undefined ? {} : { maxSeries: o.maxSeries }),
+      },
     }),
     log: silentLogger,
   });

@@ -19,10 +19,18 @@ export interface Fed {
  * Runs feeder.js with `args` (see there) in its own process; `onTimed` is called when its clock
  * starts; `cpus` pins it to those cores (taskset's list). `done` resolves with its report when it has finished; `child` can be killed to stop it early.
  */
-export function runFeeder(args: readonly string[], pids: readonly number[], onTimed: () => void = () => undefined, cpus?: string): { done: Promise<Fed>; child: ChildProcess } {
+export function runFeeder(
+  args: readonly string[],
+  pids: readonly number[],
+  onTimed: () => void = () => undefined,
+  cpus?: string,
+): { done: Promise<Fed>; child: ChildProcess } {
   const command = [process.execPath, feeder, ...args];
   // `taskset -c CPUS` execs node in place: the child's pid is the feeder's.
-  const child = cpus === undefined ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpus, ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child =
+    cpus === undefined
+      ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('taskset', ['-c', cpus, ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
   const cpuOf = (pid: number, last: number): number => {
     try {
       return processCpuSeconds(pid);
@@ -42,11 +50,21 @@ export function runFeeder(args: readonly string[], pids: readonly number[], onTi
         onTimed();
       }
       if (/\n\{.*\}\n$/.test(out)) {
-        const r = JSON.parse(out.trim().split('\n').pop()!) as { windows: number; warmupWindows: number; seconds: number };
-        resolve({ ...r, cpu: pids.map((p, i) => cpuOf(p, start![i]!) - start![i]!), feederCpu: processCpuSeconds(child.pid!) - feeder0 });
+        const r = JSON.parse(out.trim().split('\n').pop()!) as {
+          windows: number;
+          warmupWindows: number;
+          seconds: number;
+        };
+        resolve({
+          ...r,
+          cpu: pids.map((p, i) => cpuOf(p, start![i]!) - start![i]!),
+          feederCpu: processCpuSeconds(child.pid!) - feeder0,
+        });
       }
     });
-    child.on('exit', (code, signal) => (code === 0 || signal !== null ? undefined : reject(new Error(`feeder ${args[0]} exited with ${code}`))));
+    child.on('exit', (code, signal) =>
+      code === 0 || signal !== null ? undefined : reject(new Error(`feeder ${args[0]} exited with ${code}`)),
+    );
   });
   return { done, child };
 }

@@ -7,15 +7,33 @@
  * so other processes on a shared machine do not count. Prints one JSON line of µs per window for
  * each stage, after the warm-up rounds.
  */
-import { AlertLifecycle, Detection, detectorPlans, JudgedWindows, PointEncoder, type SeriesInput } from '@tributary/cloud-processor';
+import {
+  AlertLifecycle,
+  Detection,
+  detectorPlans,
+  JudgedWindows,
+  PointEncoder,
+  type SeriesInput,
+} from '@tributary/cloud-processor';
 import { windowInput } from '@tributary/storage';
 import { decodeBatchTolerant, ProcessorConfigSchema, type BatchEnvelope } from '@tributary/firmware-schemas';
 import { WindowBatches } from '@tributary/test/harness/window-batches.js';
 
 const [series, agents, warmup, rounds] = process.argv.slice(2).map(Number) as [number, number, number, number];
-const gen = new WindowBatches({ series, agents, windowMs: 60_000, readingsPerWindow: 60, startMs: 1_700_000_000_000, seed: 7 });
+const gen = new WindowBatches({
+  series,
+  agents,
+  windowMs: 60_000,
+  readingsPerWindow: 60,
+  startMs: 1_700_000_000_000,
+  seed: 7,
+});
 const config = ProcessorConfigSchema.parse({});
-const detection = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), config.detection.maxSeries);
+const detection = new Detection(
+  detectorPlans(config.detection),
+  new AlertLifecycle(config.alerts),
+  config.detection.maxSeries,
+);
 const encoder = new PointEncoder();
 // As BatchProcessor.detect: each first emission judged is also remembered for its corrections.
 const judged = new JudgedWindows(config.detection.maxJudgedWindows);
@@ -48,4 +66,6 @@ for (let r = 0; r < warmup + rounds; r++) {
   }
 }
 const per = (total: number): number => Math.round((total * 10) / windows) / 10;
-process.stdout.write(`${JSON.stringify({ decode_validate_us: per(us.decode), detect_us: per(us.detect), encode_us: per(us.encode), request_body_us: per(us.body) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ decode_validate_us: per(us.decode), detect_us: per(us.detect), encode_us: per(us.encode), request_body_us: per(us.body) })}\n`,
+);

@@ -25,9 +25,20 @@ function measure(): { heap: number; buffers: number } {
   return { heap: m.heapUsed, buffers: m.arrayBuffers };
 }
 
-const gen = new WindowBatches({ series, agents: 20, windowMs: 60_000, readingsPerWindow: 60, startMs: 1_700_000_000_000, seed: 7 });
+const gen = new WindowBatches({
+  series,
+  agents: 20,
+  windowMs: 60_000,
+  readingsPerWindow: 60,
+  startMs: 1_700_000_000_000,
+  seed: 7,
+});
 const config = ProcessorConfigSchema.parse({});
-let detection: Detection | undefined = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), series * 2);
+let detection: Detection | undefined = new Detection(
+  detectorPlans(config.detection),
+  new AlertLifecycle(config.alerts),
+  series * 2,
+);
 const empty = measure();
 for (let r = 0; r < windows; r++) {
   for (const { payload } of gen.nextPayloads()) {
@@ -46,7 +57,8 @@ interface EnsembleParts {
 /** Every series' detector, wherever Detection keeps them (private: see the file comment). */
 function seriesOf(d: Detection): Array<{ detector: unknown }> {
   const table = (d as unknown as { series?: { values?: () => Iterable<{ detector: unknown }> } }).series;
-  if (typeof table?.values !== 'function') throw new Error('state-size: cannot find the series inside Detection (its private layout changed)');
+  if (typeof table?.values !== 'function')
+    throw new Error('state-size: cannot find the series inside Detection (its private layout changed)');
   return [...table.values()];
 }
 
@@ -54,7 +66,8 @@ const kb = (bytes: number): number => Math.round((bytes / series / 1024) * 100) 
 const members: Record<string, { heap_kb: number; array_buffers_kb: number }> = {};
 let before = full;
 const dets = seriesOf(detection).map((s) => s.detector as EnsembleParts);
-if (dets.some((d) => d.roster === undefined || d.detectors === undefined)) throw new Error('state-size: cannot find the ensemble\'s roster and detectors (its private layout changed)');
+if (dets.some((d) => d.roster === undefined || d.detectors === undefined))
+  throw new Error("state-size: cannot find the ensemble's roster and detectors (its private layout changed)");
 // By name: a series whose device's detector holds its level shifts has no shift member.
 const names = [...new Set(dets.flatMap((d) => d.roster!.map((m) => m.name)))];
 for (const name of names) {

@@ -30,7 +30,12 @@ export async function benchClose(log: (line: string) => void): Promise<Record<st
   const influxd = await startInfluxd();
   const dir = scratchDir('bench-close');
   const cloud = new CloudProcessor({
-    config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, influx: { url: influxd.url, database: 'close' }, stateDir: join(dir, 'cloud'), http: { host: '127.0.0.1', port: 0 } }),
+    config: ProcessorConfigSchema.parse({
+      broker: { type: 'embedded', host: '127.0.0.1', port: 0 },
+      influx: { url: influxd.url, database: 'close' },
+      stateDir: join(dir, 'cloud'),
+      http: { host: '127.0.0.1', port: 0 },
+    }),
     log: silentLogger,
   });
   await cloud.start();
@@ -61,19 +66,31 @@ export async function benchClose(log: (line: string) => void): Promise<Record<st
         for (let i = 0; i < MESSAGES_PER_S / 100; i++, sent++) {
           const device = `r${round}-${String(sent % DEVICES).padStart(4, '0')}`;
           last = Date.now();
-          batch.push(devices.publishAsync(`sensors/${device}/telemetry`, JSON.stringify({ device, ts: last, values: { temperature: 20 + (sent % 7) } }), { qos: 1 }));
+          batch.push(
+            devices.publishAsync(
+              `sensors/${device}/telemetry`,
+              JSON.stringify({ device, ts: last, values: { temperature: 20 + (sent % 7) } }),
+              { qos: 1 },
+            ),
+          );
         }
         await Promise.all(batch);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const lastReading = Date.now();
       for (;;) {
-        const series = await influxQuery(influxd.url, 'close', `SELECT sum("count") FROM "temperature" WHERE "device" =~ /^r${round}-/`);
+        const series = await influxQuery(
+          influxd.url,
+          'close',
+          `SELECT sum("count") FROM "temperature" WHERE "device" =~ /^r${round}-/`,
+        );
         const stored = Number(series[0]?.values[0]?.[1] ?? 0);
         if (stored === sent) break;
         if (Date.now() - lastReading > 60_000) {
           const c = agent.counters.snapshot();
-          throw new Error(`round ${round}: ${stored} of ${sent} readings in InfluxDB after 60 s (agent: received ${c.messages_received}, accepted ${c.readings_accepted}, late ${c.readings_late}, shed ${c.messages_shed}, invalid ${c.messages_invalid})`);
+          throw new Error(
+            `round ${round}: ${stored} of ${sent} readings in InfluxDB after 60 s (agent: received ${c.messages_received}, accepted ${c.readings_accepted}, late ${c.readings_late}, shed ${c.messages_shed}, invalid ${c.messages_invalid})`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -82,9 +99,12 @@ export async function benchClose(log: (line: string) => void): Promise<Record<st
       const dueAfter = Math.ceil((last + 1) / WINDOW_MS) * WINDOW_MS + LATENESS_MS - last;
       closes.push(took);
       due.push(dueAfter);
-      log(`  round ${round}: ${sent} messages in ${LOAD_MS / 1000} s, then silence: last window in InfluxDB ${took} ms after the last reading (due by event time after ${dueAfter} ms; target ${WINDOW_MS + LATENESS_MS + 1_000} ms)`);
+      log(
+        `  round ${round}: ${sent} messages in ${LOAD_MS / 1000} s, then silence: last window in InfluxDB ${took} ms after the last reading (due by event time after ${dueAfter} ms; target ${WINDOW_MS + LATENESS_MS + 1_000} ms)`,
+      );
     }
-    if (agent.counters.get('readings_accepted') !== total) throw new Error(`expected every reading accepted, got ${agent.counters.get('readings_accepted')} of ${total}`);
+    if (agent.counters.get('readings_accepted') !== total)
+      throw new Error(`expected every reading accepted, got ${agent.counters.get('readings_accepted')} of ${total}`);
   } finally {
     await devices.endAsync();
     await agent.stop(5_000);

@@ -1,4 +1,13 @@
-import { Batcher, FilterChains, IngestPipeline, WindowEngine, windowEngineOptions, agentCounterHelp, type AgentCounter, type WriteAheadLog } from '@tributary/edge-agent';
+import {
+  Batcher,
+  FilterChains,
+  IngestPipeline,
+  WindowEngine,
+  windowEngineOptions,
+  agentCounterHelp,
+  type AgentCounter,
+  type WriteAheadLog,
+} from '@tributary/edge-agent';
 import { AgentConfigSchema, encodeBatch, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport, type Clock } from '@tributary/runtime';
 
@@ -32,8 +41,14 @@ export function makeCore(o: CoreOptions): Core {
     agentId: 'bench',
     sources: [{ type: 'file', path: '-' }],
     filters: {
-      temperature: [{ type: 'range', min: -40, max: 85 }, ...(o.statefulFilters ? [{ type: 'dedupe', windowSize: 64, maxSeries: o.maxSeries }] : [])],
-      humidity: [{ type: 'range', min: 0, max: 100 }, ...(o.statefulFilters ? [{ type: 'deadband', delta: 0, heartbeatMs: 60_000, maxSeries: o.maxSeries }] : [])],
+      temperature: [
+        { type: 'range', min: -40, max: 85 },
+        ...(o.statefulFilters ? [{ type: 'dedupe', windowSize: 64, maxSeries: o.maxSeries }] : []),
+      ],
+      humidity: [
+        { type: 'range', min: 0, max: 100 },
+        ...(o.statefulFilters ? [{ type: 'deadband', delta: 0, heartbeatMs: 60_000, maxSeries: o.maxSeries }] : []),
+      ],
     },
     windows: { lengthMs: 60_000, allowedLatenessMs: 5_000, maxSeries: o.maxSeries, onSeriesLimit: 'evict-lru' },
     intake: o.maxMessagesPerS === undefined ? {} : { maxMessagesPerS: o.maxMessagesPerS },
@@ -46,20 +61,24 @@ export function makeCore(o: CoreOptions): Core {
   const batcher = new Batcher(config.batch.maxWindows, config.batch.maxDelayMs, (ws: WindowResult[]) => {
     out.batches++;
     if (o.encodeBatches === false) return;
-    out.bytes += encodeBatch({ v: 1, agent: 'bench', seq: seq++, sentAt: clock.now(), windows: ws, counters: counters.snapshot() }).length;
+    out.bytes += encodeBatch({
+      v: 1,
+      agent: 'bench',
+      seq: seq++,
+      sentAt: clock.now(),
+      windows: ws,
+      counters: counters.snapshot(),
+    }).length;
   });
   const w = config.windows;
-  const windows = new WindowEngine(
-    windowEngineOptions(w),
-    {
-      window: (r) => {
-        out.windows++;
-        batcher.add(r, clock.now());
-      },
-      evicted: () => counters.inc('series_evicted'),
-      outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
+  const windows = new WindowEngine(windowEngineOptions(w), {
+    window: (r) => {
+      out.windows++;
+      batcher.add(r, clock.now());
     },
-  );
+    evicted: () => counters.inc('series_evicted'),
+    outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
+  });
   const pipeline = new IngestPipeline({
     filters: new FilterChains(config.filters, { stateEvicted: () => counters.inc('filter_state_evicted') }),
     windows,
@@ -88,13 +107,16 @@ export function makeCore(o: CoreOptions): Core {
 export function payload(device: number, seq: number, ts: number): Buffer {
   const t = 20 + ((device * 7 + seq) % 50) / 10;
   const h = 40 + ((device * 3 + seq) % 200) / 10;
-  return Buffer.from(`{"device":"th-${String(device).padStart(5, '0')}","ts":${ts},"seq":${seq},"values":{"temperature":${t},"humidity":${h}}}`);
+  return Buffer.from(
+    `{"device":"th-${String(device).padStart(5, '0')}","ts":${ts},"seq":${seq},"values":{"temperature":${t},"humidity":${h}}}`,
+  );
 }
 
 /** `count` payloads from `devices` devices in turn, event time advancing `stepMs` per message from `startMs`. */
 export function payloads(count: number, devices: number, startMs: number, stepMs: number): Buffer[] {
   const out = new Array<Buffer>(count);
-  for (let i = 0; i < count; i++) out[i] = payload(i % devices, Math.floor(i / devices), startMs + Math.floor(i * stepMs));
+  for (let i = 0; i < count; i++)
+    out[i] = payload(i % devices, Math.floor(i / devices), startMs + Math.floor(i * stepMs));
   return out;
 }
 

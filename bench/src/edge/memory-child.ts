@@ -36,7 +36,9 @@ if (mode === 'series') {
   // not always the same devices'.
   const sets = Array.from({ length: 8 }, (_, k) =>
     Array.from({ length: offered }, (_, i) =>
-      Buffer.from(`{"device":"th-${String((i + k) % devices).padStart(5, '0')}","values":{"temperature":${20 + ((i + k) % 50) / 10},"humidity":${40 + ((i * 3 + k) % 200) / 10}}}`),
+      Buffer.from(
+        `{"device":"th-${String((i + k) % devices).padStart(5, '0')}","values":{"temperature":${20 + ((i + k) % 50) / 10},"humidity":${40 + ((i * 3 + k) % 200) / 10}}}`,
+      ),
     ),
   );
   const core = makeCore({ maxSeries: 20_000, maxMessagesPerS: sustainable, statefulFilters: true });

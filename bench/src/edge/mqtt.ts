@@ -21,8 +21,12 @@ export interface Subscriber {
 }
 
 function publish(url: string): Promise<void> {
-  const child = spawn(process.execPath, [publisher, url, String(MESSAGES), String(DEVICES)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`)))));
+  const child = spawn(process.execPath, [publisher, url, String(MESSAGES), String(DEVICES)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`)))),
+  );
 }
 
 /**
@@ -121,7 +125,11 @@ export async function benchMqtt(log: (line: string) => void): Promise<Record<str
         disconnect: async () => source?.stop(),
         count: () => core.counters.get('messages_received'),
       };
-      const subscribers = { bare: bareSubscriber(broker.url, `bench-bare-${round}`, false), batched: bareSubscriber(broker.url, `bench-batched-${round}`, true), agent: agentSub };
+      const subscribers = {
+        bare: bareSubscriber(broker.url, `bench-bare-${round}`, false),
+        batched: bareSubscriber(broker.url, `bench-batched-${round}`, true),
+        agent: agentSub,
+      };
       const names = { bare: 'bare client', batched: 'bare client, acks batched', agent: 'agent' };
       for (const key of ['bare', 'batched', 'agent'] as const) {
         const r = await trial(broker.url, subscribers[key]);
@@ -131,7 +139,8 @@ export async function benchMqtt(log: (line: string) => void): Promise<Record<str
         else rates[key].push(r);
       }
     }
-    if (core.counters.get('readings_accepted') !== 2 * MESSAGES * (ROUNDS + 1)) throw new Error(`expected every reading accepted, got ${core.counters.get('readings_accepted')}`);
+    if (core.counters.get('readings_accepted') !== 2 * MESSAGES * (ROUNDS + 1))
+      throw new Error(`expected every reading accepted, got ${core.counters.get('readings_accepted')}`);
     const best = (xs: number[]): number => Math.max(...xs);
     return {
       mqtt_agent_readings_per_s_best: Math.round(2 * best(rates.agent)),

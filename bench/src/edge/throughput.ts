@@ -55,7 +55,9 @@ export function benchCore(log: (line: string) => void): CoreFigures {
     windows = c.out.windows;
     accepted = c.counters.get('readings_accepted');
     const label = round === 0 ? 'cold   ' : `round ${round}`;
-    log(`  ${label}: core ${Math.round(readings / s).toLocaleString('en')} readings/s, JSON.parse alone ${Math.round(referenceRate).toLocaleString('en')} readings/s (${sink % 2})`);
+    log(
+      `  ${label}: core ${Math.round(readings / s).toLocaleString('en')} readings/s, JSON.parse alone ${Math.round(referenceRate).toLocaleString('en')} readings/s (${sink % 2})`,
+    );
   }
   if (accepted !== readings) throw new Error(`expected every reading accepted, got ${accepted} of ${readings}`);
   return {

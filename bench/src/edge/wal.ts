@@ -59,7 +59,9 @@ export async function benchWal(log: (line: string) => void): Promise<Record<stri
       const r = await inProcess(on);
       if (on) bytesPerReading = r.bytesPerReading;
       if (round > 0) rates[on ? 'on' : 'off'].push(r.rate);
-      log(`  ${round === 0 ? 'cold   ' : `round ${round}`}: core in process ${on ? 'with the log   ' : 'without the log'} ${Math.round(r.rate).toLocaleString('en')} readings/s`);
+      log(
+        `  ${round === 0 ? 'cold   ' : `round ${round}`}: core in process ${on ? 'with the log   ' : 'without the log'} ${Math.round(r.rate).toLocaleString('en')} readings/s`,
+      );
     }
   }
   const broker = await startMosquitto();
@@ -69,11 +71,22 @@ export async function benchWal(log: (line: string) => void): Promise<Record<stri
     for (let round = 0; round <= 2; round++) {
       for (const on of [false, true]) {
         const wal = on ? freshWal() : undefined;
-        const c = makeCore({ maxSeries: 20_000, clock: systemClock, encodeBatches: false, ...(wal === undefined ? {} : { wal }) });
+        const c = makeCore({
+          maxSeries: 20_000,
+          clock: systemClock,
+          encodeBatches: false,
+          ...(wal === undefined ? {} : { wal }),
+        });
         let source: MqttSource | undefined;
         const sub: Subscriber = {
           connect: async () => {
-            source = new MqttSource(config, c.pipeline, silentLogger, `bench-wal-${on}`, wal === undefined ? {} : { ackAfterLog: (release) => wal.afterCommit(release) });
+            source = new MqttSource(
+              config,
+              c.pipeline,
+              silentLogger,
+              `bench-wal-${on}`,
+              wal === undefined ? {} : { ackAfterLog: (release) => wal.afterCommit(release) },
+            );
             await source.start();
             await source.ready();
           },
@@ -83,7 +96,9 @@ export async function benchWal(log: (line: string) => void): Promise<Record<stri
         const r = 2 * (await trial(broker.url, sub));
         wal?.close();
         if (round > 0) mqtt[on ? 'on' : 'off'].push(r);
-        log(`  ${round === 0 ? 'cold   ' : `round ${round}`}: through MQTT ${on ? 'with the log (acks after the commit)' : 'without the log              '} ${Math.round(r).toLocaleString('en')} readings/s`);
+        log(
+          `  ${round === 0 ? 'cold   ' : `round ${round}`}: through MQTT ${on ? 'with the log (acks after the commit)' : 'without the log              '} ${Math.round(r).toLocaleString('en')} readings/s`,
+        );
       }
     }
   } finally {

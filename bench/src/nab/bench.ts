@@ -48,7 +48,8 @@ const f2 = (x: number): string => x.toFixed(2).padStart(8);
 
 const config = ProcessorConfigSchema.parse({});
 const only = new Set((process.env.BENCH_ONLY ?? 'nab,skab,fleet').split(',').map((x) => x.trim()));
-for (const part of only) if (!['nab', 'skab', 'fleet'].includes(part)) throw new Error(`BENCH_ONLY names nab, skab or fleet (got ${part})`);
+for (const part of only)
+  if (!['nab', 'skab', 'fleet'].includes(part)) throw new Error(`BENCH_ONLY names nab, skab or fleet (got ${part})`);
 const plan = detectorPlans(config.detection)('value');
 
 // NAB --------------------------------------------------------------------------------------------
@@ -56,17 +57,31 @@ const nabDir = defaultNabDir(repoRoot);
 const corpus = loadCorpus(nabDir); // throws, naming the folder, when it holds no data files
 const rows = corpus.files.reduce((s, f) => s + f.rows.length, 0);
 const windows = corpus.files.reduce((s, f) => s + f.windows.length, 0);
-out(`NAB folder ${nabDir}: ${corpus.files.length} files, ${rows} rows, ${windows} windows; detector ${plan.name} with the processor's default settings\n`);
+out(
+  `NAB folder ${nabDir}: ${corpus.files.length} files, ${rows} rows, ${windows} windows; detector ${plan.name} with the processor's default settings\n`,
+);
 
 /** In-sample, leave-one-category-out and the gap, per profile; returns the in-sample figures. */
 function nabRows(label: string, key: string, files: ScoredFile[]): void {
   const inSample = scoreAll(files, corpus.profiles);
-  const line = (what: string, xs: number[], extra = ''): void => out(`  ${label.padEnd(10)} ${what.padEnd(34)}${xs.map(f2).join('')}${extra}`);
+  const line = (what: string, xs: number[], extra = ''): void =>
+    out(`  ${label.padEnd(10)} ${what.padEnd(34)}${xs.map(f2).join('')}${extra}`);
   const cv = PROFILE_KEYS.map(([p]) => leaveOneCategoryOut(files, corpus.profiles[p]!));
   const ins = PROFILE_KEYS.map(([p]) => inSample[p]!.normalized);
-  line('in-sample (threshold fitted on all)', ins, `   threshold ${inSample['standard']!.threshold.toPrecision(4)}, windows ${inSample['standard']!.windowsDetected}/${windows}`);
-  line('leave one category out', cv.map((c) => c.normalized), `   thresholds ${cv[0]!.folds.map((f) => `${f.category} ${f.threshold.toPrecision(3)}`).join(', ')}`);
-  line('gap', ins.map((x, i) => x - cv[i]!.normalized));
+  line(
+    'in-sample (threshold fitted on all)',
+    ins,
+    `   threshold ${inSample['standard']!.threshold.toPrecision(4)}, windows ${inSample['standard']!.windowsDetected}/${windows}`,
+  );
+  line(
+    'leave one category out',
+    cv.map((c) => c.normalized),
+    `   thresholds ${cv[0]!.folds.map((f) => `${f.category} ${f.threshold.toPrecision(3)}`).join(', ')}`,
+  );
+  line(
+    'gap',
+    ins.map((x, i) => x - cv[i]!.normalized),
+  );
   PROFILE_KEYS.forEach(([, k], i) => {
     figures[`nab_${key}_${k}`] = round(ins[i]!);
     figures[`nab_${key}_loco_${k}`] = round(cv[i]!.normalized);
@@ -80,12 +95,17 @@ if (only.has('nab')) {
   nabRows('ours', 'ours', run.files);
   const liveFiles = liveDetections(corpus, config);
   const liveScores = PROFILE_KEYS.map(([p]) => scoreAtThreshold(liveFiles, corpus.profiles[p]!, OPENED));
-  out(`  ${'ours'.padEnd(10)} ${'live alerts (opened = detection)'.padEnd(34)}${liveScores.map((r) => f2(r.normalized)).join('')}   windows ${liveScores[0]!.windowsDetected}/${windows}, alerts outside windows ${liveScores[0]!.fpRows}`);
+  out(
+    `  ${'ours'.padEnd(10)} ${'live alerts (opened = detection)'.padEnd(34)}${liveScores.map((r) => f2(r.normalized)).join('')}   windows ${liveScores[0]!.windowsDetected}/${windows}, alerts outside windows ${liveScores[0]!.fpRows}`,
+  );
   PROFILE_KEYS.forEach(([, k], i) => (figures[`nab_ours_live_${k}`] = round(liveScores[i]!.normalized)));
 
   // The fixture detectors, scored by the same scorer from their published outputs (NAB protocol:
   // they had each file's min, max and length in hand).
-  for (const [label, file, key] of [['ARTime', 'ARTime_nonzero_scores.csv', 'artime'], ['CAD OSE', 'contextOSE_scores_ge_0.70.csv', 'cad_ose']] as const) {
+  for (const [label, file, key] of [
+    ['ARTime', 'ARTime_nonzero_scores.csv', 'artime'],
+    ['CAD OSE', 'contextOSE_scores_ge_0.70.csv', 'cad_ose'],
+  ] as const) {
     const f = path.join(nabDir, 'fixtures', file);
     if (existsSync(f)) nabRows(label, key, scoresFromResults(corpus, parseResultsCsv(readFileSync(f, 'utf8'))));
   }
@@ -99,25 +119,37 @@ if (!only.has('skab')) {
   out('\nSKAB: no folder found (set SKAB_DIR to the SKAB slice): skipped');
 } else {
   const runs = loadSkab(skabDir, ['valve1']);
-  out(`\nSKAB folder ${skabDir}: valve1, ${runs.length} runs; the live decision (a row is anomalous while an alert is open), rows from 400 on`);
+  out(
+    `\nSKAB folder ${skabDir}: valve1, ${runs.length} runs; the live decision (a row is anomalous while an alert is open), rows from 400 on`,
+  );
   const grid = playGrid(runs, config);
   const atDefault = grid[SENSITIVITY_GRID.indexOf(1)]!;
   const header = `  ${''.padEnd(34)}${'F1'.padStart(6)}${'FAR %'.padStart(8)}${'MAR %'.padStart(8)}${'CP std'.padStart(8)}${'low FP'.padStart(8)}${'low FN'.padStart(8)}   missed/CPs, false alarms`;
   const row = (label: string, f: SkabFigures): string =>
     `  ${label.padEnd(34)}${f.binary.f1.toFixed(2).padStart(6)}${f.binary.far.toFixed(2).padStart(8)}${f.binary.mar.toFixed(2).padStart(8)}${f2(f.changepoint.standard)}${f2(f.changepoint.lowFp)}${f2(f.changepoint.lowFn)}   ${f.changepoint.missed}/${f.changepoint.changepoints}, ${f.changepoint.falseAlarms}`;
   out(header);
-  for (const channel of runs[0]!.channels) out(row(`channel ${channel}`, figuresOf(atDefault.map((l) => scoredRun(l, [channel])))));
+  for (const channel of runs[0]!.channels)
+    out(row(`channel ${channel}`, figuresOf(atDefault.map((l) => scoredRun(l, [channel])))));
   const free = loadSkab(skabDir, ['anomaly-free']).map((r) => playRun(r, config));
   // The device two ways: its joint detector's alert (the machine), and any alert of the device.
-  for (const [label, key, metrics] of [['machine (joint detector)', 'machine', [MACHINE]], ['device (any alert open)', 'any', undefined]] as const) {
+  for (const [label, key, metrics] of [
+    ['machine (joint detector)', 'machine', [MACHINE]],
+    ['device (any alert open)', 'any', undefined],
+  ] as const) {
     const live = figuresOf(atDefault.map((l) => scoredRun(l, metrics)));
     out(row(`${label}, live`, live));
     const cv = splitHalf(grid, metrics);
     out(row(`  sensitivity ${cv.inSample.sensitivity} fitted on all`, cv.inSample.figures));
     out(row(`  split half (${cv.crossValidated.sensitivities.join(' / ')})`, cv.crossValidated.figures));
     const normal = figuresOf(free.map((l) => scoredRun(l, metrics)));
-    out(`  ${'  anomaly-free run, live'.padEnd(34)}${'FAR'.padStart(6)} ${normal.binary.far.toFixed(2)} % of ${normal.binary.tn + normal.binary.fp} rows of normal operation, ${normal.changepoint.falseAlarms} alarms`);
-    for (const [k, f] of [['live', live], ['fitted', cv.inSample.figures], ['split_half', cv.crossValidated.figures]] as const) {
+    out(
+      `  ${'  anomaly-free run, live'.padEnd(34)}${'FAR'.padStart(6)} ${normal.binary.far.toFixed(2)} % of ${normal.binary.tn + normal.binary.fp} rows of normal operation, ${normal.changepoint.falseAlarms} alarms`,
+    );
+    for (const [k, f] of [
+      ['live', live],
+      ['fitted', cv.inSample.figures],
+      ['split_half', cv.crossValidated.figures],
+    ] as const) {
       figures[`skab_valve1_${key}_${k}_f1`] = f.binary.f1;
       figures[`skab_valve1_${key}_${k}_far`] = f.binary.far;
       figures[`skab_valve1_${key}_${k}_mar`] = f.binary.mar;
@@ -128,7 +160,13 @@ if (!only.has('skab')) {
 }
 
 // Throughput -------------------------------------------------------------------------------------
-const seconds = Math.min(run?.seconds ?? Infinity, runCorpus(corpus, () => plan.create()).seconds, runCorpus(corpus, () => plan.create()).seconds);
-out(`\nthroughput: ${Math.round(rows / seconds).toLocaleString('en')} points/s on one core (NAB, ${rows} points in ${seconds.toFixed(2)} s, best of 3)`);
+const seconds = Math.min(
+  run?.seconds ?? Infinity,
+  runCorpus(corpus, () => plan.create()).seconds,
+  runCorpus(corpus, () => plan.create()).seconds,
+);
+out(
+  `\nthroughput: ${Math.round(rows / seconds).toLocaleString('en')} points/s on one core (NAB, ${rows} points in ${seconds.toFixed(2)} s, best of 3)`,
+);
 figures['points_per_s'] = Math.round(rows / seconds);
 out(JSON.stringify(figures));

@@ -47,7 +47,8 @@ function main(): number {
   });
   const modes = [values.results, values.detector, values['processor-config']].filter((m) => m !== undefined).length;
   if (modes !== 1) commandLineError('nab', USAGE, 'give one of --results, --detector or --processor-config');
-  if (positionals.length > 0 && values['processor-config'] === undefined) commandLineError('nab', USAGE, 'files are named only with --processor-config');
+  if (positionals.length > 0 && values['processor-config'] === undefined)
+    commandLineError('nab', USAGE, 'files are named only with --processor-config');
   let corpus;
   try {
     corpus = loadCorpus(values['nab-dir'] ?? defaultNabDir(repoRoot));
@@ -69,7 +70,9 @@ function main(): number {
     const wanted = new Set(positionals.map((f) => f.split('/').slice(-2).join('/')));
     const chosen = wanted.size === 0 ? corpus.files : corpus.files.filter((f) => wanted.has(f.name));
     if (chosen.length < wanted.size) {
-      process.stderr.write(`nab: not every file is in the NAB corpus at ${corpus.dir} (name them as data/<category>/<file>.csv)\n`);
+      process.stderr.write(
+        `nab: not every file is in the NAB corpus at ${corpus.dir} (name them as data/<category>/<file>.csv)\n`,
+      );
       return 2;
     }
     files = runCorpus({ ...corpus, files: chosen }, () => plan.create()).files;
@@ -79,7 +82,12 @@ function main(): number {
     label = path.basename(values.results);
   } else {
     const name = values.detector as DetectorName;
-    const entry = detectors[name] as { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { message: string } } }; create: (c: unknown) => import('@tributary/cloud-processor').Detector } | undefined;
+    const entry = detectors[name] as
+      | {
+          config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { message: string } } };
+          create: (c: unknown) => import('@tributary/cloud-processor').Detector;
+        }
+      | undefined;
     if (!entry) {
       process.stderr.write(`unknown detector ${JSON.stringify(name)}; known: ${Object.keys(detectors).join(', ')}\n`);
       return 2;
@@ -100,7 +108,8 @@ function main(): number {
     label = `${name} (strict streaming)`;
     if (values.write) {
       const lines = ['file,row,score'];
-      for (const f of files) for (let i = 0; i < f.scores.length; i++) if (f.scores[i]! !== 0) lines.push(`${f.name},${i},${f.scores[i]}`);
+      for (const f of files)
+        for (let i = 0; i < f.scores.length; i++) if (f.scores[i]! !== 0) lines.push(`${f.name},${i},${f.scores[i]}`);
       writeFileSync(values.write, lines.join('\n') + '\n');
     }
   }

@@ -22,13 +22,21 @@ export interface NabCorpus {
  * exact timestamp (the README guarantees each end names a data row, never a repeated one); the
  * end is searched from the start on, so a file that steps back in time still maps to one range.
  */
-export function windowsToRows(name: string, rows: readonly NabRow[], windows: readonly (readonly [string, string])[]): [number, number][] {
+export function windowsToRows(
+  name: string,
+  rows: readonly NabRow[],
+  windows: readonly (readonly [string, string])[],
+): [number, number][] {
   return windows.map(([start, end]) => {
     const s = trimFraction(start);
     const e = trimFraction(end);
     const l = rows.findIndex((r) => r.timestamp === s);
     let r = -1;
-    for (let i = Math.max(l, 0); i < rows.length; i++) if (rows[i]!.timestamp === e) { r = i; break; }
+    for (let i = Math.max(l, 0); i < rows.length; i++)
+      if (rows[i]!.timestamp === e) {
+        r = i;
+        break;
+      }
     if (l < 0 || r < l) throw new Error(`${name}: window [${start}, ${end}] does not match data rows`);
     return [l, r];
   });
@@ -36,7 +44,10 @@ export function windowsToRows(name: string, rows: readonly NabRow[], windows: re
 
 /** NAB's `profiles.json` → the three weights of each profile (`tnWeight` is unused). */
 export function parseProfiles(text: string): Record<string, Profile> {
-  const raw = JSON.parse(text) as Record<string, { CostMatrix: { tpWeight: number; fpWeight: number; fnWeight: number } }>;
+  const raw = JSON.parse(text) as Record<
+    string,
+    { CostMatrix: { tpWeight: number; fpWeight: number; fnWeight: number } }
+  >;
   const out: Record<string, Profile> = {};
   for (const [name, p] of Object.entries(raw)) {
     out[name] = { tpWeight: p.CostMatrix.tpWeight, fpWeight: p.CostMatrix.fpWeight, fnWeight: p.CostMatrix.fnWeight };
@@ -50,13 +61,20 @@ export function parseProfiles(text: string): Record<string, Profile> {
  * A data file without a label entry is scored as having no windows.
  */
 export function loadCorpus(dir: string): NabCorpus {
-  const labels = JSON.parse(readFileSync(path.join(dir, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
+  const labels = JSON.parse(readFileSync(path.join(dir, 'labels', 'combined_windows.json'), 'utf8')) as Record<
+    string,
+    [string, string][]
+  >;
   const profiles = parseProfiles(readFileSync(path.join(dir, 'config', 'profiles.json'), 'utf8'));
   const files: NabFile[] = [];
   const dataDir = path.join(dir, 'data');
   // statSync follows symlinks: a category folder may be a link to where the data lives.
-  for (const category of readdirSync(dataDir).filter((d) => statSync(path.join(dataDir, d)).isDirectory()).sort()) {
-    for (const file of readdirSync(path.join(dataDir, category)).filter((f) => f.endsWith('.csv')).sort()) {
+  for (const category of readdirSync(dataDir)
+    .filter((d) => statSync(path.join(dataDir, d)).isDirectory())
+    .sort()) {
+    for (const file of readdirSync(path.join(dataDir, category))
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
       const name = `${category}/${file}`;
       const rows = parseSeriesCsv(readFileSync(path.join(dataDir, category, file), 'utf8'), name);
       files.push({ name, rows, windows: windowsToRows(name, rows, labels[name] ?? []) });
@@ -84,7 +102,10 @@ export function defaultNabDir(repoRoot: string): string {
 }
 
 /** Per-row scores for every file of the corpus from a parsed results file (unlisted rows 0). */
-export function scoresFromResults(corpus: NabCorpus, results: ReadonlyMap<string, ReadonlyMap<number, number>>): { name: string; windows: NabFile['windows']; scores: Float64Array }[] {
+export function scoresFromResults(
+  corpus: NabCorpus,
+  results: ReadonlyMap<string, ReadonlyMap<number, number>>,
+): { name: string; windows: NabFile['windows']; scores: Float64Array }[] {
   for (const name of results.keys()) {
     if (!corpus.files.some((f) => f.name === name)) throw new Error(`results: ${name} is not a file of ${corpus.dir}`);
   }

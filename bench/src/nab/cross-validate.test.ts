@@ -16,7 +16,13 @@ test('leave one category out: each category is scored at the threshold the other
   // Category a's anomalies score 0.9, b's 0.6; b also has a false positive at 0.5.
   const files = [file('a/1.csv', { 100: 0.9 }), file('a/2.csv', { 101: 0.9 }), file('b/1.csv', { 100: 0.6, 40: 0.5 })];
   const cv = leaveOneCategoryOut(files, std);
-  assert.deepEqual(cv.folds.map((f) => [f.category, f.threshold]), [['a', 0.6], ['b', 0.9]]);
+  assert.deepEqual(
+    cv.folds.map((f) => [f.category, f.threshold]),
+    [
+      ['a', 0.6],
+      ['b', 0.9],
+    ],
+  );
   // Held out, b misses its window at a's threshold 0.9; in-sample one threshold (0.6) finds all three.
   const heldOut = scoreAtThreshold(files.slice(0, 2), std, 0.6).raw + scoreAtThreshold(files.slice(2), std, 0.9).raw;
   assert.ok(Math.abs(cv.normalized - (100 * (heldOut + 3)) / 6) < 1e-12);

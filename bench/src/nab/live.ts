@@ -17,7 +17,11 @@ export const OPENED = 1;
 export function liveDetections(corpus: NabCorpus, config: ProcessorConfig): ScoredFile[] {
   return corpus.files.map((f) => {
     const points = csvPoints(f.name, f.rows);
-    const opened = new Set(replay(config, new Map([['nab', points]])).alerts.filter((a) => a.state === 'opened').map((a) => a.openedAt));
+    const opened = new Set(
+      replay(config, new Map([['nab', points]]))
+        .alerts.filter((a) => a.state === 'opened')
+        .map((a) => a.openedAt),
+    );
     const scores = new Float64Array(f.rows.length);
     // An alert opens on an accepted row; a later row repeating its timestamp is skipped live.
     for (let i = 0; i < f.rows.length; i++) {

@@ -18,7 +18,10 @@ export function streamScores(rows: readonly { ts: number; value: number }[], cre
 }
 
 /** Runs a detector over every file of a corpus; returns the scores and the time it took. */
-export function runCorpus(corpus: NabCorpus, create: () => Detector): { files: ScoredFile[]; points: number; seconds: number } {
+export function runCorpus(
+  corpus: NabCorpus,
+  create: () => Detector,
+): { files: ScoredFile[]; points: number; seconds: number } {
   const files: ScoredFile[] = [];
   let points = 0;
   const t0 = process.hrtime.bigint();

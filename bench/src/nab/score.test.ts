@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultNabDir, loadCorpus, scoresFromResults } from './corpus.js';
 import { parseResultsCsv } from '@tributary/cloud-processor';
-import { probationaryRows, rowWeights, scaledSigmoid, scoreProfile, type FileResult, type ProfileResult } from './score.js';
+import {
+  probationaryRows,
+  rowWeights,
+  scaledSigmoid,
+  scoreProfile,
+  type FileResult,
+  type ProfileResult,
+} from './score.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const nabDir = defaultNabDir(repoRoot);
@@ -14,13 +21,24 @@ const haveNab = existsSync(path.join(nabDir, 'fixtures', 'golden.json'));
 const std = { tpWeight: 1, fpWeight: 0.11, fnWeight: 1 };
 
 test('scaled sigmoid matches the README values', () => {
-  for (const [y, s] of [[-1, 0.98661], [0, 0], [1, -0.98661], [3.0001, -1]] as const) {
+  for (const [y, s] of [
+    [-1, 0.98661],
+    [0, 0],
+    [1, -0.98661],
+    [3.0001, -1],
+  ] as const) {
     assert.ok(Math.abs(scaledSigmoid(y) - s) < 1e-5, `S(${y})`);
   }
 });
 
 test('probationary period is 15% capped at 750 rows', () => {
-  for (const [n, p] of [[100, 15], [4032, 604], [5000, 750], [22695, 750]] as const) assert.equal(probationaryRows(n), p);
+  for (const [n, p] of [
+    [100, 15],
+    [4032, 604],
+    [5000, 750],
+    [22695, 750],
+  ] as const)
+    assert.equal(probationaryRows(n), p);
 });
 
 test('row weights: first row of a window is A_TP, after it W′−1 is used, before the first window −A_FP', () => {
@@ -72,14 +90,24 @@ interface Golden {
   detectors: Record<string, { scores: string; profiles: Record<string, ProfileResult> }>;
 }
 
-test('reproduces fixtures/golden.json for ARTime, CAD OSE and null', { skip: haveNab ? false : `no NAB folder at ${nabDir}` }, () => {
+test('reproduces fixtures/golden.json for ARTime, CAD OSE and null', {
+  skip: haveNab ? false : `no NAB folder at ${nabDir}`,
+}, () => {
   const golden = JSON.parse(readFileSync(path.join(nabDir, 'fixtures', 'golden.json'), 'utf8')) as Golden;
   const corpus = loadCorpus(nabDir);
   assert.equal(corpus.files.length, golden.corpus.files);
-  assert.equal(corpus.files.reduce((s, f) => s + f.rows.length, 0), golden.corpus.rows);
-  assert.equal(corpus.files.reduce((s, f) => s + f.rows.length - probationaryRows(f.rows.length), 0), golden.corpus.scorableRows);
+  assert.equal(
+    corpus.files.reduce((s, f) => s + f.rows.length, 0),
+    golden.corpus.rows,
+  );
+  assert.equal(
+    corpus.files.reduce((s, f) => s + f.rows.length - probationaryRows(f.rows.length), 0),
+    golden.corpus.scorableRows,
+  );
   for (const [name, det] of Object.entries(golden.detectors)) {
-    const results = det.scores.endsWith('.csv') ? parseResultsCsv(readFileSync(path.join(nabDir, det.scores), 'utf8')) : new Map();
+    const results = det.scores.endsWith('.csv')
+      ? parseResultsCsv(readFileSync(path.join(nabDir, det.scores), 'utf8'))
+      : new Map();
     const files = scoresFromResults(corpus, results);
     for (const [pname, expected] of Object.entries(det.profiles)) {
       const profile = corpus.profiles[pname];

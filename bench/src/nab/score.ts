@@ -54,7 +54,11 @@ const S_MINUS_1 = scaledSigmoid(-1);
  * Clause 4: the weight of a detection at every row, and the window (index into `windows`) each
  * row falls in, or -1 outside windows.
  */
-export function rowWeights(n: number, windows: readonly (readonly [number, number])[], p: Profile): { weight: Float64Array; window: Int32Array } {
+export function rowWeights(
+  n: number,
+  windows: readonly (readonly [number, number])[],
+  p: Profile,
+): { weight: Float64Array; window: Int32Array } {
   const weight = new Float64Array(n);
   const window = new Int32Array(n).fill(-1);
   const sorted = windows.map((w, k) => ({ l: w[0], r: w[1], k })).sort((a, b) => a.l - b.l);
@@ -66,7 +70,10 @@ export function rowWeights(n: number, windows: readonly (readonly [number, numbe
       const width = w.r - w.l + 1;
       weight[i] = (p.tpWeight * scaledSigmoid(-(w.r - i + 1) / width)) / S_MINUS_1;
       window[i] = w.k;
-      if (i === w.r) { last = w; next++; }
+      if (i === w.r) {
+        last = w;
+        next++;
+      }
     } else if (last) {
       // W′ − 1, not W′: NAB's own scorer divides by the window's length minus one.
       weight[i] = p.fpWeight * scaledSigmoid((i - last.r) / (last.r - last.l));
@@ -93,7 +100,11 @@ function fileAt(f: Prepared, t: number, prof: Profile): FileResult {
   for (let i = f.p; i < f.weight.length; i++) {
     if (!(f.file.scores[i]! >= t)) continue;
     const k = f.window[i]!;
-    if (k < 0) { raw += f.weight[i]!; fpRows++; continue; }
+    if (k < 0) {
+      raw += f.weight[i]!;
+      fpRows++;
+      continue;
+    }
     tpRows++;
     const b = best[k];
     if (b === undefined || f.weight[i]! > b) best[k] = f.weight[i]!;
@@ -101,7 +112,10 @@ function fileAt(f: Prepared, t: number, prof: Profile): FileResult {
   let windowsDetected = 0;
   for (const b of best) {
     if (b === undefined) raw -= prof.fnWeight;
-    else { raw += b; windowsDetected++; }
+    else {
+      raw += b;
+      windowsDetected++;
+    }
   }
   return { raw, windows: best.length, windowsDetected, tpRows, fpRows };
 }
@@ -124,7 +138,11 @@ export function scoreAtThreshold(files: readonly ScoredFile[], prof: Profile, th
   for (const f of prepare(files, prof)) {
     const r = fileAt(f, threshold, prof);
     perFile[f.file.name] = r;
-    sum.raw += r.raw; sum.windows += r.windows; sum.windowsDetected += r.windowsDetected; sum.tpRows += r.tpRows; sum.fpRows += r.fpRows;
+    sum.raw += r.raw;
+    sum.windows += r.windows;
+    sum.windowsDetected += r.windowsDetected;
+    sum.tpRows += r.tpRows;
+    sum.fpRows += r.fpRows;
   }
   const nullRaw = -prof.fnWeight * sum.windows;
   const perfectRaw = prof.tpWeight * sum.windows;
@@ -140,7 +158,10 @@ export function scoreProfile(files: readonly ScoredFile[], prof: Profile): Profi
   const prepared = prepare(files, prof);
   let windowCount = 0;
   const base: number[] = [];
-  for (const f of prepared) { base.push(windowCount); windowCount += f.file.windows.length; }
+  for (const f of prepared) {
+    base.push(windowCount);
+    windowCount += f.file.windows.length;
+  }
   const nullRaw = -prof.fnWeight * windowCount;
   const perfectRaw = prof.tpWeight * windowCount;
 
@@ -170,11 +191,19 @@ export function scoreProfile(files: readonly ScoredFile[], prof: Profile): Profi
       const r = order[k]!;
       const w = win[r]!;
       if (w < 0) raw += weight[r]!;
-      else if (Number.isNaN(best[w]!)) { raw += weight[r]! + prof.fnWeight; best[w] = weight[r]!; }
-      else if (weight[r]! > best[w]!) { raw += weight[r]! - best[w]!; best[w] = weight[r]!; }
+      else if (Number.isNaN(best[w]!)) {
+        raw += weight[r]! + prof.fnWeight;
+        best[w] = weight[r]!;
+      } else if (weight[r]! > best[w]!) {
+        raw += weight[r]! - best[w]!;
+        best[w] = weight[r]!;
+      }
     }
     // Strictly greater: of tied thresholds the highest, met first, is kept.
-    if (raw > bestRaw) { bestRaw = raw; threshold = t; }
+    if (raw > bestRaw) {
+      bestRaw = raw;
+      threshold = t;
+    }
   }
 
   // Recompute at the chosen threshold file by file, for exact per-file figures.
@@ -182,7 +211,10 @@ export function scoreProfile(files: readonly ScoredFile[], prof: Profile): Profi
 }
 
 /** Scores the files under every profile. */
-export function scoreAll(files: readonly ScoredFile[], profiles: Readonly<Record<string, Profile>>): Record<string, ProfileResult> {
+export function scoreAll(
+  files: readonly ScoredFile[],
+  profiles: Readonly<Record<string, Profile>>,
+): Record<string, ProfileResult> {
   const out: Record<string, ProfileResult> = {};
   for (const [name, p] of Object.entries(profiles)) out[name] = scoreProfile(files, p);
   return out;

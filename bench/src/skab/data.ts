@@ -30,7 +30,9 @@ export function parseSkabCsv(text: string, name: string): SkabRun {
   const all = lines(text);
   const header = (all[0] ?? '').split(';').map((h) => h.trim());
   if (header[0] !== 'datetime' || header.length < 2) {
-    throw new Error(`${name}: expected a header "datetime;<channels>[;anomaly;changepoint]", got ${JSON.stringify(all[0])}`);
+    throw new Error(
+      `${name}: expected a header "datetime;<channels>[;anomaly;changepoint]", got ${JSON.stringify(all[0])}`,
+    );
   }
   const channelCols = header.map((h, i) => [h, i] as const).filter(([h, i]) => i > 0 && !GROUND_TRUTH.includes(h));
   const anomalyCol = header.indexOf('anomaly');
@@ -58,7 +60,9 @@ export function parseSkabCsv(text: string, name: string): SkabRun {
 export function loadSkab(dir: string, groups?: readonly string[]): SkabRun[] {
   const dataDir = path.join(dir, 'data');
   const runs: SkabRun[] = [];
-  for (const group of readdirSync(dataDir).filter((g) => statSync(path.join(dataDir, g)).isDirectory()).sort()) {
+  for (const group of readdirSync(dataDir)
+    .filter((g) => statSync(path.join(dataDir, g)).isDirectory())
+    .sort()) {
     if (groups && !groups.includes(group)) continue;
     const files = readdirSync(path.join(dataDir, group)).filter((f) => f.endsWith('.csv'));
     files.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));

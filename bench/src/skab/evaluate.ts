@@ -8,7 +8,10 @@ export interface SkabFigures {
   readonly changepoint: ChangepointScore;
 }
 
-export const figuresOf = (runs: readonly SkabScoredRun[]): SkabFigures => ({ binary: binaryScore(runs), changepoint: changepointScore(runs) });
+export const figuresOf = (runs: readonly SkabScoredRun[]): SkabFigures => ({
+  binary: binaryScore(runs),
+  changepoint: changepointScore(runs),
+});
 
 /** Sensitivities tried when one is fitted (the only knob of the live decision a user turns): factors of √2 around 1. */
 export const SENSITIVITY_GRID = [0.25, 0.35, 0.5, 0.71, 1, 1.41, 2, 2.83, 4] as const;
@@ -27,15 +30,25 @@ export function better(a: SkabFigures, b: SkabFigures): boolean {
   return okA ? a.binary.f1Raw > b.binary.f1Raw : a.binary.far < b.binary.far;
 }
 
-export const withSensitivity = (config: ProcessorConfig, sensitivity: number): ProcessorConfig => ({ ...config, detection: { ...config.detection, sensitivity } });
+export const withSensitivity = (config: ProcessorConfig, sensitivity: number): ProcessorConfig => ({
+  ...config,
+  detection: { ...config.detection, sensitivity },
+});
 
 /** Every run played live at each sensitivity of the grid (index-aligned with SENSITIVITY_GRID). */
-export function playGrid(runs: readonly SkabRun[], config: ProcessorConfig = ProcessorConfigSchema.parse({})): LiveRun[][] {
+export function playGrid(
+  runs: readonly SkabRun[],
+  config: ProcessorConfig = ProcessorConfigSchema.parse({}),
+): LiveRun[][] {
   return SENSITIVITY_GRID.map((s) => runs.map((r) => playRun(r, withSensitivity(config, s))));
 }
 
 /** The grid index that fits the given runs best (by `better`), and its figures. */
-function fit(grid: readonly LiveRun[][], pick: (k: number) => boolean, metrics?: readonly string[]): { index: number; figures: SkabFigures } {
+function fit(
+  grid: readonly LiveRun[][],
+  pick: (k: number) => boolean,
+  metrics?: readonly string[],
+): { index: number; figures: SkabFigures } {
   let best: { index: number; figures: SkabFigures } | undefined;
   grid.forEach((played, index) => {
     const figures = figuresOf(played.filter((_, k) => pick(k)).map((l) => scoredRun(l, metrics)));
@@ -64,6 +77,9 @@ export function splitHalf(grid: readonly LiveRun[][], metrics?: readonly string[
   const pooled = grid[0]!.map((_, k) => scoredRun(grid[k % 2 === 0 ? odd.index : even.index]![k]!, metrics));
   return {
     inSample: { sensitivity: SENSITIVITY_GRID[all.index]!, figures: all.figures },
-    crossValidated: { sensitivities: [SENSITIVITY_GRID[odd.index]!, SENSITIVITY_GRID[even.index]!], figures: figuresOf(pooled) },
+    crossValidated: {
+      sensitivities: [SENSITIVITY_GRID[odd.index]!, SENSITIVITY_GRID[even.index]!],
+      figures: figuresOf(pooled),
+    },
   };
 }

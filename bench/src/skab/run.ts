@@ -62,5 +62,10 @@ export function scoredRun(live: LiveRun, metrics?: readonly string[]): SkabScore
     if (metrics && !metrics.includes(metric)) continue;
     for (let i = SKAB_TRAINING_ROWS; i < rows.length; i++) if (rows[i]) predicted[i - SKAB_TRAINING_ROWS] = 1;
   }
-  return { ts: run.ts.slice(SKAB_TRAINING_ROWS), truth: run.anomaly.slice(SKAB_TRAINING_ROWS), predicted, changepoints: changepointsOf(run) };
+  return {
+    ts: run.ts.slice(SKAB_TRAINING_ROWS),
+    truth: run.anomaly.slice(SKAB_TRAINING_ROWS),
+    predicted,
+    changepoints: changepointsOf(run),
+  };
 }

@@ -5,7 +5,15 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lines, parseNabTimestamp } from '@tributary/cloud-processor';
 import { defaultSkabDir, loadSkab, SKAB_TRAINING_ROWS } from './data.js';
-import { alarmTimes, binaryScore, changepointScore, changepointWindows, CP_PROFILES, curveScore, type SkabScoredRun } from './score.js';
+import {
+  alarmTimes,
+  binaryScore,
+  changepointScore,
+  changepointWindows,
+  CP_PROFILES,
+  curveScore,
+  type SkabScoredRun,
+} from './score.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const skabDir = defaultSkabDir(repoRoot);
@@ -16,8 +24,14 @@ test('alarms are the switches of the prediction, and its first row when it is 1'
 });
 
 test('overlapping windows: the later one starts where the earlier ends', () => {
-  assert.deepEqual(changepointWindows([100_000, 0]), [[0, 60_000], [100_000, 160_000]]);
-  assert.deepEqual(changepointWindows([0, 30_000]), [[0, 60_000], [60_000, 90_000]]);
+  assert.deepEqual(changepointWindows([100_000, 0]), [
+    [0, 60_000],
+    [100_000, 160_000],
+  ]);
+  assert.deepEqual(changepointWindows([0, 30_000]), [
+    [0, 60_000],
+    [60_000, 90_000],
+  ]);
 });
 
 test('the scoring curve runs from A_tp at the left edge to A_fp at the right edge', () => {
@@ -41,7 +55,8 @@ test('a run with one window: a hit on the left edge scores 100, none 0, a false 
 });
 
 test('reproduces the leaderboard scorer on the published Conv-AE predictions (fixtures/golden-conv-ae-valve1.json)', (t) => {
-  if (skabDir === undefined) return t.skip('no SKAB folder (set SKAB_DIR): it is GPL-3.0 data, not kept in this repository');
+  if (skabDir === undefined)
+    return t.skip('no SKAB folder (set SKAB_DIR): it is GPL-3.0 data, not kept in this repository');
   const golden = JSON.parse(readFileSync(path.join(skabDir, 'fixtures', 'golden-conv-ae-valve1.json'), 'utf8')) as {
     binary: { F1: number; FAR: number; MAR: number; f1_raw: number; TP: number; TN: number; FP: number; FN: number };
     nab: { Standard: number; LowFP: number; LowFN: number; missed: number; FPs: number; CPs: number; delay_s: number };
@@ -50,10 +65,21 @@ test('reproduces the leaderboard scorer on the published Conv-AE predictions (fi
   const runs = loadSkab(skabDir, ['valve1']);
   assert.equal(runs.length, readdirSync(fixtureDir).length);
   const scored = runs.map((run): SkabScoredRun => {
-    const rows = lines(readFileSync(path.join(fixtureDir, path.basename(run.name)), 'utf8')).slice(1).map((l) => l.split(','));
+    const rows = lines(readFileSync(path.join(fixtureDir, path.basename(run.name)), 'utf8'))
+      .slice(1)
+      .map((l) => l.split(','));
     const ts = run.ts.slice(SKAB_TRAINING_ROWS);
-    assert.deepEqual(rows.map((r) => parseNabTimestamp(r[0]!)), ts, `${run.name}: the fixture's rows are the scored rows`);
-    return { ts, truth: run.anomaly.slice(SKAB_TRAINING_ROWS), predicted: rows.map((r) => Number(r[1])), changepoints: run.ts.filter((_, i) => run.changepoint[i] === 1) };
+    assert.deepEqual(
+      rows.map((r) => parseNabTimestamp(r[0]!)),
+      ts,
+      `${run.name}: the fixture's rows are the scored rows`,
+    );
+    return {
+      ts,
+      truth: run.anomaly.slice(SKAB_TRAINING_ROWS),
+      predicted: rows.map((r) => Number(r[1])),
+      changepoints: run.ts.filter((_, i) => run.changepoint[i] === 1),
+    };
   });
   const b = binaryScore(scored);
   assert.deepEqual([b.tp, b.tn, b.fp, b.fn], [golden.binary.TP, golden.binary.TN, golden.binary.FP, golden.binary.FN]);

@@ -77,7 +77,13 @@ export function binaryScore(runs: readonly SkabScoredRun[]): BinaryScore {
     }
   }
   const f1Raw = c.tp / (c.tp + (c.fn + c.fp) / 2);
-  return { ...c, f1Raw, f1: round2(f1Raw), far: round2((100 * c.fp) / (c.fp + c.tn)), mar: round2((100 * c.fn) / (c.fn + c.tp)) };
+  return {
+    ...c,
+    f1Raw,
+    f1: round2(f1Raw),
+    far: round2((100 * c.fp) / (c.fp + c.tn)),
+    mar: round2((100 * c.fn) / (c.fn + c.tp)),
+  };
 }
 
 /**
@@ -99,7 +105,8 @@ export function alarmTimes(ts: ArrayLike<number>, predicted: ArrayLike<number>):
  */
 export function changepointWindows(changepoints: readonly number[]): [number, number][] {
   const windows = [...changepoints].sort((a, b) => a - b).map((t): [number, number] => [t, t + CP_WINDOW_MS]);
-  for (let i = 0; i + 1 < windows.length; i++) if (windows[i]![1] >= windows[i + 1]![0]) windows[i + 1]![0] = windows[i]![1];
+  for (let i = 0; i + 1 < windows.length; i++)
+    if (windows[i]![1] >= windows[i + 1]![0]) windows[i + 1]![0] = windows[i]![1];
   return windows;
 }
 
@@ -116,7 +123,11 @@ export function curveScore(left: number, alarm: number, right: number, p: CpProf
 }
 
 /** One run's detections: the first alarm in each window (or none), and the alarms outside every window. */
-function matchAlarms(run: SkabScoredRun): { windows: [number, number][]; first: (number | undefined)[]; falseAlarms: number } {
+function matchAlarms(run: SkabScoredRun): {
+  windows: [number, number][];
+  first: (number | undefined)[];
+  falseAlarms: number;
+} {
   const alarms = alarmTimes(run.ts, run.predicted);
   const windows = changepointWindows(run.changepoints);
   const first = windows.map(([l, r]) => alarms.find((t) => t >= l && t <= r));
@@ -143,7 +154,9 @@ export function changepointScore(runs: readonly SkabScoredRun[]): ChangepointSco
     const perfect = n * p.tp;
     return round2((100 * (s - nullScore)) / (perfect - nullScore));
   };
-  const delays = matched.flatMap((m) => m.windows.flatMap(([l], k) => (m.first[k] === undefined ? [] : [m.first[k]! - l])));
+  const delays = matched.flatMap((m) =>
+    m.windows.flatMap(([l], k) => (m.first[k] === undefined ? [] : [m.first[k]! - l])),
+  );
   return {
     standard: score(CP_PROFILES.standard),
     lowFp: score(CP_PROFILES.lowFp),

@@ -14,18 +14,33 @@ export interface ReadingAccount {
 }
 
 /** Reading losses after decoding, each with its counter (edge-agent core/counters.ts). */
-const READING_DROPS = ['readings_filtered', 'readings_future', 'readings_late', 'readings_too_late', 'readings_series_limit', 'readings_pane_limit', 'readings_evicted_window'] as const;
+const READING_DROPS = [
+  'readings_filtered',
+  'readings_future',
+  'readings_late',
+  'readings_too_late',
+  'readings_series_limit',
+  'readings_pane_limit',
+  'readings_evicted_window',
+] as const;
 
 /**
  * `counter(name)` reads the agent's `tributary_agent_<name>` (a Prometheus total). Whole messages
  * are shed or invalid before decoding, so they count `readingsPerMessage` each; readings dropped
  * with their batch at the spool bound count too (nothing may be left in the spool at the end).
  */
-export function accountReadings(offered: number, readingsPerMessage: number, counter: (name: string) => number): ReadingAccount {
+export function accountReadings(
+  offered: number,
+  readingsPerMessage: number,
+  counter: (name: string) => number,
+): ReadingAccount {
   const accepted = counter('readings_accepted_total');
   const shed = counter('messages_shed_total') * readingsPerMessage;
   const dropped =
-    counter('messages_invalid_total') * readingsPerMessage + READING_DROPS.reduce((n, name) => n + counter(`${name}_total`), 0) + counter('readings_dropped_total') + counter('readings_abandoned_total');
+    counter('messages_invalid_total') * readingsPerMessage +
+    READING_DROPS.reduce((n, name) => n + counter(`${name}_total`), 0) +
+    counter('readings_dropped_total') +
+    counter('readings_abandoned_total');
   return { offered, accepted, shed, dropped, unaccounted: offered - accepted - shed - dropped };
 }
 
@@ -60,10 +75,21 @@ export function flatness(samples: ReadonlyArray<{ s: number; bytes: number }>, w
   const buckets: MemoryBucket[] = [];
   for (let from = warmupS; from < warmupS + spanS; from += bucketS) {
     const xs = after.filter((x) => x.s >= from && x.s < from + bucketS).map((x) => x.bytes);
-    if (xs.length > 0) buckets.push({ fromS: Math.round(from), minMb: mb(Math.min(...xs)), meanMb: mb(xs.reduce((n, x) => n + x, 0) / xs.length), maxMb: mb(Math.max(...xs)) });
+    if (xs.length > 0)
+      buckets.push({
+        fromS: Math.round(from),
+        minMb: mb(Math.min(...xs)),
+        meanMb: mb(xs.reduce((n, x) => n + x, 0) / xs.length),
+        maxMb: mb(Math.max(...xs)),
+      });
   }
   const first = buckets[0]!;
   const last = buckets.at(-1)!;
   const pct = (a: number, b: number): number => Math.round(((b - a) / a) * 1000) / 10;
-  return { buckets, meanGrowthPct: pct(first.meanMb, last.meanMb), floorGrowthPct: pct(first.minMb, last.minMb), maxMb: Math.max(...buckets.map((b) => b.maxMb)) };
+  return {
+    buckets,
+    meanGrowthPct: pct(first.meanMb, last.meanMb),
+    floorGrowthPct: pct(first.minMb, last.minMb),
+    maxMb: Math.max(...buckets.map((b) => b.maxMb)),
+  };
 }

@@ -14,11 +14,20 @@ import { connect, type Socket } from 'node:net';
 import { connectPacket, remainingLength } from '@tributary/test/harness/mqtt-raw.js';
 import { soakMetrics } from './account.js';
 
-const [port, rate, durationMs, devices, connections, metrics] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
+const [port, rate, durationMs, devices, connections, metrics] = process.argv.slice(2).map(Number) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 function publish(device: string): Buffer {
   const topic = Buffer.from(`sensors/${device}/telemetry`);
-  const payload = Buffer.from(JSON.stringify({ device, values: Object.fromEntries(soakMetrics(metrics).map((m, i) => [m, 20 + i / 4])) }));
+  const payload = Buffer.from(
+    JSON.stringify({ device, values: Object.fromEntries(soakMetrics(metrics).map((m, i) => [m, 20 + i / 4])) }),
+  );
   const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, payload]);
   return Buffer.concat([Buffer.from([0x30, ...remainingLength(body.length)]), body]);
 }
@@ -35,7 +44,9 @@ async function open(i: number): Promise<Socket> {
   // A client publishes once its login is accepted (CONNACK 0x20 0x02 _ 0x00): the broker holds
   // what arrives before it to a small budget.
   await new Promise<void>((resolve, reject) =>
-    socket.once('data', (d: Buffer) => (d[0] === 0x20 && d[3] === 0 ? resolve() : reject(new Error(`connection ${i} refused: ${d.toString('hex')}`)))),
+    socket.once('data', (d: Buffer) =>
+      d[0] === 0x20 && d[3] === 0 ? resolve() : reject(new Error(`connection ${i} refused: ${d.toString('hex')}`)),
+    ),
   );
   socket.on('data', () => undefined);
   socket.on('error', (err) => {
@@ -59,7 +70,8 @@ async function offer(n: number): Promise<void> {
     n -= k;
     messages += k;
     const socket = sockets[c]!;
-    if (!socket.write(Buffer.concat(parts))) waits.push(new Promise((resolve) => socket.once('drain', () => resolve())));
+    if (!socket.write(Buffer.concat(parts)))
+      waits.push(new Promise((resolve) => socket.once('drain', () => resolve())));
   }
   await Promise.all(waits);
 }
@@ -84,4 +96,6 @@ while (Date.now() - started < durationMs) {
 }
 // Every message written reaches the broker before the connections close.
 await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.end(resolve))));
-process.stdout.write(`${JSON.stringify({ done: true, messages, readingsPerMessage: metrics, behindMs, seconds: (Date.now() - started) / 1000 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ done: true, messages, readingsPerMessage: metrics, behindMs, seconds: (Date.now() - started) / 1000 })}\n`,
+);

@@ -81,7 +81,14 @@ export class AlertLifecycle {
     return this.open.has(`${device}\u0000${metric}\u0000${detector}`);
   }
 
-  observe(device: string, metric: string, detector: string, verdict: Verdict, ts: number, threshold = 0.5): AlertEvent | undefined {
+  observe(
+    device: string,
+    metric: string,
+    detector: string,
+    verdict: Verdict,
+    ts: number,
+    threshold = 0.5,
+  ): AlertEvent | undefined {
     const key = `${device}\u0000${metric}\u0000${detector}`;
     const level = verdict.level ?? verdict.score;
     const current = this.open.get(key);
@@ -99,7 +106,16 @@ export class AlertLifecycle {
         this.onDropped(device, metric, detector);
         return undefined;
       }
-      const alert: OpenAlert = { id: `${device}/${metric}/${detector}/${ts}`, device, metric, detector, openedAt: ts, severity: severityOf(level, threshold), peak: level, normalStreak: 0 };
+      const alert: OpenAlert = {
+        id: `${device}/${metric}/${detector}/${ts}`,
+        device,
+        metric,
+        detector,
+        openedAt: ts,
+        severity: severityOf(level, threshold),
+        peak: level,
+        normalStreak: 0,
+      };
       this.open.set(key, alert);
       return this.event(alert, 'opened', verdict, ts);
     }
@@ -114,7 +130,8 @@ export class AlertLifecycle {
       return this.event(current, 'updated', verdict, ts);
     }
     current.normalStreak++;
-    if (current.normalStreak < this.options.resolveAfterWindows || ts < current.openedAt + this.options.minOpenMs) return undefined;
+    if (current.normalStreak < this.options.resolveAfterWindows || ts < current.openedAt + this.options.minOpenMs)
+      return undefined;
     this.open.delete(key);
     if (this.options.cooldownMs > 0) this.startCooldown(key, ts + this.options.cooldownMs, ts);
     return this.event(current, 'resolved', verdict, ts);
@@ -129,12 +146,32 @@ export class AlertLifecycle {
     const current = this.open.get(key);
     if (current === undefined) return undefined;
     this.open.delete(key);
-    return this.event(current, 'resolved', { score: 0, value: Number.NaN, reason: why }, Math.max(ts, current.openedAt), why);
+    return this.event(
+      current,
+      'resolved',
+      { score: 0, value: Number.NaN, reason: why },
+      Math.max(ts, current.openedAt),
+      why,
+    );
   }
 
   /** Open alerts, oldest first. */
-  openAlerts(): Array<{ id: string; device: string; metric: string; detector: string; openedAt: number; severity: Severity }> {
-    return [...this.open.values()].map(({ id, device, metric, detector, openedAt, severity }) => ({ id, device, metric, detector, openedAt, severity }));
+  openAlerts(): Array<{
+    id: string;
+    device: string;
+    metric: string;
+    detector: string;
+    openedAt: number;
+    severity: Severity;
+  }> {
+    return [...this.open.values()].map(({ id, device, metric, detector, openedAt, severity }) => ({
+      id,
+      device,
+      metric,
+      detector,
+      openedAt,
+      severity,
+    }));
   }
 
   /** The latest transitions, newest last. */
@@ -155,13 +192,20 @@ export class AlertLifecycle {
   private startCooldown(key: string, until: number, now: number): void {
     if (this.cooldownUntil.size >= this.options.maxOpen) {
       for (const [k, t] of this.cooldownUntil) if (t <= now) this.cooldownUntil.delete(k);
-      if (this.cooldownUntil.size >= this.options.maxOpen) this.cooldownUntil.delete(this.cooldownUntil.keys().next().value as string);
+      if (this.cooldownUntil.size >= this.options.maxOpen)
+        this.cooldownUntil.delete(this.cooldownUntil.keys().next().value as string);
     }
     this.cooldownUntil.set(key, until);
   }
 
   /** The transition, as returned and as kept for `recent()` (one object); `message` overrides the default words. */
-  private event(alert: OpenAlert, state: AlertEvent['state'], verdict: Verdict, ts: number, message?: string): AlertEvent {
+  private event(
+    alert: OpenAlert,
+    state: AlertEvent['state'],
+    verdict: Verdict,
+    ts: number,
+    message?: string,
+  ): AlertEvent {
     const event: AlertEvent = {
       v: 1,
       id: alert.id,
@@ -174,11 +218,14 @@ export class AlertLifecycle {
       value: Number.isFinite(verdict.value) ? verdict.value : 0,
       openedAt: alert.openedAt,
       at: ts,
-      message: (message ?? (state === 'resolved' ? `back to normal after ${formatSpan(ts - alert.openedAt)}` : verdict.reason)).slice(0, 500),
+      message: (
+        message ?? (state === 'resolved' ? `back to normal after ${formatSpan(ts - alert.openedAt)}` : verdict.reason)
+      ).slice(0, 500),
       ...(state === 'resolved' && { resolvedAt: ts }),
     };
     this.recentEvents.push(event);
-    if (this.recentEvents.length > this.options.recent) this.recentEvents.splice(0, this.recentEvents.length - this.options.recent);
+    if (this.recentEvents.length > this.options.recent)
+      this.recentEvents.splice(0, this.recentEvents.length - this.options.recent);
     return event;
   }
 }

@@ -6,7 +6,11 @@ test('a subscription is allowed only when an allowed filter covers every topic i
   assert.equal(covers('tributary/v1/alerts/#', 'tributary/v1/alerts/#'), true);
   assert.equal(covers('tributary/v1/alerts/#', 'tributary/v1/alerts/d1/+'), true);
   assert.equal(covers('tributary/v1/alerts/#', 'tributary/v1/#'), false, 'wider than allowed');
-  assert.equal(covers('tributary/v1/alerts/#', 'tributary/v1/+/d1'), false, 'a wildcard where a fixed level is required');
+  assert.equal(
+    covers('tributary/v1/alerts/#', 'tributary/v1/+/d1'),
+    false,
+    'a wildcard where a fixed level is required',
+  );
   assert.equal(covers('tributary/v1/agents/+/status', 'tributary/v1/agents/gw/status'), true);
   assert.equal(covers('tributary/v1/agents/+/status', 'tributary/v1/agents/gw/status/x'), false);
   assert.equal(covers('tributary/v1/agents/gw/acks', 'tributary/v1/agents/gw/acks'), true);
@@ -24,8 +28,16 @@ test('agents publish only their own batches and status, readers nothing', () => 
   const gw = acl.authenticate('tributary-agent-gw', 'gw', Buffer.from('secret-gw'));
   assert.ok(gw);
   assert.equal(acl.authenticate('tributary-agent-gw', 'gw', Buffer.from('secret-g')), undefined);
-  assert.equal(acl.authenticate('other-id', 'gw', Buffer.from('secret-gw')), undefined, 'an agent connects under its own client id');
-  assert.equal(acl.authenticate('tributary-agent-x', 'dash', Buffer.from('secret-dash')), undefined, 'a reader cannot take an agent’s client id');
+  assert.equal(
+    acl.authenticate('other-id', 'gw', Buffer.from('secret-gw')),
+    undefined,
+    'an agent connects under its own client id',
+  );
+  assert.equal(
+    acl.authenticate('tributary-agent-x', 'dash', Buffer.from('secret-dash')),
+    undefined,
+    'a reader cannot take an agent’s client id',
+  );
   assert.equal(acl.mayPublish(gw, 'tributary/v1/agents/gw/batches'), true);
   assert.equal(acl.mayPublish(gw, 'tributary/v1/agents/gw2/batches'), false);
   assert.equal(acl.mayPublish(gw, 'tributary/v1/agents/gw/acks'), false, 'no forged acks');

@@ -51,7 +51,12 @@ export class BrokerAcl {
   certified(clientId: string, name: string, username: string | undefined): BrokerUser | undefined {
     if (username !== undefined && username !== name) return undefined;
     const listed = this.users.get(name);
-    const user: BrokerUser | undefined = listed?.role === 'reader' ? listed : AGENT_ID_PATTERN.test(name) ? { username: name, password: '', role: 'agent' } : undefined;
+    const user: BrokerUser | undefined =
+      listed?.role === 'reader'
+        ? listed
+        : AGENT_ID_PATTERN.test(name)
+          ? { username: name, password: '', role: 'agent' }
+          : undefined;
     return user !== undefined && this.mayTake(user, clientId) ? user : undefined;
   }
 

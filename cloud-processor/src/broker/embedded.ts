@@ -39,7 +39,17 @@ export interface EmbeddedBrokerOptions extends MqttListenerOptions {
   readonly log: Logger;
 }
 
-export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'tls' | 'protocol' | 'login' | 'publish' | 'subscription' | 'session';
+export type BrokerRefusal =
+  | 'packet'
+  | 'connect'
+  | 'budget'
+  | 'timeout'
+  | 'tls'
+  | 'protocol'
+  | 'login'
+  | 'publish'
+  | 'subscription'
+  | 'session';
 
 /** What each refusal of a connection by the listener is logged as. */
 const listenerRefusalMessage: Record<'packet' | 'connect' | 'budget' | 'timeout' | 'tls', string> = {
@@ -72,15 +82,26 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   // The broker keeps every message for an offline persistent session, without bound: only the
   // processor and agents (whose acks are few) may have one; anyone else must connect clean.
   const sessionRefused = (client: Client): AuthenticateError | undefined => {
-    if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
-    refuse('session', { clientId: client.id }, 'persistent MQTT session refused: only agents and the processor may have one');
-    return Object.assign(new Error('persistent sessions are for agents and the processor'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+    if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX))
+      return undefined;
+    refuse(
+      'session',
+      { clientId: client.id },
+      'persistent MQTT session refused: only agents and the processor may have one',
+    );
+    return Object.assign(new Error('persistent sessions are for agents and the processor'), {
+      returnCode: NOT_AUTHORIZED,
+    }) as AuthenticateError;
   };
   // aedes speaks MQTT 3.1 and 3.1.1 and answers any other version with CONNACK 1 (MQTT-3.1.2-2).
   const preConnect: AedesOptions['preConnect'] = (_client, packet, done) => {
     if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
       const spoke = packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
-      refuse('protocol', { clientId: packet.clientId, spoke }, 'MQTT client refused for its version: the embedded broker takes MQTT 3.1.1 and 3.1; set the agent\'s uplink.protocolVersion to 4, or use an external broker that speaks MQTT 5');
+      refuse(
+        'protocol',
+        { clientId: packet.clientId, spoke },
+        "MQTT client refused for its version: the embedded broker takes MQTT 3.1.1 and 3.1; set the agent's uplink.protocolVersion to 4, or use an external broker that speaks MQTT 5",
+      );
     }
     done(null, true);
   };
@@ -93,39 +114,61 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   } else {
-    processorLogin = { username: `tributary-processor-${randomBytes(6).toString('hex')}`, password: randomBytes(24).toString('base64') };
+    processorLogin = {
+      username: `tributary-processor-${randomBytes(6).toString('hex')}`,
+      password: randomBytes(24).toString('base64'),
+    };
     const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
       preConnect,
       authenticate: (client, username, password, done) => {
         const certified = certifiedName(client.conn);
-        const user = certified === undefined ? acl.authenticate(client.id, username, password) : acl.certified(client.id, certified, username);
+        const user =
+          certified === undefined
+            ? acl.authenticate(client.id, username, password)
+            : acl.certified(client.id, certified, username);
         if (user) {
           const refused = sessionRefused(client);
           if (refused) return done(refused, false);
           who.set(client, user);
           return done(null, true);
         }
-        refuse('login', { clientId: client.id, username, ...(certified !== undefined && { certificate: certified }) }, 'MQTT login refused');
-        const err = Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError;
+        refuse(
+          'login',
+          { clientId: client.id, username, ...(certified !== undefined && { certificate: certified }) },
+          'MQTT login refused',
+        );
+        const err = Object.assign(new Error('bad username or password'), {
+          returnCode: BAD_USERNAME_OR_PASSWORD,
+        }) as AuthenticateError;
         done(err, false);
       },
       authorizePublish: (client, packet, done) => {
         const user = client ? who.get(client) : undefined;
         if (user && acl.mayPublish(user, packet.topic)) return done(null);
-        refuse('publish', { clientId: client?.id, username: user?.username, topic: packet.topic }, 'MQTT publish refused');
+        refuse(
+          'publish',
+          { clientId: client?.id, username: user?.username, topic: packet.topic },
+          'MQTT publish refused',
+        );
         done(new Error(`not allowed to publish to ${packet.topic}`));
       },
       authorizeSubscribe: (client, sub, done) => {
         const user = who.get(client);
         if (user && acl.maySubscribe(user, sub.topic)) return done(null, sub);
-        refuse('subscription', { clientId: client.id, username: user?.username, topic: sub.topic }, 'MQTT subscription refused');
+        refuse(
+          'subscription',
+          { clientId: client.id, username: user?.username, topic: sub.topic },
+          'MQTT subscription refused',
+        );
         done(null, null); // refused in the SUBACK (0x80), the connection stays up
       },
     });
   }
-  const server = await listenMqtt(broker, options, (kind, peer, reason) => refuse(kind, { peer, reason }, listenerRefusalMessage[kind]));
+  const server = await listenMqtt(broker, options, (kind, peer, reason) =>
+    refuse(kind, { peer, reason }, listenerRefusalMessage[kind]),
+  );
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${host}:${actual}`,

@@ -1,6 +1,12 @@
 import type { Duplex } from 'node:stream';
 import type { BrokerConfig, ProcessorConfig } from '@tributary/firmware-schemas';
-import { MQTT_PACKET_OVERHEAD_BYTES, tlsClientOptions, tlsListenerOptions, type Logger, type TlsFiles } from '@tributary/runtime';
+import {
+  MQTT_PACKET_OVERHEAD_BYTES,
+  tlsClientOptions,
+  tlsListenerOptions,
+  type Logger,
+  type TlsFiles,
+} from '@tributary/runtime';
 import { startEmbeddedBroker, type BrokerRefusal } from './embedded.js';
 
 /** The broker the processor's MQTT ingest connects to, once started. */
@@ -27,7 +33,9 @@ export interface BrokerContext {
  * rights in broker/acl.ts); `external` connects to a broker someone else runs (Mosquitto, …).
  * (A cluster member takes batches from NATS instead: cluster/, chosen by `cluster:` in modes.ts.)
  */
-const brokers: { [T in BrokerConfig['type']]: (config: Extract<BrokerConfig, { type: T }>, ctx: BrokerContext) => Promise<BrokerLink> } = {
+const brokers: {
+  [T in BrokerConfig['type']]: (config: Extract<BrokerConfig, { type: T }>, ctx: BrokerContext) => Promise<BrokerLink>;
+} = {
   embedded: async (broker, { config, refused, log }) => {
     // The TLS files are read first: one that cannot be used fails the start before anything listens.
     const tls = broker.tls === undefined ? undefined : tlsListenerOptions(broker.tls, 'broker.tls');
@@ -43,11 +51,31 @@ const brokers: { [T in BrokerConfig['type']]: (config: Extract<BrokerConfig, { t
       refused,
       log: log.child({ unit: 'broker' }),
     });
-    const identities = [...(broker.users.length > 0 ? ['logins'] : []), ...(tls !== undefined && tls.clientCertificates !== 'none' ? [`client certificates (${tls.clientCertificates})`] : [])];
-    log.info({ url: started.url, users: broker.users.length }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
-    return { url: started.url, login: started.processorLogin, connection: { inProcess: () => started.connectInProcess() }, close: () => started.close() };
+    const identities = [
+      ...(broker.users.length > 0 ? ['logins'] : []),
+      ...(tls !== undefined && tls.clientCertificates !== 'none'
+        ? [`client certificates (${tls.clientCertificates})`]
+        : []),
+    ];
+    log.info(
+      { url: started.url, users: broker.users.length },
+      identities.length > 0
+        ? `embedded MQTT broker listening; ${identities.join(' or ')} required`
+        : 'embedded MQTT broker listening; open to any client',
+    );
+    return {
+      url: started.url,
+      login: started.processorLogin,
+      connection: { inProcess: () => started.connectInProcess() },
+      close: () => started.close(),
+    };
   },
-  external: async (broker) => ({ url: broker.url, login: broker, connection: { tls: tlsClientOptions(broker.tls, 'broker.tls') }, close: async () => undefined }),
+  external: async (broker) => ({
+    url: broker.url,
+    login: broker,
+    connection: { tls: tlsClientOptions(broker.tls, 'broker.tls') },
+    close: async () => undefined,
+  }),
 };
 
 /** Starts (or names) the broker `config.broker` describes. */

@@ -46,7 +46,11 @@ export class ClusterProcessor {
     const { config, log } = options;
     if (config.cluster === undefined) throw new Error('ClusterProcessor needs a cluster config');
     this.cluster = config.cluster;
-    this.member = config.cluster.member ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
+    this.member =
+      config.cluster.member ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 40)}-${process.pid}`;
     this.outputs = new Outputs(config, log);
     this.pool = detectionPool(config, this.outputs, log);
     this.counters.gauge('detector_series', () => this.owned().reduce((n, [, w]) => n + w.series, 0));
@@ -69,19 +73,36 @@ export class ClusterProcessor {
     const c = this.cluster;
     // First, so a TLS file that cannot be used fails the start before anything connects.
     const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
-    const login = { ...(c.user === undefined ? {} : { user: c.user }), ...(c.pass === undefined ? {} : { pass: c.pass }), ...(c.token === undefined ? {} : { token: c.token }) };
-    const nc = await connect({ servers: c.servers, name: this.member, ...login, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const login = {
+      ...(c.user === undefined ? {} : { user: c.user }),
+      ...(c.pass === undefined ? {} : { pass: c.pass }),
+      ...(c.token === undefined ? {} : { token: c.token }),
+    };
+    const nc = await connect({
+      servers: c.servers,
+      name: this.member,
+      ...login,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
     this.nc = nc;
     this.natsUp = true;
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === Events.Disconnect) this.natsUp = false;
         else if (s.type === Events.Reconnect) this.natsUp = true;
-        if (s.type === Events.Disconnect || s.type === Events.Reconnect) log.warn({ nats: s.data }, s.type === Events.Disconnect ? 'NATS connection lost; reconnecting' : 'NATS reconnected');
+        if (s.type === Events.Disconnect || s.type === Events.Reconnect)
+          log.warn(
+            { nats: s.data },
+            s.type === Events.Disconnect ? 'NATS connection lost; reconnecting' : 'NATS reconnected',
+          );
       }
     })();
     if (nc.info !== undefined && nc.info.max_payload < config.maxBatchBytes) {
-      log.warn({ maxPayload: nc.info.max_payload, maxBatchBytes: config.maxBatchBytes }, 'nats-server max_payload is below maxBatchBytes: larger batches are refused by the server (raise max_payload)');
+      log.warn(
+        { maxPayload: nc.info.max_payload, maxBatchBytes: config.maxBatchBytes },
+        'nats-server max_payload is below maxBatchBytes: larger batches are refused by the server (raise max_payload)',
+      );
     }
     const stores = await ensureStores(nc, c);
     await this.outputs.writer.ensureDatabase();
@@ -95,7 +116,9 @@ export class ClusterProcessor {
       }),
     );
     if (config.http) {
-      const relay = new HttpRelay(nc, stores.js, config.http.requestTimeoutMs, () => this.clusterCounters.inc('http_relay_failures'));
+      const relay = new HttpRelay(nc, stores.js, config.http.requestTimeoutMs, () =>
+        this.clusterCounters.inc('http_relay_failures'),
+      );
       this.intake = new Intake(config.ingest.maxBacklogBatches, config.ingest.maxBacklogBytes, relay.handle);
       this.http = await startCloudHttp({
         ...config.http,
@@ -121,7 +144,10 @@ export class ClusterProcessor {
     this.node = new ClusterNode({
       ...c,
       leases,
-      http: this.http === undefined ? undefined : `${config.http?.tls === undefined ? 'http' : 'https'}://${config.http?.host}:${this.http.port}`,
+      http:
+        this.http === undefined
+          ? undefined
+          : `${config.http?.tls === undefined ? 'http' : 'https'}://${config.http?.host}:${this.http.port}`,
       counters: this.clusterCounters,
       log: log.child({ unit: 'cluster' }),
       startWorker: (partition, onFenced) =>
@@ -130,7 +156,14 @@ export class ClusterProcessor {
           member: this.member,
           store,
           js: stores.js,
-          createState: (onAlert) => createPartition(config, this.outputs, { maxSeries: c.maxSeriesPerPartition, maxSeriesKey: 'cluster.maxSeriesPerPartition' }, onAlert, this.pool),
+          createState: (onAlert) =>
+            createPartition(
+              config,
+              this.outputs,
+              { maxSeries: c.maxSeriesPerPartition, maxSeriesKey: 'cluster.maxSeriesPerPartition' },
+              onAlert,
+              this.pool,
+            ),
           deliver,
           onFenced,
           maxUncommitted: c.maxUncommittedBatches,
@@ -139,8 +172,21 @@ export class ClusterProcessor {
         }),
     });
     this.node.start();
-    this.timers.push(setInterval(() => this.outputs.report({ alerts: this.clusterCounters.get('alerts_unpublishable'), shed: 0 }), config.reportIntervalMs));
-    log.info({ member: this.member, nats: c.servers.map(redactUrl), partitions: c.partitions, influx: redactUrl(config.influx.url) }, 'cluster member started');
+    this.timers.push(
+      setInterval(
+        () => this.outputs.report({ alerts: this.clusterCounters.get('alerts_unpublishable'), shed: 0 }),
+        config.reportIntervalMs,
+      ),
+    );
+    log.info(
+      {
+        member: this.member,
+        nats: c.servers.map(redactUrl),
+        partitions: c.partitions,
+        influx: redactUrl(config.influx.url),
+      },
+      'cluster member started',
+    );
   }
 
   /**
@@ -166,12 +212,24 @@ export class ClusterProcessor {
   }
 
   /** For /api/cluster: this member's partitions with their lag, and the members it sees. */
-  describe(): { member: string; partitions: number; members: string[]; owned: Array<{ partition: number; epoch: number; seq: number; lag: number; series: number }>; counters: Record<string, number> } {
+  describe(): {
+    member: string;
+    partitions: number;
+    members: string[];
+    owned: Array<{ partition: number; epoch: number; seq: number; lag: number; series: number }>;
+    counters: Record<string, number>;
+  } {
     return {
       member: this.member,
       partitions: this.cluster.partitions,
       members: [...(this.node?.members ?? [])].sort(),
-      owned: this.owned().map(([partition, w]) => ({ partition, epoch: w.epoch, seq: w.seq, lag: w.lag, series: w.series })),
+      owned: this.owned().map(([partition, w]) => ({
+        partition,
+        epoch: w.epoch,
+        seq: w.seq,
+        lag: w.lag,
+        series: w.series,
+      })),
       counters: this.clusterCounters.snapshot(),
     };
   }
@@ -190,7 +248,13 @@ export class ClusterProcessor {
     this.clusterCounters.gauge('partitions_owned', () => this.owned().length);
     const m = new ProcessMetrics('tributary_cloud').expose(this.counters);
     const cluster = new ProcessMetrics('tributary_cloud_cluster', {}, m.registry).expose(this.clusterCounters);
-    cluster.family('gauge', 'partition_lag_batches', 'batches in the stream of an owned partition not yet processed', 'partition', () => this.owned().map(([n, w]) => [String(n), w.lag] as const));
+    cluster.family(
+      'gauge',
+      'partition_lag_batches',
+      'batches in the stream of an owned partition not yet processed',
+      'partition',
+      () => this.owned().map(([n, w]) => [String(n), w.lag] as const),
+    );
     return m;
   }
 

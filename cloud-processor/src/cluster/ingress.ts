@@ -41,7 +41,10 @@ export class HttpRelay {
     const ack = new Promise<Ack>((resolve, reject) => {
       fail = reject;
       acks.waiters.set(key, resolve);
-      timer = setTimeout(() => reject(new RelayError(`no ack for ${agent} seq ${ids.seq} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new RelayError(`no ack for ${agent} seq ${ids.seq} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     }).finally(() => {
       clearTimeout(timer);
       acks.waiters.delete(key);

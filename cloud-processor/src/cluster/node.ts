@@ -11,7 +11,10 @@ export interface NodeOptions {
   readonly snapshotIntervalMs: number;
   readonly leases: LeaseTable;
   /** Starts a worker for a partition whose lease this member just acquired; `onFenced` drops it. */
-  readonly startWorker: (partition: number, onFenced: () => void) => Promise<{ worker: PartitionWorker; takeover: boolean }>;
+  readonly startWorker: (
+    partition: number,
+    onFenced: () => void,
+  ) => Promise<{ worker: PartitionWorker; takeover: boolean }>;
   readonly http?: string | undefined;
   readonly counters: Counters<ClusterCounter>;
   readonly log: Logger;
@@ -45,7 +48,9 @@ export class ClusterNode {
 
   /** Partitions owned now (fenced, restored, being read), with their workers. */
   owned(): Array<[number, PartitionWorker]> {
-    return [...this.held].flatMap(([n, h]) => (h.worker !== undefined && !h.leaving ? [[n, h.worker] as [number, PartitionWorker]] : [])).sort((a, b) => a[0] - b[0]);
+    return [...this.held]
+      .flatMap(([n, h]) => (h.worker !== undefined && !h.leaving ? [[n, h.worker] as [number, PartitionWorker]] : []))
+      .sort((a, b) => a[0] - b[0]);
   }
 
   start(): void {
@@ -55,12 +60,22 @@ export class ClusterNode {
     // Partitions' snapshots one at a time around the ring, each once per interval, so they do not bunch up.
     let next = 0;
     this.timers.push(
-      setInterval(() => {
-        const n = next++ % this.o.partitions;
-        const w = this.held.get(n);
-        if (w?.worker === undefined || w.leaving) return;
-        void w.worker.snapshot().catch((err: unknown) => this.o.log.warn({ partition: n, err: (err as Error).message }, 'partition snapshot failed; retried at its next turn'));
-      }, Math.max(10, Math.floor(snapshotIntervalMs / this.o.partitions))),
+      setInterval(
+        () => {
+          const n = next++ % this.o.partitions;
+          const w = this.held.get(n);
+          if (w?.worker === undefined || w.leaving) return;
+          void w.worker
+            .snapshot()
+            .catch((err: unknown) =>
+              this.o.log.warn(
+                { partition: n, err: (err as Error).message },
+                'partition snapshot failed; retried at its next turn',
+              ),
+            );
+        },
+        Math.max(10, Math.floor(snapshotIntervalMs / this.o.partitions)),
+      ),
     );
     void this.tick();
   }
@@ -139,12 +154,18 @@ export class ClusterNode {
         h.worker = worker;
         this.o.counters.inc('partitions_acquired');
         if (takeover) this.o.counters.inc('partitions_taken_over');
-        this.o.log.info({ partition: n, epoch: worker.epoch, fromSeq: worker.seq + 1, takeover, ms: Date.now() - t0 }, 'partition owned');
+        this.o.log.info(
+          { partition: n, epoch: worker.epoch, fromSeq: worker.seq + 1, takeover, ms: Date.now() - t0 },
+          'partition owned',
+        );
         if (this.stopping) void this.handOver(n, 10_000);
       })
       .catch(async (err: unknown) => {
         this.o.counters.inc('acquisitions_failed');
-        this.o.log.warn({ partition: n, err: (err as Error).message }, 'could not start the partition; its lease is given back');
+        this.o.log.warn(
+          { partition: n, err: (err as Error).message },
+          'could not start the partition; its lease is given back',
+        );
         this.held.delete(n);
         await this.o.leases.release(n, h.revision).catch(() => undefined);
       });
@@ -160,7 +181,10 @@ export class ClusterNode {
       this.o.counters.inc('partitions_released');
       this.o.log.info({ partition: n, seq: h.worker.seq }, 'partition handed over');
     } catch (err) {
-      this.o.log.warn({ partition: n, err: (err as Error).message }, 'final snapshot failed: the next owner replays from the last one');
+      this.o.log.warn(
+        { partition: n, err: (err as Error).message },
+        'final snapshot failed: the next owner replays from the last one',
+      );
     }
     this.held.delete(n);
     await this.o.leases.release(n, h.revision).catch(() => undefined);

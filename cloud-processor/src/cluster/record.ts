@@ -34,9 +34,21 @@ export function decodeRecord(bytes: Uint8Array): PartitionRecord | Error {
     return new Error(`not JSON: ${(err as Error).message}`);
   }
   const seqOk = (x: unknown): boolean => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
-  if (r?.v !== 1 || typeof r.owner !== 'string' || !seqOk(r.epoch) || !seqOk(r.seq) || !seqOk(r.done) || typeof r.released !== 'boolean') return new Error('not a version 1 partition record');
+  if (
+    r?.v !== 1 ||
+    typeof r.owner !== 'string' ||
+    !seqOk(r.epoch) ||
+    !seqOk(r.seq) ||
+    !seqOk(r.done) ||
+    typeof r.released !== 'boolean'
+  )
+    return new Error('not a version 1 partition record');
   const s = r.snapshot as Record<string, unknown> | null | undefined;
-  const snapshotOk = s === null || (typeof s === 'object' && s !== undefined && (typeof s.inline === 'string' || (typeof s.object === 'string' && seqOk(s.bytes))));
+  const snapshotOk =
+    s === null ||
+    (typeof s === 'object' &&
+      s !== undefined &&
+      (typeof s.inline === 'string' || (typeof s.object === 'string' && seqOk(s.bytes))));
   if (!snapshotOk) return new Error('its snapshot reference is malformed');
   return r as PartitionRecord;
 }

@@ -18,15 +18,34 @@ test.after(() => pool.close());
 
 function partition(workers: DetectionPool | undefined): { state: PartitionState; alerts: AlertEvent[] } {
   const alerts: AlertEvent[] = [];
-  return { state: createPartition(config, new Outputs(config, silentLogger), { maxSeries: 100, maxSeriesKey: 'test' }, (a) => alerts.push(a), workers), alerts };
+  return {
+    state: createPartition(
+      config,
+      new Outputs(config, silentLogger),
+      { maxSeries: 100, maxSeriesKey: 'test' },
+      (a) => alerts.push(a),
+      workers,
+    ),
+    alerts,
+  };
 }
 
 /** Two agents' windows by period: six series, one spiking, one going silent for a while. */
 function periods(): SeriesInput[][] {
   const series = Array.from({ length: 6 }, (_, s) =>
-    sensorWindows({ seed: 20 + s, windows: 300, dailyAmplitude: 3, noise: 0.1, readingsPerWindow: 20, fault: (w, r, x) => (s === 2 && w >= 210 && w < 214 && r === 3 ? x + 8 : x), missing: (w) => s === 4 && w >= 180 && w < 190 }).map((p) => ({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W })),
+    sensorWindows({
+      seed: 20 + s,
+      windows: 300,
+      dailyAmplitude: 3,
+      noise: 0.1,
+      readingsPerWindow: 20,
+      fault: (w, r, x) => (s === 2 && w >= 210 && w < 214 && r === 3 ? x + 8 : x),
+      missing: (w) => s === 4 && w >= 180 && w < 190,
+    }).map((p) => ({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W })),
   );
-  return Array.from({ length: 300 }, (_, w) => series.flatMap((points) => points.filter((p) => p.ts === points[0]!.ts + w * W)));
+  return Array.from({ length: 300 }, (_, w) =>
+    series.flatMap((points) => points.filter((p) => p.ts === points[0]!.ts + w * W)),
+  );
 }
 
 const all = periods();
@@ -36,7 +55,14 @@ const start = all[0]![0]!.ts - W;
 async function ingest(state: PartitionState, periods: SeriesInput[][], first: number): Promise<AlertEvent[]> {
   const alerts: AlertEvent[] = [];
   for (const [i, points] of periods.entries()) {
-    for (const [k, agent] of ['gw-a', 'gw-b'].entries()) alerts.push(...(await state.detection.ingest(agent, points.filter((p) => Number(p.device.slice(4)) % 2 === k), start + (first + i + 1) * W)));
+    for (const [k, agent] of ['gw-a', 'gw-b'].entries())
+      alerts.push(
+        ...(await state.detection.ingest(
+          agent,
+          points.filter((p) => Number(p.device.slice(4)) % 2 === k),
+          start + (first + i + 1) * W,
+        )),
+      );
   }
   return alerts;
 }
@@ -59,16 +85,25 @@ for (const workers of [undefined, pool]) {
       moved.push(...(await ingest(after.state, all.slice(split), split)));
       await after.state.detection.close();
       assert.deepEqual(moved, seen, `moved after period ${split}`);
-      assert.ok(after.state.dedupe.seen('gw-a', 1, 39) && !after.state.dedupe.seen('gw-a', 1, 40), 'the dedupe state came along');
+      assert.ok(
+        after.state.dedupe.seen('gw-a', 1, 39) && !after.state.dedupe.seen('gw-a', 1, 40),
+        'the dedupe state came along',
+      );
     }
-    assert.ok(seen.some((a) => a.state === 'opened'), 'the series raise alerts');
+    assert.ok(
+      seen.some((a) => a.state === 'opened'),
+      'the series raise alerts',
+    );
   });
 }
 
 test('a snapshot of another partition, or damaged bytes, is refused with the reason', async () => {
   const { state } = partition(undefined);
   const bytes = await encodeSnapshot(3, 10, state);
-  assert.deepEqual(await restoreSnapshot(4, bytes, partition(undefined).state), { ok: false, reason: 'no header of partition 4' });
+  assert.deepEqual(await restoreSnapshot(4, bytes, partition(undefined).state), {
+    ok: false,
+    reason: 'no header of partition 4',
+  });
   const cut = await restoreSnapshot(3, bytes.subarray(0, bytes.length - 4), partition(undefined).state);
   assert.equal(cut.ok, false);
 });

@@ -29,15 +29,21 @@ export function encodeSnapshot(partition: number, seq: number, state: PartitionS
  * Restores fresh `state` from snapshot bytes. The batches after it are replayed from the stream,
  * so Detection judges the time since it as live did. Resolves with the sequence it reflects.
  */
-export async function restoreSnapshot(partition: number, bytes: Uint8Array, state: PartitionState): Promise<{ ok: true; seq: number; damagedLines: number } | { ok: false; reason: string }> {
+export async function restoreSnapshot(
+  partition: number,
+  bytes: Uint8Array,
+  state: PartitionState,
+): Promise<{ ok: true; seq: number; damagedLines: number } | { ok: false; reason: string }> {
   const read = decodeCheckpoint(bytes);
   if (!read.ok) return { ok: false, reason: read.reason };
   const it = read.parts[Symbol.iterator]();
   const first = it.next();
   const header = first.value as Partial<SnapshotHeader> | undefined;
-  if (first.done === true || header?.v !== 1 || header.partition !== partition || typeof header.seq !== 'number') return { ok: false, reason: `no header of partition ${partition}` };
+  if (first.done === true || header?.v !== 1 || header.partition !== partition || typeof header.seq !== 'number')
+    return { ok: false, reason: `no header of partition ${partition}` };
   state.dedupe.restore(header.dedupe);
   const rest: Iterable<unknown> = { [Symbol.iterator]: () => it };
-  if ((await state.detection.restoreParts(rest, true)) === undefined) return { ok: false, reason: 'no detection header' };
+  if ((await state.detection.restoreParts(rest, true)) === undefined)
+    return { ok: false, reason: 'no detection header' };
   return { ok: true, seq: header.seq, damagedLines: read.badLines() };
 }

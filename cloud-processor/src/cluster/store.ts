@@ -42,7 +42,9 @@ export class CheckpointStore {
   /** Writes the record if its revision is still `revision`; resolves with the new one; FencedError otherwise. */
   async write(partition: number, record: PartitionRecord, revision: number): Promise<number> {
     try {
-      return revision === 0 ? await this.records.create(recordKey(partition), encodeRecord(record)) : await this.records.update(recordKey(partition), encodeRecord(record), revision);
+      return revision === 0
+        ? await this.records.create(recordKey(partition), encodeRecord(record))
+        : await this.records.update(recordKey(partition), encodeRecord(record), revision);
     } catch (err) {
       if (isWrongLastSequence(err)) throw new FencedError(partition, { cause: err });
       throw err;

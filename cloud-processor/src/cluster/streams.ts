@@ -1,5 +1,15 @@
 import type { ClusterConfig } from '@tributary/firmware-schemas';
-import { DiscardPolicy, nanos, RetentionPolicy, StorageType, type JetStreamClient, type KV, type NatsConnection, type ObjectStore, type StreamConfig } from 'nats';
+import {
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type KV,
+  type NatsConnection,
+  type ObjectStore,
+  type StreamConfig,
+} from 'nats';
 import { CHECKPOINTS_BUCKET, LEASES_BUCKET, PARTITION_SUBJECTS, SNAPSHOTS_BUCKET, STREAM } from './subjects.js';
 
 /** JetStream's error code for a stream that exists with another configuration. */
@@ -36,8 +46,17 @@ export async function ensureStores(nc: NatsConnection, c: ClusterConfig): Promis
     await jsm.streams.update(STREAM, stream);
   }
   const js = nc.jetstream();
-  const leases = await js.views.kv(LEASES_BUCKET, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas, storage: StorageType.File });
-  const records = await js.views.kv(CHECKPOINTS_BUCKET, { history: 1, replicas: c.replicas, storage: StorageType.File });
+  const leases = await js.views.kv(LEASES_BUCKET, {
+    ttl: c.leaseTtlMs,
+    history: 1,
+    replicas: c.replicas,
+    storage: StorageType.File,
+  });
+  const records = await js.views.kv(CHECKPOINTS_BUCKET, {
+    history: 1,
+    replicas: c.replicas,
+    storage: StorageType.File,
+  });
   const snapshots = await js.views.os(SNAPSHOTS_BUCKET, { replicas: c.replicas, storage: StorageType.File });
   return { js, leases, records, snapshots };
 }

@@ -88,9 +88,21 @@ export class PartitionWorker {
   static async start(o: WorkerOptions): Promise<{ worker: PartitionWorker; takeover: boolean }> {
     const { partition: n, store, log } = o;
     const read = await store.read(n);
-    if (read.damaged !== undefined) log.error({ partition: n, reason: read.damaged }, 'partition record unreadable: its state starts afresh from the start of the stream');
+    if (read.damaged !== undefined)
+      log.error(
+        { partition: n, reason: read.damaged },
+        'partition record unreadable: its state starts afresh from the start of the stream',
+      );
     const prev = read.record;
-    const record: PartitionRecord = { v: 1, owner: o.member, epoch: (prev?.epoch ?? 0) + 1, seq: prev?.seq ?? 0, done: prev?.done ?? 0, released: false, snapshot: prev?.snapshot ?? null };
+    const record: PartitionRecord = {
+      v: 1,
+      owner: o.member,
+      epoch: (prev?.epoch ?? 0) + 1,
+      seq: prev?.seq ?? 0,
+      done: prev?.done ?? 0,
+      released: false,
+      snapshot: prev?.snapshot ?? null,
+    };
     const revision = await store.write(n, record, read.revision);
     let state: PartitionState | undefined;
     const collect: AlertEvent[] = [];
@@ -98,10 +110,19 @@ export class PartitionWorker {
     if (record.snapshot !== null) {
       state = fresh();
       const bytes = await store.loadSnapshot(record.snapshot);
-      const restored = bytes === undefined ? { ok: false as const, reason: 'its object is missing' } : await restoreSnapshot(n, bytes, state);
+      const restored =
+        bytes === undefined
+          ? { ok: false as const, reason: 'its object is missing' }
+          : await restoreSnapshot(n, bytes, state);
       if (!restored.ok || restored.seq !== record.seq) {
         o.counters.inc('snapshots_unreadable');
-        log.error({ partition: n, reason: restored.ok ? `it reflects seq ${restored.seq}, the record says ${record.seq}` : restored.reason }, 'partition snapshot unreadable: detector state starts afresh at its position');
+        log.error(
+          {
+            partition: n,
+            reason: restored.ok ? `it reflects seq ${restored.seq}, the record says ${record.seq}` : restored.reason,
+          },
+          'partition snapshot unreadable: detector state starts afresh at its position',
+        );
         await state.detection.close();
         state = undefined;
       }
@@ -121,7 +142,11 @@ export class PartitionWorker {
   private async startReading(): Promise<void> {
     const from = this.position + 1;
     // Start sequence only (nats.js adds opt_start_seq to any policy, and the server refuses it with `all`).
-    const consumer = await this.o.js.consumers.get(STREAM, { filterSubjects: partitionFilter(this.o.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const consumer = await this.o.js.consumers.get(STREAM, {
+      filterSubjects: partitionFilter(this.o.partition),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
     // Pulls expire after 5 s (nats.js's default is 30 s, which is also its wait before it retries
     // a consumer it could not create: a busy server would hold a takeover that long).
     const messages = await consumer.consume({ max_messages: 32, expires: 5_000 });
@@ -131,18 +156,28 @@ export class PartitionWorker {
         if (this.stopped) break;
         await this.handle(m);
       }
-    })().catch((err: unknown) => this.o.log.error({ partition: this.o.partition, err: (err as Error).message }, 'reading the partition failed'));
+    })().catch((err: unknown) =>
+      this.o.log.error({ partition: this.o.partition, err: (err as Error).message }, 'reading the partition failed'),
+    );
   }
 
   private async handle(m: JsMsg): Promise<void> {
     while (this.gate !== undefined && !this.stopped) await this.gate.promise;
-    if (this.entries.length >= this.o.maxUncommitted && !this.stopped) await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+    if (this.entries.length >= this.o.maxUncommitted && !this.stopped)
+      await new Promise<void>((resolve) => (this.roomWaiter = resolve));
     if (this.stopped) return;
     if (m.seq <= this.replayUntil) this.o.counters.inc('batches_replayed');
     this.position = m.seq;
     this.lag = m.info.pending;
     const handled = this.state.processor.process(m.data, agentOfPartitionSubject(m.subject));
-    const entry: Entry = { seq: m.seq, settled: Promise.resolve(), done: false, failed: false, ack: undefined, alerts: [] };
+    const entry: Entry = {
+      seq: m.seq,
+      settled: Promise.resolve(),
+      done: false,
+      failed: false,
+      ack: undefined,
+      alerts: [],
+    };
     // Batches finish in order, and a batch's alerts reach onAlert just before its ack settles:
     // what is pending when it settles is this batch's (BatchProcessor's ordering).
     entry.settled = handled.ack.then(
@@ -261,7 +296,10 @@ export class PartitionWorker {
     } catch (err) {
       if (err instanceof FencedError) {
         this.o.counters.inc('checkpoint_writes_refused');
-        this.o.log.warn({ partition: this.o.partition, epoch: this.record.epoch }, 'position record rewritten by another owner: this member stops processing the partition (its write was refused)');
+        this.o.log.warn(
+          { partition: this.o.partition, epoch: this.record.epoch },
+          'position record rewritten by another owner: this member stops processing the partition (its write was refused)',
+        );
         // Nothing of it is acked: the new owner reads these batches again and answers them.
         this.entries.splice(0);
         this.fenced = true;

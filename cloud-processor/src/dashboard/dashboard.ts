@@ -24,7 +24,8 @@ const HEARTBEAT_MS = 15_000;
  * The page may load scripts and data only from this server (no inline script: a device id that
  * slipped into markup could not run), and may not be framed by another site (clickjacking).
  */
-const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
 /** A sign-in form's body at most. */
 const MAX_SIGN_IN_BYTES = 4_096;
 
@@ -54,11 +55,19 @@ function staticFiles(): Map<string, { body: Buffer; type: string }> {
 }
 
 /** The dashboard of a processor: windows read back from the InfluxDB it writes to, with its credentials; lost streams counted by `lost`. */
-export function processorDashboard(config: ProcessorConfig, parts: Pick<DashboardOptions, 'fleet' | 'alerts' | 'lost'>): Dashboard {
+export function processorDashboard(
+  config: ProcessorConfig,
+  parts: Pick<DashboardOptions, 'fleet' | 'alerts' | 'lost'>,
+): Dashboard {
   const influx = config.influx;
   return new Dashboard({
     ...parts,
-    influx: { url: influx.url, database: influx.api === 'v2' ? (influx.bucket ?? influx.database) : influx.database, headers: influxAuthHeaders(influx), timeoutMs: influx.timeoutMs },
+    influx: {
+      url: influx.url,
+      database: influx.api === 'v2' ? (influx.bucket ?? influx.database) : influx.database,
+      headers: influxAuthHeaders(influx),
+      timeoutMs: influx.timeoutMs,
+    },
     maxEventStreams: config.http?.maxEventStreams ?? 1,
   });
 }
@@ -76,19 +85,28 @@ export class Dashboard {
 
   constructor(private readonly o: DashboardOptions) {
     this.streams = new EventStreams(o.maxEventStreams, MAX_STREAM_BUFFER_BYTES, o.lost);
-    this.timers.push(setInterval(() => this.pushFleet(), FLEET_PUSH_MS).unref(), setInterval(() => this.streams.heartbeat(), HEARTBEAT_MS).unref());
+    this.timers.push(
+      setInterval(() => this.pushFleet(), FLEET_PUSH_MS).unref(),
+      setInterval(() => this.streams.heartbeat(), HEARTBEAT_MS).unref(),
+    );
   }
 
   /** JSON routes for the HTTP server. */
   readonly routes: Readonly<Record<string, (query: URLSearchParams) => unknown>> = {
     '/api/dashboard/fleet': () => ({ ...this.o.fleet.list(MAX_FLEET_ROWS), now: Date.now() }),
     '/api/dashboard/series': (q) => this.series(q),
-    '/api/dashboard/series-names': (q) => seriesNames(this.o.influx, RESERVED_MEASUREMENTS, q.get('metric') ?? undefined, MAX_DEVICE_NAMES).catch((err: Error) => ({ metrics: [], devices: [], error: err.message })),
+    '/api/dashboard/series-names': (q) =>
+      seriesNames(this.o.influx, RESERVED_MEASUREMENTS, q.get('metric') ?? undefined, MAX_DEVICE_NAMES).catch(
+        (err: Error) => ({ metrics: [], devices: [], error: err.message }),
+      ),
   };
 
   /** The live stream: a snapshot of alerts and fleet, then every alert transition as it goes out. */
   readonly eventStreams: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>> = {
-    '/api/dashboard/events': (req, res) => this.streams.accept(req, res, [['snapshot', { ...this.o.alerts(), ...this.o.fleet.list(MAX_FLEET_ROWS), now: Date.now() }]]),
+    '/api/dashboard/events': (req, res) =>
+      this.streams.accept(req, res, [
+        ['snapshot', { ...this.o.alerts(), ...this.o.fleet.list(MAX_FLEET_ROWS), now: Date.now() }],
+      ]),
   };
 
   /** An alert transition has gone out (its batch is durable). */
@@ -102,14 +120,26 @@ export class Dashboard {
   }
 
   /** The page's files, `/` sent to the page, and the sign-in (POST /dashboard/session). */
-  readonly pages = async (req: IncomingMessage, res: ServerResponse, path: string, mayRead: (authorization: string | undefined) => boolean): Promise<boolean> => {
+  readonly pages = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    mayRead: (authorization: string | undefined) => boolean,
+  ): Promise<boolean> => {
     if (req.method === 'GET' && (path === '/' || path === '/dashboard')) {
       res.writeHead(302, { location: '/dashboard/' }).end();
       return true;
     }
     const file = req.method === 'GET' ? this.files.get(path) : undefined;
     if (file) {
-      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'content-security-policy': CONTENT_SECURITY_POLICY }).end(file.body);
+      res
+        .writeHead(200, {
+          'content-type': file.type,
+          'cache-control': 'no-cache',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': CONTENT_SECURITY_POLICY,
+        })
+        .end(file.body);
       return true;
     }
     if (path !== '/dashboard/session') return false;
@@ -122,7 +152,9 @@ export class Dashboard {
     const token = form?.get('token') ?? '';
     // Only a token that reads, and that a cookie can carry as it is (no control characters, `;` or `,`).
     if (token === '' || !/^[\x21-\x7e]+$/.test(token) || !mayRead(`Bearer ${token}`)) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'wrong token (http.readToken)' }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'wrong token (http.readToken)' }));
       return true;
     }
     res.writeHead(204, { 'set-cookie': sessionCookie(token, form?.get('remember') === 'on') }).end();

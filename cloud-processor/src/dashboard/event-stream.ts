@@ -22,11 +22,17 @@ export class EventStreams {
   accept(req: IncomingMessage, res: ServerResponse, first: ReadonlyArray<readonly [string, unknown]>): void {
     if (this.open.size >= this.maxStreams) {
       this.lost('full');
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' }).end(JSON.stringify({ error: `${this.maxStreams} dashboards already open (http.maxEventStreams)` }));
+      res
+        .writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' })
+        .end(JSON.stringify({ error: `${this.maxStreams} dashboards already open (http.maxEventStreams)` }));
       return;
     }
     // `retry`: the browser reconnects 2 s after a cut; no-transform keeps proxies from buffering.
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store, no-transform', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store, no-transform',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 2000\n\n');
     for (const [event, data] of first) res.write(frame(event, data));
     this.open.add(res);

@@ -88,7 +88,10 @@ export class FleetView {
   /** The first `limit` agents by name, and how many there are. */
   list(limit: number): { agents: AgentView[]; agentsTotal: number } {
     const names = [...this.agents.keys()].sort().slice(0, limit);
-    return { agents: names.map((n) => ({ ...this.agents.get(n)!, droppedBy: { ...this.agents.get(n)!.droppedBy } })), agentsTotal: this.agents.size };
+    return {
+      agents: names.map((n) => ({ ...this.agents.get(n)!, droppedBy: { ...this.agents.get(n)!.droppedBy } })),
+      agentsTotal: this.agents.size,
+    };
   }
 
   get size(): number {
@@ -99,7 +102,20 @@ export class FleetView {
     let a = this.agents.get(agent);
     if (a) this.agents.delete(agent);
     else {
-      a = { agent, site: undefined, online: undefined, lastBatchAt: undefined, lastSeq: undefined, lastSentAt: undefined, batches: 0, readingsAccepted: 0, readingsFiltered: 0, readingsDropped: 0, messagesInvalid: 0, droppedBy: {} };
+      a = {
+        agent,
+        site: undefined,
+        online: undefined,
+        lastBatchAt: undefined,
+        lastSeq: undefined,
+        lastSentAt: undefined,
+        batches: 0,
+        readingsAccepted: 0,
+        readingsFiltered: 0,
+        readingsDropped: 0,
+        messagesInvalid: 0,
+        droppedBy: {},
+      };
       if (this.agents.size >= this.maxAgents) {
         const oldest = this.agents.keys().next().value as string;
         this.agents.delete(oldest);

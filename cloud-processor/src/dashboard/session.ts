@@ -43,10 +43,19 @@ export function isLoopback(host: string): boolean {
  * Whether the dashboard is served, and why not (http.dashboard): `auto` serves it on a loopback
  * address, or anywhere a read token guards its data.
  */
-export function dashboardServed(http: { readonly host: string; readonly dashboard: 'auto' | 'on' | 'off'; readonly readToken?: string | undefined; readonly token?: string | undefined }): { served: boolean; why: string } {
+export function dashboardServed(http: {
+  readonly host: string;
+  readonly dashboard: 'auto' | 'on' | 'off';
+  readonly readToken?: string | undefined;
+  readonly token?: string | undefined;
+}): { served: boolean; why: string } {
   if (http.dashboard === 'off') return { served: false, why: 'http.dashboard is off' };
   if (http.dashboard === 'on') return { served: true, why: 'http.dashboard is on' };
   if (isLoopback(http.host)) return { served: true, why: `http.host ${http.host} is a loopback address` };
-  if (http.readToken !== undefined || http.token !== undefined) return { served: true, why: 'its data needs the read token' };
-  return { served: false, why: `http.host ${http.host} is not a loopback address and no http.readToken guards the data (set one, or http.dashboard: on)` };
+  if (http.readToken !== undefined || http.token !== undefined)
+    return { served: true, why: 'its data needs the read token' };
+  return {
+    served: false,
+    why: `http.host ${http.host} is not a loopback address and no http.readToken guards the data (set one, or http.dashboard: on)`,
+  };
 }

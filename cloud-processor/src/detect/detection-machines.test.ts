@@ -25,14 +25,27 @@ function pump(seconds: number, flowAt: (t: number) => number, seed = 1, alone = 
   for (let i = 0; i < seconds; i++) {
     const ts = T0 + i * S;
     const values = { flow: Math.round(flowAt(i) + 0.5 * g()), pressure: 2 + 0.05 * g(), current: 1.3 + 0.1 * g() };
-    const row = Object.entries(values).map(([metric, value]) => ({ device: alone ? 'meter-1' : 'pump-1', metric, ts, lengthMs: 0, value, min: value, max: value, stddev: 0, count: 1 }));
+    const row = Object.entries(values).map(([metric, value]) => ({
+      device: alone ? 'meter-1' : 'pump-1',
+      metric,
+      ts,
+      lengthMs: 0,
+      value,
+      min: value,
+      max: value,
+      stddev: 0,
+      count: 1,
+    }));
     rows.push(alone ? row.slice(0, 1) : row);
   }
   return rows;
 }
 
 /** Plays the rows one by one; returns the transitions and, per second, whether an alert on `metric` (or the machine's) was open. */
-function play(rows: SeriesInput[][], metric: string): { alerts: AlertEvent[]; open: boolean[]; machineOpen: boolean[] } {
+function play(
+  rows: SeriesInput[][],
+  metric: string,
+): { alerts: AlertEvent[]; open: boolean[]; machineOpen: boolean[] } {
   const config = ProcessorConfigSchema.parse({});
   const detection = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 100);
   const alerts: AlertEvent[] = [];
@@ -57,16 +70,24 @@ function play(rows: SeriesInput[][], metric: string): { alerts: AlertEvent[]; op
 const FAULT = [25 * MIN, 30 * MIN].map((t) => t / S) as [number, number];
 const LEARNT = (10 * MIN) / S;
 const dropped = (from: number, to: number) => (i: number) => (i >= from && i < to ? 7 : 10);
-const share = (xs: boolean[], from: number, to: number): number => xs.slice(from, to).filter(Boolean).length / (to - from);
+const share = (xs: boolean[], from: number, to: number): number =>
+  xs.slice(from, to).filter(Boolean).length / (to - from);
 
 test('a 30 % drop of a flow meter in whole l/min is alerted within a minute, held while it lasts, resolved within a minute of its return', () => {
   for (const seed of [1, 2, 3, 4]) {
     const { open } = play(pump(40 * 60, dropped(...FAULT), seed, true), 'flow');
     const [from, to] = FAULT;
-    assert.equal(share(open, LEARNT, from), 0, `seed ${seed}: nothing open before the drop (after the first 10 minutes)`);
+    assert.equal(
+      share(open, LEARNT, from),
+      0,
+      `seed ${seed}: nothing open before the drop (after the first 10 minutes)`,
+    );
     const opened = open.indexOf(true, from);
     assert.ok(opened >= from && opened < from + 60, `seed ${seed}: opened ${opened - from} s after the drop`);
-    assert.ok(share(open, from + 60, to) > 0.95, `seed ${seed}: open for ${(100 * share(open, from + 60, to)).toFixed(0)} % of the fault after its first minute`);
+    assert.ok(
+      share(open, from + 60, to) > 0.95,
+      `seed ${seed}: open for ${(100 * share(open, from + 60, to)).toFixed(0)} % of the fault after its first minute`,
+    );
     const resolved = open.indexOf(false, to);
     assert.ok(resolved >= to && resolved < to + 60, `seed ${seed}: resolved ${resolved - to} s after the return`);
     assert.equal(share(open, to + 60, open.length), 0, `seed ${seed}: nothing open after`);
@@ -75,7 +96,10 @@ test('a 30 % drop of a flow meter in whole l/min is alerted within a minute, hel
 
 test('a level that never returns is accepted after acceptAfterMs (10 min): the alert resolves and does not open again for it', () => {
   const from = FAULT[0];
-  const { open, alerts } = play(pump(50 * 60, (i) => (i >= from ? 7 : 10), 4, true), 'flow');
+  const { open, alerts } = play(
+    pump(50 * 60, (i) => (i >= from ? 7 : 10), 4, true),
+    'flow',
+  );
   const opened = open.indexOf(true, from);
   const resolved = open.indexOf(false, opened);
   assert.ok(opened >= from && opened < from + 60);
@@ -89,11 +113,24 @@ test("the machine's alert opens on the drop, is filed under the metric that move
     const { alerts, machineOpen, open } = play(pump(40 * 60, dropped(...FAULT), seed), 'flow');
     const [from, to] = FAULT;
     const machine = alerts.filter((a) => a.detector === MACHINE);
-    assert.deepEqual(machine.filter((a) => a.state !== 'updated').map((a) => [a.state, a.metric]), [['opened', 'flow'], ['resolved', 'flow']], `seed ${seed}`);
+    assert.deepEqual(
+      machine.filter((a) => a.state !== 'updated').map((a) => [a.state, a.metric]),
+      [
+        ['opened', 'flow'],
+        ['resolved', 'flow'],
+      ],
+      `seed ${seed}`,
+    );
     assert.match(machine[0]!.message, /flow down \(\d+ %\)/);
-    assert.ok(machine[0]!.at >= T0 + from * S && machine[0]!.at < T0 + (from + 60) * S, `seed ${seed}: opened ${(machine[0]!.at - T0) / S - from} s after the drop`);
+    assert.ok(
+      machine[0]!.at >= T0 + from * S && machine[0]!.at < T0 + (from + 60) * S,
+      `seed ${seed}: opened ${(machine[0]!.at - T0) / S - from} s after the drop`,
+    );
     assert.ok(share(machineOpen, from + 60, to) > 0.95, `seed ${seed}`);
-    assert.ok(machine[1]!.at < T0 + (to + 60) * S, `seed ${seed}: resolved ${(machine[1]!.at - T0) / S - to} s after the return`);
+    assert.ok(
+      machine[1]!.at < T0 + (to + 60) * S,
+      `seed ${seed}: resolved ${(machine[1]!.at - T0) / S - to} s after the return`,
+    );
     // One decision per machine: the flow series' own detector leaves the level shift to the machine.
     assert.equal(share(open, LEARNT, open.length), 0, `seed ${seed}: the flow series' own alert opened`);
   }
@@ -108,11 +145,20 @@ test('a checkpoint taken in the middle of a fault (alerts open, baselines frozen
   const all = rows.flatMap((row) => straight.ingest('gw', row)).map(brief);
   const split = FAULT[0] + 150 + 0.5;
   const first = make();
-  const before = rows.slice(0, Math.floor(split)).flatMap((row) => first.ingest('gw', row)).map(brief);
+  const before = rows
+    .slice(0, Math.floor(split))
+    .flatMap((row) => first.ingest('gw', row))
+    .map(brief);
   const parts = JSON.parse(JSON.stringify([...first.snapshotParts()])) as unknown[];
   const resumed = make();
   assert.equal(resumed.restoreParts(parts), true);
-  const after = rows.slice(Math.floor(split)).flatMap((row) => resumed.ingest('gw', row)).map(brief);
-  assert.ok(before.some((a) => a.startsWith('opened flow machine')), 'the machine alert was open at the checkpoint');
+  const after = rows
+    .slice(Math.floor(split))
+    .flatMap((row) => resumed.ingest('gw', row))
+    .map(brief);
+  assert.ok(
+    before.some((a) => a.startsWith('opened flow machine')),
+    'the machine alert was open at the checkpoint',
+  );
   assert.deepEqual([...before, ...after], all);
 });

@@ -6,7 +6,14 @@ import type { Detection, SeriesInput } from './detection.js';
 export interface AlertsView {
   readonly openCount: number;
   /** Open alerts, oldest first. */
-  openAlerts(): Array<{ id: string; device: string; metric: string; detector: string; openedAt: number; severity: Severity }>;
+  openAlerts(): Array<{
+    id: string;
+    device: string;
+    metric: string;
+    detector: string;
+    openedAt: number;
+    severity: Severity;
+  }>;
   /** The latest transitions, newest last. */
   recent(): readonly AlertEvent[];
 }
@@ -75,7 +82,11 @@ export class LocalDetection implements DetectionRunner {
 
   restoreParts(parts: Iterable<unknown>, replayFollows = false): Promise<RestoreReport | undefined> {
     const d = this.detection;
-    return Promise.resolve(d.restoreParts(parts, replayFollows) ? { skipped: d.skippedOnRestore, alertsClosed: d.alertsClosedOnRestore } : undefined);
+    return Promise.resolve(
+      d.restoreParts(parts, replayFollows)
+        ? { skipped: d.skippedOnRestore, alertsClosed: d.alertsClosedOnRestore }
+        : undefined,
+    );
   }
 
   close(): Promise<void> {

@@ -17,8 +17,23 @@ function detection(): Detection {
 function fleet(): SeriesInput[] {
   const out: SeriesInput[] = [];
   for (let s = 0; s < 8; s++) {
-    const windows = sensorWindows({ seed: 10 + s, windows: 288, dailyAmplitude: 3, noise: 0.1, readingsPerWindow: 20, fault: (w, r, x) => (s === 3 && w === 200 && r === 4 ? x + 6 : x), missing: (w) => s === 5 && w >= 150 && w < 160 });
-    for (const p of windows) out.push({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W, outOfRange: s === 6 && p.ts === windows[240]!.ts ? 2 : 0 });
+    const windows = sensorWindows({
+      seed: 10 + s,
+      windows: 288,
+      dailyAmplitude: 3,
+      noise: 0.1,
+      readingsPerWindow: 20,
+      fault: (w, r, x) => (s === 3 && w === 200 && r === 4 ? x + 6 : x),
+      missing: (w) => s === 5 && w >= 150 && w < 160,
+    });
+    for (const p of windows)
+      out.push({
+        ...p,
+        device: `dev-${s}`,
+        metric: 'temperature',
+        lengthMs: W,
+        outOfRange: s === 6 && p.ts === windows[240]!.ts ? 2 : 0,
+      });
   }
   return out;
 }
@@ -47,17 +62,35 @@ test('detection finds the spike, the silence and the out-of-range readings, and 
 
 test('alerts do not depend on how the points were cut into batches', () => {
   const whole = inBatches(detection(), fleet(), 100_000);
-  for (const size of [7, 8, 13, 500]) assert.deepEqual(brief(inBatches(detection(), fleet(), size)), brief(whole), `batches of ${size}`);
+  for (const size of [7, 8, 13, 500])
+    assert.deepEqual(brief(inBatches(detection(), fleet(), size)), brief(whole), `batches of ${size}`);
 });
 
-test('alerts do not depend on how far the watermark lags behind the batch\'s points', () => {
+test("alerts do not depend on how far the watermark lags behind the batch's points", () => {
   // An agent's watermark is its slowest device's boundary as of its last tick, while its windows
   // close as readings come: a batch's points may run windows ahead of its watermark, the more so
   // the later the agent's timer runs. Silences of 2 to 10 windows, on three series.
-  const gaps: Record<number, [number, number][]> = { 1: [[60, 62], [200, 204]], 4: [[90, 93], [230, 236]], 5: [[150, 160]] };
+  const gaps: Record<number, [number, number][]> = {
+    1: [
+      [60, 62],
+      [200, 204],
+    ],
+    4: [
+      [90, 93],
+      [230, 236],
+    ],
+    5: [[150, 160]],
+  };
   const points: SeriesInput[] = [];
   for (let s = 0; s < 8; s++) {
-    const windows = sensorWindows({ seed: 10 + s, windows: 288, dailyAmplitude: 3, noise: 0.1, readingsPerWindow: 20, missing: (w) => (gaps[s] ?? []).some(([from, to]) => w >= from && w < to) });
+    const windows = sensorWindows({
+      seed: 10 + s,
+      windows: 288,
+      dailyAmplitude: 3,
+      noise: 0.1,
+      readingsPerWindow: 20,
+      missing: (w) => (gaps[s] ?? []).some(([from, to]) => w >= from && w < to),
+    });
     for (const p of windows) points.push({ ...p, device: `dev-${s}`, metric: 'temperature', lengthMs: W });
   }
   points.sort((a, b) => a.ts - b.ts);
@@ -72,9 +105,17 @@ test('alerts do not depend on how far the watermark lags behind the batch\'s poi
     return alerts;
   };
   const whole = brief(lagging(points.length, 0));
-  assert.ok(whole.filter((a) => a.startsWith(`opened dev-`) && a.includes(MISSING_DATA)).length >= 3, `the silences are found: ${whole.join('; ')}`);
+  assert.ok(
+    whole.filter((a) => a.startsWith(`opened dev-`) && a.includes(MISSING_DATA)).length >= 3,
+    `the silences are found: ${whole.join('; ')}`,
+  );
   for (const size of [16, 40, 80, 200]) {
-    for (const lag of [1, 3, 6, 9]) assert.deepEqual(brief(lagging(size, lag)), whole, `batches of ${size}, the watermark ${lag} window(s) behind their last point`);
+    for (const lag of [1, 3, 6, 9])
+      assert.deepEqual(
+        brief(lagging(size, lag)),
+        whole,
+        `batches of ${size}, the watermark ${lag} window(s) behind their last point`,
+      );
   }
 });
 
@@ -95,11 +136,27 @@ test('checkpoint and restore give the same alerts as an uninterrupted run', () =
 test('series beyond maxSeries evict the least recently updated', () => {
   let evicted = 0;
   const d = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 3, () => evicted++);
-  const p = (device: string, ts: number): SeriesInput => ({ device, metric: 'x', ts, lengthMs: W, value: 1, min: 1, max: 1, stddev: 0, count: 2 });
+  const p = (device: string, ts: number): SeriesInput => ({
+    device,
+    metric: 'x',
+    ts,
+    lengthMs: W,
+    value: 1,
+    min: 1,
+    max: 1,
+    stddev: 0,
+    count: 2,
+  });
   d.ingest('gw', [p('a', W), p('b', W), p('c', W), p('a', 2 * W), p('d', 2 * W)]);
   assert.equal(d.size, 3);
   assert.equal(evicted, 1);
-  assert.deepEqual(d.snapshot().series.map((s) => s.device).sort(), ['a', 'c', 'd']);
+  assert.deepEqual(
+    d
+      .snapshot()
+      .series.map((s) => s.device)
+      .sort(),
+    ['a', 'c', 'd'],
+  );
 });
 
 test('a checkpoint file written while running restores the same detection', async (t) => {
@@ -136,22 +193,44 @@ test('a restore from a stale checkpoint does not take the points since then for 
   const resumed = detection();
   resumed.restore(snapshot);
   const after = inBatches(resumed, points.slice(crashAt), 40);
-  assert.deepEqual(after.filter((a) => a.detector === MISSING_DATA && a.state === 'opened' && a.device !== 'dev-5').map((a) => a.device), []);
+  assert.deepEqual(
+    after
+      .filter((a) => a.detector === MISSING_DATA && a.state === 'opened' && a.device !== 'dev-5')
+      .map((a) => a.device),
+    [],
+  );
 });
 
 test('a batch overtaken by the next one does not make its series look silent', async () => {
   const { SeqOrder } = await import('../state/seq-order.js');
   const order = new SeqOrder();
-  assert.deepEqual([1, 2, 4, 3, 5].map((seq) => order.see('gw', 1, seq)), [true, true, false, true, true]);
+  assert.deepEqual(
+    [1, 2, 4, 3, 5].map((seq) => order.see('gw', 1, seq)),
+    [true, true, false, true, true],
+  );
   assert.equal(order.see('gw', 2, 0), true, 'a new epoch starts afresh');
 });
 
 test('an evicted series has its open alerts closed, so they cannot fill maxOpen for good', () => {
   const lifecycle = new AlertLifecycle(config.alerts);
   const d = new Detection(detectorPlans(config.detection), lifecycle, 2);
-  const p = (device: string, ts: number, outOfRange = 0): SeriesInput => ({ device, metric: 'x', ts, lengthMs: W, value: 1, min: 1, max: 1.2, stddev: 0.1, count: 5, outOfRange });
+  const p = (device: string, ts: number, outOfRange = 0): SeriesInput => ({
+    device,
+    metric: 'x',
+    ts,
+    lengthMs: W,
+    value: 1,
+    min: 1,
+    max: 1.2,
+    stddev: 0.1,
+    count: 5,
+    outOfRange,
+  });
   const opened = d.ingest('gw', [p('a', W, 3)]);
-  assert.deepEqual(opened.map((a) => `${a.state} ${a.device} ${a.detector}`), [`opened a ${OUT_OF_RANGE}`]);
+  assert.deepEqual(
+    opened.map((a) => `${a.state} ${a.device} ${a.detector}`),
+    [`opened a ${OUT_OF_RANGE}`],
+  );
   assert.equal(lifecycle.openCount, 1);
   const later = d.ingest('gw', [p('b', 2 * W), p('c', 2 * W)]);
   const closed = later.filter((a) => a.state === 'resolved');
@@ -178,7 +257,10 @@ test('open alerts of series a restore leaves out are closed, and go out with the
   const lifecycle = new AlertLifecycle(config.alerts);
   const first = new Detection(detectorPlans(config.detection), lifecycle, 1000);
   inBatches(first, points.slice(0, cut), 40);
-  assert.deepEqual(lifecycle.openAlerts().map((a) => `${a.device} ${a.detector}`), [`dev-5 ${MISSING_DATA}`]);
+  assert.deepEqual(
+    lifecycle.openAlerts().map((a) => `${a.device} ${a.detector}`),
+    [`dev-5 ${MISSING_DATA}`],
+  );
   const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
 
   // Every series restored: the alert stays open, to be resolved when dev-5 reports again.
@@ -189,7 +271,9 @@ test('open alerts of series a restore leaves out are closed, and go out with the
   assert.equal(whole.openCount, 1);
 
   // Temperature has another detector now: no series comes back, and nothing could ever resolve dev-5's alert.
-  const changed = ProcessorConfigSchema.parse({ detection: { metrics: { temperature: { detector: 'robust-zscore' } } } });
+  const changed = ProcessorConfigSchema.parse({
+    detection: { metrics: { temperature: { detector: 'robust-zscore' } } },
+  });
   const small = new AlertLifecycle(changed.alerts);
   const resumed = new Detection(detectorPlans(changed.detection), small, 1000);
   resumed.restore(snapshot);
@@ -202,7 +286,13 @@ test('open alerts of series a restore leaves out are closed, and go out with the
   two.restore(snapshot);
   assert.equal(two.size, 2);
   assert.equal(two.skippedOnRestore, 6);
-  assert.deepEqual(snapshot.series.slice(-2).map((r: { device: string }) => r.device).includes('dev-5'), false);
+  assert.deepEqual(
+    snapshot.series
+      .slice(-2)
+      .map((r: { device: string }) => r.device)
+      .includes('dev-5'),
+    false,
+  );
   assert.equal(two.alertsClosedOnRestore, 1);
   assert.equal(fewer.openCount, 0);
 
@@ -222,10 +312,16 @@ test("a series' alerts are the lifecycle's decisions on every verdict of its det
     const reference = new AlertLifecycle(tuned.alerts);
     const expected: AlertEvent[] = [];
     const threshold = openThreshold(sensitivity);
-    const d = new Detection(detectorPlans(tuned.detection), new AlertLifecycle(tuned.alerts), 1000, undefined, (p, verdict) => {
-      const a = reference.observe(p.device, p.metric, 'ensemble', verdict, p.ts, threshold);
-      if (a) expected.push(a);
-    });
+    const d = new Detection(
+      detectorPlans(tuned.detection),
+      new AlertLifecycle(tuned.alerts),
+      1000,
+      undefined,
+      (p, verdict) => {
+        const a = reference.observe(p.device, p.metric, 'ensemble', verdict, p.ts, threshold);
+        if (a) expected.push(a);
+      },
+    );
     const alerts = inBatches(d, fleet(), 50).filter((a) => a.detector === 'ensemble');
     assert.ok(alerts.length > 0, `sensitivity ${sensitivity}: the fleet raises alerts`);
     assert.deepEqual(brief(alerts), brief(expected), `sensitivity ${sensitivity}`);

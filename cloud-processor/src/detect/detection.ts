@@ -4,7 +4,19 @@ import { quiet, type SeriesPoint, type Verdict } from './detector.js';
 import type { DetectionPlans } from './registry.js';
 import { AgentClocks, type AgentClock } from './agent-clocks.js';
 import { DeviceDetection, MACHINE, type DeviceSnapshot } from './device-detection.js';
-import { MISSING_DATA, OPEN_MISSING, OPEN_OUT_OF_RANGE, OPEN_PLAN, OUT_OF_RANGE, SeriesTable, detectorsOf, newSeries, openBit, seriesKey, type Series } from './series-table.js';
+import {
+  MISSING_DATA,
+  OPEN_MISSING,
+  OPEN_OUT_OF_RANGE,
+  OPEN_PLAN,
+  OUT_OF_RANGE,
+  SeriesTable,
+  detectorsOf,
+  newSeries,
+  openBit,
+  seriesKey,
+  type Series,
+} from './series-table.js';
 
 /** One point of one series as detection takes it: a window result, a stored point or a CSV row. */
 export interface SeriesInput extends SeriesPoint {
@@ -23,7 +35,8 @@ const MAX_SWEEPS = 1_000;
 
 /** The points by event time, oldest first (a stable sort: equal times keep their order); the array itself when it already is. */
 function byTime(points: readonly SeriesInput[]): readonly SeriesInput[] {
-  for (let i = 1; i < points.length; i++) if (points[i]!.ts < points[i - 1]!.ts) return [...points].sort((a, b) => a.ts - b.ts);
+  for (let i = 1; i < points.length; i++)
+    if (points[i]!.ts < points[i - 1]!.ts) return [...points].sort((a, b) => a.ts - b.ts);
   return points;
 }
 
@@ -76,7 +89,14 @@ export class Detection {
     /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
     onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
   ) {
-    if (plans.device) this.devices = new DeviceDetection(plans.device, lifecycle, maxSeries, openThreshold(plans('').sensitivity), onMetricsLeftOut);
+    if (plans.device)
+      this.devices = new DeviceDetection(
+        plans.device,
+        lifecycle,
+        maxSeries,
+        openThreshold(plans('').sensitivity),
+        onMetricsLeftOut,
+      );
   }
 
   get size(): number {
@@ -108,7 +128,12 @@ export class Detection {
    * points when none of the batch's devices is its: its clocks then judge silence, and its
    * devices their rows, exactly as one Detection of every series would.
    */
-  ingestPart(agent: string, points: readonly SeriesInput[], horizon: number, newestLengthMs: number | undefined): AlertEvent[] {
+  ingestPart(
+    agent: string,
+    points: readonly SeriesInput[],
+    horizon: number,
+    newestLengthMs: number | undefined,
+  ): AlertEvent[] {
     // Alerts the last restore closed go out with the first batch after it, as every transition does.
     const alerts: AlertEvent[] = this.closedOnRestore.splice(0);
     // An agent with no series has nothing to judge: batches without windows from ever new agent
@@ -141,7 +166,14 @@ export class Detection {
       this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
       const glitches = p.outOfRange ?? 0;
       if (glitches > 0 || (s.open & OPEN_OUT_OF_RANGE) !== 0) {
-        const verdict: Verdict = glitches > 0 ? { score: 1, value: glitches, reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway` } : quiet(0);
+        const verdict: Verdict =
+          glitches > 0
+            ? {
+                score: 1,
+                value: glitches,
+                reason: `${glitches} reading(s) outside the sensor's physical range, filtered at the gateway`,
+              }
+            : quiet(0);
         this.observe(alerts, s, OPEN_OUT_OF_RANGE, OUT_OF_RANGE, verdict, p.ts);
       }
     }
@@ -151,9 +183,16 @@ export class Detection {
   }
 
   snapshot(): DetectionSnapshot {
-    const [header, ...parts] = [...this.snapshotParts()] as [Omit<DetectionSnapshot, 'series'>, ...(SeriesSnapshot | DeviceSnapshot)[]];
+    const [header, ...parts] = [...this.snapshotParts()] as [
+      Omit<DetectionSnapshot, 'series'>,
+      ...(SeriesSnapshot | DeviceSnapshot)[],
+    ];
     const devices = parts.filter(isDevicePart);
-    return { ...header, series: parts.filter((p): p is SeriesSnapshot => !isDevicePart(p)), ...(devices.length > 0 ? { devices } : {}) };
+    return {
+      ...header,
+      series: parts.filter((p): p is SeriesSnapshot => !isDevicePart(p)),
+      ...(devices.length > 0 ? { devices } : {}),
+    };
   }
 
   /**
@@ -165,7 +204,15 @@ export class Detection {
   *snapshotParts(): Generator<Omit<DetectionSnapshot, 'series'> | SeriesSnapshot | DeviceSnapshot> {
     yield { v: 1, agents: this.agents.swept(), alerts: this.lifecycle.snapshot() };
     for (const s of [...this.series.values()]) {
-      yield { device: s.device, metric: s.metric, detector: s.plan.name, agent: s.agent, lastTs: s.lastTs, lengthMs: s.lengthMs, state: s.detector.snapshot() };
+      yield {
+        device: s.device,
+        metric: s.metric,
+        detector: s.plan.name,
+        agent: s.agent,
+        lastTs: s.lastTs,
+        lengthMs: s.lengthMs,
+        state: s.detector.snapshot(),
+      };
     }
     if (this.devices) yield* this.devices.snapshotParts();
   }
@@ -184,7 +231,8 @@ export class Detection {
     if (first.done === true || header?.v !== 1) return false;
     this.restoreAgents(header.agents, !replayFollows);
     // One part at a time: its parsed state is garbage as soon as its detector is built.
-    for (let next = it.next(); next.done !== true; next = it.next()) this.restorePart(next.value as SeriesSnapshot | DeviceSnapshot);
+    for (let next = it.next(); next.done !== true; next = it.next())
+      this.restorePart(next.value as SeriesSnapshot | DeviceSnapshot);
     this.restoreAlerts(header);
     return true;
   }
@@ -211,7 +259,8 @@ export class Detection {
     // Event time, as every transition: the newest any agent's clock had reached (close() takes the opening time if later).
     let now = -Infinity;
     for (const [, swept] of header.agents) if (Number.isFinite(swept) && swept > now) now = swept;
-    const why = 'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
+    const why =
+      'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
     for (const a of this.lifecycle.openAlerts()) {
       const s = this.series.get(seriesKey(a.device, a.metric));
       if (s !== undefined && detectorsOf(s).includes(a.detector)) {
@@ -247,7 +296,15 @@ export class Detection {
       this.forgetOldest();
       this.skippedOnRestore++;
     }
-    const s = newSeries(r.device, r.metric, plan, plan.create(r.state, { windowMs: r.lengthMs }), r.lastTs, r.lengthMs, r.agent);
+    const s = newSeries(
+      r.device,
+      r.metric,
+      plan,
+      plan.create(r.state, { windowMs: r.lengthMs }),
+      r.lastTs,
+      r.lengthMs,
+      r.agent,
+    );
     this.series.add(s);
     this.agents.join(this.agents.of(r.agent), s);
   }
@@ -317,7 +374,13 @@ export class Detection {
     this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
   }
 
-  private seriesFor(p: SeriesInput, agent: string, clock: AgentClock, alerts: AlertEvent[], batch: readonly SeriesInput[]): Series {
+  private seriesFor(
+    p: SeriesInput,
+    agent: string,
+    clock: AgentClock,
+    alerts: AlertEvent[],
+    batch: readonly SeriesInput[],
+  ): Series {
     let s = this.series.get(seriesKey(p.device, p.metric));
     if (s) {
       this.series.touch(s);
@@ -327,9 +390,22 @@ export class Detection {
       // The device detector judges a device's metrics of one time together: where this series'
       // point comes with another metric of its device at its time, and the device detector takes
       // this metric in (within its bound), the series' level shifts are the device's.
-      const together = this.devices !== undefined && batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
-      const levels = together && this.devices?.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true ? 'device' : 'series';
-      s = newSeries(p.device, p.metric, plan, plan.create(undefined, { windowMs: p.lengthMs, levels }), -Infinity, p.lengthMs, agent);
+      const together =
+        this.devices !== undefined &&
+        batch.some((q) => q.device === p.device && q.ts === p.ts && q.metric !== p.metric);
+      const levels =
+        together && this.devices?.deviceFor(p.device, p.ts, alerts)?.detector.claim(p.metric) === true
+          ? 'device'
+          : 'series';
+      s = newSeries(
+        p.device,
+        p.metric,
+        plan,
+        plan.create(undefined, { windowMs: p.lengthMs, levels }),
+        -Infinity,
+        p.lengthMs,
+        agent,
+      );
       this.series.add(s);
       this.agents.join(clock, s);
     }

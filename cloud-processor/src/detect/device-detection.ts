@@ -66,13 +66,19 @@ export class DeviceDetection {
 
   /** A snapshot entry per device, the least recently seen first. */
   *snapshotParts(): Generator<DeviceSnapshot> {
-    for (const d of [...this.devices.values()]) yield { machine: d.device, lastTs: d.lastTs, filedUnder: d.filedUnder, state: d.detector.snapshot() };
+    for (const d of [...this.devices.values()])
+      yield { machine: d.device, lastTs: d.lastTs, filedUnder: d.filedUnder, state: d.detector.snapshot() };
   }
 
   /** One device back from a snapshot (oldest first; at maxDevices the oldest restored goes). */
   restore(r: DeviceSnapshot): void {
     if (this.devices.size >= this.maxDevices) this.devices.delete(this.devices.keys().next().value as string);
-    this.devices.set(r.machine, { device: r.machine, detector: this.plan.create(r.state), lastTs: r.lastTs, filedUnder: r.filedUnder });
+    this.devices.set(r.machine, {
+      device: r.machine,
+      detector: this.plan.create(r.state),
+      lastTs: r.lastTs,
+      filedUnder: r.filedUnder,
+    });
   }
 
   /** The device's metrics at one time through its joint detector, into the alert lifecycle. */
@@ -93,7 +99,8 @@ export class DeviceDetection {
   /** The device's joint detector (built if new, the least recently seen evicted at the bound). */
   deviceFor(device: string, now: number, alerts: AlertEvent[]): Device {
     let d = this.devices.get(device);
-    if (d) this.devices.delete(device); // re-insert below: Map order is recency order
+    if (d)
+      this.devices.delete(device); // re-insert below: Map order is recency order
     else {
       if (this.devices.size >= this.maxDevices) this.evictOldest(alerts, now);
       d = { device, detector: this.plan.create(), lastTs: -Infinity, filedUnder: null };
@@ -108,7 +115,13 @@ export class DeviceDetection {
     const d = oldest.value;
     this.devices.delete(d.device);
     if (d.filedUnder === null) return;
-    const closed = this.lifecycle.close(d.device, d.filedUnder, MACHINE, now, `closed unresolved: the device is no longer watched (detection.maxSeries ${this.maxDevices} reached, it was the least recently seen)`);
+    const closed = this.lifecycle.close(
+      d.device,
+      d.filedUnder,
+      MACHINE,
+      now,
+      `closed unresolved: the device is no longer watched (detection.maxSeries ${this.maxDevices} reached, it was the least recently seen)`,
+    );
     if (closed) alerts.push(closed);
   }
 }

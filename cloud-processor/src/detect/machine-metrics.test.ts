@@ -14,10 +14,19 @@ import { createPartition } from '../partition.js';
 import { DetectionPool } from './shards/pool.js';
 
 async function leftOutRun(workers: number) {
-  const config = ProcessorConfigSchema.parse({ stateDir: '/nonexistent/tributary-test', detection: { devices: { settings: { maxMetrics: 4 } } } });
+  const config = ProcessorConfigSchema.parse({
+    stateDir: '/nonexistent/tributary-test',
+    detection: { devices: { settings: { maxMetrics: 4 } } },
+  });
   const outputs = new Outputs(config, silentLogger);
   const pool = workers > 0 ? new DetectionPool(workers, silentLogger) : undefined;
-  const { detection } = createPartition(config, outputs, { maxSeries: 1_000, maxSeriesKey: 'test' }, () => undefined, pool);
+  const { detection } = createPartition(
+    config,
+    outputs,
+    { maxSeries: 1_000, maxSeriesKey: 'test' },
+    () => undefined,
+    pool,
+  );
   const rows = 10;
   for (let i = 0; i < rows; i++) {
     // One row of a test rig: six metrics at once; a second device with three stays within the bound.
@@ -38,7 +47,7 @@ async function leftOutRun(workers: number) {
   return detection;
 }
 
-test('metrics beyond the machine detector\'s bound are counted per reading and reported once per interval, naming the device', async () => {
+test("metrics beyond the machine detector's bound are counted per reading and reported once per interval, naming the device", async () => {
   const detection = (await leftOutRun(0)) as LocalDetection;
   // The metrics the machine judges leave their level shifts to it; the two left out keep their own.
   const shiftOf = (metric: string): boolean => {

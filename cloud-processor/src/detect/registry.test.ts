@@ -12,7 +12,15 @@ test('the processor config defaults to the ensemble, which needs no settings', (
 });
 
 test('a metric can have its own detector, settings and sensitivity', () => {
-  const config = ProcessorConfigSchema.parse({ detection: { sensitivity: 2, metrics: { vibration: { detector: 'robust-zscore', settings: { historyMs: 6_000_000 } }, humidity: { sensitivity: 0.5 } } } });
+  const config = ProcessorConfigSchema.parse({
+    detection: {
+      sensitivity: 2,
+      metrics: {
+        vibration: { detector: 'robust-zscore', settings: { historyMs: 6_000_000 } },
+        humidity: { sensitivity: 0.5 },
+      },
+    },
+  });
   const plans = detectorPlans(config.detection);
   assert.deepEqual([plans('vibration').name, plans('vibration').sensitivity], ['robust-zscore', 2]);
   assert.deepEqual([plans('humidity').name, plans('humidity').sensitivity], ['ensemble', 0.5]);
@@ -22,24 +30,42 @@ test('a metric can have its own detector, settings and sensitivity', () => {
 });
 
 test('an unknown detector or a bad setting is a typed error naming the key', () => {
-  assert.throws(() => detectorPlans(ProcessorConfigSchema.parse({ detection: { detector: 'magic' } }).detection), DetectorConfigError);
+  assert.throws(
+    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { detector: 'magic' } }).detection),
+    DetectorConfigError,
+  );
   assert.throws(
     () => detectorPlans(ProcessorConfigSchema.parse({ detection: { settings: { refractoryPoints: -1 } } }).detection),
     (e: unknown) => e instanceof DetectorConfigError && /detection\.settings\.refractoryPoints/.test(e.message),
   );
   assert.throws(
-    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'nope' } } } }).detection),
+    () =>
+      detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'nope' } } } }).detection),
     (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.detector/.test(e.message),
   );
   // A misspelt setting, at the top or inside a member's settings, is named instead of ignored.
   assert.throws(
-    () => detectorPlans(ProcessorConfigSchema.parse({ detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyMsec: 96 } } } } }).detection),
-    (e: unknown) => e instanceof DetectorConfigError && /detection\.metrics\.co2\.settings\.historyMsec: unknown key \(expected one of .*historyMs/.test(e.message),
+    () =>
+      detectorPlans(
+        ProcessorConfigSchema.parse({
+          detection: { metrics: { co2: { detector: 'robust-zscore', settings: { historyMsec: 96 } } } },
+        }).detection,
+      ),
+    (e: unknown) =>
+      e instanceof DetectorConfigError &&
+      /detection\.metrics\.co2\.settings\.historyMsec: unknown key \(expected one of .*historyMs/.test(e.message),
   );
 });
 
 test('another default detector starts from its own settings; a metric back on the ensemble gets the processor’s ensemble', () => {
-  const plans = detectorPlans(ProcessorConfigSchema.parse({ detection: { detector: 'robust-zscore', metrics: { co2: { detector: 'ensemble' }, humidity: { sensitivity: 2 } } } }).detection);
+  const plans = detectorPlans(
+    ProcessorConfigSchema.parse({
+      detection: {
+        detector: 'robust-zscore',
+        metrics: { co2: { detector: 'ensemble' }, humidity: { sensitivity: 2 } },
+      },
+    }).detection,
+  );
   assert.equal(plans('temperature').name, 'robust-zscore');
   assert.equal(plans('humidity').name, 'robust-zscore');
   // A metric back on the ensemble gets the processor's ensemble (its defaults are the processor's: one configuration).

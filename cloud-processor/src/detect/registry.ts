@@ -27,7 +27,10 @@ export const detectors = {
   flatline: { config: FlatlineConfig, create: createFlatline as DetectorFactory<FlatlineConfig> },
   missing: { config: MissingConfig, create: createMissing as DetectorFactory<MissingConfig> },
   volatility: { config: VolatilityConfig, create: createVolatility as DetectorFactory<VolatilityConfig> },
-  'static-threshold': { config: StaticThresholdConfig, create: createStaticThreshold as DetectorFactory<StaticThresholdConfig> },
+  'static-threshold': {
+    config: StaticThresholdConfig,
+    create: createStaticThreshold as DetectorFactory<StaticThresholdConfig>,
+  },
   novelty: { config: NoveltyConfig, create: createNovelty as DetectorFactory<NoveltyConfig> },
   'window-rules': { config: WindowRulesConfig, create: createWindowRules as DetectorFactory<WindowRulesConfig> },
   drift: { config: DriftConfig, create: createDrift as DetectorFactory<DriftConfig> },
@@ -37,7 +40,10 @@ export type DetectorName = keyof typeof detectors;
 
 /** Every device detector by name (a device's metrics judged together): config schema and factory. */
 export const deviceDetectors = {
-  machine: { config: MachineConfig, create: createMachine as (config: MachineConfig, snapshot?: unknown) => DeviceDetector },
+  machine: {
+    config: MachineConfig,
+    create: createMachine as (config: MachineConfig, snapshot?: unknown) => DeviceDetector,
+  },
 } as const;
 
 export type DeviceDetectorName = keyof typeof deviceDetectors;
@@ -55,7 +61,12 @@ export type DetectionPlans = ((metric: string) => DetectorPlan) & { readonly dev
 export const DEFAULT_DETECTOR: DetectorName = 'ensemble';
 
 /** Builds a detector by name from a raw config object (validated, defaults filled in). */
-export function createDetector(name: DetectorName, config: unknown = {}, snapshot?: unknown, context?: DetectorContext): Detector {
+export function createDetector(
+  name: DetectorName,
+  config: unknown = {},
+  snapshot?: unknown,
+  context?: DetectorContext,
+): Detector {
   const entry = detectors[name] as { config: { parse(x: unknown): unknown }; create: DetectorFactory<unknown> };
   return entry.create(entry.config.parse(config), snapshot, context);
 }
@@ -73,34 +84,61 @@ export interface DetectorPlan {
   create(snapshot?: unknown, context?: DetectorContext): Detector;
 }
 
-type Entry = { config: { safeParse(x: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } }; create: (config: unknown, snapshot?: unknown, context?: DetectorContext) => unknown };
+type Entry = {
+  config: {
+    safeParse(x: unknown): {
+      success: boolean;
+      data?: unknown;
+      error?: { issues: { path: PropertyKey[]; message: string }[] };
+    };
+  };
+  create: (config: unknown, snapshot?: unknown, context?: DetectorContext) => unknown;
+};
 
 /** A table's entry for a configured name with its settings validated; a DetectorConfigError naming the key otherwise. */
-function validated(table: Record<string, unknown>, choice: { detector: string; settings: Record<string, unknown> }, key: string): { entry: Entry; config: unknown } {
+function validated(
+  table: Record<string, unknown>,
+  choice: { detector: string; settings: Record<string, unknown> },
+  key: string,
+): { entry: Entry; config: unknown } {
   const name = choice.detector;
   if (!Object.hasOwn(table, name)) {
-    throw new DetectorConfigError(`${key}.detector: unknown detector ${JSON.stringify(name)} (known: ${Object.keys(table).join(', ')})`);
+    throw new DetectorConfigError(
+      `${key}.detector: unknown detector ${JSON.stringify(name)} (known: ${Object.keys(table).join(', ')})`,
+    );
   }
   const entry = table[name] as Entry;
   const parsed = entry.config.safeParse(choice.settings);
   // zod drops keys it does not know; a misspelt setting must not silently fall back to its default.
   const unknown = unknownKeys(entry.config as unknown as z.ZodType, choice.settings, `${key}.settings`);
   if (!parsed.success || unknown.length > 0) {
-    const issues = (parsed.error?.issues ?? []).map((i) => `${key}.settings.${i.path.map(String).join('.')}: ${i.message}`);
+    const issues = (parsed.error?.issues ?? []).map(
+      (i) => `${key}.settings.${i.path.map(String).join('.')}: ${i.message}`,
+    );
     throw new DetectorConfigError([...issues, ...unknown].join('; '));
   }
   return { entry, config: parsed.data };
 }
 
-function plan(choice: { detector: string; settings: Record<string, unknown>; sensitivity: number }, key: string): DetectorPlan {
+function plan(
+  choice: { detector: string; settings: Record<string, unknown>; sensitivity: number },
+  key: string,
+): DetectorPlan {
   const { entry, config } = validated(detectors, choice, key);
-  return { name: choice.detector as DetectorName, sensitivity: choice.sensitivity, create: (snapshot, context) => entry.create(config, snapshot, context) as Detector };
+  return {
+    name: choice.detector as DetectorName,
+    sensitivity: choice.sensitivity,
+    create: (snapshot, context) => entry.create(config, snapshot, context) as Detector,
+  };
 }
 
 function devicePlan(choice: DetectionConfig['devices']): DevicePlan | undefined {
   if (choice.detector === 'none') return undefined;
   const { entry, config } = validated(deviceDetectors, choice, 'detection.devices');
-  return { name: choice.detector as DeviceDetectorName, create: (snapshot) => entry.create(config, snapshot) as DeviceDetector };
+  return {
+    name: choice.detector as DeviceDetectorName,
+    create: (snapshot) => entry.create(config, snapshot) as DeviceDetector,
+  };
 }
 
 /**

@@ -33,15 +33,37 @@ export interface Series {
 
 export const seriesKey = (device: string, metric: string): string => `${device}\u0000${metric}`;
 
-export function newSeries(device: string, metric: string, plan: DetectorPlan, detector: Detector, lastTs: number, lengthMs: number, agent: string): Series {
-  return { key: seriesKey(device, metric), device, metric, plan, detector, threshold: openThreshold(plan.sensitivity), lastTs, lengthMs, agent, open: 0, older: undefined, newer: undefined };
+export function newSeries(
+  device: string,
+  metric: string,
+  plan: DetectorPlan,
+  detector: Detector,
+  lastTs: number,
+  lengthMs: number,
+  agent: string,
+): Series {
+  return {
+    key: seriesKey(device, metric),
+    device,
+    metric,
+    plan,
+    detector,
+    threshold: openThreshold(plan.sensitivity),
+    lastTs,
+    lengthMs,
+    agent,
+    open: 0,
+    older: undefined,
+    newer: undefined,
+  };
 }
 
 /** Every detector a series' alerts can come from: its own, and the out-of-range and silence judgements. */
 export const detectorsOf = (s: Series): string[] => [s.plan.name, OUT_OF_RANGE, MISSING_DATA];
 
 /** The Series.open bit of one of a series' detectors (see detectorsOf). */
-export const openBit = (s: Series, detector: string): number => (detector === s.plan.name ? OPEN_PLAN : detector === OUT_OF_RANGE ? OPEN_OUT_OF_RANGE : OPEN_MISSING);
+export const openBit = (s: Series, detector: string): number =>
+  detector === s.plan.name ? OPEN_PLAN : detector === OUT_OF_RANGE ? OPEN_OUT_OF_RANGE : OPEN_MISSING;
 
 /**
  * The series with detector state, by key, in recency order: a map for lookups and a doubly linked

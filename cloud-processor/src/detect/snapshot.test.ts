@@ -35,7 +35,12 @@ function series(seed: number): SeriesPoint[] {
   return [...w, ...raw];
 }
 
-function run(name: DetectorName, config: unknown, points: readonly SeriesPoint[], split: number): { straight: Verdict[]; resumed: Verdict[] } {
+function run(
+  name: DetectorName,
+  config: unknown,
+  points: readonly SeriesPoint[],
+  split: number,
+): { straight: Verdict[]; resumed: Verdict[] } {
   const a = createDetector(name, config);
   const straight = points.map((p) => a.update(p));
   const b = createDetector(name, config);

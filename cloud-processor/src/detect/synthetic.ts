@@ -67,7 +67,11 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
     for (let r = 0; r < k; r++) {
       const t = T0 + w * windowMs + (r * windowMs) / k;
       if (spec.weather) weather = keep * weather + spec.weather.std * Math.sqrt(1 - keep * keep) * walk();
-      const clean = (spec.base ?? 20) + weather + (spec.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * t) / DAY_MS) + (spec.noise ?? 0.2) * noise();
+      const clean =
+        (spec.base ?? 20) +
+        weather +
+        (spec.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * t) / DAY_MS) +
+        (spec.noise ?? 0.2) * noise();
       const x = spec.fault ? spec.fault(w, r, clean) : clean;
       sum += x;
       sq += x * x;
@@ -78,19 +82,35 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
     }
     const mean = sum / k;
     const variance = Math.max(0, (sq - k * mean * mean) / (k - 1));
-    out.push({ ts: T0 + (w + 1) * windowMs, value: mean, min, max, stddev: Math.sqrt(variance), count: k, first, last });
+    out.push({
+      ts: T0 + (w + 1) * windowMs,
+      value: mean,
+      min,
+      max,
+      stddev: Math.sqrt(variance),
+      count: k,
+      first,
+      last,
+    });
   }
   return out;
 }
 
 /** Raw rows (count 1) of white noise or a noisy daily cycle, as a NAB file would give them. */
-export function rawSeries(seed: number, n: number, opts: { spacingMs?: number; dailyAmplitude?: number; noise?: number; base?: number } = {}): SeriesPoint[] {
+export function rawSeries(
+  seed: number,
+  n: number,
+  opts: { spacingMs?: number; dailyAmplitude?: number; noise?: number; base?: number } = {},
+): SeriesPoint[] {
   const noise = gaussian(prng(seed));
   const spacing = opts.spacingMs ?? 300_000;
   const out: SeriesPoint[] = [];
   for (let i = 0; i < n; i++) {
     const ts = T0 + i * spacing;
-    const v = (opts.base ?? 50) + (opts.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * ts) / DAY_MS) + (opts.noise ?? 1) * noise();
+    const v =
+      (opts.base ?? 50) +
+      (opts.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * ts) / DAY_MS) +
+      (opts.noise ?? 1) * noise();
     out.push({ ts, value: v, min: v, max: v, stddev: 0, count: 1 });
   }
   return out;

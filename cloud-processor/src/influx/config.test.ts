@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText, PROCESSOR_ENV_PREFIX, ProcessorConfigSchema } from '@tributary/firmware-schemas';
 
-const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(ProcessorConfigSchema, text, 'processor.yaml', env, PROCESSOR_ENV_PREFIX);
+const parse = (text: string, env: Record<string, string> = {}) =>
+  parseConfigText(ProcessorConfigSchema, text, 'processor.yaml', env, PROCESSOR_ENV_PREFIX);
 
 test("docs/configuration.md's sample processor config parses, writer settings included", () => {
   const readme = readFileSync(fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)), 'utf8');
@@ -12,7 +13,10 @@ test("docs/configuration.md's sample processor config parses, writer settings in
   assert.ok(match, 'the README has a processor.yaml sample');
   const r = parse(match[1]!);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  assert.deepEqual([r.value.influx.api, r.value.influx.batch.maxLines, r.value.influx.gzip, r.value.influx.units.temperature], ['v1', 5000, 'auto', '°C']);
+  assert.deepEqual(
+    [r.value.influx.api, r.value.influx.batch.maxLines, r.value.influx.gzip, r.value.influx.units.temperature],
+    ['v1', 5000, 'auto', '°C'],
+  );
 });
 
 test('v2 needs org, bucket and token, and says which are missing', () => {
@@ -32,7 +36,11 @@ test('the token can come from the environment, as every key can', () => {
 test('a retention policy duration must be an InfluxQL duration', () => {
   const r = parse('influx: { retentionPolicy: { name: short, duration: 90 days } }');
   assert.equal(r.ok, false);
-  if (!r.ok) assert.match(r.error.message, /influx\.retentionPolicy\.duration: must be an InfluxQL duration .*\(got "90 days"\)/);
+  if (!r.ok)
+    assert.match(
+      r.error.message,
+      /influx\.retentionPolicy\.duration: must be an InfluxQL duration .*\(got "90 days"\)/,
+    );
   const ok = parse('influx: { retentionPolicy: { name: short, duration: 90d, shardDuration: 1d } }');
   assert.ok(ok.ok && ok.value.influx.retentionPolicy?.makeDefault === true);
 });

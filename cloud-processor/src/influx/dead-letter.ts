@@ -33,7 +33,10 @@ export interface FailedBatchRecord {
 export type DeadLetterRecord = RefusedPointRecord | UnencodablePointRecord | FailedBatchRecord;
 
 /** A record before it is stamped with `at`. */
-export type DeadLetterEntry = Omit<RefusedPointRecord, 'at'> | Omit<UnencodablePointRecord, 'at'> | Omit<FailedBatchRecord, 'at'>;
+export type DeadLetterEntry =
+  | Omit<RefusedPointRecord, 'at'>
+  | Omit<UnencodablePointRecord, 'at'>
+  | Omit<FailedBatchRecord, 'at'>;
 
 /**
  * Points InfluxDB refused (and points or batches the processor could not encode), appended to a JSON-lines file and synced to disk before `append`
@@ -52,7 +55,11 @@ export class DeadLetterFile {
   ) {}
 
   /** Appends the lines InfluxDB refused, with its reason; resolves with how many were kept and dropped. Rejects on I/O errors. */
-  append(lines: readonly string[], reason: string, status: number | undefined): Promise<{ kept: number; dropped: number }> {
+  append(
+    lines: readonly string[],
+    reason: string,
+    status: number | undefined,
+  ): Promise<{ kept: number; dropped: number }> {
     return this.appendEntries(lines.map((line) => ({ status, reason, line })));
   }
 

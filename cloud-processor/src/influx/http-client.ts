@@ -47,7 +47,13 @@ export class HttpClient {
           },
           (err: Error) => {
             clearTimeout(deadline);
-            reject(err instanceof RetryableError ? err : new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, { cause: err }));
+            reject(
+              err instanceof RetryableError
+                ? err
+                : new RetryableError(`reading the answer failed: ${err.message}`, res.statusCode, undefined, {
+                    cause: err,
+                  }),
+            );
           },
         );
       });
@@ -60,7 +66,16 @@ export class HttpClient {
       }, this.timeoutMs);
       req.on('error', (err: Error & { code?: string }) => {
         clearTimeout(deadline);
-        reject(err instanceof RetryableError ? err : new RetryableError(`${c.method} ${c.url.origin}${c.url.pathname} failed: ${err.code ?? err.message}`, undefined, undefined, { cause: err }));
+        reject(
+          err instanceof RetryableError
+            ? err
+            : new RetryableError(
+                `${c.method} ${c.url.origin}${c.url.pathname} failed: ${err.code ?? err.message}`,
+                undefined,
+                undefined,
+                { cause: err },
+              ),
+        );
       });
       req.end(c.body);
     });
@@ -79,5 +94,9 @@ async function readAnswer(res: IncomingMessage): Promise<HttpAnswer> {
     if (size < MAX_ANSWER_BYTES) chunks.push(chunk);
     size += chunk.length;
   }
-  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') };
+  return {
+    status: res.statusCode ?? 0,
+    headers: res.headers,
+    body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8'),
+  };
 }

@@ -48,7 +48,9 @@ test('a batch far ahead in seq is written and tracked apart: the real agent’s 
   settleAll();
   assert.equal((await hostile)?.status, 'ok', 'its points are written and acked');
   assert.equal(counters.get('batches_tracked_apart'), 1);
-  assert.deepEqual(apart, [`agent gw: seq ${2 ** 40} is ${2 ** 40 - 1} past the highest seq 1 of its stream in epoch 0 (dedupe.maxSeqGap 512, windowSize 1024): lost batches, or someone else posts as it; written, and tracked apart from its other seqs`]);
+  assert.deepEqual(apart, [
+    `agent gw: seq ${2 ** 40} is ${2 ** 40 - 1} past the highest seq 1 of its stream in epoch 0 (dedupe.maxSeqGap 512, windowSize 1024): lost batches, or someone else posts as it; written, and tracked apart from its other seqs`,
+  ]);
   const next = processor.process(batch(2, 3), 'gw');
   assert.equal(sink.writes.length, 1, 'seq 2 of the real agent is written, not taken for a duplicate');
   settleAll();
@@ -62,7 +64,13 @@ test('a batch naming another agent than the one it came as is not processed: For
   await assert.rejects(processor.process(batch(7), 'gw-b').ack, (err: ForeignAgentError) => {
     assert.equal(err.code, 'FOREIGN_AGENT');
     assert.deepEqual([err.batchAgent, err.cameAs], ['gw', 'gw-b']);
-    assert.deepEqual(err.ack, { v: 1, agent: 'gw-b', seq: 7, status: 'rejected', reason: 'batch says agent gw but came as gw-b' });
+    assert.deepEqual(err.ack, {
+      v: 1,
+      agent: 'gw-b',
+      seq: 7,
+      status: 'rejected',
+      reason: 'batch says agent gw but came as gw-b',
+    });
     return true;
   });
   assert.equal(sink.writes.length, 0);
@@ -75,7 +83,11 @@ test('copies of a batch still being written: one waits for its outcome, the rest
   const copies = [1, 2, 3, 4].map(() => processor.process(batch(1), 'gw').ack);
   assert.equal(sink.writes.length, 1, 'a copy is never written again');
   const unanswered = await Promise.all(copies.slice(1));
-  assert.deepEqual(unanswered, [undefined, undefined, undefined], 'answered at once, without an ack: the agent sends again later');
+  assert.deepEqual(
+    unanswered,
+    [undefined, undefined, undefined],
+    'answered at once, without an ack: the agent sends again later',
+  );
   sink.writes[0]!.settle({ deadLettered: 0, dropped: 0 });
   assert.equal((await original)?.status, 'ok');
   assert.equal((await copies[0])?.status, 'duplicate');

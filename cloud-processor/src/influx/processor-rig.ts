@@ -16,7 +16,8 @@ import type { WriteReport } from './requests.js';
 
 /** A sink whose writes the test settles by hand, in any order. */
 export class HeldSink implements PointSink {
-  readonly writes: Array<{ lines: readonly string[]; settle: (r: WriteReport) => void; fail: (err: Error) => void }> = [];
+  readonly writes: Array<{ lines: readonly string[]; settle: (r: WriteReport) => void; fail: (err: Error) => void }> =
+    [];
   write(lines: readonly string[]): Promise<WriteReport> {
     return new Promise((settle, fail) => this.writes.push({ lines, settle, fail }));
   }
@@ -29,12 +30,18 @@ export class HeldSink implements PointSink {
 export function localDetection(d?: (lifecycle: AlertLifecycle) => Detection): LocalDetection {
   const config = ProcessorConfigSchema.parse({});
   const lifecycle = new AlertLifecycle(config.alerts);
-  return new LocalDetection(d?.(lifecycle) ?? new Detection(detectorPlans(config.detection), lifecycle, 1000), lifecycle);
+  return new LocalDetection(
+    d?.(lifecycle) ?? new Detection(detectorPlans(config.detection), lifecycle, 1000),
+    lifecycle,
+  );
 }
 
 /** A BatchProcessor over a held sink and a real dead-letter file in a temporary directory (removed after the test). */
 
-export function processorRig(t: TestContext, options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {}) {
+export function processorRig(
+  t: TestContext,
+  options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {},
+) {
   const config = ProcessorConfigSchema.parse({});
   const dir = mkdtempSync(join(tmpdir(), 'tributary-processor-'));
   const deadLetter = new DeadLetterFile(join(dir, 'dead-letter.jsonl'), 1 << 20);
@@ -61,7 +68,11 @@ export function processorRig(t: TestContext, options: Partial<Pick<BatchProcesso
   });
   const deadLetters = (): DeadLetterRecord[] => {
     try {
-      return readFileSync(deadLetter.path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as DeadLetterRecord);
+      return readFileSync(deadLetter.path, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as DeadLetterRecord);
     } catch {
       return [];
     }
@@ -72,10 +83,29 @@ export function processorRig(t: TestContext, options: Partial<Pick<BatchProcesso
 const T0 = 1_700_000_000_000;
 
 /** A window of `device`'s `metric` ending at minute `minute`. */
-export const windowOf = (device: string, metric: string, minute: number): BatchEnvelopeInput['windows'][number] => ({ device, metric, start: T0 + (minute - 1) * 60_000, end: T0 + minute * 60_000, count: 3, sum: 63, min: 20, max: 22, mean: 21, m2: 2, first: 20, last: 22, firstTs: T0, lastTs: T0 + 1 });
+export const windowOf = (device: string, metric: string, minute: number): BatchEnvelopeInput['windows'][number] => ({
+  device,
+  metric,
+  start: T0 + (minute - 1) * 60_000,
+  end: T0 + minute * 60_000,
+  count: 3,
+  sum: 63,
+  min: 20,
+  max: 22,
+  mean: 21,
+  m2: 2,
+  first: 20,
+  last: 22,
+  firstTs: T0,
+  lastTs: T0 + 1,
+});
 
 /** Batch `seq` of agent `gw`, holding minute `minute` (by default the seq-th) of the given series (by default device `d 1`'s temperature). */
-export const batch = (seq: number, minute = seq, series: ReadonlyArray<readonly [string, string]> = [['d 1', 'temperature']]): Uint8Array =>
+export const batch = (
+  seq: number,
+  minute = seq,
+  series: ReadonlyArray<readonly [string, string]> = [['d 1', 'temperature']],
+): Uint8Array =>
   Buffer.from(
     encodeBatch({
       v: 1,

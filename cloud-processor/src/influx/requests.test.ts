@@ -52,7 +52,14 @@ test('lines of any UTF-8 width come out of requests exactly as they went in, how
   const lines = ['t,device=é v=1 1', 'τ,device=🍭 v=2 2', 'plain v=3 3', 'x,device=a\\ b v=4 4', '€ v=5 5'];
   for (let cut = 1; cut <= lines.length; cut++) {
     const q = new LineQueue();
-    q.push(new Job(lines, () => undefined, () => undefined), 1);
+    q.push(
+      new Job(
+        lines,
+        () => undefined,
+        () => undefined,
+      ),
+      1,
+    );
     const first = q.take(cut)!;
     const rest = q.take(100);
     assert.deepEqual([...first.allLines(), ...(rest?.allLines() ?? [])], lines);
@@ -81,7 +88,11 @@ test('the queue lets go of a job once its lines are taken (it held the last 1,02
   gc();
   await new Promise((resolve) => setImmediate(resolve));
   gc();
-  assert.equal(taken.filter((r) => r.deref() !== undefined).length, 0, 'jobs (and their lines) still held by the queue');
+  assert.equal(
+    taken.filter((r) => r.deref() !== undefined).length,
+    0,
+    'jobs (and their lines) still held by the queue',
+  );
   // Lines waiting are kept, of course, and come out in order.
   q.push(job('w', 3), 1);
   assert.deepEqual(q.take(5)!.allLines(), ['w0', 'w1', 'w2']);

@@ -155,7 +155,16 @@ export class WriteRequest {
 }
 
 /** What a queue slot holds once its segment was taken. */
-const TAKEN: Segment = { job: new Job([], () => undefined, () => undefined), from: 0, to: 0, at: 0 };
+const TAKEN: Segment = {
+  job: new Job(
+    [],
+    () => undefined,
+    () => undefined,
+  ),
+  from: 0,
+  to: 0,
+  at: 0,
+};
 
 /**
  * The lines waiting for a request, in submission order. `take(max)` cuts the next request,

@@ -1,5 +1,13 @@
 import { retryAfterMs } from '@tributary/runtime';
-import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, type InfluxWriteError } from './errors.js';
+import {
+  AuthError,
+  NotFoundError,
+  PartialWriteError,
+  PermanentError,
+  RetryableError,
+  TooLargeError,
+  type InfluxWriteError,
+} from './errors.js';
 
 /** An HTTP answer as the targets read it (header names in lower case). */
 export interface HttpAnswer {
@@ -7,7 +15,6 @@ export interface HttpAnswer {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
 }
-
 
 /**
  * What a write answer means, mapped as Telegraf's InfluxDB outputs do (plugins/outputs/influxdb
@@ -44,15 +51,16 @@ export function errorText(body: string): string {
   if (text.startsWith('{')) {
     try {
       const json = JSON.parse(text) as { error?: unknown; message?: unknown; code?: unknown };
-      const words = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : undefined;
-      if (words !== undefined) return clip(typeof json.code === 'string' && json.code !== '' ? `${json.code}: ${words}` : words);
+      const words =
+        typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : undefined;
+      if (words !== undefined)
+        return clip(typeof json.code === 'string' && json.code !== '' ? `${json.code}: ${words}` : words);
     } catch {
       // not JSON after all: the text is the reason
     }
   }
   return text === '' ? '(no body)' : clip(text);
 }
-
 
 function header(answer: HttpAnswer, name: string): string | undefined {
   const v = answer.headers[name];

@@ -29,7 +29,13 @@ export function endpoint(base: string, path: string, query: Record<string, strin
 }
 
 /** POSTs a body of line protocol and throws the typed error its answer maps to. */
-export async function postLines(client: HttpClient, url: URL, headers: Record<string, string>, body: Buffer, gzipped: boolean): Promise<void> {
+export async function postLines(
+  client: HttpClient,
+  url: URL,
+  headers: Record<string, string>,
+  body: Buffer,
+  gzipped: boolean,
+): Promise<void> {
   const h: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...headers };
   if (gzipped) h['content-encoding'] = 'gzip';
   const answer = await client.call({ method: 'POST', url, headers: h, body });
@@ -45,9 +51,13 @@ export function gzipPays(config: InfluxConfig): boolean {
 }
 
 /** The credentials a target sends (and replay reads back with): v1 basic auth when a username is set, v2 `Token`. */
-export function influxAuthHeaders(influx: Pick<InfluxConfig, 'api' | 'username' | 'password' | 'token'>): Record<string, string> {
+export function influxAuthHeaders(
+  influx: Pick<InfluxConfig, 'api' | 'username' | 'password' | 'token'>,
+): Record<string, string> {
   if (influx.api === 'v2') return influx.token === undefined ? {} : { authorization: `Token ${influx.token}` };
-  return influx.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
+  return influx.username === undefined
+    ? {}
+    : { authorization: `Basic ${Buffer.from(`${influx.username}:${influx.password ?? ''}`).toString('base64')}` };
 }
 
 /** The client for a target: one keep-alive connection per request in flight, and one for setup. */

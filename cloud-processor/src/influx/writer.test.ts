@@ -76,7 +76,8 @@ function setup(t: TestContext, config: Record<string, unknown> = {}) {
   return { target, writer, counts, deadLines };
 }
 
-const lines = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `m,d=${prefix} v=${i} ${i + 1}`);
+const lines = (prefix: string, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `m,d=${prefix} v=${i} ${i + 1}`);
 
 test('lines of several batches submitted together go out in one request', async (t) => {
   const { target, writer } = setup(t);
@@ -120,12 +121,26 @@ test('while requests are in flight a part-filled request waits for batch.flushIn
 
 test('refused points are singled out by halving; they go to the dead letter with the reason, the rest is acked', async (t) => {
   const { target, writer, counts, deadLines } = setup(t);
-  const reason = 'HTTP 400: partial write: field type conflict: input field "count" on measurement "m" is type float, already exists as type integer dropped=2';
-  target.answer = (l) => (l.some((x) => x.includes('bad')) ? new PartialWriteError(reason, 400, l.filter((x) => x.includes('bad')).length) : undefined);
+  const reason =
+    'HTTP 400: partial write: field type conflict: input field "count" on measurement "m" is type float, already exists as type integer dropped=2';
+  target.answer = (l) =>
+    l.some((x) => x.includes('bad'))
+      ? new PartialWriteError(reason, 400, l.filter((x) => x.includes('bad')).length)
+      : undefined;
   const batches = [lines('ok1', 20), [...lines('ok2', 5), 'm,d=bad v=1 9', ...lines('ok3', 5)], ['m,d=bad v=2 9']];
   const reports = await Promise.all(batches.map((b) => writer.write(b)));
-  assert.deepEqual(reports, [{ deadLettered: 0, dropped: 0 }, { deadLettered: 1, dropped: 0 }, { deadLettered: 1, dropped: 0 }]);
-  assert.deepEqual(deadLines().map((d) => [d.line, d.reason, d.status]), [['m,d=bad v=1 9', reason, 400], ['m,d=bad v=2 9', reason, 400]].sort());
+  assert.deepEqual(reports, [
+    { deadLettered: 0, dropped: 0 },
+    { deadLettered: 1, dropped: 0 },
+    { deadLettered: 1, dropped: 0 },
+  ]);
+  assert.deepEqual(
+    deadLines().map((d) => [d.line, d.reason, d.status]),
+    [
+      ['m,d=bad v=1 9', reason, 400],
+      ['m,d=bad v=2 9', reason, 400],
+    ].sort(),
+  );
   const accepted = target.requests.filter((r) => !r.some((x) => x.includes('bad'))).flat();
   assert.equal(new Set(accepted).size, 30, 'every good line was accepted at least once');
   assert.equal(counts.get('points_dead_lettered'), 2);
@@ -134,7 +149,8 @@ test('refused points are singled out by halving; they go to the dead letter with
 
 test('when the server says every point of a request was dropped, they are dead-lettered without halving', async (t) => {
   const { target, writer, deadLines } = setup(t);
-  target.answer = (l) => new PartialWriteError('HTTP 400: partial write: points beyond retention policy dropped=' + l.length, 400, l.length);
+  target.answer = (l) =>
+    new PartialWriteError('HTTP 400: partial write: points beyond retention policy dropped=' + l.length, 400, l.length);
   assert.deepEqual(await writer.write(lines('old', 8)), { deadLettered: 8, dropped: 0 });
   assert.equal(target.requests.length, 1);
   assert.equal(deadLines().length, 8);
@@ -142,7 +158,10 @@ test('when the server says every point of a request was dropped, they are dead-l
 
 test('413 splits the request and keeps later requests smaller; a single line too large is dead-lettered', async (t) => {
   const { target, writer, counts, deadLines } = setup(t, { batch: { maxLines: 64 } });
-  target.answer = (l) => (l.length > 10 || l.some((x) => x.includes('huge')) ? new TooLargeError('HTTP 413: request too large', 413) : undefined);
+  target.answer = (l) =>
+    l.length > 10 || l.some((x) => x.includes('huge'))
+      ? new TooLargeError('HTTP 413: request too large', 413)
+      : undefined;
   assert.deepEqual(await writer.write(lines('a', 64)), { deadLettered: 0, dropped: 0 });
   const before = target.requests.length;
   await writer.write(lines('b', 64));

@@ -1,7 +1,16 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
 import { Backoff, type Logger } from '@tributary/runtime';
 import type { DeadLetterFile } from './dead-letter.js';
-import { AuthError, NotFoundError, PartialWriteError, PermanentError, RetryableError, TooLargeError, WriteAbortedError, type InfluxWriteError } from './errors.js';
+import {
+  AuthError,
+  NotFoundError,
+  PartialWriteError,
+  PermanentError,
+  RetryableError,
+  TooLargeError,
+  WriteAbortedError,
+  type InfluxWriteError,
+} from './errors.js';
 import { Job, LineQueue, type WriteReport, WriteRequest } from './requests.js';
 import { gzipPays, type WriteTarget } from './target.js';
 
@@ -9,7 +18,14 @@ export { WriteAbortedError } from './errors.js';
 export type { WriteReport } from './requests.js';
 
 /** The writer's counters (a subset of the processor's). */
-export type WriterCounter = 'write_requests' | 'write_bytes' | 'write_retries' | 'write_splits' | 'write_refusals' | 'points_dead_lettered' | 'points_dead_letter_dropped';
+export type WriterCounter =
+  | 'write_requests'
+  | 'write_bytes'
+  | 'write_retries'
+  | 'write_splits'
+  | 'write_refusals'
+  | 'points_dead_lettered'
+  | 'points_dead_letter_dropped';
 
 /** What the writer is doing about InfluxDB: `blocked` needs a person (credentials, missing database). */
 export interface WriterStatus {
@@ -99,11 +115,17 @@ export class InfluxWriter {
         return;
       } catch (err) {
         if (err instanceof AuthError || err instanceof NotFoundError) {
-          this.o.log.error({ err: err.message, target: this.o.target.description }, 'cannot check or create the InfluxDB database; writes will wait until it is there and writable');
+          this.o.log.error(
+            { err: err.message, target: this.o.target.description },
+            'cannot check or create the InfluxDB database; writes will wait until it is there and writable',
+          );
           return;
         }
         const delay = backoff.next();
-        this.o.log.warn({ err: (err as Error).message, target: this.o.target.description, retryInMs: delay }, 'InfluxDB setup failed; retrying');
+        this.o.log.warn(
+          { err: (err as Error).message, target: this.o.target.description, retryInMs: delay },
+          'InfluxDB setup failed; retrying',
+        );
         await this.sleep(delay);
       }
     }
@@ -170,13 +192,15 @@ export class InfluxWriter {
       void this.send(req);
     }
     const oldest = this.queue.oldestAt;
-    if (oldest !== undefined && this.inFlight < this.o.config.maxInFlightRequests) this.wakeAt(oldest + this.o.config.batch.flushIntervalMs);
+    if (oldest !== undefined && this.inFlight < this.o.config.maxInFlightRequests)
+      this.wakeAt(oldest + this.o.config.batch.flushIntervalMs);
   }
 
   private nextRequest(now: number): WriteRequest | undefined {
     const oldest = this.queue.oldestAt;
     if (oldest === undefined) return undefined;
-    const due = this.queue.lines >= this.maxLines || this.inFlight === 0 || now - oldest >= this.o.config.batch.flushIntervalMs;
+    const due =
+      this.queue.lines >= this.maxLines || this.inFlight === 0 || now - oldest >= this.o.config.batch.flushIntervalMs;
     return due ? this.queue.take(this.maxLines) : undefined;
   }
 
@@ -184,17 +208,23 @@ export class InfluxWriter {
     if (this.timer !== undefined && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private async send(req: WriteRequest): Promise<void> {
     this.inFlight++;
     try {
-      if (req.body === undefined) await req.prepare(!this.gzipAllowed ? Infinity : this.o.config.gzip === 'always' ? 0 : this.o.config.gzipMinBytes);
+      if (req.body === undefined)
+        await req.prepare(
+          !this.gzipAllowed ? Infinity : this.o.config.gzip === 'always' ? 0 : this.o.config.gzipMinBytes,
+        );
       this.o.count('write_requests');
       this.o.count('write_bytes', req.body!.byteLength);
       await this.o.target.write(req.body!, req.gzipped);
@@ -212,7 +242,8 @@ export class InfluxWriter {
   private async failed(req: WriteRequest, err: unknown): Promise<void> {
     if (err instanceof TooLargeError || err instanceof PermanentError) {
       const allRefused = err instanceof PartialWriteError && err.dropped !== undefined && err.dropped >= req.lines;
-      if (err instanceof TooLargeError && req.lines > 1) this.maxLines = Math.max(1, Math.min(this.maxLines, Math.ceil(req.lines / 2)));
+      if (err instanceof TooLargeError && req.lines > 1)
+        this.maxLines = Math.max(1, Math.min(this.maxLines, Math.ceil(req.lines / 2)));
       if (req.lines > 1 && !allRefused) {
         this.o.count('write_splits');
         this.retries.unshift(...req.halves());
@@ -222,7 +253,12 @@ export class InfluxWriter {
     }
     if (err instanceof NotFoundError && this.o.target.canCreate) return this.recreate(req, err);
     if (err instanceof AuthError || err instanceof NotFoundError) return this.block(req, err);
-    this.retry(req, err instanceof RetryableError ? err : new RetryableError(`unexpected: ${(err as Error).message}`, undefined, undefined, { cause: err }));
+    this.retry(
+      req,
+      err instanceof RetryableError
+        ? err
+        : new RetryableError(`unexpected: ${(err as Error).message}`, undefined, undefined, { cause: err }),
+    );
   }
 
   /** Sends the request again after max(Retry-After, backoff); one backoff step per outage, not per request. */
@@ -233,9 +269,14 @@ export class InfluxWriter {
     if (now < this.notBefore) return;
     const delay = Math.max(err.retryAfterMs ?? 0, this.backoff.next());
     this.notBefore = now + delay;
-    if (this.current.state !== 'retrying') this.current = { state: 'retrying', reason: err.message, status: err.status, sinceMs: now };
+    if (this.current.state !== 'retrying')
+      this.current = { state: 'retrying', reason: err.message, status: err.status, sinceMs: now };
     const n = this.backoff.attempts;
-    if (n === 1 || n % 10 === 0) this.o.log.warn({ err: err.message, status: err.status, attempts: n, retryInMs: delay }, 'InfluxDB write failed; retrying');
+    if (n === 1 || n % 10 === 0)
+      this.o.log.warn(
+        { err: err.message, status: err.status, attempts: n, retryInMs: delay },
+        'InfluxDB write failed; retrying',
+      );
   }
 
   /** 401/403, or a database that may not be created: loud, nothing acked, tried again every blockedRetryMs. */
@@ -246,9 +287,20 @@ export class InfluxWriter {
     if (now < this.notBefore) return;
     const delay = this.o.config.blockedRetryMs;
     this.notBefore = now + delay;
-    if (this.current.state !== 'blocked') this.current = { state: 'blocked', reason: err.message, status: err.status, sinceMs: now };
-    const what = err instanceof AuthError ? 'InfluxDB refused the credentials' : 'the InfluxDB database or bucket does not exist';
-    this.o.log.error({ err: err.message, status: err.status, target: this.o.target.description, retryInMs: delay, linesWaiting: this.outstanding }, `${what}: nothing is written or acked until this is fixed`);
+    if (this.current.state !== 'blocked')
+      this.current = { state: 'blocked', reason: err.message, status: err.status, sinceMs: now };
+    const what =
+      err instanceof AuthError ? 'InfluxDB refused the credentials' : 'the InfluxDB database or bucket does not exist';
+    this.o.log.error(
+      {
+        err: err.message,
+        status: err.status,
+        target: this.o.target.description,
+        retryInMs: delay,
+        linesWaiting: this.outstanding,
+      },
+      `${what}: nothing is written or acked until this is fixed`,
+    );
   }
 
   private async recreate(req: WriteRequest, err: NotFoundError): Promise<void> {
@@ -258,7 +310,12 @@ export class InfluxWriter {
       this.retries.unshift(req);
     } catch (e) {
       if (e instanceof AuthError) return this.block(req, err); // may not create it: a person has to
-      this.retry(req, e instanceof RetryableError ? e : new RetryableError(`creating the database failed: ${(e as Error).message}`, (e as InfluxWriteError).status));
+      this.retry(
+        req,
+        e instanceof RetryableError
+          ? e
+          : new RetryableError(`creating the database failed: ${(e as Error).message}`, (e as InfluxWriteError).status),
+      );
     }
   }
 
@@ -268,7 +325,10 @@ export class InfluxWriter {
     try {
       ({ kept, dropped } = await this.o.deadLetter.append(req.allLines(), err.message, err.status));
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message, file: this.o.deadLetter.path }, 'cannot write the dead-letter file; the refused points stay unacked');
+      this.o.log.error(
+        { err: (e as Error).message, file: this.o.deadLetter.path },
+        'cannot write the dead-letter file; the refused points stay unacked',
+      );
       return this.retry(req, new RetryableError(`dead-letter file: ${(e as Error).message}`));
     }
     if (this.aborted) return;
@@ -290,7 +350,10 @@ export class InfluxWriter {
     this.backoff.reset();
     this.notBefore = 0;
     this.current = { state: 'ok' };
-    this.o.log.info({ was: was.state, reason: was.reason, forMs: Date.now() - (was.sinceMs ?? Date.now()) }, 'InfluxDB writes recovered');
+    this.o.log.info(
+      { was: was.state, reason: was.reason, forMs: Date.now() - (was.sinceMs ?? Date.now()) },
+      'InfluxDB writes recovered',
+    );
   }
 
   /** Waits `ms`, or less when `abort()` comes first. */

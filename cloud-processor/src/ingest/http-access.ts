@@ -21,7 +21,9 @@ export interface Uploader {
   readonly proof: 'certificate' | 'token' | 'claimed';
 }
 
-export type UploadAccess = { readonly ok: true; readonly uploader: Uploader } | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
+export type UploadAccess =
+  | { readonly ok: true; readonly uploader: Uploader }
+  | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
 
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
@@ -68,23 +70,42 @@ export class HttpAccess {
    */
   upload(authorization: string | undefined, claimed: string | undefined, certified?: string): UploadAccess {
     if (certified !== undefined) {
-      if (!AGENT_ID_PATTERN.test(certified)) return { ok: false, status: 403, reason: `the client certificate names ${JSON.stringify(certified.slice(0, 80))}, not an agent id` };
-      if (claimed !== undefined && claimed !== certified) return { ok: false, status: 403, reason: `the certificate of ${certified} may not post as ${claimed}` };
+      if (!AGENT_ID_PATTERN.test(certified))
+        return {
+          ok: false,
+          status: 403,
+          reason: `the client certificate names ${JSON.stringify(certified.slice(0, 80))}, not an agent id`,
+        };
+      if (claimed !== undefined && claimed !== certified)
+        return { ok: false, status: 403, reason: `the certificate of ${certified} may not post as ${claimed}` };
       return { ok: true, uploader: { agent: certified, proof: 'certificate' } };
     }
     if (!this.guarded) return { ok: true, uploader: { agent: claimed, proof: 'claimed' } };
     const token = bearer(authorization);
-    if (token === undefined) return { ok: false, status: 401, reason: `no bearer token${claimed === undefined ? '' : ` (as ${claimed})`}` };
+    if (token === undefined)
+      return { ok: false, status: 401, reason: `no bearer token${claimed === undefined ? '' : ` (as ${claimed})`}` };
     const presented = digest(token);
     const bound = this.agentByToken.get(presented.toString('base64'));
     if (bound !== undefined) {
-      if (claimed !== undefined && claimed !== bound) return { ok: false, status: 403, reason: `the token of ${bound} may not post as ${claimed}` };
+      if (claimed !== undefined && claimed !== bound)
+        return { ok: false, status: 403, reason: `the token of ${bound} may not post as ${claimed}` };
       return { ok: true, uploader: { agent: bound, proof: 'token' } };
     }
-    if (this.shared === undefined || !timingSafeEqual(presented, this.shared)) return { ok: false, status: 401, reason: `unknown bearer token${claimed === undefined ? '' : ` (as ${claimed})`}` };
+    if (this.shared === undefined || !timingSafeEqual(presented, this.shared))
+      return {
+        ok: false,
+        status: 401,
+        reason: `unknown bearer token${claimed === undefined ? '' : ` (as ${claimed})`}`,
+      };
     // The named agent is then held to its batch's (ForeignAgentError), so it must be named.
-    if (claimed === undefined) return { ok: false, status: 403, reason: 'the shared token must name its agent (x-tributary-agent)' };
-    if (this.withOwnToken.has(claimed)) return { ok: false, status: 403, reason: `the shared token may not post as ${claimed}, which has a token of its own` };
+    if (claimed === undefined)
+      return { ok: false, status: 403, reason: 'the shared token must name its agent (x-tributary-agent)' };
+    if (this.withOwnToken.has(claimed))
+      return {
+        ok: false,
+        status: 403,
+        reason: `the shared token may not post as ${claimed}, which has a token of its own`,
+      };
     return { ok: true, uploader: { agent: claimed, proof: 'claimed' } };
   }
 

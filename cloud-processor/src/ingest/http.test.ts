@@ -6,7 +6,13 @@ import type { HttpCredentials } from './http-access.js';
 import { startCloudHttp } from './http.js';
 import { ForeignAgentError, Intake } from './intake.js';
 
-async function serve(t: import('node:test').TestContext, process: (p: Uint8Array, agent: string | undefined) => Promise<Ack | undefined>, credentials: Partial<HttpCredentials> = {}, maxConcurrentUploads = 32, maxUploadsPerAgent = 32) {
+async function serve(
+  t: import('node:test').TestContext,
+  process: (p: Uint8Array, agent: string | undefined) => Promise<Ack | undefined>,
+  credentials: Partial<HttpCredentials> = {},
+  maxConcurrentUploads = 32,
+  maxUploadsPerAgent = 32,
+) {
   const intake = new Intake(1, 1 << 20, process);
   const refused: string[] = [];
   const forbidden: string[] = [];
@@ -30,12 +36,17 @@ async function serve(t: import('node:test').TestContext, process: (p: Uint8Array
     onReadRefused: (path) => void forbidden.push(`read ${path}`),
     onTlsRefused: (peer, reason) => void refused.push(`tls ${peer} ${reason}`),
   });
-  t.after(() => new Promise<void>((r) => {
-    http.server.closeAllConnections();
-    http.server.close(() => r());
-  }));
-  const post = (body: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${http.port}/api/v1/batches`, { method: 'POST', body, headers });
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${http.port}${path}`, { headers });
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        http.server.closeAllConnections();
+        http.server.close(() => r());
+      }),
+  );
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${http.port}/api/v1/batches`, { method: 'POST', body, headers });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${http.port}${path}`, { headers });
   return { post, get, intake, refused, forbidden, port: http.port };
 }
 
@@ -69,10 +80,14 @@ test('a rejected batch gets 422 with the reason; an unreadable one 400', async (
 test('over the size limit: 413; backlog full: 503 with Retry-After; wrong token: 401', async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const { post, intake, refused } = await serve(t, async () => {
-    await gate;
-    return { v: 1, agent: 'a', seq: 1, status: 'ok' };
-  }, { token: 'secret' });
+  const { post, intake, refused } = await serve(
+    t,
+    async () => {
+      await gate;
+      return { v: 1, agent: 'a', seq: 1, status: 'ok' };
+    },
+    { token: 'secret' },
+  );
   const auth = { authorization: 'Bearer secret', 'x-tributary-agent': 'a' };
   assert.equal((await post('x'.repeat(2000), auth)).status, 413);
   assert.equal((await post('{}')).status, 401);
@@ -84,7 +99,11 @@ test('over the size limit: 413; backlog full: 503 with Retry-After; wrong token:
   assert.equal(third.headers.get('retry-after'), '1');
   release();
   assert.deepEqual([(await first).status, (await second).status], [200, 200]);
-  assert.deepEqual(refused, ['413 batch over 1000 bytes', '503 write backlog full'], 'each refusal is reported with its reason');
+  assert.deepEqual(
+    refused,
+    ['413 batch over 1000 bytes', '503 write backlog full'],
+    'each refusal is reported with its reason',
+  );
 });
 
 test('uploads being read at once are bounded: another is answered 503 before its body is read', async (t) => {
@@ -100,18 +119,38 @@ test('uploads being read at once are bounded: another is answered 503 before its
   assert.equal((await post('{}')).status, 200, 'the slot is free again once the stalled upload is gone');
 });
 
-const okAck = async (_p: Uint8Array, agent: string | undefined): Promise<Ack> => ({ v: 1, agent: agent ?? '?', seq: 1, status: 'ok' });
+const okAck = async (_p: Uint8Array, agent: string | undefined): Promise<Ack> => ({
+  v: 1,
+  agent: agent ?? '?',
+  seq: 1,
+  status: 'ok',
+});
 
 test('a token per agent: the batch goes in as that agent; another agent’s name is 403; unknown or missing token 401', async (t) => {
   const seenAs: Array<string | undefined> = [];
-  const { post, forbidden } = await serve(t, async (p, agent) => (seenAs.push(agent), okAck(p, agent)), { agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }], token: 'shared', readToken: 'read-token-123456789' });
-  const as = (token: string, agent?: string) => ({ authorization: `Bearer ${token}`, ...(agent === undefined ? {} : { 'x-tributary-agent': agent }) });
+  const { post, forbidden } = await serve(t, async (p, agent) => (seenAs.push(agent), okAck(p, agent)), {
+    agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }],
+    token: 'shared',
+    readToken: 'read-token-123456789',
+  });
+  const as = (token: string, agent?: string) => ({
+    authorization: `Bearer ${token}`,
+    ...(agent === undefined ? {} : { 'x-tributary-agent': agent }),
+  });
   assert.equal((await post('{}', as('token-of-gw-a-123456'))).status, 200);
   assert.equal((await post('{}', as('token-of-gw-a-123456', 'gw-a'))).status, 200);
-  assert.equal((await post('{}', { authorization: 'bearer  token-of-gw-a-123456' })).status, 200, 'the scheme is case-insensitive');
+  assert.equal(
+    (await post('{}', { authorization: 'bearer  token-of-gw-a-123456' })).status,
+    200,
+    'the scheme is case-insensitive',
+  );
   assert.deepEqual(seenAs, ['gw-a', 'gw-a', 'gw-a'], 'the token’s agent, whatever the request claims');
   assert.equal((await post('{}', as('token-of-gw-a-123456', 'gw-b'))).status, 403);
-  assert.equal((await post('{}', as('shared', 'gw-a'))).status, 403, 'the shared token may not post as an agent with its own');
+  assert.equal(
+    (await post('{}', as('shared', 'gw-a'))).status,
+    403,
+    'the shared token may not post as an agent with its own',
+  );
   assert.equal((await post('{}', as('shared', 'gw-b'))).status, 200, 'but as one without');
   assert.equal((await post('{}', as('shared'))).status, 403, 'naming it: the batch is held to the agent named');
   assert.equal((await post('{}', as('read-token-123456789', 'gw-b'))).status, 401, 'the read token does not upload');
@@ -128,14 +167,21 @@ test('a token per agent: the batch goes in as that agent; another agent’s name
 });
 
 test('a batch naming another agent than its token’s is answered 403', async (t) => {
-  const { post, forbidden } = await serve(t, async (_p, agent) => Promise.reject(new ForeignAgentError('gw-b', agent!, undefined)), { agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }], readToken: 'read-token-123456789' });
+  const { post, forbidden } = await serve(
+    t,
+    async (_p, agent) => Promise.reject(new ForeignAgentError('gw-b', agent!, undefined)),
+    { agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }], readToken: 'read-token-123456789' },
+  );
   const res = await post('{}', { authorization: 'Bearer token-of-gw-a-123456' });
   assert.equal(res.status, 403);
   assert.deepEqual(forbidden, ['403 the token of gw-a may not post as gw-b (its batch says so)']);
 });
 
 test('reads need the read token (or the shared one) when the server has credentials; /health and an open server are open', async (t) => {
-  const guarded = await serve(t, okAck, { agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }], readToken: 'read-token-123456789' });
+  const guarded = await serve(t, okAck, {
+    agents: [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }],
+    readToken: 'read-token-123456789',
+  });
   for (const path of ['/metrics', '/api/agents']) {
     assert.equal((await guarded.get(path)).status, 401);
     assert.equal((await guarded.get(path, { authorization: 'Bearer token-of-gw-a-123456' })).status, 401);

@@ -24,7 +24,12 @@ export interface CloudHttpOptions extends HttpCredentials {
   /** Long-lived GET responses (server-sent events) by path, under the read token like `routes`. */
   readonly streams?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
   /** Public pages (the dashboard's files and its sign-in); true when it answered the request. */
-  readonly pages?: (req: IncomingMessage, res: ServerResponse, path: string, mayRead: (authorization: string | undefined) => boolean) => boolean | Promise<boolean>;
+  readonly pages?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    mayRead: (authorization: string | undefined) => boolean,
+  ) => boolean | Promise<boolean>;
   readonly onAckSent: () => void;
   /** A batch upload answered 413, 429 or 503 before it reached the intake, and why (counted and reported). */
   readonly onRefused: (status: 413 | 429 | 503, reason: string) => void;
@@ -63,11 +68,23 @@ interface State {
 }
 
 /** The log lines of a started processor's HTTP server: its port, the dashboard (served or why not), a shared token's risk. */
-export function logHttpStarted(log: Logger, http: { host: string; agents: readonly unknown[]; token?: string | undefined; tls?: unknown }, port: number, dashboard: { served: boolean; why: string }): void {
+export function logHttpStarted(
+  log: Logger,
+  http: { host: string; agents: readonly unknown[]; token?: string | undefined; tls?: unknown },
+  port: number,
+  dashboard: { served: boolean; why: string },
+): void {
   log.info({ port, agentTokens: http.agents.length }, 'HTTP listening');
   const scheme = http.tls === undefined ? 'http' : 'https';
-  log.info({ url: dashboard.served ? `${scheme}://${http.host}:${port}/dashboard/` : undefined, why: dashboard.why }, dashboard.served ? 'dashboard served' : 'dashboard not served');
-  if (http.token !== undefined) log.warn({ agentsWithOwnToken: http.agents.length }, 'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents');
+  log.info(
+    { url: dashboard.served ? `${scheme}://${http.host}:${port}/dashboard/` : undefined, why: dashboard.why },
+    dashboard.served ? 'dashboard served' : 'dashboard not served',
+  );
+  if (http.token !== undefined)
+    log.warn(
+      { agentsWithOwnToken: http.agents.length },
+      'http.token is shared: whoever holds it may post batches as any agent without a token of its own in http.agents',
+    );
 }
 
 /**
@@ -78,10 +95,19 @@ export function logHttpStarted(log: Logger, http: { host: string; agents: readon
  */
 export async function startCloudHttp(o: CloudHttpOptions): Promise<{ server: Server; port: number }> {
   const clientCertificates = o.tls?.clientCertificates ?? 'none';
-  const state: State = { access: new HttpAccess(o, clientCertificates !== 'none'), slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent), routes: new Map(Object.entries(o.routes ?? {})), streams: new Map(Object.entries(o.streams ?? {})) };
+  const state: State = {
+    access: new HttpAccess(o, clientCertificates !== 'none'),
+    slots: new UploadSlots(o.maxConcurrentUploads, o.maxUploadsPerAgent),
+    routes: new Map(Object.entries(o.routes ?? {})),
+    streams: new Map(Object.entries(o.streams ?? {})),
+  };
   // Node checks these timeouts every connectionsCheckingInterval, 30 s by default: a trickling
   // request (slowloris) held its connection, and its upload slot, up to 30 s past requestTimeoutMs.
-  const timeouts = { requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.min(o.requestTimeoutMs, 1_000) };
+  const timeouts = {
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: Math.min(o.requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(o.requestTimeoutMs, 1_000),
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(o, req, res, state).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
@@ -116,7 +142,12 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
   // A browser cannot set a header on an EventSource: the dashboard's sign-in keeps the token in a cookie.
   if (!state.access.mayRead(req.headers.authorization ?? authorizationFromCookie(req.headers.cookie))) {
     o.onReadRefused(path);
-    return json(res, 401, { error: 'missing or wrong bearer token (http.readToken)' }, { 'www-authenticate': 'Bearer' });
+    return json(
+      res,
+      401,
+      { error: 'missing or wrong bearer token (http.readToken)' },
+      { 'www-authenticate': 'Bearer' },
+    );
   }
   if (stream) return stream(req, res);
   if (path === '/metrics') {
@@ -127,7 +158,12 @@ async function handle(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
 }
 
 /** POST /api/v1/batches: who posts, a slot to read the body in, the intake, and the ack as the answer. */
-async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResponse, { access, slots }: State): Promise<void> {
+async function upload(
+  o: CloudHttpOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  { access, slots }: State,
+): Promise<void> {
   const header = req.headers['x-tributary-agent'];
   const claimed = typeof header === 'string' && AGENT_ID_PATTERN.test(header) ? header : undefined;
   const allowed = access.upload(req.headers.authorization, claimed, certifiedName(req.socket));
@@ -153,13 +189,17 @@ async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
     ack = await pending;
   } catch (err) {
     if (err instanceof ForeignAgentError) {
-      const who = uploader.proof === 'claimed' ? `a request as ${uploader.agent}` : `the ${uploader.proof} of ${uploader.agent}`;
+      const who =
+        uploader.proof === 'claimed' ? `a request as ${uploader.agent}` : `the ${uploader.proof} of ${uploader.agent}`;
       return forbid(o, res, 403, `${who} may not post as ${err.batchAgent} (its batch says so)`);
     }
     return json(res, 503, { error: 'stopping; batch not written' }, { 'retry-after': '5' });
   }
   // No ack: a batch of a newer version, or a copy of one still being written; the agent sends it again later.
-  if (ack === undefined) return json(res, 400, { error: 'no ack for this batch now (a newer batch version, or a copy of a batch still being written)' });
+  if (ack === undefined)
+    return json(res, 400, {
+      error: 'no ack for this batch now (a newer batch version, or a copy of a batch still being written)',
+    });
   o.onAckSent();
   return json(res, ack.status === 'rejected' ? 422 : 200, ack);
 }
@@ -167,7 +207,12 @@ async function upload(o: CloudHttpOptions, req: IncomingMessage, res: ServerResp
 /** Answers a batch upload 401 or 403 and reports it; the body is left unread, so the connection is closed. */
 function forbid(o: CloudHttpOptions, res: ServerResponse, status: 401 | 403, reason: string): void {
   o.onForbidden(status, reason);
-  json(res, status, { error: reason }, { connection: 'close', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+  json(
+    res,
+    status,
+    { error: reason },
+    { connection: 'close', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) },
+  );
 }
 
 /** Answers a batch upload 413, or 429/503 with Retry-After, and reports it. */

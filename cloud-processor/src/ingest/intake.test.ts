@@ -13,7 +13,10 @@ test('batches are processed one at a time in arrival order', async () => {
   });
   const acks = await Promise.all([1, 2, 3].map((n) => intake.admit(Uint8Array.of(n), 'a').ack));
   assert.deepEqual(order, [1, 2, 3]);
-  assert.deepEqual(acks.map((a) => a?.seq), [1, 2, 3]);
+  assert.deepEqual(
+    acks.map((a) => a?.seq),
+    [1, 2, 3],
+  );
 });
 
 test('a full backlog holds admission until the writer catches up, and refuses tryAdmit', async () => {
@@ -36,7 +39,10 @@ test('a full backlog holds admission until the writer catches up, and refuses tr
   assert.equal(intake.backlog, 3);
   release();
   await fourth.admitted;
-  assert.deepEqual((await Promise.all([first.ack, ...queued.map((q) => q.ack), fourth.ack])).map((a) => a?.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    (await Promise.all([first.ack, ...queued.map((q) => q.ack), fourth.ack])).map((a) => a?.seq),
+    [1, 2, 3, 4],
+  );
 });
 
 test('stop refuses what is queued, so nothing unwritten is acked', async () => {
@@ -70,6 +76,9 @@ test('a pipelining handler: the next batch starts once `next` settles, before th
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(started, [1, 2, 3, 4, 5]);
   acks.forEach((r, i) => r(ack(i + 1)));
-  assert.deepEqual((await Promise.all([...batches, fourth, fifth].map((b) => b.ack))).map((a) => a?.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    (await Promise.all([...batches, fourth, fifth].map((b) => b.ack))).map((a) => a?.seq),
+    [1, 2, 3, 4, 5],
+  );
   assert.equal(intake.inFlight, 0);
 });

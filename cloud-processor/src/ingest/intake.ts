@@ -36,7 +36,10 @@ export class ForeignAgentError extends Error {
  * Takes one batch: either the whole processing (a promise of the ack; the next batch starts when
  * it settles) or a `Pipelined`, which lets the next batch start before this one's ack.
  */
-export type BatchHandler = (payload: Uint8Array, topicAgent: string | undefined) => Promise<Ack | undefined> | Pipelined;
+export type BatchHandler = (
+  payload: Uint8Array,
+  topicAgent: string | undefined,
+) => Promise<Ack | undefined> | Pipelined;
 
 interface Pending {
   readonly payload: Uint8Array;
@@ -83,7 +86,9 @@ export class Intake {
 
   /** True when a batch of `bytes` fits now. */
   hasRoom(bytes: number): boolean {
-    return this.queue.length < this.maxBatches && (this.queue.length === 0 || this.queuedBytes + bytes <= this.maxBytes);
+    return (
+      this.queue.length < this.maxBatches && (this.queue.length === 0 || this.queuedBytes + bytes <= this.maxBytes)
+    );
   }
 
   /**
@@ -92,7 +97,11 @@ export class Intake {
    * the batch is left unacked); `ack` when it has been processed (or rejects if the processor
    * stopped first).
    */
-  admit(payload: Uint8Array, topicAgent: string | undefined, maxWaitMs = Infinity): { admitted: Promise<boolean>; ack: Promise<Ack | undefined> } {
+  admit(
+    payload: Uint8Array,
+    topicAgent: string | undefined,
+    maxWaitMs = Infinity,
+  ): { admitted: Promise<boolean>; ack: Promise<Ack | undefined> } {
     let queueIt!: () => void;
     let leave!: () => void;
     const ack = new Promise<Ack | undefined>((resolve, reject) => {

@@ -35,7 +35,16 @@ export function mqttIngestOptions(
   onPresence: (agent: string, online: boolean) => void,
 ): MqttIngestOptions {
   const { mqttClientId: clientId, startTimeoutMs, maxStallMs } = ingest;
-  return { url: broker.url, username: broker.login?.username, password: broker.login?.password, clientId, startTimeoutMs, maxStallMs, onPresence, ...broker.connection };
+  return {
+    url: broker.url,
+    username: broker.login?.username,
+    password: broker.login?.password,
+    clientId,
+    startTimeoutMs,
+    maxStallMs,
+    onPresence,
+    ...broker.connection,
+  };
 }
 
 /** Bytes of a status message read at most: `{"online":true,"at":…}` is about 40. */
@@ -91,9 +100,18 @@ export class MqttIngest {
    */
   async start(): Promise<void> {
     const { url, clientId, startTimeoutMs } = this.o;
-    const options: IClientOptions = { clientId, ...mqttOptions(this.o), clean: false, reconnectPeriod: 1000, connectTimeout: 10_000 };
+    const options: IClientOptions = {
+      clientId,
+      ...mqttOptions(this.o),
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    };
     const inProcess = this.o.inProcess;
-    const client = inProcess !== undefined ? new MqttClient(() => inProcess(), options) : mqtt.connect(url, { ...options, ...this.o.tls });
+    const client =
+      inProcess !== undefined
+        ? new MqttClient(() => inProcess(), options)
+        : mqtt.connect(url, { ...options, ...this.o.tls });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = packet.payload as Buffer;
@@ -148,17 +166,33 @@ export class MqttIngest {
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no subscription at ${redactUrl(url)} within ${startTimeoutMs} ms (last error: ${lastError})`)), startTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`no subscription at ${redactUrl(url)} within ${startTimeoutMs} ms (last error: ${lastError})`),
+            ),
+          startTimeoutMs,
+        );
         client.on('connect', () => {
           this.downSince = undefined;
           client.subscribe(topics.batchesPattern, { qos: 1 }, (err) => {
-            if (err) reject(new Error(`the broker at ${redactUrl(url)} refused the subscription to ${topics.batchesPattern}: ${err.message}`));
+            if (err)
+              reject(
+                new Error(
+                  `the broker at ${redactUrl(url)} refused the subscription to ${topics.batchesPattern}: ${err.message}`,
+                ),
+              );
             else resolve();
           });
           // Presence is for the dashboard: QoS 0, and a broker whose ACL refuses it costs only that.
-          if (this.o.onPresence) client.subscribe(topics.status('+'), { qos: 0 }, (err, granted) => {
-            if (err || granted?.some((g) => g.qos === 128)) this.log.info({ topic: topics.status('+') }, 'the broker does not let the processor read agent presence; the dashboard shows agents by their last batch');
-          });
+          if (this.o.onPresence)
+            client.subscribe(topics.status('+'), { qos: 0 }, (err, granted) => {
+              if (err || granted?.some((g) => g.qos === 128))
+                this.log.info(
+                  { topic: topics.status('+') },
+                  'the broker does not let the processor read agent presence; the dashboard shows agents by their last batch',
+                );
+            });
         });
         client.on('close', () => (this.downSince ??= Date.now()));
       });

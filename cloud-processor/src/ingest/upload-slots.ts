@@ -21,8 +21,13 @@ export class UploadSlots {
   /** Takes a slot for `agent` ('' when unknown); what stands in the way when it cannot. */
   take(agent: string): NoSlot | undefined {
     const mine = this.byAgent.get(agent) ?? 0;
-    if (mine >= this.maxPerAgent) return { status: 429, reason: `${agent || 'an unnamed agent'} has ${mine} uploads being read already (http.maxUploadsPerAgent)` };
-    if (this.total >= this.max) return { status: 503, reason: `${this.max} uploads already being read (http.maxConcurrentUploads)` };
+    if (mine >= this.maxPerAgent)
+      return {
+        status: 429,
+        reason: `${agent || 'an unnamed agent'} has ${mine} uploads being read already (http.maxUploadsPerAgent)`,
+      };
+    if (this.total >= this.max)
+      return { status: 503, reason: `${this.max} uploads already being read (http.maxConcurrentUploads)` };
     this.total++;
     this.byAgent.set(agent, mine + 1);
     return undefined;

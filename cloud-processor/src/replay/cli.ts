@@ -44,7 +44,8 @@ function time(name: string, text: string | undefined): number | undefined {
 }
 
 const stamp = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
-const line = (a: AlertEvent): string => `${stamp(a.at)}  ${a.state.toUpperCase().padEnd(8)} ${a.severity.padEnd(8)} ${a.device} ${a.metric} [${a.detector}]  ${a.message}`;
+const line = (a: AlertEvent): string =>
+  `${stamp(a.at)}  ${a.state.toUpperCase().padEnd(8)} ${a.severity.padEnd(8)} ${a.device} ${a.metric} [${a.detector}]  ${a.message}`;
 
 const { values, positionals } = parseCommandLine('tributary-replay', USAGE, {
   allowPositionals: true,
@@ -61,8 +62,14 @@ const { values, positionals } = parseCommandLine('tributary-replay', USAGE, {
   },
 });
 const [mode, ...csvFiles] = positionals;
-if (mode !== 'influx' && mode !== 'csv') commandLineError('tributary-replay', USAGE, mode === undefined ? 'say influx or csv' : `unknown command ${JSON.stringify(mode)} (influx or csv)`);
-if (mode === 'influx' && csvFiles.length > 0) commandLineError('tributary-replay', USAGE, `influx takes no files (got ${JSON.stringify(csvFiles[0])})`);
+if (mode !== 'influx' && mode !== 'csv')
+  commandLineError(
+    'tributary-replay',
+    USAGE,
+    mode === undefined ? 'say influx or csv' : `unknown command ${JSON.stringify(mode)} (influx or csv)`,
+  );
+if (mode === 'influx' && csvFiles.length > 0)
+  commandLineError('tributary-replay', USAGE, `influx takes no files (got ${JSON.stringify(csvFiles[0])})`);
 const loaded = loadProcessorConfig(values.config);
 if (!loaded.ok) die(`invalid config ${values.config ?? '(defaults)'}: ${loaded.error.message}`);
 const config = loaded.value;
@@ -71,12 +78,26 @@ let input: ReplayInput;
 if (mode === 'influx') {
   const url = values.url ?? config.influx.url;
   if (!URL.canParse(url)) die(`--url ${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:8086)`);
-  const database = values.database ?? (config.influx.api === 'v2' ? (config.influx.bucket ?? config.influx.database) : config.influx.database);
+  const database =
+    values.database ??
+    (config.influx.api === 'v2' ? (config.influx.bucket ?? config.influx.database) : config.influx.database);
   const headers = influxAuthHeadersFor(url, config.influx);
   if (Object.keys(headers).length === 0 && Object.keys(influxAuthHeaders(config.influx)).length > 0)
-    process.stderr.write(`tributary-replay: ${redactUrl(url)} is not the server of influx.url: the config's credentials are not sent to it\n`);
-  const selection = { url, database, headers, metrics: values.metric, device: values.device, from: time('from', values.from), to: time('to', values.to) };
-  input = await fromInflux(selection).catch((err: Error) => die(`reading ${database} at ${redactUrl(url)}: ${err.message}`));
+    process.stderr.write(
+      `tributary-replay: ${redactUrl(url)} is not the server of influx.url: the config's credentials are not sent to it\n`,
+    );
+  const selection = {
+    url,
+    database,
+    headers,
+    metrics: values.metric,
+    device: values.device,
+    from: time('from', values.from),
+    to: time('to', values.to),
+  };
+  input = await fromInflux(selection).catch((err: Error) =>
+    die(`reading ${database} at ${redactUrl(url)}: ${err.message}`),
+  );
 } else {
   if (csvFiles.length === 0) die('csv needs at least one FILE.csv');
   try {
@@ -89,5 +110,6 @@ if (mode === 'influx') {
 const result = replay(config, input);
 for (const a of result.alerts) process.stdout.write(`${values.json ? JSON.stringify(a) : line(a)}\n`);
 const opened = result.alerts.filter((a) => a.state === 'opened');
-process.stderr.write(`replayed ${result.points} points of ${result.series} series in ${result.seconds.toFixed(2)} s: ${opened.length} alerts opened\n`);
-
+process.stderr.write(
+  `replayed ${result.points} points of ${result.series} series in ${result.seconds.toFixed(2)} s: ${opened.length} alerts opened\n`,
+);

@@ -6,12 +6,19 @@ const cases = [
   { name: 'final newline', text: 'timestamp,value\n2014-04-01 00:00:00,1\n2014-04-01 00:05:00,2\n', values: [1, 2] },
   { name: 'no final newline', text: 'timestamp,value\n2014-04-01 00:00:00,1\n2014-04-01 00:05:00,2', values: [1, 2] },
   { name: 'CRLF line ends', text: 'timestamp,value\r\n2014-04-01 00:00:00,1.5\r\n', values: [1.5] },
-  { name: 'repeated timestamps stay separate rows', text: 'timestamp,value\n2014-03-09 03:00:00,1\n2014-03-09 03:00:00,2\n2014-03-09 03:00:00,3', values: [1, 2, 3] },
+  {
+    name: 'repeated timestamps stay separate rows',
+    text: 'timestamp,value\n2014-03-09 03:00:00,1\n2014-03-09 03:00:00,2\n2014-03-09 03:00:00,3',
+    values: [1, 2, 3],
+  },
 ];
 
 for (const c of cases) {
   test(`series CSV: ${c.name}`, () => {
-    assert.deepEqual(parseSeriesCsv(c.text).map((r) => r.value), c.values);
+    assert.deepEqual(
+      parseSeriesCsv(c.text).map((r) => r.value),
+      c.values,
+    );
   });
 }
 

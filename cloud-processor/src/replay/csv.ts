@@ -46,7 +46,8 @@ export function parseSeriesCsv(text: string, name = 'series'): NabRow[] {
     const comma = line.indexOf(',');
     const timestamp = line.slice(0, comma).trim();
     const value = Number(line.slice(comma + 1));
-    if (comma < 0 || !Number.isFinite(value)) throw new Error(`${name}: row ${i - 1} is not "timestamp,value": ${JSON.stringify(line)}`);
+    if (comma < 0 || !Number.isFinite(value))
+      throw new Error(`${name}: row ${i - 1} is not "timestamp,value": ${JSON.stringify(line)}`);
     rows.push({ timestamp, ts: parseNabTimestamp(timestamp), value });
   }
   return rows;
@@ -64,7 +65,9 @@ export function parseResultsCsv(text: string): Map<string, Map<number, number>> 
   const rowCol = header.indexOf('row');
   const scoreCol = header.indexOf('score') >= 0 ? header.indexOf('score') : header.indexOf('anomaly_score');
   if (fileCol < 0 || rowCol < 0 || scoreCol < 0) {
-    throw new Error(`results: the header must name file, row and score (or anomaly_score), got ${JSON.stringify(all[0])}`);
+    throw new Error(
+      `results: the header must name file, row and score (or anomaly_score), got ${JSON.stringify(all[0])}`,
+    );
   }
   const out = new Map<string, Map<number, number>>();
   for (let i = 1; i < all.length; i++) {

@@ -12,7 +12,15 @@ const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cli.js');
 function twoFilesNamedOne(t: { after(fn: () => void): void }): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'replay-csv-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const rows = (base: number): string => ['timestamp,value', ...Array.from({ length: 50 }, (_, i) => `2024-01-01 ${String(Math.floor(i / 12)).padStart(2, '0')}:${String((i % 12) * 5).padStart(2, '0')}:00,${base + (i % 3)}`)].join('\n');
+  const rows = (base: number): string =>
+    [
+      'timestamp,value',
+      ...Array.from(
+        { length: 50 },
+        (_, i) =>
+          `2024-01-01 ${String(Math.floor(i / 12)).padStart(2, '0')}:${String((i % 12) * 5).padStart(2, '0')}:00,${base + (i % 3)}`,
+      ),
+    ].join('\n');
   return ['pump-a', 'pump-b'].map((d, k) => {
     mkdirSync(path.join(dir, d));
     const f = path.join(dir, d, '1.csv');
@@ -32,7 +40,13 @@ test('two CSV files with the same base name are two series, not one', (t) => {
   const files = twoFilesNamedOne(t);
   const input = fromCsvFiles(files);
   assert.equal(input.size, 2);
-  assert.deepEqual([...input.values()].map((points) => [points.length, points[0]!.device]), [[50, 'pump-a/1'], [50, 'pump-b/1']]);
+  assert.deepEqual(
+    [...input.values()].map((points) => [points.length, points[0]!.device]),
+    [
+      [50, 'pump-a/1'],
+      [50, 'pump-b/1'],
+    ],
+  );
 });
 
 test('tributary-replay csv replays both files of the same base name', (t) => {

@@ -21,7 +21,11 @@ export interface InfluxSelection extends InfluxReadTarget {
 
 /** The median spacing of a series' points: its window length for points stored without length_ms. */
 function typicalSpacing(ts: readonly number[]): number {
-  const diffs = ts.slice(1).map((t, i) => t - ts[i]!).filter((d) => d > 0).sort((a, b) => a - b);
+  const diffs = ts
+    .slice(1)
+    .map((t, i) => t - ts[i]!)
+    .filter((d) => d > 0)
+    .sort((a, b) => a - b);
   return diffs.length === 0 ? 0 : diffs[diffs.length >> 1]!;
 }
 
@@ -31,7 +35,8 @@ function typicalSpacing(ts: readonly number[]): number {
  * their length), and for a corrected window the values judged at its first emission.
  */
 export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
-  const metrics = sel.metrics.length > 0 ? [...sel.metrics] : (await seriesNames(sel, RESERVED_MEASUREMENTS, undefined, 0)).metrics;
+  const metrics =
+    sel.metrics.length > 0 ? [...sel.metrics] : (await seriesNames(sel, RESERVED_MEASUREMENTS, undefined, 0)).metrics;
   const where = [
     ...(sel.from === undefined ? [] : [`time >= ${sel.from}ms`]),
     ...(sel.to === undefined ? [] : [`time < ${sel.to}ms`]),
@@ -53,7 +58,17 @@ export async function fromInflux(sel: InfluxSelection): Promise<ReplayInput> {
 
 /** Raw rows of one series as detection takes them (count 1: each row is one reading). */
 export function csvPoints(device: string, rows: readonly { ts: number; value: number }[]): SeriesInput[] {
-  return rows.map((r) => ({ device, metric: 'value', ts: r.ts, lengthMs: 0, value: r.value, min: r.value, max: r.value, stddev: 0, count: 1 }));
+  return rows.map((r) => ({
+    device,
+    metric: 'value',
+    ts: r.ts,
+    lengthMs: 0,
+    value: r.value,
+    min: r.value,
+    max: r.value,
+    stddev: 0,
+    count: 1,
+  }));
 }
 
 /**
@@ -62,7 +77,11 @@ export function csvPoints(device: string, rows: readonly { ts: number; value: nu
  * files never become one series. The same file given twice is an error.
  */
 export function csvSeriesNames(paths: readonly string[]): string[] {
-  const parts = paths.map((p) => resolve(p).replace(/\.csv$/i, '').split(sep));
+  const parts = paths.map((p) =>
+    resolve(p)
+      .replace(/\.csv$/i, '')
+      .split(sep),
+  );
   const seen = new Map<string, string>();
   for (const [i, p] of paths.entries()) {
     const key = parts[i]!.join(sep);
@@ -88,7 +107,9 @@ export function fromCsvFiles(paths: readonly string[]): ReplayInput {
  * The config's InfluxDB credentials for a request to `url`: only when `url` is on the server the
  * config names (same scheme, host and port), so `--url` pointing elsewhere never receives them.
  */
-export function influxAuthHeadersFor(url: string, influx: Parameters<typeof influxAuthHeaders>[0] & { url: string }): Record<string, string> {
+export function influxAuthHeadersFor(
+  url: string,
+  influx: Parameters<typeof influxAuthHeaders>[0] & { url: string },
+): Record<string, string> {
   return new URL(url).origin === new URL(influx.url).origin ? influxAuthHeaders(influx) : {};
 }
-

@@ -67,7 +67,9 @@ async function* checkpointLines(parts: CheckpointParts): AsyncGenerator<string> 
 }
 
 /** A checkpoint read back: its parts, parsed lazily one line at a time, and how many lines were not JSON. */
-export type CheckpointRead = { readonly ok: true; readonly parts: Iterable<unknown>; badLines(): number } | { readonly ok: false; readonly reason: string };
+export type CheckpointRead =
+  | { readonly ok: true; readonly parts: Iterable<unknown>; badLines(): number }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * The checkpoint at `path`, or undefined when there is none. Lines are cut from the decompressed

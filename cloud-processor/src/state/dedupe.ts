@@ -63,7 +63,8 @@ export class Dedupe {
     maxSeqGap?: number,
   ) {
     this.maxSeqGap = maxSeqGap ?? Math.floor(window / 2);
-    if (this.maxSeqGap > window / 2) throw new RangeError(`maxSeqGap ${this.maxSeqGap} is over half the window (${window})`);
+    if (this.maxSeqGap > window / 2)
+      throw new RangeError(`maxSeqGap ${this.maxSeqGap} is over half the window (${window})`);
   }
 
   /** True when this batch was written before; counts it as a duplicate. */
@@ -81,7 +82,8 @@ export class Dedupe {
    */
   add(agent: string, epoch: number, seq: number): string | undefined {
     let a = this.agents.get(agent);
-    if (a) this.agents.delete(agent); // re-insert below: Map order is recency order
+    if (a)
+      this.agents.delete(agent); // re-insert below: Map order is recency order
     else {
       if (this.agents.size >= this.maxAgents) this.agents.delete(this.agents.keys().next().value as string);
       a = { duplicates: 0, streams: [] };
@@ -109,9 +111,13 @@ export class Dedupe {
   /** Why `seq` of `epoch` fits none of `streams`, naming the seqs. */
   private apart(streams: readonly SeqStream[], epoch: number, seq: number): string {
     const same = streams.filter((s) => s.epoch === epoch);
-    if (same.length === 0) return `new epoch ${epoch} (tracked: ${[...new Set(streams.map((s) => s.epoch))].join(', ')}) at seq ${seq}: its state was reset, or someone else posts as it`;
+    if (same.length === 0)
+      return `new epoch ${epoch} (tracked: ${[...new Set(streams.map((s) => s.epoch))].join(', ')}) at seq ${seq}: its state was reset, or someone else posts as it`;
     const near = same.reduce((a, b) => (Math.abs(b.max - seq) < Math.abs(a.max - seq) ? b : a));
-    const how = seq > near.max ? `${seq - near.max} past the highest seq ${near.max}` : `${near.max - seq} below the highest seq ${near.max}`;
+    const how =
+      seq > near.max
+        ? `${seq - near.max} past the highest seq ${near.max}`
+        : `${near.max - seq} below the highest seq ${near.max}`;
     return `seq ${seq} is ${how} of its stream in epoch ${epoch} (dedupe.maxSeqGap ${this.maxSeqGap}, windowSize ${this.window}): lost batches, or someone else posts as it`;
   }
 
@@ -136,7 +142,12 @@ export class Dedupe {
     const agents = [...this.agents].map(([agent, a]) => ({
       agent,
       duplicates: a.duplicates,
-      streams: a.streams.map((s) => ({ epoch: s.epoch, max: s.max, bits: Buffer.from(s.bits).toString('base64'), gaps: s.gaps })),
+      streams: a.streams.map((s) => ({
+        epoch: s.epoch,
+        max: s.max,
+        bits: Buffer.from(s.bits).toString('base64'),
+        gaps: s.gaps,
+      })),
     }));
     return { v: DEDUPE_STATE_VERSION, agents };
   }
@@ -153,7 +164,8 @@ export class Dedupe {
     if (typeof v === 'number') {
       if (v !== DEDUPE_STATE_VERSION || !Array.isArray(agents)) return undefined;
       for (const e of agents as Array<Record<string, unknown> | null>) {
-        if (typeof e?.agent === 'string' && Array.isArray(e.streams)) entries.push({ agent: e.agent, duplicates: e.duplicates, streams: e.streams as unknown[] });
+        if (typeof e?.agent === 'string' && Array.isArray(e.streams))
+          entries.push({ agent: e.agent, duplicates: e.duplicates, streams: e.streams as unknown[] });
       }
     } else {
       // Version 1: { [agent]: { epoch, max, bits, duplicates, gaps } } (an agent may be called "v").

@@ -30,7 +30,10 @@ export class JudgedWindows {
   }
 
   /** What was judged of a window (its series, start and end) at its first emission, while it is remembered. */
-  judged(agent: string, w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number }): WindowInput | undefined {
+  judged(
+    agent: string,
+    w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number },
+  ): WindowInput | undefined {
     const key = keyOf(agent, w.device, w.metric, w.end);
     const packed = this.current.get(key) ?? this.previous.get(key);
     return packed === undefined ? undefined : unpack(packed, w);
@@ -46,9 +49,35 @@ function pack(i: WindowInput): number[] {
   return [i.count, i.value, i.min, i.max, i.stddev, i.first ?? Number.NaN, i.last ?? Number.NaN, i.outOfRange ?? 0];
 }
 
-function unpack(p: readonly number[], w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number }): WindowInput {
-  const [count, value, min, max, stddev, first, last, outOfRange] = p as [number, number, number, number, number, number, number, number];
-  return { device: w.device, metric: w.metric, ts: w.end, lengthMs: w.end - w.start, value, min, max, stddev, count, ...(Number.isNaN(first) ? {} : { first }), ...(Number.isNaN(last) ? {} : { last }), outOfRange };
+function unpack(
+  p: readonly number[],
+  w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number },
+): WindowInput {
+  const [count, value, min, max, stddev, first, last, outOfRange] = p as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return {
+    device: w.device,
+    metric: w.metric,
+    ts: w.end,
+    lengthMs: w.end - w.start,
+    value,
+    min,
+    max,
+    stddev,
+    count,
+    ...(Number.isNaN(first) ? {} : { first }),
+    ...(Number.isNaN(last) ? {} : { last }),
+    outOfRange,
+  };
 }
 
-const keyOf = (agent: string, device: string, metric: string, end: number): string => `${agent}\u0000${device}\u0000${metric}\u0000${end}`;
+const keyOf = (agent: string, device: string, metric: string, end: number): string =>
+  `${agent}\u0000${device}\u0000${metric}\u0000${end}`;

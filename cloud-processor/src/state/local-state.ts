@@ -35,22 +35,37 @@ export class LocalState {
     const log = this.log;
     const dedupeState = readState(this.dedupeFile);
     const version = dedupe.restore(dedupeState);
-    if (dedupeState !== undefined && version === undefined) log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
-    else if (version !== undefined) log.info({ file: this.dedupeFile, agents: dedupe.stats().length, version }, 'dedupe state restored');
+    if (dedupeState !== undefined && version === undefined)
+      log.error({ file: this.dedupeFile }, 'dedupe state of an unknown format: duplicates start afresh');
+    else if (version !== undefined)
+      log.info({ file: this.dedupeFile, agents: dedupe.stats().length, version }, 'dedupe state restored');
     const saved = readCheckpoint(this.checkpointFile);
     if (saved === undefined) return;
     if (!saved.ok) {
-      log.error({ file: this.checkpointFile, reason: saved.reason }, 'detector checkpoint unreadable: baselines and open alerts start afresh');
+      log.error(
+        { file: this.checkpointFile, reason: saved.reason },
+        'detector checkpoint unreadable: baselines and open alerts start afresh',
+      );
       return;
     }
     const restored = await detection.restoreParts(saved.parts);
     if (restored === undefined) {
-      log.error({ file: this.checkpointFile, damagedLines: saved.badLines() }, 'detector checkpoint has no readable header: baselines and open alerts start afresh');
+      log.error(
+        { file: this.checkpointFile, damagedLines: saved.badLines() },
+        'detector checkpoint has no readable header: baselines and open alerts start afresh',
+      );
       return;
     }
     const damaged = saved.badLines();
     (damaged > 0 ? log.warn.bind(log) : log.info.bind(log))(
-      { series: detection.size, openAlerts: detection.alerts.openCount, skipped: restored.skipped, alertsClosed: restored.alertsClosed, damagedLines: damaged, workers: detection.workers },
+      {
+        series: detection.size,
+        openAlerts: detection.alerts.openCount,
+        skipped: restored.skipped,
+        alertsClosed: restored.alertsClosed,
+        damagedLines: damaged,
+        workers: detection.workers,
+      },
       'detector state restored from checkpoint',
     );
   }
@@ -72,7 +87,8 @@ export class LocalState {
     const { detection } = this.parts;
     this.checkpointing = writeCheckpoint(this.checkpointFile, detection.snapshotParts()).then(
       (bytes) => this.log.debug({ bytes, series: detection.size, ms: Date.now() - t0 }, 'detector checkpoint written'),
-      (err: unknown) => this.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint'),
+      (err: unknown) =>
+        this.log.error({ err: (err as Error).message, file: this.checkpointFile }, 'cannot write detector checkpoint'),
     );
     await this.checkpointing;
     this.checkpointing = undefined;

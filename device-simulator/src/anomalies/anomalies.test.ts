@@ -16,7 +16,11 @@ const GAP = 30 * 60_000;
 type Series = Map<string, Map<number, number>>;
 
 function play(rate: number): { fleet: Fleet; series: Series } {
-  const config = FleetConfigSchema.parse({ devices: 18, seed: 'anomalies', anomalies: { ratePerSeriesPerDay: rate, warmupMs: WARMUP, gapMs: GAP } });
+  const config = FleetConfigSchema.parse({
+    devices: 18,
+    seed: 'anomalies',
+    anomalies: { ratePerSeriesPerDay: rate, warmupMs: WARMUP, gapMs: GAP },
+  });
   const fleet = new Fleet(fleetOptionsFromConfig(config, START, 2 * DAY));
   const series: Series = new Map();
   fleet.play((frame) => {
@@ -75,10 +79,16 @@ const shows: Record<AnomalyKind, (l: GroundTruth, got: number[], want: number[])
   drift: (l, got, want) => {
     const d = got.map((g, i) => g - want[i]!);
     assert.ok(Math.abs(d[0]!) <= 0.1 * Math.abs(l.magnitude) + 0.05, `starts near 0 (${d[0]})`);
-    assert.ok(Math.abs(d[d.length - 1]! - l.magnitude) <= 0.1 * Math.abs(l.magnitude), `ends near ${l.magnitude} (${d[d.length - 1]})`);
+    assert.ok(
+      Math.abs(d[d.length - 1]! - l.magnitude) <= 0.1 * Math.abs(l.magnitude),
+      `ends near ${l.magnitude} (${d[d.length - 1]})`,
+    );
   },
   stuck: (_l, got, want) => {
-    assert.ok(got.length >= 6 && got.every((g) => g === got[0]), `the same value repeated (${got.slice(0, 8).join(', ')})`);
+    assert.ok(
+      got.length >= 6 && got.every((g) => g === got[0]),
+      `the same value repeated (${got.slice(0, 8).join(', ')})`,
+    );
     assert.ok(new Set(want).size > 1, 'while the real signal moved');
   },
   'noise-burst': (l, got, want) => {
@@ -91,7 +101,10 @@ const shows: Record<AnomalyKind, (l: GroundTruth, got: number[], want: number[])
   },
   'out-of-range': (l, got) => {
     const { range } = sensorKinds[l.metric as keyof typeof sensorKinds];
-    assert.ok(got.length >= 1 && got.every((g) => g === l.magnitude && (g < range.min || g > range.max)), `glitch ${got.join(', ')} outside [${range.min}, ${range.max}]`);
+    assert.ok(
+      got.length >= 1 && got.every((g) => g === l.magnitude && (g < range.min || g > range.max)),
+      `glitch ${got.join(', ')} outside [${range.min}, ${range.max}]`,
+    );
   },
 };
 
@@ -104,7 +117,10 @@ for (const kind of anomalyKinds) {
       shows[kind](l, got, want);
       if (kind !== 'out-of-range') {
         const { range } = sensorKinds[l.metric as keyof typeof sensorKinds];
-        assert.ok(got.every((g) => g >= range.min && g <= range.max), `${kind} stays physically plausible: ${got.filter((g) => g < range.min || g > range.max).join(', ')}`);
+        assert.ok(
+          got.every((g) => g >= range.min && g <= range.max),
+          `${kind} stays physically plausible: ${got.filter((g) => g < range.min || g > range.max).join(', ')}`,
+        );
       }
     }
   });
@@ -129,6 +145,10 @@ test('no anomaly in the warm-up, and the anomalies of one series keep their dist
   const labels = anomalous.fleet.labels;
   assert.ok(labels.every((l) => l.start >= START + WARMUP && l.end < START + 2 * DAY && l.end >= l.start));
   for (const group of groupBySeries(labels).values()) {
-    for (let i = 1; i < group.length; i++) assert.ok(group[i]!.start > group[i - 1]!.end + GAP, `${group[i]!.device} ${group[i]!.metric}: ${group[i - 1]!.kind} then ${group[i]!.kind} too close`);
+    for (let i = 1; i < group.length; i++)
+      assert.ok(
+        group[i]!.start > group[i - 1]!.end + GAP,
+        `${group[i]!.device} ${group[i]!.metric}: ${group[i - 1]!.kind} then ${group[i]!.kind} too close`,
+      );
   }
 });

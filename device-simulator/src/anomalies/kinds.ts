@@ -38,27 +38,53 @@ export interface AnomalyModel {
 
 const sign = (rng: Rng): number => (rng.chance(0.5) ? 1 : -1);
 /** Readings in a span of `minMs`–`maxMs` at `periodMs`, and at least `atLeast`. */
-const span = (rng: Rng, periodMs: number, minMs: number, maxMs: number, atLeast: number): number => Math.max(atLeast, Math.round(rng.uniform(minMs, maxMs) / periodMs));
+const span = (rng: Rng, periodMs: number, minMs: number, maxMs: number, atLeast: number): number =>
+  Math.max(atLeast, Math.round(rng.uniform(minMs, maxMs) / periodMs));
 const add = (clean: number, _ts: number, a: ActiveAnomaly): number => clean + a.magnitude;
 
 /** The one table of anomaly kinds. */
 export const anomalyModels: Readonly<Record<AnomalyKind, AnomalyModel>> = {
   /** One reading far above the signal. */
-  spike: { deviceWide: false, anyMachineState: true, samples: () => 1, magnitude: (rng, k) => k.spike * rng.uniform(0.8, 1.5), apply: add },
+  spike: {
+    deviceWide: false,
+    anyMachineState: true,
+    samples: () => 1,
+    magnitude: (rng, k) => k.spike * rng.uniform(0.8, 1.5),
+    apply: add,
+  },
   /** One reading far below the signal. */
-  dip: { deviceWide: false, anyMachineState: false, samples: () => 1, magnitude: (rng, k) => -k.dip * rng.uniform(0.8, 1.2), apply: add },
+  dip: {
+    deviceWide: false,
+    anyMachineState: false,
+    samples: () => 1,
+    magnitude: (rng, k) => -k.dip * rng.uniform(0.8, 1.2),
+    apply: add,
+  },
   /** A constant offset for 30-120 minutes (a knocked sensor, a changed load). */
-  'level-shift': { deviceWide: false, anyMachineState: false, samples: (rng, p) => span(rng, p, 30 * MINUTE, 2 * HOUR, 3), magnitude: (rng, k) => sign(rng) * k.shift * rng.uniform(0.8, 1.3), apply: add },
+  'level-shift': {
+    deviceWide: false,
+    anyMachineState: false,
+    samples: (rng, p) => span(rng, p, 30 * MINUTE, 2 * HOUR, 3),
+    magnitude: (rng, k) => sign(rng) * k.shift * rng.uniform(0.8, 1.3),
+    apply: add,
+  },
   /** An offset growing linearly from 0 to `magnitude` over 2-5 hours (a fouled or failing sensor). */
   drift: {
     deviceWide: false,
     anyMachineState: false,
     samples: (rng, p) => span(rng, p, 2 * HOUR, 5 * HOUR, 8),
     magnitude: (rng, k) => sign(rng) * k.drift * rng.uniform(0.8, 1.3),
-    apply: (clean, ts, a) => clean + (a.end === a.start ? a.magnitude : (a.magnitude * (ts - a.start)) / (a.end - a.start)),
+    apply: (clean, ts, a) =>
+      clean + (a.end === a.start ? a.magnitude : (a.magnitude * (ts - a.start)) / (a.end - a.start)),
   },
   /** The exact same value for 30-120 minutes (a frozen sensor); magnitude 0. */
-  stuck: { deviceWide: false, anyMachineState: false, samples: (rng, p) => span(rng, p, 30 * MINUTE, 2 * HOUR, 6), magnitude: () => 0, apply: (clean) => clean },
+  stuck: {
+    deviceWide: false,
+    anyMachineState: false,
+    samples: (rng, p) => span(rng, p, 30 * MINUTE, 2 * HOUR, 6),
+    magnitude: () => 0,
+    apply: (clean) => clean,
+  },
   /** Extra Gaussian noise of standard deviation `magnitude` for 10-40 minutes (a loose connector). */
   'noise-burst': {
     deviceWide: false,
@@ -68,7 +94,19 @@ export const anomalyModels: Readonly<Record<AnomalyKind, AnomalyModel>> = {
     apply: (clean, _ts, a, noise) => clean + a.magnitude * noise.normal(),
   },
   /** The device sends nothing for 15-60 minutes; one label per metric; magnitude 0. */
-  dropout: { deviceWide: true, anyMachineState: true, samples: (rng, p) => span(rng, p, 15 * MINUTE, HOUR, 2), magnitude: () => 0, apply: (clean) => clean },
+  dropout: {
+    deviceWide: true,
+    anyMachineState: true,
+    samples: (rng, p) => span(rng, p, 15 * MINUTE, HOUR, 2),
+    magnitude: () => 0,
+    apply: (clean) => clean,
+  },
   /** 1-3 readings outside the physical range (magnitude: the value sent), as a glitching ADC or bus. */
-  'out-of-range': { deviceWide: false, anyMachineState: true, samples: (rng) => rng.int(1, 3), magnitude: (rng, k) => rng.pick(k.glitches), apply: (_clean, _ts, a) => a.magnitude },
+  'out-of-range': {
+    deviceWide: false,
+    anyMachineState: true,
+    samples: (rng) => rng.int(1, 3),
+    magnitude: (rng, k) => rng.pick(k.glitches),
+    apply: (_clean, _ts, a) => a.magnitude,
+  },
 };

@@ -45,7 +45,12 @@ export function kindWeights(plan: AnomalyPlan): Array<[AnomalyKind, number]> {
  * anomaly of the device, none starts in the warm-up, and on a vibration or current sensor most
  * kinds happen only while the machine runs (a dip of a stopped machine would show nothing).
  */
-export function planDeviceAnomalies(rng: Rng, series: readonly PlannedSeries[], window: { start: number; end: number; deviceOffsetMs: number; devicePeriodMs: number }, plan: AnomalyPlan): PlannedAnomaly[] {
+export function planDeviceAnomalies(
+  rng: Rng,
+  series: readonly PlannedSeries[],
+  window: { start: number; end: number; deviceOffsetMs: number; devicePeriodMs: number },
+  plan: AnomalyPlan,
+): PlannedAnomaly[] {
   const out: PlannedAnomaly[] = [];
   const weights = kindWeights(plan);
   if (plan.ratePerDay <= 0 || weights.length === 0 || series.length === 0) return out;
@@ -66,8 +71,19 @@ export function planDeviceAnomalies(rng: Rng, series: readonly PlannedSeries[], 
     const end = start + (model.samples(rng, periodMs) - 1) * periodMs;
     const magnitude = Number(model.magnitude(rng, s.kind).toFixed(3));
     if (end >= window.end) continue;
-    if (!model.anyMachineState && s.kind.driver?.type === 'machine' && s.machine && !s.machine.runsThroughout(start, end)) continue;
-    const clash = out.some((o) => (model.deviceWide || anomalyModels[o.kind].deviceWide || o.series === index) && start <= o.end + plan.gapMs && o.start <= end + plan.gapMs);
+    if (
+      !model.anyMachineState &&
+      s.kind.driver?.type === 'machine' &&
+      s.machine &&
+      !s.machine.runsThroughout(start, end)
+    )
+      continue;
+    const clash = out.some(
+      (o) =>
+        (model.deviceWide || anomalyModels[o.kind].deviceWide || o.series === index) &&
+        start <= o.end + plan.gapMs &&
+        o.start <= end + plan.gapMs,
+    );
     if (clash) continue;
     out.push({ series: index, kind, start, end, magnitude });
   }

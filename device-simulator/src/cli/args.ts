@@ -8,13 +8,15 @@ export class CliError extends Error {
 
 export function duration(name: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new CliError(`--${name} ${JSON.stringify(text)} is not a duration such as 90s, 15m, 2h or 1d`);
+  if (ms === undefined || ms <= 0)
+    throw new CliError(`--${name} ${JSON.stringify(text)} is not a duration such as 90s, 15m, 2h or 1d`);
   return ms;
 }
 
 export function number(name: string, text: string, min: number): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < min) throw new CliError(`--${name} ${JSON.stringify(text)} must be a number ≥ ${min}`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min)
+    throw new CliError(`--${name} ${JSON.stringify(text)} must be a number ≥ ${min}`);
   return n;
 }
 
@@ -36,11 +38,18 @@ export function weights(name: string, text: string, allowed: readonly string[]):
 }
 
 /** node:util parseArgs, with its errors (unknown flag, missing value) turned into a CliError. */
-export function parseFlags<T extends ParseArgsConfig['options']>(args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T }>>['values'] {
+export function parseFlags<T extends ParseArgsConfig['options']>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T }>>['values'] {
   try {
     return parseArgs({ args, options }).values;
   } catch (err) {
-    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS')) throw new CliError((err as Error).message);
+    if (
+      typeof (err as { code?: unknown }).code === 'string' &&
+      (err as { code: string }).code.startsWith('ERR_PARSE_ARGS')
+    )
+      throw new CliError((err as Error).message);
     throw err;
   }
 }

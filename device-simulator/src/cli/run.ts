@@ -74,15 +74,23 @@ function overridesOf(v: Values): Record<string, unknown> {
   if (v.sensors !== undefined) {
     const sensors = list(v.sensors).map((s) => {
       const [kind = '', period = '15s'] = s.split(':');
-      if (!(SENSOR_KINDS as readonly string[]).includes(kind)) throw new CliError(`--sensors: unknown kind "${kind}" (one of ${SENSOR_KINDS.join(', ')})`);
+      if (!(SENSOR_KINDS as readonly string[]).includes(kind))
+        throw new CliError(`--sensors: unknown kind "${kind}" (one of ${SENSOR_KINDS.join(', ')})`);
       return { kind, samplePeriodMs: duration('sensors', period) };
     });
-    o.models = [{ prefix: 'dev', sensors, machine: sensors.some((s) => s.kind === 'vibration' || s.kind === 'current') ? {} : undefined }];
+    o.models = [
+      {
+        prefix: 'dev',
+        sensors,
+        machine: sensors.some((s) => s.kind === 'vibration' || s.kind === 'current') ? {} : undefined,
+      },
+    ];
   }
   if (v['malformed-rate'] !== undefined) behaviour.malformedRate = number('malformed-rate', v['malformed-rate'], 0);
   if (v['duplicate-rate'] !== undefined) behaviour.duplicateRate = number('duplicate-rate', v['duplicate-rate'], 0);
   if (v['seq-gap-rate'] !== undefined) behaviour.seqGapRate = number('seq-gap-rate', v['seq-gap-rate'], 0);
-  if (v['reconnects-per-day'] !== undefined) behaviour.reconnects = { ratePerDevicePerDay: number('reconnects-per-day', v['reconnects-per-day'], 0) };
+  if (v['reconnects-per-day'] !== undefined)
+    behaviour.reconnects = { ratePerDevicePerDay: number('reconnects-per-day', v['reconnects-per-day'], 0) };
   if (v['anomaly-rate'] !== undefined) anomalies.ratePerSeriesPerDay = number('anomaly-rate', v['anomaly-rate'], 0);
   if (v['anomaly-mix'] !== undefined) anomalies.mix = weights('anomaly-mix', v['anomaly-mix'], ANOMALY_KINDS);
   if (v.warmup !== undefined) anomalies.warmupMs = duration('warmup', v.warmup);
@@ -107,7 +115,8 @@ export async function runCommand(args: string[]): Promise<number> {
       if (v.format !== undefined) m.format = pick('format', v.format, FIRMWARE_FORMATS);
       if (v.clock !== undefined) m.clock = pick('clock', v.clock, ['synced', 'skewed', 'none'] as const);
     }
-    if (v.site !== undefined && !config.sites.includes(v.site)) throw new CliError(`--site ${v.site} is not one of the fleet's sites (${config.sites.join(', ')})`);
+    if (v.site !== undefined && !config.sites.includes(v.site))
+      throw new CliError(`--site ${v.site} is not one of the fleet's sites (${config.sites.join(', ')})`);
     const durationMs = duration('duration', v.duration);
     const speed = v.realtime ? 1 : number('speed', v.speed, 1);
     // Accelerated runs play the span that just ended, so no timestamp lies in the receiver's future.
@@ -127,21 +136,45 @@ export async function runCommand(args: string[]): Promise<number> {
     opened = Object.values(transports);
     const toStdout = v.transport === 'stdout' || v['serial-transport'] === 'stdout';
     const log = (line: string): boolean => (toStdout ? process.stderr : process.stdout).write(`${line}\n`);
-    for (const [format, t] of Object.entries(transports)) log(`tributary-sim: ${ids(format as FirmwareFormat).length} ${format} devices → ${t.description}`);
+    for (const [format, t] of Object.entries(transports))
+      log(`tributary-sim: ${ids(format as FirmwareFormat).length} ${format} devices → ${t.description}`);
     const clock = new SimClock(startMs, speed);
-    const sim = new Simulator(fleet, clock, { ...(transports.json ? { json: transports.json.transport } : {}), ...(transports.serial ? { serial: transports.serial.transport } : {}) });
+    const sim = new Simulator(fleet, clock, {
+      ...(transports.json ? { json: transports.json.transport } : {}),
+      ...(transports.serial ? { serial: transports.serial.transport } : {}),
+    });
     process.on('SIGINT', () => sim.stop());
     writeFileSync(v.labels, '');
     let written = 0;
     const writeLabelsUpTo = (t: number): void => {
       const from = written;
       while (written < fleet.labels.length && fleet.labels[written]!.start <= t) written++;
-      if (written > from) appendFileSync(v.labels, fleet.labels.slice(from, written).map((l) => `${JSON.stringify(l)}\n`).join(''));
+      if (written > from)
+        appendFileSync(
+          v.labels,
+          fleet.labels
+            .slice(from, written)
+            .map((l) => `${JSON.stringify(l)}\n`)
+            .join(''),
+        );
     };
-    const display = new ProgressDisplay(process.stderr, v.progress === 'auto' ? process.stderr.isTTY === true : v.progress === 'on');
+    const display = new ProgressDisplay(
+      process.stderr,
+      v.progress === 'auto' ? process.stderr.isTTY === true : v.progress === 'on',
+    );
     const stats = await sim.run((s) => {
       writeLabelsUpTo(s.simTime);
-      display.update((rate) => formatProgress({ stats: s, devices: fleet.devices.length, anomalies: fleet.anomaliesStartedBy(s.simTime), readingsPerSecond: rate, lagMs: Math.min(clock.now(), startMs + durationMs) - s.simTime }), s.readings);
+      display.update(
+        (rate) =>
+          formatProgress({
+            stats: s,
+            devices: fleet.devices.length,
+            anomalies: fleet.anomaliesStartedBy(s.simTime),
+            readingsPerSecond: rate,
+            lagMs: Math.min(clock.now(), startMs + durationMs) - s.simTime,
+          }),
+        s.readings,
+      );
     });
     display.done();
     writeLabelsUpTo(stats.simTime);
@@ -160,7 +193,8 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 function pick<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${flag} ${JSON.stringify(value)} must be one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new CliError(`--${flag} ${JSON.stringify(value)} must be one of ${allowed.join(', ')}`);
   return value as T;
 }
 
@@ -169,5 +203,13 @@ function open(name: TransportName, v: Values, devices: string[], path: string | 
   const qos = pick('qos', v.qos, ['0', '1'] as const) === '0' ? 0 : 1;
   if ((v.cert === undefined) !== (v.key === undefined)) throw new CliError('--cert and --key go together');
   const tls = tlsClientOptions({ ca: v.ca, cert: v.cert, key: v.key }, (flag) => `--${flag}`);
-  return transportRegistry[name]({ url: v.url, qos, connections, baudRate: number('baud', v.baud, 50), devices, tls, ...(path === undefined ? {} : { path }) });
+  return transportRegistry[name]({
+    url: v.url,
+    qos,
+    connections,
+    baudRate: number('baud', v.baud, 50),
+    devices,
+    tls,
+    ...(path === undefined ? {} : { path }),
+  });
 }

@@ -1,4 +1,10 @@
-import { BadInputError, collectAlertsFromMqtt, queryAlertsFromInflux, readAlertsFile, readLabels } from '../alert-sources.js';
+import {
+  BadInputError,
+  collectAlertsFromMqtt,
+  queryAlertsFromInflux,
+  readAlertsFile,
+  readLabels,
+} from '../alert-sources.js';
 import { formatScore, scoreAlerts, type ScoredAlert } from '../scoring/alerts.js';
 import { CliError, duration, parseFlags } from './args.js';
 
@@ -14,16 +20,16 @@ An alert matches a label on the same device and metric that it opened within [st
 export async function scoreCommand(args: string[]): Promise<number> {
   try {
     const v = parseFlags(args, {
-        help: { type: 'boolean' },
-        labels: { type: 'string' },
-        alerts: { type: 'string' },
-        mqtt: { type: 'string' },
-        listen: { type: 'string' },
-        influx: { type: 'string' },
-        database: { type: 'string', default: 'tributary' },
-        early: { type: 'string', default: '5m' },
-        late: { type: 'string', default: '10m' },
-        json: { type: 'boolean', default: false },
+      help: { type: 'boolean' },
+      labels: { type: 'string' },
+      alerts: { type: 'string' },
+      mqtt: { type: 'string' },
+      listen: { type: 'string' },
+      influx: { type: 'string' },
+      database: { type: 'string', default: 'tributary' },
+      early: { type: 'string', default: '5m' },
+      late: { type: 'string', default: '10m' },
+      json: { type: 'boolean', default: false },
     });
     if (v.help) {
       process.stdout.write(HELP);
@@ -35,20 +41,30 @@ export async function scoreCommand(args: string[]): Promise<number> {
     const labels = readLabels(v.labels);
     let alerts: ScoredAlert[];
     if (v.alerts !== undefined) alerts = readAlertsFile(v.alerts);
-    else if (v.influx !== undefined) alerts = await queryAlertsFromInflux(v.influx, v.database, labels.length ? Math.min(...labels.map((l) => l.start)) - 86_400_000 : undefined);
+    else if (v.influx !== undefined)
+      alerts = await queryAlertsFromInflux(
+        v.influx,
+        v.database,
+        labels.length ? Math.min(...labels.map((l) => l.start)) - 86_400_000 : undefined,
+      );
     else {
       const listenMs = v.listen === undefined ? undefined : duration('listen', v.listen);
       let subscribed: () => void = () => undefined;
       const stop = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         subscribed = () => {
-          process.stderr.write(`listening for alerts on ${v.mqtt}${listenMs === undefined ? ' until Ctrl-C' : ` for ${v.listen}`}\n`);
+          process.stderr.write(
+            `listening for alerts on ${v.mqtt}${listenMs === undefined ? ' until Ctrl-C' : ` for ${v.listen}`}\n`,
+          );
           if (listenMs !== undefined) setTimeout(resolve, listenMs);
         };
       });
       alerts = await collectAlertsFromMqtt(v.mqtt!, stop, () => subscribed());
     }
-    const score = scoreAlerts(labels, alerts, { earlyMs: duration('early', v.early), lateMs: duration('late', v.late) });
+    const score = scoreAlerts(labels, alerts, {
+      earlyMs: duration('early', v.early),
+      lateMs: duration('late', v.late),
+    });
     process.stdout.write(v.json ? `${JSON.stringify(score)}\n` : `${formatScore(score)}\n${JSON.stringify(score)}\n`);
     return 0;
   } catch (err) {

@@ -4,8 +4,18 @@ import type { GroundTruth } from '@tributary/firmware-schemas';
 import { formatScore, scoreAlerts, type ScoredAlert } from './alerts.js';
 
 const MIN = 60_000;
-const label = (device: string, metric: string, kind: GroundTruth['kind'], startMin: number, endMin: number): GroundTruth => ({ device, metric, kind, start: startMin * MIN, end: endMin * MIN, magnitude: 1 });
-const alert = (device: string, metric: string, atMin: number): ScoredAlert => ({ device, metric, openedAt: atMin * MIN });
+const label = (
+  device: string,
+  metric: string,
+  kind: GroundTruth['kind'],
+  startMin: number,
+  endMin: number,
+): GroundTruth => ({ device, metric, kind, start: startMin * MIN, end: endMin * MIN, magnitude: 1 });
+const alert = (device: string, metric: string, atMin: number): ScoredAlert => ({
+  device,
+  metric,
+  openedAt: atMin * MIN,
+});
 
 test('the scorer on a hand-made case: precision, recall, F1 and delays per kind', () => {
   const labels = [
@@ -46,9 +56,27 @@ test('the scorer on a hand-made case: precision, recall, F1 and delays per kind'
 const edges = [
   { name: 'no labels and no alerts is perfect', labels: [], alerts: [], precision: 1, recall: 1 },
   { name: 'alerts without labels are all false', labels: [], alerts: [alert('a', 'x', 1)], precision: 0, recall: 1 },
-  { name: 'labels without alerts are all missed', labels: [label('a', 'x', 'spike', 1, 1)], alerts: [], precision: 0, recall: 0 },
-  { name: 'an alert just inside the late tolerance counts', labels: [label('a', 'x', 'drift', 10, 20)], alerts: [alert('a', 'x', 30)], precision: 1, recall: 1 },
-  { name: 'an alert just outside the early tolerance does not', labels: [label('a', 'x', 'drift', 10, 20)], alerts: [alert('a', 'x', 4.99)], precision: 0, recall: 0 },
+  {
+    name: 'labels without alerts are all missed',
+    labels: [label('a', 'x', 'spike', 1, 1)],
+    alerts: [],
+    precision: 0,
+    recall: 0,
+  },
+  {
+    name: 'an alert just inside the late tolerance counts',
+    labels: [label('a', 'x', 'drift', 10, 20)],
+    alerts: [alert('a', 'x', 30)],
+    precision: 1,
+    recall: 1,
+  },
+  {
+    name: 'an alert just outside the early tolerance does not',
+    labels: [label('a', 'x', 'drift', 10, 20)],
+    alerts: [alert('a', 'x', 4.99)],
+    precision: 0,
+    recall: 0,
+  },
 ];
 for (const c of edges) {
   test(`scorer: ${c.name}`, () => {

@@ -54,7 +54,12 @@ const seriesKey = (device: string, metric: string): string => `${device}\u0000${
 
 /** Whether an alert is about this label: same series, opened from `earlyMs` before its start to `lateMs` after its end. */
 export function alertMatches(a: ScoredAlert, l: GroundTruth, options: ScoreOptions): boolean {
-  return a.device === l.device && a.metric === l.metric && a.openedAt >= l.start - options.earlyMs && a.openedAt <= l.end + options.lateMs;
+  return (
+    a.device === l.device &&
+    a.metric === l.metric &&
+    a.openedAt >= l.start - options.earlyMs &&
+    a.openedAt <= l.end + options.lateMs
+  );
 }
 
 /**
@@ -70,7 +75,11 @@ export function alertMatches(a: ScoredAlert, l: GroundTruth, options: ScoreOptio
  *   positives cannot be told apart by kind, so each kind is charged a share of them in proportion
  *   to its true positives.
  */
-export function scoreAlerts(labels: readonly GroundTruth[], alerts: readonly ScoredAlert[], options: ScoreOptions): Score {
+export function scoreAlerts(
+  labels: readonly GroundTruth[],
+  alerts: readonly ScoredAlert[],
+  options: ScoreOptions,
+): Score {
   const bySeries = new Map<string, GroundTruth[]>();
   for (const l of labels) {
     const key = seriesKey(l.device, l.metric);
@@ -113,21 +122,47 @@ export function scoreAlerts(labels: readonly GroundTruth[], alerts: readonly Sco
     const share = tp === 0 ? 0 : (fp * ktp) / tp;
     const kp = ktp + share === 0 ? 0 : ktp / (ktp + share);
     const kr = k.detected / k.labels;
-    byKind[kind] = { labels: k.labels, detected: k.detected, recall: kr, precision: kp, f1: f1Of(kp, kr), medianDelayMs: median(k.delays), maxDelayMs: k.delays.length ? Math.max(...k.delays) : undefined };
+    byKind[kind] = {
+      labels: k.labels,
+      detected: k.detected,
+      recall: kr,
+      precision: kp,
+      f1: f1Of(kp, kr),
+      medianDelayMs: median(k.delays),
+      maxDelayMs: k.delays.length ? Math.max(...k.delays) : undefined,
+    };
   }
   const allDelays = [...kinds.values()].flatMap((k) => k.delays);
-  return { labels: labels.length, detected, alerts: alerts.length, truePositiveAlerts: tp, falsePositiveAlerts: fp, precision, recall, f1: f1Of(precision, recall), medianDelayMs: median(allDelays), byKind };
+  return {
+    labels: labels.length,
+    detected,
+    alerts: alerts.length,
+    truePositiveAlerts: tp,
+    falsePositiveAlerts: fp,
+    precision,
+    recall,
+    f1: f1Of(precision, recall),
+    medianDelayMs: median(allDelays),
+    byKind,
+  };
 }
 
 /** A score as a table for people: one line per kind, then the totals. */
 export function formatScore(score: Score): string {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7);
-  const delay = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(0)} s`).padStart(9);
-  const lines = [`${'kind'.padEnd(14)}${'labels'.padStart(7)}${'found'.padStart(7)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'median delay'.padStart(14)}${'max delay'.padStart(11)}`];
+  const delay = (ms: number | undefined): string =>
+    (ms === undefined ? '-' : `${(ms / 1000).toFixed(0)} s`).padStart(9);
+  const lines = [
+    `${'kind'.padEnd(14)}${'labels'.padStart(7)}${'found'.padStart(7)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'median delay'.padStart(14)}${'max delay'.padStart(11)}`,
+  ];
   for (const [kind, k] of Object.entries(score.byKind).sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`${kind.padEnd(14)}${String(k.labels).padStart(7)}${String(k.detected).padStart(7)}${pct(k.precision).padStart(10)}${pct(k.recall).padStart(8)}${pct(k.f1).padStart(8)}${delay(k.medianDelayMs).padStart(14)}${delay(k.maxDelayMs).padStart(11)}`);
+    lines.push(
+      `${kind.padEnd(14)}${String(k.labels).padStart(7)}${String(k.detected).padStart(7)}${pct(k.precision).padStart(10)}${pct(k.recall).padStart(8)}${pct(k.f1).padStart(8)}${delay(k.medianDelayMs).padStart(14)}${delay(k.maxDelayMs).padStart(11)}`,
+    );
   }
-  lines.push(`${'all'.padEnd(14)}${String(score.labels).padStart(7)}${String(score.detected).padStart(7)}${pct(score.precision).padStart(10)}${pct(score.recall).padStart(8)}${pct(score.f1).padStart(8)}${delay(score.medianDelayMs).padStart(14)}`);
+  lines.push(
+    `${'all'.padEnd(14)}${String(score.labels).padStart(7)}${String(score.detected).padStart(7)}${pct(score.precision).padStart(10)}${pct(score.recall).padStart(8)}${pct(score.f1).padStart(8)}${delay(score.medianDelayMs).padStart(14)}`,
+  );
   lines.push(`alerts: ${score.alerts} (${score.truePositiveAlerts} match a label, ${score.falsePositiveAlerts} false)`);
   return lines.join('\n');
 }

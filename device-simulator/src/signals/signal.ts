@@ -58,7 +58,8 @@ export class Signal {
   sample(ts: number): number {
     const on = this.active(ts);
     const level = this.levelAt(ts, on);
-    if (this.weatherStep !== 0) this.weather = this.weatherKeep * this.weather + this.weatherStep * this.weatherRng.normal();
+    if (this.weatherStep !== 0)
+      this.weather = this.weatherKeep * this.weather + this.weatherStep * this.weatherRng.normal();
     const sigma = this.kind.driver && !on ? this.kind.driver.idleNoise : this.kind.noise;
     return level + sigma * this.noiseRng.normal();
   }

@@ -11,8 +11,14 @@ const START = Date.UTC(2025, 2, 3); // Monday
 
 for (const kind of Object.values(sensorKinds)) {
   test(`${kind.metric}: a simulated week stays in range, varies by more than the ADC step, and anomaly sizes fit`, () => {
-    assert.ok(kind.noise >= 3 * kind.quantum && (kind.driver?.idleNoise ?? kind.noise) >= 3 * kind.quantum, 'noise ≥ 3 quanta, so identical runs are rare');
-    assert.ok(kind.glitches.every((g) => g < kind.range.min || g > kind.range.max), 'glitches leave the range');
+    assert.ok(
+      kind.noise >= 3 * kind.quantum && (kind.driver?.idleNoise ?? kind.noise) >= 3 * kind.quantum,
+      'noise ≥ 3 quanta, so identical runs are rare',
+    );
+    assert.ok(
+      kind.glitches.every((g) => g < kind.range.min || g > kind.range.max),
+      'glitches leave the range',
+    );
     const rng = new Rng(kind.metric);
     const period = 60_000;
     const machine = MachineSchedule.draw(rng.fork('m'), START, START + 7 * DAY, 4 * HOUR, HOUR);
@@ -28,7 +34,10 @@ for (const kind of Object.values(sensorKinds)) {
       if (v === previous) repeats++;
       previous = v;
     }
-    assert.ok(min >= kind.range.min && max + kind.spike * 1.5 <= kind.range.max, `[${min}, ${max}] + spike inside [${kind.range.min}, ${kind.range.max}]`);
+    assert.ok(
+      min >= kind.range.min && max + kind.spike * 1.5 <= kind.range.max,
+      `[${min}, ${max}] + spike inside [${kind.range.min}, ${kind.range.max}]`,
+    );
     assert.ok(repeats < 0.25 * ((7 * DAY) / period), `${repeats} repeated values`);
   });
 }
@@ -74,4 +83,5 @@ const quantiseCases = [
   { value: 44.44, quantum: 0.1, want: 44.4 },
   { value: 415.6, quantum: 1, want: 416 },
 ];
-for (const c of quantiseCases) test(`quantise(${c.value}, ${c.quantum}) = ${c.want}`, () => assert.equal(quantise(c.value, c.quantum), c.want));
+for (const c of quantiseCases)
+  test(`quantise(${c.value}, ${c.quantum}) = ${c.want}`, () => assert.equal(quantise(c.value, c.quantum), c.want));

@@ -45,13 +45,31 @@ export class MqttTransport implements Transport {
   static async connect(options: MqttTransportOptions): Promise<MqttTransport> {
     const prefix = options.clientId ?? `tributary-sim-${process.pid}-${Date.now().toString(36)}`;
     const perDevice = options.connections === 'per-device';
-    if (perDevice && (options.devices === undefined || options.devices.length === 0)) throw new Error('connections: per-device needs the device ids');
-    const ids = perDevice ? options.devices!.map((d) => `${prefix}-${d}`.slice(0, 128)) : Array.from({ length: Math.max(1, (options.connections as number | undefined) ?? 1) }, (_, i) => `${prefix}-${i}`);
+    if (perDevice && (options.devices === undefined || options.devices.length === 0))
+      throw new Error('connections: per-device needs the device ids');
+    const ids = perDevice
+      ? options.devices!.map((d) => `${prefix}-${d}`.slice(0, 128))
+      : Array.from(
+          { length: Math.max(1, (options.connections as number | undefined) ?? 1) },
+          (_, i) => `${prefix}-${i}`,
+        );
     const clients: MqttClient[] = [];
     try {
       for (let i = 0; i < ids.length; i += CONNECT_CONCURRENCY) {
         const batch = ids.slice(i, i + CONNECT_CONCURRENCY);
-        clients.push(...(await Promise.all(batch.map((clientId) => mqtt.connectAsync(options.url, { clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000, ...options.tls })))));
+        clients.push(
+          ...(await Promise.all(
+            batch.map((clientId) =>
+              mqtt.connectAsync(options.url, {
+                clientId,
+                clean: true,
+                reconnectPeriod: 1000,
+                connectTimeout: 10_000,
+                ...options.tls,
+              }),
+            ),
+          )),
+        );
       }
     } catch (err) {
       await Promise.all(clients.map((c) => c.endAsync(true)));

@@ -27,10 +27,14 @@ export class PtyPair {
     const deviceEnd = join(dir, 'device');
     const readerEnd = readerPath ?? join(dir, 'reader');
     const output = { text: '' };
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${deviceEnd}`, `pty,raw,echo=0,link=${readerEnd}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${deviceEnd}`, `pty,raw,echo=0,link=${readerEnd}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.on('data', (b: Buffer) => (output.text = (output.text + b.toString()).slice(-2000)));
     const failed = new Promise<Error>((resolve) => {
-      child.once('error', (err) => resolve(new Error(`socat could not be started (${err.message}); install it: sudo apt-get install -y socat`)));
+      child.once('error', (err) =>
+        resolve(new Error(`socat could not be started (${err.message}); install it: sudo apt-get install -y socat`)),
+      );
       child.once('exit', (code) => resolve(new Error(`socat exited with ${code}: ${output.text.trim()}`)));
     });
     const deadline = Date.now() + timeoutMs;
@@ -38,7 +42,8 @@ export class PtyPair {
     void failed.then((e) => (error = e));
     while (!(existsSync(deviceEnd) && existsSync(readerEnd))) {
       if (error) break;
-      if (Date.now() > deadline) error = new Error(`socat made no pty pair within ${timeoutMs} ms: ${output.text.trim()}`);
+      if (Date.now() > deadline)
+        error = new Error(`socat made no pty pair within ${timeoutMs} ms: ${output.text.trim()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     if (error) {

@@ -27,16 +27,32 @@ export interface OpenedTransport {
 }
 
 /** The one table of transports: `mqtt`, `serial`, `pty`, `stdout` and `file`. */
-export const transportRegistry: Readonly<Record<'mqtt' | 'serial' | 'pty' | 'stdout' | 'file', (s: TransportSettings) => Promise<OpenedTransport>>> = {
+export const transportRegistry: Readonly<
+  Record<'mqtt' | 'serial' | 'pty' | 'stdout' | 'file', (s: TransportSettings) => Promise<OpenedTransport>>
+> = {
   mqtt: async (s) => {
     const url = s.url ?? 'mqtt://127.0.0.1:1883';
-    const t = await MqttTransport.connect({ url, qos: s.qos ?? 1, connections: s.connections ?? 1, devices: s.devices, ...(s.tls && { tls: s.tls }) });
-    return { transport: t, description: `MQTT ${url} (QoS ${s.qos ?? 1}, ${t.connections} connection${t.connections === 1 ? '' : 's'})`, close: () => t.close() };
+    const t = await MqttTransport.connect({
+      url,
+      qos: s.qos ?? 1,
+      connections: s.connections ?? 1,
+      devices: s.devices,
+      ...(s.tls && { tls: s.tls }),
+    });
+    return {
+      transport: t,
+      description: `MQTT ${url} (QoS ${s.qos ?? 1}, ${t.connections} connection${t.connections === 1 ? '' : 's'})`,
+      close: () => t.close(),
+    };
   },
   serial: async (s) => {
     if (s.path === undefined) throw new Error('the serial transport needs a port path, e.g. /dev/ttyUSB0');
     const t = await SerialTransport.open({ path: s.path, baudRate: s.baudRate ?? 115_200 });
-    return { transport: t, description: `serial port ${s.path} at ${s.baudRate ?? 115_200} baud`, close: () => t.close() };
+    return {
+      transport: t,
+      description: `serial port ${s.path} at ${s.baudRate ?? 115_200} baud`,
+      close: () => t.close(),
+    };
   },
   pty: async (s) => {
     const pair = await PtyPair.create(s.path);

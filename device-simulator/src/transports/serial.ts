@@ -49,7 +49,8 @@ export class SerialTransport implements Transport {
     this.queue.push(frame.payload);
     this.queuedBytes += frame.payload.length;
     this.schedule();
-    if (this.queuedBytes * this.msPerByte > (this.options.maxQueueMs ?? 250)) return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.queuedBytes * this.msPerByte > (this.options.maxQueueMs ?? 250))
+      return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   async flush(): Promise<void> {

@@ -25,10 +25,13 @@ export class StreamTransport implements Transport {
 
   send(frame: Frame): void | Promise<void> {
     const ok = this.out.write(frame.format === 'serial' ? frame.payload : `${frame.payload}\n`);
-    if (!ok) return (this.blocked ??= new Promise<void>((resolve) => this.out.once('drain', () => {
-      this.blocked = undefined;
-      resolve();
-    })));
+    if (!ok)
+      return (this.blocked ??= new Promise<void>((resolve) =>
+        this.out.once('drain', () => {
+          this.blocked = undefined;
+          resolve();
+        }),
+      ));
   }
 
   async flush(): Promise<void> {

@@ -18,7 +18,18 @@ export interface Aggregate {
 }
 
 export function emptyAggregate(): Aggregate {
-  return { count: 0, sum: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0, first: NaN, firstTs: Infinity, last: NaN, lastTs: -Infinity };
+  return {
+    count: 0,
+    sum: 0,
+    min: Infinity,
+    max: -Infinity,
+    mean: 0,
+    m2: 0,
+    first: NaN,
+    firstTs: Infinity,
+    last: NaN,
+    lastTs: -Infinity,
+  };
 }
 
 export function addReading(a: Aggregate, ts: number, x: number): void {

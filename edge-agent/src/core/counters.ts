@@ -27,20 +27,30 @@ export const agentCounterHelp = {
   readings_evicted_window: 'readings dropped: their window was emitted when their series was evicted',
   readings_accepted: 'readings accepted into windows',
   series_evicted: 'series evicted (least recently updated) to make room',
-  device_clocks_forgotten: 'device clocks forgotten at the bound (maxSeries) while ahead of the agent: devices it does not know start no lower than them',
+  device_clocks_forgotten:
+    'device clocks forgotten at the bound (maxSeries) while ahead of the agent: devices it does not know start no lower than them',
   windows_emitted: 'window results emitted (including corrections)',
   windows_out_of_range_only: 'windows whose every reading was out of range (no result carries their outOfRange)',
-  broker_packets_refused: "connections to the gateway's mqtt-broker source closed for a packet over maxPayloadBytes + 64 KiB (or a malformed header)",
-  broker_connects_refused: "connections to the gateway's mqtt-broker source closed before login: a CONNECT over unauthenticated.maxConnectBytes, or a first packet that is not a CONNECT",
-  broker_unauthenticated_over_budget: "connections to the gateway's mqtt-broker source closed before login because clients not logged in held unauthenticated.maxBufferedBytes",
-  broker_connect_timeouts: "connections to the gateway's mqtt-broker source closed for not logging in within unauthenticated.connectTimeoutMs (with TLS: or not finishing the handshake within it)",
-  broker_tls_refused: "connections to the gateway's mqtt-broker source refused on TLS: a failed handshake (plain MQTT on the mqtts port), a client certificate not signed by tls.ca or out of date, or none where tls.clientCertificates is required",
-  broker_protocol_refused: "connections to the gateway's mqtt-broker source refused for their MQTT version (aedes takes 3.1.1 and 3.1, not 5)",
+  broker_packets_refused:
+    "connections to the gateway's mqtt-broker source closed for a packet over maxPayloadBytes + 64 KiB (or a malformed header)",
+  broker_connects_refused:
+    "connections to the gateway's mqtt-broker source closed before login: a CONNECT over unauthenticated.maxConnectBytes, or a first packet that is not a CONNECT",
+  broker_unauthenticated_over_budget:
+    "connections to the gateway's mqtt-broker source closed before login because clients not logged in held unauthenticated.maxBufferedBytes",
+  broker_connect_timeouts:
+    "connections to the gateway's mqtt-broker source closed for not logging in within unauthenticated.connectTimeoutMs (with TLS: or not finishing the handshake within it)",
+  broker_tls_refused:
+    "connections to the gateway's mqtt-broker source refused on TLS: a failed handshake (plain MQTT on the mqtts port), a client certificate not signed by tls.ca or out of date, or none where tls.clientCertificates is required",
+  broker_protocol_refused:
+    "connections to the gateway's mqtt-broker source refused for their MQTT version (aedes takes 3.1.1 and 3.1, not 5)",
   broker_logins_refused: "connections to the gateway's mqtt-broker source refused for a bad or missing login",
-  broker_subscriptions_refused: "subscriptions to the gateway's mqtt-broker source refused: persistent sessions may publish but not subscribe",
-  broker_subscriber_drops: "messages the gateway's mqtt-broker source dropped for a subscriber that did not take them (maxSubscriberQueueBytes queued for it already)",
+  broker_subscriptions_refused:
+    "subscriptions to the gateway's mqtt-broker source refused: persistent sessions may publish but not subscribe",
+  broker_subscriber_drops:
+    "messages the gateway's mqtt-broker source dropped for a subscriber that did not take them (maxSubscriberQueueBytes queued for it already)",
   mosquitto_restarts: "times the gateway's Mosquitto (source type mosquitto) exited on its own and was started again",
-  mosquitto_messages_dropped: "messages the gateway's Mosquitto dropped at its bounds (maxQueuedMessages, maxQueuedBytes) before the agent read them",
+  mosquitto_messages_dropped:
+    "messages the gateway's Mosquitto dropped at its bounds (maxQueuedMessages, maxQueuedBytes) before the agent read them",
   serial_port_lost: 'times a serial port closed or failed to open (it is reopened with backoff)',
   batches_sealed: 'batches sealed and queued for the uplink',
   batches_sent: 'batch publishes, resends included',
@@ -49,17 +59,24 @@ export const agentCounterHelp = {
   batches_duplicate: 'batches the cloud reported as already written',
   batches_rejected: 'batches the cloud rejected as invalid',
   batches_dropped: 'batches dropped at the spool bound',
-  readings_dropped: 'readings inside batches dropped at the spool bound (Σ count of their windows: sliding windows count a reading once per window)',
+  readings_dropped:
+    'readings inside batches dropped at the spool bound (Σ count of their windows: sliding windows count a reading once per window)',
   batches_dropped_unsent: 'of the dropped batches, those never sent: certainly lost',
-  readings_dropped_unsent: 'readings inside dropped batches that were never sent: certainly lost (Σ count, as readings_dropped)',
+  readings_dropped_unsent:
+    'readings inside dropped batches that were never sent: certainly lost (Σ count, as readings_dropped)',
   batches_abandoned: 'batches dropped: never answered while 10,000 later ones were acked',
   readings_abandoned: 'readings inside abandoned batches',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
-  readings_recovered: 'readings of windows not yet spooled at a crash, put back into their windows from the write-ahead log at start',
-  readings_lost_at_crash: 'readings the write-ahead log holds but could not put back at start (corrections of windows already sent: re-emit mode)',
-  messages_redelivered_logged: 'messages a broker delivered again after a crash that the write-ahead log already held (not counted twice)',
-  wal_readings_unprotected: 'readings accepted but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
-  wal_torn_records: 'damaged write-ahead log records found and cut off at start (torn writes: not acknowledged, so re-delivered)',
+  readings_recovered:
+    'readings of windows not yet spooled at a crash, put back into their windows from the write-ahead log at start',
+  readings_lost_at_crash:
+    'readings the write-ahead log holds but could not put back at start (corrections of windows already sent: re-emit mode)',
+  messages_redelivered_logged:
+    'messages a broker delivered again after a crash that the write-ahead log already held (not counted twice)',
+  wal_readings_unprotected:
+    'readings accepted but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
+  wal_torn_records:
+    'damaged write-ahead log records found and cut off at start (torn writes: not acknowledged, so re-delivered)',
 } as const;
 
 export type AgentCounter = keyof typeof agentCounterHelp;

@@ -273,7 +273,8 @@ export class EventTime {
   /** Where event time stands: with every device above `complete` (`all`), or only those whose boundary moved since the last call. */
   state(all: boolean): EventTimeState {
     const clocks: Array<[string, number]> = [];
-    for (const d of all ? this.byName.values() : this.moved) if (!all || d.closed > this.floor) clocks.push([d.name, d.closed]);
+    for (const d of all ? this.byName.values() : this.moved)
+      if (!all || d.closed > this.floor) clocks.push([d.name, d.closed]);
     if (!all) this.moved.clear();
     return { complete: this.floor, agentTs: this.agentTs, forgottenFloor: this.forgottenFloor, clocks };
   }

@@ -98,7 +98,14 @@ export class WindowScratch extends Pane {
   }
 
   /** The window result of `agg` (a pane, or this scratch after merging), or undefined when it holds no reading. */
-  result(s: Series, start: number, end: number, rev: number, agg: Pane, sketch: QuantileSketch | undefined): WindowResult | undefined {
+  result(
+    s: Series,
+    start: number,
+    end: number,
+    rev: number,
+    agg: Pane,
+    sketch: QuantileSketch | undefined,
+  ): WindowResult | undefined {
     if (agg.count === 0) return undefined;
     const w: WindowResult = {
       device: s.device,

@@ -14,17 +14,44 @@ function setup(extra: { maxMessagesPerS?: number; burstMessages?: number } = {})
   const problems = new ProblemReport();
   const windows: WindowResult[] = [];
   const engine = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, idleAfterMs: 65_000, maxSeries: 10, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
-    { window: (w) => windows.push(w), evicted: () => counters.inc('series_evicted'), outOfRangeOnly: () => counters.inc('windows_out_of_range_only') },
+    {
+      lengthMs: 60_000,
+      slideMs: 60_000,
+      allowedLatenessMs: 5_000,
+      idleAfterMs: 65_000,
+      maxSeries: 10,
+      onSeriesLimit: 'reject-new',
+      lateReadings: 'drop',
+      lateHorizonMs: 0,
+      maxPanesPerSeries: 8,
+      sketchK: 16,
+    },
+    {
+      window: (w) => windows.push(w),
+      evicted: () => counters.inc('series_evicted'),
+      outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
+    },
   );
-  const filters = new FilterChains({ t: [{ type: 'range', min: 0, max: 50 }], default: [{ type: 'dedupe', windowSize: 16, maxSeries: 10 }] });
-  const pipeline = new IngestPipeline({ filters, windows: engine, clock, maxFutureMs: 60_000, counters, problems, ...extra });
+  const filters = new FilterChains({
+    t: [{ type: 'range', min: 0, max: 50 }],
+    default: [{ type: 'dedupe', windowSize: 16, maxSeries: 10 }],
+  });
+  const pipeline = new IngestPipeline({
+    filters,
+    windows: engine,
+    clock,
+    maxFutureMs: 60_000,
+    counters,
+    problems,
+    ...extra,
+  });
   return { clock, counters, problems, windows, engine, pipeline };
 }
 
 test('a JSON message with two values is two readings; filters and windows count what they remove', () => {
   const { pipeline, counters, engine, windows } = setup();
-  const msg = (seq: number, t: number, h: number, ts = NOW - 1_000) => JSON.stringify({ device: 'd1', ts, seq, values: { t, h } });
+  const msg = (seq: number, t: number, h: number, ts = NOW - 1_000) =>
+    JSON.stringify({ device: 'd1', ts, seq, values: { t, h } });
   pipeline.ingestJson(msg(1, 20, 40), 4096, 'test');
   pipeline.ingestJson(msg(1, 21, 40), 4096, 'test'); // h is a duplicate (default chain: dedupe), t is not deduped
   pipeline.ingestJson(msg(2, 99, 41), 4096, 'test'); // t out of range

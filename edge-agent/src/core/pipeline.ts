@@ -138,7 +138,10 @@ export class IngestPipeline {
       if (ts > now + this.o.maxFutureMs) {
         // Must not reach the windows: it would move its device's event time far ahead and make its later readings late.
         counters.inc('readings_future');
-        this.o.problems.note('future_timestamp', `device ${JSON.stringify(device)} ts ${ts} is ${ts - now} ms ahead of the agent clock`);
+        this.o.problems.note(
+          'future_timestamp',
+          `device ${JSON.stringify(device)} ts ${ts} is ${ts - now} ms ahead of the agent clock`,
+        );
         continue;
       }
       const value = values[metric]!;
@@ -169,17 +172,32 @@ export class IngestPipeline {
     if (outcome === 'late' || outcome === 'too-late') {
       // Named: the counter alone does not say whose clock or link is behind.
       const behind = this.o.windows.closedOf(device) - ts;
-      this.o.problems.note('late', `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`);
+      this.o.problems.note(
+        'late',
+        `device ${JSON.stringify(device)}: a reading stamped ${ts} is ${behind} ms before the end of its last emitted window`,
+      );
     }
     return outcome === 'corrected';
   }
 
   /** Not an error (its windows close by its own clock), but worth a word: its data is stamped in the future. */
   private ahead(device: string, ts: number, now: number): void {
-    if (ts <= now + this.o.maxFutureMs) this.o.problems.note('clock_ahead', `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`);
+    if (ts <= now + this.o.maxFutureMs)
+      this.o.problems.note(
+        'clock_ahead',
+        `device ${JSON.stringify(device)} stamps readings ${ts - now} ms ahead of the agent clock`,
+      );
   }
 
-  private passes(chain: readonly ReadingFilter[], device: string, metric: string, ts: number, value: number, seq: number | undefined, stamped: boolean): boolean {
+  private passes(
+    chain: readonly ReadingFilter[],
+    device: string,
+    metric: string,
+    ts: number,
+    value: number,
+    seq: number | undefined,
+    stamped: boolean,
+  ): boolean {
     for (let i = 0; i < chain.length; i++) {
       const filter = chain[i]!;
       if (filter.keep(device, metric, ts, value, seq, stamped)) continue;

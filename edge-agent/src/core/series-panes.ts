@@ -138,7 +138,8 @@ export abstract class SeriesPanes {
     const s = this.table.oldest()!;
     this.emitter.range(s, s.clock.closed, Infinity);
     const last = s.panes[s.panes.length - 1];
-    if (last !== undefined) this.tombstones.set(s.device, s.metric, Math.max(last.start + this.options.lengthMs, s.minPaneStart));
+    if (last !== undefined)
+      this.tombstones.set(s.device, s.metric, Math.max(last.start + this.options.lengthMs, s.minPaneStart));
     this.deleteSeries(s);
     this.sink.evicted();
     return true;

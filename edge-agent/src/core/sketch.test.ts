@@ -39,7 +39,10 @@ for (const c of exactCases) {
     const out: number[] = [];
     s.quantiles(QS, out);
     const sorted = [...c.values].sort((a, b) => a - b);
-    assert.deepEqual(out, QS.map((q) => exactQuantile(sorted, q)));
+    assert.deepEqual(
+      out,
+      QS.map((q) => exactQuantile(sorted, q)),
+    );
     assert.equal(s.retained, c.values.length);
   });
 }
@@ -52,13 +55,17 @@ test('an empty sketch answers NaN', () => {
 
 test('the rank error stays within the documented bound, for any stream', () => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 3000 }), fc.constantFrom(8, 16, 32), (values, k) => {
-      const s = sketchOf(values, k);
-      assert.equal(s.count, values.length);
-      assert.ok(maxRankError(s, values) <= QuantileSketch.rankErrorBound(values.length, k));
-      // Memory: fewer than k items per level, ⌊log2(n/k)⌋ + 2 levels at most.
-      assert.ok(s.retained <= k * (Math.floor(Math.log2(Math.max(1, values.length / k))) + 2));
-    }),
+    fc.property(
+      fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 3000 }),
+      fc.constantFrom(8, 16, 32),
+      (values, k) => {
+        const s = sketchOf(values, k);
+        assert.equal(s.count, values.length);
+        assert.ok(maxRankError(s, values) <= QuantileSketch.rankErrorBound(values.length, k));
+        // Memory: fewer than k items per level, ⌊log2(n/k)⌋ + 2 levels at most.
+        assert.ok(s.retained <= k * (Math.floor(Math.log2(Math.max(1, values.length / k))) + 2));
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -95,34 +102,44 @@ test('merging keeps the bound, and both groupings of three sketches stay within 
 
 test('measured error is well inside the bound on a large stream (k = 128, n = 100,000)', () => {
   let seed = 1;
-  const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-  const values = Array.from({ length: 100_000 }, () => 20 + 5 * Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()));
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const values = Array.from(
+    { length: 100_000 },
+    () => 20 + 5 * Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()),
+  );
   const s = sketchOf(values, 128);
   const worst = maxRankError(s, values);
   const bound = QuantileSketch.rankErrorBound(values.length, 128);
   assert.ok(worst <= bound, `${worst} ≤ ${bound}`);
   // The bound is worst case (≈ 7.8 % of n here); on random data the error is far smaller.
-  assert.ok(worst / values.length < 0.02, `measured rank error ${(100 * worst / values.length).toFixed(2)} % of n`);
+  assert.ok(worst / values.length < 0.02, `measured rank error ${((100 * worst) / values.length).toFixed(2)} % of n`);
   assert.ok(s.retained <= 128 * 12);
 });
 
 test('a sketch cleared and reused (as a pane is, window after window) answers exactly as a new one', () => {
   fc.assert(
-    fc.property(fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { maxLength: 400 }), { minLength: 2, maxLength: 4 }), fc.constantFrom(8, 16, 128), (windows, k) => {
-      const reused = new QuantileSketch(k);
-      for (const values of windows) {
-        reused.clear();
-        for (const v of values) reused.add(v);
-        const fresh = sketchOf(values, k);
-        const a: number[] = [];
-        const b: number[] = [];
-        reused.quantiles(QS, a);
-        fresh.quantiles(QS, b);
-        assert.deepEqual(a, b);
-        assert.equal(reused.retained, fresh.retained);
-        assert.equal(reused.count, values.length);
-      }
-    }),
+    fc.property(
+      fc.array(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { maxLength: 400 }), {
+        minLength: 2,
+        maxLength: 4,
+      }),
+      fc.constantFrom(8, 16, 128),
+      (windows, k) => {
+        const reused = new QuantileSketch(k);
+        for (const values of windows) {
+          reused.clear();
+          for (const v of values) reused.add(v);
+          const fresh = sketchOf(values, k);
+          const a: number[] = [];
+          const b: number[] = [];
+          reused.quantiles(QS, a);
+          fresh.quantiles(QS, b);
+          assert.deepEqual(a, b);
+          assert.equal(reused.retained, fresh.retained);
+          assert.equal(reused.count, values.length);
+        }
+      },
+    ),
     { numRuns: 60 },
   );
 });

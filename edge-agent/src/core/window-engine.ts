@@ -42,7 +42,14 @@ export interface WindowSink {
  * `evicted-window` (its window was emitted when its series was evicted: accepting it would emit
  * the window again with part of its readings, overwriting the first emission downstream).
  */
-export type AddOutcome = 'accepted' | 'corrected' | 'late' | 'too-late' | 'series-limit' | 'pane-limit' | 'evicted-window';
+export type AddOutcome =
+  | 'accepted'
+  | 'corrected'
+  | 'late'
+  | 'too-late'
+  | 'series-limit'
+  | 'pane-limit'
+  | 'evicted-window';
 
 /**
  * Event-time windows aligned to the epoch (`start = floor(ts / slide) · slide`), tumbling or
@@ -100,7 +107,8 @@ export class WindowEngine extends SeriesPanes {
     const s = this.table.get(device, metric);
     const time = this.time;
     const times = time.times;
-    if (s === undefined || ts < times[s.at + 1]! || times[s.at + 1]! < time.lowest) return this.addSlow(device, metric, ts, value, now);
+    if (s === undefined || ts < times[s.at + 1]! || times[s.at + 1]! < time.lowest)
+      return this.addSlow(device, metric, ts, value, now);
     if (this.lru) this.table.touch(s);
     // No double computed here is passed to a call: if V8 does not inline the callee, it boxes it (an allocation per reading).
     if (ts < s.minPaneStart) return 'evicted-window'; // minPaneStart is a multiple of the slide
@@ -151,7 +159,8 @@ export class WindowEngine extends SeriesPanes {
       return 'accepted';
     }
     // Re-emit every emitted window holding this pane (all within the horizon, see above).
-    for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= closed; end += slideMs) this.emitter.window(s, end);
+    for (let end = paneStart + slideMs; end <= paneStart + lengthMs && end <= closed; end += slideMs)
+      this.emitter.window(s, end);
     return 'corrected';
   }
 
@@ -309,4 +318,3 @@ export class WindowEngine extends SeriesPanes {
 export function windowEngineOptions(w: AgentConfig['windows']): WindowEngineOptions {
   return { ...w, slideMs: w.slideMs ?? w.lengthMs, idleAfterMs: w.idleAfterMs ?? w.lengthMs + w.allowedLatenessMs };
 }
-

@@ -3,11 +3,26 @@ import { test } from 'node:test';
 import type { WindowResult } from '@tributary/firmware-schemas';
 import { WindowEngine, type WindowEngineOptions } from './window-engine.js';
 
-const options: WindowEngineOptions = { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 1_000, idleAfterMs: 65_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 };
+const options: WindowEngineOptions = {
+  lengthMs: 60_000,
+  slideMs: 60_000,
+  allowedLatenessMs: 1_000,
+  idleAfterMs: 65_000,
+  maxSeries: 100,
+  onSeriesLimit: 'reject-new',
+  lateReadings: 'drop',
+  lateHorizonMs: 0,
+  maxPanesPerSeries: 8,
+  sketchK: 16,
+};
 const T = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
 
 function engine(out: WindowResult[]): WindowEngine {
-  return new WindowEngine(options, { window: (w) => out.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+  return new WindowEngine(options, {
+    window: (w) => out.push(w),
+    evicted: () => undefined,
+    outOfRangeOnly: () => undefined,
+  });
 }
 
 test('a window open at a clean stop is sent again whole after the restart, not overwritten by its second half', () => {
@@ -15,7 +30,11 @@ test('a window open at a clean stop is sent again whole after the restart, not o
   const a = engine(first);
   for (let i = 0; i < 30; i++) a.add('d', 'x', T + i * 1000, i, T + i * 1000);
   a.flush();
-  assert.deepEqual(first.map((w) => w.count), [30], 'the stop flushes the open window with its first 30 readings');
+  assert.deepEqual(
+    first.map((w) => w.count),
+    [30],
+    'the stop flushes the open window with its first 30 readings',
+  );
 
   const second: WindowResult[] = [];
   const b = engine(second);
@@ -33,6 +52,30 @@ test('a window open at a clean stop is sent again whole after the restart, not o
 });
 
 test('sliding windows are not restored (a pane cannot be rebuilt from overlapping windows)', () => {
-  const sliding = new WindowEngine({ ...options, slideMs: 30_000 }, { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined });
-  assert.equal(sliding.restore([{ device: 'd', metric: 'x', start: T, end: T + 60_000, count: 1, sum: 1, min: 1, max: 1, mean: 1, m2: 0, first: 1, last: 1, firstTs: T, lastTs: T, rev: 0 }]), 0);
+  const sliding = new WindowEngine(
+    { ...options, slideMs: 30_000 },
+    { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined },
+  );
+  assert.equal(
+    sliding.restore([
+      {
+        device: 'd',
+        metric: 'x',
+        start: T,
+        end: T + 60_000,
+        count: 1,
+        sum: 1,
+        min: 1,
+        max: 1,
+        mean: 1,
+        m2: 0,
+        first: 1,
+        last: 1,
+        firstTs: T,
+        lastTs: T,
+        rev: 0,
+      },
+    ]),
+    0,
+  );
 });

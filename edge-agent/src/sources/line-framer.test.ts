@@ -19,9 +19,21 @@ const line1 = encodeSerialLine({ device: 'th-1', seq: 1, ts: 1_700_000_000_000, 
 const line2 = encodeSerialLine({ device: 'th-2', values: { t: -3, h: 40 } });
 const serialCases = [
   { name: 'clean lines', input: line1 + line2, expect: [line1, line2] },
-  { name: 'garbage between lines is reported once per run', input: `\x00\xffnoise${line1}junk\r\n${line2}`, expect: ['error', line1, 'error', line2] },
-  { name: 'a truncated line resynchronises at the next $', input: `${line1.slice(0, 12)}${line2}`, expect: ['error', line2] },
-  { name: 'an over-long line is skipped to the next line start', input: `$TRB,${'x'.repeat(80)}*00\r\n${line1}`, expect: ['error', line1] },
+  {
+    name: 'garbage between lines is reported once per run',
+    input: `\x00\xffnoise${line1}junk\r\n${line2}`,
+    expect: ['error', line1, 'error', line2],
+  },
+  {
+    name: 'a truncated line resynchronises at the next $',
+    input: `${line1.slice(0, 12)}${line2}`,
+    expect: ['error', line2],
+  },
+  {
+    name: 'an over-long line is skipped to the next line start',
+    input: `$TRB,${'x'.repeat(80)}*00\r\n${line1}`,
+    expect: ['error', line1],
+  },
   { name: 'blank lines and bare CR LF are passed over', input: `\r\n\r\n${line1}\n\n${line2}`, expect: [line1, line2] },
   { name: 'a stream ending inside a line reports it', input: `${line1}${line2.slice(0, 9)}`, expect: [line1, 'error'] },
 ];
@@ -35,7 +47,17 @@ for (const c of serialCases) {
     for (let i = 0; i <= bytes.length; i++) {
       assert.deepEqual(shown(frame([bytes.subarray(0, i), bytes.subarray(i)], 64, DOLLAR)), expected, `split at ${i}`);
     }
-    assert.deepEqual(shown(frame([...bytes].map((b) => Buffer.from([b])), 64, DOLLAR)), expected, 'one byte at a time');
+    assert.deepEqual(
+      shown(
+        frame(
+          [...bytes].map((b) => Buffer.from([b])),
+          64,
+          DOLLAR,
+        ),
+      ),
+      expected,
+      'one byte at a time',
+    );
   });
 }
 
@@ -43,7 +65,11 @@ test('plain lines (file source): bounded, last line without newline kept', () =>
   const input = Buffer.from(`{"a":1}\r\n${'y'.repeat(40)}\n\n{"b":2}`);
   for (let i = 0; i <= input.length; i++) {
     const out = frame([input.subarray(0, i), input.subarray(i)], 16);
-    assert.deepEqual(out.map((f) => f.line ?? 'error'), ['{"a":1}', 'error', '{"b":2}'], `split at ${i}`);
+    assert.deepEqual(
+      out.map((f) => f.line ?? 'error'),
+      ['{"a":1}', 'error', '{"b":2}'],
+      `split at ${i}`,
+    );
   }
 });
 

@@ -1,7 +1,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** One framed line (without CR LF), or why some bytes were skipped. */
-export type Framed = { readonly line: string; readonly error?: undefined } | { readonly line?: undefined; readonly error: string };
+export type Framed =
+  | { readonly line: string; readonly error?: undefined }
+  | { readonly line?: undefined; readonly error: string };
 
 export interface LineFramerOptions {
   /** Bound on one line without its CR LF; a longer line is reported and skipped. Required. */

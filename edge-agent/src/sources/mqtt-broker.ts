@@ -1,7 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
 import type { SourceConfig } from '@tributary/firmware-schemas';
-import { certifiedName, listenMqtt, MQTT_PACKET_OVERHEAD_BYTES, tlsListenerOptions, type Logger } from '@tributary/runtime';
+import {
+  certifiedName,
+  listenMqtt,
+  MQTT_PACKET_OVERHEAD_BYTES,
+  tlsListenerOptions,
+  type Logger,
+} from '@tributary/runtime';
 import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError } from 'aedes';
 import type { IngestPipeline } from '../core/pipeline.js';
 import type { Source } from './source.js';
@@ -16,7 +22,16 @@ type MqttBrokerSourceConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
  * not speak (MQTT 5); a login; a subscription; a message for a subscriber with
  * maxSubscriberQueueBytes queued already.
  */
-export type BrokerRefusal = 'packet' | 'connect' | 'budget' | 'timeout' | 'tls' | 'protocol' | 'login' | 'subscription' | 'subscriber-queue';
+export type BrokerRefusal =
+  | 'packet'
+  | 'connect'
+  | 'budget'
+  | 'timeout'
+  | 'tls'
+  | 'protocol'
+  | 'login'
+  | 'subscription'
+  | 'subscriber-queue';
 
 /** aedes' CONNACK return code for refused credentials (its AuthErrorCode is a const enum we cannot import). */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -71,18 +86,36 @@ export class MqttBrokerSource implements Source {
     const { Aedes: AedesClass } = await import('aedes');
     const broker = await AedesClass.createBroker(this.policy());
     this.broker = broker;
-    for (const topic of this.config.topics) await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
+    for (const topic of this.config.topics)
+      await new Promise<void>((resolve) => broker.subscribe(topic, this.deliver, resolve));
     const { host, port, maxClients, unauthenticated, maxSubscriberQueueBytes, tls } = this.config;
     const maxPacketBytes = this.config.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES;
     this.server = await listenMqtt(
       broker,
-      { host, port, maxClients, maxPacketBytes, unauthenticated, tls: tls === undefined ? undefined : tlsListenerOptions(tls, `${this.at}.tls`) },
+      {
+        host,
+        port,
+        maxClients,
+        maxPacketBytes,
+        unauthenticated,
+        tls: tls === undefined ? undefined : tlsListenerOptions(tls, `${this.at}.tls`),
+      },
       (kind, peer, reason) => this.refused(kind, `${peer}: ${reason}`),
       (client) =>
-        boundSubscriberQueue(client, maxSubscriberQueueBytes, (c, queued) => this.refused('subscriber-queue', `client ${JSON.stringify(c.id)} with ${queued} bytes queued`)),
+        boundSubscriberQueue(client, maxSubscriberQueueBytes, (c, queued) =>
+          this.refused('subscriber-queue', `client ${JSON.stringify(c.id)} with ${queued} bytes queued`),
+        ),
     );
-    const identities = [...(this.config.users.length > 0 ? ['logins'] : []), ...(this.certificates ? [`client certificates (${tls?.clientCertificates})`] : [])];
-    this.log.info({ host, port: this.port, users: this.config.users.length, tls: tls !== undefined }, identities.length > 0 ? `embedded MQTT broker listening; ${identities.join(' or ')} required` : 'embedded MQTT broker listening; open to any client');
+    const identities = [
+      ...(this.config.users.length > 0 ? ['logins'] : []),
+      ...(this.certificates ? [`client certificates (${tls?.clientCertificates})`] : []),
+    ];
+    this.log.info(
+      { host, port: this.port, users: this.config.users.length, tls: tls !== undefined },
+      identities.length > 0
+        ? `embedded MQTT broker listening; ${identities.join(' or ')} required`
+        : 'embedded MQTT broker listening; open to any client',
+    );
   }
 
   /** Clients may prove who they are with a certificate: every client must then have one, or a login. */
@@ -98,23 +131,44 @@ export class MqttBrokerSource implements Source {
       // protocol version" (MQTT-3.1.2-2): that sensor's readings never arrive, so say so.
       preConnect: (_client, packet, done) => {
         if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
-          const spoke = packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
-          this.refused('protocol', `client ${JSON.stringify(packet.clientId)} spoke ${spoke}; this broker (type mqtt-broker) takes MQTT 3.1.1 and 3.1 only: set the sensor to MQTT 3.1.1, or use a source of type mosquitto, which takes MQTT 5 too`);
+          const spoke =
+            packet.protocolVersion === 5 ? 'MQTT 5' : `MQTT protocol level ${String(packet.protocolVersion)}`;
+          this.refused(
+            'protocol',
+            `client ${JSON.stringify(packet.clientId)} spoke ${spoke}; this broker (type mqtt-broker) takes MQTT 3.1.1 and 3.1 only: set the sensor to MQTT 3.1.1, or use a source of type mosquitto, which takes MQTT 5 too`,
+          );
         }
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
         // A certificate the sensors' CA signed admits its client (the source has no per-device rights).
-        if (certifiedName(client.conn) !== undefined || (users.size === 0 && !this.certificates)) return done(null, true);
+        if (certifiedName(client.conn) !== undefined || (users.size === 0 && !this.certificates))
+          return done(null, true);
         const expected = username === undefined ? undefined : users.get(username);
-        if (expected !== undefined && password !== undefined && password.length === expected.length && timingSafeEqual(password, expected)) return done(null, true);
+        if (
+          expected !== undefined &&
+          password !== undefined &&
+          password.length === expected.length &&
+          timingSafeEqual(password, expected)
+        )
+          return done(null, true);
         this.refused('login', `client ${JSON.stringify(client.id)} as ${JSON.stringify(username ?? '(no username)')}`);
-        done(Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError, false);
+        done(
+          Object.assign(new Error('bad username or password'), {
+            returnCode: BAD_USERNAME_OR_PASSWORD,
+          }) as AuthenticateError,
+          false,
+        );
       },
       authorizePublish: (_client, packet, done) => {
         packet.retain = false;
         const ackAfterLog = this.ackAfterLog;
-        if (ackAfterLog === undefined || this.stopped || !this.config.topics.some((filter) => topicMatches(filter, packet.topic))) return done(null);
+        if (
+          ackAfterLog === undefined ||
+          this.stopped ||
+          !this.config.topics.some((filter) => topicMatches(filter, packet.topic))
+        )
+          return done(null);
         // aedes sends a QoS 1 PUBACK before its subscribers see the message, but only after this
         // callback: taken here, it is acknowledged once the write-ahead log holds it.
         this.ingest(packet);
@@ -122,7 +176,10 @@ export class MqttBrokerSource implements Source {
       },
       authorizeSubscribe: (client, subscription, done) => {
         if (client.clean) return done(null, subscription);
-        this.refused('subscription', `client ${JSON.stringify(client.id)} (persistent session) to ${subscription.topic}`);
+        this.refused(
+          'subscription',
+          `client ${JSON.stringify(client.id)} (persistent session) to ${subscription.topic}`,
+        );
         done(null, null); // refused in the SUBACK (0x80); the connection stays up
       },
     };

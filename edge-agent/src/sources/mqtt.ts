@@ -42,7 +42,14 @@ export class MqttSource implements Source {
 
   async start(): Promise<void> {
     const tls = tlsClientOptions(this.config.tls, `${this.at}.tls`);
-    const client = mqtt.connect(this.config.url, { clientId: this.clientId, ...mqttOptions(this.config), ...mqttSessionOptions(this.config.protocolVersion, this.config.session), ...tls, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const client = mqtt.connect(this.config.url, {
+      clientId: this.clientId,
+      ...mqttOptions(this.config),
+      ...mqttSessionOptions(this.config.protocolVersion, this.config.session),
+      ...tls,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
     batchPubacks(client, this.hooks.ackAfterLog);
     this.client = client;
     let wasDown = false;
@@ -59,19 +66,24 @@ export class MqttSource implements Source {
         errorWarned = false;
         // MQTT 5 §3.8.3.1, Retain Handling 2: no retained messages at subscribe. They are readings
         // already sent, which each resubscription would deliver again.
-        client.subscribe(this.config.topics, { qos: this.config.qos, ...(this.config.protocolVersion === 5 && { rh: 2 }) }, (err) => {
-          if (err) this.log.error({ err }, 'subscribe to telemetry failed');
-          else {
-            resolve();
-            this.hooks.subscribed?.();
-          }
-        });
+        client.subscribe(
+          this.config.topics,
+          { qos: this.config.qos, ...(this.config.protocolVersion === 5 && { rh: 2 }) },
+          (err) => {
+            if (err) this.log.error({ err }, 'subscribe to telemetry failed');
+            else {
+              resolve();
+              this.hooks.subscribed?.();
+            }
+          },
+        );
       });
     });
     client.on('close', () => {
       // stop() forgets the client before ending it: a close it asked for is no loss.
       if (this.client !== client) return;
-      if (!wasDown) this.log.warn({ url: redactUrl(this.config.url) }, 'telemetry broker connection lost; reconnecting');
+      if (!wasDown)
+        this.log.warn({ url: redactUrl(this.config.url) }, 'telemetry broker connection lost; reconnecting');
       wasDown = true;
     });
     client.on('error', (err) => {

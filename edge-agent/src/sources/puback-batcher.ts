@@ -1,7 +1,11 @@
 import type { MqttClient } from 'mqtt';
 
 /** mqtt.js's internal send, the one place every outgoing packet passes (handlers call it by name). */
-type SendPacket = (packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown }, cb?: (err?: Error) => void, ...rest: unknown[]) => unknown;
+type SendPacket = (
+  packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown },
+  cb?: (err?: Error) => void,
+  ...rest: unknown[]
+) => unknown;
 interface SendsPackets {
   _sendPacket: SendPacket;
 }
@@ -34,7 +38,8 @@ const MAX_PENDING_ACKS = 4_096;
 export function batchPubacks(client: MqttClient, ackAfterLog?: (release: () => void) => void): void {
   const target = client as unknown as SendsPackets;
   const send = target._sendPacket;
-  if (typeof send !== 'function') throw new Error('mqtt.js no longer has _sendPacket: the PUBACK batcher must be updated with the mqtt version');
+  if (typeof send !== 'function')
+    throw new Error('mqtt.js no longer has _sendPacket: the PUBACK batcher must be updated with the mqtt version');
   const pending = Buffer.allocUnsafe(MAX_PENDING_ACKS * PUBACK_BYTES);
   let bytes = 0;
   let scheduled = false;
@@ -56,7 +61,13 @@ export function batchPubacks(client: MqttClient, ackAfterLog?: (release: () => v
 
   target._sendPacket = function (this: MqttClient, packet, cb, ...rest) {
     const id = packet.messageId;
-    if (packet.cmd !== 'puback' || !this.connected || packet.reasonCode || packet.properties !== undefined || typeof id !== 'number') {
+    if (
+      packet.cmd !== 'puback' ||
+      !this.connected ||
+      packet.reasonCode ||
+      packet.properties !== undefined ||
+      typeof id !== 'number'
+    ) {
       flush();
       return send.call(this, packet, cb, ...rest);
     }

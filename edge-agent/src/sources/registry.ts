@@ -33,14 +33,39 @@ export interface SourceContext {
 }
 
 /** Every source by its config `type`. */
-const factories: { [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source } = {
-  mqtt: (c, ctx) => new MqttSource(c, ctx.pipeline, ctx.log, ctx.instanceId, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }, ctx.at),
+const factories: {
+  [T in SourceConfig['type']]: (config: Extract<SourceConfig, { type: T }>, ctx: SourceContext) => Source;
+} = {
+  mqtt: (c, ctx) =>
+    new MqttSource(
+      c,
+      ctx.pipeline,
+      ctx.log,
+      ctx.instanceId,
+      {
+        reconnected: ctx.reconnected,
+        index: ctx.index,
+        ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }),
+      },
+      ctx.at,
+    ),
   'mqtt-broker': (c, ctx) => new MqttBrokerSource(c, ctx.pipeline, ctx.log, ctx.brokerRefused, ctx.ackAfterLog, ctx.at),
   mosquitto: (c, ctx) =>
-    new MosquittoSource(c, ctx.pipeline, ctx.log, ctx.stateDir, {
-      restarted: (example) => ctx.report('mosquitto_restarts', example),
-      dropped: (count, example) => ctx.report('mosquitto_messages_dropped', example, count),
-    }, { reconnected: ctx.reconnected, index: ctx.index, ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }) }),
+    new MosquittoSource(
+      c,
+      ctx.pipeline,
+      ctx.log,
+      ctx.stateDir,
+      {
+        restarted: (example) => ctx.report('mosquitto_restarts', example),
+        dropped: (count, example) => ctx.report('mosquitto_messages_dropped', example, count),
+      },
+      {
+        reconnected: ctx.reconnected,
+        index: ctx.index,
+        ...(ctx.ackAfterLog === undefined ? {} : { ackAfterLog: ctx.ackAfterLog }),
+      },
+    ),
   serial: (c, ctx) => new SerialSource(c, ctx.pipeline, ctx.log, ctx.serialPortLost),
   file: (c, ctx) => new FileSource(c, ctx.pipeline, ctx.log),
 };

@@ -11,11 +11,17 @@ export interface PortInfo {
  * missing (containers, minimal images) or fails, this says so once and returns no ports: listing
  * is a convenience, reading a configured path does not need it.
  */
-export async function listSerialPorts(log: Logger, list: () => Promise<PortInfo[]> = async () => (await import('serialport')).SerialPort.list()): Promise<PortInfo[]> {
+export async function listSerialPorts(
+  log: Logger,
+  list: () => Promise<PortInfo[]> = async () => (await import('serialport')).SerialPort.list(),
+): Promise<PortInfo[]> {
   try {
     return (await list()).map((p) => ({ path: p.path, manufacturer: p.manufacturer, serialNumber: p.serialNumber }));
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'cannot list serial ports (is udevadm installed?); configure the port path directly');
+    log.warn(
+      { err: (err as Error).message },
+      'cannot list serial ports (is udevadm installed?); configure the port path directly',
+    );
     return [];
   }
 }

@@ -85,7 +85,10 @@ export class SerialSource implements Source {
       this.down = false;
       const source = `serial ${path}`;
       const sink = lineSink(
-        (f) => (f.line !== undefined ? this.pipeline.ingestSerialLine(f.line, source, maxLineBytes) : this.pipeline.framingError(f.error, source)),
+        (f) =>
+          f.line !== undefined
+            ? this.pipeline.ingestSerialLine(f.line, source, maxLineBytes)
+            : this.pipeline.framingError(f.error, source),
         () => this.stopped || this.port !== port,
       );
       pipeline(port, new LineFramer({ maxBufferSize: maxLineBytes, startByte: START_BYTE }), sink, (streamErr) => {

@@ -21,7 +21,11 @@ interface DeliveringClient {
  * written) stays within `maxQueuedBytes`, and dropped for this client otherwise (`dropped`), as
  * with QoS 0 to a client that is away. Call before the client can subscribe.
  */
-export function boundSubscriberQueue(client: Client, maxQueuedBytes: number, dropped: (client: Client, queuedBytes: number) => void): void {
+export function boundSubscriberQueue(
+  client: Client,
+  maxQueuedBytes: number,
+  dropped: (client: Client, queuedBytes: number) => void,
+): void {
   const delivering = client as Client & DeliveringClient;
   let handedOver = 0;
   const bounded =

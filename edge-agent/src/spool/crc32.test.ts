@@ -17,7 +17,9 @@ test('crc32 continues an earlier checksum across split input', () => {
 
 // zlib.crc32 exists from Node 20.15 / 22.2: compared wherever it does (not on the 20.11 floor).
 const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-test('crc32 equals zlib.crc32 on random input of every length up to 300 bytes and on 1 MiB', { skip: zlibCrc32 === undefined && `zlib.crc32 is not in Node ${process.version}` }, () => {
+test('crc32 equals zlib.crc32 on random input of every length up to 300 bytes and on 1 MiB', {
+  skip: zlibCrc32 === undefined && `zlib.crc32 is not in Node ${process.version}`,
+}, () => {
   for (let length = 0; length <= 300; length++) {
     const bytes = randomBytes(length);
     assert.equal(crc32(bytes), zlibCrc32!(bytes), `length ${length}`);

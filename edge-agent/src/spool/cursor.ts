@@ -25,9 +25,15 @@ export class AckCursor {
     const int = (x: unknown): number => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : 0);
     const ackedBelow = int(saved.ackedBelow);
     this.epoch = int(saved.epoch) || Date.now();
-    const acked = new Set(Array.isArray(saved.acked) ? saved.acked.filter((x): x is number => typeof x === 'number') : []);
+    const acked = new Set(
+      Array.isArray(saved.acked) ? saved.acked.filter((x): x is number => typeof x === 'number') : [],
+    );
     for (const seq of acked) if (seq >= ackedBelow) this.ackedAbove.add(seq);
-    return { nextSeq: int(saved.nextSeq), clean: saved.clean === true, isAcked: (seq) => seq < ackedBelow || acked.has(seq) };
+    return {
+      nextSeq: int(saved.nextSeq),
+      clean: saved.clean === true,
+      isAcked: (seq) => seq < ackedBelow || acked.has(seq),
+    };
   }
 
   /** Records an ack; `firstUnacked` is the lowest seq still held after it. */
@@ -49,7 +55,10 @@ export class AckCursor {
   save(nextSeq: number, firstUnacked: number, clean: boolean): void {
     for (const seq of this.ackedAbove) if (seq < firstUnacked) this.ackedAbove.delete(seq);
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ epoch: this.epoch, nextSeq, ackedBelow: firstUnacked, acked: [...this.ackedAbove], clean }));
+    writeFileSync(
+      tmp,
+      JSON.stringify({ epoch: this.epoch, nextSeq, ackedBelow: firstUnacked, acked: [...this.ackedAbove], clean }),
+    );
     renameSync(tmp, this.path);
     this.dirty = false;
   }

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -56,7 +65,10 @@ test('after a restart only unacked batches come back, in order, and seqs continu
   for (const seq of [0, 1, 2, 5, 7]) a.remove(seq);
   a.close();
   const b = opened(options(dir));
-  assert.deepEqual(b.oldest(100).map((x) => x.seq), seqs.filter((s) => ![0, 1, 2, 5, 7].includes(s)));
+  assert.deepEqual(
+    b.oldest(100).map((x) => x.seq),
+    seqs.filter((s) => ![0, 1, 2, 5, 7].includes(s)),
+  );
   assert.equal(b.recovery.tornRecords, 0);
   assert.equal(b.nextSeq(), 20);
   b.close();
@@ -70,7 +82,10 @@ test('a crash without close still recovers (the cursor may be stale: acked batch
   // No close(): the process died. Everything appended is on disk (fsync per batch).
   const b = opened(options(dir));
   const back = b.oldest(100).map((x) => x.seq);
-  assert.deepEqual(back.filter((s) => s !== 0), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    back.filter((s) => s !== 0),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(b.nextSeq(), 10);
   b.close();
   // The crashed instance's cursor timer still runs in this process: stop it before the directory
@@ -102,7 +117,10 @@ test('a torn last record is detected by its checksum, reported, cut off, and eve
   const b = opened(options(dir, { segmentBytes: 1 << 16 }));
   assert.equal(b.recovery.tornRecords, 1);
   assert.match(b.recovery.problems[0]!, /torn write/);
-  assert.deepEqual(b.oldest(100).map((x) => x.seq), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    b.oldest(100).map((x) => x.seq),
+    [0, 1, 2, 3, 4],
+  );
   assert.equal(b.payload(4), JSON.stringify({ seq: 4, pad: 'p'.repeat(300) }));
   // Appends continue cleanly after the cut, and the lost seq is not reused for a different batch…
   const [next] = fill(b, 1);
@@ -110,7 +128,10 @@ test('a torn last record is detected by its checksum, reported, cut off, and eve
   b.close();
   const c = opened(options(dir, { segmentBytes: 1 << 16 }));
   assert.equal(c.recovery.tornRecords, 0, '…and the spool is whole again');
-  assert.deepEqual(c.oldest(100).map((x) => x.seq), [0, 1, 2, 3, 4, next]);
+  assert.deepEqual(
+    c.oldest(100).map((x) => x.seq),
+    [0, 1, 2, 3, 4, next],
+  );
   c.close();
 });
 
@@ -127,7 +148,10 @@ test('a flipped byte inside a record fails its checksum', (t) => {
   const b = opened(options(dir, { segmentBytes: 1 << 16 }));
   assert.equal(b.recovery.tornRecords, 1);
   assert.match(b.recovery.problems[0]!, /checksum mismatch/);
-  assert.deepEqual(b.oldest(100).map((x) => x.seq), [0, 1]);
+  assert.deepEqual(
+    b.oldest(100).map((x) => x.seq),
+    [0, 1],
+  );
   b.close();
 });
 
@@ -137,12 +161,17 @@ test('at the byte bound, drop-oldest drops whole batches from the oldest and sta
   const dropped: number[] = [];
   for (let i = 0; i < 200; i++) {
     const seq = spool.nextSeq();
-    for (const d of spool.append({ seq, windows: 1, readings: 5 }, JSON.stringify({ seq, pad: 'p'.repeat(300) }))) dropped.push(d.seq);
+    for (const d of spool.append({ seq, windows: 1, readings: 5 }, JSON.stringify({ seq, pad: 'p'.repeat(300) })))
+      dropped.push(d.seq);
     assert.ok(spoolBytesOnDisk(dir) <= 16 * 1024, `on disk ${spoolBytesOnDisk(dir)} ≤ bound`);
   }
   const kept = spool.oldest(1000).map((x) => x.seq);
   assert.equal(dropped.length + kept.length, 200, 'every batch is either kept or counted as dropped');
-  assert.deepEqual([...dropped, ...kept], Array.from({ length: 200 }, (_, i) => i), 'the dropped ones are the oldest');
+  assert.deepEqual(
+    [...dropped, ...kept],
+    Array.from({ length: 200 }, (_, i) => i),
+    'the dropped ones are the oldest',
+  );
   spool.close();
 });
 
@@ -154,7 +183,10 @@ test('at the byte bound, reject-new keeps the old batches and refuses the new on
     const seq = spool.nextSeq();
     const d = spool.append({ seq, windows: 1, readings: 5 }, JSON.stringify({ seq, pad: 'p'.repeat(300) }));
     if (d.length > 0) {
-      assert.deepEqual(d.map((x) => x.seq), [seq]);
+      assert.deepEqual(
+        d.map((x) => x.seq),
+        [seq],
+      );
       rejected++;
     }
   }

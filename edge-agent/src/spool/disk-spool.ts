@@ -1,4 +1,16 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { BatchQueue, SpooledBatch, SpoolRecovery } from './batch-queue.js';
 import { AckCursor } from './cursor.js';
@@ -82,7 +94,9 @@ export class DiskSpool implements BatchQueue {
     let lastSeq = -1;
     /** The seq of a torn last record: the one a power cut kept from being appended. */
     let tornSeq: number | undefined;
-    const files = readdirSync(options.dir).filter((f) => /^\d{16}\.seg$/.test(f)).sort();
+    const files = readdirSync(options.dir)
+      .filter((f) => /^\d{16}\.seg$/.test(f))
+      .sort();
     for (const [i, file] of files.entries()) {
       const segment: Segment = { firstSeq: Number(file.slice(0, 16)), path: join(options.dir, file), size: 0, live: 0 };
       const bytes = readFileSync(segment.path);
@@ -105,7 +119,12 @@ export class DiskSpool implements BatchQueue {
         }
         lastSeq = Math.max(lastSeq, r.meta.seq);
         if (!saved.isAcked(r.meta.seq)) {
-          this.unacked.set(r.meta.seq, { ...r.meta, segment, payloadOffset: r.payloadOffset, payloadLength: r.payloadLength });
+          this.unacked.set(r.meta.seq, {
+            ...r.meta,
+            segment,
+            payloadOffset: r.payloadOffset,
+            payloadLength: r.payloadLength,
+          });
           segment.live++;
         }
         offset += r.size;
@@ -124,15 +143,18 @@ export class DiskSpool implements BatchQueue {
     this.deleteFinishedSegments(true);
     this.cursor.save(this.next, this.firstUnacked(), false);
     // Acks move the cursor often; writing it at most once a second spares the flash.
-    this.syncTimer = setInterval(() => {
-      try {
-        if (options.fsync === 'interval') this.sync();
-        this.cursor.saveIfChanged(this.next, this.firstUnacked());
-      } catch (err) {
-        // Thrown from a timer it would end the agent; the next tick (or close) tries again.
-        options.onBackgroundError?.(err as Error);
-      }
-    }, Math.min(options.fsyncIntervalMs, CURSOR_SAVE_MS));
+    this.syncTimer = setInterval(
+      () => {
+        try {
+          if (options.fsync === 'interval') this.sync();
+          this.cursor.saveIfChanged(this.next, this.firstUnacked());
+        } catch (err) {
+          // Thrown from a timer it would end the agent; the next tick (or close) tries again.
+          options.onBackgroundError?.(err as Error);
+        }
+      },
+      Math.min(options.fsyncIntervalMs, CURSOR_SAVE_MS),
+    );
     this.syncTimer.unref();
     return recovery;
   }
@@ -167,10 +189,16 @@ export class DiskSpool implements BatchQueue {
       }
     }
     let active = this.segments.at(-1);
-    if (active === undefined || this.activeFd === undefined || active.size >= this.options.segmentBytes) active = this.roll(batch.seq);
+    if (active === undefined || this.activeFd === undefined || active.size >= this.options.segmentBytes)
+      active = this.roll(batch.seq);
     writeSync(this.activeFd!, record);
     const payloadLength = record.length - RECORD_HEADER_BYTES;
-    this.unacked.set(batch.seq, { ...batch, segment: active, payloadOffset: active.size + RECORD_HEADER_BYTES, payloadLength });
+    this.unacked.set(batch.seq, {
+      ...batch,
+      segment: active,
+      payloadOffset: active.size + RECORD_HEADER_BYTES,
+      payloadLength,
+    });
     active.size += record.length;
     active.live++;
     this.totalBytes += record.length;

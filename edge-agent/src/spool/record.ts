@@ -34,19 +34,29 @@ export function encodeRecord(meta: RecordMeta, payload: string | Uint8Array): Bu
 }
 
 export type DecodedRecord =
-  | { readonly ok: true; readonly meta: RecordMeta; readonly payloadOffset: number; readonly payloadLength: number; readonly size: number }
+  | {
+      readonly ok: true;
+      readonly meta: RecordMeta;
+      readonly payloadOffset: number;
+      readonly payloadLength: number;
+      readonly size: number;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** Decodes the record starting at `offset` of a segment's bytes. Never throws. */
 export function decodeRecordAt(bytes: Buffer, offset: number): DecodedRecord {
-  if (bytes.length - offset < RECORD_HEADER_BYTES) return { ok: false, reason: `${bytes.length - offset} bytes left, too few for a record header (torn write)` };
+  if (bytes.length - offset < RECORD_HEADER_BYTES)
+    return { ok: false, reason: `${bytes.length - offset} bytes left, too few for a record header (torn write)` };
   const length = bytes.readUInt32LE(offset);
-  if (length > MAX_RECORD_PAYLOAD_BYTES) return { ok: false, reason: `record length ${length} is implausible (corrupt header)` };
+  if (length > MAX_RECORD_PAYLOAD_BYTES)
+    return { ok: false, reason: `record length ${length} is implausible (corrupt header)` };
   const size = RECORD_HEADER_BYTES + length;
-  if (offset + size > bytes.length) return { ok: false, reason: `record of ${size} bytes runs past the end of the segment (torn write)` };
+  if (offset + size > bytes.length)
+    return { ok: false, reason: `record of ${size} bytes runs past the end of the segment (torn write)` };
   const crc = bytes.readUInt32LE(offset + 4);
   const actual = crc32(bytes.subarray(offset + 8, offset + size));
-  if (crc !== actual) return { ok: false, reason: `checksum mismatch (stored ${crc.toString(16)}, computed ${actual.toString(16)})` };
+  if (crc !== actual)
+    return { ok: false, reason: `checksum mismatch (stored ${crc.toString(16)}, computed ${actual.toString(16)})` };
   const seq = bytes.readDoubleLE(offset + 8);
   if (!Number.isSafeInteger(seq) || seq < 0) return { ok: false, reason: `seq ${seq} is not a non-negative integer` };
   return {

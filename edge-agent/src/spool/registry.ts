@@ -18,10 +18,16 @@ export interface SpoolContext {
  * a file here implementing BatchQueue, a schema there, and an entry in this table, which the
  * compiler holds to the schema's types. Nothing is opened here: the agent opens the spool in start().
  */
-const spools: { [T in SpoolConfig['type']]: (config: Extract<SpoolConfig, { type: T }>, ctx: SpoolContext) => BatchQueue } = {
+const spools: {
+  [T in SpoolConfig['type']]: (config: Extract<SpoolConfig, { type: T }>, ctx: SpoolContext) => BatchQueue;
+} = {
   disk: (c, ctx) => {
     const dir = c.dir ?? join(ctx.stateDir, 'spool');
-    return new DiskSpool({ ...c, dir, onBackgroundError: (err) => ctx.backgroundError(`spool ${dir}: ${err.message}`) });
+    return new DiskSpool({
+      ...c,
+      dir,
+      onBackgroundError: (err) => ctx.backgroundError(`spool ${dir}: ${err.message}`),
+    });
   },
   memory: (c, ctx) => new MemoryBatchQueue(c.maxBatches, c.onFull, new SeqStore(join(ctx.stateDir, 'seq.json'))),
 };

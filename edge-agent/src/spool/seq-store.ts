@@ -25,10 +25,12 @@ export class SeqStore {
     let epoch = 0;
     try {
       const saved = JSON.parse(readFileSync(this.file, 'utf8')) as { nextBlock?: unknown; epoch?: unknown };
-      if (typeof saved.nextBlock === 'number' && Number.isSafeInteger(saved.nextBlock) && saved.nextBlock >= 0) start = saved.nextBlock;
+      if (typeof saved.nextBlock === 'number' && Number.isSafeInteger(saved.nextBlock) && saved.nextBlock >= 0)
+        start = saved.nextBlock;
       if (typeof saved.epoch === 'number' && Number.isSafeInteger(saved.epoch)) epoch = saved.epoch;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read seq state ${this.file}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`cannot read seq state ${this.file}: ${(err as Error).message}`, { cause: err });
     }
     this.next = start;
     this.reservedEnd = start;

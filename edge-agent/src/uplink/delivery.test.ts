@@ -33,7 +33,15 @@ function setup(t: import('node:test').TestContext) {
   const transport = new RecordingTransport();
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const clock = new ManualClock(0);
-  const delivery = new Delivery(queue, transport, { maxInFlight: 4, ackTimeoutMs: 1000, backoff: { initialMs: 100, maxMs: 1000 } }, counters, new ProblemReport(), clock, silentLogger);
+  const delivery = new Delivery(
+    queue,
+    transport,
+    { maxInFlight: 4, ackTimeoutMs: 1000, backoff: { initialMs: 100, maxMs: 1000 } },
+    counters,
+    new ProblemReport(),
+    clock,
+    silentLogger,
+  );
   delivery.open();
   delivery.start();
   t.after(() => delivery.stop());

@@ -59,7 +59,13 @@ export class Delivery implements TransportEvents {
     private readonly ackLatency?: LatencyObserver,
   ) {
     this.downSince = clock.now();
-    this.sender = new Sender(queue, options.maxInFlight, options.ackTimeoutMs, options.backoff.initialMs, options.backoff.maxMs);
+    this.sender = new Sender(
+      queue,
+      options.maxInFlight,
+      options.ackTimeoutMs,
+      options.backoff.initialMs,
+      options.backoff.maxMs,
+    );
   }
 
   /** Opens the queue (the spool reads what the last run left): before anything is enqueued or `start`. */
@@ -111,7 +117,10 @@ export class Delivery implements TransportEvents {
     }
     if (dropped.length > 0) {
       const seqs = dropped.map((d) => d.seq);
-      this.problems.note('spool_full', `spool full: dropped ${dropped.length} batch(es), seq ${Math.min(...seqs)}..${Math.max(...seqs)}, ${dropped.reduce((n, d) => n + d.readings, 0)} readings`);
+      this.problems.note(
+        'spool_full',
+        `spool full: dropped ${dropped.length} batch(es), seq ${Math.min(...seqs)}..${Math.max(...seqs)}, ${dropped.reduce((n, d) => n + d.readings, 0)} readings`,
+      );
     }
     this.pump();
   }
@@ -149,7 +158,10 @@ export class Delivery implements TransportEvents {
   /** For /health: since when the uplink is down, and how long the oldest batch of this run has waited for its ack (ms). */
   waiting(now: number): { downSinceMs: number | undefined; oldestUnackedMs: number } {
     const oldest = this.appendedAt.values().next();
-    return { downSinceMs: this.transport.connected ? undefined : this.downSince, oldestUnackedMs: oldest.done ? 0 : now - oldest.value };
+    return {
+      downSinceMs: this.transport.connected ? undefined : this.downSince,
+      oldestUnackedMs: oldest.done ? 0 : now - oldest.value,
+    };
   }
 
   answered(ack: Ack): void {
@@ -159,7 +171,8 @@ export class Delivery implements TransportEvents {
     this.sentOnce.delete(ack.seq);
     const appended = this.appendedAt.get(ack.seq);
     this.appendedAt.delete(ack.seq);
-    if (appended !== undefined && ack.status !== 'rejected') this.ackLatency?.observe(Math.max(0, this.clock.now() - appended) / 1000);
+    if (appended !== undefined && ack.status !== 'rejected')
+      this.ackLatency?.observe(Math.max(0, this.clock.now() - appended) / 1000);
     if (ack.status === 'ok') this.counters.inc('batches_acked');
     else if (ack.status === 'duplicate') this.counters.inc('batches_duplicate');
     else {
@@ -181,7 +194,10 @@ export class Delivery implements TransportEvents {
       this.sentOnce.delete(oldest.seq);
       this.counters.inc('batches_abandoned');
       this.counters.inc('readings_abandoned', oldest.readings);
-      this.problems.note('batch_abandoned', `batch ${oldest.seq} never answered while ${MAX_ACK_LAG} later ones were acked; dropped with ${oldest.readings} readings`);
+      this.problems.note(
+        'batch_abandoned',
+        `batch ${oldest.seq} never answered while ${MAX_ACK_LAG} later ones were acked; dropped with ${oldest.readings} readings`,
+      );
     }
   }
 

@@ -45,7 +45,10 @@ export class HttpUplinkTransport implements UplinkTransport {
   /** Reads uplink.tls's files (a TlsConfigError names the key and file). */
   start(events: TransportEvents): void {
     const pool = { keepAlive: true, maxSockets: this.config.maxInFlight };
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ ...pool, ...tlsClientOptions(this.config.tls, 'uplink.tls') }) : new HttpAgent(pool);
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new HttpsAgent({ ...pool, ...tlsClientOptions(this.config.tls, 'uplink.tls') })
+        : new HttpAgent(pool);
     this.events = events;
     events.connected();
   }
@@ -77,12 +80,17 @@ export class HttpUplinkTransport implements UplinkTransport {
       const res = await this.request(payload, headers, controller.signal);
       const body = res.body;
       const ack = decodeAck(body);
-      if (ack.ok && ack.value.seq === seq && ((res.status >= 200 && res.status < 300) || ack.value.status === 'rejected')) {
+      if (
+        ack.ok &&
+        ack.value.seq === seq &&
+        ((res.status >= 200 && res.status < 300) || ack.value.status === 'rejected')
+      ) {
         this.events?.answered(ack.value);
         return;
       }
       if (res.status === 401 || res.status === 403) {
-        if (this.authWarning.ready()) this.log.error({ status: res.status }, 'the cloud refused the uplink credentials; batches stay spooled');
+        if (this.authWarning.ready())
+          this.log.error({ status: res.status }, 'the cloud refused the uplink credentials; batches stay spooled');
       } else {
         this.log.debug({ seq, status: res.status, body: body.slice(0, 200) }, 'batch not accepted; retrying later');
       }
@@ -100,20 +108,30 @@ export class HttpUplinkTransport implements UplinkTransport {
   private request(payload: string, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
     const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Answer>((resolve, reject) => {
-      const req = send(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) }, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) res.destroy(new Error(`an answer of over ${MAX_ANSWER_BYTES} bytes is not an ack`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, retryAfter, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      });
+      const req = send(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
+          signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_ANSWER_BYTES)
+              res.destroy(new Error(`an answer of over ${MAX_ANSWER_BYTES} bytes is not an ack`));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => {
+            const retryAfter = res.headers['retry-after'];
+            resolve({ status: res.statusCode ?? 0, retryAfter, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });

@@ -21,12 +21,30 @@ test('a refused subscription to the acks is not taken for a connection: the upli
   const server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   // The cloud: answers each batch with its ack.
-  broker.subscribe(topics.batches('gw'), (packet, done) => {
-    const seq = (JSON.parse(packet.payload.toString()) as { seq: number }).seq;
-    broker.publish({ cmd: 'publish', topic: topics.acks('gw'), payload: Buffer.from(JSON.stringify({ v: 1, agent: 'gw', seq, status: 'ok' })), qos: 1, retain: false, dup: false }, () => done());
-  }, () => undefined);
+  broker.subscribe(
+    topics.batches('gw'),
+    (packet, done) => {
+      const seq = (JSON.parse(packet.payload.toString()) as { seq: number }).seq;
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic: topics.acks('gw'),
+          payload: Buffer.from(JSON.stringify({ v: 1, agent: 'gw', seq, status: 'ok' })),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        () => done(),
+      );
+    },
+    () => undefined,
+  );
 
-  const config = MqttUplinkConfig.parse({ type: 'mqtt', url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, backoff: { initialMs: 50, maxMs: 200 } });
+  const config = MqttUplinkConfig.parse({
+    type: 'mqtt',
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    backoff: { initialMs: 50, maxMs: 200 },
+  });
   const transport = new MqttUplinkTransport(config, 'gw', systemClock, silentLogger);
   // The uplink first (it says goodbye to the broker), then the broker.
   t.after(async () => {
@@ -47,6 +65,10 @@ test('a refused subscription to the acks is not taken for a connection: the upli
   const deadline = Date.now() + 10_000;
   while (acks.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(refusals, 0, 'the first subscription was refused');
-  assert.deepEqual(acks.map((a) => a.seq), [7], 'the ack of the batch sent once subscribed arrived');
+  assert.deepEqual(
+    acks.map((a) => a.seq),
+    [7],
+    'the ack of the batch sent once subscribed arrived',
+  );
   assert.equal(connects, 1, 'the uplink said it was up only once subscribed');
 });

@@ -1,5 +1,14 @@
 import { decodeAck, topics, type UplinkConfig } from '@tributary/firmware-schemas';
-import { Backoff, mqttOptions, mqttSessionOptions, redactUrl, Throttle, tlsClientOptions, type Clock, type Logger } from '@tributary/runtime';
+import {
+  Backoff,
+  mqttOptions,
+  mqttSessionOptions,
+  redactUrl,
+  Throttle,
+  tlsClientOptions,
+  type Clock,
+  type Logger,
+} from '@tributary/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TransportEvents, UplinkTransport } from './transport.js';
 
@@ -61,7 +70,11 @@ export class MqttUplinkTransport implements UplinkTransport {
           // no ack can arrive: batches sent on this connection would be resent for ever. So the
           // connection is dropped, and the next one, after the backoff, subscribes again.
           this.subscribeFailures++;
-          if (this.subscribeWarning.ready()) this.log.warn({ err: err.message, failuresSinceStart: this.subscribeFailures }, 'subscribe to acks failed: reconnecting to subscribe again');
+          if (this.subscribeWarning.ready())
+            this.log.warn(
+              { err: err.message, failuresSinceStart: this.subscribeFailures },
+              'subscribe to acks failed: reconnecting to subscribe again',
+            );
           client.stream.destroy();
           return;
         }
@@ -78,8 +91,7 @@ export class MqttUplinkTransport implements UplinkTransport {
         if (this.invalidAckWarning.ready()) {
           this.log.warn({ reason: r.error.message, invalidSinceStart: this.invalidAcks }, 'ignored an invalid ack');
         }
-      }
-      else if (r.value.agent === this.agentId) events.answered(r.value);
+      } else if (r.value.agent === this.agentId) events.answered(r.value);
     });
     client.on('close', () => {
       if (this.isUp) this.log.warn({ url: redactUrl(this.config.url) }, 'uplink connection lost');
@@ -103,7 +115,12 @@ export class MqttUplinkTransport implements UplinkTransport {
     this.client = undefined;
     if (!client) return;
     if (this.isUp) {
-      const status = client.publishAsync(topics.status(this.agentId), JSON.stringify({ online: false, at: this.clock.now() }), { qos: 1, retain: true }).catch(() => undefined);
+      const status = client
+        .publishAsync(topics.status(this.agentId), JSON.stringify({ online: false, at: this.clock.now() }), {
+          qos: 1,
+          retain: true,
+        })
+        .catch(() => undefined);
       await Promise.race([status, new Promise<void>((resolve) => setTimeout(resolve, STOP_STATUS_MS).unref())]);
     }
     this.isUp = false;

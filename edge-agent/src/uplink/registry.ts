@@ -17,7 +17,9 @@ export interface UplinkContext {
  * table, which the compiler holds to the schema's types. Delivery (delivery.ts) does the rest —
  * spooling, resends, acks — the same for each. Nothing connects before Delivery.start().
  */
-const transports: { [T in UplinkConfig['type']]: (config: Extract<UplinkConfig, { type: T }>, ctx: UplinkContext) => UplinkTransport } = {
+const transports: {
+  [T in UplinkConfig['type']]: (config: Extract<UplinkConfig, { type: T }>, ctx: UplinkContext) => UplinkTransport;
+} = {
   mqtt: (c, ctx) => new MqttUplinkTransport(c, ctx.agentId, ctx.clock, ctx.log),
   http: (c, ctx) => new HttpUplinkTransport(c, ctx.agentId, ctx.log),
 };

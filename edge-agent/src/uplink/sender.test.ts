@@ -22,10 +22,16 @@ function setup(n: number, maxInFlight = 2, random = () => 0) {
 
 test('at most maxInFlight batches are out, always the oldest', () => {
   const { sender, cleanup } = setup(5);
-  assert.deepEqual(sender.due(0).map((b) => b.seq), [0, 1]);
+  assert.deepEqual(
+    sender.due(0).map((b) => b.seq),
+    [0, 1],
+  );
   assert.deepEqual(sender.due(10), [], 'nothing more until an ack frees a slot');
   sender.acked(0);
-  assert.deepEqual(sender.due(20).map((b) => b.seq), [2]);
+  assert.deepEqual(
+    sender.due(20).map((b) => b.seq),
+    [2],
+  );
   cleanup();
 });
 
@@ -62,7 +68,10 @@ test('a failed send waits for Retry-After when it is longer than the backoff', (
   sender.due(0);
   sender.failed(0, 50, 5000);
   assert.deepEqual(sender.due(4000), []);
-  assert.deepEqual(sender.due(5050).map((b) => b.seq), [0]);
+  assert.deepEqual(
+    sender.due(5050).map((b) => b.seq),
+    [0],
+  );
   cleanup();
 });
 
@@ -70,6 +79,10 @@ test('after a disconnect everything unacked goes again at once', () => {
   const { sender, cleanup } = setup(3, 3);
   sender.due(0);
   sender.disconnected();
-  assert.deepEqual(sender.due(1).map((b) => b.seq), [0, 1, 2], 'without waiting for their ack timeout');
+  assert.deepEqual(
+    sender.due(1).map((b) => b.seq),
+    [0, 1, 2],
+    'without waiting for their ack timeout',
+  );
   cleanup();
 });

@@ -39,7 +39,10 @@ export class Sender {
       const attempts = (f?.attempts ?? 0) + 1;
       // The ack timeout is a floor (a batch is never resent sooner, even past maxBackoffMs); the
       // jitter, up to a quarter more, spreads the resends of many batches out.
-      const wait = Math.max(this.ackTimeoutMs, Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20)));
+      const wait = Math.max(
+        this.ackTimeoutMs,
+        Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** Math.min(attempts - 1, 20)),
+      );
       this.inFlight.set(batch.seq, { attempts, dueAt: now + wait * (1 + 0.25 * this.random()) });
       out.push(batch);
     }

@@ -48,13 +48,27 @@ const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const orMinusInfinity = (x: unknown): number => (typeof x === 'number' ? x : -Infinity);
 
 export function encodeMarker(m: Marker): string {
-  return JSON.stringify({ seq: m.seq, full: m.full, complete: finite(m.complete), agentTs: finite(m.agentTs), forgottenFloor: finite(m.forgottenFloor), clocks: m.clocks });
+  return JSON.stringify({
+    seq: m.seq,
+    full: m.full,
+    complete: finite(m.complete),
+    agentTs: finite(m.agentTs),
+    forgottenFloor: finite(m.forgottenFloor),
+    clocks: m.clocks,
+  });
 }
 
 export function decodeMarker(text: string): Marker | undefined {
   const v = parseObject(text);
   if (v === undefined || typeof v.seq !== 'number' || !isClocks(v.clocks)) return undefined;
-  return { seq: v.seq, full: v.full === true, complete: orMinusInfinity(v.complete), agentTs: orMinusInfinity(v.agentTs), forgottenFloor: orMinusInfinity(v.forgottenFloor), clocks: v.clocks };
+  return {
+    seq: v.seq,
+    full: v.full === true,
+    complete: orMinusInfinity(v.complete),
+    agentTs: orMinusInfinity(v.agentTs),
+    forgottenFloor: orMinusInfinity(v.forgottenFloor),
+    clocks: v.clocks,
+  };
 }
 
 export function decodeRestored(text: string): WindowResult[] {

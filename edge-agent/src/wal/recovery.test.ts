@@ -15,8 +15,23 @@ import { recover } from './recovery.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 10_000);
-const options: WindowEngineOptions = { lengthMs: 10_000, slideMs: 10_000, allowedLatenessMs: 1_000, idleAfterMs: 60_000, maxSeries: 1_000, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 16, sketchK: 16 };
-const config = AgentConfigSchema.parse({ agentId: 'gw', sources: [{ type: 'file', path: '-' }], uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1' } });
+const options: WindowEngineOptions = {
+  lengthMs: 10_000,
+  slideMs: 10_000,
+  allowedLatenessMs: 1_000,
+  idleAfterMs: 60_000,
+  maxSeries: 1_000,
+  onSeriesLimit: 'reject-new',
+  lateReadings: 'drop',
+  lateHorizonMs: 0,
+  maxPanesPerSeries: 16,
+  sketchK: 16,
+};
+const config = AgentConfigSchema.parse({
+  agentId: 'gw',
+  sources: [{ type: 'file', path: '-' }],
+  uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1' },
+});
 
 interface Reading {
   readonly device: string;
@@ -40,15 +55,34 @@ function stream(): Reading[] {
 function parts(dir: string, spool: WindowResult[][]) {
   const clock = new ManualClock(T0);
   const counters = new Counters<AgentCounter>(agentCounterHelp);
-  const wal = new WriteAheadLog({ dir, maxWalBytes: 1 << 20, segmentBytes: 4_096, commitIntervalMs: 1 }, () => assert.fail('nothing unprotected'));
+  const wal = new WriteAheadLog({ dir, maxWalBytes: 1 << 20, segmentBytes: 4_096, commitIntervalMs: 1 }, () =>
+    assert.fail('nothing unprotected'),
+  );
   wal.open();
-  const uplink = { nextSeq: () => spool.length, epoch: 1, enqueue: (_meta: unknown, payload: string) => spool.push((JSON.parse(payload) as { windows: WindowResult[] }).windows) } as unknown as Delivery;
+  const uplink = {
+    nextSeq: () => spool.length,
+    epoch: 1,
+    enqueue: (_meta: unknown, payload: string) =>
+      spool.push((JSON.parse(payload) as { windows: WindowResult[] }).windows),
+  } as unknown as Delivery;
   // Small batches: seals of several batches at once, and segments that roll and are trimmed.
   let batcher: Batcher | undefined;
-  const windows = new WindowEngine(options, { window: (w) => batcher!.add(w, clock.now()), evicted: () => undefined, outOfRangeOnly: () => undefined });
+  const windows = new WindowEngine(options, {
+    window: (w) => batcher!.add(w, clock.now()),
+    evicted: () => undefined,
+    outOfRangeOnly: () => undefined,
+  });
   const sealer = new Sealer({ config, windows, uplink, wal, counters, clock, sealGathered: () => batcher!.flush() });
   batcher = new Batcher(4, 1_000_000, (ws) => sealer.sealed(ws));
-  const pipeline = new IngestPipeline({ filters: new FilterChains({}), windows, clock, maxFutureMs: 60_000, counters, problems: new ProblemReport(), log: wal });
+  const pipeline = new IngestPipeline({
+    filters: new FilterChains({}),
+    windows,
+    clock,
+    maxFutureMs: 60_000,
+    counters,
+    problems: new ProblemReport(),
+    log: wal,
+  });
   const feed = (rs: readonly Reading[]): void => {
     for (const r of rs) {
       clock.set(r.now);
@@ -80,7 +114,12 @@ function uncrashed(all: readonly Reading[]): WindowResult[][] {
  * then "crashes" (engine and batcher gone, files kept), lets `meddle` change the spool, recovers a
  * fresh engine from the log and feeds the rest. Returns the spool and what recovery found.
  */
-async function crashAndRecover(t: TestContext, all: readonly Reading[], crashAt: number, meddle: (spool: WindowResult[][]) => void = () => undefined) {
+async function crashAndRecover(
+  t: TestContext,
+  all: readonly Reading[],
+  crashAt: number,
+  meddle: (spool: WindowResult[][]) => void = () => undefined,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-wal-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const spool: WindowResult[][] = [];
@@ -109,10 +148,17 @@ for (const crashAt of [90, 180, 333, 451, 599]) {
     const all = stream();
     const { spool, spooledBefore, recovery } = await crashAndRecover(t, all, crashAt);
     assert.equal(recovery.lost, 0);
-    assert.ok(spooledBefore > 0 && recovery.readings > 0, `a real test: ${spooledBefore} batches spooled before, ${recovery.readings} readings put back`);
+    assert.ok(
+      spooledBefore > 0 && recovery.readings > 0,
+      `a real test: ${spooledBefore} batches spooled before, ${recovery.readings} readings put back`,
+    );
     assert.deepEqual(latest(spool), latest(uncrashed(all)), 'every window as without the crash');
     const keys = spool.flat().map((w) => `${w.device}/${w.end}`);
-    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], 'no window sent twice');
+    assert.deepEqual(
+      keys.filter((k, i) => keys.indexOf(k) !== i),
+      [],
+      'no window sent twice',
+    );
   });
 }
 

@@ -92,7 +92,8 @@ function loggedMessages(remembered: Map<number, LoggedMessage>): LoggedMessages 
     has(origin: number, t: Telemetry): boolean {
       const m = remembered.get(origin);
       if (m === undefined || m.device !== t.device || (t.ts !== undefined && t.ts !== m.ts)) return false;
-      for (const [metric, value] of m.readings) if (!Object.prototype.hasOwnProperty.call(t.values, metric) || t.values[metric] !== value) return false;
+      for (const [metric, value] of m.readings)
+        if (!Object.prototype.hasOwnProperty.call(t.values, metric) || t.values[metric] !== value) return false;
       remembered.delete(origin);
       return true;
     },

@@ -15,13 +15,16 @@ export interface WalContext {
  * readings of open windows (write-ahead-log.ts); `none` logs nothing. Nothing is opened here: the
  * agent opens the log in start().
  */
-const logs: { [T in WalConfig['type']]: (config: Extract<WalConfig, { type: T }>, ctx: WalContext) => WriteAheadLog | undefined } = {
+const logs: {
+  [T in WalConfig['type']]: (config: Extract<WalConfig, { type: T }>, ctx: WalContext) => WriteAheadLog | undefined;
+} = {
   disk: (c, ctx) => new WriteAheadLog({ ...c, dir: c.dir ?? join(ctx.stateDir, 'wal') }, ctx.unprotected),
   none: () => undefined,
 };
 
 /** The log `config.wal` asks for: when it is omitted, a disk log with the defaults if the spool is on disk, none with a memory spool. */
 export function createWal(config: AgentConfig, ctx: WalContext): WriteAheadLog | undefined {
-  const wal: WalConfig = config.wal ?? (config.spool.type === 'disk' ? DiskWalConfig.parse({ type: 'disk' }) : { type: 'none' });
+  const wal: WalConfig =
+    config.wal ?? (config.spool.type === 'disk' ? DiskWalConfig.parse({ type: 'disk' }) : { type: 'none' });
   return (logs[wal.type] as (c: WalConfig, x: WalContext) => WriteAheadLog | undefined)(wal, ctx);
 }

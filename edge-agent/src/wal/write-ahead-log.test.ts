@@ -12,8 +12,19 @@ function dirFor(t: TestContext): string {
   return dir;
 }
 
-const options = (dir: string, extra: Partial<WalOptions> = {}): WalOptions => ({ dir, maxWalBytes: 1 << 20, segmentBytes: 1 << 16, commitIntervalMs: 5, ...extra });
-const marker = { complete: -Infinity, agentTs: -Infinity, forgottenFloor: -Infinity, clocks: [] as Array<[string, number]> };
+const options = (dir: string, extra: Partial<WalOptions> = {}): WalOptions => ({
+  dir,
+  maxWalBytes: 1 << 20,
+  segmentBytes: 1 << 16,
+  commitIntervalMs: 5,
+  ...extra,
+});
+const marker = {
+  complete: -Infinity,
+  agentTs: -Infinity,
+  forgottenFloor: -Infinity,
+  clocks: [] as Array<[string, number]>,
+};
 /** A log, opened. */
 function opened(o: WalOptions, onUnprotected: (readings: number, reason: string) => void): WriteAheadLog {
   const wal = new WriteAheadLog(o, onUnprotected);
@@ -48,9 +59,21 @@ test('group commit: acknowledgements wait for the fdatasync of what came before 
   wal.close();
   const reopened = opened(options(dir), () => undefined);
   const entries = [...reopened.entries()];
-  assert.deepEqual(entries.map((e) => e.kind), [EntryKind.readings]);
+  assert.deepEqual(
+    entries.map((e) => e.kind),
+    [EntryKind.readings],
+  );
   assert.deepEqual(decodeMessages(entries[0]!.text), [
-    { device: 'd,1 x', ts: 1_700_000_000_123, now: 1_700_000_000_200, origin: 65_537, readings: [['temperature', 21.5], ['humidity', 40.25]] },
+    {
+      device: 'd,1 x',
+      ts: 1_700_000_000_123,
+      now: 1_700_000_000_200,
+      origin: 65_537,
+      readings: [
+        ['temperature', 21.5],
+        ['humidity', 40.25],
+      ],
+    },
     { device: 'd2', ts: 1_700_000_000_124, now: 1_700_000_000_201, origin: 0, readings: [['temperature', -3e-7]] },
   ]);
   reopened.close();
@@ -72,7 +95,11 @@ test('a torn last record is cut off at open (its readings were never acknowledge
   assert.equal([...reopened.entries()].length, 2);
   reopened.accepted('d', 't', 1_700_000_000_009, 9, 1_700_000_000_009, 0);
   reopened.close();
-  assert.equal([...opened(options(dir), () => undefined).entries()].length, 3, 'appends continue cleanly after the cut');
+  assert.equal(
+    [...opened(options(dir), () => undefined).entries()].length,
+    3,
+    'appends continue cleanly after the cut',
+  );
 });
 
 test('at maxWalBytes readings are accepted but not logged, and counted', async (t) => {

@@ -1,4 +1,15 @@
-import { closeSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ReadingLog } from '../core/pipeline.js';
 import { decodeRecordAt, encodeRecord } from '../spool/record.js';
@@ -88,7 +99,9 @@ export class WriteAheadLog implements ReadingLog {
     mkdirSync(o.dir, { recursive: true });
     const problems: string[] = [];
     let torn = 0;
-    const files = readdirSync(o.dir).filter((f) => /^\d{16}\.wal$/.test(f)).sort();
+    const files = readdirSync(o.dir)
+      .filter((f) => /^\d{16}\.wal$/.test(f))
+      .sort();
     for (const [i, file] of files.entries()) {
       const segment: Segment = { gen: Number(file.slice(0, 16)), path: join(o.dir, file), size: 0 };
       const bytes = readFileSync(segment.path);
@@ -101,7 +114,12 @@ export class WriteAheadLog implements ReadingLog {
           break;
         }
         this.record = Math.max(this.record, r.meta.seq + 1);
-        if (offset === 0 && r.meta.windows === EntryKind.marker && decodeMarker(bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength))?.full === true) this.fullGen = segment.gen;
+        if (
+          offset === 0 &&
+          r.meta.windows === EntryKind.marker &&
+          decodeMarker(bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength))?.full === true
+        )
+          this.fullGen = segment.gen;
         offset += r.size;
       }
       // Only the last segment is appended to: cut the damage off so appends continue cleanly.
@@ -149,7 +167,11 @@ export class WriteAheadLog implements ReadingLog {
       while (offset < Math.min(bytes.length, segment.size)) {
         const r = decodeRecordAt(bytes, offset);
         if (!r.ok) break;
-        yield { gen: segment.gen, kind: r.meta.windows, text: bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength) };
+        yield {
+          gen: segment.gen,
+          kind: r.meta.windows,
+          text: bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength),
+        };
         offset += r.size;
       }
     }
@@ -269,7 +291,8 @@ export class WriteAheadLog implements ReadingLog {
     this.text = '';
     this.readings = 0;
     this.lineDevice = undefined;
-    if (!this.write(EntryKind.readings, readings, text, false)) this.onUnprotected(readings, `write-ahead log full (maxWalBytes ${this.o.maxWalBytes})`);
+    if (!this.write(EntryKind.readings, readings, text, false))
+      this.onUnprotected(readings, `write-ahead log full (maxWalBytes ${this.o.maxWalBytes})`);
   }
 
   /** Appends a record to the active segment; false when it would pass the bound (markers may: they are small and needed). */

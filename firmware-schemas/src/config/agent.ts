@@ -4,25 +4,43 @@ import { AgentId, DeviceId, MetricName, Site } from '../ids.js';
 import { SERIAL_MAX_LINE_BYTES } from '../serial-line.js';
 import { DEFAULT_MAX_TELEMETRY_BYTES } from '../telemetry.js';
 import { topics } from '../topics.js';
-import { BackoffConfig, HttpServerConfig, HttpUrl, LogLevel, MqttLogin, MqttProtocolVersion, MqttUrl, Port, PositiveMs, UnauthenticatedLimitsConfig } from './common.js';
+import {
+  BackoffConfig,
+  HttpServerConfig,
+  HttpUrl,
+  LogLevel,
+  MqttLogin,
+  MqttProtocolVersion,
+  MqttUrl,
+  Port,
+  PositiveMs,
+  UnauthenticatedLimitsConfig,
+} from './common.js';
 import { TlsClientConfig, TlsListenerConfig, tlsNeedsSecureUrl } from './tls.js';
 
 /** For an `mqtts://` or `https://` URL: a private CA to trust (instead of the system's), and a client certificate to present (its CN the agent id). */
 const ClientTls = { tls: TlsClientConfig.optional() };
 
-export const MqttSourceConfig = z.object({
-  type: z.literal('mqtt'),
-  name: z.string().min(1).default('mqtt'),
-  url: MqttUrl,
-  ...MqttLogin,
-  ...ClientTls,
-  topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
-  qos: z.union([z.literal(0), z.literal(1)]).default(1),
-  /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
-  session: z.enum(['clean', 'persistent']).default('clean'),
-  protocolVersion: MqttProtocolVersion,
-  maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
-}).superRefine(tlsNeedsSecureUrl);
+export const MqttSourceConfig = z
+  .object({
+    type: z.literal('mqtt'),
+    name: z.string().min(1).default('mqtt'),
+    url: MqttUrl,
+    ...MqttLogin,
+    ...ClientTls,
+    topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
+    qos: z.union([z.literal(0), z.literal(1)]).default(1),
+    /** `persistent`: the broker keeps the subscription and queues QoS 1 telemetry while the agent is away. */
+    session: z.enum(['clean', 'persistent']).default('clean'),
+    protocolVersion: MqttProtocolVersion,
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20)
+      .default(DEFAULT_MAX_TELEMETRY_BYTES),
+  })
+  .superRefine(tlsNeedsSecureUrl);
 
 /**
  * An MQTT broker run inside the agent, for sensors that publish to the gateway directly. A packet
@@ -35,7 +53,12 @@ export const MqttBrokerSourceConfig = z.object({
   host: z.string().min(1).default('0.0.0.0'),
   port: Port.default(1883),
   topics: z.array(z.string().min(1)).min(1).default([topics.telemetryPattern]),
-  maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(1 << 20)
+    .default(DEFAULT_MAX_TELEMETRY_BYTES),
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(1).default(1_000),
   /** When non-empty, every client must log in as one of these; anonymous ones are refused. */
@@ -49,7 +72,12 @@ export const MqttBrokerSourceConfig = z.object({
    * Bytes queued for one subscriber (a dashboard, a logger) that it has not taken yet; beyond,
    * messages are dropped for it (counted), so a subscriber that stops reading never slows the sensors.
    */
-  maxSubscriberQueueBytes: z.number().int().min(1024).max(64 << 20).default(64 * 1024),
+  maxSubscriberQueueBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 << 20)
+    .default(64 * 1024),
   /**
    * MQTT over TLS (`mqtts`) with this certificate and key; with `clientCertificates`, a sensor's
    * certificate signed by `ca` admits it without a login. Omit for plain MQTT.
@@ -61,7 +89,11 @@ export const MqttBrokerSourceConfig = z.object({
 export const MOSQUITTO_AGENT_USERNAME = 'tributary-agent';
 
 /** A name Mosquitto's password and ACL files can hold: no whitespace (it ends a field there) and no ':' (the password file's separator). */
-const MosquittoName = z.string().min(1).max(256).regex(/^[^\s:]+$/, 'must not contain whitespace or ":" (Mosquitto\'s password and ACL files)');
+const MosquittoName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\s:]+$/, 'must not contain whitespace or ":" (Mosquitto\'s password and ACL files)');
 
 /**
  * A Mosquitto run by the agent, for sensors that publish to the gateway over MQTT 5, 3.1.1 or 3.1.
@@ -70,12 +102,22 @@ const MosquittoName = z.string().min(1).max(256).regex(/^[^\s:]+$/, 'must not co
  */
 export const MosquittoSourceConfig = z.object({
   type: z.literal('mosquitto'),
-  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-" (it names a state directory)').default('mosquitto'),
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-" (it names a state directory)')
+    .default('mosquitto'),
   host: z.string().min(1).default('0.0.0.0'),
   port: Port.refine((p) => p > 0, 'must be a port number (Mosquitto reads 0 as a Unix socket)').default(1883),
   /** The mosquitto executable: a path, or a name looked up on PATH and in /usr/sbin. */
   binary: z.string().min(1).default('mosquitto'),
-  maxPayloadBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(1 << 20)
+    .default(DEFAULT_MAX_TELEMETRY_BYTES),
   /** Connections at most (Mosquitto's max_connections). */
   maxClients: z.number().int().min(1).default(1_000),
   /**
@@ -87,17 +129,38 @@ export const MosquittoSourceConfig = z.object({
     .array(
       z.object({
         username: MosquittoName,
-        password: z.string().min(8).max(256).regex(/^[^\n\r]*$/, 'must be one line'),
-        devices: z.array(DeviceId.refine((d) => d.trim() === d, 'must not start or end with a space (Mosquitto\'s ACL file trims them)')).min(1).max(10_000).optional(),
+        password: z
+          .string()
+          .min(8)
+          .max(256)
+          .regex(/^[^\n\r]*$/, 'must be one line'),
+        devices: z
+          .array(
+            DeviceId.refine(
+              (d) => d.trim() === d,
+              "must not start or end with a space (Mosquitto's ACL file trims them)",
+            ),
+          )
+          .min(1)
+          .max(10_000)
+          .optional(),
       }),
     )
     .max(10_000)
     .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique')
-    .refine((users) => users.every((u) => u.username !== MOSQUITTO_AGENT_USERNAME), `the username ${MOSQUITTO_AGENT_USERNAME} is the agent's own`)
+    .refine(
+      (users) => users.every((u) => u.username !== MOSQUITTO_AGENT_USERNAME),
+      `the username ${MOSQUITTO_AGENT_USERNAME} is the agent's own`,
+    )
     .default([]),
   /** Messages Mosquitto keeps for the agent while it is behind or reconnecting; beyond, it drops them (mosquitto_messages_dropped). */
   maxQueuedMessages: z.number().int().min(100).max(10_000_000).default(100_000),
-  maxQueuedBytes: z.number().int().min(64 * 1024).max(1 << 30).default(32 * 1024 * 1024),
+  maxQueuedBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1 << 30)
+    .default(32 * 1024 * 1024),
   /** Waits before starting Mosquitto again after it exited: exponential backoff with full jitter. */
   restart: BackoffConfig.prefault({ initialMs: 250, maxMs: 5_000 }),
   /** How long start() waits for Mosquitto to listen and the agent to subscribe. */
@@ -127,10 +190,21 @@ export const FileSourceConfig = z.object({
   path: z.string().min(1),
   /** `json`: one telemetry JSON object per line; `serial`: the firmware serial line format. */
   format: z.enum(['json', 'serial']).default('json'),
-  maxLineBytes: z.number().int().min(16).max(1 << 20).default(DEFAULT_MAX_TELEMETRY_BYTES),
+  maxLineBytes: z
+    .number()
+    .int()
+    .min(16)
+    .max(1 << 20)
+    .default(DEFAULT_MAX_TELEMETRY_BYTES),
 });
 
-export const SourceConfig = z.discriminatedUnion('type', [MqttSourceConfig, MqttBrokerSourceConfig, MosquittoSourceConfig, SerialSourceConfig, FileSourceConfig]);
+export const SourceConfig = z.discriminatedUnion('type', [
+  MqttSourceConfig,
+  MqttBrokerSourceConfig,
+  MosquittoSourceConfig,
+  SerialSourceConfig,
+  FileSourceConfig,
+]);
 export type SourceConfig = z.output<typeof SourceConfig>;
 
 /**
@@ -177,7 +251,13 @@ export const SpikeFilterConfig = z.object({
   maxSeries: FilterMaxSeries,
 });
 
-export const FilterConfig = z.discriminatedUnion('type', [RangeFilterConfig, DeadbandFilterConfig, RateLimitFilterConfig, DedupeFilterConfig, SpikeFilterConfig]);
+export const FilterConfig = z.discriminatedUnion('type', [
+  RangeFilterConfig,
+  DeadbandFilterConfig,
+  RateLimitFilterConfig,
+  DedupeFilterConfig,
+  SpikeFilterConfig,
+]);
 export type FilterConfig = z.output<typeof FilterConfig>;
 
 export const WindowsConfig = z
@@ -223,7 +303,13 @@ export const WindowsConfig = z
   });
 
 /** Panes a series holds in steady state: one window, the lateness, the correction horizon, and one being filled. */
-export function panesNeeded(w: { lengthMs: number; slideMs?: number | undefined; allowedLatenessMs: number; lateReadings: 're-emit' | 'drop'; lateHorizonMs: number }): number {
+export function panesNeeded(w: {
+  lengthMs: number;
+  slideMs?: number | undefined;
+  allowedLatenessMs: number;
+  lateReadings: 're-emit' | 'drop';
+  lateHorizonMs: number;
+}): number {
   const slide = w.slideMs ?? w.lengthMs;
   const horizon = w.lateReadings === 're-emit' ? w.lateHorizonMs : 0;
   return Math.ceil((w.lengthMs + w.allowedLatenessMs + horizon) / slide) + 1;
@@ -286,8 +372,16 @@ export const DiskSpoolConfig = z
     type: z.literal('disk'),
     /** Directory of the segment files; `<stateDir>/spool` when omitted. */
     dir: z.string().min(1).optional(),
-    maxSpoolBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
-    segmentBytes: z.number().int().min(1024).default(1024 * 1024),
+    maxSpoolBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(64 * 1024 * 1024),
+    segmentBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
     onFull: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
     /**
      * `per-batch`: fsync every batch before it is sent (one flash write per batch; nothing that
@@ -297,7 +391,10 @@ export const DiskSpoolConfig = z
     fsync: z.enum(['per-batch', 'interval']).default('per-batch'),
     fsyncIntervalMs: PositiveMs.default(1_000),
   })
-  .refine((s) => s.segmentBytes * 4 <= s.maxSpoolBytes, { message: 'segmentBytes must be at most a quarter of maxSpoolBytes', path: ['segmentBytes'] });
+  .refine((s) => s.segmentBytes * 4 <= s.maxSpoolBytes, {
+    message: 'segmentBytes must be at most a quarter of maxSpoolBytes',
+    path: ['segmentBytes'],
+  });
 
 /** Batches in memory only: lost on restart; for gateways whose storage must not be written. */
 export const MemorySpoolConfig = z.object({
@@ -319,12 +416,23 @@ export const DiskWalConfig = z
     /** Directory of the log's segment files; `<stateDir>/wal` when omitted. */
     dir: z.string().min(1).optional(),
     /** Bound on the log's files. At the bound new readings are still accepted but not logged (counted as wal_readings_unprotected). */
-    maxWalBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
-    segmentBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    maxWalBytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .default(64 * 1024 * 1024),
+    segmentBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(4 * 1024 * 1024),
     /** Group commit: what was appended is written and fsynced at most this often (one flash write each; acks wait for it). */
     commitIntervalMs: PositiveMs.default(10),
   })
-  .refine((w) => w.segmentBytes * 4 <= w.maxWalBytes, { message: 'segmentBytes must be at most a quarter of maxWalBytes', path: ['segmentBytes'] });
+  .refine((w) => w.segmentBytes * 4 <= w.maxWalBytes, {
+    message: 'segmentBytes must be at most a quarter of maxWalBytes',
+    path: ['segmentBytes'],
+  });
 
 /** No log: the readings of open windows die with the process (for gateways whose storage must not be written). */
 export const NoWalConfig = z.object({ type: z.literal('none') });
@@ -332,29 +440,38 @@ export const NoWalConfig = z.object({ type: z.literal('none') });
 export const WalConfig = z.discriminatedUnion('type', [DiskWalConfig, NoWalConfig]);
 export type WalConfig = z.output<typeof WalConfig>;
 
-export const AgentConfigSchema = z.object({
-  agentId: AgentId,
-  site: Site.optional(),
-  sources: z.array(SourceConfig).min(1),
-  /** Filter chain per metric name; `default` applies to metrics without their own chain. */
-  filters: z.record(z.union([z.literal('default'), MetricName]), z.array(FilterConfig)).default({}),
-  windows: WindowsConfig.prefault({}),
-  intake: IntakeConfig.prefault({}),
-  batch: BatchConfig.prefault({}),
-  uplink: UplinkConfig,
-  spool: SpoolConfig.default({ type: 'disk', maxSpoolBytes: 64 * 1024 * 1024, segmentBytes: 1024 * 1024, onFull: 'drop-oldest', fsync: 'per-batch', fsyncIntervalMs: 1_000 }),
-  /** When omitted: a disk log with the defaults if the spool is on disk, none with a memory spool (its batches die with the process too). */
-  wal: WalConfig.optional(),
-  /** Durable state (spool, seq); the CLI's --state-dir overrides it. */
-  stateDir: z.string().min(1).default('.tributary/agent'),
-  http: HttpServerConfig.optional(),
-  /** How often counters of skipped input are logged (one line per reason per interval). */
-  reportIntervalMs: PositiveMs.default(10_000),
-  log: z.object({ level: LogLevel.default('info') }).prefault({}),
-}).refine((c) => c.wal?.type !== 'disk' || c.spool.type === 'disk', {
-  message: 'a disk wal needs a disk spool: it records which spooled batches hold the windows it may forget',
-  path: ['wal', 'type'],
-});
+export const AgentConfigSchema = z
+  .object({
+    agentId: AgentId,
+    site: Site.optional(),
+    sources: z.array(SourceConfig).min(1),
+    /** Filter chain per metric name; `default` applies to metrics without their own chain. */
+    filters: z.record(z.union([z.literal('default'), MetricName]), z.array(FilterConfig)).default({}),
+    windows: WindowsConfig.prefault({}),
+    intake: IntakeConfig.prefault({}),
+    batch: BatchConfig.prefault({}),
+    uplink: UplinkConfig,
+    spool: SpoolConfig.default({
+      type: 'disk',
+      maxSpoolBytes: 64 * 1024 * 1024,
+      segmentBytes: 1024 * 1024,
+      onFull: 'drop-oldest',
+      fsync: 'per-batch',
+      fsyncIntervalMs: 1_000,
+    }),
+    /** When omitted: a disk log with the defaults if the spool is on disk, none with a memory spool (its batches die with the process too). */
+    wal: WalConfig.optional(),
+    /** Durable state (spool, seq); the CLI's --state-dir overrides it. */
+    stateDir: z.string().min(1).default('.tributary/agent'),
+    http: HttpServerConfig.optional(),
+    /** How often counters of skipped input are logged (one line per reason per interval). */
+    reportIntervalMs: PositiveMs.default(10_000),
+    log: z.object({ level: LogLevel.default('info') }).prefault({}),
+  })
+  .refine((c) => c.wal?.type !== 'disk' || c.spool.type === 'disk', {
+    message: 'a disk wal needs a disk spool: it records which spooled batches hold the windows it may forget',
+    path: ['wal', 'type'],
+  });
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;

@@ -16,7 +16,10 @@ export const NATS_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const ClusterConfig = z
   .object({
     /** NATS URLs of the server (or of several members of a NATS cluster). */
-    servers: z.array(z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'must be a NATS URL such as nats://127.0.0.1:4222')).min(1).default(['nats://127.0.0.1:4222']),
+    servers: z
+      .array(z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'must be a NATS URL such as nats://127.0.0.1:4222'))
+      .min(1)
+      .default(['nats://127.0.0.1:4222']),
     user: z.string().min(1).optional(),
     pass: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
@@ -38,17 +41,31 @@ export const ClusterConfig = z
     /** How often each partition's state is snapshotted; a takeover replays at most this much of the stream. */
     snapshotIntervalMs: PositiveMs.default(60_000),
     /** Snapshots up to this size (gzip) live in the position record itself, rewritten at every commit; larger ones go to the object store. */
-    inlineSnapshotMaxBytes: z.number().int().min(0).max(64 * 1024).default(8 * 1024),
+    inlineSnapshotMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024)
+      .default(8 * 1024),
     /** The stream keeps batches this long (limits retention): longer than the longest processor outage. */
     streamMaxAgeMs: PositiveMs.default(7 * 86_400_000),
     /** And at most this many bytes (the oldest go first). */
-    streamMaxBytes: z.number().int().min(1024 * 1024).default(10 * 1024 * 1024 * 1024),
+    streamMaxBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(10 * 1024 * 1024 * 1024),
     /** Series with detector state per partition (detection.maxSeries does not apply in cluster mode). */
     maxSeriesPerPartition: z.number().int().min(1).default(1_000),
     /** Batches of one partition read and not yet acked; reading pauses at the bound. */
     maxUncommittedBatches: z.number().int().min(1).default(256),
   })
   .superRefine((c, ctx) => {
-    if (c.renewIntervalMs * 2 > c.leaseTtlMs) ctx.addIssue({ code: 'custom', path: ['renewIntervalMs'], message: `must be at most half of leaseTtlMs (${c.leaseTtlMs}), so one late renewal does not lose a lease` });
+    if (c.renewIntervalMs * 2 > c.leaseTtlMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renewIntervalMs'],
+        message: `must be at most half of leaseTtlMs (${c.leaseTtlMs}), so one late renewal does not lose a lease`,
+      });
   });
 export type ClusterConfig = z.output<typeof ClusterConfig>;

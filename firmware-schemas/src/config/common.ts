@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
-export const MqttUrl = z.string().regex(/^(mqtt|mqtts|tcp|ws|wss):\/\/[^\s]+$/, 'must be an MQTT URL such as mqtt://127.0.0.1:1883');
+export const MqttUrl = z
+  .string()
+  .regex(/^(mqtt|mqtts|tcp|ws|wss):\/\/[^\s]+$/, 'must be an MQTT URL such as mqtt://127.0.0.1:1883');
 /**
  * MQTT login, for brokers that require one (credentials in the URL work too, but end up in logs).
  * Use an mqtts:// URL so the password does not cross the network in clear; a private CA is
@@ -25,9 +27,19 @@ export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
  */
 export const UnauthenticatedLimitsConfig = z.object({
   /** The largest CONNECT read before login (client id, will, username, password): 8 KiB holds any real one. */
-  maxConnectBytes: z.number().int().min(256).max(1 << 20).default(8 * 1024),
+  maxConnectBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(1 << 20)
+    .default(8 * 1024),
   /** Bytes read and not yet processed, across every connection not logged in yet. */
-  maxBufferedBytes: z.number().int().min(1024).max(1 << 30).default(4 * 1024 * 1024),
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 30)
+    .default(4 * 1024 * 1024),
   /** From the connection's opening to the end of its login. */
   connectTimeoutMs: PositiveMs.default(10_000),
 });

@@ -4,7 +4,11 @@ import { AgentConfigSchema } from './agent.js';
 import { AGENT_ENV_PREFIX, parseConfig, PROCESSOR_ENV_PREFIX } from './parse.js';
 import { ProcessorConfigSchema } from './processor.js';
 
-const minimalAgent = { agentId: 'gw-01', sources: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883' }], uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1883' } };
+const minimalAgent = {
+  agentId: 'gw-01',
+  sources: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883' }],
+  uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
+};
 
 test('a minimal agent config gets its defaults', () => {
   const r = parseConfig(AgentConfigSchema, minimalAgent);
@@ -32,7 +36,12 @@ test('window length must be a multiple of the slide', () => {
 });
 
 test('environment overrides are matched to keys without regard to case', () => {
-  const env = { TRIBUTARY_AGENT_UPLINK__URL: 'mqtt://127.0.0.1:1999', TRIBUTARY_AGENT_WINDOWS__MAXSERIES: '42', TRIBUTARY_AGENT_SOURCES__0__URL: 'mqtt://127.0.0.1:2000', OTHER: 'x' };
+  const env = {
+    TRIBUTARY_AGENT_UPLINK__URL: 'mqtt://127.0.0.1:1999',
+    TRIBUTARY_AGENT_WINDOWS__MAXSERIES: '42',
+    TRIBUTARY_AGENT_SOURCES__0__URL: 'mqtt://127.0.0.1:2000',
+    OTHER: 'x',
+  };
   const r = parseConfig(AgentConfigSchema, minimalAgent, env, AGENT_ENV_PREFIX);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.uplink.url, 'mqtt://127.0.0.1:1999');
@@ -55,7 +64,11 @@ test('a bad processor config names the key and the value', () => {
 });
 
 test('an unknown key is an error naming it (a typo must not be silently ignored)', () => {
-  const r = parseConfig(AgentConfigSchema, { ...minimalAgent, windows: { lenghtMs: 5000 }, uplink: { ...minimalAgent.uplink, maxQueuedBatches: 10 } });
+  const r = parseConfig(AgentConfigSchema, {
+    ...minimalAgent,
+    windows: { lenghtMs: 5000 },
+    uplink: { ...minimalAgent.uplink, maxQueuedBatches: 10 },
+  });
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.match(r.error.message, /windows\.lenghtMs: unknown key \(expected one of lengthMs/);
@@ -63,27 +76,49 @@ test('an unknown key is an error naming it (a typo must not be silently ignored)
 });
 
 test('a key of another variant is unknown for the one chosen (a login list on an external broker is not silently dropped)', () => {
-  const broker = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', users: [{ role: 'reader', username: 'r', password: 'password-r' }] } });
+  const broker = parseConfig(ProcessorConfigSchema, {
+    broker: {
+      type: 'external',
+      url: 'mqtt://127.0.0.1:1883',
+      users: [{ role: 'reader', username: 'r', password: 'password-r' }],
+    },
+  });
   assert.equal(broker.ok, false);
-  if (!broker.ok) assert.match(broker.error.message, /broker\.users: unknown key for type "external" \(expected one of type, url, username, password, tls\)/);
-  const gateway = parseConfig(AgentConfigSchema, { ...minimalAgent, sources: [{ type: 'mqtt-broker', port: 1883, username: 'u', password: 'p' }] });
+  if (!broker.ok)
+    assert.match(
+      broker.error.message,
+      /broker\.users: unknown key for type "external" \(expected one of type, url, username, password, tls\)/,
+    );
+  const gateway = parseConfig(AgentConfigSchema, {
+    ...minimalAgent,
+    sources: [{ type: 'mqtt-broker', port: 1883, username: 'u', password: 'p' }],
+  });
   assert.equal(gateway.ok, false);
   if (!gateway.ok) assert.match(gateway.error.message, /sources\[0\]\.username: unknown key for type "mqtt-broker"/);
   const spool = parseConfig(AgentConfigSchema, { ...minimalAgent, spool: { type: 'memory', fsync: 'interval' } });
   assert.equal(spool.ok, false);
   if (!spool.ok) assert.match(spool.error.message, /spool\.fsync: unknown key for type "memory"/);
   // The keys of the chosen variant still pass.
-  const fine = parseConfig(ProcessorConfigSchema, { broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', username: 'p', password: 'secret-p' } });
+  const fine = parseConfig(ProcessorConfigSchema, {
+    broker: { type: 'external', url: 'mqtt://127.0.0.1:1883', username: 'p', password: 'secret-p' },
+  });
   assert.ok(fine.ok, fine.ok ? '' : fine.error.message);
 });
 
 test('keys inside records (per-metric settings) are free', () => {
-  const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { vibration: { settings: { anything: 1 } } } } });
+  const r = parseConfig(ProcessorConfigSchema, {
+    detection: { metrics: { vibration: { settings: { anything: 1 } } } },
+  });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
 });
 
 test('an environment value for a string key stays a string, and a secret is never printed', () => {
-  const ok = parseConfig(ProcessorConfigSchema, {}, { TRIBUTARY_CLOUD_INFLUX__PASSWORD: '20240917' }, PROCESSOR_ENV_PREFIX);
+  const ok = parseConfig(
+    ProcessorConfigSchema,
+    {},
+    { TRIBUTARY_CLOUD_INFLUX__PASSWORD: '20240917' },
+    PROCESSOR_ENV_PREFIX,
+  );
   assert.ok(ok.ok, ok.ok ? '' : ok.error.message);
   assert.equal(ok.value.influx.password, '20240917');
   const bad = parseConfig(ProcessorConfigSchema, { influx: { password: 12345678 } });
@@ -95,7 +130,12 @@ test('an environment value for a string key stays a string, and a secret is neve
 });
 
 test('an environment override of a record key matches the key already there, whatever its case', () => {
-  const r = parseConfig(ProcessorConfigSchema, { detection: { metrics: { temperature: { sensitivity: 1 } } } }, { TRIBUTARY_CLOUD_DETECTION__METRICS__TEMPERATURE__SENSITIVITY: '2' }, PROCESSOR_ENV_PREFIX);
+  const r = parseConfig(
+    ProcessorConfigSchema,
+    { detection: { metrics: { temperature: { sensitivity: 1 } } } },
+    { TRIBUTARY_CLOUD_DETECTION__METRICS__TEMPERATURE__SENSITIVITY: '2' },
+    PROCESSOR_ENV_PREFIX,
+  );
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.deepEqual(Object.keys(r.value.detection.metrics), ['temperature']);
   assert.equal(r.value.detection.metrics.temperature?.sensitivity, 2);
@@ -105,10 +145,22 @@ test('HTTP credentials: agents without a read token, a token used twice, or a sh
   const agents = [{ agentId: 'gw-a', token: 'token-of-gw-a-123456' }];
   const cases = [
     { http: { agents }, error: /http\.readToken: required when http\.agents is set without http\.token/ },
-    { http: { agents, readToken: 'token-of-gw-a-123456' }, error: /http\.readToken: must differ from the upload tokens/ },
+    {
+      http: { agents, readToken: 'token-of-gw-a-123456' },
+      error: /http\.readToken: must differ from the upload tokens/,
+    },
     { http: { agents, token: 'token-of-gw-a-123456' }, error: /http\.token: must differ from every agent’s token/ },
-    { http: { agents: [...agents, { agentId: 'gw-b', token: 'token-of-gw-a-123456' }], readToken: 'read-token-123456789' }, error: /http\.agents: tokens must be unique/ },
-    { http: { agents: [{ agentId: 'gw-a', token: 'short-secret' }], readToken: 'read-token-123456789' }, error: /http\.agents\[0\]\.token: Too small/ },
+    {
+      http: {
+        agents: [...agents, { agentId: 'gw-b', token: 'token-of-gw-a-123456' }],
+        readToken: 'read-token-123456789',
+      },
+      error: /http\.agents: tokens must be unique/,
+    },
+    {
+      http: { agents: [{ agentId: 'gw-a', token: 'short-secret' }], readToken: 'read-token-123456789' },
+      error: /http\.agents\[0\]\.token: Too small/,
+    },
   ];
   for (const c of cases) {
     const r = parseConfig(ProcessorConfigSchema, { http: c.http });
@@ -129,11 +181,25 @@ test('dedupe.maxSeqGap may be at most half the window', () => {
 });
 
 test('record keys named like Object methods are names like any other; __proto__, which zod would drop, is an error', () => {
-  const units = parseConfig(ProcessorConfigSchema, JSON.parse('{"influx":{"units":{"constructor":"°C","toString":"%"}},"detection":{"metrics":{"constructor":{"sensitivity":1}}}}'), { TRIBUTARY_CLOUD_DETECTION__METRICS__CONSTRUCTOR__SENSITIVITY: '2' }, PROCESSOR_ENV_PREFIX);
+  const units = parseConfig(
+    ProcessorConfigSchema,
+    JSON.parse(
+      '{"influx":{"units":{"constructor":"°C","toString":"%"}},"detection":{"metrics":{"constructor":{"sensitivity":1}}}}',
+    ),
+    { TRIBUTARY_CLOUD_DETECTION__METRICS__CONSTRUCTOR__SENSITIVITY: '2' },
+    PROCESSOR_ENV_PREFIX,
+  );
   assert.ok(units.ok, units.ok ? '' : units.error.message);
   assert.deepEqual({ ...units.value.influx.units }, { constructor: '°C', toString: '%' });
-  assert.equal(new Map(Object.entries(units.value.detection.metrics)).get('constructor')?.sensitivity, 2, 'an environment override reaches the record key `constructor`');
-  const proto = parseConfig(AgentConfigSchema, { ...minimalAgent, filters: JSON.parse('{"__proto__":[{"type":"range","min":0,"max":1}]}') as object });
+  assert.equal(
+    new Map(Object.entries(units.value.detection.metrics)).get('constructor')?.sensitivity,
+    2,
+    'an environment override reaches the record key `constructor`',
+  );
+  const proto = parseConfig(AgentConfigSchema, {
+    ...minimalAgent,
+    filters: JSON.parse('{"__proto__":[{"type":"range","min":0,"max":1}]}') as object,
+  });
   assert.equal(proto.ok, false);
   if (!proto.ok) assert.match(proto.error.message, /filters\.__proto__: not a valid name/);
 });

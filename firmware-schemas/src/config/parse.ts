@@ -23,7 +23,13 @@ function keysOf(schema: z.ZodType | undefined): Map<string, z.ZodType> {
 function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
   let s = schema;
   for (;;) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodPrefault) s = s.def.innerType as z.ZodType;
+    if (
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodNullable ||
+      s instanceof z.ZodPrefault
+    )
+      s = s.def.innerType as z.ZodType;
     else if (s instanceof z.ZodPipe) s = s.def.in as z.ZodType;
     else return s;
   }
@@ -50,8 +56,14 @@ function parseEnvValue(text: string, schema: z.ZodType | undefined): unknown {
  * `uplink.url`; a numeric segment indexes an array (`SOURCES__0__URL`). Values are read as JSON
  * when they parse (numbers, booleans, arrays), as strings otherwise. Returns a new object.
  */
-export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly<Record<string, string | undefined>>, prefix: string): unknown {
-  const root: Record<string, unknown> = typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
+export function applyEnvOverrides(
+  raw: unknown,
+  schema: z.ZodType,
+  env: Readonly<Record<string, string | undefined>>,
+  prefix: string,
+): unknown {
+  const root: Record<string, unknown> =
+    typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
   for (const [name, text] of Object.entries(env)) {
     if (text === undefined || !name.startsWith(prefix) || name.length === prefix.length) continue;
     const segments = name.slice(prefix.length).split('__');
@@ -69,7 +81,8 @@ export function applyEnvOverrides(raw: unknown, schema: z.ZodType, env: Readonly
         const known = keysOf(nodeSchema);
         const match = [...known.keys()].find((k) => k.toLowerCase() === segment.toLowerCase());
         // Keys of a record (per-metric settings) are the config's own: match those present.
-        const present = match === undefined ? Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) : undefined;
+        const present =
+          match === undefined ? Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) : undefined;
         key = match ?? present ?? segment;
         childSchema = match === undefined ? recordValueOf(nodeSchema) : known.get(match);
       }
@@ -110,14 +123,20 @@ function elementOf(schema: z.ZodType): z.ZodType | undefined {
  * broker, or a login on the gateway's own broker, would otherwise pass as keys of a sibling option
  * and then be dropped.
  */
-function variantOf(schema: z.ZodType, raw: Record<string, unknown>): { schema: z.ZodType; discriminator: string; value: unknown } | undefined {
+function variantOf(
+  schema: z.ZodType,
+  raw: Record<string, unknown>,
+): { schema: z.ZodType; discriminator: string; value: unknown } | undefined {
   const union = unwrap(schema);
   if (!(union instanceof z.ZodDiscriminatedUnion)) return undefined;
   const discriminator = union.def.discriminator as string;
   const value = raw[discriminator];
   for (const option of union.def.options as z.ZodType[]) {
-    const tag = unwrap(option instanceof z.ZodObject ? (option.shape as Record<string, z.ZodType>)[discriminator] : undefined);
-    if (tag instanceof z.ZodLiteral && (tag.def.values as unknown[]).includes(value)) return { schema: option, discriminator, value };
+    const tag = unwrap(
+      option instanceof z.ZodObject ? (option.shape as Record<string, z.ZodType>)[discriminator] : undefined,
+    );
+    if (tag instanceof z.ZodLiteral && (tag.def.values as unknown[]).includes(value))
+      return { schema: option, discriminator, value };
   }
   return undefined;
 }
@@ -129,7 +148,10 @@ function variantOf(schema: z.ZodType, raw: Record<string, unknown>): { schema: z
 export function unknownKeys(schema: z.ZodType, raw: unknown, path = ''): string[] {
   if (typeof raw !== 'object' || raw === null) return [];
   // Any name is a record's key, except `__proto__`: zod drops it from a record without a word.
-  if (isRecord(schema)) return Object.hasOwn(raw, '__proto__') ? [`${path === '' ? '' : `${path}.`}__proto__: not a valid name (it would be ignored)`] : [];
+  if (isRecord(schema))
+    return Object.hasOwn(raw, '__proto__')
+      ? [`${path === '' ? '' : `${path}.`}__proto__: not a valid name (it would be ignored)`]
+      : [];
   if (Array.isArray(raw)) {
     const element = elementOf(schema);
     return element ? raw.flatMap((item, i) => unknownKeys(element, item, `${path}[${i}]`)) : [];
@@ -184,7 +206,10 @@ export function parseConfigText<S extends z.ZodType>(
   try {
     raw = fileName.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    return fail('schema', `${fileName} is not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    return fail(
+      'schema',
+      `${fileName} is not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   return parseConfig(schema, raw ?? {}, env, envPrefix);
 }

@@ -6,7 +6,10 @@ import { HttpUrl, LogLevel, MqttLogin, MqttUrl, Port, PositiveMs, Unauthenticate
 import { TlsClientConfig, TlsListenerConfig, tlsNeedsSecureUrl } from './tls.js';
 
 /** For `.refine` of a list: true when no two items have the same `key`. */
-const uniqueBy = <T>(key: (item: T) => string) => (items: readonly T[]): boolean => new Set(items.map(key)).size === items.length;
+const uniqueBy =
+  <T>(key: (item: T) => string) =>
+  (items: readonly T[]): boolean =>
+    new Set(items.map(key)).size === items.length;
 
 /**
  * A login on the embedded broker. `agent`: an edge agent, whose username is its agent id; it may
@@ -26,7 +29,10 @@ export const EmbeddedBrokerConfig = z.object({
   users: z
     .array(BrokerUserConfig)
     .max(100_000)
-    .refine(uniqueBy((u: { username: string }) => u.username), 'usernames must be unique')
+    .refine(
+      uniqueBy((u: { username: string }) => u.username),
+      'usernames must be unique',
+    )
     .default([]),
   /** Connections at most; further ones are closed at once. */
   maxClients: z.number().int().min(2).default(10_000),
@@ -53,9 +59,16 @@ export const BrokerConfig = z.discriminatedUnion('type', [EmbeddedBrokerConfig, 
 export type BrokerConfig = z.output<typeof BrokerConfig>;
 
 /** An InfluxDB 1.x identifier Tributary creates or names (database, retention policy). */
-const InfluxName = (what: string) => z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, `${what} must be letters, digits, "_" or "-"`);
+const InfluxName = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, `${what} must be letters, digits, "_" or "-"`);
 /** An InfluxQL duration literal (`30d`, `12h`, `1w2d`) or `INF`. */
-const InfluxDuration = z.string().regex(/^(INF|(\d+(ns|u|µ|ms|s|m|h|d|w))+)$/, 'must be an InfluxQL duration such as 30d, 12h or INF');
+const InfluxDuration = z
+  .string()
+  .regex(/^(INF|(\d+(ns|u|µ|ms|s|m|h|d|w))+)$/, 'must be an InfluxQL duration such as 30d, 12h or INF');
 
 /** A 1.x retention policy to write into, created on start when `createDatabase` is true and it is missing. */
 export const InfluxRetentionPolicyConfig = z.object({
@@ -89,7 +102,12 @@ export const InfluxConfig = z
     /** Per request: no answer within this long counts as a failed attempt (retried). */
     timeoutMs: PositiveMs.default(10_000),
     /** Lines per write request (several batches are coalesced), and how long a part-filled request waits while others are in flight. */
-    batch: z.object({ maxLines: z.number().int().min(1).max(1_000_000).default(5_000), flushIntervalMs: PositiveMs.default(100) }).prefault({}),
+    batch: z
+      .object({
+        maxLines: z.number().int().min(1).max(1_000_000).default(5_000),
+        flushIntervalMs: PositiveMs.default(100),
+      })
+      .prefault({}),
     /** Write requests in flight at once. */
     maxInFlightRequests: z.number().int().min(1).max(64).default(4),
     /**
@@ -99,7 +117,11 @@ export const InfluxConfig = z
     maxBufferedLines: z.number().int().min(1).default(100_000),
     /** Compress request bodies: `auto` when a body is at least `gzipMinBytes` and InfluxDB is not on this host. */
     gzip: z.enum(['auto', 'always', 'never']).default('auto'),
-    gzipMinBytes: z.number().int().min(0).default(16 * 1024),
+    gzipMinBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(16 * 1024),
     /** Backoff with full jitter for 429, 5xx and network failures; Retry-After is honoured when longer. */
     retry: z.object({ initialMs: PositiveMs.default(250), maxMs: PositiveMs.default(10_000) }).prefault({}),
     /** 401/403 and a missing database or bucket: tried again this often (so a fixed credential recovers), loudly. */
@@ -110,7 +132,11 @@ export const InfluxConfig = z
         /** Default: `influx-dead-letter.jsonl` in stateDir. */
         path: z.string().min(1).optional(),
         /** At this size further refused points are counted and dropped, not written. */
-        maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024),
       })
       .prefault({}),
     /** Metric → unit, written as the `unit` tag of that metric's points (e.g. temperature: °C). */
@@ -119,7 +145,8 @@ export const InfluxConfig = z
   .superRefine((c, ctx) => {
     if (c.api !== 'v2') return;
     for (const key of ['org', 'bucket', 'token'] as const) {
-      if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required when api is v2` });
+      if (c[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required when api is v2` });
     }
   });
 export type InfluxConfig = z.output<typeof InfluxConfig>;
@@ -229,7 +256,10 @@ export const AlertsConfig = z.object({
    * The alert sinks; the log by default. Besides these, transitions go to MQTT (the alert topics,
    * or their NATS subjects in a cluster) and to InfluxDB's `anomaly` measurement.
    */
-  sinks: z.array(AlertSinkConfig).max(100).default([{ type: 'log' }]),
+  sinks: z
+    .array(AlertSinkConfig)
+    .max(100)
+    .default([{ type: 'log' }]),
   /** Webhooks: each is also a sink of type `webhook` (the form from before `sinks`). */
   webhooks: z.array(WebhookConfig).default([]),
 });
@@ -237,7 +267,11 @@ export const AlertsConfig = z.object({
 /** The bounded backlog between the transports and the writer (see Intake). */
 export const IngestConfig = z.object({
   maxBacklogBatches: z.number().int().min(1).default(64),
-  maxBacklogBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  maxBacklogBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   /** MQTT client id of the processor's persistent session on the broker. */
   mqttClientId: z.string().min(1).max(128).default('tributary-cloud'),
   /** Start fails, naming the broker and its error, when batches cannot be subscribed to within this long. */
@@ -267,8 +301,14 @@ export const CloudHttpConfig = z
     agents: z
       .array(HttpAgentConfig)
       .max(100_000)
-      .refine(uniqueBy((a: { agentId: string }) => a.agentId), 'agentIds must be unique')
-      .refine(uniqueBy((a: { token: string }) => a.token), 'tokens must be unique')
+      .refine(
+        uniqueBy((a: { agentId: string }) => a.agentId),
+        'agentIds must be unique',
+      )
+      .refine(
+        uniqueBy((a: { token: string }) => a.token),
+        'tokens must be unique',
+      )
       .default([]),
     /**
      * A shared bearer token: whoever holds it may post batches as any agent that has no token in
@@ -305,14 +345,31 @@ export const CloudHttpConfig = z
   })
   .superRefine((c, ctx) => {
     if (c.agents.length > 0 && c.token === undefined && c.readToken === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'required when http.agents is set without http.token: it guards GET /metrics and /api/* (/health stays open)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['readToken'],
+        message:
+          'required when http.agents is set without http.token: it guards GET /metrics and /api/* (/health stays open)',
+      });
     }
-    if (c.tls !== undefined && c.tls.clientCertificates !== 'none' && c.token === undefined && c.readToken === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'required with http.tls.clientCertificates: agents’ certificates do not read, so it guards GET /metrics and /api/* (/health stays open)' });
+    if (
+      c.tls !== undefined &&
+      c.tls.clientCertificates !== 'none' &&
+      c.token === undefined &&
+      c.readToken === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['readToken'],
+        message:
+          'required with http.tls.clientCertificates: agents’ certificates do not read, so it guards GET /metrics and /api/* (/health stays open)',
+      });
     }
     const tokens = [...c.agents.map((a) => a.token), ...(c.token === undefined ? [] : [c.token])];
-    if (c.token !== undefined && c.agents.some((a) => a.token === c.token)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'must differ from every agent’s token' });
-    if (c.readToken !== undefined && tokens.includes(c.readToken)) ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'must differ from the upload tokens' });
+    if (c.token !== undefined && c.agents.some((a) => a.token === c.token))
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'must differ from every agent’s token' });
+    if (c.readToken !== undefined && tokens.includes(c.readToken))
+      ctx.addIssue({ code: 'custom', path: ['readToken'], message: 'must differ from the upload tokens' });
   });
 
 export const ProcessorConfigSchema = z.object({
@@ -325,7 +382,12 @@ export const ProcessorConfigSchema = z.object({
   dedupe: z
     .object({
       /** Seqs below each high-water mark remembered one by one (a bitmap of this many bits per stream of an agent's seqs). */
-      windowSize: z.number().int().min(64).max(1 << 20).default(1024),
+      windowSize: z
+        .number()
+        .int()
+        .min(64)
+        .max(1 << 20)
+        .default(1024),
       /**
        * A batch more than this past its agent's highest seq (or a window below it) is tracked apart,
        * counted (`batches_tracked_apart`) and logged as an error; at most (and by default) half of
@@ -336,7 +398,10 @@ export const ProcessorConfigSchema = z.object({
       /** How often the dedupe state is written to stateDir (it is also written on stop). */
       persistIntervalMs: PositiveMs.default(1_000),
     })
-    .refine((d) => d.maxSeqGap === undefined || d.maxSeqGap <= d.windowSize / 2, { path: ['maxSeqGap'], message: 'must be at most half of dedupe.windowSize' })
+    .refine((d) => d.maxSeqGap === undefined || d.maxSeqGap <= d.windowSize / 2, {
+      path: ['maxSeqGap'],
+      message: 'must be at most half of dedupe.windowSize',
+    })
     .prefault({}),
   detection: DetectionConfig.prefault({}),
   alerts: AlertsConfig.prefault({}),

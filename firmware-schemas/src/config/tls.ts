@@ -40,7 +40,10 @@ export const TlsClientConfig = z
     cert: PemFile.optional(),
     key: PemFile.optional(),
   })
-  .refine((t) => (t.cert === undefined) === (t.key === undefined), { path: ['key'], message: 'cert and key go together' });
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    path: ['key'],
+    message: 'cert and key go together',
+  });
 export type TlsClientConfig = z.output<typeof TlsClientConfig>;
 
 /**
@@ -49,5 +52,11 @@ export type TlsClientConfig = z.output<typeof TlsClientConfig>;
  */
 export function tlsNeedsSecureUrl(c: { url: string; tls?: unknown }, ctx: z.RefinementCtx): void {
   // The input shown is the tls setting, not the object: its URL may hold a password.
-  if (c.tls !== undefined && !/^(mqtts|wss|https):/.test(c.url)) ctx.addIssue({ code: 'custom', path: ['tls'], input: c.tls, message: `set for a plain URL (${c.url.split(':')[0]}://): use mqtts:// or https://` });
+  if (c.tls !== undefined && !/^(mqtts|wss|https):/.test(c.url))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      input: c.tls,
+      message: `set for a plain URL (${c.url.split(':')[0]}://): use mqtts:// or https://`,
+    });
 }

@@ -14,8 +14,17 @@ test('each line of the agent CLI names the agent once', { timeout: 30_000 }, asy
   writeFileSync(join(dir, 'readings.txt'), '');
   const config = join(dir, 'agent.json');
   // Nothing listens on the uplink's port: the agent starts and spools, which is all this needs.
-  writeFileSync(config, JSON.stringify({ agentId: 'gw-log', sources: [{ type: 'file', path: join(dir, 'readings.txt') }], uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}` } }));
-  const child = spawn(process.execPath, [cli, '--config', config, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      agentId: 'gw-log',
+      sources: [{ type: 'file', path: join(dir, 'readings.txt') }],
+      uplink: { type: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}` },
+    }),
+  );
+  const child = spawn(process.execPath, [cli, '--config', config, '--state-dir', join(dir, 'state')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let out = '';
   await new Promise<void>((resolve, reject) => {

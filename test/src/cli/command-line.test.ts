@@ -32,7 +32,8 @@ const benches = Object.entries(scripts).filter(([name]) => name === 'bench' || n
 
 test('every npm run bench* is one node command after the build, so its arguments reach it', () => {
   assert.ok(benches.length >= 8, `${benches.length} bench scripts`);
-  for (const [name, script] of benches) assert.match(script, /^npm run build --silent && node bench\/dist\/[\w/-]+\.js$/, `npm run ${name}: ${script}`);
+  for (const [name, script] of benches)
+    assert.match(script, /^npm run build --silent && node bench\/dist\/[\w/-]+\.js$/, `npm run ${name}: ${script}`);
 });
 
 for (const [name, script] of benches) clis.push({ name: `npm run ${name}`, argv: [repo(script.split(' ').at(-1)!)] });

@@ -64,7 +64,9 @@ export class ClusterRig {
     const watcher = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
     t.after(() => watcher.close());
     const rig = new ClusterRig(t, dir, influxd, nats, watcher, o);
-    watcher.subscribe('tributary.v1.alerts.>', { callback: (err, msg) => err === null && rig.alerts.push(msg.json<AlertEvent>()) });
+    watcher.subscribe('tributary.v1.alerts.>', {
+      callback: (err, msg) => err === null && rig.alerts.push(msg.json<AlertEvent>()),
+    });
     await Promise.all(Array.from({ length: o.processors }, (_, i) => rig.addProcessor(`p${i + 1}`)));
     return rig;
   }
@@ -76,7 +78,13 @@ export class ClusterRig {
     const config: ProcessorConfigInput = {
       influx: { url: this.influxd.url, database: DATABASE },
       stateDir: join(dir, 'state'),
-      cluster: { servers: [this.nats.url], member, partitions: PARTITIONS, leaseTtlMs: LEASE_TTL_MS, snapshotIntervalMs: this.o.snapshotIntervalMs ?? 5_000 },
+      cluster: {
+        servers: [this.nats.url],
+        member,
+        partitions: PARTITIONS,
+        leaseTtlMs: LEASE_TTL_MS,
+        snapshotIntervalMs: this.o.snapshotIntervalMs ?? 5_000,
+      },
     };
     const service = await NodeService.cloud(dir, config, member);
     this.processors.set(member, service);
@@ -100,7 +108,11 @@ export class ClusterRig {
     const owners = new Map<number, string>();
     for (const m of members) {
       for (const { partition } of (await this.view(m)).owned) {
-        assert.equal(owners.get(partition), undefined, `partition ${partition} owned by ${owners.get(partition)} and ${m} at once`);
+        assert.equal(
+          owners.get(partition),
+          undefined,
+          `partition ${partition} owned by ${owners.get(partition)} and ${m} at once`,
+        );
         owners.set(partition, m);
       }
     }
@@ -109,10 +121,15 @@ export class ClusterRig {
 
   /** Waits until `members` own every partition between them; resolves the ownership. */
   async waitAllOwned(members: readonly string[], timeoutMs: number): Promise<Map<number, string>> {
-    return waitFor(`every partition owned by ${members.join(', ')}`, async () => {
-      const owners = await this.ownership(members);
-      return owners.size === PARTITIONS ? owners : undefined;
-    }, timeoutMs, 100);
+    return waitFor(
+      `every partition owned by ${members.join(', ')}`,
+      async () => {
+        const owners = await this.ownership(members);
+        return owners.size === PARTITIONS ? owners : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /**
@@ -123,18 +140,26 @@ export class ClusterRig {
    */
   async waitBalanced(members: readonly string[], timeoutMs: number): Promise<Map<number, string>> {
     const share = Math.ceil(PARTITIONS / members.length);
-    return waitFor(`every partition owned by ${members.join(', ')}, none with more than ${share}`, async () => {
-      const owners = await this.ownership(members);
-      const counts = members.map((m) => [...owners.values()].filter((o) => o === m).length);
-      return owners.size === PARTITIONS && counts.every((n) => n <= share) ? owners : undefined;
-    }, timeoutMs, 100);
+    return waitFor(
+      `every partition owned by ${members.join(', ')}, none with more than ${share}`,
+      async () => {
+        const owners = await this.ownership(members);
+        const counts = members.map((m) => [...owners.values()].filter((o) => o === m).length);
+        return owners.size === PARTITIONS && counts.every((n) => n <= share) ? owners : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /**
    * Starts `count` edge agents in this process, each reading `hours` of telemetry of `devices`
    * devices from its own file and sending batches to nats-server's MQTT listener.
    */
-  async startAgents(count: number, o: { devices: number; hours: number; maxInFlight?: number; httpVia?: { member: string; agents: number } }): Promise<void> {
+  async startAgents(
+    count: number,
+    o: { devices: number; hours: number; maxInFlight?: number; httpVia?: { member: string; agents: number } },
+  ): Promise<void> {
     const durationMs = o.hours * 3_600_000;
     const startMs = Math.floor((Date.now() - durationMs - 3_600_000) / 3_600_000) * 3_600_000;
     for (let i = 0; i < count; i++) {
@@ -143,7 +168,14 @@ export class ClusterRig {
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'telemetry.jsonl');
       let readings = 0;
-      for (const [series, n] of writeTelemetry(file, { agent: agentId, devices: o.devices, startMs, durationMs, samplePeriodMs: 10_000, seed: agentId })) {
+      for (const [series, n] of writeTelemetry(file, {
+        agent: agentId,
+        devices: o.devices,
+        startMs,
+        durationMs,
+        samplePeriodMs: 10_000,
+        seed: agentId,
+      })) {
         this.expected.set(series, n);
         readings += n;
       }
@@ -154,7 +186,9 @@ export class ClusterRig {
         batch: { maxWindows: 12, maxDelayMs: 100 },
         uplink: {
           // The last `httpVia.agents` agents post their batches to that member's HTTP relay.
-          ...(o.httpVia !== undefined && i >= count - o.httpVia.agents ? { type: 'http', url: this.processor(o.httpVia.member).url } : { type: 'mqtt', url: this.nats.mqttUrl }),
+          ...(o.httpVia !== undefined && i >= count - o.httpVia.agents
+            ? { type: 'http', url: this.processor(o.httpVia.member).url }
+            : { type: 'mqtt', url: this.nats.mqttUrl }),
           maxInFlight: o.maxInFlight ?? 2,
           ackTimeoutMs: 4_000,
           backoff: { initialMs: 100, maxMs: 1_000 },
@@ -171,7 +205,10 @@ export class ClusterRig {
 
   /** Batches the agents have had acked so far. */
   get acked(): number {
-    return [...this.agents.keys()].reduce((n, a) => n + a.counters.get('batches_acked') + a.counters.get('batches_duplicate'), 0);
+    return [...this.agents.keys()].reduce(
+      (n, a) => n + a.counters.get('batches_acked') + a.counters.get('batches_duplicate'),
+      0,
+    );
   }
 
   /**
@@ -180,20 +217,37 @@ export class ClusterRig {
    */
   async finish(): Promise<{ accepted: number; perSeriesInflux: Map<string, number> }> {
     const agents = [...this.agents];
-    await waitFor('the agents to read their files', () => agents.every(([a, { readings }]) => a.counters.get('readings_received') >= readings), 30_000, 200);
+    await waitFor(
+      'the agents to read their files',
+      () => agents.every(([a, { readings }]) => a.counters.get('readings_received') >= readings),
+      30_000,
+      200,
+    );
     const stopped = await Promise.all(agents.map(([a]) => a.stop(60_000)));
     // Which agent still holds batches, and what its uplink went through: a lost ack, a stuck partition or a slow machine.
-    const undrained = agents.filter((_, i) => !stopped[i]!.drained).map(([a, { id }]) => {
-      const batches = (['sealed', 'sent', 'resent', 'acked', 'duplicate', 'rejected'] as const).map((n) => `${n} ${a.counters.get(`batches_${n}`)}`);
-      return `${id}: ${a.uplink.queued} queued, ${a.uplink.inFlight} in flight, uplink ${a.uplink.isConnected ? 'connected' : 'down'}; batches ${batches.join(', ')}`;
-    });
+    const undrained = agents
+      .filter((_, i) => !stopped[i]!.drained)
+      .map(([a, { id }]) => {
+        const batches = (['sealed', 'sent', 'resent', 'acked', 'duplicate', 'rejected'] as const).map(
+          (n) => `${n} ${a.counters.get(`batches_${n}`)}`,
+        );
+        return `${id}: ${a.uplink.queued} queued, ${a.uplink.inFlight} in flight, uplink ${a.uplink.isConnected ? 'connected' : 'down'}; batches ${batches.join(', ')}`;
+      });
     assert.deepEqual(undrained, [], 'every agent had every batch acked');
     const accepted = agents.reduce((n, [a]) => n + a.counters.get('readings_accepted'), 0);
     let perSeriesInflux = new Map<string, number>();
-    await waitFor('InfluxDB to hold every accepted reading', async () => {
-      perSeriesInflux = await influxCountsBySeries((q) => influxQuery(this.influxd.url, DATABASE, q), TELEMETRY_METRICS);
-      return [...perSeriesInflux.values()].reduce((a, b) => a + b, 0) >= accepted;
-    }, 20_000, 250).catch(() => undefined); // the comparison below says what differs
+    await waitFor(
+      'InfluxDB to hold every accepted reading',
+      async () => {
+        perSeriesInflux = await influxCountsBySeries(
+          (q) => influxQuery(this.influxd.url, DATABASE, q),
+          TELEMETRY_METRICS,
+        );
+        return [...perSeriesInflux.values()].reduce((a, b) => a + b, 0) >= accepted;
+      },
+      20_000,
+      250,
+    ).catch(() => undefined); // the comparison below says what differs
     return { accepted, perSeriesInflux };
   }
 

@@ -6,7 +6,8 @@ import { connect } from 'nats';
 import { startNatsServer } from '../harness/nats-server.js';
 import { waitFor } from '../harness/wait.js';
 
-const record = (owner: string, epoch: number) => ({ v: 1, owner, epoch, seq: 0, done: 0, released: false, snapshot: null }) as const;
+const record = (owner: string, epoch: number) =>
+  ({ v: 1, owner, epoch, seq: 0, done: 0, released: false, snapshot: null }) as const;
 
 test('position records: compare-and-set refuses a stale revision (FencedError); snapshots inline up to the limit, else in the object store', async (t) => {
   const nats = await startNatsServer({ t });
@@ -19,13 +20,20 @@ test('position records: compare-and-set refuses a stale revision (FencedError); 
   const r2 = await store.write(5, record('p2', 2), r1); // p2 fences p1
   await assert.rejects(store.write(5, record('p1', 1), r1), FencedError, 'p1 writes on the revision it knew: refused');
   assert.deepEqual(await store.read(5), { record: record('p2', 2), revision: r2 });
-  await assert.rejects(store.write(6, record('p1', 1), 0).then(() => store.write(6, record('p3', 1), 0)), FencedError, 'two creations of one record: the second is refused');
+  await assert.rejects(
+    store.write(6, record('p1', 1), 0).then(() => store.write(6, record('p3', 1), 0)),
+    FencedError,
+    'two creations of one record: the second is refused',
+  );
 
   const small = Buffer.alloc(1000, 7);
   const large = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 251));
   const inline = await store.saveSnapshot(5, 2, 10, small);
   const object = await store.saveSnapshot(5, 2, 11, large);
-  assert.ok('inline' in inline && 'object' in object, `${JSON.stringify(inline).slice(0, 40)} ${JSON.stringify(object)}`);
+  assert.ok(
+    'inline' in inline && 'object' in object,
+    `${JSON.stringify(inline).slice(0, 40)} ${JSON.stringify(object)}`,
+  );
   assert.deepEqual(Buffer.from((await store.loadSnapshot(inline))!), small);
   assert.deepEqual(Buffer.from((await store.loadSnapshot(object))!), large);
   await store.dropSnapshot(object);
@@ -36,7 +44,10 @@ test('leases: one holder at a time; renewal on a stale revision is lost; an unre
   const nats = await startNatsServer({ t });
   const nc = await connect({ servers: nats.url });
   t.after(() => nc.close());
-  const { leases: kv } = await ensureStores(nc, ClusterConfig.parse({ servers: [nats.url], leaseTtlMs: 1_000, renewIntervalMs: 500 }));
+  const { leases: kv } = await ensureStores(
+    nc,
+    ClusterConfig.parse({ servers: [nats.url], leaseTtlMs: 1_000, renewIntervalMs: 500 }),
+  );
   const a = new LeaseTable(kv, 'a');
   const b = new LeaseTable(kv, 'b');
   await a.heartbeat({ owned: [] });

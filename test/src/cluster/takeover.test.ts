@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { waitFor } from '../harness/wait.js';
 import { ClusterRig, LEASE_TTL_MS } from './rig.js';
 
-test('one of three processors is killed with SIGKILL mid-run: its partitions are owned again within the lease TTL + 2 s, nothing lost or doubled, no alert opened twice', { timeout: 120_000 }, async (t) => {
+test('one of three processors is killed with SIGKILL mid-run: its partitions are owned again within the lease TTL + 2 s, nothing lost or doubled, no alert opened twice', {
+  timeout: 120_000,
+}, async (t) => {
   const rig = await ClusterRig.start(t, { processors: 3 });
   // Its share once the members have settled: the first member up takes every partition, then hands
   // over the excess; counted before that, p2's share could be all 64 (under load it was).
@@ -21,14 +23,28 @@ test('one of three processors is killed with SIGKILL mid-run: its partitions are
   const { accepted, perSeriesInflux } = await rig.finish();
   const expectedTotal = [...rig.expected.values()].reduce((a, b) => a + b, 0);
   assert.equal(accepted, expectedTotal, 'the agents accepted every reading of their files');
-  assert.deepEqual(Object.fromEntries([...perSeriesInflux].sort()), Object.fromEntries([...rig.expected].sort()), 'InfluxDB holds every accepted reading once, series by series');
+  assert.deepEqual(
+    Object.fromEntries([...perSeriesInflux].sort()),
+    Object.fromEntries([...rig.expected].sort()),
+    'InfluxDB holds every accepted reading once, series by series',
+  );
   const views = await Promise.all(['p1', 'p3'].map((m) => rig.view(m)));
   const takenOver = views.reduce((n, v) => n + (v.counters.partitions_taken_over ?? 0), 0);
   const replayed = views.reduce((n, v) => n + (v.counters.batches_replayed ?? 0), 0);
-  t.diagnostic(`partitions taken over ${takenOver}, batches replayed ${replayed}, alert transitions seen ${rig.alerts.length}`);
-  assert.equal(views.reduce((n, v) => n + (v.counters.snapshots_unreadable ?? 0), 0), 0, 'every snapshot was restored');
+  t.diagnostic(
+    `partitions taken over ${takenOver}, batches replayed ${replayed}, alert transitions seen ${rig.alerts.length}`,
+  );
+  assert.equal(
+    views.reduce((n, v) => n + (v.counters.snapshots_unreadable ?? 0), 0),
+    0,
+    'every snapshot was restored',
+  );
   assert.equal(takenOver, victimShare, 'the survivors took over exactly the partitions of p2');
   const openings = rig.openingsById();
   assert.ok(openings.size > 0, 'the run opened alerts');
-  assert.deepEqual([...openings].filter(([, n]) => n > 1), [], 'no alert was opened twice');
+  assert.deepEqual(
+    [...openings].filter(([, n]) => n > 1),
+    [],
+    'no alert was opened twice',
+  );
 });

@@ -21,7 +21,11 @@ export const TELEMETRY_METRICS = ['temperature', 'humidity'] as const;
 export function writeTelemetry(path: string, o: TelemetryOptions): Map<string, number> {
   const rng = new Rng(o.seed);
   const counts = new Map<string, number>();
-  const devices = Array.from({ length: o.devices }, (_, i) => ({ id: `${o.agent}-d${i}`, base: [18 + rng.uniform(0, 6), 40 + rng.uniform(0, 20)], steps: [] as Array<{ from: number; to: number; by: number }> }));
+  const devices = Array.from({ length: o.devices }, (_, i) => ({
+    id: `${o.agent}-d${i}`,
+    base: [18 + rng.uniform(0, 6), 40 + rng.uniform(0, 20)],
+    steps: [] as Array<{ from: number; to: number; by: number }>,
+  }));
   for (const d of devices) {
     // Two excursions per device and metric (index 0/1): 20 minutes 12 sigma away.
     for (let k = 0; k < 2; k++) {

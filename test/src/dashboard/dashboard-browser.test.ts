@@ -21,7 +21,9 @@ declare global {
   }
 }
 
-test('the dashboard in headless Chromium: fleet, an alert on screen within seconds of opening, a chart with points', { timeout: 180_000 }, async (t) => {
+test('the dashboard in headless Chromium: fleet, an alert on screen within seconds of opening, a chart with points', {
+  timeout: 180_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const browser = await startBrowser(t);
@@ -56,39 +58,56 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: 10_000 });
   const liveMs = Date.now() - t0;
-  const firstPaintMs = await page.evaluate(() => performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint')?.startTime ?? NaN);
+  const firstPaintMs = await page.evaluate(
+    () => performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint')?.startTime ?? NaN,
+  );
   assert.ok(firstPaintMs > 0, 'the page painted');
   // The test's own observer (not the page's code): when each alert's row first appears.
   await page.evaluate(() => {
     window.alertShownAt = {};
     const note = (): void => {
-      for (const li of document.querySelectorAll<HTMLElement>('[data-alert-id]')) window.alertShownAt[li.dataset.alertId!] ??= Date.now();
+      for (const li of document.querySelectorAll<HTMLElement>('[data-alert-id]'))
+        window.alertShownAt[li.dataset.alertId!] ??= Date.now();
     };
     new MutationObserver(note).observe(document.body, { childList: true, subtree: true });
   });
 
   const playing = pipeline.play();
   await waitFor('an alert to open', () => opened.size >= 3, 60_000);
-  await waitFor('the opened alerts on screen', async () => {
-    const shown = await page.evaluate(() => window.alertShownAt);
-    return [...opened.keys()].slice(0, 3).every((id) => shown[id] !== undefined);
-  }, 10_000);
+  await waitFor(
+    'the opened alerts on screen',
+    async () => {
+      const shown = await page.evaluate(() => window.alertShownAt);
+      return [...opened.keys()].slice(0, 3).every((id) => shown[id] !== undefined);
+    },
+    10_000,
+  );
   const shown = await page.evaluate(() => window.alertShownAt);
   const lags = [...opened].filter(([id]) => shown[id] !== undefined).map(([id, at]) => shown[id]! - at);
   const worst = Math.max(...lags);
   assert.ok(worst < 5_000, `every alert on screen within 5 s of opening (worst ${worst} ms)`);
 
-  await waitFor('the fleet row of the agent with readings accepted', () =>
-    page.evaluate(() => {
-      const cells = [...(document.querySelector('#fleet tbody tr[data-agent="demo-gw"]')?.querySelectorAll('td') ?? [])].map((c) => c.textContent ?? '');
-      return cells[2] === 'online' && Number((cells[5] ?? '0').replace(/,/g, '')) > 0;
-    }), 15_000);
+  await waitFor(
+    'the fleet row of the agent with readings accepted',
+    () =>
+      page.evaluate(() => {
+        const cells = [
+          ...(document.querySelector('#fleet tbody tr[data-agent="demo-gw"]')?.querySelectorAll('td') ?? []),
+        ].map((c) => c.textContent ?? '');
+        return cells[2] === 'online' && Number((cells[5] ?? '0').replace(/,/g, '')) > 0;
+      }),
+    15_000,
+  );
   // The chart shows the series of an alert: its windows drawn, its alerts marked.
-  const caption = await waitFor('the chart to have points', async () => {
-    const text = await page.$eval('#series-caption', (e) => e.textContent ?? '');
-    const windows = Number(/^(\d+) windows/.exec(text)?.[1] ?? 0);
-    return windows > 10 && /[1-9]\d* alert transitions/.test(text) ? text : undefined;
-  }, 20_000);
+  const caption = await waitFor(
+    'the chart to have points',
+    async () => {
+      const text = await page.$eval('#series-caption', (e) => e.textContent ?? '');
+      const windows = Number(/^(\d+) windows/.exec(text)?.[1] ?? 0);
+      return windows > 10 && /[1-9]\d* alert transitions/.test(text) ? text : undefined;
+    },
+    20_000,
+  );
   assert.ok(await page.$('#chart canvas'), 'uPlot drew on a canvas');
 
   mkdirSync(ARTEFACTS, { recursive: true });
@@ -96,7 +115,9 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
   t.diagnostic(`screenshot: ${screenshot}`);
   const sorted = [...lags].sort((a, b) => a - b);
-  t.diagnostic(`first contentful paint ${firstPaintMs.toFixed(0)} ms; live (snapshot drawn) ${liveMs} ms after navigation; alert opened → on screen: median ${sorted[sorted.length >> 1]} ms, worst ${worst} ms over ${lags.length} alerts; ${caption}`);
+  t.diagnostic(
+    `first contentful paint ${firstPaintMs.toFixed(0)} ms; live (snapshot drawn) ${liveMs} ms after navigation; alert opened → on screen: median ${sorted[sorted.length >> 1]} ms, worst ${worst} ms over ${lags.length} alerts; ${caption}`,
+  );
   assert.deepEqual(errors, [], 'no script error on the page, nothing refused by its content security policy');
 
   pipeline.stopPlaying();
@@ -104,7 +125,9 @@ test('the dashboard in headless Chromium: fleet, an alert on screen within secon
   await pipeline.finish();
 });
 
-test('behind a read token the page asks for it once, and the session cookie keeps the board open across reloads', { timeout: 60_000 }, async (t) => {
+test('behind a read token the page asks for it once, and the session cookie keeps the board open across reloads', {
+  timeout: 60_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const browser = await startBrowser(t);
@@ -125,12 +148,17 @@ test('behind a read token the page asks for it once, and the session cookie keep
   assert.equal(await page.$eval('#board', (e) => (e as HTMLElement).hidden), true, 'no data shown before signing in');
   await page.type('#sign-in [name=token]', 'a-wrong-token-000000');
   await page.click('#sign-in button[type=submit]');
-  await page.waitForFunction(() => (document.querySelector('#sign-in-error')?.textContent ?? '') !== '', { timeout: 5_000 });
+  await page.waitForFunction(() => (document.querySelector('#sign-in-error')?.textContent ?? '') !== '', {
+    timeout: 5_000,
+  });
   await page.type('#sign-in [name=token]', readToken);
   await page.click('#sign-in button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: 5_000 });
   const cookies = await page.cookies();
-  assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['tributary_read', true, 'Strict']]);
+  assert.deepEqual(
+    cookies.map((c) => [c.name, c.httpOnly, c.sameSite]),
+    [['tributary_read', true, 'Strict']],
+  );
   await page.reload({ waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelector('#connection')?.textContent === 'live', { timeout: 5_000 });
   assert.equal(await page.$eval('#sign-in', (e) => (e as HTMLElement).hidden), true, 'signed in after a reload');

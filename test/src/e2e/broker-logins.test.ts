@@ -37,13 +37,19 @@ async function refusal(url: string, options: mqtt.IClientOptions, subscribeTo?: 
   }
 }
 
-test('with broker users, an agent delivers under its own name and no one can pass batches off as another agent', { timeout: 60_000 }, async (t) => {
+test('with broker users, an agent delivers under its own name and no one can pass batches off as another agent', {
+  timeout: 60_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('logins');
   const cloudWarnings: string[] = [];
   const cloud = new CloudProcessor({
-    config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0, users }, influx: { url: influxd.url, database: 'logins' }, stateDir: join(dir, 'cloud') }),
+    config: ProcessorConfigSchema.parse({
+      broker: { type: 'embedded', host: '127.0.0.1', port: 0, users },
+      influx: { url: influxd.url, database: 'logins' },
+      stateDir: join(dir, 'cloud'),
+    }),
     log: recordWarnings(cloudWarnings),
   });
   await cloud.start();
@@ -53,7 +59,9 @@ test('with broker users, an agent delivers under its own name and no one can pas
   // A real agent logged in as gw-a delivers every reading.
   const readings = 600;
   const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 20 * 60_000;
-  const lines = Array.from({ length: readings }, (_, i) => JSON.stringify({ device: `d${i % 3}`, ts: t0 + i * 1_000, values: { temperature: 20 + (i % 7) } }));
+  const lines = Array.from({ length: readings }, (_, i) =>
+    JSON.stringify({ device: `d${i % 3}`, ts: t0 + i * 1_000, values: { temperature: 20 + (i % 7) } }),
+  );
   writeFileSync(join(dir, 'readings.jsonl'), lines.join('\n'));
   const agent = new EdgeAgent({
     config: AgentConfigSchema.parse({
@@ -61,7 +69,14 @@ test('with broker users, an agent delivers under its own name and no one can pas
       sources: [{ type: 'file', path: join(dir, 'readings.jsonl') }],
       windows: { lengthMs: 60_000 },
       batch: { maxDelayMs: 100 },
-      uplink: { type: 'mqtt', url, username: 'gw-a', password: 'password-of-a', ackTimeoutMs: 5_000, backoff: { initialMs: 100, maxMs: 1_000 } },
+      uplink: {
+        type: 'mqtt',
+        url,
+        username: 'gw-a',
+        password: 'password-of-a',
+        ackTimeoutMs: 5_000,
+        backoff: { initialMs: 100, maxMs: 1_000 },
+      },
     }),
     stateDir: join(dir, 'agent'),
     log: silentLogger,
@@ -69,19 +84,44 @@ test('with broker users, an agent delivers under its own name and no one can pas
   await agent.start();
   await waitFor('the agent to read the file', () => agent.counters.get('readings_accepted') === readings);
   assert.deepEqual(await agent.stop(), { drained: true }, 'the cloud acked every batch of gw-a');
-  const rows = await influxQuery(influxd.url, 'logins', 'SELECT sum("count") FROM "temperature" WHERE "agent" = \'gw-a\'');
+  const rows = await influxQuery(
+    influxd.url,
+    'logins',
+    'SELECT sum("count") FROM "temperature" WHERE "agent" = \'gw-a\'',
+  );
   assert.equal(rows[0]?.values[0]?.[1], readings, 'Σ count in InfluxDB equals the readings gw-a accepted');
 
   // Logins that must be refused.
-  assert.match((await refusal(url, { clientId: 'anon' })) ?? 'allowed', /Bad username or password|Not authorized/i, 'no anonymous clients');
-  assert.match((await refusal(url, { clientId: 'tributary-agent-gw-a', username: 'gw-a', password: 'wrong' })) ?? 'allowed', /Bad username or password/i);
-  assert.match((await refusal(url, { clientId: 'tributary-agent-gw-a', username: 'gw-b', password: 'password-of-b' })) ?? 'allowed', /Bad username or password/i, 'gw-b cannot take gw-a’s session');
-  assert.match((await refusal(url, { clientId: 'tributary-cloud', username: 'grafana', password: 'password-of-grafana' })) ?? 'allowed', /Bad username or password/i, 'no one takes the processor’s session');
+  assert.match(
+    (await refusal(url, { clientId: 'anon' })) ?? 'allowed',
+    /Bad username or password|Not authorized/i,
+    'no anonymous clients',
+  );
+  assert.match(
+    (await refusal(url, { clientId: 'tributary-agent-gw-a', username: 'gw-a', password: 'wrong' })) ?? 'allowed',
+    /Bad username or password/i,
+  );
+  assert.match(
+    (await refusal(url, { clientId: 'tributary-agent-gw-a', username: 'gw-b', password: 'password-of-b' })) ??
+      'allowed',
+    /Bad username or password/i,
+    'gw-b cannot take gw-a’s session',
+  );
+  assert.match(
+    (await refusal(url, { clientId: 'tributary-cloud', username: 'grafana', password: 'password-of-grafana' })) ??
+      'allowed',
+    /Bad username or password/i,
+    'no one takes the processor’s session',
+  );
   // Subscriptions: a reader sees alerts but not batches; an agent sees only its own acks.
   const reader = { clientId: 'dash', username: 'grafana', password: 'password-of-grafana' };
   assert.equal(await refusal(url, reader, 'tributary/v1/alerts/#'), undefined, 'a reader may read alerts');
   // …but not in a persistent session, whose messages the broker would keep without bound while it is away.
-  assert.match((await refusal(url, { ...reader, clean: false })) ?? 'allowed', /Not authorized/i, 'a reader may not keep a persistent session');
+  assert.match(
+    (await refusal(url, { ...reader, clean: false })) ?? 'allowed',
+    /Not authorized/i,
+    'a reader may not keep a persistent session',
+  );
   assert.match((await refusal(url, reader, 'tributary/v1/agents/+/batches')) ?? 'allowed', /Subscribe error/);
   const gwB = { clientId: 'tributary-agent-gw-b', username: 'gw-b', password: 'password-of-b' };
   assert.match((await refusal(url, gwB, 'tributary/v1/agents/gw-a/acks')) ?? 'allowed', /Subscribe error/);
@@ -93,24 +133,33 @@ test('with broker users, an agent delivers under its own name and no one can pas
   const closed = new Promise<void>((resolve) => forged.once('close', () => resolve()));
   const batch = { v: 1 as const, agent: 'gw-a', epoch: 1, seq: 2 ** 40, sentAt: Date.now(), counters: {}, windows: [] };
   forged.publish('tributary/v1/agents/gw-a/batches', encodeBatch(batch), { qos: 1 });
-  const cutOff = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5_000))]);
+  const cutOff = await Promise.race([
+    closed.then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 5_000)),
+  ]);
   forged.end(true);
   assert.ok(cutOff, 'the broker closed the forging connection');
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(cloud.counters.get('batches_received'), received, 'the forged batch never reached the processor');
 
   // Every refusal is counted; each kind is logged once, however many there were in 10 s.
-  const counted = ['logins', 'sessions', 'subscriptions', 'publishes'].map((k) => cloud.counters.get(`mqtt_${k}_refused` as 'mqtt_logins_refused'));
+  const counted = ['logins', 'sessions', 'subscriptions', 'publishes'].map((k) =>
+    cloud.counters.get(`mqtt_${k}_refused` as 'mqtt_logins_refused'),
+  );
   assert.deepEqual(counted, [4, 1, 2, 1], 'logins, persistent sessions, subscriptions and publishes refused');
   const logged = (what: string): number => cloudWarnings.filter((w) => w.startsWith(what)).length;
   assert.deepEqual(
-    ['MQTT login refused', 'persistent MQTT session refused', 'MQTT subscription refused', 'MQTT publish refused'].map(logged),
+    ['MQTT login refused', 'persistent MQTT session refused', 'MQTT subscription refused', 'MQTT publish refused'].map(
+      logged,
+    ),
     [1, 1, 1, 1],
     cloudWarnings.join('\n'),
   );
 });
 
-test('a broker that cannot be reached fails the start within its timeout, naming the broker but not the password', { timeout: 30_000 }, async (t) => {
+test('a broker that cannot be reached fails the start within its timeout, naming the broker but not the password', {
+  timeout: 30_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('nobroker');
@@ -126,7 +175,12 @@ test('a broker that cannot be reached fails the start within its timeout, naming
   });
   const started = Date.now();
   await assert.rejects(cloud.start(), (err: Error) => {
-    assert.match(err.message, new RegExp(`no subscription at mqtt://proc:\\*\\*\\*@127\\.0\\.0\\.1:${port} within 1500 ms \\(last error: .*ECONNREFUSED`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `no subscription at mqtt://proc:\\*\\*\\*@127\\.0\\.0\\.1:${port} within 1500 ms \\(last error: .*ECONNREFUSED`,
+      ),
+    );
     assert.doesNotMatch(err.message, /hunter22/);
     return true;
   });
@@ -134,8 +188,15 @@ test('a broker that cannot be reached fails the start within its timeout, naming
   await cloud.stop();
 });
 
-test('the agent reads telemetry from a broker that wants a login, and says why when the login is refused', { timeout: 60_000 }, async (t) => {
-  const broker = await startMosquitto({ users: [{ username: 'gateway', password: 'gateway-secret' }, { username: 'sensor', password: 'sensor-secret' }] });
+test('the agent reads telemetry from a broker that wants a login, and says why when the login is refused', {
+  timeout: 60_000,
+}, async (t) => {
+  const broker = await startMosquitto({
+    users: [
+      { username: 'gateway', password: 'gateway-secret' },
+      { username: 'sensor', password: 'sensor-secret' },
+    ],
+  });
   t.after(() => broker.stop());
   const dir = scratchDir('source-login');
   const agentWith = (password: string, warnings: string[]): EdgeAgent =>
@@ -154,7 +215,9 @@ test('the agent reads telemetry from a broker that wants a login, and says why w
   const refused = agentWith('wrong', refusedWarnings);
   t.after(() => refused.stop(500));
   await refused.start();
-  await waitFor('the refused login to be reported', () => refusedWarnings.some((w) => w.startsWith('telemetry broker error')));
+  await waitFor('the refused login to be reported', () =>
+    refusedWarnings.some((w) => w.startsWith('telemetry broker error')),
+  );
   const warning = refusedWarnings.find((w) => w.startsWith('telemetry broker error'))!;
   assert.match(warning, /Bad username or password|Not authorized/i, 'the warning gives the broker’s reason');
   assert.ok(!warning.includes('wrong'), 'and not the password');
@@ -168,10 +231,19 @@ test('the agent reads telemetry from a broker that wants a login, and says why w
   const ts = Date.now();
   // The subscription may still be on its way: publish until readings arrive, then count exactly.
   await waitFor('the first reading through the logged-in source', async () => {
-    await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts, values: { temperature: 21 } }), { qos: 1 });
+    await sensor.publishAsync(
+      'sensors/s1/telemetry',
+      JSON.stringify({ device: 's1', ts, values: { temperature: 21 } }),
+      { qos: 1 },
+    );
     return agent.counters.get('readings_accepted') > 0;
   });
   const before = agent.counters.get('readings_accepted');
-  for (let i = 1; i <= 50; i++) await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: ts + i, values: { temperature: 21 } }), { qos: 1 });
+  for (let i = 1; i <= 50; i++)
+    await sensor.publishAsync(
+      'sensors/s1/telemetry',
+      JSON.stringify({ device: 's1', ts: ts + i, values: { temperature: 21 } }),
+      { qos: 1 },
+    );
   await waitFor('50 more readings', () => agent.counters.get('readings_accepted') === before + 50);
 });

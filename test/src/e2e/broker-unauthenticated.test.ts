@@ -8,7 +8,13 @@ import { AgentConfigSchema, ProcessorConfigSchema } from '@tributary/firmware-sc
 import { silentLogger } from '@tributary/runtime';
 import mqtt from 'mqtt';
 import { startInfluxd } from '../harness/influxd.js';
-import { rawConnection, residentBytes, sendPartialConnect, unreadBytes, type RawConnection } from '../harness/mqtt-raw.js';
+import {
+  rawConnection,
+  residentBytes,
+  sendPartialConnect,
+  unreadBytes,
+  type RawConnection,
+} from '../harness/mqtt-raw.js';
 import { freePort } from '../harness/ports.js';
 import { NodeService } from '../harness/processes.js';
 import { scratchDir } from '../harness/scratch.js';
@@ -31,7 +37,13 @@ async function connections(t: test.TestContext, port: number, count: number): Pr
  * broker's packet limit and never finish it. Resolves with how much the broker's resident memory
  * grew once every byte was either taken off the sockets or refused.
  */
-async function partialConnectFlood(t: test.TestContext, port: number, pid: number, declaredBytes: number, sentBytes: number): Promise<{ conns: RawConnection[]; grownBytes: number }> {
+async function partialConnectFlood(
+  t: test.TestContext,
+  port: number,
+  pid: number,
+  declaredBytes: number,
+  sentBytes: number,
+): Promise<{ conns: RawConnection[]; grownBytes: number }> {
   const before = await residentBytes(pid);
   const conns = await connections(t, port, 300);
   const body = Buffer.alloc(sentBytes, 0x61); // one buffer, written 300 times: the test process copies nothing
@@ -43,13 +55,24 @@ async function partialConnectFlood(t: test.TestContext, port: number, pid: numbe
 /** A real agent, logged in as gw-1, sends 120 readings and has every batch acked. */
 async function agentDelivers(brokerUrl: string, dir: string): Promise<void> {
   const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
-  writeFileSync(join(dir, 'readings.jsonl'), Array.from({ length: 120 }, (_, i) => JSON.stringify({ device: 'd1', ts: t0 + i * 1_000, values: { temperature: 20 } })).join('\n'));
+  writeFileSync(
+    join(dir, 'readings.jsonl'),
+    Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({ device: 'd1', ts: t0 + i * 1_000, values: { temperature: 20 } }),
+    ).join('\n'),
+  );
   const agent = new EdgeAgent({
     config: AgentConfigSchema.parse({
       agentId: 'gw-1',
       sources: [{ type: 'file', path: join(dir, 'readings.jsonl') }],
       batch: { maxDelayMs: 100 },
-      uplink: { type: 'mqtt', url: brokerUrl, ...agentLogin, ackTimeoutMs: 5_000, backoff: { initialMs: 100, maxMs: 1_000 } },
+      uplink: {
+        type: 'mqtt',
+        url: brokerUrl,
+        ...agentLogin,
+        ackTimeoutMs: 5_000,
+        backoff: { initialMs: 100, maxMs: 1_000 },
+      },
     }),
     stateDir: join(dir, 'agent'),
     log: silentLogger,
@@ -59,7 +82,9 @@ async function agentDelivers(brokerUrl: string, dir: string): Promise<void> {
   assert.deepEqual(await agent.stop(), { drained: true }, 'the cloud acked every batch of the legitimate agent');
 }
 
-test("the cloud's embedded broker: 300 clients sending 7.75 MiB of an 8 MiB CONNECT are closed at the header, memory stays flat, each is counted and logged, an agent still delivers", { timeout: 120_000 }, async (t) => {
+test("the cloud's embedded broker: 300 clients sending 7.75 MiB of an 8 MiB CONNECT are closed at the header, memory stays flat, each is counted and logged, an agent still delivers", {
+  timeout: 120_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('preauth-cloud');
@@ -74,7 +99,10 @@ test("the cloud's embedded broker: 300 clients sending 7.75 MiB of an 8 MiB CONN
   // 8 MiB is under the packet limit (maxBatchBytes 8 MiB + 64 KiB) that applies after login too.
   const { conns, grownBytes } = await partialConnectFlood(t, port, cloud.pid!, 8 * MiB, 7.75 * MiB);
   t.diagnostic(`the broker's resident memory grew by ${(grownBytes / MiB).toFixed(1)} MiB`);
-  assert.ok(grownBytes < 64 * MiB, `the broker's resident memory grew by ${(grownBytes / MiB).toFixed(0)} MiB for 300 × 7.75 MiB of unfinished CONNECTs`);
+  assert.ok(
+    grownBytes < 64 * MiB,
+    `the broker's resident memory grew by ${(grownBytes / MiB).toFixed(0)} MiB for 300 × 7.75 MiB of unfinished CONNECTs`,
+  );
   await waitFor('the broker to close every connection', () => conns.every((c) => c.isClosed()), 5_000);
   assert.equal(await cloud.metric('tributary_cloud_mqtt_connects_refused_total'), 300);
   const lines = cloud.output.split('\n').filter((l) => l.includes('closed before login'));
@@ -84,7 +112,9 @@ test("the cloud's embedded broker: 300 clients sending 7.75 MiB of an 8 MiB CONN
   await agentDelivers(`mqtt://127.0.0.1:${port}`, dir);
 });
 
-test("the gateway's mqtt-broker source: 300 clients sending most of a 1 MiB CONNECT are closed at the header and counted; a sensor still delivers", { timeout: 120_000 }, async (t) => {
+test("the gateway's mqtt-broker source: 300 clients sending most of a 1 MiB CONNECT are closed at the header and counted; a sensor still delivers", {
+  timeout: 120_000,
+}, async (t) => {
   const dir = scratchDir('preauth-gateway');
   const port = await freePort();
   const agent = await NodeService.agent(dir, {
@@ -99,17 +129,33 @@ test("the gateway's mqtt-broker source: 300 clients sending most of a 1 MiB CONN
 
   const { conns, grownBytes } = await partialConnectFlood(t, port, agent.pid!, MiB, MiB - 64);
   t.diagnostic(`the agent's resident memory grew by ${(grownBytes / MiB).toFixed(1)} MiB`);
-  assert.ok(grownBytes < 64 * MiB, `the agent's resident memory grew by ${(grownBytes / MiB).toFixed(0)} MiB for 300 × 1 MiB of unfinished CONNECTs`);
+  assert.ok(
+    grownBytes < 64 * MiB,
+    `the agent's resident memory grew by ${(grownBytes / MiB).toFixed(0)} MiB for 300 × 1 MiB of unfinished CONNECTs`,
+  );
   await waitFor('the broker to close every connection', () => conns.every((c) => c.isClosed()), 5_000);
   assert.equal(await agent.metric('tributary_agent_broker_connects_refused_total'), 300);
   await waitFor('the refusal in the problem report, with who it was', () =>
-    agent.output.split('\n').some((l) => l.includes('broker_connects_refused') && /127\.0\.0\.1:\d+: CONNECT of \d+ bytes, over the limit of 8192 before login/.test(l)),
+    agent.output
+      .split('\n')
+      .some(
+        (l) =>
+          l.includes('broker_connects_refused') &&
+          /127\.0\.0\.1:\d+: CONNECT of \d+ bytes, over the limit of 8192 before login/.test(l),
+      ),
   );
 
   const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { ...sensorLogin, reconnectPeriod: 0 });
   t.after(() => sensor.endAsync());
-  await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }), { qos: 1 });
-  await waitFor('the sensor reading', async () => (await agent.metric('tributary_agent_readings_accepted_total')) === 1);
+  await sensor.publishAsync(
+    'sensors/s1/telemetry',
+    JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }),
+    { qos: 1 },
+  );
+  await waitFor(
+    'the sensor reading',
+    async () => (await agent.metric('tributary_agent_readings_accepted_total')) === 1,
+  );
 });
 
 /** A broker under test, started in this process with small limits before login. */
@@ -128,13 +174,31 @@ const brokers: Record<string, (t: test.TestContext) => Promise<Broker>> = {
     t.after(() => influxd.stop());
     const dir = scratchDir('preauth-budget-cloud');
     const cloud = new CloudProcessor({
-      config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0, users: [{ role: 'agent', ...agentLogin }], unauthenticated }, influx: { url: influxd.url, database: 'budget' }, stateDir: join(dir, 'cloud') }),
+      config: ProcessorConfigSchema.parse({
+        broker: {
+          type: 'embedded',
+          host: '127.0.0.1',
+          port: 0,
+          users: [{ role: 'agent', ...agentLogin }],
+          unauthenticated,
+        },
+        influx: { url: influxd.url, database: 'budget' },
+        stateDir: join(dir, 'cloud'),
+      }),
       log: recordWarnings([]),
     });
     await cloud.start();
     t.after(() => cloud.stop());
-    const names = { connects: 'mqtt_connects_refused', budget: 'mqtt_unauthenticated_over_budget', timeouts: 'mqtt_connect_timeouts' } as const;
-    return { port: Number(new URL(cloud.brokerUrl).port), counter: (n) => cloud.counters.get(names[n]), delivers: () => agentDelivers(cloud.brokerUrl, dir) };
+    const names = {
+      connects: 'mqtt_connects_refused',
+      budget: 'mqtt_unauthenticated_over_budget',
+      timeouts: 'mqtt_connect_timeouts',
+    } as const;
+    return {
+      port: Number(new URL(cloud.brokerUrl).port),
+      counter: (n) => cloud.counters.get(names[n]),
+      delivers: () => agentDelivers(cloud.brokerUrl, dir),
+    };
   },
   "the gateway's mqtt-broker source": async (t) => {
     const dir = scratchDir('preauth-budget-gateway');
@@ -150,13 +214,21 @@ const brokers: Record<string, (t: test.TestContext) => Promise<Broker>> = {
     });
     await agent.start();
     t.after(() => agent.stop(500));
-    const names = { connects: 'broker_connects_refused', budget: 'broker_unauthenticated_over_budget', timeouts: 'broker_connect_timeouts' } as const;
+    const names = {
+      connects: 'broker_connects_refused',
+      budget: 'broker_unauthenticated_over_budget',
+      timeouts: 'broker_connect_timeouts',
+    } as const;
     return {
       port,
       counter: (n) => agent.counters.get(names[n]),
       delivers: async () => {
         const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { ...sensorLogin, reconnectPeriod: 0 });
-        await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }), { qos: 1 });
+        await sensor.publishAsync(
+          'sensors/s1/telemetry',
+          JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }),
+          { qos: 1 },
+        );
         await sensor.endAsync();
         await waitFor('the sensor reading', () => agent.counters.get('readings_accepted') === 1);
       },
@@ -165,7 +237,9 @@ const brokers: Record<string, (t: test.TestContext) => Promise<Broker>> = {
 };
 
 for (const [name, start] of Object.entries(brokers)) {
-  test(`${name}: bytes held by clients not logged in stay within maxBufferedBytes, and a CONNECT not finished within connectTimeoutMs is cut off`, { timeout: 60_000 }, async (t) => {
+  test(`${name}: bytes held by clients not logged in stay within maxBufferedBytes, and a CONNECT not finished within connectTimeoutMs is cut off`, {
+    timeout: 60_000,
+  }, async (t) => {
     const broker = await start(t);
     // 20 clients each send 7,000 bytes of an 8,000-byte CONNECT (each under maxConnectBytes): 64 KiB
     // holds 9 of them; the others are closed as their bytes arrive.
@@ -175,9 +249,16 @@ for (const [name, start] of Object.entries(brokers)) {
     await waitFor('the broker to read or refuse every byte sent', async () => (await unreadBytes(broker.port)) === 0);
     const overBudget = broker.counter('budget');
     assert.ok(overBudget >= 11, `${overBudget} of 20 closed for the budget`);
-    await waitFor('the connections over the budget to be closed', () => conns.filter((c) => c.isClosed()).length === overBudget);
+    await waitFor(
+      'the connections over the budget to be closed',
+      () => conns.filter((c) => c.isClosed()).length === overBudget,
+    );
 
-    await waitFor('the rest to be cut off at the deadline', () => [...conns, ...silent].every((c) => c.isClosed()), 10_000);
+    await waitFor(
+      'the rest to be cut off at the deadline',
+      () => [...conns, ...silent].every((c) => c.isClosed()),
+      10_000,
+    );
     assert.equal(broker.counter('timeouts'), 20 - overBudget + 1);
     assert.equal(broker.counter('connects'), 0, 'no CONNECT was over maxConnectBytes');
     await broker.delivers();

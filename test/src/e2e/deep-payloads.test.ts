@@ -12,7 +12,9 @@ import { waitFor } from '../harness/wait.js';
 /** JSON nested 20,000 levels deep: 40 KB. Found by the decoder fuzz (test/src/fuzz/decoders.test.ts). */
 const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
 
-test('a telemetry payload nested deeper than the stack is counted as invalid; the agent goes on (it ended the agent)', { timeout: 60_000 }, async (t) => {
+test('a telemetry payload nested deeper than the stack is counted as invalid; the agent goes on (it ended the agent)', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = scratchDir('deep-agent');
   const port = await freePort();
   const agent = await NodeService.agent(dir, {
@@ -26,20 +28,36 @@ test('a telemetry payload nested deeper than the stack is counted as invalid; th
   t.after(() => sensor.endAsync(true));
   await sensor.publishAsync('sensors/s1/telemetry', deep, { qos: 1 });
   await sensor.publishAsync('sensors/s1/telemetry', `{"device":"s1","values":{"temperature":${deep}}}`, { qos: 1 });
-  await sensor.publishAsync('sensors/s1/telemetry', JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }), { qos: 1 });
-  await waitFor('the reading after them', async () => (await agent.metric('tributary_agent_readings_accepted_total')) === 1);
+  await sensor.publishAsync(
+    'sensors/s1/telemetry',
+    JSON.stringify({ device: 's1', ts: Date.now(), values: { temperature: 21 } }),
+    { qos: 1 },
+  );
+  await waitFor(
+    'the reading after them',
+    async () => (await agent.metric('tributary_agent_readings_accepted_total')) === 1,
+  );
   assert.equal(await agent.metric('tributary_agent_invalid_schema_total'), 2);
   assert.ok(agent.running);
 });
 
-test('a batch nested deeper than the stack is refused as invalid and acked rejected; the processor goes on', { timeout: 60_000 }, async (t) => {
+test('a batch nested deeper than the stack is refused as invalid and acked rejected; the processor goes on', {
+  timeout: 60_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('deep-cloud');
   const port = await freePort();
-  const cloud = await NodeService.cloud(dir, { broker: { type: 'embedded', host: '127.0.0.1', port }, influx: { url: influxd.url, database: 'deep' }, stateDir: join(dir, 'cloud') });
+  const cloud = await NodeService.cloud(dir, {
+    broker: { type: 'embedded', host: '127.0.0.1', port },
+    influx: { url: influxd.url, database: 'deep' },
+    stateDir: join(dir, 'cloud'),
+  });
   t.after(() => cloud.stop());
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'tributary-agent-gw-deep', reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: 'tributary-agent-gw-deep',
+    reconnectPeriod: 0,
+  });
   t.after(() => client.endAsync(true));
   const acks: string[] = [];
   client.on('message', (_topic, payload) => acks.push(payload.toString()));

@@ -46,13 +46,22 @@ export class EventTimeRig {
     parts.push(() => influxd.stop());
     const dir = scratchDir('eventtime');
     const cloud = new CloudProcessor({
-      config: ProcessorConfigSchema.parse({ broker: { type: 'embedded', host: '127.0.0.1', port: 0 }, influx: { url: influxd.url, database: DATABASE }, stateDir: join(dir, 'cloud'), http: { host: '127.0.0.1', port: 0 } }),
+      config: ProcessorConfigSchema.parse({
+        broker: { type: 'embedded', host: '127.0.0.1', port: 0 },
+        influx: { url: influxd.url, database: DATABASE },
+        stateDir: join(dir, 'cloud'),
+        http: { host: '127.0.0.1', port: 0 },
+      }),
       log: silentLogger,
     });
     await cloud.start();
     parts.push(() => cloud.stop());
     const warnings: string[] = [];
-    const log: Logger = { ...silentLogger, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), child: () => log };
+    const log: Logger = {
+      ...silentLogger,
+      warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`),
+      child: () => log,
+    };
     const config = AgentConfigSchema.parse({
       agentId: 'gw-eventtime',
       sources: [{ type: 'mqtt', url: cloud.brokerUrl }],
@@ -67,7 +76,10 @@ export class EventTimeRig {
     await agent.ready();
     const devices = await mqtt.connectAsync(cloud.brokerUrl, { clientId: `devices-${process.pid}`, clean: true });
     const rig = new EventTimeRig(warnings, influxd, cloud, agent, devices);
-    parts.push(() => rig.stopAgent(), () => devices.endAsync());
+    parts.push(
+      () => rig.stopAgent(),
+      () => devices.endAsync(),
+    );
     return rig;
   }
 
@@ -79,13 +91,22 @@ export class EventTimeRig {
 
   /** One reading of `temperature`, stamped with the device's clock (the agent's plus `offsetMs`). */
   async publish(device: string, offsetMs = 0): Promise<void> {
-    const body = JSON.stringify({ device, ts: Date.now() + offsetMs, seq: this.seq++, values: { temperature: 20 + (this.seq % 10) } });
+    const body = JSON.stringify({
+      device,
+      ts: Date.now() + offsetMs,
+      seq: this.seq++,
+      values: { temperature: 20 + (this.seq % 10) },
+    });
     await this.devices.publishAsync(`sensors/${device}/telemetry`, body, { qos: 1 });
     this.sent.set(device, (this.sent.get(device) ?? 0) + 1);
   }
 
   /** Publishes from each device every `everyMs` for `forMs`, in turns. */
-  async play(devices: ReadonlyArray<{ readonly device: string; readonly offsetMs?: number }>, forMs: number, everyMs: number): Promise<void> {
+  async play(
+    devices: ReadonlyArray<{ readonly device: string; readonly offsetMs?: number }>,
+    forMs: number,
+    everyMs: number,
+  ): Promise<void> {
     const end = Date.now() + forMs;
     while (Date.now() < end) {
       for (const d of devices) await this.publish(d.device, d.offsetMs);
@@ -98,14 +119,19 @@ export class EventTimeRig {
     const expected = [...this.sent.values()].reduce((a, b) => a + b, 0);
     const deadline = Date.now() + 10_000;
     while (this.agent.counters.get('messages_received') < expected) {
-      if (Date.now() > deadline) throw new Error(`the agent received ${this.agent.counters.get('messages_received')} of ${expected} messages`);
+      if (Date.now() > deadline)
+        throw new Error(`the agent received ${this.agent.counters.get('messages_received')} of ${expected} messages`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
   /** Σ count in InfluxDB per device. */
   async countsInInflux(): Promise<Map<string, number>> {
-    const series = await influxQuery(this.influxd.url, DATABASE, 'SELECT sum("count") FROM "temperature" GROUP BY "device"');
+    const series = await influxQuery(
+      this.influxd.url,
+      DATABASE,
+      'SELECT sum("count") FROM "temperature" GROUP BY "device"',
+    );
     return new Map(series.map((s) => [s.tags?.device ?? '', Number(s.values[0]?.[1] ?? 0)]));
   }
 
@@ -113,7 +139,8 @@ export class EventTimeRig {
   async windowsInInflux(): Promise<Map<string, number>> {
     const series = await influxQuery(this.influxd.url, DATABASE, 'SELECT "count" FROM "temperature" GROUP BY "device"');
     const out = new Map<string, number>();
-    for (const s of series) for (const [time, count] of s.values) out.set(`${s.tags?.device ?? ''}/${Number(time)}`, Number(count));
+    for (const s of series)
+      for (const [time, count] of s.values) out.set(`${s.tags?.device ?? ''}/${Number(time)}`, Number(count));
     return out;
   }
 
@@ -121,11 +148,19 @@ export class EventTimeRig {
    * Polls InfluxDB until `done` holds for its counts per device; resolves with the time it took
    * from `since`, or rejects after `timeoutMs`.
    */
-  async until(what: string, done: (counts: Map<string, number>) => boolean, since: number, timeoutMs: number): Promise<number> {
+  async until(
+    what: string,
+    done: (counts: Map<string, number>) => boolean,
+    since: number,
+    timeoutMs: number,
+  ): Promise<number> {
     for (;;) {
       const counts = await this.countsInInflux();
       if (done(counts)) return Date.now() - since;
-      if (Date.now() - since > timeoutMs) throw new Error(`${what}: not after ${timeoutMs} ms (InfluxDB holds ${JSON.stringify(Object.fromEntries(counts))}, sent ${JSON.stringify(Object.fromEntries(this.sent))})`);
+      if (Date.now() - since > timeoutMs)
+        throw new Error(
+          `${what}: not after ${timeoutMs} ms (InfluxDB holds ${JSON.stringify(Object.fromEntries(counts))}, sent ${JSON.stringify(Object.fromEntries(this.sent))})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

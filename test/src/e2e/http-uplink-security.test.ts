@@ -65,7 +65,13 @@ async function startAgent(t: TestContext, cloud: CloudProcessor, agentId: string
       sources: [{ type: 'mqtt', url: cloud.brokerUrl, topics: [`sites/${agentId}/+/telemetry`] }],
       windows: { lengthMs: 60_000, allowedLatenessMs: 2_000 },
       batch: { maxDelayMs: 100 },
-      uplink: { type: 'http', url: `http://127.0.0.1:${cloud.httpPort}`, token, ackTimeoutMs: 5_000, backoff: { initialMs: 100, maxMs: 1_000 } },
+      uplink: {
+        type: 'http',
+        url: `http://127.0.0.1:${cloud.httpPort}`,
+        token,
+        ackTimeoutMs: 5_000,
+        backoff: { initialMs: 100, maxMs: 1_000 },
+      },
     }),
     stateDir: scratchDir(`agent-${agentId}`),
     log: silentLogger,
@@ -79,29 +85,78 @@ async function startAgent(t: TestContext, cloud: CloudProcessor, agentId: string
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
 
 /** Readings `from` … `to − 1` of three devices of `agentId`, one a second of event time. */
-async function sendReadings(cloud: CloudProcessor, agent: EdgeAgent, agentId: string, from: number, to: number): Promise<void> {
+async function sendReadings(
+  cloud: CloudProcessor,
+  agent: EdgeAgent,
+  agentId: string,
+  from: number,
+  to: number,
+): Promise<void> {
   const sensors = await mqtt.connectAsync(cloud.brokerUrl, { clientId: `sensors-${agentId}-${from}` });
   for (let i = from; i < to; i++) {
-    await sensors.publishAsync(`sites/${agentId}/${agentId}-${i % 3}/telemetry`, JSON.stringify({ device: `${agentId}-${i % 3}`, ts: T0 + i * 1_000, values: { temperature: 20 + (i % 7) } }), { qos: 1 });
+    await sensors.publishAsync(
+      `sites/${agentId}/${agentId}-${i % 3}/telemetry`,
+      JSON.stringify({ device: `${agentId}-${i % 3}`, ts: T0 + i * 1_000, values: { temperature: 20 + (i % 7) } }),
+      { qos: 1 },
+    );
   }
   await sensors.endAsync();
-  await waitFor(`${agentId} to accept readings up to ${to}`, () => agent.counters.get('readings_accepted') === to, 20_000);
+  await waitFor(
+    `${agentId} to accept readings up to ${to}`,
+    () => agent.counters.get('readings_accepted') === to,
+    20_000,
+  );
 }
 
 /** Σ count of the agent's temperature windows in InfluxDB. */
 async function countInInflux(database: string, agentId: string): Promise<number> {
-  const rows = await influxQuery(influxd.url, database, `SELECT sum("count") FROM "temperature" WHERE "agent" = '${agentId}'`);
+  const rows = await influxQuery(
+    influxd.url,
+    database,
+    `SELECT sum("count") FROM "temperature" WHERE "agent" = '${agentId}'`,
+  );
   return Number(rows[0]?.values[0]?.[1] ?? 0);
 }
 
 /** A batch as anyone can make one: the agent, epoch and seq it claims, and one window. */
 function forgedBatch(agent: string, epoch: number, seq: number, windows = 0): string {
-  const window = { device: 'forged', metric: 'temperature', start: T0, end: T0 + 60_000, count: 1, sum: 99, min: 99, max: 99, mean: 99, m2: 0, first: 99, last: 99, firstTs: T0, lastTs: T0 };
-  return encodeBatch({ v: 1, agent, epoch, seq, sentAt: Date.now(), counters: {}, windows: Array.from({ length: windows }, () => window) });
+  const window = {
+    device: 'forged',
+    metric: 'temperature',
+    start: T0,
+    end: T0 + 60_000,
+    count: 1,
+    sum: 99,
+    min: 99,
+    max: 99,
+    mean: 99,
+    m2: 0,
+    first: 99,
+    last: 99,
+    firstTs: T0,
+    lastTs: T0,
+  };
+  return encodeBatch({
+    v: 1,
+    agent,
+    epoch,
+    seq,
+    sentAt: Date.now(),
+    counters: {},
+    windows: Array.from({ length: windows }, () => window),
+  });
 }
 
-async function post(base: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: { status?: string; error?: string } }> {
-  const res = await fetch(`${base}/api/v1/batches`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+async function post(
+  base: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: { status?: string; error?: string } }> {
+  const res = await fetch(`${base}/api/v1/batches`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   return { status: res.status, body: (await res.json()) as { status?: string; error?: string } };
 }
 
@@ -110,11 +165,17 @@ async function halfDelivered(t: TestContext, database: string) {
   const cloud = await startCloud(t, database, { token: SHARED });
   const agent = await startAgent(t, cloud.cloud, 'gw-a', SHARED);
   await sendReadings(cloud.cloud, agent, 'gw-a', 0, 600);
-  await waitFor('gw-a’s batches so far to be acked', () => agent.uplink.queued === 0 && cloud.cloud.counters.get('batches_written') > 0, 20_000);
+  await waitFor(
+    'gw-a’s batches so far to be acked',
+    () => agent.uplink.queued === 0 && cloud.cloud.counters.get('batches_written') > 0,
+    20_000,
+  );
   return { ...cloud, agent, asGwA: { authorization: `Bearer ${SHARED}`, 'x-tributary-agent': 'gw-a' } };
 }
 
-test('a batch forged far ahead in seq (shared token) is written, but the real agent’s later batches all reach InfluxDB', { timeout: 90_000 }, async (t) => {
+test('a batch forged far ahead in seq (shared token) is written, but the real agent’s later batches all reach InfluxDB', {
+  timeout: 90_000,
+}, async (t) => {
   const { cloud, base, lines, counter, agent, asGwA } = await halfDelivered(t, 'forged_seq');
   // Whoever holds the shared token posts as gw-a, with its epoch, 99,000,000 seqs ahead (under the old 100,000,000 guard).
   const max = agent.uplink.nextSeq() - 1;
@@ -126,7 +187,11 @@ test('a batch forged far ahead in seq (shared token) is written, but the real ag
 
   await sendReadings(cloud, agent, 'gw-a', 600, 1_200);
   assert.deepEqual(await agent.stop(20_000), { drained: true });
-  assert.equal(await countInInflux('forged_seq', 'gw-a'), agent.counters.get('readings_accepted'), 'Σ count in InfluxDB equals the readings gw-a accepted');
+  assert.equal(
+    await countInInflux('forged_seq', 'gw-a'),
+    agent.counters.get('readings_accepted'),
+    'Σ count in InfluxDB equals the readings gw-a accepted',
+  );
   assert.equal(agent.counters.get('readings_accepted'), 1_200);
   assert.equal(counter('batches_duplicate'), 0, 'no real batch was taken for a duplicate');
 
@@ -135,10 +200,15 @@ test('a batch forged far ahead in seq (shared token) is written, but the real ag
   assert.match(logged, /^ERROR .*gw-a/, 'as an error, naming the agent');
   assert.match(logged, new RegExp(`seq ${forgedSeq}\\b`));
   const from = Number(/highest seq (\d+)/.exec(logged)?.[1]);
-  assert.ok(from >= max && from <= maxAfter, `it names the highest seq it jumped from (${from}, the agent had sent ${max}–${maxAfter})`);
+  assert.ok(
+    from >= max && from <= maxAfter,
+    `it names the highest seq it jumped from (${from}, the agent had sent ${max}–${maxAfter})`,
+  );
 });
 
-test('a batch forged with an epoch 23 h ahead does not switch off duplicate tracking of the real agent', { timeout: 90_000 }, async (t) => {
+test('a batch forged with an epoch 23 h ahead does not switch off duplicate tracking of the real agent', {
+  timeout: 90_000,
+}, async (t) => {
   const { cloud, base, lines, counter, agent, asGwA } = await halfDelivered(t, 'forged_epoch');
   const written = agent.uplink.nextSeq() - 1;
   const forged = await post(base, forgedBatch('gw-a', Date.now() + 23 * 3_600_000, 0), asGwA);
@@ -149,13 +219,25 @@ test('a batch forged with an epoch 23 h ahead does not switch off duplicate trac
 
   await sendReadings(cloud, agent, 'gw-a', 600, 1_200);
   assert.deepEqual(await agent.stop(20_000), { drained: true });
-  assert.equal(await countInInflux('forged_epoch', 'gw-a'), 1_200, 'Σ count in InfluxDB equals the readings gw-a accepted');
+  assert.equal(
+    await countInInflux('forged_epoch', 'gw-a'),
+    1_200,
+    'Σ count in InfluxDB equals the readings gw-a accepted',
+  );
   assert.equal(counter('batches_tracked_apart'), 1, 'the new epoch is tracked apart, and counted');
-  assert.match(await waitFor('the new epoch to be logged', () => lines.find((l) => l.includes('tracked apart'))), /gw-a.*new epoch/);
+  assert.match(
+    await waitFor('the new epoch to be logged', () => lines.find((l) => l.includes('tracked apart'))),
+    /gw-a.*new epoch/,
+  );
 });
 
-test('a token bound to one agent cannot post as another: 403, counted, nothing written; each agent delivers with its own', { timeout: 90_000 }, async (t) => {
-  const agents = [{ agentId: 'gw-a', token: TOKEN_A }, { agentId: 'gw-b', token: TOKEN_B }];
+test('a token bound to one agent cannot post as another: 403, counted, nothing written; each agent delivers with its own', {
+  timeout: 90_000,
+}, async (t) => {
+  const agents = [
+    { agentId: 'gw-a', token: TOKEN_A },
+    { agentId: 'gw-b', token: TOKEN_B },
+  ];
   const { cloud, base, lines, counter } = await startCloud(t, 'tokens', { agents, token: SHARED, readToken: READ });
   const epoch = Date.now();
   const attempts = [
@@ -176,7 +258,9 @@ test('a token bound to one agent cannot post as another: 403, counted, nothing w
   }
   assert.equal(counter('http_uploads_forbidden'), attempts.length, 'every refusal is counted');
   assert.equal(cloud.counters.get('batches_written'), 0, 'nothing of them was written');
-  const logged = await waitFor('the refusal to be logged', () => lines.find((l) => /token of gw-a may not post as gw-b/.test(l)));
+  const logged = await waitFor('the refusal to be logged', () =>
+    lines.find((l) => /token of gw-a may not post as gw-b/.test(l)),
+  );
   assert.match(logged, /http_upload_forbidden/);
 
   // The real agents, each with its own token, deliver everything.
@@ -188,15 +272,26 @@ test('a token bound to one agent cannot post as another: 403, counted, nothing w
   assert.deepEqual(await gwB.stop(20_000), { drained: true });
   assert.equal(await countInInflux('tokens', 'gw-a'), 300);
   assert.equal(await countInInflux('tokens', 'gw-b'), 300);
-  const forgedPoints = await influxQuery(influxd.url, 'tokens', `SELECT count("count") FROM "temperature" WHERE "device" = 'forged'`);
+  const forgedPoints = await influxQuery(
+    influxd.url,
+    'tokens',
+    `SELECT count("count") FROM "temperature" WHERE "device" = 'forged'`,
+  );
   assert.deepEqual(forgedPoints, [], 'no forged point reached InfluxDB');
 });
 
-test('/api/agents, /api/alerts and /metrics need the read token when the server has credentials; /health stays open', { timeout: 60_000 }, async (t) => {
-  const read = async (base: string, path: string, token?: string): Promise<number> => (await fetch(`${base}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })).status;
+test('/api/agents, /api/alerts and /metrics need the read token when the server has credentials; /health stays open', {
+  timeout: 60_000,
+}, async (t) => {
+  const read = async (base: string, path: string, token?: string): Promise<number> =>
+    (await fetch(`${base}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }))
+      .status;
   const paths = ['/api/agents', '/api/alerts', '/metrics'];
 
-  const withReadToken = await startCloud(t, 'reads', { agents: [{ agentId: 'gw-a', token: TOKEN_A }], readToken: READ });
+  const withReadToken = await startCloud(t, 'reads', {
+    agents: [{ agentId: 'gw-a', token: TOKEN_A }],
+    readToken: READ,
+  });
   for (const path of paths) {
     assert.equal(await read(withReadToken.base, path), 401, `${path} without a token`);
     assert.equal(await read(withReadToken.base, path, TOKEN_A), 401, `${path} with an agent’s token`);
@@ -213,11 +308,21 @@ test('/api/agents, /api/alerts and /metrics need the read token when the server 
   }
 });
 
-test('slow uploads by one agent take only its share: another agent’s upload still gets in', { timeout: 60_000 }, async (t) => {
-  const agents = [{ agentId: 'gw-a', token: TOKEN_A }, { agentId: 'gw-b', token: TOKEN_B }];
+test('slow uploads by one agent take only its share: another agent’s upload still gets in', {
+  timeout: 60_000,
+}, async (t) => {
+  const agents = [
+    { agentId: 'gw-a', token: TOKEN_A },
+    { agentId: 'gw-b', token: TOKEN_B },
+  ];
   const sockets: Socket[] = [];
   t.after(() => sockets.forEach((s) => s.destroy())); // before the cloud stops, which waits for open requests
-  const { cloud, base, lines, counter } = await startCloud(t, 'slow_uploads', { agents, readToken: READ, maxConcurrentUploads: 32, maxUploadsPerAgent: 4 });
+  const { cloud, base, lines, counter } = await startCloud(t, 'slow_uploads', {
+    agents,
+    readToken: READ,
+    maxConcurrentUploads: 32,
+    maxUploadsPerAgent: 4,
+  });
   const port = cloud.httpPort!;
   // gw-a's token opens 32 uploads that send their headers and half a body, then nothing.
   const answers: string[] = [];
@@ -229,7 +334,9 @@ test('slow uploads by one agent take only its share: another agent’s upload st
     s.on('close', () => answers.push(answer));
     s.on('error', () => undefined);
     await new Promise<void>((r) => s.once('connect', () => r()));
-    s.write(`POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN_A}\r\nx-tributary-agent: gw-a\r\ncontent-length: 1000\r\n\r\n{"half":`);
+    s.write(
+      `POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN_A}\r\nx-tributary-agent: gw-a\r\ncontent-length: 1000\r\n\r\n{"half":`,
+    );
   }
   await waitFor('uploads over gw-a’s share to be answered', () => answers.length >= 28, 10_000);
   assert.equal(answers.length, 28, 'gw-a keeps its 4 slots; the other 28 are answered at once');
@@ -238,9 +345,15 @@ test('slow uploads by one agent take only its share: another agent’s upload st
     assert.match(a, /\r\nretry-after: 1\r\n/i);
   }
   assert.equal(counter('http_uploads_refused'), 28, 'each counted');
-  assert.match(await waitFor('the refusals to be logged', () => lines.find((l) => l.includes('http.maxUploadsPerAgent'))), /gw-a/);
+  assert.match(
+    await waitFor('the refusals to be logged', () => lines.find((l) => l.includes('http.maxUploadsPerAgent'))),
+    /gw-a/,
+  );
 
   // gw-b's upload is read, written and acked.
-  const res = await post(base, forgedBatch('gw-b', Date.now(), 0), { authorization: `Bearer ${TOKEN_B}`, 'x-tributary-agent': 'gw-b' });
+  const res = await post(base, forgedBatch('gw-b', Date.now(), 0), {
+    authorization: `Bearer ${TOKEN_B}`,
+    'x-tributary-agent': 'gw-b',
+  });
   assert.deepEqual([res.status, res.body.status], [200, 'ok']);
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { agentCounterHelp, FilterChains, IngestPipeline, MqttSource, WindowEngine, type AgentCounter } from '@tributary/edge-agent';
+import {
+  agentCounterHelp,
+  FilterChains,
+  IngestPipeline,
+  MqttSource,
+  WindowEngine,
+  type AgentCounter,
+} from '@tributary/edge-agent';
 import { MqttSourceConfig } from '@tributary/firmware-schemas';
 import { Counters, ProblemReport, silentLogger, systemClock } from '@tributary/runtime';
 import mqtt from 'mqtt';
@@ -38,11 +45,15 @@ function packetsOf(bytes: Buffer): Packet[] {
 }
 
 /** The message ids of the QoS 1 PUBLISH packets in `packets` (topic length, topic, then the id). */
-const publishIds = (packets: Packet[]): number[] => packets.filter((p) => p.type === 3 && p.qos === 1).map((p) => p.body.readUInt16BE(2 + p.body.readUInt16BE(0)));
-const pubackIds = (packets: Packet[]): number[] => packets.filter((p) => p.type === 4).map((p) => p.body.readUInt16BE(0));
+const publishIds = (packets: Packet[]): number[] =>
+  packets.filter((p) => p.type === 3 && p.qos === 1).map((p) => p.body.readUInt16BE(2 + p.body.readUInt16BE(0)));
+const pubackIds = (packets: Packet[]): number[] =>
+  packets.filter((p) => p.type === 4).map((p) => p.body.readUInt16BE(0));
 
 /** A loopback TCP relay to the broker that records what each side sent. */
-async function recordingRelay(to: URL): Promise<{ url: string; fromClient: Buffer[]; fromBroker: Buffer[]; close(): Promise<void> }> {
+async function recordingRelay(
+  to: URL,
+): Promise<{ url: string; fromClient: Buffer[]; fromBroker: Buffer[]; close(): Promise<void> }> {
   const fromClient: Buffer[] = [];
   const fromBroker: Buffer[] = [];
   const sockets = new Set<Socket>();
@@ -83,23 +94,52 @@ class ObservedPipeline extends IngestPipeline {
 function pipeline(): { pipeline: ObservedPipeline; counters: Counters<AgentCounter> } {
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const windows = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 5_000, idleAfterMs: 65_000, maxSeries: 1_000, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    {
+      lengthMs: 60_000,
+      slideMs: 60_000,
+      allowedLatenessMs: 5_000,
+      idleAfterMs: 65_000,
+      maxSeries: 1_000,
+      onSeriesLimit: 'reject-new',
+      lateReadings: 'drop',
+      lateHorizonMs: 0,
+      maxPanesPerSeries: 8,
+      sketchK: 16,
+    },
     { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined },
   );
-  return { counters, pipeline: new ObservedPipeline({ filters: new FilterChains({}), windows, clock: systemClock, maxFutureMs: 60_000, counters, problems: new ProblemReport() }) };
+  return {
+    counters,
+    pipeline: new ObservedPipeline({
+      filters: new FilterChains({}),
+      windows,
+      clock: systemClock,
+      maxFutureMs: 60_000,
+      counters,
+      problems: new ProblemReport(),
+    }),
+  };
 }
 
 async function publish(url: string, from: number, count: number): Promise<void> {
   const publisher = await mqtt.connectAsync(url, { clean: true });
   const sent: Promise<unknown>[] = [];
   for (let i = from; i < from + count; i++) {
-    sent.push(publisher.publishAsync(`sensors/d${i % 50}/telemetry`, JSON.stringify({ device: `d${i % 50}`, ts: Date.now(), seq: i, values: { t: 20 } }), { qos: 1 }));
+    sent.push(
+      publisher.publishAsync(
+        `sensors/d${i % 50}/telemetry`,
+        JSON.stringify({ device: `d${i % 50}`, ts: Date.now(), seq: i, values: { t: 20 } }),
+        { qos: 1 },
+      ),
+    );
   }
   await Promise.all(sent);
   await publisher.endAsync();
 }
 
-test('the MQTT source acks every QoS 1 message once, in the order received, and none is left unacked when it stops', { timeout: 60_000 }, async (t) => {
+test('the MQTT source acks every QoS 1 message once, in the order received, and none is left unacked when it stops', {
+  timeout: 60_000,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const relay = await recordingRelay(new URL(broker.url));
@@ -162,6 +202,8 @@ test('the MQTT source warns when its broker goes away, and not when it is stoppe
   await lost.start();
   await lost.ready();
   await broker.kill();
-  await waitFor('the lost connection to be reported', () => warnings.some((w) => w.startsWith('telemetry broker connection lost')));
+  await waitFor('the lost connection to be reported', () =>
+    warnings.some((w) => w.startsWith('telemetry broker connection lost')),
+  );
   await lost.stop();
 });

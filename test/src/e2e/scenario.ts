@@ -13,7 +13,11 @@ const WINDOW_MS = 5 * 60_000;
  * make: every accepted reading is in InfluxDB exactly once, every injected spike raised an alert,
  * and no alert is left open on a device that had no anomaly.
  */
-export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosquitto', uplink: 'mqtt' | 'http' = 'mqtt'): Promise<void> {
+export async function endToEnd(
+  t: TestContext,
+  broker: 'embedded aedes' | 'mosquitto',
+  uplink: 'mqtt' | 'http' = 'mqtt',
+): Promise<void> {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   // No in-flight window: Mosquitto sends what it queues past one in no set order, and at this replay
@@ -32,7 +36,7 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
     devices: 20,
     seed: 7,
     durationMs: 8 * 3_600_000,
-    speed: 8 * 3_600_000 / 6_000,
+    speed: (8 * 3_600_000) / 6_000,
     samplePeriodMs: 15_000,
     windowMs: WINDOW_MS,
     anomalyRatePerDay: 3,
@@ -44,14 +48,27 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
   assert.ok(summary.drained, 'the cloud acked every batch');
   assert.ok(summary.readingsSent > 50_000, `a run of some size (${summary.readingsSent} readings)`);
   assert.equal(summary.readingsAccepted, summary.readingsSent, 'the agent accepted every reading the fleet sent');
-  assert.equal(await pipeline.countInInflux(), summary.readingsAccepted, 'Σ count in InfluxDB equals the readings the agent accepted');
+  assert.equal(
+    await pipeline.countInInflux(),
+    summary.readingsAccepted,
+    'Σ count in InfluxDB equals the readings the agent accepted',
+  );
 
   const spikes = pipeline.fleet.labels.filter((l) => l.kind === 'spike');
   assert.ok(spikes.length >= 3, `the run injects spikes (${spikes.length})`);
   const opened = pipeline.alerts.filter((a) => a.state === 'opened');
   for (const spike of spikes) {
-    const hit = opened.some((a) => a.device === spike.device && a.metric === spike.metric && a.openedAt >= spike.start && a.openedAt <= spike.end + 2 * WINDOW_MS);
-    assert.ok(hit, `spike on ${spike.device} ${spike.metric} at ${new Date(spike.start).toISOString()} raised an alert`);
+    const hit = opened.some(
+      (a) =>
+        a.device === spike.device &&
+        a.metric === spike.metric &&
+        a.openedAt >= spike.start &&
+        a.openedAt <= spike.end + 2 * WINDOW_MS,
+    );
+    assert.ok(
+      hit,
+      `spike on ${spike.device} ${spike.metric} at ${new Date(spike.start).toISOString()} raised an alert`,
+    );
   }
   const anomalous = new Set(pipeline.fleet.labels.map((l) => l.device));
   const strayOpen = pipeline.cloud.alerts.openAlerts().filter((a) => !anomalous.has(a.device));
@@ -63,7 +80,12 @@ export async function endToEnd(t: TestContext, broker: 'embedded aedes' | 'mosqu
  * anomalies) through the real parts, for tests that add hostile input of their own. Everything
  * started is stopped after the test.
  */
-export async function quietHour(t: TestContext, database: string, broker: 'embedded aedes' | 'mosquitto', seed: number): Promise<{ pipeline: Pipeline; influxUrl: string }> {
+export async function quietHour(
+  t: TestContext,
+  database: string,
+  broker: 'embedded aedes' | 'mosquitto',
+  seed: number,
+): Promise<{ pipeline: Pipeline; influxUrl: string }> {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;

@@ -3,12 +3,22 @@ import { test } from 'node:test';
 import { waitFor } from '../harness/wait.js';
 import { assertSeriesEqual, describeRun, FaultRig } from './rig.js';
 
-test('the cloud processor is killed with SIGKILL mid-run and restarted: zero lost, zero counted twice', { timeout: 120_000 }, async (t) => {
+test('the cloud processor is killed with SIGKILL mid-run and restarted: zero lost, zero counted twice', {
+  timeout: 120_000,
+}, async (t) => {
   const rig = await FaultRig.start(t);
   await rig.play(12);
-  await waitFor('some batches written', async () => (await rig.cloud.metric('tributary_cloud_batches_written_total')) >= 3, 20_000);
+  await waitFor(
+    'some batches written',
+    async () => (await rig.cloud.metric('tributary_cloud_batches_written_total')) >= 3,
+    20_000,
+  );
   await rig.cloud.kill();
-  await waitFor('batches to pile up in the agent’s spool', async () => (await rig.agent.metric('tributary_agent_queued_batches')) >= 3, 20_000);
+  await waitFor(
+    'batches to pile up in the agent’s spool',
+    async () => (await rig.agent.metric('tributary_agent_queued_batches')) >= 3,
+    20_000,
+  );
   await rig.cloud.start();
   const r = await rig.finish();
   const accepted = r.agentCounters.readings_accepted!;
@@ -19,10 +29,16 @@ test('the cloud processor is killed with SIGKILL mid-run and restarted: zero los
   assert.equal(r.agentCounters.readings_dropped ?? 0, 0);
 });
 
-test('the cloud processor stays down for a minute: the agent spools, then everything arrives once', { timeout: 180_000 }, async (t) => {
+test('the cloud processor stays down for a minute: the agent spools, then everything arrives once', {
+  timeout: 180_000,
+}, async (t) => {
   const rig = await FaultRig.start(t);
   await rig.play(75);
-  await waitFor('some batches written', async () => (await rig.cloud.metric('tributary_cloud_batches_written_total')) >= 3, 20_000);
+  await waitFor(
+    'some batches written',
+    async () => (await rig.cloud.metric('tributary_cloud_batches_written_total')) >= 3,
+    20_000,
+  );
   await rig.cloud.kill();
   const downSince = Date.now();
   await waitFor('a minute to pass', () => Date.now() - downSince >= 60_000, 70_000, 1000);

@@ -77,7 +77,13 @@ export class FaultRig {
       sources: [{ type: 'mqtt', url: deviceBroker.url, session: 'persistent' }],
       windows: { lengthMs: 10_000, allowedLatenessMs: 2_000 },
       batch: { maxWindows: 40, maxDelayMs: 300 },
-      uplink: { type: 'mqtt', url: uplinkBroker.url, maxInFlight: 4, ackTimeoutMs: 3_000, backoff: { initialMs: 100, maxMs: 4_000 } },
+      uplink: {
+        type: 'mqtt',
+        url: uplinkBroker.url,
+        maxInFlight: 4,
+        ackTimeoutMs: 3_000,
+        backoff: { initialMs: 100, maxMs: 4_000 },
+      },
       spool: { type: 'disk', ...options.spool },
       stateDir: join(dir, 'agent', 'state'),
     };
@@ -91,7 +97,14 @@ export class FaultRig {
     const speed = 10;
     const durationMs = wallSeconds * 1000 * speed;
     const startMs = Math.floor((Date.now() - durationMs) / 10_000) * 10_000;
-    const fleet = new Fleet({ devices: this.devices, seed: 11, startMs, durationMs, samplePeriodMs: 1_000, anomalies: { ratePerDay: 0, kinds: [], warmupMs: 0, gapMs: 0 } });
+    const fleet = new Fleet({
+      devices: this.devices,
+      seed: 11,
+      startMs,
+      durationMs,
+      samplePeriodMs: 1_000,
+      anomalies: { ratePerDay: 0, kinds: [], warmupMs: 0, gapMs: 0 },
+    });
     const transport = await MqttTransport.connect({ url: this.deviceBroker.url, qos: 1 });
     this.sim = new Simulator(fleet, new SimClock(startMs, speed), transport);
     this.simDone = this.sim.run().then(() => transport.close());
@@ -110,12 +123,17 @@ export class FaultRig {
   async waitForFleet(): Promise<void> {
     await this.simDone;
     let last = -1;
-    await waitFor('the agent to stop receiving', async () => {
-      const now = await this.agent.metric('tributary_agent_messages_received_total');
-      const stable = now === last;
-      last = now;
-      return stable;
-    }, 20_000, 500);
+    await waitFor(
+      'the agent to stop receiving',
+      async () => {
+        const now = await this.agent.metric('tributary_agent_messages_received_total');
+        const stable = now === last;
+        last = now;
+        return stable;
+      },
+      20_000,
+      500,
+    );
   }
 
   /**
@@ -137,21 +155,36 @@ export class FaultRig {
     // dropped batch may still be arriving).
     const mayBeMissing = (agentCounters.readings_dropped ?? 0) - (agentCounters.readings_dropped_unsent ?? 0);
     let settled = { total: -1, since: 0 };
-    await waitFor('InfluxDB to hold every window the agent sent', async () => {
-      perSeriesInflux = await influxCountsBySeries((q) => influxQuery(this.influxd.url, DATABASE, q), METRICS);
-      const now = total(perSeriesInflux);
-      if (now >= this.observer.total()) return true;
-      if (now !== settled.total) settled = { total: now, since: Date.now() };
-      return now >= this.observer.total() - mayBeMissing && Date.now() - settled.since >= 2_000;
-    }, 60_000, 250);
-    return { sent: this.sent, spooled: this.observer.total(), inInflux: total(perSeriesInflux), perSeriesSpooled, perSeriesInflux, agentCounters };
+    await waitFor(
+      'InfluxDB to hold every window the agent sent',
+      async () => {
+        perSeriesInflux = await influxCountsBySeries((q) => influxQuery(this.influxd.url, DATABASE, q), METRICS);
+        const now = total(perSeriesInflux);
+        if (now >= this.observer.total()) return true;
+        if (now !== settled.total) settled = { total: now, since: Date.now() };
+        return now >= this.observer.total() - mayBeMissing && Date.now() - settled.since >= 2_000;
+      },
+      60_000,
+      250,
+    );
+    return {
+      sent: this.sent,
+      spooled: this.observer.total(),
+      inInflux: total(perSeriesInflux),
+      perSeriesSpooled,
+      perSeriesInflux,
+      agentCounters,
+    };
   }
 }
 
 /** Series by series: InfluxDB holds exactly what the agent spooled, nothing lost and nothing twice. */
 export function assertSeriesEqual(report: RunReport): void {
   assert.ok(report.perSeriesSpooled.size > 0, 'the run produced windows');
-  assert.deepEqual(Object.fromEntries([...report.perSeriesInflux].sort()), Object.fromEntries([...report.perSeriesSpooled].sort()));
+  assert.deepEqual(
+    Object.fromEntries([...report.perSeriesInflux].sort()),
+    Object.fromEntries([...report.perSeriesSpooled].sort()),
+  );
 }
 
 /** One line per test for the issue note: sent, accepted, in InfluxDB, dropped-and-counted. */

@@ -10,16 +10,24 @@ import { influxQuery } from '../harness/influxd.js';
 import { waitFor } from '../harness/wait.js';
 import { FaultRig } from './rig.js';
 
-test('a spool file cut inside its last record: the agent starts, reports the torn record, delivers everything before it and rebuilds the torn batch from its write-ahead log', { timeout: 120_000 }, async (t) => {
+test('a spool file cut inside its last record: the agent starts, reports the torn record, delivers everything before it and rebuilds the torn batch from its write-ahead log', {
+  timeout: 120_000,
+}, async (t) => {
   const rig = await FaultRig.start(t, { separateUplinkBroker: true });
   await rig.play(15);
   await rig.uplinkBroker.kill();
-  await waitFor('batches to wait in the spool', async () => (await rig.agent.metric('tributary_agent_queued_batches')) >= 5, 20_000);
+  await waitFor(
+    'batches to wait in the spool',
+    async () => (await rig.agent.metric('tributary_agent_queued_batches')) >= 5,
+    20_000,
+  );
   await rig.agent.kill();
 
   // Read the spool as the agent left it, then tear its last record as a power cut would.
   const dir = join(rig.dir, 'agent', 'state', 'spool');
-  const segments = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
+  const segments = readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
   const records: Array<{ seq: number; windows: Map<string, number> }> = [];
   for (const f of segments) {
     const bytes = readFileSync(join(dir, f));
@@ -28,7 +36,10 @@ test('a spool file cut inside its last record: the agent starts, reports the tor
       assert.ok(r.ok, 'the spool is intact before the damage');
       const batch = decodeBatch(bytes.subarray(r.payloadOffset, r.payloadOffset + r.payloadLength));
       assert.ok(batch.ok);
-      records.push({ seq: r.meta.seq, windows: new Map(batch.value.windows.map((w) => [`${w.metric}/${w.device}/${w.end}`, w.count])) });
+      records.push({
+        seq: r.meta.seq,
+        windows: new Map(batch.value.windows.map((w) => [`${w.metric}/${w.device}/${w.end}`, w.count])),
+      });
       offset += r.size;
     }
   }
@@ -54,6 +65,13 @@ test('a spool file cut inside its last record: the agent starts, reports the tor
     }
   }
   // The log's marker for the torn batch names a batch the spool does not hold: its windows were rebuilt.
-  for (const [key, count] of torn.windows) assert.equal(windows.get(key), count, `window ${key} of the torn batch is in InfluxDB, rebuilt from the write-ahead log`);
-  t.diagnostic(`torn spool: ${records.length} batches spooled while the uplink was down, ${before.length} delivered with ${delivered} readings, 1 torn (${[...torn.windows.values()].reduce((a, b) => a + b, 0)} readings rebuilt from the write-ahead log)`);
+  for (const [key, count] of torn.windows)
+    assert.equal(
+      windows.get(key),
+      count,
+      `window ${key} of the torn batch is in InfluxDB, rebuilt from the write-ahead log`,
+    );
+  t.diagnostic(
+    `torn spool: ${records.length} batches spooled while the uplink was down, ${before.length} delivered with ${delivered} readings, 1 torn (${[...torn.windows.values()].reduce((a, b) => a + b, 0)} readings rebuilt from the write-ahead log)`,
+  );
 });

@@ -63,21 +63,38 @@ function play(port: number, c: HttpFuzzCase): Promise<Outcome> {
 }
 
 /** POSTs a batch as the edge agent does, again after 429/503 or a refused connection, until acked or `deadlineMs`. */
-async function upload(port: number, payload: Buffer, deadlineMs = 15_000): Promise<{ status: number; body: string; tries: number }> {
+async function upload(
+  port: number,
+  payload: Buffer,
+  deadlineMs = 15_000,
+): Promise<{ status: number; body: string; tries: number }> {
   const until = Date.now() + deadlineMs;
   for (let tries = 1; ; tries++) {
     const r = await new Promise<{ status: number; body: string } | undefined>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/v1/batches', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-tributary-agent': LEGIT, 'content-length': payload.length } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', () => resolve(undefined));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/batches',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'x-tributary-agent': LEGIT, 'content-length': payload.length },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', () => resolve(undefined));
+        },
+      );
       req.on('error', () => resolve(undefined));
       req.end(payload);
     });
     if (r !== undefined && r.status !== 429 && r.status !== 503) return { ...r, tries };
-    if (Date.now() > until) throw new Error(`a valid upload was not taken within ${deadlineMs} ms (last: ${r?.status ?? 'connection failed'})`);
+    if (Date.now() > until)
+      throw new Error(
+        `a valid upload was not taken within ${deadlineMs} ms (last: ${r?.status ?? 'connection failed'})`,
+      );
     await delay(100);
   }
 }
@@ -87,7 +104,9 @@ async function upload(port: number, payload: Buffer, deadlineMs = 15_000): Promi
  * can be measured after a full collection, and an exception it throws fails the test), and a
  * valid agent's batches to post between the fuzz.
  */
-async function start(t: test.TestContext): Promise<{ cloud: CloudProcessor; port: number; legit: () => Promise<void>; arrivedExactly: () => Promise<void> }> {
+async function start(
+  t: test.TestContext,
+): Promise<{ cloud: CloudProcessor; port: number; legit: () => Promise<void>; arrivedExactly: () => Promise<void> }> {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const dir = scratchDir('fuzz-http');
@@ -108,7 +127,15 @@ async function start(t: test.TestContext): Promise<{ cloud: CloudProcessor; port
   await cloud.start();
   t.after(() => cloud.stop());
   const port = cloud.httpPort!;
-  const gen = new WindowBatches({ series: 30, agents: 1, windowMs: 60_000, readingsPerWindow: 20, startMs: Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000, agentPrefix: 'legit', seed: fuzzSeed });
+  const gen = new WindowBatches({
+    series: 30,
+    agents: 1,
+    windowMs: 60_000,
+    readingsPerWindow: 20,
+    startMs: Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000,
+    agentPrefix: 'legit',
+    seed: fuzzSeed,
+  });
   let expected = 0;
   return {
     cloud,
@@ -124,13 +151,23 @@ async function start(t: test.TestContext): Promise<{ cloud: CloudProcessor; port
       }
     },
     arrivedExactly: async () => {
-      const rows = await influxQuery(influxd.url, 'fuzzhttp', `SELECT sum("count") FROM "temperature","humidity","co2","pressure","vibration","current" WHERE "agent" = '${LEGIT}'`);
-      assert.equal(rows.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0), expected, 'Σ count in InfluxDB of the valid agent equals what it posted');
+      const rows = await influxQuery(
+        influxd.url,
+        'fuzzhttp',
+        `SELECT sum("count") FROM "temperature","humidity","co2","pressure","vibration","current" WHERE "agent" = '${LEGIT}'`,
+      );
+      assert.equal(
+        rows.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0),
+        expected,
+        'Σ count in InfluxDB of the valid agent equals what it posted',
+      );
     },
   };
 }
 
-test('fuzz: HTTP uploads against the processor — request lines, headers, bodies, chunking: each answered or closed within the request timeout, no crash, memory held flat, valid uploads in between arrive exactly', { timeout: fuzzTimeout(BOUNDS) }, async (t) => {
+test('fuzz: HTTP uploads against the processor — request lines, headers, bodies, chunking: each answered or closed within the request timeout, no crash, memory held flat, valid uploads in between arrive exactly', {
+  timeout: fuzzTimeout(BOUNDS),
+}, async (t) => {
   const s = await start(t);
   const { runs, budgetMs } = fuzzBounds(BOUNDS);
   const cases = fuzzCases(httpFuzzCase(LEGIT, MAX_BATCH_BYTES), runs);
@@ -164,7 +201,9 @@ test('fuzz: HTTP uploads against the processor — request lines, headers, bodie
   const grown = heldBytes() - before;
   const slowest = Math.max(...outcomes.map((o) => o.ms));
   const written = s.cloud.counters.get('batches_written');
-  t.diagnostic(`fuzz HTTP: ${outcomes.length} requests (${outcomes.filter((o) => o.answered).length} answered, ${outcomes.filter((o) => !o.answered && o.closed).length} closed unanswered; ${written} batches written), slowest ${slowest} ms, ${rounds} rounds of valid uploads, in ${Date.now() - started} ms, seed ${fuzzSeed}; held after GC ${grown >= 0 ? '+' : ''}${(grown / MiB).toFixed(1)} MiB`);
+  t.diagnostic(
+    `fuzz HTTP: ${outcomes.length} requests (${outcomes.filter((o) => o.answered).length} answered, ${outcomes.filter((o) => !o.answered && o.closed).length} closed unanswered; ${written} batches written), slowest ${slowest} ms, ${rounds} rounds of valid uploads, in ${Date.now() - started} ms, seed ${fuzzSeed}; held after GC ${grown >= 0 ? '+' : ''}${(grown / MiB).toFixed(1)} MiB`,
+  );
   assert.deepEqual(
     hung.map((o) => cases[o.index]!.bytes.subarray(0, 300).toString('latin1')),
     [],
@@ -175,7 +214,9 @@ test('fuzz: HTTP uploads against the processor — request lines, headers, bodie
   await s.arrivedExactly();
 });
 
-test('slowloris: 60 connections trickling headers and 40 trickling bodies are all closed within the request timeout, while valid uploads get through', { timeout: 60_000 }, async (t) => {
+test('slowloris: 60 connections trickling headers and 40 trickling bodies are all closed within the request timeout, while valid uploads get through', {
+  timeout: 60_000,
+}, async (t) => {
   const s = await start(t);
   const before = heldBytes();
   const trickle = (head: string, bodyBytes: number): Promise<number> =>
@@ -194,8 +235,18 @@ test('slowloris: 60 connections trickling headers and 40 trickling bodies are al
       });
     });
   const slow = [
-    ...Array.from({ length: 60 }, (_, i) => trickle(`POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nx-tributary-agent: fz-slow-h${i}\r\ncontent-length: 10\r\n\r\n`, 0)),
-    ...Array.from({ length: 40 }, (_, i) => trickle(`POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nx-tributary-agent: fz-slow-b${i}\r\ncontent-length: 5000\r\n\r\n`, 5_000)),
+    ...Array.from({ length: 60 }, (_, i) =>
+      trickle(
+        `POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nx-tributary-agent: fz-slow-h${i}\r\ncontent-length: 10\r\n\r\n`,
+        0,
+      ),
+    ),
+    ...Array.from({ length: 40 }, (_, i) =>
+      trickle(
+        `POST /api/v1/batches HTTP/1.1\r\nhost: x\r\nx-tributary-agent: fz-slow-b${i}\r\ncontent-length: 5000\r\n\r\n`,
+        5_000,
+      ),
+    ),
   ];
   await delay(300);
   const legitStarted = Date.now();
@@ -203,8 +254,13 @@ test('slowloris: 60 connections trickling headers and 40 trickling bodies are al
   const legitMs = Date.now() - legitStarted;
   const lasted = await Promise.all(slow);
   const grown = heldBytes() - before;
-  t.diagnostic(`slowloris: 100 connections closed after ${Math.min(...lasted)}–${Math.max(...lasted)} ms; a valid round of uploads took ${legitMs} ms; held after GC ${(grown / MiB).toFixed(1)} MiB more`);
+  t.diagnostic(
+    `slowloris: 100 connections closed after ${Math.min(...lasted)}–${Math.max(...lasted)} ms; a valid round of uploads took ${legitMs} ms; held after GC ${(grown / MiB).toFixed(1)} MiB more`,
+  );
   assert.ok(grown < MAX_GROWTH_BYTES, `the process holds ${(grown / MiB).toFixed(1)} MiB more after the slowloris`);
-  assert.ok(Math.max(...lasted) <= DEADLINE_MS, `a trickling connection stayed ${Math.max(...lasted)} ms (request timeout ${REQUEST_TIMEOUT_MS} ms)`);
+  assert.ok(
+    Math.max(...lasted) <= DEADLINE_MS,
+    `a trickling connection stayed ${Math.max(...lasted)} ms (request timeout ${REQUEST_TIMEOUT_MS} ms)`,
+  );
   await s.arrivedExactly();
 });

@@ -71,7 +71,15 @@ const targets: Record<string, (t: test.TestContext) => Promise<Target>> = {
     await cloud.start();
     t.after(() => cloud.stop());
     // A real agent's traffic: batches of one agent, published at QoS 1 and acked after the write.
-    const gen = new WindowBatches({ series: 40, agents: 1, windowMs: 60_000, readingsPerWindow: 30, startMs: Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000, agentPrefix: 'legit', seed: fuzzSeed });
+    const gen = new WindowBatches({
+      series: 40,
+      agents: 1,
+      windowMs: 60_000,
+      readingsPerWindow: 30,
+      startMs: Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000,
+      agentPrefix: 'legit',
+      seed: fuzzSeed,
+    });
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'legit-player', clean: true });
     t.after(() => client.endAsync(true));
     await client.subscribeAsync('tributary/v1/agents/+/acks', { qos: 1 });
@@ -81,11 +89,19 @@ const targets: Record<string, (t: test.TestContext) => Promise<Target>> = {
       reserved: 'tributary/v1/agents/legit',
       round: async () => {
         const queues = batchQueues(gen, 1);
-        for (const q of queues.values()) for (const p of q) for (const w of (decodeBatch(p) as { ok: true; value: { windows: Array<{ count: number }> } }).value.windows) expected += w.count;
+        for (const q of queues.values())
+          for (const p of q)
+            for (const w of (decodeBatch(p) as { ok: true; value: { windows: Array<{ count: number }> } }).value
+              .windows)
+              expected += w.count;
         await withDeadline(publishAll(client, queues), 'a round of valid batches to be acked');
       },
       arrivedExactly: async () => {
-        const rows = await influxQuery(influxd.url, 'fuzz', `SELECT sum("count") FROM "temperature","humidity","co2","pressure","vibration","current" WHERE "agent" = 'legit-000'`);
+        const rows = await influxQuery(
+          influxd.url,
+          'fuzz',
+          `SELECT sum("count") FROM "temperature","humidity","co2","pressure","vibration","current" WHERE "agent" = 'legit-000'`,
+        );
         const inInflux = rows.reduce((n, s) => n + Number(s.values[0]?.[1] ?? 0), 0);
         assert.equal(inInflux, expected, 'Σ count in InfluxDB of the valid agent equals what it sent');
       },
@@ -115,12 +131,21 @@ const targets: Record<string, (t: test.TestContext) => Promise<Target>> = {
       reserved: 'sensors/',
       round: async () => {
         const ts = Date.now();
-        const sends = Array.from({ length: 20 }, (_, i) => sensor.publishAsync(`sensors/legit-${i}/telemetry`, JSON.stringify({ device: `legit-${i}`, ts, seq: sent + i, values: { temperature: 20 + i / 10 } }), { qos: 1 }));
+        const sends = Array.from({ length: 20 }, (_, i) =>
+          sensor.publishAsync(
+            `sensors/legit-${i}/telemetry`,
+            JSON.stringify({ device: `legit-${i}`, ts, seq: sent + i, values: { temperature: 20 + i / 10 } }),
+            { qos: 1 },
+          ),
+        );
         await withDeadline(Promise.all(sends), 'a round of valid readings to be acknowledged');
         sent += sends.length;
       },
       arrivedExactly: async () => {
-        await waitFor('every valid reading counted by the agent', () => agent.counters.get('readings_accepted') === sent);
+        await waitFor(
+          'every valid reading counted by the agent',
+          () => agent.counters.get('readings_accepted') === sent,
+        );
         assert.equal(agent.counters.get('messages_invalid'), 0, 'no fuzz reached the telemetry topics');
       },
     };
@@ -129,7 +154,13 @@ const targets: Record<string, (t: test.TestContext) => Promise<Target>> = {
 
 async function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${PROBE_DEADLINE_MS} ms: the broker hangs`)), PROBE_DEADLINE_MS)));
+  const deadline = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(
+        () => reject(new Error(`${what} took longer than ${PROBE_DEADLINE_MS} ms: the broker hangs`)),
+        PROBE_DEADLINE_MS,
+      )),
+  );
   try {
     return await Promise.race([work, deadline]);
   } finally {
@@ -138,7 +169,9 @@ async function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
 }
 
 for (const [name, start] of Object.entries(targets)) {
-  test(`fuzz: MQTT packets against ${name} over raw sockets — no crash, no hang, memory held flat, valid traffic in between arrives exactly`, { timeout: fuzzTimeout(BOUNDS) }, async (t) => {
+  test(`fuzz: MQTT packets against ${name} over raw sockets — no crash, no hang, memory held flat, valid traffic in between arrives exactly`, {
+    timeout: fuzzTimeout(BOUNDS),
+  }, async (t) => {
     const target = await start(t);
     const { runs, budgetMs } = fuzzBounds(BOUNDS);
     const cases = fuzzCases(fuzzSession(target.reserved), runs, name.length);
@@ -159,12 +192,16 @@ for (const [name, start] of Object.entries(targets)) {
         if (outcomes[j]) closedByBroker++;
       }
       await target.round().catch((err: unknown) => {
-        throw new Error(`${(err as Error).message} after cases ${i}..${i + batch.length - 1} (seed ${fuzzSeed}):\n${batch.map((s) => s.bytes.toString('hex')).join('\n')}`);
+        throw new Error(
+          `${(err as Error).message} after cases ${i}..${i + batch.length - 1} (seed ${fuzzSeed}):\n${batch.map((s) => s.bytes.toString('hex')).join('\n')}`,
+        );
       });
     }
     await delay(2_500); // connections left open by the fuzz reach their login deadline and close
     const grown = heldBytes() - before;
-    t.diagnostic(`fuzz MQTT ${name}: ${played} connections (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${bytes} bytes, ${closedByBroker} closed by the broker, in ${Date.now() - started} ms, seed ${fuzzSeed}; held after GC ${grown >= 0 ? '+' : ''}${(grown / MiB).toFixed(1)} MiB`);
+    t.diagnostic(
+      `fuzz MQTT ${name}: ${played} connections (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${bytes} bytes, ${closedByBroker} closed by the broker, in ${Date.now() - started} ms, seed ${fuzzSeed}; held after GC ${grown >= 0 ? '+' : ''}${(grown / MiB).toFixed(1)} MiB`,
+    );
     assert.ok(played >= Math.min(runs, 100), `only ${played} cases ran within the budget`);
     assert.ok(grown < MAX_GROWTH_BYTES, `the process holds ${(grown / MiB).toFixed(1)} MiB more after the run`);
     await target.arrivedExactly();

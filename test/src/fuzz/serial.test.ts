@@ -38,9 +38,13 @@ type Segment = ValidLine | { readonly kind: 'garbage'; readonly bytes: Buffer };
 const garbage = fc
   .oneof(
     fc.uint8Array({ minLength: 1, maxLength: 80 }),
-    fc.array(fc.constantFrom(0x24, 0x2a, 0x0d, 0x0a, 0x2c, 0x3d, 0x00, 0xff, 0x41), { minLength: 1, maxLength: 40 }).map((b) => Uint8Array.from(b)),
+    fc
+      .array(fc.constantFrom(0x24, 0x2a, 0x0d, 0x0a, 0x2c, 0x3d, 0x00, 0xff, 0x41), { minLength: 1, maxLength: 40 })
+      .map((b) => Uint8Array.from(b)),
     // Too long for a line: the framer skips it to the next line.
-    fc.integer({ min: MAX_LINE_BYTES, max: MAX_LINE_BYTES * 3 }).map((n) => Uint8Array.from([$, ...Buffer.alloc(n, 0x41), 0x0a])),
+    fc
+      .integer({ min: MAX_LINE_BYTES, max: MAX_LINE_BYTES * 3 })
+      .map((n) => Uint8Array.from([$, ...Buffer.alloc(n, 0x41), 0x0a])),
     // A line with a wrong checksum (flipped byte), or cut short.
     fc.tuple(fc.integer({ min: 5, max: 30 }), fc.boolean()).map(([cut, flip]) => {
       const line = firmwareLine('th-1', 1, 1_700_000_000_000, [['temperature', 21.5]]);
@@ -55,8 +59,27 @@ const stream = (now: number) =>
     fc.array(
       fc.oneof(
         fc
-          .tuple(deviceId, fc.integer({ min: 0, max: 1e6 }), fc.uniqueArray(fc.constantFrom('temperature', 'humidity', 'co2', 'pressure'), { minLength: 1, maxLength: 3 }), fc.integer({ min: -4000, max: 4000 }))
-          .map(([device, seq, metrics, v]): Segment => ({ kind: 'valid', bytes: firmwareLine(device, seq, now - 1_000, metrics.map((m) => [m, v / 10])), readings: metrics.length })),
+          .tuple(
+            deviceId,
+            fc.integer({ min: 0, max: 1e6 }),
+            fc.uniqueArray(fc.constantFrom('temperature', 'humidity', 'co2', 'pressure'), {
+              minLength: 1,
+              maxLength: 3,
+            }),
+            fc.integer({ min: -4000, max: 4000 }),
+          )
+          .map(
+            ([device, seq, metrics, v]): Segment => ({
+              kind: 'valid',
+              bytes: firmwareLine(
+                device,
+                seq,
+                now - 1_000,
+                metrics.map((m) => [m, v / 10]),
+              ),
+              readings: metrics.length,
+            }),
+          ),
         garbage,
       ),
       { maxLength: 30 },
@@ -82,13 +105,25 @@ async function frame(bytes: Buffer, cuts: number[]): Promise<Framed[]> {
 
 const BOUNDS: FuzzBounds = { runs: 2_000, budgetMs: 6_000 };
 
-test('fuzz: serial byte streams through the line framer and decoder — firmware lines among garbage, cut anywhere, all arrive; everything else is counted, nothing throws', { timeout: fuzzTimeout(BOUNDS) }, async (t) => {
+test('fuzz: serial byte streams through the line framer and decoder — firmware lines among garbage, cut anywhere, all arrive; everything else is counted, nothing throws', {
+  timeout: fuzzTimeout(BOUNDS),
+}, async (t) => {
   const now = Date.now();
   const stateDir = scratchDir('fuzz-serial');
   await fuzzProperty(t, 'serial framer + decoder + pipeline', BOUNDS, stream(now), async ([segments, cuts]) => {
     const framed = await frame(Buffer.concat(segments.map((s) => s.bytes)), cuts);
     // As the serial source does: each framed line to the pipeline, each framing error counted.
-    const agent = new EdgeAgent({ config: AgentConfigSchema.parse({ agentId: 'fuzz', sources: [{ type: 'file', path: '/dev/null' }], windows: { maxSeries: 100_000, allowedLatenessMs: 60_000 }, uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1' }, spool: { type: 'memory' } }), log: silentLogger, stateDir });
+    const agent = new EdgeAgent({
+      config: AgentConfigSchema.parse({
+        agentId: 'fuzz',
+        sources: [{ type: 'file', path: '/dev/null' }],
+        windows: { maxSeries: 100_000, allowedLatenessMs: 60_000 },
+        uplink: { type: 'mqtt', url: 'mqtt://127.0.0.1:1' },
+        spool: { type: 'memory' },
+      }),
+      log: silentLogger,
+      stateDir,
+    });
     for (const f of framed) {
       if (f.line !== undefined) {
         assert.ok(Buffer.byteLength(f.line) <= MAX_LINE_BYTES + 1, 'the framer holds at most maxBufferSize + 1 bytes');
@@ -96,27 +131,51 @@ test('fuzz: serial byte streams through the line framer and decoder — firmware
       } else agent.pipeline.framingError(f.error, 'fuzz');
     }
     const valid = segments.filter((s): s is ValidLine => s.kind === 'valid');
-    const decoded = framed.filter((f) => f.line !== undefined && decodeSerialLine(f.line, MAX_LINE_BYTES).ok).map((f) => `${f.line}\r\n`);
-    assert.deepEqual(decoded, valid.map((v) => v.bytes.toString('utf8')), 'every firmware line, and nothing else, decodes, in order');
+    const decoded = framed
+      .filter((f) => f.line !== undefined && decodeSerialLine(f.line, MAX_LINE_BYTES).ok)
+      .map((f) => `${f.line}\r\n`);
+    assert.deepEqual(
+      decoded,
+      valid.map((v) => v.bytes.toString('utf8')),
+      'every firmware line, and nothing else, decodes, in order',
+    );
     const c = agent.counters;
     assert.equal(c.get('messages_received'), framed.length, 'every framed line or framing error is counted once');
-    assert.equal(c.get('messages_invalid'), framed.length - valid.length, 'what is not a firmware line is counted as invalid');
-    assert.equal(c.get('readings_received'), valid.reduce((n, v) => n + v.readings, 0));
-    assert.equal(c.get('readings_accepted') + c.get('readings_late') + c.get('readings_too_late'), c.get('readings_received'), 'each reading is accepted or counted as late');
+    assert.equal(
+      c.get('messages_invalid'),
+      framed.length - valid.length,
+      'what is not a firmware line is counted as invalid',
+    );
+    assert.equal(
+      c.get('readings_received'),
+      valid.reduce((n, v) => n + v.readings, 0),
+    );
+    assert.equal(
+      c.get('readings_accepted') + c.get('readings_late') + c.get('readings_too_late'),
+      c.get('readings_received'),
+      'each reading is accepted or counted as late',
+    );
   });
 });
 
-test('fuzz: any string through decodeSerialLine returns a value or a typed error, never throws, and a value is well-formed', { timeout: fuzzTimeout(BOUNDS) }, async (t) => {
+test('fuzz: any string through decodeSerialLine returns a value or a typed error, never throws, and a value is well-formed', {
+  timeout: fuzzTimeout(BOUNDS),
+}, async (t) => {
   const line = fc.oneof(
     fc.string({ maxLength: 600, unit: 'binary' }),
     fc.string({ maxLength: 80 }).map((s) => `$TRB,${s}`),
-    fc.tuple(fc.string({ maxLength: 60, unit: 'grapheme' }), fc.integer({ min: 0, max: 255 })).map(([body, cs]) => `$${body}*${cs.toString(16).padStart(2, '0')}\r\n`),
+    fc
+      .tuple(fc.string({ maxLength: 60, unit: 'grapheme' }), fc.integer({ min: 0, max: 255 }))
+      .map(([body, cs]) => `$${body}*${cs.toString(16).padStart(2, '0')}\r\n`),
   );
   const codes = new Set(['framing', 'checksum', 'schema', 'bad_id']);
   await fuzzProperty(t, 'decodeSerialLine', { runs: 5_000, budgetMs: 3_000 }, line, (text) => {
     const r = decodeSerialLine(text);
     if (!r.ok) return assert.ok(codes.has(r.error.code), `error code ${r.error.code}: ${r.error.message}`);
-    assert.ok(Object.values(r.value.values).every((v) => Number.isFinite(v)), 'readings are finite numbers');
+    assert.ok(
+      Object.values(r.value.values).every((v) => Number.isFinite(v)),
+      'readings are finite numbers',
+    );
     assert.ok(Object.keys(r.value.values).length > 0);
   });
 });
@@ -134,6 +193,8 @@ test('fuzz: 32 MiB of noise without a line end leaves the framer within its boun
   for (let i = 0; i < 512; i++) framer.write(noise);
   const grown = process.memoryUsage().heapUsed - before;
   framer.end();
-  t.diagnostic(`32 MiB of noise: ${errors} framing errors, heap ${grown >= 0 ? '+' : ''}${(grown / 1024 / 1024).toFixed(1)} MiB`);
+  t.diagnostic(
+    `32 MiB of noise: ${errors} framing errors, heap ${grown >= 0 ? '+' : ''}${(grown / 1024 / 1024).toFixed(1)} MiB`,
+  );
   assert.ok(grown < 8 * 1024 * 1024, `the heap grew by ${grown} bytes`);
 });

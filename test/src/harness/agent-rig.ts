@@ -23,15 +23,34 @@ export interface NodeRuntime {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export const thisNode: NodeRuntime = { label: `native node ${process.version}`, command: process.execPath, args: [], env: {} };
+export const thisNode: NodeRuntime = {
+  label: `native node ${process.version}`,
+  command: process.execPath,
+  args: [],
+  env: {},
+};
 
 export const cliOf = (pkg: string, file = './cli.js'): string => fileURLToPath(new URL(file, import.meta.resolve(pkg)));
 
 /** A CLI started by `runtime` with a JSON config, once its /health answers. */
-export async function startService(name: string, runtime: NodeRuntime, cli: string, config: object, dir: string, healthPort: number, startTimeoutMs: number, nodeFlags: string[] = []): Promise<ServerProcess> {
+export async function startService(
+  name: string,
+  runtime: NodeRuntime,
+  cli: string,
+  config: object,
+  dir: string,
+  healthPort: number,
+  startTimeoutMs: number,
+  nodeFlags: string[] = [],
+): Promise<ServerProcess> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const proc = new ServerProcess(name, runtime.command, [...runtime.args, ...nodeFlags, cli, '--config', file], runtime.env);
+  const proc = new ServerProcess(
+    name,
+    runtime.command,
+    [...runtime.args, ...nodeFlags, cli, '--config', file],
+    runtime.env,
+  );
   proc.start();
   await waitFor(
     `${name} (${runtime.label}) to answer /health`,
@@ -61,13 +80,36 @@ export interface AgentRun {
  * forwards its windows to a cloud processor on this machine, which writes them to InfluxDB. After
  * a clean stop of the agent, Σ count in InfluxDB is compared with what was sent.
  */
-export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: NodeRuntime; influxUrl: string; database: string; series: number; mqttReadings: number; serialReadings: number; startTimeoutMs: number }): Promise<AgentRun> {
+export async function runAgentToInflux(options: {
+  agent: NodeRuntime;
+  cloud?: NodeRuntime;
+  influxUrl: string;
+  database: string;
+  series: number;
+  mqttReadings: number;
+  serialReadings: number;
+  startTimeoutMs: number;
+}): Promise<AgentRun> {
   const dir = scratchDir('agent-rig');
   const stopping: Array<() => Promise<void>> = [];
   try {
     const [brokerPort, cloudHttp, agentHttp] = [await freePort(), await freePort(), await freePort()];
-    const cloudConfig: ProcessorConfigInput = { broker: { type: 'embedded', host: '127.0.0.1', port: brokerPort }, influx: { url: options.influxUrl, database: options.database }, http: { host: '127.0.0.1', port: cloudHttp }, stateDir: join(dir, 'cloud'), log: { level: 'warn' } };
-    const cloud = await startService('cloud', options.cloud ?? thisNode, cliOf('@tributary/cloud-processor'), cloudConfig, dir, cloudHttp, 30_000);
+    const cloudConfig: ProcessorConfigInput = {
+      broker: { type: 'embedded', host: '127.0.0.1', port: brokerPort },
+      influx: { url: options.influxUrl, database: options.database },
+      http: { host: '127.0.0.1', port: cloudHttp },
+      stateDir: join(dir, 'cloud'),
+      log: { level: 'warn' },
+    };
+    const cloud = await startService(
+      'cloud',
+      options.cloud ?? thisNode,
+      cliOf('@tributary/cloud-processor'),
+      cloudConfig,
+      dir,
+      cloudHttp,
+      30_000,
+    );
     stopping.unshift(() => cloud.stop(30_000));
     const mosquitto = await startMosquitto();
     stopping.unshift(() => mosquitto.stop());
@@ -88,7 +130,18 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < options.mqttReadings; i++) {
       const device = `m-${i % options.series}`;
-      sends.push(publisher.publishAsync(`sensors/${device}/telemetry`, JSON.stringify({ device, ts: start + Math.floor(i / options.series), seq: i, values: { temperature: 20 + (i % 7) / 10 } }), { qos: 1 }));
+      sends.push(
+        publisher.publishAsync(
+          `sensors/${device}/telemetry`,
+          JSON.stringify({
+            device,
+            ts: start + Math.floor(i / options.series),
+            seq: i,
+            values: { temperature: 20 + (i % 7) / 10 },
+          }),
+          { qos: 1 },
+        ),
+      );
     }
     await Promise.all(sends);
     await publisher.endAsync();
@@ -106,19 +159,46 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
       log: { level: 'info' },
     };
     // With the young generation the systemd unit gives it (edge-agent/service/tributary-agent.service).
-    const agent = await startService('agent', options.agent, cliOf('@tributary/edge-agent'), agentConfig, dir, agentHttp, options.startTimeoutMs, ['--max-semi-space-size=4']);
+    const agent = await startService(
+      'agent',
+      options.agent,
+      cliOf('@tributary/edge-agent'),
+      agentConfig,
+      dir,
+      agentHttp,
+      options.startTimeoutMs,
+      ['--max-semi-space-size=4'],
+    );
     stopping.unshift(() => agent.stop(60_000));
-    const accepted = async (): Promise<number> => metric(await scrape(`http://127.0.0.1:${agentHttp}/metrics`), 'tributary_agent_readings_accepted_total');
-    await waitFor('the serial port to be open', () => agent.logLines().some((l) => l.msg === 'serial port open'), options.startTimeoutMs);
+    const accepted = async (): Promise<number> =>
+      metric(await scrape(`http://127.0.0.1:${agentHttp}/metrics`), 'tributary_agent_readings_accepted_total');
+    await waitFor(
+      'the serial port to be open',
+      () => agent.logLines().some((l) => l.msg === 'serial port open'),
+      options.startTimeoutMs,
+    );
     const began = Date.now();
     gate.open();
     const serial = await open(pty.deviceEnd, 'w');
     const written = (async () => {
-      for (let i = 0; i < options.serialReadings; i++) await serial.write(encodeSerialLine({ device: `s-${i % 20}`, seq: i, ts: start + Math.floor(i / 20), values: { temperature: 21.5 } }));
+      for (let i = 0; i < options.serialReadings; i++)
+        await serial.write(
+          encodeSerialLine({
+            device: `s-${i % 20}`,
+            seq: i,
+            ts: start + Math.floor(i / 20),
+            values: { temperature: 21.5 },
+          }),
+        );
       await serial.close();
     })();
     const sent = options.mqttReadings + options.serialReadings;
-    await waitFor(`the agent (${options.agent.label}) to take all ${sent} readings`, async () => (await accepted()) >= sent, 300_000, 20);
+    await waitFor(
+      `the agent (${options.agent.label}) to take all ${sent} readings`,
+      async () => (await accepted()) >= sent,
+      300_000,
+      20,
+    );
     await written;
     const readingsPerS = sent / ((Date.now() - began) / 1000);
     const agentRssMb = rssMb(agent.pid);
@@ -133,7 +213,12 @@ export async function runAgentToInflux(options: { agent: NodeRuntime; cloud?: No
       },
       60_000,
       200,
-    ).catch(async () => Number((await influxQuery(options.influxUrl, options.database, 'SELECT sum("count") FROM "temperature"'))[0]?.values[0]?.[1] ?? 0));
+    ).catch(async () =>
+      Number(
+        (await influxQuery(options.influxUrl, options.database, 'SELECT sum("count") FROM "temperature"'))[0]
+          ?.values[0]?.[1] ?? 0,
+      ),
+    );
     return { sent, accepted: took, inInflux, agentRssMb, readingsPerS };
   } finally {
     for (const stop of stopping) await stop();

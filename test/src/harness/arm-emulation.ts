@@ -16,8 +16,22 @@ export interface ArmTarget {
 }
 
 export const armTargets: readonly ArmTarget[] = [
-  { arch: 'arm64', pi: '64-bit Raspberry Pi OS', nodeVersion: '20.20.2', qemu: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu', libraries: ['lib/ld-linux-aarch64.so.1', 'lib/libstdc++.so.6'] },
-  { arch: 'armv7l', pi: '32-bit Raspberry Pi OS', nodeVersion: nodeFloor(), qemu: 'qemu-arm-static', sysroot: '/usr/arm-linux-gnueabihf', libraries: ['lib/ld-linux-armhf.so.3', 'lib/libstdc++.so.6', 'lib/libatomic.so.1'] },
+  {
+    arch: 'arm64',
+    pi: '64-bit Raspberry Pi OS',
+    nodeVersion: '20.20.2',
+    qemu: 'qemu-aarch64-static',
+    sysroot: '/usr/aarch64-linux-gnu',
+    libraries: ['lib/ld-linux-aarch64.so.1', 'lib/libstdc++.so.6'],
+  },
+  {
+    arch: 'armv7l',
+    pi: '32-bit Raspberry Pi OS',
+    nodeVersion: nodeFloor(),
+    qemu: 'qemu-arm-static',
+    sysroot: '/usr/arm-linux-gnueabihf',
+    libraries: ['lib/ld-linux-armhf.so.3', 'lib/libstdc++.so.6', 'lib/libatomic.so.1'],
+  },
 ];
 
 /**
@@ -25,12 +39,22 @@ export const armTargets: readonly ArmTarget[] = [
  * reason names what to install; npm test's set-up installs them with apt-get where it can).
  */
 export async function armRuntime(target: ArmTarget): Promise<NodeRuntime | { unavailable: string }> {
-  if (process.arch !== 'x64') return { unavailable: `ARM is emulated on x86-64 hosts only (this one is ${process.arch})` };
+  if (process.arch !== 'x64')
+    return { unavailable: `ARM is emulated on x86-64 hosts only (this one is ${process.arch})` };
   const qemu = which(target.qemu);
-  if (qemu === undefined) return { unavailable: `${target.qemu} is not installed: sudo apt-get install qemu-user-static` };
+  if (qemu === undefined)
+    return { unavailable: `${target.qemu} is not installed: sudo apt-get install qemu-user-static` };
   const missing = target.libraries.filter((l) => !existsSync(`${target.sysroot}/${l}`));
-  if (missing.length > 0) return { unavailable: `${missing.join(', ')} missing under ${target.sysroot}: sudo apt-get install libc6-${target.arch === 'arm64' ? 'arm64' : 'armhf'}-cross libstdc++6-${target.arch === 'arm64' ? 'arm64' : 'armhf'}-cross${target.arch === 'armv7l' ? ' libatomic1-armhf-cross' : ''}` };
+  if (missing.length > 0)
+    return {
+      unavailable: `${missing.join(', ')} missing under ${target.sysroot}: sudo apt-get install libc6-${target.arch === 'arm64' ? 'arm64' : 'armhf'}-cross libstdc++6-${target.arch === 'arm64' ? 'arm64' : 'armhf'}-cross${target.arch === 'armv7l' ? ' libatomic1-armhf-cross' : ''}`,
+    };
   const build = await nodeBuild(target.arch, target.nodeVersion);
   if ('unavailable' in build) return build;
-  return { label: `${target.arch} node v${target.nodeVersion} under ${target.qemu}`, command: qemu, args: [build.binary], env: { QEMU_LD_PREFIX: target.sysroot } };
+  return {
+    label: `${target.arch} node v${target.nodeVersion} under ${target.qemu}`,
+    command: qemu,
+    args: [build.binary],
+    env: { QEMU_LD_PREFIX: target.sysroot },
+  };
 }

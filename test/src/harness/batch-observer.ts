@@ -13,7 +13,11 @@ export class BatchObserver {
   private constructor(private readonly client: MqttClient) {}
 
   static async start(url: string): Promise<BatchObserver> {
-    const client = await mqtt.connectAsync(url, { clientId: `observer-${process.pid}-${Date.now()}`, clean: true, reconnectPeriod: 500 });
+    const client = await mqtt.connectAsync(url, {
+      clientId: `observer-${process.pid}-${Date.now()}`,
+      clean: true,
+      reconnectPeriod: 500,
+    });
     const observer = new BatchObserver(client);
     client.on('message', (_topic, payload) => observer.record(payload));
     await client.subscribeAsync(topics.batchesPattern, { qos: 1 });
@@ -34,7 +38,8 @@ export class BatchObserver {
   /** Σ count of the latest revision of each window, per series `metric/device`. */
   countsBySeries(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const w of this.windows.values()) out.set(`${w.metric}/${w.device}`, (out.get(`${w.metric}/${w.device}`) ?? 0) + w.count);
+    for (const w of this.windows.values())
+      out.set(`${w.metric}/${w.device}`, (out.get(`${w.metric}/${w.device}`) ?? 0) + w.count);
     return out;
   }
 
@@ -66,15 +71,22 @@ export class BatchObserver {
 }
 
 /** Every window point in InfluxDB as `metric/device/end` → count. */
-export async function influxWindows(query: (q: string) => Promise<Array<{ name: string; tags?: Record<string, string>; values: unknown[][] }>>, metrics: readonly string[]): Promise<Map<string, number>> {
+export async function influxWindows(
+  query: (q: string) => Promise<Array<{ name: string; tags?: Record<string, string>; values: unknown[][] }>>,
+  metrics: readonly string[],
+): Promise<Map<string, number>> {
   const series = await query(`SELECT "count" FROM ${metrics.map((m) => `"${m}"`).join(',')} GROUP BY "device"`);
   const out = new Map<string, number>();
-  for (const s of series) for (const [time, count] of s.values) out.set(`${s.name}/${s.tags?.device ?? ''}/${Number(time)}`, Number(count));
+  for (const s of series)
+    for (const [time, count] of s.values) out.set(`${s.name}/${s.tags?.device ?? ''}/${Number(time)}`, Number(count));
   return out;
 }
 
 /** Σ count per series `metric/device` in InfluxDB, for the given metrics. */
-export async function influxCountsBySeries(query: (q: string) => Promise<Array<{ name: string; tags?: Record<string, string>; values: unknown[][] }>>, metrics: readonly string[]): Promise<Map<string, number>> {
+export async function influxCountsBySeries(
+  query: (q: string) => Promise<Array<{ name: string; tags?: Record<string, string>; values: unknown[][] }>>,
+  metrics: readonly string[],
+): Promise<Map<string, number>> {
   const series = await query(`SELECT sum("count") FROM ${metrics.map((m) => `"${m}"`).join(',')} GROUP BY "device"`);
   const out = new Map<string, number>();
   for (const s of series) out.set(`${s.name}/${s.tags?.device ?? ''}`, Number(s.values[0]?.[1] ?? 0));

@@ -23,7 +23,8 @@ const envInt = (name: string): number | undefined => {
   const text = process.env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(text)}`);
   return n;
 };
 
@@ -37,17 +38,29 @@ export function fuzzBounds(defaults: FuzzBounds): FuzzBounds {
 }
 
 /** A node:test timeout that leaves room for a run of these bounds. */
-export const fuzzTimeout = (defaults: FuzzBounds, extraMs = 60_000): number => fuzzBounds(defaults).budgetMs * 2 + extraMs;
+export const fuzzTimeout = (defaults: FuzzBounds, extraMs = 60_000): number =>
+  fuzzBounds(defaults).budgetMs * 2 + extraMs;
 
 /**
  * Checks `property` with fast-check within the bounds (shrinking a failure to its smallest case),
  * prints the cases run as a test diagnostic, and fails the test with fast-check's report.
  */
-export async function fuzzProperty<T>(t: TestContext, name: string, defaults: FuzzBounds, arbitrary: fc.Arbitrary<T>, predicate: (value: T) => void | boolean | Promise<void | boolean>): Promise<number> {
+export async function fuzzProperty<T>(
+  t: TestContext,
+  name: string,
+  defaults: FuzzBounds,
+  arbitrary: fc.Arbitrary<T>,
+  predicate: (value: T) => void | boolean | Promise<void | boolean>,
+): Promise<number> {
   const { runs, budgetMs } = fuzzBounds(defaults);
   const started = Date.now();
-  const details = await fc.check(fc.asyncProperty(arbitrary, async (v) => predicate(v)), { numRuns: runs, seed: fuzzSeed, interruptAfterTimeLimit: budgetMs, markInterruptAsFailure: false });
-  t.diagnostic(`fuzz ${name}: ${details.numRuns} cases${details.interrupted ? ` (stopped at the ${budgetMs} ms budget)` : ''} in ${Date.now() - started} ms, seed ${fuzzSeed}`);
+  const details = await fc.check(
+    fc.asyncProperty(arbitrary, async (v) => predicate(v)),
+    { numRuns: runs, seed: fuzzSeed, interruptAfterTimeLimit: budgetMs, markInterruptAsFailure: false },
+  );
+  t.diagnostic(
+    `fuzz ${name}: ${details.numRuns} cases${details.interrupted ? ` (stopped at the ${budgetMs} ms budget)` : ''} in ${Date.now() - started} ms, seed ${fuzzSeed}`,
+  );
   if (details.failed) throw new Error(`fuzz ${name} failed:\n${fc.defaultReportMessage(details)}`);
   return details.numRuns;
 }

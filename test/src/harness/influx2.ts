@@ -73,16 +73,25 @@ export class Influx2Server {
     const gzipped = req.headers['content-encoding'] === 'gzip';
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}, lines = 0): void => {
       this.writes.push({ at: Date.now(), lines, gzipped, status });
-      res.writeHead(status, body === undefined ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers }).end(body === undefined ? undefined : JSON.stringify(body));
+      res
+        .writeHead(
+          status,
+          body === undefined ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers },
+        )
+        .end(body === undefined ? undefined : JSON.stringify(body));
     };
-    if (req.method !== 'POST' || url.pathname !== '/api/v2/write') return answer(404, { code: 'not found', message: 'path not found' });
-    if (req.headers.authorization !== `Token ${this.token}`) return answer(401, { code: 'unauthorized', message: 'unauthorized access' });
+    if (req.method !== 'POST' || url.pathname !== '/api/v2/write')
+      return answer(404, { code: 'not found', message: 'path not found' });
+    if (req.headers.authorization !== `Token ${this.token}`)
+      return answer(401, { code: 'unauthorized', message: 'unauthorized access' });
     const org = url.searchParams.get('org');
     const bucket = url.searchParams.get('bucket');
-    if (org === null || bucket === null) return answer(400, { code: 'invalid', message: 'Please provide either orgID or org' });
+    if (org === null || bucket === null)
+      return answer(400, { code: 'invalid', message: 'Please provide either orgID or org' });
     if (org !== this.org) return answer(404, { code: 'not found', message: `organization name "${org}" not found` });
     if (bucket !== this.bucket) return answer(404, { code: 'not found', message: `bucket "${bucket}" not found` });
-    if (!['ns', 'us', 'ms', 's'].includes(url.searchParams.get('precision') ?? 'ns')) return answer(400, { code: 'invalid', message: 'invalid precision' });
+    if (!['ns', 'us', 'ms', 's'].includes(url.searchParams.get('precision') ?? 'ns'))
+      return answer(400, { code: 'invalid', message: 'invalid precision' });
     let text: string;
     try {
       text = (gzipped ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks)).toString('utf8');
@@ -92,13 +101,31 @@ export class Influx2Server {
     const lines = text.split('\n').filter((l) => l !== '');
     const scripted = this.script.shift();
     if (scripted) return answer(scripted.status, scripted.body, scripted.headers, lines.length);
-    if (lines.length > this.maxLines) return answer(413, { code: 'request too large', message: 'unable to read data: points batch is too large' }, {}, lines.length);
+    if (lines.length > this.maxLines)
+      return answer(
+        413,
+        { code: 'request too large', message: 'unable to read data: points batch is too large' },
+        {},
+        lines.length,
+      );
     const refused = lines.filter((l) => this.refuse(l));
-    if (refused.length > 0 && this.refusalStyle === 'whole-request') return answer(400, { code: 'invalid', message: `unable to parse '${refused[0]}': invalid field format` }, {}, lines.length);
+    if (refused.length > 0 && this.refusalStyle === 'whole-request')
+      return answer(
+        400,
+        { code: 'invalid', message: `unable to parse '${refused[0]}': invalid field format` },
+        {},
+        lines.length,
+      );
     for (const l of lines) if (!this.refuse(l)) this.points.set(identity(l), l);
     if (refused.length === 0) return answer(204, undefined, {}, lines.length);
     const conflict = `field type conflict: input field "count" on measurement "${refused[0]!.split(',')[0]}" is type float, already exists as type integer dropped=${refused.length}`;
-    if (this.refusalStyle === '2.7') return answer(422, { code: 'unprocessable entity', message: `failure writing points to database: partial write: ${conflict}` }, {}, lines.length);
+    if (this.refusalStyle === '2.7')
+      return answer(
+        422,
+        { code: 'unprocessable entity', message: `failure writing points to database: partial write: ${conflict}` },
+        {},
+        lines.length,
+      );
     return answer(400, { code: 'invalid', message: `partial write: ${conflict}` }, {}, lines.length);
   }
 }

@@ -7,7 +7,8 @@ import { ServerProcess } from './server-process.js';
 import { waitFor } from './wait.js';
 import { which } from './which.js';
 
-export const INFLUXD_MISSING = 'influxd was not found. Install InfluxDB 1.x: sudo apt-get install -y influxdb (Debian, Raspberry Pi OS), or set INFLUX_URL to a running InfluxDB.';
+export const INFLUXD_MISSING =
+  'influxd was not found. Install InfluxDB 1.x: sudo apt-get install -y influxdb (Debian, Raspberry Pi OS), or set INFLUX_URL to a running InfluxDB.';
 
 /** A private InfluxDB 1.x on free loopback ports with its data in a temporary directory. */
 export interface Influxd {
@@ -27,7 +28,9 @@ export interface Influxd {
  * terminal's Ctrl-C (sent to the whole foreground process group) does not reach it, so the demo
  * can still read InfluxDB for its summary after Ctrl-C; whoever starts it must stop it.
  */
-export async function startInfluxd(options: { admin?: { username: string; password: string }; ownProcessGroup?: boolean } = {}): Promise<Influxd> {
+export async function startInfluxd(
+  options: { admin?: { username: string; password: string }; ownProcessGroup?: boolean } = {},
+): Promise<Influxd> {
   const binary = which('influxd');
   if (binary === undefined) throw new Error(INFLUXD_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
@@ -77,7 +80,10 @@ bind-address = "127.0.0.1:${rpcPort}"
     // and answer in its place (a test would then write to someone else's InfluxDB). Its command
     // line (expvar `cmdline`) names the config file, which is this one's alone.
     const vars = (await (await fetch(`${url}/debug/vars`)).json()) as { cmdline?: string[] };
-    if (!vars.cmdline?.includes(configFile)) throw new Error(`port ${httpPort} is answered by another influxd (${JSON.stringify(vars.cmdline)}), not the one started with ${configFile}: ${proc.recentOutput}`);
+    if (!vars.cmdline?.includes(configFile))
+      throw new Error(
+        `port ${httpPort} is answered by another influxd (${JSON.stringify(vars.cmdline)}), not the one started with ${configFile}: ${proc.recentOutput}`,
+      );
   };
   await up();
   if (options.admin) {

@@ -35,14 +35,23 @@ export interface MosquittoTls {
  * both are set deliberately here (DESIGN.md, "Real parts"). Run as root, it stays the current user
  * rather than dropping to `mosquitto`, so it can read the password file in the private temp dir.
  */
-export async function startMosquitto(options: { users?: readonly MosquittoUser[]; maxInflightMessages?: number; tls?: MosquittoTls } = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  options: { users?: readonly MosquittoUser[]; maxInflightMessages?: number; tls?: MosquittoTls } = {},
+): Promise<Mosquitto> {
   const binary = which('mosquitto');
   if (binary === undefined) throw new Error('mosquitto was not found: sudo apt-get install -y mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-mosquitto-'));
   const port = await freePort();
   const users = options.users ?? [];
   const passwords = join(dir, 'passwords');
-  for (const [i, u] of users.entries()) execFileSync(which('mosquitto_passwd') ?? 'mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwords, u.username, u.password]);
+  for (const [i, u] of users.entries())
+    execFileSync(which('mosquitto_passwd') ?? 'mosquitto_passwd', [
+      ...(i === 0 ? ['-c'] : []),
+      '-b',
+      passwords,
+      u.username,
+      u.password,
+    ]);
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     `listener ${port} 127.0.0.1
@@ -57,7 +66,14 @@ log_type error
 `,
   );
   const url = `${options.tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${port}`;
-  const tls = options.tls === undefined ? {} : { ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.client.cert), key: readFileSync(options.tls.client.key) };
+  const tls =
+    options.tls === undefined
+      ? {}
+      : {
+          ca: readFileSync(options.tls.ca),
+          cert: readFileSync(options.tls.client.cert),
+          key: readFileSync(options.tls.client.key),
+        };
   const proc = new ServerProcess('mosquitto', binary, ['-c', join(dir, 'mosquitto.conf')]);
   const up = async (): Promise<void> => {
     proc.start();

@@ -14,14 +14,44 @@ const lengthPrefixed = (b: Uint8Array): number[] => [...u16(b.length), ...b];
 const utf8 = (s: string): Uint8Array => Buffer.from(s);
 
 /** A packet with a fixed header and the body's true remaining length. */
-const packet = (type: number, flags: number, body: ArrayLike<number>): number[] => [(type << 4) | (flags & 0x0f), ...remainingLength(body.length), ...Array.from(body)];
+const packet = (type: number, flags: number, body: ArrayLike<number>): number[] => [
+  (type << 4) | (flags & 0x0f),
+  ...remainingLength(body.length),
+  ...Array.from(body),
+];
 
 /** Strings as clients send them: plain, with MQTT wildcards and separators, NUL, or bytes that are not UTF-8. */
 const mqttString = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }).map(utf8) },
-  { weight: 2, arbitrary: fc.constantFrom('#', '+', 'a/#/b', '/', '//', 'sensors/+/telemetry', '$SYS/x', 'a\u0000b', '', 'x'.repeat(300), 'tributary/v1/agents/+/batches', 'tributary/v1/alerts/#').map(utf8) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(
+        '#',
+        '+',
+        'a/#/b',
+        '/',
+        '//',
+        'sensors/+/telemetry',
+        '$SYS/x',
+        'a\u0000b',
+        '',
+        'x'.repeat(300),
+        'tributary/v1/agents/+/batches',
+        'tributary/v1/alerts/#',
+      )
+      .map(utf8),
+  },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.constantFrom(Uint8Array.from([0xc0, 0x80]), Uint8Array.from([0xed, 0xa0, 0x80]), Uint8Array.from([0xff, 0xfe]), Uint8Array.from([0xef, 0xbf, 0xbf])) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      Uint8Array.from([0xc0, 0x80]),
+      Uint8Array.from([0xed, 0xa0, 0x80]),
+      Uint8Array.from([0xff, 0xfe]),
+      Uint8Array.from([0xef, 0xbf, 0xbf]),
+    ),
+  },
 );
 
 /** MQTT 5 properties: a variable byte length, then bytes (valid identifiers or not). */
@@ -29,7 +59,9 @@ const properties = fc.oneof(
   fc.constant([0]),
   fc.uint8Array({ maxLength: 30 }).map((b) => [...remainingLength(b.length), ...b]),
   // A length that lies about what follows.
-  fc.tuple(fc.integer({ min: 0, max: 1 << 21 }), fc.uint8Array({ maxLength: 8 })).map(([n, b]) => [...remainingLength(n), ...b]),
+  fc
+    .tuple(fc.integer({ min: 0, max: 1 << 21 }), fc.uint8Array({ maxLength: 8 }))
+    .map(([n, b]) => [...remainingLength(n), ...b]),
 );
 
 const connect = fc
@@ -47,46 +79,108 @@ const connect = fc
   })
   .map((c) => {
     const v5 = c.level === 5 ? c.props : [];
-    const body = [...lengthPrefixed(utf8(c.name)), c.level, c.flags, ...u16(c.keepalive), ...v5, ...lengthPrefixed(c.clientId)];
-    if (c.flags & 0x04) body.push(...(c.level === 5 ? c.props : []), ...lengthPrefixed(c.willTopic), ...lengthPrefixed(c.willPayload));
+    const body = [
+      ...lengthPrefixed(utf8(c.name)),
+      c.level,
+      c.flags,
+      ...u16(c.keepalive),
+      ...v5,
+      ...lengthPrefixed(c.clientId),
+    ];
+    if (c.flags & 0x04)
+      body.push(...(c.level === 5 ? c.props : []), ...lengthPrefixed(c.willTopic), ...lengthPrefixed(c.willPayload));
     if (c.flags & 0x80) body.push(...lengthPrefixed(c.username));
     if (c.flags & 0x40) body.push(...lengthPrefixed(c.password));
     return packet(1, 0, body);
   });
 
 /** A CONNECT a broker accepts (3.1.1, clean session), so the packets after it meet a logged-in client. */
-export const validConnect = (clientId: string): number[] => packet(1, 0, [...lengthPrefixed(utf8('MQTT')), 4, 0x02, 0, 30, ...lengthPrefixed(utf8(clientId))]);
+export const validConnect = (clientId: string): number[] =>
+  packet(1, 0, [...lengthPrefixed(utf8('MQTT')), 4, 0x02, 0, 30, ...lengthPrefixed(utf8(clientId))]);
 
 const publish = (reserved: string) =>
   fc
-    .record({ qos: fc.integer({ min: 0, max: 3 }), dup: fc.boolean(), retain: fc.boolean(), topic: mqttString, id: fc.integer({ min: 0, max: 0xffff }), v5: fc.option(properties), payload: fc.uint8Array({ maxLength: 200 }) })
+    .record({
+      qos: fc.integer({ min: 0, max: 3 }),
+      dup: fc.boolean(),
+      retain: fc.boolean(),
+      topic: mqttString,
+      id: fc.integer({ min: 0, max: 0xffff }),
+      v5: fc.option(properties),
+      payload: fc.uint8Array({ maxLength: 200 }),
+    })
     .filter((p) => !Buffer.from(p.topic).toString('latin1').includes(reserved))
-    .map((p) => packet(3, (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [...lengthPrefixed(p.topic), ...(p.qos > 0 ? u16(p.id) : []), ...(p.v5 ?? []), ...p.payload]));
+    .map((p) =>
+      packet(3, (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [
+        ...lengthPrefixed(p.topic),
+        ...(p.qos > 0 ? u16(p.id) : []),
+        ...(p.v5 ?? []),
+        ...p.payload,
+      ]),
+    );
 
 const subscribe = fc
-  .record({ flags: fc.oneof(fc.constant(2), fc.integer({ min: 0, max: 15 })), id: fc.integer({ min: 0, max: 0xffff }), filters: fc.array(fc.tuple(mqttString, fc.integer({ min: 0, max: 255 })), { maxLength: 4 }) })
+  .record({
+    flags: fc.oneof(fc.constant(2), fc.integer({ min: 0, max: 15 })),
+    id: fc.integer({ min: 0, max: 0xffff }),
+    filters: fc.array(fc.tuple(mqttString, fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+  })
   .map((s) => packet(8, s.flags, [...u16(s.id), ...s.filters.flatMap(([f, o]) => [...lengthPrefixed(f), o])]));
 
 const unsubscribe = fc
-  .record({ flags: fc.oneof(fc.constant(2), fc.integer({ min: 0, max: 15 })), id: fc.integer({ min: 0, max: 0xffff }), filters: fc.array(mqttString, { maxLength: 4 }) })
+  .record({
+    flags: fc.oneof(fc.constant(2), fc.integer({ min: 0, max: 15 })),
+    id: fc.integer({ min: 0, max: 0xffff }),
+    filters: fc.array(mqttString, { maxLength: 4 }),
+  })
   .map((s) => packet(10, s.flags, [...u16(s.id), ...s.filters.flatMap((f) => lengthPrefixed(f))]));
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP for ids never sent; PINGREQ; DISCONNECT; and the server's own packets (CONNACK, SUBACK, …) sent by a client. */
 const control = fc
-  .tuple(fc.constantFrom(2, 4, 5, 6, 7, 9, 11, 12, 13, 14, 15), fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 6 }))
+  .tuple(
+    fc.constantFrom(2, 4, 5, 6, 7, 9, 11, 12, 13, 14, 15),
+    fc.integer({ min: 0, max: 15 }),
+    fc.uint8Array({ maxLength: 6 }),
+  )
   .map(([type, flags, body]) => packet(type, flags, body));
 
 /** Any type (0 and 15 are reserved in 3.1.1), any flags, a body of random bytes with its true length. */
-const randomPacket = fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 120 })).map(([type, flags, body]) => packet(type, flags, body));
+const randomPacket = fc
+  .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 120 }))
+  .map(([type, flags, body]) => packet(type, flags, body));
 
 /** Fixed headers that lie: non-minimal, 5-byte, huge or truncated remaining lengths, and lengths that disagree with the body. */
 const malformedHeader = fc.oneof(
-  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.constantFrom([0xff, 0xff, 0xff, 0xff, 0x7f], [0x80, 0x80, 0x80, 0x80, 0x01], [0xff, 0xff, 0xff, 0x7f], [0x80, 0x00], [0x80, 0x80, 0x80, 0x00], [0x80]), fc.uint8Array({ maxLength: 16 })).map(([h, len, body]) => [h, ...len, ...body]),
-  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 64 })).map(([h, n, body]) => [h, ...remainingLength(n), ...body]),
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(
+        [0xff, 0xff, 0xff, 0xff, 0x7f],
+        [0x80, 0x80, 0x80, 0x80, 0x01],
+        [0xff, 0xff, 0xff, 0x7f],
+        [0x80, 0x00],
+        [0x80, 0x80, 0x80, 0x00],
+        [0x80],
+      ),
+      fc.uint8Array({ maxLength: 16 }),
+    )
+    .map(([h, len, body]) => [h, ...len, ...body]),
+  fc
+    .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 64 }))
+    .map(([h, n, body]) => [h, ...remainingLength(n), ...body]),
   fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Array.from(b)),
 );
 
-const anyPacket = (reserved: string) => fc.oneof({ weight: 3, arbitrary: publish(reserved) }, { weight: 2, arbitrary: subscribe }, unsubscribe, control, randomPacket, malformedHeader, connect);
+const anyPacket = (reserved: string) =>
+  fc.oneof(
+    { weight: 3, arbitrary: publish(reserved) },
+    { weight: 2, arbitrary: subscribe },
+    unsubscribe,
+    control,
+    randomPacket,
+    malformedHeader,
+    connect,
+  );
 
 /** What one fuzz connection sends, and where its bytes are split into writes. */
 export interface FuzzSession {
@@ -98,12 +192,22 @@ export interface FuzzSession {
 /** One connection's bytes: garbage before any login, a fuzzed CONNECT and more, or a valid login and then hostile packets. */
 export function fuzzSession(reserved: string): fc.Arbitrary<FuzzSession> {
   const session = (kind: FuzzSession['kind'], first: fc.Arbitrary<number[]>) =>
-    fc.tuple(first, fc.array(anyPacket(reserved), { maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 })).map(([head, rest, splits]) => ({ kind, bytes: Buffer.from([...head, ...rest.flat()]), splits }));
-  return fc.oneof(
-    session('before login', anyPacket(reserved)),
-    session('fuzzed CONNECT', connect),
-    { weight: 2, arbitrary: session('after login', fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789') }).map((id) => validConnect(`fuzz-${id}`))) },
-  );
+    fc
+      .tuple(
+        first,
+        fc.array(anyPacket(reserved), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }),
+      )
+      .map(([head, rest, splits]) => ({ kind, bytes: Buffer.from([...head, ...rest.flat()]), splits }));
+  return fc.oneof(session('before login', anyPacket(reserved)), session('fuzzed CONNECT', connect), {
+    weight: 2,
+    arbitrary: session(
+      'after login',
+      fc
+        .string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789') })
+        .map((id) => validConnect(`fuzz-${id}`)),
+    ),
+  });
 }
 
 /** The session's bytes cut at its split points (offsets into the stream, in order). */

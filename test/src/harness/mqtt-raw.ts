@@ -23,7 +23,12 @@ export function connectPacket(clientId: string, login?: { username: string; pass
     return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
   };
   const flags = 0x02 | (login ? 0xc0 : 0);
-  const body = Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0, 60]), str(clientId), ...(login ? [str(login.username), str(login.password)] : [])]);
+  const body = Buffer.concat([
+    str('MQTT'),
+    Buffer.from([4, flags, 0, 60]),
+    str(clientId),
+    ...(login ? [str(login.username), str(login.password)] : []),
+  ]);
   return Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body]);
 }
 
@@ -97,7 +102,8 @@ export async function unreadBytes(port: number): Promise<number> {
   for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
     // sl local_address rem_address st tx_queue:rx_queue ...
     const [, local, , , queues] = line.trim().split(/\s+/);
-    if (local === undefined || queues === undefined || Number.parseInt(local.split(':')[1] ?? '', 16) !== port) continue;
+    if (local === undefined || queues === undefined || Number.parseInt(local.split(':')[1] ?? '', 16) !== port)
+      continue;
     sum += Number.parseInt(queues.split(':')[1] ?? '0', 16);
   }
   return sum;
@@ -125,7 +131,9 @@ export interface SlowSubscriber {
 export async function slowSubscriber(port: number, filter: string, qos: 0 | 1): Promise<SlowSubscriber> {
   const binary = which('socat');
   if (binary === undefined) throw new Error('socat was not found: sudo apt-get install -y socat');
-  const child = spawn(binary, ['-b', '1024', 'STDIO', `TCP:127.0.0.1:${port},rcvbuf=4096`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(binary, ['-b', '1024', 'STDIO', `TCP:127.0.0.1:${port},rcvbuf=4096`], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   const stop = (): void => void child.kill('SIGKILL');
   child.stdin.write(Buffer.concat([connectPacket(`slow-subscriber-${port}`), subscribePacket(filter, qos)]));
   let received = Buffer.alloc(0);
@@ -138,7 +146,8 @@ export async function slowSubscriber(port: number, filter: string, qos: 0 | 1): 
       clearTimeout(timer);
       child.stdout.off('data', onData);
       child.stdout.pause();
-      if (received[0] !== 0x20 || received[3] !== 0 || received[4] !== 0x90 || received[8] !== qos) reject(new Error(`not subscribed: ${received.toString('hex')}`));
+      if (received[0] !== 0x20 || received[3] !== 0 || received[4] !== 0x90 || received[8] !== qos)
+        reject(new Error(`not subscribed: ${received.toString('hex')}`));
       else resolve();
     });
   }).catch((err: unknown) => {

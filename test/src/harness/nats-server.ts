@@ -11,7 +11,8 @@ import { ServerProcess } from './server-process.js';
 import { waitFor } from './wait.js';
 import { which } from './which.js';
 
-export const NATS_SERVER_MISSING = 'nats-server was not found. Install it: sudo apt-get install -y nats-server (Debian).';
+export const NATS_SERVER_MISSING =
+  'nats-server was not found. Install it: sudo apt-get install -y nats-server (Debian).';
 
 /** A private nats-server: JetStream with a file store in a temporary directory, the MQTT listener, the partition mapping. */
 export interface NatsServer {
@@ -36,7 +37,16 @@ export async function startNatsServer(options: { partitions?: number; t?: TestCo
   const dir = mkdtempSync(join(tmpdir(), 'tributary-nats-'));
   const [port, mqttPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'nats-server.conf');
-  writeFileSync(conf, natsServerConfig({ port, mqttPort, storeDir: join(dir, 'jetstream'), partitions: options.partitions ?? 64, maxPayloadBytes: DEFAULT_MAX_BATCH_BYTES + MQTT_PACKET_OVERHEAD_BYTES }));
+  writeFileSync(
+    conf,
+    natsServerConfig({
+      port,
+      mqttPort,
+      storeDir: join(dir, 'jetstream'),
+      partitions: options.partitions ?? 64,
+      maxPayloadBytes: DEFAULT_MAX_BATCH_BYTES + MQTT_PACKET_OVERHEAD_BYTES,
+    }),
+  );
   const url = `nats://127.0.0.1:${port}`;
   const proc = new ServerProcess('nats-server', binary, ['-c', conf]);
   const up = async (): Promise<void> => {

@@ -1,6 +1,17 @@
 import { join } from 'node:path';
 import { CloudProcessor } from '@tributary/cloud-processor';
-import { Fleet, MqttTransport, SimClock, Simulator, defaultAnomalyKinds, scoreAlerts, sensorKinds, type AnomalyKind, type FleetOptions, type Score } from '@tributary/device-simulator';
+import {
+  Fleet,
+  MqttTransport,
+  SimClock,
+  Simulator,
+  defaultAnomalyKinds,
+  scoreAlerts,
+  sensorKinds,
+  type AnomalyKind,
+  type FleetOptions,
+  type Score,
+} from '@tributary/device-simulator';
 import { EdgeAgent } from '@tributary/edge-agent';
 import { AgentConfigSchema, ProcessorConfigSchema, type AlertEvent } from '@tributary/firmware-schemas';
 import { silentLogger, type Logger } from '@tributary/runtime';
@@ -70,7 +81,10 @@ export class Pipeline {
   static async start(options: PipelineOptions): Promise<Pipeline> {
     const log = options.log ?? silentLogger;
     const cloudConfig = ProcessorConfigSchema.parse({
-      broker: options.brokerUrl === undefined ? { type: 'embedded', host: '127.0.0.1', port: 0 } : { type: 'external', url: options.brokerUrl },
+      broker:
+        options.brokerUrl === undefined
+          ? { type: 'embedded', host: '127.0.0.1', port: 0 }
+          : { type: 'external', url: options.brokerUrl },
       influx: { url: options.influxUrl, database: options.database },
       stateDir: join(options.stateDir, 'cloud'),
       http: { host: '127.0.0.1', port: 0 },
@@ -82,7 +96,9 @@ export class Pipeline {
       agentId: 'demo-gw',
       site: 'demo-site',
       sources: [{ type: 'mqtt', url }],
-      filters: Object.fromEntries(Object.values(sensorKinds).map((k) => [k.metric, [{ type: 'range', min: k.range.min, max: k.range.max }]])),
+      filters: Object.fromEntries(
+        Object.values(sensorKinds).map((k) => [k.metric, [{ type: 'range', min: k.range.min, max: k.range.max }]]),
+      ),
       windows: {
         lengthMs: options.windowMs,
         allowedLatenessMs: options.allowedLatenessMs ?? options.samplePeriodMs * 2,
@@ -92,23 +108,40 @@ export class Pipeline {
       batch: { maxWindows: 500, maxDelayMs: 300 },
       uplink:
         options.uplink === 'http'
-          ? { type: 'http', url: `http://127.0.0.1:${cloud.httpPort}`, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } }
+          ? {
+              type: 'http',
+              url: `http://127.0.0.1:${cloud.httpPort}`,
+              ackTimeoutMs: 5000,
+              backoff: { initialMs: 100, maxMs: 2000 },
+            }
           : { type: 'mqtt', url, ackTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 2000 } },
     });
-    const agent = new EdgeAgent({ config: agentConfig, stateDir: join(options.stateDir, 'agent'), log: log.child({ process: 'agent' }) });
+    const agent = new EdgeAgent({
+      config: agentConfig,
+      stateDir: join(options.stateDir, 'agent'),
+      log: log.child({ process: 'agent' }),
+    });
     await agent.start();
     await agent.ready();
     // Accelerated runs play the time span that just ended (from a window boundary), so no timestamp
     // lies in the agent's future; real-time runs start now, so event time is the clock's (aligned to
     // the last boundary, readings would be stamped up to a window behind it for the whole run).
-    const startMs = options.speed > 1 ? Math.floor((Date.now() - options.durationMs) / options.windowMs) * options.windowMs : Date.now();
+    const startMs =
+      options.speed > 1
+        ? Math.floor((Date.now() - options.durationMs) / options.windowMs) * options.windowMs
+        : Date.now();
     const fleet = new Fleet({
       devices: options.devices,
       seed: options.seed,
       startMs,
       durationMs: options.durationMs,
       samplePeriodMs: options.samplePeriodMs,
-      anomalies: { ratePerDay: options.anomalyRatePerDay, kinds: options.anomalyKinds ?? defaultAnomalyKinds, warmupMs: 2 * 3_600_000, gapMs: 3_600_000 },
+      anomalies: {
+        ratePerDay: options.anomalyRatePerDay,
+        kinds: options.anomalyKinds ?? defaultAnomalyKinds,
+        warmupMs: 2 * 3_600_000,
+        gapMs: 3_600_000,
+      },
       ...options.fleet,
     });
     return new Pipeline(options, cloud, agent, fleet);
@@ -147,7 +180,11 @@ export class Pipeline {
   /** Waits until the agent has received every message sent so far (the fleet's and raw ones); returns how many that is. */
   async received(): Promise<number> {
     const expected = (this.sim?.stats.messages ?? 0) + this.extraMessages;
-    await waitFor('the agent to receive every message', () => this.agent.counters.get('messages_received') >= expected, 30_000);
+    await waitFor(
+      'the agent to receive every message',
+      () => this.agent.counters.get('messages_received') >= expected,
+      30_000,
+    );
     return expected;
   }
 

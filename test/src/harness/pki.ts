@@ -56,7 +56,23 @@ export class TestPki {
     writeFileSync(join(pki.dir, 'ca.cnf'), CA_CONFIG);
     writeFileSync(join(pki.dir, 'index.txt'), '');
     writeFileSync(join(pki.dir, 'serial'), '01\n');
-    pki.run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=${name}`]);
+    pki.run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    ]);
     return pki;
   }
 
@@ -64,10 +80,41 @@ export class TestPki {
   issue(cn: string, options: IssueOptions = {}): Issued {
     const base = `${cn.replace(/[^A-Za-z0-9_.-]/g, '_')}-${this.serial++}`;
     const san = options.server ? ['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'] : [];
-    this.run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`, ...san]);
+    this.run([
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+      ...san,
+    ]);
     // `ca` sets the dates given (x509 -req cannot set a past notAfter in OpenSSL 3.0); an hour back for clock skew.
-    const dates = options.expired ? ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z'] : ['-startdate', utc(Date.now() - 3_600_000), '-days', '1'];
-    this.run(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', `${base}.csr`, '-out', `${base}.pem`, '-notext', ...dates]);
+    const dates = options.expired
+      ? ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']
+      : ['-startdate', utc(Date.now() - 3_600_000), '-days', '1'];
+    this.run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      `${base}.csr`,
+      '-out',
+      `${base}.pem`,
+      '-notext',
+      ...dates,
+    ]);
     return { cert: join(this.dir, `${base}.pem`), key: join(this.dir, `${base}.key`) };
   }
 

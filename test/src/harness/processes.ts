@@ -37,10 +37,18 @@ export class NodeService {
   }
 
   /** Starts `tributary-cloud` with this config (http server on a free port, with the config's other http settings), and Node flags if given. */
-  static async cloud(dir: string, config: ProcessorConfigInput, name = 'cloud', nodeFlags: readonly string[] = []): Promise<NodeService> {
+  static async cloud(
+    dir: string,
+    config: ProcessorConfigInput,
+    name = 'cloud',
+    nodeFlags: readonly string[] = [],
+  ): Promise<NodeService> {
     const port = await freePort();
     const file = join(dir, 'processor.json');
-    writeFileSync(file, JSON.stringify({ ...config, http: { ...config.http, host: '127.0.0.1', port }, log: { level: 'info' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...config, http: { ...config.http, host: '127.0.0.1', port }, log: { level: 'info' } }),
+    );
     const service = new NodeService(name, port, cliOf('@tributary/cloud-processor'), ['--config', file], nodeFlags);
     await service.start();
     return service;

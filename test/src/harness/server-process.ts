@@ -23,7 +23,11 @@ export class ServerProcess {
 
   start(): void {
     this.output = '';
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env }, detached: this.ownProcessGroup });
+    const child = spawn(this.command, this.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+      detached: this.ownProcessGroup,
+    });
     this.child = child;
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_KEPT);

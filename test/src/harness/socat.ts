@@ -24,7 +24,12 @@ export async function startPtyPair(): Promise<PtyPair> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-pty-'));
   const deviceEnd = join(dir, 'device');
   const agentEnd = join(dir, 'agent');
-  const proc = new ServerProcess('socat', binary, ['-d', '-d', `pty,raw,echo=0,link=${deviceEnd}`, `pty,raw,echo=0,link=${agentEnd}`]);
+  const proc = new ServerProcess('socat', binary, [
+    '-d',
+    '-d',
+    `pty,raw,echo=0,link=${deviceEnd}`,
+    `pty,raw,echo=0,link=${agentEnd}`,
+  ]);
   const up = async (): Promise<void> => {
     proc.start();
     await waitFor('socat to create the pty pair', () => {

@@ -53,7 +53,9 @@ export class WindowBatches {
       const agent = d % o.agents;
       for (const metric of model.metrics) {
         const k = sensorKinds[metric];
-        const base = this.rng.uniform(k.baseline[0], k.baseline[1]) + (k.driver ? this.rng.uniform(k.driver.activeLevel[0], k.driver.activeLevel[1]) : 0);
+        const base =
+          this.rng.uniform(k.baseline[0], k.baseline[1]) +
+          (k.driver ? this.rng.uniform(k.driver.activeLevel[0], k.driver.activeLevel[1]) : 0);
         this.byAgent[agent]!.push({ device, metric, base, noise: k.noise, level: 0 });
         made++;
       }
@@ -94,14 +96,19 @@ export class WindowBatches {
 
   /** The next period's batches as the bytes an agent publishes. */
   nextPayloads(): Array<{ agent: string; payload: Buffer; windows: number }> {
-    return this.next().map((b) => ({ agent: b.agent, payload: Buffer.from(encodeBatch(b)), windows: b.windows.length }));
+    return this.next().map((b) => ({
+      agent: b.agent,
+      payload: Buffer.from(encodeBatch(b)),
+      windows: b.windows.length,
+    }));
   }
 
   private window(s: Series, end: number, day: number): WindowResult {
     const r = this.rng;
     s.level = 0.98 * s.level + 0.2 * s.noise * r.normal();
     let mean = s.base + 0.02 * s.base * day + s.level + 0.3 * s.noise * r.normal();
-    if (r.chance(this.o.spikeChance ?? 0.0005)) mean += (r.chance(0.5) ? 1 : -1) * r.uniform(4, 8) * Math.max(s.noise, 0.05 * Math.abs(s.base));
+    if (r.chance(this.o.spikeChance ?? 0.0005))
+      mean += (r.chance(0.5) ? 1 : -1) * r.uniform(4, 8) * Math.max(s.noise, 0.05 * Math.abs(s.base));
     const n = this.o.readingsPerWindow;
     const sd = s.noise * (0.8 + 0.4 * r.next());
     const q = (z: number): number => round(mean + z * sd);

@@ -11,7 +11,14 @@ import { lines, writerFor } from './writer-rig.js';
 async function rig(t: TestContext, config: Record<string, unknown> = {}) {
   const server = await Influx2Server.start();
   t.after(() => server.close());
-  const w = writerFor(t, { api: 'v2', url: server.url, org: server.org, bucket: server.bucket, token: server.token, ...config });
+  const w = writerFor(t, {
+    api: 'v2',
+    url: server.url,
+    org: server.org,
+    bucket: server.bucket,
+    token: server.token,
+    ...config,
+  });
   return { server, ...w };
 }
 
@@ -19,13 +26,20 @@ test('v2: POST /api/v2/write with org, bucket, precision=ms and the token; gzip 
   const { server, writer } = await rig(t, { gzip: 'always', gzipMinBytes: 0 });
   assert.deepEqual(await writer.write(lines('temperature', 'a', 50)), { deadLettered: 0, dropped: 0 });
   assert.equal(server.points.size, 50);
-  assert.deepEqual(server.writes.map((w) => [w.status, w.gzipped]), [[204, true]]);
+  assert.deepEqual(
+    server.writes.map((w) => [w.status, w.gzipped]),
+    [[204, true]],
+  );
 });
 
 test('v2: gzip auto leaves small bodies and loopback alone', async (t) => {
   const { server, writer } = await rig(t, { gzip: 'auto', gzipMinBytes: 0 });
   await writer.write(lines('temperature', 'a', 5));
-  assert.deepEqual(server.writes.map((w) => w.gzipped), [false], 'InfluxDB on this host: compressing would only cost CPU');
+  assert.deepEqual(
+    server.writes.map((w) => w.gzipped),
+    [false],
+    'InfluxDB on this host: compressing would only cost CPU',
+  );
 });
 
 for (const style of ['2.7', '3.x', 'whole-request'] as RefusalStyle[]) {
@@ -33,8 +47,15 @@ for (const style of ['2.7', '3.x', 'whole-request'] as RefusalStyle[]) {
     const { server, writer, dead, count } = await rig(t);
     server.refusalStyle = style;
     server.refuse = (l) => l.startsWith('humidity,device=bad');
-    const reports = await Promise.all([writer.write(lines('temperature', 'a', 30)), writer.write([...lines('humidity', 'ok', 10), ...lines('humidity', 'bad', 2)]), writer.write(lines('humidity', 'b', 7))]);
-    assert.deepEqual(reports.map((r) => r.deadLettered), [0, 2, 0]);
+    const reports = await Promise.all([
+      writer.write(lines('temperature', 'a', 30)),
+      writer.write([...lines('humidity', 'ok', 10), ...lines('humidity', 'bad', 2)]),
+      writer.write(lines('humidity', 'b', 7)),
+    ]);
+    assert.deepEqual(
+      reports.map((r) => r.deadLettered),
+      [0, 2, 0],
+    );
     assert.equal(server.points.size, 47, 'every other point is in InfluxDB');
     const d = dead();
     assert.deepEqual(d.map((r) => r.line).sort(), lines('humidity', 'bad', 2).sort());
@@ -63,7 +84,13 @@ test('v2: 401 stops acking, loudly in status and counters, and recovers once the
 test('v2: a missing bucket (404) blocks like bad credentials', async (t) => {
   const server = await Influx2Server.start();
   t.after(() => server.close());
-  const { writer, count } = writerFor(t, { api: 'v2', url: server.url, org: server.org, bucket: 'nope', token: server.token });
+  const { writer, count } = writerFor(t, {
+    api: 'v2',
+    url: server.url,
+    org: server.org,
+    bucket: 'nope',
+    token: server.token,
+  });
   void writer.write(lines('temperature', 'a', 1)).catch(() => undefined);
   await waitFor('a refusal', () => count('write_refusals') >= 1, 5_000, 10);
   assert.deepEqual([writer.status().state, writer.status().status], ['blocked', 404]);
@@ -84,7 +111,11 @@ test('v2: 413 splits the request until it fits, and later requests start smaller
 
 test('v2: 429 with Retry-After is retried no sooner than the server asked', async (t) => {
   const { server, writer, count } = await rig(t);
-  server.script.push({ status: 429, headers: { 'retry-after': '1' }, body: { code: 'too many requests', message: 'rate limited' } });
+  server.script.push({
+    status: 429,
+    headers: { 'retry-after': '1' },
+    body: { code: 'too many requests', message: 'rate limited' },
+  });
   await writer.write(lines('temperature', 'a', 3));
   const [refused, accepted] = server.writes;
   assert.deepEqual([refused!.status, accepted!.status], [429, 204]);
@@ -94,7 +125,8 @@ test('v2: 429 with Retry-After is retried no sooner than the server asked', asyn
 
 test('v2: 503 is retried with backoff until it is written', async (t) => {
   const { server, writer, count } = await rig(t);
-  for (let i = 0; i < 3; i++) server.script.push({ status: 503, body: { code: 'unavailable', message: 'service unavailable' } });
+  for (let i = 0; i < 3; i++)
+    server.script.push({ status: 503, body: { code: 'unavailable', message: 'service unavailable' } });
   await writer.write(lines('temperature', 'a', 3));
   assert.equal(server.points.size, 3);
   assert.equal(count('write_retries'), 3);

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createTarget, DeadLetterFile, InfluxWriter, LineBuilder, type RefusedPointRecord } from '@tributary/cloud-processor';
+import {
+  createTarget,
+  DeadLetterFile,
+  InfluxWriter,
+  LineBuilder,
+  type RefusedPointRecord,
+} from '@tributary/cloud-processor';
 import { InfluxConfig } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 
@@ -13,11 +19,21 @@ export function writerFor(t: TestContext, config: Record<string, unknown>) {
   const parsed = InfluxConfig.parse({ retry: { initialMs: 20, maxMs: 200 }, blockedRetryMs: 200, ...config });
   const counts = new Map<string, number>();
   const deadLetter = new DeadLetterFile(join(dir, 'dead-letter.jsonl'), parsed.deadLetter.maxBytes);
-  const writer = new InfluxWriter({ target: createTarget(parsed), config: parsed, deadLetter, log: silentLogger, count: (name, by = 1) => counts.set(name, (counts.get(name) ?? 0) + by) });
+  const writer = new InfluxWriter({
+    target: createTarget(parsed),
+    config: parsed,
+    deadLetter,
+    log: silentLogger,
+    count: (name, by = 1) => counts.set(name, (counts.get(name) ?? 0) + by),
+  });
   t.after(() => writer.abort());
   const dead = (): RefusedPointRecord[] => {
     try {
-      return readFileSync(deadLetter.path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RefusedPointRecord);
+      return readFileSync(deadLetter.path, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as RefusedPointRecord);
     } catch {
       return [];
     }
@@ -28,5 +44,14 @@ export function writerFor(t: TestContext, config: Record<string, unknown>) {
 /** `n` window-like lines of measurement `m` for device `d`, one per second from `t0`. */
 export function lines(m: string, d: string, n: number, t0 = 1_700_000_000_000): string[] {
   const b = new LineBuilder();
-  return Array.from({ length: n }, (_, i) => b.start(m).tag('device', d).int('count', i + 1).float('mean', i / 2).end(t0 + i * 1000)!);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      b
+        .start(m)
+        .tag('device', d)
+        .int('count', i + 1)
+        .float('mean', i / 2)
+        .end(t0 + i * 1000)!,
+  );
 }

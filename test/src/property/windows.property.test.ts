@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WindowEngine, addReading, emptyAggregate, mergeInto, type Aggregate, type WindowEngineOptions } from '@tributary/edge-agent';
+import {
+  WindowEngine,
+  addReading,
+  emptyAggregate,
+  mergeInto,
+  type Aggregate,
+  type WindowEngineOptions,
+} from '@tributary/edge-agent';
 import type { WindowResult } from '@tributary/firmware-schemas';
 import fc from 'fast-check';
 
@@ -45,7 +52,14 @@ const streamArb = fc
     let clock = T0;
     for (const s of steps) {
       clock += s.step;
-      const r = { device: s.device, metric: s.metric, ts: clock + OFFSETS[s.device]! + s.jitter - (s.back ?? 0), value: s.value / 4, now: clock, tick: s.tick };
+      const r = {
+        device: s.device,
+        metric: s.metric,
+        ts: clock + OFFSETS[s.device]! + s.jitter - (s.back ?? 0),
+        value: s.value / 4,
+        now: clock,
+        tick: s.tick,
+      };
       out.push(r);
       if (s.dup) out.push(r);
     }
@@ -102,7 +116,10 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
   const horizon = o.lateReadings === 're-emit' ? o.lateHorizonMs : 0;
   const floorTo = (t: number): number => Math.floor(t / slideMs) * slideMs;
   /** Per device: its boundary, newest event time, and the newest pane of each series that still holds one. */
-  const devices = new Map<string, { closed: number; maxTs: number; seenTs: number; advancedAt: number; newestPane: Map<string, number> }>();
+  const devices = new Map<
+    string,
+    { closed: number; maxTs: number; seenTs: number; advancedAt: number; newestPane: Map<string, number> }
+  >();
   let agentTs = -Infinity;
   let complete = -Infinity;
   let clock = -Infinity;
@@ -110,7 +127,8 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
   const close = (d: { closed: number; newestPane: Map<string, number> }, boundary: number): void => {
     if (boundary <= d.closed) return;
     d.closed = boundary;
-    for (const [metric, newest] of d.newestPane) if (newest + lengthMs <= boundary - horizon) d.newestPane.delete(metric);
+    for (const [metric, newest] of d.newestPane)
+      if (newest + lengthMs <= boundary - horizon) d.newestPane.delete(metric);
   };
   const out: Reading[] = [];
   for (const r of stream) {
@@ -122,7 +140,11 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
     const paneStart = floorTo(r.ts);
     if (!(late && (o.lateReadings === 'drop' || paneStart + slideMs <= closed - o.lateHorizonMs))) {
       out.push(r);
-      if (!d) devices.set(r.device, (d = { closed, maxTs: -Infinity, seenTs: -Infinity, advancedAt: clock, newestPane: new Map() }));
+      if (!d)
+        devices.set(
+          r.device,
+          (d = { closed, maxTs: -Infinity, seenTs: -Infinity, advancedAt: clock, newestPane: new Map() }),
+        );
       d.newestPane.set(r.metric, Math.max(d.newestPane.get(r.metric) ?? -Infinity, paneStart));
       if (!late && r.ts > d.maxTs) {
         d.maxTs = r.ts;
@@ -143,13 +165,17 @@ function acceptedByRules(o: WindowEngineOptions, stream: readonly Reading[]): Re
       if (dev.newestPane.size === 0 && dev.closed <= complete) devices.delete(name);
       else lowest = Math.min(lowest, dev.closed);
     }
-    if (complete > -Infinity || lowest < Infinity) complete = Math.max(complete, Math.min(lowest, floorTo(clock - allowedLatenessMs)));
+    if (complete > -Infinity || lowest < Infinity)
+      complete = Math.max(complete, Math.min(lowest, floorTo(clock - allowedLatenessMs)));
   }
   return out;
 }
 
 /** Every window recomputed from scratch over the accepted readings, keyed by series and end. */
-function bruteForce(o: WindowEngineOptions, accepted: readonly Reading[]): Map<string, { agg: Aggregate; values: number[] }> {
+function bruteForce(
+  o: WindowEngineOptions,
+  accepted: readonly Reading[],
+): Map<string, { agg: Aggregate; values: number[] }> {
   const windows = new Map<string, { agg: Aggregate; values: number[] }>();
   for (const r of accepted) {
     const paneStart = Math.floor(r.ts / o.slideMs) * o.slideMs;
@@ -170,11 +196,19 @@ test('emitted windows (latest revision) equal a brute-force recomputation over t
   fc.assert(
     fc.property(optionsArb, streamArb, (o, stream) => {
       const emitted: WindowResult[] = [];
-      const engine = new WindowEngine(o, { window: (w) => emitted.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined });
+      const engine = new WindowEngine(o, {
+        window: (w) => emitted.push(w),
+        evicted: () => undefined,
+        outOfRangeOnly: () => undefined,
+      });
       const acceptedCount = feed(engine, stream);
       engine.flush();
       const accepted = acceptedByRules(o, stream);
-      assert.equal(acceptedCount, accepted.length, 'the engine accepts exactly the readings the event-time rules accept');
+      assert.equal(
+        acceptedCount,
+        accepted.length,
+        'the engine accepts exactly the readings the event-time rules accept',
+      );
 
       const latest = new Map<string, WindowResult>();
       for (const w of emitted) {
@@ -191,7 +225,11 @@ test('emitted windows (latest revision) equal a brute-force recomputation over t
         assert.equal(w.start, w.end - o.lengthMs);
         assert.equal(w.count, agg.count, `${key} count`);
         assert.ok(close(w.sum, agg.sum) && close(w.mean, agg.mean) && close(w.m2, agg.m2), `${key} sum/mean/m2`);
-        assert.deepEqual([w.min, w.max, w.first, w.last, w.firstTs, w.lastTs], [agg.min, agg.max, agg.first, agg.last, agg.firstTs, agg.lastTs], `${key} min/max/first/last`);
+        assert.deepEqual(
+          [w.min, w.max, w.first, w.last, w.firstTs, w.lastTs],
+          [agg.min, agg.max, agg.first, agg.last, agg.firstTs, agg.lastTs],
+          `${key} min/max/first/last`,
+        );
         if (values.length < K) {
           const sorted = [...values].sort((a, b) => a - b);
           const q = (p: number): number => sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1]!;
@@ -214,7 +252,11 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
       const tumbling = { ...o, lengthMs: o.slideMs, maxSeries, onSeriesLimit: 'evict-lru' as const };
       const emitted: WindowResult[] = [];
       let evicted = 0;
-      const engine = new WindowEngine(tumbling, { window: (w) => emitted.push(w), evicted: () => evicted++, outOfRangeOnly: () => undefined });
+      const engine = new WindowEngine(tumbling, {
+        window: (w) => emitted.push(w),
+        evicted: () => evicted++,
+        outOfRangeOnly: () => undefined,
+      });
       let accepted = 0;
       for (const r of stream) {
         accepted += feed(engine, [r]);
@@ -226,7 +268,11 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
       for (const w of emitted) {
         const key = `${w.device}|${w.metric}|${w.end}`;
         const previous = latest.get(key);
-        assert.equal(w.rev, previous === undefined ? 0 : previous.rev + 1, `${key}: no second rev-0 emission after an eviction`);
+        assert.equal(
+          w.rev,
+          previous === undefined ? 0 : previous.rev + 1,
+          `${key}: no second rev-0 emission after an eviction`,
+        );
         if (previous) assert.ok(w.count > previous.count, `${key}: a correction carries the whole window`);
         latest.set(key, w);
       }
@@ -240,17 +286,31 @@ test('with evict-lru at a small maxSeries, every window is emitted once per revi
 
 test("an honest device's in-order readings are never late, whatever another device stamps within maxFutureMs", () => {
   const steps = fc.array(
-    fc.record({ fast: fc.boolean(), step: fc.integer({ min: 0, max: 6_000 }), ahead: fc.integer({ min: 0, max: 55_000 }), tick: fc.boolean() }),
+    fc.record({
+      fast: fc.boolean(),
+      step: fc.integer({ min: 0, max: 6_000 }),
+      ahead: fc.integer({ min: 0, max: 55_000 }),
+      tick: fc.boolean(),
+    }),
     { minLength: 1, maxLength: 300 },
   );
   fc.assert(
     fc.property(optionsArb, steps, (o, steps) => {
-      const engine = new WindowEngine(o, { window: () => undefined, evicted: () => undefined, outOfRangeOnly: () => undefined });
+      const engine = new WindowEngine(o, {
+        window: () => undefined,
+        evicted: () => undefined,
+        outOfRangeOnly: () => undefined,
+      });
       let clock = T0;
       for (const [i, s] of steps.entries()) {
         clock += s.step;
         if (s.fast) engine.add('fast', 't', clock + s.ahead, 1, clock);
-        else assert.equal(engine.add(i % 2 === 0 ? 'd1' : 'd2', 't', clock, 1, clock), 'accepted', `reading ${i} of an honest device`);
+        else
+          assert.equal(
+            engine.add(i % 2 === 0 ? 'd1' : 'd2', 't', clock, 1, clock),
+            'accepted',
+            `reading ${i} of an honest device`,
+          );
         if (s.tick) engine.tick(clock);
       }
     }),
@@ -259,7 +319,9 @@ test("an honest device's in-order readings are never late, whatever another devi
 });
 
 test('merging aggregates is associative (up to rounding) and agrees with adding every reading', () => {
-  const part = fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), { maxLength: 30 });
+  const part = fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })), {
+    maxLength: 30,
+  });
   fc.assert(
     fc.property(part, part, part, (a, b, c) => {
       const of = (rs: [number, number][]): Aggregate => {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { test } from 'node:test';
-import { FilterChains, IngestPipeline, SerialSource, WindowEngine, agentCounterHelp, listSerialPorts, type AgentCounter } from '@tributary/edge-agent';
+import {
+  FilterChains,
+  IngestPipeline,
+  SerialSource,
+  WindowEngine,
+  agentCounterHelp,
+  listSerialPorts,
+  type AgentCounter,
+} from '@tributary/edge-agent';
 import { SerialSourceConfig, encodeSerialLine, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ProblemReport, silentLogger, systemClock } from '@tributary/runtime';
 import { startPtyPair } from '../harness/socat.js';
@@ -21,17 +29,42 @@ function line(device: string, seq: number, value: number): string {
   return encodeSerialLine({ device, seq, ts: Date.now(), values: { temperature: value, humidity: 40 } });
 }
 
-test('serial through a real socat pty pair: noise, bad checksums and split writes are survived; the port is reopened after it vanishes', { timeout: 30_000 }, async (t) => {
+test('serial through a real socat pty pair: noise, bad checksums and split writes are survived; the port is reopened after it vanishes', {
+  timeout: 30_000,
+}, async (t) => {
   const pty = await startPtyPair();
   t.after(() => pty.stop());
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const windows: WindowResult[] = [];
   const engine = new WindowEngine(
-    { lengthMs: 60_000, slideMs: 60_000, allowedLatenessMs: 60_000, idleAfterMs: 65_000, maxSeries: 100, onSeriesLimit: 'reject-new', lateReadings: 'drop', lateHorizonMs: 0, maxPanesPerSeries: 8, sketchK: 16 },
+    {
+      lengthMs: 60_000,
+      slideMs: 60_000,
+      allowedLatenessMs: 60_000,
+      idleAfterMs: 65_000,
+      maxSeries: 100,
+      onSeriesLimit: 'reject-new',
+      lateReadings: 'drop',
+      lateHorizonMs: 0,
+      maxPanesPerSeries: 8,
+      sketchK: 16,
+    },
     { window: (w) => windows.push(w), evicted: () => undefined, outOfRangeOnly: () => undefined },
   );
-  const pipeline = new IngestPipeline({ filters: new FilterChains({}), windows: engine, clock: systemClock, maxFutureMs: 60_000, counters, problems: new ProblemReport() });
-  const config = SerialSourceConfig.parse({ type: 'serial', path: pty.agentEnd, baudRate: 115_200, reopen: { initialMs: 20, maxMs: 200 } });
+  const pipeline = new IngestPipeline({
+    filters: new FilterChains({}),
+    windows: engine,
+    clock: systemClock,
+    maxFutureMs: 60_000,
+    counters,
+    problems: new ProblemReport(),
+  });
+  const config = SerialSourceConfig.parse({
+    type: 'serial',
+    path: pty.agentEnd,
+    baudRate: 115_200,
+    reopen: { initialMs: 20, maxMs: 200 },
+  });
   let lost = 0;
   const source = new SerialSource(config, pipeline, silentLogger, () => lost++);
   await source.start();
@@ -43,10 +76,25 @@ test('serial through a real socat pty pair: noise, bad checksums and split write
   const bad = line('th-1', 2, 23).replace('23', '24');
   const good3 = line('th-1', 3, 24.5);
   // Noise, a line split across writes, a bad checksum, a truncated line, an over-long line.
-  writePieces(pty.deviceEnd, ['\x00\xff~~', good1.slice(0, 7), good1.slice(7, 20), good1.slice(20), bad, good2.slice(0, 15), `${good2}$TRB,${'x'.repeat(600)}\r\n`, good3]);
-  await waitFor('three good lines', () => counters.get('readings_accepted') === 6 && counters.get('messages_invalid') >= 4);
+  writePieces(pty.deviceEnd, [
+    '\x00\xff~~',
+    good1.slice(0, 7),
+    good1.slice(7, 20),
+    good1.slice(20),
+    bad,
+    good2.slice(0, 15),
+    `${good2}$TRB,${'x'.repeat(600)}\r\n`,
+    good3,
+  ]);
+  await waitFor(
+    'three good lines',
+    () => counters.get('readings_accepted') === 6 && counters.get('messages_invalid') >= 4,
+  );
   assert.equal(counters.get('invalid_checksum'), 1);
-  assert.ok(counters.get('invalid_framing') >= 3, `garbage, truncated and over-long lines are framing errors (${counters.get('invalid_framing')})`);
+  assert.ok(
+    counters.get('invalid_framing') >= 3,
+    `garbage, truncated and over-long lines are framing errors (${counters.get('invalid_framing')})`,
+  );
 
   // Unplug: socat dies and both ends vanish. The source logs once and keeps trying.
   await pty.kill();
@@ -59,7 +107,10 @@ test('serial through a real socat pty pair: noise, bad checksums and split write
   writePieces(pty.deviceEnd, [line('th-1', 4, 25).slice(0, 10), line('th-1', 4, 25).slice(10)]);
   await waitFor('reading after the reconnect', () => counters.get('readings_accepted') === 8);
   engine.flush();
-  assert.equal(windows.reduce((n, w) => n + w.count, 0), 8);
+  assert.equal(
+    windows.reduce((n, w) => n + w.count, 0),
+    8,
+  );
 });
 
 test('listing serial ports without udevadm fails gracefully', async () => {

@@ -12,7 +12,9 @@ import { scratchDir } from '../harness/scratch.js';
  * and out-of-range glitches switched on, the real edge agent's counters match what a replay of the
  * same seed says was sent, and InfluxDB holds exactly the readings the agent accepted.
  */
-test('a misbehaving fleet through the real agent and cloud: every counter matches the simulator', { timeout: 90_000 }, async (t) => {
+test('a misbehaving fleet through the real agent and cloud: every counter matches the simulator', {
+  timeout: 90_000,
+}, async (t) => {
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   const stateDir = scratchDir('sim-truth');
@@ -30,7 +32,19 @@ test('a misbehaving fleet through the real agent and cloud: every counter matche
     anomalyRatePerDay: 12,
     anomalyKinds: ['spike', 'out-of-range', 'stuck'],
     fleet: {
-      models: [{ prefix: 'env', share: 1, format: 'json', clock: 'synced', sensors: [{ kind: 'co2', samplePeriodMs: 15_000 }, { kind: 'pressure', samplePeriodMs: 15_000 }, { kind: 'temperature', samplePeriodMs: 30_000 }] }],
+      models: [
+        {
+          prefix: 'env',
+          share: 1,
+          format: 'json',
+          clock: 'synced',
+          sensors: [
+            { kind: 'co2', samplePeriodMs: 15_000 },
+            { kind: 'pressure', samplePeriodMs: 15_000 },
+            { kind: 'temperature', samplePeriodMs: 30_000 },
+          ],
+        },
+      ],
       behaviour: BehaviourConfig.parse({ malformedRate: 0.02, duplicateRate: 0.01, seqGapRate: 0.01 }),
     },
   });

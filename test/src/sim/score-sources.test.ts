@@ -17,14 +17,47 @@ const T0 = Date.UTC(2025, 0, 6, 10);
 const MIN = 60_000;
 const labels = [
   { device: 'th-0001', metric: 'temperature', kind: 'spike', start: T0, end: T0, magnitude: 7 },
-  { device: 'th-0002', metric: 'humidity', kind: 'level-shift', start: T0 + 60 * MIN, end: T0 + 120 * MIN, magnitude: 9 },
+  {
+    device: 'th-0002',
+    metric: 'humidity',
+    kind: 'level-shift',
+    start: T0 + 60 * MIN,
+    end: T0 + 120 * MIN,
+    magnitude: 9,
+  },
 ];
-const event = (device: string, metric: string, openedAt: number, state: AlertEvent['state'] = 'opened'): AlertEvent => ({ v: 1, id: `${device}/${metric}/${openedAt}`, state, device, metric, detector: 'robust-zscore', severity: 'warning', score: 0.9, value: 1, openedAt, at: openedAt, message: 'test' });
+const event = (
+  device: string,
+  metric: string,
+  openedAt: number,
+  state: AlertEvent['state'] = 'opened',
+): AlertEvent => ({
+  v: 1,
+  id: `${device}/${metric}/${openedAt}`,
+  state,
+  device,
+  metric,
+  detector: 'robust-zscore',
+  severity: 'warning',
+  score: 0.9,
+  value: 1,
+  openedAt,
+  at: openedAt,
+  message: 'test',
+});
 // The spike is found 5 min late, the shift is missed, one alert is false; a resolution does not count.
-const alerts = [event('th-0001', 'temperature', T0 + 5 * MIN), event('th-0001', 'temperature', T0 + 6 * MIN, 'resolved'), event('th-0003', 'co2', T0)];
+const alerts = [
+  event('th-0001', 'temperature', T0 + 5 * MIN),
+  event('th-0001', 'temperature', T0 + 6 * MIN, 'resolved'),
+  event('th-0003', 'co2', T0),
+];
 
 function expectScore(stdout: string): void {
-  const score = JSON.parse(stdout.trim().split('\n').at(-1)!) as { precision: number; recall: number; byKind: Record<string, { detected: number; medianDelayMs: number }> };
+  const score = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    precision: number;
+    recall: number;
+    byKind: Record<string, { detected: number; medianDelayMs: number }>;
+  };
   assert.equal(score.precision, 0.5);
   assert.equal(score.recall, 0.5);
   assert.equal(score.byKind.spike!.detected, 1);
@@ -32,18 +65,32 @@ function expectScore(stdout: string): void {
   assert.equal(score.byKind['level-shift']!.detected, 0);
 }
 
-test('tributary-sim score reads alerts from a file, the MQTT alert topic and InfluxDB, with the same result', { timeout: 60_000 }, async (t) => {
+test('tributary-sim score reads alerts from a file, the MQTT alert topic and InfluxDB, with the same result', {
+  timeout: 60_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-score-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const labelsFile = join(dir, 'labels.jsonl');
   writeFileSync(labelsFile, labels.map((l) => JSON.stringify(l)).join('\n'));
   const alertsFile = join(dir, 'alerts.jsonl');
   writeFileSync(alertsFile, alerts.map((a) => JSON.stringify(a)).join('\n'));
-  expectScore((await run(process.execPath, [cli, 'score', '--labels', labelsFile, '--alerts', alertsFile, '--json'])).stdout);
+  expectScore(
+    (await run(process.execPath, [cli, 'score', '--labels', labelsFile, '--alerts', alertsFile, '--json'])).stdout,
+  );
 
   const broker = await startMosquitto();
   t.after(() => broker.stop());
-  const listener = spawn(process.execPath, [cli, 'score', '--labels', labelsFile, '--mqtt', broker.url, '--listen', '1s', '--json']);
+  const listener = spawn(process.execPath, [
+    cli,
+    'score',
+    '--labels',
+    labelsFile,
+    '--mqtt',
+    broker.url,
+    '--listen',
+    '1s',
+    '--json',
+  ]);
   let stdout = '';
   let stderr = '';
   listener.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -59,8 +106,25 @@ test('tributary-sim score reads alerts from a file, the MQTT alert topic and Inf
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
   await fetch(`${influxd.url}/query?q=${encodeURIComponent('CREATE DATABASE score')}`, { method: 'POST' });
-  const lines = alerts.map((a) => `anomaly,device=${a.device},metric=${a.metric},detector=${a.detector},severity=${a.severity},state=${a.state} alert_id="${a.id}",score=${a.score},value=${a.value},opened_at=${a.openedAt}i ${a.at}`);
+  const lines = alerts.map(
+    (a) =>
+      `anomaly,device=${a.device},metric=${a.metric},detector=${a.detector},severity=${a.severity},state=${a.state} alert_id="${a.id}",score=${a.score},value=${a.value},opened_at=${a.openedAt}i ${a.at}`,
+  );
   const res = await fetch(`${influxd.url}/write?db=score&precision=ms`, { method: 'POST', body: lines.join('\n') });
   assert.equal(res.status, 204);
-  expectScore((await run(process.execPath, [cli, 'score', '--labels', labelsFile, '--influx', influxd.url, '--database', 'score', '--json'])).stdout);
+  expectScore(
+    (
+      await run(process.execPath, [
+        cli,
+        'score',
+        '--labels',
+        labelsFile,
+        '--influx',
+        influxd.url,
+        '--database',
+        'score',
+        '--json',
+      ])
+    ).stdout,
+  );
 });

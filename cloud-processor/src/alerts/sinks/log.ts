@@ -9,7 +9,16 @@ export class LogSink implements AlertSink {
   constructor(private readonly log: Logger) {}
 
   send(alert: AlertEvent): void {
-    const fields = { alert: { id: alert.id, state: alert.state, severity: alert.severity, device: alert.device, metric: alert.metric, detector: alert.detector } };
+    const fields = {
+      alert: {
+        id: alert.id,
+        state: alert.state,
+        severity: alert.severity,
+        device: alert.device,
+        metric: alert.metric,
+        detector: alert.detector,
+      },
+    };
     if (alert.state === 'resolved') this.log.info(fields, alert.message);
     else this.log.warn(fields, alert.message);
   }

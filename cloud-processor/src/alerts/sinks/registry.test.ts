@@ -12,7 +12,10 @@ test('alert sinks come from alerts.sinks by type (the log by default), then aler
   });
   const sinks = configuredAlertSinks(config.alerts).map((c) => createAlertSink(c, silentLogger));
   assert.equal(sinks.length, 2);
-  assert.ok(sinks.every((s) => s.name.startsWith('webhook')), 'no log sink when sinks are listed without it');
+  assert.ok(
+    sinks.every((s) => s.name.startsWith('webhook')),
+    'no log sink when sinks are listed without it',
+  );
   for (const s of sinks) await s.stop(0);
 });
 

@@ -10,7 +10,9 @@ import { WebhookSink } from './webhook.js';
  * the compiler holds to the schema's types. The transport's own sink (MQTT topics, or NATS
  * subjects in a cluster) is added by the processor that owns the connection (sinks/mqtt.ts).
  */
-const factories: { [T in AlertSinkConfig['type']]: (config: Extract<AlertSinkConfig, { type: T }>, log: Logger) => AlertSink } = {
+const factories: {
+  [T in AlertSinkConfig['type']]: (config: Extract<AlertSinkConfig, { type: T }>, log: Logger) => AlertSink;
+} = {
   log: (_config, log) => new LogSink(log.child({ unit: 'alerts' })),
   webhook: (config, log) => new WebhookSink(config, log.child({ unit: 'webhook' })),
 };

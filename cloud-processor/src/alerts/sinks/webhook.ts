@@ -71,7 +71,8 @@ export class WebhookSink implements AlertSink {
       const alert = this.queue.shift()!;
       const delivered = await this.deliver(alert);
       if (delivered) this.counts.sent++;
-      else if (this.stopped) this.counts.dropped++; // cut off by stop, not refused by the receiver
+      else if (this.stopped)
+        this.counts.dropped++; // cut off by stop, not refused by the receiver
       else this.counts.failed++;
     }
     this.running = false;
@@ -98,7 +99,11 @@ export class WebhookSink implements AlertSink {
         wait = Math.max(retryAfterMs(res.headers.get('retry-after'), Date.now()) ?? 0, backoff.next());
       } catch (err) {
         wait = backoff.next();
-        if (attempt === 1) this.warn({ err: (err as Error).message, url: new URL(this.config.url).origin }, 'webhook unreachable; retrying');
+        if (attempt === 1)
+          this.warn(
+            { err: (err as Error).message, url: new URL(this.config.url).origin },
+            'webhook unreachable; retrying',
+          );
       }
       if (this.stopped) break;
       // Cut short at stop (the abort rejects the timer; that is the end of the wait, not an error).

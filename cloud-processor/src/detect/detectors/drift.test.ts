@@ -9,7 +9,15 @@ const DAY = 288;
 const HOUR_MS = 3_600_000;
 /** A room thermometer: 5-minute windows of 60 readings, a daily cycle, weather that wanders for hours. */
 const room = (seed: number, extra: Partial<SensorSpec> = {}): SeriesPoint[] =>
-  sensorWindows({ seed, windows: 7 * DAY, readingsPerWindow: 60, dailyAmplitude: 3, noise: 0.08, weather: { std: 0.6, tauMs: 6 * HOUR_MS }, ...extra });
+  sensorWindows({
+    seed,
+    windows: 7 * DAY,
+    readingsPerWindow: 60,
+    dailyAmplitude: 3,
+    noise: 0.08,
+    weather: { std: 0.6, tauMs: 6 * HOUR_MS },
+    ...extra,
+  });
 
 /** Indexes of the windows at which the drift member alarms (score ≥ 0.5), with the first reason. */
 function alarms(points: SeriesPoint[]): { at: number[]; reason: string | undefined } {
@@ -42,18 +50,26 @@ test('drift: a level with noise on it and no walk (a machine running) is not a d
 test('drift: a sensor creeping away is caught while it creeps, long before it stops', () => {
   for (const seed of [5, 6, 7]) {
     const { at, reason } = alarms(room(seed, { fault: fouling }));
-    assert.ok(at.length > 0 && at[0]! >= START && at[0]! < START + 12, `seed ${seed}: first alarm ${at[0]} within an hour of ${START}`);
+    assert.ok(
+      at.length > 0 && at[0]! >= START && at[0]! < START + 12,
+      `seed ${seed}: first alarm ${at[0]} within an hour of ${START}`,
+    );
     assert.match(reason!, /^drifting up by [\d.]+ to [\d.]+ over \d+ min/);
   }
 });
 
 test('drift: the default ensemble reports the creeping sensor through this member', () => {
   const e = createEnsemble(EnsembleConfig.parse({}));
-  const flagged = room(8, { fault: fouling }).map((p, i) => ({ i, v: e.update(p) })).filter(({ v }) => (v.level ?? v.score) >= 0.5);
+  const flagged = room(8, { fault: fouling })
+    .map((p, i) => ({ i, v: e.update(p) }))
+    .filter(({ v }) => (v.level ?? v.score) >= 0.5);
   const first = flagged.find(({ i }) => i >= START);
   assert.ok(first && first.i < START + 12, `the ensemble flags it within an hour (first at ${first?.i})`);
   assert.match(first.v.reason, /drifting up/);
-  assert.ok(flagged.every(({ i }) => i >= START), `nothing before it: ${flagged.filter(({ i }) => i < START).map(({ i }) => i)}`);
+  assert.ok(
+    flagged.every(({ i }) => i >= START),
+    `nothing before it: ${flagged.filter(({ i }) => i < START).map(({ i }) => i)}`,
+  );
 });
 
 test('drift: a step is not a drift (the step members judge it)', () => {
@@ -62,7 +78,11 @@ test('drift: a step is not a drift (the step members judge it)', () => {
 });
 
 test('drift: raw rows (count 1) get no verdict', () => {
-  const rows = rawSeries(10, 3 * DAY, { dailyAmplitude: 3 }).map((p, i) => (i >= DAY ? { ...p, value: p.value + 0.5 * (i - DAY), min: p.value + 0.5 * (i - DAY), max: p.value + 0.5 * (i - DAY) } : p));
+  const rows = rawSeries(10, 3 * DAY, { dailyAmplitude: 3 }).map((p, i) =>
+    i >= DAY
+      ? { ...p, value: p.value + 0.5 * (i - DAY), min: p.value + 0.5 * (i - DAY), max: p.value + 0.5 * (i - DAY) }
+      : p,
+  );
   assert.deepEqual(alarms(rows).at, []);
 });
 
@@ -77,13 +97,25 @@ function office(seed: number): SeriesPoint[] {
     if (t <= tOut) return 1 - Math.exp(-(t - tIn) / TAU);
     return (1 - Math.exp(-(tOut - tIn) / TAU)) * Math.exp(-(t - tOut) / TAU);
   };
-  return sensorWindows({ seed, windows: 5 * DAY, readingsPerWindow: 60, base: 420, noise: 6, weather: { std: 5, tauMs: 2 * HOUR_MS }, fault: (w, r, x) => Math.round(x + 400 * occupancy(w, r)) });
+  return sensorWindows({
+    seed,
+    windows: 5 * DAY,
+    readingsPerWindow: 60,
+    base: 420,
+    noise: 6,
+    weather: { std: 5, tauMs: 2 * HOUR_MS },
+    fault: (w, r, x) => Math.round(x + 400 * occupancy(w, r)),
+  });
 }
 
 test("drift: an office's CO2 first seen filling on a Monday is news at most once; the Tuesday's same filling is that hour's usual change", () => {
   for (const seed of [11, 12, 13]) {
     const { at } = alarms(office(seed));
-    assert.deepEqual(at.filter((i) => i >= 4 * DAY), [], `seed ${seed}: the second weekday alarms at ${at.filter((i) => i >= 4 * DAY)}`);
+    assert.deepEqual(
+      at.filter((i) => i >= 4 * DAY),
+      [],
+      `seed ${seed}: the second weekday alarms at ${at.filter((i) => i >= 4 * DAY)}`,
+    );
   }
 });
 

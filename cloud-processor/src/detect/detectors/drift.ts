@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  formatValue as fmt,
+  MAD_TO_SIGMA,
+  quiet,
+  windowsIn,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { FloatRing } from '../stats/float-ring.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
@@ -119,7 +129,11 @@ class Drift implements Detector {
   private readonly span: number;
   private readonly rescaleEvery: number;
 
-  constructor(private readonly config: DriftConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: DriftConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     const w = context?.windowMs ?? 0;
     this.history = windowsIn(config.historyMs, w, 48, MAX_HISTORY);
@@ -133,7 +147,9 @@ class Drift implements Detector {
     const profile = s?.expected.length === config.bins ? s : undefined;
     this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
     this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
-    this.peak = profile ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs)) : new Float32Array(config.bins);
+    this.peak = profile
+      ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs))
+      : new Float32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
     this.excesses = new FloatRing(this.history, s?.excesses);
     this.scale = s?.scale ?? 0;
@@ -156,7 +172,8 @@ class Drift implements Detector {
     this.lastTs = p.ts;
     this.n++;
     // Only consecutive windows: across missing ones the change spans their wander too.
-    const consecutive = interval !== undefined && this.intervals.length >= 4 && interval <= 1.5 * this.intervals.median();
+    const consecutive =
+      interval !== undefined && this.intervals.length >= 4 && interval <= 1.5 * this.intervals.median();
     if (!consecutive || previous === null) {
       this.restart();
       this.settle = 0;
@@ -306,4 +323,5 @@ function robustSigma(xs: Float64Array): number {
 
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
 
-export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot, context) => new Drift(config, snapshot, context);
+export const createDrift: DetectorFactory<DriftConfig> = (config, snapshot, context) =>
+  new Drift(config, snapshot, context);

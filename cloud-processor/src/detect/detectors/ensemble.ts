@@ -1,9 +1,26 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { DriftConfig } from './drift.js';
 import { EwmaConfig } from './ewma.js';
 import { FlatlineConfig } from './flatline.js';
-import { DEFAULT_WEIGHTS, EXPLAINED, LABELS, MEMBERS, RULES, type Member, type MemberFactory, type MemberName } from './members.js';
+import {
+  DEFAULT_WEIGHTS,
+  EXPLAINED,
+  LABELS,
+  MEMBERS,
+  RULES,
+  type Member,
+  type MemberFactory,
+  type MemberName,
+} from './members.js';
 import { MissingConfig } from './missing.js';
 import { NoveltyConfig } from './novelty.js';
 import { RateOfChangeConfig } from './rate-of-change.js';
@@ -17,13 +34,17 @@ import { VolatilityConfig } from './volatility.js';
 import { WindowRulesConfig } from './window-rules.js';
 
 /** A member's config, or `false` to leave it out; `on` says whether it is in by default. */
-const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') => z.union([z.literal(false), schema]).prefault((on === 'on' ? {} : false) as never);
+const member = <T extends z.ZodType>(schema: T, on: 'on' | 'off' = 'on') =>
+  z.union([z.literal(false), schema]).prefault((on === 'on' ? {} : false) as never);
 
 const WEEK_MS = 7 * 86_400_000;
 
 /** The members' own defaults where they differ from the standalone detector's. */
 const DailyConfig = SeasonalConfig.extend({ maxBins: SeasonalConfig.shape.maxBins.default(288) });
-const WeeklyConfig = SeasonalConfig.extend({ periodMs: SeasonalConfig.shape.periodMs.default(WEEK_MS), maxBins: SeasonalConfig.shape.maxBins.default(168) });
+const WeeklyConfig = SeasonalConfig.extend({
+  periodMs: SeasonalConfig.shape.periodMs.default(WEEK_MS),
+  maxBins: SeasonalConfig.shape.maxBins.default(168),
+});
 /** Silence is the clock's business (`tick`); the point that ends it is not itself anomalous. */
 const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.shape.reportOn.default('tick') });
 
@@ -47,7 +68,9 @@ const CalibrationOverride = z.object({
  */
 const EnsembleNoveltyConfig = NoveltyConfig.extend({ memorySize: NoveltyConfig.shape.memorySize.default(128) });
 /** The level member judges a window's mean; its readings' excursions are the window rules' (one test, not two). */
-const EnsembleLevelConfig = RobustZScoreConfig.extend({ excursions: RobustZScoreConfig.shape.excursions.default('off') });
+const EnsembleLevelConfig = RobustZScoreConfig.extend({
+  excursions: RobustZScoreConfig.shape.excursions.default('off'),
+});
 
 /**
  * The ensemble's defaults are the processor's (an empty `detection` config): every benchmark
@@ -163,7 +186,11 @@ class Ensemble implements Detector {
   /** The member that holds a series to the level it left when the ensemble alarms. */
   private shift: (Detector & { alarmed(ts: number): void }) | undefined;
 
-  constructor(private readonly config: EnsembleConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: EnsembleConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     // A state resumes as it was taken, whatever the context now says.
     this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
@@ -177,7 +204,13 @@ class Ensemble implements Detector {
     // The members judge this series' windows, whose length converts their horizons (durations) into
     // points. Raw rows (or a series of unknown length) tell it by their cadence: the members are
     // built at the second row. Older snapshots' members were built with the raw window length.
-    const windowMs = s ? (s.windowMs === undefined ? (context === undefined ? 0 : context.windowMs || config.rawWindowMs) : (s.windowMs ?? undefined)) : context?.windowMs || undefined;
+    const windowMs = s
+      ? s.windowMs === undefined
+        ? context === undefined
+          ? 0
+          : context.windowMs || config.rawWindowMs
+        : (s.windowMs ?? undefined)
+      : context?.windowMs || undefined;
     if (windowMs !== undefined) this.build(windowMs, s?.members);
   }
 
@@ -195,7 +228,8 @@ class Ensemble implements Detector {
 
   update(point: SeriesPoint): Verdict {
     // Ingest validates values; should a non-finite one get through, it must not poison the state.
-    if (!Number.isFinite(point.value) || !Number.isFinite(point.ts)) return { score: 0, value: point.value, surprise: 0, reason: 'not a finite value: ignored' };
+    if (!Number.isFinite(point.value) || !Number.isFinite(point.ts))
+      return { score: 0, value: point.value, surprise: 0, reason: 'not a finite value: ignored' };
     if (this.windowMs === undefined) {
       const first = this.pending;
       if (first === undefined || !(point.ts > first.ts)) {
@@ -231,13 +265,27 @@ class Ensemble implements Detector {
       for (let k = 0; k < points.length; k++) {
         const v = this.detectors[i]!.update(points[k]!);
         // A shape holds the switch for as many points as it is long.
-        if (v.known === true) this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
+        if (v.known === true)
+          this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
         const s = m.explainable && this.n < this.knownUntil ? 0 : (v.surprise ?? 0) * m.weight;
-        if (v.hold !== undefined && v.hold * m.weight > hold) { hold = v.hold * m.weight; held = v; }
+        if (v.hold !== undefined && v.hold * m.weight > hold) {
+          hold = v.hold * m.weight;
+          held = v;
+        }
         if (s > best) {
-          if (why) { second = best; alsoWhy = why; alsoWho = who; }
-          best = s; why = v; who = m.label;
-        } else if (s > second) { second = s; alsoWhy = v; alsoWho = m.label; }
+          if (why) {
+            second = best;
+            alsoWhy = why;
+            alsoWho = who;
+          }
+          best = s;
+          why = v;
+          who = m.label;
+        } else if (s > second) {
+          second = s;
+          alsoWhy = v;
+          alsoWho = m.label;
+        }
       }
     }
     this.n++;
@@ -259,12 +307,28 @@ class Ensemble implements Detector {
     const alarming = best >= this.config.alarmSurprise ? best : 0;
     const level = scoreFromSurprise(Math.max(alarming, hold), this.config.alarmSurprise);
     if (s === 0 || !why) {
-      if (hold > alarming && held) return { score: 0, level, value: held.value, surprise: 0, hold, reason: `${LABELS.shift}: ${held.reason}` };
-      return alarming > 0 && why ? { score: 0, level, value: why.value, surprise: 0, reason: `${who}: ${why.reason}` } : quiet(point.value);
+      if (hold > alarming && held)
+        return { score: 0, level, value: held.value, surprise: 0, hold, reason: `${LABELS.shift}: ${held.reason}` };
+      return alarming > 0 && why
+        ? { score: 0, level, value: why.value, surprise: 0, reason: `${who}: ${why.reason}` }
+        : quiet(point.value);
     }
     // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
-    const reason = second >= this.config.alarmSurprise && alsoWhy ? `${who}: ${why.reason}; also ${alsoWho}: ${alsoWhy.reason}` : `${who}: ${why.reason}`;
-    return { score: scoreFromSurprise(reportedSurprise(s, this.config.alarmSurprise, this.config.refractoryMargin), this.config.alarmSurprise), level, value: why.value, surprise: s, hold, reason };
+    const reason =
+      second >= this.config.alarmSurprise && alsoWhy
+        ? `${who}: ${why.reason}; also ${alsoWho}: ${alsoWhy.reason}`
+        : `${who}: ${why.reason}`;
+    return {
+      score: scoreFromSurprise(
+        reportedSurprise(s, this.config.alarmSurprise, this.config.refractoryMargin),
+        this.config.alarmSurprise,
+      ),
+      level,
+      value: why.value,
+      surprise: s,
+      hold,
+      reason,
+    };
   }
 
   /** Runs the refractory period on from the point at `t` (the n-th). */
@@ -280,16 +344,32 @@ class Ensemble implements Detector {
     for (let i = 0; i < this.roster.length; i++) {
       const m = this.roster[i]!;
       const v = this.detectors[i]!.tick?.(now);
-      if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) { best = v; who = LABELS[m.name]; }
+      if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) {
+        best = v;
+        who = LABELS[m.name];
+      }
     }
     const s = best.surprise ?? 0;
-    return s > 0 ? { ...best, score: scoreFromSurprise(s, this.config.alarmSurprise), reason: `${who}: ${best.reason}` } : best;
+    return s > 0
+      ? { ...best, score: scoreFromSurprise(s, this.config.alarmSurprise), reason: `${who}: ${best.reason}` }
+      : best;
   }
 
   snapshot(): State {
     const members: Partial<Record<MemberName, unknown>> = {};
     for (let i = 0; i < this.roster.length; i++) members[this.roster[i]!.name] = this.detectors[i]!.snapshot();
-    return { members, windowMs: this.windowMs ?? null, ...(this.pending ? { pending: { ...this.pending } } : {}), ...(this.levels === 'device' ? { levels: 'device' as const } : {}), n: this.n, quietUntil: this.quietUntil, quietPoints: this.quietPoints, quietLevel: this.quietLevel, knownUntil: this.knownUntil, raw: this.raw.snapshot() };
+    return {
+      members,
+      windowMs: this.windowMs ?? null,
+      ...(this.pending ? { pending: { ...this.pending } } : {}),
+      ...(this.levels === 'device' ? { levels: 'device' as const } : {}),
+      n: this.n,
+      quietUntil: this.quietUntil,
+      quietPoints: this.quietPoints,
+      quietLevel: this.quietLevel,
+      knownUntil: this.knownUntil,
+      raw: this.raw.snapshot(),
+    };
   }
 }
 
@@ -312,7 +392,13 @@ class Shared {
       if (config[name] === false) continue;
       // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
       if (name === 'shift' && levels === 'device') continue;
-      members.push({ name, label: LABELS[name], weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1, everyRow: name === 'shift', explainable: EXPLAINED.has(name) || name === 'novelty' });
+      members.push({
+        name,
+        label: LABELS[name],
+        weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1,
+        everyRow: name === 'shift',
+        explainable: EXPLAINED.has(name) || name === 'novelty',
+      });
     }
     this.rosters.set(levels, (roster = members));
     return roster;
@@ -323,11 +409,15 @@ class Shared {
     if (c !== undefined) return c;
     const config = this.ensemble;
     const own = config[name] as object;
-    c = 'calibration' in own ? { ...own, calibration: { ...(own as ShiftConfig).calibration, ...config.calibration } } : own;
+    c =
+      'calibration' in own
+        ? { ...own, calibration: { ...(own as ShiftConfig).calibration, ...config.calibration } }
+        : own;
     // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
     if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
     // A member that holds a state away from normal leaves it at half the ensemble's alarm.
-    if (name === 'shift') c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
+    if (name === 'shift')
+      c = { ...c, calibration: { ...(c as ShiftConfig).calibration, alarmSurprise: config.alarmSurprise } };
     this.configs.set(name, c);
     return c;
   }
@@ -354,4 +444,5 @@ export function reportedSurprise(s: number, alarm: number, margin: number): numb
   return s >= alarm && margin > 0 ? alarm + margin * Math.floor((s - alarm) / margin) : s;
 }
 
-export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot, context) => new Ensemble(config, snapshot, context);
+export const createEnsemble: DetectorFactory<EnsembleConfig> = (config, snapshot, context) =>
+  new Ensemble(config, snapshot, context);

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -36,7 +44,11 @@ class Ewma implements Detector {
   private readonly meter: SurpriseMeter;
   private readonly jitter: JitterScale;
 
-  constructor(private readonly config: EwmaConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: EwmaConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     this.alpha = 2 / (config.spanPoints + 1);
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, mean: s?.mean ?? 0, variance: s?.variance ?? 0 };
@@ -70,12 +82,24 @@ class Ewma implements Detector {
     this.jitter.push(x);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: x, reason: 'normal', surprise };
-    return { score, value: x, surprise, reason: `${r > 0 ? 'above' : 'below'} the recent average ${(s.mean - a * rc).toPrecision(4)} by ${z.toFixed(1)} σ` };
+    return {
+      score,
+      value: x,
+      surprise,
+      reason: `${r > 0 ? 'above' : 'below'} the recent average ${(s.mean - a * rc).toPrecision(4)} by ${z.toFixed(1)} σ`,
+    };
   }
 
   snapshot(): State {
-    return { n: this.s.n, mean: this.s.mean, variance: this.s.variance, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
+    return {
+      n: this.s.n,
+      mean: this.s.mean,
+      variance: this.s.variance,
+      meter: this.meter.snapshot(),
+      jitter: this.jitter.snapshot(),
+    };
   }
 }
 
-export const createEwma: DetectorFactory<EwmaConfig> = (config, snapshot, context) => new Ewma(config, snapshot, context);
+export const createEwma: DetectorFactory<EwmaConfig> = (config, snapshot, context) =>
+  new Ewma(config, snapshot, context);

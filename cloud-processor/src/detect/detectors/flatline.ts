@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { TailCalibrator, type TailCalibratorState } from '../stats/tail-calibrator.js';
 
 export const FlatlineConfig = z.object({
@@ -41,7 +48,10 @@ class Flatline implements Detector {
   private readonly s: Omit<State, 'runs'>;
   private readonly runs: TailCalibrator;
 
-  constructor(private readonly config: FlatlineConfig, snapshot?: unknown) {
+  constructor(
+    private readonly config: FlatlineConfig,
+    snapshot?: unknown,
+  ) {
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, varied: s?.varied ?? 0, last: s?.last ?? null, run: s?.run ?? 0 };
     this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs);
@@ -64,14 +74,20 @@ class Flatline implements Detector {
     s.run++;
     // A window with readings and no spread is itself a run of `count` equal readings.
     const r = s.run;
-    if (r < this.config.minRunPoints || s.n < this.config.warmupPoints || s.varied < VARIED_MIN) return quiet(point.value, 'flat');
+    if (r < this.config.minRunPoints || s.n < this.config.warmupPoints || s.varied < VARIED_MIN)
+      return quiet(point.value, 'flat');
     const steps = Math.min(s.n, this.config.horizonPoints);
     const unit = this.runs.unitWeight;
     const longRuns = this.runs.tailWeight(r) / unit + (1 / r) ** this.config.tailIndex;
     const surprise = Math.max(0, -Math.log10(Math.min(1, longRuns / steps)));
     const score = scoreFromSurprise(surprise, this.config.alarmSurprise);
     if (score < 0.3) return { score, value: point.value, reason: 'flat', surprise };
-    return { score, value: point.value, surprise, reason: `stuck at ${point.value.toPrecision(4)} for ${r} points in a row` };
+    return {
+      score,
+      value: point.value,
+      surprise,
+      reason: `stuck at ${point.value.toPrecision(4)} for ${r} points in a row`,
+    };
   }
 
   snapshot(): State {

@@ -4,10 +4,16 @@ import { createMachine, MachineConfig } from './machine.js';
 import { gaussian, prng } from '../synthetic.js';
 
 test('a device with more metrics than maxMetrics: the first ones are judged, the others counted as left out', () => {
-  const m = createMachine(MachineConfig.parse({ maxMetrics: 4 })) as ReturnType<typeof createMachine> & { ignored: number };
-  for (let i = 0; i < 10; i++) m.update(1_000 * i, new Map(Array.from({ length: 6 }, (_, k) => [`m${k}`, k + Math.sin(i + k)])));
+  const m = createMachine(MachineConfig.parse({ maxMetrics: 4 })) as ReturnType<typeof createMachine> & {
+    ignored: number;
+  };
+  for (let i = 0; i < 10; i++)
+    m.update(1_000 * i, new Map(Array.from({ length: 6 }, (_, k) => [`m${k}`, k + Math.sin(i + k)])));
   const state = m.snapshot() as { metrics: [string, unknown][]; cov: number[] };
-  assert.deepEqual(state.metrics.map(([name]) => name), ['m0', 'm1', 'm2', 'm3']);
+  assert.deepEqual(
+    state.metrics.map(([name]) => name),
+    ['m0', 'm1', 'm2', 'm3'],
+  );
   assert.equal(state.cov.length, 16);
   assert.equal(m.ignored, 20);
 });
@@ -25,7 +31,13 @@ function switching(on: (t: number) => boolean, hours: number, seed: number): num
   const alarms: number[] = [];
   for (let t = 0; t < hours * HOUR; t += 5 * MIN) {
     const running = on(t);
-    const v = m.update(t, new Map([['vibration', 0.1 + (running ? 4 : 0) + 0.05 * g()], ['current', 0.3 + (running ? 12 : 0) + 0.1 * g()]]));
+    const v = m.update(
+      t,
+      new Map([
+        ['vibration', 0.1 + (running ? 4 : 0) + 0.05 * g()],
+        ['current', 0.3 + (running ? 12 : 0) + 0.1 * g()],
+      ]),
+    );
     if ((v.surprise ?? 0) >= MachineConfig.parse({}).calibration.alarmSurprise) alarms.push(t);
   }
   return alarms;
@@ -36,8 +48,14 @@ test('a machine that starts and stops: its first switch after the warm-up is new
     // Running for its first 14 hours (no switch while it learns), then four hours on, one off.
     const on = (t: number): boolean => t < 14 * HOUR || (t - 14 * HOUR) % (5 * HOUR) >= HOUR;
     const alarms = switching(on, 60, seed);
-    assert.ok(alarms.length >= 1 && alarms[0]! >= 14 * HOUR && alarms[0]! < 14.2 * HOUR, `seed ${seed}: first alarm at ${((alarms[0] ?? NaN) / HOUR).toFixed(2)} h`);
-    assert.ok(alarms.length <= 2, `seed ${seed}: ${alarms.length} alarms over 18 switches (${alarms.map((t) => (t / HOUR).toFixed(1)).join(', ')} h)`);
+    assert.ok(
+      alarms.length >= 1 && alarms[0]! >= 14 * HOUR && alarms[0]! < 14.2 * HOUR,
+      `seed ${seed}: first alarm at ${((alarms[0] ?? NaN) / HOUR).toFixed(2)} h`,
+    );
+    assert.ok(
+      alarms.length <= 2,
+      `seed ${seed}: ${alarms.length} alarms over 18 switches (${alarms.map((t) => (t / HOUR).toFixed(1)).join(', ')} h)`,
+    );
   }
 });
 
@@ -54,7 +72,14 @@ function heldWhile(seed: number, from: number, to: number): { opened: number; re
   for (let i = 0; i < 40 * 60; i++) {
     const flow = Math.round((i >= from && i < to ? 7 : 10) + 0.5 * g());
     const temperature = 60 + Math.sin((2 * Math.PI * i) / 1_200) + 0.02 * g();
-    const v = m.update(i * 1_000, new Map([['flow', flow], ['pressure', 2 + 0.05 * g()], ['temperature', temperature]]));
+    const v = m.update(
+      i * 1_000,
+      new Map([
+        ['flow', flow],
+        ['pressure', 2 + 0.05 * g()],
+        ['temperature', temperature],
+      ]),
+    );
     const level = Math.max(v.surprise ?? 0, v.hold ?? 0);
     if (opened < 0 && level >= 2.5) opened = i;
     if (opened >= 0 && released < 0 && level < 2.5 / 2) released = i;
@@ -62,11 +87,14 @@ function heldWhile(seed: number, from: number, to: number): { opened: number; re
   return { opened, released };
 }
 
-test("the machine holds the state it left in the metrics that left it: a temperature that swings on its own neither holds the alert nor keeps it from resolving", () => {
+test('the machine holds the state it left in the metrics that left it: a temperature that swings on its own neither holds the alert nor keeps it from resolving', () => {
   const [from, to] = [25 * 60, 30 * 60];
   for (const seed of [1, 2, 3]) {
     const { opened, released } = heldWhile(seed, from, to);
     assert.ok(opened >= from && opened < from + 60, `seed ${seed}: opened ${opened - from} s after the drop`);
-    assert.ok(released >= to && released < to + 60, `seed ${seed}: released ${released - to} s after the flow returned`);
+    assert.ok(
+      released >= to && released < to + 60,
+      `seed ${seed}: released ${released - to} s after the flow returned`,
+    );
   }
 });

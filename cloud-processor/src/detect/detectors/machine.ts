@@ -92,16 +92,30 @@ export class Machine implements DeviceDetector {
   /** Metrics of the time being judged left out beyond maxMetrics; not state. */
   private leftOut: { count: number; first: string } | undefined;
 
-  constructor(private readonly config: MachineConfig, snapshot?: unknown) {
+  constructor(
+    private readonly config: MachineConfig,
+    snapshot?: unknown,
+  ) {
     const s = snapshot as State | undefined;
     for (const [name, m] of s?.metrics ?? []) {
       this.names.push(name);
-      this.metrics.push({ level: new LevelTracker(config.recentMs, config.baselineMs, m.level), own: this.calibrator(m.own), meanSquare: m.meanSquare, weight: m.weight });
+      this.metrics.push({
+        level: new LevelTracker(config.recentMs, config.baselineMs, m.level),
+        own: this.calibrator(m.own),
+        meanSquare: m.meanSquare,
+        weight: m.weight,
+      });
       if (m.level.frozenSince !== null) this.frozenSince = m.level.frozenSince;
     }
     this.cov = s?.cov ? [...s.cov] : [];
     const c = config.calibration;
-    this.distances = new DelayedCalibrator(c.halfLifeMs, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
+    this.distances = new DelayedCalibrator(
+      c.halfLifeMs,
+      c.tailIndex,
+      config.recentMs,
+      LEARN_DELAY * config.recentMs,
+      s?.distances,
+    );
     this.pending = s?.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]) ?? [];
     this.ignored = s?.ignored ?? 0;
     this.peak = s?.peak ?? 0;
@@ -130,7 +144,9 @@ export class Machine implements DeviceDetector {
       dt = Math.max(dt, m.level.sinceLast);
     }
     // A metric counts once its usual residual is known from a few observations (before, any residual would look huge).
-    const present = residuals.flatMap((r, i) => (Number.isNaN(r) || this.metrics[i]!.weight < MIN_OBSERVATIONS ? [] : [i]));
+    const present = residuals.flatMap((r, i) =>
+      Number.isNaN(r) || this.metrics[i]!.weight < MIN_OBSERVATIONS ? [] : [i],
+    );
     const alarm = this.config.calibration.alarmSurprise;
     const { distance, z, shares } = this.measure(residuals, present);
     if (this.frozenSince !== null) {
@@ -156,7 +172,10 @@ export class Machine implements DeviceDetector {
     // Judged once the device has been seen for the warm-up and its distances were learnt from enough
     // observations (a sample size: recent spans, whatever the rows' cadence).
     const age = this.metrics[0]?.level.age(ts) ?? 0;
-    const warm = age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations && present.length >= 2;
+    const warm =
+      age >= this.config.warmupMs &&
+      this.distances.observations >= this.config.calibration.observations &&
+      present.length >= 2;
     const surprise = warm ? this.surprise(distance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
@@ -188,7 +207,15 @@ export class Machine implements DeviceDetector {
 
   snapshot(): State {
     return {
-      metrics: this.names.map((name, i) => [name, { level: this.metrics[i]!.level.snapshot(), own: this.metrics[i]!.own.snapshot(), meanSquare: this.metrics[i]!.meanSquare, weight: this.metrics[i]!.weight }]),
+      metrics: this.names.map((name, i) => [
+        name,
+        {
+          level: this.metrics[i]!.level.snapshot(),
+          own: this.metrics[i]!.own.snapshot(),
+          meanSquare: this.metrics[i]!.meanSquare,
+          weight: this.metrics[i]!.weight,
+        },
+      ]),
       cov: [...this.cov],
       distances: this.distances.snapshot(),
       pending: this.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]),
@@ -210,7 +237,12 @@ export class Machine implements DeviceDetector {
     }
     const d = this.names.length;
     this.names.push(name);
-    this.metrics.push({ level: new LevelTracker(this.config.recentMs, this.config.baselineMs), own: this.calibrator(), meanSquare: 0, weight: 0 });
+    this.metrics.push({
+      level: new LevelTracker(this.config.recentMs, this.config.baselineMs),
+      own: this.calibrator(),
+      meanSquare: 0,
+      weight: 0,
+    });
     // Grow the covariance by a row and a column: a new metric starts independent of the others.
     const grown = new Array<number>((d + 1) * (d + 1)).fill(0);
     for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) grown[r * (d + 1) + c] = this.cov[r * d + c]!;
@@ -231,7 +263,9 @@ export class Machine implements DeviceDetector {
     const d = this.names.length;
     const lambda = d / (d + this.distances.observations);
     const S = new Float64Array(k * k);
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) S[a * k + b] = (1 - lambda) * this.cov[present[a]! * d + present[b]!]! + (a === b ? lambda : 0);
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++)
+        S[a * k + b] = (1 - lambda) * this.cov[present[a]! * d + present[b]!]! + (a === b ? lambda : 0);
     const w = solveSpd(S, z, k);
     let d2 = 0;
     for (let a = 0; a < k; a++) d2 += z[a]! * w[a]!;
@@ -243,7 +277,13 @@ export class Machine implements DeviceDetector {
   /** Queues the residuals for learning; learns those that have waited long enough (see DelayedCalibrator). */
   private calibrator(state?: DelayedCalibratorState): DelayedCalibrator {
     const c = this.config.calibration;
-    return new DelayedCalibrator(c.halfLifeMs, c.tailIndex, this.config.recentMs, LEARN_DELAY * this.config.recentMs, state);
+    return new DelayedCalibrator(
+      c.halfLifeMs,
+      c.tailIndex,
+      this.config.recentMs,
+      LEARN_DELAY * this.config.recentMs,
+      state,
+    );
   }
 
   /**
@@ -258,7 +298,10 @@ export class Machine implements DeviceDetector {
     this.rarest = -1;
     for (const i of present) {
       const own = this.metrics[i]!.own.surprise(Math.abs(residuals[i]!));
-      if (own > single) { single = own; this.rarest = i; }
+      if (own > single) {
+        single = own;
+        this.rarest = i;
+      }
     }
     single -= Math.log10(Math.max(1, present.length));
     return Math.max(0, Math.max(this.distances.surprise(distance), single) - Math.LOG10E * Math.LN2);
@@ -312,7 +355,15 @@ export class Machine implements DeviceDetector {
     const alarm = this.config.calibration.alarmSurprise;
     const words = top.map((m) => `${m.metric} ${m.up ? 'up' : 'down'} (${Math.round(100 * m.share)} %)`).join(', ');
     const since = this.frozenSince === null ? '' : ' since it left its usual state';
-    return { score: scoreFromSurprise(surprise, alarm), level: scoreFromSurprise(level, alarm), value: Number.NaN, surprise, hold, moved: top, reason: `the machine's metrics together are ${level >= alarm ? 'far' : 'somewhat'} from their usual state${since}: ${words || 'no single metric stands out'} (surprise ${fmt(Math.round(level * 10) / 10)})` };
+    return {
+      score: scoreFromSurprise(surprise, alarm),
+      level: scoreFromSurprise(level, alarm),
+      value: Number.NaN,
+      surprise,
+      hold,
+      moved: top,
+      reason: `the machine's metrics together are ${level >= alarm ? 'far' : 'somewhat'} from their usual state${since}: ${words || 'no single metric stands out'} (surprise ${fmt(Math.round(level * 10) / 10)})`,
+    };
   }
 }
 
@@ -341,4 +392,5 @@ function solveSpd(S: Float64Array, z: number[], k: number): number[] {
   return w;
 }
 
-export const createMachine = (config: MachineConfig, snapshot?: unknown): DeviceDetector => new Machine(config, snapshot);
+export const createMachine = (config: MachineConfig, snapshot?: unknown): DeviceDetector =>
+  new Machine(config, snapshot);

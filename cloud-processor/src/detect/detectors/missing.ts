@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -43,7 +51,11 @@ class Missing implements Detector {
   private readonly intervals: SortedWindow;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: MissingConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: MissingConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     this.lastTs = s?.lastTs ?? null;
     this.intervals = new SortedWindow(config.cadenceSamples, s?.intervals);
@@ -68,7 +80,12 @@ class Missing implements Detector {
     if (this.config.reportOn === 'tick') return { score: 0, value: point.value, reason: 'normal', surprise: 0 };
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: point.value, reason: 'normal', surprise };
-    return { score, value: point.value, surprise, reason: `data resumed after ${formatMs(gap)} of silence (usually every ${formatMs(cadence)})` };
+    return {
+      score,
+      value: point.value,
+      surprise,
+      reason: `data resumed after ${formatMs(gap)} of silence (usually every ${formatMs(cadence)})`,
+    };
   }
 
   tick(now: number): Verdict {
@@ -77,7 +94,12 @@ class Missing implements Detector {
     const { surprise, cadence } = this.judge(gap, false);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: Number.NaN, reason: 'normal', surprise };
-    return { score, value: Number.NaN, surprise, reason: `no data for ${formatMs(gap)} (usually every ${formatMs(cadence)})` };
+    return {
+      score,
+      value: Number.NaN,
+      surprise,
+      reason: `no data for ${formatMs(gap)} (usually every ${formatMs(cadence)})`,
+    };
   }
 
   snapshot(): State {
@@ -85,4 +107,5 @@ class Missing implements Detector {
   }
 }
 
-export const createMissing: DetectorFactory<MissingConfig> = (config, snapshot, context) => new Missing(config, snapshot, context);
+export const createMissing: DetectorFactory<MissingConfig> = (config, snapshot, context) =>
+  new Missing(config, snapshot, context);

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const NoveltyConfig = z.object({
@@ -66,7 +74,11 @@ class Novelty implements Detector {
   /** Number of the last nearest shape (not state: only where the next search starts). */
   private nearest = -1;
 
-  constructor(private readonly config: NoveltyConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: NoveltyConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const L = (this.L = config.embedLength);
     this.recent = new Float64Array(L);
     this.pending = new Float64Array((config.exclusionPoints + 1) * L);
@@ -79,7 +91,8 @@ class Novelty implements Detector {
       for (const v of s.pending) this.pushPending(Float64Array.from(v));
       // The snapshot lists the ring's slots; oldest first from memHead once it is full.
       const n = s.memory.length;
-      for (let i = Math.max(0, n - config.memorySize); i < n; i++) this.remember(s.memory[n < config.memorySize ? i : (s.memHead + i) % n]!);
+      for (let i = Math.max(0, n - config.memorySize); i < n; i++)
+        this.remember(s.memory[n < config.memorySize ? i : (s.memHead + i) % n]!);
       this.memHead = s.memHead % config.memorySize;
     }
   }
@@ -104,7 +117,10 @@ class Novelty implements Detector {
   private makeRoom(): void {
     const held = this.end - this.start;
     const most = 2 * (this.config.memorySize + this.L - 1);
-    const values = this.values.length < most && 2 * held >= this.values.length ? new Float64Array(Math.min(most, Math.max(4 * this.L, 2 * this.values.length))) : this.values;
+    const values =
+      this.values.length < most && 2 * held >= this.values.length
+        ? new Float64Array(Math.min(most, Math.max(4 * this.L, 2 * this.values.length)))
+        : this.values;
     values.set(this.values.subarray(this.start, this.end));
     this.values = values;
     this.start = 0;
@@ -157,7 +173,10 @@ class Novelty implements Detector {
           const e = cur[j]! - mem[o + j]!;
           s += e * e;
         }
-        if (s < best) { best = s; at = k; }
+        if (s < best) {
+          best = s;
+          at = k;
+        }
       }
       this.nearest = oldest + at;
       d = Math.sqrt(best / L);
@@ -166,7 +185,12 @@ class Novelty implements Detector {
     this.pushPending(cur);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: point.value, reason: 'normal', surprise };
-    return { score, value: point.value, surprise, reason: `the last ${L} values form a shape not seen before (nearest past shape ${d.toPrecision(3)} away)` };
+    return {
+      score,
+      value: point.value,
+      surprise,
+      reason: `the last ${L} values form a shape not seen before (nearest past shape ${d.toPrecision(3)} away)`,
+    };
   }
 
   snapshot(): State {
@@ -188,8 +212,16 @@ class Novelty implements Detector {
       const i = n < M ? k : (k - this.memHead + M) % M;
       memory.push(Array.from(this.values.subarray(this.start + i, this.start + i + L)));
     }
-    return { seen: this.seen, recent: this.seen >= L ? recent : recent.slice(L - this.seen), pending, memory, memHead: this.memHead, meter: this.meter.snapshot() };
+    return {
+      seen: this.seen,
+      recent: this.seen >= L ? recent : recent.slice(L - this.seen),
+      pending,
+      memory,
+      memHead: this.memHead,
+      meter: this.meter.snapshot(),
+    };
   }
 }
 
-export const createNovelty: DetectorFactory<NoveltyConfig> = (config, snapshot, context) => new Novelty(config, snapshot, context);
+export const createNovelty: DetectorFactory<NoveltyConfig> = (config, snapshot, context) =>
+  new Novelty(config, snapshot, context);

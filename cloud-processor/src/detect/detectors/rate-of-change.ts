@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -30,7 +38,11 @@ class RateOfChange implements Detector {
   private readonly jitter: JitterScale;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: RateOfChangeConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: RateOfChangeConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     this.s = { lastTs: s?.lastTs ?? null, last: s?.last ?? 0, cadence: s?.cadence ?? 0, n: s?.n ?? 0 };
     this.jitter = new JitterScale(config.spanPoints, s?.jitter);
@@ -64,7 +76,12 @@ class RateOfChange implements Detector {
     this.jitter.push(x);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: x, reason: 'normal', surprise };
-    return { score, value: x, surprise, reason: `${step > 0 ? 'jumped' : 'dropped'} from ${from.toPrecision(4)} to ${x.toPrecision(4)} in one step, ${dev.toFixed(1)}× the usual step` };
+    return {
+      score,
+      value: x,
+      surprise,
+      reason: `${step > 0 ? 'jumped' : 'dropped'} from ${from.toPrecision(4)} to ${x.toPrecision(4)} in one step, ${dev.toFixed(1)}× the usual step`,
+    };
   }
 
   snapshot(): State {
@@ -72,4 +89,5 @@ class RateOfChange implements Detector {
   }
 }
 
-export const createRateOfChange: DetectorFactory<RateOfChangeConfig> = (config, snapshot, context) => new RateOfChange(config, snapshot, context);
+export const createRateOfChange: DetectorFactory<RateOfChangeConfig> = (config, snapshot, context) =>
+  new RateOfChange(config, snapshot, context);

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { MAD_TO_SIGMA, quiet, scoreFromRatio, scoreFromSurprise, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  MAD_TO_SIGMA,
+  quiet,
+  scoreFromRatio,
+  scoreFromSurprise,
+  windowsIn,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { JitterScale } from '../stats/jitter-scale.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
@@ -61,7 +72,11 @@ class RobustZScore implements Detector {
   /** The horizons in points of this series (see the config). */
   private readonly warmup: number;
 
-  constructor(private readonly config: RobustZScoreConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: RobustZScoreConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     const w = context?.windowMs ?? 0;
     // At least the sample a median and MAD need (what the defaults are at 5-minute windows).
@@ -70,7 +85,11 @@ class RobustZScore implements Detector {
     // Without excursions a window's max and min are never judged: their histories are not kept.
     this.kept = config.excursions === 'off' ? ['value'] : FIELDS;
     const saved = (f: Field): number[] | undefined => (this.kept.includes(f) ? s?.history[f] : undefined);
-    this.fields = { value: new SortedWindow(n, saved('value')), max: new SortedWindow(n, saved('max')), min: new SortedWindow(n, saved('min')) };
+    this.fields = {
+      value: new SortedWindow(n, saved('value')),
+      max: new SortedWindow(n, saved('max')),
+      min: new SortedWindow(n, saved('min')),
+    };
     this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
@@ -94,24 +113,45 @@ class RobustZScore implements Detector {
         const scale = Math.max(spread, JITTER_FLOOR * this.jitter.value, 1e-9 * Math.max(1, Math.abs(median)));
         // Excursions count in one direction only: a window calmer than usual is no spike.
         const zf = (f === 'value' ? Math.abs(x - median) : x - median) / scale;
-        if (zf > zBest) { zBest = zf; field = f; center = median; }
+        if (zf > zBest) {
+          zBest = zf;
+          field = f;
+          center = median;
+        }
       }
     }
     const surprise = this.fields.value.length >= this.warmup ? this.meter.judge(zBest) : 0;
     for (const f of this.kept) this.fields[f].push(fieldOf(point, f));
     this.jitter.push(point.value);
-    const score = Math.min(scoreFromSurprise(surprise, this.config.calibration.alarmSurprise), scoreFromRatio(zBest / this.config.zThreshold));
+    const score = Math.min(
+      scoreFromSurprise(surprise, this.config.calibration.alarmSurprise),
+      scoreFromRatio(zBest / this.config.zThreshold),
+    );
     if (score < 0.3) return { ...quiet(point.value), surprise };
     if (field === 'value') {
-      return { score, value: point.value, surprise, reason: `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}` };
+      return {
+        score,
+        value: point.value,
+        surprise,
+        reason: `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}`,
+      };
     }
     const x = point[field];
     const dir = field === 'max' ? 'above' : 'below';
-    return { score, value: x, surprise, reason: `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}` };
+    return {
+      score,
+      value: x,
+      surprise,
+      reason: `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}`,
+    };
   }
 
   snapshot(): State {
-    return { history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() }, meter: this.meter.snapshot(), jitter: this.jitter.snapshot() };
+    return {
+      history: { value: this.fields.value.toArray(), max: this.fields.max.toArray(), min: this.fields.min.toArray() },
+      meter: this.meter.snapshot(),
+      jitter: this.jitter.snapshot(),
+    };
   }
 }
 
@@ -120,4 +160,5 @@ function fieldOf(p: SeriesPoint, f: Field): number {
   return f === 'value' ? p.value : f === 'max' ? p.max - p.value : p.value - p.min;
 }
 
-export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot, context) => new RobustZScore(config, snapshot, context);
+export const createRobustZScore: DetectorFactory<RobustZScoreConfig> = (config, snapshot, context) =>
+  new RobustZScore(config, snapshot, context);

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { PhaseBins } from '../stats/phase-bins.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -78,7 +86,11 @@ class Seasonal implements Detector {
   /** The drift statistic's calibration, when the drift statistic is on. */
   private readonly driftMeter: SurpriseMeter | undefined;
 
-  constructor(private readonly config: SeasonalConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: SeasonalConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     if (s) {
       const { season, scale, visits, meter: _meter, driftMeter: _driftMeter, ...scalars } = s;
@@ -86,7 +98,8 @@ class Seasonal implements Detector {
       if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits });
     } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
     this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
-    if (config.drift === 'mean-residual') this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
+    if (config.drift === 'mean-residual')
+      this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -146,7 +159,10 @@ class Seasonal implements Detector {
         const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
         s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
         const ds = this.driftMeter!.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
-        if (ds > surprise) { surprise = ds; drifting = true; }
+        if (ds > surprise) {
+          surprise = ds;
+          drifting = true;
+        }
       }
     }
     // Learn, from the clipped residual so an anomaly bends the profile only a little.
@@ -159,13 +175,19 @@ class Seasonal implements Detector {
       const visits = bins.visits(b);
       if (visits === 0) bins.visit(b, x - s.level, visited ? a : s.globalScale);
       // The second visit replaces the first guess; later ones smooth.
-      else bins.visit(b, bins.season(b) + g * w * rc, visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * w * (a - bins.scale(b)));
+      else
+        bins.visit(
+          b,
+          bins.season(b) + g * w * rc,
+          visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * w * (a - bins.scale(b)),
+        );
     }
     // The long-run scale takes the unclipped residual: a series whose surprises are routine
     // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
     if (visited) {
       const m = s.n - CADENCE_SAMPLES;
-      s.globalScale += (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - s.globalScale);
+      s.globalScale +=
+        (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - s.globalScale);
     }
     s.n++;
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
@@ -180,8 +202,15 @@ class Seasonal implements Detector {
   snapshot(): State {
     const s = this.s;
     const profile = this.phases?.snapshot() ?? { season: [], scale: [], visits: [] };
-    return { ...s, deltas: [...s.deltas], ...profile, meter: this.meter.snapshot(), ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}) };
+    return {
+      ...s,
+      deltas: [...s.deltas],
+      ...profile,
+      meter: this.meter.snapshot(),
+      ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}),
+    };
   }
 }
 
-export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot, context) => new Seasonal(config, snapshot, context);
+export const createSeasonal: DetectorFactory<SeasonalConfig> = (config, snapshot, context) =>
+  new Seasonal(config, snapshot, context);

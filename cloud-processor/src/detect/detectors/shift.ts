@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
-import { formatValue as fmt, quiet, scoreFromSurprise, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  formatValue as fmt,
+  quiet,
+  scoreFromSurprise,
+  type Detector,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
 import { CalibrationConfig, MIN_SAMPLE } from '../stats/tail-calibrator.js';
 
@@ -63,12 +71,21 @@ class Shift implements Detector {
   private readonly distances: DelayedCalibrator;
   private peak: number;
 
-  constructor(private readonly config: ShiftConfig, snapshot?: unknown) {
+  constructor(
+    private readonly config: ShiftConfig,
+    snapshot?: unknown,
+  ) {
     const s = snapshot as State | undefined;
     this.peak = s?.peak ?? 0;
     this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level);
     const c = config.calibration;
-    this.distances = new DelayedCalibrator(c.halfLifeMs, c.tailIndex, config.recentMs, LEARN_DELAY * config.recentMs, s?.distances);
+    this.distances = new DelayedCalibrator(
+      c.halfLifeMs,
+      c.tailIndex,
+      config.recentMs,
+      LEARN_DELAY * config.recentMs,
+      s?.distances,
+    );
   }
 
   update(point: SeriesPoint): Verdict {
@@ -97,7 +114,13 @@ class Shift implements Detector {
     if (level.age(t) >= this.config.baselineMs) this.distances.queue(t, distance, level.sinceLast);
     if (surprise >= alarm) {
       this.leave(t);
-      return { score: scoreFromSurprise(surprise, alarm), value: x, surprise, hold: surprise, reason: this.words(x, t) };
+      return {
+        score: scoreFromSurprise(surprise, alarm),
+        value: x,
+        surprise,
+        hold: surprise,
+        reason: this.words(x, t),
+      };
     }
     level.follow(t);
     return { score: scoreFromSurprise(surprise, alarm), value: x, surprise, reason: 'normal' };
@@ -112,7 +135,9 @@ class Shift implements Detector {
   }
 
   private warm(ts: number): boolean {
-    return this.level.age(ts) >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations;
+    return (
+      this.level.age(ts) >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations
+    );
   }
 
   private leave(ts: number): void {

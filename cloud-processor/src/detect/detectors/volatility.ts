@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { quiet, scoreFromSurprise, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  quiet,
+  scoreFromSurprise,
+  windowsIn,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
@@ -26,7 +35,11 @@ class Volatility implements Detector {
   private readonly history: SortedWindow;
   private readonly meter: SurpriseMeter;
 
-  constructor(private readonly config: VolatilityConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: VolatilityConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     const w = context?.windowMs ?? 0;
     this.history = new SortedWindow(windowsIn(config.historyMs, w, 96, 1_000), s?.history);
@@ -42,8 +55,14 @@ class Volatility implements Detector {
     const surprise = this.history.length >= 8 ? this.meter.judge(ratio) : 0;
     this.history.push(point.stddev);
     const score = point.stddev > usual ? scoreFromSurprise(surprise, this.config.calibration.alarmSurprise) : 0;
-    if (score < 0.3) return { score, value: point.stddev, reason: 'normal', surprise: point.stddev > usual ? surprise : 0 };
-    return { score, value: point.stddev, surprise, reason: `spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}` };
+    if (score < 0.3)
+      return { score, value: point.stddev, reason: 'normal', surprise: point.stddev > usual ? surprise : 0 };
+    return {
+      score,
+      value: point.stddev,
+      surprise,
+      reason: `spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}`,
+    };
   }
 
   snapshot(): State {
@@ -51,4 +70,5 @@ class Volatility implements Detector {
   }
 }
 
-export const createVolatility: DetectorFactory<VolatilityConfig> = (config, snapshot, context) => new Volatility(config, snapshot, context);
+export const createVolatility: DetectorFactory<VolatilityConfig> = (config, snapshot, context) =>
+  new Volatility(config, snapshot, context);

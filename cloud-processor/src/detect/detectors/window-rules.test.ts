@@ -17,24 +17,52 @@ function alarms(points: SeriesPoint[], config: object = {}): number[] {
 const DAY = 288;
 
 test('window rules: a clean daily cycle with noise is not an anomaly', () => {
-  assert.deepEqual(alarms(sensorWindows({ seed: 1, windows: 3 * DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20 })), []);
+  assert.deepEqual(
+    alarms(sensorWindows({ seed: 1, windows: 3 * DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20 })),
+    [],
+  );
 });
 
 test('window rules: a one-reading spike and a one-reading dip are caught in their window', () => {
-  const spike = sensorWindows({ seed: 2, windows: DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20, fault: (w, r, x) => (w === 150 && r === 7 ? x + 3 : w === 200 && r === 3 ? x - 3 : x) });
+  const spike = sensorWindows({
+    seed: 2,
+    windows: DAY,
+    dailyAmplitude: 4,
+    noise: 0.1,
+    readingsPerWindow: 20,
+    fault: (w, r, x) => (w === 150 && r === 7 ? x + 3 : w === 200 && r === 3 ? x - 3 : x),
+  });
   assert.deepEqual(alarms(spike), [150, 200]);
 });
 
 test('window rules: a dip in a window of five readings is caught, and so is the next one hours later', () => {
   // One reading in five, 75σ down: its window's spread is that reading's, and a level that learnt
   // it as noise would hide the next dip for hours.
-  const points = sensorWindows({ seed: 6, windows: DAY, dailyAmplitude: 2, noise: 0.08, readingsPerWindow: 5, fault: (w, r, x) => ((w === 150 || w === 190) && r === 0 ? x - 6 : x) });
+  const points = sensorWindows({
+    seed: 6,
+    windows: DAY,
+    dailyAmplitude: 2,
+    noise: 0.08,
+    readingsPerWindow: 5,
+    fault: (w, r, x) => ((w === 150 || w === 190) && r === 0 ? x - 6 : x),
+  });
   assert.deepEqual(alarms(points), [150, 190]);
 });
 
 /** A running machine's level: 60 readings a window of `noise()` around 4.2, for a week. */
-function runningLevel(seed: number, noise: () => number, fault?: (w: number, r: number, x: number) => number): SeriesPoint[] {
-  return sensorWindows({ seed, windows: 7 * DAY, base: 4.2, noise: 0, readingsPerWindow: 60, fault: (w, r, x) => (fault ? fault(w, r, x + noise()) : x + noise()) });
+function runningLevel(
+  seed: number,
+  noise: () => number,
+  fault?: (w: number, r: number, x: number) => number,
+): SeriesPoint[] {
+  return sensorWindows({
+    seed,
+    windows: 7 * DAY,
+    base: 4.2,
+    noise: 0,
+    readingsPerWindow: 60,
+    fault: (w, r, x) => (fault ? fault(w, r, x + noise()) : x + noise()),
+  });
 }
 
 test('window rules: at a level with Gaussian noise, one reading 6.5σ down among 60 is caught; a week without faults raises nothing', () => {
@@ -42,7 +70,11 @@ test('window rules: at a level with Gaussian noise, one reading 6.5σ down among
     const g = gaussian(prng(seed * 31));
     assert.deepEqual(alarms(runningLevel(seed, () => 0.25 * g())), [], `seed ${seed}, no fault`);
     const h = gaussian(prng(seed * 31));
-    const dipped = runningLevel(seed, () => 0.25 * h(), (w, r, x) => (w === 1500 && r === 30 ? 4.2 - 6.5 * 0.25 : x));
+    const dipped = runningLevel(
+      seed,
+      () => 0.25 * h(),
+      (w, r, x) => (w === 1500 && r === 30 ? 4.2 - 6.5 * 0.25 : x),
+    );
     assert.deepEqual(alarms(dipped), [1500], `seed ${seed}`);
     // The envelope alone (the history's largest excursion and 8 robust σ beyond it) needs about 7.5σ.
     assert.deepEqual(alarms(dipped, { lightTailAlarmRate: 0 }), [], `seed ${seed}, envelope only`);
@@ -57,8 +89,17 @@ test('window rules: a dip that is the first or last reading of its window is a d
     let caught = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const g = gaussian(prng(seed * 31));
-      const found = alarms(runningLevel(seed, () => 0.25 * g(), (w, k, x) => (w === 1500 && k === r ? 4.2 - 6.5 * 0.25 : x)));
-      assert.ok(found.every((i) => i === 1500), `seed ${seed}, reading ${r}: false alarms ${JSON.stringify(found)}`);
+      const found = alarms(
+        runningLevel(
+          seed,
+          () => 0.25 * g(),
+          (w, k, x) => (w === 1500 && k === r ? 4.2 - 6.5 * 0.25 : x),
+        ),
+      );
+      assert.ok(
+        found.every((i) => i === 1500),
+        `seed ${seed}, reading ${r}: false alarms ${JSON.stringify(found)}`,
+      );
       if (found.includes(1500)) caught++;
     }
     assert.ok(caught >= 15, `reading ${r} of 60: ${caught} of 20 caught`);
@@ -77,38 +118,82 @@ test('window rules: at a level with heavy-tailed noise, excursions are judged by
 });
 
 /** A thermometer read through an ADC that rounds to `step` (a DS18B20: 0.0625 °C), for a week. */
-function quantised(seed: number, noise: number, step: number, readingsPerWindow: number, fault?: (w: number, r: number, x: number) => number): SeriesPoint[] {
+function quantised(
+  seed: number,
+  noise: number,
+  step: number,
+  readingsPerWindow: number,
+  fault?: (w: number, r: number, x: number) => number,
+): SeriesPoint[] {
   const round = (x: number): number => Math.round(x / step) * step;
-  return sensorWindows({ seed, windows: 7 * DAY, dailyAmplitude: 2, noise, readingsPerWindow, fault: (w, r, x) => round(fault ? fault(w, r, x) : x) });
+  return sensorWindows({
+    seed,
+    windows: 7 * DAY,
+    dailyAmplitude: 2,
+    noise,
+    readingsPerWindow,
+    fault: (w, r, x) => round(fault ? fault(w, r, x) : x),
+  });
 }
 
 test('window rules: a coarsely quantised thermometer is normal life, runs of identical windows included; its dips are caught', () => {
   // With steps a few times its noise, most windows hold one or two values, and whole runs of
   // identical windows come while the level stays inside a step (a cycle's peak or trough).
-  for (const [noise, step, readings] of [[0.02, 0.0625, 5], [0.03, 0.0625, 5], [0.05, 0.0625, 5], [0.02, 0.0625, 20], [0.1, 0.1, 5], [0.03, 0.1, 5]] as const) {
+  for (const [noise, step, readings] of [
+    [0.02, 0.0625, 5],
+    [0.03, 0.0625, 5],
+    [0.05, 0.0625, 5],
+    [0.02, 0.0625, 20],
+    [0.1, 0.1, 5],
+    [0.03, 0.1, 5],
+  ] as const) {
     for (const seed of [1, 2]) {
       const what = `σ ${noise}, step ${step}, ${readings} readings, seed ${seed}`;
       assert.deepEqual(alarms(quantised(seed, noise, step, readings)), [], what);
-      assert.deepEqual(alarms(quantised(seed, noise, step, readings, (w, r, x) => ((w === 1500 || w === 1550) && r === 2 ? x - 1 : x))), [1500, 1550], `${what}, 1 °C dips`);
+      assert.deepEqual(
+        alarms(
+          quantised(seed, noise, step, readings, (w, r, x) => ((w === 1500 || w === 1550) && r === 2 ? x - 1 : x)),
+        ),
+        [1500, 1550],
+        `${what}, 1 °C dips`,
+      );
     }
   }
 });
 
 test('window rules: a stuck quantised thermometer is caught once its run is longer than the level staying put explains', () => {
-  for (const [noise, step, readings, within] of [[0.02, 0.0625, 5, 12], [0.05, 0.0625, 5, 8], [0.1, 0.1, 5, 4], [0.08, 0.01, 5, 1]] as const) {
+  for (const [noise, step, readings, within] of [
+    [0.02, 0.0625, 5, 12],
+    [0.05, 0.0625, 5, 8],
+    [0.1, 0.1, 5, 4],
+    [0.08, 0.01, 5, 1],
+  ] as const) {
     for (const seed of [1, 2]) {
       let held: number | undefined;
       const points = quantised(seed, noise, step, readings, (w, _r, x) => (w >= 1500 && w < 1524 ? (held ??= x) : x));
       const found = alarms(points);
-      assert.ok(found.length > 0 && found[0]! >= 1500 && found[0]! < 1500 + within, `σ ${noise}, step ${step}, seed ${seed}: first alarm at ${found[0]}`);
+      assert.ok(
+        found.length > 0 && found[0]! >= 1500 && found[0]! < 1500 + within,
+        `σ ${noise}, step ${step}, seed ${seed}: first alarm at ${found[0]}`,
+      );
       // The window after the run may alarm too: the reading comes back from where it was held.
-      assert.ok(found.every((i) => i >= 1500 && i <= 1524), `σ ${noise}, step ${step}, seed ${seed}: alarms only while stuck, ${JSON.stringify(found)}`);
+      assert.ok(
+        found.every((i) => i >= 1500 && i <= 1524),
+        `σ ${noise}, step ${step}, seed ${seed}: alarms only while stuck, ${JSON.stringify(found)}`,
+      );
     }
   }
 });
 
 test('window rules: a level shift is caught where it starts', () => {
-  const shifted = sensorWindows({ seed: 3, windows: DAY, dailyAmplitude: 4, noise: 0.1, readingsPerWindow: 20, fault: (w, _r, x) => (w >= 180 && w < 200 ? x + 2 : x) });
+  const shifted = sensorWindows({
+    seed: 3,
+    windows: DAY,
+    dailyAmplitude: 4,
+    noise: 0.1,
+    readingsPerWindow: 20,
+    fault: (w, _r, x) => (w >= 180 && w < 200 ? x + 2 : x),
+  });
   assert.ok(alarms(shifted).includes(180));
 });
 
@@ -128,17 +213,27 @@ test('window rules: a noise burst and a stuck sensor are caught', () => {
   const a = alarms(faulty);
   assert.ok(a.includes(100), `burst at 100 in ${a}`);
   assert.ok(a.includes(201), `stuck from 201 in ${a}`);
-  assert.ok(a.every((i) => (i >= 100 && i < 103) || (i >= 200 && i < 210)), `nothing else: ${a}`);
+  assert.ok(
+    a.every((i) => (i >= 100 && i < 103) || (i >= 200 && i < 210)),
+    `nothing else: ${a}`,
+  );
 });
 
 test('window rules: a machine switching on and off is its normal life once its levels are known', () => {
   // Off (0.1 ± 0.03) and running (4.5 ± 0.25), switching every 1–4 hours, mid-window included.
-  const points = sensorWindows({ seed: 5, windows: 3 * DAY, base: 0, noise: 0, readingsPerWindow: 60, fault: (w, r, x) => {
-    const t = w + r / 60;
-    const on = Math.floor(t / 31) % 3 !== 0;
-    const n = Math.sin(w * 7.1 + r * 13.7) * 1.7;
-    return x + (on ? 4.5 + 0.25 * n : 0.1 + 0.03 * n);
-  } });
+  const points = sensorWindows({
+    seed: 5,
+    windows: 3 * DAY,
+    base: 0,
+    noise: 0,
+    readingsPerWindow: 60,
+    fault: (w, r, x) => {
+      const t = w + r / 60;
+      const on = Math.floor(t / 31) % 3 !== 0;
+      const n = Math.sin(w * 7.1 + r * 13.7) * 1.7;
+      return x + (on ? 4.5 + 0.25 * n : 0.1 + 0.03 * n);
+    },
+  });
   const late = alarms(points).filter((i) => i > DAY);
   assert.deepEqual(late, [], 'no alarm after the first day');
 });
@@ -153,7 +248,13 @@ test('window rules: tick reports whole windows missing against the series’ own
 });
 
 test('window rules: a snapshot continues exactly', () => {
-  const points = sensorWindows({ seed: 7, windows: 400, dailyAmplitude: 3, noise: 0.1, fault: (w, r, x) => (w === 350 && r === 1 ? x + 5 : x) });
+  const points = sensorWindows({
+    seed: 7,
+    windows: 400,
+    dailyAmplitude: 3,
+    noise: 0.1,
+    fault: (w, r, x) => (w === 350 && r === 1 ? x + 5 : x),
+  });
   const whole = createWindowRules(WindowRulesConfig.parse({}));
   const first = createWindowRules(WindowRulesConfig.parse({}));
   const a = points.map((p) => whole.update(p).score);

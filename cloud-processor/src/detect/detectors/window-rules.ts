@@ -1,9 +1,24 @@
 import { z } from 'zod';
 import { excursionLaw, type ExcursionLaw } from '../stats/gaussian-tail.js';
-import { formatValue as fmt, MAD_TO_SIGMA, quiet, windowsIn, type Detector, type DetectorContext, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import {
+  formatValue as fmt,
+  MAD_TO_SIGMA,
+  quiet,
+  windowsIn,
+  type Detector,
+  type DetectorContext,
+  type DetectorFactory,
+  type SeriesPoint,
+  type Verdict,
+} from '../detector.js';
 import { IdenticalRuns, type IdenticalRunsState } from '../stats/identical-runs.js';
 import { Regimes, type Regime, type RegimesState } from '../stats/regimes.js';
-import { chanceOfIdenticalWindow, looksLikeOneLevel, QuantumEstimate, type QuantumState } from '../stats/window-shape.js';
+import {
+  chanceOfIdenticalWindow,
+  looksLikeOneLevel,
+  QuantumEstimate,
+  type QuantumState,
+} from '../stats/window-shape.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -99,7 +114,11 @@ class WindowRules implements Detector {
   private readonly history: number;
   private readonly warmup: number;
 
-  constructor(private readonly config: WindowRulesConfig, snapshot?: unknown, context?: DetectorContext) {
+  constructor(
+    private readonly config: WindowRulesConfig,
+    snapshot?: unknown,
+    context?: DetectorContext,
+  ) {
     const s = snapshot as State | undefined;
     const h = (this.history = windowsIn(config.historyMs, context?.windowMs ?? 0, 8, MAX_HISTORY));
     this.warmup = windowsIn(config.warmupMs, context?.windowMs ?? 0, 4);
@@ -125,7 +144,9 @@ class WindowRules implements Detector {
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
-    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.history), () => this.stuckAfter(p.count));
+    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.history), () =>
+      this.stuckAfter(p.count),
+    );
     this.quantum.see(p);
     const level = this.regimes.knownLevelOf(p.value, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
@@ -137,11 +158,15 @@ class WindowRules implements Detector {
     const twoLevels = low !== undefined && high !== undefined && low !== high && distinct(low, high);
     const straddles = twoLevels && this.regimes.knownSwitch(low, high);
     const explained = low !== undefined && high !== undefined && (low === high || straddles);
-    const before = this.previousLevel === null ? undefined : this.regimes.levels.find((r) => r.id === this.previousLevel);
+    const before =
+      this.previousLevel === null ? undefined : this.regimes.levels.find((r) => r.id === this.previousLevel);
     const jumped = level !== undefined && before !== undefined && before !== level && distinct(level, before);
     const switched = straddles || (jumped && this.regimes.knownSwitch(before, level));
     // A step across missing windows spans their trend too: only consecutive windows are compared.
-    const consecutive = this.lastInterval !== undefined && this.intervals.length > 0 && this.lastInterval <= 1.5 * this.intervals.median();
+    const consecutive =
+      this.lastInterval !== undefined &&
+      this.intervals.length > 0 &&
+      this.lastInterval <= 1.5 * this.intervals.median();
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).
@@ -173,27 +198,62 @@ class WindowRules implements Detector {
     if (this.n >= this.warmup) {
       if (!straddles && rise !== undefined && drop !== undefined && scatter !== undefined) {
         const zRise = beyondEnvelope(this.rise, rise);
-        consider(zRise / this.config.excursionZ, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        consider(
+          zRise / this.config.excursionZ,
+          p.max,
+          () =>
+            `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`,
+        );
         const zDrop = beyondEnvelope(this.drop, drop);
-        consider(zDrop / this.config.excursionZ, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`);
+        consider(
+          zDrop / this.config.excursionZ,
+          p.min,
+          () =>
+            `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`,
+        );
         const rate = this.config.lightTailAlarmRate;
         if (rate > 0 && this.drop.length >= LIGHT_TAIL_HISTORY) {
           const law = excursionLaw(p.count, rate);
-          if (lightTailed(this.rise, law)) consider(rise / law.alarm, p.max, () => `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`);
-          if (lightTailed(this.drop, law)) consider(drop / law.alarm, p.min, () => `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`);
+          if (lightTailed(this.rise, law))
+            consider(
+              rise / law.alarm,
+              p.max,
+              () =>
+                `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`,
+            );
+          if (lightTailed(this.drop, law))
+            consider(
+              drop / law.alarm,
+              p.min,
+              () =>
+                `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`,
+            );
         }
-        consider(scatter / this.config.burstRatio, p.value, () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`);
+        consider(
+          scatter / this.config.burstRatio,
+          p.value,
+          () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`,
+        );
       }
       if (step !== undefined && !switched && consecutive) {
         const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
-        consider(zStep / this.config.zThreshold, p.value, () => `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`);
+        consider(
+          zStep / this.config.zThreshold,
+          p.value,
+          () =>
+            `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`,
+        );
       }
       const run = this.identical.run;
       const stuckAfter = run > 0 ? this.stuckAfter(p.count) : Infinity;
       if (run >= stuckAfter && this.spread.length > 0 && this.spread.median() > 0) {
         const longest = this.identical.longest();
         const usual = longest !== undefined ? ` (its longest such run of late: ${longest})` : '';
-        consider(1 + (run - stuckAfter) / stuckAfter, p.value, () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`);
+        consider(
+          1 + (run - stuckAfter) / stuckAfter,
+          p.value,
+          () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`,
+        );
       }
     }
     // Levels are learnt from windows whose readings look like one level (an alarm included: a
@@ -220,7 +280,10 @@ class WindowRules implements Detector {
     this.n++;
     // A switch between levels the series has switched between before (a machine starting or
     // stopping) is its normal life: say so, so that level and pattern detectors' surprise is explained.
-    if (!best) return switched && this.n > this.warmup ? { ...quiet(p.value, 'a known switch between levels'), known: true } : quiet(p.value);
+    if (!best)
+      return switched && this.n > this.warmup
+        ? { ...quiet(p.value, 'a known switch between levels'), known: true }
+        : quiet(p.value);
     return this.verdict(best.ratio, best.value, best.reason);
   }
 
@@ -233,7 +296,11 @@ class WindowRules implements Detector {
     const gap = now - this.lastTs;
     const ratio = gap / cadence / this.config.gapCadences;
     if (ratio < 1) return quiet(Number.NaN);
-    return this.verdict(ratio, Number.NaN, `no data for ${Math.round(gap / 60_000)} min (a window usually every ${Math.round(cadence / 60_000)} min)`);
+    return this.verdict(
+      ratio,
+      Number.NaN,
+      `no data for ${Math.round(gap / 60_000)} min (a window usually every ${Math.round(cadence / 60_000)} min)`,
+    );
   }
 
   snapshot(): State {
@@ -256,7 +323,10 @@ class WindowRules implements Detector {
   /** Identical windows in a row that make a stuck sensor, given what the sensor's step and noise make of a window of `count` readings. */
   private stuckAfter(count: number): number {
     const sigma = this.spread.length > 0 ? this.spread.median() : 0;
-    return this.identical.stuckAfter(this.config.stuckWindows, chanceOfIdenticalWindow(count, sigma, this.quantum.step));
+    return this.identical.stuckAfter(
+      this.config.stuckWindows,
+      chanceOfIdenticalWindow(count, sigma, this.quantum.step),
+    );
   }
 
   private verdict(ratio: number, value: number, reason: string): Verdict {
@@ -302,9 +372,14 @@ function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
 function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
   if (h.length === 0) return 0;
   const median = h.median();
-  const spread = Math.max(MAD_TO_SIGMA * h.mad(median), (h.quantile(0.9) - h.quantile(0.1)) / 2.5631, 1e-9 * Math.max(1, Math.abs(median)));
+  const spread = Math.max(
+    MAD_TO_SIGMA * h.mad(median),
+    (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
+    1e-9 * Math.max(1, Math.abs(median)),
+  );
   const edge = mirror ? -h.quantile(0) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
 }
 
-export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot, context) => new WindowRules(config, snapshot, context);
+export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot, context) =>
+  new WindowRules(config, snapshot, context);

@@ -29,7 +29,15 @@ export class AlertsMirror implements AlertsView {
   /** Takes a batch's transitions, in order. */
   apply(events: readonly AlertEvent[]): void {
     for (const e of events) {
-      if (e.state === 'opened') this.open.set(e.id, { id: e.id, device: e.device, metric: e.metric, detector: e.detector, openedAt: e.openedAt, severity: e.severity });
+      if (e.state === 'opened')
+        this.open.set(e.id, {
+          id: e.id,
+          device: e.device,
+          metric: e.metric,
+          detector: e.detector,
+          openedAt: e.openedAt,
+          severity: e.severity,
+        });
       else if (e.state === 'resolved') this.open.delete(e.id);
       else {
         const a = this.open.get(e.id);
@@ -37,7 +45,8 @@ export class AlertsMirror implements AlertsView {
       }
       this.recentEvents.push(e);
     }
-    if (this.recentEvents.length > this.recentMax) this.recentEvents.splice(0, this.recentEvents.length - this.recentMax);
+    if (this.recentEvents.length > this.recentMax)
+      this.recentEvents.splice(0, this.recentEvents.length - this.recentMax);
   }
 
   /** Alerts a restore opened (each shard's, in order). */

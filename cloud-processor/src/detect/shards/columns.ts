@@ -35,7 +35,10 @@ export function packPoints(points: readonly SeriesInput[]): PointColumns {
     numbers[i++] = p.first ?? 0;
     numbers[i++] = p.last ?? 0;
     numbers[i++] = p.outOfRange ?? 0;
-    numbers[i++] = (p.first === undefined ? 0 : HAS_FIRST) | (p.last === undefined ? 0 : HAS_LAST) | (p.outOfRange === undefined ? 0 : HAS_OUT_OF_RANGE);
+    numbers[i++] =
+      (p.first === undefined ? 0 : HAS_FIRST) |
+      (p.last === undefined ? 0 : HAS_LAST) |
+      (p.outOfRange === undefined ? 0 : HAS_OUT_OF_RANGE);
   }
   return { numbers, names };
 }

@@ -9,23 +9,53 @@ import { ShardedDetection } from './sharded-detection.js';
 
 const config = ProcessorConfigSchema.parse({});
 const W = 60_000;
-const point = (device: string, ts: number): SeriesInput => ({ device, metric: 'temperature', ts, lengthMs: W, value: 20, min: 19, max: 21, stddev: 0.5, count: 60, first: 20, last: 20, outOfRange: 0 });
+const point = (device: string, ts: number): SeriesInput => ({
+  device,
+  metric: 'temperature',
+  ts,
+  lengthMs: W,
+  value: 20,
+  min: 19,
+  max: 21,
+  stddev: 0.5,
+  count: 60,
+  first: 20,
+  last: 20,
+  outOfRange: 0,
+});
 const devices = Array.from({ length: 20 }, (_, i) => `dev-${i}`);
 
 /** The thread behind worker `i` (private: this test kills it, as a crash would). */
-const threadOf = (pool: DetectionPool, i: number): Worker => (pool as unknown as { slots: Array<{ worker: Worker } | undefined> }).slots[i]!.worker;
+const threadOf = (pool: DetectionPool, i: number): Worker =>
+  (pool as unknown as { slots: Array<{ worker: Worker } | undefined> }).slots[i]!.worker;
 
 test('a detection worker that dies fails its batches in flight, is started again, and detection goes on', async (t) => {
   const restarts: Array<[number, string]> = [];
   const pool = new DetectionPool(2, silentLogger, (worker, reason) => restarts.push([worker, reason]));
   t.after(() => pool.close());
-  const detection = new ShardedDetection(pool, { detection: config.detection, alerts: config.alerts, maxSeries: 1000, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined });
-  await detection.ingest('gw', devices.map((d) => point(d, W)), W);
+  const detection = new ShardedDetection(pool, {
+    detection: config.detection,
+    alerts: config.alerts,
+    maxSeries: 1000,
+    maxQueuedBatches: 4,
+    onEvicted: () => undefined,
+    onDropped: () => undefined,
+    onMetricsLeftOut: () => undefined,
+  });
+  await detection.ingest(
+    'gw',
+    devices.map((d) => point(d, W)),
+    W,
+  );
   assert.equal(detection.size, 20);
 
   // Killed before it can read the batch: the batch is in flight when the thread ends.
   const dying = threadOf(pool, 0).terminate();
-  const inFlight = detection.ingest('gw', devices.map((d) => point(d, 2 * W)), 2 * W);
+  const inFlight = detection.ingest(
+    'gw',
+    devices.map((d) => point(d, 2 * W)),
+    2 * W,
+  );
   await dying;
   await assert.rejects(inFlight, WorkerGoneError);
   assert.deepEqual(
@@ -34,7 +64,11 @@ test('a detection worker that dies fails its batches in flight, is started again
   );
 
   // Worker 0 holds nothing now (its series start afresh); both answer again.
-  await detection.ingest('gw', devices.map((d) => point(d, 3 * W)), 3 * W);
+  await detection.ingest(
+    'gw',
+    devices.map((d) => point(d, 3 * W)),
+    3 * W,
+  );
   assert.equal(detection.size, 20);
   await detection.close();
 });

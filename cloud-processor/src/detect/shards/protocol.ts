@@ -12,7 +12,14 @@ import type { PointColumns } from './columns.js';
  */
 export type ShardRequest =
   | { op: 'create'; id: number; detection: DetectionConfig; alerts: LifecycleOptions; maxSeries: number }
-  | { op: 'ingest'; id: number; agent: string; horizon: number; newestLengthMs: number | undefined; points: PointColumns }
+  | {
+      op: 'ingest';
+      id: number;
+      agent: string;
+      horizon: number;
+      newestLengthMs: number | undefined;
+      points: PointColumns;
+    }
   | { op: 'snapshot-begin'; id: number }
   | { op: 'snapshot-next'; id: number; cursor: number; parts: number }
   | { op: 'snapshot-end'; id: number; cursor: number }
@@ -56,7 +63,14 @@ export interface RestoreEnded {
   readonly size: number;
   readonly skipped: number;
   readonly closed: number;
-  readonly open: Array<{ id: string; device: string; metric: string; detector: string; openedAt: number; severity: AlertEvent['severity'] }>;
+  readonly open: Array<{
+    id: string;
+    device: string;
+    metric: string;
+    detector: string;
+    openedAt: number;
+    severity: AlertEvent['severity'];
+  }>;
 }
 
 export type ShardReply = { req: number; ok: true; value: unknown } | { req: number; ok: false; error: string };

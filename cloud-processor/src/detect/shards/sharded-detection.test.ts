@@ -36,10 +36,26 @@ function batches(): Array<{ agent: string; points: SeriesInput[]; complete: numb
       dailyAmplitude: 3,
       noise: 0.1,
       readingsPerWindow: 20,
-      fault: (w, r, x) => (d % 5 === 3 && w >= MACHINE_FAULT[0]! && w < MACHINE_FAULT[1]! ? x + 4 : (d + m) % 7 === 2 && w % 61 === 40 && r === 3 ? x + 8 : x),
-      missing: (w) => (d === 4 && w >= 150 && w < 165) || (d === 7 && m === 0 && w >= 96 && w < 118) || (d === 11 && m === 2 && w >= 200),
+      fault: (w, r, x) =>
+        d % 5 === 3 && w >= MACHINE_FAULT[0]! && w < MACHINE_FAULT[1]!
+          ? x + 4
+          : (d + m) % 7 === 2 && w % 61 === 40 && r === 3
+            ? x + 8
+            : x,
+      missing: (w) =>
+        (d === 4 && w >= 150 && w < 165) ||
+        (d === 7 && m === 0 && w >= 96 && w < 118) ||
+        (d === 11 && m === 2 && w >= 200),
     });
-    return windows.map((p): SeriesInput => ({ ...p, device: `dev-${d}`, metric: METRICS[m]!, lengthMs: W, outOfRange: d === 9 && m === 0 && p.ts % (37 * W) === 0 ? 2 : 0 }));
+    return windows.map(
+      (p): SeriesInput => ({
+        ...p,
+        device: `dev-${d}`,
+        metric: METRICS[m]!,
+        lengthMs: W,
+        outOfRange: d === 9 && m === 0 && p.ts % (37 * W) === 0 ? 2 : 0,
+      }),
+    );
   });
   const t0 = Math.min(...series.map((s) => s[0]!.ts));
   const out: Array<{ agent: string; points: SeriesInput[]; complete: number | undefined }> = [];
@@ -47,7 +63,9 @@ function batches(): Array<{ agent: string; points: SeriesInput[]; complete: numb
     const end = t0 + w * W;
     for (const [a, agent] of AGENTS.entries()) {
       // Each device behind one agent (dev-0, dev-3, … behind gw-a).
-      const points = series.flatMap((s, i) => (Math.floor(i / METRICS.length) % AGENTS.length === a ? s.filter((p) => p.ts === end) : []));
+      const points = series.flatMap((s, i) =>
+        Math.floor(i / METRICS.length) % AGENTS.length === a ? s.filter((p) => p.ts === end) : [],
+      );
       if (w % 9 === 4) points.reverse();
       // Batches without a watermark now and then, and for a while in a row (horizon: the newest point's start).
       out.push({ agent, points, complete: w % 13 === 6 || (w >= 100 && w < 112) ? undefined : end });
@@ -63,21 +81,36 @@ const pool = (n: number): DetectionPool => new DetectionPool(n, silentLogger);
 
 function local(): LocalDetection {
   const lifecycle = new AlertLifecycle(config.alerts);
-  return new LocalDetection(new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries), lifecycle);
+  return new LocalDetection(
+    new Detection(detectorPlans(config.detection), lifecycle, config.detection.maxSeries),
+    lifecycle,
+  );
 }
 
 function sharded(p: DetectionPool): ShardedDetection {
-  return new ShardedDetection(p, { detection: config.detection, alerts: config.alerts, maxSeries: config.detection.maxSeries, maxQueuedBatches: 4, onEvicted: () => undefined, onDropped: () => undefined, onMetricsLeftOut: () => undefined });
+  return new ShardedDetection(p, {
+    detection: config.detection,
+    alerts: config.alerts,
+    maxSeries: config.detection.maxSeries,
+    maxQueuedBatches: 4,
+    onEvicted: () => undefined,
+    onDropped: () => undefined,
+    onMetricsLeftOut: () => undefined,
+  });
 }
 
 /** Each batch's alerts through `first`; at `restartAt` its state goes through a checkpoint (JSON lines) into `then()`. */
-async function run(first: DetectionRunner, then?: { restartAt: number; next: () => DetectionRunner }): Promise<AlertEvent[][]> {
+async function run(
+  first: DetectionRunner,
+  then?: { restartAt: number; next: () => DetectionRunner },
+): Promise<AlertEvent[][]> {
   const alerts: AlertEvent[][] = [];
   let d = first;
   for (const [i, b] of BATCHES.entries()) {
     if (i === then?.restartAt) {
       const lines: string[] = [];
-      for await (const part of d.snapshotParts()) lines.push(...(part instanceof JsonText ? part.text.split('\n').filter(Boolean) : [JSON.stringify(part)]));
+      for await (const part of d.snapshotParts())
+        lines.push(...(part instanceof JsonText ? part.text.split('\n').filter(Boolean) : [JSON.stringify(part)]));
       await d.close();
       d = then.next();
       assert.ok(await d.restoreParts(lines.map((l) => JSON.parse(l) as unknown)));
@@ -91,7 +124,8 @@ async function run(first: DetectionRunner, then?: { restartAt: number; next: () 
 }
 
 /** Each batch's alerts in a canonical order (the order within a batch is the runner's), and each alert's transitions in the order they came. */
-const canonical = (batches: AlertEvent[][]): string[][] => batches.map((alerts) => alerts.map((a) => JSON.stringify(a)).sort());
+const canonical = (batches: AlertEvent[][]): string[][] =>
+  batches.map((alerts) => alerts.map((a) => JSON.stringify(a)).sort());
 function transitions(batches: AlertEvent[][]): Map<string, string[]> {
   const by = new Map<string, string[]>();
   for (const a of batches.flat()) by.set(a.id, [...(by.get(a.id) ?? []), `${a.state}@${a.at}`]);
@@ -104,13 +138,21 @@ test('one worker raises exactly the alerts detection in this thread raises, in t
   const inThread = await run(local());
   assert.ok(inThread.flat().filter((a) => a.state === 'opened').length >= 5, 'the fleet raises alerts');
   const kinds = new Set(inThread.flat().map((a) => a.detector));
-  for (const kind of ['ensemble', MISSING_DATA, OUT_OF_RANGE, MACHINE]) assert.ok(kinds.has(kind), `of several kinds (a metric's detector, silence, out of range, machines judged as a whole): ${kind}`);
+  for (const kind of ['ensemble', MISSING_DATA, OUT_OF_RANGE, MACHINE])
+    assert.ok(
+      kinds.has(kind),
+      `of several kinds (a metric's detector, silence, out of range, machines judged as a whole): ${kind}`,
+    );
   const machines = inThread.flat().filter((a) => a.detector === MACHINE && a.state === 'opened');
   // Each machine whose metrics ran away together is flagged as it happens (the machine detector also
   // speaks after some gaps, a matter for detection, not for where it runs).
   const t0 = Math.min(...BATCHES.flatMap((b) => b.points.map((p) => p.ts)));
   const atFault = machines.filter((a) => a.at === t0 + MACHINE_FAULT[0]! * W).map((a) => a.device);
-  assert.deepEqual([...new Set(atFault)].sort(), ['dev-13', 'dev-3', 'dev-8'], 'each machine whose metrics ran away together');
+  assert.deepEqual(
+    [...new Set(atFault)].sort(),
+    ['dev-13', 'dev-3', 'dev-8'],
+    'each machine whose metrics ran away together',
+  );
   assert.deepEqual(await run(sharded(one)), inThread);
 });
 
@@ -130,16 +172,21 @@ test('a checkpoint restores into another number of workers with the same alerts 
   const straight = await run(local());
   const openAt = (batch: number, detector: string): string[] => {
     const open = new Set<string>();
-    for (const a of straight.slice(0, batch).flat()) if (a.detector === detector) a.state === 'resolved' ? open.delete(a.id) : open.add(a.id);
+    for (const a of straight.slice(0, batch).flat())
+      if (a.detector === detector) a.state === 'resolved' ? open.delete(a.id) : open.add(a.id);
     return [...open];
   };
   // While dev-4 is silent (its missing-data alerts open); and while the machines are away from their usual state (device alerts open, baselines frozen).
-  for (const [restartAt, detector] of [[3 * 155, MISSING_DATA], [3 * (MACHINE_FAULT[0]! + 5), MACHINE]] as const) {
+  for (const [restartAt, detector] of [
+    [3 * 155, MISSING_DATA],
+    [3 * (MACHINE_FAULT[0]! + 5), MACHINE],
+  ] as const) {
     assert.ok(openAt(restartAt, detector).length >= 2, `${detector} alerts open at the checkpoint`);
     const threeToOne = await run(sharded(three), { restartAt, next: () => sharded(one) });
     const oneToThree = await run(local(), { restartAt, next: () => sharded(three) });
     const threeToTwo = await run(sharded(three), { restartAt, next: () => sharded(two) });
     const twoToThread = await run(sharded(two), { restartAt, next: local });
-    for (const [name, moved] of Object.entries({ threeToOne, oneToThree, threeToTwo, twoToThread })) assert.deepEqual(canonical(moved), canonical(straight), `${name} at batch ${restartAt}`);
+    for (const [name, moved] of Object.entries({ threeToOne, oneToThree, threeToTwo, twoToThread }))
+      assert.deepEqual(canonical(moved), canonical(straight), `${name} at batch ${restartAt}`);
   }
 });

@@ -84,7 +84,11 @@ export class ShardedDetection implements DetectionRunner {
     void this.create();
     const answers = shares.map((share, w) => {
       const packed = packPoints(share);
-      return this.pool.request(w, { op: 'ingest', id: this.id, agent, horizon, newestLengthMs: newest?.lengthMs, points: packed }, [packed.numbers.buffer as ArrayBuffer]) as Promise<IngestAnswer>;
+      return this.pool.request(
+        w,
+        { op: 'ingest', id: this.id, agent, horizon, newestLengthMs: newest?.lengthMs, points: packed },
+        [packed.numbers.buffer as ArrayBuffer],
+      ) as Promise<IngestAnswer>;
     });
     this.queued++;
     return Promise.all(answers)
@@ -112,13 +116,20 @@ export class ShardedDetection implements DetectionRunner {
   async *snapshotParts(): AsyncGenerator<unknown> {
     void this.create();
     const ws = this.sizes.map((_, w) => w);
-    const begun = (await Promise.all(ws.map((w) => this.pool.request(w, { op: 'snapshot-begin', id: this.id })))) as SnapshotBegun[];
+    const begun = (await Promise.all(
+      ws.map((w) => this.pool.request(w, { op: 'snapshot-begin', id: this.id })),
+    )) as SnapshotBegun[];
     const open = new Set(ws);
     try {
       yield mergeHeaders(begun.map((b) => b.header));
       for (const w of ws) {
         for (let done = false; !done; ) {
-          const slice = (await this.pool.request(w, { op: 'snapshot-next', id: this.id, cursor: begun[w]!.cursor, parts: PARTS_PER_MESSAGE })) as SnapshotSlice;
+          const slice = (await this.pool.request(w, {
+            op: 'snapshot-next',
+            id: this.id,
+            cursor: begun[w]!.cursor,
+            parts: PARTS_PER_MESSAGE,
+          })) as SnapshotSlice;
           done = slice.done;
           if (done) open.delete(w);
           yield new JsonText(slice.lines);
@@ -126,7 +137,8 @@ export class ShardedDetection implements DetectionRunner {
       }
     } finally {
       // A reader that stopped early (a failed write) leaves no snapshot open in a worker.
-      for (const w of open) void this.pool.request(w, { op: 'snapshot-end', id: this.id, cursor: begun[w]!.cursor }).catch(() => undefined);
+      for (const w of open)
+        void this.pool.request(w, { op: 'snapshot-end', id: this.id, cursor: begun[w]!.cursor }).catch(() => undefined);
     }
   }
 
@@ -137,19 +149,33 @@ export class ShardedDetection implements DetectionRunner {
     if (first.done === true || header?.v !== 1) return undefined;
     await this.create();
     const ws = this.sizes.map((_, w) => w);
-    await Promise.all(ws.map((w) => this.pool.request(w, { op: 'restore-begin', id: this.id, agents: header.agents, resync: !replayFollows })));
+    await Promise.all(
+      ws.map((w) =>
+        this.pool.request(w, { op: 'restore-begin', id: this.id, agents: header.agents, resync: !replayFollows }),
+      ),
+    );
     const batches: Array<Array<SeriesSnapshot | DeviceSnapshot>> = ws.map(() => []);
-    const flush = (w: number): Promise<unknown> => this.pool.request(w, { op: 'restore-parts', id: this.id, parts: batches[w]!.splice(0) });
+    const flush = (w: number): Promise<unknown> =>
+      this.pool.request(w, { op: 'restore-parts', id: this.id, parts: batches[w]!.splice(0) });
     for (let next = it.next(); next.done !== true; next = it.next()) {
       const part = next.value as SeriesSnapshot | DeviceSnapshot;
       // A series' part goes to the worker of its device, a device's (`machine`) to the same one.
-      const device = typeof part === 'object' && part !== null ? ('machine' in part ? part.machine : part.device) : undefined;
+      const device =
+        typeof part === 'object' && part !== null ? ('machine' in part ? part.machine : part.device) : undefined;
       const w = typeof device === 'string' ? shardOf(device, ws.length) : 0;
       // One message at a time per worker: parsed parts are garbage as soon as they are sent.
       if (batches[w]!.push(part) >= PARTS_PER_MESSAGE) await flush(w);
     }
     await Promise.all(ws.map(flush));
-    const ended = (await Promise.all(ws.map((w) => this.pool.request(w, { op: 'restore-end', id: this.id, header: { v: 1, agents: header.agents, alerts: alertsOf(header.alerts, w, ws.length) } })))) as RestoreEnded[];
+    const ended = (await Promise.all(
+      ws.map((w) =>
+        this.pool.request(w, {
+          op: 'restore-end',
+          id: this.id,
+          header: { v: 1, agents: header.agents, alerts: alertsOf(header.alerts, w, ws.length) },
+        }),
+      ),
+    )) as RestoreEnded[];
     for (const [w, e] of ended.entries()) {
       this.sizes[w] = e.size;
       this.alerts.restored(e.open);
@@ -188,8 +214,13 @@ function report(dropped: Dropped, onDropped: ShardedOptions['onDropped']): void 
 function mergeHeaders(headers: Array<Omit<DetectionSnapshot, 'series'>>): Omit<DetectionSnapshot, 'series'> {
   if (headers.length === 1) return headers[0]!;
   const agents = new Map<string, number>();
-  for (const h of headers) for (const [agent, swept] of h.agents) agents.set(agent, Math.max(agents.get(agent) ?? -Infinity, swept));
-  return { v: 1, agents: [...agents], alerts: { open: headers.flatMap((h) => h.alerts.open), cooldowns: headers.flatMap((h) => h.alerts.cooldowns) } };
+  for (const h of headers)
+    for (const [agent, swept] of h.agents) agents.set(agent, Math.max(agents.get(agent) ?? -Infinity, swept));
+  return {
+    v: 1,
+    agents: [...agents],
+    alerts: { open: headers.flatMap((h) => h.alerts.open), cooldowns: headers.flatMap((h) => h.alerts.cooldowns) },
+  };
 }
 
 /** The open alerts and cooldowns of a checkpoint whose devices are worker `w`'s. */
@@ -197,5 +228,8 @@ function alertsOf(alerts: LifecycleSnapshot, w: number, workers: number): Lifecy
   if (workers === 1) return alerts;
   // A cooldown's key is device \0 metric \0 detector.
   const mine = (key: string): boolean => shardOf(key.split('\u0000')[0] ?? '', workers) === w;
-  return { open: alerts.open.filter((a) => shardOf(a.device, workers) === w), cooldowns: alerts.cooldowns.filter(([key]) => mine(key)) };
+  return {
+    open: alerts.open.filter((a) => shardOf(a.device, workers) === w),
+    cooldowns: alerts.cooldowns.filter(([key]) => mine(key)),
+  };
 }

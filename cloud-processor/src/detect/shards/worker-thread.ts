@@ -10,7 +10,16 @@ import { AlertLifecycle } from '../../alerts/lifecycle.js';
 import { Detection } from '../detection.js';
 import { detectorPlans } from '../registry.js';
 import { unpackPoints } from './columns.js';
-import type { Dropped, IngestAnswer, LeftOut, RestoreEnded, ShardReply, ShardRequest, SnapshotBegun, SnapshotSlice } from './protocol.js';
+import type {
+  Dropped,
+  IngestAnswer,
+  LeftOut,
+  RestoreEnded,
+  ShardReply,
+  ShardRequest,
+  SnapshotBegun,
+  SnapshotSlice,
+} from './protocol.js';
 
 /** Openings dropped at maxOpen are named in the answer up to this many at a time (all are counted). */
 const DROPPED_EXAMPLES = 4;
@@ -30,16 +39,34 @@ class Shard {
       this.dropped.count++;
       if (this.dropped.examples.length < DROPPED_EXAMPLES) this.dropped.examples.push([device, metric, detector]);
     });
-    this.detection = new Detection(detectorPlans(r.detection), this.lifecycle, r.maxSeries, () => this.evicted++, undefined, (device, count, first) => {
-      const last = this.leftOut.at(-1);
-      if (this.leftOut.length < DROPPED_EXAMPLES) this.leftOut.push([device, count, first]);
-      else if (last !== undefined) last[1] += count;
-    });
+    this.detection = new Detection(
+      detectorPlans(r.detection),
+      this.lifecycle,
+      r.maxSeries,
+      () => this.evicted++,
+      undefined,
+      (device, count, first) => {
+        const last = this.leftOut.at(-1);
+        if (this.leftOut.length < DROPPED_EXAMPLES) this.leftOut.push([device, count, first]);
+        else if (last !== undefined) last[1] += count;
+      },
+    );
   }
 
   ingest(r: Extract<ShardRequest, { op: 'ingest' }>): IngestAnswer {
-    const alerts: AlertEvent[] = this.detection.ingestPart(r.agent, unpackPoints(r.points), r.horizon, r.newestLengthMs);
-    const answer: IngestAnswer = { alerts, size: this.detection.size, evicted: this.evicted, dropped: this.dropped as Dropped, leftOut: this.leftOut as LeftOut };
+    const alerts: AlertEvent[] = this.detection.ingestPart(
+      r.agent,
+      unpackPoints(r.points),
+      r.horizon,
+      r.newestLengthMs,
+    );
+    const answer: IngestAnswer = {
+      alerts,
+      size: this.detection.size,
+      evicted: this.evicted,
+      dropped: this.dropped as Dropped,
+      leftOut: this.leftOut as LeftOut,
+    };
     this.evicted = 0;
     this.leftOut = [];
     this.dropped = { count: 0, examples: [] };
@@ -70,7 +97,12 @@ class Shard {
 
   restoreEnd(r: Extract<ShardRequest, { op: 'restore-end' }>): RestoreEnded {
     this.detection.restoreAlerts(r.header);
-    return { size: this.detection.size, skipped: this.detection.skippedOnRestore, closed: this.detection.alertsClosedOnRestore, open: this.lifecycle.openAlerts() };
+    return {
+      size: this.detection.size,
+      skipped: this.detection.skippedOnRestore,
+      closed: this.detection.alertsClosedOnRestore,
+      open: this.lifecycle.openAlerts(),
+    };
   }
 }
 

@@ -72,7 +72,8 @@ export class DelayedCalibrator {
 
   snapshot(): DelayedCalibratorState {
     const pending: [number, number, number][] = [];
-    for (let i = 0; i < this.pending.length; i += 3) pending.push([this.pending[i]!, this.pending[i + 1]!, this.pending[i + 2]!]);
+    for (let i = 0; i < this.pending.length; i += 3)
+      pending.push([this.pending[i]!, this.pending[i + 1]!, this.pending[i + 2]!]);
     return { calib: this.calib.snapshot(), pending };
   }
 }

@@ -6,7 +6,10 @@ test('float ring: keeps the last values in order as it grows and wraps, and resu
   const ring = new FloatRing(100);
   for (let i = 0; i < 250; i++) ring.push(i / 4);
   assert.equal(ring.length, 100);
-  assert.deepEqual([...ring.ordered()], Array.from({ length: 100 }, (_, k) => (150 + k) / 4));
+  assert.deepEqual(
+    [...ring.ordered()],
+    Array.from({ length: 100 }, (_, k) => (150 + k) / 4),
+  );
   const resumed = new FloatRing(100, ring.snapshot());
   resumed.push(1000);
   ring.push(1000);

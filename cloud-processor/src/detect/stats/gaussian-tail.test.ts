@@ -4,7 +4,13 @@ import { excursionQuantile, normalTail, normalTailInverse } from './gaussian-tai
 
 test('gaussian tail: P(Z > x) matches the tables, and its inverse returns x', () => {
   // Abramowitz & Stegun 26.2: Q(0) = 0.5, Q(1.96) = 0.0249979, Q(3) = 1.349898e-3, Q(5) = 2.866516e-7, Q(6) = 9.865876e-10.
-  for (const [x, q] of [[0, 0.5], [1.96, 0.0249979], [3, 1.349898e-3], [5, 2.866516e-7], [6, 9.865876e-10]] as const) {
+  for (const [x, q] of [
+    [0, 0.5],
+    [1.96, 0.0249979],
+    [3, 1.349898e-3],
+    [5, 2.866516e-7],
+    [6, 9.865876e-10],
+  ] as const) {
     assert.ok(Math.abs(normalTail(x) / q - 1) < 2e-6, `Q(${x}) = ${normalTail(x)}, expected ${q}`);
     if (x > 0) assert.ok(Math.abs(normalTailInverse(q) - x) < 1e-5, `inverse of ${q}: ${normalTailInverse(q)}`);
   }

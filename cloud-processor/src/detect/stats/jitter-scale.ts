@@ -11,8 +11,15 @@ export class JitterScale {
   private last = 0;
   private mean = 0;
 
-  constructor(private readonly spanPoints: number, state?: { n: number; last: number; mean: number }) {
-    if (state) { this.n = state.n; this.last = state.last; this.mean = state.mean; }
+  constructor(
+    private readonly spanPoints: number,
+    state?: { n: number; last: number; mean: number },
+  ) {
+    if (state) {
+      this.n = state.n;
+      this.last = state.last;
+      this.mean = state.mean;
+    }
   }
 
   push(x: number): void {

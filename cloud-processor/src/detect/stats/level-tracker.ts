@@ -43,7 +43,8 @@ class Decay {
 }
 
 /** The weight of a new value in an average over `tau`, `dt` after the last, `age` into the series. */
-const blend = (decay: Decay, dt: number, tau: number, age: number): number => (dt > 0 ? Math.max(decay.of(dt, tau), age > 0 ? dt / age : 1) : 0);
+const blend = (decay: Decay, dt: number, tau: number, age: number): number =>
+  dt > 0 ? Math.max(decay.of(dt, tau), age > 0 ? dt / age : 1) : 0;
 
 export class LevelTracker {
   private readonly s: LevelTrackerState;
@@ -59,7 +60,9 @@ export class LevelTracker {
     private readonly baselineMs: number,
     state?: LevelTrackerState,
   ) {
-    this.s = state ? { ...state } : { firstTs: null, lastTs: null, n: 0, cadence: 0, recent: 0, baseline: 0, slope: 0, frozenSince: null };
+    this.s = state
+      ? { ...state }
+      : { firstTs: null, lastTs: null, n: 0, cadence: 0, recent: 0, baseline: 0, slope: 0, frozenSince: null };
   }
 
   /** Points seen, the time since the first, and their usual spacing. */

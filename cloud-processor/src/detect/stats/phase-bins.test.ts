@@ -5,20 +5,32 @@ import { PhaseBins } from './phase-bins.js';
 
 test('phase bins read as a profile of plain arrays filled with zeros, whatever the order of visits, and restore from their snapshot', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 4, max: 300 }), fc.array(fc.tuple(fc.nat(), fc.double({ noNaN: true }), fc.double({ noNaN: true })), { maxLength: 400 }), (count, visits) => {
-      const bins = new PhaseBins(count);
-      const model = { season: new Array<number>(count).fill(0), scale: new Array<number>(count).fill(0), visits: new Array<number>(count).fill(0) };
-      for (const [at, season, scale] of visits) {
-        const b = at % count;
-        bins.visit(b, season, scale);
-        model.season[b] = season;
-        model.scale[b] = scale;
-        model.visits[b] = Math.min(255, model.visits[b]! + 1);
-      }
-      for (let b = 0; b < count; b++) assert.deepEqual([bins.season(b), bins.scale(b), bins.visits(b)], [model.season[b], model.scale[b], model.visits[b]]);
-      assert.deepEqual(bins.snapshot(), model);
-      assert.deepEqual(new PhaseBins(count, bins.snapshot()).snapshot(), model);
-    }),
+    fc.property(
+      fc.integer({ min: 4, max: 300 }),
+      fc.array(fc.tuple(fc.nat(), fc.double({ noNaN: true }), fc.double({ noNaN: true })), { maxLength: 400 }),
+      (count, visits) => {
+        const bins = new PhaseBins(count);
+        const model = {
+          season: new Array<number>(count).fill(0),
+          scale: new Array<number>(count).fill(0),
+          visits: new Array<number>(count).fill(0),
+        };
+        for (const [at, season, scale] of visits) {
+          const b = at % count;
+          bins.visit(b, season, scale);
+          model.season[b] = season;
+          model.scale[b] = scale;
+          model.visits[b] = Math.min(255, model.visits[b]! + 1);
+        }
+        for (let b = 0; b < count; b++)
+          assert.deepEqual(
+            [bins.season(b), bins.scale(b), bins.visits(b)],
+            [model.season[b], model.scale[b], model.visits[b]],
+          );
+        assert.deepEqual(bins.snapshot(), model);
+        assert.deepEqual(new PhaseBins(count, bins.snapshot()).snapshot(), model);
+      },
+    ),
     { numRuns: 200 },
   );
 });

@@ -6,7 +6,16 @@ export interface RawWindowsState {
   rows: number;
   lastTs: number | null;
   /** The window being filled: its start and its readings' aggregate, or null. */
-  open: { start: number; count: number; mean: number; m2: number; min: number; max: number; first: number; last: number } | null;
+  open: {
+    start: number;
+    count: number;
+    mean: number;
+    m2: number;
+    min: number;
+    max: number;
+    first: number;
+    last: number;
+  } | null;
 }
 
 /** Rows over which the usual spacing is averaged. */
@@ -26,8 +35,13 @@ export class RawWindows {
   /** What `push` returns, reused (it is read before the next push): no allocation per row. */
   private readonly out: SeriesPoint[] = [];
 
-  constructor(private readonly lengthMs: number, state?: RawWindowsState) {
-    this.s = state ? { ...state, open: state.open && { ...state.open } } : { cadence: 0, rows: 0, lastTs: null, open: null };
+  constructor(
+    private readonly lengthMs: number,
+    state?: RawWindowsState,
+  ) {
+    this.s = state
+      ? { ...state, open: state.open && { ...state.open } }
+      : { cadence: 0, rows: 0, lastTs: null, open: null };
   }
 
   /**
@@ -42,7 +56,8 @@ export class RawWindows {
       out.push(p);
       return out;
     }
-    if (s.lastTs !== null && p.ts > s.lastTs) s.cadence += (p.ts - s.lastTs - s.cadence) / Math.min(++s.rows, CADENCE_SPAN);
+    if (s.lastTs !== null && p.ts > s.lastTs)
+      s.cadence += (p.ts - s.lastTs - s.cadence) / Math.min(++s.rows, CADENCE_SPAN);
     if (s.lastTs === null || p.ts > s.lastTs) s.lastTs = p.ts;
     const start = Math.floor(p.ts / this.lengthMs) * this.lengthMs;
     if (s.open !== null && s.open.start !== start) out.push(this.close());
@@ -73,6 +88,15 @@ export class RawWindows {
     const o = this.s.open!;
     this.s.open = null;
     const stddev = o.count > 1 ? Math.sqrt(o.m2 / (o.count - 1)) : 0;
-    return { ts: o.start + this.lengthMs, value: o.mean, min: o.min, max: o.max, stddev, count: o.count, first: o.first, last: o.last };
+    return {
+      ts: o.start + this.lengthMs,
+      value: o.mean,
+      min: o.min,
+      max: o.max,
+      stddev,
+      count: o.count,
+      first: o.first,
+      last: o.last,
+    };
   }
 }

@@ -99,7 +99,13 @@ export class Regimes {
       nearest.last = index;
       return nearest;
     }
-    const level: Regime = { id: this.nextId++, center: mean, sigma: Math.max(stddev, floor / BAND_SIGMAS), visits: 1, last: index };
+    const level: Regime = {
+      id: this.nextId++,
+      center: mean,
+      sigma: Math.max(stddev, floor / BAND_SIGMAS),
+      visits: 1,
+      last: index,
+    };
     if (this.levels.length >= this.max) {
       let oldest = 0;
       for (let i = 1; i < this.levels.length; i++) if (this.levels[i]!.last < this.levels[oldest]!.last) oldest = i;

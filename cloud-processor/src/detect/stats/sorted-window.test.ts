@@ -18,19 +18,23 @@ function brute(xs: number[]): { median: number; mad: number; q: (p: number) => n
 
 test('median, MAD and quantiles equal a brute-force recomputation after every push', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 200 }), (cap, xs) => {
-      const w = new SortedWindow(cap);
-      xs.forEach((x, i) => {
-        w.push(x);
-        const held = xs.slice(Math.max(0, i + 1 - cap), i + 1);
-        const b = brute(held);
-        assert.equal(w.length, held.length);
-        assert.equal(w.median(), b.median);
-        assert.equal(w.mad(w.median()), b.mad);
-        assert.ok(Math.abs(w.quantile(0.9) - b.q(0.9)) < 1e-9);
-        assert.deepEqual(w.toArray(), held);
-      });
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 200 }),
+      (cap, xs) => {
+        const w = new SortedWindow(cap);
+        xs.forEach((x, i) => {
+          w.push(x);
+          const held = xs.slice(Math.max(0, i + 1 - cap), i + 1);
+          const b = brute(held);
+          assert.equal(w.length, held.length);
+          assert.equal(w.median(), b.median);
+          assert.equal(w.mad(w.median()), b.mad);
+          assert.ok(Math.abs(w.quantile(0.9) - b.q(0.9)) < 1e-9);
+          assert.deepEqual(w.toArray(), held);
+        });
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -39,7 +43,10 @@ test('a window rebuilt from toArray() behaves as the original', () => {
   const w = new SortedWindow(5);
   for (const x of [3, 1, 4, 1, 5, 9, 2, 6]) w.push(x);
   const v = new SortedWindow(5, w.toArray());
-  for (const x of [5, 3, 5]) { w.push(x); v.push(x); }
+  for (const x of [5, 3, 5]) {
+    w.push(x);
+    v.push(x);
+  }
   assert.deepEqual(v.toArray(), w.toArray());
   assert.equal(v.median(), w.median());
 });

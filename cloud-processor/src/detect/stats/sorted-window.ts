@@ -18,7 +18,11 @@ export class SortedWindow {
    * `precision` 32 halves the memory for values that need no more (normalised scores); a value
    * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
    */
-  constructor(readonly capacity: number, init?: readonly number[], private readonly precision: 32 | 64 = 64) {
+  constructor(
+    readonly capacity: number,
+    init?: readonly number[],
+    private readonly precision: 32 | 64 = 64,
+  ) {
     this.room = Math.min(capacity, init?.length ?? 0);
     this.values = this.array(2 * this.room);
     for (const x of init ?? []) this.push(x);
@@ -52,16 +56,25 @@ export class SortedWindow {
       let i = this.indexOf(old);
       const s = this.values;
       if (x >= old) {
-        while (i + 1 < n && s[i + 1]! < x) { s[i] = s[i + 1]!; i++; }
+        while (i + 1 < n && s[i + 1]! < x) {
+          s[i] = s[i + 1]!;
+          i++;
+        }
       } else {
-        while (i > 0 && s[i - 1]! > x) { s[i] = s[i - 1]!; i--; }
+        while (i > 0 && s[i - 1]! > x) {
+          s[i] = s[i - 1]!;
+          i--;
+        }
       }
       s[i] = x;
     } else {
       if (n === this.room) this.grow();
       const s = this.values;
       let i = n;
-      while (i > 0 && s[i - 1]! > x) { s[i] = s[i - 1]!; i--; }
+      while (i > 0 && s[i - 1]! > x) {
+        s[i] = s[i - 1]!;
+        i--;
+      }
       s[i] = x;
       this.size++;
     }

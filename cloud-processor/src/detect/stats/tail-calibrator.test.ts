@@ -31,7 +31,11 @@ test('within the data it is a smoothed, conservative empirical tail; beyond it, 
   for (let i = 0; i < 20_000; i++) c.add(Math.abs(g()));
   // Two-sided Gaussian tails: P(|Z| ≥ 1.645) = 0.1, 2.576 → 0.01, 3.291 → 0.001. Smaller samples
   // count (x / d)^α each, so the answer is never more surprised than the data, and not far less.
-  for (const [d, empirical] of [[1.645, 1], [2.576, 2], [3.291, 3]] as const) {
+  for (const [d, empirical] of [
+    [1.645, 1],
+    [2.576, 2],
+    [3.291, 3],
+  ] as const) {
     const s = c.surprise(d);
     assert.ok(s <= empirical + 0.1 && s >= 0.6 * empirical, `S(${d}) = ${s}`);
   }

@@ -104,7 +104,10 @@ export class TailCalibrator {
     // Outside the allocated range: grow with an octave of slack on the side that grew, so neighbours do not reallocate.
     const n = this.counts.length;
     const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
-    const hi = n === 0 ? Math.min(BINS - 1, b + BINS_PER_OCTAVE) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
+    const hi =
+      n === 0
+        ? Math.min(BINS - 1, b + BINS_PER_OCTAVE)
+        : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
     const grown = new Float64Array(hi - lo + 1);
     if (n > 0) grown.set(this.counts, this.lo - lo);
     this.counts = grown;
@@ -219,13 +222,24 @@ const FIVE_MINUTES = 300_000;
  */
 export const CalibrationConfig = z.object({
   /** History a series must have before the detector scores it (it learns silently before); and at least MIN_SAMPLE deviations. */
-  warmupMs: z.number().int().min(0).default(150 * FIVE_MINUTES),
+  warmupMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(150 * FIVE_MINUTES),
   /** Half-life of the remembered deviations: how fast a new noise level is accepted. */
-  halfLifeMs: z.number().positive().default(1_500 * FIVE_MINUTES),
+  halfLifeMs: z
+    .number()
+    .positive()
+    .default(1_500 * FIVE_MINUTES),
   /** α of the Pareto tail beyond the samples: a deviation twice any seen is 2^α times rarer. */
   tailIndex: z.number().positive().default(6),
   /** After the warm-up, surprise is scaled by a confidence that grows linearly to 1 over this long. */
-  rampMs: z.number().int().min(0).default(200 * FIVE_MINUTES),
+  rampMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(200 * FIVE_MINUTES),
   /** Surprise (−log10 p) at which the score is 0.5; 4 is one point in 10,000. */
   alarmSurprise: z.number().positive().default(4),
 });

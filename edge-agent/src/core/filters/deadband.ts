@@ -11,9 +11,16 @@ interface Last {
  * passed reading by more than `delta`, or when that one is `heartbeatMs` old or older (event
  * time), so a steady series still reports now and then. State: two numbers per series.
  */
-export function deadbandFilter(config: { delta: number; heartbeatMs: number; maxSeries: number }, events: FilterEvents): ReadingFilter {
+export function deadbandFilter(
+  config: { delta: number; heartbeatMs: number; maxSeries: number },
+  events: FilterEvents,
+): ReadingFilter {
   const { delta, heartbeatMs } = config;
-  const state = new SeriesState<Last>(config.maxSeries, () => ({ value: NaN, ts: -Infinity }), () => events.stateEvicted());
+  const state = new SeriesState<Last>(
+    config.maxSeries,
+    () => ({ value: NaN, ts: -Infinity }),
+    () => events.stateEvicted(),
+  );
   return {
     kind: 'deadband',
     keep(device, metric, ts, value) {

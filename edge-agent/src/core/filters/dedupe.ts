@@ -25,7 +25,11 @@ export function dedupeFilter(config: { windowSize: number; maxSeries: number }, 
   // 30 bits a word keeps every word a small integer (no boxed number), in a plain array: a typed
   // array would cost a few hundred bytes of overhead per series.
   const words = Math.ceil(w / 30);
-  const state = new SeriesState<Seen>(config.maxSeries, () => ({ highest: -1, highestTs: -Infinity, bits: new Array<number>(words).fill(0) }), () => events.stateEvicted());
+  const state = new SeriesState<Seen>(
+    config.maxSeries,
+    () => ({ highest: -1, highestTs: -Infinity, bits: new Array<number>(words).fill(0) }),
+    () => events.stateEvicted(),
+  );
   const test = (s: Seen, seq: number): boolean => {
     const i = seq % w;
     return (s.bits[Math.floor(i / 30)]! & (1 << (i % 30))) !== 0;

@@ -11,10 +11,17 @@ interface Bucket {
  * `readingsPerS` sustained, up to `burst` at once. Readings older than the newest one seen add
  * no tokens. State: two numbers per series.
  */
-export function rateLimitFilter(config: { readingsPerS: number; burst: number; maxSeries: number }, events: FilterEvents): ReadingFilter {
+export function rateLimitFilter(
+  config: { readingsPerS: number; burst: number; maxSeries: number },
+  events: FilterEvents,
+): ReadingFilter {
   const { burst } = config;
   const perMs = config.readingsPerS / 1000;
-  const state = new SeriesState<Bucket>(config.maxSeries, () => ({ tokens: burst, at: Infinity }), () => events.stateEvicted());
+  const state = new SeriesState<Bucket>(
+    config.maxSeries,
+    () => ({ tokens: burst, at: Infinity }),
+    () => events.stateEvicted(),
+  );
   return {
     kind: 'rate-limit',
     keep(device, metric, ts) {

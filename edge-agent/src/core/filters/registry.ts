@@ -7,7 +7,9 @@ import { rateLimitFilter } from './rate-limit.js';
 import { spikeFilter } from './spike.js';
 
 /** Every pre-filter by its config `type`. */
-const factories: { [T in FilterConfig['type']]: (config: Extract<FilterConfig, { type: T }>, events: FilterEvents) => ReadingFilter } = {
+const factories: {
+  [T in FilterConfig['type']]: (config: Extract<FilterConfig, { type: T }>, events: FilterEvents) => ReadingFilter;
+} = {
   range: rangeFilter,
   deadband: deadbandFilter,
   'rate-limit': rateLimitFilter,
@@ -28,7 +30,11 @@ export class FilterChains {
 
   constructor(config: Readonly<Record<string, readonly FilterConfig[]>>, events: FilterEvents = noEvents) {
     for (const [metric, filters] of Object.entries(config)) {
-      if (metric !== 'default') this.chains.set(metric, filters.map((f) => createFilter(f, events)));
+      if (metric !== 'default')
+        this.chains.set(
+          metric,
+          filters.map((f) => createFilter(f, events)),
+        );
     }
     this.fallback = (Object.hasOwn(config, 'default') ? config.default! : []).map((f) => createFilter(f, events));
   }

@@ -14,9 +14,16 @@ interface Recent {
  * genuine level shift passes once it holds half the window. The first `windowSize` readings of a
  * series pass. State: `windowSize` numbers per series.
  */
-export function spikeFilter(config: { windowSize: number; maxDeviation: number; maxSeries: number }, events: FilterEvents): ReadingFilter {
+export function spikeFilter(
+  config: { windowSize: number; maxDeviation: number; maxSeries: number },
+  events: FilterEvents,
+): ReadingFilter {
   const { windowSize: n, maxDeviation } = config;
-  const state = new SeriesState<Recent>(config.maxSeries, () => ({ values: new Float64Array(n), next: 0, full: false }), () => events.stateEvicted());
+  const state = new SeriesState<Recent>(
+    config.maxSeries,
+    () => ({ values: new Float64Array(n), next: 0, full: false }),
+    () => events.stateEvicted(),
+  );
   const sorted = new Float64Array(n);
   return {
     kind: 'spike',

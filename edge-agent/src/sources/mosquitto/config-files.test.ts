@@ -6,7 +6,11 @@ import { mosquittoFiles, passwordLine, type MosquittoSourceConfig } from './conf
 
 const agent = { username: 'tributary-agent', password: 'agent-secret' };
 const sourceOf = (source: object): MosquittoSourceConfig =>
-  AgentConfigSchema.parse({ agentId: 'gw', sources: [{ type: 'mosquitto', ...source }], uplink: { type: 'mqtt', url: 'mqtt://h:1883' } }).sources[0] as MosquittoSourceConfig;
+  AgentConfigSchema.parse({
+    agentId: 'gw',
+    sources: [{ type: 'mosquitto', ...source }],
+    uplink: { type: 'mqtt', url: 'mqtt://h:1883' },
+  }).sources[0] as MosquittoSourceConfig;
 
 test("a password line is mosquitto_passwd's PBKDF2-SHA512 format", () => {
   const salt = Buffer.alloc(12, 7);
@@ -22,14 +26,37 @@ const cases = [
   {
     name: 'without users anyone may publish any telemetry, and only the agent reads',
     source: {},
-    acl: ['topic write sensors/+/telemetry', '', 'user tributary-agent', 'topic read sensors/+/telemetry', 'topic read $SYS/broker/publish/messages/dropped'],
+    acl: [
+      'topic write sensors/+/telemetry',
+      '',
+      'user tributary-agent',
+      'topic read sensors/+/telemetry',
+      'topic read $SYS/broker/publish/messages/dropped',
+    ],
     anonymous: 'allow_anonymous true',
     retain: 'retain_available false',
   },
   {
     name: 'with users each may publish only its devices (by default the one named as the username)',
-    source: { users: [{ username: 'th-1', password: 'password-1' }, { username: 'hub', password: 'password-2', devices: ['a b', 'c'] }] },
-    acl: ['', 'user tributary-agent', 'topic read sensors/+/telemetry', 'topic read $SYS/broker/publish/messages/dropped', '', 'user th-1', 'topic write sensors/th-1/telemetry', '', 'user hub', 'topic write sensors/a b/telemetry', 'topic write sensors/c/telemetry'],
+    source: {
+      users: [
+        { username: 'th-1', password: 'password-1' },
+        { username: 'hub', password: 'password-2', devices: ['a b', 'c'] },
+      ],
+    },
+    acl: [
+      '',
+      'user tributary-agent',
+      'topic read sensors/+/telemetry',
+      'topic read $SYS/broker/publish/messages/dropped',
+      '',
+      'user th-1',
+      'topic write sensors/th-1/telemetry',
+      '',
+      'user hub',
+      'topic write sensors/a b/telemetry',
+      'topic write sensors/c/telemetry',
+    ],
     anonymous: 'allow_anonymous false',
     retain: 'retain_available true',
   },
@@ -40,19 +67,43 @@ for (const c of cases) {
     assert.deepEqual(files.acl.split('\n').slice(1, -1), c.acl);
     assert.ok(files['mosquitto.conf'].split('\n').includes(c.anonymous));
     assert.ok(files['mosquitto.conf'].split('\n').includes(c.retain));
-    assert.equal(files.passwd.split('\n').filter((l) => l !== '').length, 1 + ((c.source as { users?: unknown[] }).users?.length ?? 0));
+    assert.equal(
+      files.passwd.split('\n').filter((l) => l !== '').length,
+      1 + ((c.source as { users?: unknown[] }).users?.length ?? 0),
+    );
   });
 }
 
 test('the bounds reach the config: packet size, connections, queue, no retained messages when open, saves only on request', () => {
-  const lines = mosquittoFiles(sourceOf({ port: 1884, maxPayloadBytes: 1000, maxClients: 7, maxQueuedMessages: 500, maxQueuedBytes: 100_000 }), '/d', agent, 'u')['mosquitto.conf'].split('\n');
-  for (const expected of ['listener 1884 0.0.0.0', 'max_connections 7', `max_packet_size ${1000 + 65536}`, 'max_queued_messages 500', 'max_queued_bytes 100000', 'retain_available false', 'autosave_interval 0', 'persistence_location /d/', 'user u']) {
+  const lines = mosquittoFiles(
+    sourceOf({ port: 1884, maxPayloadBytes: 1000, maxClients: 7, maxQueuedMessages: 500, maxQueuedBytes: 100_000 }),
+    '/d',
+    agent,
+    'u',
+  )['mosquitto.conf'].split('\n');
+  for (const expected of [
+    'listener 1884 0.0.0.0',
+    'max_connections 7',
+    `max_packet_size ${1000 + 65536}`,
+    'max_queued_messages 500',
+    'max_queued_bytes 100000',
+    'retain_available false',
+    'autosave_interval 0',
+    'persistence_location /d/',
+    'user u',
+  ]) {
     assert.ok(lines.includes(expected), `${expected} in\n${lines.join('\n')}`);
   }
 });
 
 test('names Mosquitto cannot hold in its files are refused with the key', () => {
-  const r = parseConfigText(AgentConfigSchema, 'agentId: gw\nsources: [{ type: mosquitto, users: [{ username: "a b", password: "password-1" }, { username: tributary-agent, password: "password-2" }, { username: c, password: "password-3", devices: [" d"] }] }]\nuplink: { type: mqtt, url: "mqtt://h:1883" }\n', 'agent.yaml', {}, 'TRIBUTARY_AGENT_');
+  const r = parseConfigText(
+    AgentConfigSchema,
+    'agentId: gw\nsources: [{ type: mosquitto, users: [{ username: "a b", password: "password-1" }, { username: tributary-agent, password: "password-2" }, { username: c, password: "password-3", devices: [" d"] }] }]\nuplink: { type: mqtt, url: "mqtt://h:1883" }\n',
+    'agent.yaml',
+    {},
+    'TRIBUTARY_AGENT_',
+  );
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.match(r.error.message, /sources\[0\]\.users\[0\]\.username: must not contain whitespace or ":"/);

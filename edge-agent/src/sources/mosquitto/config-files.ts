@@ -33,7 +33,12 @@ const FORGET_SESSIONS_AFTER = '1d';
  * salt, both base64 (mosquitto_passwd's format, which `mosquitto_passwd -b` would also write, with
  * the password on its command line for `ps` to show).
  */
-export function passwordLine(username: string, password: string, salt: Buffer = randomBytes(12), iterations = 1_000): string {
+export function passwordLine(
+  username: string,
+  password: string,
+  salt: Buffer = randomBytes(12),
+  iterations = 1_000,
+): string {
   const hash = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
   return `${username}:$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
@@ -51,7 +56,12 @@ export function passwordLine(username: string, password: string, salt: Buffer = 
  * subscribed) and when Mosquitto stops (`autosave_interval 0`), so a kill restores the agent's
  * subscription and messages sensors send before the agent is back wait for it.
  */
-export function mosquittoFiles(config: MosquittoSourceConfig, dir: string, agent: MosquittoLogin, runAsUser: string): MosquittoFiles {
+export function mosquittoFiles(
+  config: MosquittoSourceConfig,
+  dir: string,
+  agent: MosquittoLogin,
+  runAsUser: string,
+): MosquittoFiles {
   const conf = [
     '# Written by the Tributary agent at each start (source "' + config.name + '"); edits are overwritten.',
     'per_listener_settings false',

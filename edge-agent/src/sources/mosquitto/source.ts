@@ -75,7 +75,11 @@ export class MosquittoSource implements Source {
 
   async start(): Promise<void> {
     const binary = findExecutable(this.config.binary);
-    if (binary === undefined) throw new MosquittoStartError('MOSQUITTO_NOT_FOUND', `${this.config.binary} was not found on PATH or in /usr/sbin: install Debian's mosquitto package (sudo apt-get install -y mosquitto)`);
+    if (binary === undefined)
+      throw new MosquittoStartError(
+        'MOSQUITTO_NOT_FOUND',
+        `${this.config.binary} was not found on PATH or in /usr/sbin: install Debian's mosquitto package (sudo apt-get install -y mosquitto)`,
+      );
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     await this.stopLeftover(binary);
     const login = { username: AGENT_USERNAME, password: randomBytes(24).toString('base64url') };
@@ -107,13 +111,31 @@ export class MosquittoSource implements Source {
     }
   }
 
-  private async connect(supervisor: ChildSupervisor, login: { username: string; password: string }, log: Logger): Promise<void> {
+  private async connect(
+    supervisor: ChildSupervisor,
+    login: { username: string; password: string },
+    log: Logger,
+  ): Promise<void> {
     const deadline = Date.now() + this.config.startTimeoutMs;
-    await this.until(deadline, async () => (await accepts(connectHost(this.config.host), this.config.port)) && supervisor.running, () => `mosquitto did not listen on port ${this.config.port} within ${this.config.startTimeoutMs} ms`);
+    await this.until(
+      deadline,
+      async () => (await accepts(connectHost(this.config.host), this.config.port)) && supervisor.running,
+      () => `mosquitto did not listen on port ${this.config.port} within ${this.config.startTimeoutMs} ms`,
+    );
 
     const url = `mqtt://${connectHost(this.config.host)}:${this.config.port}`;
     const subscriber = new MqttSource(
-      { type: 'mqtt', name: this.config.name, url, ...login, topics: [topics.telemetryPattern], qos: 1, session: 'persistent', protocolVersion: 5, maxPayloadBytes: this.config.maxPayloadBytes },
+      {
+        type: 'mqtt',
+        name: this.config.name,
+        url,
+        ...login,
+        topics: [topics.telemetryPattern],
+        qos: 1,
+        session: 'persistent',
+        protocolVersion: 5,
+        maxPayloadBytes: this.config.maxPayloadBytes,
+      },
       this.pipeline,
       log,
       `${AGENT_USERNAME}-${this.config.name}`,
@@ -123,9 +145,17 @@ export class MosquittoSource implements Source {
     this.subscriber = subscriber;
     await subscriber.start();
     void subscriber.ready().then(() => (this.subscribedOnce = true));
-    await this.until(deadline, () => this.subscribedOnce, () => `the agent could not subscribe to its Mosquitto within ${this.config.startTimeoutMs} ms: ${supervisor.recentOutput.trim()}`);
+    await this.until(
+      deadline,
+      () => this.subscribedOnce,
+      () =>
+        `the agent could not subscribe to its Mosquitto within ${this.config.startTimeoutMs} ms: ${supervisor.recentOutput.trim()}`,
+    );
     this.watchDrops(url, login);
-    log.info({ host: this.config.host, port: this.config.port, users: this.config.users.length, pid: supervisor.pid }, this.config.users.length > 0 ? 'mosquitto listening; logins required' : 'mosquitto listening; open to any client');
+    log.info(
+      { host: this.config.host, port: this.config.port, users: this.config.users.length, pid: supervisor.pid },
+      this.config.users.length > 0 ? 'mosquitto listening; logins required' : 'mosquitto listening; open to any client',
+    );
   }
 
   ready(): Promise<void> {
@@ -146,7 +176,8 @@ export class MosquittoSource implements Source {
    */
   private async until(deadline: number, done: () => boolean | Promise<boolean>, late: () => string): Promise<void> {
     for (;;) {
-      if (this.exitedAtStart !== undefined) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', `mosquitto exited at start: ${this.exitedAtStart}`);
+      if (this.exitedAtStart !== undefined)
+        throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', `mosquitto exited at start: ${this.exitedAtStart}`);
       if (await done()) return;
       if (Date.now() > deadline) throw new MosquittoStartError('MOSQUITTO_NOT_STARTED', late());
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -158,7 +189,12 @@ export class MosquittoSource implements Source {
    * behind): its $SYS total, which starts from 0 again when Mosquitto restarts.
    */
   private watchDrops(url: string, login: { username: string; password: string }): void {
-    const client = mqtt.connect(url, { ...login, clientId: `${AGENT_USERNAME}-${this.config.name}-sys`, clean: true, reconnectPeriod: 1000 });
+    const client = mqtt.connect(url, {
+      ...login,
+      clientId: `${AGENT_USERNAME}-${this.config.name}-sys`,
+      clean: true,
+      reconnectPeriod: 1000,
+    });
     this.dropWatcher = client;
     client.on('connect', () => client.subscribe(DROPPED_TOPIC, { qos: 0 }));
     client.on('error', () => undefined); // the subscriber reports the broker's state
@@ -167,7 +203,11 @@ export class MosquittoSource implements Source {
       if (!Number.isSafeInteger(total) || total < 0) return;
       const dropped = total >= this.droppedSeen ? total - this.droppedSeen : total;
       this.droppedSeen = total;
-      if (dropped > 0) this.events.dropped(dropped, `mosquitto dropped ${dropped} messages at its queue bound (maxQueuedMessages ${this.config.maxQueuedMessages}, maxQueuedBytes ${this.config.maxQueuedBytes})`);
+      if (dropped > 0)
+        this.events.dropped(
+          dropped,
+          `mosquitto dropped ${dropped} messages at its queue bound (maxQueuedMessages ${this.config.maxQueuedMessages}, maxQueuedBytes ${this.config.maxQueuedBytes})`,
+        );
     });
   }
 
@@ -223,7 +263,11 @@ function isAlive(pid: number): boolean {
 
 /** A path as given, or a name found on PATH or in Debian's sbin directories (where mosquitto is). */
 function findExecutable(name: string): string | undefined {
-  const candidates = isAbsolute(name) ? [name] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'].filter((d) => d !== '').map((d) => join(d, name));
+  const candidates = isAbsolute(name)
+    ? [name]
+    : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin']
+        .filter((d) => d !== '')
+        .map((d) => join(d, name));
   return candidates.find((c) => {
     try {
       accessSync(c, constants.X_OK);
