@@ -51,9 +51,7 @@ const pubackIds = (packets: Packet[]): number[] =>
   packets.filter((p) => p.type === 4).map((p) => p.body.readUInt16BE(0));
 
 /** A loopback TCP relay to the broker that records what each side sent. */
-async function recordingRelay(
-  to: URL,
-): Promise<{
+async function recordingRelay(to: URL): Promise<{
   url: string;
   fromClient: Buffer[];
   fromBroker: Buffer[];
