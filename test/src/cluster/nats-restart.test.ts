@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../harness/wait.js';
 import { ClusterRig } from './rig.js';
@@ -27,18 +26,6 @@ test('nats-server is killed with SIGKILL mid-run and restarted on its file store
   await rig.waitAllOwned(['p1', 'p2'], 20_000);
   await waitFor('batches acked after the restart', () => rig.acked >= acked + 40, 30_000, 100);
   const { accepted, perSeriesInflux } = await rig.finish();
-  assert.equal(
-    accepted,
-    [...rig.expected.values()].reduce((a, b) => a + b, 0),
-  );
-  assert.deepEqual(
-    Object.fromEntries([...perSeriesInflux].sort()),
-    Object.fromEntries([...rig.expected].sort()),
-    'InfluxDB holds every accepted reading once, series by series',
-  );
-  assert.deepEqual(
-    [...rig.openingsById()].filter(([, n]) => n > 1),
-    [],
-    'no alert was opened twice',
-  );
+  rig.assertDeliveredExactly({ accepted, perSeriesInflux });
+  rig.assertNoAlertOpenedTwice();
 });

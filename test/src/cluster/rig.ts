@@ -260,6 +260,37 @@ export class ClusterRig {
     await this.influxd.stop();
   }
 
+  /** What `finish` found against the readings the agents were given: every one accepted, and in InfluxDB once, series by series. */
+  assertDeliveredExactly({
+    accepted,
+    perSeriesInflux,
+  }: {
+    accepted: number;
+    perSeriesInflux: Map<string, number>;
+  }): void {
+    assert.equal(
+      accepted,
+      [...this.expected.values()].reduce((a, b) => a + b, 0),
+      'the agents accepted every reading of their files',
+    );
+    assert.deepEqual(
+      Object.fromEntries([...perSeriesInflux].sort()),
+      Object.fromEntries([...this.expected].sort()),
+      'InfluxDB holds every accepted reading once, series by series',
+    );
+  }
+
+  /** No alert id opened twice (the sinks saw each opening once, across takeovers); the openings per id. */
+  assertNoAlertOpenedTwice(): Map<string, number> {
+    const openings = this.openingsById();
+    assert.deepEqual(
+      [...openings].filter(([, n]) => n > 1),
+      [],
+      'no alert was opened twice',
+    );
+    return openings;
+  }
+
   /** Alert openings per alert id, as the NATS sink published them. */
   openingsById(): Map<string, number> {
     const out = new Map<string, number>();
