@@ -7,7 +7,9 @@ test('the cloud processor is killed with SIGKILL mid-run and restarted: zero los
   timeout: 120_000,
 }, async (t) => {
   const rig = await FaultRig.start(t);
-  await rig.play(12);
+  // The fleet plays until the processor is back (stopped below), so a loaded machine that is slow
+  // to write the first batches cannot run the fleet out before the spool has piled up.
+  await rig.play(60);
   await waitFor(
     'some batches written',
     async () => (await rig.cloud.metric('tributary_cloud_batches_written_total')) >= 3,
@@ -20,6 +22,7 @@ test('the cloud processor is killed with SIGKILL mid-run and restarted: zero los
     20_000,
   );
   await rig.cloud.start();
+  rig.stopPlaying();
   const r = await rig.finish();
   const accepted = r.agentCounters.readings_accepted!;
   t.diagnostic(describeRun('cloud killed and restarted', r, accepted, r.agentCounters.readings_dropped ?? 0));
