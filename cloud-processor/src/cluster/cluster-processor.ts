@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import type { Ack, AlertEvent, ClusterConfig, ProcessorConfig } from '@tributary/firmware-schemas';
-import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
+import type { Ack, AlertEvent, ClusterConfig } from '@tributary/firmware-schemas';
+import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions } from '@tributary/runtime';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
