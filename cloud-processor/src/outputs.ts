@@ -18,7 +18,8 @@ export interface TransportDrops {
 /**
  * What every processor writes to, whatever feeds it (one local partition or a cluster's
  * partitions): the counters and problem report, the InfluxDB writer with its dead-letter file,
- * and the alert sinks and listeners. Lifecycle: construct → (add sinks) → stop.
+ * and the alert sinks and listeners, and the report of what was skipped or dropped, logged once
+ * per reportIntervalMs. Lifecycle: construct → (add sinks) → startReports → stopReports → stop.
  */
 export class Outputs {
   readonly counters = new Counters<CloudCounter>(cloudCounterHelp);
@@ -30,10 +31,13 @@ export class Outputs {
   private readonly listeners = new Set<(alert: AlertEvent) => void>();
   private readonly sinks: AlertSink[];
   private reported = { webhook: 0, alerts: 0, shed: 0 };
+  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: ProcessorConfig,
     private readonly log: Logger,
+    /** What the transport dropped itself, read at each report. */
+    private readonly drops: () => TransportDrops = () => ({ alerts: 0, shed: 0 }),
   ) {
     this.deadLetter = new DeadLetterFile(
       config.influx.deadLetter.path ?? join(config.stateDir, 'influx-dead-letter.jsonl'),
@@ -158,6 +162,9 @@ export class Outputs {
     );
   }
 
+  /** An ack sent to an agent (over MQTT or in an HTTP answer). */
+  readonly ackSent = (): void => this.counters.inc('acks_sent');
+
   /** What the HTTP server reports refusals to (uploads refused or forbidden, reads without the token). */
   readonly httpRefusals = {
     onRefused: (status: 413 | 429 | 503, reason: string): void => this.uploadRefused(status, reason),
@@ -171,8 +178,18 @@ export class Outputs {
     this.alarms.note('batch_tracked_apart', what);
   }
 
-  /** Logs what was skipped or dropped since the last report (once per reportIntervalMs). */
-  report(drops: TransportDrops): void {
+  /** Reports every reportIntervalMs until `stopReports`. */
+  startReports(): void {
+    this.reportTimer = setInterval(() => this.report(), this.config.reportIntervalMs);
+  }
+
+  stopReports(): void {
+    clearInterval(this.reportTimer);
+  }
+
+  /** Logs what was skipped or dropped since the last report (once per reportIntervalMs, and at the end of a stop). */
+  report(): void {
+    const drops = this.drops();
     for (const p of this.problems.drain())
       this.log.warn({ reason: p.reason, count: p.count, example: p.example }, 'skipped input');
     for (const p of this.alarms.drain())

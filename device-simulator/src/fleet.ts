@@ -1,4 +1,4 @@
-import { BehaviourConfig, type DeviceModelConfig, type FleetConfig } from '@tributary/firmware-schemas';
+import { BehaviourConfig, type DeviceModelConfig } from '@tributary/firmware-schemas';
 import type { z } from 'zod';
 import { anomalyModels } from './anomalies/kinds.js';
 import { planDeviceAnomalies, type AnomalyPlan, type GroundTruth, type PlannedAnomaly } from './anomalies/plan.js';

@@ -8,8 +8,19 @@ import { agentCounterHelp, type AgentCounter } from './core/counters.js';
 export class AgentReport {
   readonly counters = new Counters<AgentCounter>(agentCounterHelp);
   readonly problems = new ProblemReport();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly log: Logger) {}
+
+  /** Logs the problems every `intervalMs` until `stop`. */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.logProblems(), intervalMs);
+  }
+
+  /** Ends the periodic report (a stop logs the last one itself, once the uplink has drained). */
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** Counts `by` of `counter` and notes `example` under its name for the next report. */
   note(counter: AgentCounter, example: string, by = 1): void {

@@ -3,8 +3,7 @@ import { ProcessMetrics, systemClock, type Clock, type Counters, type Logger } f
 import { ackLatency, exposeAgentMetrics } from './agent-metrics.js';
 import { AgentReport } from './agent-report.js';
 import { Batching } from './batching.js';
-import { FilterChains } from './core/filters/registry.js';
-import { IngestPipeline, type AgentCounter } from './core/pipeline.js';
+import { countedWindowSink, IngestPipeline, ingestPipelineOptions, type AgentCounter } from './core/pipeline.js';
 import { WindowEngine, windowEngineOptions } from './core/window-engine.js';
 import { DurableState } from './durable-state.js';
 import { agentHealth, type AgentHealth } from './health.js';
@@ -12,8 +11,8 @@ import { createSources } from './sources/context.js';
 import type { Source } from './sources/source.js';
 import type { BatchQueue } from './spool/batch-queue.js';
 import { createSpool } from './spool/registry.js';
-import { Delivery } from './uplink/delivery.js';
-import { createUplinkTransport } from './uplink/registry.js';
+import type { Delivery } from './uplink/delivery.js';
+import { createUplink } from './uplink/registry.js';
 import { createWal } from './wal/registry.js';
 
 export interface AgentOptions {
@@ -44,7 +43,6 @@ export class EdgeAgent {
   private readonly state: DurableState;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -53,73 +51,51 @@ export class EdgeAgent {
     const stateDir = options.stateDir ?? config.stateDir;
     const report = (this.report = new AgentReport(log));
     const counters = report.counters;
-    this.windows = new WindowEngine(windowEngineOptions(config.windows), {
-      window: (window) => this.batching.window(window),
-      evicted: () => counters.inc('series_evicted'),
-      outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
-      deviceForgotten: () => counters.inc('device_clocks_forgotten'),
-    });
+    const windows = (this.windows = new WindowEngine(
+      windowEngineOptions(config.windows),
+      countedWindowSink(counters, (window) => this.batching.window(window)),
+    ));
     const wal = createWal(config, {
       stateDir,
       unprotected: (readings, reason) => report.walUnprotected(readings, reason),
     });
-    this.pipeline = new IngestPipeline({
-      filters: new FilterChains(config.filters, { stateEvicted: () => counters.inc('filter_state_evicted') }),
-      windows: this.windows,
-      clock,
-      maxFutureMs: config.windows.maxFutureMs,
-      maxMessagesPerS: config.intake.maxMessagesPerS,
-      burstMessages: config.intake.burstMessages,
-      counters,
-      problems: report.problems,
-      log: wal,
-      logged: { has: (origin, t) => this.state.logged.has(origin, t) },
-    });
-    this.queue = createSpool(config.spool, {
+    const queue = (this.queue = createSpool(config.spool, {
       stateDir,
       backgroundError: (example) => report.problems.note('spool_io_error', example),
-    });
+    }));
     this.prometheus = new ProcessMetrics('tributary_agent', { agent: config.agentId });
-    const uplinkLog = log.child({ unit: 'uplink' });
-    const transport = createUplinkTransport(config.uplink, { agentId: config.agentId, clock, log: uplinkLog });
-    this.uplink = new Delivery(
-      this.queue,
-      transport,
-      config.uplink,
+    const uplink = (this.uplink = createUplink(config.uplink, {
+      agentId: config.agentId,
+      queue,
       counters,
-      report.problems,
+      problems: report.problems,
       clock,
-      uplinkLog,
-      ackLatency(this.prometheus),
+      log: log.child({ unit: 'uplink' }),
+      ackLatency: ackLatency(this.prometheus),
+    }));
+    const batching = (this.batching = new Batching({ config, windows, uplink, wal, counters, clock }));
+    this.state = new DurableState({ stateDir, wal, uplink, windows, batching, report, clock, log });
+    this.pipeline = new IngestPipeline(
+      ingestPipelineOptions(config, {
+        windows,
+        clock,
+        counters,
+        problems: report.problems,
+        log: wal,
+        logged: this.state.logged,
+      }),
     );
-    this.batching = new Batching({ config, windows: this.windows, uplink: this.uplink, wal, counters, clock });
-    this.state = new DurableState({
-      stateDir,
-      wal,
-      uplink: this.uplink,
-      windows: this.windows,
-      batching: this.batching,
-      report,
-      clock,
-      log,
-    });
     this.sources = createSources({
       config,
       pipeline: this.pipeline,
       log,
       stateDir,
-      count: (counter) => counters.inc(counter),
-      report: (counter, example, by) => report.note(counter, example, by),
+      report,
       // Its broker may now deliver what it held: no device is idle for the time it was away.
-      reconnected: () => this.windows.resume(clock.now()),
-      ackAfterLog: wal === undefined ? undefined : (release) => wal.afterCommit(release),
-    });
-    exposeAgentMetrics(this.prometheus, counters, {
-      windows: this.windows,
-      uplink: this.uplink,
-      queue: this.queue,
+      reconnected: () => windows.resume(clock.now()),
       wal,
     });
+    exposeAgentMetrics(this.prometheus, counters, { windows, uplink, queue, wal });
   }
 
   get counters(): Counters<AgentCounter> {
@@ -148,7 +124,7 @@ export class EdgeAgent {
     this.uplink.start();
     for (const source of this.sources) await source.start();
     this.batching.start();
-    this.reportTimer = setInterval(() => this.report.logProblems(), this.options.config.reportIntervalMs);
+    this.report.start(this.options.config.reportIntervalMs);
     this.log.info({ sources: this.sources.map((s) => s.name) }, 'agent started');
   }
 
@@ -164,12 +140,8 @@ export class EdgeAgent {
   async stop(drainTimeoutMs = 10_000): Promise<{ drained: boolean }> {
     for (const source of this.sources) await source.stop();
     this.batching.stop();
-    clearInterval(this.reportTimer);
-    this.state.flush();
-    const drained = await this.uplink.drain(drainTimeoutMs);
-    if (!drained) this.log.warn({ queued: this.uplink.queued }, 'stopping with batches the cloud has not acked');
-    await this.uplink.stop();
-    this.state.close();
+    this.report.stop();
+    const drained = await this.state.close(drainTimeoutMs);
     this.report.logProblems();
     return { drained };
   }

@@ -28,7 +28,8 @@ export interface DurableStateOptions {
  * nothing): the receiver write-ahead log, the spool (through Delivery, which owns it) and the
  * windows a clean stop flushed while open (`open-windows.json`). Opening reports what torn writes
  * left, puts back from the log the readings of windows a crash kept out of the spool, and takes
- * back the windows the last stop saved; a clean stop (`flush`) saves them and empties the log.
+ * back the windows the last stop saved; a clean stop (`close`) saves them, empties the log and
+ * closes the spool once the cloud has acked what it could.
  */
 export class DurableState {
   /** Windows taken back at start from the previous run's flush. */
@@ -56,18 +57,20 @@ export class DurableState {
   /**
    * At a clean stop, once the sources have stopped: every open window is emitted into a last batch
    * and saved (to be taken back at the next start), everything is spooled, and the log emptied.
+   * Then waits up to `drainTimeoutMs` for the cloud to ack what is spooled, stops the uplink (which
+   * closes the spool) and closes the log. True when the cloud acked everything.
    */
-  flush(): void {
-    const open = this.o.batching.flushOpenWindows();
-    this.saveOpenWindows(open);
-    this.o.batching.sealAll();
+  async close(drainTimeoutMs: number): Promise<boolean> {
+    const { batching, uplink, wal, log } = this.o;
+    this.saveOpenWindows(batching.flushOpenWindows());
+    batching.sealAll();
     // Every reading is in a spooled batch now (and the open windows in their file).
-    if (this.opened) this.o.wal?.reset();
-  }
-
-  /** After the uplink has stopped (and closed the spool). */
-  close(): void {
-    this.o.wal?.close();
+    if (this.opened) wal?.reset();
+    const drained = await uplink.drain(drainTimeoutMs);
+    if (!drained) log.warn({ queued: uplink.queued }, 'stopping with batches the cloud has not acked');
+    await uplink.stop();
+    wal?.close();
+    return drained;
   }
 
   private openWal(): void {

@@ -9,7 +9,13 @@ export {
 } from './core/window-engine.js';
 export { addReading, emptyAggregate, mergeInto, variance, type Aggregate } from './core/aggregate.js';
 export { QuantileSketch } from './core/sketch.js';
-export { IngestPipeline, agentCounterHelp, type AgentCounter } from './core/pipeline.js';
+export {
+  IngestPipeline,
+  ingestPipelineOptions,
+  countedWindowSink,
+  agentCounterHelp,
+  type AgentCounter,
+} from './core/pipeline.js';
 export { FilterChains, createFilter } from './core/filters/registry.js';
 export { Batcher } from './core/batcher.js';
 export { LineFramer, type Framed } from './sources/line-framer.js';

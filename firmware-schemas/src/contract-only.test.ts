@@ -41,3 +41,21 @@ test('firmware-schemas depends on zod and yaml only', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   assert.deepEqual(Object.keys(pkg.dependencies ?? {}).sort(), ['yaml', 'zod']);
 });
+
+/**
+ * The house's other rule checked here (issue 22): the composition files only wire the units,
+ * within 150 lines each as Biome formats them; a responsibility growing there moves out to the
+ * module it belongs to (a registry, the pipeline, the HTTP or MQTT side, the outputs).
+ */
+const COMPOSITION_FILES = ['edge-agent/src/agent.ts', 'cloud-processor/src/cloud.ts'];
+const MAX_COMPOSITION_LINES = 150;
+
+test(`the composition files (the agent's and the single processor's) are at most ${MAX_COMPOSITION_LINES} lines`, () => {
+  const repo = join(root, '..');
+  const counts = COMPOSITION_FILES.map((file) => {
+    const text = readFileSync(join(repo, file), 'utf8');
+    return { file, lines: text.split('\n').length - (text.endsWith('\n') ? 1 : 0) };
+  });
+  const over = counts.filter((c) => c.lines > MAX_COMPOSITION_LINES);
+  assert.deepEqual(over, [], `over ${MAX_COMPOSITION_LINES} lines: move what is not wiring out of them`);
+});

@@ -186,7 +186,7 @@ test('the byte scanner and the general decoder agree on valid messages with sing
         maxLength: 3,
       }),
       (edits) => {
-        let bytes = [...base];
+        const bytes = [...base];
         for (const [kind, at, byte] of edits) {
           const i = at % (bytes.length + 1);
           if (kind === 'set') bytes[Math.min(i, bytes.length - 1)] = byte;

@@ -119,7 +119,7 @@ try {
     writeRequests: c.get('write_requests') - requests0,
     pointsWritten: c.get('points_written') - lines0,
     alertsOpened: c.get('alerts_opened'),
-    workers: cloud.detectionWorkers,
+    workers: cloud.detection.workers,
     series: cloud.detection.size,
   };
   await cloud.stop();

@@ -1,7 +1,8 @@
 import {
   Batcher,
-  FilterChains,
+  countedWindowSink,
   IngestPipeline,
+  ingestPipelineOptions,
   WindowEngine,
   windowEngineOptions,
   agentCounterHelp,
@@ -70,26 +71,22 @@ export function makeCore(o: CoreOptions): Core {
       counters: counters.snapshot(),
     }).length;
   });
-  const w = config.windows;
-  const windows = new WindowEngine(windowEngineOptions(w), {
-    window: (r) => {
+  const windows = new WindowEngine(
+    windowEngineOptions(config.windows),
+    countedWindowSink(counters, (r) => {
       out.windows++;
       batcher.add(r, clock.now());
-    },
-    evicted: () => counters.inc('series_evicted'),
-    outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
-  });
-  const pipeline = new IngestPipeline({
-    filters: new FilterChains(config.filters, { stateEvicted: () => counters.inc('filter_state_evicted') }),
-    windows,
-    clock: o.clock ?? clock,
-    maxFutureMs: w.maxFutureMs,
-    maxMessagesPerS: config.intake.maxMessagesPerS,
-    burstMessages: config.intake.burstMessages,
-    counters,
-    problems: new ProblemReport(),
-    log: o.wal,
-  });
+    }),
+  );
+  const pipeline = new IngestPipeline(
+    ingestPipelineOptions(config, {
+      windows,
+      clock: o.clock ?? clock,
+      counters,
+      problems: new ProblemReport(),
+      log: o.wal,
+    }),
+  );
   return {
     pipeline,
     windows,

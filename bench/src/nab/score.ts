@@ -163,7 +163,6 @@ export function scoreProfile(files: readonly ScoredFile[], prof: Profile): Profi
     windowCount += f.file.windows.length;
   }
   const nullRaw = -prof.fnWeight * windowCount;
-  const perfectRaw = prof.tpWeight * windowCount;
 
   // Every scorable row, highest score first.
   const total = prepared.reduce((s, f) => s + Math.max(0, f.weight.length - f.p), 0);

@@ -66,7 +66,7 @@ const NOT_AUTHORIZED = 5;
 
 /** Starts aedes on host:port, open to anyone, or with users and per-role topic rights when `users` are given. */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { host, port, users = [], log } = options;
+  const { host, users = [], log } = options;
   // Client certificates are identities as users are: with either, every client must prove who it is.
   const identified = users.length > 0 || (options.tls !== undefined && options.tls.clientCertificates !== 'none');
   let processorLogin: EmbeddedBroker['processorLogin'];

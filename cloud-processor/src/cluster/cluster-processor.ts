@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import type { Ack, AlertEvent, ClusterConfig, ProcessorConfig } from '@tributary/firmware-schemas';
-import { Counters, ProcessMetrics, redactUrl, tlsListenerOptions, type Logger } from '@tributary/runtime';
+import type { Ack, AlertEvent, ClusterConfig } from '@tributary/firmware-schemas';
+import { Counters, ProcessMetrics, redactUrl } from '@tributary/runtime';
 import { connect, Events, type NatsConnection } from 'nats';
 import { MqttAlertSink } from '../alerts/sinks/mqtt.js';
 import type { CloudOptions } from '../cloud.js';
+import { readHttpTls } from '../cloud-http.js';
 import { startCloudHttp } from '../ingest/http.js';
 import { Intake } from '../ingest/intake.js';
 import { WriteAbortedError } from '../influx/writer.js';
@@ -38,7 +39,6 @@ export class ClusterProcessor {
   private node: ClusterNode | undefined;
   private intake: Intake | undefined;
   private http: { server: Server; port: number } | undefined;
-  private timers: NodeJS.Timeout[] = [];
   /** False from a disconnect until the reconnect (the client retries on its own). */
   private natsUp = false;
 
@@ -51,7 +51,10 @@ export class ClusterProcessor {
       `${hostname()
         .replace(/[^A-Za-z0-9_-]/g, '-')
         .slice(0, 40)}-${process.pid}`;
-    this.outputs = new Outputs(config, log);
+    this.outputs = new Outputs(config, log, () => ({
+      alerts: this.clusterCounters.get('alerts_unpublishable'),
+      shed: 0,
+    }));
     this.pool = detectionPool(config, this.outputs, log);
     this.counters.gauge('detector_series', () => this.owned().reduce((n, [, w]) => n + w.series, 0));
   }
@@ -72,7 +75,7 @@ export class ClusterProcessor {
     const { config, log } = this.options;
     const c = this.cluster;
     // First, so a TLS file that cannot be used fails the start before anything connects.
-    const httpTls = config.http?.tls === undefined ? undefined : tlsListenerOptions(config.http.tls, 'http.tls');
+    const httpTls = readHttpTls(config);
     const login = {
       ...(c.user === undefined ? {} : { user: c.user }),
       ...(c.pass === undefined ? {} : { pass: c.pass }),
@@ -128,11 +131,8 @@ export class ClusterProcessor {
         metrics: () => this.metrics(),
         health: () => this.health(),
         routes: { '/api/cluster': () => this.describe() },
-        onAckSent: () => this.counters.inc('acks_sent'),
-        onRefused: (status, reason) => this.outputs.uploadRefused(status, reason),
-        onForbidden: (_status, reason) => this.outputs.uploadForbidden(reason),
-        onReadRefused: (path) => this.outputs.readRefused(path),
-        onTlsRefused: (peer, reason) => this.outputs.httpTlsRefused(peer, reason),
+        onAckSent: this.outputs.ackSent,
+        ...this.outputs.httpRefusals,
       });
     }
     const deliver = (acks: readonly Ack[], alerts: readonly AlertEvent[]): void => {
@@ -172,12 +172,7 @@ export class ClusterProcessor {
         }),
     });
     this.node.start();
-    this.timers.push(
-      setInterval(
-        () => this.outputs.report({ alerts: this.clusterCounters.get('alerts_unpublishable'), shed: 0 }),
-        config.reportIntervalMs,
-      ),
-    );
+    this.outputs.startReports();
     log.info(
       {
         member: this.member,
@@ -194,7 +189,7 @@ export class ClusterProcessor {
    * final snapshot; the next owner replays nothing) and leaves the cluster.
    */
   async stop(drainMs = 10_000): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    this.outputs.stopReports();
     this.intake?.stop(new WriteAbortedError('stopping'));
     await this.node?.stop(drainMs);
     this.outputs.writer.abort();
@@ -202,7 +197,7 @@ export class ClusterProcessor {
     await new Promise<void>((resolve) => (this.http ? this.http.server.close(() => resolve()) : resolve()));
     await this.nc?.drain().catch(() => undefined);
     await this.pool?.close();
-    this.outputs.report({ alerts: this.clusterCounters.get('alerts_unpublishable'), shed: 0 });
+    this.outputs.report();
   }
 
   health(): { ok: boolean; nats: string; owned: number; influx: ReturnType<Outputs['writer']['status']> } {

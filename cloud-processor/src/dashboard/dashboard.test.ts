@@ -162,7 +162,7 @@ test('alerts reach an open stream as events; a series that cannot be read says w
   let text = '';
   while (!text.includes('event: alert')) text += new TextDecoder().decode((await reader.read()).value);
   await reader.cancel();
-  const line = text.split('\n').find((l, i, all) => all[i - 1] === 'event: alert')!;
+  const line = text.split('\n').find((_line, i, all) => all[i - 1] === 'event: alert')!;
   assert.deepEqual(JSON.parse(line.slice('data: '.length)), alert, 'one data line, newlines and quotes escaped');
   const series = (await (await get('/api/dashboard/series?metric=t&device=d')).json()) as {
     error: string;

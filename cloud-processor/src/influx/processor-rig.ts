@@ -37,12 +37,10 @@ export function localDetection(d?: (lifecycle: AlertLifecycle) => Detection): Lo
 }
 
 /** A BatchProcessor over a held sink and a real dead-letter file in a temporary directory (removed after the test). */
-
 export function processorRig(
   t: TestContext,
   options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {},
 ) {
-  const config = ProcessorConfigSchema.parse({});
   const dir = mkdtempSync(join(tmpdir(), 'tributary-processor-'));
   const deadLetter = new DeadLetterFile(join(dir, 'dead-letter.jsonl'), 1 << 20);
   t.after(async () => {

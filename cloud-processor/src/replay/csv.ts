@@ -37,7 +37,7 @@ export function trimFraction(s: string): string {
 export function parseSeriesCsv(text: string, name = 'series'): NabRow[] {
   const all = lines(text);
   const header = all[0]?.split(',').map((h) => h.trim());
-  if (!header || header[0] !== 'timestamp' || header[1] !== 'value') {
+  if (header?.[0] !== 'timestamp' || header[1] !== 'value') {
     throw new Error(`${name}: expected the header "timestamp,value", got ${JSON.stringify(all[0])}`);
   }
   const rows: NabRow[] = [];

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, FIRMWARE_FORMATS, SENSOR_KINDS, type FirmwareFormat } from '@tributary/firmware-schemas';
 import { TlsConfigError, tlsClientOptions } from '@tributary/runtime';
 import { SimClock } from '../clock.js';
-import { parseDuration } from '../duration.js';
 import { Fleet } from '../fleet.js';
 import { fleetOptionsFromConfig, loadFleetFile } from '../fleet-file.js';
 import { formatProgress, ProgressDisplay } from '../progress.js';

@@ -16,7 +16,6 @@ export class PtyPair {
     private readonly dir: string,
     readonly deviceEnd: string,
     readonly readerEnd: string,
-    private output: { text: string },
   ) {
     this.exited = new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
   }
@@ -51,7 +50,7 @@ export class PtyPair {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    return new PtyPair(child, dir, deviceEnd, readerEnd, output);
+    return new PtyPair(child, dir, deviceEnd, readerEnd);
   }
 
   /** Stops socat (both ends vanish) and removes the links. */

@@ -194,7 +194,8 @@ export class EventTime {
     const times = this.times;
     if (ts <= times[at]!) return false;
     times[at] = ts;
-    if ((ts < now ? ts : now) > this.agentTs) this.moveAgent(ts < now ? ts : now);
+    const agentTs = Math.min(ts, now);
+    if (agentTs > this.agentTs) this.moveAgent(agentTs);
     return ts >= times[at + 1]! + this.closeAfterMs;
   }
 
@@ -250,7 +251,7 @@ export class EventTime {
       else if (d.closed < lowest) lowest = d.closed;
     }
     if (this.floor === -Infinity && lowest === Infinity) return; // no device seen yet: nothing to claim
-    const complete = lowest < clockBound ? lowest : clockBound;
+    const complete = Math.min(lowest, clockBound);
     if (complete > this.floor) this.floor = complete;
   }
 

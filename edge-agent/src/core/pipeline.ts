@@ -1,9 +1,16 @@
-import { decodeSerialLine, decodeTelemetry, type DecodeError, type Telemetry } from '@tributary/firmware-schemas';
+import {
+  decodeSerialLine,
+  decodeTelemetry,
+  type AgentConfig,
+  type DecodeError,
+  type Telemetry,
+  type WindowResult,
+} from '@tributary/firmware-schemas';
 import type { Clock, Counters, ProblemReport } from '@tributary/runtime';
 import type { AgentCounter } from './counters.js';
 import type { ReadingFilter } from './filters/filter.js';
-import type { FilterChains } from './filters/registry.js';
-import type { AddOutcome, WindowEngine } from './window-engine.js';
+import { FilterChains } from './filters/registry.js';
+import type { AddOutcome, WindowEngine, WindowSink } from './window-engine.js';
 
 export { agentCounterHelp, type AgentCounter } from './counters.js';
 
@@ -52,6 +59,30 @@ export interface PipelineOptions {
 /** A message's identity for its broker: which MQTT source (its index) and its packet id. */
 export function messageOrigin(sourceIndex: number, packetId: number): number {
   return (sourceIndex + 1) * 65_536 + packetId;
+}
+
+/** The pipeline `config` describes around `units`: its filters (counting state forgotten at their bounds) and intake limits. */
+export function ingestPipelineOptions(
+  config: AgentConfig,
+  units: Omit<PipelineOptions, 'filters' | 'maxFutureMs' | 'maxMessagesPerS' | 'burstMessages'>,
+): PipelineOptions {
+  return {
+    ...units,
+    filters: new FilterChains(config.filters, { stateEvicted: () => units.counters.inc('filter_state_evicted') }),
+    maxFutureMs: config.windows.maxFutureMs,
+    maxMessagesPerS: config.intake.maxMessagesPerS,
+    burstMessages: config.intake.burstMessages,
+  };
+}
+
+/** The window engine's events, counted (series evicted, windows of out-of-range readings only, device clocks forgotten); its windows go to `window`. */
+export function countedWindowSink(counters: Counters<AgentCounter>, window: (w: WindowResult) => void): WindowSink {
+  return {
+    window,
+    evicted: () => counters.inc('series_evicted'),
+    outOfRangeOnly: () => counters.inc('windows_out_of_range_only'),
+    deviceForgotten: () => counters.inc('device_clocks_forgotten'),
+  };
 }
 
 /**

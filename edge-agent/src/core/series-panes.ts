@@ -1,4 +1,3 @@
-import type { WindowResult } from '@tributary/firmware-schemas';
 import { EventTime } from './event-time.js';
 import { Pane, Series } from './pane.js';
 import { SeriesTable } from './series-table.js';

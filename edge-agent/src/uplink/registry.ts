@@ -1,5 +1,8 @@
 import type { UplinkConfig } from '@tributary/firmware-schemas';
-import type { Clock, Logger } from '@tributary/runtime';
+import type { Clock, Counters, LatencyObserver, Logger, ProblemReport } from '@tributary/runtime';
+import type { AgentCounter } from '../core/pipeline.js';
+import type { BatchQueue } from '../spool/batch-queue.js';
+import { Delivery } from './delivery.js';
 import { HttpUplinkTransport } from './http.js';
 import { MqttUplinkTransport } from './mqtt.js';
 import type { UplinkTransport } from './transport.js';
@@ -26,4 +29,19 @@ const transports: {
 
 export function createUplinkTransport(config: UplinkConfig, ctx: UplinkContext): UplinkTransport {
   return (transports[config.type] as (c: UplinkConfig, x: UplinkContext) => UplinkTransport)(config, ctx);
+}
+
+/** What the agent's uplink gets besides its config: the spool it sends from, and where it counts and logs. */
+export interface UplinkParts extends UplinkContext {
+  readonly queue: BatchQueue;
+  readonly counters: Counters<AgentCounter>;
+  readonly problems: ProblemReport;
+  /** Seconds from a batch's append to the spool to the cloud's ack. */
+  readonly ackLatency?: LatencyObserver;
+}
+
+/** Delivery from the spool `queue` through the transport `config.type` names. Opens and connects nothing. */
+export function createUplink(config: UplinkConfig, p: UplinkParts): Delivery {
+  const transport = createUplinkTransport(config, p);
+  return new Delivery(p.queue, transport, config, p.counters, p.problems, p.clock, p.log, p.ackLatency);
 }

@@ -93,7 +93,7 @@ function loggedMessages(remembered: Map<number, LoggedMessage>): LoggedMessages 
       const m = remembered.get(origin);
       if (m === undefined || m.device !== t.device || (t.ts !== undefined && t.ts !== m.ts)) return false;
       for (const [metric, value] of m.readings)
-        if (!Object.prototype.hasOwnProperty.call(t.values, metric) || t.values[metric] !== value) return false;
+        if (!Object.hasOwn(t.values, metric) || t.values[metric] !== value) return false;
       remembered.delete(origin);
       return true;
     },

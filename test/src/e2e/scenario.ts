@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startInfluxd } from '../harness/influxd.js';
 import { startMosquitto } from '../harness/mosquitto.js';

@@ -50,7 +50,7 @@ export async function fuzzProperty<T>(
   name: string,
   defaults: FuzzBounds,
   arbitrary: fc.Arbitrary<T>,
-  predicate: (value: T) => void | boolean | Promise<void | boolean>,
+  predicate: (value: T) => void | boolean | Promise<void> | Promise<boolean>,
 ): Promise<number> {
   const { runs, budgetMs } = fuzzBounds(defaults);
   const started = Date.now();
