@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
-import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+import { createWindowRules, rampVariance, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
 function alarms(points: SeriesPoint[], config: object = {}): number[] {
@@ -262,4 +262,52 @@ test('window rules: a snapshot continues exactly', () => {
   const resumed = createWindowRules(WindowRulesConfig.parse({}), JSON.parse(JSON.stringify(first.snapshot())));
   b.push(...points.slice(200).map((p) => resumed.update(p).score));
   assert.deepEqual(b, a);
+});
+
+test('window rules: a steady ramp across a window of five readings is a trend, not a noise burst; a burst still is', () => {
+  // A room filling with CO2 rises some 80 ppm a window (5 readings a minute apart) against noise of
+  // 6 ppm. Five readings on a line spread 1.9 times as much as the continuous D²/12 says, which
+  // read the rise as readings scattering 3.6 times as much as usual.
+  const reasons = (slope: number, burst: number): string[] => {
+    const g = gaussian(prng(7));
+    const d = createWindowRules(WindowRulesConfig.parse({}));
+    const out: string[] = [];
+    let x = 420;
+    for (let w = 0; w < 300; w++) {
+      const late = w >= 290;
+      const readings = [0, 1, 2, 3, 4].map(() => {
+        if (late) x += slope;
+        return Math.round(x + (late ? burst : 6) * g());
+      });
+      const value = readings.reduce((a, b) => a + b, 0) / 5;
+      const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / 4);
+      const v = d.update({
+        ts: (w + 1) * 300_000,
+        value,
+        min: Math.min(...readings),
+        max: Math.max(...readings),
+        stddev,
+        count: 5,
+        first: readings[0]!,
+        last: readings[4]!,
+      });
+      if (late && v.score >= 0.5) out.push(v.reason);
+    }
+    return out;
+  };
+  assert.deepEqual(
+    reasons(20, 6).filter((r) => /scatter/.test(r)),
+    [],
+  );
+  assert.ok(reasons(0, 30).length > 0, 'a burst of five times the noise without a trend');
+});
+
+test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(n − 1)²)', () => {
+  for (const n of [2, 5, 60]) {
+    const xs = Array.from({ length: n }, (_, k) => (10 * k) / (n - 1));
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const sample = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+    assert.ok(Math.abs(rampVariance(10, n) - sample) < 1e-9, `n ${n}: ${rampVariance(10, n)} vs ${sample}`);
+  }
+  assert.equal(rampVariance(10, 1), 0);
 });

@@ -178,14 +178,16 @@ class WindowRules implements Detector {
       if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
     };
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
-    // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion. Two readings
+    // linear ramp of total D over n evenly spaced readings adds D²·n(n+1)/(12(n−1)²) to their
+    // sample variance (D²/12 for many readings, 1.9 times that for 5: a room filling with CO2 read
+    // as a noise burst) and D/2 to each excursion. Two readings
     // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
     // that much of every spike and dip). The ramp takes one side's extreme as far beyond the mean
     // as the other end lies this side of it: a dip that is the last reading, the first at the mean,
     // is a dip, not the end of a ramp.
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
-    const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
+    const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - rampVariance(ramp, p.count)));
     const above = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, Math.max(p.first!, p.last!) - p.value));
     const below = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, p.value - Math.min(p.first!, p.last!)));
     // Features in units of the level's noise: a machine running and at rest share one history.
@@ -344,6 +346,14 @@ function distinct(a: Regime, b: Regime): boolean {
 }
 
 const BAND = 6;
+
+/**
+ * The sample variance (n − 1 in the denominator, as a window's stddev) of n readings evenly spaced
+ * on a line that rises by `ramp` from the first to the last: ramp² · n(n + 1) / (12 (n − 1)²).
+ */
+export function rampVariance(ramp: number, n: number): number {
+  return n < 2 ? 0 : (ramp * ramp * n * (n + 1)) / (12 * (n - 1) * (n - 1));
+}
 
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
 const MAX_HISTORY = 1_500;
