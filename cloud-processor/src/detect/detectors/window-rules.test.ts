@@ -311,3 +311,51 @@ test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(
   }
   assert.equal(rampVariance(10, 1), 0);
 });
+
+test('window rules: a step is judged against the largest step either way: a level comes down in steps as large as it went up in', () => {
+  // Five readings a window, noise 6: a day at one level, then a staircase up in steps that grow
+  // from 10 to 70 (each level held for an hour), then one step down of 60. Steps down were judged
+  // against steps down only (a room's first evening after a weekend alarmed on each room); a step
+  // down larger than any either way still is a fault.
+  const reasons = (down: number): string[] => {
+    const g = gaussian(prng(5));
+    const d = createWindowRules(WindowRulesConfig.parse({}));
+    const out: string[] = [];
+    let level = 420;
+    let w = 0;
+    const play = (windows: number, judged: boolean): void => {
+      for (let k = 0; k < windows; k++) {
+        const readings = [0, 1, 2, 3, 4].map(() => Math.round(level + 6 * g()));
+        const value = readings.reduce((a, b) => a + b, 0) / 5;
+        const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / 4);
+        const v = d.update({
+          ts: ++w * 300_000,
+          value,
+          min: Math.min(...readings),
+          max: Math.max(...readings),
+          stddev,
+          count: 5,
+          first: readings[0]!,
+          last: readings[4]!,
+        });
+        if (judged && v.score >= 0.5) out.push(v.reason);
+      }
+    };
+    play(288, false);
+    for (let step = 10; step <= 70; step += 5) {
+      level += step;
+      play(12, false);
+    }
+    level -= down;
+    play(12, true);
+    return out;
+  };
+  assert.deepEqual(
+    reasons(60).filter((r) => /dropped/.test(r)),
+    [],
+  );
+  assert.ok(
+    reasons(300).some((r) => /dropped by \d{3}/.test(r)),
+    `a step down of 300: ${reasons(300).join('; ')}`,
+  );
+});

@@ -238,7 +238,9 @@ class WindowRules implements Detector {
         );
       }
       if (step !== undefined && !switched && consecutive) {
-        const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
+        // Against the largest step either way: a room empties in steps as large as those it filled
+        // in (its first evening after a weekend, judged against steps down, alarmed on each room).
+        const zStep = beyondEnvelope(this.step, Math.abs(step), true);
         consider(
           zStep / this.config.zThreshold,
           p.value,
@@ -377,9 +379,9 @@ function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
 /**
  * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
  * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
- * `mirror`, the lower envelope of the negated values (for steps down).
+ * `eitherWay`, beyond the largest of them either way (x a size: steps up and down alike).
  */
-function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
+function beyondEnvelope(h: SortedWindow, x: number, eitherWay = false): number {
   if (h.length === 0) return 0;
   const median = h.median();
   const spread = Math.max(
@@ -387,7 +389,7 @@ function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
     (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
     1e-9 * Math.max(1, Math.abs(median)),
   );
-  const edge = mirror ? -h.quantile(0) : h.quantile(1);
+  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
 }
 
