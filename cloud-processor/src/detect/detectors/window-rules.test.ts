@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
-import { createWindowRules, rampVariance, WindowRulesConfig } from './window-rules.js';
+import { createWindowRules, noiseBesideRamp, rampVariance, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
 function alarms(points: SeriesPoint[], config: object = {}): number[] {
@@ -279,18 +279,7 @@ test('window rules: a steady ramp across a window of five readings is a trend, n
         if (late) x += slope;
         return Math.round(x + (late ? burst : 6) * g());
       });
-      const value = readings.reduce((a, b) => a + b, 0) / 5;
-      const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / 4);
-      const v = d.update({
-        ts: (w + 1) * 300_000,
-        value,
-        min: Math.min(...readings),
-        max: Math.max(...readings),
-        stddev,
-        count: 5,
-        first: readings[0]!,
-        last: readings[4]!,
-      });
+      const v = d.update(windowOf(readings, (w + 1) * 300_000));
       if (late && v.score >= 0.5) out.push(v.reason);
     }
     return out;
@@ -302,7 +291,7 @@ test('window rules: a steady ramp across a window of five readings is a trend, n
   assert.ok(reasons(0, 30).length > 0, 'a burst of five times the noise without a trend');
 });
 
-test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(n − 1)²)', () => {
+test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(n − 1)²), and the noise beside it is solved from both', () => {
   for (const n of [2, 5, 60]) {
     const xs = Array.from({ length: n }, (_, k) => (10 * k) / (n - 1));
     const mean = xs.reduce((a, b) => a + b, 0) / n;
@@ -310,6 +299,12 @@ test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(
     assert.ok(Math.abs(rampVariance(10, n) - sample) < 1e-9, `n ${n}: ${rampVariance(10, n)} vs ${sample}`);
   }
   assert.equal(rampVariance(10, 1), 0);
+  // A line of 10 over 5 readings with no noise: none; two readings tell nothing apart.
+  assert.ok(noiseBesideRamp(Math.sqrt(rampVariance(10, 5)), 10, 5) < 1e-9);
+  assert.equal(noiseBesideRamp(3, 10, 2), 3);
+  // Noise σ on a line: its ends carry it too (endToEnd² = D² + 2σ² on average).
+  const variance = rampVariance(10, 5) + 4;
+  assert.ok(Math.abs(noiseBesideRamp(Math.sqrt(variance), Math.sqrt(100 + 2 * 4), 5) - 2) < 1e-9);
 });
 
 test('window rules: a step is judged against the largest step either way: a level comes down in steps as large as it went up in', () => {
@@ -326,18 +321,7 @@ test('window rules: a step is judged against the largest step either way: a leve
     const play = (windows: number, judged: boolean): void => {
       for (let k = 0; k < windows; k++) {
         const readings = [0, 1, 2, 3, 4].map(() => Math.round(level + 6 * g()));
-        const value = readings.reduce((a, b) => a + b, 0) / 5;
-        const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / 4);
-        const v = d.update({
-          ts: ++w * 300_000,
-          value,
-          min: Math.min(...readings),
-          max: Math.max(...readings),
-          stddev,
-          count: 5,
-          first: readings[0]!,
-          last: readings[4]!,
-        });
+        const v = d.update(windowOf(readings, ++w * 300_000));
         if (judged && v.score >= 0.5) out.push(v.reason);
       }
     };
@@ -359,3 +343,12 @@ test('window rules: a step is judged against the largest step either way: a leve
     `a step down of 300: ${reasons(300).join('; ')}`,
   );
 });
+
+/** A window of the given readings (in time order) ending at `ts`, as the agent aggregates them. */
+function windowOf(readings: number[], ts: number): SeriesPoint {
+  const n = readings.length;
+  const value = readings.reduce((a, b) => a + b, 0) / n;
+  const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / (n - 1));
+  const [min, max] = [Math.min(...readings), Math.max(...readings)];
+  return { ts, value, min, max, stddev, count: n, first: readings[0]!, last: readings[n - 1]! };
+}

@@ -178,16 +178,15 @@ class WindowRules implements Detector {
       if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
     };
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
-    // linear ramp of total D over n evenly spaced readings adds D²·n(n+1)/(12(n−1)²) to their
-    // sample variance (D²/12 for many readings, 1.9 times that for 5: a room filling with CO2 read
-    // as a noise burst) and D/2 to each excursion. Two readings
-    // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
-    // that much of every spike and dip). The ramp takes one side's extreme as far beyond the mean
-    // as the other end lies this side of it: a dip that is the last reading, the first at the mean,
-    // is a dip, not the end of a ramp.
+    // linear ramp of total D adds to the readings' variance (noiseBesideRamp: D²/12 for many
+    // readings, 1.9 times that for 5, which read a room filling with CO2 as a noise burst) and D/2
+    // to each excursion. Two readings differ by up to 3√2 σ through noise alone, which is no trend
+    // (and crediting it would hide that much of every spike and dip). The ramp takes one side's
+    // extreme as far beyond the mean as the other end lies this side of it: a dip that is the last
+    // reading, the first at the mean, is a dip, not the end of a ramp.
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
-    const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - rampVariance(ramp, p.count)));
+    const noise = ramp === 0 ? p.stddev : noiseBesideRamp(p.stddev, ramp, p.count);
     const above = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, Math.max(p.first!, p.last!) - p.value));
     const below = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, p.value - Math.min(p.first!, p.last!)));
     // Features in units of the level's noise: a machine running and at rest share one history.
@@ -355,6 +354,19 @@ const BAND = 6;
  */
 export function rampVariance(ramp: number, n: number): number {
   return n < 2 ? 0 : (ramp * ramp * n * (n + 1)) / (12 * (n - 1) * (n - 1));
+}
+
+/**
+ * The readings' own spread in a window whose first and last readings differ by `endToEnd`, read
+ * as a line plus noise σ: the sample variance is c·D² + σ² (c = rampVariance(1, n)), and the ends
+ * carry the noise too, so endToEnd² is D² + 2σ² on average. Solved for σ (a burst whose first and
+ * last readings happen to lie at opposite extremes keeps most of its spread).
+ */
+export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): number {
+  // Two readings are their own ends: they cannot tell a line from noise.
+  if (n <= 2) return stddev;
+  const c = rampVariance(1, n);
+  return Math.sqrt(Math.max(0, (stddev * stddev - c * endToEnd * endToEnd) / (1 - 2 * c)));
 }
 
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
