@@ -162,3 +162,46 @@ test('a checkpoint taken in the middle of a fault (alerts open, baselines frozen
   );
   assert.deepEqual([...before, ...after], all);
 });
+
+test("a device's metric leaving its level is one alert, the machine's: the series' own level members leave it to the machine", () => {
+  // An office's environment sensor in 5-minute windows (5 readings each): two quiet days, then the
+  // room fills with CO2 (to +600 ppm with ventilation's 45-minute time constant) for the first time.
+  const W = 5 * MIN;
+  const g = gaussian(prng(9));
+  const fillAt = 2 * 24 * 60 + 90; // minutes
+  const config = ProcessorConfigSchema.parse({});
+  const detection = new Detection(detectorPlans(config.detection), new AlertLifecycle(config.alerts), 100);
+  const opened: AlertEvent[] = [];
+  for (let w = 0; w < (fillAt + 4 * 60) / 5; w++) {
+    const ts = T0 + (w + 1) * W;
+    const minutes = w * 5;
+    const fill = (m: number) => (m >= fillAt ? 600 * (1 - Math.exp(-(m - fillAt) / 45)) : 0);
+    const batch = (['co2', 'temperature'] as const).map((metric): SeriesInput => {
+      const readings = [0, 1, 2, 3, 4].map((k) =>
+        metric === 'co2' ? Math.round(420 + fill(minutes + k) + 6 * g()) : 21 + 0.1 * g(),
+      );
+      const mean = readings.reduce((a, b) => a + b, 0) / readings.length;
+      const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - mean) ** 2, 0) / (readings.length - 1));
+      return {
+        device: 'env-1',
+        metric,
+        ts,
+        lengthMs: W,
+        value: mean,
+        min: Math.min(...readings),
+        max: Math.max(...readings),
+        stddev,
+        count: readings.length,
+        first: readings[0]!,
+        last: readings[4]!,
+      };
+    });
+    for (const a of detection.ingest('gw', batch)) if (a.state === 'opened') opened.push(a);
+  }
+  const atFill = opened.filter((a) => a.at >= T0 + fillAt * MIN);
+  assert.deepEqual(
+    atFill.map((a) => [a.metric, a.detector]),
+    [['co2', MACHINE]],
+    atFill.map((a) => a.message).join('\n'),
+  );
+});

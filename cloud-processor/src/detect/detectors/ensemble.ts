@@ -13,6 +13,7 @@ import { EwmaConfig } from './ewma.js';
 import { FlatlineConfig } from './flatline.js';
 import {
   DEFAULT_WEIGHTS,
+  DEVICE_LEVELS,
   EXPLAINED,
   LABELS,
   MEMBERS,
@@ -390,8 +391,8 @@ class Shared {
     const members: Member[] = [];
     for (const name of Object.keys(MEMBERS) as MemberName[]) {
       if (config[name] === false) continue;
-      // The device's detector judges and holds level shifts of a machine's metrics (one decision per machine).
-      if (name === 'shift' && levels === 'device') continue;
+      // The device's detector judges and holds a machine's metrics' levels (one decision per machine).
+      if (levels === 'device' && DEVICE_LEVELS.has(name)) continue;
       members.push({
         name,
         label: LABELS[name],

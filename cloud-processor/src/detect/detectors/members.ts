@@ -42,6 +42,16 @@ export type MemberFactory = (config: unknown, snapshot?: unknown, context?: Dete
  */
 export const EXPLAINED: ReadonlySet<MemberName> = new Set(['level', 'ewma', 'shift', 'rate', 'daily', 'weekly']);
 
+/**
+ * Members that judge a series' level against its own recent past (a shift, a mean far from the
+ * recent median or average, a run of values unlike any remembered). On a series whose device's
+ * metrics are judged together (`DetectorContext.levels` = `device`) they are left out: the device
+ * detector judges each metric's level against its baseline (the rarest metric on its own, too) and
+ * holds it, so they would only repeat its decision as a second alert about one event (a room's
+ * first weekday filling with CO2 alerted from both: from a Saturday start, 52 false alerts -> 42).
+ */
+export const DEVICE_LEVELS: ReadonlySet<MemberName> = new Set(['level', 'ewma', 'shift', 'novelty']);
+
 /** Members that report `alarmSurprise × (how far past their threshold)`, not a calibrated surprise. */
 export const RULES: ReadonlySet<MemberName> = new Set(['shape', 'drift']);
 

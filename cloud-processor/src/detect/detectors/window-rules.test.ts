@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
-import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+import { createWindowRules, noiseBesideRamp, rampVariance, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
 function alarms(points: SeriesPoint[], config: object = {}): number[] {
@@ -263,3 +263,92 @@ test('window rules: a snapshot continues exactly', () => {
   b.push(...points.slice(200).map((p) => resumed.update(p).score));
   assert.deepEqual(b, a);
 });
+
+test('window rules: a steady ramp across a window of five readings is a trend, not a noise burst; a burst still is', () => {
+  // A room filling with CO2 rises some 80 ppm a window (5 readings a minute apart) against noise of
+  // 6 ppm. Five readings on a line spread 1.9 times as much as the continuous D²/12 says, which
+  // read the rise as readings scattering 3.6 times as much as usual.
+  const reasons = (slope: number, burst: number): string[] => {
+    const g = gaussian(prng(7));
+    const d = createWindowRules(WindowRulesConfig.parse({}));
+    const out: string[] = [];
+    let x = 420;
+    for (let w = 0; w < 300; w++) {
+      const late = w >= 290;
+      const readings = [0, 1, 2, 3, 4].map(() => {
+        if (late) x += slope;
+        return Math.round(x + (late ? burst : 6) * g());
+      });
+      const v = d.update(windowOf(readings, (w + 1) * 300_000));
+      if (late && v.score >= 0.5) out.push(v.reason);
+    }
+    return out;
+  };
+  assert.deepEqual(
+    reasons(20, 6).filter((r) => /scatter/.test(r)),
+    [],
+  );
+  assert.ok(reasons(0, 30).length > 0, 'a burst of five times the noise without a trend');
+});
+
+test('window rules: the variance a line adds to n readings is D²·n(n + 1)/(12(n − 1)²), and the noise beside it is solved from both', () => {
+  for (const n of [2, 5, 60]) {
+    const xs = Array.from({ length: n }, (_, k) => (10 * k) / (n - 1));
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const sample = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+    assert.ok(Math.abs(rampVariance(10, n) - sample) < 1e-9, `n ${n}: ${rampVariance(10, n)} vs ${sample}`);
+  }
+  assert.equal(rampVariance(10, 1), 0);
+  // A line of 10 over 5 readings with no noise: none; two readings tell nothing apart.
+  assert.ok(noiseBesideRamp(Math.sqrt(rampVariance(10, 5)), 10, 5) < 1e-9);
+  assert.equal(noiseBesideRamp(3, 10, 2), 3);
+  // Noise σ on a line: its ends carry it too (endToEnd² = D² + 2σ² on average).
+  const variance = rampVariance(10, 5) + 4;
+  assert.ok(Math.abs(noiseBesideRamp(Math.sqrt(variance), Math.sqrt(100 + 2 * 4), 5) - 2) < 1e-9);
+});
+
+test('window rules: a step is judged against the largest step either way: a level comes down in steps as large as it went up in', () => {
+  // Five readings a window, noise 6: a day at one level, then a staircase up in steps that grow
+  // from 10 to 70 (each level held for an hour), then one step down of 60. Steps down were judged
+  // against steps down only (a room's first evening after a weekend alarmed on each room); a step
+  // down larger than any either way still is a fault.
+  const reasons = (down: number): string[] => {
+    const g = gaussian(prng(5));
+    const d = createWindowRules(WindowRulesConfig.parse({}));
+    const out: string[] = [];
+    let level = 420;
+    let w = 0;
+    const play = (windows: number, judged: boolean): void => {
+      for (let k = 0; k < windows; k++) {
+        const readings = [0, 1, 2, 3, 4].map(() => Math.round(level + 6 * g()));
+        const v = d.update(windowOf(readings, ++w * 300_000));
+        if (judged && v.score >= 0.5) out.push(v.reason);
+      }
+    };
+    play(288, false);
+    for (let step = 10; step <= 70; step += 5) {
+      level += step;
+      play(12, false);
+    }
+    level -= down;
+    play(12, true);
+    return out;
+  };
+  assert.deepEqual(
+    reasons(60).filter((r) => /dropped/.test(r)),
+    [],
+  );
+  assert.ok(
+    reasons(300).some((r) => /dropped by \d{3}/.test(r)),
+    `a step down of 300: ${reasons(300).join('; ')}`,
+  );
+});
+
+/** A window of the given readings (in time order) ending at `ts`, as the agent aggregates them. */
+function windowOf(readings: number[], ts: number): SeriesPoint {
+  const n = readings.length;
+  const value = readings.reduce((a, b) => a + b, 0) / n;
+  const stddev = Math.sqrt(readings.reduce((a, b) => a + (b - value) ** 2, 0) / (n - 1));
+  const [min, max] = [Math.min(...readings), Math.max(...readings)];
+  return { ts, value, min, max, stddev, count: n, first: readings[0]!, last: readings[n - 1]! };
+}

@@ -178,14 +178,15 @@ class WindowRules implements Detector {
       if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
     };
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
-    // linear ramp of total D adds D²/12 to the variance and D/2 to each excursion. Two readings
-    // differ by up to 3√2 σ through noise alone, which is no trend (and crediting it would hide
-    // that much of every spike and dip). The ramp takes one side's extreme as far beyond the mean
-    // as the other end lies this side of it: a dip that is the last reading, the first at the mean,
-    // is a dip, not the end of a ramp.
+    // linear ramp of total D adds to the readings' variance (noiseBesideRamp: D²/12 for many
+    // readings, 1.9 times that for 5, which read a room filling with CO2 as a noise burst) and D/2
+    // to each excursion. Two readings differ by up to 3√2 σ through noise alone, which is no trend
+    // (and crediting it would hide that much of every spike and dip). The ramp takes one side's
+    // extreme as far beyond the mean as the other end lies this side of it: a dip that is the last
+    // reading, the first at the mean, is a dip, not the end of a ramp.
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
-    const noise = Math.sqrt(Math.max(0, p.stddev * p.stddev - (ramp * ramp) / 12));
+    const noise = ramp === 0 ? p.stddev : noiseBesideRamp(p.stddev, ramp, p.count);
     const above = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, Math.max(p.first!, p.last!) - p.value));
     const below = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, p.value - Math.min(p.first!, p.last!)));
     // Features in units of the level's noise: a machine running and at rest share one history.
@@ -236,7 +237,9 @@ class WindowRules implements Detector {
         );
       }
       if (step !== undefined && !switched && consecutive) {
-        const zStep = Math.max(beyondEnvelope(this.step, step), beyondEnvelope(this.step, -step, true));
+        // Against the largest step either way: a room empties in steps as large as those it filled
+        // in (its first evening after a weekend, judged against steps down, alarmed on each room).
+        const zStep = beyondEnvelope(this.step, Math.abs(step), true);
         consider(
           zStep / this.config.zThreshold,
           p.value,
@@ -345,6 +348,27 @@ function distinct(a: Regime, b: Regime): boolean {
 
 const BAND = 6;
 
+/**
+ * The sample variance (n − 1 in the denominator, as a window's stddev) of n readings evenly spaced
+ * on a line that rises by `ramp` from the first to the last: ramp² · n(n + 1) / (12 (n − 1)²).
+ */
+export function rampVariance(ramp: number, n: number): number {
+  return n < 2 ? 0 : (ramp * ramp * n * (n + 1)) / (12 * (n - 1) * (n - 1));
+}
+
+/**
+ * The readings' own spread in a window whose first and last readings differ by `endToEnd`, read
+ * as a line plus noise σ: the sample variance is c·D² + σ² (c = rampVariance(1, n)), and the ends
+ * carry the noise too, so endToEnd² is D² + 2σ² on average. Solved for σ (a burst whose first and
+ * last readings happen to lie at opposite extremes keeps most of its spread).
+ */
+export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): number {
+  // Two readings are their own ends: they cannot tell a line from noise.
+  if (n <= 2) return stddev;
+  const c = rampVariance(1, n);
+  return Math.sqrt(Math.max(0, (stddev * stddev - c * endToEnd * endToEnd) / (1 - 2 * c)));
+}
+
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
 const MAX_HISTORY = 1_500;
 
@@ -367,9 +391,9 @@ function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
 /**
  * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
  * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
- * `mirror`, the lower envelope of the negated values (for steps down).
+ * `eitherWay`, beyond the largest of them either way (x a size: steps up and down alike).
  */
-function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
+function beyondEnvelope(h: SortedWindow, x: number, eitherWay = false): number {
   if (h.length === 0) return 0;
   const median = h.median();
   const spread = Math.max(
@@ -377,7 +401,7 @@ function beyondEnvelope(h: SortedWindow, x: number, mirror = false): number {
     (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
     1e-9 * Math.max(1, Math.abs(median)),
   );
-  const edge = mirror ? -h.quantile(0) : h.quantile(1);
+  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
 }
 
