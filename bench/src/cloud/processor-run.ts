@@ -11,7 +11,9 @@
  * CPU (every thread: event loop, detection workers, GC and zlib helpers), event-loop use, RSS,
  * heap and array buffers, influxd's and the feeder's CPU over the same timed part, counters.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,8 +38,14 @@ export interface ProcessorRunOptions {
   readonly workers?: number;
   /** detection.maxSeries; unset: the processor's default. */
   readonly maxSeries?: number;
-  /** Write a heap snapshot of the event loop's thread here after the timed part (run node with --expose-gc to collect garbage first). */
-  readonly heapSnapshot?: string;
+  /** detection.detector for every metric (`static-threshold`: next to no state, for the processor's own floor; devices' detector off then). */
+  readonly detector?: string;
+  /**
+   * Heap snapshots halfway through the timed part (once half its windows are written), with
+   * batches in flight, into this directory: the event loop's thread (`main.heapsnapshot`) and each
+   * detection worker (`worker-N.heapsnapshot`). The processor stands still while they are taken.
+   */
+  readonly heapSnapshots?: string;
 }
 
 export interface ProcessorRunResult {
@@ -49,6 +57,10 @@ export interface ProcessorRunResult {
   readonly mainThreadCpuSeconds: number;
   readonly eventLoopBusy: number;
   readonly rssMaxBytes: number;
+  /** Peaks over the timed part (sampled every 200 ms) of the event loop's heap (committed and used) and of memory outside V8's heaps (Buffers and other external memory, of every thread). */
+  readonly mainHeapTotalMaxBytes: number;
+  readonly mainHeapUsedMaxBytes: number;
+  readonly externalMaxBytes: number;
   readonly rssEndBytes: number;
   readonly heapUsedBytes: number;
   readonly arrayBuffersBytes: number;
@@ -59,6 +71,23 @@ export interface ProcessorRunResult {
   readonly alertsOpened: number;
   readonly workers: number;
   readonly series: number;
+}
+
+/**
+ * Writes the heap snapshots of every thread of `cloud` into `dir`. The workers are reached through
+ * private fields (the partition's pool and its slots): a measurement, not an API; it says so and
+ * stops when they are not where it looks.
+ */
+async function heapSnapshots(cloud: CloudProcessor, dir: string): Promise<void> {
+  writeHeapSnapshot(join(dir, 'main.heapsnapshot'));
+  type Slots = { pool?: { slots?: Array<{ worker: Worker } | undefined> } };
+  const slots = (cloud as unknown as { partition?: Slots }).partition?.pool?.slots;
+  if (cloud.detectionWorkers > 0 && !Array.isArray(slots))
+    throw new Error("processor-run: cannot find the detection workers (the partition's private layout changed)");
+  for (const [i, slot] of (slots ?? []).entries()) {
+    if (slot === undefined) continue;
+    await pipeline(await slot.worker.getHeapSnapshot(), createWriteStream(join(dir, `worker-${i}.heapsnapshot`)));
+  }
 }
 
 const o = JSON.parse(process.argv[2]!) as ProcessorRunOptions;
@@ -72,18 +101,36 @@ try {
       detection: {
         ...(o.workers === undefined ? {} : { workers: o.workers }),
         ...(o.maxSeries === undefined ? {} : { maxSeries: o.maxSeries }),
+        ...(o.detector === undefined ? {} : { detector: o.detector, devices: { detector: 'none' } }),
       },
     }),
     log: silentLogger,
   });
   await cloud.start();
   let rssMax = 0;
+  let heapTotalMax = 0;
+  let heapUsedMax = 0;
+  let externalMax = 0;
   let cpu0 = process.cpuUsage();
   let main0 = threadCpuSeconds();
   let elu0 = performance.eventLoopUtilization();
   let requests0 = 0;
   let lines0 = 0;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 200);
+  let windows0 = Infinity;
+  let snapshots: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    if (
+      o.heapSnapshots !== undefined &&
+      snapshots === undefined &&
+      cloud.counters.get('windows_written') - windows0 >= (o.rounds * o.series) / 2
+    )
+      snapshots = heapSnapshots(cloud, o.heapSnapshots);
+    const m = process.memoryUsage();
+    rssMax = Math.max(rssMax, m.rss);
+    heapTotalMax = Math.max(heapTotalMax, m.heapTotal);
+    heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
+    externalMax = Math.max(externalMax, m.external);
+  }, 200);
   const shape = [o.series, o.agents, o.warmup, o.rounds, o.startMs, o.agentPrefix].map(String);
   const fed = await runFeeder(['mqtt', cloud.brokerUrl, ...shape], [o.influxdPid], () => {
     cpu0 = process.cpuUsage();
@@ -91,16 +138,15 @@ try {
     elu0 = performance.eventLoopUtilization();
     requests0 = cloud.counters.get('write_requests');
     lines0 = cloud.counters.get('points_written');
+    windows0 = cloud.counters.get('windows_written');
     rssMax = process.memoryUsage.rss();
+    heapTotalMax = heapUsedMax = externalMax = 0;
   }).done;
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = threadCpuSeconds() - main0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
-  if (o.heapSnapshot !== undefined) {
-    (globalThis as { gc?: () => void }).gc?.();
-    writeHeapSnapshot(o.heapSnapshot);
-  }
+  await snapshots;
   const mem = process.memoryUsage();
   const c = cloud.counters;
   const result: ProcessorRunResult = {
@@ -111,6 +157,9 @@ try {
     mainThreadCpuSeconds: mainCpu,
     eventLoopBusy: elu,
     rssMaxBytes: Math.max(rssMax, mem.rss),
+    mainHeapTotalMaxBytes: heapTotalMax,
+    mainHeapUsedMaxBytes: heapUsedMax,
+    externalMaxBytes: externalMax,
     rssEndBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
     arrayBuffersBytes: mem.arrayBuffers,
