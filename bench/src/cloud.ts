@@ -203,7 +203,14 @@ try {
     `  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`,
   );
   const shared = await processorRun(
-    { database: 'shared', series: Number(values.series), warmup, rounds, agentPrefix: 'shared', ...snapshotsOf('shared') },
+    {
+      database: 'shared',
+      series: Number(values.series),
+      warmup,
+      rounds,
+      agentPrefix: 'shared',
+      ...snapshotsOf('shared'),
+    },
     undefined,
     values.profile,
   );

@@ -158,7 +158,9 @@ for (const v of order) {
   total += selfSize(v);
   byClass.set(c, e);
 }
-process.stdout.write(`${file}: ${(total / MB).toFixed(1)} MB reachable in ${order.length} objects\n\nby class (self size):\n`);
+process.stdout.write(
+  `${file}: ${(total / MB).toFixed(1)} MB reachable in ${order.length} objects\n\nby class (self size):\n`,
+);
 for (const [c, e] of [...byClass].sort((a, b) => b[1].self - a[1].self).slice(0, top))
   process.stdout.write(`${mb(e.self)} MB ${String(e.count).padStart(9)}  ${c}\n`);
 
@@ -214,7 +216,9 @@ function keyOf(v: number): string {
   return key;
 }
 for (const v of order) if (v !== 0) owned.set(keyOf(v), (owned.get(keyOf(v)) ?? 0) + selfSize(v));
-process.stdout.write('\nby owner (self sizes summed by the nearest two objects of a class, or closure contexts, that hold them):\n');
+process.stdout.write(
+  '\nby owner (self sizes summed by the nearest two objects of a class, or closure contexts, that hold them):\n',
+);
 for (const [k, b] of [...owned].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${mb(b)} MB  ${k}\n`);
 // What is held from several places at once (its dominator is the root): summed by its holders,
 // the first two referrers' class and field.

@@ -40,7 +40,7 @@ export function localDetection(d?: (lifecycle: AlertLifecycle) => Detection): Lo
 
 export function processorRig(
   t: TestContext,
-  options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {},
+  options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter' | 'writer'>> = {},
 ) {
   const config = ProcessorConfigSchema.parse({});
   const dir = mkdtempSync(join(tmpdir(), 'tributary-processor-'));
