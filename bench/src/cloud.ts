@@ -162,7 +162,7 @@ async function checkStored(database: string, expected: number): Promise<void> {
 }
 
 const describe = (r: ProcessorRunResult): string =>
-  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
+  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
 
 /** The heapSnapshots option of a run: DIR/run, made now, when --heap-snapshots DIR is given. */
 function snapshotsOf(run: string): { heapSnapshots?: string } {
@@ -343,6 +343,7 @@ try {
       processor_main_heap_total_max_mb: Math.round(shared.mainHeapTotalMaxBytes / MB),
       processor_main_heap_used_max_mb: Math.round(shared.mainHeapUsedMaxBytes / MB),
       processor_external_max_mb: Math.round(shared.externalMaxBytes / MB),
+      processor_workers_heap_total_max_mb: Math.round(shared.workersHeapTotalMaxBytes / MB),
       processor_array_buffers_mb: Math.round(shared.arrayBuffersBytes / MB),
       write_requests: shared.writeRequests,
       alerts_opened: shared.alertsOpened,
@@ -362,6 +363,7 @@ try {
         big_processor_main_heap_total_max_mb: Math.round(big.mainHeapTotalMaxBytes / MB),
         big_processor_main_heap_used_max_mb: Math.round(big.mainHeapUsedMaxBytes / MB),
         big_processor_external_max_mb: Math.round(big.externalMaxBytes / MB),
+        big_processor_workers_heap_total_max_mb: Math.round(big.workersHeapTotalMaxBytes / MB),
         big_processor_array_buffers_mb: Math.round(big.arrayBuffersBytes / MB),
         big_processor_cpu_us_per_window: us(big.cpuSeconds, big.windows),
         big_processor_windows_per_s: Math.round(rateOf(big)),

@@ -17,7 +17,7 @@ import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { writeHeapSnapshot, type HeapInfo } from 'node:v8';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
@@ -61,6 +61,9 @@ export interface ProcessorRunResult {
   readonly mainHeapTotalMaxBytes: number;
   readonly mainHeapUsedMaxBytes: number;
   readonly externalMaxBytes: number;
+  /** Peak over the timed part of the detection workers' V8 heaps, summed: committed and used. */
+  readonly workersHeapTotalMaxBytes: number;
+  readonly workersHeapUsedMaxBytes: number;
   readonly rssEndBytes: number;
   readonly heapUsedBytes: number;
   readonly arrayBuffersBytes: number;
@@ -73,6 +76,18 @@ export interface ProcessorRunResult {
   readonly series: number;
 }
 
+/** The detection pool inside `cloud` (private: a measurement, not an API); undefined without workers. */
+function poolOf(cloud: CloudProcessor): PrivatePool | undefined {
+  const pool = (cloud as unknown as { partition?: { pool?: PrivatePool } }).partition?.pool;
+  if (cloud.detectionWorkers > 0 && typeof pool?.heapStatistics !== 'function')
+    throw new Error("processor-run: cannot find the detection workers (the partition's private layout changed)");
+  return pool;
+}
+interface PrivatePool {
+  readonly slots?: Array<{ worker: Worker } | undefined>;
+  heapStatistics(): Promise<HeapInfo[]>;
+}
+
 /**
  * Writes the heap snapshots of every thread of `cloud` into `dir`. The workers are reached through
  * private fields (the partition's pool and its slots): a measurement, not an API; it says so and
@@ -80,10 +95,7 @@ export interface ProcessorRunResult {
  */
 async function heapSnapshots(cloud: CloudProcessor, dir: string): Promise<void> {
   writeHeapSnapshot(join(dir, 'main.heapsnapshot'));
-  type Slots = { pool?: { slots?: Array<{ worker: Worker } | undefined> } };
-  const slots = (cloud as unknown as { partition?: Slots }).partition?.pool?.slots;
-  if (cloud.detectionWorkers > 0 && !Array.isArray(slots))
-    throw new Error("processor-run: cannot find the detection workers (the partition's private layout changed)");
+  const slots = poolOf(cloud)?.slots;
   for (const [i, slot] of (slots ?? []).entries()) {
     if (slot === undefined) continue;
     await pipeline(await slot.worker.getHeapSnapshot(), createWriteStream(join(dir, `worker-${i}.heapsnapshot`)));
@@ -111,6 +123,9 @@ try {
   let heapTotalMax = 0;
   let heapUsedMax = 0;
   let externalMax = 0;
+  let workersTotalMax = 0;
+  let workersUsedMax = 0;
+  const pool = poolOf(cloud);
   let cpu0 = process.cpuUsage();
   let main0 = threadCpuSeconds();
   let elu0 = performance.eventLoopUtilization();
@@ -130,6 +145,16 @@ try {
     heapTotalMax = Math.max(heapTotalMax, m.heapTotal);
     heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
     externalMax = Math.max(externalMax, m.external);
+    void pool?.heapStatistics().then((heaps) => {
+      workersTotalMax = Math.max(
+        workersTotalMax,
+        heaps.reduce((n, h) => n + h.total_heap_size, 0),
+      );
+      workersUsedMax = Math.max(
+        workersUsedMax,
+        heaps.reduce((n, h) => n + h.used_heap_size, 0),
+      );
+    });
   }, 200);
   const shape = [o.series, o.agents, o.warmup, o.rounds, o.startMs, o.agentPrefix].map(String);
   const fed = await runFeeder(['mqtt', cloud.brokerUrl, ...shape], [o.influxdPid], () => {
@@ -140,7 +165,7 @@ try {
     lines0 = cloud.counters.get('points_written');
     windows0 = cloud.counters.get('windows_written');
     rssMax = process.memoryUsage.rss();
-    heapTotalMax = heapUsedMax = externalMax = 0;
+    heapTotalMax = heapUsedMax = externalMax = workersTotalMax = workersUsedMax = 0;
   }).done;
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = threadCpuSeconds() - main0;
@@ -160,6 +185,8 @@ try {
     mainHeapTotalMaxBytes: heapTotalMax,
     mainHeapUsedMaxBytes: heapUsedMax,
     externalMaxBytes: externalMax,
+    workersHeapTotalMaxBytes: workersTotalMax,
+    workersHeapUsedMaxBytes: workersUsedMax,
     rssEndBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
     arrayBuffersBytes: mem.arrayBuffers,

@@ -190,7 +190,7 @@ export const DetectionConfig = DetectorChoice.extend({
    */
   maxSeries: z.number().int().min(1).default(20_000),
   /**
-   * First emissions remembered (the latest half to all of this many, about 350 bytes each) so that
+   * First emissions remembered (the latest half to all of this many, about 170 bytes each) so that
    * a correction of one (`rev` > 0, re-emitted by an agent with `lateReadings: re-emit`) is stored
    * with the values detection judged, which replay then judges too. A correction of a window
    * forgotten (past this bound, or from before a restart) is stored without them and counted
