@@ -52,6 +52,8 @@ one line of JSON (docs/benchmarks.md).
       --big-series N      series of the big run (100000)
       --big-rounds N      rounds of the big run (3)
       --workers N         detection.workers of the processor (default: its own, the cores it may use)
+      --node-flags FLAGS  Node and V8 flags of the processor runs, space-separated (e.g. the service
+                          file's: --max-semi-space-size=4)
       --detector NAME     detection.detector of the processor runs, the devices' detector off
                           (static-threshold: next to no state, the memory of the processor itself)
       --profile DIR       CPU profiles of the shared run's processor into DIR
@@ -72,6 +74,8 @@ const { values } = parseCommandLine('bench:cloud', USAGE, {
     'big-rounds': { type: 'string', default: '3' },
     /** detection.workers for the processor runs; unset: its default (the cores available to it). */
     workers: { type: 'string' },
+    /** Node/V8 flags of the processor's process, space-separated. */
+    'node-flags': { type: 'string', default: '' },
     /** detection.detector for the processor runs (devices' detector off); unset: the default ensemble. */
     detector: { type: 'string' },
     /** Heap snapshots of the shared and big processor runs (every thread) into DIR/shared and DIR/big. */
@@ -125,6 +129,7 @@ function processorRun(
   const node = [
     process.execPath,
     ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+    ...values['node-flags'].split(' ').filter(Boolean),
     here('./cloud/processor-run.js'),
     JSON.stringify(full),
   ];

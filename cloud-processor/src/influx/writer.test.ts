@@ -8,6 +8,7 @@ import { InfluxConfig, type InfluxConfig as Config } from '@tributary/firmware-s
 import { silentLogger } from '@tributary/runtime';
 import { DeadLetterFile } from './dead-letter.js';
 import { AuthError, PartialWriteError, RetryableError, TooLargeError, WriteAbortedError } from './errors.js';
+import type { Body } from './http-client.js';
 import type { WriteTarget } from './target.js';
 import { InfluxWriter, type WriterCounter } from './writer.js';
 
@@ -30,8 +31,9 @@ class ScriptedTarget implements WriteTarget {
   async ensure(): Promise<void> {}
   close(): void {}
 
-  async write(body: Buffer, gzipped: boolean): Promise<void> {
-    const lines = (gzipped ? gunzipSync(body) : body).toString().split('\n');
+  async write(body: Body, gzipped: boolean): Promise<void> {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.concat(body);
+    const lines = (gzipped ? gunzipSync(bytes) : bytes).toString().split('\n');
     this.gzipped.push(gzipped);
     this.requests.push(lines);
     this.inFlight++;

@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { Job, LineQueue, type WriteReport, WriteRequest } from './requests.js';
 import { gzipPays, type WriteTarget } from './target.js';
+import { bodyBytes } from './http-client.js';
 
 export { WriteAbortedError } from './errors.js';
 export type { WriteReport } from './requests.js';
@@ -226,7 +227,7 @@ export class InfluxWriter {
           !this.gzipAllowed ? Infinity : this.o.config.gzip === 'always' ? 0 : this.o.config.gzipMinBytes,
         );
       this.o.count('write_requests');
-      this.o.count('write_bytes', req.body!.byteLength);
+      this.o.count('write_bytes', bodyBytes(req.body!));
       await this.o.target.write(req.body!, req.gzipped);
       if (this.aborted) return;
       this.settle(req, false);
