@@ -167,7 +167,7 @@ export class BatchProcessor {
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);
     // From here on the batch is only this summary: its windows are encoded and handed to detection,
-    // and a batch in flight (up to influx.maxBufferedLines of them) must not hold its decoded windows
+    // and a batch in flight (influx.maxBufferedLines and maxBufferedBytes bound them) must not hold its decoded windows
     // or its lines (the writer keeps them as bytes) until it is acked.
     const held = heldOf(batch, lines.length, this.o.latency !== undefined);
     const anomalies = detected.then((alerts) => {

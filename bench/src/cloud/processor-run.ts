@@ -5,11 +5,13 @@
  *   processor-run.js JSON
  *
  * JSON: { influxUrl, influxdPid, database, series, agents, warmup, rounds, startMs, agentPrefix,
- * workers? }. Starts a CloudProcessor (embedded broker, private state directory) writing into
- * `database`, plays the fleet through it with the feeder (a child of this process, so it shares
- * this process's cores when pinned), and prints one JSON line: windows, seconds, the processor's
- * CPU (every thread: event loop, detection workers, GC and zlib helpers), event-loop use, RSS,
- * heap and array buffers, influxd's and the feeder's CPU over the same timed part, counters.
+ * workers?, maxSeries?, detector?, heapSnapshots? } (ProcessorRunOptions). Starts a
+ * CloudProcessor (embedded broker, private state directory) writing into `database`, plays the
+ * fleet through it with the feeder (a child of this process, so it shares this process's cores
+ * when pinned), and prints one JSON line: windows, seconds, the processor's CPU (every thread:
+ * event loop, detection workers, GC and zlib helpers), event-loop use, RSS, the peaks of the
+ * event loop's heap, the workers' heaps and external memory, heap and array buffers at the end,
+ * influxd's and the feeder's CPU over the same timed part, counters.
  */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';

@@ -218,6 +218,25 @@ test('the backlog is bounded: room() waits until lines are durable', async (t) =
   assert.equal(writer.bufferedLines, 0);
 });
 
+test('the backlog is bounded in bytes too: room() waits while maxBufferedBytes of lines are not durable', async (t) => {
+  const { target, writer } = setup(t, { maxBufferedLines: 1_000_000, maxBufferedBytes: 1024 });
+  let release!: () => void;
+  const gate = new Promise<undefined>((r) => (release = () => r(undefined)));
+  target.answer = () => gate;
+  // 40 lines of about 43 bytes: over 1,024 bytes, far under the lines bound.
+  const long = Array.from({ length: 40 }, (_, i) => `m,device=a-rather-long-device-name-${i} v=${i} ${i}`);
+  const first = writer.write(long);
+  let roomy = false;
+  const room = writer.room().then(() => (roomy = true));
+  await until('the request to be on the wire', () => target.inFlight === 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomy, false, 'full in bytes: the processor takes no more batches');
+  assert.ok(writer.bufferedBytes > 1024, `${writer.bufferedBytes} bytes buffered`);
+  release();
+  await Promise.all([first, room]);
+  assert.equal(writer.bufferedBytes, 0);
+});
+
 test('abort rejects what is not durable yet with WriteAbortedError', async (t) => {
   const { target, writer } = setup(t);
   target.answer = () => new Promise(() => undefined);

@@ -62,7 +62,8 @@ export interface WriterOptions {
  *   in `status()`, nothing acked; the request is tried again every `blockedRetryMs`, so fixing
  *   the credentials (or creating the database) recovers without a restart.
  * - 404 when `createDatabase` is true: the database is created again and the request resent.
- * The backlog is bounded: `room()` waits while `maxBufferedLines` lines are not yet durable.
+ * The backlog is bounded: `room()` waits while `maxBufferedLines` lines, or `maxBufferedBytes`
+ * bytes of them, are not yet durable (a batch's bytes count until all its lines are).
  */
 export class InfluxWriter {
   private readonly queue = new LineQueue();
@@ -74,6 +75,7 @@ export class InfluxWriter {
   private readonly gzipAllowed: boolean;
   private maxLines: number;
   private outstanding = 0;
+  private outstandingBytes = 0;
   private inFlight = 0;
   private notBefore = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -92,6 +94,11 @@ export class InfluxWriter {
   /** Lines accepted and not yet durable (buffered, in flight or waiting to be retried). */
   get bufferedLines(): number {
     return this.outstanding;
+  }
+
+  /** Bytes of line protocol accepted and not yet durable (a batch's, until all its lines are). */
+  get bufferedBytes(): number {
+    return this.outstandingBytes;
   }
 
   get inFlightRequests(): number {
@@ -141,12 +148,14 @@ export class InfluxWriter {
         lines,
         (report) => {
           this.jobs.delete(job);
+          this.outstandingBytes -= job.bytes.length;
           resolve(report);
         },
         reject,
       );
       this.jobs.add(job);
       this.outstanding += lines.length;
+      this.outstandingBytes += job.bytes.length;
       this.queue.push(job, Date.now());
       this.schedulePump();
     });
@@ -154,8 +163,12 @@ export class InfluxWriter {
 
   /** Resolves when the backlog has room for more lines (at once when it has). */
   room(): Promise<void> {
-    if (this.outstanding < this.o.config.maxBufferedLines || this.aborted) return Promise.resolve();
+    if (this.hasRoom() || this.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private hasRoom(): boolean {
+    return this.outstanding < this.o.config.maxBufferedLines && this.outstandingBytes < this.o.config.maxBufferedBytes;
   }
 
   /** Stops: pending writes reject with WriteAbortedError (their batches stay unacked); nothing is sent after. */
@@ -342,7 +355,7 @@ export class InfluxWriter {
   private settle(req: WriteRequest, deadLettered: boolean, dropped = 0): void {
     req.settle(deadLettered, dropped);
     this.outstanding -= req.lines;
-    if (this.outstanding < this.o.config.maxBufferedLines) for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.hasRoom()) for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   private succeeded(): void {
