@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InfluxConfig, type InfluxConfig as Config } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import { DeadLetterFile } from './dead-letter.js';
@@ -235,6 +237,31 @@ test('the backlog is bounded in bytes too: room() waits while maxBufferedBytes o
   release();
   await Promise.all([first, room]);
   assert.equal(writer.bufferedBytes, 0);
+});
+
+test('lines waiting to be durable are kept as bytes only: the strings they were given as are let go of at once', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { target, writer } = setup(t);
+  let release!: () => void;
+  const gate = new Promise<undefined>((r) => (release = () => r(undefined)));
+  target.answer = () => gate;
+  const given: Array<WeakRef<string[]>> = [];
+  const written = ((): Array<Promise<unknown>> =>
+    [1, 2, 3, 4, 5].map((n) => {
+      const group = lines(`g${n}-`, 100);
+      given.push(new WeakRef(group));
+      return writer.write(group);
+    }))();
+  await until('a request on the wire', () => target.inFlight >= 1);
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.equal(writer.bufferedLines, 500, 'none durable yet');
+  assert.equal(given.filter((r) => r.deref() !== undefined).length, 0, 'groups of lines still held as strings');
+  release();
+  await Promise.all(written);
+  assert.deepEqual(target.requests.flat().sort(), [1, 2, 3, 4, 5].flatMap((n) => lines(`g${n}-`, 100)).sort());
 });
 
 test('abort rejects what is not durable yet with WriteAbortedError', async (t) => {

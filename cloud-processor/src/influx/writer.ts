@@ -143,22 +143,30 @@ export class InfluxWriter {
   write(lines: readonly string[]): Promise<WriteReport> {
     if (this.aborted) return Promise.reject(new WriteAbortedError('InfluxDB writer stopped'));
     if (lines.length === 0) return Promise.resolve({ deadLettered: 0, dropped: 0 });
-    return new Promise<WriteReport>((resolve, reject) => {
-      const job: Job = new Job(
-        lines,
-        (report) => {
-          this.jobs.delete(job);
-          this.outstandingBytes -= job.bytes.length;
-          resolve(report);
-        },
-        reject,
-      );
-      this.jobs.add(job);
-      this.outstanding += lines.length;
-      this.outstandingBytes += job.bytes.length;
-      this.queue.push(job, Date.now());
-      this.schedulePump();
+    // No closure here may capture `lines`: the job's callbacks live until it is written, and
+    // through their context they would keep every line as a string beside its bytes (112 MB in
+    // a heap snapshot of bench:cloud at 100,000 series).
+    let settle!: (report: WriteReport) => void;
+    let fail!: (err: Error) => void;
+    const done = new Promise<WriteReport>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
     });
+    const job: Job = new Job(
+      lines,
+      (report) => {
+        this.jobs.delete(job);
+        this.outstandingBytes -= job.bytes.length;
+        settle(report);
+      },
+      fail,
+    );
+    this.jobs.add(job);
+    this.outstanding += job.count;
+    this.outstandingBytes += job.bytes.length;
+    this.queue.push(job, Date.now());
+    this.schedulePump();
+    return done;
   }
 
   /** Resolves when the backlog has room for more lines (at once when it has). */
