@@ -45,7 +45,7 @@ for (const [id, us] of selfUs) {
   const file = where(f.url) || '(native)';
   const name = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-  byFile.set(file, (byFile.get(file) ?? 0) + us);
+  if (f.functionName !== '(idle)') byFile.set(file, (byFile.get(file) ?? 0) + us);
   total += us;
 }
 const busy = total - (byFunction.get('(idle) (native)') ?? 0);
