@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * npm run bench:cloud [-- --series 10000 --agents 20 --warmup 3 --rounds 30 --big-series 100000
- *                        --big-rounds 3 --workers N --profile DIR --writer-passes 2 --skip pinned,big]
+ *                        --big-rounds 3 --workers N --detector NAME --profile DIR --heap-snapshots DIR
+ *                        --writer-passes 2 --skip pinned,big]
  *
  * The cloud processor at InfluxDB's speed. A feeder process plays `agents` edge agents with a
  * realistic mix of `series` series (one window per series per round, 500-window batches, 8 in
@@ -27,7 +28,9 @@
  * threads) and of influxd over the same windows, RSS, worker count; ends with one line of JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
@@ -49,7 +52,13 @@ one line of JSON (docs/benchmarks.md).
       --big-series N      series of the big run (100000)
       --big-rounds N      rounds of the big run (3)
       --workers N         detection.workers of the processor (default: its own, the cores it may use)
+      --node-flags FLAGS  Node and V8 flags of the processor runs, space-separated (e.g. the service
+                          file's: --max-semi-space-size=4)
+      --detector NAME     detection.detector of the processor runs, the devices' detector off
+                          (static-threshold: next to no state, the memory of the processor itself)
       --profile DIR       CPU profiles of the shared run's processor into DIR
+      --heap-snapshots DIR  heap snapshots of every processor thread after the shared and big
+                          runs' timed part, into DIR/shared and DIR/big (bench/dist/cloud/heap-summary.js reads them)
       --writer-passes N   passes of the writer comparison (2)
       --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, state
   -h, --help              prints this and exits
@@ -65,6 +74,12 @@ const { values } = parseCommandLine('bench:cloud', USAGE, {
     'big-rounds': { type: 'string', default: '3' },
     /** detection.workers for the processor runs; unset: its default (the cores available to it). */
     workers: { type: 'string' },
+    /** Node/V8 flags of the processor's process, space-separated. */
+    'node-flags': { type: 'string', default: '' },
+    /** detection.detector for the processor runs (devices' detector off); unset: the default ensemble. */
+    detector: { type: 'string' },
+    /** Heap snapshots of the shared and big processor runs (every thread) into DIR/shared and DIR/big. */
+    'heap-snapshots': { type: 'string' },
     /** Write CPU profiles (.cpuprofile, one per thread) of the shared processor run into this directory. */
     profile: { type: 'string' },
     /** Passes of the writer comparison (each writes every timed window once with each writer, alternated). */
@@ -109,10 +124,12 @@ function processorRun(
     agents: Number(values.agents),
     startMs,
     ...(values.workers === undefined ? {} : { workers: Number(values.workers) }),
+    ...(values.detector === undefined ? {} : { detector: values.detector }),
   };
   const node = [
     process.execPath,
     ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+    ...values['node-flags'].split(' ').filter(Boolean),
     here('./cloud/processor-run.js'),
     JSON.stringify(full),
   ];
@@ -150,7 +167,15 @@ async function checkStored(database: string, expected: number): Promise<void> {
 }
 
 const describe = (r: ProcessorRunResult): string =>
-  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
+  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)`;
+
+/** The heapSnapshots option of a run: DIR/run, made now, when --heap-snapshots DIR is given. */
+function snapshotsOf(run: string): { heapSnapshots?: string } {
+  if (values['heap-snapshots'] === undefined) return {};
+  const dir = join(values['heap-snapshots'], run);
+  mkdirSync(dir, { recursive: true });
+  return { heapSnapshots: dir };
+}
 
 const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
@@ -183,7 +208,14 @@ try {
     `  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`,
   );
   const shared = await processorRun(
-    { database: 'shared', series: Number(values.series), warmup, rounds, agentPrefix: 'shared' },
+    {
+      database: 'shared',
+      series: Number(values.series),
+      warmup,
+      rounds,
+      agentPrefix: 'shared',
+      ...snapshotsOf('shared'),
+    },
     undefined,
     values.profile,
   );
@@ -231,6 +263,7 @@ try {
       rounds: bigRounds,
       agentPrefix: 'big',
       maxSeries: 2 * Number(values['big-series']),
+      ...snapshotsOf('big'),
     });
     await checkStored('big', big.windows + big.warmupWindows);
     log(`  ${values['big-series']} series, ${bigRounds} timed rounds: ${describe(big)}`);
@@ -312,6 +345,10 @@ try {
       feeder_cpu_cores: Math.round((shared.feederCpuSeconds / shared.seconds) * 100) / 100,
       processor_rss_max_mb: Math.round(shared.rssMaxBytes / MB),
       processor_heap_used_mb: Math.round(shared.heapUsedBytes / MB),
+      processor_main_heap_total_max_mb: Math.round(shared.mainHeapTotalMaxBytes / MB),
+      processor_main_heap_used_max_mb: Math.round(shared.mainHeapUsedMaxBytes / MB),
+      processor_external_max_mb: Math.round(shared.externalMaxBytes / MB),
+      processor_workers_heap_total_max_mb: Math.round(shared.workersHeapTotalMaxBytes / MB),
       processor_array_buffers_mb: Math.round(shared.arrayBuffersBytes / MB),
       write_requests: shared.writeRequests,
       alerts_opened: shared.alertsOpened,
@@ -328,6 +365,10 @@ try {
         big_series: Number(values['big-series']),
         big_processor_rss_max_mb: Math.round(big.rssMaxBytes / MB),
         big_processor_heap_used_mb: Math.round(big.heapUsedBytes / MB),
+        big_processor_main_heap_total_max_mb: Math.round(big.mainHeapTotalMaxBytes / MB),
+        big_processor_main_heap_used_max_mb: Math.round(big.mainHeapUsedMaxBytes / MB),
+        big_processor_external_max_mb: Math.round(big.externalMaxBytes / MB),
+        big_processor_workers_heap_total_max_mb: Math.round(big.workersHeapTotalMaxBytes / MB),
         big_processor_array_buffers_mb: Math.round(big.arrayBuffersBytes / MB),
         big_processor_cpu_us_per_window: us(big.cpuSeconds, big.windows),
         big_processor_windows_per_s: Math.round(rateOf(big)),

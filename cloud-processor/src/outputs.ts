@@ -57,6 +57,7 @@ export class Outputs {
     c.gauge('webhook_alerts_failed', () => this.webhookTotal('failed'));
     c.gauge('webhook_alerts_dropped', () => this.webhookTotal('dropped'));
     c.gauge('write_buffered_lines', () => this.writer.bufferedLines);
+    c.gauge('write_buffered_bytes', () => this.writer.bufferedBytes);
     c.gauge('write_requests_in_flight', () => this.writer.inFlightRequests);
     c.gauge('influx_blocked', () => (this.writer.status().state === 'blocked' ? 1 : 0));
     c.gauge('process_cpu_seconds', () => {

@@ -17,6 +17,7 @@ import type { DetectionRunner } from './detect/detection-runner.js';
 import type { SeriesInput } from './detect/detection.js';
 import type { JudgedWindows } from './state/judged-windows.js';
 import { SeqOrder } from './state/seq-order.js';
+import type { WrittenBatch } from './dashboard/fleet-view.js';
 
 /** The writer as the processor uses it (InfluxWriter). */
 export interface PointSink {
@@ -48,7 +49,7 @@ export interface BatchProcessorOptions {
    */
   readonly onTrackedApart: (what: string) => void;
   /** Called with every batch once it is durable, before its alerts (the dashboard's fleet view). */
-  readonly onWritten?: (batch: BatchEnvelope) => void;
+  readonly onWritten?: (batch: WrittenBatch) => void;
   /** Latency as users see it, measured on the processor's wall clock (`now`, Date.now by default). */
   readonly latency?: ProcessorLatency;
   readonly now?: () => number;
@@ -146,12 +147,11 @@ export class BatchProcessor {
       // cannot pile up waiters. A waiter holds the ack, not the decoded batch.
       if (original.copyWaiting) return Pipelined.answered(undefined);
       original.copyWaiting = true;
-      const { agent, seq } = batch;
       return new Pipelined(
         Promise.resolve(),
         original.done.then((wasWritten) => {
           original.copyWaiting = false;
-          if (!wasWritten) throw new Error(`batch ${agent}/${seq} was not written: stopping`);
+          if (!wasWritten) throw new Error(`batch ${duplicate.agent}/${duplicate.seq} was not written: stopping`);
           return duplicate;
         }),
       );
@@ -160,62 +160,24 @@ export class BatchProcessor {
     // Detection runs beside the write (in worker threads, or done already): the windows are
     // written at once, the anomaly points the batch raises when its alerts are known.
     const detected = this.detectOrSkip(batch);
-    const { lines, unencodable } = this.encoder.batch(batch, [], (w) => this.judgedOf(batch.agent, w));
+    // No closure of this function may capture `batch` (V8 keeps one context for all of them).
+    const agent = batch.agent;
+    const { lines, unencodable } = this.encoder.batch(batch, [], (w) => this.judgedOf(agent, w));
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);
+    // From here on the batch is only this summary: its windows are encoded and handed to detection,
+    // and a batch in flight (influx.maxBufferedLines and maxBufferedBytes bound them) must not hold its decoded windows
+    // or its lines (the writer keeps them as bytes) until it is acked.
+    const held = heldOf(batch, lines.length, this.o.latency !== undefined);
     const anomalies = detected.then((alerts) => {
-      const encoded = this.encoder.anomalies(batch, alerts);
+      const encoded = this.encoder.anomalies(held, alerts);
       const write = encoded.lines.length === 0 ? NOTHING_WRITTEN : this.o.writer.write(encoded.lines);
       void write.catch(() => undefined);
       return { alerts, lines: encoded.lines.length, written: write, parked: this.park(encoded.unencodable) };
     });
     const previous = this.tail;
-    const ack = (async (): Promise<Ack> => {
-      await previous;
-      const report = await written;
-      await parked;
-      const raised = await anomalies;
-      const anomalyReport = await raised.written;
-      await raised.parked;
-      const apart = this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
-      if (apart !== undefined) {
-        counters.inc('batches_tracked_apart');
-        this.o.onTrackedApart(`agent ${batch.agent}: ${apart}; written, and tracked apart from its other seqs`);
-      }
-      counters.inc('batches_written');
-      counters.inc('windows_written', batch.windows.length);
-      counters.inc(
-        'points_written',
-        lines.length +
-          raised.lines -
-          report.deadLettered -
-          report.dropped -
-          anomalyReport.deadLettered -
-          anomalyReport.dropped,
-      );
-      // The batch is durable now: its windows, its anomaly points, and every batch before it.
-      const now = (this.o.now ?? Date.now)();
-      const latency = this.o.latency;
-      if (latency)
-        for (const w of batch.windows) if (w.rev === 0) latency.windowDurable.observe(Math.max(0, now - w.end) / 1000);
-      this.o.onWritten?.(batch);
-      for (const alert of raised.alerts) {
-        if (latency && alert.state === 'opened') latency.alertOpened.observe(Math.max(0, now - alert.at) / 1000);
-        this.o.onAlert(alert);
-      }
-      return { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'ok' };
-    })().catch((err: unknown) => {
-      // Stopping leaves the batch unacked on purpose; anything else is a bug, and must be heard.
-      if (!(err instanceof WriteAbortedError)) {
-        counters.inc('batches_failed');
-        this.o.problems.note(
-          'batch_failed',
-          `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; left unacked, the agent sends it again`,
-        );
-      }
-      throw err;
-    });
+    const ack = this.acked(held, previous, written, parked, anomalies);
     const done = ack.then(
       () => true,
       () => false,
@@ -235,15 +197,76 @@ export class BatchProcessor {
   }
 
   /**
+   * Once the batches before it have finished and every point of it is durable: records the batch
+   * in dedupe, counts it, and lets its observers and alerts go; gives its `ok` ack. Rejects (the
+   * batch stays unacked) when stopping, or on a bug, counted and reported.
+   */
+  private async acked(
+    batch: HeldBatch,
+    previous: Promise<unknown>,
+    written: Promise<WriteReport>,
+    parked: Promise<void>,
+    anomalies: Promise<{ alerts: AlertEvent[]; lines: number; written: Promise<WriteReport>; parked: Promise<void> }>,
+  ): Promise<Ack> {
+    const { counters } = this.o;
+    try {
+      await previous;
+      const report = await written;
+      await parked;
+      const raised = await anomalies;
+      const anomalyReport = await raised.written;
+      await raised.parked;
+      const apart = this.o.dedupe.add(batch.agent, batch.epoch, batch.seq);
+      if (apart !== undefined) {
+        counters.inc('batches_tracked_apart');
+        this.o.onTrackedApart(`agent ${batch.agent}: ${apart}; written, and tracked apart from its other seqs`);
+      }
+      counters.inc('batches_written');
+      counters.inc('windows_written', batch.windows);
+      counters.inc(
+        'points_written',
+        batch.lines +
+          raised.lines -
+          report.deadLettered -
+          report.dropped -
+          anomalyReport.deadLettered -
+          anomalyReport.dropped,
+      );
+      // The batch is durable now: its windows, its anomaly points, and every batch before it.
+      const now = (this.o.now ?? Date.now)();
+      const latency = this.o.latency;
+      if (latency)
+        for (const end of batch.firstEmissionEnds) latency.windowDurable.observe(Math.max(0, now - end) / 1000);
+      this.o.onWritten?.(batch);
+      for (const alert of raised.alerts) {
+        if (latency && alert.state === 'opened') latency.alertOpened.observe(Math.max(0, now - alert.at) / 1000);
+        this.o.onAlert(alert);
+      }
+      return { v: 1, agent: batch.agent, epoch: batch.epoch, seq: batch.seq, status: 'ok' };
+    } catch (err) {
+      // Stopping leaves the batch unacked on purpose; anything else is a bug, and must be heard.
+      if (!(err instanceof WriteAbortedError)) {
+        counters.inc('batches_failed');
+        this.o.problems.note(
+          'batch_failed',
+          `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; left unacked, the agent sends it again`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
    * Detection's alerts for the batch; none when it fails (a bug, or a detection worker that
    * died), and its points are written all the same.
    */
   private detectOrSkip(batch: BatchEnvelope): Promise<AlertEvent[]> {
+    const { agent, seq } = batch; // not the batch: the closures below live until detection answers
     const failed = (err: unknown): AlertEvent[] => {
       this.o.counters.inc('batches_detection_failed');
       this.o.problems.note(
         'detection_failed',
-        `agent ${batch.agent} seq ${batch.seq}: ${messageOf(err)}; its points are written without alerts`,
+        `agent ${agent} seq ${seq}: ${messageOf(err)}; its points are written without alerts`,
       );
       return [];
     };
@@ -376,6 +399,31 @@ function rejectedAck(payload: Uint8Array, topicAgent: string | undefined, reason
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What a batch in flight keeps until its ack: the envelope's ids and counters, no windows. */
+interface HeldBatch extends WrittenBatch {
+  readonly epoch: number;
+  /** Windows in the batch, and lines its windows and agent stats were encoded to. */
+  readonly windows: number;
+  readonly lines: number;
+  /** The end of each first emission (rev 0), for the latency histogram; empty without one. */
+  readonly firstEmissionEnds: Float64Array;
+}
+
+const NO_ENDS = new Float64Array(0);
+
+function heldOf(batch: BatchEnvelope, lines: number, withEnds: boolean): HeldBatch {
+  let ends = NO_ENDS;
+  if (withEnds) {
+    let n = 0;
+    for (const w of batch.windows) if (w.rev === 0) n++;
+    ends = new Float64Array(n);
+    n = 0;
+    for (const w of batch.windows) if (w.rev === 0) ends[n++] = w.end;
+  }
+  const { agent, epoch, seq, site, sentAt, counters } = batch;
+  return { agent, epoch, seq, site, sentAt, counters, windows: batch.windows.length, lines, firstEmissionEnds: ends };
 }
 
 /** What an empty write reports. */

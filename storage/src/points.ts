@@ -96,8 +96,11 @@ export class PointEncoder {
   private readonly units: ReadonlyMap<string, string>;
   /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
   private readonly metricHeads = new Map<string, { readonly measurement: string; readonly unit: string }>();
-  /** The batch whose agent and site tags were escaped last, and those tags (`,agent=…`, `,site=…` or ''). */
-  private tagsOf: { batch: BatchEnvelope; agent: string; site: string } | undefined;
+  /**
+   * The agent and site whose tags were escaped last, and those tags (`,agent=…`, `,site=…` or '').
+   * By name, not by batch: a batch is let go of once it is encoded.
+   */
+  private tagsOf: { of: string; at: string | undefined; agent: string; site: string } | undefined;
 
   /** `units`: metric → unit tag value, for the metrics whose unit is known (`influx.units`); only its own keys count. */
   constructor(units: Readonly<Record<string, string>> = {}) {
@@ -147,7 +150,7 @@ export class PointEncoder {
   }
 
   /** The anomaly points of the alert transitions a batch raised (written once detection has judged it). */
-  anomalies(batch: BatchEnvelope, alerts: readonly AlertEvent[]): EncodedBatch {
+  anomalies(batch: Pick<BatchEnvelope, 'agent'>, alerts: readonly AlertEvent[]): EncodedBatch {
     const lines: string[] = [];
     const unencodable: UnencodablePoint[] = [];
     this.anomalyLines(batch, alerts, lines, unencodable);
@@ -155,7 +158,7 @@ export class PointEncoder {
   }
 
   private anomalyLines(
-    batch: BatchEnvelope,
+    batch: Pick<BatchEnvelope, 'agent'>,
     alerts: readonly AlertEvent[],
     lines: string[],
     unencodable: UnencodablePoint[],
@@ -201,11 +204,16 @@ export class PointEncoder {
   /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
   private windowHead(batch: BatchEnvelope, w: WindowResult): string | undefined {
     let tags = this.tagsOf;
-    if (tags?.batch !== batch) {
+    if (tags?.of !== batch.agent || tags.at !== batch.site) {
       const agent = escapeKey(batch.agent);
       const site = batch.site === undefined ? '' : escapeKey(batch.site);
       if (agent === '') return undefined;
-      tags = this.tagsOf = { batch, agent: `,agent=${agent}`, site: site === '' ? '' : `,site=${site}` };
+      tags = this.tagsOf = {
+        of: batch.agent,
+        at: batch.site,
+        agent: `,agent=${agent}`,
+        site: site === '' ? '' : `,site=${site}`,
+      };
     }
     let metric = this.metricHeads.get(w.metric);
     if (metric === undefined) {

@@ -5,17 +5,21 @@
  *   processor-run.js JSON
  *
  * JSON: { influxUrl, influxdPid, database, series, agents, warmup, rounds, startMs, agentPrefix,
- * workers? }. Starts a CloudProcessor (embedded broker, private state directory) writing into
- * `database`, plays the fleet through it with the feeder (a child of this process, so it shares
- * this process's cores when pinned), and prints one JSON line: windows, seconds, the processor's
- * CPU (every thread: event loop, detection workers, GC and zlib helpers), event-loop use, RSS,
- * heap and array buffers, influxd's and the feeder's CPU over the same timed part, counters.
+ * workers?, maxSeries?, detector?, heapSnapshots? } (ProcessorRunOptions). Starts a
+ * CloudProcessor (embedded broker, private state directory) writing into `database`, plays the
+ * fleet through it with the feeder (a child of this process, so it shares this process's cores
+ * when pinned), and prints one JSON line: windows, seconds, the processor's CPU (every thread:
+ * event loop, detection workers, GC and zlib helpers), event-loop use, RSS, the peaks of the
+ * event loop's heap, the workers' heaps and external memory, heap and array buffers at the end,
+ * influxd's and the feeder's CPU over the same timed part, counters.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { writeHeapSnapshot, type HeapInfo } from 'node:v8';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
@@ -36,8 +40,14 @@ export interface ProcessorRunOptions {
   readonly workers?: number;
   /** detection.maxSeries; unset: the processor's default. */
   readonly maxSeries?: number;
-  /** Write a heap snapshot of the event loop's thread here after the timed part (run node with --expose-gc to collect garbage first). */
-  readonly heapSnapshot?: string;
+  /** detection.detector for every metric (`static-threshold`: next to no state, for the processor's own floor; devices' detector off then). */
+  readonly detector?: string;
+  /**
+   * Heap snapshots halfway through the timed part (once half its windows are written), with
+   * batches in flight, into this directory: the event loop's thread (`main.heapsnapshot`) and each
+   * detection worker (`worker-N.heapsnapshot`). The processor stands still while they are taken.
+   */
+  readonly heapSnapshots?: string;
 }
 
 export interface ProcessorRunResult {
@@ -49,6 +59,13 @@ export interface ProcessorRunResult {
   readonly mainThreadCpuSeconds: number;
   readonly eventLoopBusy: number;
   readonly rssMaxBytes: number;
+  /** Peaks over the timed part (sampled every 200 ms) of the event loop's heap (committed and used) and of memory outside V8's heaps (Buffers and other external memory, of every thread). */
+  readonly mainHeapTotalMaxBytes: number;
+  readonly mainHeapUsedMaxBytes: number;
+  readonly externalMaxBytes: number;
+  /** Peak over the timed part of the detection workers' V8 heaps, summed: committed and used. */
+  readonly workersHeapTotalMaxBytes: number;
+  readonly workersHeapUsedMaxBytes: number;
   readonly rssEndBytes: number;
   readonly heapUsedBytes: number;
   readonly arrayBuffersBytes: number;
@@ -59,6 +76,32 @@ export interface ProcessorRunResult {
   readonly alertsOpened: number;
   readonly workers: number;
   readonly series: number;
+}
+
+/** The detection pool inside `cloud` (private: a measurement, not an API); undefined without workers. */
+function poolOf(cloud: CloudProcessor): PrivatePool | undefined {
+  const pool = (cloud as unknown as { partition?: { pool?: PrivatePool } }).partition?.pool;
+  if (cloud.detectionWorkers > 0 && typeof pool?.heapStatistics !== 'function')
+    throw new Error("processor-run: cannot find the detection workers (the partition's private layout changed)");
+  return pool;
+}
+interface PrivatePool {
+  readonly slots?: Array<{ worker: Worker } | undefined>;
+  heapStatistics(): Promise<HeapInfo[]>;
+}
+
+/**
+ * Writes the heap snapshots of every thread of `cloud` into `dir`. The workers are reached through
+ * private fields (the partition's pool and its slots): a measurement, not an API; it says so and
+ * stops when they are not where it looks.
+ */
+async function heapSnapshots(cloud: CloudProcessor, dir: string): Promise<void> {
+  writeHeapSnapshot(join(dir, 'main.heapsnapshot'));
+  const slots = poolOf(cloud)?.slots;
+  for (const [i, slot] of (slots ?? []).entries()) {
+    if (slot === undefined) continue;
+    await pipeline(await slot.worker.getHeapSnapshot(), createWriteStream(join(dir, `worker-${i}.heapsnapshot`)));
+  }
 }
 
 const o = JSON.parse(process.argv[2]!) as ProcessorRunOptions;
@@ -72,18 +115,49 @@ try {
       detection: {
         ...(o.workers === undefined ? {} : { workers: o.workers }),
         ...(o.maxSeries === undefined ? {} : { maxSeries: o.maxSeries }),
+        ...(o.detector === undefined ? {} : { detector: o.detector, devices: { detector: 'none' } }),
       },
     }),
     log: silentLogger,
   });
   await cloud.start();
   let rssMax = 0;
+  let heapTotalMax = 0;
+  let heapUsedMax = 0;
+  let externalMax = 0;
+  let workersTotalMax = 0;
+  let workersUsedMax = 0;
+  const pool = poolOf(cloud);
   let cpu0 = process.cpuUsage();
   let main0 = threadCpuSeconds();
   let elu0 = performance.eventLoopUtilization();
   let requests0 = 0;
   let lines0 = 0;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 200);
+  let windows0 = Infinity;
+  let snapshots: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    if (
+      o.heapSnapshots !== undefined &&
+      snapshots === undefined &&
+      cloud.counters.get('windows_written') - windows0 >= (o.rounds * o.series) / 2
+    )
+      snapshots = heapSnapshots(cloud, o.heapSnapshots);
+    const m = process.memoryUsage();
+    rssMax = Math.max(rssMax, m.rss);
+    heapTotalMax = Math.max(heapTotalMax, m.heapTotal);
+    heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
+    externalMax = Math.max(externalMax, m.external);
+    void pool?.heapStatistics().then((heaps) => {
+      workersTotalMax = Math.max(
+        workersTotalMax,
+        heaps.reduce((n, h) => n + h.total_heap_size, 0),
+      );
+      workersUsedMax = Math.max(
+        workersUsedMax,
+        heaps.reduce((n, h) => n + h.used_heap_size, 0),
+      );
+    });
+  }, 200);
   const shape = [o.series, o.agents, o.warmup, o.rounds, o.startMs, o.agentPrefix].map(String);
   const fed = await runFeeder(['mqtt', cloud.brokerUrl, ...shape], [o.influxdPid], () => {
     cpu0 = process.cpuUsage();
@@ -91,16 +165,15 @@ try {
     elu0 = performance.eventLoopUtilization();
     requests0 = cloud.counters.get('write_requests');
     lines0 = cloud.counters.get('points_written');
+    windows0 = cloud.counters.get('windows_written');
     rssMax = process.memoryUsage.rss();
+    heapTotalMax = heapUsedMax = externalMax = workersTotalMax = workersUsedMax = 0;
   }).done;
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = threadCpuSeconds() - main0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
-  if (o.heapSnapshot !== undefined) {
-    (globalThis as { gc?: () => void }).gc?.();
-    writeHeapSnapshot(o.heapSnapshot);
-  }
+  await snapshots;
   const mem = process.memoryUsage();
   const c = cloud.counters;
   const result: ProcessorRunResult = {
@@ -111,6 +184,11 @@ try {
     mainThreadCpuSeconds: mainCpu,
     eventLoopBusy: elu,
     rssMaxBytes: Math.max(rssMax, mem.rss),
+    mainHeapTotalMaxBytes: heapTotalMax,
+    mainHeapUsedMaxBytes: heapUsedMax,
+    externalMaxBytes: externalMax,
+    workersHeapTotalMaxBytes: workersTotalMax,
+    workersHeapUsedMaxBytes: workersUsedMax,
     rssEndBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
     arrayBuffersBytes: mem.arrayBuffers,

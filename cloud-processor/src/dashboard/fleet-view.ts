@@ -36,6 +36,9 @@ export interface AgentView {
   readonly droppedBy: Readonly<Record<string, number>>;
 }
 
+/** What the fleet view takes of a batch written (the processor keeps no more of it once its points are encoded). */
+export type WrittenBatch = Pick<BatchEnvelope, 'agent' | 'site' | 'seq' | 'sentAt' | 'counters'>;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A counter of an agent's batch by name: its own property, a number (the batch's keys are the agent's). */
@@ -59,7 +62,7 @@ export class FleetView {
   ) {}
 
   /** A batch of `batch.agent` is durable, at `now`. */
-  written(batch: BatchEnvelope, now: number): void {
+  written(batch: WrittenBatch, now: number): void {
     const a = this.touch(batch.agent);
     const c = batch.counters;
     const droppedBy: Record<string, number> = Object.create(null) as Record<string, number>;

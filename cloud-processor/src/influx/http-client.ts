@@ -10,7 +10,18 @@ export interface HttpCall {
   readonly method: 'GET' | 'POST';
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
+  readonly body?: Body;
+}
+
+/** A request body: one buffer, or its parts in order (sent one after the other, never joined). */
+export type Body = Buffer | readonly Buffer[];
+
+/** Bytes of a body. */
+export function bodyBytes(body: Body): number {
+  if (Buffer.isBuffer(body)) return body.byteLength;
+  let n = 0;
+  for (const part of body as readonly Buffer[]) n += part.byteLength;
+  return n;
 }
 
 /**
@@ -35,7 +46,7 @@ export class HttpClient {
   call(c: HttpCall): Promise<HttpAnswer> {
     const send = this.secure ? httpsRequest : httpRequest;
     const headers: Record<string, string | number> = { ...c.headers };
-    if (c.body) headers['content-length'] = c.body.byteLength;
+    if (c.body) headers['content-length'] = bodyBytes(c.body);
     return new Promise<HttpAnswer>((resolve, reject) => {
       let response: IncomingMessage | undefined;
       const req = send(c.url, { method: c.method, headers, agent: this.agent }, (res) => {
@@ -77,7 +88,11 @@ export class HttpClient {
               ),
         );
       });
-      req.end(c.body);
+      if (c.body === undefined || Buffer.isBuffer(c.body)) req.end(c.body);
+      else {
+        for (const part of c.body as readonly Buffer[]) req.write(part);
+        req.end();
+      }
     });
   }
 

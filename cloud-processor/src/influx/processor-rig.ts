@@ -39,7 +39,7 @@ export function localDetection(d?: (lifecycle: AlertLifecycle) => Detection): Lo
 /** A BatchProcessor over a held sink and a real dead-letter file in a temporary directory (removed after the test). */
 export function processorRig(
   t: TestContext,
-  options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter'>> = {},
+  options: Partial<Pick<BatchProcessorOptions, 'encoder' | 'detection' | 'deadLetter' | 'writer'>> = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-processor-'));
   const deadLetter = new DeadLetterFile(join(dir, 'dead-letter.jsonl'), 1 << 20);

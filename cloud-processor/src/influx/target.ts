@@ -1,5 +1,5 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
-import { HttpClient } from './http-client.js';
+import { HttpClient, type Body } from './http-client.js';
 import { classifyWrite } from './response.js';
 
 /**
@@ -13,8 +13,8 @@ export interface WriteTarget {
   readonly canCreate: boolean;
   /** Creates the database and retention policy when allowed and missing. */
   ensure(): Promise<void>;
-  /** Resolves when InfluxDB accepted every line of `body` (newline-separated line protocol, ms timestamps). */
-  write(body: Buffer, gzipped: boolean): Promise<void>;
+  /** Resolves when InfluxDB accepted every line of `body` (newline-separated line protocol, ms timestamps; parts sent in order). */
+  write(body: Body, gzipped: boolean): Promise<void>;
   /** Closes idle connections. */
   close(): void;
 }
@@ -33,7 +33,7 @@ export async function postLines(
   client: HttpClient,
   url: URL,
   headers: Record<string, string>,
-  body: Buffer,
+  body: Body,
   gzipped: boolean,
 ): Promise<void> {
   const h: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...headers };

@@ -1,7 +1,7 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
 import { quoteIdentifier } from '@tributary/storage';
 import { NotFoundError, PermanentError } from './errors.js';
-import type { HttpClient } from './http-client.js';
+import type { Body, HttpClient } from './http-client.js';
 import { classifyWrite } from './response.js';
 import { clientFor, endpoint, influxAuthHeaders, postLines, type WriteTarget } from './target.js';
 
@@ -33,7 +33,7 @@ export class InfluxV1Target implements WriteTarget {
     this.description = `InfluxDB 1.x ${new URL(config.url).origin} database ${config.database}${config.retentionPolicy ? ` retention policy ${config.retentionPolicy.name}` : ''}`;
   }
 
-  write(body: Buffer, gzipped: boolean): Promise<void> {
+  write(body: Body, gzipped: boolean): Promise<void> {
     return postLines(this.client, this.writeUrl, this.headers, body, gzipped);
   }
 

@@ -1,5 +1,5 @@
 import type { InfluxConfig } from '@tributary/firmware-schemas';
-import type { HttpClient } from './http-client.js';
+import type { Body, HttpClient } from './http-client.js';
 import { clientFor, endpoint, influxAuthHeaders, postLines, type WriteTarget } from './target.js';
 
 /**
@@ -21,7 +21,7 @@ export class InfluxV2Target implements WriteTarget {
     this.description = `InfluxDB v2 API ${new URL(config.url).origin} org ${config.org ?? ''} bucket ${config.bucket ?? ''}`;
   }
 
-  write(body: Buffer, gzipped: boolean): Promise<void> {
+  write(body: Body, gzipped: boolean): Promise<void> {
     return postLines(this.client, this.writeUrl, this.headers, body, gzipped);
   }
 

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InfluxConfig, type InfluxConfig as Config } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import { DeadLetterFile } from './dead-letter.js';
 import { AuthError, PartialWriteError, RetryableError, TooLargeError, WriteAbortedError } from './errors.js';
+import type { Body } from './http-client.js';
 import type { WriteTarget } from './target.js';
 import { InfluxWriter, type WriterCounter } from './writer.js';
 
@@ -30,8 +33,9 @@ class ScriptedTarget implements WriteTarget {
   async ensure(): Promise<void> {}
   close(): void {}
 
-  async write(body: Buffer, gzipped: boolean): Promise<void> {
-    const lines = (gzipped ? gunzipSync(body) : body).toString().split('\n');
+  async write(body: Body, gzipped: boolean): Promise<void> {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.concat(body);
+    const lines = (gzipped ? gunzipSync(bytes) : bytes).toString().split('\n');
     this.gzipped.push(gzipped);
     this.requests.push(lines);
     this.inFlight++;
@@ -214,6 +218,50 @@ test('the backlog is bounded: room() waits until lines are durable', async (t) =
   release();
   await Promise.all([first, room]);
   assert.equal(writer.bufferedLines, 0);
+});
+
+test('the backlog is bounded in bytes too: room() waits while maxBufferedBytes of lines are not durable', async (t) => {
+  const { target, writer } = setup(t, { maxBufferedLines: 1_000_000, maxBufferedBytes: 1024 });
+  let release!: () => void;
+  const gate = new Promise<undefined>((r) => (release = () => r(undefined)));
+  target.answer = () => gate;
+  // 40 lines of about 43 bytes: over 1,024 bytes, far under the lines bound.
+  const long = Array.from({ length: 40 }, (_, i) => `m,device=a-rather-long-device-name-${i} v=${i} ${i}`);
+  const first = writer.write(long);
+  let roomy = false;
+  const room = writer.room().then(() => (roomy = true));
+  await until('the request to be on the wire', () => target.inFlight === 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomy, false, 'full in bytes: the processor takes no more batches');
+  assert.ok(writer.bufferedBytes > 1024, `${writer.bufferedBytes} bytes buffered`);
+  release();
+  await Promise.all([first, room]);
+  assert.equal(writer.bufferedBytes, 0);
+});
+
+test('lines waiting to be durable are kept as bytes only: the strings they were given as are let go of at once', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { target, writer } = setup(t);
+  let release!: () => void;
+  const gate = new Promise<undefined>((r) => (release = () => r(undefined)));
+  target.answer = () => gate;
+  const given: Array<WeakRef<string[]>> = [];
+  const written = ((): Array<Promise<unknown>> =>
+    [1, 2, 3, 4, 5].map((n) => {
+      const group = lines(`g${n}-`, 100);
+      given.push(new WeakRef(group));
+      return writer.write(group);
+    }))();
+  await until('a request on the wire', () => target.inFlight >= 1);
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.equal(writer.bufferedLines, 500, 'none durable yet');
+  assert.equal(given.filter((r) => r.deref() !== undefined).length, 0, 'groups of lines still held as strings');
+  release();
+  await Promise.all(written);
+  assert.deepEqual(target.requests.flat().sort(), [1, 2, 3, 4, 5].flatMap((n) => lines(`g${n}-`, 100)).sort());
 });
 
 test('abort rejects what is not durable yet with WriteAbortedError', async (t) => {

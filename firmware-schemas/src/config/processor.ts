@@ -115,6 +115,16 @@ export const InfluxConfig = z
      * taking batches (MQTT stops reading, HTTP answers 503) and acks nothing new.
      */
     maxBufferedLines: z.number().int().min(1).default(100_000),
+    /**
+     * The same backlog in bytes of line protocol (the writer keeps a batch's lines as UTF-8 until
+     * they are durable): whichever bound is reached first stops the intake. About 250 bytes a
+     * window line, so it binds before maxBufferedLines only for long names.
+     */
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024),
     /** Compress request bodies: `auto` when a body is at least `gzipMinBytes` and InfluxDB is not on this host. */
     gzip: z.enum(['auto', 'always', 'never']).default('auto'),
     gzipMinBytes: z
@@ -190,7 +200,7 @@ export const DetectionConfig = DetectorChoice.extend({
    */
   maxSeries: z.number().int().min(1).default(20_000),
   /**
-   * First emissions remembered (the latest half to all of this many, about 350 bytes each) so that
+   * First emissions remembered (the latest half to all of this many, about 170 bytes each) so that
    * a correction of one (`rev` > 0, re-emitted by an agent with `lateReadings: re-emit`) is stored
    * with the values detection judged, which replay then judges too. A correction of a window
    * forgotten (past this bound, or from before a restart) is stored without them and counted

@@ -1,3 +1,4 @@
+import type { HeapInfo } from 'node:v8';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '@tributary/runtime';
 import type { ShardReply, ShardRequest } from './protocol.js';
@@ -77,6 +78,12 @@ export class DetectionPool {
       slot.pending.set(req, { resolve, reject });
       slot.worker.postMessage({ ...r, req }, transfer);
     });
+  }
+
+  /** Each started worker's V8 heap statistics (a worker not started yet is left out). */
+  heapStatistics(): Promise<HeapInfo[]> {
+    const started = this.slots.flatMap((s, i) => (s === undefined ? [] : [i]));
+    return Promise.all(started.map((i) => this.request(i, { op: 'heap' }) as Promise<HeapInfo>));
   }
 
   /** Ends every worker; pending requests fail. */

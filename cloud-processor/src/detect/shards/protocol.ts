@@ -26,7 +26,9 @@ export type ShardRequest =
   | { op: 'restore-begin'; id: number; agents: DetectionSnapshot['agents']; resync: boolean }
   | { op: 'restore-parts'; id: number; parts: Array<SeriesSnapshot | DeviceSnapshot> }
   | { op: 'restore-end'; id: number; header: { v: 1; agents: DetectionSnapshot['agents']; alerts: LifecycleSnapshot } }
-  | { op: 'drop'; id: number };
+  | { op: 'drop'; id: number }
+  /** The worker's V8 heap (v8.getHeapStatistics()): what its thread holds, for /metrics and bench:cloud. */
+  | { op: 'heap' };
 
 /** Openings dropped at the shard's alerts.maxOpen since its last answer: how many, and the first few. */
 export interface Dropped {

@@ -4,6 +4,7 @@
  * with its own alert lifecycle — and answers the
  * requests of protocol.ts in the order they come, so every series sees its points in order.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import { AlertLifecycle } from '../../alerts/lifecycle.js';
@@ -141,6 +142,8 @@ function handle(r: ShardRequest): unknown {
     case 'drop':
       shards.delete(r.id);
       return undefined;
+    case 'heap':
+      return getHeapStatistics();
   }
 }
 
