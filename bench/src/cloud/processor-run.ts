@@ -81,7 +81,7 @@ export interface ProcessorRunResult {
 /** The detection pool inside `cloud` (private: a measurement, not an API); undefined without workers. */
 function poolOf(cloud: CloudProcessor): PrivatePool | undefined {
   const pool = (cloud as unknown as { partition?: { pool?: PrivatePool } }).partition?.pool;
-  if (cloud.detectionWorkers > 0 && typeof pool?.heapStatistics !== 'function')
+  if (cloud.detection.workers > 0 && typeof pool?.heapStatistics !== 'function')
     throw new Error("processor-run: cannot find the detection workers (the partition's private layout changed)");
   return pool;
 }
