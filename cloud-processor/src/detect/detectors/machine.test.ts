@@ -98,3 +98,27 @@ test('the machine holds the state it left in the metrics that left it: a tempera
     );
   }
 });
+
+test('a hold is judged as the opening was: the reading after the alarm, no further away, holds at about the surprise that opened it', () => {
+  // Flow steps down 2σ of its noise among seven quiet metrics: the alarm is the rarest of eight.
+  const alarm = MachineConfig.parse({}).calibration.alarmSurprise;
+  for (const seed of [2, 3, 4, 5]) {
+    const m = createMachine(MachineConfig.parse({}));
+    const g = gaussian(prng(seed));
+    let opened: number | undefined;
+    let heldNext: number | undefined;
+    for (let i = 0; i < 1_600 && heldNext === undefined; i++) {
+      const values = new Map([['flow', 10 - (i < 1_500 ? 0 : 0.6) + 0.3 * g()]]);
+      for (let k = 0; k < 7; k++) values.set(`m${k}`, 5 + 0.2 * g());
+      const v = m.update(i * 1_000, values);
+      if (opened !== undefined) heldNext = v.hold ?? 0;
+      else if ((v.surprise ?? 0) >= alarm) opened = v.surprise;
+    }
+    assert.ok(opened !== undefined && heldNext !== undefined, `seed ${seed}: no alarm`);
+    // The old hold read the rarest metric as if it were the only one: log10 8 (0.9) more.
+    assert.ok(
+      heldNext - opened < Math.log10(8) / 2,
+      `seed ${seed}: opened at surprise ${opened.toFixed(2)}, held at ${heldNext.toFixed(2)} the next second`,
+    );
+  }
+});

@@ -152,7 +152,11 @@ export class Machine implements DeviceDetector {
     if (this.frozenSince !== null) {
       // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
       const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
-      const hold = held.length === 0 ? 0 : this.surprise(this.measure(residuals, held).distance, residuals, held);
+      // Judged as the opening was: the held metrics were picked among all present, so the rarest of
+      // them is corrected for that choice too (held on its own, the one that opened the alert read
+      // log10 n more surprising the next second, and the alert held until it was nearly back).
+      const hold =
+        held.length === 0 ? 0 : this.surprise(this.measure(residuals, held).distance, residuals, held, present.length);
       if (hold >= alarm / 2 && ts - this.frozenSince < this.config.acceptAfterMs) {
         // Further from its usual state than ever since it left is news; staying away is not (as `shift`).
         const news = hold > this.peak ? hold : 0;
@@ -291,9 +295,10 @@ export class Machine implements DeviceDetector {
    * or against their usual correlation), calibrated on the device's past, and its rarest single
    * metric (one metric far off, which a distance over many metrics dilutes), each calibrated on its
    * own past, less log10 of the metrics for taking the rarest of several (Bonferroni); less log10 2
-   * for taking the rarer of the two.
+   * for taking the rarer of the two. `among`: the metrics the rarest was picked from (a hold's
+   * metrics were picked from all present ones).
    */
-  private surprise(distance: number, residuals: number[], present: number[]): number {
+  private surprise(distance: number, residuals: number[], present: number[], among = present.length): number {
     let single = 0;
     this.rarest = -1;
     for (const i of present) {
@@ -303,7 +308,7 @@ export class Machine implements DeviceDetector {
         this.rarest = i;
       }
     }
-    single -= Math.log10(Math.max(1, present.length));
+    single -= Math.log10(Math.max(1, among));
     return Math.max(0, Math.max(this.distances.surprise(distance), single) - Math.LOG10E * Math.LN2);
   }
 

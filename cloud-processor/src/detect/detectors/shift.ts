@@ -149,7 +149,7 @@ class Shift implements Detector {
   private words(x: number, ts: number): string {
     const since = this.level.frozenSince;
     const minutes = since === null ? 0 : Math.round((ts - since) / 60_000);
-    const expected = this.level.expected(ts);
+    const expected = this.level.expected();
     const recent = this.level.recent;
     return `level ${recent > expected ? 'up' : 'down'} at ${fmt(recent)} from ${fmt(expected)}${minutes > 0 ? ` for ${minutes} min` : ''} (now ${fmt(x)})`;
   }

@@ -110,7 +110,7 @@ export class LevelTracker {
     }
     s.n++;
     s.recent += blend(this.recentDecay, this.dt, this.recentMs, ts - s.firstTs) * (x - s.recent);
-    return s.recent - this.expected(ts);
+    return s.recent - this.expected();
   }
 
   /** Moves the baseline and its trend towards the latest point, unless frozen. */
@@ -125,11 +125,16 @@ export class LevelTracker {
     if (this.dt > 0 && age >= this.baselineMs) s.slope += b * (moved / this.dt - s.slope);
   }
 
-  /** Where the recent level should be if nothing changed: the baseline, plus its trend over the lag of the two averages and, while frozen, since then. */
-  expected(ts: number): number {
+  /**
+   * Where the recent level should be if nothing changed: the baseline, plus its trend over the lag
+   * of the two averages. While frozen, the level the series left, not carried on along its trend:
+   * the trend at an alarm is partly the slide that raised it (the baseline follows a fault's first
+   * seconds), and carried on for the minutes a fault lasts it brought the expected level to the
+   * faulty one (a pump's flow while a valve stayed closed: the alert resolved mid-fault).
+   */
+  expected(): number {
     const s = this.s;
-    const lag = Math.max(0, this.baselineMs - this.recentMs) + (s.frozenSince === null ? 0 : ts - s.frozenSince);
-    return s.baseline + s.slope * lag;
+    return s.baseline + s.slope * Math.max(0, this.baselineMs - this.recentMs);
   }
 
   /** Freezes the baseline at the level before the latest point (the level the series left). */
