@@ -49,11 +49,16 @@ export class FloatRing {
   }
 
   snapshot(): string {
-    return Buffer.from(this.ordered().buffer).toString('base64');
+    return encodeFloats(this.ordered());
   }
 }
 
-function decodeFloats(base64: string): Float32Array {
+/** Float32 values as base64 (a fifth of their size as JSON numbers; they restore exactly). */
+export function encodeFloats(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+export function decodeFloats(base64: string): Float32Array {
   const bytes = Buffer.from(base64, 'base64');
   return new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)),
