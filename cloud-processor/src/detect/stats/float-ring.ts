@@ -39,6 +39,11 @@ export class FloatRing {
     if (this.size < this.capacity) this.size++;
   }
 
+  /** The i-th value held, oldest first (0 ≤ i < length). */
+  at(i: number): number {
+    return this.values[this.size < this.capacity ? i : (this.head + i) % this.capacity]!;
+  }
+
   /** The values, oldest first. */
   ordered(): Float32Array {
     if (this.size < this.capacity) return this.values.slice(0, this.size);
