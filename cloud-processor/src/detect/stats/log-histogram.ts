@@ -29,6 +29,8 @@ export interface LogHistogramState {
 const BINS_PER_OCTAVE = 16;
 /** Bins a histogram holds at most (20 octaves each side of zero: a guard against values of no common scale). */
 const MAX_SPAN = 40 * BINS_PER_OCTAVE;
+/** Bins of room beyond a new value when the range grows (a quarter octave: a young series' range is narrow). */
+const SLACK = 4;
 /** Weights grow instead of old ones shrinking; rescaled before float32 bins could overflow. */
 const RESCALE_AT = 1e30;
 const EMPTY = new Float32Array(0);
@@ -181,13 +183,13 @@ export class LogHistogram {
     return -(2 ** (floor + (-key - f) / BINS_PER_OCTAVE));
   }
 
-  /** The index of bin `key`, growing the range held to include it (by an octave of slack) or clamping to MAX_SPAN. */
+  /** The index of bin `key`, growing the range held to include it (with SLACK bins of room) or clamping to MAX_SPAN. */
   private slot(key: number): number {
     const n = this.bins.length;
     const i = key - this.lo;
     if (n > 0 && i >= 0 && i < n) return i;
-    const lo = n === 0 ? key - BINS_PER_OCTAVE : Math.min(this.lo, key - BINS_PER_OCTAVE);
-    const hi = n === 0 ? key + BINS_PER_OCTAVE : Math.max(this.lo + n - 1, key + BINS_PER_OCTAVE);
+    const lo = n === 0 ? key - SLACK : Math.min(this.lo, key - SLACK);
+    const hi = n === 0 ? key + SLACK : Math.max(this.lo + n - 1, key + SLACK);
     if (n > 0 && key < this.lo && hi - key >= MAX_SPAN) return 0; // below a full range: its lowest bin
     const from = Math.max(lo, hi - MAX_SPAN + 1);
     const grown = new Float32Array(hi - from + 1);
