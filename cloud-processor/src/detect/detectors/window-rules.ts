@@ -25,7 +25,9 @@ import { SortedWindow } from '../stats/sorted-window.js';
 export const WindowRulesConfig = z.object({
   /**
    * How far back the windows that define the usual excursion, step and spread reach (25 h, so
-   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them).
+   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them): the
+   * envelope's extremes over this long (to the hour), the rest from a sketch whose weights fade with
+   * the same effective sample size (stats/recent-values.ts).
    */
   historyMs: z.number().int().positive().default(90_000_000),
   /** History a series must have before a rule may fire (an hour; at least 4 windows). */

@@ -10,12 +10,13 @@ import { decodeFloats, encodeFloats } from './float-ring.js';
  *
  * Fading: each value weighs 2^(1/halfLife) times the one before (weights grow instead of old
  * counts shrinking: O(1) a push, as in tail-calibrator.ts), so a value `halfLife` pushes old counts
- * half as much as the newest. A half-life of ln 2 / 2 of a sliding window's length gives the
- * same effective sample size ((Σw)² / Σw²) as that window, and the same mean age.
+ * half as much as the newest; its effective sample size ((Σw)² / Σw²) is 2 halfLife / ln 2.
  *
  * Only the bins in use are allocated (float32: a weight needs no more), grown as values land
  * outside them, up to MAX_SPAN bins: beyond that the lowest fold into their neighbour, or a value
- * below the range joins its lowest bin (a series' values span a few octaves, not 16).
+ * below the range joins its lowest bin (a series' values span a few octaves, not 16). The array
+ * may begin with `reserve` floats its owner keeps there (one typed array, not two, a statistic:
+ * each costs a hundred bytes or more of heap besides its values).
  */
 export interface LogHistogramState {
   /** Key of the first bin held (0 the bin around zero, ±k the k-th bin above 2^floorLog2). */
@@ -38,7 +39,8 @@ const EMPTY = new Float32Array(0);
 let scratch = new Float64Array(MAX_SPAN + 1);
 
 export class LogHistogram {
-  private bins: Float32Array = EMPTY;
+  /** The owner's `reserve` floats, then the bins' weights, lowest first (EMPTY before any value). */
+  private data: Float32Array = EMPTY;
   private lo = 0;
   private total = 0;
   /** Weight of the next value. */
@@ -50,29 +52,42 @@ export class LogHistogram {
     /** log2 of the smallest magnitude told from zero. */
     private readonly floorLog2: number,
     state?: LogHistogramState,
+    /** Floats at the start of the array that are the owner's (see `reserved`). */
+    private readonly reserve = 0,
   ) {
     this.growth = 2 ** (1 / halfLife);
     if (state) {
       this.lo = state.lo;
-      this.bins = decodeFloats(state.bins);
+      const bins = decodeFloats(state.bins);
+      this.data = new Float32Array(reserve + bins.length);
+      this.data.set(bins, reserve);
       this.total = state.total;
       this.weight = state.weight;
     }
   }
 
-  get empty(): boolean {
-    return this.total <= 0;
+  /**
+   * The array whose first `reserve` floats are the owner's, once a value was pushed (or a state
+   * restored); read it afresh after each push, which may move it.
+   */
+  get reserved(): Float32Array {
+    return this.data;
+  }
+
+  /** Bins held. */
+  private get size(): number {
+    return this.data.length === 0 ? 0 : this.data.length - this.reserve;
   }
 
   push(x: number): void {
     if (!Number.isFinite(x)) return;
-    const i = this.slot(this.keyOf(x));
-    this.bins[i]! += this.weight;
+    const i = this.reserve + this.slot(this.keyOf(x));
+    this.data[i]! += this.weight;
     this.total += this.weight;
     this.weight *= this.growth;
     if (this.weight > RESCALE_AT) {
       const k = 1 / this.weight;
-      for (let j = 0; j < this.bins.length; j++) this.bins[j]! *= k;
+      for (let j = this.reserve; j < this.data.length; j++) this.data[j]! *= k;
       this.total *= k;
       this.weight = 1;
     }
@@ -90,15 +105,16 @@ export class LogHistogram {
    * which at the 99th percentile of a few hundred values is a tenth of their spread.
    */
   quantile(q: number, unit = 0): number {
-    const n = this.bins.length;
+    const n = this.size;
     if (this.total <= 0 || n === 0) return Number.NaN;
-    const bins = this.bins;
+    const bins = this.data;
+    const R = this.reserve;
     const u = Math.min(unit, this.total);
     if (q <= 0.5) {
       const target = q * (this.total - u) + u / 2;
       let cum = 0;
       for (let i = 0; i < n; i++) {
-        const w = bins[i]!;
+        const w = bins[R + i]!;
         if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, (target - cum) / w);
         cum += w;
       }
@@ -108,7 +124,7 @@ export class LogHistogram {
     const target = (1 - q) * (this.total - u) + u / 2;
     let cum = 0;
     for (let i = n - 1; i >= 0; i--) {
-      const w = bins[i]!;
+      const w = bins[R + i]!;
       if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, 1 - (target - cum) / w);
       cum += w;
     }
@@ -120,12 +136,13 @@ export class LogHistogram {
    * [center − d, center + d] is half the total, by bisection on d over the cumulative weights.
    */
   mad(center: number): number {
-    const n = this.bins.length;
+    const n = this.size;
     if (this.total <= 0 || n === 0) return Number.NaN;
     if (scratch.length < n + 1) scratch = new Float64Array(n + 1);
     const cum = scratch;
+    const R = this.reserve;
     cum[0] = 0;
-    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.bins[i]!;
+    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.data[R + i]!;
     const half = cum[n]! / 2;
     let lo = 0;
     let hi = Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
@@ -140,7 +157,7 @@ export class LogHistogram {
   snapshot(): LogHistogramState {
     return {
       lo: this.lo,
-      bins: encodeFloats(this.bins),
+      bins: encodeFloats(this.data.subarray(this.reserve)),
       total: this.total,
       weight: this.weight,
     };
@@ -148,11 +165,11 @@ export class LogHistogram {
 
   /** Weight below x (`cum`: the bins' running sums), with each bin's mass spread evenly in log. */
   private below(x: number, cum: Float64Array): number {
-    const n = this.bins.length;
+    const n = this.size;
     const i = this.keyOf(x) - this.lo;
     if (i < 0) return 0;
     if (i >= n) return cum[n]!;
-    return cum[i]! + this.bins[i]! * this.fractionIn(i + this.lo, x);
+    return cum[i]! + this.data[this.reserve + i]! * this.fractionIn(i + this.lo, x);
   }
 
   /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */
@@ -185,16 +202,18 @@ export class LogHistogram {
 
   /** The index of bin `key`, growing the range held to include it (with SLACK bins of room) or clamping to MAX_SPAN. */
   private slot(key: number): number {
-    const n = this.bins.length;
+    const n = this.size;
     const i = key - this.lo;
     if (n > 0 && i >= 0 && i < n) return i;
     const lo = n === 0 ? key - SLACK : Math.min(this.lo, key - SLACK);
     const hi = n === 0 ? key + SLACK : Math.max(this.lo + n - 1, key + SLACK);
     if (n > 0 && key < this.lo && hi - key >= MAX_SPAN) return 0; // below a full range: its lowest bin
     const from = Math.max(lo, hi - MAX_SPAN + 1);
-    const grown = new Float32Array(hi - from + 1);
-    for (let j = 0; j < n; j++) grown[Math.max(0, this.lo + j - from)]! += this.bins[j]!;
-    this.bins = grown;
+    const R = this.reserve;
+    const grown = new Float32Array(R + hi - from + 1);
+    if (this.data.length > 0) grown.set(this.data.subarray(0, R));
+    for (let j = 0; j < n; j++) grown[R + Math.max(0, this.lo + j - from)]! += this.data[R + j]!;
+    this.data = grown;
     this.lo = from;
     return Math.max(0, key - from);
   }

@@ -5,32 +5,35 @@ import { LogHistogram, type LogHistogramState } from './log-histogram.js';
  * The last `capacity` values of a statistic, as the window rules read them (median, MAD and
  * quantiles for the usual spread, the extremes for the envelope), in a few hundred bytes where the
  * exact sorted history took 8 bytes a value (12 kB at a day of minute windows): the body from a
- * fading log histogram (log-histogram.ts) with the sliding window's effective sample size, the
+ * fading log histogram (log-histogram.ts) with a time constant of `capacity` values (its effective
+ * sample size twice the exact history's, which keeps its 99th percentile of a few hundred windows
+ * as steady as the exact one's: with the history's own effective size it strayed further), the
  * extremes exact, from a ring of the largest and smallest value of each of up to CHUNKS stretches
  * of the history (the oldest stretch leaves whole, so they span `capacity` to `capacity` + one
- * stretch). Quantiles are kept within the extremes.
+ * stretch), kept in the histogram's array ahead of its bins. Quantiles are kept within the extremes.
  */
 export interface RecentValuesState {
   body: LogHistogramState;
   /** Per stretch, in the ring's order: [max, min] pairs, float32, as base64. */
   extremes: string;
-  /** The stretch being filled, the values in it, and in all (up to capacity). */
+  /** The stretch being filled, the stretches begun (up to the ring's), the values in the newest one, and in all (up to capacity). */
   head: number;
+  used: number;
   fill: number;
   n: number;
 }
 
 /** Stretches the extremes are kept in (an hour each, at a day's history). */
 const CHUNKS = 24;
-const NONE = new Float32Array(0);
-/** Half-life, in values, of the fading histogram whose effective sample size is a sliding window's (see log-histogram.ts). */
-const HALF_LIFE_PER_VALUE = Math.LN2;
 
 export class RecentValues {
+  /** The body, whose array begins with [max, min] of each stretch (see LogHistogram's `reserved`). */
   private readonly body: LogHistogram;
-  /** [max, min] per stretch in a ring; `head` the stretch being filled. */
-  private extremes: Float32Array;
+  /** Stretches in the ring: those the history spans, and the one being filled. */
+  private readonly slots: number;
+  /** The stretch being filled, and the stretches begun (up to `slots`). */
   private head: number;
+  private used: number;
   private fill: number;
   private n: number;
   private readonly chunk: number;
@@ -44,9 +47,11 @@ export class RecentValues {
     state?: RecentValuesState,
   ) {
     this.chunk = Math.ceil(capacity / CHUNKS);
-    this.body = new LogHistogram(Math.max(1, capacity * HALF_LIFE_PER_VALUE), floorLog2, state?.body);
-    this.extremes = state ? decodeFloats(state.extremes) : NONE;
+    this.slots = Math.ceil(capacity / this.chunk) + 1;
+    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, 2 * this.slots);
+    if (state) this.body.reserved.set(decodeFloats(state.extremes).subarray(0, 2 * this.slots));
     this.head = state?.head ?? 0;
+    this.used = state?.used ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
   }
@@ -57,10 +62,11 @@ export class RecentValues {
   }
 
   push(x: number): void {
+    if (!Number.isFinite(x)) return;
     this.body.push(x);
     this.mid = Number.NaN;
     if (this.n < this.capacity) this.n++;
-    const e = this.extremes;
+    const e = this.body.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
       const i = 2 * this.head;
       if (x > e[i]!) e[i] = x;
@@ -68,18 +74,11 @@ export class RecentValues {
       this.fill++;
       return;
     }
-    // A new stretch: the ring grows to the stretches the history spans plus the one being filled, then wraps.
-    const slots = Math.ceil(this.capacity / this.chunk) + 1;
-    if (e.length === 0) this.head = 0;
-    else if (e.length < 2 * slots) {
-      const grown = new Float32Array(e.length + 2);
-      grown.set(e);
-      this.extremes = grown;
-      this.head = e.length >> 1;
-    } else this.head = (this.head + 1) % slots;
-    if (this.extremes.length === 0) this.extremes = new Float32Array(2);
-    this.extremes[2 * this.head] = x;
-    this.extremes[2 * this.head + 1] = x;
+    // A new stretch, over the oldest once the ring is full.
+    if (this.used > 0) this.head = (this.head + 1) % this.slots;
+    if (this.used < this.slots) this.used++;
+    e[2 * this.head] = x;
+    e[2 * this.head + 1] = x;
     this.fill = 1;
   }
 
@@ -104,24 +103,29 @@ export class RecentValues {
   }
 
   snapshot(): RecentValuesState {
+    const e = this.body.reserved;
     return {
       body: this.body.snapshot(),
-      extremes: encodeFloats(this.extremes),
+      extremes: encodeFloats(e.length === 0 ? e : e.subarray(0, 2 * this.slots)),
       head: this.head,
+      used: this.used,
       fill: this.fill,
       n: this.n,
     };
   }
 
+  /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
   private max(): number {
+    const e = this.body.reserved;
     let m = -Infinity;
-    for (let i = 0; i < this.extremes.length; i += 2) if (this.extremes[i]! > m) m = this.extremes[i]!;
+    for (let i = 0; i < 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
     return m;
   }
 
   private min(): number {
+    const e = this.body.reserved;
     let m = Infinity;
-    for (let i = 1; i < this.extremes.length; i += 2) if (this.extremes[i]! < m) m = this.extremes[i]!;
+    for (let i = 1; i < 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
     return m;
   }
 }
