@@ -52,8 +52,8 @@ export class LogHistogram {
     /** log2 of the smallest magnitude told from zero. */
     private readonly floorLog2: number,
     state?: LogHistogramState,
-    /** Floats at the start of the array that are the owner's (see `reserved`). */
-    private readonly reserve = 0,
+    /** Floats at the start of the array that are the owner's (see `reserved`, `reserveRoom`). */
+    private reserve = 0,
   ) {
     this.growth = 2 ** (1 / halfLife);
     if (state) {
@@ -72,6 +72,23 @@ export class LogHistogram {
    */
   get reserved(): Float32Array {
     return this.data;
+  }
+
+  /**
+   * Makes the owner's part `floats` long (at least as long as it was; its floats keep their places,
+   * the new ones are 0), once a value was pushed.
+   */
+  reserveRoom(floats: number): void {
+    const grown = new Float32Array(floats + this.size);
+    grown.set(this.data.subarray(0, this.reserve));
+    grown.set(this.data.subarray(this.reserve), floats);
+    this.data = grown;
+    this.reserve = floats;
+  }
+
+  /** Floats of the array that are the owner's. */
+  get reserveLength(): number {
+    return this.reserve;
   }
 
   /** Bins held. */

@@ -10,15 +10,15 @@ import { LogHistogram, type LogHistogramState } from './log-histogram.js';
  * as steady as the exact one's: with the history's own effective size it strayed further), the
  * extremes exact, from a ring of the largest and smallest value of each of up to CHUNKS stretches
  * of the history (the oldest stretch leaves whole, so they span `capacity` to `capacity` + one
- * stretch), kept in the histogram's array ahead of its bins. Quantiles are kept within the extremes.
+ * stretch), kept in the histogram's array ahead of its bins (grown a stretch at a time: a young
+ * series holds what it has seen). Quantiles are kept within the extremes.
  */
 export interface RecentValuesState {
   body: LogHistogramState;
   /** Per stretch, in the ring's order: [max, min] pairs, float32, as base64. */
   extremes: string;
-  /** The stretch being filled, the stretches begun (up to the ring's), the values in the newest one, and in all (up to capacity). */
+  /** The stretch being filled, the values in it, and in all (up to capacity). */
   head: number;
-  used: number;
   fill: number;
   n: number;
 }
@@ -31,9 +31,8 @@ export class RecentValues {
   private readonly body: LogHistogram;
   /** Stretches in the ring: those the history spans, and the one being filled. */
   private readonly slots: number;
-  /** The stretch being filled, and the stretches begun (up to `slots`). */
+  /** The stretch being filled. */
   private head: number;
-  private used: number;
   private fill: number;
   private n: number;
   private readonly chunk: number;
@@ -48,10 +47,10 @@ export class RecentValues {
   ) {
     this.chunk = Math.ceil(capacity / CHUNKS);
     this.slots = Math.ceil(capacity / this.chunk) + 1;
-    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, 2 * this.slots);
-    if (state) this.body.reserved.set(decodeFloats(state.extremes).subarray(0, 2 * this.slots));
+    const extremes = state ? decodeFloats(state.extremes) : undefined;
+    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0);
+    if (extremes) this.body.reserved.set(extremes);
     this.head = state?.head ?? 0;
-    this.used = state?.used ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
   }
@@ -74,12 +73,21 @@ export class RecentValues {
       this.fill++;
       return;
     }
-    // A new stretch, over the oldest once the ring is full.
-    if (this.used > 0) this.head = (this.head + 1) % this.slots;
-    if (this.used < this.slots) this.used++;
-    e[2 * this.head] = x;
-    e[2 * this.head + 1] = x;
+    // A new stretch: the ring grows by one until it spans the history, then the oldest is overwritten.
+    const used = this.used;
+    if (used < this.slots) {
+      this.body.reserveRoom(2 * (used + 1));
+      this.head = used;
+    } else this.head = (this.head + 1) % this.slots;
+    const grown = this.body.reserved;
+    grown[2 * this.head] = x;
+    grown[2 * this.head + 1] = x;
     this.fill = 1;
+  }
+
+  /** Stretches begun (up to `slots`): the ring's size, as it fills from 0 before it wraps. */
+  private get used(): number {
+    return this.fill === 0 ? 0 : this.body.reserveLength >> 1;
   }
 
   /** The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when empty. */
@@ -106,9 +114,8 @@ export class RecentValues {
     const e = this.body.reserved;
     return {
       body: this.body.snapshot(),
-      extremes: encodeFloats(e.length === 0 ? e : e.subarray(0, 2 * this.slots)),
+      extremes: encodeFloats(e.subarray(0, this.body.reserveLength)),
       head: this.head,
-      used: this.used,
       fill: this.fill,
       n: this.n,
     };
