@@ -150,9 +150,11 @@ export class LogHistogram {
 
   /**
    * Median of |x − center| over the faded values: the distance d at which the mass within
-   * [center − d, center + d] is half the total, by bisection on d over the cumulative weights.
+   * [center − d, center + d] is half the total, by bisection on d over the cumulative weights, to
+   * 1e-3 of d (a bin is 4.4 % wide). `upper`, a distance known to hold half the mass or more
+   * (the farther of the 10th and 90th percentiles from the median), saves steps.
    */
-  mad(center: number): number {
+  mad(center: number, upper = Number.POSITIVE_INFINITY): number {
     const n = this.size;
     if (this.total <= 0 || n === 0) return Number.NaN;
     if (scratch.length < n + 1) scratch = new Float64Array(n + 1);
@@ -162,8 +164,11 @@ export class LogHistogram {
     for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.data[R + i]!;
     const half = cum[n]! / 2;
     let lo = 0;
-    let hi = Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
-    for (let k = 0; k < 48 && hi - lo > 1e-7 * hi; k++) {
+    let hi = Math.min(
+      upper,
+      Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0))),
+    );
+    for (let k = 0; k < 64 && hi - lo > 1e-3 * hi; k++) {
       const d = (lo + hi) / 2;
       if (this.below(center + d, cum) - this.below(center - d, cum) >= half) hi = d;
       else lo = d;
@@ -183,10 +188,22 @@ export class LogHistogram {
   /** Weight below x (`cum`: the bins' running sums), with each bin's mass spread evenly in log. */
   private below(x: number, cum: Float64Array): number {
     const n = this.size;
-    const i = this.keyOf(x) - this.lo;
+    // keyOf and fractionIn in one: a single log2.
+    const l = (Math.log2(Math.abs(x)) - this.floorLog2) * BINS_PER_OCTAVE;
+    let key: number;
+    let f: number;
+    if (!(l >= 0)) {
+      key = 0;
+      f = Math.min(1, Math.max(0, (x * 2 ** -this.floorLog2 + 1) / 2));
+    } else {
+      const k = Math.floor(l);
+      key = x < 0 ? -(k + 1) : k + 1;
+      f = x < 0 ? 1 - (l - k) : l - k;
+    }
+    const i = key - this.lo;
     if (i < 0) return 0;
     if (i >= n) return cum[n]!;
-    return cum[i]! + this.data[this.reserve + i]! * this.fractionIn(i + this.lo, x);
+    return cum[i]! + this.data[this.reserve + i]! * f;
   }
 
   /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */
@@ -196,17 +213,6 @@ export class LogHistogram {
     if (!(l >= 0)) return 0;
     const k = Math.floor(l * BINS_PER_OCTAVE) + 1;
     return x < 0 ? -k : k;
-  }
-
-  /** Where x lies in bin `key` (0 at its low end, 1 at its high end, in ascending value). */
-  private fractionIn(key: number, x: number): number {
-    if (key === 0) {
-      const f = 2 ** -this.floorLog2;
-      return Math.min(1, Math.max(0, (x * f + 1) / 2));
-    }
-    const pos = (Math.log2(Math.abs(x)) - this.floorLog2) * BINS_PER_OCTAVE - (Math.abs(key) - 1);
-    const f = Math.min(1, Math.max(0, pos));
-    return key > 0 ? f : 1 - f;
   }
 
   /** The value a fraction f (0 … 1, ascending) into bin `key`. */

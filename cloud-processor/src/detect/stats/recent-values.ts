@@ -36,8 +36,15 @@ export class RecentValues {
   private fill: number;
   private n: number;
   private readonly chunk: number;
-  /** Cached median (NaN: to be read again after a push). */
+  /**
+   * What the window rules read of it each window, cached until the next push (NaN: to be read):
+   * the median, the MAD about it, and the 10th, 90th and 99th percentiles.
+   */
   private mid = Number.NaN;
+  private madAtMid = Number.NaN;
+  private q10 = Number.NaN;
+  private q90 = Number.NaN;
+  private q99 = Number.NaN;
 
   /** `floorLog2`: log2 of the smallest magnitude told from zero (see LogHistogram). */
   constructor(
@@ -63,7 +70,7 @@ export class RecentValues {
   push(x: number): void {
     if (!Number.isFinite(x)) return;
     this.body.push(x);
-    this.mid = Number.NaN;
+    this.mid = this.madAtMid = this.q10 = this.q90 = this.q99 = Number.NaN;
     if (this.n < this.capacity) this.n++;
     const e = this.body.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
@@ -92,6 +99,13 @@ export class RecentValues {
 
   /** The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when empty. */
   quantile(q: number): number {
+    if (q === 0.1) return Number.isNaN(this.q10) ? (this.q10 = this.read(q)) : this.q10;
+    if (q === 0.9) return Number.isNaN(this.q90) ? (this.q90 = this.read(q)) : this.q90;
+    if (q === 0.99) return Number.isNaN(this.q99) ? (this.q99 = this.read(q)) : this.q99;
+    return this.read(q);
+  }
+
+  private read(q: number): number {
     if (this.n === 0) return Number.NaN;
     const max = this.max();
     const min = this.min();
@@ -102,12 +116,17 @@ export class RecentValues {
   }
 
   median(): number {
-    if (Number.isNaN(this.mid)) this.mid = this.quantile(0.5);
+    if (Number.isNaN(this.mid)) this.mid = this.read(0.5);
     return this.mid;
   }
 
   mad(center: number): number {
-    return this.n === 0 ? Number.NaN : this.body.mad(center);
+    if (this.n === 0) return Number.NaN;
+    if (center !== this.median()) return this.body.mad(center);
+    // Half the values lie between the 10th and 90th percentiles' farther distance from the median.
+    const upper = Math.max(center - this.quantile(0.1), this.quantile(0.9) - center);
+    if (Number.isNaN(this.madAtMid)) this.madAtMid = this.body.mad(center, upper > 0 ? upper : undefined);
+    return this.madAtMid;
   }
 
   snapshot(): RecentValuesState {
