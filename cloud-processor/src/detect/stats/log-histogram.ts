@@ -164,10 +164,9 @@ export class LogHistogram {
     for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.data[R + i]!;
     const half = cum[n]! / 2;
     let lo = 0;
-    let hi = Math.min(
-      upper,
-      Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0))),
-    );
+    let hi = Number.isFinite(upper)
+      ? upper
+      : Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
     for (let k = 0; k < 64 && hi - lo > 1e-3 * hi; k++) {
       const d = (lo + hi) / 2;
       if (this.below(center + d, cum) - this.below(center - d, cum) >= half) hi = d;
