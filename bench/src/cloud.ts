@@ -2,7 +2,7 @@
 /**
  * npm run bench:cloud [-- --series 10000 --agents 20 --warmup 3 --rounds 30 --big-series 100000
  *                        --big-rounds 3 --workers N --detector NAME --profile DIR --heap-snapshots DIR
- *                        --writer-passes 2 --skip pinned,big]
+ *                        --writer-passes 2 --state-series 2000 --state-windows 150 --skip pinned,big]
  *
  * The cloud processor at InfluxDB's speed. A feeder process plays `agents` edge agents with a
  * realistic mix of `series` series (one window per series per round, 500-window batches, 8 in
@@ -24,8 +24,9 @@
  *   objects), the same windows from decoded batches to durable: windows/s and the writing
  *   process's CPU per window (docs/influxdb.md says why the writer stays ours).
  * Then the cost of each stage on one thread without I/O (stages.js) and the heap each series costs,
- * by detector member (state-size.js). Reports windows/s, CPU per window of the processor (all its
- * threads) and of influxd over the same windows, RSS, worker count; ends with one line of JSON.
+ * by detector member (state-size.js; after `state-windows` windows: 4400 fill every history).
+ * Reports windows/s, CPU per window of the processor (all its threads) and of influxd over the same
+ * windows, RSS, worker count; ends with one line of JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -60,6 +61,8 @@ one line of JSON (docs/benchmarks.md).
       --heap-snapshots DIR  heap snapshots of every processor thread after the shared and big
                           runs' timed part, into DIR/shared and DIR/big (bench/dist/cloud/heap-summary.js reads them)
       --writer-passes N   passes of the writer comparison (2)
+      --state-series N    series of the heap-per-series measurement (2000)
+      --state-windows N   windows each of them has seen by then (150; 4400 fills every history: three days of minute windows)
       --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, state
   -h, --help              prints this and exits
 `;
@@ -84,6 +87,9 @@ const { values } = parseCommandLine('bench:cloud', USAGE, {
     profile: { type: 'string' },
     /** Passes of the writer comparison (each writes every timed window once with each writer, alternated). */
     'writer-passes': { type: 'string', default: '2' },
+    /** The heap-per-series measurement: its series, and the windows each has seen (4400 fill drift's three days). */
+    'state-series': { type: 'string', default: '2000' },
+    'state-windows': { type: 'string', default: '150' },
     /** Runs to leave out: pinned, big, writer, stages, state. */
     skip: { type: 'string', default: '' },
   },
@@ -314,14 +320,14 @@ try {
   };
   const state = skip.has('state')
     ? undefined
-    : script<State>('./cloud/state-size.js', ['2000', '150'], ['--expose-gc']);
+    : script<State>('./cloud/state-size.js', [values['state-series'], values['state-windows']], ['--expose-gc']);
   if (state) {
     const members = Object.entries(state.members)
       .sort((a, b) => b[1].heap_kb + b[1].array_buffers_kb - (a[1].heap_kb + a[1].array_buffers_kb))
       .map(([name, m]) => `${name} ${round1(m.heap_kb + m.array_buffers_kb)}`)
       .join(', ');
     log(
-      `  state per series (${state.series} series after 150 windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,
+      `  state per series (${state.series} series after ${values['state-windows']} windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,
     );
   }
   const us = (cpuSeconds: number, windows: number): number => round1((cpuSeconds * 1e6) / windows);

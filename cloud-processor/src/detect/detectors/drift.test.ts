@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { createDrift, DriftConfig } from './drift.js';
 import { createEnsemble, EnsembleConfig } from './ensemble.js';
-import { rawSeries, sensorWindows, type SensorSpec } from '../synthetic.js';
+import { gaussian, prng, rawSeries, sensorWindows, type SensorSpec } from '../synthetic.js';
 
 const DAY = 288;
 const HOUR_MS = 3_600_000;
@@ -121,4 +121,36 @@ test("drift: an office's CO2 first seen filling on a Monday is news at most once
 
 test("drift: a level that steps and settles (an office's CO2 filling and emptying, first seen) is not a drift: its tail follows its steps", () => {
   for (const seed of [11, 12, 13]) assert.deepEqual(alarms(office(seed)).at, [], `seed ${seed}`);
+});
+
+test('drift: a snapshot of before the summaries (every excess of three days) is replayed into them, and judges on', () => {
+  const points = room(1);
+  const a = createDrift(DriftConfig.parse({}));
+  for (const p of points.slice(0, 3 * DAY)) a.update(p);
+  const {
+    recent: _r,
+    excessChunks: _e,
+    sumChunks: _s,
+    fill: _f,
+    ...rest
+  } = a.snapshot() as unknown as Record<string, unknown>;
+  // The old snapshot's history: three days of changes less their expected part (float32, base64),
+  // as wide as the series' wander (so the scales re-measured from it are the series' own).
+  const g = gaussian(prng(3));
+  const wander = rest.wander as number;
+  assert.ok(wander > 0);
+  const history = Float32Array.from({ length: 3 * DAY }, () => wander * g());
+  const old = { ...rest, excesses: Buffer.from(history.buffer).toString('base64') };
+  const b = createDrift(DriftConfig.parse({}), old);
+  const restored = b.snapshot() as unknown as { excessChunks: { points: string }; recent: string };
+  // 72 hours of 12 windows, five quantiles each (float32), and the last two hours' excesses exactly.
+  assert.equal(Buffer.from(restored.excessChunks.points, 'base64').length, 72 * 5 * 4);
+  assert.deepEqual(
+    Buffer.from(restored.recent, 'base64'),
+    Buffer.from(history.buffer, history.byteOffset + (3 * DAY - 24) * 4, 24 * 4),
+  );
+  assert.deepEqual(
+    points.slice(3 * DAY).flatMap((p, i) => (b.update(p).score >= 0.5 ? [i] : [])),
+    [],
+  );
 });

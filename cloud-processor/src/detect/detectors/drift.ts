@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   formatValue as fmt,
-  MAD_TO_SIGMA,
   quiet,
   windowsIn,
   type Detector,
@@ -11,6 +10,7 @@ import {
   type Verdict,
 } from '../detector.js';
 import { FloatRing } from '../stats/float-ring.js';
+import { QuantileChunks, robustSigma, type QuantileChunksState } from '../stats/quantile-chunks.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const DriftConfig = z.object({
@@ -60,8 +60,14 @@ interface State {
   /** Absent in older snapshots (then the expected change's size). */
   peak?: number[];
   today: { bin: number; cycle: number; sum: number; count: number };
-  /** The ring's float32 values, oldest first, as base64 (a fifth of their size as JSON numbers). */
-  excesses: string;
+  /** Of older snapshots: every excess of the history (replayed into the chunks). */
+  excesses?: string;
+  /** The last two spans' excesses (float32, oldest first, as base64), and the summaries of the history's. */
+  recent?: string;
+  excessChunks?: QuantileChunksState;
+  sumChunks?: QuantileChunksState;
+  /** Excesses learnt into the span being filled. */
+  fill?: number;
   scale: number;
   wander: number;
   up: number;
@@ -104,10 +110,16 @@ class Drift implements Detector {
   private readonly peak: Float32Array;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
-   * The last `history` changes less what was expected of them when they came (a ring; float32, as a
-   * fleet has many series), grown as it fills: a young series holds what it has seen.
+   * The changes less what was expected of them when they came, over the last `history` windows:
+   * the last two spans' exactly (the span being filled, and the one before it that its sums reach
+   * back into; a ring, float32), the rest as summaries of each span's excesses and of the sums of
+   * `span` consecutive ones ending in it (quantile-chunks.ts: 16 bytes a span where its excesses
+   * took 4 each, the three days 20 kB at minute windows).
    */
   private readonly excesses: FloatRing;
+  private readonly excessChunks: QuantileChunks;
+  private readonly sumChunks: QuantileChunks;
+  private fill: number;
   /** Robust σ of one change after its expected part, and the long-run wander per window. */
   private scale: number;
   private wander: number;
@@ -151,7 +163,11 @@ class Drift implements Detector {
       ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs))
       : new Float32Array(config.bins);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    this.excesses = new FloatRing(this.history, s?.excesses);
+    this.excesses = new FloatRing(2 * this.span, s?.recent);
+    const chunks = Math.ceil(this.history / this.span);
+    this.excessChunks = new QuantileChunks(chunks, s?.excessChunks);
+    this.sumChunks = new QuantileChunks(chunks, s?.sumChunks);
+    this.fill = s?.fill ?? 0;
     this.scale = s?.scale ?? 0;
     this.wander = s?.wander ?? 0;
     this.up = s?.up ?? 0;
@@ -160,6 +176,11 @@ class Drift implements Detector {
     this.runMean = s?.runMean ?? 0;
     this.settle = s?.settle ?? 0;
     this.n = s?.n ?? 0;
+    // An older snapshot's history, every excess of it: replayed into the ring and the summaries.
+    if (s?.excesses !== undefined && s.excessChunks === undefined) {
+      const old = new FloatRing(this.history, s.excesses);
+      for (let i = 0; i < old.length; i++) this.keep(old.at(i));
+    }
   }
 
   update(p: SeriesPoint): Verdict {
@@ -228,7 +249,10 @@ class Drift implements Detector {
       seen: [...this.seen],
       peak: [...this.peak],
       today: { ...this.today },
-      excesses: this.excesses.snapshot(),
+      recent: this.excesses.snapshot(),
+      excessChunks: this.excessChunks.snapshot(),
+      sumChunks: this.sumChunks.snapshot(),
+      fill: this.fill,
       scale: this.scale,
       wander: this.wander,
       up: this.up,
@@ -286,8 +310,32 @@ class Drift implements Detector {
   }
 
   private learn(excess: number): void {
+    this.keep(excess);
+    if (this.n % this.rescaleEvery === 0 && this.excessChunks.chunks >= 2) this.rescale();
+  }
+
+  /** Holds an excess; a span's worth closes the span into the summaries. */
+  private keep(excess: number): void {
     this.excesses.push(excess);
-    if (this.n % this.rescaleEvery === 0 && this.excesses.length >= 2 * this.span) this.rescale();
+    if (++this.fill < this.span) return;
+    this.fill = 0;
+    const ring = this.excesses;
+    const SPAN = this.span;
+    const h = ring.length;
+    const chunk = new Float64Array(SPAN);
+    for (let i = 0; i < SPAN; i++) chunk[i] = ring.at(h - SPAN + i);
+    this.excessChunks.close(chunk);
+    // The sums of `span` consecutive excesses ending in this span (from the second span on), each
+    // clamped at a step's size: the last scale's, or before there is one this span's own.
+    if (h < 2 * SPAN) return;
+    const limit = this.config.stepRatio * (this.scale > 0 ? this.scale : robustSigma(chunk));
+    const sums = new Float64Array(SPAN);
+    for (let j = 0; j < SPAN; j++) {
+      let sum = 0;
+      for (let k = j + 1; k <= j + SPAN; k++) sum += clamp(ring.at(k), limit);
+      sums[j] = sum;
+    }
+    this.sumChunks.close(sums);
   }
 
   /**
@@ -297,28 +345,10 @@ class Drift implements Detector {
    * change undoes the last), so there it is floored at the noise of one window's mean.
    */
   private rescale(): void {
-    const excess = Float64Array.from(this.excesses.ordered());
-    const h = excess.length;
-    this.scale = robustSigma(excess);
-    if (!(this.scale > 0)) return;
-    const limit = this.config.stepRatio * this.scale;
-    const SPAN = this.span;
-    const sums = new Float64Array(h - SPAN + 1);
-    let sum = 0;
-    for (let i = 0; i < h; i++) {
-      sum += clamp(excess[i]!, limit);
-      if (i >= SPAN) sum -= clamp(excess[i - SPAN]!, limit);
-      if (i >= SPAN - 1) sums[i - SPAN + 1] = sum;
-    }
-    this.wander = Math.max(robustSigma(sums) / Math.sqrt(SPAN), this.scale / Math.SQRT2);
+    this.scale = this.excessChunks.robustSigma();
+    if (!(this.scale > 0) || this.sumChunks.chunks === 0) return;
+    this.wander = Math.max(this.sumChunks.robustSigma() / Math.sqrt(this.span), this.scale / Math.SQRT2);
   }
-}
-
-function robustSigma(xs: Float64Array): number {
-  const sorted = Float64Array.from(xs).sort();
-  const median = sorted[sorted.length >> 1]!;
-  const deviations = sorted.map((x) => Math.abs(x - median)).sort();
-  return MAD_TO_SIGMA * deviations[deviations.length >> 1]!;
 }
 
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));

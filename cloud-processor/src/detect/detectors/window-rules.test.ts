@@ -352,3 +352,33 @@ function windowOf(readings: number[], ts: number): SeriesPoint {
   const [min, max] = [Math.min(...readings), Math.max(...readings)];
   return { ts, value, min, max, stddev, count: n, first: readings[0]!, last: readings[n - 1]! };
 }
+test('window rules: a snapshot of before the sketches (the exact histories, as arrays) restores them, and judges on', () => {
+  const points = sensorWindows({
+    seed: 2,
+    windows: DAY,
+    dailyAmplitude: 4,
+    noise: 0.1,
+    readingsPerWindow: 20,
+    fault: (w, r, x) => (w === 200 && r === 7 ? x + 3 : x),
+  });
+  const a = createWindowRules(WindowRulesConfig.parse({}));
+  for (const p of points.slice(0, 150)) a.update(p);
+  // What the exact histories held (excursions and steps in σ, spreads of 20 readings of noise 0.1):
+  // each is replayed into its sketch, the newest `history` values.
+  const spreadOut = (i: number): number => ((i * 7919) % 100) / 100; // 0 … 0.99, shuffled
+  const held = (from: number, width: number): number[] =>
+    Array.from({ length: 400 }, (_, i) => from + width * spreadOut(i));
+  const old = {
+    ...(JSON.parse(JSON.stringify(a.snapshot())) as object),
+    rise: held(1.2, 1.8),
+    drop: held(1.2, 1.8),
+    step: held(-3, 6),
+    spread: held(0.08, 0.04),
+  };
+  const b = createWindowRules(WindowRulesConfig.parse({}), old);
+  const restored = b.snapshot() as unknown as Record<'rise' | 'drop' | 'step' | 'spread', { n: number }>;
+  // 25 hours of 5-minute windows: the newest 300 of the 400.
+  assert.deepEqual([restored.rise.n, restored.drop.n, restored.step.n, restored.spread.n], [300, 300, 300, 300]);
+  const found = points.slice(150).flatMap((p, i) => (b.update(p).score >= 0.5 ? [150 + i] : []));
+  assert.deepEqual(found, [200]);
+});

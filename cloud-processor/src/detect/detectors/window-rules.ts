@@ -19,12 +19,15 @@ import {
   QuantumEstimate,
   type QuantumState,
 } from '../stats/window-shape.js';
+import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const WindowRulesConfig = z.object({
   /**
    * How far back the windows that define the usual excursion, step and spread reach (25 h, so
-   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them).
+   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them): the
+   * envelope's extremes over this long (to the hour), the rest from a sketch whose weights fade with
+   * the same effective sample size (stats/recent-values.ts).
    */
   historyMs: z.number().int().positive().default(90_000_000),
   /** History a series must have before a rule may fire (an hour; at least 4 windows). */
@@ -64,10 +67,11 @@ export type WindowRulesConfig = z.output<typeof WindowRulesConfig>;
 interface State {
   regimes: RegimesState;
   previousLevel: number | null;
-  rise: number[];
-  drop: number[];
-  step: number[];
-  spread: number[];
+  /** Older snapshots hold the exact histories (number[]), replayed into the sketches. */
+  rise: RecentValuesState | number[];
+  drop: RecentValuesState | number[];
+  step: RecentValuesState | number[];
+  spread: RecentValuesState | number[];
   intervals: number[];
   prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
   lastTs: number | null;
@@ -92,10 +96,10 @@ interface State {
  * get no verdict from these rules.
  */
 class WindowRules implements Detector {
-  private readonly rise: SortedWindow;
-  private readonly drop: SortedWindow;
-  private readonly step: SortedWindow;
-  private readonly spread: SortedWindow;
+  private readonly rise: RecentValues;
+  private readonly drop: RecentValues;
+  private readonly step: RecentValues;
+  private readonly spread: RecentValues;
   private readonly intervals: SortedWindow;
   private readonly regimes: Regimes;
   /** Id of the known level the previous one-level window was at, or null. */
@@ -122,11 +126,13 @@ class WindowRules implements Detector {
     const s = snapshot as State | undefined;
     const h = (this.history = windowsIn(config.historyMs, context?.windowMs ?? 0, 8, MAX_HISTORY));
     this.warmup = windowsIn(config.warmupMs, context?.windowMs ?? 0, 4);
-    // Float32: these are normalised scores and spreads, and a fleet has many thousands of series.
-    this.rise = new SortedWindow(h, s?.rise, 32);
-    this.drop = new SortedWindow(h, s?.drop, 32);
-    this.step = new SortedWindow(h, s?.step, 32);
-    this.spread = new SortedWindow(h, s?.spread, 32);
+    // Sketches of a day's history (a few hundred bytes each, where the exact one took 12 kB): a fleet
+    // has many thousands of series. Excursions and steps are in units of the noise (told from zero
+    // down to 1/16 of it); spreads are in the series' own units.
+    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise);
+    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop);
+    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step);
+    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread);
     this.intervals = new SortedWindow(16, s?.intervals);
     this.regimes = new Regimes(4, s?.regimes);
     this.previousLevel = s?.previousLevel ?? null;
@@ -310,10 +316,10 @@ class WindowRules implements Detector {
     return {
       regimes: this.regimes.snapshot(),
       previousLevel: this.previousLevel,
-      rise: this.rise.toArray(),
-      drop: this.drop.toArray(),
-      step: this.step.toArray(),
-      spread: this.spread.toArray(),
+      rise: this.rise.snapshot(),
+      drop: this.drop.snapshot(),
+      step: this.step.snapshot(),
+      spread: this.spread.snapshot(),
       intervals: this.intervals.toArray(),
       prevWindow: this.prevWindow,
       lastTs: this.lastTs,
@@ -372,6 +378,22 @@ export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): nu
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
 const MAX_HISTORY = 1_500;
 
+/** log2 of the smallest excursion or step (in units of the noise) told from zero, and of the smallest spread. */
+const NORMALISED_FLOOR_LOG2 = -4;
+const RAW_FLOOR_LOG2 = -40;
+
+/** A history's sketch from a snapshot: its own state, or an older snapshot's exact values replayed. */
+function recentValues(
+  capacity: number,
+  floorLog2: number,
+  saved: RecentValuesState | number[] | undefined,
+): RecentValues {
+  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved);
+  const r = new RecentValues(capacity, floorLog2);
+  for (const x of saved.slice(-capacity)) r.push(x);
+  return r;
+}
+
 /** The difference of two readings that noise alone gives (3 σ of a difference of two). */
 const RAMP_NOISE = 3 * Math.SQRT2;
 
@@ -384,7 +406,7 @@ const LIGHT_TAIL_HISTORY = 100;
  * law may judge how rare the next one is. Heavier tails (a sensor whose noise has bursts, a level
  * that wanders within windows) fail, and are judged by their own envelope only.
  */
-function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
+function lightTailed(h: RecentValues, law: ExcursionLaw): boolean {
   return h.quantile(0.9) <= law.p90 + 0.25 && h.quantile(0.99) <= law.p99 + 0.35;
 }
 
@@ -393,7 +415,7 @@ function lightTailed(h: SortedWindow, law: ExcursionLaw): boolean {
  * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
  * `eitherWay`, beyond the largest of them either way (x a size: steps up and down alike).
  */
-function beyondEnvelope(h: SortedWindow, x: number, eitherWay = false): number {
+function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): number {
   if (h.length === 0) return 0;
   const median = h.median();
   const spread = Math.max(

@@ -39,6 +39,11 @@ export class FloatRing {
     if (this.size < this.capacity) this.size++;
   }
 
+  /** The i-th value held, oldest first (0 ≤ i < length). */
+  at(i: number): number {
+    return this.values[this.size < this.capacity ? i : (this.head + i) % this.capacity]!;
+  }
+
   /** The values, oldest first. */
   ordered(): Float32Array {
     if (this.size < this.capacity) return this.values.slice(0, this.size);
@@ -49,11 +54,16 @@ export class FloatRing {
   }
 
   snapshot(): string {
-    return Buffer.from(this.ordered().buffer).toString('base64');
+    return encodeFloats(this.ordered());
   }
 }
 
-function decodeFloats(base64: string): Float32Array {
+/** Float32 values as base64 (a fifth of their size as JSON numbers; they restore exactly). */
+export function encodeFloats(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+export function decodeFloats(base64: string): Float32Array {
   const bytes = Buffer.from(base64, 'base64');
   return new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)),

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { PhaseBins } from './phase-bins.js';
 
-test('phase bins read as a profile of plain arrays filled with zeros, whatever the order of visits, and restore from their snapshot', () => {
+test('phase bins read as a profile of plain arrays filled with zeros (values and scales in float32), whatever the order of visits, and restore from their snapshot', () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 4, max: 300 }),
@@ -18,8 +18,8 @@ test('phase bins read as a profile of plain arrays filled with zeros, whatever t
         for (const [at, season, scale] of visits) {
           const b = at % count;
           bins.visit(b, season, scale);
-          model.season[b] = season;
-          model.scale[b] = scale;
+          model.season[b] = Math.fround(season);
+          model.scale[b] = Math.fround(scale);
           model.visits[b] = Math.min(255, model.visits[b]! + 1);
         }
         for (let b = 0; b < count; b++)

@@ -1,0 +1,242 @@
+import { decodeFloats, encodeFloats } from './float-ring.js';
+
+/**
+ * A series' recent values as a histogram of fixed log-spaced bins (16 an octave, each side of zero)
+ * whose old weight fades: O(bins in use) state, however long the history, where an exact sorted
+ * history of a day's windows costs kilobytes a statistic. Quantiles and the MAD are read with the
+ * mass spread evenly (in log) over each bin, so an answer is within a bin's width (4.4 %) of the
+ * weighted order statistic it stands for (log-histogram.test.ts checks the bound against exact
+ * quantiles); magnitudes below 2^floorLog2 share one bin around zero, the absolute resolution.
+ *
+ * Fading: each value weighs 2^(1/halfLife) times the one before (weights grow instead of old
+ * counts shrinking: O(1) a push, as in tail-calibrator.ts), so a value `halfLife` pushes old counts
+ * half as much as the newest; its effective sample size ((Σw)² / Σw²) is 2 halfLife / ln 2.
+ *
+ * Only the bins in use are allocated (float32: a weight needs no more), grown as values land
+ * outside them, up to MAX_SPAN bins: beyond that the lowest fold into their neighbour, or a value
+ * below the range joins its lowest bin (a series' values span a few octaves, not 16). The array
+ * may begin with `reserve` floats its owner keeps there (one typed array, not two, a statistic:
+ * each costs a hundred bytes or more of heap besides its values).
+ */
+export interface LogHistogramState {
+  /** Key of the first bin held (0 the bin around zero, ±k the k-th bin above 2^floorLog2). */
+  lo: number;
+  /** The bins' float32 weights, lowest first, as base64. */
+  bins: string;
+  total: number;
+  weight: number;
+}
+
+const BINS_PER_OCTAVE = 16;
+/** Bins a histogram holds at most (20 octaves each side of zero: a guard against values of no common scale). */
+const MAX_SPAN = 40 * BINS_PER_OCTAVE;
+/** Bins of room beyond a new value when the range grows (a quarter octave: a young series' range is narrow). */
+const SLACK = 4;
+/** Weights grow instead of old ones shrinking; rescaled before float32 bins could overflow. */
+const RESCALE_AT = 1e30;
+const EMPTY = new Float32Array(0);
+/** Bin sums for one MAD's bisection (filled and read within one call: no state between calls). */
+let scratch = new Float64Array(MAX_SPAN + 1);
+
+export class LogHistogram {
+  /** The owner's `reserve` floats, then the bins' weights, lowest first (EMPTY before any value). */
+  private data: Float32Array = EMPTY;
+  private lo = 0;
+  private total = 0;
+  /** Weight of the next value. */
+  private weight = 1;
+  private readonly growth: number;
+
+  constructor(
+    halfLife: number,
+    /** log2 of the smallest magnitude told from zero. */
+    private readonly floorLog2: number,
+    state?: LogHistogramState,
+    /** Floats at the start of the array that are the owner's (see `reserved`, `reserveRoom`). */
+    private reserve = 0,
+  ) {
+    this.growth = 2 ** (1 / halfLife);
+    if (state) {
+      this.lo = state.lo;
+      const bins = decodeFloats(state.bins);
+      this.data = new Float32Array(reserve + bins.length);
+      this.data.set(bins, reserve);
+      this.total = state.total;
+      this.weight = state.weight;
+    }
+  }
+
+  /**
+   * The array whose first `reserve` floats are the owner's, once a value was pushed (or a state
+   * restored); read it afresh after each push, which may move it.
+   */
+  get reserved(): Float32Array {
+    return this.data;
+  }
+
+  /**
+   * Makes the owner's part `floats` long (at least as long as it was; its floats keep their places,
+   * the new ones are 0), once a value was pushed.
+   */
+  reserveRoom(floats: number): void {
+    const grown = new Float32Array(floats + this.size);
+    grown.set(this.data.subarray(0, this.reserve));
+    grown.set(this.data.subarray(this.reserve), floats);
+    this.data = grown;
+    this.reserve = floats;
+  }
+
+  /** Floats of the array that are the owner's. */
+  get reserveLength(): number {
+    return this.reserve;
+  }
+
+  /** Bins held. */
+  private get size(): number {
+    return this.data.length === 0 ? 0 : this.data.length - this.reserve;
+  }
+
+  push(x: number): void {
+    if (!Number.isFinite(x)) return;
+    const i = this.reserve + this.slot(this.keyOf(x));
+    this.data[i]! += this.weight;
+    this.total += this.weight;
+    this.weight *= this.growth;
+    if (this.weight > RESCALE_AT) {
+      const k = 1 / this.weight;
+      for (let j = this.reserve; j < this.data.length; j++) this.data[j]! *= k;
+      this.total *= k;
+      this.weight = 1;
+    }
+  }
+
+  /** The faded weight of all values held. */
+  get mass(): number {
+    return this.total;
+  }
+
+  /**
+   * The q-quantile (0 … 1) of the faded values; NaN when empty. `unit`, the weight of one value,
+   * reads it as order statistics are read (the value of rank q (n − 1), each value's mass centred
+   * on it), where 0 takes the mass's q-point; the difference is half a value's rank either way,
+   * which at the 99th percentile of a few hundred values is a tenth of their spread.
+   */
+  quantile(q: number, unit = 0): number {
+    const n = this.size;
+    if (this.total <= 0 || n === 0) return Number.NaN;
+    const bins = this.data;
+    const R = this.reserve;
+    const u = Math.min(unit, this.total);
+    if (q <= 0.5) {
+      const target = q * (this.total - u) + u / 2;
+      let cum = 0;
+      for (let i = 0; i < n; i++) {
+        const w = bins[R + i]!;
+        if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, (target - cum) / w);
+        cum += w;
+      }
+      return this.valueAt(this.lo + n - 1, 1);
+    }
+    // Upper quantiles from the top: fewer bins to walk.
+    const target = (1 - q) * (this.total - u) + u / 2;
+    let cum = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      const w = bins[R + i]!;
+      if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, 1 - (target - cum) / w);
+      cum += w;
+    }
+    return this.valueAt(this.lo, 0);
+  }
+
+  /**
+   * Median of |x − center| over the faded values: the distance d at which the mass within
+   * [center − d, center + d] is half the total, by bisection on d over the cumulative weights, to
+   * 1e-3 of d (a bin is 4.4 % wide). `upper`, a distance known to hold half the mass or more
+   * (the farther of the 10th and 90th percentiles from the median), saves steps.
+   */
+  mad(center: number, upper = Number.POSITIVE_INFINITY): number {
+    const n = this.size;
+    if (this.total <= 0 || n === 0) return Number.NaN;
+    if (scratch.length < n + 1) scratch = new Float64Array(n + 1);
+    const cum = scratch;
+    const R = this.reserve;
+    cum[0] = 0;
+    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.data[R + i]!;
+    const half = cum[n]! / 2;
+    let lo = 0;
+    let hi = Number.isFinite(upper)
+      ? upper
+      : Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
+    for (let k = 0; k < 64 && hi - lo > 1e-3 * hi; k++) {
+      const d = (lo + hi) / 2;
+      if (this.below(center + d, cum) - this.below(center - d, cum) >= half) hi = d;
+      else lo = d;
+    }
+    return hi;
+  }
+
+  snapshot(): LogHistogramState {
+    return {
+      lo: this.lo,
+      bins: encodeFloats(this.data.subarray(this.reserve)),
+      total: this.total,
+      weight: this.weight,
+    };
+  }
+
+  /** Weight below x (`cum`: the bins' running sums), with each bin's mass spread evenly in log. */
+  private below(x: number, cum: Float64Array): number {
+    const n = this.size;
+    // keyOf and fractionIn in one: a single log2.
+    const l = (Math.log2(Math.abs(x)) - this.floorLog2) * BINS_PER_OCTAVE;
+    let key: number;
+    let f: number;
+    if (!(l >= 0)) {
+      key = 0;
+      f = Math.min(1, Math.max(0, (x * 2 ** -this.floorLog2 + 1) / 2));
+    } else {
+      const k = Math.floor(l);
+      key = x < 0 ? -(k + 1) : k + 1;
+      f = x < 0 ? 1 - (l - k) : l - k;
+    }
+    const i = key - this.lo;
+    if (i < 0) return 0;
+    if (i >= n) return cum[n]!;
+    return cum[i]! + this.data[this.reserve + i]! * f;
+  }
+
+  /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */
+  private keyOf(x: number): number {
+    const m = Math.abs(x);
+    const l = Math.log2(m) - this.floorLog2;
+    if (!(l >= 0)) return 0;
+    const k = Math.floor(l * BINS_PER_OCTAVE) + 1;
+    return x < 0 ? -k : k;
+  }
+
+  /** The value a fraction f (0 … 1, ascending) into bin `key`. */
+  private valueAt(key: number, f: number): number {
+    const floor = this.floorLog2;
+    if (key === 0) return (2 * f - 1) * 2 ** floor;
+    if (key > 0) return 2 ** (floor + (key - 1 + f) / BINS_PER_OCTAVE);
+    return -(2 ** (floor + (-key - f) / BINS_PER_OCTAVE));
+  }
+
+  /** The index of bin `key`, growing the range held to include it (with SLACK bins of room) or clamping to MAX_SPAN. */
+  private slot(key: number): number {
+    const n = this.size;
+    const i = key - this.lo;
+    if (n > 0 && i >= 0 && i < n) return i;
+    const lo = n === 0 ? key - SLACK : Math.min(this.lo, key - SLACK);
+    const hi = n === 0 ? key + SLACK : Math.max(this.lo + n - 1, key + SLACK);
+    if (n > 0 && key < this.lo && hi - key >= MAX_SPAN) return 0; // below a full range: its lowest bin
+    const from = Math.max(lo, hi - MAX_SPAN + 1);
+    const R = this.reserve;
+    const grown = new Float32Array(R + hi - from + 1);
+    if (this.data.length > 0) grown.set(this.data.subarray(0, R));
+    for (let j = 0; j < n; j++) grown[R + Math.max(0, this.lo + j - from)]! += this.data[R + j]!;
+    this.data = grown;
+    this.lo = from;
+    return Math.max(0, key - from);
+  }
+}
