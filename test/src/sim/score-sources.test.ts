@@ -105,13 +105,22 @@ test('tributary-sim score reads alerts from a file, the MQTT alert topic and Inf
 
   const influxd = await startInfluxd();
   t.after(() => influxd.stop());
-  await fetch(`${influxd.url}/query?q=${encodeURIComponent('CREATE DATABASE score')}`, { method: 'POST' });
+  // The answer is checked (and the statement repeated until it holds): a CREATE that influxd did not
+  // carry out under load left the write below with a bare 404.
+  await waitFor('influxd to create the score database', async () => {
+    const res = await fetch(`${influxd.url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: 'CREATE DATABASE score' }),
+    });
+    const answer = (await res.json()) as { results?: Array<{ error?: string }> };
+    return res.ok && answer.results?.[0]?.error === undefined;
+  });
   const lines = alerts.map(
     (a) =>
       `anomaly,device=${a.device},metric=${a.metric},detector=${a.detector},severity=${a.severity},state=${a.state} alert_id="${a.id}",score=${a.score},value=${a.value},opened_at=${a.openedAt}i ${a.at}`,
   );
   const res = await fetch(`${influxd.url}/write?db=score&precision=ms`, { method: 'POST', body: lines.join('\n') });
-  assert.equal(res.status, 204);
+  assert.equal(res.status, 204, await res.text());
   expectScore(
     (
       await run(process.execPath, [
