@@ -112,7 +112,10 @@ export class DeviceDetection {
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
     if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
-    const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
+    // No alert of the device open (it is filed under a metric while open) and a score that cannot
+    // open one: the lifecycle would change nothing, so it is not asked (as Detection.observe).
+    if (d.filedUnder === null && verdict.score < this.threshold) return;
+    const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? (values.keys().next().value as string);
     const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, this.threshold);
     if (!alert) return;
     alerts.push(alert);

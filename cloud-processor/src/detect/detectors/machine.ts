@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
-import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from '../detector.js';
+import { formatValue as fmt, scoreFromSurprise, type Verdict } from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
 import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
 
@@ -362,7 +362,7 @@ export class Machine implements DeviceDetector {
       z,
     );
     const level = Math.max(surprise, hold);
-    if (level === 0) return { ...quiet(Number.NaN), moved: top };
+    if (level === 0) return { score: 0, value: Number.NaN, reason: 'normal', surprise: 0, moved: top };
     const alarm = this.config.calibration.alarmSurprise;
     const words = top.map((m) => `${m.metric} ${m.up ? 'up' : 'down'} (${Math.round(100 * m.share)} %)`).join(', ');
     const since = this.frozenSince === null ? '' : ' since it left its usual state';
