@@ -14,7 +14,6 @@ import {
   detectorsOf,
   newSeries,
   openBit,
-  seriesKey,
   type Series,
 } from './series-table.js';
 
@@ -262,7 +261,7 @@ export class Detection {
     const why =
       'closed unresolved: the series is no longer watched (its detector state was not restored from the checkpoint)';
     for (const a of this.lifecycle.openAlerts()) {
-      const s = this.series.get(seriesKey(a.device, a.metric));
+      const s = this.series.get(a.device, a.metric);
       if (s !== undefined && detectorsOf(s).includes(a.detector)) {
         s.open |= openBit(s, a.detector);
         continue;
@@ -381,7 +380,7 @@ export class Detection {
     alerts: AlertEvent[],
     batch: readonly SeriesInput[],
   ): Series {
-    let s = this.series.get(seriesKey(p.device, p.metric));
+    let s = this.series.get(p.device, p.metric);
     if (s) {
       this.series.touch(s);
     } else {

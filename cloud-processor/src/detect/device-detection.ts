@@ -13,6 +13,15 @@ export interface DeviceSnapshot {
   state: unknown;
 }
 
+/** A device's metrics of one time, gathered from a batch. */
+interface Row {
+  ts: number;
+  readonly values: Map<string, number>;
+}
+
+/** Judged rows kept for reuse at most (a batch's devices beyond it get new rows). */
+const MAX_SPARE_ROWS = 1_024;
+
 /** One device's joint detector, and the metric its open alert is filed under. */
 export interface Device {
   readonly device: string;
@@ -34,7 +43,9 @@ export class DeviceDetection {
   /** In recency order (Map order): the least recently seen first. */
   private readonly devices = new Map<string, Device>();
   /** The batch being ingested: each device's points of its latest time, not judged yet. */
-  private readonly rows = new Map<string, { ts: number; values: Map<string, number> }>();
+  private readonly rows = new Map<string, Row>();
+  /** Rows judged at the end of a batch, kept for the next batch's devices (no maps built per window). */
+  private readonly spare: Row[] = [];
 
   constructor(
     private readonly plan: DevicePlan,
@@ -47,15 +58,27 @@ export class DeviceDetection {
 
   /** One point its series took (newer than the series' last): gathered into its device's row; the device's previous row is judged first if its time differs. */
   offer(device: string, metric: string, ts: number, value: number, alerts: AlertEvent[]): void {
-    const row = this.rows.get(device);
-    if (row !== undefined && row.ts !== ts) this.judge(device, row.ts, row.values, alerts);
-    if (row === undefined || row.ts !== ts) this.rows.set(device, { ts, values: new Map([[metric, value]]) });
-    else row.values.set(metric, value);
+    let row = this.rows.get(device);
+    if (row !== undefined && row.ts !== ts) {
+      this.judge(device, row.ts, row.values, alerts);
+      // The judged row is taken again for the device's next time (nothing keeps a row once judged).
+      row.ts = ts;
+      row.values.clear();
+    } else if (row === undefined) {
+      row = this.spare.pop() ?? { ts, values: new Map<string, number>() };
+      row.ts = ts;
+      this.rows.set(device, row);
+    }
+    row.values.set(metric, value);
   }
 
   /** The end of a batch: judges every row still gathered (in the order the devices first came). */
   flush(alerts: AlertEvent[]): void {
-    for (const [device, row] of this.rows) this.judge(device, row.ts, row.values, alerts);
+    for (const [device, row] of this.rows) {
+      this.judge(device, row.ts, row.values, alerts);
+      row.values.clear();
+      if (this.spare.length < MAX_SPARE_ROWS) this.spare.push(row);
+    }
     this.rows.clear();
   }
 
@@ -89,7 +112,10 @@ export class DeviceDetection {
     d.lastTs = ts;
     const verdict = d.detector.update(ts, values);
     if (verdict.leftOut) this.onMetricsLeftOut(device, verdict.leftOut.count, verdict.leftOut.first);
-    const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? [...values.keys()][0]!;
+    // No alert of the device open (it is filed under a metric while open) and a score that cannot
+    // open one: the lifecycle would change nothing, so it is not asked (as Detection.observe).
+    if (d.filedUnder === null && verdict.score < this.threshold) return;
+    const metric = d.filedUnder ?? verdict.moved[0]?.metric ?? (values.keys().next().value as string);
     const alert = this.lifecycle.observe(device, metric, MACHINE, verdict, ts, this.threshold);
     if (!alert) return;
     alerts.push(alert);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
-import { formatValue as fmt, quiet, scoreFromSurprise, type Verdict } from '../detector.js';
+import { formatValue as fmt, scoreFromSurprise, type Verdict } from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
 import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
 
@@ -57,12 +57,15 @@ const MIN_OBSERVATIONS = 3;
 const MOVED_SHARE = 0.05;
 
 /** The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE). */
-const moved = (shares: number[], names: string[], z: number[]): MachineVerdict['moved'] =>
-  shares
-    .map((share, i) => ({ metric: names[i]!, share, up: z[i]! > 0 }))
-    .filter((m) => m.share > MOVED_SHARE)
-    .sort((a, b) => b.share - a.share)
-    .slice(0, 3);
+function moved(shares: number[], names: string[], z: number[]): MachineVerdict['moved'] {
+  // Only the metrics over the share are built (a stable sort of those: ties keep their order).
+  const out: { metric: string; share: number; up: boolean }[] = [];
+  for (let i = 0; i < shares.length; i++)
+    if (shares[i]! > MOVED_SHARE) out.push({ metric: names[i]!, share: shares[i]!, up: z[i]! > 0 });
+  if (out.length > 1) out.sort((a, b) => b.share - a.share);
+  if (out.length > 3) out.length = 3;
+  return out;
+}
 
 /**
  * A machine: one device's metrics judged together. Each metric's recent level is compared with its
@@ -144,9 +147,9 @@ export class Machine implements DeviceDetector {
       dt = Math.max(dt, m.level.sinceLast);
     }
     // A metric counts once its usual residual is known from a few observations (before, any residual would look huge).
-    const present = residuals.flatMap((r, i) =>
-      Number.isNaN(r) || this.metrics[i]!.weight < MIN_OBSERVATIONS ? [] : [i],
-    );
+    const present: number[] = [];
+    for (let i = 0; i < residuals.length; i++)
+      if (!Number.isNaN(residuals[i]!) && this.metrics[i]!.weight >= MIN_OBSERVATIONS) present.push(i);
     const alarm = this.config.calibration.alarmSurprise;
     const { distance, z, shares } = this.measure(residuals, present);
     if (this.frozenSince !== null) {
@@ -204,9 +207,7 @@ export class Machine implements DeviceDetector {
 
   /** Every metric seen at this time that is not held to the state the machine left follows its level. */
   private follow(ts: number, residuals: number[]): void {
-    residuals.forEach((r, i) => {
-      if (!Number.isNaN(r)) this.metrics[i]!.level.follow(ts);
-    });
+    for (let i = 0; i < residuals.length; i++) if (!Number.isNaN(residuals[i]!)) this.metrics[i]!.level.follow(ts);
   }
 
   snapshot(): State {
@@ -318,11 +319,13 @@ export class Machine implements DeviceDetector {
       const [, r, spans] = this.pending.shift()!;
       this.learn(r, spans);
     }
-    if (dt > 0) this.pending.push([ts, [...residuals], dt / this.config.recentMs]);
+    // The residuals are this time's own array, never changed once measured: queued as they are.
+    if (dt > 0) this.pending.push([ts, residuals, dt / this.config.recentMs]);
     if (distance > 0) this.distances.queue(ts, distance, dt);
-    residuals.forEach((r, i) => {
+    for (let i = 0; i < residuals.length; i++) {
+      const r = residuals[i]!;
       if (!Number.isNaN(r)) this.metrics[i]!.own.queue(ts, Math.abs(r), dt);
-    });
+    }
   }
 
   /**
@@ -353,10 +356,13 @@ export class Machine implements DeviceDetector {
   }
 
   private verdict(surprise: number, hold: number, present: number[], z: number[], shares: number[]): MachineVerdict {
-    const names = present.map((i) => this.names[i]!);
-    const top = moved(shares, names, z);
+    const top = moved(
+      shares,
+      present.map((i) => this.names[i]!),
+      z,
+    );
     const level = Math.max(surprise, hold);
-    if (level === 0) return { ...quiet(Number.NaN), moved: top };
+    if (level === 0) return { score: 0, value: Number.NaN, reason: 'normal', surprise: 0, moved: top };
     const alarm = this.config.calibration.alarmSurprise;
     const words = top.map((m) => `${m.metric} ${m.up ? 'up' : 'down'} (${Math.round(100 * m.share)} %)`).join(', ');
     const since = this.frozenSince === null ? '' : ' since it left its usual state';

@@ -62,12 +62,13 @@ class Missing implements Detector {
     this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
   }
 
-  private judge(gapMs: number, learn: boolean): { surprise: number; cadence: number; ratio: number } {
+  /** The surprise of a gap (no object per call: a silent series is asked at every boundary); its cadence is `intervals.median()`. */
+  private judge(gapMs: number, learn: boolean): number {
     const cadence = this.intervals.median();
-    if (!(cadence > 0)) return { surprise: 0, cadence: 0, ratio: 0 };
+    if (!(cadence > 0)) return 0;
     const ratio = gapMs / cadence;
     const s = learn ? this.meter.judge(ratio) : this.meter.peek(ratio);
-    return { surprise: ratio >= this.config.minGapCadences ? s : 0, cadence, ratio };
+    return ratio >= this.config.minGapCadences ? s : 0;
   }
 
   update(point: SeriesPoint): Verdict {
@@ -75,7 +76,10 @@ class Missing implements Detector {
     this.lastTs = last === null ? point.ts : Math.max(last, point.ts);
     if (last === null || point.ts <= last) return quiet(point.value); // repeated or late timestamps are no gap
     const gap = point.ts - last;
-    const { surprise, cadence } = this.intervals.length >= 3 ? this.judge(gap, true) : { surprise: 0, cadence: 0 };
+    const judged = this.intervals.length >= 3;
+    const surprise = judged ? this.judge(gap, true) : 0;
+    // The cadence the gap was judged against, read before the gap joins the intervals.
+    const cadence = judged ? this.intervals.median() : 0;
     this.intervals.push(gap);
     if (this.config.reportOn === 'tick') return { score: 0, value: point.value, reason: 'normal', surprise: 0 };
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
@@ -91,14 +95,14 @@ class Missing implements Detector {
   tick(now: number): Verdict {
     if (this.lastTs === null || now <= this.lastTs || this.intervals.length < 3) return quiet(Number.NaN);
     const gap = now - this.lastTs;
-    const { surprise, cadence } = this.judge(gap, false);
+    const surprise = this.judge(gap, false);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: Number.NaN, reason: 'normal', surprise };
     return {
       score,
       value: Number.NaN,
       surprise,
-      reason: `no data for ${formatMs(gap)} (usually every ${formatMs(cadence)})`,
+      reason: `no data for ${formatMs(gap)} (usually every ${formatMs(this.intervals.median())})`,
     };
   }
 

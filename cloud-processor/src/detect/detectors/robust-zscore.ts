@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   MAD_TO_SIGMA,
-  quiet,
   scoreFromRatio,
   scoreFromSurprise,
   windowsIn,
@@ -127,7 +126,8 @@ class RobustZScore implements Detector {
       scoreFromSurprise(surprise, this.config.calibration.alarmSurprise),
       scoreFromRatio(zBest / this.config.zThreshold),
     );
-    if (score < 0.3) return { ...quiet(point.value), surprise };
+    // quiet(point.value) with its surprise, built as one object (this is most windows).
+    if (score < 0.3) return { score: 0, value: point.value, reason: 'normal', surprise };
     if (field === 'value') {
       return {
         score,

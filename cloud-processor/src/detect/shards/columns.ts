@@ -3,16 +3,19 @@ import type { SeriesInput } from '../detection.js';
 /**
  * A worker's share of a batch's points, in a form that crosses to a worker thread without being
  * cloned point by point: the numbers in one Float64Array (transferred, not copied) and the names
- * in one array of strings. Each point takes COLUMNS numbers: ts, lengthMs, value, min, max,
- * stddev, count, first, last, outOfRange, and a bit set of which optional ones are present.
+ * once each in an array of strings. Each point takes COLUMNS numbers: ts, lengthMs, value, min,
+ * max, stddev, count, first, last, outOfRange, a bit set of which optional ones are present, and
+ * the places of its device and metric in `names`. A device's name crosses once a batch, not once
+ * per metric, and a metric's once whatever the devices: less to clone, and on the worker's side
+ * one string for all of a device's points, hashed once for every lookup by it.
  */
 export interface PointColumns {
   readonly numbers: Float64Array;
-  /** device, metric, device, metric, … */
+  /** Every device and metric name of the points, once each. */
   readonly names: string[];
 }
 
-const COLUMNS = 11;
+const COLUMNS = 13;
 const HAS_FIRST = 1;
 const HAS_LAST = 2;
 const HAS_OUT_OF_RANGE = 4;
@@ -20,11 +23,19 @@ const HAS_OUT_OF_RANGE = 4;
 /** Packs points (in their order). */
 export function packPoints(points: readonly SeriesInput[]): PointColumns {
   const numbers = new Float64Array(points.length * COLUMNS);
-  const names: string[] = new Array<string>(points.length * 2);
+  const names: string[] = [];
+  // Names are data: a Map, never a plain object's keys.
+  const places = new Map<string, number>();
+  const placeOf = (name: string): number => {
+    let at = places.get(name);
+    if (at === undefined) {
+      at = names.push(name) - 1;
+      places.set(name, at);
+    }
+    return at;
+  };
   let i = 0;
-  for (const [k, p] of points.entries()) {
-    names[2 * k] = p.device;
-    names[2 * k + 1] = p.metric;
+  for (const p of points) {
     numbers[i++] = p.ts;
     numbers[i++] = p.lengthMs;
     numbers[i++] = p.value;
@@ -39,6 +50,8 @@ export function packPoints(points: readonly SeriesInput[]): PointColumns {
       (p.first === undefined ? 0 : HAS_FIRST) |
       (p.last === undefined ? 0 : HAS_LAST) |
       (p.outOfRange === undefined ? 0 : HAS_OUT_OF_RANGE);
+    numbers[i++] = placeOf(p.device);
+    numbers[i++] = placeOf(p.metric);
   }
   return { numbers, names };
 }
@@ -46,11 +59,11 @@ export function packPoints(points: readonly SeriesInput[]): PointColumns {
 /** The points back, as the processor makes them (the same keys, in the same order, when all are present). */
 export function unpackPoints({ numbers, names }: PointColumns): SeriesInput[] {
   const points: SeriesInput[] = [];
-  for (let k = 0, i = 0; k < names.length / 2; k++, i += COLUMNS) {
+  for (let i = 0; i < numbers.length; i += COLUMNS) {
     const has = numbers[i + 10]!;
     const point: { -readonly [K in keyof SeriesInput]: SeriesInput[K] } = {
-      device: names[2 * k]!,
-      metric: names[2 * k + 1]!,
+      device: names[numbers[i + 11]!]!,
+      metric: names[numbers[i + 12]!]!,
       ts: numbers[i]!,
       lengthMs: numbers[i + 1]!,
       value: numbers[i + 2]!,

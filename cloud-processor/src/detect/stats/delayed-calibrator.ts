@@ -53,7 +53,11 @@ export class DelayedCalibrator {
       this.calib.add(p[learnt + 1]!, Math.min(1, spans), spans);
       learnt += 3;
     }
-    if (learnt > 0) p.splice(0, learnt);
+    if (learnt > 0) {
+      // In place: splice would also build an array of the removed readings, at nearly every window.
+      p.copyWithin(0, learnt);
+      p.length -= learnt;
+    }
     if (dt > 0) p.push(ts, d, dt / this.spanMs);
   }
 
