@@ -6,6 +6,7 @@
  * on stdout and one line of JSON (MB) at the end.
  */
 import { readFileSync } from 'node:fs';
+import { summaryArgs } from './summary-args.js';
 
 interface Snapshot {
   snapshot: {
@@ -22,9 +23,14 @@ interface Snapshot {
   strings: string[];
 }
 
-const [file, topText = '25'] = process.argv.slice(2);
-if (file === undefined) throw new Error('usage: heap-summary.js FILE.heapsnapshot [TOP]');
-const top = Number(topText);
+const USAGE = `usage: node bench/dist/cloud/heap-summary.js FILE.heapsnapshot [TOP]
+
+Prints the tables of what holds the heap in FILE (bench:cloud's --heap-snapshots
+writes them), TOP rows each (25), then one line of JSON.
+
+  -h, --help   prints this and exits
+`;
+const { file, top } = summaryArgs('heap-summary', USAGE);
 const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
 const meta = s.snapshot.meta;
 const NF = meta.node_fields.length;

@@ -5,6 +5,7 @@
  * thread). Prints tables, then one line of JSON (ms).
  */
 import { readFileSync } from 'node:fs';
+import { summaryArgs } from './summary-args.js';
 import { basename } from 'node:path';
 
 interface Profile {
@@ -19,9 +20,14 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topText = '25'] = process.argv.slice(2);
-if (file === undefined) throw new Error('usage: profile-summary.js FILE.cpuprofile [TOP]');
-const top = Number(topText);
+const USAGE = `usage: node bench/dist/cloud/profile-summary.js FILE.cpuprofile [TOP]
+
+Prints the tables of where the CPU went in FILE (bench:cloud's --profile
+writes them), TOP rows each (25), then one line of JSON.
+
+  -h, --help   prints this and exits
+`;
+const { file, top } = summaryArgs('profile-summary', USAGE);
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 // Self time per node from the samples and their time deltas (µs).

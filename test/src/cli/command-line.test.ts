@@ -18,6 +18,14 @@ const clis = [
   { name: 'tributary-sim', argv: [dist('@tributary/device-simulator', './cli.js')] },
   { name: 'tributary-sim run', argv: [dist('@tributary/device-simulator', './cli.js'), 'run'] },
   { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },
+  {
+    name: 'heap-summary',
+    argv: [fileURLToPath(new URL('../../../bench/dist/cloud/heap-summary.js', import.meta.url))],
+  },
+  {
+    name: 'profile-summary',
+    argv: [fileURLToPath(new URL('../../../bench/dist/cloud/profile-summary.js', import.meta.url))],
+  },
   { name: 'the demo (npm start)', argv: [fileURLToPath(new URL('../../../demo/dist/main.js', import.meta.url))] },
 ];
 
