@@ -168,22 +168,20 @@ if (only.has('unseen')) {
   out(
     `\nFalse alarms on anomaly-free series of shapes the development sets lack (unseen/families.ts; ${SEEDS.length} seeded series a family, the live decision: every opened alert is a false alarm)`,
   );
-  let points = 0;
-  let alerts = 0;
+  // The families' mean rate, each family counting alike (the long raw sensor series would
+  // otherwise outweigh the short hourly ones).
+  let sum = 0;
   for (const family of FAMILIES) {
     const r = falseAlarms(family, config);
-    points += r.points;
-    alerts += r.alerts;
+    sum += r.perThousand;
     const who = [...r.byReason].map(([k, n]) => `${k} ${n}`).join(', ');
     out(
       `  ${family.name.padEnd(14)} ${r.perThousand.toFixed(2).padStart(6)} per 1,000 points (${r.alerts} in ${r.points})   ${family.about}${who ? `; ${who}` : ''}`,
     );
     figures[`unseen_${family.name.replaceAll(' ', '_')}_alerts_per_1000`] = Math.round(r.perThousand * 1000) / 1000;
   }
-  out(
-    `  ${'all'.padEnd(14)} ${((1000 * alerts) / points).toFixed(2).padStart(6)} per 1,000 points (${alerts} in ${points})`,
-  );
-  figures['unseen_all_alerts_per_1000'] = Math.round(((1000 * alerts) / points) * 1000) / 1000;
+  out(`  ${'mean'.padEnd(14)} ${(sum / FAMILIES.length).toFixed(2).padStart(6)} per 1,000 points, the families' mean`);
+  figures['unseen_mean_alerts_per_1000'] = Math.round((sum / FAMILIES.length) * 1000) / 1000;
 }
 
 // Throughput -------------------------------------------------------------------------------------
