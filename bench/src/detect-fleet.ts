@@ -25,13 +25,13 @@ scored per kind against the ground truth. Ends with one line of JSON.
 
 Environment: BENCH_DAYS (4), BENCH_DEVICES (60), BENCH_SEED (21), BENCH_START (an ISO time,
 2026-12-03T06:00Z), BENCH_WORKERS (detection worker threads, 0); BENCH_ONLY without fleet (a
-comma list of nab, skab, fleet) leaves it out.
+comma list of nab, skab, unseen, fleet) leaves it out.
 
   -h, --help   prints this and exits
 `;
 
 parseCommandLine('bench:detect (fleet)', USAGE, { options: {} });
-// BENCH_ONLY (nab, skab, fleet; see nab/bench.ts) may leave the fleet out.
+// BENCH_ONLY (nab, skab, unseen, fleet; see nab/bench.ts) may leave the fleet out.
 if (
   !(process.env.BENCH_ONLY ?? 'fleet')
     .split(',')

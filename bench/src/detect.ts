@@ -10,15 +10,16 @@ import { parseCommandLine } from '@tributary/runtime';
 
 const USAGE = `usage: npm run bench:detect
 
-The processor's default detection scored on NAB (in-sample, leave one category out, live alerts)
-and on the SKAB pump runs, then on a simulated fleet with every anomaly kind, per kind; detection
+The processor's default detection scored on NAB (in-sample, leave one category out, live alerts),
+on the SKAB pump runs and by its false alarms on anomaly-free series of shapes the development sets
+lack (tweet counts, server CPU, network bytes, ad exchange, coarse sensors), then on a simulated fleet with every anomaly kind, per kind; detection
 throughput; the digest of every alert transition. Each half ends with one line of JSON
 (docs/benchmarks.md).
 
 Environment: SKAB_DIR (the SKAB runs; else a shared/skab folder beside the clone); the fleet's
 BENCH_DAYS (4), BENCH_DEVICES (60), BENCH_SEED (21), BENCH_START (an ISO time, 2026-12-03T06:00Z),
-BENCH_WORKERS (detection worker threads, 0). BENCH_ONLY (a comma list of nab, skab, fleet) runs
-only those parts.
+BENCH_WORKERS (detection worker threads, 0). BENCH_ONLY (a comma list of nab, skab, unseen,
+fleet) runs only those parts.
 
   -h, --help   prints this and exits
 `;

@@ -49,6 +49,7 @@ export { loadProcessorConfig } from './config.js';
 export * from './detect/detector.js';
 export * from './detect/registry.js';
 export { TailCalibrator, SurpriseMeter, CalibrationConfig } from './detect/stats/tail-calibrator.js';
+export { prng, gaussian } from './detect/synthetic.js';
 export * from './replay/csv.js';
 export { replay, type ReplayResult } from './replay/replay.js';
 export {

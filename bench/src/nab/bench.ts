@@ -8,8 +8,9 @@
  * - live: alerts as the processor opens them (opened alert = detection), no threshold fitted.
  *
  * Every run is strict streaming (fresh state per series, rows in order, never a series' length or
- * range). Then throughput on one core. Ends with one line of JSON holding the figures.
- * BENCH_ONLY (a comma list of nab, skab, fleet) runs only those parts.
+ * range). Then false alarms on anomaly-free series of shapes the development sets lack
+ * (unseen/families.ts), and throughput on one core. Ends with one line of JSON holding the
+ * figures. BENCH_ONLY (a comma list of nab, skab, unseen, fleet) runs only those parts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,12 +29,14 @@ import { liveDetections, OPENED } from './live.js';
 import { PROFILE_KEYS } from './report.js';
 import { runCorpus } from './run.js';
 import { scoreAll, scoreAtThreshold, type ScoredFile } from './score.js';
+import { FAMILIES } from '../unseen/families.js';
+import { falseAlarms, SEEDS } from '../unseen/false-alarms.js';
 
 const USAGE = `usage: node bench/dist/nab/bench.js   (the first half of npm run bench:detect)
 
 The processor's default detection scored on NAB (in-sample, leave one category out, live alerts)
 and on the SKAB pump runs (SKAB_DIR, else a shared/skab folder beside the clone), then its
-throughput on one core. Ends with one line of JSON. BENCH_ONLY (a comma list of nab, skab,
+throughput on one core. Ends with one line of JSON. BENCH_ONLY (a comma list of nab, skab, unseen,
 fleet) runs only those parts.
 
   -h, --help   prints this and exits
@@ -47,9 +50,10 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 const f2 = (x: number): string => x.toFixed(2).padStart(8);
 
 const config = ProcessorConfigSchema.parse({});
-const only = new Set((process.env.BENCH_ONLY ?? 'nab,skab,fleet').split(',').map((x) => x.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? 'nab,skab,unseen,fleet').split(',').map((x) => x.trim()));
 for (const part of only)
-  if (!['nab', 'skab', 'fleet'].includes(part)) throw new Error(`BENCH_ONLY names nab, skab or fleet (got ${part})`);
+  if (!['nab', 'skab', 'unseen', 'fleet'].includes(part))
+    throw new Error(`BENCH_ONLY names nab, skab, unseen or fleet (got ${part})`);
 const plan = detectorPlans(config.detection)('value');
 
 // NAB --------------------------------------------------------------------------------------------
@@ -157,6 +161,27 @@ if (!only.has('skab')) {
     }
     figures[`skab_anomaly_free_${key}_far`] = normal.binary.far;
   }
+}
+
+// Unseen shapes ----------------------------------------------------------------------------------
+if (only.has('unseen')) {
+  out(
+    `\nFalse alarms on anomaly-free series of shapes the development sets lack (unseen/families.ts; ${SEEDS.length} seeded series a family, the live decision: every opened alert is a false alarm)`,
+  );
+  // The families' mean rate, each family counting alike (the long raw sensor series would
+  // otherwise outweigh the short hourly ones).
+  let sum = 0;
+  for (const family of FAMILIES) {
+    const r = falseAlarms(family, config);
+    sum += r.perThousand;
+    const who = [...r.byReason].map(([k, n]) => `${k} ${n}`).join(', ');
+    out(
+      `  ${family.name.padEnd(14)} ${r.perThousand.toFixed(2).padStart(6)} per 1,000 points (${r.alerts} in ${r.points})   ${family.about}${who ? `; ${who}` : ''}`,
+    );
+    figures[`unseen_${family.name.replaceAll(' ', '_')}_alerts_per_1000`] = Math.round(r.perThousand * 1000) / 1000;
+  }
+  out(`  ${'mean'.padEnd(14)} ${(sum / FAMILIES.length).toFixed(2).padStart(6)} per 1,000 points, the families' mean`);
+  figures['unseen_mean_alerts_per_1000'] = Math.round((sum / FAMILIES.length) * 1000) / 1000;
 }
 
 // Throughput -------------------------------------------------------------------------------------
