@@ -94,6 +94,9 @@ export class PointEncoder {
   private readonly b = new LineBuilder();
   /** The pieces of a window's line, reused. */
   private readonly parts: Array<string | number> = [];
+  /** The last window end written, and its digits. */
+  private endMs = Number.NaN;
+  private endText = '';
   /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
   private readonly units: ReadonlyMap<string, string>;
   /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
@@ -234,7 +237,12 @@ export class PointEncoder {
     parts[n++] = ',length_ms=';
     parts[n++] = Math.trunc(lengthMs);
     parts[n++] = 'i ';
-    parts[n++] = Math.trunc(w.end);
+    // A batch's windows mostly end together: the timestamp's digits are made once for all of them.
+    if (w.end !== this.endMs) {
+      this.endMs = w.end;
+      this.endText = String(Math.trunc(w.end));
+    }
+    parts[n++] = this.endText;
     parts.length = n;
     return parts.join('');
   }
