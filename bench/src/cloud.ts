@@ -113,8 +113,17 @@ const rateOf = (f: Rate): number => f.windows / f.seconds;
 
 /** Pinned reference and processor runs, pair by pair (each pair run one after the other), and the median pair by ratio. */
 interface Pinned {
-  readonly pairs: Array<{ raw: Rate & { influxdCpu: number }; run: ProcessorRunResult; percent: number }>;
+  readonly pairs: Array<{
+    raw: Rate & { influxdCpu: number };
+    run: ProcessorRunResult;
+    /** The processor's rate over the reference's. */
+    percent: number;
+    /** influxd's CPU per window of the reference over the processor's (all its threads): the ratio of the rates a core each would give, when neither waits for the other or for other processes. */
+    cpuPercent: number;
+  }>;
   readonly median: Pinned['pairs'][number];
+  /** The median of the pairs' cpuPercent. */
+  readonly medianCpuPercent: number;
 }
 
 /** The raw reference: the same windows straight to /write; influxd's CPU over its timed part. */
@@ -286,19 +295,23 @@ try {
           otherCores,
         );
         await checkStored(`pinned_${i}`, run.windows + run.warmupWindows);
-        pairs.push({ raw: ref, run, percent: (100 * rateOf(run)) / rateOf(ref) });
+        const refUs = (ref.influxdCpu * 1e6) / ref.windows;
+        const runUs = (run.cpuSeconds * 1e6) / run.windows;
+        pairs.push({ raw: ref, run, percent: (100 * rateOf(run)) / rateOf(ref), cpuPercent: (100 * refUs) / runUs });
         log(
-          `  pinned ${i} (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(ref))} windows/s (influxd ${round1((ref.influxdCpu * 1e6) / ref.windows)} µs CPU per window), processor ${Math.round(rateOf(run))} windows/s: ${Math.round(pairs.at(-1)!.percent)} %`,
+          `  pinned ${i} (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(ref))} windows/s (influxd ${round1(refUs)} µs CPU per window), processor ${Math.round(rateOf(run))} windows/s (${round1(runUs)} µs CPU per window, ${(run.cpuSeconds / run.seconds).toFixed(2)} cores): ${Math.round(pairs.at(-1)!.percent)} %; by CPU time ${Math.round(pairs.at(-1)!.cpuPercent)} %`,
         );
       }
     } finally {
       pin(`0-${cores - 1}`);
     }
-    const median = [...pairs].sort((a, b) => a.percent - b.percent)[(pairs.length - 1) >> 1]!;
-    pinned = { pairs, median };
+    const middle = (pairs.length - 1) >> 1;
+    const median = [...pairs].sort((a, b) => a.percent - b.percent)[middle]!;
+    const medianCpuPercent = [...pairs].sort((a, b) => a.cpuPercent - b.cpuPercent)[middle]!.cpuPercent;
+    pinned = { pairs, median, medianCpuPercent };
     log(`  pinned, the median pair: processor ${describe(median.run)}`);
     log(
-      `  processor / reference, pinned: ${median.percent.toFixed(0)} % the median of ${pairs.length} pairs (${pairs.map((p) => p.percent.toFixed(0)).join(', ')} %; target: at least 90 %)`,
+      `  processor / reference, pinned: ${median.percent.toFixed(0)} % the median of ${pairs.length} pairs (${pairs.map((p) => p.percent.toFixed(0)).join(', ')} %; target: at least 90 %); by CPU time (influxd's µs per window over the processor's: the rates with a core each to themselves) ${medianCpuPercent.toFixed(0)} %`,
     );
   }
 
@@ -410,6 +423,11 @@ try {
         pinned_processor_windows_per_s: Math.round(rateOf(pinned.median.run)),
         pinned_processor_vs_raw_percent: round1(pinned.median.percent),
         pinned_processor_vs_raw_percent_each: pinned.pairs.map((p) => round1(p.percent)),
+        pinned_processor_vs_raw_by_cpu_percent: round1(pinned.medianCpuPercent),
+        pinned_processor_vs_raw_by_cpu_percent_each: pinned.pairs.map((p) => round1(p.cpuPercent)),
+        pinned_processor_cores_each: pinned.pairs.map(
+          (p) => Math.round((p.run.cpuSeconds / p.run.seconds) * 100) / 100,
+        ),
         pinned_reference_raw_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.raw))),
         pinned_processor_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.run))),
         pinned_processor_cpu_us_per_window: us(pinned.median.run.cpuSeconds, pinned.median.run.windows),
