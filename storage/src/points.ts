@@ -92,11 +92,6 @@ const MAX_REMEMBERED_METRICS = 1024;
 /** Encodes a batch's points: its windows, its agent's counters and the alerts it raised. */
 export class PointEncoder {
   private readonly b = new LineBuilder();
-  /** The pieces of a window's line, reused. */
-  private readonly parts: Array<string | number> = [];
-  /** The last window end written, and its digits. */
-  private endMs = Number.NaN;
-  private endText = '';
   /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
   private readonly units: ReadonlyMap<string, string>;
   /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
@@ -198,65 +193,21 @@ export class PointEncoder {
       Number.isFinite(sum + min + max + mean + stddev + first + last + lengthMs) &&
       (q === undefined || Number.isFinite(q.p50 + q.p90 + q.p99)) &&
       (w.outOfRange === undefined || Number.isFinite(w.outOfRange));
-    // One flat string, joined from its pieces in one go: a template literal leaves a tree of
-    // concatenations behind (a rope), and flattening those when the writer joins a batch's lines
-    // cost more than making them.
-    const parts = this.parts;
-    let n = plain ? this.windowHead(batch, w) : 0;
-    if (n === 0) return this.windowByBuilder(batch, w, judged);
-    parts[n++] = ' count=';
-    parts[n++] = count;
-    parts[n++] = 'i,sum=';
-    parts[n++] = sum;
-    parts[n++] = ',min=';
-    parts[n++] = min;
-    parts[n++] = ',max=';
-    parts[n++] = max;
-    parts[n++] = ',mean=';
-    parts[n++] = mean;
-    parts[n++] = ',stddev=';
-    parts[n++] = stddev;
-    parts[n++] = ',first=';
-    parts[n++] = first;
-    parts[n++] = ',last=';
-    parts[n++] = last;
-    if (q !== undefined) {
-      parts[n++] = ',p50=';
-      parts[n++] = q.p50;
-      parts[n++] = ',p90=';
-      parts[n++] = q.p90;
-      parts[n++] = ',p99=';
-      parts[n++] = q.p99;
-    }
+    const head = plain ? this.windowHead(batch, w) : undefined;
+    if (head === undefined) return this.windowByBuilder(batch, w, judged);
+    const quantiles = q === undefined ? '' : `,p50=${q.p50},p90=${q.p90},p99=${q.p99}`;
     // Readings the agent's range filter removed: replay needs them to alert as live did.
-    if (w.outOfRange) {
-      parts[n++] = ',out_of_range=';
-      parts[n++] = Math.trunc(w.outOfRange);
-      parts[n++] = 'i';
-    }
-    parts[n++] = ',length_ms=';
-    parts[n++] = Math.trunc(lengthMs);
-    parts[n++] = 'i ';
-    // A batch's windows mostly end together: the timestamp's digits are made once for all of them.
-    if (w.end !== this.endMs) {
-      this.endMs = w.end;
-      this.endText = String(Math.trunc(w.end));
-    }
-    parts[n++] = this.endText;
-    parts.length = n;
-    return parts.join('');
+    const outOfRange = w.outOfRange ? `,out_of_range=${Math.trunc(w.outOfRange)}i` : '';
+    return `${head} count=${count}i,sum=${sum},min=${min},max=${max},mean=${mean},stddev=${stddev},first=${first},last=${last}${quantiles}${outOfRange},length_ms=${Math.trunc(lengthMs)}i ${Math.trunc(w.end)}`;
   }
 
-  /**
-   * `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped, as the first pieces of `parts`;
-   * returns how many, or 0 when a name needs the builder's judgement (empty, or escaping to nothing).
-   */
-  private windowHead(batch: BatchEnvelope, w: WindowResult): number {
+  /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
+  private windowHead(batch: BatchEnvelope, w: WindowResult): string | undefined {
     let tags = this.tagsOf;
     if (tags?.of !== batch.agent || tags.at !== batch.site) {
       const agent = escapeKey(batch.agent);
       const site = batch.site === undefined ? '' : escapeKey(batch.site);
-      if (agent === '') return 0;
+      if (agent === '') return undefined;
       tags = this.tagsOf = {
         of: batch.agent,
         at: batch.site,
@@ -269,20 +220,13 @@ export class PointEncoder {
       const measurement = w.metric === '' ? '' : escapeMeasurement(w.metric);
       const unitValue = this.units.get(w.metric);
       const unit = unitValue === undefined ? '' : escapeKey(unitValue);
-      if (measurement === '') return 0;
+      if (measurement === '') return undefined;
       metric = { measurement, unit: unit === '' ? '' : `,unit=${unit}` };
       if (this.metricHeads.size < MAX_REMEMBERED_METRICS) this.metricHeads.set(w.metric, metric);
     }
     const device = escapeKey(w.device);
-    if (device === '') return 0;
-    const parts = this.parts;
-    parts[0] = metric.measurement;
-    parts[1] = tags.agent;
-    parts[2] = ',device=';
-    parts[3] = device;
-    parts[4] = tags.site;
-    parts[5] = metric.unit;
-    return 6;
+    if (device === '') return undefined;
+    return `${metric.measurement}${tags.agent},device=${device}${tags.site}${metric.unit}`;
   }
 
   /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
