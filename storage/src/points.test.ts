@@ -48,6 +48,19 @@ test('metrics named like Object methods are measurements like any other, and tak
   assert.match(lines.at(-1)!, /^agent_stats,agent=gw,site=plant-a readings_accepted=9i /);
 });
 
+test('one encoder, windows of several ends, agents and metrics in turn: each line as the LineBuilder writes it', () => {
+  const encoder = new PointEncoder({ humidity: '%' });
+  const reference = new PointEncoder({ humidity: '%' });
+  const at = (w: WindowResult, end: number): WindowResult => ({ ...w, end, lastTs: end - 1 });
+  const batches = [
+    envelope([at(window('a', 'temperature'), 1_700_000_060_000), at(window('b', 'humidity'), 1_700_000_060_000)]),
+    { ...envelope([at(window('a', 'temperature'), 1_700_000_120_000)]), agent: 'gw2', site: undefined },
+    envelope([at(window('a', 'humidity'), 1_700_000_060_000), at(window('c d', 'temperature'), 1_700_000_180_000)]),
+  ];
+  for (const batch of batches)
+    for (const w of batch.windows) assert.equal(encoder.window(batch, w), reference.windowByBuilder(batch, w));
+});
+
 test('a point that throws while encoded is set aside with its reason and whose it is; the others are encoded', () => {
   // An empty metric name cannot pass the batch schema; here it stands for any point the encoder cannot carry.
   const bad = window('dev 2', '');
@@ -138,7 +151,11 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
         want = err as Error;
       }
       if (want instanceof Error) assert.throws(() => encoder.window(batch, w, judged));
-      else assert.equal(encoder.window(batch, w, judged), want);
+      else {
+        assert.equal(encoder.window(batch, w, judged), want);
+        // Again, with what the encoder remembers of the first (the end's digits, the tags).
+        assert.equal(encoder.window(batch, w, judged), want);
+      }
     }),
     { numRuns: 5_000 },
   );

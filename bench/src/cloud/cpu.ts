@@ -27,3 +27,11 @@ export function pidOf(needle: string): number | undefined {
   }
   return undefined;
 }
+
+/** Resident memory of this process by kind, from /proc/self/status (Linux): anonymous (heaps, buffers, malloc) and file-backed (code). */
+export function residentKinds(): { anonBytes: number; fileBytes: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kB = (name: string): number =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { anonBytes: kB('RssAnon'), fileBytes: kB('RssFile') };
+}

@@ -19,11 +19,11 @@ import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeHeapSnapshot, type HeapInfo } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot, type HeapInfo } from 'node:v8';
 import { CloudProcessor } from '@tributary/cloud-processor';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
-import { threadCpuSeconds } from './cpu.js';
+import { residentKinds, threadCpuSeconds } from './cpu.js';
 import { runFeeder } from './run-feeder.js';
 
 export interface ProcessorRunOptions {
@@ -66,7 +66,26 @@ export interface ProcessorRunResult {
   /** Peak over the timed part of the detection workers' V8 heaps, summed: committed and used. */
   readonly workersHeapTotalMaxBytes: number;
   readonly workersHeapUsedMaxBytes: number;
+  /** Peak over the timed part of the event loop's ArrayBuffers (Buffers among them), and of the detection workers' external memory (their typed arrays), summed. */
+  readonly arrayBuffersMaxBytes: number;
+  readonly workersExternalMaxBytes: number;
   readonly rssEndBytes: number;
+  /**
+   * Where the resident memory is at the end (after the timed part): anonymous and file-backed
+   * (the code of node and its libraries); the event loop's heap (resident pages) and ArrayBuffers
+   * before and after a full collection (so garbage not yet collected shows apart from what is
+   * held; after = before without `--expose-gc`), the detection workers' heaps (resident pages)
+   * and external memory.
+   */
+  readonly end: {
+    readonly rssAnonBytes: number;
+    readonly rssFileBytes: number;
+    readonly mainHeapBytes: number;
+    readonly arrayBuffersBytes: number;
+    readonly arrayBuffersAfterGcBytes: number;
+    readonly workersHeapBytes: number;
+    readonly workersExternalBytes: number;
+  };
   readonly heapUsedBytes: number;
   readonly arrayBuffersBytes: number;
   readonly influxdCpuSeconds: number;
@@ -127,6 +146,8 @@ try {
   let externalMax = 0;
   let workersTotalMax = 0;
   let workersUsedMax = 0;
+  let arrayBuffersMax = 0;
+  let workersExternalMax = 0;
   const pool = poolOf(cloud);
   let cpu0 = process.cpuUsage();
   let main0 = threadCpuSeconds();
@@ -147,7 +168,12 @@ try {
     heapTotalMax = Math.max(heapTotalMax, m.heapTotal);
     heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
     externalMax = Math.max(externalMax, m.external);
+    arrayBuffersMax = Math.max(arrayBuffersMax, m.arrayBuffers);
     void pool?.heapStatistics().then((heaps) => {
+      workersExternalMax = Math.max(
+        workersExternalMax,
+        heaps.reduce((n, h) => n + h.external_memory, 0),
+      );
       workersTotalMax = Math.max(
         workersTotalMax,
         heaps.reduce((n, h) => n + h.total_heap_size, 0),
@@ -168,6 +194,7 @@ try {
     windows0 = cloud.counters.get('windows_written');
     rssMax = process.memoryUsage.rss();
     heapTotalMax = heapUsedMax = externalMax = workersTotalMax = workersUsedMax = 0;
+    arrayBuffersMax = workersExternalMax = 0;
   }).done;
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = threadCpuSeconds() - main0;
@@ -175,6 +202,15 @@ try {
   clearInterval(sampler);
   await snapshots;
   const mem = process.memoryUsage();
+  const resident = residentKinds();
+  const workerHeaps = (await pool?.heapStatistics()) ?? [];
+  // A full collection, when the run has --expose-gc: what of the ArrayBuffers is garbage not yet collected.
+  // (Backing stores are freed by a sweeper after the collection: a moment later.)
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   const c = cloud.counters;
   const result: ProcessorRunResult = {
     windows: fed.windows,
@@ -189,7 +225,18 @@ try {
     externalMaxBytes: externalMax,
     workersHeapTotalMaxBytes: workersTotalMax,
     workersHeapUsedMaxBytes: workersUsedMax,
+    arrayBuffersMaxBytes: arrayBuffersMax,
+    workersExternalMaxBytes: workersExternalMax,
     rssEndBytes: mem.rss,
+    end: {
+      rssAnonBytes: resident.anonBytes,
+      rssFileBytes: resident.fileBytes,
+      mainHeapBytes: getHeapStatistics().total_physical_size,
+      arrayBuffersBytes: mem.arrayBuffers,
+      arrayBuffersAfterGcBytes: process.memoryUsage().arrayBuffers,
+      workersHeapBytes: workerHeaps.reduce((n, h) => n + h.total_physical_size, 0),
+      workersExternalBytes: workerHeaps.reduce((n, h) => n + h.external_memory, 0),
+    },
     heapUsedBytes: mem.heapUsed,
     arrayBuffersBytes: mem.arrayBuffers,
     influxdCpuSeconds: fed.cpu[0]!,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test, type TestContext } from 'node:test';
 import { topics, UnauthenticatedLimitsConfig, type Ack } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
@@ -84,4 +85,20 @@ test('a batch naming another agent than its topic’s is answered as rejected on
   );
   await agent.publishAsync(topics.batches('gw'), '{"agent":"other","seq":7}', { qos: 1 });
   assert.deepEqual(JSON.parse(await answer), rejected);
+});
+
+test('the broker and the ingest write packets without building mqtt-packet’s table of 65,536 numbers (7 MB of heap)', {
+  timeout: 30_000,
+}, async (t) => {
+  const acked = new Pipelined(Promise.resolve(), Promise.resolve({ v: 1, agent: 'gw', seq: 1, status: 'ok' } as Ack));
+  const { agent } = await rig(t, () => acked, 1_000);
+  await agent.subscribeAsync(topics.acks('gw'), { qos: 1 });
+  const answer = new Promise<string>((resolve) =>
+    agent.once('message', (_topic, payload) => resolve(payload.toString())),
+  );
+  await agent.publishAsync(topics.batches('gw'), '{"agent":"gw","seq":1}', { qos: 1 });
+  assert.equal(JSON.parse(await answer).status, 'ok', 'packets went both ways');
+  // The table mqtt-packet fills on the first packet it writes, unless told not to.
+  const numbers = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: Record<number, Buffer> };
+  assert.equal(Object.keys(numbers.cache).length, 0);
 });
