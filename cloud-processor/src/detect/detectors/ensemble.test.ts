@@ -35,3 +35,29 @@ test('after its first day the ensemble still alarms at once on a spike of the ca
   const scores = points.map((p) => d.update(p).score);
   assert.ok(scores[at]! >= 0.5, `the spike scored ${scores[at]}`);
 });
+
+/** Every 5 minutes for three days around 100 (σ 1), with spikes to 130 at 03:00 on the third day and `gapH` hours later. */
+function twoSpikes(seed: number, gapH: number): { points: SeriesPoint[]; first: number; second: number } {
+  const normal = gaussian(prng(seed));
+  const points: SeriesPoint[] = [];
+  for (let ts = 0; ts < 3 * DAY; ts += FIVE_MINUTES) points.push(rawPoint(ts, 100 + normal()));
+  const first = (2 * DAY + 3 * 3_600_000) / FIVE_MINUTES;
+  const second = first + (gapH * 3_600_000) / FIVE_MINUTES;
+  for (const at of [first, second]) points[at] = rawPoint(points[at]!.ts, 130);
+  return { points, first, second };
+}
+
+test("a crossing while the series still strays (a quarter of the alarm) is the event's, up to twice the period; later ones are news", () => {
+  // Between the spikes no point reaches half the alarm for two hours, but the series keeps straying
+  // at a quarter of it: not back to normal, so 3.5 hours later it is one event (it was two).
+  const soon = twoSpikes(3, 3.5);
+  const d = createDetector('ensemble');
+  const scores = soon.points.map((p) => d.update(p).score);
+  assert.ok(scores[soon.first]! >= 0.5, `the first spike scored ${scores[soon.first]}`);
+  assert.equal(scores[soon.second], 0, 'the second spike 3.5 h later is the same event');
+  // Six hours later, past twice the period, it is reported again.
+  const late = twoSpikes(3, 6);
+  const e = createDetector('ensemble');
+  const lateScores = late.points.map((p) => e.update(p).score);
+  assert.ok(lateScores[late.second]! >= 0.5, `the second spike 6 h later scored ${lateScores[late.second]}`);
+});
