@@ -61,3 +61,27 @@ test("a crossing while the series still strays (a quarter of the alarm) is the e
   const lateScores = late.points.map((p) => e.update(p).score);
   assert.ok(lateScores[late.second]! >= 0.5, `the second spike 6 h later scored ${lateScores[late.second]}`);
 });
+
+test("a series that falls silent on its first day is reported missing: the day-long warm-up is the value members', not silence's", () => {
+  const HOUR = 3_600_000;
+  // Raw rows every 5 minutes, and 60-s windows of one reading each, six hours old when the sensor dies.
+  for (const [every, windowMs] of [
+    [FIVE_MINUTES, undefined],
+    [60_000, 60_000],
+  ] as const) {
+    const normal = gaussian(prng(1));
+    const d = createDetector('ensemble', {}, undefined, windowMs ? { windowMs } : undefined);
+    let ts = every;
+    for (; ts < 6 * HOUR; ts += every) {
+      const v = 20 + 0.3 * normal();
+      d.update({ ts, value: v, min: v, max: v, stddev: 0, count: 1 });
+    }
+    let reportedAfterMin: number | undefined;
+    for (let now = ts; now < ts + 24 * HOUR && reportedAfterMin === undefined; now += 60_000)
+      if ((d.tick?.(now).score ?? 0) >= 0.5) reportedAfterMin = (now - ts) / 60_000;
+    assert.ok(
+      reportedAfterMin !== undefined && reportedAfterMin <= 60,
+      `every ${every / 1000} s: silence reported after ${reportedAfterMin ?? 'never (24 h)'} min`,
+    );
+  }
+});

@@ -58,10 +58,14 @@ const EnsembleMissingConfig = MissingConfig.extend({ reportOn: MissingConfig.sha
  * alarmed on its first morning with two hours); with a day: NAB leave-one-category-out 75.14 /
  * 66.88 / 80.01 -> 75.28 / 67.16 / 80.10, false alarms on unseen shapes 1.32 -> 1.20 per 1,000
  * points, SKAB and the fleet unchanged (its members wait two cycles anyway). Two days cost NAB
- * 4.4 points (anomalies in a file's second day).
+ * 4.4 points (anomalies in a file's second day). Not the missing member's: its calibration learns
+ * only from points that arrive, so a series that fell silent on its first day (a sensor that died)
+ * would never have learnt enough to be reported; silence keeps that member's own two hours.
  */
+const VALUE_WARMUP_MS = 86_400_000;
 const CalibrationOverride = z.object({
-  warmupMs: CalibrationConfig.shape.warmupMs.unwrap().default(86_400_000),
+  /** Unset: a day for the members that judge values (VALUE_WARMUP_MS), the missing member's own for silence. */
+  warmupMs: CalibrationConfig.shape.warmupMs.unwrap().optional(),
   halfLifeMs: CalibrationConfig.shape.halfLifeMs.unwrap().optional(),
   tailIndex: CalibrationConfig.shape.tailIndex.unwrap().optional(),
   rampMs: CalibrationConfig.shape.rampMs.unwrap().default(7_200_000),
@@ -102,9 +106,12 @@ export const EnsembleConfig = z.object({
    * reported again… (2 hours: 24 of the 5-minute windows NAB was fitted on). A series that has not
    * returned to normal (a point at a quarter of the alarm, one in four for one member) runs the
    * period on from that point too, up to twice this past the event's last point at half the alarm:
-   * heavy-tailed noise that keeps straying crosses the alarm again as part of the same unrest,
-   * while a series that went quiet (a sensor's windows between two faults) is news again after
-   * this…
+   * heavy-tailed noise that keeps straying crosses the alarm again as part of the same unrest.
+   * On a noisy series about half the points reach a quarter of the alarm, so there it acts as a
+   * period of twice this from the last point at half the alarm (runs of those can carry it on for
+   * a day); on minute windows, where the most surprised of the members reaches half the alarm at
+   * about 3 % of healthy points, the period seldom ends before a point ten times more surprising
+   * than the one that opened it (a known limit, see the README)…
    */
   refractoryMs: z.number().int().min(0).default(7_200_000),
   /** …and at least this many points (a series of a point an hour spans a day: NAB's events span points, whatever their spacing)… */
@@ -161,7 +168,6 @@ interface State {
   quietPoints?: number;
   quietLevel: number;
   lingerUntil?: number;
-  lingerPoints?: number;
   knownUntil?: number;
   raw?: RawWindowsState;
 }
@@ -195,7 +201,6 @@ class Ensemble implements Detector {
    * which this leaves at 0.962.
    */
   private lingerUntil: number;
-  private lingerPoints: number;
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
   private readonly raw: RawWindows;
@@ -222,7 +227,6 @@ class Ensemble implements Detector {
     this.quietPoints = s?.quietPoints ?? -Infinity;
     this.quietLevel = s?.quietLevel ?? 0;
     this.lingerUntil = s?.lingerUntil ?? -Infinity;
-    this.lingerPoints = s?.lingerPoints ?? -Infinity;
     this.knownUntil = s?.knownUntil ?? 0;
     this.pending = s?.pending;
     // The members judge this series' windows, whose length converts their horizons (durations) into
@@ -362,7 +366,6 @@ class Ensemble implements Detector {
     this.quietUntil = Math.max(this.quietUntil, t + this.config.refractoryMs);
     this.quietPoints = Math.max(this.quietPoints, this.n + this.config.refractoryPoints);
     this.lingerUntil = t + 2 * this.config.refractoryMs;
-    this.lingerPoints = this.n + 2 * this.config.refractoryPoints;
   }
 
   /** Runs the period on from a stray point at `t`, up to where the event's last point at half the alarm lets it. */
@@ -401,7 +404,6 @@ class Ensemble implements Detector {
       quietPoints: this.quietPoints,
       quietLevel: this.quietLevel,
       lingerUntil: this.lingerUntil,
-      lingerPoints: this.lingerPoints,
       knownUntil: this.knownUntil,
       raw: this.raw.snapshot(),
     };
@@ -444,10 +446,12 @@ class Shared {
     if (c !== undefined) return c;
     const config = this.ensemble;
     const own = config[name] as object;
-    c =
-      'calibration' in own
-        ? { ...own, calibration: { ...(own as ShiftConfig).calibration, ...config.calibration } }
-        : own;
+    if ('calibration' in own) {
+      const calibration: Record<string, unknown> = { ...(own as ShiftConfig).calibration };
+      for (const [key, value] of Object.entries(config.calibration)) if (value !== undefined) calibration[key] = value;
+      if (config.calibration.warmupMs === undefined && name !== 'missing') calibration.warmupMs = VALUE_WARMUP_MS;
+      c = { ...own, calibration };
+    } else c = own;
     // Rules report the alarm surprise exactly at their threshold: the ensemble's alarm.
     if (RULES.has(name)) c = { ...c, alarmSurprise: config.alarmSurprise };
     // A member that holds a state away from normal leaves it at half the ensemble's alarm.
