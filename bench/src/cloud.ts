@@ -34,7 +34,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandLine } from '@tributary/runtime';
+import { commandLineError, parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
 import { pidOf } from './cloud/cpu.js';
 import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
@@ -99,6 +99,14 @@ const { values } = parseCommandLine('bench:cloud', USAGE, {
     skip: { type: 'string', default: '' },
   },
 });
+const pinnedRepeats = Number(values['pinned-repeats']);
+// The median of no pairs is nothing to report: at least one pair.
+if (!Number.isInteger(pinnedRepeats) || pinnedRepeats < 1)
+  commandLineError(
+    'bench:cloud',
+    USAGE,
+    `--pinned-repeats must be a whole number above 0, not ${values['pinned-repeats']} (--skip pinned leaves the pinned runs out)`,
+  );
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const MB = 1024 * 1024;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -288,7 +296,7 @@ try {
     const pairs: Pinned['pairs'] = [];
     pin(lastCore);
     try {
-      for (let i = 1; i <= Number(values['pinned-repeats']); i++) {
+      for (let i = 1; i <= pinnedRepeats; i++) {
         const ref = await raw(`raw_pinned_${i}`, shape(values.series, rounds), influxdPid, otherCores);
         const run = await processorRun(
           { database: `pinned_${i}`, series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
