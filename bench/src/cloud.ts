@@ -37,7 +37,10 @@ import { fileURLToPath } from 'node:url';
 import { commandLineError, parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
 import { pidOf } from './cloud/cpu.js';
+import { MB, rateOf, round1, us } from './cloud/figures.js';
+import { measurePinned, pinnedFigures, type Pinned, type RawRun } from './cloud/pinned.js';
 import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
+import { residentMb, residentOf } from './cloud/resident.js';
 import { runFeeder, type Fed } from './cloud/run-feeder.js';
 
 const USAGE = `usage: npm run bench:cloud [-- OPTIONS]
@@ -108,39 +111,11 @@ if (!Number.isInteger(pinnedRepeats) || pinnedRepeats < 1)
     `--pinned-repeats must be a whole number above 0, not ${values['pinned-repeats']} (--skip pinned leaves the pinned runs out)`,
   );
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const MB = 1024 * 1024;
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
-interface Rate {
-  readonly windows: number;
-  readonly seconds: number;
-}
-const rateOf = (f: Rate): number => f.windows / f.seconds;
-
-/** Pinned reference and processor runs, pair by pair (each pair run one after the other), and the median pair by ratio. */
-interface Pinned {
-  readonly pairs: Array<{
-    raw: Rate & { influxdCpu: number };
-    run: ProcessorRunResult;
-    /** The processor's rate over the reference's. */
-    percent: number;
-    /** influxd's CPU per window of the reference over the processor's (all its threads): the ratio of the rates a core each would give, when neither waits for the other or for other processes. */
-    cpuPercent: number;
-  }>;
-  readonly median: Pinned['pairs'][number];
-  /** The median of the pairs' cpuPercent. */
-  readonly medianCpuPercent: number;
-}
-
 /** The raw reference: the same windows straight to /write; influxd's CPU over its timed part. */
-async function raw(
-  database: string,
-  shape: string[],
-  influxdPid: number,
-  cpus?: string,
-): Promise<Rate & { influxdCpu: number }> {
+async function raw(database: string, shape: string[], influxdPid: number, cpus?: string): Promise<RawRun> {
   const fed = await runFeeder(['raw', influxUrl, database, ...shape], [influxdPid], undefined, cpus).done;
   return { windows: fed.windows, seconds: fed.seconds, influxdCpu: fed.cpu[0]! };
 }
@@ -205,27 +180,6 @@ async function checkStored(database: string, expected: number): Promise<void> {
 const describe = (r: ProcessorRunResult): string =>
   `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)\n    ${residentOf(r)}`;
 
-/** The same, in MB for the JSON line. */
-const residentMb = ({ end: e }: ProcessorRunResult): Record<string, number> => {
-  const mb = (bytes: number): number => Math.round(bytes / MB);
-  return {
-    anon: mb(e.rssAnonBytes),
-    file: mb(e.rssFileBytes),
-    main_heap: mb(e.mainHeapBytes),
-    array_buffers: mb(e.arrayBuffersBytes),
-    array_buffers_held: mb(e.arrayBuffersAfterGcBytes),
-    workers_heaps: mb(e.workersHeapBytes),
-    workers_external: mb(e.workersExternalBytes),
-  };
-};
-
-/** Where a run's resident memory is at its end. */
-const residentOf = ({ end: e }: ProcessorRunResult): string => {
-  const mb = (bytes: number): number => Math.round(bytes / MB);
-  const known = e.mainHeapBytes + e.arrayBuffersBytes + e.workersHeapBytes + e.workersExternalBytes;
-  return `resident at the end: ${mb(e.rssAnonBytes + e.rssFileBytes)} MB = code (file-backed) ${mb(e.rssFileBytes)} + event loop's heap ${mb(e.mainHeapBytes)} + its array buffers ${mb(e.arrayBuffersBytes)} (${mb(e.arrayBuffersAfterGcBytes)} held, the rest garbage a full collection frees) + detection workers' heaps ${mb(e.workersHeapBytes)} + their external memory ${mb(e.workersExternalBytes)} + the rest (isolates, compiler zones, malloc, stacks) ${mb(e.rssAnonBytes - known)}`;
-};
-
 /** The heapSnapshots option of a run: DIR/run, made now, when --heap-snapshots DIR is given. */
 function snapshotsOf(run: string): { heapSnapshots?: string } {
   if (values['heap-snapshots'] === undefined) return {};
@@ -254,8 +208,6 @@ if (foundPid === undefined) {
 }
 const influxdPid: number = foundPid;
 const cores = availableParallelism();
-const lastCore = String(cores - 1);
-const otherCores = cores > 2 ? `0-${cores - 2}` : '0';
 try {
   log(
     `${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${warmup} untimed rounds, into influxd 1.x on this host (${cores} cores, shared with whatever else runs)`,
@@ -287,41 +239,23 @@ try {
   );
 
   let pinned: Pinned | undefined;
-  if (!skip.has('pinned') && cores > 1) {
-    const pin = (cpus: string): void =>
-      void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(influxdPid)], { stdio: 'ignore' });
-    // Reference and processor alternate, each pinned the same way, `pinned-repeats` times: a pair
-    // is measured close together in time, so the load other processes put on the machine hits
-    // both alike; the median pair's ratio is the figure (one slow reference made it 144 % once).
-    const pairs: Pinned['pairs'] = [];
-    pin(lastCore);
-    try {
-      for (let i = 1; i <= pinnedRepeats; i++) {
-        const ref = await raw(`raw_pinned_${i}`, shape(values.series, rounds), influxdPid, otherCores);
+  if (!skip.has('pinned') && cores > 1)
+    pinned = await measurePinned({
+      repeats: pinnedRepeats,
+      influxdPid,
+      cores,
+      raw: (database, cpus) => raw(database, shape(values.series, rounds), influxdPid, cpus),
+      run: async (database, cpus) => {
         const run = await processorRun(
-          { database: `pinned_${i}`, series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
-          otherCores,
+          { database, series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
+          cpus,
         );
-        await checkStored(`pinned_${i}`, run.windows + run.warmupWindows);
-        const refUs = (ref.influxdCpu * 1e6) / ref.windows;
-        const runUs = (run.cpuSeconds * 1e6) / run.windows;
-        pairs.push({ raw: ref, run, percent: (100 * rateOf(run)) / rateOf(ref), cpuPercent: (100 * refUs) / runUs });
-        log(
-          `  pinned ${i} (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(ref))} windows/s (influxd ${round1(refUs)} µs CPU per window), processor ${Math.round(rateOf(run))} windows/s (${round1(runUs)} µs CPU per window, ${(run.cpuSeconds / run.seconds).toFixed(2)} cores): ${Math.round(pairs.at(-1)!.percent)} %; by CPU time ${Math.round(pairs.at(-1)!.cpuPercent)} %`,
-        );
-      }
-    } finally {
-      pin(`0-${cores - 1}`);
-    }
-    const middle = (pairs.length - 1) >> 1;
-    const median = [...pairs].sort((a, b) => a.percent - b.percent)[middle]!;
-    const medianCpuPercent = [...pairs].sort((a, b) => a.cpuPercent - b.cpuPercent)[middle]!.cpuPercent;
-    pinned = { pairs, median, medianCpuPercent };
-    log(`  pinned, the median pair: processor ${describe(median.run)}`);
-    log(
-      `  processor / reference, pinned: ${median.percent.toFixed(0)} % the median of ${pairs.length} pairs (${pairs.map((p) => p.percent.toFixed(0)).join(', ')} %; target: at least 90 %); by CPU time (influxd's µs per window over the processor's: the rates with a core each to themselves) ${medianCpuPercent.toFixed(0)} %`,
-    );
-  }
+        await checkStored(database, run.windows + run.warmupWindows);
+        return run;
+      },
+      log,
+      describe,
+    });
 
   let big: ProcessorRunResult | undefined;
   if (!skip.has('big')) {
@@ -394,7 +328,6 @@ try {
       `  state per series (${state.series} series after ${values['state-windows']} windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,
     );
   }
-  const us = (cpuSeconds: number, windows: number): number => round1((cpuSeconds * 1e6) / windows);
   process.stdout.write(
     `${JSON.stringify({
       series: Number(values.series),
@@ -425,28 +358,7 @@ try {
       processor_resident_end_mb: residentMb(shared),
       write_requests: shared.writeRequests,
       alerts_opened: shared.alertsOpened,
-      ...(pinned && {
-        pinned_pairs: pinned.pairs.length,
-        pinned_reference_raw_windows_per_s: Math.round(rateOf(pinned.median.raw)),
-        pinned_processor_windows_per_s: Math.round(rateOf(pinned.median.run)),
-        pinned_processor_vs_raw_percent: round1(pinned.median.percent),
-        pinned_processor_vs_raw_percent_each: pinned.pairs.map((p) => round1(p.percent)),
-        pinned_processor_vs_raw_by_cpu_percent: round1(pinned.medianCpuPercent),
-        pinned_processor_vs_raw_by_cpu_percent_each: pinned.pairs.map((p) => round1(p.cpuPercent)),
-        pinned_processor_cores_each: pinned.pairs.map(
-          (p) => Math.round((p.run.cpuSeconds / p.run.seconds) * 100) / 100,
-        ),
-        pinned_reference_raw_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.raw))),
-        pinned_processor_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.run))),
-        pinned_processor_cpu_us_per_window: us(pinned.median.run.cpuSeconds, pinned.median.run.windows),
-        pinned_processor_main_thread_cpu_us_per_window: us(
-          pinned.median.run.mainThreadCpuSeconds,
-          pinned.median.run.windows,
-        ),
-        pinned_detection_workers: pinned.median.run.workers,
-        pinned_influxd_cpu_us_per_window: us(pinned.median.run.influxdCpuSeconds, pinned.median.run.windows),
-        pinned_influxd_cpu_us_per_window_reference: us(pinned.median.raw.influxdCpu, pinned.median.raw.windows),
-      }),
+      ...(pinned && pinnedFigures(pinned)),
       ...(big && {
         big_series: Number(values['big-series']),
         big_processor_rss_max_mb: Math.round(big.rssMaxBytes / MB),
