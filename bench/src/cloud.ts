@@ -29,7 +29,7 @@
  * Reports windows/s, CPU per window of the processor (all its threads) and of influxd over the same
  * windows, RSS, worker count; ends with one line of JSON.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,7 @@ import { measurePinned, pinnedFigures, type Pinned, type RawRun } from './cloud/
 import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
 import { memoryFigures, residentOf } from './cloud/resident.js';
 import { runFeeder, type Fed } from './cloud/run-feeder.js';
+import { runProcessor } from './cloud/run-processor.js';
 
 const { values, pinnedRepeats } = cloudArgs();
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -69,28 +70,7 @@ function processorRun(
     ...(values.workers === undefined ? {} : { workers: Number(values.workers) }),
     ...(values.detector === undefined ? {} : { detector: values.detector }),
   };
-  const node = [
-    process.execPath,
-    // Only exposes gc(): the run calls it once at the end, to tell ArrayBuffers held from garbage.
-    '--expose-gc',
-    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
-    ...values['node-flags'].split(' ').filter(Boolean),
-    here('./cloud/processor-run.js'),
-    JSON.stringify(full),
-  ];
-  const child =
-    cpus === undefined
-      ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn('taskset', ['-c', cpus, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ProcessorRunResult)
-        : reject(new Error(`processor run exited with ${code}`)),
-    );
-  });
+  return runProcessor(full, values['node-flags'].split(' ').filter(Boolean), cpus, profileDir);
 }
 
 /** The last JSON line of a script run in a process of its own. */
