@@ -20,6 +20,7 @@ import {
   type QuantumState,
 } from '../stats/window-shape.js';
 import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
+import { Slab } from '../stats/slab.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -129,16 +130,18 @@ class WindowRules implements Detector {
     // Sketches of a day's history (a few hundred bytes each, where the exact one took 12 kB): a fleet
     // has many thousands of series. Excursions and steps are in units of the noise (told from zero
     // down to 1/16 of it); spreads are in the series' own units.
-    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise);
-    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop);
-    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step);
-    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread);
-    this.intervals = new SortedWindow(16, s?.intervals);
+    // All their arrays in one slab (stats/slab.ts): one buffer, not one for each.
+    const slab = context?.slab ?? new Slab();
+    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise, slab);
+    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop, slab);
+    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step, slab);
+    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread, slab);
+    this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
     this.regimes = new Regimes(4, s?.regimes);
     this.previousLevel = s?.previousLevel ?? null;
     this.prevWindow = s?.prevWindow ?? null;
     this.lastTs = s?.lastTs ?? null;
-    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 });
+    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
     this.n = s?.n ?? 0;
   }
@@ -387,9 +390,10 @@ function recentValues(
   capacity: number,
   floorLog2: number,
   saved: RecentValuesState | number[] | undefined,
+  slab: Slab,
 ): RecentValues {
-  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved);
-  const r = new RecentValues(capacity, floorLog2);
+  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved, slab);
+  const r = new RecentValues(capacity, floorLog2, undefined, slab);
   for (const x of saved.slice(-capacity)) r.push(x);
   return r;
 }

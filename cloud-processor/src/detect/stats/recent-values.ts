@@ -1,5 +1,6 @@
 import { decodeFloats, encodeFloats } from './float-ring.js';
 import { LogHistogram, type LogHistogramState } from './log-histogram.js';
+import type { Slab } from './slab.js';
 
 /**
  * The last `capacity` values of a statistic, as the window rules read them (median, MAD and
@@ -51,12 +52,14 @@ export class RecentValues {
     readonly capacity: number,
     floorLog2: number,
     state?: RecentValuesState,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    slab?: Slab,
   ) {
     this.chunk = Math.ceil(capacity / CHUNKS);
     this.slots = Math.ceil(capacity / this.chunk) + 1;
     const extremes = state ? decodeFloats(state.extremes) : undefined;
-    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0);
-    if (extremes) this.body.reserved.set(extremes);
+    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab);
+    if (extremes) this.body.reserved.set(extremes, this.body.base);
     this.head = state?.head ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
@@ -74,7 +77,7 @@ export class RecentValues {
     if (this.n < this.capacity) this.n++;
     const e = this.body.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
-      const i = 2 * this.head;
+      const i = this.body.base + 2 * this.head;
       if (x > e[i]!) e[i] = x;
       if (x < e[i + 1]!) e[i + 1] = x;
       this.fill++;
@@ -87,8 +90,9 @@ export class RecentValues {
       this.head = used;
     } else this.head = (this.head + 1) % this.slots;
     const grown = this.body.reserved;
-    grown[2 * this.head] = x;
-    grown[2 * this.head + 1] = x;
+    const b = this.body.base;
+    grown[b + 2 * this.head] = x;
+    grown[b + 2 * this.head + 1] = x;
     this.fill = 1;
   }
 
@@ -131,9 +135,10 @@ export class RecentValues {
 
   snapshot(): RecentValuesState {
     const e = this.body.reserved;
+    const b = this.body.base;
     return {
       body: this.body.snapshot(),
-      extremes: encodeFloats(e.subarray(0, this.body.reserveLength)),
+      extremes: encodeFloats(e.subarray(b, b + this.body.reserveLength)),
       head: this.head,
       fill: this.fill,
       n: this.n,
@@ -143,15 +148,17 @@ export class RecentValues {
   /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
   private max(): number {
     const e = this.body.reserved;
+    const b = this.body.base;
     let m = -Infinity;
-    for (let i = 0; i < 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
+    for (let i = b; i < b + 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
     return m;
   }
 
   private min(): number {
     const e = this.body.reserved;
+    const b = this.body.base;
     let m = Infinity;
-    for (let i = 1; i < 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
+    for (let i = b + 1; i < b + 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
     return m;
   }
 }

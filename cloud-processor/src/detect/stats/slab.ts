@@ -1,0 +1,105 @@
+/**
+ * The typed-array state of one detector and its helpers (sorted windows, histograms, rings,
+ * calibrators) in one ArrayBuffer, each helper's numbers a region of it read by offset. A typed
+ * array of its own costs a helper about 170 bytes of heap (the view and its ArrayBuffer) and a
+ * malloc'd backing store with its bookkeeping besides its values; a fleet has ~20 of them a series,
+ * so one slab a member instead of one array a helper is kilobytes a series (issue 18).
+ *
+ * Regions are laid out in the order they were allocated, each at an 8-byte boundary so that any
+ * view may read it. A region that grows or shrinks rebuilds the slab (a new buffer, every region
+ * copied to its new place): regions move, so a helper keeps its region's id, never an offset or a
+ * view across a call that may resize (`at` and the views are read afresh after one). Helpers grow
+ * geometrically, so a member rebuilds its slab a few dozen times over its life, not per point.
+ *
+ * The views over the whole buffer (`f64`, `f32`, `u32`, `u8`) are made when first read after a
+ * rebuild: a member that keeps only float32s has one view.
+ */
+export class Slab {
+  private buffer = EMPTY_BUFFER;
+  private f64View: Float64Array | undefined;
+  private f32View: Float32Array | undefined;
+  private u32View: Uint32Array | undefined;
+  private u8View: Uint8Array | undefined;
+  /**
+   * Per region, by id: its byte offset, then its byte length (two entries a region). Copied whole
+   * when a region is added (rarely: when a helper is made), so the array has no room to spare.
+   */
+  private layout: number[] = [];
+
+  /** A new region of `bytes` zero bytes; its id (ids count up from 0 in a slab). */
+  alloc(bytes: number): number {
+    const id = this.layout.length >> 1;
+    const layout = this.layout;
+    // Small integers (| 0), so the array stays one of 4-byte smis, not 8-byte doubles.
+    const grown: number[] = [];
+    for (let i = 0; i < layout.length; i++) grown.push(layout[i]! | 0);
+    grown.push(this.buffer.byteLength | 0, 0);
+    this.layout = grown;
+    if (bytes > 0) this.resize(id, bytes);
+    return id;
+  }
+
+  /** The byte offset of region `id` (read it again after any resize in this slab). */
+  at(id: number): number {
+    return this.layout[2 * id]!;
+  }
+
+  /** The byte length of region `id`. */
+  bytes(id: number): number {
+    return this.layout[2 * id + 1]!;
+  }
+
+  /**
+   * Makes region `id` `bytes` long: its first min(old, new) bytes are kept and any new ones are
+   * zero, or with `keep` false all of them are zero (for an owner that lays its values out anew
+   * from a copy); every region may move.
+   */
+  resize(id: number, bytes: number, keep = true): void {
+    const layout = this.layout;
+    const regions = layout.length >> 1;
+    let total = 0;
+    for (let r = 0; r < regions; r++) total += padded(r === id ? bytes : layout[2 * r + 1]!);
+    const next = total === 0 ? EMPTY_BUFFER : new ArrayBuffer(total);
+    const from = new Uint8Array(this.buffer);
+    const to = new Uint8Array(next);
+    let offset = 0;
+    for (let r = 0; r < regions; r++) {
+      const start = layout[2 * r]!;
+      const length = layout[2 * r + 1]!;
+      const kept = r === id ? (keep ? Math.min(length, bytes) : 0) : length;
+      if (kept > 0) to.set(from.subarray(start, start + kept), offset);
+      layout[2 * r] = offset | 0;
+      if (r === id) layout[2 * r + 1] = bytes | 0;
+      offset += padded(layout[2 * r + 1]!);
+    }
+    this.buffer = next;
+    this.f64View = this.f32View = this.u32View = this.u8View = undefined;
+  }
+
+  /** Bytes the slab holds (its regions, each padded to 8). */
+  get byteLength(): number {
+    return this.buffer.byteLength;
+  }
+
+  get f64(): Float64Array {
+    return (this.f64View ??= new Float64Array(this.buffer));
+  }
+
+  get f32(): Float32Array {
+    return (this.f32View ??= new Float32Array(this.buffer));
+  }
+
+  get u32(): Uint32Array {
+    return (this.u32View ??= new Uint32Array(this.buffer));
+  }
+
+  get u8(): Uint8Array {
+    return (this.u8View ??= new Uint8Array(this.buffer));
+  }
+}
+
+const EMPTY_BUFFER = new ArrayBuffer(0);
+
+function padded(bytes: number): number {
+  return (bytes + 7) & ~7;
+}
