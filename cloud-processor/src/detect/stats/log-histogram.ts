@@ -43,10 +43,32 @@ export class LogHistogram {
   /** Region of the slab: the owner's `reserve` floats, then the bins' weights, lowest first (empty before any value). */
   private readonly region: number;
   private lo = 0;
-  private total = 0;
-  /** Weight of the next value. */
-  private weight = 1;
-  private readonly growth: number;
+  /** Region of the slab (float64): the total weight, the weight of the next value, and its growth a value (numbers in fields would be a 16-byte heap object each). */
+  private readonly scalars: number;
+
+  private get total(): number {
+    return this.slab.num(this.scalars, 0);
+  }
+
+  private set total(x: number) {
+    this.slab.setNum(this.scalars, 0, x);
+  }
+
+  private get weight(): number {
+    return this.slab.num(this.scalars, 1);
+  }
+
+  private set weight(x: number) {
+    this.slab.setNum(this.scalars, 1, x);
+  }
+
+  private get growth(): number {
+    return this.slab.num(this.scalars, 2);
+  }
+
+  private set growth(x: number) {
+    this.slab.setNum(this.scalars, 2, x);
+  }
 
   constructor(
     halfLife: number,
@@ -57,6 +79,8 @@ export class LogHistogram {
     private reserve = 0,
     private readonly slab: Slab = new Slab(),
   ) {
+    this.scalars = slab.alloc(3 * 8);
+    this.weight = 1;
     this.growth = 2 ** (1 / halfLife);
     this.region = slab.alloc(0);
     if (state) {

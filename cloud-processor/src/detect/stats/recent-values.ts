@@ -1,6 +1,6 @@
 import { decodeFloats, encodeFloats } from './float-ring.js';
 import { LogHistogram, type LogHistogramState } from './log-histogram.js';
-import type { Slab } from './slab.js';
+import { Slab } from './slab.js';
 
 /**
  * The last `capacity` values of a statistic, as the window rules read them (median, MAD and
@@ -39,13 +39,51 @@ export class RecentValues {
   private readonly chunk: number;
   /**
    * What the window rules read of it each window, cached until the next push (NaN: to be read):
-   * the median, the MAD about it, and the 10th, 90th and 99th percentiles.
+   * the median, the MAD about it, and the 10th, 90th and 99th percentiles; in a region of the
+   * slab (float64: numbers in fields would be a 16-byte heap object each).
    */
-  private mid = Number.NaN;
-  private madAtMid = Number.NaN;
-  private q10 = Number.NaN;
-  private q90 = Number.NaN;
-  private q99 = Number.NaN;
+  private readonly scalars: number;
+  private readonly slab: Slab;
+
+  private get mid(): number {
+    return this.slab.num(this.scalars, 0);
+  }
+
+  private set mid(x: number) {
+    this.slab.setNum(this.scalars, 0, x);
+  }
+
+  private get madAtMid(): number {
+    return this.slab.num(this.scalars, 1);
+  }
+
+  private set madAtMid(x: number) {
+    this.slab.setNum(this.scalars, 1, x);
+  }
+
+  private get q10(): number {
+    return this.slab.num(this.scalars, 2);
+  }
+
+  private set q10(x: number) {
+    this.slab.setNum(this.scalars, 2, x);
+  }
+
+  private get q90(): number {
+    return this.slab.num(this.scalars, 3);
+  }
+
+  private set q90(x: number) {
+    this.slab.setNum(this.scalars, 3, x);
+  }
+
+  private get q99(): number {
+    return this.slab.num(this.scalars, 4);
+  }
+
+  private set q99(x: number) {
+    this.slab.setNum(this.scalars, 4, x);
+  }
 
   /** `floorLog2`: log2 of the smallest magnitude told from zero (see LogHistogram). */
   constructor(
@@ -53,8 +91,11 @@ export class RecentValues {
     floorLog2: number,
     state?: RecentValuesState,
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
-    slab?: Slab,
+    slab: Slab = new Slab(),
   ) {
+    this.slab = slab;
+    this.scalars = slab.alloc(5 * 8);
+    this.mid = this.madAtMid = this.q10 = this.q90 = this.q99 = Number.NaN;
     this.chunk = Math.ceil(capacity / CHUNKS);
     this.slots = Math.ceil(capacity / this.chunk) + 1;
     const extremes = state ? decodeFloats(state.extremes) : undefined;

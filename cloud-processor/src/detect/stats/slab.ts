@@ -21,32 +21,34 @@ export class Slab {
   private u32View: Uint32Array | undefined;
   private u8View: Uint8Array | undefined;
   /**
-   * Per region, by id: its byte offset, then its byte length (two entries a region). Copied whole
-   * when a region is added (rarely: when a helper is made), so the array has no room to spare.
+   * Per region, by id: its byte offset × SPLIT + its byte length, one number a region (two small
+   * integers took an 8-byte slot each). Copied whole when a region is added (rarely: when a
+   * helper is made), so the array has no room to spare.
    */
   private layout: number[] = [];
 
   /** A new region of `bytes` zero bytes; its id (ids count up from 0 in a slab). */
   alloc(bytes: number): number {
-    const id = this.layout.length >> 1;
-    const layout = this.layout;
-    // Small integers (| 0), so the array stays one of 4-byte smis, not 8-byte doubles.
-    const grown: number[] = [];
-    for (let i = 0; i < layout.length; i++) grown.push(layout[i]! | 0);
-    grown.push(this.buffer.byteLength | 0, 0);
-    this.layout = grown;
+    const id = this.layout.length;
+    // Copied into an array of exactly this many entries: with a number's store that is no Smi,
+    // V8 keeps the entries unboxed (8 bytes each, where concat held a 16-byte object for each).
+    const layout = new Array<number>(id + 1);
+    for (let r = 0; r < id; r++) layout[r] = this.layout[r]!;
+    layout[id] = this.buffer.byteLength * SPLIT;
+    this.layout = layout;
     if (bytes > 0) this.resize(id, bytes);
     return id;
   }
 
   /** The byte offset of region `id` (read it again after any resize in this slab). */
   at(id: number): number {
-    return this.layout[2 * id]!;
+    return Math.floor(this.layout[id]! / SPLIT);
   }
 
   /** The byte length of region `id`. */
   bytes(id: number): number {
-    return this.layout[2 * id + 1]!;
+    const entry = this.layout[id]!;
+    return entry - Math.floor(entry / SPLIT) * SPLIT;
   }
 
   /**
@@ -55,25 +57,36 @@ export class Slab {
    * from a copy); every region may move.
    */
   resize(id: number, bytes: number, keep = true): void {
+    if (!(bytes >= 0 && bytes < SPLIT))
+      throw new RangeError(`a slab's region holds under ${SPLIT} bytes (asked for ${bytes})`);
     const layout = this.layout;
-    const regions = layout.length >> 1;
+    const regions = layout.length;
     let total = 0;
-    for (let r = 0; r < regions; r++) total += padded(r === id ? bytes : layout[2 * r + 1]!);
+    for (let r = 0; r < regions; r++) total += padded(r === id ? bytes : this.bytes(r));
     const next = total === 0 ? EMPTY_BUFFER : new ArrayBuffer(total);
     const from = new Uint8Array(this.buffer);
     const to = new Uint8Array(next);
     let offset = 0;
     for (let r = 0; r < regions; r++) {
-      const start = layout[2 * r]!;
-      const length = layout[2 * r + 1]!;
+      const start = this.at(r);
+      const length = this.bytes(r);
       const kept = r === id ? (keep ? Math.min(length, bytes) : 0) : length;
       if (kept > 0) to.set(from.subarray(start, start + kept), offset);
-      layout[2 * r] = offset | 0;
-      if (r === id) layout[2 * r + 1] = bytes | 0;
-      offset += padded(layout[2 * r + 1]!);
+      const size = r === id ? bytes : length;
+      layout[r] = offset * SPLIT + size;
+      offset += padded(size);
     }
     this.buffer = next;
     this.f64View = this.f32View = this.u32View = this.u8View = undefined;
+  }
+
+  /** The i-th float64 of region `id` (a helper's scalar: a number in a field is a 16-byte heap object of its own). */
+  num(id: number, i: number): number {
+    return this.f64[(this.at(id) >> 3) + i]!;
+  }
+
+  setNum(id: number, i: number, x: number): void {
+    this.f64[(this.at(id) >> 3) + i] = x;
   }
 
   /** Bytes the slab holds (its regions, each padded to 8). */
@@ -99,6 +112,8 @@ export class Slab {
 }
 
 const EMPTY_BUFFER = new ArrayBuffer(0);
+/** A region's offset and length share one number: offset × SPLIT + length (exact: both far below 2^26). */
+const SPLIT = 2 ** 24;
 
 function padded(bytes: number): number {
   return (bytes + 7) & ~7;

@@ -62,11 +62,40 @@ export class TailCalibrator {
    */
   private readonly region: number;
   private lo = 1;
-  private zeros = 0;
-  private total = 0;
-  /** Weight of the next sample; grows by 1/decay each step, which fades the old ones. */
-  private weight = 1;
-  private readonly growth: number;
+  /** Region of the slab (float64): the weight of exact zeros, the total weight, the weight of the next sample (it grows by `growth` each step, which fades the old ones) and `growth` (numbers in fields would be a 16-byte heap object each). */
+  private readonly scalars: number;
+
+  private get zeros(): number {
+    return this.slab.num(this.scalars, 0);
+  }
+
+  private set zeros(x: number) {
+    this.slab.setNum(this.scalars, 0, x);
+  }
+
+  private get total(): number {
+    return this.slab.num(this.scalars, 1);
+  }
+
+  private set total(x: number) {
+    this.slab.setNum(this.scalars, 1, x);
+  }
+
+  private get weight(): number {
+    return this.slab.num(this.scalars, 2);
+  }
+
+  private set weight(x: number) {
+    this.slab.setNum(this.scalars, 2, x);
+  }
+
+  private get growth(): number {
+    return this.slab.num(this.scalars, 3);
+  }
+
+  private set growth(x: number) {
+    this.slab.setNum(this.scalars, 3, x);
+  }
   /** Samples added, for the confidence of the estimate. */
   seen = 0;
   /** Highest bin ever used: tail walks start here. */
@@ -82,6 +111,8 @@ export class TailCalibrator {
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
     private readonly slab: Slab = new Slab(),
   ) {
+    this.scalars = slab.alloc(4 * 8);
+    this.weight = 1;
     this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
     this.region = slab.alloc(0);
     if (state) {
