@@ -79,7 +79,7 @@ class Shift implements Detector {
   ) {
     const s = snapshot as State | undefined;
     this.peak = s?.peak ?? 0;
-    this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level);
+    this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level, context?.slab);
     const c = config.calibration;
     this.distances = new DelayedCalibrator(
       c.halfLifeMs,
