@@ -39,13 +39,31 @@ test('a region laid out anew (keep = false) is all zeros; its neighbours are unt
   assert.deepEqual([...slab.f64], [0, 0, 5]);
 });
 
-test('the views follow the buffer after a resize', () => {
+test('the views follow the buffer when a resize moves it', () => {
   const slab = new Slab();
   const a = slab.alloc(8);
   const before = slab.f64;
   slab.resize(a, 64);
   assert.notEqual(slab.f64, before);
-  assert.equal(slab.f64.length, 8);
-  assert.equal(slab.f32.length, 16);
-  assert.equal(slab.u32.length, 16);
+  slab.f64[(slab.at(a) >> 3) + 7] = 3;
+  assert.equal(slab.f32.length, 2 * slab.f64.length);
+  assert.equal(new Float64Array(slab.f32.buffer)[(slab.at(a) >> 3) + 7], 3);
+});
+
+test('regions grow in place while the buffer has room, the later ones moved and zeros where the new bytes are', () => {
+  const slab = new Slab();
+  const a = slab.alloc(800);
+  const b = slab.alloc(16);
+  slab.f64.set([7, 8], slab.at(b) >> 3);
+  slab.resize(a, 808); // a sixteenth more (48 bytes) was left free when the buffer was made
+  const view = slab.f64;
+  slab.resize(a, 816);
+  assert.equal(slab.f64, view, 'no new buffer');
+  assert.deepEqual([...slab.f64.subarray(slab.at(b) >> 3, (slab.at(b) >> 3) + 2)], [7, 8]);
+  assert.deepEqual([...slab.f64.subarray((slab.at(a) >> 3) + 100, (slab.at(a) >> 3) + 102)], [0, 0]);
+  slab.resize(a, 8);
+  assert.deepEqual([...slab.f64.subarray(slab.at(b) >> 3, (slab.at(b) >> 3) + 2)], [7, 8]);
+  assert.equal(slab.byteLength, 24);
+  slab.resize(a, 816);
+  assert.deepEqual([...slab.f64.subarray(slab.at(a) >> 3, (slab.at(a) >> 3) + 102)], new Array(102).fill(0));
 });

@@ -1,18 +1,18 @@
 /**
- * The typed-array state of one detector and its helpers (sorted windows, histograms, rings,
- * calibrators) in one ArrayBuffer, each helper's numbers a region of it read by offset. A typed
- * array of its own costs a helper about 170 bytes of heap (the view and its ArrayBuffer) and a
- * malloc'd backing store with its bookkeeping besides its values; a fleet has ~20 of them a series,
- * so one slab a member instead of one array a helper is kilobytes a series (issue 18).
+ * The numeric state of a series' detectors and their helpers (sorted windows, histograms, rings,
+ * calibrators, level trackers; their arrays and scalars) in one ArrayBuffer, each helper's numbers
+ * a region of it read by offset. A typed array of its own costs a helper ~190 bytes of heap (the
+ * view and its ArrayBuffer) and a malloc'd backing store with its bookkeeping besides its values,
+ * and a number in a field a 16-byte heap object; a series had ~20 arrays, so one slab a series
+ * (the ensemble shares one among its members: DetectorContext.slab) saves kilobytes (issue 18).
  *
  * Regions are laid out in the order they were allocated, each at an 8-byte boundary so that any
- * view may read it. A region that grows or shrinks rebuilds the slab (a new buffer, every region
- * copied to its new place): regions move, so a helper keeps its region's id, never an offset or a
- * view across a call that may resize (`at` and the views are read afresh after one). Helpers grow
- * geometrically, so a member rebuilds its slab a few dozen times over its life, not per point.
+ * view may read it. A region that grows or shrinks moves the regions after it (within the buffer
+ * while it has room, else into a new one): a helper keeps its region's id, never an offset or a
+ * view across a call that may resize (`at` and the views are read afresh after one).
  *
- * The views over the whole buffer (`f64`, `f32`, `u32`, `u8`) are made when first read after a
- * rebuild: a member that keeps only float32s has one view.
+ * The views over the whole buffer (`f64`, `f32`, `u32`, `u8`) are made when first read after the
+ * buffer changed: a slab that keeps only float64s has one view.
  */
 export class Slab {
   private buffer = EMPTY_BUFFER;
@@ -26,6 +26,8 @@ export class Slab {
    * helper is made), so the array has no room to spare.
    */
   private layout: number[] = [];
+  /** Bytes the regions take (each padded to 8); the buffer may hold more, room to grow into. */
+  private used = 0;
 
   /** A new region of `bytes` zero bytes; its id (ids count up from 0 in a slab). */
   alloc(bytes: number): number {
@@ -34,7 +36,7 @@ export class Slab {
     // V8 keeps the entries unboxed (8 bytes each, where concat held a 16-byte object for each).
     const layout = new Array<number>(id + 1);
     for (let r = 0; r < id; r++) layout[r] = this.layout[r]!;
-    layout[id] = this.buffer.byteLength * SPLIT;
+    layout[id] = this.used * SPLIT;
     this.layout = layout;
     if (bytes > 0) this.resize(id, bytes);
     return id;
@@ -54,30 +56,38 @@ export class Slab {
   /**
    * Makes region `id` `bytes` long: its first min(old, new) bytes are kept and any new ones are
    * zero, or with `keep` false all of them are zero (for an owner that lays its values out anew
-   * from a copy); every region may move.
+   * from a copy); the regions after it move. In place while the buffer has room (the regions after
+   * it shifted by one copy); else into a new buffer with room for a sixteenth more, so that the
+   * growing helpers of a young series do not each allocate and copy the whole slab.
    */
   resize(id: number, bytes: number, keep = true): void {
     if (!(bytes >= 0 && bytes < SPLIT))
       throw new RangeError(`a slab's region holds under ${SPLIT} bytes (asked for ${bytes})`);
     const layout = this.layout;
-    const regions = layout.length;
-    let total = 0;
-    for (let r = 0; r < regions; r++) total += padded(r === id ? bytes : this.bytes(r));
-    const next = total === 0 ? EMPTY_BUFFER : new ArrayBuffer(total);
-    const from = new Uint8Array(this.buffer);
-    const to = new Uint8Array(next);
-    let offset = 0;
-    for (let r = 0; r < regions; r++) {
-      const start = this.at(r);
-      const length = this.bytes(r);
-      const kept = r === id ? (keep ? Math.min(length, bytes) : 0) : length;
-      if (kept > 0) to.set(from.subarray(start, start + kept), offset);
-      const size = r === id ? bytes : length;
-      layout[r] = offset * SPLIT + size;
-      offset += padded(size);
+    const start = this.at(id);
+    const length = this.bytes(id);
+    const kept = keep ? Math.min(length, bytes) : 0;
+    const tail = start + padded(length);
+    const delta = padded(bytes) - padded(length);
+    const used = this.used + delta;
+    if (used <= this.buffer.byteLength) {
+      const u8 = this.u8;
+      u8.copyWithin(tail + delta, tail, this.used);
+      // New bytes are zero: the region's beyond what it keeps, and those the regions left (shrinking).
+      u8.fill(0, start + kept, start + padded(bytes));
+      if (delta < 0) u8.fill(0, used, this.used);
+    } else {
+      const next = new ArrayBuffer(used + ((used >> 4) & ~7));
+      const from = new Uint8Array(this.buffer);
+      const to = new Uint8Array(next);
+      to.set(from.subarray(0, start + kept));
+      to.set(from.subarray(tail, this.used), tail + delta);
+      this.buffer = next;
+      this.f64View = this.f32View = this.u32View = this.u8View = undefined;
     }
-    this.buffer = next;
-    this.f64View = this.f32View = this.u32View = this.u8View = undefined;
+    layout[id] = start * SPLIT + bytes;
+    for (let r = id + 1; r < layout.length; r++) layout[r]! += delta * SPLIT;
+    this.used = used;
   }
 
   /** The i-th float64 of region `id` (a helper's scalar: a number in a field is a 16-byte heap object of its own). */
@@ -89,9 +99,9 @@ export class Slab {
     this.f64[(this.at(id) >> 3) + i] = x;
   }
 
-  /** Bytes the slab holds (its regions, each padded to 8). */
+  /** Bytes the regions take (each padded to 8). */
   get byteLength(): number {
-    return this.buffer.byteLength;
+    return this.used;
   }
 
   get f64(): Float64Array {

@@ -54,6 +54,12 @@ export interface TailCalibratorState {
   seen: number;
 }
 
+/** Slots of a calibrator's scalars (see TailCalibrator.scalars). */
+const ZEROS = 0;
+const TOTAL = 1;
+const WEIGHT = 2;
+const GROWTH = 3;
+
 export class TailCalibrator {
   /**
    * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
@@ -66,35 +72,35 @@ export class TailCalibrator {
   private readonly scalars: number;
 
   private get zeros(): number {
-    return this.slab.num(this.scalars, 0);
+    return this.slab.num(this.scalars, ZEROS);
   }
 
   private set zeros(x: number) {
-    this.slab.setNum(this.scalars, 0, x);
+    this.slab.setNum(this.scalars, ZEROS, x);
   }
 
   private get total(): number {
-    return this.slab.num(this.scalars, 1);
+    return this.slab.num(this.scalars, TOTAL);
   }
 
   private set total(x: number) {
-    this.slab.setNum(this.scalars, 1, x);
+    this.slab.setNum(this.scalars, TOTAL, x);
   }
 
   private get weight(): number {
-    return this.slab.num(this.scalars, 2);
+    return this.slab.num(this.scalars, WEIGHT);
   }
 
   private set weight(x: number) {
-    this.slab.setNum(this.scalars, 2, x);
+    this.slab.setNum(this.scalars, WEIGHT, x);
   }
 
   private get growth(): number {
-    return this.slab.num(this.scalars, 3);
+    return this.slab.num(this.scalars, GROWTH);
   }
 
   private set growth(x: number) {
-    this.slab.setNum(this.scalars, 3, x);
+    this.slab.setNum(this.scalars, GROWTH, x);
   }
   /** Samples added, for the confidence of the estimate. */
   seen = 0;
@@ -170,21 +176,26 @@ export class TailCalibrator {
    */
   add(d: number, share = 1, fade = share): void {
     const b = binOf(d);
-    const w = share === 1 ? this.weight : this.weight * share;
+    let weight = this.weight;
+    const w = share === 1 ? weight : weight * share;
     this.put(b, w);
     if (b > this.maxBin) this.maxBin = b;
-    this.total += w;
+    // The scalars read and written once (put may have moved them).
+    const f = this.slab.f64;
+    const o = this.slab.at(this.scalars) >> 3;
+    f[o + TOTAL]! += w;
     this.seen++;
-    this.weight *= fade === 1 ? this.growth : this.growth ** fade;
-    if (this.weight > RESCALE_AT) {
-      const k = 1 / this.weight;
-      this.zeros *= k;
-      const counts = this.slab.f64;
+    const growth = f[o + GROWTH]!;
+    weight *= fade === 1 ? growth : growth ** fade;
+    if (weight > RESCALE_AT) {
+      const k = 1 / weight;
+      f[o + ZEROS]! *= k;
       const base = this.base;
-      for (let i = base; i < base + this.length; i++) counts[i]! *= k;
-      this.total *= k;
-      this.weight = 1;
+      for (let i = base; i < base + this.length; i++) f[i]! *= k;
+      f[o + TOTAL]! *= k;
+      weight = 1;
     }
+    f[o + WEIGHT] = weight;
   }
 
   /**
@@ -196,8 +207,9 @@ export class TailCalibrator {
    * means the same on every series.
    */
   surprise(d: number): number {
-    if (this.total <= 0 || !(d > 0)) return 0;
-    return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+    const total = this.total;
+    if (total <= 0 || !(d > 0)) return 0;
+    return -Math.log10(Math.max(this.tailWeight(d) / total, 1e-300));
   }
 
   /**
