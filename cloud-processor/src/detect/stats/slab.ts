@@ -57,8 +57,9 @@ export class Slab {
    * Makes region `id` `bytes` long: its first min(old, new) bytes are kept and any new ones are
    * zero, or with `keep` false all of them are zero (for an owner that lays its values out anew
    * from a copy); the regions after it move. In place while the buffer has room (the regions after
-   * it shifted by one copy); else into a new buffer with room for a sixteenth more, so that the
-   * growing helpers of a young series do not each allocate and copy the whole slab.
+   * it shifted by one copy); else into a new buffer with room for a sixteenth more (at most
+   * MAX_ROOM), so that the growing helpers of a young series do not each allocate and copy the
+   * whole slab, while a full one (whose helpers have stopped growing) keeps little room unused.
    */
   resize(id: number, bytes: number, keep = true): void {
     if (!(bytes >= 0 && bytes < SPLIT))
@@ -77,7 +78,7 @@ export class Slab {
       u8.fill(0, start + kept, start + padded(bytes));
       if (delta < 0) u8.fill(0, used, this.used);
     } else {
-      const next = new ArrayBuffer(used + ((used >> 4) & ~7));
+      const next = new ArrayBuffer(used + Math.min(MAX_ROOM, (used >> 4) & ~7));
       const from = new Uint8Array(this.buffer);
       const to = new Uint8Array(next);
       to.set(from.subarray(0, start + kept));
@@ -122,6 +123,8 @@ export class Slab {
 }
 
 const EMPTY_BUFFER = new ArrayBuffer(0);
+/** Bytes of room a new buffer keeps at most beyond its regions (a few growth steps of a helper). */
+const MAX_ROOM = 256;
 /** A region's offset and length share one number: offset × SPLIT + length (exact: both far below 2^26). */
 const SPLIT = 2 ** 24;
 
