@@ -44,13 +44,14 @@ export class Slab {
 
   /** The byte offset of region `id` (read it again after any resize in this slab). */
   at(id: number): number {
-    return Math.floor(this.layout[id]! / SPLIT);
+    // | 0: an int32 (offsets are far below 2^31), so that indexes built from it stay integers.
+    return (this.layout[id]! / SPLIT) | 0;
   }
 
   /** The byte length of region `id`. */
   bytes(id: number): number {
     const entry = this.layout[id]!;
-    return entry - Math.floor(entry / SPLIT) * SPLIT;
+    return (entry - ((entry / SPLIT) | 0) * SPLIT) | 0;
   }
 
   /**

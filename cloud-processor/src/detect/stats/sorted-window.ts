@@ -37,6 +37,11 @@ export class SortedWindow {
     return this.precision === 32 ? 4 : 8;
   }
 
+  /** log2 of bytesPer: offsets are shifted, not divided, so that indexes stay integers. */
+  private get shift(): number {
+    return this.precision === 32 ? 2 : 3;
+  }
+
   /** The slab's view of this window's precision. */
   private get values(): Float64Array | Float32Array {
     return this.precision === 32 ? this.slab.f32 : this.slab.f64;
@@ -44,7 +49,7 @@ export class SortedWindow {
 
   /** Index of the window's first value in `values`. */
   private get base(): number {
-    return this.slab.at(this.region) / this.bytesPer;
+    return this.slab.at(this.region) >> this.shift;
   }
 
   /** Room for one more value while the window is not yet full (the ring is then in order, head = size). */
