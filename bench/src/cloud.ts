@@ -29,110 +29,28 @@
  * Reports windows/s, CPU per window of the processor (all its threads) and of influxd over the same
  * windows, RSS, worker count; ends with one line of JSON.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandLine } from '@tributary/runtime';
 import { influxQuery, startInfluxd } from '@tributary/test/harness/influxd.js';
+import { cloudArgs } from './cloud/args.js';
 import { pidOf } from './cloud/cpu.js';
+import { MB, rateOf, round1, us } from './cloud/figures.js';
+import { measurePinned, pinnedFigures, type Pinned, type RawRun } from './cloud/pinned.js';
 import type { ProcessorRunOptions, ProcessorRunResult } from './cloud/processor-run.js';
+import { memoryFigures, residentOf } from './cloud/resident.js';
 import { runFeeder, type Fed } from './cloud/run-feeder.js';
+import { runProcessor } from './cloud/run-processor.js';
 
-const USAGE = `usage: npm run bench:cloud [-- OPTIONS]
-
-The cloud processor at InfluxDB's speed, beside the raw /write rate of the same windows into the
-same private influxd: windows/s, CPU per window of the processor and of influxd, RSS; then the
-writer alone (ours and node-influx's), the cost of each stage and the heap per series. Ends with
-one line of JSON (docs/benchmarks.md).
-
-      --series N          series of the fleet (10000)
-      --agents N          agents sending them (20)
-      --warmup N          rounds not timed (3)
-      --rounds N          rounds timed (30)
-      --big-series N      series of the big run (100000)
-      --big-rounds N      rounds of the big run (3)
-      --workers N         detection.workers of the processor (default: its own, the cores it may use)
-      --node-flags FLAGS  Node and V8 flags of the processor runs, space-separated (e.g. the service
-                          file's: --max-semi-space-size=4)
-      --detector NAME     detection.detector of the processor runs, the devices' detector off
-                          (static-threshold: next to no state, the memory of the processor itself)
-      --profile DIR       CPU profiles of the shared run's processor into DIR
-      --heap-snapshots DIR  heap snapshots of every processor thread after the shared and big
-                          runs' timed part, into DIR/shared and DIR/big (bench/dist/cloud/heap-summary.js reads them)
-      --pinned-repeats N  pinned pairs, reference then processor, alternated; the median pair's ratio
-                          is the figure (3)
-      --writer-passes N   passes of the writer comparison (2)
-      --state-series N    series of the heap-per-series measurement (2000)
-      --state-windows N   windows each of them has seen by then (150; 4400 fills every history: three days of minute windows)
-      --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, state
-  -h, --help              prints this and exits
-`;
-
-const { values } = parseCommandLine('bench:cloud', USAGE, {
-  options: {
-    series: { type: 'string', default: '10000' },
-    agents: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '30' },
-    'big-series': { type: 'string', default: '100000' },
-    'big-rounds': { type: 'string', default: '3' },
-    /** detection.workers for the processor runs; unset: its default (the cores available to it). */
-    workers: { type: 'string' },
-    /** Node/V8 flags of the processor's process, space-separated. */
-    'node-flags': { type: 'string', default: '' },
-    /** detection.detector for the processor runs (devices' detector off); unset: the default ensemble. */
-    detector: { type: 'string' },
-    /** Heap snapshots of the shared and big processor runs (every thread) into DIR/shared and DIR/big. */
-    'heap-snapshots': { type: 'string' },
-    /** Write CPU profiles (.cpuprofile, one per thread) of the shared processor run into this directory. */
-    profile: { type: 'string' },
-    /** Pinned pairs (reference, then processor), alternated; the median pair's ratio is reported. */
-    'pinned-repeats': { type: 'string', default: '3' },
-    /** Passes of the writer comparison (each writes every timed window once with each writer, alternated). */
-    'writer-passes': { type: 'string', default: '2' },
-    /** The heap-per-series measurement: its series, and the windows each has seen (4400 fill drift's three days). */
-    'state-series': { type: 'string', default: '2000' },
-    'state-windows': { type: 'string', default: '150' },
-    /** Runs to leave out: pinned, big, writer, stages, state. */
-    skip: { type: 'string', default: '' },
-  },
-});
+const { values, pinnedRepeats } = cloudArgs();
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const MB = 1024 * 1024;
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
-interface Rate {
-  readonly windows: number;
-  readonly seconds: number;
-}
-const rateOf = (f: Rate): number => f.windows / f.seconds;
-
-/** Pinned reference and processor runs, pair by pair (each pair run one after the other), and the median pair by ratio. */
-interface Pinned {
-  readonly pairs: Array<{
-    raw: Rate & { influxdCpu: number };
-    run: ProcessorRunResult;
-    /** The processor's rate over the reference's. */
-    percent: number;
-    /** influxd's CPU per window of the reference over the processor's (all its threads): the ratio of the rates a core each would give, when neither waits for the other or for other processes. */
-    cpuPercent: number;
-  }>;
-  readonly median: Pinned['pairs'][number];
-  /** The median of the pairs' cpuPercent. */
-  readonly medianCpuPercent: number;
-}
-
 /** The raw reference: the same windows straight to /write; influxd's CPU over its timed part. */
-async function raw(
-  database: string,
-  shape: string[],
-  influxdPid: number,
-  cpus?: string,
-): Promise<Rate & { influxdCpu: number }> {
+async function raw(database: string, shape: string[], influxdPid: number, cpus?: string): Promise<RawRun> {
   const fed = await runFeeder(['raw', influxUrl, database, ...shape], [influxdPid], undefined, cpus).done;
   return { windows: fed.windows, seconds: fed.seconds, influxdCpu: fed.cpu[0]! };
 }
@@ -152,28 +70,7 @@ function processorRun(
     ...(values.workers === undefined ? {} : { workers: Number(values.workers) }),
     ...(values.detector === undefined ? {} : { detector: values.detector }),
   };
-  const node = [
-    process.execPath,
-    // Only exposes gc(): the run calls it once at the end, to tell ArrayBuffers held from garbage.
-    '--expose-gc',
-    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
-    ...values['node-flags'].split(' ').filter(Boolean),
-    here('./cloud/processor-run.js'),
-    JSON.stringify(full),
-  ];
-  const child =
-    cpus === undefined
-      ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn('taskset', ['-c', cpus, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ProcessorRunResult)
-        : reject(new Error(`processor run exited with ${code}`)),
-    );
-  });
+  return runProcessor(full, values['node-flags'].split(' ').filter(Boolean), cpus, profileDir);
 }
 
 /** The last JSON line of a script run in a process of its own. */
@@ -196,27 +93,6 @@ async function checkStored(database: string, expected: number): Promise<void> {
 
 const describe = (r: ProcessorRunResult): string =>
   `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)\n    ${residentOf(r)}`;
-
-/** The same, in MB for the JSON line. */
-const residentMb = ({ end: e }: ProcessorRunResult): Record<string, number> => {
-  const mb = (bytes: number): number => Math.round(bytes / MB);
-  return {
-    anon: mb(e.rssAnonBytes),
-    file: mb(e.rssFileBytes),
-    main_heap: mb(e.mainHeapBytes),
-    array_buffers: mb(e.arrayBuffersBytes),
-    array_buffers_held: mb(e.arrayBuffersAfterGcBytes),
-    workers_heaps: mb(e.workersHeapBytes),
-    workers_external: mb(e.workersExternalBytes),
-  };
-};
-
-/** Where a run's resident memory is at its end. */
-const residentOf = ({ end: e }: ProcessorRunResult): string => {
-  const mb = (bytes: number): number => Math.round(bytes / MB);
-  const known = e.mainHeapBytes + e.arrayBuffersBytes + e.workersHeapBytes + e.workersExternalBytes;
-  return `resident at the end: ${mb(e.rssAnonBytes + e.rssFileBytes)} MB = code (file-backed) ${mb(e.rssFileBytes)} + event loop's heap ${mb(e.mainHeapBytes)} + its array buffers ${mb(e.arrayBuffersBytes)} (${mb(e.arrayBuffersAfterGcBytes)} held, the rest garbage a full collection frees) + detection workers' heaps ${mb(e.workersHeapBytes)} + their external memory ${mb(e.workersExternalBytes)} + the rest (isolates, compiler zones, malloc, stacks) ${mb(e.rssAnonBytes - known)}`;
-};
 
 /** The heapSnapshots option of a run: DIR/run, made now, when --heap-snapshots DIR is given. */
 function snapshotsOf(run: string): { heapSnapshots?: string } {
@@ -246,8 +122,6 @@ if (foundPid === undefined) {
 }
 const influxdPid: number = foundPid;
 const cores = availableParallelism();
-const lastCore = String(cores - 1);
-const otherCores = cores > 2 ? `0-${cores - 2}` : '0';
 try {
   log(
     `${values.series} series from ${values.agents} agents, ${rounds} rounds of one window per series after ${warmup} untimed rounds, into influxd 1.x on this host (${cores} cores, shared with whatever else runs)`,
@@ -279,41 +153,23 @@ try {
   );
 
   let pinned: Pinned | undefined;
-  if (!skip.has('pinned') && cores > 1) {
-    const pin = (cpus: string): void =>
-      void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(influxdPid)], { stdio: 'ignore' });
-    // Reference and processor alternate, each pinned the same way, `pinned-repeats` times: a pair
-    // is measured close together in time, so the load other processes put on the machine hits
-    // both alike; the median pair's ratio is the figure (one slow reference made it 144 % once).
-    const pairs: Pinned['pairs'] = [];
-    pin(lastCore);
-    try {
-      for (let i = 1; i <= Number(values['pinned-repeats']); i++) {
-        const ref = await raw(`raw_pinned_${i}`, shape(values.series, rounds), influxdPid, otherCores);
+  if (!skip.has('pinned') && cores > 1)
+    pinned = await measurePinned({
+      repeats: pinnedRepeats,
+      influxdPid,
+      cores,
+      raw: (database, cpus) => raw(database, shape(values.series, rounds), influxdPid, cpus),
+      run: async (database, cpus) => {
         const run = await processorRun(
-          { database: `pinned_${i}`, series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
-          otherCores,
+          { database, series: Number(values.series), warmup, rounds, agentPrefix: 'pinned' },
+          cpus,
         );
-        await checkStored(`pinned_${i}`, run.windows + run.warmupWindows);
-        const refUs = (ref.influxdCpu * 1e6) / ref.windows;
-        const runUs = (run.cpuSeconds * 1e6) / run.windows;
-        pairs.push({ raw: ref, run, percent: (100 * rateOf(run)) / rateOf(ref), cpuPercent: (100 * refUs) / runUs });
-        log(
-          `  pinned ${i} (influxd on core ${lastCore}, processor and feeder on ${otherCores}): reference ${Math.round(rateOf(ref))} windows/s (influxd ${round1(refUs)} µs CPU per window), processor ${Math.round(rateOf(run))} windows/s (${round1(runUs)} µs CPU per window, ${(run.cpuSeconds / run.seconds).toFixed(2)} cores): ${Math.round(pairs.at(-1)!.percent)} %; by CPU time ${Math.round(pairs.at(-1)!.cpuPercent)} %`,
-        );
-      }
-    } finally {
-      pin(`0-${cores - 1}`);
-    }
-    const middle = (pairs.length - 1) >> 1;
-    const median = [...pairs].sort((a, b) => a.percent - b.percent)[middle]!;
-    const medianCpuPercent = [...pairs].sort((a, b) => a.cpuPercent - b.cpuPercent)[middle]!.cpuPercent;
-    pinned = { pairs, median, medianCpuPercent };
-    log(`  pinned, the median pair: processor ${describe(median.run)}`);
-    log(
-      `  processor / reference, pinned: ${median.percent.toFixed(0)} % the median of ${pairs.length} pairs (${pairs.map((p) => p.percent.toFixed(0)).join(', ')} %; target: at least 90 %); by CPU time (influxd's µs per window over the processor's: the rates with a core each to themselves) ${medianCpuPercent.toFixed(0)} %`,
-    );
-  }
+        await checkStored(database, run.windows + run.warmupWindows);
+        return run;
+      },
+      log,
+      describe,
+    });
 
   let big: ProcessorRunResult | undefined;
   if (!skip.has('big')) {
@@ -386,7 +242,6 @@ try {
       `  state per series (${state.series} series after ${values['state-windows']} windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,
     );
   }
-  const us = (cpuSeconds: number, windows: number): number => round1((cpuSeconds * 1e6) / windows);
   process.stdout.write(
     `${JSON.stringify({
       series: Number(values.series),
@@ -405,52 +260,13 @@ try {
       influxd_cpu_us_per_window_during_processor: us(shared.influxdCpuSeconds, shared.windows),
       influxd_cpu_us_per_window_reference: round1(influxdRawUs),
       feeder_cpu_cores: Math.round((shared.feederCpuSeconds / shared.seconds) * 100) / 100,
-      processor_rss_max_mb: Math.round(shared.rssMaxBytes / MB),
-      processor_heap_used_mb: Math.round(shared.heapUsedBytes / MB),
-      processor_main_heap_total_max_mb: Math.round(shared.mainHeapTotalMaxBytes / MB),
-      processor_main_heap_used_max_mb: Math.round(shared.mainHeapUsedMaxBytes / MB),
-      processor_external_max_mb: Math.round(shared.externalMaxBytes / MB),
-      processor_workers_heap_total_max_mb: Math.round(shared.workersHeapTotalMaxBytes / MB),
-      processor_array_buffers_mb: Math.round(shared.arrayBuffersBytes / MB),
-      processor_array_buffers_max_mb: Math.round(shared.arrayBuffersMaxBytes / MB),
-      processor_workers_external_max_mb: Math.round(shared.workersExternalMaxBytes / MB),
-      processor_resident_end_mb: residentMb(shared),
+      ...memoryFigures('processor_', shared),
       write_requests: shared.writeRequests,
       alerts_opened: shared.alertsOpened,
-      ...(pinned && {
-        pinned_pairs: pinned.pairs.length,
-        pinned_reference_raw_windows_per_s: Math.round(rateOf(pinned.median.raw)),
-        pinned_processor_windows_per_s: Math.round(rateOf(pinned.median.run)),
-        pinned_processor_vs_raw_percent: round1(pinned.median.percent),
-        pinned_processor_vs_raw_percent_each: pinned.pairs.map((p) => round1(p.percent)),
-        pinned_processor_vs_raw_by_cpu_percent: round1(pinned.medianCpuPercent),
-        pinned_processor_vs_raw_by_cpu_percent_each: pinned.pairs.map((p) => round1(p.cpuPercent)),
-        pinned_processor_cores_each: pinned.pairs.map(
-          (p) => Math.round((p.run.cpuSeconds / p.run.seconds) * 100) / 100,
-        ),
-        pinned_reference_raw_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.raw))),
-        pinned_processor_windows_per_s_each: pinned.pairs.map((p) => Math.round(rateOf(p.run))),
-        pinned_processor_cpu_us_per_window: us(pinned.median.run.cpuSeconds, pinned.median.run.windows),
-        pinned_processor_main_thread_cpu_us_per_window: us(
-          pinned.median.run.mainThreadCpuSeconds,
-          pinned.median.run.windows,
-        ),
-        pinned_detection_workers: pinned.median.run.workers,
-        pinned_influxd_cpu_us_per_window: us(pinned.median.run.influxdCpuSeconds, pinned.median.run.windows),
-        pinned_influxd_cpu_us_per_window_reference: us(pinned.median.raw.influxdCpu, pinned.median.raw.windows),
-      }),
+      ...(pinned && pinnedFigures(pinned)),
       ...(big && {
         big_series: Number(values['big-series']),
-        big_processor_rss_max_mb: Math.round(big.rssMaxBytes / MB),
-        big_processor_heap_used_mb: Math.round(big.heapUsedBytes / MB),
-        big_processor_main_heap_total_max_mb: Math.round(big.mainHeapTotalMaxBytes / MB),
-        big_processor_main_heap_used_max_mb: Math.round(big.mainHeapUsedMaxBytes / MB),
-        big_processor_external_max_mb: Math.round(big.externalMaxBytes / MB),
-        big_processor_workers_heap_total_max_mb: Math.round(big.workersHeapTotalMaxBytes / MB),
-        big_processor_array_buffers_mb: Math.round(big.arrayBuffersBytes / MB),
-        big_processor_array_buffers_max_mb: Math.round(big.arrayBuffersMaxBytes / MB),
-        big_processor_workers_external_max_mb: Math.round(big.workersExternalMaxBytes / MB),
-        big_processor_resident_end_mb: residentMb(big),
+        ...memoryFigures('big_processor_', big),
         big_processor_cpu_us_per_window: us(big.cpuSeconds, big.windows),
         big_processor_windows_per_s: Math.round(rateOf(big)),
       }),

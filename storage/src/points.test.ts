@@ -153,7 +153,7 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
       if (want instanceof Error) assert.throws(() => encoder.window(batch, w, judged));
       else {
         assert.equal(encoder.window(batch, w, judged), want);
-        // Again, with what the encoder remembers of the first (the end's digits, the tags).
+        // Again, with what the encoder remembers of the first (the metric's measurement and unit tag, the agent's and site's tags).
         assert.equal(encoder.window(batch, w, judged), want);
       }
     }),

@@ -201,7 +201,10 @@ try {
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
   await snapshots;
+  // Read together, before any collection, so "the rest" of RssAnon is not skewed by heap pages
+  // a collection frees between the readings.
   const mem = process.memoryUsage();
+  const mainHeap = getHeapStatistics();
   const resident = residentKinds();
   const workerHeaps = (await pool?.heapStatistics()) ?? [];
   // A full collection, when the run has --expose-gc: what of the ArrayBuffers is garbage not yet collected.
@@ -231,7 +234,7 @@ try {
     end: {
       rssAnonBytes: resident.anonBytes,
       rssFileBytes: resident.fileBytes,
-      mainHeapBytes: getHeapStatistics().total_physical_size,
+      mainHeapBytes: mainHeap.total_physical_size,
       arrayBuffersBytes: mem.arrayBuffers,
       arrayBuffersAfterGcBytes: process.memoryUsage().arrayBuffers,
       workersHeapBytes: workerHeaps.reduce((n, h) => n + h.total_physical_size, 0),

@@ -98,7 +98,14 @@ test('the broker and the ingest write packets without building mqtt-packet’s t
   );
   await agent.publishAsync(topics.batches('gw'), '{"agent":"gw","seq":1}', { qos: 1 });
   assert.equal(JSON.parse(await answer).status, 'ok', 'packets went both ways');
-  // The table mqtt-packet fills on the first packet it writes, unless told not to.
-  const numbers = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: Record<number, Buffer> };
-  assert.equal(Object.keys(numbers.cache).length, 0);
+  // The table mqtt-packet fills on the first packet it writes, unless told not to. The switch sets
+  // it on the copy this package resolves; aedes or mqtt.js with a nested copy of their own would
+  // escape it, so every copy they resolve is checked (one module per resolved path).
+  const here = createRequire(import.meta.url);
+  const copies = new Set([here.resolve('mqtt-packet/numbers.js')]);
+  for (const user of ['aedes', 'mqtt']) copies.add(createRequire(here.resolve(user)).resolve('mqtt-packet/numbers.js'));
+  for (const path of copies) {
+    const numbers = here(path) as { cache: Record<number, Buffer> };
+    assert.equal(Object.keys(numbers.cache).length, 0, `${path} cached numbers`);
+  }
 });

@@ -195,9 +195,9 @@ export const DetectionConfig = DetectorChoice.extend({
   metrics: z.record(MetricName, DetectorOverride).default({}),
   /**
    * Series with detector state kept in memory; past it the least recently seen is dropped. The
-   * default ensemble holds about 13 kB per young series and up to 28 kB with every history full
+   * default ensemble holds about 13 kB per young series and up to 25 kB with every history full
    * (`npm run bench:cloud -- --state-windows 4400`); plan about twice that resident (V8's heap
-   * headroom), so the default of 20,000 needs about 1.2 GB: raise it with the memory to match.
+   * headroom), so the default of 20,000 needs about 1 GB: raise it with the memory to match.
    */
   maxSeries: z.number().int().min(1).default(20_000),
   /**

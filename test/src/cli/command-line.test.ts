@@ -74,3 +74,16 @@ test('tributary-cloud with a detector setting it cannot use exits 2 naming the k
   assert.match(r.stderr, /invalid config .*detection\.metrics\.co2\.detector: unknown detector "magic"/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+for (const repeats of ['0', 'two', '1.5']) {
+  test(`npm run bench:cloud -- --pinned-repeats ${repeats} names the flag and the value and exits 2, before any run`, () => {
+    const r = run([repo('bench/dist/cloud.js'), '--pinned-repeats', repeats]);
+    assert.equal(r.status, 2, `${r.stdout}${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(`^bench:cloud: --pinned-repeats must be a whole number above 0, not ${repeats} `),
+    );
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}

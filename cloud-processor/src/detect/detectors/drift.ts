@@ -11,6 +11,7 @@ import {
 } from '../detector.js';
 import { FloatRing } from '../stats/float-ring.js';
 import { QuantileChunks, robustSigma, type QuantileChunksState } from '../stats/quantile-chunks.js';
+import { Slab } from '../stats/slab.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const DriftConfig = z.object({
@@ -96,18 +97,21 @@ class Drift implements Detector {
   private lastTs: number | null;
   private readonly intervals: SortedWindow;
   /**
-   * Expected change of the mean from one window to the next, per bin of the cycle, from earlier
-   * cycles only (a bin's changes of today join it when the bin is over): expecting today's own
-   * changes would take a drift under way for the normal slope of the hour.
+   * Where this member's arrays are (the series' slab: stats/slab.ts), and the regions of the per-bin ones:
+   *
+   * - expected (float64): expected change of the mean from one window to the next,
+   *   per bin of the cycle, from earlier cycles only (a bin's changes of today join it when the bin
+   *   is over): expecting today's own changes would take a drift under way for the normal slope of
+   *   the hour;
+   * - seen (uint32): cycles each bin has joined;
+   * - peak (float32): the largest change a bin has made on one day of late (fading by
+   *   1 − dayWeight a day): a room that fills on weekdays only has a small mean change at 8:50
+   *   after a weekend, but it has filled.
    */
-  private readonly expected: Float64Array;
-  /** Cycles each bin has joined; and the bin being filled now. */
-  private readonly seen: Uint32Array;
-  /**
-   * The largest change a bin has made on one day of late (fading by 1 − dayWeight a day): a room
-   * that fills on weekdays only has a small mean change at 8:50 after a weekend, but it has filled.
-   */
-  private readonly peak: Float32Array;
+  private readonly slab: Slab;
+  private readonly expected: number;
+  private readonly seen: number;
+  private readonly peak: number;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
    * The changes less what was expected of them when they came, over the last `history` windows:
@@ -154,19 +158,24 @@ class Drift implements Detector {
     this.rescaleEvery = windowsIn(RESCALE_MS, w, 1);
     this.lastMean = s?.lastMean ?? null;
     this.lastTs = s?.lastTs ?? null;
-    this.intervals = new SortedWindow(16, s?.intervals);
+    const slab = (this.slab = context?.slab ?? new Slab());
+    const bins = config.bins;
+    this.expected = slab.alloc(8 * bins);
+    this.seen = slab.alloc(4 * bins);
+    this.peak = slab.alloc(4 * bins);
     // A profile saved with another number of bins is relearnt, not misread.
-    const profile = s?.expected.length === config.bins ? s : undefined;
-    this.expected = profile ? Float64Array.from(profile.expected) : new Float64Array(config.bins);
-    this.seen = profile ? Uint32Array.from(profile.seen) : new Uint32Array(config.bins);
-    this.peak = profile
-      ? Float32Array.from(profile.peak ?? profile.expected.map(Math.abs))
-      : new Float32Array(config.bins);
+    const profile = s?.expected.length === bins ? s : undefined;
+    if (profile) {
+      slab.f64.set(profile.expected, this.expectedAt);
+      slab.u32.set(profile.seen, this.seenAt);
+      slab.f32.set(profile.peak ?? profile.expected.map(Math.abs), this.peakAt);
+    }
+    this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    this.excesses = new FloatRing(2 * this.span, s?.recent);
+    this.excesses = new FloatRing(2 * this.span, s?.recent, slab);
     const chunks = Math.ceil(this.history / this.span);
-    this.excessChunks = new QuantileChunks(chunks, s?.excessChunks);
-    this.sumChunks = new QuantileChunks(chunks, s?.sumChunks);
+    this.excessChunks = new QuantileChunks(chunks, s?.excessChunks, slab);
+    this.sumChunks = new QuantileChunks(chunks, s?.sumChunks, slab);
     this.fill = s?.fill ?? 0;
     this.scale = s?.scale ?? 0;
     this.wander = s?.wander ?? 0;
@@ -202,14 +211,14 @@ class Drift implements Detector {
     }
     const change = p.value - previous;
     const bin = this.binOf(p.ts);
-    const excess = change - this.expected[bin]!;
-    const judged = this.n > this.warmup && this.seen[bin]! > 0 && this.scale > 0 && this.wander > 0;
+    const excess = change - this.slab.f64[this.expectedAt + bin]!;
+    const judged = this.n > this.warmup && this.slab.u32[this.seenAt + bin]! > 0 && this.scale > 0 && this.wander > 0;
     const step = this.scale > 0 && Math.abs(excess) > this.config.stepRatio * this.scale;
     const settling = this.settleBy(excess, step, interval);
     let ratio = 0;
     if (judged) {
       if (step) this.restart();
-      else if (this.peak[bin]! <= this.config.systematicRatio * this.wander) {
+      else if (this.slab.f32[this.peakAt + bin]! <= this.config.systematicRatio * this.wander) {
         if (this.up === 0 && this.down === 0) {
           this.runFrom = previousTs;
           this.runMean = previous;
@@ -245,9 +254,9 @@ class Drift implements Detector {
       lastMean: this.lastMean,
       lastTs: this.lastTs,
       intervals: this.intervals.toArray(),
-      expected: [...this.expected],
-      seen: [...this.seen],
-      peak: [...this.peak],
+      expected: [...this.slab.f64.subarray(this.expectedAt, this.expectedAt + this.config.bins)],
+      seen: [...this.slab.u32.subarray(this.seenAt, this.seenAt + this.config.bins)],
+      peak: [...this.slab.f32.subarray(this.peakAt, this.peakAt + this.config.bins)],
       today: { ...this.today },
       recent: this.excesses.snapshot(),
       excessChunks: this.excessChunks.snapshot(),
@@ -281,6 +290,19 @@ class Drift implements Detector {
     return release;
   }
 
+  /** Indexes of bin 0's expected change (float64), cycles seen (uint32) and peak (float32) in the slab's views. */
+  private get expectedAt(): number {
+    return this.slab.at(this.expected) >> 3;
+  }
+
+  private get seenAt(): number {
+    return this.slab.at(this.seen) >> 2;
+  }
+
+  private get peakAt(): number {
+    return this.slab.at(this.peak) >> 2;
+  }
+
   private restart(): void {
     this.up = this.down = 0;
     this.runFrom = null;
@@ -297,10 +319,13 @@ class Drift implements Detector {
     const cycle = Math.floor(ts / this.config.periodMs);
     const t = this.today;
     if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
-      const days = ++this.seen[t.bin]!;
+      const { f64, u32, f32 } = this.slab;
+      const days = ++u32[this.seenAt + t.bin]!;
       const mean = t.sum / t.count;
-      this.expected[t.bin]! += (mean - this.expected[t.bin]!) * Math.max(this.config.dayWeight, 1 / days);
-      this.peak[t.bin] = Math.max(Math.abs(mean), (1 - this.config.dayWeight) * this.peak[t.bin]!);
+      const e = this.expectedAt + t.bin;
+      const k = this.peakAt + t.bin;
+      f64[e]! += (mean - f64[e]!) * Math.max(this.config.dayWeight, 1 / days);
+      f32[k] = Math.max(Math.abs(mean), (1 - this.config.dayWeight) * f32[k]!);
       t.sum = t.count = 0;
     }
     t.bin = bin;

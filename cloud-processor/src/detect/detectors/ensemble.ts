@@ -28,6 +28,7 @@ import { RateOfChangeConfig } from './rate-of-change.js';
 import { RobustZScoreConfig } from './robust-zscore.js';
 import { SeasonalConfig } from './seasonal.js';
 import { RawWindows, type RawWindowsState } from '../stats/raw-windows.js';
+import { Slab } from '../stats/slab.js';
 import { ShiftConfig } from './shift.js';
 import { StaticThresholdConfig } from './static-threshold.js';
 import { CalibrationConfig } from '../stats/tail-calibrator.js';
@@ -259,8 +260,13 @@ class Ensemble implements Detector {
         ? Math.min(config.refractoryMs, config.refractoryPoints * windowMs)
         : config.refractoryMs;
     this.roster = sharedBy(config).roster(this.levels);
+    // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of heap besides its values.
+    const slab = new Slab();
     for (const { name } of this.roster) {
-      const detector = (MEMBERS[name] as MemberFactory)(sharedBy(config).config(name), states?.[name], { windowMs });
+      const detector = (MEMBERS[name] as MemberFactory)(sharedBy(config).config(name), states?.[name], {
+        windowMs,
+        slab,
+      });
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
       this.detectors.push(detector);
     }

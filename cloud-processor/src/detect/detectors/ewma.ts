@@ -52,7 +52,7 @@ class Ewma implements Detector {
     this.alpha = 2 / (config.spanPoints + 1);
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, mean: s?.mean ?? 0, variance: s?.variance ?? 0 };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, context?.slab);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 

@@ -3,6 +3,7 @@ import {
   quiet,
   scoreFromSurprise,
   type Detector,
+  type DetectorContext,
   type DetectorFactory,
   type SeriesPoint,
   type Verdict,
@@ -51,10 +52,11 @@ class Flatline implements Detector {
   constructor(
     private readonly config: FlatlineConfig,
     snapshot?: unknown,
+    context?: DetectorContext,
   ) {
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, varied: s?.varied ?? 0, last: s?.last ?? null, run: s?.run ?? 0 };
-    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs);
+    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs, undefined, context?.slab);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -95,4 +97,5 @@ class Flatline implements Detector {
   }
 }
 
-export const createFlatline: DetectorFactory<FlatlineConfig> = (config, snapshot) => new Flatline(config, snapshot);
+export const createFlatline: DetectorFactory<FlatlineConfig> = (config, snapshot, context) =>
+  new Flatline(config, snapshot, context);

@@ -10,6 +10,7 @@ import {
 } from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
+import { Slab } from '../stats/slab.js';
 
 export const MissingConfig = z.object({
   /** Recent intervals whose median is the series' usual cadence. */
@@ -58,8 +59,10 @@ class Missing implements Detector {
   ) {
     const s = snapshot as State | undefined;
     this.lastTs = s?.lastTs ?? null;
-    this.intervals = new SortedWindow(config.cadenceSamples, s?.intervals);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    // Both arrays in one buffer (stats/slab.ts).
+    const slab = context?.slab ?? new Slab();
+    this.intervals = new SortedWindow(config.cadenceSamples, s?.intervals, 64, slab);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, slab);
   }
 
   /** The surprise of a gap (no object per call: a silent series is asked at every boundary); its cadence is `intervals.median()`. */

@@ -84,7 +84,7 @@ class Novelty implements Detector {
     this.pending = new Float64Array((config.exclusionPoints + 1) * L);
     this.cur = new Float64Array(L);
     const s = snapshot as State | undefined;
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, context?.slab);
     if (s) {
       for (const x of s.recent) this.pushRecent(x);
       this.seen = s.seen;

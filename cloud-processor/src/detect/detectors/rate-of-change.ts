@@ -46,7 +46,7 @@ class RateOfChange implements Detector {
     const s = snapshot as State | undefined;
     this.s = { lastTs: s?.lastTs ?? null, last: s?.last ?? 0, cadence: s?.cadence ?? 0, n: s?.n ?? 0 };
     this.jitter = new JitterScale(config.spanPoints, s?.jitter);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, context?.slab);
   }
 
   update(point: SeriesPoint): Verdict {

@@ -13,6 +13,7 @@ import {
 import { JitterScale } from '../stats/jitter-scale.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
+import { Slab } from '../stats/slab.js';
 
 export const RobustZScoreConfig = z.object({
   /** How far back the points per field (mean, max, min) that the median and MAD are taken over reach (4 hours; 48 to 1,000 points). */
@@ -84,12 +85,14 @@ class RobustZScore implements Detector {
     // Without excursions a window's max and min are never judged: their histories are not kept.
     this.kept = config.excursions === 'off' ? ['value'] : FIELDS;
     const saved = (f: Field): number[] | undefined => (this.kept.includes(f) ? s?.history[f] : undefined);
+    // All the arrays in one buffer (stats/slab.ts).
+    const slab = context?.slab ?? new Slab();
     this.fields = {
-      value: new SortedWindow(n, saved('value')),
-      max: new SortedWindow(n, saved('max')),
-      min: new SortedWindow(n, saved('min')),
+      value: new SortedWindow(n, saved('value'), 64, slab),
+      max: new SortedWindow(n, saved('max'), 64, slab),
+      min: new SortedWindow(n, saved('min'), 64, slab),
     };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, w, slab);
     this.jitter = new JitterScale(JITTER_SPAN, s?.jitter);
   }
 

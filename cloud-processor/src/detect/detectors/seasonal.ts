@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from '../detector.js';
 import { PhaseBins } from '../stats/phase-bins.js';
+import { Slab } from '../stats/slab.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const SeasonalConfig = z.object({
@@ -83,6 +84,8 @@ class Seasonal implements Detector {
   /** The profile and its scales by phase bin, once the cadence fixed their number. */
   private phases: PhaseBins | undefined;
   private readonly meter: SurpriseMeter;
+  /** Where the profile's and the calibrations' arrays are (the series' slab: stats/slab.ts). */
+  private readonly slab: Slab;
   /** The drift statistic's calibration, when the drift statistic is on. */
   private readonly driftMeter: SurpriseMeter | undefined;
 
@@ -92,14 +95,15 @@ class Seasonal implements Detector {
     context?: DetectorContext,
   ) {
     const s = snapshot as State | undefined;
+    this.slab = context?.slab ?? new Slab();
     if (s) {
       const { season, scale, visits, meter: _meter, driftMeter: _driftMeter, ...scalars } = s;
       this.s = { ...scalars, deltas: [...s.deltas] };
-      if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits });
+      if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits }, this.slab);
     } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, this.slab);
     if (config.drift === 'mean-residual')
-      this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs);
+      this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs, this.slab);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -117,7 +121,7 @@ class Seasonal implements Detector {
       s.deltas = [];
       const cadence = sorted[sorted.length >> 1]!;
       s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
-      this.phases = new PhaseBins(s.bins);
+      this.phases = new PhaseBins(s.bins, undefined, this.slab);
       return quiet(x, 'learning the cycle');
     }
     const bins = this.phases!;

@@ -5,6 +5,7 @@ import {
   quiet,
   scoreFromSurprise,
   type Detector,
+  type DetectorContext,
   type DetectorFactory,
   type SeriesPoint,
   type Verdict,
@@ -74,10 +75,11 @@ class Shift implements Detector {
   constructor(
     private readonly config: ShiftConfig,
     snapshot?: unknown,
+    context?: DetectorContext,
   ) {
     const s = snapshot as State | undefined;
     this.peak = s?.peak ?? 0;
-    this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level);
+    this.level = new LevelTracker(config.recentMs, config.baselineMs, s?.level, context?.slab);
     const c = config.calibration;
     this.distances = new DelayedCalibrator(
       c.halfLifeMs,
@@ -85,6 +87,7 @@ class Shift implements Detector {
       config.recentMs,
       LEARN_DELAY * config.recentMs,
       s?.distances,
+      context?.slab,
     );
   }
 
@@ -159,4 +162,5 @@ class Shift implements Detector {
   }
 }
 
-export const createShift: DetectorFactory<ShiftConfig> = (config, snapshot) => new Shift(config, snapshot);
+export const createShift: DetectorFactory<ShiftConfig> = (config, snapshot, context) =>
+  new Shift(config, snapshot, context);

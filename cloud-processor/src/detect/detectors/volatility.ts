@@ -11,6 +11,7 @@ import {
 } from '../detector.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
+import { Slab } from '../stats/slab.js';
 
 export const VolatilityConfig = z.object({
   /** How far back the windows whose median spread is the series' usual noise level reach (8 hours; 96 to 1,000 windows). */
@@ -42,8 +43,10 @@ class Volatility implements Detector {
   ) {
     const s = snapshot as State | undefined;
     const w = context?.windowMs ?? 0;
-    this.history = new SortedWindow(windowsIn(config.historyMs, w, 96, 1_000), s?.history);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, w);
+    // Both arrays in one buffer (stats/slab.ts).
+    const slab = context?.slab ?? new Slab();
+    this.history = new SortedWindow(windowsIn(config.historyMs, w, 96, 1_000), s?.history, 64, slab);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, w, slab);
   }
 
   update(point: SeriesPoint): Verdict {

@@ -20,6 +20,7 @@ import {
   type QuantumState,
 } from '../stats/window-shape.js';
 import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
+import { Slab } from '../stats/slab.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 
 export const WindowRulesConfig = z.object({
@@ -129,16 +130,18 @@ class WindowRules implements Detector {
     // Sketches of a day's history (a few hundred bytes each, where the exact one took 12 kB): a fleet
     // has many thousands of series. Excursions and steps are in units of the noise (told from zero
     // down to 1/16 of it); spreads are in the series' own units.
-    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise);
-    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop);
-    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step);
-    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread);
-    this.intervals = new SortedWindow(16, s?.intervals);
+    // All their arrays in one slab (stats/slab.ts): one buffer, not one for each.
+    const slab = context?.slab ?? new Slab();
+    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise, slab);
+    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop, slab);
+    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step, slab);
+    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread, slab);
+    this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
     this.regimes = new Regimes(4, s?.regimes);
     this.previousLevel = s?.previousLevel ?? null;
     this.prevWindow = s?.prevWindow ?? null;
     this.lastTs = s?.lastTs ?? null;
-    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 });
+    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
     this.n = s?.n ?? 0;
   }
@@ -179,10 +182,11 @@ class WindowRules implements Detector {
     const prev = this.prevWindow;
     const sigma = level?.sigma ?? (this.spread.length > 0 ? this.spread.median() : p.stddev > 0 ? p.stddev : undefined);
     const sqrtN = Math.sqrt(p.count);
-    let best: { ratio: number; value: number; reason: string } | undefined;
-    const consider = (ratio: number, value: number, reason: () => string): void => {
-      if (ratio >= 1 && (!best || ratio > best.ratio)) best = { ratio, value, reason: reason() };
-    };
+    // The most surprising rule past its threshold (ratio ≥ 1), its value and its words (written only
+    // for a rule that is the best so far: no closure or object per window).
+    let bestRatio = 0;
+    let bestValue = 0;
+    let bestReason: string | undefined;
     // A trend inside the window (a ramp from `first` to `last`) widens it without being noise: a
     // linear ramp of total D adds to the readings' variance (noiseBesideRamp: D²/12 for many
     // readings, 1.9 times that for 5, which read a room filling with CO2 as a noise burst) and D/2
@@ -204,72 +208,69 @@ class WindowRules implements Detector {
     const step = prev !== null && prevSigma ? ((p.value - prev.mean) / prevSigma) * sqrtN : undefined;
     if (this.n >= this.warmup) {
       if (!straddles && rise !== undefined && drop !== undefined && scatter !== undefined) {
-        const zRise = beyondEnvelope(this.rise, rise);
-        consider(
-          zRise / this.config.excursionZ,
-          p.max,
-          () =>
-            `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`,
-        );
-        const zDrop = beyondEnvelope(this.drop, drop);
-        consider(
-          zDrop / this.config.excursionZ,
-          p.min,
-          () =>
-            `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`,
-        );
+        const zRise = beyondEnvelope(this.rise, rise) / this.config.excursionZ;
+        if (zRise >= 1 && zRise > bestRatio) {
+          bestRatio = zRise;
+          bestValue = p.max;
+          bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, far beyond the usual excursion`;
+        }
+        const zDrop = beyondEnvelope(this.drop, drop) / this.config.excursionZ;
+        if (zDrop >= 1 && zDrop > bestRatio) {
+          bestRatio = zDrop;
+          bestValue = p.min;
+          bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, far beyond the usual excursion`;
+        }
         const rate = this.config.lightTailAlarmRate;
         if (rate > 0 && this.drop.length >= LIGHT_TAIL_HISTORY) {
           const law = excursionLaw(p.count, rate);
-          if (lightTailed(this.rise, law))
-            consider(
-              rise / law.alarm,
-              p.max,
-              () =>
-                `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`,
-            );
-          if (lightTailed(this.drop, law))
-            consider(
-              drop / law.alarm,
-              p.min,
-              () =>
-                `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`,
-            );
+          const riseRatio = lightTailed(this.rise, law) ? rise / law.alarm : 0;
+          if (riseRatio >= 1 && riseRatio > bestRatio) {
+            bestRatio = riseRatio;
+            bestValue = p.max;
+            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`;
+          }
+          const dropRatio = lightTailed(this.drop, law) ? drop / law.alarm : 0;
+          if (dropRatio >= 1 && dropRatio > bestRatio) {
+            bestRatio = dropRatio;
+            bestValue = p.min;
+            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`;
+          }
         }
-        consider(
-          scatter / this.config.burstRatio,
-          p.value,
-          () => `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`,
-        );
+        const burst = scatter / this.config.burstRatio;
+        if (burst >= 1 && burst > bestRatio) {
+          bestRatio = burst;
+          bestValue = p.value;
+          bestReason = `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`;
+        }
       }
       if (step !== undefined && !switched && consecutive) {
         // Against the largest step either way: a room empties in steps as large as those it filled
         // in (its first evening after a weekend, judged against steps down, alarmed on each room).
-        const zStep = beyondEnvelope(this.step, Math.abs(step), true);
-        consider(
-          zStep / this.config.zThreshold,
-          p.value,
-          () =>
-            `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`,
-        );
+        const zStep = beyondEnvelope(this.step, Math.abs(step), true) / this.config.zThreshold;
+        if (zStep >= 1 && zStep > bestRatio) {
+          bestRatio = zStep;
+          bestValue = p.value;
+          bestReason = `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`;
+        }
       }
       const run = this.identical.run;
       const stuckAfter = run > 0 ? this.stuckAfter(p.count) : Infinity;
       if (run >= stuckAfter && this.spread.length > 0 && this.spread.median() > 0) {
         const longest = this.identical.longest();
         const usual = longest !== undefined ? ` (its longest such run of late: ${longest})` : '';
-        consider(
-          1 + (run - stuckAfter) / stuckAfter,
-          p.value,
-          () => `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`,
-        );
+        const stuck = 1 + (run - stuckAfter) / stuckAfter;
+        if (stuck >= 1 && stuck > bestRatio) {
+          bestRatio = stuck;
+          bestValue = p.value;
+          bestReason = `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`;
+        }
       }
     }
     // Levels are learnt from windows whose readings look like one level (an alarm included: a
     // machine's first start is new once, not forever); the usual excursions, spreads and steps
     // only from ordinary windows, so one fault does not teach the series that faults are usual.
     const oneLevel = !flat && !straddles && looksLikeOneLevel(p, this.quantum.step);
-    const ordinary = best === undefined && oneLevel && sigma !== undefined;
+    const ordinary = bestReason === undefined && oneLevel && sigma !== undefined;
     if (jumped) this.regimes.learnSwitch(before, level);
     if (oneLevel) {
       const joined = this.regimes.learn(p.value, p.stddev, this.n, floor);
@@ -289,11 +290,11 @@ class WindowRules implements Detector {
     this.n++;
     // A switch between levels the series has switched between before (a machine starting or
     // stopping) is its normal life: say so, so that level and pattern detectors' surprise is explained.
-    if (!best)
+    if (bestReason === undefined)
       return switched && this.n > this.warmup
         ? { ...quiet(p.value, 'a known switch between levels'), known: true }
         : quiet(p.value);
-    return this.verdict(best.ratio, best.value, best.reason);
+    return this.verdict(bestRatio, bestValue, bestReason);
   }
 
   /** Whole windows missing at `now` (the earliest time the next window could still arrive). */
@@ -387,9 +388,10 @@ function recentValues(
   capacity: number,
   floorLog2: number,
   saved: RecentValuesState | number[] | undefined,
+  slab: Slab,
 ): RecentValues {
-  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved);
-  const r = new RecentValues(capacity, floorLog2);
+  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved, slab);
+  const r = new RecentValues(capacity, floorLog2, undefined, slab);
   for (const x of saved.slice(-capacity)) r.push(x);
   return r;
 }

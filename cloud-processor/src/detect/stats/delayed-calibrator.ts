@@ -1,4 +1,5 @@
 import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
+import type { Slab } from './slab.js';
 
 export interface DelayedCalibratorState {
   calib: TailCalibratorState;
@@ -29,8 +30,10 @@ export class DelayedCalibrator {
     private readonly spanMs: number,
     private readonly delayMs: number,
     state?: DelayedCalibratorState,
+    /** The owner's (one buffer for all of a series' arrays: slab.ts), else one of its own. */
+    slab?: Slab,
   ) {
-    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib);
+    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib, undefined, slab);
     this.pending = state?.pending.flat() ?? [];
   }
 

@@ -1,5 +1,5 @@
-/** The empty ring every new one starts with (shared: the first value grows its own). */
-const EMPTY = new Float32Array(0);
+import { Slab } from './slab.js';
+
 /** Values a ring first makes room for. */
 const MIN_ROOM = 48;
 
@@ -9,7 +9,8 @@ const MIN_ROOM = 48;
  * (a fifth of their size as JSON numbers).
  */
 export class FloatRing {
-  private values: Float32Array;
+  /** Region of the slab: the values (empty before the first). */
+  private readonly region: number;
   private size: number;
   /** Where the next value goes once the ring is full (its oldest). */
   private head: number;
@@ -17,10 +18,24 @@ export class FloatRing {
   constructor(
     private readonly capacity: number,
     saved?: string,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    private readonly slab: Slab = new Slab(),
   ) {
-    this.values = saved ? decodeFloats(saved).slice(-capacity) : EMPTY;
-    this.size = this.values.length;
+    const values = saved ? decodeFloats(saved).subarray(-capacity) : undefined;
+    this.size = values?.length ?? 0;
+    this.region = slab.alloc(4 * this.size);
+    if (values) slab.f32.set(values, this.base);
     this.head = this.size % capacity;
+  }
+
+  /** Index of the ring's first value in the slab's float32 view. */
+  private get base(): number {
+    return this.slab.at(this.region) >> 2;
+  }
+
+  /** Values the ring has room for. */
+  private get room(): number {
+    return this.slab.bytes(this.region) >> 2;
   }
 
   get length(): number {
@@ -28,28 +43,27 @@ export class FloatRing {
   }
 
   push(x: number): void {
-    if (this.size === this.values.length && this.size < this.capacity) {
+    if (this.size === this.room && this.size < this.capacity) {
       // Room for more while the ring is not yet full (its values are then in order, head = size).
-      const grown = new Float32Array(Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1))));
-      grown.set(this.values);
-      this.values = grown;
+      this.slab.resize(this.region, 4 * Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1))));
     }
-    this.values[this.head] = x;
+    this.slab.f32[this.base + this.head] = x;
     this.head = (this.head + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
   }
 
   /** The i-th value held, oldest first (0 ≤ i < length). */
   at(i: number): number {
-    return this.values[this.size < this.capacity ? i : (this.head + i) % this.capacity]!;
+    return this.slab.f32[this.base + (this.size < this.capacity ? i : (this.head + i) % this.capacity)]!;
   }
 
   /** The values, oldest first. */
   ordered(): Float32Array {
-    if (this.size < this.capacity) return this.values.slice(0, this.size);
+    const values = this.slab.f32.subarray(this.base, this.base + this.room);
+    if (this.size < this.capacity) return values.slice(0, this.size);
     const out = new Float32Array(this.size);
-    out.set(this.values.subarray(this.head));
-    out.set(this.values.subarray(0, this.head), this.size - this.head);
+    out.set(values.subarray(this.head));
+    out.set(values.subarray(0, this.head), this.size - this.head);
     return out;
   }
 

@@ -1,3 +1,4 @@
+import type { Slab } from './slab.js';
 import { SortedWindow } from './sorted-window.js';
 
 export interface IdenticalRunsState {
@@ -23,9 +24,10 @@ export class IdenticalRuns {
   private rate: number;
   private rateBeforeRun: number;
 
-  constructor(state?: Partial<IdenticalRunsState>) {
+  /** `slab`: the owner's (one buffer for all of a detector's arrays), else one of its own. */
+  constructor(state?: Partial<IdenticalRunsState>, slab?: Slab) {
     this.run = state?.run ?? 0;
-    this.runs = new SortedWindow(RUNS_HELD, state?.runs);
+    this.runs = new SortedWindow(RUNS_HELD, state?.runs, 64, slab);
     this.rate = state?.rate ?? 0;
     this.rateBeforeRun = state?.rateBeforeRun ?? 0;
   }

@@ -1,3 +1,5 @@
+import { Slab } from './slab.js';
+
 /**
  * Where a series is now and where it was: a recent level (an average over `recentMs`) and a slower
  * baseline (over `baselineMs`, at least MIN_BASELINE_POINTS of the series' points) with its trend.
@@ -26,103 +28,146 @@ const CADENCE_SPAN = 100;
 /** A baseline averages at least this many points (on a slow series, `baselineMs` may hold one). */
 const MIN_BASELINE_POINTS = 8;
 
-/** 1 − e^(−dt/τ), remembered for the last (dt, τ) asked: a regular series asks the same again and again. */
-class Decay {
-  private dt = Number.NaN;
-  private tau = Number.NaN;
-  private value = 0;
+/**
+ * The tracker's numbers, float64 slots of its region of the slab (a field each, and the state and
+ * "before" objects, were a 16-byte heap number a field and ~600 bytes a tracker; `before` was a new
+ * object every point). A time that is not set yet (null in a snapshot) is NaN.
+ */
+const FIRST_TS = 0;
+const LAST_TS = 1;
+const N = 2;
+const CADENCE = 3;
+const RECENT = 4;
+const BASELINE = 5;
+const SLOPE = 6;
+const FROZEN_SINCE = 7;
+/** The baseline and trend before the latest point moved them (not state: set by each `observe`). */
+const BEFORE_BASELINE = 8;
+const BEFORE_SLOPE = 9;
+/** Time since the previous point and the latest value, as of the latest `observe` (not state). */
+const DT = 10;
+const X = 11;
+/** The two averages' remembered decays: (dt, τ, 1 − e^(−dt/τ)) each (see `decay`). */
+const RECENT_DECAY = 12;
+const BASELINE_DECAY = 15;
+const SLOTS = 18;
 
-  of(dt: number, tau: number): number {
-    if (dt !== this.dt || tau !== this.tau) {
-      this.dt = dt;
-      this.tau = tau;
-      this.value = 1 - Math.exp(-dt / tau);
-    }
-    return this.value;
+/**
+ * 1 − e^(−dt/τ), remembered in f[at … at + 3) for the last (dt, τ) asked: a regular series asks the
+ * same again and again.
+ */
+function decay(f: Float64Array, at: number, dt: number, tau: number): number {
+  if (dt !== f[at] || tau !== f[at + 1]) {
+    f[at] = dt;
+    f[at + 1] = tau;
+    f[at + 2] = 1 - Math.exp(-dt / tau);
   }
+  return f[at + 2]!;
 }
 
 /** The weight of a new value in an average over `tau`, `dt` after the last, `age` into the series. */
-const blend = (decay: Decay, dt: number, tau: number, age: number): number =>
-  dt > 0 ? Math.max(decay.of(dt, tau), age > 0 ? dt / age : 1) : 0;
+const blend = (f: Float64Array, at: number, dt: number, tau: number, age: number): number =>
+  dt > 0 ? Math.max(decay(f, at, dt, tau), age > 0 ? dt / age : 1) : 0;
+
+const orNaN = (x: number | null): number => (x === null ? Number.NaN : x);
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 export class LevelTracker {
-  private readonly s: LevelTrackerState;
-  /** The baseline and trend before the latest point moved them (not state: set by each `observe`). */
-  private before = { baseline: 0, slope: 0 };
-  private dt = 0;
-  private x = 0;
-  private readonly recentDecay = new Decay();
-  private readonly baselineDecay = new Decay();
+  /** Region of the slab: SLOTS float64s. */
+  private readonly region: number;
 
   constructor(
     private readonly recentMs: number,
     private readonly baselineMs: number,
     state?: LevelTrackerState,
+    /** The owner's (one buffer for all of a series' arrays: slab.ts), else one of its own. */
+    private readonly slab: Slab = new Slab(),
   ) {
-    this.s = state
-      ? { ...state }
-      : { firstTs: null, lastTs: null, n: 0, cadence: 0, recent: 0, baseline: 0, slope: 0, frozenSince: null };
+    this.region = slab.alloc(SLOTS * 8);
+    const [f, o] = this.slots();
+    f[o + FIRST_TS] = orNaN(state?.firstTs ?? null);
+    f[o + LAST_TS] = orNaN(state?.lastTs ?? null);
+    f[o + N] = state?.n ?? 0;
+    f[o + CADENCE] = state?.cadence ?? 0;
+    f[o + RECENT] = state?.recent ?? 0;
+    f[o + BASELINE] = state?.baseline ?? 0;
+    f[o + SLOPE] = state?.slope ?? 0;
+    f[o + FROZEN_SINCE] = orNaN(state?.frozenSince ?? null);
+    f[o + RECENT_DECAY] = f[o + RECENT_DECAY + 1] = Number.NaN;
+    f[o + BASELINE_DECAY] = f[o + BASELINE_DECAY + 1] = Number.NaN;
+  }
+
+  /** The slab's float64 view and the index of this tracker's first slot in it (read afresh: regions move). */
+  private slots(): [Float64Array, number] {
+    return [this.slab.f64, this.slab.at(this.region) >> 3];
+  }
+
+  private get(slot: number): number {
+    return this.slab.num(this.region, slot);
   }
 
   /** Points seen, the time since the first, and their usual spacing. */
   get n(): number {
-    return this.s.n;
+    return this.get(N);
   }
 
   age(ts: number): number {
-    return this.s.firstTs === null ? 0 : ts - this.s.firstTs;
+    const first = this.get(FIRST_TS);
+    return Number.isNaN(first) ? 0 : ts - first;
   }
 
   get cadence(): number {
-    return this.s.cadence;
+    return this.get(CADENCE);
   }
 
   get frozenSince(): number | null {
-    return this.s.frozenSince;
+    return orNull(this.get(FROZEN_SINCE));
   }
 
   get recent(): number {
-    return this.s.recent;
+    return this.get(RECENT);
   }
 
   /** Time since the previous point, as of the latest `observe` (0 for the first point or a repeated time). */
   get sinceLast(): number {
-    return this.dt;
+    return this.get(DT);
   }
 
   /** Takes a point into the recent level; returns the residual against the baseline, which it has not moved yet. */
   observe(ts: number, x: number): number {
-    const s = this.s;
-    this.before = { baseline: s.baseline, slope: s.slope };
-    this.x = x;
-    if (s.firstTs === null || s.lastTs === null) {
-      s.firstTs = s.lastTs = ts;
-      s.recent = s.baseline = this.before.baseline = x;
-      s.n = 1;
-      this.dt = 0;
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
+    f[o + BEFORE_BASELINE] = f[o + BASELINE]!;
+    f[o + BEFORE_SLOPE] = f[o + SLOPE]!;
+    f[o + X] = x;
+    if (Number.isNaN(f[o + FIRST_TS]!) || Number.isNaN(f[o + LAST_TS]!)) {
+      f[o + FIRST_TS] = f[o + LAST_TS] = ts;
+      f[o + RECENT] = f[o + BASELINE] = f[o + BEFORE_BASELINE] = x;
+      f[o + N] = 1;
+      f[o + DT] = 0;
       return 0;
     }
-    this.dt = Math.max(0, ts - s.lastTs);
-    if (this.dt > 0) {
-      s.lastTs = ts;
-      s.cadence += (this.dt - s.cadence) / Math.min(s.n, CADENCE_SPAN);
+    const dt = (f[o + DT] = Math.max(0, ts - f[o + LAST_TS]!));
+    if (dt > 0) {
+      f[o + LAST_TS] = ts;
+      f[o + CADENCE]! += (dt - f[o + CADENCE]!) / Math.min(f[o + N]!, CADENCE_SPAN);
     }
-    s.n++;
-    s.recent += blend(this.recentDecay, this.dt, this.recentMs, ts - s.firstTs) * (x - s.recent);
-    return s.recent - this.expected();
+    f[o + N]!++;
+    f[o + RECENT]! += blend(f, o + RECENT_DECAY, dt, this.recentMs, ts - f[o + FIRST_TS]!) * (x - f[o + RECENT]!);
+    return f[o + RECENT]! - this.expected();
   }
 
   /** Moves the baseline and its trend towards the latest point, unless frozen. */
   follow(ts: number): void {
-    const s = this.s;
-    if (s.frozenSince !== null || s.firstTs === null) return;
-    const age = ts - s.firstTs;
-    const tau = Math.max(this.baselineMs, MIN_BASELINE_POINTS * s.cadence);
-    const b = blend(this.baselineDecay, this.dt, tau, age);
-    const moved = b * (this.x - s.baseline);
-    s.baseline += moved;
-    if (this.dt > 0 && age >= this.baselineMs) s.slope += b * (moved / this.dt - s.slope);
+    const [f, o] = this.slots();
+    if (!Number.isNaN(f[o + FROZEN_SINCE]!) || Number.isNaN(f[o + FIRST_TS]!)) return;
+    const age = ts - f[o + FIRST_TS]!;
+    const dt = f[o + DT]!;
+    const tau = Math.max(this.baselineMs, MIN_BASELINE_POINTS * f[o + CADENCE]!);
+    const b = blend(f, o + BASELINE_DECAY, dt, tau, age);
+    const moved = b * (f[o + X]! - f[o + BASELINE]!);
+    f[o + BASELINE]! += moved;
+    if (dt > 0 && age >= this.baselineMs) f[o + SLOPE]! += b * (moved / dt - f[o + SLOPE]!);
   }
 
   /**
@@ -133,17 +178,17 @@ export class LevelTracker {
    * faulty one (a pump's flow while a valve stayed closed: the alert resolved mid-fault).
    */
   expected(): number {
-    const s = this.s;
-    return s.baseline + s.slope * Math.max(0, this.baselineMs - this.recentMs);
+    const [f, o] = this.slots();
+    return f[o + BASELINE]! + f[o + SLOPE]! * Math.max(0, this.baselineMs - this.recentMs);
   }
 
   /** Freezes the baseline at the level before the latest point (the level the series left). */
   freeze(ts: number): void {
-    const s = this.s;
-    if (s.frozenSince !== null) return;
-    s.baseline = this.before.baseline;
-    s.slope = this.before.slope;
-    s.frozenSince = ts;
+    const [f, o] = this.slots();
+    if (!Number.isNaN(f[o + FROZEN_SINCE]!)) return;
+    f[o + BASELINE] = f[o + BEFORE_BASELINE]!;
+    f[o + SLOPE] = f[o + BEFORE_SLOPE]!;
+    f[o + FROZEN_SINCE] = ts;
   }
 
   /**
@@ -152,19 +197,32 @@ export class LevelTracker {
    * not judged again at once).
    */
   release(how: 'return' | 'accept', ts: number): void {
-    const s = this.s;
-    if (how === 'accept' && s.frozenSince !== null) {
-      const away = ts - s.frozenSince;
-      const left = s.baseline + s.slope * Math.max(0, this.baselineMs - this.recentMs);
-      s.slope = away > 0 ? (s.recent - left) / away : 0;
-      s.baseline = s.recent - s.slope * Math.max(0, this.baselineMs - this.recentMs);
+    const [f, o] = this.slots();
+    const frozenSince = f[o + FROZEN_SINCE]!;
+    if (how === 'accept' && !Number.isNaN(frozenSince)) {
+      const away = ts - frozenSince;
+      const lag = Math.max(0, this.baselineMs - this.recentMs);
+      const left = f[o + BASELINE]! + f[o + SLOPE]! * lag;
+      f[o + SLOPE] = away > 0 ? (f[o + RECENT]! - left) / away : 0;
+      f[o + BASELINE] = f[o + RECENT]! - f[o + SLOPE]! * lag;
     }
     // Frozen again at once, it is this level that is left.
-    this.before = { baseline: s.baseline, slope: s.slope };
-    s.frozenSince = null;
+    f[o + BEFORE_BASELINE] = f[o + BASELINE]!;
+    f[o + BEFORE_SLOPE] = f[o + SLOPE]!;
+    f[o + FROZEN_SINCE] = Number.NaN;
   }
 
   snapshot(): LevelTrackerState {
-    return { ...this.s };
+    const [f, o] = this.slots();
+    return {
+      firstTs: orNull(f[o + FIRST_TS]!),
+      lastTs: orNull(f[o + LAST_TS]!),
+      n: f[o + N]!,
+      cadence: f[o + CADENCE]!,
+      recent: f[o + RECENT]!,
+      baseline: f[o + BASELINE]!,
+      slope: f[o + SLOPE]!,
+      frozenSince: orNull(f[o + FROZEN_SINCE]!),
+    };
   }
 }

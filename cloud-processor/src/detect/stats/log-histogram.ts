@@ -1,4 +1,5 @@
 import { decodeFloats, encodeFloats } from './float-ring.js';
+import { Slab } from './slab.js';
 
 /**
  * A series' recent values as a histogram of fixed log-spaced bins (16 an octave, each side of zero)
@@ -15,8 +16,9 @@ import { decodeFloats, encodeFloats } from './float-ring.js';
  * Only the bins in use are allocated (float32: a weight needs no more), grown as values land
  * outside them, up to MAX_SPAN bins: beyond that the lowest fold into their neighbour, or a value
  * below the range joins its lowest bin (a series' values span a few octaves, not 16). The array
- * may begin with `reserve` floats its owner keeps there (one typed array, not two, a statistic:
- * each costs a hundred bytes or more of heap besides its values).
+ * may begin with `reserve` floats its owner keeps there (one region, not two, a statistic), and
+ * lives in a region of the owner's slab (slab.ts: one buffer for all of a detector's arrays, where
+ * a typed array each cost a hundred bytes or more of heap besides its values).
  */
 export interface LogHistogramState {
   /** Key of the first bin held (0 the bin around zero, ±k the k-th bin above 2^floorLog2). */
@@ -34,18 +36,39 @@ const MAX_SPAN = 40 * BINS_PER_OCTAVE;
 const SLACK = 4;
 /** Weights grow instead of old ones shrinking; rescaled before float32 bins could overflow. */
 const RESCALE_AT = 1e30;
-const EMPTY = new Float32Array(0);
 /** Bin sums for one MAD's bisection (filled and read within one call: no state between calls). */
 let scratch = new Float64Array(MAX_SPAN + 1);
 
 export class LogHistogram {
-  /** The owner's `reserve` floats, then the bins' weights, lowest first (EMPTY before any value). */
-  private data: Float32Array = EMPTY;
+  /** Region of the slab: the owner's `reserve` floats, then the bins' weights, lowest first (empty before any value). */
+  private readonly region: number;
   private lo = 0;
-  private total = 0;
-  /** Weight of the next value. */
-  private weight = 1;
-  private readonly growth: number;
+  /** Region of the slab (float64): the total weight, the weight of the next value, and its growth a value (numbers in fields would be a 16-byte heap object each). */
+  private readonly scalars: number;
+
+  private get total(): number {
+    return this.slab.num(this.scalars, 0);
+  }
+
+  private set total(x: number) {
+    this.slab.setNum(this.scalars, 0, x);
+  }
+
+  private get weight(): number {
+    return this.slab.num(this.scalars, 1);
+  }
+
+  private set weight(x: number) {
+    this.slab.setNum(this.scalars, 1, x);
+  }
+
+  private get growth(): number {
+    return this.slab.num(this.scalars, 2);
+  }
+
+  private set growth(x: number) {
+    this.slab.setNum(this.scalars, 2, x);
+  }
 
   constructor(
     halfLife: number,
@@ -54,24 +77,38 @@ export class LogHistogram {
     state?: LogHistogramState,
     /** Floats at the start of the array that are the owner's (see `reserved`, `reserveRoom`). */
     private reserve = 0,
+    private readonly slab: Slab = new Slab(),
   ) {
+    this.scalars = slab.alloc(3 * 8);
+    this.weight = 1;
     this.growth = 2 ** (1 / halfLife);
+    this.region = slab.alloc(0);
     if (state) {
       this.lo = state.lo;
       const bins = decodeFloats(state.bins);
-      this.data = new Float32Array(reserve + bins.length);
-      this.data.set(bins, reserve);
+      slab.resize(this.region, 4 * (reserve + bins.length));
+      slab.f32.set(bins, this.base + reserve);
       this.total = state.total;
       this.weight = state.weight;
     }
   }
 
   /**
-   * The array whose first `reserve` floats are the owner's, once a value was pushed (or a state
-   * restored); read it afresh after each push, which may move it.
+   * The array whose floats from `base` on are the owner's `reserve`, once a value was pushed (or a
+   * state restored); read it and `base` afresh after each push, which may move them.
    */
   get reserved(): Float32Array {
-    return this.data;
+    return this.slab.f32;
+  }
+
+  /** Index in `reserved` of the owner's first float. */
+  get base(): number {
+    return this.slab.at(this.region) >> 2;
+  }
+
+  /** Floats held: the owner's, then the bins. */
+  private get floats(): number {
+    return this.slab.bytes(this.region) >> 2;
   }
 
   /**
@@ -79,10 +116,13 @@ export class LogHistogram {
    * the new ones are 0), once a value was pushed.
    */
   reserveRoom(floats: number): void {
-    const grown = new Float32Array(floats + this.size);
-    grown.set(this.data.subarray(0, this.reserve));
-    grown.set(this.data.subarray(this.reserve), floats);
-    this.data = grown;
+    const b = this.base;
+    const old = this.slab.f32.slice(b, b + this.floats);
+    this.slab.resize(this.region, 4 * (floats + this.size), false);
+    const grown = this.slab.f32;
+    const g = this.base;
+    grown.set(old.subarray(0, this.reserve), g);
+    grown.set(old.subarray(this.reserve), g + floats);
     this.reserve = floats;
   }
 
@@ -93,18 +133,21 @@ export class LogHistogram {
 
   /** Bins held. */
   private get size(): number {
-    return this.data.length === 0 ? 0 : this.data.length - this.reserve;
+    const floats = this.floats;
+    return floats === 0 ? 0 : floats - this.reserve;
   }
 
   push(x: number): void {
     if (!Number.isFinite(x)) return;
-    const i = this.reserve + this.slot(this.keyOf(x));
-    this.data[i]! += this.weight;
+    const slot = this.slot(this.keyOf(x));
+    const data = this.slab.f32;
+    const b = this.base;
+    data[b + this.reserve + slot]! += this.weight;
     this.total += this.weight;
     this.weight *= this.growth;
     if (this.weight > RESCALE_AT) {
       const k = 1 / this.weight;
-      for (let j = this.reserve; j < this.data.length; j++) this.data[j]! *= k;
+      for (let j = b + this.reserve; j < b + this.floats; j++) data[j]! *= k;
       this.total *= k;
       this.weight = 1;
     }
@@ -124,8 +167,8 @@ export class LogHistogram {
   quantile(q: number, unit = 0): number {
     const n = this.size;
     if (this.total <= 0 || n === 0) return Number.NaN;
-    const bins = this.data;
-    const R = this.reserve;
+    const bins = this.slab.f32;
+    const R = this.base + this.reserve;
     const u = Math.min(unit, this.total);
     if (q <= 0.5) {
       const target = q * (this.total - u) + u / 2;
@@ -159,9 +202,10 @@ export class LogHistogram {
     if (this.total <= 0 || n === 0) return Number.NaN;
     if (scratch.length < n + 1) scratch = new Float64Array(n + 1);
     const cum = scratch;
-    const R = this.reserve;
+    const data = this.slab.f32;
+    const R = this.base + this.reserve;
     cum[0] = 0;
-    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + this.data[R + i]!;
+    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + data[R + i]!;
     const half = cum[n]! / 2;
     let lo = 0;
     let hi = Number.isFinite(upper)
@@ -178,7 +222,7 @@ export class LogHistogram {
   snapshot(): LogHistogramState {
     return {
       lo: this.lo,
-      bins: encodeFloats(this.data.subarray(this.reserve)),
+      bins: encodeFloats(this.slab.f32.subarray(this.base + this.reserve, this.base + this.floats)),
       total: this.total,
       weight: this.weight,
     };
@@ -202,7 +246,7 @@ export class LogHistogram {
     const i = key - this.lo;
     if (i < 0) return 0;
     if (i >= n) return cum[n]!;
-    return cum[i]! + this.data[this.reserve + i]! * f;
+    return cum[i]! + this.slab.f32[this.base + this.reserve + i]! * f;
   }
 
   /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */
@@ -232,10 +276,13 @@ export class LogHistogram {
     if (n > 0 && key < this.lo && hi - key >= MAX_SPAN) return 0; // below a full range: its lowest bin
     const from = Math.max(lo, hi - MAX_SPAN + 1);
     const R = this.reserve;
-    const grown = new Float32Array(R + hi - from + 1);
-    if (this.data.length > 0) grown.set(this.data.subarray(0, R));
-    for (let j = 0; j < n; j++) grown[R + Math.max(0, this.lo + j - from)]! += this.data[R + j]!;
-    this.data = grown;
+    const b = this.base;
+    const old = this.slab.f32.slice(b, b + this.floats);
+    this.slab.resize(this.region, 4 * (R + hi - from + 1), false);
+    const grown = this.slab.f32;
+    const g = this.base;
+    if (old.length > 0) grown.set(old.subarray(0, R), g);
+    for (let j = 0; j < n; j++) grown[g + R + Math.max(0, this.lo + j - from)]! += old[R + j]!;
     this.lo = from;
     return Math.max(0, key - from);
   }

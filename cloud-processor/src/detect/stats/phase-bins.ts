@@ -1,3 +1,5 @@
+import { Slab } from './slab.js';
+
 /** A seasonal profile's bins as a snapshot holds them: one entry per bin. */
 export interface PhaseBinsState {
   season: number[];
@@ -21,16 +23,20 @@ const MAX_VISITS = 255;
  * profile filled with zeros did.
  */
 export class PhaseBins {
-  private readonly visitCounts: Uint8Array;
-  /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale). */
-  private values = NO_VALUES;
+  /** Regions of the slab: the visits (a byte a bin), and the values (float32). */
+  private readonly visitCounts: number;
+  /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale); empty before the first visit. */
+  private readonly values: number;
   private first = 0;
 
   constructor(
     readonly count: number,
     init?: PhaseBinsState,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    private readonly slab: Slab = new Slab(),
   ) {
-    this.visitCounts = new Uint8Array(count);
+    this.visitCounts = slab.alloc(count);
+    this.values = slab.alloc(0);
     if (init) {
       for (let b = 0; b < count; b++) {
         const visits = init.visits[b] ?? 0;
@@ -40,22 +46,32 @@ export class PhaseBins {
   }
 
   visits(b: number): number {
-    return this.visitCounts[b]!;
+    return this.slab.u8[this.slab.at(this.visitCounts) + b]!;
   }
 
   season(b: number): number {
     const i = this.offset(b);
-    return 2 * i < this.values.length ? this.values[2 * i]! : 0;
+    return 2 * i < this.held ? this.slab.f32[this.base + 2 * i]! : 0;
   }
 
   scale(b: number): number {
     const i = this.offset(b);
-    return 2 * i < this.values.length ? this.values[2 * i + 1]! : 0;
+    return 2 * i < this.held ? this.slab.f32[this.base + 2 * i + 1]! : 0;
   }
 
   /** Bin b's new profile value and scale, after one more visit. */
   visit(b: number, season: number, scale: number): void {
-    this.set(b, season, scale, this.visitCounts[b]! + 1);
+    this.set(b, season, scale, this.visits(b) + 1);
+  }
+
+  /** Floats of values and scales held. */
+  private get held(): number {
+    return this.slab.bytes(this.values) >> 2;
+  }
+
+  /** Index of the first value in the slab's float32 view. */
+  private get base(): number {
+    return this.slab.at(this.values) >> 2;
   }
 
   /** Bins from the first one held up to b, round the cycle. */
@@ -64,17 +80,16 @@ export class PhaseBins {
   }
 
   private set(b: number, season: number, scale: number, visits: number): void {
-    if (this.values.length === 0) this.first = b;
+    if (this.held === 0) this.first = b;
     const i = this.offset(b);
-    if (2 * i >= this.values.length) {
-      const room = this.values.length >> 1;
-      const grown = new Float32Array(2 * Math.min(this.count, Math.max(MIN_ROOM, i + 1, room + (room >> 1))));
-      grown.set(this.values);
-      this.values = grown;
+    if (2 * i >= this.held) {
+      const room = this.held >> 1;
+      this.slab.resize(this.values, 4 * 2 * Math.min(this.count, Math.max(MIN_ROOM, i + 1, room + (room >> 1))));
     }
-    this.values[2 * i] = season;
-    this.values[2 * i + 1] = scale;
-    this.visitCounts[b] = Math.min(MAX_VISITS, visits);
+    const values = this.slab.f32;
+    values[this.base + 2 * i] = season;
+    values[this.base + 2 * i + 1] = scale;
+    this.slab.u8[this.slab.at(this.visitCounts) + b] = Math.min(MAX_VISITS, visits);
   }
 
   snapshot(): PhaseBinsState {
@@ -87,6 +102,3 @@ export class PhaseBins {
     return state;
   }
 }
-
-/** The empty profile every series starts with (shared: the first visit allocates its own). */
-const NO_VALUES = new Float32Array(0);

@@ -1,5 +1,6 @@
 import { MAD_TO_SIGMA } from '../detector.js';
 import { decodeFloats, encodeFloats } from './float-ring.js';
+import { Slab } from './slab.js';
 
 /**
  * A long history of values kept as a ring of equal-sized chunks (an hour each, for the drift
@@ -18,26 +19,42 @@ export interface QuantileChunksState {
 /** The ranks of the quantiles a chunk is summarised by (its quartiles and median, and its 10 % tails). */
 const RANKS = [0.1, 0.25, 0.5, 0.75, 0.9] as const;
 const POINTS = RANKS.length;
-const NONE = new Float32Array(0);
 
 export class QuantileChunks {
-  /** Chunk k's points at [k·POINTS, (k + 1)·POINTS); `next` the chunk to be overwritten once full. */
-  private points: Float32Array;
+  /**
+   * Region of the slab: chunk k's points at [k·POINTS, (k + 1)·POINTS) of it; `next` the chunk to
+   * be overwritten once full.
+   */
+  private readonly region: number;
   private next = 0;
 
   constructor(
     /** Chunks held at most. */
     readonly capacity: number,
     state?: QuantileChunksState,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    private readonly slab: Slab = new Slab(),
   ) {
-    const saved = state ? decodeFloats(state.points) : NONE;
-    this.points = saved.length > POINTS * capacity ? saved.slice(-POINTS * capacity) : saved;
-    this.next = this.points.length / POINTS === capacity ? 0 : this.points.length / POINTS;
+    const saved = state ? decodeFloats(state.points) : undefined;
+    const points = saved && saved.length > POINTS * capacity ? saved.subarray(-POINTS * capacity) : saved;
+    this.region = slab.alloc(4 * (points?.length ?? 0));
+    if (points) slab.f32.set(points, this.base);
+    this.next = this.length / POINTS === capacity ? 0 : this.length / POINTS;
+  }
+
+  /** Index of the first point in the slab's float32 view. */
+  private get base(): number {
+    return this.slab.at(this.region) >> 2;
+  }
+
+  /** Points held. */
+  private get length(): number {
+    return this.slab.bytes(this.region) >> 2;
   }
 
   /** Closed chunks held. */
   get chunks(): number {
-    return this.points.length / POINTS;
+    return this.length / POINTS;
   }
 
   /** Summarises a closed chunk's values (called once a chunk: it sorts a copy). */
@@ -45,18 +62,18 @@ export class QuantileChunks {
     const sorted = Float64Array.from(values).sort();
     const n = sorted.length;
     if (n === 0) return;
-    if (this.points.length < POINTS * this.capacity) {
-      // Grown one chunk at a time as a young series fills its history (an allocation an hour).
-      const grown = new Float32Array(this.points.length + POINTS);
-      grown.set(this.points);
-      this.points = grown;
-      this.next = this.points.length / POINTS - 1;
+    if (this.length < POINTS * this.capacity) {
+      // Grown one chunk at a time as a young series fills its history (a rebuild of the slab an hour).
+      this.slab.resize(this.region, 4 * (this.length + POINTS));
+      this.next = this.length / POINTS - 1;
     }
+    const points = this.slab.f32;
+    const b = this.base;
     for (let i = 0; i < POINTS; i++) {
       const pos = RANKS[i]! * (n - 1);
       const lo = Math.floor(pos);
       const hi = Math.min(n - 1, lo + 1);
-      this.points[POINTS * this.next + i] = sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
+      points[b + POINTS * this.next + i] = sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
     }
     this.next = (this.next + 1) % this.capacity;
   }
@@ -69,11 +86,13 @@ export class QuantileChunks {
    * a chunk's inner and outer points, wherever the chunks put them.) NaN when no chunk has closed.
    */
   robustSigma(): number {
-    const p = this.points;
-    if (p.length === 0) return Number.NaN;
+    const p = this.slab.f32;
+    const b = this.base;
+    const end = b + this.length;
+    if (end === b) return Number.NaN;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let k = 0; k < p.length; k += POINTS) {
+    for (let k = b; k < end; k += POINTS) {
       lo = Math.min(lo, p[k]! - tailBelow(p, k));
       hi = Math.max(hi, p[k + POINTS - 1]! + tailAbove(p, k));
     }
@@ -84,19 +103,23 @@ export class QuantileChunks {
 
   /** Share of the held values below x: the mean of the chunks' piecewise-linear CDFs. */
   private cdf(x: number): number {
-    const p = this.points;
+    const p = this.slab.f32;
+    const b = this.base;
+    const length = this.length;
     let sum = 0;
-    for (let k = 0; k < p.length; k += POINTS) sum += chunkCdf(p, k, x);
-    return sum / (p.length / POINTS);
+    for (let k = b; k < b + length; k += POINTS) sum += chunkCdf(p, k, x);
+    return sum / (length / POINTS);
   }
 
   snapshot(): QuantileChunksState {
     // Oldest chunk first: the one `next` overwrites once the ring is full.
-    const full = this.points.length === POINTS * this.capacity;
+    const length = this.length;
+    const points = this.slab.f32.subarray(this.base, this.base + length);
+    const full = length === POINTS * this.capacity;
     const from = full ? POINTS * this.next : 0;
-    const ordered = new Float32Array(this.points.length);
-    ordered.set(this.points.subarray(from));
-    ordered.set(this.points.subarray(0, from), this.points.length - from);
+    const ordered = new Float32Array(length);
+    ordered.set(points.subarray(from));
+    ordered.set(points.subarray(0, from), length - from);
     return { points: encodeFloats(ordered) };
   }
 }

@@ -1,5 +1,6 @@
 import { decodeFloats, encodeFloats } from './float-ring.js';
 import { LogHistogram, type LogHistogramState } from './log-histogram.js';
+import { Slab } from './slab.js';
 
 /**
  * The last `capacity` values of a statistic, as the window rules read them (median, MAD and
@@ -38,25 +39,68 @@ export class RecentValues {
   private readonly chunk: number;
   /**
    * What the window rules read of it each window, cached until the next push (NaN: to be read):
-   * the median, the MAD about it, and the 10th, 90th and 99th percentiles.
+   * the median, the MAD about it, and the 10th, 90th and 99th percentiles; in a region of the
+   * slab (float64: numbers in fields would be a 16-byte heap object each).
    */
-  private mid = Number.NaN;
-  private madAtMid = Number.NaN;
-  private q10 = Number.NaN;
-  private q90 = Number.NaN;
-  private q99 = Number.NaN;
+  private readonly scalars: number;
+  private readonly slab: Slab;
+
+  private get mid(): number {
+    return this.slab.num(this.scalars, 0);
+  }
+
+  private set mid(x: number) {
+    this.slab.setNum(this.scalars, 0, x);
+  }
+
+  private get madAtMid(): number {
+    return this.slab.num(this.scalars, 1);
+  }
+
+  private set madAtMid(x: number) {
+    this.slab.setNum(this.scalars, 1, x);
+  }
+
+  private get q10(): number {
+    return this.slab.num(this.scalars, 2);
+  }
+
+  private set q10(x: number) {
+    this.slab.setNum(this.scalars, 2, x);
+  }
+
+  private get q90(): number {
+    return this.slab.num(this.scalars, 3);
+  }
+
+  private set q90(x: number) {
+    this.slab.setNum(this.scalars, 3, x);
+  }
+
+  private get q99(): number {
+    return this.slab.num(this.scalars, 4);
+  }
+
+  private set q99(x: number) {
+    this.slab.setNum(this.scalars, 4, x);
+  }
 
   /** `floorLog2`: log2 of the smallest magnitude told from zero (see LogHistogram). */
   constructor(
     readonly capacity: number,
     floorLog2: number,
     state?: RecentValuesState,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    slab: Slab = new Slab(),
   ) {
+    this.slab = slab;
+    this.scalars = slab.alloc(5 * 8);
+    this.mid = this.madAtMid = this.q10 = this.q90 = this.q99 = Number.NaN;
     this.chunk = Math.ceil(capacity / CHUNKS);
     this.slots = Math.ceil(capacity / this.chunk) + 1;
     const extremes = state ? decodeFloats(state.extremes) : undefined;
-    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0);
-    if (extremes) this.body.reserved.set(extremes);
+    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab);
+    if (extremes) this.body.reserved.set(extremes, this.body.base);
     this.head = state?.head ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
@@ -74,7 +118,7 @@ export class RecentValues {
     if (this.n < this.capacity) this.n++;
     const e = this.body.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
-      const i = 2 * this.head;
+      const i = this.body.base + 2 * this.head;
       if (x > e[i]!) e[i] = x;
       if (x < e[i + 1]!) e[i + 1] = x;
       this.fill++;
@@ -87,8 +131,9 @@ export class RecentValues {
       this.head = used;
     } else this.head = (this.head + 1) % this.slots;
     const grown = this.body.reserved;
-    grown[2 * this.head] = x;
-    grown[2 * this.head + 1] = x;
+    const b = this.body.base;
+    grown[b + 2 * this.head] = x;
+    grown[b + 2 * this.head + 1] = x;
     this.fill = 1;
   }
 
@@ -131,9 +176,10 @@ export class RecentValues {
 
   snapshot(): RecentValuesState {
     const e = this.body.reserved;
+    const b = this.body.base;
     return {
       body: this.body.snapshot(),
-      extremes: encodeFloats(e.subarray(0, this.body.reserveLength)),
+      extremes: encodeFloats(e.subarray(b, b + this.body.reserveLength)),
       head: this.head,
       fill: this.fill,
       n: this.n,
@@ -143,15 +189,17 @@ export class RecentValues {
   /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
   private max(): number {
     const e = this.body.reserved;
+    const b = this.body.base;
     let m = -Infinity;
-    for (let i = 0; i < 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
+    for (let i = b; i < b + 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
     return m;
   }
 
   private min(): number {
     const e = this.body.reserved;
+    const b = this.body.base;
     let m = Infinity;
-    for (let i = 1; i < 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
+    for (let i = b + 1; i < b + 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
     return m;
   }
 }

@@ -1,15 +1,17 @@
+import { Slab } from './slab.js';
+
 /**
  * The last `capacity` values of a series, kept both in arrival order (a ring, to know which value
  * leaves) and sorted (to read the median and MAD without sorting per point). Each push costs
  * O(capacity) for the shift in the sorted array, the median O(1), the MAD O(capacity).
  *
- * Both in one typed array, the sorted values first and the ring after them, which grows with the
+ * Both in one region of a slab (slab.ts), the sorted values first and the ring after them, which grows with the
  * values held (by half again each time, up to `capacity`): a series holds what it has seen, not the
  * bound it may reach (a day of a young series' windows, not 1,500).
  */
 export class SortedWindow {
-  /** values[0 … room) sorted, values[room … 2 room) the ring. */
-  private values: Float64Array | Float32Array;
+  /** Region of the slab: [0 … room) sorted, [room … 2 room) the ring. */
+  private readonly region: number;
   private room: number;
   private head = 0;
   private size = 0;
@@ -17,30 +19,48 @@ export class SortedWindow {
   /**
    * `precision` 32 halves the memory for values that need no more (normalised scores); a value
    * is then rounded to float32 when pushed, and a snapshot of the rounded values restores exactly.
+   * `slab`: the owner's (one buffer for all of a detector's arrays), else one of its own.
    */
   constructor(
     readonly capacity: number,
     init?: readonly number[],
     private readonly precision: 32 | 64 = 64,
+    private readonly slab: Slab = new Slab(),
   ) {
     this.room = Math.min(capacity, init?.length ?? 0);
-    this.values = this.array(2 * this.room);
+    // An empty window holds no bytes (the first value grows it).
+    this.region = slab.alloc(2 * this.room * this.bytesPer);
     for (const x of init ?? []) this.push(x);
   }
 
-  private array(n: number): Float64Array | Float32Array {
-    // An empty window shares one empty array (the first value grows it).
-    if (n === 0) return this.precision === 32 ? EMPTY32 : EMPTY64;
-    return this.precision === 32 ? new Float32Array(n) : new Float64Array(n);
+  private get bytesPer(): number {
+    return this.precision === 32 ? 4 : 8;
+  }
+
+  /** log2 of bytesPer: offsets are shifted, not divided, so that indexes stay integers. */
+  private get shift(): number {
+    return this.precision === 32 ? 2 : 3;
+  }
+
+  /** The slab's view of this window's precision. */
+  private get values(): Float64Array | Float32Array {
+    return this.precision === 32 ? this.slab.f32 : this.slab.f64;
+  }
+
+  /** Index of the window's first value in `values`. */
+  private get base(): number {
+    return this.slab.at(this.region) >> this.shift;
   }
 
   /** Room for one more value while the window is not yet full (the ring is then in order, head = size). */
   private grow(): void {
     const room = Math.min(this.capacity, Math.max(MIN_ROOM, this.size + (this.size >> 1)));
-    const values = this.array(2 * room);
-    values.set(this.values.subarray(0, this.size));
-    values.set(this.values.subarray(this.room, this.room + this.size), room);
-    this.values = values;
+    const old = this.values.slice(this.base, this.base + 2 * this.room);
+    this.slab.resize(this.region, 2 * room * this.bytesPer, false);
+    const values = this.values;
+    const o = this.base;
+    values.set(old.subarray(0, this.size), o);
+    values.set(old.subarray(this.room, this.room + this.size), o + room);
     this.room = room;
   }
 
@@ -51,44 +71,48 @@ export class SortedWindow {
   push(x: number): void {
     const n = this.size;
     if (n === this.capacity) {
-      const old = this.values[this.room + this.head]!;
+      const s = this.values;
+      const o = this.base;
+      const old = s[o + this.room + this.head]!;
       // Remove `old` from the sorted array, then insert x, shifting only the span between them.
       let i = this.indexOf(old);
-      const s = this.values;
       if (x >= old) {
-        while (i + 1 < n && s[i + 1]! < x) {
-          s[i] = s[i + 1]!;
+        while (i + 1 < n && s[o + i + 1]! < x) {
+          s[o + i] = s[o + i + 1]!;
           i++;
         }
       } else {
-        while (i > 0 && s[i - 1]! > x) {
-          s[i] = s[i - 1]!;
+        while (i > 0 && s[o + i - 1]! > x) {
+          s[o + i] = s[o + i - 1]!;
           i--;
         }
       }
-      s[i] = x;
+      s[o + i] = x;
     } else {
       if (n === this.room) this.grow();
       const s = this.values;
+      const o = this.base;
       let i = n;
-      while (i > 0 && s[i - 1]! > x) {
-        s[i] = s[i - 1]!;
+      while (i > 0 && s[o + i - 1]! > x) {
+        s[o + i] = s[o + i - 1]!;
         i--;
       }
-      s[i] = x;
+      s[o + i] = x;
       this.size++;
     }
-    this.values[this.room + this.head] = x;
+    this.values[this.base + this.room + this.head] = x;
     this.head = (this.head + 1) % this.capacity;
   }
 
   /** Position of a value known to be held (binary search over the sorted array). */
   private indexOf(x: number): number {
+    const s = this.values;
+    const o = this.base;
     let lo = 0;
     let hi = this.size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.values[mid]! < x) lo = mid + 1;
+      if (s[o + mid]! < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -100,15 +124,19 @@ export class SortedWindow {
     const pos = q * (this.size - 1);
     const i = Math.floor(pos);
     const f = pos - i;
-    const a = this.values[i]!;
-    return f === 0 ? a : a + f * (this.values[i + 1]! - a);
+    const s = this.values;
+    const o = this.base;
+    const a = s[o + i]!;
+    return f === 0 ? a : a + f * (s[o + i + 1]! - a);
   }
 
   median(): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
     const mid = n >> 1;
-    return n % 2 === 1 ? this.values[mid]! : (this.values[mid - 1]! + this.values[mid]!) / 2;
+    const s = this.values;
+    const o = this.base;
+    return n % 2 === 1 ? s[o + mid]! : (s[o + mid - 1]! + s[o + mid]!) / 2;
   }
 
   /**
@@ -120,45 +148,53 @@ export class SortedWindow {
     const n = this.size;
     if (n === 0) return Number.NaN;
     const s = this.values;
+    const o = this.base;
     // j: first index with s[j] >= center.
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (s[mid]! < center) lo = mid + 1;
+      if (s[o + mid]! < center) lo = mid + 1;
       else hi = mid;
     }
     const k = n >> 1; // 0-based rank of the upper middle
-    const upper = kthDistance(s, center, lo, n, k);
-    return n % 2 === 1 ? upper : (kthDistance(s, center, lo, n, k - 1) + upper) / 2;
+    const upper = kthDistance(s, o, center, lo, n, k);
+    return n % 2 === 1 ? upper : (kthDistance(s, o, center, lo, n, k - 1) + upper) / 2;
   }
 
   /** Values in arrival order, oldest first (for snapshots). */
   toArray(): number[] {
     const out: number[] = [];
     const start = this.size === this.capacity ? this.head : 0;
-    for (let i = 0; i < this.size; i++) out.push(this.values[this.room + ((start + i) % this.capacity)]!);
+    const s = this.values;
+    const o = this.base + this.room;
+    for (let i = 0; i < this.size; i++) out.push(s[o + ((start + i) % this.capacity)]!);
     return out;
   }
 }
-
-const EMPTY32 = new Float32Array(0);
-const EMPTY64 = new Float64Array(0);
 
 /** Values a window first makes room for. */
 const MIN_ROOM = 8;
 
 /**
- * The k-th smallest (0-based) of the distances |s[i] − center| over the sorted s[0..n), where
+ * The k-th smallest (0-based) of the distances |s[i] − center| over the sorted s[0..n) (held in
+ * `values` from index `o`), where
  * s[0..j) < center ≤ s[j..n): the left run A(i) = center − s[j − 1 − i] (i < j) and the right run
  * B(i) = s[j + i] − center (i < n − j) are ascending, so take a of the k + 1 from A and k + 1 − a
  * from B, bisecting on a.
  */
-function kthDistance(s: Float64Array | Float32Array, center: number, j: number, n: number, k: number): number {
+function kthDistance(
+  values: Float64Array | Float32Array,
+  o: number,
+  center: number,
+  j: number,
+  n: number,
+  k: number,
+): number {
   const nA = j;
   const nB = n - j;
-  const A = (i: number): number => (i < 0 ? -Infinity : i >= nA ? Infinity : center - s[j - 1 - i]!);
-  const B = (i: number): number => (i < 0 ? -Infinity : i >= nB ? Infinity : s[j + i]! - center);
+  const A = (i: number): number => (i < 0 ? -Infinity : i >= nA ? Infinity : center - values[o + j - 1 - i]!);
+  const B = (i: number): number => (i < 0 ? -Infinity : i >= nB ? Infinity : values[o + j + i]! - center);
   const want = k + 1;
   let lo = Math.max(0, want - nB);
   let hi = Math.min(want, nA);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { windowsIn } from '../detector.js';
+import { Slab } from './slab.js';
 
 /**
  * Turns a detector's raw deviation (any non-negative number whose size grows with strangeness)
@@ -39,7 +40,6 @@ function binMidLog2(b: number): number {
 }
 
 /** The empty range every calibrator starts with (shared: the first sample allocates its own). */
-const NO_BINS = new Float64Array(0);
 
 /**
  * Samples more than this many octaves below d are left out of its tail (the body of the data
@@ -54,19 +54,54 @@ export interface TailCalibratorState {
   seen: number;
 }
 
+/** Slots of a calibrator's scalars (see TailCalibrator.scalars). */
+const ZEROS = 0;
+const TOTAL = 1;
+const WEIGHT = 2;
+const GROWTH = 3;
+
 export class TailCalibrator {
   /**
    * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
    * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
-   * bins outside it are zero. Bin 0 (exact zeros) is kept apart.
+   * bins outside it are zero. Bin 0 (exact zeros) is kept apart. A region of the slab (float64).
    */
-  private counts = NO_BINS;
+  private readonly region: number;
   private lo = 1;
-  private zeros = 0;
-  private total = 0;
-  /** Weight of the next sample; grows by 1/decay each step, which fades the old ones. */
-  private weight = 1;
-  private readonly growth: number;
+  /** Region of the slab (float64): the weight of exact zeros, the total weight, the weight of the next sample (it grows by `growth` each step, which fades the old ones) and `growth` (numbers in fields would be a 16-byte heap object each). */
+  private readonly scalars: number;
+
+  private get zeros(): number {
+    return this.slab.num(this.scalars, ZEROS);
+  }
+
+  private set zeros(x: number) {
+    this.slab.setNum(this.scalars, ZEROS, x);
+  }
+
+  private get total(): number {
+    return this.slab.num(this.scalars, TOTAL);
+  }
+
+  private set total(x: number) {
+    this.slab.setNum(this.scalars, TOTAL, x);
+  }
+
+  private get weight(): number {
+    return this.slab.num(this.scalars, WEIGHT);
+  }
+
+  private set weight(x: number) {
+    this.slab.setNum(this.scalars, WEIGHT, x);
+  }
+
+  private get growth(): number {
+    return this.slab.num(this.scalars, GROWTH);
+  }
+
+  private set growth(x: number) {
+    this.slab.setNum(this.scalars, GROWTH, x);
+  }
   /** Samples added, for the confidence of the estimate. */
   seen = 0;
   /** Highest bin ever used: tail walks start here. */
@@ -79,8 +114,13 @@ export class TailCalibrator {
     state?: TailCalibratorState,
     /** Past this tail probability the walk stops: body points need no precision. */
     private readonly stopAt = 0.2,
+    /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
+    private readonly slab: Slab = new Slab(),
   ) {
+    this.scalars = slab.alloc(4 * 8);
+    this.weight = 1;
     this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
+    this.region = slab.alloc(0);
     if (state) {
       for (const [b, c] of state.counts) this.put(b, c);
       this.total = state.total;
@@ -90,11 +130,22 @@ export class TailCalibrator {
     }
   }
 
+  /** Index of bin `lo`'s count in the slab's float64 view. */
+  private get base(): number {
+    return this.slab.at(this.region) >> 3;
+  }
+
+  /** Bins allocated. */
+  private get length(): number {
+    return this.slab.bytes(this.region) >> 3;
+  }
+
   /** Adds `w` to bin b, growing the allocated range to hold it. */
   private put(b: number, w: number): void {
     const i = b - this.lo;
-    if (b !== 0 && i >= 0 && i < this.counts.length) {
-      this.counts[i]! += w; // the common case: a bin already in range
+    const n = this.length;
+    if (b !== 0 && i >= 0 && i < n) {
+      this.slab.f64[this.base + i]! += w; // the common case: a bin already in range
       return;
     }
     if (b === 0) {
@@ -102,17 +153,18 @@ export class TailCalibrator {
       return;
     }
     // Outside the allocated range: grow with an octave of slack on the side that grew, so neighbours do not reallocate.
-    const n = this.counts.length;
     const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
     const hi =
       n === 0
         ? Math.min(BINS - 1, b + BINS_PER_OCTAVE)
         : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
-    const grown = new Float64Array(hi - lo + 1);
-    if (n > 0) grown.set(this.counts, this.lo - lo);
-    this.counts = grown;
+    const old = this.slab.f64.slice(this.base, this.base + n);
+    this.slab.resize(this.region, 8 * (hi - lo + 1), false);
+    const grown = this.slab.f64;
+    const g = this.base;
+    if (n > 0) grown.set(old, g + this.lo - lo);
     this.lo = lo;
-    this.counts[b - this.lo]! += w;
+    grown[g + b - this.lo]! += w;
   }
 
   /**
@@ -124,19 +176,26 @@ export class TailCalibrator {
    */
   add(d: number, share = 1, fade = share): void {
     const b = binOf(d);
-    const w = share === 1 ? this.weight : this.weight * share;
+    let weight = this.weight;
+    const w = share === 1 ? weight : weight * share;
     this.put(b, w);
     if (b > this.maxBin) this.maxBin = b;
-    this.total += w;
+    // The scalars read and written once (put may have moved them).
+    const f = this.slab.f64;
+    const o = this.slab.at(this.scalars) >> 3;
+    f[o + TOTAL]! += w;
     this.seen++;
-    this.weight *= fade === 1 ? this.growth : this.growth ** fade;
-    if (this.weight > RESCALE_AT) {
-      const k = 1 / this.weight;
-      this.zeros *= k;
-      for (let i = 0; i < this.counts.length; i++) this.counts[i]! *= k;
-      this.total *= k;
-      this.weight = 1;
+    const growth = f[o + GROWTH]!;
+    weight *= fade === 1 ? growth : growth ** fade;
+    if (weight > RESCALE_AT) {
+      const k = 1 / weight;
+      f[o + ZEROS]! *= k;
+      const base = this.base;
+      for (let i = base; i < base + this.length; i++) f[i]! *= k;
+      f[o + TOTAL]! *= k;
+      weight = 1;
     }
+    f[o + WEIGHT] = weight;
   }
 
   /**
@@ -148,8 +207,9 @@ export class TailCalibrator {
    * means the same on every series.
    */
   surprise(d: number): number {
-    if (this.total <= 0 || !(d > 0)) return 0;
-    return -Math.log10(Math.max(this.tailWeight(d) / this.total, 1e-300));
+    const total = this.total;
+    if (total <= 0 || !(d > 0)) return 0;
+    return -Math.log10(Math.max(this.tailWeight(d) / total, 1e-300));
   }
 
   /**
@@ -171,19 +231,20 @@ export class TailCalibrator {
   tailWeight(d: number): number {
     const db = binOf(d);
     const stop = this.stopAt * this.total;
-    const counts = this.counts;
+    const counts = this.slab.f64;
     const lo = this.lo;
-    const hi = lo + counts.length - 1;
+    const at = this.base - lo;
+    const hi = lo + this.length - 1;
     let tail = 0;
     // Bins above d's, highest first (only the allocated ones can be non-zero).
-    for (let b = Math.min(this.maxBin, hi); b > db && b >= lo; b--) tail += counts[b - lo]!;
+    for (let b = Math.min(this.maxBin, hi); b > db && b >= lo; b--) tail += counts[at + b]!;
     if (tail < stop) {
       // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
       // Beyond every sample the largest one always counts, so the surprise keeps growing
       // smoothly with d instead of jumping once d leaves the last sample's reach.
       const logd = Math.log2(d);
       for (let b = Math.min(this.maxBin, db, hi); b >= lo && b >= 1; b--) {
-        const c = counts[b - lo]!;
+        const c = counts[at + b]!;
         if (c === 0) continue;
         const gap = logd - binMidLog2(b);
         if (gap > MAX_GAP_OCTAVES && tail > 0) break;
@@ -207,7 +268,9 @@ export class TailCalibrator {
   snapshot(): TailCalibratorState {
     const counts: [number, number][] = [];
     if (this.zeros !== 0) counts.push([0, this.zeros]);
-    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! !== 0) counts.push([this.lo + i, this.counts[i]!]);
+    const bins = this.slab.f64;
+    const base = this.base;
+    for (let i = 0; i < this.length; i++) if (bins[base + i]! !== 0) counts.push([this.lo + i, bins[base + i]!]);
     return { counts, total: this.total, weight: this.weight, seen: this.seen };
   }
 }
@@ -273,11 +336,18 @@ export class SurpriseMeter {
   private readonly ramp: number;
 
   /** `windowMs`: the series' window length or cadence (0: unknown, 5 minutes). */
-  constructor(config: CalibrationConfig, state?: SurpriseMeterState, windowMs = 0) {
+  /** `slab`: the owner's (one buffer for all of a detector's arrays), else one of its own. */
+  constructor(config: CalibrationConfig, state?: SurpriseMeterState, windowMs = 0, slab?: Slab) {
     const w = windowMs > 0 ? windowMs : FIVE_MINUTES;
     this.warmup = windowsIn(config.warmupMs, w, MIN_SAMPLE);
     this.ramp = windowsIn(config.rampMs, w, MIN_SAMPLE);
-    this.calib = new TailCalibrator(Math.max(MIN_MEMORY, config.halfLifeMs / w), config.tailIndex, state?.calib);
+    this.calib = new TailCalibrator(
+      Math.max(MIN_MEMORY, config.halfLifeMs / w),
+      config.tailIndex,
+      state?.calib,
+      undefined,
+      slab,
+    );
     this.seen = state?.seen ?? 0;
   }
 
