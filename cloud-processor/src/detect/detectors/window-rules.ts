@@ -12,7 +12,7 @@ import {
   type Verdict,
 } from '../detector.js';
 import { IdenticalRuns, type IdenticalRunsState } from '../stats/identical-runs.js';
-import { Regimes, type Regime, type RegimesState } from '../stats/regimes.js';
+import { Regimes, type RegimesState } from '../stats/regimes.js';
 import {
   chanceOfIdenticalWindow,
   looksLikeOneLevel,
@@ -105,9 +105,13 @@ class WindowRules implements Detector {
   private readonly regimes: Regimes;
   /** Id of the known level the previous one-level window was at, or null. */
   private previousLevel: number | null;
-  /** The previous window: its mean and spread, and the noise it was measured against. */
-  private prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
-  private lastTs: number | null;
+  /**
+   * The previous window (its mean and spread, and the noise it was measured against: PREV_* slots)
+   * and the last point's time (LAST_TS), float64s in a region of the slab (NaN for none): a new
+   * object every window, and a number in a field a 16-byte heap object of its own.
+   */
+  private readonly scalars: number;
+  private readonly slab: Slab;
   /** Time since the previous point (not state: set by each update before it is read). */
   private lastInterval: number | undefined;
   /** Runs of windows of identical readings: a stuck sensor, or a coarsely quantised one's normal life. */
@@ -131,25 +135,32 @@ class WindowRules implements Detector {
     // has many thousands of series. Excursions and steps are in units of the noise (told from zero
     // down to 1/16 of it); spreads are in the series' own units.
     // All their arrays in one slab (stats/slab.ts): one buffer, not one for each.
-    const slab = context?.slab ?? new Slab();
+    const slab = (this.slab = context?.slab ?? new Slab());
     this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise, slab);
     this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop, slab);
     this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step, slab);
     this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread, slab);
     this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
-    this.regimes = new Regimes(4, s?.regimes);
+    this.regimes = new Regimes(4, s?.regimes, slab);
     this.previousLevel = s?.previousLevel ?? null;
-    this.prevWindow = s?.prevWindow ?? null;
-    this.lastTs = s?.lastTs ?? null;
+    this.scalars = slab.alloc(SCALARS * 8);
+    const f = slab.f64;
+    const o = slab.at(this.scalars) >> 3;
+    const prev = s?.prevWindow ?? null;
+    f[o + PREV_MEAN] = prev === null ? Number.NaN : prev.mean;
+    f[o + PREV_SD] = prev === null ? Number.NaN : prev.sd;
+    f[o + PREV_SIGMA] = prev?.sigma ?? Number.NaN;
+    f[o + LAST_TS] = s?.lastTs ?? Number.NaN;
     this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
     this.n = s?.n ?? 0;
   }
 
   update(p: SeriesPoint): Verdict {
-    this.lastInterval = this.lastTs !== null && p.ts > this.lastTs ? p.ts - this.lastTs : undefined;
+    const lastTs = this.scalar(LAST_TS);
+    this.lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
     if (this.lastInterval !== undefined) this.intervals.push(this.lastInterval);
-    this.lastTs = p.ts;
+    this.setScalar(LAST_TS, p.ts);
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
@@ -164,13 +175,13 @@ class WindowRules implements Detector {
     // has made before (a machine starting mid-window); a first switch is news once.
     const low = this.regimes.knownLevelOf(p.min, floor);
     const high = this.regimes.knownLevelOf(p.max, floor);
-    const twoLevels = low !== undefined && high !== undefined && low !== high && distinct(low, high);
-    const straddles = twoLevels && this.regimes.knownSwitch(low, high);
-    const explained = low !== undefined && high !== undefined && (low === high || straddles);
-    const before =
-      this.previousLevel === null ? undefined : this.regimes.levels.find((r) => r.id === this.previousLevel);
-    const jumped = level !== undefined && before !== undefined && before !== level && distinct(level, before);
-    const switched = straddles || (jumped && this.regimes.knownSwitch(before, level));
+    const regimes = this.regimes;
+    const twoLevels = low >= 0 && high >= 0 && low !== high && distinct(regimes, low, high);
+    const straddles = twoLevels && regimes.knownSwitch(low, high);
+    const explained = low >= 0 && high >= 0 && (low === high || straddles);
+    const before = this.previousLevel === null ? -1 : regimes.slotOf(this.previousLevel);
+    const jumped = level >= 0 && before >= 0 && before !== level && distinct(regimes, level, before);
+    const switched = straddles || (jumped && regimes.knownSwitch(before, level));
     // A step across missing windows spans their trend too: only consecutive windows are compared.
     const consecutive =
       this.lastInterval !== undefined &&
@@ -179,8 +190,9 @@ class WindowRules implements Detector {
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).
-    const prev = this.prevWindow;
-    const sigma = level?.sigma ?? (this.spread.length > 0 ? this.spread.median() : p.stddev > 0 ? p.stddev : undefined);
+    const prevMean = this.scalar(PREV_MEAN);
+    const levelSigma = level >= 0 ? regimes.sigma(level) : undefined;
+    const sigma = levelSigma ?? (this.spread.length > 0 ? this.spread.median() : p.stddev > 0 ? p.stddev : undefined);
     const sqrtN = Math.sqrt(p.count);
     // The most surprising rule past its threshold (ratio ≥ 1), its value and its words (written only
     // for a rule that is the best so far: no closure or object per window).
@@ -203,9 +215,9 @@ class WindowRules implements Detector {
     const rise = sigma ? (p.max - p.value - below) / sigma : undefined;
     const drop = sigma ? (p.value - p.min - above) / sigma : undefined;
     const scatter = sigma ? noise / sigma : undefined;
-    const prevSigma = prev?.sigma;
+    const prevSigma = this.scalar(PREV_SIGMA);
     // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
-    const step = prev !== null && prevSigma ? ((p.value - prev.mean) / prevSigma) * sqrtN : undefined;
+    const step = !Number.isNaN(prevMean) && prevSigma ? ((p.value - prevMean) / prevSigma) * sqrtN : undefined;
     if (this.n >= this.warmup) {
       if (!straddles && rise !== undefined && drop !== undefined && scatter !== undefined) {
         const zRise = beyondEnvelope(this.rise, rise) / this.config.excursionZ;
@@ -250,7 +262,7 @@ class WindowRules implements Detector {
         if (zStep >= 1 && zStep > bestRatio) {
           bestRatio = zStep;
           bestValue = p.value;
-          bestReason = `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prev!.mean))} to ${fmt(p.value)}, far beyond the usual step`;
+          bestReason = `mean ${step > 0 ? 'jumped up' : 'dropped'} by ${fmt(Math.abs(p.value - prevMean))} to ${fmt(p.value)}, far beyond the usual step`;
         }
       }
       const run = this.identical.run;
@@ -271,11 +283,16 @@ class WindowRules implements Detector {
     // only from ordinary windows, so one fault does not teach the series that faults are usual.
     const oneLevel = !flat && !straddles && looksLikeOneLevel(p, this.quantum.step);
     const ordinary = bestReason === undefined && oneLevel && sigma !== undefined;
-    if (jumped) this.regimes.learnSwitch(before, level);
+    if (jumped) regimes.learnSwitch(before, level);
     if (oneLevel) {
-      const joined = this.regimes.learn(p.value, p.stddev, this.n, floor);
-      this.previousLevel = joined.id;
-      this.prevWindow = { mean: p.value, sd: p.stddev, sigma: level?.sigma ?? p.stddev };
+      const levelId = level >= 0 ? regimes.id(level) : -1;
+      const joined = regimes.learn(p.value, p.stddev, this.n, floor);
+      this.previousLevel = joined;
+      // The level's noise as learning left it (it may have been the level joined).
+      const noise = level < 0 ? p.stddev : joined === levelId ? regimes.sigma(regimes.slotOf(joined)) : levelSigma!;
+      this.setScalar(PREV_MEAN, p.value);
+      this.setScalar(PREV_SD, p.stddev);
+      this.setScalar(PREV_SIGMA, noise);
     } else if (!explained && !twoLevels) {
       // A window between two known levels keeps where the series came from, so the next one can
       // learn the switch; anything else breaks the thread.
@@ -299,11 +316,12 @@ class WindowRules implements Detector {
 
   /** Whole windows missing at `now` (the earliest time the next window could still arrive). */
   tick(now: number): Verdict {
-    if (this.lastTs === null || this.intervals.length < 4 || this.n < this.warmup) return quiet(Number.NaN);
+    const lastTs = this.scalar(LAST_TS);
+    if (Number.isNaN(lastTs) || this.intervals.length < 4 || this.n < this.warmup) return quiet(Number.NaN);
     const cadence = this.intervals.median();
     // Only a regular series can be judged by its cadence: a sporadic one has no "overdue".
     if (!(cadence > 0) || this.intervals.quantile(0.9) > 1.5 * cadence) return quiet(Number.NaN);
-    const gap = now - this.lastTs;
+    const gap = now - lastTs;
     const ratio = gap / cadence / this.config.gapCadences;
     if (ratio < 1) return quiet(Number.NaN);
     return this.verdict(
@@ -322,8 +340,14 @@ class WindowRules implements Detector {
       step: this.step.snapshot(),
       spread: this.spread.snapshot(),
       intervals: this.intervals.toArray(),
-      prevWindow: this.prevWindow,
-      lastTs: this.lastTs,
+      prevWindow: Number.isNaN(this.scalar(PREV_MEAN))
+        ? null
+        : {
+            mean: this.scalar(PREV_MEAN),
+            sd: this.scalar(PREV_SD),
+            sigma: Number.isNaN(this.scalar(PREV_SIGMA)) ? undefined : this.scalar(PREV_SIGMA),
+          },
+      lastTs: Number.isNaN(this.scalar(LAST_TS)) ? null : this.scalar(LAST_TS),
       identical: this.identical.snapshot(),
       quantum: this.quantum.snapshot(),
       n: this.n,
@@ -339,6 +363,14 @@ class WindowRules implements Detector {
     );
   }
 
+  private scalar(slot: number): number {
+    return this.slab.f64[(this.slab.at(this.scalars) >> 3) + slot]!;
+  }
+
+  private setScalar(slot: number, x: number): void {
+    this.slab.f64[(this.slab.at(this.scalars) >> 3) + slot] = x;
+  }
+
   private verdict(ratio: number, value: number, reason: string): Verdict {
     const surprise = this.config.alarmSurprise * ratio;
     return { score: surprise / (surprise + this.config.alarmSurprise), surprise, value, reason };
@@ -349,11 +381,18 @@ class WindowRules implements Detector {
  * Two levels a series switches between (a machine at rest and running), as opposed to the
  * neighbouring bands a slowly trending series passes through: their bands do not overlap.
  */
-function distinct(a: Regime, b: Regime): boolean {
-  return Math.abs(a.center - b.center) > BAND * (a.sigma + b.sigma);
+function distinct(regimes: Regimes, a: number, b: number): boolean {
+  return Math.abs(regimes.center(a) - regimes.center(b)) > BAND * (regimes.sigma(a) + regimes.sigma(b));
 }
 
 const BAND = 6;
+
+/** WindowRules' float64s in its region of the slab. */
+const PREV_MEAN = 0;
+const PREV_SD = 1;
+const PREV_SIGMA = 2;
+const LAST_TS = 3;
+const SCALARS = 4;
 
 /**
  * The sample variance (n − 1 in the denominator, as a window's stddev) of n readings evenly spaced
