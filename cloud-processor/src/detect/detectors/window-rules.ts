@@ -1,88 +1,19 @@
-import { z } from 'zod';
-import { excursionLaw, type ExcursionLaw } from '../stats/gaussian-tail.js';
+import { excursionLaw } from '../stats/gaussian-tail.js';
 import {
   formatValue as fmt,
-  MAD_TO_SIGMA,
   quiet,
-  windowsIn,
   type Detector,
-  type DetectorContext,
   type DetectorFactory,
   type SeriesPoint,
   type Verdict,
 } from '../detector.js';
-import { IdenticalRuns, type IdenticalRunsState } from '../stats/identical-runs.js';
-import { Regimes, type RegimesState } from '../stats/regimes.js';
-import {
-  chanceOfIdenticalWindow,
-  looksLikeOneLevel,
-  QuantumEstimate,
-  type QuantumState,
-} from '../stats/window-shape.js';
-import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
-import { Slab } from '../stats/slab.js';
-import { SortedWindow } from '../stats/sorted-window.js';
+import type { Regimes } from '../stats/regimes.js';
+import { looksLikeOneLevel } from '../stats/window-shape.js';
+import { beyondEnvelope, LIGHT_TAIL_HISTORY, lightTailed, noiseBesideRamp, RAMP_NOISE } from './window-envelope.js';
+import type { WindowRulesConfig } from './window-rules-config.js';
+import { LAST_TS, PREV_MEAN, PREV_SD, PREV_SIGMA, WindowRulesState } from './window-rules-state.js';
 
-export const WindowRulesConfig = z.object({
-  /**
-   * How far back the windows that define the usual excursion, step and spread reach (25 h, so
-   * yesterday's same hour is in; in windows of the series' own length, 8 to 1,500 of them): the
-   * envelope's extremes over this long (to the hour), the rest from a sketch whose weights fade with
-   * the same effective sample size (stats/recent-values.ts).
-   */
-  historyMs: z.number().int().positive().default(90_000_000),
-  /** History a series must have before a rule may fire (an hour; at least 4 windows). */
-  warmupMs: z.number().int().min(0).default(3_600_000),
-  /**
-   * How far beyond the upper envelope (the 99th percentile) of its own recent values an excursion
-   * (max − mean, mean − min) or a step of the mean must lie to be a fault, in robust standard
-   * deviations of those values. Judging against the envelope, not the median, lets patterns that
-   * recur (a morning ramp) stay normal.
-   */
-  zThreshold: z.number().positive().default(8),
-  /** The same for a single reading's excursion (max − mean, mean − min), whose natural spread is tighter. */
-  excursionZ: z.number().positive().default(8),
-  /**
-   * For a series whose excursions have been as narrow as Gaussian noise gives: the rate, per window
-   * and side, at which such noise would pass the alarm. 0 judges every series by its envelope alone.
-   */
-  lightTailAlarmRate: z.number().min(0).max(0.01).default(1e-6),
-  /** A window's standard deviation this many times the usual one at its level is a noise burst. */
-  burstRatio: z.number().min(1).default(3.5),
-  /**
-   * Consecutive windows of identical readings (min = max) that make a stuck sensor, for a series
-   * whose windows are never all identical otherwise. One whose readings are coarsely quantised (a
-   * DS18B20's 0.0625 °C steps) has such runs in its normal life: it needs a run rarer than one in a
-   * million windows at its rate of them, and more than twice its longest recent one (identical-runs.ts).
-   */
-  stuckWindows: z.number().int().min(1).default(1),
-  /** Readings a window needs for "all identical" to mean stuck. */
-  stuckMinReadings: z.number().int().min(2).default(4),
-  /** Missing windows (in the series' own cadence) that make a dropout, judged by `tick`. */
-  gapCadences: z.number().min(1).default(2),
-  /** Surprise a rule reports exactly at its threshold (the ensemble's alarm level). */
-  alarmSurprise: z.number().positive().default(4),
-});
-export type WindowRulesConfig = z.output<typeof WindowRulesConfig>;
-
-interface State {
-  regimes: RegimesState;
-  previousLevel: number | null;
-  /** Older snapshots hold the exact histories (number[]), replayed into the sketches. */
-  rise: RecentValuesState | number[];
-  drop: RecentValuesState | number[];
-  step: RecentValuesState | number[];
-  spread: RecentValuesState | number[];
-  intervals: number[];
-  prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
-  lastTs: number | null;
-  /** Of older snapshots (the run alone); newer ones keep `identical`. */
-  flatRun?: number;
-  identical?: IdenticalRunsState;
-  /** A quantised sensor's step, as learnt so far (absent in older snapshots). */
-  quantum?: QuantumState;
-  n: number;
-}
+export { WindowRulesConfig } from './window-rules-config.js';
 
 /**
  * Plain rules for window aggregates of a noisy sensor (points with count > 1), the faults a
@@ -96,66 +27,7 @@ interface State {
  * lands on another known level, is the series' normal life. Raw rows (count 1, as in NAB files)
  * get no verdict from these rules.
  */
-class WindowRules implements Detector {
-  private readonly rise: RecentValues;
-  private readonly drop: RecentValues;
-  private readonly step: RecentValues;
-  private readonly spread: RecentValues;
-  private readonly intervals: SortedWindow;
-  private readonly regimes: Regimes;
-  /** Id of the known level the previous one-level window was at, or null. */
-  private previousLevel: number | null;
-  /**
-   * The previous window (its mean and spread, and the noise it was measured against: PREV_* slots)
-   * and the last point's time (LAST_TS), float64s in a region of the slab (NaN for none): a new
-   * object every window, and a number in a field a 16-byte heap object of its own.
-   */
-  private readonly scalars: number;
-  private readonly slab: Slab;
-  /** Time since the previous point (not state: set by each update before it is read). */
-  private lastInterval: number | undefined;
-  /** Runs of windows of identical readings: a stuck sensor, or a coarsely quantised one's normal life. */
-  private readonly identical: IdenticalRuns;
-  /** A coarsely quantised sensor's step (0 while unknown). */
-  private readonly quantum: QuantumEstimate;
-  private n: number;
-  /** The horizons in windows of this series' length. */
-  private readonly history: number;
-  private readonly warmup: number;
-
-  constructor(
-    private readonly config: WindowRulesConfig,
-    snapshot?: unknown,
-    context?: DetectorContext,
-  ) {
-    const s = snapshot as State | undefined;
-    const h = (this.history = windowsIn(config.historyMs, context?.windowMs ?? 0, 8, MAX_HISTORY));
-    this.warmup = windowsIn(config.warmupMs, context?.windowMs ?? 0, 4);
-    // Sketches of a day's history (a few hundred bytes each, where the exact one took 12 kB): a fleet
-    // has many thousands of series. Excursions and steps are in units of the noise (told from zero
-    // down to 1/16 of it); spreads are in the series' own units.
-    // All their arrays in one slab (stats/slab.ts): one buffer, not one for each.
-    const slab = (this.slab = context?.slab ?? new Slab());
-    this.rise = recentValues(h, NORMALISED_FLOOR_LOG2, s?.rise, slab);
-    this.drop = recentValues(h, NORMALISED_FLOOR_LOG2, s?.drop, slab);
-    this.step = recentValues(h, NORMALISED_FLOOR_LOG2, s?.step, slab);
-    this.spread = recentValues(h, RAW_FLOOR_LOG2, s?.spread, slab);
-    this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
-    this.regimes = new Regimes(4, s?.regimes, slab);
-    this.previousLevel = s?.previousLevel ?? null;
-    this.scalars = slab.alloc(SCALARS * 8);
-    const f = slab.f64;
-    const o = slab.at(this.scalars) >> 3;
-    const prev = s?.prevWindow ?? null;
-    f[o + PREV_MEAN] = prev === null ? Number.NaN : prev.mean;
-    f[o + PREV_SD] = prev === null ? Number.NaN : prev.sd;
-    f[o + PREV_SIGMA] = prev?.sigma ?? Number.NaN;
-    f[o + LAST_TS] = s?.lastTs ?? Number.NaN;
-    this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
-    this.quantum = new QuantumEstimate(s?.quantum);
-    this.n = s?.n ?? 0;
-  }
-
+class WindowRules extends WindowRulesState implements Detector {
   update(p: SeriesPoint): Verdict {
     const lastTs = this.scalar(LAST_TS);
     this.lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
@@ -330,51 +202,6 @@ class WindowRules implements Detector {
       `no data for ${Math.round(gap / 60_000)} min (a window usually every ${Math.round(cadence / 60_000)} min)`,
     );
   }
-
-  snapshot(): State {
-    return {
-      regimes: this.regimes.snapshot(),
-      previousLevel: this.previousLevel,
-      rise: this.rise.snapshot(),
-      drop: this.drop.snapshot(),
-      step: this.step.snapshot(),
-      spread: this.spread.snapshot(),
-      intervals: this.intervals.toArray(),
-      prevWindow: Number.isNaN(this.scalar(PREV_MEAN))
-        ? null
-        : {
-            mean: this.scalar(PREV_MEAN),
-            sd: this.scalar(PREV_SD),
-            sigma: Number.isNaN(this.scalar(PREV_SIGMA)) ? undefined : this.scalar(PREV_SIGMA),
-          },
-      lastTs: Number.isNaN(this.scalar(LAST_TS)) ? null : this.scalar(LAST_TS),
-      identical: this.identical.snapshot(),
-      quantum: this.quantum.snapshot(),
-      n: this.n,
-    };
-  }
-
-  /** Identical windows in a row that make a stuck sensor, given what the sensor's step and noise make of a window of `count` readings. */
-  private stuckAfter(count: number): number {
-    const sigma = this.spread.length > 0 ? this.spread.median() : 0;
-    return this.identical.stuckAfter(
-      this.config.stuckWindows,
-      chanceOfIdenticalWindow(count, sigma, this.quantum.step),
-    );
-  }
-
-  private scalar(slot: number): number {
-    return this.slab.f64[(this.slab.at(this.scalars) >> 3) + slot]!;
-  }
-
-  private setScalar(slot: number, x: number): void {
-    this.slab.f64[(this.slab.at(this.scalars) >> 3) + slot] = x;
-  }
-
-  private verdict(ratio: number, value: number, reason: string): Verdict {
-    const surprise = this.config.alarmSurprise * ratio;
-    return { score: surprise / (surprise + this.config.alarmSurprise), surprise, value, reason };
-  }
 }
 
 /**
@@ -386,87 +213,6 @@ function distinct(regimes: Regimes, a: number, b: number): boolean {
 }
 
 const BAND = 6;
-
-/** WindowRules' float64s in its region of the slab. */
-const PREV_MEAN = 0;
-const PREV_SD = 1;
-const PREV_SIGMA = 2;
-const LAST_TS = 3;
-const SCALARS = 4;
-
-/**
- * The sample variance (n − 1 in the denominator, as a window's stddev) of n readings evenly spaced
- * on a line that rises by `ramp` from the first to the last: ramp² · n(n + 1) / (12 (n − 1)²).
- */
-export function rampVariance(ramp: number, n: number): number {
-  return n < 2 ? 0 : (ramp * ramp * n * (n + 1)) / (12 * (n - 1) * (n - 1));
-}
-
-/**
- * The readings' own spread in a window whose first and last readings differ by `endToEnd`, read
- * as a line plus noise σ: the sample variance is c·D² + σ² (c = rampVariance(1, n)), and the ends
- * carry the noise too, so endToEnd² is D² + 2σ² on average. Solved for σ (a burst whose first and
- * last readings happen to lie at opposite extremes keeps most of its spread).
- */
-export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): number {
-  // Two readings are their own ends: they cannot tell a line from noise.
-  if (n <= 2) return stddev;
-  const c = rampVariance(1, n);
-  return Math.sqrt(Math.max(0, (stddev * stddev - c * endToEnd * endToEnd) / (1 - 2 * c)));
-}
-
-/** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
-const MAX_HISTORY = 1_500;
-
-/** log2 of the smallest excursion or step (in units of the noise) told from zero, and of the smallest spread. */
-const NORMALISED_FLOOR_LOG2 = -4;
-const RAW_FLOOR_LOG2 = -40;
-
-/** A history's sketch from a snapshot: its own state, or an older snapshot's exact values replayed. */
-function recentValues(
-  capacity: number,
-  floorLog2: number,
-  saved: RecentValuesState | number[] | undefined,
-  slab: Slab,
-): RecentValues {
-  if (!Array.isArray(saved)) return new RecentValues(capacity, floorLog2, saved, slab);
-  const r = new RecentValues(capacity, floorLog2, undefined, slab);
-  for (const x of saved.slice(-capacity)) r.push(x);
-  return r;
-}
-
-/** The difference of two readings that noise alone gives (3 σ of a difference of two). */
-const RAMP_NOISE = 3 * Math.SQRT2;
-
-/** Ordinary windows seen before a series' tails are judged. */
-const LIGHT_TAIL_HISTORY = 100;
-
-/**
- * Whether the held excursions are no wider than Gaussian noise gives (their 90th and 99th
- * percentiles no further out than the law's, give or take what 100-300 windows tell), so that the
- * law may judge how rare the next one is. Heavier tails (a sensor whose noise has bursts, a level
- * that wanders within windows) fail, and are judged by their own envelope only.
- */
-function lightTailed(h: RecentValues, law: ExcursionLaw): boolean {
-  return h.quantile(0.9) <= law.p90 + 0.25 && h.quantile(0.99) <= law.p99 + 0.35;
-}
-
-/**
- * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
- * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
- * `eitherWay`, beyond the largest of them either way (x a size: steps up and down alike).
- */
-function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): number {
-  if (h.length === 0) return 0;
-  const median = h.median();
-  const spread = Math.max(
-    MAD_TO_SIGMA * h.mad(median),
-    (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
-    1e-9 * Math.max(1, Math.abs(median)),
-  );
-  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
-  return Math.max(0, (x - edge) / spread);
-}
 
 export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot, context) =>
   new WindowRules(config, snapshot, context);
