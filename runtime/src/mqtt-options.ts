@@ -1,3 +1,5 @@
+import './mqtt-packet-numbers.js';
+
 /**
  * The MQTT client options every Tributary client shares: the login fields of a config
  * (`MqttLogin`) that are set, and mqtt.js's debug logging switched off unless DEBUG names its

@@ -61,13 +61,32 @@ export function cloudArgs() {
       skip: { type: 'string', default: '' },
     },
   });
+  // Every count a whole number at or above its least (the median of no pairs, a run of no series or
+  // no rounds, is nothing to report; untimed warm-up rounds may be none).
+  const least: Record<string, number> = {
+    series: 1,
+    agents: 1,
+    warmup: 0,
+    rounds: 1,
+    'big-series': 1,
+    'big-rounds': 1,
+    workers: 0,
+    'pinned-repeats': 1,
+    'writer-passes': 1,
+    'state-series': 1,
+    'state-windows': 1,
+  };
+  for (const [flag, min] of Object.entries(least)) {
+    const given = (values as Record<string, string | boolean | undefined>)[flag];
+    if (given === undefined) continue;
+    const n = Number(given);
+    if (typeof given !== 'string' || given.trim() === '' || !Number.isInteger(n) || n < min)
+      commandLineError(
+        'bench:cloud',
+        USAGE,
+        `--${flag} must be a whole number${min === 0 ? '' : ` above ${min - 1}`}, not ${given}${flag === 'pinned-repeats' ? ' (--skip pinned leaves the pinned runs out)' : ''}`,
+      );
+  }
   const pinnedRepeats = Number(values['pinned-repeats']);
-  // The median of no pairs is nothing to report: at least one pair.
-  if (!Number.isInteger(pinnedRepeats) || pinnedRepeats < 1)
-    commandLineError(
-      'bench:cloud',
-      USAGE,
-      `--pinned-repeats must be a whole number above 0, not ${values['pinned-repeats']} (--skip pinned leaves the pinned runs out)`,
-    );
   return { values, pinnedRepeats };
 }

@@ -5,7 +5,6 @@ import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'a
 import { certifiedName, listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/runtime';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './acl.js';
 import { inProcessConnection } from './in-process-connection.js';
-import './mqtt-packet-numbers.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {

@@ -3,7 +3,6 @@ import { agentOfTopic, topics, type Ack } from '@tributary/firmware-schemas';
 import { mqttOptions, redactUrl, type Logger, type TlsFiles } from '@tributary/runtime';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { ForeignAgentError, type Intake } from './intake.js';
-import '../broker/mqtt-packet-numbers.js';
 
 /** Alert publishes allowed to wait for the broker at once. */
 const MAX_UNACKED = 1_000;

@@ -75,14 +75,18 @@ test('tributary-cloud with a detector setting it cannot use exits 2 naming the k
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-for (const repeats of ['0', 'two', '1.5']) {
-  test(`npm run bench:cloud -- --pinned-repeats ${repeats} names the flag and the value and exits 2, before any run`, () => {
-    const r = run([repo('bench/dist/cloud.js'), '--pinned-repeats', repeats]);
+for (const [flag, value] of [
+  ['--pinned-repeats', '0'],
+  ['--pinned-repeats', 'two'],
+  ['--pinned-repeats', '1.5'],
+  ['--writer-passes', '0'],
+  ['--series', 'ten'],
+  ['--rounds', '2.5'],
+] as const) {
+  test(`npm run bench:cloud -- ${flag} ${value} names the flag and the value and exits 2, before any run`, () => {
+    const r = run([repo('bench/dist/cloud.js'), flag, value]);
     assert.equal(r.status, 2, `${r.stdout}${r.stderr}`);
-    assert.match(
-      r.stderr,
-      new RegExp(`^bench:cloud: --pinned-repeats must be a whole number above 0, not ${repeats} `),
-    );
+    assert.match(r.stderr, new RegExp(`^bench:cloud: ${flag} must be a whole number above 0, not ${value}`));
     assert.equal(r.stdout, '');
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
 import { formatValue as fmt, scoreFromSurprise, type Verdict } from '../detector.js';
 import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
+import { Slab } from '../stats/slab.js';
 import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
 
 export const MachineConfig = LevelConfig.extend({
@@ -80,6 +81,8 @@ function moved(shares: number[], names: string[], z: number[]): MachineVerdict['
  * share of the distance). Bounded: `maxMetrics` metrics, a covariance of their square.
  */
 export class Machine implements DeviceDetector {
+  /** Every tracker's and calibrator's numbers, in one buffer for the device (stats/slab.ts), not one each. */
+  private readonly slab = new Slab();
   private readonly names: string[] = [];
   private readonly metrics: { level: LevelTracker; own: DelayedCalibrator; meanSquare: number; weight: number }[] = [];
   private cov: number[];
@@ -103,7 +106,7 @@ export class Machine implements DeviceDetector {
     for (const [name, m] of s?.metrics ?? []) {
       this.names.push(name);
       this.metrics.push({
-        level: new LevelTracker(config.recentMs, config.baselineMs, m.level),
+        level: new LevelTracker(config.recentMs, config.baselineMs, m.level, this.slab),
         own: this.calibrator(m.own),
         meanSquare: m.meanSquare,
         weight: m.weight,
@@ -118,6 +121,7 @@ export class Machine implements DeviceDetector {
       config.recentMs,
       LEARN_DELAY * config.recentMs,
       s?.distances,
+      this.slab,
     );
     this.pending = s?.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]) ?? [];
     this.ignored = s?.ignored ?? 0;
@@ -243,7 +247,7 @@ export class Machine implements DeviceDetector {
     const d = this.names.length;
     this.names.push(name);
     this.metrics.push({
-      level: new LevelTracker(this.config.recentMs, this.config.baselineMs),
+      level: new LevelTracker(this.config.recentMs, this.config.baselineMs, undefined, this.slab),
       own: this.calibrator(),
       meanSquare: 0,
       weight: 0,
@@ -288,6 +292,7 @@ export class Machine implements DeviceDetector {
       this.config.recentMs,
       LEARN_DELAY * this.config.recentMs,
       state,
+      this.slab,
     );
   }
 

@@ -54,6 +54,16 @@ const CADENCE_SAMPLES = 15;
 const BIN_SCALE_BETA = 0.2;
 const GLOBAL_SCALE_BETA = 0.001;
 
+/** Seasonal's float64s in its region of the slab. */
+const FIRST_TS = 0;
+const LAST_TS = 1;
+const LEVEL = 2;
+const GLOBAL_SCALE = 3;
+const DRIFT_MEAN = 4;
+const SCALARS = 5;
+/** The cadence's samples once it is learnt: none (never pushed to: the bins are fixed). */
+const NO_DELTAS: number[] = [];
+
 interface State {
   firstTs: number | null;
   lastTs: number | null;
@@ -80,7 +90,17 @@ interface State {
  * pattern stands out even when every value lies inside the normal range.
  */
 class Seasonal implements Detector {
-  private readonly s: Omit<State, 'season' | 'scale' | 'visits' | 'meter' | 'driftMeter'>;
+  /**
+   * FIRST_TS, LAST_TS (NaN for none), LEVEL, GLOBAL_SCALE and DRIFT_MEAN: float64s in a region of the
+   * slab (a number in a field, or in a state object, was a 16-byte heap object of its own).
+   */
+  private readonly scalars: number;
+  /** Intervals seen while learning the cadence (empty once the bins are fixed). */
+  private deltas: number[];
+  /** Phase bins in a cycle (0 while the cadence is learnt). */
+  private bins: number;
+  /** Points seen. */
+  private n: number;
   /** The profile and its scales by phase bin, once the cadence fixed their number. */
   private phases: PhaseBins | undefined;
   private readonly meter: SurpriseMeter;
@@ -95,53 +115,64 @@ class Seasonal implements Detector {
     context?: DetectorContext,
   ) {
     const s = snapshot as State | undefined;
-    this.slab = context?.slab ?? new Slab();
-    if (s) {
-      const { season, scale, visits, meter: _meter, driftMeter: _driftMeter, ...scalars } = s;
-      this.s = { ...scalars, deltas: [...s.deltas] };
-      if (s.bins > 0) this.phases = new PhaseBins(s.bins, { season, scale, visits }, this.slab);
-    } else this.s = { firstTs: null, lastTs: null, deltas: [], bins: 0, level: 0, n: 0, globalScale: 0, driftMean: 0 };
+    const slab = (this.slab = context?.slab ?? new Slab());
+    this.scalars = slab.alloc(SCALARS * 8);
+    slab.setNum(this.scalars, FIRST_TS, s?.firstTs ?? Number.NaN);
+    slab.setNum(this.scalars, LAST_TS, s?.lastTs ?? Number.NaN);
+    slab.setNum(this.scalars, LEVEL, s?.level ?? 0);
+    slab.setNum(this.scalars, GLOBAL_SCALE, s?.globalScale ?? 0);
+    slab.setNum(this.scalars, DRIFT_MEAN, s?.driftMean ?? 0);
+    this.deltas = s ? [...s.deltas] : [];
+    this.bins = s?.bins ?? 0;
+    this.n = s?.n ?? 0;
+    if (s && s.bins > 0) this.phases = new PhaseBins(s.bins, s, slab);
     this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, this.slab);
     if (config.drift === 'mean-residual')
       this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs, this.slab);
   }
 
   update(point: SeriesPoint): Verdict {
-    const s = this.s;
     const x = point.value;
-    if (s.firstTs === null) s.firstTs = point.ts;
-    if (s.lastTs !== null && point.ts > s.lastTs && s.bins === 0) s.deltas.push(point.ts - s.lastTs);
-    s.lastTs = point.ts;
-    if (s.bins === 0) {
-      s.level = s.n === 0 ? x : s.level + (x - s.level) / (s.n + 1);
-      s.n++;
-      if (s.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
-      const sorted = [...s.deltas].sort((a, b) => a - b);
+    const slab = this.slab;
+    const at = this.scalars;
+    if (Number.isNaN(slab.num(at, FIRST_TS))) slab.setNum(at, FIRST_TS, point.ts);
+    const firstTs = slab.num(at, FIRST_TS);
+    const lastTs = slab.num(at, LAST_TS);
+    if (!Number.isNaN(lastTs) && point.ts > lastTs && this.bins === 0) this.deltas.push(point.ts - lastTs);
+    slab.setNum(at, LAST_TS, point.ts);
+    let level = slab.num(at, LEVEL);
+    if (this.bins === 0) {
+      slab.setNum(at, LEVEL, this.n === 0 ? x : level + (x - level) / (this.n + 1));
+      this.n++;
+      if (this.deltas.length < CADENCE_SAMPLES) return quiet(x, 'learning the cadence');
+      const sorted = [...this.deltas].sort((a, b) => a - b);
       // The cadence is learnt: its samples are no longer needed.
-      s.deltas = [];
+      this.deltas = NO_DELTAS;
       const cadence = sorted[sorted.length >> 1]!;
-      s.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
-      this.phases = new PhaseBins(s.bins, undefined, this.slab);
+      this.bins = Math.max(4, Math.min(this.config.maxBins, Math.round(this.config.periodMs / cadence)));
+      this.phases = new PhaseBins(this.bins, undefined, slab);
       return quiet(x, 'learning the cycle');
     }
+    const nBins = this.bins;
+    let globalScale = slab.num(at, GLOBAL_SCALE);
     const bins = this.phases!;
     const period = this.config.periodMs;
     // Bin centres sit at (b + 0.5) / bins of the cycle; the point lies between b0 and b1.
-    const pos = ((((point.ts % period) + period) % period) / period) * s.bins - (this.config.interpolate ? 0.5 : 0);
+    const pos = ((((point.ts % period) + period) % period) / period) * nBins - (this.config.interpolate ? 0.5 : 0);
     const fl = Math.floor(pos);
     const f = this.config.interpolate ? pos - fl : 0;
-    const b0 = (fl + s.bins) % s.bins;
-    const b1 = (b0 + 1) % s.bins;
+    const b0 = (fl + nBins) % nBins;
+    const b1 = (b0 + 1) % nBins;
     const v0 = bins.visits(b0);
     const v1 = bins.visits(b1);
     const w1 = v0 === 0 ? 1 : v1 === 0 ? 0 : f;
     const visited = v0 > 0 || v1 > 0;
     const profile = visited ? (1 - w1) * bins.season(b0) + w1 * bins.season(b1) : 0;
-    const binScale = visited ? (1 - w1) * bins.scale(b0) + w1 * bins.scale(b1) : s.globalScale;
-    const pred = s.level + profile;
+    const binScale = visited ? (1 - w1) * bins.scale(b0) + w1 * bins.scale(b1) : globalScale;
+    const pred = level + profile;
     const r = x - pred;
-    const scale = Math.max(binScale, this.config.globalFloor * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
-    const trusted = v0 >= 2 && v1 >= 2 && point.ts - s.firstTs >= this.config.minPeriods * period;
+    const scale = Math.max(binScale, this.config.globalFloor * globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+    const trusted = v0 >= 2 && v1 >= 2 && point.ts - firstTs >= this.config.minPeriods * period;
     let surprise = 0;
     let dev = 0;
     let drifting = false;
@@ -155,14 +186,16 @@ class Seasonal implements Detector {
       // The deviations are learnt over a whole cycle before they are judged: how far a day strays
       // from the profile differs by the hour (an office's CO2 at nine, not at three), and a
       // calibration that has seen only some hours takes the others' usual strays for rare.
-      if (point.ts - s.firstTs < (this.config.minPeriods + 1) * period) surprise = 0;
+      if (point.ts - firstTs < (this.config.minPeriods + 1) * period) surprise = 0;
       if (this.config.drift === 'mean-residual') {
         // Standardised by the long-run scale: per-bin scales from a few visits are too noisy to
         // average over. √((2 − a) / a) turns the EWMA of unit-variance noise back to unit variance.
         const a = 2 / (this.config.driftSpanPoints + 1);
-        const zr = r / Math.max(1.25 * s.globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
-        s.driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - s.driftMean);
-        const ds = this.driftMeter!.judge(Math.abs(s.driftMean) * Math.sqrt((2 - a) / a));
+        const zr = r / Math.max(1.25 * globalScale, 1e-9 * Math.max(1, Math.abs(pred)));
+        let driftMean = slab.num(at, DRIFT_MEAN);
+        driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - driftMean);
+        slab.setNum(at, DRIFT_MEAN, driftMean);
+        const ds = this.driftMeter!.judge(Math.abs(driftMean) * Math.sqrt((2 - a) / a));
         if (ds > surprise) {
           surprise = ds;
           drifting = true;
@@ -170,14 +203,15 @@ class Seasonal implements Detector {
       }
     }
     // Learn, from the clipped residual so an anomaly bends the profile only a little.
-    s.level += (visited ? this.config.levelAlpha : 0) * rc;
+    level += (visited ? this.config.levelAlpha : 0) * rc;
+    slab.setNum(at, LEVEL, level);
     const g = this.config.seasonalGamma * (1 - this.config.levelAlpha);
     const a = Math.abs(rc);
     for (let k = 0; k < 2; k++) {
       const b = k === 0 ? b0 : b1;
       const w = k === 0 ? 1 - f : f;
       const visits = bins.visits(b);
-      if (visits === 0) bins.visit(b, x - s.level, visited ? a : s.globalScale);
+      if (visits === 0) bins.visit(b, x - level, visited ? a : globalScale);
       // The second visit replaces the first guess; later ones smooth.
       else
         bins.visit(
@@ -189,26 +223,35 @@ class Seasonal implements Detector {
     // The long-run scale takes the unclipped residual: a series whose surprises are routine
     // (regular spikes) must learn their size, or each one stays "hundreds of scales" away.
     if (visited) {
-      const m = s.n - CADENCE_SAMPLES;
-      s.globalScale +=
-        (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - s.globalScale);
+      const m = this.n - CADENCE_SAMPLES;
+      globalScale += (m < 1 / GLOBAL_SCALE_BETA ? 1 / Math.max(1, m) : GLOBAL_SCALE_BETA) * (Math.abs(r) - globalScale);
+      slab.setNum(at, GLOBAL_SCALE, globalScale);
     }
-    s.n++;
+    this.n++;
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
     if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the cycle', surprise };
     const where = `the usual ${pred.toPrecision(4)} for this time of the cycle`;
     const reason = drifting
-      ? `drifting ${s.driftMean > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(s.driftMean).toFixed(1)} scales`
+      ? `drifting ${slab.num(at, DRIFT_MEAN) > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(slab.num(at, DRIFT_MEAN)).toFixed(1)} scales`
       : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
     return { score, value: x, surprise, reason };
   }
 
   snapshot(): State {
-    const s = this.s;
+    const slab = this.slab;
+    const at = this.scalars;
     const profile = this.phases?.snapshot() ?? { season: [], scale: [], visits: [] };
+    const firstTs = slab.num(at, FIRST_TS);
+    const lastTs = slab.num(at, LAST_TS);
     return {
-      ...s,
-      deltas: [...s.deltas],
+      firstTs: Number.isNaN(firstTs) ? null : firstTs,
+      lastTs: Number.isNaN(lastTs) ? null : lastTs,
+      deltas: [...this.deltas],
+      bins: this.bins,
+      level: slab.num(at, LEVEL),
+      n: this.n,
+      globalScale: slab.num(at, GLOBAL_SCALE),
+      driftMean: slab.num(at, DRIFT_MEAN),
       ...profile,
       meter: this.meter.snapshot(),
       ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}),

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
-import { createWindowRules, noiseBesideRamp, rampVariance, WindowRulesConfig } from './window-rules.js';
+import { noiseBesideRamp, rampVariance } from './window-envelope.js';
+import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
 function alarms(points: SeriesPoint[], config: object = {}): number[] {

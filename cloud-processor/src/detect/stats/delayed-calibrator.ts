@@ -1,5 +1,5 @@
 import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
-import type { Slab } from './slab.js';
+import { Slab } from './slab.js';
 
 export interface DelayedCalibratorState {
   calib: TailCalibratorState;
@@ -9,6 +9,10 @@ export interface DelayedCalibratorState {
 
 /** Deviations waiting at most (a bound on the state of a fast series). */
 const MAX_PENDING = 64;
+/** The pending ring's float64s: where its oldest reading is, and how many wait; the triples follow. */
+const START = 0;
+const COUNT = 1;
+const RING = 2;
 
 /**
  * A TailCalibrator for a statistic read faster than it changes (an average over `spanMs`, read at
@@ -21,8 +25,14 @@ const MAX_PENDING = 64;
  */
 export class DelayedCalibrator {
   private readonly calib: TailCalibrator;
-  /** Readings waiting, as flat triples (ts, deviation, time since the previous in spans), oldest first: no allocation per reading. */
-  private readonly pending: number[];
+  /**
+   * Readings waiting: a ring in a region of the slab, START and COUNT, then room for triples (ts,
+   * deviation, time since the previous in spans), oldest at START. It doubles when full (up to the
+   * most that ever waited, at most MAX_PENDING) and never shrinks: no allocation per reading, and
+   * no array of its own a calibrator (issue 18).
+   */
+  private readonly pending: number;
+  private readonly slab: Slab;
 
   constructor(
     halfLifeMs: number,
@@ -33,8 +43,18 @@ export class DelayedCalibrator {
     /** The owner's (one buffer for all of a series' arrays: slab.ts), else one of its own. */
     slab?: Slab,
   ) {
-    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib, undefined, slab);
-    this.pending = state?.pending.flat() ?? [];
+    this.slab = slab ?? new Slab();
+    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib, undefined, this.slab);
+    const waiting = state?.pending ?? [];
+    this.pending = this.slab.alloc((RING + 3 * waiting.length) * 8);
+    const f = this.slab.f64;
+    const o = this.slab.at(this.pending) >> 3;
+    f[o + COUNT] = waiting.length;
+    waiting.forEach(([ts, d, spans], i) => {
+      f[o + RING + 3 * i] = ts;
+      f[o + RING + 3 * i + 1] = d;
+      f[o + RING + 3 * i + 2] = spans;
+    });
   }
 
   /** −log10 P(D ≥ d) under what was learnt (see TailCalibrator.surprise). */
@@ -49,19 +69,46 @@ export class DelayedCalibrator {
 
   /** Queues a reading taken `dt` after the previous one; learns those that have waited long enough. */
   queue(ts: number, d: number, dt: number): void {
-    const p = this.pending;
-    let learnt = 0;
-    while (learnt < p.length && (ts - p[learnt]! >= this.delayMs || p.length - learnt >= 3 * MAX_PENDING)) {
-      const spans = p[learnt + 2]!;
-      this.calib.add(p[learnt + 1]!, Math.min(1, spans), spans);
-      learnt += 3;
+    const slab = this.slab;
+    let f = slab.f64;
+    let o = slab.at(this.pending) >> 3;
+    let cap = this.capacity;
+    while (f[o + COUNT]! > 0) {
+      const t = o + RING + 3 * f[o + START]!;
+      if (!(ts - f[t]! >= this.delayMs || f[o + COUNT]! >= MAX_PENDING)) break;
+      const spans = f[t + 2]!;
+      const dev = f[t + 1]!;
+      f[o + START] = (f[o + START]! + 1) % cap;
+      f[o + COUNT]!--;
+      // Learning may move the region (the calibrator's histogram grows): read it afresh.
+      this.calib.add(dev, Math.min(1, spans), spans);
+      f = slab.f64;
+      o = slab.at(this.pending) >> 3;
     }
-    if (learnt > 0) {
-      // In place: splice would also build an array of the removed readings, at nearly every window.
-      p.copyWithin(0, learnt);
-      p.length -= learnt;
+    if (!(dt > 0)) return;
+    const count = f[o + COUNT]!;
+    if (count === cap) {
+      // Full: twice the room, the ring unwrapped to start at 0.
+      const start = f[o + START]!;
+      const held = f.slice(o + RING, o + RING + 3 * cap);
+      cap = Math.max(1, 2 * cap);
+      slab.resize(this.pending, (RING + 3 * cap) * 8, false);
+      f = slab.f64;
+      o = slab.at(this.pending) >> 3;
+      f.set(held.subarray(3 * start), o + RING);
+      f.set(held.subarray(0, 3 * start), o + RING + 3 * (count - start));
+      f[o + COUNT] = count;
     }
-    if (dt > 0) p.push(ts, d, dt / this.spanMs);
+    const t = o + RING + 3 * ((f[o + START]! + count) % cap);
+    f[t] = ts;
+    f[t + 1] = d;
+    f[t + 2] = dt / this.spanMs;
+    f[o + COUNT] = count + 1;
+  }
+
+  /** Triples the ring has room for. */
+  private get capacity(): number {
+    return ((this.slab.bytes(this.pending) >> 3) - RING) / 3;
   }
 
   /**
@@ -74,13 +121,18 @@ export class DelayedCalibrator {
 
   /** Forgets what is waiting (it led up to an alarm). */
   forget(): void {
-    this.pending.length = 0;
+    this.slab.setNum(this.pending, COUNT, 0);
   }
 
   snapshot(): DelayedCalibratorState {
     const pending: [number, number, number][] = [];
-    for (let i = 0; i < this.pending.length; i += 3)
-      pending.push([this.pending[i]!, this.pending[i + 1]!, this.pending[i + 2]!]);
+    const f = this.slab.f64;
+    const o = this.slab.at(this.pending) >> 3;
+    const cap = this.capacity;
+    for (let i = 0; i < f[o + COUNT]!; i++) {
+      const t = o + RING + 3 * ((f[o + START]! + i) % cap);
+      pending.push([f[t]!, f[t + 1]!, f[t + 2]!]);
+    }
     return { calib: this.calib.snapshot(), pending };
   }
 }

@@ -166,12 +166,14 @@ export class LogHistogram {
    */
   quantile(q: number, unit = 0): number {
     const n = this.size;
-    if (this.total <= 0 || n === 0) return Number.NaN;
+    // The total read once (a slab read each time).
+    const total = this.total;
+    if (total <= 0 || n === 0) return Number.NaN;
     const bins = this.slab.f32;
     const R = this.base + this.reserve;
-    const u = Math.min(unit, this.total);
+    const u = Math.min(unit, total);
     if (q <= 0.5) {
-      const target = q * (this.total - u) + u / 2;
+      const target = q * (total - u) + u / 2;
       let cum = 0;
       for (let i = 0; i < n; i++) {
         const w = bins[R + i]!;
@@ -181,7 +183,7 @@ export class LogHistogram {
       return this.valueAt(this.lo + n - 1, 1);
     }
     // Upper quantiles from the top: fewer bins to walk.
-    const target = (1 - q) * (this.total - u) + u / 2;
+    const target = (1 - q) * (total - u) + u / 2;
     let cum = 0;
     for (let i = n - 1; i >= 0; i--) {
       const w = bins[R + i]!;
@@ -213,7 +215,7 @@ export class LogHistogram {
       : Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
     for (let k = 0; k < 64 && hi - lo > 1e-3 * hi; k++) {
       const d = (lo + hi) / 2;
-      if (this.below(center + d, cum) - this.below(center - d, cum) >= half) hi = d;
+      if (this.below(center + d, cum, n, data, R) - this.below(center - d, cum, n, data, R) >= half) hi = d;
       else lo = d;
     }
     return hi;
@@ -228,9 +230,11 @@ export class LogHistogram {
     };
   }
 
-  /** Weight below x (`cum`: the bins' running sums), with each bin's mass spread evenly in log. */
-  private below(x: number, cum: Float64Array): number {
-    const n = this.size;
+  /**
+   * Weight below x (`cum`: the running sums of the `n` bins, which start at `data[R]`: read once by
+   * the caller's bisection, not at every step), with each bin's mass spread evenly in log.
+   */
+  private below(x: number, cum: Float64Array, n: number, data: Float32Array, R: number): number {
     // keyOf and fractionIn in one: a single log2.
     const l = (Math.log2(Math.abs(x)) - this.floorLog2) * BINS_PER_OCTAVE;
     let key: number;
@@ -246,7 +250,7 @@ export class LogHistogram {
     const i = key - this.lo;
     if (i < 0) return 0;
     if (i >= n) return cum[n]!;
-    return cum[i]! + this.slab.f32[this.base + this.reserve + i]! * f;
+    return cum[i]! + data[R + i]! * f;
   }
 
   /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */

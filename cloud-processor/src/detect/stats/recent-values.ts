@@ -114,7 +114,9 @@ export class RecentValues {
   push(x: number): void {
     if (!Number.isFinite(x)) return;
     this.body.push(x);
-    this.mid = this.madAtMid = this.q10 = this.q90 = this.q99 = Number.NaN;
+    // The cached reads forgotten: one slab read for the five (the push may have moved them).
+    const o = this.slab.at(this.scalars) >> 3;
+    this.slab.f64.fill(Number.NaN, o, o + 5);
     if (this.n < this.capacity) this.n++;
     const e = this.body.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
@@ -191,7 +193,9 @@ export class RecentValues {
     const e = this.body.reserved;
     const b = this.body.base;
     let m = -Infinity;
-    for (let i = b; i < b + 2 * this.used; i += 2) if (e[i]! > m) m = e[i]!;
+    // The end read once: `used` is a slab read.
+    const end = b + 2 * this.used;
+    for (let i = b; i < end; i += 2) if (e[i]! > m) m = e[i]!;
     return m;
   }
 
@@ -199,7 +203,8 @@ export class RecentValues {
     const e = this.body.reserved;
     const b = this.body.base;
     let m = Infinity;
-    for (let i = b + 1; i < b + 2 * this.used; i += 2) if (e[i]! < m) m = e[i]!;
+    const end = b + 2 * this.used;
+    for (let i = b + 1; i < end; i += 2) if (e[i]! < m) m = e[i]!;
     return m;
   }
 }

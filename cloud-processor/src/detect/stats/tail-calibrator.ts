@@ -1,6 +1,33 @@
 import { z } from 'zod';
 import { windowsIn } from '../detector.js';
 import { Slab } from './slab.js';
+import {
+  binMidLog2,
+  binOf,
+  GROWTH,
+  MAX_LOG2,
+  MIN_LOG2,
+  TailHistogram,
+  TOTAL,
+  WEIGHT,
+  ZEROS,
+} from './tail-histogram.js';
+
+/** Weights grow instead of old counts shrinking (O(1) decay); rescale before they overflow. */
+const RESCALE_AT = 1e200;
+
+/**
+ * Samples more than this many octaves below d are left out of its tail (the body of the data
+ * says little about its extremes), unless nothing nearer exists.
+ */
+const MAX_GAP_OCTAVES = 4;
+
+export interface TailCalibratorState {
+  counts: [number, number][];
+  total: number;
+  weight: number;
+  seen: number;
+}
 
 /**
  * Turns a detector's raw deviation (any non-negative number whose size grows with strangeness)
@@ -19,89 +46,7 @@ import { Slab } from './slab.js';
  * tail would flood a fleet with alarms. Old deviations fade with a half-life, so a series whose
  * noise level changes is re-learnt.
  */
-
-const BINS_PER_OCTAVE = 8;
-const MIN_LOG2 = -40;
-const MAX_LOG2 = 60;
-/** Bin 0 holds exact zeros (flat series produce many); bins 1.. are log-spaced. */
-const BINS = 1 + (MAX_LOG2 - MIN_LOG2) * BINS_PER_OCTAVE;
-/** Weights grow instead of old counts shrinking (O(1) decay); rescale before they overflow. */
-const RESCALE_AT = 1e200;
-
-function binOf(d: number): number {
-  if (!(d > 0)) return 0;
-  const b = Math.floor((Math.log2(d) - MIN_LOG2) * BINS_PER_OCTAVE) + 1;
-  return b < 1 ? 1 : b >= BINS ? BINS - 1 : b;
-}
-
-/** log2 of the geometric middle of a log bin. */
-function binMidLog2(b: number): number {
-  return (b - 0.5) / BINS_PER_OCTAVE + MIN_LOG2;
-}
-
-/** The empty range every calibrator starts with (shared: the first sample allocates its own). */
-
-/**
- * Samples more than this many octaves below d are left out of its tail (the body of the data
- * says little about its extremes), unless nothing nearer exists.
- */
-const MAX_GAP_OCTAVES = 4;
-
-export interface TailCalibratorState {
-  counts: [number, number][];
-  total: number;
-  weight: number;
-  seen: number;
-}
-
-/** Slots of a calibrator's scalars (see TailCalibrator.scalars). */
-const ZEROS = 0;
-const TOTAL = 1;
-const WEIGHT = 2;
-const GROWTH = 3;
-
-export class TailCalibrator {
-  /**
-   * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
-   * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
-   * bins outside it are zero. Bin 0 (exact zeros) is kept apart. A region of the slab (float64).
-   */
-  private readonly region: number;
-  private lo = 1;
-  /** Region of the slab (float64): the weight of exact zeros, the total weight, the weight of the next sample (it grows by `growth` each step, which fades the old ones) and `growth` (numbers in fields would be a 16-byte heap object each). */
-  private readonly scalars: number;
-
-  private get zeros(): number {
-    return this.slab.num(this.scalars, ZEROS);
-  }
-
-  private set zeros(x: number) {
-    this.slab.setNum(this.scalars, ZEROS, x);
-  }
-
-  private get total(): number {
-    return this.slab.num(this.scalars, TOTAL);
-  }
-
-  private set total(x: number) {
-    this.slab.setNum(this.scalars, TOTAL, x);
-  }
-
-  private get weight(): number {
-    return this.slab.num(this.scalars, WEIGHT);
-  }
-
-  private set weight(x: number) {
-    this.slab.setNum(this.scalars, WEIGHT, x);
-  }
-
-  private get growth(): number {
-    return this.slab.num(this.scalars, GROWTH);
-  }
-
-  private set growth(x: number) {
-    this.slab.setNum(this.scalars, GROWTH, x);
-  }
+export class TailCalibrator extends TailHistogram {
   /** Samples added, for the confidence of the estimate. */
   seen = 0;
   /** Highest bin ever used: tail walks start here. */
@@ -115,12 +60,9 @@ export class TailCalibrator {
     /** Past this tail probability the walk stops: body points need no precision. */
     private readonly stopAt = 0.2,
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
-    private readonly slab: Slab = new Slab(),
+    slab: Slab = new Slab(),
   ) {
-    this.scalars = slab.alloc(4 * 8);
-    this.weight = 1;
-    this.growth = Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1;
-    this.region = slab.alloc(0);
+    super(slab, Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1);
     if (state) {
       for (const [b, c] of state.counts) this.put(b, c);
       this.total = state.total;
@@ -128,43 +70,6 @@ export class TailCalibrator {
       this.seen = state.seen;
       for (const [b] of state.counts) if (b > this.maxBin) this.maxBin = b;
     }
-  }
-
-  /** Index of bin `lo`'s count in the slab's float64 view. */
-  private get base(): number {
-    return this.slab.at(this.region) >> 3;
-  }
-
-  /** Bins allocated. */
-  private get length(): number {
-    return this.slab.bytes(this.region) >> 3;
-  }
-
-  /** Adds `w` to bin b, growing the allocated range to hold it. */
-  private put(b: number, w: number): void {
-    const i = b - this.lo;
-    const n = this.length;
-    if (b !== 0 && i >= 0 && i < n) {
-      this.slab.f64[this.base + i]! += w; // the common case: a bin already in range
-      return;
-    }
-    if (b === 0) {
-      this.zeros += w;
-      return;
-    }
-    // Outside the allocated range: grow with an octave of slack on the side that grew, so neighbours do not reallocate.
-    const lo = n === 0 ? Math.max(1, b - BINS_PER_OCTAVE) : Math.max(1, Math.min(this.lo, b - BINS_PER_OCTAVE));
-    const hi =
-      n === 0
-        ? Math.min(BINS - 1, b + BINS_PER_OCTAVE)
-        : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + BINS_PER_OCTAVE));
-    const old = this.slab.f64.slice(this.base, this.base + n);
-    this.slab.resize(this.region, 8 * (hi - lo + 1), false);
-    const grown = this.slab.f64;
-    const g = this.base;
-    if (n > 0) grown.set(old, g + this.lo - lo);
-    this.lo = lo;
-    grown[g + b - this.lo]! += w;
   }
 
   /**

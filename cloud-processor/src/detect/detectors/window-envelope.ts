@@ -1,0 +1,60 @@
+import { MAD_TO_SIGMA } from '../detector.js';
+import type { ExcursionLaw } from '../stats/gaussian-tail.js';
+import type { RecentValues } from '../stats/recent-values.js';
+
+// The arithmetic of the window rules (window-rules.ts): a trend inside a window, and how far a
+// window's features lie beyond the series' usual ones.
+
+/**
+ * The sample variance (n − 1 in the denominator, as a window's stddev) of n readings evenly spaced
+ * on a line that rises by `ramp` from the first to the last: ramp² · n(n + 1) / (12 (n − 1)²).
+ */
+export function rampVariance(ramp: number, n: number): number {
+  return n < 2 ? 0 : (ramp * ramp * n * (n + 1)) / (12 * (n - 1) * (n - 1));
+}
+
+/**
+ * The readings' own spread in a window whose first and last readings differ by `endToEnd`, read
+ * as a line plus noise σ: the sample variance is c·D² + σ² (c = rampVariance(1, n)), and the ends
+ * carry the noise too, so endToEnd² is D² + 2σ² on average. Solved for σ (a burst whose first and
+ * last readings happen to lie at opposite extremes keeps most of its spread).
+ */
+export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): number {
+  // Two readings are their own ends: they cannot tell a line from noise.
+  if (n <= 2) return stddev;
+  const c = rampVariance(1, n);
+  return Math.sqrt(Math.max(0, (stddev * stddev - c * endToEnd * endToEnd) / (1 - 2 * c)));
+}
+
+/** The difference of two readings that noise alone gives (3 σ of a difference of two). */
+export const RAMP_NOISE = 3 * Math.SQRT2;
+
+/** Ordinary windows seen before a series' tails are judged. */
+export const LIGHT_TAIL_HISTORY = 100;
+
+/**
+ * Whether the held excursions are no wider than Gaussian noise gives (their 90th and 99th
+ * percentiles no further out than the law's, give or take what 100-300 windows tell), so that the
+ * law may judge how rare the next one is. Heavier tails (a sensor whose noise has bursts, a level
+ * that wanders within windows) fail, and are judged by their own envelope only.
+ */
+export function lightTailed(h: RecentValues, law: ExcursionLaw): boolean {
+  return h.quantile(0.9) <= law.p90 + 0.25 && h.quantile(0.99) <= law.p99 + 0.35;
+}
+
+/**
+ * How far x lies beyond the upper envelope (99th percentile) of the held values, in robust
+ * standard deviations of them (never dividing by a zero spread); 0 inside the envelope. With
+ * `eitherWay`, beyond the largest of them either way (x a size: steps up and down alike).
+ */
+export function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): number {
+  if (h.length === 0) return 0;
+  const median = h.median();
+  const spread = Math.max(
+    MAD_TO_SIGMA * h.mad(median),
+    (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
+    1e-9 * Math.max(1, Math.abs(median)),
+  );
+  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
+  return Math.max(0, (x - edge) / spread);
+}
