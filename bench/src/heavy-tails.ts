@@ -4,9 +4,29 @@
  * warm-up; prints which rule spoke. `npm run bench:tails`.
  */
 import { createDetector, gaussian, prng } from '@tributary/cloud-processor';
+import { parseCommandLine } from '@tributary/runtime';
+
+const USAGE = `usage: npm run bench:tails
+
+Alarms a day per series of the default ensemble on healthy windows of 6 readings, Student-t noise
+(3 degrees of freedom) beside Gaussian noise, 4 seeds × 5 days after a day's warm-up, and which
+rule spoke; ends with one line of JSON (docs/benchmarks.md).
+
+Environment: BENCH_WINDOW_MS (the window length, 60000).
+
+  -h, --help   prints this and exits
+`;
+
+parseCommandLine('bench:tails', USAGE, { options: {} });
 
 const DAY = 86_400_000;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
+if (!Number.isInteger(WINDOW_MS) || WINDOW_MS < 1_000) {
+  console.error(
+    `bench:tails: BENCH_WINDOW_MS must be a whole number of milliseconds, at least 1000 (got ${process.env.BENCH_WINDOW_MS})`,
+  );
+  process.exit(2);
+}
 const READINGS = 6;
 const SEEDS = [1, 2, 3, 4];
 const DAYS = 5;
