@@ -102,20 +102,25 @@ export const EnsembleConfig = z.object({
    */
   rawWindowMs: z.number().int().min(0).default(60_000),
   /**
-   * Event time after an alarm, and after the last point since at half the alarm or more or still
-   * away from the level it left (the event goes on while it does), during which it is not
-   * reported again… (2 hours: 24 of the 5-minute windows NAB was fitted on). A series that has not
-   * returned to normal (a point at a quarter of the alarm, one in four for one member) runs the
-   * period on from that point too, up to twice this past the event's last point at half the alarm:
-   * heavy-tailed noise that keeps straying crosses the alarm again as part of the same unrest.
-   * On a noisy series about half the points reach a quarter of the alarm, so there it acts as a
-   * period of twice this from the last point at half the alarm (runs of those can carry it on for
-   * a day); on minute windows, where the most surprised of the members reaches half the alarm at
-   * about 3 % of healthy points, the period seldom ends before a point ten times more surprising
-   * than the one that opened it (a known limit, see the README)…
+   * Event time after an alarm, and after the last point since still away from the level it left,
+   * during which it is not reported again… (2 hours: 24 of the 5-minute windows NAB was fitted on).
+   * A later point at half the alarm or more runs the period on too, and a point that has not
+   * returned to normal (a quarter of the alarm, one in four for one member) up to twice the run-on
+   * past the event's last point at half the alarm: heavy-tailed noise that keeps straying crosses
+   * the alarm again as part of the same unrest. Such points are chance's, each point one more try,
+   * so the run-on from them is this period but at most `refractoryPoints` of the series' windows
+   * (24 minutes of minute windows): the period was fitted as 24 windows of 5 minutes, and 2 hours of
+   * minute windows give chance five times the tries (there about 3 % of a healthy series' points
+   * reach half the alarm, and the period never ended). On a noisy series of 5-minute windows about
+   * half the points reach a quarter of the alarm, so there it acts as a period of twice this from
+   * the last point at half the alarm (runs of those can carry it on for a day)…
    */
   refractoryMs: z.number().int().min(0).default(7_200_000),
-  /** …and at least this many points (a series of a point an hour spans a day: NAB's events span points, whatever their spacing)… */
+  /**
+   * …and at least this many points (a series of a point an hour spans a day: NAB's events span
+   * points, whatever their spacing); a later point runs the period on for at most this many of the
+   * series' windows (0: no such bound)…
+   */
   refractoryPoints: z.number().int().min(0).default(24),
   /** …unless it becomes this much more surprising (log10 units: 1 = ten times rarer); the score's step above the alarm. */
   refractoryMargin: z.number().min(0).default(1),
@@ -195,13 +200,15 @@ class Ensemble implements Detector {
   private quietPoints: number;
   private quietLevel: number;
   /**
-   * How far stray points (a quarter of the alarm) may run the period on: twice the period past the
+   * How far stray points (a quarter of the alarm) may run the period on: twice the run-on (runOnMs) past the
    * event's last point at half the alarm. NAB leave-one-category-out 75.28 / 67.16 / 80.10 -> 76.13 /
    * 68.85 / 80.67, false alarms on unseen shapes 1.20 -> 1.10 per 1,000 points; a fixed 4-hour period
    * did as much there but merged the fleet's faults of one sensor hours apart (dip F1 0.962 -> 0.940),
    * which this leaves at 0.962.
    */
   private lingerUntil: number;
+  /** How far a later point runs the period on: the period, but at most `refractoryPoints` of the series' windows. */
+  private runOnMs = 0;
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
   private readonly raw: RawWindows;
@@ -247,6 +254,11 @@ class Ensemble implements Detector {
   private build(windowMs: number, states?: State['members']): void {
     const config = this.config;
     this.windowMs = windowMs;
+    // Unknown spacing (0: taken as 5 minutes), or no count of points: the period itself.
+    this.runOnMs =
+      windowMs > 0 && config.refractoryPoints > 0
+        ? Math.min(config.refractoryMs, config.refractoryPoints * windowMs)
+        : config.refractoryMs;
     this.roster = sharedBy(config).roster(this.levels);
     // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of heap besides its values.
     const slab = new Slab();
@@ -326,11 +338,11 @@ class Ensemble implements Detector {
     let s = best;
     const t = point.ts;
     if ((t < this.quietUntil || this.n <= this.quietPoints) && s <= this.quietLevel + this.config.refractoryMargin) {
-      // The event lasts while the series stays at half the alarm or more, or away from where it
-      // was: its period runs on from there.
-      const m = Math.max(best, hold);
-      if (m >= this.config.alarmSurprise / 2) this.quiet(t);
-      else if (m >= this.config.alarmSurprise / 4) this.linger(t);
+      // The event lasts while the series stays away from where it was (its period runs on from
+      // there), or at half the alarm or more, or not back to normal (it runs on as chance would).
+      if (hold >= this.config.alarmSurprise / 2) this.quiet(t);
+      else if (best >= this.config.alarmSurprise / 2) this.runOn(t);
+      else if (Math.max(best, hold) >= this.config.alarmSurprise / 4) this.linger(t);
       s = 0;
     } else if (s >= this.config.alarmSurprise) {
       this.quietUntil = this.quietPoints = -Infinity;
@@ -367,16 +379,22 @@ class Ensemble implements Detector {
     };
   }
 
-  /** Runs the refractory period on from the point at `t` (the n-th). */
+  /** Runs the refractory period on from the point at `t` (the n-th): an alarm, or a fault that persists. */
   private quiet(t: number): void {
     this.quietUntil = Math.max(this.quietUntil, t + this.config.refractoryMs);
+    this.runOn(t);
+  }
+
+  /** Runs the period on from a point at half the alarm at `t` (the n-th), as far as chance's tries allow. */
+  private runOn(t: number): void {
+    this.quietUntil = Math.max(this.quietUntil, t + this.runOnMs);
     this.quietPoints = Math.max(this.quietPoints, this.n + this.config.refractoryPoints);
-    this.lingerUntil = t + 2 * this.config.refractoryMs;
+    this.lingerUntil = t + 2 * this.runOnMs;
   }
 
   /** Runs the period on from a stray point at `t`, up to where the event's last point at half the alarm lets it. */
   private linger(t: number): void {
-    this.quietUntil = Math.max(this.quietUntil, Math.min(t + this.config.refractoryMs, this.lingerUntil));
+    this.quietUntil = Math.max(this.quietUntil, Math.min(t + this.runOnMs, this.lingerUntil));
   }
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */

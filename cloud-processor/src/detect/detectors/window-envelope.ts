@@ -58,3 +58,17 @@ export function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): n
   const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
 }
+
+/**
+ * The standard deviation of a window's readings without the one farthest from their mean (its max
+ * or min), from the aggregates alone: removing x from n readings of mean m takes (x − m)² · n/(n − 1)
+ * from their sum of squared deviations. A noise burst scatters many readings; one far reading is a
+ * spike or dip, for the excursion rules to judge against their own envelope. Of few readings (six
+ * in a minute) one heavy-tailed reading would otherwise triple the spread.
+ */
+export function spreadWithoutFarthest(stddev: number, mean: number, min: number, max: number, n: number): number {
+  if (n <= 2) return stddev;
+  const far = Math.max(max - mean, mean - min);
+  const squares = stddev * stddev * (n - 1) - (far * far * n) / (n - 1);
+  return Math.sqrt(Math.max(0, squares) / (n - 2));
+}

@@ -25,7 +25,10 @@ export const WindowRulesConfig = z.object({
    * and side, at which such noise would pass the alarm. 0 judges every series by its envelope alone.
    */
   lightTailAlarmRate: z.number().min(0).max(0.01).default(1e-6),
-  /** A window's standard deviation this many times the usual one at its level is a noise burst. */
+  /**
+   * A window's standard deviation, of all but its farthest reading (one far reading is a spike, not a
+   * burst), this many times the usual one at its level is a noise burst.
+   */
   burstRatio: z.number().min(1).default(3.5),
   /**
    * Consecutive windows of identical readings (min = max) that make a stuck sensor, for a series

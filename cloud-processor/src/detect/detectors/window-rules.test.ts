@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
-import { noiseBesideRamp, rampVariance } from './window-envelope.js';
+import { noiseBesideRamp, rampVariance, spreadWithoutFarthest } from './window-envelope.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
@@ -382,4 +382,40 @@ test('window rules: a snapshot of before the sketches (the exact histories, as a
   assert.deepEqual([restored.rise.n, restored.drop.n, restored.step.n, restored.spread.n], [300, 300, 300, 300]);
   const found = points.slice(150).flatMap((p, i) => (b.update(p).score >= 0.5 ? [150 + i] : []));
   assert.deepEqual(found, [200]);
+});
+
+test('window rules: one far reading of a heavy-tailed sensor is no noise burst; readings that all scatter still are', () => {
+  // Six readings a minute of Student-t noise (3 degrees of freedom): one reading in a few hundred
+  // lies 6σ out and alone triples its window's spread, which read as a noise burst 4 times a day.
+  const g = gaussian(prng(11));
+  const t3 = () => g() / Math.sqrt((g() ** 2 + g() ** 2 + g() ** 2) / 3);
+  const d = createWindowRules(WindowRulesConfig.parse({}), undefined, { windowMs: 60_000 });
+  const bursts: number[] = [];
+  for (let w = 0; w < 2 * 1_440 + 3; w++) {
+    const late = w >= 2 * 1_440;
+    const readings = Array.from({ length: 6 }, () => 20 + (late ? 3 * g() : 0.3 * t3()));
+    const v = d.update(windowOf(readings, (w + 1) * 60_000));
+    if (v.score >= 0.5 && /scatter/.test(v.reason)) bursts.push(w);
+  }
+  assert.deepEqual(
+    bursts.filter((w) => w < 2 * 1_440),
+    [],
+    'no burst in two days of healthy heavy-tailed noise',
+  );
+  assert.ok(bursts.includes(2 * 1_440), `a burst of readings all scattering ten times as much: ${bursts}`);
+});
+
+test('window rules: the spread without the farthest reading, from a window’s aggregates, is that of the other readings', () => {
+  for (const readings of [
+    [1, 2, 3, 10],
+    [5, -4, 0.5, 0.25, 1, 1.5],
+    [3, 3, 3, 3, 3],
+  ]) {
+    const w = windowOf(readings, 0);
+    const far = w.max - w.value >= w.value - w.min ? w.max : w.min;
+    const rest = readings.filter((_, i) => i !== readings.indexOf(far));
+    const direct = windowOf(rest, 0).stddev;
+    const got = spreadWithoutFarthest(w.stddev, w.value, w.min, w.max, readings.length);
+    assert.ok(Math.abs(got - direct) < 1e-9, `${readings}: ${got} vs ${direct}`);
+  }
 });

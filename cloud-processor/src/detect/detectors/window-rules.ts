@@ -9,7 +9,14 @@ import {
 } from '../detector.js';
 import type { Regimes } from '../stats/regimes.js';
 import { looksLikeOneLevel } from '../stats/window-shape.js';
-import { beyondEnvelope, LIGHT_TAIL_HISTORY, lightTailed, noiseBesideRamp, RAMP_NOISE } from './window-envelope.js';
+import {
+  beyondEnvelope,
+  LIGHT_TAIL_HISTORY,
+  lightTailed,
+  noiseBesideRamp,
+  RAMP_NOISE,
+  spreadWithoutFarthest,
+} from './window-envelope.js';
 import type { WindowRulesConfig } from './window-rules-config.js';
 import { LAST_TS, PREV_MEAN, PREV_SD, PREV_SIGMA, WindowRulesState } from './window-rules-state.js';
 
@@ -87,6 +94,10 @@ class WindowRules extends WindowRulesState implements Detector {
     const rise = sigma ? (p.max - p.value - below) / sigma : undefined;
     const drop = sigma ? (p.value - p.min - above) / sigma : undefined;
     const scatter = sigma ? noise / sigma : undefined;
+    // A burst is judged on the spread of all but the farthest reading (window-envelope.ts).
+    const manyScatter = sigma
+      ? Math.min(noise, spreadWithoutFarthest(p.stddev, p.value, p.min, p.max, p.count)) / sigma
+      : 0;
     const prevSigma = this.scalar(PREV_SIGMA);
     // Steps from the last ordinary window: a spike's or a switch's window has a displaced mean.
     const step = !Number.isNaN(prevMean) && prevSigma ? ((p.value - prevMean) / prevSigma) * sqrtN : undefined;
@@ -120,11 +131,11 @@ class WindowRules extends WindowRulesState implements Detector {
             bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`;
           }
         }
-        const burst = scatter / this.config.burstRatio;
+        const burst = manyScatter / this.config.burstRatio;
         if (burst >= 1 && burst > bestRatio) {
           bestRatio = burst;
           bestValue = p.value;
-          bestReason = `readings scatter ${scatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`;
+          bestReason = `readings scatter ${manyScatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`;
         }
       }
       if (step !== undefined && !switched && consecutive) {
