@@ -92,7 +92,7 @@ async function checkStored(database: string, expected: number): Promise<void> {
 }
 
 const describe = (r: ProcessorRunResult): string =>
-  `${Math.round(rateOf(r))} windows/s; processor ${round1((r.cpuSeconds * 1e6) / r.windows)} µs CPU per window, ${round1((r.mainThreadCpuSeconds * 1e6) / r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${round1((r.influxdCpuSeconds * 1e6) / r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)\n    ${residentOf(r)}`;
+  `${Math.round(rateOf(r))} windows/s; processor ${us(r.cpuSeconds, r.windows)} µs CPU per window, ${us(r.mainThreadCpuSeconds, r.windows)} of them in the event loop's thread (${(r.cpuSeconds / r.seconds).toFixed(2)} cores, ${r.workers} detection worker(s), event loop busy ${Math.round(100 * r.eventLoopBusy)} %), influxd ${us(r.influxdCpuSeconds, r.windows)} µs per window; RSS max ${Math.round(r.rssMaxBytes / MB)} MB (peaks: event loop's heap ${Math.round(r.mainHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.mainHeapUsedMaxBytes / MB)} MB used; detection workers' heaps ${Math.round(r.workersHeapTotalMaxBytes / MB)} MB committed, ${Math.round(r.workersHeapUsedMaxBytes / MB)} MB used; external ${Math.round(r.externalMaxBytes / MB)} MB; heap ${Math.round(r.heapUsedBytes / MB)} MB, array buffers ${Math.round(r.arrayBuffersBytes / MB)} MB at the end)\n    ${residentOf(r)}`;
 
 /** The heapSnapshots option of a run: DIR/run, made now, when --heap-snapshots DIR is given. */
 function snapshotsOf(run: string): { heapSnapshots?: string } {
@@ -128,7 +128,7 @@ try {
   );
   const raw1 = await raw('raw_before', shape(values.series, rounds), influxdPid);
   log(
-    `  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${round1((raw1.influxdCpu * 1e6) / raw1.windows)} µs CPU per window)`,
+    `  reference, line protocol straight to /write: ${Math.round(rateOf(raw1))} windows/s (influxd ${us(raw1.influxdCpu, raw1.windows)} µs CPU per window)`,
   );
   const shared = await processorRun(
     {

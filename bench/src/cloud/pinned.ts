@@ -48,8 +48,14 @@ export async function measurePinned(rig: PinnedRig): Promise<Pinned> {
   const { cores, log } = rig;
   const lastCore = String(cores - 1);
   const otherCores = cores > 2 ? `0-${cores - 2}` : '0';
-  const pin = (cpus: string): void =>
-    void spawnSync('taskset', ['-a', '-p', '-c', cpus, String(rig.influxdPid)], { stdio: 'ignore' });
+  // A pinning that failed would make the "pinned" figures unpinned ones: it ends the run, saying why.
+  const pin = (cpus: string): void => {
+    const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(rig.influxdPid)], { stdio: 'ignore' });
+    if (r.error !== undefined || r.status !== 0)
+      throw new Error(
+        `bench:cloud: taskset could not pin influxd to cores ${cpus} (${r.error?.message ?? `exit ${r.status}`})`,
+      );
+  };
   const pairs: Pinned['pairs'] = [];
   pin(lastCore);
   try {

@@ -109,6 +109,9 @@ interface PrivatePool {
   heapStatistics(): Promise<HeapInfo[]>;
 }
 
+/** One figure summed over the workers' heaps. */
+const sum = (heaps: readonly HeapInfo[], key: keyof HeapInfo): number => heaps.reduce((n, h) => n + h[key], 0);
+
 /**
  * Writes the heap snapshots of every thread of `cloud` into `dir`. The workers are reached through
  * private fields (the partition's pool and its slots): a measurement, not an API; it says so and
@@ -148,6 +151,9 @@ try {
   let workersUsedMax = 0;
   let arrayBuffersMax = 0;
   let workersExternalMax = 0;
+  let sampling = false;
+  /** Samples of the workers' heaps that failed (a missed peak, said on stderr at the end). */
+  let sampleMisses = 0;
   const pool = poolOf(cloud);
   let cpu0 = process.cpuUsage();
   let main0 = threadCpuSeconds();
@@ -169,20 +175,23 @@ try {
     heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
     externalMax = Math.max(externalMax, m.external);
     arrayBuffersMax = Math.max(arrayBuffersMax, m.arrayBuffers);
-    void pool?.heapStatistics().then((heaps) => {
-      workersExternalMax = Math.max(
-        workersExternalMax,
-        heaps.reduce((n, h) => n + h.external_memory, 0),
-      );
-      workersTotalMax = Math.max(
-        workersTotalMax,
-        heaps.reduce((n, h) => n + h.total_heap_size, 0),
-      );
-      workersUsedMax = Math.max(
-        workersUsedMax,
-        heaps.reduce((n, h) => n + h.used_heap_size, 0),
-      );
-    });
+    // A sample is skipped while one is outstanding, and a failed one is only a missed peak (not the run's end).
+    if (pool !== undefined && !sampling) {
+      sampling = true;
+      pool
+        .heapStatistics()
+        .then((heaps) => {
+          workersExternalMax = Math.max(workersExternalMax, sum(heaps, 'external_memory'));
+          workersTotalMax = Math.max(workersTotalMax, sum(heaps, 'total_heap_size'));
+          workersUsedMax = Math.max(workersUsedMax, sum(heaps, 'used_heap_size'));
+        })
+        .catch(() => {
+          sampleMisses++;
+        })
+        .finally(() => {
+          sampling = false;
+        });
+    }
   }, 200);
   const shape = [o.series, o.agents, o.warmup, o.rounds, o.startMs, o.agentPrefix].map(String);
   const fed = await runFeeder(['mqtt', cloud.brokerUrl, ...shape], [o.influxdPid], () => {
@@ -237,8 +246,8 @@ try {
       mainHeapBytes: mainHeap.total_physical_size,
       arrayBuffersBytes: mem.arrayBuffers,
       arrayBuffersAfterGcBytes: process.memoryUsage().arrayBuffers,
-      workersHeapBytes: workerHeaps.reduce((n, h) => n + h.total_physical_size, 0),
-      workersExternalBytes: workerHeaps.reduce((n, h) => n + h.external_memory, 0),
+      workersHeapBytes: sum(workerHeaps, 'total_physical_size'),
+      workersExternalBytes: sum(workerHeaps, 'external_memory'),
     },
     heapUsedBytes: mem.heapUsed,
     arrayBuffersBytes: mem.arrayBuffers,
@@ -251,6 +260,10 @@ try {
     series: cloud.detection.size,
   };
   await cloud.stop();
+  if (sampleMisses > 0)
+    process.stderr.write(
+      `processor-run: ${sampleMisses} samples of the workers' heaps failed (their peaks may be low)\n`,
+    );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   rmSync(stateDir, { recursive: true, force: true });

@@ -47,8 +47,6 @@ export class WindowRulesState {
    */
   protected readonly scalars: number;
   protected readonly slab: Slab;
-  /** Time since the previous point (not state: set by each update before it is read). */
-  protected lastInterval: number | undefined;
   /** Runs of windows of identical readings: a stuck sensor, or a coarsely quantised one's normal life. */
   protected readonly identical: IdenticalRuns;
   /** A coarsely quantised sensor's step (0 while unknown). */

@@ -37,8 +37,8 @@ export { WindowRulesConfig } from './window-rules-config.js';
 class WindowRules extends WindowRulesState implements Detector {
   update(p: SeriesPoint): Verdict {
     const lastTs = this.scalar(LAST_TS);
-    this.lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
-    if (this.lastInterval !== undefined) this.intervals.push(this.lastInterval);
+    const lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
+    if (lastInterval !== undefined) this.intervals.push(lastInterval);
     this.setScalar(LAST_TS, p.ts);
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
@@ -63,9 +63,7 @@ class WindowRules extends WindowRulesState implements Detector {
     const switched = straddles || (jumped && regimes.knownSwitch(before, level));
     // A step across missing windows spans their trend too: only consecutive windows are compared.
     const consecutive =
-      this.lastInterval !== undefined &&
-      this.intervals.length > 0 &&
-      this.lastInterval <= 1.5 * this.intervals.median();
+      lastInterval !== undefined && this.intervals.length > 0 && lastInterval <= 1.5 * this.intervals.median();
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).

@@ -91,7 +91,8 @@ export class DelayedCalibrator {
       // Full: twice the room, the ring unwrapped to start at 0.
       const start = f[o + START]!;
       const held = f.slice(o + RING, o + RING + 3 * cap);
-      cap = Math.max(1, 2 * cap);
+      // Doubling, but never past the most that can wait (a restored ring may hold an odd number).
+      cap = Math.min(MAX_PENDING, Math.max(1, 2 * cap));
       slab.resize(this.pending, (RING + 3 * cap) * 8, false);
       f = slab.f64;
       o = slab.at(this.pending) >> 3;

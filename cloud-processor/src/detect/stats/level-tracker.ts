@@ -84,7 +84,8 @@ export class LevelTracker {
     private readonly slab: Slab = new Slab(),
   ) {
     this.region = slab.alloc(SLOTS * 8);
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     f[o + FIRST_TS] = orNaN(state?.firstTs ?? null);
     f[o + LAST_TS] = orNaN(state?.lastTs ?? null);
     f[o + N] = state?.n ?? 0;
@@ -98,10 +99,6 @@ export class LevelTracker {
   }
 
   /** The slab's float64 view and the index of this tracker's first slot in it (read afresh: regions move). */
-  private slots(): [Float64Array, number] {
-    return [this.slab.f64, this.slab.at(this.region) >> 3];
-  }
-
   private get(slot: number): number {
     return this.slab.num(this.region, slot);
   }
@@ -159,7 +156,8 @@ export class LevelTracker {
 
   /** Moves the baseline and its trend towards the latest point, unless frozen. */
   follow(ts: number): void {
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     if (!Number.isNaN(f[o + FROZEN_SINCE]!) || Number.isNaN(f[o + FIRST_TS]!)) return;
     const age = ts - f[o + FIRST_TS]!;
     const dt = f[o + DT]!;
@@ -178,13 +176,15 @@ export class LevelTracker {
    * faulty one (a pump's flow while a valve stayed closed: the alert resolved mid-fault).
    */
   expected(): number {
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     return f[o + BASELINE]! + f[o + SLOPE]! * Math.max(0, this.baselineMs - this.recentMs);
   }
 
   /** Freezes the baseline at the level before the latest point (the level the series left). */
   freeze(ts: number): void {
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     if (!Number.isNaN(f[o + FROZEN_SINCE]!)) return;
     f[o + BASELINE] = f[o + BEFORE_BASELINE]!;
     f[o + SLOPE] = f[o + BEFORE_SLOPE]!;
@@ -197,7 +197,8 @@ export class LevelTracker {
    * not judged again at once).
    */
   release(how: 'return' | 'accept', ts: number): void {
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     const frozenSince = f[o + FROZEN_SINCE]!;
     if (how === 'accept' && !Number.isNaN(frozenSince)) {
       const away = ts - frozenSince;
@@ -213,7 +214,8 @@ export class LevelTracker {
   }
 
   snapshot(): LevelTrackerState {
-    const [f, o] = this.slots();
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
     return {
       firstTs: orNull(f[o + FIRST_TS]!),
       lastTs: orNull(f[o + LAST_TS]!),
