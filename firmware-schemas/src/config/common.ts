@@ -56,3 +56,9 @@ export const HttpServerConfig = z.object({
   host: z.string().default('127.0.0.1'),
   port: Port.default(0),
 });
+
+/** For `.refine` of a list: true when no two items have the same `key`. */
+export const uniqueBy =
+  <T>(key: (item: T) => string) =>
+  (items: readonly T[]): boolean =>
+    new Set(items.map(key)).size === items.length;
