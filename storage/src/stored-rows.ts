@@ -60,7 +60,8 @@ export function windowsOf(series: QuerySeries): StoredWindow[] {
   const col = columnsOf(series);
   const f = WINDOW_FIELD;
   return series.values.map((row) => {
-    const mean = num(col(row, f.mean))!;
+    // A window of out-of-range readings only has count 0 and no value field: NaN, as windowInput gives it.
+    const mean = num(col(row, f.mean)) ?? Number.NaN;
     return {
       ts: Number(col(row, 'time')),
       count: num(col(row, f.count)) ?? 1,
@@ -86,11 +87,13 @@ function judgedOf(
   col: (row: readonly unknown[], name: string) => unknown,
 ): StoredWindow['judged'] {
   const j = JUDGED_FIELD;
-  const value = num(col(row, j.mean));
-  if (value === undefined) return undefined;
+  // judged_count is written with every judged input (judged_mean not, when the window had no value).
+  const count = num(col(row, j.count));
+  if (count === undefined) return undefined;
+  const value = num(col(row, j.mean)) ?? Number.NaN;
   return {
     value,
-    count: num(col(row, j.count)) ?? 1,
+    count,
     min: num(col(row, j.min)) ?? value,
     max: num(col(row, j.max)) ?? value,
     stddev: num(col(row, j.stddev)) ?? 0,
