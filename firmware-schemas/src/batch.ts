@@ -26,12 +26,9 @@ export const ReadingsWindowSchema = z
     metric: MetricName,
     start: EpochMs,
     end: EpochMs,
-    count: z
-      .number()
-      .int()
-      .min(1, {
-        error: 'count must be at least 1 (0 only for a window of out-of-range readings only, with outOfRange)',
-      }),
+    count: z.number().int().min(1, {
+      error: 'count must be at least 1 (0 only for a window of out-of-range readings only, with outOfRange)',
+    }),
     sum: Finite,
     min: Finite,
     max: Finite,

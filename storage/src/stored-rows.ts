@@ -68,7 +68,7 @@ export function windowsOf(series: QuerySeries): StoredWindow[] {
       mean,
       min: num(col(row, f.min)) ?? mean,
       max: num(col(row, f.max)) ?? mean,
-      stddev: num(col(row, f.stddev)) ?? 0,
+      stddev: num(col(row, f.stddev)) ?? noSpread(mean),
       first: num(col(row, f.first)),
       last: num(col(row, f.last)),
       p50: num(col(row, f.p50)),
@@ -96,12 +96,15 @@ function judgedOf(
     count,
     min: num(col(row, j.min)) ?? value,
     max: num(col(row, j.max)) ?? value,
-    stddev: num(col(row, j.stddev)) ?? 0,
+    stddev: num(col(row, j.stddev)) ?? noSpread(value),
     ...optional('first', num(col(row, j.first))),
     ...optional('last', num(col(row, j.last))),
     outOfRange: num(col(row, j.outOfRange)) ?? 0,
   };
 }
+
+/** A stddev not stored: 0 beside a value (raw rows), NaN for a window without one (windowInput's). */
+const noSpread = (value: number): number => (Number.isNaN(value) ? Number.NaN : 0);
 
 const optional = <K extends string>(key: K, v: number | undefined): { [P in K]?: number } =>
   v === undefined ? {} : ({ [key]: v } as { [P in K]: number });
