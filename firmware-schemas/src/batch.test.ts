@@ -30,6 +30,31 @@ const batch: BatchEnvelopeInput = {
   counters: { received: 3 },
 };
 
+/** Every reading of this window was out of range: count 0, how many, no value statistics. */
+const outOfRangeOnly = {
+  device: 'co2-7',
+  metric: 'co2',
+  start: window.start,
+  end: window.end,
+  count: 0 as const,
+  outOfRange: 1,
+};
+
+test('a window of out-of-range readings only (count 0, outOfRange, no value statistics) is valid beside an ordinary one', () => {
+  for (const decode of [
+    decodeBatch,
+    (p: string) => {
+      const r = decodeBatchTolerant(p);
+      return r.ok ? { ok: true as const, value: r.value.batch } : r;
+    },
+  ]) {
+    const r = decode(encodeBatch({ ...batch, windows: [window, outOfRangeOnly] }));
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.deepStrictEqual(r.value.windows[1], { ...outOfRangeOnly, rev: 0 });
+    assert.equal(r.value.windows[0]?.count, 3);
+  }
+});
+
 test('a batch round-trips and gets rev 0 by default', () => {
   const r = decodeBatch(encodeBatch(batch));
   assert.ok(r.ok, r.ok ? '' : r.error.message);
@@ -48,8 +73,18 @@ const badBatches: Array<{ name: string; change: (b: Record<string, unknown>) => 
   },
   {
     name: 'zero count',
-    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = 0),
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = -1),
     says: /windows\[0\]\.count/,
+  },
+  {
+    name: 'zero count without outOfRange (a window of out-of-range readings only must say how many)',
+    change: (b) => ((b.windows as Array<Record<string, unknown>>)[0]!.count = 0),
+    says: /windows\[0\]\.count: .*outOfRange/,
+  },
+  {
+    name: 'a window of out-of-range readings only with outOfRange 0',
+    change: (b) => (b.windows = [{ ...outOfRangeOnly, outOfRange: 0 }]),
+    says: /windows\[0\]\.outOfRange/,
   },
   {
     name: 'control character in device',

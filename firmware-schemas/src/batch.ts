@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentId, DeviceId, EpochMs, MetricName, Seq, Site } from './ids.js';
 import { decodeJson } from './json.js';
-import { fail, parseWith, type Result } from './result.js';
+import { fail, parseWith, showPath, type Result } from './result.js';
 import { fastWindow } from './window-fast.js';
 
 export const BATCH_FORMAT_VERSION = 1 as const;
@@ -20,13 +20,15 @@ export const QuantilesSchema = z.object({ p50: Finite, p90: Finite, p99: Finite 
  * exactly with Chan's formula. `rev` is 0 for the first emission of a window and counts up for
  * corrections re-emitted after late readings; a correction carries the whole window, not a delta.
  */
-export const WindowResultSchema = z
+export const ReadingsWindowSchema = z
   .object({
     device: DeviceId,
     metric: MetricName,
     start: EpochMs,
     end: EpochMs,
-    count: z.number().int().min(1),
+    count: z.number().int().min(1, {
+      error: 'count must be at least 1 (0 only for a window of out-of-range readings only, with outOfRange)',
+    }),
     sum: Finite,
     min: Finite,
     max: Finite,
@@ -48,7 +50,52 @@ export const WindowResultSchema = z
   .refine((w) => w.end > w.start, { message: 'window end must be after its start', path: ['end'] })
   .refine((w) => w.min <= w.max, { message: 'min must not exceed max', path: ['min'] });
 
-export type WindowResult = z.output<typeof WindowResultSchema>;
+/**
+ * A window whose every reading the agent's range filter removed: `count` 0, how many in
+ * `outOfRange` (at least 1), and no value statistics, since there is no reading to take them of.
+ * It tells the cloud the sensor spoke and every word was out of range (a glitching sensor, not a
+ * silent one). Agents before it sent nothing for such a window (counted as
+ * `windows_out_of_range_only`), so their batches hold only `ReadingsWindowSchema` windows.
+ */
+export const OutOfRangeWindowSchema = z
+  .object({
+    device: DeviceId,
+    metric: MetricName,
+    start: EpochMs,
+    end: EpochMs,
+    count: z.literal(0),
+    rev: z.number().int().min(0).default(0),
+    outOfRange: z.number().int().min(1),
+  })
+  .refine((w) => w.end > w.start, { message: 'window end must be after its start', path: ['end'] });
+
+/** The shape a window claims by its count, for worded errors. */
+const shapeOf = (value: unknown) =>
+  typeof value === 'object' && value !== null && (value as { count?: unknown }).count === 0
+    ? OutOfRangeWindowSchema
+    : ReadingsWindowSchema;
+
+/**
+ * A window result: its readings' aggregate, or (count 0) only how many readings were out of range.
+ * When a window is neither, the error is that of the shape its count claims (a union's own error
+ * would only say "invalid input"), so a window with a bad `m2` is told so.
+ */
+export const WindowResultSchema = z.union([ReadingsWindowSchema, OutOfRangeWindowSchema], {
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    const r = shapeOf(issue.input).safeParse(issue.input);
+    return r.success ? undefined : r.error.issues.map((i) => `${showPath(i.path)}: ${i.message}`).join('; ');
+  },
+});
+
+export type ReadingsWindow = z.output<typeof ReadingsWindowSchema>;
+export type OutOfRangeWindow = z.output<typeof OutOfRangeWindowSchema>;
+export type WindowResult = ReadingsWindow | OutOfRangeWindow;
+
+/** Whether a window holds readings (value statistics); false for an out-of-range-only window (count 0). */
+export function hasReadings(w: WindowResult): w is ReadingsWindow {
+  return w.count > 0;
+}
 
 /** Agent counters ride along with every batch so the cloud can report them. */
 export const CountersSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number().int().min(0));

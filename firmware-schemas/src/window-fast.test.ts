@@ -119,10 +119,15 @@ const metricText = fc.oneof(
 );
 
 const fields = Object.keys(valid).concat(['outOfRange', 'extra', '__proto__']);
+const oddCounts = fc.constantFrom(0, -0, 1, -1, 0.5, '0', null);
 
-/** A valid window with some fields replaced by odd values or removed, and maybe an odd quantiles object. */
+/** A window of out-of-range readings only, as agents send it (count 0, no value statistics). */
+const outOfRangeOnly = { device: 'co2-7', metric: 'co2', start: T0, end: T0 + 60_000, count: 0, rev: 0, outOfRange: 1 };
+
+/** A valid window (either shape) with some fields replaced by odd values or removed, and maybe an odd quantiles object. */
 const window = fc
   .record({
+    base: fc.constantFrom<Record<string, unknown>>(valid, outOfRangeOnly),
     device: deviceText,
     metric: metricText,
     changes: fc.array(fc.tuple(fc.constantFrom(...fields), oddValue), { maxLength: 3 }),
@@ -136,8 +141,8 @@ const window = fc
     ),
     outOfRange: fc.option(fc.oneof(fc.integer({ min: 0, max: 100 }), oddValue)),
   })
-  .map(({ device, metric, changes, drop, quantiles, outOfRange }) => {
-    const w: Record<string, unknown> = { ...valid, device, metric };
+  .map(({ base, device, metric, changes, drop, quantiles, outOfRange }) => {
+    const w: Record<string, unknown> = { ...base, device, metric };
     if (quantiles !== null) w.quantiles = quantiles;
     if (outOfRange !== null) w.outOfRange = outOfRange;
     for (const [k, v] of changes)
@@ -148,6 +153,35 @@ const window = fc
 
 test('fast window path: whatever it answers is what the schema answers', () => {
   fc.assert(fc.property(window, agrees), { numRuns: 20_000 });
+});
+
+test('fast window path: a window of out-of-range readings only (count 0) agrees with the schema, whatever else it carries', () => {
+  const counted = fc
+    .record({
+      count: oddCounts,
+      outOfRange: fc.oneof(fc.integer({ min: -1, max: 3 }), oddValue),
+      extra: fc.option(oddValue),
+    })
+    .map(({ count, outOfRange, extra }) => ({
+      ...outOfRangeOnly,
+      count,
+      outOfRange,
+      ...(extra === null ? {} : { mean: extra }),
+    }));
+  fc.assert(fc.property(counted, agrees), { numRuns: 5_000 });
+  // Value statistics sent with count 0 describe no reading: dropped, as unknown keys are.
+  assert.deepStrictEqual(fastWindow({ ...valid, count: 0, outOfRange: 2 }), {
+    ...outOfRangeOnly,
+    device: 'th-0042',
+    metric: 'temperature',
+    outOfRange: 2,
+  });
+  assert.equal(
+    WindowResultSchema.safeParse({ ...outOfRangeOnly, outOfRange: 0 }).success,
+    false,
+    'count 0 needs a reading out of range',
+  );
+  assert.equal(WindowResultSchema.safeParse({ ...outOfRangeOnly, outOfRange: undefined }).success, false);
 });
 
 test('fast window path: not a window at all', () => {
@@ -161,6 +195,8 @@ test('fast window path: answers for the windows agents send (or it speeds nothin
     { ...valid, rev: undefined },
     { ...bare, outOfRange: 3 },
     JSON.parse(JSON.stringify({ ...valid, device: 'a b,c=dé', metric: 'co2_ppm' })) as unknown,
+    outOfRangeOnly,
+    { ...outOfRangeOnly, rev: undefined, outOfRange: 12 },
   ];
   for (const w of windows) {
     assert.notEqual(fastWindow(w), undefined, JSON.stringify(w));

@@ -1,5 +1,5 @@
 import { MAX_TIMESTAMP_MS, METRIC_NAME_MAX_LENGTH, MIN_TIMESTAMP_MS, DEVICE_ID_MAX_LENGTH } from './ids.js';
-import type { WindowResult } from './batch.js';
+import type { OutOfRangeWindow, WindowResult } from './batch.js';
 
 /**
  * The window validator's fast path: the checks of `WindowResultSchema` written out by hand for a
@@ -17,6 +17,7 @@ export function fastWindow(input: unknown): WindowResult | undefined {
   const w = input as Record<string, unknown>;
   const { device, metric, start, end, count, sum, min, max, mean, m2, first, last, firstTs, lastTs } = w;
   if (!plainDevice(device) || !plainMetric(metric)) return undefined;
+  if (Object.is(count, 0)) return outOfRangeOnly(w, device, metric); // -0 is the schema's to judge
   if (!epochMs(start) || !epochMs(end) || !epochMs(firstTs) || !epochMs(lastTs) || end <= start) return undefined;
   if (!Number.isSafeInteger(count) || (count as number) < 1) return undefined;
   if (!finite(sum) || !finite(min) || !finite(max) || !finite(mean) || !finite(m2) || !finite(first) || !finite(last))
@@ -56,6 +57,16 @@ export function fastWindow(input: unknown): WindowResult | undefined {
     window.outOfRange = outOfRange as number;
   }
   return window;
+}
+
+/** An out-of-range-only window (count 0, OutOfRangeWindowSchema): its keys only, value statistics sent with it dropped as the schema drops them. */
+function outOfRangeOnly(w: Record<string, unknown>, device: string, metric: string): OutOfRangeWindow | undefined {
+  const { start, end, outOfRange } = w;
+  if (!epochMs(start) || !epochMs(end) || end <= start) return undefined;
+  if (!Number.isSafeInteger(outOfRange) || (outOfRange as number) < 1) return undefined;
+  const rev = w.rev === undefined ? 0 : w.rev;
+  if (!Number.isSafeInteger(rev) || (rev as number) < 0) return undefined;
+  return { device, metric, start, end, count: 0, rev: rev as number, outOfRange: outOfRange as number };
 }
 
 function finite(x: unknown): x is number {

@@ -1,4 +1,11 @@
-import type { AlertEvent, BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
+import {
+  hasReadings,
+  type AlertEvent,
+  type BatchEnvelope,
+  type OutOfRangeWindow,
+  type ReadingsWindow,
+  type WindowResult,
+} from '@tributary/firmware-schemas';
 import { escapeKey, escapeMeasurement, LineBuilder } from './line-protocol.js';
 import { windowStddev, type WindowInput } from './window-input.js';
 
@@ -9,7 +16,9 @@ import { windowStddev, type WindowInput } from './window-input.js';
  *   sum, min, max, mean, stddev, first, last, p50/p90/p99 when the agent sent them, and
  *   out_of_range (integer, readings the agent's range filter removed) when above 0, length_ms
  *   (integer, the window's length: with sliding windows the spacing of points is the slide, not
- *   the length); the timestamp is the window's end. A correction (`rev` > 0) overwrites the
+ *   the length); the timestamp is the window's end. A window whose every reading was out of range
+ *   has count 0, out_of_range and length_ms only: no value field (nothing NaN or made up, and
+ *   `mean()`, `min()` … over the series see only windows with readings). A correction (`rev` > 0) overwrites the
  *   aggregates and adds `rev` and, once, the values detection judged at the first emission
  *   (`judged_*`), so replay judges what the live path judged (see JUDGED_FIELD).
  * - `anomaly`: one point per alert transition; tags detector, device, metric, severity, state.
@@ -183,6 +192,7 @@ export class PointEncoder {
    * both give the same line (points.test.ts checks it).
    */
   window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
+    if (!hasReadings(w)) return this.outOfRangeWindow(batch, w, judged);
     const { count, sum, min, max, mean, first, last, quantiles: q } = w;
     const stddev = windowStddev(w);
     const lengthMs = w.end - w.start;
@@ -202,7 +212,7 @@ export class PointEncoder {
   }
 
   /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
-  private windowHead(batch: BatchEnvelope, w: WindowResult): string | undefined {
+  private windowHead(batch: BatchEnvelope, w: ReadingsWindow): string | undefined {
     let tags = this.tagsOf;
     if (tags?.of !== batch.agent || tags.at !== batch.site) {
       const agent = escapeKey(batch.agent);
@@ -229,14 +239,32 @@ export class PointEncoder {
     return `${metric.measurement}${tags.agent},device=${device}${tags.site}${metric.unit}`;
   }
 
-  /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
-  windowByBuilder(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
-    const b = this.b
+  /** The line of a window of out-of-range readings only: count 0, out_of_range, length_ms (and rev, judged_* as any window). */
+  private outOfRangeWindow(batch: BatchEnvelope, w: OutOfRangeWindow, judged?: WindowInput): string | undefined {
+    const f = WINDOW_FIELD;
+    const b = this.windowStart(batch, w)
+      .int(f.count, 0)
+      .int(f.outOfRange, w.outOfRange)
+      .int(f.lengthMs, w.end - w.start);
+    if (w.rev > 0) b.int(f.rev, w.rev);
+    if (judged) judgedFields(b, judged);
+    return b.end(w.end);
+  }
+
+  /** The builder started on a window's measurement and tags. */
+  private windowStart(batch: BatchEnvelope, w: WindowResult): LineBuilder {
+    return this.b
       .start(w.metric)
       .tag('agent', batch.agent)
       .tag('device', w.device)
       .tag('site', batch.site)
       .tag('unit', this.units.get(w.metric));
+  }
+
+  /** A window's line through the LineBuilder: the reference the one-piece form in `window` must equal. */
+  windowByBuilder(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
+    if (!hasReadings(w)) return this.outOfRangeWindow(batch, w, judged);
+    const b = this.windowStart(batch, w);
     const f = WINDOW_FIELD;
     b.int(f.count, w.count)
       .float(f.sum, w.sum)

@@ -69,3 +69,31 @@ test('a correction keeps the aggregates of the last revision and what detection 
   // A first emission never carries judged values, whatever the lookup says.
   assert.doesNotMatch(encoder.batch(batch(first), [], () => windowInput(first)).lines[0]!, /judged_/);
 });
+
+test('a window of out-of-range readings only: count 0, its out_of_range and length, no value field; read back as detection judged it, corrected or not', () => {
+  const glitch: WindowResult = {
+    device: 'd1',
+    metric: 'temperature',
+    start: first.start,
+    end: first.end,
+    count: 0,
+    rev: 0,
+    outOfRange: 2,
+  };
+  const encoder = new PointEncoder();
+  const line0 = encoder.window(batch(glitch), glitch)!;
+  assert.equal(line0, `temperature,agent=gw,device=d1 count=0i,out_of_range=2i,length_ms=300000i ${first.end}`);
+  assert.equal(encoder.windowByBuilder(batch(glitch), glitch), line0);
+  const [w] = windowsOf(stored(line0));
+  const input = storedInput('d1', 'temperature', w!, 0);
+  assert.deepEqual(input, windowInput(glitch));
+  assert.deepEqual([input.count, input.outOfRange, input.value, input.stddev], [0, 2, Number.NaN, Number.NaN]);
+  // A late reading corrects it: the point takes the reading, and keeps what was judged (count 0, no value).
+  const late: WindowResult = { ...first, count: 1, sum: 20, min: 20, max: 20, mean: 20, m2: 0, rev: 1, outOfRange: 2 };
+  const line1 = encoder.batch(batch(late), [], () => windowInput(glitch)).lines[0]!;
+  assert.match(line1, /,rev=1i,judged_count=0i,judged_out_of_range=2i /);
+  assert.doesNotMatch(line1, /NaN|judged_mean/);
+  const [c] = windowsOf(stored(line0, line1));
+  assert.equal(c!.mean, 20, 'queries see the corrected window');
+  assert.deepEqual(storedInput('d1', 'temperature', c!, 0), windowInput(glitch), 'replay judges the first emission');
+});

@@ -60,14 +60,15 @@ export function windowsOf(series: QuerySeries): StoredWindow[] {
   const col = columnsOf(series);
   const f = WINDOW_FIELD;
   return series.values.map((row) => {
-    const mean = num(col(row, f.mean))!;
+    // A window of out-of-range readings only has count 0 and no value field: NaN, as windowInput gives it.
+    const mean = num(col(row, f.mean)) ?? Number.NaN;
     return {
       ts: Number(col(row, 'time')),
       count: num(col(row, f.count)) ?? 1,
       mean,
       min: num(col(row, f.min)) ?? mean,
       max: num(col(row, f.max)) ?? mean,
-      stddev: num(col(row, f.stddev)) ?? 0,
+      stddev: num(col(row, f.stddev)) ?? noSpread(mean),
       first: num(col(row, f.first)),
       last: num(col(row, f.last)),
       p50: num(col(row, f.p50)),
@@ -86,19 +87,24 @@ function judgedOf(
   col: (row: readonly unknown[], name: string) => unknown,
 ): StoredWindow['judged'] {
   const j = JUDGED_FIELD;
-  const value = num(col(row, j.mean));
-  if (value === undefined) return undefined;
+  // judged_count is written with every judged input (judged_mean not, when the window had no value).
+  const count = num(col(row, j.count));
+  if (count === undefined) return undefined;
+  const value = num(col(row, j.mean)) ?? Number.NaN;
   return {
     value,
-    count: num(col(row, j.count)) ?? 1,
+    count,
     min: num(col(row, j.min)) ?? value,
     max: num(col(row, j.max)) ?? value,
-    stddev: num(col(row, j.stddev)) ?? 0,
+    stddev: num(col(row, j.stddev)) ?? noSpread(value),
     ...optional('first', num(col(row, j.first))),
     ...optional('last', num(col(row, j.last))),
     outOfRange: num(col(row, j.outOfRange)) ?? 0,
   };
 }
+
+/** A stddev not stored: 0 beside a value (raw rows), NaN for a window without one (windowInput's). */
+const noSpread = (value: number): number => (Number.isNaN(value) ? Number.NaN : 0);
 
 const optional = <K extends string>(key: K, v: number | undefined): { [P in K]?: number } =>
   v === undefined ? {} : ({ [key]: v } as { [P in K]: number });

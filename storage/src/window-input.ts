@@ -1,9 +1,11 @@
-import type { WindowResult } from '@tributary/firmware-schemas';
+import { hasReadings, type ReadingsWindow, type WindowResult } from '@tributary/firmware-schemas';
 
 /**
  * One window as detection takes it (the cloud processor's `SeriesInput`): the same values whether
  * it comes live from a batch (`windowInput`) or back from InfluxDB (`storedInput` in
- * stored-rows.ts), so replay judges exactly what the live path judged.
+ * stored-rows.ts), so replay judges exactly what the live path judged. A window whose every
+ * reading was out of range has `count` 0, its `outOfRange`, and NaN for the value statistics
+ * (there is no value: detection judges it by its count alone, see `hasValues`).
  */
 export interface WindowInput {
   readonly device: string;
@@ -25,13 +27,34 @@ export interface WindowInput {
   readonly outOfRange?: number;
 }
 
+/** Whether a window input has values to judge (false: every reading of it was out of range). */
+export function hasValues(w: Pick<WindowInput, 'count'>): boolean {
+  return w.count > 0;
+}
+
 /** Sample standard deviation of a window, from Welford's m2. */
-export function windowStddev(w: WindowResult): number {
+export function windowStddev(w: ReadingsWindow): number {
   return w.count > 1 ? Math.sqrt(w.m2 / (w.count - 1)) : 0;
 }
 
 /** A window result of a batch as detection judges it. */
 export function windowInput(w: WindowResult): WindowInput {
+  if (!hasReadings(w)) {
+    const none = Number.NaN;
+    const { device, metric, end, start, outOfRange } = w;
+    return {
+      device,
+      metric,
+      ts: end,
+      lengthMs: end - start,
+      value: none,
+      min: none,
+      max: none,
+      stddev: none,
+      count: 0,
+      outOfRange,
+    };
+  }
   return {
     device: w.device,
     metric: w.metric,

@@ -24,7 +24,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTarget, DeadLetterFile, InfluxWriter, PointEncoder, windowStddev } from '@tributary/cloud-processor';
-import { decodeBatch, InfluxConfig, type BatchEnvelope } from '@tributary/firmware-schemas';
+import { decodeBatch, hasReadings, InfluxConfig, type BatchEnvelope } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import { InfluxDB, type IPoint } from 'influx';
 import mqtt from 'mqtt';
@@ -213,7 +213,8 @@ async function writeWithNodeInflux(
   const influx = new InfluxDB({ host: url.hostname, port: Number(url.port), database });
   await influx.createDatabase(database);
   const pointsOf = (batch: BatchEnvelope): IPoint[] =>
-    batch.windows.map((w) => ({
+    // The bench's windows all hold readings (the filter only narrows the type).
+    batch.windows.filter(hasReadings).map((w) => ({
       measurement: w.metric,
       tags: { agent: batch.agent, device: w.device, ...(batch.site === undefined ? {} : { site: batch.site }) },
       fields: {

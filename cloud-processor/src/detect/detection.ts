@@ -23,7 +23,10 @@ export interface SeriesInput extends SeriesPoint {
   readonly metric: string;
   /** Window length (end − start); for raw rows, the series' usual spacing or 0. */
   readonly lengthMs: number;
-  /** Readings the agent's range filter removed in this window (out-of-range glitches). */
+  /**
+   * Readings the agent's range filter removed in this window (out-of-range glitches). With
+   * `count` 0 they were all its readings: it has no value (NaN statistics) and is judged by this alone.
+   */
   readonly outOfRange?: number;
 }
 
@@ -154,15 +157,22 @@ export class Detection {
       const s = this.seriesFor(p, agent, clock, alerts, sorted);
       if (p.ts <= s.lastTs) continue;
       if (inOrder) this.sweepSeries(clock, s, p.ts - 1, alerts);
-      this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
       s.lastTs = p.ts;
       if (p.lengthMs > 0 && p.lengthMs !== s.lengthMs) {
         s.lengthMs = p.lengthMs;
         clock.step = undefined;
       }
-      const verdict = s.detector.update(p);
-      this.onVerdict?.(p, verdict);
-      this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
+      if (p.count > 0) {
+        this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
+        const verdict = s.detector.update(p);
+        this.onVerdict?.(p, verdict);
+        this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
+      } else {
+        // Every reading of the window was out of range (count 0, no value): the sensor spoke, so
+        // it is not silent (lastTs above; `heard` for detectors that judge silence), and the
+        // value detectors are not fed a window that has no value. The glitch is judged below.
+        s.detector.heard?.(p.ts);
+      }
       const glitches = p.outOfRange ?? 0;
       if (glitches > 0 || (s.open & OPEN_OUT_OF_RANGE) !== 0) {
         const verdict: Verdict =

@@ -73,6 +73,12 @@ export interface Detector {
    * not leaves later verdicts identical. Returns a verdict on the silence so far.
    */
   tick?(now: number): Verdict;
+  /**
+   * Optional: the series spoke at `ts` but has no value to judge (a window whose every reading
+   * the agent's range filter removed). Called in order with `update`, in its place; detectors that
+   * judge silence (missing data) take it as a point, the others need not implement it.
+   */
+  heard?(ts: number): void;
 }
 
 /** What the processor knows of a series when it builds its detector. */

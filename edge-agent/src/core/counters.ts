@@ -30,7 +30,8 @@ export const agentCounterHelp = {
   device_clocks_forgotten:
     'device clocks forgotten at the bound (maxSeries) while ahead of the agent: devices it does not know start no lower than them',
   windows_emitted: 'window results emitted (including corrections)',
-  windows_out_of_range_only: 'windows whose every reading was out of range (no result carries their outOfRange)',
+  windows_out_of_range_only:
+    'of the windows emitted, those whose every reading was out of range: sent with count 0 and their outOfRange, no value statistics',
   broker_packets_refused:
     "connections to the gateway's mqtt-broker source closed for a packet over maxPayloadBytes + 64 KiB (or a malformed header)",
   broker_connects_refused:

@@ -1,4 +1,4 @@
-import type { WindowResult } from '@tributary/firmware-schemas';
+import type { ReadingsWindow, WindowResult } from '@tributary/firmware-schemas';
 import { addReading, resetAggregate, type Aggregate } from './aggregate.js';
 import type { DeviceClock } from './event-time.js';
 import type { SeriesNode } from './series-table.js';
@@ -97,7 +97,10 @@ export class WindowScratch extends Pane {
     this.merged.clear();
   }
 
-  /** The window result of `agg` (a pane, or this scratch after merging), or undefined when it holds no reading. */
+  /**
+   * The window result of `agg` (a pane, or this scratch after merging), holding a reading or one
+   * the range filter removed; with none but the latter, only their count (OutOfRangeWindowSchema).
+   */
   result(
     s: Series,
     start: number,
@@ -105,9 +108,10 @@ export class WindowScratch extends Pane {
     rev: number,
     agg: Pane,
     sketch: QuantileSketch | undefined,
-  ): WindowResult | undefined {
-    if (agg.count === 0) return undefined;
-    const w: WindowResult = {
+  ): WindowResult {
+    if (agg.count === 0)
+      return { device: s.device, metric: s.metric, start, end, count: 0, rev, outOfRange: agg.outOfRange };
+    const w: ReadingsWindow = {
       device: s.device,
       metric: s.metric,
       start,

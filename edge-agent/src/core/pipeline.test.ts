@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeSerialLine, type WindowResult } from '@tributary/firmware-schemas';
+import { encodeSerialLine, WindowResultSchema, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 import { FilterChains } from './filters/registry.js';
 import { agentCounterHelp, IngestPipeline, type AgentCounter } from './pipeline.js';
@@ -72,6 +72,21 @@ test('a JSON message with two values is two readings; filters and windows count 
   assert.equal(t?.count, 2);
   assert.equal(t?.outOfRange, 1, 'the window carries what the range filter removed');
   assert.equal(windows.find((w) => w.metric === 'h')?.count, 2);
+});
+
+test('a window whose only reading is out of range is sent with count 0 and its outOfRange (the sensor spoke; every reading was bad)', () => {
+  const { pipeline, counters, engine, windows } = setup();
+  // An environmental sensor: one reading a window; this window's one reading is a glitch.
+  pipeline.ingestJson(JSON.stringify({ device: 'env-7', ts: NOW - 1_000, values: { t: 999 } }), 4096, 'test');
+  engine.flush();
+  const start = Math.floor((NOW - 1_000) / 60_000) * 60_000;
+  assert.deepEqual(windows, [
+    { device: 'env-7', metric: 't', start, end: start + 60_000, count: 0, rev: 0, outOfRange: 1 },
+  ]);
+  assert.equal(WindowResultSchema.safeParse(windows[0]).success, true, 'the batch schema takes it');
+  assert.equal(counters.get('filtered_range'), 1);
+  assert.equal(counters.get('windows_out_of_range_only'), 1);
+  assert.equal(counters.get('readings_accepted'), 0);
 });
 
 test('a device without a clock gets arrival time; a future timestamp does not move the watermark', () => {

@@ -31,7 +31,11 @@ export class WindowEmitter {
     }
   }
 
-  /** Emits the window of `s` ending at `end`, if it holds a reading (or reports one holding only out-of-range ones). */
+  /**
+   * Emits the window of `s` ending at `end`, if it holds a reading or a reading the range filter
+   * removed: one whose every reading was out of range is sent as such (count 0, its `outOfRange`,
+   * no value statistics), so the cloud hears a glitching sensor rather than a silent one.
+   */
   window(s: Series, end: number): void {
     const { lengthMs, slideMs } = this.options;
     const start = end - lengthMs;
@@ -49,17 +53,16 @@ export class WindowEmitter {
       }
       agg = scratch;
     }
-    if (agg === undefined) return;
+    if (agg === undefined || (agg.count === 0 && agg.outOfRange === 0)) return;
     const sketch = agg === scratch ? scratch.merged : agg.partial ? undefined : agg.sketch;
     let rev = 0;
-    if (this.reEmit && agg.count > 0) {
+    if (this.reEmit) {
       const revs = (s.revs ??= new Map());
       const previous = revs.get(end);
       rev = previous === undefined ? 0 : previous + 1;
       revs.set(end, rev);
     }
-    const w = scratch.result(s, start, end, rev, agg, sketch);
-    if (w !== undefined) this.sink.window(w);
-    else if (agg.outOfRange > 0) this.sink.outOfRangeOnly();
+    this.sink.window(scratch.result(s, start, end, rev, agg, sketch));
+    if (agg.count === 0) this.sink.outOfRangeOnly();
   }
 }

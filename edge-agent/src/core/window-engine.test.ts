@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WindowResult } from '@tributary/firmware-schemas';
+import { hasReadings, type WindowResult } from '@tributary/firmware-schemas';
 import { WindowEngine, type AddOutcome, type WindowEngineOptions } from './window-engine.js';
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
@@ -33,7 +33,8 @@ function run(options: Partial<WindowEngineOptions>, inputs: readonly Input[], fl
   const outcomes: AddOutcome[] = inputs.map(([d, dt, v, now]) => engine.add(d, 't', T0 + dt, v, T0 + (now ?? LATER)));
   if (flush) engine.flush();
   const brief = windows.map(
-    (w) => `${w.device} ${(w.start - T0) / 1000}-${(w.end - T0) / 1000} n${w.count} sum${w.sum} r${w.rev}`,
+    (w) =>
+      `${w.device} ${(w.start - T0) / 1000}-${(w.end - T0) / 1000} n${w.count} sum${hasReadings(w) ? w.sum : '-'} r${w.rev}`,
   );
   return { windows, outcomes, brief, events, engine };
 }
@@ -244,7 +245,7 @@ test('window results carry first/last by event time, Welford terms and quantiles
     ['a', 2_000, 3],
   ]);
   const [w] = windows;
-  assert.ok(w);
+  assert.ok(w && hasReadings(w));
   assert.equal(w.first, 1);
   assert.equal(w.last, 5);
   assert.equal(w.lastTs, T0 + 3_000);
@@ -255,7 +256,7 @@ test('window results carry first/last by event time, Welford terms and quantiles
   assert.equal(w.outOfRange, undefined);
 });
 
-test('out-of-range readings are counted against their window, and a window holding only those is reported', () => {
+test('out-of-range readings are counted against their window, and a window holding only those is sent as such', () => {
   const windows: WindowResult[] = [];
   let only = 0;
   const engine = new WindowEngine(base, {
@@ -270,8 +271,20 @@ test('out-of-range readings are counted against their window, and a window holdi
   engine.add('a', 't', T0 + 200_000, 1, T0 + LATER);
   assert.deepEqual(
     windows.map((w) => [w.start - T0, w.count, w.outOfRange]),
-    [[0, 1, 2]],
+    [
+      [0, 1, 2],
+      [60_000, 0, 1],
+    ],
   );
+  assert.deepEqual(windows[1], {
+    device: 'a',
+    metric: 't',
+    start: T0 + 60_000,
+    end: T0 + 120_000,
+    count: 0,
+    rev: 0,
+    outOfRange: 1,
+  });
   assert.equal(only, 1);
   assert.equal(engine.noteOutOfRange('a', 't', T0 + 1_000), false, 'a closed window is not changed');
 });

@@ -1,4 +1,4 @@
-import type { AgentConfig, WindowResult } from '@tributary/firmware-schemas';
+import { hasReadings, type AgentConfig, type WindowResult } from '@tributary/firmware-schemas';
 import { copyAggregate } from './aggregate.js';
 import type { DeviceClock, EventTimeState } from './event-time.js';
 import type { Series } from './pane.js';
@@ -29,7 +29,7 @@ export interface WindowSink {
   window(w: WindowResult): void;
   /** A series was evicted (evict-lru) after its windows were emitted. */
   evicted(): void;
-  /** A window held only readings the range filter removed: there is no result to carry its `outOfRange`. */
+  /** The window just given to `window` held only readings the range filter removed (count 0, its `outOfRange`). */
   outOfRangeOnly(): void;
   /** A device clock was forgotten at the bound (see DeviceClocks). */
   deviceForgotten?(): void;
@@ -256,10 +256,13 @@ export class WindowEngine extends SeriesPanes {
       const s = this.seriesFor(w.device, w.metric, this.closedOf(w.device));
       if (s === 'series-limit') continue;
       const pane = this.paneFor(s, w.start);
-      if (pane === undefined || pane.count > 0) continue;
-      copyAggregate(pane, w);
+      if (pane === undefined || pane.count > 0 || pane.outOfRange > 0) continue;
+      // A window of out-of-range readings only brings back their count; its pane's sketch is then whole.
+      if (hasReadings(w)) {
+        copyAggregate(pane, w);
+        pane.partial = true;
+      }
       pane.outOfRange = w.outOfRange ?? 0;
-      pane.partial = true;
       restored++;
     }
     return restored;

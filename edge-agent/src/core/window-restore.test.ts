@@ -79,3 +79,23 @@ test('sliding windows are not restored (a pane cannot be rebuilt from overlappin
     0,
   );
 });
+
+test('a window holding only out-of-range readings at a clean stop is taken back: a reading after the restart joins its count', () => {
+  const first: WindowResult[] = [];
+  const a = engine(first);
+  a.noteOutOfRange('d', 'x', T + 1_000);
+  a.noteOutOfRange('d', 'x', T + 2_000);
+  a.flush();
+  assert.deepEqual(first, [{ device: 'd', metric: 'x', start: T, end: T + 60_000, count: 0, rev: 0, outOfRange: 2 }]);
+
+  const second: WindowResult[] = [];
+  const b = engine(second);
+  assert.equal(b.restore(first), 1);
+  b.add('d', 'x', T + 30_000, 7, T + 30_000);
+  b.add('d', 'x', T + 62_000, 0, T + 62_000); // the next window starts; the watermark closes the restored one
+  const sent = second.find((w) => w.end === T + 60_000);
+  assert.ok(sent && sent.count === 1, JSON.stringify(second));
+  assert.equal(sent.outOfRange, 2, 'the readings removed before the stop still count');
+  assert.equal(sent.mean, 7);
+  assert.deepEqual(sent.quantiles, { p50: 7, p90: 7, p99: 7 }, 'its sketch is whole: no reading came before the stop');
+});

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AgentConfigSchema, type WindowResult } from '@tributary/firmware-schemas';
+import { AgentConfigSchema, hasReadings, type WindowResult } from '@tributary/firmware-schemas';
 import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 import { Batcher } from '../core/batcher.js';
 import { FilterChains } from '../core/filters/registry.js';
@@ -139,7 +139,8 @@ async function crashAndRecover(
 /** The latest emission of every window, as `device/end` → count and sum. */
 function latest(spool: readonly WindowResult[][]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const batch of spool) for (const w of batch) out.set(`${w.device}/${w.end - T0}`, `n${w.count} sum${w.sum}`);
+  for (const batch of spool)
+    for (const w of batch) out.set(`${w.device}/${w.end - T0}`, `n${w.count} sum${hasReadings(w) ? w.sum : '-'}`);
   return out;
 }
 

@@ -8,7 +8,7 @@ import {
   type Aggregate,
   type WindowEngineOptions,
 } from '@tributary/edge-agent';
-import type { WindowResult } from '@tributary/firmware-schemas';
+import { hasReadings, type WindowResult } from '@tributary/firmware-schemas';
 import fc from 'fast-check';
 
 const T0 = 1_700_000_000_000;
@@ -222,6 +222,7 @@ test('emitted windows (latest revision) equal a brute-force recomputation over t
       assert.deepEqual([...latest.keys()].sort(), [...expected.keys()].sort(), 'the same windows');
       for (const [key, { agg, values }] of expected) {
         const w = latest.get(key)!;
+        assert.ok(hasReadings(w), `${key} holds readings`);
         assert.equal(w.start, w.end - o.lengthMs);
         assert.equal(w.count, agg.count, `${key} count`);
         assert.ok(close(w.sum, agg.sum) && close(w.mean, agg.mean) && close(w.m2, agg.m2), `${key} sum/mean/m2`);

@@ -397,6 +397,11 @@ class Ensemble implements Detector {
     this.quietUntil = Math.max(this.quietUntil, Math.min(t + this.runOnMs, this.lingerUntil));
   }
 
+  /** The series spoke with no value: told to the members that judge silence (once built). */
+  heard(ts: number): void {
+    for (const d of this.detectors) d.heard?.(ts);
+  }
+
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
   tick(now: number): Verdict {
     let best: Verdict = quiet(Number.NaN);

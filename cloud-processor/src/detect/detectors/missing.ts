@@ -95,6 +95,11 @@ class Missing implements Detector {
     };
   }
 
+  /** The series spoke with no value (every reading out of range): a point for its cadence, as `update`. */
+  heard(ts: number): void {
+    this.update({ ts, value: Number.NaN, min: Number.NaN, max: Number.NaN, stddev: Number.NaN, count: 0 });
+  }
+
   tick(now: number): Verdict {
     if (this.lastTs === null || now <= this.lastTs || this.intervals.length < 3) return quiet(Number.NaN);
     const gap = now - this.lastTs;

@@ -47,15 +47,13 @@ function batches(): Array<{ agent: string; points: SeriesInput[]; complete: numb
         (d === 7 && m === 0 && w >= 96 && w < 118) ||
         (d === 11 && m === 2 && w >= 200),
     });
-    return windows.map(
-      (p): SeriesInput => ({
-        ...p,
-        device: `dev-${d}`,
-        metric: METRICS[m]!,
-        lengthMs: W,
-        outOfRange: d === 9 && m === 0 && p.ts % (37 * W) === 0 ? 2 : 0,
-      }),
-    );
+    return windows.map((p, w): SeriesInput => {
+      const at = { device: `dev-${d}`, metric: METRICS[m]!, lengthMs: W };
+      // Windows whose every reading was out of range (count 0, no value) cross to the workers too.
+      if (d === 9 && m === 1 && w >= 200 && w < 230)
+        return { ...at, ts: p.ts, count: 0, value: NaN, min: NaN, max: NaN, stddev: NaN, outOfRange: 1 };
+      return { ...p, ...at, outOfRange: d === 9 && m === 0 && p.ts % (37 * W) === 0 ? 2 : 0 };
+    });
   });
   const t0 = Math.min(...series.map((s) => s[0]!.ts));
   const out: Array<{ agent: string; points: SeriesInput[]; complete: number | undefined }> = [];
