@@ -81,7 +81,7 @@ export function sensorWindows(spec: SensorSpec): SeriesPoint[] {
       last = x;
     }
     const mean = sum / k;
-    const variance = Math.max(0, (sq - k * mean * mean) / (k - 1));
+    const variance = k > 1 ? Math.max(0, (sq - k * mean * mean) / (k - 1)) : 0;
     out.push({
       ts: T0 + (w + 1) * windowMs,
       value: mean,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rawPoint, type SeriesPoint } from '../detector.js';
 import { createDetector } from '../registry.js';
-import { gaussian, prng } from '../synthetic.js';
+import { gaussian, prng, sensorWindows } from '../synthetic.js';
 
 const FIVE_MINUTES = 300_000;
 const DAY = 86_400_000;
@@ -137,5 +137,58 @@ test('on minute windows a noise burst of six hours is one event: its later cross
       if (ts >= start + 30 * MINUTE && v.score >= 0.5) late.push(`${((ts - start) / HOUR).toFixed(2)} h`);
     }
     assert.deepEqual(late, [], `seed ${seed}: reported again at ${late.join(', ')} after the burst began`);
+  }
+});
+
+/** An environment sensor at the agent's minute windows: one reading a window, rounded as the sensor reports it. */
+function oneReadingAMinute(seed: number, spec: { base: number; noise: number; quantum: number; stuckFrom?: number }) {
+  return sensorWindows({
+    seed,
+    windows: 3 * 1_440,
+    windowMs: 60_000,
+    readingsPerWindow: 1,
+    base: spec.base,
+    dailyAmplitude: 8 * spec.noise,
+    noise: spec.noise,
+    weather: { std: 2 * spec.noise, tauMs: 3_600_000 },
+    fault: (() => {
+      let held = 0;
+      return (w: number, _r: number, x: number) => {
+        const reading = Math.round(x / spec.quantum) * spec.quantum;
+        const from = spec.stuckFrom ?? Infinity;
+        if (w === from) held = reading;
+        return w >= from && w < from + 60 ? held : reading;
+      };
+    })(),
+  });
+}
+
+test('a stuck environment sensor at one reading a minute is alerted within 10 minutes; healthy ones, quantised, are not', () => {
+  const sensors = [
+    { base: 430, noise: 6, quantum: 1 }, // CO2 in whole ppm
+    { base: 45, noise: 0.4, quantum: 0.1 }, // humidity in tenths of a per cent
+    { base: 1_010, noise: 0.5, quantum: 0.1 }, // pressure in tenths of a hPa
+  ];
+  for (const [i, sensor] of sensors.entries()) {
+    for (const seed of [1, 2, 3]) {
+      const stuckFrom = 2 * 1_440 + 600 + 37 * seed;
+      const d = createDetector('ensemble', {}, undefined, { windowMs: 60_000 });
+      const verdicts = oneReadingAMinute(seed, { ...sensor, stuckFrom }).map((p) => d.update(p));
+      const alarms = verdicts.flatMap((v, w) => (w >= 1_440 && v.score >= 0.5 ? [w] : []));
+      const found = alarms.find((w) => w >= stuckFrom && w < stuckFrom + 60);
+      assert.ok(
+        found !== undefined && found - stuckFrom <= 10,
+        `sensor ${i}, seed ${seed}: stuck from window ${stuckFrom}, alarms at ${alarms}`,
+      );
+      const healthy = createDetector('ensemble', {}, undefined, { windowMs: 60_000 });
+      const stuckAlarms = oneReadingAMinute(seed, sensor)
+        .map((p) => healthy.update(p))
+        .filter((v) => v.score >= 0.5 && /stuck/.test(v.reason));
+      assert.deepEqual(
+        stuckAlarms.map((v) => v.reason),
+        [],
+        `sensor ${i}, seed ${seed}: healthy`,
+      );
+    }
   }
 });

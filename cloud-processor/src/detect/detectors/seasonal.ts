@@ -19,9 +19,19 @@ export const SeasonalConfig = z.object({
   maxBins: z.number().int().min(4).max(2_048).default(288),
   /** Cycles that must have passed before the profile is trusted. */
   minPeriods: z.number().min(1).default(2),
-  /** Holt-Winters smoothing: level (per point) and seasonal profile (per visit of a bin). */
+  /** Holt-Winters smoothing: level (per point) and seasonal profile (per visit of a bin, see `learning`). */
   levelAlpha: z.number().gt(0).lt(1).default(0.02),
   seasonalGamma: z.number().gt(0).lt(1).default(0.25),
+  /**
+   * What a visit of a bin is, where `maxBins` caps the bins below the points a cycle has (minute
+   * windows: 1,440 a day in 288 bins, five points in a row in each bin each day). `per-cycle`: the
+   * bin's points of one cycle share a visit (each takes 1/(points a bin) of γ and of its scale's
+   * β), so the profile and its scale learn from cycle to cycle as with one point a bin. `per-point`:
+   * each point is a visit, and the bin follows the points before it in this cycle: its scale becomes
+   * the minute-to-minute wander, against which a usual day-to-day difference, at the bin's first
+   * point, read as 7-25 deviations. One point a bin (5-minute windows for a day): the same.
+   */
+  learning: z.enum(['per-cycle', 'per-point']).default('per-cycle'),
   /** Residuals beyond this many scales update the model as if they were this far. */
   clipScales: z.number().positive().default(4),
   /** The local scale never drops below this fraction of the long-run residual scale. */
@@ -108,6 +118,8 @@ class Seasonal implements Detector {
   private readonly slab: Slab;
   /** The drift statistic's calibration, when the drift statistic is on. */
   private readonly driftMeter: SurpriseMeter | undefined;
+  /** The series' window length (0: raw rows of unknown cadence), for the points a bin takes a cycle. */
+  private readonly windowMs: number;
 
   constructor(
     private readonly config: SeasonalConfig,
@@ -116,6 +128,7 @@ class Seasonal implements Detector {
   ) {
     const s = snapshot as State | undefined;
     const slab = (this.slab = context?.slab ?? new Slab());
+    this.windowMs = context?.windowMs ?? 0;
     this.scalars = slab.alloc(SCALARS * 8);
     slab.setNum(this.scalars, FIRST_TS, s?.firstTs ?? Number.NaN);
     slab.setNum(this.scalars, LAST_TS, s?.lastTs ?? Number.NaN);
@@ -205,7 +218,8 @@ class Seasonal implements Detector {
     // Learn, from the clipped residual so an anomaly bends the profile only a little.
     level += (visited ? this.config.levelAlpha : 0) * rc;
     slab.setNum(at, LEVEL, level);
-    const g = this.config.seasonalGamma * (1 - this.config.levelAlpha);
+    const share = this.config.learning === 'per-cycle' ? this.shareOfVisit : 1;
+    const g = this.config.seasonalGamma * (1 - this.config.levelAlpha) * share;
     const a = Math.abs(rc);
     for (let k = 0; k < 2; k++) {
       const b = k === 0 ? b0 : b1;
@@ -217,7 +231,7 @@ class Seasonal implements Detector {
         bins.visit(
           b,
           bins.season(b) + g * w * rc,
-          visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * w * (a - bins.scale(b)),
+          visits === 1 ? a : bins.scale(b) + BIN_SCALE_BETA * share * w * (a - bins.scale(b)),
         );
     }
     // The long-run scale takes the unclipped residual: a series whose surprises are routine
@@ -235,6 +249,11 @@ class Seasonal implements Detector {
       ? `drifting ${slab.num(at, DRIFT_MEAN) > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(slab.num(at, DRIFT_MEAN)).toFixed(1)} scales`
       : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
     return { score, value: x, surprise, reason };
+  }
+
+  /** A point's share of a visit per cycle: 1 / (its windows in a bin's span), 1 where each point has its bin (or the length is unknown). */
+  private get shareOfVisit(): number {
+    return this.windowMs > 0 ? Math.min(1, (this.windowMs * this.bins) / this.config.periodMs) : 1;
   }
 
   snapshot(): State {

@@ -18,6 +18,8 @@ export interface WindowRulesSnapshot {
   intervals: number[];
   prevWindow: { mean: number; sd: number; sigma: number | undefined } | null;
   lastTs: number | null;
+  /** The previous window's last reading (absent in older snapshots). */
+  prevLast?: number | null;
   /** Of older snapshots (the run alone); newer ones keep `identical`. */
   flatRun?: number;
   identical?: IdenticalRunsState;
@@ -84,6 +86,7 @@ export class WindowRulesState {
     f[o + PREV_SD] = prev === null ? Number.NaN : prev.sd;
     f[o + PREV_SIGMA] = prev?.sigma ?? Number.NaN;
     f[o + LAST_TS] = s?.lastTs ?? Number.NaN;
+    f[o + PREV_LAST] = s?.prevLast ?? Number.NaN;
     this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
     this.n = s?.n ?? 0;
@@ -106,6 +109,7 @@ export class WindowRulesState {
             sigma: Number.isNaN(this.scalar(PREV_SIGMA)) ? undefined : this.scalar(PREV_SIGMA),
           },
       lastTs: Number.isNaN(this.scalar(LAST_TS)) ? null : this.scalar(LAST_TS),
+      prevLast: Number.isNaN(this.scalar(PREV_LAST)) ? null : this.scalar(PREV_LAST),
       identical: this.identical.snapshot(),
       quantum: this.quantum.snapshot(),
       n: this.n,
@@ -115,9 +119,14 @@ export class WindowRulesState {
   /** Identical windows in a row that make a stuck sensor, given what the sensor's step and noise make of a window of `count` readings. */
   protected stuckAfter(count: number): number {
     const sigma = this.spread.length > 0 ? this.spread.median() : 0;
+    const { stuckMinReadings, stuckWindows } = this.config;
+    if (count >= stuckMinReadings)
+      return this.identical.stuckAfter(stuckWindows, chanceOfIdenticalWindow(count, sigma, this.quantum.step));
+    // Windows of few readings that repeat the previous one's last: as many as make stuckMinReadings
+    // identical readings with it, each as likely as its readings and that one all alike.
     return this.identical.stuckAfter(
-      this.config.stuckWindows,
-      chanceOfIdenticalWindow(count, sigma, this.quantum.step),
+      Math.max(stuckWindows, Math.ceil((stuckMinReadings - 1) / count)),
+      chanceOfIdenticalWindow(count + 1, sigma, this.quantum.step),
     );
   }
 
@@ -140,7 +149,9 @@ export const PREV_MEAN = 0;
 export const PREV_SD = 1;
 export const PREV_SIGMA = 2;
 export const LAST_TS = 3;
-const SCALARS = 4;
+/** The previous window's last reading (a stuck sensor repeats it). */
+export const PREV_LAST = 4;
+const SCALARS = 5;
 
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
 const MAX_HISTORY = 1_500;

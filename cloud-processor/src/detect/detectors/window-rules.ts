@@ -18,7 +18,7 @@ import {
   spreadWithoutFarthest,
 } from './window-envelope.js';
 import type { WindowRulesConfig } from './window-rules-config.js';
-import { LAST_TS, PREV_MEAN, PREV_SD, PREV_SIGMA, WindowRulesState } from './window-rules-state.js';
+import { LAST_TS, PREV_LAST, PREV_MEAN, PREV_SD, PREV_SIGMA, WindowRulesState } from './window-rules-state.js';
 
 export { WindowRulesConfig } from './window-rules-config.js';
 
@@ -40,12 +40,18 @@ class WindowRules extends WindowRulesState implements Detector {
     const lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
     if (lastInterval !== undefined) this.intervals.push(lastInterval);
     this.setScalar(LAST_TS, p.ts);
-    if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
+    // A raw row (a NAB file's) has no first and last reading: it is no window of readings. An agent's
+    // window of one reading (an environment sensor's at minute windows) is, for the stuck rule.
+    if ((p.count <= 1 && p.first === undefined) || !Number.isFinite(p.value)) return quiet(p.value);
     const floor = 1e-6 * Math.max(1, Math.abs(p.value));
     const flat = p.max === p.min;
-    this.identical.see(flat && p.count >= this.config.stuckMinReadings, Math.min(this.n + 1, this.history), () =>
-      this.stuckAfter(p.count),
-    );
+    // A stuck sensor repeats one value across windows: a window of fewer readings than make "all
+    // identical" mean stuck on their own is identical when they repeat the previous window's last
+    // reading too (at one reading a window every window has min = max, and only the repeat tells).
+    const repeats = flat && p.min === this.scalar(PREV_LAST);
+    this.setScalar(PREV_LAST, p.last ?? p.value);
+    const few = p.count < this.config.stuckMinReadings;
+    this.identical.see(flat && (!few || repeats), Math.min(this.n + 1, this.history), () => this.stuckAfter(p.count));
     this.quantum.see(p);
     const level = this.regimes.knownLevelOf(p.value, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
@@ -148,14 +154,21 @@ class WindowRules extends WindowRulesState implements Detector {
       }
       const run = this.identical.run;
       const stuckAfter = run > 0 ? this.stuckAfter(p.count) : Infinity;
-      if (run >= stuckAfter && this.spread.length > 0 && this.spread.median() > 0) {
+      // The series varied before: its windows had spread, or (one reading a window, never any
+      // spread) the run began after the warm-up's windows, which set the rate of repeats it is
+      // judged by (a series constant from its start is constant, not stuck).
+      const varied = this.spread.length > 0 ? this.spread.median() > 0 : this.n - run >= this.warmup;
+      if (run >= stuckAfter && varied) {
         const longest = this.identical.longest();
         const usual = longest !== undefined ? ` (its longest such run of late: ${longest})` : '';
         const stuck = 1 + (run - stuckAfter) / stuckAfter;
         if (stuck >= 1 && stuck > bestRatio) {
           bestRatio = stuck;
           bestValue = p.value;
-          bestReason = `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`;
+          bestReason =
+            p.count < this.config.stuckMinReadings
+              ? `stuck at ${fmt(p.value)}: ${run} window(s) in a row repeat the reading before them${usual}`
+              : `stuck at ${fmt(p.value)}: ${p.count} identical readings, ${run} window(s) in a row${usual}`;
         }
       }
     }
