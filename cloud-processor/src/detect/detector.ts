@@ -76,7 +76,8 @@ export interface Detector {
   /**
    * Optional: the series spoke at `ts` but has no value to judge (a window whose every reading
    * the agent's range filter removed). Called in order with `update`, in its place; detectors that
-   * judge silence (missing data) take it as a point, the others need not implement it.
+   * judge silence (missing data, the window rules' dropouts) take it as a point, the others need not
+   * implement it.
    */
   heard?(ts: number): void;
 }

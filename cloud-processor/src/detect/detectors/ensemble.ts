@@ -261,9 +261,10 @@ class Ensemble implements Detector {
     this.quietUntil = Math.max(this.quietUntil, Math.min(t + this.runOnMs, this.lingerUntil));
   }
 
-  /** The series spoke with no value: told to the members that judge silence (once built). */
+  /** The series spoke with no value: told to the members that judge silence (once built), at the time of the window fast rows are gathered into. */
   heard(ts: number): void {
-    for (const d of this.detectors) d.heard?.(ts);
+    const at = this.raw.heardAt(ts);
+    for (const d of this.detectors) d.heard?.(at);
   }
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */

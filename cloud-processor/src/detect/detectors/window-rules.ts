@@ -36,10 +36,7 @@ export { WindowRulesConfig } from './window-rules-config.js';
  */
 class WindowRules extends WindowRulesState implements Detector {
   update(p: SeriesPoint): Verdict {
-    const lastTs = this.scalar(LAST_TS);
-    const lastInterval = !Number.isNaN(lastTs) && p.ts > lastTs ? p.ts - lastTs : undefined;
-    if (lastInterval !== undefined) this.intervals.push(lastInterval);
-    this.setScalar(LAST_TS, p.ts);
+    const lastInterval = this.spoke(p.ts);
     // A raw row (a NAB file's) has no first and last reading: it is no window of readings. An agent's
     // window of one reading (an environment sensor's at minute windows) is, for the stuck rule.
     if ((p.count <= 1 && p.first === undefined) || !Number.isFinite(p.value)) return quiet(p.value);
@@ -206,6 +203,25 @@ class WindowRules extends WindowRulesState implements Detector {
         ? { ...quiet(p.value, 'a known switch between levels'), known: true }
         : quiet(p.value);
     return this.verdict(bestRatio, bestValue, bestReason);
+  }
+
+  /** The series spoke with no value at `ts` (every reading out of range): `tick` measures silence from it. */
+  heard(ts: number): void {
+    this.spoke(ts);
+  }
+
+  /**
+   * The series spoke at `ts`: its cadence and the time silence is measured from. Returns the interval
+   * since it last spoke; a time not after that is none and leaves it (a window the ensemble's raw
+   * rows close late).
+   */
+  private spoke(ts: number): number | undefined {
+    const lastTs = this.scalar(LAST_TS);
+    if (!Number.isNaN(lastTs) && !(ts > lastTs)) return undefined;
+    this.setScalar(LAST_TS, ts);
+    if (Number.isNaN(lastTs)) return undefined;
+    this.intervals.push(ts - lastTs);
+    return ts - lastTs;
   }
 
   /** Whole windows missing at `now` (the earliest time the next window could still arrive). */

@@ -80,6 +80,18 @@ export class RawWindows {
     return out;
   }
 
+  /**
+   * When a row without a value at `ts` (every reading out of range) says the series spoke, for the
+   * members that judge silence: where rows are gathered, as a row with a value there would say it
+   * (it closes the window before its own, stamped with that window's end: see `close`), so they
+   * keep the gathered cadence; where rows pass through, `ts` itself.
+   */
+  heardAt(ts: number): number {
+    const s = this.s;
+    if (!(this.lengthMs > 0) || !(s.cadence > 0) || 2 * s.cadence > this.lengthMs) return ts;
+    return Math.floor(ts / this.lengthMs) * this.lengthMs;
+  }
+
   snapshot(): RawWindowsState {
     return { ...this.s, open: this.s.open && { ...this.s.open } };
   }
