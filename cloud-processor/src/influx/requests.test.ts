@@ -97,28 +97,3 @@ test('the queue lets go of a job once its lines are taken (it held the last 1,02
   q.push(job('w', 3), 1);
   assert.deepEqual(q.take(5)!.allLines(), ['w0', 'w1', 'w2']);
 });
-
-test('a job holds its lines as Buffer.from(lines.join) would, and keeps them when later jobs are encoded', () => {
-  const big = 'm,device=d v=1 1'.repeat(100_000); // beyond the scratch buffer's bound: a buffer of its own
-  const sets: string[][] = [
-    [],
-    ['one v=1 1'],
-    ['lone \ud800 surrogate v=1 1', 'pair 🍭 v=2 2', 'trailing \udc00', '\ud83c'],
-    ['é'.repeat(5_000), 'plain v=3 3'],
-    [big, 'after v=4 4'],
-  ];
-  const jobs = sets.map(
-    (lines) =>
-      new Job(
-        lines,
-        () => undefined,
-        () => undefined,
-      ),
-  );
-  for (const [i, lines] of sets.entries()) {
-    assert.deepEqual(jobs[i]!.bytes, Buffer.from(lines.join('\n')), `set ${i}`);
-    assert.equal(jobs[i]!.count, lines.length);
-    for (const [k, line] of lines.entries())
-      assert.equal(jobs[i]!.line(k), Buffer.from(line).toString('utf8'), `set ${i} line ${k}`);
-  }
-});

@@ -16,20 +16,6 @@ export interface WriteReport {
 const NEWLINE = 0x0a;
 
 /**
- * Where jobs are encoded before their bytes are copied out (one thread, one job at a time): grown
- * to the largest job seen up to MAX_SCRATCH_BYTES; a larger job gets a buffer of its own.
- */
-let scratch = Buffer.alloc(0);
-const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
-
-function scratchOf(bytes: number): Buffer {
-  if (bytes <= scratch.length) return scratch;
-  const fresh = Buffer.allocUnsafe(bytes);
-  if (bytes <= MAX_SCRATCH_BYTES) scratch = fresh;
-  return fresh;
-}
-
-/**
  * One submitted group of lines, settled when every line is durable or dead-lettered. The lines are
  * kept as one UTF-8 buffer, made when the job is submitted, with the offset of each line: a
  * batch's points are a few hundred bytes a line this way (as strings built piece by piece they
@@ -54,21 +40,12 @@ export class Job {
     readonly abort: (err: Error) => void,
   ) {
     this.remaining = lines.length;
+    this.bytes = Buffer.from(lines.join('\n'));
     this.starts = new Uint32Array(lines.length + 1);
-    // Each line is written as UTF-8 into the scratch buffer, where it starts noted on the way, and
-    // the whole copied out once: no joined string (a large object per batch, for the collector)
-    // and no search for the newlines afterwards.
-    let chars = lines.length;
-    for (const line of lines) chars += line.length;
-    // A UTF-16 unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
-    const scratch = scratchOf(3 * chars);
-    let at = 0;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 1, at = 0; i < lines.length; i++) {
+      at = this.bytes.indexOf(NEWLINE, at) + 1;
       this.starts[i] = at;
-      at += scratch.write(lines[i]!, at);
-      scratch[at++] = NEWLINE;
     }
-    this.bytes = Buffer.from(scratch.subarray(0, Math.max(0, at - 1)));
     this.starts[lines.length] = this.bytes.length + 1;
   }
 
