@@ -9,7 +9,7 @@ import type { WindowInput } from '@tributary/storage';
  * proportional to the deletions it skips), so the latest `maxWindows / 2` to `maxWindows` are
  * remembered (of one series, its latest MAX_WALK in each generation). A correction of a window
  * forgotten is stored without them (counted by the caller). 80 bytes a window (its numbers in a
- * typed array) and a key and map entry a series in each generation (about 110 bytes of heap).
+ * typed array) and map entries a series in each generation.
  */
 export class JudgedWindows {
   /** The newer generation and the older. */
@@ -26,7 +26,7 @@ export class JudgedWindows {
   /** Called with every first emission detection judges. */
   remember(agent: string, input: WindowInput): void {
     if (this.generation === 0) return;
-    this.current.add(seriesKeyOf(agent, input.device, input.metric), input);
+    this.current.add(agent, input);
     if (this.current.slots >= this.generation) {
       // The older generation's arrays are reused for the next one: nothing is allocated per window but its key.
       const older = this.previous;
@@ -41,8 +41,7 @@ export class JudgedWindows {
     agent: string,
     w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number },
   ): WindowInput | undefined {
-    const series = seriesKeyOf(agent, w.device, w.metric);
-    return this.current.get(series, w) ?? this.previous.get(series, w);
+    return this.current.get(agent, w) ?? this.previous.get(agent, w);
   }
 
   /** Windows remembered (a window remembered twice counts twice). */
@@ -67,14 +66,14 @@ const EARLIER = 9;
 const MAX_WALK = 4096;
 
 /**
- * One generation: each series' newest slot by its key, each slot the one of the series before it,
- * and the numbers of every slot in one Float64Array (80 bytes a window). A key per series, not
- * per window: a map of the fleet's series, not of every window, and the key made for a window is
- * garbage at once unless its series is new (a key and map entry per window took about 105 bytes
- * of heap, kept until the generation was dropped, and more CPU than the rest of the work).
+ * One generation: each series' newest slot by agent, device and metric, each slot the one of the
+ * series before it, and the numbers of every slot in one Float64Array (80 bytes a window). Entries
+ * per series, not per window, and by the names as they came (no key is made per window: a key
+ * and map entry per window took about 105 bytes of heap, kept until the generation was dropped,
+ * and more CPU than the rest of the work). Maps, as names are data.
  */
 class Generation {
-  private readonly newestOf = new Map<string, number>();
+  private readonly newestOf = new Map<string, Map<string, Map<string, number>>>();
   /** Grown by doubling up to the capacity as windows come (a partition of a cluster member may see few). */
   private values = new Float64Array(0);
   /** Slots used (a window remembered twice takes a second, found first). */
@@ -82,10 +81,14 @@ class Generation {
 
   constructor(private readonly capacity: number) {}
 
-  add(series: string, i: WindowInput): void {
+  add(agent: string, i: WindowInput): void {
     const slot = this.slots++;
-    const earlier = this.newestOf.get(series);
-    this.newestOf.set(series, slot);
+    let devices = this.newestOf.get(agent);
+    if (devices === undefined) this.newestOf.set(agent, (devices = new Map()));
+    let metrics = devices.get(i.device);
+    if (metrics === undefined) devices.set(i.device, (metrics = new Map()));
+    const earlier = metrics.get(i.metric);
+    metrics.set(i.metric, slot);
     if (slot * NUMBERS >= this.values.length) {
       const grown = new Float64Array(Math.min(this.capacity, Math.max(256, 2 * slot)) * NUMBERS);
       grown.set(this.values);
@@ -106,11 +109,11 @@ class Generation {
   }
 
   get(
-    series: string,
+    agent: string,
     w: { readonly device: string; readonly metric: string; readonly start: number; readonly end: number },
   ): WindowInput | undefined {
     const v = this.values;
-    let slot = this.newestOf.get(series) ?? -1;
+    let slot = this.newestOf.get(agent)?.get(w.device)?.get(w.metric) ?? -1;
     for (let walked = 0; slot >= 0 && walked < MAX_WALK; walked++) {
       const at = slot * NUMBERS;
       if (v[at + END] === w.end) return inputAt(v, at, w);
@@ -147,6 +150,3 @@ function inputAt(
     outOfRange: v[at + 7]!,
   };
 }
-
-/** One flat string (join builds it in one piece; a template literal leaves a tree of concatenations behind the key). */
-const seriesKeyOf = (agent: string, device: string, metric: string): string => [agent, device, metric].join('\u0000');
