@@ -28,7 +28,7 @@ export class JudgedWindows {
     if (this.generation === 0) return;
     this.current.add(agent, input);
     if (this.current.slots >= this.generation) {
-      // The older generation's arrays are reused for the next one: nothing is allocated per window but its key.
+      // The older generation's arrays are reused for the next one: nothing is allocated per window (a new series' map entries aside).
       const older = this.previous;
       this.previous = this.current;
       older.clear();
