@@ -114,7 +114,13 @@ export class DurableState {
     if (r.readings > 0) report.counters.inc('readings_recovered', r.readings);
     if (r.lost > 0) report.counters.inc('readings_lost_at_crash', r.lost);
     log.info(
-      { readings: r.readings, lost: r.lost, afterBatch: r.resumedAfter ?? null, walBytes: wal.opening.bytes },
+      {
+        readings: r.readings,
+        outOfRange: r.outOfRange,
+        lost: r.lost,
+        afterBatch: r.resumedAfter ?? null,
+        walBytes: wal.opening.bytes,
+      },
       'write-ahead log: put back the readings of windows not yet spooled',
     );
     if (r.lost > 0)

@@ -1,4 +1,5 @@
 export * from './line-protocol.js';
+export * from './point-fields.js';
 export * from './points.js';
 export * from './query.js';
 export * from './stored-rows.js';

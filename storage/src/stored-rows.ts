@@ -1,9 +1,9 @@
-import { ANOMALY_FIELD, ANOMALY_MEASUREMENT, JUDGED_FIELD, WINDOW_FIELD } from './points.js';
+import { ANOMALY_FIELD, ANOMALY_MEASUREMENT, JUDGED_FIELD, WINDOW_FIELD } from './point-fields.js';
 import { influxQuery, quoteIdentifier, stringLiteral, type InfluxReadTarget, type QuerySeries } from './query.js';
 import type { WindowInput } from './window-input.js';
 
 /**
- * Rows of the InfluxDB schema (points.ts) read back as values: the reading side of the one module
+ * Rows of the InfluxDB schema (point-fields.ts) read back as values: the reading side of the one module
  * that owns the measurement and field names. Replay and the dashboard read windows through here.
  */
 

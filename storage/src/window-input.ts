@@ -5,7 +5,7 @@ import { hasReadings, type ReadingsWindow, type WindowResult } from '@tributary/
  * it comes live from a batch (`windowInput`) or back from InfluxDB (`storedInput` in
  * stored-rows.ts), so replay judges exactly what the live path judged. A window whose every
  * reading was out of range has `count` 0, its `outOfRange`, and NaN for the value statistics
- * (there is no value: detection judges it by its count alone, see `hasValues`).
+ * (there is no value: detection judges it by its `outOfRange` alone).
  */
 export interface WindowInput {
   readonly device: string;
@@ -25,11 +25,6 @@ export interface WindowInput {
   readonly last?: number;
   /** Readings the agent's range filter removed in this window. */
   readonly outOfRange?: number;
-}
-
-/** Whether a window input has values to judge (false: every reading of it was out of range). */
-export function hasValues(w: Pick<WindowInput, 'count'>): boolean {
-  return w.count > 0;
 }
 
 /** Sample standard deviation of a window, from Welford's m2. */

@@ -75,7 +75,7 @@ export const agentCounterHelp = {
   messages_redelivered_logged:
     'messages a broker delivered again after a crash that the write-ahead log already held (not counted twice)',
   wal_readings_unprotected:
-    'readings accepted but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
+    'readings accepted (or removed by the range filter and counted in an open window) but not in the write-ahead log (at maxWalBytes, or a failed write): a crash before their windows are spooled loses them',
   wal_torn_records:
     'damaged write-ahead log records found and cut off at start (torn writes: not acknowledged, so re-delivered)',
 } as const;

@@ -35,6 +35,8 @@ const filterCounter: Record<ReadingFilter['kind'], AgentCounter> = {
 export interface ReadingLog {
   /** One reading the windows took (accepted or corrected). `origin` is the message's (see `ingestJson`). */
   accepted(device: string, metric: string, ts: number, value: number, now: number, origin: number): void;
+  /** One reading the range filter removed that an open window counted (`noteOutOfRange`): its value is not needed. */
+  outOfRange(device: string, metric: string, ts: number, now: number, origin: number): void;
 }
 
 /** Messages the log already holds: a broker's redelivery of one after a crash must not count twice. */
@@ -182,7 +184,7 @@ export class IngestPipeline {
           counters.inc('readings_series_limit');
           continue;
         }
-        if (!this.passes(chain, device, metric, ts, value, t.seq, stamped)) continue;
+        if (!this.passes(chain, device, metric, ts, value, t.seq, stamped, now, origin)) continue;
       }
       const outcome = windows.add(device, metric, ts, value, now);
       if (outcome === 'accepted' || this.notAccepted(outcome, device, ts)) {
@@ -228,13 +230,17 @@ export class IngestPipeline {
     value: number,
     seq: number | undefined,
     stamped: boolean,
+    now: number,
+    origin: number,
   ): boolean {
     for (let i = 0; i < chain.length; i++) {
       const filter = chain[i]!;
       if (filter.keep(device, metric, ts, value, seq, stamped)) continue;
       this.o.counters.inc('readings_filtered');
       this.o.counters.inc(filterCounter[filter.kind]);
-      if (filter.kind === 'range') this.o.windows.noteOutOfRange(device, metric, ts);
+      // Logged like an accepted reading, so a crash before its window is spooled does not lose its count.
+      if (filter.kind === 'range' && this.o.windows.noteOutOfRange(device, metric, ts))
+        this.o.log?.outOfRange(device, metric, ts, now, origin);
       return false;
     }
     return true;

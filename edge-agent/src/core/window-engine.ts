@@ -220,9 +220,10 @@ export class WindowEngine extends SeriesPanes {
   /**
    * Puts a logged reading back into its pane without moving any window (after `restoreTime`, for
    * the readings logged before the state's batch was sealed): one whose window was emitted is
-   * left out. Returns whether it was put back.
+   * left out. A reading the range filter removed (`value` undefined, see `noteOutOfRange`) is
+   * counted as `outOfRange` and, as when it came, moves no event time. Returns whether it was put back.
    */
-  rebuild(device: string, metric: string, ts: number, value: number, now: number): boolean {
+  rebuild(device: string, metric: string, ts: number, value: number | undefined, now: number): boolean {
     const time = this.time;
     if (now > time.now) time.now = now;
     const closed = time.emittedUpTo(device);
@@ -231,6 +232,10 @@ export class WindowEngine extends SeriesPanes {
     if (typeof s === 'string' || ts < s.minPaneStart) return false;
     const pane = this.paneAt(s, ts);
     if (pane === undefined) return false;
+    if (value === undefined) {
+      pane.outOfRange++;
+      return true;
+    }
     pane.add(ts, value, this.options.sketchK);
     if (ts > time.times[s.at]!) time.times[s.at] = ts;
     return true;

@@ -8,7 +8,12 @@ import type { WindowResult } from '@tributary/firmware-schemas';
  *   `device \t ts \t now \t origin \t metric \t value [\t metric \t value]… \n`
  *   (device ids and metric names hold no control characters, so tabs and newlines delimit; numbers
  *   print and parse back exactly). `origin` identifies an MQTT QoS 1 message (source and packet id)
- *   so a redelivery of one already logged is known, or is 0.
+ *   so a redelivery of one already logged is known, or is 0. A reading the range filter removed,
+ *   which its open window counts as `outOfRange`, is a line of its own without a value,
+ *   `device \t ts \t now \t origin \t metric \n`, in the order it came among the others (replay
+ *   must note it before a later reading closes its window). Five fields: a log written before
+ *   these lines existed has none, and an agent that predates them skips them (it takes 6 or more).
+ *   Consecutive lines of one message (same device, ts, now and origin) are read back as one.
  * - `marker`: a batch was sealed: its seq, and where event time stood (the device boundaries that
  *   moved since the previous marker, `complete`, the agent's event time). A `full` marker (the
  *   first record of each new segment, with the seq of the marker before it) lists every device
@@ -34,13 +39,22 @@ export interface Marker extends EventTimeState {
   readonly full: boolean;
 }
 
-/** One logged message: its device, the time its readings are stamped with, the agent clock at arrival, its origin, its readings. */
+/**
+ * One logged message: its device, the time its readings are stamped with, the agent clock at
+ * arrival, its origin, its readings, and the metrics of its readings the range filter removed.
+ */
 export interface LoggedMessage {
   readonly device: string;
   readonly ts: number;
   readonly now: number;
   readonly origin: number;
   readonly readings: Array<[string, number]>;
+  readonly outOfRange: string[];
+}
+
+/** The line of a reading the range filter removed (see `EntryKind`), without its newline. */
+export function outOfRangeLine(device: string, ts: number, now: number, origin: number, metric: string): string {
+  return `${device}\t${ts}\t${now}\t${origin}\t${metric}`;
 }
 
 /** JSON has no infinities: -Infinity (nothing known yet) is written as null. */
@@ -86,10 +100,17 @@ export function decodeMessages(text: string): LoggedMessage[] {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const f = line.split('\t');
-    if (f.length < 6 || f.length % 2 !== 0) continue;
-    const readings: Array<[string, number]> = [];
-    for (let i = 4; i < f.length; i += 2) readings.push([f[i]!, Number(f[i + 1])]);
-    out.push({ device: f[0]!, ts: Number(f[1]), now: Number(f[2]), origin: Number(f[3]), readings });
+    const removed = f.length === 5;
+    if (!removed && (f.length < 6 || f.length % 2 !== 0)) continue;
+    const [device, ts, now, origin] = [f[0]!, Number(f[1]), Number(f[2]), Number(f[3])];
+    const last = out.at(-1);
+    const m =
+      last !== undefined && last.device === device && last.ts === ts && last.now === now && last.origin === origin
+        ? last
+        : { device, ts, now, origin, readings: [], outOfRange: [] };
+    if (m !== last) out.push(m);
+    if (removed) m.outOfRange.push(f[4]!);
+    else for (let i = 4; i < f.length; i += 2) m.readings.push([f[i]!, Number(f[i + 1])]);
   }
   return out;
 }

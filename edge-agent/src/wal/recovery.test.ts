@@ -7,7 +7,7 @@ import { AgentConfigSchema, hasReadings, type WindowResult } from '@tributary/fi
 import { Counters, ManualClock, ProblemReport } from '@tributary/runtime';
 import { Batcher } from '../core/batcher.js';
 import { FilterChains } from '../core/filters/registry.js';
-import { agentCounterHelp, IngestPipeline, type AgentCounter } from '../core/pipeline.js';
+import { agentCounterHelp, IngestPipeline, messageOrigin, type AgentCounter } from '../core/pipeline.js';
 import { WindowEngine, type WindowEngineOptions } from '../core/window-engine.js';
 import { Sealer } from '../sealing.js';
 import type { Delivery } from '../uplink/delivery.js';
@@ -38,15 +38,25 @@ interface Reading {
   readonly ts: number;
   readonly now: number;
   readonly value: number;
+  /** The MQTT message's identity (see messageOrigin), or 0. */
+  readonly origin?: number;
 }
 
-/** Five devices, one 30 s fast, readings out of order within the lateness, over about 12 windows. */
+/** Beyond the range filter's bound on `t` (0 to 10,000): removed, and counted in the window's outOfRange. */
+const GLITCH = 65_535;
+
+/**
+ * Five devices, one 30 s fast, readings out of order within the lateness, over about 12 windows;
+ * one reading in eleven a glitch, and a sixth device that sends nothing else.
+ */
 function stream(): Reading[] {
   const out: Reading[] = [];
   for (let i = 0; i < 600; i++) {
     const now = T0 + i * 200;
     const device = `d${i % 5}`;
-    out.push({ device, ts: now + (device === 'd4' ? 30_000 : 0) - ((i * 7) % 900), now, value: i });
+    const ts = now + (device === 'd4' ? 30_000 : 0) - ((i * 7) % 900);
+    out.push({ device, ts, now, value: i % 11 === 5 ? GLITCH : i });
+    if (i % 6 === 1) out.push({ device: 'glitchy', ts: now, now, value: GLITCH });
   }
   return out;
 }
@@ -75,7 +85,7 @@ function parts(dir: string, spool: WindowResult[][]) {
   const sealer = new Sealer({ config, windows, uplink, wal, counters, clock, sealGathered: () => batcher!.flush() });
   batcher = new Batcher(4, 1_000_000, (ws) => sealer.sealed(ws));
   const pipeline = new IngestPipeline({
-    filters: new FilterChains({}),
+    filters: new FilterChains({ t: [{ type: 'range', min: 0, max: 10_000 }] }),
     windows,
     clock,
     maxFutureMs: 60_000,
@@ -86,7 +96,7 @@ function parts(dir: string, spool: WindowResult[][]) {
   const feed = (rs: readonly Reading[]): void => {
     for (const r of rs) {
       clock.set(r.now);
-      pipeline.ingestTelemetry({ device: r.device, ts: r.ts, values: { t: r.value } });
+      pipeline.ingestTelemetry({ device: r.device, ts: r.ts, values: { t: r.value } }, r.origin);
       if (r.value % 7 === 0) windows.tick(r.now);
       sealer.drain();
     }
@@ -136,11 +146,12 @@ async function crashAndRecover(
   return { spool, spooledBefore, recovery };
 }
 
-/** The latest emission of every window, as `device/end` → count and sum. */
+/** The latest emission of every window, as `device/end` → count, sum and out-of-range count. */
 function latest(spool: readonly WindowResult[][]): Map<string, string> {
   const out = new Map<string, string>();
   for (const batch of spool)
-    for (const w of batch) out.set(`${w.device}/${w.end - T0}`, `n${w.count} sum${hasReadings(w) ? w.sum : '-'}`);
+    for (const w of batch)
+      out.set(`${w.device}/${w.end - T0}`, `n${w.count} sum${hasReadings(w) ? w.sum : '-'} oor${w.outOfRange ?? 0}`);
   return out;
 }
 
@@ -150,10 +161,16 @@ for (const crashAt of [90, 180, 333, 451, 599]) {
     const { spool, spooledBefore, recovery } = await crashAndRecover(t, all, crashAt);
     assert.equal(recovery.lost, 0);
     assert.ok(
-      spooledBefore > 0 && recovery.readings > 0,
-      `a real test: ${spooledBefore} batches spooled before, ${recovery.readings} readings put back`,
+      spooledBefore > 0 && recovery.readings > 0 && recovery.outOfRange > 0,
+      `a real test: ${spooledBefore} batches spooled before, ${recovery.readings} readings and ${recovery.outOfRange} glitches put back`,
     );
-    assert.deepEqual(latest(spool), latest(uncrashed(all)), 'every window as without the crash');
+    const reference = latest(uncrashed(all));
+    assert.ok(
+      [...reference.values()].some((w) => /^n0 sum- oor[1-9]/.test(w)) &&
+        [...reference.values()].some((w) => /^n[1-9].* oor[1-9]/.test(w)),
+      'windows of glitches only and mixed ones',
+    );
+    assert.deepEqual(latest(spool), reference, 'every window as without the crash, its outOfRange included');
     const keys = spool.flat().map((w) => `${w.device}/${w.end}`);
     assert.deepEqual(
       keys.filter((k, i) => keys.indexOf(k) !== i),
@@ -162,6 +179,31 @@ for (const crashAt of [90, 180, 333, 451, 599]) {
     );
   });
 }
+
+test('a window of glitches only, open at the crash, is sent after it as it would have been (count 0, its outOfRange); its message re-delivered is known', async (t) => {
+  const glitches = [1, 2, 3].map((k) => ({
+    device: 'glitchy',
+    ts: T0 + k * 1_000,
+    now: T0 + 5_000 + k,
+    value: GLITCH,
+    origin: messageOrigin(0, k),
+  }));
+  // After the restart, a reading in range two windows on closes the first.
+  const closer = { device: 'glitchy', ts: T0 + 25_000, now: T0 + 25_000, value: 7 };
+  const { spool, recovery } = await crashAndRecover(t, [...glitches, closer], glitches.length);
+  assert.equal(recovery.outOfRange, 3);
+  assert.equal(recovery.lost, 0);
+  const first = spool.flat().filter((w) => w.device === 'glitchy' && w.end === T0 + 10_000);
+  assert.deepEqual(
+    first.map((w) => ({ count: w.count, outOfRange: w.outOfRange, values: hasReadings(w) })),
+    [{ count: 0, outOfRange: 3, values: false }],
+  );
+  assert.equal(
+    recovery.logged.has(messageOrigin(0, 2), { device: 'glitchy', ts: T0 + 2_000, values: { t: GLITCH } }),
+    true,
+    'a broker re-delivering it after the crash would not have it counted twice',
+  );
+});
 
 test('a marker whose batch did not reach the spool is ignored: that batch is rebuilt from the log', async (t) => {
   const all = stream();

@@ -8,6 +8,8 @@ import type { WriteAheadLog } from './write-ahead-log.js';
 export interface Recovery {
   /** Readings put back into their windows (rebuilt, or replayed after the last spooled batch). */
   readonly readings: number;
+  /** Readings the range filter had removed, counted again in their open windows' `outOfRange`. */
+  readonly outOfRange: number;
   /** Logged readings that could not be put back (a correction of a window already spooled: re-emit mode). */
   readonly lost: number;
   /** The seq of the last spooled batch the log had a marker for, if any. */
@@ -34,6 +36,9 @@ const MAX_REMEMBERED = 4_096;
  * 3. Readings logged after it are added as they came (with their arrival time), closing windows
  *    as they did: those windows go out in new batches.
  *
+ * Readings the range filter removed are put back the same way, into their windows' `outOfRange`
+ * (a window of those only is then sent as it would have been: count 0, its outOfRange).
+ *
  * Sealed windows are never rebuilt (no double count), and every logged reading of a window not
  * spooled is back (none lost), except corrections of spooled windows (re-emit mode), counted.
  */
@@ -56,6 +61,7 @@ export function recover(wal: WriteAheadLog, engine: WindowEngine, spooledBelow: 
   const resumeAt = last?.index ?? -1;
   const remembered = new Map<number, LoggedMessage>();
   let readings = 0;
+  let outOfRange = 0;
   let lost = 0;
   index = 0;
   for (const e of wal.entries()) {
@@ -73,6 +79,13 @@ export function recover(wal: WriteAheadLog, engine: WindowEngine, spooledBelow: 
             else lost++;
           }
         }
+        // Within a message their order does not matter: its own readings cannot close the window they share.
+        for (const metric of m.outOfRange) {
+          if (index < resumeAt) {
+            if (engine.rebuild(m.device, metric, m.ts, undefined, m.now)) outOfRange++;
+          } else if (engine.noteOutOfRange(m.device, metric, m.ts)) outOfRange++;
+          else lost++;
+        }
         if (m.origin !== 0) {
           remembered.delete(m.origin);
           remembered.set(m.origin, m);
@@ -83,10 +96,13 @@ export function recover(wal: WriteAheadLog, engine: WindowEngine, spooledBelow: 
     index++;
   }
   engine.walTag = wal.gen;
-  return { readings, lost, resumedAfter: last?.marker.seq, logged: loggedMessages(remembered) };
+  return { readings, outOfRange, lost, resumedAfter: last?.marker.seq, logged: loggedMessages(remembered) };
 }
 
-/** A re-delivered message is one logged with the same origin, device, timestamp (if it has one) and values. */
+/**
+ * A re-delivered message is one logged with the same origin, device, timestamp (if it has one) and
+ * values; of the readings the range filter removed only the metric was logged.
+ */
 function loggedMessages(remembered: Map<number, LoggedMessage>): LoggedMessages {
   return {
     has(origin: number, t: Telemetry): boolean {
@@ -94,6 +110,7 @@ function loggedMessages(remembered: Map<number, LoggedMessage>): LoggedMessages 
       if (m === undefined || m.device !== t.device || (t.ts !== undefined && t.ts !== m.ts)) return false;
       for (const [metric, value] of m.readings)
         if (!Object.hasOwn(t.values, metric) || t.values[metric] !== value) return false;
+      for (const metric of m.outOfRange) if (!Object.hasOwn(t.values, metric)) return false;
       remembered.delete(origin);
       return true;
     },

@@ -73,10 +73,69 @@ test('group commit: acknowledgements wait for the fdatasync of what came before 
         ['temperature', 21.5],
         ['humidity', 40.25],
       ],
+      outOfRange: [],
     },
-    { device: 'd2', ts: 1_700_000_000_124, now: 1_700_000_000_201, origin: 0, readings: [['temperature', -3e-7]] },
+    {
+      device: 'd2',
+      ts: 1_700_000_000_124,
+      now: 1_700_000_000_201,
+      origin: 0,
+      readings: [['temperature', -3e-7]],
+      outOfRange: [],
+    },
   ]);
   reopened.close();
+});
+
+test('readings the range filter removed are logged in the order they came, without a value; a message is read back whole', async (t) => {
+  const dir = dirFor(t);
+  const wal = opened(options(dir), () => assert.fail('nothing unprotected'));
+  const [ts, now] = [1_700_000_000_123, 1_700_000_000_200];
+  wal.outOfRange('glitchy', 'co2', ts, now, 65_538);
+  wal.accepted('d', 'temperature', ts, 21.5, now, 65_539);
+  wal.outOfRange('d', 'co2', ts, now, 65_539);
+  wal.accepted('d', 'humidity', ts, 40.25, now, 65_539);
+  await committed(wal);
+  wal.close();
+  const reopened = opened(options(dir), () => undefined);
+  t.after(() => reopened.close());
+  const entries = [...reopened.entries()];
+  assert.deepEqual(
+    entries[0]!.text.split('\n').map((line) => line.split('\t').length),
+    [5, 6, 5, 6, 1],
+    'a removed reading is a line of five fields, which an agent that predates them skips',
+  );
+  assert.deepEqual(decodeMessages(entries[0]!.text), [
+    { device: 'glitchy', ts, now, origin: 65_538, readings: [], outOfRange: ['co2'] },
+    {
+      device: 'd',
+      ts,
+      now,
+      origin: 65_539,
+      readings: [
+        ['temperature', 21.5],
+        ['humidity', 40.25],
+      ],
+      outOfRange: ['co2'],
+    },
+  ]);
+});
+
+test('a log written before removed readings were logged reads back as it did', () => {
+  const old = 'd\t1700000000123\t1700000000200\t0\tt\t1.5\tu\t2\n';
+  assert.deepEqual(decodeMessages(old), [
+    {
+      device: 'd',
+      ts: 1_700_000_000_123,
+      now: 1_700_000_000_200,
+      origin: 0,
+      readings: [
+        ['t', 1.5],
+        ['u', 2],
+      ],
+      outOfRange: [],
+    },
+  ]);
 });
 
 test('a torn last record is cut off at open (its readings were never acknowledged); the records before it are read back', async (t) => {
@@ -102,17 +161,26 @@ test('a torn last record is cut off at open (its readings were never acknowledge
   );
 });
 
-test('at maxWalBytes readings are accepted but not logged, and counted', async (t) => {
+test('at maxWalBytes readings are accepted (or counted out of range) but not logged, and counted', async (t) => {
   let unprotected = 0;
-  const wal = opened(options(dirFor(t), { maxWalBytes: 65_536, segmentBytes: 16_384 }), (n) => (unprotected += n));
+  const dir = dirFor(t);
+  const wal = opened(options(dir, { maxWalBytes: 65_536, segmentBytes: 16_384 }), (n) => (unprotected += n));
   for (let i = 0; i < 4_000; i++) {
-    wal.accepted(`device-${i % 50}`, 'temperature', 1_700_000_000_000 + i, i, 1_700_000_000_000 + i, 0);
+    const [device, ts] = [`device-${i % 50}`, 1_700_000_000_000 + i];
+    if (i % 4 === 0) wal.outOfRange(device, 'co2', ts, ts, 0);
+    else wal.accepted(device, 'temperature', ts, i, ts, 0);
     if (i % 100 === 99) await committed(wal);
   }
   await committed(wal);
   assert.ok(unprotected > 0, `some readings were not logged (${unprotected})`);
   assert.ok(wal.bytes <= 65_536, `the log stays within its bound (${wal.bytes} bytes)`);
   wal.close();
+  const reopened = opened(options(dir), () => undefined);
+  t.after(() => reopened.close());
+  let logged = 0;
+  for (const e of reopened.entries())
+    for (const m of decodeMessages(e.text)) logged += m.readings.length + m.outOfRange.length;
+  assert.equal(logged + unprotected, 4_000, 'every reading is either in the log or counted unprotected');
 });
 
 test('segments roll at markers, each new one headed by a full marker; trim deletes those no open window needs', async (t) => {

@@ -13,11 +13,11 @@ import {
 import { join } from 'node:path';
 import type { ReadingLog } from '../core/pipeline.js';
 import { decodeRecordAt, encodeRecord } from '../spool/record.js';
-import { decodeMarker, encodeMarker, EntryKind, type Marker } from './entries.js';
+import { decodeMarker, encodeMarker, EntryKind, outOfRangeLine, type Marker } from './entries.js';
 
 export interface WalOptions {
   readonly dir: string;
-  /** Bound on the segment files. At the bound, readings are accepted but not logged (`onUnprotected`). */
+  /** Bound on the segment files. At the bound, readings are accepted (or counted out of range) but not logged (`onUnprotected`). */
   readonly maxWalBytes: number;
   /** A new segment is begun (at the next marker) once the active one is this large. */
   readonly segmentBytes: number;
@@ -49,7 +49,8 @@ export interface WalOpening {
 const segmentName = (gen: number): string => `${String(gen).padStart(16, '0')}.wal`;
 
 /**
- * The receiver write-ahead log (DESIGN.md, "Delivery"): the readings the agent accepted, appended
+ * The receiver write-ahead log (DESIGN.md, "Delivery"): the readings the agent accepted (and those
+ * the range filter removed that open windows count as `outOfRange`), appended
  * as they are accepted and group-committed — written and fdatasync'd at most every
  * `commitIntervalMs` — before the sources that can be re-delivered are acknowledged (`afterCommit`),
  * so a crash loses no reading that was acknowledged, open windows included. Segment files of the
@@ -67,7 +68,7 @@ export class WriteAheadLog implements ReadingLog {
   private record = 0;
   /** Segments before this one cannot be read without the markers they hold: it starts with a full marker (or is the first). */
   private fullGen = 0;
-  /** The text of the group being gathered: lines of messages (see entries.ts), the last one open. */
+  /** The text of the group being gathered: lines of messages (see entries.ts), the last one open unless `lineDevice` is undefined. */
   private text = '';
   private readings = 0;
   private lineDevice: string | undefined;
@@ -187,6 +188,17 @@ export class WriteAheadLog implements ReadingLog {
       this.lineOrigin = origin;
     }
     this.text += `\t${metric}\t${value}`;
+    this.readings++;
+    this.schedule();
+  }
+
+  /**
+   * Logs one reading the range filter removed that an open window counted (ReadingLog): a line of
+   * its own, so recovery notes it where it came among the accepted readings.
+   */
+  outOfRange(device: string, metric: string, ts: number, now: number, origin: number): void {
+    this.text += `${this.text === '' ? '' : '\n'}${outOfRangeLine(device, ts, now, origin, metric)}`;
+    this.lineDevice = undefined; // the next accepted reading starts a line
     this.readings++;
     this.schedule();
   }

@@ -35,6 +35,11 @@ export class BatchObserver {
     }
   }
 
+  /** The latest revision seen of one window, if any. */
+  window(metric: string, device: string, end: number): WindowResult | undefined {
+    return this.windows.get(`${metric}\u0000${device}\u0000${end}`);
+  }
+
   /** Σ count of the latest revision of each window, per series `metric/device`. */
   countsBySeries(): Map<string, number> {
     const out = new Map<string, number>();
