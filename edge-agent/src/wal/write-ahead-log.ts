@@ -1,19 +1,11 @@
-import {
-  closeSync,
-  fdatasync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadingLog } from '../core/pipeline.js';
-import { decodeRecordAt, encodeRecord } from '../spool/record.js';
-import { decodeMarker, encodeMarker, EntryKind, outOfRangeLine, type Marker } from './entries.js';
+import { encodeRecord } from '../spool/record.js';
+import { encodeMarker, EntryKind, outOfRangeLine, type Marker } from './entries.js';
+import { readSegments, type Segment, segmentEntries, type WalEntry, type WalOpening } from './segments.js';
+
+export type { WalEntry, WalOpening } from './segments.js';
 
 export interface WalOptions {
   readonly dir: string;
@@ -23,27 +15,6 @@ export interface WalOptions {
   readonly segmentBytes: number;
   /** Group commit: appended readings are written and fdatasync'd at most this often. */
   readonly commitIntervalMs: number;
-}
-
-/** One record as read back at start: the segment it is in, its kind, its payload. */
-export interface WalEntry {
-  readonly gen: number;
-  readonly kind: number;
-  readonly text: string;
-}
-
-interface Segment {
-  readonly gen: number;
-  readonly path: string;
-  size: number;
-}
-
-/** What opening the log found. */
-export interface WalOpening {
-  readonly segments: number;
-  readonly bytes: number;
-  readonly tornRecords: number;
-  readonly problems: readonly string[];
 }
 
 const segmentName = (gen: number): string => `${String(gen).padStart(16, '0')}.wal`;
@@ -96,48 +67,14 @@ export class WriteAheadLog implements ReadingLog {
    * opens the last one for appending. Once, before anything is logged; returns what it found.
    */
   open(): WalOpening {
-    const o = this.o;
-    mkdirSync(o.dir, { recursive: true });
-    const problems: string[] = [];
-    let torn = 0;
-    const files = readdirSync(o.dir)
-      .filter((f) => /^\d{16}\.wal$/.test(f))
-      .sort();
-    for (const [i, file] of files.entries()) {
-      const segment: Segment = { gen: Number(file.slice(0, 16)), path: join(o.dir, file), size: 0 };
-      const bytes = readFileSync(segment.path);
-      let offset = 0;
-      while (offset < bytes.length) {
-        const r = decodeRecordAt(bytes, offset);
-        if (!r.ok) {
-          torn++;
-          problems.push(`${file} at byte ${offset}: ${r.reason}; ${bytes.length - offset} bytes skipped`);
-          break;
-        }
-        this.record = Math.max(this.record, r.meta.seq + 1);
-        if (
-          offset === 0 &&
-          r.meta.windows === EntryKind.marker &&
-          decodeMarker(bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength))?.full === true
-        )
-          this.fullGen = segment.gen;
-        offset += r.size;
-      }
-      // Only the last segment is appended to: cut the damage off so appends continue cleanly.
-      if (offset < bytes.length && i === files.length - 1) {
-        const fd = openSync(segment.path, 'r+');
-        ftruncateSync(fd, offset);
-        fsyncSync(fd);
-        closeSync(fd);
-      }
-      segment.size = offset;
-      if (i === 0) this.fullGen = segment.gen;
-      this.segments.push(segment);
-      this.total += offset;
-    }
-    this.found = { segments: this.segments.length, bytes: this.total, tornRecords: torn, problems };
+    const found = readSegments(this.o.dir);
+    this.segments.push(...found.segments);
+    this.record = found.nextRecord;
+    this.fullGen = found.fullGen;
+    this.total = found.opening.bytes;
+    this.found = found.opening;
     const last = this.segments.at(-1);
-    if (last === undefined || last.size >= o.segmentBytes) this.roll();
+    if (last === undefined || last.size >= this.o.segmentBytes) this.roll();
     else this.fd = openSync(last.path, 'a');
     return this.found;
   }
@@ -161,21 +98,8 @@ export class WriteAheadLog implements ReadingLog {
   }
 
   /** Every record found at opening, in order (read again from the files each time; for recovery). */
-  *entries(): Generator<WalEntry> {
-    for (const segment of this.segments) {
-      const bytes = readFileSync(segment.path);
-      let offset = 0;
-      while (offset < Math.min(bytes.length, segment.size)) {
-        const r = decodeRecordAt(bytes, offset);
-        if (!r.ok) break;
-        yield {
-          gen: segment.gen,
-          kind: r.meta.windows,
-          text: bytes.toString('utf8', r.payloadOffset, r.payloadOffset + r.payloadLength),
-        };
-        offset += r.size;
-      }
-    }
+  entries(): Generator<WalEntry> {
+    return segmentEntries(this.segments);
   }
 
   /** Logs one accepted reading (ReadingLog): gathered into the next group commit. */
