@@ -122,3 +122,32 @@ test('a hold is judged as the opening was: the reading after the alarm, no furth
     );
   }
 });
+
+test('a move accepted while the model was young does not cap the surprise of a later fault (minute windows)', () => {
+  // 60-s windows: flow and pressure follow one slow swing (the flow's own residual swings by up to
+  // about 2 with it), a set point moves by 30σ two hours in (news to a model two hours old, held,
+  // accepted after ten minutes), then three hours later the flow drops by 2 while the pressure
+  // follows the swing: no more than the flow's residual often is, but against their correlation.
+  const alarm = MachineConfig.parse({}).calibration.alarmSurprise;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const m = createMachine(MachineConfig.parse({}));
+    const g = gaussian(prng(seed));
+    let fault = 0;
+    for (let t = 0; t < 5 * HOUR + 3 * MIN; t += MIN) {
+      const swing = 2 * Math.sin((2 * Math.PI * t) / (40 * MIN));
+      const v = m.update(
+        t,
+        new Map([
+          ['setpoint', 60 + (t >= 2 * HOUR ? 3 : 0) + 0.1 * g()],
+          ['flow', 10 + swing - (t >= 5 * HOUR ? 2 : 0) + 0.05 * g()],
+          ['pressure', 2 + swing / 2 + 0.02 * g()],
+        ]),
+      );
+      if (t >= 5 * HOUR) fault = Math.max(fault, v.surprise ?? 0);
+    }
+    // Learnt at the distance it had against a model that had never seen such a move, the set
+    // point's move stayed in the distances' tail, and no distance below it read more than log10 of
+    // the observations since less log10 2 (1.85 on every seed, whatever the flow's drop up to 2.5).
+    assert.ok(fault >= alarm, `seed ${seed}: the flow's drop read surprise ${fault.toFixed(2)}`);
+  }
+});

@@ -155,7 +155,9 @@ export class Machine implements DeviceDetector {
     for (let i = 0; i < residuals.length; i++)
       if (!Number.isNaN(residuals[i]!) && this.metrics[i]!.weight >= MIN_OBSERVATIONS) present.push(i);
     const alarm = this.config.calibration.alarmSurprise;
-    const { distance, z, shares } = this.measure(residuals, present);
+    const measured = this.measure(residuals, present);
+    const { z, shares } = measured;
+    let distance = measured.distance;
     if (this.frozenSince !== null) {
       // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
       const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
@@ -173,7 +175,13 @@ export class Machine implements DeviceDetector {
       }
       if (hold >= alarm / 2) {
         // Accepted: a move this large, kept this long, is part of this machine's life (a machine
-        // switching on, a new set point); learnt as one observation, so the next one is no news.
+        // switching on, a new set point); learnt as one observation, so the next one is no news:
+        // by the metrics' sizes and correlation first, then its distance as they now measure it.
+        // (Its distance as measured before, against a model that had never seen such a move, stayed
+        // in the distances' tail for days: a first stop at 196 where later ones read 6 to 9, and any
+        // distance below it read at most log10 of the observations since.)
+        this.learn(residuals, 1);
+        distance = this.measure(residuals, present).distance;
         this.distances.learn(distance);
         for (const i of present) this.metrics[i]!.own.learn(Math.abs(residuals[i]!));
       }
