@@ -161,6 +161,12 @@ export const EnsembleConfig = z.object({
 export type EnsembleConfig = z.output<typeof EnsembleConfig>;
 export type EnsembleConfigInput = z.input<typeof EnsembleConfig>;
 
+/**
+ * The current row as a one-point list, one for every series of the thread (read within `judge`):
+ * no allocation per point, and no array a series (one each held ~200 bytes of heap with its last point).
+ */
+const ROW: SeriesPoint[] = [];
+
 interface State {
   members: Partial<Record<MemberName, unknown>>;
   /** The window length the members' horizons were converted with; null before they are built (absent in older snapshots). */
@@ -212,8 +218,6 @@ class Ensemble implements Detector {
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
   private readonly raw: RawWindows;
-  /** The current row as a one-point list, reused (no allocation per point). */
-  private readonly row: SeriesPoint[] = [];
   private readonly levels: 'series' | 'device';
   /** The window length the members were built for; undefined until the series' cadence is known. */
   private windowMs: number | undefined;
@@ -304,10 +308,10 @@ class Ensemble implements Detector {
     let held: Verdict | undefined;
     // The shift member judges every row; the others, the windows fast rows are gathered into.
     const windows = this.raw.push(point);
-    this.row[0] = point;
+    ROW[0] = point;
     for (let i = 0; i < this.roster.length; i++) {
       const m = this.roster[i]!;
-      const points = m.everyRow ? this.row : windows;
+      const points = m.everyRow ? ROW : windows;
       for (let k = 0; k < points.length; k++) {
         const v = this.detectors[i]!.update(points[k]!);
         // A shape holds the switch for as many points as it is long.

@@ -22,6 +22,12 @@ export interface RawWindowsState {
 const CADENCE_SPAN = 16;
 
 /**
+ * What `push` returns, one array for every series of the thread (read before the next push): no
+ * allocation per row, and no array a series (one each held 100-200 bytes of heap, and its last point).
+ */
+const OUT: SeriesPoint[] = [];
+
+/**
  * A fast sensor's raw rows gathered into windows, as the edge agent gathers readings: aligned to
  * the epoch (`start = floor(ts / length) * length`), each closed by the first row of the next one,
  * with count, mean, spread (Welford), min, max, first and last. So a series replayed from CSV, or
@@ -32,8 +38,6 @@ const CADENCE_SPAN = 16;
  */
 export class RawWindows {
   private readonly s: RawWindowsState;
-  /** What `push` returns, reused (it is read before the next push): no allocation per row. */
-  private readonly out: SeriesPoint[] = [];
 
   constructor(
     private readonly lengthMs: number,
@@ -46,11 +50,11 @@ export class RawWindows {
 
   /**
    * The points to judge now that `p` has arrived: a window it closed, and `p` itself when it is not
-   * gathered. The array is reused by the next call.
+   * gathered. The array is reused by the next call to any RawWindows' `push` (read it before).
    */
   push(p: SeriesPoint): readonly SeriesPoint[] {
     const s = this.s;
-    const out = this.out;
+    const out = OUT;
     out.length = 0;
     if (p.count > 1 || !(this.lengthMs > 0)) {
       out.push(p);
