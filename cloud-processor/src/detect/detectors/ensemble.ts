@@ -217,7 +217,8 @@ class Ensemble implements Detector {
   private runOnMs = 0;
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
-  private readonly raw: RawWindows;
+  /** Made at the first raw row (points that are windows pass by it: no state a series of windows). */
+  private raw: RawWindows | undefined;
   private readonly levels: 'series' | 'device';
   /** The window length the members were built for; undefined until the series' cadence is known. */
   private windowMs: number | undefined;
@@ -233,7 +234,7 @@ class Ensemble implements Detector {
     const s = snapshot as State | undefined;
     // A state resumes as it was taken, whatever the context now says.
     this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
-    this.raw = new RawWindows(config.rawWindowMs, s?.raw);
+    if (s?.raw !== undefined) this.raw = new RawWindows(config.rawWindowMs, s.raw);
     this.n = s?.n ?? 0;
     this.quietUntil = s?.quietUntil ?? -Infinity;
     this.quietPoints = s?.quietPoints ?? -Infinity;
@@ -307,8 +308,10 @@ class Ensemble implements Detector {
     let hold = 0;
     let held: Verdict | undefined;
     // The shift member judges every row; the others, the windows fast rows are gathered into.
-    const windows = this.raw.push(point);
     ROW[0] = point;
+    // A window, or no raw windows: RawWindows would pass the point as it is.
+    const rawMs = this.config.rawWindowMs;
+    const windows = point.count > 1 || !(rawMs > 0) ? ROW : (this.raw ??= new RawWindows(rawMs)).push(point);
     for (let i = 0; i < this.roster.length; i++) {
       const m = this.roster[i]!;
       const points = m.everyRow ? ROW : windows;
@@ -433,7 +436,7 @@ class Ensemble implements Detector {
       quietLevel: this.quietLevel,
       lingerUntil: this.lingerUntil,
       knownUntil: this.knownUntil,
-      raw: this.raw.snapshot(),
+      raw: this.raw?.snapshot() ?? RawWindows.freshState(),
     };
   }
 }

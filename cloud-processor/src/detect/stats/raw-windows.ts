@@ -43,9 +43,12 @@ export class RawWindows {
     private readonly lengthMs: number,
     state?: RawWindowsState,
   ) {
-    this.s = state
-      ? { ...state, open: state.open && { ...state.open } }
-      : { cadence: 0, rows: 0, lastTs: null, open: null };
+    this.s = state ? { ...state, open: state.open && { ...state.open } } : RawWindows.freshState();
+  }
+
+  /** The state of one that has seen no row. */
+  static freshState(): RawWindowsState {
+    return { cadence: 0, rows: 0, lastTs: null, open: null };
   }
 
   /**
