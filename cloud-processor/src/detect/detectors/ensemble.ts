@@ -25,6 +25,12 @@ import { EnsembleConfig, VALUE_WARMUP_MS } from './ensemble-config.js';
 
 export { EnsembleConfig, type EnsembleConfigInput } from './ensemble-config.js';
 
+/**
+ * The current row as a one-point list, one for every series of the thread (read within `judge`):
+ * no allocation per point, and no array a series (one each held ~200 bytes of heap with its last point).
+ */
+const ROW: SeriesPoint[] = [];
+
 interface State {
   members: Partial<Record<MemberName, unknown>>;
   /** The window length the members' horizons were converted with; null before they are built (absent in older snapshots). */
@@ -75,9 +81,8 @@ class Ensemble implements Detector {
   private runOnMs = 0;
   /** Points before which a known switch explains level and pattern members' surprise (see EXPLAINED). */
   private knownUntil: number;
-  private readonly raw: RawWindows;
-  /** The current row as a one-point list, reused (no allocation per point). */
-  private readonly row: SeriesPoint[] = [];
+  /** Made at the first raw row (points that are windows pass by it: no state a series of windows). */
+  private raw: RawWindows | undefined;
   private readonly levels: 'series' | 'device';
   /** The window length the members were built for; undefined until the series' cadence is known. */
   private windowMs: number | undefined;
@@ -93,7 +98,7 @@ class Ensemble implements Detector {
     const s = snapshot as State | undefined;
     // A state resumes as it was taken, whatever the context now says.
     this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
-    this.raw = new RawWindows(config.rawWindowMs, s?.raw);
+    if (s?.raw !== undefined) this.raw = new RawWindows(config.rawWindowMs, s.raw);
     this.n = s?.n ?? 0;
     this.quietUntil = s?.quietUntil ?? -Infinity;
     this.quietPoints = s?.quietPoints ?? -Infinity;
@@ -167,11 +172,13 @@ class Ensemble implements Detector {
     let hold = 0;
     let held: Verdict | undefined;
     // The shift member judges every row; the others, the windows fast rows are gathered into.
-    const windows = this.raw.push(point);
-    this.row[0] = point;
+    ROW[0] = point;
+    // A window, or no raw windows: RawWindows would pass the point as it is.
+    const rawMs = this.config.rawWindowMs;
+    const windows = point.count > 1 || !(rawMs > 0) ? ROW : (this.raw ??= new RawWindows(rawMs)).push(point);
     for (let i = 0; i < this.roster.length; i++) {
       const m = this.roster[i]!;
-      const points = m.everyRow ? this.row : windows;
+      const points = m.everyRow ? ROW : windows;
       for (let k = 0; k < points.length; k++) {
         const v = this.detectors[i]!.update(points[k]!);
         // A shape holds the switch for as many points as it is long.
@@ -299,7 +306,7 @@ class Ensemble implements Detector {
       quietLevel: this.quietLevel,
       lingerUntil: this.lingerUntil,
       knownUntil: this.knownUntil,
-      raw: this.raw.snapshot(),
+      raw: this.raw?.snapshot() ?? RawWindows.freshState(),
     };
   }
 }

@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import type { SeriesInput } from '../detection.js';
-import { DetectionPool, WorkerGoneError } from './pool.js';
+import { DetectionPool, WorkerGoneError, YOUNG_GENERATION_MB } from './pool.js';
 import { ShardedDetection } from './sharded-detection.js';
 
 const config = ProcessorConfigSchema.parse({});
@@ -78,4 +78,11 @@ test('a pool that is never asked starts no threads, and a closed one refuses req
   assert.equal((pool as unknown as { slots: unknown[] }).slots.filter(Boolean).length, 0);
   await pool.close();
   await assert.rejects(pool.request(0, { op: 'drop', id: 1 }), WorkerGoneError);
+});
+
+test('detection workers run with a young generation of YOUNG_GENERATION_MB, not the 48 MB Node gives a worker by default', async (t) => {
+  const pool = new DetectionPool(1, silentLogger);
+  t.after(() => pool.close());
+  await pool.request(0, { op: 'drop', id: 1 });
+  assert.equal(threadOf(pool, 0).resourceLimits?.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB);
 });

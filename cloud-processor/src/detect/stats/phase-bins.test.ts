@@ -20,7 +20,7 @@ test('phase bins read as a profile of plain arrays filled with zeros (values and
           bins.visit(b, season, scale);
           model.season[b] = Math.fround(season);
           model.scale[b] = Math.fround(scale);
-          model.visits[b] = Math.min(255, model.visits[b]! + 1);
+          model.visits[b] = Math.min(3, model.visits[b]! + 1);
         }
         for (let b = 0; b < count; b++)
           assert.deepEqual(
@@ -35,9 +35,18 @@ test('phase bins read as a profile of plain arrays filled with zeros (values and
   );
 });
 
-test('visits are counted to 255, which reads as a bin visited two times or more', () => {
-  const bins = new PhaseBins(4);
+test('visits are counted to 3, which reads as a bin visited two times or more, apart from its neighbours sharing its byte', () => {
+  const bins = new PhaseBins(6);
   for (let i = 0; i < 1_000; i++) bins.visit(1, i, i);
-  assert.equal(bins.visits(1), 255);
+  bins.visit(2, 5, 5);
+  bins.visit(4, 7, 7);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5].map((b) => bins.visits(b)),
+    [0, 3, 1, 0, 1, 0],
+  );
   assert.equal(bins.season(1), 999);
+  assert.deepEqual(
+    new PhaseBins(6, { season: [], scale: [], visits: [0, 255, 1, 0, 2] }).snapshot().visits,
+    [0, 3, 1, 0, 2, 0],
+  );
 });

@@ -9,8 +9,11 @@ export interface PhaseBinsState {
 
 /** Bins the profile first makes room for. */
 const MIN_ROOM = 8;
-/** Visits are told apart as 0, 1 and 2 or more: counting stops here (a byte a bin). */
-const MAX_VISITS = 255;
+/**
+ * Visits are told apart as 0, 1 and 2 or more (seasonal.ts): counting stops at 3, two bits a bin,
+ * four bins a byte (a byte a bin was 456 bytes a series for the daily and weekly profiles).
+ */
+const MAX_VISITS = 3;
 
 /**
  * A seasonal profile's state per phase bin: the profile's value, the usual residual there (its
@@ -23,7 +26,7 @@ const MAX_VISITS = 255;
  * profile filled with zeros did.
  */
 export class PhaseBins {
-  /** Regions of the slab: the visits (a byte a bin), and the values (float32). */
+  /** Regions of the slab: the visits (two bits a bin), and the values (float32). */
   private readonly visitCounts: number;
   /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale); empty before the first visit. */
   private readonly values: number;
@@ -35,7 +38,7 @@ export class PhaseBins {
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
     private readonly slab: Slab = new Slab(),
   ) {
-    this.visitCounts = slab.alloc(count);
+    this.visitCounts = slab.alloc((count + 3) >> 2);
     this.values = slab.alloc(0);
     if (init) {
       for (let b = 0; b < count; b++) {
@@ -46,7 +49,7 @@ export class PhaseBins {
   }
 
   visits(b: number): number {
-    return this.slab.u8[this.slab.at(this.visitCounts) + b]!;
+    return (this.slab.u8[this.slab.at(this.visitCounts) + (b >> 2)]! >> ((b & 3) << 1)) & MAX_VISITS;
   }
 
   season(b: number): number {
@@ -89,7 +92,10 @@ export class PhaseBins {
     const values = this.slab.f32;
     values[this.base + 2 * i] = season;
     values[this.base + 2 * i + 1] = scale;
-    this.slab.u8[this.slab.at(this.visitCounts) + b] = Math.min(MAX_VISITS, visits);
+    const u8 = this.slab.u8;
+    const at = this.slab.at(this.visitCounts) + (b >> 2);
+    const shift = (b & 3) << 1;
+    u8[at] = (u8[at]! & ~(MAX_VISITS << shift)) | (Math.min(MAX_VISITS, visits) << shift);
   }
 
   snapshot(): PhaseBinsState {

@@ -22,6 +22,12 @@ export interface RawWindowsState {
 const CADENCE_SPAN = 16;
 
 /**
+ * What `push` returns, one array for every series of the thread (read before the next push): no
+ * allocation per row, and no array a series (one each held 100-200 bytes of heap, and its last point).
+ */
+const OUT: SeriesPoint[] = [];
+
+/**
  * A fast sensor's raw rows gathered into windows, as the edge agent gathers readings: aligned to
  * the epoch (`start = floor(ts / length) * length`), each closed by the first row of the next one,
  * with count, mean, spread (Welford), min, max, first and last. So a series replayed from CSV, or
@@ -32,25 +38,26 @@ const CADENCE_SPAN = 16;
  */
 export class RawWindows {
   private readonly s: RawWindowsState;
-  /** What `push` returns, reused (it is read before the next push): no allocation per row. */
-  private readonly out: SeriesPoint[] = [];
 
   constructor(
     private readonly lengthMs: number,
     state?: RawWindowsState,
   ) {
-    this.s = state
-      ? { ...state, open: state.open && { ...state.open } }
-      : { cadence: 0, rows: 0, lastTs: null, open: null };
+    this.s = state ? { ...state, open: state.open && { ...state.open } } : RawWindows.freshState();
+  }
+
+  /** The state of one that has seen no row. */
+  static freshState(): RawWindowsState {
+    return { cadence: 0, rows: 0, lastTs: null, open: null };
   }
 
   /**
    * The points to judge now that `p` has arrived: a window it closed, and `p` itself when it is not
-   * gathered. The array is reused by the next call.
+   * gathered. The array is reused by the next call to any RawWindows' `push` (read it before).
    */
   push(p: SeriesPoint): readonly SeriesPoint[] {
     const s = this.s;
-    const out = this.out;
+    const out = OUT;
     out.length = 0;
     if (p.count > 1 || !(this.lengthMs > 0)) {
       out.push(p);
