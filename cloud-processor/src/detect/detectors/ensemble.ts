@@ -270,7 +270,7 @@ class Ensemble implements Detector {
 
   /** The series spoke with no value: told to the members that judge silence (once built), at the time of the window fast rows are gathered into. */
   heard(ts: number): void {
-    const at = this.raw.heardAt(ts);
+    const at = this.raw?.heardAt(ts) ?? ts;
     for (const d of this.detectors) d.heard?.(at);
   }
 
