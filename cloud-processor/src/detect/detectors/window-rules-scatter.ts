@@ -1,0 +1,145 @@
+import type { SeriesPoint } from '../detector.js';
+import { FloatRing } from '../stats/float-ring.js';
+import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
+import type { Slab } from '../stats/slab.js';
+
+export interface ReadingScatterState {
+  steps: string;
+  usual: RecentValuesState;
+  /** Faded counts of the steps learnt, and of those beyond `burstRatio` times the usual distance. */
+  seen: number;
+  large: number;
+}
+
+/**
+ * A noise burst in a series of few readings a window (an environment sensor's one at 60-s windows,
+ * a machine temperature's two), where no window holds enough readings to have a spread of its own
+ * worth judging: the steps from reading to reading, across windows as within them, over the last
+ * `spanWindows` windows, each against the nearer of the two steps before it (a trend moves the
+ * steps alike; one that bends, a room starting to fill, makes one step unlike those before). A
+ * window of up to three readings carries them all: its first, its last, and (of three) the middle
+ * one, three times the mean less the two. A step is large beyond `ratio` times the series' usual
+ * (median) such distance; a burst (a loose connector) makes most of the span's steps large, a
+ * spike two, a level shift one, and a burst is told by how unlikely that many large ones are at the
+ * rate the series made them before (a binomial tail): a sensor with heavy-tailed noise makes large
+ * steps more often, and needs more of them.
+ */
+export class ReadingScatter {
+  /** The latest steps between consecutive readings (float32: a fleet has many series). */
+  private readonly steps: FloatRing;
+  /** The distances of the series' ordinary steps from the nearer of the two before each. */
+  private readonly usual: RecentValues;
+  /** Region of the slab: SEEN, LARGE (float64s). */
+  private readonly scalars: number;
+  /** Steps the latest window added (learnt if it was ordinary). */
+  private added = 0;
+
+  constructor(
+    /** Windows a span holds. */
+    private readonly spanWindows: number,
+    /** The most readings a window of few has (the steps a span holds: spanWindows of them each). */
+    private readonly maxReadings: number,
+    /** Windows the usual distances and their rate are learnt over. */
+    private readonly history: number,
+    saved: ReadingScatterState | undefined,
+    private readonly slab: Slab,
+  ) {
+    this.steps = new FloatRing(spanWindows * maxReadings, saved?.steps, slab);
+    this.usual = new RecentValues(history, RAW_FLOOR_LOG2, saved?.usual, slab);
+    this.scalars = slab.alloc(2 * 8);
+    slab.setNum(this.scalars, SEEN, saved?.seen ?? 0);
+    slab.setNum(this.scalars, LARGE, saved?.large ?? 0);
+  }
+
+  /** A window of few readings: its steps are held (the first from `prevLast`, the previous window's last reading, when the windows are consecutive). */
+  see(p: SeriesPoint, prevLast: number, consecutive: boolean): void {
+    const first = p.first ?? p.value;
+    const last = p.last ?? p.value;
+    const across = consecutive && Number.isFinite(prevLast);
+    if (across) this.steps.push(first - prevLast);
+    if (p.count === 3) {
+      const middle = 3 * p.value - first - last;
+      this.steps.push(middle - first);
+      this.steps.push(last - middle);
+    } else if (p.count === 2) this.steps.push(last - first);
+    this.added = (across ? 1 : 0) + Math.max(0, Math.min(p.count, 3) - 1);
+  }
+
+  /**
+   * How surprising the span ending at the latest window is, as log10 of the chance of its large
+   * steps at the series' rate of them over log10 of `alarmRate` (1 at that chance); 0 while fewer
+   * than `atLeast` were learnt, or the span is not yet full. `large` of `of` steps were large.
+   */
+  surprise(
+    count: number,
+    ratio: number,
+    alarmRate: number,
+    atLeast: number,
+  ): { ratio: number; large: number; of: number } {
+    const k = Math.min(this.steps.length, this.spanWindows * Math.max(1, Math.min(count, this.maxReadings)));
+    const none = { ratio: 0, large: 0, of: 0 };
+    if (k < Math.max(3, this.spanWindows) || this.steps.length < k + 2 || this.usual.length < atLeast) return none;
+    const edge = ratio * this.usual.median();
+    if (!(edge > 0)) return none;
+    let large = 0;
+    for (let i = this.steps.length - k; i < this.steps.length; i++) if (this.away(i) > edge) large++;
+    // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
+    const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
+    const chance = binomialTail(k, large, rate);
+    return { ratio: Math.log10(chance) / Math.log10(alarmRate), large, of: k };
+  }
+
+  /** The latest window was ordinary: its steps' distances from those before are learnt as usual, and whether each was large. */
+  learn(ratio: number): void {
+    const n = this.steps.length;
+    const edge = this.usual.length > 0 ? ratio * this.usual.median() : Number.NaN;
+    const keep = 1 - 1 / (this.history * this.maxReadings);
+    for (let i = Math.max(2, n - this.added); i < n; i++) {
+      const away = this.away(i);
+      this.usual.push(away);
+      if (Number.isNaN(edge)) continue;
+      this.slab.setNum(this.scalars, SEEN, keep * this.slab.num(this.scalars, SEEN) + 1);
+      this.slab.setNum(this.scalars, LARGE, keep * this.slab.num(this.scalars, LARGE) + (away > edge ? 1 : 0));
+    }
+  }
+
+  /**
+   * How far step i lies from the nearer of the two before it: a trend, even one that bends (a room
+   * starting to fill), keeps it small from its second step on; noise makes it as large as itself.
+   */
+  private away(i: number): number {
+    const x = this.steps.at(i);
+    return Math.min(Math.abs(x - this.steps.at(i - 1)), Math.abs(x - this.steps.at(i - 2)));
+  }
+
+  snapshot(): ReadingScatterState {
+    return {
+      steps: this.steps.snapshot(),
+      usual: this.usual.snapshot(),
+      seen: this.slab.num(this.scalars, SEEN),
+      large: this.slab.num(this.scalars, LARGE),
+    };
+  }
+}
+
+const SEEN = 0;
+const LARGE = 1;
+
+/** log2 of the smallest distance told from zero (in the series' own units). */
+const RAW_FLOOR_LOG2 = -40;
+
+/** P(X ≥ m) for X binomial with n trials of chance p (n a few dozen at most: summed directly). */
+export function binomialTail(n: number, m: number, p: number): number {
+  if (m <= 0) return 1;
+  if (m > n) return 0;
+  // The term at m, then the ratio from each term to the next.
+  let term = 1;
+  for (let i = 0; i < m; i++) term *= ((n - i) / (m - i)) * p;
+  term *= (1 - p) ** (n - m);
+  let sum = 0;
+  for (let j = m; j <= n && term > 0; j++) {
+    sum += term;
+    term *= ((n - j) / (j + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, sum);
+}
