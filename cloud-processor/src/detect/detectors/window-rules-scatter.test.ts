@@ -121,3 +121,24 @@ test('window rules, few readings: a room filling steadily (every step alike) and
     [],
   );
 });
+
+test('window rules, few readings: a snapshot taken during a noise burst continues exactly', () => {
+  const start = 2 * DAY + 300;
+  const burst = gaussian(prng(9));
+  const points = week(71, 2, 0.08, gaussian(prng(72)), (w, _r, x) =>
+    w >= start && w < start + 30 ? x + 2 * burst() : x,
+  ).slice(0, 3 * DAY);
+  const config = WindowRulesConfig.parse({});
+  const whole = createWindowRules(config, undefined, MINUTE_WINDOWS);
+  const first = createWindowRules(config, undefined, MINUTE_WINDOWS);
+  const a = points.map((p) => whole.update(p).score);
+  const cut = start + 5;
+  const b = points.slice(0, cut).map((p) => first.update(p).score);
+  const resumed = createWindowRules(config, JSON.parse(JSON.stringify(first.snapshot())), MINUTE_WINDOWS);
+  b.push(...points.slice(cut).map((p) => resumed.update(p).score));
+  assert.deepEqual(b, a);
+  assert.ok(
+    a.slice(start, start + 40).some((s) => s >= 0.5),
+    'the burst is alerted',
+  );
+});
