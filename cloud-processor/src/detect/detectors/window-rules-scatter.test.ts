@@ -106,15 +106,19 @@ test('window rules, few readings: healthy series of one and two readings a minut
   }
 });
 
-test('window rules, few readings: a room filling steadily (every step alike) and a level shift are no noise burst', () => {
-  // CO2 at one reading a minute, noise 6 ppm: a ramp of 40 ppm a minute (nearly 7 σ a step) for
-  // an hour, and a shift of 200 ppm that stays.
-  const ramp = 3 * DAY + 480;
+test('window rules, few readings: a room filling and emptying with its ventilation, and a level shift, are no noise burst', () => {
+  // CO2 at one reading a minute, noise 6 ppm: 800 ppm of occupancy from 08:00 to 17:00 each day,
+  // built up and let out with ventilation's 45-minute time constant (18 ppm a minute at the turns),
+  // and a shift of 200 ppm that stays.
+  const tau = 45;
+  const occupancy = (w: number): number => {
+    const m = w % DAY;
+    const full = 1 - Math.exp(-(17 * 60 - 8 * 60) / tau);
+    if (m < 8 * 60) return 0;
+    return m <= 17 * 60 ? 1 - Math.exp(-(m - 8 * 60) / tau) : full * Math.exp(-(m - 17 * 60) / tau);
+  };
   const shift = 5 * DAY + 300;
-  const points = week(61, 1, 6, gaussian(prng(62)), (w, _r, x) => {
-    const up = w < ramp ? 0 : Math.min(60, w - ramp) * 40;
-    return x + up + (w >= shift ? 200 : 0);
-  });
+  const points = week(61, 1, 6, gaussian(prng(62)), (w, _r, x) => x + 800 * occupancy(w) + (w >= shift ? 200 : 0));
   const { reasons } = alarms(points);
   assert.deepEqual(
     reasons.filter((r) => /scatter/.test(r)),

@@ -15,19 +15,24 @@ export interface ReadingScatterState {
  * A noise burst in a series of few readings a window (an environment sensor's one at 60-s windows,
  * a machine temperature's two), where no window holds enough readings to have a spread of its own
  * worth judging: the steps from reading to reading, across windows as within them, over the last
- * `spanWindows` windows, each against the nearer of the two steps before it (a trend moves the
- * steps alike; one that bends, a room starting to fill, makes one step unlike those before). A
- * window of up to three readings carries them all: its first, its last, and (of three) the middle
- * one, three times the mean less the two. A step is large beyond `ratio` times the series' usual
- * (median) such distance; a burst (a loose connector) makes most of the span's steps large, a
- * spike two, a level shift one, and a burst is told by how unlikely that many large ones are at the
- * rate the series made them before (a binomial tail): a sensor with heavy-tailed noise makes large
- * steps more often, and needs more of them.
+ * `spanWindows` windows, each less their median (the trend they share: a room filling moves every
+ * step alike). A window of up to three readings carries them all: its first, its last, and (of
+ * three) the middle one, three times the mean less the two. A step is large beyond `ratio` times the
+ * series' usual (median) distance from the trend; a burst (a loose connector) makes most of the
+ * span's steps large, a spike or a level shift one (a lone reading's step out and its step back to
+ * where the readings were count once: they are one chance, not two), and a burst is told by how unlikely that many large ones are
+ * at the rate the series made them before (a binomial tail): a sensor with heavy-tailed noise makes
+ * large steps more often, and needs more of them. Against the median step, not the step before
+ * (a humidity sensor's noisier minutes read as a burst once in the fleet's 4 days, each unusual
+ * reading three large differences of steps). A trend that turns sharply, by more than the edge in one
+ * reading, reads as scatter while half the span lies either side of the turn (a room whose CO2
+ * starts rising 40 ppm a minute at once, 5 σ of its steps; a room filling with ventilation's
+ * time constant turns by a fraction of that).
  */
 export class ReadingScatter {
   /** The latest steps between consecutive readings (float32: a fleet has many series). */
   private readonly steps: FloatRing;
-  /** The distances of the series' ordinary steps from the nearer of the two before each. */
+  /** The distances of the series' ordinary steps from their span's trend. */
   private readonly usual: RecentValues;
   /** Region of the slab: SEEN, LARGE (float64s). */
   private readonly scalars: number;
@@ -81,35 +86,60 @@ export class ReadingScatter {
     if (k < Math.max(3, this.spanWindows) || this.steps.length < k + 2 || this.usual.length < atLeast) return none;
     const edge = ratio * this.usual.median();
     if (!(edge > 0)) return none;
-    let large = 0;
-    for (let i = this.steps.length - k; i < this.steps.length; i++) if (this.away(i) > edge) large++;
+    const trend = this.trend(k);
+    const large = this.countLarge(k, trend, edge, 0);
     // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
     const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
     const chance = binomialTail(k, large, rate);
     return { ratio: Math.log10(chance) / Math.log10(alarmRate), large, of: k };
   }
 
-  /** The latest window was ordinary: its steps' distances from those before are learnt as usual, and whether each was large. */
+  /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
   learn(ratio: number): void {
     const n = this.steps.length;
     const edge = this.usual.length > 0 ? ratio * this.usual.median() : Number.NaN;
     const keep = 1 - 1 / (this.history * this.maxReadings);
-    for (let i = Math.max(2, n - this.added); i < n; i++) {
-      const away = this.away(i);
-      this.usual.push(away);
-      if (Number.isNaN(edge)) continue;
-      this.slab.setNum(this.scalars, SEEN, keep * this.slab.num(this.scalars, SEEN) + 1);
-      this.slab.setNum(this.scalars, LARGE, keep * this.slab.num(this.scalars, LARGE) + (away > edge ? 1 : 0));
-    }
+    const k = Math.min(n, this.spanWindows * this.maxReadings);
+    const trend = this.trend(k);
+    for (let i = Math.max(0, n - this.added); i < n; i++) this.usual.push(Math.abs(this.steps.at(i) - trend));
+    if (Number.isNaN(edge)) return;
+    const added = Math.min(this.added, k);
+    const large = this.countLarge(k, trend, edge, k - added);
+    this.slab.setNum(this.scalars, SEEN, keep ** added * this.slab.num(this.scalars, SEEN) + added);
+    this.slab.setNum(this.scalars, LARGE, keep ** added * this.slab.num(this.scalars, LARGE) + large);
   }
 
   /**
-   * How far step i lies from the nearer of the two before it: a trend, even one that bends (a room
-   * starting to fill), keeps it small from its second step on; noise makes it as large as itself.
+   * The large steps among the latest k (beyond `edge` from the trend), those from the `from`-th on
+   * counted. A large step back right after a large one out, to where the readings were before (the
+   * two together no larger than the edge: the readings either side of the one between agree), is one
+   * unusual reading's, counted once: its two steps are not two chances. In a burst the readings
+   * either side disagree as well.
    */
-  private away(i: number): number {
-    const x = this.steps.at(i);
-    return Math.min(Math.abs(x - this.steps.at(i - 1)), Math.abs(x - this.steps.at(i - 2)));
+  private countLarge(k: number, trend: number, edge: number, from: number): number {
+    let counted = 0;
+    // The previous step's distance from the trend, when it was large and counted (else 0).
+    let previous = 0;
+    const start = this.steps.length - k;
+    for (let j = 0; j < k; j++) {
+      const d = this.steps.at(start + j) - trend;
+      const large = Math.abs(d) > edge;
+      const back = large && previous !== 0 && Math.abs(d + previous) <= edge;
+      previous = large && !back ? d : 0;
+      if (previous !== 0 && j >= from) counted++;
+    }
+    return counted;
+  }
+
+  /** The median of the latest k steps: the trend they share. */
+  private trend(k: number): number {
+    if (scratch.length < k) scratch = new Float64Array(k);
+    const xs = scratch.subarray(0, k);
+    const from = this.steps.length - k;
+    for (let i = 0; i < k; i++) xs[i] = this.steps.at(from + i);
+    xs.sort();
+    const h = k >> 1;
+    return k % 2 === 1 ? xs[h]! : (xs[h - 1]! + xs[h]!) / 2;
   }
 
   snapshot(): ReadingScatterState {
@@ -121,6 +151,9 @@ export class ReadingScatter {
     };
   }
 }
+
+/** Scratch for the latest steps (a span holds a few dozen): no array per window. */
+let scratch = new Float64Array(64);
 
 const SEEN = 0;
 const LARGE = 1;

@@ -146,7 +146,7 @@ class WindowRules extends WindowRulesState implements Detector {
       if (steps !== undefined && steps.ratio >= 1 && steps.ratio > bestRatio) {
         bestRatio = steps.ratio;
         bestValue = p.value;
-        bestReason = `readings scatter: ${steps.large} of the last ${steps.of} steps between readings ${this.config.burstRatio}× as unlike those before them as usual or more`;
+        bestReason = `readings scatter: ${steps.large} of the last ${steps.of} steps between readings ${this.config.burstRatio}× as far from their trend as usual or more`;
       }
       if (step !== undefined && !switched && consecutive) {
         // Against the largest step either way: a room empties in steps as large as those it filled
