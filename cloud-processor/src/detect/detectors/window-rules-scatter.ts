@@ -1,11 +1,12 @@
 import type { SeriesPoint } from '../detector.js';
 import { FloatRing } from '../stats/float-ring.js';
-import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
 import type { Slab } from '../stats/slab.js';
 
 export interface ReadingScatterState {
   steps: string;
-  usual: RecentValuesState;
+  /** The usual (median) distance of a step from its span's trend, and the steps it was learnt from. */
+  usual: number;
+  learnt: number;
   /** Faded counts of the steps learnt, and of those beyond `burstRatio` times the usual distance. */
   seen: number;
   large: number;
@@ -32,9 +33,12 @@ export interface ReadingScatterState {
 export class ReadingScatter {
   /** The latest steps between consecutive readings (float32: a fleet has many series). */
   private readonly steps: FloatRing;
-  /** The distances of the series' ordinary steps from their span's trend. */
-  private readonly usual: RecentValues;
-  /** Region of the slab: SEEN, LARGE (float64s). */
+  /**
+   * Region of the slab (float64s): USUAL, a running median of the ordinary steps' distances from
+   * their span's trend (each moves it 1/horizon of itself up or down: 8 bytes, where a sketch of
+   * the distances took 2.9 kB); LEARNT, the steps it has seen; SEEN and LARGE, faded counts of the
+   * steps learnt and of the large ones among them.
+   */
   private readonly scalars: number;
   /** Steps the latest window added (learnt if it was ordinary). */
   private added = 0;
@@ -44,14 +48,17 @@ export class ReadingScatter {
     private readonly spanWindows: number,
     /** The most readings a window of few has (the steps a span holds: spanWindows of them each). */
     private readonly maxReadings: number,
-    /** Windows the usual distances and their rate are learnt over. */
+    /** Windows the rate of large steps is learnt over. */
     private readonly history: number,
+    /** Windows whose steps (maxReadings a window), all one way, move the usual distance by a factor e. */
+    private readonly horizon: number,
     saved: ReadingScatterState | undefined,
     private readonly slab: Slab,
   ) {
     this.steps = new FloatRing(spanWindows * maxReadings, saved?.steps, slab);
-    this.usual = new RecentValues(history, RAW_FLOOR_LOG2, saved?.usual, slab);
-    this.scalars = slab.alloc(2 * 8);
+    this.scalars = slab.alloc(4 * 8);
+    slab.setNum(this.scalars, USUAL, saved?.usual ?? 0);
+    slab.setNum(this.scalars, LEARNT, saved?.learnt ?? 0);
     slab.setNum(this.scalars, SEEN, saved?.seen ?? 0);
     slab.setNum(this.scalars, LARGE, saved?.large ?? 0);
   }
@@ -83,8 +90,8 @@ export class ReadingScatter {
   ): { ratio: number; large: number; of: number } {
     const k = Math.min(this.steps.length, this.spanWindows * Math.max(1, Math.min(count, this.maxReadings)));
     const none = { ratio: 0, large: 0, of: 0 };
-    if (k < Math.max(3, this.spanWindows) || this.steps.length < k + 2 || this.usual.length < atLeast) return none;
-    const edge = ratio * this.usual.median();
+    if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast) return none;
+    const edge = ratio * this.slab.num(this.scalars, USUAL);
     if (!(edge > 0)) return none;
     const trend = this.trend(k);
     const large = this.countLarge(k, trend, edge, 0);
@@ -97,11 +104,20 @@ export class ReadingScatter {
   /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
   learn(ratio: number): void {
     const n = this.steps.length;
-    const edge = this.usual.length > 0 ? ratio * this.usual.median() : Number.NaN;
+    const usual = this.slab.num(this.scalars, USUAL);
+    const edge = usual > 0 ? ratio * usual : Number.NaN;
     const keep = 1 - 1 / (this.history * this.maxReadings);
     const k = Math.min(n, this.spanWindows * this.maxReadings);
     const trend = this.trend(k);
-    for (let i = Math.max(0, n - this.added); i < n; i++) this.usual.push(Math.abs(this.steps.at(i) - trend));
+    // A running median: up or down by the same factor, it settles where half lie either side.
+    const up = 1 + 1 / (this.horizon * this.maxReadings);
+    let median = usual;
+    for (let i = Math.max(0, n - this.added); i < n; i++) {
+      const x = Math.abs(this.steps.at(i) - trend);
+      median = !(median > 0) ? x : x > median ? median * up : x < median ? median / up : median;
+    }
+    this.slab.setNum(this.scalars, USUAL, median);
+    this.slab.setNum(this.scalars, LEARNT, this.slab.num(this.scalars, LEARNT) + this.added);
     if (Number.isNaN(edge)) return;
     const added = Math.min(this.added, k);
     const large = this.countLarge(k, trend, edge, k - added);
@@ -145,7 +161,8 @@ export class ReadingScatter {
   snapshot(): ReadingScatterState {
     return {
       steps: this.steps.snapshot(),
-      usual: this.usual.snapshot(),
+      usual: this.slab.num(this.scalars, USUAL),
+      learnt: this.slab.num(this.scalars, LEARNT),
       seen: this.slab.num(this.scalars, SEEN),
       large: this.slab.num(this.scalars, LARGE),
     };
@@ -155,11 +172,10 @@ export class ReadingScatter {
 /** Scratch for the latest steps (a span holds a few dozen): no array per window. */
 let scratch = new Float64Array(64);
 
-const SEEN = 0;
-const LARGE = 1;
-
-/** log2 of the smallest distance told from zero (in the series' own units). */
-const RAW_FLOOR_LOG2 = -40;
+const USUAL = 0;
+const LEARNT = 1;
+const SEEN = 2;
+const LARGE = 3;
 
 /** P(X ≥ m) for X binomial with n trials of chance p (n a few dozen at most: summed directly). */
 export function binomialTail(n: number, m: number, p: number): number {

@@ -98,6 +98,7 @@ export class WindowRulesState {
       windowsIn(config.burstSpanMs, context?.windowMs ?? 0, 4),
       config.stuckMinReadings - 1,
       h,
+      this.warmup,
       s?.scatter,
       slab,
     );
