@@ -31,6 +31,14 @@ export const WindowRulesConfig = z.object({
    */
   burstRatio: z.number().min(1).default(3.5),
   /**
+   * For a series of fewer readings a window than `stuckMinReadings` (an environment sensor's one at
+   * 60-s windows, a machine temperature's two), whose windows have no spread worth judging: how far
+   * back its steps from reading to reading are gathered, their scatter about their median judged
+   * against its usual at `burstRatio` (window-rules-scatter.ts). The shortest noise burst worth
+   * telling (a loose connector's, minutes long) fills it; a spike is a step or two of it.
+   */
+  burstSpanMs: z.number().int().positive().default(600_000),
+  /**
    * Consecutive windows of identical readings (min = max) that make a stuck sensor, for a series
    * whose windows are never all identical otherwise. One whose readings are coarsely quantised (a
    * DS18B20's 0.0625 °C steps) has such runs in its normal life: it needs a run rarer than one in a

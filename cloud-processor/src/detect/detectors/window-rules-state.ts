@@ -6,6 +6,7 @@ import { Slab } from '../stats/slab.js';
 import { SortedWindow } from '../stats/sorted-window.js';
 import { chanceOfIdenticalWindow, QuantumEstimate, type QuantumState } from '../stats/window-shape.js';
 import type { WindowRulesConfig } from './window-rules-config.js';
+import { ReadingScatter, type ReadingScatterState } from './window-rules-scatter.js';
 
 export interface WindowRulesSnapshot {
   regimes: RegimesState;
@@ -25,6 +26,8 @@ export interface WindowRulesSnapshot {
   identical?: IdenticalRunsState;
   /** A quantised sensor's step, as learnt so far (absent in older snapshots). */
   quantum?: QuantumState;
+  /** Steps between readings of a series of few readings a window (absent in older snapshots). */
+  scatter?: ReadingScatterState;
   n: number;
 }
 
@@ -53,6 +56,8 @@ export class WindowRulesState {
   protected readonly identical: IdenticalRuns;
   /** A coarsely quantised sensor's step (0 while unknown). */
   protected readonly quantum: QuantumEstimate;
+  /** A series of few readings a window: the scatter of its steps from reading to reading. */
+  protected readonly scatter: ReadingScatter;
   protected n: number;
   /** The horizons in windows of this series' length. */
   protected readonly history: number;
@@ -89,6 +94,14 @@ export class WindowRulesState {
     f[o + PREV_LAST] = s?.prevLast ?? Number.NaN;
     this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
+    this.scatter = new ReadingScatter(
+      windowsIn(config.burstSpanMs, context?.windowMs ?? 0, 4),
+      config.stuckMinReadings - 1,
+      h,
+      this.warmup,
+      s?.scatter,
+      slab,
+    );
     this.n = s?.n ?? 0;
   }
 
@@ -112,6 +125,7 @@ export class WindowRulesState {
       prevLast: Number.isNaN(this.scalar(PREV_LAST)) ? null : this.scalar(PREV_LAST),
       identical: this.identical.snapshot(),
       quantum: this.quantum.snapshot(),
+      scatter: this.scatter.snapshot(),
       n: this.n,
     };
   }

@@ -45,7 +45,8 @@ class WindowRules extends WindowRulesState implements Detector {
     // A stuck sensor repeats one value across windows: a window of fewer readings than make "all
     // identical" mean stuck on their own is identical when they repeat the previous window's last
     // reading too (at one reading a window every window has min = max, and only the repeat tells).
-    const repeats = flat && p.min === this.scalar(PREV_LAST);
+    const prevLast = this.scalar(PREV_LAST);
+    const repeats = flat && p.min === prevLast;
     this.setScalar(PREV_LAST, p.last ?? p.value);
     const few = p.count < this.config.stuckMinReadings;
     this.identical.see(flat && (!few || repeats), Math.min(this.n + 1, this.history), () => this.stuckAfter(p.count));
@@ -67,6 +68,8 @@ class WindowRules extends WindowRulesState implements Detector {
     // A step across missing windows spans their trend too: only consecutive windows are compared.
     const consecutive =
       lastInterval !== undefined && this.intervals.length > 0 && lastInterval <= 1.5 * this.intervals.median();
+    // Few readings a window: their noise is judged across windows, from the steps between readings.
+    if (few) this.scatter.see(p, prevLast, consecutive);
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).
@@ -139,6 +142,12 @@ class WindowRules extends WindowRulesState implements Detector {
           bestReason = `readings scatter ${manyScatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`;
         }
       }
+      const steps = few ? this.scatter.surprise(p.count, this.config.burstRatio, BURST_CHANCE, this.warmup) : undefined;
+      if (steps !== undefined && steps.ratio >= 1 && steps.ratio > bestRatio) {
+        bestRatio = steps.ratio;
+        bestValue = p.value;
+        bestReason = `readings scatter: ${steps.large} of the last ${steps.of} steps between readings ${this.config.burstRatio}× as far from their trend as usual or more`;
+      }
       if (step !== undefined && !switched && consecutive) {
         // Against the largest step either way: a room empties in steps as large as those it filled
         // in (its first evening after a weekend, judged against steps down, alarmed on each room).
@@ -189,6 +198,7 @@ class WindowRules extends WindowRulesState implements Detector {
       // learn the switch; anything else breaks the thread.
       this.previousLevel = null;
     }
+    if (few && bestReason === undefined) this.scatter.learn(this.config.burstRatio);
     if (ordinary) {
       this.rise.push(rise!);
       this.drop.push(drop!);
@@ -251,6 +261,9 @@ function distinct(regimes: Regimes, a: number, b: number): boolean {
 }
 
 const BAND = 6;
+
+/** How rare, at a series' own rate of large changes, a span's large ones must be to be a noise burst (once in a million windows). */
+const BURST_CHANCE = 1e-6;
 
 export const createWindowRules: DetectorFactory<WindowRulesConfig> = (config, snapshot, context) =>
   new WindowRules(config, snapshot, context);

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SeriesPoint } from '../detector.js';
+import { gaussian, prng, sensorWindows } from '../synthetic.js';
+import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+
+// Series of few readings a window at the agent's 60-s windows: an environment sensor's one, a
+// machine temperature's two. No window has a spread worth judging; their noise is judged across
+// windows (window-rules-scatter.ts).
+
+const MINUTE_WINDOWS = { windowMs: 60_000 };
+const DAY = 1_440;
+
+/** Windows (index) at which the rules alarm, and their reasons. */
+function alarms(points: SeriesPoint[]): { at: number[]; reasons: string[] } {
+  const d = createWindowRules(WindowRulesConfig.parse({}), undefined, MINUTE_WINDOWS);
+  const at: number[] = [];
+  const reasons: string[] = [];
+  points.forEach((p, i) => {
+    const v = d.update(p);
+    if (v.score >= 0.5) {
+      at.push(i);
+      reasons.push(v.reason ?? '');
+    }
+  });
+  return { at, reasons };
+}
+
+/** A week of minute windows of `readings` readings: a daily cycle, weather, and `noise` (of σ 1 in units of `sigma`). */
+function week(
+  seed: number,
+  readings: number,
+  sigma: number,
+  noise: () => number,
+  fault?: (w: number, r: number, x: number) => number,
+): SeriesPoint[] {
+  return sensorWindows({
+    seed,
+    windows: 7 * DAY,
+    windowMs: 60_000,
+    readingsPerWindow: readings,
+    base: 40,
+    dailyAmplitude: 3,
+    weather: { std: 2 * sigma, tauMs: 3_600_000 },
+    noise: 0,
+    fault: (w, r, x) => {
+      const y = x + sigma * noise();
+      return fault ? fault(w, r, y) : y;
+    },
+  });
+}
+
+/** Student-t with 3 degrees of freedom, scaled to unit variance: heavy tails. */
+function studentT3(seed: number): () => number {
+  const z = gaussian(prng(seed));
+  return () => {
+    const chi2 = z() ** 2 + z() ** 2 + z() ** 2;
+    return z() / Math.sqrt(chi2 / 3) / Math.sqrt(3);
+  };
+}
+
+test('window rules, few readings: a machine temperature at two readings a minute with a 30× noise burst is alerted during the burst', () => {
+  // Noise 0.08 °C; a loose connector adds 2.4 °C of noise for 20 minutes on day 3.
+  const start = 3 * DAY + 600;
+  const burst = gaussian(prng(77));
+  const points = week(11, 2, 0.08, gaussian(prng(12)), (w, _r, x) =>
+    w >= start && w < start + 20 ? x + 2.4 * burst() : x,
+  );
+  const { at, reasons } = alarms(points);
+  assert.ok(at.length > 0, 'the burst is alerted');
+  assert.ok(
+    at.every((w) => w >= start && w < start + 20 + 10),
+    `alarms only in the burst (and the 10-minute span after it): ${at.join(', ')}`,
+  );
+  assert.ok(at[0]! < start + 10, `within 10 minutes of its start: ${at[0]! - start}`);
+  assert.match(reasons[0]!, /scatter/);
+});
+
+test('window rules, few readings: a CO2 sensor at one reading a minute with a 10× noise burst at night is alerted', () => {
+  // Noise 6 ppm at a night level near 420; 60 ppm of extra noise for 12 minutes at 03:00.
+  const start = 4 * DAY + 180;
+  const burst = gaussian(prng(5));
+  const points = week(21, 1, 6, gaussian(prng(22)), (w, _r, x) =>
+    w >= start && w < start + 12 ? x + 60 * burst() : x,
+  ).map((p) => ({
+    ...p,
+    value: p.value + 380,
+    min: p.min + 380,
+    max: p.max + 380,
+    first: p.first! + 380,
+    last: p.last! + 380,
+  }));
+  const { at } = alarms(points);
+  assert.ok(at.length > 0 && at[0]! >= start && at[0]! < start + 14, `alarms: ${at.join(', ')}`);
+});
+
+test('window rules, few readings: healthy series of one and two readings a minute raise no alarm over a week, Gaussian or heavy-tailed', () => {
+  for (const readings of [1, 2]) {
+    for (const [name, noise] of [
+      ['Gaussian', gaussian(prng(31 + readings))],
+      ['Student-t(3)', studentT3(41 + readings)],
+    ] as const) {
+      const { at, reasons } = alarms(week(51 + readings, readings, 0.1, noise));
+      assert.deepEqual(at, [], `${readings} reading(s) a window, ${name} noise: ${reasons.slice(0, 3).join('; ')}`);
+    }
+  }
+});
+
+test('window rules, few readings: a room filling and emptying with its ventilation, and a level shift, are no noise burst', () => {
+  // CO2 at one reading a minute, noise 6 ppm: 800 ppm of occupancy from 08:00 to 17:00 each day,
+  // built up and let out with ventilation's 45-minute time constant (18 ppm a minute at the turns),
+  // and a shift of 200 ppm that stays.
+  const tau = 45;
+  const occupancy = (w: number): number => {
+    const m = w % DAY;
+    const full = 1 - Math.exp(-(17 * 60 - 8 * 60) / tau);
+    if (m < 8 * 60) return 0;
+    return m <= 17 * 60 ? 1 - Math.exp(-(m - 8 * 60) / tau) : full * Math.exp(-(m - 17 * 60) / tau);
+  };
+  const shift = 5 * DAY + 300;
+  const points = week(61, 1, 6, gaussian(prng(62)), (w, _r, x) => x + 800 * occupancy(w) + (w >= shift ? 200 : 0));
+  const { reasons } = alarms(points);
+  assert.deepEqual(
+    reasons.filter((r) => /scatter/.test(r)),
+    [],
+  );
+});
+
+test('window rules, few readings: a snapshot taken during a noise burst continues exactly', () => {
+  const start = 2 * DAY + 300;
+  const burst = gaussian(prng(9));
+  const points = week(71, 2, 0.08, gaussian(prng(72)), (w, _r, x) =>
+    w >= start && w < start + 30 ? x + 2 * burst() : x,
+  ).slice(0, 3 * DAY);
+  const config = WindowRulesConfig.parse({});
+  const whole = createWindowRules(config, undefined, MINUTE_WINDOWS);
+  const first = createWindowRules(config, undefined, MINUTE_WINDOWS);
+  const a = points.map((p) => whole.update(p).score);
+  const cut = start + 5;
+  const b = points.slice(0, cut).map((p) => first.update(p).score);
+  const resumed = createWindowRules(config, JSON.parse(JSON.stringify(first.snapshot())), MINUTE_WINDOWS);
+  b.push(...points.slice(cut).map((p) => resumed.update(p).score));
+  assert.deepEqual(b, a);
+  assert.ok(
+    a.slice(start, start + 40).some((s) => s >= 0.5),
+    'the burst is alerted',
+  );
+});

@@ -1,0 +1,194 @@
+import type { SeriesPoint } from '../detector.js';
+import { FloatRing } from '../stats/float-ring.js';
+import type { Slab } from '../stats/slab.js';
+
+export interface ReadingScatterState {
+  steps: string;
+  /** The usual (median) distance of a step from its span's trend, and the steps it was learnt from. */
+  usual: number;
+  learnt: number;
+  /** Faded counts of the steps learnt, and of those beyond `burstRatio` times the usual distance. */
+  seen: number;
+  large: number;
+}
+
+/**
+ * A noise burst in a series of few readings a window (an environment sensor's one at 60-s windows,
+ * a machine temperature's two), where no window holds enough readings to have a spread of its own
+ * worth judging: the steps from reading to reading, across windows as within them, over the last
+ * `spanWindows` windows, each less their median (the trend they share: a room filling moves every
+ * step alike). A window of up to three readings carries them all: its first, its last, and (of
+ * three) the middle one, three times the mean less the two. A step is large beyond `ratio` times the
+ * series' usual (median) distance from the trend; a burst (a loose connector) makes most of the
+ * span's steps large, a spike or a level shift one (a lone reading's step out and its step back to
+ * where the readings were count once: they are one chance, not two), and a burst is told by how unlikely that many large ones are
+ * at the rate the series made them before (a binomial tail): a sensor with heavy-tailed noise makes
+ * large steps more often, and needs more of them. Against the median step, not the step before
+ * (a humidity sensor's noisier minutes read as a burst once in the fleet's 4 days, each unusual
+ * reading three large differences of steps). A trend that turns sharply, by more than the edge in one
+ * reading, reads as scatter while half the span lies either side of the turn (a room whose CO2
+ * starts rising 40 ppm a minute at once, 5 σ of its steps; a room filling with ventilation's
+ * time constant turns by a fraction of that).
+ */
+export class ReadingScatter {
+  /** The latest steps between consecutive readings (float32: a fleet has many series). */
+  private readonly steps: FloatRing;
+  /**
+   * Region of the slab (float64s): USUAL, a running median of the ordinary steps' distances from
+   * their span's trend (each moves it 1/horizon of itself up or down: 8 bytes, where a sketch of
+   * the distances took 2.9 kB); LEARNT, the steps it has seen; SEEN and LARGE, faded counts of the
+   * steps learnt and of the large ones among them.
+   */
+  private readonly scalars: number;
+  /** Steps the latest window added (learnt if it was ordinary). */
+  private added = 0;
+
+  constructor(
+    /** Windows a span holds. */
+    private readonly spanWindows: number,
+    /** The most readings a window of few has (the steps a span holds: spanWindows of them each). */
+    private readonly maxReadings: number,
+    /** Windows the rate of large steps is learnt over. */
+    private readonly history: number,
+    /** Windows whose steps (maxReadings a window), all one way, move the usual distance by a factor e. */
+    private readonly horizon: number,
+    saved: ReadingScatterState | undefined,
+    private readonly slab: Slab,
+  ) {
+    this.steps = new FloatRing(spanWindows * maxReadings, saved?.steps, slab);
+    this.scalars = slab.alloc(4 * 8);
+    slab.setNum(this.scalars, USUAL, saved?.usual ?? 0);
+    slab.setNum(this.scalars, LEARNT, saved?.learnt ?? 0);
+    slab.setNum(this.scalars, SEEN, saved?.seen ?? 0);
+    slab.setNum(this.scalars, LARGE, saved?.large ?? 0);
+  }
+
+  /** A window of few readings: its steps are held (the first from `prevLast`, the previous window's last reading, when the windows are consecutive). */
+  see(p: SeriesPoint, prevLast: number, consecutive: boolean): void {
+    const first = p.first ?? p.value;
+    const last = p.last ?? p.value;
+    const across = consecutive && Number.isFinite(prevLast);
+    if (across) this.steps.push(first - prevLast);
+    if (p.count === 3) {
+      const middle = 3 * p.value - first - last;
+      this.steps.push(middle - first);
+      this.steps.push(last - middle);
+    } else if (p.count === 2) this.steps.push(last - first);
+    this.added = (across ? 1 : 0) + Math.max(0, Math.min(p.count, 3) - 1);
+  }
+
+  /**
+   * How surprising the span ending at the latest window is, as log10 of the chance of its large
+   * steps at the series' rate of them over log10 of `alarmRate` (1 at that chance); 0 while fewer
+   * than `atLeast` were learnt, or the span is not yet full. `large` of `of` steps were large.
+   */
+  surprise(
+    count: number,
+    ratio: number,
+    alarmRate: number,
+    atLeast: number,
+  ): { ratio: number; large: number; of: number } {
+    const k = Math.min(this.steps.length, this.spanWindows * Math.max(1, Math.min(count, this.maxReadings)));
+    const none = { ratio: 0, large: 0, of: 0 };
+    if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast) return none;
+    const edge = ratio * this.slab.num(this.scalars, USUAL);
+    if (!(edge > 0)) return none;
+    const trend = this.trend(k);
+    const large = this.countLarge(k, trend, edge, 0);
+    // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
+    const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
+    const chance = binomialTail(k, large, rate);
+    return { ratio: Math.log10(chance) / Math.log10(alarmRate), large, of: k };
+  }
+
+  /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
+  learn(ratio: number): void {
+    const n = this.steps.length;
+    const usual = this.slab.num(this.scalars, USUAL);
+    const edge = usual > 0 ? ratio * usual : Number.NaN;
+    const keep = 1 - 1 / (this.history * this.maxReadings);
+    const k = Math.min(n, this.spanWindows * this.maxReadings);
+    const trend = this.trend(k);
+    // A running median: up or down by the same factor, it settles where half lie either side.
+    const up = 1 + 1 / (this.horizon * this.maxReadings);
+    let median = usual;
+    for (let i = Math.max(0, n - this.added); i < n; i++) {
+      const x = Math.abs(this.steps.at(i) - trend);
+      median = !(median > 0) ? x : x > median ? median * up : x < median ? median / up : median;
+    }
+    this.slab.setNum(this.scalars, USUAL, median);
+    this.slab.setNum(this.scalars, LEARNT, this.slab.num(this.scalars, LEARNT) + this.added);
+    if (Number.isNaN(edge)) return;
+    const added = Math.min(this.added, k);
+    const large = this.countLarge(k, trend, edge, k - added);
+    this.slab.setNum(this.scalars, SEEN, keep ** added * this.slab.num(this.scalars, SEEN) + added);
+    this.slab.setNum(this.scalars, LARGE, keep ** added * this.slab.num(this.scalars, LARGE) + large);
+  }
+
+  /**
+   * The large steps among the latest k (beyond `edge` from the trend), those from the `from`-th on
+   * counted. A large step back right after a large one out, to where the readings were before (the
+   * two together no larger than the edge: the readings either side of the one between agree), is one
+   * unusual reading's, counted once: its two steps are not two chances. In a burst the readings
+   * either side disagree as well.
+   */
+  private countLarge(k: number, trend: number, edge: number, from: number): number {
+    let counted = 0;
+    // The previous step's distance from the trend, when it was large and counted (else 0).
+    let previous = 0;
+    const start = this.steps.length - k;
+    for (let j = 0; j < k; j++) {
+      const d = this.steps.at(start + j) - trend;
+      const large = Math.abs(d) > edge;
+      const back = large && previous !== 0 && Math.abs(d + previous) <= edge;
+      previous = large && !back ? d : 0;
+      if (previous !== 0 && j >= from) counted++;
+    }
+    return counted;
+  }
+
+  /** The median of the latest k steps: the trend they share. */
+  private trend(k: number): number {
+    if (scratch.length < k) scratch = new Float64Array(k);
+    const xs = scratch.subarray(0, k);
+    const from = this.steps.length - k;
+    for (let i = 0; i < k; i++) xs[i] = this.steps.at(from + i);
+    xs.sort();
+    const h = k >> 1;
+    return k % 2 === 1 ? xs[h]! : (xs[h - 1]! + xs[h]!) / 2;
+  }
+
+  snapshot(): ReadingScatterState {
+    return {
+      steps: this.steps.snapshot(),
+      usual: this.slab.num(this.scalars, USUAL),
+      learnt: this.slab.num(this.scalars, LEARNT),
+      seen: this.slab.num(this.scalars, SEEN),
+      large: this.slab.num(this.scalars, LARGE),
+    };
+  }
+}
+
+/** Scratch for the latest steps (a span holds a few dozen): no array per window. */
+let scratch = new Float64Array(64);
+
+const USUAL = 0;
+const LEARNT = 1;
+const SEEN = 2;
+const LARGE = 3;
+
+/** P(X ≥ m) for X binomial with n trials of chance p (n a few dozen at most: summed directly). */
+export function binomialTail(n: number, m: number, p: number): number {
+  if (m <= 0) return 1;
+  if (m > n) return 0;
+  // The term at m, then the ratio from each term to the next.
+  let term = 1;
+  for (let i = 0; i < m; i++) term *= ((n - i) / (m - i)) * p;
+  term *= (1 - p) ** (n - m);
+  let sum = 0;
+  for (let j = m; j <= n && term > 0; j++) {
+    sum += term;
+    term *= ((n - j) / (j + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, sum);
+}
