@@ -154,10 +154,11 @@ export class RecentValues {
 
   private read(q: number): number {
     if (this.n === 0) return Number.NaN;
+    // An extreme reads its own half of the ring only (the envelope asks for both every window).
+    if (q >= 1) return this.max();
+    if (q <= 0) return this.min();
     const max = this.max();
     const min = this.min();
-    if (q >= 1) return max;
-    if (q <= 0) return min;
     // Read as the exact history's order statistics: a value weighs the mass over the values held.
     return Math.min(max, Math.max(min, this.body.quantile(q, this.body.mass / this.n)));
   }
