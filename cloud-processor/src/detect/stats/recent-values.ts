@@ -189,6 +189,19 @@ export class RecentValues {
     };
   }
 
+  /**
+   * Whether x is at most the largest value held (`eitherWay`: or at most −(the smallest)), as
+   * `x <= quantile(1)` tells, but stopping at the first stretch whose extreme does (a usual value
+   * is exceeded in the newest stretches). False when x is NaN or nothing is held.
+   */
+  reaches(x: number, eitherWay: boolean): boolean {
+    const e = this.body.reserved;
+    const b = this.body.base;
+    const end = b + 2 * this.used;
+    for (let i = b; i < end; i += 2) if (e[i]! >= x || (eitherWay && -e[i + 1]! >= x)) return true;
+    return false;
+  }
+
   /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
   private max(): number {
     const e = this.body.reserved;
