@@ -70,8 +70,11 @@ class Missing implements Detector {
     const cadence = this.intervals.median();
     if (!(cadence > 0)) return 0;
     const ratio = gapMs / cadence;
-    const s = learn ? this.meter.judge(ratio) : this.meter.peek(ratio);
-    return ratio >= this.config.minGapCadences ? s : 0;
+    const reported = ratio >= this.config.minGapCadences;
+    // A peek changes nothing: at a gap too short to report (most boundaries) it is not asked.
+    if (!learn) return reported ? this.meter.peek(ratio) : 0;
+    const s = this.meter.judge(ratio);
+    return reported ? s : 0;
   }
 
   update(point: SeriesPoint): Verdict {

@@ -49,13 +49,18 @@ export function lightTailed(h: RecentValues, law: ExcursionLaw): boolean {
  */
 export function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): number {
   if (h.length === 0) return 0;
+  // Inside the envelope (most windows) neither the edge nor the spread is needed: the MAD is a
+  // bisection of ~20 log2s, the largest cost of the window rules, and the edge a walk of the
+  // stretches that `reaches` mostly cuts short. (A NaN spread, had there been one, gave NaN here,
+  // which the callers' `>= 1` reads as the 0 returned.)
+  if (h.reaches(x, eitherWay)) return 0;
+  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
   const median = h.median();
   const spread = Math.max(
     MAD_TO_SIGMA * h.mad(median),
     (h.quantile(0.9) - h.quantile(0.1)) / 2.5631,
     1e-9 * Math.max(1, Math.abs(median)),
   );
-  const edge = eitherWay ? Math.max(h.quantile(1), -h.quantile(0)) : h.quantile(1);
   return Math.max(0, (x - edge) / spread);
 }
 

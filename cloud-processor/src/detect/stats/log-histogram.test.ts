@@ -155,3 +155,27 @@ test('recent values: restored from a snapshot (through JSON) at any point, conti
     { numRuns: 200 },
   );
 });
+
+test('recent values: reaches(x) says what x <= the largest value held (either way: or <= −the smallest) says, at every point of a wrapping history', () => {
+  fc.assert(
+    fc.property(
+      values,
+      fc.integer({ min: 3, max: 60 }),
+      fc.array(fc.double({ noNaN: false })),
+      (xs, capacity, probes) => {
+        const h = new RecentValues(capacity, -7);
+        for (const x of xs) {
+          h.push(x);
+          const max = h.quantile(1);
+          const min = h.quantile(0);
+          // The values held, their negatives, their neighbours and arbitrary ones (NaN too).
+          for (const p of [x, -x, max, -min, max - 1e-9, -min + 1e-9, Math.fround(x), Number.NaN, ...probes]) {
+            assert.equal(h.reaches(p, false), p <= max, `reaches(${p}) of max ${max}`);
+            assert.equal(h.reaches(p, true), p <= Math.max(max, -min), `reaches(${p}, either way) of ${min} … ${max}`);
+          }
+        }
+      },
+    ),
+    { numRuns: 100 },
+  );
+});

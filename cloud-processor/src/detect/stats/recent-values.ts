@@ -154,12 +154,29 @@ export class RecentValues {
 
   private read(q: number): number {
     if (this.n === 0) return Number.NaN;
-    const max = this.max();
-    const min = this.min();
-    if (q >= 1) return max;
-    if (q <= 0) return min;
+    // An extreme reads its own half of the ring only (the envelope asks for both every window).
+    if (q >= 1) return this.max();
+    if (q <= 0) return this.min();
     // Read as the exact history's order statistics: a value weighs the mass over the values held.
-    return Math.min(max, Math.max(min, this.body.quantile(q, this.body.mass / this.n)));
+    const v = this.body.quantile(q, this.body.mass / this.n);
+    // Kept within the extremes; mostly it lies within the first stretches' (±0 clamped as before).
+    if (v !== 0 && this.within(v)) return v;
+    return Math.min(this.max(), Math.max(this.min(), v));
+  }
+
+  /** Whether some stretch's maximum is at least v and some stretch's minimum at most v (false for NaN). */
+  private within(v: number): boolean {
+    const e = this.body.reserved;
+    const b = this.body.base;
+    const end = b + 2 * this.used;
+    let above = false;
+    let below = false;
+    for (let i = b; i < end; i += 2) {
+      if (e[i]! >= v) above = true;
+      if (e[i + 1]! <= v) below = true;
+      if (above && below) return true;
+    }
+    return false;
   }
 
   median(): number {
@@ -186,6 +203,19 @@ export class RecentValues {
       fill: this.fill,
       n: this.n,
     };
+  }
+
+  /**
+   * Whether x is at most the largest value held (`eitherWay`: or at most −(the smallest)), as
+   * `x <= quantile(1)` tells, but stopping at the first stretch whose extreme does (a usual value
+   * is exceeded in the newest stretches). False when x is NaN or nothing is held.
+   */
+  reaches(x: number, eitherWay: boolean): boolean {
+    const e = this.body.reserved;
+    const b = this.body.base;
+    const end = b + 2 * this.used;
+    for (let i = b; i < end; i += 2) if (e[i]! >= x || (eitherWay && -e[i + 1]! >= x)) return true;
+    return false;
   }
 
   /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
