@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WindowInput } from '@tributary/storage';
+import { prng } from '../detect/synthetic.js';
 import { JudgedWindows } from './judged-windows.js';
 
 const at = (end: number) => ({ device: 'd', metric: 'm', start: end - 60_000, end });
@@ -59,18 +60,6 @@ test('one series holding a whole generation: its recent windows are found, a loo
   assert.equal(j.judged('gw', at(10_000 - 4_096)), undefined, 'beyond the walk: as if forgotten');
   assert.equal(j.judged('gw', at(123_456)), undefined, 'never remembered');
 });
-
-/** mulberry32: a small seeded PRNG, so the randomized comparison below runs the same every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 type Input = WindowInput;
 type Key = { readonly device: string; readonly metric: string; readonly start: number; readonly end: number };
