@@ -160,3 +160,34 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
     { numRuns: 5_000 },
   );
 });
+
+test('a window of out-of-range readings only (count 0) is count, out_of_range and length_ms, as the LineBuilder writes it; a correction adds rev and what was judged', () => {
+  const glitches: WindowResult = {
+    device: 'p',
+    metric: 'temperature',
+    start: 1_700_000_000_000,
+    end: 1_700_000_060_000,
+    count: 0,
+    outOfRange: 3,
+    rev: 0,
+  };
+  // A late glitch (re-emit mode): the window again, its first emission's judged values with it.
+  const corrected: WindowResult = { ...glitches, outOfRange: 4, rev: 1 };
+  const batch = envelope([glitches, corrected]);
+  const encoder = new PointEncoder({ temperature: '°C' });
+  const reference = new PointEncoder({ temperature: '°C' });
+  const head = 'temperature,agent=gw,device=p,site=plant-a,unit=°C';
+  const first = encoder.window(batch, glitches);
+  const again = encoder.window(batch, corrected, windowInput(glitches));
+  assert.deepEqual(
+    [first, again],
+    [
+      `${head} count=0i,out_of_range=3i,length_ms=60000i 1700000060000`,
+      `${head} count=0i,out_of_range=4i,length_ms=60000i,rev=1i,judged_count=0i,judged_out_of_range=3i 1700000060000`,
+    ],
+  );
+  assert.deepEqual(
+    [first, again],
+    [reference.windowByBuilder(batch, glitches), reference.windowByBuilder(batch, corrected, windowInput(glitches))],
+  );
+});

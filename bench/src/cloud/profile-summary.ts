@@ -1,9 +1,9 @@
 /**
  * node bench/dist/cloud/profile-summary.js FILE.cpuprofile [TOP] — where a thread's CPU went: the
  * profile's self time by function (name, file and line), largest first, with each one's share of
- * the samples; the same summed by file; and by function again counting only the samples taken
- * while the thread kept its core (the wall-time tables charge a descheduled thread's wait to
- * wherever it resumed). For bench:cloud's --profile (one .cpuprofile per thread). Prints tables,
+ * the samples; the same summed by file; and by function again, an estimate of time on the CPU,
+ * counting only the samples that came at most twice the median sampling interval after the one
+ * before (the wall-time tables charge a descheduled thread's wait to wherever it resumed). For bench:cloud's --profile (one .cpuprofile per thread). Prints tables,
  * then one line of JSON (ms).
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { WindowInput } from '@tributary/storage';
+import { prng } from '../detect/synthetic.js';
 import { JudgedWindows } from './judged-windows.js';
 
 const at = (end: number) => ({ device: 'd', metric: 'm', start: end - 60_000, end });
@@ -57,4 +59,105 @@ test('one series holding a whole generation: its recent windows are found, a loo
   assert.equal(j.judged('gw', at(10_000 - 4_095))?.value, 10_000 - 4_095, 'the 4,096th newest');
   assert.equal(j.judged('gw', at(10_000 - 4_096)), undefined, 'beyond the walk: as if forgotten');
   assert.equal(j.judged('gw', at(123_456)), undefined, 'never remembered');
+});
+
+type Input = WindowInput;
+type Key = { readonly device: string; readonly metric: string; readonly start: number; readonly end: number };
+
+/**
+ * The reference: two lists of windows, the newer filled to ceil(maxWindows / 2) and then made the
+ * older one (the older dropped); a lookup takes the newest match of the newer, then of the older.
+ */
+class Model {
+  private current: Array<{ agent: string; input: Input }> = [];
+  private previous: Array<{ agent: string; input: Input }> = [];
+  private readonly generation: number;
+  constructor(maxWindows: number) {
+    this.generation = Math.ceil(maxWindows / 2);
+  }
+  remember(agent: string, i: Input): void {
+    if (this.generation === 0) return;
+    this.current.push({ agent, input: i });
+    if (this.current.length >= this.generation) [this.previous, this.current] = [this.current, []];
+  }
+  judged(agent: string, w: Key) {
+    const found = (list: Array<{ agent: string; input: Input }>) =>
+      list.findLast(
+        (e) => e.agent === agent && e.input.device === w.device && e.input.metric === w.metric && e.input.ts === w.end,
+      );
+    const e = found(this.current) ?? found(this.previous);
+    if (e === undefined) return undefined;
+    const { first, last, ...rest } = e.input;
+    return {
+      ...rest,
+      ts: w.end,
+      lengthMs: w.end - w.start,
+      ...(first === undefined ? {} : { first }),
+      ...(last === undefined ? {} : { last }),
+    };
+  }
+  get size(): number {
+    return this.current.length + this.previous.length;
+  }
+}
+
+test('judged windows as a simple model of two generations, at random: capacities from none to hundreds, generations rotated many times, names like __proto__', () => {
+  const agents = ['gw', '__proto__', 'constructor'];
+  const devices = ['d1', 'd2', '__proto__', 'constructor', 'hasOwnProperty', ''];
+  const metrics = ['m', '__proto__', 'valueOf'];
+  for (const maxWindows of [0, 1, 2, 3, 7, 10, 64, 501]) {
+    const random = prng(maxWindows + 1);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const j = new JudgedWindows(maxWindows);
+    const model = new Model(maxWindows);
+    let [remembered, found, forgotten] = [0, 0, 0];
+    const recent: Array<[string, string, string, number]> = [];
+    for (let op = 0; op < 4_000; op++) {
+      // Few ends, so windows are remembered twice and a series has many in a generation.
+      const fresh: [string, string, string, number] = [
+        pick(agents),
+        pick(devices),
+        pick(metrics),
+        60_000 * (1 + Math.floor(random() * 40)),
+      ];
+      const remember = random() < 0.6;
+      // Half the lookups are of one of the last few windows remembered: found, or just rotated out.
+      const [agent, device, metric, end] = !remember && recent.length > 0 && random() < 0.5 ? pick(recent) : fresh;
+      if (remember) {
+        recent.push(fresh);
+        if (recent.length > 4) recent.shift();
+        const count = Math.floor(random() * 4); // 0: a window of out-of-range readings only
+        const value = count === 0 ? Number.NaN : random() * 100 - 50;
+        const { first: _first, last: _last, ...numbers } = input(end);
+        const judged: Input = {
+          ...numbers,
+          device,
+          metric,
+          count,
+          value,
+          min: value - 1,
+          max: value + 1,
+          stddev: count === 0 ? Number.NaN : random(),
+          outOfRange: Math.floor(random() * 3),
+          // A window of out-of-range readings only has no first or last; some others lack them too.
+          ...(count === 0 || random() < 0.2 ? {} : { first: value + 0.5, last: value - 0.5 }),
+        };
+        j.remember(agent, judged);
+        model.remember(agent, judged);
+        remembered++;
+      } else {
+        const w = { device, metric, start: end - 60_000 * (1 + Math.floor(random() * 3)), end };
+        const want = model.judged(agent, w);
+        assert.deepEqual(j.judged(agent, w), want, `${maxWindows}: op ${op}, ${agent}/${device}/${metric} at ${end}`);
+        if (want === undefined) forgotten++;
+        else found++;
+      }
+      assert.equal(j.size, model.size, `${maxWindows}: size at op ${op}`);
+    }
+    const rotations = maxWindows === 0 ? 0 : Math.floor(remembered / Math.ceil(maxWindows / 2));
+    assert.ok(
+      maxWindows === 0 || (rotations >= 4 && found > 0 && forgotten > 0),
+      `a real test at ${maxWindows}: ${rotations} generations, ${found} found, ${forgotten} not`,
+    );
+  }
 });

@@ -62,11 +62,15 @@ export const agentCounterHelp = {
   batches_dropped: 'batches dropped at the spool bound',
   readings_dropped:
     'readings inside batches dropped at the spool bound (Σ count of their windows: sliding windows count a reading once per window)',
+  windows_dropped:
+    'windows inside batches dropped at the spool bound, those of out-of-range readings only (count 0, not in readings_dropped) included',
   batches_dropped_unsent: 'of the dropped batches, those never sent: certainly lost',
   readings_dropped_unsent:
     'readings inside dropped batches that were never sent: certainly lost (Σ count, as readings_dropped)',
+  windows_dropped_unsent: 'windows inside dropped batches that were never sent: certainly lost (as windows_dropped)',
   batches_abandoned: 'batches dropped: never answered while 10,000 later ones were acked',
   readings_abandoned: 'readings inside abandoned batches',
+  windows_abandoned: 'windows inside abandoned batches (as windows_dropped)',
   spool_torn_records: 'damaged spool records found and skipped at start (torn writes)',
   readings_recovered:
     'readings of windows not yet spooled at a crash, put back into their windows from the write-ahead log at start',

@@ -1,8 +1,7 @@
-import { hasReadings, type AgentConfig, type WindowResult } from '@tributary/firmware-schemas';
-import { copyAggregate } from './aggregate.js';
-import type { DeviceClock, EventTimeState } from './event-time.js';
+import type { AgentConfig, WindowResult } from '@tributary/firmware-schemas';
+import type { DeviceClock } from './event-time.js';
 import type { Series } from './pane.js';
-import { SeriesPanes } from './series-panes.js';
+import { RecoverablePanes } from './recoverable-panes.js';
 
 export interface WindowEngineOptions {
   readonly lengthMs: number;
@@ -77,7 +76,7 @@ export type AddOutcome =
  * already emitted are refused (`evicted-window`) instead of producing a second, partial emission
  * of the same window.
  */
-export class WindowEngine extends SeriesPanes {
+export class WindowEngine extends RecoverablePanes {
   get allowedLatenessMs(): number {
     return this.options.allowedLatenessMs;
   }
@@ -203,74 +202,9 @@ export class WindowEngine extends SeriesPanes {
     return this.time.complete;
   }
 
-  /**
-   * For the write-ahead log: where event time stands (every device above `complete` with `all`,
-   * else the devices whose boundary moved since the last call). Asked between two calls of the
-   * engine, when every window it closed has been handed to the sink.
-   */
-  timeState(all: boolean): EventTimeState {
-    return this.time.state(all);
-  }
-
-  /** Takes a fresh engine back to where event time stood (see `timeState`), before `rebuild` and `add`. */
-  restoreTime(state: EventTimeState): void {
-    this.time.restoreState(state);
-  }
-
-  /**
-   * Puts a logged reading back into its pane without moving any window (after `restoreTime`, for
-   * the readings logged before the state's batch was sealed): one whose window was emitted is
-   * left out. A reading the range filter removed (`value` undefined, see `noteOutOfRange`) is
-   * counted as `outOfRange` and, as when it came, moves no event time. Returns whether it was put back.
-   */
-  rebuild(device: string, metric: string, ts: number, value: number | undefined, now: number): boolean {
-    const time = this.time;
-    if (now > time.now) time.now = now;
-    const closed = time.emittedUpTo(device);
-    if (ts < closed) return false;
-    const s = this.seriesFor(device, metric, closed);
-    if (typeof s === 'string' || ts < s.minPaneStart) return false;
-    const pane = this.paneAt(s, ts);
-    if (pane === undefined) return false;
-    if (value === undefined) {
-      pane.outOfRange++;
-      return true;
-    }
-    pane.add(ts, value, this.options.sketchK);
-    if (ts > time.times[s.at]!) time.times[s.at] = ts;
-    return true;
-  }
-
   /** Readings may have been held up until `now` (restart, reconnect): idle progress waits idleAfterMs from here. */
   resume(now: number): void {
     this.time.resume(now);
-  }
-
-  /**
-   * Takes back windows that a previous run flushed while they were still open (tumbling windows
-   * only), so readings arriving for them after a restart are added to what was sent, and the
-   * window is sent again whole — instead of a second, partial point overwriting the first in
-   * InfluxDB. Returns how many were restored.
-   */
-  restore(windows: readonly WindowResult[]): number {
-    const { lengthMs, slideMs } = this.options;
-    if (lengthMs !== slideMs) return 0;
-    let restored = 0;
-    for (const w of windows) {
-      if (w.end - w.start !== lengthMs || w.start % slideMs !== 0 || w.end <= this.emittedUpTo(w.device)) continue;
-      const s = this.seriesFor(w.device, w.metric, this.closedOf(w.device));
-      if (s === 'series-limit') continue;
-      const pane = this.paneFor(s, w.start);
-      if (pane === undefined || pane.count > 0 || pane.outOfRange > 0) continue;
-      // A window of out-of-range readings only brings back their count; its pane's sketch is then whole.
-      if (hasReadings(w)) {
-        copyAggregate(pane, w);
-        pane.partial = true;
-      }
-      pane.outOfRange = w.outOfRange ?? 0;
-      restored++;
-    }
-    return restored;
   }
 
   /**

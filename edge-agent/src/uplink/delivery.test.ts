@@ -26,10 +26,14 @@ class RecordingTransport implements UplinkTransport {
   async stop(): Promise<void> {}
 }
 
-function setup(t: import('node:test').TestContext) {
+function setup(
+  t: import('node:test').TestContext,
+  maxBatches = 20_000,
+  onFull: 'drop-oldest' | 'reject-new' = 'drop-oldest',
+) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-delivery-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const queue = new MemoryBatchQueue(20_000, 'drop-oldest', new SeqStore(join(dir, 'seq.json')));
+  const queue = new MemoryBatchQueue(maxBatches, onFull, new SeqStore(join(dir, 'seq.json')));
   const transport = new RecordingTransport();
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const clock = new ManualClock(0);
@@ -72,7 +76,21 @@ test('a batch the cloud never answers while it acks 10,000 later ones is dropped
   assert.equal(queue.size, 0);
   assert.equal(counters.get('batches_abandoned'), 1);
   assert.equal(counters.get('readings_abandoned'), 5);
+  assert.equal(counters.get('windows_abandoned'), 1);
   assert.ok(stuck < 10_000);
+});
+
+test('a batch dropped at the spool bound counts its windows: those of glitches only (count 0) hold no reading to count', (t) => {
+  const { delivery, counters, add } = setup(t, 1, 'reject-new');
+  add(); // sent at once, held until acked: the spool is full
+  // Windows of out-of-range readings only, each count 0 and its outOfRange.
+  delivery.enqueue({ seq: delivery.nextSeq(), windows: 3, readings: 0 }, 'glitches only');
+  assert.deepEqual(
+    ['batches_dropped', 'readings_dropped', 'windows_dropped', 'windows_dropped_unsent'].map((c) =>
+      counters.get(c as AgentCounter),
+    ),
+    [1, 0, 3, 3],
+  );
 });
 
 test('a batch sent again, after its ack timeout or after a reconnect, counts as a resend', (t) => {

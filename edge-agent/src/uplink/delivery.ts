@@ -110,16 +110,19 @@ export class Delivery implements TransportEvents {
       this.sender.forget(d.seq);
       this.counters.inc('batches_dropped');
       this.counters.inc('readings_dropped', d.readings);
+      // Windows too: one of glitches only (count 0, its outOfRange) adds no reading to the above.
+      this.counters.inc('windows_dropped', d.windows);
       if (!this.sentOnce.delete(d.seq) && d.seq >= this.recoveredBelow) {
         this.counters.inc('batches_dropped_unsent');
         this.counters.inc('readings_dropped_unsent', d.readings);
+        this.counters.inc('windows_dropped_unsent', d.windows);
       }
     }
     if (dropped.length > 0) {
       const seqs = dropped.map((d) => d.seq);
       this.problems.note(
         'spool_full',
-        `spool full: dropped ${dropped.length} batch(es), seq ${Math.min(...seqs)}..${Math.max(...seqs)}, ${dropped.reduce((n, d) => n + d.readings, 0)} readings`,
+        `spool full: dropped ${dropped.length} batch(es), seq ${Math.min(...seqs)}..${Math.max(...seqs)}, ${dropped.reduce((n, d) => n + d.windows, 0)} windows, ${dropped.reduce((n, d) => n + d.readings, 0)} readings`,
       );
     }
     this.pump();
@@ -194,9 +197,10 @@ export class Delivery implements TransportEvents {
       this.sentOnce.delete(oldest.seq);
       this.counters.inc('batches_abandoned');
       this.counters.inc('readings_abandoned', oldest.readings);
+      this.counters.inc('windows_abandoned', oldest.windows);
       this.problems.note(
         'batch_abandoned',
-        `batch ${oldest.seq} never answered while ${MAX_ACK_LAG} later ones were acked; dropped with ${oldest.readings} readings`,
+        `batch ${oldest.seq} never answered while ${MAX_ACK_LAG} later ones were acked; dropped with ${oldest.windows} windows, ${oldest.readings} readings`,
       );
     }
   }

@@ -41,15 +41,17 @@ export interface Marker extends EventTimeState {
 
 /**
  * One logged message: its device, the time its readings are stamped with, the agent clock at
- * arrival, its origin, its readings, and the metrics of its readings the range filter removed.
+ * arrival, its origin, and its readings in the order they came, each a metric and its value, or
+ * undefined for one the range filter removed. The order matters at `maxSeries`: a removed reading
+ * takes a free series slot only without evicting (WindowEngine.noteOutOfRange) while an accepted
+ * one may evict, so which came first decides which series holds the slot.
  */
 export interface LoggedMessage {
   readonly device: string;
   readonly ts: number;
   readonly now: number;
   readonly origin: number;
-  readonly readings: Array<[string, number]>;
-  readonly outOfRange: string[];
+  readonly readings: Array<[string, number | undefined]>;
 }
 
 /** The line of a reading the range filter removed (see `EntryKind`), without its newline. */
@@ -107,9 +109,9 @@ export function decodeMessages(text: string): LoggedMessage[] {
     const m =
       last !== undefined && last.device === device && last.ts === ts && last.now === now && last.origin === origin
         ? last
-        : { device, ts, now, origin, readings: [], outOfRange: [] };
+        : { device, ts, now, origin, readings: [] };
     if (m !== last) out.push(m);
-    if (removed) m.outOfRange.push(f[4]!);
+    if (removed) m.readings.push([f[4]!, undefined]);
     else for (let i = 4; i < f.length; i += 2) m.readings.push([f[i]!, Number(f[i + 1])]);
   }
   return out;

@@ -38,6 +38,8 @@ interface Reading {
   readonly ts: number;
   readonly now: number;
   readonly value: number;
+  /** A second metric of the same message, after `t`. */
+  readonly h?: number;
   /** The MQTT message's identity (see messageOrigin), or 0. */
   readonly origin?: number;
 }
@@ -62,7 +64,7 @@ function stream(): Reading[] {
 }
 
 /** An agent's parts as it wires them (pipeline → engine → batcher → sealer → "spool", with the log), the spool a list. */
-function parts(dir: string, spool: WindowResult[][]) {
+function parts(dir: string, spool: WindowResult[][], engineOptions = options) {
   const clock = new ManualClock(T0);
   const counters = new Counters<AgentCounter>(agentCounterHelp);
   const wal = new WriteAheadLog({ dir, maxWalBytes: 1 << 20, segmentBytes: 4_096, commitIntervalMs: 1 }, () =>
@@ -77,7 +79,7 @@ function parts(dir: string, spool: WindowResult[][]) {
   } as unknown as Delivery;
   // Small batches: seals of several batches at once, and segments that roll and are trimmed.
   let batcher: Batcher | undefined;
-  const windows = new WindowEngine(options, {
+  const windows = new WindowEngine(engineOptions, {
     window: (w) => batcher!.add(w, clock.now()),
     evicted: () => undefined,
     outOfRangeOnly: () => undefined,
@@ -96,7 +98,8 @@ function parts(dir: string, spool: WindowResult[][]) {
   const feed = (rs: readonly Reading[]): void => {
     for (const r of rs) {
       clock.set(r.now);
-      pipeline.ingestTelemetry({ device: r.device, ts: r.ts, values: { t: r.value } }, r.origin);
+      const values = r.h === undefined ? { t: r.value } : { t: r.value, h: r.h };
+      pipeline.ingestTelemetry({ device: r.device, ts: r.ts, values }, r.origin);
       if (r.value % 7 === 0) windows.tick(r.now);
       sealer.drain();
     }
@@ -111,9 +114,9 @@ function parts(dir: string, spool: WindowResult[][]) {
 }
 
 /** What a run without a crash sends: the reference. */
-function uncrashed(all: readonly Reading[]): WindowResult[][] {
+function uncrashed(all: readonly Reading[], engineOptions = options): WindowResult[][] {
   const spool: WindowResult[][] = [];
-  const ref = parts(mkdtempSync(join(tmpdir(), 'tributary-wal-ref-')), spool);
+  const ref = parts(mkdtempSync(join(tmpdir(), 'tributary-wal-ref-')), spool, engineOptions);
   ref.feed(all);
   ref.stop();
   return spool;
@@ -129,29 +132,33 @@ async function crashAndRecover(
   all: readonly Reading[],
   crashAt: number,
   meddle: (spool: WindowResult[][]) => void = () => undefined,
+  engineOptions = options,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-wal-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const spool: WindowResult[][] = [];
-  const a = parts(dir, spool);
+  const a = parts(dir, spool, engineOptions);
   a.feed(all.slice(0, crashAt));
   await new Promise<void>((resolve) => a.wal.afterCommit(resolve));
   a.wal.close();
   meddle(spool);
   const spooledBefore = spool.length;
-  const b = parts(dir, spool);
+  const b = parts(dir, spool, engineOptions);
   const recovery = recover(b.wal, b.windows, spool.length);
   b.feed(all.slice(crashAt));
   b.stop();
   return { spool, spooledBefore, recovery };
 }
 
-/** The latest emission of every window, as `device/end` → count, sum and out-of-range count. */
+/** The latest emission of every window, as `device/metric/end` → count, sum and out-of-range count. */
 function latest(spool: readonly WindowResult[][]): Map<string, string> {
   const out = new Map<string, string>();
   for (const batch of spool)
     for (const w of batch)
-      out.set(`${w.device}/${w.end - T0}`, `n${w.count} sum${hasReadings(w) ? w.sum : '-'} oor${w.outOfRange ?? 0}`);
+      out.set(
+        `${w.device}/${w.metric}/${w.end - T0}`,
+        `n${w.count} sum${hasReadings(w) ? w.sum : '-'} oor${w.outOfRange ?? 0}`,
+      );
   return out;
 }
 
@@ -210,4 +217,18 @@ test('a marker whose batch did not reach the spool is ignored: that batch is reb
   // The crash came after the last marker was durable, before its batch's append.
   const { spool } = await crashAndRecover(t, all, 300, (spooled) => void spooled.pop());
   assert.deepEqual(latest(spool), latest(uncrashed(all)));
+});
+
+test('at maxSeries a message replays in the order it came: its glitch noted before its reading evicts, as live (evict-lru)', async (t) => {
+  const bounded: WindowEngineOptions = { ...options, maxSeries: 2, onSeriesLimit: 'evict-lru' };
+  // One free slot when b's message comes: live, its glitch on t takes it (a note never evicts), then h evicts a/h.
+  const all: Reading[] = [
+    { device: 'a', ts: T0 + 1_000, now: T0 + 1_000, value: 1 },
+    { device: 'b', ts: T0 + 2_000, now: T0 + 2_000, value: GLITCH, h: 5 },
+  ];
+  const { spool, recovery } = await crashAndRecover(t, all, all.length, undefined, bounded);
+  assert.deepEqual({ lost: recovery.lost, outOfRange: recovery.outOfRange }, { lost: 0, outOfRange: 1 });
+  const reference = latest(uncrashed(all, bounded));
+  assert.equal(reference.get('b/t/10000'), 'n0 sum- oor1', "a real test: b's glitch has a window without the crash");
+  assert.deepEqual(latest(spool), reference);
 });

@@ -69,21 +69,17 @@ export function recover(wal: WriteAheadLog, engine: WindowEngine, spooledBelow: 
     if (e.kind === EntryKind.restored) engine.restore(decodeRestored(e.text));
     if (e.kind === EntryKind.readings) {
       for (const m of decodeMessages(e.text)) {
+        // In the order they came: at maxSeries it decides which series holds a free slot (see LoggedMessage).
         for (const [metric, value] of m.readings) {
           if (index < resumeAt) {
-            if (engine.rebuild(m.device, metric, m.ts, value, m.now)) readings++;
-          } else if (m.ts < engine.emittedUpTo(m.device)) lost++;
-          else {
-            const outcome = engine.add(m.device, metric, m.ts, value, m.now);
-            if (outcome === 'accepted') readings++;
+            if (!engine.rebuild(m.device, metric, m.ts, value, m.now)) continue;
+            if (value === undefined) outOfRange++;
+            else readings++;
+          } else if (value === undefined) {
+            if (engine.noteOutOfRange(m.device, metric, m.ts)) outOfRange++;
             else lost++;
-          }
-        }
-        // Within a message their order does not matter: its own readings cannot close the window they share.
-        for (const metric of m.outOfRange) {
-          if (index < resumeAt) {
-            if (engine.rebuild(m.device, metric, m.ts, undefined, m.now)) outOfRange++;
-          } else if (engine.noteOutOfRange(m.device, metric, m.ts)) outOfRange++;
+          } else if (m.ts < engine.emittedUpTo(m.device)) lost++;
+          else if (engine.add(m.device, metric, m.ts, value, m.now) === 'accepted') readings++;
           else lost++;
         }
         if (m.origin !== 0) {
@@ -109,8 +105,7 @@ function loggedMessages(remembered: Map<number, LoggedMessage>): LoggedMessages 
       const m = remembered.get(origin);
       if (m === undefined || m.device !== t.device || (t.ts !== undefined && t.ts !== m.ts)) return false;
       for (const [metric, value] of m.readings)
-        if (!Object.hasOwn(t.values, metric) || t.values[metric] !== value) return false;
-      for (const metric of m.outOfRange) if (!Object.hasOwn(t.values, metric)) return false;
+        if (!Object.hasOwn(t.values, metric) || (value !== undefined && t.values[metric] !== value)) return false;
       remembered.delete(origin);
       return true;
     },
