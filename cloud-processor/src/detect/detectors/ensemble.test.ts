@@ -227,3 +227,20 @@ test('healthy coarse-step sensors at one reading a minute raise no stuck alarm o
     }
   }
 });
+
+test('a series of windows holds no gathering of raw rows, before or after a snapshot is restored', () => {
+  const windows = sensorWindows({ seed: 5, windows: 300, windowMs: 60_000, readingsPerWindow: 5, noise: 0.2 });
+  const d = createDetector('ensemble', {}, undefined, { windowMs: 60_000 });
+  for (const p of windows.slice(0, 200)) d.update(p);
+  const taken = d.snapshot() as { raw?: unknown };
+  assert.equal(taken.raw, undefined);
+  // An older snapshot held a fresh gathering's state for such a series: restored, it makes none.
+  const restored = createDetector('ensemble', {}, { ...taken, raw: { cadence: 0, rows: 0, lastTs: null, open: null } });
+  for (const p of windows.slice(200)) restored.update(p);
+  assert.equal((restored.snapshot() as { raw?: unknown }).raw, undefined);
+  // A series of raw rows keeps its gathering through a restore.
+  const rows = createDetector('ensemble', {});
+  for (const [i, p] of windows.slice(0, 50).entries()) rows.update(rawPoint(1_000 * i, p.value));
+  const again = createDetector('ensemble', {}, rows.snapshot());
+  assert.notEqual((again.snapshot() as { raw?: unknown }).raw, undefined);
+});
