@@ -50,11 +50,11 @@ export class IdenticalRuns {
     } else if (this.run > 0) {
       // A run that ended before it was called stuck was the series' normal life; so was one that
       // was called stuck in a series whose windows are often identical, but not in one whose
-      // readings always varied (there it was a fault, and must not become usual).
-      if (this.run < stuckAfter() || this.rateBeforeRun >= COMMON) {
-        this.runs.push(this.run);
-        this.longestHeld = Math.max(this.run, this.longestHeld * (1 - 1 / LONG_RUNS));
-      }
+      // readings always varied (there it was a fault, and must not become usual). The longest over
+      // days learns only the former: a stuck stretch remembered for days would hide the next.
+      const normal = this.run < stuckAfter();
+      if (normal || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
+      if (normal) this.longestHeld = Math.max(this.run, this.longestHeld * (1 - 1 / LONG_RUNS));
       this.run = 0;
     }
     this.rate += ((identical ? 1 : 0) - this.rate) / horizon;
