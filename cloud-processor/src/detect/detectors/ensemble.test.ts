@@ -192,3 +192,55 @@ test('a stuck environment sensor at one reading a minute is alerted within 10 mi
     }
   }
 });
+
+test('healthy coarse-step sensors at one reading a minute raise no stuck alarm over 10 days of daily swings', () => {
+  // A thermometer in whole or half degrees, a hygrometer in whole per cent, a DS18B20 in 1/16 °C:
+  // each step at least its noise, so the level repeats for as long as it stays inside one, longest
+  // at the daily peak and trough.
+  const sensors = [
+    { base: 21, noise: 0.3, quantum: 1, swing: 3 },
+    { base: 21, noise: 0.1, quantum: 0.5, swing: 2 },
+    { base: 45, noise: 0.2, quantum: 1, swing: 4 },
+    { base: 20, noise: 0.02, quantum: 0.0625, swing: 0.5 },
+  ];
+  for (const [i, { base, noise, quantum, swing }] of sensors.entries()) {
+    for (const seed of [1, 2, 3, 4]) {
+      const d = createDetector('ensemble', {}, undefined, { windowMs: 60_000 });
+      const stuck = sensorWindows({
+        seed,
+        windows: 10 * 1_440,
+        windowMs: 60_000,
+        readingsPerWindow: 1,
+        base,
+        dailyAmplitude: swing,
+        noise,
+        weather: { std: 2 * noise, tauMs: 3_600_000 },
+        fault: (_w, _r, x) => Math.round(x / quantum) * quantum,
+      })
+        .map((p, w) => ({ w, ...d.update(p) }))
+        .filter((v) => v.score >= 0.5 && /stuck/.test(v.reason));
+      assert.deepEqual(
+        stuck.map((v) => `day ${(v.w / 1_440).toFixed(2)}: ${v.reason}`),
+        [],
+        `sensor ${i}, seed ${seed}`,
+      );
+    }
+  }
+});
+
+test('a series of windows holds no gathering of raw rows, before or after a snapshot is restored', () => {
+  const windows = sensorWindows({ seed: 5, windows: 300, windowMs: 60_000, readingsPerWindow: 5, noise: 0.2 });
+  const d = createDetector('ensemble', {}, undefined, { windowMs: 60_000 });
+  for (const p of windows.slice(0, 200)) d.update(p);
+  const taken = d.snapshot() as { raw?: unknown };
+  assert.equal(taken.raw, undefined);
+  // An older snapshot held a fresh gathering's state for such a series: restored, it makes none.
+  const restored = createDetector('ensemble', {}, { ...taken, raw: { cadence: 0, rows: 0, lastTs: null, open: null } });
+  for (const p of windows.slice(200)) restored.update(p);
+  assert.equal((restored.snapshot() as { raw?: unknown }).raw, undefined);
+  // A series of raw rows keeps its gathering through a restore.
+  const rows = createDetector('ensemble', {});
+  for (const [i, p] of windows.slice(0, 50).entries()) rows.update(rawPoint(1_000 * i, p.value));
+  const again = createDetector('ensemble', {}, rows.snapshot());
+  assert.notEqual((again.snapshot() as { raw?: unknown }).raw, undefined);
+});

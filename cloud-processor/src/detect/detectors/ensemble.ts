@@ -98,7 +98,8 @@ class Ensemble implements Detector {
     const s = snapshot as State | undefined;
     // A state resumes as it was taken, whatever the context now says.
     this.levels = (s ? s.levels : context?.levels) === 'device' ? 'device' : 'series';
-    if (s?.raw !== undefined) this.raw = new RawWindows(config.rawWindowMs, s.raw);
+    // Only one that has seen a raw row: a series of windows stays without (older snapshots hold a fresh state).
+    if (s?.raw !== undefined && !RawWindows.isFresh(s.raw)) this.raw = new RawWindows(config.rawWindowMs, s.raw);
     this.n = s?.n ?? 0;
     this.quietUntil = s?.quietUntil ?? -Infinity;
     this.quietPoints = s?.quietPoints ?? -Infinity;
@@ -306,7 +307,7 @@ class Ensemble implements Detector {
       quietLevel: this.quietLevel,
       lingerUntil: this.lingerUntil,
       knownUntil: this.knownUntil,
-      raw: this.raw?.snapshot() ?? RawWindows.freshState(),
+      ...(this.raw ? { raw: this.raw.snapshot() } : {}),
     };
   }
 }

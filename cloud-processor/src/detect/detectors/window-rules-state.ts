@@ -138,7 +138,7 @@ export class WindowRulesState {
       return this.identical.stuckAfter(stuckWindows, chanceOfIdenticalWindow(count, sigma, this.quantum.step));
     // Windows of few readings that repeat the previous one's last: as many as make stuckMinReadings
     // identical readings with it, each as likely as its readings and that one all alike.
-    return this.identical.stuckAfter(
+    return this.identical.stuckAfterRepeats(
       Math.max(stuckWindows, Math.ceil((stuckMinReadings - 1) / count)),
       chanceOfIdenticalWindow(count + 1, sigma, this.quantum.step),
     );

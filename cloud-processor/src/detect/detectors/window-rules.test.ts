@@ -419,3 +419,18 @@ test('window rules: the spread without the farthest reading, from a window’s a
     assert.ok(Math.abs(got - direct) < 1e-9, `${readings}: ${got} vs ${direct}`);
   }
 });
+
+test('window rules: a window without a value breaks the thread of readings: the next neither repeats nor steps from the one before it', () => {
+  const points = sensorWindows({ seed: 4, windows: 200, windowMs: 60_000, readingsPerWindow: 1, noise: 0.2 });
+  const d = createWindowRules(WindowRulesConfig.parse({}));
+  for (const p of points.slice(0, 150)) d.update(p);
+  type Snap = { identical: { run: number }; scatter: { steps: string }; prevLast: number | null };
+  const before = JSON.parse(JSON.stringify(d.snapshot())) as Snap;
+  const last = points[149]!;
+  // Every reading of the next minute out of range; then the reading the sensor gave two minutes ago.
+  d.heard?.(last.ts + 60_000);
+  d.update({ ...last, ts: last.ts + 120_000 });
+  const after = JSON.parse(JSON.stringify(d.snapshot())) as Snap;
+  assert.equal(after.identical.run, 0, 'a repeat across the silent window');
+  assert.equal(after.scatter.steps, before.scatter.steps, 'a step measured across the silent window');
+});

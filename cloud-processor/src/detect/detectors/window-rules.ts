@@ -66,8 +66,12 @@ class WindowRules extends WindowRulesState implements Detector {
     const jumped = level >= 0 && before >= 0 && before !== level && distinct(regimes, level, before);
     const switched = straddles || (jumped && regimes.knownSwitch(before, level));
     // A step across missing windows spans their trend too: only consecutive windows are compared.
+    // After a window without a value (`heard`) there is no previous reading: not consecutive.
     const consecutive =
-      lastInterval !== undefined && this.intervals.length > 0 && lastInterval <= 1.5 * this.intervals.median();
+      !Number.isNaN(prevLast) &&
+      lastInterval !== undefined &&
+      this.intervals.length > 0 &&
+      lastInterval <= 1.5 * this.intervals.median();
     // Few readings a window: their noise is judged across windows, from the steps between readings.
     if (few) this.scatter.see(p, prevLast, consecutive);
     // The noise to measure against: the known level's, else the median spread of the series' recent
@@ -217,7 +221,10 @@ class WindowRules extends WindowRulesState implements Detector {
 
   /** The series spoke with no value at `ts` (every reading out of range): `tick` measures silence from it. */
   heard(ts: number): void {
+    // The next window's first reading follows no reading of this one: it neither repeats nor steps
+    // from the one two windows back.
     this.spoke(ts);
+    this.setScalar(PREV_LAST, Number.NaN);
   }
 
   /**

@@ -6,6 +6,8 @@ export interface IdenticalRunsState {
   runs: number[];
   rate: number;
   rateBeforeRun: number;
+  /** Of older snapshots: absent is none. */
+  longestHeld?: number;
 }
 
 /**
@@ -23,6 +25,11 @@ export class IdenticalRuns {
   /** Share of the recent windows that were identical, and that share when the current run began. */
   private rate: number;
   private rateBeforeRun: number;
+  /**
+   * The longest completed run over a memory of LONG_RUNS runs (days, where `runs` holds hours): the
+   * flat stretch at a daily peak or trough, which hours of ordinary runs do not show.
+   */
+  private longestHeld: number;
 
   /** `slab`: the owner's (one buffer for all of a detector's arrays), else one of its own. */
   constructor(state?: Partial<IdenticalRunsState>, slab?: Slab) {
@@ -30,6 +37,7 @@ export class IdenticalRuns {
     this.runs = new SortedWindow(RUNS_HELD, state?.runs, 64, slab);
     this.rate = state?.rate ?? 0;
     this.rateBeforeRun = state?.rateBeforeRun ?? 0;
+    this.longestHeld = state?.longestHeld ?? 0;
   }
 
   /**
@@ -42,8 +50,11 @@ export class IdenticalRuns {
     } else if (this.run > 0) {
       // A run that ended before it was called stuck was the series' normal life; so was one that
       // was called stuck in a series whose windows are often identical, but not in one whose
-      // readings always varied (there it was a fault, and must not become usual).
-      if (this.run < stuckAfter() || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
+      // readings always varied (there it was a fault, and must not become usual). The longest over
+      // days learns only the former: a stuck stretch remembered for days would hide the next.
+      const normal = this.run < stuckAfter();
+      if (normal || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
+      if (normal) this.longestHeld = Math.max(this.run, this.longestHeld * (1 - 1 / LONG_RUNS));
       this.run = 0;
     }
     this.rate += ((identical ? 1 : 0) - this.rate) / horizon;
@@ -62,17 +73,47 @@ export class IdenticalRuns {
     return Math.max(minimum, byChance, longest === undefined ? 0 : 2 * longest + 1);
   }
 
+  /**
+   * For windows of few readings, where a repeat is the only evidence and a coarse sensor's level
+   * repeats for as long as it stays inside a step: identical windows in a row that come by chance
+   * once in STUCK_CHANCE windows by the tail of the series' own runs (a geometric tail through their
+   * 90th percentile and longest: past a threshold, a memoryless run's excess is geometric), and more
+   * than twice the longest run over days (a daily peak's flat stretch is longer than the day's).
+   */
+  stuckAfterRepeats(minimum: number, chance: number): number {
+    const base = this.stuckAfter(minimum, chance);
+    if (this.runs.length === 0 || this.rateBeforeRun < COMMON) return base;
+    const n = this.runs.length;
+    const upper = this.runs.quantile(0.9);
+    const longest = this.runs.quantile(1);
+    // Runs starting per window: the share of identical windows over a typical run.
+    const starts = this.rateBeforeRun / Math.max(1, this.runs.median());
+    // The tail's decay per window, from one run in ten reaching `upper` to one in n reaching `longest`.
+    const decay = longest > upper ? Math.log(0.1 * n) / (longest - upper) : Number.POSITIVE_INFINITY;
+    const tail = Math.ceil(longest + Math.max(0, Math.log(starts / (n * STUCK_CHANCE))) / decay);
+    return Math.max(base, tail, 2 * Math.round(this.longestHeld) + 1);
+  }
+
   longest(): number | undefined {
     return this.runs.length > 0 ? this.runs.quantile(1) : undefined;
   }
 
   snapshot(): IdenticalRunsState {
-    return { run: this.run, runs: this.runs.toArray(), rate: this.rate, rateBeforeRun: this.rateBeforeRun };
+    return {
+      run: this.run,
+      runs: this.runs.toArray(),
+      rate: this.rate,
+      rateBeforeRun: this.rateBeforeRun,
+      longestHeld: this.longestHeld,
+    };
   }
 }
 
 /** Runs remembered: about a day of them for a sensor whose windows are identical half the time, weeks where they are rare. */
 const RUNS_HELD = 64;
+
+/** Runs the longest run is remembered over (its weight halves in 0.7 of them): days of a coarse sensor's. */
+const LONG_RUNS = 1024;
 
 /** A share of identical windows at which they are part of a series' normal life (1 in 100). */
 const COMMON = 0.01;

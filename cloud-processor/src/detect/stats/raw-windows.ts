@@ -51,6 +51,11 @@ export class RawWindows {
     return { cadence: 0, rows: 0, lastTs: null, open: null };
   }
 
+  /** A state that has seen no row: restoring it is no different from making one at the first row. */
+  static isFresh(s: RawWindowsState): boolean {
+    return s.lastTs === null && s.open === null;
+  }
+
   /**
    * The points to judge now that `p` has arrived: a window it closed, and `p` itself when it is not
    * gathered. The array is reused by the next call to any RawWindows' `push` (read it before).
