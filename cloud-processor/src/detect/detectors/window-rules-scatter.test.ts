@@ -146,3 +146,51 @@ test('window rules, few readings: a snapshot taken during a noise burst continue
     'the burst is alerted',
   );
 });
+
+test('window rules, few readings: a healthy sensor that rounds coarsely (a DHT11: steps 3-5σ of its noise) raises no burst alarm over 10 days', () => {
+  // Its readings mostly repeat: the usual distance of a step from the trend shrinks toward zero, and
+  // on the daily ramp each step of one quantum read as large (44 false bursts in 54 series-days).
+  for (const readings of [1, 2]) {
+    for (const [quantum, sigma] of [
+      [1, 0.2],
+      [1, 0.3],
+      [0.1, 0.025],
+    ] as const) {
+      for (const seed of [1, 2, 3]) {
+        const points = sensorWindows({
+          seed: 100 * readings + seed,
+          windows: 10 * DAY,
+          windowMs: 60_000,
+          readingsPerWindow: readings,
+          base: 21,
+          dailyAmplitude: 2,
+          noise: sigma,
+          weather: { std: 2 * sigma, tauMs: 3_600_000 },
+          fault: (_w, _r, x) => Math.round(x / quantum) * quantum,
+        });
+        const { at, reasons } = alarms(points);
+        const bursts = at.filter((w, i) => w >= DAY && /scatter/.test(reasons[i]!));
+        assert.deepEqual(bursts, [], `quantum ${quantum}, σ ${sigma}, ${readings} reading(s) a window, seed ${seed}`);
+      }
+    }
+  }
+});
+
+test('window rules, few readings: a coarsely rounding sensor (1 °C, σ 0.2 °C) with a loose connector is alerted', () => {
+  const start = 4 * DAY + 600;
+  const burst = gaussian(prng(13));
+  const points = sensorWindows({
+    seed: 7,
+    windows: 5 * DAY,
+    windowMs: 60_000,
+    readingsPerWindow: 1,
+    base: 21,
+    dailyAmplitude: 2,
+    noise: 0.2,
+    weather: { std: 0.4, tauMs: 3_600_000 },
+    fault: (w, _r, x) => Math.round(w >= start && w < start + 20 ? x + 4 * burst() : x),
+  });
+  const { at, reasons } = alarms(points);
+  const found = at.filter((w, i) => w >= start && w < start + 30 && /scatter/.test(reasons[i]!));
+  assert.ok(found.length > 0 && found[0]! < start + 10, `alarms: ${at.join(', ')}`);
+});
