@@ -118,8 +118,7 @@ export class ReadingScatter {
     const large = this.countLarge(k, trend, edge, 0);
     // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
     const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
-    const chance = binomialTail(k, large, rate);
-    return { ratio: Math.log10(chance) / Math.log10(alarmRate), large, of: k };
+    return { ratio: log10BinomialTail(k, large, rate) / Math.log10(alarmRate), large, of: k };
   }
 
   /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
@@ -215,18 +214,28 @@ const ZERO_STEP = 1e-6;
  */
 const QUANTUM_EDGE = 1.75;
 
-/** P(X ≥ m) for X binomial with n trials of chance p (n a few dozen at most: summed directly). */
-export function binomialTail(n: number, m: number, p: number): number {
-  if (m <= 0) return 1;
-  if (m > n) return 0;
-  // The term at m, then the ratio from each term to the next.
-  let term = 1;
-  for (let i = 0; i < m; i++) term *= ((n - i) / (m - i)) * p;
-  term *= (1 - p) ** (n - m);
+/**
+ * log10 of P(X ≥ m) for X binomial with n trials of chance p, summed in logarithms: a span of many
+ * steps (180 at 10-s windows of three readings) makes chances below the smallest double, whose
+ * log10 is then -Infinity (and a score NaN). Each term from the one at m by its ratio to the next,
+ * added to the largest so far (log-sum-exp); past the largest they only shrink, and stop mattering
+ * 40 e-folds below it.
+ */
+export function log10BinomialTail(n: number, m: number, p: number): number {
+  if (m <= 0) return 0;
+  if (m > n) return Number.NEGATIVE_INFINITY;
+  let term = m * Math.log(p) + (n - m) * Math.log1p(-p);
+  for (let i = 0; i < m; i++) term += Math.log((n - i) / (m - i));
+  const odds = Math.log(p / (1 - p));
+  let largest = term;
+  // The sum of the terms so far, in units of the largest.
   let sum = 0;
-  for (let j = m; j <= n && term > 0; j++) {
-    sum += term;
-    term *= ((n - j) / (j + 1)) * (p / (1 - p));
+  for (let j = m; j <= n && term > largest - 40; j++) {
+    if (term > largest) {
+      sum = sum * Math.exp(largest - term) + 1;
+      largest = term;
+    } else sum += Math.exp(term - largest);
+    term += Math.log((n - j) / (j + 1)) + odds;
   }
-  return Math.min(1, sum);
+  return Math.min(0, (largest + Math.log(sum)) / Math.LN10);
 }
