@@ -252,3 +252,29 @@ test('window rules, few readings: the binomial tail in logarithms matches the di
   const deep = log10BinomialTail(180, 150, 1e-3);
   assert.ok(Math.abs(deep - (34.1 - 450)) < 0.1, `${deep}`);
 });
+
+test('window rules, few readings: with stuckMinReadings 6, windows of four readings judge the steps of the last burstSpanMs, not four times as many', () => {
+  // A window of four readings holds one step (the step across: its middle readings are not known),
+  // where one step was held and three counted: the span reached 40 windows back, and older steps
+  // were learnt again.
+  const start = 3 * DAY + 600;
+  const burst = gaussian(prng(17));
+  const points = week(81, 4, 0.08, gaussian(prng(82)), (w, _r, x) =>
+    w >= start && w < start + 20 ? x + 2.4 * burst() : x,
+  );
+  const d = createWindowRules(WindowRulesConfig.parse({ stuckMinReadings: 6 }), undefined, MINUTE_WINDOWS);
+  const scatter: string[] = [];
+  const after: number[] = [];
+  points.forEach((p, i) => {
+    const v = d.update(p);
+    if (v.score < 0.5) return;
+    if (/steps between readings/.test(v.reason ?? '')) scatter.push(v.reason!);
+    if (i >= start + 20 + 10) after.push(i);
+  });
+  assert.ok(scatter.length > 0, 'the burst is alerted from the steps');
+  assert.ok(
+    scatter.every((r) => /of the last 10 steps/.test(r)),
+    scatter[0],
+  );
+  assert.deepEqual(after, [], 'no alarm beyond the span after the burst');
+});

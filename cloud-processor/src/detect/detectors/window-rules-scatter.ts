@@ -46,22 +46,25 @@ export class ReadingScatter {
    * steps learnt and of the large ones among them; QUANTUM, the smallest step that was not zero.
    */
   private readonly scalars: number;
+  /** Steps a window holds at most (a window of three's). */
+  private readonly perWindow: number;
   /** Steps the latest window added (learnt if it was ordinary). */
   private added = 0;
 
   constructor(
     /** Windows a span holds. */
     private readonly spanWindows: number,
-    /** The most readings a window of few has (the steps a span holds: spanWindows of them each). */
-    private readonly maxReadings: number,
+    /** The most readings a window of few has (`stuckMinReadings` less one). */
+    maxReadings: number,
     /** Windows the rate of large steps is learnt over. */
     private readonly history: number,
-    /** Windows whose steps (maxReadings a window), all one way, move the usual distance by a factor e. */
+    /** Windows whose steps (three a window at most), all one way, move the usual distance by a factor e. */
     private readonly horizon: number,
     saved: ReadingScatterState | undefined,
     private readonly slab: Slab,
   ) {
-    this.steps = new FloatRing(spanWindows * maxReadings, saved?.steps, slab);
+    this.perWindow = Math.min(maxReadings, 3);
+    this.steps = new FloatRing(spanWindows * this.perWindow, saved?.steps, slab);
     this.scalars = slab.alloc(5 * 8);
     slab.setNum(this.scalars, USUAL, saved?.usual ?? 0);
     slab.setNum(this.scalars, LEARNT, saved?.learnt ?? 0);
@@ -70,23 +73,28 @@ export class ReadingScatter {
     slab.setNum(this.scalars, QUANTUM, saved?.quantum ?? 0);
   }
 
-  /** A window of few readings: its steps are held (the first from `prevLast`, the previous window's last reading, when the windows are consecutive). */
+  /**
+   * A window of few readings: its steps are held (the first from `prevLast`, the previous window's
+   * last reading, when the windows are consecutive). One of four or more (few when
+   * `stuckMinReadings` is above 4) has no middle reading its mean tells: its last less its first
+   * spans several steps' trend, unlike every other step held, and only the step across is.
+   */
   see(p: SeriesPoint, prevLast: number, consecutive: boolean): void {
     const first = p.first ?? p.value;
     const last = p.last ?? p.value;
-    const across = consecutive && Number.isFinite(prevLast);
-    if (across) this.hold(first - prevLast, p.value);
+    this.added = 0;
+    if (consecutive && Number.isFinite(prevLast)) this.hold(first - prevLast, p.value);
     if (p.count === 3) {
       const middle = 3 * p.value - first - last;
       this.hold(middle - first, p.value);
       this.hold(last - middle, p.value);
     } else if (p.count === 2) this.hold(last - first, p.value);
-    this.added = (across ? 1 : 0) + Math.max(0, Math.min(p.count, 3) - 1);
   }
 
   /** A step held; the smallest that is not zero (beyond the arithmetic's precision at `level`) is the quantum. */
   private hold(step: number, level: number): void {
     this.steps.push(step);
+    this.added++;
     const size = Math.abs(step);
     const quantum = this.slab.num(this.scalars, QUANTUM);
     if (size > ZERO_STEP * Math.max(1, Math.abs(level)) && !(quantum > 0 && quantum <= size))
@@ -109,7 +117,7 @@ export class ReadingScatter {
     alarmRate: number,
     atLeast: number,
   ): { ratio: number; large: number; of: number } {
-    const k = Math.min(this.steps.length, this.spanWindows * Math.max(1, Math.min(count, this.maxReadings)));
+    const k = Math.min(this.steps.length, this.spanWindows * stepsOf(count));
     const none = { ratio: 0, large: 0, of: 0 };
     if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast) return none;
     const edge = this.edge(ratio, this.slab.num(this.scalars, USUAL));
@@ -126,11 +134,11 @@ export class ReadingScatter {
     const n = this.steps.length;
     const usual = this.slab.num(this.scalars, USUAL);
     const edge = usual > 0 ? this.edge(ratio, usual) : Number.NaN;
-    const keep = 1 - 1 / (this.history * this.maxReadings);
-    const k = Math.min(n, this.spanWindows * this.maxReadings);
+    const keep = 1 - 1 / (this.history * this.perWindow);
+    const k = Math.min(n, this.spanWindows * this.perWindow);
     const trend = this.trend(k);
     // A running median: up or down by the same factor, it settles where half lie either side.
-    const up = 1 + 1 / (this.horizon * this.maxReadings);
+    const up = 1 + 1 / (this.horizon * this.perWindow);
     let median = usual;
     for (let i = Math.max(0, n - this.added); i < n; i++) {
       const x = Math.abs(this.steps.at(i) - trend);
@@ -188,6 +196,11 @@ export class ReadingScatter {
       quantum: this.slab.num(this.scalars, QUANTUM),
     };
   }
+}
+
+/** Steps a window of `count` readings holds (when consecutive with the one before): the step across, and those between its readings when it has no more than three. */
+function stepsOf(count: number): number {
+  return count === 2 || count === 3 ? count : 1;
 }
 
 /** Scratch for the latest steps (a span holds a few dozen): no array per window. */
