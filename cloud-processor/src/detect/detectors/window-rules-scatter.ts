@@ -10,6 +10,8 @@ export interface ReadingScatterState {
   /** Faded counts of the steps learnt, and of those beyond `burstRatio` times the usual distance. */
   seen: number;
   large: number;
+  /** The smallest step that was not zero: a rounding sensor's quantum (absent in older snapshots). */
+  quantum?: number;
 }
 
 /**
@@ -28,7 +30,11 @@ export interface ReadingScatterState {
  * reading three large differences of steps). A trend that turns sharply, by more than the edge in one
  * reading, reads as scatter while half the span lies either side of the turn (a room whose CO2
  * starts rising 40 ppm a minute at once, 5 σ of its steps; a room filling with ventilation's
- * time constant turns by a fraction of that).
+ * time constant turns by a fraction of that). A sensor that rounds its readings coarsely (a DHT11's
+ * 1 °C, five times its noise) mostly repeats its reading: its usual distance shrinks toward zero,
+ * and every step of one quantum on a daily ramp read as large (44 false bursts in 54 series-days).
+ * Its readings move in whole quanta, one the least it can show: the edge is at least
+ * `QUANTUM_EDGE` quanta, so that a step of one quantum is never large and one of two from the trend is.
  */
 export class ReadingScatter {
   /** The latest steps between consecutive readings (float32: a fleet has many series). */
@@ -37,44 +43,67 @@ export class ReadingScatter {
    * Region of the slab (float64s): USUAL, a running median of the ordinary steps' distances from
    * their span's trend (each moves it 1/horizon of itself up or down: 8 bytes, where a sketch of
    * the distances took 2.9 kB); LEARNT, the steps it has seen; SEEN and LARGE, faded counts of the
-   * steps learnt and of the large ones among them.
+   * steps learnt and of the large ones among them; QUANTUM, the smallest step that was not zero.
    */
   private readonly scalars: number;
+  /** Steps a window holds at most (a window of three's). */
+  private readonly perWindow: number;
   /** Steps the latest window added (learnt if it was ordinary). */
   private added = 0;
 
   constructor(
     /** Windows a span holds. */
     private readonly spanWindows: number,
-    /** The most readings a window of few has (the steps a span holds: spanWindows of them each). */
-    private readonly maxReadings: number,
+    /** The most readings a window of few has (`stuckMinReadings` less one). */
+    maxReadings: number,
     /** Windows the rate of large steps is learnt over. */
     private readonly history: number,
-    /** Windows whose steps (maxReadings a window), all one way, move the usual distance by a factor e. */
+    /** Windows whose steps (three a window at most), all one way, move the usual distance by a factor e. */
     private readonly horizon: number,
     saved: ReadingScatterState | undefined,
     private readonly slab: Slab,
   ) {
-    this.steps = new FloatRing(spanWindows * maxReadings, saved?.steps, slab);
-    this.scalars = slab.alloc(4 * 8);
+    this.perWindow = Math.min(maxReadings, 3);
+    this.steps = new FloatRing(spanWindows * this.perWindow, saved?.steps, slab);
+    this.scalars = slab.alloc(5 * 8);
     slab.setNum(this.scalars, USUAL, saved?.usual ?? 0);
     slab.setNum(this.scalars, LEARNT, saved?.learnt ?? 0);
     slab.setNum(this.scalars, SEEN, saved?.seen ?? 0);
     slab.setNum(this.scalars, LARGE, saved?.large ?? 0);
+    slab.setNum(this.scalars, QUANTUM, saved?.quantum ?? 0);
   }
 
-  /** A window of few readings: its steps are held (the first from `prevLast`, the previous window's last reading, when the windows are consecutive). */
+  /**
+   * A window of few readings: its steps are held (the first from `prevLast`, the previous window's
+   * last reading, when the windows are consecutive). One of four or more (few when
+   * `stuckMinReadings` is above 4) has no middle reading its mean tells: its last less its first
+   * spans several steps' trend, unlike every other step held, and only the step across is.
+   */
   see(p: SeriesPoint, prevLast: number, consecutive: boolean): void {
     const first = p.first ?? p.value;
     const last = p.last ?? p.value;
-    const across = consecutive && Number.isFinite(prevLast);
-    if (across) this.steps.push(first - prevLast);
+    this.added = 0;
+    if (consecutive && Number.isFinite(prevLast)) this.hold(first - prevLast, p.value);
     if (p.count === 3) {
       const middle = 3 * p.value - first - last;
-      this.steps.push(middle - first);
-      this.steps.push(last - middle);
-    } else if (p.count === 2) this.steps.push(last - first);
-    this.added = (across ? 1 : 0) + Math.max(0, Math.min(p.count, 3) - 1);
+      this.hold(middle - first, p.value);
+      this.hold(last - middle, p.value);
+    } else if (p.count === 2) this.hold(last - first, p.value);
+  }
+
+  /** A step held; the smallest that is not zero (beyond the arithmetic's precision at `level`) is the quantum. */
+  private hold(step: number, level: number): void {
+    this.steps.push(step);
+    this.added++;
+    const size = Math.abs(step);
+    const quantum = this.slab.num(this.scalars, QUANTUM);
+    if (size > ZERO_STEP * Math.max(1, Math.abs(level)) && !(quantum > 0 && quantum <= size))
+      this.slab.setNum(this.scalars, QUANTUM, size);
+  }
+
+  /** How far from the trend a step is large: `ratio` times the usual distance, and never within `QUANTUM_EDGE` quanta. */
+  private edge(ratio: number, usual: number): number {
+    return Math.max(ratio * usual, QUANTUM_EDGE * this.slab.num(this.scalars, QUANTUM));
   }
 
   /**
@@ -88,29 +117,28 @@ export class ReadingScatter {
     alarmRate: number,
     atLeast: number,
   ): { ratio: number; large: number; of: number } {
-    const k = Math.min(this.steps.length, this.spanWindows * Math.max(1, Math.min(count, this.maxReadings)));
+    const k = Math.min(this.steps.length, this.spanWindows * stepsOf(count));
     const none = { ratio: 0, large: 0, of: 0 };
     if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast) return none;
-    const edge = ratio * this.slab.num(this.scalars, USUAL);
+    const edge = this.edge(ratio, this.slab.num(this.scalars, USUAL));
     if (!(edge > 0)) return none;
     const trend = this.trend(k);
     const large = this.countLarge(k, trend, edge, 0);
     // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
     const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
-    const chance = binomialTail(k, large, rate);
-    return { ratio: Math.log10(chance) / Math.log10(alarmRate), large, of: k };
+    return { ratio: log10BinomialTail(k, large, rate) / Math.log10(alarmRate), large, of: k };
   }
 
   /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
   learn(ratio: number): void {
     const n = this.steps.length;
     const usual = this.slab.num(this.scalars, USUAL);
-    const edge = usual > 0 ? ratio * usual : Number.NaN;
-    const keep = 1 - 1 / (this.history * this.maxReadings);
-    const k = Math.min(n, this.spanWindows * this.maxReadings);
+    const edge = usual > 0 ? this.edge(ratio, usual) : Number.NaN;
+    const keep = 1 - 1 / (this.history * this.perWindow);
+    const k = Math.min(n, this.spanWindows * this.perWindow);
     const trend = this.trend(k);
     // A running median: up or down by the same factor, it settles where half lie either side.
-    const up = 1 + 1 / (this.horizon * this.maxReadings);
+    const up = 1 + 1 / (this.horizon * this.perWindow);
     let median = usual;
     for (let i = Math.max(0, n - this.added); i < n; i++) {
       const x = Math.abs(this.steps.at(i) - trend);
@@ -165,8 +193,14 @@ export class ReadingScatter {
       learnt: this.slab.num(this.scalars, LEARNT),
       seen: this.slab.num(this.scalars, SEEN),
       large: this.slab.num(this.scalars, LARGE),
+      quantum: this.slab.num(this.scalars, QUANTUM),
     };
   }
+}
+
+/** Steps a window of `count` readings holds (when consecutive with the one before): the step across, and those between its readings when it has no more than three. */
+function stepsOf(count: number): number {
+  return count === 2 || count === 3 ? count : 1;
 }
 
 /** Scratch for the latest steps (a span holds a few dozen): no array per window. */
@@ -176,19 +210,45 @@ const USUAL = 0;
 const LEARNT = 1;
 const SEEN = 2;
 const LARGE = 3;
+const QUANTUM = 4;
 
-/** P(X ≥ m) for X binomial with n trials of chance p (n a few dozen at most: summed directly). */
-export function binomialTail(n: number, m: number, p: number): number {
-  if (m <= 0) return 1;
-  if (m > n) return 0;
-  // The term at m, then the ratio from each term to the next.
-  let term = 1;
-  for (let i = 0; i < m; i++) term *= ((n - i) / (m - i)) * p;
-  term *= (1 - p) ** (n - m);
+/**
+ * A step is zero below this fraction of the level (as the window rules' floor): a window of three's
+ * middle reading, from its mean, differs from the reading by the arithmetic's rounding.
+ */
+const ZERO_STEP = 1e-6;
+
+/**
+ * The least distance from the trend, in quanta, that is large. A rounding sensor's steps are whole
+ * quanta, their median (the trend) a whole or half one: their distances from it come in half quanta,
+ * and one quantum's step from a trend half a quantum the other way (a ramp's steps half 0, half −1)
+ * lies 1.5 quanta from it, as a matter of course. The edge lies between that and two (a float's
+ * rounding makes one quantum's steps differ in their last bits: never exactly at a possible distance).
+ */
+const QUANTUM_EDGE = 1.75;
+
+/**
+ * log10 of P(X ≥ m) for X binomial with n trials of chance p, summed in logarithms: a span of many
+ * steps (180 at 10-s windows of three readings) makes chances below the smallest double, whose
+ * log10 is then -Infinity (and a score NaN). Each term from the one at m by its ratio to the next,
+ * added to the largest so far (log-sum-exp); past the largest they only shrink, and stop mattering
+ * 40 e-folds below it.
+ */
+export function log10BinomialTail(n: number, m: number, p: number): number {
+  if (m <= 0) return 0;
+  if (m > n) return Number.NEGATIVE_INFINITY;
+  let term = m * Math.log(p) + (n - m) * Math.log1p(-p);
+  for (let i = 0; i < m; i++) term += Math.log((n - i) / (m - i));
+  const odds = Math.log(p / (1 - p));
+  let largest = term;
+  // The sum of the terms so far, in units of the largest.
   let sum = 0;
-  for (let j = m; j <= n && term > 0; j++) {
-    sum += term;
-    term *= ((n - j) / (j + 1)) * (p / (1 - p));
+  for (let j = m; j <= n && term > largest - 40; j++) {
+    if (term > largest) {
+      sum = sum * Math.exp(largest - term) + 1;
+      largest = term;
+    } else sum += Math.exp(term - largest);
+    term += Math.log((n - j) / (j + 1)) + odds;
   }
-  return Math.min(1, sum);
+  return Math.min(0, (largest + Math.log(sum)) / Math.LN10);
 }

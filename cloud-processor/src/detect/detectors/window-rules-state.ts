@@ -153,7 +153,8 @@ export class WindowRulesState {
   }
 
   protected verdict(ratio: number, value: number, reason: string): Verdict {
-    const surprise = this.config.alarmSurprise * ratio;
+    // Finite however sure a rule is (an infinite surprise scores NaN, and a snapshot writes it null).
+    const surprise = this.config.alarmSurprise * Math.min(ratio, MAX_RATIO);
     return { score: surprise / (surprise + this.config.alarmSurprise), surprise, value, reason };
   }
 }
@@ -166,6 +167,9 @@ export const LAST_TS = 3;
 /** The previous window's last reading (a stuck sensor repeats it). */
 export const PREV_LAST = 4;
 const SCALARS = 5;
+
+/** The most a rule's ratio to its threshold counts (a billion times past it: as sure as any). */
+const MAX_RATIO = 1e9;
 
 /** Windows of history at most (25 h of 60-second windows; a bound on a series' state). */
 const MAX_HISTORY = 1_500;
