@@ -112,7 +112,7 @@ export class IdenticalRuns {
 /** Runs remembered: about a day of them for a sensor whose windows are identical half the time, weeks where they are rare. */
 const RUNS_HELD = 64;
 
-/** Runs the longest run is remembered over (its weight halves in 0.7 of them): days of a coarse sensor's. */
+/** Runs the longest run is remembered over (it fades by 1/1024 at each run that ends uncalled: halves in about 710): days of a coarse sensor's. */
 const LONG_RUNS = 1024;
 
 /** A share of identical windows at which they are part of a series' normal life (1 in 100). */
