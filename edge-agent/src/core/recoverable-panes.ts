@@ -29,13 +29,21 @@ export abstract class RecoverablePanes extends SeriesPanes {
    * Puts a logged reading back into its pane without moving any window (after `restoreTime`, for
    * the readings logged before the state's batch was sealed): one whose window was emitted is
    * left out. A reading the range filter removed (`value` undefined, see `noteOutOfRange`) is
-   * counted as `outOfRange` and, as when it came, moves no event time. Returns whether it was put back.
+   * counted as `outOfRange` and, as when it came, moves no event time nor takes a series slot that
+   * only evicting would free (`noteOutOfRange`'s rule: garbage must not push a good series out,
+   * after a restart either). Returns whether it was put back.
    */
   rebuild(device: string, metric: string, ts: number, value: number | undefined, now: number): boolean {
     const time = this.time;
     if (now > time.now) time.now = now;
     const closed = time.emittedUpTo(device);
     if (ts < closed) return false;
+    if (
+      value === undefined &&
+      this.table.size >= this.options.maxSeries &&
+      this.table.get(device, metric) === undefined
+    )
+      return false;
     const s = this.seriesFor(device, metric, closed);
     if (typeof s === 'string' || ts < s.minPaneStart) return false;
     const pane = this.paneAt(s, ts);

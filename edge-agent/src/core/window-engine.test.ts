@@ -289,6 +289,25 @@ test('out-of-range readings are counted against their window, and a window holdi
   assert.equal(engine.noteOutOfRange('a', 't', T0 + 1_000), false, 'a closed window is not changed');
 });
 
+test('a glitch put back at recovery takes no slot that only evicting frees, as when it came (evict-lru)', () => {
+  const windows: WindowResult[] = [];
+  let evicted = 0;
+  const engine = new WindowEngine(
+    { ...base, maxSeries: 1, onSeriesLimit: 'evict-lru' },
+    { window: (w) => windows.push(w), evicted: () => evicted++, outOfRangeOnly: () => undefined },
+  );
+  engine.add('a', 't', T0 + 1_000, 1, T0 + LATER);
+  assert.equal(engine.noteOutOfRange('b', 't', T0 + 2_000), false, 'live: refused');
+  assert.equal(engine.rebuild('b', 't', T0 + 2_000, undefined, T0 + LATER), false, 'recovery: refused the same way');
+  assert.equal(evicted, 0);
+  assert.equal(engine.rebuild('a', 't', T0 + 3_000, undefined, T0 + LATER), true, 'a series that exists counts it');
+  engine.flush();
+  assert.deepEqual(
+    windows.map((w) => [w.device, w.count, w.outOfRange]),
+    [['a', 1, 1]],
+  );
+});
+
 test('a series with nothing open is forgotten once its windows are emitted', () => {
   const { engine } = run({}, [['a', 1_000, 1]], false);
   engine.add('a', 'h', T0 + 200_000, 1, T0 + LATER);
