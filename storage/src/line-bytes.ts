@@ -29,6 +29,9 @@ const MAX_FRACTION_DIGITS = 6;
 const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 /** … and below this magnitude of the digits as a whole number (10^15: doubles closer together than a unit). */
 const MAX_PLAIN_DIGITS_VALUE = 1e15;
+/** 10^i: a whole number has more than i digits from DIGIT_LIMITS[i] on (up to 15 of them). */
+const DIGIT_LIMITS = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const INT32_MAX = 2 ** 31 - 1;
 
 /**
  * A reusable writer of EncodedLines: `begin()` a line, write its pieces, `commit()` it (or
@@ -141,31 +144,39 @@ export class LineBytes {
 
   /** Writes m·10^-k (m a whole number below 10^15 in magnitude, -0 as 0) in the fewest digits. */
   private decimal(m: number, k: number): void {
-    this.room(20);
+    this.room(24);
     const buf = this.buf;
+    let at = this.at;
     if (m === 0) {
-      buf[this.at++] = 0x30;
+      buf[at] = 0x30;
+      this.at = at + 1;
       return;
     }
     if (m < 0) {
-      buf[this.at++] = 0x2d;
+      buf[at++] = 0x2d;
       m = -m;
     }
-    let digits = 0;
-    for (let t = m; t >= 1; t = Math.floor(t / 10)) digits++;
+    let digits = 1;
+    while (digits < DIGIT_LIMITS.length && m >= DIGIT_LIMITS[digits]!) digits++;
     if (digits <= k) {
       // 0.00ddd: a zero, the point, and zeros up to the digits.
-      buf[this.at++] = 0x30;
-      buf[this.at++] = 0x2e;
-      for (let z = digits; z < k; z++) buf[this.at++] = 0x30;
+      buf[at++] = 0x30;
+      buf[at++] = 0x2e;
+      for (let z = digits; z < k; z++) buf[at++] = 0x30;
     }
-    const end = this.at + digits + (digits > k && k > 0 ? 1 : 0);
+    const end = at + digits + (digits > k && k > 0 ? 1 : 0);
     let w = end - 1;
-    for (let written = 0; m >= 1; ) {
-      const q = Math.floor(m / 10);
-      buf[w--] = 0x30 + (m - q * 10);
-      m = q;
-      if (++written === k && m >= 1) buf[w--] = 0x2e;
+    let written = 0;
+    // Digits from the last, the point after the k-th; in 32-bit integers once the rest fits.
+    for (; m > INT32_MAX; m = Math.floor(m / 10)) {
+      buf[w--] = 0x30 + (m % 10);
+      if (++written === k) buf[w--] = 0x2e;
+    }
+    for (let v = m | 0; v > 0; ) {
+      const q = (v / 10) | 0;
+      buf[w--] = 0x30 + v - q * 10;
+      v = q;
+      if (++written === k && v > 0) buf[w--] = 0x2e;
     }
     this.at = end;
   }
