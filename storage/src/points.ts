@@ -15,7 +15,7 @@ import {
   WINDOW_FIELD,
 } from './point-fields.js';
 import { windowStddev, type WindowInput } from './window-input.js';
-import { plainWindow, writeWindowFields } from './window-line.js';
+import { plainWindow, WindowTails, writeWindowFields } from './window-line.js';
 
 /** A point the encoder could not turn into line protocol: it goes to the dead-letter file, not its batch. */
 export interface UnencodablePoint {
@@ -41,6 +41,7 @@ export class PointEncoder {
   private readonly b = new LineBuilder();
   /** The buffer `batchBytes` writes into (reused; each batch's lines are copied out of it). */
   private readonly out = new LineBytes();
+  private readonly tails = new WindowTails();
   /** The buffer `window` writes its one line into. */
   private readonly one = new LineBytes(512);
   /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
@@ -191,7 +192,7 @@ export class PointEncoder {
     out.text(device);
     out.text(tags.site);
     out.text(metric.unit);
-    writeWindowFields(out, w);
+    writeWindowFields(out, w, this.tails);
     return true;
   }
 

@@ -7,7 +7,7 @@ import { windowStddev, type WindowInput } from './window-input.js';
  * …,length_ms=…i <end>`, the fields in WINDOW_FIELD's order and form, as the LineBuilder writes
  * them (PointEncoder.windowByBuilder is the reference; points.test.ts checks both give one line).
  */
-export function writeWindowFields(out: LineBytes, w: ReadingsWindow): void {
+export function writeWindowFields(out: LineBytes, w: ReadingsWindow, tails: WindowTails): void {
   out.field(' count=', w.count);
   out.field('i,sum=', w.sum);
   out.field(',min=', w.min);
@@ -24,8 +24,26 @@ export function writeWindowFields(out: LineBytes, w: ReadingsWindow): void {
   }
   // Readings the agent's range filter removed: replay needs them to alert as live did.
   if (w.outOfRange) out.field(',out_of_range=', Math.trunc(w.outOfRange), 'i');
-  out.field(',length_ms=', Math.trunc(w.end - w.start), 'i ');
-  out.number(Math.trunc(w.end));
+  out.text(tails.of(Math.trunc(w.end - w.start), Math.trunc(w.end)));
+}
+
+/**
+ * The end of a window's line, `,length_ms=…i <end>`, remembered for the last length and end: the
+ * windows of a batch mostly share both (one text for them instead of two numbers each).
+ */
+export class WindowTails {
+  private lengthMs = Number.NaN;
+  private end = Number.NaN;
+  private text = '';
+
+  of(lengthMs: number, end: number): string {
+    if (lengthMs !== this.lengthMs || end !== this.end) {
+      this.lengthMs = lengthMs;
+      this.end = end;
+      this.text = `,length_ms=${lengthMs}i ${end}`;
+    }
+    return this.text;
+  }
 }
 
 /** Whether a window with readings is one PointEncoder writes piece by piece: a first emission as the batch schema admits it (finite numbers, an integer count). */
