@@ -7,7 +7,7 @@ import {
   type WindowResult,
 } from '@tributary/firmware-schemas';
 import { batch, localDetection, processorRig } from './influx/processor-rig.js';
-import { PointEncoder } from '@tributary/storage';
+import { PointEncoder, type LineBytes, type WindowInput } from '@tributary/storage';
 import { Detection } from './detect/detection.js';
 import type { SeriesInput } from './detect/detection.js';
 import { detectorPlans } from './detect/registry.js';
@@ -24,6 +24,12 @@ class FailsOn extends PointEncoder {
   override window(b: BatchEnvelope, w: WindowResult): string | undefined {
     if (w.device === this.device) throw new TypeError('key.replace is not a function');
     return super.window(b, w);
+  }
+  /** The same bug where the processor's encoding (as bytes) meets it, half-way through the line. */
+  override writeWindow(out: LineBytes, b: BatchEnvelope, w: WindowResult, judged: WindowInput | undefined): boolean {
+    if (w.device !== this.device) return super.writeWindow(out, b, w, judged);
+    out.text('temperature,agent=gw,device=bad count=');
+    throw new TypeError('key.replace is not a function');
   }
 }
 
@@ -122,7 +128,7 @@ test('when detection throws, the batch’s points are written and acked without 
 
 test('any other exception dead-letters the batch as it arrived and acks it rejected, counted and reported', async (t) => {
   const broken = new (class extends PointEncoder {
-    override batch(): never {
+    override batchBytes(): never {
       throw new TypeError('a bug');
     }
   })();

@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { AlertEvent, BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
-import { PointEncoder, type EncodedBatch, type WindowInput } from '@tributary/storage';
+import type { BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
+import {
+  PointEncoder,
+  type EncodedLines,
+  type Lines,
+  type UnencodablePoint,
+  type WindowInput,
+} from '@tributary/storage';
 import { batch, processorRig } from './influx/processor-rig.js';
 import type { PointSink } from './processor.js';
 import type { WriteReport } from './influx/requests.js';
@@ -11,13 +17,12 @@ import type { WriteReport } from './influx/requests.js';
 /** An encoder that keeps weak references to every batch it decodes and every group of lines it makes. */
 class Watching extends PointEncoder {
   readonly batches: Array<WeakRef<BatchEnvelope>> = [];
-  readonly lines: Array<WeakRef<readonly string[]>> = [];
-  override batch(
+  readonly lines: Array<WeakRef<EncodedLines>> = [];
+  override batchBytes(
     b: BatchEnvelope,
-    alerts: readonly AlertEvent[],
     judged?: (w: WindowResult) => WindowInput | undefined,
-  ): EncodedBatch {
-    const encoded = super.batch(b, alerts, judged);
+  ): { lines: EncodedLines; unencodable: UnencodablePoint[] } {
+    const encoded = super.batchBytes(b, judged);
     this.batches.push(new WeakRef(b));
     this.lines.push(new WeakRef(encoded.lines));
     return encoded;
@@ -27,7 +32,7 @@ class Watching extends PointEncoder {
 /** A writer that keeps, as InfluxWriter does, only a count of each group's lines until it settles them. */
 class CountingSink implements PointSink {
   readonly pending: Array<{ lines: number; settle: (r: WriteReport) => void }> = [];
-  write(lines: readonly string[]): Promise<WriteReport> {
+  write(lines: Lines): Promise<WriteReport> {
     return new Promise((settle) => this.pending.push({ lines: lines.length, settle }));
   }
   room(): Promise<void> {

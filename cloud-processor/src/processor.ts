@@ -10,7 +10,7 @@ import type { CloudCounter } from './counters.js';
 import type { Dedupe } from './state/dedupe.js';
 import type { DeadLetterFile } from './influx/dead-letter.js';
 import { WriteAbortedError } from './influx/errors.js';
-import { PointEncoder, windowInput, type UnencodablePoint } from '@tributary/storage';
+import { PointEncoder, windowInput, type Lines, type UnencodablePoint } from '@tributary/storage';
 import type { WriteReport } from './influx/requests.js';
 import { ForeignAgentError, Pipelined } from './ingest/intake.js';
 import type { DetectionRunner } from './detect/detection-runner.js';
@@ -22,7 +22,7 @@ import type { WrittenBatch } from './dashboard/fleet-view.js';
 /** The writer as the processor uses it (InfluxWriter). */
 export interface PointSink {
   /** Resolves when every line is durable (or dead-lettered); rejects with WriteAbortedError on stop. */
-  write(lines: readonly string[]): Promise<WriteReport>;
+  write(lines: Lines): Promise<WriteReport>;
   /** Resolves when the write backlog has room for more. */
   room(): Promise<void>;
 }
@@ -162,7 +162,7 @@ export class BatchProcessor {
     const detected = this.detectOrSkip(batch);
     // No closure of this function may capture `batch` (V8 keeps one context for all of them).
     const agent = batch.agent;
-    const { lines, unencodable } = this.encoder.batch(batch, [], (w) => this.judgedOf(agent, w));
+    const { lines, unencodable } = this.encoder.batchBytes(batch, (w) => this.judgedOf(agent, w));
     const written = this.o.writer.write(lines);
     void written.catch(() => undefined); // awaited below, after the batches before this one
     const parked = this.park(unencodable);

@@ -184,6 +184,24 @@ test('fast window path: a window of out-of-range readings only (count 0) agrees 
   assert.equal(WindowResultSchema.safeParse({ ...outOfRangeOnly, outOfRange: undefined }).success, false);
 });
 
+test('fast window path: a window as agents send it is kept as it is, not copied; one with more keys or without rev is copied with the schema’s keys', () => {
+  const sent = JSON.parse(JSON.stringify(valid)) as Record<string, unknown>;
+  assert.equal(fastWindow(sent), sent);
+  const { quantiles, ...bare } = sent;
+  const sentBare = JSON.parse(JSON.stringify({ ...bare, outOfRange: 2 })) as Record<string, unknown>;
+  assert.equal(fastWindow(sentBare), sentBare);
+  for (const other of [
+    { ...sent, extra: 1 },
+    { ...sent, quantiles: { ...(quantiles as object), p75: 1 } },
+    { ...sent, rev: undefined },
+    JSON.parse(`{"__proto__": 1, ${JSON.stringify(sent).slice(1)}`) as Record<string, unknown>,
+  ]) {
+    const w = fastWindow(other);
+    assert.notEqual(w, other);
+    assert.deepStrictEqual(w, WindowResultSchema.parse(other));
+  }
+});
+
 test('fast window path: not a window at all', () => {
   for (const x of [null, undefined, 1, 'w', [], [valid], new Date()]) assert.equal(fastWindow(x), undefined);
 });

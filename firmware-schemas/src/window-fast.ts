@@ -9,8 +9,9 @@ import type { OutOfRangeWindow, WindowResult } from './batch.js';
  * schema, which decides and words the error. So this file can make a window faster, never change
  * its outcome: a property test checks that both give the same result on arbitrary input.
  *
- * The result is a new object with the schema's keys only (unknown keys are dropped, as the schema
- * drops them), `rev` defaulting to 0, optional keys present only when given.
+ * The result has the schema's keys only (unknown keys are dropped, as the schema drops them),
+ * `rev` defaulting to 0, optional keys present only when given: the input itself when it is that
+ * already (as agents send windows), else a new object.
  */
 export function fastWindow(input: unknown): WindowResult | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
@@ -25,6 +26,17 @@ export function fastWindow(input: unknown): WindowResult | undefined {
   if (m2 < 0 || min > max) return undefined;
   const rev = w.rev === undefined ? 0 : w.rev;
   if (!Number.isSafeInteger(rev) || (rev as number) < 0) return undefined;
+  const { quantiles, outOfRange } = w;
+  // A key present with the value undefined (CBOR can say so) is kept by the schema: its call.
+  if ((quantiles === undefined && 'quantiles' in w) || (outOfRange === undefined && 'outOfRange' in w))
+    return undefined;
+  if (quantiles !== undefined) {
+    if (typeof quantiles !== 'object' || quantiles === null || Array.isArray(quantiles)) return undefined;
+    const { p50, p90, p99 } = quantiles as Record<string, unknown>;
+    if (!finite(p50) || !finite(p90) || !finite(p99)) return undefined;
+  }
+  if (outOfRange !== undefined && (!Number.isSafeInteger(outOfRange) || (outOfRange as number) < 0)) return undefined;
+  if (exactly(w)) return w as unknown as WindowResult;
   const window: WindowResult = {
     device,
     metric,
@@ -42,21 +54,36 @@ export function fastWindow(input: unknown): WindowResult | undefined {
     lastTs,
     rev: rev as number,
   };
-  const { quantiles, outOfRange } = w;
-  // A key present with the value undefined (CBOR can say so) is kept by the schema: its call.
-  if ((quantiles === undefined && 'quantiles' in w) || (outOfRange === undefined && 'outOfRange' in w))
-    return undefined;
   if (quantiles !== undefined) {
-    if (typeof quantiles !== 'object' || quantiles === null || Array.isArray(quantiles)) return undefined;
-    const { p50, p90, p99 } = quantiles as Record<string, unknown>;
-    if (!finite(p50) || !finite(p90) || !finite(p99)) return undefined;
+    const { p50, p90, p99 } = quantiles as { p50: number; p90: number; p99: number };
     window.quantiles = { p50, p90, p99 };
   }
-  if (outOfRange !== undefined) {
-    if (!Number.isSafeInteger(outOfRange) || (outOfRange as number) < 0) return undefined;
-    window.outOfRange = outOfRange as number;
-  }
+  if (outOfRange !== undefined) window.outOfRange = outOfRange as number;
   return window;
+}
+
+/** Keys of a window with readings: the ones that must be there, and the two that may. */
+const READINGS_KEYS = 15;
+
+/**
+ * Whether a window with readings, its values judged valid, is already what the schema would make
+ * of it: `rev` given, no key but the schema's (counted: every required one was read above), and
+ * quantiles, when given, a plain object of p50, p90 and p99 only. Then it is kept as it is
+ * instead of copied (a copy is a new object and new boxes for its doubles, a window each, for the
+ * collector): how an agent sends its windows.
+ */
+function exactly(w: Record<string, unknown>): boolean {
+  if (w.rev === undefined || Object.getPrototypeOf(w) !== Object.prototype) return false;
+  const { quantiles, outOfRange } = w;
+  let keys = 0;
+  for (const _ in w) keys++;
+  const expected = READINGS_KEYS + (quantiles === undefined ? 0 : 1) + (outOfRange === undefined ? 0 : 1);
+  if (keys !== expected) return false;
+  if (quantiles === undefined) return true;
+  if (Object.getPrototypeOf(quantiles) !== Object.prototype) return false;
+  let q = 0;
+  for (const _ in quantiles as object) q++;
+  return q === 3;
 }
 
 /** An out-of-range-only window (count 0, OutOfRangeWindowSchema): its keys only, value statistics sent with it dropped as the schema drops them. */

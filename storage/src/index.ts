@@ -1,3 +1,4 @@
+export * from './line-bytes.js';
 export * from './line-protocol.js';
 export * from './point-fields.js';
 export * from './points.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BatchEnvelope, WindowResult } from '@tributary/firmware-schemas';
 import fc from 'fast-check';
+import type { EncodedLines } from './line-bytes.js';
 import { PointEncoder } from './points.js';
 import { windowInput } from './window-input.js';
 
@@ -32,6 +33,10 @@ const envelope = (windows: WindowResult[]): BatchEnvelope => ({
   windows,
   counters: { readings_accepted: 9 },
 });
+
+/** Encoded lines back as strings, by where each starts. */
+const linesOf = (e: EncodedLines): string[] =>
+  Array.from({ length: e.length }, (_, i) => e.bytes.toString('utf8', e.starts[i], e.starts[i + 1]! - 1));
 
 test('metrics named like Object methods are measurements like any other, and take no unit they were not given', () => {
   const encoder = new PointEncoder({ temperature: '°C' });
@@ -87,7 +92,11 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
     fc.constantFrom('dev 1', 'a,b=c', '#x', 'x\\', '\\', 'é', 'a\nb', 'temperature', ''),
     fc.string({ maxLength: 12 }),
   );
-  const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1e21, 5e-324, NaN, Infinity), fc.integer());
+  // Decimals of a few fraction digits (what agents send) take LineBytes' own digits; the rest String(x).
+  const decimal = fc
+    .tuple(fc.integer({ min: -(2 ** 53), max: 2 ** 53 }), fc.integer({ min: 0, max: 8 }))
+    .map(([m, k]) => m / 10 ** k);
+  const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1e21, 5e-324, NaN, Infinity), fc.integer(), decimal);
   const arbitrary = fc.record({
     device: names,
     metric: names,
@@ -155,6 +164,13 @@ test('a window is written in one piece exactly as the LineBuilder writes it (its
         assert.equal(encoder.window(batch, w, judged), want);
         // Again, with what the encoder remembers of the first (the metric's measurement and unit tag, the agent's and site's tags).
         assert.equal(encoder.window(batch, w, judged), want);
+      }
+      // As bytes (what the processor writes): the same lines, the same points set aside, twice over.
+      const strings = reference.batch(batch, [], () => judged);
+      for (let again = 0; again < 2; again++) {
+        const bytes = encoder.batchBytes(batch, () => judged);
+        assert.deepEqual(linesOf(bytes.lines), strings.lines);
+        assert.deepEqual(bytes.unencodable, strings.unencodable);
       }
     }),
     { numRuns: 5_000 },

@@ -3,9 +3,9 @@ import {
   type AlertEvent,
   type BatchEnvelope,
   type OutOfRangeWindow,
-  type ReadingsWindow,
   type WindowResult,
 } from '@tributary/firmware-schemas';
+import { type EncodedLines, LineBytes } from './line-bytes.js';
 import { escapeKey, escapeMeasurement, LineBuilder } from './line-protocol.js';
 import {
   AGENT_STATS_MEASUREMENT,
@@ -15,6 +15,7 @@ import {
   WINDOW_FIELD,
 } from './point-fields.js';
 import { windowStddev, type WindowInput } from './window-input.js';
+import { plainWindow, WindowTails, writeWindowFields } from './window-line.js';
 
 /** A point the encoder could not turn into line protocol: it goes to the dead-letter file, not its batch. */
 export interface UnencodablePoint {
@@ -38,6 +39,11 @@ const MAX_REMEMBERED_METRICS = 1024;
 /** Encodes a batch's points (the schema and its names: point-fields.ts): its windows, its agent's counters and the alerts it raised. */
 export class PointEncoder {
   private readonly b = new LineBuilder();
+  /** The buffer `batchBytes` writes into (reused; each batch's lines are copied out of it). */
+  private readonly out = new LineBytes();
+  private readonly tails = new WindowTails();
+  /** The buffer `window` writes its one line into. */
+  private readonly one = new LineBytes(512);
   /** Metric → unit tag value. A Map: metric names are the devices', and `constructor` is one. */
   private readonly units: ReadonlyMap<string, string>;
   /** Metric → its measurement, escaped, and its `,unit=…` tag (or ''). */
@@ -69,27 +75,13 @@ export class PointEncoder {
       try {
         push(lines, this.window(batch, w, w.rev > 0 ? judged?.(w) : undefined));
       } catch (err) {
-        unencodable.push({
-          reason: reasonOf(err),
-          series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`,
-          point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w },
-        });
+        unencodable.push(windowUnencodable(batch, w, err));
       }
     }
     try {
       push(lines, this.agentStats(batch));
     } catch (err) {
-      unencodable.push({
-        reason: reasonOf(err),
-        series: `agent ${batch.agent} counters`,
-        point: {
-          measurement: AGENT_STATS_MEASUREMENT,
-          agent: batch.agent,
-          site: batch.site,
-          sentAt: batch.sentAt,
-          counters: batch.counters,
-        },
-      });
+      unencodable.push(statsUnencodable(batch, err));
     }
     this.anomalyLines(batch, alerts, lines, unencodable);
     return { lines, unencodable };
@@ -123,33 +115,89 @@ export class PointEncoder {
   }
 
   /**
-   * A window's line. A first emission as the batch schema admits it (finite numbers, an integer
-   * count, ids that escape to something) is written in one piece; anything else (a correction with
-   * its `rev` and judged values among them) goes through the LineBuilder, which is the reference:
-   * both give the same line (points.test.ts checks it).
+   * A window's line: `writeWindow`'s bytes as a string (the processor writes the bytes; this is
+   * for `batch`, tests and tools).
    */
   window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
-    if (!hasReadings(w)) return this.outOfRangeWindow(batch, w, judged);
-    const { count, sum, min, max, mean, first, last, quantiles: q } = w;
-    const stddev = windowStddev(w);
-    const lengthMs = w.end - w.start;
-    const plain =
-      w.rev === 0 &&
-      judged === undefined &&
-      Number.isSafeInteger(count) &&
-      Number.isFinite(sum + min + max + mean + stddev + first + last + lengthMs) &&
-      (q === undefined || Number.isFinite(q.p50 + q.p90 + q.p99)) &&
-      (w.outOfRange === undefined || Number.isFinite(w.outOfRange));
-    const head = plain ? this.windowHead(batch, w) : undefined;
-    if (head === undefined) return this.windowByBuilder(batch, w, judged);
-    const quantiles = q === undefined ? '' : `,p50=${q.p50},p90=${q.p90},p99=${q.p99}`;
-    // Readings the agent's range filter removed: replay needs them to alert as live did.
-    const outOfRange = w.outOfRange ? `,out_of_range=${Math.trunc(w.outOfRange)}i` : '';
-    return `${head} count=${count}i,sum=${sum},min=${min},max=${max},mean=${mean},stddev=${stddev},first=${first},last=${last}${quantiles}${outOfRange},length_ms=${Math.trunc(lengthMs)}i ${Math.trunc(w.end)}`;
+    const out = this.one;
+    out.begin();
+    let line = false;
+    try {
+      line = this.writeWindow(out, batch, w, judged);
+    } finally {
+      if (line) out.commit();
+      else out.abandon();
+    }
+    const e = out.finish();
+    return line ? e.bytes.toString('utf8') : undefined;
   }
 
-  /** `measurement,agent=…,device=…[,site=…][,unit=…]`, escaped; undefined when a name needs the builder's judgement (empty, or escaping to nothing). */
-  private windowHead(batch: BatchEnvelope, w: ReadingsWindow): string | undefined {
+  /**
+   * The windows and agent stats of a batch (no alerts: they come later, through `anomalies`) as
+   * bytes, the same lines `batch` gives as strings (points.test.ts checks it on arbitrary names):
+   * a plain window is written piece by piece into the encoder's buffer, any other through its
+   * string. A point that throws is taken back and set aside, as in `batch`.
+   */
+  batchBytes(
+    batch: BatchEnvelope,
+    judged?: (w: WindowResult) => WindowInput | undefined,
+  ): { lines: EncodedLines; unencodable: UnencodablePoint[] } {
+    const out = this.out;
+    const unencodable: UnencodablePoint[] = [];
+    for (const w of batch.windows) {
+      out.begin();
+      try {
+        if (this.writeWindow(out, batch, w, w.rev > 0 ? judged?.(w) : undefined)) out.commit();
+        else out.abandon();
+      } catch (err) {
+        out.abandon();
+        unencodable.push(windowUnencodable(batch, w, err));
+      }
+    }
+    out.begin();
+    try {
+      const line = this.agentStats(batch);
+      if (line === undefined) out.abandon();
+      else {
+        out.text(line);
+        out.commit();
+      }
+    } catch (err) {
+      out.abandon();
+      unencodable.push(statsUnencodable(batch, err));
+    }
+    return { lines: out.finish(), unencodable };
+  }
+
+  /**
+   * Writes a window's line into `out` (a line begun); false when it has none. A first emission as
+   * the batch schema admits it (finite numbers, an integer count, ids that escape to something) is
+   * written piece by piece; anything else (a correction with its `rev` and judged values among
+   * them) goes through the LineBuilder, which is the reference: both give the same line
+   * (points.test.ts checks it).
+   */
+  writeWindow(out: LineBytes, batch: BatchEnvelope, w: WindowResult, judged: WindowInput | undefined): boolean {
+    const tags = hasReadings(w) && plainWindow(w, judged) ? this.tagsFor(batch) : undefined;
+    const metric = tags === undefined ? undefined : this.metricHead(w.metric);
+    const device = metric === undefined ? '' : escapeKey(w.device);
+    if (tags === undefined || metric === undefined || device === '' || !hasReadings(w)) {
+      const line = this.windowByBuilder(batch, w, judged);
+      if (line === undefined) return false;
+      out.text(line);
+      return true;
+    }
+    out.text(metric.measurement);
+    out.text(tags.agent);
+    out.text(',device=');
+    out.text(device);
+    out.text(tags.site);
+    out.text(metric.unit);
+    writeWindowFields(out, w, this.tails);
+    return true;
+  }
+
+  /** The batch's `,agent=…` and `,site=…` tags, escaped (remembered for the last agent and site); undefined for an agent id that escapes to nothing. */
+  private tagsFor(batch: BatchEnvelope): { readonly agent: string; readonly site: string } | undefined {
     let tags = this.tagsOf;
     if (tags?.of !== batch.agent || tags.at !== batch.site) {
       const agent = escapeKey(batch.agent);
@@ -162,18 +210,21 @@ export class PointEncoder {
         site: site === '' ? '' : `,site=${site}`,
       };
     }
-    let metric = this.metricHeads.get(w.metric);
+    return tags;
+  }
+
+  /** A metric's measurement, escaped, and its `,unit=…` tag (or ''); undefined for a name that escapes to nothing. */
+  private metricHead(name: string): { readonly measurement: string; readonly unit: string } | undefined {
+    let metric = this.metricHeads.get(name);
     if (metric === undefined) {
-      const measurement = w.metric === '' ? '' : escapeMeasurement(w.metric);
-      const unitValue = this.units.get(w.metric);
+      const measurement = name === '' ? '' : escapeMeasurement(name);
+      const unitValue = this.units.get(name);
       const unit = unitValue === undefined ? '' : escapeKey(unitValue);
       if (measurement === '') return undefined;
       metric = { measurement, unit: unit === '' ? '' : `,unit=${unit}` };
-      if (this.metricHeads.size < MAX_REMEMBERED_METRICS) this.metricHeads.set(w.metric, metric);
+      if (this.metricHeads.size < MAX_REMEMBERED_METRICS) this.metricHeads.set(name, metric);
     }
-    const device = escapeKey(w.device);
-    if (device === '') return undefined;
-    return `${metric.measurement}${tags.agent},device=${device}${tags.site}${metric.unit}`;
+    return metric;
   }
 
   /** The line of a window of out-of-range readings only: count 0, out_of_range, length_ms (and rev, judged_* as any window). */
@@ -258,6 +309,30 @@ function judgedFields(b: LineBuilder, j: WindowInput): void {
 
 function push(lines: string[], line: string | undefined): void {
   if (line !== undefined) lines.push(line);
+}
+
+/** A window that could not be encoded, for the dead-letter file. */
+function windowUnencodable(batch: BatchEnvelope, w: WindowResult, err: unknown): UnencodablePoint {
+  return {
+    reason: reasonOf(err),
+    series: `agent ${batch.agent} device ${JSON.stringify(w.device)} metric ${w.metric}`,
+    point: { measurement: w.metric, agent: batch.agent, site: batch.site, window: w },
+  };
+}
+
+/** An agent's counters that could not be encoded, for the dead-letter file. */
+function statsUnencodable(batch: BatchEnvelope, err: unknown): UnencodablePoint {
+  return {
+    reason: reasonOf(err),
+    series: `agent ${batch.agent} counters`,
+    point: {
+      measurement: AGENT_STATS_MEASUREMENT,
+      agent: batch.agent,
+      site: batch.site,
+      sentAt: batch.sentAt,
+      counters: batch.counters,
+    },
+  };
 }
 
 function reasonOf(err: unknown): string {

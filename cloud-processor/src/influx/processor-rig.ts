@@ -11,6 +11,7 @@ import { detectorPlans } from '../detect/registry.js';
 import { LocalDetection } from '../detect/detection-runner.js';
 import { Detection } from '../detect/detection.js';
 import { BatchProcessor, type BatchProcessorOptions, type PointSink } from '../processor.js';
+import { lineTexts, type Lines } from '@tributary/storage';
 import { DeadLetterFile, type DeadLetterRecord } from './dead-letter.js';
 import type { WriteReport } from './requests.js';
 
@@ -18,8 +19,8 @@ import type { WriteReport } from './requests.js';
 export class HeldSink implements PointSink {
   readonly writes: Array<{ lines: readonly string[]; settle: (r: WriteReport) => void; fail: (err: Error) => void }> =
     [];
-  write(lines: readonly string[]): Promise<WriteReport> {
-    return new Promise((settle, fail) => this.writes.push({ lines, settle, fail }));
+  write(lines: Lines): Promise<WriteReport> {
+    return new Promise((settle, fail) => this.writes.push({ lines: lineTexts(lines), settle, fail }));
   }
   room(): Promise<void> {
     return Promise.resolve();

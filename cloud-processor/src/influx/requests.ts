@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import type { EncodedLines, Lines } from '@tributary/storage';
 import { bodyBytes, type Body } from './http-client.js';
 
 const gzip = promisify(gzipCallback);
@@ -34,12 +35,19 @@ export class Job {
   private readonly starts: Uint32Array;
 
   constructor(
-    lines: readonly string[],
+    lines: Lines,
     private readonly onDone: (report: WriteReport) => void,
     /** Rejects the job's promise (the writer is stopping). */
     readonly abort: (err: Error) => void,
   ) {
     this.remaining = lines.length;
+    if (!Array.isArray(lines)) {
+      // Encoded as bytes already (PointEncoder.batchBytes), with where each line starts.
+      const encoded = lines as EncodedLines;
+      this.bytes = encoded.bytes;
+      this.starts = encoded.starts;
+      return;
+    }
     this.bytes = Buffer.from(lines.join('\n'));
     this.starts = new Uint32Array(lines.length + 1);
     for (let i = 1, at = 0; i < lines.length; i++) {

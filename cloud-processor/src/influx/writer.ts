@@ -1,3 +1,4 @@
+import type { Lines } from '@tributary/storage';
 import type { InfluxConfig } from '@tributary/firmware-schemas';
 import { Backoff, type Logger } from '@tributary/runtime';
 import type { DeadLetterFile } from './dead-letter.js';
@@ -140,7 +141,7 @@ export class InfluxWriter {
   }
 
   /** Queues lines (one batch's points); resolves when all are durable or dead-lettered, rejects with WriteAbortedError on abort. */
-  write(lines: readonly string[]): Promise<WriteReport> {
+  write(lines: Lines): Promise<WriteReport> {
     if (this.aborted) return Promise.reject(new WriteAbortedError('InfluxDB writer stopped'));
     if (lines.length === 0) return Promise.resolve({ deadLettered: 0, dropped: 0 });
     // No closure here may capture `lines`: the job's callbacks live until it is written, and

@@ -76,3 +76,11 @@ export interface RestoreEnded {
 }
 
 export type ShardReply = { req: number; ok: true; value: unknown } | { req: number; ok: false; error: string };
+
+/**
+ * What crosses to a worker in one postMessage: every request made to it in one turn of the event
+ * loop, in order (DetectionPool coalesces them: each message costs a structured clone, a wake-up
+ * and a task on both sides, and the processor makes one ingest request per worker per batch).
+ * The worker answers each with a message of its own, in the same order.
+ */
+export type ShardRequests = Array<ShardRequest & { req: number }>;

@@ -164,6 +164,28 @@ test('N workers raise the same alerts as one, each alert’s transitions in orde
   assert.deepEqual(await run(sharded(three)), first, 'deterministic for a worker count');
 });
 
+test('batches handed on in one turn reach each worker in one message, and each batch gets its own alerts from every worker, as in this thread', async (t) => {
+  const two = pool(2);
+  t.after(() => two.close());
+  const inThread = await run(local());
+  const d = sharded(two);
+  const alerts: AlertEvent[][] = [];
+  // Four batches at a time (maxQueuedBatches), handed on in one turn as the processor does when
+  // several arrive together; each answer is awaited apart, so one that came with another batch's
+  // alerts, or before a worker had judged all of its points, would show.
+  for (let i = 0; i < BATCHES.length; i += 4) {
+    const group = BATCHES.slice(i, i + 4).map((b) => d.ingest(b.agent, b.points, b.complete));
+    for (const answer of group) alerts.push(await answer);
+  }
+  await d.close();
+  assert.deepEqual(canonical(alerts), canonical(inThread));
+  assert.deepEqual(transitions(alerts), transitions(inThread));
+  // One create and the ingests of each group of four batches: a message per worker for each (the close's drop aside).
+  const groups = Math.ceil(BATCHES.length / 4);
+  assert.equal(two.posted.requests, 2 * (1 + BATCHES.length + 1));
+  assert.equal(two.posted.messages, 2 * (groups + 1));
+});
+
 test('a checkpoint restores into another number of workers with the same alerts after it, series and devices each in its worker', async (t) => {
   const [one, two, three] = [pool(1), pool(2), pool(3)];
   t.after(() => Promise.all([one.close(), two.close(), three.close()]));

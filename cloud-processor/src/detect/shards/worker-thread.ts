@@ -18,6 +18,7 @@ import type {
   RestoreEnded,
   ShardReply,
   ShardRequest,
+  ShardRequests,
   SnapshotBegun,
   SnapshotSlice,
 } from './protocol.js';
@@ -149,12 +150,16 @@ function handle(r: ShardRequest): unknown {
 
 const port = parentPort;
 if (port === null) throw new Error('worker-thread.js runs as a worker thread (DetectionPool starts it)');
-port.on('message', (message: ShardRequest & { req: number }) => {
-  let reply: ShardReply;
-  try {
-    reply = { req: message.req, ok: true, value: handle(message) };
-  } catch (err) {
-    reply = { req: message.req, ok: false, error: err instanceof Error ? err.message : String(err) };
+// Each reply is posted as soon as it is made, not with the others of its message: the processor
+// can write a batch's anomaly points and ack it while the worker judges the next batch.
+port.on('message', (requests: ShardRequests) => {
+  for (const message of requests) {
+    let reply: ShardReply;
+    try {
+      reply = { req: message.req, ok: true, value: handle(message) };
+    } catch (err) {
+      reply = { req: message.req, ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    port.postMessage(reply);
   }
-  port.postMessage(reply);
 });
