@@ -462,3 +462,36 @@ test('window rules: a dip that is the last reading of twelve is no ramp because 
   }
   assert.ok(caught >= 15, `${caught} of 20 caught`);
 });
+
+test('window rules: a healthy thermometer meeting new levels on its daily cycle gets no alarm from the Gaussian law', () => {
+  // A level is born with its first window's spread (a thermometer of noise 0.08 met levels at
+  // 0.035) and the law read readings 2.4σ off their mean as 5σ: 9 alarms in these 100 weeks; it now
+  // judges against no less than the series' usual spread.
+  const law: string[] = [];
+  for (const [noise, step, readings] of [
+    [0.08, 0.01, 5],
+    [0.08, 0, 5],
+    [0.08, 0.01, 6],
+    [0.1, 0, 6],
+    [0.08, 0, 12],
+  ] as const) {
+    for (let seed = 1; seed <= 20; seed++) {
+      const round = (x: number): number => (step > 0 ? Math.round(x / step) * step : x);
+      const points = sensorWindows({
+        seed,
+        windows: 7 * DAY,
+        dailyAmplitude: noise === 0.1 ? 3 : 2,
+        noise,
+        readingsPerWindow: readings,
+        fault: (_w, _r, x) => round(x),
+      });
+      const d = createWindowRules(WindowRulesConfig.parse({}));
+      points.forEach((p, i) => {
+        const v = d.update(p);
+        if (v.score >= 0.5 && /of this level's noise/.test(v.reason))
+          law.push(`σ ${noise} step ${step} ×${readings} seed ${seed} window ${i}`);
+      });
+    }
+  }
+  assert.deepEqual(law, []);
+});
