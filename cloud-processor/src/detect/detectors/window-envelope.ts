@@ -32,24 +32,29 @@ export const RAMP_NOISE = 3 * Math.SQRT2;
 /**
  * How much of a window's `extreme` (its min, below the mean, or its max, above) a ramp from its
  * first to its last reading explains: as far as the end on the other side lies beyond the mean, up
- * to half the ramp. Where the extreme is itself an end reading, the ramp rests on that reading (a dip
- * at a window's edge is most of the difference between its ends), and only the other readings can
- * tell a trend: without the extreme, they must spread as noise and a line RAMP_NOISE σ tall do (a dip
- * at the end of a level leaves them the level's noise alone: once in a thousand windows of twelve
- * they spread that much by chance). A vibration dip that was its window's last reading, the first
- * 2 σ above the mean by chance, was forgiven 2 σ of its depth and missed.
+ * to half the ramp.
  */
-export function rampCredit(ramp: number, p: SeriesPoint, extreme: 'min' | 'max', sigma: number): number {
-  // Measured towards the extreme (the max's side negated): the extreme below, the other end above.
-  const s = extreme === 'min' ? 1 : -1;
-  const x = s * (extreme === 'min' ? p.min : p.max);
-  const first = s * p.first!;
-  const last = s * p.last!;
-  const mean = s * p.value;
-  const credit = Math.min(ramp / 2, Math.max(0, Math.max(first, last) - mean));
-  if (credit === 0 || p.count <= 2 || x !== Math.min(first, last)) return credit;
-  const others = spreadWithout(p.stddev, mean - x, p.count);
-  return others * others - sigma * sigma >= rampVariance(RAMP_NOISE * sigma, p.count - 1) ? credit : 0;
+export function rampCredit(ramp: number, p: SeriesPoint, extreme: 'min' | 'max'): number {
+  const otherEnd = extreme === 'min' ? Math.max(p.first!, p.last!) - p.value : p.value - Math.min(p.first!, p.last!);
+  return Math.min(ramp / 2, Math.max(0, otherEnd));
+}
+
+/**
+ * Whether a window's readings show the ramp that would explain its `extreme`. Where the extreme is
+ * itself an end reading, the ramp rests on that reading (a dip at a window's edge is most of the
+ * difference between its ends), and only the other readings can tell a trend: without the extreme,
+ * they must spread as noise and a line RAMP_NOISE σ tall do (a dip at the end of a level leaves them
+ * the level's noise alone: once in a thousand windows of twelve they spread that much by chance).
+ * The Gaussian law asks it (a vibration dip that was its window's last reading, the first 2 σ above
+ * the mean by chance, was forgiven 2 σ of its depth and missed); the envelope, which learnt its
+ * history from the ends alone, reads the ramp from them still.
+ */
+export function rampShown(p: SeriesPoint, extreme: 'min' | 'max', sigma: number): boolean {
+  const x = extreme === 'min' ? p.min : p.max;
+  if (p.count <= 2 || x !== (extreme === 'min' ? Math.min(p.first!, p.last!) : Math.max(p.first!, p.last!)))
+    return true;
+  const others = spreadWithout(p.stddev, Math.abs(p.value - x), p.count);
+  return others * others - sigma * sigma >= rampVariance(RAMP_NOISE * sigma, p.count - 1);
 }
 
 /** Ordinary windows seen before a series' tails are judged. */

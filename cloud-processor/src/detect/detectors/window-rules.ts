@@ -17,6 +17,7 @@ import {
   noiseBesideRamp,
   RAMP_NOISE,
   rampCredit,
+  rampShown,
   spreadWithoutFarthest,
 } from './window-envelope.js';
 import type { WindowRulesConfig } from './window-rules-config.js';
@@ -98,8 +99,8 @@ class WindowRules extends WindowRulesState implements Detector {
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
     const noise = ramp === 0 ? p.stddev : noiseBesideRamp(p.stddev, ramp, p.count);
-    const above = ramp === 0 ? 0 : rampCredit(ramp, p, 'min', sigma!);
-    const below = ramp === 0 ? 0 : rampCredit(ramp, p, 'max', sigma!);
+    const above = ramp === 0 ? 0 : rampCredit(ramp, p, 'min');
+    const below = ramp === 0 ? 0 : rampCredit(ramp, p, 'max');
     // Features in units of the level's noise: a machine running and at rest share one history.
     const rise = sigma ? (p.max - p.value - below) / sigma : undefined;
     const drop = sigma ? (p.value - p.min - above) / sigma : undefined;
@@ -128,19 +129,22 @@ class WindowRules extends WindowRulesState implements Detector {
         const rate = this.config.lightTailAlarmRate;
         if (rate > 0 && this.drop.length >= LIGHT_TAIL_HISTORY) {
           const law = excursionLaw(p.count, rate);
-          // Against no less noise than the series' usual spread (lawSigma).
-          const alarm = (law.alarm * lawSigma(sigma!, this.spread)) / sigma!;
-          const riseRatio = lightTailed(this.rise, law) ? rise / alarm : 0;
+          // In units of the law's noise (lawSigma); a ramp that would end at the extreme only where the
+          // other readings show it (rampShown).
+          const perLaw = sigma! / lawSigma(sigma!, this.spread);
+          const lawRise = (below > 0 && !rampShown(p, 'max', sigma!) ? rise + below / sigma! : rise) * perLaw;
+          const riseRatio = lightTailed(this.rise, law) ? lawRise / law.alarm : 0;
           if (riseRatio >= 1 && riseRatio > bestRatio) {
             bestRatio = riseRatio;
             bestValue = p.max;
-            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`;
+            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${lawRise.toFixed(1)}σ of this level's noise`;
           }
-          const dropRatio = lightTailed(this.drop, law) ? drop / alarm : 0;
+          const lawDrop = (above > 0 && !rampShown(p, 'min', sigma!) ? drop + above / sigma! : drop) * perLaw;
+          const dropRatio = lightTailed(this.drop, law) ? lawDrop / law.alarm : 0;
           if (dropRatio >= 1 && dropRatio > bestRatio) {
             bestRatio = dropRatio;
             bestValue = p.min;
-            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`;
+            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${lawDrop.toFixed(1)}σ of this level's noise`;
           }
         }
         const burst = manyScatter / this.config.burstRatio;
