@@ -1,4 +1,4 @@
-import { MAD_TO_SIGMA } from '../detector.js';
+import { MAD_TO_SIGMA, type SeriesPoint } from '../detector.js';
 import type { ExcursionLaw } from '../stats/gaussian-tail.js';
 import type { RecentValues } from '../stats/recent-values.js';
 
@@ -29,6 +29,34 @@ export function noiseBesideRamp(stddev: number, endToEnd: number, n: number): nu
 /** The difference of two readings that noise alone gives (3 σ of a difference of two). */
 export const RAMP_NOISE = 3 * Math.SQRT2;
 
+/**
+ * How much of a window's `extreme` (its min, below the mean, or its max, above) a ramp from its
+ * first to its last reading explains: as far as the end on the other side lies beyond the mean, up
+ * to half the ramp.
+ */
+export function rampCredit(ramp: number, p: SeriesPoint, extreme: 'min' | 'max'): number {
+  const otherEnd = extreme === 'min' ? Math.max(p.first!, p.last!) - p.value : p.value - Math.min(p.first!, p.last!);
+  return Math.min(ramp / 2, Math.max(0, otherEnd));
+}
+
+/**
+ * Whether a window's readings show the ramp that would explain its `extreme`. Where the extreme is
+ * itself an end reading, the ramp rests on that reading (a dip at a window's edge is most of the
+ * difference between its ends), and only the other readings can tell a trend: without the extreme,
+ * they must spread as noise and a line RAMP_NOISE σ tall do (a dip at the end of a level leaves them
+ * the level's noise alone: once in a thousand windows of twelve they spread that much by chance).
+ * The Gaussian law asks it (a vibration dip that was its window's last reading, the first 2 σ above
+ * the mean by chance, was forgiven 2 σ of its depth and missed); the envelope, which learnt its
+ * history from the ends alone, reads the ramp from them still.
+ */
+export function rampShown(p: SeriesPoint, extreme: 'min' | 'max', sigma: number): boolean {
+  const x = extreme === 'min' ? p.min : p.max;
+  if (p.count <= 2 || x !== (extreme === 'min' ? Math.min(p.first!, p.last!) : Math.max(p.first!, p.last!)))
+    return true;
+  const others = spreadWithout(p.stddev, Math.abs(p.value - x), p.count);
+  return others * others - sigma * sigma >= rampVariance(RAMP_NOISE * sigma, p.count - 1);
+}
+
 /** Ordinary windows seen before a series' tails are judged. */
 export const LIGHT_TAIL_HISTORY = 100;
 
@@ -40,6 +68,18 @@ export const LIGHT_TAIL_HISTORY = 100;
  */
 export function lightTailed(h: RecentValues, law: ExcursionLaw): boolean {
   return h.quantile(0.9) <= law.p90 + 0.25 && h.quantile(0.99) <= law.p99 + 0.35;
+}
+
+/**
+ * The noise the Gaussian law judges a window's excursions by: its level's (`sigma`), but no less than
+ * the series' usual spread (the median of its ordinary windows'). A level is born with the spread of
+ * its first window and learns its own over tens of windows (stats/regimes.ts): a thermometer of
+ * noise 0.08 met a new level at 0.035, and read a reading 2.4σ off its window's mean as 5.3σ. A
+ * machine's running level keeps its own where it is the noisier (its noise is the larger), and a
+ * level quieter than the series' usual is judged as if it were not (no alarm it would not raise).
+ */
+export function lawSigma(sigma: number, spread: RecentValues): number {
+  return spread.length > 0 ? Math.max(sigma, spread.median()) : sigma;
 }
 
 /**
@@ -72,8 +112,11 @@ export function beyondEnvelope(h: RecentValues, x: number, eitherWay = false): n
  * in a minute) one heavy-tailed reading would otherwise triple the spread.
  */
 export function spreadWithoutFarthest(stddev: number, mean: number, min: number, max: number, n: number): number {
-  if (n <= 2) return stddev;
-  const far = Math.max(max - mean, mean - min);
-  const squares = stddev * stddev * (n - 1) - (far * far * n) / (n - 1);
+  return n <= 2 ? stddev : spreadWithout(stddev, Math.max(max - mean, mean - min), n);
+}
+
+/** The standard deviation of n readings without one of them, `distance` from their mean (n > 2). */
+function spreadWithout(stddev: number, distance: number, n: number): number {
+  const squares = stddev * stddev * (n - 1) - (distance * distance * n) / (n - 1);
   return Math.sqrt(Math.max(0, squares) / (n - 2));
 }

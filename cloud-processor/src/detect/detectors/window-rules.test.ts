@@ -434,3 +434,64 @@ test('window rules: a window without a value breaks the thread of readings: the 
   assert.equal(after.identical.run, 0, 'a repeat across the silent window');
   assert.equal(after.scatter.steps, before.scatter.steps, 'a step measured across the silent window');
 });
+
+/** A running machine's vibration in the agent's minute windows: 12 readings (5-s cadence) of σ 0.25 around 4.2, two days. */
+function twelveReadings(
+  seed: number,
+  fault: (w: number, r: number, x: number) => number = (_w, _r, x) => x,
+): SeriesPoint[] {
+  return sensorWindows({ seed, windows: 2 * DAY, base: 4.2, noise: 0.25, readingsPerWindow: 12, fault });
+}
+
+test('window rules: a dip that is the last reading of twelve is no ramp because the first lies 2.5σ above the mean; a ramp is', () => {
+  // The first reading 2σ above the level (2.5σ above the mean the dip pulls down) lent the dip
+  // half a ramp of its own making, 2.5σ of its 6σ: 0 of 20 caught.
+  let caught = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const dipped = twelveReadings(seed, (w, r, x) =>
+      w === 500 && r === 0 ? 4.2 + 2 * 0.25 : w === 500 && r === 11 ? 4.2 - 6 * 0.25 : x,
+    );
+    if (alarms(dipped).includes(500)) caught++;
+    // A ramp of 8σ through the window (its ends 4σ each side of the mean): its low end is the ramp's.
+    const ramp = twelveReadings(seed, (w, r, x) => (w === 500 ? x + 0.25 * (4 - (8 * r) / 11) : x));
+    assert.deepEqual(
+      alarms(ramp).filter((i) => i === 500),
+      [],
+      `seed ${seed}: the ramp`,
+    );
+  }
+  assert.ok(caught >= 15, `${caught} of 20 caught`);
+});
+
+test('window rules: a healthy thermometer meeting new levels on its daily cycle gets no alarm from the Gaussian law', () => {
+  // A level is born with its first window's spread (a thermometer of noise 0.08 met levels at
+  // 0.035) and the law read readings 2.4σ off their mean as 5σ: 9 alarms in these 100 weeks; it now
+  // judges against no less than the series' usual spread.
+  const law: string[] = [];
+  for (const [noise, step, readings] of [
+    [0.08, 0.01, 5],
+    [0.08, 0, 5],
+    [0.08, 0.01, 6],
+    [0.1, 0, 6],
+    [0.08, 0, 12],
+  ] as const) {
+    for (let seed = 1; seed <= 20; seed++) {
+      const round = (x: number): number => (step > 0 ? Math.round(x / step) * step : x);
+      const points = sensorWindows({
+        seed,
+        windows: 7 * DAY,
+        dailyAmplitude: noise === 0.1 ? 3 : 2,
+        noise,
+        readingsPerWindow: readings,
+        fault: (_w, _r, x) => round(x),
+      });
+      const d = createWindowRules(WindowRulesConfig.parse({}));
+      points.forEach((p, i) => {
+        const v = d.update(p);
+        if (v.score >= 0.5 && /of this level's noise/.test(v.reason))
+          law.push(`σ ${noise} step ${step} ×${readings} seed ${seed} window ${i}`);
+      });
+    }
+  }
+  assert.deepEqual(law, []);
+});

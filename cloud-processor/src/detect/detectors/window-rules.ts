@@ -12,9 +12,12 @@ import { looksLikeOneLevel } from '../stats/window-shape.js';
 import {
   beyondEnvelope,
   LIGHT_TAIL_HISTORY,
+  lawSigma,
   lightTailed,
   noiseBesideRamp,
   RAMP_NOISE,
+  rampCredit,
+  rampShown,
   spreadWithoutFarthest,
 } from './window-envelope.js';
 import type { WindowRulesConfig } from './window-rules-config.js';
@@ -92,12 +95,12 @@ class WindowRules extends WindowRulesState implements Detector {
     // to each excursion. Two readings differ by up to 3√2 σ through noise alone, which is no trend
     // (and crediting it would hide that much of every spike and dip). The ramp takes one side's
     // extreme as far beyond the mean as the other end lies this side of it: a dip that is the last
-    // reading, the first at the mean, is a dip, not the end of a ramp.
+    // reading, the first at the mean, is a dip, not the end of a ramp (rampCredit).
     const endToEnd = p.first !== undefined && p.last !== undefined ? Math.abs(p.last - p.first) : 0;
     const ramp = sigma !== undefined && endToEnd <= RAMP_NOISE * sigma ? 0 : endToEnd;
     const noise = ramp === 0 ? p.stddev : noiseBesideRamp(p.stddev, ramp, p.count);
-    const above = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, Math.max(p.first!, p.last!) - p.value));
-    const below = ramp === 0 ? 0 : Math.min(ramp / 2, Math.max(0, p.value - Math.min(p.first!, p.last!)));
+    const above = ramp === 0 ? 0 : rampCredit(ramp, p, 'min');
+    const below = ramp === 0 ? 0 : rampCredit(ramp, p, 'max');
     // Features in units of the level's noise: a machine running and at rest share one history.
     const rise = sigma ? (p.max - p.value - below) / sigma : undefined;
     const drop = sigma ? (p.value - p.min - above) / sigma : undefined;
@@ -126,17 +129,22 @@ class WindowRules extends WindowRulesState implements Detector {
         const rate = this.config.lightTailAlarmRate;
         if (rate > 0 && this.drop.length >= LIGHT_TAIL_HISTORY) {
           const law = excursionLaw(p.count, rate);
-          const riseRatio = lightTailed(this.rise, law) ? rise / law.alarm : 0;
+          // In units of the law's noise (lawSigma); a ramp that would end at the extreme only where the
+          // other readings show it (rampShown).
+          const perLaw = sigma! / lawSigma(sigma!, this.spread);
+          const lawRise = (below > 0 && !rampShown(p, 'max', sigma!) ? rise + below / sigma! : rise) * perLaw;
+          const riseRatio = lightTailed(this.rise, law) ? lawRise / law.alarm : 0;
           if (riseRatio >= 1 && riseRatio > bestRatio) {
             bestRatio = riseRatio;
             bestValue = p.max;
-            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${rise.toFixed(1)}σ of this level's noise`;
+            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${lawRise.toFixed(1)}σ of this level's noise`;
           }
-          const dropRatio = lightTailed(this.drop, law) ? drop / law.alarm : 0;
+          const lawDrop = (above > 0 && !rampShown(p, 'min', sigma!) ? drop + above / sigma! : drop) * perLaw;
+          const dropRatio = lightTailed(this.drop, law) ? lawDrop / law.alarm : 0;
           if (dropRatio >= 1 && dropRatio > bestRatio) {
             bestRatio = dropRatio;
             bestValue = p.min;
-            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${drop.toFixed(1)}σ of this level's noise`;
+            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${lawDrop.toFixed(1)}σ of this level's noise`;
           }
         }
         const burst = manyScatter / this.config.burstRatio;
