@@ -216,7 +216,8 @@ export class SortedWindow {
     const start = this.size === this.capacity ? this.head : 0;
     const s = this.values;
     const o = this.base + this.room;
-    for (let i = 0; i < this.size; i++) out.push(this.room === 0 ? s[this.base]! : s[o + ((start + i) % this.capacity)]!);
+    for (let i = 0; i < this.size; i++)
+      out.push(this.room === 0 ? s[this.base]! : s[o + ((start + i) % this.capacity)]!);
     return out;
   }
 }
