@@ -2,13 +2,16 @@ import { Slab } from './slab.js';
 
 /** Bins the profile first makes room for. */
 const MIN_ROOM = 8;
-/** Bytes a bin: its expected change (float64), its peak (float32) and the cycles it has seen (uint32). */
+/**
+ * Bytes a bin: its expected change (float64), its peak (float32) and the cycles it has seen (a
+ * count in a float32, exact up to 2^24: no uint32 view of the slab for one count a bin).
+ */
 const RECORD = 16;
 
 /**
  * The drift member's profile of a cycle (drift.ts): per bin, the expected change of the mean from
  * one window to the next (float64), the largest change of late (float32) and the cycles the bin
- * has joined (uint32), one 16-byte record a bin in a region of the series' slab. Records are kept
+ * has joined, one 16-byte record a bin in a region of the series' slab. Records are kept
  * from the first bin written onwards (round the cycle), as far as the cycle has reached: time
  * moves forward, so a series seen for two hours holds eight of the day's 96 bins, not all of them
  * (1.5 kB a series whatever its age before); the room grows by half again as the cycle goes on. A
@@ -49,10 +52,10 @@ export class ChangeProfile {
 
   seen(b: number): number {
     const i = this.index(b);
-    return i < 0 ? 0 : this.slab.u32[(this.at(i) + 12) >> 2]!;
+    return i < 0 ? 0 : this.slab.f32[(this.at(i) + 12) >> 2]!;
   }
 
-  /** Bin b's record, as stored (expected in float64, peak rounded to float32, seen to uint32). */
+  /** Bin b's record, as stored (expected in float64, peak rounded to float32, seen a whole count). */
   set(b: number, expected: number, peak: number, seen: number): void {
     const held = this.slab.bytes(this.region) / RECORD;
     if (held === 0) this.first = b;
@@ -62,7 +65,7 @@ export class ChangeProfile {
     const at = this.at(i);
     this.slab.f64[at >> 3] = expected;
     this.slab.f32[(at + 8) >> 2] = peak;
-    this.slab.u32[(at + 12) >> 2] = seen;
+    this.slab.f32[(at + 12) >> 2] = seen;
   }
 
   /**
