@@ -65,9 +65,10 @@ test('a window of mostly equal values (intervals with a gap now and then) reads 
           w.push(x);
           const held = xs.slice(Math.max(0, i + 1 - cap), i + 1);
           const b = brute(held);
-          assert.equal(w.median(), b.median);
-          assert.equal(w.mad(w.median()), b.mad);
-          assert.ok(Object.is(w.quantile(0.9), b.q(0.9)) || w.quantile(0.9) === b.q(0.9));
+          // === : which of equal ±0 sorts first is the insertion's business, as it always was.
+          assert.ok(w.median() === b.median, `median ${w.median()} ${b.median}`);
+          assert.ok(w.mad(w.median()) === b.mad, `mad ${w.mad(w.median())} ${b.mad}`);
+          assert.ok(w.quantile(0.9) === b.q(0.9), `q90 ${w.quantile(0.9)} ${b.q(0.9)}`);
           assert.deepEqual(w.toArray(), held);
           if (held.every((h) => Object.is(h, held[0])) && held[0] !== 0)
             assert.equal(slab.byteLength, 8, `${held.length} equal values held in one`);
