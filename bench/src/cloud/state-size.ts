@@ -178,7 +178,7 @@ for (const d of dets) slabsIn(d, none);
 let after = measure();
 const slabs = part(full, after);
 let before = after;
-const members: Record<string, { heap_kb: number; array_buffers_kb: number }> = {};
+const members: Record<string, { heap_kb: number; array_buffers_kb: number; slab_kb: number }> = {};
 // By name: a series whose device's detector holds its level shifts has no shift member.
 const names = [...new Set(dets.flatMap((d) => d.roster!.map((m) => m.name)))];
 for (const name of names) {
@@ -187,7 +187,8 @@ for (const name of names) {
     if (i >= 0) d.detectors![i] = null;
   }
   after = measure();
-  members[name] = part(before, after);
+  // With its regions of the slab (measured apart above), so that a member's line is all it holds.
+  members[name] = { ...part(before, after), slab_kb: kb(slabBytes[name] ?? 0) };
   before = after;
 }
 dets.length = 0;
