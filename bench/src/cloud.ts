@@ -228,15 +228,17 @@ try {
     series: number;
     heap_kb_per_series: number;
     array_buffers_kb_per_series: number;
-    members: Record<string, { heap_kb: number; array_buffers_kb: number }>;
+    /** slab_kb: the member's regions of the series' shared buffer (absent from older state-size.js). */
+    members: Record<string, { heap_kb: number; array_buffers_kb: number; slab_kb?: number }>;
   };
   const state = skip.has('state')
     ? undefined
     : script<State>('./cloud/state-size.js', [values['state-series'], values['state-windows']], ['--expose-gc']);
   if (state) {
+    const all = (m: State['members'][string]): number => m.heap_kb + m.array_buffers_kb + (m.slab_kb ?? 0);
     const members = Object.entries(state.members)
-      .sort((a, b) => b[1].heap_kb + b[1].array_buffers_kb - (a[1].heap_kb + a[1].array_buffers_kb))
-      .map(([name, m]) => `${name} ${round1(m.heap_kb + m.array_buffers_kb)}`)
+      .sort((a, b) => all(b[1]) - all(a[1]))
+      .map(([name, m]) => `${name} ${round1(all(m))}`)
       .join(', ');
     log(
       `  state per series (${state.series} series after ${values['state-windows']} windows each): heap ${state.heap_kb_per_series} kB + array buffers ${state.array_buffers_kb_per_series} kB; by member (kB, heap + buffers): ${members}`,

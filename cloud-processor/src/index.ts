@@ -49,6 +49,9 @@ export { loadProcessorConfig } from './config.js';
 export * from './detect/detector.js';
 export * from './detect/registry.js';
 export { TailCalibrator, SurpriseMeter, CalibrationConfig } from './detect/stats/tail-calibrator.js';
+/** For bench/cloud/state-size (where a series' bytes go): the slab and the member factories it attributes regions by. */
+export { Slab } from './detect/stats/slab.js';
+export { MEMBERS } from './detect/detectors/members.js';
 export { prng, gaussian } from './detect/synthetic.js';
 export * from './replay/csv.js';
 export { replay, type ReplayResult } from './replay/replay.js';

@@ -9,6 +9,7 @@ import {
   type SeriesPoint,
   type Verdict,
 } from '../detector.js';
+import { ChangeProfile } from '../stats/change-profile.js';
 import { FloatRing } from '../stats/float-ring.js';
 import { QuantileChunks, robustSigma, type QuantileChunksState } from '../stats/quantile-chunks.js';
 import { Slab } from '../stats/slab.js';
@@ -97,21 +98,16 @@ class Drift implements Detector {
   private lastTs: number | null;
   private readonly intervals: SortedWindow;
   /**
-   * Where this member's arrays are (the series' slab: stats/slab.ts), and the regions of the per-bin ones:
+   * Per bin of the cycle (in the series' slab: stats/change-profile.ts):
    *
-   * - expected (float64): expected change of the mean from one window to the next,
-   *   per bin of the cycle, from earlier cycles only (a bin's changes of today join it when the bin
-   *   is over): expecting today's own changes would take a drift under way for the normal slope of
-   *   the hour;
-   * - seen (uint32): cycles each bin has joined;
-   * - peak (float32): the largest change a bin has made on one day of late (fading by
-   *   1 − dayWeight a day): a room that fills on weekdays only has a small mean change at 8:50
-   *   after a weekend, but it has filled.
+   * - expected: expected change of the mean from one window to the next, from earlier cycles only
+   *   (a bin's changes of today join it when the bin is over): expecting today's own changes would
+   *   take a drift under way for the normal slope of the hour;
+   * - seen: cycles each bin has joined;
+   * - peak: the largest change a bin has made on one day of late (fading by 1 − dayWeight a day): a
+   *   room that fills on weekdays only has a small mean change at 8:50 after a weekend, but it has filled.
    */
-  private readonly slab: Slab;
-  private readonly expected: number;
-  private readonly seen: number;
-  private readonly peak: number;
+  private readonly profile: ChangeProfile;
   private readonly today: { bin: number; cycle: number; sum: number; count: number };
   /**
    * The changes less what was expected of them when they came, over the last `history` windows:
@@ -158,18 +154,18 @@ class Drift implements Detector {
     this.rescaleEvery = windowsIn(RESCALE_MS, w, 1);
     this.lastMean = s?.lastMean ?? null;
     this.lastTs = s?.lastTs ?? null;
-    const slab = (this.slab = context?.slab ?? new Slab());
+    const slab = context?.slab ?? new Slab();
     const bins = config.bins;
-    this.expected = slab.alloc(8 * bins);
-    this.seen = slab.alloc(4 * bins);
-    this.peak = slab.alloc(4 * bins);
+    this.profile = new ChangeProfile(bins, slab);
     // A profile saved with another number of bins is relearnt, not misread.
     const profile = s?.expected.length === bins ? s : undefined;
-    if (profile) {
-      slab.f64.set(profile.expected, this.expectedAt);
-      slab.u32.set(profile.seen, this.seenAt);
-      slab.f32.set(profile.peak ?? profile.expected.map(Math.abs), this.peakAt);
-    }
+    if (profile)
+      this.profile.restore(
+        profile.expected,
+        profile.peak ?? profile.expected.map(Math.abs),
+        profile.seen,
+        profile.today.bin,
+      );
     this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
     this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
     this.excesses = new FloatRing(2 * this.span, s?.recent, slab);
@@ -211,14 +207,14 @@ class Drift implements Detector {
     }
     const change = p.value - previous;
     const bin = this.binOf(p.ts);
-    const excess = change - this.slab.f64[this.expectedAt + bin]!;
-    const judged = this.n > this.warmup && this.slab.u32[this.seenAt + bin]! > 0 && this.scale > 0 && this.wander > 0;
+    const excess = change - this.profile.expected(bin);
+    const judged = this.n > this.warmup && this.profile.seen(bin) > 0 && this.scale > 0 && this.wander > 0;
     const step = this.scale > 0 && Math.abs(excess) > this.config.stepRatio * this.scale;
     const settling = this.settleBy(excess, step, interval);
     let ratio = 0;
     if (judged) {
       if (step) this.restart();
-      else if (this.slab.f32[this.peakAt + bin]! <= this.config.systematicRatio * this.wander) {
+      else if (this.profile.peak(bin) <= this.config.systematicRatio * this.wander) {
         if (this.up === 0 && this.down === 0) {
           this.runFrom = previousTs;
           this.runMean = previous;
@@ -254,9 +250,7 @@ class Drift implements Detector {
       lastMean: this.lastMean,
       lastTs: this.lastTs,
       intervals: this.intervals.toArray(),
-      expected: [...this.slab.f64.subarray(this.expectedAt, this.expectedAt + this.config.bins)],
-      seen: [...this.slab.u32.subarray(this.seenAt, this.seenAt + this.config.bins)],
-      peak: [...this.slab.f32.subarray(this.peakAt, this.peakAt + this.config.bins)],
+      ...this.profile.snapshot(),
       today: { ...this.today },
       recent: this.excesses.snapshot(),
       excessChunks: this.excessChunks.snapshot(),
@@ -290,19 +284,6 @@ class Drift implements Detector {
     return release;
   }
 
-  /** Indexes of bin 0's expected change (float64), cycles seen (uint32) and peak (float32) in the slab's views. */
-  private get expectedAt(): number {
-    return this.slab.at(this.expected) >> 3;
-  }
-
-  private get seenAt(): number {
-    return this.slab.at(this.seen) >> 2;
-  }
-
-  private get peakAt(): number {
-    return this.slab.at(this.peak) >> 2;
-  }
-
   private restart(): void {
     this.up = this.down = 0;
     this.runFrom = null;
@@ -319,13 +300,16 @@ class Drift implements Detector {
     const cycle = Math.floor(ts / this.config.periodMs);
     const t = this.today;
     if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
-      const { f64, u32, f32 } = this.slab;
-      const days = ++u32[this.seenAt + t.bin]!;
+      const p = this.profile;
+      const days = p.seen(t.bin) + 1;
       const mean = t.sum / t.count;
-      const e = this.expectedAt + t.bin;
-      const k = this.peakAt + t.bin;
-      f64[e]! += (mean - f64[e]!) * Math.max(this.config.dayWeight, 1 / days);
-      f32[k] = Math.max(Math.abs(mean), (1 - this.config.dayWeight) * f32[k]!);
+      const e = p.expected(t.bin);
+      p.set(
+        t.bin,
+        e + (mean - e) * Math.max(this.config.dayWeight, 1 / days),
+        Math.max(Math.abs(mean), (1 - this.config.dayWeight) * p.peak(t.bin)),
+        days,
+      );
       t.sum = t.count = 0;
     }
     t.bin = bin;

@@ -113,11 +113,17 @@ class Seasonal implements Detector {
   private n: number;
   /** The profile and its scales by phase bin, once the cadence fixed their number. */
   private phases: PhaseBins | undefined;
-  private readonly meter: SurpriseMeter;
+  /**
+   * The deviations' calibration, made at the first one judged: the member judges only once its
+   * profile is trusted (two cycles: two weeks for the weekly one), and a meter made at the start
+   * held its objects and regions all that time for nothing (issue 18). One made then starts as a
+   * new one did.
+   */
+  private meter: SurpriseMeter | undefined;
   /** Where the profile's and the calibrations' arrays are (the series' slab: stats/slab.ts). */
   private readonly slab: Slab;
-  /** The drift statistic's calibration, when the drift statistic is on. */
-  private readonly driftMeter: SurpriseMeter | undefined;
+  /** The drift statistic's calibration, when the drift statistic is on (made as `meter` is). */
+  private driftMeter: SurpriseMeter | undefined;
   /** The series' window length (0: raw rows of unknown cadence), for the points a bin takes a cycle. */
   private readonly windowMs: number;
 
@@ -139,9 +145,16 @@ class Seasonal implements Detector {
     this.bins = s?.bins ?? 0;
     this.n = s?.n ?? 0;
     if (s && s.bins > 0) this.phases = new PhaseBins(s.bins, s, slab);
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, this.slab);
-    if (config.drift === 'mean-residual')
-      this.driftMeter = new SurpriseMeter(config.driftCalibration, s?.driftMeter, context?.windowMs, this.slab);
+    // A saved meter that has judged nothing is a new one: made when first needed, as here.
+    if (s?.meter !== undefined && s.meter.seen > 0)
+      this.meter = new SurpriseMeter(config.calibration, s.meter, this.windowMs, slab);
+    if (config.drift === 'mean-residual' && s?.driftMeter !== undefined && s.driftMeter.seen > 0)
+      this.driftMeter = new SurpriseMeter(config.driftCalibration, s.driftMeter, this.windowMs, slab);
+  }
+
+  /** The calibration of `config` (the deviations' or the drift statistic's), new in this series' slab, or one of its own (`slab` undefined: for a snapshot). */
+  private newMeter(config: SeasonalConfig['calibration'], slab?: Slab): SurpriseMeter {
+    return new SurpriseMeter(config, undefined, this.windowMs, slab);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -195,7 +208,7 @@ class Seasonal implements Detector {
       // The mean only: a window's max and min wander further than its mean by nature, and the
       // robust z-score judges them against their own history.
       dev = Math.abs(r) / scale;
-      surprise = this.meter.judge(dev);
+      surprise = (this.meter ??= this.newMeter(this.config.calibration, this.slab)).judge(dev);
       // The deviations are learnt over a whole cycle before they are judged: how far a day strays
       // from the profile differs by the hour (an office's CO2 at nine, not at three), and a
       // calibration that has seen only some hours takes the others' usual strays for rare.
@@ -208,7 +221,8 @@ class Seasonal implements Detector {
         let driftMean = slab.num(at, DRIFT_MEAN);
         driftMean += a * (Math.max(-this.config.clipScales, Math.min(this.config.clipScales, zr)) - driftMean);
         slab.setNum(at, DRIFT_MEAN, driftMean);
-        const ds = this.driftMeter!.judge(Math.abs(driftMean) * Math.sqrt((2 - a) / a));
+        this.driftMeter ??= this.newMeter(this.config.driftCalibration, this.slab);
+        const ds = this.driftMeter.judge(Math.abs(driftMean) * Math.sqrt((2 - a) / a));
         if (ds > surprise) {
           surprise = ds;
           drifting = true;
@@ -272,8 +286,10 @@ class Seasonal implements Detector {
       globalScale: slab.num(at, GLOBAL_SCALE),
       driftMean: slab.num(at, DRIFT_MEAN),
       ...profile,
-      meter: this.meter.snapshot(),
-      ...(this.driftMeter ? { driftMeter: this.driftMeter.snapshot() } : {}),
+      meter: (this.meter ?? this.newMeter(this.config.calibration)).snapshot(),
+      ...(this.config.drift === 'mean-residual'
+        ? { driftMeter: (this.driftMeter ?? this.newMeter(this.config.driftCalibration)).snapshot() }
+        : {}),
     };
   }
 }

@@ -73,11 +73,19 @@ export class Slab {
     const delta = padded(bytes) - padded(length);
     const used = this.used + delta;
     if (used <= this.buffer.byteLength) {
-      const u8 = this.u8;
-      u8.copyWithin(tail + delta, tail, this.used);
+      // In float64s (every region starts at an 8-byte boundary and is padded to one): a slab needs
+      // no byte view of its own to move its regions.
+      const f64 = this.f64;
+      f64.copyWithin((tail + delta) >> 3, tail >> 3, this.used >> 3);
       // New bytes are zero: the region's beyond what it keeps, and those the regions left (shrinking).
-      u8.fill(0, start + kept, start + padded(bytes));
-      if (delta < 0) u8.fill(0, used, this.used);
+      let from = start + kept;
+      if ((from & 7) !== 0) {
+        if ((from & 3) === 0) this.f32[from >> 2] = 0;
+        else this.u8.fill(0, from, padded(from));
+        from = padded(from);
+      }
+      f64.fill(0, from >> 3, (start + padded(bytes)) >> 3);
+      if (delta < 0) f64.fill(0, used >> 3, this.used >> 3);
     } else {
       const next = new ArrayBuffer(used + Math.min(MAX_ROOM, (used >> 4) & ~7));
       const from = new Uint8Array(this.buffer);

@@ -8,11 +8,17 @@ import { Slab } from './slab.js';
  * Both in one region of a slab (slab.ts), the sorted values first and the ring after them, which grows with the
  * values held (by half again each time, up to `capacity`): a series holds what it has seen, not the
  * bound it may reach (a day of a young series' windows, not 1,500).
+ *
+ * While every value held is the same (a series' intervals between windows: the window length,
+ * again and again), the region holds that value once: the sorted array and the ring of n equal
+ * values tell nothing more (the intervals' windows of three members held 1 kB a series at minute
+ * windows). The first other value spreads it into both; they fold back into one value when the
+ * other values have left.
  */
 export class SortedWindow {
-  /** Region of the slab: [0 … room) sorted, [room … 2 room) the ring. */
+  /** Region of the slab: [0 … room) sorted, [room … 2 room) the ring; with room 0, the one value every value held is (see the class comment). */
   private readonly region: number;
-  private room: number;
+  private room = 0;
   private head = 0;
   private size = 0;
 
@@ -27,9 +33,8 @@ export class SortedWindow {
     private readonly precision: 32 | 64 = 64,
     private readonly slab: Slab = new Slab(),
   ) {
-    this.room = Math.min(capacity, init?.length ?? 0);
     // An empty window holds no bytes (the first value grows it).
-    this.region = slab.alloc(2 * this.room * this.bytesPer);
+    this.region = slab.alloc(0);
     for (const x of init ?? []) this.push(x);
   }
 
@@ -69,6 +74,7 @@ export class SortedWindow {
   }
 
   push(x: number): void {
+    if (this.room === 0 && this.pushSame(x)) return;
     const n = this.size;
     if (n === this.capacity) {
       const s = this.values;
@@ -102,6 +108,42 @@ export class SortedWindow {
     }
     this.values[this.base + this.room + this.head] = x;
     this.head = (this.head + 1) % this.capacity;
+    const s = this.values;
+    const o = this.base;
+    // Every value held alike again (±0 aside, which compare equal but are not the same): one value.
+    if (s[o]! === s[o + this.size - 1]! && s[o] !== 0) this.fold(s[o]!);
+  }
+
+  /** With every value held alike (room 0): holds x when it is that value too (or the first) and says so; else spreads the window out. */
+  private pushSame(x: number): boolean {
+    const n = this.size;
+    if (n === 0) {
+      this.fold(x);
+      this.size = 1;
+      return true;
+    }
+    const v = this.values[this.base]!;
+    if (Object.is(this.precision === 32 ? Math.fround(x) : x, v)) {
+      if (n < this.capacity) this.size++;
+      return true;
+    }
+    // n copies of v, sorted and in the ring (in order: head = n, or 0 when full, any of them the oldest).
+    const room = n === this.capacity ? n : Math.min(this.capacity, Math.max(MIN_ROOM, n + (n >> 1)));
+    this.slab.resize(this.region, 2 * room * this.bytesPer, false);
+    const s = this.values;
+    const o = this.base;
+    s.fill(v, o, o + n);
+    s.fill(v, o + room, o + room + n);
+    this.room = room;
+    this.head = n % this.capacity;
+    return false;
+  }
+
+  /** Holds the window's values (every one v) as v alone. */
+  private fold(v: number): void {
+    this.slab.resize(this.region, this.bytesPer, false);
+    this.values[this.base] = v;
+    this.room = 0;
   }
 
   /** Position of a value known to be held (binary search over the sorted array). */
@@ -126,17 +168,18 @@ export class SortedWindow {
     const f = pos - i;
     const s = this.values;
     const o = this.base;
-    const a = s[o + i]!;
-    return f === 0 ? a : a + f * (s[o + i + 1]! - a);
+    const one = this.room === 0;
+    const a = s[o + (one ? 0 : i)]!;
+    return f === 0 ? a : a + f * (s[o + (one ? 0 : i + 1)]! - a);
   }
 
   median(): number {
     const n = this.size;
     if (n === 0) return Number.NaN;
-    const mid = n >> 1;
+    const mid = this.room === 0 ? 0 : n >> 1;
     const s = this.values;
     const o = this.base;
-    return n % 2 === 1 ? s[o + mid]! : (s[o + mid - 1]! + s[o + mid]!) / 2;
+    return n % 2 === 1 ? s[o + mid]! : (s[o + mid - (this.room === 0 ? 0 : 1)]! + s[o + mid]!) / 2;
   }
 
   /**
@@ -149,6 +192,11 @@ export class SortedWindow {
     if (n === 0) return Number.NaN;
     const s = this.values;
     const o = this.base;
+    if (this.room === 0) {
+      // Every distance alike, as kthDistance reads it: below the center, or from it up.
+      const d = s[o]! < center ? center - s[o]! : s[o]! - center;
+      return n % 2 === 1 ? d : (d + d) / 2;
+    }
     // j: first index with s[j] >= center.
     let lo = 0;
     let hi = n;
@@ -168,7 +216,8 @@ export class SortedWindow {
     const start = this.size === this.capacity ? this.head : 0;
     const s = this.values;
     const o = this.base + this.room;
-    for (let i = 0; i < this.size; i++) out.push(s[o + ((start + i) % this.capacity)]!);
+    for (let i = 0; i < this.size; i++)
+      out.push(this.room === 0 ? s[this.base]! : s[o + ((start + i) % this.capacity)]!);
     return out;
   }
 }
