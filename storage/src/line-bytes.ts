@@ -74,6 +74,13 @@ export class LineBytes {
     this.count++;
   }
 
+  /** Forgets every line since the last finish: a user starts with it, so a batch that threw half-way leaves nothing to the next. */
+  clear(): void {
+    this.at = 0;
+    this.mark = 0;
+    this.count = 0;
+  }
+
   /** Takes back everything written since `begin()`. */
   abandon(): void {
     this.at = this.mark;

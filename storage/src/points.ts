@@ -120,6 +120,7 @@ export class PointEncoder {
    */
   window(batch: BatchEnvelope, w: WindowResult, judged?: WindowInput): string | undefined {
     const out = this.one;
+    out.clear();
     out.begin();
     let line = false;
     try {
@@ -143,6 +144,7 @@ export class PointEncoder {
     judged?: (w: WindowResult) => WindowInput | undefined,
   ): { lines: EncodedLines; unencodable: UnencodablePoint[] } {
     const out = this.out;
+    out.clear();
     const unencodable: UnencodablePoint[] = [];
     for (const w of batch.windows) {
       out.begin();

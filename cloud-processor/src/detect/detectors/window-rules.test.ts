@@ -488,7 +488,7 @@ test('window rules: a healthy thermometer meeting new levels on its daily cycle 
       const d = createWindowRules(WindowRulesConfig.parse({}));
       points.forEach((p, i) => {
         const v = d.update(p);
-        if (v.score >= 0.5 && /of this level's noise/.test(v.reason))
+        if (v.score >= 0.5 && /σ of the level's noise/.test(v.reason))
           law.push(`σ ${noise} step ${step} ×${readings} seed ${seed} window ${i}`);
       });
     }

@@ -137,14 +137,14 @@ class WindowRules extends WindowRulesState implements Detector {
           if (riseRatio >= 1 && riseRatio > bestRatio) {
             bestRatio = riseRatio;
             bestValue = p.max;
-            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${lawRise.toFixed(1)}σ of this level's noise`;
+            bestReason = `max ${fmt(p.max)} lies ${fmt(p.max - p.value)} above the window mean ${fmt(p.value)}, ${lawRise.toFixed(1)}σ of the level's noise (no less than the series' usual spread)`;
           }
           const lawDrop = (above > 0 && !rampShown(p, 'min', sigma!) ? drop + above / sigma! : drop) * perLaw;
           const dropRatio = lightTailed(this.drop, law) ? lawDrop / law.alarm : 0;
           if (dropRatio >= 1 && dropRatio > bestRatio) {
             bestRatio = dropRatio;
             bestValue = p.min;
-            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${lawDrop.toFixed(1)}σ of this level's noise`;
+            bestReason = `min ${fmt(p.min)} lies ${fmt(p.value - p.min)} below the window mean ${fmt(p.value)}, ${lawDrop.toFixed(1)}σ of the level's noise (no less than the series' usual spread)`;
           }
         }
         const burst = manyScatter / this.config.burstRatio;

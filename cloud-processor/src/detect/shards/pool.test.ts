@@ -5,6 +5,7 @@ import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import type { SeriesInput } from '../detection.js';
 import { DetectionPool, WorkerGoneError, YOUNG_GENERATION_MB } from './pool.js';
+import type { ShardRequest } from './protocol.js';
 import { ShardedDetection } from './sharded-detection.js';
 
 const config = ProcessorConfigSchema.parse({});
@@ -78,6 +79,21 @@ test('a pool that is never asked starts no threads, and a closed one refuses req
   assert.equal((pool as unknown as { slots: unknown[] }).slots.filter(Boolean).length, 0);
   await pool.close();
   await assert.rejects(pool.request(0, { op: 'drop', id: 1 }), WorkerGoneError);
+});
+
+test('a request that cannot be sent fails alone; the others of its turn, to its worker and to another, are answered', async (t) => {
+  const pool = new DetectionPool(2, silentLogger);
+  t.after(() => pool.close());
+  const notCloneable = { op: 'heap', oops: () => 1 } as unknown as ShardRequest;
+  const [before, bad, after, other] = await Promise.allSettled([
+    pool.request(0, { op: 'heap' }),
+    pool.request(0, notCloneable),
+    pool.request(0, { op: 'heap' }),
+    pool.request(1, { op: 'heap' }),
+  ]);
+  assert.equal(bad!.status, 'rejected');
+  assert.equal((bad as PromiseRejectedResult).reason.name, 'DataCloneError');
+  for (const r of [before, after, other]) assert.equal(r!.status, 'fulfilled');
 });
 
 test('detection workers run with a young generation of YOUNG_GENERATION_MB, not the 48 MB Node gives a worker by default', async (t) => {

@@ -16,9 +16,9 @@ export class ShardError extends Error {
 interface Slot {
   worker: Worker;
   readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
-  /** Requests of this turn of the event loop not sent yet, and the buffers they transfer. */
+  /** Requests of this turn of the event loop not sent yet, and the buffers each transfers. */
   outbox: ShardRequests;
-  transfer: ArrayBuffer[];
+  transfers: ArrayBuffer[][];
 }
 
 const WORKER_FILE = new URL('./worker-thread.js', import.meta.url);
@@ -100,7 +100,7 @@ export class DetectionPool {
     return new Promise((resolve, reject) => {
       slot.pending.set(req, { resolve, reject });
       slot.outbox.push({ ...r, req });
-      for (const buffer of transfer) slot.transfer.push(buffer);
+      slot.transfers.push(transfer);
       if (!this.sendDue) {
         this.sendDue = true;
         setImmediate(() => this.send());
@@ -108,17 +108,37 @@ export class DetectionPool {
     });
   }
 
-  /** Posts each worker's outbox as one message. */
+  /**
+   * Posts each worker's outbox as one message. A message that cannot be sent (a request that
+   * cannot be cloned) is sent again one request at a time, so that request fails alone, as it did
+   * when each request was its own message, and every other is still sent.
+   */
   private send(): void {
     this.sendDue = false;
     for (const slot of this.slots) {
       if (slot === undefined || slot.outbox.length === 0) continue;
-      const { outbox, transfer } = slot;
+      const { outbox, transfers } = slot;
       slot.outbox = [];
-      slot.transfer = [];
+      slot.transfers = [];
+      try {
+        slot.worker.postMessage(outbox, transfers.length === 1 ? transfers[0] : transfers.flat());
+        this.posted.messages++;
+        this.posted.requests += outbox.length;
+      } catch {
+        for (let k = 0; k < outbox.length; k++) this.sendAlone(slot, outbox[k]!, transfers[k]!);
+      }
+    }
+  }
+
+  private sendAlone(slot: Slot, r: ShardRequests[number], transfer: ArrayBuffer[]): void {
+    try {
+      slot.worker.postMessage([r], transfer);
       this.posted.messages++;
-      this.posted.requests += outbox.length;
-      slot.worker.postMessage(outbox, transfer);
+      this.posted.requests++;
+    } catch (err) {
+      const p = slot.pending.get(r.req);
+      slot.pending.delete(r.req);
+      p?.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -136,7 +156,7 @@ export class DetectionPool {
 
   private start(i: number): Slot {
     const worker = new Worker(WORKER_FILE, { resourceLimits: this.resourceLimits, name: `tributary-detection-${i}` });
-    const slot: Slot = { worker, pending: new Map(), outbox: [], transfer: [] };
+    const slot: Slot = { worker, pending: new Map(), outbox: [], transfers: [] };
     worker.on('message', (reply: ShardReply) => {
       const p = slot.pending.get(reply.req);
       if (p === undefined) return;
@@ -152,7 +172,7 @@ export class DetectionPool {
       slot.pending.clear();
       // Requests not sent yet were among the pending: failed with them, never sent.
       slot.outbox = [];
-      slot.transfer = [];
+      slot.transfers = [];
       if (this.closed) return;
       this.log.error({ worker: i, reason, code }, 'detection worker died: started again, its series start afresh');
       this.onRestart(i, reason);
