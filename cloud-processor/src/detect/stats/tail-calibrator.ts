@@ -96,8 +96,7 @@ export class TailCalibrator extends TailHistogram {
       const k = 1 / weight;
       f[o + ZEROS]! *= k;
       const base = this.base;
-      const bins = this.slab.f32;
-      for (let i = base; i < base + this.length; i++) bins[i]! *= k;
+      for (let i = base; i < base + this.length; i++) f[i]! *= k;
       f[o + TOTAL]! *= k;
       weight = 1;
     }
@@ -137,7 +136,7 @@ export class TailCalibrator extends TailHistogram {
   tailWeight(d: number): number {
     const db = binOf(d);
     const stop = this.stopAt * this.total;
-    const counts = this.slab.f32;
+    const counts = this.slab.f64;
     const lo = this.lo;
     const at = this.base - lo;
     const hi = lo + this.length - 1;
@@ -174,7 +173,7 @@ export class TailCalibrator extends TailHistogram {
   snapshot(): TailCalibratorState {
     const counts: [number, number][] = [];
     if (this.zeros !== 0) counts.push([0, this.zeros]);
-    const bins = this.slab.f32;
+    const bins = this.slab.f64;
     const base = this.base;
     for (let i = 0; i < this.length; i++) if (bins[base + i]! !== 0) counts.push([this.lo + i, bins[base + i]!]);
     return { counts, total: this.total, weight: this.weight, seen: this.seen };

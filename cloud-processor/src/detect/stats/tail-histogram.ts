@@ -40,13 +40,7 @@ export class TailHistogram {
   /**
    * Weights of bins lo … lo + counts.length − 1 (1 ≤ lo). A series' deviations span a few octaves
    * of the 100 the bins cover, so only the range in use is allocated, grown as new bins are hit;
-   * bins outside it are zero. Bin 0 (exact zeros) is kept apart. A region of the slab, in float32:
-   * a bin's weight needs no more than 7 digits (the total and the weights' scale stay float64, and
-   * weights are rescaled at 1e30, far below float32's 3e38). In float64 the bins were a fifth of a
-   * young series' buffers (0.4 kB at 150 minute windows, the device detectors' most of theirs);
-   * NAB, SKAB, the unseen shapes and the fleets' figures are the same in every digit printed, the
-   * alerts of the fleets not all the same (digests: 5-minute 46b2be28… -> 899703b9…, 60-s
-   * ce1c8754… -> 551f8683…).
+   * bins outside it are zero. Bin 0 (exact zeros) is kept apart. A region of the slab (float64).
    */
   protected readonly region: number;
   protected lo = 1;
@@ -96,14 +90,14 @@ export class TailHistogram {
     this.region = slab.alloc(0);
   }
 
-  /** Index of bin `lo`'s count in the slab's float32 view. */
+  /** Index of bin `lo`'s count in the slab's float64 view. */
   protected get base(): number {
-    return this.slab.at(this.region) >> 2;
+    return this.slab.at(this.region) >> 3;
   }
 
   /** Bins allocated. */
   protected get length(): number {
-    return this.slab.bytes(this.region) >> 2;
+    return this.slab.bytes(this.region) >> 3;
   }
 
   /** Adds `w` to bin b, growing the allocated range to hold it. */
@@ -111,7 +105,7 @@ export class TailHistogram {
     const i = b - this.lo;
     const n = this.length;
     if (b !== 0 && i >= 0 && i < n) {
-      this.slab.f32[this.base + i]! += w; // the common case: a bin already in range
+      this.slab.f64[this.base + i]! += w; // the common case: a bin already in range
       return;
     }
     if (b === 0) {
@@ -121,9 +115,9 @@ export class TailHistogram {
     // Outside the allocated range: grow with SLACK bins of room on the side that grew, so neighbours seldom reallocate.
     const lo = n === 0 ? Math.max(1, b - SLACK) : Math.max(1, Math.min(this.lo, b - SLACK));
     const hi = n === 0 ? Math.min(BINS - 1, b + SLACK) : Math.min(BINS - 1, Math.max(this.lo + n - 1, b + SLACK));
-    const old = this.slab.f32.slice(this.base, this.base + n);
-    this.slab.resize(this.region, 4 * (hi - lo + 1), false);
-    const grown = this.slab.f32;
+    const old = this.slab.f64.slice(this.base, this.base + n);
+    this.slab.resize(this.region, 8 * (hi - lo + 1), false);
+    const grown = this.slab.f64;
     const g = this.base;
     if (n > 0) grown.set(old, g + this.lo - lo);
     this.lo = lo;
