@@ -78,3 +78,9 @@ test('a window of mostly equal values (intervals with a gap now and then) reads 
     { numRuns: 300 },
   );
 });
+
+test('a NaN between equal values is held, not folded away with them', () => {
+  const w = new SortedWindow(3, undefined, 64, new Slab());
+  for (const x of [5, Number.NaN, 5]) w.push(x);
+  assert.deepEqual(w.toArray(), [5, Number.NaN, 5]);
+});

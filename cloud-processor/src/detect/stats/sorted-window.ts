@@ -111,7 +111,15 @@ export class SortedWindow {
     const s = this.values;
     const o = this.base;
     // Every value held alike again (±0 aside, which compare equal but are not the same): one value.
-    if (s[o]! === s[o + this.size - 1]! && s[o] !== 0) this.fold(s[o]!);
+    if (s[o]! === s[o + this.size - 1]! && s[o] !== 0 && this.allAlike()) this.fold(s[o]!);
+  }
+
+  /** Whether the sorted values are all one (equal ends say so, unless a NaN, unordered, sits between them). */
+  private allAlike(): boolean {
+    const s = this.values;
+    const o = this.base;
+    for (let i = 1; i < this.size - 1; i++) if (s[o + i] !== s[o]) return false;
+    return true;
   }
 
   /** With every value held alike (room 0): holds x when it is that value too (or the first) and says so; else spreads the window out. */
