@@ -142,11 +142,13 @@ export class Machine implements DeviceDetector {
       age >= this.config.warmupMs &&
       this.distances.observations >= this.config.calibration.observations &&
       present.length >= 2;
-    // Judged by what moved within the baseline's span: a residual that built up over longer (a room
-    // filling after a weekend, a trend bending) is the drift member's, not a level that moved.
+    // The joint distance is judged by what moved within the baseline's span: a residual that built up
+    // over longer (a room filling after a weekend, a trend bending) is not a level that moved. The
+    // rarest single metric is judged by its whole residual: a pump's flow that falls over half a
+    // minute was cut by a fifth (live SKAB CP 31.40 → 28.10), so one metric far off still alarms.
     const fresh = residuals.map((r, i) => (Number.isNaN(r) ? r : this.metrics[i]!.fresh(r)));
     const freshDistance = this.measure(fresh, present).distance;
-    const surprise = warm ? this.surprise(freshDistance, fresh, present) : 0;
+    const surprise = warm ? this.surprise(freshDistance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
