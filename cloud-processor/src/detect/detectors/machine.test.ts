@@ -190,6 +190,42 @@ test("a step of an office's CO2 after a quiet weekend alarms within two windows"
   }
 });
 
+/**
+ * Two metrics that move together (one swing of 10-min and 170-s periods, each metric's residual often
+ * large with it) drift apart against their correlation after three hours by `size` each, at once or
+ * approached with time constant `tauS`. Returns the first second after the start at which the
+ * machine alarmed, if it did.
+ */
+function apart(seed: number, size: number, tauS: number): number | undefined {
+  const m = createMachine(MachineConfig.parse({}));
+  const g = gaussian(prng(seed));
+  const start = 3 * 3_600;
+  for (let i = 0; i < start + 3_600; i++) {
+    const swing = 5 * Math.sin((2 * Math.PI * i) / 600) + 3 * Math.sin((2 * Math.PI * i) / 170);
+    const away = i < start ? 0 : tauS === 0 ? size : size * (1 - Math.exp(-(i - start) / tauS));
+    const v = m.update(
+      i * 1_000,
+      new Map([
+        ['a', 10 + swing + away + 0.1 * g()],
+        ['b', 20 + swing - away + 0.1 * g()],
+      ]),
+    );
+    if (i >= start && (v.surprise ?? 0) >= MachineConfig.parse({}).calibration.alarmSurprise) return i - start;
+  }
+  return undefined;
+}
+
+test("the joint distance judges what moved within the baseline's span: two metrics parting over minutes are not news, a step apart a quarter the size is", () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    // Each metric's residual alone stays within its usual (the swing's); judged by the whole
+    // residuals, their distance against the correlation alarmed on every seed 61-79 s in.
+    const slow = apart(seed, 4, 360);
+    assert.equal(slow, undefined, `seed ${seed}: parting over 6 minutes alarmed ${slow} s in`);
+    const step = apart(seed, 1, 0);
+    assert.ok(step !== undefined && step <= 10, `seed ${seed}: the step apart alarmed ${step} s in`);
+  }
+});
+
 test('a state accepted at minute windows is not judged again against the state it left (the alert resolves at the acceptance)', () => {
   // Flow and pressure at 60-s windows; the flow steps down by 30σ after three hours and stays.
   const config = MachineConfig.parse({});
