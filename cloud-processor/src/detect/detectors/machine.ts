@@ -1,47 +1,15 @@
-import { z } from 'zod';
-import { DelayedCalibrator, type DelayedCalibratorState } from '../stats/delayed-calibrator.js';
-import { formatValue as fmt, scoreFromSurprise, type Verdict } from '../detector.js';
-import { LevelTracker, type LevelTrackerState } from '../stats/level-tracker.js';
+import type { DelayedCalibrator, DelayedCalibratorState } from '../stats/delayed-calibrator.js';
 import { Slab } from '../stats/slab.js';
-import { LEARN_DELAY, LevelCalibration, LevelConfig } from './shift.js';
+import type { DeviceDetector, MachineConfig, MachineInput, MachineVerdict } from './machine-config.js';
+import { growCovariance, learnCorrelation, mahalanobis } from './machine-distance.js';
+import { machineVerdict, moved } from './machine-verdict.js';
+import { MachineMetric, machineCalibrator, type MachineMetricState } from './machine-metric.js';
+import { LEARN_DELAY } from './shift.js';
 
-export const MachineConfig = LevelConfig.extend({
-  /** Alarms at the ensemble's surprise: one decision for series and machines. */
-  calibration: LevelCalibration.prefault({ alarmSurprise: 2.5 }),
-  /** Metrics of one device judged together at most; further ones are left out (counted in `ignored`). */
-  maxMetrics: z.number().int().min(2).max(32).default(16),
-});
-export type MachineConfig = z.output<typeof MachineConfig>;
-
-/** A device's verdict, with the metrics that moved most (name, share of the distance, up or down). */
-export interface MachineVerdict extends Verdict {
-  readonly moved: readonly { metric: string; share: number; up: boolean }[];
-  /** Metrics of this time left out, beyond `maxMetrics` (the first one named), when there were any. */
-  readonly leftOut?: { readonly count: number; readonly first: string };
-}
-
-/** A device's several metrics at one time (window end or row timestamp). */
-export type MachineInput = ReadonlyMap<string, number>;
-
-/** A device detector: judges a device's metrics together, one time step at a time. */
-export interface DeviceDetector {
-  update(ts: number, values: MachineInput): MachineVerdict;
-  /** Takes a metric in before its first value, if within the bound: whether it judges (and holds) the metric's level. */
-  claim(metric: string): boolean;
-  snapshot(): unknown;
-}
-
-interface MetricState {
-  level: LevelTrackerState;
-  /** This metric's residuals, calibrated on its own (absent in the first version's snapshots). */
-  own?: DelayedCalibratorState;
-  /** Mean squared residual in normal times (share-weighted, fading), and the weight behind it. */
-  meanSquare: number;
-  weight: number;
-}
+export { MachineConfig, type DeviceDetector, type MachineInput, type MachineVerdict } from './machine-config.js';
 
 interface State {
-  metrics: [string, MetricState][];
+  metrics: [string, MachineMetricState][];
   /** Mean of z zᵀ in normal times, row-major over `metrics` order (standardised residuals). */
   cov: number[];
   distances: DelayedCalibratorState;
@@ -53,20 +21,6 @@ interface State {
 
 /** Observations (recent spans) of a metric's residual before it counts in the distance. */
 const MIN_OBSERVATIONS = 3;
-
-/** A metric with at least this share of the distance moved (it is named, and held to where it was). */
-const MOVED_SHARE = 0.05;
-
-/** The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE). */
-function moved(shares: number[], names: string[], z: number[]): MachineVerdict['moved'] {
-  // Only the metrics over the share are built (a stable sort of those: ties keep their order).
-  const out: { metric: string; share: number; up: boolean }[] = [];
-  for (let i = 0; i < shares.length; i++)
-    if (shares[i]! > MOVED_SHARE) out.push({ metric: names[i]!, share: shares[i]!, up: z[i]! > 0 });
-  if (out.length > 1) out.sort((a, b) => b.share - a.share);
-  if (out.length > 3) out.length = 3;
-  return out;
-}
 
 /**
  * A machine: one device's metrics judged together. Each metric's recent level is compared with its
@@ -84,7 +38,7 @@ export class Machine implements DeviceDetector {
   /** Every tracker's and calibrator's numbers, in one buffer for the device (stats/slab.ts), not one each. */
   private readonly slab = new Slab();
   private readonly names: string[] = [];
-  private readonly metrics: { level: LevelTracker; own: DelayedCalibrator; meanSquare: number; weight: number }[] = [];
+  private readonly metrics: MachineMetric[] = [];
   private cov: number[];
   private readonly distances: DelayedCalibrator;
   /** Residual vectors waiting to be learnt (see DelayedCalibrator): [ts, residuals, time since the previous in recent spans]. */
@@ -105,24 +59,11 @@ export class Machine implements DeviceDetector {
     const s = snapshot as State | undefined;
     for (const [name, m] of s?.metrics ?? []) {
       this.names.push(name);
-      this.metrics.push({
-        level: new LevelTracker(config.recentMs, config.baselineMs, m.level, this.slab),
-        own: this.calibrator(m.own),
-        meanSquare: m.meanSquare,
-        weight: m.weight,
-      });
+      this.metrics.push(new MachineMetric(config, this.slab, m));
       if (m.level.frozenSince !== null) this.frozenSince = m.level.frozenSince;
     }
     this.cov = s?.cov ? [...s.cov] : [];
-    const c = config.calibration;
-    this.distances = new DelayedCalibrator(
-      c.halfLifeMs,
-      c.tailIndex,
-      config.recentMs,
-      LEARN_DELAY * config.recentMs,
-      s?.distances,
-      this.slab,
-    );
+    this.distances = machineCalibrator(config, this.slab, s?.distances);
     this.pending = s?.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]) ?? [];
     this.ignored = s?.ignored ?? 0;
     this.peak = s?.peak ?? 0;
@@ -158,6 +99,7 @@ export class Machine implements DeviceDetector {
     const measured = this.measure(residuals, present);
     const { z, shares } = measured;
     let distance = measured.distance;
+    let accepted = false;
     if (this.frozenSince !== null) {
       // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
       const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
@@ -181,12 +123,17 @@ export class Machine implements DeviceDetector {
         // in the distances' tail for days: a first stop at 196 where later ones read 6 to 9, and any
         // distance below it read at most log10 of the observations since.)
         this.learn(residuals, 1);
+        accepted = true;
         distance = this.measure(residuals, present).distance;
         this.distances.learn(distance);
         for (const i of present) this.metrics[i]!.own.learn(Math.abs(residuals[i]!));
       }
-      for (const m of this.metrics) m.level.release(hold >= alarm / 2 ? 'accept' : 'return', ts);
+      for (const m of this.metrics) m.release(hold >= alarm / 2 ? 'accept' : 'return', ts);
       this.frozenSince = null;
+      if (accepted) {
+        this.follow(ts, residuals);
+        return this.verdict(0, 0, present, z, shares);
+      }
     }
     // Judged once the device has been seen for the warm-up and its distances were learnt from enough
     // observations (a sample size: recent spans, whatever the rows' cadence).
@@ -195,7 +142,13 @@ export class Machine implements DeviceDetector {
       age >= this.config.warmupMs &&
       this.distances.observations >= this.config.calibration.observations &&
       present.length >= 2;
-    const surprise = warm ? this.surprise(distance, residuals, present) : 0;
+    // The joint distance is judged by what moved within the baseline's span: a residual that built up
+    // over longer (a room filling after a weekend, a trend bending) is not a level that moved. The
+    // rarest single metric is judged by its whole residual: a pump's flow that falls over half a
+    // minute was cut by a fifth (live SKAB CP 31.40 → 28.10), so one metric far off still alarms.
+    const fresh = residuals.map((r, i) => (Number.isNaN(r) ? r : this.metrics[i]!.fresh(r)));
+    const freshDistance = this.measure(fresh, present).distance;
+    const surprise = warm ? this.surprise(freshDistance, residuals, present) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
@@ -224,15 +177,7 @@ export class Machine implements DeviceDetector {
 
   snapshot(): State {
     return {
-      metrics: this.names.map((name, i) => [
-        name,
-        {
-          level: this.metrics[i]!.level.snapshot(),
-          own: this.metrics[i]!.own.snapshot(),
-          meanSquare: this.metrics[i]!.meanSquare,
-          weight: this.metrics[i]!.weight,
-        },
-      ]),
+      metrics: this.names.map((name, i) => [name, this.metrics[i]!.snapshot()]),
       cov: [...this.cov],
       distances: this.distances.snapshot(),
       pending: this.pending.map(([t, r, w]): [number, number[], number] => [t, [...r], w]),
@@ -254,54 +199,20 @@ export class Machine implements DeviceDetector {
     }
     const d = this.names.length;
     this.names.push(name);
-    this.metrics.push({
-      level: new LevelTracker(this.config.recentMs, this.config.baselineMs, undefined, this.slab),
-      own: this.calibrator(),
-      meanSquare: 0,
-      weight: 0,
-    });
-    // Grow the covariance by a row and a column: a new metric starts independent of the others.
-    const grown = new Array<number>((d + 1) * (d + 1)).fill(0);
-    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) grown[r * (d + 1) + c] = this.cov[r * d + c]!;
-    grown[d * (d + 1) + d] = 1;
-    this.cov = grown;
+    this.metrics.push(new MachineMetric(this.config, this.slab));
+    this.cov = growCovariance(this.cov, d);
     return d;
   }
 
   /**
-   * The Mahalanobis distance of the present metrics' standardised residuals, and each metric's
-   * share of its square (z_i · (S⁻¹z)_i / D², which sum to 1). S is the learnt correlation shrunk
-   * towards the identity by d / (d + observations): with few observations, nearly independent.
+   * The Mahalanobis distance of the present metrics' standardised residuals (each over its usual
+   * size), and each one's share (machine-distance.ts), under the learnt correlation shrunk towards
+   * independence by d / (d + observations).
    */
   private measure(residuals: number[], present: number[]): { distance: number; z: number[]; shares: number[] } {
-    const k = present.length;
     const z = present.map((i) => residuals[i]! / Math.sqrt(Math.max(this.metrics[i]!.meanSquare, 1e-300)));
-    if (k === 0) return { distance: 0, z, shares: [] };
     const d = this.names.length;
-    const lambda = d / (d + this.distances.observations);
-    const S = new Float64Array(k * k);
-    for (let a = 0; a < k; a++)
-      for (let b = 0; b < k; b++)
-        S[a * k + b] = (1 - lambda) * this.cov[present[a]! * d + present[b]!]! + (a === b ? lambda : 0);
-    const w = solveSpd(S, z, k);
-    let d2 = 0;
-    for (let a = 0; a < k; a++) d2 += z[a]! * w[a]!;
-    d2 = Math.max(d2, 0);
-    const shares = z.map((x, a) => (d2 > 0 ? Math.max(0, (x * w[a]!) / d2) : 0));
-    return { distance: Math.sqrt(d2), z, shares };
-  }
-
-  /** Queues the residuals for learning; learns those that have waited long enough (see DelayedCalibrator). */
-  private calibrator(state?: DelayedCalibratorState): DelayedCalibrator {
-    const c = this.config.calibration;
-    return new DelayedCalibrator(
-      c.halfLifeMs,
-      c.tailIndex,
-      this.config.recentMs,
-      LEARN_DELAY * this.config.recentMs,
-      state,
-      this.slab,
-    );
+    return { ...mahalanobis(this.cov, d, present, z, d / (d + this.distances.observations)), z };
   }
 
   /**
@@ -354,66 +265,23 @@ export class Machine implements DeviceDetector {
     residuals.forEach((r, i) => {
       if (Number.isNaN(r) || i >= d) return;
       const m = this.metrics[i]!;
-      m.weight = m.weight * fade + share;
-      m.meanSquare += (share / m.weight) * (r * r - m.meanSquare);
+      m.learn(r, share, fade);
       if (m.meanSquare > 0) present.push(i);
     });
     const z = present.map((i) => residuals[i]! / Math.sqrt(this.metrics[i]!.meanSquare));
-    const n = this.distances.observations + share;
-    for (let a = 0; a < present.length; a++) {
-      for (let b = 0; b < present.length; b++) {
-        const at = present[a]! * d + present[b]!;
-        this.cov[at] = this.cov[at]! + (share / n) * (z[a]! * z[b]! - this.cov[at]!);
-      }
-    }
+    learnCorrelation(this.cov, d, present, z, share, this.distances.observations + share);
   }
 
   private verdict(surprise: number, hold: number, present: number[], z: number[], shares: number[]): MachineVerdict {
-    const top = moved(
-      shares,
-      present.map((i) => this.names[i]!),
-      z,
-    );
-    const level = Math.max(surprise, hold);
-    if (level === 0) return { score: 0, value: Number.NaN, reason: 'normal', surprise: 0, moved: top };
-    const alarm = this.config.calibration.alarmSurprise;
-    const words = top.map((m) => `${m.metric} ${m.up ? 'up' : 'down'} (${Math.round(100 * m.share)} %)`).join(', ');
-    const since = this.frozenSince === null ? '' : ' since it left its usual state';
-    return {
-      score: scoreFromSurprise(surprise, alarm),
-      level: scoreFromSurprise(level, alarm),
-      value: Number.NaN,
+    const names = present.map((i) => this.names[i]!);
+    return machineVerdict(
       surprise,
       hold,
-      moved: top,
-      reason: `the machine's metrics together are ${level >= alarm ? 'far' : 'somewhat'} from their usual state${since}: ${words || 'no single metric stands out'} (surprise ${fmt(Math.round(level * 10) / 10)})`,
-    };
+      this.config.calibration.alarmSurprise,
+      moved(shares, names, z),
+      this.frozenSince !== null,
+    );
   }
-}
-
-/** Solves S w = z for a symmetric positive definite S (k × k, row-major) by Cholesky. */
-function solveSpd(S: Float64Array, z: number[], k: number): number[] {
-  const L = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = S[i * k + j]!;
-      for (let p = 0; p < j; p++) sum -= L[i * k + p]! * L[j * k + p]!;
-      L[i * k + j] = i === j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / L[j * k + j]!;
-    }
-  }
-  const y = new Array<number>(k).fill(0);
-  for (let i = 0; i < k; i++) {
-    let sum = z[i]!;
-    for (let p = 0; p < i; p++) sum -= L[i * k + p]! * y[p]!;
-    y[i] = sum / L[i * k + i]!;
-  }
-  const w = new Array<number>(k).fill(0);
-  for (let i = k - 1; i >= 0; i--) {
-    let sum = y[i]!;
-    for (let p = i + 1; p < k; p++) sum -= L[p * k + i]! * w[p]!;
-    w[i] = sum / L[i * k + i]!;
-  }
-  return w;
 }
 
 export const createMachine = (config: MachineConfig, snapshot?: unknown): DeviceDetector =>
