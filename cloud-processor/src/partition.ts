@@ -92,7 +92,8 @@ export function createPartition(
  * The detection worker threads of a processor (all its partitions share them): detection.workers,
  * by default as many as the cores it may use; undefined for 0 (detection in the event loop's thread).
  * `partitions`: how many partitions' series they may hold at most (each up to detection.maxSeries),
- * which sizes their heaps (workerResourceLimits); a cluster member's is not known ahead (Infinity).
+ * which sizes their heaps (workerResourceLimits, unless detection.workerHeapLimit is `v8`); a
+ * cluster member's is not known ahead (Infinity).
  */
 export function detectionPool(
   config: ProcessorConfig,
@@ -102,7 +103,10 @@ export function detectionPool(
 ): DetectionPool | undefined {
   const workers = config.detection.workers ?? availableParallelism();
   if (workers === 0) return undefined;
-  const seriesPerWorker = Math.ceil((partitions * config.detection.maxSeries) / workers);
+  const seriesPerWorker =
+    config.detection.workerHeapLimit === 'v8'
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil((partitions * config.detection.maxSeries) / workers);
   return new DetectionPool(
     workers,
     log.child({ unit: 'detection' }),

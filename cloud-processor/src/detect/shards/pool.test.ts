@@ -139,4 +139,9 @@ test("the processor's detection workers run with the limits of their share of de
     assert.equal(limits.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB);
     assert.equal(limits.maxOldGenerationSizeMb, oldMb, `${partitions} partition(s)`);
   }
+  const v8Limit = ProcessorConfigSchema.parse({ stateDir, detection: { workers: 2, workerHeapLimit: 'v8' } });
+  const pool = detectionPool(v8Limit, outputs, silentLogger)!;
+  t.after(() => pool.close());
+  await pool.request(0, { op: 'drop', id: 1 });
+  assert.equal(threadOf(pool, 0).resourceLimits!.maxOldGenerationSizeMb, v8Own, 'workerHeapLimit: v8');
 });
