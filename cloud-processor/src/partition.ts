@@ -10,7 +10,7 @@ import { PointEncoder } from '@tributary/storage';
 import { JudgedWindows } from './state/judged-windows.js';
 import type { Outputs } from './outputs.js';
 import { BatchProcessor, type BatchProcessorOptions } from './processor.js';
-import { DetectionPool } from './detect/shards/pool.js';
+import { DetectionPool, workerResourceLimits } from './detect/shards/pool.js';
 import { ShardedDetection } from './detect/shards/sharded-detection.js';
 
 /**
@@ -91,15 +91,32 @@ export function createPartition(
 /**
  * The detection worker threads of a processor (all its partitions share them): detection.workers,
  * by default as many as the cores it may use; undefined for 0 (detection in the event loop's thread).
+ * `partitions`: how many partitions' series they may hold at most (each up to detection.maxSeries),
+ * which sizes their heaps (workerResourceLimits, unless detection.workerHeapLimit is `v8`); a
+ * cluster member's is not known ahead (Infinity).
  */
-export function detectionPool(config: ProcessorConfig, outputs: Outputs, log: Logger): DetectionPool | undefined {
+export function detectionPool(
+  config: ProcessorConfig,
+  outputs: Outputs,
+  log: Logger,
+  partitions = 1,
+): DetectionPool | undefined {
   const workers = config.detection.workers ?? availableParallelism();
   if (workers === 0) return undefined;
-  return new DetectionPool(workers, log.child({ unit: 'detection' }), (worker, reason) => {
-    outputs.counters.inc('detection_workers_restarted');
-    outputs.problems.note(
-      'detection_worker_restarted',
-      `detection worker ${worker}: ${reason}; started again, its series start afresh`,
-    );
-  });
+  const seriesPerWorker =
+    config.detection.workerHeapLimit === 'v8'
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil((partitions * config.detection.maxSeries) / workers);
+  return new DetectionPool(
+    workers,
+    log.child({ unit: 'detection' }),
+    (worker, reason) => {
+      outputs.counters.inc('detection_workers_restarted');
+      outputs.problems.note(
+        'detection_worker_restarted',
+        `detection worker ${worker}: ${reason}; started again, its series start afresh`,
+      );
+    },
+    workerResourceLimits(seriesPerWorker),
+  );
 }

@@ -80,6 +80,8 @@ export interface ProcessorRunResult {
   readonly end: {
     readonly rssAnonBytes: number;
     readonly rssFileBytes: number;
+    /** Of rssAnonBytes, glibc malloc's heap and thread arenas (Buffers' and messages' memory among them). */
+    readonly mallocBytes: number;
     readonly mainHeapBytes: number;
     readonly arrayBuffersBytes: number;
     readonly arrayBuffersAfterGcBytes: number;
@@ -243,6 +245,7 @@ try {
     end: {
       rssAnonBytes: resident.anonBytes,
       rssFileBytes: resident.fileBytes,
+      mallocBytes: resident.mallocBytes,
       mainHeapBytes: mainHeap.total_physical_size,
       arrayBuffersBytes: mem.arrayBuffers,
       arrayBuffersAfterGcBytes: process.memoryUsage().arrayBuffers,

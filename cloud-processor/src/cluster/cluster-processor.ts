@@ -55,7 +55,8 @@ export class ClusterProcessor {
       alerts: this.clusterCounters.get('alerts_unpublishable'),
       shed: 0,
     }));
-    this.pool = detectionPool(config, this.outputs, log);
+    // A member may come to own any number of partitions: its workers' heaps are not sized by maxSeries.
+    this.pool = detectionPool(config, this.outputs, log, Number.POSITIVE_INFINITY);
     this.counters.gauge('detector_series', () => this.owned().reduce((n, [, w]) => n + w.series, 0));
   }
 

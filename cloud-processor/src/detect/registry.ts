@@ -1,4 +1,6 @@
-import { unknownKeys, type DetectionConfig } from '@tributary/firmware-schemas';
+import type { DetectionConfig } from '@tributary/firmware-schemas';
+// Not the package's index: this module runs in every detection worker thread (shards/pool.ts).
+import { unknownKeys } from '@tributary/firmware-schemas/unknown-keys';
 import type { z } from 'zod';
 import type { Detector, DetectorContext, DetectorFactory } from './detector.js';
 import { createEnsemble, EnsembleConfig } from './detectors/ensemble.js';

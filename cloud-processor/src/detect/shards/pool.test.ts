@@ -4,7 +4,18 @@ import type { Worker } from 'node:worker_threads';
 import { ProcessorConfigSchema } from '@tributary/firmware-schemas';
 import { silentLogger } from '@tributary/runtime';
 import type { SeriesInput } from '../detection.js';
-import { DetectionPool, WorkerGoneError, YOUNG_GENERATION_MB } from './pool.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Outputs } from '../../outputs.js';
+import { detectionPool } from '../../partition.js';
+import {
+  DetectionPool,
+  MIN_OLD_GENERATION_MB,
+  WorkerGoneError,
+  workerResourceLimits,
+  YOUNG_GENERATION_MB,
+} from './pool.js';
 import type { ShardRequest } from './protocol.js';
 import { ShardedDetection } from './sharded-detection.js';
 
@@ -101,4 +112,52 @@ test('detection workers run with a young generation of YOUNG_GENERATION_MB, not 
   t.after(() => pool.close());
   await pool.request(0, { op: 'drop', id: 1 });
   assert.equal(threadOf(pool, 0).resourceLimits?.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB);
+});
+
+test("a detection worker's old generation is sized for the series it may hold, at least MIN_OLD_GENERATION_MB, V8's own past 2 GB", () => {
+  for (const [series, oldMb] of [
+    [1, MIN_OLD_GENERATION_MB],
+    [10_000, MIN_OLD_GENERATION_MB],
+    [20_000, 1250],
+    [32_752, 2047],
+    [32_768, undefined],
+    [Number.POSITIVE_INFINITY, undefined],
+  ] as const)
+    assert.deepEqual(
+      workerResourceLimits(series),
+      {
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+        ...(oldMb === undefined ? {} : { maxOldGenerationSizeMb: oldMb }),
+      },
+      `${series} series`,
+    );
+});
+
+test("the processor's detection workers run with the limits of their share of detection.maxSeries; a cluster member's without an old-generation limit", async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-pool-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const sized = ProcessorConfigSchema.parse({ stateDir, detection: { workers: 2, maxSeries: 30_000 } });
+  const outputs = new Outputs(sized, silentLogger);
+  // V8's own limit, from this machine's memory.
+  const plain = new DetectionPool(1, silentLogger);
+  t.after(() => plain.close());
+  await plain.request(0, { op: 'drop', id: 1 });
+  const v8Own = threadOf(plain, 0).resourceLimits!.maxOldGenerationSizeMb;
+  for (const [partitions, oldMb] of [
+    [1, 1024],
+    [2, 1875],
+    [Number.POSITIVE_INFINITY, v8Own],
+  ] as const) {
+    const pool = detectionPool(sized, outputs, silentLogger, partitions)!;
+    t.after(() => pool.close());
+    await pool.request(1, { op: 'drop', id: 1 });
+    const limits = threadOf(pool, 1).resourceLimits!;
+    assert.equal(limits.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB);
+    assert.equal(limits.maxOldGenerationSizeMb, oldMb, `${partitions} partition(s)`);
+  }
+  const v8Limit = ProcessorConfigSchema.parse({ stateDir, detection: { workers: 2, workerHeapLimit: 'v8' } });
+  const pool = detectionPool(v8Limit, outputs, silentLogger)!;
+  t.after(() => pool.close());
+  await pool.request(0, { op: 'drop', id: 1 });
+  assert.equal(threadOf(pool, 0).resourceLimits!.maxOldGenerationSizeMb, v8Own, 'workerHeapLimit: v8');
 });

@@ -36,6 +36,41 @@ const WORKER_FILE = new URL('./worker-thread.js', import.meta.url);
 export const YOUNG_GENERATION_MB = 12;
 
 /**
+ * The most heap (V8's old generation) one series' detector state takes, with room to spare:
+ * `state-size.js 200 4400` (every history full: three days of minute windows) measures 19.3 kB of
+ * heap a series with the default ensemble and the device detector (and 15.7 kB of typed arrays,
+ * outside the heap); a third of this.
+ */
+export const HEAP_BYTES_PER_SERIES = 64 * 1024;
+
+/**
+ * The least old generation a detection worker is given, in MB. V8 lets an isolate's old
+ * generation grow to up to 4 times what the last full collection left before it collects again
+ * when the isolate may grow to 2 GB or more (V8 HeapController's MaxGrowingFactor), as a worker
+ * may by default; at 1024 MB it grows to 1.6 times at most. With their share of the default
+ * detection.maxSeries every history full, the workers' state stays well under it.
+ */
+export const MIN_OLD_GENERATION_MB = 1024;
+
+/** Above this V8 grows an isolate's old generation as freely as without a limit: none is set. */
+const FREE_GROWTH_MB = 2048;
+
+/**
+ * A detection worker's resource limits when it holds at most `series` series: the young generation
+ * of YOUNG_GENERATION_MB, and an old generation sized for that many series' state (at least
+ * MIN_OLD_GENERATION_MB) so that V8 collects garbage before it doubles the live heap — unless that
+ * size is beyond what changes V8's growth (then V8's own limit, from the machine's memory, stays).
+ * A worker past its limit dies and is started again, counted (detection_workers_restarted).
+ */
+export function workerResourceLimits(series: number): ResourceLimits {
+  const needed = Math.max(MIN_OLD_GENERATION_MB, Math.ceil((series * HEAP_BYTES_PER_SERIES) / (1024 * 1024)));
+  return {
+    maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+    ...(needed < FREE_GROWTH_MB ? { maxOldGenerationSizeMb: needed } : {}),
+  };
+}
+
+/**
  * The detection worker threads of one processor, shared by all its partitions' ShardedDetection:
  * requests to worker i are answered in the order they were sent. A worker that dies (an uncaught
  * error, out of memory) fails its pending requests, is started again at once and gets its shards
