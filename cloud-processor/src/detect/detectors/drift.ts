@@ -331,20 +331,22 @@ class Drift implements Detector {
     const ring = this.excesses;
     const SPAN = this.span;
     const h = ring.length;
-    const chunk = new Float64Array(SPAN);
+    if (spanScratch.length < SPAN) spanScratch = new Float64Array(SPAN);
+    const chunk = spanScratch;
     for (let i = 0; i < SPAN; i++) chunk[i] = ring.at(h - SPAN + i);
-    this.excessChunks.close(chunk);
+    this.excessChunks.close(chunk, SPAN);
     // The sums of `span` consecutive excesses ending in this span (from the second span on), each
     // clamped at a step's size: the last scale's, or before there is one this span's own.
     if (h < 2 * SPAN) return;
-    const limit = this.config.stepRatio * (this.scale > 0 ? this.scale : robustSigma(chunk));
-    const sums = new Float64Array(SPAN);
+    const limit = this.config.stepRatio * (this.scale > 0 ? this.scale : robustSigma(chunk.subarray(0, SPAN)));
+    // The span's excesses are summarised and its limit known: the same scratch takes the sums.
+    const sums = spanScratch;
     for (let j = 0; j < SPAN; j++) {
       let sum = 0;
       for (let k = j + 1; k <= j + SPAN; k++) sum += clamp(ring.at(k), limit);
       sums[j] = sum;
     }
-    this.sumChunks.close(sums);
+    this.sumChunks.close(sums, SPAN);
   }
 
   /**
@@ -359,6 +361,9 @@ class Drift implements Detector {
     this.wander = Math.max(this.sumChunks.robustSigma() / Math.sqrt(this.span), this.scale / Math.SQRT2);
   }
 }
+
+/** Scratch of a closing span's excesses, then its sums (`keep`; the chunks copy what they summarise): no arrays a span. */
+let spanScratch = new Float64Array(0);
 
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
 

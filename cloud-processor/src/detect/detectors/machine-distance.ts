@@ -14,6 +14,16 @@ export function growCovariance(cov: readonly number[], d: number): number[] {
 }
 
 /**
+ * Scratch of `mahalanobis`: S, its Cholesky factor L (k × k, row-major) and the solve's vectors,
+ * grown to the largest k seen. Measured twice a window for every device, they were four arrays a
+ * measure; none outlives its call (each thread is single-threaded, and nothing here calls back).
+ */
+let S = new Float64Array(0);
+let L = new Float64Array(0);
+let y = new Float64Array(0);
+let w = new Float64Array(0);
+
+/**
  * The Mahalanobis distance of the standardised residuals `z` of the metrics `present` (indices into
  * the d × d `cov`), and each one's share of its square (z_a · (S⁻¹z)_a / D², which sum to 1). S is
  * the learnt correlation shrunk towards the identity by `lambda` (d / (d + observations): with few
@@ -22,47 +32,53 @@ export function growCovariance(cov: readonly number[], d: number): number[] {
 export function mahalanobis(
   cov: readonly number[],
   d: number,
-  present: readonly number[],
-  z: readonly number[],
+  present: ArrayLike<number>,
+  k: number,
+  z: ArrayLike<number>,
   lambda: number,
-): { distance: number; shares: number[] } {
-  const k = present.length;
-  if (k === 0) return { distance: 0, shares: [] };
-  const S = new Float64Array(k * k);
+  shares: Float64Array,
+): number {
+  if (k === 0) return 0;
+  if (S.length < k * k) {
+    S = new Float64Array(k * k);
+    L = new Float64Array(k * k);
+    y = new Float64Array(k);
+    w = new Float64Array(k);
+  }
   for (let a = 0; a < k; a++)
     for (let b = 0; b < k; b++)
       S[a * k + b] = (1 - lambda) * cov[present[a]! * d + present[b]!]! + (a === b ? lambda : 0);
-  const w = solveSpd(S, z, k);
+  solveSpd(z, k);
   let d2 = 0;
   for (let a = 0; a < k; a++) d2 += z[a]! * w[a]!;
   d2 = Math.max(d2, 0);
-  const shares = z.map((x, a) => (d2 > 0 ? Math.max(0, (x * w[a]!) / d2) : 0));
-  return { distance: Math.sqrt(d2), shares };
+  for (let a = 0; a < k; a++) shares[a] = d2 > 0 ? Math.max(0, (z[a]! * w[a]!) / d2) : 0;
+  return Math.sqrt(d2);
 }
 
 /**
- * One observation's standardised residuals `z` (of the metrics `present`) into the mean of z zᵀ,
+ * One observation's standardised residuals `z` (of the first k metrics of `present`) into the mean of z zᵀ,
  * counted as `share` of an observation among `n` (the share included).
  */
 export function learnCorrelation(
   cov: number[],
   d: number,
-  present: readonly number[],
-  z: readonly number[],
+  present: ArrayLike<number>,
+  k: number,
+  z: ArrayLike<number>,
   share: number,
   n: number,
 ): void {
-  for (let a = 0; a < present.length; a++) {
-    for (let b = 0; b < present.length; b++) {
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
       const at = present[a]! * d + present[b]!;
       cov[at] = cov[at]! + (share / n) * (z[a]! * z[b]! - cov[at]!);
     }
   }
 }
 
-/** Solves S w = z for a symmetric positive definite S (k × k, row-major) by Cholesky. */
-function solveSpd(S: Float64Array, z: readonly number[], k: number): number[] {
-  const L = new Float64Array(k * k);
+/** Solves S w = z (into `w`) for the symmetric positive definite S (k × k, row-major) by Cholesky. */
+function solveSpd(z: ArrayLike<number>, k: number): void {
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
       let sum = S[i * k + j]!;
@@ -70,17 +86,14 @@ function solveSpd(S: Float64Array, z: readonly number[], k: number): number[] {
       L[i * k + j] = i === j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / L[j * k + j]!;
     }
   }
-  const y = new Array<number>(k).fill(0);
   for (let i = 0; i < k; i++) {
     let sum = z[i]!;
     for (let p = 0; p < i; p++) sum -= L[i * k + p]! * y[p]!;
     y[i] = sum / L[i * k + i]!;
   }
-  const w = new Array<number>(k).fill(0);
   for (let i = k - 1; i >= 0; i--) {
     let sum = y[i]!;
     for (let p = i + 1; p < k; p++) sum -= L[p * k + i]! * w[p]!;
     w[i] = sum / L[i * k + i]!;
   }
-  return w;
 }

@@ -4,16 +4,21 @@ import type { MachineVerdict } from './machine-config.js';
 /** A metric with at least this share of the distance moved (it is named, and held to where it was). */
 const MOVED_SHARE = 0.05;
 
-/** The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE). */
+/**
+ * The metrics with the largest shares of the distance (at most three, each over MOVED_SHARE), of the
+ * first k metrics of `present` (indices into `names`), with their shares and standardised residuals.
+ */
 export function moved(
-  shares: readonly number[],
+  shares: ArrayLike<number>,
+  z: ArrayLike<number>,
+  present: ArrayLike<number>,
+  k: number,
   names: readonly string[],
-  z: readonly number[],
 ): MachineVerdict['moved'] {
   // Only the metrics over the share are built (a stable sort of those: ties keep their order).
   const out: { metric: string; share: number; up: boolean }[] = [];
-  for (let i = 0; i < shares.length; i++)
-    if (shares[i]! > MOVED_SHARE) out.push({ metric: names[i]!, share: shares[i]!, up: z[i]! > 0 });
+  for (let i = 0; i < k; i++)
+    if (shares[i]! > MOVED_SHARE) out.push({ metric: names[present[i]!]!, share: shares[i]!, up: z[i]! > 0 });
   if (out.length > 1) out.sort((a, b) => b.share - a.share);
   if (out.length > 3) out.length = 3;
   return out;

@@ -3,6 +3,7 @@ import { Slab } from '../stats/slab.js';
 import type { DeviceDetector, MachineConfig, MachineInput, MachineVerdict } from './machine-config.js';
 import { growCovariance, learnCorrelation, mahalanobis } from './machine-distance.js';
 import { machineVerdict, moved } from './machine-verdict.js';
+import { room, scratch, type Measure } from './machine-scratch.js';
 import { MachineMetric, machineCalibrator, type MachineMetricState } from './machine-metric.js';
 import { LEARN_DELAY } from './shift.js';
 
@@ -91,29 +92,30 @@ export class Machine implements DeviceDetector {
       residuals[i] = m.level.observe(ts, x);
       dt = Math.max(dt, m.level.sinceLast);
     }
+    room(residuals.length);
     // A metric counts once its usual residual is known from a few observations (before, any residual would look huge).
-    const present: number[] = [];
+    const present = scratch.judged;
+    let k = 0;
     for (let i = 0; i < residuals.length; i++)
-      if (!Number.isNaN(residuals[i]!) && this.metrics[i]!.weight >= MIN_OBSERVATIONS) present.push(i);
+      if (!Number.isNaN(residuals[i]!) && this.metrics[i]!.weight >= MIN_OBSERVATIONS) present[k++] = i;
     const alarm = this.config.calibration.alarmSurprise;
-    const measured = this.measure(residuals, present);
-    const { z, shares } = measured;
-    let distance = measured.distance;
+    let distance = this.measure(residuals, present, k, scratch.named);
     let accepted = false;
     if (this.frozenSince !== null) {
       // Held by the metrics that left the state the machine was in (frozen); the others follow their level.
-      const held = present.filter((i) => this.metrics[i]!.level.frozenSince !== null);
+      const held = scratch.held;
+      let h = 0;
+      for (let a = 0; a < k; a++) if (this.metrics[present[a]!]!.level.frozenSince !== null) held[h++] = present[a]!;
       // Judged as the opening was: the held metrics were picked among all present, so the rarest of
       // them is corrected for that choice too (held on its own, the one that opened the alert read
       // log10 n more surprising the next second, and the alert held until it was nearly back).
-      const hold =
-        held.length === 0 ? 0 : this.surprise(this.measure(residuals, held).distance, residuals, held, present.length);
+      const hold = h === 0 ? 0 : this.surprise(this.measure(residuals, held, h, scratch.other), residuals, held, h, k);
       if (hold >= alarm / 2 && ts - this.frozenSince < this.config.acceptAfterMs) {
         // Further from its usual state than ever since it left is news; staying away is not (as `shift`).
         const news = hold > this.peak ? hold : 0;
         this.peak = Math.max(this.peak, hold);
         this.follow(ts, residuals);
-        return this.verdict(news, hold, present, z, shares);
+        return this.verdict(news, hold, present, k);
       }
       if (hold >= alarm / 2) {
         // Accepted: a move this large, kept this long, is part of this machine's life (a machine
@@ -124,31 +126,33 @@ export class Machine implements DeviceDetector {
         // distance below it read at most log10 of the observations since.)
         this.learn(residuals, 1);
         accepted = true;
-        distance = this.measure(residuals, present).distance;
+        distance = this.measure(residuals, present, k, scratch.other);
         this.distances.learn(distance);
-        for (const i of present) this.metrics[i]!.own.learn(Math.abs(residuals[i]!));
+        for (let a = 0; a < k; a++) this.metrics[present[a]!]!.own.learn(Math.abs(residuals[present[a]!]!));
       }
       for (const m of this.metrics) m.release(hold >= alarm / 2 ? 'accept' : 'return', ts);
       this.frozenSince = null;
       if (accepted) {
         this.follow(ts, residuals);
-        return this.verdict(0, 0, present, z, shares);
+        return this.verdict(0, 0, present, k);
       }
     }
     // Judged once the device has been seen for the warm-up and its distances were learnt from enough
     // observations (a sample size: recent spans, whatever the rows' cadence).
     const age = this.metrics[0]?.level.age(ts) ?? 0;
     const warm =
-      age >= this.config.warmupMs &&
-      this.distances.observations >= this.config.calibration.observations &&
-      present.length >= 2;
+      age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations && k >= 2;
     // The joint distance is judged by what moved within the baseline's span: a residual that built up
     // over longer (a room filling after a weekend, a trend bending) is not a level that moved. The
     // rarest single metric is judged by its whole residual: a pump's flow that falls over half a
     // minute was cut by a fifth (live SKAB CP 31.40 → 28.10), so one metric far off still alarms.
-    const fresh = residuals.map((r, i) => (Number.isNaN(r) ? r : this.metrics[i]!.fresh(r)));
-    const freshDistance = this.measure(fresh, present).distance;
-    const surprise = warm ? this.surprise(freshDistance, residuals, present) : 0;
+    const fresh = scratch.fresh;
+    for (let i = 0; i < residuals.length; i++) {
+      const r = residuals[i]!;
+      fresh[i] = Number.isNaN(r) ? r : this.metrics[i]!.fresh(r);
+    }
+    const freshDistance = this.measure(fresh, present, k, scratch.other);
+    const surprise = warm ? this.surprise(freshDistance, residuals, present, k) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
@@ -157,17 +161,18 @@ export class Machine implements DeviceDetector {
       // The machine is held to the state it left in the metrics that left it (those away on their
       // own by the hold's measure, and the rarest one): the others go on following their own level,
       // so a temperature that creeps on neither holds the alert nor is news for it.
-      for (const i of present) {
+      for (let a = 0; a < k; a++) {
+        const i = present[a]!;
         const m = this.metrics[i]!;
         if (i === this.rarest || m.own.surprise(Math.abs(residuals[i]!)) >= alarm / 2) m.level.freeze(ts);
       }
       this.pending.length = 0;
       this.distances.forget();
       for (const m of this.metrics) m.own.forget();
-      return this.verdict(surprise, surprise, present, z, shares);
+      return this.verdict(surprise, surprise, present, k);
     }
     this.follow(ts, residuals);
-    return this.verdict(surprise, 0, present, z, shares);
+    return this.verdict(surprise, 0, present, k);
   }
 
   /** Every metric seen at this time that is not held to the state the machine left follows its level. */
@@ -205,14 +210,18 @@ export class Machine implements DeviceDetector {
   }
 
   /**
-   * The Mahalanobis distance of the present metrics' standardised residuals (each over its usual
-   * size), and each one's share (machine-distance.ts), under the learnt correlation shrunk towards
-   * independence by d / (d + observations).
+   * The Mahalanobis distance of the first k present metrics' standardised residuals (each over its
+   * usual size, into `into.z`), and each one's share (into `into.shares`; machine-distance.ts), under
+   * the learnt correlation shrunk towards independence by d / (d + observations).
    */
-  private measure(residuals: number[], present: number[]): { distance: number; z: number[]; shares: number[] } {
-    const z = present.map((i) => residuals[i]! / Math.sqrt(Math.max(this.metrics[i]!.meanSquare, 1e-300)));
+  private measure(residuals: ArrayLike<number>, present: Int32Array, k: number, into: Measure): number {
+    const z = into.z;
+    for (let a = 0; a < k; a++) {
+      const i = present[a]!;
+      z[a] = residuals[i]! / Math.sqrt(Math.max(this.metrics[i]!.meanSquare, 1e-300));
+    }
     const d = this.names.length;
-    return { ...mahalanobis(this.cov, d, present, z, d / (d + this.distances.observations)), z };
+    return mahalanobis(this.cov, d, present, k, z, d / (d + this.distances.observations), into.shares);
   }
 
   /**
@@ -220,13 +229,14 @@ export class Machine implements DeviceDetector {
    * or against their usual correlation), calibrated on the device's past, and its rarest single
    * metric (one metric far off, which a distance over many metrics dilutes), each calibrated on its
    * own past, less log10 of the metrics for taking the rarest of several (Bonferroni); less log10 2
-   * for taking the rarer of the two. `among`: the metrics the rarest was picked from (a hold's
-   * metrics were picked from all present ones).
+   * for taking the rarer of the two, over the first k metrics of `present`. `among`: the metrics the
+   * rarest was picked from (a hold's metrics were picked from all present ones).
    */
-  private surprise(distance: number, residuals: number[], present: number[], among = present.length): number {
+  private surprise(distance: number, residuals: number[], present: Int32Array, k: number, among = k): number {
     let single = 0;
     this.rarest = -1;
-    for (const i of present) {
+    for (let a = 0; a < k; a++) {
+      const i = present[a]!;
       const own = this.metrics[i]!.own.surprise(Math.abs(residuals[i]!));
       if (own > single) {
         single = own;
@@ -261,24 +271,27 @@ export class Machine implements DeviceDetector {
     const share = Math.min(1, spans);
     const fade = 2 ** ((-spans * this.config.recentMs) / this.config.calibration.halfLifeMs);
     const d = this.names.length;
-    const present: number[] = [];
-    residuals.forEach((r, i) => {
-      if (Number.isNaN(r) || i >= d) return;
+    // The scratch has room for d already: `learn` runs inside `judge`, which made it (growing it here would lose the verdict's measure).
+    const { learnt, learntZ } = scratch;
+    let k = 0;
+    for (let i = 0; i < residuals.length && i < d; i++) {
+      const r = residuals[i]!;
+      if (Number.isNaN(r)) continue;
       const m = this.metrics[i]!;
       m.learn(r, share, fade);
-      if (m.meanSquare > 0) present.push(i);
-    });
-    const z = present.map((i) => residuals[i]! / Math.sqrt(this.metrics[i]!.meanSquare));
-    learnCorrelation(this.cov, d, present, z, share, this.distances.observations + share);
+      if (m.meanSquare > 0) learnt[k++] = i;
+    }
+    for (let a = 0; a < k; a++) learntZ[a] = residuals[learnt[a]!]! / Math.sqrt(this.metrics[learnt[a]!]!.meanSquare);
+    learnCorrelation(this.cov, d, learnt, k, learntZ, share, this.distances.observations + share);
   }
 
-  private verdict(surprise: number, hold: number, present: number[], z: number[], shares: number[]): MachineVerdict {
-    const names = present.map((i) => this.names[i]!);
+  /** The verdict, naming the metrics that moved by the first measure of the time (`named`). */
+  private verdict(surprise: number, hold: number, present: Int32Array, k: number): MachineVerdict {
     return machineVerdict(
       surprise,
       hold,
       this.config.calibration.alarmSurprise,
-      moved(shares, names, z),
+      moved(scratch.named.shares, scratch.named.z, present, k, this.names),
       this.frozenSince !== null,
     );
   }

@@ -57,11 +57,12 @@ export class QuantileChunks {
     return this.length / POINTS;
   }
 
-  /** Summarises a closed chunk's values (called once a chunk: it sorts a copy). */
-  close(values: ArrayLike<number>): void {
-    const sorted = Float64Array.from(values).sort();
-    const n = sorted.length;
+  /** Summarises a closed chunk's first n values (called once a chunk: it sorts a copy, in a scratch). */
+  close(values: ArrayLike<number>, n = values.length): void {
     if (n === 0) return;
+    if (sortScratch.length < n) sortScratch = new Float64Array(n);
+    for (let i = 0; i < n; i++) sortScratch[i] = values[i]!;
+    const sorted = sortScratch.subarray(0, n).sort();
     if (this.length < POINTS * this.capacity) {
       // Grown one chunk at a time as a young series fills its history (a rebuild of the slab an hour).
       this.slab.resize(this.region, 4 * (this.length + POINTS));
@@ -123,6 +124,9 @@ export class QuantileChunks {
     return { points: encodeFloats(ordered) };
   }
 }
+
+/** Scratch of `close`'s sorted copy (a chunk's values, an hour's windows), grown to the largest chunk: no array a chunk. */
+let sortScratch = new Float64Array(0);
 
 /** MAD_TO_SIGMA × the median (upper middle) absolute deviation from the median (upper middle). */
 export function robustSigma(xs: ArrayLike<number>): number {
