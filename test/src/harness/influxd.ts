@@ -10,6 +10,18 @@ import { which } from './which.js';
 export const INFLUXD_MISSING =
   'influxd was not found. Install InfluxDB 1.x: sudo apt-get install -y influxdb (Debian, Raspberry Pi OS), or set INFLUX_URL to a running InfluxDB.';
 
+/** Starts of influxd on freshly chosen ports when the ones chosen were taken before it bound them. */
+const PORT_ATTEMPTS = 3;
+
+/** influxd exited while starting; `portTaken` when a port it was given was bound by someone else first. */
+class InfluxdExited extends Error {
+  readonly portTaken: boolean;
+  constructor(output: string) {
+    super(`influxd exited: ${output}`);
+    this.portTaken = output.includes('address already in use');
+  }
+}
+
 /** A private InfluxDB 1.x on free loopback ports with its data in a temporary directory. */
 export interface Influxd {
   readonly url: string;
@@ -34,12 +46,17 @@ export async function startInfluxd(
   const binary = which('influxd');
   if (binary === undefined) throw new Error(INFLUXD_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'tributary-influxd-'));
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
+  let httpPort = 0;
+  let url = '';
   // Every listener on loopback: the RPC port (8088 by default) too, so parallel instances coexist.
   const configFile = join(dir, 'influxdb.conf');
-  writeFileSync(
-    configFile,
-    `reporting-disabled = true
+  const configure = async (): Promise<void> => {
+    const rpcPort = await freePort();
+    httpPort = await freePort();
+    url = `http://127.0.0.1:${httpPort}`;
+    writeFileSync(
+      configFile,
+      `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
   dir = "${dir}/meta"
@@ -62,20 +79,22 @@ bind-address = "127.0.0.1:${rpcPort}"
 [subscriber]
   enabled = false
 `,
-  );
-  const url = `http://127.0.0.1:${httpPort}`;
+    );
+  };
   const proc = new ServerProcess('influxd', binary, ['-config', configFile], {}, options.ownProcessGroup === true);
   const up = async (): Promise<void> => {
     proc.start();
+    let exited = false;
     await waitFor(
       'influxd to answer /ping',
       async () => {
-        if (!proc.running) throw new Error(`influxd exited: ${proc.recentOutput}`);
+        if (!proc.running) return (exited = true);
         const res = await fetch(`${url}/ping`);
         return res.status === 204;
       },
       30_000,
     );
+    if (exited) throw new InfluxdExited(proc.recentOutput);
     // The port is chosen free, then bound by influxd: another test's server may take it in between,
     // and answer in its place (a test would then write to someone else's InfluxDB). Its command
     // line (expvar `cmdline`) names the config file, which is this one's alone.
@@ -85,7 +104,16 @@ bind-address = "127.0.0.1:${rpcPort}"
         `port ${httpPort} is answered by another influxd (${JSON.stringify(vars.cmdline)}), not the one started with ${configFile}: ${proc.recentOutput}`,
       );
   };
-  await up();
+  // A port chosen free may be taken by another test's server before influxd binds it: then other ports.
+  for (let attempt = 1; ; attempt++) {
+    await configure();
+    try {
+      await up();
+      break;
+    } catch (err) {
+      if (!(err instanceof InfluxdExited && err.portTaken) || attempt === PORT_ATTEMPTS) throw err;
+    }
+  }
   if (options.admin) {
     const q = `CREATE USER "${options.admin.username}" WITH PASSWORD '${options.admin.password}' WITH ALL PRIVILEGES`;
     const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
