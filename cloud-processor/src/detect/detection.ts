@@ -1,6 +1,6 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import type { AlertLifecycle } from '../alerts/lifecycle.js';
-import { quiet, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, QUIET_SILENCE, type SeriesPoint, type Verdict } from './detector.js';
 import type { DetectionPlans } from './registry.js';
 import type { AgentClock } from './agent-clocks.js';
 import { DetectionState } from './detection-state.js';
@@ -213,7 +213,7 @@ export class Detection extends DetectionState {
     if (s.lastTs === -Infinity) return;
     const silent = s.lastTs < t;
     if (!silent && (s.open & OPEN_MISSING) === 0) return;
-    const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : quiet(Number.NaN);
+    const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : QUIET_SILENCE;
     this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
   }
 

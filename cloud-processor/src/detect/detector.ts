@@ -131,6 +131,12 @@ export function quiet(value: number, reason = 'normal'): Verdict {
   return { score: 0, value, reason, surprise: 0 };
 }
 
+/**
+ * `quiet(NaN)` made once: the verdict on a silence that is none, asked of every series at every
+ * window boundary. Frozen, as callers may keep it (one shared object, not one a series a window).
+ */
+export const QUIET_SILENCE: Verdict = Object.freeze(quiet(Number.NaN));
+
 /** 1.4826 · MAD estimates the standard deviation of normally distributed data. */
 export const MAD_TO_SIGMA = 1.4826;
 

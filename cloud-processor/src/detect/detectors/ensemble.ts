@@ -1,5 +1,6 @@
 import {
   quiet,
+  QUIET_SILENCE,
   scoreFromSurprise,
   type Detector,
   type DetectorContext,
@@ -277,7 +278,7 @@ class Ensemble implements Detector {
 
   /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
   tick(now: number): Verdict {
-    let best: Verdict = quiet(Number.NaN);
+    let best: Verdict = QUIET_SILENCE;
     let who = '';
     for (let i = 0; i < this.roster.length; i++) {
       const m = this.roster[i]!;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   quiet,
+  QUIET_SILENCE,
   scoreFromSurprise,
   type Detector,
   type DetectorContext,
@@ -104,7 +105,7 @@ class Missing implements Detector {
   }
 
   tick(now: number): Verdict {
-    if (this.lastTs === null || now <= this.lastTs || this.intervals.length < 3) return quiet(Number.NaN);
+    if (this.lastTs === null || now <= this.lastTs || this.intervals.length < 3) return QUIET_SILENCE;
     const gap = now - this.lastTs;
     const surprise = this.judge(gap, false);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);

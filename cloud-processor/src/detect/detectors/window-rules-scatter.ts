@@ -109,24 +109,20 @@ export class ReadingScatter {
   /**
    * How surprising the span ending at the latest window is, as log10 of the chance of its large
    * steps at the series' rate of them over log10 of `alarmRate` (1 at that chance); 0 while fewer
-   * than `atLeast` were learnt, or the span is not yet full. `large` of `of` steps were large.
+   * than `atLeast` were learnt, or the span is not yet full. `large` of `of` steps were large. The
+   * answer is one shared object (SPAN_SURPRISE), overwritten by the next call: read it at once.
    */
-  surprise(
-    count: number,
-    ratio: number,
-    alarmRate: number,
-    atLeast: number,
-  ): { ratio: number; large: number; of: number } {
+  surprise(count: number, ratio: number, alarmRate: number, atLeast: number): Readonly<SpanSurprise> {
     const k = Math.min(this.steps.length, this.spanWindows * stepsOf(count));
-    const none = { ratio: 0, large: 0, of: 0 };
-    if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast) return none;
+    if (k < Math.max(3, this.spanWindows) || this.slab.num(this.scalars, LEARNT) < atLeast)
+      return spanSurprise(0, 0, 0);
     const edge = this.edge(ratio, this.slab.num(this.scalars, USUAL));
-    if (!(edge > 0)) return none;
+    if (!(edge > 0)) return spanSurprise(0, 0, 0);
     const trend = this.trend(k);
     const large = this.countLarge(k, trend, edge, 0);
     // The rate of large steps, a rule of succession over the faded counts (never 0 or 1).
     const rate = (this.slab.num(this.scalars, LARGE) + 1) / (this.slab.num(this.scalars, SEEN) + 2);
-    return { ratio: log10BinomialTail(k, large, rate) / Math.log10(alarmRate), large, of: k };
+    return spanSurprise(log10BinomialTail(k, large, rate) / Math.log10(alarmRate), large, k);
   }
 
   /** The latest window was ordinary: its steps' distances from the trend are learnt as usual, and whether each was large. */
@@ -201,6 +197,22 @@ export class ReadingScatter {
 /** Steps a window of `count` readings holds (when consecutive with the one before): the step across, and those between its readings when it has no more than three. */
 function stepsOf(count: number): number {
   return count === 2 || count === 3 ? count : 1;
+}
+
+interface SpanSurprise {
+  ratio: number;
+  large: number;
+  of: number;
+}
+
+/** `surprise`'s answer, reused: the one caller (window-rules) reads it before asking again, so no object per window. */
+const SPAN_SURPRISE: SpanSurprise = { ratio: 0, large: 0, of: 0 };
+
+function spanSurprise(ratio: number, large: number, of: number): SpanSurprise {
+  SPAN_SURPRISE.ratio = ratio;
+  SPAN_SURPRISE.large = large;
+  SPAN_SURPRISE.of = of;
+  return SPAN_SURPRISE;
 }
 
 /** Scratch for the latest steps (a span holds a few dozen): no array per window. */

@@ -2,6 +2,7 @@ import { excursionLaw } from '../stats/gaussian-tail.js';
 import {
   formatValue as fmt,
   quiet,
+  QUIET_SILENCE,
   type Detector,
   type DetectorFactory,
   type SeriesPoint,
@@ -52,7 +53,10 @@ class WindowRules extends WindowRulesState implements Detector {
     const repeats = flat && p.min === prevLast;
     this.setScalar(PREV_LAST, p.last ?? p.value);
     const few = p.count < this.config.stuckMinReadings;
-    this.identical.see(flat && (!few || repeats), Math.min(this.n + 1, this.history), () => this.stuckAfter(p.count));
+    // Worked out before `see` (as it asked before changing anything), and only when a run ends: no closure a window.
+    const identical = flat && (!few || repeats);
+    const endingRunStuckAfter = this.identical.endsRun(identical) ? this.stuckAfter(p.count) : Infinity;
+    this.identical.see(identical, Math.min(this.n + 1, this.history), endingRunStuckAfter);
     this.quantum.see(p);
     const level = this.regimes.knownLevelOf(p.value, floor);
     // A window whose readings lie at two known levels (a machine starting or stopping mid-window),
@@ -252,13 +256,13 @@ class WindowRules extends WindowRulesState implements Detector {
   /** Whole windows missing at `now` (the earliest time the next window could still arrive). */
   tick(now: number): Verdict {
     const lastTs = this.scalar(LAST_TS);
-    if (Number.isNaN(lastTs) || this.intervals.length < 4 || this.n < this.warmup) return quiet(Number.NaN);
+    if (Number.isNaN(lastTs) || this.intervals.length < 4 || this.n < this.warmup) return QUIET_SILENCE;
     const cadence = this.intervals.median();
     // Only a regular series can be judged by its cadence: a sporadic one has no "overdue".
-    if (!(cadence > 0) || this.intervals.quantile(0.9) > 1.5 * cadence) return quiet(Number.NaN);
+    if (!(cadence > 0) || this.intervals.quantile(0.9) > 1.5 * cadence) return QUIET_SILENCE;
     const gap = now - lastTs;
     const ratio = gap / cadence / this.config.gapCadences;
-    if (ratio < 1) return quiet(Number.NaN);
+    if (ratio < 1) return QUIET_SILENCE;
     return this.verdict(
       ratio,
       Number.NaN,

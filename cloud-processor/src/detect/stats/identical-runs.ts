@@ -42,9 +42,9 @@ export class IdenticalRuns {
 
   /**
    * The next window: identical or not, the rate's horizon in windows, and what makes a run stuck
-   * (asked only when a run ends).
+   * (read only when a run ends: `endsRun` tells the caller when to work it out).
    */
-  see(identical: boolean, horizon: number, stuckAfter: () => number): void {
+  see(identical: boolean, horizon: number, stuckAfter: number): void {
     if (identical) {
       if (this.run++ === 0) this.rateBeforeRun = this.rate;
     } else if (this.run > 0) {
@@ -52,12 +52,17 @@ export class IdenticalRuns {
       // was called stuck in a series whose windows are often identical, but not in one whose
       // readings always varied (there it was a fault, and must not become usual). The longest over
       // days learns only the former: a stuck stretch remembered for days would hide the next.
-      const normal = this.run < stuckAfter();
+      const normal = this.run < stuckAfter;
       if (normal || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
       if (normal) this.longestHeld = Math.max(this.run, this.longestHeld * (1 - 1 / LONG_RUNS));
       this.run = 0;
     }
     this.rate += ((identical ? 1 : 0) - this.rate) / horizon;
+  }
+
+  /** Whether a window so (identical or not) ends a run: what `see` then needs to know what makes a run stuck. */
+  endsRun(identical: boolean): boolean {
+    return !identical && this.run > 0;
   }
 
   /**
