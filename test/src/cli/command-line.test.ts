@@ -15,6 +15,7 @@ const clis = [
   { name: 'tributary-replay', argv: [dist('@tributary/cloud-processor', './replay/cli.js')] },
   { name: 'tributary-replay csv', argv: [dist('@tributary/cloud-processor', './replay/cli.js'), 'csv'] },
   { name: 'nab runner', argv: [fileURLToPath(new URL('../../../bench/dist/nab/cli.js', import.meta.url))] },
+  { name: 'skab analyse', argv: [fileURLToPath(new URL('../../../bench/dist/skab/analyse.js', import.meta.url))] },
   { name: 'tributary-sim', argv: [dist('@tributary/device-simulator', './cli.js')] },
   { name: 'tributary-sim run', argv: [dist('@tributary/device-simulator', './cli.js'), 'run'] },
   { name: 'tributary-sim score', argv: [dist('@tributary/device-simulator', './cli.js'), 'score'] },

@@ -35,3 +35,25 @@ test("the joint distance's residual of a slow build-up is its latest growth, whi
   const across = freshOf([...quiet, ...down, 6]).at(-1)!;
   assert.equal(across, 6);
 });
+
+test('a metric alone is judged by its whole residual until the residual has stayed on one side longer than the baseline spans, then by what moved', () => {
+  const config = MachineConfig.parse({});
+  const baselineS = config.baselineMs / SECOND;
+  const m = new MachineMetric(config, new Slab());
+  let t = 0;
+  const alone = (r: number): number => {
+    m.level.observe(t++ * SECOND, 0);
+    return m.alone(r, m.fresh(r));
+  };
+  for (let i = 0; i < 10 * baselineS; i++) alone(i % 2 === 0 ? 0.5 : -0.5);
+  // A residual that turned and grew for less than the baseline's span counts whole (a flow falling over 35 s).
+  const ramp = Array.from({ length: 35 }, (_, i) => alone(-(6 * (i + 1)) / 35));
+  assert.equal(ramp.at(-1), -6);
+  // Still on that side past the span, it counts by what moved (its average over the span is taken off).
+  let last = 0;
+  for (let i = 0; i < baselineS; i++) last = alone(-6);
+  assert.ok(last > -3 && last <= 0, `6 held past the span read ${last.toFixed(2)}`);
+  // Released (back, or accepted), a residual counts whole again.
+  m.release('return', t * SECOND);
+  assert.equal(alone(-6), -6);
+});

@@ -13,6 +13,9 @@ export interface MachineMetricState {
   weight: number;
   /** The residual averaged over the baseline's span before the latest time (absent in older snapshots). */
   built?: number;
+  /** How long the residual has stayed on its side (ms, counted to just past `baselineMs`), and that side (absent in older snapshots). */
+  sideFor?: number;
+  side?: number;
 }
 
 /** A calibrator of the machine's (its distances, a metric's residuals): learnt one recent span at a time, LEARN_DELAY spans late. */
@@ -36,6 +39,9 @@ export class MachineMetric {
   weight: number;
   /** The residual's average over the baseline's span, as of the time before (see `fresh`). */
   private built: number;
+  /** How long the residual has stayed on one side (ms), and which (-1, 0, 1). */
+  private sideFor: number;
+  private side: number;
 
   constructor(
     private readonly config: MachineConfig,
@@ -47,6 +53,8 @@ export class MachineMetric {
     this.meanSquare = state?.meanSquare ?? 0;
     this.weight = state?.weight ?? 0;
     this.built = state?.built ?? 0;
+    this.sideFor = state?.sideFor ?? 0;
+    this.side = state?.side ?? 0;
   }
 
   /**
@@ -58,13 +66,30 @@ export class MachineMetric {
     const before = this.built;
     this.built += (1 - Math.exp(-this.level.sinceLast / this.config.baselineMs)) * (r - before);
     const side = Math.sign(r);
+    // Counted up to just past the baseline's span (all `alone` asks), so it stays a small integer.
+    if (side !== this.side) {
+      this.side = side;
+      this.sideFor = 0;
+    } else if (this.sideFor <= this.config.baselineMs) this.sideFor += this.level.sinceLast;
     return side * Math.max(0, Math.abs(r) - Math.max(0, side * before));
+  }
+
+  /**
+   * The residual as the metric is judged alone: what moved (`fresh`, this time's) once the residual
+   * has stayed on its side for longer than the baseline spans (it built up over longer: a trend
+   * bending, a room filling as people arrive), else the whole residual (a level that moved within
+   * the span counts whole: a pump's flow falling over half a minute).
+   */
+  alone(r: number, fresh: number): number {
+    return this.sideFor > this.config.baselineMs ? fresh : r;
   }
 
   /** The level released (back or accepted): nothing is built up in the state it is in now. */
   release(how: 'accept' | 'return', ts: number): void {
     this.level.release(how, ts);
     this.built = 0;
+    this.side = 0;
+    this.sideFor = 0;
   }
 
   /** Learns one residual into the usual size, as `share` of an observation, the older ones faded by `fade`. */
@@ -80,6 +105,8 @@ export class MachineMetric {
       meanSquare: this.meanSquare,
       weight: this.weight,
       built: this.built,
+      sideFor: this.sideFor,
+      side: this.side,
     };
   }
 }

@@ -144,15 +144,17 @@ export class Machine implements DeviceDetector {
       age >= this.config.warmupMs && this.distances.observations >= this.config.calibration.observations && k >= 2;
     // The joint distance is judged by what moved within the baseline's span: a residual that built up
     // over longer (a room filling after a weekend, a trend bending) is not a level that moved. The
-    // rarest single metric is judged by its whole residual: a pump's flow that falls over half a
-    // minute was cut by a fifth (live SKAB CP 31.40 → 28.10), so one metric far off still alarms.
-    const fresh = scratch.fresh;
+    // rarest single metric is judged by what moved too once its residual has stayed on one side for
+    // longer than that span, and by its whole residual before: a pump's flow that falls over half a
+    // minute, judged by what moved, was cut by a fifth (live SKAB CP 31.40 → 28.10).
+    const { fresh, alone } = scratch;
     for (let i = 0; i < residuals.length; i++) {
       const r = residuals[i]!;
       fresh[i] = Number.isNaN(r) ? r : this.metrics[i]!.fresh(r);
+      alone[i] = Number.isNaN(r) ? r : this.metrics[i]!.alone(r, fresh[i]!);
     }
     const freshDistance = this.measure(fresh, present, k, scratch.other);
-    const surprise = warm ? this.surprise(freshDistance, residuals, present, k) : 0;
+    const surprise = warm ? this.surprise(freshDistance, alone, present, k) : 0;
     // Learnt from when the baseline spans its own time (before, it is the average of the first few readings).
     if (age >= this.config.baselineMs) this.queue(ts, residuals, distance, dt);
     if (surprise >= alarm) {
@@ -232,7 +234,7 @@ export class Machine implements DeviceDetector {
    * for taking the rarer of the two, over the first k metrics of `present`. `among`: the metrics the
    * rarest was picked from (a hold's metrics were picked from all present ones).
    */
-  private surprise(distance: number, residuals: number[], present: Int32Array, k: number, among = k): number {
+  private surprise(distance: number, residuals: ArrayLike<number>, present: Int32Array, k: number, among = k): number {
     let single = 0;
     this.rarest = -1;
     for (let a = 0; a < k; a++) {
