@@ -67,8 +67,10 @@ export class LocalSession implements BrokerSession {
     if (!this.presence) return;
     // A client's subscription gets the retained messages it matches (the status of agents that
     // connected before): so does this one.
-    for await (const packet of this.inside.persistence.createRetainedStreamCombi([topics.status('+')]))
-      this.take(packet as AedesPublishPacket, () => undefined);
+    for await (const packet of this.inside.persistence.createRetainedStreamCombi([topics.status('+')])) {
+      const { topic, payload } = packet as AedesPublishPacket;
+      this.enqueue({ topic, payload: bufferOf(payload), publisher: undefined, release: () => undefined });
+    }
   }
 
   /** aedes' delivery of one publish (its callback lets the broker finish it). */
@@ -81,14 +83,13 @@ export class LocalSession implements BrokerSession {
       if (n === 0) publisher.pause();
       this.held.set(publisher, n + 1);
     }
-    this.waiting.push({
-      topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-      publisher,
-      release,
-    });
-    if (!this.handing) this.handNext();
+    this.enqueue({ topic, payload: bufferOf(payload), publisher, release });
   };
+
+  private enqueue(w: Waiting): void {
+    this.waiting.push(w);
+    if (!this.handing) this.handNext();
+  }
 
   private handNext(): void {
     const next = this.waiting.shift();
@@ -139,4 +140,8 @@ export class LocalSession implements BrokerSession {
       this.filters.map((f) => new Promise<void>((resolve) => this.broker.unsubscribe(f, this.take, resolve))),
     );
   }
+}
+
+function bufferOf(payload: string | Buffer): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
 }
