@@ -1,23 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import { certifiedName, listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/runtime';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './acl.js';
-import { inProcessConnection } from './in-process-connection.js';
+import type { BrokerSession } from '../ingest/session.js';
+import { LocalSession } from './local-session.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {
   /** What agents connect to: `mqtt://host:port`, or `mqtts://` with TLS. */
   readonly url: string;
   readonly port: number;
-  /** What the processor's own client logs in with, when the broker requires users. */
-  readonly processorLogin: { username: string; password: string } | undefined;
   /**
-   * A connection to the broker inside this process, for the processor's own client: it crosses
-   * no network, so it needs neither TLS nor a client certificate, and no limit before login applies.
+   * The processor's subscription to every agent's batches (and presence) inside this process
+   * (local-session.ts): it crosses no network and is no MQTT client, so it needs no login, TLS or
+   * client certificate, and no limit before login applies.
    */
-  connectInProcess(): Duplex;
+  session(presence: boolean): BrokerSession;
   close(): Promise<void>;
 }
 
@@ -27,8 +25,7 @@ export interface EmbeddedBrokerOptions extends MqttListenerOptions {
    * When non-empty, every client must log in as one of these (broker-acl.ts says what each role
    * may do); with TLS client certificates, a client with a verified one is who its CN names.
    */
-  readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
-  readonly processorClientId: string;
+  readonly users?: readonly BrokerUser[];
   /**
    * Called for each refusal: an oversized or malformed packet, an oversized CONNECT, the budget
    * of clients not logged in, a login (or TLS handshake) not finished in time, a failed TLS
@@ -69,7 +66,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const { host, users = [], log } = options;
   // Client certificates are identities as users are: with either, every client must prove who it is.
   const identified = users.length > 0 || (options.tls !== undefined && options.tls.clientCertificates !== 'none');
-  let processorLogin: EmbeddedBroker['processorLogin'];
   let broker: Aedes;
   // Every refusal is counted; each kind is logged at most once per 10 s, so a client retrying in a
   // loop (or a scan) cannot flood the log.
@@ -79,17 +75,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const throttle = warnings.get(kind) ?? warnings.set(kind, new Throttle(10_000)).get(kind)!;
     if (throttle.ready()) log.warn(fields, `${message} (further ones for 10 s are only counted)`);
   };
-  // The broker keeps every message for an offline persistent session, without bound: only the
-  // processor and agents (whose acks are few) may have one; anyone else must connect clean.
+  // The broker keeps every message for an offline persistent session, without bound: only agents
+  // (whose acks are few) may have one; anyone else must connect clean.
   const sessionRefused = (client: Client): AuthenticateError | undefined => {
-    if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX))
-      return undefined;
-    refuse(
-      'session',
-      { clientId: client.id },
-      'persistent MQTT session refused: only agents and the processor may have one',
-    );
-    return Object.assign(new Error('persistent sessions are for agents and the processor'), {
+    if (client.clean || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
+    refuse('session', { clientId: client.id }, 'persistent MQTT session refused: only agents may have one');
+    return Object.assign(new Error('persistent sessions are for agents'), {
       returnCode: NOT_AUTHORIZED,
     }) as AuthenticateError;
   };
@@ -114,11 +105,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   } else {
-    processorLogin = {
-      username: `tributary-processor-${randomBytes(6).toString('hex')}`,
-      password: randomBytes(24).toString('base64'),
-    };
-    const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
+    const acl = new BrokerAcl(users);
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
       preConnect,
@@ -173,12 +160,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   return {
     url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${host}:${actual}`,
     port: actual,
-    processorLogin,
-    connectInProcess: () => {
-      const [client, server] = inProcessConnection();
-      broker.handle(server as Parameters<Aedes['handle']>[0]);
-      return client;
-    },
+    session: (presence) => new LocalSession(broker, presence),
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
