@@ -132,17 +132,20 @@ class Ensemble implements Detector {
       windowMs > 0 && config.refractoryPoints > 0
         ? Math.min(config.refractoryMs, config.refractoryPoints * windowMs)
         : config.refractoryMs;
-    this.roster = sharedBy(config).roster(this.levels);
-    // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of heap besides its values.
-    const slab = new Slab();
+    const common = sharedBy(config);
+    this.roster = common.roster(this.levels);
+    // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of
+    // heap besides its values. Made once for what the members of earlier series took when built.
+    const slab = new Slab(states === undefined ? common.builtBytes(this.levels, windowMs) : 0);
     for (const { name } of this.roster) {
-      const detector = (MEMBERS[name] as MemberFactory)(sharedBy(config).config(name), states?.[name], {
+      const detector = (MEMBERS[name] as MemberFactory)(common.config(name), states?.[name], {
         windowMs,
         slab,
       });
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
       this.detectors.push(detector);
     }
+    if (states === undefined) common.built(this.levels, windowMs, slab.byteLength);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -347,6 +350,8 @@ class Ensemble implements Detector {
 class Shared {
   private readonly rosters = new Map<'series' | 'device', readonly Member[]>();
   private readonly configs = new Map<MemberName, object>();
+  /** Bytes the members' slab took when built afresh, by roster and window length (the same for every series of both). */
+  private readonly slabBytes = new Map<string, number>();
 
   constructor(private readonly ensemble: EnsembleConfig) {}
 
@@ -371,6 +376,16 @@ class Shared {
     return roster;
   }
 
+  /** Bytes a slab of members built afresh for `levels` and `windowMs` took (0 before one was built). */
+  builtBytes(levels: 'series' | 'device', windowMs: number): number {
+    return this.slabBytes.get(`${levels} ${windowMs}`) ?? 0;
+  }
+
+  built(levels: 'series' | 'device', windowMs: number, bytes: number): void {
+    // Bounded: one entry a window length the series of this config have (a key of a few numbers each).
+    if (this.slabBytes.size < MAX_WINDOW_LENGTHS) this.slabBytes.set(`${levels} ${windowMs}`, bytes);
+  }
+
   config(name: MemberName): object {
     let c = this.configs.get(name);
     if (c !== undefined) return c;
@@ -393,6 +408,8 @@ class Shared {
 }
 
 const shared = new WeakMap<EnsembleConfig, Shared>();
+/** Window lengths whose built slab size an ensemble config remembers (beyond, new ones are built without). */
+const MAX_WINDOW_LENGTHS = 64;
 /** The roster of an ensemble whose members are not built yet (the series' cadence is not known). */
 const NO_MEMBERS: readonly Member[] = [];
 
