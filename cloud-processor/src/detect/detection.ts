@@ -1,6 +1,6 @@
 import type { AlertEvent } from '@tributary/firmware-schemas';
 import type { AlertLifecycle } from '../alerts/lifecycle.js';
-import { quiet, QUIET_SILENCE, type SeriesPoint, type Verdict } from './detector.js';
+import { quiet, QUIET_SILENCE, reuseVerdicts, type SeriesPoint, type Verdict } from './detector.js';
 import type { DetectionPlans } from './registry.js';
 import type { AgentClock } from './agent-clocks.js';
 import { DetectionState } from './detection-state.js';
@@ -58,7 +58,10 @@ export class Detection extends DetectionState {
     lifecycle: AlertLifecycle,
     maxSeries: number,
     private readonly onEvicted: () => void = () => undefined,
-    /** Sees every point's verdict from its series' detector (replay uses it to score rows). */
+    /**
+     * Sees every point's verdict from its series' detector (replay uses it to score rows): read it
+     * at once, as it may be the thread's one reused verdict (detector.ts, reuseVerdicts); copy what you keep.
+     */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
     /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
     onMetricsLeftOut: (device: string, count: number, first: string) => void = () => undefined,
@@ -125,9 +128,16 @@ export class Detection extends DetectionState {
       }
       if (p.count > 0) {
         this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
-        const verdict = s.detector.update(p);
-        this.onVerdict?.(p, verdict);
-        this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
+        // Read at once (here, by onVerdict and by the lifecycle, which copies what it keeps): the
+        // detector may answer in the thread's one reused verdict instead of a new object.
+        const reuse = reuseVerdicts(true);
+        try {
+          const verdict = s.detector.update(p);
+          this.onVerdict?.(p, verdict);
+          this.observe(alerts, s, OPEN_PLAN, s.plan.name, verdict, p.ts);
+        } finally {
+          reuseVerdicts(reuse);
+        }
       } else {
         // Every reading of the window was out of range (count 0, no value): the sensor spoke, so
         // it is not silent (lastTs above; `heard` for detectors that judge silence), and the
@@ -213,8 +223,14 @@ export class Detection extends DetectionState {
     if (s.lastTs === -Infinity) return;
     const silent = s.lastTs < t;
     if (!silent && (s.open & OPEN_MISSING) === 0) return;
-    const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : QUIET_SILENCE;
-    this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
+    // Read at once, as a point's verdict (ingestPart).
+    const reuse = reuseVerdicts(true);
+    try {
+      const verdict = silent && s.detector.tick ? s.detector.tick(t + s.lengthMs) : QUIET_SILENCE;
+      this.observe(alerts, s, OPEN_MISSING, MISSING_DATA, verdict, t);
+    } finally {
+      reuseVerdicts(reuse);
+    }
   }
 
   private seriesFor(

@@ -3,6 +3,7 @@ import {
   formatValue as fmt,
   quiet,
   windowsIn,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -237,12 +238,12 @@ class Drift implements Detector {
     const moved = p.value - this.runMean;
     const minutes = this.runFrom === null ? 0 : Math.round((p.ts - this.runFrom) / 60_000);
     const surprise = this.config.alarmSurprise * ratio;
-    return {
-      score: surprise / (surprise + this.config.alarmSurprise),
+    return verdict(
+      surprise / (surprise + this.config.alarmSurprise),
+      p.value,
+      `drifting ${moved >= 0 ? 'up' : 'down'} by ${fmt(Math.abs(moved))} to ${fmt(p.value)} over ${minutes} min, steadier than its usual wander (${fmt(this.wander)} per window)`,
       surprise,
-      value: p.value,
-      reason: `drifting ${moved >= 0 ? 'up' : 'down'} by ${fmt(Math.abs(moved))} to ${fmt(p.value)} over ${minutes} min, steadier than its usual wander (${fmt(this.wander)} per window)`,
-    };
+    );
   }
 
   snapshot(): State {

@@ -1,6 +1,8 @@
 import {
+  answer,
   quiet,
   QUIET_SILENCE,
+  reuseVerdicts,
   scoreFromSurprise,
   type Detector,
   type DetectorContext,
@@ -130,17 +132,21 @@ class Ensemble implements Detector {
       windowMs > 0 && config.refractoryPoints > 0
         ? Math.min(config.refractoryMs, config.refractoryPoints * windowMs)
         : config.refractoryMs;
-    this.roster = sharedBy(config).roster(this.levels);
-    // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of heap besides its values.
-    const slab = new Slab();
+    const common = sharedBy(config);
+    this.roster = common.roster(this.levels);
+    // One buffer for all the members' arrays (stats/slab.ts): a typed array each cost ~190 bytes of
+    // heap besides its values. Made once for what the members of earlier series took when built.
+    const slab = new Slab(states === undefined ? common.builtBytes(this.levels, windowMs) : 0);
     for (const { name } of this.roster) {
-      const detector = (MEMBERS[name] as MemberFactory)(sharedBy(config).config(name), states?.[name], {
+      const detector = (MEMBERS[name] as MemberFactory)(common.config(name), states?.[name], {
         windowMs,
         slab,
       });
       if (name === 'shift') this.shift = detector as Detector & { alarmed(ts: number): void };
       this.detectors.push(detector);
     }
+    common.noteTicking(this.roster, this.detectors);
+    if (states === undefined) common.built(this.levels, windowMs, slab.byteLength);
   }
 
   update(point: SeriesPoint): Verdict {
@@ -163,49 +169,67 @@ class Ensemble implements Detector {
     return this.judge(point);
   }
 
-  /** The ensemble's verdict on a point, once its members are built. */
+  /**
+   * The ensemble's verdict on a point, once its members are built. Each member answers in the
+   * thread's reused verdict (reuseVerdicts), read at once: the ensemble keeps the numbers and
+   * words of the two most surprised and of the one holding most, and answers in the reused verdict
+   * too when its caller reads at once (Detection), its words put together only if read.
+   */
   private judge(point: SeriesPoint): Verdict {
     let best = 0;
-    let why: Verdict | undefined;
+    let why = false;
+    let whyValue = 0;
+    let whyWords = '';
     let who = '';
     let second = 0;
-    let alsoWhy: Verdict | undefined;
+    let alsoWords = '';
     let alsoWho = '';
     let hold = 0;
-    let held: Verdict | undefined;
+    let held = false;
+    let heldValue = 0;
+    let heldWords = '';
     // The shift member judges every row; the others, the windows fast rows are gathered into.
     ROW[0] = point;
     // A window, or no raw windows: RawWindows would pass the point as it is.
     const rawMs = this.config.rawWindowMs;
     const windows = point.count > 1 || !(rawMs > 0) ? ROW : (this.raw ??= new RawWindows(rawMs)).push(point);
-    for (let i = 0; i < this.roster.length; i++) {
-      const m = this.roster[i]!;
-      const points = m.everyRow ? ROW : windows;
-      for (let k = 0; k < points.length; k++) {
-        const v = this.detectors[i]!.update(points[k]!);
-        // A shape holds the switch for as many points as it is long.
-        if (v.known === true)
-          this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
-        const s = m.explainable && this.n < this.knownUntil ? 0 : (v.surprise ?? 0) * m.weight;
-        if (v.hold !== undefined && v.hold * m.weight > hold) {
-          hold = v.hold * m.weight;
-          held = v;
-        }
-        if (s > best) {
-          if (why) {
-            second = best;
-            alsoWhy = why;
-            alsoWho = who;
+    const reuse = reuseVerdicts(true);
+    try {
+      for (let i = 0; i < this.roster.length; i++) {
+        const m = this.roster[i]!;
+        const points = m.everyRow ? ROW : windows;
+        for (let k = 0; k < points.length; k++) {
+          const v = this.detectors[i]!.update(points[k]!);
+          // A shape holds the switch for as many points as it is long.
+          if (v.known === true)
+            this.knownUntil = this.n + (this.config.novelty === false ? 1 : this.config.novelty.embedLength);
+          const s = m.explainable && this.n < this.knownUntil ? 0 : (v.surprise ?? 0) * m.weight;
+          if (v.hold !== undefined && v.hold * m.weight > hold) {
+            hold = v.hold * m.weight;
+            held = true;
+            heldValue = v.value;
+            heldWords = v.reason;
           }
-          best = s;
-          why = v;
-          who = m.label;
-        } else if (s > second) {
-          second = s;
-          alsoWhy = v;
-          alsoWho = m.label;
+          if (s > best) {
+            if (why) {
+              second = best;
+              alsoWords = whyWords;
+              alsoWho = who;
+            }
+            best = s;
+            why = true;
+            whyValue = v.value;
+            whyWords = v.reason;
+            who = m.label;
+          } else if (s > second) {
+            second = s;
+            alsoWords = v.reason;
+            alsoWho = m.label;
+          }
         }
       }
+    } finally {
+      reuseVerdicts(reuse);
     }
     this.n++;
     let s = best;
@@ -229,27 +253,24 @@ class Ensemble implements Detector {
     const level = scoreFromSurprise(Math.max(alarming, hold), this.config.alarmSurprise);
     if (s === 0 || !why) {
       if (hold > alarming && held)
-        return { score: 0, level, value: held.value, surprise: 0, hold, reason: `${LABELS.shift}: ${held.reason}` };
-      return alarming > 0 && why
-        ? { score: 0, level, value: why.value, surprise: 0, reason: `${who}: ${why.reason}` }
-        : quiet(point.value);
+        return reuse
+          ? answer(0, level, heldValue, 0, hold, undefined, LABELS.shift, heldWords, '', '')
+          : { score: 0, level, value: heldValue, surprise: 0, hold, reason: `${LABELS.shift}: ${heldWords}` };
+      if (alarming > 0 && why)
+        return reuse
+          ? answer(0, level, whyValue, 0, undefined, undefined, who, whyWords, '', '')
+          : { score: 0, level, value: whyValue, surprise: 0, reason: `${who}: ${whyWords}` };
+      return quiet(point.value);
     }
     // A second member just as sure adds its own words ("noise burst …; also outlier: max …").
-    const reason =
-      second >= this.config.alarmSurprise && alsoWhy
-        ? `${who}: ${why.reason}; also ${alsoWho}: ${alsoWhy.reason}`
-        : `${who}: ${why.reason}`;
-    return {
-      score: scoreFromSurprise(
-        reportedSurprise(s, this.config.alarmSurprise, this.config.refractoryMargin),
-        this.config.alarmSurprise,
-      ),
-      level,
-      value: why.value,
-      surprise: s,
-      hold,
-      reason,
-    };
+    const also = second >= this.config.alarmSurprise && alsoWho !== '';
+    const score = scoreFromSurprise(
+      reportedSurprise(s, this.config.alarmSurprise, this.config.refractoryMargin),
+      this.config.alarmSurprise,
+    );
+    if (reuse) return answer(score, level, whyValue, s, hold, undefined, who, whyWords, also ? alsoWho : '', alsoWords);
+    const reason = also ? `${who}: ${whyWords}; also ${alsoWho}: ${alsoWords}` : `${who}: ${whyWords}`;
+    return { score, level, value: whyValue, surprise: s, hold, reason };
   }
 
   /** Runs the refractory period on from the point at `t` (the n-th): an alarm, or a fault that persists. */
@@ -276,22 +297,35 @@ class Ensemble implements Detector {
     for (const d of this.detectors) d.heard?.(at);
   }
 
-  /** The most overdue member's verdict on the silence up to `now` (state unchanged). */
+  /** The most overdue member's verdict on the silence up to `now` (state unchanged); the members answer as in `judge`. */
   tick(now: number): Verdict {
-    let best: Verdict = QUIET_SILENCE;
+    let s = 0;
+    let value = 0;
+    let words = '';
     let who = '';
-    for (let i = 0; i < this.roster.length; i++) {
-      const m = this.roster[i]!;
-      const v = this.detectors[i]!.tick?.(now);
-      if (v && (v.surprise ?? 0) * m.weight > (best.surprise ?? 0)) {
-        best = v;
-        who = LABELS[m.name];
+    const reuse = reuseVerdicts(true);
+    try {
+      for (let i = 0; i < this.roster.length; i++) {
+        const m = this.roster[i]!;
+        // Only the members that judge silence are asked (a member without `tick` looked up on each
+        // of a dozen classes at every series' every window boundary was a sixth of a tick).
+        if (m.ticks !== true) continue;
+        const v = this.detectors[i]!.tick!(now);
+        if ((v.surprise ?? 0) * m.weight > s) {
+          s = v.surprise!;
+          value = v.value;
+          words = v.reason;
+          who = LABELS[m.name];
+        }
       }
+    } finally {
+      reuseVerdicts(reuse);
     }
-    const s = best.surprise ?? 0;
-    return s > 0
-      ? { ...best, score: scoreFromSurprise(s, this.config.alarmSurprise), reason: `${who}: ${best.reason}` }
-      : best;
+    if (!(s > 0)) return QUIET_SILENCE;
+    const score = scoreFromSurprise(s, this.config.alarmSurprise);
+    return reuse
+      ? answer(score, undefined, value, s, undefined, undefined, who, words, '', '')
+      : { score, value, reason: `${who}: ${words}`, surprise: s };
   }
 
   snapshot(): State {
@@ -320,6 +354,8 @@ class Ensemble implements Detector {
 class Shared {
   private readonly rosters = new Map<'series' | 'device', readonly Member[]>();
   private readonly configs = new Map<MemberName, object>();
+  /** Bytes the members' slab took when built afresh, by roster and window length (the same for every series of both). */
+  private readonly slabBytes = new Map<string, number>();
 
   constructor(private readonly ensemble: EnsembleConfig) {}
 
@@ -338,10 +374,27 @@ class Shared {
         weight: config.weights[name] ?? DEFAULT_WEIGHTS[name] ?? 1,
         everyRow: name === 'shift',
         explainable: EXPLAINED.has(name) || name === 'novelty',
+        ticks: undefined,
       });
     }
     this.rosters.set(levels, (roster = members));
     return roster;
+  }
+
+  /** Notes which members of `roster` judge silence (`tick`), from its members built for a series (the same classes for every series). */
+  noteTicking(roster: readonly Member[], detectors: readonly Detector[]): void {
+    if (roster.length === 0 || roster[0]!.ticks !== undefined) return;
+    for (let i = 0; i < roster.length; i++) roster[i]!.ticks = detectors[i]!.tick !== undefined;
+  }
+
+  /** Bytes a slab of members built afresh for `levels` and `windowMs` took (0 before one was built). */
+  builtBytes(levels: 'series' | 'device', windowMs: number): number {
+    return this.slabBytes.get(`${levels} ${windowMs}`) ?? 0;
+  }
+
+  built(levels: 'series' | 'device', windowMs: number, bytes: number): void {
+    // Bounded: one entry a window length the series of this config have (a key of a few numbers each).
+    if (this.slabBytes.size < MAX_WINDOW_LENGTHS) this.slabBytes.set(`${levels} ${windowMs}`, bytes);
   }
 
   config(name: MemberName): object {
@@ -366,6 +419,8 @@ class Shared {
 }
 
 const shared = new WeakMap<EnsembleConfig, Shared>();
+/** Window lengths whose built slab size an ensemble config remembers (beyond, new ones are built without). */
+const MAX_WINDOW_LENGTHS = 64;
 /** The roster of an ensemble whose members are not built yet (the series' cadence is not known). */
 const NO_MEMBERS: readonly Member[] = [];
 

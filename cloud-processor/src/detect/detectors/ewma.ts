@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -81,13 +82,13 @@ class Ewma implements Detector {
     s.n++;
     this.jitter.push(x);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: x, reason: 'normal', surprise };
-    return {
+    if (score < 0.3) return verdict(score, x, 'normal', surprise);
+    return verdict(
       score,
-      value: x,
+      x,
+      `${r > 0 ? 'above' : 'below'} the recent average ${(s.mean - a * rc).toPrecision(4)} by ${z.toFixed(1)} σ`,
       surprise,
-      reason: `${r > 0 ? 'above' : 'below'} the recent average ${(s.mean - a * rc).toPrecision(4)} by ${z.toFixed(1)} σ`,
-    };
+    );
   }
 
   snapshot(): State {

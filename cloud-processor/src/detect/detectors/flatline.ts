@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -83,13 +84,8 @@ class Flatline implements Detector {
     const longRuns = this.runs.tailWeight(r) / unit + (1 / r) ** this.config.tailIndex;
     const surprise = Math.max(0, -Math.log10(Math.min(1, longRuns / steps)));
     const score = scoreFromSurprise(surprise, this.config.alarmSurprise);
-    if (score < 0.3) return { score, value: point.value, reason: 'flat', surprise };
-    return {
-      score,
-      value: point.value,
-      surprise,
-      reason: `stuck at ${point.value.toPrecision(4)} for ${r} points in a row`,
-    };
+    if (score < 0.3) return verdict(score, point.value, 'flat', surprise);
+    return verdict(score, point.value, `stuck at ${point.value.toPrecision(4)} for ${r} points in a row`, surprise);
   }
 
   snapshot(): State {

@@ -89,4 +89,6 @@ export interface Member {
   readonly everyRow: boolean;
   /** Its surprise is explained while a known switch is in view (EXPLAINED, and novelty). */
   readonly explainable: boolean;
+  /** It judges silence (its detector has `tick`): noted when the roster's first series is built, undefined before. */
+  ticks: boolean | undefined;
 }

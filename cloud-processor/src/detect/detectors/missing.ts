@@ -3,6 +3,7 @@ import {
   quiet,
   QUIET_SILENCE,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -88,15 +89,15 @@ class Missing implements Detector {
     // The cadence the gap was judged against, read before the gap joins the intervals.
     const cadence = judged ? this.intervals.median() : 0;
     this.intervals.push(gap);
-    if (this.config.reportOn === 'tick') return { score: 0, value: point.value, reason: 'normal', surprise: 0 };
+    if (this.config.reportOn === 'tick') return verdict(0, point.value, 'normal', 0);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: point.value, reason: 'normal', surprise };
-    return {
+    if (score < 0.3) return verdict(score, point.value, 'normal', surprise);
+    return verdict(
       score,
-      value: point.value,
+      point.value,
+      `data resumed after ${formatMs(gap)} of silence (usually every ${formatMs(cadence)})`,
       surprise,
-      reason: `data resumed after ${formatMs(gap)} of silence (usually every ${formatMs(cadence)})`,
-    };
+    );
   }
 
   /** The series spoke with no value (every reading out of range): a point for its cadence, as `update`. */
@@ -109,13 +110,13 @@ class Missing implements Detector {
     const gap = now - this.lastTs;
     const surprise = this.judge(gap, false);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: Number.NaN, reason: 'normal', surprise };
-    return {
+    if (score < 0.3) return verdict(score, Number.NaN, 'normal', surprise);
+    return verdict(
       score,
-      value: Number.NaN,
+      Number.NaN,
+      `no data for ${formatMs(gap)} (usually every ${formatMs(this.intervals.median())})`,
       surprise,
-      reason: `no data for ${formatMs(gap)} (usually every ${formatMs(this.intervals.median())})`,
-    };
+    );
   }
 
   snapshot(): State {

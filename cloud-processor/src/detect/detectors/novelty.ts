@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -184,13 +185,13 @@ class Novelty implements Detector {
     }
     this.pushPending(cur);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: point.value, reason: 'normal', surprise };
-    return {
+    if (score < 0.3) return verdict(score, point.value, 'normal', surprise);
+    return verdict(
       score,
-      value: point.value,
+      point.value,
+      `the last ${L} values form a shape not seen before (nearest past shape ${d.toPrecision(3)} away)`,
       surprise,
-      reason: `the last ${L} values form a shape not seen before (nearest past shape ${d.toPrecision(3)} away)`,
-    };
+    );
   }
 
   snapshot(): State {

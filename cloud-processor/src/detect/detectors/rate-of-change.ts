@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -75,13 +76,13 @@ class RateOfChange implements Detector {
     s.n++;
     this.jitter.push(x);
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: x, reason: 'normal', surprise };
-    return {
+    if (score < 0.3) return verdict(score, x, 'normal', surprise);
+    return verdict(
       score,
-      value: x,
+      x,
+      `${step > 0 ? 'jumped' : 'dropped'} from ${from.toPrecision(4)} to ${x.toPrecision(4)} in one step, ${dev.toFixed(1)}× the usual step`,
       surprise,
-      reason: `${step > 0 ? 'jumped' : 'dropped'} from ${from.toPrecision(4)} to ${x.toPrecision(4)} in one step, ${dev.toFixed(1)}× the usual step`,
-    };
+    );
   }
 
   snapshot(): State {

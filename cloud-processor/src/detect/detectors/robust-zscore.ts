@@ -4,6 +4,7 @@ import {
   scoreFromRatio,
   scoreFromSurprise,
   windowsIn,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -130,23 +131,23 @@ class RobustZScore implements Detector {
       scoreFromRatio(zBest / this.config.zThreshold),
     );
     // quiet(point.value) with its surprise, built as one object (this is most windows).
-    if (score < 0.3) return { score: 0, value: point.value, reason: 'normal', surprise };
+    if (score < 0.3) return verdict(0, point.value, 'normal', surprise);
     if (field === 'value') {
-      return {
+      return verdict(
         score,
-        value: point.value,
+        point.value,
+        `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}`,
         surprise,
-        reason: `${raw ? 'value' : 'mean'} ${point.value.toPrecision(4)} is ${zBest.toFixed(1)} robust σ from the recent median ${center.toPrecision(4)}`,
-      };
+      );
     }
     const x = point[field];
     const dir = field === 'max' ? 'above' : 'below';
-    return {
+    return verdict(
       score,
-      value: x,
+      x,
+      `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}`,
       surprise,
-      reason: `${field} ${x.toPrecision(4)} lies ${Math.abs(x - point.value).toPrecision(3)} ${dir} the window mean, ${zBest.toFixed(1)} robust σ beyond the usual ${center.toPrecision(3)}`,
-    };
+    );
   }
 
   snapshot(): State {

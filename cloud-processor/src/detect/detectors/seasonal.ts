@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -257,12 +258,12 @@ class Seasonal implements Detector {
     }
     this.n++;
     const score = scoreFromSurprise(surprise, this.config.calibration.alarmSurprise);
-    if (score < 0.3) return { score, value: x, reason: trusted ? 'normal' : 'learning the cycle', surprise };
+    if (score < 0.3) return verdict(score, x, trusted ? 'normal' : 'learning the cycle', surprise);
     const where = `the usual ${pred.toPrecision(4)} for this time of the cycle`;
     const reason = drifting
       ? `drifting ${slab.num(at, DRIFT_MEAN) > 0 ? 'above' : 'below'} ${where}: the recent residuals average ${Math.abs(slab.num(at, DRIFT_MEAN)).toFixed(1)} scales`
       : `${r > 0 ? 'above' : 'below'} ${where} by ${dev.toFixed(1)}× the usual deviation`;
-    return { score, value: x, surprise, reason };
+    return verdict(score, x, reason, surprise);
   }
 
   /** A point's share of a visit per cycle: 1 / (its windows in a bin's span), 1 where each point has its bin (or the length is unknown). */

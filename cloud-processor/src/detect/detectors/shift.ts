@@ -4,6 +4,7 @@ import {
   formatValue as fmt,
   quiet,
   scoreFromSurprise,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -106,7 +107,7 @@ class Shift implements Detector {
         // at a lower sensitivity); staying away is not.
         const news = hold > this.peak ? hold : 0;
         this.peak = Math.max(this.peak, hold);
-        return { score: scoreFromSurprise(news, alarm), value: x, surprise: news, hold, reason: this.words(x, t) };
+        return verdict(scoreFromSurprise(news, alarm), x, this.words(x, t), news, hold);
       }
       // Back at the level it left, or the new level is accepted: learn again from here.
       level.release(hold >= alarm / 2 ? 'accept' : 'return', t);
@@ -117,16 +118,10 @@ class Shift implements Detector {
     if (level.age(t) >= this.config.baselineMs) this.distances.queue(t, distance, level.sinceLast);
     if (surprise >= alarm) {
       this.leave(t);
-      return {
-        score: scoreFromSurprise(surprise, alarm),
-        value: x,
-        surprise,
-        hold: surprise,
-        reason: this.words(x, t),
-      };
+      return verdict(scoreFromSurprise(surprise, alarm), x, this.words(x, t), surprise, surprise);
     }
     level.follow(t);
-    return { score: scoreFromSurprise(surprise, alarm), value: x, surprise, reason: 'normal' };
+    return verdict(scoreFromSurprise(surprise, alarm), x, 'normal', surprise);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quiet, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
+import { quiet, verdict, type Detector, type DetectorFactory, type SeriesPoint, type Verdict } from '../detector.js';
 
 export const StaticThresholdConfig = z
   .object({
@@ -26,21 +26,21 @@ class StaticThreshold implements Detector {
     const band = min !== undefined && max !== undefined ? max - min : Math.max(Math.abs(min ?? max ?? 1), 1e-9);
     if (max !== undefined && point.max > max) {
       const over = (point.max - max) / band;
-      return {
-        score: 0.5 + 0.5 * (over / (over + 0.1)),
-        value: point.max,
-        surprise: this.config.surprise,
-        reason: `${point.count > 1 ? 'max ' : ''}${point.max.toPrecision(4)} above the limit ${max}`,
-      };
+      return verdict(
+        0.5 + 0.5 * (over / (over + 0.1)),
+        point.max,
+        `${point.count > 1 ? 'max ' : ''}${point.max.toPrecision(4)} above the limit ${max}`,
+        this.config.surprise,
+      );
     }
     if (min !== undefined && point.min < min) {
       const under = (min - point.min) / band;
-      return {
-        score: 0.5 + 0.5 * (under / (under + 0.1)),
-        value: point.min,
-        surprise: this.config.surprise,
-        reason: `${point.count > 1 ? 'min ' : ''}${point.min.toPrecision(4)} below the limit ${min}`,
-      };
+      return verdict(
+        0.5 + 0.5 * (under / (under + 0.1)),
+        point.min,
+        `${point.count > 1 ? 'min ' : ''}${point.min.toPrecision(4)} below the limit ${min}`,
+        this.config.surprise,
+      );
     }
     return quiet(point.value);
   }

@@ -3,6 +3,7 @@ import {
   quiet,
   scoreFromSurprise,
   windowsIn,
+  verdict,
   type Detector,
   type DetectorContext,
   type DetectorFactory,
@@ -58,14 +59,13 @@ class Volatility implements Detector {
     const surprise = this.history.length >= 8 ? this.meter.judge(ratio) : 0;
     this.history.push(point.stddev);
     const score = point.stddev > usual ? scoreFromSurprise(surprise, this.config.calibration.alarmSurprise) : 0;
-    if (score < 0.3)
-      return { score, value: point.stddev, reason: 'normal', surprise: point.stddev > usual ? surprise : 0 };
-    return {
+    if (score < 0.3) return verdict(score, point.stddev, 'normal', point.stddev > usual ? surprise : 0);
+    return verdict(
       score,
-      value: point.stddev,
+      point.stddev,
+      `spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}`,
       surprise,
-      reason: `spread ${point.stddev.toPrecision(3)} is ${ratio.toFixed(1)}× the usual ${usual.toPrecision(3)}`,
-    };
+    );
   }
 
   snapshot(): State {

@@ -1,4 +1,4 @@
-import { windowsIn, type DetectorContext, type Verdict } from '../detector.js';
+import { windowsIn, verdict, type DetectorContext, type Verdict } from '../detector.js';
 import { IdenticalRuns, type IdenticalRunsState } from '../stats/identical-runs.js';
 import { RecentValues, type RecentValuesState } from '../stats/recent-values.js';
 import { Regimes, type RegimesState } from '../stats/regimes.js';
@@ -155,7 +155,7 @@ export class WindowRulesState {
   protected verdict(ratio: number, value: number, reason: string): Verdict {
     // Finite however sure a rule is (an infinite surprise scores NaN, and a snapshot writes it null).
     const surprise = this.config.alarmSurprise * Math.min(ratio, MAX_RATIO);
-    return { score: surprise / (surprise + this.config.alarmSurprise), surprise, value, reason };
+    return verdict(surprise / (surprise + this.config.alarmSurprise), value, reason, surprise);
   }
 }
 

@@ -3,6 +3,7 @@ import {
   formatValue as fmt,
   quiet,
   QUIET_SILENCE,
+  verdict,
   type Detector,
   type DetectorFactory,
   type SeriesPoint,
@@ -226,7 +227,7 @@ class WindowRules extends WindowRulesState implements Detector {
     // stopping) is its normal life: say so, so that level and pattern detectors' surprise is explained.
     if (bestReason === undefined)
       return switched && this.n > this.warmup
-        ? { ...quiet(p.value, 'a known switch between levels'), known: true }
+        ? verdict(0, p.value, 'a known switch between levels', 0, undefined, true)
         : quiet(p.value);
     return this.verdict(bestRatio, bestValue, bestReason);
   }

@@ -67,3 +67,36 @@ test('regions grow in place while the buffer has room, the later ones moved and 
   slab.resize(a, 816);
   assert.deepEqual([...slab.f64.subarray(slab.at(a) >> 3, (slab.at(a) >> 3) + 102)], new Array(102).fill(0));
 });
+
+test('a slab made for a known size holds regions up to it in the one buffer it was made with', () => {
+  const slab = new Slab(960);
+  const first = slab.u8.buffer;
+  for (let i = 0; i < 10; i++) slab.alloc(96);
+  assert.equal(slab.byteLength, 960);
+  assert.equal(slab.u8.buffer, first, 'no new buffer while the regions fit');
+  slab.alloc(200);
+  assert.notEqual(slab.u8.buffer, first);
+});
+
+test("a move into a new buffer copies every region's bytes exactly (NaNs' bits too), zeros past each region's length", () => {
+  const slab = new Slab();
+  const a = slab.alloc(13);
+  const b = slab.alloc(16);
+  const c = slab.alloc(8);
+  const bytes = Array.from({ length: 13 }, (_, i) => 250 - i);
+  slab.u8.set(bytes, slab.at(a));
+  // Two NaNs of unusual payloads as float32s, and a signalling NaN's bits as a float64.
+  slab.u32.set([0x7fa00001, 0xffc12345], slab.at(b) >> 2);
+  slab.u32.set([0x00000001, 0x7ff00000], slab.at(c) >> 2);
+  slab.resize(a, 5); // shrinks in place: regions b and c move down
+  const before = slab.u8.buffer;
+  slab.resize(a, 21); // grows past the room: all of it into a new buffer
+  assert.notEqual(slab.u8.buffer, before);
+  assert.deepEqual(
+    [...slab.u8.subarray(slab.at(a), slab.at(a) + 24)],
+    [...bytes.slice(0, 5), ...new Array(19).fill(0)],
+  );
+  assert.deepEqual([...slab.u32.subarray(slab.at(b) >> 2, (slab.at(b) >> 2) + 4)], [0x7fa00001, 0xffc12345, 0, 0]);
+  assert.deepEqual([...slab.u32.subarray(slab.at(c) >> 2, (slab.at(c) >> 2) + 2)], [0x00000001, 0x7ff00000]);
+  assert.equal(slab.byteLength, 24 + 16 + 8);
+});

@@ -29,6 +29,15 @@ export class Slab {
   /** Bytes the regions take (each padded to 8); the buffer may hold more, room to grow into. */
   private used = 0;
 
+  /**
+   * `capacity`: bytes the regions are known to take soon (an ensemble's members once built, as
+   * its earlier series' took): the buffer is made once for them, with the room a buffer of that
+   * size gets, instead of anew as each region is added.
+   */
+  constructor(capacity = 0) {
+    if (capacity > 0) this.buffer = new ArrayBuffer(padded(capacity) + room(padded(capacity)));
+  }
+
   /** A new region of `bytes` zero bytes; its id (ids count up from 0 in a slab). */
   alloc(bytes: number): number {
     const id = this.layout.length;
@@ -78,26 +87,35 @@ export class Slab {
       const f64 = this.f64;
       f64.copyWithin((tail + delta) >> 3, tail >> 3, this.used >> 3);
       // New bytes are zero: the region's beyond what it keeps, and those the regions left (shrinking).
-      let from = start + kept;
-      if ((from & 7) !== 0) {
-        if ((from & 3) === 0) this.f32[from >> 2] = 0;
-        else this.u8.fill(0, from, padded(from));
-        from = padded(from);
-      }
-      f64.fill(0, from >> 3, (start + padded(bytes)) >> 3);
+      const from = start + kept;
+      if ((from & 7) !== 0) this.zero(from);
+      f64.fill(0, padded(from) >> 3, (start + padded(bytes)) >> 3);
       if (delta < 0) f64.fill(0, used >> 3, this.used >> 3);
     } else {
-      const next = new ArrayBuffer(used + Math.min(MAX_ROOM, (used >> 4) & ~7));
-      const from = new Uint8Array(this.buffer);
-      const to = new Uint8Array(next);
-      to.set(from.subarray(0, start + kept));
-      to.set(from.subarray(tail, this.used), tail + delta);
+      const next = new ArrayBuffer(used + room(used));
+      // Copied in 32-bit words (exact whatever the bytes: a float64 copy may rewrite a NaN's bits),
+      // with no byte views and subarrays of both buffers (four objects a move, on a young series
+      // several moves a window). No view of the new buffer is kept: each costs heap a series, and
+      // the views its helpers read are made when first read.
+      const from = this.u32;
+      const to = new Uint32Array(next);
+      // Only a region that grows moves the slab (kept is its length, or 0 without `keep`): the
+      // words up to its padded end are its bytes and its padding's zeros (every path zeroes padding).
+      const keptTo = padded(start + kept) >> 2;
+      for (let i = 0; i < keptTo; i++) to[i] = from[i]!;
+      for (let i = tail >> 2, j = (tail + delta) >> 2, end = this.used >> 2; i < end; i++, j++) to[j] = from[i]!;
       this.buffer = next;
       this.f64View = this.f32View = this.u32View = this.u8View = undefined;
     }
     layout[id] = start * SPLIT + bytes;
     for (let r = id + 1; r < layout.length; r++) layout[r]! += delta * SPLIT;
     this.used = used;
+  }
+
+  /** Zeroes the bytes from `from` (not at an 8-byte boundary) to the next boundary. */
+  private zero(from: number): void {
+    if ((from & 3) === 0) this.f32[from >> 2] = 0;
+    else this.u8.fill(0, from, padded(from));
   }
 
   /** The i-th float64 of region `id` (a helper's scalar: a number in a field is a 16-byte heap object of its own). */
@@ -136,6 +154,11 @@ const EMPTY_BUFFER = new ArrayBuffer(0);
 const MAX_ROOM = 256;
 /** A region's offset and length share one number: offset × SPLIT + length (exact: both far below 2^26). */
 const SPLIT = 2 ** 24;
+
+/** Room a new buffer keeps beyond `used` bytes of regions: a sixteenth more, at most MAX_ROOM (see `resize`). */
+function room(used: number): number {
+  return Math.min(MAX_ROOM, (used >> 4) & ~7);
+}
 
 function padded(bytes: number): number {
   return (bytes + 7) & ~7;
