@@ -24,8 +24,7 @@
  *   (PointEncoder + InfluxWriter) and the `influx` npm package (node-influx, writePoints of IPoint
  *   objects), the same windows from decoded batches to durable: windows/s and the writing
  *   process's CPU per window (docs/influxdb.md says why the writer stays ours).
- * Then the cost of each stage on one thread without I/O (stages.js), what taking the batches from
- * the embedded broker costs inside the process and as an MQTT client (delivery.js), and the heap each series costs,
+ * Then the cost of each stage on one thread without I/O (stages.js) and the heap each series costs,
  * by detector member (state-size.js; after `state-windows` windows: 4400 fill every history).
  * Reports windows/s, CPU per window of the processor (all its threads) and of influxd over the same
  * windows, RSS, worker count; ends with one line of JSON.
@@ -225,14 +224,6 @@ try {
       `  where a window's processor CPU goes (same batches, one thread, no I/O, CPU time): decode+validate ${stages.decode_validate_us} µs, detection ${stages.detect_us} µs, line protocol ${stages.encode_us} µs, request body ${stages.request_body_us} µs; the other ${round1(cpuUs - staged)} µs of the live run's ${round1(cpuUs)} are MQTT, intake, worker messages, HTTP, gzip and GC`,
     );
   }
-  type Delivery = { local_session_us_per_window: number; mqtt_client_us_per_window: number };
-  const delivery = skip.has('delivery')
-    ? undefined
-    : script<Delivery>('./cloud/delivery.js', [values.series, values.agents, values.rounds, '3']);
-  if (delivery)
-    log(
-      `  taking the batches from the embedded broker (no processing; CPU of broker and ingest): inside the process ${delivery.local_session_us_per_window} µs per window; as an MQTT client over loopback (as from an external broker) ${delivery.mqtt_client_us_per_window} µs`,
-    );
   type State = {
     series: number;
     heap_kb_per_series: number;
@@ -286,10 +277,6 @@ try {
         own_writer_cpu_us_per_window: Math.round(writers.own.cpuUs),
         node_influx_writer_windows_per_s: Math.round(writers.nodeInflux.rate),
         node_influx_writer_cpu_us_per_window: Math.round(writers.nodeInflux.cpuUs),
-      }),
-      ...(delivery && {
-        delivery_local_session_us_per_window: delivery.local_session_us_per_window,
-        delivery_mqtt_client_us_per_window: delivery.mqtt_client_us_per_window,
       }),
       ...(stages && {
         stage_decode_validate_us_per_window: stages.decode_validate_us,

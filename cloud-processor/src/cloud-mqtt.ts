@@ -4,13 +4,12 @@ import { MqttAlertSink } from './alerts/sinks/mqtt.js';
 import { startBroker, type BrokerLink } from './broker/registry.js';
 import type { FleetView } from './dashboard/fleet-view.js';
 import type { Intake } from './ingest/intake.js';
-import { MqttIngest } from './ingest/mqtt.js';
+import { MqttIngest, mqttIngestOptions } from './ingest/mqtt.js';
 import type { Outputs, TransportDrops } from './outputs.js';
 
 /**
  * The single processor's MQTT side: its broker (broker/registry.ts: the embedded aedes by default,
- * or an external one), started by `listen`, and its ingest there (ingest/mqtt.ts, subscribed
- * inside the process to the embedded broker, as an MQTT client to an external one), started by
+ * or an external one), started by `listen`, and its client there (ingest/mqtt.ts), started by
  * `subscribe`: every agent's batches into the intake and their acks back, the agents' presence to
  * the fleet view, and the alerts out (an MQTT alert sink). Constructing opens nothing.
  */
@@ -46,12 +45,11 @@ export class ProcessorMqtt {
     this.broker = await startBroker({ config, refused: (kind) => outputs.brokerRefused(kind), log });
   }
 
-  /** After `listen`: subscribes to every agent's batches (and presence), then sends the alerts through the broker. */
+  /** After `listen`: connects the client and subscribes to every agent's batches, then sends the alerts through it. */
   async subscribe(intake: Intake, fleet: FleetView): Promise<void> {
     const onPresence = (agent: string, online: boolean): void => fleet.presence(agent, online);
     const client = (this.client = new MqttIngest(
-      this.started().session(true),
-      { maxStallMs: this.config.ingest.maxStallMs, onPresence },
+      mqttIngestOptions(this.config.ingest, this.started(), onPresence),
       intake,
       this.log.child({ unit: 'ingest' }),
       this.outputs.ackSent,
@@ -60,7 +58,7 @@ export class ProcessorMqtt {
     this.outputs.addSink(new MqttAlertSink((topic, payload) => client.publish(topic, payload)));
   }
 
-  /** Stops taking batches (the ingest unsubscribes, or its client disconnects); the broker stays up until `close`. */
+  /** Stops taking batches (the client disconnects); the broker stays up until `close`. */
   async stopIngest(): Promise<void> {
     await this.client?.stop();
   }

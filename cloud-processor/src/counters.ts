@@ -54,7 +54,7 @@ export const cloudCounterHelp = {
     'logins the embedded broker refused (broker.users set: anonymous, a wrong password, or a client id the user may not take)',
   mqtt_publishes_refused: 'publishes the embedded broker refused by role (the connection is closed)',
   mqtt_subscriptions_refused: 'subscriptions the embedded broker refused by role (0x80 in the SUBACK)',
-  mqtt_sessions_refused: 'persistent sessions the embedded broker refused (only agents may keep one)',
+  mqtt_sessions_refused: 'persistent sessions the embedded broker refused (only agents and the processor may keep one)',
   alerts_opened: 'alerts opened',
   alerts_updated: 'alert updates',
   alerts_resolved: 'alerts resolved',

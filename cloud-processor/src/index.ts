@@ -45,9 +45,6 @@ export type { WriteTarget } from './influx/target.js';
 export * from './influx/errors.js';
 export { classifyWrite } from './influx/response.js';
 export { Intake, Pipelined } from './ingest/intake.js';
-/** For bench/cloud/delivery (what taking batches from the broker costs, inside the process or as an MQTT client). */
-export { MqttIngest } from './ingest/mqtt.js';
-export { MqttSession } from './ingest/mqtt-session.js';
 export { loadProcessorConfig } from './config.js';
 export * from './detect/detector.js';
 export * from './detect/registry.js';

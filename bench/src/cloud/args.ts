@@ -26,7 +26,7 @@ one line of JSON (docs/benchmarks.md).
       --writer-passes N   passes of the writer comparison (2)
       --state-series N    series of the heap-per-series measurement (2000)
       --state-windows N   windows each of them has seen by then (150; 4400 fills every history: three days of minute windows)
-      --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, delivery, state
+      --skip LIST         runs to leave out, comma-separated: pinned, big, writer, stages, state
   -h, --help              prints this and exits
 `;
 

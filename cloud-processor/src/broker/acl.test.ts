@@ -18,10 +18,13 @@ test('a subscription is allowed only when an allowed filter covers every topic i
 });
 
 test('agents publish only their own batches and status, readers nothing', () => {
-  const acl = new BrokerAcl([
-    { username: 'gw', password: 'secret-gw', role: 'agent' },
-    { username: 'dash', password: 'secret-dash', role: 'reader' },
-  ]);
+  const acl = new BrokerAcl(
+    [
+      { username: 'gw', password: 'secret-gw', role: 'agent' },
+      { username: 'dash', password: 'secret-dash', role: 'reader' },
+    ],
+    'tributary-cloud',
+  );
   const gw = acl.authenticate('tributary-agent-gw', 'gw', Buffer.from('secret-gw'));
   assert.ok(gw);
   assert.equal(acl.authenticate('tributary-agent-gw', 'gw', Buffer.from('secret-g')), undefined);

@@ -8,13 +8,12 @@ import { AGENT_ID_PATTERN, topics } from '@tributary/firmware-schemas';
  *   status, subscribe only to its own acks, and connect only as its own client id, so one gateway
  *   can neither pass batches off as another's (and spoil that agent's dedupe) nor take over its session.
  * - `reader`: dashboards and scorers: subscribe to alerts and agent status, publish nothing.
- *
- * The processor itself is no client of it: it takes batches inside the process (local-session.ts).
+ * - `processor`: the cloud processor's own client, with a password made up at each start.
  *
  * A client may prove who it is with a password (`authenticate`) or, on a TLS listener that asks
  * for client certificates, with a certificate whose CN names it (`certified`).
  */
-export type BrokerRole = 'agent' | 'reader';
+export type BrokerRole = 'agent' | 'reader' | 'processor';
 
 export interface BrokerUser {
   readonly username: string;
@@ -29,7 +28,11 @@ export const agentClientId = (agent: string): string => `${AGENT_CLIENT_PREFIX}$
 export class BrokerAcl {
   private readonly users = new Map<string, BrokerUser>();
 
-  constructor(users: readonly BrokerUser[]) {
+  constructor(
+    users: readonly BrokerUser[],
+    /** The processor's MQTT client id: no one else may take it (and so its persistent session). */
+    private readonly processorClientId: string,
+  ) {
     for (const u of users) this.users.set(u.username, u);
   }
 
@@ -57,17 +60,21 @@ export class BrokerAcl {
     return user !== undefined && this.mayTake(user, clientId) ? user : undefined;
   }
 
-  /** An agent connects only as its own client id; no one else takes an agent's. */
+  /** An agent connects only as its own client id; no one else takes an agent's, nor the processor's. */
   private mayTake(user: BrokerUser, clientId: string): boolean {
+    if (user.role === 'processor') return true;
+    if (clientId === this.processorClientId) return false;
     return user.role === 'agent' ? clientId === agentClientId(user.username) : !clientId.startsWith(agentClientId(''));
   }
 
   mayPublish(user: BrokerUser, topic: string): boolean {
+    if (user.role === 'processor') return true;
     if (user.role === 'agent') return topic === topics.batches(user.username) || topic === topics.status(user.username);
     return false;
   }
 
   maySubscribe(user: BrokerUser, filter: string): boolean {
+    if (user.role === 'processor') return true;
     const allowed = user.role === 'agent' ? [topics.acks(user.username)] : [topics.alertsPattern, topics.status('+')];
     return allowed.some((a) => covers(a, filter));
   }

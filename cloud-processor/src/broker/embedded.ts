@@ -1,21 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import { certifiedName, listenMqtt, Throttle, type Logger, type MqttListenerOptions } from '@tributary/runtime';
 import { AGENT_CLIENT_PREFIX, BrokerAcl, type BrokerUser } from './acl.js';
-import type { BrokerSession } from '../ingest/session.js';
-import { LocalSession } from './local-session.js';
+import { inProcessConnection } from './in-process-connection.js';
 
 /** The embedded MQTT broker (aedes) the cloud processor runs by default. */
 export interface EmbeddedBroker {
   /** What agents connect to: `mqtt://host:port`, or `mqtts://` with TLS. */
   readonly url: string;
   readonly port: number;
+  /** What the processor's own client logs in with, when the broker requires users. */
+  readonly processorLogin: { username: string; password: string } | undefined;
   /**
-   * The processor's subscription to every agent's batches (and presence) inside this process
-   * (local-session.ts): it crosses no network and is no MQTT client, so it needs no login, TLS or
-   * client certificate, and no limit before login applies.
+   * A connection to the broker inside this process, for the processor's own client: it crosses
+   * no network, so it needs neither TLS nor a client certificate, and no limit before login applies.
    */
-  session(presence: boolean): BrokerSession;
+  connectInProcess(): Duplex;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,8 @@ export interface EmbeddedBrokerOptions extends MqttListenerOptions {
    * When non-empty, every client must log in as one of these (broker-acl.ts says what each role
    * may do); with TLS client certificates, a client with a verified one is who its CN names.
    */
-  readonly users?: readonly BrokerUser[];
+  readonly users?: readonly (BrokerUser & { role: 'agent' | 'reader' })[];
+  readonly processorClientId: string;
   /**
    * Called for each refusal: an oversized or malformed packet, an oversized CONNECT, the budget
    * of clients not logged in, a login (or TLS handshake) not finished in time, a failed TLS
@@ -66,6 +69,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const { host, users = [], log } = options;
   // Client certificates are identities as users are: with either, every client must prove who it is.
   const identified = users.length > 0 || (options.tls !== undefined && options.tls.clientCertificates !== 'none');
+  let processorLogin: EmbeddedBroker['processorLogin'];
   let broker: Aedes;
   // Every refusal is counted; each kind is logged at most once per 10 s, so a client retrying in a
   // loop (or a scan) cannot flood the log.
@@ -75,12 +79,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const throttle = warnings.get(kind) ?? warnings.set(kind, new Throttle(10_000)).get(kind)!;
     if (throttle.ready()) log.warn(fields, `${message} (further ones for 10 s are only counted)`);
   };
-  // The broker keeps every message for an offline persistent session, without bound: only agents
-  // (whose acks are few) may have one; anyone else must connect clean.
+  // The broker keeps every message for an offline persistent session, without bound: only the
+  // processor and agents (whose acks are few) may have one; anyone else must connect clean.
   const sessionRefused = (client: Client): AuthenticateError | undefined => {
-    if (client.clean || client.id.startsWith(AGENT_CLIENT_PREFIX)) return undefined;
-    refuse('session', { clientId: client.id }, 'persistent MQTT session refused: only agents may have one');
-    return Object.assign(new Error('persistent sessions are for agents'), {
+    if (client.clean || client.id === options.processorClientId || client.id.startsWith(AGENT_CLIENT_PREFIX))
+      return undefined;
+    refuse(
+      'session',
+      { clientId: client.id },
+      'persistent MQTT session refused: only agents and the processor may have one',
+    );
+    return Object.assign(new Error('persistent sessions are for agents and the processor'), {
       returnCode: NOT_AUTHORIZED,
     }) as AuthenticateError;
   };
@@ -105,7 +114,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     });
   } else {
-    const acl = new BrokerAcl(users);
+    processorLogin = {
+      username: `tributary-processor-${randomBytes(6).toString('hex')}`,
+      password: randomBytes(24).toString('base64'),
+    };
+    const acl = new BrokerAcl([...users, { ...processorLogin, role: 'processor' }], options.processorClientId);
     const who = new WeakMap<Client, BrokerUser>();
     broker = await Aedes.createBroker({
       preConnect,
@@ -160,7 +173,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   return {
     url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://${host}:${actual}`,
     port: actual,
-    session: (presence) => new LocalSession(broker, presence),
+    processorLogin,
+    connectInProcess: () => {
+      const [client, server] = inProcessConnection();
+      broker.handle(server as Parameters<Aedes['handle']>[0]);
+      return client;
+    },
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

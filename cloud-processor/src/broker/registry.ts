@@ -1,18 +1,22 @@
+import type { Duplex } from 'node:stream';
 import type { BrokerConfig, ProcessorConfig } from '@tributary/firmware-schemas';
-import { MQTT_PACKET_OVERHEAD_BYTES, tlsClientOptions, tlsListenerOptions, type Logger } from '@tributary/runtime';
-import { MqttSession } from '../ingest/mqtt-session.js';
-import type { BrokerSession } from '../ingest/session.js';
+import {
+  MQTT_PACKET_OVERHEAD_BYTES,
+  tlsClientOptions,
+  tlsListenerOptions,
+  type Logger,
+  type TlsFiles,
+} from '@tributary/runtime';
 import { startEmbeddedBroker, type BrokerRefusal } from './embedded.js';
 
-/** The broker the processor's MQTT ingest takes batches from, once started. */
+/** The broker the processor's MQTT ingest connects to, once started. */
 export interface BrokerLink {
-  /** The URL agents publish to. */
+  /** The URL agents publish to and the ingest connects to. */
   readonly url: string;
-  /**
-   * The ingest's subscription there, with the agents' presence when `presence`: inside this
-   * process for the embedded broker (no MQTT client), an MQTT client for an external one.
-   */
-  session(presence: boolean): BrokerSession;
+  /** What the processor's own client logs in with (the embedded broker's generated login, or the config's). */
+  readonly login: { readonly username?: string | undefined; readonly password?: string | undefined } | undefined;
+  /** How the ingest reaches it: the embedded broker in-process, an external one over its URL (with TLS files when set). */
+  readonly connection: { readonly inProcess: () => Duplex } | { readonly tls: TlsFiles };
   /** Stops a broker this process runs; nothing for an external one. */
   close(): Promise<void>;
 }
@@ -40,6 +44,7 @@ const brokers: {
       port: broker.port,
       users: broker.users,
       tls,
+      processorClientId: config.ingest.mqttClientId,
       maxClients: broker.maxClients,
       maxPacketBytes: config.maxBatchBytes + MQTT_PACKET_OVERHEAD_BYTES,
       unauthenticated: broker.unauthenticated,
@@ -60,25 +65,17 @@ const brokers: {
     );
     return {
       url: started.url,
-      session: (presence) => started.session(presence),
+      login: started.processorLogin,
+      connection: { inProcess: () => started.connectInProcess() },
       close: () => started.close(),
     };
   },
-  external: async (broker, { config, log }) => {
-    // The TLS files are read first: one that cannot be used fails the start before anything connects.
-    const tls = tlsClientOptions(broker.tls, 'broker.tls');
-    const { mqttClientId: clientId, startTimeoutMs } = config.ingest;
-    const { url, username, password } = broker;
-    return {
-      url,
-      session: (presence) =>
-        new MqttSession(
-          { url, username, password, clientId, startTimeoutMs, presence, tls },
-          log.child({ unit: 'ingest' }),
-        ),
-      close: async () => undefined,
-    };
-  },
+  external: async (broker) => ({
+    url: broker.url,
+    login: broker,
+    connection: { tls: tlsClientOptions(broker.tls, 'broker.tls') },
+    close: async () => undefined,
+  }),
 };
 
 /** Starts (or names) the broker `config.broker` describes. */

@@ -139,7 +139,7 @@ export const IngestConfig = z.object({
     .int()
     .min(1024)
     .default(64 * 1024 * 1024),
-  /** MQTT client id of the processor's persistent session on an external broker (it takes batches from the embedded one inside the process). */
+  /** MQTT client id of the processor's persistent session on the broker. */
   mqttClientId: z.string().min(1).max(128).default('tributary-cloud'),
   /** Start fails, naming the broker and its error, when batches cannot be subscribed to within this long. */
   startTimeoutMs: PositiveMs.default(30_000),

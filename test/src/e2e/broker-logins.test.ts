@@ -107,6 +107,12 @@ test('with broker users, an agent delivers under its own name and no one can pas
     /Bad username or password/i,
     'gw-b cannot take gw-a’s session',
   );
+  assert.match(
+    (await refusal(url, { clientId: 'tributary-cloud', username: 'grafana', password: 'password-of-grafana' })) ??
+      'allowed',
+    /Bad username or password/i,
+    'no one takes the processor’s session',
+  );
   // Subscriptions: a reader sees alerts but not batches; an agent sees only its own acks.
   const reader = { clientId: 'dash', username: 'grafana', password: 'password-of-grafana' };
   assert.equal(await refusal(url, reader, 'tributary/v1/alerts/#'), undefined, 'a reader may read alerts');
@@ -140,7 +146,7 @@ test('with broker users, an agent delivers under its own name and no one can pas
   const counted = ['logins', 'sessions', 'subscriptions', 'publishes'].map((k) =>
     cloud.counters.get(`mqtt_${k}_refused` as 'mqtt_logins_refused'),
   );
-  assert.deepEqual(counted, [3, 1, 2, 1], 'logins, persistent sessions, subscriptions and publishes refused');
+  assert.deepEqual(counted, [4, 1, 2, 1], 'logins, persistent sessions, subscriptions and publishes refused');
   const logged = (what: string): number => cloudWarnings.filter((w) => w.startsWith(what)).length;
   assert.deepEqual(
     ['MQTT login refused', 'persistent MQTT session refused', 'MQTT subscription refused', 'MQTT publish refused'].map(
