@@ -59,8 +59,9 @@ export class Detection extends DetectionState {
     maxSeries: number,
     private readonly onEvicted: () => void = () => undefined,
     /**
-     * Sees every point's verdict from its series' detector (replay uses it to score rows): read it
-     * at once, as it may be the thread's one reused verdict (detector.ts, reuseVerdicts); copy what you keep.
+     * Sees every point's verdict from its series' detector (replay uses it to score rows): a verdict
+     * of its own, which it may keep (with this hook the series' verdicts are not answered in the
+     * thread's one reused verdict, detector.ts reuseVerdicts).
      */
     private readonly onVerdict?: (point: SeriesInput, verdict: Verdict) => void,
     /** A device's metrics of one time beyond what its device detector judges (`count` left out, the first named). */
@@ -128,9 +129,10 @@ export class Detection extends DetectionState {
       }
       if (p.count > 0) {
         this.devices?.offer(p.device, p.metric, p.ts, p.value, alerts);
-        // Read at once (here, by onVerdict and by the lifecycle, which copies what it keeps): the
-        // detector may answer in the thread's one reused verdict instead of a new object.
-        const reuse = reuseVerdicts(true);
+        // Read at once (here and by the lifecycle, which copies what it keeps): the detector may
+        // answer in the thread's one reused verdict instead of a new object; not for onVerdict,
+        // whose caller may keep it (a spread or JSON copy would lose the reused one's reason).
+        const reuse = reuseVerdicts(this.onVerdict === undefined);
         try {
           const verdict = s.detector.update(p);
           this.onVerdict?.(p, verdict);
