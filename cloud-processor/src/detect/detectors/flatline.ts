@@ -56,7 +56,7 @@ class Flatline implements Detector {
   ) {
     const s = snapshot as State | undefined;
     this.s = { n: s?.n ?? 0, varied: s?.varied ?? 0, last: s?.last ?? null, run: s?.run ?? 0 };
-    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs, undefined, context?.slab);
+    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs, context?.slab);
   }
 
   update(point: SeriesPoint): Verdict {

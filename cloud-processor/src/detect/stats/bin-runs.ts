@@ -15,6 +15,16 @@ export type Floats = Float32Array | Float64Array;
 /** A header holds index × RUN_SPLIT + length (both under 1024: a range holds at most 640 bins). */
 export const RUN_SPLIT = 1024;
 
+/** The first bin of the run whose header is h. */
+export function runStart(h: number): number {
+  return (h / RUN_SPLIT) | 0;
+}
+
+/** The bins in the run whose header is h. */
+export function runLength(h: number): number {
+  return h - ((h / RUN_SPLIT) | 0) * RUN_SPLIT;
+}
+
 /** The index in `data` of bin `i`'s weight, or −1 when bin i is in no run (its weight is 0). */
 export function findBin(data: Floats, at: number, stored: number, i: number): number {
   const end = at + stored;

@@ -1,4 +1,4 @@
-import { decodeRuns, encodeRuns, findBin, RUN_SPLIT, runsLength, scaleRuns } from './bin-runs.js';
+import { decodeRuns, encodeRuns, findBin, runLength, runsLength, runStart, scaleRuns } from './bin-runs.js';
 import { decodeFloats, encodeFloats } from './float-ring.js';
 import { Slab } from './slab.js';
 
@@ -175,8 +175,8 @@ export class LogHistogram {
       const target = q * (total - u) + u / 2;
       let cum = 0;
       for (let p = at; p < end; ) {
-        const start = (data[p]! / RUN_SPLIT) | 0;
-        const length = data[p]! - start * RUN_SPLIT;
+        const start = runStart(data[p]!);
+        const length = runLength(data[p]!);
         for (let j = 0; j < length; j++) {
           const w = data[p + 1 + j]!;
           if (w > 0 && cum + w >= target) return this.valueAt(this.lo + start + j, (target - cum) / w);
@@ -188,13 +188,13 @@ export class LogHistogram {
     }
     // Upper quantiles from the top: fewer bins to walk (the runs' headers found first).
     let runs = 0;
-    for (let p = at; p < end; p += 1 + data[p]! - ((data[p]! / RUN_SPLIT) | 0) * RUN_SPLIT) runAt[runs++] = p;
+    for (let p = at; p < end; p += 1 + runLength(data[p]!)) runAt[runs++] = p;
     const target = (1 - q) * (total - u) + u / 2;
     let cum = 0;
     for (let r = runs - 1; r >= 0; r--) {
       const p = runAt[r]!;
-      const start = (data[p]! / RUN_SPLIT) | 0;
-      const length = data[p]! - start * RUN_SPLIT;
+      const start = runStart(data[p]!);
+      const length = runLength(data[p]!);
       for (let j = length - 1; j >= 0; j--) {
         const w = data[p + 1 + j]!;
         if (w > 0 && cum + w >= target) return this.valueAt(this.lo + start + j, 1 - (target - cum) / w);
