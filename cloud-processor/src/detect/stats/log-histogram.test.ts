@@ -194,3 +194,13 @@ test('log histogram: a range with empty stretches holds only its runs of bins in
   assert.ok(Buffer.from(state.bins, 'base64').length >= 4 * 20 * 16);
   assert.ok(Math.abs(h.quantile(0.25) / 1.01 - 1) < 0.05 && Math.abs(h.quantile(0.75) / 2 ** 20 / 1.01 - 1) < 0.05);
 });
+
+test("recent values: one region a history, its float64s the histogram's three and the two cached reads (the median and the MAD about it)", () => {
+  const slab = new Slab();
+  const h = new RecentValues(1_500, -4, undefined, slab);
+  assert.equal(slab.byteLength, 5 * 8);
+  for (let i = 0; i < 10; i++) h.push(1);
+  // One stretch's extremes (two float32s), and one run of one bin (its header and its weight).
+  assert.equal(slab.byteLength, 5 * 8 + 2 * 4 + 2 * 4);
+  assert.equal(h.median(), h.quantile(0.5));
+});

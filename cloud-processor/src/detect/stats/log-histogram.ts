@@ -62,8 +62,6 @@ export class LogHistogram {
   /** Key of the range's first bin, and bins in the range (0 before any value). */
   private lo = 0;
   private span = 0;
-  /** Floats of the scalars ahead of the owner's: 2 (SCALARS + ownerScalars). */
-  private readonly scalarFloats: number;
 
   constructor(
     halfLife: number,
@@ -73,10 +71,7 @@ export class LogHistogram {
     /** Floats at the start of the array that are the owner's (see `reserved`, `reserveRoom`). */
     private reserve = 0,
     protected readonly slab: Slab = new Slab(),
-    /** Float64s of the owner's after the histogram's own (read with `num`, `setNum`). */
-    ownerScalars = 0,
   ) {
-    this.scalarFloats = 2 * (SCALARS + ownerScalars);
     this.region = slab.alloc(4 * (this.scalarFloats + reserve));
     const f = slab.f64;
     const o = slab.at(this.region) >> 3;
@@ -91,6 +86,19 @@ export class LogHistogram {
       this.slab.setNum(this.region, TOTAL, state.total);
       this.slab.setNum(this.region, WEIGHT, state.weight);
     }
+  }
+
+  /**
+   * Float64s of the owner's after the histogram's own (read with `num`, `setNum`): an owner that
+   * keeps some says how many here (a getter of its class, not a field in each of its objects).
+   */
+  protected get ownerScalars(): number {
+    return 0;
+  }
+
+  /** Floats of the scalars ahead of the owner's `reserve`. */
+  private get scalarFloats(): number {
+    return 2 * (SCALARS + this.ownerScalars);
   }
 
   /** The owner's i-th float64 (after the histogram's own). */

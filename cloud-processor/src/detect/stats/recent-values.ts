@@ -32,7 +32,6 @@ export class RecentValues extends LogHistogram {
   private head: number;
   private fill: number;
   private n: number;
-  private readonly chunk: number;
 
   /** `floorLog2`: log2 of the smallest magnitude told from zero (see LogHistogram). */
   constructor(
@@ -45,13 +44,21 @@ export class RecentValues extends LogHistogram {
     const extremes = state ? decodeFloats(state.extremes) : undefined;
     // Its array begins with [max, min] of each stretch (the histogram's `reserved`), its float64s
     // after the histogram's are the cached reads (CACHED: one region a statistic, not three).
-    super(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab, CACHED);
+    super(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab);
     for (let i = 0; i < CACHED; i++) this.setNum(i, Number.NaN);
-    this.chunk = Math.ceil(capacity / CHUNKS);
     if (extremes) this.reserved.set(extremes, this.base);
     this.head = state?.head ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
+  }
+
+  protected override get ownerScalars(): number {
+    return CACHED;
+  }
+
+  /** Values a stretch holds (a getter: a field in each of its objects is 8 bytes). */
+  private get chunk(): number {
+    return Math.ceil(this.capacity / CHUNKS);
   }
 
   /** Stretches in the ring: those the history spans, and the one being filled. */
@@ -96,15 +103,13 @@ export class RecentValues extends LogHistogram {
     return this.fill === 0 ? 0 : this.reserveLength >> 1;
   }
 
-  /** The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when empty. */
+  /**
+   * The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when
+   * empty. Read afresh each time (a walk of a few bins from the nearer end: caching the 10th, 90th
+   * and 99th percentiles until the next push took 24 bytes a history; most windows push).
+   */
   override quantile(q: number): number {
-    const slot = q === 0.1 ? Q10 : q === 0.9 ? Q90 : q === 0.99 ? Q99 : -1;
-    if (slot < 0) return this.read(q);
-    const cached = this.num(slot);
-    if (!Number.isNaN(cached)) return cached;
-    const v = this.read(q);
-    this.setNum(slot, v);
-    return v;
+    return this.read(q);
   }
 
   private read(q: number): number {
@@ -197,13 +202,10 @@ export class RecentValues extends LogHistogram {
 }
 
 /**
- * What the window rules read of it each window, cached until the next push (NaN: to be read): the
- * median, the MAD about it, and the 10th, 90th and 99th percentiles; float64s of its region after
- * the histogram's (numbers in fields would be a 16-byte heap object each).
+ * What the window rules read of it several times a window, cached until the next push (NaN: to be
+ * read): the median, and the MAD about it (a bisection of some twenty log2s); float64s of its
+ * region after the histogram's (numbers in fields would be a 16-byte heap object each).
  */
 const MID = 0;
 const MAD_AT_MID = 1;
-const Q10 = 2;
-const Q90 = 3;
-const Q99 = 4;
-const CACHED = 5;
+const CACHED = 2;
