@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { gaussian, prng } from '../synthetic.js';
 import { Slab } from './slab.js';
-import { TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
+import { CalibrationConfig, SurpriseMeter, TailCalibrator, type TailCalibratorState } from './tail-calibrator.js';
 import { binMidLog2, binOf } from './tail-histogram.js';
 
 const deviation = fc.double({ min: 1e-6, max: 1e6, noNaN: true });
@@ -62,8 +62,8 @@ test('a snapshot restores the same answers', () => {
 
 test('a calibrator holds only the runs of bins in use (deviations 40 octaves apart: under 128 bytes of its slab, where the range is 2.5 kB)', () => {
   const slab = new Slab();
-  const c = new TailCalibrator(1_000, 6, undefined, slab);
-  for (let i = 0; i < 100; i++) c.add(i % 2 === 0 ? 1e-6 * (1 + (i % 3) * 0.05) : 1e6 * (1 + (i % 3) * 0.05));
+  const meter = new SurpriseMeter(CalibrationConfig.parse({}), undefined, 60_000, slab);
+  for (let i = 0; i < 100; i++) meter.judge(i % 2 === 0 ? 1e-6 * (1 + (i % 3) * 0.05) : 1e6 * (1 + (i % 3) * 0.05));
   assert.ok(slab.byteLength <= 128, `${slab.byteLength} bytes`);
 });
 
