@@ -2,19 +2,14 @@ import { z } from 'zod';
 import {
   formatValue as fmt,
   quiet,
-  windowsIn,
   verdict,
   type Detector,
-  type DetectorContext,
   type DetectorFactory,
   type SeriesPoint,
   type Verdict,
 } from '../detector.js';
-import { ChangeProfile } from '../stats/change-profile.js';
-import { FloatRing } from '../stats/float-ring.js';
-import { QuantileChunks, robustSigma, type QuantileChunksState } from '../stats/quantile-chunks.js';
-import { Slab } from '../stats/slab.js';
-import { SortedWindow } from '../stats/sorted-window.js';
+import { robustSigma } from '../stats/quantile-chunks.js';
+import { DriftState, SPAN_MS, TODAY_BIN, TODAY_COUNT, TODAY_CYCLE, TODAY_SUM } from './drift-state.js';
 
 export const DriftConfig = z.object({
   /** The cycle whose slope is expected (a day); its phase comes from the timestamp. */
@@ -47,41 +42,6 @@ export const DriftConfig = z.object({
 });
 export type DriftConfig = z.output<typeof DriftConfig>;
 
-/** The time over which changes are summed to measure how the wander adds up (its long-run scale). */
-const SPAN_MS = 3_600_000;
-/** Scales are re-measured this often (they move slowly, and measuring sorts the history). */
-const RESCALE_MS = 4 * 3_600_000;
-/** Windows of history at most (a bound on a series' state: three days of 60-second windows fit). */
-const MAX_HISTORY = 5_000;
-
-interface State {
-  lastMean: number | null;
-  lastTs: number | null;
-  intervals: number[];
-  expected: number[];
-  seen: number[];
-  /** Absent in older snapshots (then the expected change's size). */
-  peak?: number[];
-  today: { bin: number; cycle: number; sum: number; count: number };
-  /** Of older snapshots: every excess of the history (replayed into the chunks). */
-  excesses?: string;
-  /** The last two spans' excesses (float32, oldest first, as base64), and the summaries of the history's. */
-  recent?: string;
-  excessChunks?: QuantileChunksState;
-  sumChunks?: QuantileChunksState;
-  /** Excesses learnt into the span being filled. */
-  fill?: number;
-  scale: number;
-  wander: number;
-  up: number;
-  down: number;
-  runFrom: number | null;
-  runMean: number;
-  /** Absent in older snapshots (0). */
-  settle?: number;
-  n: number;
-}
-
 /**
  * A sensor drifting away (fouling, ageing, a failing reference) as opposed to the weather moving
  * it: a slow ramp shows no single large step, so the step and level members miss it until it ends.
@@ -94,101 +54,7 @@ interface State {
  * on weekdays only) add nothing, since a day off would look like a drift there. Window aggregates
  * only (count > 1); raw rows get no verdict.
  */
-class Drift implements Detector {
-  private lastMean: number | null;
-  private lastTs: number | null;
-  private readonly intervals: SortedWindow;
-  /**
-   * Per bin of the cycle (in the series' slab: stats/change-profile.ts):
-   *
-   * - expected: expected change of the mean from one window to the next, from earlier cycles only
-   *   (a bin's changes of today join it when the bin is over): expecting today's own changes would
-   *   take a drift under way for the normal slope of the hour;
-   * - seen: cycles each bin has joined;
-   * - peak: the largest change a bin has made on one day of late (fading by 1 − dayWeight a day): a
-   *   room that fills on weekdays only has a small mean change at 8:50 after a weekend, but it has filled.
-   */
-  private readonly profile: ChangeProfile;
-  private readonly today: { bin: number; cycle: number; sum: number; count: number };
-  /**
-   * The changes less what was expected of them when they came, over the last `history` windows:
-   * the last two spans' exactly (the span being filled, and the one before it that its sums reach
-   * back into; a ring, float32), the rest as summaries of each span's excesses and of the sums of
-   * `span` consecutive ones ending in it (quantile-chunks.ts: 16 bytes a span where its excesses
-   * took 4 each, the three days 20 kB at minute windows).
-   */
-  private readonly excesses: FloatRing;
-  private readonly excessChunks: QuantileChunks;
-  private readonly sumChunks: QuantileChunks;
-  private fill: number;
-  /** Robust σ of one change after its expected part, and the long-run wander per window. */
-  private scale: number;
-  private wander: number;
-  private up: number;
-  private down: number;
-  /** Where the current run of steady change started, for the alert's words. */
-  private runFrom: number | null;
-  private runMean: number;
-  /**
-   * What the last run of steps moved the mean (signed), fading over an hour once they stop: a level
-   * that steps and settles (a room filling with ventilation's time constant: steps, then a tail of
-   * ever smaller changes the same way) draws its tail on it, and its tail is not a drift.
-   */
-  private settle: number;
-  private n: number;
-  /** The horizons in windows of this series' length (see DriftConfig and SPAN_MS, RESCALE_MS). */
-  private readonly history: number;
-  private readonly warmup: number;
-  private readonly span: number;
-  private readonly rescaleEvery: number;
-
-  constructor(
-    private readonly config: DriftConfig,
-    snapshot?: unknown,
-    context?: DetectorContext,
-  ) {
-    const s = snapshot as State | undefined;
-    const w = context?.windowMs ?? 0;
-    this.history = windowsIn(config.historyMs, w, 48, MAX_HISTORY);
-    this.warmup = windowsIn(config.warmupMs, w, 24);
-    this.span = windowsIn(SPAN_MS, w, 2, this.history >> 1);
-    this.rescaleEvery = windowsIn(RESCALE_MS, w, 1);
-    this.lastMean = s?.lastMean ?? null;
-    this.lastTs = s?.lastTs ?? null;
-    const slab = context?.slab ?? new Slab();
-    const bins = config.bins;
-    this.profile = new ChangeProfile(bins, slab);
-    // A profile saved with another number of bins is relearnt, not misread.
-    const profile = s?.expected.length === bins ? s : undefined;
-    if (profile)
-      this.profile.restore(
-        profile.expected,
-        profile.peak ?? profile.expected.map(Math.abs),
-        profile.seen,
-        profile.today.bin,
-      );
-    this.intervals = new SortedWindow(16, s?.intervals, 64, slab);
-    this.today = profile?.today ?? { bin: -1, cycle: 0, sum: 0, count: 0 };
-    this.excesses = new FloatRing(2 * this.span, s?.recent, slab);
-    const chunks = Math.ceil(this.history / this.span);
-    this.excessChunks = new QuantileChunks(chunks, s?.excessChunks, slab);
-    this.sumChunks = new QuantileChunks(chunks, s?.sumChunks, slab);
-    this.fill = s?.fill ?? 0;
-    this.scale = s?.scale ?? 0;
-    this.wander = s?.wander ?? 0;
-    this.up = s?.up ?? 0;
-    this.down = s?.down ?? 0;
-    this.runFrom = s?.runFrom ?? null;
-    this.runMean = s?.runMean ?? 0;
-    this.settle = s?.settle ?? 0;
-    this.n = s?.n ?? 0;
-    // An older snapshot's history, every excess of it: replayed into the ring and the summaries.
-    if (s?.excesses !== undefined && s.excessChunks === undefined) {
-      const old = new FloatRing(this.history, s.excesses);
-      for (let i = 0; i < old.length; i++) this.keep(old.at(i));
-    }
-  }
-
+class Drift extends DriftState implements Detector {
   update(p: SeriesPoint): Verdict {
     if (p.count <= 1 || !Number.isFinite(p.value)) return quiet(p.value);
     const interval = this.lastTs !== null && p.ts > this.lastTs ? p.ts - this.lastTs : undefined;
@@ -246,28 +112,6 @@ class Drift implements Detector {
     );
   }
 
-  snapshot(): State {
-    return {
-      lastMean: this.lastMean,
-      lastTs: this.lastTs,
-      intervals: this.intervals.toArray(),
-      ...this.profile.snapshot(),
-      today: { ...this.today },
-      recent: this.excesses.snapshot(),
-      excessChunks: this.excessChunks.snapshot(),
-      sumChunks: this.sumChunks.snapshot(),
-      fill: this.fill,
-      scale: this.scale,
-      wander: this.wander,
-      up: this.up,
-      down: this.down,
-      runFrom: this.runFrom,
-      runMean: this.runMean,
-      settle: this.settle,
-      n: this.n,
-    };
-  }
-
   /**
    * How much of the last steps' settling this window releases (as it fades: a step settling with a
    * time constant of an hour or less is mostly done in one); a step adds to them. The release widens
@@ -299,24 +143,26 @@ class Drift implements Detector {
   /** The bin's change of today joins its expected change when the bin is over. */
   private learnCycle(change: number, ts: number, bin: number): void {
     const cycle = Math.floor(ts / this.config.periodMs);
-    const t = this.today;
-    if (t.count > 0 && (t.bin !== bin || t.cycle !== cycle)) {
+    const count = this.get(TODAY_COUNT);
+    const was = this.get(TODAY_BIN);
+    if (count > 0 && (was !== bin || this.get(TODAY_CYCLE) !== cycle)) {
       const p = this.profile;
-      const days = p.seen(t.bin) + 1;
-      const mean = t.sum / t.count;
-      const e = p.expected(t.bin);
+      const days = p.seen(was) + 1;
+      const mean = this.get(TODAY_SUM) / count;
+      const e = p.expected(was);
       p.set(
-        t.bin,
+        was,
         e + (mean - e) * Math.max(this.config.dayWeight, 1 / days),
-        Math.max(Math.abs(mean), (1 - this.config.dayWeight) * p.peak(t.bin)),
+        Math.max(Math.abs(mean), (1 - this.config.dayWeight) * p.peak(was)),
         days,
       );
-      t.sum = t.count = 0;
+      this.set(TODAY_SUM, 0);
+      this.set(TODAY_COUNT, 0);
     }
-    t.bin = bin;
-    t.cycle = cycle;
-    t.sum += change;
-    t.count++;
+    this.set(TODAY_BIN, bin);
+    this.set(TODAY_CYCLE, cycle);
+    this.set(TODAY_SUM, this.get(TODAY_SUM) + change);
+    this.set(TODAY_COUNT, this.get(TODAY_COUNT) + 1);
   }
 
   private learn(excess: number): void {
@@ -325,7 +171,7 @@ class Drift implements Detector {
   }
 
   /** Holds an excess; a span's worth closes the span into the summaries. */
-  private keep(excess: number): void {
+  protected keep(excess: number): void {
     this.excesses.push(excess);
     if (++this.fill < this.span) return;
     this.fill = 0;

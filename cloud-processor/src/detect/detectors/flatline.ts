@@ -47,7 +47,15 @@ interface State {
  * stuck: it is never flagged.
  */
 class Flatline implements Detector {
-  private readonly s: Omit<State, 'runs'>;
+  /**
+   * Points seen, points that were not flat (a series with none is constant, not stuck), the last
+   * value (NaN before one) and the current run of flat points: fields of the member (a state object
+   * of its own, and a new heap number for its last value every window, were 70 bytes a series).
+   */
+  private n: number;
+  private varied: number;
+  private last: number;
+  private run: number;
   private readonly runs: TailCalibrator;
 
   constructor(
@@ -56,30 +64,32 @@ class Flatline implements Detector {
     context?: DetectorContext,
   ) {
     const s = snapshot as State | undefined;
-    this.s = { n: s?.n ?? 0, varied: s?.varied ?? 0, last: s?.last ?? null, run: s?.run ?? 0 };
-    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs, undefined, context?.slab);
+    this.n = s?.n ?? 0;
+    this.varied = s?.varied ?? 0;
+    this.last = s?.last ?? Number.NaN;
+    this.run = s?.run ?? 0;
+    this.runs = new TailCalibrator(config.horizonPoints / 4, config.tailIndex, s?.runs, context?.slab);
   }
 
   update(point: SeriesPoint): Verdict {
-    const s = this.s;
     const tol = this.config.relativeTolerance * Math.max(1, Math.abs(point.value));
     const windowFlat = point.count > 1 && (point.max - point.min <= tol || point.stddev === 0);
-    const repeat = s.last !== null && Math.abs(point.value - s.last) <= tol;
+    const repeat = !Number.isNaN(this.last) && Math.abs(point.value - this.last) <= tol;
     const flat = windowFlat || (point.count <= 1 && repeat);
-    s.n++;
-    s.last = point.value;
+    this.n++;
+    this.last = point.value;
     if (!flat) {
-      s.varied++;
-      if (s.run > 0) this.runs.add(s.run);
-      s.run = 0;
+      this.varied++;
+      if (this.run > 0) this.runs.add(this.run);
+      this.run = 0;
       return quiet(point.value);
     }
-    s.run++;
+    this.run++;
     // A window with readings and no spread is itself a run of `count` equal readings.
-    const r = s.run;
-    if (r < this.config.minRunPoints || s.n < this.config.warmupPoints || s.varied < VARIED_MIN)
+    const r = this.run;
+    if (r < this.config.minRunPoints || this.n < this.config.warmupPoints || this.varied < VARIED_MIN)
       return quiet(point.value, 'flat');
-    const steps = Math.min(s.n, this.config.horizonPoints);
+    const steps = Math.min(this.n, this.config.horizonPoints);
     const unit = this.runs.unitWeight;
     const longRuns = this.runs.tailWeight(r) / unit + (1 / r) ** this.config.tailIndex;
     const surprise = Math.max(0, -Math.log10(Math.min(1, longRuns / steps)));
@@ -89,7 +99,8 @@ class Flatline implements Detector {
   }
 
   snapshot(): State {
-    return { ...this.s, runs: this.runs.snapshot() };
+    const last = Number.isNaN(this.last) ? null : this.last;
+    return { n: this.n, varied: this.varied, last, run: this.run, runs: this.runs.snapshot() };
   }
 }
 

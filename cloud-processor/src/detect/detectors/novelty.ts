@@ -9,6 +9,7 @@ import {
   type SeriesPoint,
   type Verdict,
 } from '../detector.js';
+import { Slab } from '../stats/slab.js';
 import { CalibrationConfig, SurpriseMeter, type SurpriseMeterState } from '../stats/tail-calibrator.js';
 
 export const NoveltyConfig = z.object({
@@ -37,8 +38,8 @@ interface State {
   meter: SurpriseMeterState;
 }
 
-/** The empty memory every detector starts with (shared: the first shape allocates its own). */
-const NO_VALUES = new Float64Array(0);
+/** The current shape (filled and read within one update: no state between calls). */
+let cur = new Float64Array(8);
 
 /**
  * Shape novelty: the distance from the last `embedLength` values, as one vector, to the nearest
@@ -47,31 +48,36 @@ const NO_VALUES = new Float64Array(0);
  * usual size) has a close neighbour; a new one (a spike on a quiet stretch, a changed rhythm, a
  * flat stretch where there used to be movement) does not. In the spirit of discord and
  * nearest-neighbour novelty detection; O(memorySize · embedLength) per point, with early abandon.
+ *
+ * Its arrays are regions of the series' slab (stats/slab.ts: float64), where three typed arrays
+ * of its own and a growing fourth each cost ~190 bytes of heap and a malloc'd store.
  */
 class Novelty implements Detector {
   private readonly L: number;
-  private readonly recent: Float64Array;
+  /** Region of the slab: the last L values, a ring. */
+  private readonly recent: number;
   private recentHead = 0;
   private seen = 0;
   /**
-   * The remembered shapes, as the values they are made of: shapes join the memory one point apart
-   * (each the last `embedLength` values at a point), so the i-th oldest is values[start + i …
-   * start + i + embedLength), and memorySize shapes take memorySize + embedLength − 1 values, not
-   * memorySize × embedLength. Room for twice that (the oldest are moved to the front when the end is
-   * reached), grown as the memory fills.
+   * Region of the slab: the remembered shapes, as the values they are made of: shapes join the
+   * memory one point apart (each the last `embedLength` values at a point), so the i-th oldest is
+   * values[start + i … start + i + embedLength), and memorySize shapes take memorySize +
+   * embedLength − 1 values, not memorySize × embedLength. Room for twice that (the oldest are
+   * moved to the front when the end is reached), grown as the memory fills; empty at first.
    */
-  private values = NO_VALUES;
+  private readonly values: number;
   private start = 0;
   private end = 0;
   /** Slot of the next shape in the ring the snapshot lists (a shape's slot is its number mod memorySize). */
   private memHead = 0;
   /** Shapes that have joined the memory (the newest is number joined − 1). */
   private joined = 0;
-  private readonly pending: Float64Array;
+  /** Region of the slab: the shapes waiting `exclusionPoints` points to join the memory, a ring. */
+  private readonly pending: number;
   private pendHead = 0;
   private pendSize = 0;
   private readonly meter: SurpriseMeter;
-  private readonly cur: Float64Array;
+  private readonly slab: Slab;
   /** Number of the last nearest shape (not state: only where the next search starts). */
   private nearest = -1;
 
@@ -81,19 +87,22 @@ class Novelty implements Detector {
     context?: DetectorContext,
   ) {
     const L = (this.L = config.embedLength);
-    this.recent = new Float64Array(L);
-    this.pending = new Float64Array((config.exclusionPoints + 1) * L);
-    this.cur = new Float64Array(L);
+    const slab = (this.slab = context?.slab ?? new Slab());
+    this.recent = slab.alloc(8 * L);
+    this.pending = slab.alloc(8 * (config.exclusionPoints + 1) * L);
+    this.values = slab.alloc(0);
     const s = snapshot as State | undefined;
-    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, context?.slab);
+    this.meter = new SurpriseMeter(config.calibration, s?.meter, context?.windowMs, slab);
     if (s) {
       for (const x of s.recent) this.pushRecent(x);
       this.seen = s.seen;
       for (const v of s.pending) this.pushPending(Float64Array.from(v));
       // The snapshot lists the ring's slots; oldest first from memHead once it is full.
       const n = s.memory.length;
-      for (let i = Math.max(0, n - config.memorySize); i < n; i++)
-        this.remember(s.memory[n < config.memorySize ? i : (s.memHead + i) % n]!);
+      for (let i = Math.max(0, n - config.memorySize); i < n; i++) {
+        const shape = s.memory[n < config.memorySize ? i : (s.memHead + i) % n]!;
+        this.remember(Float64Array.from(shape), 0);
+      }
       this.memHead = s.memHead % config.memorySize;
     }
   }
@@ -103,12 +112,19 @@ class Novelty implements Detector {
     return Math.min(this.config.memorySize, Math.max(0, this.end - this.start - this.L + 1));
   }
 
-  /** A shape joins the memory: the next point's, so only its last value is new (all of it for the first). */
-  private remember(shape: ArrayLike<number>): void {
+  /**
+   * A shape joins the memory: the next point's, so only its last value is new (all of it for the
+   * first). `shape[from …]`, or with `shape` undefined the slab's float64s from `from` (read afresh
+   * after each value: making room may move them).
+   */
+  private remember(shape: Float64Array | undefined, from: number): void {
     const L = this.L;
+    const pendingAt = shape === undefined ? from - (this.slab.at(this.pending) >> 3) : 0;
     for (let j = this.joined === 0 ? 0 : L - 1; j < L; j++) {
-      if (this.end === this.values.length) this.makeRoom();
-      this.values[this.end++] = shape[j]!;
+      if (this.end === this.slab.bytes(this.values) >> 3) this.makeRoom();
+      const f = this.slab.f64;
+      const x = shape === undefined ? f[(this.slab.at(this.pending) >> 3) + pendingAt + j]! : shape[from + j]!;
+      f[(this.slab.at(this.values) >> 3) + this.end++] = x;
     }
     if (this.end - this.start > this.config.memorySize + L - 1) this.start++;
     this.joined++;
@@ -118,31 +134,32 @@ class Novelty implements Detector {
   private makeRoom(): void {
     const held = this.end - this.start;
     const most = 2 * (this.config.memorySize + this.L - 1);
-    const values =
-      this.values.length < most && 2 * held >= this.values.length
-        ? new Float64Array(Math.min(most, Math.max(4 * this.L, 2 * this.values.length)))
-        : this.values;
-    values.set(this.values.subarray(this.start, this.end));
-    this.values = values;
+    const room = this.slab.bytes(this.values) >> 3;
+    if (room < most && 2 * held >= room)
+      this.slab.resize(this.values, 8 * Math.min(most, Math.max(4 * this.L, 2 * room)));
+    const o = this.slab.at(this.values) >> 3;
+    this.slab.f64.copyWithin(o, o + this.start, o + this.end);
     this.start = 0;
     this.end = held;
   }
 
   private pushRecent(x: number): void {
-    this.recent[this.recentHead] = x;
+    this.slab.f64[(this.slab.at(this.recent) >> 3) + this.recentHead] = x;
     this.recentHead = (this.recentHead + 1) % this.L;
   }
 
-  /** Queues a shape; returns the one that has waited `exclusionPoints` points, if any. */
+  /** Queues a shape; the one that has waited `exclusionPoints` points joins the memory. */
   private pushPending(v: Float64Array): void {
     const L = this.L;
     const E = this.config.exclusionPoints + 1;
     if (this.pendSize === E) {
       // The oldest queued shape (the slot about to be overwritten) joins the memory.
-      this.remember(this.pending.subarray(this.pendHead * L, this.pendHead * L + L));
+      this.remember(undefined, (this.slab.at(this.pending) >> 3) + this.pendHead * L);
       this.memHead = (this.memHead + 1) % this.config.memorySize;
     }
-    this.pending.set(v, this.pendHead * L);
+    const f = this.slab.f64;
+    const at = (this.slab.at(this.pending) >> 3) + this.pendHead * L;
+    for (let j = 0; j < L; j++) f[at + j] = v[j]!;
     this.pendHead = (this.pendHead + 1) % E;
     if (this.pendSize < E) this.pendSize++;
   }
@@ -152,13 +169,15 @@ class Novelty implements Detector {
     this.pushRecent(point.value);
     this.seen++;
     if (this.seen < L) return quiet(point.value, 'warming up');
-    const cur = this.cur;
-    for (let j = 0; j < L; j++) cur[j] = this.recent[(this.recentHead + j) % L]!;
+    if (cur.length < L) cur = new Float64Array(L);
+    const recent = this.slab.at(this.recent) >> 3;
+    for (let j = 0; j < L; j++) cur[j] = this.slab.f64[recent + ((this.recentHead + j) % L)]!;
     let surprise = 0;
     let d = 0;
     const n = this.memSize;
     if (n >= this.config.minMemory) {
-      const mem = this.values;
+      const mem = this.slab.f64;
+      const values = this.slab.at(this.values) >> 3;
       const oldest = this.joined - n;
       // Start from the shape after the last nearest one (a series that repeats itself tends to
       // repeat the next shape too): a close first bound abandons most others early. Exact all the same.
@@ -169,7 +188,7 @@ class Novelty implements Detector {
       for (let c = 0; c < n; c++) {
         const k = c === 0 ? first : c <= first ? c - 1 : c;
         let s = 0;
-        const o = this.start + k;
+        const o = values + this.start + k;
         for (let j = 0; j < L && s < best; j++) {
           const e = cur[j]! - mem[o + j]!;
           s += e * e;
@@ -198,12 +217,15 @@ class Novelty implements Detector {
     const L = this.L;
     const E = this.config.exclusionPoints + 1;
     const recent: number[] = [];
-    for (let j = 0; j < L; j++) recent.push(this.recent[(this.recentHead + j) % L]!);
+    const f = this.slab.f64;
+    const r = this.slab.at(this.recent) >> 3;
+    for (let j = 0; j < L; j++) recent.push(f[r + ((this.recentHead + j) % L)]!);
     const pending: number[][] = [];
     const start = this.pendSize === E ? this.pendHead : 0;
     for (let i = 0; i < this.pendSize; i++) {
       const k = (start + i) % E;
-      pending.push(Array.from(this.pending.subarray(k * L, k * L + L)));
+      const p = (this.slab.at(this.pending) >> 3) + k * L;
+      pending.push(Array.from(f.subarray(p, p + L)));
     }
     // The ring of slots it was: the shape in slot k is the one numbered k mod memorySize.
     const memory: number[][] = [];
@@ -211,7 +233,8 @@ class Novelty implements Detector {
     const M = this.config.memorySize;
     for (let k = 0; k < n; k++) {
       const i = n < M ? k : (k - this.memHead + M) % M;
-      memory.push(Array.from(this.values.subarray(this.start + i, this.start + i + L)));
+      const v = (this.slab.at(this.values) >> 3) + this.start + i;
+      memory.push(Array.from(f.subarray(v, v + L)));
     }
     return {
       seen: this.seen,

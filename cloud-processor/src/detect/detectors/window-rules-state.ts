@@ -26,7 +26,7 @@ export interface WindowRulesSnapshot {
   identical?: IdenticalRunsState;
   /** A quantised sensor's step, as learnt so far (absent in older snapshots). */
   quantum?: QuantumState;
-  /** Steps between readings of a series of few readings a window (absent in older snapshots). */
+  /** Steps between readings of a series of few readings a window (absent in older snapshots, and until its first such window). */
   scatter?: ReadingScatterState;
   n: number;
 }
@@ -56,8 +56,14 @@ export class WindowRulesState {
   protected readonly identical: IdenticalRuns;
   /** A coarsely quantised sensor's step (0 while unknown). */
   protected readonly quantum: QuantumEstimate;
-  /** A series of few readings a window: the scatter of its steps from reading to reading. */
-  protected readonly scatter: ReadingScatter;
+  /**
+   * A series of few readings a window: the scatter of its steps from reading to reading; made at
+   * its first window of few readings (most series never have one: its object, ring and scalars
+   * were 0.2 kB a series for nothing), which finds it as fresh as one made at the start.
+   */
+  private scatter: ReadingScatter | undefined;
+  /** Windows the scatter's span holds. */
+  private readonly scatterSpan: number;
   protected n: number;
   /** The horizons in windows of this series' length. */
   protected readonly history: number;
@@ -94,14 +100,9 @@ export class WindowRulesState {
     f[o + PREV_LAST] = s?.prevLast ?? Number.NaN;
     this.identical = new IdenticalRuns(s?.identical ?? { run: s?.flatRun ?? 0 }, slab);
     this.quantum = new QuantumEstimate(s?.quantum);
-    this.scatter = new ReadingScatter(
-      windowsIn(config.burstSpanMs, context?.windowMs ?? 0, 4),
-      config.stuckMinReadings - 1,
-      h,
-      this.warmup,
-      s?.scatter,
-      slab,
-    );
+    this.scatterSpan = windowsIn(config.burstSpanMs, context?.windowMs ?? 0, 4);
+    // Of a snapshot that holds one (older ones held a fresh one in every series).
+    if (s?.scatter !== undefined) this.scatter = this.newScatter(s.scatter);
     this.n = s?.n ?? 0;
   }
 
@@ -125,7 +126,7 @@ export class WindowRulesState {
       prevLast: Number.isNaN(this.scalar(PREV_LAST)) ? null : this.scalar(PREV_LAST),
       identical: this.identical.snapshot(),
       quantum: this.quantum.snapshot(),
-      scatter: this.scatter.snapshot(),
+      ...(this.scatter === undefined ? {} : { scatter: this.scatter.snapshot() }),
       n: this.n,
     };
   }
@@ -141,6 +142,23 @@ export class WindowRulesState {
     return this.identical.stuckAfterRepeats(
       Math.max(stuckWindows, Math.ceil((stuckMinReadings - 1) / count)),
       chanceOfIdenticalWindow(count + 1, sigma, this.quantum.step),
+    );
+  }
+
+  /** The scatter of a series of few readings a window, made at its first such window. */
+  protected scattered(): ReadingScatter {
+    return (this.scatter ??= this.newScatter(undefined));
+  }
+
+  private newScatter(saved: ReadingScatterState | undefined): ReadingScatter {
+    const { config } = this;
+    return new ReadingScatter(
+      this.scatterSpan,
+      config.stuckMinReadings - 1,
+      this.history,
+      this.warmup,
+      saved,
+      this.slab,
     );
   }
 

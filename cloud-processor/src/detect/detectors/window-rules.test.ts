@@ -4,6 +4,8 @@ import type { SeriesPoint } from '../detector.js';
 import { gaussian, prng, sensorWindows } from '../synthetic.js';
 import { noiseBesideRamp, rampVariance, spreadWithoutFarthest } from './window-envelope.js';
 import { createWindowRules, WindowRulesConfig } from './window-rules.js';
+import { ReadingScatter } from './window-rules-scatter.js';
+import { Slab } from '../stats/slab.js';
 
 /** Window indexes at which the rules alarm (score ≥ 0.5). */
 function alarms(points: SeriesPoint[], config: object = {}): number[] {
@@ -494,4 +496,22 @@ test('window rules: a healthy thermometer meeting new levels on its daily cycle 
     }
   }
   assert.deepEqual(law, []);
+});
+
+test('window rules: a series of many readings a window holds no scatter of steps until its first window of few, and judges as one that held a fresh one from the start', () => {
+  const many = sensorWindows({ seed: 8, windows: 400, windowMs: 60_000, readingsPerWindow: 12, noise: 0.2 });
+  const few = sensorWindows({ seed: 9, windows: 200, windowMs: 60_000, readingsPerWindow: 2, noise: 0.2 });
+  // The few-readings windows carry on in time from the many-readings ones.
+  const points = [...many, ...few.map((p) => ({ ...p, ts: p.ts + 400 * 60_000 }))];
+  const config = WindowRulesConfig.parse({});
+  const context = { windowMs: 60_000 };
+  const lazy = createWindowRules(config, undefined, context);
+  for (const p of points.slice(0, 400)) lazy.update(p);
+  const snapshot = JSON.parse(JSON.stringify(lazy.snapshot())) as { scatter?: unknown };
+  assert.equal(snapshot.scatter, undefined);
+  // A snapshot of older code held a fresh scatter in every series: restored, it continues as the lazy one does.
+  const fresh = new ReadingScatter(10, 3, 1_500, 100, undefined, new Slab()).snapshot();
+  const older = createWindowRules(config, JSON.parse(JSON.stringify({ ...snapshot, scatter: fresh })), context);
+  for (const p of points.slice(400)) assert.deepEqual(lazy.update(p), older.update(p));
+  assert.deepEqual(lazy.snapshot(), older.snapshot());
 });

@@ -81,7 +81,7 @@ class WindowRules extends WindowRulesState implements Detector {
       this.intervals.length > 0 &&
       lastInterval <= 1.5 * this.intervals.median();
     // Few readings a window: their noise is judged across windows, from the steps between readings.
-    if (few) this.scatter.see(p, prevLast, consecutive);
+    if (few) this.scattered().see(p, prevLast, consecutive);
     // The noise to measure against: the known level's, else the median spread of the series' recent
     // ordinary windows (a spike in this window cannot inflate either; one window's spread, from a
     // few readings, would be too noisy a yardstick).
@@ -159,7 +159,9 @@ class WindowRules extends WindowRulesState implements Detector {
           bestReason = `readings scatter ${manyScatter.toFixed(1)}× as much as usual at this level (σ ${fmt(noise)})`;
         }
       }
-      const steps = few ? this.scatter.surprise(p.count, this.config.burstRatio, BURST_CHANCE, this.warmup) : undefined;
+      const steps = few
+        ? this.scattered().surprise(p.count, this.config.burstRatio, BURST_CHANCE, this.warmup)
+        : undefined;
       if (steps !== undefined && steps.ratio >= 1 && steps.ratio > bestRatio) {
         bestRatio = steps.ratio;
         bestValue = p.value;
@@ -215,7 +217,7 @@ class WindowRules extends WindowRulesState implements Detector {
       // learn the switch; anything else breaks the thread.
       this.previousLevel = null;
     }
-    if (few && bestReason === undefined) this.scatter.learn(this.config.burstRatio);
+    if (few && bestReason === undefined) this.scattered().learn(this.config.burstRatio);
     if (ordinary) {
       this.rise.push(rise!);
       this.drop.push(drop!);

@@ -33,3 +33,10 @@ test('a profile holds the bins written from the first one round the cycle, reads
   q.set(6, 2, 3, 1);
   assert.deepEqual(q.snapshot(), p.snapshot());
 });
+
+test('a profile grows to the bin the cycle has reached: 11 bins written, 11 records of 16 bytes', () => {
+  const slab = new Slab();
+  const p = new ChangeProfile(96, slab);
+  for (let b = 40; b <= 50; b++) p.set(b, b, b, 1);
+  assert.equal(slab.byteLength, 11 * 16);
+});

@@ -1,7 +1,5 @@
 import { Slab } from './slab.js';
 
-/** Bins the profile first makes room for. */
-const MIN_ROOM = 8;
 /**
  * Bytes a bin: its expected change (float64), its peak (float32) and the cycles it has seen (a
  * count in a float32, exact up to 2^24: no uint32 view of the slab for one count a bin).
@@ -14,7 +12,7 @@ const RECORD = 16;
  * has joined, one 16-byte record a bin in a region of the series' slab. Records are kept
  * from the first bin written onwards (round the cycle), as far as the cycle has reached: time
  * moves forward, so a series seen for two hours holds eight of the day's 96 bins, not all of them
- * (1.5 kB a series whatever its age before); the room grows by half again as the cycle goes on. A
+ * (1.5 kB a series whatever its age before); the room grows to the bin the cycle has reached. A
  * bin never written reads 0, as the zero-filled arrays did.
  */
 export class ChangeProfile {
@@ -60,8 +58,8 @@ export class ChangeProfile {
     const held = this.slab.bytes(this.region) / RECORD;
     if (held === 0) this.first = b;
     const i = b >= this.first ? b - this.first : b - this.first + this.count;
-    if (i >= held)
-      this.slab.resize(this.region, RECORD * Math.min(this.count, Math.max(MIN_ROOM, i + 1, held + (held >> 1))));
+    // Grown to the bin reached (a bin a quarter hour: room to spare, half again, was a fifth of a young series' profile).
+    if (i >= held) this.slab.resize(this.region, RECORD * (i + 1));
     const at = this.at(i);
     this.slab.f64[at >> 3] = expected;
     this.slab.f32[(at + 8) >> 2] = peak;

@@ -44,7 +44,7 @@ export class DelayedCalibrator {
     slab?: Slab,
   ) {
     this.slab = slab ?? new Slab();
-    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib, undefined, this.slab);
+    this.calib = new TailCalibrator(halfLifeMs / spanMs, tailIndex, state?.calib, this.slab);
     const waiting = state?.pending ?? [];
     this.pending = this.slab.alloc((RING + 3 * waiting.length) * 8);
     const f = this.slab.f64;

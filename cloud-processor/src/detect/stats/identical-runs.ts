@@ -20,8 +20,12 @@ export interface IdenticalRunsState {
 export class IdenticalRuns {
   /** Identical windows in a row up to now. */
   run: number;
-  /** Recent runs that were the series' normal life. */
-  private readonly runs: SortedWindow;
+  /**
+   * Recent runs that were the series' normal life; made at the first one (a series whose windows
+   * always vary has none: its empty window was 90 bytes a series), read as empty until then.
+   */
+  private runs: SortedWindow | undefined;
+  private readonly slab: Slab | undefined;
   /** Share of the recent windows that were identical, and that share when the current run began. */
   private rate: number;
   private rateBeforeRun: number;
@@ -34,7 +38,9 @@ export class IdenticalRuns {
   /** `slab`: the owner's (one buffer for all of a detector's arrays), else one of its own. */
   constructor(state?: Partial<IdenticalRunsState>, slab?: Slab) {
     this.run = state?.run ?? 0;
-    this.runs = new SortedWindow(RUNS_HELD, state?.runs, 64, slab);
+    this.slab = slab;
+    if (state?.runs !== undefined && state.runs.length > 0)
+      this.runs = new SortedWindow(RUNS_HELD, state.runs, 64, slab);
     this.rate = state?.rate ?? 0;
     this.rateBeforeRun = state?.rateBeforeRun ?? 0;
     this.longestHeld = state?.longestHeld ?? 0;
@@ -53,7 +59,8 @@ export class IdenticalRuns {
       // readings always varied (there it was a fault, and must not become usual). The longest over
       // days learns only the former: a stuck stretch remembered for days would hide the next.
       const normal = this.run < stuckAfter;
-      if (normal || this.rateBeforeRun >= COMMON) this.runs.push(this.run);
+      if (normal || this.rateBeforeRun >= COMMON)
+        (this.runs ??= new SortedWindow(RUNS_HELD, undefined, 64, this.slab)).push(this.run);
       if (normal) this.longestHeld = Math.max(this.run, this.longestHeld * (1 - 1 / LONG_RUNS));
       this.run = 0;
     }
@@ -87,12 +94,13 @@ export class IdenticalRuns {
    */
   stuckAfterRepeats(minimum: number, chance: number): number {
     const base = this.stuckAfter(minimum, chance);
-    if (this.runs.length === 0 || this.rateBeforeRun < COMMON) return base;
-    const n = this.runs.length;
-    const upper = this.runs.quantile(0.9);
-    const longest = this.runs.quantile(1);
+    const runs = this.runs;
+    if (runs === undefined || runs.length === 0 || this.rateBeforeRun < COMMON) return base;
+    const n = runs.length;
+    const upper = runs.quantile(0.9);
+    const longest = runs.quantile(1);
     // Runs starting per window: the share of identical windows over a typical run.
-    const starts = this.rateBeforeRun / Math.max(1, this.runs.median());
+    const starts = this.rateBeforeRun / Math.max(1, runs.median());
     // The tail's decay per window, from one run in ten reaching `upper` to one in n reaching `longest`.
     const decay = longest > upper ? Math.log(0.1 * n) / (longest - upper) : Number.POSITIVE_INFINITY;
     const tail = Math.ceil(longest + Math.max(0, Math.log(starts / (n * STUCK_CHANCE))) / decay);
@@ -100,13 +108,13 @@ export class IdenticalRuns {
   }
 
   longest(): number | undefined {
-    return this.runs.length > 0 ? this.runs.quantile(1) : undefined;
+    return this.runs !== undefined && this.runs.length > 0 ? this.runs.quantile(1) : undefined;
   }
 
   snapshot(): IdenticalRunsState {
     return {
       run: this.run,
-      runs: this.runs.toArray(),
+      runs: this.runs?.toArray() ?? [],
       rate: this.rate,
       rateBeforeRun: this.rateBeforeRun,
       longestHeld: this.longestHeld,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { LogHistogram } from './log-histogram.js';
 import { RecentValues } from './recent-values.js';
+import { Slab } from './slab.js';
 import { prng } from '../synthetic.js';
 
 const FLOOR = -6;
@@ -48,7 +49,7 @@ test('log histogram: restored from its snapshot (through JSON), it answers and c
     fc.property(values, values, (before, after) => {
       const a = new LogHistogram(50, FLOOR);
       for (const x of before) a.push(x);
-      const b = new LogHistogram(50, FLOOR, JSON.parse(JSON.stringify(a.snapshot())));
+      const b = new LogHistogram(50, FLOOR, JSON.parse(JSON.stringify(a.histogramState())));
       for (const x of after) {
         a.push(x);
         b.push(x);
@@ -178,4 +179,28 @@ test('recent values: reaches(x) says what x <= the largest value held (either wa
     ),
     { numRuns: 100 },
   );
+});
+
+test('log histogram: a range with empty stretches holds only its runs of bins in use (two clusters 20 octaves apart: under 128 bytes, where the range is 1.3 kB)', () => {
+  const slab = new Slab();
+  const h = new LogHistogram(Infinity, -10, undefined, 0, slab);
+  for (let i = 0; i < 50; i++) {
+    h.push(1 + (i % 3) * 0.01);
+    h.push(2 ** 20 * (1 + (i % 3) * 0.01));
+  }
+  assert.ok(slab.byteLength <= 128, `${slab.byteLength} bytes`);
+  // The state is the dense range, as snapshots always held it.
+  const state = h.histogramState();
+  assert.ok(Buffer.from(state.bins, 'base64').length >= 4 * 20 * 16);
+  assert.ok(Math.abs(h.quantile(0.25) / 1.01 - 1) < 0.05 && Math.abs(h.quantile(0.75) / 2 ** 20 / 1.01 - 1) < 0.05);
+});
+
+test("recent values: one region a history, its float64s the histogram's three and the two cached reads (the median and the MAD about it)", () => {
+  const slab = new Slab();
+  const h = new RecentValues(1_500, -4, undefined, slab);
+  assert.equal(slab.byteLength, 5 * 8);
+  for (let i = 0; i < 10; i++) h.push(1);
+  // One stretch's extremes (two float32s), and one run of one bin (its header and its weight).
+  assert.equal(slab.byteLength, 5 * 8 + 2 * 4 + 2 * 4);
+  assert.equal(h.median(), h.quantile(0.5));
 });

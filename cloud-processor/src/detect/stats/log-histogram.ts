@@ -1,3 +1,4 @@
+import { decodeRuns, encodeRuns, findBin, runLength, runsLength, runStart, scaleRuns } from './bin-runs.js';
 import { decodeFloats, encodeFloats } from './float-ring.js';
 import { Slab } from './slab.js';
 
@@ -13,12 +14,15 @@ import { Slab } from './slab.js';
  * counts shrinking: O(1) a push, as in tail-calibrator.ts), so a value `halfLife` pushes old counts
  * half as much as the newest; its effective sample size ((Σw)² / Σw²) is 2 halfLife / ln 2.
  *
- * Only the bins in use are allocated (float32: a weight needs no more), grown as values land
- * outside them, up to MAX_SPAN bins: beyond that the lowest fold into their neighbour, or a value
- * below the range joins its lowest bin (a series' values span a few octaves, not 16). The array
- * may begin with `reserve` floats its owner keeps there (one region, not two, a statistic), and
- * lives in a region of the owner's slab (slab.ts: one buffer for all of a detector's arrays, where
- * a typed array each cost a hundred bytes or more of heap besides its values).
+ * Only the range of bins in use is held (float32: a weight needs no more), grown as values land
+ * outside it, up to MAX_SPAN bins: beyond that the lowest fold into their neighbour, or a value
+ * below the range joins its lowest bin (a series' values span a few octaves, not 16); and of the
+ * range only its runs of bins that are not empty (bin-runs.ts: after 150 windows half the range's
+ * bins are empty, 0.6 kB a series of the window rules' four histories). All of it lives in one
+ * region of the owner's slab (slab.ts: one buffer for all of a detector's arrays, where a typed
+ * array each cost a hundred bytes or more of heap besides its values): the histogram's float64
+ * scalars and `ownerScalars` more of its owner's, then `reserve` floats its owner keeps there,
+ * then the runs. An owner extends the class (RecentValues: one object, one region a statistic).
  */
 export interface LogHistogramState {
   /** Key of the first bin held (0 the bin around zero, ±k the k-th bin above 2^floorLog2). */
@@ -36,39 +40,28 @@ const MAX_SPAN = 40 * BINS_PER_OCTAVE;
 const SLACK = 4;
 /** Weights grow instead of old ones shrinking; rescaled before float32 bins could overflow. */
 const RESCALE_AT = 1e30;
-/** Bin sums for one MAD's bisection (filled and read within one call: no state between calls). */
-let scratch = new Float64Array(MAX_SPAN + 1);
+/** The histogram's float64s at the start of its region: the total weight, the weight of the next value, and its growth a value. */
+const TOTAL = 0;
+const WEIGHT = 1;
+const GROWTH = 2;
+const SCALARS = 3;
+/**
+ * Bin sums for one MAD's bisection, and the bins' weights, dense (filled and read within one call:
+ * no state between calls).
+ */
+const scratch = new Float64Array(MAX_SPAN + 1);
+const weights = new Float64Array(MAX_SPAN);
+/** The range's bins dense, while a new bin is added to the runs (float32, as the runs hold them). */
+const dense = new Float32Array(MAX_SPAN);
+/** Where each run's header is, for a walk from the top. */
+const runAt = new Int32Array(MAX_SPAN);
 
 export class LogHistogram {
-  /** Region of the slab: the owner's `reserve` floats, then the bins' weights, lowest first (empty before any value). */
-  private readonly region: number;
+  /** Region of the slab: the scalars (float64), the owner's `reserve` floats, then the runs of bins (float32). */
+  protected readonly region: number;
+  /** Key of the range's first bin, and bins in the range (0 before any value). */
   private lo = 0;
-  /** Region of the slab (float64): the total weight, the weight of the next value, and its growth a value (numbers in fields would be a 16-byte heap object each). */
-  private readonly scalars: number;
-
-  private get total(): number {
-    return this.slab.num(this.scalars, 0);
-  }
-
-  private set total(x: number) {
-    this.slab.setNum(this.scalars, 0, x);
-  }
-
-  private get weight(): number {
-    return this.slab.num(this.scalars, 1);
-  }
-
-  private set weight(x: number) {
-    this.slab.setNum(this.scalars, 1, x);
-  }
-
-  private get growth(): number {
-    return this.slab.num(this.scalars, 2);
-  }
-
-  private set growth(x: number) {
-    this.slab.setNum(this.scalars, 2, x);
-  }
+  private span = 0;
 
   constructor(
     halfLife: number,
@@ -77,52 +70,70 @@ export class LogHistogram {
     state?: LogHistogramState,
     /** Floats at the start of the array that are the owner's (see `reserved`, `reserveRoom`). */
     private reserve = 0,
-    private readonly slab: Slab = new Slab(),
+    protected readonly slab: Slab = new Slab(),
   ) {
-    this.scalars = slab.alloc(3 * 8);
-    this.weight = 1;
-    this.growth = 2 ** (1 / halfLife);
-    this.region = slab.alloc(0);
+    this.region = slab.alloc(4 * (this.scalarFloats + reserve));
+    const f = slab.f64;
+    const o = slab.at(this.region) >> 3;
+    f[o + WEIGHT] = 1;
+    f[o + GROWTH] = 2 ** (1 / halfLife);
     if (state) {
       this.lo = state.lo;
       const bins = decodeFloats(state.bins);
-      slab.resize(this.region, 4 * (reserve + bins.length));
-      slab.f32.set(bins, this.base + reserve);
-      this.total = state.total;
-      this.weight = state.weight;
+      this.span = bins.length;
+      this.store(bins);
+      // Read afresh: laying the runs out may have moved the slab to a new buffer.
+      this.slab.setNum(this.region, TOTAL, state.total);
+      this.slab.setNum(this.region, WEIGHT, state.weight);
     }
   }
 
   /**
-   * The array whose floats from `base` on are the owner's `reserve`, once a value was pushed (or a
-   * state restored); read it and `base` afresh after each push, which may move them.
+   * Float64s of the owner's after the histogram's own (read with `num`, `setNum`): an owner that
+   * keeps some says how many here (a getter of its class, not a field in each of its objects).
    */
+  protected get ownerScalars(): number {
+    return 0;
+  }
+
+  /** Floats of the scalars ahead of the owner's `reserve`. */
+  private get scalarFloats(): number {
+    return 2 * (SCALARS + this.ownerScalars);
+  }
+
+  /** The owner's i-th float64 (after the histogram's own). */
+  protected num(i: number): number {
+    return this.slab.f64[(this.slab.at(this.region) >> 3) + SCALARS + i]!;
+  }
+
+  protected setNum(i: number, x: number): void {
+    this.slab.f64[(this.slab.at(this.region) >> 3) + SCALARS + i] = x;
+  }
+
+  /** The array whose floats from `base` on are the owner's `reserve`; read it and `base` afresh after each push, which may move them. */
   get reserved(): Float32Array {
     return this.slab.f32;
   }
 
   /** Index in `reserved` of the owner's first float. */
   get base(): number {
-    return this.slab.at(this.region) >> 2;
+    return (this.slab.at(this.region) >> 2) + this.scalarFloats;
   }
 
-  /** Floats held: the owner's, then the bins. */
-  private get floats(): number {
-    return this.slab.bytes(this.region) >> 2;
+  /** Floats the runs take. */
+  private get stored(): number {
+    return (this.slab.bytes(this.region) >> 2) - this.scalarFloats - this.reserve;
   }
 
-  /**
-   * Makes the owner's part `floats` long (at least as long as it was; its floats keep their places,
-   * the new ones are 0), once a value was pushed.
-   */
+  /** Makes the owner's part `floats` long (at least as long as it was; its floats keep their places, the new ones are 0). */
   reserveRoom(floats: number): void {
-    const b = this.base;
-    const old = this.slab.f32.slice(b, b + this.floats);
-    this.slab.resize(this.region, 4 * (floats + this.size), false);
-    const grown = this.slab.f32;
-    const g = this.base;
-    grown.set(old.subarray(0, this.reserve), g);
-    grown.set(old.subarray(this.reserve), g + floats);
+    const grow = floats - this.reserve;
+    const stored = this.stored;
+    this.slab.resize(this.region, this.slab.bytes(this.region) + 4 * grow);
+    const data = this.slab.f32;
+    const runs = this.base + this.reserve;
+    data.copyWithin(runs + grow, runs, runs + stored);
+    data.fill(0, runs, runs + grow);
     this.reserve = floats;
   }
 
@@ -131,31 +142,27 @@ export class LogHistogram {
     return this.reserve;
   }
 
-  /** Bins held. */
-  private get size(): number {
-    const floats = this.floats;
-    return floats === 0 ? 0 : floats - this.reserve;
-  }
-
   push(x: number): void {
     if (!Number.isFinite(x)) return;
-    const slot = this.slot(this.keyOf(x));
+    const i = this.indexOf(this.slot(this.keyOf(x)));
     const data = this.slab.f32;
-    const b = this.base;
-    data[b + this.reserve + slot]! += this.weight;
-    this.total += this.weight;
-    this.weight *= this.growth;
-    if (this.weight > RESCALE_AT) {
-      const k = 1 / this.weight;
-      for (let j = b + this.reserve; j < b + this.floats; j++) data[j]! *= k;
-      this.total *= k;
-      this.weight = 1;
+    const f = this.slab.f64;
+    const o = this.slab.at(this.region) >> 3;
+    const weight = f[o + WEIGHT]!;
+    data[i]! += weight;
+    f[o + TOTAL]! += weight;
+    f[o + WEIGHT] = weight * f[o + GROWTH]!;
+    if (f[o + WEIGHT]! > RESCALE_AT) {
+      const k = 1 / f[o + WEIGHT]!;
+      scaleRuns(data, this.base + this.reserve, this.stored, k);
+      f[o + TOTAL]! *= k;
+      f[o + WEIGHT] = 1;
     }
   }
 
   /** The faded weight of all values held. */
   get mass(): number {
-    return this.total;
+    return this.slab.num(this.region, TOTAL);
   }
 
   /**
@@ -165,30 +172,42 @@ export class LogHistogram {
    * which at the 99th percentile of a few hundred values is a tenth of their spread.
    */
   quantile(q: number, unit = 0): number {
-    const n = this.size;
-    // The total read once (a slab read each time).
-    const total = this.total;
+    const n = this.span;
+    const total = this.mass;
     if (total <= 0 || n === 0) return Number.NaN;
-    const bins = this.slab.f32;
-    const R = this.base + this.reserve;
+    const data = this.slab.f32;
+    const at = this.base + this.reserve;
+    const end = at + this.stored;
     const u = Math.min(unit, total);
     if (q <= 0.5) {
       const target = q * (total - u) + u / 2;
       let cum = 0;
-      for (let i = 0; i < n; i++) {
-        const w = bins[R + i]!;
-        if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, (target - cum) / w);
-        cum += w;
+      for (let p = at; p < end; ) {
+        const start = runStart(data[p]!);
+        const length = runLength(data[p]!);
+        for (let j = 0; j < length; j++) {
+          const w = data[p + 1 + j]!;
+          if (w > 0 && cum + w >= target) return this.valueAt(this.lo + start + j, (target - cum) / w);
+          cum += w;
+        }
+        p += 1 + length;
       }
       return this.valueAt(this.lo + n - 1, 1);
     }
-    // Upper quantiles from the top: fewer bins to walk.
+    // Upper quantiles from the top: fewer bins to walk (the runs' headers found first).
+    let runs = 0;
+    for (let p = at; p < end; p += 1 + runLength(data[p]!)) runAt[runs++] = p;
     const target = (1 - q) * (total - u) + u / 2;
     let cum = 0;
-    for (let i = n - 1; i >= 0; i--) {
-      const w = bins[R + i]!;
-      if (w > 0 && cum + w >= target) return this.valueAt(this.lo + i, 1 - (target - cum) / w);
-      cum += w;
+    for (let r = runs - 1; r >= 0; r--) {
+      const p = runAt[r]!;
+      const start = runStart(data[p]!);
+      const length = runLength(data[p]!);
+      for (let j = length - 1; j >= 0; j--) {
+        const w = data[p + 1 + j]!;
+        if (w > 0 && cum + w >= target) return this.valueAt(this.lo + start + j, 1 - (target - cum) / w);
+        cum += w;
+      }
     }
     return this.valueAt(this.lo, 0);
   }
@@ -200,14 +219,14 @@ export class LogHistogram {
    * (the farther of the 10th and 90th percentiles from the median), saves steps.
    */
   mad(center: number, upper = Number.POSITIVE_INFINITY): number {
-    const n = this.size;
-    if (this.total <= 0 || n === 0) return Number.NaN;
-    if (scratch.length < n + 1) scratch = new Float64Array(n + 1);
+    const n = this.span;
+    if (this.mass <= 0 || n === 0) return Number.NaN;
+    const w = weights;
+    w.fill(0, 0, n);
+    decodeRuns(this.slab.f32, this.base + this.reserve, this.stored, w);
     const cum = scratch;
-    const data = this.slab.f32;
-    const R = this.base + this.reserve;
     cum[0] = 0;
-    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + data[R + i]!;
+    for (let i = 0; i < n; i++) cum[i + 1] = cum[i]! + w[i]!;
     const half = cum[n]! / 2;
     let lo = 0;
     let hi = Number.isFinite(upper)
@@ -215,26 +234,25 @@ export class LogHistogram {
       : Math.max(Math.abs(this.valueAt(this.lo + n - 1, 1) - center), Math.abs(center - this.valueAt(this.lo, 0)));
     for (let k = 0; k < 64 && hi - lo > 1e-3 * hi; k++) {
       const d = (lo + hi) / 2;
-      if (this.below(center + d, cum, n, data, R) - this.below(center - d, cum, n, data, R) >= half) hi = d;
+      if (this.below(center + d, cum, n, w) - this.below(center - d, cum, n, w) >= half) hi = d;
       else lo = d;
     }
     return hi;
   }
 
-  snapshot(): LogHistogramState {
-    return {
-      lo: this.lo,
-      bins: encodeFloats(this.slab.f32.subarray(this.base + this.reserve, this.base + this.floats)),
-      total: this.total,
-      weight: this.weight,
-    };
+  /** The histogram's state (its bins dense over its range, as snapshots always held them). */
+  histogramState(): LogHistogramState {
+    const n = this.span;
+    const bins = new Float32Array(n);
+    decodeRuns(this.slab.f32, this.base + this.reserve, this.stored, bins);
+    return { lo: this.lo, bins: encodeFloats(bins), total: this.mass, weight: this.slab.num(this.region, WEIGHT) };
   }
 
   /**
-   * Weight below x (`cum`: the running sums of the `n` bins, which start at `data[R]`: read once by
-   * the caller's bisection, not at every step), with each bin's mass spread evenly in log.
+   * Weight below x (`cum`: the running sums of the `n` bins, `w` their weights: read once by the
+   * caller's bisection, not at every step), with each bin's mass spread evenly in log.
    */
-  private below(x: number, cum: Float64Array, n: number, data: Float32Array, R: number): number {
+  private below(x: number, cum: Float64Array, n: number, w: Float64Array): number {
     // keyOf and fractionIn in one: a single log2.
     const l = (Math.log2(Math.abs(x)) - this.floorLog2) * BINS_PER_OCTAVE;
     let key: number;
@@ -250,7 +268,7 @@ export class LogHistogram {
     const i = key - this.lo;
     if (i < 0) return 0;
     if (i >= n) return cum[n]!;
-    return cum[i]! + data[R + i]! * f;
+    return cum[i]! + w[i]! * f;
   }
 
   /** The bin key of x: 0 for |x| < 2^floorLog2, else ±(1 + the bin of log2 |x| above the floor). */
@@ -270,24 +288,53 @@ export class LogHistogram {
     return -(2 ** (floor + (-key - f) / BINS_PER_OCTAVE));
   }
 
-  /** The index of bin `key`, growing the range held to include it (with SLACK bins of room) or clamping to MAX_SPAN. */
+  /**
+   * The index of bin `key` in the range, growing the range to include it (with SLACK bins of
+   * room) or clamping to MAX_SPAN, the lowest bins folded into the range's first.
+   */
   private slot(key: number): number {
-    const n = this.size;
+    const n = this.span;
     const i = key - this.lo;
     if (n > 0 && i >= 0 && i < n) return i;
     const lo = n === 0 ? key - SLACK : Math.min(this.lo, key - SLACK);
     const hi = n === 0 ? key + SLACK : Math.max(this.lo + n - 1, key + SLACK);
     if (n > 0 && key < this.lo && hi - key >= MAX_SPAN) return 0; // below a full range: its lowest bin
     const from = Math.max(lo, hi - MAX_SPAN + 1);
-    const R = this.reserve;
-    const b = this.base;
-    const old = this.slab.f32.slice(b, b + this.floats);
-    this.slab.resize(this.region, 4 * (R + hi - from + 1), false);
-    const grown = this.slab.f32;
-    const g = this.base;
-    if (old.length > 0) grown.set(old.subarray(0, R), g);
-    for (let j = 0; j < n; j++) grown[g + R + Math.max(0, this.lo + j - from)]! += old[R + j]!;
+    const old = this.dense();
+    const grown = new Float32Array(hi - from + 1);
+    // Added bin by bin in float32, lowest first, as the dense range was (a fold sums several).
+    for (let j = 0; j < n; j++) grown[Math.max(0, this.lo + j - from)]! += old[j]!;
     this.lo = from;
+    this.span = grown.length;
+    this.store(grown);
     return Math.max(0, key - from);
+  }
+
+  /** The index in the slab's float32 view of bin i of the range, a run made for it (its weight 0) if it is in none. */
+  private indexOf(i: number): number {
+    const found = findBin(this.slab.f32, this.base + this.reserve, this.stored, i);
+    if (found >= 0) return found;
+    const bins = this.dense();
+    // Marked not empty while the runs are laid out anew, then emptied: the caller adds its weight to 0.
+    bins[i] = 1;
+    this.store(bins);
+    const at = findBin(this.slab.f32, this.base + this.reserve, this.stored, i);
+    this.slab.f32[at] = 0;
+    return at;
+  }
+
+  /** The range's bins, dense (a module scratch array: read before the next call). */
+  private dense(): Float32Array {
+    const bins = dense.subarray(0, this.span);
+    bins.fill(0);
+    decodeRuns(this.slab.f32, this.base + this.reserve, this.stored, bins);
+    return bins;
+  }
+
+  /** Lays the region's runs out anew for the range's `bins` (dense). */
+  private store(bins: Float32Array): void {
+    const floats = runsLength(bins, bins.length);
+    this.slab.resize(this.region, 4 * (this.scalarFloats + this.reserve + floats));
+    encodeRuns(bins, bins.length, this.slab.f32, this.base + this.reserve);
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PhaseBins } from './phase-bins.js';
+import { Slab } from './slab.js';
 
 test('phase bins read as a profile of plain arrays filled with zeros (values and scales in float32), whatever the order of visits, and restore from their snapshot', () => {
   fc.assert(
@@ -49,4 +50,12 @@ test('visits are counted to 3, which reads as a bin visited two times or more, a
     new PhaseBins(6, { season: [], scale: [], visits: [0, 255, 1, 0, 2] }).snapshot().visits,
     [0, 3, 1, 0, 2, 0],
   );
+});
+
+test('a profile holds the bins the cycle has reached, their visits among them: 30 bins of a day of 288 in 256 bytes of its slab (392 with room to spare and the visits of every bin)', () => {
+  const slab = new Slab();
+  const bins = new PhaseBins(288, undefined, slab);
+  for (let b = 100; b < 130; b++) bins.visit(b, b, 1);
+  assert.ok(slab.byteLength <= 256, `${slab.byteLength} bytes`);
+  assert.deepEqual([bins.visits(99), bins.visits(100), bins.visits(129), bins.visits(130)], [0, 1, 1, 0]);
 });

@@ -7,30 +7,35 @@ export interface PhaseBinsState {
   visits: number[];
 }
 
-/** Bins the profile first makes room for. */
-const MIN_ROOM = 8;
 /**
  * Visits are told apart as 0, 1 and 2 or more (seasonal.ts): counting stops at 3, two bits a bin,
- * four bins a byte (a byte a bin was 456 bytes a series for the daily and weekly profiles).
+ * twelve bins a float32 (an integer below 2^24, exact): no byte view of the slab for them (a
+ * Uint8Array over the slab was ~100 bytes of heap a series), and only for the bins held.
  */
 const MAX_VISITS = 3;
+const VISITS_A_WORD = 12;
 
 /**
  * A seasonal profile's state per phase bin: the profile's value, the usual residual there (its
- * scale) and how often the bin was visited, in typed arrays; values and scales in float32 (the
- * profile is the cycle's departure from the level, and the scale a residual's size: neither needs
- * more than 7 digits, and a day of minute bins took 4.6 kB a series in float64). Values and scales are kept for the
- * bins from the first one visited onwards (round the cycle), as far as the cycle has reached:
- * time moves forward, so a series seen for an hour holds an hour's bins of its week, not the
- * week's; the room grows by half again as the cycle goes on. A bin never visited reads 0, as a
- * profile filled with zeros did.
+ * scale) and how often the bin was visited; values and scales in float32 (the profile is the
+ * cycle's departure from the level, and the scale a residual's size: neither needs more than 7
+ * digits, and a day of minute bins took 4.6 kB a series in float64). They are kept for the bins
+ * from the first one visited onwards (round the cycle), as far as the cycle has reached: time moves
+ * forward, so a series seen for an hour holds an hour's bins of its week, not the week's; the room
+ * grows a bin at a time (a new bin comes once in several windows, and a slab's region that grows
+ * moves only the regions after it: room to spare, half again each time, was a third of a young
+ * series' daily profile). A bin never visited reads 0, as a profile filled with zeros did.
  */
 export class PhaseBins {
-  /** Regions of the slab: the visits (two bits a bin), and the values (float32). */
-  private readonly visitCounts: number;
-  /** Bin `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale); empty before the first visit. */
-  private readonly values: number;
+  /**
+   * Region of the slab (float32): the held bins' visits (VISITS_A_WORD a float), then bin
+   * `first + i` (round the cycle) at 2i (its value) and 2i + 1 (its scale) of what follows;
+   * empty before the first visit.
+   */
+  private readonly region: number;
   private first = 0;
+  /** Bins held. */
+  private held = 0;
 
   constructor(
     readonly count: number,
@@ -38,8 +43,7 @@ export class PhaseBins {
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
     private readonly slab: Slab = new Slab(),
   ) {
-    this.visitCounts = slab.alloc((count + 3) >> 2);
-    this.values = slab.alloc(0);
+    this.region = slab.alloc(0);
     if (init) {
       for (let b = 0; b < count; b++) {
         const visits = init.visits[b] ?? 0;
@@ -49,17 +53,20 @@ export class PhaseBins {
   }
 
   visits(b: number): number {
-    return (this.slab.u8[this.slab.at(this.visitCounts) + (b >> 2)]! >> ((b & 3) << 1)) & MAX_VISITS;
+    const i = this.offset(b);
+    if (i >= this.held) return 0;
+    const word = this.slab.f32[this.base + ((i / VISITS_A_WORD) | 0)]!;
+    return (word >> ((i % VISITS_A_WORD) << 1)) & MAX_VISITS;
   }
 
   season(b: number): number {
     const i = this.offset(b);
-    return 2 * i < this.held ? this.slab.f32[this.base + 2 * i]! : 0;
+    return i < this.held ? this.slab.f32[this.values + 2 * i]! : 0;
   }
 
   scale(b: number): number {
     const i = this.offset(b);
-    return 2 * i < this.held ? this.slab.f32[this.base + 2 * i + 1]! : 0;
+    return i < this.held ? this.slab.f32[this.values + 2 * i + 1]! : 0;
   }
 
   /** Bin b's new profile value and scale, after one more visit. */
@@ -67,14 +74,14 @@ export class PhaseBins {
     this.set(b, season, scale, this.visits(b) + 1);
   }
 
-  /** Floats of values and scales held. */
-  private get held(): number {
-    return this.slab.bytes(this.values) >> 2;
+  /** Index of the first visits' float in the slab's float32 view. */
+  private get base(): number {
+    return this.slab.at(this.region) >> 2;
   }
 
   /** Index of the first value in the slab's float32 view. */
-  private get base(): number {
-    return this.slab.at(this.values) >> 2;
+  private get values(): number {
+    return this.base + words(this.held);
   }
 
   /** Bins from the first one held up to b, round the cycle. */
@@ -85,17 +92,28 @@ export class PhaseBins {
   private set(b: number, season: number, scale: number, visits: number): void {
     if (this.held === 0) this.first = b;
     const i = this.offset(b);
-    if (2 * i >= this.held) {
-      const room = this.held >> 1;
-      this.slab.resize(this.values, 4 * 2 * Math.min(this.count, Math.max(MIN_ROOM, i + 1, room + (room >> 1))));
+    if (i >= this.held) this.grow(i + 1);
+    const f32 = this.slab.f32;
+    const values = this.values;
+    f32[values + 2 * i] = season;
+    f32[values + 2 * i + 1] = scale;
+    const at = this.base + ((i / VISITS_A_WORD) | 0);
+    const shift = (i % VISITS_A_WORD) << 1;
+    f32[at] = (f32[at]! & ~(MAX_VISITS << shift)) | (Math.min(MAX_VISITS, visits) << shift);
+  }
+
+  /** Holds `held` bins: the values move after the visits' floats, the new ones 0. */
+  private grow(held: number): void {
+    const was = this.held;
+    this.slab.resize(this.region, 4 * (words(held) + 2 * held));
+    const f32 = this.slab.f32;
+    const more = words(held) - words(was);
+    if (more > 0) {
+      const values = this.base + words(was);
+      f32.copyWithin(values + more, values, values + 2 * was);
+      f32.fill(0, values, values + more);
     }
-    const values = this.slab.f32;
-    values[this.base + 2 * i] = season;
-    values[this.base + 2 * i + 1] = scale;
-    const u8 = this.slab.u8;
-    const at = this.slab.at(this.visitCounts) + (b >> 2);
-    const shift = (b & 3) << 1;
-    u8[at] = (u8[at]! & ~(MAX_VISITS << shift)) | (Math.min(MAX_VISITS, visits) << shift);
+    this.held = held;
   }
 
   snapshot(): PhaseBinsState {
@@ -107,4 +125,9 @@ export class PhaseBins {
     }
     return state;
   }
+}
+
+/** Floats the visits of `held` bins take. */
+function words(held: number): number {
+  return Math.ceil(held / VISITS_A_WORD);
 }

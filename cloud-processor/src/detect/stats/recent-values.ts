@@ -27,63 +27,11 @@ export interface RecentValuesState {
 /** Stretches the extremes are kept in (an hour each, at a day's history). */
 const CHUNKS = 24;
 
-export class RecentValues {
-  /** The body, whose array begins with [max, min] of each stretch (see LogHistogram's `reserved`). */
-  private readonly body: LogHistogram;
-  /** Stretches in the ring: those the history spans, and the one being filled. */
-  private readonly slots: number;
-  /** The stretch being filled. */
+export class RecentValues extends LogHistogram {
+  /** The stretch being filled, the values in it, and in all (up to capacity). */
   private head: number;
   private fill: number;
   private n: number;
-  private readonly chunk: number;
-  /**
-   * What the window rules read of it each window, cached until the next push (NaN: to be read):
-   * the median, the MAD about it, and the 10th, 90th and 99th percentiles; in a region of the
-   * slab (float64: numbers in fields would be a 16-byte heap object each).
-   */
-  private readonly scalars: number;
-  private readonly slab: Slab;
-
-  private get mid(): number {
-    return this.slab.num(this.scalars, 0);
-  }
-
-  private set mid(x: number) {
-    this.slab.setNum(this.scalars, 0, x);
-  }
-
-  private get madAtMid(): number {
-    return this.slab.num(this.scalars, 1);
-  }
-
-  private set madAtMid(x: number) {
-    this.slab.setNum(this.scalars, 1, x);
-  }
-
-  private get q10(): number {
-    return this.slab.num(this.scalars, 2);
-  }
-
-  private set q10(x: number) {
-    this.slab.setNum(this.scalars, 2, x);
-  }
-
-  private get q90(): number {
-    return this.slab.num(this.scalars, 3);
-  }
-
-  private set q90(x: number) {
-    this.slab.setNum(this.scalars, 3, x);
-  }
-
-  private get q99(): number {
-    return this.slab.num(this.scalars, 4);
-  }
-
-  private set q99(x: number) {
-    this.slab.setNum(this.scalars, 4, x);
-  }
 
   /** `floorLog2`: log2 of the smallest magnitude told from zero (see LogHistogram). */
   constructor(
@@ -93,17 +41,29 @@ export class RecentValues {
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
     slab: Slab = new Slab(),
   ) {
-    this.slab = slab;
-    this.scalars = slab.alloc(5 * 8);
-    this.mid = this.madAtMid = this.q10 = this.q90 = this.q99 = Number.NaN;
-    this.chunk = Math.ceil(capacity / CHUNKS);
-    this.slots = Math.ceil(capacity / this.chunk) + 1;
     const extremes = state ? decodeFloats(state.extremes) : undefined;
-    this.body = new LogHistogram(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab);
-    if (extremes) this.body.reserved.set(extremes, this.body.base);
+    // Its array begins with [max, min] of each stretch (the histogram's `reserved`), its float64s
+    // after the histogram's are the cached reads (CACHED: one region a statistic, not three).
+    super(Math.max(1, capacity * Math.LN2), floorLog2, state?.body, extremes?.length ?? 0, slab);
+    for (let i = 0; i < CACHED; i++) this.setNum(i, Number.NaN);
+    if (extremes) this.reserved.set(extremes, this.base);
     this.head = state?.head ?? 0;
     this.fill = state?.fill ?? 0;
     this.n = state?.n ?? 0;
+  }
+
+  protected override get ownerScalars(): number {
+    return CACHED;
+  }
+
+  /** Values a stretch holds (a getter: a field in each of its objects is 8 bytes). */
+  private get chunk(): number {
+    return Math.ceil(this.capacity / CHUNKS);
+  }
+
+  /** Stretches in the ring: those the history spans, and the one being filled. */
+  private get slots(): number {
+    return Math.ceil(this.capacity / this.chunk) + 1;
   }
 
   /** Values held (at most `capacity`), as an exact history would hold them. */
@@ -111,16 +71,15 @@ export class RecentValues {
     return this.n;
   }
 
-  push(x: number): void {
+  override push(x: number): void {
     if (!Number.isFinite(x)) return;
-    this.body.push(x);
-    // The cached reads forgotten: one slab read for the five (the push may have moved them).
-    const o = this.slab.at(this.scalars) >> 3;
-    this.slab.f64.fill(Number.NaN, o, o + 5);
+    super.push(x);
+    // The cached reads forgotten (the push may have moved them).
+    for (let i = 0; i < CACHED; i++) this.setNum(i, Number.NaN);
     if (this.n < this.capacity) this.n++;
-    const e = this.body.reserved;
+    const e = this.reserved;
     if (this.fill > 0 && this.fill < this.chunk) {
-      const i = this.body.base + 2 * this.head;
+      const i = this.base + 2 * this.head;
       if (x > e[i]!) e[i] = x;
       if (x < e[i + 1]!) e[i + 1] = x;
       this.fill++;
@@ -129,11 +88,11 @@ export class RecentValues {
     // A new stretch: the ring grows by one until it spans the history, then the oldest is overwritten.
     const used = this.used;
     if (used < this.slots) {
-      this.body.reserveRoom(2 * (used + 1));
+      this.reserveRoom(2 * (used + 1));
       this.head = used;
     } else this.head = (this.head + 1) % this.slots;
-    const grown = this.body.reserved;
-    const b = this.body.base;
+    const grown = this.reserved;
+    const b = this.base;
     grown[b + 2 * this.head] = x;
     grown[b + 2 * this.head + 1] = x;
     this.fill = 1;
@@ -141,14 +100,15 @@ export class RecentValues {
 
   /** Stretches begun (up to `slots`): the ring's size, as it fills from 0 before it wraps. */
   private get used(): number {
-    return this.fill === 0 ? 0 : this.body.reserveLength >> 1;
+    return this.fill === 0 ? 0 : this.reserveLength >> 1;
   }
 
-  /** The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when empty. */
-  quantile(q: number): number {
-    if (q === 0.1) return Number.isNaN(this.q10) ? (this.q10 = this.read(q)) : this.q10;
-    if (q === 0.9) return Number.isNaN(this.q90) ? (this.q90 = this.read(q)) : this.q90;
-    if (q === 0.99) return Number.isNaN(this.q99) ? (this.q99 = this.read(q)) : this.q99;
+  /**
+   * The q-quantile (0 … 1): 0 and 1 the exact extremes, between them the histogram's; NaN when
+   * empty. Read afresh each time (a walk of a few bins from the nearer end: caching the 10th, 90th
+   * and 99th percentiles until the next push took 24 bytes a history; most windows push).
+   */
+  override quantile(q: number): number {
     return this.read(q);
   }
 
@@ -158,7 +118,7 @@ export class RecentValues {
     if (q >= 1) return this.max();
     if (q <= 0) return this.min();
     // Read as the exact history's order statistics: a value weighs the mass over the values held.
-    const v = this.body.quantile(q, this.body.mass / this.n);
+    const v = super.quantile(q, this.mass / this.n);
     // Kept within the extremes; mostly it lies within the first stretches' (±0 clamped as before).
     if (v !== 0 && this.within(v)) return v;
     return Math.min(this.max(), Math.max(this.min(), v));
@@ -166,8 +126,8 @@ export class RecentValues {
 
   /** Whether some stretch's maximum is at least v and some stretch's minimum at most v (false for NaN). */
   private within(v: number): boolean {
-    const e = this.body.reserved;
-    const b = this.body.base;
+    const e = this.reserved;
+    const b = this.base;
     const end = b + 2 * this.used;
     let above = false;
     let below = false;
@@ -180,25 +140,27 @@ export class RecentValues {
   }
 
   median(): number {
-    if (Number.isNaN(this.mid)) this.mid = this.read(0.5);
-    return this.mid;
+    let mid = this.num(MID);
+    if (Number.isNaN(mid)) this.setNum(MID, (mid = this.read(0.5)));
+    return mid;
   }
 
-  mad(center: number): number {
+  override mad(center: number): number {
     if (this.n === 0) return Number.NaN;
-    if (center !== this.median()) return this.body.mad(center);
+    if (center !== this.median()) return super.mad(center);
     // Half the values lie between the 10th and 90th percentiles' farther distance from the median.
     const upper = Math.max(center - this.quantile(0.1), this.quantile(0.9) - center);
-    if (Number.isNaN(this.madAtMid)) this.madAtMid = this.body.mad(center, upper > 0 ? upper : undefined);
-    return this.madAtMid;
+    let mad = this.num(MAD_AT_MID);
+    if (Number.isNaN(mad)) this.setNum(MAD_AT_MID, (mad = super.mad(center, upper > 0 ? upper : undefined)));
+    return mad;
   }
 
   snapshot(): RecentValuesState {
-    const e = this.body.reserved;
-    const b = this.body.base;
+    const e = this.reserved;
+    const b = this.base;
     return {
-      body: this.body.snapshot(),
-      extremes: encodeFloats(e.subarray(b, b + this.body.reserveLength)),
+      body: this.histogramState(),
+      extremes: encodeFloats(e.subarray(b, b + this.reserveLength)),
       head: this.head,
       fill: this.fill,
       n: this.n,
@@ -211,8 +173,8 @@ export class RecentValues {
    * is exceeded in the newest stretches). False when x is NaN or nothing is held.
    */
   reaches(x: number, eitherWay: boolean): boolean {
-    const e = this.body.reserved;
-    const b = this.body.base;
+    const e = this.reserved;
+    const b = this.base;
     const end = b + 2 * this.used;
     for (let i = b; i < end; i += 2) if (e[i]! >= x || (eitherWay && -e[i + 1]! >= x)) return true;
     return false;
@@ -220,8 +182,8 @@ export class RecentValues {
 
   /** The stretches begun are the ring's first `used` (it fills from 0 before it wraps). */
   private max(): number {
-    const e = this.body.reserved;
-    const b = this.body.base;
+    const e = this.reserved;
+    const b = this.base;
     let m = -Infinity;
     // The end read once: `used` is a slab read.
     const end = b + 2 * this.used;
@@ -230,11 +192,20 @@ export class RecentValues {
   }
 
   private min(): number {
-    const e = this.body.reserved;
-    const b = this.body.base;
+    const e = this.reserved;
+    const b = this.base;
     let m = Infinity;
     const end = b + 2 * this.used;
     for (let i = b + 1; i < end; i += 2) if (e[i]! < m) m = e[i]!;
     return m;
   }
 }
+
+/**
+ * What the window rules read of it several times a window, cached until the next push (NaN: to be
+ * read): the median, and the MAD about it (a bisection of some twenty log2s); float64s of its
+ * region after the histogram's (numbers in fields would be a 16-byte heap object each).
+ */
+const MID = 0;
+const MAD_AT_MID = 1;
+const CACHED = 2;

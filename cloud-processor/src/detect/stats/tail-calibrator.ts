@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { windowsIn } from '../detector.js';
+import { runLength, runStart, scaleRuns } from './bin-runs.js';
 import { Slab } from './slab.js';
 import {
+  BINS,
   binMidLog2,
   binOf,
   GROWTH,
@@ -15,6 +17,12 @@ import {
 
 /** Weights grow instead of old counts shrinking (O(1) decay); rescale before they overflow. */
 const RESCALE_AT = 1e200;
+
+/**
+ * Past this tail probability the walk stops: body points need no precision. (A constant: as a
+ * field, a number that is no small integer is a 16-byte heap object a calibrator.)
+ */
+const STOP_AT = 0.2;
 
 /**
  * Samples more than this many octaves below d are left out of its tail (the body of the data
@@ -57,8 +65,6 @@ export class TailCalibrator extends TailHistogram {
     /** α: how fast probability falls beyond the samples (per octave, a factor 2^α). */
     private readonly tailIndex: number,
     state?: TailCalibratorState,
-    /** Past this tail probability the walk stops: body points need no precision. */
-    private readonly stopAt = 0.2,
     /** The owner's (one buffer for all of a detector's arrays), else one of its own. */
     slab: Slab = new Slab(),
   ) {
@@ -87,7 +93,7 @@ export class TailCalibrator extends TailHistogram {
     if (b > this.maxBin) this.maxBin = b;
     // The scalars read and written once (put may have moved them).
     const f = this.slab.f64;
-    const o = this.slab.at(this.scalars) >> 3;
+    const o = this.scalars;
     f[o + TOTAL]! += w;
     this.seen++;
     const growth = f[o + GROWTH]!;
@@ -95,8 +101,7 @@ export class TailCalibrator extends TailHistogram {
     if (weight > RESCALE_AT) {
       const k = 1 / weight;
       f[o + ZEROS]! *= k;
-      const base = this.base;
-      for (let i = base; i < base + this.length; i++) f[i]! *= k;
+      scaleRuns(f, this.base, this.stored, k);
       f[o + TOTAL]! *= k;
       weight = 1;
     }
@@ -135,26 +140,46 @@ export class TailCalibrator extends TailHistogram {
   /** The (decayed) weight of deviations "at least d" under the Pareto-smoothed count above. */
   tailWeight(d: number): number {
     const db = binOf(d);
-    const stop = this.stopAt * this.total;
+    const stop = STOP_AT * this.total;
     const counts = this.slab.f64;
-    const lo = this.lo;
-    const at = this.base - lo;
-    const hi = lo + this.length - 1;
+    const maxBin = this.maxBin;
+    // The runs of bins in use (bin-runs.ts), walked from the highest: their headers found first.
+    const at = this.base;
+    const end = at + this.stored;
+    let runs = 0;
+    for (let p = at; p < end; p += 1 + runLength(counts[p]!)) runAt[runs++] = p;
     let tail = 0;
-    // Bins above d's, highest first (only the allocated ones can be non-zero).
-    for (let b = Math.min(this.maxBin, hi); b > db && b >= lo; b--) tail += counts[at + b]!;
+    let r = runs - 1;
+    let j = -1;
+    // Bins above d's, highest first (a bin in no run is 0).
+    for (; r >= 0; r--) {
+      const p = runAt[r]!;
+      const start = runStart(counts[p]!);
+      for (j = runLength(counts[p]!) - 1; j >= 0; j--) {
+        const b = start + j;
+        if (b <= db) break;
+        if (b <= maxBin) tail += counts[p + 1 + j]!;
+      }
+      if (j >= 0) break; // at d's bin or below: the second walk goes on from there
+    }
     if (tail < stop) {
       // Bins at and below d's, each discounted by (x / d)^α, until the discount is negligible.
       // Beyond every sample the largest one always counts, so the surprise keeps growing
       // smoothly with d instead of jumping once d leaves the last sample's reach.
       const logd = Math.log2(d);
-      for (let b = Math.min(this.maxBin, db, hi); b >= lo && b >= 1; b--) {
-        const c = counts[at + b]!;
-        if (c === 0) continue;
-        const gap = logd - binMidLog2(b);
-        if (gap > MAX_GAP_OCTAVES && tail > 0) break;
-        tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
-        if (tail >= stop) break;
+      walk: for (; r >= 0; r--) {
+        const p = runAt[r]!;
+        const start = runStart(counts[p]!);
+        if (j < 0) j = runLength(counts[p]!) - 1;
+        for (; j >= 0; j--) {
+          const b = start + j;
+          const c = counts[p + 1 + j]!;
+          if (b > maxBin || c === 0) continue;
+          const gap = logd - binMidLog2(b);
+          if (gap > MAX_GAP_OCTAVES && tail > 0) break walk;
+          tail += gap <= 0 ? c : c * 2 ** (-this.tailIndex * gap);
+          if (tail >= stop) break walk;
+        }
       }
     }
     return tail;
@@ -174,11 +199,18 @@ export class TailCalibrator extends TailHistogram {
     const counts: [number, number][] = [];
     if (this.zeros !== 0) counts.push([0, this.zeros]);
     const bins = this.slab.f64;
-    const base = this.base;
-    for (let i = 0; i < this.length; i++) if (bins[base + i]! !== 0) counts.push([this.lo + i, bins[base + i]!]);
+    const end = this.base + this.stored;
+    for (let p = this.base; p < end; p += 1 + runLength(bins[p]!)) {
+      const start = runStart(bins[p]!);
+      for (let j = 0; j < runLength(bins[p]!); j++)
+        if (bins[p + 1 + j]! !== 0) counts.push([start + j, bins[p + 1 + j]!]);
+    }
     return { counts, total: this.total, weight: this.weight, seen: this.seen };
   }
 }
+
+/** Where each run's header is, for a walk from the highest bin (filled and read within one call). */
+const runAt = new Int32Array(BINS);
 
 /** Five minutes: the window length the calibration's defaults were first set in points for. */
 const FIVE_MINUTES = 300_000;
@@ -246,13 +278,7 @@ export class SurpriseMeter {
     const w = windowMs > 0 ? windowMs : FIVE_MINUTES;
     this.warmup = windowsIn(config.warmupMs, w, MIN_SAMPLE);
     this.ramp = windowsIn(config.rampMs, w, MIN_SAMPLE);
-    this.calib = new TailCalibrator(
-      Math.max(MIN_MEMORY, config.halfLifeMs / w),
-      config.tailIndex,
-      state?.calib,
-      undefined,
-      slab,
-    );
+    this.calib = new TailCalibrator(Math.max(MIN_MEMORY, config.halfLifeMs / w), config.tailIndex, state?.calib, slab);
     this.seen = state?.seen ?? 0;
   }
 
