@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeRuns, encodeRuns, findBin, runsLength, scaleRuns } from './bin-runs.js';
+import { decodeRuns, encodeRuns, findBin, runsEnd, runsLength, runStart, scaleRuns } from './bin-runs.js';
 
 /** Ranges of bins as histograms have them: stretches of empty bins between those in use. */
 const ranges = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.double({ min: 1e-30, max: 1e30, noNaN: true })), {
@@ -51,4 +51,25 @@ test('bin runs: float32 weights, as the log histogram keeps them', () => {
   encodeRuns(dense, 640, data, 0);
   assert.equal(data[findBin(data, 0, stored, 639)], 3);
   assert.equal(findBin(data, 0, stored, 300), -1);
+});
+
+test('bin runs: laid out over the bins from the first run to the last (runStart, runsEnd), they come out as over the whole range', () => {
+  fc.assert(
+    fc.property(ranges, fc.integer({ min: 0, max: 100 }), (xs, pad) => {
+      // The range with `pad` empty bins after it, as a calibrator's 801 bins are mostly empty.
+      const dense = new Float64Array(xs.length + pad);
+      dense.set(xs);
+      const stored = runsLength(dense, dense.length);
+      const whole = new Float64Array(stored);
+      encodeRuns(dense, dense.length, whole, 0);
+      const from = stored > 0 ? runStart(whole[0]!) : 0;
+      const to = runsEnd(whole, 0, stored);
+      for (let i = to; i < dense.length; i++) assert.equal(dense[i], 0, 'no bin in use at or past runsEnd');
+      for (let i = 0; i < from; i++) assert.equal(dense[i], 0, 'no bin in use below the first run');
+      assert.equal(runsLength(dense, to, from), stored);
+      const part = new Float64Array(stored);
+      encodeRuns(dense, to, part, 0, from);
+      assert.deepEqual(part, whole);
+    }),
+  );
 });

@@ -51,10 +51,23 @@ export function decodeRuns(data: Floats, at: number, stored: number, dense: Floa
   }
 }
 
-/** Floats the runs of the first `span` bins of `dense` take. */
-export function runsLength(dense: Floats, span: number): number {
+/** The bin after the last run's (0 when there is no run): the runs' bins all lie below it. */
+export function runsEnd(data: Floats, at: number, stored: number): number {
+  const end = at + stored;
+  let after = 0;
+  for (let p = at; p < end; ) {
+    const h = data[p]!;
+    const length = h - ((h / RUN_SPLIT) | 0) * RUN_SPLIT;
+    after = ((h / RUN_SPLIT) | 0) + length;
+    p += 1 + length;
+  }
+  return after;
+}
+
+/** Floats the runs of the first `span` bins of `dense` take (`from`: the bins below it are all empty). */
+export function runsLength(dense: Floats, span: number, from = 0): number {
   let floats = 0;
-  for (let i = 0; i < span; ) {
+  for (let i = from; i < span; ) {
     const start = nonEmpty(dense, i, span);
     if (start === span) break;
     const end = runEnd(dense, start, span);
@@ -64,10 +77,10 @@ export function runsLength(dense: Floats, span: number): number {
   return floats;
 }
 
-/** Writes the runs of the first `span` bins of `dense` at `data[at]` (runsLength(dense, span) floats). */
-export function encodeRuns(dense: Floats, span: number, data: Floats, at: number): void {
+/** Writes the runs of the first `span` bins of `dense` at `data[at]` (runsLength(dense, span, from) floats; `from` as there). */
+export function encodeRuns(dense: Floats, span: number, data: Floats, at: number, from = 0): void {
   let p = at;
-  for (let i = 0; i < span; ) {
+  for (let i = from; i < span; ) {
     const start = nonEmpty(dense, i, span);
     if (start === span) break;
     const end = runEnd(dense, start, span);

@@ -1,4 +1,4 @@
-import { decodeRuns, encodeRuns, findBin, runsLength } from './bin-runs.js';
+import { decodeRuns, encodeRuns, findBin, runsEnd, runsLength, runStart } from './bin-runs.js';
 import type { Slab } from './slab.js';
 
 /**
@@ -100,15 +100,22 @@ export class TailHistogram {
       this.zeros += w;
       return;
     }
-    let i = findBin(this.slab.f64, this.base, this.stored, b);
+    const stored = this.stored;
+    let i = findBin(this.slab.f64, this.base, stored, b);
     if (i < 0) {
       // Marked not empty while the runs are laid out anew, then emptied: w is added to 0, as to a dense bin.
-      decodeRuns(this.slab.f64, this.base, this.stored, dense);
+      // Laid out over the bins from the first run's (or b) to past the last run's (or b), not all
+      // BINS: the bins outside are empty, so the runs come out the same (a young series' calibrators
+      // meet a new bin every few samples).
+      const f = this.slab.f64;
+      decodeRuns(f, this.base, stored, dense);
+      const from = Math.max(0, stored > 0 ? Math.min(b, runStart(f[this.base]!)) : b);
+      const to = Math.min(BINS, Math.max(b + 1, runsEnd(f, this.base, stored)));
       dense[b] = 1;
-      const floats = runsLength(dense, BINS);
+      const floats = runsLength(dense, to, from);
       this.slab.resize(this.region, 8 * (SCALARS + floats));
-      encodeRuns(dense, BINS, this.slab.f64, this.base);
-      dense.fill(0);
+      encodeRuns(dense, to, this.slab.f64, this.base, from);
+      dense.fill(0, from, to);
       i = findBin(this.slab.f64, this.base, this.stored, b);
       this.slab.f64[i] = 0;
     }
