@@ -55,6 +55,7 @@ test('a snapshot restores the same answers', () => {
       r.add(d);
       c.add(d);
       assert.equal(r.surprise(d * 2), c.surprise(d * 2));
+      assert.deepEqual(r.snapshot(), c.snapshot());
     }),
     { numRuns: 100 },
   );

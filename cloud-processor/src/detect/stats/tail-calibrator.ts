@@ -70,7 +70,7 @@ export class TailCalibrator extends TailHistogram {
   ) {
     super(slab, Number.isFinite(halfLifePoints) ? 2 ** (1 / halfLifePoints) : 1);
     if (state) {
-      for (const [b, c] of state.counts) this.put(b, c);
+      this.putAll(state.counts);
       this.total = state.total;
       this.weight = state.weight;
       this.seen = state.seen;

@@ -94,6 +94,23 @@ export class TailHistogram {
     return (this.slab.bytes(this.region) >> 3) - SCALARS;
   }
 
+  /**
+   * Adds a snapshot's weights ([bin, weight], as `snapshot` lists them: bins not empty), the runs laid
+   * out once: `put` lays them out anew for each bin it has not seen (a restore of 10,000 series'
+   * calibrators). The same runs as putting them one by one: both hold exactly the bins not empty.
+   */
+  protected putAll(counts: ReadonlyArray<readonly [number, number]>): void {
+    decodeRuns(this.slab.f64, this.base, this.stored, dense);
+    for (const [b, w] of counts) {
+      if (b === 0) this.zeros += w;
+      // A bin a snapshot of this code cannot hold (not an integer in 1..BINS-1) is left out, as `put` leaves it.
+      else if (Number.isInteger(b) && b > 0 && b < BINS) dense[b] = dense[b]! + w;
+    }
+    this.slab.resize(this.region, 8 * (SCALARS + runsLength(dense, BINS)));
+    encodeRuns(dense, BINS, this.slab.f64, this.base);
+    dense.fill(0);
+  }
+
   /** Adds `w` to bin b, a run made for it when it is in none. */
   protected put(b: number, w: number): void {
     if (b === 0) {
