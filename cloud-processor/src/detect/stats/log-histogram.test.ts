@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { decodeFloats, encodeFloats } from './float-ring.js';
 import { LogHistogram } from './log-histogram.js';
 import { RecentValues } from './recent-values.js';
 import { Slab } from './slab.js';
@@ -203,4 +204,27 @@ test("recent values: one region a history, its float64s the histogram's three an
   // One stretch's extremes (two float32s), and one run of one bin (its header and its weight).
   assert.equal(slab.byteLength, 5 * 8 + 2 * 4 + 2 * 4);
   assert.equal(h.median(), h.quantile(0.5));
+});
+
+test('log histogram: a snapshot wider than a histogram holds (none this code writes: a damaged checkpoint) is folded as the live range is, not misread', () => {
+  const a = new LogHistogram(Infinity, FLOOR);
+  for (let i = 0; i < 1_000; i++) a.push(1_000 + (i % 900));
+  const s = a.histogramState();
+  const bins = decodeFloats(s.bins);
+  // 700 bins more below it, the lowest holding a millionth of the weight.
+  const wide = new Float32Array(bins.length + 700);
+  wide.set(bins, 700);
+  wide[0] = s.total * 1e-6;
+  const b = new LogHistogram(Infinity, FLOOR, {
+    lo: s.lo - 700,
+    bins: encodeFloats(wide),
+    total: s.total + wide[0]!,
+    weight: s.weight,
+  });
+  for (const q of [0.1, 0.5, 0.9, 0.99]) {
+    const [x, y] = [a.quantile(q), b.quantile(q)];
+    assert.ok(Math.abs(y / x - 1) < 0.01, `quantile ${q}: ${y} against ${x}`);
+  }
+  const m = a.quantile(0.5);
+  assert.ok(Math.abs(b.mad(m) / a.mad(m) - 1) < 0.01, `MAD ${b.mad(m)} against ${a.mad(m)}`);
 });

@@ -56,6 +56,21 @@ const dense = new Float32Array(MAX_SPAN);
 /** Where each run's header is, for a walk from the top. */
 const runAt = new Int32Array(MAX_SPAN);
 
+/**
+ * A saved range wider than MAX_SPAN (none this code writes: a damaged checkpoint; the scratch
+ * arrays and run headers hold MAX_SPAN bins) folded as the live range is (`slot`): its lowest bins
+ * added, lowest first in float32, into the first bin it keeps.
+ */
+function foldToMaxSpan(bins: Float32Array): Float32Array {
+  const cut = bins.length - MAX_SPAN;
+  if (cut <= 0) return bins;
+  const kept = bins.slice(cut);
+  let first = 0;
+  for (let j = 0; j <= cut; j++) first = Math.fround(first + bins[j]!);
+  kept[0] = first;
+  return kept;
+}
+
 export class LogHistogram {
   /** Region of the slab: the scalars (float64), the owner's `reserve` floats, then the runs of bins (float32). */
   protected readonly region: number;
@@ -78,8 +93,9 @@ export class LogHistogram {
     f[o + WEIGHT] = 1;
     f[o + GROWTH] = 2 ** (1 / halfLife);
     if (state) {
-      this.lo = state.lo;
-      const bins = decodeFloats(state.bins);
+      const saved = decodeFloats(state.bins);
+      const bins = foldToMaxSpan(saved);
+      this.lo = state.lo + saved.length - bins.length;
       this.span = bins.length;
       this.store(bins);
       // Read afresh: laying the runs out may have moved the slab to a new buffer.
