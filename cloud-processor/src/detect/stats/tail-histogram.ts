@@ -106,9 +106,14 @@ export class TailHistogram {
       // A bin a snapshot of this code cannot hold (not an integer in 1..BINS-1) is left out, as `put` leaves it.
       else if (Number.isInteger(b) && b > 0 && b < BINS) dense[b] = dense[b]! + w;
     }
-    this.slab.resize(this.region, 8 * (SCALARS + runsLength(dense, BINS)));
-    encodeRuns(dense, BINS, this.slab.f64, this.base);
-    dense.fill(0);
+    this.layOut(0, BINS);
+  }
+
+  /** Lays the runs out anew from `dense`'s bins in [from, to) (the others empty), and empties them. */
+  private layOut(from: number, to: number): void {
+    this.slab.resize(this.region, 8 * (SCALARS + runsLength(dense, to, from)));
+    encodeRuns(dense, to, this.slab.f64, this.base, from);
+    dense.fill(0, from, to);
   }
 
   /** Adds `w` to bin b, a run made for it when it is in none. */
@@ -129,10 +134,7 @@ export class TailHistogram {
       const from = Math.max(0, stored > 0 ? Math.min(b, runStart(f[this.base]!)) : b);
       const to = Math.min(BINS, Math.max(b + 1, runsEnd(f, this.base, stored)));
       dense[b] = 1;
-      const floats = runsLength(dense, to, from);
-      this.slab.resize(this.region, 8 * (SCALARS + floats));
-      encodeRuns(dense, to, this.slab.f64, this.base, from);
-      dense.fill(0, from, to);
+      this.layOut(from, to);
       i = findBin(this.slab.f64, this.base, this.stored, b);
       this.slab.f64[i] = 0;
     }
